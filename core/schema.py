@@ -1,0 +1,74 @@
+"""Database schema as an ordered list of migrations; applied ones are recorded in schema_migrations.
+
+Append new migrations; never edit one that has shipped.
+"""
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,
+            sha256 TEXT NOT NULL, size INTEGER NOT NULL, created_at REAL NOT NULL)""",
+        """CREATE TABLE projects (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL,
+            problem_json TEXT, source TEXT)""",
+        """CREATE TABLE datasets (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            version INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+            artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+            parent_id INTEGER REFERENCES datasets(id), recipe_id INTEGER,
+            read_info_json TEXT, rows INTEGER NOT NULL, cols INTEGER NOT NULL, created_at REAL NOT NULL)""",
+        """CREATE TABLE recipes (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            version INTEGER NOT NULL, recipe_json TEXT NOT NULL, reports_json TEXT,
+            source_dataset_id INTEGER REFERENCES datasets(id), created_at REAL NOT NULL)""",
+        """CREATE TABLE feature_sets (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            version INTEGER NOT NULL, dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+            config_json TEXT NOT NULL, description_json TEXT, created_at REAL NOT NULL)""",
+        """CREATE TABLE experiments (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            dataset_id INTEGER NOT NULL, feature_set_id INTEGER NOT NULL,
+            problem_json TEXT NOT NULL, config_json TEXT NOT NULL, validation TEXT NOT NULL,
+            best_run_id INTEGER, gate_json TEXT, holdout_artifact_id INTEGER, created_at REAL NOT NULL)""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+            project_id INTEGER NOT NULL, model_key TEXT NOT NULL, model_name TEXT NOT NULL,
+            params_json TEXT, cv_scores_json TEXT, cv_score REAL, test_metrics_json TEXT,
+            fit_seconds REAL, predict_ms_per_row REAL, error TEXT,
+            model_artifact_id INTEGER, predictions_artifact_id INTEGER, created_at REAL NOT NULL)""",
+        """CREATE TABLE model_versions (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            model_name TEXT NOT NULL, version INTEGER NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+            artifact_id INTEGER NOT NULL, sha256 TEXT NOT NULL, metrics_json TEXT, lineage_json TEXT,
+            note TEXT, created_at REAL NOT NULL, UNIQUE(project_id, model_name, version))""",
+        """CREATE TABLE aliases (
+            project_id INTEGER NOT NULL, model_name TEXT NOT NULL, alias TEXT NOT NULL,
+            version_id INTEGER NOT NULL REFERENCES model_versions(id), updated_at REAL NOT NULL,
+            PRIMARY KEY (project_id, model_name, alias))""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, ts REAL NOT NULL, project_id INTEGER, action TEXT NOT NULL,
+            detail_json TEXT)""",
+        """CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            routing_json TEXT NOT NULL, champion_version_id INTEGER NOT NULL,
+            challenger_version_id INTEGER, active INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL)""",
+        """CREATE TABLE predictions (
+            id INTEGER PRIMARY KEY, deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+            ts REAL NOT NULL, request_key TEXT, arm TEXT NOT NULL, version_id INTEGER NOT NULL,
+            prediction TEXT, score REAL, shadow_version_id INTEGER, shadow_prediction TEXT,
+            latency_ms REAL, input_json TEXT)""",
+        "CREATE INDEX predictions_by_deployment ON predictions(deployment_id, id)",
+        """CREATE TABLE monitoring_reports (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            deployment_id INTEGER REFERENCES deployments(id), traffic_json TEXT NOT NULL,
+            report_artifact_id INTEGER NOT NULL, traffic_artifact_id INTEGER,
+            retrain_recommended INTEGER NOT NULL, summary TEXT, created_at REAL NOT NULL)""",
+        """CREATE TABLE explanations (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+            artifact_id INTEGER NOT NULL, created_at REAL NOT NULL)""",
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY, project_id INTEGER, kind TEXT NOT NULL, status TEXT NOT NULL,
+            progress REAL NOT NULL DEFAULT 0, message TEXT, result_json TEXT, error TEXT,
+            created_at REAL NOT NULL, updated_at REAL NOT NULL)""",
+    ],
+]

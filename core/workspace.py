@@ -1,0 +1,203 @@
+"""The workspace: one SQLite database plus a folder of hash-verified artifacts.
+
+Every write to the database is a ``BEGIN IMMEDIATE`` transaction (two sessions promoting a model at
+the same moment must not both win). Every artifact is written atomically (temp file, fsync, rename)
+and its SHA-256 is checked before every load, so a truncated or tampered file is refused instead of
+being unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from core.errors import IntegrityError, NotFoundError
+from core.schema import MIGRATIONS
+
+WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
+
+
+def default_workspace_path() -> Path:
+    return Path(os.environ.get(WORKSPACE_ENV) or "workspace")
+
+
+def now() -> float:
+    return time.time()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Workspace:
+    """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads
+    because every operation opens its own connection."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_workspace_path()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "studio.db"
+        self.artifact_dir = self.root / "artifacts"
+        self.artifact_dir.mkdir(exist_ok=True)
+        self._migrate()
+
+    # -- database ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: takes the write lock up front (BEGIN IMMEDIATE)."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        conn = self._connect()
+        try:
+            return [dict(row) for row in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def query_one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
+            )
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+
+    # -- artifacts --------------------------------------------------------------------------
+    def write_artifact(self, kind: str, data: bytes, suffix: str) -> int:
+        """Store bytes atomically under artifacts/<kind>/<sha>.<suffix>; return the artifact id."""
+        digest = sha256_bytes(data)
+        rel = f"{kind}/{digest[:16]}{suffix}"
+        _atomic_write(self.artifact_dir / rel, data)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO artifacts (kind, path, sha256, size, created_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, rel, digest, len(data), now()),
+            )
+            return int(cur.lastrowid)
+
+    def artifact_info(self, artifact_id: int) -> dict[str, Any]:
+        row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))
+        if row is None:
+            raise NotFoundError(f"Artifact {artifact_id} does not exist in workspace {self.root}.")
+        return row
+
+    def read_artifact(self, artifact_id: int) -> bytes:
+        """The artifact's bytes, refused unless they hash to what was recorded at write time."""
+        info = self.artifact_info(artifact_id)
+        path = self.artifact_dir / info["path"]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"The {info['kind']} file {info['path']} is missing from the workspace; "
+                "re-create it (re-run the stage) or restore the workspace folder."
+            ) from None
+        if sha256_bytes(data) != info["sha256"]:
+            raise IntegrityError(
+                f"The {info['kind']} file {info['path']} was changed or corrupted after it was saved "
+                "(its SHA-256 no longer matches); it was not loaded. Re-run the stage that made it."
+            )
+        return data
+
+    def save_frame(self, df: pd.DataFrame, kind: str = "dataset") -> int:
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        return self.write_artifact(kind, buf.getvalue(), ".parquet")
+
+    def load_frame(self, artifact_id: int) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self.read_artifact(artifact_id)))
+
+    def save_json(self, obj: Any, kind: str = "report") -> int:
+        data = json.dumps(obj, sort_keys=True, default=_json_default).encode()
+        return self.write_artifact(kind, data, ".json")
+
+    def load_json(self, artifact_id: int) -> Any:
+        return json.loads(self.read_artifact(artifact_id))
+
+    def save_model(self, model: Any) -> int:
+        import joblib
+
+        buf = io.BytesIO()
+        joblib.dump(model, buf, compress=3)
+        return self.write_artifact("model", buf.getvalue(), ".joblib")
+
+    def load_model(self, artifact_id: int) -> Any:
+        # Only workspace-written, hash-verified artifacts are ever unpickled.
+        import joblib
+
+        return joblib.load(io.BytesIO(self.read_artifact(artifact_id)))
+
+    def audit(self, conn: sqlite3.Connection, project_id: int | None, action: str, detail: dict) -> None:
+        """Append to the audit log inside the caller's transaction."""
+        conn.execute(
+            "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
+            (now(), project_id, action, json.dumps(detail, default=_json_default)),
+        )
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default)

@@ -1,0 +1,73 @@
+import threading
+
+import pandas as pd
+import pytest
+
+from core.errors import IntegrityError
+from core.workspace import Workspace
+
+
+def test_migrations_are_recorded_once(tmp_path):
+    Workspace(tmp_path)
+    again = Workspace(tmp_path)
+    rows = again.query("SELECT version FROM schema_migrations")
+    assert [r["version"] for r in rows] == [1]
+    assert again.query_one("PRAGMA journal_mode")["journal_mode"] == "wal"
+
+
+def test_frame_round_trip_keeps_types(ws):
+    df = pd.DataFrame({"zip": ["01234", "99999"], "x": [1.5, None], "when": pd.to_datetime(["2024-01-01", None])})
+    loaded = ws.load_frame(ws.save_frame(df))
+    pd.testing.assert_frame_equal(loaded, df, check_dtype=False)
+    assert loaded["zip"].tolist() == ["01234", "99999"]
+
+
+def test_tampered_artifact_is_refused_before_unpickling(ws):
+    artifact_id = ws.save_model({"weights": [1, 2, 3]})
+    path = ws.artifact_dir / ws.artifact_info(artifact_id)["path"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # one flipped bit
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="changed or corrupted"):
+        ws.load_model(artifact_id)
+
+
+def test_missing_artifact_says_what_to_do(ws):
+    artifact_id = ws.save_json({"a": 1})
+    (ws.artifact_dir / ws.artifact_info(artifact_id)["path"]).unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        ws.load_json(artifact_id)
+
+
+def test_atomic_write_leaves_no_temp_files(ws):
+    for i in range(5):
+        ws.save_json({"i": i})
+    leftovers = [p for p in ws.artifact_dir.rglob(".tmp-*")]
+    assert leftovers == []
+
+
+def test_failed_transaction_rolls_back(ws):
+    with pytest.raises(RuntimeError):
+        with ws.transaction() as conn:
+            conn.execute("INSERT INTO projects (name, created_at) VALUES ('x', 0)")
+            raise RuntimeError("boom")
+    assert ws.query("SELECT * FROM projects") == []
+
+
+def test_concurrent_writers_serialise(ws):
+    """BEGIN IMMEDIATE: concurrent read-modify-write transactions never lose an update."""
+    with ws.transaction() as conn:
+        conn.execute("INSERT INTO projects (name, created_at, source) VALUES ('counter', 0, '0')")
+
+    def bump():
+        for _ in range(20):
+            with ws.transaction() as conn:
+                value = int(conn.execute("SELECT source FROM projects WHERE name='counter'").fetchone()[0])
+                conn.execute("UPDATE projects SET source = ? WHERE name='counter'", (str(value + 1),))
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ws.query_one("SELECT source FROM projects WHERE name='counter'")["source"] == "80"
