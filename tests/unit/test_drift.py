@@ -1,0 +1,179 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.drift import (
+    DRIFT_TESTS,
+    DriftConfig,
+    chi2_pvalue,
+    describe_psi,
+    get_feature_drift_df,
+    get_psi_per_group,
+    ks_pvalue,
+    psi,
+)
+from core.errors import ConfigError, DataError
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(42)
+
+
+def test_psi_is_zero_for_identical_numeric_and_categorical_samples(rng):
+    numbers = pd.Series(rng.normal(size=1000))
+    words = pd.Series(rng.choice(["a", "b", "c"], 1000))
+    assert psi(numbers, numbers) == pytest.approx(0.0, abs=1e-12)
+    assert psi(words, words) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_psi_is_small_for_a_resample(rng):
+    reference = pd.Series(rng.normal(size=5000))
+    resample = reference.sample(1000, replace=True, random_state=1)
+    assert psi(reference, resample) < 0.05
+
+
+def test_psi_is_major_for_a_one_and_a_half_std_shift(rng):
+    reference = pd.Series(rng.normal(10, 2, size=5000))
+    shifted = pd.Series(rng.normal(10 + 1.5 * 2, 2, size=1000))
+    value = psi(reference, shifted)
+    assert value > 0.25
+    assert describe_psi(value) == "major drift"
+
+
+def test_psi_sees_values_beyond_the_reference_range(rng):
+    # Open-ended outer bins: everything above the reference maximum lands in the top bin.
+    reference = pd.Series(rng.uniform(0, 1, size=2000))
+    assert psi(reference, pd.Series(rng.uniform(5, 6, size=500))) > 5
+
+
+def test_psi_new_category_gives_high_psi(rng):
+    reference = pd.Series(rng.choice(["Month-to-month", "One year", "Two year"], 2000))
+    current = reference.iloc[:500].copy()
+    current.iloc[:200] = "Three year"
+    assert psi(reference, current) > 1.0
+
+
+def test_psi_counts_missing_values_as_their_own_bin(rng):
+    reference = pd.Series(rng.normal(size=2000))
+    current = pd.Series(rng.normal(size=500))
+    current.iloc[:150] = np.nan
+    assert psi(reference, current) > 0.5
+    words = pd.Series(rng.choice(["x", "y"], 500))
+    assert psi(words, words.where(np.arange(500) >= 150)) > 0.5
+
+
+def test_psi_survives_a_constant_reference_and_many_categories(rng):
+    constant = pd.Series(np.ones(300))
+    assert psi(constant, constant) == pytest.approx(0.0, abs=1e-12)
+    assert psi(constant, pd.Series(np.full(100, 2.0))) > 1
+    # An identifier-like column must not explode the PSI when resampled.
+    ids = pd.Series([f"id{i}" for i in range(3000)])
+    assert psi(ids, ids.sample(500, replace=True, random_state=0)) < 0.1
+
+
+def test_ks_pvalue_separates_same_and_shifted_distributions(rng):
+    reference = pd.Series(rng.normal(size=3000))
+    assert ks_pvalue(reference, pd.Series(rng.normal(size=500))) > 0.01
+    assert ks_pvalue(reference, pd.Series(rng.normal(1, 1, size=500))) < 1e-6
+    assert ks_pvalue(reference, pd.Series([np.nan] * 10)) == 1.0
+
+
+def test_chi2_pvalue_handles_new_categories_and_tiny_counts(rng):
+    reference = pd.Series(rng.choice(["a", "b", "c"], 3000))
+    assert chi2_pvalue(reference, pd.Series(rng.choice(["a", "b", "c"], 500))) > 0.01
+    with_new = pd.Series(rng.choice(["a", "b", "c", "brand new"], 500))
+    assert chi2_pvalue(reference, with_new) < 1e-6
+    # Tiny samples: no crash, a valid probability.
+    assert 0.0 <= chi2_pvalue(pd.Series(["a", "b"]), pd.Series(["c"])) <= 1.0
+    assert chi2_pvalue(pd.Series(["a"] * 20), pd.Series(["a"] * 5)) == 1.0
+
+
+def test_tests_are_registered_by_name():
+    assert DRIFT_TESTS == {"psi": psi, "ks": ks_pvalue, "chi2": chi2_pvalue}
+
+
+@pytest.mark.parametrize(
+    "value, label",
+    [(0.0, "no drift"), (0.099, "no drift"), (0.1, "moderate drift"), (0.24, "moderate drift"), (0.25, "major drift")],
+)
+def test_describe_psi(value, label):
+    assert describe_psi(value) == label
+
+
+def test_drift_rule_needs_a_moderate_psi_besides_a_small_pvalue():
+    config = DriftConfig()
+    drifted = config.get_drifted(np.array([0.3, 0.05, 0.15, 0.15]), np.array([0.9, 1e-9, 1e-9, 0.5]))
+    assert drifted.tolist() == [True, False, True, False]
+
+
+def test_drift_config_round_trip_and_validation():
+    config = DriftConfig(psi_threshold=0.2, pvalue_threshold=0.05, bins=8)
+    assert DriftConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError, match="'bins' of DriftConfig"):
+        DriftConfig(bins=1).validate()
+    with pytest.raises(ConfigError, match="'pvalue_threshold' of DriftConfig"):
+        DriftConfig.from_dict({"pvalue_threshold": 2})
+
+
+def _make_frames(rng, n_ref=2000, n_cur=600):
+    reference = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n_ref),
+            "plan": rng.choice(["basic", "pro"], n_ref),
+            "calls": rng.integers(0, 6, n_ref),
+        }
+    )
+    current = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n_cur) + np.repeat([0, 0, 20], n_cur // 3),
+            "plan": rng.choice(["basic", "pro"], n_cur),
+            "calls": rng.integers(0, 6, n_cur),
+            "window": np.repeat([1, 2, 3], n_cur // 3),
+        }
+    )
+    return reference, current
+
+
+def test_get_feature_drift_df_flags_only_the_shifted_feature(rng):
+    reference, current = _make_frames(rng)
+    df = get_feature_drift_df(reference, current[current["window"] == 3], ["age", "plan", "calls"], DriftConfig())
+    assert list(df.columns) == ["feature", "kind", "psi", "test", "pvalue", "drifted", "label"]
+    assert df["kind"].tolist() == ["numeric", "categorical", "numeric"]
+    assert df["test"].tolist() == ["ks", "chi2", "ks"]
+    assert df["drifted"].tolist() == [True, False, False]
+    assert df.loc[0, "label"] == "major drift"
+
+
+def test_grouped_drift_matches_one_call_per_group(rng):
+    reference, current = _make_frames(rng)
+    columns = ["age", "plan", "calls"]
+    grouped = get_feature_drift_df(reference, current, columns, DriftConfig(), by="window")
+    assert grouped["window"].tolist() == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    for window in (1, 2, 3):
+        alone = get_feature_drift_df(reference, current[current["window"] == window], columns, DriftConfig())
+        part = grouped[grouped["window"] == window].drop(columns="window").reset_index(drop=True)
+        np.testing.assert_allclose(part["psi"], alone["psi"])
+        np.testing.assert_allclose(part["pvalue"], alone["pvalue"], rtol=1e-9)
+        # The vectorised KS reproduces scipy's ks_2samp p-value.
+        sample = current[current["window"] == window]
+        assert part.loc[0, "pvalue"] == pytest.approx(ks_pvalue(reference["age"], sample["age"]), rel=1e-9)
+        assert part.loc[1, "pvalue"] == pytest.approx(chi2_pvalue(reference["plan"], sample["plan"]), rel=1e-9)
+
+
+def test_get_psi_per_group_matches_psi(rng):
+    reference = pd.Series(rng.normal(size=1000))
+    current = pd.Series(np.concatenate([rng.normal(size=300), rng.normal(2, 1, size=300)]))
+    groups = np.repeat([1, 2], 300)
+    values = get_psi_per_group(reference, current, groups)
+    assert values.index.tolist() == [1, 2]
+    assert values[1] == pytest.approx(psi(reference, current[:300]))
+    assert values[2] == pytest.approx(psi(reference, current[300:].reset_index(drop=True)))
+
+
+def test_get_feature_drift_df_names_missing_columns(rng):
+    reference, current = _make_frames(rng)
+    with pytest.raises(DataError, match="nope"):
+        get_feature_drift_df(reference, current, ["age", "nope"], DriftConfig())
+    with pytest.raises(DataError, match="empty"):
+        psi(pd.Series([], dtype=float), pd.Series([1.0]))
