@@ -1,0 +1,90 @@
+"""MLOps Studio home: the pipeline at a glance, projects, and the one-click full demo."""
+import streamlit as st
+
+from core import jobs, pipeline, projects
+from core.errors import StudioError
+from ui.frame import PAGES, page_setup
+from ui.state import select_project
+from ui.widgets import job_panel, user_errors
+
+ws, project = page_setup(
+    "MLOps Studio", "🧭",
+    "Take a table of data from upload to a monitored, retrainable model, one stage at a time.",
+)
+
+# -- The pipeline diagram with each stage's status ---------------------------------------------
+status = projects.get_stage_status(ws, project["id"]) if project else {}
+stages = [(label, icon, key) for _, label, icon, key in PAGES if key]
+current = next((label for label, _, key in stages if not status.get(key)), None)
+cols = st.columns(len(stages))
+for col, (label, icon, key) in zip(cols, stages):
+    done = status.get(key, False)
+    state = "done" if done else ("current" if label == current else "to do")
+    colour = {"done": "#16a34a", "current": "#2563eb", "to do": "#9ca3af"}[state]
+    col.markdown(
+        f"<div style='border:2px solid {colour};border-radius:10px;padding:8px 4px;text-align:center'>"
+        f"<div style='font-size:1.4rem'>{icon}</div><b>{label}</b><br>"
+        f"<span style='color:{colour};font-size:0.85rem'>{state}</span></div>",
+        unsafe_allow_html=True,
+    )
+if project:
+    done_count = sum(status.get(k, False) for _, _, k in stages)
+    st.caption(f"Project **{project['name']}**: {done_count} of {len(stages)} stages done"
+               + (f"; next up: **{current}**." if current else "; the whole loop has run."))
+else:
+    st.caption("Each box is a stage of the pipeline; green ones are done for the open project.")
+
+st.divider()
+left, right = st.columns(2)
+
+# -- One-click full demo ----------------------------------------------------------------------
+with left:
+    st.subheader("Run the full demo")
+    st.write("Runs every stage on the telco churn sample — clean, train and compare, gate, explain, "
+             "register, deploy, simulate drifting traffic, monitor and retrain — in a new project.")
+    demo_job = st.query_params.get("demo_job")
+    running = False
+    if demo_job and demo_job.isdigit():
+        with user_errors():
+            running = jobs.get_job(ws, int(demo_job))["status"] == "running"
+    if st.button("Run full demo", key="run_demo", type="primary", disabled=running):
+        def work(progress):
+            summary = pipeline.run_demo(ws, progress=progress)
+            return {"project_id": projects.get_project(ws, summary["project"])["id"], "summary": summary}
+        st.query_params["demo_job"] = str(jobs.start_job(ws, None, "demo", work))
+        st.rerun()
+    if demo_job and demo_job.isdigit():
+        def landed(job):
+            if st.session_state.get("demo_landed") == job["id"]:
+                s = job["result"]["summary"]
+                st.success(f"Demo finished in {sum(s['timings'].values()):.0f} s: project {s['project']}.")
+                return
+            st.session_state["demo_landed"] = job["id"]
+            select_project(job["result"]["project_id"])
+            st.switch_page("pages/8_Monitor.py", query_params={"project": job["result"]["project_id"]})
+        with user_errors():
+            job_panel(ws, int(demo_job), on_done=landed)
+
+# -- Projects -----------------------------------------------------------------------------------
+with right:
+    st.subheader("Start a project")
+    st.write("Each student works in their own project; everything is saved in the workspace.")
+    with st.form("new_project", clear_on_submit=True, border=False):
+        name = st.text_input("Project name", key="new_project_name", placeholder="e.g. Churn – Alice")
+        if st.form_submit_button("Create project", key="create_project"):
+            try:
+                created = projects.create_project(ws, name)
+            except StudioError as exc:
+                st.error(str(exc))
+            else:
+                select_project(created["id"])
+                st.switch_page("pages/1_Data.py", query_params={"project": created["id"]})
+    existing = projects.list_projects(ws)
+    if existing:
+        st.caption(f"{len(existing)} project(s) in this workspace; switch between them in the sidebar.")
+
+st.divider()
+st.markdown(
+    "**How to read this app.** Every chart comes with one sentence saying what it shows and what follows "
+    "from it. Decisions — go/no-go, promote, retrain — are shown as decisions, with the evidence beside them."
+)

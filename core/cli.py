@@ -1,0 +1,140 @@
+"""`mlops-studio` (also `python -m core`): the same pipeline as the app, headless.
+
+Errors print one line, `error: <what is wrong and what to do>`, and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from core.errors import StudioError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors follow the same one-line contract
+        self.exit(EXIT_USAGE, f"error: {message}; run `mlops-studio {self.prog.split()[-1]} --help` for usage.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlops-studio", description="MLOps Studio: data to a monitored deployment, headless.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="the full pipeline on the default sample (telco churn)")
+    demo.add_argument("--workspace", help="workspace folder (default ./workspace or $MLOPS_STUDIO_WORKSPACE)")
+    demo.add_argument("--json", action="store_true", help="print one JSON summary object")
+
+    run = sub.add_parser("run", help="the full pipeline on any table")
+    run.add_argument("--data", required=True, help="CSV, TSV, Excel or Parquet file")
+    run.add_argument("--target", required=True, help="the column to predict")
+    run.add_argument("--test", help="evaluate on this holdout file instead of a random split")
+    run.add_argument("--workspace")
+    run.add_argument("--project", help="project name (default: the file name)")
+    run.add_argument("--scenario", default="none",
+                     choices=["none", "gradual", "sudden", "new_category", "concept"],
+                     help="drift scenario for the simulated production traffic")
+    run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
+    run.add_argument("--json", action="store_true")
+
+    inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
+    inspect.add_argument("--data", required=True)
+    inspect.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    warnings.filterwarnings("ignore")  # library chatter would break the one-JSON-object contract
+    try:
+        return _dispatch(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written is kept (artifacts are written atomically).",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {exc}; please report it with the command you ran.",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from core.reader import read_path
+
+    if args.command == "inspect":
+        _, info = read_path(args.data)
+        _emit(info.to_dict(), args.json, _format_inspect)
+        return 0
+
+    from core.pipeline import PipelineConfig, run_demo, run_pipeline
+    from core.workspace import Workspace
+
+    ws = Workspace(args.workspace)
+    progress = _stderr_progress(quiet=args.json)
+    if args.command == "demo":
+        summary = run_demo(ws, progress=progress)
+    else:
+        df, info = read_path(args.data)
+        test_df = read_path(args.test)[0] if args.test else None
+        config = PipelineConfig(target=args.target, project_name=args.project or Path(args.data).stem,
+                                scenario=args.scenario, cv_folds=args.folds, retrain_when_recommended=args.retrain)
+        summary = run_pipeline(ws, df, info, config, test_df=test_df, progress=progress,
+                               source_name=Path(args.data).name)
+    _emit(summary, args.json, _format_summary)
+    return 0
+
+
+def _stderr_progress(quiet: bool):
+    last = [""]
+
+    def progress(fraction: float, message: str) -> None:
+        if not quiet and message != last[0]:
+            last[0] = message
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+    return progress
+
+
+def _emit(obj: dict, as_json: bool, fmt) -> None:
+    print(json.dumps(obj, default=str) if as_json else fmt(obj))
+
+
+def _format_inspect(info: dict) -> str:
+    lines = [f"format: {info['format']}  encoding: {info.get('encoding')}  delimiter: {info.get('delimiter')!r}  "
+             f"decimal: {info.get('decimal')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"]
+    for col in info["columns"]:
+        lines.append(f"  {col['name']:<28} {col['dtype']:<10} missing {col['missing']:>6}  {col.get('note', '')}")
+    lines += [f"warning: {w}" for w in info.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def _format_summary(s: dict) -> str:
+    gate = s["gate"]
+    lines = [f"project {s['project']}: {s['task']} of '{s['target']}' on {s['rows']} rows ({s['validation']})", "",
+             "leaderboard (cross-validated, then holdout):"]
+    for entry in s["leaderboard"]:
+        metrics = ", ".join(f"{k} {v:.3f}" for k, v in entry["test_metrics"].items() if v is not None)
+        lines.append(f"  {entry['model']:<28} cv {entry['cv_score']:.3f}   {metrics}")
+    lines += ["", f"gate: {gate['metric']} {gate['value']:.3f} vs threshold {gate['threshold']} -> "
+              f"{'GO' if gate['passed'] else 'NO-GO'}",
+              f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})",
+              f"monitoring ({s['monitoring']['scenario']}): drifted features: "
+              f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}"]
+    if "retrain" in s:
+        r = s["retrain"]
+        lines.append(f"retrain: champion {r['champion_metric_on_fresh']:.3f} vs retrained "
+                     f"{r['retrained_metric_on_fresh']:.3f} on fresh data; registered {r['registered']}")
+    lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in s["timings"].items()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

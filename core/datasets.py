@@ -1,0 +1,106 @@
+"""Dataset versions (raw uploads and cleaned tables) and cleaning-recipe versions, with lineage."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from core.cleaning import CleaningRecipe, StepReport
+from core.errors import NotFoundError
+from core.workspace import Workspace, dumps, now
+
+
+def _next_version(conn, table: str, project_id: int, extra: str = "") -> int:
+    row = conn.execute(
+        f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ? {extra}", (project_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def save_dataset(
+    ws: Workspace,
+    project_id: int,
+    df: pd.DataFrame,
+    *,
+    kind: str,
+    name: str,
+    read_info: dict | None = None,
+    parent_id: int | None = None,
+    recipe_id: int | None = None,
+) -> dict[str, Any]:
+    """Save a raw ('raw') or cleaned ('cleaned') table as a new version."""
+    artifact_id = ws.save_frame(df)
+    with ws.transaction() as conn:
+        version = _next_version(conn, "datasets", project_id)
+        cur = conn.execute(
+            """INSERT INTO datasets (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
+               read_info_json, rows, cols, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
+             dumps(read_info) if read_info else None, len(df), df.shape[1], now()),
+        )
+        ws.audit(conn, project_id, f"dataset.{kind}", {"dataset_id": cur.lastrowid, "name": name,
+                                                         "rows": len(df), "parent_id": parent_id})
+        dataset_id = cur.lastrowid
+    return get_dataset(ws, dataset_id)
+
+
+def get_dataset(ws: Workspace, dataset_id: int) -> dict[str, Any]:
+    row = ws.query_one("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
+    if row is None:
+        raise NotFoundError(f"Dataset {dataset_id} does not exist; upload or pick data on the Data page.")
+    return row
+
+
+def load_dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
+    return ws.load_frame(get_dataset(ws, dataset_id)["artifact_id"])
+
+
+def latest_dataset(ws: Workspace, project_id: int, kind: str | None = None) -> dict[str, Any] | None:
+    if kind:
+        return ws.query_one(
+            "SELECT * FROM datasets WHERE project_id = ? AND kind = ? ORDER BY id DESC LIMIT 1", (project_id, kind)
+        )
+    return ws.query_one("SELECT * FROM datasets WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
+
+
+def list_datasets(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
+    return ws.query("SELECT * FROM datasets WHERE project_id = ? ORDER BY id DESC", (project_id,))
+
+
+def save_recipe(
+    ws: Workspace, project_id: int, recipe: CleaningRecipe, reports: list[StepReport], source_dataset_id: int
+) -> dict[str, Any]:
+    with ws.transaction() as conn:
+        version = _next_version(conn, "recipes", project_id)
+        cur = conn.execute(
+            """INSERT INTO recipes (project_id, version, recipe_json, reports_json, source_dataset_id, created_at)
+               VALUES (?,?,?,?,?,?)""",
+            (project_id, version, dumps(recipe.to_dict()),
+             dumps([r.__dict__ for r in reports]), source_dataset_id, now()),
+        )
+        recipe_id = cur.lastrowid
+    return ws.query_one("SELECT * FROM recipes WHERE id = ?", (recipe_id,))
+
+
+def load_recipe(ws: Workspace, recipe_id: int) -> CleaningRecipe:
+    row = ws.query_one("SELECT recipe_json FROM recipes WHERE id = ?", (recipe_id,))
+    if row is None:
+        raise NotFoundError(f"Cleaning recipe {recipe_id} does not exist.")
+    return CleaningRecipe.from_dict(json.loads(row["recipe_json"]))
+
+
+def get_lineage_df(ws: Workspace, project_id: int) -> pd.DataFrame:
+    """What was made from what: one row per dataset version."""
+    rows = ws.query(
+        """SELECT d.version, d.kind, d.name, d.rows, d.cols, p.version AS made_from_version,
+                  r.version AS recipe_version, a.sha256
+           FROM datasets d LEFT JOIN datasets p ON p.id = d.parent_id
+           LEFT JOIN recipes r ON r.id = d.recipe_id JOIN artifacts a ON a.id = d.artifact_id
+           WHERE d.project_id = ? ORDER BY d.id""",
+        (project_id,),
+    )
+    df = pd.DataFrame(rows, columns=["version", "kind", "name", "rows", "cols", "made_from_version",
+                                     "recipe_version", "sha256"])
+    df["sha256"] = df["sha256"].str[:12]
+    return df

@@ -1,0 +1,105 @@
+"""Long work (training, the full demo) runs as a job: a background thread whose state lives in the
+database. A page switch or a refresh does not stop it, a second click does not start it twice, and a
+job left "running" by a server that has since stopped is reported as interrupted, not as running.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+from core.errors import NotFoundError, StudioError
+from core.workspace import Workspace, dumps, now
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+_live: dict[tuple[str, int], threading.Thread] = {}  # (db path, job id) -> thread of this process
+_lock = threading.Lock()
+
+
+def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[Progress], Any]) -> int:
+    """Run ``work(progress)`` in a thread; return the job id. If the same kind of job is already running
+    for this project in this process, return that job instead of starting another (a double click).
+    Jobs without a project (the full demo makes its own) are never merged."""
+    with _lock:
+        running = latest_job(ws, project_id, kind) if project_id is not None else None
+        if running and _is_live(ws, running["id"]):
+            return running["id"]
+        with ws.transaction() as conn:
+            job_id = conn.execute(
+                "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at) "
+                "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?)",
+                (project_id, kind, now(), now()),
+            ).lastrowid
+        thread = threading.Thread(target=_run, args=(ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True)
+        _live[(str(ws.db_path), job_id)] = thread
+        thread.start()
+    return job_id
+
+
+def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        # Throttle writes: a progress callback may fire many times a second.
+        if time.monotonic() - last[0] < 0.2 and fraction < 1:
+            return
+        last[0] = time.monotonic()
+        _update(ws, job_id, progress=max(0.0, min(1.0, fraction)), message=message)
+
+    try:
+        result = work(progress)
+        _update(ws, job_id, status="succeeded", progress=1.0, message="Done.", result_json=dumps(result))
+    except StudioError as exc:
+        _update(ws, job_id, status="failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a job must record every failure, never die silently
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        _update(ws, job_id, status="failed",
+                error=f"Unexpected error ({type(exc).__name__}: {exc}). The server log has the details; "
+                      "try again, and report it if it repeats.")
+    finally:
+        with _lock:
+            _live.pop((str(ws.db_path), job_id), None)
+
+
+def _update(ws: Workspace, job_id: int, **fields: Any) -> None:
+    fields["updated_at"] = now()
+    cols = ", ".join(f"{k} = ?" for k in fields)
+    with ws.transaction() as conn:
+        conn.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+
+
+def _is_live(ws: Workspace, job_id: int) -> bool:
+    thread = _live.get((str(ws.db_path), job_id))
+    return thread is not None and thread.is_alive()
+
+
+def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
+    row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if row is None:
+        raise NotFoundError(f"Job {job_id} does not exist.")
+    if row["status"] == "running" and not _is_live(ws, job_id):
+        row["status"] = "interrupted"
+        row["error"] = "The server stopped while this job ran; start it again."
+    row["result"] = json.loads(row["result_json"]) if row.get("result_json") else None
+    return row
+
+
+def latest_job(ws: Workspace, project_id: int | None, kind: str) -> dict[str, Any] | None:
+    row = ws.query_one(
+        "SELECT id FROM jobs WHERE project_id IS ? AND kind = ? ORDER BY id DESC LIMIT 1", (project_id, kind)
+    )
+    return get_job(ws, row["id"]) if row else None
+
+
+def wait_for_job(ws: Workspace, job_id: int, timeout: float = 600) -> dict[str, Any]:
+    """Block until the job ends (for tests and the CLI)."""
+    thread = _live.get((str(ws.db_path), job_id))
+    if thread is not None:
+        thread.join(timeout)
+    return get_job(ws, job_id)

@@ -1,0 +1,427 @@
+"""The pipeline's stages as functions of (workspace, ids, config) -> saved result.
+
+The pages, the "Run full demo" button and the CLI all call these, so there is one code path.
+Each stage loads its inputs by id, computes with the pure modules, and saves what it made with its
+lineage; nothing is kept in memory between stages.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from core import datasets, featurestore, projects, registry, serving, tracking
+from core.cleaning import CleaningRecipe, apply_recipe, suggest_recipe
+from core.drift import DriftConfig
+from core.errors import ConfigError, NotFoundError
+from core.explain import Explanation, explain_model
+from core.features import FeatureConfig, suggest_features
+from core.gate import check_gate
+from core.models import get_catalog
+from core.monitoring import MonitoringReport, run_monitoring
+from core.problem import ProblemConfig, encode_target, suggest_problem, validate_problem
+from core.reader import ReadInfo, read_path
+from core.routing import RoutingConfig
+from core.simulation import TrafficConfig, simulate_traffic
+from core.training import TrainConfig, TrainResult, compute_metrics, train_models
+from core.workspace import Workspace, now
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+DEFAULT_SAMPLE = "telco_churn.csv"
+SAMPLES = {"telco_churn.csv": "churn", "card_fraud.csv": "is_fraud", "house_prices.csv": "price"}
+DEMO_SCENARIO = "sudden"
+
+Progress = Callable[[float, str], None]
+
+
+def _noop(fraction: float, message: str) -> None:
+    pass
+
+
+def _scaled(progress: Progress, start: float, end: float) -> Progress:
+    """A progress callback for a sub-step occupying [start, end] of the whole."""
+    return lambda f, msg: progress(start + (end - start) * f, msg)
+
+
+# -- Data ----------------------------------------------------------------------------------------
+def stage_ingest(ws: Workspace, project_id: int, df: pd.DataFrame, info: ReadInfo | None, name: str) -> dict:
+    """Save an uploaded/sample table as a raw dataset version."""
+    return datasets.save_dataset(ws, project_id, df, kind="raw", name=name,
+                                 read_info=info.to_dict() if info else None)
+
+
+def stage_clean(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: CleaningRecipe | None = None,
+                target: str | None = None) -> dict:
+    """Apply (or suggest, then apply) a cleaning recipe; save recipe and cleaned data as new versions."""
+    raw = datasets.load_dataset(ws, raw_dataset_id)
+    if recipe is None:
+        recipe = suggest_recipe(raw, target)
+    cleaned, reports = apply_recipe(raw, recipe, training=True)
+    recipe_row = datasets.save_recipe(ws, project_id, recipe, reports, raw_dataset_id)
+    dataset = datasets.save_dataset(ws, project_id, cleaned, kind="cleaned", name=f"cleaned v{recipe_row['version']}",
+                                    parent_id=raw_dataset_id, recipe_id=recipe_row["id"])
+    return {"dataset": dataset, "recipe": recipe_row, "reports": reports}
+
+
+# -- Problem & features --------------------------------------------------------------------------
+def stage_problem(ws: Workspace, project_id: int, dataset_id: int, problem: ProblemConfig | str) -> ProblemConfig:
+    """Validate and save the problem definition (a target name gets the suggested definition)."""
+    df = datasets.load_dataset(ws, dataset_id)
+    if isinstance(problem, str):
+        if problem not in df.columns:
+            raise ConfigError(f"The target column '{problem}' is not in the table; choose one of: "
+                              f"{', '.join(map(str, df.columns[:30]))}.")
+        problem = suggest_problem(df, problem)
+    validate_problem(df, problem)
+    projects.set_problem(ws, project_id, problem)
+    return problem
+
+
+def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
+    problem = projects.get_problem(ws, project_id)
+    if problem is None:
+        raise NotFoundError("This project has no problem definition yet; choose the target on the Problem page.")
+    return problem
+
+
+def require_cleaned(ws: Workspace, project_id: int) -> dict:
+    dataset = datasets.latest_dataset(ws, project_id, "cleaned")
+    if dataset is None:
+        raise NotFoundError("This project has no cleaned data yet; load and clean a table on the Data page.")
+    return dataset
+
+
+def stage_features(ws: Workspace, project_id: int, dataset_id: int, config: FeatureConfig | None = None) -> dict:
+    problem = require_problem(ws, project_id)
+    df = datasets.load_dataset(ws, dataset_id)
+    config = config or suggest_features(df, problem)
+    return featurestore.save_feature_set(ws, project_id, dataset_id, df, problem, config)
+
+
+# -- Training ------------------------------------------------------------------------------------
+def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
+                test_df: pd.DataFrame | None = None, progress: Progress = _noop) -> dict:
+    """Train and compare the catalog, check the gate, record everything. Returns the experiment row
+    plus the in-memory TrainResult and GateResult for callers that want to show them right away."""
+    problem = require_problem(ws, project_id)
+    fs = featurestore.get_feature_set(ws, feature_set_id)
+    features = featurestore.load_feature_config(ws, feature_set_id)
+    df = datasets.load_dataset(ws, fs["dataset_id"])
+    validate_problem(df, problem)
+    result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
+    gate = check_gate(result.problem, result.best, result.baseline)
+    holdout_df = (test_df if test_df is not None else df).loc[result.test_index]
+    experiment = tracking.record_experiment(ws, project_id, fs["dataset_id"], feature_set_id, result, gate, holdout_df)
+    return {"experiment": experiment, "result": result, "gate": gate}
+
+
+# -- Explain -------------------------------------------------------------------------------------
+def stage_explain(ws: Workspace, project_id: int, run_id: int, *, max_rows: int = 200) -> Explanation:
+    """SHAP for one run on its holdout rows; saved so the page shows it again without recomputing."""
+    cached = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1",
+                          (run_id,))
+    if cached:
+        return Explanation.from_dict(ws.load_json(cached["artifact_id"]))
+    run = tracking.get_run(ws, run_id)
+    experiment = tracking.get_experiment(ws, run["experiment_id"])
+    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    X = tracking.load_holdout(ws, experiment).drop(columns=[problem.target], errors="ignore")
+    pipeline = tracking.load_run_model(ws, run_id)
+    expl = explain_model(pipeline, X, problem.task, model_key=run["model_key"], max_rows=max_rows,
+                         target_name=problem.target)
+    artifact_id = ws.save_json(expl.to_dict(), kind="explanation")
+    with ws.transaction() as conn:
+        conn.execute("INSERT INTO explanations (run_id, artifact_id, created_at) VALUES (?,?,?)",
+                     (run_id, artifact_id, now()))
+    return expl
+
+
+# -- Registry & deployment ------------------------------------------------------------------------
+def model_name_for(project: dict) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in project["name"].lower()).strip("-")
+    return "-".join(filter(None, slug.split("-")))[:40] or f"project-{project['id']}"
+
+
+def get_class_labels(df: pd.DataFrame, problem: ProblemConfig) -> list[str]:
+    """Binary: [negative, positive] as text, matching the 0/1 encoding; multiclass: sorted labels."""
+    if problem.task == "regression":
+        return []
+    values = sorted({str(v) for v in df[problem.target].dropna().unique()})
+    if problem.task == "binary":
+        positive = str(problem.positive_class)
+        negative = next((v for v in values if v != positive), "other")
+        return [negative, positive]
+    return values
+
+
+def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | None = "champion",
+                   note: str = "", override_reason: str = "") -> dict:
+    """Register a run. Refused when its experiment failed the gate, unless a written reason is given."""
+    run = tracking.get_run(ws, run_id)
+    experiment = tracking.get_experiment(ws, run["experiment_id"])
+    gate = json.loads(experiment["gate_json"] or "{}")
+    is_best = experiment["best_run_id"] == run_id
+    if not (gate.get("passed") and is_best) and not override_reason.strip():
+        why = "did not pass the gate" if not gate.get("passed") else "is not the model the gate checked"
+        raise ConfigError(f"Run {run_id} ({run['model_name']}) {why}; improve it, or register it anyway with a "
+                          "written reason (it goes into the audit log).")
+    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    dataset = datasets.get_dataset(ws, experiment["dataset_id"])
+    df = datasets.load_dataset(ws, dataset["id"])
+    lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": dataset["parent_id"], "task": problem.task,
+               "target": problem.target, "classes": get_class_labels(df, problem), "gate": gate,
+               "override_reason": override_reason or None}
+    project = projects.get_project(ws, project_id)
+    return registry.register_model(ws, project_id, run_id, model_name=model_name_for(project), alias=alias,
+                                   note=note or (f"override: {override_reason}" if override_reason else ""),
+                                   extra_lineage=lineage)
+
+
+def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig()) -> dict:
+    """Put the champion (and the challenger, if the strategy uses one) behind the endpoint."""
+    name = registry.get_model_name(ws, project_id)
+    champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
+    if champion is None:
+        raise NotFoundError("No champion model to deploy; register a model as champion on the Registry page.")
+    challenger = registry.get_alias_version(ws, project_id, name, "challenger")
+    if routing.strategy != "single" and challenger is None:
+        raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
+                          "page or choose 'single'.")
+    return serving.create_deployment(ws, project_id, routing, champion["id"],
+                                     challenger["id"] if challenger and routing.strategy != "single" else None)
+
+
+# -- Monitoring & retraining -----------------------------------------------------------------------
+def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.ndarray, np.ndarray], float]:
+    """metric(y_true_raw, scores) for one window, with the same definitions as training."""
+    def metric(y_true_raw, scores) -> float:
+        y_true_raw = pd.Series(y_true_raw)
+        if problem.task == "binary":
+            y = encode_target(y_true_raw, problem)
+            if len(np.unique(y)) < 2 and problem.metric == "roc_auc":
+                return float("nan")
+            y_pred = (np.asarray(scores) >= 0.5).astype(int)
+            return compute_metrics(problem, y, y_pred, np.asarray(scores))[problem.metric]
+        if problem.task == "multiclass":
+            y_pred = np.asarray(classes)[np.asarray(scores, dtype=int)]
+            return compute_metrics(problem, y_true_raw.astype(str).to_numpy(), y_pred, None)[problem.metric]
+        values = np.asarray(scores, dtype=float)
+        return compute_metrics(problem, y_true_raw.astype(float).to_numpy(), values, values)[problem.metric]
+    return metric
+
+
+def _monitor_scores(model: serving.ServedModel) -> Callable[[pd.DataFrame], np.ndarray]:
+    """Scores for drift/performance: P(positive), predicted value, or predicted class index."""
+    def scores(rows: pd.DataFrame) -> np.ndarray:
+        labels, values = model.score(rows)
+        if model.task == "multiclass":
+            index = {c: i for i, c in enumerate(model.classes)}
+            return np.array([index.get(str(v), -1) for v in labels], dtype=float)
+        return np.asarray(values, dtype=float)
+    return scores
+
+
+def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFrame:
+    """Rows the model never trained on (its experiment's holdout), as a client would send them."""
+    lineage = json.loads(model.version["lineage_json"])
+    holdout = tracking.load_holdout(ws, tracking.get_experiment(ws, lineage["experiment_id"]))
+    return holdout[model.required_columns]
+
+
+def get_top_features(ws: Workspace, run_id: int) -> list[str]:
+    row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+    if row is None:
+        return []
+    from core.explain import get_importance_df
+    return get_importance_df(Explanation.from_dict(ws.load_json(row["artifact_id"])))["feature"].tolist()
+
+
+def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = TrafficConfig(),
+                  drift: DriftConfig = DriftConfig()) -> dict:
+    """Simulate production traffic through the live endpoint and check drift and performance."""
+    deployment = serving.get_active_deployment(ws, project_id)
+    if deployment is None:
+        raise NotFoundError("Nothing is deployed yet; deploy the champion on the Deploy page first.")
+    champion = serving.load_served(ws, deployment["champion_version_id"])
+    lineage = json.loads(champion.version["lineage_json"])
+    problem = ProblemConfig.from_dict({**require_problem(ws, project_id).to_dict(), "target": lineage["target"],
+                                       "task": lineage["task"]})
+    experiment = tracking.get_experiment(ws, lineage["experiment_id"])
+    pool = tracking.load_holdout(ws, experiment)
+    reference = datasets.load_dataset(ws, lineage["dataset_id"])
+    if len(reference) > 5000:
+        reference = reference.sample(5000, random_state=0)
+    frame = simulate_traffic(pool, problem.target, problem.family, traffic,
+                             important_features=get_top_features(ws, champion.version["run_id"]))
+    inputs = frame.drop(columns=[problem.target, "window"])
+    keys = [f"w{w}-{i}" for i, w in enumerate(frame["window"])]
+    serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed)
+    scorer = _monitor_scores(champion)
+    used = champion.required_columns  # not IDs and other dropped columns: they would always "drift"
+    report = run_monitoring(
+        reference, frame, feature_columns=used, predict_scores=scorer,
+        reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
+        threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
+    )
+    report_id = ws.save_json(report.to_dict(), kind="monitoring")
+    frame_id = ws.save_frame(frame.drop(columns=[c for c in frame.columns if c.startswith("_")]), kind="traffic")
+    with ws.transaction() as conn:
+        row_id = conn.execute(
+            """INSERT INTO monitoring_reports (project_id, deployment_id, traffic_json, report_artifact_id,
+               traffic_artifact_id, retrain_recommended, summary, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+            (project_id, deployment["id"], json.dumps({**traffic.to_dict(),
+             "drifted_columns": list(frame.attrs.get("drifted_columns", []))}), report_id, frame_id,
+             int(report.retrain_recommended), report.reason, now()),
+        ).lastrowid
+        ws.audit(conn, project_id, "monitoring.report", {"report_id": row_id, "scenario": traffic.scenario,
+                                                         "retrain_recommended": report.retrain_recommended})
+    return {"id": row_id, "report": report, "traffic": traffic}
+
+
+def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
+    row = ws.query_one("SELECT * FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1",
+                       (project_id,))
+    if row is None:
+        return None
+    row["report"] = MonitoringReport.from_dict(ws.load_json(row["report_artifact_id"]))
+    row["traffic"] = json.loads(row["traffic_json"])
+    return row
+
+
+def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = _noop) -> dict:
+    """The loop back: retrain the champion's family on the reference data plus the labelled production
+    rows, evaluate on fresh production rows it has not seen, gate, and register a challenger."""
+    row = ws.query_one("SELECT * FROM monitoring_reports WHERE id = ? AND project_id = ?", (report_id, project_id))
+    if row is None:
+        raise NotFoundError(f"Monitoring report {report_id} does not exist; run monitoring first.")
+    deployment = serving.get_deployment(ws, row["deployment_id"])
+    champion = serving.load_served(ws, deployment["champion_version_id"])
+    lineage = json.loads(champion.version["lineage_json"])
+    problem = require_problem(ws, project_id)
+    traffic = json.loads(row["traffic_json"])
+    frame = ws.load_frame(row["traffic_artifact_id"])
+    fresh = frame[frame["window"] >= int(traffic.get("drift_start", 1))] if traffic.get("scenario") != "none" else frame
+    fresh = fresh.drop(columns=["window"]).dropna(subset=[problem.target])
+    fresh_train = fresh.sample(frac=0.5, random_state=0)
+    fresh_eval = fresh.drop(fresh_train.index)
+    reference = datasets.load_dataset(ws, lineage["dataset_id"])
+    combined = pd.concat([reference, fresh_train[reference.columns]], ignore_index=True)
+    ref_row = datasets.get_dataset(ws, lineage["dataset_id"])
+    dataset = datasets.save_dataset(ws, project_id, combined, kind="cleaned",
+                                    name=f"retraining: v{ref_row['version']} + {len(fresh_train)} production rows",
+                                    parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"])
+    features = featurestore.load_feature_config(ws, lineage["feature_set_id"])
+    fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
+    config = TrainConfig(models=("baseline", lineage["model_key"]))
+    trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
+                          progress=progress)
+    scorer = _monitor_scores(champion)
+    champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
+                                                                 scorer(fresh_eval))
+    gate = trained["gate"]
+    new_value = gate.value
+    outcome = {"experiment_id": trained["experiment"]["id"], "gate": gate.to_dict(),
+               "champion_metric_on_fresh": champion_on_fresh, "retrained_metric_on_fresh": new_value,
+               "fresh_rows_train": len(fresh_train), "fresh_rows_eval": len(fresh_eval), "registered": None}
+    if gate.passed:
+        version = stage_register(ws, project_id, trained["experiment"]["best_run_id"], alias="challenger",
+                                 note=f"retrained after monitoring report {report_id}")
+        outcome["registered"] = {"model": version["model_name"], "version": version["version"],
+                                 "alias": "challenger", "id": version["id"]}
+    return outcome
+
+
+# -- The whole loop ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PipelineConfig:
+    target: str
+    project_name: str
+    scenario: str = "none"
+    cv_folds: int = 5
+    seed: int = 42
+    retrain_when_recommended: bool = False
+    windows: int = 6
+    rows_per_window: int = 500
+
+
+def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config: PipelineConfig, *,
+                 test_df: pd.DataFrame | None = None, progress: Progress = _noop,
+                 source_name: str = "uploaded table") -> dict[str, Any]:
+    """Data → clean → problem → features → train → gate → explain → register → deploy → monitor
+    (→ retrain). Returns the JSON summary of DESIGN.md's CLI contract."""
+    timings: dict[str, float] = {}
+
+    def timed(name: str, start: float, end: float, message: str, fn: Callable[[], Any]) -> Any:
+        progress(start, message)
+        t0 = time.perf_counter()
+        value = fn()
+        timings[name] = round(time.perf_counter() - t0, 3)
+        progress(end, message)
+        return value
+
+    if config.target not in df.columns:
+        raise ConfigError(f"The target column '{config.target}' is not in {source_name}; choose one of: "
+                          f"{', '.join(map(str, df.columns[:30]))}.")
+    from core.projects import create_project, unique_project_name
+    project = create_project(ws, unique_project_name(ws, config.project_name), source=source_name)
+    pid = project["id"]
+    raw = timed("data", 0.0, 0.03, "Saving the raw data", lambda: stage_ingest(ws, pid, df, info, source_name))
+    cleaned = timed("clean", 0.03, 0.08, "Cleaning the data",
+                    lambda: stage_clean(ws, pid, raw["id"], target=config.target))
+    dataset_id = cleaned["dataset"]["id"]
+    problem = timed("problem", 0.08, 0.1, "Defining the problem",
+                    lambda: stage_problem(ws, pid, dataset_id, config.target))
+    clean_test = None
+    if test_df is not None:
+        recipe = datasets.load_recipe(ws, cleaned["recipe"]["id"])
+        clean_test = apply_recipe(test_df, recipe, training=False)[0].dropna(subset=[problem.target])
+    fs = timed("features", 0.1, 0.12, "Building the feature set", lambda: stage_features(ws, pid, dataset_id))
+    trained = timed("train", 0.12, 0.6, "Training and comparing models",
+                    lambda: stage_train(ws, pid, fs["id"], TrainConfig(cv_folds=config.cv_folds, seed=config.seed),
+                                        test_df=clean_test, progress=_scaled(progress, 0.12, 0.6)))
+    result: TrainResult = trained["result"]
+    gate = trained["gate"]
+    best_run_id = trained["experiment"]["best_run_id"]
+    timed("explain", 0.6, 0.7, "Explaining the best model", lambda: stage_explain(ws, pid, best_run_id))
+    reason = "" if gate.passed else "Demo/CLI run: registered although the gate failed, so the loop can be shown."
+    version = timed("register", 0.7, 0.72, "Registering the champion",
+                    lambda: stage_register(ws, pid, best_run_id, alias="champion", override_reason=reason))
+    timed("deploy", 0.72, 0.75, "Deploying", lambda: stage_deploy(ws, pid, RoutingConfig("single")))
+    monitored = timed("monitor", 0.75, 0.85, "Simulating production traffic",
+                      lambda: stage_monitor(ws, pid, TrafficConfig(scenario=config.scenario, windows=config.windows,
+                                                                   rows_per_window=config.rows_per_window,
+                                                                   seed=config.seed)))
+    report: MonitoringReport = monitored["report"]
+    summary: dict[str, Any] = {
+        "project": project["name"],
+        "task": problem.family,
+        "target": problem.target,
+        "rows": int(len(df)),
+        "validation": result.validation,
+        "leaderboard": result.to_summary(),
+        "best_model": result.best.key,
+        "gate": gate.to_dict(),
+        "registry": {"model": version["model_name"], "version": version["version"], "alias": "champion"},
+        "monitoring": {**report.get_latest_drift_summary(), "scenario": config.scenario,
+                       "retrain_recommended": report.retrain_recommended, "reason": report.reason},
+        "timings": timings,
+    }
+    if config.retrain_when_recommended and report.retrain_recommended:
+        summary["retrain"] = timed("retrain", 0.85, 1.0, "Retraining on fresh data",
+                                   lambda: stage_retrain(ws, pid, monitored["id"],
+                                                         progress=_scaled(progress, 0.85, 1.0)))
+    progress(1.0, "Done")
+    return summary
+
+
+def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = "Churn demo") -> dict[str, Any]:
+    """The "Run full demo" button and `mlops-studio demo`: the default sample, end to end."""
+    df, info = read_path(SAMPLE_DIR / DEFAULT_SAMPLE)
+    config = PipelineConfig(target=SAMPLES[DEFAULT_SAMPLE], project_name=project_name, scenario=DEMO_SCENARIO,
+                            cv_folds=3, retrain_when_recommended=True)
+    return run_pipeline(ws, df, info, config, progress=progress, source_name=DEFAULT_SAMPLE)

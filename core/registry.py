@@ -1,0 +1,182 @@
+"""Model registry in the MLflow style: numbered versions per model name, and the aliases
+``champion`` (serves production) and ``challenger`` (the candidate) instead of free-text stages.
+
+Each operation is one BEGIN IMMEDIATE transaction and writes the audit log in the same transaction,
+so two people promoting at once cannot both win and no change goes unrecorded.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from core.errors import ConfigError, NotFoundError
+from core.workspace import Workspace, dumps, now
+
+ALIASES = ("champion", "challenger")
+
+
+def register_model(
+    ws: Workspace, project_id: int, run_id: int, *, model_name: str, alias: str | None = None,
+    note: str = "", extra_lineage: dict | None = None,
+) -> dict[str, Any]:
+    """Register a run's fitted pipeline as the next version of ``model_name``."""
+    if alias is not None and alias not in ALIASES:
+        raise ConfigError(f"The alias must be one of {', '.join(ALIASES)}; got '{alias}' instead.")
+    run = ws.query_one(
+        """SELECT r.*, e.dataset_id, e.feature_set_id, e.gate_json, e.validation FROM runs r
+           JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ? AND r.project_id = ?""",
+        (run_id, project_id),
+    )
+    if run is None:
+        raise NotFoundError(f"Run {run_id} does not exist in this project.")
+    if run["model_artifact_id"] is None:
+        raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
+    sha = ws.artifact_info(run["model_artifact_id"])["sha256"]
+    lineage = {"run_id": run_id, "experiment_id": run["experiment_id"], "dataset_id": run["dataset_id"],
+               "feature_set_id": run["feature_set_id"], "model_key": run["model_key"],
+               "validation": run["validation"], **(extra_lineage or {})}
+    metrics = {"cv_score": run["cv_score"], **json.loads(run["test_metrics_json"] or "{}")}
+    with ws.transaction() as conn:
+        version = conn.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE project_id = ? AND model_name = ?",
+            (project_id, model_name),
+        ).fetchone()[0]
+        cur = conn.execute(
+            """INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+               metrics_json, lineage_json, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            (project_id, model_name, version, run_id, run["model_artifact_id"], sha, dumps(metrics),
+             dumps(lineage), note, now()),
+        )
+        version_id = cur.lastrowid
+        ws.audit(conn, project_id, "model.registered",
+                 {"model": model_name, "version": version, "run_id": run_id, "sha256": sha, "note": note})
+        if alias:
+            _set_alias(ws, conn, project_id, model_name, alias, version_id, reason="set at registration")
+    return get_version(ws, version_id)
+
+
+def _set_alias(ws, conn, project_id, model_name, alias, version_id, reason) -> None:
+    old = conn.execute(
+        "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = ?",
+        (project_id, model_name, alias),
+    ).fetchone()
+    conn.execute(
+        """INSERT INTO aliases (project_id, model_name, alias, version_id, updated_at) VALUES (?,?,?,?,?)
+           ON CONFLICT(project_id, model_name, alias) DO UPDATE SET version_id = excluded.version_id,
+           updated_at = excluded.updated_at""",
+        (project_id, model_name, alias, version_id, now()),
+    )
+    ws.audit(conn, project_id, "alias.set", {"model": model_name, "alias": alias, "version_id": version_id,
+                                             "previous_version_id": old[0] if old else None, "reason": reason})
+
+
+def set_alias(ws: Workspace, project_id: int, model_name: str, alias: str, version_id: int, reason: str = "") -> None:
+    if alias not in ALIASES:
+        raise ConfigError(f"The alias must be one of {', '.join(ALIASES)}; got '{alias}' instead.")
+    get_version(ws, version_id)
+    with ws.transaction() as conn:
+        _set_alias(ws, conn, project_id, model_name, alias, version_id, reason)
+
+
+def promote_challenger(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
+    """The challenger becomes champion; the challenger alias is cleared. Returns the new champion."""
+    with ws.transaction() as conn:
+        row = conn.execute(
+            "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
+            (project_id, model_name),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
+        _set_alias(ws, conn, project_id, model_name, "champion", row[0], reason or "challenger promoted")
+        conn.execute("DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
+                     (project_id, model_name))
+        ws.audit(conn, project_id, "model.promoted", {"model": model_name, "version_id": row[0], "reason": reason})
+    return get_version(ws, row[0])
+
+
+def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
+    """Give the champion alias back to the version that held it before the current one."""
+    with ws.transaction() as conn:
+        history = conn.execute(
+            """SELECT detail_json FROM audit_log WHERE project_id = ? AND action = 'alias.set' ORDER BY id DESC""",
+            (project_id,),
+        ).fetchall()
+        current = conn.execute(
+            "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'champion'",
+            (project_id, model_name),
+        ).fetchone()
+        if current is None:
+            raise NotFoundError(f"Model '{model_name}' has no champion to roll back.")
+        previous = None
+        for (detail_json,) in history:
+            d = json.loads(detail_json)
+            if d["model"] == model_name and d["alias"] == "champion" and d["version_id"] == current[0]:
+                previous = d["previous_version_id"]
+                break
+        if previous is None:
+            raise NotFoundError(f"Model '{model_name}' has no earlier champion to roll back to.")
+        _set_alias(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
+        ws.audit(conn, project_id, "model.rolled_back",
+                 {"model": model_name, "from_version_id": current[0], "to_version_id": previous, "reason": reason})
+    return get_version(ws, previous)
+
+
+def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:
+    row = ws.query_one("SELECT * FROM model_versions WHERE id = ?", (version_id,))
+    if row is None:
+        raise NotFoundError(f"Model version id {version_id} does not exist.")
+    return row
+
+
+def get_alias_version(ws: Workspace, project_id: int, model_name: str, alias: str) -> dict[str, Any] | None:
+    row = ws.query_one(
+        "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = ?",
+        (project_id, model_name, alias),
+    )
+    return get_version(ws, row["version_id"]) if row else None
+
+
+def load_version_model(ws: Workspace, version_id: int):
+    version = get_version(ws, version_id)
+    info = ws.artifact_info(version["artifact_id"])
+    if info["sha256"] != version["sha256"]:
+        raise ConfigError(f"Model '{version['model_name']}' version {version['version']} points at a different "
+                          "file than was registered; re-register it.")
+    return ws.load_model(version["artifact_id"])
+
+
+def get_model_name(ws: Workspace, project_id: int) -> str | None:
+    row = ws.query_one("SELECT model_name FROM model_versions WHERE project_id = ? ORDER BY id DESC LIMIT 1",
+                       (project_id,))
+    return row["model_name"] if row else None
+
+
+def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
+    rows = ws.query(
+        """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
+                  v.created_at, v.note,
+                  (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
+           FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ? ORDER BY v.id DESC""",
+        (project_id,),
+    )
+    records = []
+    for r in rows:
+        rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "family": r["family"],
+               "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12], "note": r["note"],
+               "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
+        rec.update({k: round(v, 4) if isinstance(v, float) else v
+                    for k, v in json.loads(r["metrics_json"] or "{}").items()})
+        records.append(rec)
+    return pd.DataFrame(records)
+
+
+def get_audit_df(ws: Workspace, project_id: int, limit: int = 200) -> pd.DataFrame:
+    rows = ws.query("SELECT ts, action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
+                    (project_id, limit))
+    return pd.DataFrame(
+        [{"when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"), "action": r["action"],
+          "detail": r["detail_json"]} for r in rows],
+        columns=["when", "action", "detail"],
+    )

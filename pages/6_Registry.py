@@ -1,0 +1,79 @@
+"""Registry: numbered model versions with their metrics, lineage and file hash; the aliases
+champion and challenger; promote and roll back; every change in the audit log."""
+import json
+
+import streamlit as st
+
+from core import pipeline, registry, tracking
+from ui.frame import page_setup, require_project
+from ui.widgets import user_errors
+
+ws, project = page_setup("Registry", "🗃️", "Which model versions exist, which one serves, and who changed what.")
+project = require_project(project)
+pid = project["id"]
+experiment = tracking.latest_experiment(ws, pid)
+model_name = registry.get_model_name(ws, pid) or pipeline.model_name_for(project)
+
+# -- Register ---------------------------------------------------------------------------------------
+if experiment is not None:
+    st.subheader("Register a model")
+    gate = json.loads(experiment["gate_json"] or "{}")
+    runs = tracking.get_runs_df(ws, pid, experiment["id"])
+    runs = runs[runs["error"].isna()] if "error" in runs else runs
+    labels = dict(zip(runs["run"], runs["model"]))
+    ids = list(labels)
+    run_id = st.selectbox("Run", ids, format_func=lambda r: f"{labels[r]} (run {r})", key="register_run",
+                          index=ids.index(experiment["best_run_id"]) if experiment["best_run_id"] in ids else 0)
+    is_gated = gate.get("passed") and run_id == experiment["best_run_id"]
+    if is_gated:
+        st.success(f"{labels[run_id]} passed the gate ({gate['metric']} {gate['value']:.3f} ≥ {gate['threshold']}).")
+        reason = ""
+    else:
+        st.warning("This run has not passed the gate. Registering it anyway needs a written reason, which goes "
+                   "into the audit log.")
+        reason = st.text_area("Reason for the override", key="override_reason")
+    has_champion = registry.get_alias_version(ws, pid, model_name, "champion") is not None
+    alias = st.radio("Give it the alias", ["champion", "challenger", "none"], horizontal=True,
+                     index=1 if has_champion else 0, key="register_alias",
+                     help="champion serves production; challenger is the candidate that may replace it.")
+    if st.button("Register", key="register", type="primary", disabled=not is_gated and not reason.strip()):
+        with user_errors():
+            v = pipeline.stage_register(ws, pid, run_id, alias=None if alias == "none" else alias,
+                                        override_reason=reason)
+            st.success(f"Registered {v['model_name']} version {v['version']}.")
+
+# -- Versions and aliases -----------------------------------------------------------------------------
+versions = registry.get_versions_df(ws, pid)
+if versions.empty:
+    st.info("No model registered yet.")
+    st.stop()
+st.subheader(f"Versions of '{model_name}'")
+champion = registry.get_alias_version(ws, pid, model_name, "champion")
+challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
+c1, c2 = st.columns(2)
+c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
+c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
+st.dataframe(versions, hide_index=True, width="stretch")
+st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
+           "is checked against this hash before it is ever loaded.")
+
+b1, b2 = st.columns(2)
+with b1:
+    if st.button("Promote challenger to champion", key="promote", disabled=challenger is None):
+        with user_errors():
+            v = registry.promote_challenger(ws, pid, model_name, reason="promoted from the Registry page")
+            st.success(f"Version {v['version']} is now the champion. Redeploy to serve it.")
+            st.rerun()
+with b2:
+    if st.button("Roll back the champion", key="rollback", disabled=champion is None):
+        with user_errors():
+            v = registry.rollback_champion(ws, pid, model_name, reason="rolled back from the Registry page")
+            st.success(f"Version {v['version']} is the champion again. Redeploy to serve it.")
+            st.rerun()
+
+with st.expander("Lineage of the champion"):
+    if champion:
+        st.json(json.loads(champion["lineage_json"]))
+st.subheader("Audit log")
+st.dataframe(registry.get_audit_df(ws, pid), hide_index=True, width="stretch")
+st.caption("Every change to this project, newest first: who registered, promoted or rolled back what, and why.")

@@ -1,0 +1,72 @@
+"""Deploy: the champion (and optionally a challenger) behind a simulated endpoint with a routing
+strategy; send rows, see predictions, the version that answered and the latency."""
+import streamlit as st
+
+from core import pipeline, registry, serving
+from core.routing import STRATEGIES, RoutingConfig
+from ui.frame import page_setup, require_project
+from ui.widgets import user_errors
+
+ws, project = page_setup("Deploy", "🚀", "Serve the champion behind an endpoint, alone or beside a challenger.")
+project = require_project(project)
+pid = project["id"]
+model_name = registry.get_model_name(ws, pid)
+champion = registry.get_alias_version(ws, pid, model_name, "champion") if model_name else None
+if champion is None:
+    st.info("Register a model as champion on the Registry page first.")
+    st.page_link("pages/6_Registry.py", label="Go to Registry", icon="🗃️", query_params={"project": pid})
+    st.stop()
+challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
+
+st.subheader("Strategy")
+strategies = list(STRATEGIES) if challenger else ["single"]
+active = serving.get_active_deployment(ws, pid)
+current = active["routing"] if active else RoutingConfig()
+strategy = st.radio("How traffic reaches the models", strategies, horizontal=True, key="strategy",
+                    index=strategies.index(current.strategy) if current.strategy in strategies else 0,
+                    captions=[STRATEGIES[s] for s in strategies])
+if not challenger:
+    st.caption("Only 'single' is possible: register a challenger to try canary, shadow, blue-green or A/B.")
+share, color = current.challenger_share, current.active_color
+if strategy in ("canary", "ab"):
+    share = st.slider("Share of traffic for the challenger", 0.0, 1.0, float(share), 0.05, key="share")
+if strategy == "blue_green":
+    color = st.radio("Live colour", ["blue", "green"], horizontal=True, key="color",
+                     captions=[f"blue = champion v{champion['version']}",
+                               f"green = challenger v{challenger['version']}" if challenger else ""])
+if st.button("Deploy", key="deploy", type="primary"):
+    with user_errors():
+        dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color))
+        st.success(f"Deployment {dep['id']} is live ({strategy}).")
+        active = serving.get_active_deployment(ws, pid)
+
+if active is None:
+    st.stop()
+st.markdown(f"**Live:** deployment {active['id']} — {active['routing'].strategy}; champion version "
+            f"{registry.get_version(ws, active['champion_version_id'])['version']}"
+            + (f", challenger version {registry.get_version(ws, active['challenger_version_id'])['version']}"
+               if active["challenger_version_id"] else "") + ".")
+
+# -- Send requests -------------------------------------------------------------------------------------
+st.subheader("Send requests")
+with user_errors():
+    served = serving.load_served(ws, active["champion_version_id"])
+    inputs = pipeline.get_request_examples(ws, served)
+    n = st.slider("Rows to send (drawn from data the model never trained on); edit any cell first", 1, 50, 5,
+                  key="n_rows")
+    rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
+    if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
+        result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
+        st.dataframe(result, hide_index=True, width="stretch")
+        st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
+                   f"(on average {result['latency_ms'].mean():.2f} ms per row).")
+
+summary = serving.get_traffic_summary_df(ws, active["id"])
+if not summary.empty:
+    st.subheader("Traffic so far")
+    st.dataframe(summary, hide_index=True, width="stretch")
+    top = summary.iloc[0]
+    st.caption(f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
+               f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average.")
+    st.dataframe(serving.get_prediction_log_df(ws, active["id"], limit=50), hide_index=True, width="stretch")
+    st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")

@@ -1,0 +1,90 @@
+"""Monitor: simulated production traffic through the live endpoint; per-feature drift (PSI and a
+statistical test) per time window, prediction drift, performance once labels arrive, alerts — and
+the Retrain action that loops back to training."""
+import streamlit as st
+
+from core import jobs, pipeline, registry, serving
+from core.monitoring import caption_drift_heatmap, caption_feature_psi, caption_performance, \
+    caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, plot_prediction_drift
+from core.problem import is_higher_better
+from core.simulation import SCENARIOS, TrafficConfig
+from ui.frame import page_setup, require_project
+from ui.widgets import chart, job_panel, user_errors
+
+ws, project = page_setup("Monitor", "📈", "Watch the deployed model in (simulated) production and decide when "
+                                          "to retrain.")
+project = require_project(project)
+pid = project["id"]
+if serving.get_active_deployment(ws, pid) is None:
+    st.info("Deploy a model first: monitoring watches the live endpoint.")
+    st.page_link("pages/7_Deploy.py", label="Go to Deploy", icon="🚀", query_params={"project": pid})
+    st.stop()
+
+with st.expander("Simulate production traffic", expanded=pipeline.latest_monitoring(ws, pid) is None):
+    scenario = st.selectbox("Drift scenario", list(SCENARIOS), key="scenario",
+                            format_func=lambda s: f"{s} — {SCENARIOS[s]}")
+    c1, c2, c3 = st.columns(3)
+    windows = c1.slider("Time windows (e.g. weeks)", 3, 12, 6, key="windows")
+    rows = c2.slider("Requests per window", 100, 2000, 500, 100, key="rows_per_window")
+    start = c3.slider("Drift starts in window", 1, windows, min(3, windows), key="drift_start")
+    if st.button("Simulate traffic and monitor", key="simulate", type="primary"):
+        with user_errors(), st.spinner("Sending traffic through the endpoint and checking drift…"):
+            pipeline.stage_monitor(ws, pid, TrafficConfig(scenario=scenario, windows=windows,
+                                                          rows_per_window=rows, drift_start=start))
+
+latest = pipeline.latest_monitoring(ws, pid)
+if latest is None:
+    st.stop()
+report, traffic = latest["report"], latest["traffic"]
+st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
+             f"{traffic['rows_per_window']} requests")
+
+# -- The decision first, with its evidence ------------------------------------------------------------
+if report.retrain_recommended:
+    st.error(f"**Retrain recommended.** {report.reason}")
+else:
+    st.success(f"**Keep monitoring.** {report.reason}")
+for alert in report.alerts[-8:]:
+    (st.error if alert.level == "critical" else st.warning)(f"Window {alert.window}: {alert.message}")
+
+fd = report.feature_drift_df
+chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
+c1, c2 = st.columns(2)
+with c1:
+    chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
+with c2:
+    chart(plot_prediction_drift(report.prediction_drift_df), caption_prediction_drift(report.prediction_drift_df),
+          key="prediction_drift")
+features = list(fd.sort_values("psi", ascending=False)["feature"].unique())
+feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
+chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
+st.caption("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift.")
+
+# -- Retrain: back to training with fresh data ------------------------------------------------------
+st.subheader("Retrain")
+st.write("Retrains the champion's model family on the training data plus half of the labelled production rows "
+         "since the drift began, checks it on the other half, and registers it as challenger if it passes the gate.")
+job = jobs.latest_job(ws, pid, "retrain")
+if st.button("Retrain on fresh data", key="retrain", type="primary" if report.retrain_recommended else "secondary",
+             disabled=job is not None and job["status"] == "running"):
+    report_id = latest["id"]
+    jobs.start_job(ws, pid, "retrain", lambda progress: pipeline.stage_retrain(ws, pid, report_id,
+                                                                                progress=progress))
+    st.rerun()
+if job is not None:
+    done = job_panel(ws, job["id"])
+    if done and done["status"] == "succeeded":
+        r = done["result"]
+        higher = is_higher_better(pipeline.require_problem(ws, pid).metric)
+        better = (r["retrained_metric_on_fresh"] > r["champion_metric_on_fresh"]) == higher
+        st.info(f"On fresh production rows the retrained model scores {r['retrained_metric_on_fresh']:.3f} against "
+                f"the champion's {r['champion_metric_on_fresh']:.3f} ({'better' if better else 'not better'}). "
+                + (f"Registered as challenger v{r['registered']['version']}: promote it on the Registry page."
+                   if r["registered"] else "It did not pass the gate, so nothing was registered."))
+        if r["registered"]:
+            model_name = registry.get_model_name(ws, pid)
+            if st.button("Promote the challenger to champion and redeploy", key="promote_retrained"):
+                with user_errors():
+                    registry.promote_challenger(ws, pid, model_name, reason="promoted after retraining")
+                    pipeline.stage_deploy(ws, pid)
+                    st.success("The retrained model is now the champion and serves all traffic.")

@@ -1,0 +1,60 @@
+"""The shared frame of every page: page config, project picker, stage navigation with status."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import projects
+from ui.state import current_project, get_workspace, select_project
+
+# (script, label, icon, stage key for status)
+PAGES = [
+    ("app.py", "Home", "🏠", None),
+    ("pages/1_Data.py", "Data", "🗂️", "data"),
+    ("pages/2_Problem.py", "Problem", "🎯", "problem"),
+    ("pages/3_Features.py", "Features", "🧱", "features"),
+    ("pages/4_Train.py", "Train & compare", "🏋️", "train"),
+    ("pages/5_Explain.py", "Explain", "🔍", "explain"),
+    ("pages/6_Registry.py", "Registry", "🗃️", "registry"),
+    ("pages/7_Deploy.py", "Deploy", "🚀", "deploy"),
+    ("pages/8_Monitor.py", "Monitor", "📈", "monitor"),
+]
+
+
+def page_setup(title: str, icon: str, intro: str = ""):
+    """Call first on every page. Returns (workspace, current project or None)."""
+    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")
+    ws = get_workspace()
+    project = current_project(ws)
+    _sidebar(ws, project)
+    st.title(f"{icon} {title}")
+    if intro:
+        st.caption(intro)
+    return ws, project
+
+
+def require_project(project: dict | None) -> dict:
+    if project is None:
+        st.info("No project is open. Create one or run the full demo on the Home page, then come back.")
+        st.page_link("app.py", label="Go to Home", icon="🏠")
+        st.stop()
+    return project
+
+
+def _sidebar(ws, project: dict | None) -> None:
+    with st.sidebar:
+        st.markdown("### MLOps Studio")
+        all_projects = projects.list_projects(ws)
+        if all_projects:
+            ids = [p["id"] for p in all_projects]
+            names = {p["id"]: p["name"] for p in all_projects}
+            index = ids.index(project["id"]) if project else None
+            chosen = st.selectbox("Project", ids, index=index, format_func=names.get, key="project_picker",
+                                  placeholder="Choose a project")
+            if chosen is not None and (project is None or chosen != project["id"]):
+                select_project(chosen)
+                st.rerun()
+        status = projects.get_stage_status(ws, project["id"]) if project else {}
+        params = {"project": project["id"]} if project else None
+        for script, label, icon, stage in PAGES:
+            mark = "" if stage is None else (" ✓" if status.get(stage) else "")
+            st.page_link(script, label=f"{label}{mark}", icon=icon, query_params=params)

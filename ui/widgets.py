@@ -1,0 +1,50 @@
+"""Small Streamlit helpers shared by pages: charts with their sentence, errors, job progress."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable
+
+import streamlit as st
+
+from core.errors import StudioError
+from core.jobs import get_job
+
+
+def chart(fig, sentence: str, key: str | None = None) -> None:
+    """Every chart carries one plain sentence of what it means."""
+    st.plotly_chart(fig, width="stretch", key=key)
+    st.caption(sentence)
+
+
+@contextmanager
+def user_errors():
+    """Show domain errors as a plain message instead of a traceback; the page keeps running."""
+    try:
+        yield
+    except StudioError as exc:
+        st.error(str(exc))
+
+
+def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = None) -> dict | None:
+    """Show a job's progress, polling once a second while it runs (a fragment, so the rest of the
+    page is not re-run). Calls on_done(job) once, in a full rerun, when it finishes."""
+    if job_id is None:
+        return None
+
+    @st.fragment(run_every=1.0)
+    def _poll():
+        job = get_job(ws, job_id)
+        if job["status"] == "running":
+            st.progress(job["progress"], text=job["message"] or "Working…")
+        elif st.session_state.get(f"job_seen_{job_id}") != job["status"]:
+            st.session_state[f"job_seen_{job_id}"] = job["status"]
+            st.rerun(scope="app")
+
+    job = get_job(ws, job_id)
+    if job["status"] == "running":
+        _poll()
+    elif job["status"] == "failed" or job["status"] == "interrupted":
+        st.error(job["error"])
+    elif job["status"] == "succeeded" and on_done is not None:
+        on_done(job)
+    return job
