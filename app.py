@@ -8,7 +8,7 @@ from ui.state import select_project
 from ui.widgets import job_panel, user_errors
 
 ws, project = page_setup(
-    "MLOps Studio", "🧭",
+    "MLOps Studio", ":material/hub:",
     "Take a table of data from upload to a monitored, retrainable model, one stage at a time.",
 )
 
@@ -18,15 +18,10 @@ stages = [(label, icon, key) for _, label, icon, key in PAGES if key]
 current = next((label for label, _, key in stages if not status.get(key)), None)
 cols = st.columns(len(stages))
 for col, (label, icon, key) in zip(cols, stages):
-    done = status.get(key, False)
-    state = "done" if done else ("current" if label == current else "to do")
-    colour = {"done": "#16a34a", "current": "#2563eb", "to do": "#9ca3af"}[state]
-    col.markdown(
-        f"<div style='border:2px solid {colour};border-radius:10px;padding:8px 4px;text-align:center'>"
-        f"<div style='font-size:1.4rem'>{icon}</div><b>{label}</b><br>"
-        f"<span style='color:{colour};font-size:0.85rem'>{state}</span></div>",
-        unsafe_allow_html=True,
-    )
+    state = "done" if status.get(key) else ("current" if label == current else "to do")
+    colour = {"done": "green", "current": "blue", "to do": "gray"}[state]
+    with col.container(border=True, height=120):
+        st.markdown(f"{icon}  \n**{label}**  \n:{colour}[{state}]")
 if project:
     done_count = sum(status.get(k, False) for _, _, k in stages)
     st.caption(f"Project **{project['name']}**: {done_count} of {len(stages)} stages done"

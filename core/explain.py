@@ -161,18 +161,22 @@ def explain_model(
     background_rows: int = 100,
     seed: int = 0,
     target_name: str | None = None,
+    class_name: str | None = None,
     time_budget_seconds: float | None = DEFAULT_TIME_BUDGET_SECONDS,
 ) -> Explanation:
     """Explain a random sample of at most ``max_rows`` rows of ``X`` (the features, no target).
 
     ``time_budget_seconds`` caps the rows of slow explainers (big forests, permutation);
     pass None to explain all ``max_rows`` rows whatever it costs (e.g. in a background job).
+    ``class_name`` names the explained class when the model was trained on encoded labels (0/1).
     """
     started = time.perf_counter()
     _validate_arguments(pipeline, X, task, max_rows, background_rows, time_budget_seconds)
     preprocessor, estimator = pipeline[:-1], pipeline[-1]
     family = _get_model_family(estimator, model_key)
     class_label = _get_class_label(estimator, task, positive_class_index)
+    if class_name is not None and task != "regression":
+        class_label = class_name
     label = f"{target_name} = {class_label}" if target_name else f"class {class_label}"
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))        # random order: any prefix is a random sample

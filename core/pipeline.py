@@ -105,7 +105,7 @@ def stage_features(ws: Workspace, project_id: int, dataset_id: int, config: Feat
 
 # -- Training ------------------------------------------------------------------------------------
 def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
-                test_df: pd.DataFrame | None = None, progress: Progress = _noop) -> dict:
+                test_df: pd.DataFrame | None = None, progress: Progress = _noop, note: str = "") -> dict:
     """Train and compare the catalog, check the gate, record everything. Returns the experiment row
     plus the in-memory TrainResult and GateResult for callers that want to show them right away."""
     problem = require_problem(ws, project_id)
@@ -116,7 +116,8 @@ def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: Tra
     result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
     gate = check_gate(result.problem, result.best, result.baseline)
     holdout_df = (test_df if test_df is not None else df).loc[result.test_index]
-    experiment = tracking.record_experiment(ws, project_id, fs["dataset_id"], feature_set_id, result, gate, holdout_df)
+    experiment = tracking.record_experiment(ws, project_id, fs["dataset_id"], feature_set_id, result, gate, holdout_df,
+                                            note=note)
     return {"experiment": experiment, "result": result, "gate": gate}
 
 
@@ -133,7 +134,8 @@ def stage_explain(ws: Workspace, project_id: int, run_id: int, *, max_rows: int 
     X = tracking.load_holdout(ws, experiment).drop(columns=[problem.target], errors="ignore")
     pipeline = tracking.load_run_model(ws, run_id)
     expl = explain_model(pipeline, X, problem.task, model_key=run["model_key"], max_rows=max_rows,
-                         target_name=problem.target)
+                         target_name=problem.target,
+                         class_name=str(problem.positive_class) if problem.task == "binary" else None)
     artifact_id = ws.save_json(expl.to_dict(), kind="explanation")
     with ws.transaction() as conn:
         conn.execute("INSERT INTO explanations (run_id, artifact_id, created_at) VALUES (?,?,?)",
@@ -319,7 +321,8 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
     config = TrainConfig(models=("baseline", lineage["model_key"]))
     trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
-                          progress=progress)
+                          progress=progress, note=f"retraining after monitoring report {report_id}, "
+                                                  f"checked on {len(fresh_eval)} fresh production rows")
     scorer = _monitor_scores(champion)
     champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
                                                                  scorer(fresh_eval))

@@ -71,4 +71,6 @@ MIGRATIONS: list[list[str]] = [
             progress REAL NOT NULL DEFAULT 0, message TEXT, result_json TEXT, error TEXT,
             created_at REAL NOT NULL, updated_at REAL NOT NULL)""",
     ],
+    # 2: say why an experiment was run ("retraining after monitoring report 3").
+    ["ALTER TABLE experiments ADD COLUMN note TEXT"],
 ]

@@ -16,7 +16,7 @@ from core.workspace import Workspace, dumps, now
 
 def record_experiment(
     ws: Workspace, project_id: int, dataset_id: int, feature_set_id: int, result: TrainResult, gate: GateResult,
-    holdout_df: pd.DataFrame,
+    holdout_df: pd.DataFrame, note: str = "",
 ) -> dict[str, Any]:
     """Persist the experiment, one run per model (with its fitted pipeline and holdout predictions),
     the holdout rows themselves, and the gate verdict."""
@@ -32,9 +32,9 @@ def record_experiment(
     with ws.transaction() as conn:
         cur = conn.execute(
             """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
-               validation, gate_json, holdout_artifact_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)""",
+               validation, gate_json, holdout_artifact_id, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
             (project_id, dataset_id, feature_set_id, dumps(result.problem.to_dict()), dumps(result.config.to_dict()),
-             result.validation, dumps(gate.to_dict()), holdout_id, now()),
+             result.validation, dumps(gate.to_dict()), holdout_id, note, now()),
         )
         exp_id = cur.lastrowid
         best_run_id = None
@@ -86,6 +86,16 @@ def load_run_predictions(ws: Workspace, run_id: int) -> pd.DataFrame:
     if run["predictions_artifact_id"] is None:
         raise NotFoundError(f"Run {run_id} ({run['model_name']}) failed to train, so it has no predictions.")
     return ws.load_frame(run["predictions_artifact_id"])
+
+
+def list_experiments(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
+    """Experiments newest first, each with a label for pickers."""
+    rows = ws.query(
+        """SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS n_runs
+           FROM experiments e WHERE e.project_id = ? ORDER BY e.id DESC""", (project_id,))
+    for row in rows:
+        row["label"] = f"Experiment {row['id']}: {row['n_runs']} models" + (f" — {row['note']}" if row["note"] else "")
+    return rows
 
 
 def get_run(ws: Workspace, run_id: int) -> dict[str, Any]:

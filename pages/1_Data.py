@@ -13,7 +13,7 @@ from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, user_errors
 
-ws, project = page_setup("Data", "🗂️", "Collect, profile and clean the table the model will learn from.")
+ws, project = page_setup("Data", ":material/table_view:", "Collect, profile and clean the table the model will learn from.")
 project = require_project(project)
 pid = project["id"]
 
@@ -119,4 +119,4 @@ if cleaned:
                    "the model learns from the data as it really is.")
     st.markdown("**Lineage** — what was made from what:")
     st.dataframe(datasets.get_lineage_df(ws, pid), hide_index=True, width="stretch")
-    st.page_link("pages/2_Problem.py", label="Next: define the problem", icon="🎯", query_params={"project": pid})
+    st.page_link("pages/2_Problem.py", label="Next: define the problem", icon=":material/flag:", query_params={"project": pid})

@@ -8,14 +8,14 @@ from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, user_errors
 
-ws, project = page_setup("Problem", "🎯", "Say what the model must predict and how good it must be to ship.")
+ws, project = page_setup("Problem", ":material/flag:", "Say what the model must predict and how good it must be to ship.")
 project = require_project(project)
 pid = project["id"]
 
 cleaned = datasets.latest_dataset(ws, pid, "cleaned")
 if cleaned is None:
     st.info("Load and clean a table on the Data page first: the target is one of its columns.")
-    st.page_link("pages/1_Data.py", label="Go to Data", icon="🗂️", query_params={"project": pid})
+    st.page_link("pages/1_Data.py", label="Go to Data", icon=":material/table_view:", query_params={"project": pid})
     st.stop()
 df = cache.dataset(ws, cleaned["id"])
 saved = projects.get_problem(ws, pid)
@@ -77,4 +77,4 @@ with user_errors():
                    f"{'≤' if metric in ('rmse', 'mae') else '≥'} {threshold:g} on unseen data.")
 
 if projects.get_problem(ws, pid):
-    st.page_link("pages/3_Features.py", label="Next: build features", icon="🧱", query_params={"project": pid})
+    st.page_link("pages/3_Features.py", label="Next: build features", icon=":material/view_column:", query_params={"project": pid})

@@ -8,14 +8,14 @@ from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import user_errors
 
-ws, project = page_setup("Features", "🧱", "Turn cleaned columns into numbers a model can learn from.")
+ws, project = page_setup("Features", ":material/view_column:", "Turn cleaned columns into numbers a model can learn from.")
 project = require_project(project)
 pid = project["id"]
 problem = projects.get_problem(ws, pid)
 cleaned = datasets.latest_dataset(ws, pid, "cleaned")
 if problem is None or cleaned is None:
     st.info("Clean a table (Data) and choose the target (Problem) first.")
-    st.page_link("pages/2_Problem.py", label="Go to Problem", icon="🎯", query_params={"project": pid})
+    st.page_link("pages/2_Problem.py", label="Go to Problem", icon=":material/flag:", query_params={"project": pid})
     st.stop()
 df = cache.dataset(ws, cleaned["id"])
 
@@ -55,5 +55,5 @@ if len(sets):
     st.dataframe(sets.drop(columns=["created_at"]), hide_index=True, width="stretch")
     st.caption("Every saved feature set, newest first, with the cleaned-data version it was built on: "
                "a trained model records which one it used.")
-    st.page_link("pages/4_Train.py", label="Next: train and compare models", icon="🏋️",
+    st.page_link("pages/4_Train.py", label="Next: train and compare models", icon=":material/model_training:",
                  query_params={"project": pid})

@@ -12,9 +12,9 @@ from core.models import get_catalog
 from core.problem import ProblemConfig, encode_target, get_metric_label
 from core.training import TrainConfig
 from ui.frame import page_setup, require_project
-from ui.widgets import chart, job_panel, user_errors
+from ui.widgets import chart, experiment_picker, job_panel, user_errors
 
-ws, project = page_setup("Train & compare", "🏋️",
+ws, project = page_setup("Train & compare", ":material/model_training:",
                          "Several model families, each cross-validated on the same folds, then checked on "
                          "rows they never saw.")
 project = require_project(project)
@@ -23,7 +23,7 @@ problem = projects.get_problem(ws, pid)
 fs = featurestore.latest_feature_set(ws, pid)
 if problem is None or fs is None:
     st.info("Save a problem definition and a feature set first.")
-    st.page_link("pages/3_Features.py", label="Go to Features", icon="🧱", query_params={"project": pid})
+    st.page_link("pages/3_Features.py", label="Go to Features", icon=":material/view_column:", query_params={"project": pid})
     st.stop()
 
 catalog = get_catalog(problem.task)
@@ -53,7 +53,7 @@ if st.button("Train and compare", key="train", type="primary", disabled=running)
 if job is not None:
     job_panel(ws, job["id"])
 
-experiment = tracking.latest_experiment(ws, pid)
+experiment = experiment_picker(ws, pid, key="train_experiment")
 if experiment is None:
     st.stop()
 
@@ -63,6 +63,8 @@ runs = tracking.get_runs_df(ws, pid, experiment["id"])
 metric_label = get_metric_label(problem.metric)
 st.subheader(f"Leaderboard — experiment {experiment['id']} ({experiment['validation']})")
 board = runs.drop(columns=["experiment", "key", "cv_folds"]).rename(columns={"cv_score": f"CV {metric_label}"})
+if board["error"].isna().all():
+    board = board.drop(columns=["error"])
 st.dataframe(board, hide_index=True, width="stretch")
 st.caption(f"CV {metric_label} is the average over the cross-validation folds; the other columns are measured on "
            "the held-out rows. The best model is chosen by the CV score, never by the holdout.")
@@ -79,7 +81,7 @@ g3.metric("Threshold", f"{gate.get('threshold', float('nan')):g}")
 for check in gate.get("checks", []):
     (st.success if check["passed"] else st.error)(check["sentence"])
 if gate.get("passed"):
-    st.page_link("pages/6_Registry.py", label="Next: register the winner", icon="🗃️", query_params={"project": pid})
+    st.page_link("pages/6_Registry.py", label="Next: register the winner", icon=":material/inventory_2:", query_params={"project": pid})
 else:
     st.info("Not good enough yet: try other features or settings and train again (or override on the "
             "Registry page with a written reason).")

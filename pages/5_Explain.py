@@ -1,22 +1,20 @@
 """Explain: SHAP values drawn with plotly — which features drive the model, how, and why one row got
 its prediction. Computed once per model and saved."""
-import json
-
 import streamlit as st
 
 from core import pipeline, tracking
 from core.explain import caption_beeswarm, caption_importance, caption_waterfall, get_importance_df, \
     get_waterfall_df, plot_beeswarm, plot_importance, plot_waterfall
 from ui.frame import page_setup, require_project
-from ui.widgets import chart, user_errors
+from ui.widgets import chart, experiment_picker, user_errors
 
-ws, project = page_setup("Explain", "🔍", "Why the model predicts what it predicts, in SHAP values.")
+ws, project = page_setup("Explain", ":material/lightbulb:", "Why the model predicts what it predicts, in SHAP values.")
 project = require_project(project)
 pid = project["id"]
-experiment = tracking.latest_experiment(ws, pid)
+experiment = experiment_picker(ws, pid, key="explain_experiment")
 if experiment is None:
     st.info("Train models first; then their predictions can be explained here.")
-    st.page_link("pages/4_Train.py", label="Go to Train & compare", icon="🏋️", query_params={"project": pid})
+    st.page_link("pages/4_Train.py", label="Go to Train & compare", icon=":material/model_training:", query_params={"project": pid})
     st.stop()
 
 runs = tracking.get_runs_df(ws, pid, experiment["id"])

@@ -8,7 +8,7 @@ from core import pipeline, registry, tracking
 from ui.frame import page_setup, require_project
 from ui.widgets import user_errors
 
-ws, project = page_setup("Registry", "🗃️", "Which model versions exist, which one serves, and who changed what.")
+ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
 project = require_project(project)
 pid = project["id"]
 experiment = tracking.latest_experiment(ws, pid)

@@ -7,14 +7,14 @@ from core.routing import STRATEGIES, RoutingConfig
 from ui.frame import page_setup, require_project
 from ui.widgets import user_errors
 
-ws, project = page_setup("Deploy", "🚀", "Serve the champion behind an endpoint, alone or beside a challenger.")
+ws, project = page_setup("Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger.")
 project = require_project(project)
 pid = project["id"]
 model_name = registry.get_model_name(ws, pid)
 champion = registry.get_alias_version(ws, pid, model_name, "champion") if model_name else None
 if champion is None:
     st.info("Register a model as champion on the Registry page first.")
-    st.page_link("pages/6_Registry.py", label="Go to Registry", icon="🗃️", query_params={"project": pid})
+    st.page_link("pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid})
     st.stop()
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 

@@ -11,13 +11,13 @@ from core.simulation import SCENARIOS, TrafficConfig
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, job_panel, user_errors
 
-ws, project = page_setup("Monitor", "📈", "Watch the deployed model in (simulated) production and decide when "
+ws, project = page_setup("Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when "
                                           "to retrain.")
 project = require_project(project)
 pid = project["id"]
 if serving.get_active_deployment(ws, pid) is None:
     st.info("Deploy a model first: monitoring watches the live endpoint.")
-    st.page_link("pages/7_Deploy.py", label="Go to Deploy", icon="🚀", query_params={"project": pid})
+    st.page_link("pages/7_Deploy.py", label="Go to Deploy", icon=":material/rocket_launch:", query_params={"project": pid})
     st.stop()
 
 with st.expander("Simulate production traffic", expanded=pipeline.latest_monitoring(ws, pid) is None):
@@ -41,11 +41,13 @@ st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic
 
 # -- The decision first, with its evidence ------------------------------------------------------------
 if report.retrain_recommended:
-    st.error(f"**Retrain recommended.** {report.reason}")
+    st.warning(f"**Retrain recommended.** {report.reason}", icon=":material/autorenew:")
 else:
     st.success(f"**Keep monitoring.** {report.reason}")
-for alert in report.alerts[-8:]:
-    (st.error if alert.level == "critical" else st.warning)(f"Window {alert.window}: {alert.message}")
+if report.alerts:
+    with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
+        for alert in report.alerts:
+            (st.error if alert.level == "critical" else st.warning)(alert.message)
 
 fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")

@@ -8,15 +8,15 @@ from ui.state import current_project, get_workspace, select_project
 
 # (script, label, icon, stage key for status)
 PAGES = [
-    ("app.py", "Home", "🏠", None),
-    ("pages/1_Data.py", "Data", "🗂️", "data"),
-    ("pages/2_Problem.py", "Problem", "🎯", "problem"),
-    ("pages/3_Features.py", "Features", "🧱", "features"),
-    ("pages/4_Train.py", "Train & compare", "🏋️", "train"),
-    ("pages/5_Explain.py", "Explain", "🔍", "explain"),
-    ("pages/6_Registry.py", "Registry", "🗃️", "registry"),
-    ("pages/7_Deploy.py", "Deploy", "🚀", "deploy"),
-    ("pages/8_Monitor.py", "Monitor", "📈", "monitor"),
+    ("app.py", "Home", ":material/home:", None),
+    ("pages/1_Data.py", "Data", ":material/table_view:", "data"),
+    ("pages/2_Problem.py", "Problem", ":material/flag:", "problem"),
+    ("pages/3_Features.py", "Features", ":material/view_column:", "features"),
+    ("pages/4_Train.py", "Train & compare", ":material/model_training:", "train"),
+    ("pages/5_Explain.py", "Explain", ":material/lightbulb:", "explain"),
+    ("pages/6_Registry.py", "Registry", ":material/inventory_2:", "registry"),
+    ("pages/7_Deploy.py", "Deploy", ":material/rocket_launch:", "deploy"),
+    ("pages/8_Monitor.py", "Monitor", ":material/monitoring:", "monitor"),
 ]
 
 
@@ -35,7 +35,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
 def require_project(project: dict | None) -> dict:
     if project is None:
         st.info("No project is open. Create one or run the full demo on the Home page, then come back.")
-        st.page_link("app.py", label="Go to Home", icon="🏠")
+        st.page_link("app.py", label="Go to Home", icon=":material/home:")
         st.stop()
     return project
 

@@ -48,3 +48,17 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
     elif job["status"] == "succeeded" and on_done is not None:
         on_done(job)
     return job
+
+
+def experiment_picker(ws, project_id: int, key: str) -> dict | None:
+    """Choose an experiment (newest first); None when the project has none."""
+    from core.tracking import list_experiments
+
+    experiments = list_experiments(ws, project_id)
+    if not experiments:
+        return None
+    by_id = {e["id"]: e for e in experiments}
+    # Keyed by the newest id, so a freshly finished experiment is shown instead of a stale choice.
+    chosen = st.selectbox("Experiment", list(by_id), format_func=lambda i: by_id[i]["label"],
+                          key=f"{key}_{experiments[0]['id']}")
+    return by_id[chosen]

@@ -1,0 +1,35 @@
+"""Page tests with Streamlit's AppTest against a workspace where the full demo has run."""
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory):
+    from core.pipeline import run_demo
+    from core.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("demo_ws")
+    summary = run_demo(Workspace(path))
+    return path, summary
+
+
+@pytest.fixture
+def app(demo_workspace, monkeypatch):
+    """An AppTest factory bound to the demo workspace, run from the repo root."""
+    from streamlit.testing.v1 import AppTest
+
+    path, _ = demo_workspace
+    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(path))
+    monkeypatch.chdir(ROOT)
+
+    def make(project: int | None = 1) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if project is not None:
+            at.query_params["project"] = str(project)
+        return at
+
+    return make
