@@ -746,9 +746,11 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     figure = go.Figure(go.Bar(
         x=shown["mean_abs_shap"], y=shown["feature"], orientation="h",
         text=[f"{share:.0%}" for share in shown["share"]], textposition="outside",
-        marker_color="#3366cc",
+        marker_color="#3366cc", cliponaxis=False,
         hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
     ))
+    # Headroom for the percentage labels printed outside the longest bar.
+    figure.update_xaxes(range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15])
     figure.update_layout(
         template=_TEMPLATE, title="Which features drive the prediction (mean |SHAP|)",
         xaxis_title="average size of the effect on the prediction", yaxis_title=None,

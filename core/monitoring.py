@@ -396,9 +396,9 @@ def _empty_figure(title: str, message: str) -> go.Figure:
 
 def _add_psi_guides(fig: go.Figure, **kwargs: Any) -> None:
     fig.add_hline(y=MODERATE_PSI, line_dash="dot", line_color="#ffb300",
-                  annotation_text="moderate (0.1)", annotation_position="top left", **kwargs)
+                  annotation_text="moderate (0.1)", annotation_position="bottom right", **kwargs)
     fig.add_hline(y=MAJOR_PSI, line_dash="dash", line_color="#c62828",
-                  annotation_text="major (0.25)", annotation_position="top left", **kwargs)
+                  annotation_text="major (0.25)", annotation_position="top right", **kwargs)
 
 
 def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:

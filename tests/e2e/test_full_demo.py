@@ -1,0 +1,146 @@
+"""The instructor's button: "Run full demo" takes the sample to a monitored deployment, and every
+stage page then shows that project's results. Screenshots (01_home.png …) are for a human to look at."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .conftest import (
+    assert_no_exception,
+    click_key,
+    error_texts,
+    goto,
+    main_text,
+    project_id_from_url,
+    selected_option,
+    shot,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+DEMO_TIMEOUT_S = 240
+TABLES = "[data-testid=stMain] [data-testid=stDataFrame], [data-testid=stMain] [data-testid=stTable]"
+CHARTS = "[data-testid=stMain] [data-testid=stPlotlyChart]"
+
+
+def wait_for_demo(page) -> None:
+    """Poll until the app has landed on the Monitor page with its charts, failing early on an
+    exception or an error message (a failed job shows st.error)."""
+    deadline = time.monotonic() + DEMO_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert_no_exception(page, "while the demo runs")
+        if "/Monitor" in page.url:
+            if page.locator(CHARTS).count() > 0:
+                return
+        else:  # on Home, an error means the demo job failed
+            errors = error_texts(page)
+            assert not errors, f"the demo reported an error: {errors}"
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"the demo did not reach the Monitor page with charts in {DEMO_TIMEOUT_S} s; "
+                         f"URL {page.url}; main text: {main_text(page)[:800]}")
+
+
+def test_full_demo_then_every_stage(page, base_url):
+    goto(page, base_url, "/")
+    assert_no_exception(page, "home")
+    shot(page, "01_home")
+
+    started = time.monotonic()
+    click_key(page, "run_demo")
+    wait_for_demo(page)
+    wait_idle(page)
+    print(f"full demo reached Monitor in {time.monotonic() - started:.0f} s")
+
+    project_id = project_id_from_url(page.url)
+    assert project_id, f"the Monitor page after the demo has no ?project= in its URL: {page.url}"
+    assert "monitor" in page.locator("[data-testid=stMain] h1").first.inner_text().lower()
+    assert_no_exception(page, "monitor after demo")
+    shot(page, "10_monitor_after_demo")
+
+    def visit(path: str, shot_name: str, errors_allowed: bool = False) -> None:
+        goto(page, base_url, f"{path}?project={project_id}")
+        assert project_id_from_url(page.url) == project_id, f"{path} lost the project: {page.url}"
+        assert_no_exception(page, path)
+        if not errors_allowed:
+            assert not error_texts(page), f"{path} shows an error after the demo: {error_texts(page)}"
+        shot(page, shot_name)
+
+    # Home: the pipeline status says every stage is done.
+    visit("/", "01_home_after_demo")
+    assert "stages done" in main_text(page)
+
+    # Data: the sample's profile and the cleaned version.
+    visit("/Data", "02_data")
+    text = main_text(page)
+    assert "telco_churn" in text and "Latest cleaned version" in text, text[:600]
+    assert page.locator(CHARTS).count() >= 1
+
+    # Problem: the target of the sample is chosen.
+    visit("/Problem", "03_problem")
+    assert selected_option(page, "target") == "churn"
+
+    # Features: the feature store lists the saved set.
+    visit("/Features", "04_features")
+    assert "Feature store" in main_text(page)
+
+    # Train: a leaderboard table.
+    visit("/Train", "05_train")
+    assert page.locator(TABLES).count() >= 1, "the Train page shows no leaderboard table"
+    assert re.search(r"leaderboard", main_text(page), re.I), "no leaderboard on the Train page"
+
+    # Explain: plotly charts (importance, SHAP).
+    visit("/Explain", "06_explain")
+    if page.locator(CHARTS).count() == 0 and page.locator(".st-key-explain button").count():
+        click_key(page, "explain", timeout=120_000)
+        page.locator(CHARTS).first.wait_for(timeout=120_000)
+    assert page.locator(CHARTS).count() >= 1, "the Explain page shows no chart after the demo"
+
+    # Registry: a champion.
+    visit("/Registry", "07_registry")
+    assert "champion" in main_text(page).lower(), "the Registry page does not mention the champion"
+
+    # Deploy: sending rows to the deployed model shows predictions.
+    visit("/Deploy", "08_deploy")
+    tables_before = page.locator(TABLES).count()
+    click_key(page, "send_rows", timeout=120_000)
+    assert_no_exception(page, "deploy: send rows")
+    assert not error_texts(page), f"sending rows failed: {error_texts(page)}"
+    page.get_by_text("Each row's answer").first.wait_for(timeout=30_000)
+    assert page.locator(TABLES).count() > tables_before, "no prediction table appeared after sending rows"
+    shot(page, "08_deploy_after_send")
+
+    # Monitor: drift charts.
+    # (A drift verdict "Retrain recommended" is a decision shown in red, not a failure.)
+    visit("/Monitor", "09_monitor", errors_allowed=True)
+    assert page.locator(CHARTS).count() >= 1, "the Monitor page shows no drift chart"
+    assert re.search(r"drift", main_text(page), re.I)
+
+
+def test_refresh_during_the_demo_loses_nothing(page, base_url):
+    """In class, someone refreshes while the demo runs: the job goes on and the page still lands
+    on the Monitor page of the demo project."""
+    goto(page, base_url, "/")
+    click_key(page, "run_demo")
+    page.wait_for_url(re.compile(r"[?&]demo_job=\d+"), timeout=30_000)
+    progress = page.locator("[data-testid=stProgress]")
+    try:
+        progress.first.wait_for(timeout=20_000)
+    except Exception:
+        pass  # a very fast demo may already be done; the refresh below must still be harmless
+    page.reload(wait_until="domcontentloaded")
+    assert "demo_job=" in page.url, f"the refresh dropped the running job from the URL: {page.url}"
+    wait_idle(page)
+    # While the job runs, a second start is impossible (read both in one go: the job may just end).
+    running, disabled = page.evaluate(
+        "() => [document.querySelectorAll('[data-testid=stProgress]').length > 0,"
+        " !!document.querySelector('.st-key-run_demo button')?.disabled]"
+    )
+    if running:
+        assert disabled, "the 'Run full demo' button is enabled while the demo job runs"
+    wait_for_demo(page)
+    assert_no_exception(page, "monitor after a refresh during the demo")
+    assert project_id_from_url(page.url), f"no project in the URL after the demo: {page.url}"
