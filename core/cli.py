@@ -79,7 +79,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from core.workspace import Workspace
 
     ws = Workspace(args.workspace)
-    progress = _stderr_progress(quiet=args.json)
+    # Progress only for a person at a terminal: in a pipe, stderr carries just the one error line.
+    progress = _stderr_progress(quiet=args.json or not sys.stderr.isatty())
     if args.command == "demo":
         summary = run_demo(ws, progress=progress)
     else:

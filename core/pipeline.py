@@ -175,13 +175,20 @@ def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | 
     problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
     dataset = datasets.get_dataset(ws, experiment["dataset_id"])
     df = datasets.load_dataset(ws, dataset["id"])
-    lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": dataset["parent_id"], "task": problem.task,
+    lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": _raw_ancestor(ws, dataset), "task": problem.task,
                "target": problem.target, "classes": get_class_labels(df, problem), "gate": gate,
                "override_reason": override_reason or None}
     project = projects.get_project(ws, project_id)
     return registry.register_model(ws, project_id, run_id, model_name=model_name_for(project), alias=alias,
                                    note=note or (f"override: {override_reason}" if override_reason else ""),
                                    extra_lineage=lineage)
+
+
+def _raw_ancestor(ws: Workspace, dataset: dict) -> int | None:
+    """The raw upload a dataset version descends from (retraining sets chain cleaned versions)."""
+    while dataset["kind"] != "raw" and dataset["parent_id"] is not None:
+        dataset = datasets.get_dataset(ws, dataset["parent_id"])
+    return dataset["id"] if dataset["kind"] == "raw" else None
 
 
 def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig()) -> dict:

@@ -10,6 +10,7 @@ from core.errors import ConfigError, NotFoundError
 from core.problem import ProblemConfig
 from core.workspace import Workspace, now
 
+MAX_NAME = 60
 _NAME_RE = re.compile(r"^[\w .\-()]{1,60}$")
 
 STAGES = ("problem", "data", "features", "train", "explain", "registry", "deploy", "monitor")
@@ -37,15 +38,26 @@ def create_project(ws: Workspace, name: str, source: str = "") -> dict[str, Any]
     return get_project(ws, name)
 
 
+def project_name_from(text: str) -> str:
+    """A valid project name made from free text (a file name, say): invalid characters become
+    spaces, the result is cut to fit."""
+    cleaned = " ".join(re.sub(r"[^\w .\-()]", " ", text or "").split())[:MAX_NAME]
+    return cleaned.strip() or "project"
+
+
 def unique_project_name(ws: Workspace, base: str) -> str:
-    """``base``, or ``base (2)``, ``base (3)``… whichever is free."""
+    """``base``, or ``base (2)``, ``base (3)``… whichever is free, always a valid name."""
+    base = project_name_from(base)
     taken = {p["name"] for p in list_projects(ws)}
     if base not in taken:
         return base
     n = 2
-    while f"{base} ({n})" in taken:
+    while True:
+        suffix = f" ({n})"
+        candidate = base[: MAX_NAME - len(suffix)].rstrip() + suffix
+        if candidate not in taken:
+            return candidate
         n += 1
-    return f"{base} ({n})"
 
 
 def list_projects(ws: Workspace) -> list[dict[str, Any]]:
@@ -53,8 +65,9 @@ def list_projects(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        row = ws.query_one("SELECT * FROM projects WHERE id = ?", (int(key),))
+    """By id (an int) or by name (a str: "2024" is a name, not an id)."""
+    if isinstance(key, int):
+        row = ws.query_one("SELECT * FROM projects WHERE id = ?", (key,))
     else:
         row = ws.query_one("SELECT * FROM projects WHERE name = ?", (key,))
     if row is None:

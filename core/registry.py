@@ -75,7 +75,10 @@ def _set_alias(ws, conn, project_id, model_name, alias, version_id, reason) -> N
 def set_alias(ws: Workspace, project_id: int, model_name: str, alias: str, version_id: int, reason: str = "") -> None:
     if alias not in ALIASES:
         raise ConfigError(f"The alias must be one of {', '.join(ALIASES)}; got '{alias}' instead.")
-    get_version(ws, version_id)
+    version = get_version(ws, version_id)
+    if version["project_id"] != project_id or version["model_name"] != model_name:
+        raise ConfigError(f"Model version id {version_id} belongs to model '{version['model_name']}' of another "
+                          f"project or name; an alias of '{model_name}' can only point at its own versions.")
     with ws.transaction() as conn:
         _set_alias(ws, conn, project_id, model_name, alias, version_id, reason)
 

@@ -127,13 +127,17 @@ def load_served(ws: Workspace, version_id: int) -> ServedModel:
 
 def predict(
     ws: Workspace, deployment: dict[str, Any], rows: pd.DataFrame, *, keys: list[str] | None = None,
-    seed: int = 0, log: bool = True,
+    seed: int | None = None, log: bool = True,
 ) -> pd.DataFrame:
-    """Answer a batch of requests through the deployment's routing and log every prediction."""
+    """Answer a batch of requests through the deployment's routing and log every prediction.
+    ``seed`` fixes the canary's random draws (simulations pass one); live calls draw afresh, except
+    A/B, whose assignment is salted with the deployment so a user keeps their arm across calls."""
     if rows.empty:
         raise DataError("The request has no rows; send at least one row.")
     keys = keys or [str(i) for i in range(len(rows))]
     routing: RoutingConfig = deployment["routing"]
+    if seed is None:
+        seed = deployment["id"] if routing.strategy == "ab" else int(np.random.default_rng().integers(2**31))
     decisions = route_requests(keys, routing, seed=seed)
     arms = {"champion": load_served(ws, deployment["champion_version_id"])}
     if deployment["challenger_version_id"]:

@@ -2,18 +2,16 @@
 import streamlit as st
 
 from core import datasets, pipeline, projects
-from core.cleaning import CleaningStep, get_before_after_df, suggest_recipe
-from core.reader import read_path
-from core.cleaning import CleaningRecipe
+from core.cleaning import CleaningRecipe, CleaningStep, find_duplicated, get_before_after_df
 from core.errors import StudioError
-from core.profiling import caption_column_distribution, caption_missing, get_alerts_df, plot_column_distribution, \
-    plot_missing, profile_table
-from core.reader import ReadOptions
+from core.profiling import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
+from core.reader import ReadOptions, read_path
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, user_errors
 
-ws, project = page_setup("Data", ":material/table_view:", "Collect, profile and clean the table the model will learn from.")
+ws, project = page_setup("Data", ":material/table_view:",
+                         "Collect, profile and clean the table the model will learn from.")
 project = require_project(project)
 pid = project["id"]
 
@@ -71,17 +69,16 @@ st.subheader(f"2 · Profile of {raw['name']} (raw version {raw['version']})")
 raw_df = cache.dataset(ws, raw["id"])
 problem = projects.get_problem(ws, pid)
 target = problem.target if problem and problem.target in raw_df.columns else pipeline.SAMPLES.get(raw["name"])
-profile = profile_table(raw_df, target=target)
+profile, alerts = cache.profile(ws, raw["id"], target)
 m1, m2, m3 = st.columns(3)
 m1.metric("Rows", f"{len(raw_df):,}")
 m2.metric("Columns", raw_df.shape[1])
-m3.metric("Duplicate rows", f"{int(raw_df.duplicated().sum()):,}")
+m3.metric("Duplicate rows", f"{int(find_duplicated(raw_df).sum()):,}")
 st.caption("The size of the table as loaded; duplicate rows are exact copies that would count twice in training.")
-alerts = get_alerts_df(profile)
 if len(alerts):
     with st.expander(f"⚠️ {len(alerts)} data alert(s)", expanded=True):
         st.dataframe(alerts, hide_index=True, width="stretch")
-st.dataframe(profile.drop(columns=["alerts"], errors="ignore"), hide_index=True, width="stretch")
+st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), hide_index=True, width="stretch")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
 column = st.selectbox("Distribution of", list(raw_df.columns), key="profile_column")
@@ -91,7 +88,7 @@ chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_
 st.subheader("3 · Cleaning recipe")
 st.write("Suggested from the data; untick a step to leave it out. The recipe is saved as a version and "
          "replays on new data (production batches, retraining).")
-suggested = suggest_recipe(raw_df, target)
+suggested = cache.suggested_recipe(ws, raw["id"], target)
 chosen = []
 for i, step in enumerate(suggested.steps):
     params = ", ".join(f"{k}={v}" for k, v in step.params.items() if k != "mapping")

@@ -23,3 +23,27 @@ def dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
 def read_upload(data: bytes, options: ReadOptions):
     """Parse uploaded bytes (pass getvalue(): an UploadedFile's position would defeat the cache)."""
     return read_table(data, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
+    from core.profiling import get_alerts_df, profile_table
+
+    profile = profile_table(datasets.load_dataset(_ws, dataset_id), target=target)
+    return profile, get_alerts_df(profile)
+
+
+def profile(ws: Workspace, dataset_id: int, target: str | None):
+    """(profile_df, alerts_df) of a dataset version; versions never change, so this is cached."""
+    return _profile(ws, str(ws.root), dataset_id, target)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _suggested_recipe(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
+    from core.cleaning import suggest_recipe
+
+    return suggest_recipe(datasets.load_dataset(_ws, dataset_id), target)
+
+
+def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
+    return _suggested_recipe(ws, str(ws.root), dataset_id, target)

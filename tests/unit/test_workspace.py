@@ -4,14 +4,15 @@ import pandas as pd
 import pytest
 
 from core.errors import IntegrityError
+from core.schema import MIGRATIONS
 from core.workspace import Workspace
 
 
 def test_migrations_are_recorded_once(tmp_path):
     Workspace(tmp_path)
     again = Workspace(tmp_path)
-    rows = again.query("SELECT version FROM schema_migrations")
-    assert [r["version"] for r in rows] == [1]
+    rows = again.query("SELECT version FROM schema_migrations ORDER BY version")
+    assert [r["version"] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
     assert again.query_one("PRAGMA journal_mode")["journal_mode"] == "wal"
 
 
@@ -71,3 +72,14 @@ def test_concurrent_writers_serialise(ws):
     for t in threads:
         t.join()
     assert ws.query_one("SELECT source FROM projects WHERE name='counter'")["source"] == "80"
+
+
+def test_an_older_workspace_is_migrated_forward(tmp_path, monkeypatch):
+    import core.workspace as workspace_module
+
+    monkeypatch.setattr(workspace_module, "MIGRATIONS", MIGRATIONS[:1])
+    Workspace(tmp_path)  # a workspace made by the first release
+    monkeypatch.setattr(workspace_module, "MIGRATIONS", MIGRATIONS)
+    upgraded = Workspace(tmp_path)
+    columns = [r["name"] for r in upgraded.query("PRAGMA table_info(experiments)")]
+    assert "note" in columns

@@ -1,0 +1,330 @@
+"""The whole loop (core.pipeline.run_pipeline / run_demo) and the JSON summary of DESIGN.md's contract.
+
+Every expensive run is a module fixture: each table is trained once, and the demo runs once.
+"""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import r2_score
+
+from core import datasets, registry, serving, tracking
+from core.errors import ConfigError
+from core.pipeline import (
+    PipelineConfig,
+    latest_monitoring,
+    run_demo,
+    run_pipeline,
+    stage_monitor,
+    stage_register,
+)
+from core.simulation import TrafficConfig
+from core.workspace import Workspace
+
+SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
+                "timings", "validation"}
+STAGE_TIMINGS = {"data", "clean", "problem", "features", "train", "explain", "register", "deploy", "monitor"}
+
+
+# -- tables with a planted signal -----------------------------------------------------------------
+def _classification_table(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.uniform(0, 10, n)
+    color = rng.choice(["red", "green", "blue"], n)
+    logit = 1.8 * x1 + 1.5 * (color == "red") - 0.25 * x2 + 0.5
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    return pd.DataFrame({"x1": x1, "x2": x2, "color": color, "y": y})
+
+
+def _regression_table(n: int, seed: int, prefix: str) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    size = rng.uniform(40, 200, n)
+    area = rng.choice(["north", "south", "east"], n)
+    noise = rng.normal(size=n)
+    value = 1000 * size + 30000 * (area == "north") + 5000 * rng.normal(size=n)
+    return pd.DataFrame({"row_id": [f"{prefix}{i:05d}" for i in range(n)], "size": size, "area": area,
+                         "noise": noise, "value": value})
+
+
+def _check_summary(summary: dict, task: str, target: str, rows: int) -> None:
+    assert SUMMARY_KEYS <= set(summary)
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary  # strict JSON, no NaN
+    assert summary["task"] == task
+    assert summary["target"] == target
+    assert summary["rows"] == rows
+    assert isinstance(summary["project"], str) and summary["project"]
+    assert summary["validation"] in {"stratified-kfold", "kfold", "time-split", "group-kfold"}
+
+    board = summary["leaderboard"]
+    assert len(board) >= 2
+    for entry in board:
+        assert {"model", "cv_score", "test_metrics"} <= set(entry)
+    expected = {"roc_auc", "f1_macro", "accuracy"} if task == "classification" else {"r2", "rmse", "mae"}
+    assert all(set(e["test_metrics"]) == expected for e in board if "error" not in e)
+    assert "baseline" in [e["model"] for e in board]
+    cv = [e["cv_score"] for e in board if e["cv_score"] is not None]
+    assert cv == sorted(cv, reverse=True)  # best first
+    assert summary["best_model"] != "baseline"
+    assert summary["best_model"] in [e["model"] for e in board]
+
+    gate = summary["gate"]
+    assert {"metric", "threshold", "value", "passed"} <= set(gate)
+    assert isinstance(gate["passed"], bool)
+    best = next(e for e in board if e["model"] == summary["best_model"])
+    assert gate["value"] == pytest.approx(best["test_metrics"][gate["metric"]], abs=1e-5)
+
+    assert summary["registry"]["alias"] == "champion"
+    assert summary["registry"]["version"] == 1
+    assert isinstance(summary["registry"]["model"], str)
+
+    monitoring = summary["monitoring"]
+    assert isinstance(monitoring["drifted_features"], list)
+    assert monitoring["features"]
+    for name, stats in monitoring["features"].items():
+        assert set(stats) >= {"psi", "pvalue", "drifted"}
+        assert stats["psi"] >= 0
+        assert stats["drifted"] == (name in monitoring["drifted_features"])
+    assert STAGE_TIMINGS <= set(summary["timings"])
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in summary["timings"].values())
+
+
+# -- classification: 2,000 rows so the monitored pool (the holdout) is big enough for drift ------
+@pytest.fixture(scope="module")
+def clf(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("clf") / "ws")
+    table = _classification_table(2000)
+    summary = run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="clf", scenario="none",
+                                                           cv_folds=3, rows_per_window=300))
+    return {"ws": ws, "pid": 1, "summary": summary, "table": table}
+
+
+def test_classification_summary_follows_the_contract(clf):
+    summary = clf["summary"]
+    _check_summary(summary, "classification", "y", 2000)
+    assert summary["project"] == "clf"
+    assert summary["validation"] == "stratified-kfold"
+    assert summary["gate"]["metric"] == "roc_auc"
+    assert summary["gate"]["passed"] is True
+    best = summary["leaderboard"][0]
+    baseline = next(e for e in summary["leaderboard"] if e["model"] == "baseline")
+    assert best["test_metrics"]["roc_auc"] > 0.8 > baseline["test_metrics"]["roc_auc"]
+    assert set(summary["monitoring"]["features"]) == {"x1", "x2", "color"}
+
+
+def test_summary_is_recorded_in_the_workspace(clf):
+    ws, pid, summary = clf["ws"], clf["pid"], clf["summary"]
+    experiment = tracking.latest_experiment(ws, pid)
+    best_run = tracking.get_run(ws, experiment["best_run_id"])
+    assert best_run["model_key"] == summary["best_model"]
+    champion = registry.get_alias_version(ws, pid, summary["registry"]["model"], "champion")
+    assert champion["run_id"] == best_run["id"]
+    assert serving.get_active_deployment(ws, pid)["champion_version_id"] == champion["id"]
+    assert len(tracking.load_holdout(ws, experiment)) == 400  # 20% of 2,000
+
+
+def test_scenario_none_flags_no_drift(clf):
+    assert clf["summary"]["monitoring"]["scenario"] == "none"
+    assert clf["summary"]["monitoring"]["drifted_features"] == []
+    assert clf["summary"]["monitoring"]["retrain_recommended"] is False
+
+
+def test_scenario_sudden_flags_the_shifted_feature(clf):
+    ws, pid = clf["ws"], clf["pid"]
+    result = stage_monitor(ws, pid, TrafficConfig(scenario="sudden", rows_per_window=300, seed=7))
+    shifted = json.loads(latest_monitoring(ws, pid)["traffic_json"])["drifted_columns"]
+    assert shifted
+    drifted = result["report"].get_latest_drift_summary()["drifted_features"]
+    assert set(shifted) <= set(drifted)
+    # Before the drift starts (window 1) nothing is flagged.
+    fd = result["report"].feature_drift_df
+    assert not fd.loc[fd["window"] == 1, "drifted"].any()
+
+
+def test_registering_a_run_the_gate_did_not_check_needs_a_reason(clf):
+    ws, pid = clf["ws"], clf["pid"]
+    experiment = tracking.latest_experiment(ws, pid)
+    runs = tracking.get_runs_df(ws, pid, experiment["id"])
+    other = int(runs.loc[runs["run"] != experiment["best_run_id"], "run"].iloc[0])
+    with pytest.raises(ConfigError, match="is not the model the gate checked"):
+        stage_register(ws, pid, other, alias="challenger")
+
+
+# -- regression, evaluated on a provided test file ------------------------------------------------
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("reg") / "ws")
+    train = _regression_table(400, seed=1, prefix="R")
+    test = _regression_table(150, seed=2, prefix="T")
+    summary = run_pipeline(ws, train, None, PipelineConfig(target="value", project_name="reg", cv_folds=3,
+                                                           windows=2, rows_per_window=300), test_df=test)
+    return {"ws": ws, "pid": 1, "summary": summary, "train": train, "test": test}
+
+
+def test_regression_summary_follows_the_contract(reg):
+    summary = reg["summary"]
+    _check_summary(summary, "regression", "value", 400)
+    assert summary["validation"] == "kfold"
+    assert summary["gate"]["metric"] == "r2"
+    assert summary["leaderboard"][0]["test_metrics"]["r2"] > 0.8
+    assert "row_id" not in summary["monitoring"]["features"]  # an ID is not a feature
+
+
+def test_with_test_df_the_holdout_is_that_files_rows(reg):
+    ws, pid, test = reg["ws"], reg["pid"], reg["test"]
+    experiment = tracking.latest_experiment(ws, pid)
+    holdout = tracking.load_holdout(ws, experiment)
+    assert holdout["row_id"].tolist() == test["row_id"].tolist()
+    np.testing.assert_allclose(holdout["value"], test["value"])
+    # And the leaderboard's holdout metric is the best model's score on exactly those rows.
+    model = tracking.load_run_model(ws, experiment["best_run_id"])
+    r2 = r2_score(test["value"], model.predict(test.drop(columns=["value"])))
+    best = next(e for e in reg["summary"]["leaderboard"] if e["model"] == reg["summary"]["best_model"])
+    assert best["test_metrics"]["r2"] == pytest.approx(r2, abs=1e-5)
+    # The training rows were all of the training table, none of the test file.
+    assert len(datasets.load_dataset(ws, experiment["dataset_id"])) == 400
+
+
+# -- the gate refuses, unless a reason is written -------------------------------------------------
+@pytest.fixture(scope="module")
+def noise(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("noise") / "ws")
+    rng = np.random.default_rng(11)
+    n = 400
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["p", "q"], n),
+                          "y": rng.choice(["yes", "no"], n)})
+    summary = run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="noise", cv_folds=3,
+                                                           windows=2, rows_per_window=100))
+    return {"ws": ws, "pid": 1, "summary": summary}
+
+
+def test_failed_gate_is_reported_and_the_override_is_audited(noise):
+    summary = noise["summary"]
+    assert summary["gate"]["passed"] is False
+    assert summary["registry"]["version"] == 1  # the CLI/demo registers anyway, with a written reason
+    audit = registry.get_audit_df(noise["ws"], noise["pid"])
+    registered = [json.loads(d) for a, d in zip(audit["action"], audit["detail"]) if a == "model.registered"]
+    assert "gate failed" in registered[0]["note"]
+
+
+def test_stage_register_refuses_a_failed_run_without_a_reason(noise):
+    ws, pid = noise["ws"], noise["pid"]
+    run_id = tracking.latest_experiment(ws, pid)["best_run_id"]
+    for reason in ("", "   "):
+        with pytest.raises(ConfigError, match="did not pass the gate.*written reason"):
+            stage_register(ws, pid, run_id, alias="challenger", override_reason=reason)
+    assert registry.get_versions_df(ws, pid)["version"].tolist() == [1]
+
+    version = stage_register(ws, pid, run_id, alias="challenger", override_reason="class demo: show the loop")
+    assert version["version"] == 2
+    assert json.loads(version["lineage_json"])["override_reason"] == "class demo: show the loop"
+    audit = registry.get_audit_df(ws, pid)
+    latest = [json.loads(d) for a, d in zip(audit["action"], audit["detail"]) if a == "model.registered"][0]
+    assert latest["version"] == 2
+    assert "class demo: show the loop" in latest["note"]
+
+
+# -- a table never seen before, with messy columns ------------------------------------------------
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    n = 600
+    plan = rng.choice(["Premium", "premium", " PREMIUM", "Basic"], n, p=[0.2, 0.15, 0.15, 0.5])
+    premium = np.char.lower(np.char.strip(plan.astype(str))) == "premium"
+    usage = rng.gamma(2, 10, n)
+    half_missing = np.where(rng.random(n) < 0.5, np.nan, rng.normal(size=n))
+    logit = -0.5 + 2.2 * premium - 0.06 * usage + 0.8 * np.nan_to_num(half_missing)
+    table = pd.DataFrame({
+        "account_id": [f"ACC-{i:06d}" for i in range(n)],
+        "opened": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%Y-%m-%d").astype("str"),
+        "plan": pd.Series(plan, dtype="str"),
+        "usage": usage,
+        "half_missing": half_missing,
+        "cancelled": np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, 0),
+    })
+    ws = Workspace(tmp_path_factory.mktemp("messy") / "ws")
+    summary = run_pipeline(ws, table, None, PipelineConfig(target="cancelled", project_name="messy", cv_folds=3,
+                                                           windows=2, rows_per_window=300))
+    return {"ws": ws, "pid": 1, "summary": summary, "table": table}
+
+
+def test_messy_table_runs_end_to_end(messy):
+    summary, table = messy["summary"], messy["table"]
+    _check_summary(summary, "classification", "cancelled", 600)
+    board = {e["model"]: e["test_metrics"]["roc_auc"] for e in summary["leaderboard"]}
+    assert board[summary["best_model"]] > board["baseline"] + 0.15
+    assert "account_id" not in summary["monitoring"]["features"]
+    ws, pid = messy["ws"], messy["pid"]
+    cleaned = datasets.load_dataset(ws, tracking.latest_experiment(ws, pid)["dataset_id"])
+    assert cleaned["plan"].dropna().nunique() == 2  # three spellings of one category became one
+    # The half-empty column is kept (filled in, not dropped) and the model uses it.
+    assert cleaned["half_missing"].notna().all()
+    assert "half_missing" in summary["monitoring"]["features"]
+    assert len(cleaned) == len(table)  # no row was lost to the gaps
+    # The endpoint answers raw rows as a client sends them: odd spellings, gaps, no ID.
+    dep = serving.get_active_deployment(ws, pid)
+    request = table.drop(columns=["cancelled", "account_id"]).head(20)
+    out = serving.predict(ws, dep, request)
+    assert len(out) == 20 and out["score"].between(0, 1).all()
+    assert set(out["prediction"]) <= {"0", "1"}
+
+
+# -- the demo: telco, sudden drift, retraining -----------------------------------------------------
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("demo") / "ws")
+    return {"ws": ws, "summary": run_demo(ws)}
+
+
+def test_demo_summary_follows_the_contract(demo):
+    summary = demo["summary"]
+    _check_summary(summary, "classification", "churn", 7070)
+    assert summary["gate"]["passed"] is True
+    assert summary["monitoring"]["scenario"] == "sudden"
+    assert summary["monitoring"]["drifted_features"]
+    assert summary["monitoring"]["retrain_recommended"] is True
+    assert "customer_id" not in summary["monitoring"]["features"]
+
+
+def test_demo_retraining_registers_a_challenger_made_from_the_monitored_traffic(demo):
+    ws, summary = demo["ws"], demo["summary"]
+    pid = serving.get_active_deployment(ws, 1)["project_id"]
+    retrain = summary["retrain"]
+    assert retrain["registered"]["version"] == 2
+    assert retrain["registered"]["alias"] == "challenger"
+    model = summary["registry"]["model"]
+    challenger = registry.get_alias_version(ws, pid, model, "challenger")
+    champion = registry.get_alias_version(ws, pid, model, "champion")
+    assert challenger["version"] == 2 and champion["version"] == 1
+    assert challenger["id"] == retrain["registered"]["id"]
+
+    report = latest_monitoring(ws, pid)
+    lineage = json.loads(challenger["lineage_json"])
+    champion_lineage = json.loads(champion["lineage_json"])
+    assert lineage["experiment_id"] == retrain["experiment_id"]
+    assert f"monitoring report {report['id']}" in tracking.get_experiment(ws, lineage["experiment_id"])["note"]
+    assert f"monitoring report {report['id']}" in challenger["note"]
+
+    # Its training data = the champion's data + labelled production rows from that report's traffic.
+    data_row = datasets.get_dataset(ws, lineage["dataset_id"])
+    assert data_row["parent_id"] == champion_lineage["dataset_id"]
+    parent = datasets.load_dataset(ws, champion_lineage["dataset_id"])
+    data = datasets.load_dataset(ws, lineage["dataset_id"])
+    assert len(data) == len(parent) + retrain["fresh_rows_train"]
+    traffic = ws.load_frame(report["traffic_artifact_id"])
+    drift_start = json.loads(report["traffic_json"])["drift_start"]
+    fresh = traffic[traffic["window"] >= drift_start]
+    added = data.iloc[len(parent):]
+    key = ["customer_id", "tenure_months", "support_calls"]
+    added_keys = set(map(tuple, added[key].astype(str).to_numpy()))
+    fresh_keys = set(map(tuple, fresh[key].astype(str).to_numpy()))
+    assert added_keys <= fresh_keys
+    assert json.loads(json.dumps(summary["retrain"], allow_nan=False)) == summary["retrain"]
+
+
+def test_demo_retrained_version_lineage_raw_dataset_is_raw(demo):
+    ws, summary = demo["ws"], demo["summary"]
+    version = registry.get_version(ws, summary["retrain"]["registered"]["id"])
+    raw_id = json.loads(version["lineage_json"])["raw_dataset_id"]
+    assert datasets.get_dataset(ws, raw_id)["kind"] == "raw"

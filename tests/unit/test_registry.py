@@ -1,0 +1,263 @@
+"""Model registry: versions, aliases, promotion, rollback, audit trail, concurrency, integrity.
+
+Runs are made directly in the database with a tiny fitted model, so these tests exercise the
+registry alone (training is tested elsewhere) and stay fast.
+"""
+import hashlib
+import json
+import threading
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from core import registry
+from core.errors import ConfigError, IntegrityError, NotFoundError
+from core.projects import create_project
+from core.workspace import now
+
+MODEL = "churn"
+
+
+def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8) -> int:
+    """A recorded run with a real fitted (tiny) model artifact; returns the run id."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]]) * slope
+    model = LogisticRegression().fit(X, [0, 0, 1, 1])
+    artifact_id = ws.save_model(model)
+    with ws.transaction() as conn:
+        exp_id = conn.execute(
+            """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
+               validation, gate_json, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+            (project_id, 1, 1, "{}", "{}", "stratified-kfold", json.dumps({"passed": True}), now()),
+        ).lastrowid
+        run_id = conn.execute(
+            """INSERT INTO runs (experiment_id, project_id, model_key, model_name, cv_score, test_metrics_json,
+               model_artifact_id, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+            (exp_id, project_id, "logistic", "Logistic regression", cv_score,
+             json.dumps({"roc_auc": cv_score}), artifact_id, now()),
+        ).lastrowid
+    return int(run_id)
+
+
+@pytest.fixture
+def project(ws):
+    return create_project(ws, "registry test")["id"]
+
+
+def _register(ws, pid, alias=None, slope=1.0):
+    return registry.register_model(ws, pid, _make_run(ws, pid, slope), model_name=MODEL, alias=alias)
+
+
+def _actions(ws, pid) -> list[str]:
+    return registry.get_audit_df(ws, pid)["action"].tolist()[::-1]  # oldest first
+
+
+def _alias_ids(ws, pid) -> dict[str, int | None]:
+    out = {}
+    for alias in registry.ALIASES:
+        version = registry.get_alias_version(ws, pid, MODEL, alias)
+        out[alias] = version["id"] if version else None
+    return out
+
+
+# -- versions -------------------------------------------------------------------------------------
+def test_versions_number_up_and_record_the_artifact_hash(ws, project):
+    versions = [_register(ws, project, slope=s) for s in (1.0, 2.0, 3.0)]
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    for v in versions:
+        info = ws.artifact_info(v["artifact_id"])
+        on_disk = hashlib.sha256((ws.artifact_dir / info["path"]).read_bytes()).hexdigest()
+        assert v["sha256"] == on_disk == info["sha256"]
+        assert v["model_name"] == MODEL
+        assert json.loads(v["lineage_json"])["run_id"] == v["run_id"]
+    df = registry.get_versions_df(ws, project)
+    assert sorted(df["version"]) == [1, 2, 3]
+    assert registry.get_model_name(ws, project) == MODEL
+
+
+def test_version_numbers_are_per_model_name(ws, project):
+    registry.register_model(ws, project, _make_run(ws, project), model_name="a")
+    registry.register_model(ws, project, _make_run(ws, project), model_name="a")
+    other = registry.register_model(ws, project, _make_run(ws, project), model_name="b")
+    assert other["version"] == 1
+
+
+def test_register_unknown_run_or_bad_alias(ws, project):
+    with pytest.raises(NotFoundError, match="Run 12345"):
+        registry.register_model(ws, project, 12345, model_name=MODEL)
+    with pytest.raises(ConfigError, match="champion, challenger"):
+        registry.register_model(ws, project, _make_run(ws, project), model_name=MODEL, alias="production")
+    assert registry.get_versions_df(ws, project).empty
+
+
+def test_register_run_of_another_project_is_refused(ws, project):
+    other = create_project(ws, "other")["id"]
+    run_id = _make_run(ws, other)
+    with pytest.raises(NotFoundError):
+        registry.register_model(ws, project, run_id, model_name=MODEL)
+
+
+# -- aliases, promotion, rollback ---------------------------------------------------------------
+def test_aliases_set_at_registration_and_moved(ws, project):
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    assert _alias_ids(ws, project) == {"champion": v1["id"], "challenger": v2["id"]}
+    v3 = _register(ws, project)
+    registry.set_alias(ws, project, MODEL, "challenger", v3["id"], reason="newer")
+    assert _alias_ids(ws, project) == {"champion": v1["id"], "challenger": v3["id"]}
+    aliases = dict(zip(registry.get_versions_df(ws, project)["version"], registry.get_versions_df(ws, project)["aliases"]))
+    assert aliases == {1: "champion", 2: "", 3: "challenger"}
+
+
+def test_set_alias_refuses_unknown_alias_or_version(ws, project):
+    v1 = _register(ws, project)
+    with pytest.raises(ConfigError, match="got 'staging'"):
+        registry.set_alias(ws, project, MODEL, "staging", v1["id"])
+    with pytest.raises(NotFoundError, match="999"):
+        registry.set_alias(ws, project, MODEL, "champion", 999)
+
+
+def test_promote_challenger_moves_it_to_champion_and_clears_challenger(ws, project):
+    _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    promoted = registry.promote_challenger(ws, project, MODEL, reason="better on fresh data")
+    assert promoted["id"] == v2["id"]
+    assert _alias_ids(ws, project) == {"champion": v2["id"], "challenger": None}
+    with pytest.raises(NotFoundError, match="no challenger"):
+        registry.promote_challenger(ws, project, MODEL)
+
+
+def test_rollback_returns_the_previous_champion(ws, project):
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    back = registry.rollback_champion(ws, project, MODEL, reason="complaints")
+    assert back["id"] == v1["id"]
+    assert _alias_ids(ws, project)["champion"] == v1["id"]
+    assert v2["id"] != v1["id"]
+
+
+def test_rollback_without_history_is_not_found(ws, project):
+    with pytest.raises(NotFoundError, match="no champion"):
+        registry.rollback_champion(ws, project, MODEL)
+    _register(ws, project, alias="champion")
+    with pytest.raises(NotFoundError, match="no earlier champion"):
+        registry.rollback_champion(ws, project, MODEL)
+
+
+def test_every_change_is_in_the_audit_log(ws, project):
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project)
+    registry.set_alias(ws, project, MODEL, "challenger", v2["id"], reason="try it")
+    registry.promote_challenger(ws, project, MODEL, reason="wins")
+    registry.rollback_champion(ws, project, MODEL, reason="regret")
+    actions = _actions(ws, project)
+    assert actions == ["project.created", "model.registered", "alias.set", "model.registered", "alias.set",
+                       "alias.set", "model.promoted", "alias.set", "model.rolled_back"]
+    details = [json.loads(d) for d in registry.get_audit_df(ws, project)["detail"]][::-1]
+    promoted_alias = details[5]
+    assert promoted_alias == {"model": MODEL, "alias": "champion", "version_id": v2["id"],
+                              "previous_version_id": v1["id"], "reason": "wins"}
+    assert details[-1] == {"model": MODEL, "from_version_id": v2["id"], "to_version_id": v1["id"],
+                           "reason": "regret"}
+    registered = details[1]
+    assert registered["sha256"] == v1["sha256"] and registered["version"] == 1
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+def _run_together(*calls):
+    """Start the calls at the same moment in threads; return (results, errors) in call order."""
+    barrier = threading.Barrier(len(calls))
+    results, errors = [None] * len(calls), [None] * len(calls)
+
+    def worker(i, fn):
+        barrier.wait()
+        try:
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            errors[i] = exc
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results, errors
+
+
+def test_two_concurrent_promotions_exactly_one_wins(ws):
+    for round_ in range(8):
+        pid = create_project(ws, f"race {round_}")["id"]
+        _register(ws, pid, alias="champion")
+        v2 = _register(ws, pid, alias="challenger")
+        results, errors = _run_together(
+            lambda: registry.promote_challenger(ws, pid, MODEL, reason="A"),
+            lambda: registry.promote_challenger(ws, pid, MODEL, reason="B"),
+        )
+        winners = [r for r in results if r is not None]
+        assert len(winners) == 1 and winners[0]["id"] == v2["id"]
+        loser_error = [e for e in errors if e is not None]
+        assert len(loser_error) == 1 and isinstance(loser_error[0], NotFoundError), loser_error
+        assert _alias_ids(ws, pid) == {"champion": v2["id"], "challenger": None}
+        assert _actions(ws, pid).count("model.promoted") == 1
+
+
+def test_concurrent_promote_and_set_alias_leave_a_consistent_state(ws):
+    for round_ in range(8):
+        pid = create_project(ws, f"mixed {round_}")["id"]
+        _register(ws, pid, alias="champion")
+        v2 = _register(ws, pid, alias="challenger")
+        v3 = _register(ws, pid)
+        results, errors = _run_together(
+            lambda: registry.promote_challenger(ws, pid, MODEL, reason="promote"),
+            lambda: registry.set_alias(ws, pid, MODEL, "challenger", v3["id"], reason="new challenger"),
+        )
+        assert errors == [None, None]
+        final = _alias_ids(ws, pid)
+        # Serialised either way round: promote first (v2 champion, v3 challenger), or the alias
+        # first (v3 promoted, no challenger). Anything else means the two interleaved.
+        assert final in ({"champion": v2["id"], "challenger": v3["id"]},
+                         {"champion": v3["id"], "challenger": None})
+        assert results[0]["id"] == final["champion"]
+        details = [json.loads(d) for d in registry.get_audit_df(ws, pid)["detail"]]
+        actions = registry.get_audit_df(ws, pid)["action"].tolist()
+        assert actions.count("model.promoted") == 1
+        assert any(a == "alias.set" and d.get("reason") == "new challenger" and d["version_id"] == v3["id"]
+                   for a, d in zip(actions, details))
+
+
+# -- integrity ------------------------------------------------------------------------------------
+def test_load_version_model_loads_the_registered_model(ws, project):
+    v1 = _register(ws, project)
+    model = registry.load_version_model(ws, v1["id"])
+    assert model.predict(np.array([[0.0], [3.0]])).tolist() == [0, 1]
+
+
+def test_tampered_artifact_is_refused(ws, project):
+    v1 = _register(ws, project)
+    path = ws.artifact_dir / ws.artifact_info(v1["artifact_id"])["path"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="SHA-256"):
+        registry.load_version_model(ws, v1["id"])
+
+
+def test_missing_artifact_is_refused(ws, project):
+    v1 = _register(ws, project)
+    (ws.artifact_dir / ws.artifact_info(v1["artifact_id"])["path"]).unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        registry.load_version_model(ws, v1["id"])
+
+
+def test_unknown_version_is_not_found(ws):
+    with pytest.raises(NotFoundError, match="42"):
+        registry.get_version(ws, 42)
+
+
+def test_set_alias_refuses_a_version_of_another_project(ws, project):
+    _register(ws, project, alias="champion")
+    other = create_project(ws, "other")["id"]
+    foreign = registry.register_model(ws, other, _make_run(ws, other), model_name="fraud")
+    with pytest.raises((ConfigError, NotFoundError)):
+        registry.set_alias(ws, project, MODEL, "champion", foreign["id"])
