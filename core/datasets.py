@@ -11,13 +11,6 @@ from core.errors import NotFoundError
 from core.workspace import Workspace, dumps, now
 
 
-def _next_version(conn, table: str, project_id: int, extra: str = "") -> int:
-    row = conn.execute(
-        f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ? {extra}", (project_id,)
-    ).fetchone()
-    return int(row[0])
-
-
 def save_dataset(
     ws: Workspace,
     project_id: int,
@@ -32,7 +25,7 @@ def save_dataset(
     """Save a raw ('raw') or cleaned ('cleaned') table as a new version."""
     artifact_id = ws.save_frame(df)
     with ws.transaction() as conn:
-        version = _next_version(conn, "datasets", project_id)
+        version = ws.next_version(conn, "datasets", project_id)
         cur = conn.execute(
             """INSERT INTO datasets (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
                read_info_json, rows, cols, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -46,10 +39,8 @@ def save_dataset(
 
 
 def get_dataset(ws: Workspace, dataset_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
-    if row is None:
-        raise NotFoundError(f"Dataset {dataset_id} does not exist; upload or pick data on the Data page.")
-    return row
+    return ws.get_row("datasets", dataset_id,
+                      f"Dataset {dataset_id} does not exist; upload or pick data on the Data page.")
 
 
 def load_dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
@@ -72,7 +63,7 @@ def save_recipe(
     ws: Workspace, project_id: int, recipe: CleaningRecipe, reports: list[StepReport], source_dataset_id: int
 ) -> dict[str, Any]:
     with ws.transaction() as conn:
-        version = _next_version(conn, "recipes", project_id)
+        version = ws.next_version(conn, "recipes", project_id)
         cur = conn.execute(
             """INSERT INTO recipes (project_id, version, recipe_json, reports_json, source_dataset_id, created_at)
                VALUES (?,?,?,?,?,?)""",

@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from core.errors import NotFoundError
 from core.features import FeatureConfig, describe_feature_set
 from core.problem import ProblemConfig
 from core.workspace import Workspace, dumps, now
@@ -22,9 +21,7 @@ def save_feature_set(
 ) -> dict[str, Any]:
     description = describe_feature_set(df, problem, config)
     with ws.transaction() as conn:
-        version = conn.execute(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM feature_sets WHERE project_id = ?", (project_id,)
-        ).fetchone()[0]
+        version = ws.next_version(conn, "feature_sets", project_id)
         cur = conn.execute(
             """INSERT INTO feature_sets (project_id, version, dataset_id, config_json, description_json, created_at)
                VALUES (?,?,?,?,?,?)""",
@@ -38,10 +35,8 @@ def save_feature_set(
 
 
 def get_feature_set(ws: Workspace, feature_set_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM feature_sets WHERE id = ?", (feature_set_id,))
-    if row is None:
-        raise NotFoundError(f"Feature set {feature_set_id} does not exist; save one on the Features page.")
-    return row
+    return ws.get_row("feature_sets", feature_set_id,
+                      f"Feature set {feature_set_id} does not exist; save one on the Features page.")
 
 
 def load_feature_config(ws: Workspace, feature_set_id: int) -> FeatureConfig:

@@ -22,7 +22,6 @@ from core.errors import ConfigError, NotFoundError
 from core.explain import Explanation, explain_model
 from core.features import FeatureConfig, suggest_features
 from core.gate import check_gate
-from core.models import get_catalog
 from core.monitoring import MonitoringReport, run_monitoring
 from core.problem import ProblemConfig, encode_target, suggest_problem, validate_problem
 from core.reader import ReadInfo, read_path

@@ -127,10 +127,7 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
 
 
 def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM model_versions WHERE id = ?", (version_id,))
-    if row is None:
-        raise NotFoundError(f"Model version id {version_id} does not exist.")
-    return row
+    return ws.get_row("model_versions", version_id, f"Model version id {version_id} does not exist.")
 
 
 def get_alias_version(ws: Workspace, project_id: int, model_name: str, alias: str) -> dict[str, Any] | None:

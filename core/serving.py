@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.cleaning import apply_recipe
 from core.datasets import load_recipe
-from core.errors import ConfigError, DataError, NotFoundError
+from core.errors import ConfigError, DataError
 from core.registry import get_version, load_version_model
 from core.routing import RoutingConfig, route_requests
 from core.workspace import Workspace, dumps, now
@@ -49,9 +49,8 @@ def create_deployment(
 
 
 def get_deployment(ws: Workspace, deployment_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM deployments WHERE id = ?", (deployment_id,))
-    if row is None:
-        raise NotFoundError(f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page.")
+    row = ws.get_row("deployments", deployment_id,
+                     f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page.")
     row["routing"] = RoutingConfig.from_dict(json.loads(row["routing_json"]))
     return row
 

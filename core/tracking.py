@@ -65,10 +65,8 @@ def _finite(value: float | None) -> float | None:
 
 
 def get_experiment(ws: Workspace, experiment_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM experiments WHERE id = ?", (experiment_id,))
-    if row is None:
-        raise NotFoundError(f"Experiment {experiment_id} does not exist; train models on the Train page.")
-    return row
+    return ws.get_row("experiments", experiment_id,
+                      f"Experiment {experiment_id} does not exist; train models on the Train page.")
 
 
 def latest_experiment(ws: Workspace, project_id: int) -> dict[str, Any] | None:
@@ -99,10 +97,7 @@ def list_experiments(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
 
 
 def get_run(ws: Workspace, run_id: int) -> dict[str, Any]:
-    row = ws.query_one("SELECT * FROM runs WHERE id = ?", (run_id,))
-    if row is None:
-        raise NotFoundError(f"Run {run_id} does not exist.")
-    return row
+    return ws.get_row("runs", run_id, f"Run {run_id} does not exist; train models on the Train page.")
 
 
 def load_run_model(ws: Workspace, run_id: int):

@@ -99,6 +99,18 @@ class Workspace:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def get_row(self, table: str, row_id: int, missing: str) -> dict[str, Any]:
+        """The row with this id, or NotFoundError with the caller's message (what to do about it)."""
+        row = self.query_one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+        if row is None:
+            raise NotFoundError(missing)
+        return row
+
+    def next_version(self, conn: sqlite3.Connection, table: str, project_id: int) -> int:
+        """The next version number of a per-project versioned table (inside a write transaction)."""
+        row = conn.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ?", (project_id,))
+        return int(row.fetchone()[0])
+
     def _migrate(self) -> None:
         with self.transaction() as conn:
             conn.execute(

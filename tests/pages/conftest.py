@@ -1,5 +1,4 @@
 """Page tests with Streamlit's AppTest against a workspace where the full demo has run."""
-import os
 from pathlib import Path
 
 import pytest

@@ -1,6 +1,5 @@
 """A new user's path through the pages on a fresh project, as AppTest clicks it, with an
 unseen, awkward CSV and with files that must be refused."""
-import time
 
 import numpy as np
 import pandas as pd

@@ -7,7 +7,6 @@ import plotly.io as pio
 import pytest
 from sklearn.metrics import mean_squared_error, roc_auc_score
 
-from core.drift import DriftConfig
 from core.errors import DataError
 from core.monitoring import (
     Alert,
