@@ -53,6 +53,8 @@ challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 c1, c2 = st.columns(2)
 c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
 c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
+st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
+           "before it is promoted. Promotion and rollback take effect at the next deployment.")
 st.dataframe(versions, hide_index=True, width="stretch")
 st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
            "is checked against this hash before it is ever loaded.")

@@ -61,6 +61,11 @@ features = list(fd.sort_values("psi", ascending=False)["feature"].unique())
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
 st.caption("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift.")
+with st.expander("Every feature and window: PSI and the statistical test"):
+    st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
+    st.caption("KS compares numeric distributions, chi-square category shares; a p-value below "
+               f"{report.config.pvalue_threshold} means the difference is unlikely to be chance. A feature counts as "
+               "drifted when its PSI is major, or when the test is significant and the PSI at least moderate.")
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------
 st.subheader("Retrain")
