@@ -325,7 +325,11 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
                                     parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"])
     features = featurestore.load_feature_config(ws, lineage["feature_set_id"])
     fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
-    config = TrainConfig(models=("baseline", lineage["model_key"]))
+    # Same validation as the champion's experiment, so the two are judged alike.
+    champion_experiment = tracking.get_experiment(ws, lineage["experiment_id"])
+    champion_config = TrainConfig.from_dict(json.loads(champion_experiment["config_json"]))
+    config = TrainConfig(models=("baseline", lineage["model_key"]), cv_folds=champion_config.cv_folds,
+                         seed=champion_config.seed)
     trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
                           progress=progress, note=f"retraining after monitoring report {report_id}, "
                                                   f"checked on {len(fresh_eval)} fresh production rows")
