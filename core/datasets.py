@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 
 from core.cleaning import CleaningRecipe, StepReport
-from core.errors import NotFoundError
 from core.workspace import Workspace, dumps, now
 
 
@@ -21,16 +20,23 @@ def save_dataset(
     read_info: dict | None = None,
     parent_id: int | None = None,
     recipe_id: int | None = None,
+    upload: bytes | None = None,
+    rules: dict | None = None,
 ) -> dict[str, Any]:
-    """Save a raw ('raw') or cleaned ('cleaned') table as a new version."""
+    """Save a raw ('raw') or cleaned ('cleaned') table as a new version. ``upload`` keeps the file's
+    original bytes as a hashed artifact too (never under the uploaded name: artifacts are named by
+    hash); ``rules`` are the validation rules learned from a cleaned version."""
     artifact_id = ws.save_frame(df)
+    upload_id = ws.write_artifact("upload", upload, ".bin") if upload is not None else None
     with ws.transaction() as conn:
         version = ws.next_version(conn, "datasets", project_id)
         cur = conn.execute(
             """INSERT INTO datasets (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
-               read_info_json, rows, cols, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+               read_info_json, rows, cols, created_at, upload_artifact_id, rules_json)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
-             dumps(read_info) if read_info else None, len(df), df.shape[1], now()),
+             dumps(read_info) if read_info else None, len(df), df.shape[1], now(), upload_id,
+             dumps(rules) if rules else None),
         )
         ws.audit(conn, project_id, f"dataset.{kind}", {"dataset_id": cur.lastrowid, "name": name,
                                                          "rows": len(df), "parent_id": parent_id})
@@ -62,23 +68,36 @@ def list_datasets(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
 def save_recipe(
     ws: Workspace, project_id: int, recipe: CleaningRecipe, reports: list[StepReport], source_dataset_id: int
 ) -> dict[str, Any]:
+    artifact_id = ws.save_json(recipe.to_dict(), kind="recipe")
     with ws.transaction() as conn:
         version = ws.next_version(conn, "recipes", project_id)
         cur = conn.execute(
-            """INSERT INTO recipes (project_id, version, recipe_json, reports_json, source_dataset_id, created_at)
-               VALUES (?,?,?,?,?,?)""",
+            """INSERT INTO recipes (project_id, version, recipe_json, reports_json, source_dataset_id, created_at,
+               artifact_id) VALUES (?,?,?,?,?,?,?)""",
             (project_id, version, dumps(recipe.to_dict()),
-             dumps([r.__dict__ for r in reports]), source_dataset_id, now()),
+             dumps([r.__dict__ for r in reports]), source_dataset_id, now(), artifact_id),
         )
         recipe_id = cur.lastrowid
     return ws.query_one("SELECT * FROM recipes WHERE id = ?", (recipe_id,))
 
 
 def load_recipe(ws: Workspace, recipe_id: int) -> CleaningRecipe:
-    row = ws.query_one("SELECT recipe_json FROM recipes WHERE id = ?", (recipe_id,))
-    if row is None:
-        raise NotFoundError(f"Cleaning recipe {recipe_id} does not exist.")
-    return CleaningRecipe.from_dict(json.loads(row["recipe_json"]))
+    """A recipe version, from its hash-verified artifact when it has one."""
+    row = ws.get_row("recipes", recipe_id, f"Cleaning recipe {recipe_id} does not exist.")
+    data = ws.load_json(row["artifact_id"]) if row.get("artifact_id") else json.loads(row["recipe_json"])
+    return CleaningRecipe.from_dict(data)
+
+
+def load_upload(ws: Workspace, dataset_id: int) -> bytes | None:
+    """The original bytes of a raw upload (None for samples saved before this was kept)."""
+    row = get_dataset(ws, dataset_id)
+    return ws.read_artifact(row["upload_artifact_id"]) if row.get("upload_artifact_id") else None
+
+
+def load_rules(ws: Workspace, dataset_id: int) -> dict | None:
+    """Validation rules learned from a cleaned dataset version, as saved (a dict)."""
+    row = get_dataset(ws, dataset_id)
+    return json.loads(row["rules_json"]) if row.get("rules_json") else None
 
 
 def get_lineage_df(ws: Workspace, project_id: int) -> pd.DataFrame:

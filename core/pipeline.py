@@ -322,7 +322,8 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     ref_row = datasets.get_dataset(ws, lineage["dataset_id"])
     dataset = datasets.save_dataset(ws, project_id, combined, kind="cleaned",
                                     name=f"retraining: v{ref_row['version']} + {len(fresh_train)} production rows",
-                                    parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"])
+                                    parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"],
+                                    read_info={"source": "retraining", "monitoring_report_id": report_id})
     features = featurestore.load_feature_config(ws, lineage["feature_set_id"])
     fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
     # Same validation as the champion's experiment, so the two are judged alike.

@@ -73,4 +73,11 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 2: say why an experiment was run ("retraining after monitoring report 3").
     ["ALTER TABLE experiments ADD COLUMN note TEXT"],
+    # 3: the raw upload's own bytes and each recipe are hashed artifacts; validation rules are
+    # learned from each cleaned dataset version and saved with it.
+    [
+        "ALTER TABLE datasets ADD COLUMN upload_artifact_id INTEGER REFERENCES artifacts(id)",
+        "ALTER TABLE datasets ADD COLUMN rules_json TEXT",
+        "ALTER TABLE recipes ADD COLUMN artifact_id INTEGER REFERENCES artifacts(id)",
+    ],
 ]
