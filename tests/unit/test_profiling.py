@@ -14,6 +14,9 @@ from core.profiling import (
     caption_missing,
     get_alerts_df,
     get_spelling_variants,
+    get_text_types,
+    outlier_fences,
+    parse_dates,
     plot_column_distribution,
     plot_missing,
     profile_table,
@@ -43,6 +46,13 @@ def crafted() -> pd.DataFrame:
         "clean_cat": pd.Series(rng.choice(["red", "green", "blue"], N), dtype="str"),
         "signup": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D"),
         "refund_issued": np.where(target == "Yes", "refund", "none"),
+        # 30% numbers, 70% words: a column filled from two sources
+        "size": pd.Series(np.where(np.arange(N) % 10 < 3, rng.choice(["38", "40", "42"], N),
+                                   rng.choice(["small", "medium", "large"], N)), dtype="str"),
+        # dates kept as text because a few cells say "unknown"
+        "visit_date": pd.Series((pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D"))
+                                .strftime("%Y-%m-%d"), dtype="str").where(np.arange(N) % 25 != 0, "unknown"),
+        "ratio": np.concatenate([rng.normal(1, 0.1, N - 3).round(3), [np.inf, np.inf, -np.inf]]),
         "churn": pd.Series(target, dtype="str"),
     })
 
@@ -87,6 +97,9 @@ def test_kinds(crafted):
         ("outliers", "outliers"),
         ("spelled", "inconsistent_spelling"),
         ("refund_issued", "possible_leak"),
+        ("size", "mixed_type"),
+        ("visit_date", "date_as_text"),
+        ("ratio", "infinities"),
     ],
 )
 def test_each_alert_fires_where_it_should(crafted, column, alert):
@@ -103,6 +116,10 @@ def test_every_alert_code_is_covered_and_clean_columns_stay_quiet(crafted):
     # alerts stay specific: the ID is not also "high cardinality", the constant not also "almost constant"
     assert _alerts(profile, "customer_id") == ["id_like"]
     assert _alerts(profile, "constant") == ["constant"]
+    # dates stored as text are not also "high cardinality"; infinities do not make outliers or skew
+    assert _alerts(profile, "visit_date") == ["date_as_text"]
+    assert _alerts(profile, "ratio") == ["infinities"]
+    assert _alerts(profile, "size") == ["mixed_type"]
 
 
 def test_leak_needs_a_target(crafted):
@@ -196,3 +213,83 @@ def test_sample_telco_alerts_when_present():
     assert "outliers" in _alerts(profile, "monthly_charges")
     assert "many_missing" in _alerts(profile, "satisfaction_score")
     assert not any("possible_leak" in a for a in profile["alerts"])
+
+
+def _message(profile: pd.DataFrame, column: str, alert: str) -> str:
+    return get_alerts_df(profile).set_index(["column", "alert"]).loc[(column, alert), "message"]
+
+
+def test_type_alert_messages_name_examples(crafted):
+    profile = profile_table(crafted, target="churn")
+    mixed = _message(profile, "size", "mixed_type")
+    assert mixed.startswith("size mixes types: 30% numbers (e.g. '")
+    assert "70% text" in mixed and any(w in mixed for w in ("'small'", "'medium'", "'large'"))
+    dates = _message(profile, "visit_date", "date_as_text")
+    assert dates.startswith("visit_date holds dates stored as text (96% of the filled values are dates, e.g. '2023-")
+    assert "not dates: 'unknown'" in dates
+    inf = _message(profile, "ratio", "infinities")
+    assert inf.startswith("ratio has 3 infinite value(s) (2 of +inf, 1 of -inf)")
+    row = profile.set_index("column").loc["ratio"]
+    assert np.isfinite(row["min"]) and np.isfinite(row["max"]) and row["max"] < 2  # the real range, not inf
+
+
+def test_type_alerts_stay_quiet_on_look_alikes():
+    n = 200
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({
+        "zip": pd.Series([f"0{v}" for v in rng.integers(1000, 9999, n)], dtype="str"),  # codes, all numbers
+        "plan": pd.Series(rng.choice(["basic", "plus", "pro"], n - 4).tolist() + ["12"] * 4, dtype="str"),  # 2% numbers
+        "version": pd.Series(rng.choice(["1.2.3", "2.0.1", "3.1.4"], n), dtype="str"),  # not dates
+        "half_dates": pd.Series(["2024-01-05", "2024-02-11", "soon", "never"] * (n // 4), dtype="str"),
+        "num_or_date": pd.Series(["44927", "2023-01-01"] * (n // 2), dtype="str"),
+        "real_dates": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+        "ints": rng.integers(0, 10, n),
+    })
+    profile = profile_table(df)
+    for quiet in ("zip", "plan", "version", "real_dates", "ints"):
+        assert not {"mixed_type", "date_as_text", "numeric_as_text", "infinities"} & set(_alerts(profile, quiet)), quiet
+    assert "mixed_type" in _alerts(profile, "half_dates")  # 50% dates, 50% words
+    assert "mixed_type" in _alerts(profile, "num_or_date")  # Excel serial numbers next to ISO dates
+    assert "50% numbers (e.g. '44927')" in _message(profile, "num_or_date", "mixed_type")
+
+
+def test_text_types_and_date_parsing():
+    s = pd.Series(["2023-01-05", " 05/01/2023", "5 Jan 2023", "Jan 5, 2023", "2023-13-45", "12", "x", " "], dtype="str")
+    types = get_text_types(s)
+    assert types["date"] == pytest.approx(4 / 7) and types["number"] == pytest.approx(1 / 7)
+    assert types["other"] == pytest.approx(2 / 7)  # '2023-13-45' is no date; the blank is not counted
+    assert set(types["examples"]["other"]) == {"2023-13-45", "x"}
+    parsed = parse_dates(pd.Series(["2023-01-05", "2023-01-05T10:00:00+02:00", "Jan 5, 2023", "nope"], dtype="str"))
+    assert list(parsed[:3]) == [pd.Timestamp("2023-01-05"), pd.Timestamp("2023-01-05 08:00"), pd.Timestamp("2023-01-05")]
+    assert pd.isna(parsed[3])
+
+
+def test_outlier_fences_widen_with_length_so_a_clean_bell_curve_stays_quiet():
+    short = np.random.default_rng(0).normal(size=200)
+    q1, q3 = np.quantile(short, [0.25, 0.75])
+    assert outlier_fences(short) == pytest.approx((q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1)))  # Tukey's far-out fences
+    values = np.random.default_rng(0).normal(size=1_000_000)
+    lo, hi = outlier_fences(values)
+    q1, q3 = np.quantile(values, [0.25, 0.75])
+    assert (hi - q3) / (q3 - q1) > 3.3  # wider on a million rows
+    assert not ((values < lo) | (values > hi)).any()
+    assert ((values < q1 - 3 * (q3 - q1)) | (values > q3 + 3 * (q3 - q1))).any()  # the classic fences would cry wolf
+    assert _alerts(profile_table(pd.DataFrame({"x": values})), "x") == []
+
+
+def test_progress_is_reported_per_column_and_the_frame_is_left_alone(crafted):
+    before = crafted.copy()
+    calls: list[tuple[float, str]] = []
+    profile_table(crafted, target="churn", progress=lambda f, m: calls.append((f, m)))
+    assert len(calls) == crafted.shape[1] + 1  # every column, then the leak check
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and 0 < fractions[0] < 0.1
+    assert calls[0][1].startswith("Profiled constant (1 of ")
+    pd.testing.assert_frame_equal(crafted, before)
+
+
+def test_infinities_in_plots_and_captions(crafted):
+    caption = caption_column_distribution(crafted, "ratio")
+    assert "3 infinite value(s) are left out of the chart" in caption
+    fig = plot_column_distribution(crafted, "ratio")
+    assert np.isfinite(np.asarray(fig.data[0].x, dtype=float)).all()
