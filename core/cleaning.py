@@ -1,19 +1,49 @@
 """Cleaning as a replayable recipe: a list of steps whose every parameter is resolved from data.
 
-`suggest_recipe` looks at the training table and writes down concrete decisions (the fill
-value, the outlier bounds, the spelling mapping). `apply_recipe` replays exactly those
-decisions on any table: the training data, a production batch (`training=False`: rows are
-never removed, values are still transformed), a retraining set or a `--test` file. A recipe
-is plain JSON (`to_dict` / `from_dict`), so it is saved with its lineage.
+`suggest_recipe` (and the `make_*_step` factories) look at the training table and write down
+concrete decisions (the fill value, the outlier bounds, the categories to keep, the spelling
+mapping). `apply_recipe` replays exactly those decisions on any table: the training data, a
+production batch, a retraining set or a `--test` file. A recipe is plain JSON (`to_dict` /
+`from_dict`, `recipe_to_json` / `recipe_from_json`), so it is saved with its lineage and can be
+downloaded and uploaded again.
+
+Steps (op: params), and what each does with `training=False` (new data to score):
+
+====================  ===========================================================  ==============
+op                    params                                                       training=False
+====================  ===========================================================  ==============
+drop_columns          columns                                                      applies
+rename_columns        mapping {old: new}                                           applies
+to_numeric            columns, decimal "."|",", thousands None|","|"."|" "|"'"      applies
+to_datetime           columns, format (None = detect)                              applies
+to_boolean            columns, missing_as_false (default False)                    applies
+trim_whitespace       columns                                                      applies
+unify_categories      column, mapping {variant: canonical}                         applies
+group_rare            column, min_share, other_label "Other", keep [categories]    applies
+impute                column, strategy mean|median|mode|constant|indicator, value  applies
+clip_outliers         column, lower, upper                                         applies
+drop_outlier_rows     column, lower, upper                                         skipped
+drop_duplicates       subset (None = all columns)                                  skipped
+filter_rows           column, operator, value                                      skipped
+drop_missing_target   column                                                       skipped
+====================  ===========================================================  ==============
+
+Rows are only ever removed when training: a production batch must get a prediction for every
+row it sends. Value fixes always apply, so the model sees data shaped as it was trained on.
+A step whose column is not in the table is skipped with a note in its summary (never an error),
+so a recipe replays on batches that lack the target or a dropped column.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
+import operator as _operator
+import re
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,13 +59,27 @@ from core.profiling import (
     NUMERIC_AS_TEXT_SHARE,
 )
 
-IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant")
-ROW_REMOVING_OPS = frozenset({"drop_duplicates", "drop_outlier_rows", "drop_missing_target"})
+RECIPE_FORMAT = 1  # version of the downloadable JSON layout (recipe_to_json)
+IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
+FILTER_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_missing", "not_missing")
+DECIMAL_MARKS = (".", ",")
+THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
+OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}  # method -> default k
+OUTLIER_ACTIONS = {"clip": "clip_outliers", "drop": "drop_outlier_rows"}
+MISSING_FLAG_SUFFIX = "_was_missing"
+TRUE_SPELLINGS = frozenset({"yes", "y", "true", "t", "1", "1.0", "si", "sí", "ja", "j", "oui", "x", "on"})
+FALSE_SPELLINGS = frozenset({"no", "n", "false", "f", "0", "0.0", "nein", "non", "", "off"})
+RARE_MIN_SHARE = 0.01  # suggest_recipe: a category under 1 % of values is rare ...
+RARE_MIN_LEVELS = 20  # ... in a column with more than 20 categories
 SENTINEL_NEGATIVES = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0})
 SENTINEL_MAX_SHARE = 0.005  # negative codes in at most 0.5 % of rows of an otherwise >= 0 column
 OUTLIER_MAX_SHARE = 0.01  # "impossible" values are rare; a common tail is real data
 OUTLIER_MIN_RATIO = 5.0  # an impossible value is >= 5x beyond the largest plausible one (log scale gap)
 OUTLIER_GAP_OF_SPAN = 0.4  # ... and the gap is >= 40 % of the bulk's log-scale span
+
+_SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
+
+Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -50,12 +94,12 @@ class CleaningStep:
     def from_dict(cls, d: dict[str, Any]) -> "CleaningStep":
         if not isinstance(d, dict) or "op" not in d:
             raise ConfigError(f"A cleaning step must be an object with an 'op'; got {d!r} instead.")
-        op = str(d["op"])
-        _check_op(op)
         params = d.get("params") or {}
         if not isinstance(params, dict):
-            raise ConfigError(f"The 'params' of cleaning step {op!r} must be an object; got {params!r} instead.")
-        return cls(op, copy.deepcopy(params))
+            raise ConfigError(f"The 'params' of {d['op']} must be an object; got {params!r} instead.")
+        step = cls(str(d["op"]), copy.deepcopy(params))
+        validate_step(step)
+        return step
 
 
 @dataclass(frozen=True)
@@ -89,6 +133,51 @@ class StepReport:
     rows_before: int
     rows_after: int
     cells_changed: int
+    status: str = "applied"  # "applied" | "no_change" | "skipped" (column absent, wrong type, training-only)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Done(NamedTuple):
+    """What an op returns: the table, its summary, cells changed, and whether it was skipped."""
+    df: pd.DataFrame
+    summary: str
+    changed: int = 0
+    skipped: bool = False
+
+
+# --------------------------------------------------------------------------------------
+# JSON (download / upload)
+# --------------------------------------------------------------------------------------
+
+
+def recipe_to_json(recipe: CleaningRecipe) -> str:
+    """Pretty JSON for a download; `recipe_from_json` reads it back to an equal recipe."""
+    try:
+        return json.dumps({"recipe_format": RECIPE_FORMAT, **recipe.to_dict()}, indent=2,
+                          ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"The recipe cannot be written as JSON ({exc}); every parameter must be a "
+                          "plain number, text, true/false, null, list or object.") from None
+
+
+def recipe_from_json(text: str | bytes) -> CleaningRecipe:
+    """Parse (and validate) a recipe from JSON text; ConfigError says what is wrong."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+        raise ConfigError(f"The recipe file is not valid JSON ({exc}); upload a recipe downloaded from the studio.") from None
+    if isinstance(data, dict):
+        version = data.get("recipe_format", RECIPE_FORMAT)
+        if not isinstance(version, int) or version > RECIPE_FORMAT:
+            raise ConfigError(f"The 'recipe_format' of the recipe file must be at most {RECIPE_FORMAT}; got {version!r} "
+                              "instead. It was written by a newer studio; update this one.")
+        if "steps" not in data:
+            raise ConfigError("The recipe file must have a 'steps' list; got an object without one instead.")
+    elif not isinstance(data, list):
+        raise ConfigError(f"The recipe file must hold an object with 'steps'; got {type(data).__name__} instead.")
+    return CleaningRecipe.from_dict(data)
 
 
 # --------------------------------------------------------------------------------------
@@ -97,86 +186,304 @@ class StepReport:
 
 
 def apply_recipe(
-    df: pd.DataFrame, recipe: CleaningRecipe, *, training: bool = True
+    df: pd.DataFrame, recipe: CleaningRecipe, *, training: bool = True, progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, list[StepReport]]:
-    """Replay every step in order. training=False (new data to score) never removes rows."""
+    """Replay every step in order. training=False (new data to score) never removes rows.
+
+    Every step is validated before any work starts. `progress(fraction, message)` is called
+    before each step and once at the end.
+    """
     for step in recipe.steps:
-        _check_op(step.op)
+        validate_step(step)
     reports = []
-    for step in recipe.steps:
-        rows_before = len(df)
-        df, summary, changed = _apply_step(df, step, training)
-        reports.append(StepReport(step.op, summary, rows_before, len(df), int(changed)))
+    n = len(recipe.steps)
+    for i, step in enumerate(recipe.steps):
+        if progress is not None:
+            progress(i / max(n, 1), f"Step {i + 1} of {n}: {describe_step(step)}")
+        df, report = _run_step(df, step, training)
+        reports.append(report)
+    if progress is not None:
+        progress(1.0, f"Cleaning done: {n} step(s).")
     return df.reset_index(drop=True), reports
 
 
-def _apply_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.DataFrame, str, int]:
-    if step.op in ROW_REMOVING_OPS and not training:
-        return df, f"Skipped on new data ({_OP_LABELS[step.op]}): rows are only removed when training.", 0
-    return _OPS[step.op](df, dict(step.params))
+def apply_step(df: pd.DataFrame, step: CleaningStep, *, training: bool = True) -> tuple[pd.DataFrame, StepReport]:
+    """One step, for a preview in the UI."""
+    validate_step(step)
+    out, report = _run_step(df, step, training)
+    return out.reset_index(drop=True), report
 
 
-def _check_op(op: str) -> None:
-    if op not in _OPS:
-        raise ConfigError(f"Unknown cleaning step {op!r}; use one of: {', '.join(_OPS)}.")
+def preview_recipe(
+    df: pd.DataFrame, recipe: CleaningRecipe, upto: int | None = None, *, training: bool = True,
+) -> tuple[pd.DataFrame, list[StepReport]]:
+    """The table after the first `upto` steps (all when None) and their reports.
+
+    Undo in the UI is "remove a step (`without_step`) and preview again": the recipe is the
+    state, the cleaned table is always recomputed from the raw one.
+    """
+    if upto is not None and not 0 <= upto <= len(recipe.steps):
+        raise ConfigError(f"The 'upto' of preview_recipe must be between 0 and {len(recipe.steps)}; got {upto!r} instead.")
+    return apply_recipe(df, CleaningRecipe(recipe.steps[:upto]), training=training)
 
 
-def _drop_duplicates(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    subset = params.get("columns")
-    if subset is not None:
-        subset = [c for c in _column_list(params, "drop_duplicates") if c in df.columns] or None
-    duplicated = find_duplicated(df if subset is None else df[subset])
-    removed = int(duplicated.sum())
-    if not removed:
-        return df, "No duplicate rows found.", 0
-    return df.loc[~duplicated], f"Removed {removed:,} duplicate row{'s' if removed != 1 else ''}.", 0
+def _run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.DataFrame, StepReport]:
+    spec = _OPS[step.op]
+    rows_before = len(df)
+    if spec.removes_rows and not training:
+        done = _Done(df, f"Skipped on new data ({_ROW_OP_LABELS[step.op]}): rows are only removed when training.",
+                     skipped=True)
+    else:
+        done = spec.apply(df, dict(step.params))
+    status = "skipped" if done.skipped else ("no_change" if done.df is df else "applied")
+    return done.df, StepReport(step.op, done.summary, rows_before, len(done.df), int(done.changed), status)
 
 
-def _drop_columns(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
+# --------------------------------------------------------------------------------------
+# Validation: one place, messages "The 'x' of <op> must be …; got … instead."
+# --------------------------------------------------------------------------------------
+
+
+def validate_step(step: CleaningStep) -> None:
+    """Raise ConfigError if the step's op is unknown or a parameter is unusable."""
+    if step.op not in _OPS:
+        raise ConfigError(f"The 'op' of a cleaning step must be one of {', '.join(_OPS)}; got {step.op!r} instead.")
+    if not isinstance(step.params, dict):
+        raise ConfigError(f"The 'params' of {step.op} must be an object; got {step.params!r} instead.")
+    _OPS[step.op].validate(step.params, step.op)
+
+
+def _bad(key: str, op: str, must: str, got: Any) -> ConfigError:
+    return ConfigError(f"The '{key}' of {op} must be {must}; got {got!r} instead.")
+
+
+def _check_column(params: dict, op: str, key: str = "column") -> str:
+    value = params.get(key)
+    if not isinstance(value, str) or not value:
+        raise _bad(key, op, "a column name", value)
+    return value
+
+
+def _column_list(params: dict, op: str, key: str = "columns") -> list[str]:
+    columns = params.get(key)
+    if isinstance(columns, str) and columns:
+        columns = [columns]
+    if (not isinstance(columns, (list, tuple)) or not columns
+            or not all(isinstance(c, str) and c for c in columns)):
+        raise _bad(key, op, "a non-empty list of column names", columns)
+    return list(columns)
+
+
+def _check_choice(params: dict, key: str, choices: tuple, op: str, default: Any) -> Any:
+    value = params.get(key, default)
+    if value not in choices:
+        raise _bad(key, op, f"one of {', '.join(map(repr, choices))}", value)
+    return value
+
+
+def _check_number(params: dict, key: str, op: str) -> float | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+        raise _bad(key, op, "a number or null", value)
+    return float(value)
+
+
+def _check_mapping(params: dict, op: str, what: str) -> dict[str, str]:
+    mapping = params.get("mapping")
+    if (not isinstance(mapping, dict) or not mapping
+            or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items())):
+        raise _bad("mapping", op, f"a non-empty object {{{what}}} of names", mapping)
+    return mapping
+
+
+def _validate_columns(params: dict, op: str) -> None:
+    _column_list(params, op)
+
+
+def _validate_rename(params: dict, op: str) -> None:
+    mapping = _check_mapping(params, op, "old: new")
+    if len(set(mapping.values())) < len(mapping):
+        raise _bad("mapping", op, "an object whose new names are all different", mapping)
+
+
+def _validate_to_numeric(params: dict, op: str) -> None:
+    _column_list(params, op)
+    decimal = _check_choice(params, "decimal", DECIMAL_MARKS, op, ".")
+    thousands = _check_choice(params, "thousands", THOUSANDS_SEPARATORS, op, None)
+    if thousands == decimal:
+        raise _bad("thousands", op, f"different from the decimal mark {decimal!r}", thousands)
+
+
+def _validate_to_datetime(params: dict, op: str) -> None:
+    _column_list(params, op)
+    fmt = params.get("format")
+    if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt and fmt not in ("ISO8601", "mixed")):
+        raise _bad("format", op, "null (detect) or a strftime format such as '%d/%m/%Y'", fmt)
+
+
+def _validate_to_boolean(params: dict, op: str) -> None:
+    _column_list(params, op)
+    if not isinstance(params.get("missing_as_false", False), bool):
+        raise _bad("missing_as_false", op, "true or false", params.get("missing_as_false"))
+
+
+def _validate_unify(params: dict, op: str) -> None:
+    _check_column(params, op)
+    mapping = params.get("mapping")
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise _bad("mapping", op, "an object {variant: canonical}", mapping)
+
+
+def _validate_group_rare(params: dict, op: str) -> None:
+    _check_column(params, op)
+    share = params.get("min_share", RARE_MIN_SHARE)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise _bad("min_share", op, "a share between 0 and 1 (e.g. 0.01 for 1 %)", share)
+    label = params.get("other_label", "Other")
+    if not isinstance(label, str) or not label:
+        raise _bad("other_label", op, "a non-empty label", label)
+    keep = params.get("keep")
+    if keep is not None and (not isinstance(keep, list) or not all(isinstance(k, str) for k in keep)):
+        raise _bad("keep", op, "null or a list of the categories to keep", keep)
+
+
+def _validate_impute(params: dict, op: str) -> None:
+    _check_column(params, op)
+    strategy = _check_choice(params, "strategy", IMPUTE_STRATEGIES, op, "median")
+    value = params.get("value")
+    if strategy == "constant" and value is None:
+        raise _bad("value", op, "given for strategy 'constant'", value)
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        raise _bad("value", op, "a number, text, true/false or null", value)
+
+
+def _validate_bounds(params: dict, op: str) -> None:
+    _check_column(params, op)
+    lower, upper = _check_number(params, "lower", op), _check_number(params, "upper", op)
+    if lower is None and upper is None:
+        raise _bad("lower", op, "a number when 'upper' is null (give at least one bound)", None)
+    if lower is not None and upper is not None and lower > upper:
+        raise _bad("upper", op, f"at least the lower bound {_fmt(lower)}", params.get("upper"))
+
+
+def _validate_drop_duplicates(params: dict, op: str) -> None:
+    key = "subset" if "subset" in params else "columns"  # "columns": recipes saved before "subset"
+    if params.get(key) is not None:
+        _column_list(params, op, key)
+
+
+def _validate_filter(params: dict, op: str) -> None:
+    _check_column(params, op)
+    operator = _check_choice(params, "operator", FILTER_OPERATORS, op, None)
+    value = params.get("value")
+    scalar = (str, int, float, bool)
+    if operator in ("in", "not_in"):
+        if not isinstance(value, list) or not value or not all(isinstance(v, scalar) for v in value):
+            raise _bad("value", op, f"a non-empty list of values for operator {operator!r}", value)
+    elif operator not in ("is_missing", "not_missing") and not isinstance(value, scalar):
+        raise _bad("value", op, f"a number, text or true/false for operator {operator!r}", value)
+
+
+def _validate_target(params: dict, op: str) -> None:
+    _check_column(params, op)
+
+
+# --------------------------------------------------------------------------------------
+# The ops. Each returns the input frame itself when nothing changes (status "no_change").
+# --------------------------------------------------------------------------------------
+
+
+def _drop_columns(df: pd.DataFrame, params: dict) -> _Done:
     columns = _column_list(params, "drop_columns")
     present = [c for c in columns if c in df.columns]
     absent = [c for c in columns if c not in df.columns]
-    summary = f"Dropped {len(present)} column(s): {_names(present)}." if present else "No column dropped."
-    return df.drop(columns=present), summary + _absent_note(absent), len(present) * len(df)
+    if not present:
+        return _Done(df, "No column dropped." + _absent_note(absent), skipped=True)
+    return _Done(df.drop(columns=present),
+                 f"Dropped {_count(len(present), 'column')}: {_names(present)}." + _absent_note(absent),
+                 len(present) * len(df))
 
 
-def _to_numeric(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
+def _rename_columns(df: pd.DataFrame, params: dict) -> _Done:
+    mapping = params["mapping"]
+    absent = [old for old in mapping if old not in df.columns]
+    moving = {old: new for old, new in mapping.items() if old in df.columns and old != new}
+    staying = set(df.columns) - set(moving)
+    clashes = {old: new for old, new in moving.items() if new in staying}
+    moving = {old: new for old, new in moving.items() if old not in clashes}
+    notes = _absent_note(absent) + "".join(f" Did not rename {old} to {new}: {new} already exists."
+                                           for old, new in clashes.items())
+    if not moving:
+        return _Done(df, "No column renamed." + notes, skipped=bool(absent or clashes))
+    pairs = ", ".join(f"{old} -> {new}" for old, new in moving.items())
+    return _Done(df.rename(columns=moving), f"Renamed {_count(len(moving), 'column')}: {pairs}." + notes)
+
+
+def _to_numeric(df: pd.DataFrame, params: dict) -> _Done:
     columns = _column_list(params, "to_numeric")
     decimal = params.get("decimal", ".")
-    parts, changed, absent = [], 0, [c for c in columns if c not in df.columns]
+    # Recipes saved before 'thousands' existed: a decimal comma implied '.' as thousands separator.
+    thousands = params["thousands"] if "thousands" in params else ("." if decimal == "," else None)
+    parts, changed, out = [], 0, df
+    absent = [c for c in columns if c not in df.columns]
     for col in (c for c in columns if c in df.columns):
         s = df[col]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            parts.append(f"{col} is already numeric")
+            parts.append(f"kept {col}: it is already numeric")
             continue
-        text = s.astype("str").where(s.notna()).str.strip()
-        if decimal == ",":
-            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
-        lost = int((numbers.isna() & s.notna()).sum())
+        numbers = parse_numbers(s, decimal, thousands)
+        unreadable = numbers.isna() & s.notna()
+        lost = int(unreadable.sum())
         changed += int(s.notna().sum())
-        df = df.assign(**{col: numbers})
-        parts.append(f"converted {col} to numbers" + (f" ({lost:,} blank or unreadable value(s) are now missing)" if lost else ""))
+        out = _with_column(out, col, numbers)
+        parts.append(f"converted {col} to numbers"
+                     + (f" ({_count(lost, 'blank or unreadable value')} now missing, e.g. {_examples(s[unreadable])})" if lost else ""))
     summary = _sentence("; ".join(parts)) if parts else "No column converted."
-    return df, summary + _absent_note(absent), changed
+    return _Done(out, summary + _absent_note(absent), changed, skipped=not parts)
 
 
-def _to_datetime(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
+def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None) -> pd.Series:
+    """Text to float64: "1.234,5" (decimal ',', thousands '.'), "12 500" (thousands ' '), "3'400".
+
+    A thousands separator only counts in groups of three ("1,5" with thousands ',' is unreadable,
+    not 15); unreadable values become missing.
+    """
+    text = s.astype("str").where(s.notna()).str.strip()
+    if thousands is not None:
+        # Literal characters and [0-9], not \s / \d / \u escapes: those send pandas to Python's slow re.
+        sep = "[ \u00a0\u202f\t]" if thousands == " " else re.escape(thousands)
+        grouped = rf"[+-]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{re.escape(decimal)}[0-9]*)?"
+        has_sep = text.str.contains(sep, regex=True).fillna(False).astype(bool)
+        if has_sep.any():
+            ok = text.str.fullmatch(grouped).fillna(False).astype(bool)
+            text = text.where(~has_sep | ok).str.replace(sep, "", regex=True)
+    if decimal == ",":
+        text = text.where(~text.str.contains(".", regex=False).fillna(False).astype(bool))  # "1.5" is ambiguous here
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+
+
+def _to_datetime(df: pd.DataFrame, params: dict) -> _Done:
     columns = _column_list(params, "to_datetime")
     fmt = params.get("format")
-    parts, changed, absent = [], 0, [c for c in columns if c not in df.columns]
+    parts, changed, out = [], 0, df
+    absent = [c for c in columns if c not in df.columns]
     for col in (c for c in columns if c in df.columns):
         s = df[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            parts.append(f"{col} already holds dates")
+            parts.append(f"kept {col}: it already holds dates")
             continue
         dates = _parse_dates(s, fmt)
-        lost = int((dates.isna() & s.notna()).sum())
+        unreadable = dates.isna() & s.notna()
+        lost = int(unreadable.sum())
         changed += int(s.notna().sum())
-        df = df.assign(**{col: dates})
-        parts.append(f"converted {col} to dates" + (f" ({lost:,} unreadable value(s) are now missing)" if lost else ""))
+        out = _with_column(out, col, dates)
+        parts.append(f"converted {col} to dates" + (f" ({fmt})" if fmt else "")
+                     + (f" ({_count(lost, 'unreadable value')} now missing, e.g. {_examples(s[unreadable])})" if lost else ""))
     summary = _sentence("; ".join(parts)) if parts else "No column converted."
-    return df, summary + _absent_note(absent), changed
+    return _Done(out, summary + _absent_note(absent), changed, skipped=not parts)
 
 
 def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
@@ -195,16 +502,87 @@ def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
     return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
 
 
-def _unify_categories(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    column = _required(params, "column", "unify_categories")
-    mapping = params.get("mapping")
-    if not isinstance(mapping, dict):
-        raise ConfigError(f"The 'mapping' of step 'unify_categories' must be an object {{variant: canonical}}; got {mapping!r} instead.")
+def _to_boolean(df: pd.DataFrame, params: dict) -> _Done:
+    columns = _column_list(params, "to_boolean")
+    missing_as_false = bool(params.get("missing_as_false", False))
+    parts, changed, out = [], 0, df
+    absent = [c for c in columns if c not in df.columns]
+    for col in (c for c in columns if c in df.columns):
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s) and not missing_as_false:
+            parts.append(f"kept {col}: it already holds true/false")
+            continue
+        flags, unknown = parse_booleans(s, missing_as_false)
+        n_unknown = int(unknown.sum())
+        changed += int(s.notna().sum())
+        out = _with_column(out, col, flags)
+        n_true, n_false = int(flags.sum()), int((~flags).sum())
+        words = f"converted {col} to true/false ({n_true:,} true, {n_false:,} false"
+        missing = int(flags.isna().sum())
+        words += f", {missing:,} missing)" if missing else ")"
+        if n_unknown:
+            words += f"; {_count(n_unknown, 'value')} in unknown spellings (e.g. {_examples(s[unknown])}) are now missing"
+        parts.append(words)
+    summary = _sentence("; ".join(parts)) if parts else "No column converted."
+    return _Done(out, summary + _absent_note(absent), changed, skipped=not parts)
+
+
+def parse_booleans(s: pd.Series, missing_as_false: bool = False) -> tuple[pd.Series, pd.Series]:
+    """(pandas 'boolean' series, mask of values in an unknown spelling).
+
+    yes/no, y/n, true/false, t/f, 1/0, si/no, ja/nein, oui/non, on/off and x/"" in any case
+    and spacing. `missing_as_false` also reads empty cells as false (a column of "x" marks).
+    """
+    if pd.api.types.is_bool_dtype(s):
+        flags = s.astype("boolean")
+        return (flags.fillna(False) if missing_as_false else flags), pd.Series(False, index=s.index)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    keys = [str(u).strip().casefold() for u in uniques]
+    lookup = np.array([1 if k in TRUE_SPELLINGS else 0 if k in FALSE_SPELLINGS else -1 for k in keys] + [-2],
+                      dtype=np.int8)  # -1 unknown spelling, -2 (last slot, code -1) missing
+    state = lookup[codes]
+    if missing_as_false:
+        state = np.where(state == -2, 0, state)
+    flags = pd.arrays.BooleanArray(state == 1, state < 0)
+    return pd.Series(flags, index=s.index, name=s.name), pd.Series(state == -1, index=s.index)
+
+
+def _trim_whitespace(df: pd.DataFrame, params: dict) -> _Done:
+    columns = _column_list(params, "trim_whitespace")
+    parts, notes, changed, out = [], [], 0, df
+    absent = [c for c in columns if c not in df.columns]
+    for col in (c for c in columns if c in df.columns):
+        s = df[col]
+        if not is_text(s):
+            notes.append(col)
+            continue
+        trimmed = _map_text_values(s, _trim_text)
+        edited = s.notna() & (trimmed.isna() | (trimmed != s))
+        n, blank = int(edited.sum()), int((trimmed.isna() & s.notna()).sum())
+        if n:
+            changed += n
+            out = _with_column(out, col, trimmed)
+            parts.append(f"trimmed stray spaces in {_count(n, f'{col} value')}"
+                         + (f" ({_count(blank, 'blank cell')} now missing)" if blank else ""))
+    summary = _sentence("; ".join(parts)) if parts else f"No stray spaces found in {_names([c for c in columns if c in df.columns and c not in notes]) or 'the columns'}."
+    summary += "".join(f" Skipped {c}: not text." for c in notes) + _absent_note(absent)
+    return _Done(out, summary, changed, skipped=not parts and bool(notes or absent))
+
+
+def _trim_text(u: pd.Series) -> pd.Series:
+    """Leading/trailing spaces off, inner runs of spaces to one; blank text becomes missing."""
+    t = u.str.strip().str.replace(_SPACE_RUN, " ", regex=True)
+    return t.where(t != "")
+
+
+def _unify_categories(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
+    mapping = params.get("mapping") or {}
     if column not in df.columns:
-        return df, f"Skipped: column {column} is not in this table.", 0
+        return _skip_absent(df, column)
     s = df[column]
     if not is_text(s):
-        return df, f"Skipped: {column} does not hold text.", 0
+        return _Done(df, f"Skipped: {column} does not hold text.", skipped=True)
     # Variants seen in training map exactly; new variants of the same categories (e.g. "MONTH TO MONTH"
     # in a production batch) meet their canonical spelling through the normalised key.
     canonical_by_key = {normalize_spelling(c): str(c) for c in mapping.values()}
@@ -215,106 +593,455 @@ def _unify_categories(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str
         if target is not None and target != value:
             full[value] = target
     if not full:
-        return df, f"No spelling variants found in {column}.", 0
-    unified = s.replace(full)
-    changed = int((s.notna() & (s != unified)).sum())
+        return _Done(df, f"No spelling variants found in {column}.")
+    unified = _as_plain_text(s).replace(full)
+    changed = int((s.notna() & (_as_plain_text(s) != unified)).sum())
+    n_targets = len(set(full.values()))
     examples = ", ".join(f"{k!r} -> {v!r}" for k, v in list(full.items())[:3])
-    summary = (f"Unified {changed:,} {column} value{'s' if changed != 1 else ''} written in {len(full)} variant spelling(s) "
-               f"into {len(set(full.values()))} categor{'ies' if len(set(full.values())) != 1 else 'y'} (e.g. {examples}).")
-    return df.assign(**{column: unified}), summary, changed
+    summary = (f"Unified {_count(changed, f'{column} value')} written in {len(full)} variant spelling(s) "
+               f"into {n_targets} categor{'ies' if n_targets != 1 else 'y'} (e.g. {examples}).")
+    return _Done(_with_column(df, column, unified), summary, changed)
 
 
-def _clip_outliers(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    column = _required(params, "column", "clip_outliers")
-    lower, upper = _bound(params, "lower", "clip_outliers"), _bound(params, "upper", "clip_outliers")
+def _group_rare(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
+    min_share = float(params.get("min_share", RARE_MIN_SHARE))
+    label = params.get("other_label", "Other")
     if column not in df.columns:
-        return df, f"Skipped: column {column} is not in this table.", 0
+        return _skip_absent(df, column)
     s = df[column]
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return df, f"Skipped: {column} is not numeric.", 0
-    outside = (s < lower if lower is not None else False) | (s > upper if upper is not None else False)
-    changed = int(pd.Series(outside, index=s.index).sum())
+    if not is_text(s):
+        return _Done(df, f"Skipped: {column} does not hold text.", skipped=True)
+    keep = params.get("keep")
+    if keep is None:  # not resolved by make_group_rare_step: learn it from this table
+        keep = get_common_categories(s, min_share)
+    text = _as_plain_text(s)
+    rare = text.notna() & ~text.isin(keep) & (text != label)
+    n = int(rare.sum())
+    if not n:
+        return _Done(df, f"No rare {column} categories to group (kept {_count(len(keep), 'category', 'categories')}).")
+    levels = int(text[rare].nunique())
+    grouped = text.where(~rare, label)
+    return _Done(_with_column(df, column, grouped),
+                 f"Grouped {_count(n, f'{column} value')} in {_count(levels, 'rare category', 'rare categories')}"
+                 f" (e.g. {_examples(text[rare])}) into {label!r}; kept {_count(len(keep), 'common category', 'common categories')}.", n)
+
+
+def get_common_categories(s: pd.Series, min_share: float = RARE_MIN_SHARE) -> list[str]:
+    """Categories holding at least `min_share` of the non-missing values, most frequent first."""
+    counts = _as_plain_text(s).value_counts()
+    if counts.empty:
+        return []
+    counts = counts[counts / counts.sum() >= min_share]
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [str(k) for k, _ in order]
+
+
+def _impute(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
+    strategy = params.get("strategy", "median")
+    if column not in df.columns:
+        return _skip_absent(df, column)
+    s = df[column]
+    missing = int(s.isna().sum())
+    flag = f"{column}{MISSING_FLAG_SUFFIX}"
+    if not missing and strategy != "indicator":
+        return _Done(df, f"No missing {column} values to fill.")
+    value = params.get("value")
+    learned = _indicator_strategy(s) if strategy == "indicator" else strategy
+    if value is None and missing:  # not resolved by make_impute_step / suggest_recipe: learn it from this table
+        value = _fill_value(s, learned)
+        if value is None:
+            return _Done(df, f"Skipped: {column} has no values to compute the {learned} from.", skipped=True)
+    out = df
+    if missing:
+        out = _with_column(df, column, _fill(s, value, column))
+    how = {"median": "the median, ", "mean": "the mean, ", "mode": "the most frequent value, ", "constant": ""}
+    filled = f"filled {_count(missing, f'missing {column} value')} with {how[learned]}{_fmt(value)}" if missing else ""
+    if strategy != "indicator":
+        return _Done(out, _sentence(filled), missing)
+    out = _with_flag(out, column, flag, s.isna().to_numpy())
+    if not missing:
+        return _Done(out, f"No missing {column} values to fill; added {flag} (all 0) so the columns match training.")
+    return _Done(out, _sentence(f"{filled}, and marked them with 1 in the new column {flag}"), missing)
+
+
+def _indicator_strategy(s: pd.Series) -> str:
+    return "median" if _is_number(s) or pd.api.types.is_datetime64_any_dtype(s) else "mode"
+
+
+def _with_flag(df: pd.DataFrame, column: str, flag: str, missing: np.ndarray) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    values = missing.astype("int8")
+    if flag in out.columns:
+        out[flag] = values
+    else:
+        out.insert(out.columns.get_loc(column) + 1, flag, values)
+    return out
+
+
+def _clip_outliers(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
+    lower, upper = _check_number(params, "lower", "clip_outliers"), _check_number(params, "upper", "clip_outliers")
+    if column not in df.columns:
+        return _skip_absent(df, column)
+    s = df[column]
+    if not _is_number(s):
+        return _Done(df, f"Skipped: {column} is not numeric.", skipped=True)
+    outside = _outside(s, lower, upper)
+    changed = int(outside.sum())
     if not changed:
-        return df, f"No {column} value lies outside {_range_words(lower, upper)}.", 0
+        return _Done(df, f"No {column} value lies outside {_range_words(lower, upper)}.")
     clipped = s.astype("float64").clip(lower=lower, upper=upper)
     if pd.api.types.is_integer_dtype(s) and np.all(np.mod(clipped.dropna(), 1) == 0):
         clipped = clipped.astype(s.dtype)
-    return df.assign(**{column: clipped}), f"Clipped {changed:,} {column} value(s) to {_range_words(lower, upper)}.", changed
+    return _Done(_with_column(df, column, clipped),
+                 f"Clipped {_count(changed, f'{column} value')} to {_range_words(lower, upper)}.", changed)
 
 
-def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    column = _required(params, "column", "drop_outlier_rows")
-    lower, upper = _bound(params, "lower", "drop_outlier_rows"), _bound(params, "upper", "drop_outlier_rows")
+def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
+    lower, upper = _check_number(params, "lower", "drop_outlier_rows"), _check_number(params, "upper", "drop_outlier_rows")
     if column not in df.columns:
-        return df, f"Skipped: column {column} is not in this table.", 0
+        return _skip_absent(df, column)
     s = df[column]
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return df, f"Skipped: {column} is not numeric.", 0
-    outside = pd.Series(False, index=s.index)
-    if lower is not None:
-        outside |= s < lower
-    if upper is not None:
-        outside |= s > upper
+    if not _is_number(s):
+        return _Done(df, f"Skipped: {column} is not numeric.", skipped=True)
+    outside = _outside(s, lower, upper)
     removed = int(outside.sum())
     if not removed:
-        return df, f"No row has {column} outside {_range_words(lower, upper)}.", 0
+        return _Done(df, f"No row has {column} outside {_range_words(lower, upper)}.")
     examples = ", ".join(_fmt(v) for v in sorted(s[outside].unique())[:4])
-    return df.loc[~outside], (f"Removed {removed:,} row{'s' if removed != 1 else ''} with impossible {column} values "
-                              f"({examples}; kept {_range_words(lower, upper)})."), 0
+    kind = "outlying" if params.get("method") in OUTLIER_METHODS else "impossible"  # made by make_outlier_step
+    return _Done(_keep_rows(df, ~outside), f"Removed {_count(removed, 'row')} with {kind} {column} values "
+                                           f"({examples}; kept {_range_words(lower, upper)}).")
 
 
-def _impute(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    column = _required(params, "column", "impute")
-    strategy = params.get("strategy", "median")
-    if strategy not in IMPUTE_STRATEGIES:
-        raise ConfigError(f"The 'strategy' of step 'impute' must be one of {', '.join(IMPUTE_STRATEGIES)}; got {strategy!r} instead.")
+def _outside(s: pd.Series, lower: float | None, upper: float | None) -> np.ndarray:
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    outside = np.zeros(len(values), dtype=bool)
+    if lower is not None:
+        outside |= values < lower
+    if upper is not None:
+        outside |= values > upper
+    return outside
+
+
+def _drop_duplicates(df: pd.DataFrame, params: dict) -> _Done:
+    subset = params.get("subset", params.get("columns"))
+    if subset is not None:
+        subset = [subset] if isinstance(subset, str) else list(subset)
+        absent = [c for c in subset if c not in df.columns]
+        if absent:
+            return _Done(df, f"Skipped: {_names(absent)} not in this table, so duplicates by "
+                             f"{_names(subset)} cannot be found.", skipped=True)
+    duplicated = find_duplicated(df if subset is None else df[subset]).to_numpy()
+    removed = int(duplicated.sum())
+    if not removed:
+        return _Done(df, "No duplicate rows found." if subset is None else f"No two rows share the same {_names(subset)}.")
+    if subset is None:
+        return _Done(_keep_rows(df, ~duplicated), f"Removed {_count(removed, 'duplicate row')}.")
+    return _Done(_keep_rows(df, ~duplicated),
+                 f"Removed {_count(removed, 'duplicate row')} by {_names(subset)} (kept the first of each).")
+
+
+def _filter_rows(df: pd.DataFrame, params: dict) -> _Done:
+    column, op = params["column"], params["operator"]
     if column not in df.columns:
-        return df, f"Skipped: column {column} is not in this table.", 0
-    s = df[column]
-    missing = int(s.isna().sum())
-    if not missing:
-        return df, f"No missing {column} values to fill.", 0
-    value = params.get("value")
-    if value is None:  # not resolved by suggest_recipe: learn it from this table
-        value = _fill_value(s, strategy)
-        if value is None:
-            if strategy == "constant":
-                raise ConfigError(f"The 'value' of step 'impute' on {column!r} must be given for strategy 'constant'.")
-            return df, f"Skipped: {column} has no values to compute the {strategy} from.", 0
-    fill = _coerce_fill(s, value, column)
-    filled = s.fillna(fill)
-    how = {"median": "the median", "mean": "the mean", "mode": "the most frequent value", "constant": "the value"}[strategy]
-    return (df.assign(**{column: filled}),
-            f"Filled {missing:,} missing {column} value{'s' if missing != 1 else ''} with {how}, {_fmt(value)}.", missing)
+        return _skip_absent(df, column)
+    keep = get_filter_mask(df[column], op, params.get("value"))
+    removed = int((~keep).sum())
+    condition = _condition_words(column, op, params.get("value"))
+    if not removed:
+        return _Done(df, f"No row removed: every row has {condition}.")
+    left = len(df) - removed
+    summary = (f"Kept rows where {condition}: removed {removed:,} of {len(df):,} rows"
+               f" ({100 * removed / max(len(df), 1):.1f}%).")
+    if not left:
+        summary += " No rows are left; check the condition."
+    return _Done(_keep_rows(df, keep), summary)
 
 
-def _drop_missing_target(df: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, str, int]:
-    column = _required(params, "column", "drop_missing_target")
+_COMPARE = {"==": _operator.eq, "!=": _operator.ne, "<": _operator.lt, "<=": _operator.le,
+            ">": _operator.gt, ">=": _operator.ge}
+
+
+def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
+    """Rows to keep. A missing value never satisfies ==, <, <=, >, >=, in; it does satisfy != and
+    not_in (it is not equal to anything); is_missing / not_missing decide on it explicitly.
+
+    No eval/query strings: the operator is looked up in a fixed table, the value is coerced to
+    the column's type (ConfigError if it cannot be).
+    """
+    if op not in FILTER_OPERATORS:
+        raise _bad("operator", "filter_rows", f"one of {', '.join(map(repr, FILTER_OPERATORS))}", op)
+    missing = s.isna().to_numpy()
+    if op == "is_missing":
+        return missing
+    if op == "not_missing":
+        return ~missing
+    if op in ("in", "not_in"):
+        values = [_coerce_filter_value(s, v) for v in value]
+        inside = s.isin(values).to_numpy(dtype=bool, na_value=False) & ~missing
+        return inside if op == "in" else ~inside
+    if op in ("<", "<=", ">", ">=") and pd.api.types.is_bool_dtype(s):
+        raise _bad("operator", "filter_rows", f"'==' or '!=' for the true/false column {s.name!r}", op)
+    target = _coerce_filter_value(s, value)
+    plain = _as_plain_text(s) if is_text(s) else s
+    try:
+        result = _COMPARE["==" if op == "!=" else op](plain, target)
+    except TypeError:
+        raise _bad("value", "filter_rows", f"comparable with the values of {s.name!r}", value) from None
+    hit = np.asarray(pd.Series(result).fillna(False).to_numpy(dtype=bool)) & ~missing
+    return ~hit if op == "!=" else hit
+
+
+def _coerce_filter_value(s: pd.Series, value: Any) -> Any:
+    column = s.name
+    if pd.api.types.is_bool_dtype(s):
+        flag = _parse_bool_value(value)
+        if flag is None:
+            raise _bad("value", "filter_rows", f"true or false for the true/false column {column!r}", value)
+        return flag
+    if _is_number(s):
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        except (TypeError, ValueError):
+            raise _bad("value", "filter_rows", f"a number for the numeric column {column!r}", value) from None
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return _as_timestamp(s, value, column, "filter_rows")
+    return str(value)
+
+
+def _drop_missing_target(df: pd.DataFrame, params: dict) -> _Done:
+    column = params["column"]
     if column not in df.columns:
-        return df, f"Skipped: the target {column} is not in this table.", 0
-    missing = df[column].isna()
+        return _Done(df, f"Skipped: the target {column} is not in this table.", skipped=True)
+    missing = df[column].isna().to_numpy()
     removed = int(missing.sum())
     if not removed:
-        return df, f"No row is missing the target {column}.", 0
-    return df.loc[~missing], f"Removed {removed:,} row{'s' if removed != 1 else ''} where the target {column} is missing.", 0
+        return _Done(df, f"No row is missing the target {column}.")
+    return _Done(_keep_rows(df, ~missing), f"Removed {_count(removed, 'row')} where the target {column} is missing.")
 
 
-_OPS: dict[str, Callable[[pd.DataFrame, dict], tuple[pd.DataFrame, str, int]]] = {
-    "drop_duplicates": _drop_duplicates,
-    "drop_columns": _drop_columns,
-    "to_numeric": _to_numeric,
-    "to_datetime": _to_datetime,
-    "unify_categories": _unify_categories,
-    "clip_outliers": _clip_outliers,
-    "drop_outlier_rows": _drop_outlier_rows,
-    "impute": _impute,
-    "drop_missing_target": _drop_missing_target,
+# --------------------------------------------------------------------------------------
+# Describing steps (one line each for the UI's step list)
+# --------------------------------------------------------------------------------------
+
+
+def describe_step(step: CleaningStep) -> str:
+    """One plain line, e.g. "Fill missing satisfaction_score with the median (7)"."""
+    spec = _OPS.get(step.op)
+    if spec is None:
+        return f"Unknown step {step.op!r}"
+    try:
+        text = spec.describe(step.params or {})
+    except (KeyError, TypeError, AttributeError, ValueError, ConfigError):
+        text = f"{step.op} (incomplete parameters)"
+    return text + (" (training data only)" if spec.removes_rows else "")
+
+
+def _describe_impute(p: dict) -> str:
+    strategy, value, col = p.get("strategy", "median"), p.get("value"), p["column"]
+    if strategy == "indicator":
+        fill = f"{_fmt(value)}" if value is not None else "the median or most frequent value"
+        return f"Fill missing {col} with {fill} and flag them in {col}{MISSING_FLAG_SUFFIX}"
+    if strategy == "constant":
+        return f"Fill missing {col} with {_fmt(value)}"
+    how = {"median": "the median", "mean": "the mean", "mode": "the most frequent value"}[strategy]
+    return f"Fill missing {col} with {how}" + (f" ({_fmt(value)})" if value is not None else " (learned when applied)")
+
+
+def _describe_bounds(verb: str, p: dict) -> str:
+    lower, upper = p.get("lower"), p.get("upper")
+    how = ""
+    method = p.get("method")
+    if method in OUTLIER_METHODS:
+        k = _fmt(p.get("k", OUTLIER_METHODS[method]))
+        how = f" ({k} × IQR fences)" if method == "iqr" else f" ({k} standard deviations from the mean)"
+    if verb == "clip":
+        where = (f"the range {_range_words(lower, upper)}" if lower is not None and upper is not None
+                 else f"at least {_fmt(lower)}" if lower is not None else f"at most {_fmt(upper)}")
+        return f"Clip {p['column']} to {where}{how}"
+    where = (f"outside {_range_words(lower, upper)}" if lower is not None and upper is not None
+             else f"below {_fmt(lower)}" if lower is not None else f"above {_fmt(upper)}")
+    return f"Drop rows with {p['column']} {where}{how}"
+
+
+def _describe_group_rare(p: dict) -> str:
+    label = p.get("other_label", "Other")
+    if p.get("keep") is None:
+        return f"Group {p['column']} categories under {100 * p.get('min_share', RARE_MIN_SHARE):g}% of values into {label!r}"
+    return f"Group {p['column']} categories other than the {len(p['keep'])} common ones into {label!r}"
+
+
+def _describe_to_numeric(p: dict) -> str:
+    decimal = p.get("decimal", ".")
+    marks = ["decimal comma" if decimal == "," else "decimal point"]
+    if p.get("thousands") is not None:
+        marks.append(f"thousands separator {p['thousands']!r}")
+    return f"Convert {_names(_column_list(p, 'to_numeric'))} to numbers ({', '.join(marks)})"
+
+
+def _describe_unify(p: dict) -> str:
+    mapping = p.get("mapping") or {}
+    example = next(iter(mapping.items()), None)
+    return (f"Unify {_count(len(mapping), 'spelling')} in {p['column']}"
+            + (f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""))
+
+
+def _describe_dedupe(p: dict) -> str:
+    subset = p.get("subset", p.get("columns"))
+    return "Drop duplicate rows" if subset is None else f"Drop rows repeating the {_names([subset] if isinstance(subset, str) else subset)} of an earlier row"
+
+
+def _condition_words(column: str, op: str, value: Any) -> str:
+    if op == "is_missing":
+        return f"{column} is missing"
+    if op == "not_missing":
+        return f"{column} is not missing"
+    if op in ("in", "not_in"):
+        values = ", ".join(_fmt(v) for v in value[:5]) + (", …" if len(value) > 5 else "")
+        return f"{column} is {'' if op == 'in' else 'not '}one of {values}"
+    return f"{column} {op} {_fmt(value)}"
+
+
+# --------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Op:
+    apply: Callable[[pd.DataFrame, dict], _Done]
+    validate: Callable[[dict, str], None]
+    describe: Callable[[dict], str]
+    removes_rows: bool = False
+
+
+_OPS: dict[str, _Op] = {
+    "drop_columns": _Op(_drop_columns, _validate_columns,
+                        lambda p: f"Drop {_names(_column_list(p, 'drop_columns'))}"),
+    "rename_columns": _Op(_rename_columns, _validate_rename,
+                          lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items())),
+    "to_numeric": _Op(_to_numeric, _validate_to_numeric, _describe_to_numeric),
+    "to_datetime": _Op(_to_datetime, _validate_to_datetime,
+                       lambda p: f"Convert {_names(_column_list(p, 'to_datetime'))} to dates"
+                                 + (f" (format {p['format']})" if p.get("format") else " (format detected)")),
+    "to_boolean": _Op(_to_boolean, _validate_to_boolean,
+                      lambda p: f"Convert {_names(_column_list(p, 'to_boolean'))} to true/false"
+                                + (" (empty means false)" if p.get("missing_as_false") else "")),
+    "trim_whitespace": _Op(_trim_whitespace, _validate_columns,
+                           lambda p: f"Trim stray spaces in {_names(_column_list(p, 'trim_whitespace'))}"),
+    "unify_categories": _Op(_unify_categories, _validate_unify, _describe_unify),
+    "group_rare": _Op(_group_rare, _validate_group_rare, _describe_group_rare),
+    "impute": _Op(_impute, _validate_impute, _describe_impute),
+    "clip_outliers": _Op(_clip_outliers, _validate_bounds, lambda p: _describe_bounds("clip", p)),
+    "drop_outlier_rows": _Op(_drop_outlier_rows, _validate_bounds, lambda p: _describe_bounds("drop", p), True),
+    "drop_duplicates": _Op(_drop_duplicates, _validate_drop_duplicates, _describe_dedupe, True),
+    "filter_rows": _Op(_filter_rows, _validate_filter,
+                       lambda p: f"Keep rows where {_condition_words(p['column'], p['operator'], p.get('value'))}", True),
+    "drop_missing_target": _Op(_drop_missing_target, _validate_target,
+                               lambda p: f"Drop rows without a value for the target {p['column']}", True),
 }
-_OP_LABELS = {
+OPS = tuple(_OPS)
+ROW_REMOVING_OPS = frozenset(op for op, spec in _OPS.items() if spec.removes_rows)
+_ROW_OP_LABELS = {
     "drop_duplicates": "drop duplicate rows",
     "drop_outlier_rows": "drop rows with impossible values",
     "drop_missing_target": "drop rows without a target",
+    "filter_rows": "filter rows",
 }
+
+
+def summarize_reports(reports: list[StepReport]) -> str:
+    """One paragraph: what changed, what was skipped and why, how many steps found nothing to do."""
+    applied = [r.summary for r in reports if r.status == "applied"]
+    skipped = [r.summary for r in reports if r.status == "skipped"]
+    idle = sum(r.status == "no_change" for r in reports)
+    parts = applied + skipped
+    if idle:
+        parts.append(f"{_count(idle, 'step')} found nothing to change.")
+    if not reports:
+        return "The recipe has no steps; the table is unchanged."
+    rows_before, rows_after = reports[0].rows_before, reports[-1].rows_after
+    parts.append(f"The table went from {rows_before:,} to {rows_after:,} rows." if rows_before != rows_after
+                 else f"Every row was kept ({rows_after:,} in all).")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------
+# Step factories: resolve every parameter from the (training) data now
+# --------------------------------------------------------------------------------------
+
+
+def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: float | None = None,
+                      action: str = "clip") -> CleaningStep:
+    """A clip_outliers (action "clip") or drop_outlier_rows ("drop") step with bounds computed now.
+
+    iqr: Q1 - k·IQR to Q3 + k·IQR (k defaults to 1.5); zscore: mean ± k·std (k defaults to 3).
+    """
+    op = "outliers"
+    if method not in OUTLIER_METHODS:
+        raise _bad("method", op, "'iqr' or 'zscore'", method)
+    if action not in OUTLIER_ACTIONS:
+        raise _bad("action", op, "'clip' or 'drop'", action)
+    k = OUTLIER_METHODS[method] if k is None else k
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not k > 0:
+        raise _bad("k", op, "a positive number", k)
+    s = _existing_column(df, column, op)
+    if not _is_number(s):
+        raise _bad("column", op, "a numeric column", f"{column} ({s.dtype})")
+    x = s.dropna().to_numpy(dtype="float64")
+    if len(x) < 2:
+        raise ConfigError(f"{column} has fewer than 2 values, so outliers cannot be told apart; choose another column.")
+    if method == "iqr":
+        q1, q3 = np.quantile(x, [0.25, 0.75])
+        spread, low, high = q3 - q1, q1, q3
+        why = "its middle half of values are all equal (the IQR is 0)"
+    else:
+        spread, low = float(np.std(x, ddof=1)), float(np.mean(x))
+        high = low
+        why = "all its values are equal (the standard deviation is 0)"
+    if not spread > 0:
+        raise ConfigError(f"{column}: {why}, so every other value would be an outlier; "
+                          "use the other method or clip with bounds of your own.")
+    params = {"column": column, "lower": _native(float(low - k * spread)), "upper": _native(float(high + k * spread)),
+              "method": method, "k": _native(float(k))}
+    return CleaningStep(OUTLIER_ACTIONS[action], params)
+
+
+def make_impute_step(df: pd.DataFrame, column: str, strategy: str = "median", value: Any = None) -> CleaningStep:
+    """An impute step with its fill value computed now (or the given constant)."""
+    params = {"column": column, "strategy": strategy, "value": value}
+    _validate_impute(params, "impute")
+    s = _existing_column(df, column, "impute")
+    if value is None:
+        learned = _indicator_strategy(s) if strategy == "indicator" else strategy
+        params["value"] = _fill_value(s, learned)
+        if params["value"] is None:
+            raise ConfigError(f"{column} has no values to compute the {learned} from; fill it with a constant or drop it.")
+    return CleaningStep("impute", params)
+
+
+def make_group_rare_step(df: pd.DataFrame, column: str, min_share: float = RARE_MIN_SHARE,
+                         other_label: str = "Other") -> CleaningStep:
+    """A group_rare step whose `keep` list (categories with >= min_share of values) is fixed now."""
+    params = {"column": column, "min_share": min_share, "other_label": other_label}
+    _validate_group_rare(params, "group_rare")
+    s = _existing_column(df, column, "group_rare")
+    if not is_text(s):
+        raise _bad("column", "group_rare", "a text (category) column", f"{column} ({s.dtype})")
+    params["keep"] = get_common_categories(s, min_share)
+    return CleaningStep("group_rare", params)
+
+
+def _existing_column(df: pd.DataFrame, column: str, op: str) -> pd.Series:
+    if column not in df.columns:
+        raise _bad("column", op, f"a column of the table ({_names(list(df.columns)[:10])}…)", column)
+    return df[column]
 
 
 # --------------------------------------------------------------------------------------
@@ -326,7 +1053,8 @@ def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
     """Propose steps with every parameter resolved from `df`, so a replay is deterministic.
 
     Each step is simulated on a working copy, so later parameters (e.g. a median) are
-    computed on the data as the earlier steps leave it.
+    computed on the data as the earlier steps leave it. Yes/no columns stay categories: a
+    to_boolean step is only added when the user asks for it.
     """
     if target is not None and target not in df.columns:
         raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {_names(df.columns[:20])}.")
@@ -336,12 +1064,15 @@ def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
     def add(step: CleaningStep) -> None:
         nonlocal recipe, work
         recipe = recipe.with_step(step)
-        work, _, _ = _apply_step(work, step, training=True)
+        work = _run_step(work, step, training=True)[0]
 
     if target is not None and work[target].isna().any():
         add(CleaningStep("drop_missing_target", {"column": str(target)}))
     if len(work) and find_duplicated(work).any():
         add(CleaningStep("drop_duplicates", {}))
+    stray = [str(c) for c in work.columns if _has_stray_spaces(work[c])]
+    if stray:
+        add(CleaningStep("trim_whitespace", {"columns": stray}))
     for col in work.columns:
         s = work[col]
         if is_text(s) and s.nunique() < 0.5 * max(s.notna().sum(), 1):  # not IDs / free text
@@ -351,6 +1082,9 @@ def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
     numeric_text = [str(c) for c in work.columns if c != target and _is_numeric_text(work[c])]
     if numeric_text:
         add(CleaningStep("to_numeric", {"columns": numeric_text}))
+    for col in work.columns:
+        if col != target and _has_long_rare_tail(work[col]):
+            add(make_group_rare_step(work, str(col)))
     classification = target is not None and is_classification_target(work[target])
     for col in work.columns:
         if col == target and classification:
@@ -378,6 +1112,32 @@ def _is_numeric_text(s: pd.Series) -> bool:
     return not has_leading_zero_codes(s)  # zip codes stay text
 
 
+def _has_stray_spaces(s: pd.Series) -> bool:
+    """Some non-blank text value has leading/trailing spaces or a run of inner spaces."""
+    if not is_text(s):
+        return False
+    values = pd.Series(_as_plain_text(s).dropna().unique(), dtype="str")
+    values = values[values.str.strip() != ""]  # blank cells are to_numeric's / impute's business
+    return bool(values.size and ((values != values.str.strip()) | values.str.contains(_SPACE_RUN, regex=True)).any())
+
+
+def _has_long_rare_tail(s: pd.Series) -> bool:
+    """A category column (> 20 levels, not an ID) whose tail of levels each under 1 % is worth grouping."""
+    if not is_text(s) or _is_named_like_id(s.name):
+        return False
+    counts = _as_plain_text(s).value_counts()
+    present = int(counts.sum())
+    if len(counts) <= RARE_MIN_LEVELS or len(counts) >= 0.5 * present:
+        return False
+    common = counts[counts / present >= RARE_MIN_SHARE]
+    return len(common) >= 2 and len(counts) - len(common) >= 2 and common.sum() >= 0.5 * present
+
+
+def _is_named_like_id(name: Any) -> bool:
+    tokens = re.split(r"[^a-z0-9]+", str(name).casefold())
+    return "id" in tokens or re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None
+
+
 def find_duplicated(df: pd.DataFrame) -> pd.Series:
     """Like `df.duplicated()` (later copies True), ~3x faster: row hashes pick the candidates."""
     if df.shape[1] == 0 or len(df) < 2:
@@ -401,7 +1161,7 @@ def find_impossible_bounds(s: pd.Series) -> tuple[float | None, float | None] | 
       log scale (at least 5x, and 40 % of the bulk's log span): tenure 999 when the rest is
       0-72, a charge of 9999 when the rest is 18-119. A long natural tail has no such gap.
     """
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+    if not _is_number(s):
         return None
     x = s.dropna().to_numpy(dtype=float)
     x = x[np.isfinite(x)]
@@ -465,7 +1225,7 @@ def _suggest_fill(s: pd.Series) -> tuple[str, Any]:
     if pd.api.types.is_datetime64_any_dtype(s):
         median = s.dropna().sort_values().iloc[len(s.dropna()) // 2]
         return "median", median.isoformat()
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+    if _is_number(s):
         values = s.dropna()
         if values.nunique() <= 2:  # 0/1 flags: the median of a flag is the mode anyway
             return "mode", _native(values.mode().iloc[0])
@@ -486,26 +1246,54 @@ def _fill_value(s: pd.Series, strategy: str) -> Any:
         return _native(sorted(top, key=str)[0])  # ties broken alphabetically: deterministic
     if pd.api.types.is_datetime64_any_dtype(s):
         return (values.sort_values().iloc[len(values) // 2]).isoformat()
-    if not pd.api.types.is_numeric_dtype(s):
+    if not _is_number(s):
         raise ConfigError(f"The {strategy} of {s.name!r} cannot be computed because it is not numeric; use strategy 'mode' or 'constant'.")
     return _native(values.median() if strategy == "median" else values.mean())
 
 
-def _coerce_fill(s: pd.Series, value: Any, column: str) -> Any:
+def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
+    """`s` with its gaps filled by `value`, converted to the column's type."""
     if pd.api.types.is_datetime64_any_dtype(s):
+        return s.fillna(_as_timestamp(s, value, column, "impute"))
+    if pd.api.types.is_bool_dtype(s):
+        flag = _parse_bool_value(value)
+        if flag is None:
+            raise _bad("value", "impute", f"true or false for the true/false column {column!r}", value)
+        return s.astype("boolean").fillna(flag)
+    if _is_number(s):
         try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise ConfigError(f"The fill value for date column {column!r} must be a date; got {value!r} instead.") from None
-        if s.dt.tz is not None and stamp.tzinfo is None:
-            stamp = stamp.tz_localize(s.dt.tz)
-        return stamp
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        try:
-            return float(value)
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"The fill value for numeric column {column!r} must be a number; got {value!r} instead.") from None
-    return value
+            raise _bad("value", "impute", f"a number for the numeric column {column!r}", value) from None
+        if pd.api.types.is_integer_dtype(s) and not number.is_integer():
+            s = s.astype("float64")  # a mean of 7.5 cannot go into whole numbers
+        return s.fillna(int(number) if pd.api.types.is_integer_dtype(s) else number)
+    if isinstance(s.dtype, pd.CategoricalDtype) and value not in s.cat.categories:
+        s = s.cat.add_categories([value])
+    return s.fillna(str(value) if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s) else value)
+
+
+def _as_timestamp(s: pd.Series, value: Any, column: str, op: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+        if pd.isna(stamp) or isinstance(value, (bool, int, float)):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise _bad("value", op, f"a date such as '2024-01-31' for the date column {column!r}", value) from None
+    if s.dt.tz is not None and stamp.tzinfo is None:
+        stamp = stamp.tz_localize(s.dt.tz)
+    elif s.dt.tz is None and stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(None)
+    return stamp
+
+
+def _parse_bool_value(value: Any) -> bool | None:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    key = str(value).strip().casefold()
+    return True if key in TRUE_SPELLINGS else False if key in FALSE_SPELLINGS else None
 
 
 # --------------------------------------------------------------------------------------
@@ -573,35 +1361,60 @@ def _column_change(r: dict[str, Any], had: bool, has: bool) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _required(params: dict, key: str, op: str) -> Any:
-    if params.get(key) in (None, ""):
-        raise ConfigError(f"The '{key}' of step {op!r} must be given; got {params.get(key)!r} instead.")
-    return params[key]
+def _with_column(df: pd.DataFrame, column: str, values: Any) -> pd.DataFrame:
+    """A new frame with one column replaced (copy-on-write: the other columns are shared)."""
+    out = df.copy(deep=False)
+    out[column] = values
+    return out
 
 
-def _column_list(params: dict, op: str) -> list[str]:
-    columns = params.get("columns")
-    if isinstance(columns, str):
-        columns = [columns]
-    if not isinstance(columns, (list, tuple)) or not columns:
-        raise ConfigError(f"The 'columns' of step {op!r} must be a non-empty list of column names; got {columns!r} instead.")
-    return [str(c) for c in columns]
+def _keep_rows(df: pd.DataFrame, keep: np.ndarray | pd.Series) -> pd.DataFrame:
+    return df[np.asarray(keep, dtype=bool)]
 
 
-def _bound(params: dict, key: str, op: str) -> float | None:
-    value = params.get(key)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"The '{key}' of step {op!r} must be a number or null; got {value!r} instead.") from None
+def _is_number(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _as_plain_text(s: pd.Series) -> pd.Series:
+    """Category columns as text, so new labels ("Other", a canonical spelling) can be written."""
+    return s.astype("str").where(s.notna()) if isinstance(s.dtype, pd.CategoricalDtype) else s
+
+
+def _map_text_values(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a text transform once per distinct value (columns repeat values a lot); non-text cells stay."""
+    codes, uniques = pd.factorize(_as_plain_text(s), use_na_sentinel=True)
+    u = pd.Series(uniques)
+    if pd.api.types.is_object_dtype(u):
+        is_str = u.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        new = u.copy()
+        if is_str.any():
+            new[is_str] = fn(u[is_str].astype("str")).astype(object).to_numpy()
+    else:
+        new = fn(u)
+    values = new.array.take(codes, allow_fill=True)
+    return pd.Series(values, index=s.index, name=s.name)
+
+
+def _skip_absent(df: pd.DataFrame, column: str) -> _Done:
+    return _Done(df, f"Skipped: column {column} is not in this table.", skipped=True)
 
 
 def _absent_note(absent: list[str]) -> str:
     if not absent:
         return ""
     return f" Skipped {_names(absent)}: not in this table."
+
+
+def _examples(values: pd.Series, n: int = 3) -> str:
+    """"'n/a', 'abc'": the most frequent of the offending values."""
+    counts = values.astype("str").value_counts()
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]  # ties alphabetically: stable wording
+    return ", ".join(repr(str(v)) for v, _ in top)
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def _range_words(lower: float | None, upper: float | None) -> str:
@@ -632,7 +1445,7 @@ def _native(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         value = float(value)
         if value.is_integer():
             return f"{int(value):,}"
