@@ -110,9 +110,14 @@ def _emit(obj: dict, as_json: bool, fmt) -> None:
 
 def _format_inspect(info: dict) -> str:
     lines = [f"format: {info['format']}  encoding: {info.get('encoding')}  delimiter: {info.get('delimiter')!r}  "
-             f"decimal: {info.get('decimal')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"]
+             f"decimal: {info.get('decimal')!r}  thousands: {info.get('thousands')!r}  "
+             f"quote: {info.get('quotechar')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"]
+    if info.get("sheets"):
+        lines.append(f"sheets: {', '.join(info['sheets'])} (read: {info.get('sheet')})")
     for col in info["columns"]:
         lines.append(f"  {col['name']:<28} {col['dtype']:<10} missing {col['missing']:>6}  {col.get('note', '')}")
+        if col.get("examples_not_fitting"):
+            lines.append(f"  {'':<28} did not fit: {', '.join(col['examples_not_fitting'])}")
     lines += [f"warning: {w}" for w in info.get("warnings", [])]
     return "\n".join(lines)
 

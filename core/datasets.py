@@ -61,6 +61,12 @@ def latest_dataset(ws: Workspace, project_id: int, kind: str | None = None) -> d
     return ws.query_one("SELECT * FROM datasets WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
 
 
+def latest_cleaned_from(ws: Workspace, raw_dataset_id: int) -> dict[str, Any] | None:
+    """The newest cleaned version made from this raw version by a recipe (not a retraining set)."""
+    return ws.query_one("SELECT * FROM datasets WHERE kind = 'cleaned' AND parent_id = ? ORDER BY id DESC LIMIT 1",
+                        (raw_dataset_id,))
+
+
 def list_datasets(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
     return ws.query("SELECT * FROM datasets WHERE project_id = ? ORDER BY id DESC", (project_id,))
 
@@ -86,6 +92,23 @@ def load_recipe(ws: Workspace, recipe_id: int) -> CleaningRecipe:
     row = ws.get_row("recipes", recipe_id, f"Cleaning recipe {recipe_id} does not exist.")
     data = ws.load_json(row["artifact_id"]) if row.get("artifact_id") else json.loads(row["recipe_json"])
     return CleaningRecipe.from_dict(data)
+
+
+def save_recipe_draft(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: CleaningRecipe) -> None:
+    """The recipe being edited for a raw version (one draft per version, overwritten on each edit)."""
+    with ws.transaction() as conn:
+        conn.execute(
+            """INSERT INTO recipe_drafts (project_id, raw_dataset_id, recipe_json, updated_at) VALUES (?,?,?,?)
+               ON CONFLICT(project_id, raw_dataset_id) DO UPDATE SET recipe_json = excluded.recipe_json,
+               updated_at = excluded.updated_at""",
+            (project_id, raw_dataset_id, dumps(recipe.to_dict()), now()),
+        )
+
+
+def load_recipe_draft(ws: Workspace, project_id: int, raw_dataset_id: int) -> CleaningRecipe | None:
+    row = ws.query_one("SELECT recipe_json FROM recipe_drafts WHERE project_id = ? AND raw_dataset_id = ?",
+                       (project_id, raw_dataset_id))
+    return CleaningRecipe.from_dict(json.loads(row["recipe_json"])) if row else None
 
 
 def load_upload(ws: Workspace, dataset_id: int) -> bytes | None:

@@ -20,7 +20,8 @@ def get_lineage_graph(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, pd.
     edges: list[tuple[str, str]] = []
 
     def node(key: str, layer: str, label: str, sha: str | None = None) -> None:
-        nodes.append({"node": key, "layer": layer, "label": label, "sha256": (sha or "")[:12]})
+        short = label.split(":")[0].split(" (")[0]  # "cleaned data v2", "churn v1": fits on the chart
+        nodes.append({"node": key, "layer": layer, "label": label, "short": short, "sha256": (sha or "")[:12]})
 
     q = lambda sql: ws.query(sql, (project_id,))  # noqa: E731 - a short local alias
     for d in q("""SELECT d.*, a.sha256 FROM datasets d JOIN artifacts a ON a.id = d.artifact_id
@@ -65,7 +66,7 @@ def get_lineage_graph(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, pd.
         scenario = json.loads(m["traffic_json"]).get("scenario", "")
         node(f"monitoring:{m['id']}", "monitoring", f"monitoring report {m['id']} ({scenario})")
         edges.append((f"deployment:{m['deployment_id']}", f"monitoring:{m['id']}"))
-    nodes_df = pd.DataFrame(nodes, columns=["node", "layer", "label", "sha256"])
+    nodes_df = pd.DataFrame(nodes, columns=["node", "layer", "label", "short", "sha256"])
     known = set(nodes_df["node"])
     edges_df = pd.DataFrame([e for e in dict.fromkeys(edges) if e[0] in known and e[1] in known],
                             columns=["source", "target"])
@@ -101,9 +102,10 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
                                  hoverinfo="skip", showlegend=False))
     xy = [positions[k] for k in nodes["node"]]
     fig.add_trace(go.Scatter(
-        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", text=nodes["label"],
+        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", text=nodes["short"],
         textposition="bottom center", textfont={"size": 10}, marker={"size": 14, "color": "#2563eb"},
-        customdata=nodes["sha256"], hovertemplate="%{text}<br>sha256 %{customdata}<extra></extra>",
+        customdata=nodes[["label", "sha256"]].to_numpy(),
+        hovertemplate="%{customdata[0]}<br>sha256 %{customdata[1]}<extra></extra>",
         showlegend=False,
     ))
     fig.update_layout(template="plotly_white", title="Lineage: what was made from what (left to right)",

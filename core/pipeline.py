@@ -28,6 +28,7 @@ from core.reader import ReadInfo, read_path
 from core.routing import RoutingConfig
 from core.simulation import TrafficConfig, simulate_traffic
 from core.training import TrainConfig, TrainResult, compute_metrics, train_models
+from core.validation import ValidationRules, check_rows_by_window, derive_rules
 from core.workspace import Workspace, now
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
@@ -48,22 +49,25 @@ def _scaled(progress: Progress, start: float, end: float) -> Progress:
 
 
 # -- Data ----------------------------------------------------------------------------------------
-def stage_ingest(ws: Workspace, project_id: int, df: pd.DataFrame, info: ReadInfo | None, name: str) -> dict:
-    """Save an uploaded/sample table as a raw dataset version."""
+def stage_ingest(ws: Workspace, project_id: int, df: pd.DataFrame, info: ReadInfo | None, name: str,
+                 upload: bytes | None = None) -> dict:
+    """Save an uploaded/sample table as a raw dataset version (with the file's own bytes, hashed)."""
     return datasets.save_dataset(ws, project_id, df, kind="raw", name=name,
-                                 read_info=info.to_dict() if info else None)
+                                 read_info=info.to_dict() if info else None, upload=upload)
 
 
 def stage_clean(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: CleaningRecipe | None = None,
-                target: str | None = None) -> dict:
-    """Apply (or suggest, then apply) a cleaning recipe; save recipe and cleaned data as new versions."""
+                target: str | None = None, progress: Progress = _noop) -> dict:
+    """Apply (or suggest, then apply) a cleaning recipe; save recipe and cleaned data as new versions,
+    with the validation rules learned from the cleaned data (they later check serving and production)."""
     raw = datasets.load_dataset(ws, raw_dataset_id)
     if recipe is None:
         recipe = suggest_recipe(raw, target)
-    cleaned, reports = apply_recipe(raw, recipe, training=True)
+    cleaned, reports = apply_recipe(raw, recipe, training=True, progress=progress)
     recipe_row = datasets.save_recipe(ws, project_id, recipe, reports, raw_dataset_id)
     dataset = datasets.save_dataset(ws, project_id, cleaned, kind="cleaned", name=f"cleaned v{recipe_row['version']}",
-                                    parent_id=raw_dataset_id, recipe_id=recipe_row["id"])
+                                    parent_id=raw_dataset_id, recipe_id=recipe_row["id"],
+                                    rules=derive_rules(cleaned, target).to_dict())
     return {"dataset": dataset, "recipe": recipe_row, "reports": reports}
 
 
@@ -277,18 +281,23 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
         threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
+    rules = datasets.load_rules(ws, lineage["dataset_id"])
+    violations = (check_rows_by_window(frame.drop(columns=[problem.target]), ValidationRules.from_dict(rules))
+                  if rules else pd.DataFrame())
+    violations_id = ws.save_frame(violations, kind="violations")
     frame_id = ws.save_frame(frame.drop(columns=[c for c in frame.columns if c.startswith("_")]), kind="traffic")
     with ws.transaction() as conn:
         row_id = conn.execute(
             """INSERT INTO monitoring_reports (project_id, deployment_id, traffic_json, report_artifact_id,
-               traffic_artifact_id, retrain_recommended, summary, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+               traffic_artifact_id, retrain_recommended, summary, created_at, violations_artifact_id)
+               VALUES (?,?,?,?,?,?,?,?,?)""",
             (project_id, deployment["id"], json.dumps({**traffic.to_dict(),
              "drifted_columns": list(frame.attrs.get("drifted_columns", []))}), report_id, frame_id,
-             int(report.retrain_recommended), report.reason, now()),
+             int(report.retrain_recommended), report.reason, now(), violations_id),
         ).lastrowid
         ws.audit(conn, project_id, "monitoring.report", {"report_id": row_id, "scenario": traffic.scenario,
                                                          "retrain_recommended": report.retrain_recommended})
-    return {"id": row_id, "report": report, "traffic": traffic}
+    return {"id": row_id, "report": report, "traffic": traffic, "violations": violations}
 
 
 def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
@@ -298,6 +307,8 @@ def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
         return None
     row["report"] = MonitoringReport.from_dict(ws.load_json(row["report_artifact_id"]))
     row["traffic"] = json.loads(row["traffic_json"])
+    row["violations"] = (ws.load_frame(row["violations_artifact_id"]) if row.get("violations_artifact_id")
+                         else pd.DataFrame())
     return row
 
 
@@ -323,7 +334,8 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     dataset = datasets.save_dataset(ws, project_id, combined, kind="cleaned",
                                     name=f"retraining: v{ref_row['version']} + {len(fresh_train)} production rows",
                                     parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"],
-                                    read_info={"source": "retraining", "monitoring_report_id": report_id})
+                                    read_info={"source": "retraining", "monitoring_report_id": report_id},
+                                    rules=derive_rules(combined, problem.target).to_dict())
     features = featurestore.load_feature_config(ws, lineage["feature_set_id"])
     fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
     # Same validation as the champion's experiment, so the two are judged alike.

@@ -74,10 +74,15 @@ MIGRATIONS: list[list[str]] = [
     # 2: say why an experiment was run ("retraining after monitoring report 3").
     ["ALTER TABLE experiments ADD COLUMN note TEXT"],
     # 3: the raw upload's own bytes and each recipe are hashed artifacts; validation rules are
-    # learned from each cleaned dataset version and saved with it.
+    # learned from each cleaned dataset version and saved with it; monitoring keeps rule violations.
     [
         "ALTER TABLE datasets ADD COLUMN upload_artifact_id INTEGER REFERENCES artifacts(id)",
         "ALTER TABLE datasets ADD COLUMN rules_json TEXT",
         "ALTER TABLE recipes ADD COLUMN artifact_id INTEGER REFERENCES artifacts(id)",
+        "ALTER TABLE monitoring_reports ADD COLUMN violations_artifact_id INTEGER REFERENCES artifacts(id)",
+        # The recipe being edited on the Data page, so a refresh or a page switch loses no step.
+        """CREATE TABLE recipe_drafts (
+            project_id INTEGER NOT NULL REFERENCES projects(id), raw_dataset_id INTEGER NOT NULL,
+            recipe_json TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (project_id, raw_dataset_id))""",
     ],
 ]

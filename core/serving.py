@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from core.cleaning import apply_recipe
-from core.datasets import load_recipe
+from core.datasets import load_recipe, load_rules
 from core.errors import ConfigError, DataError
 from core.registry import get_version, load_version_model
 from core.routing import RoutingConfig, route_requests
+from core.validation import ValidationRules, Violation, check_rows
 from core.workspace import Workspace, dumps, now
 
 # Loaded pipelines keyed by artifact hash; shared read-only by every session and job.
@@ -71,6 +72,8 @@ class ServedModel:
         self.classes: list[str] = lineage.get("classes") or []
         self.task: str = lineage.get("task", "regression")
         self.recipe = load_recipe(ws, lineage["recipe_id"]) if lineage.get("recipe_id") else None
+        rules = load_rules(ws, lineage["dataset_id"]) if lineage.get("dataset_id") else None
+        self.rules = ValidationRules.from_dict(rules) if rules else None
         with _cache_lock:
             pipeline = _model_cache.get(self.version["sha256"])
         if pipeline is None:
@@ -91,6 +94,14 @@ class ServedModel:
             if column not in prepared.columns:
                 prepared[column] = np.nan
         return prepared[self.input_columns] if self.input_columns else prepared
+
+    def validate(self, rows: pd.DataFrame) -> list[Violation]:
+        """What in these rows breaks the rules learned from the training data (after the recipe's
+        value fixes, as the model will see them)."""
+        if self.rules is None:
+            return []
+        prepared = apply_recipe(rows, self.recipe, training=False)[0] if self.recipe else rows
+        return check_rows(prepared, self.rules)
 
     def score(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(labels, scores): scores are P(positive) for binary, max class probability for multiclass,

@@ -1,13 +1,20 @@
-"""Data: load a sample or upload a table, profile it, clean it with a recipe; each result is a version."""
+"""Data: load a sample or upload a table, see how it was read, profile it, and clean it with a
+replayable recipe; the raw upload, each recipe and each cleaned table are hashed versions."""
+import json
+
 import streamlit as st
 
 from core import datasets, pipeline, projects
-from core.cleaning import CleaningRecipe, CleaningStep, find_duplicated, get_before_after_df
+from core.cleaning import CleaningRecipe, find_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
 from core.errors import StudioError
+from core.export import to_safe_csv
+from core.lineage import caption_lineage, get_lineage_graph, plot_lineage
 from core.profiling import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
-from core.reader import ReadOptions, read_path
+from core.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
+from core.validation import ValidationRules
 from ui import cache
 from ui.frame import page_setup, require_project
+from ui.recipe_editor import get_draft, render_add_step, render_steps
 from ui.widgets import chart, user_errors
 
 ws, project = page_setup("Data", ":material/table_view:",
@@ -15,7 +22,7 @@ ws, project = page_setup("Data", ":material/table_view:",
 project = require_project(project)
 pid = project["id"]
 
-# -- Load -------------------------------------------------------------------------------------------
+# -- 1 · Load -----------------------------------------------------------------------------------------
 st.subheader("1 · Load a table")
 sample_tab, upload_tab = st.tabs(["Use a sample", "Upload a file"])
 with sample_tab:
@@ -27,36 +34,61 @@ with sample_tab:
             pipeline.stage_ingest(ws, pid, df, info, sample)
             st.toast(f"Loaded {sample}: {len(df):,} rows.")
 with upload_tab:
-    upload = st.file_uploader("CSV, TSV, Excel or Parquet (gzip-compressed CSV too)", key="upload",
-                              type=["csv", "tsv", "txt", "xlsx", "parquet", "gz"])
-    with st.expander("Reading options (detected automatically)"):
-        c1, c2, c3 = st.columns(3)
-        delimiter = c1.selectbox("Delimiter", ["auto", ",", ";", "\\t", "|"], key="opt_delimiter")
-        decimal = c2.selectbox("Decimal mark", ["auto", ".", ","], key="opt_decimal")
-        encoding = c3.selectbox("Encoding", ["auto", "utf-8", "utf-16", "cp1252", "latin-1"], key="opt_encoding")
+    upload = st.file_uploader("CSV, TSV, TXT, Excel or Parquet (gzip or zip compressed too)", key="upload",
+                              type=["csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"])
     if upload is not None:
-        options = ReadOptions(
-            delimiter=None if delimiter == "auto" else delimiter.replace("\\t", "\t"),
-            decimal=None if decimal == "auto" else decimal,
-            encoding=None if encoding == "auto" else encoding,
-        )
+        data = upload.getvalue()
+        with st.expander("Reading options — detected automatically; change any and the preview follows"):
+            c1, c2, c3, c4 = st.columns(4)
+            delimiter = c1.selectbox("Delimiter", ["auto", ",", ";", "\\t", "|"], key="opt_delimiter")
+            decimal = c2.selectbox("Decimal mark", ["auto", ".", ","], key="opt_decimal")
+            thousands = c3.selectbox("Thousands separator", ["auto", *THOUSANDS_CHOICES], key="opt_thousands",
+                                     format_func=lambda v: {"auto": "auto", "": "none"}.get(v, repr(v)))
+            quotechar = c4.selectbox("Quote character", ["auto", '"', "'"], key="opt_quote")
+            c1, c2, c3, c4 = st.columns(4)
+            encoding = c1.selectbox("Encoding", ["auto", "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"],
+                                    key="opt_encoding")
+            header = c2.number_input("Header row (0 = first line; -1 = detect)", -1, 1000, -1, key="opt_header")
+            sheets = []
+            try:
+                sheets = list_excel_sheets(data)
+            except StudioError:
+                pass
+            sheet = c3.selectbox("Excel sheet", sheets, key="opt_sheet") if sheets else None
+            na_text = c4.text_input("Also read as missing (comma-separated)", "", key="opt_na",
+                                    help='Blank cells are always missing. "NA" stays text unless you list it '
+                                         "here (it is a country code for Namibia).")
         try:
-            df, info = cache.read_upload(upload.getvalue(), options)
+            options = ReadOptions(
+                delimiter=None if delimiter == "auto" else delimiter.replace("\\t", "\t"),
+                decimal=None if decimal == "auto" else decimal,
+                thousands=None if thousands == "auto" else thousands,
+                quotechar=None if quotechar == "auto" else quotechar,
+                encoding=None if encoding == "auto" else encoding,
+                header_row=None if header < 0 else int(header), sheet=sheet,
+                na_tokens=("", *[t.strip() for t in na_text.split(",") if t.strip()]),
+            )
+            bar = st.progress(0.0, text="Reading…")
+            df, info = cache.read_upload(data, options, lambda f, m: bar.progress(min(f, 1.0), text=m))
+            bar.empty()
         except StudioError as exc:
             st.error(f"{upload.name}: {exc}")
         else:
             st.success(f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
-                       + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r})"
-                          if info.format == "csv" else "") + ".")
+                       + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}"
+                          f", thousands {info.thousands or 'none'!r})" if info.format == "csv" else "")
+                       + (f", sheet '{info.sheet}'" if info.sheet else "") + ".")
             for warning in info.warnings:
                 st.warning(warning)
-            st.dataframe([{"column": c.name, "type": c.dtype, "missing": c.missing, "why": c.note}
-                          for c in info.columns], hide_index=True, width="stretch")
-            st.caption("How each column was read, and why; check this before saving — nothing is saved yet.")
+            st.dataframe([{"column": c.name, "type": c.dtype, "missing": c.missing, "why": c.note,
+                           "values that did not fit": ", ".join(c.examples_not_fitting)} for c in info.columns],
+                         hide_index=True, width="stretch")
+            st.caption("How each column was read and why, with the values that kept a column from a richer type. "
+                       "Nothing is saved until you press the button below.")
             st.dataframe(df.head(20), width="stretch")
             if st.button("Save as a new raw data version", key="save_upload", type="primary"):
                 with user_errors():
-                    pipeline.stage_ingest(ws, pid, df, info, upload.name)
+                    pipeline.stage_ingest(ws, pid, df, info, upload.name, upload=data)
                     st.toast(f"Saved {upload.name}.")
 
 raw = datasets.latest_dataset(ws, pid, "raw")
@@ -64,7 +96,7 @@ if raw is None:
     st.info("Load a sample or upload a file to continue.")
     st.stop()
 
-# -- Profile ----------------------------------------------------------------------------------------
+# -- 2 · Profile --------------------------------------------------------------------------------------
 st.subheader(f"2 · Profile of {raw['name']} (raw version {raw['version']})")
 raw_df = cache.dataset(ws, raw["id"])
 problem = projects.get_problem(ws, pid)
@@ -76,44 +108,71 @@ m2.metric("Columns", raw_df.shape[1])
 m3.metric("Duplicate rows", f"{int(find_duplicated(raw_df).sum()):,}")
 st.caption("The size of the table as loaded; duplicate rows are exact copies that would count twice in training.")
 if len(alerts):
-    with st.expander(f"⚠️ {len(alerts)} data alert(s)", expanded=True):
+    with st.expander(f"{len(alerts)} data alert(s)", expanded=True, icon=":material/warning:"):
         st.dataframe(alerts, hide_index=True, width="stretch")
 st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), hide_index=True, width="stretch")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
-column = st.selectbox("Distribution of", list(raw_df.columns), key="profile_column")
+columns = list(raw_df.columns)
+column = st.selectbox("Distribution of", columns, key="profile_column",
+                      index=columns.index(target) if target in columns else 0)
 chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_df, column), key="dist_chart")
 
-# -- Clean ------------------------------------------------------------------------------------------
+# -- 3 · Clean ----------------------------------------------------------------------------------------
 st.subheader("3 · Cleaning recipe")
-st.write("Suggested from the data; untick a step to leave it out. The recipe is saved as a version and "
-         "replays on new data (production batches, retraining).")
+st.write("Suggested from the data. Remove any step, add your own, and watch what each does before saving. "
+         "The recipe is saved as a version and replays on new data (production batches, retraining, the CLI).")
 suggested = cache.suggested_recipe(ws, raw["id"], target)
-chosen = []
-for i, step in enumerate(suggested.steps):
-    params = ", ".join(f"{k}={v}" for k, v in step.params.items() if k != "mapping")
-    if st.checkbox(f"`{step.op}` {params}"[:200], value=True, key=f"step_{raw['id']}_{i}"):
-        chosen.append(step)
-drop = st.multiselect("Also drop columns", list(raw_df.columns), key=f"drop_{raw['id']}")
-if drop:
-    chosen.append(CleaningStep("drop_columns", {"columns": drop}))
-if st.button("Apply recipe and save cleaned version", key="apply_recipe", type="primary"):
-    with user_errors():
-        out = pipeline.stage_clean(ws, pid, raw["id"], CleaningRecipe(tuple(chosen)), target=target)
-        st.session_state["clean_reports"] = [r.summary for r in out["reports"]]
+draft = get_draft(ws, pid, raw["id"], suggested)
+with user_errors():
+    preview, reports = cache.preview(ws, raw["id"], recipe_to_json(draft))
+    render_steps(ws, pid, raw["id"], draft, suggested, [r.summary for r in reports])
+    render_add_step(ws, pid, raw["id"], draft, raw_df)
+    with st.expander(f"Preview: {len(raw_df):,} → {len(preview):,} rows"):
+        st.dataframe(get_before_after_df(raw_df, preview), hide_index=True, width="stretch")
+        st.caption("Before and after the recipe, per column: what changed, in rows, missing values and "
+                   "distinct values.")
+        st.dataframe(preview.head(20), width="stretch")
+    replay = st.file_uploader("Or replay a saved recipe (JSON)", type=["json"], key="recipe_upload")
+    if replay is not None:
+        loaded = recipe_from_json(replay.getvalue())
+        if st.button(f"Use this recipe ({len(loaded.steps)} steps)", key="use_recipe"):
+            datasets.save_recipe_draft(ws, pid, raw["id"], loaded)
+            st.rerun()
+    if st.button("Apply recipe and save cleaned version", key="apply_recipe", type="primary"):
+        bar = st.progress(0.0, text="Cleaning…")
+        out = pipeline.stage_clean(ws, pid, raw["id"], CleaningRecipe(draft.steps), target=target,
+                                   progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        bar.empty()
         st.toast(f"Saved cleaned version {out['dataset']['version']}.")
 
-cleaned = datasets.latest_dataset(ws, pid, "cleaned")
+# -- 4 · The cleaned version --------------------------------------------------------------------------
+cleaned = datasets.latest_cleaned_from(ws, raw["id"])
 if cleaned:
-    st.markdown(f"**Latest cleaned version:** {cleaned['name']} — {cleaned['rows']:,} rows × {cleaned['cols']} columns.")
-    for line in st.session_state.get("clean_reports", []):
-        st.write(f"- {line}")
-    parent = cache.dataset(ws, cleaned["parent_id"]) if cleaned["parent_id"] else None
-    if parent is not None:
-        st.dataframe(get_before_after_df(parent, cache.dataset(ws, cleaned["id"])), hide_index=True,
-                     width="stretch")
-        st.caption("Before and after cleaning, per column: fewer missing values and unified spellings mean "
-                   "the model learns from the data as it really is.")
-    st.markdown("**Lineage** — what was made from what:")
-    st.dataframe(datasets.get_lineage_df(ws, pid), hide_index=True, width="stretch")
-    st.page_link("pages/2_Problem.py", label="Next: define the problem", icon=":material/flag:", query_params={"project": pid})
+    st.subheader(f"4 · Cleaned version {cleaned['version']}: {cleaned['rows']:,} rows × {cleaned['cols']} columns")
+    recipe_row = ws.query_one("SELECT * FROM recipes WHERE id = ?", (cleaned["recipe_id"],))
+    if recipe_row and recipe_row["reports_json"]:
+        for report in json.loads(recipe_row["reports_json"]):
+            st.markdown(f"- {report['summary']}")
+    rules = datasets.load_rules(ws, cleaned["id"])
+    if rules:
+        with st.expander("Validation rules learned from this version"):
+            st.dataframe(ValidationRules.from_dict(rules).describe_df(), hide_index=True, width="stretch")
+            st.caption("What the model expects of every input: the same rules check the rows sent to the endpoint "
+                       "and the production data in monitoring.")
+    c1, c2 = st.columns(2)
+    cleaned_id = cleaned["id"]
+    # A callable: the CSV is built only when someone downloads it, not on every rerun.
+    c1.download_button("Download the cleaned data (CSV, safe for spreadsheets)",
+                       lambda: to_safe_csv(cache.dataset(ws, cleaned_id)),
+                       file_name=f"{project['name']}-cleaned-v{cleaned['version']}.csv", mime="text/csv",
+                       key="download_csv")
+    c2.download_button("Download the recipe (JSON)", recipe_to_json(datasets.load_recipe(ws, cleaned["recipe_id"])),
+                       file_name=f"{project['name']}-recipe-v{recipe_row['version']}.json",
+                       mime="application/json", key="download_recipe")
+    st.caption("Text cells that start with =, +, - or @ are prefixed with ' in the CSV, so a spreadsheet shows "
+               "them instead of running them as formulas.")
+    nodes, edges = get_lineage_graph(ws, pid)
+    chart(plot_lineage(nodes, edges), caption_lineage(nodes, edges), key="lineage")
+    st.page_link("pages/2_Problem.py", label="Next: define the problem", icon=":material/flag:",
+                 query_params={"project": pid})

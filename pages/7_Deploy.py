@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import pipeline, registry, serving
 from core.routing import STRATEGIES, RoutingConfig
+from core.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
 from ui.widgets import user_errors
 
@@ -60,6 +61,12 @@ with user_errors():
         st.dataframe(result, hide_index=True, width="stretch")
         st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
                    f"(on average {result['latency_ms'].mean():.2f} ms per row).")
+        violations = served.validate(rows)
+        (st.warning if violations else st.success)(
+            caption_violations(violations, rows=len(rows), rules=served.rules)
+            if served.rules else "No validation rules were learned for this model's data.")
+        if violations:
+            st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")
 
 summary = serving.get_traffic_summary_df(ws, active["id"])
 if not summary.empty:

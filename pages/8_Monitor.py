@@ -8,6 +8,7 @@ from core.monitoring import caption_drift_heatmap, caption_feature_psi, caption_
     caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, plot_prediction_drift
 from core.problem import is_higher_better
 from core.simulation import SCENARIOS, TrafficConfig
+from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, job_panel, user_errors
 
@@ -61,6 +62,12 @@ features = list(fd.sort_values("psi", ascending=False)["feature"].unique())
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
 st.caption("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift.")
+violations = latest["violations"]
+if not violations.empty:
+    with st.expander(f"Data checks: {len(violations)} rule violation(s) in production", icon=":material/rule:"):
+        st.dataframe(violations, hide_index=True, width="stretch")
+st.caption(caption_violations_by_window(violations) if not violations.empty else
+           "Every production row passed the validation rules learned from the training data.")
 with st.expander("Every feature and window: PSI and the statistical test"):
     st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
     st.caption("KS compares numeric distributions, chi-square category shares; a p-value below "

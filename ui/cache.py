@@ -1,12 +1,15 @@
 """Cached loaders keyed by ids (artifacts never change once written, so ids are safe cache keys)."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import pandas as pd
 import streamlit as st
 
 from core import datasets
 from core.reader import ReadOptions, read_table
-from core.workspace import Workspace
+from core.workspace import Workspace, sha256_bytes
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -19,10 +22,28 @@ def dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
     return load_dataset(ws, str(ws.root), dataset_id).copy()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def read_upload(data: bytes, options: ReadOptions):
-    """Parse uploaded bytes (pass getvalue(): an UploadedFile's position would defeat the cache)."""
-    return read_table(data, options)
+_uploads: OrderedDict = OrderedDict()  # (content hash, options) -> (frame, info); newest last
+_uploads_lock = threading.Lock()
+MAX_CACHED_UPLOADS = 2
+
+
+def read_upload(data: bytes, options: ReadOptions, progress=None):
+    """Parse uploaded bytes once per (content, options), with progress on the first read.
+
+    A plain bounded dict rather than st.cache_*: cache_data would pickle a copy of a 200 MB frame,
+    and Streamlit's cache replays element calls (the progress bar) on hits. Shared by sessions:
+    callers must not mutate the frame."""
+    key = (sha256_bytes(data), options)
+    with _uploads_lock:
+        if key in _uploads:
+            _uploads.move_to_end(key)
+            return _uploads[key]
+    result = read_table(data, options, progress=progress)
+    with _uploads_lock:
+        _uploads[key] = result
+        while len(_uploads) > MAX_CACHED_UPLOADS:
+            _uploads.popitem(last=False)
+    return result
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -47,3 +68,15 @@ def _suggested_recipe(_ws: Workspace, ws_path: str, dataset_id: int, target: str
 
 def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
     return _suggested_recipe(ws, str(ws.root), dataset_id, target)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
+    from core.cleaning import preview_recipe, recipe_from_json
+
+    return preview_recipe(datasets.load_dataset(_ws, dataset_id), recipe_from_json(recipe_json))
+
+
+def preview(ws: Workspace, dataset_id: int, recipe_json: str):
+    """(cleaned frame, step reports) of a draft recipe on a raw version; recomputed only on change."""
+    return _preview(ws, str(ws.root), dataset_id, recipe_json)
