@@ -6,11 +6,13 @@ what to watch; absolute seconds are printed for the record only.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,13 +96,83 @@ def bench_demo() -> dict:
             "baseline_s": timings["train"], "stages": timings}
 
 
+SCALE_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+
+
+def make_wide_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """30 columns like a real export: IDs, numbers, categories, dates, text with gaps."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, object] = {"id": [f"R{i:08d}" for i in range(rows)]}
+    for i in range(12):
+        values = rng.normal(100 * (i + 1), 10 * (i + 1), rows).round(2).astype(object)
+        values[rng.random(rows) < 0.02] = ""
+        cols[f"num_{i}"] = values
+    for i in range(8):
+        cols[f"int_{i}"] = rng.integers(0, 1000, rows)
+    for i in range(6):
+        cols[f"cat_{i}"] = rng.choice(["alpha", "beta", "gamma", "delta", " Beta", "GAMMA"], rows)
+    cols["date"] = (np.datetime64("2020-01-01") + rng.integers(0, 1500, rows).astype("timedelta64[D]")).astype(str)
+    cols["zip"] = [f"{z:05d}" for z in rng.integers(0, 99999, rows)]
+    cols["target"] = rng.choice(["yes", "no"], rows)
+    pd.DataFrame(cols).to_csv(path, index=False)
+
+
+def _child(task: str, path: str, queue) -> None:
+    """Runs in a fresh process so its peak memory is its own."""
+    import resource
+
+    start = time.perf_counter()
+    if task == "pandas":
+        pd.read_csv(path)
+    else:
+        from core.cleaning import apply_recipe, suggest_recipe
+        from core.profiling import profile_table
+        from core.reader import read_path
+
+        df, _ = read_path(path)
+        if task in ("profile", "clean"):
+            profile_table(df, target="target")
+        if task == "clean":
+            apply_recipe(df, suggest_recipe(df, "target"))
+    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _measure(task: str, path: Path) -> tuple[float, float]:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(task, str(path), queue))
+    proc.start()
+    seconds, peak_mb = queue.get()
+    proc.join()
+    return seconds, peak_mb
+
+
+def bench_scale() -> list[dict]:
+    """The Data stage on a wide table: time and peak memory against plain pandas.read_csv."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wide.csv"
+        make_wide_csv(path, SCALE_ROWS)
+        size_mb = path.stat().st_size / 2**20
+        base_s, base_mb = _measure("pandas", path)
+        results = []
+        for task, label in (("read", "read"), ("profile", "read + profile"), ("clean", "read + profile + clean")):
+            seconds, peak = _measure(task, path)
+            results.append({"name": f"{label}, {SCALE_ROWS:,} x 30 ({size_mb:.0f} MB)", "studio_s": seconds,
+                            "baseline": f"pandas.read_csv ({base_s:.1f} s, peak {base_mb:.0f} MB)",
+                            "baseline_s": base_s, "peak_mb": peak, "baseline_peak_mb": base_mb})
+        return results
+
+
 def main() -> None:
-    results = [bench_read(), bench_train(), bench_demo()]
-    print(f"{'benchmark':<40} {'studio s':>9} {'baseline s':>11} {'ratio':>7}  baseline")
+    results = [bench_read(), bench_train(), bench_demo(), *bench_scale()]
+    print(f"{'benchmark':<48} {'studio s':>9} {'baseline s':>11} {'ratio':>7} {'peak MB':>8}  baseline")
     for r in results:
         ratio = r["studio_s"] / r["baseline_s"] if r["baseline_s"] else float("nan")
         r["ratio"] = ratio
-        print(f"{r['name']:<40} {r['studio_s']:9.2f} {r['baseline_s']:11.2f} {ratio:7.2f}  {r['baseline']}")
+        peak = f"{r['peak_mb']:8.0f}" if "peak_mb" in r else " " * 8
+        print(f"{r['name']:<48} {r['studio_s']:9.2f} {r['baseline_s']:11.2f} {ratio:7.2f} {peak}  {r['baseline']}")
     stages = results[-1]["stages"]
     print("demo stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
     out = ROOT / "bench_results.json"

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from core.workspace import Workspace
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,3 +34,13 @@ def app(demo_workspace, monkeypatch):
         return at
 
     return make
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    """(AppTest factory, Workspace) on an empty workspace: a brand-new user."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    return lambda: AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), Workspace(tmp_path)

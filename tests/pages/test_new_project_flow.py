@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from core import jobs
-from core.workspace import Workspace
 
 
 def awkward_csv(rows: int = 300, seed: int = 3) -> bytes:
@@ -19,17 +18,6 @@ def awkward_csv(rows: int = 300, seed: int = 3) -> bytes:
     df = pd.DataFrame({"kunde": [f"K{i:05d}" for i in range(rows)], "nutzung": usage.round(2),
                        "region": region, "kündigung": target})
     return df.to_csv(sep=";", decimal=",", index=False).encode("latin-1")
-
-
-@pytest.fixture
-def fresh(monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import ROOT
-
-    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(tmp_path))
-    monkeypatch.chdir(ROOT)
-    return lambda: AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), Workspace(tmp_path)
 
 
 def goto(at, page):

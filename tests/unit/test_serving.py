@@ -227,3 +227,22 @@ def test_canary_routes_single_requests_to_both_arms(served):
     arms = {serving.predict(served["ws"], dep, served["requests"].iloc[[i]], log=False)["arm"].iloc[0]
             for i in range(40)}
     assert arms == {"champion", "challenger"}
+
+
+def test_endpoint_checks_requests_against_the_rules_learned_from_training(served):
+    """Validation rules travel with the model: a request with an unseen category or an impossible
+    value is reported (not refused), a clean one passes."""
+    from core import serving as serving_module
+
+    ws = served["ws"]
+    dep = serving_module.get_active_deployment(ws, served["pid"]) or _deploy(served, strategy="single")
+    model = serving_module.load_served(ws, dep["champion_version_id"])
+    assert model.rules is not None
+    clean = served["requests"].head(20)
+    assert model.validate(clean) == []
+    bad = clean.copy()
+    column = next(c for c in model.required_columns if pd.api.types.is_numeric_dtype(bad[c]))
+    bad.loc[bad.index[0], column] = 1e9
+    violations = model.validate(bad)
+    assert [v.column for v in violations] == [column]
+    assert violations[0].rule == "above_max" and violations[0].rows == 1
