@@ -119,8 +119,6 @@ def make_wide_csv(path: Path, rows: int, seed: int = 0) -> None:
 
 def _child(task: str, path: str, queue) -> None:
     """Runs in a fresh process so its peak memory is its own."""
-    import resource
-
     start = time.perf_counter()
     if task == "pandas":
         pd.read_csv(path)
@@ -134,7 +132,16 @@ def _child(task: str, path: str, queue) -> None:
             profile_table(df, target="target")
         if task == "clean":
             apply_recipe(df, suggest_recipe(df, "target"))
-    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((time.perf_counter() - start, _peak_rss_mb()))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: ru_maxrss survives exec, so a
+    spawned child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _measure(task: str, path: Path) -> tuple[float, float]:
