@@ -114,8 +114,9 @@ st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
 columns = list(raw_df.columns)
-column = st.selectbox("Distribution of", columns, key="profile_column",
-                      index=columns.index(target) if target in columns else 0)
+id_like = set(alerts.loc[alerts["alert"] == "id_like", "column"]) if len(alerts) else set()
+default = target if target in columns else next((c for c in columns if c not in id_like), columns[0])
+column = st.selectbox("Distribution of", columns, key="profile_column", index=columns.index(default))
 chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_df, column), key="dist_chart")
 
 # -- 3 · Clean ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from core.reader import ReadOptions, read_table
 from core.workspace import Workspace, sha256_bytes
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Loading the table…", max_entries=16)
 def load_dataset(_ws: Workspace, ws_path: str, dataset_id: int) -> pd.DataFrame:
     return datasets.load_dataset(_ws, dataset_id)
 
@@ -46,7 +46,7 @@ def read_upload(data: bytes, options: ReadOptions, progress=None):
     return result
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Profiling every column…", max_entries=16)
 def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
     from core.profiling import get_alerts_df, profile_table
 
@@ -59,7 +59,7 @@ def profile(ws: Workspace, dataset_id: int, target: str | None):
     return _profile(ws, str(ws.root), dataset_id, target)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Suggesting a cleaning recipe…", max_entries=16)
 def _suggested_recipe(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
     from core.cleaning import suggest_recipe
 
@@ -70,7 +70,7 @@ def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
     return _suggested_recipe(ws, str(ws.root), dataset_id, target)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner="Previewing what the recipe does…", max_entries=8)
 def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
     from core.cleaning import preview_recipe, recipe_from_json
 
