@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="drift scenario for the simulated production traffic")
     run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
+    run.add_argument("--recipe", help="replay this cleaning recipe (JSON, as downloaded from the Data page) "
+                                      "instead of the suggested one")
     run.add_argument("--json", action="store_true")
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
@@ -88,10 +90,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         test_df = read_path(args.test)[0] if args.test else None
         config = PipelineConfig(target=args.target, project_name=args.project or Path(args.data).stem,
                                 scenario=args.scenario, cv_folds=args.folds, retrain_when_recommended=args.retrain)
+        recipe = _read_recipe(args.recipe) if args.recipe else None
         summary = run_pipeline(ws, df, info, config, test_df=test_df, progress=progress,
-                               source_name=Path(args.data).name)
+                               source_name=Path(args.data).name, recipe=recipe)
     _emit(summary, args.json, _format_summary)
     return 0
+
+
+def _read_recipe(path: str):
+    from core.cleaning import recipe_from_json
+    from core.errors import DataError
+
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"Cannot read the recipe file {path} ({exc.strerror}); check the path.") from None
+    return recipe_from_json(text)
 
 
 def _stderr_progress(quiet: bool):

@@ -377,9 +377,10 @@ class PipelineConfig:
 
 def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config: PipelineConfig, *,
                  test_df: pd.DataFrame | None = None, progress: Progress = _noop,
-                 source_name: str = "uploaded table") -> dict[str, Any]:
+                 source_name: str = "uploaded table", recipe: CleaningRecipe | None = None) -> dict[str, Any]:
     """Data → clean → problem → features → train → gate → explain → register → deploy → monitor
-    (→ retrain). Returns the JSON summary of DESIGN.md's CLI contract."""
+    (→ retrain). Returns the JSON summary of DESIGN.md's CLI contract. ``recipe`` replays a saved
+    cleaning recipe instead of the suggested one."""
     timings: dict[str, float] = {}
 
     def timed(name: str, start: float, end: float, message: str, fn: Callable[[], Any]) -> Any:
@@ -398,7 +399,7 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     pid = project["id"]
     raw = timed("data", 0.0, 0.03, "Saving the raw data", lambda: stage_ingest(ws, pid, df, info, source_name))
     cleaned = timed("clean", 0.03, 0.08, "Cleaning the data",
-                    lambda: stage_clean(ws, pid, raw["id"], target=config.target))
+                    lambda: stage_clean(ws, pid, raw["id"], recipe, target=config.target))
     dataset_id = cleaned["dataset"]["id"]
     problem = timed("problem", 0.08, 0.1, "Defining the problem",
                     lambda: stage_problem(ws, pid, dataset_id, config.target))

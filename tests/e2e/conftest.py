@@ -383,3 +383,24 @@ def sidebar_link(page, stage: str):
     # Match the label only: a material icon's ligature name (e.g. "table_view") is text too.
     label = page.locator("[data-testid=stMarkdownContainer]", has_text=re.compile(rf"^\s*{re.escape(stage)}\b"))
     return links.filter(has=label)
+
+
+def dataframe_rows(frame, timeout: int = 15_000, until: Callable[[list[list[str]]], bool] | None = None) -> list[list[str]]:
+    """The cells of an st.dataframe / st.data_editor as text, header row first (the index column
+    included), read from the grid's accessibility table. The grid draws on a canvas and fills
+    that table a moment after the rerun, and only for the rows in view; poll until it has data
+    rows (and, given `until`, until `until(rows)` holds)."""
+    script = (
+        "f => [...f.querySelectorAll('table[role=grid] tr')]"
+        ".map(r => [...r.querySelectorAll('th,td')].map(c => (c.textContent || '').trim()))"
+    )
+    deadline = time.monotonic() + timeout / 1000
+    rows: list[list[str]] = []
+    while True:
+        rows = frame.evaluate(script)
+        if len(rows) > 1 and (until is None or until(rows)):
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the table did not show the expected cells within {timeout / 1000:.0f} s; "
+                                 f"it shows: {rows[:12]}")
+        time.sleep(0.2)

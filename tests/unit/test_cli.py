@@ -243,3 +243,27 @@ def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     champion = tracking.load_run_model(ws, experiment["best_run_id"])
     assert r2_score(holdout["price"], champion.predict(holdout.drop(columns=["price"]))) == pytest.approx(ours, abs=1e-5)
     assert ours >= reference_r2 - 0.02, f"pipeline R² {ours:.3f} vs default HGB {reference_r2:.3f}"
+
+
+def test_run_replays_a_saved_recipe(tmp_path):
+    """The recipe downloaded from the Data page replays on the command line."""
+    from core.cleaning import CleaningRecipe, CleaningStep, recipe_to_json
+
+    table = tmp_path / "t.csv"
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=300)
+    pd.DataFrame({"x": x, "noise": rng.normal(size=300), "y": np.where(x > 0, "a", "b")}).to_csv(table, index=False)
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(recipe_to_json(CleaningRecipe((CleaningStep("drop_columns", {"columns": ["noise"]}),))))
+    proc = _cli("run", "--data", str(table), "--target", "y", "--recipe", str(recipe), "--folds", "3", "--json",
+                workspace=tmp_path / "ws")
+    assert proc.returncode == 0, proc.stderr
+    from core.workspace import Workspace
+    from core import datasets
+
+    cleaned = datasets.latest_dataset(Workspace(tmp_path / "ws"), 1, "cleaned")
+    assert cleaned["cols"] == 2  # noise dropped by the replayed recipe
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = _cli("run", "--data", str(table), "--target", "y", "--recipe", str(bad), "--json", workspace=tmp_path / "ws")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
