@@ -58,7 +58,7 @@ with user_errors():
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
-        st.dataframe(result, hide_index=True, width="stretch")
+        st.dataframe(result.round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch")
         st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
                    f"(on average {result['latency_ms'].mean():.2f} ms per row).")
         violations = served.validate(rows)
@@ -75,5 +75,6 @@ if not summary.empty:
     top = summary.iloc[0]
     st.caption(f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
                f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average.")
-    st.dataframe(serving.get_prediction_log_df(ws, active["id"], limit=50), hide_index=True, width="stretch")
+    st.dataframe(serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}),
+                 hide_index=True, width="stretch")
     st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")
