@@ -29,7 +29,7 @@ def save_dataset(
     artifact_id = ws.save_frame(df)
     upload_id = ws.write_artifact("upload", upload, ".bin") if upload is not None else None
     with ws.transaction() as conn:
-        version = ws.next_version(conn, "datasets", project_id)
+        version = ws.next_version(conn, "datasets", project_id, kind)  # raw v1, cleaned v1
         cur = conn.execute(
             """INSERT INTO datasets (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
                read_info_json, rows, cols, created_at, upload_artifact_id, rules_json)

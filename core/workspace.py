@@ -106,10 +106,14 @@ class Workspace:
             raise NotFoundError(missing)
         return row
 
-    def next_version(self, conn: sqlite3.Connection, table: str, project_id: int) -> int:
-        """The next version number of a per-project versioned table (inside a write transaction)."""
-        row = conn.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ?", (project_id,))
-        return int(row.fetchone()[0])
+    def next_version(self, conn: sqlite3.Connection, table: str, project_id: int, kind: str | None = None) -> int:
+        """The next version number of a per-project (and per-kind, if given) versioned table, inside a
+        write transaction."""
+        sql = f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ?"
+        params: tuple = (project_id,)
+        if kind is not None:
+            sql, params = sql + " AND kind = ?", (project_id, kind)
+        return int(conn.execute(sql, params).fetchone()[0])
 
     def _migrate(self) -> None:
         with self.transaction() as conn:

@@ -54,7 +54,8 @@ with upload_tab:
                 sheets = list_excel_sheets(data)
             except StudioError:
                 pass
-            sheet = c3.selectbox("Excel sheet", sheets, key="opt_sheet") if sheets else None
+            sheet = c3.selectbox("Excel sheet", [None, *sheets], key="opt_sheet",
+                                 format_func=lambda s: "first (auto)" if s is None else s) if sheets else None
             na_text = c4.text_input("Also read as missing (comma-separated)", "", key="opt_na",
                                     help='Blank cells are always missing. "NA" stays text unless you list it '
                                          "here (it is a country code for Namibia).")
@@ -75,8 +76,9 @@ with upload_tab:
             st.error(f"{upload.name}: {exc}")
         else:
             st.success(f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
-                       + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}"
-                          f", thousands {info.thousands or 'none'!r})" if info.format == "csv" else "")
+                       + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}, "
+                          + (f"thousands {info.thousands!r})" if info.thousands else "no thousands separator)")
+                          if info.format == "csv" else "")
                        + (f", sheet '{info.sheet}'" if info.sheet else "") + ".")
             for warning in info.warnings:
                 st.warning(warning)

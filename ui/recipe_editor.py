@@ -130,6 +130,7 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
         st.caption(f"Will add: {describe_step(step)}")
     if st.button("Add step", key=f"add_step_{raw_id}", disabled=step is None):
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.with_step(step))
+        st.session_state.pop(f"add_op_{raw_id}", None)  # an empty form for the next step
         st.rerun()
 
 

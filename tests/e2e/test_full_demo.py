@@ -76,7 +76,7 @@ def test_full_demo_then_every_stage(page, base_url):
     # Data: the sample's profile and the cleaned version.
     visit("/Data", "02_data")
     text = main_text(page)
-    assert "telco_churn" in text and "Latest cleaned version" in text, text[:600]
+    assert "telco_churn" in text and "Cleaned version" in text, text[:600]
     assert page.locator(CHARTS).count() >= 1
 
     # Problem: the target of the sample is chosen.

@@ -89,7 +89,7 @@ def test_unseen_european_csv_to_leaderboard(page, base_url):
     click_key(page, "apply_recipe", timeout=90_000)
     assert_no_exception(page, "after applying the recipe")
     assert not error_texts(page), f"applying the suggested recipe failed: {error_texts(page)}"
-    page.get_by_text("Latest cleaned version").first.wait_for(timeout=30_000)
+    page.get_by_text("Cleaned version", exact=False).first.wait_for(timeout=30_000)
     shot(page, "upload_02_cleaned")
 
     sidebar_link(page, "Problem").first.click()

@@ -59,7 +59,7 @@ def test_applying_saves_a_version_with_rules_downloads_and_lineage(loaded):
     at.button(key="apply_recipe").click().run()
     assert not at.exception and not at.error
     headers = " ".join(h.value for h in at.subheader)
-    assert "4 · Cleaned version 2" in headers
+    assert "4 · Cleaned version 1" in headers  # versions count per kind: raw v1 -> cleaned v1
     assert any("Removed 70 duplicate rows" in m.value for m in at.markdown)
     assert "Validation rules" in " ".join(e.label for e in at.expander)
     downloads = at.get("download_button")
