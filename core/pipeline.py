@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -341,8 +341,7 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     # Same validation as the champion's experiment, so the two are judged alike.
     champion_experiment = tracking.get_experiment(ws, lineage["experiment_id"])
     champion_config = TrainConfig.from_dict(json.loads(champion_experiment["config_json"]))
-    config = TrainConfig(models=("baseline", lineage["model_key"]), cv_folds=champion_config.cv_folds,
-                         seed=champion_config.seed)
+    config = replace(champion_config, models=("baseline", lineage["model_key"]))
     trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
                           progress=progress, note=f"retraining after monitoring report {report_id}, "
                                                   f"checked on {len(fresh_eval)} fresh production rows")

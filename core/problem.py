@@ -30,6 +30,8 @@ METRIC_LABELS = {
     "r2": "R²",
     "rmse": "RMSE",
     "mae": "MAE",
+    "balanced_accuracy": "balanced accuracy",
+    "pr_auc": "PR-AUC",
 }
 DEFAULT_GATES = {"binary": ("roc_auc", 0.75), "multiclass": ("f1_macro", 0.6), "regression": ("r2", 0.6)}
 
@@ -49,6 +51,7 @@ class ProblemConfig:
     metric: str = "roc_auc"
     threshold: float = 0.75
     time_column: str | None = None
+    group_column: str | None = None  # rows sharing a value (e.g. a customer ID) stay on one side of every split
 
     @property
     def family(self) -> str:
@@ -185,6 +188,8 @@ def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
         _validate_classification_target(known, problem)
     if problem.time_column is not None:
         _validate_time_column(df, problem)
+    if problem.group_column is not None:
+        _validate_group_column(df, problem)
 
 
 def _validate_config_values(problem: ProblemConfig) -> None:
@@ -268,6 +273,23 @@ def _validate_time_column(df: pd.DataFrame, problem: ProblemConfig) -> None:
         raise DataError(
             f"The time column '{column}' does not hold readable dates in enough rows; "
             "choose a date column or remove the time split."
+        )
+
+
+def _validate_group_column(df: pd.DataFrame, problem: ProblemConfig) -> None:
+    column = problem.group_column
+    if column not in df.columns:
+        raise DataError(
+            f"The group column '{column}' is not a column of the table; choose an ID column such as a customer ID."
+        )
+    if column == problem.target:
+        raise ConfigError("The group column cannot be the target; choose an ID column or none.")
+    if column == problem.time_column:
+        raise ConfigError("The group column cannot also be the time column; choose an ID column or none.")
+    if df[column].nunique() < 2:
+        raise DataError(
+            f"The group column '{column}' has fewer than 2 distinct values, so the rows cannot be split by group; "
+            "choose a column that identifies many entities, or none."
         )
 
 

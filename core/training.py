@@ -4,37 +4,57 @@ refit it on the whole training split, and score it once on the holdout.
 Every fitted model is ``Pipeline([("preprocess", ColumnTransformer), ("model", estimator)])``
 taking the cleaned table (minus the target). Preprocessing is fitted once per fold and shared by
 all models of that fold (same result as fitting it inside each model's pipeline, several times faster).
+
+Validation fits the data (``choose_validation``):
+- ``time-split`` when the problem has a time column: the holdout is the latest rows and every
+  CV fold trains only on rows strictly earlier than the rows it is scored on;
+- ``group-kfold`` when rows share an entity (``ProblemConfig.group_column``, e.g. a customer ID):
+  no entity is ever on both sides of the holdout or of a fold;
+- ``stratified-kfold`` (classification) / ``kfold`` (regression) otherwise, with plain-sentence
+  warnings when a date column or a repeated ID suggests that a random split flatters the score.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import re
 import time
 import warnings
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
     accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
     f1_score,
     mean_absolute_error,
     r2_score,
     roc_auc_score,
     root_mean_squared_error,
 )
-from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, train_test_split
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    TimeSeriesSplit,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from core.errors import ConfigError, DataError
-from core.features import FeatureConfig, build_preprocessor, get_feature_kinds
-from core.models import BASELINE_KEY, ModelSpec, get_catalog, get_model_spec
+from core.features import FeatureConfig, build_preprocessor, get_feature_kinds, looks_like_datetime
+from core.models import BASELINE_KEY, CLASS_WEIGHTS, ModelSpec, get_catalog, get_model_spec
 from core.problem import (
     METRICS,
     ProblemConfig,
@@ -47,17 +67,31 @@ from core.problem import (
     validate_problem,
 )
 
-VALIDATIONS = ("auto", "stratified-kfold", "kfold", "time-split")
+VALIDATIONS = ("auto", "stratified-kfold", "kfold", "time-split", "group-kfold")
+# What the leaderboard reports on the holdout: the task's gate metrics plus metrics that stay
+# honest when one class is rare (balanced accuracy, PR-AUC = average precision).
+TEST_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": METRICS["binary"] + ("balanced_accuracy", "pr_auc"),
+    "multiclass": METRICS["multiclass"] + ("balanced_accuracy",),
+    "regression": METRICS["regression"],
+}
+# A class is "rare" below this share of the rows it would have if all classes were equally
+# common: 20% for a binary target, 10% of the rows with four classes.
+RARE_CLASS_SHARE_OF_FAIR = 0.4
+_MIN_GROUPS = 10  # a column with fewer distinct values is a category, not an entity ID
+_ID_NAME_TOKENS = ("id", "uuid", "guid", "key", "code", "number", "no", "nr")
+_POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    models: tuple[str, ...] = ()  # empty = the whole catalog; the baseline is always added
+    models: tuple[str, ...] = ()  # empty = the default catalog; the baseline is always added
     cv_folds: int = 5
     test_size: float = 0.2
     seed: int = 42
-    validation: str = "auto"  # auto → time-split with a time column, else stratified-kfold / kfold
+    validation: str = "auto"  # auto → time-split / group-kfold / stratified-kfold / kfold, from the problem
+    class_weight: str | None = None  # "balanced": rare classes count more in training (families that support it)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -104,17 +138,19 @@ class ModelResult:
 
 @dataclass
 class TrainResult:
-    problem: ProblemConfig  # positive_class resolved
+    problem: ProblemConfig  # positive_class resolved; group_column resolved for group-kfold
     features: FeatureConfig
     config: TrainConfig
-    validation: str  # the CV strategy: stratified-kfold | kfold | time-split
+    validation: str  # the CV strategy: stratified-kfold | kfold | time-split | group-kfold
     results: list[ModelResult]  # best first by cv_score; failed models last
     train_index: pd.Index
     test_index: pd.Index
     y_test: np.ndarray  # encoded like encode_target (binary 0/1)
     classes: list  # binary: [negative, positive] labels; multiclass: labels; regression: []
-    holdout: str = ""  # how the test rows were chosen: stratified-split | random-split | time-split | provided-test-set
+    # how the test rows were chosen: stratified-split | random-split | time-split | group-split | provided-test-set
+    holdout: str = ""
     baseline_prediction: str = ""  # e.g. "'No'" or "the average (477,500)", for captions
+    warnings: list[str] = field(default_factory=list)  # plain sentences: leaky splits, rare classes
 
     @property
     def best(self) -> ModelResult:
@@ -128,7 +164,7 @@ class TrainResult:
         return next((r for r in self.results if r.is_baseline and r.ok), None)
 
     def leaderboard_df(self) -> pd.DataFrame:
-        metric_names = METRICS[self.problem.task]
+        metric_names = TEST_METRICS[self.problem.task]
         rows = []
         for r in self.results:
             row = {"model": r.name, "key": r.key, "cv_score": r.cv_score, "cv_std": r.cv_std}
@@ -167,6 +203,8 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
         raise ConfigError(f"The number of CV folds must be a whole number ≥ 2; got {config.cv_folds!r} instead.")
     if not 0.05 <= float(config.test_size) <= 0.5:
         raise ConfigError(f"The test size must be between 0.05 and 0.5; got {config.test_size} instead.")
+    if config.class_weight not in CLASS_WEIGHTS:
+        raise ConfigError(f"The class weight must be 'balanced' or None; got {config.class_weight!r} instead.")
     if config.validation == "time-split" and problem.time_column is None:
         raise ConfigError("A time split needs a time column; choose one in the problem or another validation.")
     if config.validation == "stratified-kfold" and problem.task == "regression":
@@ -177,57 +215,220 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
 
 # ---------------------------------------------------------------- splitting
 
-def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> tuple[pd.Index, pd.Index, str]:
+class HoldoutSplit(NamedTuple):
+    train_index: pd.Index
+    test_index: pd.Index
+    strategy: str  # stratified-split | random-split | time-split | group-split | provided-test-set
+
+
+class ValidationPlan(NamedTuple):
+    holdout: HoldoutSplit
+    splitter: Any  # .split(X_train, y_train) over the holdout's training rows, in train_index order
+    name: str  # stratified-kfold | kfold | time-split | group-kfold
+    warnings: list[str]
+
+
+class TimeOrderedSplit:
+    """``TimeSeriesSplit`` over rows sorted by time, with equal times kept on one side: every
+    fold trains only on rows strictly earlier than all the rows it is scored on.
+
+    ``times`` are the rows' times in the order of the ``X`` given to ``split`` (NaT = oldest).
+    Folds whose training part would be empty (all rows share the first time) are skipped.
+    """
+
+    def __init__(self, n_splits: int, times: pd.Series | np.ndarray) -> None:
+        self.n_splits = n_splits
+        self.times = _times_as_int(times)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return self.n_splits
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        _check_bound_length(X, self.times, "times")
+        order = np.argsort(self.times, kind="stable")
+        ordered_times = self.times[order]
+        for train_pos, valid_pos in TimeSeriesSplit(n_splits=self.n_splits).split(order):
+            # Rows at the boundary time go to the validation side only.
+            cut = int(np.searchsorted(ordered_times, ordered_times[valid_pos[0]], side="left"))
+            if cut == 0:
+                continue
+            yield order[train_pos[:cut]], order[valid_pos]
+
+    def __repr__(self) -> str:
+        return f"TimeOrderedSplit(n_splits={self.n_splits})"
+
+
+class GroupedSplit:
+    """A group-aware splitter with its groups bound (in the order of the ``X`` given to ``split``),
+    so it splits like any other splitter: ``split(X, y)``."""
+
+    def __init__(self, splitter: Any, groups: np.ndarray) -> None:
+        self.splitter = splitter
+        self.groups = np.asarray(groups)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return self.splitter.get_n_splits()
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        _check_bound_length(X, self.groups, "groups")
+        yield from self.splitter.split(X, y, self.groups)
+
+    def __repr__(self) -> str:
+        return f"GroupedSplit({self.splitter!r})"
+
+
+def _check_bound_length(X: Any, bound: np.ndarray, what: str) -> None:
+    if len(X) != len(bound):
+        raise ConfigError(
+            f"The splitter was made for {len(bound)} rows but got {len(X)}; make it again from these rows "
+            f"(its {what} are bound to the rows it was made from)."
+        )
+
+
+def _times_as_int(times: pd.Series | np.ndarray) -> np.ndarray:
+    """Nanoseconds as int64, NaT as the smallest value (the oldest)."""
+    parsed = parse_datetimes(pd.Series(times).reset_index(drop=True))
+    as_int = parsed.to_numpy(dtype="datetime64[ns]").astype("int64")
+    return np.where(parsed.isna().to_numpy(), np.iinfo("int64").min, as_int)
+
+
+def get_group_values(df: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's group as text; a row without a value is a group of its own (an unknown entity)."""
+    values = df[column]
+    labels = values.astype(object).map(str).to_numpy(dtype=object)
+    missing = values.isna().to_numpy()
+    labels[missing] = [f"\x00missing-{i}" for i in np.flatnonzero(missing)]
+    return labels
+
+
+def resolve_validation(problem: ProblemConfig, config: TrainConfig) -> str:
+    """The CV strategy a config asks for: ``auto`` → time-split / group-kfold / (stratified-)kfold."""
+    if config.validation != "auto":
+        return config.validation
+    if problem.time_column is not None:
+        return "time-split"
+    if problem.group_column is not None:
+        return "group-kfold"
+    return "stratified-kfold" if problem.family == "classification" else "kfold"
+
+
+def with_group_column(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> ProblemConfig:
+    """The problem with a group column when ``group-kfold`` is asked without one (the suggested ID)."""
+    if config.validation != "group-kfold" or problem.group_column is not None:
+        return problem
+    column = suggest_group_column(df, problem)
+    if column is None:
+        raise ConfigError(
+            "A group k-fold needs a group column (an ID shared by several rows, such as a customer ID) and none "
+            "was found; choose one in the problem or another validation."
+        )
+    return replace(problem, group_column=column)
+
+
+def choose_validation(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> ValidationPlan:
+    """How this data is validated: the holdout, the CV splitter (over the holdout's training rows,
+    in ``holdout.train_index`` order), its name and plain-sentence warnings about leaky splits."""
+    problem = with_group_column(df, problem, config)
+    known = df[df[problem.target].notna()]
+    holdout = split_holdout(known, problem, config)
+    return _plan_cross_validation(known, known.loc[holdout.train_index], problem, config, holdout)
+
+
+def _plan_cross_validation(
+    known: pd.DataFrame, train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig, holdout: HoldoutSplit
+) -> ValidationPlan:
+    splitter, name = choose_cv(train, problem, config)
+    return ValidationPlan(holdout, splitter, name, get_validation_warnings(known, problem, name))
+
+
+def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
     """(train index, test index, strategy). Rows without a target are left out of both.
 
     With a time column the test set is the latest ``test_size`` share of rows (rows without a
-    readable time are left out); otherwise a seeded random split, stratified for classification.
+    readable time are left out; rows at the boundary time all go to the test set); with group
+    k-fold whole groups are held out; otherwise a seeded random split, stratified for classification.
     """
+    problem = with_group_column(df, problem, config)
     known = df[df[problem.target].notna()]
     if problem.time_column is not None:
         return _split_by_time(known, problem, config)
+    if resolve_validation(problem, config) == "group-kfold":
+        return _split_by_group(known, problem, config)
     n_test = max(1, math.ceil(config.test_size * len(known)))
-    if len(known) - n_test < 2:
-        raise DataError(f"Only {len(known)} rows have a target; too few to hold out a test set. Add more data.")
+    _check_enough_rows(len(known), n_test)
     if problem.family == "classification":
         try:
             train, test = train_test_split(
                 known.index, test_size=n_test, random_state=config.seed, stratify=to_label_strings(known[problem.target])
             )
-            return pd.Index(train), pd.Index(test), "stratified-split"
+            return HoldoutSplit(pd.Index(train), pd.Index(test), "stratified-split")
         except ValueError:
             pass  # a class too small to appear on both sides: fall back to a plain random split
     train, test = train_test_split(known.index, test_size=n_test, random_state=config.seed)
-    return pd.Index(train), pd.Index(test), "random-split"
+    return HoldoutSplit(pd.Index(train), pd.Index(test), "random-split")
 
 
-def _split_by_time(known: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> tuple[pd.Index, pd.Index, str]:
-    times = parse_datetimes(known[problem.time_column]).dropna()
-    ordered = times.sort_values(kind="stable").index
-    n_test = max(1, math.ceil(config.test_size * len(ordered)))
-    if len(ordered) - n_test < 2:
+def _check_enough_rows(n_rows: int, n_test: int) -> None:
+    if n_rows - n_test < 2:
+        raise DataError(f"Only {n_rows} rows have a target; too few to hold out a test set. Add more data.")
+
+
+def _split_by_time(known: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
+    times = parse_datetimes(known[problem.time_column]).dropna().sort_values(kind="stable")
+    n_test = max(1, math.ceil(config.test_size * len(times)))
+    n_train = 0
+    if len(times) - n_test >= 2:
+        # Rows sharing the boundary time all go to the test set: training never sees that moment.
+        n_train = int(np.searchsorted(times.to_numpy(), times.to_numpy()[len(times) - n_test], side="left"))
+    if n_train < 2:
         raise DataError(
-            f"Only {len(ordered)} rows have both a target and a readable '{problem.time_column}'; "
-            "too few for a time split. Add data or remove the time column."
+            f"Only {n_train} of the {len(times)} rows with both a target and a readable '{problem.time_column}' "
+            "are earlier than the latest ones; too few for a time split. Add data or remove the time column."
         )
-    return pd.Index(ordered[:-n_test]), pd.Index(ordered[-n_test:]), "time-split"
+    return HoldoutSplit(pd.Index(times.index[:n_train]), pd.Index(times.index[n_train:]), "time-split")
+
+
+def _split_by_group(known: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
+    """Whole groups held out: stratified by class when possible, so a rare class reaches the test set."""
+    groups = get_group_values(known, problem.group_column)
+    n_groups = len(set(groups))
+    if n_groups < 3:
+        raise DataError(
+            f"The group column '{problem.group_column}' has only {n_groups} distinct values among the rows with a "
+            "target; at least 3 are needed to hold out whole groups. Choose a column that identifies more entities."
+        )
+    positions = np.arange(len(known))
+    splits = []
+    if problem.family == "classification":
+        n_splits = min(max(2, round(1 / config.test_size)), n_groups)
+        labels = to_label_strings(known[problem.target]).to_numpy()
+        try:
+            splits.append(next(StratifiedGroupKFold(n_splits, shuffle=True, random_state=config.seed)
+                                .split(positions, labels, groups)))
+        except ValueError:
+            pass  # fewer rows of a class than folds: an unstratified group split below
+    if not splits:
+        splitter = GroupShuffleSplit(n_splits=1, test_size=config.test_size, random_state=config.seed)
+        splits.append(next(splitter.split(positions, groups=groups)))
+    train_pos, test_pos = splits[0]
+    _check_enough_rows(len(known), len(test_pos))
+    return HoldoutSplit(pd.Index(known.index[train_pos]), pd.Index(known.index[test_pos]), "group-split")
 
 
 def choose_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> tuple[Any, str]:
-    """The cross-validation splitter and its name.
+    """The cross-validation splitter over ``df_train`` (in its row order) and its name.
 
-    "time-split" (TimeSeriesSplit: every fold validates on rows later than it trains on) expects
-    ``df_train`` sorted by the time column, as ``train_models`` does.
+    time-split: ``TimeOrderedSplit`` (every fold validates on rows later than all it trains on);
+    group-kfold: ``StratifiedGroupKFold`` (classification) / ``GroupKFold`` with the groups bound.
+    Call ``splitter.split(X, y)`` with X in the same row order as ``df_train``.
     """
-    strategy = config.validation
-    if strategy == "auto":
-        if problem.time_column is not None:
-            strategy = "time-split"
-        else:
-            strategy = "stratified-kfold" if problem.family == "classification" else "kfold"
+    problem = with_group_column(df_train, problem, config)
+    strategy = resolve_validation(problem, config)
     n_rows = len(df_train)
     if strategy == "time-split":
-        return TimeSeriesSplit(n_splits=min(config.cv_folds, n_rows - 1)), "time-split"
+        return TimeOrderedSplit(min(config.cv_folds, n_rows - 1), df_train[problem.time_column]), "time-split"
+    if strategy == "group-kfold":
+        return _group_cv(df_train, problem, config), "group-kfold"
     if strategy == "stratified-kfold":
         smallest_class = int(to_label_strings(df_train[problem.target]).value_counts().min())
         if smallest_class >= 2:
@@ -236,17 +437,167 @@ def choose_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfi
     return KFold(n_splits=min(config.cv_folds, n_rows), shuffle=True, random_state=config.seed), "kfold"
 
 
+def _group_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> GroupedSplit:
+    groups = get_group_values(df_train, problem.group_column)
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise DataError(
+            f"The training rows hold only {n_groups} value of the group column '{problem.group_column}'; "
+            "group k-fold needs at least 2. Choose a column that identifies more entities, or another validation."
+        )
+    folds = min(config.cv_folds, n_groups)
+    if problem.family == "classification":
+        smallest_class = int(to_label_strings(df_train[problem.target]).value_counts().min())
+        if smallest_class >= folds:
+            return GroupedSplit(StratifiedGroupKFold(folds, shuffle=True, random_state=config.seed), groups)
+    return GroupedSplit(GroupKFold(folds, shuffle=True, random_state=config.seed), groups)
+
+
+# ---------------------------------------------------------------- leak warnings
+
+def suggest_group_column(df: pd.DataFrame, problem: ProblemConfig) -> str | None:
+    """An ID-like column whose values repeat (most entities have ≥ 2 rows), e.g. the customer of a
+    transaction; None when there is none. Rows of one entity resemble each other, so they must not
+    be split between training and test."""
+    candidates = []
+    for column in df.columns:
+        if column in (problem.target, problem.time_column):
+            continue
+        values = df[column]
+        if not _looks_like_id(column, values):
+            continue
+        counts = values.dropna().value_counts()
+        n_groups = len(counts)
+        if n_groups >= _MIN_GROUPS and n_groups < counts.sum() and (counts >= 2).mean() > 0.5:
+            candidates.append(column)
+    named = [c for c in candidates if _is_named_like_id(c)]
+    return (named or candidates or [None])[0]
+
+
+def _looks_like_id(name: Any, values: pd.Series) -> bool:
+    """Whole numbers named like an ID, or text named like an ID or made of codes (C01186, 0152-QWGLK)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        known = values.dropna().astype("float64")
+        return _is_named_like_id(name) and bool(np.all(np.mod(known, 1) == 0))
+    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
+        return False
+    sample = values.dropna().astype(str).head(500)
+    if sample.empty or looks_like_datetime(sample):
+        return False
+    code_like = sample.str.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-./]*").mean() >= 0.9 and sample.str.contains(r"\d").mean() >= 0.9
+    return _is_named_like_id(name) or bool(code_like)
+
+
+def _is_named_like_id(name: Any) -> bool:
+    tokens = re.split(r"[_\-\s]+", str(name).lower())
+    return any(t in _ID_NAME_TOKENS for t in tokens) or re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None
+
+
+def _entity_word(column: str) -> str:
+    """customer_id → customer; CustomerID → customer; anything else → entity."""
+    words = [w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", str(column)) if w]
+    kept = [w.lower() for w in words if w.lower() not in _ID_NAME_TOKENS]
+    return " ".join(kept) if kept else "entity"
+
+
+def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation: str) -> list[str]:
+    """Plain sentences when the chosen CV lets information leak: random folds over a table with a
+    date column (the model learns from the future), or over rows that share an ID."""
+    found = []
+    if validation != "time-split":
+        for column in df.columns:
+            if column == problem.target or not looks_like_datetime(df[column]):
+                continue
+            if column == problem.time_column:
+                found.append(
+                    f"{column} is the time column but the folds are random, which lets the model learn from the "
+                    "future; choose the validation 'auto' or 'time-split' to evaluate on later rows."
+                )
+            else:
+                found.append(
+                    f"{column} looks like a time: a random split lets the model learn from the future; "
+                    "set it as the time column to evaluate on the latest rows."
+                )
+    if validation in ("stratified-kfold", "kfold"):
+        column = problem.group_column or suggest_group_column(df, problem)
+        if column is not None:
+            counts = df[column].dropna().value_counts()
+            entity = _entity_word(column)
+            found.append(
+                f"{column} repeats: {int((counts >= 2).sum()):,} of its {len(counts):,} values have several rows, "
+                f"and a random split puts rows of the same {entity} in both training and test, which flatters the "
+                f"score; set it as the group column to keep each {entity} on one side."
+            )
+    return found
+
+
+# ---------------------------------------------------------------- class imbalance
+
+def describe_imbalance(y: pd.Series, problem: ProblemConfig, class_weight: str | None = None) -> str | None:
+    """A plain sentence when a class is rare (binary: the positive class under 20% of the rows;
+    multiclass: the rarest class under 40% of an equal share); None otherwise or for regression."""
+    if problem.task == "regression":
+        return None
+    labels = to_label_strings(pd.Series(y)).dropna()
+    counts = labels.value_counts()
+    if len(counts) < 2:
+        return None
+    limit = RARE_CLASS_SHARE_OF_FAIR / len(counts)
+    if problem.task == "binary":
+        positive = resolve_positive_class(labels, problem)
+        rare_share = float((labels == positive).mean())
+        if rare_share >= limit:
+            return None
+        what = _describe_positive(problem.target, positive)
+        sentence = (
+            f"Only {_percent(rare_share)} of rows are {what}: accuracy would be {_percent(1 - rare_share)} "
+            "for a model that never flags anything; judge by PR-AUC and balanced accuracy"
+        )
+    else:
+        shares = counts / counts.sum()
+        rarest = shares.index[-1]
+        if shares.iloc[-1] >= limit:
+            return None
+        sentence = (
+            f"Only {_percent(shares.iloc[-1])} of rows are '{rarest}': always predicting '{shares.index[0]}' would "
+            f"already be {_percent(shares.iloc[0])} accurate; judge by macro F1 and balanced accuracy"
+        )
+    if class_weight == "balanced":
+        return sentence + "; class weights are on, so rare rows count as much as common ones in training."
+    return sentence + ", and consider class weights."
+
+
+def _describe_positive(target: str, positive: str) -> str:
+    """is_fraud = 1 → "fraud"; churn = Yes → "churn"; status = Churned → "'Churned'"."""
+    if positive.lower() not in _POSITIVE_WORDS:
+        return f"'{positive}'"
+    name = re.sub(r"^(is|has|was|did)[_\s]+", "", str(target), flags=re.IGNORECASE)
+    return name.replace("_", " ")
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%" if share < 0.1 or share > 0.9 else f"{100 * share:.0f}%"
+
+
 # ---------------------------------------------------------------- metrics
 
 def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None) -> float:
-    """One metric; NaN when it is undefined (ROC-AUC with one class, R² with one row)."""
+    """One metric; NaN when it is undefined (ROC-AUC/PR-AUC with one class, R² with one row)."""
     y_true = np.asarray(y_true)
-    if metric == "roc_auc":
+    if metric in ("roc_auc", "pr_auc"):
         if y_score is None or len(np.unique(y_true)) < 2:
             return float("nan")
+        if metric == "pr_auc":
+            return float(average_precision_score(y_true, y_score))
         return float(roc_auc_score(y_true, y_score))
     if metric == "accuracy":
         return float(accuracy_score(y_true, y_pred))
+    if metric == "balanced_accuracy":
+        with warnings.catch_warnings():  # "y_pred contains classes not in y_true": still well defined
+            warnings.simplefilter("ignore", category=UserWarning)
+            return float(balanced_accuracy_score(y_true, y_pred))
     if metric == "f1_macro":
         return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
     if metric == "r2":
@@ -255,23 +606,32 @@ def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, y_score:
         return float(root_mean_squared_error(y_true, y_pred))
     if metric == "mae":
         return float(mean_absolute_error(y_true, y_pred))
-    raise ConfigError(f"Unknown metric '{metric}'; choose one of roc_auc, f1_macro, accuracy, r2, rmse, mae.")
+    raise ConfigError(
+        f"Unknown metric '{metric}'; choose one of roc_auc, pr_auc, f1_macro, accuracy, balanced_accuracy, r2, rmse, mae."
+    )
 
 
 def compute_metrics(
     problem: ProblemConfig, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None
 ) -> dict[str, float]:
-    """Every metric of the task: binary roc_auc/f1_macro/accuracy (y_score = P(positive)),
-    multiclass f1_macro/accuracy, regression r2/rmse/mae."""
-    return {metric: compute_metric(metric, y_true, y_pred, y_score) for metric in METRICS[problem.task]}
+    """Every holdout metric of the task (``TEST_METRICS``): binary roc_auc/f1_macro/accuracy/
+    balanced_accuracy/pr_auc (y_score = P(positive)), multiclass f1_macro/accuracy/balanced_accuracy,
+    regression r2/rmse/mae."""
+    return {metric: compute_metric(metric, y_true, y_pred, y_score) for metric in TEST_METRICS[problem.task]}
 
 
 def _predict(problem: ProblemConfig, model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(predictions, scores): binary scores = P(class 1); multiclass = probabilities; regression = predictions."""
-    y_pred = np.asarray(model.predict(X))
-    if problem.task == "regression":
-        return y_pred, y_pred
-    proba = np.asarray(model.predict_proba(X))
+    """(predictions, scores): binary scores = P(class 1); multiclass = probabilities; regression = predictions.
+
+    Forests predict in one thread here: with two, the trees' votes are summed in whichever order
+    the threads finish, which changes scores in the 17th digit and can flip tied ranks (ROC-AUC)
+    between two identical runs.
+    """
+    with parallel_config(backend="sequential"):
+        y_pred = np.asarray(model.predict(X))
+        if problem.task == "regression":
+            return y_pred, y_pred
+        proba = np.asarray(model.predict_proba(X))
     if problem.task == "binary":
         classes = list(model.classes_)
         positive = proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
@@ -324,22 +684,29 @@ def train_models(
     validate_train_config(config, problem)
     if not df.index.is_unique:
         df = df.reset_index(drop=True)
+    problem = with_group_column(df, problem, config)
     known = df[df[problem.target].notna()]
     if problem.task == "binary":
         problem = replace(problem, positive_class=resolve_positive_class(known[problem.target], problem))
 
     if test_df is not None:
         train, test = known, _prepare_test_df(test_df, known, problem, features)
-        holdout = "provided-test-set"
+        holdout = HoldoutSplit(pd.Index(train.index), pd.Index(test.index), "provided-test-set")
     else:
-        train_index, test_index, holdout = split_holdout(known, problem, config)
-        train, test = known.loc[train_index], known.loc[test_index]
+        holdout = split_holdout(known, problem, config)
+        train, test = known.loc[holdout.train_index], known.loc[holdout.test_index]
     if problem.time_column is not None:
-        # TimeSeriesSplit relies on row order; rows without a readable time go first (oldest).
+        # Chronological rows (rows without a readable time first, as the oldest); the time splitter
+        # does not need it, but the stored training rows read in time order.
         order = parse_datetimes(train[problem.time_column]).sort_values(kind="stable", na_position="first").index
         train = train.loc[order]
 
-    splitter, validation = choose_cv(train, problem, config)
+    plan = _plan_cross_validation(known, train, problem, config, holdout)
+    splitter, validation = plan.splitter, plan.name
+    notes = list(plan.warnings)
+    imbalance = describe_imbalance(known[problem.target], problem, config.class_weight)
+    if imbalance is not None:
+        notes.append(imbalance)
     specs = _chosen_specs(problem, config)
     y_train = encode_target(train[problem.target], problem)
     y_test = encode_target(test[problem.target], problem)
@@ -370,14 +737,15 @@ def train_models(
         test_index=pd.Index(test.index),
         y_test=y_test,
         classes=classes,
-        holdout=holdout,
+        holdout=holdout.strategy,
         baseline_prediction=_describe_baseline(problem, y_train, classes),
+        warnings=notes,
     )
 
 
 def _chosen_specs(problem: ProblemConfig, config: TrainConfig) -> list[ModelSpec]:
     if not config.models:
-        return get_catalog(problem.task)
+        return get_catalog(problem.task, default_only=True)
     keys = [BASELINE_KEY] + [k for k in dict.fromkeys(config.models) if k != BASELINE_KEY]
     return [get_model_spec(problem.task, key) for key in keys]
 
@@ -472,7 +840,7 @@ def _evaluate_model(
             cv_scores = []
             for i, fold in enumerate(folds, start=1):
                 tracker.step(f"Cross-validating {label} ({i}/{len(folds)})")
-                model = spec.make(problem.task, config.seed).fit(fold.X_train, fold.y_train)
+                model = _make_model(spec, problem, config, fold.y_train).fit(fold.X_train, fold.y_train)
                 y_pred, y_score = _predict(problem, model, fold.X_valid)
                 cv_scores.append(compute_metric(problem.metric, fold.y_valid, y_pred, y_score))
             if all(math.isnan(s) for s in cv_scores):
@@ -480,7 +848,7 @@ def _evaluate_model(
 
             tracker.step(f"Refitting {label} on all training rows")
             started = time.perf_counter()
-            model = spec.make(problem.task, config.seed).fit(Xt_train, y_train)
+            model = _make_model(spec, problem, config, y_train).fit(Xt_train, y_train)
             fit_seconds = time.perf_counter() - started
             pipeline = Pipeline([("preprocess", copy.deepcopy(full_preprocessor)), ("model", model)])
             started = time.perf_counter()
@@ -502,6 +870,19 @@ def _evaluate_model(
         test_scores=test_scores,
         test_pred=test_pred,
     )
+
+
+def _make_model(spec: ModelSpec, problem: ProblemConfig, config: TrainConfig, y: np.ndarray) -> Any:
+    """A fresh estimator, shrunk where small data would break it: kNN asks for at most as many
+    neighbours as there are rows; the SVM's calibration uses at most as many folds as the rarest class has rows."""
+    model = spec.make(problem.task, config.seed, config.class_weight)
+    params = model.get_params()
+    if "n_neighbors" in params and params["n_neighbors"] > len(y):
+        model.set_params(n_neighbors=max(1, len(y)))
+    if isinstance(params.get("cv"), int) and problem.family == "classification":
+        smallest_class = int(np.unique(y, return_counts=True)[1].min())
+        model.set_params(cv=max(2, min(params["cv"], smallest_class)))
+    return model
 
 
 def _failed_result(spec: ModelSpec, error: str) -> ModelResult:

@@ -29,8 +29,10 @@ if problem is None or fs is None:
 catalog = get_catalog(problem.task)
 with st.expander("Training settings", expanded=tracking.latest_experiment(ws, pid) is None):
     names = {m.key: m.name for m in catalog}
-    chosen = st.multiselect("Model families", list(names), default=list(names), format_func=names.get,
-                            key="models", help="The baseline is always trained: the score any model must beat.")
+    defaults = [m.key for m in get_catalog(problem.task, default_only=True)]
+    chosen = st.multiselect("Model families", list(names), default=defaults, format_func=names.get,
+                            key="models", help="The baseline is always trained: the score any model must beat. "
+                                               "Slow families (k-nearest neighbours on big tables) are opt-in.")
     for spec in catalog:
         st.caption(f"**{spec.name}** — {spec.description}")
     c1, c2 = st.columns(2)

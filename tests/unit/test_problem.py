@@ -148,3 +148,31 @@ def test_metric_direction_and_formatting():
     assert format_metric_value("roc_auc", 0.8412) == "0.84"
     assert format_metric_value("rmse", 34567.8) == "34,568"
     assert format_metric_value("mae", float("nan")) == "n/a"
+
+
+def test_group_column_round_trips_and_old_dicts_still_load():
+    problem = ProblemConfig(target="churn", task="binary", positive_class="Yes", group_column="city")
+    assert problem.to_dict()["group_column"] == "city"
+    assert ProblemConfig.from_dict(problem.to_dict()) == problem
+    saved_before_groups = {"target": "churn", "task": "binary", "positive_class": "Yes", "metric": "roc_auc",
+                           "threshold": 0.75, "time_column": None}
+    assert ProblemConfig.from_dict(saved_before_groups).group_column is None
+
+
+def test_validate_checks_the_group_column():
+    df = make_frame()
+    validate_problem(df, ProblemConfig(target="churn", task="binary", group_column="city"))
+    with pytest.raises(DataError, match="group column 'customer' is not a column"):
+        validate_problem(df, ProblemConfig(target="churn", task="binary", group_column="customer"))
+    with pytest.raises(ConfigError, match="group column cannot be the target"):
+        validate_problem(df, ProblemConfig(target="churn", task="binary", group_column="churn"))
+    df["same"] = "x"
+    with pytest.raises(DataError, match="group column 'same' has fewer than 2 distinct values"):
+        validate_problem(df, ProblemConfig(target="churn", task="binary", group_column="same"))
+
+
+def test_new_metrics_have_readable_labels():
+    from core.problem import get_metric_label
+
+    assert get_metric_label("pr_auc") == "PR-AUC"
+    assert get_metric_label("balanced_accuracy") == "balanced accuracy"

@@ -1,6 +1,8 @@
-"""Tests of core.training (and the model catalog): splits, CV, leaderboard, failures, metrics."""
+"""Tests of core.training: validation strategies and leak warnings, CV, leaderboard, failures, metrics,
+class imbalance and reproducibility (the catalog itself: test_models.py)."""
 
 import json
+from dataclasses import replace
 import math
 from pathlib import Path
 
@@ -14,13 +16,19 @@ from sklearn.pipeline import Pipeline
 import core.training as training
 from core.errors import ConfigError, DataError
 from core.features import FeatureConfig, suggest_features
-from core.models import ModelSpec, get_catalog
+from core.models import ModelSpec
 from core.problem import ProblemConfig, parse_datetimes
 from core.training import (
+    GroupedSplit,
+    TimeOrderedSplit,
     TrainConfig,
     choose_cv,
+    choose_validation,
     compute_metrics,
+    describe_imbalance,
+    get_validation_warnings,
     split_holdout,
+    suggest_group_column,
     train_models,
 )
 
@@ -52,17 +60,6 @@ def make_regression_frame(n=200, seed=0):
 
 CLS = ProblemConfig(target="churn", task="binary", positive_class="Yes")
 REG = ProblemConfig(target="price", task="regression", metric="rmse", threshold=50000)
-
-
-def test_catalogs_per_task():
-    assert [s.key for s in get_catalog("binary")] == ["baseline", "logistic", "decision_tree", "random_forest", "hist_gb"]
-    assert [s.key for s in get_catalog("regression")] == ["baseline", "ridge", "decision_tree", "random_forest", "hist_gb"]
-    forest = next(s for s in get_catalog("binary") if s.key == "random_forest").make("binary", 7)
-    assert (forest.n_estimators, forest.max_depth, forest.min_samples_leaf, forest.n_jobs, forest.random_state) == (
-        150, 10, 5, 2, 7)
-    assert {s.explainer for s in get_catalog("binary")} <= {"tree", "linear", "kernel"}
-    with pytest.raises(ConfigError, match="does not support the task 'binary'"):
-        next(s for s in get_catalog("regression") if s.key == "ridge").make("binary", 0)
 
 
 def test_classification_leaderboard_sorted_with_baseline_and_best_beats_it():
@@ -100,7 +97,9 @@ def test_leaderboard_df_and_json_summary():
     summary = result.to_summary()
     text = json.dumps(summary, allow_nan=False)  # valid JSON: no NaN
     assert json.loads(text)[0]["model"] == "logistic"
-    assert set(summary[0]["test_metrics"]) == {"roc_auc", "f1_macro", "accuracy"}
+    # The contract's metrics, plus the ones that stay honest on rare classes.
+    assert set(summary[0]["test_metrics"]) == {"roc_auc", "f1_macro", "accuracy", "balanced_accuracy", "pr_auc"}
+    assert {"balanced_accuracy", "pr_auc"} <= set(board.columns)
 
 
 def test_regression_with_lower_is_better_metric_sorts_ascending():
@@ -210,8 +209,14 @@ def test_progress_is_reported_in_order():
 
 def test_invalid_train_configs_are_refused():
     df = make_classification_frame()
-    with pytest.raises(ConfigError, match="'svm' is not available for a binary task; choose one of: baseline, logistic"):
-        train_models(df, CLS, FeatureConfig(), TrainConfig(models=("svm",)))
+    with pytest.raises(ConfigError, match="'xgboost' is not available for a binary task; choose one of: baseline, logistic"):
+        train_models(df, CLS, FeatureConfig(), TrainConfig(models=("xgboost",)))
+    with pytest.raises(ConfigError, match="'naive_bayes' is not available for a regression task"):
+        train_models(make_regression_frame(), REG, FeatureConfig(), TrainConfig(models=("naive_bayes",)))
+    with pytest.raises(ConfigError, match="class weight must be 'balanced' or None; got 'heavy'"):
+        train_models(df, CLS, FeatureConfig(), TrainConfig(class_weight="heavy"))
+    with pytest.raises(ConfigError, match="validation must be one of auto, stratified-kfold, kfold, time-split, group-kfold"):
+        train_models(df, CLS, FeatureConfig(), TrainConfig(validation="loo"))
     with pytest.raises(ConfigError, match="time split needs a time column"):
         train_models(df, CLS, FeatureConfig(), TrainConfig(validation="time-split"))
     with pytest.raises(ConfigError, match="CV folds"):
@@ -226,17 +231,34 @@ def test_compute_metrics_on_a_hand_computed_case():
     assert metrics["accuracy"] == pytest.approx(3 / 5)
     assert metrics["f1_macro"] == pytest.approx((2 / 3 + 1 / 2) / 2)  # F1 class 1 = 2/3, class 0 = 1/2
     assert metrics["roc_auc"] == pytest.approx(5 / 6)  # 5 of 6 positive/negative pairs ordered right
+    assert metrics["balanced_accuracy"] == pytest.approx((2 / 3 + 1 / 2) / 2)  # recall of class 1 = 2/3, class 0 = 1/2
+    # Ranked by score: + + - + -; precision at each positive: 1, 1, 3/4 → average 11/12.
+    assert metrics["pr_auc"] == pytest.approx(11 / 12)
 
     reg = compute_metrics(REG, np.array([3.0, 5.0, 2.0]), np.array([2.0, 5.0, 4.0]), None)
     assert reg["mae"] == pytest.approx(1.0)
     assert reg["rmse"] == pytest.approx(math.sqrt(5 / 3))
     assert reg["r2"] == pytest.approx(1 - 5 / (14 / 3))
-    assert math.isnan(compute_metrics(CLS, np.array([1, 1]), np.array([1, 0]), np.array([0.2, 0.3]))["roc_auc"])
+    one_class = compute_metrics(CLS, np.array([1, 1]), np.array([1, 0]), np.array([0.2, 0.3]))
+    assert math.isnan(one_class["roc_auc"]) and math.isnan(one_class["pr_auc"])
+    assert set(reg) == {"r2", "rmse", "mae"}
+
+    multi = ProblemConfig(target="y", task="multiclass", metric="f1_macro", threshold=0.5)
+    truth = np.array(["a", "a", "a", "a", "b", "b", "c", "c"])
+    guess = np.array(["a", "a", "a", "b", "b", "a", "c", "c"])
+    metrics = compute_metrics(multi, truth, guess, None)
+    assert set(metrics) == {"f1_macro", "accuracy", "balanced_accuracy"}
+    assert metrics["accuracy"] == pytest.approx(6 / 8)
+    assert metrics["balanced_accuracy"] == pytest.approx((3 / 4 + 1 / 2 + 1) / 3)  # mean recall per class
 
 
 def test_train_config_round_trips_through_dict():
-    config = TrainConfig(models=("logistic", "hist_gb"), cv_folds=3, seed=7)
-    assert TrainConfig.from_dict(config.to_dict()) == config
+    config = TrainConfig(models=("logistic", "hist_gb"), cv_folds=3, seed=7, validation="group-kfold",
+                         class_weight="balanced")
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    # A config saved before class weights existed still loads, with them off.
+    old = {"models": ["logistic"], "cv_folds": 5, "test_size": 0.2, "seed": 42, "validation": "auto"}
+    assert TrainConfig.from_dict(old) == TrainConfig(models=("logistic",))
 
 
 @pytest.mark.skipif(not TELCO.exists(), reason="sample_data/telco_churn.csv not present")
@@ -264,3 +286,219 @@ def test_telco_best_model_is_at_least_as_good_as_plain_gradient_boosting():
     best_auc = result.best.test_metrics["roc_auc"]
     assert best_auc >= plain_auc - 0.01, (best_auc, plain_auc)
     assert best_auc > 0.78
+
+
+# ---------------------------------------------------------------- validation strategies
+
+def make_customer_frame(n_customers=60, rows_each=5, seed=0):
+    """Transactions: several rows per customer, dates with many ties, a rare-ish positive class."""
+    rng = np.random.default_rng(seed)
+    n = n_customers * rows_each
+    customer = np.repeat(np.arange(n_customers), rows_each)
+    habit = rng.normal(size=n_customers)[customer]  # rows of one customer resemble each other
+    amount = rng.gamma(2.0, 30.0, size=n)
+    score = habit + 0.02 * amount + rng.normal(0, 0.5, size=n)
+    frame = pd.DataFrame({
+        "customer_id": pd.Series([f"C{c:04d}" for c in customer], dtype="str"),
+        "day": pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40, size=n), unit="D"))
+        .dt.strftime("%Y-%m-%d").astype("str"),
+        "amount": amount,
+        "channel": pd.Series(rng.choice(["web", "shop"], size=n), dtype="str"),
+        "flag": np.where(score > np.quantile(score, 0.75), "Yes", "No"),
+    })
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # order must not matter
+
+
+FLAG = ProblemConfig(target="flag", task="binary", positive_class="Yes")
+
+
+def test_time_split_keeps_equal_times_together_in_holdout_and_every_fold():
+    df = make_customer_frame()  # 300 rows over 40 days: many rows share a day
+    problem = replace(FLAG, time_column="day")
+    plan = choose_validation(df, problem, TrainConfig(cv_folds=4))
+    train_idx, test_idx, holdout = plan.holdout
+    times = parse_datetimes(df["day"])
+    assert (holdout, plan.name) == ("time-split", "time-split")
+    assert isinstance(plan.splitter, TimeOrderedSplit)
+    assert times[train_idx].max() < times[test_idx].min()  # strictly: the boundary day is all on the test side
+    assert len(test_idx) >= 60 and len(train_idx) + len(test_idx) == len(df)
+
+    train = df.loc[train_idx]
+    train_times = parse_datetimes(train["day"]).to_numpy()
+    folds = list(plan.splitter.split(train))
+    assert len(folds) >= 3
+    for fit_rows, valid_rows in folds:
+        assert train_times[fit_rows].max() < train_times[valid_rows].min()
+    assert plan.warnings == []  # the time is used: nothing leaks from the future
+
+    result = train_models(df, problem, FeatureConfig(), TrainConfig(models=("decision_tree",), cv_folds=4))
+    assert (result.validation, result.holdout) == ("time-split", "time-split")
+    assert times[result.train_index].max() < times[result.test_index].min()
+
+
+def test_time_split_refuses_when_every_row_has_the_same_time():
+    df = make_customer_frame()
+    df["day"] = "2024-01-01"
+    problem = replace(FLAG, time_column="day")
+    with pytest.raises(DataError, match="too few for a time split"):
+        split_holdout(df, problem, TrainConfig())
+
+
+def _groups_of(df, index):
+    return set(df.loc[index, "customer_id"])
+
+
+def test_group_kfold_never_shares_a_customer_between_train_and_test():
+    df = make_customer_frame()
+    problem = replace(FLAG, group_column="customer_id")
+    plan = choose_validation(df, problem, TrainConfig(cv_folds=5))
+    train_idx, test_idx, holdout = plan.holdout
+    assert (holdout, plan.name) == ("group-split", "group-kfold")
+    assert isinstance(plan.splitter, GroupedSplit)
+    assert _groups_of(df, train_idx).isdisjoint(_groups_of(df, test_idx))
+    assert 0.1 < len(test_idx) / len(df) < 0.3
+    assert set(df.loc[test_idx, "flag"]) == {"Yes", "No"}  # stratified by class as well
+
+    train = df.loc[train_idx]
+    customers = train["customer_id"].to_numpy()
+    folds = list(plan.splitter.split(train, train["flag"]))
+    assert len(folds) == 5
+    for fit_rows, valid_rows in folds:
+        assert set(customers[fit_rows]).isdisjoint(customers[valid_rows])
+    assert sorted(np.concatenate([v for _, v in folds])) == list(range(len(train)))  # each row validated once
+    assert not any("group column" in w for w in plan.warnings)  # grouped: no repeated-ID warning
+
+    result = train_models(df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=5))
+    assert (result.validation, result.holdout) == ("group-kfold", "group-split")
+    assert _groups_of(df, result.train_index).isdisjoint(_groups_of(df, result.test_index))
+
+
+def test_group_kfold_for_regression_and_when_asked_without_a_group_column():
+    df = make_customer_frame()
+    problem = ProblemConfig(target="amount", task="regression", metric="r2", threshold=0.0)
+    config = TrainConfig(models=("ridge",), cv_folds=3, validation="group-kfold")
+    result = train_models(df, problem, FeatureConfig(), config)
+    assert result.problem.group_column == "customer_id"  # the suggested ID column was used
+    assert result.validation == "group-kfold" and result.holdout == "group-split"
+    assert _groups_of(df, result.train_index).isdisjoint(_groups_of(df, result.test_index))
+
+    train = df.loc[result.train_index]
+    splitter, name = choose_cv(train, result.problem, config)
+    customers = train["customer_id"].to_numpy()
+    for fit_rows, valid_rows in splitter.split(train):
+        assert set(customers[fit_rows]).isdisjoint(customers[valid_rows])
+
+    with pytest.raises(ConfigError, match="group k-fold needs a group column"):
+        train_models(make_classification_frame(), CLS, FeatureConfig(), TrainConfig(validation="group-kfold"))
+
+
+def test_default_is_stratified_kfold_for_classes_and_kfold_for_numbers():
+    df = make_classification_frame()
+    plan = choose_validation(df, CLS, TrainConfig(cv_folds=4))
+    assert (plan.name, plan.holdout.strategy) == ("stratified-kfold", "stratified-split")
+    train = df.loc[plan.holdout.train_index]
+    share = (train["churn"] == "Yes").mean()
+    for _, valid_rows in plan.splitter.split(train, train["churn"]):
+        assert abs((train["churn"].iloc[valid_rows] == "Yes").mean() - share) < 0.02  # class shares kept per fold
+    regression = choose_validation(make_regression_frame(), REG, TrainConfig())
+    assert (regression.name, regression.holdout.strategy, regression.warnings) == ("kfold", "random-split", [])
+
+
+def test_warnings_name_a_date_column_and_a_repeated_id_under_random_folds():
+    df = make_customer_frame()
+    plan = choose_validation(df, FLAG, TrainConfig())
+    assert plan.name == "stratified-kfold"
+    assert plan.warnings[0] == (
+        "day looks like a time: a random split lets the model learn from the future; "
+        "set it as the time column to evaluate on the latest rows."
+    )
+    assert plan.warnings[1].startswith("customer_id repeats: 60 of its 60 values have several rows")
+    assert "set it as the group column to keep each customer on one side" in plan.warnings[1]
+    assert len(plan.warnings) == 2
+
+    result = train_models(df, FLAG, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    assert result.warnings == plan.warnings  # exposed on the result (25% positives: no imbalance note)
+
+    # A time column given but random folds forced: still a leak, said differently.
+    forced = get_validation_warnings(df, replace(FLAG, time_column="day"), "stratified-kfold")
+    assert forced[0].startswith("day is the time column but the folds are random")
+    # Unique IDs and no dates: nothing to warn about.
+    assert get_validation_warnings(make_regression_frame(), REG, "kfold") == []
+
+
+def test_suggest_group_column_finds_repeated_ids_only():
+    df = make_customer_frame()
+    assert suggest_group_column(df, FLAG) == "customer_id"
+    n = len(df)
+    rng = np.random.default_rng(1)
+    others = pd.DataFrame({
+        "flag": df["flag"],
+        "row_id": np.arange(n),                                            # unique per row: a key, not a group
+        "order_code": pd.Series([f"X{i:05d}" for i in range(n)], dtype="str"),  # unique codes
+        "region": pd.Series(rng.choice(["north", "south", "east"], size=n), dtype="str"),  # a category
+        "age": rng.integers(18, 80, size=n),                               # repeated numbers, not an ID
+        "day": df["day"],                                                  # repeated dates, not an ID
+    })
+    assert suggest_group_column(others, FLAG) is None
+    others["account"] = pd.Series([f"A-{i // 4:04d}" for i in range(n)], dtype="str")  # code-like, repeats
+    assert suggest_group_column(others, FLAG) == "account"
+    others["store_no"] = np.arange(n) // 10  # whole numbers named like an ID: preferred over unnamed codes
+    assert suggest_group_column(others, FLAG) == "store_no"
+    assert suggest_group_column(others, replace(FLAG, target="store_no")) == "account"  # never the target
+
+
+# ---------------------------------------------------------------- class imbalance
+
+def test_describe_imbalance_says_how_to_judge_a_rare_class():
+    y = pd.Series([1] * 3 + [0] * 197)  # 1.5% fraud
+    problem = ProblemConfig(target="is_fraud", task="binary", positive_class="1")
+    assert describe_imbalance(y, problem) == (
+        "Only 1.5% of rows are fraud: accuracy would be 98.5% for a model that never flags anything; "
+        "judge by PR-AUC and balanced accuracy, and consider class weights."
+    )
+    assert describe_imbalance(y, problem, class_weight="balanced").endswith("class weights are on, so rare rows "
+                                                                            "count as much as common ones in training.")
+    status = pd.Series(["Churned"] * 10 + ["Active"] * 90)
+    assert describe_imbalance(status, ProblemConfig(target="status", task="binary", positive_class="Churned")).startswith(
+        "Only 10% of rows are 'Churned': accuracy would be 90%")
+    assert describe_imbalance(pd.Series(["Yes"] * 26 + ["No"] * 74), CLS) is None  # 26%: not rare
+    multi = pd.Series(["a"] * 60 + ["b"] * 37 + ["c"] * 3)
+    sentence = describe_imbalance(multi, ProblemConfig(target="y", task="multiclass", metric="f1_macro"))
+    assert sentence.startswith("Only 3.0% of rows are 'c': always predicting 'a' would already be 60% accurate")
+    assert describe_imbalance(pd.Series(np.linspace(0, 1, 50)), REG) is None
+
+
+def test_class_weight_makes_logistic_flag_more_of_a_rare_class():
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "z": rng.normal(size=n)})
+    df["fraud"] = np.where(x + rng.normal(0, 1.0, size=n) > 2.2, "yes", "no")  # ~6% positives
+    problem = ProblemConfig(target="fraud", task="binary", positive_class="yes")
+    plain = train_models(df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    weighted = train_models(df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3,
+                                                                      class_weight="balanced"))
+    p, w = plain.results[0], weighted.results[0]
+    assert p.key == w.key == "logistic"
+    assert list(plain.test_index) == list(weighted.test_index)
+    assert w.params["class_weight"] == "balanced" and p.params["class_weight"] is None
+    assert w.test_pred.sum() > p.test_pred.sum() + 5  # many more rows flagged
+    assert w.test_metrics["balanced_accuracy"] > p.test_metrics["balanced_accuracy"]
+    assert any(s.startswith("Only ") and "class weights are on" in s for s in weighted.warnings)
+    assert any(s.startswith("Only ") and "consider class weights" in s for s in plain.warnings)
+
+
+# ---------------------------------------------------------------- reproducibility
+
+@pytest.mark.parametrize("key", ["decision_tree", "random_forest", "knn", "extra_trees", "svm"])
+def test_same_config_and_seed_give_identical_scores(key):
+    df = make_customer_frame()
+    problem = replace(FLAG, group_column="customer_id")
+    config = TrainConfig(models=(key,), cv_folds=3, seed=11)
+    first = train_models(df, problem, FeatureConfig(), config)
+    second = train_models(df, problem, FeatureConfig(), config)
+    a, b = first.results[0], second.results[0]
+    assert a.key == key and a.ok
+    assert a.cv_scores == b.cv_scores and a.test_metrics == b.test_metrics
+    np.testing.assert_array_equal(a.test_scores, b.test_scores)
+    assert list(first.test_index) == list(second.test_index)
