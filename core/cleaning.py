@@ -680,15 +680,25 @@ def _with_flag(df: pd.DataFrame, column: str, flag: str, missing: np.ndarray) ->
     return out
 
 
-def _clip_outliers(df: pd.DataFrame, params: dict) -> _Done:
+def _values_outside(df: pd.DataFrame, params: dict, op: str):
+    """(series, lower, upper, mask of values outside) for the two outlier ops, or the _Done that
+    skips the step (column absent or not numeric)."""
     column = params["column"]
-    lower, upper = _check_number(params, "lower", "clip_outliers"), _check_number(params, "upper", "clip_outliers")
+    lower, upper = _check_number(params, "lower", op), _check_number(params, "upper", op)
     if column not in df.columns:
         return _skip_absent(df, column)
     s = df[column]
     if not _is_number(s):
         return _Done(df, f"Skipped: {column} is not numeric.", skipped=True)
-    outside = _outside(s, lower, upper)
+    return s, lower, upper, _outside(s, lower, upper)
+
+
+def _clip_outliers(df: pd.DataFrame, params: dict) -> _Done:
+    found = _values_outside(df, params, "clip_outliers")
+    if isinstance(found, _Done):
+        return found
+    s, lower, upper, outside = found
+    column = params["column"]
     changed = int(outside.sum())
     if not changed:
         return _Done(df, f"No {column} value lies outside {_range_words(lower, upper)}.")
@@ -700,14 +710,11 @@ def _clip_outliers(df: pd.DataFrame, params: dict) -> _Done:
 
 
 def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> _Done:
+    found = _values_outside(df, params, "drop_outlier_rows")
+    if isinstance(found, _Done):
+        return found
+    s, lower, upper, outside = found
     column = params["column"]
-    lower, upper = _check_number(params, "lower", "drop_outlier_rows"), _check_number(params, "upper", "drop_outlier_rows")
-    if column not in df.columns:
-        return _skip_absent(df, column)
-    s = df[column]
-    if not _is_number(s):
-        return _Done(df, f"Skipped: {column} is not numeric.", skipped=True)
-    outside = _outside(s, lower, upper)
     removed = int(outside.sum())
     if not removed:
         return _Done(df, f"No row has {column} outside {_range_words(lower, upper)}.")

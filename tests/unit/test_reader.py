@@ -10,6 +10,7 @@ import pytest
 from core import reader
 from core.errors import ConfigError, DataError
 from core.reader import ReadOptions, read_path, read_table
+from tests.corpus.make_corpus import _xlsx as xlsx_bytes
 
 
 def _read(data: bytes, **options):
@@ -461,17 +462,7 @@ def test_progress_for_excel_and_parquet():
 
 
 def _workbook(sheets: dict) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(sheets)  # the corpus's writer: one way to make test workbooks
 
 
 def test_list_excel_sheets():
