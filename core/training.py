@@ -21,12 +21,13 @@ import math
 import re
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
-from joblib import parallel_config
+from joblib import Parallel, delayed, parallel_config
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
@@ -54,7 +55,7 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import ConfigError, DataError
 from core.features import FeatureConfig, build_preprocessor, get_feature_kinds, looks_like_datetime
-from core.models import BASELINE_KEY, CLASS_WEIGHTS, ModelSpec, get_catalog, get_model_spec
+from core.models import BASELINE_KEY, CLASS_WEIGHTS, N_JOBS, ModelSpec, get_catalog, get_model_spec
 from core.problem import (
     METRICS,
     ProblemConfig,
@@ -620,7 +621,7 @@ def compute_metrics(
     return {metric: compute_metric(metric, y_true, y_pred, y_score) for metric in TEST_METRICS[problem.task]}
 
 
-def _predict(problem: ProblemConfig, model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
+def predict_scores(problem: ProblemConfig, model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
     """(predictions, scores): binary scores = P(class 1); multiclass = probabilities; regression = predictions.
 
     Forests predict in one thread here: with two, the trees' votes are summed in whichever order
@@ -655,14 +656,45 @@ class _Progress:
     total: int
     done: int = 0
 
-    def step(self, message: str) -> None:
+    def step(self, message: str, steps: int = 1) -> None:
         if self.callback is not None:
             self.callback(min(self.done / self.total, 0.99), message)
-        self.done += 1
+        self.done += steps
 
     def finish(self, message: str) -> None:
         if self.callback is not None:
             self.callback(1.0, message)
+
+
+@dataclass
+class PreparedData:
+    """Everything the models of one experiment share: the split, the folds (preprocessing fitted
+    once per fold) and the preprocessed training and test rows. Training and tuning both start here."""
+    problem: ProblemConfig  # positive class and group column resolved
+    features: FeatureConfig
+    config: TrainConfig
+    validation: str
+    holdout: HoldoutSplit
+    folds: list[_Fold]
+    preprocessor: ColumnTransformer  # fitted on all training rows
+    Xt_train: np.ndarray
+    y_train: np.ndarray
+    X_test: pd.DataFrame
+    y_test: np.ndarray
+    classes: list
+    warnings: list[str]
+
+    def to_result(self, results: list[ModelResult]) -> TrainResult:
+        if not any(r.ok for r in results):
+            raise DataError(f"No model could be trained. {results[0].error}")
+        results = sorted(results, key=lambda r: _rank_key(r, self.problem.metric))
+        return TrainResult(
+            problem=self.problem, features=self.features, config=self.config, validation=self.validation,
+            results=results, train_index=self.holdout.train_index, test_index=self.holdout.test_index,
+            y_test=self.y_test, classes=self.classes, holdout=self.holdout.strategy,
+            baseline_prediction=_describe_baseline(self.problem, self.y_train, self.classes),
+            warnings=list(self.warnings),
+        )
 
 
 def train_models(
@@ -680,6 +712,27 @@ def train_models(
     ``test_df`` given → it is the holdout (rows without a target dropped) and all of ``df`` trains.
     A non-unique index on ``df`` is replaced by 0..n-1 (the returned indices refer to that).
     """
+    specs = _chosen_specs(problem, config)
+    data, tracker = prepare_training(df, problem, features, config, test_df=test_df, progress=progress,
+                                     n_models=len(specs))
+    results = [evaluate_model(spec, data, tracker) for spec in specs]
+    result = data.to_result(results)
+    tracker.finish(f"Trained {sum(r.ok for r in results)} models")
+    return result
+
+
+def prepare_training(
+    df: pd.DataFrame,
+    problem: ProblemConfig,
+    features: FeatureConfig,
+    config: TrainConfig,
+    *,
+    test_df: pd.DataFrame | None = None,
+    progress: ProgressCallback | None = None,
+    n_models: int = 1,
+) -> tuple[PreparedData, _Progress]:
+    """Split, plan the validation and preprocess every fold once; the tracker counts the steps of
+    ``n_models`` models still to come (each: one step per fold plus the refit)."""
     validate_problem(df, problem)
     validate_train_config(config, problem)
     if not df.index.is_unique:
@@ -700,47 +753,28 @@ def train_models(
         # does not need it, but the stored training rows read in time order.
         order = parse_datetimes(train[problem.time_column]).sort_values(kind="stable", na_position="first").index
         train = train.loc[order]
+        holdout = holdout._replace(train_index=pd.Index(train.index))
 
     plan = _plan_cross_validation(known, train, problem, config, holdout)
-    splitter, validation = plan.splitter, plan.name
     notes = list(plan.warnings)
     imbalance = describe_imbalance(known[problem.target], problem, config.class_weight)
     if imbalance is not None:
         notes.append(imbalance)
-    specs = _chosen_specs(problem, config)
     y_train = encode_target(train[problem.target], problem)
     y_test = encode_target(test[problem.target], problem)
     X_train = train.drop(columns=[problem.target])
     X_test = test[X_train.columns.intersection(test.columns)]
 
-    splits = _usable_splits(splitter, X_train, y_train, problem, validation)
-    tracker = _Progress(progress, total=(len(splits) + 1) * (1 + len(specs)))
+    splits = _usable_splits(plan.splitter, X_train, y_train, problem, plan.name)
+    tracker = _Progress(progress, total=(len(splits) + 1) * (1 + n_models))
     preprocessor = build_preprocessor(train, problem, features)
-    folds, full_preprocessor, Xt_train, Xt_test = _prepare_folds(preprocessor, splits, X_train, y_train, X_test, tracker)
-
-    results = [
-        _evaluate_model(spec, problem, config, folds, full_preprocessor, Xt_train, y_train, X_test, y_test, tracker)
-        for spec in specs
-    ]
-    if not any(r.ok for r in results):
-        raise DataError(f"No model could be trained. {results[0].error}")
-    results.sort(key=lambda r: _rank_key(r, problem.metric))
-    classes = _get_classes(problem, known[problem.target])
-    tracker.finish(f"Trained {sum(r.ok for r in results)} models")
-    return TrainResult(
-        problem=problem,
-        features=features,
-        config=config,
-        validation=validation,
-        results=results,
-        train_index=pd.Index(train.index),
-        test_index=pd.Index(test.index),
-        y_test=y_test,
-        classes=classes,
-        holdout=holdout.strategy,
-        baseline_prediction=_describe_baseline(problem, y_train, classes),
-        warnings=notes,
+    folds, full_preprocessor, Xt_train, _ = _prepare_folds(preprocessor, splits, X_train, y_train, X_test, tracker)
+    data = PreparedData(
+        problem=problem, features=features, config=config, validation=plan.name, holdout=holdout, folds=folds,
+        preprocessor=full_preprocessor, Xt_train=Xt_train, y_train=y_train, X_test=X_test, y_test=y_test,
+        classes=_get_classes(problem, known[problem.target]), warnings=notes,
     )
+    return data, tracker
 
 
 def _chosen_specs(problem: ProblemConfig, config: TrainConfig) -> list[ModelSpec]:
@@ -819,50 +853,44 @@ def _prepare_folds(
     return folds, full, Xt_train, Xt_test
 
 
-def _evaluate_model(
+def evaluate_model(
     spec: ModelSpec,
-    problem: ProblemConfig,
-    config: TrainConfig,
-    folds: list[_Fold],
-    full_preprocessor: ColumnTransformer,
-    Xt_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: pd.DataFrame,
-    y_test: np.ndarray,
-    tracker: _Progress,
+    data: PreparedData,
+    tracker: _Progress | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> ModelResult:
-    label = spec.name[0].lower() + spec.name[1:]
+    """Cross-validate ``spec`` (with ``params`` set on top of its defaults) on the shared folds,
+    refit it on all training rows and score it once on the holdout. A failure becomes ``error``."""
+    tracker = tracker or _Progress(None, 1)
+    name = name or spec.name
+    label = name[0].lower() + name[1:]
+    problem = data.problem
     try:
-        # One OpenMP/BLAS thread: on a shared 2-core machine, multi-threaded gradient boosting
-        # spin-waits for busy cores and runs 3-5x slower than single-threaded.
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore", category=ConvergenceWarning)
-            cv_scores = []
-            for i, fold in enumerate(folds, start=1):
-                tracker.step(f"Cross-validating {label} ({i}/{len(folds)})")
-                model = _make_model(spec, problem, config, fold.y_train).fit(fold.X_train, fold.y_train)
-                y_pred, y_score = _predict(problem, model, fold.X_valid)
-                cv_scores.append(compute_metric(problem.metric, fold.y_valid, y_pred, y_score))
-            if all(math.isnan(s) for s in cv_scores):
-                raise DataError(f"its {problem.metric} is undefined on every fold (a fold holds one class only)")
+        tracker.step(f"Cross-validating {label} ({len(data.folds)} folds)", steps=len(data.folds))
+        cv_scores = cross_validate(spec, data, params)
+        if all(math.isnan(s) for s in cv_scores):
+            raise DataError(f"its {problem.metric} is undefined on every fold (a fold holds one class only)")
 
-            tracker.step(f"Refitting {label} on all training rows")
+        tracker.step(f"Refitting {label} on all training rows")
+        with _quiet_single_threaded():
             started = time.perf_counter()
-            model = _make_model(spec, problem, config, y_train).fit(Xt_train, y_train)
+            model = make_model(spec, data, params, data.y_train).fit(data.Xt_train, data.y_train)
             fit_seconds = time.perf_counter() - started
-            pipeline = Pipeline([("preprocess", copy.deepcopy(full_preprocessor)), ("model", model)])
+            pipeline = Pipeline([("preprocess", copy.deepcopy(data.preprocessor)), ("model", model)])
             started = time.perf_counter()
             # Preprocess once for both predict and predict_proba (as a serving call would).
-            test_pred, test_scores = _predict(problem, model, full_preprocessor.transform(X_test))
-            predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(X_test), 1)
+            test_pred, test_scores = predict_scores(problem, model, data.preprocessor.transform(data.X_test))
+            predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
     except Exception as exc:  # one model failing must not sink the leaderboard
-        return _failed_result(spec, f"{spec.name} could not be trained: {exc}")
+        return _failed_result(spec, f"{name} could not be trained: {exc}", name)
     return ModelResult(
         key=spec.key,
-        name=spec.name,
+        name=name,
         cv_scores=cv_scores,
         cv_score=float(np.nanmean(cv_scores)),
-        test_metrics=compute_metrics(problem, y_test, test_pred, test_scores),
+        test_metrics=compute_metrics(problem, data.y_test, test_pred, test_scores),
         fit_seconds=fit_seconds,
         predict_ms_per_row=predict_ms_per_row,
         params=_simple_params(model),
@@ -872,22 +900,54 @@ def _evaluate_model(
     )
 
 
-def _make_model(spec: ModelSpec, problem: ProblemConfig, config: TrainConfig, y: np.ndarray) -> Any:
-    """A fresh estimator, shrunk where small data would break it: kNN asks for at most as many
-    neighbours as there are rows; the SVM's calibration uses at most as many folds as the rarest class has rows."""
-    model = spec.make(problem.task, config.seed, config.class_weight)
-    params = model.get_params()
-    if "n_neighbors" in params and params["n_neighbors"] > len(y):
+def cross_validate(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None = None) -> list[float]:
+    """The metric on each fold, folds fitted two at a time (both cores). Each fit is single-threaded
+    and seeded, so the scores do not depend on which thread ran which fold."""
+    def score_fold(fold: _Fold) -> float:
+        model = make_model(spec, data, params, fold.y_train)
+        if model.get_params().get("n_jobs") not in (None, 1):
+            model.set_params(n_jobs=1)  # the folds already run in parallel
+        model.fit(fold.X_train, fold.y_train)
+        y_pred, y_score = predict_scores(data.problem, model, fold.X_valid)
+        return compute_metric(data.problem.metric, fold.y_valid, y_pred, y_score)
+
+    # The thread-pool limits and warning filters are process-wide: set them once, around all the threads.
+    with _quiet_single_threaded():
+        return list(Parallel(n_jobs=min(N_JOBS, len(data.folds)), backend="threading")(
+            delayed(score_fold)(fold) for fold in data.folds))
+
+
+@contextmanager
+def _quiet_single_threaded() -> Iterator[None]:
+    # One OpenMP/BLAS thread per fit: on a shared 2-core machine, multi-threaded gradient boosting
+    # spin-waits for busy cores and runs 3-5x slower than single-threaded.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        yield
+
+
+def make_model(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None, y: np.ndarray) -> Any:
+    """A fresh estimator with ``params`` on top of the family's defaults, shrunk where small data would
+    break it: kNN asks for at most as many neighbours as there are rows; the SVM's calibration uses at
+    most as many folds as the rarest class has rows."""
+    model = spec.make(data.problem.task, data.config.seed, data.config.class_weight)
+    if params:
+        try:
+            model.set_params(**params)
+        except ValueError as exc:
+            raise ConfigError(f"{spec.name} does not take these settings ({exc}); check the search space.") from None
+    current = model.get_params()
+    if "n_neighbors" in current and current["n_neighbors"] > len(y):
         model.set_params(n_neighbors=max(1, len(y)))
-    if isinstance(params.get("cv"), int) and problem.family == "classification":
+    if isinstance(current.get("cv"), int) and data.problem.family == "classification":
         smallest_class = int(np.unique(y, return_counts=True)[1].min())
-        model.set_params(cv=max(2, min(params["cv"], smallest_class)))
+        model.set_params(cv=max(2, min(current["cv"], smallest_class)))
     return model
 
 
-def _failed_result(spec: ModelSpec, error: str) -> ModelResult:
+def _failed_result(spec: ModelSpec, error: str, name: str | None = None) -> ModelResult:
     return ModelResult(
-        key=spec.key, name=spec.name, cv_scores=[], cv_score=float("nan"), test_metrics={},
+        key=spec.key, name=name or spec.name, cv_scores=[], cv_score=float("nan"), test_metrics={},
         fit_seconds=float("nan"), predict_ms_per_row=float("nan"), params={}, pipeline=None,
         test_scores=np.array([]), test_pred=np.array([]), error=error,
     )

@@ -203,7 +203,7 @@ def test_progress_is_reported_in_order():
     fractions = [f for f, _ in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] == 0.0
     messages = [m for _, m in events]
-    assert "Cross-validating logistic regression (2/3)" in messages
+    assert "Cross-validating logistic regression (3 folds)" in messages
     assert "Refitting logistic regression on all training rows" in messages
 
 
