@@ -449,11 +449,15 @@ def get_threshold_row(threshold_df: pd.DataFrame, threshold: float) -> pd.Series
     return at_or_above.iloc[0] if not at_or_above.empty else threshold_df.iloc[-1]
 
 
-def get_best_threshold(threshold_df: pd.DataFrame, by: str = "cost") -> float:
+def get_best_threshold(threshold_df: pd.DataFrame, by: str = "cost", step: float | None = None) -> float:
     """The threshold with the lowest cost (``by="cost"``) or the highest F1 (``by="f1"``); among
-    equally good thresholds, the one closest to the usual 0.5."""
+    equally good thresholds, the one closest to the usual 0.5. ``step`` (e.g. 0.01) restricts the
+    answer to multiples of it, so a slider with that step can show exactly the best threshold."""
     if by not in ("cost", "f1"):
         raise ConfigError(f"The threshold can be chosen by 'cost' or 'f1'; got '{by}' instead.")
+    if step is not None:
+        grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 10)
+        threshold_df = pd.DataFrame([get_threshold_row(threshold_df, t) for t in grid]).assign(threshold=grid)
     values = threshold_df[by].to_numpy(dtype="float64")
     if np.all(np.isnan(values)):
         if by == "cost":

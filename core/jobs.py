@@ -42,19 +42,38 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
     return job_id
 
 
-def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
-    last = [0.0]
+class JobProgress:
+    """The ``progress(fraction, message)`` callback a job's work receives; ``should_stop()`` says
+    whether someone pressed Stop (work that can end early, such as tuning, checks it between steps)."""
 
-    def progress(fraction: float, message: str) -> None:
+    def __init__(self, ws: Workspace, job_id: int) -> None:
+        self.ws, self.job_id, self._last = ws, job_id, 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
         # Throttle writes: a progress callback may fire many times a second.
-        if time.monotonic() - last[0] < 0.2 and fraction < 1:
+        if time.monotonic() - self._last < 0.2 and fraction < 1:
             return
-        last[0] = time.monotonic()
-        _update(ws, job_id, progress=max(0.0, min(1.0, fraction)), message=message)
+        self._last = time.monotonic()
+        _update(self.ws, self.job_id, progress=max(0.0, min(1.0, fraction)), message=message)
 
+    def should_stop(self) -> bool:
+        row = self.ws.query_one("SELECT stop_requested FROM jobs WHERE id = ?", (self.job_id,))
+        return bool(row and row["stop_requested"])
+
+
+def request_stop(ws: Workspace, job_id: int) -> None:
+    """Ask a running job to end at its next check; what it has done so far is kept."""
+    with ws.transaction() as conn:
+        conn.execute("UPDATE jobs SET stop_requested = 1, message = 'Stopping after the current step…' "
+                     "WHERE id = ? AND status = 'running'", (job_id,))
+
+
+def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
+    progress = JobProgress(ws, job_id)
     try:
         result = work(progress)
-        _update(ws, job_id, status="succeeded", progress=1.0, message="Done.", result_json=dumps(result))
+        message = result.get("message", "Done.") if isinstance(result, dict) else "Done."
+        _update(ws, job_id, status="succeeded", progress=1.0, message=message, result_json=dumps(result))
     except StudioError as exc:
         _update(ws, job_id, status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a job must record every failure, never die silently

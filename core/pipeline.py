@@ -16,18 +16,19 @@ import numpy as np
 import pandas as pd
 
 from core import datasets, featurestore, projects, registry, serving, tracking
+from core.lab import require_problem, stage_train, stage_tune, summarize_study  # noqa: F401 - one import place
 from core.cleaning import CleaningRecipe, apply_recipe, suggest_recipe
 from core.drift import DriftConfig
 from core.errors import ConfigError, NotFoundError
 from core.explain import Explanation, explain_model
 from core.features import FeatureConfig, suggest_features
-from core.gate import check_gate
 from core.monitoring import MonitoringReport, run_monitoring
 from core.problem import ProblemConfig, encode_target, suggest_problem, validate_problem
 from core.reader import ReadInfo, read_path
 from core.routing import RoutingConfig
 from core.simulation import TrafficConfig, simulate_traffic
-from core.training import TrainConfig, TrainResult, compute_metrics, train_models
+from core.training import TrainConfig, TrainResult, compute_metrics
+from core.tuning import TuneConfig
 from core.validation import ValidationRules, check_rows_by_window, derive_rules
 from core.workspace import Workspace, now
 
@@ -35,6 +36,8 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 DEFAULT_SAMPLE = "telco_churn.csv"
 SAMPLES = {"telco_churn.csv": "churn", "card_fraud.csv": "is_fraud", "house_prices.csv": "price"}
 DEMO_SCENARIO = "sudden"
+# A churner who leaves costs about a year of margin; a retention offer costs a discount.
+DEMO_COSTS = (500.0, 50.0)
 
 Progress = Callable[[float, str], None]
 
@@ -72,23 +75,20 @@ def stage_clean(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: Cle
 
 
 # -- Problem & features --------------------------------------------------------------------------
-def stage_problem(ws: Workspace, project_id: int, dataset_id: int, problem: ProblemConfig | str) -> ProblemConfig:
-    """Validate and save the problem definition (a target name gets the suggested definition)."""
+def stage_problem(ws: Workspace, project_id: int, dataset_id: int, problem: ProblemConfig | str,
+                  **overrides: Any) -> ProblemConfig:
+    """Validate and save the problem definition (a target name gets the suggested definition, with
+    ``overrides`` such as the costs of mistakes set on top)."""
     df = datasets.load_dataset(ws, dataset_id)
     if isinstance(problem, str):
         if problem not in df.columns:
             raise ConfigError(f"The target column '{problem}' is not in the table; choose one of: "
                               f"{', '.join(map(str, df.columns[:30]))}.")
         problem = suggest_problem(df, problem)
+    if overrides and problem.task == "binary":
+        problem = replace(problem, **overrides)
     validate_problem(df, problem)
     projects.set_problem(ws, project_id, problem)
-    return problem
-
-
-def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
-    problem = projects.get_problem(ws, project_id)
-    if problem is None:
-        raise NotFoundError("This project has no problem definition yet; choose the target on the Problem page.")
     return problem
 
 
@@ -104,24 +104,6 @@ def stage_features(ws: Workspace, project_id: int, dataset_id: int, config: Feat
     df = datasets.load_dataset(ws, dataset_id)
     config = config or suggest_features(df, problem)
     return featurestore.save_feature_set(ws, project_id, dataset_id, df, problem, config)
-
-
-# -- Training ------------------------------------------------------------------------------------
-def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
-                test_df: pd.DataFrame | None = None, progress: Progress = _noop, note: str = "") -> dict:
-    """Train and compare the catalog, check the gate, record everything. Returns the experiment row
-    plus the in-memory TrainResult and GateResult for callers that want to show them right away."""
-    problem = require_problem(ws, project_id)
-    fs = featurestore.get_feature_set(ws, feature_set_id)
-    features = featurestore.load_feature_config(ws, feature_set_id)
-    df = datasets.load_dataset(ws, fs["dataset_id"])
-    validate_problem(df, problem)
-    result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
-    gate = check_gate(result.problem, result.best, result.baseline)
-    holdout_df = (test_df if test_df is not None else df).loc[result.test_index]
-    experiment = tracking.record_experiment(ws, project_id, fs["dataset_id"], feature_set_id, result, gate, holdout_df,
-                                            note=note)
-    return {"experiment": experiment, "result": result, "gate": gate}
 
 
 # -- Explain -------------------------------------------------------------------------------------
@@ -370,8 +352,15 @@ class PipelineConfig:
     cv_folds: int = 5
     seed: int = 42
     retrain_when_recommended: bool = False
+    tune: str | None = None  # grid | random | bayes: a tuning study of the leaderboard's best family
+    tune_budget: int = 20  # trials
+    costs: tuple[float, float] | None = None  # binary: (missed positive, false alarm), for the threshold
     windows: int = 6
     rows_per_window: int = 500
+
+
+def _cost_fields(costs: tuple[float, float] | None) -> dict[str, float]:
+    return {} if costs is None else {"cost_false_negative": float(costs[0]), "cost_false_positive": float(costs[1])}
 
 
 def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config: PipelineConfig, *,
@@ -401,7 +390,7 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
                     lambda: stage_clean(ws, pid, raw["id"], recipe, target=config.target))
     dataset_id = cleaned["dataset"]["id"]
     problem = timed("problem", 0.08, 0.1, "Defining the problem",
-                    lambda: stage_problem(ws, pid, dataset_id, config.target))
+                    lambda: stage_problem(ws, pid, dataset_id, config.target, **_cost_fields(config.costs)))
     clean_test = None
     if test_df is not None:
         recipe = datasets.load_recipe(ws, cleaned["recipe"]["id"])
@@ -411,6 +400,16 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
                     lambda: stage_train(ws, pid, fs["id"], TrainConfig(cv_folds=config.cv_folds, seed=config.seed),
                                         test_df=clean_test, progress=_scaled(progress, 0.12, 0.6)))
     result: TrainResult = trained["result"]
+    tuning = None
+    if config.tune and result.best.is_baseline:
+        raise ConfigError("No model beat the baseline on the leaderboard, so there is no family worth tuning; "
+                          "check the target and the features first.")
+    if config.tune:
+        tune = TuneConfig(model=result.best.key, method=config.tune, max_trials=config.tune_budget)
+        trained = timed("tune", 0.6, 0.62, f"Tuning {result.best.name}",
+                        lambda: stage_tune(ws, pid, fs["id"], tune, TrainConfig(cv_folds=config.cv_folds,
+                                                                                seed=config.seed)))
+        tuning = summarize_study(trained)
     gate = trained["gate"]
     best_run_id = trained["experiment"]["best_run_id"]
     timed("explain", 0.6, 0.7, "Explaining the best model", lambda: stage_explain(ws, pid, best_run_id))
@@ -429,14 +428,17 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         "target": problem.target,
         "rows": int(len(df)),
         "validation": result.validation,
+        "warnings": list(result.warnings),
         "leaderboard": result.to_summary(),
-        "best_model": result.best.key,
+        "best_model": trained["result"].best.key,
         "gate": gate.to_dict(),
         "registry": {"model": version["model_name"], "version": version["version"], "alias": "champion"},
         "monitoring": {**report.get_latest_drift_summary(), "scenario": config.scenario,
                        "retrain_recommended": report.retrain_recommended, "reason": report.reason},
         "timings": timings,
     }
+    if tuning is not None:
+        summary["tuning"] = tuning
     if config.retrain_when_recommended and report.retrain_recommended:
         summary["retrain"] = timed("retrain", 0.85, 1.0, "Retraining on fresh data",
                                    lambda: stage_retrain(ws, pid, monitored["id"],
@@ -449,5 +451,5 @@ def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = "
     """The "Run full demo" button and `mlops-studio demo`: the default sample, end to end."""
     df, info = read_path(SAMPLE_DIR / DEFAULT_SAMPLE)
     config = PipelineConfig(target=SAMPLES[DEFAULT_SAMPLE], project_name=project_name, scenario=DEMO_SCENARIO,
-                            cv_folds=3, retrain_when_recommended=True)
+                            cv_folds=3, retrain_when_recommended=True, costs=DEMO_COSTS)
     return run_pipeline(ws, df, info, config, progress=progress, source_name=DEFAULT_SAMPLE)

@@ -52,6 +52,13 @@ class ProblemConfig:
     threshold: float = 0.75
     time_column: str | None = None
     group_column: str | None = None  # rows sharing a value (e.g. a customer ID) stay on one side of every split
+    # Binary only: what a missed positive (a churner not contacted) and a false alarm (an offer
+    # wasted) cost, per row; the Train page picks the threshold that minimises their sum.
+    cost_false_negative: float | None = None
+    cost_false_positive: float | None = None
+    sensitive_column: str | None = None  # the gate compares the model's errors across its groups
+    max_fairness_gap: float = 0.10  # largest allowed gap in recall (classification) between groups
+    max_latency_ms: float = 200.0  # largest allowed time to answer one request (one row)
 
     @property
     def family(self) -> str:
@@ -190,6 +197,9 @@ def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
         _validate_time_column(df, problem)
     if problem.group_column is not None:
         _validate_group_column(df, problem)
+    if problem.sensitive_column is not None and problem.sensitive_column not in df.columns:
+        raise DataError(f"The sensitive column '{problem.sensitive_column}' is not a column of the table; "
+                        "choose another column for the fairness check, or none.")
 
 
 def _validate_config_values(problem: ProblemConfig) -> None:
@@ -207,6 +217,14 @@ def _validate_config_values(problem: ProblemConfig) -> None:
         raise ConfigError(f"The threshold must be a number; got {problem.threshold!r} instead.") from None
     if math.isnan(threshold):
         raise ConfigError("The threshold must be a number; got NaN instead.")
+    for name, what in (("cost_false_negative", "missed positive"), ("cost_false_positive", "false alarm")):
+        value = getattr(problem, name)
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ConfigError(f"The cost of a {what} must be a number ≥ 0; got {value!r} instead.")
+    if not 0 < float(problem.max_fairness_gap) <= 1:
+        raise ConfigError(f"The largest allowed fairness gap must be between 0 and 1; got {problem.max_fairness_gap}.")
+    if not float(problem.max_latency_ms) > 0:
+        raise ConfigError(f"The latency limit must be a positive number of milliseconds; got {problem.max_latency_ms}.")
     if problem.metric in LOWER_IS_BETTER and threshold < 0:
         raise ConfigError(f"The threshold of {get_metric_label(problem.metric)} must be ≥ 0; got {threshold} instead.")
     if problem.metric in ("roc_auc", "f1_macro", "accuracy") and not 0 <= threshold <= 1:

@@ -85,4 +85,24 @@ MIGRATIONS: list[list[str]] = [
             project_id INTEGER NOT NULL REFERENCES projects(id), raw_dataset_id INTEGER NOT NULL,
             recipe_json TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (project_id, raw_dataset_id))""",
     ],
+    # 4: the training lab. Experiments keep their validation warnings, what kind of session made them
+    # (leaderboard | tuning | rerun) and the library versions; a job can be asked to stop; a tuning
+    # study and its trials are saved as they run (the best-so-far chart reads them live).
+    [
+        "ALTER TABLE experiments ADD COLUMN warnings_json TEXT",
+        "ALTER TABLE experiments ADD COLUMN kind TEXT NOT NULL DEFAULT 'leaderboard'",
+        "ALTER TABLE experiments ADD COLUMN environment_json TEXT",
+        "ALTER TABLE runs ADD COLUMN rerun_of INTEGER REFERENCES runs(id)",
+        "ALTER TABLE jobs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE studies (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            feature_set_id INTEGER NOT NULL, job_id INTEGER REFERENCES jobs(id), config_json TEXT NOT NULL,
+            train_config_json TEXT NOT NULL, metric TEXT NOT NULL, status TEXT NOT NULL,
+            default_cv_score REAL, experiment_id INTEGER REFERENCES experiments(id), summary TEXT,
+            created_at REAL NOT NULL)""",
+        """CREATE TABLE trials (
+            id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL REFERENCES studies(id), number INTEGER NOT NULL,
+            params_json TEXT NOT NULL, cv_scores_json TEXT NOT NULL, cv_score REAL, seconds REAL NOT NULL,
+            error TEXT, created_at REAL NOT NULL, UNIQUE (study_id, number))""",
+    ],
 ]
