@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="drift scenario for the simulated production traffic")
     run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
+    run.add_argument("--tune", choices=["grid", "random", "bayes"],
+                     help="tune the leaderboard's best family with this search before registering it")
+    run.add_argument("--budget", type=int, default=20, help="trials for --tune (default 20)")
     run.add_argument("--recipe", help="replay this cleaning recipe (JSON, as downloaded from the Data page) "
                                       "instead of the suggested one")
     run.add_argument("--json", action="store_true")
@@ -89,7 +93,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         df, info = read_path(args.data)
         test_df = read_path(args.test)[0] if args.test else None
         config = PipelineConfig(target=args.target, project_name=args.project or Path(args.data).stem,
-                                scenario=args.scenario, cv_folds=args.folds, retrain_when_recommended=args.retrain)
+                                scenario=args.scenario, cv_folds=args.folds, retrain_when_recommended=args.retrain,
+                                tune=args.tune, tune_budget=args.budget)
         recipe = _read_recipe(args.recipe) if args.recipe else None
         summary = run_pipeline(ws, df, info, config, test_df=test_df, progress=progress,
                                source_name=Path(args.data).name, recipe=recipe)
@@ -143,6 +148,10 @@ def _format_summary(s: dict) -> str:
     for entry in s["leaderboard"]:
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in entry["test_metrics"].items() if v is not None)
         lines.append(f"  {entry['model']:<28} cv {entry['cv_score']:.3f}   {metrics}")
+    if s.get("tuning"):
+        t = s["tuning"]
+        lines += ["", f"tuning: {t['summary']}", f"  best settings: {t['best_params']}"]
+    lines += [f"warning: {w}" for w in s.get("warnings", [])]
     lines += ["", f"gate: {gate['metric']} {gate['value']:.3f} vs threshold {gate['threshold']} -> "
               f"{'GO' if gate['passed'] else 'NO-GO'}",
               f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})",
@@ -156,5 +165,16 @@ def _format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+def run() -> None:
+    """The console entry point: ``main()``, then leave without the interpreter's teardown. pyarrow's
+    thread pool can abort a finished process at teardown (apache/arrow#34314: "terminate called
+    without an active exception", exit -6) and break the exit-status contract; everything we write
+    is committed or renamed into place by then, so there is nothing left to clean up."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
