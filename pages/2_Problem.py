@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import datasets, pipeline, projects
 from core.problem import METRICS, TASKS, ProblemConfig, default_threshold, detect_task, suggest_problem
+from core.training import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import chart, user_errors
@@ -55,6 +56,41 @@ with user_errors():
                                index=([None, *dates].index(suggestion.time_column)
                                       if suggestion.time_column in dates else 0))
 
+    with st.container(border=True):
+        st.markdown("**How the model is validated and judged**")
+        g1, g2 = st.columns(2)
+        id_like = [c for c in columns if c not in (target, time_column)]
+        is_saved = saved is not None and saved.target == target
+        suggested_group = suggestion.group_column if is_saved else suggest_group_column(df, suggestion)
+        group_column = g1.selectbox(
+            "Group column (optional) — rows that share it stay together when splitting", [None, *id_like],
+            index=[None, *id_like].index(suggested_group) if suggested_group in id_like else 0,
+            key=f"group_{target}",
+            help="Pick an ID shared by several rows (a customer with several orders): the model is then "
+                 "tested on customers it never saw, instead of on rows of customers it already knows.")
+        sensitive_column = g2.selectbox(
+            "Sensitive column (optional) — check the model treats its groups alike", [None, *id_like],
+            index=[None, *id_like].index(suggestion.sensitive_column) if suggestion.sensitive_column in id_like else 0,
+            key=f"sensitive_{target}",
+            help="E.g. gender, age band or region. The gate compares the model's recall (or error) across groups.")
+        max_gap = g1.slider("Largest fairness gap the gate allows", 0.01, 0.5, float(suggestion.max_fairness_gap),
+                            0.01, key=f"max_gap_{target}", disabled=sensitive_column is None,
+                            help="For yes/no: the difference in recall between the best- and worst-served group.")
+        max_latency = g2.number_input("Slowest answer the service allows (ms per request)", 1.0, 10_000.0,
+                                      float(suggestion.max_latency_ms), 10.0, key=f"latency_{target}")
+        cost_fn = cost_fp = None
+        if task == "binary":
+            st.markdown("**What mistakes cost** — sets the decision threshold on the Train page")
+            k1, k2 = st.columns(2)
+            cost_fn = k1.number_input(f"Cost of missing a real '{positive}' (€ per row)", 0.0, 1e9,
+                                      float(suggestion.cost_false_negative or 500.0), 10.0, key=f"cost_fn_{target}",
+                                      help="E.g. the revenue lost when a churner leaves without an offer.")
+            cost_fp = k2.number_input("Cost of a false alarm (€ per row)", 0.0, 1e9,
+                                      float(suggestion.cost_false_positive or 50.0), 10.0, key=f"cost_fp_{target}",
+                                      help="E.g. the price of an offer sent to a customer who would have stayed.")
+            st.caption(f"A missed '{positive}' costs {cost_fn / max(cost_fp, 1e-9):.1f}× a false alarm here, so the "
+                       "best threshold flags more rows when this ratio is high.")
+
     if task == "regression":
         fig = px.histogram(df, x=target, nbins=40, template="plotly_white", title=f"Distribution of {target}")
         sentence = (f"{target} ranges from {df[target].min():,.4g} to {df[target].max():,.4g}, with a median of "
@@ -71,7 +107,10 @@ with user_errors():
 
     if st.button("Save problem definition", key="save_problem", type="primary"):
         config = ProblemConfig(target=target, task=task, positive_class=positive, metric=metric,
-                               threshold=float(threshold), time_column=time_column)
+                               threshold=float(threshold), time_column=time_column, group_column=group_column,
+                               cost_false_negative=cost_fn, cost_false_positive=cost_fp,
+                               sensitive_column=sensitive_column, max_fairness_gap=float(max_gap),
+                               max_latency_ms=float(max_latency))
         pipeline.stage_problem(ws, pid, cleaned["id"], config)
         st.success(f"Saved: predict '{target}' ({task}); the gate asks for {metric} "
                    f"{'≤' if metric in ('rmse', 'mae') else '≥'} {threshold:g} on unseen data.")

@@ -6,7 +6,8 @@ import streamlit as st
 
 from core import pipeline, registry, tracking
 from ui.frame import page_setup, require_project
-from ui.widgets import user_errors
+from ui.gate_panel import register_form
+from ui.widgets import experiment_picker, user_errors
 
 ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
 project = require_project(project)
@@ -17,30 +18,8 @@ model_name = registry.get_model_name(ws, pid) or pipeline.model_name_for(project
 # -- Register ---------------------------------------------------------------------------------------
 if experiment is not None:
     st.subheader("Register a model")
-    gate = json.loads(experiment["gate_json"] or "{}")
-    runs = tracking.get_runs_df(ws, pid, experiment["id"])
-    runs = runs[runs["error"].isna()] if "error" in runs else runs
-    labels = dict(zip(runs["run"], runs["model"]))
-    ids = list(labels)
-    run_id = st.selectbox("Run", ids, format_func=lambda r: f"{labels[r]} (run {r})", key="register_run",
-                          index=ids.index(experiment["best_run_id"]) if experiment["best_run_id"] in ids else 0)
-    is_gated = gate.get("passed") and run_id == experiment["best_run_id"]
-    if is_gated:
-        st.success(f"{labels[run_id]} passed the gate ({gate['metric']} {gate['value']:.3f} ≥ {gate['threshold']}).")
-        reason = ""
-    else:
-        st.warning("This run has not passed the gate. Registering it anyway needs a written reason, which goes "
-                   "into the audit log.")
-        reason = st.text_area("Reason for the override", key="override_reason")
-    has_champion = registry.get_alias_version(ws, pid, model_name, "champion") is not None
-    alias = st.radio("Give it the alias", ["champion", "challenger", "none"], horizontal=True,
-                     index=1 if has_champion else 0, key="register_alias",
-                     help="champion serves production; challenger is the candidate that may replace it.")
-    if st.button("Register", key="register", type="primary", disabled=not is_gated and not reason.strip()):
-        with user_errors():
-            v = pipeline.stage_register(ws, pid, run_id, alias=None if alias == "none" else alias,
-                                        override_reason=reason)
-            st.success(f"Registered {v['model_name']} version {v['version']}.")
+    experiment = experiment_picker(ws, pid, key="registry_experiment")
+    register_form(ws, pid, experiment, key="registry")
 
 # -- Versions and aliases -----------------------------------------------------------------------------
 versions = registry.get_versions_df(ws, pid)

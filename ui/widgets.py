@@ -25,9 +25,11 @@ def user_errors():
         st.error(str(exc))
 
 
-def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = None) -> dict | None:
+def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = None,
+              while_running: Callable[[dict], None] | None = None) -> dict | None:
     """Show a job's progress, polling once a second while it runs (a fragment, so the rest of the
-    page is not re-run). Calls on_done(job) once, in a full rerun, when it finishes."""
+    page is not re-run); ``while_running(job)`` draws more inside it (a live chart). Calls
+    on_done(job) once, in a full rerun, when it finishes."""
     if job_id is None:
         return None
 
@@ -36,6 +38,8 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
         job = get_job(ws, job_id)
         if job["status"] == "running":
             st.progress(job["progress"], text=job["message"] or "Working…")
+            if while_running is not None:
+                while_running(job)
         elif st.session_state.get(f"job_seen_{job_id}") != job["status"]:
             st.session_state[f"job_seen_{job_id}"] = job["status"]
             st.rerun(scope="app")

@@ -60,7 +60,7 @@ def test_new_user_clicks_the_whole_loop_on_an_unseen_csv(fresh):
     assert any("GO" in m.value for m in at.metric)
 
     at = goto(at, "pages/6_Registry.py")
-    at.button(key="register").click().run()
+    at.button(key="registry_register").click().run()
     assert "Registered" in " ".join(s.value for s in at.success)
 
     at = goto(at, "pages/7_Deploy.py")

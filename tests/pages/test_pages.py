@@ -74,9 +74,12 @@ def test_problem_page_saves_definition(app):
 def test_train_page_shows_leaderboard_gate_and_roc(app):
     at = open_page(app(), "pages/4_Train.py")
     no_errors(at)
+    assert any("GO" in m.value for m in at.metric)
+    assert at.dataframe and "Baseline" in at.dataframe[0].value["model"].tolist()
+    at.radio(key="train_section").set_value("evaluate").run()
+    no_errors(at)
     titles = [s["layout"]["title"]["text"] for s in plotly_specs(at) if s["layout"].get("title")]
     assert any("ROC" in t for t in titles), titles
-    assert any("GO" in m.value for m in at.metric)
 
 
 def test_explain_page_draws_three_shap_charts(app):

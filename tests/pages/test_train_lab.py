@@ -1,0 +1,160 @@
+"""The training lab in AppTest: tuning as a job with its charts, the runs table and side-by-side
+comparison, a reproducible re-run, evaluation with the business cost, the gate and registering.
+
+Each test works on its own copy of the demo workspace: tuning and registering change it."""
+import shutil
+
+import pytest
+
+from core import jobs, lab, projects, registry, tracking
+from core.workspace import Workspace
+from tests.pages.test_pages import no_errors, open_page, plotly_specs
+
+
+@pytest.fixture
+def lab_app(demo_workspace, tmp_path, monkeypatch):
+    """(AppTest factory, Workspace) on a private copy of the demo workspace."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import ROOT
+
+    path = tmp_path / "ws"
+    shutil.copytree(demo_workspace[0], path)
+    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(path))
+    monkeypatch.chdir(ROOT)
+
+    def make():
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.query_params["project"] = "1"
+        return at
+
+    return make, Workspace(path)
+
+
+def section(at, name: str):
+    at.radio(key="train_section").set_value(name).run()
+    no_errors(at)
+    return at
+
+
+def titles(at) -> list[str]:
+    return [s["layout"]["title"]["text"] for s in plotly_specs(at) if s["layout"].get("title")]
+
+
+def test_a_tuning_study_runs_as_a_job_and_is_shown_with_its_charts(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "tune")
+    assert at.selectbox(key="tune_family").value == "logistic"  # the best family of the latest experiment
+    at.radio(key="tune_method").set_value("random")
+    at.number_input(key="tune_trials").set_value(4)
+    at.button(key="tune_start").click().run()
+    job = jobs.latest_job(ws, 1, "tune")
+    assert job is not None
+    done = jobs.wait_for_job(ws, job["id"], timeout=180)
+    assert done["status"] == "succeeded", done.get("error")
+    at.run()
+    no_errors(at)
+    study = lab.latest_study(ws, 1)
+    assert len(study["trials"]) == 4 and study["status"] == "done"
+    assert any("ran 4 trials" in i.value for i in at.info)
+    shown = titles(at)
+    assert "Tuning: CV ROC-AUC trial by trial" in shown
+    assert "Settings of every trial, coloured by score" in shown
+    board = next(d.value for d in at.dataframe if "model" in d.value.columns)
+    assert {"Logistic regression (defaults)", "Logistic regression (tuned)", "Baseline"} == set(board["model"])
+    assert all(c.value for c in at.caption)
+
+
+def test_a_search_space_that_cannot_work_is_refused_in_words(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "tune")
+    editor_key = "tune_space_logistic"
+    at.session_state[editor_key] = {"edited_rows": {0: {"lowest": 0.0}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="tune_start").click().run()
+    assert not at.exception
+    assert any("log scale" in e.value for e in at.error)
+    assert jobs.latest_job(ws, 1, "tune") is None
+
+
+def test_runs_can_be_filtered_compared_and_reproduced(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "runs")
+    table = at.dataframe[0].value
+    assert len(table) == len(tracking.get_runs_df(ws, 1))
+    at.multiselect(key="runs_models").select("Random forest").run()
+    assert set(at.dataframe[0].value["model"]) == {"Random forest"}
+    at.multiselect(key="runs_models").unselect("Random forest").run()
+    runs = tracking.get_runs_df(ws, 1, experiment_id=1)
+    pair = runs[runs["key"].isin(["logistic", "random_forest"])]["run"].tolist()
+    at.multiselect(key="runs_compare").set_value(pair).run()
+    no_errors(at)
+    params = next(d.value for d in at.dataframe if "run " + str(pair[0]) in d.value.columns)
+    assert params.loc["model"].tolist() != [params.loc["model"].iloc[0]] * 2
+    assert {"Scores of the chosen runs", "Score on each cross-validation fold"} <= set(titles(at))
+    assert any("settings differ between these runs" in c.value for c in at.caption)
+
+    at.selectbox(key="rerun_run").set_value(pair[1])
+    at.button(key="rerun").click().run()
+    job = jobs.latest_job(ws, 1, "rerun")
+    assert jobs.wait_for_job(ws, job["id"], timeout=180)["status"] == "succeeded"
+    at.run()
+    assert any("reproducible" in s.value for s in at.success), [s.value for s in at.success]
+
+
+def test_evaluation_starts_at_the_cheapest_threshold_from_the_problem_costs(lab_app):
+    make, ws = lab_app
+    problem = projects.get_problem(ws, 1)
+    assert (problem.cost_false_negative, problem.cost_false_positive) == (500.0, 50.0)  # set by the demo
+    at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
+    slider = next(s for s in at.slider if s.key.startswith("threshold_"))
+    assert 0 < slider.value < 0.5  # a missed churner costs 10× a wasted offer: flag more customers
+    assert "Business cost of the mistakes per threshold (test set)" in titles(at)
+    costs = {m.label: m.value for m in at.metric}
+    assert costs["Cost at this threshold"] == costs["Cost at the cheapest"]
+    slider.set_value(0.9).run()
+    costs_later = {m.label: m.value for m in at.metric}
+    assert costs_later["Cost at this threshold"] != costs_later["Cost at the cheapest"]
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("train_experiment"))).set_value(1).run()
+    assert any("Is the best model really better?" in h.value for h in at.subheader)
+    assert any("folds" in i.value and "95% interval" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_fairness_is_checked_on_the_sensitive_column_set_on_the_problem_page(lab_app):
+    make, ws = lab_app
+    at = open_page(make(), "pages/2_Problem.py")
+    at.selectbox(key="sensitive_churn").set_value("gender").run()
+    at.button(key="save_problem").click().run()
+    no_errors(at)
+    assert projects.get_problem(ws, 1).sensitive_column == "gender"
+    at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("sensitive_"))).value == "gender"
+    assert any("'Female'" in c.value and "'Male'" in c.value for c in at.caption)
+
+
+def test_the_gate_lists_every_check_and_registers_the_winner(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "gate")
+    sentences = " ".join(s.value for s in at.success) + " ".join(e.value for e in at.error)
+    assert "Good enough for the business" in sentences and "Better than guessing" in sentences
+    assert "Fast enough" in sentences
+    before = len(registry.get_versions_df(ws, 1))
+    at.radio(key="train_register_alias").set_value("none")
+    at.button(key="train_register_register").click().run()
+    no_errors(at)
+    assert any("Registered" in s.value for s in at.success)
+    assert len(registry.get_versions_df(ws, 1)) == before + 1
+
+
+def test_registering_a_run_the_gate_did_not_pass_needs_a_reason(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "gate")
+    experiment = tracking.latest_experiment(ws, 1)
+    other = next(r for r in tracking.get_runs_df(ws, 1, experiment["id"])["run"] if r != experiment["best_run_id"])
+    at.selectbox(key="train_register_run").set_value(other).run()
+    assert at.button(key="train_register_register").disabled
+    at.text_area(key="train_register_reason").input("The baseline is registered to demo a rollback.").run()
+    at.radio(key="train_register_alias").set_value("none")
+    at.button(key="train_register_register").click().run()
+    assert any("Registered" in s.value for s in at.success)
+    audit = ws.query("SELECT * FROM audit_log WHERE project_id = 1 ORDER BY id DESC LIMIT 5")
+    assert any("demo a rollback" in (row["detail_json"] or "") for row in audit)

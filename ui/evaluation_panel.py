@@ -1,0 +1,244 @@
+"""Train & compare, evaluation section: one model of an experiment looked at closely (threshold and
+business cost, curves, calibration, regression errors), whether the best is really better than the
+runner-up, fairness across a sensitive column, robustness, and the segments where it errs most."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import pipeline, projects, tracking
+from core.comparison import caption_comparison, compare_models
+from core.evaluation import (
+    CostMatrix,
+    caption_calibration,
+    caption_confusion,
+    caption_cost_curve,
+    caption_pr,
+    caption_predicted_vs_actual,
+    caption_regression_report,
+    caption_residuals,
+    caption_roc,
+    caption_threshold,
+    get_best_threshold,
+    get_calibration_df,
+    get_classification_report,
+    get_confusion_at_threshold,
+    get_confusion_df,
+    get_pr_df,
+    get_regression_report,
+    get_residuals_df,
+    get_roc_df,
+    get_threshold_df,
+    get_threshold_row,
+    plot_calibration,
+    plot_confusion,
+    plot_cost_curve,
+    plot_pr,
+    plot_predicted_vs_actual,
+    plot_residuals,
+    plot_roc,
+    plot_threshold_metrics,
+)
+from core.fairness import (
+    caption_error_segments,
+    caption_fairness,
+    get_error_segments_df,
+    get_fairness_gaps,
+    get_group_metrics_df,
+    plot_error_segments,
+    plot_group_metrics,
+)
+from core.problem import ProblemConfig, encode_target
+from core.robustness import caption_robustness, get_robustness_df, plot_robustness
+from ui.widgets import chart, user_errors
+
+REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
+                "recall": "Recall", "f1": "F1", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "log_loss": "Log loss"}
+
+
+def show_evaluation(ws, project_id: int, experiment: dict) -> None:
+    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    runs = tracking.get_runs_df(ws, project_id, experiment["id"])
+    ok = runs[runs["error"].isna()]
+    labels = dict(zip(ok["run"], ok["model"]))
+    ids = list(labels)
+    best_id = experiment["best_run_id"]
+    run_id = st.selectbox("Model", ids, format_func=labels.get, key=f"eval_run_{experiment['id']}",
+                          index=ids.index(best_id) if best_id in ids else 0)
+    with user_errors():
+        holdout = tracking.load_holdout(ws, experiment)
+        model = tracking.load_run_outputs(ws, int(run_id), problem)
+        if problem.task == "binary":
+            _binary(problem, holdout, model, key=f"{experiment['id']}_{run_id}")
+        elif problem.task == "multiclass":
+            _multiclass(problem, holdout, model)
+        else:
+            _regression(problem, holdout, model)
+        _top_two(ws, project_id, experiment, problem, holdout)
+        # The column set on the Problem page now, even if the experiment is older than that choice.
+        current = projects.get_problem(ws, project_id)
+        _fairness(problem, holdout, model, key=f"{experiment['id']}_{run_id}",
+                  default=(current.sensitive_column if current else None) or problem.sensitive_column)
+        _error_segments(problem, holdout, model)
+        _robustness(ws, problem, holdout, int(run_id))
+
+
+def _y_test(problem: ProblemConfig, holdout: pd.DataFrame) -> np.ndarray:
+    return encode_target(holdout[problem.target], problem)
+
+
+def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str) -> None:
+    y = _y_test(problem, holdout)
+    score = model.test_scores
+    classes = pipeline.get_class_labels(holdout, problem)
+    positive = classes[1]
+    cost = None
+    if problem.cost_false_negative is not None and problem.cost_false_positive is not None:
+        cost = CostMatrix(fn_cost=float(problem.cost_false_negative), fp_cost=float(problem.cost_false_positive))
+    thresholds = get_threshold_df(y, score, cost)
+    best = get_best_threshold(thresholds, "cost" if cost else "f1", step=0.01)  # the slider's step
+    st.subheader("Where to draw the line")
+    threshold = st.slider("Decision threshold: rows scoring at least this are flagged", 0.0, 1.0,
+                          best, 0.01, key=f"threshold_{key}",
+                          help="Starts at the cheapest threshold (or the best F1 without costs).")
+    row = get_threshold_row(thresholds, threshold)
+    if cost is not None:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Cost at this threshold", f"€{row['cost']:,.0f}")
+        c2.metric("Cheapest threshold", f"{best:.2f}")
+        c3.metric("Cost at the cheapest", f"€{get_threshold_row(thresholds, best)['cost']:,.0f}")
+        chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
+    else:
+        st.info("Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest "
+                "threshold; until then the slider starts at the best F1.", icon=":material/payments:")
+    report = get_classification_report(y, score, threshold)
+    cols = st.columns(4)
+    for i, (name, value) in enumerate(report.items()):
+        cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
+    st.caption(f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
+               f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
+               "ROC-AUC, PR-AUC and log loss do not depend on the threshold.")
+    c1, c2 = st.columns(2)
+    with c1:
+        cm = get_confusion_at_threshold(y, score, threshold, names=classes)
+        chart(plot_confusion(cm), caption_confusion(cm, positive), key=f"confusion_{key}")
+    with c2:
+        chart(plot_threshold_metrics(thresholds, threshold), caption_threshold(thresholds, threshold, positive),
+              key=f"tradeoff_{key}")
+    c1, c2 = st.columns(2)
+    with c1:
+        chart(plot_roc(get_roc_df(y, score), report["roc_auc"]), caption_roc(report["roc_auc"], positive),
+              key=f"roc_{key}")
+    with c2:
+        pr = get_pr_df(y, score)
+        rate = float(np.mean(y)) if len(y) else 0.0
+        chart(plot_pr(pr, report["pr_auc"], rate), caption_pr(pr, report["pr_auc"], rate, positive), key=f"pr_{key}")
+    calibration = get_calibration_df(y, score)
+    chart(plot_calibration(calibration), caption_calibration(calibration), key=f"calibration_{key}")
+
+
+def _multiclass(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
+    truth = holdout[problem.target].astype(str).to_numpy()
+    predicted = np.asarray(model.test_pred).astype(str)
+    classes = sorted(set(truth) | set(predicted))
+    st.metric("Accuracy on unseen rows", f"{float(np.mean(truth == predicted)):.3f}")
+    cm = get_confusion_df(truth, predicted, classes)
+    chart(plot_confusion(cm), caption_confusion(cm, None), key="confusion_multiclass")
+
+
+def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
+    actual = holdout[problem.target].astype(float).to_numpy()
+    predicted = np.asarray(model.test_pred, dtype=float)
+    report = get_regression_report(actual, predicted)
+    cols = st.columns(4)
+    for col, (name, words) in zip(cols, (("r2", "R²"), ("rmse", "RMSE"), ("mae", "MAE"), ("mape", "MAPE"))):
+        value = report.get(name, float("nan"))
+        col.metric(words, "n/a" if np.isnan(value) else (f"{value:.1%}" if name == "mape" else f"{value:,.4g}"))
+    st.caption(caption_regression_report(report))
+    residuals = get_residuals_df(actual, predicted)
+    c1, c2 = st.columns(2)
+    with c1:
+        chart(plot_predicted_vs_actual(residuals), caption_predicted_vs_actual(residuals), key="pred_vs_actual")
+    with c2:
+        chart(plot_residuals(residuals), caption_residuals(residuals), key="residuals")
+
+
+def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig, holdout: pd.DataFrame) -> None:
+    runs = tracking.get_runs_df(ws, project_id, experiment["id"])
+    real = runs[runs["error"].isna() & (runs["key"] != "baseline")]
+    if len(real) < 2:
+        return
+    st.subheader("Is the best model really better?")
+    first, second = (tracking.load_run_outputs(ws, int(r), problem) for r in real["run"].iloc[:2])
+    outcome = _cached_comparison(ws, experiment["id"], problem, first, second, _y_test(problem, holdout))
+    st.info(caption_comparison(first.name, second.name, outcome["cv"], outcome["bootstrap"], problem.metric),
+            icon=":material/balance:")
+    st.caption("Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
+               "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
+               "straddles 0 means the data cannot tell the two apart.")
+
+
+def _cached_comparison(ws, experiment_id: int, problem, first, second, y) -> dict:
+    key = f"comparison_{ws.db_path}_{experiment_id}_{first.id}_{second.id}"
+    if key not in st.session_state:
+        st.session_state[key] = compare_models(first, second, y, problem.metric)
+    return st.session_state[key]
+
+
+def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str, default: str | None) -> None:
+    st.subheader("Fairness: does it serve every group alike?")
+    candidates = [c for c in holdout.columns if c != problem.target]
+    default = default if default in candidates else None
+    column = st.selectbox("Sensitive column", [None, *candidates], key=f"sensitive_{key}",
+                          index=[None, *candidates].index(default),
+                          format_func=lambda c: "choose a column" if c is None else c,
+                          help="A column such as gender, age band or region. The Problem page sets the one the "
+                               "gate checks.")
+    if column is None:
+        st.caption("Pick a column to compare the model's results across its groups.")
+        return
+    y, pred = _truth_and_pred(problem, holdout, model)
+    table = get_group_metrics_df(y, pred, holdout[column].reset_index(drop=True), problem.task,
+                                 score=model.test_scores if problem.task == "binary" else None)
+    gaps = get_fairness_gaps(table)
+    chart(plot_group_metrics(table), caption_fairness(table, gaps, column), key=f"fairness_{key}")
+
+
+def _truth_and_pred(problem: ProblemConfig, holdout: pd.DataFrame, model) -> tuple[np.ndarray, np.ndarray]:
+    """The holdout's truth encoded like ``TrainResult.y_test`` and the model's predictions alike."""
+    pred = np.asarray(model.test_pred)
+    pred = pred.astype(int) if problem.task == "binary" else pred.astype(str) if problem.task == "multiclass" \
+        else pred.astype(float)
+    return _y_test(problem, holdout), pred
+
+
+def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
+    st.subheader("Where it makes the most mistakes")
+    y, pred = _truth_and_pred(problem, holdout, model)
+    segments = get_error_segments_df(holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred,
+                                     problem.task)
+    if segments.empty:
+        st.caption(caption_error_segments(segments, problem.task))
+        return
+    chart(plot_error_segments(segments, problem.task), caption_error_segments(segments, problem.task),
+          key="error_segments")
+
+
+def _robustness(ws, problem: ProblemConfig, holdout: pd.DataFrame, run_id: int) -> None:
+    st.subheader("Robustness: small noise, a missing feature")
+    key = f"robustness_{ws.db_path}_{run_id}"
+    if key not in st.session_state:
+        st.caption("Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
+                   "(a few seconds).")
+        if not st.button("Check robustness", key=f"robustness_button_{run_id}", icon=":material/shield:"):
+            return
+        with st.spinner("Scoring the model under noise and with missing inputs…"):
+            pipeline_model = tracking.load_run_model(ws, run_id)
+            st.session_state[key] = get_robustness_df(pipeline_model, holdout.drop(columns=[problem.target]),
+                                                      _y_test(problem, holdout), problem.metric)
+    table = st.session_state[key]
+    chart(plot_robustness(table, problem.metric), caption_robustness(table, problem.metric),
+          key=f"robustness_chart_{run_id}")

@@ -1,0 +1,75 @@
+"""The go/no-go verdict of an experiment and the form that registers a model (a failed gate needs a
+written reason, which goes into the audit log). Used by Train & compare and by the Registry page."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from core import pipeline, projects, registry, tracking
+from core.problem import format_metric_value, get_metric_label
+from ui.widgets import user_errors
+
+CHECK_TITLES = {"threshold": "Good enough for the business", "beats_baseline": "Better than guessing",
+                "beats_champion": "At least as good as the current champion", "latency": "Fast enough",
+                "fairness": "Fair across groups"}
+
+
+def show_gate(ws, project_id: int, experiment: dict) -> None:
+    gate = json.loads(experiment["gate_json"] or "{}")
+    metric = gate.get("metric", "")
+    label = get_metric_label(metric)
+    best = tracking.get_run(ws, experiment["best_run_id"]) if experiment.get("best_run_id") else None
+    passed = bool(gate.get("passed"))
+    with st.container(border=True):
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Verdict", "GO" if passed else "NO-GO")
+        c2.metric(f"Holdout {label}", format_metric_value(metric, gate.get("value")))
+        c3.metric("Threshold", format_metric_value(metric, gate.get("threshold")))
+        who = best["model_name"] if best else "the best model"
+        st.caption(f"The gate judges {who}, the model with the best cross-validated score of experiment "
+                   f"{experiment['id']}; every check below must pass for GO.")
+        for check in gate.get("checks", []):
+            icon = ":material/check_circle:" if check["passed"] else ":material/cancel:"
+            title = CHECK_TITLES.get(check["name"], check["name"])
+            (st.success if check["passed"] else st.error)(f"**{title}.** {check['sentence']}", icon=icon)
+
+
+def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | None:
+    """Pick a run of ``experiment`` and register it; returns the new version when one was registered."""
+    gate = json.loads(experiment["gate_json"] or "{}")
+    runs = tracking.get_runs_df(ws, project_id, experiment["id"])
+    runs = runs[runs["error"].isna()] if "error" in runs else runs
+    labels = dict(zip(runs["run"], runs["model"]))
+    ids = list(labels)
+    if not ids:
+        st.info("This experiment has no trained model to register.")
+        return None
+    best_id = experiment["best_run_id"]
+    run_id = st.selectbox("Model to register", ids, format_func=lambda r: f"{labels[r]} (run {r})",
+                          key=f"{key}_run", index=ids.index(best_id) if best_id in ids else 0)
+    is_gated = bool(gate.get("passed")) and run_id == best_id
+    reason = ""
+    if is_gated:
+        st.success(f"{labels[run_id]} passed the gate: it can be registered.", icon=":material/verified:")
+    else:
+        why = "did not pass the gate" if run_id == best_id else "is not the model the gate checked"
+        st.warning(f"{labels[run_id]} {why}. Registering it anyway needs a written reason, which goes into the "
+                   "audit log with your decision.", icon=":material/gavel:")
+        reason = st.text_area("Reason for the override", key=f"{key}_reason",
+                              placeholder="e.g. The latency limit is for the mobile app; this model serves the "
+                                          "nightly batch, where 300 ms is fine.")
+    model_name = (registry.get_model_name(ws, project_id)
+                  or pipeline.model_name_for(projects.get_project(ws, project_id)))
+    has_champion = registry.get_alias_version(ws, project_id, model_name, "champion") is not None
+    alias = st.radio("Give it the alias", ["champion", "challenger", "none"], horizontal=True,
+                     index=1 if has_champion else 0, key=f"{key}_alias",
+                     help="The champion serves production; a challenger is a candidate that may replace it.")
+    if st.button("Register", key=f"{key}_register", type="primary", disabled=not is_gated and not reason.strip()):
+        with user_errors():
+            version = pipeline.stage_register(ws, project_id, int(run_id), alias=None if alias == "none" else alias,
+                                              override_reason=reason)
+            st.success(f"Registered {version['model_name']} version {version['version']}"
+                       + (f" as {alias}." if alias != "none" else "."))
+            return version
+    return None

@@ -1,0 +1,109 @@
+"""Train & compare, runs section: every recorded run of the project to filter and sort, several runs
+side by side (settings that differ highlighted, their scores), and a run re-trained from its record
+to show that it reproduces."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import jobs, lab, tracking
+from core.problem import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
+from ui.widgets import chart, job_panel
+
+KIND_WORDS = {"leaderboard": "leaderboard", "tuning": "tuning study", "rerun": "re-run"}
+
+
+def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
+    runs = tracking.get_runs_df(ws, project_id)
+    if runs.empty:
+        st.info("No run recorded yet: train the leaderboard first.")
+        return
+    label = get_metric_label(problem.metric)
+    f1, f2, f3 = st.columns(3)
+    models = f1.multiselect("Model", sorted(runs["model"].unique()), key="runs_models", placeholder="All models")
+    kinds = f2.multiselect("Made by", sorted(runs["kind"].dropna().unique()), format_func=KIND_WORDS.get,
+                           key="runs_kinds", placeholder="Any session")
+    metric_columns = [c for c in ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy",
+                                  "r2", "rmse", "mae", "fit_seconds", "predict_ms_per_row") if c in runs.columns]
+    sort_by = f3.selectbox("Sort by", metric_columns, key="runs_sort",
+                           format_func=lambda c: f"CV {label}" if c == "cv_score" else c)
+    shown = runs
+    if models:
+        shown = shown[shown["model"].isin(models)]
+    if kinds:
+        shown = shown[shown["kind"].isin(kinds)]
+    best_first = is_higher_better(sort_by) if sort_by not in ("fit_seconds", "predict_ms_per_row") else False
+    shown = shown.sort_values(sort_by, ascending=not best_first, na_position="last")
+    table = shown.drop(columns=["key", "cv_folds"]).rename(columns={"cv_score": f"CV {label}"})
+    if table["error"].isna().all():
+        table = table.drop(columns=["error"])
+    st.dataframe(table, hide_index=True, width="stretch", key="runs_table")
+    st.caption(f"{len(shown)} of {len(runs)} runs, each with its data version, feature set, validation and seed: "
+               "everything needed to train it again. Click a column header to sort by it.")
+
+    ok = shown[shown["error"].isna()]
+    labels = {int(r): f"run {r}: {m} (exp. {e})" for r, m, e in zip(ok["run"], ok["model"], ok["experiment"])}
+    st.markdown("**Compare runs side by side**")
+    chosen = st.multiselect("Runs to compare", list(labels), format_func=labels.get, key="runs_compare",
+                            default=list(labels)[:2] if len(labels) >= 2 else None,
+                            max_selections=6)
+    if len(chosen) >= 2:
+        _compare(ws, runs, chosen, problem)
+    st.markdown("**Reproduce a run**")
+    _rerun(ws, project_id, labels)
+
+
+def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) -> None:
+    params = tracking.get_params_comparison_df(ws, chosen)
+    differs = params.pop("differs")
+    n_diff = int(differs.sum())
+    st.dataframe(params.style.apply(lambda row: ["background-color: #fde68a" if differs[row.name] else ""
+                                                 for _ in row], axis=1),
+                 width="stretch", key="runs_params")
+    st.caption(f"{n_diff} of {len(params)} settings differ between these runs (highlighted); the rest are "
+               "identical, so they cannot explain a difference in score.")
+    picked = runs[runs["run"].isin(chosen)].set_index("run").loc[chosen]
+    metrics = [m for m in ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2")
+               if m in picked.columns and picked[m].notna().any()]
+    fig = go.Figure()
+    for run_id, row in picked.iterrows():
+        fig.add_bar(name=f"run {run_id}: {row['model']}", x=metrics, y=[row[m] for m in metrics])
+    fig.update_layout(template="plotly_white", height=360, barmode="group", title="Scores of the chosen runs",
+                      yaxis_title="score (higher is better)")
+    best = picked[problem.metric].astype(float).idxmax() if is_higher_better(problem.metric) \
+        else picked[problem.metric].astype(float).idxmin()
+    value = format_metric_value(problem.metric, picked.loc[best, problem.metric])
+    chart(fig, f"Run {best} ({picked.loc[best, 'model']}) has the best holdout {get_metric_label(problem.metric)} "
+               f"of these runs ({value}); bars of equal height mean the runs are practically interchangeable.",
+          key="runs_compare_chart")
+    folds = go.Figure()
+    for run_id, row in picked.iterrows():
+        folds.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
+                          name=f"run {run_id}: {row['model']}")
+    folds.update_layout(template="plotly_white", height=320, title="Score on each cross-validation fold",
+                        xaxis_title="fold", yaxis_title=f"CV {get_metric_label(problem.metric)}")
+    spread = max((max(f) - min(f)) for f in picked["cv_folds"] if f) if picked["cv_folds"].map(len).any() else 0
+    chart(folds, f"Each line is one run over the same folds; the scores move by up to {spread:.3f} from fold to "
+                 "fold, so smaller differences between runs can be luck.", key="runs_folds_chart")
+
+
+def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:
+    if not labels:
+        return
+    run_id = st.selectbox("Run to train again from its record", list(labels), format_func=labels.get,
+                          key="rerun_run")
+    job = jobs.latest_job(ws, project_id, "rerun")
+    running = job is not None and job["status"] == "running"
+    if st.button("Re-run it", key="rerun", icon=":material/replay:", disabled=running):
+        def work(progress):
+            outcome = lab.stage_rerun(ws, project_id, int(run_id), progress=progress)
+            return {"experiment_id": outcome["experiment"]["id"], "reproduced": outcome["reproduced"],
+                    "message": lab.describe_rerun(outcome)}
+
+        jobs.start_job(ws, project_id, "rerun", work)
+        st.rerun()
+    if job is not None:
+        job = job_panel(ws, job["id"])
+        if job["status"] == "succeeded" and job["result"]:
+            (st.success if job["result"]["reproduced"] else st.warning)(job["result"]["message"])
