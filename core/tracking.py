@@ -133,8 +133,10 @@ def load_run_model(ws: Workspace, run_id: int):
 def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None) -> pd.DataFrame:
     """All runs, newest experiment first, with holdout metrics spread into columns and what the
     experiment was (kind: leaderboard | tuning | rerun), its validation, data and feature versions, seed."""
-    sql = """SELECT r.*, e.kind AS experiment_kind, e.validation, e.dataset_id, e.feature_set_id, e.config_json
-             FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.project_id = ?"""
+    sql = """SELECT r.*, e.kind AS experiment_kind, e.validation, e.dataset_id, e.feature_set_id, e.config_json,
+                    d.recipe_id
+             FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN datasets d ON d.id = e.dataset_id
+             WHERE r.project_id = ?"""
     params: list[Any] = [project_id]
     if experiment_id is not None:
         sql += " AND r.experiment_id = ?"
@@ -147,7 +149,8 @@ def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None
                "fit_seconds": r["fit_seconds"], "error": r["error"]}
         rec.update(json.loads(r["test_metrics_json"] or "{}"))
         rec.update({"predict_ms_per_row": r["predict_ms_per_row"], "kind": r["experiment_kind"],
-                    "validation": r["validation"], "dataset": r["dataset_id"], "feature_set": r["feature_set_id"],
+                    "validation": r["validation"], "dataset": r["dataset_id"], "recipe": r["recipe_id"],
+                    "feature_set": r["feature_set_id"],
                     "seed": json.loads(r["config_json"] or "{}").get("seed"), "rerun_of": r["rerun_of"]})
         records.append(rec)
     return pd.DataFrame(records)
@@ -177,10 +180,13 @@ def get_params_comparison_df(ws: Workspace, run_ids: list[int]) -> pd.DataFrame:
         run = get_run(ws, run_id)
         experiment = get_experiment(ws, run["experiment_id"])
         config = json.loads(experiment["config_json"] or "{}")
+        dataset = ws.query_one("SELECT recipe_id FROM datasets WHERE id = ?", (experiment["dataset_id"],)) or {}
         values = {"model": run["model_name"], "experiment": run["experiment_id"],
-                  "data version": experiment["dataset_id"], "feature set": experiment["feature_set_id"],
+                  "data version": experiment["dataset_id"], "recipe": dataset.get("recipe_id"),
+                  "feature set": experiment["feature_set_id"],
                   "validation": experiment["validation"], "folds": config.get("cv_folds"),
                   "seed": config.get("seed"), "class weight": config.get("class_weight") or "none"}
+        values.update(json.loads(experiment.get("environment_json") or "{}"))
         values.update({k: v for k, v in sorted(json.loads(run["params_json"] or "{}").items())})
         columns[f"run {run_id}"] = values
     table = pd.DataFrame(columns)

@@ -267,3 +267,31 @@ def test_run_replays_a_saved_recipe(tmp_path):
     bad.write_text("{not json")
     proc = _cli("run", "--data", str(table), "--target", "y", "--recipe", str(bad), "--json", workspace=tmp_path / "ws")
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+# -- tuning ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["grid", "random", "bayes"])
+def test_run_tunes_the_best_family_and_registers_the_study_winner(files, tmp_path, method):
+    ws_dir = tmp_path / "ws"
+    proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--folds", "3", "--tune", method,
+                "--budget", "3", "--json", workspace=ws_dir)
+    assert proc.returncode == 0, proc.stderr
+    summary = _strict_json(proc.stdout)
+    tuning = summary["tuning"]
+    best_family = next(e["model"] for e in summary["leaderboard"] if e["model"] != "baseline")
+    assert tuning["model"] == best_family and tuning["method"] == method
+    assert 1 <= tuning["trials"] <= 3 and tuning["best_params"]
+    assert str(tuning["trials"]) in tuning["summary"]
+    ws = Workspace(ws_dir)
+    experiment = tracking.get_experiment(ws, tuning["experiment_id"])
+    assert experiment["kind"] == "tuning"
+    registered = tracking.get_run(ws, ws.query_one("SELECT run_id FROM model_versions")["run_id"])
+    assert registered["experiment_id"] == tuning["experiment_id"]  # the study's winner was registered
+    assert registered["id"] == experiment["best_run_id"]
+    assert isinstance(summary["warnings"], list)
+
+
+def test_tune_choices_are_checked_by_the_parser(files, tmp_path):
+    proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--tune", "genetic", workspace=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error:") and "genetic" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
