@@ -27,7 +27,7 @@ from core.problem import ProblemConfig, encode_target, suggest_problem, validate
 from core.reader import ReadInfo, read_path
 from core.routing import RoutingConfig
 from core.simulation import TrafficConfig, simulate_traffic
-from core.training import TrainConfig, TrainResult, compute_metrics
+from core.training import TrainConfig, TrainResult, compute_metrics, suggest_group_column
 from core.tuning import TuneConfig
 from core.validation import ValidationRules, check_rows_by_window, derive_rules
 from core.workspace import Workspace, now
@@ -85,6 +85,8 @@ def stage_problem(ws: Workspace, project_id: int, dataset_id: int, problem: Prob
             raise ConfigError(f"The target column '{problem}' is not in the table; choose one of: "
                               f"{', '.join(map(str, df.columns[:30]))}.")
         problem = suggest_problem(df, problem)
+        # As the Problem page pre-selects it: rows sharing an ID stay on one side of every split.
+        problem = replace(problem, group_column=suggest_group_column(df, problem))
     if overrides and problem.task == "binary":
         problem = replace(problem, **overrides)
     validate_problem(df, problem)

@@ -3,6 +3,7 @@ side by side (settings that differ highlighted, their scores), and a run re-trai
 to show that it reproduces."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -56,11 +57,12 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
 
 def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) -> None:
     params = tracking.get_params_comparison_df(ws, chosen)
+    params = params.iloc[np.argsort(~params["differs"].to_numpy(), kind="stable")]  # what differs first
     differs = params.pop("differs")
     n_diff = int(differs.sum())
     st.dataframe(params.style.apply(lambda row: ["background-color: #fde68a" if differs[row.name] else ""
                                                  for _ in row], axis=1),
-                 width="stretch", key="runs_params")
+                 width="stretch", height=min(38 * (len(params) + 1), 600), key="runs_params")
     st.caption(f"{n_diff} of {len(params)} settings differ between these runs (highlighted); the rest are "
                "identical, so they cannot explain a difference in score.")
     picked = runs[runs["run"].isin(chosen)].set_index("run").loc[chosen]
