@@ -2,6 +2,7 @@
 comparison, a reproducible re-run, evaluation with the business cost, the gate and registering.
 
 Each test works on its own copy of the demo workspace: tuning and registering change it."""
+import json
 import shutil
 
 import pytest
@@ -158,3 +159,23 @@ def test_registering_a_run_the_gate_did_not_pass_needs_a_reason(lab_app):
     assert any("Registered" in s.value for s in at.success)
     audit = ws.query("SELECT * FROM audit_log WHERE project_id = 1 ORDER BY id DESC LIMIT 5")
     assert any("demo a rollback" in (row["detail_json"] or "") for row in audit)
+
+
+def test_the_validation_and_class_weights_chosen_on_the_page_are_used_and_recorded(lab_app):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "leaderboard")
+    assert "time-split" not in at.selectbox(key="validation").options  # the demo's problem has no time column
+    at.multiselect(key="models").set_value(["logistic", "decision_tree"])
+    at.selectbox(key="validation").set_value("kfold")
+    at.toggle(key="class_weight").set_value(True)
+    at.button(key="train").click().run()
+    job = jobs.latest_job(ws, 1, "train")
+    assert jobs.wait_for_job(ws, job["id"], timeout=180)["status"] == "succeeded"
+    experiment = tracking.latest_experiment(ws, 1)
+    assert experiment["validation"] == "kfold" and experiment["kind"] == "leaderboard"
+    config = json.loads(experiment["config_json"])
+    assert config["class_weight"] == "balanced" and config["models"] == ["baseline", "logistic", "decision_tree"]
+    at.run()
+    no_errors(at)
+    assert any("k-fold (random folds)" in c.value for c in at.caption)
+    assert any("signup_date looks like a time" in w.value for w in at.warning)
