@@ -907,8 +907,10 @@ def cross_validate(spec: ModelSpec, data: PreparedData, params: dict[str, Any] |
         model = make_model(spec, data, params, fold.y_train)
         if model.get_params().get("n_jobs") not in (None, 1):
             model.set_params(n_jobs=1)  # the folds already run in parallel
-        model.fit(fold.X_train, fold.y_train)
-        y_pred, y_score = predict_scores(data.problem, model, fold.X_valid)
+        # OpenMP's thread count is per thread: the limit set around the pool does not reach its workers.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model.fit(fold.X_train, fold.y_train)
+            y_pred, y_score = predict_scores(data.problem, model, fold.X_valid)
         return compute_metric(data.problem.metric, fold.y_valid, y_pred, y_score)
 
     # The thread-pool limits and warning filters are process-wide: set them once, around all the threads.
