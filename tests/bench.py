@@ -2,15 +2,23 @@
 
 The machine is shared and noisy, so each figure is the best of a few repeats and the ratio is
 what to watch; absolute seconds are printed for the record only.
+
+    python -m tests.bench                       # every bench
+    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, demo, scale)
+    BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
+    BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,6 +26,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TELCO = ROOT / "sample_data" / "telco_churn.csv"
+N_JOBS = 2  # the plain baselines use both cores too, like the studio (core.models.N_JOBS)
 
 
 def best_of(fn, repeats: int = 3) -> float:
@@ -37,48 +46,173 @@ def bench_read() -> dict:
     return {"name": "read telco_churn.csv", "studio_s": studio, "baseline": "pandas.read_csv", "baseline_s": plain}
 
 
-def bench_train() -> dict:
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-    from sklearn.tree import DecisionTreeClassifier
+TELCO_ROWS = int(os.environ.get("BENCH_TELCO_ROWS", "100000"))  # the bigger telco; 0 skips it
+TELCO_TRIALS = 5  # tuning trials on the sample; the bigger telco gets BIG_TELCO_TRIALS
+BIG_TELCO_TRIALS = 3
+CV_FOLDS = 5
+SEED = 42  # TrainConfig's default seed: the plain baseline splits and seeds like the studio
 
+
+@dataclass(frozen=True)
+class TelcoTable:
+    label: str  # "telco 7,070 rows"
+    path: Path
+    repeats: int  # best of this many runs (1 on the big table: it is slow)
+    trials: int
+    verbose: bool  # progress to stderr while it runs
+
+
+def get_telco_tables(tmp: Path) -> list[TelcoTable]:
+    """The sample, and (BENCH_TELCO_ROWS > 0) a resampled version of it written once to ``tmp``."""
+    rows = len(pd.read_csv(TELCO, usecols=[0]))
+    tables = [TelcoTable(f"telco {rows:,} rows", TELCO, repeats=2, trials=TELCO_TRIALS, verbose=False)]
+    if TELCO_ROWS > 0:
+        from tests.bench_data import make_telco_csv
+
+        path = tmp / f"telco_{TELCO_ROWS}.csv"
+        log(f"writing a {TELCO_ROWS:,}-row telco to {path}")
+        make_telco_csv(TELCO, path, TELCO_ROWS)
+        tables.append(TelcoTable(f"telco {TELCO_ROWS:,} rows", path, repeats=1, trials=BIG_TELCO_TRIALS,
+                                 verbose=True))
+    return tables
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@functools.cache
+def load_telco(path: Path):
+    """The table as the studio trains on it: read, cleaned with the suggested recipe, suggested problem
+    and features. Cached: both benches of a table start from the same frame."""
     from core.cleaning import apply_recipe, suggest_recipe
     from core.features import suggest_features
-    from core.problem import encode_target, suggest_problem
+    from core.problem import suggest_problem
     from core.reader import read_path
-    from core.training import TrainConfig, train_models
 
-    raw, _ = read_path(TELCO)
+    raw, _ = read_path(path)
     df, _ = apply_recipe(raw, suggest_recipe(raw, "churn"))
     problem = suggest_problem(df, "churn")
-    features = suggest_features(df, problem)
-    studio = best_of(lambda: train_models(df, problem, features, TrainConfig(cv_folds=5)), repeats=2)
+    return df, problem, suggest_features(df, problem)
 
-    X = df.drop(columns=["churn", "customer_id"])
-    y = encode_target(df["churn"], problem)
-    pre = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-         make_column_selector(dtype_include="number")),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
-         make_column_selector(dtype_include=["object", "string"])),
-    ])
-    models = [LogisticRegression(max_iter=1000), DecisionTreeClassifier(max_depth=6),
-              RandomForestClassifier(n_estimators=150, max_depth=10, min_samples_leaf=5, n_jobs=2),
-              HistGradientBoostingClassifier()]
-    cv = StratifiedKFold(5, shuffle=True, random_state=42)
+
+def studio_progress(verbose: bool):
+    if not verbose:
+        return None
+    started = time.perf_counter()
+    return lambda fraction, message: log(f"  studio {time.perf_counter() - started:7.1f} s {fraction:4.0%}  {message}")
+
+
+class PlainSplit(NamedTuple):
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+    preprocessor: object  # unfitted ColumnTransformer
+    cv: object
+
+
+def get_plain_split(df: pd.DataFrame, problem, features) -> PlainSplit:
+    """What a plain scikit-learn script does: a stratified 80/20 holdout and 5 stratified folds on the
+    80%, seeded like the studio. The preprocessor is the studio's own unfitted ColumnTransformer (plain
+    scikit-learn and pandas steps), so both sides fit the very same features."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    from core.features import build_preprocessor
+    from core.problem import encode_target
+
+    X = df.drop(columns=[problem.target])
+    y = encode_target(df[problem.target], problem)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=SEED)
+    preprocessor = build_preprocessor(df.loc[X_train.index], problem, features)
+    return PlainSplit(X_train, X_test, y_train, y_test, preprocessor,
+                      StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED))
+
+
+def run_plain_leaderboard(split: PlainSplit, models: list, verbose: bool) -> None:
+    """Each model: 5-fold cross_val_score on both cores, a refit on the training rows, the holdout scored."""
+    from sklearn.base import clone
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    started = time.perf_counter()
+    for model in models:
+        cross_val_score(make_pipeline(clone(split.preprocessor), clone(model)), split.X_train, split.y_train,
+                        cv=split.cv, scoring="roc_auc", n_jobs=N_JOBS)
+        fitted = make_pipeline(clone(split.preprocessor), clone(model)).fit(split.X_train, split.y_train)
+        roc_auc_score(split.y_test, fitted.predict_proba(split.X_test)[:, 1])
+        if verbose:
+            log(f"  plain  {time.perf_counter() - started:7.1f} s  {type(model).__name__} done")
+
+
+def bench_leaderboard(table: TelcoTable) -> dict:
+    """The default leaderboard (baseline + 7 families) with 5-fold CV, against plain scikit-learn
+    fitting the same estimators (same hyper-parameters and seeds) on the same rows and folds."""
+    from core.models import get_catalog
+    from core.training import TrainConfig, train_models
+
+    df, problem, features = load_telco(table.path)
+    log(f"leaderboard, {table.label} ({len(df):,} after cleaning), best of {table.repeats}")
+    studio = best_of(lambda: train_models(df, problem, features, TrainConfig(cv_folds=CV_FOLDS, seed=SEED),
+                                          progress=studio_progress(table.verbose)), repeats=table.repeats)
+    split = get_plain_split(df, problem, features)
+    specs = get_catalog(problem.task, default_only=True)
+    models = [spec.make(problem.task, SEED) for spec in specs]
+    plain = best_of(lambda: run_plain_leaderboard(split, models, table.verbose), repeats=table.repeats)
+    return {"name": f"leaderboard {CV_FOLDS}-fold CV ({table.label})", "studio_s": studio,
+            "baseline": f"plain scikit-learn: cross_val_score(n_jobs={N_JOBS}) + refit, same {len(models)} models",
+            "baseline_s": plain, "rows_trained": len(df), "models": [s.key for s in specs],
+            "repeats": table.repeats}
+
+
+def run_plain_trials(split: PlainSplit, param_sets: list[dict]) -> None:
+    from sklearn.base import clone
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    for params in param_sets:
+        model = HistGradientBoostingClassifier(random_state=SEED, **params)
+        cross_val_score(make_pipeline(clone(split.preprocessor), model), split.X_train, split.y_train,
+                        cv=split.cv, scoring="roc_auc", n_jobs=N_JOBS)
+
+
+def bench_tuning(table: TelcoTable) -> list[dict]:
+    """A random search of gradient boosting: seconds per trial (each trial = one 5-fold CV), against
+    plain scikit-learn cross-validating the same settings; also the whole study (folds prepared,
+    defaults scored, best refit) divided by its trials."""
+    from core.training import TrainConfig
+    from core.tuning import TuneConfig, run_study
+
+    df, problem, features = load_telco(table.path)
+    log(f"tuning, {table.label}, {table.trials} trials, best of {table.repeats}")
+    per_trial, per_study_trial, param_sets = [], [], []
+    for _ in range(table.repeats):
+        study = run_study(df, problem, features, TrainConfig(cv_folds=CV_FOLDS, seed=SEED),
+                          TuneConfig(model="hist_gb", method="random", max_trials=table.trials),
+                          progress=studio_progress(table.verbose))
+        per_trial.append(float(np.mean([t.seconds for t in study.trials])))
+        per_study_trial.append(study.seconds / len(study.trials))
+        param_sets = [t.params for t in study.trials]  # seeded: the same settings every repeat
+    split = get_plain_split(df, problem, features)
 
     def plain():
-        for model in models:
-            cross_val_score(make_pipeline(pre, model), X, y, cv=cv, scoring="roc_auc")
-            make_pipeline(pre, model).fit(X, y)
+        started = time.perf_counter()
+        run_plain_trials(split, param_sets)
+        if table.verbose:
+            log(f"  plain  {time.perf_counter() - started:7.1f} s  {len(param_sets)} trials done")
 
-    return {"name": "train leaderboard, 5-fold CV (telco)", "studio_s": studio,
-            "baseline": "plain scikit-learn cross_val_score + refit, same models", "baseline_s": best_of(plain, 2)}
+    plain_per_trial = best_of(plain, repeats=table.repeats) / len(param_sets)
+    baseline = f"plain scikit-learn: cross_val_score(n_jobs={N_JOBS}) per trial, same settings"
+    common = {"baseline": baseline, "baseline_s": plain_per_trial, "rows_trained": len(df),
+              "trials": len(param_sets), "params": param_sets, "repeats": table.repeats}
+    return [
+        {"name": f"tuning: seconds per trial, hist_gb {CV_FOLDS}-fold ({table.label})", "studio_s": min(per_trial),
+         **common},
+        {"name": f"tuning: whole study / trials, hist_gb {CV_FOLDS}-fold ({table.label})",
+         "studio_s": min(per_study_trial), **common},
+    ]
 
 
 def bench_demo() -> dict:
@@ -172,20 +306,48 @@ def bench_scale() -> list[dict]:
         return results
 
 
-def main() -> None:
-    results = [bench_read(), bench_train(), bench_demo(), *bench_scale()]
-    print(f"{'benchmark':<48} {'studio s':>9} {'baseline s':>11} {'ratio':>7} {'peak MB':>8}  baseline")
+def run_benches(names: list[str], tmp: Path) -> list[dict]:
+    results: list[dict] = []
+    tables = get_telco_tables(tmp) if {"leaderboard", "tuning"} & set(names) else []
+    for name in names:
+        if name == "read":
+            results.append(bench_read())
+        elif name == "leaderboard":
+            results.extend(bench_leaderboard(table) for table in tables)
+        elif name == "tuning":
+            for table in tables:
+                results.extend(bench_tuning(table))
+        elif name == "demo":
+            results.append(bench_demo())
+        elif name == "scale":
+            results.extend(bench_scale())
+    return results
+
+
+BENCHES = ("read", "leaderboard", "tuning", "demo", "scale")
+
+
+def main(argv: list[str]) -> None:
+    unknown = [a for a in argv if a not in BENCHES]
+    if unknown:
+        sys.exit(f"Unknown bench {', '.join(unknown)}; choose among: {', '.join(BENCHES)} (none = all).")
+    names = [b for b in BENCHES if b in argv] or list(BENCHES)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = run_benches(names, Path(tmp))
+    width = max(len(r["name"]) for r in results)
+    print(f"{'benchmark':<{width}} {'studio s':>9} {'baseline s':>11} {'ratio':>7} {'peak MB':>8}  baseline")
     for r in results:
         ratio = r["studio_s"] / r["baseline_s"] if r["baseline_s"] else float("nan")
         r["ratio"] = ratio
         peak = f"{r['peak_mb']:8.0f}" if "peak_mb" in r else " " * 8
-        print(f"{r['name']:<48} {r['studio_s']:9.2f} {r['baseline_s']:11.2f} {ratio:7.2f} {peak}  {r['baseline']}")
-    stages = results[-1]["stages"]
-    print("demo stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+        print(f"{r['name']:<{width}} {r['studio_s']:9.2f} {r['baseline_s']:11.2f} {ratio:7.2f} {peak}  {r['baseline']}")
+    for r in results:
+        if "stages" in r:
+            print("demo stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()))
     out = ROOT / "bench_results.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"written to {out.name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
