@@ -495,6 +495,10 @@ def plot_cost_curve(
         hovertemplate=f"Threshold %{{x:.2f}}<br>Cost {currency}%{{y:,.0f}}<br>"
                       "Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}<extra></extra>",
     ))
+    if best_threshold is not None and threshold is not None and abs(best_threshold - threshold) < 0.005:
+        fig.add_vline(x=best_threshold, line=dict(color="#16a34a", dash="dash"),
+                      annotation_text=f"chosen = cheapest {best_threshold:.2f}", annotation_position="top right")
+        best_threshold = threshold = None
     if best_threshold is not None:
         fig.add_vline(x=best_threshold, line=dict(color="#16a34a", dash="dash"),
                       annotation_text=f"cheapest {best_threshold:.2f}", annotation_position="top left")

@@ -91,14 +91,14 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
     """``champion``: {name, value} = the current champion's metric on the same holdout rows, or
     {name, error} when it could not be scored on them (other columns): then it is only reported."""
     label = get_metric_label(metric)
+    # A champion that cannot be compared does not block the gate, but the check says so ("informational").
     if champion.get("error"):
-        return {"name": "beats_champion", "passed": True,
-                "sentence": f"The current champion ({champion['name']}) could not be scored on these rows "
-                            f"({champion['error']}), so it is not compared."}
+        return {"name": "beats_champion", "passed": True, "informational": True,
+                "sentence": f"The current champion ({champion['name']}) is not compared: {champion['error']}."}
     other = float(champion["value"])
     shown = format_metric_value(metric, other)
     if math.isnan(other):
-        return {"name": "beats_champion", "passed": True,
+        return {"name": "beats_champion", "passed": True, "informational": True,
                 "sentence": f"The current champion ({champion['name']}) has no {label} on these rows; not compared."}
     low, high = champion.get("ci_low"), champion.get("ci_high")
     has_interval = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))

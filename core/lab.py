@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
 from typing import Any, Callable
 
@@ -31,7 +30,7 @@ from core.training import (
     prepare_training,
     train_models,
 )
-from core.tuning import StudyResult, Trial, TuneConfig, describe_study, run_study, validate_tune_config
+from core.tuning import METHODS, StudyResult, Trial, TuneConfig, describe_study, run_study, validate_tune_config
 from core.workspace import Workspace, dumps, now
 
 Progress = Callable[[float, str], None]
@@ -64,8 +63,9 @@ def _load_training_inputs(ws: Workspace, project_id: int, feature_set_id: int) -
 
 # -- Gate inputs -----------------------------------------------------------------------------------
 def measure_latency_ms(pipeline: Any, row: pd.DataFrame, task: str) -> float:
-    """Median time to answer one request of one row, as the endpoint does: probabilities for a
-    classifier (the label follows from them), the prediction for a regressor."""
+    """Time to answer one request of one row, as the endpoint does: probabilities for a classifier
+    (the label follows from them), the prediction for a regressor. The fastest of a few calls: on a
+    shared machine the slower ones measure the neighbours, not the model (as in ``make bench``)."""
     answer = pipeline.predict if task == "regression" else pipeline.predict_proba
     timings = []
     with parallel_config(backend="sequential"):
@@ -73,7 +73,7 @@ def measure_latency_ms(pipeline: Any, row: pd.DataFrame, task: str) -> float:
             started = time.perf_counter()
             answer(row)
             timings.append(1000 * (time.perf_counter() - started))
-    return float(statistics.median(timings))
+    return float(min(timings))
 
 
 def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: ModelResult,
@@ -119,8 +119,8 @@ def score_champion(ws: Workspace, project_id: int, problem: ProblemConfig, holdo
             run = tracking.get_run(ws, champion["run_id"])
             own = tracking.load_holdout(ws, tracking.get_experiment(ws, run["experiment_id"]))
             if not own.equals(holdout_df.reset_index(drop=True)):
-                return {"name": label, "error": "it trained on some of these rows (another split or data version); "
-                                                "train on the same split to compare"}
+                return {"name": label, "error": "it trained on some of these rows, which come from another split "
+                                                "or data version; train on the same split to compare the two"}
         pipeline = tracking.load_run_model(ws, champion["run_id"])
         X = holdout_df.drop(columns=[problem.target], errors="ignore")
         y_pred, y_score = predict_scores(problem, pipeline, X)
@@ -132,7 +132,7 @@ def score_champion(ws: Workspace, project_id: int, problem: ProblemConfig, holdo
             scored.update(ci_low=boot["ci_low"], ci_high=boot["ci_high"])
         return scored
     except (StudioError, ValueError, KeyError, TypeError) as exc:
-        return {"name": label, "error": str(exc).split("\n")[0][:200]}
+        return {"name": label, "error": "it could not score these rows: " + str(exc).split("\n")[0][:200]}
 
 
 def check_gate_for(ws: Workspace, project_id: int, result: TrainResult, holdout_df: pd.DataFrame) -> GateResult:
@@ -167,11 +167,26 @@ def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: Tra
     return _record(ws, project_id, fs, result, df, test_df, note=note, kind="leaderboard")
 
 
+def training_setup_like(ws: Workspace, experiment: dict[str, Any] | None,
+                        feature_set_id: int) -> tuple[TrainConfig, pd.DataFrame | None]:
+    """The settings and test rows that make a new study comparable with ``experiment``: its folds,
+    seed and validation, and its test set when it was given one (e.g. fresh production rows)."""
+    if experiment is None:
+        return TrainConfig(), None
+    recorded = json.loads(experiment["config_json"])
+    same_rows = experiment["feature_set_id"] == feature_set_id
+    test_df = (tracking.load_holdout(ws, experiment)
+               if same_rows and recorded.get("holdout") == "provided-test-set" else None)
+    return TrainConfig.from_dict(recorded), test_df
+
+
 def stage_tune(ws: Workspace, project_id: int, feature_set_id: int, tune: TuneConfig,
-               config: TrainConfig = TrainConfig(), *, progress: Progress = _noop,
-               should_stop: Callable[[], bool] = lambda: False, job_id: int | None = None) -> dict:
+               config: TrainConfig = TrainConfig(), *, test_df: pd.DataFrame | None = None,
+               progress: Progress = _noop, should_stop: Callable[[], bool] = lambda: False,
+               job_id: int | None = None) -> dict:
     """A tuning study of one family: every trial saved as it ends (the page draws them live), the best
-    settings refit and recorded as an experiment (baseline, defaults, tuned) that the gate judges."""
+    settings refit and recorded as an experiment (baseline, defaults, tuned) that the gate judges.
+    ``test_df`` is the holdout when the leaderboard it follows had one given (see training_setup_like)."""
     problem, fs, features, df = _load_training_inputs(ws, project_id, feature_set_id)
     tune = tune.resolved(problem.task)
     validate_tune_config(tune, problem.task)  # before anything is saved: a bad space leaves no study behind
@@ -191,15 +206,15 @@ def stage_tune(ws: Workspace, project_id: int, feature_set_id: int, tune: TuneCo
                  None if math.isnan(trial.cv_score) else trial.cv_score, trial.seconds, trial.error, now()))
 
     try:
-        study = run_study(df, problem, features, config, tune, progress=progress, should_stop=should_stop,
-                          on_trial=save_trial)
+        study = run_study(df, problem, features, config, tune, test_df=test_df, progress=progress,
+                          should_stop=should_stop, on_trial=save_trial)
     except Exception:
         _finish_study(ws, study_id, "failed")
         raise
     summary = describe_study(study, problem.metric)
     spec = get_model_spec(problem.task, tune.model)
-    recorded = _record(ws, project_id, fs, study.result, df, None, kind="tuning",
-                       note=f"{tune.method} search of {spec.name}, {len(study.trials)} trials")
+    recorded = _record(ws, project_id, fs, study.result, df, test_df, kind="tuning",
+                       note=f"{METHODS[tune.method]} of {spec.name}, {len(study.trials)} trials")
     _finish_study(ws, study_id, "stopped" if study.stopped == "stopped" else "done",
                   experiment_id=recorded["experiment"]["id"], default_cv_score=study.default_cv_score,
                   summary=summary)

@@ -410,7 +410,8 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         tune = TuneConfig(model=result.best.key, method=config.tune, max_trials=config.tune_budget)
         trained = timed("tune", 0.6, 0.62, f"Tuning {result.best.name}",
                         lambda: stage_tune(ws, pid, fs["id"], tune, TrainConfig(cv_folds=config.cv_folds,
-                                                                                seed=config.seed)))
+                                                                                seed=config.seed),
+                                           test_df=clean_test))
         tuning = summarize_study(trained)
     gate = trained["gate"]
     best_run_id = trained["experiment"]["best_run_id"]

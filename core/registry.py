@@ -33,6 +33,11 @@ def register_model(
         raise NotFoundError(f"Run {run_id} does not exist in this project.")
     if run["model_artifact_id"] is None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
+    existing = ws.query_one("SELECT version, model_name FROM model_versions WHERE project_id = ? AND run_id = ?",
+                            (project_id, run_id))
+    if existing is not None:
+        raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
+                          f"v{existing['version']}; give that version an alias on the Registry page instead.")
     sha = ws.artifact_info(run["model_artifact_id"])["sha256"]
     lineage = {"run_id": run_id, "experiment_id": run["experiment_id"], "dataset_id": run["dataset_id"],
                "feature_set_id": run["feature_set_id"], "model_key": run["model_key"],

@@ -392,6 +392,15 @@ def plot_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float 
                       annotation_text="default settings", annotation_position="bottom right")
     fig.update_layout(template="plotly_white", height=360, title=f"Tuning: CV {label} trial by trial",
                       xaxis_title="trial", yaxis_title=f"CV {label}", margin={"t": 50, "b": 40})
+    fig.update_xaxes(tickformat="d", dtick=1 if len(trials_df) <= 25 else None)
+    values = pd.to_numeric(trials_df["cv_score"], errors="coerce").dropna().tolist()
+    if default_score is not None and not math.isnan(default_score):
+        values.append(default_score)
+    if values:
+        # At least a 2% wide window: a 0.0003 difference must not look like a leap.
+        low, high = min(values), max(values)
+        middle, span = (low + high) / 2, max(high - low, 0.02 * max(abs(low), abs(high), 1e-9))
+        fig.update_yaxes(range=[middle - 0.6 * span, middle + 0.6 * span])
     return fig
 
 
@@ -430,7 +439,7 @@ def plot_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimensions: 
             codes, uniques = pd.factorize(values.astype(str))
             axes.append({"label": name, "values": codes, "tickvals": list(range(len(uniques))),
                          "ticktext": list(uniques)})
-    axes.append({"label": f"CV {label}", "values": scored["cv_score"].astype(float)})
+    axes.append({"label": f"CV {label}", "values": scored["cv_score"].astype(float), "tickformat": ".3f"})
     colorscale = "Viridis" if is_higher_better(metric) else "Viridis_r"
     fig = go.Figure(go.Parcoords(line={"color": scored["cv_score"].astype(float), "colorscale": colorscale,
                                        "showscale": True}, dimensions=axes))
@@ -445,6 +454,11 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
     if len(scored) < 4 or not dimensions:
         return "Each line is one trial; run more trials to see which settings the good ones share."
     higher = is_higher_better(metric)
+    scores = scored["cv_score"].astype(float)
+    if scores.max() - scores.min() <= 0.002 * max(abs(scores.mean()), 1e-9):
+        return (f"Each line is one trial: all {len(scored)} trials score practically the same "
+                f"({format_metric_value(metric, scores.min())} to {format_metric_value(metric, scores.max())}), "
+                "so within these ranges no setting matters much.")
     top = scored.nlargest(max(1, len(scored) // 4), "cv_score") if higher else \
         scored.nsmallest(max(1, len(scored) // 4), "cv_score")
     spread = {}

@@ -27,8 +27,11 @@ if problem is None or fs is None:
                  query_params={"project": pid})
     st.stop()
 
+# The section lives in the URL too, so a refresh in front of the class comes back to the same place.
+asked = st.query_params.get("section")
 section = st.radio("Show", list(SECTIONS), format_func=SECTIONS.get, horizontal=True, key="train_section",
-                   label_visibility="collapsed")
+                   label_visibility="collapsed", index=list(SECTIONS).index(asked) if asked in SECTIONS else 0)
+st.query_params["section"] = section
 has_experiment = tracking.latest_experiment(ws, pid) is not None
 
 if section == "leaderboard":
@@ -41,6 +44,8 @@ elif section == "tune":
         st.stop()
     job = tuning_settings(ws, pid, problem, fs["id"])
     show_live_study(ws, pid, problem, job)
+    if job is not None and job["status"] == "running":
+        st.stop()  # the finished studies below would look like the running one
 elif section == "runs":
     show_runs(ws, pid, problem)
     st.stop()

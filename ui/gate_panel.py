@@ -30,9 +30,13 @@ def show_gate(ws, project_id: int, experiment: dict) -> None:
         st.caption(f"The gate judges {who}, the model with the best cross-validated score of experiment "
                    f"{experiment['id']}; every check below must pass for GO.")
         for check in gate.get("checks", []):
-            icon = ":material/check_circle:" if check["passed"] else ":material/cancel:"
             title = CHECK_TITLES.get(check["name"], check["name"])
-            (st.success if check["passed"] else st.error)(f"**{title}.** {check['sentence']}", icon=icon)
+            if check.get("informational"):
+                st.info(f"**{title}?** {check['sentence']}", icon=":material/help:")
+            elif check["passed"]:
+                st.success(f"**{title}.** {check['sentence']}", icon=":material/check_circle:")
+            else:
+                st.error(f"**{title}.** {check['sentence']}", icon=":material/cancel:")
 
 
 def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | None:
@@ -50,6 +54,12 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
                           key=f"{key}_run", index=ids.index(best_id) if best_id in ids else 0)
     is_gated = bool(gate.get("passed")) and run_id == best_id
     reason = ""
+    existing = ws.query_one("SELECT model_name, version FROM model_versions WHERE project_id = ? AND run_id = ?",
+                            (project_id, int(run_id)))
+    if existing is not None:
+        st.info(f"{labels[run_id]} is already registered as {existing['model_name']} v{existing['version']}: "
+                "give it an alias (promote, roll back) on the Registry page.", icon=":material/inventory_2:")
+        return None
     if is_gated:
         st.success(f"{labels[run_id]} passed the gate: it can be registered.", icon=":material/verified:")
     else:

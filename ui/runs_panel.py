@@ -70,7 +70,9 @@ def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) 
                if m in picked.columns and picked[m].notna().any()]
     fig = go.Figure()
     for run_id, row in picked.iterrows():
-        fig.add_bar(name=f"run {run_id}: {row['model']}", x=metrics, y=[row[m] for m in metrics])
+        fig.add_bar(name=f"run {run_id}: {row['model']}", y=[row[m] for m in metrics],
+                    x=[f"CV {get_metric_label(problem.metric)}" if m == "cv_score" else get_metric_label(m)
+                       for m in metrics])
     fig.update_layout(template="plotly_white", height=360, barmode="group", title="Scores of the chosen runs",
                       yaxis_title="score (higher is better)")
     best = picked[problem.metric].astype(float).idxmax() if is_higher_better(problem.metric) \
@@ -85,6 +87,7 @@ def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) 
                           name=f"run {run_id}: {row['model']}")
     folds.update_layout(template="plotly_white", height=320, title="Score on each cross-validation fold",
                         xaxis_title="fold", yaxis_title=f"CV {get_metric_label(problem.metric)}")
+    folds.update_xaxes(dtick=1)
     spread = max((max(f) - min(f)) for f in picked["cv_folds"] if f) if picked["cv_folds"].map(len).any() else 0
     chart(folds, f"Each line is one run over the same folds; the scores move by up to {spread:.3f} from fold to "
                  "fold, so smaller differences between runs can be luck.", key="runs_folds_chart")

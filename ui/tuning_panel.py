@@ -12,7 +12,6 @@ import streamlit as st
 from core import jobs, lab, tracking
 from core.models import get_model_spec
 from core.problem import ProblemConfig
-from core.training import TrainConfig
 from core.tuning import (
     KINDS,
     METHODS,
@@ -120,13 +119,12 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
 
 
 def _start(ws, project_id: int, feature_set_id: int, config: TuneConfig) -> None:
-    latest = tracking.latest_experiment(ws, project_id)
-    # The study validates like the latest leaderboard (same folds, seed, validation), so scores compare.
-    train_config = TrainConfig.from_dict(json.loads(latest["config_json"])) if latest else TrainConfig()
+    # Validated like the latest experiment (folds, seed, its test rows), so the scores compare.
+    train_config, test_df = lab.training_setup_like(ws, tracking.latest_experiment(ws, project_id), feature_set_id)
 
     def work(progress):
-        out = lab.stage_tune(ws, project_id, feature_set_id, config, train_config, progress=progress,
-                             should_stop=progress.should_stop, job_id=progress.job_id)
+        out = lab.stage_tune(ws, project_id, feature_set_id, config, train_config, test_df=test_df,
+                             progress=progress, should_stop=progress.should_stop, job_id=progress.job_id)
         return {"experiment_id": out["experiment"]["id"], "study_id": out["study_id"], "message": out["summary"]}
 
     jobs.start_job(ws, project_id, "tune", work)
@@ -149,9 +147,14 @@ def show_live_study(ws, project_id: int, problem: ProblemConfig, job: dict | Non
         if study is not None and study["trials"]:
             _draw_study(study, problem, key="tune_live")
 
-    job = job_panel(ws, job["id"], while_running=live)
-    if job["status"] == "succeeded" and job["result"]:
-        st.success(job["result"].get("message", "Tuning done."), icon=":material/tune:")
+    if job["status"] == "running":
+        study = lab.latest_study(ws, project_id)
+        if study is not None and study["status"] == "running":
+            config = study["config"]
+            st.info(f"Running: {METHODS[config.method]} of "
+                    f"{get_model_spec(problem.task, config.model).name}, up to {config.max_trials} trials"
+                    + (f" or {config.max_seconds:g} s" if config.max_seconds else "") + ".", icon=":material/tune:")
+    job_panel(ws, job["id"], while_running=live)
 
 
 def show_study(ws, project_id: int, experiment: dict) -> None:
@@ -160,7 +163,7 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
     if study is None:
         return
     problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
-    st.subheader(f"Tuning study — {METHODS[study['config'].method].lower()} of "
+    st.subheader(f"Tuning study — {METHODS[study['config'].method]} of "
                  f"{get_model_spec(problem.task, study['config'].model).name}")
     if study["summary"]:
         st.info(study["summary"], icon=":material/tune:")

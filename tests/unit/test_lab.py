@@ -150,7 +150,7 @@ def test_tuning_experiment_records_baseline_defaults_and_tuned_with_the_best_cv_
     ws, tuned = history["ws"], history["tuned"]
     experiment = tracking.get_experiment(ws, tuned["experiment"]["id"])
     assert experiment["kind"] == "tuning"
-    assert experiment["note"] == "random search of Logistic regression, 4 trials"
+    assert experiment["note"] == "Random search of Logistic regression, 4 trials"
     runs = ws.query("SELECT * FROM runs WHERE experiment_id = ?", (experiment["id"],))
     assert sorted(r["model_name"] for r in runs) == [
         "Baseline", "Logistic regression (defaults)", "Logistic regression (tuned)"]

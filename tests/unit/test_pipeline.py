@@ -210,7 +210,12 @@ def test_failed_gate_is_reported_and_the_override_is_audited(noise):
 
 def test_stage_register_refuses_a_failed_run_without_a_reason(noise):
     ws, pid = noise["ws"], noise["pid"]
-    run_id = tracking.latest_experiment(ws, pid)["best_run_id"]
+    experiment = tracking.latest_experiment(ws, pid)
+    registered = experiment["best_run_id"]  # the pipeline registered it already, with its own reason
+    with pytest.raises(ConfigError, match="already registered as noise v1"):
+        stage_register(ws, pid, registered, alias="challenger", override_reason="again")
+    runs = tracking.get_runs_df(ws, pid, experiment["id"])
+    run_id = int(runs[(runs["run"] != registered) & runs["error"].isna()]["run"].iloc[0])
     for reason in ("", "   "):
         with pytest.raises(ConfigError, match="did not pass the gate.*written reason"):
             stage_register(ws, pid, run_id, alias="challenger", override_reason=reason)
