@@ -412,7 +412,8 @@ def caption_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: flo
     best_value = float(scored["best_so_far"].iloc[-1])
     best_trial = int(scored.loc[scored["cv_score"] == best_value, "trial"].iloc[0])
     shown = format_metric_value(metric, best_value)
-    sentence = f"After {len(trials_df)} trials the best settings (trial {best_trial}) reach a CV {label} of {shown}"
+    count = f"{len(trials_df)} trial" + ("s" if len(trials_df) != 1 else "")
+    sentence = f"After {count} the best settings (trial {best_trial}) reach a CV {label} of {shown}"
     if default_score is None or math.isnan(default_score):
         return sentence + "."
     verdict = _describe_gain(metric, best_value, default_score)
