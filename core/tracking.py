@@ -27,7 +27,7 @@ def record_experiment(
         if getattr(r, "error", None) or r.pipeline is None:
             artifacts.append((None, None))
             continue
-        preds = pd.DataFrame({"score": np.asarray(r.test_scores, dtype=float), "pred": _as_str(r.test_pred)})
+        preds = _predictions_frame(r.test_scores, r.test_pred)
         artifacts.append((ws.save_model(r.pipeline), ws.save_frame(preds, kind="predictions")))
     holdout_id = ws.save_frame(holdout_df.reset_index(drop=True), kind="holdout")
     best = result.best
@@ -76,6 +76,19 @@ def get_environment() -> dict[str, str]:
 
 def get_experiment_warnings(experiment: dict[str, Any]) -> list[str]:
     return json.loads(experiment.get("warnings_json") or "[]")
+
+
+def _predictions_frame(scores, predictions) -> pd.DataFrame:
+    """score (binary: P(positive); regression: the prediction; multiclass: the probability of the
+    predicted class) and pred; multiclass also keeps every class's probability (proba_0, proba_1, …)."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 2:
+        frame = pd.DataFrame(scores, columns=[f"proba_{i}" for i in range(scores.shape[1])])
+        frame.insert(0, "score", scores.max(axis=1) if scores.shape[1] else np.nan)
+    else:
+        frame = pd.DataFrame({"score": scores})
+    frame["pred"] = _as_str(predictions)
+    return frame
 
 
 def _as_str(values) -> list[str]:

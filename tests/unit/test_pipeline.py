@@ -333,3 +333,24 @@ def test_demo_retrained_version_lineage_raw_dataset_is_raw(demo):
     version = registry.get_version(ws, summary["retrain"]["registered"]["id"])
     raw_id = json.loads(version["lineage_json"])["raw_dataset_id"]
     assert datasets.get_dataset(ws, raw_id)["kind"] == "raw"
+
+
+def test_a_multiclass_target_goes_through_the_whole_loop(tmp_path):
+    """Three classes: the experiment stores each class's probability; the loop, retraining included, runs."""
+    rng = np.random.default_rng(1)
+    n = 450
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "z": rng.normal(size=n), "plan": rng.choice(["a", "b"], n)})
+    df["tier"] = np.where(x + rng.normal(scale=0.6, size=n) > 0.5, "gold",
+                          np.where(x < -0.5, "bronze", "silver"))
+    ws = Workspace(tmp_path)
+    summary = run_pipeline(ws, df, None, PipelineConfig(target="tier", project_name="tiers", cv_folds=3,
+                                                        scenario="sudden", retrain_when_recommended=True,
+                                                        rows_per_window=150))
+    assert summary["task"] == "classification" and summary["best_model"] != "baseline"
+    experiment = tracking.get_experiment(ws, 1)
+    preds = tracking.load_run_predictions(ws, experiment["best_run_id"])
+    assert list(preds.columns) == ["score", "proba_0", "proba_1", "proba_2", "pred"]
+    assert np.allclose(preds[["proba_0", "proba_1", "proba_2"]].sum(axis=1), 1.0)
+    assert (preds["score"] == preds[["proba_0", "proba_1", "proba_2"]].max(axis=1)).all()
+    assert set(preds["pred"]) <= {"bronze", "gold", "silver"}
