@@ -77,23 +77,27 @@ def _default_family(ws, project_id: int, task: str) -> str:
 def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: int) -> dict | None:
     families = tunable_models(problem.task)
     default = _default_family(ws, project_id, problem.task)
+    job = jobs.latest_job(ws, project_id, "tune")
+    running = job is not None and job["status"] == "running"  # the settings wait for the study to end
     c1, c2 = st.columns(2)
     family = c1.selectbox("Model family to tune", families, index=families.index(default),
                           format_func=lambda k: get_model_spec(problem.task, k).name, key="tune_family",
+                          disabled=running,
                           help="Starts from the best family of the latest leaderboard.")
     method = c2.radio("Search method", list(METHODS), format_func=METHODS.get, key="tune_method",
-                      index=2, help="Grid tries every combination of a few values; random draws settings at "
+                      index=2, disabled=running, help="Grid tries every combination of a few values; random draws settings at "
                                     "random; Bayesian optimisation learns from past trials where to look next.")
     b1, b2, b3 = st.columns(3)
-    max_trials = b1.number_input("Budget: trials", 1, 500, 20, key="tune_trials")
+    max_trials = b1.number_input("Budget: trials", 1, 500, 20, key="tune_trials", disabled=running)
     max_seconds = b2.number_input("Budget: seconds (0 = no limit)", 0, 3600, 120, 10, key="tune_seconds",
+                                  disabled=running,
                                   help="No new trial starts after this time; the running one finishes.")
     grid_points = b3.slider("Grid: values per number setting", 2, 6, 3, key="tune_grid_points",
-                            disabled=method != "grid")
+                            disabled=running or method != "grid")
     st.markdown("**Search space** — edit the ranges, remove a row to keep that setting at its default")
     edited = st.data_editor(
         _space_table(default_search_space(problem.task, family)), key=f"tune_space_{family}", hide_index=True,
-        num_rows="dynamic", width="stretch",
+        num_rows="dynamic", width="stretch", disabled=running,
         column_config={"scale": st.column_config.SelectboxColumn("scale", options=list(KINDS), required=True,
                                                                  help=", ".join(f"{k}: {v}" for k, v in
                                                                                 SCALE_WORDS.items())),
@@ -101,8 +105,6 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
                        "highest": st.column_config.NumberColumn("highest", format="%g")})
     st.caption("Each trial cross-validates one combination of these settings on the same folds as the "
                "leaderboard; the best trial is then refit on all training rows and checked once on the holdout.")
-    job = jobs.latest_job(ws, project_id, "tune")
-    running = job is not None and job["status"] == "running"
     s1, s2 = st.columns([1, 3])
     if s1.button("Start tuning", key="tune_start", type="primary", disabled=running):
         with user_errors():
