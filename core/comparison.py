@@ -13,10 +13,12 @@ import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 from scipy import stats
 
 from core.errors import ConfigError, DataError
-from core.problem import format_metric_value, get_metric_label
+from core.problem import format_metric_value, get_metric_label, is_higher_better
 
 # ---------------------------------------------------------------- paired CV comparison
 
@@ -339,3 +341,50 @@ def caption_comparison(name_a: str, name_b: str, cv: dict | None, boot: dict, me
         verdict = "so the two are practically tied: the simpler or faster one is a fine choice"
     sentence = "; ".join(parts + [holdout]) + f", {verdict}."
     return sentence[0].upper() + sentence[1:]
+
+
+# ---------------------------------------------------------------- recorded runs side by side
+
+RUN_SCORE_METRICS = ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2")
+
+
+def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
+    """Grouped bars: each chosen run's scores (``runs_df`` from ``tracking.get_runs_df``, indexed by run)."""
+    metrics = [m for m in RUN_SCORE_METRICS if m in runs_df.columns and runs_df[m].notna().any()]
+    names = [f"CV {get_metric_label(metric)}" if m == "cv_score" else get_metric_label(m) for m in metrics]
+    fig = go.Figure()
+    for run_id, row in runs_df.iterrows():
+        fig.add_bar(name=f"run {run_id}: {row['model']}", x=names, y=[row[m] for m in metrics])
+    fig.update_layout(template="plotly_white", height=360, barmode="group", title="Scores of the chosen runs",
+                      yaxis_title="score (higher is better)")
+    return fig
+
+
+def caption_run_scores(runs_df: pd.DataFrame, metric: str) -> str:
+    values = runs_df[metric].astype(float)
+    if values.isna().all():
+        return f"None of these runs has a holdout {get_metric_label(metric)}."
+    best = values.idxmax() if is_higher_better(metric) else values.idxmin()
+    return (f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
+            f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
+            "practically interchangeable.")
+
+
+def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
+    """One line per run: its score on each cross-validation fold."""
+    fig = go.Figure()
+    for run_id, row in runs_df.iterrows():
+        fig.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
+                        name=f"run {run_id}: {row['model']}")
+    fig.update_layout(template="plotly_white", height=320, title="Score on each cross-validation fold",
+                      xaxis_title="fold", yaxis_title=f"CV {get_metric_label(metric)}")
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def caption_run_folds(runs_df: pd.DataFrame) -> str:
+    spreads = [max(f) - min(f) for f in runs_df["cv_folds"] if len(f)]
+    if not spreads:
+        return "These runs have no fold scores."
+    return (f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
+            "so smaller differences between runs can be luck.")

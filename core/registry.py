@@ -33,8 +33,7 @@ def register_model(
         raise NotFoundError(f"Run {run_id} does not exist in this project.")
     if run["model_artifact_id"] is None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
-    existing = ws.query_one("SELECT version, model_name FROM model_versions WHERE project_id = ? AND run_id = ?",
-                            (project_id, run_id))
+    existing = get_version_of_run(ws, project_id, run_id)
     if existing is not None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
                           f"v{existing['version']}; give that version an alias on the Registry page instead.")
@@ -133,6 +132,12 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
 
 def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:
     return ws.get_row("model_versions", version_id, f"Model version id {version_id} does not exist.")
+
+
+def get_version_of_run(ws: Workspace, project_id: int, run_id: int) -> dict[str, Any] | None:
+    """The version a run was registered as (a run is registered at most once), or None."""
+    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ?", (project_id, run_id))
+    return get_version(ws, row["id"]) if row else None
 
 
 def get_alias_version(ws: Workspace, project_id: int, model_name: str, alias: str) -> dict[str, Any] | None:

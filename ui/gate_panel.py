@@ -54,8 +54,7 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
                           key=f"{key}_run", index=ids.index(best_id) if best_id in ids else 0)
     is_gated = bool(gate.get("passed")) and run_id == best_id
     reason = ""
-    existing = ws.query_one("SELECT model_name, version FROM model_versions WHERE project_id = ? AND run_id = ?",
-                            (project_id, int(run_id)))
+    existing = registry.get_version_of_run(ws, project_id, int(run_id))
     if existing is not None:
         st.info(f"{labels[run_id]} is already registered as {existing['model_name']} v{existing['version']}: "
                 "give it an alias (promote, roll back) on the Registry page.", icon=":material/inventory_2:")

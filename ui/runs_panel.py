@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import jobs, lab, tracking
-from core.problem import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
+from core.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+from core.problem import ProblemConfig, get_metric_label, is_higher_better
 from ui.widgets import chart, job_panel
 
 KIND_WORDS = {"leaderboard": "leaderboard", "tuning": "tuning study", "rerun": "re-run"}
@@ -66,31 +66,9 @@ def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) 
     st.caption(f"{n_diff} of {len(params)} settings differ between these runs (highlighted); the rest are "
                "identical, so they cannot explain a difference in score.")
     picked = runs[runs["run"].isin(chosen)].set_index("run").loc[chosen]
-    metrics = [m for m in ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2")
-               if m in picked.columns and picked[m].notna().any()]
-    fig = go.Figure()
-    for run_id, row in picked.iterrows():
-        fig.add_bar(name=f"run {run_id}: {row['model']}", y=[row[m] for m in metrics],
-                    x=[f"CV {get_metric_label(problem.metric)}" if m == "cv_score" else get_metric_label(m)
-                       for m in metrics])
-    fig.update_layout(template="plotly_white", height=360, barmode="group", title="Scores of the chosen runs",
-                      yaxis_title="score (higher is better)")
-    best = picked[problem.metric].astype(float).idxmax() if is_higher_better(problem.metric) \
-        else picked[problem.metric].astype(float).idxmin()
-    value = format_metric_value(problem.metric, picked.loc[best, problem.metric])
-    chart(fig, f"Run {best} ({picked.loc[best, 'model']}) has the best holdout {get_metric_label(problem.metric)} "
-               f"of these runs ({value}); bars of equal height mean the runs are practically interchangeable.",
+    chart(plot_run_scores(picked, problem.metric), caption_run_scores(picked, problem.metric),
           key="runs_compare_chart")
-    folds = go.Figure()
-    for run_id, row in picked.iterrows():
-        folds.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
-                          name=f"run {run_id}: {row['model']}")
-    folds.update_layout(template="plotly_white", height=320, title="Score on each cross-validation fold",
-                        xaxis_title="fold", yaxis_title=f"CV {get_metric_label(problem.metric)}")
-    folds.update_xaxes(dtick=1)
-    spread = max((max(f) - min(f)) for f in picked["cv_folds"] if f) if picked["cv_folds"].map(len).any() else 0
-    chart(folds, f"Each line is one run over the same folds; the scores move by up to {spread:.3f} from fold to "
-                 "fold, so smaller differences between runs can be luck.", key="runs_folds_chart")
+    chart(plot_run_folds(picked, problem.metric), caption_run_folds(picked), key="runs_folds_chart")
 
 
 def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:

@@ -228,3 +228,20 @@ def test_caption_without_cv_scores():
     assert caption_comparison("Random forest", "Decision tree", None, boot, "accuracy") == (
         "On the holdout Random forest is ahead by 0.020 accuracy (95% interval 0.010 to 0.030), so it is really better."
     )
+
+
+def test_recorded_runs_side_by_side_charts_and_sentences():
+    import pandas as pd
+
+    from core.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+
+    runs = pd.DataFrame({"model": ["Logistic regression", "Random forest"], "cv_score": [0.83, 0.81],
+                         "roc_auc": [0.84, 0.86], "r2": [None, None],
+                         "cv_folds": [[0.82, 0.84, 0.83], [0.78, 0.84, 0.81]]}, index=pd.Index([3, 7], name="run"))
+    bars = plot_run_scores(runs, "roc_auc")
+    assert [t.name for t in bars.data] == ["run 3: Logistic regression", "run 7: Random forest"]
+    assert list(bars.data[0].x) == ["CV ROC-AUC", "ROC-AUC"]  # r2 is empty for these runs: no bar
+    assert caption_run_scores(runs, "roc_auc").startswith("Run 7 (Random forest) has the best holdout ROC-AUC")
+    folds = plot_run_folds(runs, "roc_auc")
+    assert list(folds.data[1].x) == [1, 2, 3] and list(folds.data[1].y) == [0.78, 0.84, 0.81]
+    assert "up to 0.060 from fold to fold" in caption_run_folds(runs)
