@@ -384,8 +384,11 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     if config.target not in df.columns:
         raise ConfigError(f"The target column '{config.target}' is not in {source_name}; choose one of: "
                           f"{', '.join(map(str, df.columns[:30]))}.")
-    from core.projects import create_project, unique_project_name
-    project = create_project(ws, unique_project_name(ws, config.project_name), source=source_name)
+    if df[config.target].dropna().nunique() < 2:
+        # Cleaning never adds target values, so this run would fail at the problem stage:
+        # say why now, before a half-made project is left in the workspace.
+        validate_problem(df, suggest_problem(df, config.target))
+    project = projects.create_unique_project(ws, config.project_name, source=source_name)
     pid = project["id"]
     raw = timed("data", 0.0, 0.03, "Saving the raw data", lambda: stage_ingest(ws, pid, df, info, source_name))
     cleaned = timed("clean", 0.03, 0.08, "Cleaning the data",

@@ -28,13 +28,15 @@ def validate_project_name(name: str) -> str:
 def create_project(ws: Workspace, name: str, source: str = "") -> dict[str, Any]:
     name = validate_project_name(name)
     try:
-        with ws.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO projects (name, created_at, source) VALUES (?, ?, ?)", (name, now(), source)
-            )
-            ws.audit(conn, cur.lastrowid, "project.created", {"name": name})
+        return _insert_project(ws, name, source)
     except sqlite3.IntegrityError:
         raise ConfigError(f"A project named '{name}' already exists; open it or choose another name.") from None
+
+
+def _insert_project(ws: Workspace, name: str, source: str) -> dict[str, Any]:
+    with ws.transaction() as conn:
+        cur = conn.execute("INSERT INTO projects (name, created_at, source) VALUES (?, ?, ?)", (name, now(), source))
+        ws.audit(conn, cur.lastrowid, "project.created", {"name": name})
     return get_project(ws, name)
 
 
@@ -45,19 +47,35 @@ def project_name_from(text: str) -> str:
     return cleaned.strip() or "project"
 
 
-def unique_project_name(ws: Workspace, base: str) -> str:
-    """``base``, or ``base (2)``, ``base (3)``… whichever is free, always a valid name."""
+def _name_candidates(base: str):
+    """``base``, ``base (2)``, ``base (3)``…, each cut to stay a valid name."""
     base = project_name_from(base)
-    taken = {p["name"] for p in list_projects(ws)}
-    if base not in taken:
-        return base
+    yield base
     n = 2
     while True:
         suffix = f" ({n})"
-        candidate = base[: MAX_NAME - len(suffix)].rstrip() + suffix
-        if candidate not in taken:
-            return candidate
+        yield base[: MAX_NAME - len(suffix)].rstrip() + suffix
         n += 1
+
+
+def unique_project_name(ws: Workspace, base: str) -> str:
+    """``base``, or ``base (2)``, ``base (3)``… whichever is free now, always a valid name."""
+    taken = {p["name"] for p in list_projects(ws)}
+    return next(name for name in _name_candidates(base) if name not in taken)
+
+
+def create_unique_project(ws: Workspace, base: str, source: str = "") -> dict[str, Any]:
+    """Create a project named ``base`` or the first free ``base (n)``. Claiming the name is the
+    insert itself, so two runs started at once (two CLI calls, two students) never collide."""
+    taken = {p["name"] for p in list_projects(ws)}
+    for name in _name_candidates(base):
+        if name in taken:
+            continue
+        try:
+            return _insert_project(ws, name, source)
+        except sqlite3.IntegrityError:  # taken between the listing and the insert: try the next one
+            taken.add(name)
+    raise AssertionError("unreachable: the candidates never run out")
 
 
 def list_projects(ws: Workspace) -> list[dict[str, Any]]:

@@ -354,3 +354,16 @@ def test_a_multiclass_target_goes_through_the_whole_loop(tmp_path):
     assert np.allclose(preds[["proba_0", "proba_1", "proba_2"]].sum(axis=1), 1.0)
     assert (preds["score"] == preds[["proba_0", "proba_1", "proba_2"]].max(axis=1)).all()
     assert set(preds["pred"]) <= {"bronze", "gold", "silver"}
+
+
+@pytest.mark.parametrize("values, message", [(["yes"] * 50, "only one class"),
+                                             ([None] * 50, "missing in every row")])
+def test_a_target_that_cannot_be_learned_fails_before_any_project_is_made(tmp_path, values, message):
+    from core.errors import DataError
+    from core.projects import list_projects
+
+    ws = Workspace(tmp_path)
+    df = pd.DataFrame({"x": np.arange(50.0), "y": values})
+    with pytest.raises(DataError, match=message):
+        run_pipeline(ws, df, None, PipelineConfig(target="y", project_name="doomed"))
+    assert list_projects(ws) == []  # a rerun after fixing the file gets the name, not "doomed (2)"

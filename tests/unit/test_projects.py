@@ -7,6 +7,7 @@ from core.errors import ConfigError, NotFoundError
 from core.projects import (
     STAGES,
     create_project,
+    create_unique_project,
     get_project,
     get_stage_status,
     list_projects,
@@ -143,3 +144,28 @@ def test_stage_status_is_per_project(ws):
     pipeline.stage_clean(ws, a, raw["id"], target="y")
     assert get_stage_status(ws, a)["data"] is True
     assert get_stage_status(ws, b)["data"] is False
+
+
+def test_create_unique_project_counts_up(ws):
+    assert create_unique_project(ws, "run", source="a.csv")["name"] == "run"
+    assert create_unique_project(ws, "run")["name"] == "run (2)"
+    assert create_unique_project(ws, "bad/name")["name"] == "bad name"
+
+
+def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
+    """Two CLI runs of one file start together: each claims a name with its insert, so neither is
+    told the name is taken (the check-then-create race CI once hit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.workspace import Workspace
+
+    barrier = __import__("threading").Barrier(6)
+
+    def create(_):
+        ws = Workspace(tmp_path / "ws")  # a connection of its own, as a separate process has
+        barrier.wait()
+        return create_unique_project(ws, "oneclass")["name"]
+
+    with ThreadPoolExecutor(6) as pool:
+        names = list(pool.map(create, range(6)))
+    assert sorted(names) == sorted(["oneclass"] + [f"oneclass ({n})" for n in range(2, 7)])
