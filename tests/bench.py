@@ -4,7 +4,7 @@ The machine is shared and noisy, so each figure is the best of a few repeats and
 what to watch; absolute seconds are printed for the record only.
 
     python -m tests.bench                       # every bench
-    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, demo, scale)
+    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale)
     BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
     BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
 """
@@ -230,6 +230,33 @@ def bench_demo() -> dict:
             "baseline_s": timings["train"], "stages": timings}
 
 
+def bench_latency() -> list[dict]:
+    """One request of one row, as the gate times it (core.lab.measure_latency_ms: the fastest of a
+    few calls), against the bare estimator answering the same row already preprocessed: the ratio is
+    what the studio's preprocessing adds to every single-row prediction."""
+    from sklearn.pipeline import Pipeline
+
+    from core.features import build_preprocessor
+    from core.lab import measure_latency_ms
+    from core.models import get_catalog
+
+    df, problem, features = load_telco(TELCO)
+    split = get_plain_split(df, problem, features)
+    row = split.X_test.head(1)
+    results = []
+    for spec in [s for s in get_catalog(problem.task, default_only=True) if s.key in ("logistic", "hist_gb")]:
+        pipeline = Pipeline([("preprocess", build_preprocessor(df, problem, features)),
+                             ("model", spec.make(problem.task, SEED))]).fit(split.X_train, split.y_train)
+        encoded = pipeline[:-1].transform(row)
+        studio = min(measure_latency_ms(pipeline, row, problem.task) for _ in range(5)) / 1000
+        bare = min(measure_latency_ms(pipeline[-1], encoded, problem.task) for _ in range(5)) / 1000
+        steps = sum(name != "remainder" for name, _, _ in pipeline[0].transformers_)
+        results.append({"name": f"one-row prediction, {spec.name} (telco, {steps} preprocessing steps)",
+                        "studio_s": studio, "baseline": "the bare estimator on the preprocessed row",
+                        "baseline_s": bare})
+    return results
+
+
 SCALE_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 
 
@@ -319,12 +346,18 @@ def run_benches(names: list[str], tmp: Path) -> list[dict]:
                 results.extend(bench_tuning(table))
         elif name == "demo":
             results.append(bench_demo())
+        elif name == "latency":
+            results.extend(bench_latency())
         elif name == "scale":
             results.extend(bench_scale())
     return results
 
 
-BENCHES = ("read", "leaderboard", "tuning", "demo", "scale")
+BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}" if value >= 1 else f"{value:.4f}"  # one-row predictions take milliseconds
 
 
 def main(argv: list[str]) -> None:
@@ -340,7 +373,8 @@ def main(argv: list[str]) -> None:
         ratio = r["studio_s"] / r["baseline_s"] if r["baseline_s"] else float("nan")
         r["ratio"] = ratio
         peak = f"{r['peak_mb']:8.0f}" if "peak_mb" in r else " " * 8
-        print(f"{r['name']:<{width}} {r['studio_s']:9.2f} {r['baseline_s']:11.2f} {ratio:7.2f} {peak}  {r['baseline']}")
+        print(f"{r['name']:<{width}} {_seconds(r['studio_s']):>9} {_seconds(r['baseline_s']):>11} {ratio:7.2f} {peak}  "
+              f"{r['baseline']}")
     for r in results:
         if "stages" in r:
             print("demo stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()))

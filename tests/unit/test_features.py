@@ -67,9 +67,9 @@ def test_preprocessor_output_names_and_values(frame):
     X = frame.drop(columns=["churn"])
     out = pre.fit_transform(X)
     names = list(pre.get_feature_names_out())
-    assert names == [
+    assert names == [  # numbers, log-scaled numbers, categories, then each date column
+        "age", "spend", "plan_Basic", "plan_Plus", "plan_Pro", "plan_missing",
         "signup_date_year", "signup_date_month", "signup_date_dayofweek", "signup_date_days_since_1970",
-        "plan_Basic", "plan_Plus", "plan_Pro", "plan_missing", "age", "spend",
     ]
     assert out.shape == (len(frame), len(names)) and np.isfinite(out).all()
     # Missing plan becomes its own category; missing age is imputed then scaled (mean ≈ 0).
@@ -118,6 +118,31 @@ def test_output_sources_with_tricky_column_names():
     assert sources["plan_type_a_x"] == "plan_type"
     assert sources["plan_a"] == "plan"
     assert sources["remainder"] == "remainder"
+
+
+def test_one_hot_outputs_are_traced_to_their_column_even_when_names_mislead():
+    # "plan" = "a_y" and "plan_a" = "x" both read "plan_a_…": the longest-prefix guess would say
+    # plan_a for "plan_a_y". The categories step is shared, so the owner must come from the encoder.
+    df = pd.DataFrame({"plan": ["a_y", "b"] * 15, "plan_a": ["x", "w", "z"] * 10, "n": np.arange(30.0),
+                       "k": np.arange(30.0) % 4, "churn": ["Yes", "No", "No"] * 10})
+    for config in (FeatureConfig(), FeatureConfig(max_categories=2), FeatureConfig(one_hot=False)):
+        pre = build_preprocessor(df, PROBLEM, config).fit(df.drop(columns=["churn"]))
+        sources = get_output_feature_sources(pre)
+        assert list(sources) == list(pre.get_feature_names_out())
+        assert {out for out, col in sources.items() if col == "plan_a"} == (
+            {"plan_a"} if not config.one_hot else
+            {"plan_a_w", "plan_a_x", "plan_a_z"} if config.max_categories > 2 else
+            {"plan_a_z", "plan_a_infrequent_sklearn"})
+        assert sources.get("plan_a_y", "plan") == "plan" and sources["n"] == "n" and sources["k"] == "k"
+
+
+def test_columns_treated_alike_share_one_step(frame):
+    # A single-row prediction pays ~3 ms per step: one per kind, not one per column.
+    wide = frame.assign(**{f"n{i}": np.arange(len(frame)) % (i + 3) for i in range(8)},
+                        **{f"c{i}": [f"v{j % 3}" for j in range(len(frame))] for i in range(8)})
+    pre = build_preprocessor(wide, PROBLEM, suggest_features(wide, PROBLEM)).fit(wide.drop(columns=["churn"]))
+    assert [name for name, _, _ in pre.transformers_ if name != "remainder"] == [
+        "numeric", "numeric_log", "categorical", "date0"]
 
 
 def test_ordinal_encoding_and_no_scaling(frame):
