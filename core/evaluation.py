@@ -32,7 +32,7 @@ from sklearn.metrics import (
 
 from core.errors import ConfigError, DataError
 from core.models import BASELINE_KEY
-from core.problem import format_metric_value, get_metric_label, is_higher_better
+from core.problem import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
 
 TEMPLATE = "plotly_white"
 HEIGHT = 420
@@ -466,6 +466,25 @@ def get_best_threshold(threshold_df: pd.DataFrame, by: str = "cost", step: float
     best = np.nanmin(values) if by == "cost" else np.nanmax(values)
     tied = threshold_df["threshold"].to_numpy()[np.isclose(values, best, rtol=1e-9, atol=1e-9)]
     return float(tied[np.argmin(np.abs(tied - 0.5))])
+
+
+DEFAULT_DECISION_THRESHOLD = 0.5
+
+
+def get_cost_matrix(problem: ProblemConfig) -> CostMatrix | None:
+    """The costs of a missed positive and of a false alarm from the Problem page, when both are set."""
+    if problem.cost_false_negative is None or problem.cost_false_positive is None:
+        return None
+    return CostMatrix(fn_cost=float(problem.cost_false_negative), fp_cost=float(problem.cost_false_positive))
+
+
+def get_operating_threshold(problem: ProblemConfig, y_true01: Sequence, score: Sequence) -> float:
+    """The score from which a deployed yes/no model answers 'yes': the cheapest threshold (to 0.01)
+    on these rows when the Problem page sets both costs, otherwise the usual 0.5."""
+    cost = get_cost_matrix(problem)
+    if cost is None or len(y_true01) == 0:
+        return DEFAULT_DECISION_THRESHOLD
+    return get_best_threshold(get_threshold_df(y_true01, score, cost), "cost", step=0.01)
 
 
 def get_confusion_at_threshold(

@@ -135,13 +135,16 @@ def _share(value: float) -> str:
 
 
 def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
-    """``fairness``: {column, measure (words), gap, low_group, high_group, reliable}."""
+    """``fairness``: {column, measure (words), gap, low_group, high_group, reliable, and for yes/no
+    models the decision_threshold the answers were made at}."""
     gap = float(fairness["gap"])
     shown = f"{gap:.0%}" if fairness.get("relative") else _share(gap)
     limit_shown = f"{limit:.0%}" if fairness.get("relative") else _share(limit)
     passed = gap <= limit
+    at = (f" (flagging rows that score {fairness['decision_threshold']:.2f} or more)"
+          if fairness.get("decision_threshold") is not None else "")
     where = (f"its {fairness['measure']} differs by {shown} between '{fairness['high_group']}' and "
-             f"'{fairness['low_group']}' of {fairness['column']}")
+             f"'{fairness['low_group']}' of {fairness['column']}{at}")
     caveat = "" if fairness.get("reliable", True) else " (some groups are small, so this is a rough estimate)"
     if passed:
         sentence = f"Fairness: {where}, within the {limit_shown} allowed{caveat}."

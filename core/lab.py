@@ -15,6 +15,7 @@ from joblib import parallel_config
 
 from core import datasets, featurestore, projects, registry, tracking
 from core.comparison import BOOTSTRAP_METRICS, bootstrap_metric_difference, metric_uses_scores
+from core.evaluation import get_operating_threshold
 from core.errors import ConfigError, NotFoundError, StudioError
 from core.fairness import get_fairness_gaps, get_group_metrics_df
 from core.gate import GateResult, check_gate
@@ -85,6 +86,10 @@ def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: Mod
     measure, words = FAIRNESS_MEASURES[problem.task]
     y_true = result.y_test
     y_pred = model.test_pred
+    decision_threshold = None
+    if problem.task == "binary":  # judged on the answers the endpoint will give once registered
+        decision_threshold = get_operating_threshold(problem, y_true, model.test_scores)
+        y_pred = (np.asarray(model.test_scores) >= decision_threshold).astype(int)
     if problem.task == "multiclass":
         y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
     score = model.test_scores if problem.task == "binary" else None
@@ -94,7 +99,8 @@ def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: Mod
     if gap is None:
         return None
     summary = {"column": column, "measure": words, "gap": gap["gap"], "low_group": gap["low_group"],
-               "high_group": gap["high_group"], "reliable": gap["reliable"], "relative": False}
+               "high_group": gap["high_group"], "reliable": gap["reliable"], "relative": False,
+               "decision_threshold": decision_threshold}
     if problem.task == "regression":
         # An error gap in the target's units means little: judge it relative to the typical error.
         overall = float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float)))) or 1.0

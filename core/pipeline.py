@@ -20,6 +20,7 @@ from core.lab import require_problem, stage_train, stage_tune, summarize_study  
 from core.cleaning import CleaningRecipe, apply_recipe, suggest_recipe
 from core.drift import DriftConfig
 from core.errors import ConfigError, NotFoundError
+from core.evaluation import DEFAULT_DECISION_THRESHOLD, get_cost_matrix, get_operating_threshold
 from core.explain import Explanation, explain_model
 from core.features import FeatureConfig, suggest_features
 from core.monitoring import MonitoringReport, run_monitoring
@@ -149,8 +150,10 @@ def get_class_labels(df: pd.DataFrame, problem: ProblemConfig) -> list[str]:
 
 
 def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | None = "champion",
-                   note: str = "", override_reason: str = "") -> dict:
-    """Register a run. Refused when its experiment failed the gate, unless a written reason is given."""
+                   note: str = "", override_reason: str = "", decision_threshold: float | None = None) -> dict:
+    """Register a run. Refused when its experiment failed the gate, unless a written reason is given.
+    A yes/no model keeps the score from which it answers 'yes' (``decision_threshold``; by default
+    the cheapest on its holdout when the problem has costs, else 0.5): the endpoint uses it."""
     run = tracking.get_run(ws, run_id)
     experiment = tracking.get_experiment(ws, run["experiment_id"])
     gate = json.loads(experiment["gate_json"] or "{}")
@@ -165,10 +168,29 @@ def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | 
     lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": _raw_ancestor(ws, dataset), "task": problem.task,
                "target": problem.target, "classes": get_class_labels(df, problem), "gate": gate,
                "override_reason": override_reason or None}
+    if problem.task == "binary":
+        lineage["decision_threshold"] = (suggest_decision_threshold(ws, experiment, run_id)
+                                         if decision_threshold is None else _checked_threshold(decision_threshold))
     project = projects.get_project(ws, project_id)
     return registry.register_model(ws, project_id, run_id, model_name=model_name_for(project), alias=alias,
                                    note=note or (f"override: {override_reason}" if override_reason else ""),
                                    extra_lineage=lineage)
+
+
+def suggest_decision_threshold(ws: Workspace, experiment: dict, run_id: int) -> float:
+    """Where a yes/no run should answer 'yes' once deployed: the cheapest threshold on its holdout
+    when the problem has costs, otherwise 0.5."""
+    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    if problem.task != "binary" or get_cost_matrix(problem) is None:
+        return DEFAULT_DECISION_THRESHOLD
+    y = encode_target(tracking.load_holdout(ws, experiment)[problem.target], problem)
+    return get_operating_threshold(problem, y, tracking.load_run_predictions(ws, run_id)["score"].to_numpy())
+
+
+def _checked_threshold(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value <= 1:
+        raise ConfigError(f"The decision threshold must be a score between 0 and 1; got {value!r} instead.")
+    return round(float(value), 4)
 
 
 def _raw_ancestor(ws: Workspace, dataset: dict) -> int | None:
@@ -193,15 +215,17 @@ def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = Routin
 
 
 # -- Monitoring & retraining -----------------------------------------------------------------------
-def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.ndarray, np.ndarray], float]:
-    """metric(y_true_raw, scores) for one window, with the same definitions as training."""
+def _score_metric(problem: ProblemConfig, classes: list[str],
+                  decision_threshold: float = DEFAULT_DECISION_THRESHOLD) -> Callable[[np.ndarray, np.ndarray], float]:
+    """metric(y_true_raw, scores) for one window, with the same definitions as training; a yes/no
+    answer is 'yes' from ``decision_threshold`` (matters for accuracy and F1, not ROC-AUC)."""
     def metric(y_true_raw, scores) -> float:
         y_true_raw = pd.Series(y_true_raw)
         if problem.task == "binary":
             y = encode_target(y_true_raw, problem)
             if len(np.unique(y)) < 2 and problem.metric == "roc_auc":
                 return float("nan")
-            y_pred = (np.asarray(scores) >= 0.5).astype(int)
+            y_pred = (np.asarray(scores) >= decision_threshold).astype(int)
             return compute_metrics(problem, y, y_pred, np.asarray(scores))[problem.metric]
         if problem.task == "multiclass":
             y_pred = np.asarray(classes)[np.asarray(scores, dtype=int)]
@@ -262,7 +286,8 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     report = run_monitoring(
         reference, frame, feature_columns=used, predict_scores=scorer,
         reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
-        threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
+        threshold=problem.threshold, config=drift,
+        score_metric=_score_metric(problem, champion.classes, champion.threshold),  # as the endpoint answered
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
     rules = datasets.load_rules(ws, lineage["dataset_id"])
@@ -330,6 +355,7 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
                           progress=progress, note=f"retraining after monitoring report {report_id}, "
                                                   f"checked on {len(fresh_eval)} fresh production rows")
     scorer = _monitor_scores(champion)
+    # At 0.5, as the retrained model's gate metric is: like is compared with like.
     champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
                                                                  scorer(fresh_eval))
     gate = trained["gate"]
@@ -438,7 +464,9 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         "leaderboard": result.to_summary(),
         "best_model": trained["result"].best.key,
         "gate": gate.to_dict(),
-        "registry": {"model": version["model_name"], "version": version["version"], "alias": "champion"},
+        "registry": {"model": version["model_name"], "version": version["version"], "alias": "champion",
+                     **({"decision_threshold": serving.get_decision_threshold(version)}
+                        if problem.task == "binary" else {})},
         "monitoring": {**report.get_latest_drift_summary(), "scenario": config.scenario,
                        "retrain_recommended": report.retrain_recommended, "reason": report.reason},
         "timings": timings,

@@ -55,7 +55,8 @@ def register_model(
         )
         version_id = cur.lastrowid
         ws.audit(conn, project_id, "model.registered",
-                 {"model": model_name, "version": version, "run_id": run_id, "sha256": sha, "note": note})
+                 {"model": model_name, "version": version, "run_id": run_id, "sha256": sha, "note": note,
+                  **{k: lineage[k] for k in ("decision_threshold",) if k in lineage}})
         if alias:
             _set_alias(ws, conn, project_id, model_name, alias, version_id, reason="set at registration")
     return get_version(ws, version_id)
@@ -166,7 +167,7 @@ def get_model_name(ws: Workspace, project_id: int) -> str | None:
 def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
     rows = ws.query(
         """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
-                  v.created_at, v.note,
+                  v.created_at, v.note, v.lineage_json,
                   (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
            FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ? ORDER BY v.id DESC""",
         (project_id,),
@@ -176,6 +177,9 @@ def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
         rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "family": r["family"],
                "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12], "note": r["note"],
                "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
+        lineage = json.loads(r["lineage_json"] or "{}")
+        if lineage.get("task") == "binary":  # the score from which it answers 'yes' (0.5 before it was kept)
+            rec["decision threshold"] = float(lineage.get("decision_threshold", 0.5))
         rec.update({k: round(v, 4) if isinstance(v, float) else v
                     for k, v in json.loads(r["metrics_json"] or "{}").items()})
         records.append(rec)

@@ -71,6 +71,7 @@ class ServedModel:
         self.label = f"{self.version['model_name']} v{self.version['version']}"
         self.classes: list[str] = lineage.get("classes") or []
         self.task: str = lineage.get("task", "regression")
+        self.threshold = get_decision_threshold(self.version)
         self.recipe = load_recipe(ws, lineage["recipe_id"]) if lineage.get("recipe_id") else None
         rules = load_rules(ws, lineage["dataset_id"]) if lineage.get("dataset_id") else None
         self.rules = ValidationRules.from_dict(rules) if rules else None
@@ -113,7 +114,7 @@ class ServedModel:
         proba = self.pipeline.predict_proba(X)
         if self.task == "binary":
             pos = proba[:, 1]
-            labels = np.where(pos >= 0.5, self.classes[1] if len(self.classes) > 1 else "1",
+            labels = np.where(pos >= self.threshold, self.classes[1] if len(self.classes) > 1 else "1",
                               self.classes[0] if self.classes else "0")
             return labels.astype(str), pos
         predicted = np.asarray(self.pipeline.classes_)[proba.argmax(axis=1)]
@@ -129,6 +130,13 @@ def _used_columns(pipeline) -> list[str]:
             continue
         used += [c for c in np.atleast_1d(columns).tolist() if isinstance(c, str)]
     return list(dict.fromkeys(used))
+
+
+def get_decision_threshold(version: dict[str, Any]) -> float:
+    """The score from which a registered yes/no version answers 'yes' (set at registration; 0.5
+    for versions registered before the setting existed)."""
+    lineage = json.loads(version.get("lineage_json") or "{}")
+    return float(lineage.get("decision_threshold", 0.5))
 
 
 def load_served(ws: Workspace, version_id: int) -> ServedModel:

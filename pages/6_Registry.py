@@ -36,7 +36,9 @@ st.caption("The champion answers production traffic; a challenger waits to prove
            "before it is promoted. Promotion and rollback take effect at the next deployment.")
 st.dataframe(versions, hide_index=True, width="stretch")
 st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
-           "is checked against this hash before it is ever loaded.")
+           "is checked against this hash before it is ever loaded."
+           + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
+              "shown (precision, recall, F1) are at 0.5." if "decision threshold" in versions else ""))
 
 b1, b2 = st.columns(2)
 with b1:

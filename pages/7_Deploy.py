@@ -59,8 +59,11 @@ with user_errors():
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
         st.dataframe(result.round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch")
+        answers = (f" The champion answers '{served.classes[1]}' when the score is {served.threshold:.2f} or more "
+                   "(the decision threshold registered with it)." if served.task == "binary" and served.classes
+                   else "")
         st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
-                   f"(on average {result['latency_ms'].mean():.2f} ms per row).")
+                   f"(on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
         violations = served.validate(rows)
         (st.warning if violations else st.success)(
             caption_violations(violations, rows=len(rows), rules=served.rules)

@@ -12,7 +12,6 @@ import streamlit as st
 from core import pipeline, projects, tracking
 from core.comparison import caption_comparison, compare_models
 from core.evaluation import (
-    CostMatrix,
     caption_calibration,
     caption_confusion,
     caption_cost_curve,
@@ -27,6 +26,7 @@ from core.evaluation import (
     get_classification_report,
     get_confusion_at_threshold,
     get_confusion_df,
+    get_cost_matrix,
     get_pr_df,
     get_regression_report,
     get_residuals_df,
@@ -53,6 +53,7 @@ from core.fairness import (
 )
 from core.problem import ProblemConfig, encode_target
 from core.robustness import caption_robustness, get_robustness_df, plot_robustness
+from ui.gate_panel import chosen_threshold_key
 from ui.widgets import chart, user_errors
 
 REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
@@ -71,8 +72,9 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
     with user_errors():
         holdout = tracking.load_holdout(ws, experiment)
         model = tracking.load_run_outputs(ws, int(run_id), problem)
+        threshold = None  # binary: the slider's, so fairness and error segments judge the same answers
         if problem.task == "binary":
-            _binary(problem, holdout, model, key=f"{experiment['id']}_{run_id}")
+            threshold = _binary(problem, holdout, model, (int(experiment["id"]), int(run_id)))
         elif problem.task == "multiclass":
             _multiclass(problem, holdout, model)
         else:
@@ -80,9 +82,9 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
         _top_two(ws, project_id, experiment, problem, holdout)
         # The column set on the Problem page now, even if the experiment is older than that choice.
         current = projects.get_problem(ws, project_id)
-        _fairness(problem, holdout, model, key=f"{experiment['id']}_{run_id}",
+        _fairness(problem, holdout, model, threshold, key=f"{experiment['id']}_{run_id}",
                   default=(current.sensitive_column if current else None) or problem.sensitive_column)
-        _error_segments(problem, holdout, model)
+        _error_segments(problem, holdout, model, threshold)
         _robustness(ws, problem, holdout, int(run_id))
 
 
@@ -90,20 +92,28 @@ def _y_test(problem: ProblemConfig, holdout: pd.DataFrame) -> np.ndarray:
     return encode_target(holdout[problem.target], problem)
 
 
-def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str) -> None:
+def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int, int]) -> float:
+    """The threshold section and every chart of a yes/no model (``run``: experiment id, run id);
+    returns the threshold chosen."""
+    key = f"{run[0]}_{run[1]}"
     y = _y_test(problem, holdout)
     score = model.test_scores
     classes = pipeline.get_class_labels(holdout, problem)
     positive = classes[1]
-    cost = None
-    if problem.cost_false_negative is not None and problem.cost_false_positive is not None:
-        cost = CostMatrix(fn_cost=float(problem.cost_false_negative), fp_cost=float(problem.cost_false_positive))
+    cost = get_cost_matrix(problem)
     thresholds = get_threshold_df(y, score, cost)
     best = get_best_threshold(thresholds, "cost" if cost else "f1", step=0.01)  # the slider's step
     st.subheader("Where to draw the line")
+    chosen = chosen_threshold_key(*run)
     threshold = st.slider("Decision threshold: rows scoring at least this are flagged", 0.0, 1.0,
-                          best, 0.01, key=f"threshold_{key}",
+                          st.session_state.get(chosen, best), 0.01, key=f"threshold_{key}",
                           help="Starts at the cheapest threshold (or the best F1 without costs).")
+    # Kept apart from the slider (whose state goes when another section is shown): the slider comes
+    # back where it was left, and the register form starts there.
+    if threshold != best:
+        st.session_state[chosen] = threshold
+    else:
+        st.session_state.pop(chosen, None)
     row = get_threshold_row(thresholds, threshold)
     if cost is not None:
         c1, c2, c3 = st.columns(3)
@@ -138,6 +148,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str) -> N
         chart(plot_pr(pr, report["pr_auc"], rate), caption_pr(pr, report["pr_auc"], rate, positive), key=f"pr_{key}")
     calibration = get_calibration_df(y, score)
     chart(plot_calibration(calibration), caption_calibration(calibration), key=f"calibration_{key}")
+    return threshold
 
 
 def _multiclass(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
@@ -188,7 +199,8 @@ def _cached_comparison(ws, experiment_id: int, problem, first, second, y) -> dic
     return st.session_state[key]
 
 
-def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str, default: str | None) -> None:
+def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None, key: str,
+              default: str | None) -> None:
     st.subheader("Fairness: does it serve every group alike?")
     candidates = [c for c in holdout.columns if c != problem.target]
     default = default if default in candidates else None
@@ -200,24 +212,30 @@ def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, key: str, de
     if column is None:
         st.caption("Pick a column to compare the model's results across its groups.")
         return
-    y, pred = _truth_and_pred(problem, holdout, model)
+    if threshold is not None:
+        st.caption(f"Groups are compared on the answers at the threshold chosen above ({threshold:.2f}).")
+    y, pred = _truth_and_pred(problem, holdout, model, threshold)
     table = get_group_metrics_df(y, pred, holdout[column].reset_index(drop=True), problem.task,
                                  score=model.test_scores if problem.task == "binary" else None)
     gaps = get_fairness_gaps(table)
     chart(plot_group_metrics(table), caption_fairness(table, gaps, column), key=f"fairness_{key}")
 
 
-def _truth_and_pred(problem: ProblemConfig, holdout: pd.DataFrame, model) -> tuple[np.ndarray, np.ndarray]:
-    """The holdout's truth encoded like ``TrainResult.y_test`` and the model's predictions alike."""
+def _truth_and_pred(problem: ProblemConfig, holdout: pd.DataFrame, model,
+                    threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The holdout's truth encoded like ``TrainResult.y_test`` and the model's predictions alike
+    (a yes/no model's at ``threshold``, the one on the slider)."""
+    if problem.task == "binary" and threshold is not None:
+        return _y_test(problem, holdout), (np.asarray(model.test_scores) >= threshold).astype(int)
     pred = np.asarray(model.test_pred)
     pred = pred.astype(int) if problem.task == "binary" else pred.astype(str) if problem.task == "multiclass" \
         else pred.astype(float)
     return _y_test(problem, holdout), pred
 
 
-def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
+def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None) -> None:
     st.subheader("Where it makes the most mistakes")
-    y, pred = _truth_and_pred(problem, holdout, model)
+    y, pred = _truth_and_pred(problem, holdout, model, threshold)
     segments = get_error_segments_df(holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred,
                                      problem.task)
     if segments.empty:

@@ -74,11 +74,44 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
     alias = st.radio("Give it the alias", ["champion", "challenger", "none"], horizontal=True,
                      index=1 if has_champion else 0, key=f"{key}_alias",
                      help="The champion serves production; a challenger is a candidate that may replace it.")
+    threshold = _decision_threshold_input(ws, experiment, int(run_id), key)
     if st.button("Register", key=f"{key}_register", type="primary", disabled=not is_gated and not reason.strip()):
         with user_errors():
             version = pipeline.stage_register(ws, project_id, int(run_id), alias=None if alias == "none" else alias,
-                                              override_reason=reason)
+                                              override_reason=reason, decision_threshold=threshold)
             st.success(f"Registered {version['model_name']} version {version['version']}"
                        + (f" as {alias}." if alias != "none" else "."))
             return version
     return None
+
+
+def _decision_threshold_input(ws, experiment: dict, run_id: int, key: str) -> float | None:
+    """A yes/no model's operating point, kept with the version and used by the endpoint. It starts
+    where the Evaluate slider was left for this run, else at the cheapest threshold (0.5 without
+    costs)."""
+    problem = json.loads(experiment["problem_json"])
+    if problem.get("task") != "binary":
+        return None
+    chosen_on_evaluate = st.session_state.get(chosen_threshold_key(experiment["id"], run_id))
+    start = round(float(chosen_on_evaluate) if chosen_on_evaluate is not None
+                  else pipeline.suggest_decision_threshold(ws, experiment, run_id), 2)
+    widget, started_at = f"{key}_threshold_{run_id}", f"{key}_threshold_{run_id}_start"
+    # Follow a new start (the slider moved), but keep what was typed here while it stays the same.
+    if widget not in st.session_state or st.session_state.get(started_at) != start:
+        st.session_state[widget] = start
+        st.session_state[started_at] = start
+    threshold = st.number_input(f"Answer '{problem.get('positive_class')}' from a score of", 0.0, 1.0,
+                                step=0.01, format="%.2f", key=widget)
+    where = ("the threshold you left on Evaluate" if chosen_on_evaluate is not None
+             else "the cheapest threshold for the costs on the Problem page"
+             if problem.get("cost_false_negative") is not None and problem.get("cost_false_positive") is not None
+             else "the usual 0.5 (set the costs of mistakes on the Problem page to start at the cheapest)")
+    st.caption(f"Once deployed, the model flags a row when its score is at least this. It starts at {where}; "
+               "it is kept with the version.")
+    return float(threshold)
+
+
+def chosen_threshold_key(experiment_id: int, run_id: int) -> str:
+    """Where Evaluate keeps the threshold last chosen for a run. Not the slider's own key: Streamlit
+    drops a widget's state when another section of the page is shown."""
+    return f"chosen_threshold_{experiment_id}_{run_id}"

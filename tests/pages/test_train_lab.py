@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from core import jobs, lab, projects, registry, tracking
+from core import jobs, lab, pipeline, projects, registry, serving, tracking
 from core.workspace import Workspace
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
@@ -192,3 +192,32 @@ def test_the_validation_and_class_weights_chosen_on_the_page_are_used_and_record
     assert not at.exception
     assert any("k-fold (random folds)" in c.value for c in at.caption)
     assert any("signup_date looks like a time" in w.value for w in at.warning)
+
+
+def test_the_threshold_left_on_evaluate_is_the_one_registered_and_the_endpoint_answers_with_it(lab_app):
+    make, ws = lab_app
+    experiment = tracking.latest_experiment(ws, 1)
+    other = next(r for r in tracking.get_runs_df(ws, 1, experiment["id"])["run"] if r != experiment["best_run_id"])
+    at = section(open_page(make(), "pages/4_Train.py"), "gate")
+    at.selectbox(key="train_register_run").set_value(other).run()
+    start = at.number_input(key=f"train_register_threshold_{other}").value
+    assert start == round(pipeline.suggest_decision_threshold(ws, experiment, int(other)), 2) < 0.5  # the cheapest
+    assert any("cheapest threshold for the costs" in c.value for c in at.caption)
+
+    at.radio(key="train_section").set_value("evaluate").run()
+    at.selectbox(key=f"eval_run_{experiment['id']}").set_value(other).run()
+    at.slider(key=f"threshold_{experiment['id']}_{other}").set_value(0.7).run()
+    at.radio(key="train_section").set_value("gate").run()
+    at.selectbox(key="train_register_run").set_value(other).run()
+    assert at.number_input(key=f"train_register_threshold_{other}").value == 0.7
+    assert any("the threshold you left on Evaluate" in c.value for c in at.caption)
+    at.text_area(key="train_register_reason").input("Registered to show the operating point.").run()
+    at.radio(key="train_register_alias").set_value("none")
+    at.button(key="train_register_register").click().run()
+    no_errors(at)
+    version = registry.get_version_of_run(ws, 1, int(other))
+    assert serving.load_served(ws, version["id"]).threshold == 0.7
+    # Back on Evaluate, the slider is where it was left, not back at the cheapest.
+    at.radio(key="train_section").set_value("evaluate").run()
+    at.selectbox(key=f"eval_run_{experiment['id']}").set_value(other).run()
+    assert at.slider(key=f"threshold_{experiment['id']}_{other}").value == 0.7

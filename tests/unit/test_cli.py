@@ -109,7 +109,7 @@ def test_run_json_prints_exactly_one_object(files, tmp_path):
     assert summary["project"] == "small"
     assert summary["task"] == "classification" and summary["target"] == "y" and summary["rows"] == 400
     assert summary["validation"] == "stratified-kfold"
-    assert summary["registry"] == {"model": "small", "version": 1, "alias": "champion"}
+    assert summary["registry"] == {"model": "small", "version": 1, "alias": "champion", "decision_threshold": 0.5}
     for entry in summary["leaderboard"]:
         assert {"roc_auc", "f1_macro", "accuracy"} <= set(entry["test_metrics"])  # more may be added, never renamed
     assert "Traceback" not in proc.stderr

@@ -313,6 +313,23 @@ def test_fairness_check_appears_with_a_sensitive_column_and_follows_the_limit(hi
     assert f"differs by {summary['gap']:.2f}" in loose["sentence"]
 
 
+def test_fairness_is_judged_on_the_answers_at_the_cheapest_threshold_when_mistakes_have_costs(history):
+    from core.evaluation import CostMatrix, get_best_threshold, get_threshold_df
+
+    lenient = history["lenient"]
+    result = lenient["result"]
+    assert "flagging rows that score 0.50 or more" in check(lenient["gate"], "fairness")["sentence"]  # no costs
+    costly = replace(result.problem, cost_false_negative=500.0, cost_false_positive=50.0)
+    holdout = tracking.load_holdout(history["ws"], lenient["experiment"])
+    summary = lab.get_fairness_summary(costly, result, result.best, holdout)
+    y, scores = result.y_test, np.asarray(result.best.test_scores)
+    cheapest = get_best_threshold(get_threshold_df(y, scores, CostMatrix(500.0, 50.0)), "cost", step=0.01)
+    assert summary["decision_threshold"] == cheapest < 0.5
+    pred = scores >= cheapest
+    recall = {g: pred[(holdout["region"] == g).to_numpy() & (y == 1)].mean() for g in ("north", "south")}
+    assert summary["gap"] == pytest.approx(abs(recall["north"] - recall["south"]))
+
+
 def test_gate_with_every_check_passing_is_go(history):
     gate = history["lenient"]["gate"]
     assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "beats_champion", "latency",

@@ -367,3 +367,59 @@ def test_a_target_that_cannot_be_learned_fails_before_any_project_is_made(tmp_pa
     with pytest.raises(DataError, match=message):
         run_pipeline(ws, df, None, PipelineConfig(target="y", project_name="doomed"))
     assert list_projects(ws) == []  # a rerun after fixing the file gets the name, not "doomed (2)"
+
+
+# -- the decision threshold travels with the version ---------------------------------------------
+def test_without_costs_a_yes_no_model_answers_yes_from_half(clf):
+    assert clf["summary"]["registry"]["decision_threshold"] == 0.5
+    ws = clf["ws"]
+    champion = registry.get_alias_version(ws, clf["pid"], clf["summary"]["registry"]["model"], "champion")
+    assert serving.load_served(ws, champion["id"]).threshold == 0.5
+
+
+def test_with_costs_the_version_answers_from_the_cheapest_threshold_and_the_endpoint_uses_it(demo):
+    from core.evaluation import CostMatrix, get_best_threshold, get_threshold_df
+    from core.pipeline import DEMO_COSTS
+    from core.problem import ProblemConfig, encode_target
+
+    ws, summary = demo["ws"], demo["summary"]
+    champion = registry.get_alias_version(ws, 1, summary["registry"]["model"], "champion")
+    experiment = tracking.get_experiment(ws, json.loads(champion["lineage_json"])["experiment_id"])
+    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    holdout = tracking.load_holdout(ws, experiment)
+    scores = tracking.load_run_predictions(ws, champion["run_id"])["score"].to_numpy()
+    y = encode_target(holdout[problem.target], problem)
+    cheapest = get_best_threshold(get_threshold_df(y, scores, CostMatrix(*DEMO_COSTS)), "cost", step=0.01)
+    assert summary["registry"]["decision_threshold"] == cheapest < 0.5  # a missed churner costs 10x an offer
+    assert registry.get_versions_df(ws, 1).set_index("version").loc[1, "decision threshold"] == cheapest
+
+    answers = serving.predict(ws, serving.get_active_deployment(ws, 1), holdout.drop(columns=[problem.target]),
+                              log=False)
+    flagged = answers["score"].to_numpy() >= cheapest
+    assert 0 < flagged.sum() < len(answers)
+    assert (answers["prediction"] == np.where(flagged, problem.positive_class, "No")).all()
+
+
+def test_a_chosen_threshold_is_kept_and_a_wrong_one_refused(clf):
+    ws, pid = clf["ws"], clf["pid"]
+    experiment = tracking.latest_experiment(ws, pid)
+    runs = tracking.get_runs_df(ws, pid, experiment["id"])
+    other = int(runs.loc[(runs["run"] != experiment["best_run_id"]) & runs["error"].isna(), "run"].iloc[-1])
+    for wrong in (1.5, -0.1, float("nan"), "0.3", True):
+        with pytest.raises(ConfigError, match="between 0 and 1"):
+            stage_register(ws, pid, other, alias=None, override_reason="test", decision_threshold=wrong)
+    version = stage_register(ws, pid, other, alias=None, override_reason="test", decision_threshold=0.3)
+    assert serving.load_served(ws, version["id"]).threshold == 0.3
+    audit = registry.get_audit_df(ws, pid)
+    assert json.loads(audit.loc[audit["action"] == "model.registered", "detail"].iloc[0])["decision_threshold"] == 0.3
+
+
+def test_production_accuracy_is_measured_on_the_answers_the_endpoint_gave():
+    from core.pipeline import _score_metric
+    from core.problem import ProblemConfig
+
+    problem = ProblemConfig(target="y", task="binary", positive_class="yes", metric="accuracy", threshold=0.5)
+    truth = ["yes", "yes", "no", "no"]
+    scores = np.array([0.9, 0.3, 0.2, 0.1])
+    assert _score_metric(problem, ["no", "yes"])(truth, scores) == 0.75  # at 0.5 the 0.3 "yes" is missed
+    assert _score_metric(problem, ["no", "yes"], 0.25)(truth, scores) == 1.0
