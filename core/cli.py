@@ -154,7 +154,9 @@ def _format_summary(s: dict) -> str:
     lines += [f"warning: {w}" for w in s.get("warnings", [])]
     lines += ["", f"gate: {gate['metric']} {gate['value']:.3f} vs threshold {gate['threshold']} -> "
               f"{'GO' if gate['passed'] else 'NO-GO'}",
-              f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})",
+              f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})"
+              + (f", answers yes from a score of {s['registry']['decision_threshold']:.2f}"
+                 if "decision_threshold" in s["registry"] else ""),
               f"monitoring ({s['monitoring']['scenario']}): drifted features: "
               f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}"]
     if "retrain" in s:

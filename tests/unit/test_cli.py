@@ -295,3 +295,15 @@ def test_tune_choices_are_checked_by_the_parser(files, tmp_path):
     proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--tune", "genetic", workspace=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error:") and "genetic" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_text_summary_says_where_a_yes_no_model_answers_yes():
+    from core.cli import _format_summary
+
+    summary = {"project": "p", "task": "classification", "target": "y", "rows": 10, "validation": "kfold",
+               "leaderboard": [], "gate": {"metric": "roc_auc", "value": 0.8, "threshold": 0.7, "passed": True},
+               "registry": {"model": "p", "version": 1, "alias": "champion", "decision_threshold": 0.12},
+               "monitoring": {"scenario": "none", "drifted_features": [], "reason": "fine"}, "timings": {}}
+    assert "registry: p v1 (champion), answers yes from a score of 0.12" in _format_summary(summary)
+    del summary["registry"]["decision_threshold"]
+    assert "registry: p v1 (champion)\n" in _format_summary(summary)
