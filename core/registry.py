@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.audit import describe_audit_entry
 from core.errors import ConfigError, NotFoundError
 from core.workspace import Workspace, dumps, now
 
@@ -187,10 +188,14 @@ def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
 
 
 def get_audit_df(ws: Workspace, project_id: int, limit: int = 200) -> pd.DataFrame:
+    """Newest first: when, action, the entry in one sentence (``what``), and the raw JSON (``detail``)."""
     rows = ws.query("SELECT ts, action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
                     (project_id, limit))
+    versions = {r["id"]: r["version"] for r in
+                ws.query("SELECT id, version FROM model_versions WHERE project_id = ?", (project_id,))}
     return pd.DataFrame(
         [{"when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"), "action": r["action"],
+          "what": describe_audit_entry(r["action"], json.loads(r["detail_json"] or "{}"), versions),
           "detail": r["detail_json"]} for r in rows],
-        columns=["when", "action", "detail"],
+        columns=["when", "action", "what", "detail"],
     )

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from core import pipeline, registry, tracking
+from core import pipeline, projects, registry, tracking
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.widgets import experiment_picker, user_errors
@@ -34,7 +34,12 @@ c1.metric("Champion (serves production)", f"v{champion['version']}" if champion 
 c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
 st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
            "before it is promoted. Promotion and rollback take effect at the next deployment.")
-st.dataframe(versions, hide_index=True, width="stretch")
+# The columns a reviewer reads first; the rest (run, hash, all metrics) follow.
+problem = projects.get_problem(ws, pid)
+first = [c for c in ("version", "aliases", "family", "decision threshold", "cv_score", problem and problem.metric)
+         if c in versions]
+st.dataframe(versions, hide_index=True, width="stretch",
+             column_order=first + [c for c in versions if c not in first and c not in ("id", "model")])
 st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
            "is checked against this hash before it is ever loaded."
            + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
@@ -58,5 +63,8 @@ with st.expander("Lineage of the champion"):
     if champion:
         st.json(json.loads(champion["lineage_json"]))
 st.subheader("Audit log")
-st.dataframe(registry.get_audit_df(ws, pid), hide_index=True, width="stretch")
-st.caption("Every change to this project, newest first: who registered, promoted or rolled back what, and why.")
+st.dataframe(registry.get_audit_df(ws, pid), hide_index=True, width="stretch",
+             column_config={"what": st.column_config.TextColumn("what happened", width="large"),
+                            "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small")})
+st.caption("Every change to this project, newest first, in a sentence: what was registered, promoted or rolled "
+           "back, and why. The recorded detail is the exact entry, for an engineer.")

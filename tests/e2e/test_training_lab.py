@@ -200,7 +200,7 @@ def test_a_random_search_runs_live_and_records_its_leaderboard(page, base_url, d
           f"started; progress seen: {seen_progress}; live chart seen: {bool(seen_live_chart)}")
     wait_idle(page)
     assert_no_exception(page, "study done")
-    state = page_state(page)
+    state = wait_until(page, lambda s: BEST_SO_FAR_TITLE in s["titles"], 30, "the finished study's chart")
     shot(page, "train_lab_03_study_done")
 
     assert seen_progress, "no progress bar was shown while the study ran"
@@ -240,8 +240,9 @@ def test_a_refresh_keeps_a_study_running_and_stop_keeps_the_best(page, base_url,
     def trial_running(state: dict) -> bool:
         return any(re.match(r"Trial \d+/30 done", t) for t in state["progress"])
 
-    state = wait_until(page, trial_running, STUDY_TIMEOUT_S, "the first trial of 30")
-    assert BEST_SO_FAR_TITLE in state["titles"], f"no live best-so-far chart: {state['titles']}"
+    # Plotly draws the chart a moment after the progress text of the same redraw: wait for both.
+    wait_until(page, lambda s: trial_running(s) and BEST_SO_FAR_TITLE in s["titles"], STUDY_TIMEOUT_S,
+               "the first trial of 30 and its live best-so-far chart")
     shot(page, "train_lab_04_second_study_running")
 
     # A refresh: a new browser session. The job goes on in the server.
@@ -270,7 +271,7 @@ def test_a_refresh_keeps_a_study_running_and_stop_keeps_the_best(page, base_url,
     wait_until(page, stopped_study_shown, STUDY_TIMEOUT_S, "the stopped study to end")
     wait_idle(page)
     assert_no_exception(page, "study stopped")
-    state = page_state(page)
+    state = wait_until(page, lambda s: BEST_SO_FAR_TITLE in s["titles"], 30, "the stopped study's chart")
     shot(page, "train_lab_07_study_stopped")
     summaries = study_summaries(state)
     assert summaries, f"no study summary; alerts: {state['info'] + state['success']}"
@@ -311,6 +312,11 @@ def test_the_gate_explains_each_check_and_registers_the_winner(page, base_url, d
             "Register is enabled for a NO-GO model without a reason"
         fill_text(page, "train_register_reason", "The class demo registers it to compare against the champion.")
     assert chosen_radio(page, "train_register_alias") == "challenger", "the alias does not default to challenger"
+    # A yes/no model is registered with the score from which it answers yes: the demo's costs set it.
+    threshold_input = page.locator("[class*='st-key-train_register_threshold_'] input")
+    threshold = float(threshold_input.input_value())
+    assert 0.0 <= threshold <= 1.0, threshold
+    assert "cheapest threshold for the costs on the Problem page" in main_text(page)
     choose_radio(page, "train_register_alias", "challenger")
     click_key(page, "train_register_register", timeout=120_000)
     assert_no_exception(page, "register")
@@ -333,6 +339,7 @@ def test_the_gate_explains_each_check_and_registers_the_winner(page, base_url, d
     header = rows[0]
     row = next(r for r in rows[1:] if r[header.index("version")] == str(version))
     assert "challenger" in row[header.index("aliases")], row
+    assert float(row[header.index("decision threshold")]) == threshold, (header, row)
     shot(page, "train_lab_10_registry")
 
 
@@ -368,7 +375,8 @@ def test_runs_side_by_side_and_the_cost_curve(page, base_url, demo):
     wait_idle(page, timeout=120_000)
     slider = page.locator("[data-testid=stMain] [data-testid=stSlider]").filter(has_text="Decision threshold")
     assert slider.count() == 1, "no threshold slider"
-    state = page_state(page)
+    state = wait_until(page, lambda s: any(t.startswith("Business cost of the mistakes per threshold")
+                                           for t in s["titles"]), 30, "the cost curve")
     cost_titles = [t for t in state["titles"] if t.startswith("Business cost of the mistakes per threshold")]
     assert cost_titles, f"no cost curve; chart titles: {state['titles']}"
     cost = page.locator("[data-testid=stMetric]").filter(has_text="Cost at this threshold").first
