@@ -143,6 +143,17 @@ def load_run_model(ws: Workspace, run_id: int):
     return ws.load_model(run["model_artifact_id"])
 
 
+def load_run_probabilities(ws: Workspace, run_id: int) -> tuple[np.ndarray, list[str]] | None:
+    """A multiclass run's holdout probabilities (one column per class) and the class of each column
+    (the fitted model's ``classes_``); None when the run kept no per-class probabilities."""
+    preds = load_run_predictions(ws, run_id)
+    columns = [c for c in preds.columns if c.startswith("proba_")]
+    if not columns:
+        return None
+    classes = [str(c) for c in load_run_model(ws, run_id).classes_]
+    return preds[columns].to_numpy(dtype=float), classes
+
+
 def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None) -> pd.DataFrame:
     """All runs, newest experiment first, with holdout metrics spread into columns and what the
     experiment was (kind: leaderboard | tuning | rerun), its validation, data and feature versions, seed."""

@@ -80,3 +80,15 @@ def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
 def preview(ws: Workspace, dataset_id: int, recipe_json: str):
     """(cleaned frame, step reports) of a draft recipe on a raw version; recomputed only on change."""
     return _preview(ws, str(ws.root), dataset_id, recipe_json)
+
+
+@st.cache_data(show_spinner="Loading the class probabilities…", max_entries=16)
+def _run_probabilities(_ws: Workspace, ws_path: str, run_id: int):
+    from core import tracking
+
+    return tracking.load_run_probabilities(_ws, run_id)
+
+
+def run_probabilities(ws: Workspace, run_id: int):
+    """(probabilities, classes) of a multiclass run's holdout, or None; runs never change, so cached."""
+    return _run_probabilities(ws, str(ws.root), run_id)

@@ -51,8 +51,11 @@ from core.fairness import (
     plot_error_segments,
     plot_group_metrics,
 )
+from core.multiclass_evaluation import REPORT_WORDS as MULTICLASS_WORDS
+from core.multiclass_evaluation import caption_per_class, get_multiclass_report, get_per_class_df, plot_per_class
 from core.problem import ProblemConfig, encode_target
 from core.robustness import caption_robustness, get_robustness_df, plot_robustness
+from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.widgets import chart, user_errors
 
@@ -76,7 +79,7 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
         if problem.task == "binary":
             threshold = _binary(problem, holdout, model, (int(experiment["id"]), int(run_id)))
         elif problem.task == "multiclass":
-            _multiclass(problem, holdout, model)
+            _multiclass(ws, problem, holdout, model)
         else:
             _regression(problem, holdout, model)
         _top_two(ws, project_id, experiment, problem, holdout)
@@ -151,13 +154,25 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     return threshold
 
 
-def _multiclass(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
+def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
     truth = holdout[problem.target].astype(str).to_numpy()
     predicted = np.asarray(model.test_pred).astype(str)
-    classes = sorted(set(truth) | set(predicted))
-    st.metric("Accuracy on unseen rows", f"{float(np.mean(truth == predicted)):.3f}")
-    cm = get_confusion_df(truth, predicted, classes)
-    chart(plot_confusion(cm), caption_confusion(cm, None), key="confusion_multiclass")
+    stored = cache.run_probabilities(ws, int(model.id))
+    proba, classes = stored if stored is not None else (None, sorted(set(truth) | set(predicted)))
+    report = get_multiclass_report(truth, predicted, proba, classes)
+    cols = st.columns(4)
+    for i, (name, value) in enumerate(report.items()):
+        cols[i % 4].metric(MULTICLASS_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
+    st.caption(f"{report['accuracy']:.0%} of the unseen rows get the right class. The class averages count every "
+               "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
+               "final answer.")
+    per_class = get_per_class_df(truth, predicted, classes)
+    c1, c2 = st.columns(2)
+    with c1:
+        chart(plot_per_class(per_class), caption_per_class(per_class), key="per_class_multiclass")
+    with c2:
+        cm = get_confusion_df(truth, predicted, sorted(set(truth) | set(predicted) | set(classes)))
+        chart(plot_confusion(cm), caption_confusion(cm, None), key="confusion_multiclass")
 
 
 def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
