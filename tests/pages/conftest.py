@@ -18,6 +18,21 @@ def demo_workspace(tmp_path_factory):
     return path, summary
 
 
+def project_app_factory(workspace_path, monkeypatch, project: int = 1, timeout: int = 90):
+    """An AppTest factory on ``workspace_path`` with ``?project=`` set, run from the repo root."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(workspace_path))
+    monkeypatch.chdir(ROOT)
+
+    def make() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        at.query_params["project"] = str(project)
+        return at
+
+    return make
+
+
 @pytest.fixture
 def app(demo_workspace, monkeypatch):
     """An AppTest factory bound to the demo workspace, run from the repo root."""

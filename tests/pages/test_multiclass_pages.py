@@ -6,7 +6,7 @@ import pytest
 
 from core.pipeline import PipelineConfig, run_pipeline
 from core.workspace import Workspace
-from tests.pages.conftest import ROOT
+from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
 PAGES = ["pages/1_Data.py", "pages/2_Problem.py", "pages/3_Features.py", "pages/4_Train.py", "pages/5_Explain.py",
@@ -28,17 +28,7 @@ def tiers_workspace(tmp_path_factory):
 
 @pytest.fixture
 def tiers_app(tiers_workspace, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(tiers_workspace))
-    monkeypatch.chdir(ROOT)
-
-    def make():
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-        at.query_params["project"] = "1"
-        return at
-
-    return make
+    return project_app_factory(tiers_workspace, monkeypatch)
 
 
 @pytest.mark.parametrize("page", PAGES)

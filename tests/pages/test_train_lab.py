@@ -9,26 +9,16 @@ import pytest
 
 from core import jobs, lab, pipeline, projects, registry, serving, tracking
 from core.workspace import Workspace
+from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
 
 @pytest.fixture
 def lab_app(demo_workspace, tmp_path, monkeypatch):
     """(AppTest factory, Workspace) on a private copy of the demo workspace."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.conftest import ROOT
-
     path = tmp_path / "ws"
     shutil.copytree(demo_workspace[0], path)
-    monkeypatch.setenv("MLOPS_STUDIO_WORKSPACE", str(path))
-    monkeypatch.chdir(ROOT)
-
-    def make():
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-        at.query_params["project"] = "1"
-        return at
-
+    make = project_app_factory(path, monkeypatch)
     return make, Workspace(path)
 
 
