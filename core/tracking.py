@@ -213,8 +213,22 @@ def get_params_comparison_df(ws: Workspace, run_ids: list[int]) -> pd.DataFrame:
         values.update(json.loads(experiment.get("environment_json") or "{}"))
         values.update({k: v for k, v in sorted(json.loads(run["params_json"] or "{}").items())})
         columns[f"run {run_id}"] = values
+    return get_settings_table(columns)
+
+
+def get_settings_table(columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """{column: {setting: value}} as text, one row per setting, with ``differs``."""
     table = pd.DataFrame(columns)
-    # Text throughout: a column mixes numbers, words and None (shown as "—").
-    table = table.map(lambda v: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    table["differs"] = table.apply(lambda row: len({str(v) for v in row}) > 1, axis=1)
+    differs = table.apply(lambda row: len({str(v) for v in row}) > 1, axis=1)  # exact, before rounding
+    # Text throughout: a column mixes numbers, words and None (shown as "—"); long decimals shortened.
+    table = table.map(_setting_text)
+    table["differs"] = differs
     return table
+
+
+def _setting_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.4g}"
+    return str(value)

@@ -421,3 +421,25 @@ def test_tuning_job_stops_early_and_keeps_the_best(ws):
     assert result["best_params"]["C"] == pytest.approx(best["params"]["C"])
     tuned = run_named(ws, result["experiment_id"], "(tuned)")
     assert json.loads(tuned["cv_scores_json"]) == best["cv_scores"]
+
+
+def test_runs_compared_side_by_side_flag_the_settings_that_differ(history):
+    ws, tuned = history["ws"], history["tuned"]
+    defaults = run_named(ws, tuned["experiment"]["id"], "(defaults)")
+    table = tracking.get_params_comparison_df(ws, [defaults["id"], history["tuned_run"]["id"]])
+    assert list(table.columns) == [f"run {defaults['id']}", f"run {history['tuned_run']['id']}", "differs"]
+    assert table.loc["model", "differs"] and not table.loc["seed", "differs"]
+    assert not table.loc["scikit-learn", "differs"] and table.loc["scikit-learn"].iloc[0] == sklearn.__version__
+    tuned_c = json.loads(history["tuned_run"]["params_json"])["C"]
+    assert table.loc["C"].iloc[1] == f"{tuned_c:.4g}"  # long decimals shortened for reading
+    assert table.loc["C", "differs"]
+
+
+def test_settings_that_round_alike_still_count_as_different():
+    table = tracking.get_settings_table({"run 1": {"C": 0.97592788, "kernel": "rbf", "depth": None, "trees": 200.0},
+                                         "run 2": {"C": 0.97593001, "kernel": "rbf", "depth": float("nan"),
+                                                   "trees": 200.0}})
+    assert table.loc["C", "run 1"] == table.loc["C", "run 2"] == "0.9759" and table.loc["C", "differs"]
+    assert table.loc["depth"].tolist()[:2] == ["—", "—"]
+    assert table.loc["trees", "run 1"] == "200.0" and not table.loc["trees", "differs"]
+    assert not table.loc["kernel", "differs"]
