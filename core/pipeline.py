@@ -215,17 +215,17 @@ def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = Routin
 
 
 # -- Monitoring & retraining -----------------------------------------------------------------------
-def _score_metric(problem: ProblemConfig, classes: list[str],
-                  decision_threshold: float = DEFAULT_DECISION_THRESHOLD) -> Callable[[np.ndarray, np.ndarray], float]:
-    """metric(y_true_raw, scores) for one window, with the same definitions as training; a yes/no
-    answer is 'yes' from ``decision_threshold`` (matters for accuracy and F1, not ROC-AUC)."""
+def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.ndarray, np.ndarray], float]:
+    """metric(y_true_raw, scores) for one window, with the same definitions as training and the gate:
+    accuracy and F1 of a yes/no model at 0.5, as the gate's bar was set on them (the endpoint's own
+    answers use its decision threshold; ROC-AUC does not depend on it)."""
     def metric(y_true_raw, scores) -> float:
         y_true_raw = pd.Series(y_true_raw)
         if problem.task == "binary":
             y = encode_target(y_true_raw, problem)
             if len(np.unique(y)) < 2 and problem.metric == "roc_auc":
                 return float("nan")
-            y_pred = (np.asarray(scores) >= decision_threshold).astype(int)
+            y_pred = (np.asarray(scores) >= DEFAULT_DECISION_THRESHOLD).astype(int)
             return compute_metrics(problem, y, y_pred, np.asarray(scores))[problem.metric]
         if problem.task == "multiclass":
             y_pred = np.asarray(classes)[np.asarray(scores, dtype=int)]
@@ -286,8 +286,7 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     report = run_monitoring(
         reference, frame, feature_columns=used, predict_scores=scorer,
         reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
-        threshold=problem.threshold, config=drift,
-        score_metric=_score_metric(problem, champion.classes, champion.threshold),  # as the endpoint answered
+        threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
     rules = datasets.load_rules(ws, lineage["dataset_id"])
@@ -355,7 +354,6 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
                           progress=progress, note=f"retraining after monitoring report {report_id}, "
                                                   f"checked on {len(fresh_eval)} fresh production rows")
     scorer = _monitor_scores(champion)
-    # At 0.5, as the retrained model's gate metric is: like is compared with like.
     champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
                                                                  scorer(fresh_eval))
     gate = trained["gate"]

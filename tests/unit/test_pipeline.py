@@ -412,14 +412,3 @@ def test_a_chosen_threshold_is_kept_and_a_wrong_one_refused(clf):
     assert serving.load_served(ws, version["id"]).threshold == 0.3
     audit = registry.get_audit_df(ws, pid)
     assert json.loads(audit.loc[audit["action"] == "model.registered", "detail"].iloc[0])["decision_threshold"] == 0.3
-
-
-def test_production_accuracy_is_measured_on_the_answers_the_endpoint_gave():
-    from core.pipeline import _score_metric
-    from core.problem import ProblemConfig
-
-    problem = ProblemConfig(target="y", task="binary", positive_class="yes", metric="accuracy", threshold=0.5)
-    truth = ["yes", "yes", "no", "no"]
-    scores = np.array([0.9, 0.3, 0.2, 0.1])
-    assert _score_metric(problem, ["no", "yes"])(truth, scores) == 0.75  # at 0.5 the 0.3 "yes" is missed
-    assert _score_metric(problem, ["no", "yes"], 0.25)(truth, scores) == 1.0
