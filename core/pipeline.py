@@ -463,7 +463,7 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         "best_model": trained["result"].best.key,
         "gate": gate.to_dict(),
         "registry": {"model": version["model_name"], "version": version["version"], "alias": "champion",
-                     **({"decision_threshold": serving.get_decision_threshold(version)}
+                     **({"decision_threshold": registry.get_decision_threshold(version)}
                         if problem.task == "binary" else {})},
         "monitoring": {**report.get_latest_drift_summary(), "scenario": config.scenario,
                        "retrain_recommended": report.retrain_recommended, "reason": report.reason},

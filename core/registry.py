@@ -136,6 +136,13 @@ def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:
     return ws.get_row("model_versions", version_id, f"Model version id {version_id} does not exist.")
 
 
+def get_decision_threshold(version: dict[str, Any]) -> float:
+    """The score from which a registered yes/no version answers 'yes' (set at registration; 0.5
+    for versions registered before the setting existed)."""
+    lineage = json.loads(version.get("lineage_json") or "{}")
+    return float(lineage.get("decision_threshold", 0.5))
+
+
 def get_version_of_run(ws: Workspace, project_id: int, run_id: int) -> dict[str, Any] | None:
     """The version a run was registered as (a run is registered at most once), or None."""
     row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ?", (project_id, run_id))
@@ -178,9 +185,8 @@ def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
         rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "family": r["family"],
                "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12], "note": r["note"],
                "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
-        lineage = json.loads(r["lineage_json"] or "{}")
-        if lineage.get("task") == "binary":  # the score from which it answers 'yes' (0.5 before it was kept)
-            rec["decision threshold"] = float(lineage.get("decision_threshold", 0.5))
+        if json.loads(r["lineage_json"] or "{}").get("task") == "binary":
+            rec["decision threshold"] = get_decision_threshold(r)
         rec.update({k: round(v, 4) if isinstance(v, float) else v
                     for k, v in json.loads(r["metrics_json"] or "{}").items()})
         records.append(rec)

@@ -17,7 +17,7 @@ import pandas as pd
 from core.cleaning import apply_recipe
 from core.datasets import load_recipe, load_rules
 from core.errors import ConfigError, DataError
-from core.registry import get_version, load_version_model
+from core.registry import get_decision_threshold, get_version, load_version_model
 from core.routing import RoutingConfig, route_requests
 from core.validation import ValidationRules, Violation, check_rows
 from core.workspace import Workspace, dumps, now
@@ -130,13 +130,6 @@ def _used_columns(pipeline) -> list[str]:
             continue
         used += [c for c in np.atleast_1d(columns).tolist() if isinstance(c, str)]
     return list(dict.fromkeys(used))
-
-
-def get_decision_threshold(version: dict[str, Any]) -> float:
-    """The score from which a registered yes/no version answers 'yes' (set at registration; 0.5
-    for versions registered before the setting existed)."""
-    lineage = json.loads(version.get("lineage_json") or "{}")
-    return float(lineage.get("decision_threshold", 0.5))
 
 
 def load_served(ws: Workspace, version_id: int) -> ServedModel:
