@@ -113,10 +113,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
                           help="Starts at the cheapest threshold (or the best F1 without costs).")
     # Kept apart from the slider (whose state goes when another section is shown): the slider comes
     # back where it was left, and the register form starts there.
-    if threshold != best:
-        st.session_state[chosen] = threshold
-    else:
-        st.session_state.pop(chosen, None)
+    st.session_state[chosen] = threshold
     row = get_threshold_row(thresholds, threshold)
     if cost is not None:
         c1, c2, c3 = st.columns(3)
