@@ -39,7 +39,11 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     table = shown.drop(columns=["key", "cv_folds"]).rename(columns={"cv_score": f"CV {label}"})
     if table["error"].isna().all():
         table = table.drop(columns=["error"])
-    st.dataframe(table, hide_index=True, width="stretch", key="runs_table")
+    # Readable headers; the holdout scores say they are on unseen rows.
+    headers = {c: f"holdout {get_metric_label(c)}" for c in table.columns if get_metric_label(c) != c}
+    headers.update({"fit_seconds": "fit seconds", "predict_ms_per_row": "ms per row", "feature_set": "feature set",
+                    "rerun_of": "re-run of"})
+    st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch", key="runs_table")
     st.caption(f"{len(shown)} of {len(runs)} runs, each with its data version, feature set, validation and seed: "
                "everything needed to train it again. Click a column header to sort by it.")
 

@@ -72,6 +72,7 @@ def test_runs_can_be_filtered_compared_and_reproduced(lab_app):
     at = section(open_page(make(), "pages/4_Train.py"), "runs")
     table = at.dataframe[0].value
     assert len(table) == len(tracking.get_runs_df(ws, 1))
+    assert {"CV ROC-AUC", "holdout ROC-AUC", "holdout PR-AUC", "fit seconds"} <= set(table.columns)
     at.multiselect(key="runs_models").select("Random forest").run()
     assert set(at.dataframe[0].value["model"]) == {"Random forest"}
     at.multiselect(key="runs_models").unselect("Random forest").run()
