@@ -58,12 +58,6 @@ def _name_candidates(base: str):
         n += 1
 
 
-def unique_project_name(ws: Workspace, base: str) -> str:
-    """``base``, or ``base (2)``, ``base (3)``… whichever is free now, always a valid name."""
-    taken = {p["name"] for p in list_projects(ws)}
-    return next(name for name in _name_candidates(base) if name not in taken)
-
-
 def create_unique_project(ws: Workspace, base: str, source: str = "") -> dict[str, Any]:
     """Create a project named ``base`` or the first free ``base (n)``. Claiming the name is the
     insert itself, so two runs started at once (two CLI calls, two students) never collide."""

@@ -11,7 +11,6 @@ from core.projects import (
     get_project,
     get_stage_status,
     list_projects,
-    unique_project_name,
     validate_project_name,
 )
 
@@ -62,14 +61,6 @@ def test_unknown_project_is_not_found(ws):
         get_project(ws, 999)
 
 
-def test_unique_project_name_counts_up(ws):
-    assert unique_project_name(ws, "x") == "x"
-    create_project(ws, "x")
-    assert unique_project_name(ws, "x") == "x (2)"
-    create_project(ws, "x (2)")
-    assert unique_project_name(ws, "x") == "x (3)"
-
-
 def test_all_digit_project_name_can_be_created_and_found(ws):
     create_project(ws, "alpha")  # id 1
     made = create_project(ws, "1")  # a name the regex allows
@@ -80,8 +71,8 @@ def test_all_digit_project_name_can_be_created_and_found(ws):
 def test_unique_project_name_stays_a_valid_name(ws):
     base = "b" * 60
     create_project(ws, base)
-    candidate = unique_project_name(ws, base)
-    assert candidate != base
+    candidate = create_unique_project(ws, base)["name"]
+    assert candidate == "b" * 56 + " (2)"
     validate_project_name(candidate)
 
 
@@ -149,6 +140,8 @@ def test_stage_status_is_per_project(ws):
 def test_create_unique_project_counts_up(ws):
     assert create_unique_project(ws, "run", source="a.csv")["name"] == "run"
     assert create_unique_project(ws, "run")["name"] == "run (2)"
+    create_project(ws, "run (3)")
+    assert create_unique_project(ws, "run")["name"] == "run (4)"
     assert create_unique_project(ws, "bad/name")["name"] == "bad name"
 
 
