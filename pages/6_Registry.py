@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from core import pipeline, projects, registry, tracking
+from core.problem import get_metric_label
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.widgets import experiment_picker, user_errors
@@ -36,10 +37,13 @@ st.caption("The champion answers production traffic; a challenger waits to prove
            "before it is promoted. Promotion and rollback take effect at the next deployment.")
 # The columns a reviewer reads first; the rest (run, hash, all metrics) follow.
 problem = projects.get_problem(ws, pid)
-first = [c for c in ("version", "aliases", "family", "decision threshold", "cv_score", problem and problem.metric)
-         if c in versions]
-st.dataframe(versions, hide_index=True, width="stretch",
-             column_order=first + [c for c in versions if c not in first and c not in ("id", "model")])
+headers = {"cv_score": "CV score", **{c: f"holdout {get_metric_label(c)}" for c in versions
+                                      if get_metric_label(c) != c}}
+first = [headers.get(c, c) for c in ("version", "aliases", "family", "decision threshold", "cv_score",
+                                     problem and problem.metric) if c in versions]
+shown = versions.rename(columns=headers)
+st.dataframe(shown, hide_index=True, width="stretch",
+             column_order=first + [c for c in shown if c not in first and c not in ("id", "model")])
 st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
            "is checked against this hash before it is ever loaded."
            + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
