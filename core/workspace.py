@@ -52,6 +52,21 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _enable_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Switch a new database to WAL. The switch needs the file to itself and SQLite answers "database
+    is locked" at once, without the busy timeout, while another connection opens it: so many
+    sessions opening a fresh workspace together (a class starting the app) retry here."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Workspace:
     """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads
     because every operation opens its own connection."""
@@ -68,9 +83,10 @@ class Workspace:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # once per database file: it persists
+            _enable_wal(conn)
         return conn
 
     @contextmanager

@@ -152,11 +152,12 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
 
     from core.workspace import Workspace
 
+    Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_workspace's concern
     barrier = __import__("threading").Barrier(6)
 
     def create(_):
-        ws = Workspace(tmp_path / "ws")  # a connection of its own, as a separate process has
-        barrier.wait()
+        ws = Workspace(tmp_path / "ws")  # a handle of its own, as a separate process has
+        barrier.wait(timeout=60)  # a thread that failed breaks the barrier instead of hanging the others
         return create_unique_project(ws, "oneclass")["name"]
 
     with ThreadPoolExecutor(6) as pool:

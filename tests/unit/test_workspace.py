@@ -83,3 +83,26 @@ def test_an_older_workspace_is_migrated_forward(tmp_path, monkeypatch):
     upgraded = Workspace(tmp_path)
     columns = [r["name"] for r in upgraded.query("PRAGMA table_info(experiments)")]
     assert "note" in columns
+
+
+def test_a_fresh_workspace_opened_by_many_sessions_at_once_opens_for_all(tmp_path):
+    """A class opening the app on a new server: switching a new database to WAL answers "database is
+    locked" at once (no busy wait) while another connection opens it, which once failed sessions."""
+    errors: list[str] = []
+    for attempt in range(15):
+        barrier = threading.Barrier(6)
+
+        def open_it(path=tmp_path / f"ws{attempt}", barrier=barrier):
+            try:
+                barrier.wait(timeout=60)
+                Workspace(path)
+            except Exception as exc:  # collected: an exception in a thread would otherwise go unseen
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert errors == []
+    assert Workspace(tmp_path / "ws0").query_one("PRAGMA journal_mode")["journal_mode"] == "wal"
