@@ -19,7 +19,8 @@ EXIT_USAGE = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own errors follow the same one-line contract
-        self.exit(EXIT_USAGE, f"error: {message}; run `mlops-studio {self.prog.split()[-1]} --help` for usage.\n")
+        # prog is "mlops-studio" for the top level and "mlops-studio run" for a command.
+        self.exit(EXIT_USAGE, f"error: {message}; run `{self.prog} --help` for usage.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -307,3 +307,15 @@ def test_the_text_summary_says_where_a_yes_no_model_answers_yes():
     assert "registry: p v1 (champion), answers yes from a score of 0.12" in _format_summary(summary)
     del summary["registry"]["decision_threshold"]
     assert "registry: p v1 (champion)\n" in _format_summary(summary)
+
+
+@pytest.mark.parametrize("argv, hint", [(["bogus"], "`mlops-studio --help`"),
+                                        (["run", "--data", "x.csv"], "`mlops-studio run --help`")])
+def test_usage_hint_names_the_command_once(argv, hint, capsys):
+    from core.cli import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert hint in err and "mlops-studio mlops-studio" not in err
