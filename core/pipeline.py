@@ -457,6 +457,8 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         "task": problem.family,
         "target": problem.target,
         "rows": int(len(df)),
+        "rows_read": int(len(df)),
+        "rows_used": rows_used(result),
         "validation": result.validation,
         "warnings": list(result.warnings),
         "leaderboard": result.to_summary(),
@@ -477,6 +479,13 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
                                                          progress=_scaled(progress, 0.85, 1.0)))
     progress(1.0, "Done")
     return summary
+
+
+def rows_used(result: TrainResult) -> int:
+    """Rows of the training table the leaderboard learned and was checked on: after cleaning and
+    after rows without a target are set aside (a provided test file is not part of it)."""
+    own_test = 0 if result.holdout == "provided-test-set" else len(result.test_index)
+    return int(len(result.train_index) + own_test)
 
 
 def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = "Churn demo") -> dict[str, Any]:

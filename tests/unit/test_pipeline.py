@@ -53,7 +53,8 @@ def _check_summary(summary: dict, task: str, target: str, rows: int) -> None:
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary  # strict JSON, no NaN
     assert summary["task"] == task
     assert summary["target"] == target
-    assert summary["rows"] == rows
+    assert summary["rows"] == summary["rows_read"] == rows
+    assert 0 < summary["rows_used"] <= rows
     assert isinstance(summary["project"], str) and summary["project"]
     assert summary["validation"] in {"stratified-kfold", "kfold", "time-split", "group-kfold"}
 
@@ -184,6 +185,18 @@ def test_with_test_df_the_holdout_is_that_files_rows(reg):
     assert best["test_metrics"]["r2"] == pytest.approx(r2, abs=1e-5)
     # The training rows were all of the training table, none of the test file.
     assert len(datasets.load_dataset(ws, experiment["dataset_id"])) == 400
+    assert reg["summary"]["rows_used"] == 400
+
+
+def test_rows_used_counts_the_rows_left_after_cleaning(tmp_path):
+    # 40 rows have no target: they are read, but no model can learn from them.
+    table = _classification_table(300, seed=3)
+    table.loc[table.index[:40], "y"] = None
+    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
+                           PipelineConfig(target="y", project_name="gaps", cv_folds=2, windows=2,
+                                          rows_per_window=100))
+    assert summary["rows"] == summary["rows_read"] == 300
+    assert summary["rows_used"] == 260
 
 
 # -- the gate refuses, unless a reason is written -------------------------------------------------
@@ -267,6 +280,7 @@ def test_messy_table_runs_end_to_end(messy):
     assert cleaned["half_missing"].notna().all()
     assert "half_missing" in summary["monitoring"]["features"]
     assert len(cleaned) == len(table)  # no row was lost to the gaps
+    assert summary["rows_used"] == len(table)
     # The endpoint answers raw rows as a client sends them: odd spellings, gaps, no ID.
     dep = serving.get_active_deployment(ws, pid)
     request = table.drop(columns=["cancelled", "account_id"]).head(20)
