@@ -92,6 +92,13 @@ def _monitoring(d: dict, versions: dict, what: str) -> str:
     return f"Monitoring report {d['report_id']} on '{d.get('scenario', 'none')}' traffic: {verdict}."
 
 
+def _retrained(d: dict, versions: dict, what: str) -> str:
+    made = d.get("registered")
+    result = (f"registered {made['model']} v{made['version']} as challenger" if made
+              else "the gate said no, so nothing was registered")
+    return f"Retrained after monitoring report {d['report_id']} (experiment {d['experiment_id']}): {result}."
+
+
 _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "project.created": _project,
     "problem.set": _problem,
@@ -103,4 +110,5 @@ _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "model.rolled_back": _rolled_back,
     "deployment.created": _deployment,
     "monitoring.report": _monitoring,
+    "monitoring.retrained": _retrained,
 }

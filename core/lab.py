@@ -165,12 +165,30 @@ def _record(ws: Workspace, project_id: int, fs: dict, result: TrainResult, df: p
 
 # -- Stages ----------------------------------------------------------------------------------------
 def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
-                test_df: pd.DataFrame | None = None, progress: Progress = _noop, note: str = "") -> dict:
+                test_df: pd.DataFrame | None = None, progress: Progress = _noop, note: str = "",
+                kind: str = "leaderboard") -> dict:
     """Train and compare the catalog, check the gate, record everything. Returns the experiment row
-    plus the in-memory TrainResult and GateResult for callers that want to show them right away."""
+    plus the in-memory TrainResult and GateResult for callers that want to show them right away.
+    ``kind`` says what made the experiment: a leaderboard, or a retraining after monitoring."""
     problem, fs, features, df = _load_training_inputs(ws, project_id, feature_set_id)
     result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
-    return _record(ws, project_id, fs, result, df, test_df, note=note, kind="leaderboard")
+    return _record(ws, project_id, fs, result, df, test_df, note=note, kind=kind)
+
+
+def get_default_experiment_id(ws: Workspace, project_id: int) -> int | None:
+    """The experiment pages open on: the champion's, unless the user has trained since (a newer
+    leaderboard or tuning study); retrainings made by monitoring never take over the pages on their own.
+    None when the project has no experiment."""
+    experiments = tracking.list_experiments(ws, project_id)  # newest first
+    if not experiments:
+        return None
+    name = registry.get_model_name(ws, project_id)
+    champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
+    champion_experiment = json.loads(champion["lineage_json"])["experiment_id"] if champion else None
+    for experiment in experiments:
+        if experiment["id"] == champion_experiment or experiment.get("kind") != "retraining":
+            return experiment["id"]
+    return experiments[0]["id"]
 
 
 def training_setup_like(ws: Workspace, experiment: dict[str, Any] | None,

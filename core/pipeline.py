@@ -26,6 +26,7 @@ from core.features import FeatureConfig, suggest_features
 from core.monitoring import MonitoringReport, run_monitoring
 from core.problem import ProblemConfig, encode_target, suggest_problem, validate_problem
 from core.reader import ReadInfo, read_path
+from core.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
 from core.routing import RoutingConfig
 from core.simulation import TrafficConfig, simulate_traffic
 from core.training import TrainConfig, TrainResult, compute_metrics, suggest_group_column
@@ -39,6 +40,8 @@ SAMPLES = {"telco_churn.csv": "churn", "card_fraud.csv": "is_fraud", "house_pric
 DEMO_SCENARIO = "sudden"
 # A churner who leaves costs about a year of margin; a retention offer costs a discount.
 DEMO_COSTS = (500.0, 50.0)
+DEMO_TIME_COLUMN = "signup_date"
+DEMO_PROJECT_NAME = "Churn demo"
 
 Progress = Callable[[float, str], None]
 
@@ -79,16 +82,21 @@ def stage_clean(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: Cle
 def stage_problem(ws: Workspace, project_id: int, dataset_id: int, problem: ProblemConfig | str,
                   **overrides: Any) -> ProblemConfig:
     """Validate and save the problem definition (a target name gets the suggested definition, with
-    ``overrides`` such as the costs of mistakes set on top)."""
+    ``overrides`` such as a time column or the costs of mistakes set on top; costs only apply to
+    yes/no problems)."""
     df = datasets.load_dataset(ws, dataset_id)
     if isinstance(problem, str):
         if problem not in df.columns:
             raise ConfigError(f"The target column '{problem}' is not in the table; choose one of: "
                               f"{', '.join(map(str, df.columns[:30]))}.")
         problem = suggest_problem(df, problem)
+        if overrides.get("time_column"):
+            problem = replace(problem, time_column=overrides["time_column"])
         # As the Problem page pre-selects it: rows sharing an ID stay on one side of every split.
         problem = replace(problem, group_column=suggest_group_column(df, problem))
-    if overrides and problem.task == "binary":
+    if problem.task != "binary":
+        overrides = {k: v for k, v in overrides.items() if not k.startswith("cost_")}
+    if overrides:
         problem = replace(problem, **overrides)
     validate_problem(df, problem)
     projects.set_problem(ws, project_id, problem)
@@ -317,7 +325,22 @@ def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
     row["traffic"] = json.loads(row["traffic_json"])
     row["violations"] = (ws.load_frame(row["violations_artifact_id"]) if row.get("violations_artifact_id")
                          else pd.DataFrame())
+    row["retraining"] = get_retraining(ws, row["id"])
     return row
+
+
+def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> MonitoringVerdict:
+    """The headline of a monitoring report (``latest_monitoring``'s row), given what happened since:
+    a retraining it led to, or another version serving now."""
+    def champion_version(deployment: dict | None) -> int | None:
+        return registry.get_version(ws, deployment["champion_version_id"])["version"] if deployment else None
+
+    report, retraining = latest["report"], latest["retraining"]
+    watched = serving.get_deployment(ws, latest["deployment_id"]) if latest.get("deployment_id") else None
+    metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
+    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric,
+                                       retraining, champion_version(watched),
+                                       champion_version(serving.get_active_deployment(ws, project_id)))
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = _noop) -> dict:
@@ -351,8 +374,9 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     champion_config = TrainConfig.from_dict(json.loads(champion_experiment["config_json"]))
     config = replace(champion_config, models=("baseline", lineage["model_key"]))
     trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
-                          progress=progress, note=f"retraining after monitoring report {report_id}, "
-                                                  f"checked on {len(fresh_eval)} fresh production rows")
+                          progress=progress, kind="retraining",
+                          note=f"retraining after monitoring report {report_id}, "
+                               f"checked on {len(fresh_eval)} fresh production rows")
     scorer = _monitor_scores(champion)
     champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
                                                                  scorer(fresh_eval))
@@ -366,6 +390,9 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
                                  note=f"retrained after monitoring report {report_id}")
         outcome["registered"] = {"model": version["model_name"], "version": version["version"],
                                  "alias": "challenger", "id": version["id"]}
+    outcome["champion"] = {"model": champion.version["model_name"], "version": champion.version["version"],
+                           "id": champion.version["id"]}
+    record_retraining(ws, project_id, report_id, outcome)
     return outcome
 
 
@@ -381,6 +408,7 @@ class PipelineConfig:
     tune: str | None = None  # grid | random | bayes: a tuning study of the leaderboard's best family
     tune_budget: int = 20  # trials
     costs: tuple[float, float] | None = None  # binary: (missed positive, false alarm), for the threshold
+    time_column: str | None = None  # evaluate on the latest rows (a time split) instead of a random split
     windows: int = 6
     rows_per_window: int = 500
 
@@ -391,10 +419,13 @@ def _cost_fields(costs: tuple[float, float] | None) -> dict[str, float]:
 
 def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config: PipelineConfig, *,
                  test_df: pd.DataFrame | None = None, progress: Progress = _noop,
-                 source_name: str = "uploaded table", recipe: CleaningRecipe | None = None) -> dict[str, Any]:
+                 source_name: str = "uploaded table", recipe: CleaningRecipe | None = None,
+                 project_id: int | None = None) -> dict[str, Any]:
     """Data → clean → problem → features → train → gate → explain → register → deploy → monitor
     (→ retrain). Returns the JSON summary of DESIGN.md's CLI contract. ``recipe`` replays a saved
-    cleaning recipe instead of the suggested one."""
+    cleaning recipe instead of the suggested one. ``project_id`` runs it in a project made beforehand
+    (the app makes the demo's project first, so the running demo belongs to it); otherwise a new project
+    named ``config.project_name`` (or the first free "name (n)") is made."""
     timings: dict[str, float] = {}
 
     def timed(name: str, start: float, end: float, message: str, fn: Callable[[], Any]) -> Any:
@@ -412,14 +443,16 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         # Cleaning never adds target values, so this run would fail at the problem stage:
         # say why now, before a half-made project is left in the workspace.
         validate_problem(df, suggest_problem(df, config.target))
-    project = projects.create_unique_project(ws, config.project_name, source=source_name)
+    project = (projects.get_project(ws, project_id) if project_id is not None
+               else projects.create_unique_project(ws, config.project_name, source=source_name))
     pid = project["id"]
     raw = timed("data", 0.0, 0.03, "Saving the raw data", lambda: stage_ingest(ws, pid, df, info, source_name))
     cleaned = timed("clean", 0.03, 0.08, "Cleaning the data",
                     lambda: stage_clean(ws, pid, raw["id"], recipe, target=config.target))
     dataset_id = cleaned["dataset"]["id"]
     problem = timed("problem", 0.08, 0.1, "Defining the problem",
-                    lambda: stage_problem(ws, pid, dataset_id, config.target, **_cost_fields(config.costs)))
+                    lambda: stage_problem(ws, pid, dataset_id, config.target, **_cost_fields(config.costs),
+                                          **({"time_column": config.time_column} if config.time_column else {})))
     clean_test = None
     if test_df is not None:
         recipe = datasets.load_recipe(ws, cleaned["recipe"]["id"])
@@ -488,9 +521,14 @@ def rows_used(result: TrainResult) -> int:
     return int(len(result.train_index) + own_test)
 
 
-def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = "Churn demo") -> dict[str, Any]:
-    """The "Run full demo" button and `mlops-studio demo`: the default sample, end to end."""
+def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = DEMO_PROJECT_NAME,
+             project_id: int | None = None) -> dict[str, Any]:
+    """The "Run full demo" button and `mlops-studio demo`: the default sample, end to end (in the
+    project ``project_id`` when the caller made it, else in a new one)."""
     df, info = read_path(SAMPLE_DIR / DEFAULT_SAMPLE)
+    # The sample's customers signed up over six years: evaluate on the latest sign-ups (a time split),
+    # as the training stage's own warning asks, so the scores say how the model does on new customers.
     config = PipelineConfig(target=SAMPLES[DEFAULT_SAMPLE], project_name=project_name, scenario=DEMO_SCENARIO,
-                            cv_folds=3, retrain_when_recommended=True, costs=DEMO_COSTS)
-    return run_pipeline(ws, df, info, config, progress=progress, source_name=DEFAULT_SAMPLE)
+                            cv_folds=3, retrain_when_recommended=True, costs=DEMO_COSTS,
+                            time_column=DEMO_TIME_COLUMN)
+    return run_pipeline(ws, df, info, config, progress=progress, source_name=DEFAULT_SAMPLE, project_id=project_id)

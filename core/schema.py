@@ -105,4 +105,13 @@ MIGRATIONS: list[list[str]] = [
             params_json TEXT NOT NULL, cv_scores_json TEXT NOT NULL, cv_score REAL, seconds REAL NOT NULL,
             error TEXT, created_at REAL NOT NULL, UNIQUE (study_id, number))""",
     ],
+    # 5: what was done about a monitoring report: the retraining it led to and its outcome (the
+    # challenger it registered, or why nothing was), so Monitor tells the whole story afterwards.
+    [
+        """CREATE TABLE retrainings (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            report_id INTEGER NOT NULL REFERENCES monitoring_reports(id),
+            experiment_id INTEGER REFERENCES experiments(id), outcome_json TEXT NOT NULL,
+            created_at REAL NOT NULL)""",
+    ],
 ]

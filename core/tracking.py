@@ -121,13 +121,20 @@ def load_run_predictions(ws: Workspace, run_id: int) -> pd.DataFrame:
     return ws.load_frame(run["predictions_artifact_id"])
 
 
+# What made an experiment, in words: the Train page's leaderboard, a tuning study, a re-run of a
+# recorded run, or a retraining after a monitoring report.
+EXPERIMENT_KINDS = {"leaderboard": "leaderboard", "tuning": "tuning study", "rerun": "re-run",
+                    "retraining": "retraining after monitoring"}
+
+
 def list_experiments(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
     """Experiments newest first, each with a label for pickers."""
     rows = ws.query(
         """SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS n_runs
            FROM experiments e WHERE e.project_id = ? ORDER BY e.id DESC""", (project_id,))
     for row in rows:
-        what = {"tuning": "tuning study", "rerun": "re-run"}.get(row.get("kind") or "", f"{row['n_runs']} models")
+        kind = row.get("kind") or "leaderboard"
+        what = f"{row['n_runs']} models" if kind == "leaderboard" else EXPERIMENT_KINDS.get(kind, kind)
         row["label"] = f"Experiment {row['id']}: {what}" + (f" — {row['note']}" if row["note"] else "")
     return rows
 

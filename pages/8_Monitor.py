@@ -6,7 +6,6 @@ import streamlit as st
 from core import jobs, pipeline, registry, serving
 from core.monitoring import caption_drift_heatmap, caption_feature_psi, caption_performance, \
     caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, plot_prediction_drift
-from core.problem import is_higher_better
 from core.simulation import SCENARIOS, TrafficConfig
 from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
@@ -40,11 +39,10 @@ report, traffic = latest["report"], latest["traffic"]
 st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
              f"{traffic['rows_per_window']} requests")
 
-# -- The decision first, with its evidence ------------------------------------------------------------
-if report.retrain_recommended:
-    st.warning(f"**Retrain recommended.** {report.reason}", icon=":material/autorenew:")
-else:
-    st.success(f"**Keep monitoring.** {report.reason}")
+# -- The decision first, with its evidence and what was done about it ---------------------------------
+verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
+show = {"success": st.success, "info": st.info, "warning": st.warning}[verdict.level]
+show(f"**{verdict.headline}** {verdict.text}", icon=":material/autorenew:" if verdict.level != "success" else None)
 if report.alerts:
     with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
         for alert in report.alerts:
@@ -86,19 +84,13 @@ if st.button("Retrain on fresh data", key="retrain", type="primary" if report.re
                                                                                 progress=progress))
     st.rerun()
 if job is not None:
-    done = job_panel(ws, job["id"])
-    if done and done["status"] == "succeeded":
-        r = done["result"]
-        higher = is_higher_better(pipeline.require_problem(ws, pid).metric)
-        better = (r["retrained_metric_on_fresh"] > r["champion_metric_on_fresh"]) == higher
-        st.info(f"On fresh production rows the retrained model scores {r['retrained_metric_on_fresh']:.3f} against "
-                f"the champion's {r['champion_metric_on_fresh']:.3f} ({'better' if better else 'not better'}). "
-                + (f"Registered as challenger v{r['registered']['version']}: promote it on the Registry page."
-                   if r["registered"] else "It did not pass the gate, so nothing was registered."))
-        if r["registered"]:
-            model_name = registry.get_model_name(ws, pid)
-            if st.button("Promote the challenger to champion and redeploy", key="promote_retrained"):
-                with user_errors():
-                    registry.promote_challenger(ws, pid, model_name, reason="promoted after retraining")
-                    pipeline.stage_deploy(ws, pid)
-                    st.success("The retrained model is now the champion and serves all traffic.")
+    job_panel(ws, job["id"])  # progress while it runs, the error if it failed; the outcome is the headline above
+# The challenger a retraining registered, while it is still the challenger: one click to make it serve.
+registered = (latest["retraining"] or {}).get("registered")
+challenger = registry.get_alias_version(ws, pid, registered["model"], "challenger") if registered else None
+if challenger is not None and challenger["id"] == registered["id"]:
+    if st.button(f"Promote challenger v{challenger['version']} to champion and redeploy", key="promote_retrained"):
+        with user_errors():
+            registry.promote_challenger(ws, pid, registered["model"], reason="promoted after retraining")
+            pipeline.stage_deploy(ws, pid)
+            st.success(f"v{challenger['version']} is now the champion and serves all traffic.")

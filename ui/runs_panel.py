@@ -10,9 +10,9 @@ import streamlit as st
 from core import jobs, lab, tracking
 from core.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 from core.problem import ProblemConfig, get_metric_label, is_higher_better
+from core.tracking import EXPERIMENT_KINDS
 from ui.widgets import chart, job_panel
 
-KIND_WORDS = {"leaderboard": "leaderboard", "tuning": "tuning study", "rerun": "re-run"}
 
 
 def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
@@ -23,7 +23,7 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     label = get_metric_label(problem.metric)
     f1, f2, f3 = st.columns(3)
     models = f1.multiselect("Model", sorted(runs["model"].unique()), key="runs_models", placeholder="All models")
-    kinds = f2.multiselect("Made by", sorted(runs["kind"].dropna().unique()), format_func=KIND_WORDS.get,
+    kinds = f2.multiselect("Made by", sorted(runs["kind"].dropna().unique()), format_func=lambda k: EXPERIMENT_KINDS.get(k, k),
                            key="runs_kinds", placeholder="Any session")
     metric_columns = [c for c in ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy",
                                   "r2", "rmse", "mae", "fit_seconds", "predict_ms_per_row") if c in runs.columns]

@@ -55,14 +55,18 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
 
 
 def experiment_picker(ws, project_id: int, key: str) -> dict | None:
-    """Choose an experiment (newest first); None when the project has none."""
+    """Choose an experiment (newest first), opening on the champion's unless the user trained since;
+    None when the project has none."""
+    from core.lab import get_default_experiment_id
     from core.tracking import list_experiments
 
     experiments = list_experiments(ws, project_id)
     if not experiments:
         return None
     by_id = {e["id"]: e for e in experiments}
+    ids = list(by_id)
+    default = get_default_experiment_id(ws, project_id)
     # Keyed by the newest id, so a freshly finished experiment is shown instead of a stale choice.
-    chosen = st.selectbox("Experiment", list(by_id), format_func=lambda i: by_id[i]["label"],
-                          key=f"{key}_{experiments[0]['id']}")
+    chosen = st.selectbox("Experiment", ids, format_func=lambda i: by_id[i]["label"],
+                          index=ids.index(default) if default in by_id else 0, key=f"{key}_{experiments[0]['id']}")
     return by_id[chosen]

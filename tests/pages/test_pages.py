@@ -115,9 +115,35 @@ def test_deploy_page_answers_requests_and_logs_them(app):
 def test_monitor_page_shows_decision_and_drift(app):
     at = open_page(app(), "pages/8_Monitor.py")
     assert not at.exception
-    assert "Retrain recommended" in at.warning[0].value  # the demo's sudden shift calls for it
+    # The demo's sudden shift called for retraining, and the demo retrained: the headline tells both,
+    # and what to do next, instead of still asking for a retraining that was done.
+    headline = at.info[0].value
+    assert "Retrained: challenger v2 is ready." in headline and "drifted" in headline and "promote it" in headline
+    assert not [w for w in at.warning if "Retrain recommended" in w.value]
+    assert at.button(key="promote_retrained").label == "Promote challenger v2 to champion and redeploy"
     specs = plotly_specs(at)
     assert any(d.get("type") == "heatmap" for s in specs for d in s["data"])
+
+
+def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows(demo_workspace, tmp_path,
+                                                                                 monkeypatch):
+    import shutil
+
+    from core import registry, serving
+    from core.workspace import Workspace
+    from tests.pages.conftest import project_app_factory
+
+    shutil.copytree(demo_workspace[0], tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    at = open_page(project_app_factory(tmp_path / "ws", monkeypatch)(), "pages/8_Monitor.py")
+    at.button(key="promote_retrained").click().run()
+    assert not at.exception  # (critical drift alerts are drawn as errors: they are the evidence)
+    assert any("v2 is now the champion" in s.value for s in at.success)
+    live = registry.get_version(ws, serving.get_active_deployment(ws, 1)["champion_version_id"])
+    assert live["version"] == 2
+    at.run()
+    assert "v2 now serves." in at.success[0].value and "This report watched v1" in at.success[0].value
+    assert not [b for b in at.button if b.key == "promote_retrained"]
 
 
 def test_pages_without_a_project_point_home(app):

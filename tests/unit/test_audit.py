@@ -34,6 +34,11 @@ VERSIONS = {7: 3, 5: 2}  # model-version id → version number
      "Deployment 2 went live (canary) with champion v2 and challenger v3."),
     ("monitoring.report", {"report_id": 1, "scenario": "sudden", "retrain_recommended": True},
      "Monitoring report 1 on 'sudden' traffic: retraining recommended."),
+    ("monitoring.retrained", {"report_id": 1, "experiment_id": 4,
+                              "registered": {"model": "churn", "version": 2, "alias": "challenger", "id": 9}},
+     "Retrained after monitoring report 1 (experiment 4): registered churn v2 as challenger."),
+    ("monitoring.retrained", {"report_id": 1, "experiment_id": 4, "registered": None},
+     "Retrained after monitoring report 1 (experiment 4): the gate said no, so nothing was registered."),
 ])
 def test_each_kind_of_entry_reads_as_a_sentence(action, detail, sentence):
     assert describe_audit_entry(action, detail, VERSIONS) == sentence

@@ -11,6 +11,8 @@ from sklearn.metrics import r2_score
 
 from core import datasets, registry, serving, tracking
 from core.errors import ConfigError
+from core.lab import get_default_experiment_id
+from core.retraining import describe_monitoring_outcome
 from core.pipeline import (
     PipelineConfig,
     latest_monitoring,
@@ -18,8 +20,10 @@ from core.pipeline import (
     run_pipeline,
     stage_monitor,
     stage_register,
+    stage_train,
 )
 from core.simulation import TrafficConfig
+from core.training import TrainConfig
 from core.workspace import Workspace
 
 SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
@@ -304,6 +308,31 @@ def test_demo_summary_follows_the_contract(demo):
     assert summary["monitoring"]["drifted_features"]
     assert summary["monitoring"]["retrain_recommended"] is True
     assert "customer_id" not in summary["monitoring"]["features"]
+    # The sample's customers signed up over six years: the demo evaluates on the latest sign-ups, as
+    # its own warning asks, and so no longer warns that a random split learns from the future.
+    assert summary["validation"] == "time-split"
+    assert not [w for w in summary["warnings"] if "learn from the future" in w]
+
+
+def test_the_demo_ends_on_a_coherent_story(demo):
+    ws, summary = demo["ws"], demo["summary"]
+    latest = latest_monitoring(ws, 1)
+    # What the report led to is kept with it, and Monitor's headline says it instead of "retrain".
+    assert latest["retraining"]["registered"] == summary["retrain"]["registered"]
+    assert latest["retraining"]["champion"]["version"] == 1
+    verdict = describe_monitoring_outcome(latest["report"].retrain_recommended, latest["report"].reason, "roc_auc",
+                                          latest["retraining"], monitored_version=1, live_version=1)
+    assert verdict.headline == "Retrained: challenger v2 is ready."
+    assert "promote it" in verdict.text
+    # The pages open on the champion's experiment, not on the retraining's two models.
+    experiment = tracking.get_experiment(ws, get_default_experiment_id(ws, 1))
+    assert experiment["kind"] == "leaderboard" and experiment["best_run_id"] == champion_run(ws)
+    assert tracking.latest_experiment(ws, 1)["kind"] == "retraining"
+
+
+def champion_run(ws) -> int:
+    model = registry.get_model_name(ws, 1)
+    return registry.get_alias_version(ws, 1, model, "champion")["run_id"]
 
 
 def test_demo_retraining_registers_a_challenger_made_from_the_monitored_traffic(demo):
@@ -426,3 +455,13 @@ def test_a_chosen_threshold_is_kept_and_a_wrong_one_refused(clf):
     assert serving.load_served(ws, version["id"]).threshold == 0.3
     audit = registry.get_audit_df(ws, pid)
     assert json.loads(audit.loc[audit["action"] == "model.registered", "detail"].iloc[0])["decision_threshold"] == 0.3
+
+
+def test_pages_open_on_a_leaderboard_trained_after_the_champion(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    run_pipeline(ws, _classification_table(300, seed=5), None,
+                 PipelineConfig(target="y", project_name="later", cv_folds=2, windows=2, rows_per_window=100))
+    champion_experiment = get_default_experiment_id(ws, 1)
+    fs = tracking.get_experiment(ws, champion_experiment)["feature_set_id"]
+    newer = stage_train(ws, 1, fs, TrainConfig(cv_folds=2, models=("baseline", "logistic")))
+    assert get_default_experiment_id(ws, 1) == newer["experiment"]["id"] != champion_experiment
