@@ -37,28 +37,34 @@ with left:
     st.subheader("Run the full demo")
     st.write("Runs every stage on the telco churn sample — clean, train and compare, gate, explain, "
              "register, deploy, simulate drifting traffic, monitor and retrain — in a new project.")
-    demo_job = st.query_params.get("demo_job")
-    running = False
-    if demo_job and demo_job.isdigit():
-        with user_errors():
-            running = jobs.get_job(ws, int(demo_job))["status"] == "running"
+    # The demo's project is made before its job starts, so the running demo belongs to the project in
+    # the URL: a refresh or a page switch finds it again.
+    demo = jobs.latest_job(ws, project["id"], "demo") if project else None
+    running = demo is not None and demo["status"] == "running"
     if st.button("Run full demo", key="run_demo", type="primary", disabled=running):
-        def work(progress):
-            summary = pipeline.run_demo(ws, progress=progress)
-            return {"project_id": projects.get_project(ws, summary["project"])["id"], "summary": summary}
-        st.query_params["demo_job"] = str(jobs.start_job(ws, None, "demo", work))
+        demo_project = projects.create_unique_project(ws, pipeline.DEMO_PROJECT_NAME, source=pipeline.DEFAULT_SAMPLE)
+
+        def work(progress, project_id=demo_project["id"]):
+            summary = pipeline.run_demo(ws, progress=progress, project_id=project_id)
+            return {"project_id": project_id, "summary": summary}
+        jobs.start_job(ws, demo_project["id"], "demo", work)
+        select_project(demo_project["id"])
         st.rerun()
-    if demo_job and demo_job.isdigit():
+    if demo is not None:
+        if running:  # this session saw it run, so it lands on Monitor when it ends
+            st.session_state[f"demo_watched_{demo['id']}"] = True
+
         def landed(job):
-            if st.session_state.get("demo_landed") == job["id"]:
-                s = job["result"]["summary"]
-                st.success(f"Demo finished in {sum(s['timings'].values()):.0f} s: project {s['project']}.")
-                return
-            st.session_state["demo_landed"] = job["id"]
-            select_project(job["result"]["project_id"])
-            st.switch_page("pages/8_Monitor.py", query_params={"project": job["result"]["project_id"]})
+            s = job["result"]["summary"]
+            if (st.session_state.get(f"demo_watched_{job['id']}")
+                    and st.session_state.get("demo_landed") != job["id"]):
+                st.session_state["demo_landed"] = job["id"]
+                st.switch_page("pages/8_Monitor.py", query_params={"project": job["result"]["project_id"]})
+            st.success(f"The demo finished in {sum(s['timings'].values()):.0f} s; its story ends on the Monitor page.")
+            st.page_link("pages/8_Monitor.py", label="Open Monitor", icon=":material/monitoring:",
+                         query_params={"project": job["result"]["project_id"]})
         with user_errors():
-            job_panel(ws, int(demo_job), on_done=landed)
+            job_panel(ws, demo["id"], on_done=landed)
 
 # -- Projects -----------------------------------------------------------------------------------
 with right:

@@ -116,6 +116,12 @@ def latest_job(ws: Workspace, project_id: int | None, kind: str) -> dict[str, An
     return get_job(ws, row["id"]) if row else None
 
 
+def list_running_jobs(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
+    """The project's jobs that are running now (oldest first), so any page can say what is under way."""
+    rows = ws.query("SELECT id FROM jobs WHERE project_id = ? AND status = 'running' ORDER BY id", (project_id,))
+    return [job for job in (get_job(ws, r["id"]) for r in rows) if job["status"] == "running"]
+
+
 def wait_for_job(ws: Workspace, job_id: int, timeout: float = 600) -> dict[str, Any]:
     """Block until the job ends (for tests and the CLI)."""
     thread = _live.get((str(ws.db_path), job_id))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import projects
+from core import jobs, projects
 from ui.state import current_project, get_workspace, select_project
 
 # (script, label, icon, stage key for status)
@@ -53,8 +53,40 @@ def _sidebar(ws, project: dict | None) -> None:
             if chosen is not None and (project is None or chosen != project["id"]):
                 select_project(chosen)
                 st.rerun()
+        if project:
+            running_work(ws, project["id"])
         status = projects.get_stage_status(ws, project["id"]) if project else {}
         params = {"project": project["id"]} if project else None
         for script, label, icon, stage in PAGES:
             mark = "" if stage is None else (" ✓" if status.get(stage) else "")
             st.page_link(script, label=f"{label}{mark}", icon=icon, query_params=params)
+
+
+# Where each kind of job shows its progress and result: (page, what it is called).
+JOB_PAGES = {
+    "demo": ("app.py", "Full demo"),
+    "train": ("pages/4_Train.py", "Training"),
+    "tune": ("pages/4_Train.py", "Tuning study"),
+    "rerun": ("pages/4_Train.py", "Re-run"),
+    "retrain": ("pages/8_Monitor.py", "Retraining"),
+}
+
+
+def running_work(ws, project_id: int) -> None:
+    """Long work under way in this project, on every page: a page switch never hides a running demo
+    or study. Polls while something runs, and stops polling once nothing does."""
+    if not jobs.list_running_jobs(ws, project_id):
+        return
+
+    @st.fragment(run_every=2.0)
+    def _poll():
+        running = jobs.list_running_jobs(ws, project_id)
+        for job in running:
+            script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
+            st.progress(job["progress"], text=f"{what}: {job['message'] or 'working…'}")
+            page = next(label for path, label, _, _ in PAGES if path == script)
+            st.page_link(script, label=f"Follow it on {page}", icon=":material/hourglass_top:",
+                         query_params={"project": project_id})
+        if not running:
+            st.caption("The work has finished; its page shows the result.")
+    _poll()

@@ -17,6 +17,7 @@ from .conftest import (
     project_id_from_url,
     selected_option,
     shot,
+    sidebar_link,
     wait_idle,
 )
 
@@ -125,22 +126,45 @@ def test_refresh_during_the_demo_loses_nothing(page, base_url):
     on the Monitor page of the demo project."""
     goto(page, base_url, "/")
     click_key(page, "run_demo")
-    page.wait_for_url(re.compile(r"[?&]demo_job=\d+"), timeout=30_000)
+    page.wait_for_url(re.compile(r"[?&]project=\d+"), timeout=30_000)  # the demo's project, made first
+    project_id = project_id_from_url(page.url)
     progress = page.locator("[data-testid=stProgress]")
     try:
         progress.first.wait_for(timeout=20_000)
     except Exception:
         pass  # a very fast demo may already be done; the refresh below must still be harmless
     page.reload(wait_until="domcontentloaded")
-    assert "demo_job=" in page.url, f"the refresh dropped the running job from the URL: {page.url}"
+    assert project_id_from_url(page.url) == project_id, f"the refresh dropped the demo's project: {page.url}"
     wait_idle(page)
     # While the job runs, a second start is impossible (read both in one go: the job may just end).
     running, disabled = page.evaluate(
-        "() => [document.querySelectorAll('[data-testid=stProgress]').length > 0,"
+        "() => [document.querySelectorAll('[data-testid=stMain] [data-testid=stProgress]').length > 0,"
         " !!document.querySelector('.st-key-run_demo button')?.disabled]"
     )
     if running:
         assert disabled, "the 'Run full demo' button is enabled while the demo job runs"
     wait_for_demo(page)
     assert_no_exception(page, "monitor after a refresh during the demo")
-    assert project_id_from_url(page.url), f"no project in the URL after the demo: {page.url}"
+    assert project_id_from_url(page.url) == project_id, f"the demo landed in another project: {page.url}"
+
+
+def test_a_page_switch_during_the_demo_loses_nothing(page, base_url):
+    """Home → Data → Home while the demo runs: every page says the demo is running, and it still lands."""
+    goto(page, base_url, "/")
+    click_key(page, "run_demo")
+    page.wait_for_url(re.compile(r"[?&]project=\d+"), timeout=30_000)
+    project_id = project_id_from_url(page.url)
+    sidebar_progress = page.locator("[data-testid=stSidebar] [data-testid=stProgress]")
+    sidebar_progress.first.wait_for(timeout=30_000)
+    sidebar_link(page, "Data").click()
+    page.wait_for_url(re.compile(r"/Data"), timeout=30_000)
+    wait_idle(page)
+    if "/Monitor" not in page.url:  # (unless it has just finished)
+        assert "Full demo" in page.locator("[data-testid=stSidebar]").inner_text(), \
+            "the Data page does not say the demo is running"
+        page.locator("[data-testid=stSidebar]").screenshot(path=str(shot(page, "11_data_while_demo_runs")
+                                                                     .with_name("11_sidebar_while_demo_runs.png")))
+        sidebar_link(page, "Home").click()
+    wait_for_demo(page)
+    assert_no_exception(page, "monitor after a page switch during the demo")
+    assert project_id_from_url(page.url) == project_id

@@ -160,3 +160,20 @@ def test_unknown_job_is_not_found(ws):
     with pytest.raises(NotFoundError, match="Job 77"):
         jobs.get_job(ws, 77)
     assert jobs.latest_job(ws, 1, "train") is None
+
+
+def test_running_jobs_of_a_project_are_listed_until_they_end(ws, project):
+    other = create_project(ws, "other")["id"]
+    release = threading.Event()
+    job_id = jobs.start_job(ws, project, "demo", lambda progress: release.wait(10) and {})
+    elsewhere = jobs.start_job(ws, other, "train", lambda progress: release.wait(10) and {})
+    with ws.transaction() as conn:  # a job a stopped server left "running": not running any more
+        conn.execute("INSERT INTO jobs (project_id, kind, status, progress, created_at, updated_at) "
+                     "VALUES (?, 'train', 'running', 0.3, ?, ?)", (project, now(), now()))
+    try:
+        assert [j["id"] for j in jobs.list_running_jobs(ws, project)] == [job_id]
+    finally:
+        release.set()
+    jobs.wait_for_job(ws, job_id, timeout=10)
+    jobs.wait_for_job(ws, elsewhere, timeout=10)
+    assert jobs.list_running_jobs(ws, project) == []
