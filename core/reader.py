@@ -49,7 +49,17 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by A
 
 _LEADING_ZERO = r"[+-]?0\d+"
 _MAX_EXACT_DIGITS = 15  # float64 keeps 15 significant digits; longer integers are codes
-_NA_SPELLINGS = {"na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "?", "missing", "#n/a", "nil", "unknown", "."}
+# How real exports (English and Portuguese: IBGE, DATASUS, Excel in pt-BR) write "no value" in a
+# column of numbers or dates. Compared case-insensitively, and only read as missing when every other
+# value of the column is a number (or every one a date): "NA" among country codes stays Namibia.
+NUMERIC_MISSING_TOKENS = frozenset({
+    "na", "n/a", "n.a.", "nan", "null", "none", "nil", "missing", "unknown", "not available",
+    "?", "??", "-", "--", "---", "\u2013", "\u2014", ".", "..", "...",
+    "n/d", "nd", "n.d.", "s/d", "s.d.", "s/i", "s/inf", "sem dados", "sem dado", "sem informação", "sem informacao",
+    "sem info", "não informado", "nao informado", "não disponível", "nao disponivel", "indisponível",
+    "ignorado", "vazio", "(vazio)", "(blank)", "(em branco)", "em branco",
+    "#n/a", "#n/d", "#na", "#null!", "#nulo!", "#div/0!", "#value!", "#valor!", "#ref!", "#num!", "#name?", "#nome?",
+})
 
 _MONTH_NAMES = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _DATE_LIKE = re.compile(
@@ -103,6 +113,9 @@ class ReadOptions:
     na_tokens: tuple[str, ...] = ("",)  # cells (after strip) read as missing; "NA" stays text
     thousands: str | None = None  # None = detect; "" = the file has no thousands separator
     quotechar: str | None = None  # None = detect ('"' unless the file quotes with "'")
+    # 'N/D', '?', '-', 'NA'... (NUMERIC_MISSING_TOKENS) read as missing where the rest of a column is
+    # numbers or dates; False keeps them as text (e.g. a file where '-' means zero).
+    numeric_missing_tokens: bool = True
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
@@ -116,6 +129,9 @@ class ReadOptions:
                               f"got {self.thousands!r} instead.")
         if self.thousands and self.thousands == self.decimal:
             raise ConfigError(f"The 'thousands' of ReadOptions must differ from the decimal mark; both are {self.decimal!r}.")
+        if not isinstance(self.numeric_missing_tokens, bool):
+            raise ConfigError(f"The 'numeric_missing_tokens' of ReadOptions must be True or False; "
+                              f"got {self.numeric_missing_tokens!r} instead.")
         if self.quotechar is not None and (len(self.quotechar) != 1 or self.quotechar.isalnum()
                                            or self.quotechar == self.delimiter):
             raise ConfigError(f"The 'quotechar' of ReadOptions must be one punctuation character other than the "
@@ -1092,15 +1108,24 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
         raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
     out, infos, ambiguous = {}, [], []
     missing_phrase = _missing_phrase(na_tokens)
+    tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
     for k, i in enumerate(kept):
         report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
         arr, columns[i] = columns[i], None
-        series, note, is_ambiguous, examples = _infer_column(arr, decimal, thousands, missing_phrase)
+        series, note, is_ambiguous, examples, tokens = _infer_column(
+            arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
         del arr
         out[clean[i]] = series
         infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
         if is_ambiguous:
             ambiguous.append(clean[i])
+        if tokens:
+            tokens_read[clean[i]] = tokens
+    if tokens_read:
+        shown = sorted({t for tokens in tokens_read.values() for t in tokens})
+        notes.append(f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
+                     "were read as missing (the column notes say how many); choose 'keep missing-value words as text' "
+                     "in the reading options if they mean something else.")
     if ambiguous:
         notes.append(f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
                      "the column notes say which order was used. Convert them in cleaning with an explicit format if that is wrong.")
@@ -1148,17 +1173,70 @@ def _number_patterns(decimal: str, thousands: str | None) -> tuple[str, str]:
     return number, rf"[+-]?{integer}"
 
 
-def _infer_column(arr: Any, decimal: str, thousands: str | None,
-                  missing_phrase: str) -> tuple[pd.Series, str, bool, tuple[str, ...]]:
-    """The typed column, a note saying why, whether dates were ambiguous, and the values that did not fit."""
+def _infer_column(arr: Any, decimal: str, thousands: str | None, missing_phrase: str,
+                  numeric_missing_tokens: bool = True) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
+    """The typed column, a note saying why, whether dates were ambiguous, the values that did not fit,
+    and the missing tokens ('N/D', '?'...) that were read as missing."""
+    distinct = _distinct(arr) if arr.null_count < len(arr) else None  # distinct values: fast on long columns
+    if numeric_missing_tokens and distinct is not None:
+        uniques, freq = distinct
+        is_token = uniques.str.casefold().isin(NUMERIC_MISSING_TOKENS).to_numpy(dtype=bool)
+        if is_token.any() and not is_token.all():
+            typed = _typed_without_tokens(arr, uniques[is_token], freq[is_token], decimal, thousands, missing_phrase)
+            if typed is not None:
+                return typed
+    return (*_infer_typed(arr, decimal, thousands, missing_phrase, distinct=distinct), [])
+
+
+def _typed_without_tokens(arr: Any, tokens: pd.Series, counts: np.ndarray, decimal: str, thousands: str | None,
+                          missing_phrase: str) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]] | None:
+    """The column typed with its missing tokens read as missing, if the rest are all numbers or all dates.
+
+    A real export writes 'N/D' or '-' in a few cells of a number column; left as text, the whole
+    column would be lost to a later conversion. None when the rest is not numbers or dates.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    is_token = pc.is_in(arr, value_set=pa.array(tokens.tolist(), arr.type))
+    cleared = pc.if_else(is_token, pa.scalar(None, arr.type), arr)
+    order = np.argsort(-counts, kind="stable")
+    read = [(str(tokens.iloc[j]), int(counts[j])) for j in order]
+    series, note, ambiguous, examples = _infer_typed(cleared, decimal, thousands, missing_phrase, read)
+    if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)):
+        return None
+    return series, note, ambiguous, examples, [t for t, _ in read]
+
+
+def _tokens_note(read: list[tuple[str, int]]) -> str:
+    """"3 cells 'N/D' read as missing", or "5 cells 'N/D' (3), '?' (2) read as missing"."""
+    total = sum(n for _, n in read)
+    cells = f"{total:,} cell{'s' if total != 1 else ''}"
+    if len(read) == 1:
+        return f"{cells} {read[0][0]!r} read as missing"
+    shown = ", ".join(f"{t!r} ({n:,})" for t, n in read[:6]) + (", …" if len(read) > 6 else "")
+    return f"{cells} {shown} read as missing"
+
+
+def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: str,
+                 tokens_read: list[tuple[str, int]] = (), distinct: tuple[pd.Series, np.ndarray] | None = None,
+                 ) -> tuple[pd.Series, str, bool, tuple[str, ...]]:
+    """The typed column, a note saying why, whether dates were ambiguous, and the values that did not fit.
+
+    `tokens_read`: (token, cells) already turned missing by `_typed_without_tokens`, for the note;
+    `distinct`: `_distinct(arr)` when the caller has it already.
+    """
     col = pd.Series(_STR.__from_arrow__(arr))
     n = len(col)
     missing = int(arr.null_count)
     present = n - missing
-    missing_note = f"; {missing:,} {missing_phrase if missing != 1 else missing_phrase.replace('cells', 'cell')}" if missing else ""
+    blank = missing - sum(c for _, c in tokens_read)
+    missing_note = f"; {blank:,} {missing_phrase if blank != 1 else missing_phrase.replace('cells', 'cell')}" if blank else ""
+    if tokens_read:
+        missing_note += f"; {_tokens_note(tokens_read)}"
     if present == 0:
         return col, "every value is missing; kept as empty text", False, ()
-    uniques, freq = _distinct(arr)  # work on distinct values: fast on long columns
+    uniques, freq = distinct if distinct is not None else _distinct(arr)  # distinct values: fast on long columns
     number, integer = _number_patterns(decimal, thousands)
     is_number = uniques.str.fullmatch(number).to_numpy(dtype=bool)
     if is_number.all():
@@ -1186,10 +1264,7 @@ def _infer_column(arr: Any, decimal: str, thousands: str | None,
     not_numbers = int(freq[~is_number].sum())
     if not_numbers <= 0.5 * present:
         shown = ", ".join(repr(v) for v in not_fitting.head(3))
-        hint = ""
-        if not_fitting.str.lower().isin(_NA_SPELLINGS).all():
-            hint = "; if these mean 'missing', add them to the missing-value tokens to read the column as numbers"
-        return (col, f"kept as text: {not_numbers:,} of {present:,} values are not numbers (e.g. {shown}){hint}"
+        return (col, f"kept as text: {not_numbers:,} of {present:,} values are not numbers (e.g. {shown})"
                      f"{missing_note}", False, _examples(not_fitting))
     dates = _try_dates(col, uniques, decimal)
     if dates is not None:

@@ -405,14 +405,63 @@ def test_invalid_utf8_after_the_sample_still_switches_encoding():
     assert info.encoding == "cp1252" and df["name"].iloc[-1] == "Zoë"
 
 
-def test_values_that_do_not_fit_are_listed_with_a_missing_token_hint():
+def test_missing_tokens_in_a_number_column_are_read_as_missing_and_said_so():
+    # Real exports write "no value" as 'n/a', '-', '?', 'N/D' in a column of numbers.
     df, info = _read(b"v\n1\n2\nn/a\n4\n-\n6\n")
     col = _column(info, "v")
-    assert pd.api.types.is_string_dtype(df["v"]) and col.examples_not_fitting == ("n/a", "-")
-    assert "add them to the missing-value tokens" in col.note
+    assert df["v"].dtype == "float64" and df["v"].tolist()[:2] == [1.0, 2.0] and df["v"].isna().sum() == 2
+    assert col.missing == 2 and col.examples_not_fitting == ()
+    assert "2 cells 'n/a' (1), '-' (1) read as missing" in col.note
+    assert any("'-', 'n/a'" in w and "'v'" in w for w in info.warnings), info.warnings
+    # One token, said with its count; blanks are counted apart.
+    df, info = _read(b"v;w\n1,5;a\nN/D;b\n;c\n2,5;d\nN/D;e\nn/d;f\n")
+    assert df["v"].tolist()[0] == 1.5 and df["v"].isna().sum() == 4
+    assert "1 blank cell read as missing; 3 cells 'N/D' (2), 'n/d' (1) read as missing" in _note(info, "v")
+    # The same tokens in a date column.
+    df, info = _read(b"d,n\n2024-01-05,1\nN/D,2\n2024-03-01,3\n")
+    assert pd.api.types.is_datetime64_any_dtype(df["d"]) and df["d"].isna().sum() == 1
+    assert "1 cell 'N/D' read as missing" in _note(info, "d")
+
+
+def test_missing_tokens_stay_text_where_the_rest_is_not_numbers():
+    # 'NA' among country codes is Namibia; '12,5 kg' keeps a column text, and its 'n/a' with it.
+    df, info = _read(b"country,code\nNamibia,NA\nNetherlands,NL\nPeru,PE\n")
+    assert df["code"].tolist() == ["NA", "NL", "PE"]
+    df, info = _read(b"item;weight\nA;12.5\nB;n/a\nC;12,5 kg\nD;7\n")
+    assert df["weight"].tolist() == ["12.5", "n/a", "12,5 kg", "7"]
+    assert _column(info, "weight").examples_not_fitting == ("n/a", "12,5 kg")
+    # Codes with leading zeros stay codes, tokens and all; a column of tokens only stays text.
+    df, _ = _read(b"zip,x\n02134,-\nN/D,-\n00501,-\n")
+    assert df["zip"].tolist() == ["02134", "N/D", "00501"] and df["x"].tolist() == ["-", "-", "-"]
+    assert not any("read as missing" in w for w in _read(b"zip,x\n02134,-\nN/D,-\n")[1].warnings)
+
+
+def test_missing_tokens_can_be_kept_as_text_and_listed_tokens_still_apply():
+    df, info = _read(b"v\n1\n2\nn/a\n4\n-\n6\n", numeric_missing_tokens=False)
+    assert pd.api.types.is_string_dtype(df["v"]) and _column(info, "v").examples_not_fitting == ("n/a", "-")
     df, info = _read(b"v\n1\n2\nn/a\n4\n-\n6\n", na_tokens=("", "n/a", "-"))
     assert df["v"].tolist()[:2] == [1.0, 2.0] and _column(info, "v").missing == 2
     assert _column(info, "v").examples_not_fitting == ()
+    with pytest.raises(ConfigError, match="'numeric_missing_tokens' of ReadOptions must be True or False"):
+        ReadOptions(numeric_missing_tokens="yes")
+    options = ReadOptions(numeric_missing_tokens=False)
+    assert ReadOptions.from_dict(json.loads(json.dumps(options.to_dict()))) == options
+
+
+def test_portuguese_export_keeps_its_number_column():
+    """';', decimal comma, Latin-1, and 'N/D', '?', '-' in the column that drives the target."""
+    rng = np.random.default_rng(4)
+    renda = rng.gamma(3, 1500, 300)
+    cells = [f"{v:.2f}".replace(".", ",") for v in renda]
+    for i, token in ((3, "N/D"), (50, "N/D"), (77, "?"), (200, "-"), (201, "s/d")):
+        cells[i] = token
+    lines = ["município;renda média;situação"] + [f"São Paulo;{c};{'alta' if v > 4500 else 'baixa'}"
+                                                  for c, v in zip(cells, renda)]
+    df, info = _read("\n".join(lines).encode("latin-1"))
+    assert (info.delimiter, info.decimal) == (";", ",") and info.encoding in ("cp1252", "latin-1")
+    assert df["renda média"].dtype == "float64" and df["renda média"].isna().sum() == 5
+    assert df["renda média"].iloc[0] == pytest.approx(round(renda[0], 2))
+    assert "5 cells 'N/D' (2)" in _note(info, "renda média") and "'s/d' (1)" in _note(info, "renda média")
 
 
 def test_header_shorter_than_rows_is_named():
