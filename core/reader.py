@@ -35,6 +35,12 @@ from core.errors import ConfigError, DataError
 
 MAX_UPLOAD_BYTES = 400 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 4 * MAX_UPLOAD_BYTES  # a gzip/zip may inflate this far, no further
+# Parquet and xlsx are compressed inside: a 463 kB Parquet declared 40 M rows, a 294 kB xlsx held 86 MB
+# of sheet XML. Their metadata (row counts, sizes, the sheet's dimension) is checked before reading.
+MAX_ROWS = 10_000_000
+MAX_CELLS = 100_000_000  # rows x columns: about 1 GB once in memory
+MAX_SHEET_XML_BYTES = 50 * 1024 * 1024  # a sheet's XML plus the shared strings; parsed at ~2 MB/s
+MAX_EXCEL_CELLS = 2_000_000  # a sheet's declared dimension; about a minute of parsing
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 THOUSANDS_CHOICES = ("", ",", ".", " ", "'", "\u00a0", "\u202f")  # "" = no thousands separator
 SAMPLE_BYTES = 64 * 1024  # enough lines to detect delimiter, quotes, header and number format
@@ -258,6 +264,7 @@ def list_excel_sheets(data: bytes) -> list[str]:
     if _identify(data) != "excel":
         raise DataError("This file is not an Excel .xlsx workbook, so it has no sheets; read it as a table instead.")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        _check_workbook_inflated_size(zf)
         return [name for name, _ in _sheet_parts(zf)]
 
 
@@ -278,6 +285,18 @@ def _check_size(size: int, what: str) -> None:
             f"{what} is {_size(size)}, over the {_size(MAX_UPLOAD_BYTES)} limit; "
             "use a smaller extract of the rows, or save it as Parquet (usually 5-10x smaller)."
         )
+
+
+def _check_table_shape(what: str, rows: int, columns: int, max_cells: int | None = None) -> None:
+    """Refuse a table whose metadata declares more rows or cells than fit in memory, before reading it."""
+    max_cells = MAX_CELLS if max_cells is None else max_cells
+    if rows > MAX_ROWS:
+        raise DataError(f"{what} declares {rows:,} rows, over the {MAX_ROWS:,}-row limit; save a sample or an "
+                        "extract of the rows (a few hundred thousand are plenty to train on) and upload that.")
+    if rows * columns > max_cells:
+        raise DataError(f"{what} declares {rows:,} rows × {columns:,} columns ({rows * columns:,} cells), over the "
+                        f"{max_cells:,}-cell limit; save only the columns you need, or a sample of the rows, "
+                        "as CSV and upload that.")
 
 
 def _too_big_when_inflated(kind: str) -> DataError:
@@ -416,7 +435,9 @@ def _identify_office(data: bytes) -> str:
 
 def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
     try:
-        df = pd.read_parquet(io.BytesIO(data))
+        df = _parquet_table(data).to_pandas()  # as pd.read_parquet converts it (index, str, categories)
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise DataError(
             f"The Parquet file cannot be read ({_short(exc)}); it may be truncated or damaged — export it again."
@@ -445,6 +466,51 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
     return df, info
 
 
+def _parquet_table(data: bytes) -> Any:
+    """The Parquet file as an Arrow table, refused from its metadata when it would not fit in memory.
+
+    Compression and dictionary encoding hide the real size: a constant column of 40 M rows takes a
+    few kB on disk. The row count and the stored (uncompressed) page sizes come from the footer; text
+    columns are read as dictionaries first, so their decoded size is known before it is allocated.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    footer = pq.ParquetFile(io.BytesIO(data))
+    meta, schema = footer.metadata, footer.schema_arrow
+    rows = meta.num_rows
+    _check_table_shape("The Parquet file", rows, len(schema))
+    fixed = sum(rows * f.type.bit_width // 8 for f in schema
+                if pa.types.is_primitive(f.type) and not pa.types.is_boolean(f.type))
+    stored = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if max(fixed, stored) > MAX_DECOMPRESSED_BYTES:
+        raise _too_big_in_memory(max(fixed, stored), len(data))
+    def is_text(t: Any) -> bool:
+        return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+
+    text = [f.name for f in schema if is_text(f.type) and "." not in f.name]
+    # Category columns (stored as dictionaries) are turned into text later on: count them decoded too.
+    categories = [f.name for f in schema if pa.types.is_dictionary(f.type) and is_text(f.type.value_type)]
+    table = pq.read_table(io.BytesIO(data), read_dictionary=text or None, use_pandas_metadata=True)
+    decoded = fixed
+    for name in text + categories:
+        for chunk in table.column(name).chunks:
+            decoded += pc.sum(pc.take(pc.binary_length(chunk.dictionary), chunk.indices)).as_py() or 0
+            decoded += 8 * len(chunk)  # offsets
+        if decoded > MAX_DECOMPRESSED_BYTES:
+            raise _too_big_in_memory(decoded, len(data))
+    for name in text:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, schema.field(name), table.column(i).cast(schema.field(name).type))
+    return table
+
+
+def _too_big_in_memory(size: int, on_disk: int) -> DataError:
+    return DataError(f"The Parquet file ({_size(on_disk)} on disk) expands to about {_size(size)} once read, over the "
+                     f"{_size(MAX_DECOMPRESSED_BYTES)} limit; save a sample or an extract of the rows and upload that.")
+
+
 def _holds_only_strings(col: pd.Series) -> bool:
     values = col.dropna()
     return bool(values.map(type).eq(str).all()) if len(values) <= 100_000 else bool(
@@ -460,6 +526,7 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
     import pyarrow as pa
 
     report(0.05, "Opening the workbook")
+    _check_sheet_size(data, options.sheet)
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         sheets = list(book.sheet_names)
@@ -542,6 +609,55 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
         rid = sheet.get(f"{{{_XLSX_NS['r']}}}id")
         parts.append((sheet.get("name", ""), targets.get(rid)))
     return parts
+
+
+def _check_workbook_inflated_size(zf: zipfile.ZipFile) -> None:
+    """An xlsx is a zip: refuse one whose parts declare more than the decompression cap (Python's zip
+    reader never inflates a part past its declared size, so the declared sizes are a real bound)."""
+    if sum(member.file_size for member in zf.infolist()) > MAX_DECOMPRESSED_BYTES:
+        raise _too_big_when_inflated("Excel")
+
+
+def _check_sheet_size(data: bytes, sheet: str | None) -> None:
+    """Refuse a sheet too big to parse in reasonable time, from the zip's sizes and the sheet's dimension.
+
+    openpyxl parses about 2 MB of sheet XML a second and loads every shared string at once, so a
+    294 kB workbook holding 86 MB of XML took minutes; the sizes are known before any parsing.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            _check_workbook_inflated_size(zf)
+            parts = _sheet_parts(zf)
+            name, part = next(((n, p) for n, p in parts if n == sheet), (None, None)) if sheet is not None else \
+                (parts[0] if parts else (None, None))
+            sizes = {m.filename: m.file_size for m in zf.infolist()}
+            if part not in sizes:
+                return  # no such sheet: reading it gives the message that lists the sheets
+            xml = sizes[part] + sizes.get("xl/sharedStrings.xml", 0)
+            if xml > MAX_SHEET_XML_BYTES:
+                raise DataError(f"Sheet {name!r} holds {_size(xml)} of spreadsheet XML once unzipped (the file is "
+                                f"{_size(len(data))}), over the {_size(MAX_SHEET_XML_BYTES)} that can be read in "
+                                "reasonable time; save the sheet as CSV (File > Save As > CSV) and upload that.")
+            with zf.open(part) as fh:
+                head = fh.read(SAMPLE_BYTES)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return  # a damaged workbook: opening it gives the message
+    dimension = _sheet_dimension(head)
+    if dimension is not None:
+        rows, columns = dimension
+        _check_table_shape(f"Sheet {name!r}", rows, columns, max_cells=MAX_EXCEL_CELLS)
+
+
+def _sheet_dimension(head: bytes) -> tuple[int, int] | None:
+    """(rows, columns) the sheet declares in its <dimension ref="A1:F20000"/>, if it says."""
+    match = re.search(rb'<(?:\w{1,10}:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"', head)
+    if not match or match.group(3) is None:
+        return None
+    first = _cell_position(f"{match.group(1).decode()}{match.group(2).decode()}")
+    last = _cell_position(f"{match.group(3).decode()}{match.group(4).decode()}")
+    if first is None or last is None:
+        return None
+    return last[0] - first[0] + 1, last[1] - first[1] + 1
 
 
 def _formula_warnings(data: bytes, sheet: str, header_row: int, raw_names: list[str], names: list[str]) -> list[str]:

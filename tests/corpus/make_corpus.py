@@ -119,6 +119,41 @@ def _parquet() -> bytes:
     return buf.getvalue()
 
 
+def _parquet_declaring_millions_of_rows() -> bytes:
+    """12 M rows of one constant category and one constant amount: about 50 kB on disk (dictionary + RLE)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    block = pa.table({"status": pa.DictionaryArray.from_arrays(pa.array(np.zeros(1_000_000, np.int8)), pa.array(["active"])),
+                      "amount": pa.array(np.zeros(1_000_000))})
+    buf = io.BytesIO()
+    with pq.ParquetWriter(buf, block.schema, compression="zstd", write_statistics=False) as writer:
+        for _ in range(12):
+            writer.write_table(block, row_group_size=1_000_000)
+    return buf.getvalue()
+
+
+def _parquet_long_repeated_text() -> bytes:
+    """1,000 copies of one 2,000-character text, stored once in the dictionary: 2 MB once read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"note": pa.array(["x" * 2000] * 1000), "n": pa.array(range(1000))}), buf)
+    return buf.getvalue()
+
+
+def _xlsx_with_dimension(ref: str) -> bytes:
+    """A small workbook whose sheet declares the dimension `ref` (as if it held that many cells)."""
+    book = _xlsx({"Data": [["a", "b"], [1, 2], [3, 4]]})
+    with zipfile.ZipFile(io.BytesIO(book)) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="' + ref.encode() + b'"', parts[sheet])
+    return _zip(parts)
+
+
 # -- the cases -------------------------------------------------------------------------------------
 
 
@@ -220,6 +255,14 @@ def _text_cases() -> list[Case]:
         Case("title_blank_header_data.csv", b"Customer export 2024\n\nid,name\n1,Ana\n2,Ben\n",
              "a title line and a blank line above the header", info={"header_row": 2},
              columns=("id", "name"), values={"id": [1, 2], "name": ["Ana", "Ben"]}, warning="Skipped"),
+        Case("portuguese_export.csv",
+             "município;renda média;idade;situação\nSão Paulo;2.345,67;34;alta\nCampinas;N/D;51;baixa\n"
+             "Santos;1.234,5;29;baixa\nSorocaba;?;40;alta\nJundiaí;-;38;baixa\nBauru;987,1;45;alta\n".encode("latin-1"),
+             "a Portuguese export: ';', thousands '.', decimal ',', Latin-1, 'N/D', '?', '-' in a number column",
+             info={"delimiter": ";", "decimal": ",", "thousands": "."}, dtypes={"renda média": "float", "idade": "int"},
+             values={"renda média": [2345.67, None, 1234.5, None, None, 987.1], "município": [
+                 "São Paulo", "Campinas", "Santos", "Sorocaba", "Jundiaí", "Bauru"]},
+             notes={"renda média": "3 cells 'N/D' (1), '?' (1), '-' (1) read as missing"}, warning="were read as missing"),
         Case("header_row_option.csv", b"Report,2024\nGenerated,today\nid,amount\n1,5\n2,6\n",
              "title lines as wide as the header: the user picks the header line", options={"header_row": 2},
              info={"header_row": 2}, columns=("id", "amount"), values={"amount": [5, 6]}),
@@ -300,6 +343,18 @@ def _container_cases() -> list[Case]:
         Case("zip_bomb.zip", _zip({"bomb.csv": bomb}), "a zip that inflates past the decompression cap",
              limits={"MAX_DECOMPRESSED_BYTES": 1 << 20}, refusal="zip file decompresses to more than 1 MB (a zip bomb?)"),
         Case("zip_in_gzip.gz", _gzip(_zip({"a.csv": b"x\n1\n"})), "compressed twice", refusal="compressed twice"),
+        Case("tiny_parquet_12m_rows.parquet", _parquet_declaring_millions_of_rows(),
+             "about 50 kB on disk, 12 M rows once read: refused from the footer, never materialised",
+             refusal="Parquet file declares 12,000,000 rows, over the 10,000,000-row limit"),
+        Case("parquet_long_repeated_text.parquet", _parquet_long_repeated_text(),
+             "a text stored once in the dictionary and repeated: its decoded size counts (cap lowered for the test)",
+             limits={"MAX_DECOMPRESSED_BYTES": 1 << 20}, refusal="expands to about 1.9 MB once read, over the 1 MB limit"),
+        Case("big_sheet_xml.xlsx", _xlsx({"Log": [["t", "v"]] + [[i, f"value {i}"] for i in range(500)]}),
+             "more sheet XML than can be parsed in reasonable time (cap lowered for the test)", format="excel",
+             limits={"MAX_SHEET_XML_BYTES": 20_000}, refusal="of spreadsheet XML once unzipped"),
+        Case("huge_dimension.xlsx", _xlsx_with_dimension("A1:CV1000000"),
+             "the sheet declares 1,000,000 rows x 100 columns", format="excel",
+             refusal="Sheet 'Data' declares 1,000,000 rows × 100 columns"),
     ]
 
 

@@ -296,6 +296,81 @@ def test_decompression_is_capped(monkeypatch):
     assert len(read_table(gzip.compress(table))[0]) == 50  # exactly at the cap is fine
 
 
+def test_tiny_parquet_declaring_millions_of_rows_is_refused_from_its_footer(monkeypatch):
+    from tests.corpus.make_corpus import _parquet_declaring_millions_of_rows
+    import pyarrow.parquet as pq
+
+    data = _parquet_declaring_millions_of_rows()
+    assert len(data) < 200_000 and pq.ParquetFile(io.BytesIO(data)).metadata.num_rows == 12_000_000
+
+    def materialised(*args, **kwargs):
+        raise AssertionError("the table was read although its footer declares 12 M rows")
+
+    monkeypatch.setattr(pq, "read_table", materialised)
+    monkeypatch.setattr(pq.ParquetFile, "read", materialised)
+    monkeypatch.setattr(pd, "read_parquet", materialised)
+    with pytest.raises(DataError, match=r"declares 12,000,000 rows, over the 10,000,000-row limit; save a sample"):
+        read_table(data)
+    with pytest.raises(DataError, match=r"declares 12,000,000 rows"):  # inside a zip too
+        read_table(_zip({"t.parquet": data}))
+
+
+def test_parquet_is_refused_when_its_cells_or_decoded_size_are_too_many(monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"a": range(1000), "b": range(1000), "note": ["same long text " * 50] * 1000,
+                             "kind": pa.array(["x", "y"] * 500).dictionary_encode()}), buf)
+    data = buf.getvalue()
+    assert len(read_table(data)[0]) == 1000
+    monkeypatch.setattr(reader, "MAX_CELLS", 3999)
+    with pytest.raises(DataError, match=r"declares 1,000 rows × 4 columns \(4,000 cells\), over the 3,999-cell limit"):
+        read_table(data)
+    monkeypatch.setattr(reader, "MAX_CELLS", 10**8)
+    # The repeated text is stored once: only its decoded size (~750 kB) shows what reading costs.
+    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 500_000)
+    assert len(data) < 50_000
+    with pytest.raises(DataError, match=r"expands to about 7\d\d(\.\d)? kB once read, over the 488.3 kB limit"):
+        read_table(data)
+
+
+def test_parquet_reads_as_pandas_reads_it():
+    frame = pd.DataFrame({"s": ["a", "b", None], "c": pd.Categorical(["x", "y", "x"]), "i": [1, 2, 3],
+                          "d": pd.to_datetime(["2020-01-01", None, "2021-01-01"]), "f": [1.5, None, 2.0],
+                          "flag": [True, False, True]}, index=[5, 6, 7])
+    buf = io.BytesIO()
+    frame.to_parquet(buf)
+    df, info = read_table(buf.getvalue())
+    expected = pd.read_parquet(io.BytesIO(buf.getvalue())).reset_index(drop=True)
+    expected["c"] = expected["c"].astype("str")
+    pd.testing.assert_frame_equal(df, expected)
+    assert [c.dtype for c in info.columns] == ["str", "str", "int64", "datetime64[us]", "float64", "bool"]
+
+
+def test_big_sheets_are_refused_before_openpyxl_parses_them(monkeypatch):
+    book = xlsx_bytes({"Big": [["t", "v"]] + [[i, f"value {i}"] for i in range(400)], "Small": [["k"], [1], [2]]})
+
+    def parsed(*args, **kwargs):
+        raise AssertionError("openpyxl parsed a sheet that its sizes say is too big")
+
+    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 10_000)
+    with monkeypatch.context() as patched:
+        patched.setattr(pd, "ExcelFile", parsed)
+        with pytest.raises(DataError, match=r"Sheet 'Big' holds .* of spreadsheet XML once unzipped .* over the "
+                                             r"9.8 kB .*; save the sheet as CSV"):
+            read_table(book)
+    df, info = read_table(book, ReadOptions(sheet="Small"))  # the small sheet of the same book reads
+    assert df["k"].tolist() == [1, 2]
+    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 50 * 1024**2)
+    monkeypatch.setattr(reader, "MAX_EXCEL_CELLS", 801)
+    with pytest.raises(DataError, match=r"Sheet 'Big' declares 401 rows × 2 columns \(802 cells\), over the 801-cell"):
+        read_table(book)
+    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 1000)
+    with pytest.raises(DataError, match=r"Excel file decompresses to more than 1,000 bytes \(a zip bomb\?\)"):
+        reader.list_excel_sheets(book)
+
+
 def test_missing_file_names_the_path(tmp_path):
     missing = tmp_path / "nowhere" / "data.csv"
     with pytest.raises(DataError, match="File not found") as err:
