@@ -28,6 +28,10 @@ filter_rows           column, operator, value                                   
 drop_missing_target   column                                                       skipped
 ====================  ===========================================================  ==============
 
+`suggest_cleaning` returns the safe suggested steps (`.recipe`) and, apart, the steps it only
+*offers* (`.offers`): any suggested step that would remove more than 5 % of the rows, drop a column
+or turn many values into missing is never applied silently; the user adds it, seeing what it does.
+
 Rows are only ever removed when training: a production batch must get a prediction for every
 row it sends. Value fixes always apply, so the model sees data shaped as it was trained on.
 A step whose column is not in the table is skipped with a note in its summary (never an error),
@@ -54,6 +58,7 @@ from core.profiling import (
     has_leading_zero_codes,
     is_classification_target,
     is_text,
+    looks_like_id,
     normalize_spelling,
     numeric_text_share,
     NUMERIC_AS_TEXT_SHARE,
@@ -76,6 +81,10 @@ SENTINEL_MAX_SHARE = 0.005  # negative codes in at most 0.5 % of rows of an othe
 OUTLIER_MAX_SHARE = 0.01  # "impossible" values are rare; a common tail is real data
 OUTLIER_MIN_RATIO = 5.0  # an impossible value is >= 5x beyond the largest plausible one (log scale gap)
 OUTLIER_GAP_OF_SPAN = 0.4  # ... and the gap is >= 40 % of the bulk's log-scale span
+
+SAFE_ROW_SHARE = 0.05  # the suggested steps together remove at most 5 % of the rows unasked
+SAFE_MISSING_SHARE = 0.05  # ... and turn at most 5 % of a column's values into missing
+MOSTLY_MISSING_SHARE = 0.5  # a step turning more of a column's values into missing is flagged before saving
 
 _SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
 
@@ -134,9 +143,49 @@ class StepReport:
     rows_after: int
     cells_changed: int
     status: str = "applied"  # "applied" | "no_change" | "skipped" (column absent, wrong type, training-only)
+    warning: str = ""  # plain words when the step turned most of a column's values into missing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class CleaningOffer:
+    """A suggested step that is not applied unless the user adds it: it would remove many rows,
+    drop a column or turn many values into missing. Says what it would do and why it is offered."""
+    step: CleaningStep
+    why: str  # one or two plain sentences
+    rows_before: int = 0
+    rows_removed: int = 0
+    columns_dropped: tuple[str, ...] = ()
+    cells_to_missing: int = 0
+
+    def effect(self) -> str:
+        """"remove 2,177 of 2,201 rows (98.9%)", "drop the column notes"..."""
+        parts = []
+        if self.rows_removed:
+            parts.append(f"remove {self.rows_removed:,} of {self.rows_before:,} rows "
+                         f"({_percent(self.rows_removed, self.rows_before)})")
+        if self.columns_dropped:
+            parts.append(f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {_names(self.columns_dropped)}")
+        if self.cells_to_missing:
+            parts.append(f"turn {_count(self.cells_to_missing, 'value')} into missing values")
+        return " and ".join(parts) or "change nothing"
+
+    def sentence(self) -> str:
+        return f"Suggested but not applied: {_first_lower(describe_step(self.step))} would {self.effect()}. {self.why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step.to_dict(), "why": self.why, "rows_before": self.rows_before,
+                "rows_removed": self.rows_removed, "columns_dropped": list(self.columns_dropped),
+                "cells_to_missing": self.cells_to_missing, "sentence": self.sentence()}
+
+
+@dataclass(frozen=True)
+class CleaningSuggestion:
+    """What `suggest_cleaning` proposes: the safe steps, and the steps only offered."""
+    recipe: CleaningRecipe
+    offers: tuple[CleaningOffer, ...] = ()
 
 
 class _Done(NamedTuple):
@@ -236,7 +285,55 @@ def _run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.
     else:
         done = spec.apply(df, dict(step.params))
     status = "skipped" if done.skipped else ("no_change" if done.df is df else "applied")
-    return done.df, StepReport(step.op, done.summary, rows_before, len(done.df), int(done.changed), status)
+    warning = _mostly_missing_warning(df, done.df, step) if status == "applied" else ""
+    return done.df, StepReport(step.op, done.summary, rows_before, len(done.df), int(done.changed), status, warning)
+
+
+def _step_columns(step: CleaningStep) -> list[str]:
+    """The columns a step names in its parameters."""
+    named = [step.params.get("column")] + list(step.params.get("columns") or [])
+    return [c for c in named if isinstance(c, str)]
+
+
+def get_values_turned_missing(before: pd.DataFrame, after: pd.DataFrame,
+                              step: CleaningStep) -> dict[str, tuple[int, int]]:
+    """Column -> (values present before, how many of them are missing after) for the columns a step
+    that keeps every row names; only columns that lost values are listed. Blank text is no value."""
+    if len(before) != len(after):
+        return {}
+    lost = {}
+    for col in _step_columns(step):
+        if col not in before.columns or col not in after.columns:
+            continue
+        b, a = before[col], after[col]
+        if int(a.isna().sum()) <= int(b.isna().sum()):
+            continue  # cheap check first: most steps turn nothing into missing
+        present = b.notna().to_numpy(dtype=bool)
+        if is_text(b):
+            present = present & (_as_plain_text(b).str.strip() != "").to_numpy(dtype=bool, na_value=False)
+        gone = int((present & a.isna().to_numpy(dtype=bool)).sum())
+        if gone:
+            lost[col] = (int(present.sum()), gone)
+    return lost
+
+
+def _mostly_missing_warning(before: pd.DataFrame, after: pd.DataFrame, step: CleaningStep) -> str:
+    """Plain words when a step turns more than half of a column's values into missing values."""
+    words = []
+    for col, (present, gone) in get_values_turned_missing(before, after, step).items():
+        if gone > MOSTLY_MISSING_SHARE * present:
+            hint = ""
+            if step.op == "to_numeric":
+                decimal = step.params.get("decimal", ".")
+                other = "," if decimal == "." else "."
+                readable = int(parse_numbers(before[col], other, None).notna().sum())
+                hint = (f" with the decimal mark {decimal!r}; with {other!r} they read as numbers"
+                        if readable > gone / 2 else "")
+            words.append(f"{gone:,} of {present:,} {col} values ({_percent(gone, present)}) become missing{hint}")
+    if not words:
+        return ""
+    return ("Careful: " + "; ".join(words) + ". Check this step's settings before saving: a later step may fill "
+            "or drop what is left of the column.")
 
 
 # --------------------------------------------------------------------------------------
@@ -1056,27 +1153,58 @@ def _existing_column(df: pd.DataFrame, column: str, op: str) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
-def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
+def suggest_recipe(df: pd.DataFrame, target: str | None, read_info: dict | Any | None = None) -> CleaningRecipe:
+    """The safe suggested steps (see `suggest_cleaning`; the offers are left out)."""
+    return suggest_cleaning(df, target, read_info).recipe
+
+
+# Where each kind of step sits in a suggested recipe; an offered step the user adds goes to its place.
+_SUGGESTION_ORDER = ("drop_missing_target", "drop_duplicates", "trim_whitespace", "unify_categories", "to_numeric",
+                     "group_rare", "drop_outlier_rows", "drop_columns", "impute")
+
+
+def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any | None = None) -> CleaningSuggestion:
     """Propose steps with every parameter resolved from `df`, so a replay is deterministic.
 
-    Each step is simulated on a working copy, so later parameters (e.g. a median) are
-    computed on the data as the earlier steps leave it. Yes/no columns stay categories: a
-    to_boolean step is only added when the user asks for it.
+    Each step is simulated on a working copy, so later parameters (e.g. a median) are computed
+    on the data as the earlier steps leave it. A step that would remove more than 5 % of the rows
+    (all suggested removals together), drop a column or turn more than 5 % of a column's values
+    into missing is not applied: it goes to `.offers` with what it would do and why. Rows without
+    a target are always dropped (no model can learn from them); the step's report counts them.
+    Yes/no columns stay categories: a to_boolean step is only added when the user asks for it.
+
+    `read_info` (a `ReadInfo` or its dict, as saved with the raw dataset) gives the decimal mark
+    and thousands separator the reader detected; number conversions use them.
     """
     if target is not None and target not in df.columns:
         raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {_names(df.columns[:20])}.")
-    recipe = CleaningRecipe()
-    work = df
+    recipe, work, offers = CleaningRecipe(), df, []
+    rows = len(df)
+    removed = 0  # rows removed unasked, besides those without a target
 
     def add(step: CleaningStep) -> None:
         nonlocal recipe, work
         recipe = recipe.with_step(step)
         work = _run_step(work, step, training=True)[0]
 
+    def consider(step: CleaningStep, why: str) -> None:
+        """Add the step if it is safe; otherwise offer it."""
+        nonlocal recipe, work, removed
+        after = _run_step(work, step, training=True)[0]
+        gone = len(work) - len(after)
+        dropped = tuple(str(c) for c in work.columns if c not in after.columns)
+        lost = get_values_turned_missing(work, after, step)
+        blanked = sum(n for present, n in lost.values() if n > SAFE_MISSING_SHARE * present)
+        if dropped or blanked or removed + gone > SAFE_ROW_SHARE * rows:
+            offers.append(CleaningOffer(step, why, len(work), gone, dropped, sum(n for _, n in lost.values())))
+            return
+        recipe, work, removed = recipe.with_step(step), after, removed + gone
+
     if target is not None and work[target].isna().any():
         add(CleaningStep("drop_missing_target", {"column": str(target)}))
-    if len(work) and find_duplicated(work).any():
-        add(CleaningStep("drop_duplicates", {}))
+    duplicated = find_duplicated(work) if len(work) else pd.Series(dtype=bool)
+    if duplicated.any():
+        consider(CleaningStep("drop_duplicates", {}), _why_duplicates(work, duplicated, target))
     stray = [str(c) for c in work.columns if _has_stray_spaces(work[c])]
     if stray:
         add(CleaningStep("trim_whitespace", {"columns": stray}))
@@ -1086,9 +1214,8 @@ def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
             mapping = get_spelling_variants(s)
             if mapping:
                 add(CleaningStep("unify_categories", {"column": str(col), "mapping": mapping}))
-    numeric_text = [str(c) for c in work.columns if c != target and _is_numeric_text(work[c])]
-    if numeric_text:
-        add(CleaningStep("to_numeric", {"columns": numeric_text}))
+    for step, why in _number_conversions(work, target, read_info):
+        consider(step, why)
     for col in work.columns:
         if col != target and _has_long_rare_tail(work[col]):
             add(make_group_rare_step(work, str(col)))
@@ -1098,16 +1225,125 @@ def suggest_recipe(df: pd.DataFrame, target: str | None) -> CleaningRecipe:
             continue
         bounds = find_impossible_bounds(work[col])
         if bounds is not None:
-            add(CleaningStep("drop_outlier_rows", {"column": str(col), "lower": bounds[0], "upper": bounds[1]}))
+            step = CleaningStep("drop_outlier_rows", {"column": str(col), "lower": bounds[0], "upper": bounds[1]})
+            consider(step, f"A few {col} values lie far outside all the others (codes such as -999, or typing "
+                           f"errors), but with the other suggested removals more than {SAFE_ROW_SHARE:.0%} of the "
+                           "rows would go; add it, or clip the values instead, if they are impossible.")
     empty = [str(c) for c in work.columns if c != target and len(work) and work[c].isna().all()]
     if empty:
-        add(CleaningStep("drop_columns", {"columns": empty}))
+        consider(CleaningStep("drop_columns", {"columns": empty}),
+                 "They hold no value at all, so no model can learn from them; the pipeline ignores them if kept.")
     for col in work.columns:
-        if col == target or not work[col].isna().any():
+        if col == target or not work[col].isna().any() or work[col].isna().all():
             continue
         strategy, value = _suggest_fill(work[col])
         add(CleaningStep("impute", {"column": str(col), "strategy": strategy, "value": value}))
-    return recipe
+    return CleaningSuggestion(recipe, tuple(offers))
+
+
+def _why_duplicates(df: pd.DataFrame, duplicated: pd.Series, target: str | None) -> str:
+    """Why dropping exact duplicates is only offered: an ID says they are copies, or nothing does."""
+    ids = [str(c) for c in df.columns if c != target and looks_like_id(df.loc[~duplicated.to_numpy(), c])]
+    if ids:
+        return (f"The copies repeat even {ids[0]}, which differs from one record to the next, so each is the "
+                "same record exported again; removing that many rows changes the table a lot, so it is yours to decide.")
+    return ("No ID column tells these rows apart, and in a table of a few categories identical rows are usually "
+            "different records with the same values (passengers of the same class, sex and age); dropping them "
+            "would change what the model learns. Add it only if the rows are copies of one record.")
+
+
+def _number_conversions(df: pd.DataFrame, target: str | None,
+                        read_info: dict | Any | None) -> list[tuple[CleaningStep, str]]:
+    """to_numeric steps for columns of numbers stored as text, in the number format the reader detected.
+
+    Columns that convert (nearly) cleanly share one step per number format; a column that would
+    lose more than 5 % of its values gets a step of its own (offered, with the reason); one that
+    would lose most of them is left as text.
+    """
+    clean: dict[tuple[str, str | None], list[str]] = {}
+    lossy = []
+    for col in df.columns:
+        if col == target or not _is_numeric_text(df[col]):
+            continue
+        s = df[col]
+        decimal, thousands = _number_format_for(s, read_info)
+        numbers = parse_numbers(s, decimal, thousands)
+        present = s.notna() & (_as_plain_text(s).str.strip() != "").fillna(False).astype(bool)
+        unreadable = present & numbers.isna()
+        lost, n = int(unreadable.sum()), int(present.sum())
+        if lost <= SAFE_MISSING_SHARE * n:
+            clean.setdefault((decimal, thousands), []).append(str(col))
+        elif lost <= MOSTLY_MISSING_SHARE * n:
+            step = CleaningStep("to_numeric", {"columns": [str(col)], "decimal": decimal, "thousands": thousands})
+            lossy.append((step, f"{col} holds numbers, but {lost:,} of {n:,} values are not numbers "
+                                f"(e.g. {_examples(s[unreadable])}) and would become missing values; add it if "
+                                "those values mean 'unknown', or fix them in the file."))
+    steps = [(CleaningStep("to_numeric", {"columns": columns, "decimal": decimal, "thousands": thousands}), "")
+             for (decimal, thousands), columns in clean.items()]
+    return steps + lossy
+
+
+_NUMBER_FORMATS = ((".", None), (",", None), (".", ","), (",", "."), (".", " "), (",", " "), (".", "'"))
+
+
+def _number_format_for(s: pd.Series, read_info: dict | Any | None) -> tuple[str, str | None]:
+    """(decimal mark, thousands separator) for a text column of numbers: the reader's when it detected
+    one and it reads the column; otherwise the format that reads most of its values."""
+    detected = _detected_number_format(read_info)
+    candidates = ([detected] if detected else []) + [f for f in _NUMBER_FORMATS if f != detected]
+    values = pd.Series(_as_plain_text(s).dropna().unique(), dtype="str")
+    best, best_read = candidates[0], -1
+    for decimal, thousands in candidates:
+        read = int(parse_numbers(values, decimal, thousands).notna().sum())
+        if (decimal, thousands) == detected and read >= (1 - SAFE_MISSING_SHARE) * len(values):
+            return detected
+        if read > best_read:
+            best, best_read = (decimal, thousands), read
+    return best
+
+
+def _detected_number_format(read_info: dict | Any | None) -> tuple[str, str | None] | None:
+    if read_info is None:
+        return None
+    get = read_info.get if isinstance(read_info, dict) else lambda key, default=None: getattr(read_info, key, default)
+    decimal = get("decimal")
+    if decimal not in DECIMAL_MARKS:
+        return None  # Excel and Parquet store numbers as numbers: no format was detected
+    thousands = get("thousands")
+    thousands = " " if thousands in ("\u00a0", "\u202f") else thousands  # parse_numbers reads every space as ' '
+    return decimal, thousands if thousands in THOUSANDS_SEPARATORS and thousands != decimal else None
+
+
+def with_offer(recipe: CleaningRecipe, offer: CleaningOffer | CleaningStep) -> CleaningRecipe:
+    """The recipe with an offered step added where a suggestion would have put it (e.g. drop duplicates
+    before the fills), so it does what its offer said."""
+    step = offer.step if isinstance(offer, CleaningOffer) else offer
+    rank = _suggestion_rank(step.op)
+    at = next((i for i, s in enumerate(recipe.steps) if _suggestion_rank(s.op) > rank), len(recipe.steps))
+    return CleaningRecipe(recipe.steps[:at] + (step,) + recipe.steps[at:])
+
+
+def _suggestion_rank(op: str) -> int:
+    return _SUGGESTION_ORDER.index(op) if op in _SUGGESTION_ORDER else len(_SUGGESTION_ORDER)
+
+
+def describe_offers(offers: Any) -> list[str]:
+    """One plain sentence per offered step, e.g. for the CLI's JSON `warnings`."""
+    return [offer.sentence() for offer in offers]
+
+
+def get_cleaning_warnings(reports: list[StepReport], offers: Any = ()) -> list[str]:
+    """Plain sentences for what cleaning did that a user must know: rows removed, values turned
+    missing, and the steps only offered (not applied)."""
+    notes = []
+    for report in reports:
+        if report.status == "applied" and report.rows_after < report.rows_before:
+            gone = report.rows_before - report.rows_after
+            notes.append(f"Cleaning removed {gone:,} of {report.rows_before:,} rows "
+                         f"({_percent(gone, report.rows_before)}): {report.summary}")
+        if report.warning:
+            notes.append(report.warning)
+    return notes + describe_offers(offers)
 
 
 def _is_numeric_text(s: pd.Series) -> bool:
@@ -1438,6 +1674,16 @@ def _names(names: Any) -> str:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
+
+
+def _first_lower(text: str) -> str:
+    """"Drop duplicate rows" -> "drop duplicate rows" (column names later in the text keep their case)."""
+    return text[:1].lower() + text[1:]
+
+
+def _percent(part: int, whole: int) -> str:
+    share = 100 * part / max(whole, 1)
+    return f"{share:.1f}%" if share < 99.95 else "100%"
 
 
 def _native(value: Any) -> Any:

@@ -117,6 +117,12 @@ def load_upload(ws: Workspace, dataset_id: int) -> bytes | None:
     return ws.read_artifact(row["upload_artifact_id"]) if row.get("upload_artifact_id") else None
 
 
+def load_read_info(ws: Workspace, dataset_id: int) -> dict | None:
+    """How a raw version's file was read (`ReadInfo.to_dict()`: decimal mark, thousands separator...), if known."""
+    row = get_dataset(ws, dataset_id)
+    return json.loads(row["read_info_json"]) if row.get("read_info_json") else None
+
+
 def load_rules(ws: Workspace, dataset_id: int) -> dict | None:
     """Validation rules learned from a cleaned dataset version, as saved (a dict)."""
     row = get_dataset(ws, dataset_id)

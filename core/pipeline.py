@@ -17,7 +17,7 @@ import pandas as pd
 
 from core import datasets, featurestore, projects, registry, serving, tracking
 from core.lab import require_problem, stage_train, stage_tune, summarize_study  # noqa: F401 - one import place
-from core.cleaning import CleaningRecipe, apply_recipe, suggest_recipe
+from core.cleaning import CleaningOffer, CleaningRecipe, apply_recipe, get_cleaning_warnings, suggest_cleaning
 from core.drift import DriftConfig
 from core.errors import ConfigError, NotFoundError
 from core.evaluation import DEFAULT_DECISION_THRESHOLD, get_cost_matrix, get_operating_threshold
@@ -66,16 +66,23 @@ def stage_ingest(ws: Workspace, project_id: int, df: pd.DataFrame, info: ReadInf
 def stage_clean(ws: Workspace, project_id: int, raw_dataset_id: int, recipe: CleaningRecipe | None = None,
                 target: str | None = None, progress: Progress = _noop) -> dict:
     """Apply (or suggest, then apply) a cleaning recipe; save recipe and cleaned data as new versions,
-    with the validation rules learned from the cleaned data (they later check serving and production)."""
+    with the validation rules learned from the cleaned data (they later check serving and production).
+
+    A suggested recipe holds only the safe steps; the steps it merely offers (many rows removed, a
+    column dropped) are not applied and come back in `offers`. `warnings` says in plain sentences
+    what cleaning removed and what it offered."""
     raw = datasets.load_dataset(ws, raw_dataset_id)
+    offers: tuple[CleaningOffer, ...] = ()
     if recipe is None:
-        recipe = suggest_recipe(raw, target)
+        suggestion = suggest_cleaning(raw, target, datasets.load_read_info(ws, raw_dataset_id))
+        recipe, offers = suggestion.recipe, suggestion.offers
     cleaned, reports = apply_recipe(raw, recipe, training=True, progress=progress)
     recipe_row = datasets.save_recipe(ws, project_id, recipe, reports, raw_dataset_id)
     dataset = datasets.save_dataset(ws, project_id, cleaned, kind="cleaned", name=f"cleaned v{recipe_row['version']}",
                                     parent_id=raw_dataset_id, recipe_id=recipe_row["id"],
                                     rules=derive_rules(cleaned, target).to_dict())
-    return {"dataset": dataset, "recipe": recipe_row, "reports": reports}
+    return {"dataset": dataset, "recipe": recipe_row, "reports": reports, "offers": offers,
+            "warnings": get_cleaning_warnings(reports, offers)}
 
 
 # -- Problem & features --------------------------------------------------------------------------

@@ -707,3 +707,231 @@ def test_suggest_adds_trim_and_group_rare_but_leaves_yes_no_as_categories():
     clean, _ = apply_recipe(df, recipe)
     assert set(clean["plan"]) == {"basic", "premium"}
     assert set(clean["city"]) == set(common) | {"Other"}
+
+
+# --------------------------------------------------------------------------------------
+# Nothing lost silently: steps that remove many rows, drop columns or blank values are offered
+# --------------------------------------------------------------------------------------
+
+from core.cleaning import (  # noqa: E402
+    CleaningOffer,
+    get_cleaning_warnings,
+    suggest_cleaning,
+    with_offer,
+)
+
+# The Titanic's passengers and crew (R's datasets::Titanic): class, sex, age -> survived, as counts.
+_TITANIC = {
+    "No": {"Child": {"Male": (0, 0, 35, 0), "Female": (0, 0, 17, 0)},
+           "Adult": {"Male": (118, 154, 387, 670), "Female": (4, 13, 89, 3)}},
+    "Yes": {"Child": {"Male": (5, 11, 13, 0), "Female": (1, 13, 14, 0)},
+            "Adult": {"Male": (57, 14, 75, 192), "Female": (140, 80, 76, 20)}},
+}
+
+
+def titanic() -> pd.DataFrame:
+    """The contingency table expanded into one row per person: 2,201 rows, only 24 distinct."""
+    rows = [(cls, sex, age, survived)
+            for survived, by_age in _TITANIC.items() for age, by_sex in by_age.items()
+            for sex, counts in by_sex.items() for cls, n in zip(("1st", "2nd", "3rd", "Crew"), counts)
+            for _ in range(n)]
+    return pd.DataFrame(rows, columns=["class", "sex", "age", "survived"]).astype("str")
+
+
+def test_genuine_identical_rows_are_kept_and_dropping_them_is_only_offered():
+    df = titanic()
+    assert len(df) == 2201 and len(df.drop_duplicates()) == 24
+    suggestion = suggest_cleaning(df, "survived")
+    assert "drop_duplicates" not in _ops(suggestion.recipe)
+    clean, _ = apply_recipe(df, suggestion.recipe)
+    assert len(clean) >= 0.95 * len(df)
+    offer = next(o for o in suggestion.offers if o.step.op == "drop_duplicates")
+    assert (offer.rows_before, offer.rows_removed, offer.columns_dropped) == (2201, 2177, ())
+    assert offer.sentence().startswith("Suggested but not applied: drop duplicate rows (training data only) would "
+                                       "remove 2,177 of 2,201 rows (98.9%). No ID column tells these rows apart")
+    assert suggest_recipe(df, "survived") == suggestion.recipe  # existing callers get the safe recipe
+    # The user may still add it, and then it does what the offer said.
+    added, reports = apply_recipe(df, with_offer(suggestion.recipe, offer))
+    assert len(added) == 24 and reports[0].summary == "Removed 2,177 duplicate rows."
+
+
+def test_duplicates_are_suggested_when_rare_or_when_an_id_says_they_are_one_record():
+    rng = np.random.default_rng(1)
+    n = 400
+    base = pd.DataFrame({"order_id": [f"O{i:05d}" for i in range(n)], "amount": rng.gamma(2, 30, n).round(2),
+                         "channel": pd.Series(rng.choice(["web", "shop"], n), dtype="str"),
+                         "returned": rng.integers(0, 2, n)})
+    rare = pd.concat([base, base.iloc[:10]], ignore_index=True)  # 10 copies: 2.4 %
+    assert _ops(suggest_recipe(rare, "returned"))[0] == "drop_duplicates"
+    assert not suggest_cleaning(rare, "returned").offers
+    # An export that wrote 200 orders twice: the ID says they are copies, but 1 row in 3 is a lot to drop unasked.
+    many = pd.concat([base, base.iloc[:200]], ignore_index=True)
+    suggestion = suggest_cleaning(many, "returned")
+    assert "drop_duplicates" not in _ops(suggestion.recipe)
+    [offer] = [o for o in suggestion.offers if o.step.op == "drop_duplicates"]
+    assert offer.rows_removed == 200 and "repeat even order_id, which differs" in offer.why
+    # Without the ID, the same 10 copies are still rare enough to drop.
+    assert _ops(suggest_recipe(rare.drop(columns="order_id"), "returned"))[0] == "drop_duplicates"
+
+
+def test_an_empty_column_is_offered_for_dropping_and_never_filled():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(size=300), "notes": pd.Series([None] * 300, dtype="str"),
+                       "blank": np.nan, "y": rng.integers(0, 2, 300)})
+    suggestion = suggest_cleaning(df, "y")
+    assert suggestion.recipe.steps == ()
+    [offer] = suggestion.offers
+    assert offer.step == CleaningStep("drop_columns", {"columns": ["notes", "blank"]})
+    assert offer.columns_dropped == ("notes", "blank") and offer.rows_removed == 0
+    assert "would drop the columns notes, blank" in offer.sentence()
+
+
+def test_suggested_row_removals_together_stay_under_five_percent():
+    # Eight columns with a rare impossible code each (0.8 % of rows, different rows): 6.4 % together.
+    rng = np.random.default_rng(3)
+    n = 1000
+    df = pd.DataFrame({f"m{i}": rng.integers(1, 60, n).astype(float) for i in range(8)})
+    for i in range(8):
+        df.loc[i * 8:i * 8 + 7, f"m{i}"] = -999.0
+    df["y"] = rng.integers(0, 2, n)
+    suggestion = suggest_cleaning(df, "y")
+    clean, _ = apply_recipe(df, suggestion.recipe)
+    assert 0.95 * n <= len(clean) < n
+    applied = [s.params["column"] for s in suggestion.recipe.steps if s.op == "drop_outlier_rows"]
+    offered = [o.step.params["column"] for o in suggestion.offers if o.step.op == "drop_outlier_rows"]
+    assert len(applied) == 6 and sorted(applied + offered) == [f"m{i}" for i in range(8)]
+    assert all(o.rows_removed == 8 and "more than 5% of the rows" in o.why for o in suggestion.offers)
+
+
+def test_number_conversion_uses_the_decimal_mark_the_reader_detected():
+    values = ["1,5", "2,25", "3", "10,75", "0,5"] * 20
+    df = pd.DataFrame({"price": pd.Series(values, dtype="str"), "y": [0, 1] * 50})
+    for read_info in ({"decimal": ",", "thousands": None}, None):  # detected, or read off the values
+        step = _step(suggest_recipe(df, "y", read_info), "to_numeric")
+        assert step.params == {"columns": ["price"], "decimal": ",", "thousands": None}
+        clean, _ = apply_recipe(df, CleaningRecipe((step,)))
+        assert clean["price"].tolist()[:4] == [1.5, 2.25, 3.0, 10.75]
+    grouped = pd.DataFrame({"v": pd.Series(["1.234,5", "12,5", "7"] * 10, dtype="str"), "y": [0, 1, 1] * 10})
+    step = _step(suggest_recipe(grouped, "y", {"decimal": ",", "thousands": "."}), "to_numeric")
+    assert (step.params["decimal"], step.params["thousands"]) == (",", ".")
+    assert apply_recipe(grouped, CleaningRecipe((step,)))[0]["v"].tolist()[:3] == [1234.5, 12.5, 7.0]
+
+
+def test_a_conversion_that_would_blank_many_values_is_offered_with_the_count():
+    cells = [f"{v},5" for v in range(90)] + ["ver obs."] * 10
+    df = pd.DataFrame({"visit": range(100), "dose": pd.Series(cells, dtype="str"), "y": [0, 1] * 50})
+    suggestion = suggest_cleaning(df, "y", {"decimal": ",", "thousands": None})
+    assert "to_numeric" not in _ops(suggestion.recipe)
+    [offer] = suggestion.offers
+    assert offer.step.params == {"columns": ["dose"], "decimal": ",", "thousands": None}
+    assert offer.cells_to_missing == 10 and "would turn 10 values into missing values" in offer.sentence()
+    assert "10 of 100 values are not numbers (e.g. 'ver obs.')" in offer.why
+
+
+def test_a_step_that_blanks_most_of_a_column_says_so_before_it_is_saved():
+    df = pd.DataFrame({"renda": pd.Series([f"{v},25" for v in range(900)], dtype="str")})
+    _, report = apply_step(df, CleaningStep("to_numeric", {"columns": ["renda"], "decimal": "."}))
+    assert report.warning.startswith("Careful: 900 of 900 renda values (100%) become missing with the decimal "
+                                     "mark '.'; with ',' they read as numbers.")
+    _, report = apply_step(df, CleaningStep("to_numeric", {"columns": ["renda"], "decimal": ","}))
+    assert report.warning == ""
+    half = pd.DataFrame({"c": pd.Series(["a", "b", "c", "d"], dtype="str")})
+    _, report = apply_step(half, CleaningStep("filter_rows", {"column": "c", "operator": "==", "value": "a"}))
+    assert report.warning == ""  # removing rows is said by the summary, not as values turned missing
+    _, report = apply_step(pd.DataFrame({"d": pd.Series(["2024-01-05", "soon", "later", "never"], dtype="str")}),
+                           CleaningStep("to_datetime", {"columns": ["d"]}))
+    assert "3 of 4 d values (75.0%) become missing" in report.warning
+
+
+def test_cleaning_warnings_count_rows_without_a_target_and_list_the_offers():
+    df = titanic()
+    df.loc[:99, "survived"] = np.nan
+    suggestion = suggest_cleaning(df, "survived")
+    assert _ops(suggestion.recipe) == ["drop_missing_target"]  # always applied: nothing can learn from them
+    _, reports = apply_recipe(df, suggestion.recipe)
+    warnings = get_cleaning_warnings(reports, suggestion.offers)
+    assert warnings[0] == ("Cleaning removed 100 of 2,201 rows (4.5%): Removed 100 rows where the target "
+                           "survived is missing.")
+    assert warnings[1].startswith("Suggested but not applied: drop duplicate rows")
+    assert isinstance(suggestion.offers[0], CleaningOffer) and suggestion.offers[0].to_dict()["rows_removed"] > 2000
+
+
+def test_with_offer_puts_the_step_where_a_suggestion_would():
+    recipe = CleaningRecipe((CleaningStep("drop_missing_target", {"column": "y"}),
+                             CleaningStep("trim_whitespace", {"columns": ["a"]}),
+                             CleaningStep("impute", {"column": "a", "strategy": "mode", "value": "x"}),
+                             CleaningStep("rename_columns", {"mapping": {"a": "b"}})))
+    dedupe = CleaningStep("drop_duplicates", {})
+    assert _ops(with_offer(recipe, dedupe)) == ["drop_missing_target", "drop_duplicates", "trim_whitespace",
+                                                "impute", "rename_columns"]
+    drop = CleaningStep("drop_columns", {"columns": ["c"]})
+    assert _ops(with_offer(recipe, drop))[2] == "drop_columns"  # before the fills
+    assert _ops(with_offer(CleaningRecipe(), drop)) == ["drop_columns"]
+
+
+# --------------------------------------------------------------------------------------
+# The whole pipeline, with offers left out and a Portuguese export
+# --------------------------------------------------------------------------------------
+
+
+def _portuguese_export(n: int = 600) -> tuple[bytes, np.ndarray]:
+    """';', decimal comma, thousands '.', Latin-1, and 'N/D', '?', '-' in the column that drives the target."""
+    rng = np.random.default_rng(8)
+    renda = rng.gamma(3, 1500, n)
+    comprou = (renda + rng.normal(0, 600, n) > 4500)
+    cells = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in renda]
+    for i in range(0, n, 60):
+        cells[i], cells[i + 1], cells[i + 2] = "N/D", "?", "-"
+    regiao = rng.choice(["Sudeste", "Nordeste", "Sul"], n)
+    lines = ["região;renda média (R$);idade;comprou"] + [
+        f"{r};{c};{rng.integers(18, 80)};{'sim' if y else 'não'}" for r, c, y in zip(regiao, cells, comprou)]
+    return "\n".join(lines).encode("latin-1"), renda
+
+
+def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_training(tmp_path):
+    from core import datasets, tracking
+    from core.pipeline import PipelineConfig, run_pipeline
+    from core.reader import read_table
+    from core.workspace import Workspace
+
+    data, renda = _portuguese_export()
+    raw, info = read_table(data)
+    column = "renda média (R$)"
+    assert (info.delimiter, info.decimal, info.thousands) == (";", ",", ".") and raw[column].dtype == "float64"
+    clean, _ = apply_recipe(raw, suggest_recipe(raw, "comprou", info))
+    assert column in clean.columns and clean[column].notna().all()
+    assert clean[column].iloc[3] == pytest.approx(round(renda[3], 2))
+
+    ws = Workspace(tmp_path / "ws")
+    summary = run_pipeline(ws, raw, info, PipelineConfig(target="comprou", project_name="vendas", cv_folds=3,
+                                                         windows=1, rows_per_window=100))
+    assert summary["rows_used"] >= 0.99 * 600  # 3 rows that agree on every value (a missing income) may go
+    cleaned = datasets.load_dataset(ws, tracking.latest_experiment(ws, 1)["dataset_id"])
+    assert cleaned[column].dtype == "float64"
+    board = {e["model"]: e["test_metrics"]["roc_auc"] for e in summary["leaderboard"]}
+    assert board[summary["best_model"]] > 0.9 > 0.6 > board["baseline"]  # only the income column can do that
+
+
+def test_the_pipeline_trains_with_the_offered_steps_left_out(tmp_path):
+    from core.pipeline import PipelineConfig, run_pipeline, stage_clean, stage_ingest
+    from core.workspace import Workspace
+
+    df = titanic().assign(comment=pd.Series([None] * 2201, dtype="str"), score=np.nan)
+    ws = Workspace(tmp_path / "ws")
+    summary = run_pipeline(ws, df, None, PipelineConfig(target="survived", project_name="titanic", cv_folds=3,
+                                                        windows=1, rows_per_window=200))
+    assert summary["rows_used"] == 2201  # the identical rows are people, not copies
+    board = {e["model"]: e["test_metrics"]["roc_auc"] for e in summary["leaderboard"]}
+    assert board[summary["best_model"]] > 0.7
+    raw = stage_ingest(ws, 1, df, None, "titanic.csv")
+    out = stage_clean(ws, 1, raw["id"], target="survived")
+    assert out["dataset"]["rows"] == 2201 and {"comment", "score"} <= set(datasets_columns(ws, out))
+    assert [o.step.op for o in out["offers"]] == ["drop_duplicates", "drop_columns"]
+    assert any("would remove 2,177 of 2,201 rows" in w for w in out["warnings"])
+    assert any("would drop the columns comment, score" in w for w in out["warnings"])
+
+
+def datasets_columns(ws, out) -> list[str]:
+    from core import datasets
+
+    return list(datasets.load_dataset(ws, out["dataset"]["id"]).columns)
