@@ -1266,7 +1266,7 @@ def _number_conversions(df: pd.DataFrame, target: str | None,
         if col == target or not _is_numeric_text(df[col]):
             continue
         s = df[col]
-        decimal, thousands = _number_format_for(s, read_info)
+        decimal, thousands = get_number_format(s, read_info)
         numbers = parse_numbers(s, decimal, thousands)
         present = s.notna() & (_as_plain_text(s).str.strip() != "").fillna(False).astype(bool)
         unreadable = present & numbers.isna()
@@ -1286,9 +1286,10 @@ def _number_conversions(df: pd.DataFrame, target: str | None,
 _NUMBER_FORMATS = ((".", None), (",", None), (".", ","), (",", "."), (".", " "), (",", " "), (".", "'"))
 
 
-def _number_format_for(s: pd.Series, read_info: dict | Any | None) -> tuple[str, str | None]:
+def get_number_format(s: pd.Series, read_info: dict | Any | None = None) -> tuple[str, str | None]:
     """(decimal mark, thousands separator) for a text column of numbers: the reader's when it detected
-    one and it reads the column; otherwise the format that reads most of its values."""
+    one and it reads the column; otherwise the format that reads most of its values. `read_info`: a
+    `ReadInfo` or its dict, as saved with the raw dataset."""
     detected = _detected_number_format(read_info)
     candidates = ([detected] if detected else []) + [f for f in _NUMBER_FORMATS if f != detected]
     values = pd.Series(_as_plain_text(s).dropna().unique(), dtype="str")

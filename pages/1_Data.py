@@ -14,7 +14,7 @@ from core.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_
 from core.validation import ValidationRules
 from ui import cache
 from ui.frame import page_setup, require_project
-from ui.recipe_editor import get_draft, render_add_step, render_steps
+from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
 from ui.widgets import chart, user_errors
 
 ws, project = page_setup("Data", ":material/table_view:",
@@ -59,6 +59,10 @@ with upload_tab:
             na_text = c4.text_input("Also read as missing (comma-separated)", "", key="opt_na",
                                     help='Blank cells are always missing. "NA" stays text unless you list it '
                                          "here (it is a country code for Namibia).")
+            keep_tokens = st.checkbox("Keep missing-value words as text", value=False, key="opt_keep_tokens",
+                                      help="By default 'N/D', 'n/d', 's/d', '?', '-', 'NA', 'null', '#N/A'… are read "
+                                           "as missing in a column whose other values are all numbers (or all "
+                                           "dates); tick this if they mean something else in your file.")
         try:
             options = ReadOptions(
                 delimiter=None if delimiter == "auto" else delimiter.replace("\\t", "\t"),
@@ -68,6 +72,7 @@ with upload_tab:
                 encoding=None if encoding == "auto" else encoding,
                 header_row=None if header < 0 else int(header), sheet=sheet,
                 na_tokens=("", *[t.strip() for t in na_text.split(",") if t.strip()]),
+                numeric_missing_tokens=not keep_tokens,
             )
             bar = st.progress(0.0, text="Reading…")
             df, info = cache.read_upload(data, options, lambda f, m: bar.progress(min(f, 1.0), text=m))
@@ -125,12 +130,14 @@ chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_
 st.subheader("3 · Cleaning recipe")
 st.write("Suggested from the data. Remove any step, add your own, and watch what each does before saving. "
          "The recipe is saved as a version and replays on new data (production batches, retraining, the CLI).")
-suggested = cache.suggested_recipe(ws, raw["id"], target)
+suggestion = cache.suggested_cleaning(ws, raw["id"], target)
+suggested = suggestion.recipe
 draft = get_draft(ws, pid, raw["id"], suggested)
 with user_errors():
     preview, reports = cache.preview(ws, raw["id"], recipe_to_json(draft))
-    render_steps(ws, pid, raw["id"], draft, suggested, [r.summary for r in reports])
-    render_add_step(ws, pid, raw["id"], draft, raw_df)
+    render_steps(ws, pid, raw["id"], draft, suggested, reports)
+    render_offers(ws, pid, raw["id"], draft, suggestion.offers)
+    render_add_step(ws, pid, raw["id"], draft, raw_df, preview, datasets.load_read_info(ws, raw["id"]))
     with st.expander(f"Preview: {len(raw_df):,} → {len(preview):,} rows"):
         st.dataframe(get_before_after_df(raw_df, preview), hide_index=True, width="stretch")
         st.caption("Before and after the recipe, per column: what changed, in rows, missing values and "

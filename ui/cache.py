@@ -60,14 +60,19 @@ def profile(ws: Workspace, dataset_id: int, target: str | None):
 
 
 @st.cache_data(show_spinner="Suggesting a cleaning recipe…", max_entries=16)
-def _suggested_recipe(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
-    from core.cleaning import suggest_recipe
+def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
+    from core.cleaning import suggest_cleaning
 
-    return suggest_recipe(datasets.load_dataset(_ws, dataset_id), target)
+    return suggest_cleaning(datasets.load_dataset(_ws, dataset_id), target, datasets.load_read_info(_ws, dataset_id))
+
+
+def suggested_cleaning(ws: Workspace, dataset_id: int, target: str | None):
+    """The CleaningSuggestion of a raw version: `.recipe` (safe steps) and `.offers` (steps to add by hand)."""
+    return _suggested_cleaning(ws, str(ws.root), dataset_id, target)
 
 
 def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
-    return _suggested_recipe(ws, str(ws.root), dataset_id, target)
+    return suggested_cleaning(ws, dataset_id, target).recipe
 
 
 @st.cache_data(show_spinner="Previewing what the recipe does…", max_entries=8)

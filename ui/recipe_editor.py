@@ -8,8 +8,9 @@ import streamlit as st
 
 from core import datasets
 from core.cleaning import (
-    DECIMAL_MARKS, FILTER_OPERATORS, IMPUTE_STRATEGIES, THOUSANDS_SEPARATORS, CleaningRecipe, CleaningStep,
-    describe_step, make_group_rare_step, make_impute_step, make_outlier_step,
+    DECIMAL_MARKS, FILTER_OPERATORS, IMPUTE_STRATEGIES, THOUSANDS_SEPARATORS, CleaningOffer, CleaningRecipe,
+    CleaningStep, StepReport, apply_step, describe_step, get_number_format, make_group_rare_step, make_impute_step,
+    make_outlier_step, with_offer,
 )
 from core.errors import StudioError
 from core.profiling import get_spelling_variants
@@ -35,14 +36,17 @@ def get_draft(ws, project_id: int, raw_id: int, suggested: CleaningRecipe) -> Cl
 
 
 def render_steps(ws, project_id: int, raw_id: int, draft: CleaningRecipe, suggested: CleaningRecipe,
-                 summaries: list[str]) -> None:
+                 reports: list[StepReport]) -> None:
     """The numbered steps with what each did on this table, and a remove button per step."""
     if not draft.steps:
         st.info("The recipe is empty: the cleaned table will be the raw table as it is.")
     for i, step in enumerate(draft.steps):
         left, right = st.columns([12, 1], vertical_alignment="center")
-        done = summaries[i] if i < len(summaries) else ""
-        left.markdown(f"**{i + 1}.** {describe_step(step)}" + (f"  \n:gray[{done}]" if done else ""))
+        report = reports[i] if i < len(reports) else None
+        done = report.summary if report else ""
+        left.markdown(f"**{i + 1}.** {describe_step(step)}" + (f"  \n:gray[{done}]" if done else ""))  # USER TEXT
+        if report is not None and report.warning:
+            left.warning(report.warning, icon=":material/warning:")  # USER TEXT (a column name)
         if right.button("✕", key=f"remove_step_{raw_id}_{i}", help="Remove this step (undo)"):
             datasets.save_recipe_draft(ws, project_id, raw_id, draft.without_step(i))
             st.rerun()
@@ -55,8 +59,32 @@ def render_steps(ws, project_id: int, raw_id: int, draft: CleaningRecipe, sugges
         st.rerun()
 
 
-def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df: pd.DataFrame) -> None:
-    """A small form per kind of step; parameters that depend on the data are resolved when added."""
+def render_offers(ws, project_id: int, raw_id: int, draft: CleaningRecipe, offers: tuple[CleaningOffer, ...]) -> None:
+    """Suggested steps left out because they remove many rows, drop columns or blank values: each with
+    what it would do and why, added only when the user says so."""
+    waiting = [(i, offer) for i, offer in enumerate(offers) if offer.step not in draft.steps]
+    if not waiting:
+        return
+    st.markdown("**Suggested, not applied** — each would remove many rows, drop a column or blank many values, "
+                "so it is yours to decide:")
+    for i, offer in waiting:
+        with st.container(border=True):
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            with left:
+                # Plain text: the step names columns (user text).
+                st.text(f"{describe_step(offer.step)}: would {offer.effect()}.")
+                st.text(offer.why)
+            if right.button("Add this step", key=f"add_offer_{raw_id}_{i}"):
+                datasets.save_recipe_draft(ws, project_id, raw_id, with_offer(draft, offer))
+                st.rerun()
+
+
+def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df: pd.DataFrame,
+                    current: pd.DataFrame | None = None, read_info: dict | None = None) -> None:
+    """A small form per kind of step; parameters that depend on the data are resolved when added.
+
+    `current` is the table as the draft leaves it: the step is tried on it first, so what it would
+    remove or blank is said before it is added. `read_info` gives the number format the file uses."""
     op = st.selectbox("Add a step", list(ADDABLE), format_func=ADDABLE.get, key=f"add_op_{raw_id}",
                       index=None, placeholder="Choose what to do…")
     if op is None:
@@ -72,9 +100,15 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
             chosen = st.multiselect("Columns", choices, key=f"{key}_cols")
             params: dict = {"columns": chosen}
             if op == "to_numeric":
+                # Start from the number format the file was read with (or the one the values are written in).
+                # The widgets are keyed on the first column, so choosing another column starts from its format.
+                first = chosen[0] if chosen else None
+                decimal, thousands = get_number_format(df[first] if first else pd.Series(dtype="str"), read_info)
                 c1, c2 = st.columns(2)
-                params["decimal"] = c1.selectbox("Decimal mark", DECIMAL_MARKS, key=f"{key}_dec")
-                params["thousands"] = c2.selectbox("Thousands separator", THOUSANDS_SEPARATORS, key=f"{key}_th",
+                params["decimal"] = c1.selectbox("Decimal mark", DECIMAL_MARKS, key=f"{key}_dec_{first}",
+                                                 index=DECIMAL_MARKS.index(decimal))
+                params["thousands"] = c2.selectbox("Thousands separator", THOUSANDS_SEPARATORS,
+                                                   key=f"{key}_th_{first}", index=THOUSANDS_SEPARATORS.index(thousands),
                                                    format_func=lambda v: "none" if v is None else repr(v))
             if op == "to_datetime":
                 fmt = st.text_input("Date format (blank = detect), e.g. %d/%m/%Y", key=f"{key}_fmt")
@@ -127,11 +161,28 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
         st.error(str(exc))
         return
     if step is not None:
-        st.caption(f"Will add: {describe_step(step)}")
+        st.caption(f"Will add: {describe_step(step)}")  # USER TEXT
+        _render_step_effect(step, df if current is None else current)
     if st.button("Add step", key=f"add_step_{raw_id}", disabled=step is None):
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.with_step(step))
         st.session_state.pop(f"add_op_{raw_id}", None)  # an empty form for the next step
         st.rerun()
+
+
+def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
+    """Before a step is added: how many rows it removes, and a warning if it blanks most of a column."""
+    try:
+        _, report = apply_step(current, step)
+    except StudioError as exc:
+        st.error(str(exc))
+        return
+    removed = report.rows_before - report.rows_after
+    if removed:
+        share = removed / max(report.rows_before, 1)
+        (st.warning if share > 0.05 else st.caption)(
+            f"On this table it removes {removed:,} of {report.rows_before:,} rows ({share:.1%}).")
+    if report.warning:
+        st.warning(report.warning, icon=":material/warning:")  # USER TEXT (a column name)
 
 
 def _typed(text: str, column: pd.Series):

@@ -75,3 +75,62 @@ def test_preview_shows_each_steps_effect_before_saving(loaded):
     from core import datasets
 
     assert datasets.latest_dataset(ws, 1, "cleaned") is None  # nothing saved by previewing
+
+
+@pytest.fixture
+def project(fresh):
+    """An empty project 'Offers' (id 1) and the app factory."""
+    make, ws = fresh
+    at = make()
+    at.run()
+    at.text_input(key="new_project_name").input("Offers")
+    at.button(key="create_project").click().run()
+    return make, ws
+
+
+def _texts(at) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_a_step_that_would_remove_most_rows_is_offered_and_added_only_on_request(project):
+    from core import datasets, pipeline
+    from tests.unit.test_cleaning import titanic
+
+    make, ws = project
+    pipeline.stage_ingest(ws, 1, titanic(), None, "titanic.csv")
+    at = open_data(make)
+    assert not any("duplicate" in line.lower() for line in step_lines(at))  # not applied unasked
+    assert "Drop duplicate rows (training data only): would remove 2,177 of 2,201 rows (98.9%)." in _texts(at)
+    assert any(t.startswith("No ID column tells these rows apart") for t in _texts(at))
+    assert "Preview: 2,201 → 2,201 rows" in [e.label for e in at.expander]
+
+    at.button(key="add_offer_1_0").click().run()
+    assert not at.exception
+    assert any("duplicate" in line.lower() for line in step_lines(at))
+    assert not any("would remove 2,177" in t for t in _texts(at))  # offered once: now it is in the recipe
+    assert "Preview: 2,201 → 24 rows" in [e.label for e in at.expander]
+    assert datasets.load_recipe_draft(ws, 1, 1).steps[0].op == "drop_duplicates"
+
+
+def test_the_add_step_form_says_before_adding_that_a_conversion_would_blank_a_column(project):
+    import pandas as pd
+
+    from core import pipeline
+
+    make, ws = project
+    table = pd.DataFrame({"renda": pd.Series([f"{v},25" for v in range(300)], dtype="str"), "y": [0, 1, 1] * 100})
+    pipeline.stage_ingest(ws, 1, table, None, "renda.csv")
+    at = open_data(make)
+    assert "renda" in step_lines(at)[0]  # the suggestion converts it, with its decimal comma
+    at.button(key="remove_step_1_0").click().run()
+
+    at.selectbox(key="add_op_1").select("to_numeric").run()
+    at.multiselect(key="to_numeric_1_cols").select("renda").run()
+    decimal = next(s for s in at.selectbox if s.label == "Decimal mark")
+    assert decimal.value == ","  # the format the values are written in
+    assert not at.warning
+    decimal.select(".").run()
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("Careful: 300 of 300 renda values (100%) become missing with the decimal mark '.'; "
+                            "with ',' they read as numbers.") for w in warnings), warnings
+    assert len(step_lines(at)) == 0  # nothing added yet: the warning comes first
