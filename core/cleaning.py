@@ -1187,8 +1187,8 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         recipe = recipe.with_step(step)
         work = _run_step(work, step, training=True)[0]
 
-    def consider(step: CleaningStep, why: str) -> None:
-        """Add the step if it is safe; otherwise offer it."""
+    def consider(step: CleaningStep, why: str | Callable[[], str]) -> None:
+        """Add the step if it is safe; otherwise offer it, saying `why` (a callable: worded only if needed)."""
         nonlocal recipe, work, removed
         after = _run_step(work, step, training=True)[0]
         gone = len(work) - len(after)
@@ -1196,7 +1196,8 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         lost = get_values_turned_missing(work, after, step)
         blanked = sum(n for present, n in lost.values() if n > SAFE_MISSING_SHARE * present)
         if dropped or blanked or removed + gone > SAFE_ROW_SHARE * rows:
-            offers.append(CleaningOffer(step, why, len(work), gone, dropped, sum(n for _, n in lost.values())))
+            offers.append(CleaningOffer(step, why() if callable(why) else why, len(work), gone, dropped,
+                                        sum(n for _, n in lost.values())))
             return
         recipe, work, removed = recipe.with_step(step), after, removed + gone
 
@@ -1204,7 +1205,7 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         add(CleaningStep("drop_missing_target", {"column": str(target)}))
     duplicated = find_duplicated(work) if len(work) else pd.Series(dtype=bool)
     if duplicated.any():
-        consider(CleaningStep("drop_duplicates", {}), _why_duplicates(work, duplicated, target))
+        consider(CleaningStep("drop_duplicates", {}), lambda: _why_duplicates(work, duplicated, target))
     stray = [str(c) for c in work.columns if _has_stray_spaces(work[c])]
     if stray:
         add(CleaningStep("trim_whitespace", {"columns": stray}))

@@ -1240,8 +1240,8 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
     if tokens_read:
         shown = sorted({t for tokens in tokens_read.values() for t in tokens})
         notes.append(f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
-                     "were read as missing (the column notes say how many); choose 'keep missing-value words as text' "
-                     "in the reading options if they mean something else.")
+                     "were read as missing (the column notes say how many); choose 'Keep missing-value words as text' "
+                     "in the Data page's reading options if they mean something else.")
     if ambiguous:
         notes.append(f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
                      "the column notes say which order was used. Convert them in cleaning with an explicit format if that is wrong.")

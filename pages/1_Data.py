@@ -113,7 +113,9 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Rows", f"{len(raw_df):,}")
 m2.metric("Columns", raw_df.shape[1])
 m3.metric("Duplicate rows", f"{int(find_duplicated(raw_df).sum()):,}")
-st.caption("The size of the table as loaded; duplicate rows are exact copies that would count twice in training.")
+st.caption("The size of the table as loaded. Duplicate rows repeat an earlier row exactly: copies of one record "
+           "(they would count twice in training), or different records with the same values (common when every "
+           "column is a category), which is why dropping many of them is only offered.")
 if len(alerts):
     with st.expander(f"{len(alerts)} data alert(s)", expanded=True, icon=":material/warning:"):
         st.dataframe(alerts, hide_index=True, width="stretch")
@@ -163,7 +165,9 @@ if cleaned:
     recipe_row = ws.query_one("SELECT * FROM recipes WHERE id = ?", (cleaned["recipe_id"],))
     if recipe_row and recipe_row["reports_json"]:
         for report in json.loads(recipe_row["reports_json"]):
-            st.markdown(f"- {report['summary']}")
+            st.markdown(f"- {report['summary']}")  # USER TEXT
+            if report.get("warning"):
+                st.warning(report["warning"], icon=":material/warning:")  # USER TEXT (a column name)
     rules = datasets.load_rules(ws, cleaned["id"])
     if rules:
         with st.expander("Validation rules learned from this version"):
