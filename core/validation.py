@@ -560,6 +560,9 @@ def _evaluate_categories(s: pd.Series, rule: ColumnRule, single: np.ndarray) -> 
     codes, uniques, blank = _factorize_text(s)
     missing = _missing_from(codes, blank) & single
     names = _canonical(uniques)
+    if set(rule.allowed) == {"0", "1"}:  # a 0/1 flag: True and False are the same answers
+        names = np.array([str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)],
+                         dtype=object)
     known = np.isin(names, np.asarray(rule.allowed, dtype=object)) | blank
     unknown = ~_per_row(known, codes, True) & single
     findings = [_Finding("unknown_category", unknown, _frequent_examples(codes, names, quote=True))] if unknown.any() else []

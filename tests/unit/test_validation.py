@@ -397,3 +397,11 @@ def test_dates_kept_as_text_are_learned_and_checked_as_dates():
     request = pd.DataFrame({"sold": ["2021-06-01", "2030-01-01", "soon"], "rooms": [1, 2, 3]})
     found = _by_column(check_rows(request, derive_rules(reference)))
     assert set(found) == {("sold", "above_max"), ("sold", "type")}
+
+
+def test_true_and_false_are_the_answers_of_a_0_1_flag(reference, rules):
+    rows = _request(reference, 3).astype({"flag": object})
+    rows["flag"] = [True, False, 1]
+    assert check_rows(rows, rules) == []
+    rows["flag"] = ["yes", False, 1]
+    assert [(v.column, v.rule) for v in check_rows(rows, rules)] == [("flag", "unknown_category")]
