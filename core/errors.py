@@ -22,3 +22,13 @@ class NotFoundError(StudioError):
 
 class IntegrityError(StudioError):
     """An artifact on disk does not match the hash the workspace recorded for it."""
+
+
+class RequestError(DataError):
+    """A request to the endpoint that cannot be answered at all. ``problems`` names each thing
+    wrong with it (``serving.InputProblem``: row, column, problem, value, message), for a client
+    that wants them one by one; the message says them all."""
+
+    def __init__(self, problems, message: str | None = None):
+        self.problems = tuple(problems)
+        super().__init__(message or " ".join(p.message for p in self.problems))

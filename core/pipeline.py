@@ -31,7 +31,7 @@ from core.routing import RoutingConfig
 from core.simulation import TrafficConfig, simulate_traffic
 from core.training import TrainConfig, TrainResult, compute_metrics, suggest_group_column
 from core.tuning import TuneConfig
-from core.validation import ValidationRules, check_rows_by_window, derive_rules
+from core.validation import check_rows_by_window, derive_rules
 from core.workspace import Workspace, now
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
@@ -304,9 +304,8 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
         threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
-    rules = datasets.load_rules(ws, lineage["dataset_id"])
-    violations = (check_rows_by_window(frame.drop(columns=[problem.target]), ValidationRules.from_dict(rules))
-                  if rules else pd.DataFrame())
+    # The champion's own inputs only: never the target, the IDs or a time column it does not take.
+    violations = check_rows_by_window(frame, champion.rules) if champion.rules else pd.DataFrame()
     violations_id = ws.save_frame(violations, kind="violations")
     frame_id = ws.save_frame(frame.drop(columns=[c for c in frame.columns if c.startswith("_")]), kind="traffic")
     with ws.transaction() as conn:

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError, DataError
+from core.features import looks_like_datetime
+from core.problem import parse_datetimes
 from core.profiling import (
     CATEGORICAL_MAX_DISTINCT,
     column_kind,
@@ -38,6 +40,7 @@ WINDOW_COLUMN = "window"
 BY_WINDOW_COLUMNS = ["window", "column", "rule", "rows", "share", "message"]
 VIOLATION_COLUMNS = ["column", "rule", "rows", "share", "examples", "message"]
 MAX_EXAMPLES = 3
+MAX_EXAMPLE_CHARS = 60  # a 1 MB value sent by mistake must not become a 1 MB message
 _RULE_ORDER = {rule: i for i, rule in enumerate(VIOLATION_RULES)}
 
 
@@ -141,6 +144,13 @@ class ValidationRules:
 
     def get(self, column: str) -> ColumnRule | None:
         return next((rule for rule in self.columns if rule.column == column), None)
+
+    def for_inputs(self, columns: Iterable[str]) -> "ValidationRules":
+        """The rules of a model's input columns only, each required: what requests and production
+        batches are checked against. The target and the columns the model does not take (IDs, the
+        time column) are left out, even when the rules were learned before the target was chosen."""
+        inputs = {str(c) for c in columns}
+        return ValidationRules(tuple(replace(rule, required=True) for rule in self.columns if rule.column in inputs))
 
     def checked(self, include_target: bool = False) -> tuple[ColumnRule, ...]:
         """The rules a check applies: all of them, but the target's only with `include_target`."""
@@ -248,6 +258,9 @@ def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) ->
         return ColumnRule(name, kind, True, 1.0)
     counts = value_counts(present)
     kind = column_kind(present, counts)
+    if kind in ("categorical", "text") and looks_like_datetime(present):
+        # dates the recipe left as text: the model reads them as dates, so they are checked as dates
+        return _derive_date_rule(name, parse_datetimes(present).dropna(), allowed_missing, margin)
     if kind in ("categorical", "text", "numeric") and looks_like_id(present, counts):
         kind = "text"  # new IDs are never in the training range or category list
     if kind == "numeric":
@@ -256,8 +269,7 @@ def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) ->
         lo, hi = _widen(float(values.min()), float(values.max()), margin) if len(values) else (None, None)
         return ColumnRule(name, kind, True, allowed_missing, lo, hi)
     if kind == "datetime":
-        lo, hi = _widen_dates(_naive_utc(present), margin)
-        return ColumnRule(name, kind, True, allowed_missing, lo.isoformat(), hi.isoformat())
+        return _derive_date_rule(name, _naive_utc(present), allowed_missing, margin)
     if kind == "boolean" and pd.api.types.is_bool_dtype(s):
         return ColumnRule(name, kind, True, allowed_missing, allowed=("False", "True"))
     if kind in ("categorical", "boolean"):
@@ -265,6 +277,11 @@ def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) ->
         allowed = tuple(sorted(set(uniques))) if len(set(uniques)) <= CATEGORICAL_MAX_DISTINCT else None
         return ColumnRule(name, kind, True, allowed_missing, allowed=allowed)
     return ColumnRule(name, "text", True, allowed_missing)
+
+
+def _derive_date_rule(name: str, dates: pd.Series, allowed_missing: float, margin: float) -> ColumnRule:
+    lo, hi = _widen_dates(dates, margin)
+    return ColumnRule(name, "datetime", True, allowed_missing, lo.isoformat(), hi.isoformat())
 
 
 def _widen(lo: float, hi: float, margin: float) -> tuple[float, float]:
@@ -409,6 +426,10 @@ def caption_violations_by_window(by_window_df: pd.DataFrame) -> str:
 def _require_frame(df: Any) -> None:
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"Validation needs a table (a DataFrame); got {type(df).__name__} instead.")
+    names = pd.Index([str(c) for c in df.columns])
+    if names.has_duplicates:
+        twice = ", ".join(repr(n) for n in dict.fromkeys(names[names.duplicated()]))
+        raise DataError(f"The table has two or more columns named {twice}; send each column once.")
 
 
 def _check(
@@ -438,13 +459,40 @@ def _check(
 
 def _evaluate(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding]]:
     """(missing mask, failing rules with their row masks) of one column."""
+    s, structured = _structured_as_text(s)
     if rule.kind == "numeric":
-        return _evaluate_numbers(s, rule)
+        return _evaluate_numbers(s, rule)  # "[1, 2]" is not a number: a wrong type like any other text
     if rule.kind == "datetime":
         return _evaluate_dates(s, rule)
+    findings = []
+    if structured.any():  # a list or a mapping is never one category or one text value
+        findings.append(_Finding("type", structured, lambda m: _texts(s.to_numpy(dtype=object)[m])))
     if rule.kind in ("categorical", "boolean") and rule.allowed is not None:
-        return _evaluate_categories(s, rule)
-    return _missing_mask(s), []
+        missing, unknown = _evaluate_categories(s, rule, ~structured)
+        return missing, findings + unknown
+    return _missing_mask(s), findings
+
+
+def _structured_as_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(the column with lists, mappings and sets written as text, where they were): JSON requests
+    can carry them, and they cannot be counted or compared as single values."""
+    if not pd.api.types.is_object_dtype(s):
+        return s, np.zeros(len(s), dtype=bool)
+    values = s.to_numpy(dtype=object, copy=True)
+    structured = np.fromiter((pd.api.types.is_list_like(v) for v in values), dtype=bool, count=len(values))
+    if not structured.any():
+        return s, structured
+    values[structured] = np.array([str(v) for v in values[structured]], dtype=object)
+    return pd.Series(values, index=s.index, dtype=object), structured
+
+
+def _texts(values: np.ndarray) -> tuple[str, ...]:
+    """The first few distinct values as (shortened) text."""
+    return tuple(dict.fromkeys(_clip(str(v)) for v in values))[:MAX_EXAMPLES]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_EXAMPLE_CHARS else text[:MAX_EXAMPLE_CHARS - 1] + "…"
 
 
 def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding]]:
@@ -459,7 +507,7 @@ def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[
             parsed = np.full(len(uniques), np.nan)
         else:
             parsed = pd.to_numeric(pd.Series(_canonical(uniques), dtype=object).str.strip(), errors="coerce").to_numpy(dtype=float)
-        values = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
+        values = _per_row(parsed, codes, np.nan)
         wrong = ~missing & np.isnan(values)
         if wrong.any():
             findings.append(_Finding("type", wrong, _frequent_examples(codes, _canonical(uniques), quote=True)))
@@ -470,23 +518,24 @@ def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[
 
 def _evaluate_dates(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding]]:
     findings: list[_Finding] = []
+    # Microseconds, not pandas' usual nanoseconds: a request may send 9999-12-31 (beyond 2262).
     if pd.api.types.is_datetime64_any_dtype(s):
-        values = _naive_utc(s).to_numpy(dtype="datetime64[ns]")
+        values = _naive_utc(s).to_numpy(dtype="datetime64[us]")
         missing = np.isnat(values)
     else:
         codes, uniques, blank = _factorize_text(s)
         missing = _missing_from(codes, blank)
         if is_text(s):
             parsed = parse_dates(pd.Series(_canonical(uniques), dtype="str").str.strip(), max_free_format=None)
-            parsed = parsed.to_numpy(dtype="datetime64[ns]")
+            parsed = parsed.to_numpy(dtype="datetime64[us]")
         else:  # numbers are not dates: epoch seconds or Excel serials are too ambiguous to guess
-            parsed = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
-        values = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.datetime64("NaT"))
+            parsed = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[us]")
+        values = _per_row(parsed, codes, np.datetime64("NaT"))
         wrong = ~missing & np.isnat(values)
         if wrong.any():
             findings.append(_Finding("type", wrong, _frequent_examples(codes, _canonical(uniques), quote=True)))
-    lo = np.datetime64(pd.Timestamp(rule.min), "ns") if rule.min is not None else None
-    hi = np.datetime64(pd.Timestamp(rule.max), "ns") if rule.max is not None else None
+    lo = np.datetime64(pd.Timestamp(rule.min), "us") if rule.min is not None else None
+    hi = np.datetime64(pd.Timestamp(rule.max), "us") if rule.max is not None else None
     findings += _range_findings(values, rule, lo, hi, lambda v: _fmt_date(pd.Timestamp(v)))
     return missing, findings
 
@@ -506,12 +555,16 @@ def _range_findings(values: np.ndarray, rule: ColumnRule, lo: Any, hi: Any, fmt:
     return findings
 
 
-def _evaluate_categories(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding]]:
+def _evaluate_categories(s: pd.Series, rule: ColumnRule, single: np.ndarray) -> tuple[np.ndarray, list[_Finding]]:
+    """Missing rows and rows whose category was never seen; only `single` values can be categories."""
     codes, uniques, blank = _factorize_text(s)
-    missing = _missing_from(codes, blank)
+    missing = _missing_from(codes, blank) & single
     names = _canonical(uniques)
+    if set(rule.allowed) == {"0", "1"}:  # a 0/1 flag: True and False are the same answers
+        names = np.array([str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)],
+                         dtype=object)
     known = np.isin(names, np.asarray(rule.allowed, dtype=object)) | blank
-    unknown = (codes >= 0) & ~known[np.maximum(codes, 0)]
+    unknown = ~_per_row(known, codes, True) & single
     findings = [_Finding("unknown_category", unknown, _frequent_examples(codes, names, quote=True))] if unknown.any() else []
     return missing, findings
 
@@ -523,22 +576,27 @@ def _factorize_text(s: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     if is_text(s) and len(uniques):
         blank = pd.Series(uniques.astype(str), dtype="str").str.strip().eq("").to_numpy(dtype=bool)
     else:
-        blank = np.zeros(max(len(uniques), 1), dtype=bool)
-    if not len(blank):
-        blank = np.zeros(1, dtype=bool)
+        blank = np.zeros(len(uniques), dtype=bool)
     return codes, uniques, blank
 
 
 def _missing_from(codes: np.ndarray, blank: np.ndarray) -> np.ndarray:
     """Rows that are missing (code -1) or blank text."""
-    return (codes < 0) | ((codes >= 0) & blank[np.maximum(codes, 0)])
+    return (codes < 0) | _per_row(blank, codes, False)
+
+
+def _per_row(per_value: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+    """Each row's entry of an array over the distinct values, `fill` where the row is missing
+    (code -1). The appended `fill` is what code -1 picks, also when no value is present at all
+    (a single row with an empty cell, a window where everything is missing)."""
+    return np.append(per_value, np.array([fill], dtype=per_value.dtype))[codes]
 
 
 def _frequent_examples(codes: np.ndarray, names: np.ndarray, *, quote: bool) -> Callable[[np.ndarray], tuple[str, ...]]:
     def pick(mask: np.ndarray) -> tuple[str, ...]:
         counts = np.bincount(codes[mask], minlength=len(names))
         order = np.argsort(-counts, kind="stable")
-        return tuple(str(names[i]) for i in order[:MAX_EXAMPLES] if counts[i] > 0)
+        return tuple(_clip(str(names[i])) for i in order[:MAX_EXAMPLES] if counts[i] > 0)
     return pick
 
 
@@ -590,7 +648,8 @@ def _message(rule: ColumnRule, kind: str, rows: int, share: float, examples: tup
     if kind == "missing_column":
         return f"{column} is missing: the training data had this column, so send it with every row."
     if kind == "type":
-        return f"{column} has {counted} that {'is' if rows == 1 else 'are'} not {'a date' if dates else 'a number'}: {quoted}."
+        expected = "a date" if dates else "a number" if rule.kind == "numeric" else "a single value"
+        return f"{column} has {counted} that {'is' if rows == 1 else 'are'} not {expected}: {quoted}."
     if kind == "below_min":
         bound = _fmt_date(pd.Timestamp(rule.min)) if dates else _fmt_number(float(rule.min))
         what = f"earlier than the earliest date expected from training ({bound})" if dates else \
@@ -662,4 +721,5 @@ def _fmt_example(value: float) -> str:
 def _fmt_date(value: pd.Timestamp) -> str:
     if pd.isna(value):
         return "NaT"
-    return f"{value:%Y-%m-%d}" if value == value.normalize() else value.isoformat(sep=" ")
+    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001"
+    return value.date().isoformat() if value == value.normalize() else value.isoformat(sep=" ")

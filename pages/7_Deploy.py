@@ -58,13 +58,21 @@ with user_errors():
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
-        st.dataframe(result.round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch")
+        # The structured problems are for programs; the 'error' column says the same in words.
+        st.dataframe(result.drop(columns=["problems"]).round({"score": 4, "latency_ms": 2}), hide_index=True,
+                     width="stretch")
+        unanswered = int((result["error"] != "").sum())
+        if unanswered:
+            st.warning(f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
+                       "The 'error' column says which value and what to send instead; the other rows were answered.")
+        # USER TEXT: the class label comes from the uploaded data.
         answers = (f" The champion answers '{served.classes[1]}' when the score is {served.threshold:.2f} or more "
                    "(the decision threshold registered with it)." if served.task == "binary" and served.classes
                    else "")
-        st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
-                   f"(on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
+        st.caption(f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
+                   f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
         violations = served.validate(rows)
+        # USER TEXT: the sentence names columns and the values sent.
         (st.warning if violations else st.success)(
             caption_violations(violations, rows=len(rows), rules=served.rules)
             if served.rules else "No validation rules were learned for this model's data.")

@@ -112,6 +112,37 @@ def test_deploy_page_answers_requests_and_logs_them(app):
     assert answered["prediction"].isin(["Yes", "No"]).all()
 
 
+@pytest.mark.parametrize("edit", [None, ""], ids=["cleared", "empty text"])
+def test_deploy_page_answers_the_only_row_with_an_empty_category(app, edit):
+    """It crashed with an IndexError in validation when the only row sent had an empty category."""
+    at = open_page(app(), "pages/7_Deploy.py")
+    at.slider(key="n_rows").set_value(1).run()
+    no_errors(at)
+    sent = at.data_editor(key="rows_1").value
+    category = next(c for c in sent.columns if sent[c].dtype == object or str(sent[c].dtype) == "str")
+    at.session_state["rows_1"] = {"edited_rows": {0: {category: edit}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="send_rows").click().run()
+    no_errors(at)
+    answered = next(d.value for d in at.dataframe if "arm" in d.value.columns)
+    assert len(answered) == 1 and answered["prediction"].isin(["Yes", "No"]).all()
+    assert (answered["error"] == "").all() and "problems" not in answered.columns
+    assert f"{category} (100% missing)" in at.warning[0].value  # answered, and the violation is shown
+
+
+def test_deploy_page_says_which_rows_got_no_answer(app):
+    at = open_page(app(), "pages/7_Deploy.py")
+    sent = at.data_editor(key="rows_5").value
+    number = next(c for c in sent.columns if str(sent[c].dtype).startswith("float"))
+    # The editor reads what is typed into a number cell with float(): "inf" gets through.
+    at.session_state["rows_5"] = {"edited_rows": {1: {number: "inf"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="send_rows").click().run()
+    no_errors(at)
+    answered = next(d.value for d in at.dataframe if "arm" in d.value.columns)
+    assert len(answered) == 5 and (answered["error"] != "").tolist() == [False, True, False, False, False]
+    assert f"{number} must be a finite number" in answered["error"].iloc[1]
+    assert "1 of 5 rows got no answer" in at.warning[0].value
+
+
 def test_monitor_page_shows_decision_and_drift(app):
     at = open_page(app(), "pages/8_Monitor.py")
     assert not at.exception

@@ -283,3 +283,125 @@ def test_telco_rules_after_cleaning():
     served, _ = apply_recipe(raw.drop(columns=["churn"]), suggest_recipe(raw, "churn"), training=False)
     caught = _by_column(check_rows(served, rules))
     assert ("tenure_months", "above_max") in caught and "999" in caught[("tenure_months", "above_max")].examples
+
+
+# --- the checks a model's inputs get ---------------------------------------------------------------
+
+
+def test_rules_for_a_models_inputs_leave_out_the_target_and_the_columns_it_does_not_take(reference):
+    """Rules learned before the target was chosen name it; a model's own inputs never include it."""
+    untargeted = derive_rules(reference)  # learned in the natural order: Data before Problem
+    assert untargeted.get("churn").required
+    only = untargeted.for_inputs(["plan", "temperature", "customer_id", "not_in_the_rules"])
+    assert [r.column for r in only.columns] == ["customer_id", "temperature", "plan"]  # the rules' order
+    assert only.target is None
+    assert all(r.required for r in only.columns)  # the model needs every input it takes
+    request = pd.DataFrame({"temperature": [20.0], "plan": ["pro"], "customer_id": ["C9"]})
+    assert check_rows(request, only) == []
+
+
+# --- what used to crash the checks -----------------------------------------------------------------
+
+
+def _request(reference: pd.DataFrame, n: int) -> pd.DataFrame:
+    """n clean rows as a client sends them (row 0 has no score, more than a request may miss)."""
+    return reference.drop(columns=["churn"]).iloc[1:n + 1].reset_index(drop=True)
+
+
+def _one_row(reference: pd.DataFrame) -> pd.DataFrame:
+    return _request(reference, 1)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("blank", ["", "  ", None])
+def test_the_only_row_with_a_blank_category_is_a_missing_value(reference, rules, dtype, blank):
+    """The Deploy page crashed (IndexError) when the only row sent had an empty category cell."""
+    row = _one_row(reference)
+    row["plan"] = pd.Series([blank], dtype=dtype)
+    found = _by_column(check_rows(row, rules))
+    assert list(found) == [("plan", "too_many_missing")]
+    assert found[("plan", "too_many_missing")].message.startswith("plan is missing in 1 row (100%)")
+
+
+def test_numbers_and_dates_sent_only_as_blanks_are_missing_values(reference, rules):
+    row = _one_row(reference)
+    row["temperature"] = pd.Series([None], dtype=object)
+    row["visit"] = pd.Series([""], dtype=object)
+    row["flag"] = pd.Series([None], dtype=object)
+    found = _by_column(check_rows(row, rules))
+    assert set(found) == {("temperature", "too_many_missing"), ("visit", "too_many_missing"),
+                          ("flag", "too_many_missing")}
+
+
+def test_a_window_where_every_value_is_missing_and_an_empty_batch(reference, rules):
+    batch = reference.drop(columns=["churn"]).head(6).astype(object).map(lambda _: None)
+    batch["window"] = [4] * 6
+    df = check_rows_by_window(batch, rules)
+    assert set(df["rule"]) == {"too_many_missing"} and set(df["window"]) == {4}
+    assert set(df["column"]) == {r.column for r in rules.columns if r.column != "churn" and r.max_missing_share < 1}
+    empty = check_rows_by_window(batch.head(0), rules)
+    assert empty.empty and list(empty.columns) == ["window", "column", "rule", "rows", "share", "message"]
+    assert check_rows(batch.head(0).drop(columns=["window"]), rules) == []
+
+
+def test_lists_and_mappings_in_cells_are_values_of_the_wrong_type(reference, rules):
+    rows = _request(reference, 4)
+    rows = rows.astype({"temperature": object, "plan": object, "visit": object, "active": object})
+    rows.at[0, "temperature"] = [1, 2]
+    rows.at[1, "plan"] = {"a": 1}
+    rows.at[2, "visit"] = ["2023-01-05"]
+    rows.at[3, "active"] = {True}
+    found = _by_column(check_rows(rows, rules))
+    assert set(found) == {("temperature", "type"), ("plan", "type"), ("visit", "type"), ("active", "type")}
+    assert found[("temperature", "type")].message == "temperature has 1 row (25%) that is not a number: '[1, 2]'."
+    assert found[("plan", "type")].message == "plan has 1 row (25%) that is not a single value: \"{'a': 1}\"."
+    assert found[("visit", "type")].rows == 1 and found[("active", "type")].rows == 1
+
+
+def test_duplicate_column_names_are_refused_naming_them(reference, rules):
+    rows = reference.head(3)
+    rows = pd.concat([rows, rows[["plan", "temperature"]]], axis=1)
+    with pytest.raises(DataError, match="'temperature', 'plan'|'plan', 'temperature'") as info:
+        check_rows(rows, rules)
+    assert "once" in str(info.value)
+    with pytest.raises(DataError, match="two or more columns named"):
+        check_rows_by_window(rows.assign(window=1), rules)
+
+
+def test_dates_far_beyond_the_nanosecond_range_are_out_of_range_not_a_crash(reference, rules):
+    rows = _request(reference, 3)
+    rows["visit"] = pd.Series(["9999-12-31", "0001-01-01", "2023-02-01"], dtype=object)
+    found = _by_column(check_rows(rows, rules))
+    assert found[("visit", "above_max")].examples == ("9999-12-31",)
+    assert found[("visit", "below_min")].examples == ("0001-01-01",)
+    rows["visit"] = pd.to_datetime(rows["visit"]).astype("datetime64[us]")
+    assert set(_by_column(check_rows(rows, rules))) == {("visit", "above_max"), ("visit", "below_min")}
+
+
+def test_a_huge_value_is_shortened_in_the_message(reference, rules):
+    rows = _request(reference, 2)
+    rows["plan"] = ["é" * 100_000, "pro"]
+    rows["temperature"] = rows["temperature"].astype(object)
+    rows.at[0, "temperature"] = "9" * 5000 + "x"
+    violations = check_rows(rows, rules)
+    assert {(v.column, v.rule) for v in violations} == {("plan", "unknown_category"), ("temperature", "type")}
+    assert all(len(v.message) < 300 and all(len(e) <= 60 for e in v.examples) for v in violations)
+
+
+def test_dates_kept_as_text_are_learned_and_checked_as_dates():
+    days = pd.date_range("2021-01-01", periods=400, freq="D")
+    reference = pd.DataFrame({"sold": pd.Series(days.strftime("%Y-%m-%d"), dtype="str"),
+                              "rooms": np.arange(400) % 5})
+    rule = derive_rules(reference).get("sold")
+    assert (rule.kind, rule.min, rule.max) == ("datetime", "2020-11-22T00:00:00", "2022-03-16T00:00:00")
+    request = pd.DataFrame({"sold": ["2021-06-01", "2030-01-01", "soon"], "rooms": [1, 2, 3]})
+    found = _by_column(check_rows(request, derive_rules(reference)))
+    assert set(found) == {("sold", "above_max"), ("sold", "type")}
+
+
+def test_true_and_false_are_the_answers_of_a_0_1_flag(reference, rules):
+    rows = _request(reference, 3).astype({"flag": object})
+    rows["flag"] = [True, False, 1]
+    assert check_rows(rows, rules) == []
+    rows["flag"] = ["yes", False, 1]
+    assert [(v.column, v.rule) for v in check_rows(rows, rules)] == [("flag", "unknown_category")]
