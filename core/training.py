@@ -67,6 +67,7 @@ from core.problem import (
     to_label_strings,
     validate_problem,
 )
+from core.profiling import ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id
 
 VALIDATIONS = ("auto", "stratified-kfold", "kfold", "time-split", "group-kfold")
 # What the leaderboard reports on the holdout: the task's gate metrics plus metrics that stay
@@ -79,8 +80,6 @@ TEST_METRICS: dict[str, tuple[str, ...]] = {
 # A class is "rare" below this share of the rows it would have if all classes were equally
 # common: 20% for a binary target, 10% of the rows with four classes.
 RARE_CLASS_SHARE_OF_FAIR = 0.4
-_MIN_GROUPS = 10  # a column with fewer distinct values is a category, not an entity ID
-_ID_NAME_TOKENS = ("id", "uuid", "guid", "key", "code", "number", "no", "nr")
 _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 ProgressCallback = Callable[[float, str], None]
 
@@ -457,49 +456,19 @@ def _group_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfi
 # ---------------------------------------------------------------- leak warnings
 
 def suggest_group_column(df: pd.DataFrame, problem: ProblemConfig) -> str | None:
-    """An ID-like column whose values repeat (most entities have ≥ 2 rows), e.g. the customer of a
-    transaction; None when there is none. Rows of one entity resemble each other, so they must not
-    be split between training and test."""
-    candidates = []
-    for column in df.columns:
-        if column in (problem.target, problem.time_column):
-            continue
-        values = df[column]
-        if not _looks_like_id(column, values):
-            continue
-        counts = values.dropna().value_counts()
-        n_groups = len(counts)
-        if n_groups >= _MIN_GROUPS and n_groups < counts.sum() and (counts >= 2).mean() > 0.5:
-            candidates.append(column)
-    named = [c for c in candidates if _is_named_like_id(c)]
+    """The key of an entity with several rows (``profiling.looks_like_group_id``), e.g. the customer
+    of a transaction, preferring one named like an ID; None when there is none. Rows of one entity
+    resemble each other, so they must not be split between training and test."""
+    candidates = [c for c in df.columns
+                  if c not in (problem.target, problem.time_column) and looks_like_group_id(df[c])]
+    named = [c for c in candidates if is_named_like_id(c)]
     return (named or candidates or [None])[0]
-
-
-def _looks_like_id(name: Any, values: pd.Series) -> bool:
-    """Whole numbers named like an ID, or text named like an ID or made of codes (C01186, 0152-QWGLK)."""
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-        return False
-    if pd.api.types.is_numeric_dtype(values):
-        known = values.dropna().astype("float64")
-        return _is_named_like_id(name) and bool(np.all(np.mod(known, 1) == 0))
-    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
-        return False
-    sample = values.dropna().astype(str).head(500)
-    if sample.empty or looks_like_datetime(sample):
-        return False
-    code_like = sample.str.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-./]*").mean() >= 0.9 and sample.str.contains(r"\d").mean() >= 0.9
-    return _is_named_like_id(name) or bool(code_like)
-
-
-def _is_named_like_id(name: Any) -> bool:
-    tokens = re.split(r"[_\-\s]+", str(name).lower())
-    return any(t in _ID_NAME_TOKENS for t in tokens) or re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None
 
 
 def _entity_word(column: str) -> str:
     """customer_id → customer; CustomerID → customer; anything else → entity."""
     words = [w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", str(column)) if w]
-    kept = [w.lower() for w in words if w.lower() not in _ID_NAME_TOKENS]
+    kept = [w.lower() for w in words if w.lower() not in ID_NAME_WORDS + ID_NAME_ENDINGS]
     return " ".join(kept) if kept else "entity"
 
 

@@ -447,6 +447,37 @@ def test_suggest_group_column_finds_repeated_ids_only():
     assert suggest_group_column(others, replace(FLAG, target="store_no")) == "account"  # never the target
 
 
+def make_coded_categories_frame(n=4000, seed=0):
+    """The issue's table: categories whose levels read like codes (cat_3_L0 … cat_3_L11), a few
+    levels each repeated hundreds of times, and no entity key at all."""
+    rng = np.random.default_rng(seed)
+    levels = {name: k for name, k in (("cat_0", 3), ("cat_1", 5), ("cat_2", 8), ("cat_3", 12), ("cat_4", 25))}
+    frame = {name: pd.Series([f"{name}_L{i}" for i in rng.integers(0, k, n)], dtype="str")
+             for name, k in levels.items()}
+    frame["num_0"] = rng.normal(size=n)
+    logit = frame["num_0"] + frame["cat_3"].str.endswith(("L1", "L2", "L3")).to_numpy() + rng.normal(0, 1, n)
+    frame["y"] = np.where(logit > 0.5, "Yes", "No")
+    return pd.DataFrame(frame)
+
+
+def test_a_category_whose_levels_read_like_codes_is_not_a_group_column():
+    df = make_coded_categories_frame()
+    problem = ProblemConfig(target="y", task="binary", positive_class="Yes")
+    assert suggest_group_column(df, problem) is None  # was cat_3: 12 code-like levels
+    plan = choose_validation(df, problem, TrainConfig())
+    assert plan.name == "stratified-kfold" and plan.warnings == []  # no "cat_4 repeats" warning either
+    assert suggest_features(df, problem).drop_columns == ()  # categories stay features
+
+    # A public table: gapminder with its year stored as text (12 code-like levels of 142 rows each).
+    px = pytest.importorskip("plotly.express")
+    gapminder = px.data.gapminder().assign(year=lambda d: d["year"].astype(str))
+    life = ProblemConfig(target="lifeExp", task="regression", metric="r2", threshold=0.0)
+    assert suggest_group_column(gapminder, life) is None
+    # …while a real entity key next to the categories is still found.
+    df["customer"] = pd.Series([f"C-{i // 4:05d}" for i in range(len(df))], dtype="str")
+    assert suggest_group_column(df, problem) == "customer"
+
+
 # ---------------------------------------------------------------- class imbalance
 
 def test_describe_imbalance_says_how_to_judge_a_rare_class():
