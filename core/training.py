@@ -80,6 +80,8 @@ TEST_METRICS: dict[str, tuple[str, ...]] = {
 # A class is "rare" below this share of the rows it would have if all classes were equally
 # common: 20% for a binary target, 10% of the rows with four classes.
 RARE_CLASS_SHARE_OF_FAIR = 0.4
+# Fewer rows (training plus holdout) than this and the scores are rough: the leaderboard says so.
+FEW_ROWS = 300
 _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 ProgressCallback = Callable[[float, str], None]
 
@@ -503,6 +505,24 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
     return found
 
 
+# ---------------------------------------------------------------- few rows
+
+def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str | None:
+    """A plain sentence when fewer than ``FEW_ROWS`` rows train and test the models; None otherwise.
+
+    The margin is about two standard errors of a share measured on the test rows (1/√n at worst):
+    what a holdout accuracy can move by from chance alone.
+    """
+    if n_train + n_test >= FEW_ROWS:
+        return None
+    sentence = (f"Only {n_train + n_test:,} rows were used ({n_train:,} to train, {n_test:,} to test): "
+                "scores from so few rows are rough")
+    if problem.family == "classification":
+        sentence += f" (a score measured on {n_test:,} rows can be off by about ±{1 / math.sqrt(max(n_test, 1)):.2f})"
+    return sentence + (" and the ranking of the models may be chance; collect a few hundred rows or more "
+                       "before relying on them.")
+
+
 # ---------------------------------------------------------------- class imbalance
 
 def describe_imbalance(y: pd.Series, problem: ProblemConfig, class_weight: str | None = None) -> str | None:
@@ -729,6 +749,9 @@ def prepare_training(
     imbalance = describe_imbalance(known[problem.target], problem, config.class_weight)
     if imbalance is not None:
         notes.append(imbalance)
+    few_rows = describe_few_rows(len(train), len(test), problem)
+    if few_rows is not None:
+        notes.append(few_rows)
     y_train = encode_target(train[problem.target], problem)
     y_test = encode_target(test[problem.target], problem)
     X_train = train.drop(columns=[problem.target])

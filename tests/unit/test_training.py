@@ -478,6 +478,24 @@ def test_a_category_whose_levels_read_like_codes_is_not_a_group_column():
     assert suggest_group_column(df, problem) == "customer"
 
 
+def test_training_on_few_rows_says_so_with_the_counts():
+    small = make_classification_frame(n=120)
+    result = train_models(small, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    n_train, n_test = len(result.train_index), len(result.test_index)
+    assert (n_train, n_test) == (96, 24)
+    few = [w for w in result.warnings if w.startswith("Only 120 rows were used")]
+    assert few == [
+        "Only 120 rows were used (96 to train, 24 to test): scores from so few rows are rough (a score measured "
+        "on 24 rows can be off by about ±0.20) and the ranking of the models may be chance; collect a few "
+        "hundred rows or more before relying on them."
+    ]
+    regression = train_models(make_regression_frame(n=150), REG, FeatureConfig(), TrainConfig(models=("ridge",)))
+    assert any(w.startswith("Only 150 rows were used (120 to train, 30 to test): scores from so few rows are rough "
+                            "and the ranking") for w in regression.warnings)
+    enough = train_models(make_classification_frame(n=400), CLS, FeatureConfig(), TrainConfig(models=("logistic",)))
+    assert not any("rows were used" in w for w in enough.warnings)
+
+
 # ---------------------------------------------------------------- class imbalance
 
 def test_describe_imbalance_says_how_to_judge_a_rare_class():
