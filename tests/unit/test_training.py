@@ -496,6 +496,67 @@ def test_training_on_few_rows_says_so_with_the_counts():
     assert not any("rows were used" in w for w in enough.warnings)
 
 
+def make_large_frame(n=4000, seed=0):
+    """A "large" table for a lowered sample size: 6% positives, so stratification matters."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    plan = rng.choice(["basic", "plus", "pro"], size=n)
+    logit = 2 * x + (plan == "basic") + rng.normal(0, 0.5, size=n)
+    return pd.DataFrame({"x": x, "plan": pd.Series(plan, dtype="str"),
+                         "churn": np.where(logit > np.quantile(logit, 0.94), "Yes", "No")})
+
+
+def test_a_large_table_trains_on_a_stratified_seeded_sample_and_refits_the_best_on_all_rows():
+    df = make_large_frame()
+    config = TrainConfig(models=("decision_tree", "logistic"), cv_folds=3, max_train_rows=1000, max_test_rows=400)
+    result = train_models(df, CLS, FeatureConfig(), config)
+    assert (len(result.train_index), len(result.test_index)) == (1000, 400)
+    assert len(result.y_test) == 400 and set(result.train_index).isdisjoint(result.test_index)
+    share = (df["churn"] == "Yes").mean()
+    for index in (result.train_index, result.test_index):  # each sample keeps the rare class's share
+        assert abs((df.loc[index, "churn"] == "Yes").mean() - share) < 0.005
+    assert ("The table is large, so the models learned from a stratified sample of 1,000 of the 3,200 training rows "
+            "(tuning too) and were scored on 400 of the 800 held-out rows; the scores stay honest, as the held-out "
+            "rows are never learned from.") in result.warnings
+    # The best model was refit on every training row (its holdout scores are the refit's); the rest on the sample.
+    best = result.best
+    assert any(w.startswith(f"{best.name}, the best model, was then refit on all 3,200 training rows")
+               for w in result.warnings)
+    assert best.pipeline.named_steps["preprocess"].n_features_in_ == 2
+    refit_probs = best.pipeline.predict_proba(df.loc[result.test_index].drop(columns=["churn"]))[:, 1]
+    np.testing.assert_allclose(refit_probs, best.test_scores)
+    again = train_models(df, CLS, FeatureConfig(), config)  # seeded: the same rows, the same scores
+    assert again.train_index.equals(result.train_index) and again.test_index.equals(result.test_index)
+    assert [r.cv_score for r in again.results] == [r.cv_score for r in result.results]
+
+    tree_only = replace(config, models=("decision_tree",))
+    refit = train_models(df, CLS, FeatureConfig(), tree_only).best.pipeline.named_steps["model"]
+    kept = train_models(df, CLS, FeatureConfig(), replace(tree_only, refit_seconds=0))
+    assert refit.tree_.n_node_samples[0] == 3200 and kept.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 1000
+    assert kept.warnings[-1] == ("Decision tree, the best model, learned from the sample only (refitting on all rows "
+                                 "is off).")
+    # Below the limits nothing is sampled and nothing is said.
+    small = train_models(df, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    assert len(small.train_index) == 3200 and not any("sample" in w for w in small.warnings)
+    with pytest.raises(ConfigError, match="The 'max_train_rows' of TrainConfig must be a whole number of at least 100"):
+        train_models(df, CLS, FeatureConfig(), TrainConfig(max_train_rows=10))
+
+
+def test_a_sample_keeps_the_time_order_and_regression_samples_at_random():
+    df = make_customer_frame(n_customers=200)  # 1,000 rows over 40 days
+    problem = replace(FLAG, time_column="day")
+    config = TrainConfig(models=("logistic",), cv_folds=3, max_train_rows=300, max_test_rows=100)
+    result = train_models(df, problem, FeatureConfig(), config)
+    times = parse_datetimes(df["day"])
+    assert (len(result.train_index), len(result.test_index)) == (300, 100)
+    assert times[result.train_index].is_monotonic_increasing  # chronological, as the time folds expect
+    assert times[result.train_index].max() < times[result.test_index].min()
+    reg = ProblemConfig(target="amount", task="regression", metric="r2", threshold=0.0)
+    sampled = train_models(df, reg, FeatureConfig(), replace(config, models=("ridge",)))
+    assert any(w.startswith("The table is large, so the models learned from a random sample of 300")
+               for w in sampled.warnings)
+
+
 # ---------------------------------------------------------------- class imbalance
 
 def test_describe_imbalance_says_how_to_judge_a_rare_class():
