@@ -57,8 +57,10 @@ from core.profiling import (
     get_spelling_variants,
     has_leading_zero_codes,
     is_classification_target,
+    is_named_like_id,
     is_text,
     looks_like_id,
+    looks_like_identifier,
     normalize_spelling,
     numeric_text_share,
     NUMERIC_AS_TEXT_SHARE,
@@ -1368,7 +1370,7 @@ def _has_stray_spaces(s: pd.Series) -> bool:
 
 def _has_long_rare_tail(s: pd.Series) -> bool:
     """A category column (> 20 levels, not an ID) whose tail of levels each under 1 % is worth grouping."""
-    if not is_text(s) or _is_named_like_id(s.name):
+    if not is_text(s) or is_named_like_id(s.name) or looks_like_identifier(s):
         return False
     counts = _as_plain_text(s).value_counts()
     present = int(counts.sum())
@@ -1376,11 +1378,6 @@ def _has_long_rare_tail(s: pd.Series) -> bool:
         return False
     common = counts[counts / present >= RARE_MIN_SHARE]
     return len(common) >= 2 and len(counts) - len(common) >= 2 and common.sum() >= 0.5 * present
-
-
-def _is_named_like_id(name: Any) -> bool:
-    tokens = re.split(r"[^a-z0-9]+", str(name).casefold())
-    return "id" in tokens or re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None
 
 
 def find_duplicated(df: pd.DataFrame) -> pd.Series:

@@ -26,7 +26,11 @@ MIN_CATEGORY_COUNT = 5
 # Categorical PSI keeps this many reference categories apart; the rest share one bucket.
 MAX_CATEGORIES = 30
 
-FEATURE_DRIFT_COLUMNS = ["feature", "kind", "psi", "test", "pvalue", "drifted", "label"]
+# Numeric columns with at most this many whole-number values are codes (ratings, plan numbers):
+# a code never seen in the reference is a new value, like a new category.
+MAX_CODE_VALUES = 20
+
+FEATURE_DRIFT_COLUMNS = ["feature", "kind", "psi", "test", "pvalue", "drifted", "label", "new_rows", "new_share"]
 
 
 def is_numeric_column(series: pd.Series) -> bool:
@@ -113,6 +117,20 @@ def _get_category_counts(
     ref_bucket_counts[missing] = reference.isna().sum()
     cur_counts = np.bincount(codes * n_buckets + bucket_index(current), minlength=n_groups * n_buckets)
     return ref_bucket_counts, cur_counts.reshape(n_groups, n_buckets)
+
+
+def _count_new_codes(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Rows per group holding a whole-number code the reference never had (0 for measurements:
+    values of a continuous quantity are all "new" and the PSI's open-ended bins already catch them)."""
+    if pd.api.types.is_datetime64_any_dtype(reference):
+        return np.zeros(n_groups, dtype=np.int64)
+    ref = _as_floats(reference)
+    seen = np.unique(ref[~np.isnan(ref)])
+    if not len(seen) or len(seen) > MAX_CODE_VALUES or np.any(np.mod(seen, 1) != 0):
+        return np.zeros(n_groups, dtype=np.int64)
+    cur = _as_floats(current)
+    is_new = ~np.isnan(cur) & ~np.isin(cur, seen)
+    return np.bincount(codes[is_new], minlength=n_groups).astype(np.int64)
 
 
 def _psi_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -> np.ndarray:
@@ -314,10 +332,12 @@ def _get_column_drift(
         ref_counts, cur_counts = _get_numeric_counts(reference, current, codes, n_groups, bins)
         statistics, sizes = _ks_statistics(reference, current, codes, n_groups)
         return {"kind": "numeric", "test": "ks", "psi": _psi_from_counts(ref_counts, cur_counts),
-                "pvalue": None, "ks": (statistics, sizes)}
+                "pvalue": None, "ks": (statistics, sizes),
+                "new_rows": _count_new_codes(reference, current, codes, n_groups)}
     ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
     pvalues = np.array([_chi2_from_counts(ref_counts, row) for row in cur_counts])
-    return {"kind": "categorical", "test": "chi2", "psi": _psi_from_counts(ref_counts, cur_counts), "pvalue": pvalues}
+    return {"kind": "categorical", "test": "chi2", "psi": _psi_from_counts(ref_counts, cur_counts), "pvalue": pvalues,
+            "new_rows": cur_counts[:, -2]}  # the '<new>' bucket: values never seen in the reference
 
 
 def _fill_ks_pvalues(stats: list[dict[str, Any]]) -> None:
@@ -339,7 +359,9 @@ def get_feature_drift_df(
     *,
     by: str | None = None,
 ) -> pd.DataFrame:
-    """One row per column: PSI, the matching significance test, and whether it drifted.
+    """One row per column: PSI, the matching significance test, whether it drifted, and how many
+    rows (`new_rows`, share `new_share`) hold a value the reference never had (a new category, or
+    a new code of a numeric column with a few whole-number values).
 
     With `by` (e.g. "window"), one row per (group, column) and a leading `by` column: every
     group is compared with the same reference, in one vectorised pass per column.
@@ -367,11 +389,15 @@ def get_feature_drift_df(
             "psi": np.column_stack([s["psi"] for s in stats]).ravel() if stats else [],
             "test": np.tile(np.array([s["test"] for s in stats], dtype=object), len(groups)),
             "pvalue": np.column_stack([s["pvalue"] for s in stats]).ravel() if stats else [],
+            "new_rows": np.column_stack([s["new_rows"] for s in stats]).ravel() if stats else [],
         }
     )
+    group_sizes = np.bincount(codes, minlength=len(groups))
+    df["new_share"] = df["new_rows"].to_numpy(dtype=float) / np.maximum(np.repeat(group_sizes, len(columns)), 1)
     df["drifted"] = config.get_drifted(df["psi"].to_numpy(), df["pvalue"].to_numpy())
     df["label"] = [describe_psi(v) for v in df["psi"]]
-    df = df[FEATURE_DRIFT_COLUMNS].astype({"feature": "str", "kind": "str", "test": "str", "label": "str"})
+    df = df[FEATURE_DRIFT_COLUMNS].astype({"feature": "str", "kind": "str", "test": "str", "label": "str",
+                                           "new_rows": "int64", "new_share": "float64"})
     if by is not None:
         df.insert(0, by, np.repeat(groups, len(columns)))
     return df

@@ -22,12 +22,11 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncod
 
 from core.errors import ConfigError, DataError
 from core.problem import ProblemConfig, parse_datetimes
+from core.profiling import looks_like_identifier
 
 SCALINGS = ("standard", "minmax", "none")
 KINDS = ("numeric", "categorical", "datetime", "dropped")
 
-_ID_NAME_HINTS = ("id", "uuid", "guid", "key", "code", "number", "no")
-_MIN_ROWS_FOR_ID = 20
 _DATE_PARSE_SHARE = 0.9
 _SKEW_FOR_LOG = 1.0
 
@@ -85,37 +84,15 @@ def get_drop_reason(values: pd.Series) -> str | None:
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
     if pd.api.types.is_numeric_dtype(values):
-        return "ID-like" if _is_integer_id(values.name, known) else None
+        return "ID-like" if looks_like_identifier(values) else None
     if looks_like_datetime(values):
         return None
-    text = known.astype(str)
-    unique_per_row = n_unique == len(known) and len(known) >= _MIN_ROWS_FOR_ID
-    if unique_per_row and not text.str.contains(r"\s").mean() > 0.5:
-        return "ID-like"
+    wordy = known.astype(str).str.contains(r"\s").mean() > 0.5
     if n_unique > 50 and n_unique > 0.5 * len(known):
-        return "free text" if text.str.contains(r"\s").mean() > 0.5 else "ID-like"
-    if n_unique > 50 and _is_named_like_id(values.name):
-        return "ID-like"  # e.g. customer_id on a transactions table: repeats, but still a key
+        return "free text" if wordy else "ID-like"
+    if not wordy and looks_like_identifier(values):
+        return "ID-like"  # a row key, or an entity key such as customer_id on a transactions table
     return None
-
-
-def _is_named_like_id(name: Any) -> bool:
-    tokens = str(name).lower().replace("-", "_").replace(" ", "_").split("_")
-    camel_case_id = re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None  # customerId, CustomerID
-    return any(t in _ID_NAME_HINTS for t in tokens) or camel_case_id
-
-
-def _is_integer_id(name: Any, known: pd.Series) -> bool:
-    """A whole number unique per row that is named like an ID or counts up like a row number."""
-    if len(known) < _MIN_ROWS_FOR_ID or known.nunique() != len(known):
-        return False
-    as_float = known.astype("float64")
-    if not np.all(np.mod(as_float, 1) == 0):
-        return False
-    named_like_id = _is_named_like_id(name)
-    sorted_values = np.sort(as_float.to_numpy())
-    counts_up = bool(np.all(np.diff(sorted_values) == 1))
-    return named_like_id or counts_up
 
 
 def _is_skewed_positive(values: pd.Series) -> bool:

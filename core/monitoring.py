@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 
 from core.drift import MAJOR_PSI, MODERATE_PSI, DriftConfig, describe_psi, get_feature_drift_df, get_psi_per_group
 from core.errors import DataError
+from core.features import looks_like_datetime
+from core.profiling import looks_like_identifier
 
 WINDOW_COLUMN = "window"
 LOWER_IS_BETTER = {"rmse", "mae", "mse", "log_loss"}
@@ -33,8 +35,10 @@ METRIC_NAMES = {
 # so a saved report loads back identical.
 FEATURE_DRIFT_SCHEMA = {
     "window": "int64", "feature": "str", "kind": "str", "psi": "float64", "test": "str",
-    "pvalue": "float64", "drifted": "bool", "label": "str",
+    "pvalue": "float64", "drifted": "bool", "label": "str", "new_rows": "int64", "new_share": "float64",
 }
+# Columns added after reports were first saved, with the value an older report implies.
+_FEATURE_DRIFT_DEFAULTS = {"new_rows": 0, "new_share": 0.0}
 PREDICTION_DRIFT_SCHEMA = {"window": "int64", "psi": "float64", "label": "str", "mean_score": "float64"}
 PERFORMANCE_SCHEMA = {"window": "int64", "metric": "str", "value": "float64", "threshold": "float64", "passed": "bool"}
 
@@ -42,9 +46,15 @@ PSI_COLORSCALE = [  # green below 0.1, amber to 0.25, red above (z is capped at 
     [0.0, "#2e7d32"], [0.2, "#c0ca33"], [0.5, "#ffb300"], [1.0, "#c62828"],
 ]
 PSI_COLOR_CAP = 2 * MAJOR_PSI
+# A value never seen in training (a new category or code) in at least this share of a window's
+# rows is a signal of its own: the model never learned what it means, whatever the PSI says.
+NEW_VALUES_SHARE = 0.05
 
 
-def _apply_schema(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+def _apply_schema(df: pd.DataFrame, schema: dict[str, str], defaults: dict[str, Any] | None = None) -> pd.DataFrame:
+    for column, value in (defaults or {}).items():
+        if column not in df.columns:
+            df = df.assign(**{column: value})
     df = df.reindex(columns=list(schema))
     return df.astype(schema).reset_index(drop=True)
 
@@ -74,7 +84,7 @@ def _fmt(value: float) -> str:
 class Alert:
     level: str  # "warning" | "critical"
     window: int
-    kind: str  # "data_drift" | "prediction_drift" | "performance"
+    kind: str  # "data_drift" | "new_values" | "prediction_drift" | "performance"
     message: str  # one plain sentence
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,13 +97,15 @@ class Alert:
 
 @dataclass(eq=False)
 class MonitoringReport:
-    feature_drift_df: pd.DataFrame  # window, feature, kind, psi, test, pvalue, drifted, label
+    feature_drift_df: pd.DataFrame  # window, feature, kind, psi, test, pvalue, drifted, label, new_rows, new_share
     prediction_drift_df: pd.DataFrame  # window, psi, label, mean_score
     performance_df: pd.DataFrame  # window, metric, value, threshold, passed
     alerts: list[Alert] = field(default_factory=list)
     retrain_recommended: bool = False
     reason: str = ""
     config: DriftConfig = field(default_factory=DriftConfig)
+    # Model inputs left out of the drift signals, with why (times and identifiers always move).
+    excluded_columns: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,38 +116,46 @@ class MonitoringReport:
             "retrain_recommended": bool(self.retrain_recommended),
             "reason": self.reason,
             "config": self.config.to_dict(),
+            "excluded_columns": dict(self.excluded_columns),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MonitoringReport":
         return cls(
-            feature_drift_df=_apply_schema(pd.DataFrame(data["feature_drift"]), FEATURE_DRIFT_SCHEMA),
+            feature_drift_df=_apply_schema(pd.DataFrame(data["feature_drift"]), FEATURE_DRIFT_SCHEMA,
+                                           _FEATURE_DRIFT_DEFAULTS),
             prediction_drift_df=_apply_schema(pd.DataFrame(data["prediction_drift"]), PREDICTION_DRIFT_SCHEMA),
             performance_df=_apply_schema(pd.DataFrame(data["performance"]), PERFORMANCE_SCHEMA),
             alerts=[Alert.from_dict(a) for a in data["alerts"]],
             retrain_recommended=bool(data["retrain_recommended"]),
             reason=data["reason"],
             config=DriftConfig.from_dict(data["config"]),
+            excluded_columns=dict(data.get("excluded_columns", {})),
         )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MonitoringReport) and self.to_dict() == other.to_dict()
 
     def get_latest_drift_summary(self) -> dict[str, Any]:
-        """The CLI's `monitoring` object, for the last window."""
+        """The CLI's `monitoring` object, for the last window; `excluded_columns` says which inputs are
+        not drift signals and why."""
         df = self.feature_drift_df
+        excluded = dict(self.excluded_columns)
         if df.empty:
-            return {"drifted_features": [], "features": {}}
+            return {"drifted_features": [], "features": {}, "excluded_columns": excluded}
         latest = df[df[WINDOW_COLUMN] == df[WINDOW_COLUMN].max()]
         features = {
             row.feature: {
                 "psi": float(row.psi),
                 "pvalue": None if pd.isna(row.pvalue) else float(row.pvalue),
                 "drifted": bool(row.drifted),
+                "new_rows": int(row.new_rows),
+                "new_share": float(row.new_share),
             }
             for row in latest.itertuples(index=False)
         }
-        return {"drifted_features": latest.loc[latest["drifted"], "feature"].tolist(), "features": features}
+        return {"drifted_features": latest.loc[latest["drifted"], "feature"].tolist(), "features": features,
+                "excluded_columns": excluded}
 
 
 # --- computing ---------------------------------------------------------------------------------
@@ -172,10 +192,36 @@ def _validate_monitoring_inputs(
         )
 
 
+def get_non_signal_columns(
+    reference: pd.DataFrame,
+    columns: list[str],
+    *,
+    time_columns: tuple[str, ...] | list[str] = (),
+    id_columns: tuple[str, ...] | list[str] = (),
+) -> dict[str, str]:
+    """{column: why} for the model inputs that are not drift signals: times (given, stored as dates
+    or written as dates) and identifiers (given, or ``profiling.looks_like_identifier``). Production
+    rows are always later than the training rows and bring new IDs, so these columns "drift" in every
+    window whatever happens to the data: they are left out of the drift table and the retrain decision.
+    """
+    excluded: dict[str, str] = {}
+    for column in columns:
+        values = reference[column]
+        if column in time_columns or looks_like_datetime(values):
+            excluded[column] = (f"{column} is a time: production rows are always later than the training rows, "
+                                "so its values always look new")
+        elif column in id_columns or looks_like_identifier(values):
+            excluded[column] = (f"{column} is an identifier: new rows bring values never seen in training, "
+                                "so it always looks drifted")
+    return excluded
+
+
 def get_window_feature_drift_df(
     reference: pd.DataFrame, traffic: pd.DataFrame, feature_columns: list[str], config: DriftConfig
 ) -> pd.DataFrame:
     """Feature drift of every window against the reference, one row per (window, feature)."""
+    if not feature_columns:
+        return _apply_schema(pd.DataFrame(columns=list(FEATURE_DRIFT_SCHEMA)), FEATURE_DRIFT_SCHEMA)
     df = get_feature_drift_df(reference, traffic, feature_columns, config, by=WINDOW_COLUMN)
     return _apply_schema(df, FEATURE_DRIFT_SCHEMA)
 
@@ -239,15 +285,47 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%" if share < 0.1 else f"{100 * share:.0f}%"
+
+
+def _describe_new_values(rows: pd.DataFrame) -> str:
+    """'contract has a value never seen in training in 203 of 500 rows (41%)', joined with 'and'."""
+    parts = []
+    for r in rows.itertuples(index=False):
+        window_rows = round(r.new_rows / r.new_share) if r.new_share > 0 else 0
+        parts.append(f"{r.feature} has a value never seen in training in {r.new_rows:,} of {window_rows:,} rows "
+                     f"({_percent(r.new_share)})")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
+    """The (window, feature) rows where a value never seen in training fills at least
+    ``NEW_VALUES_SHARE`` of the window: a new category the model cannot have learned."""
+    return feature_drift_df[feature_drift_df["new_share"] >= NEW_VALUES_SHARE].sort_values(
+        [WINDOW_COLUMN, "new_share"], ascending=[True, False])
+
+
 def get_alerts(
     feature_drift_df: pd.DataFrame,
     prediction_drift_df: pd.DataFrame,
     performance_df: pd.DataFrame,
     config: DriftConfig,
 ) -> list[Alert]:
-    """Alerts per window: data drift (critical from 2 strongly drifted features), prediction
-    drift (warning) and performance below the threshold (critical)."""
+    """Alerts per window: data drift (critical from 2 strongly drifted features), values never seen
+    in training in at least 5% of the rows (critical), prediction drift (warning) and performance
+    below the threshold (critical)."""
     alerts: list[Alert] = []
+    for window, rows in get_new_values_df(feature_drift_df).groupby(WINDOW_COLUMN, sort=True):
+        alerts.append(
+            Alert(
+                level="critical",
+                window=int(window),
+                kind="new_values",
+                message=f"In window {window}, {_describe_new_values(rows)}: the model never learned what "
+                "it means, so its answers for those rows are guesses.",
+            )
+        )
     for window, rows in feature_drift_df.groupby(WINDOW_COLUMN, sort=True):
         drifted = rows[rows["drifted"]].sort_values("psi", ascending=False)
         if drifted.empty:
@@ -305,19 +383,27 @@ def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tup
 
 
 def get_retrain_decision(
-    feature_drift_df: pd.DataFrame, performance_df: pd.DataFrame, config: DriftConfig
+    feature_drift_df: pd.DataFrame, performance_df: pd.DataFrame, config: DriftConfig, latest: int | None = None
 ) -> tuple[bool, str]:
-    """Retrain when the latest window misses the performance threshold, or when at least two
-    features drifted strongly (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence)."""
-    latest = int(feature_drift_df[WINDOW_COLUMN].max())
+    """Retrain when the latest window misses the performance threshold, when a value never seen in
+    training fills at least 5% of its rows, or when at least two features drifted strongly
+    (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence). ``latest`` defaults to the
+    last window of the drift table (give it when no column is a drift signal)."""
+    if latest is None:
+        latest = int(feature_drift_df[WINDOW_COLUMN].max())
     latest_drift = feature_drift_df[feature_drift_df[WINDOW_COLUMN] == latest]
     major = latest_drift[latest_drift["psi"] >= config.psi_threshold].sort_values("psi", ascending=False)
     drift_fails = len(major) >= 2
+    new_values = get_new_values_df(latest_drift)
     perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
     perf_fails, perf_text = _describe_latest_performance(perf.iloc[0] if len(perf) else None, latest)
 
     names = ", ".join(major["feature"].head(3)) + (", …" if len(major) > 3 else "")
     drift_text = f"{_plural(len(major), 'feature')} drifted strongly ({names})"
+    if len(new_values):
+        new_text = (f"in window {latest}, {_describe_new_values(new_values)}, so the model is guessing for those rows"
+                    + (f"; {drift_text}" if drift_fails else ""))
+        return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
     if perf_fails and len(major):
         return True, f"{perf_text}, and {drift_text}: retrain."
     if perf_fails:
@@ -344,8 +430,14 @@ def run_monitoring(
     threshold: float,
     score_metric: Callable[[np.ndarray, np.ndarray], float] | None = None,
     config: DriftConfig = DriftConfig(),
+    time_columns: tuple[str, ...] | list[str] = (),
+    id_columns: tuple[str, ...] | list[str] = (),
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
+
+    Times and identifiers among `feature_columns` (`time_columns`, `id_columns`, and those that look
+    like one: `get_non_signal_columns`) are still given to the model but are no drift signals; the
+    report lists them in `excluded_columns` with why.
 
     `predict_scores` is called once on all traffic (not per window). `score_metric(y_true_raw,
     scores)` turns a window's raw labels and scores into the metric; without it, performance is
@@ -356,8 +448,10 @@ def run_monitoring(
     feature_columns = list(feature_columns)
     _validate_monitoring_inputs(reference, traffic, feature_columns, target, score_metric is not None)
     windows = traffic[WINDOW_COLUMN].to_numpy()
+    excluded = get_non_signal_columns(reference, feature_columns, time_columns=time_columns, id_columns=id_columns)
+    signals = [c for c in feature_columns if c not in excluded]
 
-    feature_drift_df = get_window_feature_drift_df(reference, traffic, feature_columns, config)
+    feature_drift_df = get_window_feature_drift_df(reference, traffic, signals, config)
     scores = np.asarray(predict_scores(traffic[feature_columns]))
     if len(scores) != len(traffic):
         raise DataError(
@@ -372,7 +466,7 @@ def run_monitoring(
             windows, traffic[target], scores, metric=metric, threshold=threshold, score_metric=score_metric
         )
     alerts = get_alerts(feature_drift_df, prediction_drift_df, performance_df, config)
-    retrain, reason = get_retrain_decision(feature_drift_df, performance_df, config)
+    retrain, reason = get_retrain_decision(feature_drift_df, performance_df, config, latest=int(windows.max()))
     return MonitoringReport(
         feature_drift_df=feature_drift_df,
         prediction_drift_df=prediction_drift_df,
@@ -381,6 +475,7 @@ def run_monitoring(
         retrain_recommended=retrain,
         reason=reason,
         config=config,
+        excluded_columns=excluded,
     )
 
 
@@ -446,6 +541,17 @@ def caption_drift_heatmap(feature_drift_df: pd.DataFrame) -> str:
         f"{top['feature']} drifted most, reaching a PSI of {_fmt(top['psi'])} in window {top['window']} "
         f"({top['label']}); {drifted} of {n_features} features {verb} flagged as drifted in at least one window."
     )
+
+
+def caption_excluded_columns(excluded_columns: dict[str, str]) -> str:
+    """Why some model inputs are not in the drift table, in one or two sentences ('' when none)."""
+    if not excluded_columns:
+        return ""
+    reasons = "; ".join(excluded_columns.values())
+    them = "it is" if len(excluded_columns) == 1 else "they are"
+    return (f"Not drift signals: {reasons}. The model still uses {'it' if len(excluded_columns) == 1 else 'them'}, "
+            f"but {them} left out of the drift table and the retrain decision, since a change there says nothing "
+            "about whether the data changed.")
 
 
 def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:

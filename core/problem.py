@@ -107,8 +107,16 @@ def to_label(value: Any) -> Any:
 
 
 def to_label_strings(y: pd.Series) -> pd.Series:
-    """Class labels as strings (see ``to_label``); missing stays NaN."""
-    return pd.Series([to_label(v) for v in y], index=y.index, dtype=object)
+    """Class labels as strings (see ``to_label``); missing stays NaN.
+
+    Each distinct value is converted once (a million rows hold a handful of classes). A column of
+    mixed Python types goes value by value: hashing would take True and 1 for the same value.
+    """
+    if pd.api.types.infer_dtype(y, skipna=True).startswith("mixed"):
+        return pd.Series([to_label(v) for v in y], index=y.index, dtype=object)
+    codes, uniques = pd.factorize(y, use_na_sentinel=True)
+    labels = np.array([to_label(v) for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(labels[codes], index=y.index, dtype=object)
 
 
 def detect_task(y: pd.Series) -> str:

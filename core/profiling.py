@@ -8,6 +8,7 @@ in place; the leak check reads a sample of rows, column by column). Alerts are c
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from statistics import NormalDist
@@ -245,11 +246,88 @@ def column_kind(s: pd.Series, counts: pd.Series | None = None) -> str:
     return _kind(s, counts, int(s.notna().sum()))
 
 
+# --------------------------------------------------------------------------------------
+# Identifiers: the one definition every stage uses (profile alerts, cleaning, the features
+# dropped, the group column of a split, the columns monitoring and the simulation leave alone)
+# --------------------------------------------------------------------------------------
+
+# Words that name an identifier: anywhere in the name (customer_id, id_cliente), or only as its last
+# word for the ambiguous ones ("order_number" is a key, "number_of_children" a count).
+ID_NAME_WORDS = ("id", "uuid", "guid")
+ID_NAME_ENDINGS = ("key", "code", "number", "no", "nr")
+GROUP_ID_MIN_VALUES = 10  # fewer distinct values are a category, whatever they look like
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-./]*")  # C01186, 0152-QWGLK, A-0001, cat_3_L0
+_CODE_SHARE = 0.9
+_CODE_SAMPLE = 500
+
+
+def is_named_like_id(name: Any) -> bool:
+    """customer_id, CustomerID, customerId, order_number, store_no: a name that says "identifier"."""
+    text = str(name)
+    words = [w for w in re.split(r"[^a-z0-9]+", text.casefold()) if w]
+    camel_case_id = re.search(r"[a-z0-9](Id|ID)$", text) is not None
+    return camel_case_id or any(w in ID_NAME_WORDS for w in words) or bool(words and words[-1] in ID_NAME_ENDINGS)
+
+
+def has_code_like_values(s: pd.Series, counts: pd.Series | None = None) -> bool:
+    """Text whose distinct values (nearly) all read like codes: letters and digits with - _ . / and
+    at least one digit; dates and decimal amounts are not codes."""
+    if not is_text(s):
+        return False
+    counts = value_counts(s) if counts is None else counts
+    values = pd.Series(counts.index[:_CODE_SAMPLE].astype(str), dtype="str").str.strip()
+    if values.empty:
+        return False
+    code = values.str.fullmatch(_CODE.pattern) & values.str.contains(r"\d", regex=True)
+    amount = values.str.fullmatch(_NUMBER.pattern) & values.str.contains(r"[.,]", regex=True)
+    date = values.str.lower().str.fullmatch(_DATE_TEXT.pattern)
+    return bool((code & ~amount & ~date).mean() >= _CODE_SHARE)
+
+
 def looks_like_id(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """(Almost) every value different and text, or dense / "…id" whole numbers: an identifier."""
+    """A key of the row: (almost) every value different, and text, or whole numbers that count up
+    densely or are named like an ID."""
     counts = value_counts(s) if counts is None else counts
     present = int(s.notna().sum())
     return present >= 20 and len(counts) >= ID_LIKE_SHARE * present and _could_be_id(s, counts)
+
+
+def looks_like_group_id(s: pd.Series, counts: pd.Series | None = None) -> bool:
+    """The key of an entity that has several rows (the customer of a transaction): many distinct
+    values — at least 10 and at least √rows, as entities grow with the table — most of which repeat,
+    shaped like an identifier (codes, or anything named like an ID).
+
+    A column of a few levels each repeated many times is a category, however code-like its values
+    (cat_3_L0 … cat_3_L11, a year stored as text): splitting by it would hold out whole categories.
+    """
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        return False
+    if is_number_column(s) and not is_named_like_id(s.name):
+        return False  # repeated numbers (ages, counts) are quantities unless named as a key
+    counts = value_counts(s) if counts is None else counts
+    present = int(counts.sum())
+    n_values = len(counts)
+    if n_values < max(GROUP_ID_MIN_VALUES, math.sqrt(present)) or n_values >= present:
+        return False
+    if not (counts >= 2).mean() > 0.5:
+        return False
+    if is_number_column(s):
+        return bool(np.all(np.mod(counts.index.to_numpy(dtype=float), 1) == 0))
+    if not is_text(s) or _mostly_dates(counts):
+        return False
+    return is_named_like_id(s.name) or has_code_like_values(s, counts)
+
+
+def looks_like_identifier(s: pd.Series, counts: pd.Series | None = None) -> bool:
+    """A key of the row or of an entity: new rows bring new values, so it is no feature, no category
+    to group and no drift signal."""
+    counts = value_counts(s) if counts is None else counts
+    return looks_like_id(s, counts) or looks_like_group_id(s, counts)
+
+
+def _mostly_dates(counts: pd.Series) -> bool:
+    values = pd.Series(counts.index[:_CODE_SAMPLE].astype(str), dtype="str").str.strip().str.lower()
+    return bool(len(values)) and bool(values.str.fullmatch(_DATE_TEXT.pattern).mean() >= _CODE_SHARE)
 
 
 def outlier_fences(values: np.ndarray) -> tuple[float, float] | None:
@@ -402,10 +480,12 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
 def _could_be_id(s: pd.Series, counts: pd.Series) -> bool:
     if is_text(s):
         return True
-    if pd.api.types.is_integer_dtype(s):
+    if is_number_column(s):  # whole numbers, also when a missing value made them floats
         values = counts.index.to_numpy(dtype=float)
+        if not np.all(np.mod(values, 1) == 0):
+            return False
         dense = (values.max() - values.min() + 1) <= 2 * len(values)  # row numbers, sequence keys
-        return dense or "id" in re.split(r"[^a-z]+", str(s.name).casefold())
+        return dense or is_named_like_id(s.name)
     return False
 
 

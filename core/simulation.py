@@ -20,6 +20,7 @@ import pandas as pd
 
 from core.drift import is_numeric_column
 from core.errors import ConfigError, DataError
+from core.profiling import looks_like_identifier
 
 SCENARIOS: dict[str, str] = {
     "none": "Production data looks just like the training data: no drift at all.",
@@ -98,11 +99,6 @@ class TrafficConfig:
 # --- choosing columns -------------------------------------------------------------------------
 
 
-def _is_identifier(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "id" or lowered.endswith("_id") or lowered.endswith(" id")
-
-
 def _is_plain_numeric(series: pd.Series) -> bool:
     """Numbers we can shift arithmetically (dates count as numeric for drift, but not here)."""
     return is_numeric_column(series) and not pd.api.types.is_datetime64_any_dtype(series)
@@ -111,7 +107,7 @@ def _is_plain_numeric(series: pd.Series) -> bool:
 def _is_shiftable_numeric(series: pd.Series) -> bool:
     return (
         _is_plain_numeric(series)
-        and not _is_identifier(str(series.name))
+        and not looks_like_identifier(series)
         and series.nunique() >= MIN_NUMERIC_UNIQUE
         and float(series.std()) > 0
     )
@@ -120,15 +116,15 @@ def _is_shiftable_numeric(series: pd.Series) -> bool:
 def _is_categorical(series: pd.Series) -> bool:
     if is_numeric_column(series) or pd.api.types.is_datetime64_any_dtype(series):
         return False
-    return not _is_identifier(str(series.name)) and 2 <= series.nunique() <= MAX_CATEGORIES
+    return 2 <= series.nunique() <= MAX_CATEGORIES and not looks_like_identifier(series)
 
 
 def _is_code_numeric(series: pd.Series) -> bool:
     """A numeric column with few values (ratings, counts, flags) that can act as categories."""
     return (
         _is_plain_numeric(series)
-        and not _is_identifier(str(series.name))
         and 2 <= series.nunique() <= MAX_CODE_UNIQUE
+        and not looks_like_identifier(series)
     )
 
 

@@ -67,6 +67,7 @@ from core.problem import (
     to_label_strings,
     validate_problem,
 )
+from core.profiling import ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id
 
 VALIDATIONS = ("auto", "stratified-kfold", "kfold", "time-split", "group-kfold")
 # What the leaderboard reports on the holdout: the task's gate metrics plus metrics that stay
@@ -79,8 +80,16 @@ TEST_METRICS: dict[str, tuple[str, ...]] = {
 # A class is "rare" below this share of the rows it would have if all classes were equally
 # common: 20% for a binary target, 10% of the rows with four classes.
 RARE_CLASS_SHARE_OF_FAIR = 0.4
-_MIN_GROUPS = 10  # a column with fewer distinct values is a category, not an entity ID
-_ID_NAME_TOKENS = ("id", "uuid", "guid", "key", "code", "number", "no", "nr")
+# Fewer rows (training plus holdout) than this and the scores are rough: the leaderboard says so.
+FEW_ROWS = 300
+# Large tables: the leaderboard (and tuning) learn from a stratified sample of the training rows and
+# are scored on a sample of the held-out rows; the best model is then refit on all training rows
+# when that is expected to fit the refit budget. Sizes measured on a 2-core machine (README, development).
+MAX_TRAIN_ROWS = 100_000
+MAX_TEST_ROWS = 50_000
+REFIT_SECONDS = 120.0
+_MIN_SAMPLE_ROWS = 100
+_REFIT_MARGIN = 1.5
 _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 ProgressCallback = Callable[[float, str], None]
 
@@ -93,6 +102,9 @@ class TrainConfig:
     seed: int = 42
     validation: str = "auto"  # auto → time-split / group-kfold / stratified-kfold / kfold, from the problem
     class_weight: str | None = None  # "balanced": rare classes count more in training (families that support it)
+    max_train_rows: int = MAX_TRAIN_ROWS  # more training rows: the models compete on a stratified sample
+    max_test_rows: int = MAX_TEST_ROWS  # more held-out rows: the models are scored on a stratified sample
+    refit_seconds: float = REFIT_SECONDS  # budget to refit the best model on all training rows after a sample
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -206,6 +218,15 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
         raise ConfigError(f"The test size must be between 0.05 and 0.5; got {config.test_size} instead.")
     if config.class_weight not in CLASS_WEIGHTS:
         raise ConfigError(f"The class weight must be 'balanced' or None; got {config.class_weight!r} instead.")
+    for name in ("max_train_rows", "max_test_rows"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < _MIN_SAMPLE_ROWS:
+            raise ConfigError(f"The '{name}' of TrainConfig must be a whole number of at least {_MIN_SAMPLE_ROWS}; "
+                              f"got {value!r} instead.")
+    if isinstance(config.refit_seconds, bool) or not isinstance(config.refit_seconds, (int, float)) \
+            or not config.refit_seconds >= 0:
+        raise ConfigError(f"The 'refit_seconds' of TrainConfig must be a number of seconds ≥ 0 (0: never refit on "
+                          f"all rows); got {config.refit_seconds!r} instead.")
     if config.validation == "time-split" and problem.time_column is None:
         raise ConfigError("A time split needs a time column; choose one in the problem or another validation.")
     if config.validation == "stratified-kfold" and problem.task == "regression":
@@ -457,49 +478,19 @@ def _group_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfi
 # ---------------------------------------------------------------- leak warnings
 
 def suggest_group_column(df: pd.DataFrame, problem: ProblemConfig) -> str | None:
-    """An ID-like column whose values repeat (most entities have ≥ 2 rows), e.g. the customer of a
-    transaction; None when there is none. Rows of one entity resemble each other, so they must not
-    be split between training and test."""
-    candidates = []
-    for column in df.columns:
-        if column in (problem.target, problem.time_column):
-            continue
-        values = df[column]
-        if not _looks_like_id(column, values):
-            continue
-        counts = values.dropna().value_counts()
-        n_groups = len(counts)
-        if n_groups >= _MIN_GROUPS and n_groups < counts.sum() and (counts >= 2).mean() > 0.5:
-            candidates.append(column)
-    named = [c for c in candidates if _is_named_like_id(c)]
+    """The key of an entity with several rows (``profiling.looks_like_group_id``), e.g. the customer
+    of a transaction, preferring one named like an ID; None when there is none. Rows of one entity
+    resemble each other, so they must not be split between training and test."""
+    candidates = [c for c in df.columns
+                  if c not in (problem.target, problem.time_column) and looks_like_group_id(df[c])]
+    named = [c for c in candidates if is_named_like_id(c)]
     return (named or candidates or [None])[0]
-
-
-def _looks_like_id(name: Any, values: pd.Series) -> bool:
-    """Whole numbers named like an ID, or text named like an ID or made of codes (C01186, 0152-QWGLK)."""
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-        return False
-    if pd.api.types.is_numeric_dtype(values):
-        known = values.dropna().astype("float64")
-        return _is_named_like_id(name) and bool(np.all(np.mod(known, 1) == 0))
-    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
-        return False
-    sample = values.dropna().astype(str).head(500)
-    if sample.empty or looks_like_datetime(sample):
-        return False
-    code_like = sample.str.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-./]*").mean() >= 0.9 and sample.str.contains(r"\d").mean() >= 0.9
-    return _is_named_like_id(name) or bool(code_like)
-
-
-def _is_named_like_id(name: Any) -> bool:
-    tokens = re.split(r"[_\-\s]+", str(name).lower())
-    return any(t in _ID_NAME_TOKENS for t in tokens) or re.search(r"[a-z0-9](Id|ID)$", str(name)) is not None
 
 
 def _entity_word(column: str) -> str:
     """customer_id → customer; CustomerID → customer; anything else → entity."""
     words = [w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", str(column)) if w]
-    kept = [w.lower() for w in words if w.lower() not in _ID_NAME_TOKENS]
+    kept = [w.lower() for w in words if w.lower() not in ID_NAME_WORDS + ID_NAME_ENDINGS]
     return " ".join(kept) if kept else "entity"
 
 
@@ -532,6 +523,105 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
                 f"score; set it as the group column to keep each {entity} on one side."
             )
     return found
+
+
+# ---------------------------------------------------------------- few rows
+
+def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str | None:
+    """A plain sentence when fewer than ``FEW_ROWS`` rows train and test the models; None otherwise.
+
+    The margin is about two standard errors of a share measured on the test rows (1/√n at worst):
+    what a holdout accuracy can move by from chance alone.
+    """
+    if n_train + n_test >= FEW_ROWS:
+        return None
+    sentence = (f"Only {n_train + n_test:,} rows were used ({n_train:,} to train, {n_test:,} to test): "
+                "scores from so few rows are rough")
+    if problem.family == "classification":
+        sentence += f" (a score measured on {n_test:,} rows can be off by about ±{1 / math.sqrt(max(n_test, 1)):.2f})"
+    return sentence + (" and the ranking of the models may be chance; collect a few hundred rows or more "
+                       "before relying on them.")
+
+
+# ---------------------------------------------------------------- large tables
+
+def sample_rows(df: pd.DataFrame, n_rows: int, problem: ProblemConfig, seed: int) -> pd.Index:
+    """``n_rows`` of ``df``'s rows (all of them when there are no more), seeded; for classification
+    stratified by class, so every class keeps its share, a rare class included. In ``df``'s order."""
+    if len(df) <= n_rows:
+        return pd.Index(df.index)
+    labels = to_label_strings(df[problem.target]) if problem.family == "classification" else None
+    try:
+        chosen = train_test_split(df.index, train_size=n_rows, random_state=seed, stratify=labels)[0]
+    except ValueError:  # a class of one row cannot be stratified: a plain random sample
+        chosen = train_test_split(df.index, train_size=n_rows, random_state=seed)[0]
+    return pd.Index(df.index[df.index.isin(chosen)])
+
+
+def describe_sample(n_train: int, n_train_all: int, n_test: int, n_test_all: int, problem: ProblemConfig) -> str | None:
+    """A plain sentence when the models learned from, or were scored on, a sample of the rows."""
+    if n_train >= n_train_all and n_test >= n_test_all:
+        return None
+    sample = "a stratified sample" if problem.family == "classification" else "a random sample"
+    parts = []
+    if n_train < n_train_all:
+        parts.append(f"the models learned from {sample} of {n_train:,} of the {n_train_all:,} training rows "
+                     "(tuning too)")
+    if n_test < n_test_all:
+        parts.append(f"{'were' if parts else 'the models were'} scored on {n_test:,} of the {n_test_all:,} "
+                     "held-out rows")
+    return (f"The table is large, so {' and '.join(parts)}; the scores stay honest, as the held-out rows are "
+            "never learned from.")
+
+
+def refit_on_all_training_rows(
+    data: PreparedData, model: ModelResult, tracker: _Progress | None = None
+) -> tuple[ModelResult, str]:
+    """``model`` (fitted on the sample) refit with the same settings on every training row and scored
+    again on the holdout, when its fit on the sample suggests that fits ``config.refit_seconds``;
+    otherwise ``model`` as it is. With the sentence that says which happened."""
+    n_all, n_sample = len(data.all_train), max(len(data.y_train), 1)
+    budget = float(data.config.refit_seconds)
+    # Fitting grows about linearly with the rows; the margin covers preprocessing all rows as well.
+    expected = model.fit_seconds * n_all / n_sample * _REFIT_MARGIN
+    if budget <= 0:
+        return model, f"{model.name}, the best model, learned from the sample only (refitting on all rows is off)."
+    if not expected <= budget:
+        return model, (f"{model.name}, the best model, learned from the sample only: refitting it on all "
+                       f"{n_all:,} training rows would take about {_duration(expected)}, over the "
+                       f"{_duration(budget)} allowed.")
+    if tracker is not None:
+        tracker.step(f"Refitting {model.name[0].lower() + model.name[1:]} on all {n_all:,} training rows")
+    problem = data.problem
+    try:
+        with _quiet_single_threaded():
+            started = time.perf_counter()
+            y_all = encode_target(data.all_train[problem.target], problem)
+            preprocessor = clone(data.preprocessor)
+            Xt_all = preprocessor.fit_transform(data.all_train.drop(columns=[problem.target]), y_all)
+            estimator = clone(model.pipeline.named_steps["model"]).fit(Xt_all, y_all)
+            fit_seconds = time.perf_counter() - started
+            del Xt_all
+            started = time.perf_counter()
+            test_pred, test_scores = predict_scores(problem, estimator, preprocessor.transform(data.X_test))
+            predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
+    except Exception as exc:  # keep the sample's model rather than lose the leaderboard
+        return model, (f"{model.name}, the best model, learned from the sample only: refitting it on all {n_all:,} "
+                       f"training rows failed ({exc}).")
+    refit = replace(
+        model, test_metrics=compute_metrics(problem, data.y_test, test_pred, test_scores), fit_seconds=fit_seconds,
+        predict_ms_per_row=predict_ms_per_row, params=_simple_params(estimator),
+        pipeline=Pipeline([("preprocess", preprocessor), ("model", estimator)]),
+        test_scores=test_scores, test_pred=test_pred,
+    )
+    return refit, (f"{model.name}, the best model, was then refit on all {n_all:,} training rows "
+                   f"({_duration(fit_seconds)}); its holdout scores are those of the refit model.")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 # ---------------------------------------------------------------- class imbalance
@@ -683,17 +773,25 @@ class PreparedData:
     y_test: np.ndarray
     classes: list
     warnings: list[str]
+    all_train: pd.DataFrame | None = None  # every training row (target included) when the models learn from a sample
 
-    def to_result(self, results: list[ModelResult]) -> TrainResult:
+    def to_result(self, results: list[ModelResult], tracker: _Progress | None = None) -> TrainResult:
+        """The leaderboard, best first; after a sample, with the best model refit on all training rows
+        when that fits ``config.refit_seconds`` (its CV score stays the sample's, its holdout scores are the refit's)."""
         if not any(r.ok for r in results):
             raise DataError(f"No model could be trained. {results[0].error}")
         results = sorted(results, key=lambda r: _rank_key(r, self.problem.metric))
+        notes = list(self.warnings)
+        best = next((i for i, r in enumerate(results) if r.ok and not r.is_baseline), None)
+        if self.all_train is not None and best is not None:
+            results[best], note = refit_on_all_training_rows(self, results[best], tracker)
+            notes.append(note)
         return TrainResult(
             problem=self.problem, features=self.features, config=self.config, validation=self.validation,
             results=results, train_index=self.holdout.train_index, test_index=self.holdout.test_index,
             y_test=self.y_test, classes=self.classes, holdout=self.holdout.strategy,
             baseline_prediction=_describe_baseline(self.problem, self.y_train, self.classes),
-            warnings=list(self.warnings),
+            warnings=notes,
         )
 
 
@@ -716,7 +814,7 @@ def train_models(
     data, tracker = prepare_training(df, problem, features, config, test_df=test_df, progress=progress,
                                      n_models=len(specs))
     results = [evaluate_model(spec, data, tracker) for spec in specs]
-    result = data.to_result(results)
+    result = data.to_result(results, tracker)
     tracker.finish(f"Trained {sum(r.ok for r in results)} models")
     return result
 
@@ -748,6 +846,12 @@ def prepare_training(
     else:
         holdout = split_holdout(known, problem, config)
         train, test = known.loc[holdout.train_index], known.loc[holdout.test_index]
+    # A large table: the models compete on samples (the holdout's rows stay unseen, so its scores stay
+    # honest); the best one is refit on all training rows afterwards when that fits the budget.
+    all_train, n_test_all = train, len(test)
+    test = test.loc[sample_rows(test, config.max_test_rows, problem, config.seed)]
+    train = train.loc[sample_rows(train, config.max_train_rows, problem, config.seed)]
+    holdout = holdout._replace(train_index=pd.Index(train.index), test_index=pd.Index(test.index))
     if problem.time_column is not None:
         # Chronological rows (rows without a readable time first, as the oldest); the time splitter
         # does not need it, but the stored training rows read in time order.
@@ -760,6 +864,12 @@ def prepare_training(
     imbalance = describe_imbalance(known[problem.target], problem, config.class_weight)
     if imbalance is not None:
         notes.append(imbalance)
+    few_rows = describe_few_rows(len(train), len(test), problem)
+    if few_rows is not None:
+        notes.append(few_rows)
+    sampled = describe_sample(len(train), len(all_train), len(test), n_test_all, problem)
+    if sampled is not None:
+        notes.append(sampled)
     y_train = encode_target(train[problem.target], problem)
     y_test = encode_target(test[problem.target], problem)
     X_train = train.drop(columns=[problem.target])
@@ -773,6 +883,7 @@ def prepare_training(
         problem=problem, features=features, config=config, validation=plan.name, holdout=holdout, folds=folds,
         preprocessor=full_preprocessor, Xt_train=Xt_train, y_train=y_train, X_test=X_test, y_test=y_test,
         classes=_get_classes(problem, known[problem.target]), warnings=notes,
+        all_train=all_train if len(all_train) > len(train) else None,
     )
     return data, tracker
 

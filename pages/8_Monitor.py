@@ -4,8 +4,9 @@ the Retrain action that loops back to training."""
 import streamlit as st
 
 from core import jobs, pipeline, registry, serving
-from core.monitoring import caption_drift_heatmap, caption_feature_psi, caption_performance, \
-    caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, plot_prediction_drift
+from core.monitoring import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
+    caption_performance, caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, \
+    plot_prediction_drift
 from core.simulation import SCENARIOS, TrafficConfig
 from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
@@ -50,6 +51,8 @@ if report.alerts:
 
 fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
+if report.excluded_columns:
+    st.caption(caption_excluded_columns(report.excluded_columns))  # USER TEXT: column names
 c1, c2 = st.columns(2)
 with c1:
     chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")

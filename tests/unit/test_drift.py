@@ -138,7 +138,7 @@ def _make_frames(rng, n_ref=2000, n_cur=600):
 def test_get_feature_drift_df_flags_only_the_shifted_feature(rng):
     reference, current = _make_frames(rng)
     df = get_feature_drift_df(reference, current[current["window"] == 3], ["age", "plan", "calls"], DriftConfig())
-    assert list(df.columns) == ["feature", "kind", "psi", "test", "pvalue", "drifted", "label"]
+    assert list(df.columns) == ["feature", "kind", "psi", "test", "pvalue", "drifted", "label", "new_rows", "new_share"]
     assert df["kind"].tolist() == ["numeric", "categorical", "numeric"]
     assert df["test"].tolist() == ["ks", "chi2", "ks"]
     assert df["drifted"].tolist() == [True, False, False]
@@ -177,3 +177,24 @@ def test_get_feature_drift_df_names_missing_columns(rng):
         get_feature_drift_df(reference, current, ["age", "nope"], DriftConfig())
     with pytest.raises(DataError, match="empty"):
         psi(pd.Series([], dtype=float), pd.Series([1.0]))
+
+
+def test_values_never_seen_in_the_reference_are_counted_per_group():
+    rng = np.random.default_rng(4)
+    reference = pd.DataFrame({
+        "plan": rng.choice(["basic", "pro"], 1000),
+        "rating": rng.integers(1, 6, 1000),  # a code: 1–5
+        "amount": rng.normal(50, 5, 1000),  # a measurement: every value is "new", none counts
+    })
+    current = pd.DataFrame({
+        "plan": ["basic"] * 90 + ["premium"] * 10 + ["pro"] * 80 + ["premium"] * 20,
+        "rating": [3] * 95 + [9] * 5 + [2] * 100,
+        "amount": rng.normal(50, 5, 200),
+        "window": [1] * 100 + [2] * 100,
+    })
+    df = get_feature_drift_df(reference, current, ["plan", "rating", "amount"], by="window").set_index(
+        ["window", "feature"])
+    assert df.loc[(1, "plan"), "new_rows"] == 10 and df.loc[(2, "plan"), "new_rows"] == 20
+    assert df.loc[(2, "plan"), "new_share"] == pytest.approx(0.2)
+    assert df.loc[(1, "rating"), "new_rows"] == 5 and df.loc[(2, "rating"), "new_rows"] == 0
+    assert (df.xs("amount", level="feature")["new_rows"] == 0).all()

@@ -86,7 +86,9 @@ def test_no_drift_means_no_alerts_and_no_retraining(calm_report):
     assert "ROC-AUC is" in calm_report.reason
     df = calm_report.feature_drift_df
     assert len(df) == 6 * len(FEATURES)
-    assert list(df.columns) == ["window", "feature", "kind", "psi", "test", "pvalue", "drifted", "label"]
+    assert list(df.columns) == ["window", "feature", "kind", "psi", "test", "pvalue", "drifted", "label",
+                                "new_rows", "new_share"]
+    assert (df["new_rows"] == 0).all() and calm_report.excluded_columns == {}
     assert not df["drifted"].any()
     assert (calm_report.performance_df["passed"]).all()
     assert calm_report.prediction_drift_df["psi"].max() < 0.1
@@ -152,7 +154,9 @@ def test_latest_drift_summary_is_the_cli_contract(sudden_report):
     assert summary["drifted_features"] == ["x5"]
     assert set(summary["features"]) == set(FEATURES)
     x5 = summary["features"]["x5"]
-    assert set(x5) == {"psi", "pvalue", "drifted"} and x5["drifted"] is True and x5["psi"] > 0.25
+    assert set(x5) == {"psi", "pvalue", "drifted", "new_rows", "new_share"}
+    assert x5["drifted"] is True and x5["psi"] > 0.25 and x5["new_rows"] == 0
+    assert summary["excluded_columns"] == {}
     last = sudden_report.feature_drift_df.query("window == 6 and feature == 'x5'").iloc[0]
     assert x5["psi"] == pytest.approx(last["psi"])
     json.dumps(summary, allow_nan=False)
@@ -229,3 +233,81 @@ def test_calm_captions_say_nothing_moved(calm_report):
     assert caption_performance(calm_report.performance_df).startswith("ROC-AUC meets the required 0.75 in every window")
     empty = calm_report.performance_df.iloc[0:0]
     assert "no labels" in caption_performance(empty) and isinstance(plot_performance(empty), go.Figure)
+
+
+# --- what is (not) a drift signal ------------------------------------------------------------------
+
+
+def _run(reference, traffic, columns, **kwargs):
+    scores = _predict(traffic)  # the model reads the same rows whatever is monitored
+    return run_monitoring(reference, traffic, feature_columns=columns, predict_scores=lambda rows: scores,
+                          reference_scores=_predict(reference), target="churn", task="classification",
+                          metric="roc_auc", threshold=0.75, score_metric=_roc_auc, **kwargs)
+
+
+def test_times_and_identifiers_are_not_drift_signals(reference):
+    """A time split's production rows are always later, and new customers bring new IDs: those
+    columns "drift" in every window (PSI ≈ 6) and must not make the decision."""
+    rng = np.random.default_rng(1)
+    ref = reference.assign(
+        signup=pd.Series(pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 365, len(reference)), "D")),
+        signup_text=lambda d: d["signup"].dt.strftime("%Y-%m-%d").astype("str"),
+        account=pd.Series([f"A-{i // 3:05d}" for i in range(len(reference))], dtype="str"),
+    )
+    traffic = simulate_traffic(ref, "churn", "classification", TrafficConfig(scenario="none", seed=3))
+    later = traffic["signup"] + pd.Timedelta(days=400)
+    traffic = traffic.assign(signup=later, signup_text=later.dt.strftime("%Y-%m-%d").astype("str"),
+                             account=pd.Series([f"B-{i // 3:05d}" for i in range(len(traffic))], dtype="str"))
+    columns = FEATURES + ["signup", "signup_text", "account", "region_code"]
+    ref["region_code"], traffic["region_code"] = ref["region"], traffic["region"]  # a plain category, named oddly
+    report = _run(ref, traffic, columns, time_columns=("signup_text",))
+
+    assert set(report.excluded_columns) == {"signup", "signup_text", "account"}
+    assert "always later" in report.excluded_columns["signup"]
+    assert "identifier" in report.excluded_columns["account"]
+    assert set(report.feature_drift_df["feature"]) == set(FEATURES) | {"region_code"}
+    assert report.alerts == [] and not report.retrain_recommended
+    assert "no feature drifted strongly" in report.reason
+    summary = report.get_latest_drift_summary()
+    assert summary["drifted_features"] == [] and "signup" not in summary["features"]
+    assert set(summary["excluded_columns"]) == {"signup", "signup_text", "account"}
+    assert MonitoringReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+    from core.monitoring import caption_excluded_columns
+
+    caption = caption_excluded_columns(report.excluded_columns)
+    assert caption.startswith("Not drift signals: signup is a time") and "retrain decision" in caption
+    assert caption_excluded_columns({}) == ""
+
+    # Nothing but times and IDs: an empty drift table, and the decision still stands on performance.
+    only = _run(ref, traffic, ["signup", "account"])
+    assert only.feature_drift_df.empty and not only.retrain_recommended
+    assert only.reason.startswith("ROC-AUC is")
+
+
+def test_a_new_category_in_40_percent_of_rows_recommends_retraining(reference):
+    report = _monitor(reference, "new_category", columns=("region",))
+    new = report.feature_drift_df.query("feature == 'region'").set_index("window")
+    assert (new.loc[[1, 2], "new_rows"] == 0).all()
+    assert new.loc[3:, "new_share"].between(0.35, 0.45).all()  # the scenario's 40% of rows
+    alerts = [a for a in report.alerts if a.kind == "new_values"]
+    assert [a.window for a in alerts] == [3, 4, 5, 6] and all(a.level == "critical" for a in alerts)
+    rows = int(new.loc[6, "new_rows"])
+    assert f"region has a value never seen in training in {rows:,} of 500 rows" in alerts[-1].message
+    assert report.retrain_recommended
+    assert report.reason.startswith(f"In window 6, region has a value never seen in training in {rows:,} of 500")
+    assert report.reason.endswith("retrain with rows that include it.")
+    # A numeric code the training data never had counts the same way (a rating of 11 on a 1–10 scale).
+    ref = reference.assign(rating=np.random.default_rng(2).integers(1, 11, len(reference)))
+    traffic = simulate_traffic(ref, "churn", "classification", TrafficConfig(scenario="new_category", seed=3,
+                                                                             columns=("rating",)))
+    coded = _run(ref, traffic, FEATURES + ["rating"])
+    assert coded.retrain_recommended and "rating has a value never seen in training" in coded.reason
+
+
+def test_a_report_saved_before_new_values_were_counted_still_loads(sudden_report):
+    data = sudden_report.to_dict()
+    for row in data["feature_drift"]:
+        del row["new_rows"], row["new_share"]
+    del data["excluded_columns"]
+    loaded = MonitoringReport.from_dict(data)
+    assert (loaded.feature_drift_df["new_rows"] == 0).all() and loaded.excluded_columns == {}

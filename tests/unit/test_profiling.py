@@ -15,6 +15,10 @@ from core.profiling import (
     get_alerts_df,
     get_spelling_variants,
     get_text_types,
+    is_named_like_id,
+    looks_like_group_id,
+    looks_like_id,
+    looks_like_identifier,
     outlier_fences,
     parse_dates,
     plot_column_distribution,
@@ -293,3 +297,38 @@ def test_infinities_in_plots_and_captions(crafted):
     assert "3 infinite value(s) are left out of the chart" in caption
     fig = plot_column_distribution(crafted, "ratio")
     assert np.isfinite(np.asarray(fig.data[0].x, dtype=float)).all()
+
+
+# --------------------------------------------------------------------------------------
+# Identifiers: one definition for every stage
+# --------------------------------------------------------------------------------------
+
+
+def test_names_that_say_identifier():
+    for name in ("id", "customer_id", "CustomerID", "customerId", "id_cliente", "order_number", "store_no", "uuid"):
+        assert is_named_like_id(name), name
+    for name in ("number_of_children", "idade", "paid", "valid", "video", "codename", "contract"):
+        assert not is_named_like_id(name), name
+
+
+def test_an_identifier_is_a_row_key_or_an_entity_key_never_a_few_repeated_levels():
+    rng = np.random.default_rng(3)
+    n = 3000
+    columns = {
+        "row_key": (pd.Series([f"R{i:06d}" for i in range(n)], dtype="str"), "row"),
+        "customer": (pd.Series([f"C-{i // 5:05d}" for i in rng.permutation(n)], dtype="str"), "group"),
+        "store_no": (pd.Series(np.arange(n) // 20), "group"),  # 150 stores of 20 rows, named as a key
+        "cat_3": (pd.Series([f"cat_3_L{i}" for i in rng.integers(0, 12, n)], dtype="str"), None),
+        "year": (pd.Series(rng.choice([str(y) for y in range(2000, 2024)], n), dtype="str"), None),
+        "zip": (pd.Series([f"{z:05d}" for z in rng.integers(0, 40, n)], dtype="str"), None),
+        "day": (pd.Series(pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")[rng.integers(0, 60, n)],
+                          dtype="str"), None),
+        "amount": (pd.Series(rng.integers(100, 999, n) / 100).astype(str).astype("str"), None),
+        "age": (pd.Series(rng.integers(18, 90, n)), None),
+        "flag": (pd.Series(rng.random(n) < 0.5), None),
+    }
+    for name, (values, kind) in columns.items():
+        values = values.rename(name)
+        assert looks_like_id(values) == (kind == "row"), name
+        assert looks_like_group_id(values) == (kind == "group"), name
+        assert looks_like_identifier(values) == (kind is not None), name

@@ -447,6 +447,116 @@ def test_suggest_group_column_finds_repeated_ids_only():
     assert suggest_group_column(others, replace(FLAG, target="store_no")) == "account"  # never the target
 
 
+def make_coded_categories_frame(n=4000, seed=0):
+    """The issue's table: categories whose levels read like codes (cat_3_L0 … cat_3_L11), a few
+    levels each repeated hundreds of times, and no entity key at all."""
+    rng = np.random.default_rng(seed)
+    levels = {name: k for name, k in (("cat_0", 3), ("cat_1", 5), ("cat_2", 8), ("cat_3", 12), ("cat_4", 25))}
+    frame = {name: pd.Series([f"{name}_L{i}" for i in rng.integers(0, k, n)], dtype="str")
+             for name, k in levels.items()}
+    frame["num_0"] = rng.normal(size=n)
+    logit = frame["num_0"] + frame["cat_3"].str.endswith(("L1", "L2", "L3")).to_numpy() + rng.normal(0, 1, n)
+    frame["y"] = np.where(logit > 0.5, "Yes", "No")
+    return pd.DataFrame(frame)
+
+
+def test_a_category_whose_levels_read_like_codes_is_not_a_group_column():
+    df = make_coded_categories_frame()
+    problem = ProblemConfig(target="y", task="binary", positive_class="Yes")
+    assert suggest_group_column(df, problem) is None  # was cat_3: 12 code-like levels
+    plan = choose_validation(df, problem, TrainConfig())
+    assert plan.name == "stratified-kfold" and plan.warnings == []  # no "cat_4 repeats" warning either
+    assert suggest_features(df, problem).drop_columns == ()  # categories stay features
+
+    # A public table: gapminder with its year stored as text (12 code-like levels of 142 rows each).
+    px = pytest.importorskip("plotly.express")
+    gapminder = px.data.gapminder().assign(year=lambda d: d["year"].astype(str))
+    life = ProblemConfig(target="lifeExp", task="regression", metric="r2", threshold=0.0)
+    assert suggest_group_column(gapminder, life) is None
+    # …while a real entity key next to the categories is still found.
+    df["customer"] = pd.Series([f"C-{i // 4:05d}" for i in range(len(df))], dtype="str")
+    assert suggest_group_column(df, problem) == "customer"
+
+
+def test_training_on_few_rows_says_so_with_the_counts():
+    small = make_classification_frame(n=120)
+    result = train_models(small, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    n_train, n_test = len(result.train_index), len(result.test_index)
+    assert (n_train, n_test) == (96, 24)
+    few = [w for w in result.warnings if w.startswith("Only 120 rows were used")]
+    assert few == [
+        "Only 120 rows were used (96 to train, 24 to test): scores from so few rows are rough (a score measured "
+        "on 24 rows can be off by about ±0.20) and the ranking of the models may be chance; collect a few "
+        "hundred rows or more before relying on them."
+    ]
+    regression = train_models(make_regression_frame(n=150), REG, FeatureConfig(), TrainConfig(models=("ridge",)))
+    assert any(w.startswith("Only 150 rows were used (120 to train, 30 to test): scores from so few rows are rough "
+                            "and the ranking") for w in regression.warnings)
+    enough = train_models(make_classification_frame(n=400), CLS, FeatureConfig(), TrainConfig(models=("logistic",)))
+    assert not any("rows were used" in w for w in enough.warnings)
+
+
+def make_large_frame(n=4000, seed=0):
+    """A "large" table for a lowered sample size: 6% positives, so stratification matters."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    plan = rng.choice(["basic", "plus", "pro"], size=n)
+    logit = 2 * x + (plan == "basic") + rng.normal(0, 0.5, size=n)
+    return pd.DataFrame({"x": x, "plan": pd.Series(plan, dtype="str"),
+                         "churn": np.where(logit > np.quantile(logit, 0.94), "Yes", "No")})
+
+
+def test_a_large_table_trains_on_a_stratified_seeded_sample_and_refits_the_best_on_all_rows():
+    df = make_large_frame()
+    config = TrainConfig(models=("decision_tree", "logistic"), cv_folds=3, max_train_rows=1000, max_test_rows=400)
+    result = train_models(df, CLS, FeatureConfig(), config)
+    assert (len(result.train_index), len(result.test_index)) == (1000, 400)
+    assert len(result.y_test) == 400 and set(result.train_index).isdisjoint(result.test_index)
+    share = (df["churn"] == "Yes").mean()
+    for index in (result.train_index, result.test_index):  # each sample keeps the rare class's share
+        assert abs((df.loc[index, "churn"] == "Yes").mean() - share) < 0.005
+    assert ("The table is large, so the models learned from a stratified sample of 1,000 of the 3,200 training rows "
+            "(tuning too) and were scored on 400 of the 800 held-out rows; the scores stay honest, as the held-out "
+            "rows are never learned from.") in result.warnings
+    # The best model was refit on every training row (its holdout scores are the refit's); the rest on the sample.
+    best = result.best
+    assert any(w.startswith(f"{best.name}, the best model, was then refit on all 3,200 training rows")
+               for w in result.warnings)
+    assert best.pipeline.named_steps["preprocess"].n_features_in_ == 2
+    refit_probs = best.pipeline.predict_proba(df.loc[result.test_index].drop(columns=["churn"]))[:, 1]
+    np.testing.assert_allclose(refit_probs, best.test_scores)
+    again = train_models(df, CLS, FeatureConfig(), config)  # seeded: the same rows, the same scores
+    assert again.train_index.equals(result.train_index) and again.test_index.equals(result.test_index)
+    assert [r.cv_score for r in again.results] == [r.cv_score for r in result.results]
+
+    tree_only = replace(config, models=("decision_tree",))
+    refit = train_models(df, CLS, FeatureConfig(), tree_only).best.pipeline.named_steps["model"]
+    kept = train_models(df, CLS, FeatureConfig(), replace(tree_only, refit_seconds=0))
+    assert refit.tree_.n_node_samples[0] == 3200 and kept.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 1000
+    assert kept.warnings[-1] == ("Decision tree, the best model, learned from the sample only (refitting on all rows "
+                                 "is off).")
+    # Below the limits nothing is sampled and nothing is said.
+    small = train_models(df, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    assert len(small.train_index) == 3200 and not any("sample" in w for w in small.warnings)
+    with pytest.raises(ConfigError, match="The 'max_train_rows' of TrainConfig must be a whole number of at least 100"):
+        train_models(df, CLS, FeatureConfig(), TrainConfig(max_train_rows=10))
+
+
+def test_a_sample_keeps_the_time_order_and_regression_samples_at_random():
+    df = make_customer_frame(n_customers=200)  # 1,000 rows over 40 days
+    problem = replace(FLAG, time_column="day")
+    config = TrainConfig(models=("logistic",), cv_folds=3, max_train_rows=300, max_test_rows=100)
+    result = train_models(df, problem, FeatureConfig(), config)
+    times = parse_datetimes(df["day"])
+    assert (len(result.train_index), len(result.test_index)) == (300, 100)
+    assert times[result.train_index].is_monotonic_increasing  # chronological, as the time folds expect
+    assert times[result.train_index].max() < times[result.test_index].min()
+    reg = ProblemConfig(target="amount", task="regression", metric="r2", threshold=0.0)
+    sampled = train_models(df, reg, FeatureConfig(), replace(config, models=("ridge",)))
+    assert any(w.startswith("The table is large, so the models learned from a random sample of 300")
+               for w in sampled.warnings)
+
+
 # ---------------------------------------------------------------- class imbalance
 
 def test_describe_imbalance_says_how_to_judge_a_rare_class():

@@ -445,3 +445,14 @@ def test_a_failed_trial_keeps_the_best_so_far_line_unbroken():
                "error": "ValueError: bad"},
               {"number": 2, "params": {"C": 3}, "cv_scores": [0.8], "cv_score": 0.8, "seconds": 1.0}]
     assert get_trials_df(trials, "roc_auc")["best_so_far"].tolist() == [0.7, 0.7, 0.8]
+
+
+def test_a_large_table_is_tuned_on_the_leaderboards_sample_and_the_winner_refit_on_all_rows():
+    train = TrainConfig(cv_folds=3, max_train_rows=200, max_test_rows=100)
+    result = study("random", max_trials=2, train=train, frame=make_classification_frame(n=600)).result
+    assert (len(result.train_index), len(result.test_index)) == (200, 100)
+    assert any(w.startswith("The table is large, so the models learned from a stratified sample of 200 of the 480 "
+                            "training rows") for w in result.warnings)
+    assert any(w.startswith(f"{result.best.name}, the best model, was then refit on all 480 training rows")
+               for w in result.warnings)
+    assert result.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 480
