@@ -34,16 +34,19 @@ def register_model(
         raise NotFoundError(f"Run {run_id} does not exist in this project.")
     if run["model_artifact_id"] is None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
-    existing = get_version_of_run(ws, project_id, run_id)
-    if existing is not None:
-        raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
-                          f"v{existing['version']}; give that version an alias on the Registry page instead.")
     sha = ws.artifact_info(run["model_artifact_id"])["sha256"]
     lineage = {"run_id": run_id, "experiment_id": run["experiment_id"], "dataset_id": run["dataset_id"],
                "feature_set_id": run["feature_set_id"], "model_key": run["model_key"],
                "validation": run["validation"], **(extra_lineage or {})}
     metrics = {"cv_score": run["cv_score"], **json.loads(run["test_metrics_json"] or "{}")}
     with ws.transaction() as conn:
+        # Checked inside the write transaction: two sessions registering the same run at once are
+        # serialised here, and the second sees the first's version (the unique index of migration 5
+        # refuses a duplicate from any writer that skips this check).
+        existing = conn.execute("SELECT model_name, version FROM model_versions WHERE run_id = ?", (run_id,)).fetchone()
+        if existing is not None:
+            raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
+                              f"v{existing['version']}; give that version an alias on the Registry page instead.")
         version = conn.execute(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE project_id = ? AND model_name = ?",
             (project_id, model_name),
@@ -145,7 +148,8 @@ def get_decision_threshold(version: dict[str, Any]) -> float:
 
 def get_version_of_run(ws: Workspace, project_id: int, run_id: int) -> dict[str, Any] | None:
     """The version a run was registered as (a run is registered at most once), or None."""
-    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ?", (project_id, run_id))
+    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ? ORDER BY id LIMIT 1",
+                       (project_id, run_id))
     return get_version(ws, row["id"]) if row else None
 
 
@@ -175,7 +179,7 @@ def get_model_name(ws: Workspace, project_id: int) -> str | None:
 def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
     rows = ws.query(
         """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
-                  v.created_at, v.note, v.lineage_json,
+                  v.created_at, v.note, v.lineage_json, v.duplicate_of,
                   (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
            FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ? ORDER BY v.id DESC""",
         (project_id,),
@@ -183,7 +187,9 @@ def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
     records = []
     for r in rows:
         rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "family": r["family"],
-               "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12], "note": r["note"],
+               "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12],
+               "note": r["note"] if r["duplicate_of"] is None else f"duplicate registration of run {r['run_id']}"
+                                                                   + (f"; {r['note']}" if r["note"] else ""),
                "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
         if json.loads(r["lineage_json"] or "{}").get("task") == "binary":
             rec["decision threshold"] = get_decision_threshold(r)

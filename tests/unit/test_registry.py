@@ -19,7 +19,7 @@ from core.workspace import now
 MODEL = "churn"
 
 
-def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8) -> int:
+def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8, problem: dict | None = None) -> int:
     """A recorded run with a real fitted (tiny) model artifact; returns the run id."""
     X = np.array([[0.0], [1.0], [2.0], [3.0]]) * slope
     model = LogisticRegression().fit(X, [0, 0, 1, 1])
@@ -28,7 +28,8 @@ def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8) ->
         exp_id = conn.execute(
             """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
                validation, gate_json, created_at) VALUES (?,?,?,?,?,?,?,?)""",
-            (project_id, 1, 1, "{}", "{}", "stratified-kfold", json.dumps({"passed": True}), now()),
+            (project_id, 1, 1, json.dumps(problem or {}), "{}", "stratified-kfold", json.dumps({"passed": True}),
+             now()),
         ).lastrowid
         run_id = conn.execute(
             """INSERT INTO runs (experiment_id, project_id, model_key, model_name, cv_score, test_metrics_json,
@@ -166,8 +167,9 @@ def test_every_change_is_in_the_audit_log(ws, project):
 
 # -- concurrency ----------------------------------------------------------------------------------
 def _run_together(*calls):
-    """Start the calls at the same moment in threads; return (results, errors) in call order."""
-    barrier = threading.Barrier(len(calls))
+    """Start the calls at the same moment in threads; return (results, errors) in call order. The
+    barrier and the joins have timeouts, so a deadlock fails the test instead of hanging it."""
+    barrier = threading.Barrier(len(calls), timeout=30)
     results, errors = [None] * len(calls), [None] * len(calls)
 
     def worker(i, fn):
@@ -181,8 +183,67 @@ def _run_together(*calls):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a concurrent call did not finish within 60 s"
     return results, errors
+
+
+def test_two_sessions_registering_the_same_run_make_one_version(ws):
+    """Both sessions pass the early check at the same moment; the check inside the write transaction
+    (and the unique index under it) lets exactly one of them register."""
+    pid = create_project(ws, "double click")["id"]
+    for round_ in range(6):
+        run_id = _make_run(ws, pid, slope=1.0 + round_)
+        results, errors = _run_together(
+            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session A"),
+            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session B"),
+        )
+        winners = [r for r in results if r is not None]
+        losers = [e for e in errors if e is not None]
+        assert len(winners) == 1, f"round {round_}: {len(winners)} versions of run {run_id}"
+        assert len(losers) == 1 and isinstance(losers[0], ConfigError), losers
+        assert f"already registered as {MODEL} v{winners[0]['version']}" in str(losers[0])
+        assert ws.query_one("SELECT COUNT(*) AS n FROM model_versions WHERE run_id = ?", (run_id,))["n"] == 1
+    assert sorted(registry.get_versions_df(ws, pid)["version"]) == [1, 2, 3, 4, 5, 6]
+
+
+def _one_per_run_migration() -> int:
+    from core.schema import MIGRATIONS
+
+    return next(i for i, m in enumerate(MIGRATIONS, start=1) if any("model_versions_one_per_run" in s for s in m))
+
+
+def test_the_one_version_per_run_migration_keeps_duplicates_made_before_it(tmp_path, monkeypatch):
+    """A workspace made by the old code may already hold two versions of one run: the migration keeps
+    both (aliases and deployments may point at either), marks the later one, and refuses new ones."""
+    import sqlite3
+
+    from core import schema, workspace
+
+    number = _one_per_run_migration()
+    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS[:number - 1])
+    old = workspace.Workspace(tmp_path / "ws")
+    pid = create_project(old, "old workspace")["id"]
+    run_id = _make_run(old, pid)
+    first = registry.register_model(old, pid, run_id, model_name=MODEL, alias="champion")
+    with old.transaction() as conn:  # what the race used to leave behind: a second version of the run
+        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+                        metrics_json, lineage_json, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                     (pid, MODEL, 2, run_id, first["artifact_id"], first["sha256"], first["metrics_json"],
+                      first["lineage_json"], "", now()))
+    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS)
+    ws = workspace.Workspace(tmp_path / "ws")  # migrates
+    versions = registry.get_versions_df(ws, pid).set_index("version")
+    assert list(versions.index) == [2, 1]
+    assert "duplicate registration of run" in versions.loc[2, "note"]
+    assert registry.get_alias_version(ws, pid, MODEL, "champion")["id"] == first["id"]
+    assert registry.get_version_of_run(ws, pid, run_id)["id"] == first["id"]
+    with pytest.raises(ConfigError, match="already registered as churn v1"):
+        registry.register_model(ws, pid, run_id, model_name=MODEL)
+    with pytest.raises(sqlite3.IntegrityError), ws.transaction() as conn:  # the index itself
+        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+                        created_at) VALUES (?,?,?,?,?,?,?)""", (pid, MODEL, 3, run_id, first["artifact_id"],
+                                                             first["sha256"], now()))
 
 
 def test_two_concurrent_promotions_exactly_one_wins(ws):
@@ -261,3 +322,4 @@ def test_set_alias_refuses_a_version_of_another_project(ws, project):
     foreign = registry.register_model(ws, other, _make_run(ws, other), model_name="fraud")
     with pytest.raises((ConfigError, NotFoundError)):
         registry.set_alias(ws, project, MODEL, "champion", foreign["id"])
+
