@@ -109,10 +109,12 @@ def promote_challenger(ws: Workspace, project_id: int, model_name: str, reason: 
 
 
 def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
-    """Give the champion alias back to the version that held it before the current one."""
+    """Give the champion alias back to the version that held it before the current one came in.
+    Rolling back again goes further back (v3 → v2 → v1), never forward to the version just left."""
     with ws.transaction() as conn:
         history = conn.execute(
-            """SELECT detail_json FROM audit_log WHERE project_id = ? AND action = 'alias.set' ORDER BY id DESC""",
+            """SELECT action, detail_json FROM audit_log WHERE project_id = ?
+               AND action IN ('alias.set', 'model.rolled_back') ORDER BY id""",
             (project_id,),
         ).fetchall()
         current = conn.execute(
@@ -121,18 +123,36 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
         ).fetchone()
         if current is None:
             raise NotFoundError(f"Model '{model_name}' has no champion to roll back.")
-        previous = None
-        for (detail_json,) in history:
-            d = json.loads(detail_json)
-            if d["model"] == model_name and d["alias"] == "champion" and d["version_id"] == current[0]:
-                previous = d["previous_version_id"]
-                break
+        champions = _champion_stack(history, model_name)
+        previous = champions[-2] if len(champions) > 1 and champions[-1] == current[0] else None
         if previous is None:
             raise NotFoundError(f"Model '{model_name}' has no earlier champion to roll back to.")
         _set_alias(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
         ws.audit(conn, project_id, "model.rolled_back",
                  {"model": model_name, "from_version_id": current[0], "to_version_id": previous, "reason": reason})
     return get_version(ws, previous)
+
+
+def _champion_stack(history: list, model_name: str) -> list[int]:
+    """The champions of ``model_name`` still to roll back to, oldest first, replayed from the audit log:
+    each new champion is pushed; a rollback (its alias change, then its 'model.rolled_back' entry)
+    removes the version it left, so a second rollback goes to the one before."""
+    stack: list[int] = []
+    for action, detail_json in history:
+        d = json.loads(detail_json)
+        if d.get("model") != model_name:
+            continue
+        if action == "alias.set" and d.get("alias") == "champion":
+            if not stack or stack[-1] != d["version_id"]:
+                stack.append(d["version_id"])
+        elif action == "model.rolled_back":
+            if stack and stack[-1] == d["to_version_id"]:
+                stack.pop()
+            if stack and stack[-1] == d["from_version_id"]:
+                stack.pop()
+            if not stack or stack[-1] != d["to_version_id"]:
+                stack.append(d["to_version_id"])
+    return stack
 
 
 def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:

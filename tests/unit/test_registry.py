@@ -146,6 +146,24 @@ def test_rollback_without_history_is_not_found(ws, project):
         registry.rollback_champion(ws, project, MODEL)
 
 
+def test_rolling_back_again_goes_further_back_never_forward(ws, project):
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    v3 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    assert _alias_ids(ws, project)["champion"] == v3["id"]
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v2["id"]
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v1["id"]  # not back to v3
+    with pytest.raises(NotFoundError, match="no earlier champion"):
+        registry.rollback_champion(ws, project, MODEL)
+    # A new champion after rollbacks starts from where the rollbacks left off.
+    v4 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v1["id"]
+    assert v4["id"] != v1["id"]
+
+
 def test_every_change_is_in_the_audit_log(ws, project):
     v1 = _register(ws, project, alias="champion")
     v2 = _register(ws, project)
