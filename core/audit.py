@@ -89,7 +89,8 @@ def _deployment(d: dict, versions: dict, what: str) -> str:
 
 def _monitoring(d: dict, versions: dict, what: str) -> str:
     verdict = "retraining recommended" if d.get("retrain_recommended") else "no retraining needed"
-    return f"Monitoring report {d['report_id']} on '{d.get('scenario', 'none')}' traffic: {verdict}."
+    watched = f" watching {_v(versions, d['version_id'])}" if d.get("version_id") else ""
+    return f"Monitoring report {d['report_id']}{watched} on '{d.get('scenario', 'none')}' traffic: {verdict}."
 
 
 def _retrained(d: dict, versions: dict, what: str) -> str:

@@ -125,5 +125,8 @@ MIGRATIONS: list[list[str]] = [
            WHERE id > (SELECT MIN(first.id) FROM model_versions first WHERE first.run_id = model_versions.run_id)""",
         """CREATE UNIQUE INDEX model_versions_one_per_run ON model_versions(run_id)
            WHERE duplicate_of IS NULL""",
+        # The version a monitoring report watched (and a retraining challenges); older reports: the
+        # version their deployment served.
+        "ALTER TABLE monitoring_reports ADD COLUMN version_id INTEGER REFERENCES model_versions(id)",
     ],
 ]

@@ -62,6 +62,38 @@ def get_active_deployment(ws: Workspace, project_id: int) -> dict[str, Any] | No
     return get_deployment(ws, row["id"]) if row else None
 
 
+def get_serving_version(ws: Workspace, deployment: dict[str, Any]) -> dict[str, Any]:
+    """The version that answers the deployment's requests: the champion, except in blue-green with
+    green live, where the challenger answers every request."""
+    routing: RoutingConfig = deployment["routing"]
+    if (routing.strategy == "blue_green" and routing.active_color == "green"
+            and deployment["challenger_version_id"]):
+        return get_version(ws, deployment["challenger_version_id"])
+    return get_version(ws, deployment["champion_version_id"])
+
+
+def describe_deployment(ws: Workspace, deployment: dict[str, Any]) -> str:
+    """Which versions a deployment serves, in words: "deployment 4 (single): churn v1 answers every
+    request". The Registry, Deploy and Monitor pages all say what is live with this one sentence."""
+    routing: RoutingConfig = deployment["routing"]
+    champion = get_version(ws, deployment["champion_version_id"])
+    challenger = (get_version(ws, deployment["challenger_version_id"])
+                  if deployment["challenger_version_id"] else None)
+    name = f"{champion['model_name']} v{champion['version']}"
+    other = f"{challenger['model_name']} v{challenger['version']}" if challenger else ""
+    head = f"deployment {deployment['id']} ({routing.strategy.replace('_', '-')})"
+    if challenger is None:
+        return f"{head}: {name} answers every request"
+    if routing.strategy == "canary":
+        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the requests"
+    if routing.strategy == "ab":
+        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the users"
+    if routing.strategy == "shadow":
+        return f"{head}: {name} answers every request, {other} scores them silently"
+    answering, standby = (other, name) if routing.active_color == "green" else (name, other)
+    return f"{head}: {answering} answers every request, {standby} stands by"
+
+
 class ServedModel:
     """One registered version ready to answer: its recipe, pipeline, and how to turn scores into labels."""
 

@@ -341,3 +341,58 @@ def test_set_alias_refuses_a_version_of_another_project(ws, project):
     with pytest.raises((ConfigError, NotFoundError)):
         registry.set_alias(ws, project, MODEL, "champion", foreign["id"])
 
+
+# -- each version remembers its problem -------------------------------------------------------------
+CHURN = {"target": "churn", "task": "binary", "positive_class": "Yes", "metric": "roc_auc", "threshold": 0.75}
+TENURE = {"target": "tenure", "task": "regression", "metric": "r2", "threshold": 0.6}
+
+
+def _register_for(ws, pid, problem: dict, model_name: str, alias=None, frozen: bool = True):
+    """A version of a run whose experiment has ``problem``; ``frozen`` also puts it in the lineage, as
+    registration does now (versions registered before did not)."""
+    run_id = _make_run(ws, pid, problem=problem)
+    return registry.register_model(ws, pid, run_id, model_name=model_name, alias=alias,
+                                   extra_lineage={"problem": problem} if frozen else {})
+
+
+def test_a_version_reads_back_its_frozen_problem_not_the_project_s(ws, project):
+    from core.problem import ProblemConfig
+    from core.projects import set_problem
+
+    v1 = _register_for(ws, project, CHURN, MODEL, alias="champion")
+    set_problem(ws, project, ProblemConfig(**TENURE))
+    with ws.transaction() as conn:  # even if its experiment's record were edited, the version keeps its own
+        conn.execute("UPDATE experiments SET problem_json = ?", (json.dumps(TENURE),))
+    problem = registry.get_version_problem(ws, registry.get_version(ws, v1["id"]))
+    assert (problem.target, problem.task, problem.positive_class, problem.metric) == ("churn", "binary", "Yes",
+                                                                                      "roc_auc")
+
+
+def test_a_version_registered_before_problems_were_frozen_falls_back_to_its_experiment(ws, project):
+    old = _register_for(ws, project, CHURN, MODEL, frozen=False)
+    assert "problem" not in json.loads(old["lineage_json"])
+    assert registry.get_version_problem(ws, old).target == "churn"
+    nothing = registry.register_model(ws, project, _make_run(ws, project), model_name="unknown")
+    with pytest.raises(NotFoundError, match="no recorded problem"):
+        registry.get_version_problem(ws, nothing)
+
+
+def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, project):
+    from core.problem import ProblemConfig
+    from core.projects import set_problem
+
+    set_problem(ws, project, ProblemConfig(**CHURN))
+    _register_for(ws, project, CHURN, "churn", alias="champion")
+    assert registry.get_model_name(ws, project) == "churn"
+    set_problem(ws, project, ProblemConfig(**TENURE))  # changed, nothing registered for it yet: the newest
+    assert registry.get_model_name(ws, project) == "churn"
+    assert registry.find_model_name(ws, project, ProblemConfig(**TENURE)) is None
+    _register_for(ws, project, TENURE, "churn-tenure", alias="champion")
+    assert registry.get_model_names(ws, project) == ["churn-tenure", "churn"]
+    assert registry.get_model_name(ws, project) == "churn-tenure"
+    set_problem(ws, project, ProblemConfig(**{**CHURN, "threshold": 0.8, "metric": "f1_macro"}))  # same question
+    assert registry.get_model_name(ws, project) == "churn"
+    set_problem(ws, project, ProblemConfig(**{**CHURN, "positive_class": "No"}))  # another question
+    assert registry.get_model_name(ws, project) == "churn-tenure"  # none answers it: the newest
+    assert registry.get_versions_df(ws, project, "churn")["predicts"].tolist() == ["churn"]
+
