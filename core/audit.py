@@ -84,7 +84,7 @@ def _deployment(d: dict, versions: dict, what: str) -> str:
     challenger = (f" and challenger {_v(versions, d['challenger_version_id'])}"
                   if d.get("challenger_version_id") else "")
     return (f"Deployment {d['deployment_id']} went live ({strategy}) with champion "
-            f"{_v(versions, d['champion_version_id'])}{challenger}.")
+            f"{_v(versions, d['champion_version_id'])}{challenger}{_why(d.get('reason'))}.")
 
 
 def _monitoring(d: dict, versions: dict, what: str) -> str:

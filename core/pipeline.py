@@ -217,6 +217,8 @@ def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | 
     version = registry.register_model(ws, project_id, run_id, model_name=model_name_for_problem(ws, project_id, problem),
                                       alias=alias, extra_lineage=lineage,
                                       note=note or (f"override: {override_reason}" if override_reason else ""))
+    if alias == "champion":  # a new champion of the model the endpoint serves is served at once
+        redeploy_if_live(ws, project_id, version["model_name"], reason=f"registration of {_label(version)}")
     return version
 
 
@@ -249,7 +251,7 @@ def _raw_ancestor(ws: Workspace, dataset: dict) -> int | None:
 
 
 def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig(),
-                 model_name: str | None = None) -> dict:
+                 model_name: str | None = None, reason: str = "") -> dict:
     """Put the champion of ``model_name`` (by default the model of the project's current problem, see
     registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint."""
     name = model_name or registry.get_model_name(ws, project_id)
@@ -262,7 +264,80 @@ def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = Routin
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
                           "page or choose 'single'.")
     return serving.create_deployment(ws, project_id, routing, champion["id"],
-                                     challenger["id"] if challenger and routing.strategy != "single" else None)
+                                     challenger["id"] if challenger and routing.strategy != "single" else None,
+                                     reason=reason)
+
+
+def stage_promote(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
+    """The challenger becomes champion, and the endpoint serves it at once when it serves this model
+    (see redeploy_if_live). Returns {"version", "deployment" (None when not redeployed), "message"}."""
+    version = registry.promote_challenger(ws, project_id, model_name, reason=reason)
+    return _after_champion_change(ws, project_id, version, f"{_label(version)} is now the champion", "promotion")
+
+
+def stage_rollback(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
+    """The previous champion is champion again, and serves at once when the endpoint serves this model."""
+    version = registry.rollback_champion(ws, project_id, model_name, reason=reason)
+    return _after_champion_change(ws, project_id, version, f"Rolled back: {_label(version)} is the champion again",
+                                  "rollback")
+
+
+def redeploy_if_live(ws: Workspace, project_id: int, model_name: str, reason: str) -> dict | None:
+    """After the champion of ``model_name`` changed: when the endpoint serves that model, serve its
+    champion now, so the Registry's champion and what the endpoint answers with never disagree. The
+    strategy stays when the model still has the challenger it needs, else it becomes 'single'. The
+    aliases are read afresh, so of two changes at once the later redeployment serves the final champion.
+    Returns the new deployment, or None when the endpoint serves nothing or another model."""
+    live = serving.get_active_deployment(ws, project_id)
+    if live is None or registry.get_version(ws, live["champion_version_id"])["model_name"] != model_name:
+        return None
+    routing = live["routing"]
+    if routing.strategy != "single" and registry.get_alias_version(ws, project_id, model_name, "challenger") is None:
+        routing = RoutingConfig("single")
+    return stage_deploy(ws, project_id, routing, model_name=model_name, reason=reason)
+
+
+def describe_champion_not_served(ws: Workspace, project_id: int, model_name: str) -> str | None:
+    """A warning when the endpoint serves ``model_name`` but not its champion (a state left by older
+    versions of the studio, which changed aliases without redeploying); None when they agree."""
+    live = serving.get_active_deployment(ws, project_id)
+    champion = registry.get_alias_version(ws, project_id, model_name, "champion")
+    if live is None or champion is None or live["champion_version_id"] == champion["id"]:
+        return None
+    deployed = registry.get_version(ws, live["champion_version_id"])
+    if deployed["model_name"] != model_name:
+        return None
+    return (f"The champion of {model_name} is v{champion['version']}, but the endpoint still serves "
+            f"v{deployed['version']} as champion: deploy on the Deploy page to serve v{champion['version']}.")
+
+
+def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> str | None:
+    """A warning before deploying ``model_name`` when the endpoint serves another model: the answers
+    will be to another question (another target), so clients must know. None otherwise."""
+    live = serving.get_active_deployment(ws, project_id)
+    if live is None:
+        return None
+    deployed = registry.get_version(ws, live["champion_version_id"])
+    if deployed["model_name"] == model_name:
+        return None
+    now_problem = registry.get_model_problem(ws, project_id, deployed["model_name"])
+    new_problem = registry.get_model_problem(ws, project_id, model_name)
+    what = (f", which predicts '{now_problem.target}'; deploying replaces it with {model_name}, which predicts "
+            f"'{new_problem.target}'" if now_problem and new_problem else f"; deploying replaces it with {model_name}")
+    return f"The endpoint serves {_label(deployed)}{what}. Clients will get answers to the new question."
+
+
+def _after_champion_change(ws: Workspace, project_id: int, version: dict, done: str, why: str) -> dict:
+    deployment = redeploy_if_live(ws, project_id, version["model_name"], reason=f"{why} of {version['model_name']}")
+    live = serving.get_active_deployment(ws, project_id)
+    if deployment is not None:
+        message = f"{done}; the endpoint serves it now ({serving.describe_deployment(ws, deployment)})."
+    elif live is None:
+        message = f"{done}. Nothing is deployed yet: deploy it on the Deploy page to serve it."
+    else:
+        message = (f"{done}. The endpoint still serves {serving.describe_deployment(ws, live)}, another model: "
+                   "deploy this one on the Deploy page to serve it instead.")
+    return {"version": version, "deployment": deployment, "message": message}
 
 
 def _label(version: dict) -> str:
@@ -376,7 +451,8 @@ def get_watched_version(ws: Workspace, report: dict) -> dict:
 
 def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -> list[str]:
     """What Monitor watches, in sentences: the version (the report's, else the live one) and the problem
-    it is judged on, and what differs now (another version live, the project's problem moved on)."""
+    it is judged on, and what differs now (another model live, the project's problem moved on); a new
+    version of the same model is the verdict's to say (get_monitoring_verdict)."""
     live = serving.get_active_deployment(ws, project_id)
     if report is not None:
         version = get_watched_version(ws, report)
@@ -389,9 +465,10 @@ def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -
     sentences = [f"{'This report watched' if report else 'Monitoring watches'} {label}, which predicts "
                  f"'{problem.target}', judged on {get_metric_label(problem.metric)} ({bar} "
                  f"{format_metric_value(problem.metric, problem.threshold)} asked for)."]
-    if report is not None and live is not None and serving.get_serving_version(ws, live)["id"] != version["id"]:
-        sentences.append(f"The endpoint has changed since ({serving.describe_deployment(ws, live)}): "
-                         "simulate traffic again to watch what serves now.")
+    if (report is not None and live is not None
+            and serving.get_serving_version(ws, live)["model_name"] != version["model_name"]):
+        sentences.append(f"The endpoint now serves another model ({serving.describe_deployment(ws, live)}): "
+                         "simulate traffic again to watch it.")
     current = projects.get_problem(ws, project_id)
     if current is not None and not registry.predicts_same(current, problem):
         sentences.append(f"The project's problem now predicts '{current.target}', but {label} predicts "
@@ -416,16 +493,16 @@ def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
 
 def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> MonitoringVerdict:
     """The headline of a monitoring report (``latest_monitoring``'s row), given what happened since:
-    a retraining it led to, or another version serving now."""
-    def champion_version(deployment: dict | None) -> int | None:
-        return registry.get_version(ws, deployment["champion_version_id"])["version"] if deployment else None
-
+    a retraining it led to, or another version of the same model serving now (another model serving
+    now is said by describe_watch)."""
     report, retraining = latest["report"], latest["retraining"]
-    watched = serving.get_deployment(ws, latest["deployment_id"]) if latest.get("deployment_id") else None
+    watched = get_watched_version(ws, latest)
+    live = serving.get_active_deployment(ws, project_id)
+    serving_now = serving.get_serving_version(ws, live) if live else None
+    same_model = serving_now is not None and serving_now["model_name"] == watched["model_name"]
     metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
-    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric,
-                                       retraining, champion_version(watched),
-                                       champion_version(serving.get_active_deployment(ws, project_id)))
+    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric, retraining,
+                                       watched["version"], serving_now["version"] if same_model else None)
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = _noop) -> dict:

@@ -29,8 +29,10 @@ _cache_lock = threading.Lock()
 
 def create_deployment(
     ws: Workspace, project_id: int, routing: RoutingConfig, champion_version_id: int,
-    challenger_version_id: int | None = None,
+    challenger_version_id: int | None = None, reason: str = "",
 ) -> dict[str, Any]:
+    """Make a new deployment the project's one live endpoint (the previous one stops serving).
+    ``reason`` says why in the audit log (e.g. "rollback of churn")."""
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
     get_version(ws, champion_version_id)
@@ -45,7 +47,7 @@ def create_deployment(
         ).lastrowid
         ws.audit(conn, project_id, "deployment.created",
                  {"deployment_id": dep_id, "routing": routing.to_dict(), "champion_version_id": champion_version_id,
-                  "challenger_version_id": challenger_version_id})
+                  "challenger_version_id": challenger_version_id, **({"reason": reason} if reason else {})})
     return get_deployment(ws, dep_id)
 
 
@@ -92,6 +94,14 @@ def describe_deployment(ws: Workspace, deployment: dict[str, Any]) -> str:
         return f"{head}: {name} answers every request, {other} scores them silently"
     answering, standby = (other, name) if routing.active_color == "green" else (name, other)
     return f"{head}: {answering} answers every request, {standby} stands by"
+
+
+def describe_live(ws: Workspace, project_id: int) -> str:
+    """What the project's endpoint serves right now, in one sentence."""
+    live = get_active_deployment(ws, project_id)
+    if live is None:
+        return "Nothing is deployed: the endpoint serves no model yet."
+    return f"Live now: {describe_deployment(ws, live)}."
 
 
 class ServedModel:

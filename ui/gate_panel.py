@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from core import pipeline, registry, tracking
+from core import pipeline, registry, serving, tracking
 from core.problem import format_metric_value, get_metric_label
 from ui.widgets import user_errors
 
@@ -79,7 +79,8 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
             version = pipeline.stage_register(ws, project_id, int(run_id), alias=None if alias == "none" else alias,
                                               override_reason=reason, decision_threshold=threshold)
             st.success(f"Registered {version['model_name']} version {version['version']}"
-                       + (f" as {alias}." if alias != "none" else "."))
+                       + (f" as {alias}." if alias != "none" else ".")
+                       + (f" {serving.describe_live(ws, project_id)}" if alias == "champion" else ""))
             return version
     return None
 

@@ -528,7 +528,9 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
     """register v1 (of 'y'), change the target to a number, monitor, train, register, deploy."""
     from core.lab import stage_train
     from core.pipeline import (
+        describe_model_switch,
         describe_watch,
+        get_monitoring_verdict,
         model_name_for_problem,
         stage_deploy,
         stage_features,
@@ -554,11 +556,23 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
     assert registry.get_alias_version(ws, 1, "loans", "champion")["id"] == old["id"]  # untouched
     assert registry.get_model_name(ws, 1) == "loans-amount"
     assert serving.get_active_deployment(ws, 1)["champion_version_id"] == old["id"]  # another model: not redeployed
+    switch = describe_model_switch(ws, 1, "loans-amount")
+    assert "loans v1, which predicts 'y'" in switch and "loans-amount, which predicts 'amount'" in switch
+
     stage_deploy(ws, 1)  # the model of the current problem
     assert serving.get_active_deployment(ws, 1)["champion_version_id"] == new["id"]
+    old_report = latest_monitoring(ws, 1)  # it watched loans v1: another model serves now
+    assert "The endpoint now serves another model (deployment" in describe_watch(ws, 1, old_report)[1]
+    assert "now serves" not in get_monitoring_verdict(ws, 1, old_report).headline  # not "v1 now serves"
     assert describe_watch(ws, 1) == ["Monitoring watches loans-amount v1, which predicts 'amount', judged on R² "
                                      "(at least 0.60 asked for)."]
     watched = stage_monitor(ws, 1, TrafficConfig(scenario="none", windows=4, rows_per_window=200))
     assert watched["version"]["id"] == new["id"]
     assert (watched["report"].performance_df["metric"] == "r2").all()
 
+    # A new champion of the model the endpoint serves is served at once.
+    other = next(int(r) for r in tracking.get_runs_df(ws, 1, trained["experiment"]["id"])["run"]
+                 if int(r) != best and registry.get_version_of_run(ws, 1, int(r)) is None)
+    again = stage_register(ws, 1, other, alias="champion", override_reason="test")
+    assert (again["model_name"], again["version"]) == ("loans-amount", 2)
+    assert serving.get_active_deployment(ws, 1)["champion_version_id"] == again["id"]

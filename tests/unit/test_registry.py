@@ -396,3 +396,52 @@ def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, pro
     assert registry.get_model_name(ws, project) == "churn-tenure"  # none answers it: the newest
     assert registry.get_versions_df(ws, project, "churn")["predicts"].tolist() == ["churn"]
 
+
+# -- promotion and rollback serve the new champion at once ------------------------------------------
+def _deploy(ws, pid, model_name=MODEL, strategy="single"):
+    from core.pipeline import stage_deploy
+    from core.routing import RoutingConfig
+
+    return stage_deploy(ws, pid, RoutingConfig(strategy), model_name=model_name)
+
+
+def _live_champion(ws, pid) -> int:
+    from core import serving
+
+    return serving.get_active_deployment(ws, pid)["champion_version_id"]
+
+
+def test_promotion_and_rollback_redeploy_the_model_the_endpoint_serves(ws, project):
+    from core.pipeline import stage_promote, stage_rollback
+
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    first = _deploy(ws, project, strategy="canary")
+    promoted = stage_promote(ws, project, MODEL, reason="wins")
+    assert promoted["deployment"]["id"] != first["id"]
+    assert _live_champion(ws, project) == v2["id"] == _alias_ids(ws, project)["champion"]
+    assert promoted["deployment"]["routing"].strategy == "single"  # the canary's challenger is gone
+    assert "churn v2 is now the champion; the endpoint serves it now" in promoted["message"]
+    back = stage_rollback(ws, project, MODEL, reason="complaints")
+    assert _live_champion(ws, project) == v1["id"] == _alias_ids(ws, project)["champion"]
+    assert back["message"].startswith("Rolled back: churn v1 is the champion again; the endpoint serves it now")
+    audit = registry.get_audit_df(ws, project)
+    assert "rollback of churn" in audit.loc[audit["action"] == "deployment.created", "detail"].iloc[0]
+
+
+def test_promotion_without_a_deployment_or_of_another_model_says_what_the_endpoint_serves(ws, project):
+    from core import serving
+    from core.pipeline import stage_promote
+
+    _register(ws, project, alias="champion")
+    _register(ws, project, alias="challenger")
+    done = stage_promote(ws, project, MODEL)
+    assert done["deployment"] is None and "Nothing is deployed yet" in done["message"]
+    other = registry.register_model(ws, project, _make_run(ws, project), model_name="other", alias="champion")
+    registry.register_model(ws, project, _make_run(ws, project), model_name="other", alias="challenger")
+    live = _deploy(ws, project, model_name="churn")
+    done = stage_promote(ws, project, "other")
+    assert done["deployment"] is None
+    assert serving.get_active_deployment(ws, project)["id"] == live["id"]  # still churn v2
+    assert "still serves deployment" in done["message"] and "churn v2" in done["message"]
+    assert other["model_name"] == "other"
