@@ -37,15 +37,17 @@ show_flash()
 if latest is None:
     with user_errors():
         for sentence in pipeline.describe_watch(ws, pid):
-            st.info(sentence, icon=":material/visibility:")  # USER TEXT: target names
+            st.caption(sentence)  # USER TEXT: target names
     st.stop()
 report, traffic = latest["report"], latest["traffic"]
 st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
              f"{traffic['rows_per_window']} requests")
-# Which version this report watched, judged on which problem, and what has changed since.
+# Which version this report watched, judged on which problem; then what has changed since, if anything.
 with user_errors():
-    for sentence in pipeline.describe_watch(ws, pid, latest):
-        st.info(sentence, icon=":material/visibility:")  # USER TEXT: target names
+    watched, *changed = pipeline.describe_watch(ws, pid, latest)
+    st.caption(watched)  # USER TEXT: target names
+    for sentence in changed:
+        st.warning(sentence, icon=":material/visibility:")  # USER TEXT: target names
 
 # -- The decision first, with its evidence and what was done about it ---------------------------------
 verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
@@ -97,7 +99,10 @@ if job is not None:
 registered = (latest["retraining"] or {}).get("registered")
 challenger = registry.get_alias_version(ws, pid, registered["model"], "challenger") if registered else None
 if challenger is not None and challenger["id"] == registered["id"]:
-    if st.button(f"Promote challenger v{challenger['version']} to champion", key="promote_retrained"):
+    live = serving.get_active_deployment(ws, pid)
+    redeploys = live is not None and serving.get_serving_version(ws, live)["model_name"] == registered["model"]
+    if st.button(f"Promote challenger v{challenger['version']} to champion" + (" and redeploy" if redeploys else ""),
+                 key="promote_retrained"):
         with user_errors():
             promoted = pipeline.stage_promote(ws, pid, registered["model"], reason="promoted after retraining")
             flash("success", promoted["message"])
