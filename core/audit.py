@@ -84,12 +84,13 @@ def _deployment(d: dict, versions: dict, what: str) -> str:
     challenger = (f" and challenger {_v(versions, d['challenger_version_id'])}"
                   if d.get("challenger_version_id") else "")
     return (f"Deployment {d['deployment_id']} went live ({strategy}) with champion "
-            f"{_v(versions, d['champion_version_id'])}{challenger}.")
+            f"{_v(versions, d['champion_version_id'])}{challenger}{_why(d.get('reason'))}.")
 
 
 def _monitoring(d: dict, versions: dict, what: str) -> str:
     verdict = "retraining recommended" if d.get("retrain_recommended") else "no retraining needed"
-    return f"Monitoring report {d['report_id']} on '{d.get('scenario', 'none')}' traffic: {verdict}."
+    watched = f" watching {_v(versions, d['version_id'])}" if d.get("version_id") else ""
+    return f"Monitoring report {d['report_id']}{watched} on '{d.get('scenario', 'none')}' traffic: {verdict}."
 
 
 def _retrained(d: dict, versions: dict, what: str) -> str:

@@ -53,8 +53,9 @@ def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
     return problem
 
 
-def _load_training_inputs(ws: Workspace, project_id: int, feature_set_id: int) -> tuple[ProblemConfig, Any, Any, pd.DataFrame]:
-    problem = require_problem(ws, project_id)
+def _load_training_inputs(ws: Workspace, project_id: int, feature_set_id: int,
+                          problem: ProblemConfig | None = None) -> tuple[ProblemConfig, Any, Any, pd.DataFrame]:
+    problem = problem or require_problem(ws, project_id)
     fs = featurestore.get_feature_set(ws, feature_set_id)
     features = featurestore.load_feature_config(ws, feature_set_id)
     df = datasets.load_dataset(ws, fs["dataset_id"])
@@ -115,7 +116,7 @@ def score_champion(ws: Workspace, project_id: int, problem: ProblemConfig, holdo
     production rows), or exactly the holdout of the champion's own experiment; otherwise the champion
     is named but not compared, since scoring it on its own training rows would flatter it.
     With ``model``, also a paired bootstrap 95% interval of (model − champion) on those rows."""
-    name = registry.get_model_name(ws, project_id)
+    name = registry.find_model_name(ws, project_id, problem)  # the champion that answers the same question
     champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
     if champion is None:
         return None
@@ -166,11 +167,12 @@ def _record(ws: Workspace, project_id: int, fs: dict, result: TrainResult, df: p
 # -- Stages ----------------------------------------------------------------------------------------
 def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
                 test_df: pd.DataFrame | None = None, progress: Progress = _noop, note: str = "",
-                kind: str = "leaderboard") -> dict:
+                kind: str = "leaderboard", problem: ProblemConfig | None = None) -> dict:
     """Train and compare the catalog, check the gate, record everything. Returns the experiment row
     plus the in-memory TrainResult and GateResult for callers that want to show them right away.
-    ``kind`` says what made the experiment: a leaderboard, or a retraining after monitoring."""
-    problem, fs, features, df = _load_training_inputs(ws, project_id, feature_set_id)
+    ``kind`` says what made the experiment: a leaderboard, or a retraining after monitoring.
+    ``problem`` defaults to the project's; retraining passes the deployed version's own problem."""
+    problem, fs, features, df = _load_training_inputs(ws, project_id, feature_set_id, problem)
     result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
     return _record(ws, project_id, fs, result, df, test_df, note=note, kind=kind)
 

@@ -24,7 +24,15 @@ from core.evaluation import DEFAULT_DECISION_THRESHOLD, get_cost_matrix, get_ope
 from core.explain import Explanation, explain_model
 from core.features import FeatureConfig, suggest_features
 from core.monitoring import MonitoringReport, run_monitoring
-from core.problem import ProblemConfig, encode_target, suggest_problem, validate_problem
+from core.problem import (
+    ProblemConfig,
+    encode_target,
+    format_metric_value,
+    get_metric_label,
+    is_higher_better,
+    suggest_problem,
+    validate_problem,
+)
 from core.reader import ReadInfo, read_path
 from core.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
 from core.routing import RoutingConfig
@@ -147,9 +155,33 @@ def stage_explain(ws: Workspace, project_id: int, run_id: int, *, max_rows: int 
 
 
 # -- Registry & deployment ------------------------------------------------------------------------
+def _slug(text: str) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in str(text).lower())
+    return "-".join(filter(None, slug.split("-")))
+
+
 def model_name_for(project: dict) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in project["name"].lower()).strip("-")
-    return "-".join(filter(None, slug.split("-")))[:40] or f"project-{project['id']}"
+    """The project's first model name, made from the project's name."""
+    return _slug(project["name"])[:40] or f"project-{project['id']}"
+
+
+def model_name_for_problem(ws: Workspace, project_id: int, problem: ProblemConfig) -> str:
+    """The model name a version of ``problem`` is registered under: the project's model that already
+    predicts the same thing, else a new name (the project's, plus the target when that is taken), so
+    the versions and the champion/challenger of one model always answer the same question."""
+    existing = registry.find_model_name(ws, project_id, problem)
+    if existing is not None:
+        return existing
+    taken = set(registry.get_model_names(ws, project_id))
+    base = model_name_for(projects.get_project(ws, project_id))
+    candidates = [base, f"{base}-{_slug(problem.target)[:30] or 'target'}"]
+    candidates += [f"{candidates[1]}-{i}" for i in range(2, len(taken) + 3)]
+    return next(name for name in candidates if name not in taken)
+
+
+def model_name_for_experiment(ws: Workspace, project_id: int, experiment: dict) -> str:
+    """The model name a run of ``experiment`` is registered under (see model_name_for_problem)."""
+    return model_name_for_problem(ws, project_id, ProblemConfig.from_dict(json.loads(experiment["problem_json"])))
 
 
 def get_class_labels(df: pd.DataFrame, problem: ProblemConfig) -> list[str]:
@@ -180,16 +212,26 @@ def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | 
     problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
     dataset = datasets.get_dataset(ws, experiment["dataset_id"])
     df = datasets.load_dataset(ws, dataset["id"])
+    # The version freezes its problem (read back with registry.get_version_problem): monitoring and
+    # retraining judge it by what it was trained to predict, whatever the Problem page says later.
     lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": _raw_ancestor(ws, dataset), "task": problem.task,
                "target": problem.target, "classes": get_class_labels(df, problem), "gate": gate,
-               "override_reason": override_reason or None}
+               "override_reason": override_reason or None, "problem": problem.to_dict(),
+               "input_columns": _input_columns(ws, run_id)}
     if problem.task == "binary":
         lineage["decision_threshold"] = (suggest_decision_threshold(ws, experiment, run_id)
                                          if decision_threshold is None else _checked_threshold(decision_threshold))
-    project = projects.get_project(ws, project_id)
-    return registry.register_model(ws, project_id, run_id, model_name=model_name_for(project), alias=alias,
-                                   note=note or (f"override: {override_reason}" if override_reason else ""),
-                                   extra_lineage=lineage)
+    version = registry.register_model(ws, project_id, run_id, model_name=model_name_for_problem(ws, project_id, problem),
+                                      alias=alias, extra_lineage=lineage,
+                                      note=note or (f"override: {override_reason}" if override_reason else ""))
+    if alias == "champion":  # a new champion of the model the endpoint serves is served at once
+        redeploy_if_live(ws, project_id, version["model_name"], reason=f"registration of {_label(version)}")
+    return version
+
+
+def _input_columns(ws: Workspace, run_id: int) -> list[str]:
+    """The columns a run's fitted pipeline takes as input (a request's schema)."""
+    return [str(c) for c in getattr(tracking.load_run_model(ws, run_id), "feature_names_in_", [])]
 
 
 def suggest_decision_threshold(ws: Workspace, experiment: dict, run_id: int) -> float:
@@ -215,18 +257,98 @@ def _raw_ancestor(ws: Workspace, dataset: dict) -> int | None:
     return dataset["id"] if dataset["kind"] == "raw" else None
 
 
-def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig()) -> dict:
-    """Put the champion (and the challenger, if the strategy uses one) behind the endpoint."""
-    name = registry.get_model_name(ws, project_id)
+def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig(),
+                 model_name: str | None = None, reason: str = "") -> dict:
+    """Put the champion of ``model_name`` (by default the model of the project's current problem, see
+    registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint."""
+    name = model_name or registry.get_model_name(ws, project_id)
     champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
     if champion is None:
-        raise NotFoundError("No champion model to deploy; register a model as champion on the Registry page.")
+        what = f"Model '{name}' has no champion" if name else "No model is registered"
+        raise NotFoundError(f"{what} to deploy; register a model as champion on the Registry page.")
     challenger = registry.get_alias_version(ws, project_id, name, "challenger")
     if routing.strategy != "single" and challenger is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
                           "page or choose 'single'.")
     return serving.create_deployment(ws, project_id, routing, champion["id"],
-                                     challenger["id"] if challenger and routing.strategy != "single" else None)
+                                     challenger["id"] if challenger and routing.strategy != "single" else None,
+                                     reason=reason)
+
+
+def stage_promote(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
+    """The challenger becomes champion, and the endpoint serves it at once when it serves this model
+    (see redeploy_if_live). Returns {"version", "deployment" (None when not redeployed), "message"}."""
+    version = registry.promote_challenger(ws, project_id, model_name, reason=reason)
+    return _after_champion_change(ws, project_id, version, f"{_label(version)} is now the champion", "promotion")
+
+
+def stage_rollback(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
+    """The previous champion is champion again, and serves at once when the endpoint serves this model."""
+    version = registry.rollback_champion(ws, project_id, model_name, reason=reason)
+    return _after_champion_change(ws, project_id, version, f"Rolled back: {_label(version)} is the champion again",
+                                  "rollback")
+
+
+def redeploy_if_live(ws: Workspace, project_id: int, model_name: str, reason: str) -> dict | None:
+    """After the champion of ``model_name`` changed: when the endpoint serves that model, serve its
+    champion now, so the Registry's champion and what the endpoint answers with never disagree. The
+    strategy stays when the model still has the challenger it needs, else it becomes 'single'. The
+    aliases are read afresh, so of two changes at once the later redeployment serves the final champion.
+    Returns the new deployment, or None when the endpoint serves nothing or another model."""
+    live = serving.get_active_deployment(ws, project_id)
+    if live is None or registry.get_version(ws, live["champion_version_id"])["model_name"] != model_name:
+        return None
+    routing = live["routing"]
+    if routing.strategy != "single" and registry.get_alias_version(ws, project_id, model_name, "challenger") is None:
+        routing = RoutingConfig("single")
+    return stage_deploy(ws, project_id, routing, model_name=model_name, reason=reason)
+
+
+def describe_champion_not_served(ws: Workspace, project_id: int, model_name: str) -> str | None:
+    """A warning when the endpoint serves ``model_name`` but not its champion (a state left by older
+    versions of the studio, which changed aliases without redeploying); None when they agree."""
+    live = serving.get_active_deployment(ws, project_id)
+    champion = registry.get_alias_version(ws, project_id, model_name, "champion")
+    if live is None or champion is None or live["champion_version_id"] == champion["id"]:
+        return None
+    deployed = registry.get_version(ws, live["champion_version_id"])
+    if deployed["model_name"] != model_name:
+        return None
+    return (f"The champion of {model_name} is v{champion['version']}, but the endpoint still serves "
+            f"v{deployed['version']} as champion: deploy on the Deploy page to serve v{champion['version']}.")
+
+
+def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> str | None:
+    """A warning before deploying ``model_name`` when the endpoint serves another model: the answers
+    will be to another question (another target), so clients must know. None otherwise."""
+    live = serving.get_active_deployment(ws, project_id)
+    if live is None:
+        return None
+    deployed = registry.get_version(ws, live["champion_version_id"])
+    if deployed["model_name"] == model_name:
+        return None
+    now_problem = registry.get_model_problem(ws, project_id, deployed["model_name"])
+    new_problem = registry.get_model_problem(ws, project_id, model_name)
+    what = (f", which predicts '{now_problem.target}'; deploying replaces it with {model_name}, which predicts "
+            f"'{new_problem.target}'" if now_problem and new_problem else f"; deploying replaces it with {model_name}")
+    return f"The endpoint serves {_label(deployed)}{what}. Clients will get answers to the new question."
+
+
+def _after_champion_change(ws: Workspace, project_id: int, version: dict, done: str, why: str) -> dict:
+    deployment = redeploy_if_live(ws, project_id, version["model_name"], reason=f"{why} of {version['model_name']}")
+    live = serving.get_active_deployment(ws, project_id)
+    if deployment is not None:
+        message = f"{done}; the endpoint serves it now ({serving.describe_deployment(ws, deployment)})."
+    elif live is None:
+        message = f"{done}. Nothing is deployed yet: deploy it on the Deploy page to serve it."
+    else:
+        message = (f"{done}. The endpoint still serves {serving.describe_deployment(ws, live)}, another model: "
+                   "deploy this one on the Deploy page to serve it instead.")
+    return {"version": version, "deployment": deployment, "message": message}
+
+
+def _label(version: dict) -> str:
+    return f"{version['model_name']} v{version['version']}"
 
 
 # -- Monitoring & retraining -----------------------------------------------------------------------
@@ -282,10 +404,11 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     deployment = serving.get_active_deployment(ws, project_id)
     if deployment is None:
         raise NotFoundError("Nothing is deployed yet; deploy the champion on the Deploy page first.")
-    champion = serving.load_served(ws, deployment["champion_version_id"])
+    # The version that answers the traffic, judged by the problem it was registered for (not the
+    # project's current one, which may have moved on to another target).
+    champion = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
     lineage = json.loads(champion.version["lineage_json"])
-    problem = ProblemConfig.from_dict({**require_problem(ws, project_id).to_dict(), "target": lineage["target"],
-                                       "task": lineage["task"]})
+    problem = registry.get_version_problem(ws, champion.version)
     experiment = tracking.get_experiment(ws, lineage["experiment_id"])
     pool = tracking.load_holdout(ws, experiment)
     reference = datasets.load_dataset(ws, lineage["dataset_id"])
@@ -311,15 +434,54 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     with ws.transaction() as conn:
         row_id = conn.execute(
             """INSERT INTO monitoring_reports (project_id, deployment_id, traffic_json, report_artifact_id,
-               traffic_artifact_id, retrain_recommended, summary, created_at, violations_artifact_id)
-               VALUES (?,?,?,?,?,?,?,?,?)""",
+               traffic_artifact_id, retrain_recommended, summary, created_at, violations_artifact_id, version_id)
+               VALUES (?,?,?,?,?,?,?,?,?,?)""",
             (project_id, deployment["id"], json.dumps({**traffic.to_dict(),
              "drifted_columns": list(frame.attrs.get("drifted_columns", []))}), report_id, frame_id,
-             int(report.retrain_recommended), report.reason, now(), violations_id),
+             int(report.retrain_recommended), report.reason, now(), violations_id, champion.version["id"]),
         ).lastrowid
         ws.audit(conn, project_id, "monitoring.report", {"report_id": row_id, "scenario": traffic.scenario,
-                                                         "retrain_recommended": report.retrain_recommended})
-    return {"id": row_id, "report": report, "traffic": traffic, "violations": violations}
+                                                         "retrain_recommended": report.retrain_recommended,
+                                                         "version_id": champion.version["id"]})
+    return {"id": row_id, "report": report, "traffic": traffic, "violations": violations,
+            "version": champion.version}
+
+
+def get_watched_version(ws: Workspace, report: dict) -> dict:
+    """The model version a monitoring report watched (reports made before this was recorded: the
+    version their deployment served)."""
+    if report.get("version_id"):
+        return registry.get_version(ws, report["version_id"])
+    return serving.get_serving_version(ws, serving.get_deployment(ws, report["deployment_id"]))
+
+
+def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -> list[str]:
+    """What Monitor watches, in sentences: the version (the report's, else the live one) and the problem
+    it is judged on, and what differs now (another model live, the project's problem moved on); a new
+    version of the same model is the verdict's to say (get_monitoring_verdict)."""
+    live = serving.get_active_deployment(ws, project_id)
+    if report is not None:
+        version = get_watched_version(ws, report)
+    elif live is not None:
+        version = serving.get_serving_version(ws, live)
+    else:
+        return []
+    label, problem = _label(version), registry.get_version_problem(ws, version)
+    bar = "at least" if is_higher_better(problem.metric) else "at most"
+    sentences = [f"{'This report watched' if report else 'Monitoring watches'} {label}, which predicts "
+                 f"'{problem.target}', judged on {get_metric_label(problem.metric)} ({bar} "
+                 f"{format_metric_value(problem.metric, problem.threshold)} asked for)."]
+    if (report is not None and live is not None
+            and serving.get_serving_version(ws, live)["model_name"] != version["model_name"]):
+        sentences.append(f"The endpoint now serves another model ({serving.describe_deployment(ws, live)}): "
+                         "simulate traffic again to watch it.")
+    current = projects.get_problem(ws, project_id)
+    if current is not None and not registry.predicts_same(current, problem):
+        sentences.append(f"The project's problem now predicts '{current.target}', but {label} predicts "
+                         f"'{problem.target}': monitoring and retraining keep judging {label} on "
+                         f"'{problem.target}'. To serve the new problem, train and register a model for it, "
+                         "then deploy it.")
+    return sentences
 
 
 def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
@@ -337,16 +499,16 @@ def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
 
 def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> MonitoringVerdict:
     """The headline of a monitoring report (``latest_monitoring``'s row), given what happened since:
-    a retraining it led to, or another version serving now."""
-    def champion_version(deployment: dict | None) -> int | None:
-        return registry.get_version(ws, deployment["champion_version_id"])["version"] if deployment else None
-
+    a retraining it led to, or another version of the same model serving now (another model serving
+    now is said by describe_watch)."""
     report, retraining = latest["report"], latest["retraining"]
-    watched = serving.get_deployment(ws, latest["deployment_id"]) if latest.get("deployment_id") else None
+    watched = get_watched_version(ws, latest)
+    live = serving.get_active_deployment(ws, project_id)
+    serving_now = serving.get_serving_version(ws, live) if live else None
+    same_model = serving_now is not None and serving_now["model_name"] == watched["model_name"]
     metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
-    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric,
-                                       retraining, champion_version(watched),
-                                       champion_version(serving.get_active_deployment(ws, project_id)))
+    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric, retraining,
+                                       watched["version"], serving_now["version"] if same_model else None)
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = _noop) -> dict:
@@ -355,10 +517,12 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     row = ws.query_one("SELECT * FROM monitoring_reports WHERE id = ? AND project_id = ?", (report_id, project_id))
     if row is None:
         raise NotFoundError(f"Monitoring report {report_id} does not exist; run monitoring first.")
-    deployment = serving.get_deployment(ws, row["deployment_id"])
-    champion = serving.load_served(ws, deployment["champion_version_id"])
+    # Retrain what the report watched, for the problem that version was registered for: the
+    # challenger answers the same question as the champion it challenges, whatever the Problem page
+    # says now (a new problem gets its own model name when a model of it is registered).
+    champion = serving.load_served(ws, get_watched_version(ws, row)["id"])
     lineage = json.loads(champion.version["lineage_json"])
-    problem = require_problem(ws, project_id)
+    problem = registry.get_version_problem(ws, champion.version)
     traffic = json.loads(row["traffic_json"])
     frame = ws.load_frame(row["traffic_artifact_id"])
     fresh = frame[frame["window"] >= int(traffic.get("drift_start", 1))] if traffic.get("scenario") != "none" else frame
@@ -380,7 +544,7 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     champion_config = TrainConfig.from_dict(json.loads(champion_experiment["config_json"]))
     config = replace(champion_config, models=("baseline", lineage["model_key"]))
     trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
-                          progress=progress, kind="retraining",
+                          progress=progress, kind="retraining", problem=problem,
                           note=f"retraining after monitoring report {report_id}, "
                                f"checked on {len(fresh_eval)} fresh production rows")
     scorer = _monitor_scores(champion)

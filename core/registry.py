@@ -11,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from core import projects
 from core.audit import describe_audit_entry
 from core.errors import ConfigError, NotFoundError
+from core.problem import ProblemConfig, to_label
 from core.workspace import Workspace, dumps, now
 
 ALIASES = ("champion", "challenger")
@@ -34,16 +36,19 @@ def register_model(
         raise NotFoundError(f"Run {run_id} does not exist in this project.")
     if run["model_artifact_id"] is None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
-    existing = get_version_of_run(ws, project_id, run_id)
-    if existing is not None:
-        raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
-                          f"v{existing['version']}; give that version an alias on the Registry page instead.")
     sha = ws.artifact_info(run["model_artifact_id"])["sha256"]
     lineage = {"run_id": run_id, "experiment_id": run["experiment_id"], "dataset_id": run["dataset_id"],
                "feature_set_id": run["feature_set_id"], "model_key": run["model_key"],
                "validation": run["validation"], **(extra_lineage or {})}
     metrics = {"cv_score": run["cv_score"], **json.loads(run["test_metrics_json"] or "{}")}
     with ws.transaction() as conn:
+        # Checked inside the write transaction: two sessions registering the same run at once are
+        # serialised here, and the second sees the first's version (the unique index of migration 5
+        # refuses a duplicate from any writer that skips this check).
+        existing = conn.execute("SELECT model_name, version FROM model_versions WHERE run_id = ?", (run_id,)).fetchone()
+        if existing is not None:
+            raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
+                              f"v{existing['version']}; give that version an alias on the Registry page instead.")
         version = conn.execute(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE project_id = ? AND model_name = ?",
             (project_id, model_name),
@@ -106,10 +111,12 @@ def promote_challenger(ws: Workspace, project_id: int, model_name: str, reason: 
 
 
 def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
-    """Give the champion alias back to the version that held it before the current one."""
+    """Give the champion alias back to the version that held it before the current one came in.
+    Rolling back again goes further back (v3 → v2 → v1), never forward to the version just left."""
     with ws.transaction() as conn:
         history = conn.execute(
-            """SELECT detail_json FROM audit_log WHERE project_id = ? AND action = 'alias.set' ORDER BY id DESC""",
+            """SELECT action, detail_json FROM audit_log WHERE project_id = ?
+               AND action IN ('alias.set', 'model.rolled_back') ORDER BY id""",
             (project_id,),
         ).fetchall()
         current = conn.execute(
@@ -118,18 +125,36 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
         ).fetchone()
         if current is None:
             raise NotFoundError(f"Model '{model_name}' has no champion to roll back.")
-        previous = None
-        for (detail_json,) in history:
-            d = json.loads(detail_json)
-            if d["model"] == model_name and d["alias"] == "champion" and d["version_id"] == current[0]:
-                previous = d["previous_version_id"]
-                break
+        champions = _champion_stack(history, model_name)
+        previous = champions[-2] if len(champions) > 1 and champions[-1] == current[0] else None
         if previous is None:
             raise NotFoundError(f"Model '{model_name}' has no earlier champion to roll back to.")
         _set_alias(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
         ws.audit(conn, project_id, "model.rolled_back",
                  {"model": model_name, "from_version_id": current[0], "to_version_id": previous, "reason": reason})
     return get_version(ws, previous)
+
+
+def _champion_stack(history: list, model_name: str) -> list[int]:
+    """The champions of ``model_name`` still to roll back to, oldest first, replayed from the audit log:
+    each new champion is pushed; a rollback (its alias change, then its 'model.rolled_back' entry)
+    removes the version it left, so a second rollback goes to the one before."""
+    stack: list[int] = []
+    for action, detail_json in history:
+        d = json.loads(detail_json)
+        if d.get("model") != model_name:
+            continue
+        if action == "alias.set" and d.get("alias") == "champion":
+            if not stack or stack[-1] != d["version_id"]:
+                stack.append(d["version_id"])
+        elif action == "model.rolled_back":
+            if stack and stack[-1] == d["to_version_id"]:
+                stack.pop()
+            if stack and stack[-1] == d["from_version_id"]:
+                stack.pop()
+            if not stack or stack[-1] != d["to_version_id"]:
+                stack.append(d["to_version_id"])
+    return stack
 
 
 def get_version(ws: Workspace, version_id: int) -> dict[str, Any]:
@@ -143,9 +168,65 @@ def get_decision_threshold(version: dict[str, Any]) -> float:
     return float(lineage.get("decision_threshold", 0.5))
 
 
+def get_version_problem(ws: Workspace, version: dict[str, Any]) -> ProblemConfig:
+    """The problem a version was registered for: what it predicts (target, task, positive class), how
+    it is judged (metric, threshold, costs) and its time/group/sensitive columns, frozen in its lineage
+    at registration, so a later change on the Problem page never changes what the version means.
+    Versions registered before the problem was frozen fall back to their experiment's problem."""
+    lineage = json.loads(version.get("lineage_json") or "{}")
+    stored = lineage.get("problem")
+    if stored is None and lineage.get("experiment_id") is not None:
+        row = ws.query_one("SELECT problem_json FROM experiments WHERE id = ?", (lineage["experiment_id"],))
+        stored = json.loads(row["problem_json"] or "{}") if row else None
+    if not stored or not stored.get("target") or not stored.get("task"):
+        raise NotFoundError(f"Model '{version['model_name']}' version {version['version']} has no recorded problem "
+                            "(what it predicts); register its run again from its experiment.")
+    return ProblemConfig.from_dict(stored)
+
+
+def predicts_same(a: ProblemConfig, b: ProblemConfig) -> bool:
+    """Whether two problems ask for the same prediction: the same target, task and positive class.
+    A new metric or gate bar judges the same model differently; it does not make another model."""
+    def positive(p: ProblemConfig):
+        return None if p.positive_class is None else to_label(p.positive_class)
+    return (a.target, a.task, positive(a)) == (b.target, b.task, positive(b))
+
+
+def get_model_names(ws: Workspace, project_id: int) -> list[str]:
+    """The project's model names, the one with the newest version first."""
+    rows = ws.query("""SELECT model_name FROM model_versions WHERE project_id = ? GROUP BY model_name
+                       ORDER BY MAX(id) DESC""", (project_id,))
+    return [r["model_name"] for r in rows]
+
+
+def get_model_problem(ws: Workspace, project_id: int, model_name: str) -> ProblemConfig | None:
+    """What a model name predicts: its champion's problem, else its newest version's (None when unknown)."""
+    version = get_alias_version(ws, project_id, model_name, "champion")
+    if version is None:
+        row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? "
+                           "ORDER BY id DESC LIMIT 1", (project_id, model_name))
+        version = get_version(ws, row["id"]) if row else None
+    if version is None:
+        return None
+    try:
+        return get_version_problem(ws, version)
+    except NotFoundError:
+        return None
+
+
+def find_model_name(ws: Workspace, project_id: int, problem: ProblemConfig) -> str | None:
+    """The model name whose versions predict what ``problem`` asks for, or None."""
+    for name in get_model_names(ws, project_id):
+        known = get_model_problem(ws, project_id, name)
+        if known is not None and predicts_same(known, problem):
+            return name
+    return None
+
+
 def get_version_of_run(ws: Workspace, project_id: int, run_id: int) -> dict[str, Any] | None:
     """The version a run was registered as (a run is registered at most once), or None."""
-    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ?", (project_id, run_id))
+    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ? ORDER BY id LIMIT 1",
+                       (project_id, run_id))
     return get_version(ws, row["id"]) if row else None
 
 
@@ -167,25 +248,35 @@ def load_version_model(ws: Workspace, version_id: int):
 
 
 def get_model_name(ws: Workspace, project_id: int) -> str | None:
-    row = ws.query_one("SELECT model_name FROM model_versions WHERE project_id = ? ORDER BY id DESC LIMIT 1",
-                       (project_id,))
-    return row["model_name"] if row else None
+    """The model name the pages show first: the one that predicts what the project's problem asks for
+    now, else the one with the newest version (the project's problem changed and no model of the new
+    problem is registered yet). None when nothing is registered."""
+    problem = projects.get_problem(ws, project_id)
+    current = find_model_name(ws, project_id, problem) if problem is not None else None
+    names = get_model_names(ws, project_id)
+    return current or (names[0] if names else None)
 
 
-def get_versions_df(ws: Workspace, project_id: int) -> pd.DataFrame:
+def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = None) -> pd.DataFrame:
+    """Every version (of ``model_name`` when given), newest first, with what it predicts."""
     rows = ws.query(
         """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
-                  v.created_at, v.note, v.lineage_json,
+                  v.created_at, v.note, v.lineage_json, v.duplicate_of,
                   (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
-           FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ? ORDER BY v.id DESC""",
-        (project_id,),
+           FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ?
+           AND (? IS NULL OR v.model_name = ?) ORDER BY v.id DESC""",
+        (project_id, model_name, model_name),
     )
     records = []
     for r in rows:
-        rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "family": r["family"],
-               "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12], "note": r["note"],
+        lineage = json.loads(r["lineage_json"] or "{}")
+        predicts = (lineage.get("problem") or {}).get("target", lineage.get("target"))
+        rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "predicts": predicts,
+               "family": r["family"], "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12],
+               "note": r["note"] if r["duplicate_of"] is None else f"duplicate registration of run {r['run_id']}"
+                                                                   + (f"; {r['note']}" if r["note"] else ""),
                "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
-        if json.loads(r["lineage_json"] or "{}").get("task") == "binary":
+        if lineage.get("task") == "binary":
             rec["decision threshold"] = get_decision_threshold(r)
         rec.update({k: round(v, 4) if isinstance(v, float) else v
                     for k, v in json.loads(r["metrics_json"] or "{}").items()})

@@ -114,4 +114,19 @@ MIGRATIONS: list[list[str]] = [
             experiment_id INTEGER REFERENCES experiments(id), outcome_json TEXT NOT NULL,
             created_at REAL NOT NULL)""",
     ],
+    # 6: a run is registered at most once. Workspaces made before this check moved inside the write
+    # transaction may hold duplicates (two sessions registering the same run): those stay, marked as
+    # duplicates of the run's first version, so the migration never fails and no alias, deployment or
+    # prediction loses the version it points at; the index refuses any new duplicate.
+    [
+        "ALTER TABLE model_versions ADD COLUMN duplicate_of INTEGER REFERENCES model_versions(id)",
+        """UPDATE model_versions SET duplicate_of = (
+               SELECT MIN(first.id) FROM model_versions first WHERE first.run_id = model_versions.run_id)
+           WHERE id > (SELECT MIN(first.id) FROM model_versions first WHERE first.run_id = model_versions.run_id)""",
+        """CREATE UNIQUE INDEX model_versions_one_per_run ON model_versions(run_id)
+           WHERE duplicate_of IS NULL""",
+        # The version a monitoring report watched (and a retraining challenges); older reports: the
+        # version their deployment served.
+        "ALTER TABLE monitoring_reports ADD COLUMN version_id INTEGER REFERENCES model_versions(id)",
+    ],
 ]

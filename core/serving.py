@@ -53,8 +53,10 @@ _cache_lock = threading.Lock()
 
 def create_deployment(
     ws: Workspace, project_id: int, routing: RoutingConfig, champion_version_id: int,
-    challenger_version_id: int | None = None,
+    challenger_version_id: int | None = None, reason: str = "",
 ) -> dict[str, Any]:
+    """Make a new deployment the project's one live endpoint (the previous one stops serving).
+    ``reason`` says why in the audit log (e.g. "rollback of churn")."""
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
     get_version(ws, champion_version_id)
@@ -69,7 +71,7 @@ def create_deployment(
         ).lastrowid
         ws.audit(conn, project_id, "deployment.created",
                  {"deployment_id": dep_id, "routing": routing.to_dict(), "champion_version_id": champion_version_id,
-                  "challenger_version_id": challenger_version_id})
+                  "challenger_version_id": challenger_version_id, **({"reason": reason} if reason else {})})
     return get_deployment(ws, dep_id)
 
 
@@ -127,6 +129,46 @@ def read_request(rows: Any) -> pd.DataFrame:
         raise RequestError([InputProblem(None, None, "no_rows", None,
                                          "The request has no rows; send at least one row.")])
     return rows.set_axis(list(names), axis=1)
+
+
+def get_serving_version(ws: Workspace, deployment: dict[str, Any]) -> dict[str, Any]:
+    """The version that answers the deployment's requests: the champion, except in blue-green with
+    green live, where the challenger answers every request."""
+    routing: RoutingConfig = deployment["routing"]
+    if (routing.strategy == "blue_green" and routing.active_color == "green"
+            and deployment["challenger_version_id"]):
+        return get_version(ws, deployment["challenger_version_id"])
+    return get_version(ws, deployment["champion_version_id"])
+
+
+def describe_deployment(ws: Workspace, deployment: dict[str, Any]) -> str:
+    """Which versions a deployment serves, in words: "deployment 4 (single): churn v1 answers every
+    request". The Registry, Deploy and Monitor pages all say what is live with this one sentence."""
+    routing: RoutingConfig = deployment["routing"]
+    champion = get_version(ws, deployment["champion_version_id"])
+    challenger = (get_version(ws, deployment["challenger_version_id"])
+                  if deployment["challenger_version_id"] else None)
+    name = f"{champion['model_name']} v{champion['version']}"
+    other = f"{challenger['model_name']} v{challenger['version']}" if challenger else ""
+    head = f"deployment {deployment['id']} ({routing.strategy.replace('_', '-')})"
+    if challenger is None:
+        return f"{head}: {name} answers every request"
+    if routing.strategy == "canary":
+        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the requests"
+    if routing.strategy == "ab":
+        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the users"
+    if routing.strategy == "shadow":
+        return f"{head}: {name} answers every request, {other} scores them silently"
+    answering, standby = (other, name) if routing.active_color == "green" else (name, other)
+    return f"{head}: {answering} answers every request, {standby} stands by"
+
+
+def describe_live(ws: Workspace, project_id: int) -> str:
+    """What the project's endpoint serves right now, in one sentence."""
+    live = get_active_deployment(ws, project_id)
+    if live is None:
+        return "Nothing is deployed: the endpoint serves no model yet."
+    return f"Live now: {describe_deployment(ws, live)}."
 
 
 class ServedModel:

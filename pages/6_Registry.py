@@ -4,17 +4,16 @@ import json
 
 import streamlit as st
 
-from core import pipeline, projects, registry, tracking
+from core import pipeline, projects, registry, serving, tracking
 from core.problem import get_metric_label
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
-from ui.widgets import experiment_picker, user_errors
+from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
 
 ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
 project = require_project(project)
 pid = project["id"]
 experiment = tracking.latest_experiment(ws, pid)
-model_name = registry.get_model_name(ws, pid) or pipeline.model_name_for(project)
 
 # -- Register ---------------------------------------------------------------------------------------
 if experiment is not None:
@@ -23,18 +22,28 @@ if experiment is not None:
     register_form(ws, pid, experiment, key="registry")
 
 # -- Versions and aliases -----------------------------------------------------------------------------
-versions = registry.get_versions_df(ws, pid)
-if versions.empty:
+model_name = model_name_picker(ws, pid, key="registry_model")
+if model_name is None:
     st.info("No model registered yet.")
     st.stop()
+versions = registry.get_versions_df(ws, pid, model_name)
 st.subheader(f"Versions of '{model_name}'")
 champion = registry.get_alias_version(ws, pid, model_name, "champion")
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
-c1, c2 = st.columns(2)
+live = serving.get_active_deployment(ws, pid)
+served = serving.get_serving_version(ws, live) if live else None
+c1, c2, c3 = st.columns(3)
 c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
 c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
+c3.metric("Served by the endpoint now", "nothing" if served is None else f"v{served['version']}"
+          if served["model_name"] == model_name else f"{served['model_name']} v{served['version']}")
+st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+behind = pipeline.describe_champion_not_served(ws, pid, model_name)
+if behind:
+    st.warning(behind)
 st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
-           "before it is promoted. Promotion and rollback take effect at the next deployment.")
+           "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
+           "at once (same strategy, or single when no challenger is left).")
 # The columns a reviewer reads first; the rest (run, hash, all metrics) follow.
 problem = projects.get_problem(ws, pid)
 headers = {"cv_score": "CV score", **{c: f"holdout {get_metric_label(c)}" for c in versions
@@ -49,18 +58,19 @@ st.caption("Every registered version with its scores and the first characters of
            + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
               "shown (precision, recall, F1) are at 0.5." if "decision threshold" in versions else ""))
 
+show_flash()
 b1, b2 = st.columns(2)
 with b1:
     if st.button("Promote challenger to champion", key="promote", disabled=challenger is None):
         with user_errors():
-            v = registry.promote_challenger(ws, pid, model_name, reason="promoted from the Registry page")
-            st.success(f"Version {v['version']} is now the champion. Redeploy to serve it.")
+            done = pipeline.stage_promote(ws, pid, model_name, reason="promoted from the Registry page")
+            flash("success", done["message"])
             st.rerun()
 with b2:
     if st.button("Roll back the champion", key="rollback", disabled=champion is None):
         with user_errors():
-            v = registry.rollback_champion(ws, pid, model_name, reason="rolled back from the Registry page")
-            st.success(f"Version {v['version']} is the champion again. Redeploy to serve it.")
+            done = pipeline.stage_rollback(ws, pid, model_name, reason="rolled back from the Registry page")
+            flash("success", done["message"])
             st.rerun()
 
 with st.expander("Lineage of the champion"):

@@ -6,15 +6,19 @@ from core import pipeline, registry, serving
 from core.routing import STRATEGIES, RoutingConfig
 from core.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
-from ui.widgets import user_errors
+from ui.widgets import flash, model_name_picker, show_flash, user_errors
 
 ws, project = page_setup("Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger.")
 project = require_project(project)
 pid = project["id"]
-model_name = registry.get_model_name(ws, pid)
+show_flash()
+model_name = model_name_picker(ws, pid, key="deploy_model")
 champion = registry.get_alias_version(ws, pid, model_name, "champion") if model_name else None
 if champion is None:
-    st.info("Register a model as champion on the Registry page first.")
+    if serving.get_active_deployment(ws, pid) is not None:
+        st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+    st.info("Register a model as champion on the Registry page first." if model_name is None else
+            f"{model_name} has no champion: give one of its versions the champion alias on the Registry page.")
     st.page_link("pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid})
     st.stop()
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
@@ -35,18 +39,21 @@ if strategy == "blue_green":
     color = st.radio("Live colour", ["blue", "green"], horizontal=True, key="color",
                      captions=[f"blue = champion v{champion['version']}",
                                f"green = challenger v{challenger['version']}" if challenger else ""])
+switch = pipeline.describe_model_switch(ws, pid, model_name)
+if switch:
+    st.warning(switch)  # USER TEXT: target names
 if st.button("Deploy", key="deploy", type="primary"):
     with user_errors():
-        dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color))
-        st.success(f"Deployment {dep['id']} is live ({strategy}).")
-        active = serving.get_active_deployment(ws, pid)
+        dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color), model_name=model_name)
+        flash("success", f"Deployed: {serving.describe_deployment(ws, dep)}.")
+        st.rerun()
 
 if active is None:
     st.stop()
-st.markdown(f"**Live:** deployment {active['id']} — {active['routing'].strategy}; champion version "
-            f"{registry.get_version(ws, active['champion_version_id'])['version']}"
-            + (f", challenger version {registry.get_version(ws, active['challenger_version_id'])['version']}"
-               if active["challenger_version_id"] else "") + ".")
+st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+behind = pipeline.describe_champion_not_served(ws, pid, model_name)
+if behind:
+    st.warning(behind)
 
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")

@@ -10,7 +10,7 @@ from core.monitoring import caption_drift_heatmap, caption_excluded_columns, cap
 from core.simulation import SCENARIOS, TrafficConfig
 from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
-from ui.widgets import chart, job_panel, user_errors
+from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
 ws, project = page_setup("Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when "
                                           "to retrain.")
@@ -34,11 +34,21 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
                                                           rows_per_window=rows, drift_start=start))
 
 latest = pipeline.latest_monitoring(ws, pid)
+show_flash()
 if latest is None:
+    with user_errors():
+        for sentence in pipeline.describe_watch(ws, pid):
+            st.caption(sentence)  # USER TEXT: target names
     st.stop()
 report, traffic = latest["report"], latest["traffic"]
 st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
              f"{traffic['rows_per_window']} requests")
+# Which version this report watched, judged on which problem; then what has changed since, if anything.
+with user_errors():
+    watched, *changed = pipeline.describe_watch(ws, pid, latest)
+    st.caption(watched)  # USER TEXT: target names
+    for sentence in changed:
+        st.warning(sentence, icon=":material/visibility:")  # USER TEXT: target names
 
 # -- The decision first, with its evidence and what was done about it ---------------------------------
 verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
@@ -92,8 +102,11 @@ if job is not None:
 registered = (latest["retraining"] or {}).get("registered")
 challenger = registry.get_alias_version(ws, pid, registered["model"], "challenger") if registered else None
 if challenger is not None and challenger["id"] == registered["id"]:
-    if st.button(f"Promote challenger v{challenger['version']} to champion and redeploy", key="promote_retrained"):
+    live = serving.get_active_deployment(ws, pid)
+    redeploys = live is not None and serving.get_serving_version(ws, live)["model_name"] == registered["model"]
+    if st.button(f"Promote challenger v{challenger['version']} to champion" + (" and redeploy" if redeploys else ""),
+                 key="promote_retrained"):
         with user_errors():
-            registry.promote_challenger(ws, pid, registered["model"], reason="promoted after retraining")
-            pipeline.stage_deploy(ws, pid)
-            st.success(f"v{challenger['version']} is now the champion and serves all traffic.")
+            promoted = pipeline.stage_promote(ws, pid, registered["model"], reason="promoted after retraining")
+            flash("success", promoted["message"])
+            st.rerun()

@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from core import pipeline, projects, registry, tracking
+from core import pipeline, registry, serving, tracking
 from core.problem import format_metric_value, get_metric_label
 from ui.widgets import user_errors
 
@@ -68,8 +68,7 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
         reason = st.text_area("Reason for the override", key=f"{key}_reason",
                               placeholder="e.g. The latency limit is for the mobile app; this model serves the "
                                           "nightly batch, where 300 ms is fine.")
-    model_name = (registry.get_model_name(ws, project_id)
-                  or pipeline.model_name_for(projects.get_project(ws, project_id)))
+    model_name = pipeline.model_name_for_experiment(ws, project_id, experiment)  # the model of its problem
     has_champion = registry.get_alias_version(ws, project_id, model_name, "champion") is not None
     alias = st.radio("Give it the alias", ["champion", "challenger", "none"], horizontal=True,
                      index=1 if has_champion else 0, key=f"{key}_alias",
@@ -80,7 +79,8 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
             version = pipeline.stage_register(ws, project_id, int(run_id), alias=None if alias == "none" else alias,
                                               override_reason=reason, decision_threshold=threshold)
             st.success(f"Registered {version['model_name']} version {version['version']}"
-                       + (f" as {alias}." if alias != "none" else "."))
+                       + (f" as {alias}." if alias != "none" else ".")
+                       + (f" {serving.describe_live(ws, project_id)}" if alias == "champion" else ""))
             return version
     return None
 

@@ -70,3 +70,38 @@ def experiment_picker(ws, project_id: int, key: str) -> dict | None:
     chosen = st.selectbox("Experiment", ids, format_func=lambda i: by_id[i]["label"],
                           index=ids.index(default) if default in by_id else 0, key=f"{key}_{experiments[0]['id']}")
     return by_id[chosen]
+
+
+FLASH_KEY = "flash_message"
+
+
+def flash(kind: str, markdown: str) -> None:
+    """A confirmation to show after the rerun an action ends with (``kind``: success, info, warning,
+    error): st.rerun() wipes what the action's own run drew. (The same helper as the ui branch's.)"""
+    st.session_state[FLASH_KEY] = (kind, markdown)
+
+
+def show_flash() -> None:
+    """Show, once, the confirmation the previous run left."""
+    if FLASH_KEY in st.session_state:
+        kind, markdown = st.session_state.pop(FLASH_KEY)
+        getattr(st, kind)(markdown)
+
+def model_name_picker(ws, project_id: int, key: str) -> str | None:
+    """Choose one of the project's models (each answers one problem: a new target starts a new model).
+    Starts on the model of the project's current problem, else the newest; None when none is registered."""
+    from core.registry import get_model_name, get_model_names, get_model_problem
+
+    names = get_model_names(ws, project_id)
+    if len(names) <= 1:
+        return names[0] if names else None
+
+    def label(name: str) -> str:
+        problem = get_model_problem(ws, project_id, name)
+        return f"{name} (predicts {problem.target})" if problem else name
+
+    # Keyed by the names, so a newly registered model is offered (and chosen when it is the current problem's).
+    return st.selectbox("Model", names, index=names.index(get_model_name(ws, project_id)), format_func=label,
+                        key=f"{key}_{'|'.join(names)}",
+                        help="Each model answers one problem (target, task, positive class); changing the target "
+                             "on the Problem page starts a new model.")

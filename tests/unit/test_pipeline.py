@@ -465,3 +465,114 @@ def test_pages_open_on_a_leaderboard_trained_after_the_champion(tmp_path):
     fs = tracking.get_experiment(ws, champion_experiment)["feature_set_id"]
     newer = stage_train(ws, 1, fs, TrainConfig(cv_folds=2, models=("baseline", "logistic")))
     assert get_default_experiment_id(ws, 1) == newer["experiment"]["id"] != champion_experiment
+
+
+# -- a version keeps its problem when the project's problem changes --------------------------------
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    """A yes/no model of 'y' registered, deployed and monitored; the table also holds 'flag' (another
+    yes/no column, whose rarer class is 'no') and 'amount' (a number): targets a user may switch to."""
+    table = _classification_table(1500, seed=3)
+    rng = np.random.default_rng(3)
+    table["flag"] = np.where(rng.random(len(table)) < 0.3, "no", "yes")
+    table["amount"] = rng.normal(100, 20, len(table)) + 30 * table["x1"]
+    ws = Workspace(tmp_path_factory.mktemp("deployed") / "ws")
+    run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="loans", scenario="none", cv_folds=3,
+                                                 rows_per_window=200, windows=4))
+    return ws
+
+
+@pytest.fixture
+def changed(deployed, tmp_path):
+    """A copy of the deployed workspace (each test changes the project's problem its own way)."""
+    import shutil
+
+    shutil.copytree(deployed.root, tmp_path / "ws")
+    return Workspace(tmp_path / "ws")
+
+
+def _change_target(ws, target):
+    from core.pipeline import stage_problem
+
+    return stage_problem(ws, 1, datasets.latest_dataset(ws, 1, "cleaned")["id"], target)
+
+
+def test_monitoring_and_retraining_judge_the_deployed_version_on_its_own_problem(changed):
+    """The Problem page moved to another yes/no target whose positive class is 'no': the deployed model
+    of 'y' is still judged on 'y' (not on ROC-AUC against the wrong class), and retraining trains 'y'."""
+    from core.pipeline import stage_retrain
+
+    ws = changed
+    champion = registry.get_alias_version(ws, 1, "loans", "champion")
+    assert _change_target(ws, "flag").positive_class == "no"
+    monitored = stage_monitor(ws, 1, TrafficConfig(scenario="none", windows=4, rows_per_window=200))
+    performance = monitored["report"].performance_df
+    assert (performance["metric"] == "roc_auc").all()
+    assert performance["value"].min() > 0.7, performance  # was ~0.2: 'y' scored as if 'no' were the positive class
+    assert monitored["version"]["id"] == champion["id"]
+
+    outcome = stage_retrain(ws, 1, monitored["id"])
+    experiment = tracking.get_experiment(ws, outcome["experiment_id"])
+    assert json.loads(experiment["problem_json"])["target"] == "y"
+    assert outcome["champion"]["id"] == champion["id"] and outcome["gate"]["metric"] == "roc_auc"
+    assert outcome["champion_metric_on_fresh"] > 0.7
+    checks = {c["name"]: c for c in outcome["gate"]["checks"]}
+    assert "loans v1" in checks["beats_champion"]["sentence"]  # compared with the champion it challenges
+    if outcome["registered"]:
+        challenger = registry.get_version(ws, outcome["registered"]["id"])
+        assert challenger["model_name"] == "loans"
+        assert registry.get_version_problem(ws, challenger).target == "y"
+
+
+def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(changed):
+    """register v1 (of 'y'), change the target to a number, monitor, train, register, deploy."""
+    from core.lab import stage_train
+    from core.pipeline import (
+        describe_model_switch,
+        describe_watch,
+        get_monitoring_verdict,
+        model_name_for_problem,
+        stage_deploy,
+        stage_features,
+    )
+    from core.training import TrainConfig
+
+    ws = changed
+    problem = _change_target(ws, "amount")
+    old = registry.get_alias_version(ws, 1, "loans", "champion")
+    monitored = stage_monitor(ws, 1, TrafficConfig(scenario="none", windows=4, rows_per_window=200))
+    assert (monitored["report"].performance_df["metric"] == "roc_auc").all()  # it raised KeyError 'r2'
+    watch = describe_watch(ws, 1, latest_monitoring(ws, 1))
+    assert "This report watched loans v1, which predicts 'y'" in watch[0]
+    assert "The project's problem now predicts 'amount', but loans v1 predicts 'y'" in watch[-1]
+    assert model_name_for_problem(ws, 1, problem) == "loans-amount"
+
+    features = stage_features(ws, 1, datasets.latest_dataset(ws, 1, "cleaned")["id"])
+    trained = stage_train(ws, 1, features["id"], TrainConfig(cv_folds=3, models=("ridge", "hist_gb")))
+    assert "beats_champion" not in {c["name"] for c in trained["gate"].checks}  # loans v1 answers another question
+    best = trained["experiment"]["best_run_id"]
+    new = stage_register(ws, 1, best, alias="champion", override_reason="test")
+    assert (new["model_name"], new["version"]) == ("loans-amount", 1)
+    assert registry.get_alias_version(ws, 1, "loans", "champion")["id"] == old["id"]  # untouched
+    assert registry.get_model_name(ws, 1) == "loans-amount"
+    assert serving.get_active_deployment(ws, 1)["champion_version_id"] == old["id"]  # another model: not redeployed
+    switch = describe_model_switch(ws, 1, "loans-amount")
+    assert "loans v1, which predicts 'y'" in switch and "loans-amount, which predicts 'amount'" in switch
+
+    stage_deploy(ws, 1)  # the model of the current problem
+    assert serving.get_active_deployment(ws, 1)["champion_version_id"] == new["id"]
+    old_report = latest_monitoring(ws, 1)  # it watched loans v1: another model serves now
+    assert "The endpoint now serves another model (deployment" in describe_watch(ws, 1, old_report)[1]
+    assert "now serves" not in get_monitoring_verdict(ws, 1, old_report).headline  # not "v1 now serves"
+    assert describe_watch(ws, 1) == ["Monitoring watches loans-amount v1, which predicts 'amount', judged on R² "
+                                     "(at least 0.60 asked for)."]
+    watched = stage_monitor(ws, 1, TrafficConfig(scenario="none", windows=4, rows_per_window=200))
+    assert watched["version"]["id"] == new["id"]
+    assert (watched["report"].performance_df["metric"] == "r2").all()
+
+    # A new champion of the model the endpoint serves is served at once.
+    other = next(int(r) for r in tracking.get_runs_df(ws, 1, trained["experiment"]["id"])["run"]
+                 if int(r) != best and registry.get_version_of_run(ws, 1, int(r)) is None)
+    again = stage_register(ws, 1, other, alias="champion", override_reason="test")
+    assert (again["model_name"], again["version"]) == ("loans-amount", 2)
+    assert serving.get_active_deployment(ws, 1)["champion_version_id"] == again["id"]

@@ -19,7 +19,7 @@ from core.workspace import now
 MODEL = "churn"
 
 
-def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8) -> int:
+def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8, problem: dict | None = None) -> int:
     """A recorded run with a real fitted (tiny) model artifact; returns the run id."""
     X = np.array([[0.0], [1.0], [2.0], [3.0]]) * slope
     model = LogisticRegression().fit(X, [0, 0, 1, 1])
@@ -28,7 +28,8 @@ def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8) ->
         exp_id = conn.execute(
             """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
                validation, gate_json, created_at) VALUES (?,?,?,?,?,?,?,?)""",
-            (project_id, 1, 1, "{}", "{}", "stratified-kfold", json.dumps({"passed": True}), now()),
+            (project_id, 1, 1, json.dumps(problem or {}), "{}", "stratified-kfold", json.dumps({"passed": True}),
+             now()),
         ).lastrowid
         run_id = conn.execute(
             """INSERT INTO runs (experiment_id, project_id, model_key, model_name, cv_score, test_metrics_json,
@@ -145,6 +146,24 @@ def test_rollback_without_history_is_not_found(ws, project):
         registry.rollback_champion(ws, project, MODEL)
 
 
+def test_rolling_back_again_goes_further_back_never_forward(ws, project):
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    v3 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    assert _alias_ids(ws, project)["champion"] == v3["id"]
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v2["id"]
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v1["id"]  # not back to v3
+    with pytest.raises(NotFoundError, match="no earlier champion"):
+        registry.rollback_champion(ws, project, MODEL)
+    # A new champion after rollbacks starts from where the rollbacks left off.
+    v4 = _register(ws, project, alias="challenger")
+    registry.promote_challenger(ws, project, MODEL)
+    assert registry.rollback_champion(ws, project, MODEL)["id"] == v1["id"]
+    assert v4["id"] != v1["id"]
+
+
 def test_every_change_is_in_the_audit_log(ws, project):
     v1 = _register(ws, project, alias="champion")
     v2 = _register(ws, project)
@@ -166,8 +185,9 @@ def test_every_change_is_in_the_audit_log(ws, project):
 
 # -- concurrency ----------------------------------------------------------------------------------
 def _run_together(*calls):
-    """Start the calls at the same moment in threads; return (results, errors) in call order."""
-    barrier = threading.Barrier(len(calls))
+    """Start the calls at the same moment in threads; return (results, errors) in call order. The
+    barrier and the joins have timeouts, so a deadlock fails the test instead of hanging it."""
+    barrier = threading.Barrier(len(calls), timeout=30)
     results, errors = [None] * len(calls), [None] * len(calls)
 
     def worker(i, fn):
@@ -181,8 +201,67 @@ def _run_together(*calls):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a concurrent call did not finish within 60 s"
     return results, errors
+
+
+def test_two_sessions_registering_the_same_run_make_one_version(ws):
+    """Both sessions pass the early check at the same moment; the check inside the write transaction
+    (and the unique index under it) lets exactly one of them register."""
+    pid = create_project(ws, "double click")["id"]
+    for round_ in range(6):
+        run_id = _make_run(ws, pid, slope=1.0 + round_)
+        results, errors = _run_together(
+            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session A"),
+            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session B"),
+        )
+        winners = [r for r in results if r is not None]
+        losers = [e for e in errors if e is not None]
+        assert len(winners) == 1, f"round {round_}: {len(winners)} versions of run {run_id}"
+        assert len(losers) == 1 and isinstance(losers[0], ConfigError), losers
+        assert f"already registered as {MODEL} v{winners[0]['version']}" in str(losers[0])
+        assert ws.query_one("SELECT COUNT(*) AS n FROM model_versions WHERE run_id = ?", (run_id,))["n"] == 1
+    assert sorted(registry.get_versions_df(ws, pid)["version"]) == [1, 2, 3, 4, 5, 6]
+
+
+def _one_per_run_migration() -> int:
+    from core.schema import MIGRATIONS
+
+    return next(i for i, m in enumerate(MIGRATIONS, start=1) if any("model_versions_one_per_run" in s for s in m))
+
+
+def test_the_one_version_per_run_migration_keeps_duplicates_made_before_it(tmp_path, monkeypatch):
+    """A workspace made by the old code may already hold two versions of one run: the migration keeps
+    both (aliases and deployments may point at either), marks the later one, and refuses new ones."""
+    import sqlite3
+
+    from core import schema, workspace
+
+    number = _one_per_run_migration()
+    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS[:number - 1])
+    old = workspace.Workspace(tmp_path / "ws")
+    pid = create_project(old, "old workspace")["id"]
+    run_id = _make_run(old, pid)
+    first = registry.register_model(old, pid, run_id, model_name=MODEL, alias="champion")
+    with old.transaction() as conn:  # what the race used to leave behind: a second version of the run
+        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+                        metrics_json, lineage_json, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                     (pid, MODEL, 2, run_id, first["artifact_id"], first["sha256"], first["metrics_json"],
+                      first["lineage_json"], "", now()))
+    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS)
+    ws = workspace.Workspace(tmp_path / "ws")  # migrates
+    versions = registry.get_versions_df(ws, pid).set_index("version")
+    assert list(versions.index) == [2, 1]
+    assert "duplicate registration of run" in versions.loc[2, "note"]
+    assert registry.get_alias_version(ws, pid, MODEL, "champion")["id"] == first["id"]
+    assert registry.get_version_of_run(ws, pid, run_id)["id"] == first["id"]
+    with pytest.raises(ConfigError, match="already registered as churn v1"):
+        registry.register_model(ws, pid, run_id, model_name=MODEL)
+    with pytest.raises(sqlite3.IntegrityError), ws.transaction() as conn:  # the index itself
+        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+                        created_at) VALUES (?,?,?,?,?,?,?)""", (pid, MODEL, 3, run_id, first["artifact_id"],
+                                                             first["sha256"], now()))
 
 
 def test_two_concurrent_promotions_exactly_one_wins(ws):
@@ -261,3 +340,108 @@ def test_set_alias_refuses_a_version_of_another_project(ws, project):
     foreign = registry.register_model(ws, other, _make_run(ws, other), model_name="fraud")
     with pytest.raises((ConfigError, NotFoundError)):
         registry.set_alias(ws, project, MODEL, "champion", foreign["id"])
+
+
+# -- each version remembers its problem -------------------------------------------------------------
+CHURN = {"target": "churn", "task": "binary", "positive_class": "Yes", "metric": "roc_auc", "threshold": 0.75}
+TENURE = {"target": "tenure", "task": "regression", "metric": "r2", "threshold": 0.6}
+
+
+def _register_for(ws, pid, problem: dict, model_name: str, alias=None, frozen: bool = True):
+    """A version of a run whose experiment has ``problem``; ``frozen`` also puts it in the lineage, as
+    registration does now (versions registered before did not)."""
+    run_id = _make_run(ws, pid, problem=problem)
+    return registry.register_model(ws, pid, run_id, model_name=model_name, alias=alias,
+                                   extra_lineage={"problem": problem} if frozen else {})
+
+
+def test_a_version_reads_back_its_frozen_problem_not_the_project_s(ws, project):
+    from core.problem import ProblemConfig
+    from core.projects import set_problem
+
+    v1 = _register_for(ws, project, CHURN, MODEL, alias="champion")
+    set_problem(ws, project, ProblemConfig(**TENURE))
+    with ws.transaction() as conn:  # even if its experiment's record were edited, the version keeps its own
+        conn.execute("UPDATE experiments SET problem_json = ?", (json.dumps(TENURE),))
+    problem = registry.get_version_problem(ws, registry.get_version(ws, v1["id"]))
+    assert (problem.target, problem.task, problem.positive_class, problem.metric) == ("churn", "binary", "Yes",
+                                                                                      "roc_auc")
+
+
+def test_a_version_registered_before_problems_were_frozen_falls_back_to_its_experiment(ws, project):
+    old = _register_for(ws, project, CHURN, MODEL, frozen=False)
+    assert "problem" not in json.loads(old["lineage_json"])
+    assert registry.get_version_problem(ws, old).target == "churn"
+    nothing = registry.register_model(ws, project, _make_run(ws, project), model_name="unknown")
+    with pytest.raises(NotFoundError, match="no recorded problem"):
+        registry.get_version_problem(ws, nothing)
+
+
+def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, project):
+    from core.problem import ProblemConfig
+    from core.projects import set_problem
+
+    set_problem(ws, project, ProblemConfig(**CHURN))
+    _register_for(ws, project, CHURN, "churn", alias="champion")
+    assert registry.get_model_name(ws, project) == "churn"
+    set_problem(ws, project, ProblemConfig(**TENURE))  # changed, nothing registered for it yet: the newest
+    assert registry.get_model_name(ws, project) == "churn"
+    assert registry.find_model_name(ws, project, ProblemConfig(**TENURE)) is None
+    _register_for(ws, project, TENURE, "churn-tenure", alias="champion")
+    assert registry.get_model_names(ws, project) == ["churn-tenure", "churn"]
+    assert registry.get_model_name(ws, project) == "churn-tenure"
+    set_problem(ws, project, ProblemConfig(**{**CHURN, "threshold": 0.8, "metric": "f1_macro"}))  # same question
+    assert registry.get_model_name(ws, project) == "churn"
+    set_problem(ws, project, ProblemConfig(**{**CHURN, "positive_class": "No"}))  # another question
+    assert registry.get_model_name(ws, project) == "churn-tenure"  # none answers it: the newest
+    assert registry.get_versions_df(ws, project, "churn")["predicts"].tolist() == ["churn"]
+
+
+# -- promotion and rollback serve the new champion at once ------------------------------------------
+def _deploy(ws, pid, model_name=MODEL, strategy="single"):
+    from core.pipeline import stage_deploy
+    from core.routing import RoutingConfig
+
+    return stage_deploy(ws, pid, RoutingConfig(strategy), model_name=model_name)
+
+
+def _live_champion(ws, pid) -> int:
+    from core import serving
+
+    return serving.get_active_deployment(ws, pid)["champion_version_id"]
+
+
+def test_promotion_and_rollback_redeploy_the_model_the_endpoint_serves(ws, project):
+    from core.pipeline import stage_promote, stage_rollback
+
+    v1 = _register(ws, project, alias="champion")
+    v2 = _register(ws, project, alias="challenger")
+    first = _deploy(ws, project, strategy="canary")
+    promoted = stage_promote(ws, project, MODEL, reason="wins")
+    assert promoted["deployment"]["id"] != first["id"]
+    assert _live_champion(ws, project) == v2["id"] == _alias_ids(ws, project)["champion"]
+    assert promoted["deployment"]["routing"].strategy == "single"  # the canary's challenger is gone
+    assert "churn v2 is now the champion; the endpoint serves it now" in promoted["message"]
+    back = stage_rollback(ws, project, MODEL, reason="complaints")
+    assert _live_champion(ws, project) == v1["id"] == _alias_ids(ws, project)["champion"]
+    assert back["message"].startswith("Rolled back: churn v1 is the champion again; the endpoint serves it now")
+    audit = registry.get_audit_df(ws, project)
+    assert "rollback of churn" in audit.loc[audit["action"] == "deployment.created", "detail"].iloc[0]
+
+
+def test_promotion_without_a_deployment_or_of_another_model_says_what_the_endpoint_serves(ws, project):
+    from core import serving
+    from core.pipeline import stage_promote
+
+    _register(ws, project, alias="champion")
+    _register(ws, project, alias="challenger")
+    done = stage_promote(ws, project, MODEL)
+    assert done["deployment"] is None and "Nothing is deployed yet" in done["message"]
+    other = registry.register_model(ws, project, _make_run(ws, project), model_name="other", alias="champion")
+    registry.register_model(ws, project, _make_run(ws, project), model_name="other", alias="challenger")
+    live = _deploy(ws, project, model_name="churn")
+    done = stage_promote(ws, project, "other")
+    assert done["deployment"] is None
+    assert serving.get_active_deployment(ws, project)["id"] == live["id"]  # still churn v2
+    assert "still serves deployment" in done["message"] and "churn v2" in done["message"]
+    assert other["model_name"] == "other"
