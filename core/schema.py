@@ -114,4 +114,16 @@ MIGRATIONS: list[list[str]] = [
             experiment_id INTEGER REFERENCES experiments(id), outcome_json TEXT NOT NULL,
             created_at REAL NOT NULL)""",
     ],
+    # 6: long work records its owner process (core/owner.py), so work a killed process left "running"
+    # is marked interrupted while work another live process does (a CLI run beside the server) is not;
+    # a project made by a pipeline run (CLI run, the demo) records how far the run got, so a run
+    # stopped midway leaves a project marked incomplete rather than one that looks finished.
+    [
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE studies ADD COLUMN owner TEXT",
+        "ALTER TABLE projects ADD COLUMN owner TEXT",
+        "ALTER TABLE projects ADD COLUMN build_state TEXT",  # NULL (made by hand) | building | complete | failed | stopped
+        "ALTER TABLE projects ADD COLUMN build_stage TEXT",  # the last stage the run finished (failed: the one that failed)
+        "ALTER TABLE projects ADD COLUMN build_error TEXT",
+    ],
 ]
