@@ -101,6 +101,25 @@ def list_projects(ws: Workspace) -> list[dict[str, Any]]:
     return ws.query("SELECT * FROM projects ORDER BY created_at DESC, id DESC")
 
 
+def get_projects_df(ws: Workspace) -> "pd.DataFrame":
+    """Every project, newest first: name, when it was made, from what, and its state (a project a
+    pipeline run did not finish says how far it got)."""
+    import pandas as pd
+
+    rows = list_projects(ws)
+    return pd.DataFrame(
+        [{"project": p["name"], "created": pd.to_datetime(p["created_at"], unit="s").strftime("%Y-%m-%d %H:%M"),
+          "made from": p["source"] or "", "state": get_build_note(p) or ("complete" if p["build_state"] else
+                                                                         "made in the app")} for p in rows],
+        columns=["project", "created", "made from", "state"])
+
+
+def get_project_label(project: dict[str, Any]) -> str:
+    """The project's name for a picker, with how far its pipeline run got when it did not finish."""
+    note = get_build_note(project)
+    return f"{project['name']} — {note}" if note else project["name"]
+
+
 def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
     """By id (an int) or by name (a str: "2024" is a name, not an id)."""
     if isinstance(key, int):

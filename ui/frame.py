@@ -46,7 +46,7 @@ def _sidebar(ws, project: dict | None) -> None:
         all_projects = projects.list_projects(ws)
         if all_projects:
             ids = [p["id"] for p in all_projects]
-            names = {p["id"]: p["name"] for p in all_projects}
+            names = {p["id"]: projects.get_project_label(p) for p in all_projects}
             index = ids.index(project["id"]) if project else None
             chosen = st.selectbox("Project", ids, index=index, format_func=names.get, key="project_picker",
                                   placeholder="Choose a project")
