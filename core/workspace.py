@@ -172,6 +172,8 @@ class Workspace:
         marked = 0
         with self.transaction() as conn:
             for table, column, running, ended in _INTERRUPTIBLE_WORK:
+                if not {column, "owner"} <= {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}:
+                    continue  # a schema before owners were recorded
                 rows = conn.execute(f"SELECT id, owner FROM {table} WHERE {column} = ?", (running,)).fetchall()
                 gone = [(ended, row["id"]) for row in rows
                         if not owner.is_this_process(row["owner"]) and not owner.is_alive(row["owner"])]

@@ -8,6 +8,7 @@ from core import pipeline, projects, registry, tracking
 from core.problem import get_metric_label
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
+from ui.text import escape_markdown
 from ui.widgets import experiment_picker, user_errors
 
 ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
@@ -27,7 +28,7 @@ versions = registry.get_versions_df(ws, pid)
 if versions.empty:
     st.info("No model registered yet.")
     st.stop()
-st.subheader(f"Versions of '{model_name}'")
+st.subheader(f"Versions of '{escape_markdown(model_name)}'")
 champion = registry.get_alias_version(ws, pid, model_name, "champion")
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 c1, c2 = st.columns(2)

@@ -6,6 +6,7 @@ from core import pipeline, registry, serving
 from core.routing import STRATEGIES, RoutingConfig
 from core.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import user_errors
 
 ws, project = page_setup("Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger.")
@@ -59,14 +60,14 @@ with user_errors():
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
         st.dataframe(result.round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch")
-        answers = (f" The champion answers '{served.classes[1]}' when the score is {served.threshold:.2f} or more "
-                   "(the decision threshold registered with it)." if served.task == "binary" and served.classes
-                   else "")
+        answers = (f" The champion answers '{escape_markdown(served.classes[1])}' when the score is "
+                   f"{served.threshold:.2f} or more (the decision threshold registered with it)."
+                   if served.task == "binary" and served.classes else "")
         st.caption(f"Each row's answer, the arm and model version that gave it, and the time it took "
                    f"(on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
         violations = served.validate(rows)
         (st.warning if violations else st.success)(
-            caption_violations(violations, rows=len(rows), rules=served.rules)
+            escape_markdown(caption_violations(violations, rows=len(rows), rules=served.rules))
             if served.rules else "No validation rules were learned for this model's data.")
         if violations:
             st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")

@@ -9,6 +9,7 @@ from core.monitoring import caption_drift_heatmap, caption_feature_psi, caption_
 from core.simulation import SCENARIOS, TrafficConfig
 from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import chart, job_panel, user_errors
 
 ws, project = page_setup("Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when "
@@ -42,11 +43,12 @@ st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic
 # -- The decision first, with its evidence and what was done about it ---------------------------------
 verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
 show = {"success": st.success, "info": st.info, "warning": st.warning}[verdict.level]
-show(f"**{verdict.headline}** {verdict.text}", icon=":material/autorenew:" if verdict.level != "success" else None)
+show(f"**{escape_markdown(verdict.headline)}** {escape_markdown(verdict.text)}",  # the text names features
+     icon=":material/autorenew:" if verdict.level != "success" else None)
 if report.alerts:
     with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
         for alert in report.alerts:
-            (st.error if alert.level == "critical" else st.warning)(alert.message)
+            (st.error if alert.level == "critical" else st.warning)(escape_markdown(alert.message))
 
 fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
@@ -64,7 +66,7 @@ violations = latest["violations"]
 if not violations.empty:
     with st.expander(f"Data checks: {len(violations)} rule violation(s) in production", icon=":material/rule:"):
         st.dataframe(violations, hide_index=True, width="stretch")
-st.caption(caption_violations_by_window(violations) if not violations.empty else
+st.caption(escape_markdown(caption_violations_by_window(violations)) if not violations.empty else
            "Every production row passed the validation rules learned from the training data.")
 with st.expander("Every feature and window: PSI and the statistical test"):
     st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
