@@ -210,7 +210,8 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
         paths = {r[0] for a in orphans for r in conn.execute("SELECT path FROM artifacts WHERE id = ?", (a,))}
         conn.executemany("DELETE FROM artifacts WHERE id = ?", [(a,) for a in orphans])
         # Artifact files are named by content: another project's identical upload shares the file.
-        files = sorted(p for p in paths if conn.execute("SELECT 1 FROM artifacts WHERE path = ?", (p,)).fetchone() is None)
+        files = sorted(p for p in paths
+                       if conn.execute("SELECT 1 FROM artifacts WHERE path = ?", (p,)).fetchone() is None)
         removed = {"name": project["name"], "rows": {t: n for t, n in counts.items() if n},
                    "artifacts": len(orphans), "files": len(files), "model_versions": models}
         ws.audit(conn, project_id, "project.deleted", removed)
@@ -328,7 +329,8 @@ def get_build_note(project: dict[str, Any], live_only: bool = False) -> str | No
     if state in (None, "complete"):
         return None
     words = BUILD_STAGE_WORDS.get(stage, stage)
-    running = state == "building" and (owner.is_this_process(project.get("owner")) or owner.is_alive(project.get("owner")))
+    recorded = project.get("owner")
+    running = state == "building" and (owner.is_this_process(recorded) or owner.is_alive(recorded))
     if running:
         return "being built by a pipeline run" + (f" (last finished: {words})" if stage else "")
     if live_only:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from core.projects import create_project, get_project, list_projects
+from tests.pages.test_hostile_text import _nodes
 from ui.text import escape_markdown
 
 
@@ -88,3 +89,44 @@ def test_a_half_made_project_is_marked_in_the_picker_and_on_home(fresh):
     table = at.dataframe[0].value
     assert table.set_index("project").loc["half", "state"] == "incomplete: stopped after training"
     assert table.set_index("project").loc["by hand", "state"] == "made in the app"
+
+
+def test_the_create_form_does_not_clear_what_was_typed(fresh):
+    make, _ = fresh
+    at = make()
+    at.run()
+    form = next(n for n in _nodes(at._tree) if getattr(n, "type", "") == "form" and n.proto.form.form_id == "new_project")
+    assert not form.proto.form.clear_on_submit  # the browser would empty the field on a refused name
+
+
+def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
+    import numpy as np
+    import pandas as pd
+
+    from core.pipeline import PipelineConfig, run_pipeline
+
+    make, ws = fresh
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    table = pd.DataFrame({"x": x, "z": rng.normal(size=200), "y": np.where(x + rng.normal(size=200) > 0, "a", "b")})
+    run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="tuned", cv_folds=2, windows=2,
+                                                 rows_per_window=50))
+    gone = json.dumps({"host": __import__("socket").gethostname(), "pid": 2**22 + 99, "started": 1, "boot": None})
+    with ws.transaction() as conn:
+        study = conn.execute(
+            "INSERT INTO studies (project_id, feature_set_id, config_json, train_config_json, metric, status, "
+            "created_at, owner) VALUES (1, 1, ?, '{}', 'roc_auc', 'running', 0, ?)",
+            (json.dumps({"model": "logistic", "method": "random", "max_trials": 50}), gone)).lastrowid
+        for number, score in enumerate([0.71, 0.74]):
+            conn.execute("INSERT INTO trials (study_id, number, params_json, cv_scores_json, cv_score, seconds, "
+                         "created_at) VALUES (?, ?, '{\"C\": 1.0}', '[0.7, 0.72]', ?, 0.1, 0)", (study, number, score))
+    at = make()
+    at.query_params["project"] = "1"
+    at.run()
+    at.switch_page("pages/4_Train.py").run()
+    _ok(at)
+    at.radio(key="train_section").set_value("tune").run()
+    _ok(at)
+    warning = next(w.value for w in at.warning if "interrupted" in w.value)
+    assert f"Tuning study {study}" in warning and "after 2 trial(s)" in warning
+    assert ws.query_one("SELECT status FROM studies WHERE id = ?", (study,))["status"] == "interrupted"
