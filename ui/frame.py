@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import jobs, projects
 from ui.state import current_project, get_workspace, select_project
+from ui.text import escape_markdown
 
 # (script, label, icon, stage key for status)
 PAGES = [
@@ -83,7 +84,7 @@ def running_work(ws, project_id: int) -> None:
         running = jobs.list_running_jobs(ws, project_id)
         for job in running:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
-            st.progress(job["progress"], text=f"{what}: {job['message'] or 'working…'}")
+            st.progress(job["progress"], text=escape_markdown(f"{what}: {job['message'] or 'working…'}"))
             page = next(label for path, label, _, _ in PAGES if path == script)
             st.page_link(script, label=f"Follow it on {page}", icon=":material/hourglass_top:",
                          query_params={"project": project_id})
