@@ -122,8 +122,10 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE jobs ADD COLUMN owner TEXT",
         "ALTER TABLE studies ADD COLUMN owner TEXT",
         "ALTER TABLE projects ADD COLUMN owner TEXT",
-        "ALTER TABLE projects ADD COLUMN build_state TEXT",  # NULL (made by hand) | building | complete | failed | stopped
-        "ALTER TABLE projects ADD COLUMN build_stage TEXT",  # the last stage the run finished (failed: the one that failed)
+        # build_state: NULL (made by hand in the app) | building | complete | failed | stopped;
+        # build_stage: the last stage the run finished (when it failed: the stage that failed).
+        "ALTER TABLE projects ADD COLUMN build_state TEXT",
+        "ALTER TABLE projects ADD COLUMN build_stage TEXT",
         "ALTER TABLE projects ADD COLUMN build_error TEXT",
     ],
 ]

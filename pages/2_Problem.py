@@ -94,8 +94,8 @@ with user_errors():
                        "alarm here, so the best threshold flags more rows when this ratio is high.")
 
     if task == "regression":
-        fig = px.histogram(df, x=target, nbins=40, template="plotly_white", title=plot_text(f"Distribution of {target}"),
-                           labels={target: plot_text(target)})
+        fig = px.histogram(df, x=target, nbins=40, template="plotly_white",
+                           title=plot_text(f"Distribution of {target}"), labels={target: plot_text(target)})
         sentence = (f"{target} ranges from {df[target].min():,.4g} to {df[target].max():,.4g}, with a median of "
                     f"{df[target].median():,.4g}: the model predicts a number in this range.")
     else:

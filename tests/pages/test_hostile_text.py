@@ -78,7 +78,8 @@ def _strings(message, fields: set[str], path=""):
     """(field path, text) of every string in ``fields`` of a protobuf message, nested ones included."""
     for field, value in message.ListFields():
         where = f"{path}.{field.name}"
-        repeated = not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields") and hasattr(value, "__len__")
+        repeated = (not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields")
+                    and hasattr(value, "__len__"))
         values = value if repeated else [value]
         for item in values:
             if isinstance(item, str) and field.name in fields:

@@ -14,7 +14,8 @@ def _ok(at):
     return at
 
 
-@pytest.mark.parametrize("name", ["Churn – Alice", "Análise — São Paulo 👩‍💻", "[x](https://evil.example) $x^2$"])
+@pytest.mark.parametrize("name", ["Churn – Alice", "Análise — São Paulo 👩‍💻",
+                                  "[x](https://evil.example) $x^2$"])
 def test_a_project_with_the_placeholders_own_kind_of_name_is_created(fresh, name):
     make, ws = fresh
     at = _ok(make())
@@ -95,7 +96,8 @@ def test_the_create_form_does_not_clear_what_was_typed(fresh):
     make, _ = fresh
     at = make()
     at.run()
-    form = next(n for n in _nodes(at._tree) if getattr(n, "type", "") == "form" and n.proto.form.form_id == "new_project")
+    form = next(n for n in _nodes(at._tree)
+                if getattr(n, "type", "") == "form" and n.proto.form.form_id == "new_project")
     assert not form.proto.form.clear_on_submit  # the browser would empty the field on a refused name
 
 

@@ -260,7 +260,8 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
     keep = _full_project(ws, "keep")
     gone = _full_project(ws, "gone")  # the same raw table: its upload file is shared with "keep"
     files_before = {p for p in ws.artifact_dir.rglob("*") if p.is_file()}
-    hashes = [r["sha256"] for r in ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))]
+    hashes = [r["sha256"] for r in
+              ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))]
     assert sum(_project_table_counts(ws, gone).values()) > 10
     deployment = ws.query_one("SELECT id FROM deployments WHERE project_id = ?", (gone,))["id"]
     assert ws.query_one("SELECT COUNT(*) AS n FROM predictions WHERE deployment_id = ?", (deployment,))["n"] > 0

@@ -18,7 +18,8 @@ HOSTILE = [
     "> quote", "= x", "---", "***", "___", "&amp; &#36; &lt;", "a:red", "|a|b|", "~~s~~", "~s~", "x_y_z snake_case",
     "![i](https://evil.example/i.png)", "<https://evil.example>", "[ref]: https://evil.example", "[^1]",
     "    indented", "\tindented", "a\nb", "a\r\n\r\nb", ":::red", "x * y * z", "\\*", "\\", "\\\\`", "Churn – Alice",
-    "Análise — São Paulo 👩‍💻", ":+1: :-1:", "col:name", "price (€)", "10:30", "100%", "a < b > c", "<!-- c -->",
+    "Análise — São Paulo 👩‍💻",
+    ":+1: :-1:", "col:name", "price (€)", "10:30", "100%", "a < b > c", "<!-- c -->",
     ":blue-background[x]", ":color[x]{foreground=red}", "", " ", ":",
 ]
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation
