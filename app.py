@@ -4,8 +4,9 @@ import streamlit as st
 from core import jobs, pipeline, projects
 from core.errors import StudioError
 from ui.frame import PAGES, page_setup
-from ui.state import select_project
-from ui.widgets import job_panel, user_errors
+from ui.state import forget_project, select_project
+from ui.text import escape_markdown
+from ui.widgets import flash, job_panel, show_flash, user_errors
 
 ws, project = page_setup(
     "MLOps Studio", ":material/hub:",
@@ -22,10 +23,17 @@ for col, (label, icon, key) in zip(cols, stages):
     colour = {"done": "green", "current": "blue", "to do": "gray"}[state]
     with col.container(border=True, height=120):
         st.markdown(f"{icon}  \n**{label}**  \n:{colour}[{state}]")
+show_flash()
 if project:
     done_count = sum(status.get(k, False) for _, _, k in stages)
-    st.caption(f"Project **{project['name']}**: {done_count} of {len(stages)} stages done"
+    st.caption(f"Project **{escape_markdown(project['name'])}**: {done_count} of {len(stages)} stages done"
                + (f"; next up: **{current}**." if current else "; the whole loop has run."))
+    note = projects.get_build_note(project)
+    if note:
+        st.warning(f"This project is {escape_markdown(note)}"
+                   + (f" ({escape_markdown(project['build_error'])})" if project.get("build_error") else "")
+                   + ": the pipeline run that made it did not finish. Carry on stage by stage from the first "
+                     "one not done, or delete it and run again.", icon=":material/construction:")
 else:
     st.caption("Each box is a stage of the pipeline; green ones are done for the open project.")
 
@@ -70,19 +78,48 @@ with left:
 with right:
     st.subheader("Start a project")
     st.write("Each student works in their own project; everything is saved in the workspace.")
-    with st.form("new_project", clear_on_submit=True, border=False):
+    # A refused name stays in the field to be corrected; a created project opens on the Data page.
+    with st.form("new_project", border=False):
         name = st.text_input("Project name", key="new_project_name", placeholder="e.g. Churn – Alice")
         if st.form_submit_button("Create project", key="create_project"):
             try:
                 created = projects.create_project(ws, name)
             except StudioError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(exc))
             else:
                 select_project(created["id"])
                 st.switch_page("pages/1_Data.py", query_params={"project": created["id"]})
-    existing = projects.list_projects(ws)
-    if existing:
-        st.caption(f"{len(existing)} project(s) in this workspace; switch between them in the sidebar.")
+    if project:
+        with st.expander(f"Rename or delete {escape_markdown(project['name'])}", icon=":material/edit:"):
+            with st.form(f"rename_project_{project['id']}", border=False):
+                new_name = st.text_input("New name", value=project["name"], key=f"rename_{project['id']}")
+                if st.form_submit_button("Rename", key="rename_project"):
+                    try:
+                        renamed = projects.rename_project(ws, project["id"], new_name)
+                    except StudioError as exc:
+                        st.error(escape_markdown(exc))
+                    else:
+                        flash("success", f"Renamed the project to {escape_markdown(renamed['name'])}.")
+                        st.rerun()
+            st.caption("Deleting removes everything made in this project — its data versions, models, deployments "
+                       "and reports — from the workspace. The audit log keeps a record of what was deleted.")
+            confirmed = st.checkbox(f"Yes, delete {escape_markdown(project['name'])} and everything made in it",
+                                    key=f"confirm_delete_{project['id']}")
+            if st.button("Delete project", key="delete_project", icon=":material/delete:", disabled=not confirmed):
+                try:
+                    removed = projects.delete_project(ws, project["id"])
+                except StudioError as exc:
+                    st.error(escape_markdown(exc))
+                else:
+                    forget_project()
+                    flash("success", f"Deleted project {escape_markdown(removed['name'])}: "
+                                     f"{sum(removed['rows'].values()):,} records and {removed['files']:,} files.")
+                    st.rerun()
+    existing = projects.get_projects_df(ws)
+    if len(existing):
+        st.dataframe(existing, hide_index=True, width="stretch", key="projects_table")
+        st.caption(f"{len(existing)} project(s) in this workspace, newest first; switch between them in the sidebar. "
+                   "A project a pipeline run (the demo, the command line) did not finish says how far it got.")
 
 st.divider()
 st.markdown(

@@ -34,6 +34,17 @@ def _project(d: dict, versions: dict, what: str) -> str:
     return f"Project '{d['name']}' created."
 
 
+def _renamed(d: dict, versions: dict, what: str) -> str:
+    return f"Project renamed from '{d['from']}' to '{d['to']}'."
+
+
+def _deleted(d: dict, versions: dict, what: str) -> str:
+    rows = sum(d.get("rows", {}).values())
+    models = ", ".join(f"{m['model']} v{m['version']}" for m in d.get("model_versions", []))
+    return (f"Project '{d['name']}' deleted with everything made in it: {rows:,} records and {d['files']:,} files"
+            + (f", including model versions {models} (their SHA-256 are kept in this entry)" if models else "") + ".")
+
+
 def _dataset(d: dict, versions: dict, kind: str) -> str:
     made_from = f", made from dataset {d['parent_id']}" if d.get("parent_id") else ""
     return f"{kind.capitalize()} data saved as dataset {d['dataset_id']} ('{d['name']}', {d['rows']:,} rows{made_from})."
@@ -102,6 +113,8 @@ def _retrained(d: dict, versions: dict, what: str) -> str:
 
 _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "project.created": _project,
+    "project.renamed": _renamed,
+    "project.deleted": _deleted,
     "problem.set": _problem,
     "feature_set.saved": _feature_set,
     "experiment.recorded": _experiment,

@@ -32,6 +32,7 @@ from sklearn.metrics import (
 
 from core.errors import ConfigError, DataError
 from core.models import BASELINE_KEY
+from core.plot_text import plot_texts
 from core.problem import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
 
 TEMPLATE = "plotly_white"
@@ -131,7 +132,7 @@ def plot_confusion(df: pd.DataFrame) -> go.Figure:
     shares = df.pivot(index="actual", columns="predicted", values="share_of_actual").reindex(index=order, columns=order)
     text = [[f"{c:,}<br>({s:.0%})" for c, s in zip(cr, sr)] for cr, sr in zip(counts.to_numpy(), shares.to_numpy())]
     fig = go.Figure(go.Heatmap(
-        z=shares.to_numpy(), x=[str(c) for c in order], y=[str(c) for c in order], text=text,
+        z=shares.to_numpy(), x=plot_texts(map(str, order)), y=plot_texts(map(str, order)), text=text,
         texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
         hovertemplate="Actual %{y}, predicted %{x}: %{text}<extra></extra>",
     ))

@@ -56,6 +56,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from core.errors import ConfigError, DataError
+from core.plot_text import plot_text, plot_texts
 
 TASKS = ("binary", "multiclass", "regression")
 EXPLAINER_TREE = "tree (exact)"
@@ -744,7 +745,7 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Horizontal bars of mean |SHAP| per feature, the most important at the top."""
     shown = importance_df.head(top).iloc[::-1]
     figure = go.Figure(go.Bar(
-        x=shown["mean_abs_shap"], y=shown["feature"], orientation="h",
+        x=shown["mean_abs_shap"], y=plot_texts(shown["feature"]), orientation="h",
         text=[f"{share:.0%}" for share in shown["share"]], textposition="outside",
         marker_color="#3366cc", cliponaxis=False,
         hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
@@ -815,7 +816,8 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
         marker={"color": present["colour"], "colorscale": "RdBu_r", "cmin": 0, "cmax": 1, "size": 6, "opacity": 0.75,
                 "colorbar": {"title": "feature value", "tickvals": [0, 1], "ticktext": ["low / first", "high / last"],
                              "thickness": 12}},
-        customdata=np.stack([present["feature"], present["value"]], axis=-1) if len(present) else None,
+        customdata=(np.stack([plot_texts(present["feature"]), plot_texts(present["value"])], axis=-1)
+                    if len(present) else None),
         hovertemplate="%{customdata[0]} = %{customdata[1]}<br>effect %{x:+.3g}<extra></extra>",
         showlegend=False,
     ))
@@ -823,13 +825,15 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
         figure.add_trace(go.Scatter(
             x=missing["shap"], y=missing["y"], mode="markers", name="missing value",
             marker={"color": "#aaaaaa", "size": 6, "opacity": 0.75},
-            customdata=missing["feature"], hovertemplate="%{customdata} missing<br>effect %{x:+.3g}<extra></extra>",
+            customdata=plot_texts(missing["feature"]),
+            hovertemplate="%{customdata} missing<br>effect %{x:+.3g}<extra></extra>",
         ))
     figure.add_vline(x=0, line_color="#888888", line_width=1)
     figure.update_layout(
-        template=_TEMPLATE, title=f"Effect of each feature on each row ({expl.output})",
-        xaxis_title=f"effect on the {expl.output} (SHAP value)",
-        yaxis={"tickvals": list(range(len(features)))[::-1], "ticktext": features, "range": [-0.6, len(features) - 0.4]},
+        template=_TEMPLATE, title=plot_text(f"Effect of each feature on each row ({expl.output})"),
+        xaxis_title=plot_text(f"effect on the {expl.output} (SHAP value)"),
+        yaxis={"tickvals": list(range(len(features)))[::-1], "ticktext": plot_texts(features),
+               "range": [-0.6, len(features) - 0.4]},
         height=min(450, 140 + 30 * len(features)), margin={"l": 10, "r": 10, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
     )
@@ -887,7 +891,7 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float) -> go.Figure:
     labels = ["average prediction", *waterfall_df["label"], "this row's prediction"]
     figure = go.Figure(go.Waterfall(
         orientation="h",
-        y=labels,
+        y=plot_texts(labels),
         x=[base_value, *waterfall_df["shap"], prediction],
         measure=["absolute", *["relative"] * len(waterfall_df), "total"],
         text=[f"{base_value:.3g}", *[f"{v:+.3g}" for v in waterfall_df["shap"]], f"{prediction:.3g}"],
@@ -899,8 +903,8 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float) -> go.Figure:
     ))
     output = waterfall_df.attrs.get("output", "prediction")
     figure.update_layout(
-        template=_TEMPLATE, title=f"Why this row gets its prediction ({output})",
-        xaxis_title=output, yaxis={"autorange": "reversed"},
+        template=_TEMPLATE, title=plot_text(f"Why this row gets its prediction ({output})"),
+        xaxis_title=plot_text(output), yaxis={"autorange": "reversed"},
         height=min(450, 140 + 24 * len(labels)), margin={"l": 10, "r": 40, "t": 50, "b": 40},
     )
     return figure

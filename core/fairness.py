@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import DataError
+from core.plot_text import plot_text, plot_texts
 from core.problem import format_metric_value
 
 TEMPLATE = "plotly_white"
@@ -192,9 +193,10 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
         values = [getattr(row, m) for m in metrics]
         shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
         fig.add_trace(go.Bar(
-            x=names, y=values, name=f"{row.group}{suffix}", opacity=1.0 if row.reliable else 0.4,
-            text=shown, textposition="outside", customdata=[row.rows] * len(values),
-            hovertemplate=f"{row.group}: %{{text}} (%{{customdata:,}} rows)<extra></extra>",
+            x=names, y=values, name=plot_text(f"{row.group}{suffix}"), opacity=1.0 if row.reliable else 0.4,
+            text=shown, textposition="outside", customdata=[[row.rows, plot_text(row.group)]] * len(values),
+            # The group's name goes in as data, not into the template, where "%{…}" would be read.
+            hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
         ))
     title = "Typical error per group (test set)" if task == "regression" else "Model behaviour per group (test set)"
     _layout(fig, title, barmode="group", legend_title_text="Group")
@@ -318,7 +320,7 @@ def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
     """Horizontal bars of the error per segment, worst on top, with the overall error as a line."""
     what = "Typical error (MAE)" if task == "regression" else "Share of wrong predictions"
     fig = go.Figure(go.Bar(
-        x=segments_df["error"], y=segments_df["label"], orientation="h", marker_color="#dc2626",
+        x=segments_df["error"], y=plot_texts(segments_df["label"]), orientation="h", marker_color="#dc2626",
         text=[_error_text(v, task) for v in segments_df["error"]], textposition="inside",
         customdata=segments_df[["rows", "lift"]].to_numpy(),
         hovertemplate="%{y}: %{text} (%{customdata[0]:,} rows, %{customdata[1]:.1f}× overall)<extra></extra>",

@@ -1,6 +1,7 @@
 """Long work (training, the full demo) runs as a job: a background thread whose state lives in the
 database. A page switch or a refresh does not stop it, a second click does not start it twice, and a
-job left "running" by a server that has since stopped is reported as interrupted, not as running.
+job left "running" by a process that has since stopped is marked interrupted, not shown as running;
+a job another live process runs (a second server on the workspace) is shown as running.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import traceback
 from typing import Any, Callable
 
+from core import owner
 from core.errors import NotFoundError, StudioError
 from core.workspace import Workspace, dumps, now
 
@@ -28,13 +30,13 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
     Jobs without a project (the full demo makes its own) are never merged."""
     with _lock:
         running = latest_job(ws, project_id, kind) if project_id is not None else None
-        if running and _is_live(ws, running["id"]):
+        if running and running["status"] == "running":  # live, here or in another process
             return running["id"]
         with ws.transaction() as conn:
             job_id = conn.execute(
-                "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at) "
-                "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?)",
-                (project_id, kind, now(), now()),
+                "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
+                "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?, ?)",
+                (project_id, kind, now(), now(), owner.this_process()),
             ).lastrowid
         thread = threading.Thread(target=_run, args=(ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True)
         _live[(str(ws.db_path), job_id)] = thread
@@ -93,18 +95,31 @@ def _update(ws: Workspace, job_id: int, **fields: Any) -> None:
         conn.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
 
 
-def _is_live(ws: Workspace, job_id: int) -> bool:
-    thread = _live.get((str(ws.db_path), job_id))
-    return thread is not None and thread.is_alive()
+INTERRUPTED = "The process running this job stopped (a restart of the server, say) before it finished; start it again."
+
+
+def _is_live(ws: Workspace, row: dict[str, Any]) -> bool:
+    """A running job of this process is live while its thread runs; one of another process while
+    that process runs (core/owner.py)."""
+    if owner.is_this_process(row["owner"]):
+        thread = _live.get((str(ws.db_path), row["id"]))
+        return thread is not None and thread.is_alive()
+    return owner.is_alive(row["owner"])
 
 
 def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
+    """The job's row; one left "running" by a process that is gone is marked interrupted here, for
+    every later reader too."""
     row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
     if row is None:
         raise NotFoundError(f"Job {job_id} does not exist.")
-    if row["status"] == "running" and not _is_live(ws, job_id):
-        row["status"] = "interrupted"
-        row["error"] = "The server stopped while this job ran; start it again."
+    if row["status"] == "running" and not _is_live(ws, row):
+        with ws.transaction() as conn:
+            conn.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
+                         (now(), job_id))
+        row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if row["status"] == "interrupted" and not row["error"]:
+        row["error"] = INTERRUPTED
     row["result"] = json.loads(row["result_json"]) if row.get("result_json") else None
     return row
 
@@ -122,9 +137,15 @@ def list_running_jobs(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
     return [job for job in (get_job(ws, r["id"]) for r in rows) if job["status"] == "running"]
 
 
-def wait_for_job(ws: Workspace, job_id: int, timeout: float = 600) -> dict[str, Any]:
-    """Block until the job ends (for tests and the CLI)."""
+def wait_for_job(ws: Workspace, job_id: int, timeout: float = 600, poll: float = 0.2) -> dict[str, Any]:
+    """Block until the job ends or ``timeout`` seconds pass (for tests and the CLI); a job of
+    another process is polled."""
+    deadline = time.monotonic() + timeout
     thread = _live.get((str(ws.db_path), job_id))
     if thread is not None:
         thread.join(timeout)
-    return get_job(ws, job_id)
+    job = get_job(ws, job_id)
+    while job["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(poll)
+        job = get_job(ws, job_id)
+    return job

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from joblib import parallel_config
 
-from core import datasets, featurestore, projects, registry, tracking
+from core import datasets, featurestore, jobs, owner, projects, registry, tracking
 from core.comparison import BOOTSTRAP_METRICS, bootstrap_metric_difference, metric_uses_scores
 from core.evaluation import get_operating_threshold
 from core.errors import ConfigError, NotFoundError, StudioError
@@ -219,9 +219,9 @@ def stage_tune(ws: Workspace, project_id: int, feature_set_id: int, tune: TuneCo
     with ws.transaction() as conn:
         study_id = conn.execute(
             """INSERT INTO studies (project_id, feature_set_id, job_id, config_json, train_config_json, metric,
-               status, created_at) VALUES (?,?,?,?,?,?,'running',?)""",
+               status, created_at, owner) VALUES (?,?,?,?,?,?,'running',?,?)""",
             (project_id, feature_set_id, job_id, dumps(tune.to_dict()), dumps(config.to_dict()), problem.metric,
-             now())).lastrowid
+             now(), owner.this_process())).lastrowid
 
     def save_trial(trial: Trial) -> None:
         with ws.transaction() as conn:
@@ -254,8 +254,25 @@ def _finish_study(ws: Workspace, study_id: int, status: str, **fields: Any) -> N
         conn.execute(f"UPDATE studies SET {cols} WHERE id = ?", (*fields.values(), study_id))
 
 
+def _ended_status(ws: Workspace, study: dict[str, Any]) -> str | None:
+    """None while a "running" study still runs, else what became of it. A study run by a job lives as
+    long as the job; one run without a job (the CLI's --tune) as long as the process that started it."""
+    if study["job_id"] is not None:
+        status = jobs.get_job(ws, study["job_id"])["status"]
+        return None if status == "running" else "failed" if status == "failed" else "interrupted"
+    alive = owner.is_this_process(study["owner"]) or owner.is_alive(study["owner"])
+    return None if alive else "interrupted"
+
+
 def get_study(ws: Workspace, study_id: int) -> dict[str, Any]:
+    """The study with its trials; one left "running" by a process that is gone is marked
+    interrupted here (its trials so far are kept)."""
     study = ws.get_row("studies", study_id, f"Tuning study {study_id} does not exist; start one on the Train page.")
+    ended = _ended_status(ws, study) if study["status"] == "running" else None
+    if ended is not None:
+        with ws.transaction() as conn:
+            conn.execute("UPDATE studies SET status = ? WHERE id = ? AND status = 'running'", (ended, study_id))
+        study = ws.get_row("studies", study_id, "")
     study["config"] = TuneConfig.from_dict(json.loads(study["config_json"]))
     study["trials"] = [
         {"number": t["number"], "params": json.loads(t["params_json"]), "cv_scores": json.loads(t["cv_scores_json"]),

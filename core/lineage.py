@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.plot_text import plot_texts
 from core.workspace import Workspace
 
 # Left to right, the order things are made in.
@@ -102,9 +104,9 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
                                  hoverinfo="skip", showlegend=False))
     xy = [positions[k] for k in nodes["node"]]
     fig.add_trace(go.Scatter(
-        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", text=nodes["short"],
+        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", text=plot_texts(nodes["short"]),
         textposition="bottom center", textfont={"size": 10}, marker={"size": 14, "color": "#2563eb"},
-        customdata=nodes[["label", "sha256"]].to_numpy(),
+        customdata=np.stack([plot_texts(nodes["label"]), plot_texts(nodes["sha256"])], axis=-1) if len(nodes) else None,
         hovertemplate="%{customdata[0]}<br>sha256 %{customdata[1]}<extra></extra>",
         showlegend=False,
     ))

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from core.drift import MAJOR_PSI, MODERATE_PSI, DriftConfig, describe_psi, get_feature_drift_df, get_psi_per_group
 from core.errors import DataError
 from core.features import looks_like_datetime
+from core.plot_text import plot_text, plot_texts
 from core.profiling import looks_like_identifier
 
 WINDOW_COLUMN = "window"
@@ -508,7 +509,7 @@ def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
         go.Heatmap(
             z=table.clip(upper=PSI_COLOR_CAP).to_numpy(),
             x=[f"Window {w}" for w in table.columns],
-            y=table.index.tolist(),
+            y=plot_texts(table.index.tolist()),
             text=table.map(_fmt).to_numpy(),
             texttemplate="%{text}",
             customdata=labels.to_numpy(),
@@ -557,9 +558,9 @@ def caption_excluded_columns(excluded_columns: dict[str, str]) -> str:
 def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
     """PSI of one feature per window, with the 0.1 and 0.25 guide lines."""
     rows = feature_drift_df[feature_drift_df["feature"] == feature].sort_values(WINDOW_COLUMN)
-    title = f"Drift of {feature} over time"
+    title = plot_text(f"Drift of {feature} over time")
     if rows.empty:
-        return _empty_figure(title, f"No drift figures for {feature}.")
+        return _empty_figure(title, plot_text(f"No drift figures for {feature}."))
     fig = go.Figure(
         go.Scatter(
             x=rows[WINDOW_COLUMN], y=rows["psi"], mode="lines+markers", name="PSI",

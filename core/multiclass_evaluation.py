@@ -23,6 +23,7 @@ from sklearn.metrics import (
 )
 
 from core.evaluation import ACCENT, HEIGHT, TEMPLATE
+from core.plot_text import plot_texts
 
 REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy",
                 "precision_macro": "Precision (class average)", "recall_macro": "Recall (class average)",
@@ -69,7 +70,7 @@ def plot_per_class(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for column, name, color in (("precision", "Precision", "#16a34a"), ("recall", "Recall", ACCENT),
                                 ("f1", "F1", "#f59e0b")):
-        fig.add_trace(go.Bar(x=df["class"], y=df[column], name=name, marker_color=color,
+        fig.add_trace(go.Bar(x=plot_texts(df["class"]), y=df[column], name=name, marker_color=color,
                              hovertemplate=f"%{{x}}: {name} %{{y:.0%}}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, title="Precision, recall and F1 of each class (test set)", height=HEIGHT,
                       margin=dict(l=60, r=20, t=60, b=50), barmode="group")

@@ -601,7 +601,8 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     def timed(name: str, start: float, end: float, message: str, fn: Callable[[], Any]) -> Any:
         progress(start, message)
         t0 = time.perf_counter()
-        value = fn()
+        with projects.build_step(ws, pid, name):  # a run stopped midway leaves the project marked incomplete
+            value = fn()
         timings[name] = round(time.perf_counter() - t0, 3)
         progress(end, message)
         return value
@@ -616,6 +617,7 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     project = (projects.get_project(ws, project_id) if project_id is not None
                else projects.create_unique_project(ws, config.project_name, source=source_name))
     pid = project["id"]
+    projects.start_build(ws, pid)  # a run stopped midway leaves the project marked incomplete
     raw = timed("data", 0.0, 0.03, "Saving the raw data", lambda: stage_ingest(ws, pid, df, info, source_name))
     cleaned = timed("clean", 0.03, 0.08, "Cleaning the data",
                     lambda: stage_clean(ws, pid, raw["id"], recipe, target=config.target))
@@ -680,6 +682,7 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         summary["retrain"] = timed("retrain", 0.85, 1.0, "Retraining on fresh data",
                                    lambda: stage_retrain(ws, pid, monitored["id"],
                                                          progress=_scaled(progress, 0.85, 1.0)))
+    projects.finish_build(ws, pid)
     progress(1.0, "Done")
     return summary
 

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import ConfigError
+from core.plot_text import plot_text, plot_texts
 
 Progress = Callable[[float, str], None]
 
@@ -675,25 +676,26 @@ def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
         if len(distinct) <= 30 and np.all(np.mod(distinct, 1) == 0):
             vc = value_counts(values).sort_index()
             vc = vc[np.isfinite(vc.index.to_numpy(dtype=float))]  # plotly cannot place +-inf
-            fig.add_bar(x=vc.index.astype(float), y=vc.to_numpy(), marker_color="#2563eb", name=column)
+            fig.add_bar(x=vc.index.astype(float), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
         else:
             counts, edges = np.histogram(x, bins=40)
             fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges) * 0.95,
-                        marker_color="#2563eb", name=column,
+                        marker_color="#2563eb", name=plot_text(column),
                         customdata=np.stack([edges[:-1], edges[1:]], axis=1),
                         hovertemplate="%{customdata[0]:,.4g} to %{customdata[1]:,.4g}: %{y:,} rows<extra></extra>")
-        fig.update_layout(xaxis_title=column, yaxis_title="rows", bargap=0.05)
+        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows", bargap=0.05)
     elif kind == "datetime" and len(values):
         freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
         periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
         vc = periods.dt.to_period(freq).value_counts().sort_index()
-        fig.add_bar(x=vc.index.to_timestamp(), y=vc.to_numpy(), marker_color="#2563eb", name=column)
-        fig.update_layout(xaxis_title=column, yaxis_title="rows per " + ("day" if freq == "D" else "month"))
+        fig.add_bar(x=vc.index.to_timestamp(), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
+        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows per " + ("day" if freq == "D" else "month"))
     else:
         vc = s.astype("str").where(s.notna(), "(missing)").value_counts().head(20).iloc[::-1]
-        fig.add_bar(y=[str(v) for v in vc.index], x=vc.to_numpy(), orientation="h", marker_color="#2563eb", name=column)
+        fig.add_bar(y=plot_texts(map(str, vc.index)), x=vc.to_numpy(), orientation="h", marker_color="#2563eb",
+                    name=plot_text(column))
         fig.update_layout(xaxis_title="rows", yaxis_title=None)
-    fig.update_layout(template=_TEMPLATE, title=f"Distribution of {column}", height=400,
+    fig.update_layout(template=_TEMPLATE, title=plot_text(f"Distribution of {column}"), height=400,
                       showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
@@ -749,7 +751,7 @@ def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
         fig.update_layout(title="No missing values in any column")
     else:
         fig.add_bar(
-            y=data["column"].astype(str), x=data["missing_pct"], orientation="h", marker_color="#dc2626",
+            y=plot_texts(data["column"].astype(str)), x=data["missing_pct"], orientation="h", marker_color="#dc2626",
             customdata=data["missing"], text=[f"{p:.1f}%" for p in data["missing_pct"]], textposition="auto",
             hovertemplate="%{y}: %{customdata:,} missing (%{x:.1f}% of rows)<extra></extra>",
         )

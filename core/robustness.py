@@ -13,6 +13,7 @@ from sklearn.compose import ColumnTransformer
 
 from core.comparison import BOOTSTRAP_METRICS, metric_uses_scores, score_metric
 from core.errors import ConfigError, DataError
+from core.plot_text import plot_texts
 from core.problem import format_metric_value, get_metric_label, is_higher_better
 
 TEMPLATE = "plotly_white"
@@ -141,7 +142,7 @@ def plot_robustness(robustness_df: pd.DataFrame, metric: str) -> go.Figure:
     shown = robustness_df[robustness_df["kind"] != "clean"]
     label = get_metric_label(metric)
     fig = go.Figure(go.Bar(
-        x=shown["change"], y=shown["scenario"], orientation="h",
+        x=shown["change"], y=plot_texts(shown["scenario"]), orientation="h",
         marker_color=["#dc2626" if h > 0 else "#16a34a" if h < 0 else MUTED for h in shown["harm"]],
         text=[_change_text(metric, c) for c in shown["change"]], textposition="outside",
         customdata=shown["value"], hovertemplate=f"%{{y}}: {label} %{{customdata:.4~g}}<extra></extra>",

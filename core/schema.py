@@ -129,4 +129,18 @@ MIGRATIONS: list[list[str]] = [
         # version their deployment served.
         "ALTER TABLE monitoring_reports ADD COLUMN version_id INTEGER REFERENCES model_versions(id)",
     ],
+    # 7: long work records its owner process (core/owner.py), so work a killed process left "running"
+    # is marked interrupted while work another live process does (a CLI run beside the server) is not;
+    # a project made by a pipeline run (CLI run, the demo) records how far the run got, so a run
+    # stopped midway leaves a project marked incomplete rather than one that looks finished.
+    [
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE studies ADD COLUMN owner TEXT",
+        "ALTER TABLE projects ADD COLUMN owner TEXT",
+        # build_state: NULL (made by hand in the app) | building | complete | failed | stopped;
+        # build_stage: the last stage the run finished (when it failed: the stage that failed).
+        "ALTER TABLE projects ADD COLUMN build_state TEXT",
+        "ALTER TABLE projects ADD COLUMN build_stage TEXT",
+        "ALTER TABLE projects ADD COLUMN build_error TEXT",
+    ],
 ]

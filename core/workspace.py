@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from core import owner
 from core.errors import IntegrityError, NotFoundError
 from core.schema import MIGRATIONS
 
@@ -36,6 +37,24 @@ def now() -> float:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY is a signed 64-bit number
+
+
+def parse_id(value: Any) -> int | None:
+    """A row id from untrusted text (a query parameter, a session value), or None. Only plain ASCII
+    digits within SQLite's range count: "²".isdigit() is True and int() also takes "٣", " 7", "1_0",
+    while a 20-digit number overflows SQLite and a 5,000-digit one int() itself. Ids start at 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= MAX_ID else None
+    if not isinstance(value, str) or not 0 < len(value) <= len(str(MAX_ID)) or not value.isascii() \
+            or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -78,6 +97,7 @@ class Workspace:
         self.artifact_dir = self.root / "artifacts"
         self.artifact_dir.mkdir(exist_ok=True)
         self._migrate()
+        self.settle_interrupted_work()
 
     # -- database ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -143,6 +163,23 @@ class Workspace:
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+
+    def settle_interrupted_work(self) -> int:
+        """Mark the jobs, tuning studies and pipeline runs that a process left "running" and that
+        process has since ended (a killed server, a CLI run stopped midway) as interrupted; work of a
+        live process (this one, a CLI run beside the server) is left alone. Runs when the workspace is
+        opened; readers of a single job or study check again. Returns how many rows were marked."""
+        marked = 0
+        with self.transaction() as conn:
+            for table, column, running, ended in _INTERRUPTIBLE_WORK:
+                if not {column, "owner"} <= {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}:
+                    continue  # a schema before owners were recorded
+                rows = conn.execute(f"SELECT id, owner FROM {table} WHERE {column} = ?", (running,)).fetchall()
+                gone = [(ended, row["id"]) for row in rows
+                        if not owner.is_this_process(row["owner"]) and not owner.is_alive(row["owner"])]
+                conn.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", gone)
+                marked += len(gone)
+        return marked
 
     # -- artifacts --------------------------------------------------------------------------
     def write_artifact(self, kind: str, data: bytes, suffix: str) -> int:
@@ -215,6 +252,14 @@ class Workspace:
             "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
             (now(), project_id, action, json.dumps(detail, default=_json_default)),
         )
+
+
+# Long work recorded as running, with its owner process: (table, state column, running, once its owner is gone).
+_INTERRUPTIBLE_WORK = (
+    ("jobs", "status", "running", "interrupted"),
+    ("studies", "status", "running", "interrupted"),
+    ("projects", "build_state", "building", "stopped"),
+)
 
 
 def _json_default(value: Any) -> Any:

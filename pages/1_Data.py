@@ -15,6 +15,7 @@ from core.validation import ValidationRules
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
+from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
 ws, project = page_setup("Data", ":material/table_view:",
@@ -78,15 +79,16 @@ with upload_tab:
             df, info = cache.read_upload(data, options, lambda f, m: bar.progress(min(f, 1.0), text=m))
             bar.empty()
         except StudioError as exc:
-            st.error(f"{upload.name}: {exc}")
+            st.error(escape_markdown(f"{upload.name}: {exc}"))
         else:
-            st.success(f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
-                       + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}, "
-                          + (f"thousands {info.thousands!r})" if info.thousands else "no thousands separator)")
-                          if info.format == "csv" else "")
-                       + (f", sheet '{info.sheet}'" if info.sheet else "") + ".")
+            st.success(escape_markdown(
+                f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
+                + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}, "
+                   + (f"thousands {info.thousands!r})" if info.thousands else "no thousands separator)")
+                   if info.format == "csv" else "")
+                + (f", sheet '{info.sheet}'" if info.sheet else "") + "."))
             for warning in info.warnings:
-                st.warning(warning)
+                st.warning(escape_markdown(warning))
             st.dataframe([{"column": c.name, "type": c.dtype, "missing": c.missing, "why": c.note,
                            "values that did not fit": ", ".join(c.examples_not_fitting)} for c in info.columns],
                          hide_index=True, width="stretch")
@@ -96,7 +98,7 @@ with upload_tab:
             if st.button("Save as a new raw data version", key="save_upload", type="primary"):
                 with user_errors():
                     pipeline.stage_ingest(ws, pid, df, info, upload.name, upload=data)
-                    st.toast(f"Saved {upload.name}.")
+                    st.toast(f"Saved {escape_markdown(upload.name)}.")
 
 raw = datasets.latest_dataset(ws, pid, "raw")
 if raw is None:
@@ -104,7 +106,7 @@ if raw is None:
     st.stop()
 
 # -- 2 · Profile --------------------------------------------------------------------------------------
-st.subheader(f"2 · Profile of {raw['name']} (raw version {raw['version']})")
+st.subheader(f"2 · Profile of {escape_markdown(raw['name'])} (raw version {raw['version']})")
 raw_df = cache.dataset(ws, raw["id"])
 problem = projects.get_problem(ws, pid)
 target = problem.target if problem and problem.target in raw_df.columns else pipeline.SAMPLES.get(raw["name"])
@@ -165,9 +167,9 @@ if cleaned:
     recipe_row = ws.query_one("SELECT * FROM recipes WHERE id = ?", (cleaned["recipe_id"],))
     if recipe_row and recipe_row["reports_json"]:
         for report in json.loads(recipe_row["reports_json"]):
-            st.markdown(f"- {report['summary']}")  # USER TEXT
+            st.markdown(f"- {escape_markdown(report['summary'])}")
             if report.get("warning"):
-                st.warning(report["warning"], icon=":material/warning:")  # USER TEXT (a column name)
+                st.warning(escape_markdown(report["warning"]), icon=":material/warning:")
     rules = datasets.load_rules(ws, cleaned["id"])
     if rules:
         with st.expander("Validation rules learned from this version"):

@@ -3,10 +3,12 @@ import plotly.express as px
 import streamlit as st
 
 from core import datasets, pipeline, projects
+from core.plot_text import plot_text, plot_texts
 from core.problem import METRICS, TASKS, ProblemConfig, default_threshold, detect_task, suggest_problem
 from core.training import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
 ws, project = page_setup("Problem", ":material/flag:", "Say what the model must predict and how good it must be to ship.")
@@ -82,23 +84,24 @@ with user_errors():
         if task == "binary":
             st.markdown("**What mistakes cost** — sets the decision threshold on the Train page")
             k1, k2 = st.columns(2)
-            cost_fn = k1.number_input(f"Cost of missing a real '{positive}' (€ per row)", 0.0, 1e9,
+            cost_fn = k1.number_input(f"Cost of missing a real '{escape_markdown(positive)}' (€ per row)", 0.0, 1e9,
                                       float(suggestion.cost_false_negative or 500.0), 10.0, key=f"cost_fn_{target}",
                                       help="E.g. the revenue lost when a churner leaves without an offer.")
             cost_fp = k2.number_input("Cost of a false alarm (€ per row)", 0.0, 1e9,
                                       float(suggestion.cost_false_positive or 50.0), 10.0, key=f"cost_fp_{target}",
                                       help="E.g. the price of an offer sent to a customer who would have stayed.")
-            st.caption(f"A missed '{positive}' costs {cost_fn / max(cost_fp, 1e-9):.1f}× a false alarm here, so the "
-                       "best threshold flags more rows when this ratio is high.")
+            st.caption(f"A missed '{escape_markdown(positive)}' costs {cost_fn / max(cost_fp, 1e-9):.1f}× a false "
+                       "alarm here, so the best threshold flags more rows when this ratio is high.")
 
     if task == "regression":
-        fig = px.histogram(df, x=target, nbins=40, template="plotly_white", title=f"Distribution of {target}")
+        fig = px.histogram(df, x=target, nbins=40, template="plotly_white",
+                           title=plot_text(f"Distribution of {target}"), labels={target: plot_text(target)})
         sentence = (f"{target} ranges from {df[target].min():,.4g} to {df[target].max():,.4g}, with a median of "
                     f"{df[target].median():,.4g}: the model predicts a number in this range.")
     else:
         counts = df[target].astype(str).value_counts()
-        fig = px.bar(x=counts.index, y=counts.values, labels={"x": target, "y": "rows"},
-                     template="plotly_white", title=f"How often each value of {target} occurs")
+        fig = px.bar(x=plot_texts(counts.index), y=counts.values, labels={"x": plot_text(target), "y": "rows"},
+                     template="plotly_white", title=plot_text(f"How often each value of {target} occurs"))
         top_share = counts.iloc[0] / counts.sum()
         sentence = (f"The most common value, '{counts.index[0]}', makes up {top_share:.0%} of rows, so a model "
                     f"that always guesses it would be right {top_share:.0%} of the time — the baseline to beat.")
@@ -112,7 +115,7 @@ with user_errors():
                                sensitive_column=sensitive_column, max_fairness_gap=float(max_gap),
                                max_latency_ms=float(max_latency))
         pipeline.stage_problem(ws, pid, cleaned["id"], config)
-        st.success(f"Saved: predict '{target}' ({task}); the gate asks for {metric} "
+        st.success(f"Saved: predict '{escape_markdown(target)}' ({task}); the gate asks for {metric} "
                    f"{'≤' if metric in ('rmse', 'mae') else '≥'} {threshold:g} on unseen data.")
 
 if projects.get_problem(ws, pid):

@@ -6,6 +6,7 @@ from core import pipeline, tracking
 from core.explain import caption_beeswarm, caption_importance, caption_waterfall, get_importance_df, \
     get_waterfall_df, plot_beeswarm, plot_importance, plot_waterfall
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
 
 ws, project = page_setup("Explain", ":material/lightbulb:", "Why the model predicts what it predicts, in SHAP values.")
@@ -27,8 +28,8 @@ run_id = st.selectbox("Model to explain", ids, format_func=labels.get, key=f"exp
 with user_errors():
     with st.spinner("Computing SHAP values…"):
         expl = pipeline.stage_explain(ws, pid, run_id)
-    st.caption(f"Explainer: {expl.explainer}. {expl.note} Values are in {expl.output}; computed in "
-               f"{expl.seconds:.1f} s.")
+    st.caption(escape_markdown(f"Explainer: {expl.explainer}. {expl.note} Values are in {expl.output}; computed in "
+                               f"{expl.seconds:.1f} s."))
     importance = get_importance_df(expl)
     c1, c2 = st.columns(2)
     with c1:

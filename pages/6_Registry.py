@@ -8,6 +8,7 @@ from core import pipeline, projects, registry, serving, tracking
 from core.problem import get_metric_label
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
+from ui.text import escape_markdown
 from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
 
 ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
@@ -27,7 +28,7 @@ if model_name is None:
     st.info("No model registered yet.")
     st.stop()
 versions = registry.get_versions_df(ws, pid, model_name)
-st.subheader(f"Versions of '{model_name}'")
+st.subheader(f"Versions of '{escape_markdown(model_name)}'")
 champion = registry.get_alias_version(ws, pid, model_name, "champion")
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 live = serving.get_active_deployment(ws, pid)
@@ -37,10 +38,10 @@ c1.metric("Champion (serves production)", f"v{champion['version']}" if champion 
 c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
 c3.metric("Served by the endpoint now", "nothing" if served is None else f"v{served['version']}"
           if served["model_name"] == model_name else f"{served['model_name']} v{served['version']}")
-st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
 behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
-    st.warning(behind)
+    st.warning(escape_markdown(behind))
 st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
            "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
            "at once (same strategy, or single when no challenger is left).")

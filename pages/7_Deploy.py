@@ -6,6 +6,7 @@ from core import pipeline, registry, serving
 from core.routing import STRATEGIES, RoutingConfig
 from core.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors
 
 ws, project = page_setup("Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger.")
@@ -16,7 +17,7 @@ model_name = model_name_picker(ws, pid, key="deploy_model")
 champion = registry.get_alias_version(ws, pid, model_name, "champion") if model_name else None
 if champion is None:
     if serving.get_active_deployment(ws, pid) is not None:
-        st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+        st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
     st.info("Register a model as champion on the Registry page first." if model_name is None else
             f"{model_name} has no champion: give one of its versions the champion alias on the Registry page.")
     st.page_link("pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid})
@@ -41,7 +42,7 @@ if strategy == "blue_green":
                                f"green = challenger v{challenger['version']}" if challenger else ""])
 switch = pipeline.describe_model_switch(ws, pid, model_name)
 if switch:
-    st.warning(switch)  # USER TEXT: target names
+    st.warning(escape_markdown(switch))
 if st.button("Deploy", key="deploy", type="primary"):
     with user_errors():
         dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color), model_name=model_name)
@@ -50,10 +51,10 @@ if st.button("Deploy", key="deploy", type="primary"):
 
 if active is None:
     st.stop()
-st.info(serving.describe_live(ws, pid), icon=":material/rocket_launch:")
+st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
 behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
-    st.warning(behind)
+    st.warning(escape_markdown(behind))
 
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")
@@ -72,16 +73,14 @@ with user_errors():
         if unanswered:
             st.warning(f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
                        "The 'error' column says which value and what to send instead; the other rows were answered.")
-        # USER TEXT: the class label comes from the uploaded data.
-        answers = (f" The champion answers '{served.classes[1]}' when the score is {served.threshold:.2f} or more "
-                   "(the decision threshold registered with it)." if served.task == "binary" and served.classes
-                   else "")
+        answers = (f" The champion answers '{escape_markdown(served.classes[1])}' when the score is "
+                   f"{served.threshold:.2f} or more (the decision threshold registered with it)."
+                   if served.task == "binary" and served.classes else "")
         st.caption(f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
                    f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
         violations = served.validate(rows)
-        # USER TEXT: the sentence names columns and the values sent.
         (st.warning if violations else st.success)(
-            caption_violations(violations, rows=len(rows), rules=served.rules)
+            escape_markdown(caption_violations(violations, rows=len(rows), rules=served.rules))
             if served.rules else "No validation rules were learned for this model's data.")
         if violations:
             st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")

@@ -10,6 +10,7 @@ from core.monitoring import caption_drift_heatmap, caption_excluded_columns, cap
 from core.simulation import SCENARIOS, TrafficConfig
 from core.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
+from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
 ws, project = page_setup("Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when "
@@ -38,7 +39,7 @@ show_flash()
 if latest is None:
     with user_errors():
         for sentence in pipeline.describe_watch(ws, pid):
-            st.caption(sentence)  # USER TEXT: target names
+            st.caption(escape_markdown(sentence))
     st.stop()
 report, traffic = latest["report"], latest["traffic"]
 st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
@@ -46,23 +47,24 @@ st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic
 # Which version this report watched, judged on which problem; then what has changed since, if anything.
 with user_errors():
     watched, *changed = pipeline.describe_watch(ws, pid, latest)
-    st.caption(watched)  # USER TEXT: target names
+    st.caption(escape_markdown(watched))
     for sentence in changed:
-        st.warning(sentence, icon=":material/visibility:")  # USER TEXT: target names
+        st.warning(escape_markdown(sentence), icon=":material/visibility:")
 
 # -- The decision first, with its evidence and what was done about it ---------------------------------
 verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
 show = {"success": st.success, "info": st.info, "warning": st.warning}[verdict.level]
-show(f"**{verdict.headline}** {verdict.text}", icon=":material/autorenew:" if verdict.level != "success" else None)
+show(f"**{escape_markdown(verdict.headline)}** {escape_markdown(verdict.text)}",  # the text names features
+     icon=":material/autorenew:" if verdict.level != "success" else None)
 if report.alerts:
     with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
         for alert in report.alerts:
-            (st.error if alert.level == "critical" else st.warning)(alert.message)
+            (st.error if alert.level == "critical" else st.warning)(escape_markdown(alert.message))
 
 fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
 if report.excluded_columns:
-    st.caption(caption_excluded_columns(report.excluded_columns))  # USER TEXT: column names
+    st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
 c1, c2 = st.columns(2)
 with c1:
     chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
@@ -77,7 +79,7 @@ violations = latest["violations"]
 if not violations.empty:
     with st.expander(f"Data checks: {len(violations)} rule violation(s) in production", icon=":material/rule:"):
         st.dataframe(violations, hide_index=True, width="stretch")
-st.caption(caption_violations_by_window(violations) if not violations.empty else
+st.caption(escape_markdown(caption_violations_by_window(violations)) if not violations.empty else
            "Every production row passed the validation rules learned from the training data.")
 with st.expander("Every feature and window: PSI and the statistical test"):
     st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")

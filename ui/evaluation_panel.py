@@ -57,6 +57,7 @@ from core.problem import ProblemConfig, encode_target
 from core.robustness import caption_robustness, get_robustness_df, plot_robustness
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
+from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
 REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
@@ -128,9 +129,10 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
-    st.caption(f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
-               f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
-               "ROC-AUC, PR-AUC and log loss do not depend on the threshold.")
+    st.caption(escape_markdown(
+        f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
+        f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
+        "ROC-AUC, PR-AUC and log loss do not depend on the threshold."))
     c1, c2 = st.columns(2)
     with c1:
         cm = get_confusion_at_threshold(y, score, threshold, names=classes)
@@ -180,7 +182,7 @@ def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
     for col, (name, words) in zip(cols, (("r2", "R²"), ("rmse", "RMSE"), ("mae", "MAE"), ("mape", "MAPE"))):
         value = report.get(name, float("nan"))
         col.metric(words, "n/a" if np.isnan(value) else (f"{value:.1%}" if name == "mape" else f"{value:,.4g}"))
-    st.caption(caption_regression_report(report))
+    st.caption(escape_markdown(caption_regression_report(report)))
     residuals = get_residuals_df(actual, predicted)
     c1, c2 = st.columns(2)
     with c1:
@@ -197,8 +199,8 @@ def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig, hold
     st.subheader("Is the best model really better?")
     first, second = (tracking.load_run_outputs(ws, int(r), problem) for r in real["run"].iloc[:2])
     outcome = _cached_comparison(ws, experiment["id"], problem, first, second, _y_test(problem, holdout))
-    st.info(caption_comparison(first.name, second.name, outcome["cv"], outcome["bootstrap"], problem.metric),
-            icon=":material/balance:")
+    st.info(escape_markdown(caption_comparison(first.name, second.name, outcome["cv"], outcome["bootstrap"],
+                                               problem.metric)), icon=":material/balance:")
     st.caption("Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
                "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
                "straddles 0 means the data cannot tell the two apart.")
@@ -251,7 +253,7 @@ def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, thresh
     segments = get_error_segments_df(holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred,
                                      problem.task)
     if segments.empty:
-        st.caption(caption_error_segments(segments, problem.task))
+        st.caption(escape_markdown(caption_error_segments(segments, problem.task)))
         return
     chart(plot_error_segments(segments, problem.task), caption_error_segments(segments, problem.task),
           key="error_segments")

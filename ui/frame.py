@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import jobs, projects
 from ui.state import current_project, get_workspace, select_project
+from ui.text import escape_markdown
 
 # (script, label, icon, stage key for status)
 PAGES = [
@@ -46,7 +47,7 @@ def _sidebar(ws, project: dict | None) -> None:
         all_projects = projects.list_projects(ws)
         if all_projects:
             ids = [p["id"] for p in all_projects]
-            names = {p["id"]: p["name"] for p in all_projects}
+            names = {p["id"]: projects.get_project_label(p) for p in all_projects}
             index = ids.index(project["id"]) if project else None
             chosen = st.selectbox("Project", ids, index=index, format_func=names.get, key="project_picker",
                                   placeholder="Choose a project")
@@ -83,7 +84,7 @@ def running_work(ws, project_id: int) -> None:
         running = jobs.list_running_jobs(ws, project_id)
         for job in running:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
-            st.progress(job["progress"], text=f"{what}: {job['message'] or 'working…'}")
+            st.progress(job["progress"], text=escape_markdown(f"{what}: {job['message'] or 'working…'}"))
             page = next(label for path, label, _, _ in PAGES if path == script)
             st.page_link(script, label=f"Follow it on {page}", icon=":material/hourglass_top:",
                          query_params={"project": project_id})

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import pipeline, registry, serving, tracking
 from core.problem import format_metric_value, get_metric_label
+from ui.text import escape_markdown
 from ui.widgets import user_errors
 
 CHECK_TITLES = {"threshold": "Good enough for the business", "beats_baseline": "Better than guessing",
@@ -31,12 +32,13 @@ def show_gate(ws, project_id: int, experiment: dict) -> None:
                    f"{experiment['id']}; every check below must pass for GO.")
         for check in gate.get("checks", []):
             title = CHECK_TITLES.get(check["name"], check["name"])
+            sentence = escape_markdown(check["sentence"])  # it may name the sensitive column and its groups
             if check.get("informational"):
-                st.info(f"**{title}?** {check['sentence']}", icon=":material/help:")
+                st.info(f"**{title}?** {sentence}", icon=":material/help:")
             elif check["passed"]:
-                st.success(f"**{title}.** {check['sentence']}", icon=":material/check_circle:")
+                st.success(f"**{title}.** {sentence}", icon=":material/check_circle:")
             else:
-                st.error(f"**{title}.** {check['sentence']}", icon=":material/cancel:")
+                st.error(f"**{title}.** {sentence}", icon=":material/cancel:")
 
 
 def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | None:
@@ -56,7 +58,8 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
     reason = ""
     existing = registry.get_version_of_run(ws, project_id, int(run_id))
     if existing is not None:
-        st.info(f"{labels[run_id]} is already registered as {existing['model_name']} v{existing['version']}: "
+        st.info(f"{labels[run_id]} is already registered as {escape_markdown(existing['model_name'])} "
+                f"v{existing['version']}: "
                 "give it an alias (promote, roll back) on the Registry page.", icon=":material/inventory_2:")
         return None
     if is_gated:
@@ -78,9 +81,9 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
         with user_errors():
             version = pipeline.stage_register(ws, project_id, int(run_id), alias=None if alias == "none" else alias,
                                               override_reason=reason, decision_threshold=threshold)
-            st.success(f"Registered {version['model_name']} version {version['version']}"
+            st.success(f"Registered {escape_markdown(version['model_name'])} version {version['version']}"
                        + (f" as {alias}." if alias != "none" else ".")
-                       + (f" {serving.describe_live(ws, project_id)}" if alias == "champion" else ""))
+                       + (f" {escape_markdown(serving.describe_live(ws, project_id))}" if alias == "champion" else ""))
             return version
     return None
 
@@ -100,7 +103,7 @@ def _decision_threshold_input(ws, experiment: dict, run_id: int, key: str) -> fl
     if widget not in st.session_state or st.session_state.get(started_at) != start:
         st.session_state[widget] = start
         st.session_state[started_at] = start
-    threshold = st.number_input(f"Answer '{problem.get('positive_class')}' from a score of", 0.0, 1.0,
+    threshold = st.number_input(f"Answer '{escape_markdown(problem.get('positive_class'))}' from a score of", 0.0, 1.0,
                                 step=0.01, format="%.2f", key=widget)
     where = ("the threshold you left on Evaluate" if chosen_on_evaluate is not None
              else "the cheapest threshold for the costs on the Problem page"

@@ -11,6 +11,7 @@ from core.evaluation import caption_leaderboard, plot_leaderboard
 from core.models import get_catalog
 from core.problem import ProblemConfig, get_metric_label
 from core.training import VALIDATIONS, TrainConfig, resolve_validation
+from ui.text import escape_markdown
 from ui.widgets import chart
 
 VALIDATION_WORDS = {
@@ -79,7 +80,7 @@ def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
     st.subheader(f"Leaderboard — experiment {experiment['id']}")
     st.caption(f"Validated with: {validation.lower()}.")
     for warning in tracking.get_experiment_warnings(experiment):
-        st.warning(warning, icon=":material/warning:")
+        st.warning(escape_markdown(warning), icon=":material/warning:")
     shown = ["model", "cv_score", *[c for c in ("roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy",
                                                  "r2", "rmse", "mae") if c in runs.columns],
              "fit_seconds", "predict_ms_per_row", "error"]

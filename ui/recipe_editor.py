@@ -14,6 +14,7 @@ from core.cleaning import (
 )
 from core.errors import StudioError
 from core.profiling import get_spelling_variants
+from ui.text import escape_markdown
 
 ADDABLE = {
     "drop_columns": "Drop columns",
@@ -44,9 +45,10 @@ def render_steps(ws, project_id: int, raw_id: int, draft: CleaningRecipe, sugges
         left, right = st.columns([12, 1], vertical_alignment="center")
         report = reports[i] if i < len(reports) else None
         done = report.summary if report else ""
-        left.markdown(f"**{i + 1}.** {describe_step(step)}" + (f"  \n:gray[{done}]" if done else ""))  # USER TEXT
+        left.markdown(f"**{i + 1}.** {escape_markdown(describe_step(step))}"
+                      + (f"  \n:gray[{escape_markdown(done)}]" if done else ""))
         if report is not None and report.warning:
-            left.warning(report.warning, icon=":material/warning:")  # USER TEXT (a column name)
+            left.warning(escape_markdown(report.warning), icon=":material/warning:")
         if right.button("✕", key=f"remove_step_{raw_id}_{i}", help="Remove this step (undo)"):
             datasets.save_recipe_draft(ws, project_id, raw_id, draft.without_step(i))
             st.rerun()
@@ -122,8 +124,8 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
         elif op == "unify_categories":
             column = st.selectbox("Column", text, key=f"{key}_col")
             mapping = get_spelling_variants(df[column]) if column else {}
-            st.caption(f"{len(mapping)} spelling variant(s) found: "
-                       + (", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or "none"))
+            st.caption(f"{len(mapping)} spelling variant(s) found: " + escape_markdown(
+                ", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or "none"))
             step = CleaningStep(op, {"column": column, "mapping": mapping}) if mapping else None
         elif op == "group_rare":
             column = st.selectbox("Column", text, key=f"{key}_col")
@@ -158,10 +160,10 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
                          if operator in ("in", "not_in") else _typed(raw_value, df[column]) if raw_value else None)
                 step = CleaningStep(op, {"column": column, "operator": operator, "value": value})
     except StudioError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return
     if step is not None:
-        st.caption(f"Will add: {describe_step(step)}")  # USER TEXT
+        st.caption(f"Will add: {escape_markdown(describe_step(step))}")
         _render_step_effect(step, df if current is None else current)
     if st.button("Add step", key=f"add_step_{raw_id}", disabled=step is None):
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.with_step(step))
@@ -182,7 +184,7 @@ def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
         (st.warning if share > 0.05 else st.caption)(
             f"On this table it removes {removed:,} of {report.rows_before:,} rows ({share:.1%}).")
     if report.warning:
-        st.warning(report.warning, icon=":material/warning:")  # USER TEXT (a column name)
+        st.warning(escape_markdown(report.warning), icon=":material/warning:")
 
 
 def _typed(text: str, column: pd.Series):

@@ -12,6 +12,7 @@ from core.comparison import caption_run_folds, caption_run_scores, plot_run_fold
 from core.problem import ProblemConfig, get_metric_label, is_higher_better
 from core.tracking import EXPERIMENT_KINDS
 from ui.widgets import chart, job_panel
+from ui.text import escape_markdown
 
 
 
@@ -93,4 +94,4 @@ def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:
     if job is not None:
         job = job_panel(ws, job["id"])
         if job["status"] == "succeeded" and job["result"]:
-            (st.success if job["result"]["reproduced"] else st.warning)(job["result"]["message"])
+            (st.success if job["result"]["reproduced"] else st.warning)(escape_markdown(job["result"]["message"]))

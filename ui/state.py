@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import projects
 from core.errors import NotFoundError
-from core.workspace import Workspace, default_workspace_path
+from core.workspace import Workspace, default_workspace_path, parse_id
 
 PROJECT_KEY = "project_id"
 
@@ -21,22 +21,37 @@ def get_workspace() -> Workspace:
     return _workspace(str(default_workspace_path().resolve()))
 
 
+def query_id(name: str) -> int | None:
+    """The id in query parameter ``name``, or None when it is missing or not a valid id (a crafted
+    or mistyped URL gives a normal page, never an error)."""
+    return parse_id(st.query_params.get(name))
+
+
 def current_project(ws: Workspace) -> dict | None:
     """The URL's project, else this session's, else none. Keeps URL and session in step."""
-    candidates = [st.query_params.get("project"), st.session_state.get(PROJECT_KEY)]
-    for key in candidates:
-        if key is None or not str(key).isdigit():
+    for project_id in (query_id("project"), parse_id(st.session_state.get(PROJECT_KEY))):
+        if project_id is None:
             continue
         try:
-            project = projects.get_project(ws, int(key))
+            project = projects.get_project(ws, project_id)
         except NotFoundError:
             continue
         select_project(project["id"])
         return project
+    if "project" in st.query_params:  # an id that names no project (deleted, crafted): drop it
+        del st.query_params["project"]
+    st.session_state.pop(PROJECT_KEY, None)
     return None
+
+
+def forget_project() -> None:
+    """No project is open any more (it was deleted)."""
+    st.session_state.pop(PROJECT_KEY, None)
+    if "project" in st.query_params:
+        del st.query_params["project"]
 
 
 def select_project(project_id: int) -> None:
     st.session_state[PROJECT_KEY] = project_id
-    if st.query_params.get("project") != str(project_id):
+    if st.query_params.get_all("project") != [str(project_id)]:  # one value, this one
         st.query_params["project"] = str(project_id)

@@ -27,6 +27,7 @@ from core.tuning import (
     validate_tune_config,
 )
 from ui.widgets import chart, job_panel, user_errors
+from ui.text import escape_markdown
 
 SCALE_WORDS = {"int": "whole number", "float": "number", "log": "number, log scale", "choice": "one of a list"}
 
@@ -140,7 +141,16 @@ def _draw_study(study: dict, problem: ProblemConfig, key: str) -> None:
 
 
 def show_live_study(ws, project_id: int, problem: ProblemConfig, job: dict | None) -> None:
-    """Progress and the best-so-far chart while the study runs; its outcome once it ended."""
+    """Progress and the best-so-far chart while the study runs; its outcome once it ended. A study
+    whose process stopped before it finished (a restarted server, a killed CLI run) says so."""
+    latest = lab.latest_study(ws, project_id)
+    if latest is not None and latest["status"] == "interrupted":
+        st.warning(f"Tuning study {latest['id']} ({METHODS[latest['config'].method]} of "
+                   f"{get_model_spec(problem.task, latest['config'].model).name}) was interrupted after "
+                   f"{len(latest['trials'])} trial(s): the process running it stopped before it finished. Its trials "
+                   "so far are shown; start a new study to carry on.", icon=":material/block:")
+        if latest["trials"]:
+            _draw_study(latest, problem, key=f"study_{latest['id']}_interrupted")
     if job is None:
         return
 
@@ -168,7 +178,7 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
     st.subheader(f"Tuning study — {METHODS[study['config'].method]} of "
                  f"{get_model_spec(problem.task, study['config'].model).name}")
     if study["summary"]:
-        st.info(study["summary"], icon=":material/tune:")
+        st.info(escape_markdown(study["summary"]), icon=":material/tune:")
     _draw_study(study, problem, key=f"study_{study['id']}")
     trials = get_trials_df(study["trials"], problem.metric)
     dims = [d.name for d in study["config"].space if d.name in trials.columns]

@@ -8,21 +8,39 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.jobs import get_job
+from ui.text import escape_markdown
+
+FLASH_KEY = "flash_message"
 
 
 def chart(fig, sentence: str, key: str | None = None) -> None:
-    """Every chart carries one plain sentence of what it means."""
+    """Every chart carries one plain sentence of what it means (plain text: it may quote column and
+    category names, so it is escaped)."""
     st.plotly_chart(fig, width="stretch", key=key)
-    st.caption(sentence)
+    st.caption(escape_markdown(sentence))
 
 
 @contextmanager
 def user_errors():
-    """Show domain errors as a plain message instead of a traceback; the page keeps running."""
+    """Show domain errors as a plain message instead of a traceback; the page keeps running. The
+    message is escaped: it often quotes a column or file name."""
     try:
         yield
     except StudioError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
+
+
+def flash(kind: str, markdown: str) -> None:
+    """A confirmation to show after the rerun an action ends with (``kind``: success, info, warning,
+    error); ``markdown`` must have its user text escaped already."""
+    st.session_state[FLASH_KEY] = (kind, markdown)
+
+
+def show_flash() -> None:
+    """Show, once, the confirmation the previous run left."""
+    if FLASH_KEY in st.session_state:
+        kind, markdown = st.session_state.pop(FLASH_KEY)
+        getattr(st, kind)(markdown)
 
 
 def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = None,
@@ -37,7 +55,7 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
     def _poll():
         job = get_job(ws, job_id)
         if job["status"] == "running":
-            st.progress(job["progress"], text=job["message"] or "Working…")
+            st.progress(job["progress"], text=escape_markdown(job["message"] or "Working…"))
             if while_running is not None:
                 while_running(job)
         elif st.session_state.get(f"job_seen_{job_id}") != job["status"]:
@@ -48,7 +66,7 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
     if job["status"] == "running":
         _poll()
     elif job["status"] == "failed" or job["status"] == "interrupted":
-        st.error(job["error"])
+        st.error(escape_markdown(job["error"]))
     elif job["status"] == "succeeded" and on_done is not None:
         on_done(job)
     return job
@@ -72,20 +90,6 @@ def experiment_picker(ws, project_id: int, key: str) -> dict | None:
     return by_id[chosen]
 
 
-FLASH_KEY = "flash_message"
-
-
-def flash(kind: str, markdown: str) -> None:
-    """A confirmation to show after the rerun an action ends with (``kind``: success, info, warning,
-    error): st.rerun() wipes what the action's own run drew. (The same helper as the ui branch's.)"""
-    st.session_state[FLASH_KEY] = (kind, markdown)
-
-
-def show_flash() -> None:
-    """Show, once, the confirmation the previous run left."""
-    if FLASH_KEY in st.session_state:
-        kind, markdown = st.session_state.pop(FLASH_KEY)
-        getattr(st, kind)(markdown)
 
 def model_name_picker(ws, project_id: int, key: str) -> str | None:
     """Choose one of the project's models (each answers one problem: a new target starts a new model).

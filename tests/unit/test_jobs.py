@@ -177,3 +177,51 @@ def test_running_jobs_of_a_project_are_listed_until_they_end(ws, project):
     jobs.wait_for_job(ws, job_id, timeout=10)
     jobs.wait_for_job(ws, elsewhere, timeout=10)
     assert jobs.list_running_jobs(ws, project) == []
+
+
+def _owner_of(pid: int, started: int | None = None) -> str:
+    """The owner text another process would have recorded."""
+    import json
+    import socket
+
+    from core import owner
+
+    return json.dumps({"host": socket.gethostname(), "pid": pid, "boot": owner._boot_id(),
+                       "started": owner._process_start(pid) if started is None else started}, sort_keys=True)
+
+
+def _insert_owned(ws, project_id, owner_text, kind="train") -> int:
+    with ws.transaction() as conn:
+        return conn.execute(
+            "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
+            "VALUES (?, ?, 'running', 0.4, 'Training', ?, ?, ?)", (project_id, kind, now(), now(), owner_text),
+        ).lastrowid
+
+
+def test_a_job_another_live_process_runs_is_shown_running_not_interrupted(ws, project):
+    import os
+
+    other = _insert_owned(ws, project, _owner_of(os.getppid()))  # pytest's parent: alive, not us
+    assert jobs.get_job(ws, other)["status"] == "running"
+    from core.workspace import Workspace
+
+    Workspace(ws.root)  # start-up leaves it alone
+    assert jobs.get_job(ws, other)["status"] == "running"
+    assert [j["id"] for j in jobs.list_running_jobs(ws, project)] == [other]
+    # A second start of the same work joins it instead of running it twice.
+    assert jobs.start_job(ws, project, "train", lambda p: 1) == other
+
+
+def test_a_job_whose_process_is_gone_is_marked_interrupted_for_good(ws, project):
+    import os
+
+    reused = _insert_owned(ws, project, _owner_of(os.getppid(), started=1))  # the pid now runs something else
+    vanished = _insert_owned(ws, project, _owner_of(2**22 + 12345, started=1))  # no such process
+    from core.workspace import Workspace
+
+    Workspace(ws.root)  # start-up marks both, in the database
+    rows = {r["id"]: r["status"] for r in ws.query("SELECT id, status FROM jobs")}
+    assert rows == {reused: "interrupted", vanished: "interrupted"}
+    job = jobs.get_job(ws, reused)
+    assert job["status"] == "interrupted" and "start it again" in job["error"]
+    assert jobs.list_running_jobs(ws, project) == []

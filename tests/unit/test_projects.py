@@ -1,10 +1,15 @@
 """Projects: creating, naming, finding, and the per-stage status shown on the pipeline diagram."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.errors import ConfigError, NotFoundError
 from core.projects import (
+    delete_project,
+    get_build_note,
+    rename_project,
     STAGES,
     create_project,
     create_unique_project,
@@ -43,15 +48,31 @@ def test_duplicate_name_is_a_config_error_naming_it(ws):
     assert len(list_projects(ws)) == 1
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a/b", "x" * 61, "<script>", "semi;colon", None])
-def test_invalid_names_are_refused_with_the_rule(ws, bad):
-    with pytest.raises(ConfigError, match="1 to 60 letters"):
+@pytest.mark.parametrize("bad, rule", [
+    ("", "must not be blank"), ("   ", "must not be blank"), (None, "must not be blank"),
+    ("x" * 61, "at most 60 characters; got 61"), ("tab\there", "U+0009"), ("new\nline", "U+000A"),
+    ("nul\x00", "U+0000"), ("bidi \u202eecila", "U+202E"), ("zero\u200bwidth", "U+200B"),
+])
+def test_invalid_names_are_refused_with_the_rule(ws, bad, rule):
+    with pytest.raises(ConfigError, match=re.escape(rule)):
         create_project(ws, bad)
     assert list_projects(ws) == []
 
 
-def test_allowed_name_characters():
-    assert validate_project_name("Q3 churn-model_v2.1 (draft)") == "Q3 churn-model_v2.1 (draft)"
+@pytest.mark.parametrize("name", [
+    "Churn – Alice",  # the placeholder's own example: an en dash
+    "Q3 churn-model_v2.1 (draft)", "Análise de churn — São Paulo", "客户流失", "churn/2024; v2", "<script>",
+    "[x](https://evil.example)", "$x^2$", ":red[boom]", "👩‍💻 team", "Ωmega & co.", "x" * 60,
+])
+def test_any_printable_name_is_allowed_and_kept_as_typed(ws, name):
+    made = create_project(ws, name)
+    assert made["name"] == name
+    assert get_project(ws, made["id"])["name"] == get_project(ws, name)["name"] == name
+
+
+def test_names_that_look_alike_are_alike():
+    decomposed = "Ana\u0301lise"  # 'A' + 'na' + combining acute: looks like "Análise"
+    assert validate_project_name(decomposed) == "Análise"
 
 
 def test_unknown_project_is_not_found(ws):
@@ -142,7 +163,8 @@ def test_create_unique_project_counts_up(ws):
     assert create_unique_project(ws, "run")["name"] == "run (2)"
     create_project(ws, "run (3)")
     assert create_unique_project(ws, "run")["name"] == "run (4)"
-    assert create_unique_project(ws, "bad/name")["name"] == "bad name"
+    assert create_unique_project(ws, "bad/name")["name"] == "bad/name"
+    assert create_unique_project(ws, "tab\tand\nnewline")["name"] == "tab and newline"
 
 
 def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
@@ -163,3 +185,186 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
     with ThreadPoolExecutor(6) as pool:
         names = list(pool.map(create, range(6)))
     assert sorted(names) == sorted(["oneclass"] + [f"oneclass ({n})" for n in range(2, 7)])
+
+
+# -- Renaming and deleting -------------------------------------------------------------------------
+def _full_project(ws, name: str, table: pd.DataFrame | None = None) -> int:
+    """A project through every stage, quickly (one model family, small traffic)."""
+    from core import pipeline
+    from core.routing import RoutingConfig
+    from core.simulation import TrafficConfig
+    from core.training import TrainConfig
+
+    pid = create_project(ws, name)["id"]
+    raw = pipeline.stage_ingest(ws, pid, _tiny_table() if table is None else table, None, "tiny.csv")
+    dataset_id = pipeline.stage_clean(ws, pid, raw["id"], target="y")["dataset"]["id"]
+    pipeline.stage_problem(ws, pid, dataset_id, "y")
+    fs = pipeline.stage_features(ws, pid, dataset_id)
+    trained = pipeline.stage_train(ws, pid, fs["id"], TrainConfig(models=("logistic",), cv_folds=2))
+    run_id = trained["experiment"]["best_run_id"]
+    pipeline.stage_explain(ws, pid, run_id, max_rows=30)
+    pipeline.stage_register(ws, pid, run_id, alias="champion", override_reason="test")
+    pipeline.stage_deploy(ws, pid, RoutingConfig("single"))
+    pipeline.stage_monitor(ws, pid, TrafficConfig(windows=2, rows_per_window=50))
+    return pid
+
+
+def test_rename_keeps_the_project_and_records_it(ws):
+    pid = create_project(ws, "Churn - Alice")["id"]
+    create_project(ws, "Taken")
+    renamed = rename_project(ws, pid, "  Churn – Alice (v2)  ")
+    assert renamed["id"] == pid and renamed["name"] == "Churn – Alice (v2)"
+    assert get_project(ws, "Churn – Alice (v2)")["id"] == pid
+    with pytest.raises(NotFoundError):
+        get_project(ws, "Churn - Alice")
+    with pytest.raises(ConfigError, match="'Taken' already exists"):
+        rename_project(ws, pid, "Taken")
+    with pytest.raises(ConfigError, match="must not be blank"):
+        rename_project(ws, pid, " ")
+    assert get_project(ws, pid)["name"] == "Churn – Alice (v2)"  # a refused rename changes nothing
+    entries = ws.query("SELECT action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id", (pid,))
+    assert [e["action"] for e in entries] == ["project.created", "project.renamed"]
+    from core.audit import describe_audit_entry
+
+    sentence = describe_audit_entry("project.renamed", __import__("json").loads(entries[1]["detail_json"]))
+    assert sentence == "Project renamed from 'Churn - Alice' to 'Churn – Alice (v2)'."
+
+
+def test_a_renamed_project_keeps_one_model_history(ws):
+    from core import pipeline, registry
+    from core.training import TrainConfig
+
+    pid = _full_project(ws, "before")
+    first = registry.get_model_name(ws, pid)
+    rename_project(ws, pid, "after — renamed")
+    fs = ws.query_one("SELECT id FROM feature_sets WHERE project_id = ?", (pid,))
+    run_id = pipeline.stage_train(ws, pid, fs["id"], TrainConfig(models=("logistic",), cv_folds=2))[
+        "experiment"]["best_run_id"]
+    version = pipeline.stage_register(ws, pid, run_id, alias="challenger", override_reason="test")
+    assert version["model_name"] == first and version["version"] == 2
+
+
+def _project_table_counts(ws, pid: int) -> dict[str, int]:
+    tables = [r["name"] for r in ws.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    counts = {}
+    for table in tables:
+        columns = [c["name"] for c in ws.query(f"PRAGMA table_info({table})")]
+        if "project_id" in columns and table != "audit_log":
+            counts[table] = ws.query_one(f"SELECT COUNT(*) AS n FROM {table} WHERE project_id = ?", (pid,))["n"]
+    return counts
+
+
+def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws):
+    from core import datasets, registry, tracking
+
+    keep = _full_project(ws, "keep")
+    gone = _full_project(ws, "gone")  # the same raw table: its upload file is shared with "keep"
+    files_before = {p for p in ws.artifact_dir.rglob("*") if p.is_file()}
+    hashes = [r["sha256"] for r in
+              ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))]
+    assert sum(_project_table_counts(ws, gone).values()) > 10
+    deployment = ws.query_one("SELECT id FROM deployments WHERE project_id = ?", (gone,))["id"]
+    assert ws.query_one("SELECT COUNT(*) AS n FROM predictions WHERE deployment_id = ?", (deployment,))["n"] > 0
+
+    removed = delete_project(ws, gone)
+
+    with pytest.raises(NotFoundError):
+        get_project(ws, gone)
+    assert [p["name"] for p in list_projects(ws)] == ["keep"]
+    assert not any(_project_table_counts(ws, gone).values())  # every table, the ones added later too
+    assert ws.query_one("SELECT COUNT(*) AS n FROM predictions WHERE deployment_id = ?", (deployment,))["n"] == 0
+    files_after = {p for p in ws.artifact_dir.rglob("*") if p.is_file()}
+    assert files_after < files_before and removed["files"] == len(files_before - files_after) > 0
+    # Every artifact row left points at a file, and the other project loads everything it had.
+    for artifact in ws.query("SELECT id FROM artifacts"):
+        ws.read_artifact(artifact["id"])
+    assert len(datasets.load_dataset(ws, datasets.latest_dataset(ws, keep, "raw")["id"])) == 300
+    tracking.load_run_model(ws, registry.get_alias_version(ws, keep, registry.get_model_name(ws, keep),
+                                                           "champion")["run_id"])
+    # The audit log keeps what happened, the deletion included, with the model hashes.
+    actions = [r["action"] for r in ws.query("SELECT action FROM audit_log WHERE project_id = ? ORDER BY id", (gone,))]
+    assert actions[0] == "project.created" and actions[-1] == "project.deleted" and "model.registered" in actions
+    entry = ws.query_one("SELECT detail_json FROM audit_log WHERE action = 'project.deleted'")
+    detail = __import__("json").loads(entry["detail_json"])
+    assert detail["name"] == "gone"
+    assert [m["sha256"] for m in detail["model_versions"]] == hashes and len(hashes) == 1
+    assert create_project(ws, "gone")["name"] == "gone"  # the name is free again
+
+
+def test_delete_is_refused_while_work_runs_in_the_project(ws):
+    import threading
+
+    from core import jobs
+
+    pid = create_project(ws, "busy")["id"]
+    release = threading.Event()
+    job = jobs.start_job(ws, pid, "train", lambda progress: release.wait(10))
+    try:
+        with pytest.raises(ConfigError, match="has work running"):
+            delete_project(ws, pid)
+        assert get_project(ws, pid)["name"] == "busy"
+    finally:
+        release.set()
+        jobs.wait_for_job(ws, job, timeout=10)
+    delete_project(ws, pid)
+    assert list_projects(ws) == []
+
+
+# -- Projects a pipeline run builds --------------------------------------------------------------------
+def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkeypatch):
+    from core import pipeline
+    from core.errors import DataError
+
+    def broken_train(*args, **kwargs):
+        raise DataError("The target has one class.")
+
+    monkeypatch.setattr(pipeline, "stage_train", broken_train)
+    with pytest.raises(DataError):
+        pipeline.run_pipeline(ws, _tiny_table(), None, pipeline.PipelineConfig(target="y", project_name="half"))
+    project = get_project(ws, "half")
+    assert project["build_state"] == "failed" and project["build_stage"] == "train"
+    assert get_build_note(project) == "incomplete: failed during training"
+    assert "one class" in project["build_error"]
+
+
+def test_a_finished_run_leaves_a_complete_project(ws):
+    from core import pipeline
+
+    pipeline.run_pipeline(ws, _tiny_table(), None, pipeline.PipelineConfig(target="y", project_name="whole",
+                                                                           cv_folds=2, windows=2, rows_per_window=50))
+    project = get_project(ws, "whole")
+    assert project["build_state"] == "complete" and get_build_note(project) is None
+
+
+def test_a_project_made_by_hand_has_no_build_note(ws):
+    assert get_build_note(create_project(ws, "by hand")) is None
+
+
+def _claim_build(ws, pid: int, owner_text: str | None, stage: str | None) -> None:
+    with ws.transaction() as conn:
+        conn.execute("UPDATE projects SET build_state = 'building', build_stage = ?, owner = ? WHERE id = ?",
+                     (stage, owner_text, pid))
+
+
+def test_build_notes_say_whether_the_run_still_goes(ws, tmp_path):
+    import json
+    import os
+
+    from core import owner
+    from core.workspace import Workspace
+
+    live = create_project(ws, "live")["id"]
+    _claim_build(ws, live, owner.this_process(), "train")
+    dead = create_project(ws, "dead")["id"]
+    gone_owner = json.loads(owner.this_process())
+    gone_owner["started"] = -1  # this pid, but another process's start: the pid was reused
+    _claim_build(ws, dead, json.dumps(gone_owner), "train")
+    early = create_project(ws, "early")["id"]
+    _claim_build(ws, early, None, None)  # recorded before owners were kept
+    assert get_build_note(get_project(ws, live)) == "being built by a pipeline run (last finished: training)"
+    assert get_build_note(get_project(ws, dead)) == "incomplete: stopped after training"
+    assert get_build_note(get_project(ws, early)) == "incomplete: stopped before its first stage finished"
+    reopened = Workspace(ws.root)  # start-up marks what dead processes left
+    assert get_project(reopened, dead)["build_state"] == get_project(reopened, early)["build_state"] == "stopped"
+    assert get_project(reopened, live)["build_state"] == "building"
+    assert os.getpid() == gone_owner["pid"]
