@@ -12,8 +12,9 @@ rows. Metrics: ROC-AUC (binary), macro F1 (multiclass: the studio's own default)
 A table passes when the studio's best model scores at least the baseline minus TOLERANCE on the test
 rows, it learned from at least 95% of the rows it read (the CLI asks nobody, so any bigger loss was
 never agreed to), and its model takes every measurement column (numeric as pandas reads it, at most
-5% missing; IDs and time columns excepted): a weak baseline on a small table must not hide a dropped
-predictor. The model's inputs are the features its monitoring reports (CLI JSON `monitoring.features`).
+5% missing, not constant; IDs and time columns excepted): a weak baseline on a small table must not
+hide a dropped predictor. The model's inputs are the features its monitoring reports (CLI JSON
+`monitoring.features`).
 Exit status 1 when a table fails.
 
     python -m tests.accuracy                  # every table
@@ -154,10 +155,11 @@ def run_studio(table: PublicTable, train_path: Path, test_path: Path, workspace:
 
 
 def get_measurement_columns(train: pd.DataFrame, table: PublicTable) -> list[str]:
-    """Numeric columns (as the plain script reads them) with few gaps, other than IDs and times."""
+    """Numeric columns (as the plain script reads them) with few gaps, other than IDs, times and
+    constants (a constant carries nothing: dropping it is right)."""
     return [str(c) for c in train.columns
             if c != table.target and c not in table.keys and pd.api.types.is_numeric_dtype(train[c])
-            and train[c].isna().mean() <= MAX_MISSING_MEASUREMENT]
+            and train[c].isna().mean() <= MAX_MISSING_MEASUREMENT and train[c].nunique() > 1]
 
 
 def judge(outcome: Outcome, summary: dict, measurements: list[str]) -> Outcome:

@@ -51,10 +51,10 @@ def test_the_portuguese_export_reads_back_as_numbers_for_the_plain_baseline(tmp_
     np.testing.assert_allclose(back["alvo"], df["alvo"])
 
 
-def test_measurements_are_complete_numeric_columns_other_than_keys():
+def test_measurements_are_complete_varying_numeric_columns_other_than_keys():
     table = PublicTable("m", "test", "t", "regression", "", lambda: None, keys=("year",))
-    train = pd.DataFrame({"year": [2000, 2001] * 10, "x": range(20), "gappy": [np.nan] * 5 + [1.0] * 15,
-                          "city": ["a", "b"] * 10, "t": range(20)})
+    train = pd.DataFrame({"year": [2000, 2001] * 10, "x": range(20), "gappy": [np.nan] * 5 + [1.0, 2.0] * 7 + [1.0],
+                          "constant": 0, "city": ["a", "b"] * 10, "t": range(20)})
     assert accuracy.get_measurement_columns(train, table) == ["x"]
 
 
