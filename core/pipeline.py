@@ -663,9 +663,11 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
         "target": problem.target,
         "rows": int(len(df)),
         "rows_read": int(len(df)),
-        "rows_used": rows_used(result),
+        "rows_used": rows_used(ws, dataset_id, problem.target),
         "validation": result.validation,
-        "warnings": list(result.warnings),
+        # What cleaning removed and offered (not applied), then what training noticed.
+        "warnings": list(cleaned["warnings"]) + list(result.warnings),
+        "offered_steps": [offer.to_dict() for offer in cleaned["offers"]],
         "leaderboard": result.to_summary(),
         "best_model": trained["result"].best.key,
         "gate": gate.to_dict(),
@@ -687,11 +689,11 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     return summary
 
 
-def rows_used(result: TrainResult) -> int:
-    """Rows of the training table the leaderboard learned and was checked on: after cleaning and
-    after rows without a target are set aside (a provided test file is not part of it)."""
-    own_test = 0 if result.holdout == "provided-test-set" else len(result.test_index)
-    return int(len(result.train_index) + own_test)
+def rows_used(ws: Workspace, dataset_id: int, target: str) -> int:
+    """Rows of the cleaned training table that have a target: what the run learned and was checked on
+    (a provided test file is not part of it). A large table's leaderboard compares models on a sample
+    of them; the warnings say so, and the best model is refit on all of them when the budget allows."""
+    return int(datasets.load_dataset(ws, dataset_id)[target].notna().sum())
 
 
 def run_demo(ws: Workspace, *, progress: Progress = _noop, project_name: str = DEMO_PROJECT_NAME,

@@ -576,3 +576,22 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
     again = stage_register(ws, 1, other, alias="champion", override_reason="test")
     assert (again["model_name"], again["version"]) == ("loans-amount", 2)
     assert serving.get_active_deployment(ws, 1)["champion_version_id"] == again["id"]
+
+
+def test_a_table_of_genuine_identical_rows_is_used_whole_and_the_json_says_what_was_offered(tmp_path):
+    # An expanded contingency table: 3 categorical columns, 24 distinct rows, 1,200 real people.
+    rng = np.random.default_rng(11)
+    n = 1200
+    table = pd.DataFrame({"cls": rng.choice(["1st", "2nd", "3rd"], n), "age": rng.choice(["child", "adult"], n),
+                          "sex": rng.choice(["f", "m"], n)})
+    logit = -0.5 + 1.5 * (table["sex"] == "f") + 0.8 * (table["cls"] == "1st") - 0.8 * (table["cls"] == "3rd")
+    table["survived"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
+                           PipelineConfig(target="survived", project_name="survivors", cv_folds=2, windows=2,
+                                          rows_per_window=100))
+    assert summary["rows_read"] == summary["rows_used"] == n
+    offered = [o for o in summary["offered_steps"] if o["step"]["op"] == "drop_duplicates"]
+    assert offered and offered[0]["rows_removed"] > 0.9 * n
+    assert any("not applied" in w or "offered" in w.lower() for w in summary["warnings"]), summary["warnings"]
+    best = next(e for e in summary["leaderboard"] if e["model"] == summary["best_model"])
+    assert best["test_metrics"]["roc_auc"] > 0.6
