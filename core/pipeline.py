@@ -430,7 +430,7 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     # The champion's own inputs only: never the target, the IDs or a time column it does not take.
     violations = check_rows_by_window(frame, champion.rules) if champion.rules else pd.DataFrame()
     violations_id = ws.save_frame(violations, kind="violations")
-    frame_id = ws.save_frame(frame.drop(columns=[c for c in frame.columns if c.startswith("_")]), kind="traffic")
+    frame_id = ws.save_frame(frame, kind="traffic")  # every column: the retraining set is made from it
     with ws.transaction() as conn:
         row_id = conn.execute(
             """INSERT INTO monitoring_reports (project_id, deployment_id, traffic_json, report_artifact_id,

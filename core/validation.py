@@ -29,7 +29,7 @@ from core.profiling import (
     column_kind,
     is_number_column,
     is_text,
-    looks_like_id,
+    looks_like_identifier,
     parse_dates,
     value_counts,
 )
@@ -261,7 +261,7 @@ def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) ->
     if kind in ("categorical", "text") and looks_like_datetime(present):
         # dates the recipe left as text: the model reads them as dates, so they are checked as dates
         return _derive_date_rule(name, parse_datetimes(present).dropna(), allowed_missing, margin)
-    if kind in ("categorical", "text", "numeric") and looks_like_id(present, counts):
+    if kind in ("categorical", "text", "numeric") and looks_like_identifier(present, counts):
         kind = "text"  # new IDs are never in the training range or category list
     if kind == "numeric":
         values = present.to_numpy(dtype=float)

@@ -595,3 +595,13 @@ def test_a_table_of_genuine_identical_rows_is_used_whole_and_the_json_says_what_
     assert any("not applied" in w or "offered" in w.lower() for w in summary["warnings"]), summary["warnings"]
     best = next(e for e in summary["leaderboard"] if e["model"] == summary["best_model"])
     assert best["test_metrics"]["roc_auc"] > 0.6
+
+
+def test_a_column_whose_name_starts_with_an_underscore_survives_monitoring_and_retraining(tmp_path):
+    table = _classification_table(500, seed=8).rename(columns={"x2": "_under_ x"})
+    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
+                           PipelineConfig(target="y", project_name="underscore", cv_folds=2, windows=3,
+                                          rows_per_window=200, scenario="sudden", retrain_when_recommended=True))
+    assert "_under_ x" in summary["monitoring"]["features"]
+    assert summary["monitoring"]["retrain_recommended"]
+    assert summary["retrain"]["experiment_id"]  # it used to fail: KeyError "['_under_ x'] not in index"

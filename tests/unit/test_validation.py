@@ -405,3 +405,13 @@ def test_true_and_false_are_the_answers_of_a_0_1_flag(reference, rules):
     assert check_rows(rows, rules) == []
     rows["flag"] = ["yes", False, 1]
     assert [(v.column, v.rule) for v in check_rows(rows, rules)] == [("flag", "unknown_category")]
+
+
+def test_a_repeated_customer_id_is_no_category_so_new_customers_are_no_violation():
+    # 40 customers with about five purchases each: a key of an entity, not a list of allowed values.
+    rng = np.random.default_rng(3)
+    customers = [f"C{i:05d}" for i in range(40)]
+    train = pd.DataFrame({"customer_id": rng.choice(customers, 200), "amount": rng.gamma(2, 30, 200)})
+    rules = derive_rules(train, target=None)
+    batch = pd.DataFrame({"customer_id": ["C90001", "C90002", "C00003"], "amount": [40.0, 55.0, 61.0]})
+    assert not [v for v in check_rows(batch, rules) if v.column == "customer_id"]
