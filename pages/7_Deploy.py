@@ -59,7 +59,8 @@ if behind:
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")
 with user_errors():
-    served = serving.load_served(ws, active["champion_version_id"])
+    # The version that answers (in blue-green with green live, the challenger): its examples, its threshold.
+    served = serving.load_served(ws, serving.get_serving_version(ws, active)["id"])
     inputs = pipeline.get_request_examples(ws, served)
     n = st.slider("Rows to send (drawn from data the model never trained on); edit any cell first", 1, 50, 5,
                   key="n_rows")
@@ -73,7 +74,7 @@ with user_errors():
         if unanswered:
             st.warning(f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
                        "The 'error' column says which value and what to send instead; the other rows were answered.")
-        answers = (f" The champion answers '{escape_markdown(served.classes[1])}' when the score is "
+        answers = (f" The model answers '{escape_markdown(served.classes[1])}' when the score is "
                    f"{served.threshold:.2f} or more (the decision threshold registered with it)."
                    if served.task == "binary" and served.classes else "")
         st.caption(f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "

@@ -120,3 +120,21 @@ def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is
     assert any("This report watched churn-demo v1, which predicts 'churn'" in c.value for c in monitor.caption)
     assert any("The project's problem now predicts 'partner', but churn-demo v1 predicts 'churn'" in w.value
                for w in monitor.warning), [w.value for w in monitor.warning]
+
+
+def test_in_blue_green_with_green_live_the_requests_show_the_challenger_answering(demo_copy, tmp_path):
+    from core import pipeline, serving
+    from core.routing import RoutingConfig
+    from core.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    pipeline.stage_deploy(ws, 1, RoutingConfig("blue_green", active_color="green"))
+    at = open_page(demo_copy(), "pages/7_Deploy.py")
+    at.button(key="send_rows").click().run()
+    no_errors(at)
+    answered = next(d.value for d in at.dataframe if "arm" in d.value.columns)
+    assert set(answered["version"]) == {"churn-demo v2"} and set(answered["arm"]) == {"challenger"}
+    # The example rows and the threshold are those of the version that answers.
+    served = serving.load_served(ws, serving.get_serving_version(ws, serving.get_active_deployment(ws, 1))["id"])
+    assert served.version["version"] == 2
+    assert any(f"score is {served.threshold:.2f} or more" in c.value for c in at.caption)
