@@ -57,9 +57,9 @@ def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, ret
         return MonitoringVerdict("success", "Keep monitoring.", reason)
     label = get_metric_label(metric)
     new, old = retraining.get("retrained_metric_on_fresh"), retraining.get("champion_metric_on_fresh")
+    shown_new, shown_old = _distinct_values(metric, new, old)
     compared = (f"On {retraining.get('fresh_rows_eval', 0):,} fresh production rows that neither model trained on, "
-                f"the retrained model scores {label} {format_metric_value(metric, new)} against the champion's "
-                f"{format_metric_value(metric, old)}")
+                f"the retrained model scores {label} {shown_new} against the champion's {shown_old}")
     better = new is not None and old is not None and (new > old) == is_higher_better(metric) and new != old
     registered = retraining.get("registered")
     if registered:
@@ -72,3 +72,11 @@ def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, ret
         "warning", "Retrained, but the new model did not pass the gate.",
         f"{reason} {compared}; nothing was registered and the champion keeps serving. Next: look at what drifted "
         "and at the data, or retrain when more labelled production rows have arrived.")
+
+
+def _distinct_values(metric: str, new: float | None, old: float | None) -> tuple[str, str]:
+    """Both scores as the pages show them, with a third decimal when two would make them look equal."""
+    shown = format_metric_value(metric, new), format_metric_value(metric, old)
+    if shown[0] == shown[1] and new != old and None not in (new, old) and abs(new) < 100:
+        return f"{new:.3f}", f"{old:.3f}"
+    return shown

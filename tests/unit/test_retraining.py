@@ -17,7 +17,7 @@ def test_a_report_nobody_acted_on_is_its_own_decision():
 def test_after_a_retraining_it_says_what_was_registered_and_what_to_do_next():
     verdict = describe_monitoring_outcome(True, REASON, "roc_auc", RETRAINED, monitored_version=1, live_version=1)
     assert (verdict.level, verdict.headline) == ("info", "Retrained: challenger v2 is ready.")
-    assert "ROC-AUC 0.85 against the champion's 0.85 (better)" in verdict.text
+    assert "ROC-AUC 0.853 against the champion's 0.848 (better)" in verdict.text  # 3 decimals: 2 look equal
     assert "1,000 fresh production rows" in verdict.text and "promote it" in verdict.text
 
 
