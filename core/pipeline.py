@@ -425,6 +425,8 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
         reference, frame, feature_columns=used, predict_scores=scorer,
         reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
         threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
+        # The problem names them; monitoring also finds dates and keys on its own.
+        time_columns=[c for c in (problem.time_column,) if c], id_columns=[c for c in (problem.group_column,) if c],
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
     # The champion's own inputs only: never the target, the IDs or a time column it does not take.
