@@ -256,6 +256,7 @@ def column_kind(s: pd.Series, counts: pd.Series | None = None) -> str:
 # word for the ambiguous ones ("order_number" is a key, "number_of_children" a count).
 ID_NAME_WORDS = ("id", "uuid", "guid")
 ID_NAME_ENDINGS = ("key", "code", "number", "no", "nr")
+GROUP_ID_MAX_TYPICAL_ROWS = 10  # unnamed codes: the median rows per value of an entity key
 GROUP_ID_MIN_VALUES = 10  # fewer distinct values are a category, whatever they look like
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-./]*")  # C01186, 0152-QWGLK, A-0001, cat_3_L0
 _CODE_SHARE = 0.9
@@ -316,7 +317,11 @@ def looks_like_group_id(s: pd.Series, counts: pd.Series | None = None) -> bool:
         return bool(np.all(np.mod(counts.index.to_numpy(dtype=float), 1) == 0))
     if not is_text(s) or _mostly_dates(counts):
         return False
-    return is_named_like_id(s.name) or has_code_like_values(s, counts)
+    if is_named_like_id(s.name):
+        return True
+    # Codes without a key's name: an entity has a handful of rows (a customer's purchases), a category
+    # many (city_12 on 25 rows each is a city, not a key).
+    return has_code_like_values(s, counts) and float(counts.median()) <= GROUP_ID_MAX_TYPICAL_ROWS
 
 
 def looks_like_identifier(s: pd.Series, counts: pd.Series | None = None) -> bool:

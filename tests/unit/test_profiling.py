@@ -332,3 +332,13 @@ def test_an_identifier_is_a_row_key_or_an_entity_key_never_a_few_repeated_levels
         assert looks_like_id(values) == (kind == "row"), name
         assert looks_like_group_id(values) == (kind == "group"), name
         assert looks_like_identifier(values) == (kind is not None), name
+
+
+def test_repeated_codes_with_many_rows_each_are_a_category_kept_as_a_feature():
+    # 80 cities of 25 rows each, written as codes: a category (validation lists it, the model uses it,
+    # monitoring watches its drift), not the key of an entity.
+    from core.features import get_drop_reason
+
+    city = pd.Series([f"city_{i % 80}" for i in range(2000)], dtype="str", name="city")
+    assert not looks_like_identifier(city) and not looks_like_group_id(city)
+    assert get_drop_reason(city) is None

@@ -259,6 +259,10 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
 
     keep = _full_project(ws, "keep")
     gone = _full_project(ws, "gone")  # the same raw table: its upload file is shared with "keep"
+    # Artifacts are stored by content, and the same table on the same seeds can make every file of
+    # "gone" identical to one of "keep": a table of its own guarantees files that are only its own.
+    from core import pipeline
+    pipeline.stage_ingest(ws, gone, _tiny_table(120), None, "own.csv")
     files_before = {p for p in ws.artifact_dir.rglob("*") if p.is_file()}
     hashes = [r["sha256"] for r in
               ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))]
