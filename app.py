@@ -1,8 +1,10 @@
 """MLOps Studio home: the pipeline at a glance, projects, and the one-click full demo."""
 import streamlit as st
 
-from core import jobs, pipeline, projects
-from core.errors import StudioError
+from core import pipeline
+from core.workspace import jobs
+from core.workspace import projects
+from core.workspace.errors import StudioError
 from ui.frame import PAGES, page_setup
 from ui.state import forget_project, select_project
 from ui.text import escape_markdown

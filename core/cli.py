@@ -12,7 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from core.errors import StudioError
+from core.workspace.errors import StudioError
 
 EXIT_USAGE = 2
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from core.reader import read_path
+    from core.data.reader import read_path
 
     if args.command == "inspect":
         _, info = read_path(args.data)
@@ -83,7 +83,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
 
     from core.pipeline import PipelineConfig, run_demo, run_pipeline
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     ws = Workspace(args.workspace)
     # Progress only for a person at a terminal: in a pipe, stderr carries just the one error line.
@@ -104,8 +104,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _read_recipe(path: str):
-    from core.cleaning import recipe_from_json
-    from core.errors import DataError
+    from core.data.cleaning import recipe_from_json
+    from core.workspace.errors import DataError
 
     try:
         text = Path(path).read_bytes()

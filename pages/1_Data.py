@@ -4,14 +4,16 @@ import json
 
 import streamlit as st
 
-from core import datasets, pipeline, projects
-from core.cleaning import CleaningRecipe, find_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
-from core.errors import StudioError
-from core.export import to_safe_csv
-from core.lineage import caption_lineage, get_lineage_graph, plot_lineage
-from core.profiling import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
-from core.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
-from core.validation import ValidationRules
+from core.problem.store import get_problem
+from core import pipeline
+from core.data import datasets
+from core.data.cleaning import CleaningRecipe, find_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
+from core.workspace.errors import StudioError
+from core.data.export import to_safe_csv
+from core.data.lineage import caption_lineage, get_lineage_graph, plot_lineage
+from core.data.profiling import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
+from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
+from core.data.validation import ValidationRules
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
@@ -108,7 +110,7 @@ if raw is None:
 # -- 2 · Profile --------------------------------------------------------------------------------------
 st.subheader(f"2 · Profile of {escape_markdown(raw['name'])} (raw version {raw['version']})")
 raw_df = cache.dataset(ws, raw["id"])
-problem = projects.get_problem(ws, pid)
+problem = get_problem(ws, pid)
 target = problem.target if problem and problem.target in raw_df.columns else pipeline.SAMPLES.get(raw["name"])
 profile, alerts = cache.profile(ws, raw["id"], target)
 m1, m2, m3 = st.columns(3)

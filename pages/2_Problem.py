@@ -2,10 +2,12 @@
 import plotly.express as px
 import streamlit as st
 
-from core import datasets, pipeline, projects
-from core.plot_text import plot_text, plot_texts
-from core.problem import METRICS, TASKS, ProblemConfig, default_threshold, detect_task, suggest_problem
-from core.training import suggest_group_column
+from core.problem.store import get_problem
+from core import pipeline
+from core.data import datasets
+from core.style import plot_text, plot_texts
+from core.problem.definition import METRICS, TASKS, ProblemConfig, default_threshold, detect_task, suggest_problem
+from core.training.trainer import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
@@ -21,7 +23,7 @@ if cleaned is None:
     st.page_link("pages/1_Data.py", label="Go to Data", icon=":material/table_view:", query_params={"project": pid})
     st.stop()
 df = cache.dataset(ws, cleaned["id"])
-saved = projects.get_problem(ws, pid)
+saved = get_problem(ws, pid)
 columns = list(df.columns)
 raw = datasets.get_dataset(ws, cleaned["parent_id"]) if cleaned["parent_id"] else None
 default_target = (saved.target if saved and saved.target in columns
@@ -118,5 +120,5 @@ with user_errors():
         st.success(f"Saved: predict '{escape_markdown(target)}' ({task}); the gate asks for {metric} "
                    f"{'≤' if metric in ('rmse', 'mae') else '≥'} {threshold:g} on unseen data.")
 
-if projects.get_problem(ws, pid):
+if get_problem(ws, pid):
     st.page_link("pages/3_Features.py", label="Next: build features", icon=":material/view_column:", query_params={"project": pid})

@@ -2,8 +2,11 @@
 transformation is fitted inside every model, so serving applies exactly what training did."""
 import streamlit as st
 
-from core import datasets, featurestore, pipeline, projects
-from core.features import SCALINGS, FeatureConfig, describe_feature_set, get_feature_kinds, suggest_features
+from core.problem.store import get_problem
+from core import pipeline
+from core.data import datasets
+from core.features import featurestore
+from core.features.preprocessing import SCALINGS, FeatureConfig, describe_feature_set, get_feature_kinds, suggest_features
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.widgets import user_errors
@@ -11,7 +14,7 @@ from ui.widgets import user_errors
 ws, project = page_setup("Features", ":material/view_column:", "Turn cleaned columns into numbers a model can learn from.")
 project = require_project(project)
 pid = project["id"]
-problem = projects.get_problem(ws, pid)
+problem = get_problem(ws, pid)
 cleaned = datasets.latest_dataset(ws, pid, "cleaned")
 if problem is None or cleaned is None:
     st.info("Clean a table (Data) and choose the target (Problem) first.")

@@ -3,7 +3,9 @@ and the go/no-go gate. Training and tuning run as background jobs: a page switch
 not stop or lose them."""
 import streamlit as st
 
-from core import featurestore, projects, tracking
+from core.problem.store import get_problem
+from core.features import featurestore
+from core.training import tracking
 from ui.evaluation_panel import show_evaluation
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form, show_gate
@@ -19,7 +21,7 @@ ws, project = page_setup("Train & compare", ":material/model_training:",
                          "rows they never saw.")
 project = require_project(project)
 pid = project["id"]
-problem = projects.get_problem(ws, pid)
+problem = get_problem(ws, pid)
 fs = featurestore.latest_feature_set(ws, pid)
 if problem is None or fs is None:
     st.info("Save a problem definition and a feature set first.")

@@ -2,8 +2,9 @@
 its prediction. Computed once per model and saved."""
 import streamlit as st
 
-from core import pipeline, tracking
-from core.explain import caption_beeswarm, caption_importance, caption_waterfall, get_importance_df, \
+from core import pipeline
+from core.training import tracking
+from core.explain.explanations import caption_beeswarm, caption_importance, caption_waterfall, get_importance_df, \
     get_waterfall_df, plot_beeswarm, plot_importance, plot_waterfall
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown

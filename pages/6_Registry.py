@@ -4,8 +4,11 @@ import json
 
 import streamlit as st
 
-from core import pipeline, projects, registry, serving, tracking
-from core.problem import get_metric_label
+from core.problem.store import get_problem
+from core import pipeline, registry
+from core.deployment import serving
+from core.training import tracking
+from core.problem.definition import get_metric_label
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.text import escape_markdown
@@ -46,7 +49,7 @@ st.caption("The champion answers production traffic; a challenger waits to prove
            "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
            "at once (same strategy, or single when no challenger is left).")
 # The columns a reviewer reads first; the rest (run, hash, all metrics) follow.
-problem = projects.get_problem(ws, pid)
+problem = get_problem(ws, pid)
 headers = {"cv_score": "CV score", **{c: f"holdout {get_metric_label(c)}" for c in versions
                                       if get_metric_label(c) != c}}
 first = [headers.get(c, c) for c in ("version", "aliases", "family", "decision threshold", "cv_score",

@@ -2,9 +2,10 @@
 strategy; send rows, see predictions, the version that answered and the latency."""
 import streamlit as st
 
-from core import pipeline, registry, serving
-from core.routing import STRATEGIES, RoutingConfig
-from core.validation import caption_violations, get_violations_df
+from core import pipeline, registry
+from core.deployment import serving
+from core.deployment.routing import STRATEGIES, RoutingConfig
+from core.data.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors

@@ -3,12 +3,14 @@ statistical test) per time window, prediction drift, performance once labels arr
 the Retrain action that loops back to training."""
 import streamlit as st
 
-from core import jobs, pipeline, registry, serving
-from core.monitoring import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
+from core import pipeline, registry
+from core.workspace import jobs
+from core.deployment import serving
+from core.monitoring.reports import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
     caption_performance, caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, \
     plot_prediction_drift
-from core.simulation import SCENARIOS, TrafficConfig
-from core.validation import caption_violations_by_window
+from core.monitoring.simulation import SCENARIOS, TrafficConfig
+from core.data.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors

@@ -39,7 +39,7 @@ def best_of(fn, repeats: int = 3) -> float:
 
 
 def bench_read() -> dict:
-    from core.reader import read_path
+    from core.data.reader import read_path
 
     studio = best_of(lambda: read_path(TELCO))
     plain = best_of(lambda: pd.read_csv(TELCO))
@@ -85,10 +85,10 @@ def log(message: str) -> None:
 def load_telco(path: Path):
     """The table as the studio trains on it: read, cleaned with the suggested recipe, suggested problem
     and features. Cached: both benches of a table start from the same frame."""
-    from core.cleaning import apply_recipe, suggest_recipe
-    from core.features import suggest_features
-    from core.problem import suggest_problem
-    from core.reader import read_path
+    from core.data.cleaning import apply_recipe, suggest_recipe
+    from core.features.preprocessing import suggest_features
+    from core.problem.definition import suggest_problem
+    from core.data.reader import read_path
 
     raw, _ = read_path(path)
     df, _ = apply_recipe(raw, suggest_recipe(raw, "churn"))
@@ -118,8 +118,8 @@ def get_plain_split(df: pd.DataFrame, problem, features) -> PlainSplit:
     scikit-learn and pandas steps), so both sides fit the very same features."""
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    from core.features import build_preprocessor
-    from core.problem import encode_target
+    from core.features.preprocessing import build_preprocessor
+    from core.problem.definition import encode_target
 
     X = df.drop(columns=[problem.target])
     y = encode_target(df[problem.target], problem)
@@ -149,8 +149,8 @@ def run_plain_leaderboard(split: PlainSplit, models: list, verbose: bool) -> Non
 def bench_leaderboard(table: TelcoTable) -> dict:
     """The default leaderboard (baseline + 7 families) with 5-fold CV, against plain scikit-learn
     fitting the same estimators (same hyper-parameters and seeds) on the same rows and folds."""
-    from core.models import get_catalog
-    from core.training import TrainConfig, train_models
+    from core.training.catalog import get_catalog
+    from core.training.trainer import TrainConfig, train_models
 
     df, problem, features = load_telco(table.path)
     log(f"leaderboard, {table.label} ({len(df):,} after cleaning), best of {table.repeats}")
@@ -182,8 +182,8 @@ def bench_tuning(table: TelcoTable) -> list[dict]:
     """A random search of gradient boosting: seconds per trial (each trial = one 5-fold CV), against
     plain scikit-learn cross-validating the same settings; also the whole study (folds prepared,
     defaults scored, best refit) divided by its trials."""
-    from core.training import TrainConfig
-    from core.tuning import TuneConfig, run_study
+    from core.training.trainer import TrainConfig
+    from core.training.tuning import TuneConfig, run_study
 
     df, problem, features = load_telco(table.path)
     log(f"tuning, {table.label}, {table.trials} trials, best of {table.repeats}")
@@ -217,7 +217,7 @@ def bench_tuning(table: TelcoTable) -> list[dict]:
 
 def bench_demo() -> dict:
     from core.pipeline import run_demo
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     timings = {}
 
@@ -231,14 +231,14 @@ def bench_demo() -> dict:
 
 
 def bench_latency() -> list[dict]:
-    """One request of one row, as the gate times it (core.lab.measure_latency_ms: the fastest of a
+    """One request of one row, as the gate times it (core.stages.lab.measure_latency_ms: the fastest of a
     few calls), against the bare estimator answering the same row already preprocessed: the ratio is
     what the studio's preprocessing adds to every single-row prediction."""
     from sklearn.pipeline import Pipeline
 
-    from core.features import build_preprocessor
-    from core.lab import measure_latency_ms
-    from core.models import get_catalog
+    from core.features.preprocessing import build_preprocessor
+    from core.stages.lab import measure_latency_ms
+    from core.training.catalog import get_catalog
 
     df, problem, features = load_telco(TELCO)
     split = get_plain_split(df, problem, features)
@@ -284,9 +284,9 @@ def _child(task: str, path: str, queue) -> None:
     if task == "pandas":
         pd.read_csv(path)
     else:
-        from core.cleaning import apply_recipe, suggest_recipe
-        from core.profiling import profile_table
-        from core.reader import read_path
+        from core.data.cleaning import apply_recipe, suggest_recipe
+        from core.data.profiling import profile_table
+        from core.data.reader import read_path
 
         df, _ = read_path(path)
         if task in ("profile", "clean"):

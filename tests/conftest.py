@@ -10,6 +10,6 @@ if str(ROOT) not in sys.path:
 
 @pytest.fixture
 def ws(tmp_path):
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     return Workspace(tmp_path / "ws")

@@ -7,9 +7,9 @@ from collections import OrderedDict
 import pandas as pd
 import streamlit as st
 
-from core import datasets
-from core.reader import ReadOptions, read_table
-from core.workspace import Workspace, sha256_bytes
+from core.data import datasets
+from core.data.reader import ReadOptions, read_table
+from core.workspace.database import Workspace, sha256_bytes
 
 
 @st.cache_data(show_spinner="Loading the table…", max_entries=16)
@@ -48,7 +48,7 @@ def read_upload(data: bytes, options: ReadOptions, progress=None):
 
 @st.cache_data(show_spinner="Profiling every column…", max_entries=16)
 def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
-    from core.profiling import get_alerts_df, profile_table
+    from core.data.profiling import get_alerts_df, profile_table
 
     profile = profile_table(datasets.load_dataset(_ws, dataset_id), target=target)
     return profile, get_alerts_df(profile)
@@ -61,7 +61,7 @@ def profile(ws: Workspace, dataset_id: int, target: str | None):
 
 @st.cache_data(show_spinner="Suggesting a cleaning recipe…", max_entries=16)
 def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
-    from core.cleaning import suggest_cleaning
+    from core.data.cleaning import suggest_cleaning
 
     return suggest_cleaning(datasets.load_dataset(_ws, dataset_id), target, datasets.load_read_info(_ws, dataset_id))
 
@@ -77,7 +77,7 @@ def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
 
 @st.cache_data(show_spinner="Previewing what the recipe does…", max_entries=8)
 def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
-    from core.cleaning import preview_recipe, recipe_from_json
+    from core.data.cleaning import preview_recipe, recipe_from_json
 
     return preview_recipe(datasets.load_dataset(_ws, dataset_id), recipe_from_json(recipe_json))
 
@@ -89,7 +89,7 @@ def preview(ws: Workspace, dataset_id: int, recipe_json: str):
 
 @st.cache_data(show_spinner="Loading the class probabilities…", max_entries=16)
 def _run_probabilities(_ws: Workspace, ws_path: str, run_id: int):
-    from core import tracking
+    from core.training import tracking
 
     return tracking.load_run_probabilities(_ws, run_id)
 

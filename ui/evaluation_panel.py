@@ -3,15 +3,17 @@ business cost, curves, calibration, regression errors), whether the best is real
 runner-up, fairness across a sensitive column, robustness, and the segments where it errs most."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import pipeline, projects, tracking
-from core.comparison import caption_comparison, compare_models
-from core.evaluation import (
+from core.problem.store import get_experiment_problem
+from core.problem.store import get_problem
+from core import pipeline
+from core.training import tracking
+from core.evaluation.comparison import caption_comparison, compare_models
+from core.evaluation.reports import (
     caption_calibration,
     caption_confusion,
     caption_cost_curve,
@@ -42,7 +44,7 @@ from core.evaluation import (
     plot_roc,
     plot_threshold_metrics,
 )
-from core.fairness import (
+from core.evaluation.fairness import (
     caption_error_segments,
     caption_fairness,
     get_error_segments_df,
@@ -51,10 +53,10 @@ from core.fairness import (
     plot_error_segments,
     plot_group_metrics,
 )
-from core.multiclass_evaluation import REPORT_WORDS as MULTICLASS_WORDS
-from core.multiclass_evaluation import caption_per_class, get_multiclass_report, get_per_class_df, plot_per_class
-from core.problem import ProblemConfig, encode_target
-from core.robustness import caption_robustness, get_robustness_df, plot_robustness
+from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
+from core.evaluation.multiclass import caption_per_class, get_multiclass_report, get_per_class_df, plot_per_class
+from core.problem.definition import ProblemConfig, encode_target
+from core.evaluation.robustness import caption_robustness, get_robustness_df, plot_robustness
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
@@ -65,7 +67,7 @@ REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy"
 
 
 def show_evaluation(ws, project_id: int, experiment: dict) -> None:
-    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    problem = get_experiment_problem(experiment)
     runs = tracking.get_runs_df(ws, project_id, experiment["id"])
     ok = runs[runs["error"].isna()]
     labels = dict(zip(ok["run"], ok["model"]))
@@ -85,7 +87,7 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
             _regression(problem, holdout, model)
         _top_two(ws, project_id, experiment, problem, holdout)
         # The column set on the Problem page now, even if the experiment is older than that choice.
-        current = projects.get_problem(ws, project_id)
+        current = get_problem(ws, project_id)
         _fairness(problem, holdout, model, threshold, key=f"{experiment['id']}_{run_id}",
                   default=(current.sensitive_column if current else None) or problem.sensitive_column)
         _error_segments(problem, holdout, model, threshold)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs, projects
+from core.workspace import jobs
+from core.workspace import projects
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
 

@@ -6,8 +6,10 @@ import json
 
 import streamlit as st
 
-from core import pipeline, registry, serving, tracking
-from core.problem import format_metric_value, get_metric_label
+from core import pipeline, registry
+from core.deployment import serving
+from core.training import tracking
+from core.problem.definition import format_metric_value, get_metric_label
 from ui.text import escape_markdown
 from ui.widgets import user_errors
 

@@ -2,15 +2,17 @@
 the leaderboard of an experiment, with the validation warnings that say when a score flatters."""
 from __future__ import annotations
 
-import json
 
 import streamlit as st
 
-from core import jobs, pipeline, tracking
-from core.evaluation import caption_leaderboard, plot_leaderboard
-from core.models import get_catalog
-from core.problem import ProblemConfig, get_metric_label
-from core.training import VALIDATIONS, TrainConfig, resolve_validation
+from core.problem.store import get_experiment_problem
+from core import pipeline
+from core.workspace import jobs
+from core.training import tracking
+from core.evaluation.reports import caption_leaderboard, plot_leaderboard
+from core.training.catalog import get_catalog
+from core.problem.definition import ProblemConfig, get_metric_label
+from core.training.trainer import VALIDATIONS, TrainConfig, resolve_validation
 from ui.text import escape_markdown
 from ui.widgets import chart
 
@@ -73,7 +75,7 @@ def _applies(validation: str, problem: ProblemConfig) -> bool:
 
 
 def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
-    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    problem = get_experiment_problem(experiment)
     runs = tracking.get_runs_df(ws, project_id, experiment["id"])
     metric_label = get_metric_label(problem.metric)
     validation = VALIDATION_WORDS.get(experiment["validation"], experiment["validation"])

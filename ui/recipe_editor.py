@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import datasets
-from core.cleaning import (
+from core.data import datasets
+from core.data.cleaning import (
     DECIMAL_MARKS, FILTER_OPERATORS, IMPUTE_STRATEGIES, THOUSANDS_SEPARATORS, CleaningOffer, CleaningRecipe,
     CleaningStep, StepReport, apply_step, describe_step, get_number_format, make_group_rare_step, make_impute_step,
     make_outlier_step, with_offer,
 )
-from core.errors import StudioError
-from core.profiling import get_spelling_variants
+from core.workspace.errors import StudioError
+from core.data.profiling import get_spelling_variants
 from ui.text import escape_markdown
 
 ADDABLE = {

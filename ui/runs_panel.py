@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import jobs, lab, tracking
-from core.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
-from core.problem import ProblemConfig, get_metric_label, is_higher_better
-from core.tracking import EXPERIMENT_KINDS
+from core.stages import lab
+from core.workspace import jobs
+from core.training import tracking
+from core.evaluation.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
+from core.training.tracking import EXPERIMENT_KINDS
 from ui.widgets import chart, job_panel
 from ui.text import escape_markdown
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import projects
-from core.errors import NotFoundError
-from core.workspace import Workspace, default_workspace_path, parse_id
+from core.workspace import projects
+from core.workspace.errors import NotFoundError
+from core.workspace.database import Workspace, default_workspace_path, parse_id
 
 PROJECT_KEY = "project_id"
 

@@ -3,16 +3,18 @@ space; the study runs as a job (a refresh or a page switch does not stop it), dr
 so far while it runs, and can be stopped, keeping the best trial found."""
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 import streamlit as st
 
-from core import jobs, lab, tracking
-from core.models import get_model_spec
-from core.problem import ProblemConfig
-from core.tuning import (
+from core.problem.store import get_experiment_problem
+from core.stages import lab
+from core.workspace import jobs
+from core.training import tracking
+from core.training.catalog import get_model_spec
+from core.problem.definition import ProblemConfig
+from core.training.tuning import (
     KINDS,
     METHODS,
     Dimension,
@@ -174,7 +176,7 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
     study = lab.study_for_experiment(ws, experiment["id"])
     if study is None:
         return
-    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    problem = get_experiment_problem(experiment)
     st.subheader(f"Tuning study — {METHODS[study['config'].method]} of "
                  f"{get_model_spec(problem.task, study['config'].model).name}")
     if study["summary"]:

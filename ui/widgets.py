@@ -6,8 +6,8 @@ from typing import Callable
 
 import streamlit as st
 
-from core.errors import StudioError
-from core.jobs import get_job
+from core.workspace.errors import StudioError
+from core.workspace.jobs import get_job
 from ui.text import escape_markdown
 
 FLASH_KEY = "flash_message"
@@ -75,8 +75,8 @@ def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = N
 def experiment_picker(ws, project_id: int, key: str) -> dict | None:
     """Choose an experiment (newest first), opening on the champion's unless the user trained since;
     None when the project has none."""
-    from core.lab import get_default_experiment_id
-    from core.tracking import list_experiments
+    from core.stages.lab import get_default_experiment_id
+    from core.training.tracking import list_experiments
 
     experiments = list_experiments(ws, project_id)
     if not experiments:
@@ -94,7 +94,7 @@ def experiment_picker(ws, project_id: int, key: str) -> dict | None:
 def model_name_picker(ws, project_id: int, key: str) -> str | None:
     """Choose one of the project's models (each answers one problem: a new target starts a new model).
     Starts on the model of the project's current problem, else the newest; None when none is registered."""
-    from core.registry import get_model_name, get_model_names, get_model_problem
+    from core.registry.versions import get_model_name, get_model_names, get_model_problem
 
     names = get_model_names(ws, project_id)
     if len(names) <= 1:

@@ -56,9 +56,12 @@ PAGE_STATE_JS = """() => {
 def demo(app_server: StreamlitServer) -> dict:
     """The demo pipeline (leaderboard, champion, retrain) run headless into the server's workspace:
     {id, best family's display name}."""
-    from core import pipeline, projects, tracking
-    from core.models import get_model_spec
-    from core.workspace import Workspace
+    from core import pipeline
+    from core.problem.store import get_problem
+    from core.workspace import projects
+    from core.training import tracking
+    from core.training.catalog import get_model_spec
+    from core.workspace.database import Workspace
 
     ws = Workspace(app_server.workspace)
     started = time.monotonic()
@@ -67,7 +70,7 @@ def demo(app_server: StreamlitServer) -> dict:
     project = projects.get_project(ws, out["project"])
     latest = tracking.latest_experiment(ws, project["id"])
     best = tracking.get_run(ws, latest["best_run_id"])
-    task = projects.get_problem(ws, project["id"]).task
+    task = get_problem(ws, project["id"]).task
     return {"id": project["id"], "best_family": get_model_spec(task, best["model_key"]).name}
 
 
@@ -291,8 +294,11 @@ def ensure_unregistered_winner(app_server: StreamlitServer, project_id: int) -> 
     small leaderboard is trained headless, on the champion's rows and split (the gate compares)."""
     from dataclasses import replace
 
-    from core import lab, registry, tracking
-    from core.workspace import Workspace
+    from core import registry
+
+    from core.stages import lab
+    from core.training import tracking
+    from core.workspace.database import Workspace
 
     ws = Workspace(app_server.workspace)
     latest = tracking.latest_experiment(ws, project_id)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from core.workspace import Workspace
+from core.workspace.database import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory):
     from core.pipeline import run_demo
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     path = tmp_path_factory.mktemp("demo_ws")
     summary = run_demo(Workspace(path))

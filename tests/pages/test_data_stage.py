@@ -72,7 +72,7 @@ def test_preview_shows_each_steps_effect_before_saving(loaded):
     at = open_data(make)
     summaries = [m.value for m in at.markdown if ":gray[" in m.value]
     assert any("70 duplicate" in s for s in summaries), summaries
-    from core import datasets
+    from core.data import datasets
 
     assert datasets.latest_dataset(ws, 1, "cleaned") is None  # nothing saved by previewing
 
@@ -93,7 +93,8 @@ def _texts(at) -> list[str]:
 
 
 def test_a_step_that_would_remove_most_rows_is_offered_and_added_only_on_request(project):
-    from core import datasets, pipeline
+    from core import pipeline
+    from core.data import datasets
     from tests.unit.test_cleaning import titanic
 
     make, ws = project

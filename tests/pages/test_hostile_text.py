@@ -38,7 +38,7 @@ def hostile_table(n: int = 400) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def hostile_workspace(tmp_path_factory):
     from core.pipeline import PipelineConfig, run_pipeline
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     path = tmp_path_factory.mktemp("hostile_ws")
     config = PipelineConfig(target=TARGET, project_name=PROJECT, cv_folds=2, windows=3, rows_per_window=100,

@@ -1,7 +1,7 @@
 """Any query-parameter value gives a normal page: crafted, mistyped or stale ids never crash one."""
 import pytest
 
-from core.workspace import MAX_ID, parse_id
+from core.workspace.database import MAX_ID, parse_id
 
 HOSTILE_IDS = [
     "99999999999999999999", str(MAX_ID + 1), "9" * 5000, "²", "١٢", "１", "-1", "0", "", " ", " 1", "1 ", "1e3",
@@ -23,7 +23,7 @@ def test_parse_id_takes_only_plain_ascii_digits_within_int64(value, expected):
 @pytest.fixture
 def one_project(fresh):
     make, ws = fresh
-    from core.projects import create_project
+    from core.workspace.projects import create_project
 
     create_project(ws, "only")
     return make, ws
@@ -67,7 +67,7 @@ def test_a_session_project_survives_a_hostile_url(one_project):
 
 def test_home_shrugs_off_a_hostile_demo_job(one_project):
     make, ws = one_project
-    from core import jobs
+    from core.workspace import jobs
 
     not_a_demo = jobs.start_job(ws, 1, "train", lambda progress: {"experiment_id": 1})
     jobs.wait_for_job(ws, not_a_demo, timeout=30)

@@ -69,7 +69,7 @@ def test_promote_then_roll_back_confirms_and_every_page_names_the_same_live_vers
 def test_a_registry_left_behind_by_an_older_studio_says_the_endpoint_serves_another_version(demo_copy, tmp_path):
     """Older code moved the champion alias without redeploying: the pages say so instead of disagreeing."""
     from core import registry
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     ws = Workspace(tmp_path / "ws")
     challenger = registry.get_alias_version(ws, 1, "churn-demo", "challenger")
@@ -87,10 +87,11 @@ def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is
     """The Problem page moved to another target and a model of it was registered as champion: Registry
     and Deploy start on that model (a picker offers both), say the endpoint still serves the churn
     model, and Monitor says it keeps judging that model on churn."""
-    from core import registry, tracking
-    from core.problem import ProblemConfig
-    from core.projects import set_problem
-    from core.workspace import Workspace
+    from core import registry
+    from core.training import tracking
+    from core.problem.definition import ProblemConfig
+    from core.problem.store import set_problem
+    from core.workspace.database import Workspace
 
     ws = Workspace(tmp_path / "ws")
     partner = ProblemConfig(target="partner", task="binary", positive_class="Yes")
@@ -123,9 +124,10 @@ def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is
 
 
 def test_in_blue_green_with_green_live_the_requests_show_the_challenger_answering(demo_copy, tmp_path):
-    from core import pipeline, serving
-    from core.routing import RoutingConfig
-    from core.workspace import Workspace
+    from core import pipeline
+    from core.deployment import serving
+    from core.deployment.routing import RoutingConfig
+    from core.workspace.database import Workspace
 
     ws = Workspace(tmp_path / "ws")
     pipeline.stage_deploy(ws, 1, RoutingConfig("blue_green", active_color="green"))

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.pipeline import PipelineConfig, run_pipeline
-from core.workspace import Workspace
+from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import jobs
+from core.workspace import jobs
 
 
 def awkward_csv(rows: int = 300, seed: int = 3) -> bytes:

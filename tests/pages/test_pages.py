@@ -160,8 +160,9 @@ def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows
                                                                                  monkeypatch):
     import shutil
 
-    from core import registry, serving
-    from core.workspace import Workspace
+    from core import registry
+    from core.deployment import serving
+    from core.workspace.database import Workspace
     from tests.pages.conftest import project_app_factory
 
     shutil.copytree(demo_workspace[0], tmp_path / "ws")

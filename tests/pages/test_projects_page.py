@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from core.projects import create_project, get_project, list_projects
+from core.workspace.projects import create_project, get_project, list_projects
 from tests.pages.test_hostile_text import _nodes
 from ui.text import escape_markdown
 

@@ -7,8 +7,14 @@ import shutil
 
 import pytest
 
-from core import jobs, lab, pipeline, projects, registry, serving, tracking
-from core.workspace import Workspace
+from core.problem.store import get_problem
+from core import pipeline, registry
+
+from core.stages import lab
+from core.workspace import jobs
+from core.deployment import serving
+from core.training import tracking
+from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
@@ -100,7 +106,7 @@ def test_runs_can_be_filtered_compared_and_reproduced(lab_app):
 
 def test_evaluation_starts_at_the_cheapest_threshold_from_the_problem_costs(lab_app):
     make, ws = lab_app
-    problem = projects.get_problem(ws, 1)
+    problem = get_problem(ws, 1)
     assert (problem.cost_false_negative, problem.cost_false_positive) == (500.0, 50.0)  # set by the demo
     at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
     slider = next(s for s in at.slider if s.key.startswith("threshold_"))
@@ -122,7 +128,7 @@ def test_fairness_is_checked_on_the_sensitive_column_set_on_the_problem_page(lab
     at.selectbox(key="sensitive_churn").set_value("gender").run()
     at.button(key="save_problem").click().run()
     no_errors(at)
-    assert projects.get_problem(ws, 1).sensitive_column == "gender"
+    assert get_problem(ws, 1).sensitive_column == "gender"
     at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
     assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("sensitive_"))).value == "gender"
     assert any("'Female'" in c.value and "'Male'" in c.value for c in at.caption)

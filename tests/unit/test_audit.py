@@ -2,7 +2,7 @@
 still reads as its fields, never an error."""
 import pytest
 
-from core.audit import describe_audit_entry
+from core.registry.audit import describe_audit_entry
 
 VERSIONS = {7: 3, 5: 2}  # model-version id → version number
 

@@ -1,4 +1,4 @@
-"""core.cleaning: suggested recipes resolve their parameters, replay deterministically, respect serving mode."""
+"""core.data.cleaning: suggested recipes resolve their parameters, replay deterministically, respect serving mode."""
 import json
 import re
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cleaning import (
+from core.data.cleaning import (
     CleaningRecipe,
     CleaningStep,
     StepReport,
@@ -16,7 +16,7 @@ from core.cleaning import (
     get_before_after_df,
     suggest_recipe,
 )
-from core.errors import ConfigError
+from core.workspace.errors import ConfigError
 
 TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
 
@@ -204,7 +204,7 @@ def test_before_after(dirty):
 def test_telco_sample_when_present():
     if not TELCO.exists():
         pytest.skip("sample data not generated yet")
-    from core.reader import read_path
+    from core.data.reader import read_path
 
     raw, _ = read_path(TELCO)
     recipe = suggest_recipe(raw, "churn")
@@ -230,7 +230,7 @@ def test_telco_sample_when_present():
 # Every op: values, wording, serving mode, absent columns, validation, JSON
 # --------------------------------------------------------------------------------------
 
-from core.cleaning import (  # noqa: E402
+from core.data.cleaning import (  # noqa: E402
     OPS,
     ROW_REMOVING_OPS,
     apply_step,
@@ -713,7 +713,7 @@ def test_suggest_adds_trim_and_group_rare_but_leaves_yes_no_as_categories():
 # Nothing lost silently: steps that remove many rows, drop columns or blank values are offered
 # --------------------------------------------------------------------------------------
 
-from core.cleaning import (  # noqa: E402
+from core.data.cleaning import (  # noqa: E402
     CleaningOffer,
     get_cleaning_warnings,
     suggest_cleaning,
@@ -889,10 +889,11 @@ def _portuguese_export(n: int = 600) -> tuple[bytes, np.ndarray]:
 
 
 def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_training(tmp_path):
-    from core import datasets, tracking
+    from core.data import datasets
+    from core.training import tracking
     from core.pipeline import PipelineConfig, run_pipeline
-    from core.reader import read_table
-    from core.workspace import Workspace
+    from core.data.reader import read_table
+    from core.workspace.database import Workspace
 
     data, renda = _portuguese_export()
     raw, info = read_table(data)
@@ -914,7 +915,7 @@ def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_tra
 
 def test_the_pipeline_trains_with_the_offered_steps_left_out(tmp_path):
     from core.pipeline import PipelineConfig, run_pipeline, stage_clean, stage_ingest
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     df = titanic().assign(comment=pd.Series([None] * 2201, dtype="str"), score=np.nan)
     ws = Workspace(tmp_path / "ws")
@@ -932,6 +933,6 @@ def test_the_pipeline_trains_with_the_offered_steps_left_out(tmp_path):
 
 
 def datasets_columns(ws, out) -> list[str]:
-    from core import datasets
+    from core.data import datasets
 
     return list(datasets.load_dataset(ws, out["dataset"]["id"]).columns)

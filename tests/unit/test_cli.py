@@ -19,8 +19,9 @@ from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from core import datasets, tracking
-from core.workspace import Workspace
+from core.data import datasets
+from core.training import tracking
+from core.workspace.database import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
@@ -213,7 +214,7 @@ def _as_hgb_input(df: pd.DataFrame, drop: list[str]) -> pd.DataFrame:
 
 def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     from core.pipeline import PipelineConfig, run_pipeline
-    from core.reader import read_path
+    from core.data.reader import read_path
 
     ws = Workspace(tmp_path / "ws")
     df, info = read_path(SAMPLES / "house_prices.csv")
@@ -247,7 +248,7 @@ def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
 
 def test_run_replays_a_saved_recipe(tmp_path):
     """The recipe downloaded from the Data page replays on the command line."""
-    from core.cleaning import CleaningRecipe, CleaningStep, recipe_to_json
+    from core.data.cleaning import CleaningRecipe, CleaningStep, recipe_to_json
 
     table = tmp_path / "t.csv"
     rng = np.random.default_rng(5)
@@ -258,8 +259,8 @@ def test_run_replays_a_saved_recipe(tmp_path):
     proc = _cli("run", "--data", str(table), "--target", "y", "--recipe", str(recipe), "--folds", "3", "--json",
                 workspace=tmp_path / "ws")
     assert proc.returncode == 0, proc.stderr
-    from core.workspace import Workspace
-    from core import datasets
+    from core.workspace.database import Workspace
+    from core.data import datasets
 
     cleaned = datasets.latest_dataset(Workspace(tmp_path / "ws"), 1, "cleaned")
     assert cleaned["cols"] == 2  # noise dropped by the replayed recipe

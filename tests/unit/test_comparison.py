@@ -1,4 +1,4 @@
-"""Tests of core.comparison: paired CV comparison, vectorised bootstrap on the holdout, the sentence."""
+"""Tests of core.evaluation.comparison: paired CV comparison, vectorised bootstrap on the holdout, the sentence."""
 
 from types import SimpleNamespace
 
@@ -17,7 +17,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
-from core.comparison import (
+from core.evaluation.comparison import (
     bootstrap_metric_difference,
     caption_comparison,
     compare_cv_folds,
@@ -26,7 +26,7 @@ from core.comparison import (
     metric_uses_scores,
     score_metric,
 )
-from core.errors import ConfigError, DataError
+from core.workspace.errors import ConfigError, DataError
 
 # ---------------------------------------------------------------- CV folds
 
@@ -233,7 +233,7 @@ def test_caption_without_cv_scores():
 def test_recorded_runs_side_by_side_charts_and_sentences():
     import pandas as pd
 
-    from core.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+    from core.evaluation.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 
     runs = pd.DataFrame({"model": ["Logistic regression", "Random forest"], "cv_score": [0.83, 0.81],
                          "roc_auc": [0.84, 0.86], "r2": [None, None],

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from core import reader
-from core.errors import DataError
-from core.reader import ReadOptions, read_path, read_table
+from core.data import reader
+from core.workspace.errors import DataError
+from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import Case, cases, check_read, make_corpus
 
 CASES = cases()

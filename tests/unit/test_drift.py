@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.drift import (
+from core.monitoring.drift import (
     DRIFT_TESTS,
     DriftConfig,
     chi2_pvalue,
@@ -12,7 +12,7 @@ from core.drift import (
     ks_pvalue,
     psi,
 )
-from core.errors import ConfigError, DataError
+from core.workspace.errors import ConfigError, DataError
 
 
 @pytest.fixture

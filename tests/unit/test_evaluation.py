@@ -1,4 +1,4 @@
-"""Tests of core.evaluation: compute functions, plotly builders and captions."""
+"""Tests of core.evaluation.reports: compute functions, plotly builders and captions."""
 
 import numpy as np
 import pandas as pd
@@ -7,8 +7,8 @@ import pytest
 
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from core.errors import ConfigError, DataError
-from core.evaluation import (
+from core.workspace.errors import ConfigError, DataError
+from core.evaluation.reports import (
     CostMatrix,
     caption_calibration,
     caption_confusion,

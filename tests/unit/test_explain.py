@@ -1,4 +1,4 @@
-"""Tests of core.explain: explainer choice, planted drivers, additivity, aggregation, plots."""
+"""Tests of core.explain.explanations: explainer choice, planted drivers, additivity, aggregation, plots."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from core import explain
-from core.errors import ConfigError, DataError
-from core.explain import (
+from core.explain import explanations as explain
+from core.workspace.errors import ConfigError, DataError
+from core.explain.explanations import (
     Explanation,
     caption_beeswarm,
     caption_importance,

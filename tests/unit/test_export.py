@@ -1,11 +1,11 @@
-"""core.export: CSV downloads that a spreadsheet cannot execute, and that pandas reads back."""
+"""core.data.export: CSV downloads that a spreadsheet cannot execute, and that pandas reads back."""
 import io
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.export import neutralise_formulas, to_safe_csv
+from core.data.export import neutralise_formulas, to_safe_csv
 
 ATTACKS = ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd", "=cmd|' /C calc'!A0"]
 

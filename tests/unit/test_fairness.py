@@ -1,12 +1,12 @@
-"""Tests of core.fairness: metrics per group, the largest gaps, and the worst error segments."""
+"""Tests of core.evaluation.fairness: metrics per group, the largest gaps, and the worst error segments."""
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.errors import DataError
-from core.fairness import (
+from core.workspace.errors import DataError
+from core.evaluation.fairness import (
     caption_error_segments,
     caption_fairness,
     get_error_segments_df,

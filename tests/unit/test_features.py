@@ -1,4 +1,4 @@
-"""Tests of core.features: kinds, suggestions, the preprocessor, output→input mapping, DateParts."""
+"""Tests of core.features.preprocessing: kinds, suggestions, the preprocessor, output→input mapping, DateParts."""
 
 import io
 
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, DataError
-from core.features import (
+from core.workspace.errors import ConfigError, DataError
+from core.features.preprocessing import (
     DateParts,
     FeatureConfig,
     build_preprocessor,
@@ -17,7 +17,7 @@ from core.features import (
     get_output_feature_sources,
     suggest_features,
 )
-from core.problem import ProblemConfig
+from core.problem.definition import ProblemConfig
 
 PROBLEM = ProblemConfig(target="churn", task="binary", positive_class="Yes")
 

@@ -1,12 +1,12 @@
-"""Tests of core.gate: GO / NO-GO for higher- and lower-is-better metrics, with the baseline check."""
+"""Tests of core.evaluation.gate: GO / NO-GO for higher- and lower-is-better metrics, with the baseline check."""
 
 import json
 
 import numpy as np
 
-from core.gate import check_gate
-from core.problem import ProblemConfig
-from core.training import ModelResult
+from core.evaluation.gate import check_gate
+from core.problem.definition import ProblemConfig
+from core.training.trainer import ModelResult
 
 
 def result(key, **metrics):

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import jobs, lab
-from core.projects import get_build_note, get_project, list_projects
-from core.workspace import Workspace
+from core.stages import lab
+from core.workspace import jobs
+from core.workspace.projects import get_build_note, get_project, list_projects
+from core.workspace.database import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 300  # the first import of scikit-learn on a busy machine is slow; the test stops as soon as it can
@@ -95,9 +96,9 @@ def test_a_study_read_after_its_process_died_is_interrupted_without_a_restart(tm
 
 JOB_SCRIPT = textwrap.dedent("""
     import sys, threading
-    from core import jobs
-    from core.projects import create_project
-    from core.workspace import Workspace
+    from core.workspace import jobs
+    from core.workspace.projects import create_project
+    from core.workspace.database import Workspace
 
     ws = Workspace(sys.argv[1])
     pid = create_project(ws, "served elsewhere")["id"]
@@ -131,7 +132,7 @@ def test_a_job_of_another_live_server_runs_until_that_server_is_killed(tmp_path)
 def test_the_owner_of_a_reaped_or_reused_process_is_gone(exists):
     import json
 
-    from core import owner
+    from core.workspace import owner
 
     me = json.loads(owner.this_process())
     assert owner.is_alive(owner.this_process()) and owner.is_this_process(owner.this_process())

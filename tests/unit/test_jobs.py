@@ -3,10 +3,10 @@ import threading
 
 import pytest
 
-from core import jobs
-from core.errors import DataError, NotFoundError
-from core.projects import create_project
-from core.workspace import now
+from core.workspace import jobs
+from core.workspace.errors import DataError, NotFoundError
+from core.workspace.projects import create_project
+from core.workspace.database import now
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def _owner_of(pid: int, started: int | None = None) -> str:
     import json
     import socket
 
-    from core import owner
+    from core.workspace import owner
 
     return json.dumps({"host": socket.gethostname(), "pid": pid, "boot": owner._boot_id(),
                        "started": owner._process_start(pid) if started is None else started}, sort_keys=True)
@@ -203,7 +203,7 @@ def test_a_job_another_live_process_runs_is_shown_running_not_interrupted(ws, pr
 
     other = _insert_owned(ws, project, _owner_of(os.getppid()))  # pytest's parent: alive, not us
     assert jobs.get_job(ws, other)["status"] == "running"
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     Workspace(ws.root)  # start-up leaves it alone
     assert jobs.get_job(ws, other)["status"] == "running"
@@ -217,7 +217,7 @@ def test_a_job_whose_process_is_gone_is_marked_interrupted_for_good(ws, project)
 
     reused = _insert_owned(ws, project, _owner_of(os.getppid(), started=1))  # the pid now runs something else
     vanished = _insert_owned(ws, project, _owner_of(2**22 + 12345, started=1))  # no such process
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     Workspace(ws.root)  # start-up marks both, in the database
     rows = {r["id"]: r["status"] for r in ws.query("SELECT id, status FROM jobs")}

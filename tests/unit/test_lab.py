@@ -1,4 +1,4 @@
-"""Tests of core.lab: the training lab's stages (train, tune, re-run) recorded in a workspace, the gate's
+"""Tests of core.stages.lab: the training lab's stages (train, tune, re-run) recorded in a workspace, the gate's
 extra inputs (the current champion on the same holdout rows, the latency of one request, the fairness gap)
 and a tuning study run as a stoppable background job.
 
@@ -16,15 +16,18 @@ import pytest
 import sklearn
 from sklearn.metrics import roc_auc_score
 
-from core import jobs, lab, tracking
-from core.errors import ConfigError, NotFoundError
-from core.gate import check_gate
+from core.stages import lab
+from core.workspace import jobs
+from core.training import tracking
+from core.workspace.errors import ConfigError, NotFoundError
+from core.evaluation.gate import check_gate
 from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem, stage_register
-from core.problem import ProblemConfig
-from core.projects import create_project, get_problem
-from core.training import TrainConfig
-from core.tuning import TuneConfig, default_search_space
-from core.workspace import Workspace
+from core.problem.definition import ProblemConfig
+from core.problem.store import get_problem
+from core.workspace.projects import create_project
+from core.training.trainer import TrainConfig
+from core.training.tuning import TuneConfig, default_search_space
+from core.workspace.database import Workspace
 
 CONFIG = TrainConfig(models=("logistic", "decision_tree"), cv_folds=3)
 # A generous latency limit: the machine is shared, and only the tiny limit below must fail.
@@ -314,7 +317,7 @@ def test_fairness_check_appears_with_a_sensitive_column_and_follows_the_limit(hi
 
 
 def test_fairness_is_judged_on_the_answers_at_the_cheapest_threshold_when_mistakes_have_costs(history):
-    from core.evaluation import CostMatrix, get_best_threshold, get_threshold_df
+    from core.evaluation.reports import CostMatrix, get_best_threshold, get_threshold_df
 
     lenient = history["lenient"]
     result = lenient["result"]

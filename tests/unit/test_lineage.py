@@ -2,14 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.lineage import caption_lineage, get_ancestors, get_lineage_graph, plot_lineage
+from core.data.lineage import caption_lineage, get_ancestors, get_lineage_graph, plot_lineage
 from core.pipeline import PipelineConfig, run_pipeline
 
 
 @pytest.fixture(scope="module")
 def looped(tmp_path_factory):
     """A project that went round the whole loop once, retraining included."""
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     rng = np.random.default_rng(0)
     n = 900
@@ -50,7 +50,7 @@ def test_lineage_plot_has_a_marker_per_node(looped):
 
 
 def test_empty_project(ws):
-    from core.projects import create_project
+    from core.workspace.projects import create_project
 
     create_project(ws, "empty")
     nodes, edges = get_lineage_graph(ws, 1)

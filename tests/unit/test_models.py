@@ -1,4 +1,4 @@
-"""Tests of core.models: the catalog per task, defaults, class weights, and that every family
+"""Tests of core.training.catalog: the catalog per task, defaults, class weights, and that every family
 fits, predicts and can be explained on small binary, multiclass and regression frames."""
 
 import numpy as np
@@ -7,10 +7,10 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
-from core.errors import ConfigError
-from core.features import FeatureConfig, build_preprocessor
-from core.models import get_catalog, get_model_spec
-from core.problem import ProblemConfig, encode_target
+from core.workspace.errors import ConfigError
+from core.features.preprocessing import FeatureConfig, build_preprocessor
+from core.training.catalog import get_catalog, get_model_spec
+from core.problem.definition import ProblemConfig, encode_target
 
 BINARY_KEYS = ["baseline", "logistic", "knn", "svm", "naive_bayes", "decision_tree", "random_forest",
                "extra_trees", "hist_gb"]
@@ -51,7 +51,7 @@ def test_catalog_per_task_and_the_default_leaderboard():
     assert [s.key for s in get_catalog("binary")] == BINARY_KEYS
     assert [s.key for s in get_catalog("multiclass")] == BINARY_KEYS
     assert [s.key for s in get_catalog("regression")] == REGRESSION_KEYS
-    # kNN is opt-in: its prediction cost grows with rows² (see core.models).
+    # kNN is opt-in: its prediction cost grows with rows² (see core.training.catalog).
     assert [s.key for s in get_catalog("binary", default_only=True)] == [k for k in BINARY_KEYS if k != "knn"]
     assert get_catalog("regression", default_only=True)[0].is_baseline  # every leaderboard shows the baseline
     with pytest.raises(ConfigError, match="task must be one of binary, multiclass, regression; got 'ranking'"):
@@ -132,7 +132,7 @@ def test_every_regressor_fits_and_predicts(key):
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_every_family_can_be_explained(task):
-    from core.explain import explain_model
+    from core.explain.explanations import explain_model
 
     df = make_frame(task, n=80)
     expected = {"baseline": "none (baseline)", "logistic": "linear", "ridge": "linear"}

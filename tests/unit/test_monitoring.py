@@ -7,8 +7,8 @@ import plotly.io as pio
 import pytest
 from sklearn.metrics import mean_squared_error, roc_auc_score
 
-from core.errors import DataError
-from core.monitoring import (
+from core.workspace.errors import DataError
+from core.monitoring.reports import (
     Alert,
     MonitoringReport,
     caption_drift_heatmap,
@@ -21,7 +21,7 @@ from core.monitoring import (
     plot_prediction_drift,
     run_monitoring,
 )
-from core.simulation import TrafficConfig, simulate_traffic
+from core.monitoring.simulation import TrafficConfig, simulate_traffic
 
 N_NUMERIC = 18
 FEATURES = [f"x{i}" for i in range(N_NUMERIC)] + ["plan", "region"]  # 20 features
@@ -272,7 +272,7 @@ def test_times_and_identifiers_are_not_drift_signals(reference):
     assert summary["drifted_features"] == [] and "signup" not in summary["features"]
     assert set(summary["excluded_columns"]) == {"signup", "signup_text", "account"}
     assert MonitoringReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
-    from core.monitoring import caption_excluded_columns
+    from core.monitoring.reports import caption_excluded_columns
 
     caption = caption_excluded_columns(report.excluded_columns)
     assert caption.startswith("Not drift signals: signup is a time") and "retrain decision" in caption

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
-from core.multiclass_evaluation import (
+from core.evaluation.multiclass import (
     caption_per_class,
     get_multiclass_report,
     get_per_class_df,

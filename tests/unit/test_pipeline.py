@@ -9,10 +9,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import r2_score
 
-from core import datasets, registry, serving, tracking
-from core.errors import ConfigError
-from core.lab import get_default_experiment_id
-from core.retraining import describe_monitoring_outcome
+from core.problem.store import get_experiment_problem
+from core import registry
+from core.data import datasets
+from core.deployment import serving
+from core.training import tracking
+from core.workspace.errors import ConfigError
+from core.stages.lab import get_default_experiment_id
+from core.monitoring.retraining import describe_monitoring_outcome
 from core.pipeline import (
     PipelineConfig,
     latest_monitoring,
@@ -22,9 +26,9 @@ from core.pipeline import (
     stage_register,
     stage_train,
 )
-from core.simulation import TrafficConfig
-from core.training import TrainConfig
-from core.workspace import Workspace
+from core.monitoring.simulation import TrafficConfig
+from core.training.trainer import TrainConfig
+from core.workspace.database import Workspace
 
 SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
                 "timings", "validation"}
@@ -402,8 +406,8 @@ def test_a_multiclass_target_goes_through_the_whole_loop(tmp_path):
 @pytest.mark.parametrize("values, message", [(["yes"] * 50, "only one class"),
                                              ([None] * 50, "missing in every row")])
 def test_a_target_that_cannot_be_learned_fails_before_any_project_is_made(tmp_path, values, message):
-    from core.errors import DataError
-    from core.projects import list_projects
+    from core.workspace.errors import DataError
+    from core.workspace.projects import list_projects
 
     ws = Workspace(tmp_path)
     df = pd.DataFrame({"x": np.arange(50.0), "y": values})
@@ -421,14 +425,14 @@ def test_without_costs_a_yes_no_model_answers_yes_from_half(clf):
 
 
 def test_with_costs_the_version_answers_from_the_cheapest_threshold_and_the_endpoint_uses_it(demo):
-    from core.evaluation import CostMatrix, get_best_threshold, get_threshold_df
+    from core.evaluation.reports import CostMatrix, get_best_threshold, get_threshold_df
     from core.pipeline import DEMO_COSTS
-    from core.problem import ProblemConfig, encode_target
+    from core.problem.definition import encode_target
 
     ws, summary = demo["ws"], demo["summary"]
     champion = registry.get_alias_version(ws, 1, summary["registry"]["model"], "champion")
     experiment = tracking.get_experiment(ws, json.loads(champion["lineage_json"])["experiment_id"])
-    problem = ProblemConfig.from_dict(json.loads(experiment["problem_json"]))
+    problem = get_experiment_problem(experiment)
     holdout = tracking.load_holdout(ws, experiment)
     scores = tracking.load_run_predictions(ws, champion["run_id"])["score"].to_numpy()
     y = encode_target(holdout[problem.target], problem)
@@ -526,7 +530,7 @@ def test_monitoring_and_retraining_judge_the_deployed_version_on_its_own_problem
 
 def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(changed):
     """register v1 (of 'y'), change the target to a number, monitor, train, register, deploy."""
-    from core.lab import stage_train
+    from core.stages.lab import stage_train
     from core.pipeline import (
         describe_model_switch,
         describe_watch,
@@ -535,7 +539,7 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
         stage_deploy,
         stage_features,
     )
-    from core.training import TrainConfig
+    from core.training.trainer import TrainConfig
 
     ws = changed
     problem = _change_target(ws, "amount")

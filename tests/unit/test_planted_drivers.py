@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from core.cleaning import apply_recipe, suggest_recipe
-from core.explain import explain_model, get_importance_df
-from core.features import suggest_features
-from core.problem import suggest_problem
-from core.reader import read_path
-from core.training import TrainConfig, train_models
+from core.data.cleaning import apply_recipe, suggest_recipe
+from core.explain.explanations import explain_model, get_importance_df
+from core.features.preprocessing import suggest_features
+from core.problem.definition import suggest_problem
+from core.data.reader import read_path
+from core.training.trainer import TrainConfig, train_models
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 

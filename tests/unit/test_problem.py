@@ -1,11 +1,11 @@
-"""Tests of core.problem: task detection, suggestions, refusals, target encoding."""
+"""Tests of core.problem.definition: task detection, suggestions, refusals, target encoding."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, DataError, StudioError
-from core.problem import (
+from core.workspace.errors import ConfigError, DataError, StudioError
+from core.problem.definition import (
     ProblemConfig,
     detect_task,
     encode_target,
@@ -172,7 +172,7 @@ def test_validate_checks_the_group_column():
 
 
 def test_new_metrics_have_readable_labels():
-    from core.problem import get_metric_label
+    from core.problem.definition import get_metric_label
 
     assert get_metric_label("pr_auc") == "PR-AUC"
     assert get_metric_label("balanced_accuracy") == "balanced accuracy"

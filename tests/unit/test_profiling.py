@@ -1,4 +1,4 @@
-"""core.profiling: per-column profile, alerts (each fires where it should and not on clean columns), plots."""
+"""core.data.profiling: per-column profile, alerts (each fires where it should and not on clean columns), plots."""
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from core.errors import ConfigError
-from core.profiling import (
+from core.workspace.errors import ConfigError
+from core.data.profiling import (
     ALERTS,
     caption_column_distribution,
     caption_missing,
@@ -208,7 +208,7 @@ def test_sample_telco_alerts_when_present():
     path = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
     if not path.exists():
         pytest.skip("sample data not generated yet")
-    from core.reader import read_path
+    from core.data.reader import read_path
 
     df, _ = read_path(path)
     profile = profile_table(df, target="churn")
@@ -337,7 +337,7 @@ def test_an_identifier_is_a_row_key_or_an_entity_key_never_a_few_repeated_levels
 def test_repeated_codes_with_many_rows_each_are_a_category_kept_as_a_feature():
     # 80 cities of 25 rows each, written as codes: a category (validation lists it, the model uses it,
     # monitoring watches its drift), not the key of an entity.
-    from core.features import get_drop_reason
+    from core.features.preprocessing import get_drop_reason
 
     city = pd.Series([f"city_{i % 80}" for i in range(2000)], dtype="str", name="city")
     assert not looks_like_identifier(city) and not looks_like_group_id(city)

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, NotFoundError
-from core.projects import (
+from core.workspace.errors import ConfigError, NotFoundError
+from core.workspace.projects import (
     delete_project,
     get_build_note,
     rename_project,
@@ -107,9 +107,9 @@ def _tiny_table(n: int = 300) -> pd.DataFrame:
 
 def test_stage_status_flips_as_each_stage_runs(ws):
     from core import pipeline
-    from core.routing import RoutingConfig
-    from core.simulation import TrafficConfig
-    from core.training import TrainConfig
+    from core.deployment.routing import RoutingConfig
+    from core.monitoring.simulation import TrafficConfig
+    from core.training.trainer import TrainConfig
 
     pid = create_project(ws, "stages")["id"]
     status = get_stage_status(ws, pid)
@@ -172,7 +172,7 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
     told the name is taken (the check-then-create race CI once hit)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_workspace's concern
     barrier = __import__("threading").Barrier(6)
@@ -191,9 +191,9 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
 def _full_project(ws, name: str, table: pd.DataFrame | None = None) -> int:
     """A project through every stage, quickly (one model family, small traffic)."""
     from core import pipeline
-    from core.routing import RoutingConfig
-    from core.simulation import TrafficConfig
-    from core.training import TrainConfig
+    from core.deployment.routing import RoutingConfig
+    from core.monitoring.simulation import TrafficConfig
+    from core.training.trainer import TrainConfig
 
     pid = create_project(ws, name)["id"]
     raw = pipeline.stage_ingest(ws, pid, _tiny_table() if table is None else table, None, "tiny.csv")
@@ -224,7 +224,7 @@ def test_rename_keeps_the_project_and_records_it(ws):
     assert get_project(ws, pid)["name"] == "Churn – Alice (v2)"  # a refused rename changes nothing
     entries = ws.query("SELECT action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id", (pid,))
     assert [e["action"] for e in entries] == ["project.created", "project.renamed"]
-    from core.audit import describe_audit_entry
+    from core.registry.audit import describe_audit_entry
 
     sentence = describe_audit_entry("project.renamed", __import__("json").loads(entries[1]["detail_json"]))
     assert sentence == "Project renamed from 'Churn - Alice' to 'Churn – Alice (v2)'."
@@ -232,7 +232,7 @@ def test_rename_keeps_the_project_and_records_it(ws):
 
 def test_a_renamed_project_keeps_one_model_history(ws):
     from core import pipeline, registry
-    from core.training import TrainConfig
+    from core.training.trainer import TrainConfig
 
     pid = _full_project(ws, "before")
     first = registry.get_model_name(ws, pid)
@@ -255,7 +255,9 @@ def _project_table_counts(ws, pid: int) -> dict[str, int]:
 
 
 def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws):
-    from core import datasets, registry, tracking
+    from core import registry
+    from core.data import datasets
+    from core.training import tracking
 
     keep = _full_project(ws, "keep")
     gone = _full_project(ws, "gone")  # the same raw table: its upload file is shared with "keep"
@@ -298,7 +300,7 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
 def test_delete_is_refused_while_work_runs_in_the_project(ws):
     import threading
 
-    from core import jobs
+    from core.workspace import jobs
 
     pid = create_project(ws, "busy")["id"]
     release = threading.Event()
@@ -317,7 +319,7 @@ def test_delete_is_refused_while_work_runs_in_the_project(ws):
 # -- Projects a pipeline run builds --------------------------------------------------------------------
 def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkeypatch):
     from core import pipeline
-    from core.errors import DataError
+    from core.workspace.errors import DataError
 
     def broken_train(*args, **kwargs):
         raise DataError("The target has one class.")
@@ -354,8 +356,8 @@ def test_build_notes_say_whether_the_run_still_goes(ws, tmp_path):
     import json
     import os
 
-    from core import owner
-    from core.workspace import Workspace
+    from core.workspace import owner
+    from core.workspace.database import Workspace
 
     live = create_project(ws, "live")["id"]
     _claim_build(ws, live, owner.this_process(), "train")

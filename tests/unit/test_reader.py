@@ -1,4 +1,4 @@
-"""core.reader: format/encoding/delimiter/decimal detection, type inference and refusals."""
+"""core.data.reader: format/encoding/delimiter/decimal detection, type inference and refusals."""
 import gzip
 import io
 import json
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import reader
-from core.errors import ConfigError, DataError
-from core.reader import ReadOptions, read_path, read_table
+from core.data import reader
+from core.workspace.errors import ConfigError, DataError
+from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import _xlsx as xlsx_bytes
 
 
@@ -639,7 +639,7 @@ def test_formulas_with_saved_values_are_not_flagged():
 _PEAK_SCRIPT = """
 import resource, sys
 import pandas as pd, pyarrow.csv
-from core.reader import read_path
+from core.data.reader import read_path
 before = int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])  # kB now
 df = read_path(sys.argv[1])[0] if sys.argv[2] == "studio" else pd.read_csv(sys.argv[1])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(df))  # peak growth, kB

@@ -12,9 +12,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from core import registry
-from core.errors import ConfigError, IntegrityError, NotFoundError
-from core.projects import create_project
-from core.workspace import now
+from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
+from core.workspace.projects import create_project
+from core.workspace.database import now
 
 MODEL = "churn"
 
@@ -226,7 +226,7 @@ def test_two_sessions_registering_the_same_run_make_one_version(ws):
 
 
 def _one_per_run_migration() -> int:
-    from core.schema import MIGRATIONS
+    from core.workspace.schema import MIGRATIONS
 
     return next(i for i, m in enumerate(MIGRATIONS, start=1) if any("model_versions_one_per_run" in s for s in m))
 
@@ -236,7 +236,8 @@ def test_the_one_version_per_run_migration_keeps_duplicates_made_before_it(tmp_p
     both (aliases and deployments may point at either), marks the later one, and refuses new ones."""
     import sqlite3
 
-    from core import schema, workspace
+    from core.workspace import schema
+    from core.workspace import database as workspace
 
     number = _one_per_run_migration()
     monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS[:number - 1])
@@ -356,8 +357,8 @@ def _register_for(ws, pid, problem: dict, model_name: str, alias=None, frozen: b
 
 
 def test_a_version_reads_back_its_frozen_problem_not_the_project_s(ws, project):
-    from core.problem import ProblemConfig
-    from core.projects import set_problem
+    from core.problem.definition import ProblemConfig
+    from core.problem.store import set_problem
 
     v1 = _register_for(ws, project, CHURN, MODEL, alias="champion")
     set_problem(ws, project, ProblemConfig(**TENURE))
@@ -378,8 +379,8 @@ def test_a_version_registered_before_problems_were_frozen_falls_back_to_its_expe
 
 
 def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, project):
-    from core.problem import ProblemConfig
-    from core.projects import set_problem
+    from core.problem.definition import ProblemConfig
+    from core.problem.store import set_problem
 
     set_problem(ws, project, ProblemConfig(**CHURN))
     _register_for(ws, project, CHURN, "churn", alias="champion")
@@ -400,13 +401,13 @@ def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, pro
 # -- promotion and rollback serve the new champion at once ------------------------------------------
 def _deploy(ws, pid, model_name=MODEL, strategy="single"):
     from core.pipeline import stage_deploy
-    from core.routing import RoutingConfig
+    from core.deployment.routing import RoutingConfig
 
     return stage_deploy(ws, pid, RoutingConfig(strategy), model_name=model_name)
 
 
 def _live_champion(ws, pid) -> int:
-    from core import serving
+    from core.deployment import serving
 
     return serving.get_active_deployment(ws, pid)["champion_version_id"]
 
@@ -430,7 +431,7 @@ def test_promotion_and_rollback_redeploy_the_model_the_endpoint_serves(ws, proje
 
 
 def test_promotion_without_a_deployment_or_of_another_model_says_what_the_endpoint_serves(ws, project):
-    from core import serving
+    from core.deployment import serving
     from core.pipeline import stage_promote
 
     _register(ws, project, alias="champion")

@@ -1,5 +1,5 @@
-"""What Monitor says about a report once someone acted on it (core.retraining)."""
-from core.retraining import describe_monitoring_outcome
+"""What Monitor says about a report once someone acted on it (core.monitoring.retraining)."""
+from core.monitoring.retraining import describe_monitoring_outcome
 
 REASON = "2 features drifted strongly (a, b) in window 6: retrain."
 RETRAINED = {"retrained_metric_on_fresh": 0.853, "champion_metric_on_fresh": 0.848, "fresh_rows_eval": 1000,

@@ -1,4 +1,4 @@
-"""Tests of core.robustness: score under noise and with a column missing, on small sklearn pipelines."""
+"""Tests of core.evaluation.robustness: score under noise and with a column missing, on small sklearn pipelines."""
 
 import numpy as np
 import pandas as pd
@@ -11,8 +11,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from core.errors import ConfigError, DataError
-from core.robustness import caption_robustness, get_input_columns, get_robustness_df, plot_robustness
+from core.workspace.errors import ConfigError, DataError
+from core.evaluation.robustness import caption_robustness, get_input_columns, get_robustness_df, plot_robustness
 
 
 def make_pipeline_for(numeric, categorical, model):

@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import serving, tracking
-from core.errors import ConfigError, DataError
+from core.deployment import serving
+from core.training import tracking
+from core.workspace.errors import ConfigError, DataError
 from core.pipeline import PipelineConfig, run_pipeline, stage_deploy, stage_register
-from core.routing import RoutingConfig
-from core.workspace import Workspace
+from core.deployment.routing import RoutingConfig
+from core.workspace.database import Workspace
 
 N_REQUESTS = 200
 
@@ -232,7 +233,7 @@ def test_canary_routes_single_requests_to_both_arms(served):
 def test_endpoint_checks_requests_against_the_rules_learned_from_training(served):
     """Validation rules travel with the model: a request with an unseen category or an impossible
     value is reported (not refused), a clean one passes."""
-    from core import serving as serving_module
+    from core.deployment import serving as serving_module
 
     ws = served["ws"]
     dep = serving_module.get_active_deployment(ws, served["pid"]) or _deploy(served, strategy="single")
@@ -268,9 +269,10 @@ def natural(tmp_path_factory):
     """Cleaned before the target was chosen (the app's natural order), so the cleaned version's
     rules name 'churn' as a required column; a random forest (32-bit features) is the champion and
     a logistic regression the challenger."""
-    from core import datasets, projects
+    from core.data import datasets
+    from core.workspace import projects
     from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem, stage_train
-    from core.training import TrainConfig
+    from core.training.trainer import TrainConfig
 
     ws = Workspace(tmp_path_factory.mktemp("natural") / "ws")
     pid = projects.create_unique_project(ws, "natural order")["id"]
@@ -300,7 +302,7 @@ def test_the_endpoint_never_asks_for_the_target_nor_columns_the_model_does_not_t
 
 def test_monitoring_checks_only_the_models_inputs(natural):
     from core.pipeline import stage_monitor
-    from core.simulation import TrafficConfig
+    from core.monitoring.simulation import TrafficConfig
 
     out = stage_monitor(natural["ws"], natural["pid"], TrafficConfig(scenario="none", windows=2, rows_per_window=80))
     assert out["violations"].empty  # was: churn "missing" in every window

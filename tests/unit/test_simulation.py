@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, DataError
-from core.simulation import (
+from core.workspace.errors import ConfigError, DataError
+from core.monitoring.simulation import (
     GRADUAL_STEP_STD,
     NEW_CATEGORY_SHARE,
     SCENARIOS,

@@ -1,4 +1,4 @@
-"""Tests of core.training: validation strategies and leak warnings, CV, leaderboard, failures, metrics,
+"""Tests of core.training.trainer: validation strategies and leak warnings, CV, leaderboard, failures, metrics,
 class imbalance and reproducibility (the catalog itself: test_models.py)."""
 
 import json
@@ -13,12 +13,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-import core.training as training
-from core.errors import ConfigError, DataError
-from core.features import FeatureConfig, suggest_features
-from core.models import ModelSpec
-from core.problem import ProblemConfig, parse_datetimes
-from core.training import (
+import core.training.trainer as training
+from core.workspace.errors import ConfigError, DataError
+from core.features.preprocessing import FeatureConfig, suggest_features
+from core.training.catalog import ModelSpec
+from core.problem.definition import ProblemConfig
+from core.data.dates import parse_datetimes
+from core.training.trainer import (
     GroupedSplit,
     TimeOrderedSplit,
     TrainConfig,

@@ -1,4 +1,4 @@
-"""Tests of core.tuning: grid / random / Bayesian (Optuna TPE) search within a budget of trials or seconds,
+"""Tests of core.training.tuning: grid / random / Bayesian (Optuna TPE) search within a budget of trials or seconds,
 stoppable between trials; the search spaces and their checks; the trials table, charts and sentences.
 
 Every study runs on a few hundred synthetic rows with 3 folds and a handful of trials; the studies several
@@ -14,15 +14,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-import core.tuning as tuning
+import core.training.tuning as tuning
 from tests.unit.test_training import make_classification_frame as _classification_frame
 from tests.unit.test_training import make_regression_frame
-from core.errors import ConfigError
-from core.features import FeatureConfig
-from core.models import BASELINE_KEY
-from core.problem import ProblemConfig
-from core.training import TrainConfig
-from core.tuning import (
+from core.workspace.errors import ConfigError
+from core.features.preprocessing import FeatureConfig
+from core.training.catalog import BASELINE_KEY
+from core.problem.definition import ProblemConfig
+from core.training.trainer import TrainConfig
+from core.training.tuning import (
     METHODS,
     Dimension,
     StudyResult,

@@ -1,4 +1,4 @@
-"""core.validation: rules learned from the reference data, checked on requests and per traffic window."""
+"""core.data.validation: rules learned from the reference data, checked on requests and per traffic window."""
 import json
 from pathlib import Path
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, DataError
-from core.validation import (
+from core.workspace.errors import ConfigError, DataError
+from core.data.validation import (
     ColumnRule,
     ValidationRules,
     Violation,
@@ -253,8 +253,8 @@ def test_check_by_window(reference, rules):
 def test_telco_rules_after_cleaning():
     if not TELCO.exists():
         pytest.skip("sample data not generated yet")
-    from core.cleaning import apply_recipe, suggest_recipe
-    from core.reader import read_path
+    from core.data.cleaning import apply_recipe, suggest_recipe
+    from core.data.reader import read_path
 
     raw, _ = read_path(TELCO)
     clean, _ = apply_recipe(raw, suggest_recipe(raw, "churn"))

@@ -3,15 +3,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets
+from core.data import datasets
 from core.pipeline import PipelineConfig, latest_monitoring, run_pipeline, stage_monitor
-from core.simulation import TrafficConfig
-from core.validation import ValidationRules
+from core.monitoring.simulation import TrafficConfig
+from core.data.validation import ValidationRules
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from core.workspace import Workspace
+    from core.workspace.database import Workspace
 
     rng = np.random.default_rng(1)
     n = 800

@@ -3,9 +3,9 @@ import threading
 import pandas as pd
 import pytest
 
-from core.errors import IntegrityError
-from core.schema import MIGRATIONS
-from core.workspace import Workspace
+from core.workspace.errors import IntegrityError
+from core.workspace.schema import MIGRATIONS
+from core.workspace.database import Workspace
 
 
 def test_migrations_are_recorded_once(tmp_path):
@@ -75,7 +75,7 @@ def test_concurrent_writers_serialise(ws):
 
 
 def test_an_older_workspace_is_migrated_forward(tmp_path, monkeypatch):
-    import core.workspace as workspace_module
+    import core.workspace.database as workspace_module
 
     monkeypatch.setattr(workspace_module, "MIGRATIONS", MIGRATIONS[:1])
     Workspace(tmp_path)  # a workspace made by the first release

@@ -1,0 +1,1 @@
+"""The Data stage: reading files, profiling, cleaning recipes, validation rules, dataset versions, lineage."""

@@ -1,0 +1,1 @@
+"""Evaluate and gate: metrics reports, comparison, fairness, robustness and the go/no-go gate."""

@@ -1,0 +1,1 @@
+"""Explanations: SHAP values per model family, summed back to the input columns."""

@@ -1,0 +1,1 @@
+"""The Features stage: the preprocessing every model carries, and the feature store."""

@@ -1,0 +1,1 @@
+"""Monitoring: drift tests, simulated production traffic, reports, and the retraining they lead to."""

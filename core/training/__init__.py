@@ -1,0 +1,1 @@
+"""The training lab: the model catalog, cross-validation, tuning, and the experiment tracker."""

@@ -1,0 +1,499 @@
+"""Hyper-parameter tuning of one model family: grid search, random search or Bayesian optimisation
+(Optuna's TPE sampler), within a budget of trials and/or seconds, stoppable between trials.
+
+Every trial is cross-validated on the same folds as the leaderboard (``core.training.PreparedData``),
+so trial scores, the family's default score and the baseline are comparable. The best trial is
+chosen by its CV score only; it is then refit on all training rows and scored once on the holdout.
+The study returns a ``TrainResult`` (baseline, the family at its defaults, the tuned family) so the
+gate, the registry and the explanations treat a tuned model like any other.
+
+Search spaces are data (``Dimension``), one table per family, shown and editable on the Train page.
+Numeric dimensions have a scale: ``int`` and ``float`` are searched evenly, ``log`` on a
+logarithmic scale (for a regularisation strength between 0.001 and 100, each factor of ten gets the
+same share of the trials).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from core.workspace.errors import ConfigError
+from core.features.preprocessing import FeatureConfig
+from core.training.catalog import BASELINE_KEY, get_model_spec
+from core.problem.definition import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
+from core.training.trainer import (
+    ModelResult,
+    TrainConfig,
+    TrainResult,
+    cross_validate,
+    evaluate_model,
+    prepare_training,
+)
+
+METHODS = {"grid": "Grid search", "random": "Random search", "bayes": "Bayesian optimisation (Optuna TPE)"}
+KINDS = ("int", "float", "log", "choice")
+MAX_TRIALS = 500
+MAX_GRID_POINTS = 10
+Progress = Callable[[float, str], None]
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One hyper-parameter to search: ``name`` is the estimator's parameter (``estimator__C`` inside a
+    wrapper); ``kind`` int | float | log (a float searched on a log scale) | choice."""
+    name: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["choices"] = list(self.choices)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Dimension":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["choices"] = tuple(values.get("choices") or ())
+        return cls(**values)
+
+    def validate(self) -> None:
+        where = f"The search range of '{self.label or self.name}'"
+        if self.kind not in KINDS:
+            raise ConfigError(f"{where} has the scale '{self.kind}'; use one of {', '.join(KINDS)}.")
+        if self.kind == "choice":
+            if not self.choices:
+                raise ConfigError(f"{where} lists no choices; give at least one value.")
+            return
+        if self.low is None or self.high is None or not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ConfigError(f"{where} needs a lowest and a highest value; fill both in.")
+        if self.low > self.high:
+            raise ConfigError(f"{where} goes from {self.low:g} down to {self.high:g}; put the lower value first.")
+        if self.kind == "log" and self.low <= 0:
+            raise ConfigError(f"{where} is on a log scale, so it must stay above 0 (got {self.low:g}); "
+                              "use a small positive value such as 0.0001.")
+        if self.kind == "int" and (self.low != int(self.low) or self.high != int(self.high)):
+            raise ConfigError(f"{where} is a whole number; give whole numbers as its limits.")
+
+    def distribution(self) -> Any:
+        if self.kind == "choice":
+            return CategoricalDistribution(list(self.choices))
+        if self.kind == "int":
+            return IntDistribution(int(self.low), int(self.high))
+        if self.low == self.high:
+            return FloatDistribution(float(self.low), float(self.high))
+        return FloatDistribution(float(self.low), float(self.high), log=self.kind == "log")
+
+    def grid(self, points: int) -> list[Any]:
+        """``points`` evenly spread values (on a log scale for ``log``); every choice for ``choice``."""
+        if self.kind == "choice":
+            return list(self.choices)
+        if self.kind == "int":
+            return sorted({int(round(v)) for v in np.linspace(self.low, self.high, points)})
+        values = (np.geomspace if self.kind == "log" else np.linspace)(self.low, self.high, points)
+        # Rounded for readable settings, but never outside the range the user set.
+        return sorted({min(max(float(f"{v:.4g}"), self.low), self.high) for v in values})
+
+
+def _dim(name: str, kind: str, low: float | None = None, high: float | None = None, choices: tuple = (),
+         label: str = "") -> Dimension:
+    return Dimension(name, kind, low, high, choices, label or name)
+
+
+# Ranges a practitioner would start from. Forest depth stays bounded: tree SHAP on deep forests is slow.
+_SPACES: dict[str, tuple[Dimension, ...]] = {
+    "logistic": (_dim("C", "log", 0.001, 100, label="C (less regularisation when higher)"),),
+    "ridge": (_dim("alpha", "log", 0.01, 1000, label="alpha (more regularisation when higher)"),),
+    "knn": (_dim("n_neighbors", "int", 3, 50, label="neighbours"),
+            _dim("weights", "choice", choices=("uniform", "distance"), label="vote weights")),
+    "naive_bayes": (_dim("var_smoothing", "log", 1e-12, 1e-3, label="variance smoothing"),),
+    "decision_tree": (_dim("max_depth", "int", 2, 16, label="max depth"),
+                      _dim("min_samples_leaf", "int", 1, 50, label="min rows per leaf")),
+    "random_forest": (_dim("n_estimators", "int", 50, 300, label="trees"),
+                      _dim("max_depth", "int", 3, 14, label="max depth"),
+                      _dim("min_samples_leaf", "int", 1, 20, label="min rows per leaf"),
+                      _dim("max_features", "float", 0.2, 1.0, label="share of features per split")),
+    "hist_gb": (_dim("learning_rate", "log", 0.01, 0.3, label="learning rate"),
+                _dim("max_iter", "int", 50, 400, label="boosting rounds"),
+                _dim("max_leaf_nodes", "int", 8, 64, label="leaves per tree"),
+                _dim("min_samples_leaf", "int", 5, 100, label="min rows per leaf"),
+                _dim("l2_regularization", "log", 1e-4, 10, label="L2 regularisation")),
+}
+_SPACES["extra_trees"] = _SPACES["random_forest"]
+
+
+def default_search_space(task: str, model: str) -> tuple[Dimension, ...]:
+    """The starting search space of a family; the SVM's C sits inside its wrapper."""
+    spec = get_model_spec(task, model)
+    if spec.key == "svm":
+        inner = "estimator__C" if task in ("binary", "multiclass") else "regressor__C"
+        return (_dim(inner, "log", 0.001, 100, label="C (less regularisation when higher)"),)
+    if spec.key not in _SPACES:
+        raise ConfigError(f"{spec.name} has nothing to tune; choose another model family.")
+    return _SPACES[spec.key]
+
+
+def tunable_models(task: str) -> list[str]:
+    from core.training.catalog import get_catalog
+    return [s.key for s in get_catalog(task) if s.key != BASELINE_KEY]
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    model: str
+    method: str = "bayes"  # grid | random | bayes
+    space: tuple[Dimension, ...] = ()  # empty = default_search_space
+    max_trials: int = 20
+    max_seconds: float | None = None  # stop starting new trials after this long
+    grid_points: int = 3  # values per numeric dimension in a grid search
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "method": self.method, "space": [d.to_dict() for d in self.space],
+                "max_trials": self.max_trials, "max_seconds": self.max_seconds, "grid_points": self.grid_points}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TuneConfig":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["space"] = tuple(Dimension.from_dict(d) for d in values.get("space") or ())
+        return cls(**values)
+
+    def resolved(self, task: str) -> "TuneConfig":
+        from dataclasses import replace
+        return self if self.space else replace(self, space=default_search_space(task, self.model))
+
+
+def validate_tune_config(config: TuneConfig, task: str) -> None:
+    spec = get_model_spec(task, config.model)
+    if spec.key == BASELINE_KEY:
+        raise ConfigError("The baseline has nothing to tune; choose a model family.")
+    if config.method not in METHODS:
+        raise ConfigError(f"The search method must be one of {', '.join(METHODS)}; got '{config.method}' instead.")
+    if not isinstance(config.max_trials, (int, np.integer)) or not 1 <= config.max_trials <= MAX_TRIALS:
+        raise ConfigError(f"The budget must be between 1 and {MAX_TRIALS} trials; got {config.max_trials!r}.")
+    if config.max_seconds is not None and not config.max_seconds > 0:
+        raise ConfigError(f"The time budget must be a positive number of seconds; got {config.max_seconds!r}.")
+    if config.method == "grid" and not 2 <= config.grid_points <= MAX_GRID_POINTS:
+        raise ConfigError(f"A grid needs 2 to {MAX_GRID_POINTS} values per setting; got {config.grid_points}.")
+    if not config.space:
+        raise ConfigError(f"The search space of {spec.name} is empty; add at least one setting to search.")
+    names = [d.name for d in config.space]
+    if len(set(names)) != len(names):
+        raise ConfigError("A setting appears twice in the search space; keep one row per setting.")
+    model = spec.make(task, 0)
+    unknown = [n for n in names if n not in model.get_params()]
+    if unknown:
+        raise ConfigError(f"{spec.name} has no setting {', '.join(repr(n) for n in unknown)}; check the spelling "
+                          "(wrapped estimators use 'estimator__C').")
+    for dim in config.space:
+        dim.validate()
+
+
+@dataclass
+class Trial:
+    number: int  # 0-based, in the order evaluated
+    params: dict[str, Any]
+    cv_scores: list[float]
+    cv_score: float
+    seconds: float
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "params": self.params, "cv_scores": self.cv_scores,
+                "cv_score": None if math.isnan(self.cv_score) else self.cv_score, "seconds": self.seconds,
+                "error": self.error}
+
+
+@dataclass
+class StudyResult:
+    config: TuneConfig
+    trials: list[Trial]
+    best: Trial | None
+    result: TrainResult  # baseline, the family at its defaults, the family with the best trial's settings
+    default_cv_score: float
+    stopped: str = ""  # why the study ended before its trial budget: "" | "time" | "stopped" | "grid"
+    seconds: float = 0.0
+    grid_size: int | None = None
+
+    @property
+    def tuned(self) -> ModelResult | None:
+        return next((r for r in self.result.results if r.name.endswith("(tuned)")), None)
+
+
+class _Searcher:
+    """The next settings to try: a shuffled grid, or Optuna's random / TPE sampler (ask and tell)."""
+
+    def __init__(self, config: TuneConfig, direction: str, seed: int) -> None:
+        self.config = config
+        self.distributions = {d.name: d.distribution() for d in config.space}
+        self.study = None
+        self.grid: list[dict[str, Any]] | None = None
+        if config.method == "grid":
+            axes = [d.grid(config.grid_points) for d in config.space]
+            combos = [dict(zip(self.distributions, values)) for values in itertools.product(*axes)]
+            # Shuffled with the seed: a budget smaller than the grid samples it evenly, not one corner.
+            order = np.random.default_rng(seed).permutation(len(combos))
+            self.grid = [combos[i] for i in order]
+        else:
+            sampler = (optuna.samplers.RandomSampler(seed=seed) if config.method == "random" else
+                       optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.max_trials // 4))))
+            self.study = optuna.create_study(direction=direction, sampler=sampler)
+        self._pending: Any = None
+
+    @property
+    def exhausted(self) -> int | None:
+        return len(self.grid) if self.grid is not None else None
+
+    def ask(self, number: int) -> dict[str, Any] | None:
+        if self.grid is not None:
+            return dict(self.grid[number]) if number < len(self.grid) else None
+        self._pending = self.study.ask(self.distributions)
+        return {k: _plain(v) for k, v in self._pending.params.items()}
+
+    def tell(self, score: float) -> None:
+        if self.study is not None:
+            if math.isnan(score):
+                self.study.tell(self._pending, state=optuna.trial.TrialState.FAIL)
+            else:
+                self.study.tell(self._pending, score)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def run_study(
+    df: pd.DataFrame,
+    problem: ProblemConfig,
+    features: FeatureConfig,
+    train_config: TrainConfig,
+    config: TuneConfig,
+    *,
+    test_df: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_trial: Callable[[Trial], None] | None = None,
+) -> StudyResult:
+    """Search ``config.model``'s settings; ``on_trial`` sees each trial as it ends (to save it, to draw
+    the best-so-far chart); ``should_stop()`` ends the study after the running trial, keeping the best."""
+    config = config.resolved(problem.task)
+    validate_tune_config(config, problem.task)
+    progress = progress or (lambda fraction, message: None)
+    spec = get_model_spec(problem.task, config.model)
+    started = time.perf_counter()
+    progress(0.0, "Preparing the folds")
+    data, _ = prepare_training(df, problem, features, train_config, test_df=test_df)
+    higher = is_higher_better(data.problem.metric)
+    searcher = _Searcher(config, "maximize" if higher else "minimize", train_config.seed)
+    budget = min(config.max_trials, searcher.exhausted or config.max_trials)
+    default_scores = cross_validate(spec, data)
+    # The time budget is for the trials: preparing the folds and scoring the defaults do not use it up.
+    started_trials = time.perf_counter()
+    trials: list[Trial] = []
+    stopped = ""
+    for number in range(budget):
+        if should_stop():
+            stopped = "stopped"
+            break
+        if config.max_seconds is not None and time.perf_counter() - started_trials >= config.max_seconds:
+            stopped = "time"
+            break
+        params = searcher.ask(number)
+        if params is None:
+            stopped = "grid"
+            break
+        trial = _run_trial(spec, data, params, number)
+        searcher.tell(trial.cv_score)
+        trials.append(trial)
+        if on_trial is not None:
+            on_trial(trial)
+        best = _best_trial(trials, higher)
+        shown = f"best so far {format_metric_value(data.problem.metric, best.cv_score)}" if best else "no score yet"
+        progress(0.05 + 0.85 * (number + 1) / budget, f"Trial {number + 1}/{budget} done; {shown}")
+
+    if not stopped and searcher.exhausted is not None and len(trials) == searcher.exhausted:
+        stopped = "grid"
+    best = _best_trial(trials, higher)
+    progress(0.92, "Refitting the best settings on all training rows")
+    results = [evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data),
+               evaluate_model(spec, data, name=f"{spec.name} (defaults)")]
+    if best is not None:
+        results.append(evaluate_model(spec, data, params=best.params, name=f"{spec.name} (tuned)"))
+    result = data.to_result(results)
+    progress(1.0, f"Tuning done: {len(trials)} trials")
+    return StudyResult(config=config, trials=trials, best=best, result=result,
+                       default_cv_score=float(np.nanmean(default_scores)), stopped=stopped,
+                       seconds=time.perf_counter() - started, grid_size=searcher.exhausted)
+
+
+def _run_trial(spec: Any, data: Any, params: dict[str, Any], number: int) -> Trial:
+    started = time.perf_counter()
+    try:
+        scores = cross_validate(spec, data, params)
+        error = None
+    except Exception as exc:  # a bad corner of the space must not end the study
+        scores, error = [], f"{type(exc).__name__}: {exc}"
+    valid = [s for s in scores if not math.isnan(s)]
+    return Trial(number=number, params=params, cv_scores=[float(s) for s in scores],
+                 cv_score=float(np.mean(valid)) if valid else float("nan"),
+                 seconds=time.perf_counter() - started, error=error)
+
+
+def _best_trial(trials: list[Trial], higher_is_better: bool) -> Trial | None:
+    scored = [t for t in trials if not math.isnan(t.cv_score)]
+    if not scored:
+        return None
+    # Ties go to the earliest trial, so the winner does not depend on float noise in later ones.
+    if higher_is_better:
+        return max(scored, key=lambda t: (t.cv_score, -t.number))
+    return min(scored, key=lambda t: (t.cv_score, t.number))
+
+
+# ---------------------------------------------------------------- tables, charts, sentences
+
+def get_trials_df(trials: list[Trial] | list[dict[str, Any]], metric: str) -> pd.DataFrame:
+    """One row per trial: number, each setting, cv_score, best_so_far, seconds, error."""
+    records = [t.to_dict() if isinstance(t, Trial) else t for t in trials]
+    rows = []
+    for t in records:
+        rows.append({"trial": t["number"] + 1, **t["params"], "cv_score": t["cv_score"],
+                     "seconds": t["seconds"], "error": t.get("error")})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=["trial", "cv_score", "best_so_far", "seconds", "error"])
+    scores = pd.to_numeric(df["cv_score"], errors="coerce")
+    # A failed trial (no score) keeps the best so far of the trials before it.
+    df["best_so_far"] = (scores.cummax() if is_higher_better(metric) else scores.cummin()).ffill()
+    return df
+
+
+def plot_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float | None = None):
+    import plotly.graph_objects as go
+    label = get_metric_label(metric)
+    fig = go.Figure()
+    fig.add_scatter(x=trials_df["trial"], y=trials_df["cv_score"], mode="markers", name="each trial",
+                    marker={"color": "#9aa5b1", "size": 8})
+    fig.add_scatter(x=trials_df["trial"], y=trials_df["best_so_far"], mode="lines", name="best so far",
+                    line={"color": "#1f77b4", "width": 3, "shape": "hv"})
+    if default_score is not None and not math.isnan(default_score):
+        fig.add_hline(y=default_score, line_dash="dot", line_color="#d62728",
+                      annotation_text="default settings", annotation_position="bottom right")
+    fig.update_layout(template="plotly_white", height=360, title=f"Tuning: CV {label} trial by trial",
+                      xaxis_title="trial", yaxis_title=f"CV {label}", margin={"t": 50, "b": 40})
+    fig.update_xaxes(tickformat="d", dtick=1 if len(trials_df) <= 25 else None)
+    values = pd.to_numeric(trials_df["cv_score"], errors="coerce").dropna().tolist()
+    if default_score is not None and not math.isnan(default_score):
+        values.append(default_score)
+    if values:
+        # At least a 2% wide window: a 0.0003 difference must not look like a leap.
+        low, high = min(values), max(values)
+        middle, span = (low + high) / 2, max(high - low, 0.02 * max(abs(low), abs(high), 1e-9))
+        fig.update_yaxes(range=[middle - 0.6 * span, middle + 0.6 * span])
+    return fig
+
+
+def caption_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float | None = None) -> str:
+    label = get_metric_label(metric)
+    scored = trials_df.dropna(subset=["cv_score"]) if not trials_df.empty else trials_df
+    if scored.empty:
+        return "No trial has finished with a score yet."
+    best_value = float(scored["best_so_far"].iloc[-1])
+    best_trial = int(scored.loc[scored["cv_score"] == best_value, "trial"].iloc[0])
+    shown = format_metric_value(metric, best_value)
+    count = f"{len(trials_df)} trial" + ("s" if len(trials_df) != 1 else "")
+    sentence = f"After {count} the best settings (trial {best_trial}) reach a CV {label} of {shown}"
+    if default_score is None or math.isnan(default_score):
+        return sentence + "."
+    verdict = _describe_gain(metric, best_value, default_score)
+    if verdict.startswith("about the same") or " worse " in verdict:
+        return sentence + f", {verdict}: the defaults were already a good choice."
+    return sentence + f", {verdict}."
+
+
+def plot_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimensions: list[str],
+                              log_scale: tuple[str, ...] = ()):
+    """One line per trial across its settings, coloured by CV score: where good trials cluster.
+    Settings in ``log_scale`` are drawn as log10, as they were searched."""
+    import plotly.graph_objects as go
+    label = get_metric_label(metric)
+    scored = trials_df.dropna(subset=["cv_score"])
+    axes = []
+    for name in dimensions:
+        values = scored[name]
+        if pd.api.types.is_numeric_dtype(values) and name in log_scale and (values > 0).all():
+            axes.append({"label": f"log10({name})", "values": np.log10(values.astype(float))})
+        elif pd.api.types.is_numeric_dtype(values):
+            axes.append({"label": name, "values": values.astype(float)})
+        else:
+            codes, uniques = pd.factorize(values.astype(str))
+            axes.append({"label": name, "values": codes, "tickvals": list(range(len(uniques))),
+                         "ticktext": list(uniques)})
+    axes.append({"label": f"CV {label}", "values": scored["cv_score"].astype(float), "tickformat": ".3f"})
+    colorscale = "Viridis" if is_higher_better(metric) else "Viridis_r"
+    fig = go.Figure(go.Parcoords(line={"color": scored["cv_score"].astype(float), "colorscale": colorscale,
+                                       "showscale": True}, dimensions=axes))
+    fig.update_layout(template="plotly_white", height=420, title="Settings of every trial, coloured by score",
+                      margin={"t": 100, "l": 70, "r": 70})
+    return fig
+
+
+def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimensions: list[str]) -> str:
+    """Which setting separates the best quarter of the trials from the rest, in words."""
+    scored = trials_df.dropna(subset=["cv_score"])
+    if len(scored) < 4 or not dimensions:
+        return "Each line is one trial; run more trials to see which settings the good ones share."
+    higher = is_higher_better(metric)
+    scores = scored["cv_score"].astype(float)
+    if scores.max() - scores.min() <= 0.002 * max(abs(scores.mean()), 1e-9):
+        return (f"Each line is one trial: all {len(scored)} trials score practically the same "
+                f"({format_metric_value(metric, scores.min())} to {format_metric_value(metric, scores.max())}), "
+                "so within these ranges no setting matters much.")
+    top = scored.nlargest(max(1, len(scored) // 4), "cv_score") if higher else \
+        scored.nsmallest(max(1, len(scored) // 4), "cv_score")
+    spread = {}
+    for name in dimensions:
+        values = scored[name]
+        if pd.api.types.is_numeric_dtype(values) and values.std() > 0:
+            spread[name] = abs(top[name].mean() - values.mean()) / values.std()
+    if not spread:
+        return "Each line is one trial; the colours show the score, the axes each setting it tried."
+    name = max(spread, key=spread.get)
+    direction = "high" if top[name].mean() > scored[name].mean() else "low"
+    return (f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "
+            f"(around {top[name].mean():.3g} against {scored[name].mean():.3g} over all trials), the setting "
+            "that matters most here.")
+
+
+def describe_study(study: StudyResult, metric: str) -> str:
+    """One sentence: how the study ended and what tuning gained."""
+    label = get_metric_label(metric)
+    ended = {"time": "it ran out of time", "stopped": "you stopped it", "grid": "the grid was complete",
+             "": "the trial budget was spent"}[study.stopped]
+    if not study.trials:
+        return f"No trial ran because {ended}; give the study more time or trials."
+    if study.best is None:
+        return f"None of the {len(study.trials)} trials could be scored; widen or fix the search space."
+    verdict = _describe_gain(metric, study.best.cv_score, study.default_cv_score)
+    return (f"{METHODS[study.config.method]} ran {len(study.trials)} trials in {study.seconds:.0f} s and ended "
+            f"because {ended}; the best settings reach a CV {label} of "
+            f"{format_metric_value(metric, study.best.cv_score)}, {verdict}.")
+
+
+def _describe_gain(metric: str, best: float, default: float) -> str:
+    gain = best - default if is_higher_better(metric) else default - best
+    if abs(gain) <= 0.001 * max(abs(default), 1e-12):
+        return f"about the same as the default settings ({format_metric_value(metric, default)})"
+    shown = f"{abs(gain):.4f}" if abs(gain) < 0.01 else format_metric_value(metric, abs(gain))
+    return f"{shown} {'better' if gain > 0 else 'worse'} than the default settings ({format_metric_value(metric, default)})"

@@ -1,0 +1,1 @@
+"""The workspace: the database and its migrations, hashed artifacts, projects, jobs, errors."""

@@ -1,0 +1,280 @@
+"""The workspace: one SQLite database plus a folder of hash-verified artifacts.
+
+Every write to the database is a ``BEGIN IMMEDIATE`` transaction (two sessions promoting a model at
+the same moment must not both win). Every artifact is written atomically (temp file, fsync, rename)
+and its SHA-256 is checked before every load, so a truncated or tampered file is refused instead of
+being unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from core.workspace import owner
+from core.workspace.errors import IntegrityError, NotFoundError
+from core.workspace.schema import MIGRATIONS
+
+WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
+
+
+def default_workspace_path() -> Path:
+    return Path(os.environ.get(WORKSPACE_ENV) or "workspace")
+
+
+def now() -> float:
+    return time.time()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY is a signed 64-bit number
+
+
+def parse_id(value: Any) -> int | None:
+    """A row id from untrusted text (a query parameter, a session value), or None. Only plain ASCII
+    digits within SQLite's range count: "²".isdigit() is True and int() also takes "٣", " 7", "1_0",
+    while a 20-digit number overflows SQLite and a 5,000-digit one int() itself. Ids start at 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= MAX_ID else None
+    if not isinstance(value, str) or not 0 < len(value) <= len(str(MAX_ID)) or not value.isascii() \
+            or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _enable_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Switch a new database to WAL. The switch needs the file to itself and SQLite answers "database
+    is locked" at once, without the busy timeout, while another connection opens it: so many
+    sessions opening a fresh workspace together (a class starting the app) retry here."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+class Workspace:
+    """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads
+    because every operation opens its own connection."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_workspace_path()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "studio.db"
+        self.artifact_dir = self.root / "artifacts"
+        self.artifact_dir.mkdir(exist_ok=True)
+        self._migrate()
+        self.settle_interrupted_work()
+
+    # -- database ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # once per database file: it persists
+            _enable_wal(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: takes the write lock up front (BEGIN IMMEDIATE)."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        conn = self._connect()
+        try:
+            return [dict(row) for row in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def query_one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def get_row(self, table: str, row_id: int, missing: str) -> dict[str, Any]:
+        """The row with this id, or NotFoundError with the caller's message (what to do about it)."""
+        row = self.query_one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+        if row is None:
+            raise NotFoundError(missing)
+        return row
+
+    def next_version(self, conn: sqlite3.Connection, table: str, project_id: int, kind: str | None = None) -> int:
+        """The next version number of a per-project (and per-kind, if given) versioned table, inside a
+        write transaction."""
+        sql = f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE project_id = ?"
+        params: tuple = (project_id,)
+        if kind is not None:
+            sql, params = sql + " AND kind = ?", (project_id, kind)
+        return int(conn.execute(sql, params).fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
+            )
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+
+    def settle_interrupted_work(self) -> int:
+        """Mark the jobs, tuning studies and pipeline runs that a process left "running" and that
+        process has since ended (a killed server, a CLI run stopped midway) as interrupted; work of a
+        live process (this one, a CLI run beside the server) is left alone. Runs when the workspace is
+        opened; readers of a single job or study check again. Returns how many rows were marked."""
+        marked = 0
+        with self.transaction() as conn:
+            for table, column, running, ended in _INTERRUPTIBLE_WORK:
+                if not {column, "owner"} <= {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}:
+                    continue  # a schema before owners were recorded
+                rows = conn.execute(f"SELECT id, owner FROM {table} WHERE {column} = ?", (running,)).fetchall()
+                gone = [(ended, row["id"]) for row in rows
+                        if not owner.is_this_process(row["owner"]) and not owner.is_alive(row["owner"])]
+                conn.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", gone)
+                marked += len(gone)
+        return marked
+
+    # -- artifacts --------------------------------------------------------------------------
+    def write_artifact(self, kind: str, data: bytes, suffix: str) -> int:
+        """Store bytes atomically under artifacts/<kind>/<sha>.<suffix>; return the artifact id."""
+        digest = sha256_bytes(data)
+        rel = f"{kind}/{digest[:16]}{suffix}"
+        _atomic_write(self.artifact_dir / rel, data)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO artifacts (kind, path, sha256, size, created_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, rel, digest, len(data), now()),
+            )
+            return int(cur.lastrowid)
+
+    def artifact_info(self, artifact_id: int) -> dict[str, Any]:
+        row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))
+        if row is None:
+            raise NotFoundError(f"Artifact {artifact_id} does not exist in workspace {self.root}.")
+        return row
+
+    def read_artifact(self, artifact_id: int) -> bytes:
+        """The artifact's bytes, refused unless they hash to what was recorded at write time."""
+        info = self.artifact_info(artifact_id)
+        path = self.artifact_dir / info["path"]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"The {info['kind']} file {info['path']} is missing from the workspace; "
+                "re-create it (re-run the stage) or restore the workspace folder."
+            ) from None
+        if sha256_bytes(data) != info["sha256"]:
+            raise IntegrityError(
+                f"The {info['kind']} file {info['path']} was changed or corrupted after it was saved "
+                "(its SHA-256 no longer matches); it was not loaded. Re-run the stage that made it."
+            )
+        return data
+
+    def save_frame(self, df: pd.DataFrame, kind: str = "dataset") -> int:
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        return self.write_artifact(kind, buf.getvalue(), ".parquet")
+
+    def load_frame(self, artifact_id: int) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self.read_artifact(artifact_id)))
+
+    def save_json(self, obj: Any, kind: str = "report") -> int:
+        data = json.dumps(obj, sort_keys=True, default=_json_default).encode()
+        return self.write_artifact(kind, data, ".json")
+
+    def load_json(self, artifact_id: int) -> Any:
+        return json.loads(self.read_artifact(artifact_id))
+
+    def save_model(self, model: Any) -> int:
+        import joblib
+
+        buf = io.BytesIO()
+        joblib.dump(model, buf, compress=3)
+        return self.write_artifact("model", buf.getvalue(), ".joblib")
+
+    def load_model(self, artifact_id: int) -> Any:
+        # Only workspace-written, hash-verified artifacts are ever unpickled.
+        import joblib
+
+        return joblib.load(io.BytesIO(self.read_artifact(artifact_id)))
+
+    def audit(self, conn: sqlite3.Connection, project_id: int | None, action: str, detail: dict) -> None:
+        """Append to the audit log inside the caller's transaction."""
+        conn.execute(
+            "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
+            (now(), project_id, action, json.dumps(detail, default=_json_default)),
+        )
+
+
+# Long work recorded as running, with its owner process: (table, state column, running, once its owner is gone).
+_INTERRUPTIBLE_WORK = (
+    ("jobs", "status", "running", "interrupted"),
+    ("studies", "status", "running", "interrupted"),
+    ("projects", "build_state", "building", "stopped"),
+)
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default)
