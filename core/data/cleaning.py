@@ -65,6 +65,7 @@ from core.data.profiling import (
     numeric_text_share,
     NUMERIC_AS_TEXT_SHARE,
 )
+from core.workspace.progress import Progress
 
 RECIPE_FORMAT = 1  # version of the downloadable JSON layout (recipe_to_json)
 IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
@@ -90,7 +91,6 @@ MOSTLY_MISSING_SHARE = 0.5  # a step turning more of a column's values into miss
 
 _SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import math
 import re
 import warnings
 from statistics import NormalDist
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 
 from core.workspace.errors import ConfigError
 from core.style import plot_text, plot_texts
+from core.workspace.progress import Progress
 
-Progress = Callable[[float, str], None]
 
 ALERTS = (
     "constant",

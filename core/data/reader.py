@@ -22,7 +22,6 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.errors import ConfigError, DataError
+from core.workspace.progress import Progress
 
 MAX_UPLOAD_BYTES = 400 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 4 * MAX_UPLOAD_BYTES  # a gzip/zip may inflate this far, no further
@@ -48,7 +48,6 @@ BLOCK_BYTES = 4 * 1024 * 1024  # CSV parse block: progress granularity and peak 
 HEADER_SEARCH_ROWS = 30
 MAX_EXAMPLES = 5
 
-Progress = Callable[[float, str], None]
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by Arrow

@@ -40,8 +40,8 @@ from core.training.trainer import (
 )
 from core.training.tuning import METHODS, StudyResult, Trial, TuneConfig, describe_study, run_study, validate_tune_config
 from core.workspace.database import Workspace, dumps, now
+from core.workspace.progress import Progress
 
-Progress = Callable[[float, str], None]
 LATENCY_CALLS = 7
 # Fairness is judged on the measure that says who the model fails: recall for yes/no (equal
 # opportunity: real positives caught in every group), accuracy for classes, error size for numbers.

@@ -23,7 +23,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ from core.training.catalog import BASELINE_KEY, CLASS_WEIGHTS, N_JOBS, ModelSpec
 from core.problem.definition import METRICS, ProblemConfig, encode_target, format_metric_value, is_higher_better, resolve_positive_class, to_label_strings, validate_problem
 from core.data.dates import parse_datetimes
 from core.data.profiling import ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id
+from core.workspace.progress import Progress
 
 VALIDATIONS = ("auto", "stratified-kfold", "kfold", "time-split", "group-kfold")
 # What the leaderboard reports on the holdout: the task's gate metrics plus metrics that stay
@@ -83,7 +84,6 @@ REFIT_SECONDS = 120.0
 _MIN_SAMPLE_ROWS = 100
 _REFIT_MARGIN = 1.5
 _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
-ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -734,7 +734,7 @@ class _Fold:
 
 @dataclass
 class _Progress:
-    callback: ProgressCallback | None
+    callback: Progress | None
     total: int
     done: int = 0
 
@@ -794,7 +794,7 @@ def train_models(
     config: TrainConfig = TrainConfig(),
     *,
     test_df: pd.DataFrame | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """Cross-validate and holdout-test every chosen model (plus the baseline); never lets one
     failing model sink the leaderboard: its ``error`` is recorded instead.
@@ -818,7 +818,7 @@ def prepare_training(
     config: TrainConfig,
     *,
     test_df: pd.DataFrame | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     n_models: int = 1,
 ) -> tuple[PreparedData, _Progress]:
     """Split, plan the validation and preprocess every fold once; the tracker counts the steps of

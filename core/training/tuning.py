@@ -37,12 +37,12 @@ from core.training.trainer import (
     evaluate_model,
     prepare_training,
 )
+from core.workspace.progress import Progress
 
 METHODS = {"grid": "Grid search", "random": "Random search", "bayes": "Bayesian optimisation (Optuna TPE)"}
 KINDS = ("int", "float", "log", "choice")
 MAX_TRIALS = 500
 MAX_GRID_POINTS = 10
-Progress = Callable[[float, str], None]
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 

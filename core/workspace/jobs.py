@@ -15,10 +15,10 @@ from typing import Any, Callable
 from core.workspace import owner
 from core.workspace.errors import NotFoundError, StudioError
 from core.workspace.database import Workspace, dumps, now
+from core.workspace.progress import Progress
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 
 _live: dict[tuple[str, int], threading.Thread] = {}  # (db path, job id) -> thread of this process
 _lock = threading.Lock()
