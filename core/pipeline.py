@@ -512,8 +512,12 @@ def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> Moni
     serving_now = serving.get_serving_version(ws, live) if live else None
     same_model = serving_now is not None and serving_now["model_name"] == watched["model_name"]
     metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
+    registered = (retraining or {}).get("registered")
+    challenger = registry.get_alias_version(ws, project_id, registered["model"], "challenger") if registered else None
     return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric, retraining,
-                                       watched["version"], serving_now["version"] if same_model else None)
+                                       watched["version"], serving_now["version"] if same_model else None,
+                                       registered_is_challenger=registered is None or (
+                                           challenger is not None and challenger["id"] == registered["id"]))
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = _noop) -> dict:
