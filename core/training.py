@@ -59,6 +59,7 @@ from core.models import BASELINE_KEY, CLASS_WEIGHTS, N_JOBS, ModelSpec, get_cata
 from core.problem import (
     METRICS,
     ProblemConfig,
+    describe_id_like_target,
     encode_target,
     format_metric_value,
     is_higher_better,
@@ -360,7 +361,9 @@ def _plan_cross_validation(
     known: pd.DataFrame, train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig, holdout: HoldoutSplit
 ) -> ValidationPlan:
     splitter, name = choose_cv(train, problem, config)
-    return ValidationPlan(holdout, splitter, name, get_validation_warnings(known, problem, name))
+    id_target = describe_id_like_target(known[problem.target])
+    return ValidationPlan(holdout, splitter, name, [id_target] * bool(id_target)
+                          + get_validation_warnings(known, problem, name))
 
 
 def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
