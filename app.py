@@ -31,7 +31,11 @@ if project:
     st.caption(f"Project **{escape_markdown(project['name'])}**: {done_count} of {len(stages)} stages done"
                + (f"; next up: **{current}**." if current else "; the whole loop has run."))
     note = projects.get_build_note(project)
-    if note:
+    if note and projects.get_build_note(project, live_only=True):
+        # A run still going (the demo after a refresh, a CLI run beside the server): nothing is lost.
+        st.info(f"This project is {escape_markdown(note)}; its stages turn green as the run finishes them. "
+                "Wait for it before changing anything here.", icon=":material/construction:")
+    elif note:
         st.warning(f"This project is {escape_markdown(note)}"
                    + (f" ({escape_markdown(project['build_error'])})" if project.get("build_error") else "")
                    + ": the pipeline run that made it did not finish. Carry on stage by stage from the first "

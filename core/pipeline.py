@@ -113,6 +113,9 @@ def run_pipeline(ws: Workspace, df: pd.DataFrame, info: ReadInfo | None, config:
     if config.target not in df.columns:
         raise ConfigError(f"The target column '{config.target}' is not in {source_name}; choose one of: "
                           f"{', '.join(map(str, df.columns[:30]))}.")
+    if test_df is not None and config.target not in test_df.columns:
+        raise ConfigError(f"The test table has no column '{config.target}' (the target): it must hold the true "
+                          f"values to check the models against; its columns are {', '.join(map(str, test_df.columns[:30]))}.")
     if df[config.target].dropna().nunique() < 2:
         # Cleaning never adds target values, so this run would fail at the problem stage:
         # say why now, before a half-made project is left in the workspace.

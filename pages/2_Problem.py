@@ -6,7 +6,8 @@ from core.problem.store import get_problem
 from core import pipeline
 from core.data import datasets
 from core.style import plot_text, plot_texts
-from core.problem.definition import METRICS, TASKS, ProblemConfig, default_threshold, detect_task, suggest_problem
+from core.problem.definition import (METRICS, TASKS, ProblemConfig, default_threshold, describe_id_like_target,
+                                     detect_task, suggest_problem)
 from core.training.trainer import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
@@ -33,6 +34,9 @@ target = st.selectbox("Target — the column to predict", columns,
                       key="target", placeholder="Choose the target column")
 if target is None:
     st.stop()
+id_target = describe_id_like_target(df[target])
+if id_target:
+    st.warning(escape_markdown(id_target), icon=":material/warning:")
 
 with user_errors():
     suggestion = saved if saved and saved.target == target else suggest_problem(df, target)

@@ -176,7 +176,7 @@ def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
     try:
         _, report = apply_step(current, step)
     except StudioError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))  # it quotes the column and the value typed
         return
     removed = report.rows_before - report.rows_after
     if removed:

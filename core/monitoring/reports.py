@@ -433,12 +433,14 @@ def run_monitoring(
     config: DriftConfig = DriftConfig(),
     time_columns: tuple[str, ...] | list[str] = (),
     id_columns: tuple[str, ...] | list[str] = (),
+    excluded_columns: dict[str, str] | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
     Times and identifiers among `feature_columns` (`time_columns`, `id_columns`, and those that look
     like one: `get_non_signal_columns`) are still given to the model but are no drift signals; the
-    report lists them in `excluded_columns` with why.
+    report lists them in `excluded_columns` with why. A caller that decided them on another table
+    (the whole training table, when the reference is a small sample) passes them as `excluded_columns`.
 
     `predict_scores` is called once on all traffic (not per window). `score_metric(y_true_raw,
     scores)` turns a window's raw labels and scores into the metric; without it, performance is
@@ -449,7 +451,8 @@ def run_monitoring(
     feature_columns = list(feature_columns)
     _validate_monitoring_inputs(reference, traffic, feature_columns, target, score_metric is not None)
     windows = traffic[WINDOW_COLUMN].to_numpy()
-    excluded = get_non_signal_columns(reference, feature_columns, time_columns=time_columns, id_columns=id_columns)
+    excluded = (dict(excluded_columns) if excluded_columns is not None else
+                get_non_signal_columns(reference, feature_columns, time_columns=time_columns, id_columns=id_columns))
     signals = [c for c in feature_columns if c not in excluded]
 
     feature_drift_df = get_window_feature_drift_df(reference, traffic, signals, config)

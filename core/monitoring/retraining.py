@@ -41,11 +41,13 @@ class MonitoringVerdict:
 
 
 def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, retraining: dict[str, Any] | None,
-                                monitored_version: int | None, live_version: int | None) -> MonitoringVerdict:
+                                monitored_version: int | None, live_version: int | None,
+                                registered_is_challenger: bool = True) -> MonitoringVerdict:
     """The headline of a monitoring report, given what happened after it.
 
     ``monitored_version`` is the champion version the report watched, ``live_version`` the one the
-    endpoint serves now (None when nothing is deployed)."""
+    endpoint serves now (None when nothing is deployed); ``registered_is_challenger`` whether the
+    version the retraining registered still holds the challenger alias."""
     if monitored_version is not None and live_version is not None and live_version != monitored_version:
         return MonitoringVerdict(
             "success", f"v{live_version} now serves.",
@@ -62,6 +64,15 @@ def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, ret
                 f"the retrained model scores {label} {shown_new} against the champion's {shown_old}")
     better = new is not None and old is not None and (new > old) == is_higher_better(metric) and new != old
     registered = retraining.get("registered")
+    if registered and not registered_is_challenger:
+        # Promoted and rolled back, or replaced by a newer challenger: there is nothing left to promote here.
+        serving = f"v{live_version} serves" if live_version is not None else "nothing is deployed"
+        return MonitoringVerdict(
+            "info", f"Retrained: v{registered['version']} was registered, but it is no longer the challenger.",
+            f"{reason} {compared} ({'better' if better else 'not better'}); it passed the gate and was registered "
+            f"as challenger v{registered['version']}, which has since lost that alias (promoted and rolled back, "
+            f"or replaced by a newer challenger): {serving}. Next: the Registry page's audit log says what "
+            "happened; simulate traffic again to watch what serves now.")
     if registered:
         return MonitoringVerdict(
             "info", f"Retrained: challenger v{registered['version']} is ready.",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dates import parse_datetimes
+from core.data.profiling import looks_like_id
 from core.workspace.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -162,6 +163,16 @@ def suggest_problem(df: pd.DataFrame, target: str) -> ProblemConfig:
     metric, threshold = DEFAULT_GATES[task]
     positive = get_minority_class(df[target]) if task == "binary" and df[target].notna().any() else None
     return ProblemConfig(target=target, task=task, positive_class=positive, metric=metric, threshold=threshold)
+
+
+def describe_id_like_target(y: pd.Series) -> str | None:
+    """A plain warning when the chosen target is a row's key (a customer number, a record code), not an
+    outcome: every model then scores like the baseline and the leaderboard cannot say why. None otherwise."""
+    if not looks_like_id(y):
+        return None
+    known = y.dropna()
+    return (f"{y.name} looks like an ID, not an outcome: {known.nunique():,} of its {len(known):,} values are "
+            "different, so the other columns cannot predict it; choose the column you want to predict.")
 
 
 def default_threshold(metric: str, y: pd.Series) -> float:

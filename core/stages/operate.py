@@ -18,7 +18,7 @@ from core.training import tracking
 from core.monitoring.drift import DriftConfig
 from core.workspace.errors import NotFoundError
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
-from core.monitoring.reports import MonitoringReport, run_monitoring
+from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
 from core.problem.definition import (
     ProblemConfig,
     encode_target,
@@ -88,9 +88,6 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     problem = registry.get_version_problem(ws, champion.version)
     experiment = tracking.get_experiment(ws, lineage["experiment_id"])
     pool = tracking.load_holdout(ws, experiment)
-    reference = datasets.load_dataset(ws, lineage["dataset_id"])
-    if len(reference) > 5000:
-        reference = reference.sample(5000, random_state=0)
     frame = simulate_traffic(pool, problem.target, problem.family, traffic,
                              important_features=get_top_features(ws, champion.version["run_id"]))
     inputs = frame.drop(columns=[problem.target, "window"])
@@ -98,12 +95,21 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed)
     scorer = _monitor_scores(champion)
     used = champion.required_columns  # not IDs and other dropped columns: they would always "drift"
+    # Drift is measured against the unseen rows the traffic is resampled from, as they were before any
+    # change: against the whole table, a small holdout's own sampling noise read as drift in every window
+    # of the "no drift" scenario (wine's 36 rows: PSI up to 1.2, "retrain"). Times and IDs are still
+    # told apart on the whole table, where they show.
+    reference = pool.sample(5000, random_state=0) if len(pool) > 5000 else pool
+    table = datasets.load_dataset(ws, lineage["dataset_id"])
     report = run_monitoring(
         reference, frame, feature_columns=used, predict_scores=scorer,
         reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
         threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
-        # The problem names them; monitoring also finds dates and keys on its own.
-        time_columns=[c for c in (problem.time_column,) if c], id_columns=[c for c in (problem.group_column,) if c],
+        # Times and keys are told apart on the whole table, where they show; the problem also names them.
+        excluded_columns=get_non_signal_columns(
+            table.sample(5000, random_state=0) if len(table) > 5000 else table, used,
+            time_columns=[c for c in (problem.time_column,) if c],
+            id_columns=[c for c in (problem.group_column,) if c]),
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
     # The champion's own inputs only: never the target, the IDs or a time column it does not take.
@@ -186,8 +192,12 @@ def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> Moni
     serving_now = serving.get_serving_version(ws, live) if live else None
     same_model = serving_now is not None and serving_now["model_name"] == watched["model_name"]
     metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
+    registered = (retraining or {}).get("registered")
+    challenger = registry.get_alias_version(ws, project_id, registered["model"], "challenger") if registered else None
     return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric, retraining,
-                                       watched["version"], serving_now["version"] if same_model else None)
+                                       watched["version"], serving_now["version"] if same_model else None,
+                                       registered_is_challenger=registered is None or (
+                                           challenger is not None and challenger["id"] == registered["id"]))
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = no_progress) -> dict:

@@ -57,7 +57,7 @@ from core.workspace.errors import ConfigError, DataError
 from core.features.preprocessing import FeatureConfig, build_preprocessor, get_feature_kinds
 from core.data.dates import looks_like_datetime
 from core.training.catalog import BASELINE_KEY, CLASS_WEIGHTS, N_JOBS, ModelSpec, get_catalog, get_model_spec
-from core.problem.definition import METRICS, ProblemConfig, encode_target, format_metric_value, is_higher_better, resolve_positive_class, to_label_strings, validate_problem
+from core.problem.definition import METRICS, ProblemConfig, describe_id_like_target, encode_target, format_metric_value, is_higher_better, resolve_positive_class, to_label_strings, validate_problem
 from core.data.dates import parse_datetimes
 from core.data.profiling import ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id
 from core.workspace.progress import Progress
@@ -352,7 +352,9 @@ def _plan_cross_validation(
     known: pd.DataFrame, train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig, holdout: HoldoutSplit
 ) -> ValidationPlan:
     splitter, name = choose_cv(train, problem, config)
-    return ValidationPlan(holdout, splitter, name, get_validation_warnings(known, problem, name))
+    id_target = describe_id_like_target(known[problem.target])
+    return ValidationPlan(holdout, splitter, name, [id_target] * bool(id_target)
+                          + get_validation_warnings(known, problem, name))
 
 
 def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:

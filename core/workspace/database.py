@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from core.workspace import owner
-from core.workspace.errors import IntegrityError, NotFoundError
+from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
 from core.workspace.schema import MIGRATIONS
 
 WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
@@ -92,10 +92,15 @@ class Workspace:
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_workspace_path()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "studio.db"
         self.artifact_dir = self.root / "artifacts"
-        self.artifact_dir.mkdir(exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.artifact_dir.mkdir(exist_ok=True)
+        except OSError as exc:  # a file in the way, a read-only disk, no permission
+            why = "it is a file, not a folder" if self.root.is_file() else exc.strerror or str(exc)
+            raise ConfigError(f"The workspace folder {self.root} cannot be used ({why}); choose a "
+                              "folder you can write to with --workspace or MLOPS_STUDIO_WORKSPACE.") from None
         self._migrate()
         self.settle_interrupted_work()
 

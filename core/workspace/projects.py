@@ -58,9 +58,19 @@ def create_project(ws: Workspace, name: str, source: str = "") -> dict[str, Any]
 
 def _insert_project(ws: Workspace, name: str, source: str) -> dict[str, Any]:
     with ws.transaction() as conn:
-        cur = conn.execute("INSERT INTO projects (name, created_at, source) VALUES (?, ?, ?)", (name, now(), source))
-        ws.audit(conn, cur.lastrowid, "project.created", {"name": name})
+        project_id = _get_unused_project_id(conn)
+        conn.execute("INSERT INTO projects (id, name, created_at, source) VALUES (?, ?, ?, ?)",
+                     (project_id, name, now(), source))
+        ws.audit(conn, project_id, "project.created", {"name": name})
     return get_project(ws, name)
+
+
+def _get_unused_project_id(conn: sqlite3.Connection) -> int:
+    """An id no project ever had. SQLite hands the id of a deleted newest project to the next one, which
+    would then inherit the deleted project's audit log (kept on purpose) and every old link to it
+    (``?project=3``); the audit log remembers every id ever used."""
+    return conn.execute("SELECT 1 + MAX(COALESCE((SELECT MAX(id) FROM projects), 0), "
+                        "COALESCE((SELECT MAX(project_id) FROM audit_log), 0))").fetchone()[0]
 
 
 def project_name_from(text: str) -> str:

@@ -175,3 +175,21 @@ def test_deploy_page_and_its_answers(hostile_app):
     assert not at.exception, [e.value for e in at.exception]
     texts = assert_no_user_markup(at)
     assert shown_somewhere(texts, CLASSES[0]) or shown_somewhere(texts, CLASSES[1])  # "answers '<i>yes</i>'"
+
+
+def test_a_cleaning_step_the_table_refuses_says_so_in_plain_text(hostile_app):
+    """The error of a step tried before it is added quotes the column and the typed value: it was
+    rendered as Markdown (a live link, KaTeX)."""
+    from core import datasets
+    from core.workspace import Workspace
+    import os
+
+    raw_id = datasets.latest_dataset(Workspace(os.environ["MLOPS_STUDIO_WORKSPACE"]), 1, "raw")["id"]
+    at = hostile_app("pages/1_Data.py")
+    at.selectbox(key=f"add_op_{raw_id}").set_value("filter_rows").run()
+    at.selectbox(key=f"filter_rows_{raw_id}_col").set_value(MATH_COLUMN).run()
+    at.selectbox(key=f"filter_rows_{raw_id}_op").set_value(">").run()
+    at.text_input(key=f"filter_rows_{raw_id}_value").input(LINK_COLUMN).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("must be a number" in e.value for e in at.error), [e.value for e in at.error]
+    assert_no_user_markup(at)

@@ -66,6 +66,20 @@ def test_promote_then_roll_back_confirms_and_every_page_names_the_same_live_vers
     assert live_version(deploy) == "churn-demo v1"
 
 
+def test_after_promoting_the_retrained_challenger_and_rolling_back_monitor_offers_nothing_stale(demo_copy):
+    """The demo's report led to challenger v2; promoted, then rolled back, v2 has no alias left: Monitor
+    said "Retrained: challenger v2 is ready … promote it below" with no button below."""
+    at = open_page(demo_copy(), "pages/6_Registry.py")
+    at.button(key="promote").click().run()
+    at.button(key="rollback").click().run()
+    no_errors(at)
+    monitor = open_page(demo_copy(), "pages/8_Monitor.py")  # (its drift alerts are st.error boxes)
+    shown = " ".join(box.value for box in [*monitor.success, *monitor.info, *monitor.warning])
+    assert "challenger v2 is ready" not in shown and "promote it below" not in shown, shown
+    assert "v2 was registered, but it is no longer the challenger" in shown and "v1 serves" in shown, shown
+    assert not [b for b in monitor.button if b.key == "promote_retrained"]
+
+
 def test_a_registry_left_behind_by_an_older_studio_says_the_endpoint_serves_another_version(demo_copy, tmp_path):
     """Older code moved the champion alias without redeploying: the pages say so instead of disagreeing."""
     from core import registry

@@ -92,3 +92,27 @@ def test_bad_uploads_get_a_clear_message_and_lose_nothing(fresh, name, data, exp
     assert not at.exception
     assert expected in at.error[0].value.lower(), at.error[0].value
     assert "telco_churn.csv" in " ".join(h.value for h in at.subheader)  # the loaded sample is still there
+
+
+def test_choosing_an_id_as_the_target_is_questioned_before_training(fresh):
+    """A student picked customer_id as the target: the Problem page said "Saved: predict 'customer_id'"
+    and the leaderboard only that "the features may not carry the signal"."""
+    from core import pipeline
+    from core.projects import create_project
+
+    make, ws = fresh
+    pid = create_project(ws, "ids")["id"]
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"customer_id": np.arange(1000, 1300), "age": rng.integers(18, 80, 300),
+                          "spend": rng.normal(100, 30, 300).round(1)})
+    raw = pipeline.stage_ingest(ws, pid, table, None, "customers.csv")
+    pipeline.stage_clean(ws, pid, raw["id"])
+    at = make()
+    at.query_params["project"] = str(pid)
+    at.run()
+    at = goto(at, "pages/2_Problem.py")
+    at.selectbox(key="target").select("customer_id").run()
+    assert any("customer_id looks like an ID, not an outcome: 299 of its 299 values are different" in w.value
+               for w in at.warning), [w.value for w in at.warning]
+    at.selectbox(key="target").select("spend").run()
+    assert not any("looks like an ID" in w.value for w in at.warning)

@@ -132,3 +132,22 @@ def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
     warning = next(w.value for w in at.warning if "interrupted" in w.value)
     assert f"Tuning study {study}" in warning and "after 2 trial(s)" in warning
     assert ws.query_one("SELECT status FROM studies WHERE id = ?", (study,))["status"] == "interrupted"
+
+
+def test_a_project_a_live_run_is_building_is_not_called_unfinished(fresh):
+    """A refresh in the middle of the demo: the run still goes on, so Home must not say it did not finish
+    nor advise deleting the project (it lands on Monitor a few seconds later)."""
+    from core import owner
+
+    make, ws = fresh
+    pid = create_project(ws, "Churn demo")["id"]
+    with ws.transaction() as conn:
+        conn.execute("UPDATE projects SET build_state = 'building', build_stage = 'features', owner = ? WHERE id = ?",
+                     (owner.this_process(), pid))
+    at = make()
+    at.query_params["project"] = str(pid)
+    at.run()
+    _ok(at)
+    shown = " ".join(m.value for m in [*at.warning, *at.info])
+    assert "being built by a pipeline run (last finished: building the features)" in shown
+    assert "did not finish" not in shown and "delete it" not in shown

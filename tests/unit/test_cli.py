@@ -58,6 +58,7 @@ def files(tmp_path_factory):
     _table(400, 0, "A").to_csv(d / "small.csv", index=False)
     _table(150, 1, "H").to_csv(d / "holdout.csv", index=False)
     (d / "empty.csv").write_bytes(b"")
+    _table(50, 2, "U").drop(columns=["y"]).to_csv(d / "unlabelled.csv", index=False)  # a --test file without labels
     pd.DataFrame({"x": range(50), "y": ["same"] * 50}).to_csv(d / "oneclass.csv", index=False)
     rng = np.random.default_rng(0)
     (d / "picture.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + rng.integers(0, 256, 4000, dtype=np.uint8).tobytes())
@@ -152,6 +153,10 @@ ERROR_CASES = {
                      "tsunami"),
     "missing --target": (["run", "--data", "{d}/small.csv", "--json"], "--target"),
     "inspect missing file": (["inspect", "--data", "{d}/nope.csv", "--json"], "nope.csv"),
+    "holdout without the target": (["run", "--data", "{d}/small.csv", "--target", "y", "--test",
+                                    "{d}/unlabelled.csv", "--json"], "The test table has no column 'y'"),
+    "workspace is a file": (["run", "--data", "{d}/small.csv", "--target", "y", "--workspace", "{d}/small.csv",
+                             "--json"], "cannot be used"),
 }
 WITHOUT_JSON = "one class, without --json"
 

@@ -151,6 +151,50 @@ def test_scenario_sudden_flags_the_shifted_feature(clf):
     assert not fd.loc[fd["window"] == 1, "drifted"].any()
 
 
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory):
+    """scikit-learn's wine table (178 rows): its holdout, the pool production traffic is drawn from, has 36."""
+    from sklearn.datasets import load_wine
+
+    from core import pipeline
+    from core.projects import create_project
+    from core.routing import RoutingConfig
+
+    ws = Workspace(tmp_path_factory.mktemp("wine") / "ws")
+    pid = create_project(ws, "wine")["id"]
+    table = load_wine(as_frame=True).frame
+    raw = pipeline.stage_ingest(ws, pid, table, None, "wine.csv")
+    dataset_id = pipeline.stage_clean(ws, pid, raw["id"], target="target")["dataset"]["id"]
+    pipeline.stage_problem(ws, pid, dataset_id, "target")
+    fs = pipeline.stage_features(ws, pid, dataset_id)
+    trained = stage_train(ws, pid, fs["id"], TrainConfig(models=("logistic",), cv_folds=2))
+    stage_register(ws, pid, trained["experiment"]["best_run_id"], alias="champion", override_reason="test")
+    pipeline.stage_deploy(ws, pid, RoutingConfig("single"))
+    return ws, pid
+
+
+def test_no_drift_scenario_on_a_small_table_shows_no_drift(wine):
+    """Traffic is resampled from the 36 unseen rows: compared with the whole table, their own sampling
+    noise read as drift (PSI up to 1.2 on 9 of 13 features) and "retrain" in the "no drift at all" scenario."""
+    ws, pid = wine
+    report = stage_monitor(ws, pid, TrafficConfig(scenario="none"))["report"]
+    fd = report.feature_drift_df
+    assert not fd["drifted"].any(), fd.sort_values("psi").tail()
+    assert fd["psi"].max() < 0.1  # "no drift" in the heatmap, every window
+    assert not report.retrain_recommended, report.reason
+    assert not report.alerts, [a.message for a in report.alerts]
+
+
+def test_planted_drift_on_a_small_table_is_still_found(wine):
+    ws, pid = wine
+    report = stage_monitor(ws, pid, TrafficConfig(scenario="sudden", seed=3))["report"]
+    shifted = json.loads(latest_monitoring(ws, pid)["traffic_json"])["drifted_columns"]
+    fd = report.feature_drift_df
+    assert set(shifted) == set(fd.loc[fd["drifted"], "feature"]) and shifted
+    assert not fd.loc[fd["window"] < 3, "drifted"].any()
+    assert report.retrain_recommended
+
+
 def test_registering_a_run_the_gate_did_not_check_needs_a_reason(clf):
     ws, pid = clf["ws"], clf["pid"]
     experiment = tracking.latest_experiment(ws, pid)

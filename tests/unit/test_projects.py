@@ -297,6 +297,20 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
     assert create_project(ws, "gone")["name"] == "gone"  # the name is free again
 
 
+def test_a_new_project_never_gets_a_deleted_projects_id(ws):
+    """SQLite reuses the id of a deleted newest project: the next one opened old links to it
+    (?project=2) and showed its audit log (registrations, the deletion) as its own."""
+    create_project(ws, "keep")
+    gone = create_project(ws, "Churn - Alice")["id"]
+    delete_project(ws, gone)
+    new = create_project(ws, "Churn - Bob")
+    assert new["id"] > gone
+    actions = [r["action"] for r in ws.query("SELECT action FROM audit_log WHERE project_id = ?", (new["id"],))]
+    assert actions == ["project.created"]
+    with pytest.raises(NotFoundError):
+        get_project(ws, gone)
+
+
 def test_delete_is_refused_while_work_runs_in_the_project(ws):
     import threading
 

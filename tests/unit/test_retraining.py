@@ -38,3 +38,10 @@ def test_once_another_version_serves_the_report_is_about_the_old_one():
     verdict = describe_monitoring_outcome(True, REASON, "roc_auc", RETRAINED, monitored_version=1, live_version=2)
     assert verdict.headline == "v2 now serves."
     assert "This report watched v1" in verdict.text and "Simulate traffic again" in verdict.text
+
+
+def test_a_registered_challenger_that_lost_its_alias_is_not_offered_for_promotion():
+    verdict = describe_monitoring_outcome(True, REASON, "roc_auc", RETRAINED, monitored_version=1, live_version=1,
+                                          registered_is_challenger=False)
+    assert verdict.headline == "Retrained: v2 was registered, but it is no longer the challenger."
+    assert "promote it" not in verdict.text and "v1 serves" in verdict.text

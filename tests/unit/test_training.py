@@ -613,3 +613,14 @@ def test_same_config_and_seed_give_identical_scores(key):
     assert a.cv_scores == b.cv_scores and a.test_metrics == b.test_metrics
     np.testing.assert_array_equal(a.test_scores, b.test_scores)
     assert list(first.test_index) == list(second.test_index)
+
+
+def test_an_id_chosen_as_the_target_is_named_in_the_training_warnings():
+    """The leaderboard and the CLI JSON's warnings say why every model scores like the baseline."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"customer_id": np.arange(1000, 1300), "age": rng.integers(18, 80, 300),
+                       "spend": rng.normal(100, 30, 300)})
+    plan = choose_validation(df, ProblemConfig(target="customer_id", task="regression", metric="r2"), TrainConfig())
+    assert plan.warnings[0].startswith("customer_id looks like an ID, not an outcome")
+    plan = choose_validation(df, ProblemConfig(target="spend", task="regression", metric="r2"), TrainConfig())
+    assert not [w for w in plan.warnings if "looks like an ID" in w]
