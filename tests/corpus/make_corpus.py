@@ -38,7 +38,7 @@ class Case:
     data: bytes
     about: str  # what is awkward about this file
     options: dict[str, Any] = field(default_factory=dict)  # ReadOptions keyword arguments
-    limits: dict[str, int] = field(default_factory=dict)  # core.data.reader size caps to lower first
+    limits: dict[str, int] = field(default_factory=dict)  # core.data.reader.limits caps to lower first
     refusal: str | None = None  # phrase the DataError message must contain; None: must be read
     format: str | None = "csv"
     info: dict[str, Any] = field(default_factory=dict)  # expected ReadInfo attributes

@@ -1,4 +1,4 @@
-"""core.data.reader: format/encoding/delimiter/decimal detection, type inference and refusals."""
+"""core.data.reader (the package): format/encoding/delimiter/decimal detection, type inference and refusals."""
 import gzip
 import io
 import json
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from core.data import reader
+from core.data.reader import delimited, limits
 from core.workspace.errors import ConfigError, DataError
 from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import _xlsx as xlsx_bytes
@@ -275,8 +276,8 @@ def test_single_column_file_without_delimiters_is_fine():
 
 
 def test_file_over_the_size_limit_is_refused(monkeypatch, tmp_path):
-    assert reader.MAX_UPLOAD_BYTES == 400 * 1024**2 and reader.MAX_DECOMPRESSED_BYTES == 4 * reader.MAX_UPLOAD_BYTES
-    monkeypatch.setattr(reader, "MAX_UPLOAD_BYTES", 100)
+    assert limits.MAX_UPLOAD_BYTES == 400 * 1024**2 and limits.MAX_DECOMPRESSED_BYTES == 4 * limits.MAX_UPLOAD_BYTES
+    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 100)
     with pytest.raises(DataError, match=r"is 204 bytes, over the 100 bytes limit; use a smaller extract"):
         read_table(b"a,b\n" + b"1,2\n" * 50)
     path = tmp_path / "big.csv"
@@ -287,12 +288,12 @@ def test_file_over_the_size_limit_is_refused(monkeypatch, tmp_path):
 
 def test_decompression_is_capped(monkeypatch):
     table = b"a,b\n" + b"1,2\n" * 50  # 204 bytes inflated
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 200)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 200)
     with pytest.raises(DataError, match=r"gzip file decompresses to more than 200 bytes \(a zip bomb\?\)"):
         read_table(gzip.compress(table))
     with pytest.raises(DataError, match=r"zip file decompresses to more than 200 bytes \(a zip bomb\?\)"):
         read_table(_zip({"t.csv": table}))
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 204)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 204)
     assert len(read_table(gzip.compress(table))[0]) == 50  # exactly at the cap is fine
 
 
@@ -324,12 +325,12 @@ def test_parquet_is_refused_when_its_cells_or_decoded_size_are_too_many(monkeypa
                              "kind": pa.array(["x", "y"] * 500).dictionary_encode()}), buf)
     data = buf.getvalue()
     assert len(read_table(data)[0]) == 1000
-    monkeypatch.setattr(reader, "MAX_CELLS", 3999)
+    monkeypatch.setattr(limits, "MAX_CELLS", 3999)
     with pytest.raises(DataError, match=r"declares 1,000 rows × 4 columns \(4,000 cells\), over the 3,999-cell limit"):
         read_table(data)
-    monkeypatch.setattr(reader, "MAX_CELLS", 10**8)
+    monkeypatch.setattr(limits, "MAX_CELLS", 10**8)
     # The repeated text is stored once: only its decoded size (~750 kB) shows what reading costs.
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 500_000)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 500_000)
     assert len(data) < 50_000
     with pytest.raises(DataError, match=r"expands to about 7\d\d(\.\d)? kB once read, over the 488.3 kB limit"):
         read_table(data)
@@ -354,7 +355,7 @@ def test_big_sheets_are_refused_before_openpyxl_parses_them(monkeypatch):
     def parsed(*args, **kwargs):
         raise AssertionError("openpyxl parsed a sheet that its sizes say is too big")
 
-    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_SHEET_XML_BYTES", 10_000)
     with monkeypatch.context() as patched:
         patched.setattr(pd, "ExcelFile", parsed)
         with pytest.raises(DataError, match=r"Sheet 'Big' holds .* of spreadsheet XML once unzipped .* over the "
@@ -362,11 +363,11 @@ def test_big_sheets_are_refused_before_openpyxl_parses_them(monkeypatch):
             read_table(book)
     df, info = read_table(book, ReadOptions(sheet="Small"))  # the small sheet of the same book reads
     assert df["k"].tolist() == [1, 2]
-    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 50 * 1024**2)
-    monkeypatch.setattr(reader, "MAX_EXCEL_CELLS", 801)
+    monkeypatch.setattr(limits, "MAX_SHEET_XML_BYTES", 50 * 1024**2)
+    monkeypatch.setattr(limits, "MAX_EXCEL_CELLS", 801)
     with pytest.raises(DataError, match=r"Sheet 'Big' declares 401 rows × 2 columns \(802 cells\), over the 801-cell"):
         read_table(book)
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 1000)
     with pytest.raises(DataError, match=r"Excel file decompresses to more than 1,000 bytes \(a zip bomb\?\)"):
         reader.list_excel_sheets(book)
 
@@ -556,7 +557,7 @@ def test_block_by_block_parsing_gives_the_same_table(monkeypatch):
     rows = [f'{i},"note {i}\nsecond line, with comma",{i * 1.5},2024-01-{i % 28 + 1:02d}' for i in range(300)]
     data = ("id,note,x,day\n" + "\n".join(rows) + "\n").encode()
     whole, _ = read_table(data)
-    monkeypatch.setattr(reader, "BLOCK_BYTES", 512)  # many blocks, values spanning their boundaries
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 512)  # many blocks, values spanning their boundaries
     calls = []
     chunked, info = read_table(data, progress=lambda f, m: calls.append((f, m)))
     pd.testing.assert_frame_equal(whole, chunked)
@@ -568,7 +569,7 @@ def test_block_by_block_parsing_gives_the_same_table(monkeypatch):
 
 
 def test_ragged_row_line_number_survives_block_parsing(monkeypatch):
-    monkeypatch.setattr(reader, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 256)
     data = b"a,b\n" + b'1,"x\ny"\n' * 100 + b"2,3,4\n" + b"5,6\n" * 10
     with pytest.raises(DataError, match=r"Line 202 has 3 fields but the header \(line 1\) has 2"):
         read_table(data)

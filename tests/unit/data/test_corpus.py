@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from core.data import reader
+from core.data.reader import limits
 from core.workspace.errors import DataError
 from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import Case, cases, check_read, make_corpus
@@ -22,7 +22,7 @@ def corpus_dir(tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_corpus_file(case: Case, corpus_dir, monkeypatch):
     for constant, value in case.limits.items():
-        monkeypatch.setattr(reader, constant, value)
+        monkeypatch.setattr(limits, constant, value)
     path = corpus_dir / case.name
     assert path.read_bytes() == case.data
     options = ReadOptions(**case.options)
