@@ -8,8 +8,9 @@ from collections import Counter
 
 import pandas as pd
 
-from core.data.reader.column_types import _infer_column
+from core.data.reader.column_types import _infer_column, _number_note
 from core.data.reader.options import ColumnInfo, ReadOptions
+from core.data.reader.streamed_numbers import StreamedNumbers
 from core.data.reader.wording import _name_list
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -19,7 +20,8 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
                     notes: list[str], what: str, report: Progress) -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     """Strip cells, mark missing tokens, name the columns and infer each column's type.
 
-    `columns` holds Arrow text columns; each is released as soon as its typed version exists.
+    `columns` holds Arrow text columns, or `StreamedNumbers` already typed while the CSV was parsed
+    (identical to what the inference gives them); each is released as soon as its typed version exists.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -29,6 +31,9 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
     empty = []
     for i, arr in enumerate(columns):
         report(0.1 * i / len(columns), "Trimming spaces and marking missing values")
+        if isinstance(arr, StreamedNumbers):
+            empty.append(False)  # finished() holds at least one number
+            continue
         arr = pc.utf8_trim_whitespace(arr)
         if na_tokens:
             is_missing = pc.is_in(arr, value_set=tokens)
@@ -46,8 +51,12 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
     for k, i in enumerate(kept):
         report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
         arr, columns[i] = columns[i], None
-        series, note, is_ambiguous, examples, tokens = _infer_column(
-            arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+        if isinstance(arr, StreamedNumbers):
+            series, note, is_ambiguous, examples, tokens = (
+                arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), [])
+        else:
+            series, note, is_ambiguous, examples, tokens = _infer_column(
+                arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
         del arr
         out[clean[i]] = series
         infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))

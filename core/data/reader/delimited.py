@@ -8,6 +8,8 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -30,6 +32,7 @@ from core.data.reader.sniffing import (
     _parse_sample,
     _skip_lines,
 )
+from core.data.reader.streamed_numbers import StreamedNumbers
 from core.data.reader.wording import _name_list, _short
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -104,7 +107,8 @@ def _read_csv(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd.D
 
     encoding = text.encoding
     names, columns = _parse_rows(text.buf, offset, end, delimiter, quotechar, ncols, header_line,
-                                 lambda f, m: report(0.02 + 0.6 * f, m))
+                                 lambda f, m: report(0.02 + 0.6 * f, m),
+                                 numbers_from=options.na_tokens if decimal == "." else None)
     text = None  # the UTF-8 copy (if the file was transcoded) is no longer needed
     if not columns or len(columns[0]) == 0:
         raise DataError(
@@ -119,18 +123,54 @@ def _read_csv(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd.D
 
 
 def _parse_rows(buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int,
-                header_line: int, report: Progress) -> tuple[list[str], list]:
-    """Header names and every body cell as text, exactly as written, one Arrow column each.
+                header_line: int, report: Progress, numbers_from: tuple[str, ...] | None = None) -> tuple[list[str], list]:
+    """Header names and the body columns: Arrow text columns of every cell exactly as written, or (with
+    `numbers_from`, the missing tokens) `StreamedNumbers` for the columns that are plain numbers.
 
-    pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy).
+    pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy); a
+    block's number columns are typed at once and their text released.
     """
+    import pyarrow as pa
+
+    total = max(end - offset, 1)
+    numbers = [StreamedNumbers(numbers_from) for _ in range(ncols)] if numbers_from is not None else None
+    text: list[list] = [[] for _ in range(ncols)]
+    header: list[str] | None = None
+    blocks = 0
+    for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols)):
+        cells = batch.columns
+        if header is None:
+            header = [str(c[0].as_py() or "") for c in cells]
+            cells = [c.slice(1) for c in cells]
+        for i, column in enumerate(cells):
+            if numbers is None or not numbers[i].add(column):
+                text[i].append(column)
+        blocks += 1  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
+        done = min(blocks * BLOCK_BYTES / total, 1.0)
+        report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+    if header is None:
+        return [], []
+    # A column found not to be plain numbers after its first block: its earlier text is read again.
+    again = [i for i in range(ncols) if numbers is not None and not numbers[i].finished()
+             and len(text[i]) != blocks]
+    if again:
+        for i in again:
+            text[i] = []
+        for k, batch in enumerate(_batches(buf, offset, end, delimiter, quotechar, ncols, header_line, again)):
+            for i, column in zip(again, batch.columns):
+                text[i].append(column.slice(1) if k == 0 else column)
+    return header, [numbers[i] if numbers is not None and numbers[i].finished()
+                    else pa.chunked_array(text[i], pa.large_string()) for i in range(ncols)]
+
+
+def _batches(buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int,
+             columns: Any) -> Iterator[Any]:
+    """Record batches of the text cells of `columns` (indexes), the header row first, a block at a time."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names = [f"f{i}" for i in range(ncols)]
     source = pa.BufferReader(pa.py_buffer(buf).slice(offset, end - offset))
-    total = max(end - offset, 1)
-    batches = []
     try:
         reader = pacsv.open_csv(
             source,
@@ -138,24 +178,14 @@ def _parse_rows(buf: bytes, offset: int, end: int, delimiter: str, quotechar: st
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quotechar,
                                              newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names},
+                column_types={names[i]: pa.large_string() for i in columns},
+                include_columns=[names[i] for i in columns],
                 null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )
-        for batch in reader:  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
-            batches.append(batch)
-            done = min(len(batches) * BLOCK_BYTES / total, 1.0)
-            report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+        yield from reader
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise DataError(_parse_error_message(buf, offset, end, delimiter, quotechar, ncols, header_line, exc)) from None
-    if not batches:
-        return [], []
-    table = pa.Table.from_batches(batches)
-    del batches
-    columns = [table.column(i) for i in range(ncols)]
-    del table
-    header = [str(c[0].as_py() or "") for c in columns]
-    return header, [c.slice(1) for c in columns]
 
 
 def _parse_error_message(buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int,
