@@ -40,7 +40,7 @@ def _try_dates(col: pd.Series, uniques: pd.Series,
     if date_like.mean() < 0.5:
         return None
     if bool(date_like.all()) and _all_parse(probe, "ISO8601") and _all_parse(uniques, "ISO8601"):
-        return _parse_dates(col, "ISO8601"), "ISO8601", False, none_failed  # the common case, unambiguous
+        return _parse_dates(col, uniques, "ISO8601"), "ISO8601", False, none_failed  # the common case, unambiguous
     fitting = [fmt for fmt in _DATE_FORMATS if _all_parse(probe[date_like], fmt)]
     for fmt in fitting:
         if not _all_parse(uniques, fmt):
@@ -49,9 +49,9 @@ def _try_dates(col: pd.Series, uniques: pd.Series,
         ambiguous = alternative is not None and alternative in fitting and _all_parse(uniques, alternative)
         if ambiguous and decimal != ",":
             fmt = alternative  # month/day first unless the file looks European
-        return _parse_dates(col, fmt), fmt, ambiguous, none_failed
+        return _parse_dates(col, uniques, fmt), fmt, ambiguous, none_failed
     if bool(date_like.all()) and _all_parse(uniques, "mixed"):
-        return _parse_dates(col, "mixed"), "mixed", False, none_failed
+        return _parse_dates(col, uniques, "mixed"), "mixed", False, none_failed
     for fmt in fitting or [f for f in _DATE_FORMATS if _parse_share(probe, f) >= 0.5]:
         parsed = _parse_quietly(uniques, fmt)
         if parsed is not None and parsed.notna().mean() >= 0.5:
@@ -80,10 +80,18 @@ def _parse_share(values: pd.Series, fmt: str) -> float:
     return float(parsed.notna().mean()) if parsed is not None and len(parsed) else 0.0
 
 
-def _parse_dates(col: pd.Series, fmt: str) -> pd.Series:
+def _parse_dates(col: pd.Series, uniques: pd.Series, fmt: str) -> pd.Series:
+    """`col` as dates: each distinct value parsed once, then spread over the rows (as pandas' own cache
+    does, without converting the column to Python strings first)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return pd.to_datetime(col, format=fmt, errors="coerce")
+            parsed = pd.to_datetime(uniques, format=fmt, errors="coerce")
         except (ValueError, TypeError):  # mixed UTC offsets
-            return pd.to_datetime(col, format=fmt, errors="coerce", utc=True)
+            parsed = pd.to_datetime(uniques, format=fmt, errors="coerce", utc=True)
+    values = pa.array(col.array)
+    index = pc.index_in(values, value_set=pa.array(uniques.array).cast(values.type)).fill_null(-1)
+    return pd.Series(parsed.array.take(index.to_numpy(), allow_fill=True))

@@ -40,11 +40,11 @@ from core.workspace.progress import Progress
 BLOCK_BYTES = 4 * 1024 * 1024  # CSV parse block: progress granularity and peak working memory
 
 
-def _read_csv(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_csv(owned: list[bytes], options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
+    """The CSV whose bytes are in `owned` (taken out of it: once parsed, they are released)."""
     notes: list[str] = []
     report(0.01, "Checking the text encoding")
-    text = _prepare_text(data, options.encoding, notes)
-    del data  # the caller still holds it; nothing here keeps a second reference
+    text = _prepare_text(owned.pop(), options.encoding, notes)
     head = _head_text(text, text.start)
     if "\r" in head and "\n" not in head:  # classic Mac line endings
         text.buf = text.buf.replace(b"\r", b"\n")
@@ -109,7 +109,7 @@ def _read_csv(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd.D
     names, columns = _parse_rows(text.buf, offset, end, delimiter, quotechar, ncols, header_line,
                                  lambda f, m: report(0.02 + 0.6 * f, m),
                                  numbers_from=options.na_tokens if decimal == "." else None)
-    text = None  # the UTF-8 copy (if the file was transcoded) is no longer needed
+    text = None  # the bytes (or their UTF-8 copy) are no longer needed: released before typing
     if not columns or len(columns[0]) == 0:
         raise DataError(
             f"The file has a header row ({_name_list(header_fields)}) but no data rows; "
