@@ -222,7 +222,7 @@ def _to_number(arr: Any, decimal: str, thousands: str | None, integer: bool, plu
         arr = pc.replace_substring_regex(arr, r"^\+", "")
     try:
         values = pc.cast(arr, pa.int64() if integer else pa.float64())
-        return pd.Series(values.to_numpy())
+        return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
     except (pa.ArrowException, TypeError, ValueError):
         numeric = pd.to_numeric(pd.Series(_STR.__from_arrow__(arr)), errors="coerce")
         return numeric.astype("int64") if integer else numeric.astype("float64")

@@ -94,4 +94,4 @@ def _parse_dates(col: pd.Series, uniques: pd.Series, fmt: str) -> pd.Series:
             parsed = pd.to_datetime(uniques, format=fmt, errors="coerce", utc=True)
     values = pa.array(col.array)
     index = pc.index_in(values, value_set=pa.array(uniques.array).cast(values.type)).fill_null(-1)
-    return pd.Series(parsed.array.take(index.to_numpy(), allow_fill=True))
+    return pd.Series(parsed.array.take(index.to_numpy(), allow_fill=True), copy=False)

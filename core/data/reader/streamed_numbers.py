@@ -132,5 +132,5 @@ class StreamedNumbers:
             target = pa.float64()
         values = pa.chunked_array([c.cast(target) for c in self.chunks], target)
         self.chunks = []
-        return pd.Series(values.to_numpy())
+        return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
 
