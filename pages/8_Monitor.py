@@ -6,7 +6,7 @@ import streamlit as st
 from core import pipeline, registry
 from core.workspace import jobs
 from core.deployment import serving
-from core.monitoring.reports import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
+from core.monitoring.charts import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
     caption_performance, caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, \
     plot_prediction_drift
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
