@@ -39,7 +39,7 @@ from core.explain.importance import get_importance_df, get_waterfall_df
 from core.explain.result import Explanation
 from core.workspace.errors import ConfigError, DataError
 
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 
 
 # ---------------------------------------------------------------------------- fixtures
