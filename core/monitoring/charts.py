@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.monitoring.drift import MAJOR_PSI, MODERATE_PSI
+from core.monitoring.drift import MAJOR_PSI, MODERATE_PSI, DriftConfig
 from core.monitoring.windows import WINDOW_COLUMN, format_number, metric_name
 from core.style import (
     HEIGHT_WINDOWS,
@@ -32,6 +32,8 @@ PSI_COLORSCALE = [  # green below 0.1, amber to 0.25, red above (z is capped at 
 PSI_COLOR_CAP = 2 * MAJOR_PSI
 MEAN_SCORE_LINE = "#1565c0"  # the prediction-drift chart's second axis: its own blue
 EMPTY_HEIGHT = 300  # a placeholder figure with one sentence in it
+# How the drift table's caption names the default tests; another registered test is named by its description.
+TEST_PHRASES = {"ks": "KS compares numeric distributions", "chi2": "chi-square category shares"}
 
 
 def _empty_figure(title: str, message: str) -> go.Figure:
@@ -231,3 +233,17 @@ def caption_performance(performance_df: pd.DataFrame) -> str:
         f"{name} met {required} until window {first_fail['window'] - 1} and is at {latest}: "
         "the model no longer meets the business requirement."
     )
+
+
+def get_features_by_drift(feature_drift_df: pd.DataFrame) -> list[str]:
+    """The monitored features, the most drifted (highest PSI in any window) first: the order to offer them in."""
+    return list(feature_drift_df.sort_values("psi", ascending=False)["feature"].unique())
+
+
+def caption_drift_table(config: DriftConfig) -> str:
+    """Under the table of every feature and window: which tests ran and the drift rule."""
+    tests = ", ".join(TEST_PHRASES.get(test.name) or f"{test.name} ({test.description})"
+                      for test in (config.get_test("numeric"), config.get_test("categorical")))
+    return (f"{tests}; a p-value below {config.pvalue_threshold} means the difference is unlikely to be chance. "
+            "A feature counts as drifted when its PSI is major, or when the test is significant and the PSI at "
+            "least moderate.")

@@ -262,3 +262,16 @@ def test_values_never_seen_in_the_reference_are_counted_per_group():
     assert df.loc[(2, "plan"), "new_share"] == pytest.approx(0.2)
     assert df.loc[(1, "rating"), "new_rows"] == 5 and df.loc[(2, "rating"), "new_rows"] == 0
     assert (df.xs("amount", level="feature")["new_rows"] == 0).all()
+
+
+def test_the_drift_table_caption_names_the_tests_that_ran(monkeypatch):
+    from core.monitoring.charts import caption_drift_table
+
+    assert caption_drift_table(DriftConfig()) == (
+        "KS compares numeric distributions, chi-square category shares; a p-value below 0.01 means the difference "
+        "is unlikely to be chance. A feature counts as drifted when its PSI is major, or when the test is "
+        "significant and the PSI at least moderate.")
+    monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))
+    register_drift_test("always", ("numeric",), "finds a difference every time")(lambda r, c, codes, n: np.zeros(n))
+    assert caption_drift_table(DriftConfig(numeric_test="always")).startswith(
+        "always (finds a difference every time), chi-square category shares; ")
