@@ -396,7 +396,7 @@ def test_invalid_options_are_config_errors():
 def test_sample_telco_when_present():
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+    path = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
     if not path.exists():
         pytest.skip("sample data not generated yet")
     df, info = read_path(path)
@@ -663,7 +663,7 @@ def test_peak_memory_stays_within_three_times_a_plain_pandas_read(tmp_path):
                             "flag": rng.choice(["Yes", "No"], n)})
     path = tmp_path / "wide.csv"
     frame.to_csv(path, index=False)
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     growth = {}
     for mode in ("studio", "pandas"):
         out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path), mode], cwd=root, capture_output=True,
