@@ -1,0 +1,148 @@
+"""Ops on text and categories: trim_whitespace, unify_categories and group_rare, each with its apply,
+validate and describe side by side (`TEXT_OPS`)."""
+from __future__ import annotations
+
+
+import pandas as pd
+
+from core.data.profiling import is_text, normalize_spelling
+from core.data.cleaning.ops_common import (
+    OpResult, OpSpec, _absent_note, _as_plain_text, _bad, _check_column, _column_list, _count, _examples,
+    _map_text_values, _names, _sentence, _skip_absent, _validate_columns, _with_column,
+)
+
+
+RARE_MIN_SHARE = 0.01  # suggest_recipe: a category under 1 % of values is rare ...
+_SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
+
+
+def _validate_unify(params: dict, op: str) -> None:
+    _check_column(params, op)
+    mapping = params.get("mapping")
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise _bad("mapping", op, "an object {variant: canonical}", mapping)
+
+
+def _validate_group_rare(params: dict, op: str) -> None:
+    _check_column(params, op)
+    share = params.get("min_share", RARE_MIN_SHARE)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise _bad("min_share", op, "a share between 0 and 1 (e.g. 0.01 for 1 %)", share)
+    label = params.get("other_label", "Other")
+    if not isinstance(label, str) or not label:
+        raise _bad("other_label", op, "a non-empty label", label)
+    keep = params.get("keep")
+    if keep is not None and (not isinstance(keep, list) or not all(isinstance(k, str) for k in keep)):
+        raise _bad("keep", op, "null or a list of the categories to keep", keep)
+
+
+def _trim_whitespace(df: pd.DataFrame, params: dict) -> OpResult:
+    columns = _column_list(params, "trim_whitespace")
+    parts, notes, changed, out = [], [], 0, df
+    absent = [c for c in columns if c not in df.columns]
+    for col in (c for c in columns if c in df.columns):
+        s = df[col]
+        if not is_text(s):
+            notes.append(col)
+            continue
+        trimmed = _map_text_values(s, _trim_text)
+        edited = s.notna() & (trimmed.isna() | (trimmed != s))
+        n, blank = int(edited.sum()), int((trimmed.isna() & s.notna()).sum())
+        if n:
+            changed += n
+            out = _with_column(out, col, trimmed)
+            parts.append(f"trimmed stray spaces in {_count(n, f'{col} value')}"
+                         + (f" ({_count(blank, 'blank cell')} now missing)" if blank else ""))
+    summary = _sentence("; ".join(parts)) if parts else f"No stray spaces found in {_names([c for c in columns if c in df.columns and c not in notes]) or 'the columns'}."
+    summary += "".join(f" Skipped {c}: not text." for c in notes) + _absent_note(absent)
+    return OpResult(out, summary, changed, skipped=not parts and bool(notes or absent))
+
+
+def _trim_text(u: pd.Series) -> pd.Series:
+    """Leading/trailing spaces off, inner runs of spaces to one; blank text becomes missing."""
+    t = u.str.strip().str.replace(_SPACE_RUN, " ", regex=True)
+    return t.where(t != "")
+
+
+def _unify_categories(df: pd.DataFrame, params: dict) -> OpResult:
+    column = params["column"]
+    mapping = params.get("mapping") or {}
+    if column not in df.columns:
+        return _skip_absent(df, column)
+    s = df[column]
+    if not is_text(s):
+        return OpResult(df, f"Skipped: {column} does not hold text.", skipped=True)
+    # Variants seen in training map exactly; new variants of the same categories (e.g. "MONTH TO MONTH"
+    # in a production batch) meet their canonical spelling through the normalised key.
+    canonical_by_key = {normalize_spelling(c): str(c) for c in mapping.values()}
+    full = {}
+    for value in s.dropna().unique():
+        value = str(value)
+        target = mapping.get(value) or canonical_by_key.get(normalize_spelling(value))
+        if target is not None and target != value:
+            full[value] = target
+    if not full:
+        return OpResult(df, f"No spelling variants found in {column}.")
+    unified = _as_plain_text(s).replace(full)
+    changed = int((s.notna() & (_as_plain_text(s) != unified)).sum())
+    n_targets = len(set(full.values()))
+    examples = ", ".join(f"{k!r} -> {v!r}" for k, v in list(full.items())[:3])
+    summary = (f"Unified {_count(changed, f'{column} value')} written in {len(full)} variant spelling(s) "
+               f"into {n_targets} categor{'ies' if n_targets != 1 else 'y'} (e.g. {examples}).")
+    return OpResult(_with_column(df, column, unified), summary, changed)
+
+
+def _group_rare(df: pd.DataFrame, params: dict) -> OpResult:
+    column = params["column"]
+    min_share = float(params.get("min_share", RARE_MIN_SHARE))
+    label = params.get("other_label", "Other")
+    if column not in df.columns:
+        return _skip_absent(df, column)
+    s = df[column]
+    if not is_text(s):
+        return OpResult(df, f"Skipped: {column} does not hold text.", skipped=True)
+    keep = params.get("keep")
+    if keep is None:  # not resolved by make_group_rare_step: learn it from this table
+        keep = get_common_categories(s, min_share)
+    text = _as_plain_text(s)
+    rare = text.notna() & ~text.isin(keep) & (text != label)
+    n = int(rare.sum())
+    if not n:
+        return OpResult(df, f"No rare {column} categories to group (kept {_count(len(keep), 'category', 'categories')}).")
+    levels = int(text[rare].nunique())
+    grouped = text.where(~rare, label)
+    return OpResult(_with_column(df, column, grouped),
+                 f"Grouped {_count(n, f'{column} value')} in {_count(levels, 'rare category', 'rare categories')}"
+                 f" (e.g. {_examples(text[rare])}) into {label!r}; kept {_count(len(keep), 'common category', 'common categories')}.", n)
+
+
+def get_common_categories(s: pd.Series, min_share: float = RARE_MIN_SHARE) -> list[str]:
+    """Categories holding at least `min_share` of the non-missing values, most frequent first."""
+    counts = _as_plain_text(s).value_counts()
+    if counts.empty:
+        return []
+    counts = counts[counts / counts.sum() >= min_share]
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [str(k) for k, _ in order]
+
+
+def _describe_group_rare(p: dict) -> str:
+    label = p.get("other_label", "Other")
+    if p.get("keep") is None:
+        return f"Group {p['column']} categories under {100 * p.get('min_share', RARE_MIN_SHARE):g}% of values into {label!r}"
+    return f"Group {p['column']} categories other than the {len(p['keep'])} common ones into {label!r}"
+
+
+def _describe_unify(p: dict) -> str:
+    mapping = p.get("mapping") or {}
+    example = next(iter(mapping.items()), None)
+    return (f"Unify {_count(len(mapping), 'spelling')} in {p['column']}"
+            + (f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""))
+
+
+TEXT_OPS: dict[str, OpSpec] = {
+    "trim_whitespace": OpSpec(_trim_whitespace, _validate_columns,
+                              lambda p: f"Trim stray spaces in {_names(_column_list(p, 'trim_whitespace'))}"),
+    "unify_categories": OpSpec(_unify_categories, _validate_unify, _describe_unify),
+    "group_rare": OpSpec(_group_rare, _validate_group_rare, _describe_group_rare),
+}
