@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from core.workspace.errors import ConfigError
-from core.style import plot_text, plot_texts
+from core.formatting import format_cell, format_statistic
 from core.workspace.progress import Progress
 
 
@@ -75,7 +74,6 @@ _NUMBER_WORDS = {
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
 }
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
-_TEMPLATE = "plotly_white"
 
 
 # --------------------------------------------------------------------------------------
@@ -449,7 +447,7 @@ def _top_values(s: pd.Series, counts: pd.Series, present: int, kind: str) -> str
     if kind == "datetime":
         return f"from {s.min():%Y-%m-%d} to {s.max():%Y-%m-%d}"
     top = counts.head(3)
-    return ", ".join(f"{_fmt_value(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
+    return ", ".join(f"{format_cell(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
 
 
 def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_target, details) -> None:
@@ -464,12 +462,12 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
         details["constant"] = f"{name} is empty (every value is missing): drop it."
         return
     if distinct == 1:
-        details["constant"] = f"{name} has the same value ({_fmt_value(counts.index[0])}) in every row: it carries no information; drop it."
+        details["constant"] = f"{name} has the same value ({format_cell(counts.index[0])}) in every row: it carries no information; drop it."
         return
     top_share = counts.iloc[0] / present
     if top_share >= ALMOST_CONSTANT_SHARE and not is_target:
         details["almost_constant"] = (
-            f"{name} is {_fmt_value(counts.index[0])} in {100 * top_share:.1f}% of rows: "
+            f"{name} is {format_cell(counts.index[0])} in {100 * top_share:.1f}% of rows: "
             "it carries almost no information; consider dropping it."
         )
     stored_as_text = bool({"numeric_as_text", "date_as_text"} & set(details))  # the conversion comes first
@@ -517,8 +515,8 @@ def _alert_shape(name: str, values: np.ndarray, details: dict[str, str]) -> None
         far = int(((values < lo) | (values > hi)).sum())
         if far:
             details["outliers"] = (
-                f"{name} has {far:,} value(s) far outside the typical range ({_fmt_number(max(lo, values.min()))} "
-                f"to {_fmt_number(min(hi, values.max()))}; extremes {_fmt_number(values.min())} and {_fmt_number(values.max())}): "
+                f"{name} has {far:,} value(s) far outside the typical range ({format_statistic(max(lo, values.min()))} "
+                f"to {format_statistic(min(hi, values.max()))}; extremes {format_statistic(values.min())} and {format_statistic(values.max())}): "
                 "check whether they are errors or codes such as 999."
             )
     if len(np.unique(values[:100_000])) > 10:
@@ -661,149 +659,3 @@ def get_alerts_df(profile_df: pd.DataFrame) -> pd.DataFrame:
             message = texts[i] if i < len(texts) else f"{column}: {code.replace('_', ' ')}."
             records.append({"column": column, "alert": code, "message": message})
     return pd.DataFrame(records, columns=["column", "alert", "message"])
-
-
-# --------------------------------------------------------------------------------------
-# Plots and captions
-# --------------------------------------------------------------------------------------
-
-
-def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
-    """Histogram for numbers, monthly counts for dates, top-20 bars for categories."""
-    s = _get_column(df, column)
-    values = s.dropna()
-    kind = _kind(s, value_counts(s), len(values))
-    fig = go.Figure()
-    if kind == "numeric" and len(values):
-        x = values.to_numpy(dtype=float)
-        x = x[np.isfinite(x)]
-        distinct = np.unique(x[:200_000])
-        if len(distinct) <= 30 and np.all(np.mod(distinct, 1) == 0):
-            vc = value_counts(values).sort_index()
-            vc = vc[np.isfinite(vc.index.to_numpy(dtype=float))]  # plotly cannot place +-inf
-            fig.add_bar(x=vc.index.astype(float), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
-        else:
-            counts, edges = np.histogram(x, bins=40)
-            fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges) * 0.95,
-                        marker_color="#2563eb", name=plot_text(column),
-                        customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                        hovertemplate="%{customdata[0]:,.4g} to %{customdata[1]:,.4g}: %{y:,} rows<extra></extra>")
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows", bargap=0.05)
-    elif kind == "datetime" and len(values):
-        freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
-        periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        vc = periods.dt.to_period(freq).value_counts().sort_index()
-        fig.add_bar(x=vc.index.to_timestamp(), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows per " + ("day" if freq == "D" else "month"))
-    else:
-        vc = s.astype("str").where(s.notna(), "(missing)").value_counts().head(20).iloc[::-1]
-        fig.add_bar(y=plot_texts(map(str, vc.index)), x=vc.to_numpy(), orientation="h", marker_color="#2563eb",
-                    name=plot_text(column))
-        fig.update_layout(xaxis_title="rows", yaxis_title=None)
-    fig.update_layout(template=_TEMPLATE, title=plot_text(f"Distribution of {column}"), height=400,
-                      showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
-def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
-    """One plain sentence on the chart of `plot_column_distribution`."""
-    s = _get_column(df, column)
-    values = s.dropna()
-    n, present = len(s), len(values)
-    missing = f" ({n - present:,} rows are missing)" if n - present else ""
-    if not present:
-        return f"{column} is empty: every one of its {n:,} values is missing, so it cannot help a model."
-    counts = value_counts(s)
-    kind = _kind(s, counts, present)
-    if kind == "numeric":
-        x = values.to_numpy(dtype=float)
-        infinite = int((~np.isfinite(x)).sum())
-        x = x[np.isfinite(x)]
-        if not len(x):
-            return f"{column} holds only infinite values ({infinite:,}), so there is nothing to chart{missing}."
-        q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
-        fences = outlier_fences(x)
-        far = int(((x < fences[0]) | (x > fences[1])).sum()) if fences else 0
-        sentence = (f"{column} ranges from {_fmt_number(x.min())} to {_fmt_number(x.max())} with a median of "
-                    f"{_fmt_number(med)}, and half of the rows lie between {_fmt_number(q1)} and {_fmt_number(q3)}")
-        if far:
-            sentence += f"; {far:,} value(s) sit far outside that range and squash the chart, so check them for errors"
-        if infinite:
-            sentence += f"; {infinite:,} infinite value(s) are left out of the chart"
-        return sentence + missing + "."
-    if kind == "datetime":
-        freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
-        periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        vc = periods.dt.to_period(freq).value_counts()
-        busiest = vc.idxmax()
-        return (f"{column} runs from {values.min():%Y-%m-%d} to {values.max():%Y-%m-%d}; the busiest "
-                f"{'day' if freq == 'D' else 'month'} is {busiest} with {int(vc.max()):,} rows{missing}.")
-    top, top_count = counts.index[0], int(counts.iloc[0])
-    share = 100 * top_count / present
-    if kind == "text":
-        return (f"{column} has {len(counts):,} different values for {present:,} rows, so it is an identifier "
-                f"or free text rather than a category; the chart shows only the 20 most frequent{missing}.")
-    shown = " (the chart shows the top 20)" if len(counts) > 20 else ""
-    return (f"{column} has {len(counts):,} different values{shown}; the most common is {_fmt_value(top)} "
-            f"with {share:.0f}% of rows{missing}.")
-
-
-def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
-    """Share of missing values per column (only columns that have any)."""
-    data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing_pct")
-    fig = go.Figure()
-    if data.empty:
-        fig.update_layout(title="No missing values in any column")
-    else:
-        fig.add_bar(
-            y=plot_texts(data["column"].astype(str)), x=data["missing_pct"], orientation="h", marker_color="#dc2626",
-            customdata=data["missing"], text=[f"{p:.1f}%" for p in data["missing_pct"]], textposition="auto",
-            hovertemplate="%{y}: %{customdata:,} missing (%{x:.1f}% of rows)<extra></extra>",
-        )
-        fig.update_layout(title="Missing values per column", xaxis_title="% of rows missing", yaxis_title=None)
-    fig.update_layout(template=_TEMPLATE, height=min(450, 160 + 28 * max(len(data), 1)),
-                      showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
-def caption_missing(profile_df: pd.DataFrame) -> str:
-    """One plain sentence on `plot_missing`."""
-    data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing", ascending=False)
-    if data.empty:
-        return "No column has missing values, so nothing needs to be filled in."
-    worst = data.iloc[0]
-    others = len(data) - 1
-    rest = f"; {others} other column(s) also have gaps" if others else "; it is the only column with gaps"
-    action = "drop it or find out why" if worst["missing_pct"] >= 50 else "fill them in before training"
-    return (f"{worst['column']} is missing most often ({int(worst['missing']):,} rows, "
-            f"{worst['missing_pct']:.1f}%){rest}: {action}.")
-
-
-# --------------------------------------------------------------------------------------
-# Formatting
-# --------------------------------------------------------------------------------------
-
-
-def _get_column(df: pd.DataFrame, column: str) -> pd.Series:
-    if column not in df.columns:
-        raise ConfigError(f"The column {column!r} is not in the table; choose one of: {', '.join(map(str, df.columns[:20]))}.")
-    return df[column]
-
-
-def _fmt_number(value: float) -> str:
-    value = float(value)
-    if not np.isfinite(value):
-        return str(value)
-    if value.is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return _fmt_number(value)
-    if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d}"
-    return str(value)
