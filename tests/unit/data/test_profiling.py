@@ -8,10 +8,9 @@ import plotly.io as pio
 import pytest
 
 from core.workspace.errors import ConfigError
+from core.data.charts import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
 from core.data.profiling import (
     ALERTS,
-    caption_column_distribution,
-    caption_missing,
     get_alerts_df,
     get_spelling_variants,
     get_text_types,
@@ -21,8 +20,6 @@ from core.data.profiling import (
     looks_like_identifier,
     outlier_fences,
     parse_dates,
-    plot_column_distribution,
-    plot_missing,
     profile_table,
 )
 
@@ -205,7 +202,7 @@ def test_fast_on_7000_by_20():
 
 
 def test_sample_telco_alerts_when_present():
-    path = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+    path = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
     if not path.exists():
         pytest.skip("sample data not generated yet")
     from core.data.reader import read_path
