@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.data.lineage import LAYERS, get_ancestors
-from core.data.profiling import column_kind, outlier_fences, value_counts
+from core.data.columns import column_kind, outlier_fences, value_counts
 from core.formatting import format_cell, format_statistic
 from core.style import ACCENT, BAD, MUTED, TEMPLATE, plot_text, plot_texts
 from core.workspace.errors import ConfigError

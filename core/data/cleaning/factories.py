@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.errors import ConfigError
-from core.data.profiling import is_text
+from core.data.columns import is_text
 from core.data.cleaning.ops_common import _bad, _is_number, _names, _native
 from core.data.cleaning.ops_text import RARE_MIN_SHARE, _validate_group_rare, get_common_categories
 from core.data.cleaning.ops_missing import _fill_value, _indicator_strategy, _validate_impute

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.profiling import is_text
+from core.data.columns import is_text
 from core.formatting import format_param
 from core.data.cleaning.ops_common import (
     OpResult, OpSpec, _as_plain_text, _as_timestamp, _bad, _check_choice, _check_column, _check_number,

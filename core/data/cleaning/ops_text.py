@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.data.profiling import is_text, normalize_spelling
+from core.data.columns import is_text, normalize_spelling
 from core.data.cleaning.ops_common import (
     OpResult, OpSpec, _absent_note, _as_plain_text, _bad, _check_column, _column_list, _count, _examples,
     _map_text_values, _names, _sentence, _skip_absent, _validate_columns, _with_column,

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from core.workspace.errors import ConfigError
-from core.data.profiling import is_text
+from core.data.columns import is_text
 from core.formatting import format_part_of
 from core.workspace.progress import Progress
 from core.data.cleaning.ops_common import OpResult, _as_plain_text, _count

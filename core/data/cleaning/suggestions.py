@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.errors import ConfigError
-from core.data.profiling import (
+from core.data.columns import (
     get_spelling_variants, has_leading_zero_codes, is_classification_target, is_named_like_id, is_text,
-    looks_like_id, looks_like_identifier, numeric_text_share, NUMERIC_AS_TEXT_SHARE,
+    looks_like_id, looks_like_identifier, numeric_text_share,
 )
+from core.data.profiling import NUMERIC_AS_TEXT_SHARE
 from core.formatting import format_part_of
 from core.data.cleaning.ops_common import (
     _as_plain_text, _count, _examples, _first_lower, _is_number, _names, _native,

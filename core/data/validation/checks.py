@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.errors import DataError
-from core.data.profiling import is_number_column, is_text, parse_dates
+from core.data.columns import is_number_column, is_text, parse_dates
 from core.formatting import format_date, format_example
 from core.data.validation.rules import (
     ColumnRule, ValidationRules, _canonical, _factorize_text, _missing_from, _missing_mask, _naive_utc,

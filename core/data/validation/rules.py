@@ -20,7 +20,7 @@ import pandas as pd
 from core.workspace.errors import ConfigError, DataError
 from core.data.dates import looks_like_datetime
 from core.data.dates import parse_datetimes
-from core.data.profiling import (
+from core.data.columns import (
     CATEGORICAL_MAX_DISTINCT, column_kind, is_number_column, is_text, looks_like_identifier, value_counts,
 )
 from core.formatting import format_date, format_exact, format_share

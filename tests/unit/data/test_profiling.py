@@ -9,9 +9,7 @@ import pytest
 
 from core.workspace.errors import ConfigError
 from core.data.charts import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
-from core.data.profiling import (
-    ALERTS,
-    get_alerts_df,
+from core.data.columns import (
     get_spelling_variants,
     get_text_types,
     is_named_like_id,
@@ -20,6 +18,10 @@ from core.data.profiling import (
     looks_like_identifier,
     outlier_fences,
     parse_dates,
+)
+from core.data.profiling import (
+    ALERTS,
+    get_alerts_df,
     profile_table,
 )
 
