@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.workspace.errors import ConfigError
 from core.data.columns import is_text
-from core.data.cleaning.ops_common import _bad, _is_number, _names, _native
+from core.data.cleaning.ops_common import bad_param, is_number, name_list, native_value
 from core.data.cleaning.ops_text import RARE_MIN_SHARE, _validate_group_rare, get_common_categories
 from core.data.cleaning.ops_missing import _fill_value, _indicator_strategy, _validate_impute
 from core.data.cleaning.ops_rows import OUTLIER_ACTIONS, OUTLIER_METHODS
@@ -25,15 +25,15 @@ def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: flo
     """
     op = "outliers"
     if method not in OUTLIER_METHODS:
-        raise _bad("method", op, "'iqr' or 'zscore'", method)
+        raise bad_param("method", op, "'iqr' or 'zscore'", method)
     if action not in OUTLIER_ACTIONS:
-        raise _bad("action", op, "'clip' or 'drop'", action)
+        raise bad_param("action", op, "'clip' or 'drop'", action)
     k = OUTLIER_METHODS[method] if k is None else k
     if isinstance(k, bool) or not isinstance(k, (int, float)) or not k > 0:
-        raise _bad("k", op, "a positive number", k)
+        raise bad_param("k", op, "a positive number", k)
     s = _existing_column(df, column, op)
-    if not _is_number(s):
-        raise _bad("column", op, "a numeric column", f"{column} ({s.dtype})")
+    if not is_number(s):
+        raise bad_param("column", op, "a numeric column", f"{column} ({s.dtype})")
     x = s.dropna().to_numpy(dtype="float64")
     if len(x) < 2:
         raise ConfigError(f"{column} has fewer than 2 values, so outliers cannot be told apart; choose another column.")
@@ -48,8 +48,8 @@ def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: flo
     if not spread > 0:
         raise ConfigError(f"{column}: {why}, so every other value would be an outlier; "
                           "use the other method or clip with bounds of your own.")
-    params = {"column": column, "lower": _native(float(low - k * spread)), "upper": _native(float(high + k * spread)),
-              "method": method, "k": _native(float(k))}
+    params = {"column": column, "lower": native_value(float(low - k * spread)), "upper": native_value(float(high + k * spread)),
+              "method": method, "k": native_value(float(k))}
     return CleaningStep(OUTLIER_ACTIONS[action], params)
 
 
@@ -73,12 +73,12 @@ def make_group_rare_step(df: pd.DataFrame, column: str, min_share: float = RARE_
     _validate_group_rare(params, "group_rare")
     s = _existing_column(df, column, "group_rare")
     if not is_text(s):
-        raise _bad("column", "group_rare", "a text (category) column", f"{column} ({s.dtype})")
+        raise bad_param("column", "group_rare", "a text (category) column", f"{column} ({s.dtype})")
     params["keep"] = get_common_categories(s, min_share)
     return CleaningStep("group_rare", params)
 
 
 def _existing_column(df: pd.DataFrame, column: str, op: str) -> pd.Series:
     if column not in df.columns:
-        raise _bad("column", op, f"a column of the table ({_names(list(df.columns)[:10])}…)", column)
+        raise bad_param("column", op, f"a column of the table ({name_list(list(df.columns)[:10])}…)", column)
     return df[column]

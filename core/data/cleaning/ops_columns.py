@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.cleaning.ops_common import (
-    FALSE_SPELLINGS, OpResult, OpSpec, TRUE_SPELLINGS, _absent_note, _bad, _check_choice, _check_mapping,
-    _column_list, _count, _examples, _names, _sentence, _validate_columns, _with_column,
+    FALSE_SPELLINGS, OpResult, OpSpec, TRUE_SPELLINGS, absent_note, bad_param, check_choice, check_mapping,
+    check_columns, count_words, examples_text, name_list, as_sentence, validate_columns, with_column,
 )
 
 
@@ -20,40 +20,40 @@ THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
 
 
 def _validate_rename(params: dict, op: str) -> None:
-    mapping = _check_mapping(params, op, "old: new")
+    mapping = check_mapping(params, op, "old: new")
     if len(set(mapping.values())) < len(mapping):
-        raise _bad("mapping", op, "an object whose new names are all different", mapping)
+        raise bad_param("mapping", op, "an object whose new names are all different", mapping)
 
 
 def _validate_to_numeric(params: dict, op: str) -> None:
-    _column_list(params, op)
-    decimal = _check_choice(params, "decimal", DECIMAL_MARKS, op, ".")
-    thousands = _check_choice(params, "thousands", THOUSANDS_SEPARATORS, op, None)
+    check_columns(params, op)
+    decimal = check_choice(params, "decimal", DECIMAL_MARKS, op, ".")
+    thousands = check_choice(params, "thousands", THOUSANDS_SEPARATORS, op, None)
     if thousands == decimal:
-        raise _bad("thousands", op, f"different from the decimal mark {decimal!r}", thousands)
+        raise bad_param("thousands", op, f"different from the decimal mark {decimal!r}", thousands)
 
 
 def _validate_to_datetime(params: dict, op: str) -> None:
-    _column_list(params, op)
+    check_columns(params, op)
     fmt = params.get("format")
     if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt and fmt not in ("ISO8601", "mixed")):
-        raise _bad("format", op, "null (detect) or a strftime format such as '%d/%m/%Y'", fmt)
+        raise bad_param("format", op, "null (detect) or a strftime format such as '%d/%m/%Y'", fmt)
 
 
 def _validate_to_boolean(params: dict, op: str) -> None:
-    _column_list(params, op)
+    check_columns(params, op)
     if not isinstance(params.get("missing_as_false", False), bool):
-        raise _bad("missing_as_false", op, "true or false", params.get("missing_as_false"))
+        raise bad_param("missing_as_false", op, "true or false", params.get("missing_as_false"))
 
 
 def _drop_columns(df: pd.DataFrame, params: dict) -> OpResult:
-    columns = _column_list(params, "drop_columns")
+    columns = check_columns(params, "drop_columns")
     present = [c for c in columns if c in df.columns]
     absent = [c for c in columns if c not in df.columns]
     if not present:
-        return OpResult(df, "No column dropped." + _absent_note(absent), skipped=True)
+        return OpResult(df, "No column dropped." + absent_note(absent), skipped=True)
     return OpResult(df.drop(columns=present),
-                 f"Dropped {_count(len(present), 'column')}: {_names(present)}." + _absent_note(absent),
+                 f"Dropped {count_words(len(present), 'column')}: {name_list(present)}." + absent_note(absent),
                  len(present) * len(df))
 
 
@@ -64,16 +64,16 @@ def _rename_columns(df: pd.DataFrame, params: dict) -> OpResult:
     staying = set(df.columns) - set(moving)
     clashes = {old: new for old, new in moving.items() if new in staying}
     moving = {old: new for old, new in moving.items() if old not in clashes}
-    notes = _absent_note(absent) + "".join(f" Did not rename {old} to {new}: {new} already exists."
+    notes = absent_note(absent) + "".join(f" Did not rename {old} to {new}: {new} already exists."
                                            for old, new in clashes.items())
     if not moving:
         return OpResult(df, "No column renamed." + notes, skipped=bool(absent or clashes))
     pairs = ", ".join(f"{old} -> {new}" for old, new in moving.items())
-    return OpResult(df.rename(columns=moving), f"Renamed {_count(len(moving), 'column')}: {pairs}." + notes)
+    return OpResult(df.rename(columns=moving), f"Renamed {count_words(len(moving), 'column')}: {pairs}." + notes)
 
 
 def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
-    columns = _column_list(params, "to_numeric")
+    columns = check_columns(params, "to_numeric")
     decimal = params.get("decimal", ".")
     # Recipes saved before 'thousands' existed: a decimal comma implied '.' as thousands separator.
     thousands = params["thousands"] if "thousands" in params else ("." if decimal == "," else None)
@@ -88,11 +88,11 @@ def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
         unreadable = numbers.isna() & s.notna()
         lost = int(unreadable.sum())
         changed += int(s.notna().sum())
-        out = _with_column(out, col, numbers)
+        out = with_column(out, col, numbers)
         parts.append(f"converted {col} to numbers"
-                     + (f" ({_count(lost, 'blank or unreadable value')} now missing, e.g. {_examples(s[unreadable])})" if lost else ""))
-    summary = _sentence("; ".join(parts)) if parts else "No column converted."
-    return OpResult(out, summary + _absent_note(absent), changed, skipped=not parts)
+                     + (f" ({count_words(lost, 'blank or unreadable value')} now missing, e.g. {examples_text(s[unreadable])})" if lost else ""))
+    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
 def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None) -> pd.Series:
@@ -117,7 +117,7 @@ def parse_numbers(s: pd.Series, decimal: str = ".", thousands: str | None = None
 
 
 def _to_datetime(df: pd.DataFrame, params: dict) -> OpResult:
-    columns = _column_list(params, "to_datetime")
+    columns = check_columns(params, "to_datetime")
     fmt = params.get("format")
     parts, changed, out = [], 0, df
     absent = [c for c in columns if c not in df.columns]
@@ -130,11 +130,11 @@ def _to_datetime(df: pd.DataFrame, params: dict) -> OpResult:
         unreadable = dates.isna() & s.notna()
         lost = int(unreadable.sum())
         changed += int(s.notna().sum())
-        out = _with_column(out, col, dates)
+        out = with_column(out, col, dates)
         parts.append(f"converted {col} to dates" + (f" ({fmt})" if fmt else "")
-                     + (f" ({_count(lost, 'unreadable value')} now missing, e.g. {_examples(s[unreadable])})" if lost else ""))
-    summary = _sentence("; ".join(parts)) if parts else "No column converted."
-    return OpResult(out, summary + _absent_note(absent), changed, skipped=not parts)
+                     + (f" ({count_words(lost, 'unreadable value')} now missing, e.g. {examples_text(s[unreadable])})" if lost else ""))
+    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
 def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
@@ -154,7 +154,7 @@ def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
 
 
 def _to_boolean(df: pd.DataFrame, params: dict) -> OpResult:
-    columns = _column_list(params, "to_boolean")
+    columns = check_columns(params, "to_boolean")
     missing_as_false = bool(params.get("missing_as_false", False))
     parts, changed, out = [], 0, df
     absent = [c for c in columns if c not in df.columns]
@@ -166,16 +166,16 @@ def _to_boolean(df: pd.DataFrame, params: dict) -> OpResult:
         flags, unknown = parse_booleans(s, missing_as_false)
         n_unknown = int(unknown.sum())
         changed += int(s.notna().sum())
-        out = _with_column(out, col, flags)
+        out = with_column(out, col, flags)
         n_true, n_false = int(flags.sum()), int((~flags).sum())
         words = f"converted {col} to true/false ({n_true:,} true, {n_false:,} false"
         missing = int(flags.isna().sum())
         words += f", {missing:,} missing)" if missing else ")"
         if n_unknown:
-            words += f"; {_count(n_unknown, 'value')} in unknown spellings (e.g. {_examples(s[unknown])}) are now missing"
+            words += f"; {count_words(n_unknown, 'value')} in unknown spellings (e.g. {examples_text(s[unknown])}) are now missing"
         parts.append(words)
-    summary = _sentence("; ".join(parts)) if parts else "No column converted."
-    return OpResult(out, summary + _absent_note(absent), changed, skipped=not parts)
+    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
 def parse_booleans(s: pd.Series, missing_as_false: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -203,19 +203,19 @@ def _describe_to_numeric(p: dict) -> str:
     marks = ["decimal comma" if decimal == "," else "decimal point"]
     if p.get("thousands") is not None:
         marks.append(f"thousands separator {p['thousands']!r}")
-    return f"Convert {_names(_column_list(p, 'to_numeric'))} to numbers ({', '.join(marks)})"
+    return f"Convert {name_list(check_columns(p, 'to_numeric'))} to numbers ({', '.join(marks)})"
 
 
 COLUMN_OPS: dict[str, OpSpec] = {
-    "drop_columns": OpSpec(_drop_columns, _validate_columns,
-                           lambda p: f"Drop {_names(_column_list(p, 'drop_columns'))}"),
+    "drop_columns": OpSpec(_drop_columns, validate_columns,
+                           lambda p: f"Drop {name_list(check_columns(p, 'drop_columns'))}"),
     "rename_columns": OpSpec(_rename_columns, _validate_rename,
                              lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items())),
     "to_numeric": OpSpec(_to_numeric, _validate_to_numeric, _describe_to_numeric),
     "to_datetime": OpSpec(_to_datetime, _validate_to_datetime,
-                          lambda p: f"Convert {_names(_column_list(p, 'to_datetime'))} to dates"
+                          lambda p: f"Convert {name_list(check_columns(p, 'to_datetime'))} to dates"
                                     + (f" (format {p['format']})" if p.get("format") else " (format detected)")),
     "to_boolean": OpSpec(_to_boolean, _validate_to_boolean,
-                         lambda p: f"Convert {_names(_column_list(p, 'to_boolean'))} to true/false"
+                         lambda p: f"Convert {name_list(check_columns(p, 'to_boolean'))} to true/false"
                                    + (" (empty means false)" if p.get("missing_as_false") else "")),
 }

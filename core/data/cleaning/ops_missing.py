@@ -11,8 +11,8 @@ import pandas as pd
 from core.workspace.errors import ConfigError
 from core.formatting import format_param
 from core.data.cleaning.ops_common import (
-    OpResult, OpSpec, _as_timestamp, _bad, _check_choice, _check_column, _count, _is_number, _native,
-    _parse_bool_value, _sentence, _skip_absent, _with_column,
+    OpResult, OpSpec, as_timestamp, bad_param, check_choice, check_column, count_words, is_number, native_value,
+    parse_bool_value, as_sentence, skip_absent, with_column,
 )
 
 
@@ -21,20 +21,20 @@ MISSING_FLAG_SUFFIX = "_was_missing"
 
 
 def _validate_impute(params: dict, op: str) -> None:
-    _check_column(params, op)
-    strategy = _check_choice(params, "strategy", IMPUTE_STRATEGIES, op, "median")
+    check_column(params, op)
+    strategy = check_choice(params, "strategy", IMPUTE_STRATEGIES, op, "median")
     value = params.get("value")
     if strategy == "constant" and value is None:
-        raise _bad("value", op, "given for strategy 'constant'", value)
+        raise bad_param("value", op, "given for strategy 'constant'", value)
     if value is not None and not isinstance(value, (str, int, float, bool)):
-        raise _bad("value", op, "a number, text, true/false or null", value)
+        raise bad_param("value", op, "a number, text, true/false or null", value)
 
 
 def _impute(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     strategy = params.get("strategy", "median")
     if column not in df.columns:
-        return _skip_absent(df, column)
+        return skip_absent(df, column)
     s = df[column]
     missing = int(s.isna().sum())
     flag = f"{column}{MISSING_FLAG_SUFFIX}"
@@ -48,19 +48,19 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
             return OpResult(df, f"Skipped: {column} has no values to compute the {learned} from.", skipped=True)
     out = df
     if missing:
-        out = _with_column(df, column, _fill(s, value, column))
+        out = with_column(df, column, _fill(s, value, column))
     how = {"median": "the median, ", "mean": "the mean, ", "mode": "the most frequent value, ", "constant": ""}
-    filled = f"filled {_count(missing, f'missing {column} value')} with {how[learned]}{format_param(value)}" if missing else ""
+    filled = f"filled {count_words(missing, f'missing {column} value')} with {how[learned]}{format_param(value)}" if missing else ""
     if strategy != "indicator":
-        return OpResult(out, _sentence(filled), missing)
+        return OpResult(out, as_sentence(filled), missing)
     out = _with_flag(out, column, flag, s.isna().to_numpy())
     if not missing:
         return OpResult(out, f"No missing {column} values to fill; added {flag} (all 0) so the columns match training.")
-    return OpResult(out, _sentence(f"{filled}, and marked them with 1 in the new column {flag}"), missing)
+    return OpResult(out, as_sentence(f"{filled}, and marked them with 1 in the new column {flag}"), missing)
 
 
 def _indicator_strategy(s: pd.Series) -> str:
-    return "median" if _is_number(s) or pd.api.types.is_datetime64_any_dtype(s) else "mode"
+    return "median" if is_number(s) or pd.api.types.is_datetime64_any_dtype(s) else "mode"
 
 
 def _with_flag(df: pd.DataFrame, column: str, flag: str, missing: np.ndarray) -> pd.DataFrame:
@@ -80,30 +80,30 @@ def _fill_value(s: pd.Series, strategy: str) -> Any:
     if strategy == "mode":
         counts = values.value_counts()
         top = counts[counts == counts.iloc[0]].index
-        return _native(sorted(top, key=str)[0])  # ties broken alphabetically: deterministic
+        return native_value(sorted(top, key=str)[0])  # ties broken alphabetically: deterministic
     if pd.api.types.is_datetime64_any_dtype(s):
         return (values.sort_values().iloc[len(values) // 2]).isoformat()
-    if not _is_number(s):
+    if not is_number(s):
         raise ConfigError(f"The {strategy} of {s.name!r} cannot be computed because it is not numeric; use strategy 'mode' or 'constant'.")
-    return _native(values.median() if strategy == "median" else values.mean())
+    return native_value(values.median() if strategy == "median" else values.mean())
 
 
 def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
     """`s` with its gaps filled by `value`, converted to the column's type."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.fillna(_as_timestamp(s, value, column, "impute"))
+        return s.fillna(as_timestamp(s, value, column, "impute"))
     if pd.api.types.is_bool_dtype(s):
-        flag = _parse_bool_value(value)
+        flag = parse_bool_value(value)
         if flag is None:
-            raise _bad("value", "impute", f"true or false for the true/false column {column!r}", value)
+            raise bad_param("value", "impute", f"true or false for the true/false column {column!r}", value)
         return s.astype("boolean").fillna(flag)
-    if _is_number(s):
+    if is_number(s):
         try:
             if isinstance(value, bool):
                 raise ValueError
             number = float(value)
         except (TypeError, ValueError):
-            raise _bad("value", "impute", f"a number for the numeric column {column!r}", value) from None
+            raise bad_param("value", "impute", f"a number for the numeric column {column!r}", value) from None
         if pd.api.types.is_integer_dtype(s) and not number.is_integer():
             s = s.astype("float64")  # a mean of 7.5 cannot go into whole numbers
         return s.fillna(int(number) if pd.api.types.is_integer_dtype(s) else number)

@@ -12,9 +12,9 @@ import pandas as pd
 from core.data.columns import is_text
 from core.formatting import format_param
 from core.data.cleaning.ops_common import (
-    OpResult, OpSpec, _as_plain_text, _as_timestamp, _bad, _check_choice, _check_column, _check_number,
-    _column_list, _count, _is_number, _keep_rows, _names, _parse_bool_value, _range_words, _skip_absent,
-    _with_column,
+    OpResult, OpSpec, as_plain_text, as_timestamp, bad_param, check_choice, check_column, check_number,
+    check_columns, count_words, is_number, keep_rows, name_list, parse_bool_value, range_words, skip_absent,
+    with_column,
 )
 
 
@@ -24,45 +24,45 @@ OUTLIER_ACTIONS = {"clip": "clip_outliers", "drop": "drop_outlier_rows"}
 
 
 def _validate_bounds(params: dict, op: str) -> None:
-    _check_column(params, op)
-    lower, upper = _check_number(params, "lower", op), _check_number(params, "upper", op)
+    check_column(params, op)
+    lower, upper = check_number(params, "lower", op), check_number(params, "upper", op)
     if lower is None and upper is None:
-        raise _bad("lower", op, "a number when 'upper' is null (give at least one bound)", None)
+        raise bad_param("lower", op, "a number when 'upper' is null (give at least one bound)", None)
     if lower is not None and upper is not None and lower > upper:
-        raise _bad("upper", op, f"at least the lower bound {format_param(lower)}", params.get("upper"))
+        raise bad_param("upper", op, f"at least the lower bound {format_param(lower)}", params.get("upper"))
 
 
 def _validate_drop_duplicates(params: dict, op: str) -> None:
     key = "subset" if "subset" in params else "columns"  # "columns": recipes saved before "subset"
     if params.get(key) is not None:
-        _column_list(params, op, key)
+        check_columns(params, op, key)
 
 
 def _validate_filter(params: dict, op: str) -> None:
-    _check_column(params, op)
-    operator = _check_choice(params, "operator", FILTER_OPERATORS, op, None)
+    check_column(params, op)
+    operator = check_choice(params, "operator", FILTER_OPERATORS, op, None)
     value = params.get("value")
     scalar = (str, int, float, bool)
     if operator in ("in", "not_in"):
         if not isinstance(value, list) or not value or not all(isinstance(v, scalar) for v in value):
-            raise _bad("value", op, f"a non-empty list of values for operator {operator!r}", value)
+            raise bad_param("value", op, f"a non-empty list of values for operator {operator!r}", value)
     elif operator not in ("is_missing", "not_missing") and not isinstance(value, scalar):
-        raise _bad("value", op, f"a number, text or true/false for operator {operator!r}", value)
+        raise bad_param("value", op, f"a number, text or true/false for operator {operator!r}", value)
 
 
 def _validate_target(params: dict, op: str) -> None:
-    _check_column(params, op)
+    check_column(params, op)
 
 
 def _values_outside(df: pd.DataFrame, params: dict, op: str):
     """(series, lower, upper, mask of values outside) for the two outlier ops, or the OpResult that
     skips the step (column absent or not numeric)."""
     column = params["column"]
-    lower, upper = _check_number(params, "lower", op), _check_number(params, "upper", op)
+    lower, upper = check_number(params, "lower", op), check_number(params, "upper", op)
     if column not in df.columns:
-        return _skip_absent(df, column)
+        return skip_absent(df, column)
     s = df[column]
-    if not _is_number(s):
+    if not is_number(s):
         return OpResult(df, f"Skipped: {column} is not numeric.", skipped=True)
     return s, lower, upper, _outside(s, lower, upper)
 
@@ -75,12 +75,12 @@ def _clip_outliers(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     changed = int(outside.sum())
     if not changed:
-        return OpResult(df, f"No {column} value lies outside {_range_words(lower, upper)}.")
+        return OpResult(df, f"No {column} value lies outside {range_words(lower, upper)}.")
     clipped = s.astype("float64").clip(lower=lower, upper=upper)
     if pd.api.types.is_integer_dtype(s) and np.all(np.mod(clipped.dropna(), 1) == 0):
         clipped = clipped.astype(s.dtype)
-    return OpResult(_with_column(df, column, clipped),
-                 f"Clipped {_count(changed, f'{column} value')} to {_range_words(lower, upper)}.", changed)
+    return OpResult(with_column(df, column, clipped),
+                 f"Clipped {count_words(changed, f'{column} value')} to {range_words(lower, upper)}.", changed)
 
 
 def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> OpResult:
@@ -91,11 +91,11 @@ def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     removed = int(outside.sum())
     if not removed:
-        return OpResult(df, f"No row has {column} outside {_range_words(lower, upper)}.")
+        return OpResult(df, f"No row has {column} outside {range_words(lower, upper)}.")
     examples = ", ".join(format_param(v) for v in sorted(s[outside].unique())[:4])
     kind = "outlying" if params.get("method") in OUTLIER_METHODS else "impossible"  # made by make_outlier_step
-    return OpResult(_keep_rows(df, ~outside), f"Removed {_count(removed, 'row')} with {kind} {column} values "
-                                           f"({examples}; kept {_range_words(lower, upper)}).")
+    return OpResult(keep_rows(df, ~outside), f"Removed {count_words(removed, 'row')} with {kind} {column} values "
+                                           f"({examples}; kept {range_words(lower, upper)}).")
 
 
 def _outside(s: pd.Series, lower: float | None, upper: float | None) -> np.ndarray:
@@ -114,16 +114,16 @@ def _drop_duplicates(df: pd.DataFrame, params: dict) -> OpResult:
         subset = [subset] if isinstance(subset, str) else list(subset)
         absent = [c for c in subset if c not in df.columns]
         if absent:
-            return OpResult(df, f"Skipped: {_names(absent)} not in this table, so duplicates by "
-                             f"{_names(subset)} cannot be found.", skipped=True)
+            return OpResult(df, f"Skipped: {name_list(absent)} not in this table, so duplicates by "
+                             f"{name_list(subset)} cannot be found.", skipped=True)
     duplicated = find_duplicated(df if subset is None else df[subset]).to_numpy()
     removed = int(duplicated.sum())
     if not removed:
-        return OpResult(df, "No duplicate rows found." if subset is None else f"No two rows share the same {_names(subset)}.")
+        return OpResult(df, "No duplicate rows found." if subset is None else f"No two rows share the same {name_list(subset)}.")
     if subset is None:
-        return OpResult(_keep_rows(df, ~duplicated), f"Removed {_count(removed, 'duplicate row')}.")
-    return OpResult(_keep_rows(df, ~duplicated),
-                 f"Removed {_count(removed, 'duplicate row')} by {_names(subset)} (kept the first of each).")
+        return OpResult(keep_rows(df, ~duplicated), f"Removed {count_words(removed, 'duplicate row')}.")
+    return OpResult(keep_rows(df, ~duplicated),
+                 f"Removed {count_words(removed, 'duplicate row')} by {name_list(subset)} (kept the first of each).")
 
 
 def find_duplicated(df: pd.DataFrame) -> pd.Series:
@@ -149,7 +149,7 @@ def count_duplicated(df: pd.DataFrame) -> int:
 def _filter_rows(df: pd.DataFrame, params: dict) -> OpResult:
     column, op = params["column"], params["operator"]
     if column not in df.columns:
-        return _skip_absent(df, column)
+        return skip_absent(df, column)
     keep = get_filter_mask(df[column], op, params.get("value"))
     removed = int((~keep).sum())
     condition = _condition_words(column, op, params.get("value"))
@@ -160,7 +160,7 @@ def _filter_rows(df: pd.DataFrame, params: dict) -> OpResult:
                f" ({100 * removed / max(len(df), 1):.1f}%).")
     if not left:
         summary += " No rows are left; check the condition."
-    return OpResult(_keep_rows(df, keep), summary)
+    return OpResult(keep_rows(df, keep), summary)
 
 
 _COMPARE = {"==": _operator.eq, "!=": _operator.ne, "<": _operator.lt, "<=": _operator.le,
@@ -175,7 +175,7 @@ def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
     the column's type (ConfigError if it cannot be).
     """
     if op not in FILTER_OPERATORS:
-        raise _bad("operator", "filter_rows", f"one of {', '.join(map(repr, FILTER_OPERATORS))}", op)
+        raise bad_param("operator", "filter_rows", f"one of {', '.join(map(repr, FILTER_OPERATORS))}", op)
     missing = s.isna().to_numpy()
     if op == "is_missing":
         return missing
@@ -186,13 +186,13 @@ def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
         inside = s.isin(values).to_numpy(dtype=bool, na_value=False) & ~missing
         return inside if op == "in" else ~inside
     if op in ("<", "<=", ">", ">=") and pd.api.types.is_bool_dtype(s):
-        raise _bad("operator", "filter_rows", f"'==' or '!=' for the true/false column {s.name!r}", op)
+        raise bad_param("operator", "filter_rows", f"'==' or '!=' for the true/false column {s.name!r}", op)
     target = _coerce_filter_value(s, value)
-    plain = _as_plain_text(s) if is_text(s) else s
+    plain = as_plain_text(s) if is_text(s) else s
     try:
         result = _COMPARE["==" if op == "!=" else op](plain, target)
     except TypeError:
-        raise _bad("value", "filter_rows", f"comparable with the values of {s.name!r}", value) from None
+        raise bad_param("value", "filter_rows", f"comparable with the values of {s.name!r}", value) from None
     hit = np.asarray(pd.Series(result).fillna(False).to_numpy(dtype=bool)) & ~missing
     return ~hit if op == "!=" else hit
 
@@ -200,19 +200,19 @@ def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
 def _coerce_filter_value(s: pd.Series, value: Any) -> Any:
     column = s.name
     if pd.api.types.is_bool_dtype(s):
-        flag = _parse_bool_value(value)
+        flag = parse_bool_value(value)
         if flag is None:
-            raise _bad("value", "filter_rows", f"true or false for the true/false column {column!r}", value)
+            raise bad_param("value", "filter_rows", f"true or false for the true/false column {column!r}", value)
         return flag
-    if _is_number(s):
+    if is_number(s):
         try:
             if isinstance(value, bool):
                 raise ValueError
             return float(value)
         except (TypeError, ValueError):
-            raise _bad("value", "filter_rows", f"a number for the numeric column {column!r}", value) from None
+            raise bad_param("value", "filter_rows", f"a number for the numeric column {column!r}", value) from None
     if pd.api.types.is_datetime64_any_dtype(s):
-        return _as_timestamp(s, value, column, "filter_rows")
+        return as_timestamp(s, value, column, "filter_rows")
     return str(value)
 
 
@@ -224,7 +224,7 @@ def _drop_missing_target(df: pd.DataFrame, params: dict) -> OpResult:
     removed = int(missing.sum())
     if not removed:
         return OpResult(df, f"No row is missing the target {column}.")
-    return OpResult(_keep_rows(df, ~missing), f"Removed {_count(removed, 'row')} where the target {column} is missing.")
+    return OpResult(keep_rows(df, ~missing), f"Removed {count_words(removed, 'row')} where the target {column} is missing.")
 
 
 def _describe_bounds(verb: str, p: dict) -> str:
@@ -235,17 +235,17 @@ def _describe_bounds(verb: str, p: dict) -> str:
         k = format_param(p.get("k", OUTLIER_METHODS[method]))
         how = f" ({k} × IQR fences)" if method == "iqr" else f" ({k} standard deviations from the mean)"
     if verb == "clip":
-        where = (f"the range {_range_words(lower, upper)}" if lower is not None and upper is not None
+        where = (f"the range {range_words(lower, upper)}" if lower is not None and upper is not None
                  else f"at least {format_param(lower)}" if lower is not None else f"at most {format_param(upper)}")
         return f"Clip {p['column']} to {where}{how}"
-    where = (f"outside {_range_words(lower, upper)}" if lower is not None and upper is not None
+    where = (f"outside {range_words(lower, upper)}" if lower is not None and upper is not None
              else f"below {format_param(lower)}" if lower is not None else f"above {format_param(upper)}")
     return f"Drop rows with {p['column']} {where}{how}"
 
 
 def _describe_dedupe(p: dict) -> str:
     subset = p.get("subset", p.get("columns"))
-    return "Drop duplicate rows" if subset is None else f"Drop rows repeating the {_names([subset] if isinstance(subset, str) else subset)} of an earlier row"
+    return "Drop duplicate rows" if subset is None else f"Drop rows repeating the {name_list([subset] if isinstance(subset, str) else subset)} of an earlier row"
 
 
 def _condition_words(column: str, op: str, value: Any) -> str:

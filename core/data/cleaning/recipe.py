@@ -17,7 +17,7 @@ from core.workspace.errors import ConfigError
 from core.data.columns import is_text
 from core.formatting import format_part_of
 from core.workspace.progress import Progress
-from core.data.cleaning.ops_common import OpResult, _as_plain_text, _count
+from core.data.cleaning.ops_common import OpResult, as_plain_text, count_words
 from core.data.cleaning.ops_columns import parse_numbers
 from core.data.cleaning.ops_rows import ROW_OP_LABELS
 from core.data.cleaning.ops import OP_SPECS
@@ -189,7 +189,7 @@ def get_values_turned_missing(before: pd.DataFrame, after: pd.DataFrame,
             continue  # cheap check first: most steps turn nothing into missing
         present = b.notna().to_numpy(dtype=bool)
         if is_text(b):
-            present = present & (_as_plain_text(b).str.strip() != "").to_numpy(dtype=bool, na_value=False)
+            present = present & (as_plain_text(b).str.strip() != "").to_numpy(dtype=bool, na_value=False)
         gone = int((present & a.isna().to_numpy(dtype=bool)).sum())
         if gone:
             lost[col] = (int(present.sum()), gone)
@@ -243,7 +243,7 @@ def summarize_reports(reports: list[StepReport]) -> str:
     idle = sum(r.status == "no_change" for r in reports)
     parts = applied + skipped
     if idle:
-        parts.append(f"{_count(idle, 'step')} found nothing to change.")
+        parts.append(f"{count_words(idle, 'step')} found nothing to change.")
     if not reports:
         return "The recipe has no steps; the table is unchanged."
     rows_before, rows_after = reports[0].rows_before, reports[-1].rows_after

@@ -20,7 +20,7 @@ from core.data.columns import (
 from core.data.profiling import NUMERIC_AS_TEXT_SHARE
 from core.formatting import format_part_of
 from core.data.cleaning.ops_common import (
-    _as_plain_text, _count, _examples, _first_lower, _is_number, _names, _native,
+    as_plain_text, count_words, examples_text, first_lower, is_number, name_list, native_value,
 )
 from core.data.cleaning.ops_columns import DECIMAL_MARKS, THOUSANDS_SEPARATORS, parse_numbers
 from core.data.cleaning.ops_text import RARE_MIN_SHARE, _SPACE_RUN
@@ -33,7 +33,7 @@ from core.data.cleaning.recipe import (
 from core.data.cleaning.factories import make_group_rare_step
 
 
-RARE_MIN_LEVELS = 20  # ... in a column with more than 20 categories
+RARE_MIN_LEVELS = 20  # rare categories are only grouped unasked in a column with more than 20 of them
 SENTINEL_NEGATIVES = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0})
 SENTINEL_MAX_SHARE = 0.005  # negative codes in at most 0.5 % of rows of an otherwise >= 0 column
 OUTLIER_MAX_SHARE = 0.01  # "impossible" values are rare; a common tail is real data
@@ -61,13 +61,13 @@ class CleaningOffer:
             parts.append(f"remove {self.rows_removed:,} of {self.rows_before:,} rows "
                          f"({format_part_of(self.rows_removed, self.rows_before)})")
         if self.columns_dropped:
-            parts.append(f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {_names(self.columns_dropped)}")
+            parts.append(f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {name_list(self.columns_dropped)}")
         if self.cells_to_missing:
-            parts.append(f"turn {_count(self.cells_to_missing, 'value')} into missing values")
+            parts.append(f"turn {count_words(self.cells_to_missing, 'value')} into missing values")
         return " and ".join(parts) or "change nothing"
 
     def sentence(self) -> str:
-        return f"Suggested but not applied: {_first_lower(describe_step(self.step))} would {self.effect()}. {self.why}"
+        return f"Suggested but not applied: {first_lower(describe_step(self.step))} would {self.effect()}. {self.why}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step.to_dict(), "why": self.why, "rows_before": self.rows_before,
@@ -105,7 +105,7 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
     and thousands separator the reader detected; number conversions use them.
     """
     if target is not None and target not in df.columns:
-        raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {_names(df.columns[:20])}.")
+        raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {name_list(df.columns[:20])}.")
     recipe, work, offers = CleaningRecipe(), df, []
     rows = len(df)
     removed = 0  # rows removed unasked, besides those without a target
@@ -197,7 +197,7 @@ def _number_conversions(df: pd.DataFrame, target: str | None,
         s = df[col]
         decimal, thousands = get_number_format(s, read_info)
         numbers = parse_numbers(s, decimal, thousands)
-        present = s.notna() & (_as_plain_text(s).str.strip() != "").fillna(False).astype(bool)
+        present = s.notna() & (as_plain_text(s).str.strip() != "").fillna(False).astype(bool)
         unreadable = present & numbers.isna()
         lost, n = int(unreadable.sum()), int(present.sum())
         if lost <= SAFE_MISSING_SHARE * n:
@@ -205,7 +205,7 @@ def _number_conversions(df: pd.DataFrame, target: str | None,
         elif lost <= MOSTLY_MISSING_SHARE * n:
             step = CleaningStep("to_numeric", {"columns": [str(col)], "decimal": decimal, "thousands": thousands})
             lossy.append((step, f"{col} holds numbers, but {lost:,} of {n:,} values are not numbers "
-                                f"(e.g. {_examples(s[unreadable])}) and would become missing values; add it if "
+                                f"(e.g. {examples_text(s[unreadable])}) and would become missing values; add it if "
                                 "those values mean 'unknown', or fix them in the file."))
     steps = [(CleaningStep("to_numeric", {"columns": columns, "decimal": decimal, "thousands": thousands}), "")
              for (decimal, thousands), columns in clean.items()]
@@ -221,7 +221,7 @@ def get_number_format(s: pd.Series, read_info: dict | Any | None = None) -> tupl
     `ReadInfo` or its dict, as saved with the raw dataset."""
     detected = _detected_number_format(read_info)
     candidates = ([detected] if detected else []) + [f for f in _NUMBER_FORMATS if f != detected]
-    values = pd.Series(_as_plain_text(s).dropna().unique(), dtype="str")
+    values = pd.Series(as_plain_text(s).dropna().unique(), dtype="str")
     best, best_read = candidates[0], -1
     for decimal, thousands in candidates:
         read = int(parse_numbers(values, decimal, thousands).notna().sum())
@@ -289,7 +289,7 @@ def _has_stray_spaces(s: pd.Series) -> bool:
     """Some non-blank text value has leading/trailing spaces or a run of inner spaces."""
     if not is_text(s):
         return False
-    values = pd.Series(_as_plain_text(s).dropna().unique(), dtype="str")
+    values = pd.Series(as_plain_text(s).dropna().unique(), dtype="str")
     values = values[values.str.strip() != ""]  # blank cells are to_numeric's / impute's business
     return bool(values.size and ((values != values.str.strip()) | values.str.contains(_SPACE_RUN, regex=True)).any())
 
@@ -298,7 +298,7 @@ def _has_long_rare_tail(s: pd.Series) -> bool:
     """A category column (> 20 levels, not an ID) whose tail of levels each under 1 % is worth grouping."""
     if not is_text(s) or is_named_like_id(s.name) or looks_like_identifier(s):
         return False
-    counts = _as_plain_text(s).value_counts()
+    counts = as_plain_text(s).value_counts()
     present = int(counts.sum())
     if len(counts) <= RARE_MIN_LEVELS or len(counts) >= 0.5 * present:
         return False
@@ -314,7 +314,7 @@ def find_impossible_bounds(s: pd.Series) -> tuple[float | None, float | None] | 
       log scale (at least 5x, and 40 % of the bulk's log span): tenure 999 when the rest is
       0-72, a charge of 9999 when the rest is 18-119. A long natural tail has no such gap.
     """
-    if not _is_number(s):
+    if not is_number(s):
         return None
     x = s.dropna().to_numpy(dtype=float)
     x = x[np.isfinite(x)]
@@ -378,12 +378,12 @@ def _suggest_fill(s: pd.Series) -> tuple[str, Any]:
     if pd.api.types.is_datetime64_any_dtype(s):
         median = s.dropna().sort_values().iloc[len(s.dropna()) // 2]
         return "median", median.isoformat()
-    if _is_number(s):
+    if is_number(s):
         values = s.dropna()
         if values.nunique() <= 2:  # 0/1 flags: the median of a flag is the mode anyway
-            return "mode", _native(values.mode().iloc[0])
-        return "median", _native(values.median())
+            return "mode", native_value(values.mode().iloc[0])
+        return "median", native_value(values.median())
     values = s.dropna()
     if is_text(s) and values.nunique() > 0.5 * len(values):  # IDs / free text: no meaningful mode
         return "constant", "(missing)"
-    return "mode", _native(_fill_value(s, "mode"))
+    return "mode", native_value(_fill_value(s, "mode"))
