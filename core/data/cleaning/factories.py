@@ -11,8 +11,8 @@ import pandas as pd
 from core.workspace.errors import ConfigError
 from core.data.columns import is_text
 from core.data.cleaning.ops_common import bad_param, is_number, name_list, native_value
-from core.data.cleaning.ops_text import RARE_MIN_SHARE, _validate_group_rare, get_common_categories
-from core.data.cleaning.ops_missing import _fill_value, _indicator_strategy, _validate_impute
+from core.data.cleaning.ops_text import RARE_MIN_SHARE, validate_group_rare, get_common_categories
+from core.data.cleaning.ops_missing import fill_value, indicator_strategy, validate_impute
 from core.data.cleaning.ops_rows import OUTLIER_ACTIONS, OUTLIER_METHODS
 from core.data.cleaning.recipe import CleaningStep
 
@@ -56,11 +56,11 @@ def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: flo
 def make_impute_step(df: pd.DataFrame, column: str, strategy: str = "median", value: Any = None) -> CleaningStep:
     """An impute step with its fill value computed now (or the given constant)."""
     params = {"column": column, "strategy": strategy, "value": value}
-    _validate_impute(params, "impute")
+    validate_impute(params, "impute")
     s = _existing_column(df, column, "impute")
     if value is None:
-        learned = _indicator_strategy(s) if strategy == "indicator" else strategy
-        params["value"] = _fill_value(s, learned)
+        learned = indicator_strategy(s) if strategy == "indicator" else strategy
+        params["value"] = fill_value(s, learned)
         if params["value"] is None:
             raise ConfigError(f"{column} has no values to compute the {learned} from; fill it with a constant or drop it.")
     return CleaningStep("impute", params)
@@ -70,7 +70,7 @@ def make_group_rare_step(df: pd.DataFrame, column: str, min_share: float = RARE_
                          other_label: str = "Other") -> CleaningStep:
     """A group_rare step whose `keep` list (categories with >= min_share of values) is fixed now."""
     params = {"column": column, "min_share": min_share, "other_label": other_label}
-    _validate_group_rare(params, "group_rare")
+    validate_group_rare(params, "group_rare")
     s = _existing_column(df, column, "group_rare")
     if not is_text(s):
         raise bad_param("column", "group_rare", "a text (category) column", f"{column} ({s.dtype})")

@@ -20,7 +20,7 @@ IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
 MISSING_FLAG_SUFFIX = "_was_missing"
 
 
-def _validate_impute(params: dict, op: str) -> None:
+def validate_impute(params: dict, op: str) -> None:
     check_column(params, op)
     strategy = check_choice(params, "strategy", IMPUTE_STRATEGIES, op, "median")
     value = params.get("value")
@@ -41,9 +41,9 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
     if not missing and strategy != "indicator":
         return OpResult(df, f"No missing {column} values to fill.")
     value = params.get("value")
-    learned = _indicator_strategy(s) if strategy == "indicator" else strategy
+    learned = indicator_strategy(s) if strategy == "indicator" else strategy
     if value is None and missing:  # not resolved by make_impute_step / suggest_recipe: learn it from this table
-        value = _fill_value(s, learned)
+        value = fill_value(s, learned)
         if value is None:
             return OpResult(df, f"Skipped: {column} has no values to compute the {learned} from.", skipped=True)
     out = df
@@ -59,7 +59,7 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
     return OpResult(out, as_sentence(f"{filled}, and marked them with 1 in the new column {flag}"), missing)
 
 
-def _indicator_strategy(s: pd.Series) -> str:
+def indicator_strategy(s: pd.Series) -> str:
     return "median" if is_number(s) or pd.api.types.is_datetime64_any_dtype(s) else "mode"
 
 
@@ -73,7 +73,7 @@ def _with_flag(df: pd.DataFrame, column: str, flag: str, missing: np.ndarray) ->
     return out
 
 
-def _fill_value(s: pd.Series, strategy: str) -> Any:
+def fill_value(s: pd.Series, strategy: str) -> Any:
     values = s.dropna()
     if values.empty or strategy == "constant":
         return None
@@ -124,5 +124,5 @@ def _describe_impute(p: dict) -> str:
 
 
 MISSING_OPS: dict[str, OpSpec] = {
-    "impute": OpSpec(_impute, _validate_impute, _describe_impute),
+    "impute": OpSpec(_impute, validate_impute, _describe_impute),
 }

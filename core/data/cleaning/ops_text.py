@@ -13,7 +13,7 @@ from core.data.cleaning.ops_common import (
 
 
 RARE_MIN_SHARE = 0.01  # a category under 1 % of values is rare (group_rare's default min_share)
-_SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
+SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
 
 
 def _validate_unify(params: dict, op: str) -> None:
@@ -23,7 +23,7 @@ def _validate_unify(params: dict, op: str) -> None:
         raise bad_param("mapping", op, "an object {variant: canonical}", mapping)
 
 
-def _validate_group_rare(params: dict, op: str) -> None:
+def validate_group_rare(params: dict, op: str) -> None:
     check_column(params, op)
     share = params.get("min_share", RARE_MIN_SHARE)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
@@ -60,7 +60,7 @@ def _trim_whitespace(df: pd.DataFrame, params: dict) -> OpResult:
 
 def _trim_text(u: pd.Series) -> pd.Series:
     """Leading/trailing spaces off, inner runs of spaces to one; blank text becomes missing."""
-    t = u.str.strip().str.replace(_SPACE_RUN, " ", regex=True)
+    t = u.str.strip().str.replace(SPACE_RUN, " ", regex=True)
     return t.where(t != "")
 
 
@@ -144,5 +144,5 @@ TEXT_OPS: dict[str, OpSpec] = {
     "trim_whitespace": OpSpec(_trim_whitespace, validate_columns,
                               lambda p: f"Trim stray spaces in {name_list(check_columns(p, 'trim_whitespace'))}"),
     "unify_categories": OpSpec(_unify_categories, _validate_unify, _describe_unify),
-    "group_rare": OpSpec(_group_rare, _validate_group_rare, _describe_group_rare),
+    "group_rare": OpSpec(_group_rare, validate_group_rare, _describe_group_rare),
 }

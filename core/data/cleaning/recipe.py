@@ -128,7 +128,7 @@ def apply_recipe(
     for i, step in enumerate(recipe.steps):
         if progress is not None:
             progress(i / max(n, 1), f"Step {i + 1} of {n}: {describe_step(step)}")
-        df, report = _run_step(df, step, training)
+        df, report = run_step(df, step, training)
         reports.append(report)
     if progress is not None:
         progress(1.0, f"Cleaning done: {n} step(s).")
@@ -138,7 +138,7 @@ def apply_recipe(
 def apply_step(df: pd.DataFrame, step: CleaningStep, *, training: bool = True) -> tuple[pd.DataFrame, StepReport]:
     """One step, for a preview in the UI."""
     validate_step(step)
-    out, report = _run_step(df, step, training)
+    out, report = run_step(df, step, training)
     return out.reset_index(drop=True), report
 
 
@@ -155,7 +155,7 @@ def preview_recipe(
     return apply_recipe(df, CleaningRecipe(recipe.steps[:upto]), training=training)
 
 
-def _run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.DataFrame, StepReport]:
+def run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.DataFrame, StepReport]:
     spec = OP_SPECS[step.op]
     rows_before = len(df)
     if spec.removes_rows and not training:

@@ -23,11 +23,11 @@ from core.data.cleaning.ops_common import (
     as_plain_text, count_words, examples_text, first_lower, is_number, name_list, native_value,
 )
 from core.data.cleaning.ops_columns import DECIMAL_MARKS, THOUSANDS_SEPARATORS, parse_numbers
-from core.data.cleaning.ops_text import RARE_MIN_SHARE, _SPACE_RUN
-from core.data.cleaning.ops_missing import _fill_value
+from core.data.cleaning.ops_text import RARE_MIN_SHARE, SPACE_RUN
+from core.data.cleaning.ops_missing import fill_value
 from core.data.cleaning.ops_rows import find_duplicated
 from core.data.cleaning.recipe import (
-    CleaningRecipe, CleaningStep, MOSTLY_MISSING_SHARE, StepReport, _run_step, describe_step,
+    CleaningRecipe, CleaningStep, MOSTLY_MISSING_SHARE, StepReport, run_step, describe_step,
     get_values_turned_missing,
 )
 from core.data.cleaning.factories import make_group_rare_step
@@ -113,12 +113,12 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
     def add(step: CleaningStep) -> None:
         nonlocal recipe, work
         recipe = recipe.with_step(step)
-        work = _run_step(work, step, training=True)[0]
+        work = run_step(work, step, training=True)[0]
 
     def consider(step: CleaningStep, why: str | Callable[[], str]) -> None:
         """Add the step if it is safe; otherwise offer it, saying `why` (a callable: worded only if needed)."""
         nonlocal recipe, work, removed
-        after = _run_step(work, step, training=True)[0]
+        after = run_step(work, step, training=True)[0]
         gone = len(work) - len(after)
         dropped = tuple(str(c) for c in work.columns if c not in after.columns)
         lost = get_values_turned_missing(work, after, step)
@@ -291,7 +291,7 @@ def _has_stray_spaces(s: pd.Series) -> bool:
         return False
     values = pd.Series(as_plain_text(s).dropna().unique(), dtype="str")
     values = values[values.str.strip() != ""]  # blank cells are to_numeric's / impute's business
-    return bool(values.size and ((values != values.str.strip()) | values.str.contains(_SPACE_RUN, regex=True)).any())
+    return bool(values.size and ((values != values.str.strip()) | values.str.contains(SPACE_RUN, regex=True)).any())
 
 
 def _has_long_rare_tail(s: pd.Series) -> bool:
@@ -386,4 +386,4 @@ def _suggest_fill(s: pd.Series) -> tuple[str, Any]:
     values = s.dropna()
     if is_text(s) and values.nunique() > 0.5 * len(values):  # IDs / free text: no meaningful mode
         return "constant", "(missing)"
-    return "mode", native_value(_fill_value(s, "mode"))
+    return "mode", native_value(fill_value(s, "mode"))

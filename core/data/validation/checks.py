@@ -14,10 +14,10 @@ from core.workspace.errors import DataError
 from core.data.columns import is_number_column, is_text, parse_dates
 from core.formatting import format_date, format_example
 from core.data.validation.rules import (
-    ColumnRule, ValidationRules, _canonical, _factorize_text, _missing_from, _missing_mask, _naive_utc,
-    _per_row,
+    ColumnRule, ValidationRules, canonical_text, factorize_text, missing_from, missing_mask, naive_utc,
+    per_row,
 )
-from core.data.validation.messages import Violation, _violation
+from core.data.validation.messages import Violation, make_violation
 
 
 WINDOW_COLUMN = "window"
@@ -77,7 +77,7 @@ def _check(
     for rule in rules.checked(include_target):
         if rule.column not in columns:
             if rule.required or rule.column == rules.target:
-                found += [(g, _violation(rule, "missing_column", int(sizes[g]), int(sizes[g]), ()))
+                found += [(g, make_violation(rule, "missing_column", int(sizes[g]), int(sizes[g]), ()))
                           for g in range(n_groups)]
             continue
         missing, findings = _evaluate(df[columns[rule.column]], rule)
@@ -85,11 +85,11 @@ def _check(
             counts = np.bincount(groups[finding.mask], minlength=n_groups)
             for g in np.flatnonzero(counts):
                 mask = finding.mask if n_groups == 1 else finding.mask & (groups == g)
-                found.append((int(g), _violation(rule, finding.rule, int(counts[g]), int(sizes[g]), finding.examples(mask))))
+                found.append((int(g), make_violation(rule, finding.rule, int(counts[g]), int(sizes[g]), finding.examples(mask))))
         missing_counts = np.bincount(groups[missing], minlength=n_groups)
         for g in np.flatnonzero(missing_counts):
             if missing_counts[g] / sizes[g] > rule.max_missing_share + 1e-12:
-                found.append((int(g), _violation(rule, "too_many_missing", int(missing_counts[g]), int(sizes[g]), ())))
+                found.append((int(g), make_violation(rule, "too_many_missing", int(missing_counts[g]), int(sizes[g]), ())))
     return found
 
 
@@ -106,7 +106,7 @@ def _evaluate(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding
     if rule.kind in ("categorical", "boolean") and rule.allowed is not None:
         missing, unknown = _evaluate_categories(s, rule, ~structured)
         return missing, findings + unknown
-    return _missing_mask(s), findings
+    return missing_mask(s), findings
 
 
 def _structured_as_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -137,16 +137,16 @@ def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[
         values = s.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(values)
     else:  # text (e.g. JSON requests) is read as numbers; what does not read is the wrong type
-        codes, uniques, blank = _factorize_text(s)
-        missing = _missing_from(codes, blank)
+        codes, uniques, blank = factorize_text(s)
+        missing = missing_from(codes, blank)
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             parsed = np.full(len(uniques), np.nan)
         else:
-            parsed = pd.to_numeric(pd.Series(_canonical(uniques), dtype=object).str.strip(), errors="coerce").to_numpy(dtype=float)
-        values = _per_row(parsed, codes, np.nan)
+            parsed = pd.to_numeric(pd.Series(canonical_text(uniques), dtype=object).str.strip(), errors="coerce").to_numpy(dtype=float)
+        values = per_row(parsed, codes, np.nan)
         wrong = ~missing & np.isnan(values)
         if wrong.any():
-            findings.append(_Finding("type", wrong, _frequent_examples(codes, _canonical(uniques), quote=True)))
+            findings.append(_Finding("type", wrong, _frequent_examples(codes, canonical_text(uniques), quote=True)))
     findings += _range_findings(values, rule, float(rule.min) if rule.min is not None else None,
                                 float(rule.max) if rule.max is not None else None, format_example)
     return missing, findings
@@ -156,20 +156,20 @@ def _evaluate_dates(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_F
     findings: list[_Finding] = []
     # Microseconds, not pandas' usual nanoseconds: a request may send 9999-12-31 (beyond 2262).
     if pd.api.types.is_datetime64_any_dtype(s):
-        values = _naive_utc(s).to_numpy(dtype="datetime64[us]")
+        values = naive_utc(s).to_numpy(dtype="datetime64[us]")
         missing = np.isnat(values)
     else:
-        codes, uniques, blank = _factorize_text(s)
-        missing = _missing_from(codes, blank)
+        codes, uniques, blank = factorize_text(s)
+        missing = missing_from(codes, blank)
         if is_text(s):
-            parsed = parse_dates(pd.Series(_canonical(uniques), dtype="str").str.strip(), max_free_format=None)
+            parsed = parse_dates(pd.Series(canonical_text(uniques), dtype="str").str.strip(), max_free_format=None)
             parsed = parsed.to_numpy(dtype="datetime64[us]")
         else:  # numbers are not dates: epoch seconds or Excel serials are too ambiguous to guess
             parsed = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[us]")
-        values = _per_row(parsed, codes, np.datetime64("NaT"))
+        values = per_row(parsed, codes, np.datetime64("NaT"))
         wrong = ~missing & np.isnat(values)
         if wrong.any():
-            findings.append(_Finding("type", wrong, _frequent_examples(codes, _canonical(uniques), quote=True)))
+            findings.append(_Finding("type", wrong, _frequent_examples(codes, canonical_text(uniques), quote=True)))
     lo = np.datetime64(pd.Timestamp(rule.min), "us") if rule.min is not None else None
     hi = np.datetime64(pd.Timestamp(rule.max), "us") if rule.max is not None else None
     findings += _range_findings(values, rule, lo, hi, lambda v: format_date(pd.Timestamp(v)))
@@ -193,14 +193,14 @@ def _range_findings(values: np.ndarray, rule: ColumnRule, lo: Any, hi: Any, fmt:
 
 def _evaluate_categories(s: pd.Series, rule: ColumnRule, single: np.ndarray) -> tuple[np.ndarray, list[_Finding]]:
     """Missing rows and rows whose category was never seen; only `single` values can be categories."""
-    codes, uniques, blank = _factorize_text(s)
-    missing = _missing_from(codes, blank) & single
-    names = _canonical(uniques)
+    codes, uniques, blank = factorize_text(s)
+    missing = missing_from(codes, blank) & single
+    names = canonical_text(uniques)
     if set(rule.allowed) == {"0", "1"}:  # a 0/1 flag: True and False are the same answers
         names = np.array([str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)],
                          dtype=object)
     known = np.isin(names, np.asarray(rule.allowed, dtype=object)) | blank
-    unknown = ~_per_row(known, codes, True) & single
+    unknown = ~per_row(known, codes, True) & single
     findings = [_Finding("unknown_category", unknown, _frequent_examples(codes, names, quote=True))] if unknown.any() else []
     return missing, findings
 

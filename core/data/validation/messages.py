@@ -91,7 +91,7 @@ def caption_violations_by_window(by_window_df: pd.DataFrame) -> str:
     return started + f"; in window {last}, {_plural(len(latest_cols), 'column')} fail ({_name_list(latest_cols)})."
 
 
-def _violation(rule: ColumnRule, kind: str, rows: int, total: int, examples: tuple[str, ...]) -> Violation:
+def make_violation(rule: ColumnRule, kind: str, rows: int, total: int, examples: tuple[str, ...]) -> Violation:
     share = rows / total if total else 1.0
     return Violation(rule.column, kind, rows, share, tuple(examples), _message(rule, kind, rows, share, examples))
 

@@ -225,7 +225,7 @@ def derive_rules(
 
 
 def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) -> ColumnRule:
-    missing = _missing_mask(s)
+    missing = missing_mask(s)
     allowed_missing = min(1.0, math.ceil((missing.mean() + slack) * 10_000 - 1e-6) / 10_000)  # 4 decimals, upwards
     present = s[~missing] if missing.any() else s
     if present.empty:
@@ -244,11 +244,11 @@ def _derive_column_rule(s: pd.Series, name: str, margin: float, slack: float) ->
         lo, hi = _widen(float(values.min()), float(values.max()), margin) if len(values) else (None, None)
         return ColumnRule(name, kind, True, allowed_missing, lo, hi)
     if kind == "datetime":
-        return _derive_date_rule(name, _naive_utc(present), allowed_missing, margin)
+        return _derive_date_rule(name, naive_utc(present), allowed_missing, margin)
     if kind == "boolean" and pd.api.types.is_bool_dtype(s):
         return ColumnRule(name, kind, True, allowed_missing, allowed=("False", "True"))
     if kind in ("categorical", "boolean"):
-        uniques = _canonical(pd.Index(counts.index))
+        uniques = canonical_text(pd.Index(counts.index))
         allowed = tuple(sorted(set(uniques))) if len(set(uniques)) <= CATEGORICAL_MAX_DISTINCT else None
         return ColumnRule(name, kind, True, allowed_missing, allowed=allowed)
     return ColumnRule(name, "text", True, allowed_missing)
@@ -281,23 +281,23 @@ def _widen_dates(values: pd.Series, margin: float) -> tuple[pd.Timestamp, pd.Tim
     return (lo - pad).floor("D"), (hi + pad).ceil("D")
 
 
-def _naive_utc(s: pd.Series) -> pd.Series:
+def naive_utc(s: pd.Series) -> pd.Series:
     """Datetimes compared in UTC without an offset (how the rule bounds are stored)."""
     if getattr(s.dt, "tz", None) is not None:
         return s.dt.tz_convert("UTC").dt.tz_localize(None)
     return s
 
 
-def _missing_mask(s: pd.Series) -> np.ndarray:
+def missing_mask(s: pd.Series) -> np.ndarray:
     """Missing values, plus blank text (a request may send '' for 'unknown')."""
     missing = s.isna().to_numpy(dtype=bool)
     if is_text(s) and not missing.all():
-        codes, _, blank = _factorize_text(s)
-        missing = _missing_from(codes, blank)
+        codes, _, blank = factorize_text(s)
+        missing = missing_from(codes, blank)
     return missing
 
 
-def _factorize_text(s: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+def factorize_text(s: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """(codes, distinct values, blank per distinct value): work once per distinct value."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniques = pd.Index(uniques)
@@ -308,26 +308,26 @@ def _factorize_text(s: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     return codes, uniques, blank
 
 
-def _missing_from(codes: np.ndarray, blank: np.ndarray) -> np.ndarray:
+def missing_from(codes: np.ndarray, blank: np.ndarray) -> np.ndarray:
     """Rows that are missing (code -1) or blank text."""
-    return (codes < 0) | _per_row(blank, codes, False)
+    return (codes < 0) | per_row(blank, codes, False)
 
 
-def _per_row(per_value: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+def per_row(per_value: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
     """Each row's entry of an array over the distinct values, `fill` where the row is missing
     (code -1). The appended `fill` is what code -1 picks, also when no value is present at all
     (a single row with an empty cell, a window where everything is missing)."""
     return np.append(per_value, np.array([fill], dtype=per_value.dtype))[codes]
 
 
-def _canonical(values: pd.Index) -> np.ndarray:
+def canonical_text(values: pd.Index) -> np.ndarray:
     """Distinct values as the text a category is compared by: 1.0 -> '1', True -> 'True', dates -> ISO."""
     if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
         return np.asarray(values.astype(str), dtype=object)
-    return np.array([_canonical_value(v) for v in values], dtype=object)
+    return np.array([canonical_value(v) for v in values], dtype=object)
 
 
-def _canonical_value(value: Any) -> str:
+def canonical_value(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
