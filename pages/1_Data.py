@@ -12,6 +12,7 @@ from core.data.cleaning import CleaningRecipe, count_duplicated, get_before_afte
 from core.workspace.errors import StudioError
 from core.data.export import to_safe_csv
 from core.data.lineage import get_lineage_graph
+from core.data.profiling import get_column_to_chart
 from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
 from core.data.validation import ValidationRules
 from ui import cache
@@ -127,8 +128,7 @@ st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
 columns = list(raw_df.columns)
-id_like = set(alerts.loc[alerts["alert"] == "id_like", "column"]) if len(alerts) else set()
-default = target if target in columns else next((c for c in columns if c not in id_like), columns[0])
+default = get_column_to_chart(columns, alerts, target)
 column = st.selectbox("Distribution of", columns, key="profile_column", index=columns.index(default))
 chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_df, column), key="dist_chart")
 

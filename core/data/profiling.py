@@ -339,3 +339,10 @@ def get_alerts_df(profile_df: pd.DataFrame) -> pd.DataFrame:
             message = texts[i] if i < len(texts) else f"{column}: {code.replace('_', ' ')}."
             records.append({"column": column, "alert": code, "message": message})
     return pd.DataFrame(records, columns=["column", "alert", "message"])
+
+
+def get_column_to_chart(columns: list[str], alerts_df: pd.DataFrame, target: str | None) -> str:
+    """The column whose distribution the Data page shows first: the target, else the first column
+    that is not an ID (an ID's chart says nothing), else the first column."""
+    id_like = set(alerts_df.loc[alerts_df["alert"] == "id_like", "column"]) if len(alerts_df) else set()
+    return target if target in columns else next((c for c in columns if c not in id_like), columns[0])

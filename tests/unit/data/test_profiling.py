@@ -341,3 +341,13 @@ def test_repeated_codes_with_many_rows_each_are_a_category_kept_as_a_feature():
     city = pd.Series([f"city_{i % 80}" for i in range(2000)], dtype="str", name="city")
     assert not looks_like_identifier(city) and not looks_like_group_id(city)
     assert get_drop_reason(city) is None
+
+
+def test_the_column_charted_first_is_the_target_else_the_first_that_is_not_an_id():
+    from core.data.profiling import get_column_to_chart
+
+    alerts = pd.DataFrame({"column": ["customer_id"], "alert": ["id_like"], "message": ["..."]})
+    assert get_column_to_chart(["customer_id", "age", "churn"], alerts, "churn") == "churn"
+    assert get_column_to_chart(["customer_id", "age", "churn"], alerts, None) == "age"
+    assert get_column_to_chart(["customer_id"], alerts, None) == "customer_id"
+    assert get_column_to_chart(["a", "b"], get_alerts_df(pd.DataFrame(columns=["column", "alerts"])), "x") == "a"
