@@ -5,13 +5,14 @@ from pathlib import Path
 import pytest
 
 from core.data.cleaning import apply_recipe, suggest_recipe
-from core.explain.explanations import explain_model, get_importance_df
+from core.explain.explanations import explain_model
+from core.explain.importance import get_importance_df
 from core.features.preprocessing import suggest_features
 from core.problem.definition import suggest_problem
 from core.data.reader import read_path
 from core.training.trainer import TrainConfig, train_models
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 
 def top_features(name: str, target: str, model: str) -> list[str]:
