@@ -55,7 +55,8 @@ from core.stages.release import (  # noqa: F401
     stage_rollback,
     suggest_decision_threshold,
 )
-from core.training.trainer import TrainConfig, TrainResult
+from core.training.config import TrainConfig
+from core.training.results import TrainResult
 from core.training.tuning import TuneConfig
 from core.workspace import projects
 from core.workspace.database import Workspace
