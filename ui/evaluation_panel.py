@@ -12,8 +12,9 @@ from core.problem.store import get_experiment_problem
 from core.problem.store import get_problem
 from core import pipeline
 from core.training import tracking
-from core.evaluation.comparison import caption_comparison, compare_models
-from core.evaluation.reports import (
+from core.evaluation.charts_checks import caption_comparison
+from core.evaluation.comparison import compare_models
+from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
     caption_cost_curve,
@@ -23,6 +24,16 @@ from core.evaluation.reports import (
     caption_residuals,
     caption_roc,
     caption_threshold,
+    plot_calibration,
+    plot_confusion,
+    plot_cost_curve,
+    plot_pr,
+    plot_predicted_vs_actual,
+    plot_residuals,
+    plot_roc,
+    plot_threshold_metrics,
+)
+from core.evaluation.reports import (
     get_best_threshold,
     get_calibration_df,
     get_classification_report,
@@ -35,28 +46,20 @@ from core.evaluation.reports import (
     get_roc_df,
     get_threshold_df,
     get_threshold_row,
-    plot_calibration,
-    plot_confusion,
-    plot_cost_curve,
-    plot_pr,
-    plot_predicted_vs_actual,
-    plot_residuals,
-    plot_roc,
-    plot_threshold_metrics,
 )
-from core.evaluation.fairness import (
+from core.evaluation.charts_checks import (
     caption_error_segments,
     caption_fairness,
-    get_error_segments_df,
-    get_fairness_gaps,
-    get_group_metrics_df,
     plot_error_segments,
     plot_group_metrics,
 )
+from core.evaluation.fairness import get_error_segments_df, get_fairness_gaps, get_group_metrics_df
 from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
-from core.evaluation.multiclass import caption_per_class, get_multiclass_report, get_per_class_df, plot_per_class
+from core.evaluation.charts import caption_per_class, plot_per_class
+from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
 from core.problem.definition import ProblemConfig, encode_target
-from core.evaluation.robustness import caption_robustness, get_robustness_df, plot_robustness
+from core.evaluation.charts_checks import caption_robustness, plot_robustness
+from core.evaluation.robustness import get_robustness_df
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
