@@ -279,11 +279,3 @@ def compare_models(a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int
             metric, n_boot=n_boot, seed=seed,
         ),
     }
-
-
-# ---------------------------------------------------------------- the sentence
-
-
-# ---------------------------------------------------------------- recorded runs side by side
-
-

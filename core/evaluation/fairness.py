@@ -214,5 +214,3 @@ def get_error_segments_df(
         return pd.DataFrame(columns=columns)
     df = pd.DataFrame(rows, columns=columns)
     return df.sort_values(["lift", "rows"], ascending=[False, False], kind="stable").head(top).reset_index(drop=True)
-
-

@@ -60,5 +60,3 @@ def get_per_class_df(y_true: Sequence, y_pred: Sequence, classes: Sequence[str])
         np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels, zero_division=0)
     return pd.DataFrame({"class": labels, "rows": support.astype(int), "precision": precision,
                          "recall": recall, "f1": f1})
-
-

@@ -321,5 +321,3 @@ def get_regression_report(y_true: Sequence, y_pred: Sequence) -> dict[str, float
         "mape": float(np.mean(np.abs(errors[nonzero] / actual[nonzero]))) if nonzero.any() else float("nan"),
         "mape_skipped_rows": int((~nonzero).sum()),
     }
-
-

@@ -120,5 +120,3 @@ def get_robustness_df(
     df["harm"] = -sign * df["change"]
     head, tail = df[df["kind"] != "missing"], df[df["kind"] == "missing"]
     return pd.concat([head, tail.sort_values("harm", ascending=False, kind="stable")], ignore_index=True)
-
-

@@ -98,7 +98,6 @@ def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str 
                        "before relying on them.")
 
 
-
 # ---------------------------------------------------------------- class imbalance
 
 def describe_imbalance(y: pd.Series, problem: ProblemConfig, class_weight: str | None = None) -> str | None:

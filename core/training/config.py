@@ -49,7 +49,6 @@ class TrainConfig:
         return cls(**values)
 
 
-
 def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
     if config.validation not in VALIDATIONS:
         raise ConfigError(f"The validation must be one of {', '.join(VALIDATIONS)}; got '{config.validation}' instead.")
@@ -74,4 +73,3 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
         raise ConfigError("Stratified folds need classes; use 'kfold' for a regression task.")
     for key in config.models:
         get_model_spec(problem.task, key)
-

@@ -135,7 +135,6 @@ class PreparedData:
         )
 
 
-
 def train_models(
     df: pd.DataFrame,
     problem: ProblemConfig,
