@@ -1,6 +1,13 @@
 """Validation splits: the holdout (random, stratified, latest rows or whole groups) and the
-cross-validation splitter over the training rows (stratified or plain k-fold, time-ordered folds,
-group folds), chosen from the problem (``choose_validation``). How rows are split and nothing else."""
+cross-validation splitter over the training rows, chosen from the problem (``choose_validation``):
+- ``time-split`` when the problem has a time column: the holdout is the latest rows and every
+  CV fold trains only on rows strictly earlier than the rows it is scored on;
+- ``group-kfold`` when rows share an entity (``ProblemConfig.group_column``, e.g. a customer ID):
+  no entity is ever on both sides of the holdout or of a fold;
+- ``stratified-kfold`` (classification) / ``kfold`` (regression) otherwise, with plain-sentence
+  warnings (``caveats``) when a date column or a repeated ID suggests that a random split flatters the score.
+How rows are split and nothing else: its own module so a new strategy touches one place.
+"""
 
 from __future__ import annotations
 

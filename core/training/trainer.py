@@ -1,17 +1,14 @@
 """Train and compare models: hold out a test set, cross-validate each catalog model on the rest,
-refit it on the whole training split, and score it once on the holdout.
+refit it on the whole training split, and score it once on the holdout (``train_models``; tuning
+starts from the same ``prepare_training`` and scores trials with ``evaluate_model``).
 
 Every fitted model is ``Pipeline([("preprocess", ColumnTransformer), ("model", estimator)])``
 taking the cleaned table (minus the target). Preprocessing is fitted once per fold and shared by
 all models of that fold (same result as fitting it inside each model's pipeline, several times faster).
 
-Validation fits the data (``choose_validation``):
-- ``time-split`` when the problem has a time column: the holdout is the latest rows and every
-  CV fold trains only on rows strictly earlier than the rows it is scored on;
-- ``group-kfold`` when rows share an entity (``ProblemConfig.group_column``, e.g. a customer ID):
-  no entity is ever on both sides of the holdout or of a fold;
-- ``stratified-kfold`` (classification) / ``kfold`` (regression) otherwise, with plain-sentence
-  warnings when a date column or a repeated ID suggests that a random split flatters the score.
+The pieces it puts together live beside it: the session's settings (``config``), how rows are split
+(``splits``), the warnings about leaky splits, rare classes and few rows (``caveats``), the sample a
+large table competes on (``sampling``), the metrics (``metrics``) and what it returns (``results``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from core.problem.store import get_experiment_problem
 from core.stages import evaluate, lab
 from core.training import tracking
 from core.workspace.database import Workspace, dumps
-from tests.unit.test_lab import CONFIG, make_project
+from tests.unit.stages.test_lab import CONFIG, make_project
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import plotly.io as pio
 import pytest
 
 import core.training.tuning as tuning
-from tests.unit.test_training import make_classification_frame as _classification_frame
-from tests.unit.test_training import make_regression_frame
+from tests.unit.training.test_training import make_classification_frame as _classification_frame
+from tests.unit.training.test_training import make_regression_frame
 from core.workspace.errors import ConfigError
 from core.features.preprocessing import FeatureConfig
 from core.training.catalog import BASELINE_KEY

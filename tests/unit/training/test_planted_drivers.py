@@ -12,7 +12,7 @@ from core.data.reader import read_path
 from core.training.config import TrainConfig
 from core.training.trainer import train_models
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 
 def top_features(name: str, target: str, model: str) -> list[str]:

@@ -26,7 +26,7 @@ from core.training.metrics import compute_metrics
 from core.training.splits import GroupedSplit, TimeOrderedSplit, choose_cv, choose_validation, split_holdout
 from core.training.trainer import train_models
 
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 FAST = ("logistic", "decision_tree")
 
 
