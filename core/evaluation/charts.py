@@ -28,13 +28,14 @@ from core.style import (
     TEMPLATE,
     WARN,
     plot_texts,
-    style_figure,
 )
 from core.training.catalog import BASELINE_KEY
 
 
 def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
-    return style_figure(fig, title=title, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
+    # Not style_figure: the same settings, but in this order the figure's JSON stays byte-identical.
+    fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
+    return fig
 
 
 def _amount(value: float) -> str:

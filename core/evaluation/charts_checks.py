@@ -28,7 +28,6 @@ from core.style import (
     TEMPLATE,
     plot_text,
     plot_texts,
-    style_figure,
 )
 
 
@@ -133,7 +132,9 @@ def caption_run_folds(runs_df: pd.DataFrame) -> str:
 
 
 def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
-    return style_figure(fig, title=title, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
+    # Not style_figure: the same settings, but in this order the figure's JSON stays byte-identical.
+    fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
+    return fig
 
 
 def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
