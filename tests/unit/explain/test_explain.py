@@ -1,4 +1,4 @@
-"""Tests of core.explain.explanations: explainer choice, planted drivers, additivity, aggregation, plots."""
+"""Tests of core.explain (explanations, explainers, feature sources, importance, charts): explainer choice, planted drivers, additivity, aggregation, plots."""
 
 from __future__ import annotations
 
@@ -25,21 +25,21 @@ from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
 from core.explain import explanations as explain
-from core.workspace.errors import ConfigError, DataError
-from core.explain.explanations import (
-    Explanation,
+from core.explain import feature_sources
+from core.explain.charts import (
     caption_beeswarm,
     caption_importance,
     caption_waterfall,
-    explain_model,
-    get_importance_df,
-    get_waterfall_df,
     plot_beeswarm,
     plot_importance,
     plot_waterfall,
 )
+from core.explain.explanations import explain_model
+from core.explain.importance import get_importance_df, get_waterfall_df
+from core.explain.result import Explanation
+from core.workspace.errors import ConfigError, DataError
 
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -198,7 +198,7 @@ def test_fallback_feature_sources_match_prefix_free_names():
         ("num", StandardScaler(), ["x1", "n1"]),
         ("cat", OneHotEncoder(sparse_output=False), ["c1", "c2"]),
     ], verbose_feature_names_out=False).fit(X, y)
-    mapping = explain._fallback_output_feature_sources(preprocess, list(X.columns))
+    mapping = feature_sources.fallback_output_feature_sources(preprocess, list(X.columns))
     assert mapping["c1_a"] == "c1" and mapping["c2_s"] == "c2" and mapping["x1"] == "x1"
     assert set(mapping) == set(preprocess.get_feature_names_out())
 

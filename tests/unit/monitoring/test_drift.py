@@ -2,15 +2,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.monitoring import drift
 from core.monitoring.drift import (
     DRIFT_TESTS,
     DriftConfig,
     chi2_pvalue,
+    chi2_pvalues_per_group,
     describe_psi,
     get_feature_drift_df,
     get_psi_per_group,
     ks_pvalue,
+    ks_pvalues_per_group,
     psi,
+    register_drift_test,
 )
 from core.workspace.errors import ConfigError, DataError
 
@@ -89,8 +93,68 @@ def test_chi2_pvalue_handles_new_categories_and_tiny_counts(rng):
     assert chi2_pvalue(pd.Series(["a"] * 20), pd.Series(["a"] * 5)) == 1.0
 
 
-def test_tests_are_registered_by_name():
-    assert DRIFT_TESTS == {"psi": psi, "ks": ks_pvalue, "chi2": chi2_pvalue}
+def test_tests_are_registered_by_name_with_the_column_kinds_they_apply_to():
+    assert {name: (test.kinds, test.pvalues) for name, test in DRIFT_TESTS.items()} == {
+        "ks": (("numeric",), ks_pvalues_per_group),
+        "chi2": (("categorical",), chi2_pvalues_per_group),
+    }
+    config = DriftConfig()
+    assert (config.numeric_test, config.categorical_test) == ("ks", "chi2")
+    assert config.get_test("numeric") is DRIFT_TESTS["ks"]
+    assert config.get_test("categorical") is DRIFT_TESTS["chi2"]
+
+
+def test_the_registered_tests_give_the_pair_functions_p_values(rng):
+    reference = pd.Series(rng.normal(size=800))
+    current = pd.Series(rng.normal(0.2, 1, size=300))
+    codes = np.zeros(len(current), dtype=np.int64)
+    assert ks_pvalues_per_group(reference, current, codes, 1)[0] == pytest.approx(ks_pvalue(reference, current),
+                                                                                 rel=1e-9)
+    words, other = pd.Series(rng.choice(list("abc"), 800)), pd.Series(rng.choice(list("abcd"), 300))
+    assert chi2_pvalues_per_group(words, other, codes, 1)[0] == pytest.approx(chi2_pvalue(words, other), rel=1e-12)
+
+
+def test_the_default_configuration_gives_todays_results(rng):
+    """Frozen from the drift module before its tests were registered (KS and chi-squared hard-coded)."""
+    reference, current = _make_frames(rng)
+    df = get_feature_drift_df(reference, current, ["age", "plan", "calls"], DriftConfig(), by="window")
+    assert df["test"].tolist() == ["ks", "chi2", "ks"] * 3
+    np.testing.assert_allclose(df["pvalue"], [
+        0.2318425669245836, 0.05630738362249289, 0.8660965940038283, 0.5312233040902621, 0.771861705159386,
+        0.9995969571073803, 2.2571619844290367e-90, 0.06373206113252294, 0.9992154261788723], rtol=1e-9)
+    np.testing.assert_allclose(df["psi"], [
+        0.0674446978210226, 0.021812736667416927, 0.04634500377533901, 0.0322936288582413,
+        0.0007295567785875214, 0.016664191963308414, 4.242423586176353, 0.020554903288416512,
+        0.008531864408718951], rtol=1e-9)
+    assert df["drifted"].tolist() == [False] * 6 + [True, False, False]
+
+
+def test_the_configuration_chooses_a_registered_test_by_name_and_the_report_names_it(rng, monkeypatch):
+    monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))  # the registration below stays in this test
+
+    @register_drift_test("always", ("numeric", "categorical"), "a test that always finds a difference")
+    def always(reference, current, codes, n_groups):
+        return np.zeros(n_groups)
+
+    assert drift.DRIFT_TESTS["always"].pvalues is always
+    reference, current = _make_frames(rng)
+    config = DriftConfig(numeric_test="always")
+    assert DriftConfig.from_dict(config.to_dict()) == config
+    df = get_feature_drift_df(reference, current, ["age", "plan", "calls"], config, by="window")
+    assert df["test"].tolist() == ["always", "chi2", "always"] * 3
+    assert (df.loc[df["test"] == "always", "pvalue"] == 0).all()
+    default = get_feature_drift_df(reference, current, ["age", "plan", "calls"], DriftConfig(), by="window")
+    np.testing.assert_array_equal(df["psi"], default["psi"])   # PSI does not depend on the test
+    np.testing.assert_array_equal(df.loc[df["test"] == "chi2", "pvalue"], default.loc[default["test"] == "chi2", "pvalue"])
+
+
+def test_the_configuration_refuses_an_unknown_test_or_one_for_another_kind():
+    with pytest.raises(ConfigError, match="'numeric_test' of DriftConfig must name a drift test for numeric columns \\(ks\\)"):
+        DriftConfig(numeric_test="chi2").validate()
+    with pytest.raises(ConfigError, match="'categorical_test' of DriftConfig .* got 'nope'"):
+        DriftConfig.from_dict({"categorical_test": "nope"})
+    with pytest.raises(ConfigError, match="column kinds"):
+        register_drift_test("odd", ("text",), "not a kind of column")
 
 
 @pytest.mark.parametrize(
@@ -198,3 +262,16 @@ def test_values_never_seen_in_the_reference_are_counted_per_group():
     assert df.loc[(2, "plan"), "new_share"] == pytest.approx(0.2)
     assert df.loc[(1, "rating"), "new_rows"] == 5 and df.loc[(2, "rating"), "new_rows"] == 0
     assert (df.xs("amount", level="feature")["new_rows"] == 0).all()
+
+
+def test_the_drift_table_caption_names_the_tests_that_ran(monkeypatch):
+    from core.monitoring.charts import caption_drift_table
+
+    assert caption_drift_table(DriftConfig()) == (
+        "KS compares numeric distributions, chi-square category shares; a p-value below 0.01 means the difference "
+        "is unlikely to be chance. A feature counts as drifted when its PSI is major, or when the test is "
+        "significant and the PSI at least moderate.")
+    monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))
+    register_drift_test("always", ("numeric",), "finds a difference every time")(lambda r, c, codes, n: np.zeros(n))
+    assert caption_drift_table(DriftConfig(numeric_test="always")).startswith(
+        "always (finds a difference every time), chi-square category shares; ")

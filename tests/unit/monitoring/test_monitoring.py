@@ -8,9 +8,7 @@ import pytest
 from sklearn.metrics import mean_squared_error, roc_auc_score
 
 from core.workspace.errors import DataError
-from core.monitoring.reports import (
-    Alert,
-    MonitoringReport,
+from core.monitoring.charts import (
     caption_drift_heatmap,
     caption_feature_psi,
     caption_performance,
@@ -19,8 +17,8 @@ from core.monitoring.reports import (
     plot_feature_psi,
     plot_performance,
     plot_prediction_drift,
-    run_monitoring,
 )
+from core.monitoring.reports import Alert, MonitoringReport, run_monitoring
 from core.monitoring.simulation import TrafficConfig, simulate_traffic
 
 N_NUMERIC = 18
@@ -272,7 +270,7 @@ def test_times_and_identifiers_are_not_drift_signals(reference):
     assert summary["drifted_features"] == [] and "signup" not in summary["features"]
     assert set(summary["excluded_columns"]) == {"signup", "signup_text", "account"}
     assert MonitoringReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
-    from core.monitoring.reports import caption_excluded_columns
+    from core.monitoring.charts import caption_excluded_columns
 
     caption = caption_excluded_columns(report.excluded_columns)
     assert caption.startswith("Not drift signals: signup is a time") and "retrain decision" in caption

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from core.data.cleaning import apply_recipe, suggest_recipe
-from core.explain.explanations import explain_model, get_importance_df
+from core.explain.explanations import explain_model
+from core.explain.importance import get_importance_df
 from core.features.preprocessing import suggest_features
 from core.problem.definition import suggest_problem
 from core.data.reader import read_path
