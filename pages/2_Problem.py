@@ -7,7 +7,7 @@ from core.data import datasets
 from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (METRICS, TASKS, ProblemConfig, default_threshold, describe_id_like_target,
                                      detect_task, suggest_problem)
-from core.training.trainer import suggest_group_column
+from core.training.caveats import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
