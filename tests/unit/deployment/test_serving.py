@@ -272,7 +272,7 @@ def natural(tmp_path_factory):
     from core.data import datasets
     from core.workspace import projects
     from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem, stage_train
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
 
     ws = Workspace(tmp_path_factory.mktemp("natural") / "ws")
     pid = projects.create_unique_project(ws, "natural order")["id"]

@@ -10,7 +10,8 @@ from core.explain.importance import get_importance_df
 from core.features.preprocessing import suggest_features
 from core.problem.definition import suggest_problem
 from core.data.reader import read_path
-from core.training.trainer import TrainConfig, train_models
+from core.training.config import TrainConfig
+from core.training.trainer import train_models
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 

@@ -20,7 +20,7 @@ from core.data.validation import (
 )
 
 N = 2000
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 
 
 @pytest.fixture(scope="module")

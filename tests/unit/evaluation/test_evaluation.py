@@ -8,8 +8,7 @@ import pytest
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from core.workspace.errors import ConfigError, DataError
-from core.evaluation.reports import (
-    CostMatrix,
+from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
     caption_cost_curve,
@@ -20,6 +19,18 @@ from core.evaluation.reports import (
     caption_residuals,
     caption_roc,
     caption_threshold,
+    plot_calibration,
+    plot_confusion,
+    plot_cost_curve,
+    plot_leaderboard,
+    plot_pr,
+    plot_predicted_vs_actual,
+    plot_residuals,
+    plot_roc,
+    plot_threshold_metrics,
+)
+from core.evaluation.reports import (
+    CostMatrix,
     format_money,
     get_best_threshold,
     get_calibration_df,
@@ -32,15 +43,6 @@ from core.evaluation.reports import (
     get_roc_df,
     get_threshold_df,
     get_threshold_row,
-    plot_calibration,
-    plot_confusion,
-    plot_cost_curve,
-    plot_leaderboard,
-    plot_pr,
-    plot_predicted_vs_actual,
-    plot_residuals,
-    plot_roc,
-    plot_threshold_metrics,
 )
 
 

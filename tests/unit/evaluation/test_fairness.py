@@ -6,16 +6,13 @@ import plotly.graph_objects as go
 import pytest
 
 from core.workspace.errors import DataError
-from core.evaluation.fairness import (
+from core.evaluation.charts_checks import (
     caption_error_segments,
     caption_fairness,
-    get_error_segments_df,
-    get_fairness_gaps,
-    get_group_metrics_df,
     plot_error_segments,
     plot_group_metrics,
-    to_segments,
 )
+from core.evaluation.fairness import get_error_segments_df, get_fairness_gaps, get_group_metrics_df, to_segments
 
 
 def assert_readable_figure(fig):

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.lineage import caption_lineage, get_ancestors, get_lineage_graph, plot_lineage
+from core.data.charts import caption_lineage, plot_lineage
+from core.data.lineage import get_ancestors, get_lineage_graph
 from core.pipeline import PipelineConfig, run_pipeline
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.evaluation.gate import check_gate
 from core.problem.definition import ProblemConfig
-from core.training.trainer import ModelResult
+from core.training.results import ModelResult
 
 
 def result(key, **metrics):

@@ -12,7 +12,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.workspace.errors import ConfigError, DataError
-from core.evaluation.robustness import caption_robustness, get_input_columns, get_robustness_df, plot_robustness
+from core.evaluation.charts_checks import caption_robustness, plot_robustness
+from core.evaluation.robustness import get_input_columns, get_robustness_df
 
 
 def make_pipeline_for(numeric, categorical, model):

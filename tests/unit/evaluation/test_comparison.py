@@ -17,9 +17,9 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
+from core.evaluation.charts_checks import caption_comparison
 from core.evaluation.comparison import (
     bootstrap_metric_difference,
-    caption_comparison,
     compare_cv_folds,
     compare_models,
     get_top_two,
@@ -233,7 +233,7 @@ def test_caption_without_cv_scores():
 def test_recorded_runs_side_by_side_charts_and_sentences():
     import pandas as pd
 
-    from core.evaluation.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+    from core.evaluation.charts_checks import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 
     runs = pd.DataFrame({"model": ["Logistic regression", "Random forest"], "cv_score": [0.83, 0.81],
                          "roc_auc": [0.84, 0.86], "r2": [None, None],

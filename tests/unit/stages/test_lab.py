@@ -25,7 +25,7 @@ from core.pipeline import stage_clean, stage_features, stage_ingest, stage_probl
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_problem
 from core.workspace.projects import create_project
-from core.training.trainer import TrainConfig
+from core.training.config import TrainConfig
 from core.training.tuning import TuneConfig, default_search_space
 from core.workspace.database import Workspace
 

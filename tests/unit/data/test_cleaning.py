@@ -18,7 +18,7 @@ from core.data.cleaning import (
 )
 from core.workspace.errors import ConfigError
 
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 
 
 @pytest.fixture(scope="module")

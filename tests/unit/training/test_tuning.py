@@ -15,26 +15,28 @@ import plotly.io as pio
 import pytest
 
 import core.training.tuning as tuning
-from tests.unit.test_training import make_classification_frame as _classification_frame
-from tests.unit.test_training import make_regression_frame
+from tests.unit.training.test_training import make_classification_frame as _classification_frame
+from tests.unit.training.test_training import make_regression_frame
 from core.workspace.errors import ConfigError
 from core.features.preprocessing import FeatureConfig
 from core.training.catalog import BASELINE_KEY
 from core.problem.definition import ProblemConfig
-from core.training.trainer import TrainConfig
+from core.training.config import TrainConfig
+from core.training.charts import (
+    caption_best_so_far,
+    caption_parallel_coordinates,
+    plot_best_so_far,
+    plot_parallel_coordinates,
+)
 from core.training.tuning import (
     METHODS,
     Dimension,
     StudyResult,
     Trial,
     TuneConfig,
-    caption_best_so_far,
-    caption_parallel_coordinates,
     default_search_space,
     describe_study,
     get_trials_df,
-    plot_best_so_far,
-    plot_parallel_coordinates,
     run_study,
     tunable_models,
     validate_tune_config,

@@ -8,11 +8,8 @@ import plotly.io as pio
 import pytest
 
 from core.workspace.errors import ConfigError
-from core.data.profiling import (
-    ALERTS,
-    caption_column_distribution,
-    caption_missing,
-    get_alerts_df,
+from core.data.charts import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
+from core.data.columns import (
     get_spelling_variants,
     get_text_types,
     is_named_like_id,
@@ -21,8 +18,10 @@ from core.data.profiling import (
     looks_like_identifier,
     outlier_fences,
     parse_dates,
-    plot_column_distribution,
-    plot_missing,
+)
+from core.data.profiling import (
+    ALERTS,
+    get_alerts_df,
     profile_table,
 )
 
@@ -205,7 +204,7 @@ def test_fast_on_7000_by_20():
 
 
 def test_sample_telco_alerts_when_present():
-    path = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+    path = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
     if not path.exists():
         pytest.skip("sample data not generated yet")
     from core.data.reader import read_path
@@ -342,3 +341,13 @@ def test_repeated_codes_with_many_rows_each_are_a_category_kept_as_a_feature():
     city = pd.Series([f"city_{i % 80}" for i in range(2000)], dtype="str", name="city")
     assert not looks_like_identifier(city) and not looks_like_group_id(city)
     assert get_drop_reason(city) is None
+
+
+def test_the_column_charted_first_is_the_target_else_the_first_that_is_not_an_id():
+    from core.data.profiling import get_column_to_chart
+
+    alerts = pd.DataFrame({"column": ["customer_id"], "alert": ["id_like"], "message": ["..."]})
+    assert get_column_to_chart(["customer_id", "age", "churn"], alerts, "churn") == "churn"
+    assert get_column_to_chart(["customer_id", "age", "churn"], alerts, None) == "age"
+    assert get_column_to_chart(["customer_id"], alerts, None) == "customer_id"
+    assert get_column_to_chart(["a", "b"], get_alerts_df(pd.DataFrame(columns=["column", "alerts"])), "x") == "a"

@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
-from core.evaluation.multiclass import (
-    caption_per_class,
-    get_multiclass_report,
-    get_per_class_df,
-    plot_per_class,
-)
+from core.evaluation.charts import caption_per_class, plot_per_class
+from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
 
 CLASSES = ["bronze", "gold", "silver"]
 TRUTH = np.array(["gold", "gold", "gold", "silver", "silver", "bronze", "bronze", "bronze"])

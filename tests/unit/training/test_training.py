@@ -1,4 +1,4 @@
-"""Tests of core.training.trainer: validation strategies and leak warnings, CV, leaderboard, failures, metrics,
+"""Tests of core.training (trainer, splits, caveats, metrics): validation strategies and leak warnings, CV, leaderboard, failures, metrics,
 class imbalance and reproducibility (the catalog itself: test_models.py)."""
 
 import json
@@ -13,27 +13,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+import core.training.config as training_config
 import core.training.trainer as training
 from core.workspace.errors import ConfigError, DataError
 from core.features.preprocessing import FeatureConfig, suggest_features
 from core.training.catalog import ModelSpec
 from core.problem.definition import ProblemConfig
 from core.data.dates import parse_datetimes
-from core.training.trainer import (
-    GroupedSplit,
-    TimeOrderedSplit,
-    TrainConfig,
-    choose_cv,
-    choose_validation,
-    compute_metrics,
-    describe_imbalance,
-    get_validation_warnings,
-    split_holdout,
-    suggest_group_column,
-    train_models,
-)
+from core.training.caveats import describe_imbalance, get_validation_warnings, suggest_group_column
+from core.training.config import TrainConfig
+from core.training.metrics import compute_metrics
+from core.training.splits import GroupedSplit, TimeOrderedSplit, choose_cv, choose_validation, split_holdout
+from core.training.trainer import train_models
 
-TELCO = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 FAST = ("logistic", "decision_tree")
 
 
@@ -186,7 +179,10 @@ class _Broken(BaseEstimator, ClassifierMixin):
 def test_a_failing_model_is_recorded_not_fatal(monkeypatch):
     broken = ModelSpec("broken", "Broken model", "Always fails.", ("binary",), "kernel", lambda task, seed: _Broken())
     real = training.get_model_spec
-    monkeypatch.setattr(training, "get_model_spec", lambda task, key: broken if key == "broken" else real(task, key))
+    fake = lambda task, key: broken if key == "broken" else real(task, key)  # noqa: E731
+    # The config check and the trainer both look the model up (config.py checks the keys first).
+    monkeypatch.setattr(training_config, "get_model_spec", fake)
+    monkeypatch.setattr(training, "get_model_spec", fake)
     result = train_models(make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("broken", "logistic"), cv_folds=3))
     assert [r.key for r in result.results][-1] == "broken"
     failed = result.results[-1]
