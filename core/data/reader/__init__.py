@@ -16,11 +16,19 @@ from core.data.reader.column_types import NUMERIC_MISSING_TOKENS
 from core.data.reader.entry import read_path, read_table
 from core.data.reader.excel import list_excel_sheets
 from core.data.reader.options import (
-           THOUSANDS_CHOICES,
-           ColumnInfo,
-           ReadInfo,
-           ReadOptions,
+    THOUSANDS_CHOICES,
+    ColumnInfo,
+    ReadInfo,
+    ReadOptions,
 )
 
-__all__ = ["NUMERIC_MISSING_TOKENS", "THOUSANDS_CHOICES", "ColumnInfo", "ReadInfo", "ReadOptions",
-           "list_excel_sheets", "read_path", "read_table"]
+__all__ = [
+    "NUMERIC_MISSING_TOKENS",
+    "THOUSANDS_CHOICES",
+    "ColumnInfo",
+    "ReadInfo",
+    "ReadOptions",
+    "list_excel_sheets",
+    "read_path",
+    "read_table",
+]

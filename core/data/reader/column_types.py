@@ -5,6 +5,7 @@ text (leading zeros, over 15 digits) and missing-value words in number columns, 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,14 +20,65 @@ _MAX_EXACT_DIGITS = 15  # float64 keeps 15 significant digits; longer integers a
 # How real exports (English and Portuguese: IBGE, DATASUS, Excel in pt-BR) write "no value" in a
 # column of numbers or dates. Compared case-insensitively, and only read as missing when every other
 # value of the column is a number (or every one a date): "NA" among country codes stays Namibia.
-NUMERIC_MISSING_TOKENS = frozenset({
-    "na", "n/a", "n.a.", "nan", "null", "none", "nil", "missing", "unknown", "not available",
-    "?", "??", "-", "--", "---", "\u2013", "\u2014", ".", "..", "...",
-    "n/d", "nd", "n.d.", "s/d", "s.d.", "s/i", "s/inf", "sem dados", "sem dado", "sem informação", "sem informacao",
-    "sem info", "não informado", "nao informado", "não disponível", "nao disponivel", "indisponível",
-    "ignorado", "vazio", "(vazio)", "(blank)", "(em branco)", "em branco",
-    "#n/a", "#n/d", "#na", "#null!", "#nulo!", "#div/0!", "#value!", "#valor!", "#ref!", "#num!", "#name?", "#nome?",
-})
+NUMERIC_MISSING_TOKENS = frozenset(
+    {
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "null",
+        "none",
+        "nil",
+        "missing",
+        "unknown",
+        "not available",
+        "?",
+        "??",
+        "-",
+        "--",
+        "---",
+        "\u2013",
+        "\u2014",
+        ".",
+        "..",
+        "...",
+        "n/d",
+        "nd",
+        "n.d.",
+        "s/d",
+        "s.d.",
+        "s/i",
+        "s/inf",
+        "sem dados",
+        "sem dado",
+        "sem informação",
+        "sem informacao",
+        "sem info",
+        "não informado",
+        "nao informado",
+        "não disponível",
+        "nao disponivel",
+        "indisponível",
+        "ignorado",
+        "vazio",
+        "(vazio)",
+        "(blank)",
+        "(em branco)",
+        "em branco",
+        "#n/a",
+        "#n/d",
+        "#na",
+        "#null!",
+        "#nulo!",
+        "#div/0!",
+        "#value!",
+        "#valor!",
+        "#ref!",
+        "#num!",
+        "#name?",
+        "#nome?",
+    }
+)
 
 
 def _number_patterns(decimal: str, thousands: str | None) -> tuple[str, str]:
@@ -37,8 +89,9 @@ def _number_patterns(decimal: str, thousands: str | None) -> tuple[str, str]:
     return number, rf"[+-]?{integer}"
 
 
-def _infer_column(arr: Any, decimal: str, thousands: str | None, missing_phrase: str,
-                  numeric_missing_tokens: bool = True) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
+def _infer_column(
+    arr: Any, decimal: str, thousands: str | None, missing_phrase: str, numeric_missing_tokens: bool = True
+) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
     """The typed column, a note saying why, whether dates were ambiguous, the values that did not fit,
     and the missing tokens ('N/D', '?'...) that were read as missing."""
     distinct = _distinct(arr) if arr.null_count < len(arr) else None  # distinct values: fast on long columns
@@ -67,8 +120,9 @@ def _is_missing_token(uniques: pd.Series) -> np.ndarray:
     return is_token
 
 
-def _typed_without_tokens(arr: Any, tokens: pd.Series, counts: np.ndarray, decimal: str, thousands: str | None,
-                          missing_phrase: str) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]] | None:
+def _typed_without_tokens(
+    arr: Any, tokens: pd.Series, counts: np.ndarray, decimal: str, thousands: str | None, missing_phrase: str
+) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]] | None:
     """The column typed with its missing tokens read as missing, if the rest are all numbers or all dates.
 
     A real export writes 'N/D' or '-' in a few cells of a number column; left as text, the whole
@@ -87,8 +141,8 @@ def _typed_without_tokens(arr: Any, tokens: pd.Series, counts: np.ndarray, decim
     return series, note, ambiguous, examples, [t for t, _ in read]
 
 
-def _missing_note(missing: int, missing_phrase: str, tokens_read: list[tuple[str, int]] = ()) -> str:
-    """"; 3 blank cells read as missing; 2 cells 'N/D' read as missing", or "" when nothing is missing."""
+def _missing_note(missing: int, missing_phrase: str, tokens_read: Sequence[tuple[str, int]] = ()) -> str:
+    """ "; 3 blank cells read as missing; 2 cells 'N/D' read as missing", or "" when nothing is missing."""
     blank = missing - sum(c for _, c in tokens_read)
     note = f"; {blank:,} {missing_phrase if blank != 1 else missing_phrase.replace('cells', 'cell')}" if blank else ""
     if tokens_read:
@@ -101,8 +155,8 @@ def _number_note(present: int, missing: int, missing_phrase: str) -> str:
     return f"{_all_are(present, 'number')}{_missing_note(missing, missing_phrase)}"
 
 
-def _tokens_note(read: list[tuple[str, int]]) -> str:
-    """"3 cells 'N/D' read as missing", or "5 cells 'N/D' (3), '?' (2) read as missing"."""
+def _tokens_note(read: Sequence[tuple[str, int]]) -> str:
+    """ "3 cells 'N/D' read as missing", or "5 cells 'N/D' (3), '?' (2) read as missing"."""
     total = sum(n for _, n in read)
     cells = f"{total:,} cell{'s' if total != 1 else ''}"
     if len(read) == 1:
@@ -111,9 +165,14 @@ def _tokens_note(read: list[tuple[str, int]]) -> str:
     return f"{cells} {shown} read as missing"
 
 
-def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: str,
-                 tokens_read: list[tuple[str, int]] = (), distinct: tuple[pd.Series, _Counts] | None = None,
-                 ) -> tuple[pd.Series, str, bool, tuple[str, ...]]:
+def _infer_typed(
+    arr: Any,
+    decimal: str,
+    thousands: str | None,
+    missing_phrase: str,
+    tokens_read: Sequence[tuple[str, int]] = (),
+    distinct: tuple[pd.Series, _Counts] | None = None,
+) -> tuple[pd.Series, str, bool, tuple[str, ...]]:
     """The typed column, a note saying why, whether dates were ambiguous, and the values that did not fit.
 
     `tokens_read`: (token, cells) already turned missing by `_typed_without_tokens`, for the note;
@@ -133,16 +192,27 @@ def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: 
         integer_like = uniques.str.fullmatch(integer).to_numpy(dtype=bool)
         zeros = uniques[integer_like & uniques.str.fullmatch(_LEADING_ZERO).to_numpy(dtype=bool)]
         if len(zeros):
-            return (col, f"kept as text: values have leading zeros (e.g. {zeros.iloc[0]!r}), so they are codes, "
-                         f"not amounts{missing_note}", False, _examples(zeros))
+            return (
+                col,
+                f"kept as text: values have leading zeros (e.g. {zeros.iloc[0]!r}), so they are codes, "
+                f"not amounts{missing_note}",
+                False,
+                _examples(zeros),
+            )
         digits = uniques.str.replace(thousands, "", regex=False) if thousands else uniques
         long_ints = uniques[integer_like & (digits.str.lstrip("+-").str.len() > _MAX_EXACT_DIGITS).to_numpy(dtype=bool)]
         if len(long_ints):
-            return (col, f"kept as text: numbers longer than {_MAX_EXACT_DIGITS} digits (e.g. {long_ints.iloc[0]!r}) "
-                         f"would lose digits{missing_note}", False, _examples(long_ints))
+            return (
+                col,
+                f"kept as text: numbers longer than {_MAX_EXACT_DIGITS} digits (e.g. {long_ints.iloc[0]!r}) "
+                f"would lose digits{missing_note}",
+                False,
+                _examples(long_ints),
+            )
         all_integers = bool(integer_like.all())
-        numeric = _to_number(arr, decimal, thousands, integer=all_integers and missing == 0,
-                             plus=bool(uniques.str.startswith("+").any()))
+        numeric = _to_number(
+            arr, decimal, thousands, integer=all_integers and missing == 0, plus=bool(uniques.str.startswith("+").any())
+        )
         marks = []
         if decimal == "," and not all_integers:
             marks.append("decimal comma")
@@ -154,8 +224,12 @@ def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: 
     not_numbers = int(freq[~is_number].sum()) if is_number.any() else present  # (no count needed)
     if not_numbers <= 0.5 * present:
         shown = ", ".join(repr(v) for v in not_fitting.head(3))
-        return (col, f"kept as text: {not_numbers:,} of {present:,} values are not numbers (e.g. {shown})"
-                     f"{missing_note}", False, _examples(not_fitting))
+        return (
+            col,
+            f"kept as text: {not_numbers:,} of {present:,} values are not numbers (e.g. {shown}){missing_note}",
+            False,
+            _examples(not_fitting),
+        )
     dates = _try_dates(col, uniques, decimal)
     if dates is not None:
         parsed, fmt, ambiguous, failed_mask = dates
@@ -164,8 +238,13 @@ def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: 
             shown = ", ".join(repr(v) for v in failed.head(3))
             bad = int(freq[failed_mask].sum())
             how = "" if fmt in ("ISO8601", "mixed") else f" in the format {fmt}"
-            return (col, f"kept as text: {bad:,} of {present:,} values are not dates{how} (e.g. {shown})"
-                         f"{missing_note}", False, _examples(failed))
+            return (
+                col,
+                f"kept as text: {bad:,} of {present:,} values are not dates{how} (e.g. {shown}){missing_note}",
+                False,
+                _examples(failed),
+            )
+        assert parsed is not None  # no failed value: the column was parsed
         span = f"{parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}"
         how = "" if fmt in ("ISO8601", "mixed") else f", format {fmt}"
         order = "day/month" if fmt.startswith("%d") else "month/day"
@@ -174,7 +253,7 @@ def _infer_typed(arr: Any, decimal: str, thousands: str | None, missing_phrase: 
     return col, f"text: {len(uniques):,} different value{'s' if len(uniques) != 1 else ''}{missing_note}", False, ()
 
 
-def _distinct(arr: Any) -> tuple[pd.Series, "_Counts"]:
+def _distinct(arr: Any) -> tuple[pd.Series, _Counts]:
     """Distinct non-missing values (in order of first appearance) and how often each occurs.
 
     The counts are taken only when asked for: a column of IDs (a million distinct values, none a
@@ -193,14 +272,15 @@ class _Counts:
     """How often each distinct value occurs (aligned with them), counted at the first `counts[mask]`."""
 
     def __init__(self, arr: Any, values: Any) -> None:
-        self.arr, self.values, self.counts = arr, values, None
+        self.arr, self.values = arr, values
+        self.counts: np.ndarray | None = None
 
     def __getitem__(self, mask: np.ndarray) -> np.ndarray:
         if self.counts is None:
             import pyarrow.compute as pc
 
             index = pc.index_in(self.arr, value_set=self.values).fill_null(len(self.values)).to_numpy()
-            self.counts = np.bincount(index, minlength=len(self.values) + 1)[:len(self.values)]
+            self.counts = np.bincount(index, minlength=len(self.values) + 1)[: len(self.values)]
             self.arr = self.values = None
         return self.counts[mask]
 

@@ -18,8 +18,17 @@ from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
 
-def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, decimal: str, thousands: str | None,
-                    notes: list[str], what: str, report: Progress) -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+def _finish_columns(
+    columns: list,
+    names: list[str],
+    options: ReadOptions,
+    *,
+    decimal: str,
+    thousands: str | None,
+    notes: list[str],
+    what: str,
+    report: Progress,
+) -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
     """Strip cells, mark missing tokens, name the columns and infer each column's type.
 
     `columns` holds Arrow text columns, or `StreamedNumbers` already typed while the CSV was parsed
@@ -53,12 +62,19 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
     for k, i in enumerate(kept):
         report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
         arr, columns[i] = columns[i], None
+        examples: tuple[str, ...]
         if isinstance(arr, StreamedNumbers):
             series, note, is_ambiguous, examples, tokens = (
-                arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), [])
+                arr.series(),
+                _number_note(arr.rows - arr.missing, arr.missing, missing_phrase),
+                False,
+                (),
+                [],
+            )
         else:
             series, note, is_ambiguous, examples, tokens = _infer_column(
-                arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+                arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens
+            )
         del arr
         out[clean[i]] = series
         infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
@@ -68,12 +84,17 @@ def _finish_columns(columns: list, names: list[str], options: ReadOptions, *, de
             tokens_read[clean[i]] = tokens
     if tokens_read:
         shown = sorted({t for tokens in tokens_read.values() for t in tokens})
-        notes.append(f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
-                     "were read as missing (the column notes say how many); choose 'Keep missing-value words as text' "
-                     "in the Data page's reading options if they mean something else.")
+        notes.append(
+            f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
+            "were read as missing (the column notes say how many); choose 'Keep missing-value words as text' "
+            "in the Data page's reading options if they mean something else."
+        )
     if ambiguous:
-        notes.append(f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
-                     "the column notes say which order was used. Convert them in cleaning with an explicit format if that is wrong.")
+        notes.append(
+            f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
+            "the column notes say which order was used. "
+            "Convert them in cleaning with an explicit format if that is wrong."
+        )
     df = pd.DataFrame(out, copy=False)
     return df, tuple(infos)
 
@@ -89,10 +110,10 @@ def _may_have_padding(column: Any) -> bool:
     for chunk in column.chunks if hasattr(column, "chunks") else [column]:
         if chunk.null_count or chunk.buffers()[2] is None:
             return True  # (not expected here: the parser gives every cell as text)
-        offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = np.frombuffer(chunk.buffers()[2], np.uint8)
         filled = np.diff(offsets) > 0
-        if (_PADDING_BYTES[data[offsets[:-1][filled]]].any() or _PADDING_BYTES[data[offsets[1:][filled] - 1]].any()):
+        if _PADDING_BYTES[data[offsets[:-1][filled]]].any() or _PADDING_BYTES[data[offsets[1:][filled] - 1]].any():
             return True
     return False
 
@@ -102,15 +123,20 @@ def _clean_names(names: list[str], notes: list[str], empty: list[bool]) -> tuple
     clean = [str(n).strip() for n in names]
     dropped = {i for i, n in enumerate(clean) if not n and empty[i]}
     if dropped:
-        notes.append(f"Dropped {len(dropped)} column(s) with no name and no values "
-                     f"(position {', '.join(str(i + 1) for i in sorted(dropped))}; usually a trailing delimiter).")
+        notes.append(
+            f"Dropped {len(dropped)} column(s) with no name and no values "
+            f"(position {', '.join(str(i + 1) for i in sorted(dropped))}; usually a trailing delimiter)."
+        )
     renamed = []
     for i, n in enumerate(clean):
         if not n and i not in dropped:
             clean[i] = f"column_{i + 1}"
             renamed.append(clean[i])
     if renamed:
-        notes.append(f"{len(renamed)} column(s) had no name and were named {_name_list(renamed)}; rename them in the file if they mean something.")
+        notes.append(
+            f"{len(renamed)} column(s) had no name and were named {_name_list(renamed)}; "
+            "rename them in the file if they mean something."
+        )
     counts = Counter(n for i, n in enumerate(clean) if i not in dropped)
     duplicates = [n for n, c in counts.items() if c > 1]
     if duplicates:
@@ -118,7 +144,10 @@ def _clean_names(names: list[str], notes: list[str], empty: list[bool]) -> tuple
             f"{n!r} (columns {', '.join(str(i + 1) for i, m in enumerate(clean) if m == n and i not in dropped)})"
             for n in duplicates[:5]
         )
-        raise DataError(f"Column names must be unique, but these appear more than once: {detail}; rename them in the file and upload again.")
+        raise DataError(
+            f"Column names must be unique, but these appear more than once: {detail}; "
+            "rename them in the file and upload again."
+        )
     return clean, dropped
 
 

@@ -60,8 +60,10 @@ def _unwrap(data: bytes) -> tuple[bytes, list[str]]:
     else:
         return data, []
     if data[:2] == b"\x1f\x8b" or (_is_zip(data) and not _is_office_zip(data)):
-        raise DataError("The file is compressed twice (an archive inside an archive); "
-                        "decompress it once and upload the table file inside.")
+        raise DataError(
+            "The file is compressed twice (an archive inside an archive); "
+            "decompress it once and upload the table file inside."
+        )
     return data, notes
 
 
@@ -75,7 +77,9 @@ def _gunzip(data: bytes) -> bytes:
                 if out.tell() > limits.MAX_DECOMPRESSED_BYTES:
                     raise _too_big_when_inflated("gzip")
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"The gzip file is damaged or truncated ({_short(exc)}); compress it again or upload it uncompressed.") from None
+        raise DataError(
+            f"The gzip file is damaged or truncated ({_short(exc)}); compress it again or upload it uncompressed."
+        ) from None
     result = out.getvalue()
     if not result:
         raise DataError("The gzip file decompresses to an empty file; choose a file that holds a table.")
@@ -96,11 +100,17 @@ def _unzip_single(data: bytes) -> tuple[bytes, str]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise DataError("The file starts like a zip archive but is damaged; compress it again or upload the table uncompressed.") from None
+        raise DataError(
+            "The file starts like a zip archive but is damaged; compress it again or upload the table uncompressed."
+        ) from None
     with zf:
-        members = [m for m in zf.infolist()
-                   if not m.is_dir() and not any(j in m.filename for j in _ZIP_JUNK)
-                   and not Path(m.filename).name.startswith("._")]
+        members = [
+            m
+            for m in zf.infolist()
+            if not m.is_dir()
+            and not any(j in m.filename for j in _ZIP_JUNK)
+            and not Path(m.filename).name.startswith("._")
+        ]
         if not members:
             raise DataError("The zip archive holds no files; put the table file in it, or upload the table itself.")
         if len(members) > 1:
@@ -110,8 +120,10 @@ def _unzip_single(data: bytes) -> tuple[bytes, str]:
             )
         member = members[0]
         if member.flag_bits & 0x1:
-            raise DataError(f"The file {member.filename!r} in the zip archive is password-protected; "
-                            "unzip it yourself and upload the table file.")
+            raise DataError(
+                f"The file {member.filename!r} in the zip archive is password-protected; "
+                "unzip it yourself and upload the table file."
+            )
         if member.file_size > limits.MAX_DECOMPRESSED_BYTES:
             raise _too_big_when_inflated("zip")
         out = io.BytesIO()
@@ -122,8 +134,10 @@ def _unzip_single(data: bytes) -> tuple[bytes, str]:
                     if out.tell() > limits.MAX_DECOMPRESSED_BYTES:  # the declared size can lie
                         raise _too_big_when_inflated("zip")
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
-            raise DataError(f"The file {member.filename!r} in the zip archive cannot be extracted ({_short(exc)}); "
-                            "unzip it yourself and upload the table file.") from None
+            raise DataError(
+                f"The file {member.filename!r} in the zip archive cannot be extracted ({_short(exc)}); "
+                "unzip it yourself and upload the table file."
+            ) from None
     result = out.getvalue()
     if not result:
         raise DataError(f"The file {member.filename!r} in the zip archive is empty; choose a file that holds a table.")
@@ -145,7 +159,9 @@ def _identify(data: bytes) -> str:
         if data.startswith(signature):
             raise DataError(f"This file is {name}, not a table this app can read; upload {_SUPPORTED}.")
     if data[:3] == b"BZh" and data[4:10] == b"1AY&SY":
-        raise DataError("This file is bzip2-compressed; decompress it (or compress it with gzip instead) and upload again.")
+        raise DataError(
+            "This file is bzip2-compressed; decompress it (or compress it with gzip instead) and upload again."
+        )
     return "text"
 
 

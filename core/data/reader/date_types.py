@@ -17,17 +17,38 @@ _DATE_LIKE = re.compile(
 )
 _DATE_FORMATS = (
     "ISO8601",
-    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y",
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
-    "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
 )
-_DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%y": "%m/%d/%y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M",
-              "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S"}
+_DAY_FIRST = {
+    "%d/%m/%Y": "%m/%d/%Y",
+    "%d/%m/%y": "%m/%d/%y",
+    "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S",
+}
 
 
-def _try_dates(col: pd.Series, uniques: pd.Series,
-               decimal: str) -> tuple[pd.Series | None, str, bool, np.ndarray] | None:
+def _try_dates(
+    col: pd.Series, uniques: pd.Series, decimal: str
+) -> tuple[pd.Series | None, str, bool, np.ndarray] | None:
     """Dates when every value is a date in one known format (ISO first).
 
     Returns (parsed, format, ambiguous, failed): `failed` marks the distinct values that are not
@@ -47,7 +68,7 @@ def _try_dates(col: pd.Series, uniques: pd.Series,
             continue
         alternative = _DAY_FIRST.get(fmt)
         ambiguous = alternative is not None and alternative in fitting and _all_parse(uniques, alternative)
-        if ambiguous and decimal != ",":
+        if ambiguous and alternative is not None and decimal != ",":
             fmt = alternative  # month/day first unless the file looks European
         return _parse_dates(col, uniques, fmt), fmt, ambiguous, none_failed
     if bool(date_like.all()) and _all_parse(uniques, "mixed"):

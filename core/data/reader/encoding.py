@@ -29,7 +29,9 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
         try:
             name = codecs.lookup(requested).name
         except LookupError:
-            raise ConfigError(f"The 'encoding' of ReadOptions must be a known text encoding; got {requested!r} instead.") from None
+            raise ConfigError(
+                f"The 'encoding' of ReadOptions must be a known text encoding; got {requested!r} instead."
+            ) from None
         try:
             if name in ("utf-8", "utf-8-sig"):
                 _validate(data, "utf-8")
@@ -38,7 +40,8 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
                 buf = _transcode(data, requested)
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"The file is not valid {requested} (byte {data[exc.start:exc.start + 1]!r} at position {exc.start:,}); "
+                f"The file is not valid {requested} "
+                f"(byte {data[exc.start : exc.start + 1]!r} at position {exc.start:,}); "
                 "choose another encoding (e.g. utf-8, cp1252, latin-1) or let it be detected."
             ) from None
         return _Text(buf, 3 if buf.startswith(codecs.BOM_UTF8) else 0, requested)
@@ -71,8 +74,10 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
         buf, encoding = _transcode(data, "cp1252"), "cp1252"
     except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8D...): Latin-1 takes any byte
         buf, encoding = _transcode(data, "latin-1"), "latin-1"
-    notes.append(f"The file is not UTF-8; it was read as {encoding} (Windows/Western European). "
-                 "If accented letters look wrong, choose the right encoding.")
+    notes.append(
+        f"The file is not UTF-8; it was read as {encoding} (Windows/Western European). "
+        "If accented letters look wrong, choose the right encoding."
+    )
     return _Text(buf, 0, encoding)
 
 
@@ -84,7 +89,7 @@ def _validate(data: bytes, encoding: str) -> None:
     view = memoryview(data)
     for pos in range(0, len(data), 16 << 20):
         try:
-            decoder.decode(view[pos:pos + (16 << 20)], final=pos + (16 << 20) >= len(data))
+            decoder.decode(view[pos : pos + (16 << 20)], final=pos + (16 << 20) >= len(data))
         except UnicodeDecodeError as exc:
             raise UnicodeDecodeError(exc.encoding, data, pos + exc.start, pos + exc.end, exc.reason) from None
     if not len(data):
@@ -110,7 +115,9 @@ def _transcode(data: bytes, encoding: str) -> bytes:
     step = 16 << 20
     for pos in range(0, max(len(data), 1), step):
         try:
-            out.write(decoder.decode(view[pos:pos + step], final=pos + step >= len(data)).encode("utf-8", "surrogatepass"))
+            out.write(
+                decoder.decode(view[pos : pos + step], final=pos + step >= len(data)).encode("utf-8", "surrogatepass")
+            )
         except UnicodeDecodeError as exc:
             raise UnicodeDecodeError(exc.encoding, data, pos + exc.start, pos + exc.end, exc.reason) from None
     return out.getvalue()

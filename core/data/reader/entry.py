@@ -18,8 +18,9 @@ from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
 
-def read_path(path: str | Path, options: ReadOptions = ReadOptions(),
-              progress: Progress | None = None) -> tuple[pd.DataFrame, ReadInfo]:
+def read_path(
+    path: str | Path, options: ReadOptions = ReadOptions(), progress: Progress | None = None
+) -> tuple[pd.DataFrame, ReadInfo]:
     """Read a table from disk (same rules as `read_table`)."""
     p = Path(path)
     if not p.exists():
@@ -35,8 +36,9 @@ def read_path(path: str | Path, options: ReadOptions = ReadOptions(),
     return _read_owned(owned, options, progress)
 
 
-def read_table(data: bytes, options: ReadOptions = ReadOptions(),
-               progress: Progress | None = None) -> tuple[pd.DataFrame, ReadInfo]:
+def read_table(
+    data: bytes, options: ReadOptions = ReadOptions(), progress: Progress | None = None
+) -> tuple[pd.DataFrame, ReadInfo]:
     """Read CSV/TSV, Excel (.xlsx) or Parquet bytes (optionally gzip- or zip-compressed) into a typed DataFrame.
 
     `progress(fraction, message)` is called while a large file is parsed and typed.

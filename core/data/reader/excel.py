@@ -28,8 +28,10 @@ from core.data.reader.wording import _name_list, _short, _size
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
-_XLSX_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-            "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+_XLSX_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
 
 
 def list_excel_sheets(data: bytes) -> list[str]:
@@ -51,7 +53,9 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         sheets = list(book.sheet_names)
     except Exception as exc:
-        raise DataError(f"The Excel workbook cannot be opened ({_short(exc)}); open it in Excel, save it again as .xlsx and retry.") from None
+        raise DataError(
+            f"The Excel workbook cannot be opened ({_short(exc)}); open it in Excel, save it again as .xlsx and retry."
+        ) from None
     notes: list[str] = []
     if not sheets:
         raise DataError("The Excel workbook has no sheets; choose a workbook that holds a table.")
@@ -59,12 +63,17 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
         raise DataError(f"The workbook has no sheet named {options.sheet!r}; choose one of: {_name_list(sheets)}.")
     sheet = options.sheet if options.sheet is not None else sheets[0]
     if options.sheet is None and len(sheets) > 1:
-        notes.append(f"Read the first sheet {sheet!r}; the workbook also has {_name_list(sheets[1:])} (choose another sheet to read it).")
+        notes.append(
+            f"Read the first sheet {sheet!r}; the workbook also has {_name_list(sheets[1:])} "
+            "(choose another sheet to read it)."
+        )
     report(0.1, f"Reading sheet {sheet!r}")
     try:
         raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object, keep_default_na=False, na_values=[])
     except Exception as exc:
-        raise DataError(f"Sheet {sheet!r} cannot be read ({_short(exc)}); save the workbook again as .xlsx and retry.") from None
+        raise DataError(
+            f"Sheet {sheet!r} cannot be read ({_short(exc)}); save the workbook again as .xlsx and retry."
+        ) from None
     cells = raw.map(_excel_cell_to_text) if raw.size else raw
     cells = cells.loc[cells.ne("").any(axis=1)] if cells.size else cells  # skip fully empty rows
     if cells.empty:
@@ -72,24 +81,47 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
     counts = cells.ne("").sum(axis=1).tolist()
     if options.header_row is not None:
         if options.header_row not in cells.index:
-            raise DataError(f"Row {options.header_row} of sheet {sheet!r} (row {options.header_row + 1} in Excel) is empty "
-                            "or beyond the data; choose another header row.")
+            raise DataError(
+                f"Row {options.header_row} of sheet {sheet!r} (row {options.header_row + 1} in Excel) is empty "
+                "or beyond the data; choose another header row."
+            )
         header_pos = list(cells.index).index(options.header_row)
     else:
         header_pos = _detect_header_position(counts[:HEADER_SEARCH_ROWS], by_max=True)
     header_row = int(cells.index[header_pos])
     if header_pos > 0:
-        notes.append(f"Skipped {header_row} row(s) above the header (row {header_row + 1} of the sheet holds the column names).")
+        notes.append(
+            f"Skipped {header_row} row(s) above the header (row {header_row + 1} of the sheet holds the column names)."
+        )
     names = cells.iloc[header_pos].tolist()
-    body = cells.iloc[header_pos + 1:]
+    body = cells.iloc[header_pos + 1 :]
     columns = [pa.chunked_array([pa.array(body[i].tolist(), pa.large_string())]) for i in body.columns]
     del raw, cells, body
     report(0.5, "Typing the columns")
-    df, infos = _finish_columns(columns, names, options, decimal=".", thousands=None, notes=notes,
-                                what=f"Sheet {sheet!r}", report=lambda f, m: report(0.5 + 0.5 * f, m))
+    df, infos = _finish_columns(
+        columns,
+        names,
+        options,
+        decimal=".",
+        thousands=None,
+        notes=notes,
+        what=f"Sheet {sheet!r}",
+        report=lambda f, m: report(0.5 + 0.5 * f, m),
+    )
     notes.extend(_formula_warnings(data, sheet, header_row, names, [c.name for c in infos]))
-    info = ReadInfo("excel", None, None, None, header_row, sheet, len(df), infos, tuple(notes),
-                    sheets=tuple(sheets), na_tokens=options.na_tokens)
+    info = ReadInfo(
+        "excel",
+        None,
+        None,
+        None,
+        header_row,
+        sheet,
+        len(df),
+        infos,
+        tuple(notes),
+        sheets=tuple(sheets),
+        na_tokens=options.na_tokens,
+    )
     return df, info
 
 
@@ -102,7 +134,7 @@ def _excel_cell_to_text(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+        return str(int(value)) if float(value).is_integer() and abs(float(value)) < 1e15 else repr(float(value))
     if isinstance(value, datetime.datetime):
         ts = pd.Timestamp(value)
         if pd.isna(ts):
@@ -117,11 +149,17 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
     """(sheet name, path of its XML part) in workbook order, from workbook.xml and its relations."""
     try:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels")) if "xl/_rels/workbook.xml.rels" in zf.namelist() else None
+        rels = (
+            ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+            if "xl/_rels/workbook.xml.rels" in zf.namelist()
+            else None
+        )
     except (ElementTree.ParseError, KeyError, zipfile.BadZipFile) as exc:
-        raise DataError(f"The Excel workbook is damaged ({_short(exc)}); open it in Excel, save it again as .xlsx and retry.") from None
+        raise DataError(
+            f"The Excel workbook is damaged ({_short(exc)}); open it in Excel, save it again as .xlsx and retry."
+        ) from None
     targets = {}
-    for rel in (rels if rels is not None else []):
+    for rel in rels if rels is not None else []:
         target = rel.get("Target", "")
         targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     parts = []
@@ -148,16 +186,21 @@ def _check_sheet_size(data: bytes, sheet: str | None) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             _check_workbook_inflated_size(zf)
             parts = _sheet_parts(zf)
-            name, part = next(((n, p) for n, p in parts if n == sheet), (None, None)) if sheet is not None else \
-                (parts[0] if parts else (None, None))
+            name, part = (
+                next(((n, p) for n, p in parts if n == sheet), (None, None))
+                if sheet is not None
+                else (parts[0] if parts else (None, None))
+            )
             sizes = {m.filename: m.file_size for m in zf.infolist()}
             if part not in sizes:
                 return  # no such sheet: reading it gives the message that lists the sheets
             xml = sizes[part] + sizes.get("xl/sharedStrings.xml", 0)
             if xml > limits.MAX_SHEET_XML_BYTES:
-                raise DataError(f"Sheet {name!r} holds {_size(xml)} of spreadsheet XML once unzipped (the file is "
-                                f"{_size(len(data))}), over the {_size(limits.MAX_SHEET_XML_BYTES)} that can be read in "
-                                "reasonable time; save the sheet as CSV (File > Save As > CSV) and upload that.")
+                raise DataError(
+                    f"Sheet {name!r} holds {_size(xml)} of spreadsheet XML once unzipped (the file is "
+                    f"{_size(len(data))}), over the {_size(limits.MAX_SHEET_XML_BYTES)} that can be read in "
+                    "reasonable time; save the sheet as CSV (File > Save As > CSV) and upload that."
+                )
             with zf.open(part) as fh:
                 head = fh.read(SAMPLE_BYTES)
     except (zipfile.BadZipFile, OSError, KeyError):
@@ -196,11 +239,17 @@ def _formula_warnings(data: bytes, sheet: str, header_row: int, raw_names: list[
     known = {i: str(n).strip() for i, n in enumerate(raw_names) if str(n).strip() in names}
     columns = sorted({c for _, c in below})
     labels = [repr(known[c]) if c in known else _column_letter(c) for c in columns]  # 'total', or F if unnamed
-    where = ("column " if len(labels) == 1 else "columns ") + ", ".join(labels[:6]) + (" and more" if len(labels) > 6 else "")
+    where = (
+        ("column " if len(labels) == 1 else "columns ")
+        + ", ".join(labels[:6])
+        + (" and more" if len(labels) > 6 else "")
+    )
     n = len(below)
-    return [f"Sheet {sheet!r}: {n:,} cell{'s' if n != 1 else ''} in {where} hold formulas with no saved value "
-            "(the file was never opened and saved in Excel); they were read as missing. "
-            "Open and save the file in Excel, or export it to CSV."]
+    return [
+        f"Sheet {sheet!r}: {n:,} cell{'s' if n != 1 else ''} in {where} hold formulas with no saved value "
+        "(the file was never opened and saved in Excel); they were read as missing. "
+        "Open and save the file in Excel, or export it to CSV."
+    ]
 
 
 def _formulas_without_value(zf: zipfile.ZipFile, part: str) -> list[tuple[int, int]]:

@@ -31,12 +31,16 @@ def _check_table_shape(what: str, rows: int, columns: int, max_cells: int | None
     """Refuse a table whose metadata declares more rows or cells than fit in memory, before reading it."""
     max_cells = MAX_CELLS if max_cells is None else max_cells
     if rows > MAX_ROWS:
-        raise DataError(f"{what} declares {rows:,} rows, over the {MAX_ROWS:,}-row limit; save a sample or an "
-                        "extract of the rows (a few hundred thousand are plenty to train on) and upload that.")
+        raise DataError(
+            f"{what} declares {rows:,} rows, over the {MAX_ROWS:,}-row limit; save a sample or an "
+            "extract of the rows (a few hundred thousand are plenty to train on) and upload that."
+        )
     if rows * columns > max_cells:
-        raise DataError(f"{what} declares {rows:,} rows × {columns:,} columns ({rows * columns:,} cells), over the "
-                        f"{max_cells:,}-cell limit; save only the columns you need, or a sample of the rows, "
-                        "as CSV and upload that.")
+        raise DataError(
+            f"{what} declares {rows:,} rows × {columns:,} columns ({rows * columns:,} cells), over the "
+            f"{max_cells:,}-cell limit; save only the columns you need, or a sample of the rows, "
+            "as CSV and upload that."
+        )
 
 
 def _too_big_when_inflated(kind: str) -> DataError:

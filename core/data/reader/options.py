@@ -35,19 +35,30 @@ class ReadOptions:
         if self.decimal not in (None, ".", ","):
             raise ConfigError(f"The 'decimal' of ReadOptions must be '.' or ','; got {self.decimal!r} instead.")
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < 0):
-            raise ConfigError(f"The 'header_row' of ReadOptions must be an integer >= 0; got {self.header_row!r} instead.")
+            raise ConfigError(
+                f"The 'header_row' of ReadOptions must be an integer >= 0; got {self.header_row!r} instead."
+            )
         if self.thousands is not None and self.thousands not in THOUSANDS_CHOICES:
-            raise ConfigError(f"The 'thousands' of ReadOptions must be one of {', '.join(map(repr, THOUSANDS_CHOICES))}; "
-                              f"got {self.thousands!r} instead.")
+            raise ConfigError(
+                f"The 'thousands' of ReadOptions must be one of {', '.join(map(repr, THOUSANDS_CHOICES))}; "
+                f"got {self.thousands!r} instead."
+            )
         if self.thousands and self.thousands == self.decimal:
-            raise ConfigError(f"The 'thousands' of ReadOptions must differ from the decimal mark; both are {self.decimal!r}.")
+            raise ConfigError(
+                f"The 'thousands' of ReadOptions must differ from the decimal mark; both are {self.decimal!r}."
+            )
         if not isinstance(self.numeric_missing_tokens, bool):
-            raise ConfigError(f"The 'numeric_missing_tokens' of ReadOptions must be True or False; "
-                              f"got {self.numeric_missing_tokens!r} instead.")
-        if self.quotechar is not None and (len(self.quotechar) != 1 or self.quotechar.isalnum()
-                                           or self.quotechar == self.delimiter):
-            raise ConfigError(f"The 'quotechar' of ReadOptions must be one punctuation character other than the "
-                              f"delimiter; got {self.quotechar!r} instead.")
+            raise ConfigError(
+                f"The 'numeric_missing_tokens' of ReadOptions must be True or False; "
+                f"got {self.numeric_missing_tokens!r} instead."
+            )
+        if self.quotechar is not None and (
+            len(self.quotechar) != 1 or self.quotechar.isalnum() or self.quotechar == self.delimiter
+        ):
+            raise ConfigError(
+                f"The 'quotechar' of ReadOptions must be one punctuation character other than the "
+                f"delimiter; got {self.quotechar!r} instead."
+            )
         object.__setattr__(self, "na_tokens", tuple(str(t).strip() for t in self.na_tokens))
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +67,7 @@ class ReadOptions:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ReadOptions":
+    def from_dict(cls, d: dict[str, Any]) -> ReadOptions:
         d = dict(d)
         if "na_tokens" in d:
             d["na_tokens"] = tuple(d["na_tokens"])
@@ -106,10 +117,11 @@ class ReadInfo:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ReadInfo":
+    def from_dict(cls, d: dict[str, Any]) -> ReadInfo:
         d = dict(d)
-        d["columns"] = tuple(ColumnInfo(**{**c, "examples_not_fitting": tuple(c.get("examples_not_fitting", ()))})
-                             for c in d["columns"])
+        d["columns"] = tuple(
+            ColumnInfo(**{**c, "examples_not_fitting": tuple(c.get("examples_not_fitting", ()))}) for c in d["columns"]
+        )
         for key in ("warnings", "sheets", "na_tokens"):
             if key in d:
                 d[key] = tuple(d[key])

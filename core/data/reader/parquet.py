@@ -1,5 +1,4 @@
-"""Parquet: read with Arrow, refused from its footer when it would not fit in memory, names cleaned.
-"""
+"""Parquet: read with Arrow, refused from its footer when it would not fit in memory, names cleaned."""
 
 from __future__ import annotations
 
@@ -38,14 +37,19 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
     infos = []
     for name in df.columns:
         col = df[name]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col)
-                or pd.api.types.is_bool_dtype(col)) and _holds_only_strings(col):
+        if not (
+            pd.api.types.is_numeric_dtype(col)
+            or pd.api.types.is_datetime64_any_dtype(col)
+            or pd.api.types.is_bool_dtype(col)
+        ) and _holds_only_strings(col):
             col = col.astype("str")
             df[name] = col
-        infos.append(ColumnInfo(str(name), str(col.dtype), int(col.isna().sum()),
-                                f"stored as {col.dtype} in the Parquet file"))
-    info = ReadInfo("parquet", None, None, None, 0, None, len(df), tuple(infos), tuple(notes),
-                    na_tokens=())  # Parquet stores missing values itself; no token is applied
+        infos.append(
+            ColumnInfo(str(name), str(col.dtype), int(col.isna().sum()), f"stored as {col.dtype} in the Parquet file")
+        )
+    info = ReadInfo(
+        "parquet", None, None, None, 0, None, len(df), tuple(infos), tuple(notes), na_tokens=()
+    )  # Parquet stores missing values itself; no token is applied
     return df, info
 
 
@@ -64,13 +68,19 @@ def _parquet_table(data: bytes) -> Any:
     meta, schema = footer.metadata, footer.schema_arrow
     rows = meta.num_rows
     _check_table_shape("The Parquet file", rows, len(schema))
-    fixed = sum(rows * f.type.bit_width // 8 for f in schema
-                if pa.types.is_primitive(f.type) and not pa.types.is_boolean(f.type))
+    fixed = sum(
+        rows * f.type.bit_width // 8
+        for f in schema
+        if pa.types.is_primitive(f.type) and not pa.types.is_boolean(f.type)
+    )
     stored = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if max(fixed, stored) > limits.MAX_DECOMPRESSED_BYTES:
         raise _too_big_in_memory(max(fixed, stored), len(data))
+
     def is_text(t: Any) -> bool:
-        return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+        return (
+            pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+        )
 
     text = [f.name for f in schema if is_text(f.type) and "." not in f.name]
     # Category columns (stored as dictionaries) are turned into text later on: count them decoded too.
@@ -90,11 +100,16 @@ def _parquet_table(data: bytes) -> Any:
 
 
 def _too_big_in_memory(size: int, on_disk: int) -> DataError:
-    return DataError(f"The Parquet file ({_size(on_disk)} on disk) expands to about {_size(size)} once read, over the "
-                     f"{_size(limits.MAX_DECOMPRESSED_BYTES)} limit; save a sample or an extract of the rows and upload that.")
+    return DataError(
+        f"The Parquet file ({_size(on_disk)} on disk) expands to about {_size(size)} once read, over the "
+        f"{_size(limits.MAX_DECOMPRESSED_BYTES)} limit; save a sample or an extract of the rows and upload that."
+    )
 
 
 def _holds_only_strings(col: pd.Series) -> bool:
     values = col.dropna()
-    return bool(values.map(type).eq(str).all()) if len(values) <= 100_000 else bool(
-        values.sample(100_000, random_state=0).map(type).eq(str).all())
+    return (
+        bool(values.map(type).eq(str).all())
+        if len(values) <= 100_000
+        else bool(values.sample(100_000, random_state=0).map(type).eq(str).all())
+    )

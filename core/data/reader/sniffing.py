@@ -28,7 +28,7 @@ def _head_text(text: _Text, offset: int, end: int | None = None) -> str:
     head = codecs.getincrementaldecoder("utf-8")("replace").decode(text.buf[offset:stop], final=False)
     if stop < (len(text.buf) if end is None else end):
         cut = head.rfind("\n")
-        head = head[:cut + 1] if cut > 0 else head
+        head = head[: cut + 1] if cut > 0 else head
     return head.lstrip("\ufeff") if offset == 0 else head
 
 
@@ -60,13 +60,14 @@ def _end_without_blank_lines(buf: bytes, offset: int) -> int:
         while end > offset and buf[end - 1] in b"\r\n":
             end -= 1
         cut = buf.rfind(b"\n", offset, end)
-        if cut < 0 or buf[cut + 1:end].strip(b" \t\r"):
-            return end if buf[max(cut + 1, offset):end].strip(b" \t\r") else offset
+        if cut < 0 or buf[cut + 1 : end].strip(b" \t\r"):
+            return end if buf[max(cut + 1, offset) : end].strip(b" \t\r") else offset
         end = cut
 
 
 def _detect_quotechar(sample: str) -> str:
     """'"' unless whole fields are clearly wrapped in single quotes instead."""
+
     def quoted_fields(q: str) -> int:
         return len(re.findall(rf"(?:^|[,;\t|])[ ]*{q}[^{q}\n]*{q}[ ]*(?=[,;\t|]|\r?$)", sample, re.MULTILINE))
 
@@ -129,28 +130,29 @@ def _extra_sample_cells(buf: bytes, offset: int, end: int, delimiter: str, quote
     cells: list[str] = []
     span = end - offset
     for start in (offset + span // 3, offset + 2 * span // 3, end - SAMPLE_BYTES):
-        block = buf[start:start + SAMPLE_BYTES]
+        block = buf[start : start + SAMPLE_BYTES]
         first, last = block.find(b"\n"), block.rfind(b"\n")
         if first < 0 or last <= first:
             continue
-        text = block[first + 1:last].decode("utf-8", "replace")
+        text = block[first + 1 : last].decode("utf-8", "replace")
         rows, _ = _parse_sample(text, delimiter, quotechar)
         cells.extend(cell for row in rows for cell in row)
     return cells
 
 
-_GROUPED_DOT_DECIMAL = re.compile(r"\d{1,3}(?:,\d{3})+\.\d+")   # 1,234.5
+_GROUPED_DOT_DECIMAL = re.compile(r"\d{1,3}(?:,\d{3})+\.\d+")  # 1,234.5
 _GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")  # 1.234,5
-_GROUPED_COMMAS = re.compile(r"\d{1,3}(?:,\d{3}){2,}")          # 1,234,567
-_GROUPED_DOTS = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")           # 1.234.567
-_ONE_COMMA_GROUP = re.compile(r"\d{1,3},\d{3}")                  # 1,234: thousands or decimal
-_ONE_DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")                   # 1.234: thousands or decimal
+_GROUPED_COMMAS = re.compile(r"\d{1,3}(?:,\d{3}){2,}")  # 1,234,567
+_GROUPED_DOTS = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")  # 1.234.567
+_ONE_COMMA_GROUP = re.compile(r"\d{1,3},\d{3}")  # 1,234: thousands or decimal
+_ONE_DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")  # 1.234: thousands or decimal
 _COMMA_DECIMAL = re.compile(r"\d*,\d+")
 _DOT_DECIMAL = re.compile(r"\d*\.\d+")
 
 
-def _detect_number_format(cells: list[str], delimiter: str, decimal: str | None,
-                          thousands: str | None) -> tuple[str, str | None]:
+def _detect_number_format(
+    cells: list[str], delimiter: str, decimal: str | None, thousands: str | None
+) -> tuple[str, str | None]:
     """(decimal mark, thousands separator or None) from how numbers are written in the sample.
 
     Only an unambiguous grouping ("1,234.5", "1.234.567") proves a thousands separator; a lone

@@ -68,7 +68,7 @@ class StreamedNumbers:
         import pyarrow.compute as pc
 
         n = len(text)
-        offsets = np.frombuffer(text.buffers()[1], np.int64)[text.offset:text.offset + n + 1]
+        offsets = np.frombuffer(text.buffers()[1], np.int64)[text.offset : text.offset + n + 1]
         lengths = np.diff(offsets)
         if self.tokens is None:
             missing = np.zeros(n, bool)
@@ -77,7 +77,7 @@ class StreamedNumbers:
         else:
             missing = pc.is_in(text, value_set=self.tokens).to_numpy(zero_copy_only=False)
         data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
-        data = data[offsets[0]:offsets[-1]]
+        data = data[offsets[0] : offsets[-1]]
         if len(data) == 0:
             return None if not missing.all() else pa.nulls(n, pa.int64() if self.kind == "int" else pa.float64())
         # A first block holding letters, spaces or commas is text: said at once, as a failed cast is slow
@@ -99,9 +99,12 @@ class StreamedNumbers:
         minus_zero = (first == ord("-")) & (lengths > 1) & (second == ord("0")) & ((lengths == 2) | (third != ord(".")))
         if (present & (plus | zero_led | minus_zero)).any():
             return None
-        cells = pa.Array.from_buffers(pa.large_string(), n, [pa.py_buffer(np.packbits(~missing, bitorder="little")),
-                                                             pa.py_buffer(offsets), text.buffers()[2]],
-                                      null_count=int(missing.sum()))
+        cells = pa.Array.from_buffers(
+            pa.large_string(),
+            n,
+            [pa.py_buffer(np.packbits(~missing, bitorder="little")), pa.py_buffer(offsets), text.buffers()[2]],
+            null_count=int(missing.sum()),
+        )
         if self.kind == "int":
             try:
                 ints = pc.cast(cells, pa.int64())
@@ -114,9 +117,9 @@ class StreamedNumbers:
             floats = pc.cast(cells, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        values = np.frombuffer(floats.buffers()[1], np.float64)[:n][~missing]
+        decimals = np.frombuffer(floats.buffers()[1], np.float64)[:n][~missing]
         # 'nan' and 'inf' (Arrow reads them) are not numbers to the full inference; '1e20' may be a long code.
-        return floats if (np.abs(values) < _LIMIT).all() else None
+        return floats if (np.abs(decimals) < _LIMIT).all() else None
 
     def finished(self) -> bool:
         """Whether the whole column is numbers (a column of missing cells only is typed as text)."""
@@ -133,4 +136,3 @@ class StreamedNumbers:
         values = pa.chunked_array([c.cast(target) for c in self.chunks], target)
         self.chunks = []
         return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
-

@@ -1,5 +1,4 @@
-"""Small phrasing helpers shared by the reader's messages and notes (sizes, name lists, short errors).
-"""
+"""Small phrasing helpers shared by the reader's messages and notes (sizes, name lists, short errors)."""
 
 from __future__ import annotations
 
