@@ -1,4 +1,5 @@
 """Every page renders on a project where the whole loop has run, and its main actions work."""
+
 import json
 
 import pytest
@@ -156,8 +157,7 @@ def test_monitor_page_shows_decision_and_drift(app):
     assert any(d.get("type") == "heatmap" for s in specs for d in s["data"])
 
 
-def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows(demo_workspace, tmp_path,
-                                                                                 monkeypatch):
+def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows(demo_workspace, tmp_path, monkeypatch):
     import shutil
 
     from core import registry

@@ -1,11 +1,11 @@
 """The awkward-file corpus: every file is read correctly (asserted values) or refused with a clear message."""
+
 import re
 
 import pytest
 
-from core.data.reader import limits
+from core.data.reader import ReadOptions, limits, read_path, read_table
 from core.workspace.errors import DataError
-from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import Case, cases, check_read, make_corpus
 
 CASES = cases()
@@ -32,8 +32,9 @@ def test_corpus_file(case: Case, corpus_dir, monkeypatch):
         message = str(err.value)
         assert case.refusal in message
         # A clear refusal names the problem, then says what to do after a ';'.
-        assert re.search(r"; (?:\w+ )*?(choose|upload|use|save|add|open|fix|rename|unzip|decompress|a zip|check|put)\b",
-                         message), message
+        assert re.search(
+            r"; (?:\w+ )*?(choose|upload|use|save|add|open|fix|rename|unzip|decompress|a zip|check|put)\b", message
+        ), message
         assert "Traceback" not in message and len(message) < 600
     else:
         df, info = read_path(path, options)
