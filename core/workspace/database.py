@@ -57,6 +57,13 @@ def parse_id(value: Any) -> int | None:
     return number if 1 <= number <= MAX_ID else None
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id of the INSERT ``cur`` just ran. sqlite3 types ``lastrowid`` as optional (it is None
+    on a cursor that has inserted nothing); after an INSERT it is always the new row's id."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -197,7 +204,7 @@ class Workspace:
                 "INSERT INTO artifacts (kind, path, sha256, size, created_at) VALUES (?, ?, ?, ?, ?)",
                 (kind, rel, digest, len(data), now()),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
     def artifact_info(self, artifact_id: int) -> dict[str, Any]:
         row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))

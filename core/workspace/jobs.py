@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from core.workspace import owner
 from core.workspace.errors import NotFoundError, StudioError
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,11 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
         if running and running["status"] == "running":  # live, here or in another process
             return running["id"]
         with ws.transaction() as conn:
-            job_id = conn.execute(
+            job_id = inserted_id(conn.execute(
                 "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
                 "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?, ?)",
                 (project_id, kind, now(), now(), owner.this_process()),
-            ).lastrowid
+            ))
         thread = threading.Thread(target=_run, args=(ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True)
         _live[(str(ws.db_path), job_id)] = thread
         thread.start()
@@ -118,6 +118,8 @@ def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
             conn.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
                          (now(), job_id))
         row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None:  # deleted with its project between the two reads
+            raise NotFoundError(f"Job {job_id} does not exist.")
     if row["status"] == "interrupted" and not row["error"]:
         row["error"] = INTERRUPTED
     row["result"] = json.loads(row["result_json"]) if row.get("result_json") else None

@@ -4,12 +4,15 @@ from __future__ import annotations
 import sqlite3
 import unicodedata
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from core.workspace import jobs
 from core.workspace import owner
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.database import Workspace, now, parse_id
+
+if TYPE_CHECKING:  # pandas is imported where a table is built, not by every command that opens a project
+    import pandas as pd
 
 MAX_NAME = 60
 
@@ -324,7 +327,7 @@ def get_build_note(project: dict[str, Any], live_only: bool = False) -> str | No
     state, stage = project.get("build_state"), project.get("build_stage")
     if state in (None, "complete"):
         return None
-    words = BUILD_STAGE_WORDS.get(stage, stage)
+    words = BUILD_STAGE_WORDS.get(stage, stage) if stage is not None else None
     recorded = project.get("owner")
     running = state == "building" and (owner.is_this_process(recorded) or owner.is_alive(recorded))
     if running:
