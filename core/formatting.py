@@ -32,7 +32,7 @@ def format_part_of(part: int, whole: int) -> str:
     return f"{share:.1f}%" if share < 99.95 else "100%"
 
 
-def format_statistic(value: float) -> str:
+def format_statistic(value: float | np.floating) -> str:
     """A summary statistic, rounded for reading: 1,204 / 152.3 / 12.35 / 0.123."""
     value = float(value)
     if not np.isfinite(value):

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.cleaning import CleaningRecipe, StepReport
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 
 
 def save_dataset(
@@ -57,7 +57,7 @@ def save_dataset(
             f"dataset.{kind}",
             {"dataset_id": cur.lastrowid, "name": name, "rows": len(df), "parent_id": parent_id},
         )
-        dataset_id = cur.lastrowid
+        dataset_id = inserted_id(cur)
     return get_dataset(ws, dataset_id)
 
 
@@ -109,8 +109,10 @@ def save_recipe(
                 artifact_id,
             ),
         )
-        recipe_id = cur.lastrowid
-    return get_recipe(ws, recipe_id)
+        recipe_id = inserted_id(cur)
+    row = get_recipe(ws, recipe_id)
+    assert row is not None  # inserted just above
+    return row
 
 
 def get_recipe(ws: Workspace, recipe_id: int) -> dict[str, Any] | None:

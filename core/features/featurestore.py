@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.features.preprocessing import FeatureConfig, describe_feature_set
 from core.problem.definition import ProblemConfig
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 
 
 def save_feature_set(
@@ -34,7 +34,7 @@ def save_feature_set(
             "feature_set.saved",
             {"feature_set_id": cur.lastrowid, "version": version, "dataset_id": dataset_id},
         )
-        fs_id = cur.lastrowid
+        fs_id = inserted_id(cur)
     return get_feature_set(ws, fs_id)
 
 

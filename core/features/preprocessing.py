@@ -341,8 +341,9 @@ def _owners_by_stand_in_names(transformer: Any, n_columns: int) -> list[int] | N
         except (ValueError, AttributeError, TypeError):
             continue
         matches = [_STAND_IN.match(n) for n in names]
-        if all(matches):
-            return [int(m.group(1)) for m in matches]
+        positions = [int(m.group(1)) for m in matches if m is not None]
+        if len(positions) == len(names):  # every name is a stand-in's
+            return positions
     return None
 
 

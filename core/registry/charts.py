@@ -20,7 +20,7 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
         "cv_score": "CV score",
         **{c: f"holdout {get_metric_label(c)}" for c in versions if get_metric_label(c) != c},
     }
-    first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c in versions]
+    first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c is not None and c in versions]
     shown = versions.rename(columns=headers)
     return shown, first + [c for c in shown if c not in first and c not in ("id", "model")]
 

@@ -15,7 +15,7 @@ import pandas as pd
 from core.problem.definition import ProblemConfig, to_label
 from core.problem.store import get_problem
 from core.registry.audit import describe_audit_entry
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, NotFoundError
 
 ALIASES = ("champion", "challenger")
@@ -84,7 +84,7 @@ def register_model(
                 now(),
             ),
         )
-        version_id = cur.lastrowid
+        version_id = inserted_id(cur)
         ws.audit(
             conn,
             project_id,

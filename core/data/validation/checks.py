@@ -243,6 +243,7 @@ def _evaluate_categories(s: pd.Series, rule: ColumnRule, single: np.ndarray) -> 
     codes, uniques, blank = factorize_text(s)
     missing = missing_from(codes, blank) & single
     names = canonical_text(uniques)
+    assert rule.allowed is not None  # called for a rule with categories only
     if set(rule.allowed) == {"0", "1"}:  # a 0/1 flag: True and False are the same answers
         names = np.array(
             [str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)], dtype=object

@@ -133,6 +133,7 @@ def _message(rule: ColumnRule, kind: str, rows: int, share: float, examples: tup
         expected = "a date" if dates else "a number" if rule.kind == "numeric" else "a single value"
         return f"{column} has {counted} that {'is' if rows == 1 else 'are'} not {expected}: {quoted}."
     if kind == "below_min":
+        assert rule.min is not None  # only a rule with a lowest value finds values below it
         bound = format_date(pd.Timestamp(rule.min)) if dates else format_exact(float(rule.min))
         what = (
             f"earlier than the earliest date expected from training ({bound})"
@@ -141,6 +142,7 @@ def _message(rule: ColumnRule, kind: str, rows: int, share: float, examples: tup
         )
         return f"{column} has {counted} {what}: {plain}."
     if kind == "above_max":
+        assert rule.max is not None  # only a rule with a highest value finds values above it
         bound = format_date(pd.Timestamp(rule.max)) if dates else format_exact(float(rule.max))
         what = (
             f"later than the latest date expected from training ({bound})"
