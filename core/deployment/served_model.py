@@ -67,6 +67,7 @@ class ServedModel:
         self.pipeline = pipeline
         # Scored in two steps, so features too large to compute with can be caught per row.
         split = isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1
+        self._preprocess: Pipeline | None
         self._preprocess, self._estimator = (pipeline[:-1], pipeline[-1]) if split else (None, pipeline)
         self.input_columns: list[str] = list(getattr(pipeline, "feature_names_in_", []))
         self.input_kinds: dict[str, str] = _input_kinds(pipeline)
@@ -122,7 +123,7 @@ class ServedModel:
                 X[column], found = read_dates(X[column], column)
                 problems += found
         problems += self._empty_rows(rows, problems)
-        return X, sorted(problems, key=lambda p: p.row)
+        return X, sorted(problems, key=_row_position)
 
     def answer(self, rows: Any) -> pd.DataFrame:
         """Per row (same index): prediction, score, error ('' when answered) and problems (a list of
@@ -300,11 +301,19 @@ def _transformer_kind(transformer: Any) -> str:
     return "other"
 
 
+def _row_position(problem: InputProblem) -> int:
+    """Where a problem sorts in ``read``'s list: each one found there is of one row (a problem of the
+    whole request is raised as a RequestError instead)."""
+    assert problem.row is not None
+    return problem.row
+
+
 def _feature_sources(preprocess: Any, width: int) -> list[str | None]:
     """The input column behind each preprocessed feature (None where it cannot be told)."""
     from core.features.preprocessing import get_output_feature_sources
 
     step = preprocess[-1] if hasattr(preprocess, "steps") else preprocess
+    sources: list[str | None]
     try:
         sources = list(get_output_feature_sources(step).values())
     except (AttributeError, ValueError, TypeError):  # another preprocessor shape: name no column

@@ -32,7 +32,7 @@ from core.deployment.request import REQUEST_PROBLEMS, ROW_PROBLEMS, InputProblem
 from core.deployment.routing import RoutingConfig, route_requests
 from core.deployment.served_model import LARGEST_FEATURE, ServedModel, load_served
 from core.registry.versions import get_version
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, DataError, RequestError
 
 __all__ = [
@@ -86,11 +86,13 @@ def create_deployment(
         get_version(ws, challenger_version_id)
     with ws.transaction() as conn:
         conn.execute("UPDATE deployments SET active = 0 WHERE project_id = ?", (project_id,))
-        dep_id = conn.execute(
-            """INSERT INTO deployments (project_id, routing_json, champion_version_id, challenger_version_id,
+        dep_id = inserted_id(
+            conn.execute(
+                """INSERT INTO deployments (project_id, routing_json, champion_version_id, challenger_version_id,
                active, created_at) VALUES (?,?,?,?,1,?)""",
-            (project_id, dumps(routing.to_dict()), champion_version_id, challenger_version_id, now()),
-        ).lastrowid
+                (project_id, dumps(routing.to_dict()), champion_version_id, challenger_version_id, now()),
+            )
+        )
         ws.audit(
             conn,
             project_id,

@@ -115,6 +115,6 @@ def describe_monitoring_outcome(
 def _distinct_values(metric: str, new: float | None, old: float | None) -> tuple[str, str]:
     """Both scores as the pages show them, with a third decimal when two would make them look equal."""
     shown = format_metric_value(metric, new), format_metric_value(metric, old)
-    if shown[0] == shown[1] and new != old and None not in (new, old) and abs(new) < 100:
+    if shown[0] == shown[1] and new != old and new is not None and old is not None and abs(new) < 100:
         return f"{new:.3f}", f"{old:.3f}"
     return shown

@@ -12,6 +12,7 @@ low-cardinality numeric column a code it never had (or, failing that, values far
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -350,7 +351,7 @@ def simulate_traffic(
     task: str,
     config: TrafficConfig,
     *,
-    important_features: list[str] = (),
+    important_features: Sequence[str] = (),
 ) -> pd.DataFrame:
     """windows × rows_per_window rows resampled (with replacement, seeded) from pool, drifted.
 
