@@ -143,7 +143,7 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
             spread[name] = abs(top[name].mean() - values.mean()) / values.std()
     if not spread:
         return "Each line is one trial; the colours show the score, the axes each setting it tried."
-    name = max(spread, key=spread.get)
+    name = max(spread, key=lambda n: spread[n])
     direction = "high" if top[name].mean() > scored[name].mean() else "low"
     return (
         f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "

@@ -164,7 +164,7 @@ def plan_cross_validation(
     splitter, name = choose_cv(train, problem, config)
     id_target = describe_id_like_target(known[problem.target])
     return ValidationPlan(
-        holdout, splitter, name, [id_target] * bool(id_target) + get_validation_warnings(known, problem, name)
+        holdout, splitter, name, ([id_target] if id_target else []) + get_validation_warnings(known, problem, name)
     )
 
 
@@ -220,6 +220,7 @@ def _split_by_time(known: pd.DataFrame, problem: ProblemConfig, config: TrainCon
 
 def _split_by_group(known: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
     """Whole groups held out: stratified by class when possible, so a rare class reaches the test set."""
+    assert problem.group_column is not None  # group-kfold is resolved only with one (with_group_column)
     groups = get_group_values(known, problem.group_column)
     n_groups = len(set(groups))
     if n_groups < 3:
@@ -273,6 +274,7 @@ def choose_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfi
 
 
 def _group_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> GroupedSplit:
+    assert problem.group_column is not None  # group-kfold is resolved only with one (with_group_column)
     groups = get_group_values(df_train, problem.group_column)
     n_groups = len(set(groups))
     if n_groups < 2:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.training.results import TrainResult
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import NotFoundError
 
 
@@ -60,7 +60,7 @@ def record_experiment(
                 dumps(get_environment()),
             ),
         )
-        exp_id = cur.lastrowid
+        exp_id = inserted_id(cur)
         best_run_id = None
         for r, (model_art, pred_art) in zip(result.results, artifacts):
             run = conn.execute(

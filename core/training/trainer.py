@@ -478,7 +478,10 @@ def refit_on_all_training_rows(
     """``model`` (fitted on the sample) refit with the same settings on every training row and scored
     again on the holdout, when its fit on the sample suggests that fits ``config.refit_seconds``;
     otherwise ``model`` as it is. With the sentence that says which happened."""
-    n_all, n_sample = len(data.all_train), max(len(data.y_train), 1)
+    # Called for a training on a sample (all_train set) and its best model, which fitted (pipeline set).
+    all_train, pipeline = data.all_train, model.pipeline
+    assert all_train is not None and pipeline is not None
+    n_all, n_sample = len(all_train), max(len(data.y_train), 1)
     budget = float(data.config.refit_seconds)
     # Fitting grows about linearly with the rows; the margin covers preprocessing all rows as well.
     expected = model.fit_seconds * n_all / n_sample * _REFIT_MARGIN
@@ -496,10 +499,10 @@ def refit_on_all_training_rows(
     try:
         with _quiet_single_threaded():
             started = time.perf_counter()
-            y_all = encode_target(data.all_train[problem.target], problem)
+            y_all = encode_target(all_train[problem.target], problem)
             preprocessor = clone(data.preprocessor)
-            Xt_all = preprocessor.fit_transform(data.all_train.drop(columns=[problem.target]), y_all)
-            estimator = clone(model.pipeline.named_steps["model"]).fit(Xt_all, y_all)
+            Xt_all = preprocessor.fit_transform(all_train.drop(columns=[problem.target]), y_all)
+            estimator = clone(pipeline.named_steps["model"]).fit(Xt_all, y_all)
             fit_seconds = time.perf_counter() - started
             del Xt_all
             started = time.perf_counter()

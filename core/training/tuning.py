@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import optuna
@@ -96,24 +96,32 @@ class Dimension:
         if self.kind == "int" and (self.low != int(self.low) or self.high != int(self.high)):
             raise ConfigError(f"{where} is a whole number; give whole numbers as its limits.")
 
+    def _bounds(self) -> tuple[float, float]:
+        """(low, high) of a numeric dimension; ``validate()`` refuses one without both."""
+        if self.low is None or self.high is None:  # the TypeError int(None) / float(None) would raise
+            raise TypeError(f"The dimension '{self.name}' has no lowest or highest value.")
+        return self.low, self.high
+
     def distribution(self) -> Any:
         if self.kind == "choice":
             return CategoricalDistribution(list(self.choices))
+        low, high = self._bounds()
         if self.kind == "int":
-            return IntDistribution(int(self.low), int(self.high))
-        if self.low == self.high:
-            return FloatDistribution(float(self.low), float(self.high))
-        return FloatDistribution(float(self.low), float(self.high), log=self.kind == "log")
+            return IntDistribution(int(low), int(high))
+        if low == high:
+            return FloatDistribution(float(low), float(high))
+        return FloatDistribution(float(low), float(high), log=self.kind == "log")
 
     def grid(self, points: int) -> list[Any]:
         """``points`` evenly spread values (on a log scale for ``log``); every choice for ``choice``."""
         if self.kind == "choice":
             return list(self.choices)
+        low, high = self._bounds()
         if self.kind == "int":
-            return sorted({int(round(v)) for v in np.linspace(self.low, self.high, points)})
-        values = (np.geomspace if self.kind == "log" else np.linspace)(self.low, self.high, points)
+            return sorted({int(round(v)) for v in np.linspace(low, high, points)})
+        values = (np.geomspace if self.kind == "log" else np.linspace)(low, high, points)
         # Rounded for readable settings, but never outside the range the user set.
-        return sorted({min(max(float(f"{v:.4g}"), self.low), self.high) for v in values})
+        return sorted({min(max(float(f"{v:.4g}"), low), high) for v in values})
 
 
 def _dim(
@@ -268,10 +276,10 @@ class StudyResult:
 class _Searcher:
     """The next settings to try: a shuffled grid, or Optuna's random / TPE sampler (ask and tell)."""
 
-    def __init__(self, config: TuneConfig, direction: str, seed: int) -> None:
+    def __init__(self, config: TuneConfig, direction: Literal["maximize", "minimize"], seed: int) -> None:
         self.config = config
         self.distributions = {d.name: d.distribution() for d in config.space}
-        self.study = None
+        self.study: optuna.Study | None = None
         self.grid: list[dict[str, Any]] | None = None
         if config.method == "grid":
             axes = [d.grid(config.grid_points) for d in config.space]
@@ -295,6 +303,7 @@ class _Searcher:
     def ask(self, number: int) -> dict[str, Any] | None:
         if self.grid is not None:
             return dict(self.grid[number]) if number < len(self.grid) else None
+        assert self.study is not None  # __init__ makes a study for every method but the grid
         self._pending = self.study.ask(self.distributions)
         return {k: _plain(v) for k, v in self._pending.params.items()}
 
