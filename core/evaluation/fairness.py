@@ -37,7 +37,7 @@ def _check_task(task: str) -> None:
         raise DataError(f"The task must be one of {', '.join(GROUP_METRICS)}; got '{task}' instead.")
 
 
-def _short_number(value: float | np.floating) -> str:
+def _short_number(value: float) -> str:
     if float(value).is_integer() or abs(value) >= 100:
         text = f"{abs(value):,.0f}"
     elif abs(value) >= 1:
@@ -70,7 +70,7 @@ def to_segments(values: pd.Series, bins: int = 4, max_values: int = 5) -> pd.Ser
             labels[codes == code] = text
         return labels
     labels = values.astype(object).map(
-        lambda v: _short_number(v) if isinstance(v, (float, np.floating)) else str(v), na_action="ignore"
+        lambda v: _short_number(float(v)) if isinstance(v, (float, np.floating)) else str(v), na_action="ignore"
     )
     return labels.where(values.notna(), MISSING).astype(object)
 
