@@ -310,6 +310,7 @@ def stage_tune(
                 owner.this_process(),
             ),
         ).lastrowid
+    assert study_id is not None  # sqlite sets lastrowid after an INSERT
 
     def save_trial(trial: Trial) -> None:
         with ws.transaction() as conn:
