@@ -60,17 +60,6 @@ def metric_name(metric: str) -> str:
     return METRIC_NAMES.get(metric, metric)
 
 
-def format_number(value: float) -> str:
-    """Numbers the way a person reads them: 0.64, 12.3, 1,204."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def _as_score_vector(scores: np.ndarray) -> np.ndarray:
     """One number per row for drift: a 2-D probability matrix becomes the top-class probability."""
     scores = np.asarray(scores, dtype=float)
