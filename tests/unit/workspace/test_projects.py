@@ -174,7 +174,7 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
 
     from core.workspace.database import Workspace
 
-    Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_workspace's concern
+    Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_database's concern
     barrier = __import__("threading").Barrier(6)
 
     def create(_):

@@ -17,7 +17,7 @@ from core.workspace import jobs
 from core.workspace.projects import get_build_note, get_project, list_projects
 from core.workspace.database import Workspace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 300  # the first import of scikit-learn on a busy machine is slow; the test stops as soon as it can
 
 
