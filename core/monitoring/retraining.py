@@ -13,6 +13,7 @@ from typing import Any
 
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 from core.workspace.database import Workspace, now
+from core.workspace.jsonable import dumps
 
 
 def record_retraining(ws: Workspace, project_id: int, report_id: int, outcome: dict[str, Any]) -> None:
@@ -20,7 +21,7 @@ def record_retraining(ws: Workspace, project_id: int, report_id: int, outcome: d
     with ws.transaction() as conn:
         conn.execute("INSERT INTO retrainings (project_id, report_id, experiment_id, outcome_json, created_at) "
                      "VALUES (?,?,?,?,?)", (project_id, report_id, outcome["experiment_id"],
-                                            json.dumps(outcome, default=str), now()))
+                                            dumps(outcome), now()))
         ws.audit(conn, project_id, "monitoring.retrained",
                  {"report_id": report_id, "experiment_id": outcome["experiment_id"],
                   "registered": outcome.get("registered")})

@@ -26,6 +26,7 @@ import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from core.workspace.errors import ConfigError
+from core.workspace.jsonable import to_plain
 from core.features.preprocessing import FeatureConfig
 from core.training.catalog import BASELINE_KEY, get_model_spec
 from core.problem.definition import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
@@ -260,7 +261,7 @@ class _Searcher:
         if self.grid is not None:
             return dict(self.grid[number]) if number < len(self.grid) else None
         self._pending = self.study.ask(self.distributions)
-        return {k: _plain(v) for k, v in self._pending.params.items()}
+        return {k: to_plain(v) for k, v in self._pending.params.items()}
 
     def tell(self, score: float) -> None:
         if self.study is not None:
@@ -268,10 +269,6 @@ class _Searcher:
                 self.study.tell(self._pending, state=optuna.trial.TrialState.FAIL)
             else:
                 self.study.tell(self._pending, score)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def run_study(
