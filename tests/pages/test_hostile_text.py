@@ -180,8 +180,8 @@ def test_deploy_page_and_its_answers(hostile_app):
 def test_a_cleaning_step_the_table_refuses_says_so_in_plain_text(hostile_app):
     """The error of a step tried before it is added quotes the column and the typed value: it was
     rendered as Markdown (a live link, KaTeX)."""
-    from core import datasets
-    from core.workspace import Workspace
+    from core.data import datasets
+    from core.workspace.database import Workspace
     import os
 
     raw_id = datasets.latest_dataset(Workspace(os.environ["MLOPS_STUDIO_WORKSPACE"]), 1, "raw")["id"]

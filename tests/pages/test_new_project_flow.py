@@ -98,7 +98,7 @@ def test_choosing_an_id_as_the_target_is_questioned_before_training(fresh):
     """A student picked customer_id as the target: the Problem page said "Saved: predict 'customer_id'"
     and the leaderboard only that "the features may not carry the signal"."""
     from core import pipeline
-    from core.projects import create_project
+    from core.workspace.projects import create_project
 
     make, ws = fresh
     pid = create_project(ws, "ids")["id"]

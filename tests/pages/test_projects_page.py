@@ -137,7 +137,7 @@ def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
 def test_a_project_a_live_run_is_building_is_not_called_unfinished(fresh):
     """A refresh in the middle of the demo: the run still goes on, so Home must not say it did not finish
     nor advise deleting the project (it lands on Monitor a few seconds later)."""
-    from core import owner
+    from core.workspace import owner
 
     make, ws = fresh
     pid = create_project(ws, "Churn demo")["id"]

@@ -157,8 +157,8 @@ def wine(tmp_path_factory):
     from sklearn.datasets import load_wine
 
     from core import pipeline
-    from core.projects import create_project
-    from core.routing import RoutingConfig
+    from core.workspace.projects import create_project
+    from core.deployment.routing import RoutingConfig
 
     ws = Workspace(tmp_path_factory.mktemp("wine") / "ws")
     pid = create_project(ws, "wine")["id"]
