@@ -9,6 +9,9 @@ from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
+pytestmark = pytest.mark.slow  # a full pipeline run on a three-class table
+
+
 PAGES = ["pages/1_Data.py", "pages/2_Problem.py", "pages/3_Features.py", "pages/4_Train.py", "pages/5_Explain.py",
          "pages/6_Registry.py", "pages/7_Deploy.py", "pages/8_Monitor.py"]
 

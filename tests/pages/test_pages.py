@@ -4,6 +4,9 @@ import json
 import pytest
 
 
+pytestmark = pytest.mark.slow  # every page on a workspace where the full demo ran (conftest's demo_workspace)
+
+
 def open_page(at, page: str):
     at.run()
     assert not at.exception, at.exception

@@ -6,6 +6,9 @@ from core.data.lineage import caption_lineage, get_ancestors, get_lineage_graph,
 from core.pipeline import PipelineConfig, run_pipeline
 
 
+pytestmark = pytest.mark.slow  # a full pipeline run with retraining, traced back
+
+
 @pytest.fixture(scope="module")
 def looped(tmp_path_factory):
     """A project that went round the whole loop once, retraining included."""

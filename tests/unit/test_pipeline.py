@@ -30,6 +30,9 @@ from core.monitoring.simulation import TrafficConfig
 from core.training.trainer import TrainConfig
 from core.workspace.database import Workspace
 
+pytestmark = pytest.mark.slow  # the whole loop, the demo included, on several tables
+
+
 SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
                 "timings", "validation"}
 STAGE_TIMINGS = {"data", "clean", "problem", "features", "train", "explain", "register", "deploy", "monitor"}

@@ -53,6 +53,7 @@ def _study_with_trials(ws: Workspace):
     return row and row["id"]
 
 
+@pytest.mark.slow
 def test_a_cli_run_killed_while_tuning_leaves_an_interrupted_study_and_an_incomplete_project(tmp_path):
     data = _table(tmp_path / "killed.csv")
     path = tmp_path / "ws"
@@ -77,6 +78,7 @@ def test_a_cli_run_killed_while_tuning_leaves_an_interrupted_study_and_an_incomp
     assert [get_build_note(p) for p in list_projects(reopened)] == ["incomplete: stopped after training"]
 
 
+@pytest.mark.slow
 def test_a_study_read_after_its_process_died_is_interrupted_without_a_restart(tmp_path):
     data = _table(tmp_path / "read.csv")
     path = tmp_path / "ws"
