@@ -11,6 +11,9 @@ from core.problem.definition import suggest_problem
 from core.data.reader import read_path
 from core.training.trainer import TrainConfig, train_models
 
+pytestmark = pytest.mark.slow  # the studio's whole path (read, clean, train, explain) on each sample table
+
+
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
 

@@ -9,6 +9,9 @@ from core.monitoring.simulation import TrafficConfig
 from core.data.validation import ValidationRules
 
 
+pytestmark = pytest.mark.slow  # a full pipeline run, then monitoring on it
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     from core.workspace.database import Workspace

@@ -331,6 +331,7 @@ def test_delete_is_refused_while_work_runs_in_the_project(ws):
 
 
 # -- Projects a pipeline run builds --------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkeypatch):
     from core import pipeline
     from core.workspace.errors import DataError
@@ -347,6 +348,7 @@ def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkey
     assert "one class" in project["build_error"]
 
 
+@pytest.mark.slow
 def test_a_finished_run_leaves_a_complete_project(ws):
     from core import pipeline
 
