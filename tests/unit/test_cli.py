@@ -180,6 +180,7 @@ def error_runs(files, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(ERROR_CASES))
 def test_errors_are_one_line_with_exit_status_2(error_runs, case):
     proc = error_runs[case]
@@ -192,6 +193,7 @@ def test_errors_are_one_line_with_exit_status_2(error_runs, case):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow
 def test_error_without_json_still_ends_in_one_error_line(error_runs):
     # Without --json, progress lines go to stderr first; the error is still a single last line.
     proc = error_runs[WITHOUT_JSON]
