@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ACCURACY_STAMP := $(VENV)/.installed-accuracy
+LINT_STAMP := $(VENV)/.installed-lint
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench accuracy demo lock browser clean
+.PHONY: run test test-fast lint format bench accuracy demo lock browser clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,21 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
+# ruff (lint and format check) and mypy on the code; CI runs it before the tests.
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lint]'
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Rewrites files: the formatting `make lint` checks, and ruff's safe fixes.
+format: $(LINT_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
@@ -46,7 +62,7 @@ demo: $(STAMP)
 	$(BIN)/mlops-studio demo
 
 # Re-pin after changing dependencies in pyproject.toml (extras included, so their pins stay).
-lock: $(STAMP) $(ACCURACY_STAMP)
+lock: $(STAMP) $(ACCURACY_STAMP) $(LINT_STAMP)
 	{ echo '# Exact versions installed by `make` (pip -c). Regenerate: make lock'; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 

@@ -31,6 +31,11 @@ from core.stages.data import (  # noqa: F401
     stage_problem,
 )
 from core.stages.explain import get_top_features, stage_explain  # noqa: F401
+from core.stages.evaluate import (  # noqa: F401
+    get_saved_robustness,
+    stage_compare_top_two,
+    stage_robustness,
+)
 from core.stages.lab import require_problem, stage_rerun, stage_train, stage_tune, summarize_study  # noqa: F401
 from core.stages.operate import (  # noqa: F401
     describe_watch,
@@ -55,7 +60,8 @@ from core.stages.release import (  # noqa: F401
     stage_rollback,
     suggest_decision_threshold,
 )
-from core.training.trainer import TrainConfig, TrainResult
+from core.training.config import TrainConfig
+from core.training.results import TrainResult
 from core.training.tuning import TuneConfig
 from core.workspace import projects
 from core.workspace.database import Workspace

@@ -1,17 +1,18 @@
 """Data: load a sample or upload a table, see how it was read, profile it, and clean it with a
 replayable recipe; the raw upload, each recipe and each cleaned table are hashed versions."""
-import json
-
 import streamlit as st
 
 from core.problem.store import get_problem
 from core import pipeline
 from core.data import datasets
-from core.data.cleaning import CleaningRecipe, find_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
+from core.data.charts import (
+    caption_column_distribution, caption_lineage, caption_missing, plot_column_distribution, plot_lineage, plot_missing,
+)
+from core.data.cleaning import CleaningRecipe, count_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
 from core.workspace.errors import StudioError
 from core.data.export import to_safe_csv
-from core.data.lineage import caption_lineage, get_lineage_graph, plot_lineage
-from core.data.profiling import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
+from core.data.lineage import get_lineage_graph
+from core.data.profiling import get_column_to_chart
 from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
 from core.data.validation import ValidationRules
 from ui import cache
@@ -116,7 +117,7 @@ profile, alerts = cache.profile(ws, raw["id"], target)
 m1, m2, m3 = st.columns(3)
 m1.metric("Rows", f"{len(raw_df):,}")
 m2.metric("Columns", raw_df.shape[1])
-m3.metric("Duplicate rows", f"{int(find_duplicated(raw_df).sum()):,}")
+m3.metric("Duplicate rows", f"{count_duplicated(raw_df):,}")
 st.caption("The size of the table as loaded. Duplicate rows repeat an earlier row exactly: copies of one record "
            "(they would count twice in training), or different records with the same values (common when every "
            "column is a category), which is why dropping many of them is only offered.")
@@ -127,8 +128,7 @@ st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
 columns = list(raw_df.columns)
-id_like = set(alerts.loc[alerts["alert"] == "id_like", "column"]) if len(alerts) else set()
-default = target if target in columns else next((c for c in columns if c not in id_like), columns[0])
+default = get_column_to_chart(columns, alerts, target)
 column = st.selectbox("Distribution of", columns, key="profile_column", index=columns.index(default))
 chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_df, column), key="dist_chart")
 
@@ -166,12 +166,11 @@ with user_errors():
 cleaned = datasets.latest_cleaned_from(ws, raw["id"])
 if cleaned:
     st.subheader(f"4 · Cleaned version {cleaned['version']}: {cleaned['rows']:,} rows × {cleaned['cols']} columns")
-    recipe_row = ws.query_one("SELECT * FROM recipes WHERE id = ?", (cleaned["recipe_id"],))
-    if recipe_row and recipe_row["reports_json"]:
-        for report in json.loads(recipe_row["reports_json"]):
-            st.markdown(f"- {escape_markdown(report['summary'])}")
-            if report.get("warning"):
-                st.warning(escape_markdown(report["warning"]), icon=":material/warning:")
+    recipe_row = datasets.get_recipe(ws, cleaned["recipe_id"])
+    for report in datasets.get_step_reports(recipe_row):
+        st.markdown(f"- {escape_markdown(report['summary'])}")
+        if report.get("warning"):
+            st.warning(escape_markdown(report["warning"]), icon=":material/warning:")
     rules = datasets.load_rules(ws, cleaned["id"])
     if rules:
         with st.expander("Validation rules learned from this version"):

@@ -1,14 +1,13 @@
 """Problem: what to predict, what kind of task it is, and what "good enough" means for the gate."""
-import plotly.express as px
 import streamlit as st
 
 from core.problem.store import get_problem
 from core import pipeline
 from core.data import datasets
-from core.style import plot_text, plot_texts
+from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (METRICS, TASKS, ProblemConfig, default_threshold, describe_id_like_target,
                                      detect_task, suggest_problem)
-from core.training.trainer import suggest_group_column
+from core.training.caveats import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
@@ -99,20 +98,7 @@ with user_errors():
             st.caption(f"A missed '{escape_markdown(positive)}' costs {cost_fn / max(cost_fp, 1e-9):.1f}× a false "
                        "alarm here, so the best threshold flags more rows when this ratio is high.")
 
-    if task == "regression":
-        fig = px.histogram(df, x=target, nbins=40, template="plotly_white",
-                           title=plot_text(f"Distribution of {target}"), labels={target: plot_text(target)})
-        sentence = (f"{target} ranges from {df[target].min():,.4g} to {df[target].max():,.4g}, with a median of "
-                    f"{df[target].median():,.4g}: the model predicts a number in this range.")
-    else:
-        counts = df[target].astype(str).value_counts()
-        fig = px.bar(x=plot_texts(counts.index), y=counts.values, labels={"x": plot_text(target), "y": "rows"},
-                     template="plotly_white", title=plot_text(f"How often each value of {target} occurs"))
-        top_share = counts.iloc[0] / counts.sum()
-        sentence = (f"The most common value, '{counts.index[0]}', makes up {top_share:.0%} of rows, so a model "
-                    f"that always guesses it would be right {top_share:.0%} of the time — the baseline to beat.")
-    fig.update_layout(height=320)
-    chart(fig, sentence, key="target_chart")
+    chart(plot_target(df, target, task), caption_target(df, target, task), key="target_chart")
 
     if st.button("Save problem definition", key="save_problem", type="primary"):
         config = ProblemConfig(target=target, task=task, positive_class=positive, metric=metric,

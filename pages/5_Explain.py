@@ -4,8 +4,9 @@ import streamlit as st
 
 from core import pipeline
 from core.training import tracking
-from core.explain.explanations import caption_beeswarm, caption_importance, caption_waterfall, get_importance_df, \
-    get_waterfall_df, plot_beeswarm, plot_importance, plot_waterfall
+from core.explain.charts import caption_beeswarm, caption_importance, caption_waterfall, plot_beeswarm, \
+    plot_importance, plot_waterfall
+from core.explain.importance import get_importance_df, get_waterfall_df
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors

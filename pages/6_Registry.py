@@ -8,7 +8,7 @@ from core.problem.store import get_problem
 from core import pipeline, registry
 from core.deployment import serving
 from core.training import tracking
-from core.problem.definition import get_metric_label
+from core.registry.charts import caption_versions, get_versions_table
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.text import escape_markdown
@@ -48,19 +48,10 @@ if behind:
 st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
            "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
            "at once (same strategy, or single when no challenger is left).")
-# The columns a reviewer reads first; the rest (run, hash, all metrics) follow.
 problem = get_problem(ws, pid)
-headers = {"cv_score": "CV score", **{c: f"holdout {get_metric_label(c)}" for c in versions
-                                      if get_metric_label(c) != c}}
-first = [headers.get(c, c) for c in ("version", "aliases", "family", "decision threshold", "cv_score",
-                                     problem and problem.metric) if c in versions]
-shown = versions.rename(columns=headers)
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_order=first + [c for c in shown if c not in first and c not in ("id", "model")])
-st.caption("Every registered version with its scores and the first characters of its file's SHA-256: the file "
-           "is checked against this hash before it is ever loaded."
-           + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
-              "shown (precision, recall, F1) are at 0.5." if "decision threshold" in versions else ""))
+shown, column_order = get_versions_table(versions, problem and problem.metric)
+st.dataframe(shown, hide_index=True, width="stretch", column_order=column_order)
+st.caption(caption_versions(versions))
 
 show_flash()
 b1, b2 = st.columns(2)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import pipeline, registry
 from core.deployment import serving
+from core.deployment.charts import caption_answers, caption_traffic_summary, caption_unanswered
 from core.deployment.routing import STRATEGIES, RoutingConfig
 from core.data.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
@@ -71,15 +72,11 @@ with user_errors():
         # The structured problems are for programs; the 'error' column says the same in words.
         st.dataframe(result.drop(columns=["problems"]).round({"score": 4, "latency_ms": 2}), hide_index=True,
                      width="stretch")
-        unanswered = int((result["error"] != "").sum())
+        unanswered = caption_unanswered(result)
         if unanswered:
-            st.warning(f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
-                       "The 'error' column says which value and what to send instead; the other rows were answered.")
-        answers = (f" The model answers '{escape_markdown(served.classes[1])}' when the score is "
-                   f"{served.threshold:.2f} or more (the decision threshold registered with it)."
-                   if served.task == "binary" and served.classes else "")
-        st.caption(f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
-                   f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
+            st.warning(unanswered)
+        st.caption(caption_answers(result, served, answer_label=escape_markdown(served.classes[1])
+                                   if served.task == "binary" and served.classes else ""))
         violations = served.validate(rows)
         (st.warning if violations else st.success)(
             escape_markdown(caption_violations(violations, rows=len(rows), rules=served.rules))
@@ -91,9 +88,7 @@ summary = serving.get_traffic_summary_df(ws, active["id"])
 if not summary.empty:
     st.subheader("Traffic so far")
     st.dataframe(summary, hide_index=True, width="stretch")
-    top = summary.iloc[0]
-    st.caption(f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
-               f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average.")
+    st.caption(caption_traffic_summary(summary))
     st.dataframe(serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}),
                  hide_index=True, width="stretch")
     st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")

@@ -6,9 +6,9 @@ import streamlit as st
 from core import pipeline, registry
 from core.workspace import jobs
 from core.deployment import serving
-from core.monitoring.reports import caption_drift_heatmap, caption_excluded_columns, caption_feature_psi, \
-    caption_performance, caption_prediction_drift, plot_drift_heatmap, plot_feature_psi, plot_performance, \
-    plot_prediction_drift
+from core.monitoring.charts import caption_drift_heatmap, caption_drift_table, caption_excluded_columns, \
+    caption_feature_psi, caption_performance, caption_prediction_drift, get_features_by_drift, plot_drift_heatmap, \
+    plot_feature_psi, plot_performance, plot_prediction_drift
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.data.validation import caption_violations_by_window
 from ui.frame import page_setup, require_project
@@ -73,7 +73,7 @@ with c1:
 with c2:
     chart(plot_prediction_drift(report.prediction_drift_df), caption_prediction_drift(report.prediction_drift_df),
           key="prediction_drift")
-features = list(fd.sort_values("psi", ascending=False)["feature"].unique())
+features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
 st.caption("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift.")
@@ -85,9 +85,7 @@ st.caption(escape_markdown(caption_violations_by_window(violations)) if not viol
            "Every production row passed the validation rules learned from the training data.")
 with st.expander("Every feature and window: PSI and the statistical test"):
     st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
-    st.caption("KS compares numeric distributions, chi-square category shares; a p-value below "
-               f"{report.config.pvalue_threshold} means the difference is unlikely to be chance. A feature counts as "
-               "drifted when its PSI is major, or when the test is significant and the PSI at least moderate.")
+    st.caption(caption_drift_table(report.config))
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------
 st.subheader("Retrain")

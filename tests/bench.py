@@ -150,7 +150,8 @@ def bench_leaderboard(table: TelcoTable) -> dict:
     """The default leaderboard (baseline + 7 families) with 5-fold CV, against plain scikit-learn
     fitting the same estimators (same hyper-parameters and seeds) on the same rows and folds."""
     from core.training.catalog import get_catalog
-    from core.training.trainer import TrainConfig, train_models
+    from core.training.config import TrainConfig
+    from core.training.trainer import train_models
 
     df, problem, features = load_telco(table.path)
     log(f"leaderboard, {table.label} ({len(df):,} after cleaning), best of {table.repeats}")
@@ -182,7 +183,7 @@ def bench_tuning(table: TelcoTable) -> list[dict]:
     """A random search of gradient boosting: seconds per trial (each trial = one 5-fold CV), against
     plain scikit-learn cross-validating the same settings; also the whole study (folds prepared,
     defaults scored, best refit) divided by its trials."""
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
     from core.training.tuning import TuneConfig, run_study
 
     df, problem, features = load_telco(table.path)

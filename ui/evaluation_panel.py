@@ -3,26 +3,49 @@ business cost, curves, calibration, regression errors), whether the best is real
 runner-up, fairness across a sensitive column, robustness, and the segments where it errs most."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.problem.store import get_experiment_problem
-from core.problem.store import get_problem
 from core import pipeline
-from core.training import tracking
-from core.evaluation.comparison import caption_comparison, compare_models
-from core.evaluation.reports import (
+from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
     caption_cost_curve,
+    caption_per_class,
     caption_pr,
     caption_predicted_vs_actual,
     caption_regression_report,
     caption_residuals,
     caption_roc,
     caption_threshold,
+    plot_calibration,
+    plot_confusion,
+    plot_cost_curve,
+    plot_per_class,
+    plot_pr,
+    plot_predicted_vs_actual,
+    plot_residuals,
+    plot_roc,
+    plot_threshold_metrics,
+)
+from core.evaluation.charts_checks import (
+    caption_comparison,
+    caption_error_segments,
+    caption_fairness,
+    caption_robustness,
+    plot_error_segments,
+    plot_group_metrics,
+    plot_robustness,
+)
+from core.evaluation.fairness import (
+    get_error_segments_df,
+    get_fairness_gaps,
+    get_group_metrics_df,
+)
+from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
+from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
+from core.evaluation.reports import (
     get_best_threshold,
     get_calibration_df,
     get_classification_report,
@@ -35,28 +58,10 @@ from core.evaluation.reports import (
     get_roc_df,
     get_threshold_df,
     get_threshold_row,
-    plot_calibration,
-    plot_confusion,
-    plot_cost_curve,
-    plot_pr,
-    plot_predicted_vs_actual,
-    plot_residuals,
-    plot_roc,
-    plot_threshold_metrics,
 )
-from core.evaluation.fairness import (
-    caption_error_segments,
-    caption_fairness,
-    get_error_segments_df,
-    get_fairness_gaps,
-    get_group_metrics_df,
-    plot_error_segments,
-    plot_group_metrics,
-)
-from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
-from core.evaluation.multiclass import caption_per_class, get_multiclass_report, get_per_class_df, plot_per_class
 from core.problem.definition import ProblemConfig, encode_target
-from core.evaluation.robustness import caption_robustness, get_robustness_df, plot_robustness
+from core.problem.store import get_experiment_problem, get_problem
+from core.training import tracking
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
@@ -85,13 +90,13 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
             _multiclass(ws, problem, holdout, model)
         else:
             _regression(problem, holdout, model)
-        _top_two(ws, project_id, experiment, problem, holdout)
+        _top_two(ws, project_id, experiment, problem)
         # The column set on the Problem page now, even if the experiment is older than that choice.
         current = get_problem(ws, project_id)
         _fairness(problem, holdout, model, threshold, key=f"{experiment['id']}_{run_id}",
                   default=(current.sensitive_column if current else None) or problem.sensitive_column)
         _error_segments(problem, holdout, model, threshold)
-        _robustness(ws, problem, holdout, int(run_id))
+        _robustness(ws, problem, int(run_id))
 
 
 def _y_test(problem: ProblemConfig, holdout: pd.DataFrame) -> np.ndarray:
@@ -193,26 +198,17 @@ def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
         chart(plot_residuals(residuals), caption_residuals(residuals), key="residuals")
 
 
-def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig, holdout: pd.DataFrame) -> None:
-    runs = tracking.get_runs_df(ws, project_id, experiment["id"])
-    real = runs[runs["error"].isna() & (runs["key"] != "baseline")]
-    if len(real) < 2:
+def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig) -> None:
+    # Computed once and saved with the runs (core.stages.evaluate): a refresh shows it again.
+    outcome = pipeline.stage_compare_top_two(ws, project_id, int(experiment["id"]))
+    if outcome is None:
         return
     st.subheader("Is the best model really better?")
-    first, second = (tracking.load_run_outputs(ws, int(r), problem) for r in real["run"].iloc[:2])
-    outcome = _cached_comparison(ws, experiment["id"], problem, first, second, _y_test(problem, holdout))
-    st.info(escape_markdown(caption_comparison(first.name, second.name, outcome["cv"], outcome["bootstrap"],
-                                               problem.metric)), icon=":material/balance:")
+    st.info(escape_markdown(caption_comparison(outcome["name_a"], outcome["name_b"], outcome["cv"],
+                                               outcome["bootstrap"], problem.metric)), icon=":material/balance:")
     st.caption("Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
                "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
                "straddles 0 means the data cannot tell the two apart.")
-
-
-def _cached_comparison(ws, experiment_id: int, problem, first, second, y) -> dict:
-    key = f"comparison_{ws.db_path}_{experiment_id}_{first.id}_{second.id}"
-    if key not in st.session_state:
-        st.session_state[key] = compare_models(first, second, y, problem.metric)
-    return st.session_state[key]
 
 
 def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None, key: str,
@@ -261,18 +257,16 @@ def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, thresh
           key="error_segments")
 
 
-def _robustness(ws, problem: ProblemConfig, holdout: pd.DataFrame, run_id: int) -> None:
+def _robustness(ws, problem: ProblemConfig, run_id: int) -> None:
     st.subheader("Robustness: small noise, a missing feature")
-    key = f"robustness_{ws.db_path}_{run_id}"
-    if key not in st.session_state:
+    # Saved with the run once checked (core.stages.evaluate): a refresh shows it without the button.
+    table = pipeline.get_saved_robustness(ws, run_id)
+    if table is None:
         st.caption("Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
                    "(a few seconds).")
         if not st.button("Check robustness", key=f"robustness_button_{run_id}", icon=":material/shield:"):
             return
         with st.spinner("Scoring the model under noise and with missing inputs…"):
-            pipeline_model = tracking.load_run_model(ws, run_id)
-            st.session_state[key] = get_robustness_df(pipeline_model, holdout.drop(columns=[problem.target]),
-                                                      _y_test(problem, holdout), problem.metric)
-    table = st.session_state[key]
+            table = pipeline.stage_robustness(ws, run_id)
     chart(plot_robustness(table, problem.metric), caption_robustness(table, problem.metric),
           key=f"robustness_chart_{run_id}")

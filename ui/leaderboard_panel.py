@@ -9,10 +9,11 @@ from core.problem.store import get_experiment_problem
 from core import pipeline
 from core.workspace import jobs
 from core.training import tracking
-from core.evaluation.reports import caption_leaderboard, plot_leaderboard
+from core.evaluation.charts import caption_leaderboard, plot_leaderboard
 from core.training.catalog import get_catalog
 from core.problem.definition import ProblemConfig, get_metric_label
-from core.training.trainer import VALIDATIONS, TrainConfig, resolve_validation
+from core.training.config import VALIDATIONS, TrainConfig
+from core.training.splits import resolve_validation
 from ui.text import escape_markdown
 from ui.widgets import chart
 

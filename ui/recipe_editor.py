@@ -13,7 +13,7 @@ from core.data.cleaning import (
     make_outlier_step, with_offer,
 )
 from core.workspace.errors import StudioError
-from core.data.profiling import get_spelling_variants
+from core.data.columns import get_spelling_variants
 from ui.text import escape_markdown
 
 ADDABLE = {

@@ -10,7 +10,7 @@ import streamlit as st
 from core.stages import lab
 from core.workspace import jobs
 from core.training import tracking
-from core.evaluation.comparison import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
+from core.evaluation.charts_checks import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
 from core.training.tracking import EXPERIMENT_KINDS
 from ui.widgets import chart, job_panel

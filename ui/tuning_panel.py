@@ -14,17 +14,19 @@ from core.workspace import jobs
 from core.training import tracking
 from core.training.catalog import get_model_spec
 from core.problem.definition import ProblemConfig
+from core.training.charts import (
+    caption_best_so_far,
+    caption_parallel_coordinates,
+    plot_best_so_far,
+    plot_parallel_coordinates,
+)
 from core.training.tuning import (
     KINDS,
     METHODS,
     Dimension,
     TuneConfig,
-    caption_best_so_far,
-    caption_parallel_coordinates,
     default_search_space,
     get_trials_df,
-    plot_best_so_far,
-    plot_parallel_coordinates,
     tunable_models,
     validate_tune_config,
 )

@@ -84,7 +84,19 @@ def save_recipe(
              dumps([r.__dict__ for r in reports]), source_dataset_id, now(), artifact_id),
         )
         recipe_id = cur.lastrowid
+    return get_recipe(ws, recipe_id)
+
+
+def get_recipe(ws: Workspace, recipe_id: int) -> dict[str, Any] | None:
+    """A recipe version's row (version, recipe_json, reports_json...), or None if there is none."""
     return ws.query_one("SELECT * FROM recipes WHERE id = ?", (recipe_id,))
+
+
+def get_step_reports(recipe_row: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What each step of a saved recipe did when it made its cleaned version (`StepReport.to_dict()`s)."""
+    if not recipe_row or not recipe_row["reports_json"]:
+        return []
+    return json.loads(recipe_row["reports_json"])
 
 
 def load_recipe(ws: Workspace, recipe_id: int) -> CleaningRecipe:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from core.data.profiling import is_text
+from core.data.columns import is_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = b"\xef\xbb\xbf"  # the UTF-8 byte order mark makes Excel read accents and € correctly

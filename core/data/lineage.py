@@ -1,13 +1,10 @@
-"""Lineage as data: what every artifact of a project was made from, as a graph and a picture."""
+"""Lineage as data: what every artifact of a project was made from, as a graph (drawn by `core.data.charts`)."""
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from core.style import plot_texts
 from core.workspace.database import Workspace
 
 # Left to right, the order things are made in.
@@ -87,48 +84,3 @@ def get_ancestors(edges: pd.DataFrame, node: str) -> list[str]:
                 seen.append(parent)
                 frontier.append(parent)
     return seen
-
-
-def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
-    """Layers left to right (raw data … monitoring), an arrow-less line from each input to its output."""
-    layers = [layer for layer in LAYERS if layer in set(nodes["layer"])]
-    positions = {}
-    for x, layer in enumerate(layers):
-        members = nodes[nodes["layer"] == layer]["node"].tolist()
-        for i, key in enumerate(members):
-            positions[key] = (x, -(i - (len(members) - 1) / 2))
-    fig = go.Figure()
-    for source, target in edges.itertuples(index=False):
-        (x0, y0), (x1, y1) = positions[source], positions[target]
-        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", line={"color": "#9ca3af", "width": 1.5},
-                                 hoverinfo="skip", showlegend=False))
-    xy = [positions[k] for k in nodes["node"]]
-    fig.add_trace(go.Scatter(
-        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers+text", text=plot_texts(nodes["short"]),
-        textposition="bottom center", textfont={"size": 10}, marker={"size": 14, "color": "#2563eb"},
-        customdata=np.stack([plot_texts(nodes["label"]), plot_texts(nodes["sha256"])], axis=-1) if len(nodes) else None,
-        hovertemplate="%{customdata[0]}<br>sha256 %{customdata[1]}<extra></extra>",
-        showlegend=False,
-    ))
-    fig.update_layout(template="plotly_white", title="Lineage: what was made from what (left to right)",
-                      height=min(450, 160 + 60 * int(nodes["layer"].value_counts().max() if len(nodes) else 1)),
-                      margin={"l": 10, "r": 10, "t": 50, "b": 30})
-    fig.update_xaxes(tickvals=list(range(len(layers))), ticktext=layers, showgrid=False, zeroline=False,
-                     range=[-0.6, max(len(layers) - 0.4, 0.6)])
-    fig.update_yaxes(visible=False)
-    return fig
-
-
-def caption_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
-    if nodes.empty:
-        return "Nothing has been made in this project yet."
-    latest = nodes[nodes["layer"] == "model version"]
-    if latest.empty:
-        return (f"{len(nodes)} things made so far, each linked to what it was made from; every data file and "
-                "recipe carries the SHA-256 of its artifact.")
-    model = latest.iloc[-1]
-    chain = [nodes.set_index("node").loc[n, "label"] for n in get_ancestors(edges, model["node"])]
-    data = [c for c in chain if c.startswith(("cleaned data", "raw data"))]
-    return (f"{model['label']} was trained on {data[0] if data else 'its data'}"
-            + (f", which goes back to {data[-1]}" if len(data) > 1 else "")
-            + "; every step in between is recorded, so the model can be rebuilt and audited.")

@@ -8,18 +8,22 @@ in place; the leak check reads a sample of rows, column by column). Alerts are c
 
 from __future__ import annotations
 
-import math
-import re
-import warnings
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
+from core.data.columns import (
+    MAX_SPELLING_UNIQUES, get_spelling_variants, get_text_types, has_leading_zero_codes, is_classification_target,
+    is_number_column, is_text, kind_from_counts, looks_like_id, number_counts, outlier_fences, present_numbers,
+)
+# Handed on for the stages that still import them from here (features, training, problem, monitoring);
+# their home is core.data.columns.
+from core.data.columns import (  # noqa: F401
+    ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id, looks_like_identifier,
+)
 from core.workspace.errors import ConfigError
-from core.style import plot_text, plot_texts
+from core.formatting import format_cell, format_statistic
 from core.workspace.progress import Progress
 
 
@@ -44,313 +48,15 @@ PROFILE_COLUMNS = [
 ]
 
 ALMOST_CONSTANT_SHARE = 0.98  # one value in >= 98 % of rows
-ID_LIKE_SHARE = 0.95  # >= 95 % of values distinct (exact duplicate rows repeat some IDs)
 HIGH_CARDINALITY = 50
 MANY_MISSING_PCT = 5.0
 NUMERIC_AS_TEXT_SHARE = 0.8
 DATE_AS_TEXT_SHARE = 0.8
 MIXED_TYPE_MIN_SHARE = 0.05  # numbers (or dates) and other text each fill >= 5 % of a text column
 SKEW_LIMIT = 2.0
-OUTLIER_IQR_FACTOR = 3.0  # "far out" fences, Q1 - 3 IQR / Q3 + 3 IQR (widened for long columns)
-OUTLIER_CLEAN_EXPECTED = 0.05  # a clean bell curve may put on average 0.05 values beyond the fences
 LEAK_PURITY = 0.98
 LEAK_CORRELATION = 0.98
 LEAK_SAMPLE_ROWS = 200_000
-MAX_SPELLING_UNIQUES = 5_000
-MAX_DATE_PARSE_UNIQUES = 1_000  # free-format dates are parsed one by one: cap the work
-CATEGORICAL_MAX_DISTINCT = 50
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-# Dates as people and programs write them (lower-cased first): ISO, d/m/y or m/d/y, "5 Jan 2020",
-# "Jan 5, 2020", with an optional time and offset. Strict enough that "1.2.3" or "12-4" are not dates.
-_DATE_TEXT = re.compile(
-    rf"(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.](?:\d{{4}}|\d{{2}})"
-    rf"|\d{{1,2}}[ -]{_MONTH}[ ,-]*\d{{2,4}}|{_MONTH} \d{{1,2}},? \d{{4}})"
-    r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[ap]m)?(?: ?z|[+-]\d{2}:?\d{2})?)?"
-)
-_BOOLEAN_PAIRS = [{"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"}]
-_NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-}
-_NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
-_TEMPLATE = "plotly_white"
-
-
-# --------------------------------------------------------------------------------------
-# Column classification helpers (shared with cleaning and validation)
-# --------------------------------------------------------------------------------------
-
-
-def is_text(s: pd.Series) -> bool:
-    """Text-like column: pandas `str`, object or category (but not bool/number/date)."""
-    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
-                or pd.api.types.is_bool_dtype(s) or pd.api.types.is_timedelta64_dtype(s))
-
-
-def is_number_column(s: pd.Series) -> bool:
-    """Numbers proper: a numeric dtype that is not boolean."""
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def is_classification_target(s: pd.Series) -> bool:
-    """Text, boolean, or whole numbers with at most 20 distinct values -> classification."""
-    if pd.api.types.is_bool_dtype(s) or is_text(s):
-        return True
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return False
-    values = s.dropna()
-    if values.empty:
-        return True
-    return bool(values.nunique() <= 20 and np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
-
-
-def normalize_spelling(value: str) -> str:
-    """Key under which case/whitespace/hyphen variants ("Month to month", "month-to-month ") meet."""
-    key = str(value).casefold().strip()
-    key = re.sub(r"[\s\-_]+", " ", key)
-    return _NUMBER_WORD_RE.sub(lambda m: _NUMBER_WORDS[m.group(1)], key)
-
-
-def get_spelling_variants(s: pd.Series, counts: pd.Series | None = None) -> dict[str, str]:
-    """{variant: canonical} for text values that differ only in case/spacing; canonical = most frequent."""
-    if not is_text(s):
-        return {}
-    counts = s.dropna().astype("str").value_counts() if counts is None else counts
-    if len(counts) < 2 or len(counts) > MAX_SPELLING_UNIQUES:
-        return {}
-    frame = pd.DataFrame({"value": counts.index.astype(str), "count": counts.to_numpy()})
-    frame["key"] = [normalize_spelling(v) for v in frame["value"]]
-    frame = frame.sort_values(["key", "count", "value"], ascending=[True, False, True], kind="stable")
-    mapping: dict[str, str] = {}
-    for _, group in frame.groupby("key", sort=False):
-        if len(group) > 1:
-            canonical = str(group["value"].iloc[0])
-            mapping.update({str(v): canonical for v in group["value"].iloc[1:]})
-    return mapping
-
-
-def _filled_text(counts: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Stripped distinct values and their counts, blanks left out (most frequent first)."""
-    values = pd.Series(counts.index.astype(str), dtype="str").str.strip()
-    filled = values.ne("").to_numpy(dtype=bool)
-    return values[filled].reset_index(drop=True), counts.to_numpy(dtype="int64")[filled]
-
-
-def _top_examples(values: pd.Series, counts: np.ndarray, limit: int = 3) -> list[str]:
-    """The `limit` most frequent values; variants that only differed by spaces count together."""
-    if not len(values):
-        return []
-    if len(values) > 10_000:  # already in count order: merging the long tail would not change the top
-        return [str(v) for v in pd.unique(values.head(10_000).to_numpy())[:limit]]
-    merged = pd.Series(counts, index=values.to_numpy()).groupby(level=0, sort=False).sum()
-    return [str(v) for v in merged.sort_values(ascending=False, kind="stable").index[:limit]]
-
-
-def numeric_text_share(s: pd.Series, counts: pd.Series | None = None) -> tuple[float, list[str]]:
-    """Share of non-blank text values that are numbers, and a few values that are not."""
-    counts = s.dropna().astype("str").value_counts() if counts is None else counts
-    values, n = _filled_text(counts)
-    if not len(values):
-        return 0.0, []
-    is_number = values.str.fullmatch(_NUMBER.pattern).to_numpy(dtype=bool)
-    share = float(n[is_number].sum() / n.sum())
-    return share, _top_examples(values[~is_number], n[~is_number])
-
-
-def get_text_types(s: pd.Series, counts: pd.Series | None = None) -> dict[str, Any]:
-    """How the filled values of a text column read: shares of numbers, dates and other text.
-
-    Returns {"number": share, "date": share, "other": share, "examples": {kind: [values]}}.
-    Works on distinct values, so a long column with few values costs almost nothing.
-    """
-    counts = s.dropna().astype("str").value_counts() if counts is None else counts
-    values, n = _filled_text(counts)
-    shares = {"number": 0.0, "date": 0.0, "other": 0.0}
-    if not len(values):
-        return {**shares, "examples": {k: [] for k in shares}}
-    is_number = values.str.fullmatch(_NUMBER.pattern).to_numpy(dtype=bool)
-    is_date = ~is_number & values.str.lower().str.fullmatch(_DATE_TEXT.pattern).to_numpy(dtype=bool)
-    if is_date.any():
-        is_date[is_date] = parses_as_date(values[is_date])
-    masks = {"number": is_number, "date": is_date, "other": ~is_number & ~is_date}
-    total = n.sum()
-    return {
-        **{kind: float(n[mask].sum() / total) for kind, mask in masks.items()},
-        "examples": {kind: _top_examples(values[mask], n[mask]) for kind, mask in masks.items()},
-    }
-
-
-def parse_dates(values: pd.Series, max_free_format: int | None = MAX_DATE_PARSE_UNIQUES) -> pd.Series:
-    """Text to UTC-naive datetimes (NaT where it is not a date): ISO first, then free formats.
-
-    Free formats are parsed one value at a time, so by default at most `MAX_DATE_PARSE_UNIQUES`
-    values that are not ISO are tried (the rest stay NaT; None: no cap): pass distinct values.
-    """
-    return _parse_dates(values, max_free_format)[0]
-
-
-def _parse_dates(values: pd.Series, max_free_format: int | None = MAX_DATE_PARSE_UNIQUES) -> tuple[pd.Series, np.ndarray]:
-    """(parsed, untried): untried marks the free-format values left over beyond the cap."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-        untried = parsed.isna().to_numpy() & values.notna().to_numpy()
-        todo = np.flatnonzero(untried)[:max_free_format]
-        if len(todo):
-            parsed.iloc[todo] = pd.to_datetime(values.iloc[todo], format="mixed", errors="coerce", utc=True)
-            untried[todo] = False
-    return parsed.dt.tz_convert(None), untried
-
-
-def parses_as_date(candidates: pd.Series) -> np.ndarray:
-    """True for date-looking text (already matched by the date pattern) that holds real dates;
-    values beyond the parsing cap are taken on the pattern's word."""
-    parsed, untried = _parse_dates(candidates.reset_index(drop=True))
-    return parsed.notna().to_numpy() | untried
-
-
-def value_counts(s: pd.Series) -> pd.Series:
-    """Counts of non-missing values, most frequent first (ties: smaller value first for numbers).
-
-    Numbers go through a sort (`np.unique`), which beats hashing on a million distinct floats.
-    """
-    if is_number_column(s):
-        return _number_counts(_present_numbers(s), pd.api.types.is_integer_dtype(s))
-    return s.value_counts(dropna=True)
-
-
-def _present_numbers(s: pd.Series) -> np.ndarray:
-    values = s.to_numpy(dtype=float, na_value=np.nan)
-    return values[~np.isnan(values)]
-
-
-def _number_counts(values: np.ndarray, integer: bool) -> pd.Series:
-    uniques, counts = np.unique(values, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    index = uniques[order]
-    if integer:
-        index = index.astype("int64")
-    return pd.Series(counts[order], index=index, name="count")
-
-
-def has_leading_zero_codes(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """Integer-looking text with a leading zero (zip codes, IDs): codes, not amounts."""
-    values = pd.Series((s.dropna().unique() if counts is None else counts.index).astype(str), dtype="str")
-    return bool(values.str.strip().str.fullmatch(r"0\d+").any())
-
-
-def column_kind(s: pd.Series, counts: pd.Series | None = None) -> str:
-    """numeric | boolean | datetime | categorical | text, as the profile shows it."""
-    counts = value_counts(s) if counts is None else counts
-    return _kind(s, counts, int(s.notna().sum()))
-
-
-# --------------------------------------------------------------------------------------
-# Identifiers: the one definition every stage uses (profile alerts, cleaning, the features
-# dropped, the group column of a split, the columns monitoring and the simulation leave alone)
-# --------------------------------------------------------------------------------------
-
-# Words that name an identifier: anywhere in the name (customer_id, id_cliente), or only as its last
-# word for the ambiguous ones ("order_number" is a key, "number_of_children" a count).
-ID_NAME_WORDS = ("id", "uuid", "guid")
-ID_NAME_ENDINGS = ("key", "code", "number", "no", "nr")
-GROUP_ID_MAX_TYPICAL_ROWS = 10  # unnamed codes: the median rows per value of an entity key
-GROUP_ID_MIN_VALUES = 10  # fewer distinct values are a category, whatever they look like
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-./]*")  # C01186, 0152-QWGLK, A-0001, cat_3_L0
-_CODE_SHARE = 0.9
-_CODE_SAMPLE = 500
-
-
-def is_named_like_id(name: Any) -> bool:
-    """customer_id, CustomerID, customerId, order_number, store_no: a name that says "identifier"."""
-    text = str(name)
-    words = [w for w in re.split(r"[^a-z0-9]+", text.casefold()) if w]
-    camel_case_id = re.search(r"[a-z0-9](Id|ID)$", text) is not None
-    return camel_case_id or any(w in ID_NAME_WORDS for w in words) or bool(words and words[-1] in ID_NAME_ENDINGS)
-
-
-def has_code_like_values(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """Text whose distinct values (nearly) all read like codes: letters and digits with - _ . / and
-    at least one digit; dates and decimal amounts are not codes."""
-    if not is_text(s):
-        return False
-    counts = value_counts(s) if counts is None else counts
-    values = pd.Series(counts.index[:_CODE_SAMPLE].astype(str), dtype="str").str.strip()
-    if values.empty:
-        return False
-    code = values.str.fullmatch(_CODE.pattern) & values.str.contains(r"\d", regex=True)
-    amount = values.str.fullmatch(_NUMBER.pattern) & values.str.contains(r"[.,]", regex=True)
-    date = values.str.lower().str.fullmatch(_DATE_TEXT.pattern)
-    return bool((code & ~amount & ~date).mean() >= _CODE_SHARE)
-
-
-def looks_like_id(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """A key of the row: (almost) every value different, and text, or whole numbers that count up
-    densely or are named like an ID."""
-    counts = value_counts(s) if counts is None else counts
-    present = int(s.notna().sum())
-    return present >= 20 and len(counts) >= ID_LIKE_SHARE * present and _could_be_id(s, counts)
-
-
-def looks_like_group_id(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """The key of an entity that has several rows (the customer of a transaction): many distinct
-    values — at least 10 and at least √rows, as entities grow with the table — most of which repeat,
-    shaped like an identifier (codes, or anything named like an ID).
-
-    A column of a few levels each repeated many times is a category, however code-like its values
-    (cat_3_L0 … cat_3_L11, a year stored as text): splitting by it would hold out whole categories.
-    """
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-        return False
-    if is_number_column(s) and not is_named_like_id(s.name):
-        return False  # repeated numbers (ages, counts) are quantities unless named as a key
-    counts = value_counts(s) if counts is None else counts
-    present = int(counts.sum())
-    n_values = len(counts)
-    if n_values < max(GROUP_ID_MIN_VALUES, math.sqrt(present)) or n_values >= present:
-        return False
-    if not (counts >= 2).mean() > 0.5:
-        return False
-    if is_number_column(s):
-        return bool(np.all(np.mod(counts.index.to_numpy(dtype=float), 1) == 0))
-    if not is_text(s) or _mostly_dates(counts):
-        return False
-    if is_named_like_id(s.name):
-        return True
-    # Codes without a key's name: an entity has a handful of rows (a customer's purchases), a category
-    # many (city_12 on 25 rows each is a city, not a key).
-    return has_code_like_values(s, counts) and float(counts.median()) <= GROUP_ID_MAX_TYPICAL_ROWS
-
-
-def looks_like_identifier(s: pd.Series, counts: pd.Series | None = None) -> bool:
-    """A key of the row or of an entity: new rows bring new values, so it is no feature, no category
-    to group and no drift signal."""
-    counts = value_counts(s) if counts is None else counts
-    return looks_like_id(s, counts) or looks_like_group_id(s, counts)
-
-
-def _mostly_dates(counts: pd.Series) -> bool:
-    values = pd.Series(counts.index[:_CODE_SAMPLE].astype(str), dtype="str").str.strip().str.lower()
-    return bool(len(values)) and bool(values.str.fullmatch(_DATE_TEXT.pattern).mean() >= _CODE_SHARE)
-
-
-def outlier_fences(values: np.ndarray) -> tuple[float, float] | None:
-    """(low, high) "far out" fences of finite numbers, or None when the middle half has no spread.
-
-    Tukey's 3 IQR fences would flag a couple of values in a clean bell curve of a million rows,
-    so they widen with the length: a clean normal column gets past them in under 1 run of 20.
-    """
-    if len(values) < 8:
-        return None
-    q1, q3 = np.quantile(values, [0.25, 0.75])
-    iqr = q3 - q1
-    if iqr <= 0:
-        return None
-    z = NormalDist().inv_cdf(1 - OUTLIER_CLEAN_EXPECTED / (2 * len(values)))
-    factor = max(OUTLIER_IQR_FACTOR, (z - 0.6745) / 1.349)  # normal quartiles sit at +-0.6745 sd
-    return float(q1 - factor * iqr), float(q3 + factor * iqr)
 
 
 # --------------------------------------------------------------------------------------
@@ -391,15 +97,15 @@ def profile_table(df: pd.DataFrame, target: str | None = None, progress: Progres
 def _profile_column(s: pd.Series, name: str, n: int, *, is_target: bool) -> dict[str, Any]:
     missing = int(s.isna().sum())
     present = n - missing
-    numbers = _present_numbers(s) if is_number_column(s) and present else None  # one float copy, reused
+    numbers = present_numbers(s) if is_number_column(s) and present else None  # one float copy, reused
     if not present:
         counts = pd.Series(dtype="int64")
     elif numbers is not None:
-        counts = _number_counts(numbers, pd.api.types.is_integer_dtype(s))
+        counts = number_counts(numbers, pd.api.types.is_integer_dtype(s))
     else:
         counts = s.value_counts(dropna=True)
     distinct = len(counts)
-    kind = _kind(s, counts, present)
+    kind = kind_from_counts(s, counts, present)
     row: dict[str, Any] = {
         "column": name, "dtype": str(s.dtype), "kind": kind, "missing": missing,
         "missing_pct": round(100.0 * missing / n, 2) if n else 0.0, "distinct": distinct,
@@ -427,29 +133,13 @@ def _profile_column(s: pd.Series, name: str, n: int, *, is_target: bool) -> dict
     return row
 
 
-def _kind(s: pd.Series, counts: pd.Series, present: int) -> str:
-    if pd.api.types.is_bool_dtype(s):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(s):
-        if len(counts) == 2 and set(counts.index.astype(float)) == {0.0, 1.0}:
-            return "boolean"
-        return "numeric"
-    if len(counts) == 2 and {str(v).strip().casefold() for v in counts.index} in _BOOLEAN_PAIRS:
-        return "boolean"
-    if len(counts) <= CATEGORICAL_MAX_DISTINCT or len(counts) <= 0.05 * present:
-        return "categorical"
-    return "text"
-
-
 def _top_values(s: pd.Series, counts: pd.Series, present: int, kind: str) -> str:
     if not present:
         return ""
     if kind == "datetime":
         return f"from {s.min():%Y-%m-%d} to {s.max():%Y-%m-%d}"
     top = counts.head(3)
-    return ", ".join(f"{_fmt_value(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
+    return ", ".join(f"{format_cell(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
 
 
 def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_target, details) -> None:
@@ -464,12 +154,12 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
         details["constant"] = f"{name} is empty (every value is missing): drop it."
         return
     if distinct == 1:
-        details["constant"] = f"{name} has the same value ({_fmt_value(counts.index[0])}) in every row: it carries no information; drop it."
+        details["constant"] = f"{name} has the same value ({format_cell(counts.index[0])}) in every row: it carries no information; drop it."
         return
     top_share = counts.iloc[0] / present
     if top_share >= ALMOST_CONSTANT_SHARE and not is_target:
         details["almost_constant"] = (
-            f"{name} is {_fmt_value(counts.index[0])} in {100 * top_share:.1f}% of rows: "
+            f"{name} is {format_cell(counts.index[0])} in {100 * top_share:.1f}% of rows: "
             "it carries almost no information; consider dropping it."
         )
     stored_as_text = bool({"numeric_as_text", "date_as_text"} & set(details))  # the conversion comes first
@@ -481,18 +171,6 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
             f"{name} has {distinct:,} different values: group the rare ones or drop it, "
             f"since one-hot encoding would create {distinct:,} columns."
         )
-
-
-def _could_be_id(s: pd.Series, counts: pd.Series) -> bool:
-    if is_text(s):
-        return True
-    if is_number_column(s):  # whole numbers, also when a missing value made them floats
-        values = counts.index.to_numpy(dtype=float)
-        if not np.all(np.mod(values, 1) == 0):
-            return False
-        dense = (values.max() - values.min() + 1) <= 2 * len(values)  # row numbers, sequence keys
-        return dense or is_named_like_id(s.name)
-    return False
 
 
 def _alert_infinities(name: str, numbers: np.ndarray, finite: int, details: dict[str, str]) -> None:
@@ -517,8 +195,8 @@ def _alert_shape(name: str, values: np.ndarray, details: dict[str, str]) -> None
         far = int(((values < lo) | (values > hi)).sum())
         if far:
             details["outliers"] = (
-                f"{name} has {far:,} value(s) far outside the typical range ({_fmt_number(max(lo, values.min()))} "
-                f"to {_fmt_number(min(hi, values.max()))}; extremes {_fmt_number(values.min())} and {_fmt_number(values.max())}): "
+                f"{name} has {far:,} value(s) far outside the typical range ({format_statistic(max(lo, values.min()))} "
+                f"to {format_statistic(min(hi, values.max()))}; extremes {format_statistic(values.min())} and {format_statistic(values.max())}): "
                 "check whether they are errors or codes such as 999."
             )
     if len(np.unique(values[:100_000])) > 10:
@@ -663,147 +341,8 @@ def get_alerts_df(profile_df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["column", "alert", "message"])
 
 
-# --------------------------------------------------------------------------------------
-# Plots and captions
-# --------------------------------------------------------------------------------------
-
-
-def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
-    """Histogram for numbers, monthly counts for dates, top-20 bars for categories."""
-    s = _get_column(df, column)
-    values = s.dropna()
-    kind = _kind(s, value_counts(s), len(values))
-    fig = go.Figure()
-    if kind == "numeric" and len(values):
-        x = values.to_numpy(dtype=float)
-        x = x[np.isfinite(x)]
-        distinct = np.unique(x[:200_000])
-        if len(distinct) <= 30 and np.all(np.mod(distinct, 1) == 0):
-            vc = value_counts(values).sort_index()
-            vc = vc[np.isfinite(vc.index.to_numpy(dtype=float))]  # plotly cannot place +-inf
-            fig.add_bar(x=vc.index.astype(float), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
-        else:
-            counts, edges = np.histogram(x, bins=40)
-            fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges) * 0.95,
-                        marker_color="#2563eb", name=plot_text(column),
-                        customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                        hovertemplate="%{customdata[0]:,.4g} to %{customdata[1]:,.4g}: %{y:,} rows<extra></extra>")
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows", bargap=0.05)
-    elif kind == "datetime" and len(values):
-        freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
-        periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        vc = periods.dt.to_period(freq).value_counts().sort_index()
-        fig.add_bar(x=vc.index.to_timestamp(), y=vc.to_numpy(), marker_color="#2563eb", name=plot_text(column))
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows per " + ("day" if freq == "D" else "month"))
-    else:
-        vc = s.astype("str").where(s.notna(), "(missing)").value_counts().head(20).iloc[::-1]
-        fig.add_bar(y=plot_texts(map(str, vc.index)), x=vc.to_numpy(), orientation="h", marker_color="#2563eb",
-                    name=plot_text(column))
-        fig.update_layout(xaxis_title="rows", yaxis_title=None)
-    fig.update_layout(template=_TEMPLATE, title=plot_text(f"Distribution of {column}"), height=400,
-                      showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
-def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
-    """One plain sentence on the chart of `plot_column_distribution`."""
-    s = _get_column(df, column)
-    values = s.dropna()
-    n, present = len(s), len(values)
-    missing = f" ({n - present:,} rows are missing)" if n - present else ""
-    if not present:
-        return f"{column} is empty: every one of its {n:,} values is missing, so it cannot help a model."
-    counts = value_counts(s)
-    kind = _kind(s, counts, present)
-    if kind == "numeric":
-        x = values.to_numpy(dtype=float)
-        infinite = int((~np.isfinite(x)).sum())
-        x = x[np.isfinite(x)]
-        if not len(x):
-            return f"{column} holds only infinite values ({infinite:,}), so there is nothing to chart{missing}."
-        q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
-        fences = outlier_fences(x)
-        far = int(((x < fences[0]) | (x > fences[1])).sum()) if fences else 0
-        sentence = (f"{column} ranges from {_fmt_number(x.min())} to {_fmt_number(x.max())} with a median of "
-                    f"{_fmt_number(med)}, and half of the rows lie between {_fmt_number(q1)} and {_fmt_number(q3)}")
-        if far:
-            sentence += f"; {far:,} value(s) sit far outside that range and squash the chart, so check them for errors"
-        if infinite:
-            sentence += f"; {infinite:,} infinite value(s) are left out of the chart"
-        return sentence + missing + "."
-    if kind == "datetime":
-        freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
-        periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        vc = periods.dt.to_period(freq).value_counts()
-        busiest = vc.idxmax()
-        return (f"{column} runs from {values.min():%Y-%m-%d} to {values.max():%Y-%m-%d}; the busiest "
-                f"{'day' if freq == 'D' else 'month'} is {busiest} with {int(vc.max()):,} rows{missing}.")
-    top, top_count = counts.index[0], int(counts.iloc[0])
-    share = 100 * top_count / present
-    if kind == "text":
-        return (f"{column} has {len(counts):,} different values for {present:,} rows, so it is an identifier "
-                f"or free text rather than a category; the chart shows only the 20 most frequent{missing}.")
-    shown = " (the chart shows the top 20)" if len(counts) > 20 else ""
-    return (f"{column} has {len(counts):,} different values{shown}; the most common is {_fmt_value(top)} "
-            f"with {share:.0f}% of rows{missing}.")
-
-
-def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
-    """Share of missing values per column (only columns that have any)."""
-    data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing_pct")
-    fig = go.Figure()
-    if data.empty:
-        fig.update_layout(title="No missing values in any column")
-    else:
-        fig.add_bar(
-            y=plot_texts(data["column"].astype(str)), x=data["missing_pct"], orientation="h", marker_color="#dc2626",
-            customdata=data["missing"], text=[f"{p:.1f}%" for p in data["missing_pct"]], textposition="auto",
-            hovertemplate="%{y}: %{customdata:,} missing (%{x:.1f}% of rows)<extra></extra>",
-        )
-        fig.update_layout(title="Missing values per column", xaxis_title="% of rows missing", yaxis_title=None)
-    fig.update_layout(template=_TEMPLATE, height=min(450, 160 + 28 * max(len(data), 1)),
-                      showlegend=False, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
-def caption_missing(profile_df: pd.DataFrame) -> str:
-    """One plain sentence on `plot_missing`."""
-    data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing", ascending=False)
-    if data.empty:
-        return "No column has missing values, so nothing needs to be filled in."
-    worst = data.iloc[0]
-    others = len(data) - 1
-    rest = f"; {others} other column(s) also have gaps" if others else "; it is the only column with gaps"
-    action = "drop it or find out why" if worst["missing_pct"] >= 50 else "fill them in before training"
-    return (f"{worst['column']} is missing most often ({int(worst['missing']):,} rows, "
-            f"{worst['missing_pct']:.1f}%){rest}: {action}.")
-
-
-# --------------------------------------------------------------------------------------
-# Formatting
-# --------------------------------------------------------------------------------------
-
-
-def _get_column(df: pd.DataFrame, column: str) -> pd.Series:
-    if column not in df.columns:
-        raise ConfigError(f"The column {column!r} is not in the table; choose one of: {', '.join(map(str, df.columns[:20]))}.")
-    return df[column]
-
-
-def _fmt_number(value: float) -> str:
-    value = float(value)
-    if not np.isfinite(value):
-        return str(value)
-    if value.is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return _fmt_number(value)
-    if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d}"
-    return str(value)
+def get_column_to_chart(columns: list[str], alerts_df: pd.DataFrame, target: str | None) -> str:
+    """The column whose distribution the Data page shows first: the target, else the first column
+    that is not an ID (an ID's chart says nothing), else the first column."""
+    id_like = set(alerts_df.loc[alerts_df["alert"] == "id_like", "column"]) if len(alerts_df) else set()
+    return target if target in columns else next((c for c in columns if c not in id_like), columns[0])

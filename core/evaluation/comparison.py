@@ -1,6 +1,6 @@
 """Is the best model really better? A paired comparison of two models on the same rows:
 on the cross-validation folds (wins and a paired t-test) and on the holdout (a bootstrap
-confidence interval of the difference), stated in plain words.
+confidence interval of the difference), stated in plain words by ``charts_checks.caption_comparison``.
 
 The bootstrap is vectorised: resampling rows with replacement is the same as giving each row a
 weight (how often it was drawn), so one weight matrix (resamples × rows) scores every resample at
@@ -9,16 +9,12 @@ once for the metrics registered in ``BOOTSTRAP_METRICS``; any other callable is 
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 from scipy import stats
 
 from core.workspace.errors import ConfigError, DataError
-from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 
 # ---------------------------------------------------------------- paired CV comparison
 
@@ -283,108 +279,3 @@ def compare_models(a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int
             metric, n_boot=n_boot, seed=seed,
         ),
     }
-
-
-# ---------------------------------------------------------------- the sentence
-
-
-def _signed(value: float, higher_is_better: bool) -> str:
-    """Scores with three decimals, error sizes in the target's units; a real minus sign."""
-    shown = f"{abs(value):.3f}" if higher_is_better else format_metric_value("rmse", abs(value))
-    return ("−" if value < 0 and shown.strip("0.,") else "") + shown
-
-
-def _mid_sentence(name: str) -> str:
-    """"Random forest" → "random forest", but "XGBoost" stays."""
-    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
-
-
-def caption_comparison(name_a: str, name_b: str, cv: dict | None, boot: dict, metric: str) -> str:
-    """E.g. "Logistic regression beats random forest on 4 of 5 folds, by 0.006 ROC-AUC on average;
-    on the holdout it is ahead by 0.005 (95% interval −0.004 to 0.014), so the two are practically tied."
-
-    All numbers are A's advantage (positive = A better, whatever the metric's direction).
-    """
-    label = get_metric_label(metric)
-    higher = bool(boot.get("higher_is_better", True))
-    sign = 1 if higher else -1
-    other = _mid_sentence(name_b)
-    parts = []
-    if cv and cv.get("folds", 0) > 0:
-        k, wins = cv["folds"], cv["wins_a"]
-        advantage = sign * cv["mean_difference"]
-        if advantage > 0:
-            parts.append(f"{name_a} beats {other} on {wins} of {k} folds, by {_signed(advantage, higher)} {label} on average")
-        elif advantage < 0:
-            parts.append(
-                f"{name_a} trails {other} by {_signed(-advantage, higher)} {label} on average over {k} folds, "
-                f"winning {wins} of them"
-            )
-        else:
-            parts.append(f"{name_a} and {other} score the same {label} on average over {k} folds")
-    if math.isnan(boot.get("ci_low", float("nan"))):
-        holdout = f"the holdout cannot tell them apart ({label} is undefined on it)"
-        return "; ".join(parts + [holdout]) + "."
-    advantage = sign * boot["difference"]
-    low, high = sorted((sign * boot["ci_low"], sign * boot["ci_high"]))
-    who = "it" if parts else name_a
-    lead = "ahead" if advantage >= 0 else "behind"
-    holdout = (
-        f"on the holdout {who} is {lead} by {_signed(abs(advantage), higher)}"
-        f"{'' if parts else ' ' + label} (95% interval {_signed(low, higher)} to {_signed(high, higher)})"
-    )
-    if low > 0:
-        verdict = f"so {_mid_sentence(name_a) if parts else 'it'} is really better"
-    elif high < 0:
-        verdict = f"so {other} is really better on unseen data"
-    else:
-        verdict = "so the two are practically tied: the simpler or faster one is a fine choice"
-    sentence = "; ".join(parts + [holdout]) + f", {verdict}."
-    return sentence[0].upper() + sentence[1:]
-
-
-# ---------------------------------------------------------------- recorded runs side by side
-
-RUN_SCORE_METRICS = ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2")
-
-
-def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
-    """Grouped bars: each chosen run's scores (``runs_df`` from ``tracking.get_runs_df``, indexed by run)."""
-    metrics = [m for m in RUN_SCORE_METRICS if m in runs_df.columns and runs_df[m].notna().any()]
-    names = [f"CV {get_metric_label(metric)}" if m == "cv_score" else get_metric_label(m) for m in metrics]
-    fig = go.Figure()
-    for run_id, row in runs_df.iterrows():
-        fig.add_bar(name=f"run {run_id}: {row['model']}", x=names, y=[row[m] for m in metrics])
-    fig.update_layout(template="plotly_white", height=360, barmode="group", title="Scores of the chosen runs",
-                      yaxis_title="score (higher is better)")
-    return fig
-
-
-def caption_run_scores(runs_df: pd.DataFrame, metric: str) -> str:
-    values = runs_df[metric].astype(float)
-    if values.isna().all():
-        return f"None of these runs has a holdout {get_metric_label(metric)}."
-    best = values.idxmax() if is_higher_better(metric) else values.idxmin()
-    return (f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
-            f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
-            "practically interchangeable.")
-
-
-def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
-    """One line per run: its score on each cross-validation fold."""
-    fig = go.Figure()
-    for run_id, row in runs_df.iterrows():
-        fig.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
-                        name=f"run {run_id}: {row['model']}")
-    fig.update_layout(template="plotly_white", height=320, title="Score on each cross-validation fold",
-                      xaxis_title="fold", yaxis_title=f"CV {get_metric_label(metric)}")
-    fig.update_xaxes(dtick=1)
-    return fig
-
-
-def caption_run_folds(runs_df: pd.DataFrame) -> str:
-    spreads = [max(f) - min(f) for f in runs_df["cv_folds"] if len(f)]
-    if not spreads:
-        return "These runs have no fold scores."
-    return (f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
-            "so smaller differences between runs can be luck.")

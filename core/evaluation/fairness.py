@@ -1,5 +1,5 @@
 """Who does the model serve worse? Metrics per group of a sensitive column (fairness) and the
-segments of the data where the model makes the most mistakes (error analysis).
+segments of the data where the model makes the most mistakes (error analysis). Their figures and captions are in ``core.evaluation.charts_checks``.
 
 Inputs are aligned by position: ``y_true``/``y_pred`` are arrays in the same row order as the
 ``groups`` series or the ``X`` table. Binary tasks use 0/1 labels (1 = the positive class).
@@ -7,21 +7,13 @@ Inputs are aligned by position: ``y_true``/``y_pred`` are arrays in the same row
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from core.workspace.errors import DataError
-from core.style import plot_text, plot_texts
-from core.problem.definition import format_metric_value
 
-TEMPLATE = "plotly_white"
-HEIGHT = 420
-ACCENT = "#2563eb"
-MUTED = "#9ca3af"
 MIN_GROUP_ROWS = 30
 MISSING = "(missing)"
 
@@ -37,11 +29,6 @@ GROUP_METRICS: dict[str, dict[str, str]] = {
     "multiclass": {"accuracy": "accuracy"},
     "regression": {"mae": "typical error (MAE)", "mean_error": "average under-prediction"},
 }
-
-
-def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
-    return fig
 
 
 def _check_task(task: str) -> None:
@@ -151,7 +138,7 @@ def get_group_metrics_df(
     return pd.DataFrame(rows).sort_values(["rows", "group"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _task_of(group_df: pd.DataFrame) -> str:
+def task_of_group_table(group_df: pd.DataFrame) -> str:
     if "positive_rate" in group_df.columns:
         return "binary"
     return "regression" if "mae" in group_df.columns else "multiclass"
@@ -165,7 +152,7 @@ def get_fairness_gaps(group_df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     reliable = len(trusted) >= 2
     pool = trusted if reliable else group_df
     gaps: dict[str, dict[str, Any]] = {}
-    for metric in GROUP_METRICS[_task_of(group_df)]:
+    for metric in GROUP_METRICS[task_of_group_table(group_df)]:
         if metric not in pool.columns:
             continue
         values = pool[["group", metric]].dropna()
@@ -180,89 +167,6 @@ def get_fairness_gaps(group_df: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "reliable": reliable,
         }
     return gaps
-
-
-def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
-    """Bars per metric, one colour per group; groups too small to trust are faded and say so."""
-    task = _task_of(group_df)
-    metrics = [m for m in GROUP_METRICS[task] if m in group_df.columns and m != "mean_error"]
-    names = [m.split(" (")[0].capitalize() for m in (GROUP_METRICS[task][k] for k in metrics)]
-    fig = go.Figure()
-    for row in group_df.itertuples(index=False):
-        suffix = "" if row.reliable else f" (only {row.rows} rows: unreliable)"
-        values = [getattr(row, m) for m in metrics]
-        shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
-        fig.add_trace(go.Bar(
-            x=names, y=values, name=plot_text(f"{row.group}{suffix}"), opacity=1.0 if row.reliable else 0.4,
-            text=shown, textposition="outside", customdata=[[row.rows, plot_text(row.group)]] * len(values),
-            # The group's name goes in as data, not into the template, where "%{…}" would be read.
-            hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
-        ))
-    title = "Typical error per group (test set)" if task == "regression" else "Model behaviour per group (test set)"
-    _layout(fig, title, barmode="group", legend_title_text="Group")
-    if task != "regression":
-        fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    return fig
-
-
-def caption_fairness(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], column: str | None = None) -> str:
-    """E.g. "'F' and 'M' are flagged at similar rates (24% vs 27%); the largest gap is in recall
-    (share of real positives caught): 0.61 for 'F' vs 0.70 for 'M'." """
-    task = _task_of(group_df)
-    of = f" of {column}" if column else ""
-    if len(group_df) < 2:
-        only = f"'{group_df['group'].iloc[0]}'" if len(group_df) else "none"
-        return f"The test rows hold a single group{of} ({only}), so there is nothing to compare."
-    if task == "binary":
-        sentence = _flag_rate_clause(group_df, gaps, of)
-        others = {m: g for m, g in gaps.items() if m in ("tpr", "fpr", "accuracy", "roc_auc")}
-        if others:
-            metric, gap = max(others.items(), key=lambda item: item[1]["gap"])
-            sentence += (
-                f"; the largest gap is in {GROUP_METRICS['binary'][metric]}: {gap['low']:.2f} for '{gap['low_group']}' "
-                f"vs {gap['high']:.2f} for '{gap['high_group']}'"
-            )
-    elif task == "multiclass" and "accuracy" in gaps:
-        gap = gaps["accuracy"]
-        sentence = (
-            f"Accuracy ranges from {gap['low']:.0%} for '{gap['low_group']}' to {gap['high']:.0%} for "
-            f"'{gap['high_group']}' across the groups{of}"
-        )
-    elif task == "regression" and "mae" in gaps:
-        gap = gaps["mae"]
-        sentence = (
-            f"The typical error is largest for '{gap['high_group']}' ({format_metric_value('mae', gap['high'])}) "
-            f"and smallest for '{gap['low_group']}' ({format_metric_value('mae', gap['low'])}) across the groups{of}"
-        )
-    else:
-        sentence = f"The groups{of} cannot be compared: the metric is undefined in all but one of them"
-    small = group_df.loc[~group_df["reliable"], "group"].tolist()
-    if small:
-        shown = ", ".join(f"'{g}'" for g in small[:3]) + (" …" if len(small) > 3 else "")
-        sentence += f"; {shown} {'has' if len(small) == 1 else 'have'} too few rows to judge"
-    return sentence + "."
-
-
-def _flag_rate_clause(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], of: str) -> str:
-    gap = gaps.get("positive_rate")
-    if gap is None:
-        return f"The groups{of} cannot be compared"
-    note = ""
-    if gap["gap"] < 0.05:
-        how = "similar"
-    elif not math.isnan(gap["ratio"]) and gap["ratio"] < 0.8:
-        how, note = "very different", ", below the four-fifths rule of thumb"
-    else:
-        how = "somewhat different"
-    pool = group_df[group_df["reliable"]] if gap["reliable"] else group_df
-    if len(pool) == 2:
-        first, second = pool["group"].tolist()
-        rate = dict(zip(pool["group"], pool["positive_rate"]))
-        return f"'{first}' and '{second}' are flagged at {how} rates ({rate[first]:.0%} vs {rate[second]:.0%}{note})"
-    return (
-        f"Across the {len(pool)} groups{of}, rows are flagged at {how} rates, from {gap['low']:.0%} for "
-        f"'{gap['low_group']}' to {gap['high']:.0%} for '{gap['high_group']}'{note}"
-    )
 
 
 # ---------------------------------------------------------------- error analysis: worst segments
@@ -310,44 +214,3 @@ def get_error_segments_df(
         return pd.DataFrame(columns=columns)
     df = pd.DataFrame(rows, columns=columns)
     return df.sort_values(["lift", "rows"], ascending=[False, False], kind="stable").head(top).reset_index(drop=True)
-
-
-def _error_text(value: float, task: str) -> str:
-    return format_metric_value("mae", value) if task == "regression" else f"{value:.0%}"
-
-
-def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
-    """Horizontal bars of the error per segment, worst on top, with the overall error as a line."""
-    what = "Typical error (MAE)" if task == "regression" else "Share of wrong predictions"
-    fig = go.Figure(go.Bar(
-        x=segments_df["error"], y=plot_texts(segments_df["label"]), orientation="h", marker_color="#dc2626",
-        text=[_error_text(v, task) for v in segments_df["error"]], textposition="inside",
-        customdata=segments_df[["rows", "lift"]].to_numpy(),
-        hovertemplate="%{y}: %{text} (%{customdata[0]:,} rows, %{customdata[1]:.1f}× overall)<extra></extra>",
-    ))
-    if len(segments_df):
-        fig.add_vline(x=float(segments_df["overall_error"].iloc[0]), line=dict(color=MUTED, dash="dash"),
-                      annotation_text="overall", annotation_position="top")
-    _layout(fig, "Where the model makes the most mistakes (test set)", showlegend=False)
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title=what, rangemode="tozero", tickformat=None if task == "regression" else ".0%")
-    return fig
-
-
-def caption_error_segments(segments_df: pd.DataFrame, task: str, min_rows: int = MIN_GROUP_ROWS) -> str:
-    """E.g. "The model errs most for contract = Month-to-month (412 rows): 31% wrong vs 19% overall,
-    1.6 times the average." """
-    if segments_df.empty:
-        return f"No segment of at least {min_rows} test rows stands out: the model makes no mistakes or too few rows to split."
-    worst = segments_df.iloc[0]
-    error, overall = _error_text(worst["error"], task), _error_text(worst["overall_error"], task)
-    if task == "regression":
-        detail = f"a typical miss of {error} vs {overall} overall"
-    else:
-        detail = f"{error} wrong vs {overall} overall"
-    if worst["lift"] < 1.1:
-        return f"No segment is much worse than the rest: the worst, {worst['label']} ({worst['rows']:,} rows), has {detail}."
-    return (
-        f"The model errs most for {worst['label']} ({worst['rows']:,} rows): {detail}, "
-        f"{worst['lift']:.1f} times the average."
-    )

@@ -8,7 +8,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from core.problem.definition import ProblemConfig, format_metric_value, get_metric_label, is_higher_better
+from core.problem.definition import (
+    ProblemConfig,
+    format_metric_value,
+    get_metric_label,
+    is_higher_better,
+)
 
 
 @dataclass(frozen=True)

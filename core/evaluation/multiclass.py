@@ -1,5 +1,5 @@
 """Evaluation of a model choosing among several classes: every metric at once, and how well it does
-on each class (the overall accuracy can hide a class it never gets right).
+on each class (the overall accuracy can hide a class it never gets right). Drawn by ``core.evaluation.charts``.
 
 ``proba`` has one column per class, in the order of ``classes`` (the fitted model's ``classes_``).
 """
@@ -10,7 +10,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -21,9 +20,6 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
-
-from core.evaluation.reports import ACCENT, HEIGHT, TEMPLATE
-from core.style import plot_texts
 
 REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy",
                 "precision_macro": "Precision (class average)", "recall_macro": "Recall (class average)",
@@ -64,29 +60,3 @@ def get_per_class_df(y_true: Sequence, y_pred: Sequence, classes: Sequence[str])
         np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels, zero_division=0)
     return pd.DataFrame({"class": labels, "rows": support.astype(int), "precision": precision,
                          "recall": recall, "f1": f1})
-
-
-def plot_per_class(df: pd.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    for column, name, color in (("precision", "Precision", "#16a34a"), ("recall", "Recall", ACCENT),
-                                ("f1", "F1", "#f59e0b")):
-        fig.add_trace(go.Bar(x=plot_texts(df["class"]), y=df[column], name=name, marker_color=color,
-                             hovertemplate=f"%{{x}}: {name} %{{y:.0%}}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, title="Precision, recall and F1 of each class (test set)", height=HEIGHT,
-                      margin=dict(l=60, r=20, t=60, b=50), barmode="group")
-    fig.update_xaxes(title="Class", type="category")
-    fig.update_yaxes(title="Score", range=[0, 1.02], tickformat=".0%")
-    return fig
-
-
-def caption_per_class(df: pd.DataFrame) -> str:
-    """E.g. "It finds 91% of the 'gold' rows but only 52% of the 'silver' ones: …" """
-    seen = df[df["rows"] > 0]
-    if seen.empty:
-        return "None of the classes appears in the test rows, so nothing can be said per class."
-    best, worst = seen.loc[seen["recall"].idxmax()], seen.loc[seen["recall"].idxmin()]
-    if best["class"] == worst["class"] or np.isclose(best["recall"], worst["recall"]):
-        return f"It finds {worst['recall']:.0%} of the rows of every class: no class is left behind."
-    return (f"It finds {best['recall']:.0%} of the '{best['class']}' rows but only {worst['recall']:.0%} of the "
-            f"'{worst['class']}' ones ({int(worst['rows']):,} test rows): look there first if the business "
-            "cares about that class.")

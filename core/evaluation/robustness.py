@@ -1,5 +1,5 @@
 """How fragile is the model? Its score when the numbers it reads are slightly noisy, and when one
-input column goes missing (the pipelines impute missing values, so it still predicts).
+input column goes missing (the pipelines impute missing values, so it still predicts). Drawn by ``core.evaluation.charts_checks``.
 """
 
 from __future__ import annotations
@@ -8,17 +8,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from sklearn.compose import ColumnTransformer
 
 from core.evaluation.comparison import BOOTSTRAP_METRICS, metric_uses_scores, score_metric
+from core.problem.definition import is_higher_better
 from core.workspace.errors import ConfigError, DataError
-from core.style import plot_texts
-from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 
-TEMPLATE = "plotly_white"
-HEIGHT = 420
-MUTED = "#9ca3af"
 MAX_MISSING_COLUMNS = 20
 CLEAN = "No change"
 
@@ -125,62 +120,3 @@ def get_robustness_df(
     df["harm"] = -sign * df["change"]
     head, tail = df[df["kind"] != "missing"], df[df["kind"] == "missing"]
     return pd.concat([head, tail.sort_values("harm", ascending=False, kind="stable")], ignore_index=True)
-
-
-def _change_text(metric: str, value: float) -> str:
-    """A change in the metric's units with its sign: −0.08, +0.004, +1,200."""
-    if metric in ("rmse", "mae"):
-        shown = format_metric_value(metric, abs(value))
-    else:
-        shown = f"{abs(value):.2f}" if abs(value) >= 0.01 else f"{abs(value):.3f}"
-    return ("−" if value < 0 else "+") + shown
-
-
-def plot_robustness(robustness_df: pd.DataFrame, metric: str) -> go.Figure:
-    """Bars of the change per scenario: red when the score gets worse."""
-    clean = float(robustness_df["value"].iloc[0])
-    shown = robustness_df[robustness_df["kind"] != "clean"]
-    label = get_metric_label(metric)
-    fig = go.Figure(go.Bar(
-        x=shown["change"], y=plot_texts(shown["scenario"]), orientation="h",
-        marker_color=["#dc2626" if h > 0 else "#16a34a" if h < 0 else MUTED for h in shown["harm"]],
-        text=[_change_text(metric, c) for c in shown["change"]], textposition="outside",
-        customdata=shown["value"], hovertemplate=f"%{{y}}: {label} %{{customdata:.4~g}}<extra></extra>",
-    ))
-    fig.add_vline(x=0, line=dict(color=MUTED))
-    fig.update_layout(
-        template=TEMPLATE, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), showlegend=False,
-        title=f"Change in {label} under noise and missing inputs (clean: {format_metric_value(metric, clean)})",
-    )
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title=f"Change in {label} (red = worse)")
-    return fig
-
-
-def caption_robustness(robustness_df: pd.DataFrame, metric: str, noise_level: float = 0.1) -> str:
-    """E.g. "Adding 10% noise to the numbers lowers ROC-AUC by 0.01; losing 'tenure_months' costs
-    the most: −0.08." """
-    label = get_metric_label(metric)
-    parts = []
-    noise = robustness_df[robustness_df["kind"] == "noise"]
-    if not noise.empty:
-        row = noise.iloc[int(np.argmin(np.abs(noise["noise_level"].to_numpy() - noise_level)))]
-        size = _change_text(metric, row["change"])[1:]
-        if size.strip("0.,") == "":
-            effect = f"barely changes {label}"
-        elif row["change"] < 0:
-            effect = f"lowers {label} by {size}"
-        else:
-            effect = f"raises {label} by {size}"
-        parts.append(f"Adding {row['noise_level']:.0%} noise to the numbers {effect}")
-    missing = robustness_df[robustness_df["kind"] == "missing"]
-    if not missing.empty:
-        worst = missing.iloc[0]
-        if worst["harm"] > 0:
-            parts.append(f"losing '{worst['column']}' costs the most: {_change_text(metric, worst['change'])}")
-        else:
-            parts.append(f"losing any single one of the {len(missing)} columns tested does not hurt {label}")
-    if not parts:
-        return "There was nothing to perturb: the model reads no numeric column and no column was tested."
-    sentence = "; ".join(parts) + "."
-    return sentence[0].upper() + sentence[1:]

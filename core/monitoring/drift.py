@@ -1,8 +1,12 @@
-"""Data-drift statistics: one small function per test, registered by name (Evidently style).
+"""Data-drift statistics: PSI for every column, and significance tests registered by name (Evidently style).
 
 PSI (population stability index) measures how much a distribution moved, whatever the sample
-size; the KS and chi-squared tests say whether a difference is statistically significant.
-`get_feature_drift_df` applies them per column with one reusable `DriftConfig`.
+size; a significance test says whether a difference is more than noise. Each test is one small
+function of (reference, current, group code per row, number of groups) returning a p-value per
+group, registered in `DRIFT_TESTS` with the column kinds it applies to (`register_drift_test`).
+`DriftConfig` names the test for numeric columns (KS by default) and for categorical ones
+(chi-squared by default); `get_feature_drift_df` applies them per column and records in its
+`test` column which test ran. A new test is one function and one decorator.
 """
 
 from __future__ import annotations
@@ -193,7 +197,7 @@ def _ks_pvalues(statistics: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return pvalues
 
 
-# --- one small function per test, registered by name --------------------------------------------
+# --- PSI and the tests on one pair of samples ------------------------------------------------------
 
 
 def _single_group(current: pd.Series) -> np.ndarray:
@@ -239,11 +243,51 @@ def chi2_pvalue(reference: pd.Series, current: pd.Series) -> float:
     return _chi2_from_counts(ref_counts, cur_counts[0])
 
 
-DRIFT_TESTS: dict[str, Callable[[pd.Series, pd.Series], float]] = {
-    "psi": psi,
-    "ks": ks_pvalue,
-    "chi2": chi2_pvalue,
-}
+# --- significance tests, registered by name with the column kinds they apply to ------------------
+
+COLUMN_KINDS = ("numeric", "categorical")
+# (reference, current, group code per current row, number of groups) -> p-value per group.
+GroupedTest = Callable[[pd.Series, pd.Series, np.ndarray, int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class DriftTest:
+    """A significance test of drift: its name, the column kinds it applies to, and its function."""
+
+    name: str
+    kinds: tuple[str, ...]
+    pvalues: GroupedTest
+    description: str
+
+
+DRIFT_TESTS: dict[str, DriftTest] = {}
+
+
+def register_drift_test(name: str, kinds: tuple[str, ...], description: str) -> Callable[[GroupedTest], GroupedTest]:
+    """Register the decorated function as the drift test ``name`` for columns of ``kinds``."""
+    unknown = [kind for kind in kinds if kind not in COLUMN_KINDS]
+    if unknown or not kinds:
+        raise ConfigError(f"A drift test applies to column kinds among {', '.join(COLUMN_KINDS)}; got {kinds!r} instead.")
+
+    def register(function: GroupedTest) -> GroupedTest:
+        DRIFT_TESTS[name] = DriftTest(name, tuple(kinds), function, description)
+        return function
+
+    return register
+
+
+@register_drift_test("ks", ("numeric",), "two-sample Kolmogorov–Smirnov test (asymptotic p-value, as ks_pvalue)")
+def ks_pvalues_per_group(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """KS p-value of each group, vectorised over the groups; equal to ``ks_pvalue`` per group."""
+    statistics, sizes = _ks_statistics(reference, current, codes, n_groups)
+    return _ks_pvalues(statistics, sizes)
+
+
+@register_drift_test("chi2", ("categorical",), "chi-squared test on the PSI's category buckets (as chi2_pvalue)")
+def chi2_pvalues_per_group(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Chi-squared p-value of each group; equal to ``chi2_pvalue`` per group."""
+    ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
+    return np.array([_chi2_from_counts(ref_counts, row) for row in cur_counts])
 
 
 def _get_group_codes(current: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -290,6 +334,8 @@ class DriftConfig:
     psi_threshold: float = MAJOR_PSI
     pvalue_threshold: float = 0.01
     bins: int = 10
+    numeric_test: str = "ks"  # the names of registered drift tests (DRIFT_TESTS)
+    categorical_test: str = "chi2"
 
     def validate(self) -> "DriftConfig":
         if not isinstance(self.psi_threshold, (int, float)) or not self.psi_threshold > 0:
@@ -307,7 +353,18 @@ class DriftConfig:
                 f"The 'bins' of DriftConfig must be a whole number of at least 2 "
                 f"(10 is the usual choice); got {self.bins!r} instead."
             )
+        for kind, name in (("numeric", self.numeric_test), ("categorical", self.categorical_test)):
+            fitting = [test.name for test in DRIFT_TESTS.values() if kind in test.kinds]
+            if name not in DRIFT_TESTS or kind not in DRIFT_TESTS[name].kinds:
+                raise ConfigError(
+                    f"The '{kind}_test' of DriftConfig must name a drift test for {kind} columns "
+                    f"({', '.join(fitting)}); got {name!r} instead."
+                )
         return self
+
+    def get_test(self, kind: str) -> DriftTest:
+        """The registered test this configuration runs on columns of ``kind``."""
+        return DRIFT_TESTS[self.numeric_test if kind == "numeric" else self.categorical_test]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -324,31 +381,21 @@ class DriftConfig:
 
 
 def _get_column_drift(
-    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int, bins: int
+    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int, config: DriftConfig
 ) -> dict[str, Any]:
-    """PSI per group and the test matching the column's kind. KS p-values are left for
-    `_fill_ks_pvalues`, which computes those of all columns in one call."""
+    """PSI per group, and the p-values of the configured test for the column's kind."""
     if is_numeric_column(reference):
-        ref_counts, cur_counts = _get_numeric_counts(reference, current, codes, n_groups, bins)
-        statistics, sizes = _ks_statistics(reference, current, codes, n_groups)
-        return {"kind": "numeric", "test": "ks", "psi": _psi_from_counts(ref_counts, cur_counts),
-                "pvalue": None, "ks": (statistics, sizes),
-                "new_rows": _count_new_codes(reference, current, codes, n_groups)}
-    ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
-    pvalues = np.array([_chi2_from_counts(ref_counts, row) for row in cur_counts])
-    return {"kind": "categorical", "test": "chi2", "psi": _psi_from_counts(ref_counts, cur_counts), "pvalue": pvalues,
-            "new_rows": cur_counts[:, -2]}  # the '<new>' bucket: values never seen in the reference
-
-
-def _fill_ks_pvalues(stats: list[dict[str, Any]]) -> None:
-    """KS p-values of every numeric column and group in one vectorised call (it is the slow part)."""
-    numeric = [s for s in stats if s["test"] == "ks"]
-    if not numeric:
-        return
-    statistics = np.concatenate([s["ks"][0] for s in numeric])
-    sizes = np.concatenate([s["ks"][1] for s in numeric])
-    for s, pvalues in zip(numeric, np.split(_ks_pvalues(statistics, sizes), len(numeric))):
-        s["pvalue"] = pvalues
+        kind = "numeric"
+        ref_counts, cur_counts = _get_numeric_counts(reference, current, codes, n_groups, config.bins)
+        new_rows = _count_new_codes(reference, current, codes, n_groups)
+    else:
+        kind = "categorical"
+        ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
+        new_rows = cur_counts[:, -2]  # the '<new>' bucket: values never seen in the reference
+    test = config.get_test(kind)
+    return {"kind": kind, "test": test.name, "psi": _psi_from_counts(ref_counts, cur_counts),
+            "pvalue": np.asarray(test.pvalues(reference, current, codes, n_groups), dtype=float),
+            "new_rows": new_rows}
 
 
 def get_feature_drift_df(
@@ -359,7 +406,8 @@ def get_feature_drift_df(
     *,
     by: str | None = None,
 ) -> pd.DataFrame:
-    """One row per column: PSI, the matching significance test, whether it drifted, and how many
+    """One row per column: PSI, the configured significance test for its kind (named in `test`) and
+    its p-value, whether it drifted, and how many
     rows (`new_rows`, share `new_share`) hold a value the reference never had (a new category, or
     a new code of a numeric column with a few whole-number values).
 
@@ -379,8 +427,7 @@ def get_feature_drift_df(
     if len(reference) == 0 or len(current) == 0:
         raise DataError("The reference or the current data is empty; compare at least one row of each.")
     groups, codes = _get_group_codes(current, by)
-    stats = [_get_column_drift(reference[c], current[c], codes, len(groups), config.bins) for c in columns]
-    _fill_ks_pvalues(stats)
+    stats = [_get_column_drift(reference[c], current[c], codes, len(groups), config) for c in columns]
     # Group-major order: all columns of the first group, then all columns of the next group.
     df = pd.DataFrame(
         {

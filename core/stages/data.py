@@ -20,7 +20,7 @@ from core.problem.definition import (
     validate_problem,
 )
 from core.data.reader import ReadInfo
-from core.training.trainer import suggest_group_column
+from core.training.caveats import suggest_group_column
 from core.data.validation import derive_rules
 from core.workspace.database import Workspace
 from core.stages.lab import require_problem

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
-
 from core.problem.store import get_experiment_problem
 from core.training import tracking
-from core.explain.explanations import Explanation, explain_model
+from core.explain.explanations import explain_model
+from core.explain.importance import get_importance_df
+from core.explain.result import Explanation
 from core.workspace.database import Workspace, now
 
 
@@ -35,5 +35,4 @@ def get_top_features(ws: Workspace, run_id: int) -> list[str]:
     row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
     if row is None:
         return []
-    from core.explain.explanations import get_importance_df
     return get_importance_df(Explanation.from_dict(ws.load_json(row["artifact_id"])))["feature"].tolist()

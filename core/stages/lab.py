@@ -28,17 +28,19 @@ from core.evaluation.fairness import get_fairness_gaps, get_group_metrics_df
 from core.evaluation.gate import GateResult, check_gate
 from core.training.catalog import BASELINE_KEY, get_model_spec
 from core.problem.definition import ProblemConfig, validate_problem
-from core.training.trainer import (
-    ModelResult,
-    TrainConfig,
-    TrainResult,
-    compute_metric,
-    evaluate_model,
-    predict_scores,
-    prepare_training,
-    train_models,
+from core.training.config import TrainConfig
+from core.training.metrics import compute_metric, predict_scores
+from core.training.results import ModelResult, TrainResult
+from core.training.trainer import evaluate_model, prepare_training, train_models
+from core.training.tuning import (
+    METHODS,
+    StudyResult,
+    Trial,
+    TuneConfig,
+    describe_study,
+    run_study,
+    validate_tune_config,
 )
-from core.training.tuning import METHODS, StudyResult, Trial, TuneConfig, describe_study, run_study, validate_tune_config
 from core.workspace.database import Workspace, dumps, now
 from core.workspace.progress import Progress
 

@@ -28,7 +28,8 @@ from core.problem.definition import (
 )
 from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
 from core.monitoring.simulation import TrafficConfig, simulate_traffic
-from core.training.trainer import TrainConfig, compute_metrics
+from core.training.config import TrainConfig
+from core.training.metrics import compute_metrics
 from core.data.validation import check_rows_by_window, derive_rules
 from core.workspace.database import Workspace, now
 from core.stages.explain import get_top_features

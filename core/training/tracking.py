@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import NotFoundError
-from core.training.trainer import TrainResult
+from core.training.results import TrainResult
 from core.workspace.database import Workspace, dumps, now
+from core.workspace.errors import NotFoundError
 
 
 def record_experiment(

@@ -143,4 +143,15 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE projects ADD COLUMN build_stage TEXT",
         "ALTER TABLE projects ADD COLUMN build_error TEXT",
     ],
+    # 8: the lab's checks beyond the leaderboard, saved by run id so a refresh or another session shows
+    # them again without recomputing (like explanations): the comparison of an experiment's two best
+    # models (run_id: the best, other_run_id: the runner-up) and a run's robustness check; each result
+    # is a JSON artifact.
+    [
+        """CREATE TABLE evaluation_checks (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), kind TEXT NOT NULL,
+            other_run_id INTEGER REFERENCES runs(id), artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+            created_at REAL NOT NULL)""",
+        "CREATE INDEX evaluation_checks_by_run ON evaluation_checks(run_id, kind)",
+    ],
 ]

@@ -95,7 +95,7 @@ def _texts(at) -> list[str]:
 def test_a_step_that_would_remove_most_rows_is_offered_and_added_only_on_request(project):
     from core import pipeline
     from core.data import datasets
-    from tests.unit.test_cleaning import titanic
+    from tests.unit.data.test_cleaning import titanic
 
     make, ws = project
     pipeline.stage_ingest(ws, 1, titanic(), None, "titanic.csv")

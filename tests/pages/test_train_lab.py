@@ -10,7 +10,7 @@ import pytest
 from core.problem.store import get_problem
 from core import pipeline, registry
 
-from core.stages import lab
+from core.stages import evaluate, lab
 from core.workspace import jobs
 from core.deployment import serving
 from core.training import tracking
@@ -123,6 +123,28 @@ def test_evaluation_starts_at_the_cheapest_threshold_from_the_problem_costs(lab_
     at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("train_experiment"))).set_value(1).run()
     assert any("Is the best model really better?" in h.value for h in at.subheader)
     assert any("folds" in i.value and "95% interval" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_the_comparison_and_the_robustness_check_are_saved_and_a_refresh_shows_them_without_recomputing(
+        lab_app, monkeypatch):
+    make, ws = lab_app
+    at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
+    comparison = next(i.value for i in at.info if "95% interval" in i.value)
+    at.button(key=next(b.key for b in at.button if b.key.startswith("robustness_button_"))).click().run()
+    no_errors(at)
+    robustness = [t for t in titles(at) if t.startswith("Change in")]
+    assert len(robustness) == 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("recomputed instead of showing the saved result")
+
+    monkeypatch.setattr(evaluate, "compare_models", refuse)
+    monkeypatch.setattr(evaluate, "get_robustness_df", refuse)
+    # A refresh is a new session (empty session_state): both results come back from the workspace.
+    again = section(open_page(make(), "pages/4_Train.py"), "evaluate")
+    assert comparison in [i.value for i in again.info]
+    assert [t for t in titles(again) if t.startswith("Change in")] == robustness
+    assert not any(b.key.startswith("robustness_button_") for b in again.button)
 
 
 def test_fairness_is_checked_on_the_sensitive_column_set_on_the_problem_page(lab_app):

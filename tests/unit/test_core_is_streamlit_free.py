@@ -16,7 +16,7 @@ def test_core_never_imports_streamlit():
 
 
 def test_pages_hold_no_heavy_imports_of_shap():
-    """SHAP costs seconds to import; only core.explain.explanations may import it, lazily."""
+    """SHAP costs seconds to import; only core.explain's explainers may import it, lazily."""
     root = CORE.parent
     for path in [*root.glob("pages/*.py"), root / "app.py"]:
         assert "import shap" not in path.read_text(), path.name

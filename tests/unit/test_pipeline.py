@@ -27,7 +27,7 @@ from core.pipeline import (
     stage_train,
 )
 from core.monitoring.simulation import TrafficConfig
-from core.training.trainer import TrainConfig
+from core.training.config import TrainConfig
 from core.workspace.database import Workspace
 
 pytestmark = pytest.mark.slow  # the whole loop, the demo included, on several tables
@@ -586,7 +586,7 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
         stage_deploy,
         stage_features,
     )
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
 
     ws = changed
     problem = _change_target(ws, "amount")

@@ -109,7 +109,7 @@ def test_stage_status_flips_as_each_stage_runs(ws):
     from core import pipeline
     from core.deployment.routing import RoutingConfig
     from core.monitoring.simulation import TrafficConfig
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
 
     pid = create_project(ws, "stages")["id"]
     status = get_stage_status(ws, pid)
@@ -193,7 +193,7 @@ def _full_project(ws, name: str, table: pd.DataFrame | None = None) -> int:
     from core import pipeline
     from core.deployment.routing import RoutingConfig
     from core.monitoring.simulation import TrafficConfig
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
 
     pid = create_project(ws, name)["id"]
     raw = pipeline.stage_ingest(ws, pid, _tiny_table() if table is None else table, None, "tiny.csv")
@@ -232,7 +232,7 @@ def test_rename_keeps_the_project_and_records_it(ws):
 
 def test_a_renamed_project_keeps_one_model_history(ws):
     from core import pipeline, registry
-    from core.training.trainer import TrainConfig
+    from core.training.config import TrainConfig
 
     pid = _full_project(ws, "before")
     first = registry.get_model_name(ws, pid)

@@ -1,0 +1,37 @@
+"""The Deploy stage's sentences: what a batch of answers says, and what the routing did so far.
+The Deploy page draws no figures; its captions live here, apart from serving, so a translation
+touches one place.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.deployment.served_model import ServedModel
+
+
+def caption_answers(result: pd.DataFrame, served: ServedModel, *, answer_label: str) -> str:
+    """Under the table of a batch's answers: what each column holds, the mean latency and, for a
+    yes/no model, the decision threshold. ``answer_label`` is the positive class as the page shows
+    it (escaped for Markdown)."""
+    answers = (f" The model answers '{answer_label}' when the score is "
+               f"{served.threshold:.2f} or more (the decision threshold registered with it)."
+               if served.task == "binary" and served.classes else "")
+    return (f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
+            f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
+
+
+def caption_unanswered(result: pd.DataFrame) -> str:
+    """'' when every row was answered; otherwise how many were not, and where to read why."""
+    unanswered = int((result["error"] != "").sum())
+    if not unanswered:
+        return ""
+    return (f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
+            "The 'error' column says which value and what to send instead; the other rows were answered.")
+
+
+def caption_traffic_summary(summary: pd.DataFrame) -> str:
+    """Requests logged so far and the arm that answered most, in one sentence (``summary`` not empty)."""
+    top = summary.iloc[0]
+    return (f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
+            f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average.")

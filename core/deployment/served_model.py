@@ -1,0 +1,282 @@
+"""The served model: one registered version ready to answer, with its recipe, pipeline, input
+schema and decision threshold, read from the registry once and cached by artifact hash. It turns a
+request's rows into the model's input table (with each row's problems) and into answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from core.data.cleaning import apply_recipe
+from core.data.datasets import load_recipe, load_rules
+from core.data.validation import ValidationRules, Violation, check_rows
+from core.deployment.request import (
+    InputProblem,
+    blank_cells,
+    quoted_value,
+    read_dates,
+    read_numbers,
+    read_request,
+    shown_value,
+    structured_cells,
+    infinite_cells,
+    type_words,
+)
+from core.features.preprocessing import DateParts
+from core.registry.versions import get_decision_threshold, get_version, load_version_model
+from core.workspace.database import Workspace
+from core.workspace.errors import RequestError
+
+# Tree models compute in 32-bit floats: a feature beyond this (after scaling) cannot be scored.
+LARGEST_FEATURE = float(np.finfo(np.float32).max)
+
+# Loaded pipelines keyed by artifact hash; shared read-only by every session and job.
+_model_cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
+
+
+class ServedModel:
+    """One registered version ready to answer: its recipe, pipeline, and how to turn scores into labels.
+
+    `required_columns` is the model's input schema: the columns its preprocessor reads, each of a
+    kind (`input_kinds`: numeric, categorical, datetime). Requests are checked against the rules
+    of those columns only, never the target or the columns the problem leaves out.
+    """
+
+    def __init__(self, ws: Workspace, version_id: int):
+        self.version = get_version(ws, version_id)
+        lineage = json.loads(self.version["lineage_json"] or "{}")
+        self.label = f"{self.version['model_name']} v{self.version['version']}"
+        self.classes: list[str] = lineage.get("classes") or []
+        self.task: str = lineage.get("task", "regression")
+        self.threshold = get_decision_threshold(self.version)
+        self.recipe = load_recipe(ws, lineage["recipe_id"]) if lineage.get("recipe_id") else None
+        rules = load_rules(ws, lineage["dataset_id"]) if lineage.get("dataset_id") else None
+        with _cache_lock:
+            pipeline = _model_cache.get(self.version["sha256"])
+        if pipeline is None:
+            pipeline = load_version_model(ws, version_id)
+            with _cache_lock:
+                _model_cache[self.version["sha256"]] = pipeline
+        self.pipeline = pipeline
+        # Scored in two steps, so features too large to compute with can be caught per row.
+        split = isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1
+        self._preprocess, self._estimator = (pipeline[:-1], pipeline[-1]) if split else (None, pipeline)
+        self.input_columns: list[str] = list(getattr(pipeline, "feature_names_in_", []))
+        self.input_kinds: dict[str, str] = _input_kinds(pipeline)
+        self.required_columns: list[str] = list(self.input_kinds) or self.input_columns
+        # Rules learned before the target was chosen name it (and IDs, the time column): a request
+        # is checked on the model's own inputs only, also for versions registered before this rule.
+        self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
+
+    def validate(self, rows: Any) -> list[Violation]:
+        """What in these rows breaks the rules learned from the training data (after the recipe's
+        value fixes, as the model will see them), for the model's input columns only."""
+        if self.rules is None:
+            return []
+        rows = read_request(rows)
+        unusable, _ = self._unusable_values(rows)
+        prepared = self._replay_recipe(rows, unusable)
+        for column, mask in unusable.items():  # the checks see what was sent, not the blank
+            if column in prepared.columns:
+                values = prepared[column].to_numpy(dtype=object, copy=True)
+                values[mask] = rows[column].to_numpy(dtype=object)[mask]
+                prepared[column] = pd.Series(values, index=prepared.index, dtype=object)
+        return check_rows(prepared, self.rules)
+
+    def read(self, rows: Any) -> tuple[pd.DataFrame, list[InputProblem]]:
+        """(the model's input table, what in the rows it cannot take). Values the model cannot read
+        as its input's type are problems of their row; the rest are replayed through the recipe's
+        value fixes and read as numbers and dates, as the model was trained on them. Raises
+        RequestError for a request that cannot be read at all."""
+        rows = read_request(rows).reset_index(drop=True)  # rows are named by their position
+        missing = [c for c in self.required_columns if c not in rows.columns]
+        if missing:
+            raise RequestError(
+                [InputProblem(None, c, "missing_column", None, f"{c} is missing; {self.label} needs it in every row.")
+                 for c in missing],
+                f"The request is missing column(s) {', '.join(missing)} that {self.label} needs; "
+                f"send these columns: {', '.join(self.required_columns)}.")
+        unusable, problems = self._unusable_values(rows)
+        X = self._replay_recipe(rows, unusable)
+        for column in self.input_columns:  # columns the model ignores (IDs…) need not be sent
+            if column not in X.columns:
+                X[column] = np.nan
+        X = X[self.input_columns] if self.input_columns else X
+        for column, kind in self.input_kinds.items():
+            if kind == "numeric":
+                X[column], found = read_numbers(X[column], column, self._takes_booleans(column))
+                problems += found
+            elif kind == "datetime":
+                X[column], found = read_dates(X[column], column)
+                problems += found
+        problems += self._empty_rows(rows, problems)
+        return X, sorted(problems, key=lambda p: p.row)
+
+    def answer(self, rows: Any) -> pd.DataFrame:
+        """Per row (same index): prediction, score, error ('' when answered) and problems (a list of
+        InputProblem dicts). Rows with a problem are not scored; the others are."""
+        index = read_request(rows).index
+        X, problems = self.read(rows)
+        out = pd.DataFrame({"prediction": "", "score": np.nan, "error": "", "problems": None}, index=X.index)
+        out["problems"] = [[] for _ in range(len(out))]
+        usable = ~X.index.isin([p.row for p in problems])
+        if usable.any():
+            features, too_large = self._features(X.loc[usable])
+            problems += too_large
+            scored = usable.copy()
+            scored[usable] = ~X.index[usable].isin([p.row for p in too_large])
+            if scored.any():
+                labels, scores = self._predict(features[scored[usable]])
+                out.loc[scored, "prediction"] = labels
+                out.loc[scored, "score"] = scores
+        for problem in problems:
+            out.iat[problem.row, out.columns.get_loc("problems")].append(problem.to_dict())
+        out["error"] = [" ".join(p["message"] for p in found) for found in out["problems"]]
+        return out.set_axis(index, axis=0)
+
+    def score(self, rows: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, scores): scores are P(positive) for binary, max class probability for multiclass,
+        the predicted value for regression. A row the model cannot take has label '' and score NaN."""
+        answered = self.answer(rows)
+        return answered["prediction"].to_numpy(dtype=object).astype(str), answered["score"].to_numpy(dtype=float)
+
+    # -- reading a request -----------------------------------------------------------------------
+    def _unusable_values(self, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[InputProblem]]:
+        """Cells no recipe step or model can take, per column: lists and mappings anywhere, infinite
+        numbers in numeric inputs (a clipping step would quietly turn them into the bound). Problems
+        are reported for the model's inputs only."""
+        unusable: dict[str, np.ndarray] = {}
+        problems: list[InputProblem] = []
+        for column in rows.columns:
+            values = rows[column]
+            structured = structured_cells(values)
+            infinite = infinite_cells(values) if self.input_kinds.get(column) == "numeric" else np.zeros(len(values), bool)
+            if not (structured.any() or infinite.any()):
+                continue
+            unusable[column] = structured | infinite
+            if column not in self.required_columns:
+                continue
+            raw = values.to_numpy(dtype=object)
+            for i in np.flatnonzero(structured):
+                problems.append(InputProblem(rows.index[i], column, "not_a_single_value", shown_value(raw[i]),
+                                             f"{column} must be a single value; got {type_words(raw[i])} instead."))
+            for i in np.flatnonzero(infinite & ~structured):
+                problems.append(InputProblem(rows.index[i], column, "not_finite", shown_value(raw[i]),
+                                             f"{column} must be a finite number; got {quoted_value(raw[i], shown_value(raw[i]))} "
+                                             "instead."))
+        return unusable, problems
+
+    def _replay_recipe(self, rows: pd.DataFrame, unusable: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The recipe's value fixes on the rows, with the unusable cells blanked first."""
+        blanked = rows.copy()
+        for column, mask in unusable.items():
+            blanked[column] = rows[column].mask(mask)
+        return apply_recipe(blanked, self.recipe, training=False)[0] if self.recipe else blanked
+
+    def _takes_booleans(self, column: str) -> bool:
+        """True/False are numbers only for a column that held 0/1 (or True/False) in training."""
+        rule = self.rules.get(column) if self.rules is not None else None
+        return rule is not None and rule.kind == "boolean"
+
+    def _empty_rows(self, rows: pd.DataFrame, problems: list[InputProblem]) -> list[InputProblem]:
+        """Rows with no value for any input (and nothing else wrong): an answer would be a guess."""
+        columns = [c for c in self.required_columns if c in rows.columns]
+        if not columns:
+            return []
+        empty = np.ones(len(rows), dtype=bool)
+        for column in columns:
+            empty &= blank_cells(rows[column])
+        empty &= ~rows.index.isin([p.row for p in problems])
+        shown = ", ".join(columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+        return [InputProblem(rows.index[i], None, "no_inputs", None,
+                             f"The row has no value for any input of {self.label} ({shown}); send at least one.")
+                for i in np.flatnonzero(empty)]
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def _features(self, X: pd.DataFrame) -> tuple[Any, list[InputProblem]]:
+        """The preprocessed features, and the rows whose features are too large to compute with
+        (a value such as 1e308 is finite, but scaled and cast to 32 bits it is not)."""
+        if self._preprocess is None:
+            return X, []
+        features = self._preprocess.transform(X)
+        dense = np.asarray(features.toarray() if hasattr(features, "toarray") else features, dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(dense) <= LARGEST_FEATURE)
+        if not bad.any():
+            return features, []
+        sources = _feature_sources(self._preprocess, dense.shape[1])
+        problems = []
+        for i in np.flatnonzero(bad.any(axis=1)):
+            columns = list(dict.fromkeys(sources[j] for j in np.flatnonzero(bad[i]))) or [None]
+            for column in columns:
+                value = shown_value(X.iat[i, X.columns.get_loc(column)]) if column in X.columns else None
+                problems.append(InputProblem(X.index[i], column, "too_large", value,
+                                             f"{column or 'A value'} is too large for {self.label} to compute with; "
+                                             f"got {value} instead."))
+        return features, problems
+
+    def _predict(self, features: Any) -> tuple[np.ndarray, np.ndarray]:
+        estimator = self._estimator
+        if self.task == "regression":
+            values = np.asarray(estimator.predict(features), dtype=float)
+            return values.round(4).astype(str), values
+        proba = estimator.predict_proba(features)
+        if self.task == "binary":
+            pos = proba[:, 1]
+            labels = np.where(pos >= self.threshold, self.classes[1] if len(self.classes) > 1 else "1",
+                              self.classes[0] if self.classes else "0")
+            return labels.astype(str), pos
+        predicted = np.asarray(self.pipeline.classes_)[proba.argmax(axis=1)]
+        return predicted.astype(str), proba.max(axis=1)
+
+
+def _input_kinds(pipeline) -> dict[str, str]:
+    """Input column -> numeric | categorical | datetime | other, for the columns the fitted
+    preprocessor actually transforms (not the ones it drops), in its order."""
+    preprocess = getattr(pipeline, "named_steps", {}).get("preprocess")
+    kinds: dict[str, str] = {}
+    for _, transformer, columns in getattr(preprocess, "transformers_", []):
+        if isinstance(transformer, str) and transformer == "drop" or isinstance(columns, slice):
+            continue
+        kind = _transformer_kind(transformer)
+        for column in np.atleast_1d(columns).tolist():
+            if isinstance(column, str):
+                kinds.setdefault(column, kind)
+    return kinds
+
+
+def _transformer_kind(transformer: Any) -> str:
+    """What a step of the preprocessor reads, from what it is made of (step names changed over time)."""
+    steps = [step for _, step in getattr(transformer, "steps", [("", transformer)])]
+    if any(isinstance(step, DateParts) for step in steps):
+        return "datetime"
+    if any(hasattr(step, "categories_") for step in steps):  # one-hot or ordinal encoder
+        return "categorical"
+    if any(getattr(step, "strategy", None) in ("mean", "median") for step in steps):
+        return "numeric"
+    return "other"
+
+
+def _feature_sources(preprocess: Any, width: int) -> list[str | None]:
+    """The input column behind each preprocessed feature (None where it cannot be told)."""
+    from core.features.preprocessing import get_output_feature_sources
+
+    step = preprocess[-1] if hasattr(preprocess, "steps") else preprocess
+    try:
+        sources = list(get_output_feature_sources(step).values())
+    except (AttributeError, ValueError, TypeError):  # another preprocessor shape: name no column
+        sources = []
+    return sources if len(sources) == width else [None] * width
+
+
+def load_served(ws: Workspace, version_id: int) -> ServedModel:
+    return ServedModel(ws, version_id)
+
+

@@ -1,0 +1,320 @@
+"""The figures and plain-sentence captions of the checks beyond the scores: the paired comparison
+of two models and the runs' scores (``comparison``), fairness across groups and the segments where a
+model errs (``fairness``), and robustness to noise and missing inputs (``robustness``). Pure
+functions from their tables to plotly figures and sentences, apart from the computation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.evaluation.fairness import GROUP_METRICS, MIN_GROUP_ROWS, task_of_group_table
+from core.problem.definition import (
+    format_metric_value,
+    get_metric_label,
+    is_higher_better,
+)
+from core.style import (
+    BAD,
+    GOOD,
+    HEIGHT,
+    HEIGHT_MEDIUM,
+    HEIGHT_SMALL,
+    MUTED,
+    TEMPLATE,
+    plot_text,
+    plot_texts,
+)
+
+
+def _signed(value: float, higher_is_better: bool) -> str:
+    """Scores with three decimals, error sizes in the target's units; a real minus sign."""
+    shown = f"{abs(value):.3f}" if higher_is_better else format_metric_value("rmse", abs(value))
+    return ("−" if value < 0 and shown.strip("0.,") else "") + shown
+
+
+def _mid_sentence(name: str) -> str:
+    """"Random forest" → "random forest", but "XGBoost" stays."""
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def caption_comparison(name_a: str, name_b: str, cv: dict | None, boot: dict, metric: str) -> str:
+    """E.g. "Logistic regression beats random forest on 4 of 5 folds, by 0.006 ROC-AUC on average;
+    on the holdout it is ahead by 0.005 (95% interval −0.004 to 0.014), so the two are practically tied."
+
+    All numbers are A's advantage (positive = A better, whatever the metric's direction).
+    """
+    label = get_metric_label(metric)
+    higher = bool(boot.get("higher_is_better", True))
+    sign = 1 if higher else -1
+    other = _mid_sentence(name_b)
+    parts = []
+    if cv and cv.get("folds", 0) > 0:
+        k, wins = cv["folds"], cv["wins_a"]
+        advantage = sign * cv["mean_difference"]
+        if advantage > 0:
+            parts.append(f"{name_a} beats {other} on {wins} of {k} folds, by {_signed(advantage, higher)} {label} on average")
+        elif advantage < 0:
+            parts.append(
+                f"{name_a} trails {other} by {_signed(-advantage, higher)} {label} on average over {k} folds, "
+                f"winning {wins} of them"
+            )
+        else:
+            parts.append(f"{name_a} and {other} score the same {label} on average over {k} folds")
+    if math.isnan(boot.get("ci_low", float("nan"))):
+        holdout = f"the holdout cannot tell them apart ({label} is undefined on it)"
+        return "; ".join(parts + [holdout]) + "."
+    advantage = sign * boot["difference"]
+    low, high = sorted((sign * boot["ci_low"], sign * boot["ci_high"]))
+    who = "it" if parts else name_a
+    lead = "ahead" if advantage >= 0 else "behind"
+    holdout = (
+        f"on the holdout {who} is {lead} by {_signed(abs(advantage), higher)}"
+        f"{'' if parts else ' ' + label} (95% interval {_signed(low, higher)} to {_signed(high, higher)})"
+    )
+    if low > 0:
+        verdict = f"so {_mid_sentence(name_a) if parts else 'it'} is really better"
+    elif high < 0:
+        verdict = f"so {other} is really better on unseen data"
+    else:
+        verdict = "so the two are practically tied: the simpler or faster one is a fine choice"
+    sentence = "; ".join(parts + [holdout]) + f", {verdict}."
+    return sentence[0].upper() + sentence[1:]
+
+
+RUN_SCORE_METRICS = ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2")
+
+
+def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
+    """Grouped bars: each chosen run's scores (``runs_df`` from ``tracking.get_runs_df``, indexed by run)."""
+    metrics = [m for m in RUN_SCORE_METRICS if m in runs_df.columns and runs_df[m].notna().any()]
+    names = [f"CV {get_metric_label(metric)}" if m == "cv_score" else get_metric_label(m) for m in metrics]
+    fig = go.Figure()
+    for run_id, row in runs_df.iterrows():
+        fig.add_bar(name=f"run {run_id}: {row['model']}", x=names, y=[row[m] for m in metrics])
+    fig.update_layout(template=TEMPLATE, height=HEIGHT_MEDIUM, barmode="group", title="Scores of the chosen runs",
+                      yaxis_title="score (higher is better)")
+    return fig
+
+
+def caption_run_scores(runs_df: pd.DataFrame, metric: str) -> str:
+    values = runs_df[metric].astype(float)
+    if values.isna().all():
+        return f"None of these runs has a holdout {get_metric_label(metric)}."
+    best = values.idxmax() if is_higher_better(metric) else values.idxmin()
+    return (f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
+            f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
+            "practically interchangeable.")
+
+
+def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
+    """One line per run: its score on each cross-validation fold."""
+    fig = go.Figure()
+    for run_id, row in runs_df.iterrows():
+        fig.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
+                        name=f"run {run_id}: {row['model']}")
+    fig.update_layout(template=TEMPLATE, height=HEIGHT_SMALL, title="Score on each cross-validation fold",
+                      xaxis_title="fold", yaxis_title=f"CV {get_metric_label(metric)}")
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def caption_run_folds(runs_df: pd.DataFrame) -> str:
+    spreads = [max(f) - min(f) for f in runs_df["cv_folds"] if len(f)]
+    if not spreads:
+        return "These runs have no fold scores."
+    return (f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
+            "so smaller differences between runs can be luck.")
+
+
+def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
+    # Not style_figure: the same settings, but in this order the figure's JSON stays byte-identical.
+    fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
+    return fig
+
+
+def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
+    """Bars per metric, one colour per group; groups too small to trust are faded and say so."""
+    task = task_of_group_table(group_df)
+    metrics = [m for m in GROUP_METRICS[task] if m in group_df.columns and m != "mean_error"]
+    names = [m.split(" (")[0].capitalize() for m in (GROUP_METRICS[task][k] for k in metrics)]
+    fig = go.Figure()
+    for row in group_df.itertuples(index=False):
+        suffix = "" if row.reliable else f" (only {row.rows} rows: unreliable)"
+        values = [getattr(row, m) for m in metrics]
+        shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
+        fig.add_trace(go.Bar(
+            x=names, y=values, name=plot_text(f"{row.group}{suffix}"), opacity=1.0 if row.reliable else 0.4,
+            text=shown, textposition="outside", customdata=[[row.rows, plot_text(row.group)]] * len(values),
+            # The group's name goes in as data, not into the template, where "%{…}" would be read.
+            hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
+        ))
+    title = "Typical error per group (test set)" if task == "regression" else "Model behaviour per group (test set)"
+    _layout(fig, title, barmode="group", legend_title_text="Group")
+    if task != "regression":
+        fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    return fig
+
+
+def caption_fairness(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], column: str | None = None) -> str:
+    """E.g. "'F' and 'M' are flagged at similar rates (24% vs 27%); the largest gap is in recall
+    (share of real positives caught): 0.61 for 'F' vs 0.70 for 'M'." """
+    task = task_of_group_table(group_df)
+    of = f" of {column}" if column else ""
+    if len(group_df) < 2:
+        only = f"'{group_df['group'].iloc[0]}'" if len(group_df) else "none"
+        return f"The test rows hold a single group{of} ({only}), so there is nothing to compare."
+    if task == "binary":
+        sentence = _flag_rate_clause(group_df, gaps, of)
+        others = {m: g for m, g in gaps.items() if m in ("tpr", "fpr", "accuracy", "roc_auc")}
+        if others:
+            metric, gap = max(others.items(), key=lambda item: item[1]["gap"])
+            sentence += (
+                f"; the largest gap is in {GROUP_METRICS['binary'][metric]}: {gap['low']:.2f} for '{gap['low_group']}' "
+                f"vs {gap['high']:.2f} for '{gap['high_group']}'"
+            )
+    elif task == "multiclass" and "accuracy" in gaps:
+        gap = gaps["accuracy"]
+        sentence = (
+            f"Accuracy ranges from {gap['low']:.0%} for '{gap['low_group']}' to {gap['high']:.0%} for "
+            f"'{gap['high_group']}' across the groups{of}"
+        )
+    elif task == "regression" and "mae" in gaps:
+        gap = gaps["mae"]
+        sentence = (
+            f"The typical error is largest for '{gap['high_group']}' ({format_metric_value('mae', gap['high'])}) "
+            f"and smallest for '{gap['low_group']}' ({format_metric_value('mae', gap['low'])}) across the groups{of}"
+        )
+    else:
+        sentence = f"The groups{of} cannot be compared: the metric is undefined in all but one of them"
+    small = group_df.loc[~group_df["reliable"], "group"].tolist()
+    if small:
+        shown = ", ".join(f"'{g}'" for g in small[:3]) + (" …" if len(small) > 3 else "")
+        sentence += f"; {shown} {'has' if len(small) == 1 else 'have'} too few rows to judge"
+    return sentence + "."
+
+
+def _flag_rate_clause(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], of: str) -> str:
+    gap = gaps.get("positive_rate")
+    if gap is None:
+        return f"The groups{of} cannot be compared"
+    note = ""
+    if gap["gap"] < 0.05:
+        how = "similar"
+    elif not math.isnan(gap["ratio"]) and gap["ratio"] < 0.8:
+        how, note = "very different", ", below the four-fifths rule of thumb"
+    else:
+        how = "somewhat different"
+    pool = group_df[group_df["reliable"]] if gap["reliable"] else group_df
+    if len(pool) == 2:
+        first, second = pool["group"].tolist()
+        rate = dict(zip(pool["group"], pool["positive_rate"]))
+        return f"'{first}' and '{second}' are flagged at {how} rates ({rate[first]:.0%} vs {rate[second]:.0%}{note})"
+    return (
+        f"Across the {len(pool)} groups{of}, rows are flagged at {how} rates, from {gap['low']:.0%} for "
+        f"'{gap['low_group']}' to {gap['high']:.0%} for '{gap['high_group']}'{note}"
+    )
+
+
+def _error_text(value: float, task: str) -> str:
+    return format_metric_value("mae", value) if task == "regression" else f"{value:.0%}"
+
+
+def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
+    """Horizontal bars of the error per segment, worst on top, with the overall error as a line."""
+    what = "Typical error (MAE)" if task == "regression" else "Share of wrong predictions"
+    fig = go.Figure(go.Bar(
+        x=segments_df["error"], y=plot_texts(segments_df["label"]), orientation="h", marker_color=BAD,
+        text=[_error_text(v, task) for v in segments_df["error"]], textposition="inside",
+        customdata=segments_df[["rows", "lift"]].to_numpy(),
+        hovertemplate="%{y}: %{text} (%{customdata[0]:,} rows, %{customdata[1]:.1f}× overall)<extra></extra>",
+    ))
+    if len(segments_df):
+        fig.add_vline(x=float(segments_df["overall_error"].iloc[0]), line=dict(color=MUTED, dash="dash"),
+                      annotation_text="overall", annotation_position="top")
+    _layout(fig, "Where the model makes the most mistakes (test set)", showlegend=False)
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title=what, rangemode="tozero", tickformat=None if task == "regression" else ".0%")
+    return fig
+
+
+def caption_error_segments(segments_df: pd.DataFrame, task: str, min_rows: int = MIN_GROUP_ROWS) -> str:
+    """E.g. "The model errs most for contract = Month-to-month (412 rows): 31% wrong vs 19% overall,
+    1.6 times the average." """
+    if segments_df.empty:
+        return f"No segment of at least {min_rows} test rows stands out: the model makes no mistakes or too few rows to split."
+    worst = segments_df.iloc[0]
+    error, overall = _error_text(worst["error"], task), _error_text(worst["overall_error"], task)
+    if task == "regression":
+        detail = f"a typical miss of {error} vs {overall} overall"
+    else:
+        detail = f"{error} wrong vs {overall} overall"
+    if worst["lift"] < 1.1:
+        return f"No segment is much worse than the rest: the worst, {worst['label']} ({worst['rows']:,} rows), has {detail}."
+    return (
+        f"The model errs most for {worst['label']} ({worst['rows']:,} rows): {detail}, "
+        f"{worst['lift']:.1f} times the average."
+    )
+
+
+def _change_text(metric: str, value: float) -> str:
+    """A change in the metric's units with its sign: −0.08, +0.004, +1,200."""
+    if metric in ("rmse", "mae"):
+        shown = format_metric_value(metric, abs(value))
+    else:
+        shown = f"{abs(value):.2f}" if abs(value) >= 0.01 else f"{abs(value):.3f}"
+    return ("−" if value < 0 else "+") + shown
+
+
+def plot_robustness(robustness_df: pd.DataFrame, metric: str) -> go.Figure:
+    """Bars of the change per scenario: red when the score gets worse."""
+    clean = float(robustness_df["value"].iloc[0])
+    shown = robustness_df[robustness_df["kind"] != "clean"]
+    label = get_metric_label(metric)
+    fig = go.Figure(go.Bar(
+        x=shown["change"], y=plot_texts(shown["scenario"]), orientation="h",
+        marker_color=[BAD if h > 0 else GOOD if h < 0 else MUTED for h in shown["harm"]],
+        text=[_change_text(metric, c) for c in shown["change"]], textposition="outside",
+        customdata=shown["value"], hovertemplate=f"%{{y}}: {label} %{{customdata:.4~g}}<extra></extra>",
+    ))
+    fig.add_vline(x=0, line=dict(color=MUTED))
+    fig.update_layout(
+        template=TEMPLATE, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), showlegend=False,
+        title=f"Change in {label} under noise and missing inputs (clean: {format_metric_value(metric, clean)})",
+    )
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title=f"Change in {label} (red = worse)")
+    return fig
+
+
+def caption_robustness(robustness_df: pd.DataFrame, metric: str, noise_level: float = 0.1) -> str:
+    """E.g. "Adding 10% noise to the numbers lowers ROC-AUC by 0.01; losing 'tenure_months' costs
+    the most: −0.08." """
+    label = get_metric_label(metric)
+    parts = []
+    noise = robustness_df[robustness_df["kind"] == "noise"]
+    if not noise.empty:
+        row = noise.iloc[int(np.argmin(np.abs(noise["noise_level"].to_numpy() - noise_level)))]
+        size = _change_text(metric, row["change"])[1:]
+        if size.strip("0.,") == "":
+            effect = f"barely changes {label}"
+        elif row["change"] < 0:
+            effect = f"lowers {label} by {size}"
+        else:
+            effect = f"raises {label} by {size}"
+        parts.append(f"Adding {row['noise_level']:.0%} noise to the numbers {effect}")
+    missing = robustness_df[robustness_df["kind"] == "missing"]
+    if not missing.empty:
+        worst = missing.iloc[0]
+        if worst["harm"] > 0:
+            parts.append(f"losing '{worst['column']}' costs the most: {_change_text(metric, worst['change'])}")
+        else:
+            parts.append(f"losing any single one of the {len(missing)} columns tested does not hurt {label}")
+    if not parts:
+        return "There was nothing to perturb: the model reads no numeric column and no column was tested."
+    sentence = "; ".join(parts) + "."
+    return sentence[0].upper() + sentence[1:]

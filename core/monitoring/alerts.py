@@ -1,0 +1,175 @@
+"""What monitoring concludes from the per-window tables: the alerts of each window (data drift, values
+never seen in training, prediction drift, performance) and the retrain decision, each with the plain
+sentence that says why. A module of its own so the rules can change without touching the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core.monitoring.drift import DriftConfig
+from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, format_number, metric_name
+
+# A value never seen in training (a new category or code) in at least this share of a window's
+# rows is a signal of its own: the model never learned what it means, whatever the PSI says.
+NEW_VALUES_SHARE = 0.05
+
+
+@dataclass
+class Alert:
+    level: str  # "warning" | "critical"
+    window: int
+    kind: str  # "data_drift" | "new_values" | "prediction_drift" | "performance"
+    message: str  # one plain sentence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "window": int(self.window), "kind": self.kind, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+        return cls(level=data["level"], window=int(data["window"]), kind=data["kind"], message=data["message"])
+
+
+def _describe_feature_list(rows: pd.DataFrame) -> str:
+    """'tenure_months (PSI 1.20, major drift) and contract (PSI 0.31, major drift)'."""
+    parts = [f"{r.feature} (PSI {format_number(r.psi)}, {r.label})" for r in rows.itertuples(index=False)]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%" if share < 0.1 else f"{100 * share:.0f}%"
+
+
+def _describe_new_values(rows: pd.DataFrame) -> str:
+    """'contract has a value never seen in training in 203 of 500 rows (41%)', joined with 'and'."""
+    parts = []
+    for r in rows.itertuples(index=False):
+        window_rows = round(r.new_rows / r.new_share) if r.new_share > 0 else 0
+        parts.append(f"{r.feature} has a value never seen in training in {r.new_rows:,} of {window_rows:,} rows "
+                     f"({_percent(r.new_share)})")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
+    """The (window, feature) rows where a value never seen in training fills at least
+    ``NEW_VALUES_SHARE`` of the window: a new category the model cannot have learned."""
+    return feature_drift_df[feature_drift_df["new_share"] >= NEW_VALUES_SHARE].sort_values(
+        [WINDOW_COLUMN, "new_share"], ascending=[True, False])
+
+
+def get_alerts(
+    feature_drift_df: pd.DataFrame,
+    prediction_drift_df: pd.DataFrame,
+    performance_df: pd.DataFrame,
+    config: DriftConfig,
+) -> list[Alert]:
+    """Alerts per window: data drift (critical from 2 strongly drifted features), values never seen
+    in training in at least 5% of the rows (critical), prediction drift (warning) and performance
+    below the threshold (critical)."""
+    alerts: list[Alert] = []
+    for window, rows in get_new_values_df(feature_drift_df).groupby(WINDOW_COLUMN, sort=True):
+        alerts.append(
+            Alert(
+                level="critical",
+                window=int(window),
+                kind="new_values",
+                message=f"In window {window}, {_describe_new_values(rows)}: the model never learned what "
+                "it means, so its answers for those rows are guesses.",
+            )
+        )
+    for window, rows in feature_drift_df.groupby(WINDOW_COLUMN, sort=True):
+        drifted = rows[rows["drifted"]].sort_values("psi", ascending=False)
+        if drifted.empty:
+            continue
+        major = int((drifted["psi"] >= config.psi_threshold).sum())
+        alerts.append(
+            Alert(
+                level="critical" if major >= 2 else "warning",
+                window=int(window),
+                kind="data_drift",
+                message=f"In window {window}, {_plural(len(drifted), 'feature')} drifted: "
+                f"{_describe_feature_list(drifted)}.",
+            )
+        )
+    for row in prediction_drift_df.itertuples(index=False):
+        if row.psi >= config.psi_threshold:
+            alerts.append(
+                Alert(
+                    level="warning",
+                    window=int(row.window),
+                    kind="prediction_drift",
+                    message=f"In window {row.window}, the model's scores shifted (PSI {format_number(row.psi)}, "
+                    f"{row.label}): it now predicts differently than on the reference data.",
+                )
+            )
+    for row in performance_df.itertuples(index=False):
+        if not row.passed:
+            direction = "rose to" if row.metric in LOWER_IS_BETTER else "fell to"
+            bound = "above" if row.metric in LOWER_IS_BETTER else "below"
+            alerts.append(
+                Alert(
+                    level="critical",
+                    window=int(row.window),
+                    kind="performance",
+                    message=f"In window {row.window}, {metric_name(row.metric)} {direction} {format_number(row.value)}, "
+                    f"{bound} the required {format_number(row.threshold)}.",
+                )
+            )
+    return sorted(alerts, key=lambda a: (a.window, a.kind))
+
+
+def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tuple[bool, str]:
+    """(failed, clause) for the latest window's performance, e.g. 'ROC-AUC fell to 0.64 in
+    window 5, below the 0.75 the business asked for'."""
+    if perf_row is None:
+        return False, f"no labels have arrived for window {window} yet, so performance is unknown"
+    name, value, threshold = metric_name(perf_row["metric"]), format_number(perf_row["value"]), format_number(perf_row["threshold"])
+    lower = perf_row["metric"] in LOWER_IS_BETTER
+    if not bool(perf_row["passed"]):
+        if lower:
+            return True, f"{name} rose to {value} in window {window}, above the {threshold} the business allows"
+        return True, f"{name} fell to {value} in window {window}, below the {threshold} the business asked for"
+    bound = "at most" if lower else "at least"
+    return False, f"{name} is {value} in window {window} ({bound} {threshold} was asked for)"
+
+
+def get_retrain_decision(
+    feature_drift_df: pd.DataFrame, performance_df: pd.DataFrame, config: DriftConfig, latest: int | None = None
+) -> tuple[bool, str]:
+    """Retrain when the latest window misses the performance threshold, when a value never seen in
+    training fills at least 5% of its rows, or when at least two features drifted strongly
+    (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence). ``latest`` defaults to the
+    last window of the drift table (give it when no column is a drift signal)."""
+    if latest is None:
+        latest = int(feature_drift_df[WINDOW_COLUMN].max())
+    latest_drift = feature_drift_df[feature_drift_df[WINDOW_COLUMN] == latest]
+    major = latest_drift[latest_drift["psi"] >= config.psi_threshold].sort_values("psi", ascending=False)
+    drift_fails = len(major) >= 2
+    new_values = get_new_values_df(latest_drift)
+    perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
+    perf_fails, perf_text = _describe_latest_performance(perf.iloc[0] if len(perf) else None, latest)
+
+    names = ", ".join(major["feature"].head(3)) + (", …" if len(major) > 3 else "")
+    drift_text = f"{_plural(len(major), 'feature')} drifted strongly ({names})"
+    if len(new_values):
+        new_text = (f"in window {latest}, {_describe_new_values(new_values)}, so the model is guessing for those rows"
+                    + (f"; {drift_text}" if drift_fails else ""))
+        return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
+    if perf_fails and len(major):
+        return True, f"{perf_text}, and {drift_text}: retrain."
+    if perf_fails:
+        return True, f"{perf_text}: retrain."
+    if drift_fails:
+        return True, (
+            f"{drift_text} in window {latest}, so the model now sees data unlike its training data; "
+            f"{perf_text}: retrain."
+        )
+    drift_summary = f"only {drift_text}" if len(major) else "no feature drifted strongly"
+    return False, f"{perf_text[0].upper() + perf_text[1:]} and {drift_summary}: keep monitoring."

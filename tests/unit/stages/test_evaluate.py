@@ -1,0 +1,79 @@
+"""Tests of core.stages.evaluate: the comparison of an experiment's two best models and a run's
+robustness check are computed once, saved by run id, and read back the same without recomputing."""
+import json
+
+import pandas as pd
+import pytest
+
+from core.evaluation.charts_checks import caption_comparison, caption_robustness, plot_robustness
+from core.evaluation.comparison import compare_models
+from core.evaluation.robustness import get_robustness_df
+from core.problem.definition import encode_target
+from core.problem.store import get_experiment_problem
+from core.stages import evaluate, lab
+from core.training import tracking
+from core.workspace.database import Workspace, dumps
+from tests.unit.stages.test_lab import CONFIG, make_project
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(workspace, project id, experiment): a leaderboard of two models and the baseline."""
+    ws = Workspace(tmp_path_factory.mktemp("evaluate"))
+    project = make_project(ws)
+    result = lab.stage_train(ws, project["pid"], project["fs_id"], CONFIG)
+    experiment = tracking.get_experiment(ws, result["experiment"]["id"])
+    return ws, project["pid"], experiment
+
+
+def _json(value) -> str:
+    """The value as canonical JSON (NaN written as NaN, so two NaNs compare equal)."""
+    return json.dumps(json.loads(dumps(value)), sort_keys=True)
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("recomputed instead of reading the saved result")
+
+
+def test_the_comparison_of_the_top_two_is_computed_once_and_read_back_the_same(trained, monkeypatch):
+    ws, pid, experiment = trained
+    best, runner_up = evaluate.get_top_two_runs(ws, pid, experiment["id"])
+    assert evaluate.get_saved_comparison(ws, best, runner_up) is None
+    problem = get_experiment_problem(experiment)
+    holdout = tracking.load_holdout(ws, experiment)
+    expected = compare_models(tracking.load_run_outputs(ws, best, problem),
+                              tracking.load_run_outputs(ws, runner_up, problem),
+                              encode_target(holdout[problem.target], problem), problem.metric)
+
+    first = evaluate.stage_compare_top_two(ws, pid, experiment["id"])
+    assert _json(first) == _json(expected)
+    monkeypatch.setattr(evaluate, "compare_models", _refuse)
+    again = evaluate.stage_compare_top_two(ws, pid, experiment["id"])
+    assert _json(again) == _json(expected)
+    assert caption_comparison(again["name_a"], again["name_b"], again["cv"], again["bootstrap"], problem.metric) \
+        == caption_comparison(expected["name_a"], expected["name_b"], expected["cv"], expected["bootstrap"],
+                              problem.metric)
+    assert len(ws.query("SELECT * FROM evaluation_checks WHERE kind = 'comparison'")) == 1
+
+
+def test_a_robustness_check_is_saved_by_run_and_draws_the_same_figure(trained, monkeypatch):
+    ws, pid, experiment = trained
+    run_id = int(experiment["best_run_id"])
+    assert evaluate.get_saved_robustness(ws, run_id) is None
+    problem = get_experiment_problem(experiment)
+    holdout = tracking.load_holdout(ws, experiment)
+    expected = get_robustness_df(tracking.load_run_model(ws, run_id), holdout.drop(columns=[problem.target]),
+                                 encode_target(holdout[problem.target], problem), problem.metric)
+
+    first = evaluate.stage_robustness(ws, run_id)
+    pd.testing.assert_frame_equal(first, expected)
+    monkeypatch.setattr(evaluate, "get_robustness_df", _refuse)
+    saved = evaluate.stage_robustness(ws, run_id)
+    pd.testing.assert_frame_equal(saved, expected)
+    assert plot_robustness(saved, problem.metric).to_json() == plot_robustness(expected, problem.metric).to_json()
+    assert caption_robustness(saved, problem.metric) == caption_robustness(expected, problem.metric)
+
+
+def test_fewer_than_two_real_models_means_no_comparison(trained):
+    ws, pid, experiment = trained
+    assert evaluate.stage_compare_top_two(ws, pid, 10_000) is None
