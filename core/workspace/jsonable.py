@@ -4,6 +4,7 @@ Stored artifacts, database columns, the audit log, job results and the CLI's ``-
 ``to_jsonable``, so a value is written the same way wherever it lands. Python's own types (and NaN,
 written as ``NaN``) are left to ``json``; only what it cannot write reaches this module.
 """
+
 from __future__ import annotations
 
 import json
