@@ -1,9 +1,9 @@
 """MLOps Studio home: the pipeline at a glance, projects, and the one-click full demo."""
+
 import streamlit as st
 
 from core import pipeline
-from core.workspace import jobs
-from core.workspace import projects
+from core.workspace import jobs, projects
 from core.workspace.errors import StudioError
 from ui.frame import PAGES, page_setup
 from ui.state import forget_project, select_project
@@ -11,7 +11,8 @@ from ui.text import escape_markdown
 from ui.widgets import flash, job_panel, show_flash, user_errors
 
 ws, project = page_setup(
-    "MLOps Studio", ":material/hub:",
+    "MLOps Studio",
+    ":material/hub:",
     "Take a table of data from upload to a monitored, retrainable model, one stage at a time.",
 )
 
@@ -28,18 +29,26 @@ for col, (label, icon, key) in zip(cols, stages):
 show_flash()
 if project:
     done_count = sum(status.get(k, False) for _, _, k in stages)
-    st.caption(f"Project **{escape_markdown(project['name'])}**: {done_count} of {len(stages)} stages done"
-               + (f"; next up: **{current}**." if current else "; the whole loop has run."))
+    st.caption(
+        f"Project **{escape_markdown(project['name'])}**: {done_count} of {len(stages)} stages done"
+        + (f"; next up: **{current}**." if current else "; the whole loop has run.")
+    )
     note = projects.get_build_note(project)
     if note and projects.get_build_note(project, live_only=True):
         # A run still going (the demo after a refresh, a CLI run beside the server): nothing is lost.
-        st.info(f"This project is {escape_markdown(note)}; its stages turn green as the run finishes them. "
-                "Wait for it before changing anything here.", icon=":material/construction:")
+        st.info(
+            f"This project is {escape_markdown(note)}; its stages turn green as the run finishes them. "
+            "Wait for it before changing anything here.",
+            icon=":material/construction:",
+        )
     elif note:
-        st.warning(f"This project is {escape_markdown(note)}"
-                   + (f" ({escape_markdown(project['build_error'])})" if project.get("build_error") else "")
-                   + ": the pipeline run that made it did not finish. Carry on stage by stage from the first "
-                     "one not done, or delete it and run again.", icon=":material/construction:")
+        st.warning(
+            f"This project is {escape_markdown(note)}"
+            + (f" ({escape_markdown(project['build_error'])})" if project.get("build_error") else "")
+            + ": the pipeline run that made it did not finish. Carry on stage by stage from the first "
+            "one not done, or delete it and run again.",
+            icon=":material/construction:",
+        )
 else:
     st.caption("Each box is a stage of the pipeline; green ones are done for the open project.")
 
@@ -49,8 +58,10 @@ left, right = st.columns(2)
 # -- One-click full demo ----------------------------------------------------------------------
 with left:
     st.subheader("Run the full demo")
-    st.write("Runs every stage on the telco churn sample — clean, train and compare, gate, explain, "
-             "register, deploy, simulate drifting traffic, monitor and retrain — in a new project.")
+    st.write(
+        "Runs every stage on the telco churn sample — clean, train and compare, gate, explain, "
+        "register, deploy, simulate drifting traffic, monitor and retrain — in a new project."
+    )
     # The demo's project is made before its job starts, so the running demo belongs to the project in
     # the URL: a refresh or a page switch finds it again.
     demo = jobs.latest_job(ws, project["id"], "demo") if project else None
@@ -61,6 +72,7 @@ with left:
         def work(progress, project_id=demo_project["id"]):
             summary = pipeline.run_demo(ws, progress=progress, project_id=project_id)
             return {"project_id": project_id, "summary": summary}
+
         jobs.start_job(ws, demo_project["id"], "demo", work)
         select_project(demo_project["id"])
         st.rerun()
@@ -70,13 +82,17 @@ with left:
 
         def landed(job):
             s = job["result"]["summary"]
-            if (st.session_state.get(f"demo_watched_{job['id']}")
-                    and st.session_state.get("demo_landed") != job["id"]):
+            if st.session_state.get(f"demo_watched_{job['id']}") and st.session_state.get("demo_landed") != job["id"]:
                 st.session_state["demo_landed"] = job["id"]
                 st.switch_page("pages/8_Monitor.py", query_params={"project": job["result"]["project_id"]})
             st.success(f"The demo finished in {sum(s['timings'].values()):.0f} s; its story ends on the Monitor page.")
-            st.page_link("pages/8_Monitor.py", label="Open Monitor", icon=":material/monitoring:",
-                         query_params={"project": job["result"]["project_id"]})
+            st.page_link(
+                "pages/8_Monitor.py",
+                label="Open Monitor",
+                icon=":material/monitoring:",
+                query_params={"project": job["result"]["project_id"]},
+            )
+
         with user_errors():
             job_panel(ws, demo["id"], on_done=landed)
 
@@ -107,10 +123,14 @@ with right:
                     else:
                         flash("success", f"Renamed the project to {escape_markdown(renamed['name'])}.")
                         st.rerun()
-            st.caption("Deleting removes everything made in this project — its data versions, models, deployments "
-                       "and reports — from the workspace. The audit log keeps a record of what was deleted.")
-            confirmed = st.checkbox(f"Yes, delete {escape_markdown(project['name'])} and everything made in it",
-                                    key=f"confirm_delete_{project['id']}")
+            st.caption(
+                "Deleting removes everything made in this project — its data versions, models, deployments "
+                "and reports — from the workspace. The audit log keeps a record of what was deleted."
+            )
+            confirmed = st.checkbox(
+                f"Yes, delete {escape_markdown(project['name'])} and everything made in it",
+                key=f"confirm_delete_{project['id']}",
+            )
             if st.button("Delete project", key="delete_project", icon=":material/delete:", disabled=not confirmed):
                 try:
                     removed = projects.delete_project(ws, project["id"])
@@ -118,14 +138,19 @@ with right:
                     st.error(escape_markdown(exc))
                 else:
                     forget_project()
-                    flash("success", f"Deleted project {escape_markdown(removed['name'])}: "
-                                     f"{sum(removed['rows'].values()):,} records and {removed['files']:,} files.")
+                    flash(
+                        "success",
+                        f"Deleted project {escape_markdown(removed['name'])}: "
+                        f"{sum(removed['rows'].values()):,} records and {removed['files']:,} files.",
+                    )
                     st.rerun()
     existing = projects.get_projects_df(ws)
     if len(existing):
         st.dataframe(existing, hide_index=True, width="stretch", key="projects_table")
-        st.caption(f"{len(existing)} project(s) in this workspace, newest first; switch between them in the sidebar. "
-                   "A project a pipeline run (the demo, the command line) did not finish says how far it got.")
+        st.caption(
+            f"{len(existing)} project(s) in this workspace, newest first; switch between them in the sidebar. "
+            "A project a pipeline run (the demo, the command line) did not finish says how far it got."
+        )
 
 st.divider()
 st.markdown(

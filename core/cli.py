@@ -2,6 +2,7 @@
 
 Errors print one line, `error: <what is wrong and what to do>`, and exit with status 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,16 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test", help="evaluate on this holdout file instead of a random split")
     run.add_argument("--workspace")
     run.add_argument("--project", help="project name (default: the file name)")
-    run.add_argument("--scenario", default="none",
-                     choices=["none", "gradual", "sudden", "new_category", "concept"],
-                     help="drift scenario for the simulated production traffic")
+    run.add_argument(
+        "--scenario",
+        default="none",
+        choices=["none", "gradual", "sudden", "new_category", "concept"],
+        help="drift scenario for the simulated production traffic",
+    )
     run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
-    run.add_argument("--tune", choices=["grid", "random", "bayes"],
-                     help="tune the leaderboard's best family with this search before registering it")
+    run.add_argument(
+        "--tune",
+        choices=["grid", "random", "bayes"],
+        help="tune the leaderboard's best family with this search before registering it",
+    )
     run.add_argument("--budget", type=int, default=20, help="trials for --tune (default 20)")
-    run.add_argument("--recipe", help="replay this cleaning recipe (JSON, as downloaded from the Data page) "
-                                      "instead of the suggested one")
+    run.add_argument(
+        "--recipe",
+        help="replay this cleaning recipe (JSON, as downloaded from the Data page) instead of the suggested one",
+    )
     run.add_argument("--json", action="store_true")
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
@@ -65,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("error: interrupted; nothing half-written is kept (artifacts are written atomically).",
-              file=sys.stderr)
+        print("error: interrupted; nothing half-written is kept (artifacts are written atomically).", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
-        print(f"error: unexpected {type(exc).__name__}: {exc}; please report it with the command you ran.",
-              file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc}; please report it with the command you ran.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 
@@ -93,12 +103,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     else:
         df, info = read_path(args.data)
         test_df = read_path(args.test)[0] if args.test else None
-        config = PipelineConfig(target=args.target, project_name=args.project or Path(args.data).stem,
-                                scenario=args.scenario, cv_folds=args.folds, retrain_when_recommended=args.retrain,
-                                tune=args.tune, tune_budget=args.budget)
+        config = PipelineConfig(
+            target=args.target,
+            project_name=args.project or Path(args.data).stem,
+            scenario=args.scenario,
+            cv_folds=args.folds,
+            retrain_when_recommended=args.retrain,
+            tune=args.tune,
+            tune_budget=args.budget,
+        )
         recipe = _read_recipe(args.recipe) if args.recipe else None
-        summary = run_pipeline(ws, df, info, config, test_df=test_df, progress=progress,
-                               source_name=Path(args.data).name, recipe=recipe)
+        summary = run_pipeline(
+            ws, df, info, config, test_df=test_df, progress=progress, source_name=Path(args.data).name, recipe=recipe
+        )
     _emit(summary, args.json, _format_summary)
     return 0
 
@@ -121,6 +138,7 @@ def _stderr_progress(quiet: bool):
         if not quiet and message != last[0]:
             last[0] = message
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
     return progress
 
 
@@ -129,9 +147,11 @@ def _emit(obj: dict, as_json: bool, fmt) -> None:
 
 
 def _format_inspect(info: dict) -> str:
-    lines = [f"format: {info['format']}  encoding: {info.get('encoding')}  delimiter: {info.get('delimiter')!r}  "
-             f"decimal: {info.get('decimal')!r}  thousands: {info.get('thousands')!r}  "
-             f"quote: {info.get('quotechar')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"]
+    lines = [
+        f"format: {info['format']}  encoding: {info.get('encoding')}  delimiter: {info.get('delimiter')!r}  "
+        f"decimal: {info.get('decimal')!r}  thousands: {info.get('thousands')!r}  "
+        f"quote: {info.get('quotechar')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"
+    ]
     if info.get("sheets"):
         lines.append(f"sheets: {', '.join(info['sheets'])} (read: {info.get('sheet')})")
     for col in info["columns"]:
@@ -144,8 +164,11 @@ def _format_inspect(info: dict) -> str:
 
 def _format_summary(s: dict) -> str:
     gate = s["gate"]
-    lines = [f"project {s['project']}: {s['task']} of '{s['target']}' on {s['rows']} rows ({s['validation']})", "",
-             "leaderboard (cross-validated, then holdout):"]
+    lines = [
+        f"project {s['project']}: {s['task']} of '{s['target']}' on {s['rows']} rows ({s['validation']})",
+        "",
+        "leaderboard (cross-validated, then holdout):",
+    ]
     for entry in s["leaderboard"]:
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in entry["test_metrics"].items() if v is not None)
         lines.append(f"  {entry['model']:<28} cv {entry['cv_score']:.3f}   {metrics}")
@@ -153,17 +176,25 @@ def _format_summary(s: dict) -> str:
         t = s["tuning"]
         lines += ["", f"tuning: {t['summary']}", f"  best settings: {t['best_params']}"]
     lines += [f"warning: {w}" for w in s.get("warnings", [])]
-    lines += ["", f"gate: {gate['metric']} {gate['value']:.3f} vs threshold {gate['threshold']} -> "
-              f"{'GO' if gate['passed'] else 'NO-GO'}",
-              f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})"
-              + (f", answers yes from a score of {s['registry']['decision_threshold']:.2f}"
-                 if "decision_threshold" in s["registry"] else ""),
-              f"monitoring ({s['monitoring']['scenario']}): drifted features: "
-              f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}"]
+    lines += [
+        "",
+        f"gate: {gate['metric']} {gate['value']:.3f} vs threshold {gate['threshold']} -> "
+        f"{'GO' if gate['passed'] else 'NO-GO'}",
+        f"registry: {s['registry']['model']} v{s['registry']['version']} ({s['registry']['alias']})"
+        + (
+            f", answers yes from a score of {s['registry']['decision_threshold']:.2f}"
+            if "decision_threshold" in s["registry"]
+            else ""
+        ),
+        f"monitoring ({s['monitoring']['scenario']}): drifted features: "
+        f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}",
+    ]
     if "retrain" in s:
         r = s["retrain"]
-        lines.append(f"retrain: champion {r['champion_metric_on_fresh']:.3f} vs retrained "
-                     f"{r['retrained_metric_on_fresh']:.3f} on fresh data; registered {r['registered']}")
+        lines.append(
+            f"retrain: champion {r['champion_metric_on_fresh']:.3f} vs retrained "
+            f"{r['retrained_metric_on_fresh']:.3f} on fresh data; registered {r['registered']}"
+        )
     lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in s["timings"].items()))
     return "\n".join(lines)
 

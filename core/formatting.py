@@ -6,6 +6,7 @@ the exact output of the helper it replaces (pinned in tests/unit/test_formatting
 purpose (a step parameter is quoted, a statistic is rounded, a bound is written in full). Imports
 nothing of ours, so any layer may use it.
 """
+
 from __future__ import annotations
 
 import math

@@ -8,9 +8,11 @@ builders pass every name that came from the user's data through ``plot_text`` (p
 escaped text as typed); the HTML they write themselves (``<br>`` in hover templates) stays markup.
 Plotly does not typeset ``$…$`` here: no MathJax is loaded.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -42,6 +44,7 @@ def style_figure(fig: go.Figure, *, title: str | None = None, height: int = HEIG
     """The studio's look on ``fig`` (template and size), with ``title`` and any other layout settings."""
     fig.update_layout(template=TEMPLATE, height=height, **({"title": title} if title is not None else {}), **layout)
     return fig
+
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 

@@ -1,28 +1,35 @@
 """Data: load a sample or upload a table, see how it was read, profile it, and clean it with a
 replayable recipe; the raw upload, each recipe and each cleaned table are hashed versions."""
+
 import streamlit as st
 
-from core.problem.store import get_problem
 from core import pipeline
 from core.data import datasets
 from core.data.charts import (
-    caption_column_distribution, caption_lineage, caption_missing, plot_column_distribution, plot_lineage, plot_missing,
+    caption_column_distribution,
+    caption_lineage,
+    caption_missing,
+    plot_column_distribution,
+    plot_lineage,
+    plot_missing,
 )
 from core.data.cleaning import CleaningRecipe, count_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
-from core.workspace.errors import StudioError
 from core.data.export import to_safe_csv
 from core.data.lineage import get_lineage_graph
 from core.data.profiling import get_column_to_chart
 from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
 from core.data.validation import ValidationRules
+from core.problem.store import get_problem
+from core.workspace.errors import StudioError
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
-ws, project = page_setup("Data", ":material/table_view:",
-                         "Collect, profile and clean the table the model will learn from.")
+ws, project = page_setup(
+    "Data", ":material/table_view:", "Collect, profile and clean the table the model will learn from."
+)
 project = require_project(project)
 pid = project["id"]
 
@@ -30,43 +37,71 @@ pid = project["id"]
 st.subheader("1 · Load a table")
 sample_tab, upload_tab = st.tabs(["Use a sample", "Upload a file"])
 with sample_tab:
-    sample = st.selectbox("Sample dataset", list(pipeline.SAMPLES), key="sample_choice",
-                          help="Bundled, a little dirty on purpose; see sample_data/README.md.")
+    sample = st.selectbox(
+        "Sample dataset",
+        list(pipeline.SAMPLES),
+        key="sample_choice",
+        help="Bundled, a little dirty on purpose; see sample_data/README.md.",
+    )
     if st.button("Load sample", key="load_sample"):
         with user_errors():
             df, info = read_path(pipeline.SAMPLE_DIR / sample)
             pipeline.stage_ingest(ws, pid, df, info, sample)
             st.toast(f"Loaded {sample}: {len(df):,} rows.")
 with upload_tab:
-    upload = st.file_uploader("CSV, TSV, TXT, Excel or Parquet (gzip or zip compressed too)", key="upload",
-                              type=["csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"])
+    upload = st.file_uploader(
+        "CSV, TSV, TXT, Excel or Parquet (gzip or zip compressed too)",
+        key="upload",
+        type=["csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"],
+    )
     if upload is not None:
         data = upload.getvalue()
         with st.expander("Reading options — detected automatically; change any and the preview follows"):
             c1, c2, c3, c4 = st.columns(4)
             delimiter = c1.selectbox("Delimiter", ["auto", ",", ";", "\\t", "|"], key="opt_delimiter")
             decimal = c2.selectbox("Decimal mark", ["auto", ".", ","], key="opt_decimal")
-            thousands = c3.selectbox("Thousands separator", ["auto", *THOUSANDS_CHOICES], key="opt_thousands",
-                                     format_func=lambda v: {"auto": "auto", "": "none"}.get(v, repr(v)))
+            thousands = c3.selectbox(
+                "Thousands separator",
+                ["auto", *THOUSANDS_CHOICES],
+                key="opt_thousands",
+                format_func=lambda v: {"auto": "auto", "": "none"}.get(v, repr(v)),
+            )
             quotechar = c4.selectbox("Quote character", ["auto", '"', "'"], key="opt_quote")
             c1, c2, c3, c4 = st.columns(4)
-            encoding = c1.selectbox("Encoding", ["auto", "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"],
-                                    key="opt_encoding")
+            encoding = c1.selectbox(
+                "Encoding", ["auto", "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"], key="opt_encoding"
+            )
             header = c2.number_input("Header row (0 = first line; -1 = detect)", -1, 1000, -1, key="opt_header")
             sheets = []
             try:
                 sheets = list_excel_sheets(data)
             except StudioError:
                 pass
-            sheet = c3.selectbox("Excel sheet", [None, *sheets], key="opt_sheet",
-                                 format_func=lambda s: "first (auto)" if s is None else s) if sheets else None
-            na_text = c4.text_input("Also read as missing (comma-separated)", "", key="opt_na",
-                                    help='Blank cells are always missing. "NA" stays text unless you list it '
-                                         "here (it is a country code for Namibia).")
-            keep_tokens = st.checkbox("Keep missing-value words as text", value=False, key="opt_keep_tokens",
-                                      help="By default 'N/D', 'n/d', 's/d', '?', '-', 'NA', 'null', '#N/A'… are read "
-                                           "as missing in a column whose other values are all numbers (or all "
-                                           "dates); tick this if they mean something else in your file.")
+            sheet = (
+                c3.selectbox(
+                    "Excel sheet",
+                    [None, *sheets],
+                    key="opt_sheet",
+                    format_func=lambda s: "first (auto)" if s is None else s,
+                )
+                if sheets
+                else None
+            )
+            na_text = c4.text_input(
+                "Also read as missing (comma-separated)",
+                "",
+                key="opt_na",
+                help='Blank cells are always missing. "NA" stays text unless you list it '
+                "here (it is a country code for Namibia).",
+            )
+            keep_tokens = st.checkbox(
+                "Keep missing-value words as text",
+                value=False,
+                key="opt_keep_tokens",
+                help="By default 'N/D', 'n/d', 's/d', '?', '-', 'NA', 'null', '#N/A'… are read "
+                "as missing in a column whose other values are all numbers (or all "
+                "dates); tick this if they mean something else in your file.",
+            )
         try:
             options = ReadOptions(
                 delimiter=None if delimiter == "auto" else delimiter.replace("\\t", "\t"),
@@ -74,7 +109,8 @@ with upload_tab:
                 thousands=None if thousands == "auto" else thousands,
                 quotechar=None if quotechar == "auto" else quotechar,
                 encoding=None if encoding == "auto" else encoding,
-                header_row=None if header < 0 else int(header), sheet=sheet,
+                header_row=None if header < 0 else int(header),
+                sheet=sheet,
                 na_tokens=("", *[t.strip() for t in na_text.split(",") if t.strip()]),
                 numeric_missing_tokens=not keep_tokens,
             )
@@ -84,19 +120,39 @@ with upload_tab:
         except StudioError as exc:
             st.error(escape_markdown(f"{upload.name}: {exc}"))
         else:
-            st.success(escape_markdown(
-                f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
-                + (f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}, "
-                   + (f"thousands {info.thousands!r})" if info.thousands else "no thousands separator)")
-                   if info.format == "csv" else "")
-                + (f", sheet '{info.sheet}'" if info.sheet else "") + "."))
+            st.success(
+                escape_markdown(
+                    f"Read {info.rows:,} rows × {len(info.columns)} columns as {info.format}"
+                    + (
+                        f" (encoding {info.encoding}, delimiter {info.delimiter!r}, decimal {info.decimal!r}, "
+                        + (f"thousands {info.thousands!r})" if info.thousands else "no thousands separator)")
+                        if info.format == "csv"
+                        else ""
+                    )
+                    + (f", sheet '{info.sheet}'" if info.sheet else "")
+                    + "."
+                )
+            )
             for warning in info.warnings:
                 st.warning(escape_markdown(warning))
-            st.dataframe([{"column": c.name, "type": c.dtype, "missing": c.missing, "why": c.note,
-                           "values that did not fit": ", ".join(c.examples_not_fitting)} for c in info.columns],
-                         hide_index=True, width="stretch")
-            st.caption("How each column was read and why, with the values that kept a column from a richer type. "
-                       "Nothing is saved until you press the button below.")
+            st.dataframe(
+                [
+                    {
+                        "column": c.name,
+                        "type": c.dtype,
+                        "missing": c.missing,
+                        "why": c.note,
+                        "values that did not fit": ", ".join(c.examples_not_fitting),
+                    }
+                    for c in info.columns
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+            st.caption(
+                "How each column was read and why, with the values that kept a column from a richer type. "
+                "Nothing is saved until you press the button below."
+            )
             st.dataframe(df.head(20), width="stretch")
             if st.button("Save as a new raw data version", key="save_upload", type="primary"):
                 with user_errors():
@@ -118,9 +174,11 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Rows", f"{len(raw_df):,}")
 m2.metric("Columns", raw_df.shape[1])
 m3.metric("Duplicate rows", f"{count_duplicated(raw_df):,}")
-st.caption("The size of the table as loaded. Duplicate rows repeat an earlier row exactly: copies of one record "
-           "(they would count twice in training), or different records with the same values (common when every "
-           "column is a category), which is why dropping many of them is only offered.")
+st.caption(
+    "The size of the table as loaded. Duplicate rows repeat an earlier row exactly: copies of one record "
+    "(they would count twice in training), or different records with the same values (common when every "
+    "column is a category), which is why dropping many of them is only offered."
+)
 if len(alerts):
     with st.expander(f"{len(alerts)} data alert(s)", expanded=True, icon=":material/warning:"):
         st.dataframe(alerts, hide_index=True, width="stretch")
@@ -134,8 +192,10 @@ chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_
 
 # -- 3 · Clean ----------------------------------------------------------------------------------------
 st.subheader("3 · Cleaning recipe")
-st.write("Suggested from the data. Remove any step, add your own, and watch what each does before saving. "
-         "The recipe is saved as a version and replays on new data (production batches, retraining, the CLI).")
+st.write(
+    "Suggested from the data. Remove any step, add your own, and watch what each does before saving. "
+    "The recipe is saved as a version and replays on new data (production batches, retraining, the CLI)."
+)
 suggestion = cache.suggested_cleaning(ws, raw["id"], target)
 suggested = suggestion.recipe
 draft = get_draft(ws, pid, raw["id"], suggested)
@@ -146,8 +206,9 @@ with user_errors():
     render_add_step(ws, pid, raw["id"], draft, raw_df, preview, datasets.load_read_info(ws, raw["id"]))
     with st.expander(f"Preview: {len(raw_df):,} → {len(preview):,} rows"):
         st.dataframe(get_before_after_df(raw_df, preview), hide_index=True, width="stretch")
-        st.caption("Before and after the recipe, per column: what changed, in rows, missing values and "
-                   "distinct values.")
+        st.caption(
+            "Before and after the recipe, per column: what changed, in rows, missing values and distinct values."
+        )
         st.dataframe(preview.head(20), width="stretch")
     replay = st.file_uploader("Or replay a saved recipe (JSON)", type=["json"], key="recipe_upload")
     if replay is not None:
@@ -157,8 +218,14 @@ with user_errors():
             st.rerun()
     if st.button("Apply recipe and save cleaned version", key="apply_recipe", type="primary"):
         bar = st.progress(0.0, text="Cleaning…")
-        out = pipeline.stage_clean(ws, pid, raw["id"], CleaningRecipe(draft.steps), target=target,
-                                   progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        out = pipeline.stage_clean(
+            ws,
+            pid,
+            raw["id"],
+            CleaningRecipe(draft.steps),
+            target=target,
+            progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+        )
         bar.empty()
         st.toast(f"Saved cleaned version {out['dataset']['version']}.")
 
@@ -175,21 +242,33 @@ if cleaned:
     if rules:
         with st.expander("Validation rules learned from this version"):
             st.dataframe(ValidationRules.from_dict(rules).describe_df(), hide_index=True, width="stretch")
-            st.caption("What the model expects of every input: the same rules check the rows sent to the endpoint "
-                       "and the production data in monitoring.")
+            st.caption(
+                "What the model expects of every input: the same rules check the rows sent to the endpoint "
+                "and the production data in monitoring."
+            )
     c1, c2 = st.columns(2)
     cleaned_id = cleaned["id"]
     # A callable: the CSV is built only when someone downloads it, not on every rerun.
-    c1.download_button("Download the cleaned data (CSV, safe for spreadsheets)",
-                       lambda: to_safe_csv(cache.dataset(ws, cleaned_id)),
-                       file_name=f"{project['name']}-cleaned-v{cleaned['version']}.csv", mime="text/csv",
-                       key="download_csv")
-    c2.download_button("Download the recipe (JSON)", recipe_to_json(datasets.load_recipe(ws, cleaned["recipe_id"])),
-                       file_name=f"{project['name']}-recipe-v{recipe_row['version']}.json",
-                       mime="application/json", key="download_recipe")
-    st.caption("Text cells that start with =, +, - or @ are prefixed with ' in the CSV, so a spreadsheet shows "
-               "them instead of running them as formulas.")
+    c1.download_button(
+        "Download the cleaned data (CSV, safe for spreadsheets)",
+        lambda: to_safe_csv(cache.dataset(ws, cleaned_id)),
+        file_name=f"{project['name']}-cleaned-v{cleaned['version']}.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
+    c2.download_button(
+        "Download the recipe (JSON)",
+        recipe_to_json(datasets.load_recipe(ws, cleaned["recipe_id"])),
+        file_name=f"{project['name']}-recipe-v{recipe_row['version']}.json",
+        mime="application/json",
+        key="download_recipe",
+    )
+    st.caption(
+        "Text cells that start with =, +, - or @ are prefixed with ' in the CSV, so a spreadsheet shows "
+        "them instead of running them as formulas."
+    )
     nodes, edges = get_lineage_graph(ws, pid)
     chart(plot_lineage(nodes, edges), caption_lineage(nodes, edges), key="lineage")
-    st.page_link("pages/2_Problem.py", label="Next: define the problem", icon=":material/flag:",
-                 query_params={"project": pid})
+    st.page_link(
+        "pages/2_Problem.py", label="Next: define the problem", icon=":material/flag:", query_params={"project": pid}
+    )

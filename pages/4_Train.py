@@ -1,10 +1,11 @@
 """Train & compare: the leaderboard, tuning studies, every recorded run, a close look at one model,
 and the go/no-go gate. Training and tuning run as background jobs: a page switch or a refresh does
 not stop or lose them."""
+
 import streamlit as st
 
-from core.problem.store import get_problem
 from core.features import featurestore
+from core.problem.store import get_problem
 from core.training import tracking
 from ui.evaluation_panel import show_evaluation
 from ui.frame import page_setup, require_project
@@ -16,23 +17,33 @@ from ui.widgets import experiment_picker, job_panel
 
 SECTIONS = {"leaderboard": "Leaderboard", "tune": "Tune", "runs": "Runs", "evaluate": "Evaluate", "gate": "Gate"}
 
-ws, project = page_setup("Train & compare", ":material/model_training:",
-                         "Several model families, each cross-validated on the same folds, then checked on "
-                         "rows they never saw.")
+ws, project = page_setup(
+    "Train & compare",
+    ":material/model_training:",
+    "Several model families, each cross-validated on the same folds, then checked on rows they never saw.",
+)
 project = require_project(project)
 pid = project["id"]
 problem = get_problem(ws, pid)
 fs = featurestore.latest_feature_set(ws, pid)
 if problem is None or fs is None:
     st.info("Save a problem definition and a feature set first.")
-    st.page_link("pages/3_Features.py", label="Go to Features", icon=":material/view_column:",
-                 query_params={"project": pid})
+    st.page_link(
+        "pages/3_Features.py", label="Go to Features", icon=":material/view_column:", query_params={"project": pid}
+    )
     st.stop()
 
 # The section lives in the URL too, so a refresh in front of the class comes back to the same place.
 asked = st.query_params.get("section")
-section = st.radio("Show", list(SECTIONS), format_func=SECTIONS.get, horizontal=True, key="train_section",
-                   label_visibility="collapsed", index=list(SECTIONS).index(asked) if asked in SECTIONS else 0)
+section = st.radio(
+    "Show",
+    list(SECTIONS),
+    format_func=SECTIONS.get,
+    horizontal=True,
+    key="train_section",
+    label_visibility="collapsed",
+    index=list(SECTIONS).index(asked) if asked in SECTIONS else 0,
+)
 st.query_params["section"] = section
 has_experiment = tracking.latest_experiment(ws, pid) is not None
 
@@ -69,5 +80,9 @@ else:
     show_gate(ws, pid, experiment)
     st.subheader("Register")
     if register_form(ws, pid, experiment, key="train_register") is not None:
-        st.page_link("pages/6_Registry.py", label="See it in the registry", icon=":material/inventory_2:",
-                     query_params={"project": pid})
+        st.page_link(
+            "pages/6_Registry.py",
+            label="See it in the registry",
+            icon=":material/inventory_2:",
+            query_params={"project": pid},
+        )

@@ -1,20 +1,23 @@
 """Registry: numbered model versions with their metrics, lineage and file hash; the aliases
 champion and challenger; promote and roll back; every change in the audit log."""
+
 import json
 
 import streamlit as st
 
-from core.problem.store import get_problem
 from core import pipeline, registry
 from core.deployment import serving
-from core.training import tracking
+from core.problem.store import get_problem
 from core.registry.charts import caption_versions, get_versions_table
+from core.training import tracking
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.text import escape_markdown
 from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
 
-ws, project = page_setup("Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what.")
+ws, project = page_setup(
+    "Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what."
+)
 project = require_project(project)
 pid = project["id"]
 experiment = tracking.latest_experiment(ws, pid)
@@ -39,15 +42,23 @@ served = serving.get_serving_version(ws, live) if live else None
 c1, c2, c3 = st.columns(3)
 c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
 c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
-c3.metric("Served by the endpoint now", "nothing" if served is None else f"v{served['version']}"
-          if served["model_name"] == model_name else f"{served['model_name']} v{served['version']}")
+c3.metric(
+    "Served by the endpoint now",
+    "nothing"
+    if served is None
+    else f"v{served['version']}"
+    if served["model_name"] == model_name
+    else f"{served['model_name']} v{served['version']}",
+)
 st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
 behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
     st.warning(escape_markdown(behind))
-st.caption("The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
-           "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
-           "at once (same strategy, or single when no challenger is left).")
+st.caption(
+    "The champion answers production traffic; a challenger waits to prove itself (canary, shadow, A/B) "
+    "before it is promoted. While this model is deployed, promoting or rolling back serves the new champion "
+    "at once (same strategy, or single when no challenger is left)."
+)
 problem = get_problem(ws, pid)
 shown, column_order = get_versions_table(versions, problem and problem.metric)
 st.dataframe(shown, hide_index=True, width="stretch", column_order=column_order)
@@ -72,8 +83,16 @@ with st.expander("Lineage of the champion"):
     if champion:
         st.json(json.loads(champion["lineage_json"]))
 st.subheader("Audit log")
-st.dataframe(registry.get_audit_df(ws, pid), hide_index=True, width="stretch",
-             column_config={"what": st.column_config.TextColumn("what happened", width="large"),
-                            "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small")})
-st.caption("Every change to this project, newest first, in a sentence: what was registered, promoted or rolled "
-           "back, and why. The recorded detail is the exact entry, for an engineer.")
+st.dataframe(
+    registry.get_audit_df(ws, pid),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "what": st.column_config.TextColumn("what happened", width="large"),
+        "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small"),
+    },
+)
+st.caption(
+    "Every change to this project, newest first, in a sentence: what was registered, promoted or rolled "
+    "back, and why. The recorded detail is the exact entry, for an engineer."
+)

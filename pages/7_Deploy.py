@@ -1,17 +1,20 @@
 """Deploy: the champion (and optionally a challenger) behind a simulated endpoint with a routing
 strategy; send rows, see predictions, the version that answered and the latency."""
+
 import streamlit as st
 
 from core import pipeline, registry
+from core.data.validation import caption_violations, get_violations_df
 from core.deployment import serving
 from core.deployment.charts import caption_answers, caption_traffic_summary, caption_unanswered
 from core.deployment.routing import STRATEGIES, RoutingConfig
-from core.data.validation import caption_violations, get_violations_df
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors
 
-ws, project = page_setup("Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger.")
+ws, project = page_setup(
+    "Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger."
+)
 project = require_project(project)
 pid = project["id"]
 show_flash()
@@ -20,9 +23,14 @@ champion = registry.get_alias_version(ws, pid, model_name, "champion") if model_
 if champion is None:
     if serving.get_active_deployment(ws, pid) is not None:
         st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
-    st.info("Register a model as champion on the Registry page first." if model_name is None else
-            f"{model_name} has no champion: give one of its versions the champion alias on the Registry page.")
-    st.page_link("pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid})
+    st.info(
+        "Register a model as champion on the Registry page first."
+        if model_name is None
+        else f"{model_name} has no champion: give one of its versions the champion alias on the Registry page."
+    )
+    st.page_link(
+        "pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid}
+    )
     st.stop()
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 
@@ -30,18 +38,30 @@ st.subheader("Strategy")
 strategies = list(STRATEGIES) if challenger else ["single"]
 active = serving.get_active_deployment(ws, pid)
 current = active["routing"] if active else RoutingConfig()
-strategy = st.radio("How traffic reaches the models", strategies, horizontal=True, key="strategy",
-                    index=strategies.index(current.strategy) if current.strategy in strategies else 0,
-                    captions=[STRATEGIES[s] for s in strategies])
+strategy = st.radio(
+    "How traffic reaches the models",
+    strategies,
+    horizontal=True,
+    key="strategy",
+    index=strategies.index(current.strategy) if current.strategy in strategies else 0,
+    captions=[STRATEGIES[s] for s in strategies],
+)
 if not challenger:
     st.caption("Only 'single' is possible: register a challenger to try canary, shadow, blue-green or A/B.")
 share, color = current.challenger_share, current.active_color
 if strategy in ("canary", "ab"):
     share = st.slider("Share of traffic for the challenger", 0.0, 1.0, float(share), 0.05, key="share")
 if strategy == "blue_green":
-    color = st.radio("Live colour", ["blue", "green"], horizontal=True, key="color",
-                     captions=[f"blue = champion v{champion['version']}",
-                               f"green = challenger v{challenger['version']}" if challenger else ""])
+    color = st.radio(
+        "Live colour",
+        ["blue", "green"],
+        horizontal=True,
+        key="color",
+        captions=[
+            f"blue = champion v{champion['version']}",
+            f"green = challenger v{challenger['version']}" if challenger else "",
+        ],
+    )
 switch = pipeline.describe_model_switch(ws, pid, model_name)
 if switch:
     st.warning(escape_markdown(switch))
@@ -64,23 +84,32 @@ with user_errors():
     # The version that answers (in blue-green with green live, the challenger): its examples, its threshold.
     served = serving.load_served(ws, serving.get_serving_version(ws, active)["id"])
     inputs = pipeline.get_request_examples(ws, served)
-    n = st.slider("Rows to send (drawn from data the model never trained on); edit any cell first", 1, 50, 5,
-                  key="n_rows")
+    n = st.slider(
+        "Rows to send (drawn from data the model never trained on); edit any cell first", 1, 50, 5, key="n_rows"
+    )
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
         # The structured problems are for programs; the 'error' column says the same in words.
-        st.dataframe(result.drop(columns=["problems"]).round({"score": 4, "latency_ms": 2}), hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            result.drop(columns=["problems"]).round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch"
+        )
         unanswered = caption_unanswered(result)
         if unanswered:
             st.warning(unanswered)
-        st.caption(caption_answers(result, served, answer_label=escape_markdown(served.classes[1])
-                                   if served.task == "binary" and served.classes else ""))
+        st.caption(
+            caption_answers(
+                result,
+                served,
+                answer_label=escape_markdown(served.classes[1]) if served.task == "binary" and served.classes else "",
+            )
+        )
         violations = served.validate(rows)
         (st.warning if violations else st.success)(
             escape_markdown(caption_violations(violations, rows=len(rows), rules=served.rules))
-            if served.rules else "No validation rules were learned for this model's data.")
+            if served.rules
+            else "No validation rules were learned for this model's data."
+        )
         if violations:
             st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")
 
@@ -89,6 +118,9 @@ if not summary.empty:
     st.subheader("Traffic so far")
     st.dataframe(summary, hide_index=True, width="stretch")
     st.caption(caption_traffic_summary(summary))
-    st.dataframe(serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}),
+        hide_index=True,
+        width="stretch",
+    )
     st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")

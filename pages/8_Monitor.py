@@ -1,40 +1,56 @@
 """Monitor: simulated production traffic through the live endpoint; per-feature drift (PSI and a
 statistical test) per time window, prediction drift, performance once labels arrive, alerts — and
 the Retrain action that loops back to training."""
+
 import streamlit as st
 
 from core import pipeline, registry
-from core.workspace import jobs
-from core.deployment import serving
-from core.monitoring.charts import caption_drift_heatmap, caption_drift_table, caption_excluded_columns, \
-    caption_feature_psi, caption_performance, caption_prediction_drift, get_features_by_drift, plot_drift_heatmap, \
-    plot_feature_psi, plot_performance, plot_prediction_drift
-from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.data.validation import caption_violations_by_window
+from core.deployment import serving
+from core.monitoring.charts import (
+    caption_drift_heatmap,
+    caption_drift_table,
+    caption_excluded_columns,
+    caption_feature_psi,
+    caption_performance,
+    caption_prediction_drift,
+    get_features_by_drift,
+    plot_drift_heatmap,
+    plot_feature_psi,
+    plot_performance,
+    plot_prediction_drift,
+)
+from core.monitoring.simulation import SCENARIOS, TrafficConfig
+from core.workspace import jobs
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
-ws, project = page_setup("Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when "
-                                          "to retrain.")
+ws, project = page_setup(
+    "Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when to retrain."
+)
 project = require_project(project)
 pid = project["id"]
 if serving.get_active_deployment(ws, pid) is None:
     st.info("Deploy a model first: monitoring watches the live endpoint.")
-    st.page_link("pages/7_Deploy.py", label="Go to Deploy", icon=":material/rocket_launch:", query_params={"project": pid})
+    st.page_link(
+        "pages/7_Deploy.py", label="Go to Deploy", icon=":material/rocket_launch:", query_params={"project": pid}
+    )
     st.stop()
 
 with st.expander("Simulate production traffic", expanded=pipeline.latest_monitoring(ws, pid) is None):
-    scenario = st.selectbox("Drift scenario", list(SCENARIOS), key="scenario",
-                            format_func=lambda s: f"{s} — {SCENARIOS[s]}")
+    scenario = st.selectbox(
+        "Drift scenario", list(SCENARIOS), key="scenario", format_func=lambda s: f"{s} — {SCENARIOS[s]}"
+    )
     c1, c2, c3 = st.columns(3)
     windows = c1.slider("Time windows (e.g. weeks)", 3, 12, 6, key="windows")
     rows = c2.slider("Requests per window", 100, 2000, 500, 100, key="rows_per_window")
     start = c3.slider("Drift starts in window", 1, windows, min(3, windows), key="drift_start")
     if st.button("Simulate traffic and monitor", key="simulate", type="primary"):
         with user_errors(), st.spinner("Sending traffic through the endpoint and checking drift…"):
-            pipeline.stage_monitor(ws, pid, TrafficConfig(scenario=scenario, windows=windows,
-                                                          rows_per_window=rows, drift_start=start))
+            pipeline.stage_monitor(
+                ws, pid, TrafficConfig(scenario=scenario, windows=windows, rows_per_window=rows, drift_start=start)
+            )
 
 latest = pipeline.latest_monitoring(ws, pid)
 show_flash()
@@ -44,8 +60,10 @@ if latest is None:
             st.caption(escape_markdown(sentence))
     st.stop()
 report, traffic = latest["report"], latest["traffic"]
-st.subheader(f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
-             f"{traffic['rows_per_window']} requests")
+st.subheader(
+    f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
+    f"{traffic['rows_per_window']} requests"
+)
 # Which version this report watched, judged on which problem; then what has changed since, if anything.
 with user_errors():
     watched, *changed = pipeline.describe_watch(ws, pid, latest)
@@ -56,8 +74,10 @@ with user_errors():
 # -- The decision first, with its evidence and what was done about it ---------------------------------
 verdict = pipeline.get_monitoring_verdict(ws, pid, latest)
 show = {"success": st.success, "info": st.info, "warning": st.warning}[verdict.level]
-show(f"**{escape_markdown(verdict.headline)}** {escape_markdown(verdict.text)}",  # the text names features
-     icon=":material/autorenew:" if verdict.level != "success" else None)
+show(
+    f"**{escape_markdown(verdict.headline)}** {escape_markdown(verdict.text)}",  # the text names features
+    icon=":material/autorenew:" if verdict.level != "success" else None,
+)
 if report.alerts:
     with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
         for alert in report.alerts:
@@ -71,8 +91,11 @@ c1, c2 = st.columns(2)
 with c1:
     chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
 with c2:
-    chart(plot_prediction_drift(report.prediction_drift_df), caption_prediction_drift(report.prediction_drift_df),
-          key="prediction_drift")
+    chart(
+        plot_prediction_drift(report.prediction_drift_df),
+        caption_prediction_drift(report.prediction_drift_df),
+        key="prediction_drift",
+    )
 features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
@@ -81,22 +104,30 @@ violations = latest["violations"]
 if not violations.empty:
     with st.expander(f"Data checks: {len(violations)} rule violation(s) in production", icon=":material/rule:"):
         st.dataframe(violations, hide_index=True, width="stretch")
-st.caption(escape_markdown(caption_violations_by_window(violations)) if not violations.empty else
-           "Every production row passed the validation rules learned from the training data.")
+st.caption(
+    escape_markdown(caption_violations_by_window(violations))
+    if not violations.empty
+    else "Every production row passed the validation rules learned from the training data."
+)
 with st.expander("Every feature and window: PSI and the statistical test"):
     st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
     st.caption(caption_drift_table(report.config))
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------
 st.subheader("Retrain")
-st.write("Retrains the champion's model family on the training data plus half of the labelled production rows "
-         "since the drift began, checks it on the other half, and registers it as challenger if it passes the gate.")
+st.write(
+    "Retrains the champion's model family on the training data plus half of the labelled production rows "
+    "since the drift began, checks it on the other half, and registers it as challenger if it passes the gate."
+)
 job = jobs.latest_job(ws, pid, "retrain")
-if st.button("Retrain on fresh data", key="retrain", type="primary" if report.retrain_recommended else "secondary",
-             disabled=job is not None and job["status"] == "running"):
+if st.button(
+    "Retrain on fresh data",
+    key="retrain",
+    type="primary" if report.retrain_recommended else "secondary",
+    disabled=job is not None and job["status"] == "running",
+):
     report_id = latest["id"]
-    jobs.start_job(ws, pid, "retrain", lambda progress: pipeline.stage_retrain(ws, pid, report_id,
-                                                                                progress=progress))
+    jobs.start_job(ws, pid, "retrain", lambda progress: pipeline.stage_retrain(ws, pid, report_id, progress=progress))
     st.rerun()
 if job is not None:
     job_panel(ws, job["id"])  # progress while it runs, the error if it failed; the outcome is the headline above
@@ -106,8 +137,10 @@ challenger = registry.get_alias_version(ws, pid, registered["model"], "challenge
 if challenger is not None and challenger["id"] == registered["id"]:
     live = serving.get_active_deployment(ws, pid)
     redeploys = live is not None and serving.get_serving_version(ws, live)["model_name"] == registered["model"]
-    if st.button(f"Promote challenger v{challenger['version']} to champion" + (" and redeploy" if redeploys else ""),
-                 key="promote_retrained"):
+    if st.button(
+        f"Promote challenger v{challenger['version']} to champion" + (" and redeploy" if redeploys else ""),
+        key="promote_retrained",
+    ):
         with user_errors():
             promoted = pipeline.stage_promote(ws, pid, registered["model"], reason="promoted after retraining")
             flash("success", promoted["message"])

@@ -239,11 +239,43 @@ CATEGORIES = {  # name: (share, median amount in EUR, log-sd, share online)
     "cash_withdrawal": (0.07, 0.0, 0.0, 0.0),
 }
 FOREIGN_COUNTRY_KM = {  # typical distance from a German home, km
-    "AT": 450, "NL": 420, "FR": 650, "PL": 600, "IT": 900, "ES": 1500, "GB": 900, "US": 7000, "TR": 2200,
+    "AT": 450,
+    "NL": 420,
+    "FR": 650,
+    "PL": 600,
+    "IT": 900,
+    "ES": 1500,
+    "GB": 900,
+    "US": 7000,
+    "TR": 2200,
 }
 HOUR_WEIGHTS = np.array(
-    [1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.0, 5.0, 5.5, 6.0,
-     6.5, 6.0, 5.5, 5.5, 6.0, 6.5, 6.5, 5.5, 4.5, 3.5, 2.5, 1.6]
+    [
+        1.0,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.5,
+        1.2,
+        2.5,
+        4.0,
+        5.0,
+        5.5,
+        6.0,
+        6.5,
+        6.0,
+        5.5,
+        5.5,
+        6.0,
+        6.5,
+        6.5,
+        5.5,
+        4.5,
+        3.5,
+        2.5,
+        1.6,
+    ]
 )
 # Planted fraud drivers (log-odds).
 FRAUD_LOG_AMOUNT = 0.8
@@ -256,7 +288,9 @@ FRAUD_PER_RECENT_TX = 0.3
 def draw_countries(rng: np.random.Generator, foreign_probability: np.ndarray) -> np.ndarray:
     foreign = rng.random(len(foreign_probability)) < foreign_probability
     names = list(FOREIGN_COUNTRY_KM)
-    return np.where(foreign, rng.choice(names, len(foreign), p=[0.17, 0.14, 0.14, 0.1, 0.12, 0.1, 0.09, 0.08, 0.06]), "DE")
+    return np.where(
+        foreign, rng.choice(names, len(foreign), p=[0.17, 0.14, 0.14, 0.1, 0.12, 0.1, 0.09, 0.08, 0.06]), "DE"
+    )
 
 
 def draw_distances(rng: np.random.Generator, country: np.ndarray, channel: np.ndarray) -> np.ndarray:
@@ -286,8 +320,12 @@ def make_base_transactions(rng: np.random.Generator) -> pd.DataFrame:
     foreign_probability = np.select([category == "travel", online], [0.45, 0.12], 0.04)
     country = draw_countries(rng, foreign_probability)
 
-    amount = rng.lognormal(np.log(spec["median"].to_numpy().astype(float) + 1e-9), spec["sigma"].to_numpy().astype(float))
-    amount[is_cash] = rng.choice([20, 50, 100, 150, 200, 300, 500], is_cash.sum(), p=[0.15, 0.3, 0.25, 0.1, 0.12, 0.05, 0.03])
+    amount = rng.lognormal(
+        np.log(spec["median"].to_numpy().astype(float) + 1e-9), spec["sigma"].to_numpy().astype(float)
+    )
+    amount[is_cash] = rng.choice(
+        [20, 50, 100, 150, 200, 300, 500], is_cash.sum(), p=[0.15, 0.3, 0.25, 0.1, 0.12, 0.05, 0.03]
+    )
     amount = np.round(np.clip(amount, 0.5, 9500), 2)
 
     hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
@@ -382,8 +420,18 @@ def make_card_fraud(rng: np.random.Generator) -> pd.DataFrame:
     missing_rows = pick_rows(rng, np.arange(len(df)), FRAUD_MISSING_DISTANCE)
     df.loc[missing_rows, "distance_from_home_km"] = np.nan
     columns = [
-        "transaction_id", "timestamp", "customer_id", "amount", "merchant_category", "channel", "country",
-        "distance_from_home_km", "card_present", "num_tx_last_24h", "hour", "is_fraud",
+        "transaction_id",
+        "timestamp",
+        "customer_id",
+        "amount",
+        "merchant_category",
+        "channel",
+        "country",
+        "distance_from_home_km",
+        "card_present",
+        "num_tx_last_24h",
+        "hour",
+        "is_fraud",
     ]
     return df[columns]
 

@@ -24,6 +24,7 @@ Exit status 1 when a table fails.
     ACCURACY_FOLDS=3 python -m tests.accuracy # fewer folds than the CLI's default 5: quicker, noisier
     ACCURACY_KEEP=/tmp/acc python -m tests.accuracy fair   # keep the files and workspaces there
 """
+
 from __future__ import annotations
 
 import json
@@ -120,9 +121,16 @@ def make_baseline(X: pd.DataFrame, task: str):
     text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     categorical = [c for c in text if X[c].nunique() <= _MAX_CATEGORIES]
     encode = ColumnTransformer(
-        [("text", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                                 encoded_missing_value=np.nan), text)],
-        remainder="passthrough", verbose_feature_names_out=False).set_output(transform="pandas")
+        [
+            (
+                "text",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+                text,
+            )
+        ],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
     model_class = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
     return make_pipeline(encode, model_class(categorical_features=categorical or None, random_state=SEED))
 
@@ -144,8 +152,23 @@ def score_baseline(table: PublicTable, train: pd.DataFrame, test: pd.DataFrame) 
 # -- the studio, through its CLI ------------------------------------------------------------------------
 def run_studio(table: PublicTable, train_path: Path, test_path: Path, workspace: Path) -> dict:
     """``python -m core run ... --json``; its JSON summary, or ``{"error": <its error line>}``."""
-    command = [sys.executable, "-m", "core", "run", "--data", str(train_path), "--test", str(test_path),
-               "--target", table.target, "--json", "--workspace", str(workspace), "--folds", str(FOLDS)]
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "run",
+        "--data",
+        str(train_path),
+        "--test",
+        str(test_path),
+        "--target",
+        table.target,
+        "--json",
+        "--workspace",
+        str(workspace),
+        "--folds",
+        str(FOLDS),
+    ]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -159,9 +182,15 @@ def run_studio(table: PublicTable, train_path: Path, test_path: Path, workspace:
 def get_measurement_columns(train: pd.DataFrame, table: PublicTable) -> list[str]:
     """Numeric columns (as the plain script reads them) with few gaps, other than IDs, times and
     constants (a constant carries nothing: dropping it is right)."""
-    return [str(c) for c in train.columns
-            if c != table.target and c not in table.keys and pd.api.types.is_numeric_dtype(train[c])
-            and train[c].isna().mean() <= MAX_MISSING_MEASUREMENT and train[c].nunique() > 1]
+    return [
+        str(c)
+        for c in train.columns
+        if c != table.target
+        and c not in table.keys
+        and pd.api.types.is_numeric_dtype(train[c])
+        and train[c].isna().mean() <= MAX_MISSING_MEASUREMENT
+        and train[c].nunique() > 1
+    ]
 
 
 def judge(outcome: Outcome, summary: dict, measurements: list[str]) -> Outcome:
@@ -194,8 +223,15 @@ def judge(outcome: Outcome, summary: dict, measurements: list[str]) -> Outcome:
 def measure(table: PublicTable, folder: Path) -> Outcome:
     train_path, test_path, rows_train, rows_test = write_split(table, folder)
     train, test = read_table(train_path, table), read_table(test_path, table)
-    outcome = Outcome(table.name, table.task, METRIC[table.task], table.shape, rows_train, rows_test,
-                      baseline=score_baseline(table, train, test))
+    outcome = Outcome(
+        table.name,
+        table.task,
+        METRIC[table.task],
+        table.shape,
+        rows_train,
+        rows_test,
+        baseline=score_baseline(table, train, test),
+    )
     started = time.perf_counter()
     summary = run_studio(table, train_path, test_path, folder / f"{table.name}_workspace")
     outcome.seconds = round(time.perf_counter() - started, 1)
@@ -203,13 +239,18 @@ def measure(table: PublicTable, folder: Path) -> Outcome:
 
 
 # -- report --------------------------------------------------------------------------------------------
-HEADER = (f"{'table':<15} {'task':<10} {'rows kept':>17} {'metric':<8} {'studio':>7} {'baseline':>8} "
-          f"{'diff':>7} {'best model':<15} {'s':>6}  verdict")
+HEADER = (
+    f"{'table':<15} {'task':<10} {'rows kept':>17} {'metric':<8} {'studio':>7} {'baseline':>8} "
+    f"{'diff':>7} {'best model':<15} {'s':>6}  verdict"
+)
 
 
 def format_line(o: Outcome) -> str:
-    kept = (f"{o.rows_used:,}/{o.rows_train:,} {o.rows_used / o.rows_train:4.0%}"
-            if o.rows_used is not None else f"?/{o.rows_train:,}")
+    kept = (
+        f"{o.rows_used:,}/{o.rows_train:,} {o.rows_used / o.rows_train:4.0%}"
+        if o.rows_used is not None
+        else f"?/{o.rows_train:,}"
+    )
     studio = f"{o.studio:7.3f}" if o.studio is not None else f"{'-':>7}"
     diff = f"{o.studio - o.baseline:+7.3f}" if o.studio is not None else f"{'':>7}"
     verdict = "ok" if o.passed else "FAIL (" + ", ".join(o.failures) + ")"
@@ -217,19 +258,24 @@ def format_line(o: Outcome) -> str:
         verdict += f" lost: {', '.join(o.columns_lost)}"
     if o.error:
         verdict += f": {o.error}"
-    return (f"{o.table:<15} {o.task:<10} {kept:>17} {o.metric:<8} {studio} {o.baseline:8.3f} {diff} "
-            f"{(o.best_model or '-'):<15} {o.seconds:6.1f}  {verdict}")
+    return (
+        f"{o.table:<15} {o.task:<10} {kept:>17} {o.metric:<8} {studio} {o.baseline:8.3f} {diff} "
+        f"{(o.best_model or '-'):<15} {o.seconds:6.1f}  {verdict}"
+    )
 
 
 def format_summary(outcomes: list[Outcome]) -> str:
     failed = [o for o in outcomes if not o.passed]
-    counts = {reason: sum(reason in o.failures for o in outcomes)
-              for reason in ("score", "rows lost", "columns lost", "rows read", "error")}
+    counts = {
+        reason: sum(reason in o.failures for o in outcomes)
+        for reason in ("score", "rows lost", "columns lost", "rows read", "error")
+    }
     detail = ", ".join(f"{n} {reason}" for reason, n in counts.items() if n)
-    return (f"{len(outcomes) - len(failed)} of {len(outcomes)} tables pass "
-            f"(studio >= baseline - {TOLERANCE}, >= {MIN_ROWS_KEPT:.0%} of rows and every measurement kept; "
-            f"{FOLDS}-fold CV)"
-            + (f"; failing: {', '.join(o.table for o in failed)} ({detail})" if failed else ""))
+    return (
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} tables pass "
+        f"(studio >= baseline - {TOLERANCE}, >= {MIN_ROWS_KEPT:.0%} of rows and every measurement kept; "
+        f"{FOLDS}-fold CV)" + (f"; failing: {', '.join(o.table for o in failed)} ({detail})" if failed else "")
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -5,11 +5,12 @@ into the labels their documentation gives where a real export would carry labels
 cleaned on the studio's behalf. Two tables are also written as a Portuguese export (``;``,
 decimal comma, Latin-1, a few ``N/D`` and ``?`` cells), the shape of issue 8's lost column.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -44,40 +45,57 @@ def _sklearn_frame(loader, target: str, labels: bool = True, **kwargs) -> pd.Dat
 
 def load_iris() -> pd.DataFrame:
     from sklearn.datasets import load_iris
+
     return _sklearn_frame(load_iris, "species")
 
 
 def load_wine() -> pd.DataFrame:
     from sklearn.datasets import load_wine
+
     return _sklearn_frame(load_wine, "cultivar")
 
 
 def load_breast_cancer() -> pd.DataFrame:
     from sklearn.datasets import load_breast_cancer
+
     return _sklearn_frame(load_breast_cancer, "diagnosis")
 
 
 def load_digits() -> pd.DataFrame:
     from sklearn.datasets import load_digits
+
     return _sklearn_frame(load_digits, "digit", labels=False)  # 64 pixels of 0-16, the digit as a number
 
 
 def load_diabetes() -> pd.DataFrame:
     from sklearn.datasets import load_diabetes
+
     return _sklearn_frame(load_diabetes, "progression", labels=False, scaled=False)
 
 
 def load_diabetes_pt() -> pd.DataFrame:
     """The same patients, as a Brazilian clinic's spreadsheet would name the columns."""
-    return load_diabetes().rename(columns={"age": "idade", "sex": "sexo", "bmi": "imc", "bp": "pressão",
-                                           "s1": "colesterol", "s2": "ldl", "s3": "hdl", "s4": "razão_col_hdl",
-                                           "s5": "triglicerídeos_log", "s6": "glicose",
-                                           "progression": "progressão"})
+    return load_diabetes().rename(
+        columns={
+            "age": "idade",
+            "sex": "sexo",
+            "bmi": "imc",
+            "bp": "pressão",
+            "s1": "colesterol",
+            "s2": "ldl",
+            "s3": "hdl",
+            "s4": "razão_col_hdl",
+            "s5": "triglicerídeos_log",
+            "s6": "glicose",
+            "progression": "progressão",
+        }
+    )
 
 
 # -- statsmodels' datasets -------------------------------------------------------------------------
 def _statsmodels(name: str) -> pd.DataFrame:
     import importlib
+
     return importlib.import_module(f"statsmodels.datasets.{name}").load_pandas().data.copy()
 
 
@@ -86,10 +104,24 @@ def load_fair() -> pd.DataFrame:
     df = _statsmodels("fair")
     df["rate_marriage"] = df["rate_marriage"].map({1: "very poor", 2: "poor", 3: "fair", 4: "good", 5: "very good"})
     df["religious"] = df["religious"].map({1: "not", 2: "mildly", 3: "fairly", 4: "strongly"})
-    df["educ"] = df["educ"].map({9: "grade school", 12: "high school", 14: "some college", 16: "college graduate",
-                                 17: "some graduate school", 20: "advanced degree"})
-    jobs = {1: "student", 2: "farming or unskilled", 3: "white-collar", 4: "teacher, nurse or skilled",
-            5: "managerial", 6: "professional"}
+    df["educ"] = df["educ"].map(
+        {
+            9: "grade school",
+            12: "high school",
+            14: "some college",
+            16: "college graduate",
+            17: "some graduate school",
+            20: "advanced degree",
+        }
+    )
+    jobs = {
+        1: "student",
+        2: "farming or unskilled",
+        3: "white-collar",
+        4: "teacher, nurse or skilled",
+        5: "managerial",
+        6: "professional",
+    }
     df["occupation"] = df["occupation"].map(jobs)
     df["occupation_husb"] = df["occupation_husb"].map(jobs)
     df["had_affair"] = np.where(df.pop("affairs") > 0, "yes", "no")
@@ -112,9 +144,21 @@ def load_star98() -> pd.DataFrame:
 
 def load_anes96() -> pd.DataFrame:
     df = _statsmodels("anes96")
-    df["PID"] = df["PID"].map(dict(enumerate(["strong democrat", "weak democrat", "independent-democrat",
-                                              "independent", "independent-republican", "weak republican",
-                                              "strong republican"])))
+    df["PID"] = df["PID"].map(
+        dict(
+            enumerate(
+                [
+                    "strong democrat",
+                    "weak democrat",
+                    "independent-democrat",
+                    "independent",
+                    "independent-republican",
+                    "weak republican",
+                    "strong republican",
+                ]
+            )
+        )
+    )
     df["vote"] = df["vote"].map({0: "Clinton", 1: "Dole"})
     return df
 
@@ -158,55 +202,143 @@ def load_china_smoking() -> pd.DataFrame:
 # -- plotly.express.data -----------------------------------------------------------------------------
 def load_gapminder() -> pd.DataFrame:
     import plotly.express as px
+
     return px.data.gapminder()  # country and ISO codes: 12 rows each (a category or an ID?)
 
 
 def load_tips_pt() -> pd.DataFrame:
     """Restaurant tips as a Brazilian waiter's spreadsheet: Portuguese names and labels."""
     import plotly.express as px
-    df = px.data.tips().rename(columns={"total_bill": "total_conta", "tip": "gorjeta", "sex": "sexo",
-                                        "smoker": "fumante", "day": "dia", "time": "refeição", "size": "pessoas"})
-    return df.replace({"sexo": {"Female": "Feminino", "Male": "Masculino"}, "fumante": {"No": "Não", "Yes": "Sim"},
-                       "dia": {"Thur": "Quinta", "Fri": "Sexta", "Sat": "Sábado", "Sun": "Domingo"},
-                       "refeição": {"Lunch": "Almoço", "Dinner": "Jantar"}})
+
+    df = px.data.tips().rename(
+        columns={
+            "total_bill": "total_conta",
+            "tip": "gorjeta",
+            "sex": "sexo",
+            "smoker": "fumante",
+            "day": "dia",
+            "time": "refeição",
+            "size": "pessoas",
+        }
+    )
+    return df.replace(
+        {
+            "sexo": {"Female": "Feminino", "Male": "Masculino"},
+            "fumante": {"No": "Não", "Yes": "Sim"},
+            "dia": {"Thur": "Quinta", "Fri": "Sexta", "Sat": "Sábado", "Sun": "Domingo"},
+            "refeição": {"Lunch": "Almoço", "Dinner": "Jantar"},
+        }
+    )
 
 
 TABLES: tuple[PublicTable, ...] = (
     PublicTable("iris", "sklearn load_iris", "species", "multiclass", "tiny (150 rows)", load_iris),
     PublicTable("wine", "sklearn load_wine", "cultivar", "multiclass", "tiny, 13 measurements", load_wine),
-    PublicTable("breast_cancer", "sklearn load_breast_cancer", "diagnosis", "binary", "wide (30 columns)",
-                load_breast_cancer),
-    PublicTable("digits", "sklearn load_digits", "digit", "multiclass", "wide (64 small-integer pixels), 10 classes",
-                load_digits),
-    PublicTable("diabetes", "sklearn load_diabetes(scaled=False)", "progression", "regression",
-                "small regression, raw units", load_diabetes),
-    PublicTable("diabetes_pt", "sklearn load_diabetes, as a Portuguese export", "progressão", "regression",
-                "';', decimal comma, Latin-1, N/D in the strongest predictor", load_diabetes_pt, portuguese=True,
-                holes=(("imc", "N/D", 0.03), ("triglicerídeos_log", "?", 0.02))),
-    PublicTable("fair", "statsmodels fair", "had_affair", "binary",
-                "all-categorical survey, many genuine identical rows", load_fair),
-    PublicTable("randhie", "statsmodels randhie", "mdvis", "regression",
-                "20,190 rows, skewed count target, 55% identical rows", load_randhie),
+    PublicTable(
+        "breast_cancer", "sklearn load_breast_cancer", "diagnosis", "binary", "wide (30 columns)", load_breast_cancer
+    ),
+    PublicTable(
+        "digits",
+        "sklearn load_digits",
+        "digit",
+        "multiclass",
+        "wide (64 small-integer pixels), 10 classes",
+        load_digits,
+    ),
+    PublicTable(
+        "diabetes",
+        "sklearn load_diabetes(scaled=False)",
+        "progression",
+        "regression",
+        "small regression, raw units",
+        load_diabetes,
+    ),
+    PublicTable(
+        "diabetes_pt",
+        "sklearn load_diabetes, as a Portuguese export",
+        "progressão",
+        "regression",
+        "';', decimal comma, Latin-1, N/D in the strongest predictor",
+        load_diabetes_pt,
+        portuguese=True,
+        holes=(("imc", "N/D", 0.03), ("triglicerídeos_log", "?", 0.02)),
+    ),
+    PublicTable(
+        "fair",
+        "statsmodels fair",
+        "had_affair",
+        "binary",
+        "all-categorical survey, many genuine identical rows",
+        load_fair,
+    ),
+    PublicTable(
+        "randhie",
+        "statsmodels randhie",
+        "mdvis",
+        "regression",
+        "20,190 rows, skewed count target, 55% identical rows",
+        load_randhie,
+    ),
     PublicTable("engel", "statsmodels engel", "foodexp", "regression", "one skewed feature", load_engel),
-    PublicTable("star98", "statsmodels star98", "share_above", "regression", "ratios and interaction terms",
-                load_star98),
-    PublicTable("anes96", "statsmodels anes96", "vote", "binary", "survey scales and a labelled party ID",
-                load_anes96),
-    PublicTable("modechoice", "statsmodels modechoice", "choice", "binary",
-                "an ID (4 rows per traveller), split by traveller", load_modechoice, group="individual",
-                keys=("individual",)),
-    PublicTable("grunfeld", "statsmodels grunfeld", "invest", "regression", "panel: firm names and years",
-                load_grunfeld, keys=("year",)),
-    PublicTable("macrodata", "statsmodels macrodata", "unemp", "regression", "a date column beside year/quarter",
-                load_macrodata, keys=("date", "year", "quarter")),
-    PublicTable("china_smoking", "statsmodels china_smoking, expanded", "lung_cancer", "binary",
-                "expanded contingency table: 16 distinct rows", load_china_smoking),
-    PublicTable("gapminder", "plotly.express.data.gapminder", "lifeExp", "regression",
-                "country names and ISO codes, years", load_gapminder,
-                keys=("country", "iso_alpha", "iso_num", "year")),
-    PublicTable("tips_pt", "plotly.express.data.tips, as a Portuguese export", "gorjeta", "regression",
-                "';', decimal comma, Latin-1, N/D in the bill, accented labels", load_tips_pt, portuguese=True,
-                holes=(("total_conta", "N/D", 0.04),)),
+    PublicTable(
+        "star98", "statsmodels star98", "share_above", "regression", "ratios and interaction terms", load_star98
+    ),
+    PublicTable("anes96", "statsmodels anes96", "vote", "binary", "survey scales and a labelled party ID", load_anes96),
+    PublicTable(
+        "modechoice",
+        "statsmodels modechoice",
+        "choice",
+        "binary",
+        "an ID (4 rows per traveller), split by traveller",
+        load_modechoice,
+        group="individual",
+        keys=("individual",),
+    ),
+    PublicTable(
+        "grunfeld",
+        "statsmodels grunfeld",
+        "invest",
+        "regression",
+        "panel: firm names and years",
+        load_grunfeld,
+        keys=("year",),
+    ),
+    PublicTable(
+        "macrodata",
+        "statsmodels macrodata",
+        "unemp",
+        "regression",
+        "a date column beside year/quarter",
+        load_macrodata,
+        keys=("date", "year", "quarter"),
+    ),
+    PublicTable(
+        "china_smoking",
+        "statsmodels china_smoking, expanded",
+        "lung_cancer",
+        "binary",
+        "expanded contingency table: 16 distinct rows",
+        load_china_smoking,
+    ),
+    PublicTable(
+        "gapminder",
+        "plotly.express.data.gapminder",
+        "lifeExp",
+        "regression",
+        "country names and ISO codes, years",
+        load_gapminder,
+        keys=("country", "iso_alpha", "iso_num", "year"),
+    ),
+    PublicTable(
+        "tips_pt",
+        "plotly.express.data.tips, as a Portuguese export",
+        "gorjeta",
+        "regression",
+        "';', decimal comma, Latin-1, N/D in the bill, accented labels",
+        load_tips_pt,
+        portuguese=True,
+        holes=(("total_conta", "N/D", 0.04),),
+    ),
 )
 
 

@@ -8,6 +8,7 @@ what to watch; absolute seconds are printed for the record only.
     BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
     BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
 """
+
 from __future__ import annotations
 
 import functools
@@ -72,8 +73,7 @@ def get_telco_tables(tmp: Path) -> list[TelcoTable]:
         path = tmp / f"telco_{TELCO_ROWS}.csv"
         log(f"writing a {TELCO_ROWS:,}-row telco to {path}")
         make_telco_csv(TELCO, path, TELCO_ROWS)
-        tables.append(TelcoTable(f"telco {TELCO_ROWS:,} rows", path, repeats=1, trials=BIG_TELCO_TRIALS,
-                                 verbose=True))
+        tables.append(TelcoTable(f"telco {TELCO_ROWS:,} rows", path, repeats=1, trials=BIG_TELCO_TRIALS, verbose=True))
     return tables
 
 
@@ -86,9 +86,9 @@ def load_telco(path: Path):
     """The table as the studio trains on it: read, cleaned with the suggested recipe, suggested problem
     and features. Cached: both benches of a table start from the same frame."""
     from core.data.cleaning import apply_recipe, suggest_recipe
+    from core.data.reader import read_path
     from core.features.preprocessing import suggest_features
     from core.problem.definition import suggest_problem
-    from core.data.reader import read_path
 
     raw, _ = read_path(path)
     df, _ = apply_recipe(raw, suggest_recipe(raw, "churn"))
@@ -125,8 +125,9 @@ def get_plain_split(df: pd.DataFrame, problem, features) -> PlainSplit:
     y = encode_target(df[problem.target], problem)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=SEED)
     preprocessor = build_preprocessor(df.loc[X_train.index], problem, features)
-    return PlainSplit(X_train, X_test, y_train, y_test, preprocessor,
-                      StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED))
+    return PlainSplit(
+        X_train, X_test, y_train, y_test, preprocessor, StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED)
+    )
 
 
 def run_plain_leaderboard(split: PlainSplit, models: list, verbose: bool) -> None:
@@ -138,8 +139,14 @@ def run_plain_leaderboard(split: PlainSplit, models: list, verbose: bool) -> Non
 
     started = time.perf_counter()
     for model in models:
-        cross_val_score(make_pipeline(clone(split.preprocessor), clone(model)), split.X_train, split.y_train,
-                        cv=split.cv, scoring="roc_auc", n_jobs=N_JOBS)
+        cross_val_score(
+            make_pipeline(clone(split.preprocessor), clone(model)),
+            split.X_train,
+            split.y_train,
+            cv=split.cv,
+            scoring="roc_auc",
+            n_jobs=N_JOBS,
+        )
         fitted = make_pipeline(clone(split.preprocessor), clone(model)).fit(split.X_train, split.y_train)
         roc_auc_score(split.y_test, fitted.predict_proba(split.X_test)[:, 1])
         if verbose:
@@ -155,16 +162,25 @@ def bench_leaderboard(table: TelcoTable) -> dict:
 
     df, problem, features = load_telco(table.path)
     log(f"leaderboard, {table.label} ({len(df):,} after cleaning), best of {table.repeats}")
-    studio = best_of(lambda: train_models(df, problem, features, TrainConfig(cv_folds=CV_FOLDS, seed=SEED),
-                                          progress=studio_progress(table.verbose)), repeats=table.repeats)
+    studio = best_of(
+        lambda: train_models(
+            df, problem, features, TrainConfig(cv_folds=CV_FOLDS, seed=SEED), progress=studio_progress(table.verbose)
+        ),
+        repeats=table.repeats,
+    )
     split = get_plain_split(df, problem, features)
     specs = get_catalog(problem.task, default_only=True)
     models = [spec.make(problem.task, SEED) for spec in specs]
     plain = best_of(lambda: run_plain_leaderboard(split, models, table.verbose), repeats=table.repeats)
-    return {"name": f"leaderboard {CV_FOLDS}-fold CV ({table.label})", "studio_s": studio,
-            "baseline": f"plain scikit-learn: cross_val_score(n_jobs={N_JOBS}) + refit, same {len(models)} models",
-            "baseline_s": plain, "rows_trained": len(df), "models": [s.key for s in specs],
-            "repeats": table.repeats}
+    return {
+        "name": f"leaderboard {CV_FOLDS}-fold CV ({table.label})",
+        "studio_s": studio,
+        "baseline": f"plain scikit-learn: cross_val_score(n_jobs={N_JOBS}) + refit, same {len(models)} models",
+        "baseline_s": plain,
+        "rows_trained": len(df),
+        "models": [s.key for s in specs],
+        "repeats": table.repeats,
+    }
 
 
 def run_plain_trials(split: PlainSplit, param_sets: list[dict]) -> None:
@@ -175,8 +191,14 @@ def run_plain_trials(split: PlainSplit, param_sets: list[dict]) -> None:
 
     for params in param_sets:
         model = HistGradientBoostingClassifier(random_state=SEED, **params)
-        cross_val_score(make_pipeline(clone(split.preprocessor), model), split.X_train, split.y_train,
-                        cv=split.cv, scoring="roc_auc", n_jobs=N_JOBS)
+        cross_val_score(
+            make_pipeline(clone(split.preprocessor), model),
+            split.X_train,
+            split.y_train,
+            cv=split.cv,
+            scoring="roc_auc",
+            n_jobs=N_JOBS,
+        )
 
 
 def bench_tuning(table: TelcoTable) -> list[dict]:
@@ -190,9 +212,14 @@ def bench_tuning(table: TelcoTable) -> list[dict]:
     log(f"tuning, {table.label}, {table.trials} trials, best of {table.repeats}")
     per_trial, per_study_trial, param_sets = [], [], []
     for _ in range(table.repeats):
-        study = run_study(df, problem, features, TrainConfig(cv_folds=CV_FOLDS, seed=SEED),
-                          TuneConfig(model="hist_gb", method="random", max_trials=table.trials),
-                          progress=studio_progress(table.verbose))
+        study = run_study(
+            df,
+            problem,
+            features,
+            TrainConfig(cv_folds=CV_FOLDS, seed=SEED),
+            TuneConfig(model="hist_gb", method="random", max_trials=table.trials),
+            progress=studio_progress(table.verbose),
+        )
         per_trial.append(float(np.mean([t.seconds for t in study.trials])))
         per_study_trial.append(study.seconds / len(study.trials))
         param_sets = [t.params for t in study.trials]  # seeded: the same settings every repeat
@@ -206,13 +233,25 @@ def bench_tuning(table: TelcoTable) -> list[dict]:
 
     plain_per_trial = best_of(plain, repeats=table.repeats) / len(param_sets)
     baseline = f"plain scikit-learn: cross_val_score(n_jobs={N_JOBS}) per trial, same settings"
-    common = {"baseline": baseline, "baseline_s": plain_per_trial, "rows_trained": len(df),
-              "trials": len(param_sets), "params": param_sets, "repeats": table.repeats}
+    common = {
+        "baseline": baseline,
+        "baseline_s": plain_per_trial,
+        "rows_trained": len(df),
+        "trials": len(param_sets),
+        "params": param_sets,
+        "repeats": table.repeats,
+    }
     return [
-        {"name": f"tuning: seconds per trial, hist_gb {CV_FOLDS}-fold ({table.label})", "studio_s": min(per_trial),
-         **common},
-        {"name": f"tuning: whole study / trials, hist_gb {CV_FOLDS}-fold ({table.label})",
-         "studio_s": min(per_study_trial), **common},
+        {
+            "name": f"tuning: seconds per trial, hist_gb {CV_FOLDS}-fold ({table.label})",
+            "studio_s": min(per_trial),
+            **common,
+        },
+        {
+            "name": f"tuning: whole study / trials, hist_gb {CV_FOLDS}-fold ({table.label})",
+            "studio_s": min(per_study_trial),
+            **common,
+        },
     ]
 
 
@@ -227,8 +266,13 @@ def bench_demo() -> dict:
             timings.update(run_demo(Workspace(tmp))["timings"])
 
     total = best_of(demo, repeats=1)
-    return {"name": "full demo (CLI path)", "studio_s": total, "baseline": "its training stage alone",
-            "baseline_s": timings["train"], "stages": timings}
+    return {
+        "name": "full demo (CLI path)",
+        "studio_s": total,
+        "baseline": "its training stage alone",
+        "baseline_s": timings["train"],
+        "stages": timings,
+    }
 
 
 def bench_latency() -> list[dict]:
@@ -246,15 +290,21 @@ def bench_latency() -> list[dict]:
     row = split.X_test.head(1)
     results = []
     for spec in [s for s in get_catalog(problem.task, default_only=True) if s.key in ("logistic", "hist_gb")]:
-        pipeline = Pipeline([("preprocess", build_preprocessor(df, problem, features)),
-                             ("model", spec.make(problem.task, SEED))]).fit(split.X_train, split.y_train)
+        pipeline = Pipeline(
+            [("preprocess", build_preprocessor(df, problem, features)), ("model", spec.make(problem.task, SEED))]
+        ).fit(split.X_train, split.y_train)
         encoded = pipeline[:-1].transform(row)
         studio = min(measure_latency_ms(pipeline, row, problem.task) for _ in range(5)) / 1000
         bare = min(measure_latency_ms(pipeline[-1], encoded, problem.task) for _ in range(5)) / 1000
         steps = sum(name != "remainder" for name, _, _ in pipeline[0].transformers_)
-        results.append({"name": f"one-row prediction, {spec.name} (telco, {steps} preprocessing steps)",
-                        "studio_s": studio, "baseline": "the bare estimator on the preprocessed row",
-                        "baseline_s": bare})
+        results.append(
+            {
+                "name": f"one-row prediction, {spec.name} (telco, {steps} preprocessing steps)",
+                "studio_s": studio,
+                "baseline": "the bare estimator on the preprocessed row",
+                "baseline_s": bare,
+            }
+        )
     return results
 
 
@@ -328,9 +378,16 @@ def bench_scale() -> list[dict]:
         results = []
         for task, label in (("read", "read"), ("profile", "read + profile"), ("clean", "read + profile + clean")):
             seconds, peak = _measure(task, path)
-            results.append({"name": f"{label}, {SCALE_ROWS:,} x 30 ({size_mb:.0f} MB)", "studio_s": seconds,
-                            "baseline": f"pandas.read_csv ({base_s:.1f} s, peak {base_mb:.0f} MB)",
-                            "baseline_s": base_s, "peak_mb": peak, "baseline_peak_mb": base_mb})
+            results.append(
+                {
+                    "name": f"{label}, {SCALE_ROWS:,} x 30 ({size_mb:.0f} MB)",
+                    "studio_s": seconds,
+                    "baseline": f"pandas.read_csv ({base_s:.1f} s, peak {base_mb:.0f} MB)",
+                    "baseline_s": base_s,
+                    "peak_mb": peak,
+                    "baseline_peak_mb": base_mb,
+                }
+            )
         return results
 
 
@@ -374,8 +431,10 @@ def main(argv: list[str]) -> None:
         ratio = r["studio_s"] / r["baseline_s"] if r["baseline_s"] else float("nan")
         r["ratio"] = ratio
         peak = f"{r['peak_mb']:8.0f}" if "peak_mb" in r else " " * 8
-        print(f"{r['name']:<{width}} {_seconds(r['studio_s']):>9} {_seconds(r['baseline_s']):>11} {ratio:7.2f} {peak}  "
-              f"{r['baseline']}")
+        print(
+            f"{r['name']:<{width}} {_seconds(r['studio_s']):>9} {_seconds(r['baseline_s']):>11} {ratio:7.2f} {peak}  "
+            f"{r['baseline']}"
+        )
     for r in results:
         if "stages" in r:
             print("demo stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()))

@@ -1,4 +1,5 @@
 """Bench data: a bigger telco table, resampled from the sample so it keeps its drivers and its mess."""
+
 from __future__ import annotations
 
 from pathlib import Path

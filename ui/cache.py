@@ -1,4 +1,5 @@
 """Cached loaders keyed by ids (artifacts never change once written, so ids are safe cache keys)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,6 +1,7 @@
 """Train & compare, evaluation section: one model of an experiment looked at closely (threshold and
 business cost, curves, calibration, regression errors), whether the best is really better than the
 runner-up, fairness across a sensitive column, robustness, and the segments where it errs most."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,8 +68,16 @@ from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
-REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
-                "recall": "Recall", "f1": "F1", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "log_loss": "Log loss"}
+REPORT_WORDS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "log_loss": "Log loss",
+}
 
 
 def show_evaluation(ws, project_id: int, experiment: dict) -> None:
@@ -78,8 +87,13 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
     labels = dict(zip(ok["run"], ok["model"]))
     ids = list(labels)
     best_id = experiment["best_run_id"]
-    run_id = st.selectbox("Model", ids, format_func=labels.get, key=f"eval_run_{experiment['id']}",
-                          index=ids.index(best_id) if best_id in ids else 0)
+    run_id = st.selectbox(
+        "Model",
+        ids,
+        format_func=labels.get,
+        key=f"eval_run_{experiment['id']}",
+        index=ids.index(best_id) if best_id in ids else 0,
+    )
     with user_errors():
         holdout = tracking.load_holdout(ws, experiment)
         model = tracking.load_run_outputs(ws, int(run_id), problem)
@@ -93,8 +107,14 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
         _top_two(ws, project_id, experiment, problem)
         # The column set on the Problem page now, even if the experiment is older than that choice.
         current = get_problem(ws, project_id)
-        _fairness(problem, holdout, model, threshold, key=f"{experiment['id']}_{run_id}",
-                  default=(current.sensitive_column if current else None) or problem.sensitive_column)
+        _fairness(
+            problem,
+            holdout,
+            model,
+            threshold,
+            key=f"{experiment['id']}_{run_id}",
+            default=(current.sensitive_column if current else None) or problem.sensitive_column,
+        )
         _error_segments(problem, holdout, model, threshold)
         _robustness(ws, problem, int(run_id))
 
@@ -116,9 +136,15 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     best = get_best_threshold(thresholds, "cost" if cost else "f1", step=0.01)  # the slider's step
     st.subheader("Where to draw the line")
     chosen = chosen_threshold_key(*run)
-    threshold = st.slider("Decision threshold: rows scoring at least this are flagged", 0.0, 1.0,
-                          st.session_state.get(chosen, best), 0.01, key=f"threshold_{key}",
-                          help="Starts at the cheapest threshold (or the best F1 without costs).")
+    threshold = st.slider(
+        "Decision threshold: rows scoring at least this are flagged",
+        0.0,
+        1.0,
+        st.session_state.get(chosen, best),
+        0.01,
+        key=f"threshold_{key}",
+        help="Starts at the cheapest threshold (or the best F1 without costs).",
+    )
     # Kept apart from the slider (whose state goes when another section is shown): the slider comes
     # back where it was left, and the register form starts there.
     st.session_state[chosen] = threshold
@@ -130,27 +156,39 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
         c3.metric("Cost at the cheapest", f"€{get_threshold_row(thresholds, best)['cost']:,.0f}")
         chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
     else:
-        st.info("Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest "
-                "threshold; until then the slider starts at the best F1.", icon=":material/payments:")
+        st.info(
+            "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest "
+            "threshold; until then the slider starts at the best F1.",
+            icon=":material/payments:",
+        )
     report = get_classification_report(y, score, threshold)
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
-    st.caption(escape_markdown(
-        f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
-        f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
-        "ROC-AUC, PR-AUC and log loss do not depend on the threshold."))
+    st.caption(
+        escape_markdown(
+            f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
+            f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
+            "ROC-AUC, PR-AUC and log loss do not depend on the threshold."
+        )
+    )
     c1, c2 = st.columns(2)
     with c1:
         cm = get_confusion_at_threshold(y, score, threshold, names=classes)
         chart(plot_confusion(cm), caption_confusion(cm, positive), key=f"confusion_{key}")
     with c2:
-        chart(plot_threshold_metrics(thresholds, threshold), caption_threshold(thresholds, threshold, positive),
-              key=f"tradeoff_{key}")
+        chart(
+            plot_threshold_metrics(thresholds, threshold),
+            caption_threshold(thresholds, threshold, positive),
+            key=f"tradeoff_{key}",
+        )
     c1, c2 = st.columns(2)
     with c1:
-        chart(plot_roc(get_roc_df(y, score), report["roc_auc"]), caption_roc(report["roc_auc"], positive),
-              key=f"roc_{key}")
+        chart(
+            plot_roc(get_roc_df(y, score), report["roc_auc"]),
+            caption_roc(report["roc_auc"], positive),
+            key=f"roc_{key}",
+        )
     with c2:
         pr = get_pr_df(y, score)
         rate = float(np.mean(y)) if len(y) else 0.0
@@ -169,9 +207,11 @@ def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> Non
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(MULTICLASS_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
-    st.caption(f"{report['accuracy']:.0%} of the unseen rows get the right class. The class averages count every "
-               "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
-               "final answer.")
+    st.caption(
+        f"{report['accuracy']:.0%} of the unseen rows get the right class. The class averages count every "
+        "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
+        "final answer."
+    )
     per_class = get_per_class_df(truth, predicted, classes)
     c1, c2 = st.columns(2)
     with c1:
@@ -204,57 +244,84 @@ def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig) -> N
     if outcome is None:
         return
     st.subheader("Is the best model really better?")
-    st.info(escape_markdown(caption_comparison(outcome["name_a"], outcome["name_b"], outcome["cv"],
-                                               outcome["bootstrap"], problem.metric)), icon=":material/balance:")
-    st.caption("Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
-               "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
-               "straddles 0 means the data cannot tell the two apart.")
+    st.info(
+        escape_markdown(
+            caption_comparison(
+                outcome["name_a"], outcome["name_b"], outcome["cv"], outcome["bootstrap"], problem.metric
+            )
+        ),
+        icon=":material/balance:",
+    )
+    st.caption(
+        "Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
+        "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
+        "straddles 0 means the data cannot tell the two apart."
+    )
 
 
-def _fairness(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None, key: str,
-              default: str | None) -> None:
+def _fairness(
+    problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None, key: str, default: str | None
+) -> None:
     st.subheader("Fairness: does it serve every group alike?")
     candidates = [c for c in holdout.columns if c != problem.target]
     default = default if default in candidates else None
-    column = st.selectbox("Sensitive column", [None, *candidates], key=f"sensitive_{key}",
-                          index=[None, *candidates].index(default),
-                          format_func=lambda c: "choose a column" if c is None else c,
-                          help="A column such as gender, age band or region. The Problem page sets the one the "
-                               "gate checks.")
+    column = st.selectbox(
+        "Sensitive column",
+        [None, *candidates],
+        key=f"sensitive_{key}",
+        index=[None, *candidates].index(default),
+        format_func=lambda c: "choose a column" if c is None else c,
+        help="A column such as gender, age band or region. The Problem page sets the one the gate checks.",
+    )
     if column is None:
         st.caption("Pick a column to compare the model's results across its groups.")
         return
     if threshold is not None:
         st.caption(f"Groups are compared on the answers at the threshold chosen above ({threshold:.2f}).")
     y, pred = _truth_and_pred(problem, holdout, model, threshold)
-    table = get_group_metrics_df(y, pred, holdout[column].reset_index(drop=True), problem.task,
-                                 score=model.test_scores if problem.task == "binary" else None)
+    table = get_group_metrics_df(
+        y,
+        pred,
+        holdout[column].reset_index(drop=True),
+        problem.task,
+        score=model.test_scores if problem.task == "binary" else None,
+    )
     gaps = get_fairness_gaps(table)
     chart(plot_group_metrics(table), caption_fairness(table, gaps, column), key=f"fairness_{key}")
 
 
-def _truth_and_pred(problem: ProblemConfig, holdout: pd.DataFrame, model,
-                    threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _truth_and_pred(
+    problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     """The holdout's truth encoded like ``TrainResult.y_test`` and the model's predictions alike
     (a yes/no model's at ``threshold``, the one on the slider)."""
     if problem.task == "binary" and threshold is not None:
         return _y_test(problem, holdout), (np.asarray(model.test_scores) >= threshold).astype(int)
     pred = np.asarray(model.test_pred)
-    pred = pred.astype(int) if problem.task == "binary" else pred.astype(str) if problem.task == "multiclass" \
+    pred = (
+        pred.astype(int)
+        if problem.task == "binary"
+        else pred.astype(str)
+        if problem.task == "multiclass"
         else pred.astype(float)
+    )
     return _y_test(problem, holdout), pred
 
 
 def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None) -> None:
     st.subheader("Where it makes the most mistakes")
     y, pred = _truth_and_pred(problem, holdout, model, threshold)
-    segments = get_error_segments_df(holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred,
-                                     problem.task)
+    segments = get_error_segments_df(
+        holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred, problem.task
+    )
     if segments.empty:
         st.caption(escape_markdown(caption_error_segments(segments, problem.task)))
         return
-    chart(plot_error_segments(segments, problem.task), caption_error_segments(segments, problem.task),
-          key="error_segments")
+    chart(
+        plot_error_segments(segments, problem.task),
+        caption_error_segments(segments, problem.task),
+        key="error_segments",
+    )
 
 
 def _robustness(ws, problem: ProblemConfig, run_id: int) -> None:
@@ -262,11 +329,16 @@ def _robustness(ws, problem: ProblemConfig, run_id: int) -> None:
     # Saved with the run once checked (core.stages.evaluate): a refresh shows it without the button.
     table = pipeline.get_saved_robustness(ws, run_id)
     if table is None:
-        st.caption("Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
-                   "(a few seconds).")
+        st.caption(
+            "Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
+            "(a few seconds)."
+        )
         if not st.button("Check robustness", key=f"robustness_button_{run_id}", icon=":material/shield:"):
             return
         with st.spinner("Scoring the model under noise and with missing inputs…"):
             table = pipeline.stage_robustness(ws, run_id)
-    chart(plot_robustness(table, problem.metric), caption_robustness(table, problem.metric),
-          key=f"robustness_chart_{run_id}")
+    chart(
+        plot_robustness(table, problem.metric),
+        caption_robustness(table, problem.metric),
+        key=f"robustness_chart_{run_id}",
+    )

@@ -1,10 +1,10 @@
 """The shared frame of every page: page config, project picker, stage navigation with status."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from core.workspace import jobs
-from core.workspace import projects
+from core.workspace import jobs, projects
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
 
@@ -50,8 +50,9 @@ def _sidebar(ws, project: dict | None) -> None:
             ids = [p["id"] for p in all_projects]
             names = {p["id"]: projects.get_project_label(p) for p in all_projects}
             index = ids.index(project["id"]) if project else None
-            chosen = st.selectbox("Project", ids, index=index, format_func=names.get, key="project_picker",
-                                  placeholder="Choose a project")
+            chosen = st.selectbox(
+                "Project", ids, index=index, format_func=names.get, key="project_picker", placeholder="Choose a project"
+            )
             if chosen is not None and (project is None or chosen != project["id"]):
                 select_project(chosen)
                 st.rerun()
@@ -87,8 +88,13 @@ def running_work(ws, project_id: int) -> None:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
             st.progress(job["progress"], text=escape_markdown(f"{what}: {job['message'] or 'working…'}"))
             page = next(label for path, label, _, _ in PAGES if path == script)
-            st.page_link(script, label=f"Follow it on {page}", icon=":material/hourglass_top:",
-                         query_params={"project": project_id})
+            st.page_link(
+                script,
+                label=f"Follow it on {page}",
+                icon=":material/hourglass_top:",
+                query_params={"project": project_id},
+            )
         if not running:
             st.caption("The work has finished; its page shows the result.")
+
     _poll()

@@ -1,19 +1,19 @@
 """Train & compare, first section: the training settings (families, validation, class weights) and
 the leaderboard of an experiment, with the validation warnings that say when a score flatters."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import streamlit as st
 
-from core.problem.store import get_experiment_problem
 from core import pipeline
-from core.workspace import jobs
-from core.training import tracking
 from core.evaluation.charts import caption_leaderboard, plot_leaderboard
-from core.training.catalog import get_catalog
 from core.problem.definition import ProblemConfig, get_metric_label
+from core.problem.store import get_experiment_problem
+from core.training import tracking
+from core.training.catalog import get_catalog
 from core.training.config import VALIDATIONS, TrainConfig
 from core.training.splits import resolve_validation
+from core.workspace import jobs
 from ui.text import escape_markdown
 from ui.widgets import chart
 
@@ -31,32 +31,51 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
     with st.expander("Training settings", expanded=expanded):
         names = {m.key: m.name for m in catalog}
         defaults = [m.key for m in get_catalog(problem.task, default_only=True)]
-        chosen = st.multiselect("Model families", list(names), default=defaults, format_func=names.get,
-                                key="models", help="The baseline is always trained: the score any model must beat. "
-                                                   "Slow families (k-nearest neighbours on big tables) are opt-in.")
+        chosen = st.multiselect(
+            "Model families",
+            list(names),
+            default=defaults,
+            format_func=names.get,
+            key="models",
+            help="The baseline is always trained: the score any model must beat. "
+            "Slow families (k-nearest neighbours on big tables) are opt-in.",
+        )
         for spec in catalog:
             st.caption(f"**{spec.name}** — {spec.description}")
         c1, c2 = st.columns(2)
         folds = c1.slider("Cross-validation folds", 3, 10, 5, key="folds")
         test_size = c2.slider("Share of rows held out for the final check", 0.1, 0.4, 0.2, 0.05, key="test_size")
         options = [v for v in VALIDATIONS if _applies(v, problem)]
-        validation = c1.selectbox("Validation", options, format_func=VALIDATION_WORDS.get, key="validation",
-                                  help="Automatic picks a time split when the problem has a time column, group "
-                                       "k-fold when it has a group column, else stratified k-fold.")
+        validation = c1.selectbox(
+            "Validation",
+            options,
+            format_func=VALIDATION_WORDS.get,
+            key="validation",
+            help="Automatic picks a time split when the problem has a time column, group "
+            "k-fold when it has a group column, else stratified k-fold.",
+        )
         if validation == "auto":
             c1.caption(f"Here: {VALIDATION_WORDS[resolve_validation(problem, TrainConfig())].lower()}.")
         class_weight = None
         if problem.family == "classification":
-            balanced = c2.toggle("Balance the classes (class weights)", key="class_weight",
-                                 help="Rare classes count more in training, so the model does not ignore them. "
-                                      "Predicted probabilities then overstate the rare class.")
+            balanced = c2.toggle(
+                "Balance the classes (class weights)",
+                key="class_weight",
+                help="Rare classes count more in training, so the model does not ignore them. "
+                "Predicted probabilities then overstate the rare class.",
+            )
             class_weight = "balanced" if balanced else None
 
     job = jobs.latest_job(ws, project_id, "train")
     running = job is not None and job["status"] == "running"
     if st.button("Train and compare", key="train", type="primary", disabled=running):
-        config = TrainConfig(models=tuple(dict.fromkeys(["baseline", *chosen])), cv_folds=folds,
-                             test_size=test_size, validation=validation, class_weight=class_weight)
+        config = TrainConfig(
+            models=tuple(dict.fromkeys(["baseline", *chosen])),
+            cv_folds=folds,
+            test_size=test_size,
+            validation=validation,
+            class_weight=class_weight,
+        )
 
         def work(progress):
             out = pipeline.stage_train(ws, project_id, feature_set_id, config, progress=progress)
@@ -84,14 +103,28 @@ def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
     st.caption(f"Validated with: {validation.lower()}.")
     for warning in tracking.get_experiment_warnings(experiment):
         st.warning(escape_markdown(warning), icon=":material/warning:")
-    shown = ["model", "cv_score", *[c for c in ("roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy",
-                                                 "r2", "rmse", "mae") if c in runs.columns],
-             "fit_seconds", "predict_ms_per_row", "error"]
+    shown = [
+        "model",
+        "cv_score",
+        *[
+            c
+            for c in ("roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy", "r2", "rmse", "mae")
+            if c in runs.columns
+        ],
+        "fit_seconds",
+        "predict_ms_per_row",
+        "error",
+    ]
     board = runs[[c for c in shown if c in runs.columns]].rename(columns={"cv_score": f"CV {metric_label}"})
     if board["error"].isna().all():
         board = board.drop(columns=["error"])
     st.dataframe(board, hide_index=True, width="stretch")
-    st.caption(f"CV {metric_label} is the average over the cross-validation folds; the other columns are measured "
-               "on the held-out rows. The best model is chosen by the CV score, never by the holdout.")
-    chart(plot_leaderboard(runs, problem.metric), caption_leaderboard(runs, problem.metric),
-          key=f"leaderboard_chart_{experiment['id']}")
+    st.caption(
+        f"CV {metric_label} is the average over the cross-validation folds; the other columns are measured "
+        "on the held-out rows. The best model is chosen by the CV score, never by the holdout."
+    )
+    chart(
+        plot_leaderboard(runs, problem.metric),
+        caption_leaderboard(runs, problem.metric),
+        key=f"leaderboard_chart_{experiment['id']}",
+    )

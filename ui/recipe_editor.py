@@ -1,6 +1,7 @@
 """The cleaning-recipe editor of the Data page: a list of steps, each removable (undo), a form to
 add one, and a preview of what the recipe does. The draft lives in the workspace, not in the
 session, so a refresh or a page switch loses nothing."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,12 +9,24 @@ import streamlit as st
 
 from core.data import datasets
 from core.data.cleaning import (
-    DECIMAL_MARKS, FILTER_OPERATORS, IMPUTE_STRATEGIES, THOUSANDS_SEPARATORS, CleaningOffer, CleaningRecipe,
-    CleaningStep, StepReport, apply_step, describe_step, get_number_format, make_group_rare_step, make_impute_step,
-    make_outlier_step, with_offer,
+    DECIMAL_MARKS,
+    FILTER_OPERATORS,
+    IMPUTE_STRATEGIES,
+    THOUSANDS_SEPARATORS,
+    CleaningOffer,
+    CleaningRecipe,
+    CleaningStep,
+    StepReport,
+    apply_step,
+    describe_step,
+    get_number_format,
+    make_group_rare_step,
+    make_impute_step,
+    make_outlier_step,
+    with_offer,
 )
-from core.workspace.errors import StudioError
 from core.data.columns import get_spelling_variants
+from core.workspace.errors import StudioError
 from ui.text import escape_markdown
 
 ADDABLE = {
@@ -36,8 +49,9 @@ def get_draft(ws, project_id: int, raw_id: int, suggested: CleaningRecipe) -> Cl
     return datasets.load_recipe_draft(ws, project_id, raw_id) or suggested
 
 
-def render_steps(ws, project_id: int, raw_id: int, draft: CleaningRecipe, suggested: CleaningRecipe,
-                 reports: list[StepReport]) -> None:
+def render_steps(
+    ws, project_id: int, raw_id: int, draft: CleaningRecipe, suggested: CleaningRecipe, reports: list[StepReport]
+) -> None:
     """The numbered steps with what each did on this table, and a remove button per step."""
     if not draft.steps:
         st.info("The recipe is empty: the cleaned table will be the raw table as it is.")
@@ -45,8 +59,10 @@ def render_steps(ws, project_id: int, raw_id: int, draft: CleaningRecipe, sugges
         left, right = st.columns([12, 1], vertical_alignment="center")
         report = reports[i] if i < len(reports) else None
         done = report.summary if report else ""
-        left.markdown(f"**{i + 1}.** {escape_markdown(describe_step(step))}"
-                      + (f"  \n:gray[{escape_markdown(done)}]" if done else ""))
+        left.markdown(
+            f"**{i + 1}.** {escape_markdown(describe_step(step))}"
+            + (f"  \n:gray[{escape_markdown(done)}]" if done else "")
+        )
         if report is not None and report.warning:
             left.warning(escape_markdown(report.warning), icon=":material/warning:")
         if right.button("✕", key=f"remove_step_{raw_id}_{i}", help="Remove this step (undo)"):
@@ -67,8 +83,10 @@ def render_offers(ws, project_id: int, raw_id: int, draft: CleaningRecipe, offer
     waiting = [(i, offer) for i, offer in enumerate(offers) if offer.step not in draft.steps]
     if not waiting:
         return
-    st.markdown("**Suggested, not applied** — each would remove many rows, drop a column or blank many values, "
-                "so it is yours to decide:")
+    st.markdown(
+        "**Suggested, not applied** — each would remove many rows, drop a column or blank many values, "
+        "so it is yours to decide:"
+    )
     for i, offer in waiting:
         with st.container(border=True):
             left, right = st.columns([5, 1], vertical_alignment="center")
@@ -81,14 +99,27 @@ def render_offers(ws, project_id: int, raw_id: int, draft: CleaningRecipe, offer
                 st.rerun()
 
 
-def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df: pd.DataFrame,
-                    current: pd.DataFrame | None = None, read_info: dict | None = None) -> None:
+def render_add_step(
+    ws,
+    project_id: int,
+    raw_id: int,
+    draft: CleaningRecipe,
+    df: pd.DataFrame,
+    current: pd.DataFrame | None = None,
+    read_info: dict | None = None,
+) -> None:
     """A small form per kind of step; parameters that depend on the data are resolved when added.
 
     `current` is the table as the draft leaves it: the step is tried on it first, so what it would
     remove or blank is said before it is added. `read_info` gives the number format the file uses."""
-    op = st.selectbox("Add a step", list(ADDABLE), format_func=ADDABLE.get, key=f"add_op_{raw_id}",
-                      index=None, placeholder="Choose what to do…")
+    op = st.selectbox(
+        "Add a step",
+        list(ADDABLE),
+        format_func=ADDABLE.get,
+        key=f"add_op_{raw_id}",
+        index=None,
+        placeholder="Choose what to do…",
+    )
     if op is None:
         return
     columns = list(df.columns)
@@ -107,11 +138,16 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
                 first = chosen[0] if chosen else None
                 decimal, thousands = get_number_format(df[first] if first else pd.Series(dtype="str"), read_info)
                 c1, c2 = st.columns(2)
-                params["decimal"] = c1.selectbox("Decimal mark", DECIMAL_MARKS, key=f"{key}_dec_{first}",
-                                                 index=DECIMAL_MARKS.index(decimal))
-                params["thousands"] = c2.selectbox("Thousands separator", THOUSANDS_SEPARATORS,
-                                                   key=f"{key}_th_{first}", index=THOUSANDS_SEPARATORS.index(thousands),
-                                                   format_func=lambda v: "none" if v is None else repr(v))
+                params["decimal"] = c1.selectbox(
+                    "Decimal mark", DECIMAL_MARKS, key=f"{key}_dec_{first}", index=DECIMAL_MARKS.index(decimal)
+                )
+                params["thousands"] = c2.selectbox(
+                    "Thousands separator",
+                    THOUSANDS_SEPARATORS,
+                    key=f"{key}_th_{first}",
+                    index=THOUSANDS_SEPARATORS.index(thousands),
+                    format_func=lambda v: "none" if v is None else repr(v),
+                )
             if op == "to_datetime":
                 fmt = st.text_input("Date format (blank = detect), e.g. %d/%m/%Y", key=f"{key}_fmt")
                 params["format"] = fmt or None
@@ -124,8 +160,10 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
         elif op == "unify_categories":
             column = st.selectbox("Column", text, key=f"{key}_col")
             mapping = get_spelling_variants(df[column]) if column else {}
-            st.caption(f"{len(mapping)} spelling variant(s) found: " + escape_markdown(
-                ", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or "none"))
+            st.caption(
+                f"{len(mapping)} spelling variant(s) found: "
+                + escape_markdown(", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or "none")
+            )
             step = CleaningStep(op, {"column": column, "mapping": mapping}) if mapping else None
         elif op == "group_rare":
             column = st.selectbox("Column", text, key=f"{key}_col")
@@ -141,10 +179,18 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
         elif op == "outliers":
             c1, c2, c3 = st.columns(3)
             column = c1.selectbox("Numeric column", numeric, key=f"{key}_col")
-            method = c2.selectbox("Method", ["iqr", "zscore"], key=f"{key}_method",
-                                  format_func={"iqr": "IQR fences", "zscore": "z-score"}.get)
-            action = c3.selectbox("Action", ["clip", "drop"], key=f"{key}_action",
-                                  format_func={"clip": "clip to the bounds", "drop": "drop the rows"}.get)
+            method = c2.selectbox(
+                "Method",
+                ["iqr", "zscore"],
+                key=f"{key}_method",
+                format_func={"iqr": "IQR fences", "zscore": "z-score"}.get,
+            )
+            action = c3.selectbox(
+                "Action",
+                ["clip", "drop"],
+                key=f"{key}_action",
+                format_func={"clip": "clip to the bounds", "drop": "drop the rows"}.get,
+            )
             step = make_outlier_step(df, column, method=method, action=action) if column else None
         elif op == "drop_duplicates":
             subset = st.multiselect("Compare only these columns (blank = all)", columns, key=f"{key}_subset")
@@ -153,11 +199,19 @@ def render_add_step(ws, project_id: int, raw_id: int, draft: CleaningRecipe, df:
             c1, c2, c3 = st.columns(3)
             column = c1.selectbox("Column", columns, key=f"{key}_col")
             operator = c2.selectbox("Condition", FILTER_OPERATORS, key=f"{key}_op")
-            raw_value = "" if operator in ("is_missing", "not_missing") else c3.text_input(
-                "Value (for in / not_in: comma-separated)", key=f"{key}_value")
+            raw_value = (
+                ""
+                if operator in ("is_missing", "not_missing")
+                else c3.text_input("Value (for in / not_in: comma-separated)", key=f"{key}_value")
+            )
             if column and (raw_value or operator in ("is_missing", "not_missing")):
-                value = ([_typed(v.strip(), df[column]) for v in raw_value.split(",")]
-                         if operator in ("in", "not_in") else _typed(raw_value, df[column]) if raw_value else None)
+                value = (
+                    [_typed(v.strip(), df[column]) for v in raw_value.split(",")]
+                    if operator in ("in", "not_in")
+                    else _typed(raw_value, df[column])
+                    if raw_value
+                    else None
+                )
                 step = CleaningStep(op, {"column": column, "operator": operator, "value": value})
     except StudioError as exc:
         st.error(escape_markdown(exc))
@@ -182,7 +236,8 @@ def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
     if removed:
         share = removed / max(report.rows_before, 1)
         (st.warning if share > 0.05 else st.caption)(
-            f"On this table it removes {removed:,} of {report.rows_before:,} rows ({share:.1%}).")
+            f"On this table it removes {removed:,} of {report.rows_before:,} rows ({share:.1%})."
+        )
     if report.warning:
         st.warning(escape_markdown(report.warning), icon=":material/warning:")
 

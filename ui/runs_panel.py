@@ -1,21 +1,21 @@
 """Train & compare, runs section: every recorded run of the project to filter and sort, several runs
 side by side (settings that differ highlighted, their scores), and a run re-trained from its record
 to show that it reproduces."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.stages import lab
-from core.workspace import jobs
-from core.training import tracking
 from core.evaluation.charts_checks import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
+from core.stages import lab
+from core.training import tracking
 from core.training.tracking import EXPERIMENT_KINDS
-from ui.widgets import chart, job_panel
+from core.workspace import jobs
 from ui.text import escape_markdown
-
+from ui.widgets import chart, job_panel
 
 
 def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
@@ -26,12 +26,33 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     label = get_metric_label(problem.metric)
     f1, f2, f3 = st.columns(3)
     models = f1.multiselect("Model", sorted(runs["model"].unique()), key="runs_models", placeholder="All models")
-    kinds = f2.multiselect("Made by", sorted(runs["kind"].dropna().unique()), format_func=lambda k: EXPERIMENT_KINDS.get(k, k),
-                           key="runs_kinds", placeholder="Any session")
-    metric_columns = [c for c in ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "balanced_accuracy",
-                                  "r2", "rmse", "mae", "fit_seconds", "predict_ms_per_row") if c in runs.columns]
-    sort_by = f3.selectbox("Sort by", metric_columns, key="runs_sort",
-                           format_func=lambda c: f"CV {label}" if c == "cv_score" else c)
+    kinds = f2.multiselect(
+        "Made by",
+        sorted(runs["kind"].dropna().unique()),
+        format_func=lambda k: EXPERIMENT_KINDS.get(k, k),
+        key="runs_kinds",
+        placeholder="Any session",
+    )
+    metric_columns = [
+        c
+        for c in (
+            "cv_score",
+            "roc_auc",
+            "pr_auc",
+            "f1_macro",
+            "accuracy",
+            "balanced_accuracy",
+            "r2",
+            "rmse",
+            "mae",
+            "fit_seconds",
+            "predict_ms_per_row",
+        )
+        if c in runs.columns
+    ]
+    sort_by = f3.selectbox(
+        "Sort by", metric_columns, key="runs_sort", format_func=lambda c: f"CV {label}" if c == "cv_score" else c
+    )
     shown = runs
     if models:
         shown = shown[shown["model"].isin(models)]
@@ -44,18 +65,31 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
         table = table.drop(columns=["error"])
     # Readable headers; the holdout scores say they are on unseen rows.
     headers = {c: f"holdout {get_metric_label(c)}" for c in table.columns if get_metric_label(c) != c}
-    headers.update({"fit_seconds": "fit seconds", "predict_ms_per_row": "ms per row", "feature_set": "feature set",
-                    "rerun_of": "re-run of"})
+    headers.update(
+        {
+            "fit_seconds": "fit seconds",
+            "predict_ms_per_row": "ms per row",
+            "feature_set": "feature set",
+            "rerun_of": "re-run of",
+        }
+    )
     st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch", key="runs_table")
-    st.caption(f"{len(shown)} of {len(runs)} runs, each with its data version, feature set, validation and seed: "
-               "everything needed to train it again. Click a column header to sort by it.")
+    st.caption(
+        f"{len(shown)} of {len(runs)} runs, each with its data version, feature set, validation and seed: "
+        "everything needed to train it again. Click a column header to sort by it."
+    )
 
     ok = shown[shown["error"].isna()]
     labels = {int(r): f"run {r}: {m} (exp. {e})" for r, m, e in zip(ok["run"], ok["model"], ok["experiment"])}
     st.markdown("**Compare runs side by side**")
-    chosen = st.multiselect("Runs to compare", list(labels), format_func=labels.get, key="runs_compare",
-                            default=list(labels)[:2] if len(labels) >= 2 else None,
-                            max_selections=6)
+    chosen = st.multiselect(
+        "Runs to compare",
+        list(labels),
+        format_func=labels.get,
+        key="runs_compare",
+        default=list(labels)[:2] if len(labels) >= 2 else None,
+        max_selections=6,
+    )
     if len(chosen) >= 2:
         _compare(ws, runs, chosen, problem)
     st.markdown("**Reproduce a run**")
@@ -67,29 +101,36 @@ def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) 
     params = params.iloc[np.argsort(~params["differs"].to_numpy(), kind="stable")]  # what differs first
     differs = params.pop("differs")
     n_diff = int(differs.sum())
-    st.dataframe(params.style.apply(lambda row: ["background-color: #fde68a" if differs[row.name] else ""
-                                                 for _ in row], axis=1),
-                 width="stretch", height=min(38 * (len(params) + 1), 600), key="runs_params")
-    st.caption(f"{n_diff} of {len(params)} settings differ between these runs (highlighted); the rest are "
-               "identical, so they cannot explain a difference in score.")
+    st.dataframe(
+        params.style.apply(lambda row: ["background-color: #fde68a" if differs[row.name] else "" for _ in row], axis=1),
+        width="stretch",
+        height=min(38 * (len(params) + 1), 600),
+        key="runs_params",
+    )
+    st.caption(
+        f"{n_diff} of {len(params)} settings differ between these runs (highlighted); the rest are "
+        "identical, so they cannot explain a difference in score."
+    )
     picked = runs[runs["run"].isin(chosen)].set_index("run").loc[chosen]
-    chart(plot_run_scores(picked, problem.metric), caption_run_scores(picked, problem.metric),
-          key="runs_compare_chart")
+    chart(plot_run_scores(picked, problem.metric), caption_run_scores(picked, problem.metric), key="runs_compare_chart")
     chart(plot_run_folds(picked, problem.metric), caption_run_folds(picked), key="runs_folds_chart")
 
 
 def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:
     if not labels:
         return
-    run_id = st.selectbox("Run to train again from its record", list(labels), format_func=labels.get,
-                          key="rerun_run")
+    run_id = st.selectbox("Run to train again from its record", list(labels), format_func=labels.get, key="rerun_run")
     job = jobs.latest_job(ws, project_id, "rerun")
     running = job is not None and job["status"] == "running"
     if st.button("Re-run it", key="rerun", icon=":material/replay:", disabled=running):
+
         def work(progress):
             outcome = lab.stage_rerun(ws, project_id, int(run_id), progress=progress)
-            return {"experiment_id": outcome["experiment"]["id"], "reproduced": outcome["reproduced"],
-                    "message": lab.describe_rerun(outcome)}
+            return {
+                "experiment_id": outcome["experiment"]["id"],
+                "reproduced": outcome["reproduced"],
+                "message": lab.describe_rerun(outcome),
+            }
 
         jobs.start_job(ws, project_id, "rerun", work)
         st.rerun()

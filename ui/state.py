@@ -1,12 +1,13 @@
 """Session state holds ids only; the current project also lives in the URL (?project=<id>)
 so a refresh or a shared link restores the same view."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from core.workspace import projects
-from core.workspace.errors import NotFoundError
 from core.workspace.database import Workspace, default_workspace_path, parse_id
+from core.workspace.errors import NotFoundError
 
 PROJECT_KEY = "project_id"
 

@@ -7,6 +7,7 @@ widget labels, and Streamlit renders all of those as Markdown: ``[x](https://…
 exactly as typed. Pages put it around every piece of user text (or the whole sentence) they place in
 a Markdown string; text shown with ``st.text``, ``st.code`` or a dataframe needs nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,5 +43,5 @@ def escape_markdown(text: Any) -> str:
     match = _BLOCK_START.match(text)
     if match:
         marker = match.group(1)
-        text = (marker + "\\" + text[len(marker):]) if marker[0].isdigit() else "\\" + text
+        text = (marker + "\\" + text[len(marker) :]) if marker[0].isdigit() else "\\" + text
     return text

@@ -1,8 +1,9 @@
 """Small Streamlit helpers shared by pages: charts with their sentence, errors, job progress."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 import streamlit as st
 
@@ -43,8 +44,12 @@ def show_flash() -> None:
         getattr(st, kind)(markdown)
 
 
-def job_panel(ws, job_id: int | None, on_done: Callable[[dict], None] | None = None,
-              while_running: Callable[[dict], None] | None = None) -> dict | None:
+def job_panel(
+    ws,
+    job_id: int | None,
+    on_done: Callable[[dict], None] | None = None,
+    while_running: Callable[[dict], None] | None = None,
+) -> dict | None:
     """Show a job's progress, polling once a second while it runs (a fragment, so the rest of the
     page is not re-run); ``while_running(job)`` draws more inside it (a live chart). Calls
     on_done(job) once, in a full rerun, when it finishes."""
@@ -85,10 +90,14 @@ def experiment_picker(ws, project_id: int, key: str) -> dict | None:
     ids = list(by_id)
     default = get_default_experiment_id(ws, project_id)
     # Keyed by the newest id, so a freshly finished experiment is shown instead of a stale choice.
-    chosen = st.selectbox("Experiment", ids, format_func=lambda i: by_id[i]["label"],
-                          index=ids.index(default) if default in by_id else 0, key=f"{key}_{experiments[0]['id']}")
+    chosen = st.selectbox(
+        "Experiment",
+        ids,
+        format_func=lambda i: by_id[i]["label"],
+        index=ids.index(default) if default in by_id else 0,
+        key=f"{key}_{experiments[0]['id']}",
+    )
     return by_id[chosen]
-
 
 
 def model_name_picker(ws, project_id: int, key: str) -> str | None:
@@ -105,7 +114,12 @@ def model_name_picker(ws, project_id: int, key: str) -> str | None:
         return f"{name} (predicts {problem.target})" if problem else name
 
     # Keyed by the names, so a newly registered model is offered (and chosen when it is the current problem's).
-    return st.selectbox("Model", names, index=names.index(get_model_name(ws, project_id)), format_func=label,
-                        key=f"{key}_{'|'.join(names)}",
-                        help="Each model answers one problem (target, task, positive class); changing the target "
-                             "on the Problem page starts a new model.")
+    return st.selectbox(
+        "Model",
+        names,
+        index=names.index(get_model_name(ws, project_id)),
+        format_func=label,
+        key=f"{key}_{'|'.join(names)}",
+        help="Each model answers one problem (target, task, positive class); changing the target "
+        "on the Problem page starts a new model.",
+    )

@@ -4,6 +4,7 @@ boolean, datetime, categorical, text), identifiers, and the "far out" fences of 
 Profiling, cleaning, validation, the features, training and monitoring all ask these questions;
 a module of its own so they get one answer, apart from the profile table and its alerts.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,16 +34,31 @@ _DATE_TEXT = re.compile(
 )
 _BOOLEAN_PAIRS = [{"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"}]
 _NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
 }
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
 
 
 def is_text(s: pd.Series) -> bool:
     """Text-like column: pandas `str`, object or category (but not bool/number/date)."""
-    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
-                or pd.api.types.is_bool_dtype(s) or pd.api.types.is_timedelta64_dtype(s))
+    return not (
+        pd.api.types.is_numeric_dtype(s)
+        or pd.api.types.is_datetime64_any_dtype(s)
+        or pd.api.types.is_bool_dtype(s)
+        or pd.api.types.is_timedelta64_dtype(s)
+    )
 
 
 def is_number_column(s: pd.Series) -> bool:
@@ -147,7 +163,9 @@ def parse_dates(values: pd.Series, max_free_format: int | None = MAX_DATE_PARSE_
     return _parse_dates(values, max_free_format)[0]
 
 
-def _parse_dates(values: pd.Series, max_free_format: int | None = MAX_DATE_PARSE_UNIQUES) -> tuple[pd.Series, np.ndarray]:
+def _parse_dates(
+    values: pd.Series, max_free_format: int | None = MAX_DATE_PARSE_UNIQUES
+) -> tuple[pd.Series, np.ndarray]:
     """(parsed, untried): untried marks the free-format values left over beyond the cap."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,5 @@
 """Dataset versions (raw uploads and cleaned tables) and cleaning-recipe versions, with lineage."""
+
 from __future__ import annotations
 
 import json
@@ -34,19 +35,36 @@ def save_dataset(
             """INSERT INTO datasets (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
                read_info_json, rows, cols, created_at, upload_artifact_id, rules_json)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (project_id, version, kind, name, artifact_id, parent_id, recipe_id,
-             dumps(read_info) if read_info else None, len(df), df.shape[1], now(), upload_id,
-             dumps(rules) if rules else None),
+            (
+                project_id,
+                version,
+                kind,
+                name,
+                artifact_id,
+                parent_id,
+                recipe_id,
+                dumps(read_info) if read_info else None,
+                len(df),
+                df.shape[1],
+                now(),
+                upload_id,
+                dumps(rules) if rules else None,
+            ),
         )
-        ws.audit(conn, project_id, f"dataset.{kind}", {"dataset_id": cur.lastrowid, "name": name,
-                                                         "rows": len(df), "parent_id": parent_id})
+        ws.audit(
+            conn,
+            project_id,
+            f"dataset.{kind}",
+            {"dataset_id": cur.lastrowid, "name": name, "rows": len(df), "parent_id": parent_id},
+        )
         dataset_id = cur.lastrowid
     return get_dataset(ws, dataset_id)
 
 
 def get_dataset(ws: Workspace, dataset_id: int) -> dict[str, Any]:
-    return ws.get_row("datasets", dataset_id,
-                      f"Dataset {dataset_id} does not exist; upload or pick data on the Data page.")
+    return ws.get_row(
+        "datasets", dataset_id, f"Dataset {dataset_id} does not exist; upload or pick data on the Data page."
+    )
 
 
 def load_dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
@@ -63,8 +81,9 @@ def latest_dataset(ws: Workspace, project_id: int, kind: str | None = None) -> d
 
 def latest_cleaned_from(ws: Workspace, raw_dataset_id: int) -> dict[str, Any] | None:
     """The newest cleaned version made from this raw version by a recipe (not a retraining set)."""
-    return ws.query_one("SELECT * FROM datasets WHERE kind = 'cleaned' AND parent_id = ? ORDER BY id DESC LIMIT 1",
-                        (raw_dataset_id,))
+    return ws.query_one(
+        "SELECT * FROM datasets WHERE kind = 'cleaned' AND parent_id = ? ORDER BY id DESC LIMIT 1", (raw_dataset_id,)
+    )
 
 
 def list_datasets(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
@@ -80,8 +99,15 @@ def save_recipe(
         cur = conn.execute(
             """INSERT INTO recipes (project_id, version, recipe_json, reports_json, source_dataset_id, created_at,
                artifact_id) VALUES (?,?,?,?,?,?,?)""",
-            (project_id, version, dumps(recipe.to_dict()),
-             dumps([r.__dict__ for r in reports]), source_dataset_id, now(), artifact_id),
+            (
+                project_id,
+                version,
+                dumps(recipe.to_dict()),
+                dumps([r.__dict__ for r in reports]),
+                source_dataset_id,
+                now(),
+                artifact_id,
+            ),
         )
         recipe_id = cur.lastrowid
     return get_recipe(ws, recipe_id)
@@ -118,8 +144,10 @@ def save_recipe_draft(ws: Workspace, project_id: int, raw_dataset_id: int, recip
 
 
 def load_recipe_draft(ws: Workspace, project_id: int, raw_dataset_id: int) -> CleaningRecipe | None:
-    row = ws.query_one("SELECT recipe_json FROM recipe_drafts WHERE project_id = ? AND raw_dataset_id = ?",
-                       (project_id, raw_dataset_id))
+    row = ws.query_one(
+        "SELECT recipe_json FROM recipe_drafts WHERE project_id = ? AND raw_dataset_id = ?",
+        (project_id, raw_dataset_id),
+    )
     return CleaningRecipe.from_dict(json.loads(row["recipe_json"])) if row else None
 
 
@@ -151,7 +179,8 @@ def get_lineage_df(ws: Workspace, project_id: int) -> pd.DataFrame:
            WHERE d.project_id = ? ORDER BY d.id""",
         (project_id,),
     )
-    df = pd.DataFrame(rows, columns=["version", "kind", "name", "rows", "cols", "made_from_version",
-                                     "recipe_version", "sha256"])
+    df = pd.DataFrame(
+        rows, columns=["version", "kind", "name", "rows", "cols", "made_from_version", "recipe_version", "sha256"]
+    )
     df["sha256"] = df["sha256"].str[:12]
     return df

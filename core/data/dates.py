@@ -1,5 +1,6 @@
 """Dates in a table: whether a column holds them, and reading them the one way every stage does
 (the time split, date features, validation, drift)."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -39,7 +39,8 @@ def neutralise_formulas(series: pd.Series) -> pd.Series:
         if not pd.api.types.is_string_dtype(categories) and not pd.api.types.is_object_dtype(categories):
             return series
         return series.cat.rename_categories(
-            neutralise_formulas(pd.Series(categories.astype(object), dtype=object)).tolist())
+            neutralise_formulas(pd.Series(categories.astype(object), dtype=object)).tolist()
+        )
     if pd.api.types.is_object_dtype(series):
         is_str = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
         risky = is_str & series.where(is_str, "").astype("str").str.startswith(FORMULA_STARTS).to_numpy(dtype=bool)

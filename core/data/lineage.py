@@ -1,4 +1,5 @@
 """Lineage as data: what every artifact of a project was made from, as a graph (drawn by `core.data.charts`)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,16 @@ import pandas as pd
 from core.workspace.database import Workspace
 
 # Left to right, the order things are made in.
-LAYERS = ("raw data", "recipe", "cleaned data", "feature set", "experiment", "model version", "deployment",
-          "monitoring")
+LAYERS = (
+    "raw data",
+    "recipe",
+    "cleaned data",
+    "feature set",
+    "experiment",
+    "model version",
+    "deployment",
+    "monitoring",
+)
 
 
 def get_lineage_graph(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -52,8 +61,7 @@ def get_lineage_graph(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, pd.
         edges.append((f"features:{e['feature_set_id']}", f"experiment:{e['id']}"))
     for v in q("""SELECT v.*, r.experiment_id, r.model_name AS family FROM model_versions v
                   JOIN runs r ON r.id = v.run_id WHERE v.project_id = ? ORDER BY v.id"""):
-        node(f"version:{v['id']}", "model version", f"{v['model_name']} v{v['version']} ({v['family']})",
-             v["sha256"])
+        node(f"version:{v['id']}", "model version", f"{v['model_name']} v{v['version']} ({v['family']})", v["sha256"])
         edges.append((f"experiment:{v['experiment_id']}", f"version:{v['id']}"))
     for d in q("SELECT * FROM deployments WHERE project_id = ? ORDER BY id"):
         strategy = json.loads(d["routing_json"]).get("strategy", "single")
@@ -67,8 +75,9 @@ def get_lineage_graph(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, pd.
         edges.append((f"deployment:{m['deployment_id']}", f"monitoring:{m['id']}"))
     nodes_df = pd.DataFrame(nodes, columns=["node", "layer", "label", "short", "sha256"])
     known = set(nodes_df["node"])
-    edges_df = pd.DataFrame([e for e in dict.fromkeys(edges) if e[0] in known and e[1] in known],
-                            columns=["source", "target"])
+    edges_df = pd.DataFrame(
+        [e for e in dict.fromkeys(edges) if e[0] in known and e[1] in known], columns=["source", "target"]
+    )
     return nodes_df, edges_df
 
 

@@ -13,19 +13,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.columns import (
-    MAX_SPELLING_UNIQUES, get_spelling_variants, get_text_types, has_leading_zero_codes, is_classification_target,
-    is_number_column, is_text, kind_from_counts, looks_like_id, number_counts, outlier_fences, present_numbers,
-)
 # Handed on for the stages that still import them from here (features, training, problem, monitoring);
 # their home is core.data.columns.
 from core.data.columns import (  # noqa: F401
-    ID_NAME_ENDINGS, ID_NAME_WORDS, is_named_like_id, looks_like_group_id, looks_like_identifier,
+    ID_NAME_ENDINGS,
+    ID_NAME_WORDS,
+    MAX_SPELLING_UNIQUES,
+    get_spelling_variants,
+    get_text_types,
+    has_leading_zero_codes,
+    is_classification_target,
+    is_named_like_id,
+    is_number_column,
+    is_text,
+    kind_from_counts,
+    looks_like_group_id,
+    looks_like_id,
+    looks_like_identifier,
+    number_counts,
+    outlier_fences,
+    present_numbers,
 )
-from core.workspace.errors import ConfigError
 from core.formatting import format_cell, format_statistic
+from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
-
 
 ALERTS = (
     "constant",
@@ -43,8 +54,18 @@ ALERTS = (
     "possible_leak",
 )
 PROFILE_COLUMNS = [
-    "column", "dtype", "kind", "missing", "missing_pct", "distinct", "top_values",
-    "min", "max", "mean", "alerts", "alert_messages",
+    "column",
+    "dtype",
+    "kind",
+    "missing",
+    "missing_pct",
+    "distinct",
+    "top_values",
+    "min",
+    "max",
+    "mean",
+    "alerts",
+    "alert_messages",
 ]
 
 ALMOST_CONSTANT_SHARE = 0.98  # one value in >= 98 % of rows
@@ -70,7 +91,9 @@ def profile_table(df: pd.DataFrame, target: str | None = None, progress: Progres
     `progress(fraction, message)` is called after each column (and after the leak check).
     """
     if target is not None and target not in df.columns:
-        raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {', '.join(map(str, df.columns[:20]))}.")
+        raise ConfigError(
+            f"The target {target!r} is not a column of the table; choose one of: {', '.join(map(str, df.columns[:20]))}."
+        )
     n = len(df)
     steps = len(df.columns) + (1 if target is not None else 0)
     rows = []
@@ -107,10 +130,19 @@ def _profile_column(s: pd.Series, name: str, n: int, *, is_target: bool) -> dict
     distinct = len(counts)
     kind = kind_from_counts(s, counts, present)
     row: dict[str, Any] = {
-        "column": name, "dtype": str(s.dtype), "kind": kind, "missing": missing,
-        "missing_pct": round(100.0 * missing / n, 2) if n else 0.0, "distinct": distinct,
+        "column": name,
+        "dtype": str(s.dtype),
+        "kind": kind,
+        "missing": missing,
+        "missing_pct": round(100.0 * missing / n, 2) if n else 0.0,
+        "distinct": distinct,
         "top_values": _top_values(s, counts, present, kind),
-        "min": np.nan, "max": np.nan, "mean": np.nan, "alerts": [], "alert_messages": [], "_details": {},
+        "min": np.nan,
+        "max": np.nan,
+        "mean": np.nan,
+        "alerts": [],
+        "alert_messages": [],
+        "_details": {},
     }
     details: dict[str, str] = {}
     finite = None
@@ -154,7 +186,9 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
         details["constant"] = f"{name} is empty (every value is missing): drop it."
         return
     if distinct == 1:
-        details["constant"] = f"{name} has the same value ({format_cell(counts.index[0])}) in every row: it carries no information; drop it."
+        details["constant"] = (
+            f"{name} has the same value ({format_cell(counts.index[0])}) in every row: it carries no information; drop it."
+        )
         return
     top_share = counts.iloc[0] / present
     if top_share >= ALMOST_CONSTANT_SHARE and not is_target:
@@ -164,7 +198,11 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
         )
     stored_as_text = bool({"numeric_as_text", "date_as_text"} & set(details))  # the conversion comes first
     if not is_target and not stored_as_text and looks_like_id(s, counts):
-        every = "every value is different" if distinct == present else f"almost every value is different: {distinct:,} of {present:,}"
+        every = (
+            "every value is different"
+            if distinct == present
+            else f"almost every value is different: {distinct:,} of {present:,}"
+        )
         details["id_like"] = f"{name} looks like an ID ({every}): drop it before training."
     elif kind in ("categorical", "text") and distinct > HIGH_CARDINALITY and not is_target and not stored_as_text:
         details["high_cardinality"] = (
@@ -178,7 +216,10 @@ def _alert_infinities(name: str, numbers: np.ndarray, finite: int, details: dict
     if not infinite:
         return
     positive = int(np.isposinf(numbers).sum())
-    sides = [f"{positive:,} of +inf" if positive else "", f"{infinite - positive:,} of -inf" if infinite - positive else ""]
+    sides = [
+        f"{positive:,} of +inf" if positive else "",
+        f"{infinite - positive:,} of -inf" if infinite - positive else "",
+    ]
     details["infinities"] = (
         f"{name} has {infinite:,} infinite value(s) ({', '.join(p for p in sides if p)}), typically from a division "
         "by zero: most models cannot use them; replace them with missing values or fix the calculation."
@@ -217,7 +258,10 @@ def _alert_text_types(name: str, s: pd.Series, counts: pd.Series, details: dict[
         blank = pd.Series(counts.index.astype(str), dtype="str").str.strip().eq("").to_numpy()
         blanks = int(counts.to_numpy()[blank].sum())
         others = (examples["other"] + examples["date"])[:3]
-        parts = [f"{blanks:,} blank" if blanks else "", f"not numbers: {', '.join(repr(e) for e in others)}" if others else ""]
+        parts = [
+            f"{blanks:,} blank" if blanks else "",
+            f"not numbers: {', '.join(repr(e) for e in others)}" if others else "",
+        ]
         shown = f" ({'; '.join(p for p in parts if p)})" if any(parts) else ""
         details["numeric_as_text"] = (
             f"{name} holds numbers stored as text ({100 * types['number']:.0f}% of the filled values are numbers{shown}): convert it to numbers."
@@ -231,8 +275,11 @@ def _alert_text_types(name: str, s: pd.Series, counts: pd.Series, details: dict[
         )
     elif sum(types[kind] >= MIXED_TYPE_MIN_SHARE for kind in ("number", "date", "other")) >= 2:
         words = {"number": "numbers", "date": "dates", "other": "text"}
-        parts = [f"{100 * types[kind]:.0f}% {words[kind]} (e.g. {', '.join(repr(e) for e in examples[kind][:2])})"
-                 for kind in ("number", "date", "other") if types[kind] >= MIXED_TYPE_MIN_SHARE]
+        parts = [
+            f"{100 * types[kind]:.0f}% {words[kind]} (e.g. {', '.join(repr(e) for e in examples[kind][:2])})"
+            for kind in ("number", "date", "other")
+            if types[kind] >= MIXED_TYPE_MIN_SHARE
+        ]
         details["mixed_type"] = (
             f"{name} mixes types: {' and '.join(parts)}: decide what it should hold, then fix the odd values "
             "or treat it as a category."

@@ -14,11 +14,16 @@ def caption_answers(result: pd.DataFrame, served: ServedModel, *, answer_label: 
     """Under the table of a batch's answers: what each column holds, the mean latency and, for a
     yes/no model, the decision threshold. ``answer_label`` is the positive class as the page shows
     it (escaped for Markdown)."""
-    answers = (f" The model answers '{answer_label}' when the score is "
-               f"{served.threshold:.2f} or more (the decision threshold registered with it)."
-               if served.task == "binary" and served.classes else "")
-    return (f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
-            f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}")
+    answers = (
+        f" The model answers '{answer_label}' when the score is "
+        f"{served.threshold:.2f} or more (the decision threshold registered with it)."
+        if served.task == "binary" and served.classes
+        else ""
+    )
+    return (
+        f"Each row's answer (or why it got none), the arm and model version that gave it, and the time "
+        f"it took (on average {result['latency_ms'].mean():.2f} ms per row).{answers}"
+    )
 
 
 def caption_unanswered(result: pd.DataFrame) -> str:
@@ -26,12 +31,16 @@ def caption_unanswered(result: pd.DataFrame) -> str:
     unanswered = int((result["error"] != "").sum())
     if not unanswered:
         return ""
-    return (f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
-            "The 'error' column says which value and what to send instead; the other rows were answered.")
+    return (
+        f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
+        "The 'error' column says which value and what to send instead; the other rows were answered."
+    )
 
 
 def caption_traffic_summary(summary: pd.DataFrame) -> str:
     """Requests logged so far and the arm that answered most, in one sentence (``summary`` not empty)."""
     top = summary.iloc[0]
-    return (f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
-            f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average.")
+    return (
+        f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
+        f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average."
+    )

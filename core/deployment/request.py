@@ -43,25 +43,52 @@ def read_request(rows: Any) -> pd.DataFrame:
     or JSON rows (a list of {column: value} objects, numbered from 0). Raises RequestError when it
     is not a table, names a column twice or has no rows."""
     if isinstance(rows, (list, tuple)):
-        not_rows = [InputProblem(i, None, "not_a_row", shown_value(row),
-                                 f"Row {i} must be an object of column: value pairs; got {type_words(row)} instead.")
-                    for i, row in enumerate(rows) if not isinstance(row, Mapping)]
+        not_rows = [
+            InputProblem(
+                i,
+                None,
+                "not_a_row",
+                shown_value(row),
+                f"Row {i} must be an object of column: value pairs; got {type_words(row)} instead.",
+            )
+            for i, row in enumerate(rows)
+            if not isinstance(row, Mapping)
+        ]
         if not_rows:
             raise RequestError(not_rows)
         rows = pd.DataFrame.from_records([dict(row) for row in rows]) if rows else pd.DataFrame()
     if not isinstance(rows, pd.DataFrame):
-        raise RequestError([InputProblem(None, None, "not_a_table", shown_value(rows),
-                                         "The request must be a table: a list of rows, each an object of column: "
-                                         f"value pairs; got {type_words(rows)} instead.")])
+        raise RequestError(
+            [
+                InputProblem(
+                    None,
+                    None,
+                    "not_a_table",
+                    shown_value(rows),
+                    "The request must be a table: a list of rows, each an object of column: "
+                    f"value pairs; got {type_words(rows)} instead.",
+                )
+            ]
+        )
     names = pd.Index([str(c) for c in rows.columns])
     if names.has_duplicates:
         counts = names.value_counts()
-        raise RequestError([InputProblem(None, name, "duplicate_column", None,
-                                         f"The column {name!r} is sent {counts[name]} times; send each column once.")
-                            for name in dict.fromkeys(names[names.duplicated()])])
+        raise RequestError(
+            [
+                InputProblem(
+                    None,
+                    name,
+                    "duplicate_column",
+                    None,
+                    f"The column {name!r} is sent {counts[name]} times; send each column once.",
+                )
+                for name in dict.fromkeys(names[names.duplicated()])
+            ]
+        )
     if len(rows) == 0:
-        raise RequestError([InputProblem(None, None, "no_rows", None,
-                                         "The request has no rows; send at least one row.")])
+        raise RequestError(
+            [InputProblem(None, None, "no_rows", None, "The request has no rows; send at least one row.")]
+        )
     return rows.set_axis(list(names), axis=1)
 
 
@@ -117,8 +144,15 @@ def read_numbers(values: pd.Series, column: str, takes_booleans: bool) -> tuple[
     for i in np.flatnonzero(wrong != ""):
         shown = shown_value(raw[i])
         expected = "a finite number" if wrong[i] == "not_finite" else "a number"
-        problems.append(InputProblem(values.index[i], column, str(wrong[i]), shown,
-                                     f"{column} must be {expected}; got {quoted_value(raw[i], shown)} instead."))
+        problems.append(
+            InputProblem(
+                values.index[i],
+                column,
+                str(wrong[i]),
+                shown,
+                f"{column} must be {expected}; got {quoted_value(raw[i], shown)} instead.",
+            )
+        )
     numbers = np.where(wrong != "", np.nan, numbers)
     return pd.Series(numbers, index=values.index, dtype="float64"), problems
 
@@ -172,16 +206,28 @@ def read_dates(values: pd.Series, column: str) -> tuple[pd.Series, list[InputPro
 
 def _not_dates(values: pd.Series, column: str, bad: np.ndarray) -> list[InputProblem]:
     raw = values.to_numpy(dtype=object)
-    return [InputProblem(values.index[i], column, "not_a_date", shown_value(raw[i]),
-                         f"{column} must be a date such as 2024-01-31; got {quoted_value(raw[i], shown_value(raw[i]))} instead.")
-            for i in np.flatnonzero(bad)]
+    return [
+        InputProblem(
+            values.index[i],
+            column,
+            "not_a_date",
+            shown_value(raw[i]),
+            f"{column} must be a date such as 2024-01-31; got {quoted_value(raw[i], shown_value(raw[i]))} instead.",
+        )
+        for i in np.flatnonzero(bad)
+    ]
 
 
 def shown_value(value: Any) -> str:
     """A value as short text for a message: a request may carry a 1 MB string."""
-    text = value if isinstance(value, str) else repr(float(value)) if isinstance(value, (float, np.floating)) \
+    text = (
+        value
+        if isinstance(value, str)
+        else repr(float(value))
+        if isinstance(value, (float, np.floating))
         else str(value)
-    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 1] + "…"
+    )
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
 def quoted_value(value: Any, shown: str) -> str:
@@ -205,5 +251,3 @@ def type_words(value: Any) -> str:
     else:
         kind = f"a {type(value).__name__}"
     return f"{kind} ({quoted_value(value, shown_value(value))})"
-
-

@@ -35,7 +35,7 @@ class RoutingConfig:
     challenger_share: float = 0.1  # canary and ab: share of requests / users for the challenger
     active_color: str = "blue"  # blue_green: blue = champion serves, green = challenger serves
 
-    def validate(self) -> "RoutingConfig":
+    def validate(self) -> RoutingConfig:
         if self.strategy not in STRATEGIES:
             raise ConfigError(
                 f"The 'strategy' of RoutingConfig must be one of {', '.join(STRATEGIES)}; "
@@ -58,7 +58,7 @@ class RoutingConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RoutingConfig":
+    def from_dict(cls, data: dict[str, Any]) -> RoutingConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known}).validate()
 
@@ -66,7 +66,7 @@ class RoutingConfig:
 def _hash_fraction(key: str, salt: int) -> float:
     """A stable number in [0, 1) per key: SHA-256 does not change between runs or versions,
     unlike Python's hash()."""
-    digest = hashlib.sha256(f"{salt}:{key}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 

@@ -19,13 +19,13 @@ from core.data.validation import ValidationRules, Violation, check_rows
 from core.deployment.request import (
     InputProblem,
     blank_cells,
+    infinite_cells,
     quoted_value,
     read_dates,
     read_numbers,
     read_request,
     shown_value,
     structured_cells,
-    infinite_cells,
     type_words,
 )
 from core.features.preprocessing import DateParts
@@ -99,10 +99,15 @@ class ServedModel:
         missing = [c for c in self.required_columns if c not in rows.columns]
         if missing:
             raise RequestError(
-                [InputProblem(None, c, "missing_column", None, f"{c} is missing; {self.label} needs it in every row.")
-                 for c in missing],
+                [
+                    InputProblem(
+                        None, c, "missing_column", None, f"{c} is missing; {self.label} needs it in every row."
+                    )
+                    for c in missing
+                ],
                 f"The request is missing column(s) {', '.join(missing)} that {self.label} needs; "
-                f"send these columns: {', '.join(self.required_columns)}.")
+                f"send these columns: {', '.join(self.required_columns)}.",
+            )
         unusable, problems = self._unusable_values(rows)
         X = self._replay_recipe(rows, unusable)
         for column in self.input_columns:  # columns the model ignores (IDs…) need not be sent
@@ -157,7 +162,9 @@ class ServedModel:
         for column in rows.columns:
             values = rows[column]
             structured = structured_cells(values)
-            infinite = infinite_cells(values) if self.input_kinds.get(column) == "numeric" else np.zeros(len(values), bool)
+            infinite = (
+                infinite_cells(values) if self.input_kinds.get(column) == "numeric" else np.zeros(len(values), bool)
+            )
             if not (structured.any() or infinite.any()):
                 continue
             unusable[column] = structured | infinite
@@ -165,12 +172,25 @@ class ServedModel:
                 continue
             raw = values.to_numpy(dtype=object)
             for i in np.flatnonzero(structured):
-                problems.append(InputProblem(rows.index[i], column, "not_a_single_value", shown_value(raw[i]),
-                                             f"{column} must be a single value; got {type_words(raw[i])} instead."))
+                problems.append(
+                    InputProblem(
+                        rows.index[i],
+                        column,
+                        "not_a_single_value",
+                        shown_value(raw[i]),
+                        f"{column} must be a single value; got {type_words(raw[i])} instead.",
+                    )
+                )
             for i in np.flatnonzero(infinite & ~structured):
-                problems.append(InputProblem(rows.index[i], column, "not_finite", shown_value(raw[i]),
-                                             f"{column} must be a finite number; got {quoted_value(raw[i], shown_value(raw[i]))} "
-                                             "instead."))
+                problems.append(
+                    InputProblem(
+                        rows.index[i],
+                        column,
+                        "not_finite",
+                        shown_value(raw[i]),
+                        f"{column} must be a finite number; got {quoted_value(raw[i], shown_value(raw[i]))} instead.",
+                    )
+                )
         return unusable, problems
 
     def _replay_recipe(self, rows: pd.DataFrame, unusable: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -195,9 +215,16 @@ class ServedModel:
             empty &= blank_cells(rows[column])
         empty &= ~rows.index.isin([p.row for p in problems])
         shown = ", ".join(columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
-        return [InputProblem(rows.index[i], None, "no_inputs", None,
-                             f"The row has no value for any input of {self.label} ({shown}); send at least one.")
-                for i in np.flatnonzero(empty)]
+        return [
+            InputProblem(
+                rows.index[i],
+                None,
+                "no_inputs",
+                None,
+                f"The row has no value for any input of {self.label} ({shown}); send at least one.",
+            )
+            for i in np.flatnonzero(empty)
+        ]
 
     # -- scoring ---------------------------------------------------------------------------------
     def _features(self, X: pd.DataFrame) -> tuple[Any, list[InputProblem]]:
@@ -217,9 +244,15 @@ class ServedModel:
             columns = list(dict.fromkeys(sources[j] for j in np.flatnonzero(bad[i]))) or [None]
             for column in columns:
                 value = shown_value(X.iat[i, X.columns.get_loc(column)]) if column in X.columns else None
-                problems.append(InputProblem(X.index[i], column, "too_large", value,
-                                             f"{column or 'A value'} is too large for {self.label} to compute with; "
-                                             f"got {value} instead."))
+                problems.append(
+                    InputProblem(
+                        X.index[i],
+                        column,
+                        "too_large",
+                        value,
+                        f"{column or 'A value'} is too large for {self.label} to compute with; got {value} instead.",
+                    )
+                )
         return features, problems
 
     def _predict(self, features: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -230,8 +263,11 @@ class ServedModel:
         proba = estimator.predict_proba(features)
         if self.task == "binary":
             pos = proba[:, 1]
-            labels = np.where(pos >= self.threshold, self.classes[1] if len(self.classes) > 1 else "1",
-                              self.classes[0] if self.classes else "0")
+            labels = np.where(
+                pos >= self.threshold,
+                self.classes[1] if len(self.classes) > 1 else "1",
+                self.classes[0] if self.classes else "0",
+            )
             return labels.astype(str), pos
         predicted = np.asarray(self.pipeline.classes_)[proba.argmax(axis=1)]
         return predicted.astype(str), proba.max(axis=1)
@@ -278,5 +314,3 @@ def _feature_sources(preprocess: Any, width: int) -> list[str | None]:
 
 def load_served(ws: Workspace, version_id: int) -> ServedModel:
     return ServedModel(ws, version_id)
-
-

@@ -18,6 +18,7 @@ The parts: ``request`` reads a request and names its problems, ``served_model`` 
 ready to answer, ``routing`` decides which version answers which request, and this module keeps the
 deployments, routes a batch and logs its predictions. The names of the parts are handed on here.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,19 +36,46 @@ from core.workspace.database import Workspace, dumps, now
 from core.workspace.errors import ConfigError, DataError, RequestError
 
 __all__ = [
-    "ANSWER_COLUMNS", "LARGEST_FEATURE", "REQUEST_PROBLEMS", "ROW_PROBLEMS", "InputProblem", "RequestError",
-    "ServedModel", "create_deployment", "describe_deployment", "describe_live", "get_active_deployment",
-    "get_deployment", "get_prediction_log_df", "get_serving_version", "get_traffic_summary_df", "load_served",
-    "predict", "read_request",
+    "ANSWER_COLUMNS",
+    "LARGEST_FEATURE",
+    "REQUEST_PROBLEMS",
+    "ROW_PROBLEMS",
+    "InputProblem",
+    "RequestError",
+    "ServedModel",
+    "create_deployment",
+    "describe_deployment",
+    "describe_live",
+    "get_active_deployment",
+    "get_deployment",
+    "get_prediction_log_df",
+    "get_serving_version",
+    "get_traffic_summary_df",
+    "load_served",
+    "predict",
+    "read_request",
 ]
 
-ANSWER_COLUMNS = ["key", "arm", "prediction", "score", "version", "latency_ms", "shadow_prediction", "error",
-                  "problems"]
+ANSWER_COLUMNS = [
+    "key",
+    "arm",
+    "prediction",
+    "score",
+    "version",
+    "latency_ms",
+    "shadow_prediction",
+    "error",
+    "problems",
+]
 
 
 def create_deployment(
-    ws: Workspace, project_id: int, routing: RoutingConfig, champion_version_id: int,
-    challenger_version_id: int | None = None, reason: str = "",
+    ws: Workspace,
+    project_id: int,
+    routing: RoutingConfig,
+    champion_version_id: int,
+    challenger_version_id: int | None = None,
+    reason: str = "",
 ) -> dict[str, Any]:
     """Make a new deployment the project's one live endpoint (the previous one stops serving).
     ``reason`` says why in the audit log (e.g. "rollback of churn")."""
@@ -63,22 +91,33 @@ def create_deployment(
                active, created_at) VALUES (?,?,?,?,1,?)""",
             (project_id, dumps(routing.to_dict()), champion_version_id, challenger_version_id, now()),
         ).lastrowid
-        ws.audit(conn, project_id, "deployment.created",
-                 {"deployment_id": dep_id, "routing": routing.to_dict(), "champion_version_id": champion_version_id,
-                  "challenger_version_id": challenger_version_id, **({"reason": reason} if reason else {})})
+        ws.audit(
+            conn,
+            project_id,
+            "deployment.created",
+            {
+                "deployment_id": dep_id,
+                "routing": routing.to_dict(),
+                "champion_version_id": champion_version_id,
+                "challenger_version_id": challenger_version_id,
+                **({"reason": reason} if reason else {}),
+            },
+        )
     return get_deployment(ws, dep_id)
 
 
 def get_deployment(ws: Workspace, deployment_id: int) -> dict[str, Any]:
-    row = ws.get_row("deployments", deployment_id,
-                     f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page.")
+    row = ws.get_row(
+        "deployments", deployment_id, f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page."
+    )
     row["routing"] = RoutingConfig.from_dict(json.loads(row["routing_json"]))
     return row
 
 
 def get_active_deployment(ws: Workspace, project_id: int) -> dict[str, Any] | None:
-    row = ws.query_one("SELECT id FROM deployments WHERE project_id = ? AND active = 1 ORDER BY id DESC LIMIT 1",
-                       (project_id,))
+    row = ws.query_one(
+        "SELECT id FROM deployments WHERE project_id = ? AND active = 1 ORDER BY id DESC LIMIT 1", (project_id,)
+    )
     return get_deployment(ws, row["id"]) if row else None
 
 
@@ -86,8 +125,7 @@ def get_serving_version(ws: Workspace, deployment: dict[str, Any]) -> dict[str, 
     """The version that answers the deployment's requests: the champion, except in blue-green with
     green live, where the challenger answers every request."""
     routing: RoutingConfig = deployment["routing"]
-    if (routing.strategy == "blue_green" and routing.active_color == "green"
-            and deployment["challenger_version_id"]):
+    if routing.strategy == "blue_green" and routing.active_color == "green" and deployment["challenger_version_id"]:
         return get_version(ws, deployment["challenger_version_id"])
     return get_version(ws, deployment["champion_version_id"])
 
@@ -97,8 +135,7 @@ def describe_deployment(ws: Workspace, deployment: dict[str, Any]) -> str:
     request". The Registry, Deploy and Monitor pages all say what is live with this one sentence."""
     routing: RoutingConfig = deployment["routing"]
     champion = get_version(ws, deployment["champion_version_id"])
-    challenger = (get_version(ws, deployment["challenger_version_id"])
-                  if deployment["challenger_version_id"] else None)
+    challenger = get_version(ws, deployment["challenger_version_id"]) if deployment["challenger_version_id"] else None
     name = f"{champion['model_name']} v{champion['version']}"
     other = f"{challenger['model_name']} v{challenger['version']}" if challenger else ""
     head = f"deployment {deployment['id']} ({routing.strategy.replace('_', '-')})"
@@ -123,8 +160,13 @@ def describe_live(ws: Workspace, project_id: int) -> str:
 
 
 def predict(
-    ws: Workspace, deployment: dict[str, Any], rows: pd.DataFrame, *, keys: list[str] | None = None,
-    seed: int | None = None, log: bool = True,
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame,
+    *,
+    keys: list[str] | None = None,
+    seed: int | None = None,
+    log: bool = True,
 ) -> pd.DataFrame:
     """Answer a batch of requests through the deployment's routing and log every prediction.
     ``seed`` fixes the canary's random draws (simulations pass one); live calls draw afresh, except
@@ -142,8 +184,19 @@ def predict(
         arms["challenger"] = load_served(ws, deployment["challenger_version_id"])
     serve = np.array([d["serve"] for d in decisions])
     shadow = np.array([d["shadow"] or "" for d in decisions])
-    out = pd.DataFrame({"key": keys, "arm": serve, "prediction": "", "score": np.nan, "version": "",
-                        "latency_ms": np.nan, "shadow_prediction": None, "error": "", "problems": None})
+    out = pd.DataFrame(
+        {
+            "key": keys,
+            "arm": serve,
+            "prediction": "",
+            "score": np.nan,
+            "version": "",
+            "latency_ms": np.nan,
+            "shadow_prediction": None,
+            "error": "",
+            "problems": None,
+        }
+    )
     out["problems"] = [[] for _ in range(len(out))]
     for arm, model in arms.items():
         mask = serve == arm
@@ -180,10 +233,19 @@ def _log_predictions(ws, deployment, rows, out, arms) -> None:
     inputs = rows.astype(str).to_dict(orient="records")
     ts = now()
     records = [
-        (deployment["id"], ts, o.key, o.arm, version_ids[o.arm], o.prediction,
-         None if pd.isna(o.score) else float(o.score),
-         version_ids.get("challenger") if o.shadow_prediction is not None else None,
-         o.shadow_prediction, float(o.latency_ms), json.dumps(inp))
+        (
+            deployment["id"],
+            ts,
+            o.key,
+            o.arm,
+            version_ids[o.arm],
+            o.prediction,
+            None if pd.isna(o.score) else float(o.score),
+            version_ids.get("challenger") if o.shadow_prediction is not None else None,
+            o.shadow_prediction,
+            float(o.latency_ms),
+            json.dumps(inp),
+        )
         for o, inp in zip(out.itertuples(index=False), inputs)
     ]
     with ws.transaction() as conn:
@@ -202,8 +264,10 @@ def get_prediction_log_df(ws: Workspace, deployment_id: int, limit: int = 200) -
            WHERE p.deployment_id = ? ORDER BY p.id DESC LIMIT ?""",
         (deployment_id, limit),
     )
-    df = pd.DataFrame(rows, columns=["id", "ts", "request_key", "arm", "version", "prediction", "score",
-                                     "shadow_prediction", "latency_ms"])
+    df = pd.DataFrame(
+        rows,
+        columns=["id", "ts", "request_key", "arm", "version", "prediction", "score", "shadow_prediction", "latency_ms"],
+    )
     df["ts"] = pd.to_datetime(df["ts"], unit="s")
     return df
 

@@ -45,14 +45,26 @@ def _amount(value: float) -> str:
 
 def plot_roc(roc_df: pd.DataFrame, auc: float) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[0, 1], y=[0, 1], mode="lines", name="Guessing (AUC 0.50)", line=dict(color=MUTED, dash="dash"),
-    ))
-    fig.add_trace(go.Scatter(
-        x=roc_df["fpr"], y=roc_df["tpr"], mode="lines", name=f"Model (AUC {auc:.2f})",
-        line=dict(color=ACCENT, width=3), customdata=roc_df["threshold"],
-        hovertemplate="False alarms: %{x:.0%}<br>Caught: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="Guessing (AUC 0.50)",
+            line=dict(color=MUTED, dash="dash"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=roc_df["fpr"],
+            y=roc_df["tpr"],
+            mode="lines",
+            name=f"Model (AUC {auc:.2f})",
+            line=dict(color=ACCENT, width=3),
+            customdata=roc_df["threshold"],
+            hovertemplate="False alarms: %{x:.0%}<br>Caught: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
+        )
+    )
     _layout(fig, f"ROC curve: ROC-AUC {auc:.2f}")
     fig.update_xaxes(title="Share of negatives flagged (false positive rate)", range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title="Share of positives caught (true positive rate)", range=[0, 1.02], tickformat=".0%")
@@ -87,11 +99,20 @@ def plot_confusion(df: pd.DataFrame) -> go.Figure:
     counts = df.pivot(index="actual", columns="predicted", values="count").reindex(index=order, columns=order)
     shares = df.pivot(index="actual", columns="predicted", values="share_of_actual").reindex(index=order, columns=order)
     text = [[f"{c:,}<br>({s:.0%})" for c, s in zip(cr, sr)] for cr, sr in zip(counts.to_numpy(), shares.to_numpy())]
-    fig = go.Figure(go.Heatmap(
-        z=shares.to_numpy(), x=plot_texts(map(str, order)), y=plot_texts(map(str, order)), text=text,
-        texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
-        hovertemplate="Actual %{y}, predicted %{x}: %{text}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=shares.to_numpy(),
+            x=plot_texts(map(str, order)),
+            y=plot_texts(map(str, order)),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hovertemplate="Actual %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
     _layout(fig, "Confusion matrix: actual vs predicted (test set)")
     fig.update_xaxes(title="Predicted", type="category")
     fig.update_yaxes(title="Actual", type="category", autorange="reversed")
@@ -128,10 +149,16 @@ def caption_confusion(df: pd.DataFrame, positive_label: str | None = None) -> st
 
 
 def plot_residuals(df: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Scatter(
-        x=df["predicted"], y=df["residual"], mode="markers", marker=dict(color=ACCENT, opacity=0.5, size=6),
-        name="Test rows", hovertemplate="Predicted %{x:,.4~g}<br>Error %{y:,.4~g}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=df["predicted"],
+            y=df["residual"],
+            mode="markers",
+            marker=dict(color=ACCENT, opacity=0.5, size=6),
+            name="Test rows",
+            hovertemplate="Predicted %{x:,.4~g}<br>Error %{y:,.4~g}<extra></extra>",
+        )
+    )
     fig.add_hline(y=0, line=dict(color=MUTED, dash="dash"))
     _layout(fig, "Prediction errors on the test set (residuals)", showlegend=False)
     fig.update_xaxes(title="Predicted value")
@@ -172,12 +199,18 @@ def plot_leaderboard(leaderboard_df: pd.DataFrame, metric: str) -> go.Figure:
         colors[0] = GOOD  # the winner
     std = ranked["cv_std"] if "cv_std" in ranked.columns else None
     label = get_metric_label(metric)
-    fig = go.Figure(go.Bar(
-        x=ranked["cv_score"], y=ranked["model"], orientation="h", marker_color=colors,
-        error_x=dict(type="data", array=std, visible=std is not None),
-        text=[format_metric_value(metric, v) for v in ranked["cv_score"]], textposition="inside",
-        hovertemplate="%{y}: %{x:.4~g}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=ranked["cv_score"],
+            y=ranked["model"],
+            orientation="h",
+            marker_color=colors,
+            error_x=dict(type="data", array=std, visible=std is not None),
+            text=[format_metric_value(metric, v) for v in ranked["cv_score"]],
+            textposition="inside",
+            hovertemplate="%{y}: %{x:.4~g}<extra></extra>",
+        )
+    )
     better = "higher" if is_higher_better(metric) else "lower"
     _layout(fig, f"Cross-validated {label} per model ({better} is better)", showlegend=False)
     fig.update_yaxes(autorange="reversed", title=None)
@@ -195,7 +228,9 @@ def caption_leaderboard(leaderboard_df: pd.DataFrame, metric: str, baseline_pred
     if models.empty:
         return "No model could be trained besides the baseline; check the errors in the table."
     best = models.iloc[0]
-    sentence = f"{best['model']} ranks first with a cross-validated {label} of {format_metric_value(metric, best['cv_score'])}"
+    sentence = (
+        f"{best['model']} ranks first with a cross-validated {label} of {format_metric_value(metric, best['cv_score'])}"
+    )
     if baselines.empty:
         return sentence + "."
     base_score = float(baselines.iloc[0]["cv_score"])
@@ -211,15 +246,27 @@ def caption_leaderboard(leaderboard_df: pd.DataFrame, metric: str, baseline_pred
 def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figure:
     """``positive_rate`` (share of positives) is the precision of guessing: the flat reference line."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[0, 1], y=[positive_rate, positive_rate], mode="lines", name=f"Guessing (PR-AUC {positive_rate:.2f})",
-        line=dict(color=MUTED, dash="dash"),
-    ))
-    fig.add_trace(go.Scatter(
-        x=pr_df["recall"], y=pr_df["precision"], mode="lines", line_shape="hv", name=f"Model (PR-AUC {pr_auc:.2f})",
-        line=dict(color=ACCENT, width=3), customdata=pr_df["threshold"],
-        hovertemplate="Caught: %{x:.0%}<br>Right when flagged: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[positive_rate, positive_rate],
+            mode="lines",
+            name=f"Guessing (PR-AUC {positive_rate:.2f})",
+            line=dict(color=MUTED, dash="dash"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=pr_df["recall"],
+            y=pr_df["precision"],
+            mode="lines",
+            line_shape="hv",
+            name=f"Model (PR-AUC {pr_auc:.2f})",
+            line=dict(color=ACCENT, width=3),
+            customdata=pr_df["threshold"],
+            hovertemplate="Caught: %{x:.0%}<br>Right when flagged: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
+        )
+    )
     _layout(fig, f"Precision-recall curve: PR-AUC {pr_auc:.2f}")
     fig.update_xaxes(title="Share of positives caught (recall)", range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title="Share of flagged rows that are positive (precision)", range=[0, 1.02], tickformat=".0%")
@@ -227,8 +274,13 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
     return fig
 
 
-def caption_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float, positive_label: str | None = None,
-               target_recall: float = 0.8) -> str:
+def caption_pr(
+    pr_df: pd.DataFrame,
+    pr_auc: float,
+    positive_rate: float,
+    positive_label: str | None = None,
+    target_recall: float = 0.8,
+) -> str:
     """E.g. "To catch 80% of the 'Yes' rows, the model must flag rows of which 45% really are 'Yes'
     (PR-AUC 0.62; guessing would give 0.26)."""
     if pr_auc is None or math.isnan(pr_auc) or pr_df.empty:
@@ -243,26 +295,47 @@ def caption_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float, positiv
 
 
 def plot_cost_curve(
-    threshold_df: pd.DataFrame, best_threshold: float | None = None, threshold: float | None = None,
+    threshold_df: pd.DataFrame,
+    best_threshold: float | None = None,
+    threshold: float | None = None,
     currency: str = "€",
 ) -> go.Figure:
     """Total cost on the test rows per threshold, with the cheapest and the chosen threshold marked."""
-    fig = go.Figure(go.Scatter(
-        x=threshold_df["threshold"], y=threshold_df["cost"], mode="lines", line=dict(color=ACCENT, width=3),
-        line_shape="hv", name="Total cost", customdata=threshold_df[["fn", "fp"]].to_numpy(),
-        hovertemplate=f"Threshold %{{x:.2f}}<br>Cost {currency}%{{y:,.0f}}<br>"
-                      "Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=threshold_df["threshold"],
+            y=threshold_df["cost"],
+            mode="lines",
+            line=dict(color=ACCENT, width=3),
+            line_shape="hv",
+            name="Total cost",
+            customdata=threshold_df[["fn", "fp"]].to_numpy(),
+            hovertemplate=f"Threshold %{{x:.2f}}<br>Cost {currency}%{{y:,.0f}}<br>"
+            "Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}<extra></extra>",
+        )
+    )
     if best_threshold is not None and threshold is not None and abs(best_threshold - threshold) < 0.005:
-        fig.add_vline(x=best_threshold, line=dict(color=GOOD, dash="dash"),
-                      annotation_text=f"chosen = cheapest {best_threshold:.2f}", annotation_position="top right")
+        fig.add_vline(
+            x=best_threshold,
+            line=dict(color=GOOD, dash="dash"),
+            annotation_text=f"chosen = cheapest {best_threshold:.2f}",
+            annotation_position="top right",
+        )
         best_threshold = threshold = None
     if best_threshold is not None:
-        fig.add_vline(x=best_threshold, line=dict(color=GOOD, dash="dash"),
-                      annotation_text=f"cheapest {best_threshold:.2f}", annotation_position="top left")
+        fig.add_vline(
+            x=best_threshold,
+            line=dict(color=GOOD, dash="dash"),
+            annotation_text=f"cheapest {best_threshold:.2f}",
+            annotation_position="top left",
+        )
     if threshold is not None:
-        fig.add_vline(x=threshold, line=dict(color=BAD, dash="dot"),
-                      annotation_text=f"chosen {threshold:.2f}", annotation_position="top right")
+        fig.add_vline(
+            x=threshold,
+            line=dict(color=BAD, dash="dot"),
+            annotation_text=f"chosen {threshold:.2f}",
+            annotation_position="top right",
+        )
     _layout(fig, "Business cost of the mistakes per threshold (test set)", showlegend=False)
     fig.update_xaxes(title="Threshold: rows scoring above it are flagged", range=[0, 1])
     fig.update_yaxes(title=f"Total cost ({currency})", rangemode="tozero")
@@ -270,13 +343,18 @@ def plot_cost_curve(
 
 
 def caption_cost_curve(
-    threshold_df: pd.DataFrame, best_threshold: float, currency: str = "€", default: float = 0.5,
+    threshold_df: pd.DataFrame,
+    best_threshold: float,
+    currency: str = "€",
+    default: float = 0.5,
     noun: str = "test rows",
 ) -> str:
     """E.g. "Flagging the customers scored 0.31 or more costs least: €12,400 on these 1,409 customers,
     €3,100 less than the default 0.50." (``noun`` names the rows: "customers", "transactions"…)"""
     if threshold_df.empty or threshold_df["cost"].isna().all():
-        return "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest threshold."
+        return (
+            "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest threshold."
+        )
     best = get_threshold_row(threshold_df, best_threshold)
     usual = get_threshold_row(threshold_df, default)
     rows = int(best["tp"] + best["fp"] + best["fn"] + best["tn"])
@@ -294,10 +372,17 @@ def plot_threshold_metrics(threshold_df: pd.DataFrame, threshold: float | None =
     """Precision, recall and F1 as the threshold moves: the trade-off the threshold controls."""
     fig = go.Figure()
     for column, name, color in (("precision", "Precision", GOOD), ("recall", "Recall", ACCENT), ("f1", "F1", WARN)):
-        fig.add_trace(go.Scatter(
-            x=threshold_df["threshold"], y=threshold_df[column], mode="lines", line_shape="hv", name=name,
-            line=dict(color=color, width=2), hovertemplate=f"Threshold %{{x:.2f}}: {name} %{{y:.0%}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=threshold_df["threshold"],
+                y=threshold_df[column],
+                mode="lines",
+                line_shape="hv",
+                name=name,
+                line=dict(color=color, width=2),
+                hovertemplate=f"Threshold %{{x:.2f}}: {name} %{{y:.0%}}<extra></extra>",
+            )
+        )
     if threshold is not None:
         fig.add_vline(x=threshold, line=dict(color=BAD, dash="dot"))
     _layout(fig, "Precision, recall and F1 per threshold (test set)")
@@ -321,14 +406,27 @@ def caption_threshold(threshold_df: pd.DataFrame, threshold: float, positive_lab
 
 def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line=dict(color=MUTED, dash="dash"),
-    ))
-    fig.add_trace(go.Scatter(
-        x=calibration_df["mean_predicted"], y=calibration_df["observed_rate"], mode="lines+markers", name="Model",
-        line=dict(color=ACCENT, width=3), marker=dict(size=9), customdata=calibration_df["count"],
-        hovertemplate="Predicted %{x:.0%}<br>Really happened %{y:.0%}<br>%{customdata:,} rows<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="Perfectly calibrated",
+            line=dict(color=MUTED, dash="dash"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=calibration_df["mean_predicted"],
+            y=calibration_df["observed_rate"],
+            mode="lines+markers",
+            name="Model",
+            line=dict(color=ACCENT, width=3),
+            marker=dict(size=9),
+            customdata=calibration_df["count"],
+            hovertemplate="Predicted %{x:.0%}<br>Really happened %{y:.0%}<br>%{customdata:,} rows<extra></extra>",
+        )
+    )
     _layout(fig, "Calibration: predicted chance vs what really happened (test set)")
     fig.update_xaxes(title="Average predicted chance (10 equal-size groups)", range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title="Observed share of positives", range=[0, 1.02], tickformat=".0%")
@@ -384,14 +482,25 @@ def plot_predicted_vs_actual(residuals_df: pd.DataFrame) -> go.Figure:
     low = float(min(residuals_df["actual"].min(), residuals_df["predicted"].min())) if len(residuals_df) else 0.0
     high = float(max(residuals_df["actual"].max(), residuals_df["predicted"].max())) if len(residuals_df) else 1.0
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[low, high], y=[low, high], mode="lines", name="Perfect prediction", line=dict(color=MUTED, dash="dash"),
-    ))
-    fig.add_trace(go.Scatter(
-        x=residuals_df["actual"], y=residuals_df["predicted"], mode="markers", name="Test rows",
-        marker=dict(color=ACCENT, opacity=0.5, size=6),
-        hovertemplate="Actual %{x:,.4~g}<br>Predicted %{y:,.4~g}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            name="Perfect prediction",
+            line=dict(color=MUTED, dash="dash"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=residuals_df["actual"],
+            y=residuals_df["predicted"],
+            mode="markers",
+            name="Test rows",
+            marker=dict(color=ACCENT, opacity=0.5, size=6),
+            hovertemplate="Actual %{x:,.4~g}<br>Predicted %{y:,.4~g}<extra></extra>",
+        )
+    )
     _layout(fig, "Predicted vs actual values (test set)")
     fig.update_xaxes(title="Actual value")
     fig.update_yaxes(title="Predicted value")
@@ -421,12 +530,23 @@ def caption_predicted_vs_actual(residuals_df: pd.DataFrame, tolerance: float = 0
 
 def plot_per_class(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for column, name, color in (("precision", "Precision", GOOD), ("recall", "Recall", ACCENT),
-                                ("f1", "F1", WARN)):
-        fig.add_trace(go.Bar(x=plot_texts(df["class"]), y=df[column], name=name, marker_color=color,
-                             hovertemplate=f"%{{x}}: {name} %{{y:.0%}}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, title="Precision, recall and F1 of each class (test set)", height=HEIGHT,
-                      margin=dict(l=60, r=20, t=60, b=50), barmode="group")
+    for column, name, color in (("precision", "Precision", GOOD), ("recall", "Recall", ACCENT), ("f1", "F1", WARN)):
+        fig.add_trace(
+            go.Bar(
+                x=plot_texts(df["class"]),
+                y=df[column],
+                name=name,
+                marker_color=color,
+                hovertemplate=f"%{{x}}: {name} %{{y:.0%}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        title="Precision, recall and F1 of each class (test set)",
+        height=HEIGHT,
+        margin=dict(l=60, r=20, t=60, b=50),
+        barmode="group",
+    )
     fig.update_xaxes(title="Class", type="category")
     fig.update_yaxes(title="Score", range=[0, 1.02], tickformat=".0%")
     return fig
@@ -440,6 +560,8 @@ def caption_per_class(df: pd.DataFrame) -> str:
     best, worst = seen.loc[seen["recall"].idxmax()], seen.loc[seen["recall"].idxmin()]
     if best["class"] == worst["class"] or np.isclose(best["recall"], worst["recall"]):
         return f"It finds {worst['recall']:.0%} of the rows of every class: no class is left behind."
-    return (f"It finds {best['recall']:.0%} of the '{best['class']}' rows but only {worst['recall']:.0%} of the "
-            f"'{worst['class']}' ones ({int(worst['rows']):,} test rows): look there first if the business "
-            "cares about that class.")
+    return (
+        f"It finds {best['recall']:.0%} of the '{best['class']}' rows but only {worst['recall']:.0%} of the "
+        f"'{worst['class']}' ones ({int(worst['rows']):,} test rows): look there first if the business "
+        "cares about that class."
+    )

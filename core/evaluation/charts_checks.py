@@ -38,7 +38,7 @@ def _signed(value: float, higher_is_better: bool) -> str:
 
 
 def _mid_sentence(name: str) -> str:
-    """"Random forest" → "random forest", but "XGBoost" stays."""
+    """ "Random forest" → "random forest", but "XGBoost" stays."""
     return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
 
 
@@ -57,7 +57,9 @@ def caption_comparison(name_a: str, name_b: str, cv: dict | None, boot: dict, me
         k, wins = cv["folds"], cv["wins_a"]
         advantage = sign * cv["mean_difference"]
         if advantage > 0:
-            parts.append(f"{name_a} beats {other} on {wins} of {k} folds, by {_signed(advantage, higher)} {label} on average")
+            parts.append(
+                f"{name_a} beats {other} on {wins} of {k} folds, by {_signed(advantage, higher)} {label} on average"
+            )
         elif advantage < 0:
             parts.append(
                 f"{name_a} trails {other} by {_signed(-advantage, higher)} {label} on average over {k} folds, "
@@ -96,8 +98,13 @@ def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
     fig = go.Figure()
     for run_id, row in runs_df.iterrows():
         fig.add_bar(name=f"run {run_id}: {row['model']}", x=names, y=[row[m] for m in metrics])
-    fig.update_layout(template=TEMPLATE, height=HEIGHT_MEDIUM, barmode="group", title="Scores of the chosen runs",
-                      yaxis_title="score (higher is better)")
+    fig.update_layout(
+        template=TEMPLATE,
+        height=HEIGHT_MEDIUM,
+        barmode="group",
+        title="Scores of the chosen runs",
+        yaxis_title="score (higher is better)",
+    )
     return fig
 
 
@@ -106,19 +113,30 @@ def caption_run_scores(runs_df: pd.DataFrame, metric: str) -> str:
     if values.isna().all():
         return f"None of these runs has a holdout {get_metric_label(metric)}."
     best = values.idxmax() if is_higher_better(metric) else values.idxmin()
-    return (f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
-            f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
-            "practically interchangeable.")
+    return (
+        f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
+        f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
+        "practically interchangeable."
+    )
 
 
 def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
     """One line per run: its score on each cross-validation fold."""
     fig = go.Figure()
     for run_id, row in runs_df.iterrows():
-        fig.add_scatter(x=list(range(1, len(row["cv_folds"]) + 1)), y=row["cv_folds"], mode="lines+markers",
-                        name=f"run {run_id}: {row['model']}")
-    fig.update_layout(template=TEMPLATE, height=HEIGHT_SMALL, title="Score on each cross-validation fold",
-                      xaxis_title="fold", yaxis_title=f"CV {get_metric_label(metric)}")
+        fig.add_scatter(
+            x=list(range(1, len(row["cv_folds"]) + 1)),
+            y=row["cv_folds"],
+            mode="lines+markers",
+            name=f"run {run_id}: {row['model']}",
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=HEIGHT_SMALL,
+        title="Score on each cross-validation fold",
+        xaxis_title="fold",
+        yaxis_title=f"CV {get_metric_label(metric)}",
+    )
     fig.update_xaxes(dtick=1)
     return fig
 
@@ -127,8 +145,10 @@ def caption_run_folds(runs_df: pd.DataFrame) -> str:
     spreads = [max(f) - min(f) for f in runs_df["cv_folds"] if len(f)]
     if not spreads:
         return "These runs have no fold scores."
-    return (f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
-            "so smaller differences between runs can be luck.")
+    return (
+        f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
+        "so smaller differences between runs can be luck."
+    )
 
 
 def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
@@ -147,12 +167,19 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
         suffix = "" if row.reliable else f" (only {row.rows} rows: unreliable)"
         values = [getattr(row, m) for m in metrics]
         shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
-        fig.add_trace(go.Bar(
-            x=names, y=values, name=plot_text(f"{row.group}{suffix}"), opacity=1.0 if row.reliable else 0.4,
-            text=shown, textposition="outside", customdata=[[row.rows, plot_text(row.group)]] * len(values),
-            # The group's name goes in as data, not into the template, where "%{…}" would be read.
-            hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=values,
+                name=plot_text(f"{row.group}{suffix}"),
+                opacity=1.0 if row.reliable else 0.4,
+                text=shown,
+                textposition="outside",
+                customdata=[[row.rows, plot_text(row.group)]] * len(values),
+                # The group's name goes in as data, not into the template, where "%{…}" would be read.
+                hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
+            )
+        )
     title = "Typical error per group (test set)" if task == "regression" else "Model behaviour per group (test set)"
     _layout(fig, title, barmode="group", legend_title_text="Group")
     if task != "regression":
@@ -227,15 +254,25 @@ def _error_text(value: float, task: str) -> str:
 def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
     """Horizontal bars of the error per segment, worst on top, with the overall error as a line."""
     what = "Typical error (MAE)" if task == "regression" else "Share of wrong predictions"
-    fig = go.Figure(go.Bar(
-        x=segments_df["error"], y=plot_texts(segments_df["label"]), orientation="h", marker_color=BAD,
-        text=[_error_text(v, task) for v in segments_df["error"]], textposition="inside",
-        customdata=segments_df[["rows", "lift"]].to_numpy(),
-        hovertemplate="%{y}: %{text} (%{customdata[0]:,} rows, %{customdata[1]:.1f}× overall)<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=segments_df["error"],
+            y=plot_texts(segments_df["label"]),
+            orientation="h",
+            marker_color=BAD,
+            text=[_error_text(v, task) for v in segments_df["error"]],
+            textposition="inside",
+            customdata=segments_df[["rows", "lift"]].to_numpy(),
+            hovertemplate="%{y}: %{text} (%{customdata[0]:,} rows, %{customdata[1]:.1f}× overall)<extra></extra>",
+        )
+    )
     if len(segments_df):
-        fig.add_vline(x=float(segments_df["overall_error"].iloc[0]), line=dict(color=MUTED, dash="dash"),
-                      annotation_text="overall", annotation_position="top")
+        fig.add_vline(
+            x=float(segments_df["overall_error"].iloc[0]),
+            line=dict(color=MUTED, dash="dash"),
+            annotation_text="overall",
+            annotation_position="top",
+        )
     _layout(fig, "Where the model makes the most mistakes (test set)", showlegend=False)
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title=what, rangemode="tozero", tickformat=None if task == "regression" else ".0%")
@@ -275,15 +312,24 @@ def plot_robustness(robustness_df: pd.DataFrame, metric: str) -> go.Figure:
     clean = float(robustness_df["value"].iloc[0])
     shown = robustness_df[robustness_df["kind"] != "clean"]
     label = get_metric_label(metric)
-    fig = go.Figure(go.Bar(
-        x=shown["change"], y=plot_texts(shown["scenario"]), orientation="h",
-        marker_color=[BAD if h > 0 else GOOD if h < 0 else MUTED for h in shown["harm"]],
-        text=[_change_text(metric, c) for c in shown["change"]], textposition="outside",
-        customdata=shown["value"], hovertemplate=f"%{{y}}: {label} %{{customdata:.4~g}}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=shown["change"],
+            y=plot_texts(shown["scenario"]),
+            orientation="h",
+            marker_color=[BAD if h > 0 else GOOD if h < 0 else MUTED for h in shown["harm"]],
+            text=[_change_text(metric, c) for c in shown["change"]],
+            textposition="outside",
+            customdata=shown["value"],
+            hovertemplate=f"%{{y}}: {label} %{{customdata:.4~g}}<extra></extra>",
+        )
+    )
     fig.add_vline(x=0, line=dict(color=MUTED))
     fig.update_layout(
-        template=TEMPLATE, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), showlegend=False,
+        template=TEMPLATE,
+        height=HEIGHT,
+        margin=dict(l=60, r=20, t=60, b=50),
+        showlegend=False,
         title=f"Change in {label} under noise and missing inputs (clean: {format_metric_value(metric, clean)})",
     )
     fig.update_yaxes(autorange="reversed", title=None)

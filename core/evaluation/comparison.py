@@ -9,7 +9,8 @@ once for the metrics registered in ``BOOTSTRAP_METRICS``; any other callable is 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -19,7 +20,9 @@ from core.workspace.errors import ConfigError, DataError
 # ---------------------------------------------------------------- paired CV comparison
 
 
-def compare_cv_folds(scores_a: Sequence[float], scores_b: Sequence[float], higher_is_better: bool = True) -> dict[str, Any]:
+def compare_cv_folds(
+    scores_a: Sequence[float], scores_b: Sequence[float], higher_is_better: bool = True
+) -> dict[str, Any]:
     """Compare two models' scores on the same CV folds (folds where either is NaN are skipped).
 
     Returns folds, mean_difference (A − B), std_difference, p_value (paired t-test, two-sided; NaN
@@ -28,7 +31,9 @@ def compare_cv_folds(scores_a: Sequence[float], scores_b: Sequence[float], highe
     """
     a, b = np.asarray(scores_a, dtype="float64"), np.asarray(scores_b, dtype="float64")
     if a.shape != b.shape:
-        raise DataError(f"Both models need a score on the same folds; got {len(a)} and {len(b)} scores. Train them together.")
+        raise DataError(
+            f"Both models need a score on the same folds; got {len(a)} and {len(b)} scores. Train them together."
+        )
     keep = ~(np.isnan(a) | np.isnan(b))
     diff = a[keep] - b[keep]
     better = diff if higher_is_better else -diff
@@ -142,9 +147,9 @@ def _mae(y: np.ndarray, p: np.ndarray, W: np.ndarray) -> np.ndarray:
 def _r2(y: np.ndarray, p: np.ndarray, W: np.ndarray) -> np.ndarray:
     n = W.sum(axis=1)
     residual = W @ ((y - p) ** 2)
-    total = W @ (y ** 2) - (W @ y) ** 2 / n
+    total = W @ (y**2) - (W @ y) ** 2 / n
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 1e-12 * np.maximum(W @ (y ** 2), 1.0), 1 - residual / total, np.nan)
+        return np.where(total > 1e-12 * np.maximum(W @ (y**2), 1.0), 1 - residual / total, np.nan)
 
 
 # name → (function, higher_is_better, uses scores (True) or predicted labels/values (False))
@@ -168,7 +173,9 @@ def metric_uses_scores(metric: str) -> bool:
 
 def _registered(metric: str) -> tuple[Callable, bool, bool]:
     if metric not in BOOTSTRAP_METRICS:
-        raise ConfigError(f"The metric '{metric}' cannot be bootstrapped; choose one of {', '.join(BOOTSTRAP_METRICS)}.")
+        raise ConfigError(
+            f"The metric '{metric}' cannot be bootstrapped; choose one of {', '.join(BOOTSTRAP_METRICS)}."
+        )
     return BOOTSTRAP_METRICS[metric]
 
 
@@ -220,7 +227,9 @@ def bootstrap_metric_difference(
     y = np.asarray(y_true)
     a, b = np.asarray(pred_a), np.asarray(pred_b)
     if not (len(y) == len(a) == len(b)) or len(y) == 0:
-        raise DataError(f"Both models need one prediction per holdout row; got {len(a)} and {len(b)} for {len(y)} rows.")
+        raise DataError(
+            f"Both models need one prediction per holdout row; got {len(a)} and {len(b)} for {len(y)} rows."
+        )
     if n_boot < 1:
         raise ConfigError(f"The number of bootstrap resamples must be at least 1; got {n_boot} instead.")
     if isinstance(metric, str):
@@ -240,7 +249,7 @@ def bootstrap_metric_difference(
         name = getattr(metric, "__name__", "metric")
     higher = default_direction if higher_is_better is None else bool(higher_is_better)
     diffs = (boot_a - boot_b)[~(np.isnan(boot_a) | np.isnan(boot_b))]
-    low, high = (np.percentile(diffs, [2.5, 97.5]) if len(diffs) else (np.nan, np.nan))
+    low, high = np.percentile(diffs, [2.5, 97.5]) if len(diffs) else (np.nan, np.nan)
     return {
         "metric": name,
         "rows": int(len(y)),
@@ -265,7 +274,9 @@ def get_top_two(results: Sequence[Any]) -> tuple[Any, Any] | None:
     return (trained[0], trained[1]) if len(trained) >= 2 else None
 
 
-def compare_models(a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def compare_models(
+    a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Paired comparison of two ``ModelResult``: ``{"name_a", "name_b", "metric", "cv", "bootstrap"}``."""
     higher = _registered(metric)[1]
     use_scores = metric_uses_scores(metric)
@@ -275,7 +286,11 @@ def compare_models(a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int
         "metric": metric,
         "cv": compare_cv_folds(a.cv_scores, b.cv_scores, higher_is_better=higher),
         "bootstrap": bootstrap_metric_difference(
-            y_test, a.test_scores if use_scores else a.test_pred, b.test_scores if use_scores else b.test_pred,
-            metric, n_boot=n_boot, seed=seed,
+            y_test,
+            a.test_scores if use_scores else a.test_pred,
+            b.test_scores if use_scores else b.test_pred,
+            metric,
+            n_boot=n_boot,
+            seed=seed,
         ),
     }

@@ -7,7 +7,8 @@ Inputs are aligned by position: ``y_true``/``y_pred`` are arrays in the same row
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,12 +69,14 @@ def to_segments(values: pd.Series, bins: int = 4, max_values: int = 5) -> pd.Ser
                 text = _short_number(low) if low == high else f"{_short_number(low)}{dash}{_short_number(high)}"
             labels[codes == code] = text
         return labels
-    labels = values.astype(object).map(lambda v: _short_number(v) if isinstance(v, (float, np.floating)) else str(v),
-                                       na_action="ignore")
+    labels = values.astype(object).map(
+        lambda v: _short_number(v) if isinstance(v, (float, np.floating)) else str(v), na_action="ignore"
+    )
     return labels.where(values.notna(), MISSING).astype(object)
 
 
 # ---------------------------------------------------------------- fairness: metrics per group
+
 
 def _binary_group_metrics(y: np.ndarray, pred: np.ndarray, score: np.ndarray | None) -> dict[str, float]:
     positives, negatives = y == 1, y == 0
@@ -124,18 +127,27 @@ def get_group_metrics_df(
         row: dict[str, Any] = {"group": group, "rows": int(mask.sum()), "share": float(mask.mean())}
         row["reliable"] = row["rows"] >= min_rows
         if task == "binary":
-            row.update(_binary_group_metrics(y[mask].astype("int64"), pred[mask].astype("int64"),
-                                             None if s is None else s[mask]))
+            row.update(
+                _binary_group_metrics(
+                    y[mask].astype("int64"), pred[mask].astype("int64"), None if s is None else s[mask]
+                )
+            )
         elif task == "multiclass":
             row["accuracy"] = float((pred[mask] == y[mask]).mean())
         else:
             actual, predicted = y[mask].astype("float64"), pred[mask].astype("float64")
-            row.update({
-                "mean_actual": float(actual.mean()), "mean_predicted": float(predicted.mean()),
-                "mae": float(np.abs(actual - predicted).mean()), "mean_error": float((actual - predicted).mean()),
-            })
+            row.update(
+                {
+                    "mean_actual": float(actual.mean()),
+                    "mean_predicted": float(predicted.mean()),
+                    "mae": float(np.abs(actual - predicted).mean()),
+                    "mean_error": float((actual - predicted).mean()),
+                }
+            )
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["rows", "group"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(rows).sort_values(["rows", "group"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    )
 
 
 def task_of_group_table(group_df: pd.DataFrame) -> str:
@@ -161,8 +173,10 @@ def get_fairness_gaps(group_df: pd.DataFrame) -> dict[str, dict[str, Any]]:
         low, high = values.loc[values[metric].idxmin()], values.loc[values[metric].idxmax()]
         gaps[metric] = {
             "gap": float(high[metric] - low[metric]),
-            "low_group": low["group"], "low": float(low[metric]),
-            "high_group": high["group"], "high": float(high[metric]),
+            "low_group": low["group"],
+            "low": float(low[metric]),
+            "high_group": high["group"],
+            "high": float(high[metric]),
             "ratio": float(low[metric] / high[metric]) if high[metric] > 0 else float("nan"),
             "reliable": reliable,
         }
@@ -202,14 +216,27 @@ def get_error_segments_df(
         if is_text and values.nunique() > MAX_CATEGORIES:
             continue
         segments = to_segments(values).to_numpy()
-        summary = pd.DataFrame({"segment": segments, "error": errors}).groupby("segment", sort=False)["error"].agg(["size", "mean"])
+        summary = (
+            pd.DataFrame({"segment": segments, "error": errors})
+            .groupby("segment", sort=False)["error"]
+            .agg(["size", "mean"])
+        )
         for segment, (size, mean) in summary.iterrows():
             if size < min_rows or size == len(X):
                 continue
             binned = not is_text and segment != MISSING and ("–" in segment or " to " in segment)
             label = f"{column} {segment}" if binned else f"{column} = {segment}"
-            rows.append({"column": str(column), "segment": segment, "label": label, "rows": int(size),
-                         "error": float(mean), "overall_error": overall, "lift": float(mean) / overall})
+            rows.append(
+                {
+                    "column": str(column),
+                    "segment": segment,
+                    "label": label,
+                    "rows": int(size),
+                    "error": float(mean),
+                    "overall_error": overall,
+                    "lift": float(mean) / overall,
+                }
+            )
     if not rows:
         return pd.DataFrame(columns=columns)
     df = pd.DataFrame(rows, columns=columns)

@@ -41,7 +41,9 @@ class GateResult:
             "threshold": self.threshold,
             "value": None if math.isnan(self.value) else self.value,
             "passed": self.passed,
-            "baseline_value": None if self.baseline_value is None or math.isnan(self.baseline_value) else self.baseline_value,
+            "baseline_value": None
+            if self.baseline_value is None or math.isnan(self.baseline_value)
+            else self.baseline_value,
             "model": self.model,
             "checks": [dict(c) for c in self.checks],
         }
@@ -72,13 +74,21 @@ def _threshold_check(metric: str, value: float, threshold: float) -> dict:
         relation = "below" if value < threshold else ("at" if value == threshold else "above")
         bar = f"the {shown_bar} the business allows"
     verdict = "GO" if passed else "NO-GO"
-    return {"name": "threshold", "passed": passed, "sentence": f"{label} on unseen data is {shown_value}, {relation} {bar}: {verdict}."}
+    return {
+        "name": "threshold",
+        "passed": passed,
+        "sentence": f"{label} on unseen data is {shown_value}, {relation} {bar}: {verdict}.",
+    }
 
 
 def _baseline_check(metric: str, value: float, baseline_value: float) -> dict:
     label = get_metric_label(metric)
     if math.isnan(baseline_value):
-        return {"name": "beats_baseline", "passed": True, "sentence": "The baseline could not be scored, so it is not compared."}
+        return {
+            "name": "beats_baseline",
+            "passed": True,
+            "sentence": "The baseline could not be scored, so it is not compared.",
+        }
     passed = not math.isnan(value) and _is_better(metric, value, baseline_value)
     shown_base = format_metric_value(metric, baseline_value)
     if passed:
@@ -98,13 +108,21 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
     label = get_metric_label(metric)
     # A champion that cannot be compared does not block the gate, but the check says so ("informational").
     if champion.get("error"):
-        return {"name": "beats_champion", "passed": True, "informational": True,
-                "sentence": f"The current champion ({champion['name']}) is not compared: {champion['error']}."}
+        return {
+            "name": "beats_champion",
+            "passed": True,
+            "informational": True,
+            "sentence": f"The current champion ({champion['name']}) is not compared: {champion['error']}.",
+        }
     other = float(champion["value"])
     shown = format_metric_value(metric, other)
     if math.isnan(other):
-        return {"name": "beats_champion", "passed": True, "informational": True,
-                "sentence": f"The current champion ({champion['name']}) has no {label} on these rows; not compared."}
+        return {
+            "name": "beats_champion",
+            "passed": True,
+            "informational": True,
+            "sentence": f"The current champion ({champion['name']}) has no {label} on these rows; not compared.",
+        }
     low, high = champion.get("ci_low"), champion.get("ci_high")
     has_interval = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))
     if has_interval:
@@ -116,22 +134,29 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
         passed = not math.isnan(value) and (value == other or _is_better(metric, value, other))
         tied = False
     if not passed:
-        sentence = (f"On the same unseen rows the current champion ({champion['name']}) scores {shown}, "
-                    f"{'really ' if has_interval else ''}better than this model: replacing it would be a step back: NO-GO.")
+        sentence = (
+            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}, "
+            f"{'really ' if has_interval else ''}better than this model: replacing it would be a step back: NO-GO."
+        )
     elif tied:
-        sentence = (f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; the two "
-                    "are practically tied (the 95% interval of the difference includes 0).")
+        sentence = (
+            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; the two "
+            "are practically tied (the 95% interval of the difference includes 0)."
+        )
     else:
-        sentence = (f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; this model "
-                    "is at least as good.")
+        sentence = (
+            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; this model "
+            "is at least as good."
+        )
     return {"name": "beats_champion", "passed": passed, "sentence": sentence}
 
 
 def _latency_check(latency_ms: float, limit_ms: float) -> dict:
     passed = latency_ms <= limit_ms
     verdict = "within" if passed else "over"
-    sentence = (f"It answers one request in {latency_ms:.1f} ms, {verdict} the {limit_ms:g} ms the service allows"
-                + ("." if passed else ": NO-GO."))
+    sentence = f"It answers one request in {latency_ms:.1f} ms, {verdict} the {limit_ms:g} ms the service allows" + (
+        "." if passed else ": NO-GO."
+    )
     return {"name": "latency", "passed": passed, "sentence": sentence}
 
 
@@ -146,10 +171,15 @@ def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
     shown = f"{gap:.0%}" if fairness.get("relative") else _share(gap)
     limit_shown = f"{limit:.0%}" if fairness.get("relative") else _share(limit)
     passed = gap <= limit
-    at = (f" (flagging rows that score {fairness['decision_threshold']:.2f} or more)"
-          if fairness.get("decision_threshold") is not None else "")
-    where = (f"its {fairness['measure']} differs by {shown} between '{fairness['high_group']}' and "
-             f"'{fairness['low_group']}' of {fairness['column']}{at}")
+    at = (
+        f" (flagging rows that score {fairness['decision_threshold']:.2f} or more)"
+        if fairness.get("decision_threshold") is not None
+        else ""
+    )
+    where = (
+        f"its {fairness['measure']} differs by {shown} between '{fairness['high_group']}' and "
+        f"'{fairness['low_group']}' of {fairness['column']}{at}"
+    )
     caveat = "" if fairness.get("reliable", True) else " (some groups are small, so this is a rough estimate)"
     if passed:
         sentence = f"Fairness: {where}, within the {limit_shown} allowed{caveat}."
@@ -158,8 +188,15 @@ def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
     return {"name": "fairness", "passed": passed, "sentence": sentence}
 
 
-def check_gate(problem: ProblemConfig, best: Any, baseline: Any | None, *, champion: dict[str, Any] | None = None,
-               latency_ms: float | None = None, fairness: dict[str, Any] | None = None) -> GateResult:
+def check_gate(
+    problem: ProblemConfig,
+    best: Any,
+    baseline: Any | None,
+    *,
+    champion: dict[str, Any] | None = None,
+    latency_ms: float | None = None,
+    fairness: dict[str, Any] | None = None,
+) -> GateResult:
     """Decide GO / NO-GO from the best model's holdout metric (``best.test_metrics``): above the
     threshold, better than the baseline and, when given, at least as good as the current champion on
     the same rows, fast enough (``latency_ms`` per request) and with a fairness gap within the limit."""

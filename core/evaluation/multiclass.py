@@ -3,10 +3,11 @@ on each class (the overall accuracy can hide a class it never gets right). Drawn
 
 ``proba`` has one column per class, in the order of ``classes`` (the fitted model's ``classes_``).
 """
+
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,14 +22,20 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-REPORT_WORDS = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy",
-                "precision_macro": "Precision (class average)", "recall_macro": "Recall (class average)",
-                "f1_macro": "F1 (class average)", "roc_auc_ovr": "ROC-AUC (each class vs the rest)",
-                "log_loss": "Log loss"}
+REPORT_WORDS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision_macro": "Precision (class average)",
+    "recall_macro": "Recall (class average)",
+    "f1_macro": "F1 (class average)",
+    "roc_auc_ovr": "ROC-AUC (each class vs the rest)",
+    "log_loss": "Log loss",
+}
 
 
-def get_multiclass_report(y_true: Sequence, y_pred: Sequence, proba: np.ndarray | None,
-                          classes: Sequence[str]) -> dict[str, float]:
+def get_multiclass_report(
+    y_true: Sequence, y_pred: Sequence, proba: np.ndarray | None, classes: Sequence[str]
+) -> dict[str, float]:
     """Accuracy, balanced accuracy, macro precision/recall/F1 (each class counts the same, however
     rare), and from the probabilities ROC-AUC one-vs-rest and log loss (NaN without them, or when a
     class is missing from ``y_true`` so the area is undefined)."""
@@ -57,6 +64,8 @@ def get_per_class_df(y_true: Sequence, y_pred: Sequence, classes: Sequence[str])
     """One row per class: rows (how many really are it), precision, recall, F1."""
     labels = [str(c) for c in classes]
     precision, recall, f1, support = precision_recall_fscore_support(
-        np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels, zero_division=0)
-    return pd.DataFrame({"class": labels, "rows": support.astype(int), "precision": precision,
-                         "recall": recall, "f1": f1})
+        np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels, zero_division=0
+    )
+    return pd.DataFrame(
+        {"class": labels, "rows": support.astype(int), "precision": precision, "recall": recall, "f1": f1}
+    )

@@ -9,8 +9,9 @@ Binary functions take ``y_true01`` (1 = the positive class, as ``TrainResult.y_t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from core.workspace.errors import ConfigError, DataError
 
 # ---------------------------------------------------------------- ROC
 
+
 def get_roc_df(y_true: Sequence, y_score: Sequence) -> pd.DataFrame:
     """False/true positive rates at every threshold; y_true is 1 for the positive class."""
     fpr, tpr, thresholds = roc_curve(np.asarray(y_true), np.asarray(y_score))
@@ -42,6 +44,7 @@ def get_roc_df(y_true: Sequence, y_score: Sequence) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- confusion matrix
+
 
 def get_confusion_df(
     y_true: Sequence, y_pred: Sequence, labels: Sequence, names: Sequence[str] | None = None
@@ -59,16 +62,19 @@ def get_confusion_df(
         row_total = matrix[i].sum()
         for j, predicted in enumerate(names):
             count = int(matrix[i, j])
-            rows.append({
-                "actual": actual,
-                "predicted": predicted,
-                "count": count,
-                "share_of_actual": count / row_total if row_total else 0.0,
-            })
+            rows.append(
+                {
+                    "actual": actual,
+                    "predicted": predicted,
+                    "count": count,
+                    "share_of_actual": count / row_total if row_total else 0.0,
+                }
+            )
     return pd.DataFrame(rows, columns=["actual", "predicted", "count", "share_of_actual"])
 
 
 # ---------------------------------------------------------------- residuals
+
 
 def get_residuals_df(y_true: Sequence, y_pred: Sequence) -> pd.DataFrame:
     """actual, predicted, residual (= actual − predicted: positive means the model predicted too low)."""
@@ -125,6 +131,7 @@ def get_classification_report(y_true01: Sequence, score: Sequence, threshold: fl
 
 # ---------------------------------------------------------------- precision-recall curve
 
+
 def get_pr_df(y_true01: Sequence, score: Sequence) -> pd.DataFrame:
     """recall, precision, threshold along the precision-recall curve, recall increasing.
 
@@ -133,10 +140,15 @@ def get_pr_df(y_true01: Sequence, score: Sequence) -> pd.DataFrame:
     y, s = _binary_arrays(y_true01, score)
     precision, recall, thresholds = precision_recall_curve(y, s)
     thresholds = np.append(thresholds, np.nan)  # the last point (recall 0) has no threshold
-    return pd.DataFrame({"recall": recall, "precision": precision, "threshold": thresholds}).iloc[::-1].reset_index(drop=True)
+    return (
+        pd.DataFrame({"recall": recall, "precision": precision, "threshold": thresholds})
+        .iloc[::-1]
+        .reset_index(drop=True)
+    )
 
 
 # ---------------------------------------------------------------- business cost and threshold
+
 
 @dataclass(frozen=True)
 class CostMatrix:
@@ -156,11 +168,13 @@ class CostMatrix:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CostMatrix":
+    def from_dict(cls, data: dict[str, Any]) -> CostMatrix:
         known = {f.name for f in fields(cls)}
         missing = {"fn_cost", "fp_cost"} - set(data)
         if missing:
-            raise ConfigError(f"The cost matrix needs {' and '.join(sorted(missing))}; set both costs on the Problem page.")
+            raise ConfigError(
+                f"The cost matrix needs {' and '.join(sorted(missing))}; set both costs on the Problem page."
+            )
         cost = cls(**{k: v for k, v in data.items() if k in known})
         validate_cost_matrix(cost)
         return cost
@@ -171,7 +185,11 @@ def validate_cost_matrix(cost: CostMatrix) -> None:
     much as the right decision in the same row (otherwise the "best" threshold is absurd)."""
     for name in ("fn_cost", "fp_cost", "tp_cost", "tn_cost"):
         value = getattr(cost, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value)
+        ):
             raise ConfigError(f"The '{name}' of the cost matrix must be a finite number; got {value!r} instead.")
     if cost.fn_cost < cost.tp_cost:
         raise ConfigError(
@@ -215,12 +233,23 @@ def get_threshold_df(y_true01: Sequence, score: Sequence, cost: CostMatrix | Non
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
     money = (
         fn * cost.fn_cost + fp * cost.fp_cost + tp * cost.tp_cost + tn * cost.tn_cost
-        if cost is not None else np.full(len(thresholds), np.nan)
+        if cost is not None
+        else np.full(len(thresholds), np.nan)
     )
-    return pd.DataFrame({
-        "threshold": thresholds, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "flagged": tp + fp,
-        "precision": precision, "recall": recall, "f1": f1, "cost": money.astype("float64"),
-    })
+    return pd.DataFrame(
+        {
+            "threshold": thresholds,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "tn": tn,
+            "flagged": tp + fp,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "cost": money.astype("float64"),
+        }
+    )
 
 
 def get_threshold_row(threshold_df: pd.DataFrame, threshold: float) -> pd.Series:
@@ -286,6 +315,7 @@ def format_money(value: float, currency: str = "€") -> str:
 
 # ---------------------------------------------------------------- calibration
 
+
 def get_calibration_df(y_true01: Sequence, score: Sequence, n_bins: int = 10) -> pd.DataFrame:
     """Rows sorted by score and cut into ``n_bins`` groups of (nearly) equal size (quantile bins):
     bin, mean_predicted, observed_rate, count, min_score, max_score."""
@@ -295,14 +325,21 @@ def get_calibration_df(y_true01: Sequence, score: Sequence, n_bins: int = 10) ->
     order = np.argsort(s, kind="stable")
     rows = []
     for i, idx in enumerate(np.array_split(order, min(int(n_bins), len(order))), start=1):
-        rows.append({
-            "bin": i, "mean_predicted": float(s[idx].mean()), "observed_rate": float(y[idx].mean()),
-            "count": int(len(idx)), "min_score": float(s[idx].min()), "max_score": float(s[idx].max()),
-        })
+        rows.append(
+            {
+                "bin": i,
+                "mean_predicted": float(s[idx].mean()),
+                "observed_rate": float(y[idx].mean()),
+                "count": int(len(idx)),
+                "min_score": float(s[idx].min()),
+                "max_score": float(s[idx].max()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- regression
+
 
 def get_regression_report(y_true: Sequence, y_pred: Sequence) -> dict[str, float]:
     """r2, rmse, mae, mape (a fraction: 0.08 = 8%) and mape_skipped_rows.
@@ -316,7 +353,7 @@ def get_regression_report(y_true: Sequence, y_pred: Sequence) -> dict[str, float
     nonzero = actual != 0
     return {
         "r2": float(r2_score(actual, predicted)) if len(actual) >= 2 else float("nan"),
-        "rmse": float(np.sqrt(np.mean(errors ** 2))) if len(actual) else float("nan"),
+        "rmse": float(np.sqrt(np.mean(errors**2))) if len(actual) else float("nan"),
         "mae": float(np.mean(np.abs(errors))) if len(actual) else float("nan"),
         "mape": float(np.mean(np.abs(errors[nonzero] / actual[nonzero]))) if nonzero.any() else float("nan"),
         "mape_skipped_rows": int((~nonzero).sum()),

@@ -4,7 +4,8 @@ input column goes missing (the pipelines impute missing values, so it still pred
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,15 +106,24 @@ def get_robustness_df(
     numeric = [c for c in inputs if _is_noisy_kind(X[c])]
     sign = 1.0 if is_higher_better(metric) else -1.0
 
-    def run(scenario: str, kind: str, frame: pd.DataFrame, column: str | None = None, level: float = float("nan")) -> dict:
-        return {"scenario": scenario, "kind": kind, "column": column, "noise_level": level,
-                "value": score_metric(metric, y, _predict(pipeline, frame, metric))}
+    def run(
+        scenario: str, kind: str, frame: pd.DataFrame, column: str | None = None, level: float = float("nan")
+    ) -> dict:
+        return {
+            "scenario": scenario,
+            "kind": kind,
+            "column": column,
+            "noise_level": level,
+            "value": score_metric(metric, y, _predict(pipeline, frame, metric)),
+        }
 
     rng = np.random.default_rng(seed)
     rows = [run(CLEAN, "clean", X)]
     if numeric:
-        rows += [run(f"Noise {level:.0%}", "noise", _add_noise(X, numeric, float(level), rng), level=float(level))
-                 for level in noise_levels]
+        rows += [
+            run(f"Noise {level:.0%}", "noise", _add_noise(X, numeric, float(level), rng), level=float(level))
+            for level in noise_levels
+        ]
     missing = [run(f"Missing: {column}", "missing", _blank(X, column), column=column) for column in missing_columns]
     df = pd.DataFrame(rows + missing, columns=["scenario", "kind", "column", "noise_level", "value"])
     df["change"] = df["value"] - df["value"].iloc[0]

@@ -23,30 +23,40 @@ TOTAL_BAR = "#7f7f7f"
 CONNECTOR = "#bbbbbb"
 
 
-
 def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Horizontal bars of mean |SHAP| per feature, the most important at the top."""
     shown = importance_df.head(top).iloc[::-1]
-    figure = go.Figure(go.Bar(
-        x=shown["mean_abs_shap"], y=plot_texts(shown["feature"]), orientation="h",
-        text=[f"{share:.0%}" for share in shown["share"]], textposition="outside",
-        marker_color=IMPORTANCE_BAR, cliponaxis=False,
-        hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=shown["mean_abs_shap"],
+            y=plot_texts(shown["feature"]),
+            orientation="h",
+            text=[f"{share:.0%}" for share in shown["share"]],
+            textposition="outside",
+            marker_color=IMPORTANCE_BAR,
+            cliponaxis=False,
+            hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
+        )
+    )
     # Headroom for the percentage labels printed outside the longest bar.
     figure.update_xaxes(range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15])
     figure.update_layout(
-        template=TEMPLATE, title="Which features drive the prediction (mean |SHAP|)",
-        xaxis_title="average size of the effect on the prediction", yaxis_title=None,
-        height=min(450, 120 + 24 * len(shown)), margin={"l": 10, "r": 40, "t": 50, "b": 40},
+        template=TEMPLATE,
+        title="Which features drive the prediction (mean |SHAP|)",
+        xaxis_title="average size of the effect on the prediction",
+        yaxis_title=None,
+        height=min(450, 120 + 24 * len(shown)),
+        margin={"l": 10, "r": 40, "t": 50, "b": 40},
     )
     return figure
 
 
 def caption_importance(importance_df: pd.DataFrame, expl: Explanation) -> str:
     if expl.explainer == EXPLAINER_BASELINE or importance_df.empty or importance_df["mean_abs_shap"].max() <= 0:
-        return ("The baseline model ignores every feature and predicts the same value for every row, "
-                "so no feature has any effect; compare it with a real model.")
+        return (
+            "The baseline model ignores every feature and predicts the same value for every row, "
+            "so no feature has any effect; compare it with a real model."
+        )
     ranked = importance_df[importance_df["mean_abs_shap"] > 0]
     first = ranked.iloc[0]
     followers = list(ranked["feature"].iloc[1:3])
@@ -62,30 +72,59 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
     features = list(dict.fromkeys(data["feature"]))
     present, missing = data[data["colour"].notna()], data[data["colour"].isna()]
     figure = go.Figure()
-    figure.add_trace(go.Scatter(
-        x=present["shap"], y=present["y"], mode="markers", name="rows",
-        marker={"color": present["colour"], "colorscale": "RdBu_r", "cmin": 0, "cmax": 1, "size": 6, "opacity": 0.75,
-                "colorbar": {"title": "feature value", "tickvals": [0, 1], "ticktext": ["low / first", "high / last"],
-                             "thickness": 12}},
-        customdata=(np.stack([plot_texts(present["feature"]), plot_texts(present["value"])], axis=-1)
-                    if len(present) else None),
-        hovertemplate="%{customdata[0]} = %{customdata[1]}<br>effect %{x:+.3g}<extra></extra>",
-        showlegend=False,
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=present["shap"],
+            y=present["y"],
+            mode="markers",
+            name="rows",
+            marker={
+                "color": present["colour"],
+                "colorscale": "RdBu_r",
+                "cmin": 0,
+                "cmax": 1,
+                "size": 6,
+                "opacity": 0.75,
+                "colorbar": {
+                    "title": "feature value",
+                    "tickvals": [0, 1],
+                    "ticktext": ["low / first", "high / last"],
+                    "thickness": 12,
+                },
+            },
+            customdata=(
+                np.stack([plot_texts(present["feature"]), plot_texts(present["value"])], axis=-1)
+                if len(present)
+                else None
+            ),
+            hovertemplate="%{customdata[0]} = %{customdata[1]}<br>effect %{x:+.3g}<extra></extra>",
+            showlegend=False,
+        )
+    )
     if len(missing):
-        figure.add_trace(go.Scatter(
-            x=missing["shap"], y=missing["y"], mode="markers", name="missing value",
-            marker={"color": MISSING_VALUE, "size": 6, "opacity": 0.75},
-            customdata=plot_texts(missing["feature"]),
-            hovertemplate="%{customdata} missing<br>effect %{x:+.3g}<extra></extra>",
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=missing["shap"],
+                y=missing["y"],
+                mode="markers",
+                name="missing value",
+                marker={"color": MISSING_VALUE, "size": 6, "opacity": 0.75},
+                customdata=plot_texts(missing["feature"]),
+                hovertemplate="%{customdata} missing<br>effect %{x:+.3g}<extra></extra>",
+            )
+        )
     figure.add_vline(x=0, line_color=ZERO_LINE, line_width=1)
     figure.update_layout(
-        template=TEMPLATE, title=plot_text(f"Effect of each feature on each row ({expl.output})"),
+        template=TEMPLATE,
+        title=plot_text(f"Effect of each feature on each row ({expl.output})"),
         xaxis_title=plot_text(f"effect on the {expl.output} (SHAP value)"),
-        yaxis={"tickvals": list(range(len(features)))[::-1], "ticktext": plot_texts(features),
-               "range": [-0.6, len(features) - 0.4]},
-        height=min(450, 140 + 30 * len(features)), margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        yaxis={
+            "tickvals": list(range(len(features)))[::-1],
+            "ticktext": plot_texts(features),
+            "range": [-0.6, len(features) - 0.4],
+        },
+        height=min(450, 140 + 30 * len(features)),
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
@@ -97,8 +136,10 @@ def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     first = importance_df.iloc[0]
     feature = first["feature"]
     effects = expl.shap_df[feature]
-    spread = (f"each dot is one of the {expl.rows_explained:,} explained rows; {feature} moves the "
-              f"{expl.output} the most, from {effects.min():+.2g} to {effects.max():+.2g}")
+    spread = (
+        f"each dot is one of the {expl.rows_explained:,} explained rows; {feature} moves the "
+        f"{expl.output} the most, from {effects.min():+.2g} to {effects.max():+.2g}"
+    )
     if first["kind"] == "numeric" and not math.isnan(first["correlation"]) and abs(first["correlation"]) >= 0.2:
         way = "up" if first["correlation"] > 0 else "down"
         spread += f", and high values (red) push it {way}"
@@ -111,23 +152,28 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float) -> go.Figure:
     """From the average prediction, through each feature's push, to this row's prediction."""
     prediction = base_value + float(waterfall_df["shap"].sum())
     labels = ["average prediction", *waterfall_df["label"], "this row's prediction"]
-    figure = go.Figure(go.Waterfall(
-        orientation="h",
-        y=plot_texts(labels),
-        x=[base_value, *waterfall_df["shap"], prediction],
-        measure=["absolute", *["relative"] * len(waterfall_df), "total"],
-        text=[f"{base_value:.3g}", *[f"{v:+.3g}" for v in waterfall_df["shap"]], f"{prediction:.3g}"],
-        textposition="outside",
-        increasing={"marker": {"color": RAISES}},
-        decreasing={"marker": {"color": LOWERS}},
-        totals={"marker": {"color": TOTAL_BAR}},
-        connector={"line": {"color": CONNECTOR}},
-    ))
+    figure = go.Figure(
+        go.Waterfall(
+            orientation="h",
+            y=plot_texts(labels),
+            x=[base_value, *waterfall_df["shap"], prediction],
+            measure=["absolute", *["relative"] * len(waterfall_df), "total"],
+            text=[f"{base_value:.3g}", *[f"{v:+.3g}" for v in waterfall_df["shap"]], f"{prediction:.3g}"],
+            textposition="outside",
+            increasing={"marker": {"color": RAISES}},
+            decreasing={"marker": {"color": LOWERS}},
+            totals={"marker": {"color": TOTAL_BAR}},
+            connector={"line": {"color": CONNECTOR}},
+        )
+    )
     output = waterfall_df.attrs.get("output", "prediction")
     figure.update_layout(
-        template=TEMPLATE, title=plot_text(f"Why this row gets its prediction ({output})"),
-        xaxis_title=plot_text(output), yaxis={"autorange": "reversed"},
-        height=min(450, 140 + 24 * len(labels)), margin={"l": 10, "r": 40, "t": 50, "b": 40},
+        template=TEMPLATE,
+        title=plot_text(f"Why this row gets its prediction ({output})"),
+        xaxis_title=plot_text(output),
+        yaxis={"autorange": "reversed"},
+        height=min(450, 140 + 24 * len(labels)),
+        margin={"l": 10, "r": 40, "t": 50, "b": 40},
     )
     return figure
 

@@ -39,8 +39,8 @@ class ExplainContext:
 class PartialExplanation:
     """What one explainer produced, before it becomes an Explanation."""
 
-    positions: np.ndarray          # positions in X of the explained rows
-    shap_values: np.ndarray        # (rows, features) at input level
+    positions: np.ndarray  # positions in X of the explained rows
+    shap_values: np.ndarray  # (rows, features) at input level
     features: list[str]
     base_value: float
     explainer: str

@@ -8,7 +8,8 @@ time budget that caps their rows. Each takes an ``ExplainContext`` and returns a
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,25 +44,32 @@ from core.explain.feature_sources import (
 )
 
 DEFAULT_TIME_BUDGET_SECONDS = 1.5
-MIN_ROWS = 10                   # fewer rows than this say nothing, whatever the budget
-PERMUTATION_MAX_ROWS = 50       # model-agnostic SHAP is slow: explain few rows
+MIN_ROWS = 10  # fewer rows than this say nothing, whatever the budget
+PERMUTATION_MAX_ROWS = 50  # model-agnostic SHAP is slow: explain few rows
 PERMUTATION_BACKGROUND_ROWS = 25  # cost grows with it; 25 doubles the rows that fit in the budget vs 50
-_PREDICT_CHUNK = 20_000        # rows per model call in permutation SHAP: bounded memory
+_PREDICT_CHUNK = 20_000  # rows per model call in permutation SHAP: bounded memory
 # Path-dependent tree SHAP costs about this much per row, per leaf and per level of depth
 # (measured on this machine: RandomForest 150 trees, depth 10, 32k leaves -> 16 ms per row).
 TREE_SECONDS_PER_LEAF_LEVEL = 50e-9
 
 _TREE_MODELS = (
-    DecisionTreeClassifier, DecisionTreeRegressor,
-    RandomForestClassifier, RandomForestRegressor,
-    ExtraTreesClassifier, ExtraTreesRegressor,
-    GradientBoostingClassifier, GradientBoostingRegressor,
-    HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
 )
 # Boosted classifiers are explained in their raw score (log-odds); the others in probability.
 _BOOSTED_MODELS = (
-    GradientBoostingClassifier, GradientBoostingRegressor,
-    HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
 )
 _LINEAR_MODELS = (LogisticRegression, LinearRegression, Ridge, Lasso, ElasticNet)
 _LOG_LINK_LOSSES = ("poisson", "gamma")
@@ -79,6 +87,7 @@ def get_model_family(estimator: Any, model_key: str | None) -> str:
 
 # ---------------------------------------------------------------------------- families
 
+
 def explain_baseline(context: ExplainContext, positions: np.ndarray) -> PartialExplanation:
     rows = context.X.iloc[positions]
     if context.task == "regression":
@@ -87,10 +96,16 @@ def explain_baseline(context: ExplainContext, positions: np.ndarray) -> PartialE
         base = float(np.mean(context.pipeline.predict_proba(rows)[:, context.class_index]))
         output = f"probability of {context.label}"
     features = used_input_features(context)
-    return PartialExplanation(positions=positions, shap_values=np.zeros((len(positions), len(features))),
-                 features=features, base_value=base, explainer=EXPLAINER_BASELINE, output=output,
-                 method_note="the baseline predicts the same value for every row and ignores the features, "
-                             "so every effect is zero")
+    return PartialExplanation(
+        positions=positions,
+        shap_values=np.zeros((len(positions), len(features))),
+        features=features,
+        base_value=base,
+        explainer=EXPLAINER_BASELINE,
+        output=output,
+        method_note="the baseline predicts the same value for every row and ignores the features, "
+        "so every effect is zero",
+    )
 
 
 def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExplanation:
@@ -98,7 +113,7 @@ def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExpla
 
     estimator = context.estimator
     try:
-        explainer = shap.TreeExplainer(estimator)   # no data: exact path-dependent tree SHAP
+        explainer = shap.TreeExplainer(estimator)  # no data: exact path-dependent tree SHAP
     except Exception as error:  # an unusual tree model shap cannot read: stay model-agnostic
         part = explain_permutation(context, positions[:PERMUTATION_MAX_ROWS])
         part.method_note += f" (tree SHAP could not read this model: {error})"
@@ -109,36 +124,45 @@ def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExpla
 
     def explain_rows(chunk: np.ndarray) -> np.ndarray:
         encoded = transform(context, chunk)
-        values, base = _select_tree_output(explainer.shap_values(encoded, check_additivity=False),
-                                           explainer.expected_value, context)
+        values, base = _select_tree_output(
+            explainer.shap_values(encoded, check_additivity=False), explainer.expected_value, context
+        )
         base_holder["base"] = base
         return aggregate(values, sources.matrix)
 
     seconds_per_row = TREE_SECONDS_PER_LEAF_LEVEL * max(leaves, 1) * max(depth, 1)
     done, values, capped = _explain_within_budget(explain_rows, positions, seconds_per_row, context.budget)
     depth_text = f"depth ≤ {depth}" if depth else "limited depth"
-    return PartialExplanation(positions=done, shap_values=values, features=sources.features,
-                 base_value=base_holder["base"], explainer=EXPLAINER_TREE, output=_tree_output(context),
-                 method_note=f"exact tree SHAP on {n_trees} tree{'s' if n_trees != 1 else ''} of {depth_text}",
-                 capped=capped)
+    return PartialExplanation(
+        positions=done,
+        shap_values=values,
+        features=sources.features,
+        base_value=base_holder["base"],
+        explainer=EXPLAINER_TREE,
+        output=_tree_output(context),
+        method_note=f"exact tree SHAP on {n_trees} tree{'s' if n_trees != 1 else ''} of {depth_text}",
+        capped=capped,
+    )
 
 
 def explain_linear(context: ExplainContext, positions: np.ndarray) -> PartialExplanation:
     import shap  # lazy: the import costs ~1.7 s
 
     sources = get_feature_sources(context)
-    background_positions = context.rng.choice(len(context.X), min(context.background_rows, len(context.X)),
-                                              replace=False)
+    background_positions = context.rng.choice(
+        len(context.X), min(context.background_rows, len(context.X)), replace=False
+    )
     background = transform(context, background_positions)
-    explainer = shap.LinearExplainer(context.estimator,
-                                     shap.maskers.Independent(background, max_samples=len(background)))
+    explainer = shap.LinearExplainer(
+        context.estimator, shap.maskers.Independent(background, max_samples=len(background))
+    )
     raw = np.asarray(explainer.shap_values(transform(context, positions)))
     expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
-    if raw.ndim == 3:   # multiclass: one column of scores per class
+    if raw.ndim == 3:  # multiclass: one column of scores per class
         values, base = raw[:, :, context.class_index], expected[context.class_index]
     else:
         values, base = raw, expected[0]
-        if context.task == "binary" and context.class_index == 0:   # log-odds of class 0 = -log-odds of class 1
+        if context.task == "binary" and context.class_index == 0:  # log-odds of class 0 = -log-odds of class 1
             values, base = -values, -base
     if context.task == "regression":
         output = _regression_output(context)
@@ -146,9 +170,15 @@ def explain_linear(context: ExplainContext, positions: np.ndarray) -> PartialExp
         output = f"log-odds of {context.label}"
     else:
         output = f"raw score (logit) of {context.label}"
-    return PartialExplanation(positions=positions, shap_values=aggregate(values, sources.matrix), features=sources.features,
-                 base_value=float(base), explainer=EXPLAINER_LINEAR, output=output,
-                 method_note=f"exact linear SHAP against the average of {len(background)} background rows")
+    return PartialExplanation(
+        positions=positions,
+        shap_values=aggregate(values, sources.matrix),
+        features=sources.features,
+        base_value=float(base),
+        explainer=EXPLAINER_LINEAR,
+        output=output,
+        method_note=f"exact linear SHAP against the average of {len(background)} background rows",
+    )
 
 
 def explain_permutation(context: ExplainContext, positions: np.ndarray) -> PartialExplanation:
@@ -165,16 +195,20 @@ def explain_permutation(context: ExplainContext, positions: np.ndarray) -> Parti
     background, rows = codes[:background_size], codes[background_size:]
     row_of_position = {int(p): i for i, p in enumerate(positions)}
     if context.task == "regression":
+
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return context.pipeline.predict(frame)
+
         output = _regression_output(context)
     else:
+
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return context.pipeline.predict_proba(frame)[:, context.class_index]
+
         output = f"probability of {context.label}"
 
     def model(code_rows: np.ndarray) -> np.ndarray:
-        chunks = [predict(decode(code_rows[i:i + _PREDICT_CHUNK])) for i in range(0, len(code_rows), _PREDICT_CHUNK)]
+        chunks = [predict(decode(code_rows[i : i + _PREDICT_CHUNK])) for i in range(0, len(code_rows), _PREDICT_CHUNK)]
         return np.asarray(np.concatenate(chunks), dtype=float)
 
     base_holder: dict[str, float] = {}
@@ -185,18 +219,28 @@ def explain_permutation(context: ExplainContext, positions: np.ndarray) -> Parti
         return values
 
     evaluations_per_row = background_size * 2 * (len(features) + 1)
-    seconds_per_row = _time_one_call(model, np.repeat(background, max(1, evaluations_per_row // background_size),
-                                                      axis=0))
-    done, values, capped = _explain_within_budget(explain_rows, positions, seconds_per_row, context.budget,
-                                                  spent=seconds_per_row)
-    return PartialExplanation(positions=done, shap_values=values, features=features, base_value=base_holder["base"],
-                 explainer=EXPLAINER_PERMUTATION, output=output, capped=capped,
-                 method_note=f"model-agnostic permutation SHAP on the input columns against a random "
-                             f"background of {background_size} rows (this model has no fast exact explainer)")
+    seconds_per_row = _time_one_call(
+        model, np.repeat(background, max(1, evaluations_per_row // background_size), axis=0)
+    )
+    done, values, capped = _explain_within_budget(
+        explain_rows, positions, seconds_per_row, context.budget, spent=seconds_per_row
+    )
+    return PartialExplanation(
+        positions=done,
+        shap_values=values,
+        features=features,
+        base_value=base_holder["base"],
+        explainer=EXPLAINER_PERMUTATION,
+        output=output,
+        capped=capped,
+        method_note=f"model-agnostic permutation SHAP on the input columns against a random "
+        f"background of {background_size} rows (this model has no fast exact explainer)",
+    )
 
 
-def _permutation_shap(model: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, background: np.ndarray,
-                      rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def _permutation_shap(
+    model: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, background: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
     """Antithetic permutation sampling: one random order (and its reverse) per background row.
 
     Walking from a background row to the explained row one feature at a time, each feature is
@@ -205,15 +249,15 @@ def _permutation_shap(model: Callable[[np.ndarray], np.ndarray], rows: np.ndarra
     """
     n, n_features = rows.shape
     n_background = len(background)
-    ranks = np.argsort(rng.random((n, n_background, n_features)), axis=-1)   # random order of features
-    ranks = np.stack([ranks, n_features - 1 - ranks], axis=2)                 # (n, B, 2, F): and reversed
+    ranks = np.argsort(rng.random((n, n_background, n_features)), axis=-1)  # random order of features
+    ranks = np.stack([ranks, n_features - 1 - ranks], axis=2)  # (n, B, 2, F): and reversed
     steps = np.arange(n_features + 1)
-    switched = ranks[:, :, :, None, :] < steps[None, None, None, :, None]      # (n, B, 2, F+1, F)
+    switched = ranks[:, :, :, None, :] < steps[None, None, None, :, None]  # (n, B, 2, F+1, F)
     points = np.where(switched, rows[:, None, None, None, :], background[None, :, None, None, :])
     outputs = model(points.reshape(-1, n_features)).reshape(n, n_background, 2, n_features + 1)
     after = np.take_along_axis(outputs, ranks + 1, axis=-1)
     before = np.take_along_axis(outputs, ranks, axis=-1)
-    base = float(outputs[:, :, :, 0].mean())   # step 0 is the background row itself
+    base = float(outputs[:, :, :, 0].mean())  # step 0 is the background row itself
     return (after - before).mean(axis=(1, 2)), base
 
 
@@ -252,6 +296,7 @@ def _time_one_call(model: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) 
 
 # ---------------------------------------------------------------------------- outputs
 
+
 def _regression_output(context: ExplainContext) -> str:
     name = context.target_name or "value"
     if getattr(context.estimator, "loss", None) in _LOG_LINK_LOSSES:
@@ -278,7 +323,7 @@ def _select_tree_output(raw: Any, expected: Any, context: ExplainContext) -> tup
     if values.ndim == 3:
         index = 0 if context.task == "regression" else context.class_index
         return values[:, :, index], float(expected[index])
-    if context.task != "regression" and context.class_index == 0:   # log-odds of the other class
+    if context.task != "regression" and context.class_index == 0:  # log-odds of the other class
         return -values, -float(expected[0])
     return values, float(expected[0])
 
@@ -296,4 +341,3 @@ def _get_tree_stats(estimator: Any) -> tuple[int, int, int]:
         leaves = sum(int(p.nodes["is_leaf"].sum()) for p in predictors)
         return len(predictors), leaves, int(max(p.nodes["depth"].max() for p in predictors))
     return len(trees), sum(int(t.n_leaves) for t in trees), max(int(t.max_depth) for t in trees)
-

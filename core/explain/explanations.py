@@ -64,8 +64,16 @@ from core.explain.result import Explanation
 from core.workspace.errors import ConfigError, DataError
 
 __all__ = [
-    "DEFAULT_TIME_BUDGET_SECONDS", "EXPLAINER_BASELINE", "EXPLAINER_LINEAR", "EXPLAINER_PERMUTATION",
-    "EXPLAINER_TREE", "MIN_ROWS", "PERMUTATION_MAX_ROWS", "TASKS", "Explanation", "explain_model",
+    "DEFAULT_TIME_BUDGET_SECONDS",
+    "EXPLAINER_BASELINE",
+    "EXPLAINER_LINEAR",
+    "EXPLAINER_PERMUTATION",
+    "EXPLAINER_TREE",
+    "MIN_ROWS",
+    "PERMUTATION_MAX_ROWS",
+    "TASKS",
+    "Explanation",
+    "explain_model",
 ]
 
 
@@ -98,9 +106,21 @@ def explain_model(
         class_label = class_name
     label = f"{target_name} = {class_label}" if target_name else f"class {class_label}"
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(X))        # random order: any prefix is a random sample
-    context = ExplainContext(pipeline, preprocessor, estimator, X, task, positive_class_index,
-                       label, target_name, background_rows, rng, seed, time_budget_seconds)
+    order = rng.permutation(len(X))  # random order: any prefix is a random sample
+    context = ExplainContext(
+        pipeline,
+        preprocessor,
+        estimator,
+        X,
+        task,
+        positive_class_index,
+        label,
+        target_name,
+        background_rows,
+        rng,
+        seed,
+        time_budget_seconds,
+    )
 
     if family == "baseline":
         part = explain_baseline(context, order[:max_rows])
@@ -109,9 +129,9 @@ def explain_model(
     elif family == "linear":
         part = explain_linear(context, order[:max_rows])
     else:
-        part = explain_permutation(context, order[:min(max_rows, PERMUTATION_MAX_ROWS)])
+        part = explain_permutation(context, order[: min(max_rows, PERMUTATION_MAX_ROWS)])
 
-    positions = np.sort(part.positions)    # show rows in their original order
+    positions = np.sort(part.positions)  # show rows in their original order
     resort = np.argsort(part.positions)
     index = X.index[positions]
     shap_df = pd.DataFrame(part.shap_values[resort], index=index, columns=part.features)
@@ -127,14 +147,20 @@ def explain_model(
         rows_available=len(X),
         note=note,
         seconds=round(time.perf_counter() - started, 3),
-        meta={"model_key": model_key, "family": family, "task": task,
-              "explained_class": None if task == "regression" else str(class_label),
-              "target": target_name, "model": type(estimator).__name__},
+        meta={
+            "model_key": model_key,
+            "family": family,
+            "task": task,
+            "explained_class": None if task == "regression" else str(class_label),
+            "target": target_name,
+            "model": type(estimator).__name__,
+        },
     )
 
 
-def _validate_arguments(pipeline: Any, X: Any, task: str, max_rows: int, background_rows: int,
-                        time_budget_seconds: float | None) -> None:
+def _validate_arguments(
+    pipeline: Any, X: Any, task: str, max_rows: int, background_rows: int, time_budget_seconds: float | None
+) -> None:
     if task not in TASKS:
         raise ConfigError(f"The 'task' of an explanation must be one of {', '.join(TASKS)}; got {task!r} instead.")
     if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
@@ -173,7 +199,9 @@ def _get_class_label(estimator: Any, task: str, positive_class_index: int) -> An
     return classes[positive_class_index]
 
 
-def _build_note(explained: int, available: int, max_rows: int, part: PartialExplanation, task: str, class_label: Any) -> str:
+def _build_note(
+    explained: int, available: int, max_rows: int, part: PartialExplanation, task: str, class_label: Any
+) -> str:
     if explained == available:
         sample = f"Explained all {available:,} rows"
     else:

@@ -5,8 +5,9 @@ it depends on the preprocessor's shape, not on the explainer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +15,12 @@ from sklearn.compose import ColumnTransformer
 
 from core.explain.context import ExplainContext
 
+
 @dataclass
 class FeatureSources:
-    features: list[str]          # input-level features, in input order
-    matrix: np.ndarray           # (encoded outputs, features) 0/1: which output sums into which feature
-    sources: list[str]           # per encoded output, its feature
+    features: list[str]  # input-level features, in input order
+    matrix: np.ndarray  # (encoded outputs, features) 0/1: which output sums into which feature
+    sources: list[str]  # per encoded output, its feature
 
 
 def get_feature_sources(context: ExplainContext) -> FeatureSources:
@@ -28,8 +30,9 @@ def get_feature_sources(context: ExplainContext) -> FeatureSources:
     mapping = fallback_output_feature_sources(step, [str(c) for c in context.X.columns])
     try:
         from core.features.preprocessing import get_output_feature_sources
+
         mapping.update({str(k): str(v) for k, v in get_output_feature_sources(step).items()})
-    except Exception:   # not importable or another preprocessor shape: the fallback covers it
+    except Exception:  # not importable or another preprocessor shape: the fallback covers it
         pass
     sources = [mapping.get(name, name) for name in out_names]
     input_order = {str(c): i for i, c in enumerate(context.X.columns)}
@@ -82,7 +85,7 @@ def used_input_features(context: ExplainContext) -> list[str]:
     """The input columns the model uses (dropped ones would only cost permutation time)."""
     try:
         sources = get_feature_sources(context).features
-    except Exception:   # a preprocessor without feature names: treat every column as used
+    except Exception:  # a preprocessor without feature names: treat every column as used
         return [str(c) for c in context.X.columns]
     used = [str(c) for c in context.X.columns if str(c) in set(sources)]
     return used or [str(c) for c in context.X.columns]
@@ -100,8 +103,9 @@ def aggregate(values: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float) @ matrix
 
 
-def encode_as_codes(context: ExplainContext, features: list[str], positions: np.ndarray
-                     ) -> tuple[np.ndarray, Callable[[np.ndarray], pd.DataFrame]]:
+def encode_as_codes(
+    context: ExplainContext, features: list[str], positions: np.ndarray
+) -> tuple[np.ndarray, Callable[[np.ndarray], pd.DataFrame]]:
     """Each used column as integer codes of its values, so shap's masker only copies values.
 
     Works for every dtype (text, numbers with gaps, dates) and keeps the dtypes when decoding.
@@ -121,7 +125,7 @@ def encode_as_codes(context: ExplainContext, features: list[str], positions: np.
             if column in uniques:
                 j = features.index(column)
                 frame[column] = uniques[column].take(code_rows[:, j].astype(int))
-            else:   # unused by the model: any value will do
+            else:  # unused by the model: any value will do
                 frame[column] = template[column].repeat(len(code_rows)).to_numpy()
         return pd.DataFrame(frame)
 

@@ -37,17 +37,20 @@ def get_importance_df(expl: Explanation) -> pd.DataFrame:
             elif kind == "categorical":
                 top_category = _top_category(values_df[feature], shap_df[feature])
                 direction = f"{feature} = {top_category} pushes the prediction up most"
-        rows.append({
-            "feature": feature,
-            "mean_abs_shap": float(mean_abs[feature]),
-            "share": float(mean_abs[feature] / total) if total > 0 else 0.0,
-            "kind": kind,
-            "direction": direction,
-            "correlation": correlation,
-            "top_category": top_category,
-        })
-    importance = pd.DataFrame(rows, columns=["feature", "mean_abs_shap", "share", "kind", "direction",
-                                             "correlation", "top_category"])
+        rows.append(
+            {
+                "feature": feature,
+                "mean_abs_shap": float(mean_abs[feature]),
+                "share": float(mean_abs[feature] / total) if total > 0 else 0.0,
+                "kind": kind,
+                "direction": direction,
+                "correlation": correlation,
+                "top_category": top_category,
+            }
+        )
+    importance = pd.DataFrame(
+        rows, columns=["feature", "mean_abs_shap", "share", "kind", "direction", "correlation", "top_category"]
+    )
     return importance.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -60,7 +63,7 @@ def _feature_numeric_values(values: pd.Series) -> tuple[str, np.ndarray | None]:
     if pd.api.types.is_datetime64_any_dtype(values):
         return "numeric", _datetime_as_float(values)
     present = values.dropna()
-    if len(present) and present.nunique() > 20:   # many distinct texts: dates written as text?
+    if len(present) and present.nunique() > 20:  # many distinct texts: dates written as text?
         parsed = pd.to_datetime(present, errors="coerce", format="mixed")
         if parsed.notna().mean() >= 0.9:
             return "numeric", _datetime_as_float(pd.to_datetime(values, errors="coerce", format="mixed"))
@@ -109,14 +112,18 @@ def get_beeswarm_df(expl: Explanation, top: int = 10, seed: int = 0) -> pd.DataF
             labels = values.astype(object).where(values.notna(), None)
             codes, uniques = pd.factorize(labels.astype(str).where(labels.notna()), sort=True)
             colour = np.where(codes < 0, np.nan, codes / max(len(uniques) - 1, 1))
-        parts.append(pd.DataFrame({
-            "feature": feature,
-            "y": len(features) - 1 - position + rng.uniform(-_JITTER_WIDTH, _JITTER_WIDTH, len(values)),
-            "shap": expl.shap_df[feature].to_numpy(),
-            "value": [format_value(v) for v in values],
-            "colour": colour,
-            "kind": kind,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "feature": feature,
+                    "y": len(features) - 1 - position + rng.uniform(-_JITTER_WIDTH, _JITTER_WIDTH, len(values)),
+                    "shap": expl.shap_df[feature].to_numpy(),
+                    "value": [format_value(v) for v in values],
+                    "colour": colour,
+                    "kind": kind,
+                }
+            )
+        )
     columns = ["feature", "y", "shap", "value", "colour", "kind"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
@@ -135,16 +142,28 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
     rows = []
     for feature in order[:top]:
         value = format_value(values.get(feature, np.nan))
-        rows.append({"feature": feature, "value": value, "shap": float(effects[feature]),
-                     "label": f"{feature} = {value}"})
+        rows.append(
+            {"feature": feature, "value": value, "shap": float(effects[feature]), "label": f"{feature} = {value}"}
+        )
     rest = order[top:]
     if len(rest):
-        rows.append({"feature": "other features", "value": "", "shap": float(effects[rest].sum()),
-                     "label": f"{len(rest)} other features"})
+        rows.append(
+            {
+                "feature": "other features",
+                "value": "",
+                "shap": float(effects[rest].sum()),
+                "label": f"{len(rest)} other features",
+            }
+        )
     waterfall = pd.DataFrame(rows, columns=["feature", "value", "shap", "label"])
-    waterfall.attrs.update({"base_value": float(expl.base_value),
-                            "prediction": float(expl.base_value + effects.sum()),
-                            "output": expl.output, "row_index": json_safe(expl.shap_df.index[row])})
+    waterfall.attrs.update(
+        {
+            "base_value": float(expl.base_value),
+            "prediction": float(expl.base_value + effects.sum()),
+            "output": expl.output,
+            "row_index": json_safe(expl.shap_df.index[row]),
+        }
+    )
     return waterfall
 
 
@@ -156,4 +175,3 @@ def format_value(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     return str(value)
-

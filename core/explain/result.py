@@ -14,6 +14,7 @@ import pandas as pd
 
 from core.workspace.errors import DataError
 
+
 @dataclass(frozen=True, eq=False)
 class Explanation:
     """SHAP values of the explained rows, one column per INPUT feature, in ``output`` units."""
@@ -27,7 +28,7 @@ class Explanation:
     rows_available: int
     note: str
     seconds: float
-    meta: dict[str, Any] = field(default_factory=dict)   # model_key, family, class, target...
+    meta: dict[str, Any] = field(default_factory=dict)  # model_key, family, class, target...
 
     @property
     def predictions(self) -> pd.Series:
@@ -105,8 +106,9 @@ def _column_kind(values: pd.Series) -> str:
 def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {
         "index": json_safe(list(frame.index)),
-        "columns": [{"name": str(c), "kind": _column_kind(frame[c]), "values": json_safe(list(frame[c]))}
-                    for c in frame.columns],
+        "columns": [
+            {"name": str(c), "kind": _column_kind(frame[c]), "values": json_safe(list(frame[c]))} for c in frame.columns
+        ],
     }
 
 

@@ -4,6 +4,7 @@ A feature set stores its configuration (which transformations) and a description
 transformation itself is fitted inside every model pipeline, so training and serving apply exactly
 the same code to raw rows.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,18 +26,22 @@ def save_feature_set(
         cur = conn.execute(
             """INSERT INTO feature_sets (project_id, version, dataset_id, config_json, description_json, created_at)
                VALUES (?,?,?,?,?,?)""",
-            (project_id, version, dataset_id, dumps(config.to_dict()),
-             description.to_json(orient="records"), now()),
+            (project_id, version, dataset_id, dumps(config.to_dict()), description.to_json(orient="records"), now()),
         )
-        ws.audit(conn, project_id, "feature_set.saved", {"feature_set_id": cur.lastrowid, "version": version,
-                                                          "dataset_id": dataset_id})
+        ws.audit(
+            conn,
+            project_id,
+            "feature_set.saved",
+            {"feature_set_id": cur.lastrowid, "version": version, "dataset_id": dataset_id},
+        )
         fs_id = cur.lastrowid
     return get_feature_set(ws, fs_id)
 
 
 def get_feature_set(ws: Workspace, feature_set_id: int) -> dict[str, Any]:
-    return ws.get_row("feature_sets", feature_set_id,
-                      f"Feature set {feature_set_id} does not exist; save one on the Features page.")
+    return ws.get_row(
+        "feature_sets", feature_set_id, f"Feature set {feature_set_id} does not exist; save one on the Features page."
+    )
 
 
 def load_feature_config(ws: Workspace, feature_set_id: int) -> FeatureConfig:

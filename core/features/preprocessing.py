@@ -20,10 +20,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from core.workspace.errors import ConfigError, DataError
-from core.problem.definition import ProblemConfig
 from core.data.dates import looks_like_datetime, parse_datetimes
 from core.data.profiling import looks_like_identifier
+from core.problem.definition import ProblemConfig
+from core.workspace.errors import ConfigError, DataError
 
 SCALINGS = ("standard", "minmax", "none")
 KINDS = ("numeric", "categorical", "datetime", "dropped")
@@ -47,7 +47,7 @@ class FeatureConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FeatureConfig":
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         for key in ("log_columns", "drop_columns"):
@@ -57,6 +57,7 @@ class FeatureConfig:
 
 
 # ---------------------------------------------------------------- column inspection
+
 
 def get_drop_reason(values: pd.Series) -> str | None:
     """Why a column is useless as a feature ("ID-like", "free text", "constant", "all missing"), or None."""
@@ -150,13 +151,14 @@ def _validate_feature_config(df: pd.DataFrame, problem: ProblemConfig, config: F
 
 # ---------------------------------------------------------------- transformers
 
+
 class DateParts(BaseEstimator, TransformerMixin):
     """Turn date columns into numbers: year, month, day of week, days since 1970 (+ hour if times vary).
 
     Accepts datetime64 columns and ISO text; unreadable dates become NaN (imputed afterwards).
     """
 
-    def fit(self, X: Any, y: Any = None) -> "DateParts":
+    def fit(self, X: Any, y: Any = None) -> DateParts:
         frame = self._to_frame(X)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
@@ -251,19 +253,23 @@ def _categorical_pipeline(config: FeatureConfig) -> Pipeline:
         encoder = OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, max_categories=int(config.max_categories)
         )
-    return Pipeline([
-        ("to_text", FunctionTransformer(to_text_frame, feature_names_out="one-to-one")),
-        ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
-        ("encode", encoder),
-    ])
+    return Pipeline(
+        [
+            ("to_text", FunctionTransformer(to_text_frame, feature_names_out="one-to-one")),
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
+            ("encode", encoder),
+        ]
+    )
 
 
 def _date_pipeline(config: FeatureConfig) -> Pipeline:
-    return Pipeline([
-        ("parts", DateParts()),
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-        ("scale", _make_scaler(config)),
-    ])
+    return Pipeline(
+        [
+            ("parts", DateParts()),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", _make_scaler(config)),
+        ]
+    )
 
 
 def build_preprocessor(df: pd.DataFrame, problem: ProblemConfig, config: FeatureConfig) -> ColumnTransformer:
@@ -283,8 +289,10 @@ def build_preprocessor(df: pd.DataFrame, problem: ProblemConfig, config: Feature
     ]
     transformers = [group for group in groups if group[2]]
     # Fixed or positional step names: column names could clash with ColumnTransformer parameters.
-    transformers += [(f"date{i}", _date_pipeline(config), [column])
-                     for i, column in enumerate(c for c in used if c in kinds["datetime"])]
+    transformers += [
+        (f"date{i}", _date_pipeline(config), [column])
+        for i, column in enumerate(c for c in used if c in kinds["datetime"])
+    ]
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -347,6 +355,7 @@ def _match_source(output: str, columns: list[str]) -> str:
 
 # ---------------------------------------------------------------- description
 
+
 def describe_feature_set(df: pd.DataFrame, problem: ProblemConfig, config: FeatureConfig) -> pd.DataFrame:
     """One row per input column: its kind and, in words, what happens to it."""
     kinds = get_feature_kinds(df, problem, config)
@@ -355,12 +364,14 @@ def describe_feature_set(df: pd.DataFrame, problem: ProblemConfig, config: Featu
     for column in _input_columns(df, problem):
         values = df[column]
         kind = kind_of[column]
-        rows.append({
-            "column": column,
-            "kind": kind,
-            "missing": int(values.isna().sum()),
-            "transformation": _describe_transformation(values, kind, column, config),
-        })
+        rows.append(
+            {
+                "column": column,
+                "kind": kind,
+                "missing": int(values.isna().sum()),
+                "transformation": _describe_transformation(values, kind, column, config),
+            }
+        )
     return pd.DataFrame(rows, columns=["column", "kind", "missing", "transformation"])
 
 
@@ -372,7 +383,9 @@ def _describe_transformation(values: pd.Series, kind: str, column: str, config: 
             return f"dropped: {reason}" if reason else "dropped: excluded by you"
         return f"dropped: {reason or 'dates not used'}"
     if kind == "numeric":
-        scaling = {"standard": "standard scaling", "minmax": "min-max scaling", "none": "no scaling"}[config.numeric_scaling]
+        scaling = {"standard": "standard scaling", "minmax": "min-max scaling", "none": "no scaling"}[
+            config.numeric_scaling
+        ]
         text = f"log then {scaling}" if column in config.log_columns else scaling
         return ("missing filled with the median, " + text) if filled else text
     if kind == "datetime":

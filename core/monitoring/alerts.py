@@ -29,7 +29,7 @@ class Alert:
         return {"level": self.level, "window": int(self.window), "kind": self.kind, "message": self.message}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
         return cls(level=data["level"], window=int(data["window"]), kind=data["kind"], message=data["message"])
 
 
@@ -52,8 +52,10 @@ def _describe_new_values(rows: pd.DataFrame) -> str:
     parts = []
     for r in rows.itertuples(index=False):
         window_rows = round(r.new_rows / r.new_share) if r.new_share > 0 else 0
-        parts.append(f"{r.feature} has a value never seen in training in {r.new_rows:,} of {window_rows:,} rows "
-                     f"({_percent(r.new_share)})")
+        parts.append(
+            f"{r.feature} has a value never seen in training in {r.new_rows:,} of {window_rows:,} rows "
+            f"({_percent(r.new_share)})"
+        )
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -61,7 +63,8 @@ def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
     """The (window, feature) rows where a value never seen in training fills at least
     ``NEW_VALUES_SHARE`` of the window: a new category the model cannot have learned."""
     return feature_drift_df[feature_drift_df["new_share"] >= NEW_VALUES_SHARE].sort_values(
-        [WINDOW_COLUMN, "new_share"], ascending=[True, False])
+        [WINDOW_COLUMN, "new_share"], ascending=[True, False]
+    )
 
 
 def get_alerts(
@@ -130,7 +133,11 @@ def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tup
     window 5, below the 0.75 the business asked for'."""
     if perf_row is None:
         return False, f"no labels have arrived for window {window} yet, so performance is unknown"
-    name, value, threshold = metric_name(perf_row["metric"]), format_number(perf_row["value"]), format_number(perf_row["threshold"])
+    name, value, threshold = (
+        metric_name(perf_row["metric"]),
+        format_number(perf_row["value"]),
+        format_number(perf_row["threshold"]),
+    )
     lower = perf_row["metric"] in LOWER_IS_BETTER
     if not bool(perf_row["passed"]):
         if lower:
@@ -159,8 +166,10 @@ def get_retrain_decision(
     names = ", ".join(major["feature"].head(3)) + (", …" if len(major) > 3 else "")
     drift_text = f"{_plural(len(major), 'feature')} drifted strongly ({names})"
     if len(new_values):
-        new_text = (f"in window {latest}, {_describe_new_values(new_values)}, so the model is guessing for those rows"
-                    + (f"; {drift_text}" if drift_fails else ""))
+        new_text = (
+            f"in window {latest}, {_describe_new_values(new_values)}, so the model is guessing for those rows"
+            + (f"; {drift_text}" if drift_fails else "")
+        )
         return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
     if perf_fails and len(major):
         return True, f"{perf_text}, and {drift_text}: retrain."

@@ -27,7 +27,10 @@ from core.style import (
 )
 
 PSI_COLORSCALE = [  # green below 0.1, amber to 0.25, red above (z is capped at 0.5)
-    [0.0, LIGHT_GREEN], [0.2, LIGHT_LIME], [0.5, LIGHT_AMBER], [1.0, LIGHT_RED],
+    [0.0, LIGHT_GREEN],
+    [0.2, LIGHT_LIME],
+    [0.5, LIGHT_AMBER],
+    [1.0, LIGHT_RED],
 ]
 PSI_COLOR_CAP = 2 * MAJOR_PSI
 MEAN_SCORE_LINE = "#1565c0"  # the prediction-drift chart's second axis: its own blue
@@ -44,10 +47,22 @@ def _empty_figure(title: str, message: str) -> go.Figure:
 
 
 def _add_psi_guides(fig: go.Figure, **kwargs: Any) -> None:
-    fig.add_hline(y=MODERATE_PSI, line_dash="dot", line_color=LIGHT_AMBER,
-                  annotation_text="moderate (0.1)", annotation_position="bottom right", **kwargs)
-    fig.add_hline(y=MAJOR_PSI, line_dash="dash", line_color=LIGHT_RED,
-                  annotation_text="major (0.25)", annotation_position="top right", **kwargs)
+    fig.add_hline(
+        y=MODERATE_PSI,
+        line_dash="dot",
+        line_color=LIGHT_AMBER,
+        annotation_text="moderate (0.1)",
+        annotation_position="bottom right",
+        **kwargs,
+    )
+    fig.add_hline(
+        y=MAJOR_PSI,
+        line_dash="dash",
+        line_color=LIGHT_RED,
+        annotation_text="major (0.25)",
+        annotation_position="top right",
+        **kwargs,
+    )
 
 
 def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
@@ -70,8 +85,11 @@ def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
             colorscale=PSI_COLORSCALE,
             zmin=0,
             zmax=PSI_COLOR_CAP,
-            colorbar={"title": "PSI", "tickvals": [0, MODERATE_PSI, MAJOR_PSI, PSI_COLOR_CAP],
-                      "ticktext": ["0", "0.1", "0.25", "≥ 0.5"]},
+            colorbar={
+                "title": "PSI",
+                "tickvals": [0, MODERATE_PSI, MAJOR_PSI, PSI_COLOR_CAP],
+                "ticktext": ["0", "0.1", "0.25", "≥ 0.5"],
+            },
         )
     )
     height = min(450, 140 + 24 * len(table))
@@ -103,9 +121,11 @@ def caption_excluded_columns(excluded_columns: dict[str, str]) -> str:
         return ""
     reasons = "; ".join(excluded_columns.values())
     them = "it is" if len(excluded_columns) == 1 else "they are"
-    return (f"Not drift signals: {reasons}. The model still uses {'it' if len(excluded_columns) == 1 else 'them'}, "
-            f"but {them} left out of the drift table and the retrain decision, since a change there says nothing "
-            "about whether the data changed.")
+    return (
+        f"Not drift signals: {reasons}. The model still uses {'it' if len(excluded_columns) == 1 else 'them'}, "
+        f"but {them} left out of the drift table and the retrain decision, since a change there says nothing "
+        "about whether the data changed."
+    )
 
 
 def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
@@ -116,15 +136,26 @@ def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
         return _empty_figure(title, plot_text(f"No drift figures for {feature}."))
     fig = go.Figure(
         go.Scatter(
-            x=rows[WINDOW_COLUMN], y=rows["psi"], mode="lines+markers", name="PSI",
-            customdata=rows["label"], hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>",
+            x=rows[WINDOW_COLUMN],
+            y=rows["psi"],
+            mode="lines+markers",
+            name="PSI",
+            customdata=rows["label"],
+            hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>",
             marker={"color": np.where(rows["drifted"], LIGHT_RED, LIGHT_GREEN), "size": 10},
             line={"color": LINE},
         )
     )
     _add_psi_guides(fig)
-    fig.update_layout(title=title, template=TEMPLATE, height=HEIGHT_WINDOWS, xaxis_title="Window",
-                      yaxis_title="PSI", xaxis={"dtick": 1}, showlegend=False)
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=HEIGHT_WINDOWS,
+        xaxis_title="Window",
+        yaxis_title="PSI",
+        xaxis={"dtick": 1},
+        showlegend=False,
+    )
     return fig
 
 
@@ -155,18 +186,36 @@ def plot_prediction_drift(prediction_drift_df: pd.DataFrame) -> go.Figure:
     colors = [LIGHT_RED if v >= MAJOR_PSI else LIGHT_AMBER if v >= MODERATE_PSI else LIGHT_GREEN for v in df["psi"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
-        go.Bar(x=df[WINDOW_COLUMN], y=df["psi"], name="Score PSI", marker_color=colors, customdata=df["label"],
-               hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>"),
+        go.Bar(
+            x=df[WINDOW_COLUMN],
+            y=df["psi"],
+            name="Score PSI",
+            marker_color=colors,
+            customdata=df["label"],
+            hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
-        go.Scatter(x=df[WINDOW_COLUMN], y=df["mean_score"], name="Mean score", mode="lines+markers",
-                   line={"color": MEAN_SCORE_LINE}, hovertemplate="Window %{x}: mean score %{y:.3f}<extra></extra>"),
+        go.Scatter(
+            x=df[WINDOW_COLUMN],
+            y=df["mean_score"],
+            name="Mean score",
+            mode="lines+markers",
+            line={"color": MEAN_SCORE_LINE},
+            hovertemplate="Window %{x}: mean score %{y:.3f}<extra></extra>",
+        ),
         secondary_y=True,
     )
     _add_psi_guides(fig, secondary_y=False)
-    fig.update_layout(title=title, template=TEMPLATE, height=HEIGHT_WINDOWS, xaxis_title="Window",
-                      xaxis={"dtick": 1}, legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=HEIGHT_WINDOWS,
+        xaxis_title="Window",
+        xaxis={"dtick": 1},
+        legend={"orientation": "h", "y": -0.25},
+    )
     fig.update_yaxes(title_text="PSI of scores", secondary_y=False)
     fig.update_yaxes(title_text="Mean score", secondary_y=True, showgrid=False)
     return fig
@@ -195,15 +244,31 @@ def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
     threshold = float(df["threshold"].iloc[0])
     fig = go.Figure(
         go.Scatter(
-            x=df[WINDOW_COLUMN], y=df["value"], mode="lines+markers", name=name,
+            x=df[WINDOW_COLUMN],
+            y=df["value"],
+            mode="lines+markers",
+            name=name,
             marker={"color": np.where(df["passed"], LIGHT_GREEN, LIGHT_RED), "size": 10},
-            line={"color": LINE}, hovertemplate=f"Window %{{x}}: {name} %{{y:.3f}}<extra></extra>",
+            line={"color": LINE},
+            hovertemplate=f"Window %{{x}}: {name} %{{y:.3f}}<extra></extra>",
         )
     )
-    fig.add_hline(y=threshold, line_dash="dash", line_color=LIGHT_RED,
-                  annotation_text=f"required: {format_number(threshold)}", annotation_position="bottom left")
-    fig.update_layout(title=f"Model performance per window ({name})", template=TEMPLATE, height=HEIGHT_WINDOWS,
-                      xaxis_title="Window", yaxis_title=name, xaxis={"dtick": 1}, showlegend=False)
+    fig.add_hline(
+        y=threshold,
+        line_dash="dash",
+        line_color=LIGHT_RED,
+        annotation_text=f"required: {format_number(threshold)}",
+        annotation_position="bottom left",
+    )
+    fig.update_layout(
+        title=f"Model performance per window ({name})",
+        template=TEMPLATE,
+        height=HEIGHT_WINDOWS,
+        xaxis_title="Window",
+        yaxis_title=name,
+        xaxis={"dtick": 1},
+        showlegend=False,
+    )
     return fig
 
 
@@ -242,8 +307,12 @@ def get_features_by_drift(feature_drift_df: pd.DataFrame) -> list[str]:
 
 def caption_drift_table(config: DriftConfig) -> str:
     """Under the table of every feature and window: which tests ran and the drift rule."""
-    tests = ", ".join(TEST_PHRASES.get(test.name) or f"{test.name} ({test.description})"
-                      for test in (config.get_test("numeric"), config.get_test("categorical")))
-    return (f"{tests}; a p-value below {config.pvalue_threshold} means the difference is unlikely to be chance. "
-            "A feature counts as drifted when its PSI is major, or when the test is significant and the PSI at "
-            "least moderate.")
+    tests = ", ".join(
+        TEST_PHRASES.get(test.name) or f"{test.name} ({test.description})"
+        for test in (config.get_test("numeric"), config.get_test("categorical"))
+    )
+    return (
+        f"{tests}; a p-value below {config.pvalue_threshold} means the difference is unlikely to be chance. "
+        "A feature counts as drifted when its PSI is major, or when the test is significant and the PSI at "
+        "least moderate."
+    )

@@ -11,8 +11,9 @@ group, registered in `DRIFT_TESTS` with the column kinds it applies to (`registe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,10 +176,9 @@ def _ks_statistics(
         if not (len(ref) and len(values)):
             continue
         gaps_at_ref = ref_cdf_at_ref - np.searchsorted(values, ref, side="right") / len(values)
-        gaps_at_values = (
-            np.searchsorted(ref, values, side="right") / len(ref)
-            - np.searchsorted(values, values, side="right") / len(values)
-        )
+        gaps_at_values = np.searchsorted(ref, values, side="right") / len(ref) - np.searchsorted(
+            values, values, side="right"
+        ) / len(values)
         statistics[group] = max(np.abs(gaps_at_ref).max(), np.abs(gaps_at_values).max())
         sizes[group] = np.round(len(ref) * len(values) / (len(ref) + len(values)))
     return statistics, sizes
@@ -267,7 +267,9 @@ def register_drift_test(name: str, kinds: tuple[str, ...], description: str) -> 
     """Register the decorated function as the drift test ``name`` for columns of ``kinds``."""
     unknown = [kind for kind in kinds if kind not in COLUMN_KINDS]
     if unknown or not kinds:
-        raise ConfigError(f"A drift test applies to column kinds among {', '.join(COLUMN_KINDS)}; got {kinds!r} instead.")
+        raise ConfigError(
+            f"A drift test applies to column kinds among {', '.join(COLUMN_KINDS)}; got {kinds!r} instead."
+        )
 
     def register(function: GroupedTest) -> GroupedTest:
         DRIFT_TESTS[name] = DriftTest(name, tuple(kinds), function, description)
@@ -337,7 +339,7 @@ class DriftConfig:
     numeric_test: str = "ks"  # the names of registered drift tests (DRIFT_TESTS)
     categorical_test: str = "chi2"
 
-    def validate(self) -> "DriftConfig":
+    def validate(self) -> DriftConfig:
         if not isinstance(self.psi_threshold, (int, float)) or not self.psi_threshold > 0:
             raise ConfigError(
                 f"The 'psi_threshold' of DriftConfig must be a number above 0 "
@@ -370,7 +372,7 @@ class DriftConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DriftConfig":
+    def from_dict(cls, data: dict[str, Any]) -> DriftConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known}).validate()
 
@@ -393,9 +395,13 @@ def _get_column_drift(
         ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
         new_rows = cur_counts[:, -2]  # the '<new>' bucket: values never seen in the reference
     test = config.get_test(kind)
-    return {"kind": kind, "test": test.name, "psi": _psi_from_counts(ref_counts, cur_counts),
-            "pvalue": np.asarray(test.pvalues(reference, current, codes, n_groups), dtype=float),
-            "new_rows": new_rows}
+    return {
+        "kind": kind,
+        "test": test.name,
+        "psi": _psi_from_counts(ref_counts, cur_counts),
+        "pvalue": np.asarray(test.pvalues(reference, current, codes, n_groups), dtype=float),
+        "new_rows": new_rows,
+    }
 
 
 def get_feature_drift_df(
@@ -443,8 +449,9 @@ def get_feature_drift_df(
     df["new_share"] = df["new_rows"].to_numpy(dtype=float) / np.maximum(np.repeat(group_sizes, len(columns)), 1)
     df["drifted"] = config.get_drifted(df["psi"].to_numpy(), df["pvalue"].to_numpy())
     df["label"] = [describe_psi(v) for v in df["psi"]]
-    df = df[FEATURE_DRIFT_COLUMNS].astype({"feature": "str", "kind": "str", "test": "str", "label": "str",
-                                           "new_rows": "int64", "new_share": "float64"})
+    df = df[FEATURE_DRIFT_COLUMNS].astype(
+        {"feature": "str", "kind": "str", "test": "str", "label": "str", "new_rows": "int64", "new_share": "float64"}
+    )
     if by is not None:
         df.insert(0, by, np.repeat(groups, len(columns)))
     return df

@@ -8,8 +8,9 @@ decision in `alerts`; `charts` draws a report (`plot_*`) and says in one sentenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,10 +65,11 @@ class MonitoringReport:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MonitoringReport":
+    def from_dict(cls, data: dict[str, Any]) -> MonitoringReport:
         return cls(
-            feature_drift_df=apply_schema(pd.DataFrame(data["feature_drift"]), FEATURE_DRIFT_SCHEMA,
-                                           FEATURE_DRIFT_DEFAULTS),
+            feature_drift_df=apply_schema(
+                pd.DataFrame(data["feature_drift"]), FEATURE_DRIFT_SCHEMA, FEATURE_DRIFT_DEFAULTS
+            ),
             prediction_drift_df=apply_schema(pd.DataFrame(data["prediction_drift"]), PREDICTION_DRIFT_SCHEMA),
             performance_df=apply_schema(pd.DataFrame(data["performance"]), PERFORMANCE_SCHEMA),
             alerts=[Alert.from_dict(a) for a in data["alerts"]],
@@ -98,8 +100,11 @@ class MonitoringReport:
             }
             for row in latest.itertuples(index=False)
         }
-        return {"drifted_features": latest.loc[latest["drifted"], "feature"].tolist(), "features": features,
-                "excluded_columns": excluded}
+        return {
+            "drifted_features": latest.loc[latest["drifted"], "feature"].tolist(),
+            "features": features,
+            "excluded_columns": excluded,
+        }
 
 
 def _validate_monitoring_inputs(
@@ -160,8 +165,11 @@ def run_monitoring(
     feature_columns = list(feature_columns)
     _validate_monitoring_inputs(reference, traffic, feature_columns, target, score_metric is not None)
     windows = traffic[WINDOW_COLUMN].to_numpy()
-    excluded = (dict(excluded_columns) if excluded_columns is not None else
-                get_non_signal_columns(reference, feature_columns, time_columns=time_columns, id_columns=id_columns))
+    excluded = (
+        dict(excluded_columns)
+        if excluded_columns is not None
+        else get_non_signal_columns(reference, feature_columns, time_columns=time_columns, id_columns=id_columns)
+    )
     signals = [c for c in feature_columns if c not in excluded]
 
     feature_drift_df = get_window_feature_drift_df(reference, traffic, signals, config)

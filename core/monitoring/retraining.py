@@ -5,6 +5,7 @@ after a retraining the page must say what was retrained, how it scored against t
 rows, what was registered, and what to do next; after a promotion, that the report watched a model
 that no longer serves.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,18 +20,28 @@ from core.workspace.jsonable import dumps
 def record_retraining(ws: Workspace, project_id: int, report_id: int, outcome: dict[str, Any]) -> None:
     """Keep a retraining's outcome with the report that led to it (and say so in the audit log)."""
     with ws.transaction() as conn:
-        conn.execute("INSERT INTO retrainings (project_id, report_id, experiment_id, outcome_json, created_at) "
-                     "VALUES (?,?,?,?,?)", (project_id, report_id, outcome["experiment_id"],
-                                            dumps(outcome), now()))
-        ws.audit(conn, project_id, "monitoring.retrained",
-                 {"report_id": report_id, "experiment_id": outcome["experiment_id"],
-                  "registered": outcome.get("registered")})
+        conn.execute(
+            "INSERT INTO retrainings (project_id, report_id, experiment_id, outcome_json, created_at) "
+            "VALUES (?,?,?,?,?)",
+            (project_id, report_id, outcome["experiment_id"], dumps(outcome), now()),
+        )
+        ws.audit(
+            conn,
+            project_id,
+            "monitoring.retrained",
+            {
+                "report_id": report_id,
+                "experiment_id": outcome["experiment_id"],
+                "registered": outcome.get("registered"),
+            },
+        )
 
 
 def get_retraining(ws: Workspace, report_id: int) -> dict[str, Any] | None:
     """The latest retraining a monitoring report led to (its outcome), or None."""
-    row = ws.query_one("SELECT outcome_json FROM retrainings WHERE report_id = ? ORDER BY id DESC LIMIT 1",
-                       (report_id,))
+    row = ws.query_one(
+        "SELECT outcome_json FROM retrainings WHERE report_id = ? ORDER BY id DESC LIMIT 1", (report_id,)
+    )
     return json.loads(row["outcome_json"]) if row else None
 
 
@@ -41,9 +52,15 @@ class MonitoringVerdict:
     text: str  # the evidence and what to do next, in plain sentences
 
 
-def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, retraining: dict[str, Any] | None,
-                                monitored_version: int | None, live_version: int | None,
-                                registered_is_challenger: bool = True) -> MonitoringVerdict:
+def describe_monitoring_outcome(
+    recommended: bool,
+    reason: str,
+    metric: str,
+    retraining: dict[str, Any] | None,
+    monitored_version: int | None,
+    live_version: int | None,
+    registered_is_challenger: bool = True,
+) -> MonitoringVerdict:
     """The headline of a monitoring report, given what happened after it.
 
     ``monitored_version`` is the champion version the report watched, ``live_version`` the one the
@@ -51,9 +68,11 @@ def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, ret
     version the retraining registered still holds the challenger alias."""
     if monitored_version is not None and live_version is not None and live_version != monitored_version:
         return MonitoringVerdict(
-            "success", f"v{live_version} now serves.",
+            "success",
+            f"v{live_version} now serves.",
             f"This report watched v{monitored_version}; v{live_version} replaced it afterwards. {reason} "
-            f"Simulate traffic again to watch v{live_version}.")
+            f"Simulate traffic again to watch v{live_version}.",
+        )
     if retraining is None:
         if recommended:
             return MonitoringVerdict("warning", "Retrain recommended.", f"{reason} Retrain on fresh data below.")
@@ -61,29 +80,37 @@ def describe_monitoring_outcome(recommended: bool, reason: str, metric: str, ret
     label = get_metric_label(metric)
     new, old = retraining.get("retrained_metric_on_fresh"), retraining.get("champion_metric_on_fresh")
     shown_new, shown_old = _distinct_values(metric, new, old)
-    compared = (f"On {retraining.get('fresh_rows_eval', 0):,} fresh production rows that neither model trained on, "
-                f"the retrained model scores {label} {shown_new} against the champion's {shown_old}")
+    compared = (
+        f"On {retraining.get('fresh_rows_eval', 0):,} fresh production rows that neither model trained on, "
+        f"the retrained model scores {label} {shown_new} against the champion's {shown_old}"
+    )
     better = new is not None and old is not None and (new > old) == is_higher_better(metric) and new != old
     registered = retraining.get("registered")
     if registered and not registered_is_challenger:
         # Promoted and rolled back, or replaced by a newer challenger: there is nothing left to promote here.
         serving = f"v{live_version} serves" if live_version is not None else "nothing is deployed"
         return MonitoringVerdict(
-            "info", f"Retrained: v{registered['version']} was registered, but it is no longer the challenger.",
+            "info",
+            f"Retrained: v{registered['version']} was registered, but it is no longer the challenger.",
             f"{reason} {compared} ({'better' if better else 'not better'}); it passed the gate and was registered "
             f"as challenger v{registered['version']}, which has since lost that alias (promoted and rolled back, "
             f"or replaced by a newer challenger): {serving}. Next: the Registry page's audit log says what "
-            "happened; simulate traffic again to watch what serves now.")
+            "happened; simulate traffic again to watch what serves now.",
+        )
     if registered:
         return MonitoringVerdict(
-            "info", f"Retrained: challenger v{registered['version']} is ready.",
+            "info",
+            f"Retrained: challenger v{registered['version']} is ready.",
             f"{reason} {compared} ({'better' if better else 'not better'}); it passed the gate and was registered "
             f"as challenger v{registered['version']}. Next: promote it below, or try it beside the champion on "
-            "the Deploy page (canary or shadow) first.")
+            "the Deploy page (canary or shadow) first.",
+        )
     return MonitoringVerdict(
-        "warning", "Retrained, but the new model did not pass the gate.",
+        "warning",
+        "Retrained, but the new model did not pass the gate.",
         f"{reason} {compared}; nothing was registered and the champion keeps serving. Next: look at what drifted "
-        "and at the data, or retrain when more labelled production rows have arrived.")
+        "and at the data, or retrain when more labelled production rows have arrived.",
+    )
 
 
 def _distinct_values(metric: str, new: float | None, old: float | None) -> tuple[str, str]:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.profiling import looks_like_identifier
 from core.monitoring.drift import is_numeric_column
 from core.workspace.errors import ConfigError, DataError
-from core.data.profiling import looks_like_identifier
 
 SCENARIOS: dict[str, str] = {
     "none": "Production data looks just like the training data: no drift at all.",
@@ -52,11 +52,10 @@ class TrafficConfig:
     seed: int = 0
     columns: tuple[str, ...] = ()  # empty: choose automatically
 
-    def validate(self) -> "TrafficConfig":
+    def validate(self) -> TrafficConfig:
         if self.scenario not in SCENARIOS:
             raise ConfigError(
-                f"The 'scenario' of TrafficConfig must be one of {', '.join(SCENARIOS)}; "
-                f"got {self.scenario!r} instead."
+                f"The 'scenario' of TrafficConfig must be one of {', '.join(SCENARIOS)}; got {self.scenario!r} instead."
             )
         for name, minimum in (("windows", 1), ("rows_per_window", 10)):
             value = getattr(self, name)
@@ -88,7 +87,7 @@ class TrafficConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrafficConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrafficConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "columns" in values and not isinstance(values["columns"], str):
@@ -121,11 +120,7 @@ def _is_categorical(series: pd.Series) -> bool:
 
 def _is_code_numeric(series: pd.Series) -> bool:
     """A numeric column with few values (ratings, counts, flags) that can act as categories."""
-    return (
-        _is_plain_numeric(series)
-        and 2 <= series.nunique() <= MAX_CODE_UNIQUE
-        and not looks_like_identifier(series)
-    )
+    return _is_plain_numeric(series) and 2 <= series.nunique() <= MAX_CODE_UNIQUE and not looks_like_identifier(series)
 
 
 def _match_pool_column(name: str, pool_columns: list[str]) -> str | None:
@@ -243,8 +238,12 @@ def _get_new_value(pool: pd.DataFrame, column: str) -> Any:
 
 
 def _apply_numeric_drift(
-    traffic: pd.DataFrame, pool: pd.DataFrame, target: str, config: TrafficConfig,
-    important_features: list[str], rng: np.random.Generator,
+    traffic: pd.DataFrame,
+    pool: pd.DataFrame,
+    target: str,
+    config: TrafficConfig,
+    important_features: list[str],
+    rng: np.random.Generator,
 ) -> list[str]:
     gradual = config.scenario == "gradual"
     factor = _get_window_factor(traffic[WINDOW_COLUMN].to_numpy(), config.drift_start, gradual)
@@ -264,8 +263,12 @@ def _apply_numeric_drift(
 
 
 def _apply_new_category(
-    traffic: pd.DataFrame, pool: pd.DataFrame, target: str, config: TrafficConfig,
-    important_features: list[str], rng: np.random.Generator,
+    traffic: pd.DataFrame,
+    pool: pd.DataFrame,
+    target: str,
+    config: TrafficConfig,
+    important_features: list[str],
+    rng: np.random.Generator,
 ) -> list[str]:
     columns = _choose_columns(pool, target, config, important_features, "categorical", 1)
     if not columns:  # no text column: a numeric code column gets a code it never had
@@ -287,7 +290,11 @@ def _get_segment_mask(pool: pd.DataFrame, traffic: pd.DataFrame, column: str) ->
 
 
 def _apply_concept_drift(
-    traffic: pd.DataFrame, pool: pd.DataFrame, target: str, task: str, config: TrafficConfig,
+    traffic: pd.DataFrame,
+    pool: pd.DataFrame,
+    target: str,
+    task: str,
+    config: TrafficConfig,
     important_features: list[str],
 ) -> tuple[list[str], str | None]:
     segment_columns = _choose_columns(pool, target, config, important_features, "any", 1)

@@ -7,7 +7,8 @@ share. A module of its own: the alerts, the report and the charts all read these
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,16 @@ METRIC_NAMES = {
 # Column order and dtype of each result table: applied on creation and on loading,
 # so a saved report loads back identical.
 FEATURE_DRIFT_SCHEMA = {
-    "window": "int64", "feature": "str", "kind": "str", "psi": "float64", "test": "str",
-    "pvalue": "float64", "drifted": "bool", "label": "str", "new_rows": "int64", "new_share": "float64",
+    "window": "int64",
+    "feature": "str",
+    "kind": "str",
+    "psi": "float64",
+    "test": "str",
+    "pvalue": "float64",
+    "drifted": "bool",
+    "label": "str",
+    "new_rows": "int64",
+    "new_share": "float64",
 }
 # Columns added after reports were first saved, with the value an older report implies.
 FEATURE_DRIFT_DEFAULTS = {"new_rows": 0, "new_share": 0.0}
@@ -84,11 +93,14 @@ def get_non_signal_columns(
     for column in columns:
         values = reference[column]
         if column in time_columns or looks_like_datetime(values):
-            excluded[column] = (f"{column} is a time: production rows are always later than the training rows, "
-                                "so its values always look new")
+            excluded[column] = (
+                f"{column} is a time: production rows are always later than the training rows, "
+                "so its values always look new"
+            )
         elif column in id_columns or looks_like_identifier(values):
-            excluded[column] = (f"{column} is an identifier: new rows bring values never seen in training, "
-                                "so it always looks drifted")
+            excluded[column] = (
+                f"{column} is an identifier: new rows bring values never seen in training, so it always looks drifted"
+            )
     return excluded
 
 

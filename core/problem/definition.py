@@ -70,7 +70,7 @@ class ProblemConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ProblemConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ProblemConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -171,8 +171,10 @@ def describe_id_like_target(y: pd.Series) -> str | None:
     if not looks_like_id(y):
         return None
     known = y.dropna()
-    return (f"{y.name} looks like an ID, not an outcome: {known.nunique():,} of its {len(known):,} values are "
-            "different, so the other columns cannot predict it; choose the column you want to predict.")
+    return (
+        f"{y.name} looks like an ID, not an outcome: {known.nunique():,} of its {len(known):,} values are "
+        "different, so the other columns cannot predict it; choose the column you want to predict."
+    )
 
 
 def default_threshold(metric: str, y: pd.Series) -> float:
@@ -218,8 +220,10 @@ def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
     if problem.group_column is not None:
         _validate_group_column(df, problem)
     if problem.sensitive_column is not None and problem.sensitive_column not in df.columns:
-        raise DataError(f"The sensitive column '{problem.sensitive_column}' is not a column of the table; "
-                        "choose another column for the fairness check, or none.")
+        raise DataError(
+            f"The sensitive column '{problem.sensitive_column}' is not a column of the table; "
+            "choose another column for the fairness check, or none."
+        )
 
 
 def _validate_config_values(problem: ProblemConfig) -> None:
@@ -228,8 +232,7 @@ def _validate_config_values(problem: ProblemConfig) -> None:
     valid = METRICS[problem.task]
     if problem.metric not in valid:
         raise ConfigError(
-            f"The metric '{problem.metric}' does not apply to a {problem.task} task; "
-            f"choose one of: {', '.join(valid)}."
+            f"The metric '{problem.metric}' does not apply to a {problem.task} task; choose one of: {', '.join(valid)}."
         )
     try:
         threshold = float(problem.threshold)
@@ -261,9 +264,7 @@ def _validate_regression_target(known: pd.Series, problem: ProblemConfig) -> Non
             "regression target; clean it into numbers or choose a classification task."
         )
     if known.nunique() < 2:
-        raise DataError(
-            f"The target '{problem.target}' has the same value in every row; choose a target that varies."
-        )
+        raise DataError(f"The target '{problem.target}' has the same value in every row; choose a target that varies.")
 
 
 def _validate_classification_target(known: pd.Series, problem: ProblemConfig) -> None:

@@ -1,5 +1,6 @@
 """Where a problem definition is kept: the project's current one, and the one an experiment was
 trained on (a model version's is frozen in the registry: registry.get_version_problem)."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,7 @@ from core.workspace.projects import get_project
 def set_problem(ws: Workspace, project_id: int, problem: ProblemConfig) -> None:
     """Save the project's problem definition (the audit log keeps every change)."""
     with ws.transaction() as conn:
-        conn.execute(
-            "UPDATE projects SET problem_json = ? WHERE id = ?", (json.dumps(problem.to_dict()), project_id)
-        )
+        conn.execute("UPDATE projects SET problem_json = ? WHERE id = ?", (json.dumps(problem.to_dict()), project_id))
         ws.audit(conn, project_id, "problem.set", problem.to_dict())
 
 

@@ -2,6 +2,7 @@
 
 The registry's operations live in ``versions``; they are handed on here, so callers write
 ``from core import registry`` and ``registry.get_alias_version(...)``."""
+
 from core.registry.versions import (
     ALIASES,
     find_model_name,

@@ -1,8 +1,10 @@
 """The audit log in words: one plain sentence per entry, for the stakeholder reading the Registry
 page. The raw JSON stays in the log (and beside the sentence) for the engineer."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 
@@ -41,20 +43,27 @@ def _renamed(d: dict, versions: dict, what: str) -> str:
 def _deleted(d: dict, versions: dict, what: str) -> str:
     rows = sum(d.get("rows", {}).values())
     models = ", ".join(f"{m['model']} v{m['version']}" for m in d.get("model_versions", []))
-    return (f"Project '{d['name']}' deleted with everything made in it: {rows:,} records and {d['files']:,} files"
-            + (f", including model versions {models} (their SHA-256 are kept in this entry)" if models else "") + ".")
+    return (
+        f"Project '{d['name']}' deleted with everything made in it: {rows:,} records and {d['files']:,} files"
+        + (f", including model versions {models} (their SHA-256 are kept in this entry)" if models else "")
+        + "."
+    )
 
 
 def _dataset(d: dict, versions: dict, kind: str) -> str:
     made_from = f", made from dataset {d['parent_id']}" if d.get("parent_id") else ""
-    return f"{kind.capitalize()} data saved as dataset {d['dataset_id']} ('{d['name']}', {d['rows']:,} rows{made_from})."
+    return (
+        f"{kind.capitalize()} data saved as dataset {d['dataset_id']} ('{d['name']}', {d['rows']:,} rows{made_from})."
+    )
 
 
 def _problem(d: dict, versions: dict, what: str) -> str:
     metric, bar = d["metric"], format_metric_value(d["metric"], d["threshold"])
     compare = "at least" if is_higher_better(metric) else "at most"
-    return (f"Problem set: predict '{d['target']}' ({d['task']}); the gate needs {get_metric_label(metric)} of "
-            f"{compare} {bar}.")
+    return (
+        f"Problem set: predict '{d['target']}' ({d['task']}); the gate needs {get_metric_label(metric)} of "
+        f"{compare} {bar}."
+    )
 
 
 def _feature_set(d: dict, versions: dict, what: str) -> str:
@@ -64,14 +73,22 @@ def _feature_set(d: dict, versions: dict, what: str) -> str:
 def _experiment(d: dict, versions: dict, what: str) -> str:
     gate = d.get("gate") or {}
     verdict = "GO" if gate.get("passed") else "NO-GO"
-    score = (f" ({get_metric_label(gate['metric'])} {format_metric_value(gate['metric'], gate['value'])})"
-             if gate.get("metric") and gate.get("value") is not None else "")
-    return f"Experiment {d['experiment_id']} recorded ({d.get('kind') or 'leaderboard'}); the gate said {verdict}{score}."
+    score = (
+        f" ({get_metric_label(gate['metric'])} {format_metric_value(gate['metric'], gate['value'])})"
+        if gate.get("metric") and gate.get("value") is not None
+        else ""
+    )
+    return (
+        f"Experiment {d['experiment_id']} recorded ({d.get('kind') or 'leaderboard'}); the gate said {verdict}{score}."
+    )
 
 
 def _registered(d: dict, versions: dict, what: str) -> str:
-    threshold = (f", answering yes from a score of {d['decision_threshold']:.2f}"
-                 if d.get("decision_threshold") is not None else "")
+    threshold = (
+        f", answering yes from a score of {d['decision_threshold']:.2f}"
+        if d.get("decision_threshold") is not None
+        else ""
+    )
     note = f"; note: {d['note']}" if d.get("note") else ""
     return f"{d['model']} v{d['version']} registered from run {d['run_id']}{threshold}{note}."
 
@@ -86,16 +103,19 @@ def _promoted(d: dict, versions: dict, what: str) -> str:
 
 
 def _rolled_back(d: dict, versions: dict, what: str) -> str:
-    return (f"{d['model']} rolled back from {_v(versions, d['from_version_id'])} to "
-            f"{_v(versions, d['to_version_id'])}{_why(d.get('reason'))}.")
+    return (
+        f"{d['model']} rolled back from {_v(versions, d['from_version_id'])} to "
+        f"{_v(versions, d['to_version_id'])}{_why(d.get('reason'))}."
+    )
 
 
 def _deployment(d: dict, versions: dict, what: str) -> str:
     strategy = (d.get("routing") or {}).get("strategy", "single")
-    challenger = (f" and challenger {_v(versions, d['challenger_version_id'])}"
-                  if d.get("challenger_version_id") else "")
-    return (f"Deployment {d['deployment_id']} went live ({strategy}) with champion "
-            f"{_v(versions, d['champion_version_id'])}{challenger}{_why(d.get('reason'))}.")
+    challenger = f" and challenger {_v(versions, d['challenger_version_id'])}" if d.get("challenger_version_id") else ""
+    return (
+        f"Deployment {d['deployment_id']} went live ({strategy}) with champion "
+        f"{_v(versions, d['champion_version_id'])}{challenger}{_why(d.get('reason'))}."
+    )
 
 
 def _monitoring(d: dict, versions: dict, what: str) -> str:
@@ -106,8 +126,11 @@ def _monitoring(d: dict, versions: dict, what: str) -> str:
 
 def _retrained(d: dict, versions: dict, what: str) -> str:
     made = d.get("registered")
-    result = (f"registered {made['model']} v{made['version']} as challenger" if made
-              else "the gate said no, so nothing was registered")
+    result = (
+        f"registered {made['model']} v{made['version']} as challenger"
+        if made
+        else "the gate said no, so nothing was registered"
+    )
     return f"Retrained after monitoring report {d['report_id']} (experiment {d['experiment_id']}): {result}."
 
 

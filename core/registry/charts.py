@@ -16,8 +16,10 @@ FIRST_COLUMNS = ("version", "aliases", "family", "decision threshold", "cv_score
 def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, list[str]]:
     """(the versions with readable headers, the column order to show): the columns a reviewer reads
     first, then the rest (run, hash, all metrics), without the ids. ``metric`` is the problem's."""
-    headers = {"cv_score": "CV score", **{c: f"holdout {get_metric_label(c)}" for c in versions
-                                          if get_metric_label(c) != c}}
+    headers = {
+        "cv_score": "CV score",
+        **{c: f"holdout {get_metric_label(c)}" for c in versions if get_metric_label(c) != c},
+    }
     first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c in versions]
     shown = versions.rename(columns=headers)
     return shown, first + [c for c in shown if c not in first and c not in ("id", "model")]
@@ -25,7 +27,13 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
 
 def caption_versions(versions: pd.DataFrame) -> str:
     """Under the versions table: what the hash is for and, for yes/no models, what the threshold means."""
-    return ("Every registered version with its scores and the first characters of its file's SHA-256: the file "
-            "is checked against this hash before it is ever loaded."
-            + (" A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
-               "shown (precision, recall, F1) are at 0.5." if "decision threshold" in versions else ""))
+    return (
+        "Every registered version with its scores and the first characters of its file's SHA-256: the file "
+        "is checked against this hash before it is ever loaded."
+        + (
+            " A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
+            "shown (precision, recall, F1) are at 0.5."
+            if "decision threshold" in versions
+            else ""
+        )
+    )

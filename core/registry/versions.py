@@ -4,6 +4,7 @@
 Each operation is one BEGIN IMMEDIATE transaction and writes the audit log in the same transaction,
 so two people promoting at once cannot both win and no change goes unrecorded.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,18 +12,24 @@ from typing import Any
 
 import pandas as pd
 
+from core.problem.definition import ProblemConfig, to_label
 from core.problem.store import get_problem
 from core.registry.audit import describe_audit_entry
-from core.workspace.errors import ConfigError, NotFoundError
-from core.problem.definition import ProblemConfig, to_label
 from core.workspace.database import Workspace, dumps, now
+from core.workspace.errors import ConfigError, NotFoundError
 
 ALIASES = ("champion", "challenger")
 
 
 def register_model(
-    ws: Workspace, project_id: int, run_id: int, *, model_name: str, alias: str | None = None,
-    note: str = "", extra_lineage: dict | None = None,
+    ws: Workspace,
+    project_id: int,
+    run_id: int,
+    *,
+    model_name: str,
+    alias: str | None = None,
+    note: str = "",
+    extra_lineage: dict | None = None,
 ) -> dict[str, Any]:
     """Register a run's fitted pipeline as the next version of ``model_name``."""
     if alias is not None and alias not in ALIASES:
@@ -37,9 +44,15 @@ def register_model(
     if run["model_artifact_id"] is None:
         raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train; register another run.")
     sha = ws.artifact_info(run["model_artifact_id"])["sha256"]
-    lineage = {"run_id": run_id, "experiment_id": run["experiment_id"], "dataset_id": run["dataset_id"],
-               "feature_set_id": run["feature_set_id"], "model_key": run["model_key"],
-               "validation": run["validation"], **(extra_lineage or {})}
+    lineage = {
+        "run_id": run_id,
+        "experiment_id": run["experiment_id"],
+        "dataset_id": run["dataset_id"],
+        "feature_set_id": run["feature_set_id"],
+        "model_key": run["model_key"],
+        "validation": run["validation"],
+        **(extra_lineage or {}),
+    }
     metrics = {"cv_score": run["cv_score"], **json.loads(run["test_metrics_json"] or "{}")}
     with ws.transaction() as conn:
         # Checked inside the write transaction: two sessions registering the same run at once are
@@ -47,8 +60,10 @@ def register_model(
         # refuses a duplicate from any writer that skips this check).
         existing = conn.execute("SELECT model_name, version FROM model_versions WHERE run_id = ?", (run_id,)).fetchone()
         if existing is not None:
-            raise ConfigError(f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
-                              f"v{existing['version']}; give that version an alias on the Registry page instead.")
+            raise ConfigError(
+                f"Run {run_id} ({run['model_name']}) is already registered as {existing['model_name']} "
+                f"v{existing['version']}; give that version an alias on the Registry page instead."
+            )
         version = conn.execute(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE project_id = ? AND model_name = ?",
             (project_id, model_name),
@@ -56,13 +71,33 @@ def register_model(
         cur = conn.execute(
             """INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
                metrics_json, lineage_json, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-            (project_id, model_name, version, run_id, run["model_artifact_id"], sha, dumps(metrics),
-             dumps(lineage), note, now()),
+            (
+                project_id,
+                model_name,
+                version,
+                run_id,
+                run["model_artifact_id"],
+                sha,
+                dumps(metrics),
+                dumps(lineage),
+                note,
+                now(),
+            ),
         )
         version_id = cur.lastrowid
-        ws.audit(conn, project_id, "model.registered",
-                 {"model": model_name, "version": version, "run_id": run_id, "sha256": sha, "note": note,
-                  **{k: lineage[k] for k in ("decision_threshold",) if k in lineage}})
+        ws.audit(
+            conn,
+            project_id,
+            "model.registered",
+            {
+                "model": model_name,
+                "version": version,
+                "run_id": run_id,
+                "sha256": sha,
+                "note": note,
+                **{k: lineage[k] for k in ("decision_threshold",) if k in lineage},
+            },
+        )
         if alias:
             _set_alias(ws, conn, project_id, model_name, alias, version_id, reason="set at registration")
     return get_version(ws, version_id)
@@ -79,8 +114,18 @@ def _set_alias(ws, conn, project_id, model_name, alias, version_id, reason) -> N
            updated_at = excluded.updated_at""",
         (project_id, model_name, alias, version_id, now()),
     )
-    ws.audit(conn, project_id, "alias.set", {"model": model_name, "alias": alias, "version_id": version_id,
-                                             "previous_version_id": old[0] if old else None, "reason": reason})
+    ws.audit(
+        conn,
+        project_id,
+        "alias.set",
+        {
+            "model": model_name,
+            "alias": alias,
+            "version_id": version_id,
+            "previous_version_id": old[0] if old else None,
+            "reason": reason,
+        },
+    )
 
 
 def set_alias(ws: Workspace, project_id: int, model_name: str, alias: str, version_id: int, reason: str = "") -> None:
@@ -88,8 +133,10 @@ def set_alias(ws: Workspace, project_id: int, model_name: str, alias: str, versi
         raise ConfigError(f"The alias must be one of {', '.join(ALIASES)}; got '{alias}' instead.")
     version = get_version(ws, version_id)
     if version["project_id"] != project_id or version["model_name"] != model_name:
-        raise ConfigError(f"Model version id {version_id} belongs to model '{version['model_name']}' of another "
-                          f"project or name; an alias of '{model_name}' can only point at its own versions.")
+        raise ConfigError(
+            f"Model version id {version_id} belongs to model '{version['model_name']}' of another "
+            f"project or name; an alias of '{model_name}' can only point at its own versions."
+        )
     with ws.transaction() as conn:
         _set_alias(ws, conn, project_id, model_name, alias, version_id, reason)
 
@@ -104,8 +151,10 @@ def promote_challenger(ws: Workspace, project_id: int, model_name: str, reason: 
         if row is None:
             raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
         _set_alias(ws, conn, project_id, model_name, "champion", row[0], reason or "challenger promoted")
-        conn.execute("DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
-                     (project_id, model_name))
+        conn.execute(
+            "DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
+            (project_id, model_name),
+        )
         ws.audit(conn, project_id, "model.promoted", {"model": model_name, "version_id": row[0], "reason": reason})
     return get_version(ws, row[0])
 
@@ -130,8 +179,12 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
         if previous is None:
             raise NotFoundError(f"Model '{model_name}' has no earlier champion to roll back to.")
         _set_alias(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
-        ws.audit(conn, project_id, "model.rolled_back",
-                 {"model": model_name, "from_version_id": current[0], "to_version_id": previous, "reason": reason})
+        ws.audit(
+            conn,
+            project_id,
+            "model.rolled_back",
+            {"model": model_name, "from_version_id": current[0], "to_version_id": previous, "reason": reason},
+        )
     return get_version(ws, previous)
 
 
@@ -184,23 +237,30 @@ def get_version_problem(ws: Workspace, version: dict[str, Any]) -> ProblemConfig
         row = ws.query_one("SELECT problem_json FROM experiments WHERE id = ?", (lineage["experiment_id"],))
         stored = json.loads(row["problem_json"] or "{}") if row else None
     if not stored or not stored.get("target") or not stored.get("task"):
-        raise NotFoundError(f"Model '{version['model_name']}' version {version['version']} has no recorded problem "
-                            "(what it predicts); register its run again from its experiment.")
+        raise NotFoundError(
+            f"Model '{version['model_name']}' version {version['version']} has no recorded problem "
+            "(what it predicts); register its run again from its experiment."
+        )
     return ProblemConfig.from_dict(stored)
 
 
 def predicts_same(a: ProblemConfig, b: ProblemConfig) -> bool:
     """Whether two problems ask for the same prediction: the same target, task and positive class.
     A new metric or gate bar judges the same model differently; it does not make another model."""
+
     def positive(p: ProblemConfig):
         return None if p.positive_class is None else to_label(p.positive_class)
+
     return (a.target, a.task, positive(a)) == (b.target, b.task, positive(b))
 
 
 def get_model_names(ws: Workspace, project_id: int) -> list[str]:
     """The project's model names, the one with the newest version first."""
-    rows = ws.query("""SELECT model_name FROM model_versions WHERE project_id = ? GROUP BY model_name
-                       ORDER BY MAX(id) DESC""", (project_id,))
+    rows = ws.query(
+        """SELECT model_name FROM model_versions WHERE project_id = ? GROUP BY model_name
+                       ORDER BY MAX(id) DESC""",
+        (project_id,),
+    )
     return [r["model_name"] for r in rows]
 
 
@@ -208,8 +268,10 @@ def get_model_problem(ws: Workspace, project_id: int, model_name: str) -> Proble
     """What a model name predicts: its champion's problem, else its newest version's (None when unknown)."""
     version = get_alias_version(ws, project_id, model_name, "champion")
     if version is None:
-        row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? "
-                           "ORDER BY id DESC LIMIT 1", (project_id, model_name))
+        row = ws.query_one(
+            "SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? ORDER BY id DESC LIMIT 1",
+            (project_id, model_name),
+        )
         version = get_version(ws, row["id"]) if row else None
     if version is None:
         return None
@@ -230,8 +292,9 @@ def find_model_name(ws: Workspace, project_id: int, problem: ProblemConfig) -> s
 
 def get_version_of_run(ws: Workspace, project_id: int, run_id: int) -> dict[str, Any] | None:
     """The version a run was registered as (a run is registered at most once), or None."""
-    row = ws.query_one("SELECT id FROM model_versions WHERE project_id = ? AND run_id = ? ORDER BY id LIMIT 1",
-                       (project_id, run_id))
+    row = ws.query_one(
+        "SELECT id FROM model_versions WHERE project_id = ? AND run_id = ? ORDER BY id LIMIT 1", (project_id, run_id)
+    )
     return get_version(ws, row["id"]) if row else None
 
 
@@ -247,8 +310,10 @@ def load_version_model(ws: Workspace, version_id: int):
     version = get_version(ws, version_id)
     info = ws.artifact_info(version["artifact_id"])
     if info["sha256"] != version["sha256"]:
-        raise ConfigError(f"Model '{version['model_name']}' version {version['version']} points at a different "
-                          "file than was registered; re-register it.")
+        raise ConfigError(
+            f"Model '{version['model_name']}' version {version['version']} points at a different "
+            "file than was registered; re-register it."
+        )
     return ws.load_model(version["artifact_id"])
 
 
@@ -276,28 +341,48 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
     for r in rows:
         lineage = json.loads(r["lineage_json"] or "{}")
         predicts = (lineage.get("problem") or {}).get("target", lineage.get("target"))
-        rec = {"id": r["id"], "model": r["model_name"], "version": r["version"], "predicts": predicts,
-               "family": r["family"], "aliases": r["aliases"] or "", "run": r["run_id"], "sha256": r["sha256"][:12],
-               "note": r["note"] if r["duplicate_of"] is None else f"duplicate registration of run {r['run_id']}"
-                                                                   + (f"; {r['note']}" if r["note"] else ""),
-               "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S")}
+        rec = {
+            "id": r["id"],
+            "model": r["model_name"],
+            "version": r["version"],
+            "predicts": predicts,
+            "family": r["family"],
+            "aliases": r["aliases"] or "",
+            "run": r["run_id"],
+            "sha256": r["sha256"][:12],
+            "note": r["note"]
+            if r["duplicate_of"] is None
+            else f"duplicate registration of run {r['run_id']}" + (f"; {r['note']}" if r["note"] else ""),
+            "registered": pd.to_datetime(r["created_at"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
+        }
         if lineage.get("task") == "binary":
             rec["decision threshold"] = get_decision_threshold(r)
-        rec.update({k: round(v, 4) if isinstance(v, float) else v
-                    for k, v in json.loads(r["metrics_json"] or "{}").items()})
+        rec.update(
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in json.loads(r["metrics_json"] or "{}").items()}
+        )
         records.append(rec)
     return pd.DataFrame(records)
 
 
 def get_audit_df(ws: Workspace, project_id: int, limit: int = 200) -> pd.DataFrame:
     """Newest first: when, action, the entry in one sentence (``what``), and the raw JSON (``detail``)."""
-    rows = ws.query("SELECT ts, action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
-                    (project_id, limit))
-    versions = {r["id"]: r["version"] for r in
-                ws.query("SELECT id, version FROM model_versions WHERE project_id = ?", (project_id,))}
+    rows = ws.query(
+        "SELECT ts, action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
+        (project_id, limit),
+    )
+    versions = {
+        r["id"]: r["version"]
+        for r in ws.query("SELECT id, version FROM model_versions WHERE project_id = ?", (project_id,))
+    }
     return pd.DataFrame(
-        [{"when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"), "action": r["action"],
-          "what": describe_audit_entry(r["action"], json.loads(r["detail_json"] or "{}"), versions),
-          "detail": r["detail_json"]} for r in rows],
+        [
+            {
+                "when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
+                "action": r["action"],
+                "what": describe_audit_entry(r["action"], json.loads(r["detail_json"] or "{}"), versions),
+                "detail": r["detail_json"],
+            }
+            for r in rows
+        ],
         columns=["when", "action", "what", "detail"],
     )

@@ -38,8 +38,11 @@ def get_top_two_runs(ws: Workspace, project_id: int, experiment_id: int) -> tupl
 
 def get_saved_comparison(ws: Workspace, best_run_id: int, other_run_id: int) -> dict[str, Any] | None:
     """The saved comparison of the two runs (``compare_models``' result), or None when not yet made."""
-    row = ws.query_one("SELECT artifact_id FROM evaluation_checks WHERE run_id = ? AND kind = ? AND other_run_id = ?"
-                       " ORDER BY id DESC LIMIT 1", (best_run_id, COMPARISON, other_run_id))
+    row = ws.query_one(
+        "SELECT artifact_id FROM evaluation_checks WHERE run_id = ? AND kind = ? AND other_run_id = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (best_run_id, COMPARISON, other_run_id),
+    )
     return None if row is None else ws.load_json(row["artifact_id"])
 
 
@@ -64,8 +67,10 @@ def stage_compare_top_two(ws: Workspace, project_id: int, experiment_id: int) ->
 
 def get_saved_robustness(ws: Workspace, run_id: int) -> pd.DataFrame | None:
     """The saved robustness table of the run (``get_robustness_df``' columns), or None when not yet made."""
-    row = ws.query_one("SELECT artifact_id FROM evaluation_checks WHERE run_id = ? AND kind = ?"
-                       " ORDER BY id DESC LIMIT 1", (run_id, ROBUSTNESS))
+    row = ws.query_one(
+        "SELECT artifact_id FROM evaluation_checks WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (run_id, ROBUSTNESS),
+    )
     if row is None:
         return None
     saved = ws.load_json(row["artifact_id"])
@@ -81,15 +86,20 @@ def stage_robustness(ws: Workspace, run_id: int) -> pd.DataFrame:
     experiment = tracking.get_experiment(ws, tracking.get_run(ws, run_id)["experiment_id"])
     problem = get_experiment_problem(experiment)
     holdout = tracking.load_holdout(ws, experiment)
-    table = get_robustness_df(tracking.load_run_model(ws, run_id), holdout.drop(columns=[problem.target]),
-                              encode_target(holdout[problem.target], problem), problem.metric)
-    _save(ws, run_id, ROBUSTNESS, {"columns": list(table.columns),
-                                   "rows": table.astype(object).to_numpy().tolist()})
+    table = get_robustness_df(
+        tracking.load_run_model(ws, run_id),
+        holdout.drop(columns=[problem.target]),
+        encode_target(holdout[problem.target], problem),
+        problem.metric,
+    )
+    _save(ws, run_id, ROBUSTNESS, {"columns": list(table.columns), "rows": table.astype(object).to_numpy().tolist()})
     return table
 
 
 def _save(ws: Workspace, run_id: int, kind: str, result: Any, *, other_run_id: int | None = None) -> None:
     artifact_id = ws.save_json(result, kind=f"{kind}-check")
     with ws.transaction() as conn:
-        conn.execute("INSERT INTO evaluation_checks (run_id, kind, other_run_id, artifact_id, created_at)"
-                     " VALUES (?,?,?,?,?)", (run_id, kind, other_run_id, artifact_id, now()))
+        conn.execute(
+            "INSERT INTO evaluation_checks (run_id, kind, other_run_id, artifact_id, created_at) VALUES (?,?,?,?,?)",
+            (run_id, kind, other_run_id, artifact_id, now()),
+        )

@@ -2,32 +2,30 @@
 gather what the gate needs besides the scores (the current champion on the same rows, the latency
 of one request, the fairness gap). The pages, the demo and the CLI call these, like core.pipeline.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import parallel_config
 
-from core.problem.store import get_experiment_problem
-from core.problem.store import get_problem
 from core import registry
 from core.data import datasets
-from core.features import featurestore
-from core.workspace import jobs
-from core.workspace import owner
-from core.training import tracking
 from core.evaluation.comparison import BOOTSTRAP_METRICS, bootstrap_metric_difference, metric_uses_scores
-from core.evaluation.reports import get_operating_threshold
-from core.workspace.errors import ConfigError, NotFoundError, StudioError
 from core.evaluation.fairness import get_fairness_gaps, get_group_metrics_df
 from core.evaluation.gate import GateResult, check_gate
-from core.training.catalog import BASELINE_KEY, get_model_spec
+from core.evaluation.reports import get_operating_threshold
+from core.features import featurestore
 from core.problem.definition import ProblemConfig, validate_problem
+from core.problem.store import get_experiment_problem, get_problem
+from core.training import tracking
+from core.training.catalog import BASELINE_KEY, get_model_spec
 from core.training.config import TrainConfig
 from core.training.metrics import compute_metric, predict_scores
 from core.training.results import ModelResult, TrainResult
@@ -41,14 +39,19 @@ from core.training.tuning import (
     run_study,
     validate_tune_config,
 )
+from core.workspace import jobs, owner
 from core.workspace.database import Workspace, dumps, now
+from core.workspace.errors import ConfigError, NotFoundError, StudioError
 from core.workspace.progress import Progress
 
 LATENCY_CALLS = 7
 # Fairness is judged on the measure that says who the model fails: recall for yes/no (equal
 # opportunity: real positives caught in every group), accuracy for classes, error size for numbers.
-FAIRNESS_MEASURES = {"binary": ("tpr", "recall"), "multiclass": ("accuracy", "accuracy"),
-                     "regression": ("mae", "typical error")}
+FAIRNESS_MEASURES = {
+    "binary": ("tpr", "recall"),
+    "multiclass": ("accuracy", "accuracy"),
+    "regression": ("mae", "typical error"),
+}
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -62,8 +65,9 @@ def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
     return problem
 
 
-def _load_training_inputs(ws: Workspace, project_id: int, feature_set_id: int,
-                          problem: ProblemConfig | None = None) -> tuple[ProblemConfig, Any, Any, pd.DataFrame]:
+def _load_training_inputs(
+    ws: Workspace, project_id: int, feature_set_id: int, problem: ProblemConfig | None = None
+) -> tuple[ProblemConfig, Any, Any, pd.DataFrame]:
     problem = problem or require_problem(ws, project_id)
     fs = featurestore.get_feature_set(ws, feature_set_id)
     features = featurestore.load_feature_config(ws, feature_set_id)
@@ -87,8 +91,9 @@ def measure_latency_ms(pipeline: Any, row: pd.DataFrame, task: str) -> float:
     return float(min(timings))
 
 
-def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: ModelResult,
-                         holdout_df: pd.DataFrame) -> dict[str, Any] | None:
+def get_fairness_summary(
+    problem: ProblemConfig, result: TrainResult, model: ModelResult, holdout_df: pd.DataFrame
+) -> dict[str, Any] | None:
     """The largest gap between groups of the sensitive column on the holdout, in the gate's words."""
     column = problem.sensitive_column
     if column is None or column not in holdout_df.columns or not model.ok:
@@ -108,9 +113,16 @@ def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: Mod
     gap = get_fairness_gaps(table).get(measure)
     if gap is None:
         return None
-    summary = {"column": column, "measure": words, "gap": gap["gap"], "low_group": gap["low_group"],
-               "high_group": gap["high_group"], "reliable": gap["reliable"], "relative": False,
-               "decision_threshold": decision_threshold}
+    summary = {
+        "column": column,
+        "measure": words,
+        "gap": gap["gap"],
+        "low_group": gap["low_group"],
+        "high_group": gap["high_group"],
+        "reliable": gap["reliable"],
+        "relative": False,
+        "decision_threshold": decision_threshold,
+    }
     if problem.task == "regression":
         # An error gap in the target's units means little: judge it relative to the typical error.
         overall = float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float)))) or 1.0
@@ -118,8 +130,15 @@ def get_fairness_summary(problem: ProblemConfig, result: TrainResult, model: Mod
     return summary
 
 
-def score_champion(ws: Workspace, project_id: int, problem: ProblemConfig, holdout_df: pd.DataFrame,
-                   y_test: np.ndarray, holdout_strategy: str, model: ModelResult | None = None) -> dict[str, Any] | None:
+def score_champion(
+    ws: Workspace,
+    project_id: int,
+    problem: ProblemConfig,
+    holdout_df: pd.DataFrame,
+    y_test: np.ndarray,
+    holdout_strategy: str,
+    model: ModelResult | None = None,
+) -> dict[str, Any] | None:
     """The current champion's metric on these holdout rows (None when there is no champion). Only on
     rows it never trained on: rows from outside the training table (a provided test set, fresh
     production rows), or exactly the holdout of the champion's own experiment; otherwise the champion
@@ -135,16 +154,24 @@ def score_champion(ws: Workspace, project_id: int, problem: ProblemConfig, holdo
             run = tracking.get_run(ws, champion["run_id"])
             own = tracking.load_holdout(ws, tracking.get_experiment(ws, run["experiment_id"]))
             if not own.equals(holdout_df.reset_index(drop=True)):
-                return {"name": label, "error": "it trained on some of these rows, which come from another split "
-                                                "or data version; train on the same split to compare the two"}
+                return {
+                    "name": label,
+                    "error": "it trained on some of these rows, which come from another split "
+                    "or data version; train on the same split to compare the two",
+                }
         pipeline = tracking.load_run_model(ws, champion["run_id"])
         X = holdout_df.drop(columns=[problem.target], errors="ignore")
         y_pred, y_score = predict_scores(problem, pipeline, X)
         scored = {"name": label, "value": compute_metric(problem.metric, y_test, y_pred, y_score)}
         if model is not None and model.ok and problem.metric in BOOTSTRAP_METRICS:
             uses_scores = metric_uses_scores(problem.metric)
-            boot = bootstrap_metric_difference(y_test, model.test_scores if uses_scores else model.test_pred,
-                                               y_score if uses_scores else y_pred, problem.metric, n_boot=500)
+            boot = bootstrap_metric_difference(
+                y_test,
+                model.test_scores if uses_scores else model.test_pred,
+                y_score if uses_scores else y_pred,
+                problem.metric,
+                n_boot=500,
+            )
             scored.update(ci_low=boot["ci_low"], ci_high=boot["ci_high"])
         return scored
     except (StudioError, ValueError, KeyError, TypeError) as exc:
@@ -158,25 +185,58 @@ def check_gate_for(ws: Workspace, project_id: int, result: TrainResult, holdout_
     if best.ok and not best.is_baseline and len(holdout_df):
         row = holdout_df.drop(columns=[result.problem.target], errors="ignore").head(1)
         latency = measure_latency_ms(best.pipeline, row, result.problem.task)
-    return check_gate(result.problem, best, result.baseline,
-                      champion=score_champion(ws, project_id, result.problem, holdout_df, result.y_test,
-                                              result.holdout, best),
-                      latency_ms=latency, fairness=get_fairness_summary(result.problem, result, best, holdout_df))
+    return check_gate(
+        result.problem,
+        best,
+        result.baseline,
+        champion=score_champion(ws, project_id, result.problem, holdout_df, result.y_test, result.holdout, best),
+        latency_ms=latency,
+        fairness=get_fairness_summary(result.problem, result, best, holdout_df),
+    )
 
 
-def _record(ws: Workspace, project_id: int, fs: dict, result: TrainResult, df: pd.DataFrame,
-            test_df: pd.DataFrame | None, *, note: str, kind: str, rerun_of: int | None = None) -> dict[str, Any]:
+def _record(
+    ws: Workspace,
+    project_id: int,
+    fs: dict,
+    result: TrainResult,
+    df: pd.DataFrame,
+    test_df: pd.DataFrame | None,
+    *,
+    note: str,
+    kind: str,
+    rerun_of: int | None = None,
+) -> dict[str, Any]:
     holdout_df = (test_df if test_df is not None else df).loc[result.test_index]
     gate = check_gate_for(ws, project_id, result, holdout_df)
-    experiment = tracking.record_experiment(ws, project_id, fs["dataset_id"], fs["id"], result, gate.to_dict(), holdout_df,
-                                            note=note, kind=kind, rerun_of=rerun_of)
+    experiment = tracking.record_experiment(
+        ws,
+        project_id,
+        fs["dataset_id"],
+        fs["id"],
+        result,
+        gate.to_dict(),
+        holdout_df,
+        note=note,
+        kind=kind,
+        rerun_of=rerun_of,
+    )
     return {"experiment": experiment, "result": result, "gate": gate}
 
 
 # -- Stages ----------------------------------------------------------------------------------------
-def stage_train(ws: Workspace, project_id: int, feature_set_id: int, config: TrainConfig = TrainConfig(), *,
-                test_df: pd.DataFrame | None = None, progress: Progress = no_progress, note: str = "",
-                kind: str = "leaderboard", problem: ProblemConfig | None = None) -> dict:
+def stage_train(
+    ws: Workspace,
+    project_id: int,
+    feature_set_id: int,
+    config: TrainConfig = TrainConfig(),
+    *,
+    test_df: pd.DataFrame | None = None,
+    progress: Progress = no_progress,
+    note: str = "",
+    kind: str = "leaderboard",
+    problem: ProblemConfig | None = None,
+) -> dict:
     """Train and compare the catalog, check the gate, record everything. Returns the experiment row
     plus the in-memory TrainResult and GateResult for callers that want to show them right away.
     ``kind`` says what made the experiment: a leaderboard, or a retraining after monitoring.
@@ -202,23 +262,33 @@ def get_default_experiment_id(ws: Workspace, project_id: int) -> int | None:
     return experiments[0]["id"]
 
 
-def training_setup_like(ws: Workspace, experiment: dict[str, Any] | None,
-                        feature_set_id: int) -> tuple[TrainConfig, pd.DataFrame | None]:
+def training_setup_like(
+    ws: Workspace, experiment: dict[str, Any] | None, feature_set_id: int
+) -> tuple[TrainConfig, pd.DataFrame | None]:
     """The settings and test rows that make a new study comparable with ``experiment``: its folds,
     seed and validation, and its test set when it was given one (e.g. fresh production rows)."""
     if experiment is None:
         return TrainConfig(), None
     recorded = json.loads(experiment["config_json"])
     same_rows = experiment["feature_set_id"] == feature_set_id
-    test_df = (tracking.load_holdout(ws, experiment)
-               if same_rows and recorded.get("holdout") == "provided-test-set" else None)
+    test_df = (
+        tracking.load_holdout(ws, experiment) if same_rows and recorded.get("holdout") == "provided-test-set" else None
+    )
     return TrainConfig.from_dict(recorded), test_df
 
 
-def stage_tune(ws: Workspace, project_id: int, feature_set_id: int, tune: TuneConfig,
-               config: TrainConfig = TrainConfig(), *, test_df: pd.DataFrame | None = None,
-               progress: Progress = no_progress, should_stop: Callable[[], bool] = lambda: False,
-               job_id: int | None = None) -> dict:
+def stage_tune(
+    ws: Workspace,
+    project_id: int,
+    feature_set_id: int,
+    tune: TuneConfig,
+    config: TrainConfig = TrainConfig(),
+    *,
+    test_df: pd.DataFrame | None = None,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] = lambda: False,
+    job_id: int | None = None,
+) -> dict:
     """A tuning study of one family: every trial saved as it ends (the page draws them live), the best
     settings refit and recorded as an experiment (baseline, defaults, tuned) that the gate judges.
     ``test_df`` is the holdout when the leaderboard it follows had one given (see training_setup_like)."""
@@ -229,30 +299,70 @@ def stage_tune(ws: Workspace, project_id: int, feature_set_id: int, tune: TuneCo
         study_id = conn.execute(
             """INSERT INTO studies (project_id, feature_set_id, job_id, config_json, train_config_json, metric,
                status, created_at, owner) VALUES (?,?,?,?,?,?,'running',?,?)""",
-            (project_id, feature_set_id, job_id, dumps(tune.to_dict()), dumps(config.to_dict()), problem.metric,
-             now(), owner.this_process())).lastrowid
+            (
+                project_id,
+                feature_set_id,
+                job_id,
+                dumps(tune.to_dict()),
+                dumps(config.to_dict()),
+                problem.metric,
+                now(),
+                owner.this_process(),
+            ),
+        ).lastrowid
 
     def save_trial(trial: Trial) -> None:
         with ws.transaction() as conn:
             conn.execute(
                 """INSERT INTO trials (study_id, number, params_json, cv_scores_json, cv_score, seconds, error,
                    created_at) VALUES (?,?,?,?,?,?,?,?)""",
-                (study_id, trial.number, dumps(trial.params), dumps(trial.cv_scores),
-                 None if math.isnan(trial.cv_score) else trial.cv_score, trial.seconds, trial.error, now()))
+                (
+                    study_id,
+                    trial.number,
+                    dumps(trial.params),
+                    dumps(trial.cv_scores),
+                    None if math.isnan(trial.cv_score) else trial.cv_score,
+                    trial.seconds,
+                    trial.error,
+                    now(),
+                ),
+            )
 
     try:
-        study = run_study(df, problem, features, config, tune, test_df=test_df, progress=progress,
-                          should_stop=should_stop, on_trial=save_trial)
+        study = run_study(
+            df,
+            problem,
+            features,
+            config,
+            tune,
+            test_df=test_df,
+            progress=progress,
+            should_stop=should_stop,
+            on_trial=save_trial,
+        )
     except Exception:
         _finish_study(ws, study_id, "failed")
         raise
     summary = describe_study(study, problem.metric)
     spec = get_model_spec(problem.task, tune.model)
-    recorded = _record(ws, project_id, fs, study.result, df, test_df, kind="tuning",
-                       note=f"{METHODS[tune.method]} of {spec.name}, {len(study.trials)} trials")
-    _finish_study(ws, study_id, "stopped" if study.stopped == "stopped" else "done",
-                  experiment_id=recorded["experiment"]["id"], default_cv_score=study.default_cv_score,
-                  summary=summary)
+    recorded = _record(
+        ws,
+        project_id,
+        fs,
+        study.result,
+        df,
+        test_df,
+        kind="tuning",
+        note=f"{METHODS[tune.method]} of {spec.name}, {len(study.trials)} trials",
+    )
+    _finish_study(
+        ws,
+        study_id,
+        "stopped" if study.stopped == "stopped" else "done",
+        experiment_id=recorded["experiment"]["id"],
+        default_cv_score=study.default_cv_score,
+        summary=summary,
+    )
     return {**recorded, "study_id": study_id, "study": study, "summary": summary}
 
 
@@ -284,10 +394,16 @@ def get_study(ws: Workspace, study_id: int) -> dict[str, Any]:
         study = ws.get_row("studies", study_id, "")
     study["config"] = TuneConfig.from_dict(json.loads(study["config_json"]))
     study["trials"] = [
-        {"number": t["number"], "params": json.loads(t["params_json"]), "cv_scores": json.loads(t["cv_scores_json"]),
-         "cv_score": float("nan") if t["cv_score"] is None else t["cv_score"], "seconds": t["seconds"],
-         "error": t["error"]}
-        for t in ws.query("SELECT * FROM trials WHERE study_id = ? ORDER BY number", (study_id,))]
+        {
+            "number": t["number"],
+            "params": json.loads(t["params_json"]),
+            "cv_scores": json.loads(t["cv_scores_json"]),
+            "cv_score": float("nan") if t["cv_score"] is None else t["cv_score"],
+            "seconds": t["seconds"],
+            "error": t["error"],
+        }
+        for t in ws.query("SELECT * FROM trials WHERE study_id = ? ORDER BY number", (study_id,))
+    ]
     return study
 
 
@@ -318,38 +434,65 @@ def stage_rerun(ws: Workspace, project_id: int, run_id: int, *, progress: Progre
     data, tracker = prepare_training(df, problem, features, config, test_df=test_df, progress=progress, n_models=2)
     spec = get_model_spec(problem.task, run["model_key"])
     params = json.loads(run["params_json"] or "{}")
-    results = [evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data, tracker),
-               evaluate_model(spec, data, tracker, params=params, name=run["model_name"])]
+    results = [
+        evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data, tracker),
+        evaluate_model(spec, data, tracker, params=params, name=run["model_name"]),
+    ]
     result = data.to_result(results)
-    recorded = _record(ws, project_id, fs, result, df, test_df, kind="rerun", rerun_of=run_id,
-                       note=f"re-run of run {run_id} ({run['model_name']})")
+    recorded = _record(
+        ws,
+        project_id,
+        fs,
+        result,
+        df,
+        test_df,
+        kind="rerun",
+        rerun_of=run_id,
+        note=f"re-run of run {run_id} ({run['model_name']})",
+    )
     original = json.loads(run["cv_scores_json"] or "[]")
     again = next(r for r in result.results if r.name == run["model_name"])
     same = len(original) == len(again.cv_scores) and bool(np.allclose(original, again.cv_scores, rtol=0, atol=1e-12))
-    return {**recorded, "run_id": run_id, "original_cv_scores": original, "rerun_cv_scores": list(again.cv_scores),
-            "reproduced": same}
+    return {
+        **recorded,
+        "run_id": run_id,
+        "original_cv_scores": original,
+        "rerun_cv_scores": list(again.cv_scores),
+        "reproduced": same,
+    }
 
 
 def describe_rerun(outcome: dict[str, Any]) -> str:
     original, again = outcome["original_cv_scores"], outcome["rerun_cv_scores"]
     if outcome["reproduced"]:
-        return (f"Re-running run {outcome['run_id']} from its record gave the same score on every one of the "
-                f"{len(again)} folds: the run is reproducible.")
+        return (
+            f"Re-running run {outcome['run_id']} from its record gave the same score on every one of the "
+            f"{len(again)} folds: the run is reproducible."
+        )
     diff = max((abs(a - b) for a, b in zip(original, again)), default=float("nan"))
-    return (f"Re-running run {outcome['run_id']} gave different fold scores (largest difference {diff:.2g}); "
-            "the data, the settings or the library versions have changed since it was recorded.")
+    return (
+        f"Re-running run {outcome['run_id']} gave different fold scores (largest difference {diff:.2g}); "
+        "the data, the settings or the library versions have changed since it was recorded."
+    )
 
 
 def summarize_study(outcome: dict[str, Any]) -> dict[str, Any]:
     """The JSON the CLI prints for a tuning study."""
     study: StudyResult = outcome["study"]
     best = study.best
-    return {"model": study.config.model, "method": study.config.method, "trials": len(study.trials),
-            "stopped": study.stopped or None, "seconds": round(study.seconds, 2),
-            "default_cv_score": _rounded(study.default_cv_score),
-            "best_cv_score": _rounded(best.cv_score) if best else None,
-            "best_params": best.params if best else None, "summary": outcome["summary"],
-            "experiment_id": outcome["experiment"]["id"], "gate": outcome["gate"].to_dict()}
+    return {
+        "model": study.config.model,
+        "method": study.config.method,
+        "trials": len(study.trials),
+        "stopped": study.stopped or None,
+        "seconds": round(study.seconds, 2),
+        "default_cv_score": _rounded(study.default_cv_score),
+        "best_cv_score": _rounded(best.cv_score) if best else None,
+        "best_params": best.params if best else None,
+        "summary": outcome["summary"],
+        "experiment_id": outcome["experiment"]["id"],
+        "gate": outcome["gate"].to_dict(),
+    }
 
 
 def _rounded(value: float) -> float | None:

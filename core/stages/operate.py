@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from core.problem.store import get_problem
 from core import registry
 from core.data import datasets
-from core.features import featurestore
+from core.data.validation import check_rows_by_window, derive_rules
 from core.deployment import serving
-from core.training import tracking
-from core.monitoring.drift import DriftConfig
-from core.workspace.errors import NotFoundError
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
+from core.features import featurestore
+from core.monitoring.drift import DriftConfig
 from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
+from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
+from core.monitoring.simulation import TrafficConfig, simulate_traffic
 from core.problem.definition import (
     ProblemConfig,
     encode_target,
@@ -26,15 +26,15 @@ from core.problem.definition import (
     get_metric_label,
     is_higher_better,
 )
-from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
-from core.monitoring.simulation import TrafficConfig, simulate_traffic
-from core.training.config import TrainConfig
-from core.training.metrics import compute_metrics
-from core.data.validation import check_rows_by_window, derive_rules
-from core.workspace.database import Workspace, now
+from core.problem.store import get_problem
 from core.stages.explain import get_top_features
 from core.stages.lab import stage_train
 from core.stages.release import stage_register
+from core.training import tracking
+from core.training.config import TrainConfig
+from core.training.metrics import compute_metrics
+from core.workspace.database import Workspace, now
+from core.workspace.errors import NotFoundError
 from core.workspace.progress import Progress, no_progress
 
 
@@ -42,6 +42,7 @@ def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.nd
     """metric(y_true_raw, scores) for one window, with the same definitions as training and the gate:
     accuracy and F1 of a yes/no model at 0.5, as the gate's bar was set on them (the endpoint's own
     answers use its decision threshold; ROC-AUC does not depend on it)."""
+
     def metric(y_true_raw, scores) -> float:
         y_true_raw = pd.Series(y_true_raw)
         if problem.task == "binary":
@@ -55,17 +56,20 @@ def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.nd
             return compute_metrics(problem, y_true_raw.astype(str).to_numpy(), y_pred, None)[problem.metric]
         values = np.asarray(scores, dtype=float)
         return compute_metrics(problem, y_true_raw.astype(float).to_numpy(), values, values)[problem.metric]
+
     return metric
 
 
 def _monitor_scores(model: serving.ServedModel) -> Callable[[pd.DataFrame], np.ndarray]:
     """Scores for drift/performance: P(positive), predicted value, or predicted class index."""
+
     def scores(rows: pd.DataFrame) -> np.ndarray:
         labels, values = model.score(rows)
         if model.task == "multiclass":
             index = {c: i for i, c in enumerate(model.classes)}
             return np.array([index.get(str(v), -1) for v in labels], dtype=float)
         return np.asarray(values, dtype=float)
+
     return scores
 
 
@@ -76,8 +80,9 @@ def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFr
     return holdout[model.required_columns]
 
 
-def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = TrafficConfig(),
-                  drift: DriftConfig = DriftConfig()) -> dict:
+def stage_monitor(
+    ws: Workspace, project_id: int, traffic: TrafficConfig = TrafficConfig(), drift: DriftConfig = DriftConfig()
+) -> dict:
     """Simulate production traffic through the live endpoint and check drift and performance."""
     deployment = serving.get_active_deployment(ws, project_id)
     if deployment is None:
@@ -89,8 +94,13 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     problem = registry.get_version_problem(ws, champion.version)
     experiment = tracking.get_experiment(ws, lineage["experiment_id"])
     pool = tracking.load_holdout(ws, experiment)
-    frame = simulate_traffic(pool, problem.target, problem.family, traffic,
-                             important_features=get_top_features(ws, champion.version["run_id"]))
+    frame = simulate_traffic(
+        pool,
+        problem.target,
+        problem.family,
+        traffic,
+        important_features=get_top_features(ws, champion.version["run_id"]),
+    )
     inputs = frame.drop(columns=[problem.target, "window"])
     keys = [f"w{w}-{i}" for i, w in enumerate(frame["window"])]
     serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed)
@@ -103,14 +113,24 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
     reference = pool.sample(5000, random_state=0) if len(pool) > 5000 else pool
     table = datasets.load_dataset(ws, lineage["dataset_id"])
     report = run_monitoring(
-        reference, frame, feature_columns=used, predict_scores=scorer,
-        reference_scores=scorer(reference), target=problem.target, task=problem.family, metric=problem.metric,
-        threshold=problem.threshold, score_metric=_score_metric(problem, champion.classes), config=drift,
+        reference,
+        frame,
+        feature_columns=used,
+        predict_scores=scorer,
+        reference_scores=scorer(reference),
+        target=problem.target,
+        task=problem.family,
+        metric=problem.metric,
+        threshold=problem.threshold,
+        score_metric=_score_metric(problem, champion.classes),
+        config=drift,
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
-            table.sample(5000, random_state=0) if len(table) > 5000 else table, used,
+            table.sample(5000, random_state=0) if len(table) > 5000 else table,
+            used,
             time_columns=[c for c in (problem.time_column,) if c],
-            id_columns=[c for c in (problem.group_column,) if c]),
+            id_columns=[c for c in (problem.group_column,) if c],
+        ),
     )
     report_id = ws.save_json(report.to_dict(), kind="monitoring")
     # The champion's own inputs only: never the target, the IDs or a time column it does not take.
@@ -122,15 +142,31 @@ def stage_monitor(ws: Workspace, project_id: int, traffic: TrafficConfig = Traff
             """INSERT INTO monitoring_reports (project_id, deployment_id, traffic_json, report_artifact_id,
                traffic_artifact_id, retrain_recommended, summary, created_at, violations_artifact_id, version_id)
                VALUES (?,?,?,?,?,?,?,?,?,?)""",
-            (project_id, deployment["id"], json.dumps({**traffic.to_dict(),
-             "drifted_columns": list(frame.attrs.get("drifted_columns", []))}), report_id, frame_id,
-             int(report.retrain_recommended), report.reason, now(), violations_id, champion.version["id"]),
+            (
+                project_id,
+                deployment["id"],
+                json.dumps({**traffic.to_dict(), "drifted_columns": list(frame.attrs.get("drifted_columns", []))}),
+                report_id,
+                frame_id,
+                int(report.retrain_recommended),
+                report.reason,
+                now(),
+                violations_id,
+                champion.version["id"],
+            ),
         ).lastrowid
-        ws.audit(conn, project_id, "monitoring.report", {"report_id": row_id, "scenario": traffic.scenario,
-                                                         "retrain_recommended": report.retrain_recommended,
-                                                         "version_id": champion.version["id"]})
-    return {"id": row_id, "report": report, "traffic": traffic, "violations": violations,
-            "version": champion.version}
+        ws.audit(
+            conn,
+            project_id,
+            "monitoring.report",
+            {
+                "report_id": row_id,
+                "scenario": traffic.scenario,
+                "retrain_recommended": report.retrain_recommended,
+                "version_id": champion.version["id"],
+            },
+        )
+    return {"id": row_id, "report": report, "traffic": traffic, "violations": violations, "version": champion.version}
 
 
 def get_watched_version(ws: Workspace, report: dict) -> dict:
@@ -154,31 +190,40 @@ def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -
         return []
     label, problem = registry.version_label(version), registry.get_version_problem(ws, version)
     bar = "at least" if is_higher_better(problem.metric) else "at most"
-    sentences = [f"{'This report watched' if report else 'Monitoring watches'} {label}, which predicts "
-                 f"'{problem.target}', judged on {get_metric_label(problem.metric)} ({bar} "
-                 f"{format_metric_value(problem.metric, problem.threshold)} asked for)."]
-    if (report is not None and live is not None
-            and serving.get_serving_version(ws, live)["model_name"] != version["model_name"]):
-        sentences.append(f"The endpoint now serves another model ({serving.describe_deployment(ws, live)}): "
-                         "simulate traffic again to watch it.")
+    sentences = [
+        f"{'This report watched' if report else 'Monitoring watches'} {label}, which predicts "
+        f"'{problem.target}', judged on {get_metric_label(problem.metric)} ({bar} "
+        f"{format_metric_value(problem.metric, problem.threshold)} asked for)."
+    ]
+    if (
+        report is not None
+        and live is not None
+        and serving.get_serving_version(ws, live)["model_name"] != version["model_name"]
+    ):
+        sentences.append(
+            f"The endpoint now serves another model ({serving.describe_deployment(ws, live)}): "
+            "simulate traffic again to watch it."
+        )
     current = get_problem(ws, project_id)
     if current is not None and not registry.predicts_same(current, problem):
-        sentences.append(f"The project's problem now predicts '{current.target}', but {label} predicts "
-                         f"'{problem.target}': monitoring and retraining keep judging {label} on "
-                         f"'{problem.target}'. To serve the new problem, train and register a model for it, "
-                         "then deploy it.")
+        sentences.append(
+            f"The project's problem now predicts '{current.target}', but {label} predicts "
+            f"'{problem.target}': monitoring and retraining keep judging {label} on "
+            f"'{problem.target}'. To serve the new problem, train and register a model for it, "
+            "then deploy it."
+        )
     return sentences
 
 
 def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
-    row = ws.query_one("SELECT * FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1",
-                       (project_id,))
+    row = ws.query_one("SELECT * FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
     if row is None:
         return None
     row["report"] = MonitoringReport.from_dict(ws.load_json(row["report_artifact_id"]))
     row["traffic"] = json.loads(row["traffic_json"])
-    row["violations"] = (ws.load_frame(row["violations_artifact_id"]) if row.get("violations_artifact_id")
-                         else pd.DataFrame())
+    row["violations"] = (
+        ws.load_frame(row["violations_artifact_id"]) if row.get("violations_artifact_id") else pd.DataFrame()
+    )
     row["retraining"] = get_retraining(ws, row["id"])
     return row
 
@@ -195,10 +240,16 @@ def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> Moni
     metric = (retraining or {}).get("gate", {}).get("metric", "")  # the retrained model is judged on it
     registered = (retraining or {}).get("registered")
     challenger = registry.get_alias_version(ws, project_id, registered["model"], "challenger") if registered else None
-    return describe_monitoring_outcome(report.retrain_recommended, report.reason, metric, retraining,
-                                       watched["version"], serving_now["version"] if same_model else None,
-                                       registered_is_challenger=registered is None or (
-                                           challenger is not None and challenger["id"] == registered["id"]))
+    return describe_monitoring_outcome(
+        report.retrain_recommended,
+        report.reason,
+        metric,
+        retraining,
+        watched["version"],
+        serving_now["version"] if same_model else None,
+        registered_is_challenger=registered is None
+        or (challenger is not None and challenger["id"] == registered["id"]),
+    )
 
 
 def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: Progress = no_progress) -> dict:
@@ -222,35 +273,65 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     reference = datasets.load_dataset(ws, lineage["dataset_id"])
     combined = pd.concat([reference, fresh_train[reference.columns]], ignore_index=True)
     ref_row = datasets.get_dataset(ws, lineage["dataset_id"])
-    dataset = datasets.save_dataset(ws, project_id, combined, kind="cleaned",
-                                    name=f"retraining: v{ref_row['version']} + {len(fresh_train)} production rows",
-                                    parent_id=ref_row["id"], recipe_id=ref_row["recipe_id"],
-                                    read_info={"source": "retraining", "monitoring_report_id": report_id},
-                                    rules=derive_rules(combined, problem.target).to_dict())
+    dataset = datasets.save_dataset(
+        ws,
+        project_id,
+        combined,
+        kind="cleaned",
+        name=f"retraining: v{ref_row['version']} + {len(fresh_train)} production rows",
+        parent_id=ref_row["id"],
+        recipe_id=ref_row["recipe_id"],
+        read_info={"source": "retraining", "monitoring_report_id": report_id},
+        rules=derive_rules(combined, problem.target).to_dict(),
+    )
     features = featurestore.load_feature_config(ws, lineage["feature_set_id"])
     fs = featurestore.save_feature_set(ws, project_id, dataset["id"], combined, problem, features)
     # Same validation as the champion's experiment, so the two are judged alike.
     champion_experiment = tracking.get_experiment(ws, lineage["experiment_id"])
     champion_config = TrainConfig.from_dict(json.loads(champion_experiment["config_json"]))
     config = replace(champion_config, models=("baseline", lineage["model_key"]))
-    trained = stage_train(ws, project_id, fs["id"], config, test_df=fresh_eval.reset_index(drop=True),
-                          progress=progress, kind="retraining", problem=problem,
-                          note=f"retraining after monitoring report {report_id}, "
-                               f"checked on {len(fresh_eval)} fresh production rows")
+    trained = stage_train(
+        ws,
+        project_id,
+        fs["id"],
+        config,
+        test_df=fresh_eval.reset_index(drop=True),
+        progress=progress,
+        kind="retraining",
+        problem=problem,
+        note=f"retraining after monitoring report {report_id}, checked on {len(fresh_eval)} fresh production rows",
+    )
     scorer = _monitor_scores(champion)
-    champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target],
-                                                                 scorer(fresh_eval))
+    champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target], scorer(fresh_eval))
     gate = trained["gate"]
     new_value = gate.value
-    outcome = {"experiment_id": trained["experiment"]["id"], "gate": gate.to_dict(),
-               "champion_metric_on_fresh": champion_on_fresh, "retrained_metric_on_fresh": new_value,
-               "fresh_rows_train": len(fresh_train), "fresh_rows_eval": len(fresh_eval), "registered": None}
+    outcome = {
+        "experiment_id": trained["experiment"]["id"],
+        "gate": gate.to_dict(),
+        "champion_metric_on_fresh": champion_on_fresh,
+        "retrained_metric_on_fresh": new_value,
+        "fresh_rows_train": len(fresh_train),
+        "fresh_rows_eval": len(fresh_eval),
+        "registered": None,
+    }
     if gate.passed:
-        version = stage_register(ws, project_id, trained["experiment"]["best_run_id"], alias="challenger",
-                                 note=f"retrained after monitoring report {report_id}")
-        outcome["registered"] = {"model": version["model_name"], "version": version["version"],
-                                 "alias": "challenger", "id": version["id"]}
-    outcome["champion"] = {"model": champion.version["model_name"], "version": champion.version["version"],
-                           "id": champion.version["id"]}
+        version = stage_register(
+            ws,
+            project_id,
+            trained["experiment"]["best_run_id"],
+            alias="challenger",
+            note=f"retrained after monitoring report {report_id}",
+        )
+        outcome["registered"] = {
+            "model": version["model_name"],
+            "version": version["version"],
+            "alias": "challenger",
+            "id": version["id"],
+        }
+    outcome["champion"] = {
+        "model": champion.version["model_name"],
+        "version": champion.version["version"],
+        "id": champion.version["id"],
+    }
     record_retraining(ws, project_id, report_id, outcome)
     return outcome

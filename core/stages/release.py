@@ -8,20 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.problem.store import get_experiment_problem
 from core import registry
 from core.data import datasets
-from core.workspace import projects
 from core.deployment import serving
-from core.training import tracking
-from core.workspace.errors import ConfigError, NotFoundError
+from core.deployment.routing import RoutingConfig
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD, get_cost_matrix, get_operating_threshold
 from core.problem.definition import (
     ProblemConfig,
     encode_target,
 )
-from core.deployment.routing import RoutingConfig
+from core.problem.store import get_experiment_problem
+from core.training import tracking
+from core.workspace import projects
 from core.workspace.database import Workspace
+from core.workspace.errors import ConfigError, NotFoundError
 
 
 def _slug(text: str) -> str:
@@ -65,8 +65,16 @@ def get_class_labels(df: pd.DataFrame, problem: ProblemConfig) -> list[str]:
     return values
 
 
-def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | None = "champion",
-                   note: str = "", override_reason: str = "", decision_threshold: float | None = None) -> dict:
+def stage_register(
+    ws: Workspace,
+    project_id: int,
+    run_id: int,
+    *,
+    alias: str | None = "champion",
+    note: str = "",
+    override_reason: str = "",
+    decision_threshold: float | None = None,
+) -> dict:
     """Register a run. Refused when its experiment failed the gate, unless a written reason is given.
     A yes/no model keeps the score from which it answers 'yes' (``decision_threshold``; by default
     the cheapest on its holdout when the problem has costs, else 0.5): the endpoint uses it."""
@@ -76,25 +84,45 @@ def stage_register(ws: Workspace, project_id: int, run_id: int, *, alias: str | 
     is_best = experiment["best_run_id"] == run_id
     if not (gate.get("passed") and is_best) and not override_reason.strip():
         why = "did not pass the gate" if not gate.get("passed") else "is not the model the gate checked"
-        raise ConfigError(f"Run {run_id} ({run['model_name']}) {why}; improve it, or register it anyway with a "
-                          "written reason (it goes into the audit log).")
+        raise ConfigError(
+            f"Run {run_id} ({run['model_name']}) {why}; improve it, or register it anyway with a "
+            "written reason (it goes into the audit log)."
+        )
     problem = get_experiment_problem(experiment)
     dataset = datasets.get_dataset(ws, experiment["dataset_id"])
     df = datasets.load_dataset(ws, dataset["id"])
     # The version freezes its problem (read back with registry.get_version_problem): monitoring and
     # retraining judge it by what it was trained to predict, whatever the Problem page says later.
-    lineage = {"recipe_id": dataset["recipe_id"], "raw_dataset_id": _raw_ancestor(ws, dataset), "task": problem.task,
-               "target": problem.target, "classes": get_class_labels(df, problem), "gate": gate,
-               "override_reason": override_reason or None, "problem": problem.to_dict(),
-               "input_columns": _input_columns(ws, run_id)}
+    lineage = {
+        "recipe_id": dataset["recipe_id"],
+        "raw_dataset_id": _raw_ancestor(ws, dataset),
+        "task": problem.task,
+        "target": problem.target,
+        "classes": get_class_labels(df, problem),
+        "gate": gate,
+        "override_reason": override_reason or None,
+        "problem": problem.to_dict(),
+        "input_columns": _input_columns(ws, run_id),
+    }
     if problem.task == "binary":
-        lineage["decision_threshold"] = (suggest_decision_threshold(ws, experiment, run_id)
-                                         if decision_threshold is None else _checked_threshold(decision_threshold))
-    version = registry.register_model(ws, project_id, run_id, model_name=model_name_for_problem(ws, project_id, problem),
-                                      alias=alias, extra_lineage=lineage,
-                                      note=note or (f"override: {override_reason}" if override_reason else ""))
+        lineage["decision_threshold"] = (
+            suggest_decision_threshold(ws, experiment, run_id)
+            if decision_threshold is None
+            else _checked_threshold(decision_threshold)
+        )
+    version = registry.register_model(
+        ws,
+        project_id,
+        run_id,
+        model_name=model_name_for_problem(ws, project_id, problem),
+        alias=alias,
+        extra_lineage=lineage,
+        note=note or (f"override: {override_reason}" if override_reason else ""),
+    )
     if alias == "champion":  # a new champion of the model the endpoint serves is served at once
-        redeploy_if_live(ws, project_id, version["model_name"], reason=f"registration of {registry.version_label(version)}")
+        redeploy_if_live(
+            ws, project_id, version["model_name"], reason=f"registration of {registry.version_label(version)}"
+        )
     return version
 
 
@@ -126,8 +154,13 @@ def _raw_ancestor(ws: Workspace, dataset: dict) -> int | None:
     return dataset["id"] if dataset["kind"] == "raw" else None
 
 
-def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = RoutingConfig(),
-                 model_name: str | None = None, reason: str = "") -> dict:
+def stage_deploy(
+    ws: Workspace,
+    project_id: int,
+    routing: RoutingConfig = RoutingConfig(),
+    model_name: str | None = None,
+    reason: str = "",
+) -> dict:
     """Put the champion of ``model_name`` (by default the model of the project's current problem, see
     registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint."""
     name = model_name or registry.get_model_name(ws, project_id)
@@ -137,25 +170,35 @@ def stage_deploy(ws: Workspace, project_id: int, routing: RoutingConfig = Routin
         raise NotFoundError(f"{what} to deploy; register a model as champion on the Registry page.")
     challenger = registry.get_alias_version(ws, project_id, name, "challenger")
     if routing.strategy != "single" and challenger is None:
-        raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
-                          "page or choose 'single'.")
-    return serving.create_deployment(ws, project_id, routing, champion["id"],
-                                     challenger["id"] if challenger and routing.strategy != "single" else None,
-                                     reason=reason)
+        raise ConfigError(
+            f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
+            "page or choose 'single'."
+        )
+    return serving.create_deployment(
+        ws,
+        project_id,
+        routing,
+        champion["id"],
+        challenger["id"] if challenger and routing.strategy != "single" else None,
+        reason=reason,
+    )
 
 
 def stage_promote(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
     """The challenger becomes champion, and the endpoint serves it at once when it serves this model
     (see redeploy_if_live). Returns {"version", "deployment" (None when not redeployed), "message"}."""
     version = registry.promote_challenger(ws, project_id, model_name, reason=reason)
-    return _after_champion_change(ws, project_id, version, f"{registry.version_label(version)} is now the champion", "promotion")
+    return _after_champion_change(
+        ws, project_id, version, f"{registry.version_label(version)} is now the champion", "promotion"
+    )
 
 
 def stage_rollback(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
     """The previous champion is champion again, and serves at once when the endpoint serves this model."""
     version = registry.rollback_champion(ws, project_id, model_name, reason=reason)
-    return _after_champion_change(ws, project_id, version, f"Rolled back: {registry.version_label(version)} is the champion again",
-                                  "rollback")
+    return _after_champion_change(
+        ws, project_id, version, f"Rolled back: {registry.version_label(version)} is the champion again", "rollback"
+    )
 
 
 def redeploy_if_live(ws: Workspace, project_id: int, model_name: str, reason: str) -> dict | None:
@@ -183,8 +226,10 @@ def describe_champion_not_served(ws: Workspace, project_id: int, model_name: str
     deployed = registry.get_version(ws, live["champion_version_id"])
     if deployed["model_name"] != model_name:
         return None
-    return (f"The champion of {model_name} is v{champion['version']}, but the endpoint still serves "
-            f"v{deployed['version']} as champion: deploy on the Deploy page to serve v{champion['version']}.")
+    return (
+        f"The champion of {model_name} is v{champion['version']}, but the endpoint still serves "
+        f"v{deployed['version']} as champion: deploy on the Deploy page to serve v{champion['version']}."
+    )
 
 
 def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> str | None:
@@ -198,9 +243,15 @@ def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> st
         return None
     now_problem = registry.get_model_problem(ws, project_id, deployed["model_name"])
     new_problem = registry.get_model_problem(ws, project_id, model_name)
-    what = (f", which predicts '{now_problem.target}'; deploying replaces it with {model_name}, which predicts "
-            f"'{new_problem.target}'" if now_problem and new_problem else f"; deploying replaces it with {model_name}")
-    return f"The endpoint serves {registry.version_label(deployed)}{what}. Clients will get answers to the new question."
+    what = (
+        f", which predicts '{now_problem.target}'; deploying replaces it with {model_name}, which predicts "
+        f"'{new_problem.target}'"
+        if now_problem and new_problem
+        else f"; deploying replaces it with {model_name}"
+    )
+    return (
+        f"The endpoint serves {registry.version_label(deployed)}{what}. Clients will get answers to the new question."
+    )
 
 
 def _after_champion_change(ws: Workspace, project_id: int, version: dict, done: str, why: str) -> dict:
@@ -211,7 +262,8 @@ def _after_champion_change(ws: Workspace, project_id: int, version: dict, done: 
     elif live is None:
         message = f"{done}. Nothing is deployed yet: deploy it on the Deploy page to serve it."
     else:
-        message = (f"{done}. The endpoint still serves {serving.describe_deployment(ws, live)}, another model: "
-                   "deploy this one on the Deploy page to serve it instead.")
+        message = (
+            f"{done}. The endpoint still serves {serving.describe_deployment(ws, live)}, another model: "
+            "deploy this one on the Deploy page to serve it instead."
+        )
     return {"version": version, "deployment": deployment, "message": message}
-

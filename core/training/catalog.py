@@ -18,8 +18,9 @@ Choices made on purpose:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import TransformedTargetRegressor
@@ -154,56 +155,87 @@ def _naive_bayes(task: str, seed: int) -> Any:
 
 _CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
-        BASELINE_KEY, "Baseline",
+        BASELINE_KEY,
+        "Baseline",
         "Always predicts the most common class (or the average value), the bar every real model must beat.",
-        ALL_TASKS, "kernel", _baseline,
+        ALL_TASKS,
+        "kernel",
+        _baseline,
     ),
     ModelSpec(
-        "logistic", "Logistic regression",
+        "logistic",
+        "Logistic regression",
         "Adds up one weight per feature to estimate the chance of each class, easy to read and quick to train.",
-        CLASSIFICATION_TASKS, "linear", _linear,
+        CLASSIFICATION_TASKS,
+        "linear",
+        _linear,
     ),
     ModelSpec(
-        "ridge", "Ridge regression",
+        "ridge",
+        "Ridge regression",
         "Adds up one weight per feature to predict the value, with the weights kept small to avoid overfitting.",
-        REGRESSION_TASKS, "linear", _linear,
+        REGRESSION_TASKS,
+        "linear",
+        _linear,
     ),
     ModelSpec(
-        "knn", "k-nearest neighbours",
+        "knn",
+        "k-nearest neighbours",
         "Looks up the 15 most similar rows seen in training and lets them vote, the closest counting most.",
-        ALL_TASKS, "kernel", _knn, default=False,
+        ALL_TASKS,
+        "kernel",
+        _knn,
+        default=False,
     ),
     ModelSpec(
-        "svm", "Support vector machine",
+        "svm",
+        "Support vector machine",
         "Draws the straight boundary that keeps the widest margin to the nearest rows (a linear SVM, "
         "because the curved kernel version takes minutes beyond a few thousand rows).",
-        ALL_TASKS, "kernel", _svm,
+        ALL_TASKS,
+        "kernel",
+        _svm,
     ),
     ModelSpec(
-        "naive_bayes", "Naive Bayes",
+        "naive_bayes",
+        "Naive Bayes",
         "Scores each class by how typical every feature value is for it, as if the features were "
         "independent, a very fast first guess.",
-        CLASSIFICATION_TASKS, "kernel", _naive_bayes,
+        CLASSIFICATION_TASKS,
+        "kernel",
+        _naive_bayes,
     ),
     ModelSpec(
-        "decision_tree", "Decision tree",
+        "decision_tree",
+        "Decision tree",
         "Asks up to six yes/no questions about the features, a model you can draw on a whiteboard.",
-        ALL_TASKS, "tree", _decision_tree,
+        ALL_TASKS,
+        "tree",
+        _decision_tree,
     ),
     ModelSpec(
-        "random_forest", "Random forest",
+        "random_forest",
+        "Random forest",
         "Averages 150 decision trees, each trained on a random sample of rows, which makes it robust to noise.",
-        ALL_TASKS, "tree", _random_forest,
+        ALL_TASKS,
+        "tree",
+        _random_forest,
     ),
     ModelSpec(
-        "extra_trees", "Extra trees",
+        "extra_trees",
+        "Extra trees",
         "Averages 150 decision trees whose split points are drawn at random, smoother and faster than a random forest.",
-        ALL_TASKS, "tree", _extra_trees,
+        ALL_TASKS,
+        "tree",
+        _extra_trees,
     ),
     ModelSpec(
-        "hist_gb", "Gradient boosting",
+        "hist_gb",
+        "Gradient boosting",
         "Builds trees one after another, each correcting the mistakes of the previous ones, often the most accurate.",
-        ALL_TASKS, "tree", _hist_gb,
+        ALL_TASKS,
+        "tree",
+        _hist_gb,
     ),
 )
 

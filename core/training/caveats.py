@@ -32,12 +32,14 @@ _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 
 # ---------------------------------------------------------------- leak warnings
 
+
 def suggest_group_column(df: pd.DataFrame, problem: ProblemConfig) -> str | None:
     """The key of an entity with several rows (``profiling.looks_like_group_id``), e.g. the customer
     of a transaction, preferring one named like an ID; None when there is none. Rows of one entity
     resemble each other, so they must not be split between training and test."""
-    candidates = [c for c in df.columns
-                  if c not in (problem.target, problem.time_column) and looks_like_group_id(df[c])]
+    candidates = [
+        c for c in df.columns if c not in (problem.target, problem.time_column) and looks_like_group_id(df[c])
+    ]
     named = [c for c in candidates if is_named_like_id(c)]
     return (named or candidates or [None])[0]
 
@@ -82,6 +84,7 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
 
 # ---------------------------------------------------------------- few rows
 
+
 def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str | None:
     """A plain sentence when fewer than ``FEW_ROWS`` rows train and test the models; None otherwise.
 
@@ -90,15 +93,19 @@ def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str 
     """
     if n_train + n_test >= FEW_ROWS:
         return None
-    sentence = (f"Only {n_train + n_test:,} rows were used ({n_train:,} to train, {n_test:,} to test): "
-                "scores from so few rows are rough")
+    sentence = (
+        f"Only {n_train + n_test:,} rows were used ({n_train:,} to train, {n_test:,} to test): "
+        "scores from so few rows are rough"
+    )
     if problem.family == "classification":
         sentence += f" (a score measured on {n_test:,} rows can be off by about ±{1 / math.sqrt(max(n_test, 1)):.2f})"
-    return sentence + (" and the ranking of the models may be chance; collect a few hundred rows or more "
-                       "before relying on them.")
+    return sentence + (
+        " and the ranking of the models may be chance; collect a few hundred rows or more before relying on them."
+    )
 
 
 # ---------------------------------------------------------------- class imbalance
+
 
 def describe_imbalance(y: pd.Series, problem: ProblemConfig, class_weight: str | None = None) -> str | None:
     """A plain sentence when a class is rare (binary: the positive class under 20% of the rows;

@@ -22,15 +22,36 @@ from core.training.tuning import describe_gain
 def plot_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float | None = None):
     label = get_metric_label(metric)
     fig = go.Figure()
-    fig.add_scatter(x=trials_df["trial"], y=trials_df["cv_score"], mode="markers", name="each trial",
-                    marker={"color": "#9aa5b1", "size": 8})
-    fig.add_scatter(x=trials_df["trial"], y=trials_df["best_so_far"], mode="lines", name="best so far",
-                    line={"color": LOWERS, "width": 3, "shape": "hv"})
+    fig.add_scatter(
+        x=trials_df["trial"],
+        y=trials_df["cv_score"],
+        mode="markers",
+        name="each trial",
+        marker={"color": "#9aa5b1", "size": 8},
+    )
+    fig.add_scatter(
+        x=trials_df["trial"],
+        y=trials_df["best_so_far"],
+        mode="lines",
+        name="best so far",
+        line={"color": LOWERS, "width": 3, "shape": "hv"},
+    )
     if default_score is not None and not math.isnan(default_score):
-        fig.add_hline(y=default_score, line_dash="dot", line_color=RAISES,
-                      annotation_text="default settings", annotation_position="bottom right")
-    fig.update_layout(template=TEMPLATE, height=HEIGHT_MEDIUM, title=f"Tuning: CV {label} trial by trial",
-                      xaxis_title="trial", yaxis_title=f"CV {label}", margin={"t": 50, "b": 40})
+        fig.add_hline(
+            y=default_score,
+            line_dash="dot",
+            line_color=RAISES,
+            annotation_text="default settings",
+            annotation_position="bottom right",
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=HEIGHT_MEDIUM,
+        title=f"Tuning: CV {label} trial by trial",
+        xaxis_title="trial",
+        yaxis_title=f"CV {label}",
+        margin={"t": 50, "b": 40},
+    )
     fig.update_xaxes(tickformat="d", dtick=1 if len(trials_df) <= 25 else None)
     values = pd.to_numeric(trials_df["cv_score"], errors="coerce").dropna().tolist()
     if default_score is not None and not math.isnan(default_score):
@@ -61,8 +82,9 @@ def caption_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: flo
     return sentence + f", {verdict}."
 
 
-def plot_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimensions: list[str],
-                              log_scale: tuple[str, ...] = ()):
+def plot_parallel_coordinates(
+    trials_df: pd.DataFrame, metric: str, dimensions: list[str], log_scale: tuple[str, ...] = ()
+):
     """One line per trial across its settings, coloured by CV score: where good trials cluster.
     Settings in ``log_scale`` are drawn as log10, as they were searched."""
     label = get_metric_label(metric)
@@ -76,14 +98,23 @@ def plot_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimensions: 
             axes.append({"label": name, "values": values.astype(float)})
         else:
             codes, uniques = pd.factorize(values.astype(str))
-            axes.append({"label": name, "values": codes, "tickvals": list(range(len(uniques))),
-                         "ticktext": list(uniques)})
+            axes.append(
+                {"label": name, "values": codes, "tickvals": list(range(len(uniques))), "ticktext": list(uniques)}
+            )
     axes.append({"label": f"CV {label}", "values": scored["cv_score"].astype(float), "tickformat": ".3f"})
     colorscale = "Viridis" if is_higher_better(metric) else "Viridis_r"
-    fig = go.Figure(go.Parcoords(line={"color": scored["cv_score"].astype(float), "colorscale": colorscale,
-                                       "showscale": True}, dimensions=axes))
-    fig.update_layout(template=TEMPLATE, height=HEIGHT, title="Settings of every trial, coloured by score",
-                      margin={"t": 100, "l": 70, "r": 70})
+    fig = go.Figure(
+        go.Parcoords(
+            line={"color": scored["cv_score"].astype(float), "colorscale": colorscale, "showscale": True},
+            dimensions=axes,
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=HEIGHT,
+        title="Settings of every trial, coloured by score",
+        margin={"t": 100, "l": 70, "r": 70},
+    )
     return fig
 
 
@@ -95,11 +126,16 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
     higher = is_higher_better(metric)
     scores = scored["cv_score"].astype(float)
     if scores.max() - scores.min() <= 0.002 * max(abs(scores.mean()), 1e-9):
-        return (f"Each line is one trial: all {len(scored)} trials score practically the same "
-                f"({format_metric_value(metric, scores.min())} to {format_metric_value(metric, scores.max())}), "
-                "so within these ranges no setting matters much.")
-    top = scored.nlargest(max(1, len(scored) // 4), "cv_score") if higher else \
-        scored.nsmallest(max(1, len(scored) // 4), "cv_score")
+        return (
+            f"Each line is one trial: all {len(scored)} trials score practically the same "
+            f"({format_metric_value(metric, scores.min())} to {format_metric_value(metric, scores.max())}), "
+            "so within these ranges no setting matters much."
+        )
+    top = (
+        scored.nlargest(max(1, len(scored) // 4), "cv_score")
+        if higher
+        else scored.nsmallest(max(1, len(scored) // 4), "cv_score")
+    )
     spread = {}
     for name in dimensions:
         values = scored[name]
@@ -109,6 +145,8 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
         return "Each line is one trial; the colours show the score, the axes each setting it tried."
     name = max(spread, key=spread.get)
     direction = "high" if top[name].mean() > scored[name].mean() else "low"
-    return (f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "
-            f"(around {top[name].mean():.3g} against {scored[name].mean():.3g} over all trials), the setting "
-            "that matters most here.")
+    return (
+        f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "
+        f"(around {top[name].mean():.3g} against {scored[name].mean():.3g} over all trials), the setting "
+        "that matters most here."
+    )

@@ -41,7 +41,7 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "models" in values:
@@ -61,12 +61,19 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
     for name in ("max_train_rows", "max_test_rows"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < _MIN_SAMPLE_ROWS:
-            raise ConfigError(f"The '{name}' of TrainConfig must be a whole number of at least {_MIN_SAMPLE_ROWS}; "
-                              f"got {value!r} instead.")
-    if isinstance(config.refit_seconds, bool) or not isinstance(config.refit_seconds, (int, float)) \
-            or not config.refit_seconds >= 0:
-        raise ConfigError(f"The 'refit_seconds' of TrainConfig must be a number of seconds ≥ 0 (0: never refit on "
-                          f"all rows); got {config.refit_seconds!r} instead.")
+            raise ConfigError(
+                f"The '{name}' of TrainConfig must be a whole number of at least {_MIN_SAMPLE_ROWS}; "
+                f"got {value!r} instead."
+            )
+    if (
+        isinstance(config.refit_seconds, bool)
+        or not isinstance(config.refit_seconds, (int, float))
+        or not config.refit_seconds >= 0
+    ):
+        raise ConfigError(
+            f"The 'refit_seconds' of TrainConfig must be a number of seconds ≥ 0 (0: never refit on "
+            f"all rows); got {config.refit_seconds!r} instead."
+        )
     if config.validation == "time-split" and problem.time_column is None:
         raise ConfigError("A time split needs a time column; choose one in the problem or another validation.")
     if config.validation == "stratified-kfold" and problem.task == "regression":

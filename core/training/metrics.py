@@ -35,6 +35,7 @@ TEST_METRICS: dict[str, tuple[str, ...]] = {
 
 # ---------------------------------------------------------------- metrics
 
+
 def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None) -> float:
     """One metric; NaN when it is undefined (ROC-AUC/PR-AUC with one class, R² with one row)."""
     y_true = np.asarray(y_true)

@@ -29,10 +29,14 @@ def describe_sample(n_train: int, n_train_all: int, n_test: int, n_test_all: int
     sample = "a stratified sample" if problem.family == "classification" else "a random sample"
     parts = []
     if n_train < n_train_all:
-        parts.append(f"the models learned from {sample} of {n_train:,} of the {n_train_all:,} training rows "
-                     "(tuning too)")
+        parts.append(
+            f"the models learned from {sample} of {n_train:,} of the {n_train_all:,} training rows (tuning too)"
+        )
     if n_test < n_test_all:
-        parts.append(f"{'were' if parts else 'the models were'} scored on {n_test:,} of the {n_test_all:,} "
-                     "held-out rows")
-    return (f"The table is large, so {' and '.join(parts)}; the scores stay honest, as the held-out rows are "
-            "never learned from.")
+        parts.append(
+            f"{'were' if parts else 'the models were'} scored on {n_test:,} of the {n_test_all:,} held-out rows"
+        )
+    return (
+        f"The table is large, so {' and '.join(parts)}; the scores stay honest, as the held-out rows are "
+        "never learned from."
+    )

@@ -12,8 +12,9 @@ How rows are split and nothing else: its own module so a new strategy touches on
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -162,8 +163,9 @@ def plan_cross_validation(
 ) -> ValidationPlan:
     splitter, name = choose_cv(train, problem, config)
     id_target = describe_id_like_target(known[problem.target])
-    return ValidationPlan(holdout, splitter, name, [id_target] * bool(id_target)
-                          + get_validation_warnings(known, problem, name))
+    return ValidationPlan(
+        holdout, splitter, name, [id_target] * bool(id_target) + get_validation_warnings(known, problem, name)
+    )
 
 
 def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
@@ -184,7 +186,10 @@ def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig)
     if problem.family == "classification":
         try:
             train, test = train_test_split(
-                known.index, test_size=n_test, random_state=config.seed, stratify=to_label_strings(known[problem.target])
+                known.index,
+                test_size=n_test,
+                random_state=config.seed,
+                stratify=to_label_strings(known[problem.target]),
             )
             return HoldoutSplit(pd.Index(train), pd.Index(test), "stratified-split")
         except ValueError:
@@ -228,8 +233,13 @@ def _split_by_group(known: pd.DataFrame, problem: ProblemConfig, config: TrainCo
         n_splits = min(max(2, round(1 / config.test_size)), n_groups)
         labels = to_label_strings(known[problem.target]).to_numpy()
         try:
-            splits.append(next(StratifiedGroupKFold(n_splits, shuffle=True, random_state=config.seed)
-                                .split(positions, labels, groups)))
+            splits.append(
+                next(
+                    StratifiedGroupKFold(n_splits, shuffle=True, random_state=config.seed).split(
+                        positions, labels, groups
+                    )
+                )
+            )
         except ValueError:
             pass  # fewer rows of a class than folds: an unstratified group split below
     if not splits:

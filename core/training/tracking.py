@@ -1,5 +1,6 @@
 """Experiment tracking: every training session (experiment) and every model fit in it (run) is
 recorded with its parameters, fold scores, holdout metrics, timings and the data/feature versions."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,16 @@ from core.workspace.errors import NotFoundError
 
 
 def record_experiment(
-    ws: Workspace, project_id: int, dataset_id: int, feature_set_id: int, result: TrainResult, gate: dict[str, Any],
-    holdout_df: pd.DataFrame, note: str = "", kind: str = "leaderboard", rerun_of: int | None = None,
+    ws: Workspace,
+    project_id: int,
+    dataset_id: int,
+    feature_set_id: int,
+    result: TrainResult,
+    gate: dict[str, Any],
+    holdout_df: pd.DataFrame,
+    note: str = "",
+    kind: str = "leaderboard",
+    rerun_of: int | None = None,
 ) -> dict[str, Any]:
     """Persist the experiment, one run per model (with its fitted pipeline and holdout predictions),
     the holdout rows themselves, the gate verdict, the validation warnings and the library versions.
@@ -35,9 +44,21 @@ def record_experiment(
             """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
                validation, gate_json, holdout_artifact_id, note, created_at, warnings_json, kind, environment_json)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (project_id, dataset_id, feature_set_id, dumps(result.problem.to_dict()),
-             dumps({**result.config.to_dict(), "holdout": result.holdout}), result.validation, dumps(gate), holdout_id, note, now(), dumps(list(result.warnings)), kind,
-             dumps(get_environment())),
+            (
+                project_id,
+                dataset_id,
+                feature_set_id,
+                dumps(result.problem.to_dict()),
+                dumps({**result.config.to_dict(), "holdout": result.holdout}),
+                result.validation,
+                dumps(gate),
+                holdout_id,
+                note,
+                now(),
+                dumps(list(result.warnings)),
+                kind,
+                dumps(get_environment()),
+            ),
         )
         exp_id = cur.lastrowid
         best_run_id = None
@@ -46,15 +67,33 @@ def record_experiment(
                 """INSERT INTO runs (experiment_id, project_id, model_key, model_name, params_json, cv_scores_json,
                    cv_score, test_metrics_json, fit_seconds, predict_ms_per_row, error, model_artifact_id,
                    predictions_artifact_id, created_at, rerun_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (exp_id, project_id, r.key, r.name, dumps(r.params), dumps(list(r.cv_scores)),
-                 _finite(r.cv_score), dumps(r.test_metrics), r.fit_seconds, r.predict_ms_per_row,
-                 getattr(r, "error", None), model_art, pred_art, now(), rerun_of if r is best else None),
+                (
+                    exp_id,
+                    project_id,
+                    r.key,
+                    r.name,
+                    dumps(r.params),
+                    dumps(list(r.cv_scores)),
+                    _finite(r.cv_score),
+                    dumps(r.test_metrics),
+                    r.fit_seconds,
+                    r.predict_ms_per_row,
+                    getattr(r, "error", None),
+                    model_art,
+                    pred_art,
+                    now(),
+                    rerun_of if r is best else None,
+                ),
             )
             if r is best:
                 best_run_id = run.lastrowid
         conn.execute("UPDATE experiments SET best_run_id = ? WHERE id = ?", (best_run_id, exp_id))
-        ws.audit(conn, project_id, "experiment.recorded",
-                 {"experiment_id": exp_id, "best_run_id": best_run_id, "kind": kind, "gate": gate})
+        ws.audit(
+            conn,
+            project_id,
+            "experiment.recorded",
+            {"experiment_id": exp_id, "best_run_id": best_run_id, "kind": kind, "gate": gate},
+        )
     return get_experiment(ws, exp_id)
 
 
@@ -63,10 +102,16 @@ def get_environment() -> dict[str, str]:
     import platform
 
     import sklearn
-    versions = {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                "pandas": pd.__version__, "numpy": np.__version__}
+
+    versions = {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
     try:
         import optuna
+
         versions["optuna"] = optuna.__version__
     except ImportError:  # pragma: no cover - optuna is a dependency; the record should not depend on it
         pass
@@ -99,8 +144,9 @@ def _finite(value: float | None) -> float | None:
 
 
 def get_experiment(ws: Workspace, experiment_id: int) -> dict[str, Any]:
-    return ws.get_row("experiments", experiment_id,
-                      f"Experiment {experiment_id} does not exist; train models on the Train page.")
+    return ws.get_row(
+        "experiments", experiment_id, f"Experiment {experiment_id} does not exist; train models on the Train page."
+    )
 
 
 def latest_experiment(ws: Workspace, project_id: int) -> dict[str, Any] | None:
@@ -122,15 +168,21 @@ def load_run_predictions(ws: Workspace, run_id: int) -> pd.DataFrame:
 
 # What made an experiment, in words: the Train page's leaderboard, a tuning study, a re-run of a
 # recorded run, or a retraining after a monitoring report.
-EXPERIMENT_KINDS = {"leaderboard": "leaderboard", "tuning": "tuning study", "rerun": "re-run",
-                    "retraining": "retraining after monitoring"}
+EXPERIMENT_KINDS = {
+    "leaderboard": "leaderboard",
+    "tuning": "tuning study",
+    "rerun": "re-run",
+    "retraining": "retraining after monitoring",
+}
 
 
 def list_experiments(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
     """Experiments newest first, each with a label for pickers."""
     rows = ws.query(
         """SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS n_runs
-           FROM experiments e WHERE e.project_id = ? ORDER BY e.id DESC""", (project_id,))
+           FROM experiments e WHERE e.project_id = ? ORDER BY e.id DESC""",
+        (project_id,),
+    )
     for row in rows:
         kind = row.get("kind") or "leaderboard"
         what = f"{row['n_runs']} models" if kind == "leaderboard" else EXPERIMENT_KINDS.get(kind, kind)
@@ -174,14 +226,29 @@ def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None
     rows = ws.query(sql + " ORDER BY r.experiment_id DESC, r.cv_score DESC", params)
     records = []
     for r in rows:
-        rec = {"run": r["id"], "experiment": r["experiment_id"], "model": r["model_name"], "key": r["model_key"],
-               "cv_score": r["cv_score"], "cv_folds": json.loads(r["cv_scores_json"] or "[]"),
-               "fit_seconds": r["fit_seconds"], "error": r["error"]}
+        rec = {
+            "run": r["id"],
+            "experiment": r["experiment_id"],
+            "model": r["model_name"],
+            "key": r["model_key"],
+            "cv_score": r["cv_score"],
+            "cv_folds": json.loads(r["cv_scores_json"] or "[]"),
+            "fit_seconds": r["fit_seconds"],
+            "error": r["error"],
+        }
         rec.update(json.loads(r["test_metrics_json"] or "{}"))
-        rec.update({"predict_ms_per_row": r["predict_ms_per_row"], "kind": r["experiment_kind"],
-                    "validation": r["validation"], "dataset": r["dataset_id"], "recipe": r["recipe_id"],
-                    "feature_set": r["feature_set_id"],
-                    "seed": json.loads(r["config_json"] or "{}").get("seed"), "rerun_of": r["rerun_of"]})
+        rec.update(
+            {
+                "predict_ms_per_row": r["predict_ms_per_row"],
+                "kind": r["experiment_kind"],
+                "validation": r["validation"],
+                "dataset": r["dataset_id"],
+                "recipe": r["recipe_id"],
+                "feature_set": r["feature_set_id"],
+                "seed": json.loads(r["config_json"] or "{}").get("seed"),
+                "rerun_of": r["rerun_of"],
+            }
+        )
         records.append(rec)
     return pd.DataFrame(records)
 
@@ -197,9 +264,16 @@ def load_run_outputs(ws: Workspace, run_id: int, problem: Any) -> SimpleNamespac
     elif problem.task == "regression":
         pred = preds["score"].to_numpy(dtype=float)
     return SimpleNamespace(
-        id=run_id, key=run["model_key"], name=run["model_name"], cv_scores=json.loads(run["cv_scores_json"] or "[]"),
-        test_scores=preds["score"].to_numpy(dtype=float), test_pred=pred, ok=True,
-        is_baseline=run["model_key"] == "baseline", predict_ms_per_row=run["predict_ms_per_row"])
+        id=run_id,
+        key=run["model_key"],
+        name=run["model_name"],
+        cv_scores=json.loads(run["cv_scores_json"] or "[]"),
+        test_scores=preds["score"].to_numpy(dtype=float),
+        test_pred=pred,
+        ok=True,
+        is_baseline=run["model_key"] == "baseline",
+        predict_ms_per_row=run["predict_ms_per_row"],
+    )
 
 
 def get_params_comparison_df(ws: Workspace, run_ids: list[int]) -> pd.DataFrame:
@@ -211,11 +285,17 @@ def get_params_comparison_df(ws: Workspace, run_ids: list[int]) -> pd.DataFrame:
         experiment = get_experiment(ws, run["experiment_id"])
         config = json.loads(experiment["config_json"] or "{}")
         dataset = ws.query_one("SELECT recipe_id FROM datasets WHERE id = ?", (experiment["dataset_id"],)) or {}
-        values = {"model": run["model_name"], "experiment": run["experiment_id"],
-                  "data version": experiment["dataset_id"], "recipe": dataset.get("recipe_id"),
-                  "feature set": experiment["feature_set_id"],
-                  "validation": experiment["validation"], "folds": config.get("cv_folds"),
-                  "seed": config.get("seed"), "class weight": config.get("class_weight") or "none"}
+        values = {
+            "model": run["model_name"],
+            "experiment": run["experiment_id"],
+            "data version": experiment["dataset_id"],
+            "recipe": dataset.get("recipe_id"),
+            "feature set": experiment["feature_set_id"],
+            "validation": experiment["validation"],
+            "folds": config.get("cv_folds"),
+            "seed": config.get("seed"),
+            "class weight": config.get("class_weight") or "none",
+        }
         values.update(json.loads(experiment.get("environment_json") or "{}"))
         values.update({k: v for k, v in sorted(json.loads(run["params_json"] or "{}").items())})
         columns[f"run {run_id}"] = values

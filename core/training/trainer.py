@@ -17,9 +17,10 @@ import copy
 import math
 import time
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,7 @@ class _Progress:
 class PreparedData:
     """Everything the models of one experiment share: the split, the folds (preprocessing fitted
     once per fold) and the preprocessed training and test rows. Training and tuning both start here."""
+
     problem: ProblemConfig  # positive class and group column resolved
     features: FeatureConfig
     config: TrainConfig
@@ -124,9 +126,16 @@ class PreparedData:
             results[best], note = refit_on_all_training_rows(self, results[best], tracker)
             notes.append(note)
         return TrainResult(
-            problem=self.problem, features=self.features, config=self.config, validation=self.validation,
-            results=results, train_index=self.holdout.train_index, test_index=self.holdout.test_index,
-            y_test=self.y_test, classes=self.classes, holdout=self.holdout.strategy,
+            problem=self.problem,
+            features=self.features,
+            config=self.config,
+            validation=self.validation,
+            results=results,
+            train_index=self.holdout.train_index,
+            test_index=self.holdout.test_index,
+            y_test=self.y_test,
+            classes=self.classes,
+            holdout=self.holdout.strategy,
             baseline_prediction=_describe_baseline(self.problem, self.y_train, self.classes),
             warnings=notes,
         )
@@ -148,8 +157,9 @@ def train_models(
     A non-unique index on ``df`` is replaced by 0..n-1 (the returned indices refer to that).
     """
     specs = _chosen_specs(problem, config)
-    data, tracker = prepare_training(df, problem, features, config, test_df=test_df, progress=progress,
-                                     n_models=len(specs))
+    data, tracker = prepare_training(
+        df, problem, features, config, test_df=test_df, progress=progress, n_models=len(specs)
+    )
     results = [evaluate_model(spec, data, tracker) for spec in specs]
     result = data.to_result(results, tracker)
     tracker.finish(f"Trained {sum(r.ok for r in results)} models")
@@ -217,9 +227,19 @@ def prepare_training(
     preprocessor = build_preprocessor(train, problem, features)
     folds, full_preprocessor, Xt_train, _ = _prepare_folds(preprocessor, splits, X_train, y_train, X_test, tracker)
     data = PreparedData(
-        problem=problem, features=features, config=config, validation=plan.name, holdout=holdout, folds=folds,
-        preprocessor=full_preprocessor, Xt_train=Xt_train, y_train=y_train, X_test=X_test, y_test=y_test,
-        classes=_get_classes(problem, known[problem.target]), warnings=notes,
+        problem=problem,
+        features=features,
+        config=config,
+        validation=plan.name,
+        holdout=holdout,
+        folds=folds,
+        preprocessor=full_preprocessor,
+        Xt_train=Xt_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        classes=_get_classes(problem, known[problem.target]),
+        warnings=notes,
         all_train=all_train if len(all_train) > len(train) else None,
     )
     return data, tracker
@@ -242,7 +262,9 @@ def _prepare_test_df(
     missing = [c for c in used if c not in test_df.columns]
     if missing:
         shown = ", ".join(f"'{c}'" for c in missing[:10])
-        raise DataError(f"The test table lacks the feature columns {shown}; give it the same columns as the training data.")
+        raise DataError(
+            f"The test table lacks the feature columns {shown}; give it the same columns as the training data."
+        )
     test = test_df[test_df[problem.target].notna()]
     if test.empty:
         raise DataError(f"The test table has no row with a value for '{problem.target}'; add labelled rows.")
@@ -252,7 +274,9 @@ def _prepare_test_df(
         if pd.to_numeric(test[problem.target], errors="coerce").isna().any():
             raise DataError(f"The test table's '{problem.target}' has values that are not numbers; clean them first.")
     elif problem.task == "binary":
-        unseen = set(to_label_strings(test[problem.target]).dropna()) - set(to_label_strings(train[problem.target]).dropna())
+        unseen = set(to_label_strings(test[problem.target]).dropna()) - set(
+            to_label_strings(train[problem.target]).dropna()
+        )
         if unseen:
             shown = ", ".join(f"'{c}'" for c in sorted(unseen)[:5])
             raise DataError(
@@ -351,6 +375,7 @@ def evaluate_model(
 def cross_validate(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None = None) -> list[float]:
     """The metric on each fold, folds fitted two at a time (both cores). Each fit is single-threaded
     and seeded, so the scores do not depend on which thread ran which fold."""
+
     def score_fold(fold: _Fold) -> float:
         model = make_model(spec, data, params, fold.y_train)
         if model.get_params().get("n_jobs") not in (None, 1):
@@ -363,8 +388,11 @@ def cross_validate(spec: ModelSpec, data: PreparedData, params: dict[str, Any] |
 
     # The thread-pool limits and warning filters are process-wide: set them once, around all the threads.
     with _quiet_single_threaded():
-        return list(Parallel(n_jobs=min(N_JOBS, len(data.folds)), backend="threading")(
-            delayed(score_fold)(fold) for fold in data.folds))
+        return list(
+            Parallel(n_jobs=min(N_JOBS, len(data.folds)), backend="threading")(
+                delayed(score_fold)(fold) for fold in data.folds
+            )
+        )
 
 
 @contextmanager
@@ -397,9 +425,18 @@ def make_model(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | Non
 
 def _failed_result(spec: ModelSpec, error: str, name: str | None = None) -> ModelResult:
     return ModelResult(
-        key=spec.key, name=name or spec.name, cv_scores=[], cv_score=float("nan"), test_metrics={},
-        fit_seconds=float("nan"), predict_ms_per_row=float("nan"), params={}, pipeline=None,
-        test_scores=np.array([]), test_pred=np.array([]), error=error,
+        key=spec.key,
+        name=name or spec.name,
+        cv_scores=[],
+        cv_score=float("nan"),
+        test_metrics={},
+        fit_seconds=float("nan"),
+        predict_ms_per_row=float("nan"),
+        params={},
+        pipeline=None,
+        test_scores=np.array([]),
+        test_pred=np.array([]),
+        error=error,
     )
 
 
@@ -448,9 +485,11 @@ def refit_on_all_training_rows(
     if budget <= 0:
         return model, f"{model.name}, the best model, learned from the sample only (refitting on all rows is off)."
     if not expected <= budget:
-        return model, (f"{model.name}, the best model, learned from the sample only: refitting it on all "
-                       f"{n_all:,} training rows would take about {_duration(expected)}, over the "
-                       f"{_duration(budget)} allowed.")
+        return model, (
+            f"{model.name}, the best model, learned from the sample only: refitting it on all "
+            f"{n_all:,} training rows would take about {_duration(expected)}, over the "
+            f"{_duration(budget)} allowed."
+        )
     if tracker is not None:
         tracker.step(f"Refitting {model.name[0].lower() + model.name[1:]} on all {n_all:,} training rows")
     problem = data.problem
@@ -467,16 +506,24 @@ def refit_on_all_training_rows(
             test_pred, test_scores = predict_scores(problem, estimator, preprocessor.transform(data.X_test))
             predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
     except Exception as exc:  # keep the sample's model rather than lose the leaderboard
-        return model, (f"{model.name}, the best model, learned from the sample only: refitting it on all {n_all:,} "
-                       f"training rows failed ({exc}).")
+        return model, (
+            f"{model.name}, the best model, learned from the sample only: refitting it on all {n_all:,} "
+            f"training rows failed ({exc})."
+        )
     refit = replace(
-        model, test_metrics=compute_metrics(problem, data.y_test, test_pred, test_scores), fit_seconds=fit_seconds,
-        predict_ms_per_row=predict_ms_per_row, params=_simple_params(estimator),
+        model,
+        test_metrics=compute_metrics(problem, data.y_test, test_pred, test_scores),
+        fit_seconds=fit_seconds,
+        predict_ms_per_row=predict_ms_per_row,
+        params=_simple_params(estimator),
         pipeline=Pipeline([("preprocess", preprocessor), ("model", estimator)]),
-        test_scores=test_scores, test_pred=test_pred,
+        test_scores=test_scores,
+        test_pred=test_pred,
     )
-    return refit, (f"{model.name}, the best model, was then refit on all {n_all:,} training rows "
-                   f"({_duration(fit_seconds)}); its holdout scores are those of the refit model.")
+    return refit, (
+        f"{model.name}, the best model, was then refit on all {n_all:,} training rows "
+        f"({_duration(fit_seconds)}); its holdout scores are those of the refit model."
+    )
 
 
 def _duration(seconds: float) -> str:

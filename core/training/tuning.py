@@ -12,13 +12,15 @@ Numeric dimensions have a scale: ``int`` and ``float`` are searched evenly, ``lo
 logarithmic scale (for a regularisation strength between 0.001 and 100, each factor of ten gets the
 same share of the trials). The study's figures and captions are in ``core.training.charts``.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import optuna
@@ -55,6 +57,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 class Dimension:
     """One hyper-parameter to search: ``name`` is the estimator's parameter (``estimator__C`` inside a
     wrapper); ``kind`` int | float | log (a float searched on a log scale) | choice."""
+
     name: str
     kind: str
     low: float | None = None
@@ -68,7 +71,7 @@ class Dimension:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Dimension":
+    def from_dict(cls, data: dict[str, Any]) -> Dimension:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["choices"] = tuple(values.get("choices") or ())
@@ -87,8 +90,10 @@ class Dimension:
         if self.low > self.high:
             raise ConfigError(f"{where} goes from {self.low:g} down to {self.high:g}; put the lower value first.")
         if self.kind == "log" and self.low <= 0:
-            raise ConfigError(f"{where} is on a log scale, so it must stay above 0 (got {self.low:g}); "
-                              "use a small positive value such as 0.0001.")
+            raise ConfigError(
+                f"{where} is on a log scale, so it must stay above 0 (got {self.low:g}); "
+                "use a small positive value such as 0.0001."
+            )
         if self.kind == "int" and (self.low != int(self.low) or self.high != int(self.high)):
             raise ConfigError(f"{where} is a whole number; give whole numbers as its limits.")
 
@@ -112,8 +117,9 @@ class Dimension:
         return sorted({min(max(float(f"{v:.4g}"), self.low), self.high) for v in values})
 
 
-def _dim(name: str, kind: str, low: float | None = None, high: float | None = None, choices: tuple = (),
-         label: str = "") -> Dimension:
+def _dim(
+    name: str, kind: str, low: float | None = None, high: float | None = None, choices: tuple = (), label: str = ""
+) -> Dimension:
     return Dimension(name, kind, low, high, choices, label or name)
 
 
@@ -121,20 +127,28 @@ def _dim(name: str, kind: str, low: float | None = None, high: float | None = No
 _SPACES: dict[str, tuple[Dimension, ...]] = {
     "logistic": (_dim("C", "log", 0.001, 100, label="C (less regularisation when higher)"),),
     "ridge": (_dim("alpha", "log", 0.01, 1000, label="alpha (more regularisation when higher)"),),
-    "knn": (_dim("n_neighbors", "int", 3, 50, label="neighbours"),
-            _dim("weights", "choice", choices=("uniform", "distance"), label="vote weights")),
+    "knn": (
+        _dim("n_neighbors", "int", 3, 50, label="neighbours"),
+        _dim("weights", "choice", choices=("uniform", "distance"), label="vote weights"),
+    ),
     "naive_bayes": (_dim("var_smoothing", "log", 1e-12, 1e-3, label="variance smoothing"),),
-    "decision_tree": (_dim("max_depth", "int", 2, 16, label="max depth"),
-                      _dim("min_samples_leaf", "int", 1, 50, label="min rows per leaf")),
-    "random_forest": (_dim("n_estimators", "int", 50, 300, label="trees"),
-                      _dim("max_depth", "int", 3, 14, label="max depth"),
-                      _dim("min_samples_leaf", "int", 1, 20, label="min rows per leaf"),
-                      _dim("max_features", "float", 0.2, 1.0, label="share of features per split")),
-    "hist_gb": (_dim("learning_rate", "log", 0.01, 0.3, label="learning rate"),
-                _dim("max_iter", "int", 50, 400, label="boosting rounds"),
-                _dim("max_leaf_nodes", "int", 8, 64, label="leaves per tree"),
-                _dim("min_samples_leaf", "int", 5, 100, label="min rows per leaf"),
-                _dim("l2_regularization", "log", 1e-4, 10, label="L2 regularisation")),
+    "decision_tree": (
+        _dim("max_depth", "int", 2, 16, label="max depth"),
+        _dim("min_samples_leaf", "int", 1, 50, label="min rows per leaf"),
+    ),
+    "random_forest": (
+        _dim("n_estimators", "int", 50, 300, label="trees"),
+        _dim("max_depth", "int", 3, 14, label="max depth"),
+        _dim("min_samples_leaf", "int", 1, 20, label="min rows per leaf"),
+        _dim("max_features", "float", 0.2, 1.0, label="share of features per split"),
+    ),
+    "hist_gb": (
+        _dim("learning_rate", "log", 0.01, 0.3, label="learning rate"),
+        _dim("max_iter", "int", 50, 400, label="boosting rounds"),
+        _dim("max_leaf_nodes", "int", 8, 64, label="leaves per tree"),
+        _dim("min_samples_leaf", "int", 5, 100, label="min rows per leaf"),
+        _dim("l2_regularization", "log", 1e-4, 10, label="L2 regularisation"),
+    ),
 }
 _SPACES["extra_trees"] = _SPACES["random_forest"]
 
@@ -152,6 +166,7 @@ def default_search_space(task: str, model: str) -> tuple[Dimension, ...]:
 
 def tunable_models(task: str) -> list[str]:
     from core.training.catalog import get_catalog
+
     return [s.key for s in get_catalog(task) if s.key != BASELINE_KEY]
 
 
@@ -165,18 +180,25 @@ class TuneConfig:
     grid_points: int = 3  # values per numeric dimension in a grid search
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "method": self.method, "space": [d.to_dict() for d in self.space],
-                "max_trials": self.max_trials, "max_seconds": self.max_seconds, "grid_points": self.grid_points}
+        return {
+            "model": self.model,
+            "method": self.method,
+            "space": [d.to_dict() for d in self.space],
+            "max_trials": self.max_trials,
+            "max_seconds": self.max_seconds,
+            "grid_points": self.grid_points,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TuneConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TuneConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["space"] = tuple(Dimension.from_dict(d) for d in values.get("space") or ())
         return cls(**values)
 
-    def resolved(self, task: str) -> "TuneConfig":
+    def resolved(self, task: str) -> TuneConfig:
         from dataclasses import replace
+
         return self if self.space else replace(self, space=default_search_space(task, self.model))
 
 
@@ -200,8 +222,10 @@ def validate_tune_config(config: TuneConfig, task: str) -> None:
     model = spec.make(task, 0)
     unknown = [n for n in names if n not in model.get_params()]
     if unknown:
-        raise ConfigError(f"{spec.name} has no setting {', '.join(repr(n) for n in unknown)}; check the spelling "
-                          "(wrapped estimators use 'estimator__C').")
+        raise ConfigError(
+            f"{spec.name} has no setting {', '.join(repr(n) for n in unknown)}; check the spelling "
+            "(wrapped estimators use 'estimator__C')."
+        )
     for dim in config.space:
         dim.validate()
 
@@ -216,9 +240,14 @@ class Trial:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "params": self.params, "cv_scores": self.cv_scores,
-                "cv_score": None if math.isnan(self.cv_score) else self.cv_score, "seconds": self.seconds,
-                "error": self.error}
+        return {
+            "number": self.number,
+            "params": self.params,
+            "cv_scores": self.cv_scores,
+            "cv_score": None if math.isnan(self.cv_score) else self.cv_score,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -252,8 +281,11 @@ class _Searcher:
             order = np.random.default_rng(seed).permutation(len(combos))
             self.grid = [combos[i] for i in order]
         else:
-            sampler = (optuna.samplers.RandomSampler(seed=seed) if config.method == "random" else
-                       optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.max_trials // 4))))
+            sampler = (
+                optuna.samplers.RandomSampler(seed=seed)
+                if config.method == "random"
+                else optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.max_trials // 4)))
+            )
             self.study = optuna.create_study(direction=direction, sampler=sampler)
         self._pending: Any = None
 
@@ -328,15 +360,24 @@ def run_study(
         stopped = "grid"
     best = _best_trial(trials, higher)
     progress(0.92, "Refitting the best settings on all training rows")
-    results = [evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data),
-               evaluate_model(spec, data, name=f"{spec.name} (defaults)")]
+    results = [
+        evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data),
+        evaluate_model(spec, data, name=f"{spec.name} (defaults)"),
+    ]
     if best is not None:
         results.append(evaluate_model(spec, data, params=best.params, name=f"{spec.name} (tuned)"))
     result = data.to_result(results)
     progress(1.0, f"Tuning done: {len(trials)} trials")
-    return StudyResult(config=config, trials=trials, best=best, result=result,
-                       default_cv_score=float(np.nanmean(default_scores)), stopped=stopped,
-                       seconds=time.perf_counter() - started, grid_size=searcher.exhausted)
+    return StudyResult(
+        config=config,
+        trials=trials,
+        best=best,
+        result=result,
+        default_cv_score=float(np.nanmean(default_scores)),
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+        grid_size=searcher.exhausted,
+    )
 
 
 def _run_trial(spec: Any, data: Any, params: dict[str, Any], number: int) -> Trial:
@@ -347,9 +388,14 @@ def _run_trial(spec: Any, data: Any, params: dict[str, Any], number: int) -> Tri
     except Exception as exc:  # a bad corner of the space must not end the study
         scores, error = [], f"{type(exc).__name__}: {exc}"
     valid = [s for s in scores if not math.isnan(s)]
-    return Trial(number=number, params=params, cv_scores=[float(s) for s in scores],
-                 cv_score=float(np.mean(valid)) if valid else float("nan"),
-                 seconds=time.perf_counter() - started, error=error)
+    return Trial(
+        number=number,
+        params=params,
+        cv_scores=[float(s) for s in scores],
+        cv_score=float(np.mean(valid)) if valid else float("nan"),
+        seconds=time.perf_counter() - started,
+        error=error,
+    )
 
 
 def _best_trial(trials: list[Trial], higher_is_better: bool) -> Trial | None:
@@ -364,13 +410,21 @@ def _best_trial(trials: list[Trial], higher_is_better: bool) -> Trial | None:
 
 # ---------------------------------------------------------------- tables, charts, sentences
 
+
 def get_trials_df(trials: list[Trial] | list[dict[str, Any]], metric: str) -> pd.DataFrame:
     """One row per trial: number, each setting, cv_score, best_so_far, seconds, error."""
     records = [t.to_dict() if isinstance(t, Trial) else t for t in trials]
     rows = []
     for t in records:
-        rows.append({"trial": t["number"] + 1, **t["params"], "cv_score": t["cv_score"],
-                     "seconds": t["seconds"], "error": t.get("error")})
+        rows.append(
+            {
+                "trial": t["number"] + 1,
+                **t["params"],
+                "cv_score": t["cv_score"],
+                "seconds": t["seconds"],
+                "error": t.get("error"),
+            }
+        )
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=["trial", "cv_score", "best_so_far", "seconds", "error"])
@@ -383,16 +437,22 @@ def get_trials_df(trials: list[Trial] | list[dict[str, Any]], metric: str) -> pd
 def describe_study(study: StudyResult, metric: str) -> str:
     """One sentence: how the study ended and what tuning gained."""
     label = get_metric_label(metric)
-    ended = {"time": "it ran out of time", "stopped": "you stopped it", "grid": "the grid was complete",
-             "": "the trial budget was spent"}[study.stopped]
+    ended = {
+        "time": "it ran out of time",
+        "stopped": "you stopped it",
+        "grid": "the grid was complete",
+        "": "the trial budget was spent",
+    }[study.stopped]
     if not study.trials:
         return f"No trial ran because {ended}; give the study more time or trials."
     if study.best is None:
         return f"None of the {len(study.trials)} trials could be scored; widen or fix the search space."
     verdict = describe_gain(metric, study.best.cv_score, study.default_cv_score)
-    return (f"{METHODS[study.config.method]} ran {len(study.trials)} trials in {study.seconds:.0f} s and ended "
-            f"because {ended}; the best settings reach a CV {label} of "
-            f"{format_metric_value(metric, study.best.cv_score)}, {verdict}.")
+    return (
+        f"{METHODS[study.config.method]} ran {len(study.trials)} trials in {study.seconds:.0f} s and ended "
+        f"because {ended}; the best settings reach a CV {label} of "
+        f"{format_metric_value(metric, study.best.cv_score)}, {verdict}."
+    )
 
 
 def describe_gain(metric: str, best: float, default: float) -> str:

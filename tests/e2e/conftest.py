@@ -248,8 +248,7 @@ def page(browser, request):
 # --------------------------------------------------------------------------- helpers
 def script_state(page) -> str | None:
     return page.evaluate(
-        "() => document.querySelector('[data-testid=stApp]')"
-        "?.getAttribute('data-test-script-state') ?? null"
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') ?? null"
     )
 
 
@@ -320,8 +319,7 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOT_DIR / (name if name.endswith(".png") else name + ".png")
     original = page.viewport_size or VIEWPORT
     content_height = page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=stMain]');"
-        " return m ? m.scrollHeight : 0; }"
+        "() => { const m = document.querySelector('[data-testid=stMain]'); return m ? m.scrollHeight : 0; }"
     )
     tall = max(original["height"], min(int(content_height or 0) + 50, 8000))
     try:
@@ -385,7 +383,9 @@ def sidebar_link(page, stage: str):
     return links.filter(has=label)
 
 
-def dataframe_rows(frame, timeout: int = 15_000, until: Callable[[list[list[str]]], bool] | None = None) -> list[list[str]]:
+def dataframe_rows(
+    frame, timeout: int = 15_000, until: Callable[[list[list[str]]], bool] | None = None
+) -> list[list[str]]:
     """The cells of an st.dataframe / st.data_editor as text, header row first (the index column
     included), read from the grid's accessibility table. The grid draws on a canvas and fills
     that table a moment after the rerun, and only for the rows in view; poll until it has data
@@ -401,6 +401,7 @@ def dataframe_rows(frame, timeout: int = 15_000, until: Callable[[list[list[str]
         if len(rows) > 1 and (until is None or until(rows)):
             return rows
         if time.monotonic() > deadline:
-            raise AssertionError(f"the table did not show the expected cells within {timeout / 1000:.0f} s; "
-                                 f"it shows: {rows[:12]}")
+            raise AssertionError(
+                f"the table did not show the expected cells within {timeout / 1000:.0f} s; it shows: {rows[:12]}"
+            )
         time.sleep(0.2)

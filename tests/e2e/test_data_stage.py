@@ -35,8 +35,12 @@ from .test_upload import create_project, open_upload_tab
 pytestmark = pytest.mark.browser
 
 UPLOAD_INPUT = ".st-key-upload input[type=file]"
-MIMES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
-         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMES = {
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".txt": "text/plain",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 PROFILE_HEADING = re.compile(r"2 · Profile of (\S+) \(raw version (\d+)\)")
 CLEANED_HEADING = re.compile(r"4 · Cleaned version (\d+): ([\d,]+) rows × (\d+) columns")
 DEMO_TIMEOUT_S = 240
@@ -117,8 +121,9 @@ def check_upload_shown(page, case: Case) -> None:
     assert types[0][:2] == ["column", "type"], types[0]
     type_of = {r[0]: r[1] for r in types[1:]}
     for column, kind in case.dtypes.items():
-        assert type_of[column].lower().startswith(kind), \
+        assert type_of[column].lower().startswith(kind), (
             f"{case.name}: column {column!r} typed {type_of[column]!r}, expected {kind}"
+        )
     # The preview: the values as read (accents intact, numbers parsed).
     preview = dataframe_rows(frames.nth(1), until=lambda r: set(r[0][1:]) >= set(expected_names))
     cells = preview_columns(preview)
@@ -126,8 +131,9 @@ def check_upload_shown(page, case: Case) -> None:
         assert list(cells) == list(case.columns), f"{case.name}: preview columns {list(cells)}"
     for column, expected in case.values.items():
         got = cells[column]
-        assert len(got) == len(expected) and all(cell_matches(g, e) for g, e in zip(got, expected)), \
+        assert len(got) == len(expected) and all(cell_matches(g, e) for g, e in zip(got, expected)), (
             f"{case.name}: preview column {column!r} shows {got!r}, expected {expected!r}"
+        )
 
 
 def choose_by_keyboard(page, key: str, option_text: str, attempts: int = 3) -> None:
@@ -163,8 +169,7 @@ def raw_id_of(page) -> str:
     """The raw dataset id the recipe editor's keys carry (remove_step_<rawid>_<i>, undo_<rawid>)."""
     page.locator("[class*=st-key-undo_]").first.wait_for(timeout=30_000)
     key = page.evaluate(
-        "() => [...document.querySelector('[class*=st-key-undo_]').classList]"
-        ".find(c => c.startsWith('st-key-undo_'))"
+        "() => [...document.querySelector('[class*=st-key-undo_]').classList].find(c => c.startsWith('st-key-undo_'))"
     )
     return key.removeprefix("st-key-undo_")
 
@@ -174,8 +179,11 @@ def recipe_steps(page, raw_id: str) -> list[str]:
     steps = []
     i = 0
     while page.locator(f".st-key-remove_step_{raw_id}_{i}").count():
-        row = page.locator("[data-testid=stHorizontalBlock]").filter(
-            has=page.locator(f".st-key-remove_step_{raw_id}_{i}")).last
+        row = (
+            page.locator("[data-testid=stHorizontalBlock]")
+            .filter(has=page.locator(f".st-key-remove_step_{raw_id}_{i}"))
+            .last
+        )
         steps.append(row.locator("[data-testid=stMarkdownContainer]").first.inner_text().strip())
         i += 1
     return steps
@@ -241,8 +249,13 @@ def test_corpus_uploads_are_read_or_plainly_refused(page, base_url, corpus):
             shot(page, "data_stage_refused_ragged")
 
     # Files that must be read: delimiter/decimal/thousands, encodings, a workbook.
-    for name in ("semicolon_decimal_comma.csv", "thousands_dot_decimal_comma.csv", "latin1.csv",
-                 "cp1252_euro.csv", "two_sheets.xlsx"):
+    for name in (
+        "semicolon_decimal_comma.csv",
+        "thousands_dot_decimal_comma.csv",
+        "latin1.csv",
+        "cp1252_euro.csv",
+        "two_sheets.xlsx",
+    ):
         case, path = corpus[name]
         assert case.refusal is None and not case.limits and not case.options
         upload_file(page, path)
@@ -280,8 +293,9 @@ def test_recipe_editor_remove_refresh_add_undo_apply(page, base_url):
     click_key(page, f"remove_step_{raw_id}_0")
     assert_no_exception(page, "after removing a step")
     after_remove = recipe_steps(page, raw_id)
-    assert [step_description(s) for s in after_remove] == [step_description(s) for s in suggested[1:]], \
+    assert [step_description(s) for s in after_remove] == [step_description(s) for s in suggested[1:]], (
         f"removing step 1 ({removed!r}) gave {after_remove}"
+    )
     assert after_remove[0].startswith("1. "), "the steps were not renumbered"
 
     # A browser refresh keeps the draft (it lives in the workspace).
@@ -315,7 +329,7 @@ def test_recipe_editor_remove_refresh_add_undo_apply(page, base_url):
     match = cleaned_heading(page)
     assert match.group(3) == "19", f"the recipe keeps all 19 columns: {match.group(0)}"
     text = main_text(page)
-    section4 = text[text.index(match.group(0)):]
+    section4 = text[text.index(match.group(0)) :]
     for step in after_undo:
         summary = step_summary(step)
         assert summary and summary in section4, f"the cleaned version does not list {summary!r}:\n{section4[:1500]}"
@@ -415,8 +429,9 @@ def test_deploy_flags_an_impossible_input(page, base_url):
     successes = [t for t in alert_texts(page, "Success") if "pass" in t]
     warnings = [t for t in alert_texts(page, "Warning") if "fail" in t]
     if edited:
-        assert warnings and "tenure_months" in warnings[0], \
+        assert warnings and "tenure_months" in warnings[0], (
             f"tenure_months 999 was sent but no validation warning names it: {warnings or successes}"
+        )
     else:
         assert successes or warnings, f"no validation message under the predictions: {main_text(page)[-1500:]}"
         if successes:

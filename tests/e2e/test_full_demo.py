@@ -47,8 +47,10 @@ def wait_for_demo(page) -> None:
             errors = error_texts(page)
             assert not errors, f"the demo reported an error: {errors}"
         page.wait_for_timeout(1000)
-    raise AssertionError(f"the demo did not reach the Monitor page with charts in {DEMO_TIMEOUT_S} s; "
-                         f"URL {page.url}; main text: {main_text(page)[:800]}")
+    raise AssertionError(
+        f"the demo did not reach the Monitor page with charts in {DEMO_TIMEOUT_S} s; "
+        f"URL {page.url}; main text: {main_text(page)[:800]}"
+    )
 
 
 def test_full_demo_then_every_stage(page, base_url):
@@ -166,10 +168,12 @@ def test_a_page_switch_during_the_demo_loses_nothing(page, base_url):
     page.wait_for_url(re.compile(r"/Data"), timeout=30_000)
     wait_idle(page)
     if "/Monitor" not in page.url:  # (unless it has just finished)
-        assert "Full demo" in page.locator("[data-testid=stSidebar]").inner_text(), \
+        assert "Full demo" in page.locator("[data-testid=stSidebar]").inner_text(), (
             "the Data page does not say the demo is running"
-        page.locator("[data-testid=stSidebar]").screenshot(path=str(shot(page, "11_data_while_demo_runs")
-                                                                     .with_name("11_sidebar_while_demo_runs.png")))
+        )
+        page.locator("[data-testid=stSidebar]").screenshot(
+            path=str(shot(page, "11_data_while_demo_runs").with_name("11_sidebar_while_demo_runs.png"))
+        )
         sidebar_link(page, "Home").click()
     wait_for_demo(page)
     assert_no_exception(page, "monitor after a page switch during the demo")

@@ -35,8 +35,12 @@ pytestmark = pytest.mark.browser
 STUDY_TIMEOUT_S = 240  # a loaded 2-core machine: a random-forest trial alone can take 20 s
 CHARTS = "[data-testid=stMain] [data-testid=stPlotlyChart]"
 BEST_SO_FAR_TITLE = "Tuning: CV ROC-AUC trial by trial"
-CHECK_TITLES = ("Good enough for the business.", "Better than guessing.",
-                "At least as good as the current champion.", "Fast enough.")
+CHECK_TITLES = (
+    "Good enough for the business.",
+    "Better than guessing.",
+    "At least as good as the current champion.",
+    "Fast enough.",
+)
 PAGE_STATE_JS = """() => {
   const main = document.querySelector('[data-testid=stMain]');
   if (!main) return {progress: [], titles: [], headings: [], info: [], success: []};
@@ -58,9 +62,9 @@ def demo(app_server: StreamlitServer) -> dict:
     {id, best family's display name}."""
     from core import pipeline
     from core.problem.store import get_problem
-    from core.workspace import projects
     from core.training import tracking
     from core.training.catalog import get_model_spec
+    from core.workspace import projects
     from core.workspace.database import Workspace
 
     ws = Workspace(app_server.workspace)
@@ -80,8 +84,9 @@ def page_state(page) -> dict:
     return page.evaluate(PAGE_STATE_JS)
 
 
-def wait_until(page, condition: Callable[[dict], bool], timeout_s: float, what: str,
-               on_poll: Callable[[dict], None] | None = None) -> dict:
+def wait_until(
+    page, condition: Callable[[dict], bool], timeout_s: float, what: str, on_poll: Callable[[dict], None] | None = None
+) -> dict:
     """Poll the page state until `condition(state)` holds, failing early on an exception or an error."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -94,8 +99,9 @@ def wait_until(page, condition: Callable[[dict], bool], timeout_s: float, what: 
         if condition(state):
             return state
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s; state {state}; "
-                                 f"main text: {main_text(page)[:1500]}")
+            raise AssertionError(
+                f"{what} did not happen within {timeout_s:.0f} s; state {state}; main text: {main_text(page)[:1500]}"
+            )
         page.wait_for_timeout(300)
 
 
@@ -106,8 +112,7 @@ def open_train(page, base_url: str, project_id: int) -> None:
 
 
 def choose_radio(page, key: str, label: str) -> None:
-    page.locator(f".st-key-{key} label").filter(
-        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).first.click()
+    page.locator(f".st-key-{key} label").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).first.click()
     wait_idle(page)
 
 
@@ -115,7 +120,9 @@ def chosen_radio(page, key: str) -> str:
     """The label of a keyed st.radio's checked option (waits for the radio to be drawn)."""
     return page.wait_for_function(
         "k => { const i = document.querySelector(`.st-key-${k} input[type=radio]:checked`);"
-        " return i ? (i.closest('label')?.innerText || '').trim() || null : null; }", arg=key, timeout=30_000,
+        " return i ? (i.closest('label')?.innerText || '').trim() || null : null; }",
+        arg=key,
+        timeout=30_000,
     ).json_value()
 
 
@@ -137,8 +144,9 @@ def trial_count(summary: str) -> int:
 
 def alert_texts(page, kind: str) -> list[str]:
     # The markdown only: an alert's material icon is text too (its ligature name, e.g. "tune").
-    texts = page.locator(f"[data-testid=stMain] [data-testid=stAlertContent{kind}] "
-                         "[data-testid=stMarkdownContainer]").all_inner_texts()
+    texts = page.locator(
+        f"[data-testid=stMain] [data-testid=stAlertContent{kind}] [data-testid=stMarkdownContainer]"
+    ).all_inner_texts()
     return [t.strip() for t in texts if t.strip()]
 
 
@@ -189,18 +197,30 @@ def test_a_random_search_runs_live_and_records_its_leaderboard(page, base_url, d
 
     page.locator(".st-key-tune_start button").click()
     # The study runs as a job: its progress bar shows at once (the folds are prepared first).
-    wait_until(page, lambda s: bool(s["progress"]) or any(h.startswith("Tuning study —") for h in s["headings"]),
-               60, "the tuning job to start", on_poll=record)
+    wait_until(
+        page,
+        lambda s: bool(s["progress"]) or any(h.startswith("Tuning study —") for h in s["headings"]),
+        60,
+        "the tuning job to start",
+        on_poll=record,
+    )
     if seen_progress:
         try:
             shot(page, "train_lab_02_study_running")
         except Exception:  # the study may end while the screenshot is taken
             pass
     started = time.monotonic()
-    state = wait_until(page, lambda s: any(h.startswith("Tuning study —") for h in s["headings"])
-                       and not s["progress"], STUDY_TIMEOUT_S, "the 4-trial study to finish", on_poll=record)
-    print(f"4-trial random search of {demo['best_family']} ended {time.monotonic() - started:.0f} s after it "
-          f"started; progress seen: {seen_progress}; live chart seen: {bool(seen_live_chart)}")
+    state = wait_until(
+        page,
+        lambda s: any(h.startswith("Tuning study —") for h in s["headings"]) and not s["progress"],
+        STUDY_TIMEOUT_S,
+        "the 4-trial study to finish",
+        on_poll=record,
+    )
+    print(
+        f"4-trial random search of {demo['best_family']} ended {time.monotonic() - started:.0f} s after it "
+        f"started; progress seen: {seen_progress}; live chart seen: {bool(seen_live_chart)}"
+    )
     wait_idle(page)
     assert_no_exception(page, "study done")
     state = wait_until(page, lambda s: BEST_SO_FAR_TITLE in s["titles"], 30, "the finished study's chart")
@@ -244,8 +264,12 @@ def test_a_refresh_keeps_a_study_running_and_stop_keeps_the_best(page, base_url,
         return any(re.match(r"Trial \d+/30 done", t) for t in state["progress"])
 
     # Plotly draws the chart a moment after the progress text of the same redraw: wait for both.
-    wait_until(page, lambda s: trial_running(s) and BEST_SO_FAR_TITLE in s["titles"], STUDY_TIMEOUT_S,
-               "the first trial of 30 and its live best-so-far chart")
+    wait_until(
+        page,
+        lambda s: trial_running(s) and BEST_SO_FAR_TITLE in s["titles"],
+        STUDY_TIMEOUT_S,
+        "the first trial of 30 and its live best-so-far chart",
+    )
     shot(page, "train_lab_04_second_study_running")
 
     # A refresh: a new browser session. The job goes on in the server.
@@ -253,7 +277,8 @@ def test_a_refresh_keeps_a_study_running_and_stop_keeps_the_best(page, base_url,
     page.wait_for_function(
         "() => { const a = document.querySelector('[data-testid=stApp]');"
         " return a && ['running','notRunning'].includes(a.getAttribute('data-test-script-state')); }",
-        timeout=60_000)
+        timeout=60_000,
+    )
     wait_idle(page)
     assert project_id_from_url(page.url) == str(demo["id"]), f"the refresh lost the project: {page.url}"
     after_reload = chosen_radio(page, "train_section")
@@ -267,9 +292,11 @@ def test_a_refresh_keeps_a_study_running_and_stop_keeps_the_best(page, base_url,
     shot(page, "train_lab_06_running_after_reload")
 
     click_key(page, "tune_stop")
+
     def stopped_study_shown(state: dict) -> bool:
-        return not state["progress"] and any(h.startswith("Tuning study —") and h.endswith("of Random forest")
-                                             for h in state["headings"])
+        return not state["progress"] and any(
+            h.startswith("Tuning study —") and h.endswith("of Random forest") for h in state["headings"]
+        )
 
     wait_until(page, stopped_study_shown, STUDY_TIMEOUT_S, "the stopped study to end")
     wait_idle(page)
@@ -295,7 +322,6 @@ def ensure_unregistered_winner(app_server: StreamlitServer, project_id: int) -> 
     from dataclasses import replace
 
     from core import registry
-
     from core.stages import lab
     from core.training import tracking
     from core.workspace.database import Workspace
@@ -306,8 +332,12 @@ def ensure_unregistered_winner(app_server: StreamlitServer, project_id: int) -> 
         champion = registry.get_alias_version(ws, project_id, registry.get_model_name(ws, project_id), "champion")
         experiment = tracking.get_experiment(ws, tracking.get_run(ws, champion["run_id"])["experiment_id"])
         config, _ = lab.training_setup_like(ws, experiment, experiment["feature_set_id"])
-        lab.stage_train(ws, project_id, experiment["feature_set_id"],
-                        replace(config, models=("baseline", "logistic", "random_forest")))
+        lab.stage_train(
+            ws,
+            project_id,
+            experiment["feature_set_id"],
+            replace(config, models=("baseline", "logistic", "random_forest")),
+        )
 
 
 def test_the_gate_explains_each_check_and_registers_the_winner(page, base_url, demo, app_server):
@@ -334,8 +364,9 @@ def test_the_gate_explains_each_check_and_registers_the_winner(page, base_url, d
         assert passed, "the gate says GO but the register form does not say the model passed"
     else:
         assert not passed
-        assert page.locator(".st-key-train_register_register button").is_disabled(), \
+        assert page.locator(".st-key-train_register_register button").is_disabled(), (
             "Register is enabled for a NO-GO model without a reason"
+        )
         fill_text(page, "train_register_reason", "The class demo registers it to compare against the champion.")
     assert chosen_radio(page, "train_register_alias") == "challenger", "the alias does not default to challenger"
     # A yes/no model is registered with the score from which it answers yes: the demo's costs set it.
@@ -385,8 +416,12 @@ def test_runs_side_by_side_and_the_cost_curve(page, base_url, demo):
         wait_idle(page)
     chosen = [label.split(":")[0] for label in chips.evaluate_all("ts => ts.map(t => t.getAttribute('aria-label'))")]
     assert len(chosen) == 2 and all(re.fullmatch(r"run \d+", c) for c in chosen), chosen
-    wait_until(page, lambda s: {"Scores of the chosen runs", "Score on each cross-validation fold"} <= set(s["titles"]),
-               60, "the two comparison charts")
+    wait_until(
+        page,
+        lambda s: {"Scores of the chosen runs", "Score on each cross-validation fold"} <= set(s["titles"]),
+        60,
+        "the two comparison charts",
+    )
     text = main_text(page)
     assert re.search(r"\d+ of \d+ settings differ between these runs", text), text[:2000]
     # The settings table: one row per setting (the model's name among them), one column per chosen run.
@@ -401,8 +436,12 @@ def test_runs_side_by_side_and_the_cost_curve(page, base_url, demo):
     wait_idle(page, timeout=120_000)
     slider = page.locator("[data-testid=stMain] [data-testid=stSlider]").filter(has_text="Decision threshold")
     assert slider.count() == 1, "no threshold slider"
-    state = wait_until(page, lambda s: any(t.startswith("Business cost of the mistakes per threshold")
-                                           for t in s["titles"]), 30, "the cost curve")
+    state = wait_until(
+        page,
+        lambda s: any(t.startswith("Business cost of the mistakes per threshold") for t in s["titles"]),
+        30,
+        "the cost curve",
+    )
     cost_titles = [t for t in state["titles"] if t.startswith("Business cost of the mistakes per threshold")]
     assert cost_titles, f"no cost curve; chart titles: {state['titles']}"
     cost = page.locator("[data-testid=stMetric]").filter(has_text="Cost at this threshold").first

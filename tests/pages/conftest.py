@@ -1,4 +1,5 @@
 """Page tests with Streamlit's AppTest against a workspace where the full demo has run."""
+
 from pathlib import Path
 
 import pytest

@@ -1,6 +1,6 @@
 """The Data page's recipe editor and cleaned-version section, clicked with AppTest."""
-import pytest
 
+import pytest
 
 
 def open_data(make, project="1"):
@@ -132,6 +132,11 @@ def test_the_add_step_form_says_before_adding_that_a_conversion_would_blank_a_co
     assert not at.warning
     decimal.select(".").run()
     warnings = [w.value for w in at.warning]
-    assert any(w.startswith("Careful: 300 of 300 renda values (100%) become missing with the decimal mark '.'; "
-                            "with ',' they read as numbers.") for w in warnings), warnings
+    assert any(
+        w.startswith(
+            "Careful: 300 of 300 renda values (100%) become missing with the decimal mark '.'; "
+            "with ',' they read as numbers."
+        )
+        for w in warnings
+    ), warnings
     assert len(step_lines(at)) == 0  # nothing added yet: the warning comes first

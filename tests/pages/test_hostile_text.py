@@ -1,6 +1,7 @@
 """Names from the user's data are shown as plain text on every page: a file, columns, category values
 and a project named with Markdown, KaTeX, colour directives and HTML render as typed, never as a
 link, a formula, red text or bold. Every page is walked after a full pipeline run on such a table."""
+
 import json
 import re
 
@@ -20,9 +21,26 @@ SLASH_COLUMN, TARGET = "back\\slash _under_", "**target** www.evil.example"
 CATEGORIES = ["**bold**", "<b>b</b>", "`tick`", "# h1"]
 CLASSES = ["<i>yes</i>", "[no](https://evil.example)"]
 # What must never reach Markdown unescaped (a backslash before it means escaped).
-TOKENS = ["[f](https://evil.example)", "$f^2$", ":red[f]", "<b>f</b>", "[p](https://evil.example)", "$p^2$",
-          ":red[p]", "**p**", LINK_COLUMN, MATH_COLUMN, ":red[boom]", ":smile:", "back\\slash", "_under_",
-          "**target**", "www.evil.example", *CATEGORIES, *CLASSES]
+TOKENS = [
+    "[f](https://evil.example)",
+    "$f^2$",
+    ":red[f]",
+    "<b>f</b>",
+    "[p](https://evil.example)",
+    "$p^2$",
+    ":red[p]",
+    "**p**",
+    LINK_COLUMN,
+    MATH_COLUMN,
+    ":red[boom]",
+    ":smile:",
+    "back\\slash",
+    "_under_",
+    "**target**",
+    "www.evil.example",
+    *CATEGORIES,
+    *CLASSES,
+]
 PLOTLY_TOKENS = ["<b>b</b>", "<i>yes</i>", "<b>f</b>"]  # plotly draws HTML: these must arrive as &lt;…&gt;
 # Element fields Streamlit renders as Markdown (radio options too; selectbox options are plain text).
 MARKDOWN_FIELDS = {"body", "label", "help", "text", "captions"}
@@ -34,8 +52,15 @@ def hostile_table(n: int = 400) -> pd.DataFrame:
     category = rng.choice(CATEGORIES, n)
     x = rng.normal(size=n)
     y = np.where(x + 1.5 * (category == CATEGORIES[0]) + rng.normal(scale=0.6, size=n) > 0.5, *CLASSES)
-    return pd.DataFrame({LINK_COLUMN: x, MATH_COLUMN: rng.normal(size=n), COLOUR_COLUMN: category,
-                         SLASH_COLUMN: rng.normal(size=n), TARGET: y})
+    return pd.DataFrame(
+        {
+            LINK_COLUMN: x,
+            MATH_COLUMN: rng.normal(size=n),
+            COLOUR_COLUMN: category,
+            SLASH_COLUMN: rng.normal(size=n),
+            TARGET: y,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +69,15 @@ def hostile_workspace(tmp_path_factory):
     from core.workspace.database import Workspace
 
     path = tmp_path_factory.mktemp("hostile_ws")
-    config = PipelineConfig(target=TARGET, project_name=PROJECT, cv_folds=2, windows=3, rows_per_window=100,
-                            scenario="sudden", retrain_when_recommended=True)
+    config = PipelineConfig(
+        target=TARGET,
+        project_name=PROJECT,
+        cv_folds=2,
+        windows=3,
+        rows_per_window=100,
+        scenario="sudden",
+        retrain_when_recommended=True,
+    )
     run_pipeline(Workspace(path), hostile_table(), None, config, source_name=ROOT_FILE)
     return path
 
@@ -81,8 +113,9 @@ def _strings(message, fields: set[str], path=""):
     """(field path, text) of every string in ``fields`` of a protobuf message, nested ones included."""
     for field, value in message.ListFields():
         where = f"{path}.{field.name}"
-        repeated = (not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields")
-                    and hasattr(value, "__len__"))
+        repeated = (
+            not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields") and hasattr(value, "__len__")
+        )
         values = value if repeated else [value]
         for item in values:
             if isinstance(item, str) and field.name in fields:
@@ -165,8 +198,9 @@ def test_train_page(hostile_app, section):
         assert "&lt;b&gt;b&lt;/b&gt;" in plotly_strings(at)
 
 
-@pytest.mark.parametrize("page", ["pages/3_Features.py", "pages/5_Explain.py", "pages/6_Registry.py",
-                                  "pages/8_Monitor.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/3_Features.py", "pages/5_Explain.py", "pages/6_Registry.py", "pages/8_Monitor.py"]
+)
 def test_other_pages(hostile_app, page):
     assert_no_user_markup(hostile_app(page))
 
@@ -183,9 +217,10 @@ def test_deploy_page_and_its_answers(hostile_app):
 def test_a_cleaning_step_the_table_refuses_says_so_in_plain_text(hostile_app):
     """The error of a step tried before it is added quotes the column and the typed value: it was
     rendered as Markdown (a live link, KaTeX)."""
+    import os
+
     from core.data import datasets
     from core.workspace.database import Workspace
-    import os
 
     raw_id = datasets.latest_dataset(Workspace(os.environ["MLOPS_STUDIO_WORKSPACE"]), 1, "raw")["id"]
     at = hostile_app("pages/1_Data.py")

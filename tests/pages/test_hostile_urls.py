@@ -1,21 +1,74 @@
 """Any query-parameter value gives a normal page: crafted, mistyped or stale ids never crash one."""
+
 import pytest
 
 from core.workspace.database import MAX_ID, parse_id
 
 HOSTILE_IDS = [
-    "99999999999999999999", str(MAX_ID + 1), "9" * 5000, "²", "١٢", "１", "-1", "0", "", " ", " 1", "1 ", "1e3",
-    "0x10", "1_0", "1.0", "+1", "abc", "1;DROP TABLE projects", "%00", "\x00", "9" * 19, ["1", "²"], ["²", "1"],
+    "99999999999999999999",
+    str(MAX_ID + 1),
+    "9" * 5000,
+    "²",
+    "١٢",
+    "１",
+    "-1",
+    "0",
+    "",
+    " ",
+    " 1",
+    "1 ",
+    "1e3",
+    "0x10",
+    "1_0",
+    "1.0",
+    "+1",
+    "abc",
+    "1;DROP TABLE projects",
+    "%00",
+    "\x00",
+    "9" * 19,
+    ["1", "²"],
+    ["²", "1"],
 ]
-PAGES = ["app.py", "pages/1_Data.py", "pages/2_Problem.py", "pages/3_Features.py", "pages/4_Train.py",
-         "pages/5_Explain.py", "pages/6_Registry.py", "pages/7_Deploy.py", "pages/8_Monitor.py"]
+PAGES = [
+    "app.py",
+    "pages/1_Data.py",
+    "pages/2_Problem.py",
+    "pages/3_Features.py",
+    "pages/4_Train.py",
+    "pages/5_Explain.py",
+    "pages/6_Registry.py",
+    "pages/7_Deploy.py",
+    "pages/8_Monitor.py",
+]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("1", 1), ("007", 7), (str(MAX_ID), MAX_ID), (3, 3), (str(MAX_ID + 1), None), ("9" * 5000, None), ("²", None),
-    ("١", None), ("-1", None), ("0", None), ("", None), (" 1", None), ("1e3", None), ("0x10", None), ("1_0", None),
-    (None, None), (True, None), (0, None), (2**64, None), (1.0, None), (["1"], None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", 1),
+        ("007", 7),
+        (str(MAX_ID), MAX_ID),
+        (3, 3),
+        (str(MAX_ID + 1), None),
+        ("9" * 5000, None),
+        ("²", None),
+        ("١", None),
+        ("-1", None),
+        ("0", None),
+        ("", None),
+        (" 1", None),
+        ("1e3", None),
+        ("0x10", None),
+        ("1_0", None),
+        (None, None),
+        (True, None),
+        (0, None),
+        (2**64, None),
+        (1.0, None),
+        (["1"], None),
+    ],
+)
 def test_parse_id_takes_only_plain_ascii_digits_within_int64(value, expected):
     assert parse_id(value) == expected
 

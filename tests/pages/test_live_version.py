@@ -1,5 +1,6 @@
 """Registry, Deploy and Monitor agree on what the endpoint serves, and promotion/rollback confirm
 what they did after the page reruns."""
+
 import re
 import shutil
 
@@ -39,8 +40,9 @@ def test_promote_then_roll_back_confirms_and_every_page_names_the_same_live_vers
     no_errors(at)
     at.button(key="promote").click().run()
     no_errors(at)
-    assert any("churn-demo v2 is now the champion; the endpoint serves it now" in s.value for s in at.success), \
-        [s.value for s in at.success]
+    assert any("churn-demo v2 is now the champion; the endpoint serves it now" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
     assert at.metric[0].value == "v2" and served_metric(at) == "v2" and live_version(at) == "churn-demo v2"
     deploy = open_page(demo_copy(), "pages/7_Deploy.py")
     no_errors(deploy)
@@ -54,8 +56,10 @@ def test_promote_then_roll_back_confirms_and_every_page_names_the_same_live_vers
 
     at.button(key="rollback").click().run()
     no_errors(at)
-    assert any(s.value.startswith("Rolled back: churn-demo v1 is the champion again; the endpoint serves it now")
-               for s in at.success), [s.value for s in at.success]
+    assert any(
+        s.value.startswith("Rolled back: churn-demo v1 is the champion again; the endpoint serves it now")
+        for s in at.success
+    ), [s.value for s in at.success]
     assert at.metric[0].value == "v1" and served_metric(at) == "v1" and live_version(at) == "churn-demo v1"
     deploy = open_page(demo_copy(), "pages/7_Deploy.py")
     assert live_version(deploy) == "churn-demo v1"
@@ -64,8 +68,10 @@ def test_promote_then_roll_back_confirms_and_every_page_names_the_same_live_vers
 
     deploy.button(key="deploy").click().run()  # deploying again (same strategy) also confirms after its rerun
     no_errors(deploy)
-    assert any(re.match(r"Deployed: deployment \d+ \(single\): churn-demo v1 answers every request", s.value)
-               for s in deploy.success), [s.value for s in deploy.success]
+    assert any(
+        re.match(r"Deployed: deployment \d+ \(single\): churn-demo v1 answers every request", s.value)
+        for s in deploy.success
+    ), [s.value for s in deploy.success]
     assert live_version(deploy) == "churn-demo v1"
 
 
@@ -96,8 +102,9 @@ def test_a_registry_left_behind_by_an_older_studio_says_the_endpoint_serves_anot
         at = open_page(demo_copy(), page)
         no_errors(at)
         assert live_version(at) == "churn-demo v1"
-        assert any("The champion of churn-demo is v2, but the endpoint still serves v1" in w.value
-                   for w in at.warning), [w.value for w in at.warning]
+        assert any(
+            "The champion of churn-demo is v2, but the endpoint still serves v1" in w.value for w in at.warning
+        ), [w.value for w in at.warning]
 
 
 def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is_live(demo_copy, tmp_path):
@@ -105,25 +112,31 @@ def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is
     and Deploy start on that model (a picker offers both), say the endpoint still serves the churn
     model, and Monitor says it keeps judging that model on churn."""
     from core import registry
-    from core.training import tracking
     from core.problem.definition import ProblemConfig
     from core.problem.store import set_problem
+    from core.training import tracking
     from core.workspace.database import Workspace
 
     ws = Workspace(tmp_path / "ws")
     partner = ProblemConfig(target="partner", task="binary", positive_class="Yes")
     set_problem(ws, 1, partner)
     runs = tracking.get_runs_df(ws, 1, 1)
-    spare = next(int(r) for r in runs["run"] if registry.get_version_of_run(ws, 1, int(r)) is None
-                 and runs.set_index("run").loc[r, "error"] is None)
-    registry.register_model(ws, 1, spare, model_name="churn-demo-partner", alias="champion",
-                            extra_lineage={"problem": partner.to_dict()})
+    spare = next(
+        int(r)
+        for r in runs["run"]
+        if registry.get_version_of_run(ws, 1, int(r)) is None and runs.set_index("run").loc[r, "error"] is None
+    )
+    registry.register_model(
+        ws, 1, spare, model_name="churn-demo-partner", alias="champion", extra_lineage={"problem": partner.to_dict()}
+    )
 
     at = open_page(demo_copy(), "pages/6_Registry.py")
     no_errors(at)
     picker = at.selectbox(key="registry_model_churn-demo-partner|churn-demo")
-    assert picker.value == "churn-demo-partner" and picker.options == ["churn-demo-partner (predicts partner)",
-                                                                       "churn-demo (predicts churn)"]
+    assert picker.value == "churn-demo-partner" and picker.options == [
+        "churn-demo-partner (predicts partner)",
+        "churn-demo (predicts churn)",
+    ]
     assert served_metric(at) == "churn-demo v1" and live_version(at) == "churn-demo v1"
     picker.set_value("churn-demo").run()
     assert at.metric[0].value == "v1" and served_metric(at) == "v1"
@@ -131,13 +144,17 @@ def test_after_the_target_changed_the_pages_show_the_new_model_and_still_what_is
     deploy = open_page(demo_copy(), "pages/7_Deploy.py")
     no_errors(deploy)
     assert live_version(deploy) == "churn-demo v1"
-    assert any("which predicts 'churn'; deploying replaces it with churn-demo-partner, which predicts 'partner'"
-               in w.value for w in deploy.warning), [w.value for w in deploy.warning]
+    assert any(
+        "which predicts 'churn'; deploying replaces it with churn-demo-partner, which predicts 'partner'" in w.value
+        for w in deploy.warning
+    ), [w.value for w in deploy.warning]
 
     monitor = open_page(demo_copy(), "pages/8_Monitor.py")
     assert any("This report watched churn-demo v1, which predicts 'churn'" in c.value for c in monitor.caption)
-    assert any("The project's problem now predicts 'partner', but churn-demo v1 predicts 'churn'" in w.value
-               for w in monitor.warning), [w.value for w in monitor.warning]
+    assert any(
+        "The project's problem now predicts 'partner', but churn-demo v1 predicts 'churn'" in w.value
+        for w in monitor.warning
+    ), [w.value for w in monitor.warning]
 
 
 def test_in_blue_green_with_green_live_the_requests_show_the_challenger_answering(demo_copy, tmp_path):

@@ -15,8 +15,9 @@ def awkward_csv(rows: int = 300, seed: int = 3) -> bytes:
     region = rng.choice(["Nord", "Süd", "Öst"], rows)
     logit = 0.05 * (usage - 40) + np.where(region == "Süd", 1.0, -0.5)
     target = np.where(rng.random(rows) < 1 / (1 + np.exp(-logit)), "ja", "nein")
-    df = pd.DataFrame({"kunde": [f"K{i:05d}" for i in range(rows)], "nutzung": usage.round(2),
-                       "region": region, "kündigung": target})
+    df = pd.DataFrame(
+        {"kunde": [f"K{i:05d}" for i in range(rows)], "nutzung": usage.round(2), "region": region, "kündigung": target}
+    )
     return df.to_csv(sep=";", decimal=",", index=False).encode("latin-1")
 
 
@@ -76,11 +77,14 @@ def test_new_user_clicks_the_whole_loop_on_an_unseen_csv(fresh):
     assert at.get("plotly_chart")
 
 
-@pytest.mark.parametrize("name,data,expected", [
-    ("empty.csv", b"", "empty"),
-    ("image.csv", bytes(range(256)) * 8, "binary"),
-    ("header.csv", b"a,b,c\n", "no data rows"),
-])
+@pytest.mark.parametrize(
+    "name,data,expected",
+    [
+        ("empty.csv", b"", "empty"),
+        ("image.csv", bytes(range(256)) * 8, "binary"),
+        ("header.csv", b"a,b,c\n", "no data rows"),
+    ],
+)
 def test_bad_uploads_get_a_clear_message_and_lose_nothing(fresh, name, data, expected):
     make, ws = fresh
     at = make()
@@ -104,8 +108,13 @@ def test_choosing_an_id_as_the_target_is_questioned_before_training(fresh):
     make, ws = fresh
     pid = create_project(ws, "ids")["id"]
     rng = np.random.default_rng(0)
-    table = pd.DataFrame({"customer_id": np.arange(1000, 1300), "age": rng.integers(18, 80, 300),
-                          "spend": rng.normal(100, 30, 300).round(1)})
+    table = pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1300),
+            "age": rng.integers(18, 80, 300),
+            "spend": rng.normal(100, 30, 300).round(1),
+        }
+    )
     raw = pipeline.stage_ingest(ws, pid, table, None, "customers.csv")
     pipeline.stage_clean(ws, pid, raw["id"])
     at = make()
@@ -113,7 +122,9 @@ def test_choosing_an_id_as_the_target_is_questioned_before_training(fresh):
     at.run()
     at = goto(at, "pages/2_Problem.py")
     at.selectbox(key="target").select("customer_id").run()
-    assert any("customer_id looks like an ID, not an outcome: 299 of its 299 values are different" in w.value
-               for w in at.warning), [w.value for w in at.warning]
+    assert any(
+        "customer_id looks like an ID, not an outcome: 299 of its 299 values are different" in w.value
+        for w in at.warning
+    ), [w.value for w in at.warning]
     at.selectbox(key="target").select("spend").run()
     assert not any("looks like an ID" in w.value for w in at.warning)

@@ -1,8 +1,8 @@
 """Every page renders on a project where the whole loop has run, and its main actions work."""
+
 import json
 
 import pytest
-
 
 pytestmark = pytest.mark.slow  # every page on a workspace where the full demo ran (conftest's demo_workspace)
 
@@ -171,8 +171,7 @@ def test_monitor_page_shows_decision_and_drift(app):
     assert any(d.get("type") == "heatmap" for s in specs for d in s["data"])
 
 
-def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows(demo_workspace, tmp_path,
-                                                                                 monkeypatch):
+def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows(demo_workspace, tmp_path, monkeypatch):
     import shutil
 
     from core import registry

@@ -1,5 +1,6 @@
 """Projects on the Home page: any printable name, a refused form keeps what was typed, rename,
 delete with a confirmation, and projects a pipeline run left half-made marked as such."""
+
 import json
 
 import pytest
@@ -14,8 +15,7 @@ def _ok(at):
     return at
 
 
-@pytest.mark.parametrize("name", ["Churn – Alice", "Análise — São Paulo 👩‍💻",
-                                  "[x](https://evil.example) $x^2$"])
+@pytest.mark.parametrize("name", ["Churn – Alice", "Análise — São Paulo 👩‍💻", "[x](https://evil.example) $x^2$"])
 def test_a_project_with_the_placeholders_own_kind_of_name_is_created(fresh, name):
     make, ws = fresh
     at = _ok(make())
@@ -30,8 +30,9 @@ def test_a_project_with_the_placeholders_own_kind_of_name_is_created(fresh, name
     assert any(h.value == "1 · Load a table" for h in at.subheader)
 
 
-@pytest.mark.parametrize("name, message", [("Taken", "already exists"), ("x" * 61, "at most 60 characters"),
-                                           ("   ", "must not be blank")])
+@pytest.mark.parametrize(
+    "name, message", [("Taken", "already exists"), ("x" * 61, "at most 60 characters"), ("   ", "must not be blank")]
+)
 def test_a_refused_name_stays_in_the_field_with_the_reason(fresh, name, message):
     make, ws = fresh
     create_project(ws, "Taken")
@@ -77,8 +78,9 @@ def test_a_half_made_project_is_marked_in_the_picker_and_on_home(fresh):
     create_project(ws, "by hand")
     gone = json.dumps({"host": __import__("socket").gethostname(), "pid": 2**22 + 99, "started": 1, "boot": None})
     with ws.transaction() as conn:
-        conn.execute("UPDATE projects SET build_state = 'building', build_stage = 'train', owner = ? WHERE id = ?",
-                     (gone, pid))
+        conn.execute(
+            "UPDATE projects SET build_state = 'building', build_stage = 'train', owner = ? WHERE id = ?", (gone, pid)
+        )
     at = make()
     at.query_params["project"] = str(pid)
     at.run()
@@ -96,8 +98,9 @@ def test_the_create_form_does_not_clear_what_was_typed(fresh):
     make, _ = fresh
     at = make()
     at.run()
-    form = next(n for n in _nodes(at._tree)
-                if getattr(n, "type", "") == "form" and n.proto.form.form_id == "new_project")
+    form = next(
+        n for n in _nodes(at._tree) if getattr(n, "type", "") == "form" and n.proto.form.form_id == "new_project"
+    )
     assert not form.proto.form.clear_on_submit  # the browser would empty the field on a refused name
 
 
@@ -112,17 +115,22 @@ def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
     rng = np.random.default_rng(0)
     x = rng.normal(size=200)
     table = pd.DataFrame({"x": x, "z": rng.normal(size=200), "y": np.where(x + rng.normal(size=200) > 0, "a", "b")})
-    run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="tuned", cv_folds=2, windows=2,
-                                                 rows_per_window=50))
+    run_pipeline(
+        ws, table, None, PipelineConfig(target="y", project_name="tuned", cv_folds=2, windows=2, rows_per_window=50)
+    )
     gone = json.dumps({"host": __import__("socket").gethostname(), "pid": 2**22 + 99, "started": 1, "boot": None})
     with ws.transaction() as conn:
         study = conn.execute(
             "INSERT INTO studies (project_id, feature_set_id, config_json, train_config_json, metric, status, "
             "created_at, owner) VALUES (1, 1, ?, '{}', 'roc_auc', 'running', 0, ?)",
-            (json.dumps({"model": "logistic", "method": "random", "max_trials": 50}), gone)).lastrowid
+            (json.dumps({"model": "logistic", "method": "random", "max_trials": 50}), gone),
+        ).lastrowid
         for number, score in enumerate([0.71, 0.74]):
-            conn.execute("INSERT INTO trials (study_id, number, params_json, cv_scores_json, cv_score, seconds, "
-                         "created_at) VALUES (?, ?, '{\"C\": 1.0}', '[0.7, 0.72]', ?, 0.1, 0)", (study, number, score))
+            conn.execute(
+                "INSERT INTO trials (study_id, number, params_json, cv_scores_json, cv_score, seconds, "
+                "created_at) VALUES (?, ?, '{\"C\": 1.0}', '[0.7, 0.72]', ?, 0.1, 0)",
+                (study, number, score),
+            )
     at = make()
     at.query_params["project"] = "1"
     at.run()
@@ -143,8 +151,10 @@ def test_a_project_a_live_run_is_building_is_not_called_unfinished(fresh):
     make, ws = fresh
     pid = create_project(ws, "Churn demo")["id"]
     with ws.transaction() as conn:
-        conn.execute("UPDATE projects SET build_state = 'building', build_stage = 'features', owner = ? WHERE id = ?",
-                     (owner.this_process(), pid))
+        conn.execute(
+            "UPDATE projects SET build_state = 'building', build_stage = 'features', owner = ? WHERE id = ?",
+            (owner.this_process(), pid),
+        )
     at = make()
     at.query_params["project"] = str(pid)
     at.run()

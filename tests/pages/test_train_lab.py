@@ -2,22 +2,21 @@
 comparison, a reproducible re-run, evaluation with the business cost, the gate and registering.
 
 Each test works on its own copy of the demo workspace: tuning and registering change it."""
+
 import json
 import shutil
 
 import pytest
 
-from core.problem.store import get_problem
 from core import pipeline, registry
-
-from core.stages import evaluate, lab
-from core.workspace import jobs
 from core.deployment import serving
+from core.problem.store import get_problem
+from core.stages import evaluate, lab
 from core.training import tracking
+from core.workspace import jobs
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
-
 
 pytestmark = pytest.mark.slow  # copies of the workspace where the full demo ran
 
@@ -126,7 +125,8 @@ def test_evaluation_starts_at_the_cheapest_threshold_from_the_problem_costs(lab_
 
 
 def test_the_comparison_and_the_robustness_check_are_saved_and_a_refresh_shows_them_without_recomputing(
-        lab_app, monkeypatch):
+    lab_app, monkeypatch
+):
     make, ws = lab_app
     at = section(open_page(make(), "pages/4_Train.py"), "evaluate")
     comparison = next(i.value for i in at.info if "95% interval" in i.value)

@@ -1,5 +1,6 @@
 """The `make accuracy` instrument itself (tests/accuracy.py): its verdicts and its Portuguese export.
 The suite runs the CLI on public tables; here only its own logic, without statsmodels or the CLI."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,10 +10,16 @@ from tests.accuracy_data import TABLES, PublicTable, punch_holes, read_table, wr
 
 
 def _summary(metric_value=0.8, rows_read=100, rows_used=100, features=("x", "y")) -> dict:
-    return {"task": "classification", "rows": rows_read, "rows_read": rows_read, "rows_used": rows_used,
-            "validation": "stratified-kfold", "warnings": [],
-            "leaderboard": [{"model": "logistic", "test_metrics": {"roc_auc": metric_value}}],
-            "monitoring": {"features": {name: {} for name in features}}}
+    return {
+        "task": "classification",
+        "rows": rows_read,
+        "rows_read": rows_read,
+        "rows_used": rows_used,
+        "validation": "stratified-kfold",
+        "warnings": [],
+        "leaderboard": [{"model": "logistic", "test_metrics": {"roc_auc": metric_value}}],
+        "monitoring": {"features": {name: {} for name in features}},
+    }
 
 
 def _outcome(baseline=0.8) -> accuracy.Outcome:
@@ -36,10 +43,12 @@ def test_a_cli_error_is_a_failure_with_its_line():
 
 
 def test_the_portuguese_export_reads_back_as_numbers_for_the_plain_baseline(tmp_path):
-    table = PublicTable("pt", "test", "alvo", "regression", "", lambda: None, portuguese=True,
-                        holes=(("preço", "N/D", 0.3),))
-    df = pd.DataFrame({"preço": np.linspace(1.25, 99.5, 200), "região": ["São Paulo", "Pará"] * 100,
-                       "alvo": np.arange(200) / 3})
+    table = PublicTable(
+        "pt", "test", "alvo", "regression", "", lambda: None, portuguese=True, holes=(("preço", "N/D", 0.3),)
+    )
+    df = pd.DataFrame(
+        {"preço": np.linspace(1.25, 99.5, 200), "região": ["São Paulo", "Pará"] * 100, "alvo": np.arange(200) / 3}
+    )
     path = tmp_path / "pt.csv"
     write_table(punch_holes(df, table), path, table)
     raw = path.read_bytes()
@@ -53,8 +62,16 @@ def test_the_portuguese_export_reads_back_as_numbers_for_the_plain_baseline(tmp_
 
 def test_measurements_are_complete_varying_numeric_columns_other_than_keys():
     table = PublicTable("m", "test", "t", "regression", "", lambda: None, keys=("year",))
-    train = pd.DataFrame({"year": [2000, 2001] * 10, "x": range(20), "gappy": [np.nan] * 5 + [1.0, 2.0] * 7 + [1.0],
-                          "constant": 0, "city": ["a", "b"] * 10, "t": range(20)})
+    train = pd.DataFrame(
+        {
+            "year": [2000, 2001] * 10,
+            "x": range(20),
+            "gappy": [np.nan] * 5 + [1.0, 2.0] * 7 + [1.0],
+            "constant": 0,
+            "city": ["a", "b"] * 10,
+            "t": range(20),
+        }
+    )
     assert accuracy.get_measurement_columns(train, table) == ["x"]
 
 

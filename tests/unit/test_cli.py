@@ -3,6 +3,7 @@
 Runs the CLI in a subprocess from the repo root, as a user would; the workspace goes to a temp dir
 through MLOPS_STUDIO_WORKSPACE (or --workspace).
 """
+
 import json
 import os
 import shutil
@@ -25,21 +26,40 @@ from core.workspace.database import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
-SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
-                "timings", "validation"}
+SUMMARY_KEYS = {
+    "project",
+    "task",
+    "target",
+    "rows",
+    "leaderboard",
+    "best_model",
+    "gate",
+    "registry",
+    "monitoring",
+    "timings",
+    "validation",
+}
 
 
 def _strict_json(text: str):
     """The whole text as exactly one JSON value; NaN/Infinity are not JSON and are refused."""
+
     def refuse(constant):
         raise ValueError(f"{constant} is not valid JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 
 def _cli(*args: str, workspace: Path, command: list[str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "MLOPS_STUDIO_WORKSPACE": str(workspace), "PYTHONWARNINGS": "default"}
-    return subprocess.run((command or [sys.executable, "-m", "core"]) + list(args), cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        (command or [sys.executable, "-m", "core"]) + list(args),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _table(n: int, seed: int, prefix: str) -> pd.DataFrame:
@@ -48,8 +68,9 @@ def _table(n: int, seed: int, prefix: str) -> pd.DataFrame:
     color = rng.choice(["red", "green", "blue"], n)
     logit = 1.8 * x1 + 1.5 * (color == "red") - 0.5
     y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    return pd.DataFrame({"id": [f"{prefix}{i:04d}" for i in range(n)], "x1": x1, "x2": rng.normal(size=n),
-                         "color": color, "y": y})
+    return pd.DataFrame(
+        {"id": [f"{prefix}{i:04d}" for i in range(n)], "x1": x1, "x2": rng.normal(size=n), "color": color, "y": y}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +110,16 @@ def test_installed_entry_point(tmp_path):
     script = Path(sys.executable).parent / "mlops-studio"
     if not script.exists():
         pytest.skip("the mlops-studio entry point is not installed in this venv; `make` installs it (pip -e .)")
-    _check_inspect(_cli("inspect", "--data", "sample_data/telco_churn.csv", "--json", workspace=tmp_path / "ws",
-                        command=[str(script)]))
+    _check_inspect(
+        _cli(
+            "inspect",
+            "--data",
+            "sample_data/telco_churn.csv",
+            "--json",
+            workspace=tmp_path / "ws",
+            command=[str(script)],
+        )
+    )
 
 
 def test_inspect_without_json_is_readable_text(tmp_path):
@@ -122,9 +151,23 @@ def test_run_json_prints_exactly_one_object(files, tmp_path):
 @pytest.mark.slow
 def test_run_with_test_file_evaluates_on_it(files, tmp_path):
     ws_dir = tmp_path / "chosen"
-    proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--test", str(files / "holdout.csv"),
-                "--workspace", str(ws_dir), "--project", "with holdout", "--folds", "3", "--json",
-                workspace=tmp_path / "not-this-one")
+    proc = _cli(
+        "run",
+        "--data",
+        str(files / "small.csv"),
+        "--target",
+        "y",
+        "--test",
+        str(files / "holdout.csv"),
+        "--workspace",
+        str(ws_dir),
+        "--project",
+        "with holdout",
+        "--folds",
+        "3",
+        "--json",
+        workspace=tmp_path / "not-this-one",
+    )
     assert proc.returncode == 0, proc.stderr
     summary = _strict_json(proc.stdout)
     assert summary["project"] == "with holdout"
@@ -151,14 +194,17 @@ ERROR_CASES = {
     "empty file": (["run", "--data", "{d}/empty.csv", "--target", "y", "--json"], "empty"),
     "one class": (["run", "--data", "{d}/oneclass.csv", "--target", "y", "--json"], "only one class"),
     "binary renamed csv": (["run", "--data", "{d}/picture.csv", "--target", "y", "--json"], "not a table"),
-    "bad scenario": (["run", "--data", "{d}/small.csv", "--target", "y", "--scenario", "tsunami", "--json"],
-                     "tsunami"),
+    "bad scenario": (["run", "--data", "{d}/small.csv", "--target", "y", "--scenario", "tsunami", "--json"], "tsunami"),
     "missing --target": (["run", "--data", "{d}/small.csv", "--json"], "--target"),
     "inspect missing file": (["inspect", "--data", "{d}/nope.csv", "--json"], "nope.csv"),
-    "holdout without the target": (["run", "--data", "{d}/small.csv", "--target", "y", "--test",
-                                    "{d}/unlabelled.csv", "--json"], "The test table has no column 'y'"),
-    "workspace is a file": (["run", "--data", "{d}/small.csv", "--target", "y", "--workspace", "{d}/small.csv",
-                             "--json"], "cannot be used"),
+    "holdout without the target": (
+        ["run", "--data", "{d}/small.csv", "--target", "y", "--test", "{d}/unlabelled.csv", "--json"],
+        "The test table has no column 'y'",
+    ),
+    "workspace is a file": (
+        ["run", "--data", "{d}/small.csv", "--target", "y", "--workspace", "{d}/small.csv", "--json"],
+        "cannot be used",
+    ),
 }
 WITHOUT_JSON = "one class, without --json"
 
@@ -170,9 +216,17 @@ def error_runs(files, tmp_path_factory):
     env = {**os.environ, "MLOPS_STUDIO_WORKSPACE": str(ws_dir)}
     commands = {case: [a.format(d=files) for a in args] for case, (args, _) in ERROR_CASES.items()}
     commands[WITHOUT_JSON] = ["run", "--data", str(files / "oneclass.csv"), "--target", "y"]
-    procs = {case: subprocess.Popen([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for case, args in commands.items()}
+    procs = {
+        case: subprocess.Popen(
+            [sys.executable, "-m", "core", *args],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for case, args in commands.items()
+    }
     results = {}
     for case, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
@@ -224,13 +278,14 @@ def _as_hgb_input(df: pd.DataFrame, drop: list[str]) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
-    from core.pipeline import PipelineConfig, run_pipeline
     from core.data.reader import read_path
+    from core.pipeline import PipelineConfig, run_pipeline
 
     ws = Workspace(tmp_path / "ws")
     df, info = read_path(SAMPLES / "house_prices.csv")
-    summary = run_pipeline(ws, df, info, PipelineConfig(target="price", project_name="houses", cv_folds=3,
-                                                        windows=1, rows_per_window=100))
+    summary = run_pipeline(
+        ws, df, info, PipelineConfig(target="price", project_name="houses", cv_folds=3, windows=1, rows_per_window=100)
+    )
     assert summary["task"] == "regression"
     experiment = tracking.latest_experiment(ws, 1)
     holdout = tracking.load_holdout(ws, experiment)
@@ -242,8 +297,13 @@ def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     X_train, X_test = _as_hgb_input(train, ["price", "sale_id"]), _as_hgb_input(holdout, ["price", "sale_id"])
     text = [c for c in X_train.columns if pd.api.types.is_string_dtype(X_train[c])]
     encode = ColumnTransformer(
-        [("text", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                 encoded_missing_value=-1), text)],
+        [
+            (
+                "text",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1),
+                text,
+            )
+        ],
         remainder="passthrough",
     )
     reference = make_pipeline(encode, HistGradientBoostingRegressor(random_state=0)).fit(X_train, train["price"])
@@ -253,7 +313,9 @@ def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     ours = best["test_metrics"]["r2"]
     # The leaderboard's number is really the champion's R² on these holdout rows.
     champion = tracking.load_run_model(ws, experiment["best_run_id"])
-    assert r2_score(holdout["price"], champion.predict(holdout.drop(columns=["price"]))) == pytest.approx(ours, abs=1e-5)
+    assert r2_score(holdout["price"], champion.predict(holdout.drop(columns=["price"]))) == pytest.approx(
+        ours, abs=1e-5
+    )
     assert ours >= reference_r2 - 0.02, f"pipeline R² {ours:.3f} vs default HGB {reference_r2:.3f}"
 
 
@@ -268,11 +330,22 @@ def test_run_replays_a_saved_recipe(tmp_path):
     pd.DataFrame({"x": x, "noise": rng.normal(size=300), "y": np.where(x > 0, "a", "b")}).to_csv(table, index=False)
     recipe = tmp_path / "recipe.json"
     recipe.write_text(recipe_to_json(CleaningRecipe((CleaningStep("drop_columns", {"columns": ["noise"]}),))))
-    proc = _cli("run", "--data", str(table), "--target", "y", "--recipe", str(recipe), "--folds", "3", "--json",
-                workspace=tmp_path / "ws")
+    proc = _cli(
+        "run",
+        "--data",
+        str(table),
+        "--target",
+        "y",
+        "--recipe",
+        str(recipe),
+        "--folds",
+        "3",
+        "--json",
+        workspace=tmp_path / "ws",
+    )
     assert proc.returncode == 0, proc.stderr
-    from core.workspace.database import Workspace
     from core.data import datasets
+    from core.workspace.database import Workspace
 
     cleaned = datasets.latest_dataset(Workspace(tmp_path / "ws"), 1, "cleaned")
     assert cleaned["cols"] == 2  # noise dropped by the replayed recipe
@@ -287,8 +360,21 @@ def test_run_replays_a_saved_recipe(tmp_path):
 @pytest.mark.parametrize("method", ["grid", "random", "bayes"])
 def test_run_tunes_the_best_family_and_registers_the_study_winner(files, tmp_path, method):
     ws_dir = tmp_path / "ws"
-    proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--folds", "3", "--tune", method,
-                "--budget", "3", "--json", workspace=ws_dir)
+    proc = _cli(
+        "run",
+        "--data",
+        str(files / "small.csv"),
+        "--target",
+        "y",
+        "--folds",
+        "3",
+        "--tune",
+        method,
+        "--budget",
+        "3",
+        "--json",
+        workspace=ws_dir,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = _strict_json(proc.stdout)
     tuning = summary["tuning"]
@@ -314,17 +400,26 @@ def test_tune_choices_are_checked_by_the_parser(files, tmp_path):
 def test_the_text_summary_says_where_a_yes_no_model_answers_yes():
     from core.cli import _format_summary
 
-    summary = {"project": "p", "task": "classification", "target": "y", "rows": 10, "validation": "kfold",
-               "leaderboard": [], "gate": {"metric": "roc_auc", "value": 0.8, "threshold": 0.7, "passed": True},
-               "registry": {"model": "p", "version": 1, "alias": "champion", "decision_threshold": 0.12},
-               "monitoring": {"scenario": "none", "drifted_features": [], "reason": "fine"}, "timings": {}}
+    summary = {
+        "project": "p",
+        "task": "classification",
+        "target": "y",
+        "rows": 10,
+        "validation": "kfold",
+        "leaderboard": [],
+        "gate": {"metric": "roc_auc", "value": 0.8, "threshold": 0.7, "passed": True},
+        "registry": {"model": "p", "version": 1, "alias": "champion", "decision_threshold": 0.12},
+        "monitoring": {"scenario": "none", "drifted_features": [], "reason": "fine"},
+        "timings": {},
+    }
     assert "registry: p v1 (champion), answers yes from a score of 0.12" in _format_summary(summary)
     del summary["registry"]["decision_threshold"]
     assert "registry: p v1 (champion)\n" in _format_summary(summary)
 
 
-@pytest.mark.parametrize("argv, hint", [(["bogus"], "`mlops-studio --help`"),
-                                        (["run", "--data", "x.csv"], "`mlops-studio run --help`")])
+@pytest.mark.parametrize(
+    "argv, hint", [(["bogus"], "`mlops-studio --help`"), (["run", "--data", "x.csv"], "`mlops-studio run --help`")]
+)
 def test_usage_hint_names_the_command_once(argv, hint, capsys):
     from core.cli import build_parser
 

@@ -1,6 +1,7 @@
 """core.formatting: each formatter keeps the exact output of the helper it replaced (cleaning `_fmt` and
 `_percent`, profiling `_fmt_number` / `_fmt_value`, validation `_fmt_number` / `_fmt_example` /
 `_fmt_date` / `_pct`)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,8 +9,8 @@ import pytest
 from core.formatting import (
     format_cell,
     format_date,
-    format_example,
     format_exact,
+    format_example,
     format_param,
     format_part_of,
     format_share,
@@ -17,34 +18,65 @@ from core.formatting import (
 )
 
 
-@pytest.mark.parametrize("value, text", [
-    (1204, "1,204"), (7.5, "7.5"), (0.0123, "0.0123"), (1234567.891, "1,234,567.89"), (-0.00012, "-0.00012"),
-    (np.int64(3), "3"), (np.float32(2.5), "2.5"), ("abc", "'abc'"), (True, "True"), (None, "None"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1204, "1,204"),
+        (7.5, "7.5"),
+        (0.0123, "0.0123"),
+        (1234567.891, "1,234,567.89"),
+        (-0.00012, "-0.00012"),
+        (np.int64(3), "3"),
+        (np.float32(2.5), "2.5"),
+        ("abc", "'abc'"),
+        (True, "True"),
+        (None, "None"),
+    ],
+)
 def test_format_param(value, text):
     assert format_param(value) == text
 
 
-@pytest.mark.parametrize("part, whole, text", [(2177, 2201, "98.9%"), (9999, 10000, "100%"), (0, 0, "0.0%"),
-                                               (1, 3, "33.3%")])
+@pytest.mark.parametrize(
+    "part, whole, text", [(2177, 2201, "98.9%"), (9999, 10000, "100%"), (0, 0, "0.0%"), (1, 3, "33.3%")]
+)
 def test_format_part_of(part, whole, text):
     assert format_part_of(part, whole) == text
 
 
-@pytest.mark.parametrize("value, text", [(1204, "1,204"), (152.345, "152.3"), (12.345, "12.35"), (0.12345, "0.123"),
-                                         (float("inf"), "inf"), (1234.0, "1,234")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1204, "1,204"),
+        (152.345, "152.3"),
+        (12.345, "12.35"),
+        (0.12345, "0.123"),
+        (float("inf"), "inf"),
+        (1234.0, "1,234"),
+    ],
+)
 def test_format_statistic(value, text):
     assert format_statistic(value) == text
 
 
-@pytest.mark.parametrize("value, text", [(0.5, "0.5"), (pd.Timestamp("2024-01-31 10:30"), "2024-01-31"),
-                                         ("Yes", "Yes"), (3, "3"), (np.float64(1204.0), "1,204")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.5, "0.5"),
+        (pd.Timestamp("2024-01-31 10:30"), "2024-01-31"),
+        ("Yes", "Yes"),
+        (3, "3"),
+        (np.float64(1204.0), "1,204"),
+    ],
+)
 def test_format_cell(value, text):
     assert format_cell(value) == text
 
 
-@pytest.mark.parametrize("value, text", [(1204, "1,204"), (99.95, "99.95"), (1234567.891, "1,234,568"),
-                                         (float("nan"), "nan"), (0.1234567, "0.123457")])
+@pytest.mark.parametrize(
+    "value, text",
+    [(1204, "1,204"), (99.95, "99.95"), (1234567.891, "1,234,568"), (float("nan"), "nan"), (0.1234567, "0.123457")],
+)
 def test_format_exact(value, text):
     assert format_exact(value) == text
 
@@ -55,13 +87,20 @@ def test_format_example_has_no_thousands_separator():
     assert format_example(0.1234567) == "0.123457"
 
 
-@pytest.mark.parametrize("value, text", [(pd.Timestamp("2024-01-31"), "2024-01-31"),
-                                         (pd.Timestamp("2024-01-31 10:30"), "2024-01-31 10:30:00"), (pd.NaT, "NaT")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (pd.Timestamp("2024-01-31"), "2024-01-31"),
+        (pd.Timestamp("2024-01-31 10:30"), "2024-01-31 10:30:00"),
+        (pd.NaT, "NaT"),
+    ],
+)
 def test_format_date(value, text):
     assert format_date(value) == text
 
 
-@pytest.mark.parametrize("share, text", [(0, "0%"), (0.0004, "under 0.1%"), (0.004, "0.4%"), (0.123, "12%"),
-                                         (0.996, "99.6%"), (1.0, "100%")])
+@pytest.mark.parametrize(
+    "share, text", [(0, "0%"), (0.0004, "under 0.1%"), (0.004, "0.4%"), (0.123, "12%"), (0.996, "99.6%"), (1.0, "100%")]
+)
 def test_format_share(share, text):
     assert format_share(share) == text

@@ -2,6 +2,7 @@
 
 Every expensive run is a module fixture: each table is trained once, and the demo runs once.
 """
+
 import json
 
 import numpy as np
@@ -9,14 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import r2_score
 
-from core.problem.store import get_experiment_problem
 from core import registry
 from core.data import datasets
 from core.deployment import serving
-from core.training import tracking
-from core.workspace.errors import ConfigError
-from core.stages.lab import get_default_experiment_id
 from core.monitoring.retraining import describe_monitoring_outcome
+from core.monitoring.simulation import TrafficConfig
 from core.pipeline import (
     PipelineConfig,
     latest_monitoring,
@@ -26,15 +24,28 @@ from core.pipeline import (
     stage_register,
     stage_train,
 )
-from core.monitoring.simulation import TrafficConfig
+from core.problem.store import get_experiment_problem
+from core.stages.lab import get_default_experiment_id
+from core.training import tracking
 from core.training.config import TrainConfig
 from core.workspace.database import Workspace
+from core.workspace.errors import ConfigError
 
 pytestmark = pytest.mark.slow  # the whole loop, the demo included, on several tables
 
-
-SUMMARY_KEYS = {"project", "task", "target", "rows", "leaderboard", "best_model", "gate", "registry", "monitoring",
-                "timings", "validation"}
+SUMMARY_KEYS = {
+    "project",
+    "task",
+    "target",
+    "rows",
+    "leaderboard",
+    "best_model",
+    "gate",
+    "registry",
+    "monitoring",
+    "timings",
+    "validation",
+}
 STAGE_TIMINGS = {"data", "clean", "problem", "features", "train", "explain", "register", "deploy", "monitor"}
 
 
@@ -55,8 +66,9 @@ def _regression_table(n: int, seed: int, prefix: str) -> pd.DataFrame:
     area = rng.choice(["north", "south", "east"], n)
     noise = rng.normal(size=n)
     value = 1000 * size + 30000 * (area == "north") + 5000 * rng.normal(size=n)
-    return pd.DataFrame({"row_id": [f"{prefix}{i:05d}" for i in range(n)], "size": size, "area": area,
-                         "noise": noise, "value": value})
+    return pd.DataFrame(
+        {"row_id": [f"{prefix}{i:05d}" for i in range(n)], "size": size, "area": area, "noise": noise, "value": value}
+    )
 
 
 def _check_summary(summary: dict, task: str, target: str, rows: int) -> None:
@@ -107,8 +119,12 @@ def _check_summary(summary: dict, task: str, target: str, rows: int) -> None:
 def clf(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("clf") / "ws")
     table = _classification_table(2000)
-    summary = run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="clf", scenario="none",
-                                                           cv_folds=3, rows_per_window=300))
+    summary = run_pipeline(
+        ws,
+        table,
+        None,
+        PipelineConfig(target="y", project_name="clf", scenario="none", cv_folds=3, rows_per_window=300),
+    )
     return {"ws": ws, "pid": 1, "summary": summary, "table": table}
 
 
@@ -160,8 +176,8 @@ def wine(tmp_path_factory):
     from sklearn.datasets import load_wine
 
     from core import pipeline
-    from core.workspace.projects import create_project
     from core.deployment.routing import RoutingConfig
+    from core.workspace.projects import create_project
 
     ws = Workspace(tmp_path_factory.mktemp("wine") / "ws")
     pid = create_project(ws, "wine")["id"]
@@ -213,8 +229,13 @@ def reg(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("reg") / "ws")
     train = _regression_table(400, seed=1, prefix="R")
     test = _regression_table(150, seed=2, prefix="T")
-    summary = run_pipeline(ws, train, None, PipelineConfig(target="value", project_name="reg", cv_folds=3,
-                                                           windows=2, rows_per_window=300), test_df=test)
+    summary = run_pipeline(
+        ws,
+        train,
+        None,
+        PipelineConfig(target="value", project_name="reg", cv_folds=3, windows=2, rows_per_window=300),
+        test_df=test,
+    )
     return {"ws": ws, "pid": 1, "summary": summary, "train": train, "test": test}
 
 
@@ -247,9 +268,12 @@ def test_rows_used_counts_the_rows_left_after_cleaning(tmp_path):
     # 40 rows have no target: they are read, but no model can learn from them.
     table = _classification_table(300, seed=3)
     table.loc[table.index[:40], "y"] = None
-    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
-                           PipelineConfig(target="y", project_name="gaps", cv_folds=2, windows=2,
-                                          rows_per_window=100))
+    summary = run_pipeline(
+        Workspace(tmp_path / "ws"),
+        table,
+        None,
+        PipelineConfig(target="y", project_name="gaps", cv_folds=2, windows=2, rows_per_window=100),
+    )
     assert summary["rows"] == summary["rows_read"] == 300
     assert summary["rows_used"] == 260
 
@@ -260,10 +284,10 @@ def noise(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("noise") / "ws")
     rng = np.random.default_rng(11)
     n = 400
-    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["p", "q"], n),
-                          "y": rng.choice(["yes", "no"], n)})
-    summary = run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="noise", cv_folds=3,
-                                                           windows=2, rows_per_window=100))
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["p", "q"], n), "y": rng.choice(["yes", "no"], n)})
+    summary = run_pipeline(
+        ws, table, None, PipelineConfig(target="y", project_name="noise", cv_folds=3, windows=2, rows_per_window=100)
+    )
     return {"ws": ws, "pid": 1, "summary": summary}
 
 
@@ -308,17 +332,23 @@ def messy(tmp_path_factory):
     usage = rng.gamma(2, 10, n)
     half_missing = np.where(rng.random(n) < 0.5, np.nan, rng.normal(size=n))
     logit = -0.5 + 2.2 * premium - 0.06 * usage + 0.8 * np.nan_to_num(half_missing)
-    table = pd.DataFrame({
-        "account_id": [f"ACC-{i:06d}" for i in range(n)],
-        "opened": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%Y-%m-%d").astype("str"),
-        "plan": pd.Series(plan, dtype="str"),
-        "usage": usage,
-        "half_missing": half_missing,
-        "cancelled": np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, 0),
-    })
+    table = pd.DataFrame(
+        {
+            "account_id": [f"ACC-{i:06d}" for i in range(n)],
+            "opened": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%Y-%m-%d").astype("str"),
+            "plan": pd.Series(plan, dtype="str"),
+            "usage": usage,
+            "half_missing": half_missing,
+            "cancelled": np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, 0),
+        }
+    )
     ws = Workspace(tmp_path_factory.mktemp("messy") / "ws")
-    summary = run_pipeline(ws, table, None, PipelineConfig(target="cancelled", project_name="messy", cv_folds=3,
-                                                           windows=2, rows_per_window=300))
+    summary = run_pipeline(
+        ws,
+        table,
+        None,
+        PipelineConfig(target="cancelled", project_name="messy", cv_folds=3, windows=2, rows_per_window=300),
+    )
     return {"ws": ws, "pid": 1, "summary": summary, "table": table}
 
 
@@ -371,8 +401,14 @@ def test_the_demo_ends_on_a_coherent_story(demo):
     # What the report led to is kept with it, and Monitor's headline says it instead of "retrain".
     assert latest["retraining"]["registered"] == summary["retrain"]["registered"]
     assert latest["retraining"]["champion"]["version"] == 1
-    verdict = describe_monitoring_outcome(latest["report"].retrain_recommended, latest["report"].reason, "roc_auc",
-                                          latest["retraining"], monitored_version=1, live_version=1)
+    verdict = describe_monitoring_outcome(
+        latest["report"].retrain_recommended,
+        latest["report"].reason,
+        "roc_auc",
+        latest["retraining"],
+        monitored_version=1,
+        live_version=1,
+    )
     assert verdict.headline == "Retrained: challenger v2 is ready."
     assert "promote it" in verdict.text
     # The pages open on the champion's experiment, not on the retraining's two models.
@@ -414,7 +450,7 @@ def test_demo_retraining_registers_a_challenger_made_from_the_monitored_traffic(
     traffic = ws.load_frame(report["traffic_artifact_id"])
     drift_start = json.loads(report["traffic_json"])["drift_start"]
     fresh = traffic[traffic["window"] >= drift_start]
-    added = data.iloc[len(parent):]
+    added = data.iloc[len(parent) :]
     key = ["customer_id", "tenure_months", "support_calls"]
     added_keys = set(map(tuple, added[key].astype(str).to_numpy()))
     fresh_keys = set(map(tuple, fresh[key].astype(str).to_numpy()))
@@ -435,12 +471,21 @@ def test_a_multiclass_target_goes_through_the_whole_loop(tmp_path):
     n = 450
     x = rng.normal(size=n)
     df = pd.DataFrame({"x": x, "z": rng.normal(size=n), "plan": rng.choice(["a", "b"], n)})
-    df["tier"] = np.where(x + rng.normal(scale=0.6, size=n) > 0.5, "gold",
-                          np.where(x < -0.5, "bronze", "silver"))
+    df["tier"] = np.where(x + rng.normal(scale=0.6, size=n) > 0.5, "gold", np.where(x < -0.5, "bronze", "silver"))
     ws = Workspace(tmp_path)
-    summary = run_pipeline(ws, df, None, PipelineConfig(target="tier", project_name="tiers", cv_folds=3,
-                                                        scenario="sudden", retrain_when_recommended=True,
-                                                        rows_per_window=150))
+    summary = run_pipeline(
+        ws,
+        df,
+        None,
+        PipelineConfig(
+            target="tier",
+            project_name="tiers",
+            cv_folds=3,
+            scenario="sudden",
+            retrain_when_recommended=True,
+            rows_per_window=150,
+        ),
+    )
     assert summary["task"] == "classification" and summary["best_model"] != "baseline"
     experiment = tracking.get_experiment(ws, 1)
     preds = tracking.load_run_predictions(ws, experiment["best_run_id"])
@@ -450,8 +495,7 @@ def test_a_multiclass_target_goes_through_the_whole_loop(tmp_path):
     assert set(preds["pred"]) <= {"bronze", "gold", "silver"}
 
 
-@pytest.mark.parametrize("values, message", [(["yes"] * 50, "only one class"),
-                                             ([None] * 50, "missing in every row")])
+@pytest.mark.parametrize("values, message", [(["yes"] * 50, "only one class"), ([None] * 50, "missing in every row")])
 def test_a_target_that_cannot_be_learned_fails_before_any_project_is_made(tmp_path, values, message):
     from core.workspace.errors import DataError
     from core.workspace.projects import list_projects
@@ -487,8 +531,9 @@ def test_with_costs_the_version_answers_from_the_cheapest_threshold_and_the_endp
     assert summary["registry"]["decision_threshold"] == cheapest < 0.5  # a missed churner costs 10x an offer
     assert registry.get_versions_df(ws, 1).set_index("version").loc[1, "decision threshold"] == cheapest
 
-    answers = serving.predict(ws, serving.get_active_deployment(ws, 1), holdout.drop(columns=[problem.target]),
-                              log=False)
+    answers = serving.predict(
+        ws, serving.get_active_deployment(ws, 1), holdout.drop(columns=[problem.target]), log=False
+    )
     flagged = answers["score"].to_numpy() >= cheapest
     assert 0 < flagged.sum() < len(answers)
     assert (answers["prediction"] == np.where(flagged, problem.positive_class, "No")).all()
@@ -510,8 +555,12 @@ def test_a_chosen_threshold_is_kept_and_a_wrong_one_refused(clf):
 
 def test_pages_open_on_a_leaderboard_trained_after_the_champion(tmp_path):
     ws = Workspace(tmp_path / "ws")
-    run_pipeline(ws, _classification_table(300, seed=5), None,
-                 PipelineConfig(target="y", project_name="later", cv_folds=2, windows=2, rows_per_window=100))
+    run_pipeline(
+        ws,
+        _classification_table(300, seed=5),
+        None,
+        PipelineConfig(target="y", project_name="later", cv_folds=2, windows=2, rows_per_window=100),
+    )
     champion_experiment = get_default_experiment_id(ws, 1)
     fs = tracking.get_experiment(ws, champion_experiment)["feature_set_id"]
     newer = stage_train(ws, 1, fs, TrainConfig(cv_folds=2, models=("baseline", "logistic")))
@@ -528,8 +577,12 @@ def deployed(tmp_path_factory):
     table["flag"] = np.where(rng.random(len(table)) < 0.3, "no", "yes")
     table["amount"] = rng.normal(100, 20, len(table)) + 30 * table["x1"]
     ws = Workspace(tmp_path_factory.mktemp("deployed") / "ws")
-    run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="loans", scenario="none", cv_folds=3,
-                                                 rows_per_window=200, windows=4))
+    run_pipeline(
+        ws,
+        table,
+        None,
+        PipelineConfig(target="y", project_name="loans", scenario="none", cv_folds=3, rows_per_window=200, windows=4),
+    )
     return ws
 
 
@@ -577,7 +630,6 @@ def test_monitoring_and_retraining_judge_the_deployed_version_on_its_own_problem
 
 def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(changed):
     """register v1 (of 'y'), change the target to a number, monitor, train, register, deploy."""
-    from core.stages.lab import stage_train
     from core.pipeline import (
         describe_model_switch,
         describe_watch,
@@ -586,6 +638,7 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
         stage_deploy,
         stage_features,
     )
+    from core.stages.lab import stage_train
     from core.training.config import TrainConfig
 
     ws = changed
@@ -615,15 +668,19 @@ def test_a_new_target_starts_a_new_model_and_monitor_watches_what_is_deployed(ch
     old_report = latest_monitoring(ws, 1)  # it watched loans v1: another model serves now
     assert "The endpoint now serves another model (deployment" in describe_watch(ws, 1, old_report)[1]
     assert "now serves" not in get_monitoring_verdict(ws, 1, old_report).headline  # not "v1 now serves"
-    assert describe_watch(ws, 1) == ["Monitoring watches loans-amount v1, which predicts 'amount', judged on R² "
-                                     "(at least 0.60 asked for)."]
+    assert describe_watch(ws, 1) == [
+        "Monitoring watches loans-amount v1, which predicts 'amount', judged on R² (at least 0.60 asked for)."
+    ]
     watched = stage_monitor(ws, 1, TrafficConfig(scenario="none", windows=4, rows_per_window=200))
     assert watched["version"]["id"] == new["id"]
     assert (watched["report"].performance_df["metric"] == "r2").all()
 
     # A new champion of the model the endpoint serves is served at once.
-    other = next(int(r) for r in tracking.get_runs_df(ws, 1, trained["experiment"]["id"])["run"]
-                 if int(r) != best and registry.get_version_of_run(ws, 1, int(r)) is None)
+    other = next(
+        int(r)
+        for r in tracking.get_runs_df(ws, 1, trained["experiment"]["id"])["run"]
+        if int(r) != best and registry.get_version_of_run(ws, 1, int(r)) is None
+    )
     again = stage_register(ws, 1, other, alias="champion", override_reason="test")
     assert (again["model_name"], again["version"]) == ("loans-amount", 2)
     assert serving.get_active_deployment(ws, 1)["champion_version_id"] == again["id"]
@@ -633,13 +690,21 @@ def test_a_table_of_genuine_identical_rows_is_used_whole_and_the_json_says_what_
     # An expanded contingency table: 3 categorical columns, 24 distinct rows, 1,200 real people.
     rng = np.random.default_rng(11)
     n = 1200
-    table = pd.DataFrame({"cls": rng.choice(["1st", "2nd", "3rd"], n), "age": rng.choice(["child", "adult"], n),
-                          "sex": rng.choice(["f", "m"], n)})
+    table = pd.DataFrame(
+        {
+            "cls": rng.choice(["1st", "2nd", "3rd"], n),
+            "age": rng.choice(["child", "adult"], n),
+            "sex": rng.choice(["f", "m"], n),
+        }
+    )
     logit = -0.5 + 1.5 * (table["sex"] == "f") + 0.8 * (table["cls"] == "1st") - 0.8 * (table["cls"] == "3rd")
     table["survived"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
-                           PipelineConfig(target="survived", project_name="survivors", cv_folds=2, windows=2,
-                                          rows_per_window=100))
+    summary = run_pipeline(
+        Workspace(tmp_path / "ws"),
+        table,
+        None,
+        PipelineConfig(target="survived", project_name="survivors", cv_folds=2, windows=2, rows_per_window=100),
+    )
     assert summary["rows_read"] == summary["rows_used"] == n
     offered = [o for o in summary["offered_steps"] if o["step"]["op"] == "drop_duplicates"]
     assert offered and offered[0]["rows_removed"] > 0.9 * n
@@ -650,9 +715,20 @@ def test_a_table_of_genuine_identical_rows_is_used_whole_and_the_json_says_what_
 
 def test_a_column_whose_name_starts_with_an_underscore_survives_monitoring_and_retraining(tmp_path):
     table = _classification_table(500, seed=8).rename(columns={"x2": "_under_ x"})
-    summary = run_pipeline(Workspace(tmp_path / "ws"), table, None,
-                           PipelineConfig(target="y", project_name="underscore", cv_folds=2, windows=3,
-                                          rows_per_window=200, scenario="sudden", retrain_when_recommended=True))
+    summary = run_pipeline(
+        Workspace(tmp_path / "ws"),
+        table,
+        None,
+        PipelineConfig(
+            target="y",
+            project_name="underscore",
+            cv_folds=2,
+            windows=3,
+            rows_per_window=200,
+            scenario="sudden",
+            retrain_when_recommended=True,
+        ),
+    )
     assert "_under_ x" in summary["monitoring"]["features"]
     assert summary["monitoring"]["retrain_recommended"]
     assert summary["retrain"]["experiment_id"]  # it used to fail: KeyError "['_under_ x'] not in index"

@@ -1,4 +1,5 @@
 """core.problem.charts: the Problem page's target chart and its sentence."""
+
 import pandas as pd
 
 from core.problem.charts import caption_target, plot_target
@@ -18,4 +19,5 @@ def test_a_number_target_shows_its_range_and_median():
     df = pd.DataFrame({"price": [1.0, 2.0, 10.0]})
     assert plot_target(df, "price", "regression").layout.title.text == "Distribution of price"
     assert caption_target(df, "price", "regression") == (
-        "price ranges from 1 to 10, with a median of 2: the model predicts a number in this range.")
+        "price ranges from 1 to 10, with a median of 2: the model predicts a number in this range."
+    )

@@ -36,7 +36,9 @@ def houses() -> pd.DataFrame:
 def test_generator_reproduces_committed_files_byte_for_byte(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(SAMPLE_DIR / "generate.py"), str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     for name in FILE_NAMES:
@@ -63,9 +65,25 @@ def test_readme_documents_every_column(telco: pd.DataFrame, fraud: pd.DataFrame,
 def test_telco_shape_columns_and_target(telco: pd.DataFrame) -> None:
     assert len(telco) == 7070
     assert list(telco.columns) == [
-        "customer_id", "signup_date", "gender", "senior_citizen", "partner", "dependents", "tenure_months",
-        "contract", "internet_service", "online_security", "tech_support", "streaming_tv", "paperless_billing",
-        "payment_method", "monthly_charges", "total_charges", "support_calls", "satisfaction_score", "churn",
+        "customer_id",
+        "signup_date",
+        "gender",
+        "senior_citizen",
+        "partner",
+        "dependents",
+        "tenure_months",
+        "contract",
+        "internet_service",
+        "online_security",
+        "tech_support",
+        "streaming_tv",
+        "paperless_billing",
+        "payment_method",
+        "monthly_charges",
+        "total_charges",
+        "support_calls",
+        "satisfaction_score",
+        "churn",
     ]
     assert set(telco["churn"]) == {"Yes", "No"}
     assert 0.24 <= (telco["churn"] == "Yes").mean() <= 0.28
@@ -115,8 +133,18 @@ def test_telco_planted_drivers_point_the_documented_way(telco: pd.DataFrame) -> 
 def test_fraud_shape_columns_and_target(fraud: pd.DataFrame) -> None:
     assert len(fraud) == 19_995
     assert list(fraud.columns) == [
-        "transaction_id", "timestamp", "customer_id", "amount", "merchant_category", "channel", "country",
-        "distance_from_home_km", "card_present", "num_tx_last_24h", "hour", "is_fraud",
+        "transaction_id",
+        "timestamp",
+        "customer_id",
+        "amount",
+        "merchant_category",
+        "channel",
+        "country",
+        "distance_from_home_km",
+        "card_present",
+        "num_tx_last_24h",
+        "hour",
+        "is_fraud",
     ]
     assert set(fraud["is_fraud"]) == {0, 1}
     assert 0.012 <= fraud["is_fraud"].mean() <= 0.018
@@ -159,8 +187,19 @@ def test_fraud_planted_drivers_and_dirt(fraud: pd.DataFrame) -> None:
 def test_houses_shape_columns_and_target(houses: pd.DataFrame) -> None:
     assert len(houses) == 3006
     assert list(houses.columns) == [
-        "sale_id", "sale_date", "neighborhood", "living_area_sqm", "lot_area_sqm", "bedrooms", "bathrooms",
-        "year_built", "garage_spaces", "overall_condition", "has_pool", "energy_label", "price",
+        "sale_id",
+        "sale_date",
+        "neighborhood",
+        "living_area_sqm",
+        "lot_area_sqm",
+        "bedrooms",
+        "bathrooms",
+        "year_built",
+        "garage_spaces",
+        "overall_condition",
+        "has_pool",
+        "energy_label",
+        "price",
     ]
     assert houses["neighborhood"].nunique() == 9
     assert set(houses["overall_condition"]) == {1, 2, 3, 4, 5}

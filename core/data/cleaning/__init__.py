@@ -43,40 +43,25 @@ which gathers one module per family of ops, each op's apply + validate + describ
 resolved from data now) and `suggestions` (what to propose) sit on top. This face hands on the
 public API, so `from core.data.cleaning import apply_recipe` works as before.
 """
-from core.data.cleaning.recipe import (
-    RECIPE_FORMAT,
-    MOSTLY_MISSING_SHARE,
-    CleaningStep,
-    CleaningRecipe,
-    StepReport,
-    recipe_to_json,
-    recipe_from_json,
-    apply_recipe,
-    apply_step,
-    preview_recipe,
-    get_values_turned_missing,
-    validate_step,
-    describe_step,
-    summarize_reports,
-    get_before_after_df,
+
+from core.data.cleaning.factories import (
+    make_group_rare_step,
+    make_impute_step,
+    make_outlier_step,
 )
 from core.data.cleaning.ops import (
     OPS,
     ROW_REMOVING_OPS,
 )
-from core.data.cleaning.ops_common import (
-    TRUE_SPELLINGS,
-    FALSE_SPELLINGS,
-)
 from core.data.cleaning.ops_columns import (
     DECIMAL_MARKS,
     THOUSANDS_SEPARATORS,
-    parse_numbers,
     parse_booleans,
+    parse_numbers,
 )
-from core.data.cleaning.ops_text import (
-    RARE_MIN_SHARE,
-    get_common_categories,
+from core.data.cleaning.ops_common import (
+    FALSE_SPELLINGS,
+    TRUE_SPELLINGS,
 )
 from core.data.cleaning.ops_missing import (
     IMPUTE_STRATEGIES,
@@ -84,35 +69,51 @@ from core.data.cleaning.ops_missing import (
 )
 from core.data.cleaning.ops_rows import (
     FILTER_OPERATORS,
-    OUTLIER_METHODS,
     OUTLIER_ACTIONS,
-    get_filter_mask,
-    find_duplicated,
+    OUTLIER_METHODS,
     count_duplicated,
+    find_duplicated,
+    get_filter_mask,
 )
-from core.data.cleaning.factories import (
-    make_outlier_step,
-    make_impute_step,
-    make_group_rare_step,
+from core.data.cleaning.ops_text import (
+    RARE_MIN_SHARE,
+    get_common_categories,
+)
+from core.data.cleaning.recipe import (
+    MOSTLY_MISSING_SHARE,
+    RECIPE_FORMAT,
+    CleaningRecipe,
+    CleaningStep,
+    StepReport,
+    apply_recipe,
+    apply_step,
+    describe_step,
+    get_before_after_df,
+    get_values_turned_missing,
+    preview_recipe,
+    recipe_from_json,
+    recipe_to_json,
+    summarize_reports,
+    validate_step,
 )
 from core.data.cleaning.suggestions import (
-    RARE_MIN_LEVELS,
-    SENTINEL_NEGATIVES,
-    SENTINEL_MAX_SHARE,
+    OUTLIER_GAP_OF_SPAN,
     OUTLIER_MAX_SHARE,
     OUTLIER_MIN_RATIO,
-    OUTLIER_GAP_OF_SPAN,
-    SAFE_ROW_SHARE,
+    RARE_MIN_LEVELS,
     SAFE_MISSING_SHARE,
+    SAFE_ROW_SHARE,
+    SENTINEL_MAX_SHARE,
+    SENTINEL_NEGATIVES,
     CleaningOffer,
     CleaningSuggestion,
-    suggest_recipe,
-    suggest_cleaning,
-    get_number_format,
-    with_offer,
     describe_offers,
-    get_cleaning_warnings,
     find_impossible_bounds,
+    get_cleaning_warnings,
+    get_number_format,
+    suggest_cleaning,
+    suggest_recipe,
+    with_offer,
 )
 
 __all__ = [

@@ -1,6 +1,7 @@
 """Step factories: a step whose every parameter is resolved from the (training) data now (outlier
 bounds, a fill value, the common categories to keep), so replaying it is deterministic. Used by
 the recipe editor and by suggestions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,17 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import ConfigError
-from core.data.columns import is_text
 from core.data.cleaning.ops_common import bad_param, is_number, name_list, native_value
-from core.data.cleaning.ops_text import RARE_MIN_SHARE, validate_group_rare, get_common_categories
 from core.data.cleaning.ops_missing import fill_value, indicator_strategy, validate_impute
 from core.data.cleaning.ops_rows import OUTLIER_ACTIONS, OUTLIER_METHODS
+from core.data.cleaning.ops_text import RARE_MIN_SHARE, get_common_categories, validate_group_rare
 from core.data.cleaning.recipe import CleaningStep
+from core.data.columns import is_text
+from core.workspace.errors import ConfigError
 
 
-def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: float | None = None,
-                      action: str = "clip") -> CleaningStep:
+def make_outlier_step(
+    df: pd.DataFrame, column: str, method: str = "iqr", k: float | None = None, action: str = "clip"
+) -> CleaningStep:
     """A clip_outliers (action "clip") or drop_outlier_rows ("drop") step with bounds computed now.
 
     iqr: Q1 - k·IQR to Q3 + k·IQR (k defaults to 1.5); zscore: mean ± k·std (k defaults to 3).
@@ -46,10 +48,17 @@ def make_outlier_step(df: pd.DataFrame, column: str, method: str = "iqr", k: flo
         high = low
         why = "all its values are equal (the standard deviation is 0)"
     if not spread > 0:
-        raise ConfigError(f"{column}: {why}, so every other value would be an outlier; "
-                          "use the other method or clip with bounds of your own.")
-    params = {"column": column, "lower": native_value(float(low - k * spread)), "upper": native_value(float(high + k * spread)),
-              "method": method, "k": native_value(float(k))}
+        raise ConfigError(
+            f"{column}: {why}, so every other value would be an outlier; "
+            "use the other method or clip with bounds of your own."
+        )
+    params = {
+        "column": column,
+        "lower": native_value(float(low - k * spread)),
+        "upper": native_value(float(high + k * spread)),
+        "method": method,
+        "k": native_value(float(k)),
+    }
     return CleaningStep(OUTLIER_ACTIONS[action], params)
 
 
@@ -62,12 +71,15 @@ def make_impute_step(df: pd.DataFrame, column: str, strategy: str = "median", va
         learned = indicator_strategy(s) if strategy == "indicator" else strategy
         params["value"] = fill_value(s, learned)
         if params["value"] is None:
-            raise ConfigError(f"{column} has no values to compute the {learned} from; fill it with a constant or drop it.")
+            raise ConfigError(
+                f"{column} has no values to compute the {learned} from; fill it with a constant or drop it."
+            )
     return CleaningStep("impute", params)
 
 
-def make_group_rare_step(df: pd.DataFrame, column: str, min_share: float = RARE_MIN_SHARE,
-                         other_label: str = "Other") -> CleaningStep:
+def make_group_rare_step(
+    df: pd.DataFrame, column: str, min_share: float = RARE_MIN_SHARE, other_label: str = "Other"
+) -> CleaningStep:
     """A group_rare step whose `keep` list (categories with >= min_share of values) is fixed now."""
     params = {"column": column, "min_share": min_share, "other_label": other_label}
     validate_group_rare(params, "group_rare")

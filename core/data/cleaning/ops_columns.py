@@ -1,6 +1,7 @@
 """Ops on columns and their types: drop_columns, rename_columns, to_numeric, to_datetime, to_boolean,
 each with its apply, validate and describe side by side (`COLUMN_OPS`), and the parsers they use
 (`parse_numbers`, `parse_booleans`), which suggestions and the recipe editor use too."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,22 @@ import numpy as np
 import pandas as pd
 
 from core.data.cleaning.ops_common import (
-    FALSE_SPELLINGS, OpResult, OpSpec, TRUE_SPELLINGS, absent_note, bad_param, check_choice, check_mapping,
-    check_columns, count_words, examples_text, name_list, as_sentence, validate_columns, with_column,
+    FALSE_SPELLINGS,
+    TRUE_SPELLINGS,
+    OpResult,
+    OpSpec,
+    absent_note,
+    as_sentence,
+    bad_param,
+    check_choice,
+    check_columns,
+    check_mapping,
+    count_words,
+    examples_text,
+    name_list,
+    validate_columns,
+    with_column,
 )
-
 
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
@@ -52,9 +65,11 @@ def _drop_columns(df: pd.DataFrame, params: dict) -> OpResult:
     absent = [c for c in columns if c not in df.columns]
     if not present:
         return OpResult(df, "No column dropped." + absent_note(absent), skipped=True)
-    return OpResult(df.drop(columns=present),
-                 f"Dropped {count_words(len(present), 'column')}: {name_list(present)}." + absent_note(absent),
-                 len(present) * len(df))
+    return OpResult(
+        df.drop(columns=present),
+        f"Dropped {count_words(len(present), 'column')}: {name_list(present)}." + absent_note(absent),
+        len(present) * len(df),
+    )
 
 
 def _rename_columns(df: pd.DataFrame, params: dict) -> OpResult:
@@ -64,8 +79,9 @@ def _rename_columns(df: pd.DataFrame, params: dict) -> OpResult:
     staying = set(df.columns) - set(moving)
     clashes = {old: new for old, new in moving.items() if new in staying}
     moving = {old: new for old, new in moving.items() if old not in clashes}
-    notes = absent_note(absent) + "".join(f" Did not rename {old} to {new}: {new} already exists."
-                                           for old, new in clashes.items())
+    notes = absent_note(absent) + "".join(
+        f" Did not rename {old} to {new}: {new} already exists." for old, new in clashes.items()
+    )
     if not moving:
         return OpResult(df, "No column renamed." + notes, skipped=bool(absent or clashes))
     pairs = ", ".join(f"{old} -> {new}" for old, new in moving.items())
@@ -89,8 +105,14 @@ def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
         lost = int(unreadable.sum())
         changed += int(s.notna().sum())
         out = with_column(out, col, numbers)
-        parts.append(f"converted {col} to numbers"
-                     + (f" ({count_words(lost, 'blank or unreadable value')} now missing, e.g. {examples_text(s[unreadable])})" if lost else ""))
+        parts.append(
+            f"converted {col} to numbers"
+            + (
+                f" ({count_words(lost, 'blank or unreadable value')} now missing, e.g. {examples_text(s[unreadable])})"
+                if lost
+                else ""
+            )
+        )
     summary = as_sentence("; ".join(parts)) if parts else "No column converted."
     return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
@@ -131,8 +153,15 @@ def _to_datetime(df: pd.DataFrame, params: dict) -> OpResult:
         lost = int(unreadable.sum())
         changed += int(s.notna().sum())
         out = with_column(out, col, dates)
-        parts.append(f"converted {col} to dates" + (f" ({fmt})" if fmt else "")
-                     + (f" ({count_words(lost, 'unreadable value')} now missing, e.g. {examples_text(s[unreadable])})" if lost else ""))
+        parts.append(
+            f"converted {col} to dates"
+            + (f" ({fmt})" if fmt else "")
+            + (
+                f" ({count_words(lost, 'unreadable value')} now missing, e.g. {examples_text(s[unreadable])})"
+                if lost
+                else ""
+            )
+        )
     summary = as_sentence("; ".join(parts)) if parts else "No column converted."
     return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
@@ -141,7 +170,7 @@ def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
     text = s.astype("str").where(s.notna()).str.strip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for attempt in ([fmt] if fmt else ["ISO8601", "mixed"]):
+        for attempt in [fmt] if fmt else ["ISO8601", "mixed"]:
             for utc in (False, True):
                 try:
                     parsed = pd.to_datetime(text, format=attempt, errors="coerce", utc=utc)
@@ -189,8 +218,9 @@ def parse_booleans(s: pd.Series, missing_as_false: bool = False) -> tuple[pd.Ser
         return (flags.fillna(False) if missing_as_false else flags), pd.Series(False, index=s.index)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     keys = [str(u).strip().casefold() for u in uniques]
-    lookup = np.array([1 if k in TRUE_SPELLINGS else 0 if k in FALSE_SPELLINGS else -1 for k in keys] + [-2],
-                      dtype=np.int8)  # -1 unknown spelling, -2 (last slot, code -1) missing
+    lookup = np.array(
+        [1 if k in TRUE_SPELLINGS else 0 if k in FALSE_SPELLINGS else -1 for k in keys] + [-2], dtype=np.int8
+    )  # -1 unknown spelling, -2 (last slot, code -1) missing
     state = lookup[codes]
     if missing_as_false:
         state = np.where(state == -2, 0, state)
@@ -207,15 +237,29 @@ def _describe_to_numeric(p: dict) -> str:
 
 
 COLUMN_OPS: dict[str, OpSpec] = {
-    "drop_columns": OpSpec(_drop_columns, validate_columns,
-                           lambda p: f"Drop {name_list(check_columns(p, 'drop_columns'))}"),
-    "rename_columns": OpSpec(_rename_columns, _validate_rename,
-                             lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items())),
+    "drop_columns": OpSpec(
+        _drop_columns, validate_columns, lambda p: f"Drop {name_list(check_columns(p, 'drop_columns'))}"
+    ),
+    "rename_columns": OpSpec(
+        _rename_columns,
+        _validate_rename,
+        lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items()),
+    ),
     "to_numeric": OpSpec(_to_numeric, _validate_to_numeric, _describe_to_numeric),
-    "to_datetime": OpSpec(_to_datetime, _validate_to_datetime,
-                          lambda p: f"Convert {name_list(check_columns(p, 'to_datetime'))} to dates"
-                                    + (f" (format {p['format']})" if p.get("format") else " (format detected)")),
-    "to_boolean": OpSpec(_to_boolean, _validate_to_boolean,
-                         lambda p: f"Convert {name_list(check_columns(p, 'to_boolean'))} to true/false"
-                                   + (" (empty means false)" if p.get("missing_as_false") else "")),
+    "to_datetime": OpSpec(
+        _to_datetime,
+        _validate_to_datetime,
+        lambda p: (
+            f"Convert {name_list(check_columns(p, 'to_datetime'))} to dates"
+            + (f" (format {p['format']})" if p.get("format") else " (format detected)")
+        ),
+    ),
+    "to_boolean": OpSpec(
+        _to_boolean,
+        _validate_to_boolean,
+        lambda p: (
+            f"Convert {name_list(check_columns(p, 'to_boolean'))} to true/false"
+            + (" (empty means false)" if p.get("missing_as_false") else "")
+        ),
+    ),
 }

@@ -4,21 +4,24 @@ registry (`OpSpec`: apply + validate + describe), the parameter checks whose mes
 small helpers the ops' summaries are worded with. A module of its own so each family of ops
 (ops_columns, ops_text, ops_missing, ops_rows) depends on it and on none of the others.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import ConfigError
 from core.formatting import format_param
+from core.workspace.errors import ConfigError
 
 
 class OpResult(NamedTuple):
     """What an op returns: the table, its summary, cells changed, and whether it was skipped."""
+
     df: pd.DataFrame
     summary: str
     changed: int = 0
@@ -48,8 +51,7 @@ def check_columns(params: dict, op: str, key: str = "columns") -> list[str]:
     columns = params.get(key)
     if isinstance(columns, str) and columns:
         columns = [columns]
-    if (not isinstance(columns, (list, tuple)) or not columns
-            or not all(isinstance(c, str) and c for c in columns)):
+    if not isinstance(columns, (list, tuple)) or not columns or not all(isinstance(c, str) and c for c in columns):
         raise bad_param(key, op, "a non-empty list of column names", columns)
     return list(columns)
 
@@ -72,8 +74,11 @@ def check_number(params: dict, key: str, op: str) -> float | None:
 
 def check_mapping(params: dict, op: str, what: str) -> dict[str, str]:
     mapping = params.get("mapping")
-    if (not isinstance(mapping, dict) or not mapping
-            or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items())):
+    if (
+        not isinstance(mapping, dict)
+        or not mapping
+        or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items())
+    ):
         raise bad_param("mapping", op, f"a non-empty object {{{what}}} of names", mapping)
     return mapping
 
@@ -153,7 +158,7 @@ def absent_note(absent: list[str]) -> str:
 
 
 def examples_text(values: pd.Series, n: int = 3) -> str:
-    """"'n/a', 'abc'": the most frequent of the offending values."""
+    """ "'n/a', 'abc'": the most frequent of the offending values."""
     counts = values.astype("str").value_counts()
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]  # ties alphabetically: stable wording
     return ", ".join(repr(str(v)) for v, _ in top)
@@ -180,7 +185,7 @@ def as_sentence(text: str) -> str:
 
 
 def first_lower(text: str) -> str:
-    """"Drop duplicate rows" -> "drop duplicate rows" (column names later in the text keep their case)."""
+    """ "Drop duplicate rows" -> "drop duplicate rows" (column names later in the text keep their case)."""
     return text[:1].lower() + text[1:]
 
 

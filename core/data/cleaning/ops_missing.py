@@ -1,6 +1,7 @@
 """The op on missing values, impute (fill with the median, mean, most frequent value or a constant,
 optionally flagging the filled rows), with its apply, validate and describe side by side
 (`MISSING_OPS`), and how a fill value is learned from the training data."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,13 +9,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import ConfigError
-from core.formatting import format_param
 from core.data.cleaning.ops_common import (
-    OpResult, OpSpec, as_timestamp, bad_param, check_choice, check_column, count_words, is_number, native_value,
-    parse_bool_value, as_sentence, skip_absent, with_column,
+    OpResult,
+    OpSpec,
+    as_sentence,
+    as_timestamp,
+    bad_param,
+    check_choice,
+    check_column,
+    count_words,
+    is_number,
+    native_value,
+    parse_bool_value,
+    skip_absent,
+    with_column,
 )
-
+from core.formatting import format_param
+from core.workspace.errors import ConfigError
 
 IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
 MISSING_FLAG_SUFFIX = "_was_missing"
@@ -50,7 +61,11 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
     if missing:
         out = with_column(df, column, _fill(s, value, column))
     how = {"median": "the median, ", "mean": "the mean, ", "mode": "the most frequent value, ", "constant": ""}
-    filled = f"filled {count_words(missing, f'missing {column} value')} with {how[learned]}{format_param(value)}" if missing else ""
+    filled = (
+        f"filled {count_words(missing, f'missing {column} value')} with {how[learned]}{format_param(value)}"
+        if missing
+        else ""
+    )
     if strategy != "indicator":
         return OpResult(out, as_sentence(filled), missing)
     out = _with_flag(out, column, flag, s.isna().to_numpy())
@@ -84,7 +99,9 @@ def fill_value(s: pd.Series, strategy: str) -> Any:
     if pd.api.types.is_datetime64_any_dtype(s):
         return (values.sort_values().iloc[len(values) // 2]).isoformat()
     if not is_number(s):
-        raise ConfigError(f"The {strategy} of {s.name!r} cannot be computed because it is not numeric; use strategy 'mode' or 'constant'.")
+        raise ConfigError(
+            f"The {strategy} of {s.name!r} cannot be computed because it is not numeric; use strategy 'mode' or 'constant'."
+        )
     return native_value(values.median() if strategy == "median" else values.mean())
 
 
@@ -120,7 +137,9 @@ def _describe_impute(p: dict) -> str:
     if strategy == "constant":
         return f"Fill missing {col} with {format_param(value)}"
     how = {"median": "the median", "mean": "the mean", "mode": "the most frequent value"}[strategy]
-    return f"Fill missing {col} with {how}" + (f" ({format_param(value)})" if value is not None else " (learned when applied)")
+    return f"Fill missing {col} with {how}" + (
+        f" ({format_param(value)})" if value is not None else " (learned when applied)"
+    )
 
 
 MISSING_OPS: dict[str, OpSpec] = {

@@ -1,6 +1,7 @@
 """Ops on rows and outliers: clip_outliers, drop_outlier_rows, drop_duplicates, filter_rows and
 drop_missing_target, each with its apply, validate and describe side by side (`ROW_OPS`). All but
 clip_outliers remove rows, so they run only when training (the words for that are `ROW_OP_LABELS`)."""
+
 from __future__ import annotations
 
 import operator as _operator
@@ -9,14 +10,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.columns import is_text
-from core.formatting import format_param
 from core.data.cleaning.ops_common import (
-    OpResult, OpSpec, as_plain_text, as_timestamp, bad_param, check_choice, check_column, check_number,
-    check_columns, count_words, is_number, keep_rows, name_list, parse_bool_value, range_words, skip_absent,
+    OpResult,
+    OpSpec,
+    as_plain_text,
+    as_timestamp,
+    bad_param,
+    check_choice,
+    check_column,
+    check_columns,
+    check_number,
+    count_words,
+    is_number,
+    keep_rows,
+    name_list,
+    parse_bool_value,
+    range_words,
+    skip_absent,
     with_column,
 )
-
+from core.data.columns import is_text
+from core.formatting import format_param
 
 FILTER_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_missing", "not_missing")
 OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}  # method -> default k
@@ -79,8 +93,11 @@ def _clip_outliers(df: pd.DataFrame, params: dict) -> OpResult:
     clipped = s.astype("float64").clip(lower=lower, upper=upper)
     if pd.api.types.is_integer_dtype(s) and np.all(np.mod(clipped.dropna(), 1) == 0):
         clipped = clipped.astype(s.dtype)
-    return OpResult(with_column(df, column, clipped),
-                 f"Clipped {count_words(changed, f'{column} value')} to {range_words(lower, upper)}.", changed)
+    return OpResult(
+        with_column(df, column, clipped),
+        f"Clipped {count_words(changed, f'{column} value')} to {range_words(lower, upper)}.",
+        changed,
+    )
 
 
 def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> OpResult:
@@ -94,8 +111,11 @@ def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> OpResult:
         return OpResult(df, f"No row has {column} outside {range_words(lower, upper)}.")
     examples = ", ".join(format_param(v) for v in sorted(s[outside].unique())[:4])
     kind = "outlying" if params.get("method") in OUTLIER_METHODS else "impossible"  # made by make_outlier_step
-    return OpResult(keep_rows(df, ~outside), f"Removed {count_words(removed, 'row')} with {kind} {column} values "
-                                           f"({examples}; kept {range_words(lower, upper)}).")
+    return OpResult(
+        keep_rows(df, ~outside),
+        f"Removed {count_words(removed, 'row')} with {kind} {column} values "
+        f"({examples}; kept {range_words(lower, upper)}).",
+    )
 
 
 def _outside(s: pd.Series, lower: float | None, upper: float | None) -> np.ndarray:
@@ -114,16 +134,24 @@ def _drop_duplicates(df: pd.DataFrame, params: dict) -> OpResult:
         subset = [subset] if isinstance(subset, str) else list(subset)
         absent = [c for c in subset if c not in df.columns]
         if absent:
-            return OpResult(df, f"Skipped: {name_list(absent)} not in this table, so duplicates by "
-                             f"{name_list(subset)} cannot be found.", skipped=True)
+            return OpResult(
+                df,
+                f"Skipped: {name_list(absent)} not in this table, so duplicates by "
+                f"{name_list(subset)} cannot be found.",
+                skipped=True,
+            )
     duplicated = find_duplicated(df if subset is None else df[subset]).to_numpy()
     removed = int(duplicated.sum())
     if not removed:
-        return OpResult(df, "No duplicate rows found." if subset is None else f"No two rows share the same {name_list(subset)}.")
+        return OpResult(
+            df, "No duplicate rows found." if subset is None else f"No two rows share the same {name_list(subset)}."
+        )
     if subset is None:
         return OpResult(keep_rows(df, ~duplicated), f"Removed {count_words(removed, 'duplicate row')}.")
-    return OpResult(keep_rows(df, ~duplicated),
-                 f"Removed {count_words(removed, 'duplicate row')} by {name_list(subset)} (kept the first of each).")
+    return OpResult(
+        keep_rows(df, ~duplicated),
+        f"Removed {count_words(removed, 'duplicate row')} by {name_list(subset)} (kept the first of each).",
+    )
 
 
 def find_duplicated(df: pd.DataFrame) -> pd.Series:
@@ -156,15 +184,23 @@ def _filter_rows(df: pd.DataFrame, params: dict) -> OpResult:
     if not removed:
         return OpResult(df, f"No row removed: every row has {condition}.")
     left = len(df) - removed
-    summary = (f"Kept rows where {condition}: removed {removed:,} of {len(df):,} rows"
-               f" ({100 * removed / max(len(df), 1):.1f}%).")
+    summary = (
+        f"Kept rows where {condition}: removed {removed:,} of {len(df):,} rows"
+        f" ({100 * removed / max(len(df), 1):.1f}%)."
+    )
     if not left:
         summary += " No rows are left; check the condition."
     return OpResult(keep_rows(df, keep), summary)
 
 
-_COMPARE = {"==": _operator.eq, "!=": _operator.ne, "<": _operator.lt, "<=": _operator.le,
-            ">": _operator.gt, ">=": _operator.ge}
+_COMPARE = {
+    "==": _operator.eq,
+    "!=": _operator.ne,
+    "<": _operator.lt,
+    "<=": _operator.le,
+    ">": _operator.gt,
+    ">=": _operator.ge,
+}
 
 
 def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
@@ -224,7 +260,9 @@ def _drop_missing_target(df: pd.DataFrame, params: dict) -> OpResult:
     removed = int(missing.sum())
     if not removed:
         return OpResult(df, f"No row is missing the target {column}.")
-    return OpResult(keep_rows(df, ~missing), f"Removed {count_words(removed, 'row')} where the target {column} is missing.")
+    return OpResult(
+        keep_rows(df, ~missing), f"Removed {count_words(removed, 'row')} where the target {column} is missing."
+    )
 
 
 def _describe_bounds(verb: str, p: dict) -> str:
@@ -235,17 +273,31 @@ def _describe_bounds(verb: str, p: dict) -> str:
         k = format_param(p.get("k", OUTLIER_METHODS[method]))
         how = f" ({k} × IQR fences)" if method == "iqr" else f" ({k} standard deviations from the mean)"
     if verb == "clip":
-        where = (f"the range {range_words(lower, upper)}" if lower is not None and upper is not None
-                 else f"at least {format_param(lower)}" if lower is not None else f"at most {format_param(upper)}")
+        where = (
+            f"the range {range_words(lower, upper)}"
+            if lower is not None and upper is not None
+            else f"at least {format_param(lower)}"
+            if lower is not None
+            else f"at most {format_param(upper)}"
+        )
         return f"Clip {p['column']} to {where}{how}"
-    where = (f"outside {range_words(lower, upper)}" if lower is not None and upper is not None
-             else f"below {format_param(lower)}" if lower is not None else f"above {format_param(upper)}")
+    where = (
+        f"outside {range_words(lower, upper)}"
+        if lower is not None and upper is not None
+        else f"below {format_param(lower)}"
+        if lower is not None
+        else f"above {format_param(upper)}"
+    )
     return f"Drop rows with {p['column']} {where}{how}"
 
 
 def _describe_dedupe(p: dict) -> str:
     subset = p.get("subset", p.get("columns"))
-    return "Drop duplicate rows" if subset is None else f"Drop rows repeating the {name_list([subset] if isinstance(subset, str) else subset)} of an earlier row"
+    return (
+        "Drop duplicate rows"
+        if subset is None
+        else f"Drop rows repeating the {name_list([subset] if isinstance(subset, str) else subset)} of an earlier row"
+    )
 
 
 def _condition_words(column: str, op: str, value: Any) -> str:
@@ -271,8 +323,16 @@ ROW_OPS: dict[str, OpSpec] = {
     "clip_outliers": OpSpec(_clip_outliers, _validate_bounds, lambda p: _describe_bounds("clip", p)),
     "drop_outlier_rows": OpSpec(_drop_outlier_rows, _validate_bounds, lambda p: _describe_bounds("drop", p), True),
     "drop_duplicates": OpSpec(_drop_duplicates, _validate_drop_duplicates, _describe_dedupe, True),
-    "filter_rows": OpSpec(_filter_rows, _validate_filter,
-                          lambda p: f"Keep rows where {_condition_words(p['column'], p['operator'], p.get('value'))}", True),
-    "drop_missing_target": OpSpec(_drop_missing_target, _validate_target,
-                                  lambda p: f"Drop rows without a value for the target {p['column']}", True),
+    "filter_rows": OpSpec(
+        _filter_rows,
+        _validate_filter,
+        lambda p: f"Keep rows where {_condition_words(p['column'], p['operator'], p.get('value'))}",
+        True,
+    ),
+    "drop_missing_target": OpSpec(
+        _drop_missing_target,
+        _validate_target,
+        lambda p: f"Drop rows without a value for the target {p['column']}",
+        True,
+    ),
 }

@@ -1,16 +1,28 @@
 """Ops on text and categories: trim_whitespace, unify_categories and group_rare, each with its apply,
 validate and describe side by side (`TEXT_OPS`)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pandas as pd
 
-from core.data.columns import is_text, normalize_spelling
 from core.data.cleaning.ops_common import (
-    OpResult, OpSpec, absent_note, as_plain_text, bad_param, check_column, check_columns, count_words, examples_text,
-    map_text_values, name_list, as_sentence, skip_absent, validate_columns, with_column,
+    OpResult,
+    OpSpec,
+    absent_note,
+    as_plain_text,
+    as_sentence,
+    bad_param,
+    check_column,
+    check_columns,
+    count_words,
+    examples_text,
+    map_text_values,
+    name_list,
+    skip_absent,
+    validate_columns,
+    with_column,
 )
-
+from core.data.columns import is_text, normalize_spelling
 
 RARE_MIN_SHARE = 0.01  # a category under 1 % of values is rare (group_rare's default min_share)
 SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
@@ -51,9 +63,15 @@ def _trim_whitespace(df: pd.DataFrame, params: dict) -> OpResult:
         if n:
             changed += n
             out = with_column(out, col, trimmed)
-            parts.append(f"trimmed stray spaces in {count_words(n, f'{col} value')}"
-                         + (f" ({count_words(blank, 'blank cell')} now missing)" if blank else ""))
-    summary = as_sentence("; ".join(parts)) if parts else f"No stray spaces found in {name_list([c for c in columns if c in df.columns and c not in notes]) or 'the columns'}."
+            parts.append(
+                f"trimmed stray spaces in {count_words(n, f'{col} value')}"
+                + (f" ({count_words(blank, 'blank cell')} now missing)" if blank else "")
+            )
+    summary = (
+        as_sentence("; ".join(parts))
+        if parts
+        else f"No stray spaces found in {name_list([c for c in columns if c in df.columns and c not in notes]) or 'the columns'}."
+    )
     summary += "".join(f" Skipped {c}: not text." for c in notes) + absent_note(absent)
     return OpResult(out, summary, changed, skipped=not parts and bool(notes or absent))
 
@@ -87,8 +105,10 @@ def _unify_categories(df: pd.DataFrame, params: dict) -> OpResult:
     changed = int((s.notna() & (as_plain_text(s) != unified)).sum())
     n_targets = len(set(full.values()))
     examples = ", ".join(f"{k!r} -> {v!r}" for k, v in list(full.items())[:3])
-    summary = (f"Unified {count_words(changed, f'{column} value')} written in {len(full)} variant spelling(s) "
-               f"into {n_targets} categor{'ies' if n_targets != 1 else 'y'} (e.g. {examples}).")
+    summary = (
+        f"Unified {count_words(changed, f'{column} value')} written in {len(full)} variant spelling(s) "
+        f"into {n_targets} categor{'ies' if n_targets != 1 else 'y'} (e.g. {examples})."
+    )
     return OpResult(with_column(df, column, unified), summary, changed)
 
 
@@ -108,12 +128,17 @@ def _group_rare(df: pd.DataFrame, params: dict) -> OpResult:
     rare = text.notna() & ~text.isin(keep) & (text != label)
     n = int(rare.sum())
     if not n:
-        return OpResult(df, f"No rare {column} categories to group (kept {count_words(len(keep), 'category', 'categories')}).")
+        return OpResult(
+            df, f"No rare {column} categories to group (kept {count_words(len(keep), 'category', 'categories')})."
+        )
     levels = int(text[rare].nunique())
     grouped = text.where(~rare, label)
-    return OpResult(with_column(df, column, grouped),
-                 f"Grouped {count_words(n, f'{column} value')} in {count_words(levels, 'rare category', 'rare categories')}"
-                 f" (e.g. {examples_text(text[rare])}) into {label!r}; kept {count_words(len(keep), 'common category', 'common categories')}.", n)
+    return OpResult(
+        with_column(df, column, grouped),
+        f"Grouped {count_words(n, f'{column} value')} in {count_words(levels, 'rare category', 'rare categories')}"
+        f" (e.g. {examples_text(text[rare])}) into {label!r}; kept {count_words(len(keep), 'common category', 'common categories')}.",
+        n,
+    )
 
 
 def get_common_categories(s: pd.Series, min_share: float = RARE_MIN_SHARE) -> list[str]:
@@ -136,13 +161,17 @@ def _describe_group_rare(p: dict) -> str:
 def _describe_unify(p: dict) -> str:
     mapping = p.get("mapping") or {}
     example = next(iter(mapping.items()), None)
-    return (f"Unify {count_words(len(mapping), 'spelling')} in {p['column']}"
-            + (f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""))
+    return f"Unify {count_words(len(mapping), 'spelling')} in {p['column']}" + (
+        f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""
+    )
 
 
 TEXT_OPS: dict[str, OpSpec] = {
-    "trim_whitespace": OpSpec(_trim_whitespace, validate_columns,
-                              lambda p: f"Trim stray spaces in {name_list(check_columns(p, 'trim_whitespace'))}"),
+    "trim_whitespace": OpSpec(
+        _trim_whitespace,
+        validate_columns,
+        lambda p: f"Trim stray spaces in {name_list(check_columns(p, 'trim_whitespace'))}",
+    ),
     "unify_categories": OpSpec(_unify_categories, _validate_unify, _describe_unify),
     "group_rare": OpSpec(_group_rare, validate_group_rare, _describe_group_rare),
 }

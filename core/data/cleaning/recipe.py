@@ -4,6 +4,7 @@
 replay (`StepReport`, `summarize_reports`, the before/after table, the "mostly missing" warning).
 It looks every op up in the registry (`ops.OP_SPECS`); the ops live in the `ops_*` modules.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,15 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from core.workspace.errors import ConfigError
+from core.data.cleaning.ops import OP_SPECS
+from core.data.cleaning.ops_columns import parse_numbers
+from core.data.cleaning.ops_common import OpResult, as_plain_text, count_words
+from core.data.cleaning.ops_rows import ROW_OP_LABELS
 from core.data.columns import is_text
 from core.formatting import format_part_of
+from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
-from core.data.cleaning.ops_common import OpResult, as_plain_text, count_words
-from core.data.cleaning.ops_columns import parse_numbers
-from core.data.cleaning.ops_rows import ROW_OP_LABELS
-from core.data.cleaning.ops import OP_SPECS
-
 
 RECIPE_FORMAT = 1  # version of the downloadable JSON layout (recipe_to_json)
 MOSTLY_MISSING_SHARE = 0.5  # a step turning more of a column's values into missing is flagged before saving
@@ -36,7 +36,7 @@ class CleaningStep:
         return {"op": self.op, "params": copy.deepcopy(self.params)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CleaningStep":
+    def from_dict(cls, d: dict[str, Any]) -> CleaningStep:
         if not isinstance(d, dict) or "op" not in d:
             raise ConfigError(f"A cleaning step must be an object with an 'op'; got {d!r} instead.")
         params = d.get("params") or {}
@@ -55,20 +55,20 @@ class CleaningRecipe:
         return {"steps": [step.to_dict() for step in self.steps]}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CleaningRecipe":
+    def from_dict(cls, d: dict[str, Any]) -> CleaningRecipe:
         steps = d.get("steps", []) if isinstance(d, dict) else d
         if not isinstance(steps, (list, tuple)):
             raise ConfigError(f"The 'steps' of a cleaning recipe must be a list; got {steps!r} instead.")
         return cls(tuple(CleaningStep.from_dict(s) for s in steps))
 
-    def with_step(self, step: CleaningStep) -> "CleaningRecipe":
+    def with_step(self, step: CleaningStep) -> CleaningRecipe:
         return CleaningRecipe(self.steps + (step,))
 
-    def without_step(self, i: int) -> "CleaningRecipe":
+    def without_step(self, i: int) -> CleaningRecipe:
         if not -len(self.steps) <= i < len(self.steps):
             raise ConfigError(f"The recipe has {len(self.steps)} step(s); there is no step {i} to remove.")
         i = i % len(self.steps)
-        return CleaningRecipe(self.steps[:i] + self.steps[i + 1:])
+        return CleaningRecipe(self.steps[:i] + self.steps[i + 1 :])
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,14 @@ class StepReport:
 def recipe_to_json(recipe: CleaningRecipe) -> str:
     """Pretty JSON for a download; `recipe_from_json` reads it back to an equal recipe."""
     try:
-        return json.dumps({"recipe_format": RECIPE_FORMAT, **recipe.to_dict()}, indent=2,
-                          ensure_ascii=False, allow_nan=False)
+        return json.dumps(
+            {"recipe_format": RECIPE_FORMAT, **recipe.to_dict()}, indent=2, ensure_ascii=False, allow_nan=False
+        )
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"The recipe cannot be written as JSON ({exc}); every parameter must be a "
-                          "plain number, text, true/false, null, list or object.") from None
+        raise ConfigError(
+            f"The recipe cannot be written as JSON ({exc}); every parameter must be a "
+            "plain number, text, true/false, null, list or object."
+        ) from None
 
 
 def recipe_from_json(text: str | bytes) -> CleaningRecipe:
@@ -100,12 +103,16 @@ def recipe_from_json(text: str | bytes) -> CleaningRecipe:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-        raise ConfigError(f"The recipe file is not valid JSON ({exc}); upload a recipe downloaded from the studio.") from None
+        raise ConfigError(
+            f"The recipe file is not valid JSON ({exc}); upload a recipe downloaded from the studio."
+        ) from None
     if isinstance(data, dict):
         version = data.get("recipe_format", RECIPE_FORMAT)
         if not isinstance(version, int) or version > RECIPE_FORMAT:
-            raise ConfigError(f"The 'recipe_format' of the recipe file must be at most {RECIPE_FORMAT}; got {version!r} "
-                              "instead. It was written by a newer studio; update this one.")
+            raise ConfigError(
+                f"The 'recipe_format' of the recipe file must be at most {RECIPE_FORMAT}; got {version!r} "
+                "instead. It was written by a newer studio; update this one."
+            )
         if "steps" not in data:
             raise ConfigError("The recipe file must have a 'steps' list; got an object without one instead.")
     elif not isinstance(data, list):
@@ -114,7 +121,11 @@ def recipe_from_json(text: str | bytes) -> CleaningRecipe:
 
 
 def apply_recipe(
-    df: pd.DataFrame, recipe: CleaningRecipe, *, training: bool = True, progress: Progress | None = None,
+    df: pd.DataFrame,
+    recipe: CleaningRecipe,
+    *,
+    training: bool = True,
+    progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, list[StepReport]]:
     """Replay every step in order. training=False (new data to score) never removes rows.
 
@@ -143,7 +154,11 @@ def apply_step(df: pd.DataFrame, step: CleaningStep, *, training: bool = True) -
 
 
 def preview_recipe(
-    df: pd.DataFrame, recipe: CleaningRecipe, upto: int | None = None, *, training: bool = True,
+    df: pd.DataFrame,
+    recipe: CleaningRecipe,
+    upto: int | None = None,
+    *,
+    training: bool = True,
 ) -> tuple[pd.DataFrame, list[StepReport]]:
     """The table after the first `upto` steps (all when None) and their reports.
 
@@ -151,7 +166,9 @@ def preview_recipe(
     state, the cleaned table is always recomputed from the raw one.
     """
     if upto is not None and not 0 <= upto <= len(recipe.steps):
-        raise ConfigError(f"The 'upto' of preview_recipe must be between 0 and {len(recipe.steps)}; got {upto!r} instead.")
+        raise ConfigError(
+            f"The 'upto' of preview_recipe must be between 0 and {len(recipe.steps)}; got {upto!r} instead."
+        )
     return apply_recipe(df, CleaningRecipe(recipe.steps[:upto]), training=training)
 
 
@@ -159,8 +176,9 @@ def run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.D
     spec = OP_SPECS[step.op]
     rows_before = len(df)
     if spec.removes_rows and not training:
-        done = OpResult(df, f"Skipped on new data ({ROW_OP_LABELS[step.op]}): rows are only removed when training.",
-                     skipped=True)
+        done = OpResult(
+            df, f"Skipped on new data ({ROW_OP_LABELS[step.op]}): rows are only removed when training.", skipped=True
+        )
     else:
         done = spec.apply(df, dict(step.params))
     status = "skipped" if done.skipped else ("no_change" if done.df is df else "applied")
@@ -174,8 +192,9 @@ def _step_columns(step: CleaningStep) -> list[str]:
     return [c for c in named if isinstance(c, str)]
 
 
-def get_values_turned_missing(before: pd.DataFrame, after: pd.DataFrame,
-                              step: CleaningStep) -> dict[str, tuple[int, int]]:
+def get_values_turned_missing(
+    before: pd.DataFrame, after: pd.DataFrame, step: CleaningStep
+) -> dict[str, tuple[int, int]]:
     """Column -> (values present before, how many of them are missing after) for the columns a step
     that keeps every row names; only columns that lost values are listed. Blank text is no value."""
     if len(before) != len(after):
@@ -206,13 +225,18 @@ def _mostly_missing_warning(before: pd.DataFrame, after: pd.DataFrame, step: Cle
                 decimal = step.params.get("decimal", ".")
                 other = "," if decimal == "." else "."
                 readable = int(parse_numbers(before[col], other, None).notna().sum())
-                hint = (f" with the decimal mark {decimal!r}; with {other!r} they read as numbers"
-                        if readable > gone / 2 else "")
+                hint = (
+                    f" with the decimal mark {decimal!r}; with {other!r} they read as numbers"
+                    if readable > gone / 2
+                    else ""
+                )
             words.append(f"{gone:,} of {present:,} {col} values ({format_part_of(gone, present)}) become missing{hint}")
     if not words:
         return ""
-    return ("Careful: " + "; ".join(words) + ". Check this step's settings before saving: a later step may fill "
-            "or drop what is left of the column.")
+    return (
+        "Careful: " + "; ".join(words) + ". Check this step's settings before saving: a later step may fill "
+        "or drop what is left of the column."
+    )
 
 
 def validate_step(step: CleaningStep) -> None:
@@ -247,8 +271,11 @@ def summarize_reports(reports: list[StepReport]) -> str:
     if not reports:
         return "The recipe has no steps; the table is unchanged."
     rows_before, rows_after = reports[0].rows_before, reports[-1].rows_after
-    parts.append(f"The table went from {rows_before:,} to {rows_after:,} rows." if rows_before != rows_after
-                 else f"Every row was kept ({rows_after:,} in all).")
+    parts.append(
+        f"The table went from {rows_before:,} to {rows_after:,} rows."
+        if rows_before != rows_after
+        else f"Every row was kept ({rows_after:,} in all)."
+    )
     return " ".join(parts)
 
 
@@ -258,12 +285,18 @@ def get_before_after_df(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFra
     On the "(rows)" line, `missing_*` is the table's total of missing cells and `distinct_*`
     is the number of rows. `change` says in words what happened.
     """
-    records = [{
-        "column": "(rows)", "dtype_before": "", "dtype_after": "",
-        "missing_before": int(before.isna().sum().sum()), "missing_after": int(after.isna().sum().sum()),
-        "distinct_before": len(before), "distinct_after": len(after),
-        "change": _row_change(len(before), len(after)),
-    }]
+    records = [
+        {
+            "column": "(rows)",
+            "dtype_before": "",
+            "dtype_after": "",
+            "missing_before": int(before.isna().sum().sum()),
+            "missing_after": int(after.isna().sum().sum()),
+            "distinct_before": len(before),
+            "distinct_after": len(after),
+            "change": _row_change(len(before), len(after)),
+        }
+    ]
     for col in list(before.columns) + [c for c in after.columns if c not in before.columns]:
         b = before[col] if col in before.columns else None
         a = after[col] if col in after.columns else None

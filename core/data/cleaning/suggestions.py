@@ -3,35 +3,53 @@ every parameter resolved, and apart the steps it only offers (`CleaningOffer`: t
 many rows, drop a column or blank many values); the plain sentences that warn about both; and the
 detectors it decides with (duplicates, stray spaces, numbers stored as text and their format,
 long tails of rare categories, impossible values)."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import ConfigError
+from core.data.cleaning.factories import make_group_rare_step
+from core.data.cleaning.ops_columns import DECIMAL_MARKS, THOUSANDS_SEPARATORS, parse_numbers
+from core.data.cleaning.ops_common import (
+    as_plain_text,
+    count_words,
+    examples_text,
+    first_lower,
+    is_number,
+    name_list,
+    native_value,
+)
+from core.data.cleaning.ops_missing import fill_value
+from core.data.cleaning.ops_rows import find_duplicated
+from core.data.cleaning.ops_text import RARE_MIN_SHARE, SPACE_RUN
+from core.data.cleaning.recipe import (
+    MOSTLY_MISSING_SHARE,
+    CleaningRecipe,
+    CleaningStep,
+    StepReport,
+    describe_step,
+    get_values_turned_missing,
+    run_step,
+)
 from core.data.columns import (
-    get_spelling_variants, has_leading_zero_codes, is_classification_target, is_named_like_id, is_text,
-    looks_like_id, looks_like_identifier, numeric_text_share,
+    get_spelling_variants,
+    has_leading_zero_codes,
+    is_classification_target,
+    is_named_like_id,
+    is_text,
+    looks_like_id,
+    looks_like_identifier,
+    numeric_text_share,
 )
 from core.data.profiling import NUMERIC_AS_TEXT_SHARE
 from core.formatting import format_part_of
-from core.data.cleaning.ops_common import (
-    as_plain_text, count_words, examples_text, first_lower, is_number, name_list, native_value,
-)
-from core.data.cleaning.ops_columns import DECIMAL_MARKS, THOUSANDS_SEPARATORS, parse_numbers
-from core.data.cleaning.ops_text import RARE_MIN_SHARE, SPACE_RUN
-from core.data.cleaning.ops_missing import fill_value
-from core.data.cleaning.ops_rows import find_duplicated
-from core.data.cleaning.recipe import (
-    CleaningRecipe, CleaningStep, MOSTLY_MISSING_SHARE, StepReport, run_step, describe_step,
-    get_values_turned_missing,
-)
-from core.data.cleaning.factories import make_group_rare_step
-
+from core.workspace.errors import ConfigError
 
 RARE_MIN_LEVELS = 20  # rare categories are only grouped unasked in a column with more than 20 of them
 SENTINEL_NEGATIVES = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0})
@@ -47,6 +65,7 @@ SAFE_MISSING_SHARE = 0.05  # ... and turn at most 5 % of a column's values into 
 class CleaningOffer:
     """A suggested step that is not applied unless the user adds it: it would remove many rows,
     drop a column or turn many values into missing. Says what it would do and why it is offered."""
+
     step: CleaningStep
     why: str  # one or two plain sentences
     rows_before: int = 0
@@ -55,13 +74,17 @@ class CleaningOffer:
     cells_to_missing: int = 0
 
     def effect(self) -> str:
-        """"remove 2,177 of 2,201 rows (98.9%)", "drop the column notes"..."""
+        """ "remove 2,177 of 2,201 rows (98.9%)", "drop the column notes"..."""
         parts = []
         if self.rows_removed:
-            parts.append(f"remove {self.rows_removed:,} of {self.rows_before:,} rows "
-                         f"({format_part_of(self.rows_removed, self.rows_before)})")
+            parts.append(
+                f"remove {self.rows_removed:,} of {self.rows_before:,} rows "
+                f"({format_part_of(self.rows_removed, self.rows_before)})"
+            )
         if self.columns_dropped:
-            parts.append(f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {name_list(self.columns_dropped)}")
+            parts.append(
+                f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {name_list(self.columns_dropped)}"
+            )
         if self.cells_to_missing:
             parts.append(f"turn {count_words(self.cells_to_missing, 'value')} into missing values")
         return " and ".join(parts) or "change nothing"
@@ -70,14 +93,21 @@ class CleaningOffer:
         return f"Suggested but not applied: {first_lower(describe_step(self.step))} would {self.effect()}. {self.why}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step.to_dict(), "why": self.why, "rows_before": self.rows_before,
-                "rows_removed": self.rows_removed, "columns_dropped": list(self.columns_dropped),
-                "cells_to_missing": self.cells_to_missing, "sentence": self.sentence()}
+        return {
+            "step": self.step.to_dict(),
+            "why": self.why,
+            "rows_before": self.rows_before,
+            "rows_removed": self.rows_removed,
+            "columns_dropped": list(self.columns_dropped),
+            "cells_to_missing": self.cells_to_missing,
+            "sentence": self.sentence(),
+        }
 
 
 @dataclass(frozen=True)
 class CleaningSuggestion:
     """What `suggest_cleaning` proposes: the safe steps, and the steps only offered."""
+
     recipe: CleaningRecipe
     offers: tuple[CleaningOffer, ...] = ()
 
@@ -87,8 +117,17 @@ def suggest_recipe(df: pd.DataFrame, target: str | None, read_info: dict | Any |
     return suggest_cleaning(df, target, read_info).recipe
 
 
-_SUGGESTION_ORDER = ("drop_missing_target", "drop_duplicates", "trim_whitespace", "unify_categories", "to_numeric",
-                     "group_rare", "drop_outlier_rows", "drop_columns", "impute")
+_SUGGESTION_ORDER = (
+    "drop_missing_target",
+    "drop_duplicates",
+    "trim_whitespace",
+    "unify_categories",
+    "to_numeric",
+    "group_rare",
+    "drop_outlier_rows",
+    "drop_columns",
+    "impute",
+)
 
 
 def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any | None = None) -> CleaningSuggestion:
@@ -105,7 +144,9 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
     and thousands separator the reader detected; number conversions use them.
     """
     if target is not None and target not in df.columns:
-        raise ConfigError(f"The target {target!r} is not a column of the table; choose one of: {name_list(df.columns[:20])}.")
+        raise ConfigError(
+            f"The target {target!r} is not a column of the table; choose one of: {name_list(df.columns[:20])}."
+        )
     recipe, work, offers = CleaningRecipe(), df, []
     rows = len(df)
     removed = 0  # rows removed unasked, besides those without a target
@@ -124,8 +165,11 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         lost = get_values_turned_missing(work, after, step)
         blanked = sum(n for present, n in lost.values() if n > SAFE_MISSING_SHARE * present)
         if dropped or blanked or removed + gone > SAFE_ROW_SHARE * rows:
-            offers.append(CleaningOffer(step, why() if callable(why) else why, len(work), gone, dropped,
-                                        sum(n for _, n in lost.values())))
+            offers.append(
+                CleaningOffer(
+                    step, why() if callable(why) else why, len(work), gone, dropped, sum(n for _, n in lost.values())
+                )
+            )
             return
         recipe, work, removed = recipe.with_step(step), after, removed + gone
 
@@ -155,13 +199,18 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         bounds = find_impossible_bounds(work[col])
         if bounds is not None:
             step = CleaningStep("drop_outlier_rows", {"column": str(col), "lower": bounds[0], "upper": bounds[1]})
-            consider(step, f"A few {col} values lie far outside all the others (codes such as -999, or typing "
-                           f"errors), but with the other suggested removals more than {SAFE_ROW_SHARE:.0%} of the "
-                           "rows would go; add it, or clip the values instead, if they are impossible.")
+            consider(
+                step,
+                f"A few {col} values lie far outside all the others (codes such as -999, or typing "
+                f"errors), but with the other suggested removals more than {SAFE_ROW_SHARE:.0%} of the "
+                "rows would go; add it, or clip the values instead, if they are impossible.",
+            )
     empty = [str(c) for c in work.columns if c != target and len(work) and work[c].isna().all()]
     if empty:
-        consider(CleaningStep("drop_columns", {"columns": empty}),
-                 "They hold no value at all, so no model can learn from them; the pipeline ignores them if kept.")
+        consider(
+            CleaningStep("drop_columns", {"columns": empty}),
+            "They hold no value at all, so no model can learn from them; the pipeline ignores them if kept.",
+        )
     for col in work.columns:
         if col == target or not work[col].isna().any() or work[col].isna().all():
             continue
@@ -174,15 +223,20 @@ def _why_duplicates(df: pd.DataFrame, duplicated: pd.Series, target: str | None)
     """Why dropping exact duplicates is only offered: an ID says they are copies, or nothing does."""
     ids = [str(c) for c in df.columns if c != target and looks_like_id(df.loc[~duplicated.to_numpy(), c])]
     if ids:
-        return (f"The copies repeat even {ids[0]}, which differs from one record to the next, so each is the "
-                "same record exported again; removing that many rows changes the table a lot, so it is yours to decide.")
-    return ("No ID column tells these rows apart, and in a table of a few categories identical rows are usually "
-            "different records with the same values (passengers of the same class, sex and age); dropping them "
-            "would change what the model learns. Add it only if the rows are copies of one record.")
+        return (
+            f"The copies repeat even {ids[0]}, which differs from one record to the next, so each is the "
+            "same record exported again; removing that many rows changes the table a lot, so it is yours to decide."
+        )
+    return (
+        "No ID column tells these rows apart, and in a table of a few categories identical rows are usually "
+        "different records with the same values (passengers of the same class, sex and age); dropping them "
+        "would change what the model learns. Add it only if the rows are copies of one record."
+    )
 
 
-def _number_conversions(df: pd.DataFrame, target: str | None,
-                        read_info: dict | Any | None) -> list[tuple[CleaningStep, str]]:
+def _number_conversions(
+    df: pd.DataFrame, target: str | None, read_info: dict | Any | None
+) -> list[tuple[CleaningStep, str]]:
     """to_numeric steps for columns of numbers stored as text, in the number format the reader detected.
 
     Columns that convert (nearly) cleanly share one step per number format; a column that would
@@ -204,11 +258,18 @@ def _number_conversions(df: pd.DataFrame, target: str | None,
             clean.setdefault((decimal, thousands), []).append(str(col))
         elif lost <= MOSTLY_MISSING_SHARE * n:
             step = CleaningStep("to_numeric", {"columns": [str(col)], "decimal": decimal, "thousands": thousands})
-            lossy.append((step, f"{col} holds numbers, but {lost:,} of {n:,} values are not numbers "
-                                f"(e.g. {examples_text(s[unreadable])}) and would become missing values; add it if "
-                                "those values mean 'unknown', or fix them in the file."))
-    steps = [(CleaningStep("to_numeric", {"columns": columns, "decimal": decimal, "thousands": thousands}), "")
-             for (decimal, thousands), columns in clean.items()]
+            lossy.append(
+                (
+                    step,
+                    f"{col} holds numbers, but {lost:,} of {n:,} values are not numbers "
+                    f"(e.g. {examples_text(s[unreadable])}) and would become missing values; add it if "
+                    "those values mean 'unknown', or fix them in the file.",
+                )
+            )
+    steps = [
+        (CleaningStep("to_numeric", {"columns": columns, "decimal": decimal, "thousands": thousands}), "")
+        for (decimal, thousands), columns in clean.items()
+    ]
     return steps + lossy
 
 
@@ -269,8 +330,10 @@ def get_cleaning_warnings(reports: list[StepReport], offers: Any = ()) -> list[s
     for report in reports:
         if report.status == "applied" and report.rows_after < report.rows_before:
             gone = report.rows_before - report.rows_after
-            notes.append(f"Cleaning removed {gone:,} of {report.rows_before:,} rows "
-                         f"({format_part_of(gone, report.rows_before)}): {report.summary}")
+            notes.append(
+                f"Cleaning removed {gone:,} of {report.rows_before:,} rows "
+                f"({format_part_of(gone, report.rows_before)}): {report.summary}"
+            )
         if report.warning:
             notes.append(report.warning)
     return notes + describe_offers(offers)
@@ -344,8 +407,9 @@ def find_impossible_bounds(s: pd.Series) -> tuple[float | None, float | None] | 
     return lower, upper
 
 
-def _gap_cut(candidates: np.ndarray, edge: float, min_gap: float, t: np.ndarray, n: int,
-             upper_side: bool) -> tuple[float, float] | None:
+def _gap_cut(
+    candidates: np.ndarray, edge: float, min_gap: float, t: np.ndarray, n: int, upper_side: bool
+) -> tuple[float, float] | None:
     """Walk outwards from the bulk edge; the first wide gap with few values beyond it is the cut."""
     previous = edge
     for value in np.sort(candidates):

@@ -16,27 +16,28 @@ The package: `rules` (what a column must look like, learned by `derive_rules`) <
 `check_rows_by_window`). This face hands on the public API, so
 `from core.data.validation import check_rows` works as before.
 """
+
+from core.data.validation.checks import (
+    BY_WINDOW_COLUMNS,
+    MAX_EXAMPLE_CHARS,
+    MAX_EXAMPLES,
+    WINDOW_COLUMN,
+    check_rows,
+    check_rows_by_window,
+)
+from core.data.validation.messages import (
+    VIOLATION_COLUMNS,
+    VIOLATION_RULES,
+    Violation,
+    caption_violations,
+    caption_violations_by_window,
+    get_violations_df,
+)
 from core.data.validation.rules import (
     KINDS,
     ColumnRule,
     ValidationRules,
     derive_rules,
-)
-from core.data.validation.checks import (
-    WINDOW_COLUMN,
-    BY_WINDOW_COLUMNS,
-    MAX_EXAMPLES,
-    MAX_EXAMPLE_CHARS,
-    check_rows,
-    check_rows_by_window,
-)
-from core.data.validation.messages import (
-    VIOLATION_RULES,
-    VIOLATION_COLUMNS,
-    Violation,
-    get_violations_df,
-    caption_violations,
-    caption_violations_by_window,
 )
 
 __all__ = [

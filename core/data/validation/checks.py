@@ -2,23 +2,30 @@
 `check_rows_by_window` (monitoring, per traffic window). Every check is vectorised: values are
 compared as whole columns, and text is parsed once per distinct value; a failing rule keeps a few
 example values for its message."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import DataError
 from core.data.columns import is_number_column, is_text, parse_dates
-from core.formatting import format_date, format_example
+from core.data.validation.messages import Violation, make_violation
 from core.data.validation.rules import (
-    ColumnRule, ValidationRules, canonical_text, factorize_text, missing_from, missing_mask, naive_utc,
+    ColumnRule,
+    ValidationRules,
+    canonical_text,
+    factorize_text,
+    missing_from,
+    missing_mask,
+    naive_utc,
     per_row,
 )
-from core.data.validation.messages import Violation, make_violation
-
+from core.formatting import format_date, format_example
+from core.workspace.errors import DataError
 
 WINDOW_COLUMN = "window"
 BY_WINDOW_COLUMNS = ["window", "column", "rule", "rows", "share", "message"]
@@ -43,18 +50,33 @@ def check_rows(df: pd.DataFrame, rules: ValidationRules, *, include_target: bool
 
 
 def check_rows_by_window(
-    df: pd.DataFrame, rules: ValidationRules, window_column: str = WINDOW_COLUMN, *, include_target: bool = False,
+    df: pd.DataFrame,
+    rules: ValidationRules,
+    window_column: str = WINDOW_COLUMN,
+    *,
+    include_target: bool = False,
 ) -> pd.DataFrame:
     """Violations per traffic window: window, column, rule, rows, share (of the window), message."""
     _require_frame(df)
     if window_column not in df.columns:
-        raise DataError(f"The data has no {window_column!r} column, so it cannot be checked per window; "
-                        "add a window number to every row or use check_rows.")
+        raise DataError(
+            f"The data has no {window_column!r} column, so it cannot be checked per window; "
+            "add a window number to every row or use check_rows."
+        )
     groups, windows = pd.factorize(df[window_column], sort=True, use_na_sentinel=False)
     found = _check(df, rules, include_target, groups.astype("int64"), len(windows))
     found.sort(key=lambda item: item[0])  # stable: within a window, columns and rules keep their order
-    records = [{"window": windows[g], "column": v.column, "rule": v.rule, "rows": v.rows, "share": v.share,
-                "message": v.message} for g, v in found]
+    records = [
+        {
+            "window": windows[g],
+            "column": v.column,
+            "rule": v.rule,
+            "rows": v.rows,
+            "share": v.share,
+            "message": v.message,
+        }
+        for g, v in found
+    ]
     out = pd.DataFrame(records, columns=BY_WINDOW_COLUMNS)
     return out.astype({"rows": "int64", "share": "float64"})
 
@@ -69,7 +91,11 @@ def _require_frame(df: Any) -> None:
 
 
 def _check(
-    df: pd.DataFrame, rules: ValidationRules, include_target: bool, groups: np.ndarray, n_groups: int,
+    df: pd.DataFrame,
+    rules: ValidationRules,
+    include_target: bool,
+    groups: np.ndarray,
+    n_groups: int,
 ) -> list[tuple[int, Violation]]:
     sizes = np.bincount(groups, minlength=n_groups)
     columns = {str(c): c for c in df.columns}
@@ -77,19 +103,25 @@ def _check(
     for rule in rules.checked(include_target):
         if rule.column not in columns:
             if rule.required or rule.column == rules.target:
-                found += [(g, make_violation(rule, "missing_column", int(sizes[g]), int(sizes[g]), ()))
-                          for g in range(n_groups)]
+                found += [
+                    (g, make_violation(rule, "missing_column", int(sizes[g]), int(sizes[g]), ()))
+                    for g in range(n_groups)
+                ]
             continue
         missing, findings = _evaluate(df[columns[rule.column]], rule)
         for finding in findings:
             counts = np.bincount(groups[finding.mask], minlength=n_groups)
             for g in np.flatnonzero(counts):
                 mask = finding.mask if n_groups == 1 else finding.mask & (groups == g)
-                found.append((int(g), make_violation(rule, finding.rule, int(counts[g]), int(sizes[g]), finding.examples(mask))))
+                found.append(
+                    (int(g), make_violation(rule, finding.rule, int(counts[g]), int(sizes[g]), finding.examples(mask)))
+                )
         missing_counts = np.bincount(groups[missing], minlength=n_groups)
         for g in np.flatnonzero(missing_counts):
             if missing_counts[g] / sizes[g] > rule.max_missing_share + 1e-12:
-                found.append((int(g), make_violation(rule, "too_many_missing", int(missing_counts[g]), int(sizes[g]), ())))
+                found.append(
+                    (int(g), make_violation(rule, "too_many_missing", int(missing_counts[g]), int(sizes[g]), ()))
+                )
     return found
 
 
@@ -128,7 +160,7 @@ def _texts(values: np.ndarray) -> tuple[str, ...]:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_EXAMPLE_CHARS else text[:MAX_EXAMPLE_CHARS - 1] + "…"
+    return text if len(text) <= MAX_EXAMPLE_CHARS else text[: MAX_EXAMPLE_CHARS - 1] + "…"
 
 
 def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_Finding]]:
@@ -142,13 +174,20 @@ def _evaluate_numbers(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             parsed = np.full(len(uniques), np.nan)
         else:
-            parsed = pd.to_numeric(pd.Series(canonical_text(uniques), dtype=object).str.strip(), errors="coerce").to_numpy(dtype=float)
+            parsed = pd.to_numeric(
+                pd.Series(canonical_text(uniques), dtype=object).str.strip(), errors="coerce"
+            ).to_numpy(dtype=float)
         values = per_row(parsed, codes, np.nan)
         wrong = ~missing & np.isnan(values)
         if wrong.any():
             findings.append(_Finding("type", wrong, _frequent_examples(codes, canonical_text(uniques), quote=True)))
-    findings += _range_findings(values, rule, float(rule.min) if rule.min is not None else None,
-                                float(rule.max) if rule.max is not None else None, format_example)
+    findings += _range_findings(
+        values,
+        rule,
+        float(rule.min) if rule.min is not None else None,
+        float(rule.max) if rule.max is not None else None,
+        format_example,
+    )
     return missing, findings
 
 
@@ -176,18 +215,26 @@ def _evaluate_dates(s: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[_F
     return missing, findings
 
 
-def _range_findings(values: np.ndarray, rule: ColumnRule, lo: Any, hi: Any, fmt: Callable[[Any], str]) -> list[_Finding]:
+def _range_findings(
+    values: np.ndarray, rule: ColumnRule, lo: Any, hi: Any, fmt: Callable[[Any], str]
+) -> list[_Finding]:
     """Below-min and above-max rows; examples are the most extreme values."""
     findings = []
     with np.errstate(invalid="ignore"):
         if lo is not None:
             below = values < lo
             if below.any():
-                findings.append(_Finding("below_min", below, lambda m: tuple(fmt(v) for v in np.unique(values[m])[:MAX_EXAMPLES])))
+                findings.append(
+                    _Finding("below_min", below, lambda m: tuple(fmt(v) for v in np.unique(values[m])[:MAX_EXAMPLES]))
+                )
         if hi is not None:
             above = values > hi
             if above.any():
-                findings.append(_Finding("above_max", above, lambda m: tuple(fmt(v) for v in np.unique(values[m])[::-1][:MAX_EXAMPLES])))
+                findings.append(
+                    _Finding(
+                        "above_max", above, lambda m: tuple(fmt(v) for v in np.unique(values[m])[::-1][:MAX_EXAMPLES])
+                    )
+                )
     return findings
 
 
@@ -197,11 +244,14 @@ def _evaluate_categories(s: pd.Series, rule: ColumnRule, single: np.ndarray) -> 
     missing = missing_from(codes, blank) & single
     names = canonical_text(uniques)
     if set(rule.allowed) == {"0", "1"}:  # a 0/1 flag: True and False are the same answers
-        names = np.array([str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)],
-                         dtype=object)
+        names = np.array(
+            [str(int(v)) if isinstance(v, (bool, np.bool_)) else n for v, n in zip(uniques, names)], dtype=object
+        )
     known = np.isin(names, np.asarray(rule.allowed, dtype=object)) | blank
     unknown = ~per_row(known, codes, True) & single
-    findings = [_Finding("unknown_category", unknown, _frequent_examples(codes, names, quote=True))] if unknown.any() else []
+    findings = (
+        [_Finding("unknown_category", unknown, _frequent_examples(codes, names, quote=True))] if unknown.any() else []
+    )
     return missing, findings
 
 
@@ -210,4 +260,5 @@ def _frequent_examples(codes: np.ndarray, names: np.ndarray, *, quote: bool) -> 
         counts = np.bincount(codes[mask], minlength=len(names))
         order = np.argsort(-counts, kind="stable")
         return tuple(_clip(str(names[i])) for i in order[:MAX_EXAMPLES] if counts[i] > 0)
+
     return pick

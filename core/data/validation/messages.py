@@ -2,17 +2,18 @@
 for each kind of failure, the one-sentence captions over all violations (per request, per traffic
 window), and the violations as a table for the page. Apart from the checks so a change of wording
 or a translation touches this module only."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
-from core.workspace.errors import ConfigError
-from core.formatting import format_date, format_exact, format_share
 from core.data.validation.rules import ColumnRule, ValidationRules
-
+from core.formatting import format_date, format_exact, format_share
+from core.workspace.errors import ConfigError
 
 VIOLATION_RULES = ("missing_column", "type", "below_min", "above_max", "unknown_category", "too_many_missing")
 VIOLATION_COLUMNS = ["column", "rule", "rows", "share", "examples", "message"]
@@ -34,20 +35,38 @@ class Violation:
         return {**asdict(self), "examples": list(self.examples)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Violation":
-        return cls(column=data["column"], rule=data["rule"], rows=int(data["rows"]), share=float(data["share"]),
-                   examples=tuple(data.get("examples", ())), message=data["message"])
+    def from_dict(cls, data: dict[str, Any]) -> Violation:
+        return cls(
+            column=data["column"],
+            rule=data["rule"],
+            rows=int(data["rows"]),
+            share=float(data["share"]),
+            examples=tuple(data.get("examples", ())),
+            message=data["message"],
+        )
 
 
 def get_violations_df(violations: Iterable[Violation]) -> pd.DataFrame:
     """One row per violation; examples joined as text for display."""
-    records = [{"column": v.column, "rule": v.rule, "rows": v.rows, "share": v.share,
-                "examples": ", ".join(v.examples), "message": v.message} for v in violations]
+    records = [
+        {
+            "column": v.column,
+            "rule": v.rule,
+            "rows": v.rows,
+            "share": v.share,
+            "examples": ", ".join(v.examples),
+            "message": v.message,
+        }
+        for v in violations
+    ]
     return pd.DataFrame(records, columns=VIOLATION_COLUMNS).astype({"rows": "int64", "share": "float64"})
 
 
 def caption_violations(
-    violations: Iterable[Violation], *, rows: int | None = None, rules: ValidationRules | None = None,
+    violations: Iterable[Violation],
+    *,
+    rows: int | None = None,
+    rules: ValidationRules | None = None,
     include_target: bool = False,
 ) -> str:
     """One sentence: 'All 5 rows pass the 18 checks learned from the training data.' or
@@ -59,8 +78,11 @@ def caption_violations(
     if not violations:
         if rows == 1:
             return f"The row passes {checks_text} learned from the training data."
-        return f"All {rows:,} rows pass {checks_text} learned from the training data." if rows is not None else \
-            f"All rows pass {checks_text} learned from the training data."
+        return (
+            f"All {rows:,} rows pass {checks_text} learned from the training data."
+            if rows is not None
+            else f"All rows pass {checks_text} learned from the training data."
+        )
     by_column: dict[str, list[str]] = {}
     for v in violations:
         by_column.setdefault(v.column, []).append(_short(v))
@@ -69,8 +91,11 @@ def caption_violations(
     if failing > 3:
         parts.append(f"{failing - 3} more")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    head = f"{failing} of {checks} checks fail" if checks is not None else \
-        f"{failing} check{'s' if failing != 1 else ''} fail{'s' if failing == 1 else ''}"
+    head = (
+        f"{failing} of {checks} checks fail"
+        if checks is not None
+        else f"{failing} check{'s' if failing != 1 else ''} fail{'s' if failing == 1 else ''}"
+    )
     if checks == 1 and failing == 1:
         head = "The only check fails"
     return f"{head}: {listed}."
@@ -109,20 +134,28 @@ def _message(rule: ColumnRule, kind: str, rows: int, share: float, examples: tup
         return f"{column} has {counted} that {'is' if rows == 1 else 'are'} not {expected}: {quoted}."
     if kind == "below_min":
         bound = format_date(pd.Timestamp(rule.min)) if dates else format_exact(float(rule.min))
-        what = f"earlier than the earliest date expected from training ({bound})" if dates else \
-            f"below the lowest value expected from training ({bound})"
+        what = (
+            f"earlier than the earliest date expected from training ({bound})"
+            if dates
+            else f"below the lowest value expected from training ({bound})"
+        )
         return f"{column} has {counted} {what}: {plain}."
     if kind == "above_max":
         bound = format_date(pd.Timestamp(rule.max)) if dates else format_exact(float(rule.max))
-        what = f"later than the latest date expected from training ({bound})" if dates else \
-            f"above the highest value expected from training ({bound})"
+        what = (
+            f"later than the latest date expected from training ({bound})"
+            if dates
+            else f"above the highest value expected from training ({bound})"
+        )
         return f"{column} has {counted} {what}: {plain}."
     if kind == "unknown_category":
         noun = "a category" if len(examples) == 1 else "categories"
         return f"{column} has {counted} with {noun} never seen in training: {quoted}."
     if kind == "too_many_missing":
-        return (f"{column} is missing in {counted}, more than the {format_share(rule.max_missing_share)} "
-                "allowed from the training data.")
+        return (
+            f"{column} is missing in {counted}, more than the {format_share(rule.max_missing_share)} "
+            "allowed from the training data."
+        )
     raise ConfigError(f"Unknown violation rule {kind!r}; use one of {', '.join(VIOLATION_RULES)}.")
 
 

@@ -8,23 +8,28 @@ changes apart from how rows are checked against it (`checks`) and how a failure 
 Bounds of datetime columns are stored as ISO-8601 strings in UTC without an offset
 ("2023-01-31T00:00:00"), readable in the saved JSON; numbers as plain floats.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.workspace.errors import ConfigError, DataError
-from core.data.dates import looks_like_datetime
-from core.data.dates import parse_datetimes
 from core.data.columns import (
-    CATEGORICAL_MAX_DISTINCT, column_kind, is_number_column, is_text, looks_like_identifier, value_counts,
+    CATEGORICAL_MAX_DISTINCT,
+    column_kind,
+    is_number_column,
+    is_text,
+    looks_like_identifier,
+    value_counts,
 )
+from core.data.dates import looks_like_datetime, parse_datetimes
 from core.formatting import format_date, format_exact, format_share
-
+from core.workspace.errors import ConfigError, DataError
 
 KINDS = ("numeric", "categorical", "datetime", "boolean", "text")
 
@@ -52,28 +57,39 @@ class ColumnRule:
             object.__setattr__(self, "allowed", tuple(str(v) for v in self.allowed))
         self.validate()
 
-    def validate(self) -> "ColumnRule":
+    def validate(self) -> ColumnRule:
         where = f"the rule of column {self.column!r}"
         if self.kind not in KINDS:
             raise ConfigError(f"The 'kind' of {where} must be one of {', '.join(KINDS)}; got {self.kind!r} instead.")
         if not 0.0 <= float(self.max_missing_share) <= 1.0:
-            raise ConfigError(f"The 'max_missing_share' of {where} must be between 0 and 1; "
-                              f"got {self.max_missing_share!r} instead.")
+            raise ConfigError(
+                f"The 'max_missing_share' of {where} must be between 0 and 1; got {self.max_missing_share!r} instead."
+            )
         if self.kind == "datetime":
             for name in ("min", "max"):
                 value = getattr(self, name)
-                if value is not None and (not isinstance(value, str) or pd.isna(pd.to_datetime(value, errors="coerce"))):
-                    raise ConfigError(f"The '{name}' of {where} must be an ISO date such as '2024-01-31T00:00:00'; "
-                                      f"got {value!r} instead.")
+                if value is not None and (
+                    not isinstance(value, str) or pd.isna(pd.to_datetime(value, errors="coerce"))
+                ):
+                    raise ConfigError(
+                        f"The '{name}' of {where} must be an ISO date such as '2024-01-31T00:00:00'; "
+                        f"got {value!r} instead."
+                    )
         elif self.min is not None or self.max is not None:
-            if self.kind != "numeric" or not all(isinstance(v, (int, float)) for v in (self.min, self.max) if v is not None):
-                raise ConfigError(f"The 'min' and 'max' of {where} must be numbers, and only numeric or datetime "
-                                  f"columns have them; got {self.min!r} and {self.max!r} for a {self.kind} column.")
+            if self.kind != "numeric" or not all(
+                isinstance(v, (int, float)) for v in (self.min, self.max) if v is not None
+            ):
+                raise ConfigError(
+                    f"The 'min' and 'max' of {where} must be numbers, and only numeric or datetime "
+                    f"columns have them; got {self.min!r} and {self.max!r} for a {self.kind} column."
+                )
         if self.min is not None and self.max is not None and _bound(self, self.min) > _bound(self, self.max):
             raise ConfigError(f"The 'min' of {where} must not exceed its 'max'; got {self.min!r} > {self.max!r}.")
         if self.allowed is not None and self.kind not in ("categorical", "boolean"):
-            raise ConfigError(f"The 'allowed' values of {where} only apply to categorical or boolean columns; "
-                              f"got them for a {self.kind} column.")
+            raise ConfigError(
+                f"The 'allowed' values of {where} only apply to categorical or boolean columns; "
+                f"got them for a {self.kind} column."
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,21 +98,35 @@ class ColumnRule:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ColumnRule":
+    def from_dict(cls, data: dict[str, Any]) -> ColumnRule:
         try:
             allowed = data.get("allowed")
-            return cls(column=str(data["column"]), kind=data["kind"], required=bool(data.get("required", True)),
-                       max_missing_share=float(data.get("max_missing_share", 0.0)), min=data.get("min"),
-                       max=data.get("max"), allowed=tuple(str(v) for v in allowed) if allowed is not None else None)
+            return cls(
+                column=str(data["column"]),
+                kind=data["kind"],
+                required=bool(data.get("required", True)),
+                max_missing_share=float(data.get("max_missing_share", 0.0)),
+                min=data.get("min"),
+                max=data.get("max"),
+                allowed=tuple(str(v) for v in allowed) if allowed is not None else None,
+            )
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"A saved column rule is incomplete or malformed ({exc!r} in {data!r}); "
-                              "derive the rules again from the reference data.") from None
+            raise ConfigError(
+                f"A saved column rule is incomplete or malformed ({exc!r} in {data!r}); "
+                "derive the rules again from the reference data."
+            ) from None
 
     def describe(self, *, is_target: bool = False) -> str:
         """'monthly_charges: a number between 8.2 and 128.8; at most 5% missing'."""
         parts = [_describe_values(self)]
         share = self.max_missing_share
-        parts.append("may be missing" if share >= 1 else "never missing" if share <= 0 else f"at most {format_share(share)} missing")
+        parts.append(
+            "may be missing"
+            if share >= 1
+            else "never missing"
+            if share <= 0
+            else f"at most {format_share(share)} missing"
+        )
         if is_target:
             parts.append("the target: checked only when labels are included")
         elif not self.required:
@@ -117,15 +147,19 @@ class ValidationRules:
             object.__setattr__(self, "columns", tuple(self.columns))
         names = [rule.column for rule in self.columns]
         if len(set(names)) != len(names):
-            raise ConfigError("The validation rules name a column twice; derive the rules again from the reference data.")
+            raise ConfigError(
+                "The validation rules name a column twice; derive the rules again from the reference data."
+            )
         if self.target is not None and self.target not in names:
-            raise ConfigError(f"The target {self.target!r} of the validation rules has no rule; "
-                              "derive the rules again from the reference data.")
+            raise ConfigError(
+                f"The target {self.target!r} of the validation rules has no rule; "
+                "derive the rules again from the reference data."
+            )
 
     def get(self, column: str) -> ColumnRule | None:
         return next((rule for rule in self.columns if rule.column == column), None)
 
-    def for_inputs(self, columns: Iterable[str]) -> "ValidationRules":
+    def for_inputs(self, columns: Iterable[str]) -> ValidationRules:
         """The rules of a model's input columns only, each required: what requests and production
         batches are checked against. The target and the columns the model does not take (IDs, the
         time column) are left out, even when the rules were learned before the target was chosen."""
@@ -140,16 +174,24 @@ class ValidationRules:
         return {"columns": [rule.to_dict() for rule in self.columns], "target": self.target}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ValidationRules":
+    def from_dict(cls, data: dict[str, Any]) -> ValidationRules:
         if not isinstance(data, dict) or not isinstance(data.get("columns"), list):
-            raise ConfigError("The saved validation rules have no list of 'columns'; derive the rules again "
-                              "from the reference data.")
+            raise ConfigError(
+                "The saved validation rules have no list of 'columns'; derive the rules again from the reference data."
+            )
         return cls(columns=tuple(ColumnRule.from_dict(d) for d in data["columns"]), target=data.get("target"))
 
     def describe_df(self) -> pd.DataFrame:
         """One row per column rule, with the rule in plain words."""
-        rows = [{"column": rule.column, "kind": rule.kind, "required": rule.required,
-                 "description": rule.describe(is_target=rule.column == self.target)} for rule in self.columns]
+        rows = [
+            {
+                "column": rule.column,
+                "kind": rule.kind,
+                "required": rule.required,
+                "description": rule.describe(is_target=rule.column == self.target),
+            }
+            for rule in self.columns
+        ]
         return pd.DataFrame(rows, columns=["column", "kind", "required", "description"])
 
 
@@ -201,18 +243,26 @@ def derive_rules(
     the columns that must be present (default: all but the target and the text columns).
     """
     if not isinstance(reference, pd.DataFrame) or reference.shape[1] == 0 or len(reference) == 0:
-        raise DataError("The reference data is empty; derive the rules from the cleaned training data (at least one row).")
+        raise DataError(
+            "The reference data is empty; derive the rules from the cleaned training data (at least one row)."
+        )
     if target is not None and target not in reference.columns:
-        raise ConfigError(f"The target {target!r} is not a column of the reference data; choose one of: "
-                          f"{', '.join(map(str, reference.columns[:20]))}.")
+        raise ConfigError(
+            f"The target {target!r} is not a column of the reference data; choose one of: "
+            f"{', '.join(map(str, reference.columns[:20]))}."
+        )
     if not (isinstance(range_margin, (int, float)) and math.isfinite(range_margin) and range_margin >= 0):
         raise ConfigError(f"The 'range_margin' of derive_rules must be a number >= 0; got {range_margin!r} instead.")
     if not (isinstance(missing_slack, (int, float)) and 0 <= missing_slack <= 1):
-        raise ConfigError(f"The 'missing_slack' of derive_rules must be between 0 and 1; got {missing_slack!r} instead.")
+        raise ConfigError(
+            f"The 'missing_slack' of derive_rules must be between 0 and 1; got {missing_slack!r} instead."
+        )
     required_set = None if required is None else {str(c) for c in required}
     if required_set is not None and (unknown := required_set - {str(c) for c in reference.columns}):
-        raise ConfigError(f"The required column(s) {', '.join(sorted(unknown))} are not in the reference data; "
-                          "require only columns it has.")
+        raise ConfigError(
+            f"The required column(s) {', '.join(sorted(unknown))} are not in the reference data; "
+            "require only columns it has."
+        )
     rules = []
     for name in reference.columns:
         rule = _derive_column_rule(reference[name], str(name), range_margin, missing_slack)
@@ -268,11 +318,13 @@ def _widen(lo: float, hi: float, margin: float) -> tuple[float, float]:
     if lo >= 0:
         new_lo = max(new_lo, 0.0)  # counts, amounts, durations: never negative in training, never negative now
     exponent = math.floor(math.log10(scale)) - 3
-    step = 10.0 ** exponent
+    step = 10.0**exponent
     digits = max(0, -exponent)
     # the 1e-9 keeps float noise (0.1 / 0.001 = 99.999…) from pushing a bound one step further out
-    return (round(math.floor(new_lo / step + 1e-9) * step, digits),
-            round(math.ceil(new_hi / step - 1e-9) * step, digits))
+    return (
+        round(math.floor(new_lo / step + 1e-9) * step, digits),
+        round(math.ceil(new_hi / step - 1e-9) * step, digits),
+    )
 
 
 def _widen_dates(values: pd.Series, margin: float) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -1,4 +1,5 @@
 """core.data.cleaning: suggested recipes resolve their parameters, replay deterministically, respect serving mode."""
+
 import json
 import re
 from pathlib import Path
@@ -26,15 +27,19 @@ def dirty() -> pd.DataFrame:
     """A small telco-like table with every planted flaw, built in the test."""
     rng = np.random.default_rng(3)
     n = 400
-    df = pd.DataFrame({
-        "customer_id": [f"C{i:04d}" for i in range(n)],
-        "tenure_months": rng.integers(0, 73, n),
-        "monthly_charges": rng.uniform(18, 119, n).round(2),
-        "total_charges": pd.Series([f"{v:.2f}" for v in rng.uniform(20, 8000, n)], dtype="str"),
-        "contract": pd.Series(rng.choice(["Month-to-month", "One year", "Two year"], n, p=[0.55, 0.25, 0.2]), dtype="str"),
-        "satisfaction_score": rng.integers(1, 11, n).astype(float),
-        "churn": pd.Series(rng.choice(["Yes", "No"], n, p=[0.3, 0.7]), dtype="str"),
-    })
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(n)],
+            "tenure_months": rng.integers(0, 73, n),
+            "monthly_charges": rng.uniform(18, 119, n).round(2),
+            "total_charges": pd.Series([f"{v:.2f}" for v in rng.uniform(20, 8000, n)], dtype="str"),
+            "contract": pd.Series(
+                rng.choice(["Month-to-month", "One year", "Two year"], n, p=[0.55, 0.25, 0.2]), dtype="str"
+            ),
+            "satisfaction_score": rng.integers(1, 11, n).astype(float),
+            "churn": pd.Series(rng.choice(["Yes", "No"], n, p=[0.3, 0.7]), dtype="str"),
+        }
+    )
     df.loc[[1, 2], "tenure_months"] = [999, -1]
     df.loc[5, "monthly_charges"] = 9999.0
     df.loc[[7, 8, 9], "contract"] = ["month-to-month", "Month to month", "two year"]
@@ -57,7 +62,10 @@ def test_suggest_resolves_every_parameter(dirty):
     assert _ops(recipe)[:3] == ["drop_missing_target", "drop_duplicates", "unify_categories"]
     unify = _step(recipe, "unify_categories", "contract")
     assert unify.params["mapping"] == {
-        "month-to-month": "Month-to-month", "Month to month": "Month-to-month", "two year": "Two year"}
+        "month-to-month": "Month-to-month",
+        "Month to month": "Month-to-month",
+        "two year": "Two year",
+    }
     assert _step(recipe, "to_numeric").params["columns"] == ["total_charges"]
     tenure = _step(recipe, "drop_outlier_rows", "tenure_months").params
     assert tenure["lower"] == 0 and 72 < tenure["upper"] < 999
@@ -100,7 +108,10 @@ def test_replay_on_new_data_uses_the_recorded_values(dirty):
     batch = dirty.iloc[100:140].copy()
     batch["satisfaction_score"] = [np.nan] * 5 + [1.0] * 35
     out, _ = apply_recipe(batch, recipe, training=False)
-    assert out["satisfaction_score"].iloc[:5].tolist() == [_step(recipe, "impute", "satisfaction_score").params["value"]] * 5
+    assert (
+        out["satisfaction_score"].iloc[:5].tolist()
+        == [_step(recipe, "impute", "satisfaction_score").params["value"]] * 5
+    )
 
 
 def test_serving_mode_keeps_every_row_but_still_transforms_values(dirty):
@@ -112,11 +123,15 @@ def test_serving_mode_keeps_every_row_but_still_transforms_values(dirty):
     assert out["total_charges"].dtype == "float64"
     assert out["satisfaction_score"].isna().sum() == 0
     skipped = [r for r in reports if r.op in ("drop_duplicates", "drop_outlier_rows", "drop_missing_target")]
-    assert skipped and all(r.summary.startswith("Skipped on new data") and r.rows_before == r.rows_after for r in skipped)
+    assert skipped and all(
+        r.summary.startswith("Skipped on new data") and r.rows_before == r.rows_after for r in skipped
+    )
 
 
 def test_missing_columns_are_skipped_with_a_note(dirty):
-    recipe = suggest_recipe(dirty, "churn").with_step(CleaningStep("drop_columns", {"columns": ["gone", "customer_id"]}))
+    recipe = suggest_recipe(dirty, "churn").with_step(
+        CleaningStep("drop_columns", {"columns": ["gone", "customer_id"]})
+    )
     scoring = dirty.drop(columns=["churn", "contract", "satisfaction_score"])  # no target, fewer features
     out, reports = apply_recipe(scoring, recipe, training=False)
     assert "customer_id" not in out.columns and len(out) == len(scoring)
@@ -162,10 +177,12 @@ def test_recipe_json_round_trip_and_editing(dirty):
 
 def test_clip_and_to_datetime_steps():
     df = pd.DataFrame({"x": [1, 5, 100], "d": ["2024-01-02", "bad", None]})
-    recipe = CleaningRecipe((
-        CleaningStep("clip_outliers", {"column": "x", "lower": 2, "upper": 10}),
-        CleaningStep("to_datetime", {"columns": ["d"], "format": None}),
-    ))
+    recipe = CleaningRecipe(
+        (
+            CleaningStep("clip_outliers", {"column": "x", "lower": 2, "upper": 10}),
+            CleaningStep("to_datetime", {"columns": ["d"], "format": None}),
+        )
+    )
     out, reports = apply_recipe(df, recipe)
     assert out["x"].tolist() == [2, 5, 10] and reports[0].cells_changed == 2
     assert out["d"].iloc[0] == pd.Timestamp("2024-01-02") and out["d"].isna().tolist() == [False, True, True]
@@ -254,18 +271,23 @@ def test_rename_columns_renames_and_notes_absent_and_clashing_names():
     df = pd.DataFrame({"cust": [1], "sat": [2], "score": [3]})
     out, report = _one(df, "rename_columns", mapping={"cust": "customer_id", "gone": "x", "sat": "score"})
     assert list(out.columns) == ["customer_id", "sat", "score"]
-    assert report.summary == ("Renamed 1 column: cust -> customer_id. Skipped gone: not in this table. "
-                              "Did not rename sat to score: score already exists.")
+    assert report.summary == (
+        "Renamed 1 column: cust -> customer_id. Skipped gone: not in this table. "
+        "Did not rename sat to score: score already exists."
+    )
     assert report.status == "applied"
 
 
-@pytest.mark.parametrize("values, decimal, thousands, expected", [
-    (["1.234,5", "12,5", " 7 ", "-1.000.000,25"], ",", ".", [1234.5, 12.5, 7.0, -1000000.25]),
-    (["12 500", "1 234 567.5", "12\u00a0500", "3"], ".", " ", [12500.0, 1234567.5, 12500.0, 3.0]),
-    (["3'400", "1'234'567.8", "12"], ".", "'", [3400.0, 1234567.8, 12.0]),
-    (["1,234.5", "-2,000", "0.5"], ".", ",", [1234.5, -2000.0, 0.5]),
-    (["1.5", "2", "-3e2"], ".", None, [1.5, 2.0, -300.0]),
-])
+@pytest.mark.parametrize(
+    "values, decimal, thousands, expected",
+    [
+        (["1.234,5", "12,5", " 7 ", "-1.000.000,25"], ",", ".", [1234.5, 12.5, 7.0, -1000000.25]),
+        (["12 500", "1 234 567.5", "12\u00a0500", "3"], ".", " ", [12500.0, 1234567.5, 12500.0, 3.0]),
+        (["3'400", "1'234'567.8", "12"], ".", "'", [3400.0, 1234567.8, 12.0]),
+        (["1,234.5", "-2,000", "0.5"], ".", ",", [1234.5, -2000.0, 0.5]),
+        (["1.5", "2", "-3e2"], ".", None, [1.5, 2.0, -300.0]),
+    ],
+)
 def test_to_numeric_reads_thousands_separators_and_decimal_commas(values, decimal, thousands, expected):
     df = pd.DataFrame({"x": pd.Series(values, dtype="str")})
     out, report = _one(df, "to_numeric", columns=["x"], decimal=decimal, thousands=thousands)
@@ -278,7 +300,9 @@ def test_to_numeric_reports_unreadable_values_and_does_not_misread_bad_groups():
     out, report = _one(df, "to_numeric", columns=["x"], decimal=".", thousands=",")
     assert out["x"].isna().tolist() == [True, False, True, True, True, True]  # "1,5" is not 15
     assert out["x"].iloc[1] == 1234.0
-    assert report.summary == "Converted x to numbers (4 blank or unreadable values now missing, e.g. 'n/a', ' ', '1,5')."
+    assert (
+        report.summary == "Converted x to numbers (4 blank or unreadable values now missing, e.g. 'n/a', ' ', '1,5')."
+    )
 
 
 def test_to_numeric_without_thousands_keeps_the_old_decimal_comma_behaviour():
@@ -296,22 +320,65 @@ def test_to_datetime_with_a_chosen_format():
 
 
 def test_to_boolean_reads_every_spelling_and_reports_unknown_ones():
-    spellings = ["Yes", " no", "Y", "n", "TRUE", "false", "1", "0", "Si", "ja", "Nein", "oui", "NON", "X", "", None, "maybe"]
+    spellings = [
+        "Yes",
+        " no",
+        "Y",
+        "n",
+        "TRUE",
+        "false",
+        "1",
+        "0",
+        "Si",
+        "ja",
+        "Nein",
+        "oui",
+        "NON",
+        "X",
+        "",
+        None,
+        "maybe",
+    ]
     df = pd.DataFrame({"b": pd.Series(spellings, dtype="str")})
     out, report = _one(df, "to_boolean", columns=["b"])
     assert out["b"].dtype == "boolean"
-    expected = [True, False, True, False, True, False, True, False, True, True, False, True, False, True, False, None, None]
+    expected = [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+    ]
     assert [None if pd.isna(v) else bool(v) for v in out["b"]] == expected
-    assert report.summary == ("Converted b to true/false (8 true, 7 false, 2 missing); "
-                              "1 value in unknown spellings (e.g. 'maybe') are now missing.")
+    assert report.summary == (
+        "Converted b to true/false (8 true, 7 false, 2 missing); "
+        "1 value in unknown spellings (e.g. 'maybe') are now missing."
+    )
 
 
 def test_to_boolean_on_numbers_and_x_marks():
     df = pd.DataFrame({"n": [1, 0, 1, 2], "x": pd.Series(["x", None, "X", None], dtype="str")})
-    out, _ = apply_recipe(df, CleaningRecipe((
-        CleaningStep("to_boolean", {"columns": ["n"]}),
-        CleaningStep("to_boolean", {"columns": ["x"], "missing_as_false": True}),
-    )))
+    out, _ = apply_recipe(
+        df,
+        CleaningRecipe(
+            (
+                CleaningStep("to_boolean", {"columns": ["n"]}),
+                CleaningStep("to_boolean", {"columns": ["x"], "missing_as_false": True}),
+            )
+        ),
+    )
     assert out["n"].tolist()[:3] == [True, False, True] and pd.isna(out["n"].iloc[3])
     assert out["x"].tolist() == [True, False, True, False]
     again, report = _one(out, "to_boolean", columns=["x"])
@@ -319,9 +386,14 @@ def test_to_boolean_on_numbers_and_x_marks():
 
 
 def test_trim_whitespace_trims_collapses_and_blanks_become_missing():
-    df = pd.DataFrame({"city": pd.Series([" Berlin", "New  York ", "Paris", "  ", None], dtype="str"), "n": [1, 2, 3, 4, 5]})
+    df = pd.DataFrame(
+        {"city": pd.Series([" Berlin", "New  York ", "Paris", "  ", None], dtype="str"), "n": [1, 2, 3, 4, 5]}
+    )
     out, report = _one(df, "trim_whitespace", columns=["city", "n"])
-    assert out["city"].tolist()[:3] == ["Berlin", "New York", "Paris"] and out["city"].isna().tolist()[3:] == [True, True]
+    assert out["city"].tolist()[:3] == ["Berlin", "New York", "Paris"] and out["city"].isna().tolist()[3:] == [
+        True,
+        True,
+    ]
     assert report.summary == "Trimmed stray spaces in 3 city values (1 blank cell now missing). Skipped n: not text."
     assert report.cells_changed == 3
     again, second = _one(out, "trim_whitespace", columns=["city"])
@@ -334,8 +406,9 @@ def test_group_rare_keeps_the_resolved_categories_on_new_data():
     assert step.params == {"column": "city", "min_share": 0.05, "other_label": "Other", "keep": ["A", "B"]}
     out, report = apply_step(train, step)
     assert out["city"].value_counts().to_dict() == {"A": 50, "B": 45, "Other": 5}
-    assert report.summary == ("Grouped 5 city values in 5 rare categories (e.g. 'C', 'D', 'E') into 'Other'; "
-                              "kept 2 common categories.")
+    assert report.summary == (
+        "Grouped 5 city values in 5 rare categories (e.g. 'C', 'D', 'E') into 'Other'; kept 2 common categories."
+    )
     # a batch where C is common still maps C (rare in training) and a new Z to Other: deterministic
     batch = pd.DataFrame({"city": pd.Series(["C"] * 10 + ["Z", "A", None], dtype="str")})
     replayed, _ = apply_step(batch, step, training=False)
@@ -343,7 +416,9 @@ def test_group_rare_keeps_the_resolved_categories_on_new_data():
 
 
 def test_impute_every_strategy():
-    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0, None, None], "c": pd.Series(["a", "b", "b", None, "a", "b"], dtype="str")})
+    df = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 10.0, None, None], "c": pd.Series(["a", "b", "b", None, "a", "b"], dtype="str")}
+    )
     assert make_impute_step(df, "x", "median").params["value"] == 2.5
     assert make_impute_step(df, "x", "mean").params["value"] == 4
     assert make_impute_step(df, "c", "mode").params["value"] == "b"
@@ -355,7 +430,10 @@ def test_impute_every_strategy():
     out, report = apply_step(df, make_impute_step(df, "x", "indicator"))
     assert list(out.columns) == ["x", "x_was_missing", "c"]
     assert out["x_was_missing"].tolist() == [0, 0, 0, 0, 1, 1] and out["x"].tolist()[4:] == [2.5, 2.5]
-    assert report.summary == "Filled 2 missing x values with the median, 2.5, and marked them with 1 in the new column x_was_missing."
+    assert (
+        report.summary
+        == "Filled 2 missing x values with the median, 2.5, and marked them with 1 in the new column x_was_missing."
+    )
 
 
 def test_impute_indicator_adds_the_flag_even_when_nothing_is_missing():
@@ -381,7 +459,9 @@ def test_make_outlier_step_iqr_and_zscore_clip_and_drop():
     drop = make_outlier_step(x, "x", method="zscore", k=2, action="drop")
     assert drop.op == "drop_outlier_rows"
     mean, std = x["x"].mean(), x["x"].std()
-    assert drop.params["lower"] == pytest.approx(mean - 2 * std) and drop.params["upper"] == pytest.approx(mean + 2 * std)
+    assert drop.params["lower"] == pytest.approx(mean - 2 * std) and drop.params["upper"] == pytest.approx(
+        mean + 2 * std
+    )
     out, report = apply_step(x, drop)
     assert out["x"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
     assert report.summary.startswith("Removed 1 row with outlying x values (100; kept")
@@ -392,7 +472,9 @@ def test_make_outlier_step_refuses_what_it_cannot_do():
     df = pd.DataFrame({"x": [1.0] * 10 + [5.0], "t": pd.Series(["a"] * 11, dtype="str")})
     with pytest.raises(ConfigError, match="IQR is 0"):
         make_outlier_step(df, "x")
-    with pytest.raises(ConfigError, match="The 'column' of outliers must be a numeric column; got 't \\(str\\)' instead."):
+    with pytest.raises(
+        ConfigError, match="The 'column' of outliers must be a numeric column; got 't \\(str\\)' instead."
+    ):
         make_outlier_step(df, "t")
     with pytest.raises(ConfigError, match="The 'method' of outliers must be 'iqr' or 'zscore'; got 'mad' instead."):
         make_outlier_step(df, "x", method="mad")
@@ -409,31 +491,36 @@ def test_drop_duplicates_by_subset():
     assert len(out) == 5 and report.status == "skipped" and "nope not in this table" in report.summary
 
 
-FILTER_DF = pd.DataFrame({
-    "age": [10.0, 20.0, None, 40.0],
-    "country": pd.Series(["DE", "FR", None, "IT"], dtype="str"),
-    "day": pd.to_datetime(["2024-01-01", "2024-02-01", None, "2024-03-01"]),
-    "flag": pd.array([True, False, None, True], dtype="boolean"),
-})
+FILTER_DF = pd.DataFrame(
+    {
+        "age": [10.0, 20.0, None, 40.0],
+        "country": pd.Series(["DE", "FR", None, "IT"], dtype="str"),
+        "day": pd.to_datetime(["2024-01-01", "2024-02-01", None, "2024-03-01"]),
+        "flag": pd.array([True, False, None, True], dtype="boolean"),
+    }
+)
 
 
-@pytest.mark.parametrize("column, operator, value, kept", [
-    ("age", "==", 20, [20.0]),
-    ("age", "!=", 20, [10.0, None, 40.0]),  # missing is "not equal"
-    ("age", "<", 20, [10.0]),
-    ("age", "<=", 20, [10.0, 20.0]),
-    ("age", ">", 20, [40.0]),
-    ("age", ">=", "20", [20.0, 40.0]),  # text from a form is read as a number
-    ("age", "in", [10, 40], [10.0, 40.0]),
-    ("age", "not_in", [10], [20.0, None, 40.0]),
-    ("age", "is_missing", None, [None]),
-    ("age", "not_missing", None, [10.0, 20.0, 40.0]),
-    ("country", "==", "FR", [20.0]),
-    ("country", "in", ["DE", "IT"], [10.0, 40.0]),
-    ("country", "not_in", ["DE"], [20.0, None, 40.0]),
-    ("day", ">=", "2024-02-01", [20.0, 40.0]),
-    ("flag", "==", "yes", [10.0, 40.0]),
-])
+@pytest.mark.parametrize(
+    "column, operator, value, kept",
+    [
+        ("age", "==", 20, [20.0]),
+        ("age", "!=", 20, [10.0, None, 40.0]),  # missing is "not equal"
+        ("age", "<", 20, [10.0]),
+        ("age", "<=", 20, [10.0, 20.0]),
+        ("age", ">", 20, [40.0]),
+        ("age", ">=", "20", [20.0, 40.0]),  # text from a form is read as a number
+        ("age", "in", [10, 40], [10.0, 40.0]),
+        ("age", "not_in", [10], [20.0, None, 40.0]),
+        ("age", "is_missing", None, [None]),
+        ("age", "not_missing", None, [10.0, 20.0, 40.0]),
+        ("country", "==", "FR", [20.0]),
+        ("country", "in", ["DE", "IT"], [10.0, 40.0]),
+        ("country", "not_in", ["DE"], [20.0, None, 40.0]),
+        ("day", ">=", "2024-02-01", [20.0, 40.0]),
+        ("flag", "==", "yes", [10.0, 40.0]),
+    ],
+)
 def test_filter_rows_operators(column, operator, value, kept):
     out, report = _one(FILTER_DF, "filter_rows", column=column, operator=operator, value=value)
     assert [None if pd.isna(v) else v for v in out["age"]] == kept
@@ -448,11 +535,16 @@ def test_filter_rows_wording_and_bad_values():
     assert report.summary == "Kept rows where age >= 18: removed 2 of 4 rows (50.0%)."
     _, report = _one(FILTER_DF, "filter_rows", column="age", operator=">", value=1000)
     assert report.summary.endswith("No rows are left; check the condition.")
-    with pytest.raises(ConfigError, match="The 'value' of filter_rows must be a number for the numeric column 'age'; got 'old' instead."):
+    with pytest.raises(
+        ConfigError,
+        match="The 'value' of filter_rows must be a number for the numeric column 'age'; got 'old' instead.",
+    ):
         _one(FILTER_DF, "filter_rows", column="age", operator=">", value="old")
     with pytest.raises(ConfigError, match="The 'value' of filter_rows must be a date"):
         _one(FILTER_DF, "filter_rows", column="day", operator=">", value="soon")
-    with pytest.raises(ConfigError, match="The 'operator' of filter_rows must be '==' or '!=' for the true/false column 'flag'"):
+    with pytest.raises(
+        ConfigError, match="The 'operator' of filter_rows must be '==' or '!=' for the true/false column 'flag'"
+    ):
         _one(FILTER_DF, "filter_rows", column="flag", operator="<", value=True)
 
 
@@ -463,38 +555,48 @@ def test_filter_rows_never_evaluates_code():
 
 
 def _every_op_recipe() -> CleaningRecipe:
-    return CleaningRecipe((
-        CleaningStep("drop_missing_target", {"column": "churn"}),
-        CleaningStep("drop_duplicates", {"subset": ["customer_id"]}),
-        CleaningStep("rename_columns", {"mapping": {"sat": "satisfaction_score"}}),
-        CleaningStep("trim_whitespace", {"columns": ["city"]}),
-        CleaningStep("unify_categories", {"column": "contract", "mapping": {"two year": "Two year"}}),
-        CleaningStep("to_numeric", {"columns": ["amount"], "decimal": ",", "thousands": "."}),
-        CleaningStep("to_datetime", {"columns": ["signup"], "format": "%d.%m.%Y"}),
-        CleaningStep("to_boolean", {"columns": ["newsletter"], "missing_as_false": False}),
-        CleaningStep("group_rare", {"column": "city", "min_share": 0.2, "other_label": "Other", "keep": ["Berlin"]}),
-        CleaningStep("impute", {"column": "satisfaction_score", "strategy": "indicator", "value": 7}),
-        CleaningStep("impute", {"column": "amount", "strategy": "median", "value": 1234.5}),
-        CleaningStep("clip_outliers", {"column": "amount", "lower": 0, "upper": 5000, "method": "iqr", "k": 1.5}),
-        CleaningStep("drop_outlier_rows", {"column": "tenure", "lower": 0, "upper": 100}),
-        CleaningStep("filter_rows", {"column": "tenure", "operator": ">=", "value": 1}),
-        CleaningStep("drop_columns", {"columns": ["notes"]}),
-    ))
+    return CleaningRecipe(
+        (
+            CleaningStep("drop_missing_target", {"column": "churn"}),
+            CleaningStep("drop_duplicates", {"subset": ["customer_id"]}),
+            CleaningStep("rename_columns", {"mapping": {"sat": "satisfaction_score"}}),
+            CleaningStep("trim_whitespace", {"columns": ["city"]}),
+            CleaningStep("unify_categories", {"column": "contract", "mapping": {"two year": "Two year"}}),
+            CleaningStep("to_numeric", {"columns": ["amount"], "decimal": ",", "thousands": "."}),
+            CleaningStep("to_datetime", {"columns": ["signup"], "format": "%d.%m.%Y"}),
+            CleaningStep("to_boolean", {"columns": ["newsletter"], "missing_as_false": False}),
+            CleaningStep(
+                "group_rare", {"column": "city", "min_share": 0.2, "other_label": "Other", "keep": ["Berlin"]}
+            ),
+            CleaningStep("impute", {"column": "satisfaction_score", "strategy": "indicator", "value": 7}),
+            CleaningStep("impute", {"column": "amount", "strategy": "median", "value": 1234.5}),
+            CleaningStep("clip_outliers", {"column": "amount", "lower": 0, "upper": 5000, "method": "iqr", "k": 1.5}),
+            CleaningStep("drop_outlier_rows", {"column": "tenure", "lower": 0, "upper": 100}),
+            CleaningStep("filter_rows", {"column": "tenure", "operator": ">=", "value": 1}),
+            CleaningStep("drop_columns", {"columns": ["notes"]}),
+        )
+    )
 
 
 def _raw_customers() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": pd.Series(["c1", "c2", "c2", "c3", "c4", "c5"], dtype="str"),
-        "sat": [5.0, None, None, 9.0, None, 8.0],
-        "city": pd.Series([" Berlin", "Paris ", "Paris ", "Berlin", "Rome", "Berlin"], dtype="str"),
-        "contract": pd.Series(["two year", "Two year", "Two year", "One year", "One year", "TWO YEAR"], dtype="str"),
-        "amount": pd.Series(["1.234,5", "99.999,0", "99.999,0", None, "10", "12,5"], dtype="str"),
-        "signup": pd.Series(["01.02.2024", "15.03.2024", "15.03.2024", "xx", "01.01.2023", "02.02.2022"], dtype="str"),
-        "newsletter": pd.Series(["ja", "nein", "nein", "Yes", "vielleicht", None], dtype="str"),
-        "tenure": [12, 0, 0, 500, 3, 24],
-        "notes": pd.Series(["=HYPERLINK()", "", "", "", "", ""], dtype="str"),
-        "churn": pd.Series(["No", "Yes", "Yes", None, "No", "No"], dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(["c1", "c2", "c2", "c3", "c4", "c5"], dtype="str"),
+            "sat": [5.0, None, None, 9.0, None, 8.0],
+            "city": pd.Series([" Berlin", "Paris ", "Paris ", "Berlin", "Rome", "Berlin"], dtype="str"),
+            "contract": pd.Series(
+                ["two year", "Two year", "Two year", "One year", "One year", "TWO YEAR"], dtype="str"
+            ),
+            "amount": pd.Series(["1.234,5", "99.999,0", "99.999,0", None, "10", "12,5"], dtype="str"),
+            "signup": pd.Series(
+                ["01.02.2024", "15.03.2024", "15.03.2024", "xx", "01.01.2023", "02.02.2022"], dtype="str"
+            ),
+            "newsletter": pd.Series(["ja", "nein", "nein", "Yes", "vielleicht", None], dtype="str"),
+            "tenure": [12, 0, 0, 500, 3, 24],
+            "notes": pd.Series(["=HYPERLINK()", "", "", "", "", ""], dtype="str"),
+            "churn": pd.Series(["No", "Yes", "Yes", None, "No", "No"], dtype="str"),
+        }
+    )
 
 
 def test_every_op_applies_with_values_asserted():
@@ -502,11 +604,19 @@ def test_every_op_applies_with_values_asserted():
     assert [r.op for r in reports] == [s.op for s in _every_op_recipe().steps]
     assert out["customer_id"].tolist() == ["c1", "c4", "c5"]  # c2 duplicate / tenure 0, c3 no target
     assert "notes" not in out.columns and "sat" not in out.columns
-    assert out["satisfaction_score"].tolist() == [5.0, 7.0, 8.0] and out["satisfaction_score_was_missing"].tolist() == [0, 1, 0]
+    assert out["satisfaction_score"].tolist() == [5.0, 7.0, 8.0] and out["satisfaction_score_was_missing"].tolist() == [
+        0,
+        1,
+        0,
+    ]
     assert out["city"].tolist() == ["Berlin", "Other", "Berlin"]
     assert out["contract"].tolist() == ["Two year", "One year", "Two year"]
     assert out["amount"].tolist() == [1234.5, 10.0, 12.5]
-    assert out["signup"].tolist() == [pd.Timestamp("2024-02-01"), pd.Timestamp("2023-01-01"), pd.Timestamp("2022-02-02")]
+    assert out["signup"].tolist() == [
+        pd.Timestamp("2024-02-01"),
+        pd.Timestamp("2023-01-01"),
+        pd.Timestamp("2022-02-02"),
+    ]
     assert [None if pd.isna(v) else bool(v) for v in out["newsletter"]] == [True, None, None]
     summaries = {r.op: r.summary for r in reports}
     assert summaries["drop_duplicates"] == "Removed 1 duplicate row by customer_id (kept the first of each)."
@@ -543,55 +653,155 @@ def test_recipe_with_every_op_round_trips_through_json():
     recipe = _every_op_recipe()
     assert set(s.op for s in recipe.steps) == set(OPS)
     text = recipe_to_json(recipe)
-    assert text.startswith("{\n  \"recipe_format\": 1,")
+    assert text.startswith('{\n  "recipe_format": 1,')
     assert recipe_from_json(text) == recipe
     assert recipe_from_json(text.encode()) == recipe
     assert CleaningRecipe.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
     assert recipe.to_dict().keys() == {"steps"}  # stored JSON keeps its old shape
-    pd.testing.assert_frame_equal(apply_recipe(_raw_customers(), recipe_from_json(text))[0],
-                                  apply_recipe(_raw_customers(), recipe)[0])
+    pd.testing.assert_frame_equal(
+        apply_recipe(_raw_customers(), recipe_from_json(text))[0], apply_recipe(_raw_customers(), recipe)[0]
+    )
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{not json", "The recipe file is not valid JSON"),
-    ("42", "The recipe file must hold an object with 'steps'; got int instead."),
-    ('{"nope": []}', "The recipe file must have a 'steps' list"),
-    ('{"recipe_format": 9, "steps": []}', "The 'recipe_format' of the recipe file must be at most 1; got 9 instead."),
-    ('{"steps": [{"op": "impute", "params": {"column": "x", "strategy": "magic"}}]}',
-     "The 'strategy' of impute must be one of 'median', 'mean', 'mode', 'constant', 'indicator'; got 'magic' instead."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "The recipe file is not valid JSON"),
+        ("42", "The recipe file must hold an object with 'steps'; got int instead."),
+        ('{"nope": []}', "The recipe file must have a 'steps' list"),
+        (
+            '{"recipe_format": 9, "steps": []}',
+            "The 'recipe_format' of the recipe file must be at most 1; got 9 instead.",
+        ),
+        (
+            '{"steps": [{"op": "impute", "params": {"column": "x", "strategy": "magic"}}]}',
+            "The 'strategy' of impute must be one of 'median', 'mean', 'mode', 'constant', 'indicator'; got 'magic' instead.",
+        ),
+    ],
+)
 def test_recipe_from_json_errors(text, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         recipe_from_json(text)
 
 
-@pytest.mark.parametrize("op, params, message", [
-    ("bogus", {}, "The 'op' of a cleaning step must be one of drop_columns, "),
-    ("drop_columns", {"columns": []}, "The 'columns' of drop_columns must be a non-empty list of column names; got [] instead."),
-    ("rename_columns", {"mapping": {}}, "The 'mapping' of rename_columns must be a non-empty object {old: new} of names; got {} instead."),
-    ("rename_columns", {"mapping": {"a": "x", "b": "x"}}, "The 'mapping' of rename_columns must be an object whose new names are all different"),
-    ("to_numeric", {"columns": ["a"], "decimal": ";"}, "The 'decimal' of to_numeric must be one of '.', ','; got ';' instead."),
-    ("to_numeric", {"columns": ["a"], "thousands": "_"}, "The 'thousands' of to_numeric must be one of None, ',', '.', ' ', \"'\"; got '_' instead."),
-    ("to_numeric", {"columns": ["a"], "decimal": ",", "thousands": ","}, "The 'thousands' of to_numeric must be different from the decimal mark ','; got ',' instead."),
-    ("to_datetime", {"columns": ["a"], "format": "dd/mm/yyyy"}, "The 'format' of to_datetime must be null (detect) or a strftime format such as '%d/%m/%Y'; got 'dd/mm/yyyy' instead."),
-    ("to_boolean", {"columns": ["a"], "missing_as_false": "yes"}, "The 'missing_as_false' of to_boolean must be true or false; got 'yes' instead."),
-    ("trim_whitespace", {}, "The 'columns' of trim_whitespace must be a non-empty list of column names; got None instead."),
-    ("unify_categories", {"column": "a", "mapping": None}, "The 'mapping' of unify_categories must be an object {variant: canonical}; got None instead."),
-    ("group_rare", {"column": "a", "min_share": 5}, "The 'min_share' of group_rare must be a share between 0 and 1 (e.g. 0.01 for 1 %); got 5 instead."),
-    ("group_rare", {"column": "a", "other_label": ""}, "The 'other_label' of group_rare must be a non-empty label; got '' instead."),
-    ("group_rare", {"column": "a", "keep": "A"}, "The 'keep' of group_rare must be null or a list of the categories to keep; got 'A' instead."),
-    ("impute", {"strategy": "median"}, "The 'column' of impute must be a column name; got None instead."),
-    ("impute", {"column": "a", "strategy": "magic"}, "The 'strategy' of impute must be one of 'median', 'mean', 'mode', 'constant', 'indicator'; got 'magic' instead."),
-    ("impute", {"column": "a", "strategy": "constant"}, "The 'value' of impute must be given for strategy 'constant'; got None instead."),
-    ("clip_outliers", {"column": "a", "lower": "low"}, "The 'lower' of clip_outliers must be a number or null; got 'low' instead."),
-    ("clip_outliers", {"column": "a"}, "The 'lower' of clip_outliers must be a number when 'upper' is null (give at least one bound); got None instead."),
-    ("drop_outlier_rows", {"column": "a", "lower": 5, "upper": 1}, "The 'upper' of drop_outlier_rows must be at least the lower bound 5; got 1 instead."),
-    ("drop_duplicates", {"subset": []}, "The 'subset' of drop_duplicates must be a non-empty list of column names; got [] instead."),
-    ("filter_rows", {"column": "a", "operator": "~", "value": 1}, "The 'operator' of filter_rows must be one of '==', '!=', '<', '<=', '>', '>=', 'in', 'not_in', 'is_missing', 'not_missing'; got '~' instead."),
-    ("filter_rows", {"column": "a", "operator": "in", "value": 3}, "The 'value' of filter_rows must be a non-empty list of values for operator 'in'; got 3 instead."),
-    ("filter_rows", {"column": "a", "operator": ">", "value": None}, "The 'value' of filter_rows must be a number, text or true/false for operator '>'; got None instead."),
-    ("drop_missing_target", {}, "The 'column' of drop_missing_target must be a column name; got None instead."),
-])
+@pytest.mark.parametrize(
+    "op, params, message",
+    [
+        ("bogus", {}, "The 'op' of a cleaning step must be one of drop_columns, "),
+        (
+            "drop_columns",
+            {"columns": []},
+            "The 'columns' of drop_columns must be a non-empty list of column names; got [] instead.",
+        ),
+        (
+            "rename_columns",
+            {"mapping": {}},
+            "The 'mapping' of rename_columns must be a non-empty object {old: new} of names; got {} instead.",
+        ),
+        (
+            "rename_columns",
+            {"mapping": {"a": "x", "b": "x"}},
+            "The 'mapping' of rename_columns must be an object whose new names are all different",
+        ),
+        (
+            "to_numeric",
+            {"columns": ["a"], "decimal": ";"},
+            "The 'decimal' of to_numeric must be one of '.', ','; got ';' instead.",
+        ),
+        (
+            "to_numeric",
+            {"columns": ["a"], "thousands": "_"},
+            "The 'thousands' of to_numeric must be one of None, ',', '.', ' ', \"'\"; got '_' instead.",
+        ),
+        (
+            "to_numeric",
+            {"columns": ["a"], "decimal": ",", "thousands": ","},
+            "The 'thousands' of to_numeric must be different from the decimal mark ','; got ',' instead.",
+        ),
+        (
+            "to_datetime",
+            {"columns": ["a"], "format": "dd/mm/yyyy"},
+            "The 'format' of to_datetime must be null (detect) or a strftime format such as '%d/%m/%Y'; got 'dd/mm/yyyy' instead.",
+        ),
+        (
+            "to_boolean",
+            {"columns": ["a"], "missing_as_false": "yes"},
+            "The 'missing_as_false' of to_boolean must be true or false; got 'yes' instead.",
+        ),
+        (
+            "trim_whitespace",
+            {},
+            "The 'columns' of trim_whitespace must be a non-empty list of column names; got None instead.",
+        ),
+        (
+            "unify_categories",
+            {"column": "a", "mapping": None},
+            "The 'mapping' of unify_categories must be an object {variant: canonical}; got None instead.",
+        ),
+        (
+            "group_rare",
+            {"column": "a", "min_share": 5},
+            "The 'min_share' of group_rare must be a share between 0 and 1 (e.g. 0.01 for 1 %); got 5 instead.",
+        ),
+        (
+            "group_rare",
+            {"column": "a", "other_label": ""},
+            "The 'other_label' of group_rare must be a non-empty label; got '' instead.",
+        ),
+        (
+            "group_rare",
+            {"column": "a", "keep": "A"},
+            "The 'keep' of group_rare must be null or a list of the categories to keep; got 'A' instead.",
+        ),
+        ("impute", {"strategy": "median"}, "The 'column' of impute must be a column name; got None instead."),
+        (
+            "impute",
+            {"column": "a", "strategy": "magic"},
+            "The 'strategy' of impute must be one of 'median', 'mean', 'mode', 'constant', 'indicator'; got 'magic' instead.",
+        ),
+        (
+            "impute",
+            {"column": "a", "strategy": "constant"},
+            "The 'value' of impute must be given for strategy 'constant'; got None instead.",
+        ),
+        (
+            "clip_outliers",
+            {"column": "a", "lower": "low"},
+            "The 'lower' of clip_outliers must be a number or null; got 'low' instead.",
+        ),
+        (
+            "clip_outliers",
+            {"column": "a"},
+            "The 'lower' of clip_outliers must be a number when 'upper' is null (give at least one bound); got None instead.",
+        ),
+        (
+            "drop_outlier_rows",
+            {"column": "a", "lower": 5, "upper": 1},
+            "The 'upper' of drop_outlier_rows must be at least the lower bound 5; got 1 instead.",
+        ),
+        (
+            "drop_duplicates",
+            {"subset": []},
+            "The 'subset' of drop_duplicates must be a non-empty list of column names; got [] instead.",
+        ),
+        (
+            "filter_rows",
+            {"column": "a", "operator": "~", "value": 1},
+            "The 'operator' of filter_rows must be one of '==', '!=', '<', '<=', '>', '>=', 'in', 'not_in', 'is_missing', 'not_missing'; got '~' instead.",
+        ),
+        (
+            "filter_rows",
+            {"column": "a", "operator": "in", "value": 3},
+            "The 'value' of filter_rows must be a non-empty list of values for operator 'in'; got 3 instead.",
+        ),
+        (
+            "filter_rows",
+            {"column": "a", "operator": ">", "value": None},
+            "The 'value' of filter_rows must be a number, text or true/false for operator '>'; got None instead.",
+        ),
+        ("drop_missing_target", {}, "The 'column' of drop_missing_target must be a column name; got None instead."),
+    ],
+)
 def test_every_config_error_message(op, params, message):
     step = CleaningStep(op, params)
     with pytest.raises(ConfigError, match=re.escape(message)):
@@ -608,7 +818,10 @@ def test_factories_validate_their_column():
         make_impute_step(df, "nope")
     with pytest.raises(ConfigError, match="The median of 't' cannot be computed because it is not numeric"):
         make_impute_step(df, "t", "median")
-    with pytest.raises(ConfigError, match="The 'column' of group_rare must be a text \\(category\\) column; got 'x \\(float64\\)' instead."):
+    with pytest.raises(
+        ConfigError,
+        match="The 'column' of group_rare must be a text \\(category\\) column; got 'x \\(float64\\)' instead.",
+    ):
         make_group_rare_step(df, "x")
 
 
@@ -636,26 +849,73 @@ def test_progress_is_called_per_step():
     assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
 
 
-@pytest.mark.parametrize("op, params, line", [
-    ("drop_columns", {"columns": ["a", "b"]}, "Drop a, b"),
-    ("rename_columns", {"mapping": {"cust": "customer_id"}}, "Rename cust to customer_id"),
-    ("to_numeric", {"columns": ["amount"], "decimal": ",", "thousands": "."}, "Convert amount to numbers (decimal comma, thousands separator '.')"),
-    ("to_datetime", {"columns": ["d"], "format": "%d/%m/%Y"}, "Convert d to dates (format %d/%m/%Y)"),
-    ("to_boolean", {"columns": ["b"]}, "Convert b to true/false"),
-    ("trim_whitespace", {"columns": ["city"]}, "Trim stray spaces in city"),
-    ("unify_categories", {"column": "contract", "mapping": {"two year": "Two year"}}, "Unify 1 spelling in contract (e.g. 'two year' -> 'Two year')"),
-    ("group_rare", {"column": "city", "min_share": 0.01, "keep": ["A", "B"]}, "Group city categories other than the 2 common ones into 'Other'"),
-    ("impute", {"column": "satisfaction_score", "strategy": "median", "value": 7.0}, "Fill missing satisfaction_score with the median (7)"),
-    ("impute", {"column": "x", "strategy": "indicator", "value": 2.5}, "Fill missing x with 2.5 and flag them in x_was_missing"),
-    ("clip_outliers", {"column": "x", "lower": -5, "upper": 15, "method": "iqr", "k": 1.5}, "Clip x to the range -5 to 15 (1.5 × IQR fences)"),
-    ("drop_outlier_rows", {"column": "x", "lower": 0, "upper": None}, "Drop rows with x below 0 (training data only)"),
-    ("clip_outliers", {"column": "x", "upper": 1000}, "Clip x to at most 1,000"),
-    ("drop_outlier_rows", {"column": "x", "lower": None, "upper": 1000}, "Drop rows with x above 1,000 (training data only)"),
-    ("drop_duplicates", {}, "Drop duplicate rows (training data only)"),
-    ("filter_rows", {"column": "age", "operator": "in", "value": [1, 2]}, "Keep rows where age is one of 1, 2 (training data only)"),
-    ("filter_rows", {"column": "age", "operator": "is_missing"}, "Keep rows where age is missing (training data only)"),
-    ("drop_missing_target", {"column": "churn"}, "Drop rows without a value for the target churn (training data only)"),
-])
+@pytest.mark.parametrize(
+    "op, params, line",
+    [
+        ("drop_columns", {"columns": ["a", "b"]}, "Drop a, b"),
+        ("rename_columns", {"mapping": {"cust": "customer_id"}}, "Rename cust to customer_id"),
+        (
+            "to_numeric",
+            {"columns": ["amount"], "decimal": ",", "thousands": "."},
+            "Convert amount to numbers (decimal comma, thousands separator '.')",
+        ),
+        ("to_datetime", {"columns": ["d"], "format": "%d/%m/%Y"}, "Convert d to dates (format %d/%m/%Y)"),
+        ("to_boolean", {"columns": ["b"]}, "Convert b to true/false"),
+        ("trim_whitespace", {"columns": ["city"]}, "Trim stray spaces in city"),
+        (
+            "unify_categories",
+            {"column": "contract", "mapping": {"two year": "Two year"}},
+            "Unify 1 spelling in contract (e.g. 'two year' -> 'Two year')",
+        ),
+        (
+            "group_rare",
+            {"column": "city", "min_share": 0.01, "keep": ["A", "B"]},
+            "Group city categories other than the 2 common ones into 'Other'",
+        ),
+        (
+            "impute",
+            {"column": "satisfaction_score", "strategy": "median", "value": 7.0},
+            "Fill missing satisfaction_score with the median (7)",
+        ),
+        (
+            "impute",
+            {"column": "x", "strategy": "indicator", "value": 2.5},
+            "Fill missing x with 2.5 and flag them in x_was_missing",
+        ),
+        (
+            "clip_outliers",
+            {"column": "x", "lower": -5, "upper": 15, "method": "iqr", "k": 1.5},
+            "Clip x to the range -5 to 15 (1.5 × IQR fences)",
+        ),
+        (
+            "drop_outlier_rows",
+            {"column": "x", "lower": 0, "upper": None},
+            "Drop rows with x below 0 (training data only)",
+        ),
+        ("clip_outliers", {"column": "x", "upper": 1000}, "Clip x to at most 1,000"),
+        (
+            "drop_outlier_rows",
+            {"column": "x", "lower": None, "upper": 1000},
+            "Drop rows with x above 1,000 (training data only)",
+        ),
+        ("drop_duplicates", {}, "Drop duplicate rows (training data only)"),
+        (
+            "filter_rows",
+            {"column": "age", "operator": "in", "value": [1, 2]},
+            "Keep rows where age is one of 1, 2 (training data only)",
+        ),
+        (
+            "filter_rows",
+            {"column": "age", "operator": "is_missing"},
+            "Keep rows where age is missing (training data only)",
+        ),
+        (
+            "drop_missing_target",
+            {"column": "churn"},
+            "Drop rows without a value for the target churn (training data only)",
+        ),
+    ],
+)
 def test_describe_step(op, params, line):
     assert describe_step(CleaningStep(op, params)) == line
 
@@ -663,7 +923,10 @@ def test_describe_step(op, params, line):
 def test_summarize_reports_in_one_paragraph():
     _, reports = apply_recipe(_raw_customers(), _every_op_recipe())
     text = summarize_reports(reports)
-    assert "Removed 1 duplicate row by customer_id" in text and "Filled 2 missing satisfaction_score values with the median, 7" in text
+    assert (
+        "Removed 1 duplicate row by customer_id" in text
+        and "Filled 2 missing satisfaction_score values with the median, 7" in text
+    )
     assert text.endswith("The table went from 6 to 3 rows.")
     _, idle = apply_recipe(pd.DataFrame({"a": [1]}), CleaningRecipe((CleaningStep("drop_duplicates", {}),)))
     assert summarize_reports(idle) == "1 step found nothing to change. Every row was kept (1 in all)."
@@ -671,10 +934,16 @@ def test_summarize_reports_in_one_paragraph():
 
 
 def test_replay_is_deterministic_on_new_data():
-    train = pd.DataFrame({"city": pd.Series(["A"] * 60 + ["B"] * 38 + ["C", "D"], dtype="str"),
-                          "x": list(np.arange(99.0)) + [None]})
-    recipe = CleaningRecipe((make_group_rare_step(train, "city", 0.05), make_impute_step(train, "x", "mean"),
-                             make_outlier_step(train, "x", "zscore", k=1, action="clip")))
+    train = pd.DataFrame(
+        {"city": pd.Series(["A"] * 60 + ["B"] * 38 + ["C", "D"], dtype="str"), "x": list(np.arange(99.0)) + [None]}
+    )
+    recipe = CleaningRecipe(
+        (
+            make_group_rare_step(train, "city", 0.05),
+            make_impute_step(train, "x", "mean"),
+            make_outlier_step(train, "x", "zscore", k=1, action="clip"),
+        )
+    )
     batch = pd.DataFrame({"city": pd.Series(["C", "C", "B", "E"], dtype="str"), "x": [None, 1000.0, -1000.0, 50.0]})
     first, _ = apply_recipe(batch, recipe, training=False)
     second, _ = apply_recipe(batch, recipe_from_json(recipe_to_json(recipe)), training=False)
@@ -690,18 +959,23 @@ def test_suggest_adds_trim_and_group_rare_but_leaves_yes_no_as_categories():
     common = [f"city {i}" for i in range(8)]
     rare = [f"village {i}" for i in range(30)]
     cities = rng.choice(common + rare, n, p=[0.11] * 8 + [0.12 / 30] * 30)
-    df = pd.DataFrame({
-        "city": pd.Series(cities, dtype="str"),
-        "store_id": pd.Series(cities, dtype="str"),  # same shape, but named like an ID: left alone
-        "plan": pd.Series(rng.choice([" basic", "premium ", "basic"], n), dtype="str"),
-        "newsletter": pd.Series(rng.choice(["yes", "no"], n), dtype="str"),
-        "y": rng.integers(0, 2, n),
-        "x": rng.normal(size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "city": pd.Series(cities, dtype="str"),
+            "store_id": pd.Series(cities, dtype="str"),  # same shape, but named like an ID: left alone
+            "plan": pd.Series(rng.choice([" basic", "premium ", "basic"], n), dtype="str"),
+            "newsletter": pd.Series(rng.choice(["yes", "no"], n), dtype="str"),
+            "y": rng.integers(0, 2, n),
+            "x": rng.normal(size=n),
+        }
+    )
     recipe = suggest_recipe(df, "y")
     assert _step(recipe, "trim_whitespace").params == {"columns": ["plan"]}
     group = _step(recipe, "group_rare", "city").params
-    assert group["keep"] == sorted(common, key=lambda c: (-int((cities == c).sum()), c)) and group["other_label"] == "Other"
+    assert (
+        group["keep"] == sorted(common, key=lambda c: (-int((cities == c).sum()), c))
+        and group["other_label"] == "Other"
+    )
     assert not any(s.op == "group_rare" and s.params["column"] == "store_id" for s in recipe.steps)
     assert "to_boolean" not in _ops(recipe)
     clean, _ = apply_recipe(df, recipe)
@@ -722,19 +996,27 @@ from core.data.cleaning import (  # noqa: E402
 
 # The Titanic's passengers and crew (R's datasets::Titanic): class, sex, age -> survived, as counts.
 _TITANIC = {
-    "No": {"Child": {"Male": (0, 0, 35, 0), "Female": (0, 0, 17, 0)},
-           "Adult": {"Male": (118, 154, 387, 670), "Female": (4, 13, 89, 3)}},
-    "Yes": {"Child": {"Male": (5, 11, 13, 0), "Female": (1, 13, 14, 0)},
-            "Adult": {"Male": (57, 14, 75, 192), "Female": (140, 80, 76, 20)}},
+    "No": {
+        "Child": {"Male": (0, 0, 35, 0), "Female": (0, 0, 17, 0)},
+        "Adult": {"Male": (118, 154, 387, 670), "Female": (4, 13, 89, 3)},
+    },
+    "Yes": {
+        "Child": {"Male": (5, 11, 13, 0), "Female": (1, 13, 14, 0)},
+        "Adult": {"Male": (57, 14, 75, 192), "Female": (140, 80, 76, 20)},
+    },
 }
 
 
 def titanic() -> pd.DataFrame:
     """The contingency table expanded into one row per person: 2,201 rows, only 24 distinct."""
-    rows = [(cls, sex, age, survived)
-            for survived, by_age in _TITANIC.items() for age, by_sex in by_age.items()
-            for sex, counts in by_sex.items() for cls, n in zip(("1st", "2nd", "3rd", "Crew"), counts)
-            for _ in range(n)]
+    rows = [
+        (cls, sex, age, survived)
+        for survived, by_age in _TITANIC.items()
+        for age, by_sex in by_age.items()
+        for sex, counts in by_sex.items()
+        for cls, n in zip(("1st", "2nd", "3rd", "Crew"), counts)
+        for _ in range(n)
+    ]
     return pd.DataFrame(rows, columns=["class", "sex", "age", "survived"]).astype("str")
 
 
@@ -747,8 +1029,10 @@ def test_genuine_identical_rows_are_kept_and_dropping_them_is_only_offered():
     assert len(clean) >= 0.95 * len(df)
     offer = next(o for o in suggestion.offers if o.step.op == "drop_duplicates")
     assert (offer.rows_before, offer.rows_removed, offer.columns_dropped) == (2201, 2177, ())
-    assert offer.sentence().startswith("Suggested but not applied: drop duplicate rows (training data only) would "
-                                       "remove 2,177 of 2,201 rows (98.9%). No ID column tells these rows apart")
+    assert offer.sentence().startswith(
+        "Suggested but not applied: drop duplicate rows (training data only) would "
+        "remove 2,177 of 2,201 rows (98.9%). No ID column tells these rows apart"
+    )
     assert suggest_recipe(df, "survived") == suggestion.recipe  # existing callers get the safe recipe
     # The user may still add it, and then it does what the offer said.
     added, reports = apply_recipe(df, with_offer(suggestion.recipe, offer))
@@ -758,9 +1042,14 @@ def test_genuine_identical_rows_are_kept_and_dropping_them_is_only_offered():
 def test_duplicates_are_suggested_when_rare_or_when_an_id_says_they_are_one_record():
     rng = np.random.default_rng(1)
     n = 400
-    base = pd.DataFrame({"order_id": [f"O{i:05d}" for i in range(n)], "amount": rng.gamma(2, 30, n).round(2),
-                         "channel": pd.Series(rng.choice(["web", "shop"], n), dtype="str"),
-                         "returned": rng.integers(0, 2, n)})
+    base = pd.DataFrame(
+        {
+            "order_id": [f"O{i:05d}" for i in range(n)],
+            "amount": rng.gamma(2, 30, n).round(2),
+            "channel": pd.Series(rng.choice(["web", "shop"], n), dtype="str"),
+            "returned": rng.integers(0, 2, n),
+        }
+    )
     rare = pd.concat([base, base.iloc[:10]], ignore_index=True)  # 10 copies: 2.4 %
     assert _ops(suggest_recipe(rare, "returned"))[0] == "drop_duplicates"
     assert not suggest_cleaning(rare, "returned").offers
@@ -776,8 +1065,14 @@ def test_duplicates_are_suggested_when_rare_or_when_an_id_says_they_are_one_reco
 
 def test_an_empty_column_is_offered_for_dropping_and_never_filled():
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"x": rng.normal(size=300), "notes": pd.Series([None] * 300, dtype="str"),
-                       "blank": np.nan, "y": rng.integers(0, 2, 300)})
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "notes": pd.Series([None] * 300, dtype="str"),
+            "blank": np.nan,
+            "y": rng.integers(0, 2, 300),
+        }
+    )
     suggestion = suggest_cleaning(df, "y")
     assert suggestion.recipe.steps == ()
     [offer] = suggestion.offers
@@ -792,7 +1087,7 @@ def test_suggested_row_removals_together_stay_under_five_percent():
     n = 1000
     df = pd.DataFrame({f"m{i}": rng.integers(1, 60, n).astype(float) for i in range(8)})
     for i in range(8):
-        df.loc[i * 8:i * 8 + 7, f"m{i}"] = -999.0
+        df.loc[i * 8 : i * 8 + 7, f"m{i}"] = -999.0
     df["y"] = rng.integers(0, 2, n)
     suggestion = suggest_cleaning(df, "y")
     clean, _ = apply_recipe(df, suggestion.recipe)
@@ -831,15 +1126,19 @@ def test_a_conversion_that_would_blank_many_values_is_offered_with_the_count():
 def test_a_step_that_blanks_most_of_a_column_says_so_before_it_is_saved():
     df = pd.DataFrame({"renda": pd.Series([f"{v},25" for v in range(900)], dtype="str")})
     _, report = apply_step(df, CleaningStep("to_numeric", {"columns": ["renda"], "decimal": "."}))
-    assert report.warning.startswith("Careful: 900 of 900 renda values (100%) become missing with the decimal "
-                                     "mark '.'; with ',' they read as numbers.")
+    assert report.warning.startswith(
+        "Careful: 900 of 900 renda values (100%) become missing with the decimal "
+        "mark '.'; with ',' they read as numbers."
+    )
     _, report = apply_step(df, CleaningStep("to_numeric", {"columns": ["renda"], "decimal": ","}))
     assert report.warning == ""
     half = pd.DataFrame({"c": pd.Series(["a", "b", "c", "d"], dtype="str")})
     _, report = apply_step(half, CleaningStep("filter_rows", {"column": "c", "operator": "==", "value": "a"}))
     assert report.warning == ""  # removing rows is said by the summary, not as values turned missing
-    _, report = apply_step(pd.DataFrame({"d": pd.Series(["2024-01-05", "soon", "later", "never"], dtype="str")}),
-                           CleaningStep("to_datetime", {"columns": ["d"]}))
+    _, report = apply_step(
+        pd.DataFrame({"d": pd.Series(["2024-01-05", "soon", "later", "never"], dtype="str")}),
+        CleaningStep("to_datetime", {"columns": ["d"]}),
+    )
     assert "3 of 4 d values (75.0%) become missing" in report.warning
 
 
@@ -850,20 +1149,30 @@ def test_cleaning_warnings_count_rows_without_a_target_and_list_the_offers():
     assert _ops(suggestion.recipe) == ["drop_missing_target"]  # always applied: nothing can learn from them
     _, reports = apply_recipe(df, suggestion.recipe)
     warnings = get_cleaning_warnings(reports, suggestion.offers)
-    assert warnings[0] == ("Cleaning removed 100 of 2,201 rows (4.5%): Removed 100 rows where the target "
-                           "survived is missing.")
+    assert warnings[0] == (
+        "Cleaning removed 100 of 2,201 rows (4.5%): Removed 100 rows where the target survived is missing."
+    )
     assert warnings[1].startswith("Suggested but not applied: drop duplicate rows")
     assert isinstance(suggestion.offers[0], CleaningOffer) and suggestion.offers[0].to_dict()["rows_removed"] > 2000
 
 
 def test_with_offer_puts_the_step_where_a_suggestion_would():
-    recipe = CleaningRecipe((CleaningStep("drop_missing_target", {"column": "y"}),
-                             CleaningStep("trim_whitespace", {"columns": ["a"]}),
-                             CleaningStep("impute", {"column": "a", "strategy": "mode", "value": "x"}),
-                             CleaningStep("rename_columns", {"mapping": {"a": "b"}})))
+    recipe = CleaningRecipe(
+        (
+            CleaningStep("drop_missing_target", {"column": "y"}),
+            CleaningStep("trim_whitespace", {"columns": ["a"]}),
+            CleaningStep("impute", {"column": "a", "strategy": "mode", "value": "x"}),
+            CleaningStep("rename_columns", {"mapping": {"a": "b"}}),
+        )
+    )
     dedupe = CleaningStep("drop_duplicates", {})
-    assert _ops(with_offer(recipe, dedupe)) == ["drop_missing_target", "drop_duplicates", "trim_whitespace",
-                                                "impute", "rename_columns"]
+    assert _ops(with_offer(recipe, dedupe)) == [
+        "drop_missing_target",
+        "drop_duplicates",
+        "trim_whitespace",
+        "impute",
+        "rename_columns",
+    ]
     drop = CleaningStep("drop_columns", {"columns": ["c"]})
     assert _ops(with_offer(recipe, drop))[2] == "drop_columns"  # before the fills
     assert _ops(with_offer(CleaningRecipe(), drop)) == ["drop_columns"]
@@ -878,22 +1187,23 @@ def _portuguese_export(n: int = 600) -> tuple[bytes, np.ndarray]:
     """';', decimal comma, thousands '.', Latin-1, and 'N/D', '?', '-' in the column that drives the target."""
     rng = np.random.default_rng(8)
     renda = rng.gamma(3, 1500, n)
-    comprou = (renda + rng.normal(0, 600, n) > 4500)
+    comprou = renda + rng.normal(0, 600, n) > 4500
     cells = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in renda]
     for i in range(0, n, 60):
         cells[i], cells[i + 1], cells[i + 2] = "N/D", "?", "-"
     regiao = rng.choice(["Sudeste", "Nordeste", "Sul"], n)
     lines = ["região;renda média (R$);idade;comprou"] + [
-        f"{r};{c};{rng.integers(18, 80)};{'sim' if y else 'não'}" for r, c, y in zip(regiao, cells, comprou)]
+        f"{r};{c};{rng.integers(18, 80)};{'sim' if y else 'não'}" for r, c, y in zip(regiao, cells, comprou)
+    ]
     return "\n".join(lines).encode("latin-1"), renda
 
 
 @pytest.mark.slow
 def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_training(tmp_path):
     from core.data import datasets
-    from core.training import tracking
-    from core.pipeline import PipelineConfig, run_pipeline
     from core.data.reader import read_table
+    from core.pipeline import PipelineConfig, run_pipeline
+    from core.training import tracking
     from core.workspace.database import Workspace
 
     data, renda = _portuguese_export()
@@ -905,8 +1215,12 @@ def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_tra
     assert clean[column].iloc[3] == pytest.approx(round(renda[3], 2))
 
     ws = Workspace(tmp_path / "ws")
-    summary = run_pipeline(ws, raw, info, PipelineConfig(target="comprou", project_name="vendas", cv_folds=3,
-                                                         windows=1, rows_per_window=100))
+    summary = run_pipeline(
+        ws,
+        raw,
+        info,
+        PipelineConfig(target="comprou", project_name="vendas", cv_folds=3, windows=1, rows_per_window=100),
+    )
     assert summary["rows_used"] >= 0.99 * 600  # 3 rows that agree on every value (a missing income) may go
     cleaned = datasets.load_dataset(ws, tracking.latest_experiment(ws, 1)["dataset_id"])
     assert cleaned[column].dtype == "float64"
@@ -921,8 +1235,12 @@ def test_the_pipeline_trains_with_the_offered_steps_left_out(tmp_path):
 
     df = titanic().assign(comment=pd.Series([None] * 2201, dtype="str"), score=np.nan)
     ws = Workspace(tmp_path / "ws")
-    summary = run_pipeline(ws, df, None, PipelineConfig(target="survived", project_name="titanic", cv_folds=3,
-                                                        windows=1, rows_per_window=200))
+    summary = run_pipeline(
+        ws,
+        df,
+        None,
+        PipelineConfig(target="survived", project_name="titanic", cv_folds=3, windows=1, rows_per_window=200),
+    )
     assert summary["rows_used"] == 2201  # the identical rows are people, not copies
     board = {e["model"]: e["test_metrics"]["roc_auc"] for e in summary["leaderboard"]}
     assert board[summary["best_model"]] > 0.7

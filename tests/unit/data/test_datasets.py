@@ -1,4 +1,5 @@
 """core.data.datasets: a saved recipe version and what its steps did, read back for the Data page."""
+
 import pandas as pd
 
 from core.data import datasets

@@ -1,4 +1,5 @@
 """core.data.export: CSV downloads that a spreadsheet cannot execute, and that pandas reads back."""
+
 import io
 
 import numpy as np
@@ -17,8 +18,8 @@ def _read(data: bytes) -> pd.DataFrame:
 def test_neutralise_formulas_prefixes_a_quote_on_text_only():
     s = pd.Series(ATTACKS + ["ok", "a=b", "", None], dtype="str")
     out = neutralise_formulas(s)
-    assert out.tolist()[:len(ATTACKS)] == ["'" + a for a in ATTACKS]
-    assert out.tolist()[len(ATTACKS):len(ATTACKS) + 3] == ["ok", "a=b", ""] and pd.isna(out.iloc[-1])
+    assert out.tolist()[: len(ATTACKS)] == ["'" + a for a in ATTACKS]
+    assert out.tolist()[len(ATTACKS) : len(ATTACKS) + 3] == ["ok", "a=b", ""] and pd.isna(out.iloc[-1])
     assert s.iloc[0] == "=1+1"  # the input is not modified
 
 
@@ -40,13 +41,15 @@ def test_neutralise_formulas_on_object_and_category_columns():
 
 
 def test_to_safe_csv_neutralises_text_keeps_numbers_and_reads_back():
-    df = pd.DataFrame({
-        "comment": pd.Series(["=1+1", "+A1", "-2+3", "@SUM(A1)", "fine, with comma", None], dtype="str"),
-        "amount": [-1.5, 2.0, -3.25, 4.0, np.nan, 6.0],
-        "count": [-1, 2, 3, 4, 5, 6],
-        "day": pd.date_range("2024-01-01", periods=6),
-        "=evil header": ["a", "b", "c", "d", "e", "f"],
-    })
+    df = pd.DataFrame(
+        {
+            "comment": pd.Series(["=1+1", "+A1", "-2+3", "@SUM(A1)", "fine, with comma", None], dtype="str"),
+            "amount": [-1.5, 2.0, -3.25, 4.0, np.nan, 6.0],
+            "count": [-1, 2, 3, 4, 5, 6],
+            "day": pd.date_range("2024-01-01", periods=6),
+            "=evil header": ["a", "b", "c", "d", "e", "f"],
+        }
+    )
     data = to_safe_csv(df)
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     assert b",-1.5,-1," in data  # numbers stay numbers (unquoted)

@@ -6,7 +6,6 @@ from core.data.charts import caption_lineage, plot_lineage
 from core.data.lineage import get_ancestors, get_lineage_graph
 from core.pipeline import PipelineConfig, run_pipeline
 
-
 pytestmark = pytest.mark.slow  # a full pipeline run with retraining, traced back
 
 
@@ -18,19 +17,39 @@ def looped(tmp_path_factory):
     rng = np.random.default_rng(0)
     n = 900
     x = rng.normal(size=n)
-    df = pd.DataFrame({"id": [f"C{i:04d}" for i in range(n)], "x": x, "z": rng.normal(size=n),
-                       "plan": rng.choice(["a", "b", "c"], n)})
+    df = pd.DataFrame(
+        {"id": [f"C{i:04d}" for i in range(n)], "x": x, "z": rng.normal(size=n), "plan": rng.choice(["a", "b", "c"], n)}
+    )
     df["y"] = np.where(x + rng.normal(scale=0.7, size=n) > 0, "yes", "no")
     ws = Workspace(tmp_path_factory.mktemp("lineage"))
-    run_pipeline(ws, df, None, PipelineConfig(target="y", project_name="loop", scenario="sudden", cv_folds=3,
-                                              retrain_when_recommended=True, rows_per_window=200))
+    run_pipeline(
+        ws,
+        df,
+        None,
+        PipelineConfig(
+            target="y",
+            project_name="loop",
+            scenario="sudden",
+            cv_folds=3,
+            retrain_when_recommended=True,
+            rows_per_window=200,
+        ),
+    )
     return ws
 
 
 def test_every_stage_is_a_node_linked_to_its_inputs(looped):
     nodes, edges = get_lineage_graph(looped, 1)
-    assert {"raw data", "recipe", "cleaned data", "feature set", "experiment", "model version", "deployment",
-            "monitoring"} <= set(nodes["layer"])
+    assert {
+        "raw data",
+        "recipe",
+        "cleaned data",
+        "feature set",
+        "experiment",
+        "model version",
+        "deployment",
+        "monitoring",
+    } <= set(nodes["layer"])
     assert set(edges["source"]) | set(edges["target"]) <= set(nodes["node"])
     hashed = nodes[nodes["layer"].isin(["raw data", "recipe", "cleaned data", "model version"])]
     assert (hashed["sha256"].str.len() == 12).all()  # every data file, recipe and model carries its hash

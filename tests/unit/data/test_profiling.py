@@ -1,4 +1,5 @@
 """core.data.profiling: per-column profile, alerts (each fires where it should and not on clean columns), plots."""
+
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from core.workspace.errors import ConfigError
 from core.data.charts import caption_column_distribution, caption_missing, plot_column_distribution, plot_missing
 from core.data.columns import (
     get_spelling_variants,
@@ -24,6 +24,7 @@ from core.data.profiling import (
     get_alerts_df,
     profile_table,
 )
+from core.workspace.errors import ConfigError
 
 N = 200
 
@@ -35,29 +36,39 @@ def crafted() -> pd.DataFrame:
     skewed = np.concatenate([rng.exponential(1.0, N - 10), rng.uniform(50, 200, 10)])
     outliers = rng.normal(50, 5, N).round(1)
     outliers[3] = 5000.0
-    return pd.DataFrame({
-        "constant": ["x"] * N,
-        "almost_constant": ["a"] * (N - 2) + ["b"] * 2,
-        "customer_id": [f"C{i:04d}" for i in range(N)],
-        "city": pd.Series([f"city_{i % 100}" for i in range(N)], dtype="str"),
-        "mostly_missing": np.where(np.arange(N) % 3 == 0, np.nan, 1.0 + np.arange(N) % 7),
-        "num_text": pd.Series([str(v) for v in rng.integers(1, 500, N - 10)] + ["n/a"] * 10, dtype="str"),
-        "skewed": skewed,
-        "outliers": outliers,
-        "spelled": pd.Series(rng.choice(["Yes", "No"], N), dtype="str").where(np.arange(N) % 20 != 0, "yes "),
-        "clean_num": rng.normal(10, 2, N).round(2),
-        "clean_cat": pd.Series(rng.choice(["red", "green", "blue"], N), dtype="str"),
-        "signup": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D"),
-        "refund_issued": np.where(target == "Yes", "refund", "none"),
-        # 30% numbers, 70% words: a column filled from two sources
-        "size": pd.Series(np.where(np.arange(N) % 10 < 3, rng.choice(["38", "40", "42"], N),
-                                   rng.choice(["small", "medium", "large"], N)), dtype="str"),
-        # dates kept as text because a few cells say "unknown"
-        "visit_date": pd.Series((pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D"))
-                                .strftime("%Y-%m-%d"), dtype="str").where(np.arange(N) % 25 != 0, "unknown"),
-        "ratio": np.concatenate([rng.normal(1, 0.1, N - 3).round(3), [np.inf, np.inf, -np.inf]]),
-        "churn": pd.Series(target, dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "constant": ["x"] * N,
+            "almost_constant": ["a"] * (N - 2) + ["b"] * 2,
+            "customer_id": [f"C{i:04d}" for i in range(N)],
+            "city": pd.Series([f"city_{i % 100}" for i in range(N)], dtype="str"),
+            "mostly_missing": np.where(np.arange(N) % 3 == 0, np.nan, 1.0 + np.arange(N) % 7),
+            "num_text": pd.Series([str(v) for v in rng.integers(1, 500, N - 10)] + ["n/a"] * 10, dtype="str"),
+            "skewed": skewed,
+            "outliers": outliers,
+            "spelled": pd.Series(rng.choice(["Yes", "No"], N), dtype="str").where(np.arange(N) % 20 != 0, "yes "),
+            "clean_num": rng.normal(10, 2, N).round(2),
+            "clean_cat": pd.Series(rng.choice(["red", "green", "blue"], N), dtype="str"),
+            "signup": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D"),
+            "refund_issued": np.where(target == "Yes", "refund", "none"),
+            # 30% numbers, 70% words: a column filled from two sources
+            "size": pd.Series(
+                np.where(
+                    np.arange(N) % 10 < 3,
+                    rng.choice(["38", "40", "42"], N),
+                    rng.choice(["small", "medium", "large"], N),
+                ),
+                dtype="str",
+            ),
+            # dates kept as text because a few cells say "unknown"
+            "visit_date": pd.Series(
+                (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, N), unit="D")).strftime("%Y-%m-%d"),
+                dtype="str",
+            ).where(np.arange(N) % 25 != 0, "unknown"),
+            "ratio": np.concatenate([rng.normal(1, 0.1, N - 3).round(3), [np.inf, np.inf, -np.inf]]),
+            "churn": pd.Series(target, dtype="str"),
+        }
+    )
 
 
 def _alerts(profile: pd.DataFrame, column: str) -> list[str]:
@@ -67,8 +78,19 @@ def _alerts(profile: pd.DataFrame, column: str) -> list[str]:
 def test_profile_has_one_row_per_column_with_the_documented_fields(crafted):
     profile = profile_table(crafted, target="churn")
     assert list(profile["column"]) == list(crafted.columns)
-    for field in ["column", "dtype", "kind", "missing", "missing_pct", "distinct", "top_values",
-                  "min", "max", "mean", "alerts"]:
+    for field in [
+        "column",
+        "dtype",
+        "kind",
+        "missing",
+        "missing_pct",
+        "distinct",
+        "top_values",
+        "min",
+        "max",
+        "mean",
+        "alerts",
+    ]:
         assert field in profile.columns
     row = profile.set_index("column").loc["mostly_missing"]
     assert row["missing"] == 67 and row["missing_pct"] == pytest.approx(33.5)
@@ -133,8 +155,9 @@ def test_leak_needs_a_target(crafted):
 def test_regression_leak():
     rng = np.random.default_rng(1)
     price = rng.uniform(100, 1000, 300)
-    df = pd.DataFrame({"price": price, "price_per_unit": price / 3 + rng.normal(0, 0.01, 300),
-                       "noise": rng.normal(size=300)})
+    df = pd.DataFrame(
+        {"price": price, "price_per_unit": price / 3 + rng.normal(0, 0.01, 300), "noise": rng.normal(size=300)}
+    )
     profile = profile_table(df, target="price")
     assert "possible_leak" in _alerts(profile, "price_per_unit")
     assert "possible_leak" not in _alerts(profile, "noise")
@@ -152,11 +175,17 @@ def test_alerts_df_has_plain_messages(crafted):
 
 
 def test_spelling_variants_map_to_the_most_frequent_spelling():
-    s = pd.Series(["Month-to-month"] * 5 + ["month-to-month", "Month to month", "Month-To-Month ", "One year", "1 year"]
-                  + ["One year"] * 2, dtype="str")
+    s = pd.Series(
+        ["Month-to-month"] * 5
+        + ["month-to-month", "Month to month", "Month-To-Month ", "One year", "1 year"]
+        + ["One year"] * 2,
+        dtype="str",
+    )
     assert get_spelling_variants(s) == {
-        "month-to-month": "Month-to-month", "Month to month": "Month-to-month",
-        "Month-To-Month ": "Month-to-month", "1 year": "One year",
+        "month-to-month": "Month-to-month",
+        "Month to month": "Month-to-month",
+        "Month-To-Month ": "Month-to-month",
+        "1 year": "One year",
     }
 
 
@@ -239,15 +268,19 @@ def test_type_alert_messages_name_examples(crafted):
 def test_type_alerts_stay_quiet_on_look_alikes():
     n = 200
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({
-        "zip": pd.Series([f"0{v}" for v in rng.integers(1000, 9999, n)], dtype="str"),  # codes, all numbers
-        "plan": pd.Series(rng.choice(["basic", "plus", "pro"], n - 4).tolist() + ["12"] * 4, dtype="str"),  # 2% numbers
-        "version": pd.Series(rng.choice(["1.2.3", "2.0.1", "3.1.4"], n), dtype="str"),  # not dates
-        "half_dates": pd.Series(["2024-01-05", "2024-02-11", "soon", "never"] * (n // 4), dtype="str"),
-        "num_or_date": pd.Series(["44927", "2023-01-01"] * (n // 2), dtype="str"),
-        "real_dates": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
-        "ints": rng.integers(0, 10, n),
-    })
+    df = pd.DataFrame(
+        {
+            "zip": pd.Series([f"0{v}" for v in rng.integers(1000, 9999, n)], dtype="str"),  # codes, all numbers
+            "plan": pd.Series(
+                rng.choice(["basic", "plus", "pro"], n - 4).tolist() + ["12"] * 4, dtype="str"
+            ),  # 2% numbers
+            "version": pd.Series(rng.choice(["1.2.3", "2.0.1", "3.1.4"], n), dtype="str"),  # not dates
+            "half_dates": pd.Series(["2024-01-05", "2024-02-11", "soon", "never"] * (n // 4), dtype="str"),
+            "num_or_date": pd.Series(["44927", "2023-01-01"] * (n // 2), dtype="str"),
+            "real_dates": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+            "ints": rng.integers(0, 10, n),
+        }
+    )
     profile = profile_table(df)
     for quiet in ("zip", "plan", "version", "real_dates", "ints"):
         assert not {"mixed_type", "date_as_text", "numeric_as_text", "infinities"} & set(_alerts(profile, quiet)), quiet
@@ -263,7 +296,11 @@ def test_text_types_and_date_parsing():
     assert types["other"] == pytest.approx(2 / 7)  # '2023-13-45' is no date; the blank is not counted
     assert set(types["examples"]["other"]) == {"2023-13-45", "x"}
     parsed = parse_dates(pd.Series(["2023-01-05", "2023-01-05T10:00:00+02:00", "Jan 5, 2023", "nope"], dtype="str"))
-    assert list(parsed[:3]) == [pd.Timestamp("2023-01-05"), pd.Timestamp("2023-01-05 08:00"), pd.Timestamp("2023-01-05")]
+    assert list(parsed[:3]) == [
+        pd.Timestamp("2023-01-05"),
+        pd.Timestamp("2023-01-05 08:00"),
+        pd.Timestamp("2023-01-05"),
+    ]
     assert pd.isna(parsed[3])
 
 
@@ -320,8 +357,12 @@ def test_an_identifier_is_a_row_key_or_an_entity_key_never_a_few_repeated_levels
         "cat_3": (pd.Series([f"cat_3_L{i}" for i in rng.integers(0, 12, n)], dtype="str"), None),
         "year": (pd.Series(rng.choice([str(y) for y in range(2000, 2024)], n), dtype="str"), None),
         "zip": (pd.Series([f"{z:05d}" for z in rng.integers(0, 40, n)], dtype="str"), None),
-        "day": (pd.Series(pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")[rng.integers(0, 60, n)],
-                          dtype="str"), None),
+        "day": (
+            pd.Series(
+                pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")[rng.integers(0, 60, n)], dtype="str"
+            ),
+            None,
+        ),
         "amount": (pd.Series(rng.integers(100, 999, n) / 100).astype(str).astype("str"), None),
         "age": (pd.Series(rng.integers(18, 90, n)), None),
         "flag": (pd.Series(rng.random(n) < 0.5), None),

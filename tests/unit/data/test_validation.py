@@ -1,4 +1,5 @@
 """core.data.validation: rules learned from the reference data, checked on requests and per traffic window."""
+
 import json
 from pathlib import Path
 
@@ -6,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.workspace.errors import ConfigError, DataError
 from core.data.validation import (
     ColumnRule,
     ValidationRules,
@@ -18,6 +18,7 @@ from core.data.validation import (
     derive_rules,
     get_violations_df,
 )
+from core.workspace.errors import ConfigError, DataError
 
 N = 2000
 TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
@@ -29,21 +30,25 @@ def reference() -> pd.DataFrame:
     temperature = rng.uniform(-20, 80, N)
     temperature[:2] = [-20.0, 80.0]  # spread exactly 100
     visits = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 101, N), unit="D")
-    visits = visits.where(np.arange(N) != 0, pd.Timestamp("2023-01-01")).where(np.arange(N) != 1, pd.Timestamp("2023-04-11"))
+    visits = visits.where(np.arange(N) != 0, pd.Timestamp("2023-01-01")).where(
+        np.arange(N) != 1, pd.Timestamp("2023-04-11")
+    )
     score = rng.normal(5, 1, N).round(2)
     score[np.arange(N) % 10 == 0] = np.nan  # 10% missing
-    return pd.DataFrame({
-        "customer_id": pd.Series([f"C{i:05d}" for i in range(N)], dtype="str"),
-        "temperature": temperature,
-        "visits_count": np.r_[[0, 50], rng.integers(0, 51, N - 2)],
-        "plan": pd.Series(rng.choice(["basic", "plus", "pro"], N), dtype="str"),
-        "city": pd.Series([f"city_{i % 80}" for i in range(N)], dtype="str"),  # 80 values, 4% of rows
-        "visit": visits,
-        "score": score,
-        "flag": rng.integers(0, 2, N),
-        "active": rng.random(N) < 0.5,
-        "churn": pd.Series(rng.choice(["Yes", "No"], N), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([f"C{i:05d}" for i in range(N)], dtype="str"),
+            "temperature": temperature,
+            "visits_count": np.r_[[0, 50], rng.integers(0, 51, N - 2)],
+            "plan": pd.Series(rng.choice(["basic", "plus", "pro"], N), dtype="str"),
+            "city": pd.Series([f"city_{i % 80}" for i in range(N)], dtype="str"),  # 80 values, 4% of rows
+            "visit": visits,
+            "score": score,
+            "flag": rng.integers(0, 2, N),
+            "active": rng.random(N) < 0.5,
+            "churn": pd.Series(rng.choice(["Yes", "No"], N), dtype="str"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +116,10 @@ def test_json_round_trip_and_plain_descriptions(rules):
     assert described["plan"] == "plan: one of 3 categories: 'basic', 'plus', 'pro'; at most 5% missing"
     assert described["visit"] == "visit: a date between 2022-12-22 and 2023-04-21; at most 5% missing"
     assert described["score"].endswith("at most 15% missing")
-    assert described["customer_id"] == "customer_id: an identifier or free text (any value is accepted); at most 5% missing; optional"
+    assert (
+        described["customer_id"]
+        == "customer_id: an identifier or free text (any value is accepted); at most 5% missing; optional"
+    )
     assert described["churn"].endswith("the target: checked only when labels are included")
 
 
@@ -135,7 +143,10 @@ def test_a_clean_resample_of_the_reference_passes(reference, rules):
     sample = reference.sample(500, replace=True, random_state=3)
     assert check_rows(sample, rules) == []
     assert check_rows(sample, rules, include_target=True) == []
-    assert caption_violations([], rows=500, rules=rules) == "All 500 rows pass the 9 checks learned from the training data."
+    assert (
+        caption_violations([], rows=500, rules=rules)
+        == "All 500 rows pass the 9 checks learned from the training data."
+    )
     assert caption_violations([], rows=1, rules=rules) == "The row passes the 9 checks learned from the training data."
 
 
@@ -164,9 +175,15 @@ def bad(reference) -> pd.DataFrame:
 def test_each_violation_fires_with_counts_and_examples(bad, rules):
     found = _by_column(check_rows(bad, rules))
     assert set(found) == {
-        ("visits_count", "missing_column"), ("temperature", "type"), ("temperature", "below_min"),
-        ("temperature", "above_max"), ("plan", "unknown_category"), ("score", "too_many_missing"),
-        ("visit", "type"), ("visit", "above_max"), ("flag", "unknown_category"),
+        ("visits_count", "missing_column"),
+        ("temperature", "type"),
+        ("temperature", "below_min"),
+        ("temperature", "above_max"),
+        ("plan", "unknown_category"),
+        ("score", "too_many_missing"),
+        ("visit", "type"),
+        ("visit", "above_max"),
+        ("flag", "unknown_category"),
     }
     v = found[("temperature", "type")]
     assert (v.rows, v.examples) == (3, ("abc", "n/a"))
@@ -184,7 +201,8 @@ def test_each_violation_fires_with_counts_and_examples(bad, rules):
     assert v.message.endswith("more than the 15% allowed from the training data.")
     assert found[("visit", "type")].examples == ("yesterday",)
     assert found[("visit", "above_max")].message == (
-        "visit has 1 row (0.5%) later than the latest date expected from training (2023-04-21): 2030-01-01.")
+        "visit has 1 row (0.5%) later than the latest date expected from training (2023-04-21): 2030-01-01."
+    )
     assert found[("flag", "unknown_category")].examples == ("2",)
     missing = found[("visits_count", "missing_column")]
     assert (missing.rows, missing.share) == (200, 1.0)
@@ -197,7 +215,9 @@ def test_the_target_is_checked_only_when_asked(bad, rules, reference):
     assert with_target[("churn", "unknown_category")].rows == 4
     no_labels = reference.drop(columns=["churn"]).head(20)
     assert check_rows(no_labels, rules) == []  # serving: requests carry no target
-    assert [(v.column, v.rule) for v in check_rows(no_labels, rules, include_target=True)] == [("churn", "missing_column")]
+    assert [(v.column, v.rule) for v in check_rows(no_labels, rules, include_target=True)] == [
+        ("churn", "missing_column")
+    ]
 
 
 def test_optional_columns_may_be_absent_and_hold_anything(reference, rules):
@@ -214,7 +234,8 @@ def test_infinities_break_the_range_and_one_category_message_is_singular(referen
     found = _by_column(check_rows(rows, rules))
     assert found[("temperature", "above_max")].examples == ("inf",)
     assert found[("plan", "unknown_category")].message == (
-        "plan has 1 row (10%) with a category never seen in training: 'Three year'.")
+        "plan has 1 row (10%) with a category never seen in training: 'Three year'."
+    )
 
 
 def test_violations_df_and_caption(bad, rules):
@@ -227,7 +248,8 @@ def test_violations_df_and_caption(bad, rules):
     assert caption == (
         "6 of 9 checks fail: temperature (3 rows of the wrong type, e.g. 'abc'; 3 rows below the training range, "
         "e.g. -100; 1 row above the training range, e.g. 500), visits_count (the column is missing), "
-        "plan (4 rows with a category never seen in training, e.g. 'Premium') and 3 more.")
+        "plan (4 rows with a category never seen in training, e.g. 'Premium') and 3 more."
+    )
     assert Violation.from_dict(json.loads(json.dumps(violations[0].to_dict()))) == violations[0]
 
 
@@ -237,7 +259,9 @@ def test_check_by_window(reference, rules):
     traffic["plan"] = traffic["plan"].where(~((traffic["window"] == 3) & (np.arange(600) % 2 == 0)), "enterprise")
     df = check_rows_by_window(traffic, rules)
     assert list(df.columns) == ["window", "column", "rule", "rows", "share", "message"]
-    assert df[["window", "column", "rule", "rows", "share"]].values.tolist() == [[3, "plan", "unknown_category", 100, 0.5]]
+    assert df[["window", "column", "rule", "rows", "share"]].values.tolist() == [
+        [3, "plan", "unknown_category", 100, 0.5]
+    ]
     assert df["message"].iloc[0] == "plan has 100 rows (50%) with a category never seen in training: 'enterprise'."
     assert caption_violations_by_window(df) == "Production data first breaks the training rules in window 3 (plan)."
     no_temperature = check_rows_by_window(traffic.drop(columns=["temperature"]), rules)
@@ -271,14 +295,18 @@ def test_telco_rules_after_cleaning():
 
     sample = clean.sample(1000, replace=True, random_state=0)
     assert check_rows(sample, rules, include_target=True) == []
-    assert caption_violations([], rows=1000, rules=rules) == "All 1,000 rows pass the 18 checks learned from the training data."
+    assert (
+        caption_violations([], rows=1000, rules=rules)
+        == "All 1,000 rows pass the 18 checks learned from the training data."
+    )
 
     request = sample.drop(columns=["churn"]).head(300).reset_index(drop=True)
     request.loc[request.index[:78], "contract"] = "Three year"
     found = _by_column(check_rows(request, rules))
     assert list(found) == [("contract", "unknown_category")]
     assert found[("contract", "unknown_category")].message == (
-        "contract has 78 rows (26%) with a category never seen in training: 'Three year'.")
+        "contract has 78 rows (26%) with a category never seen in training: 'Three year'."
+    )
     # raw rows replay the recipe's value fixes but not its row filters: impossible values are caught
     served, _ = apply_recipe(raw.drop(columns=["churn"]), suggest_recipe(raw, "churn"), training=False)
     caught = _by_column(check_rows(served, rules))
@@ -305,7 +333,7 @@ def test_rules_for_a_models_inputs_leave_out_the_target_and_the_columns_it_does_
 
 def _request(reference: pd.DataFrame, n: int) -> pd.DataFrame:
     """n clean rows as a client sends them (row 0 has no score, more than a request may miss)."""
-    return reference.drop(columns=["churn"]).iloc[1:n + 1].reset_index(drop=True)
+    return reference.drop(columns=["churn"]).iloc[1 : n + 1].reset_index(drop=True)
 
 
 def _one_row(reference: pd.DataFrame) -> pd.DataFrame:
@@ -329,8 +357,11 @@ def test_numbers_and_dates_sent_only_as_blanks_are_missing_values(reference, rul
     row["visit"] = pd.Series([""], dtype=object)
     row["flag"] = pd.Series([None], dtype=object)
     found = _by_column(check_rows(row, rules))
-    assert set(found) == {("temperature", "too_many_missing"), ("visit", "too_many_missing"),
-                          ("flag", "too_many_missing")}
+    assert set(found) == {
+        ("temperature", "too_many_missing"),
+        ("visit", "too_many_missing"),
+        ("flag", "too_many_missing"),
+    }
 
 
 def test_a_window_where_every_value_is_missing_and_an_empty_batch(reference, rules):
@@ -390,8 +421,7 @@ def test_a_huge_value_is_shortened_in_the_message(reference, rules):
 
 def test_dates_kept_as_text_are_learned_and_checked_as_dates():
     days = pd.date_range("2021-01-01", periods=400, freq="D")
-    reference = pd.DataFrame({"sold": pd.Series(days.strftime("%Y-%m-%d"), dtype="str"),
-                              "rooms": np.arange(400) % 5})
+    reference = pd.DataFrame({"sold": pd.Series(days.strftime("%Y-%m-%d"), dtype="str"), "rooms": np.arange(400) % 5})
     rule = derive_rules(reference).get("sold")
     assert (rule.kind, rule.min, rule.max) == ("datetime", "2020-11-22T00:00:00", "2022-03-16T00:00:00")
     request = pd.DataFrame({"sold": ["2021-06-01", "2030-01-01", "soon"], "rooms": [1, 2, 3]})

@@ -1,13 +1,13 @@
 """Validation rules are learned at cleaning time and applied in monitoring."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.data import datasets
-from core.pipeline import PipelineConfig, latest_monitoring, run_pipeline, stage_monitor
-from core.monitoring.simulation import TrafficConfig
 from core.data.validation import ValidationRules
-
+from core.monitoring.simulation import TrafficConfig
+from core.pipeline import PipelineConfig, latest_monitoring, run_pipeline, stage_monitor
 
 pytestmark = pytest.mark.slow  # a full pipeline run, then monitoring on it
 
@@ -39,8 +39,11 @@ def test_no_drift_traffic_passes_the_rules(project):
 
 
 def test_a_new_category_in_production_is_a_violation_in_the_drifted_windows_only(project):
-    out = stage_monitor(project, 1, TrafficConfig(scenario="new_category", windows=4, rows_per_window=200,
-                                                  drift_start=3, columns=("plan",)))
+    out = stage_monitor(
+        project,
+        1,
+        TrafficConfig(scenario="new_category", windows=4, rows_per_window=200, drift_start=3, columns=("plan",)),
+    )
     v = out["violations"]
     assert set(v["column"]) == {"plan"} and set(v["rule"]) == {"unknown_category"}
     assert set(v["window"]) == {3, 4}

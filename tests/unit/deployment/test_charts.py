@@ -16,21 +16,40 @@ def test_answer_captions_say_how_many_rows_got_no_answer_and_the_threshold():
     binary = SimpleNamespace(task="binary", classes=["No", "Yes"], threshold=0.4)
     assert caption_answers(result, binary, answer_label="Yes").endswith(
         "(on average 1.50 ms per row). The model answers 'Yes' when the score is 0.40 or more "
-        "(the decision threshold registered with it).")
+        "(the decision threshold registered with it)."
+    )
     regression = SimpleNamespace(task="regression", classes=[], threshold=0.5)
     assert caption_answers(result, regression, answer_label="").endswith("(on average 1.50 ms per row).")
 
 
 def test_traffic_caption_names_the_arm_that_answered_most():
-    summary = pd.DataFrame({"arm": ["champion", "challenger"], "version": ["churn v2", "churn v3"],
-                            "requests": [90, 10], "mean_latency_ms": [1.234, 2.0], "share": [0.9, 0.1]})
-    assert caption_traffic_summary(summary) == ("100 requests logged; 90% were answered by churn v2 (champion), "
-                                                "in 1.23 ms per row on average.")
+    summary = pd.DataFrame(
+        {
+            "arm": ["champion", "challenger"],
+            "version": ["churn v2", "churn v3"],
+            "requests": [90, 10],
+            "mean_latency_ms": [1.234, 2.0],
+            "share": [0.9, 0.1],
+        }
+    )
+    assert caption_traffic_summary(summary) == (
+        "100 requests logged; 90% were answered by churn v2 (champion), in 1.23 ms per row on average."
+    )
 
 
 def test_versions_table_puts_what_a_reviewer_reads_first():
-    versions = pd.DataFrame({"id": [1], "model": ["churn"], "run": [4], "roc_auc": [0.8], "version": [1],
-                             "cv_score": [0.79], "aliases": ["champion"], "decision threshold": [0.5]})
+    versions = pd.DataFrame(
+        {
+            "id": [1],
+            "model": ["churn"],
+            "run": [4],
+            "roc_auc": [0.8],
+            "version": [1],
+            "cv_score": [0.79],
+            "aliases": ["champion"],
+            "decision threshold": [0.5],
+        }
+    )
     shown, order = get_versions_table(versions, "roc_auc")
     assert order[:5] == ["version", "aliases", "decision threshold", "CV score", "holdout ROC-AUC"]
     assert "id" not in order and "model" not in order and "run" in order

@@ -1,7 +1,7 @@
 import pytest
 
-from core.workspace.errors import ConfigError
 from core.deployment.routing import STRATEGIES, RoutingConfig, route_requests
+from core.workspace.errors import ConfigError
 
 KEYS = [f"user-{i}" for i in range(10_000)]
 

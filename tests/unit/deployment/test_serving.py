@@ -1,4 +1,5 @@
 """The simulated endpoint: routing strategies, prediction logging, and what requests may look like."""
+
 import json
 
 import numpy as np
@@ -6,11 +7,11 @@ import pandas as pd
 import pytest
 
 from core.deployment import serving
-from core.training import tracking
-from core.workspace.errors import ConfigError, DataError
-from core.pipeline import PipelineConfig, run_pipeline, stage_deploy, stage_register
 from core.deployment.routing import RoutingConfig
+from core.pipeline import PipelineConfig, run_pipeline, stage_deploy, stage_register
+from core.training import tracking
 from core.workspace.database import Workspace
+from core.workspace.errors import ConfigError, DataError
 
 N_REQUESTS = 200
 
@@ -30,8 +31,9 @@ def served(tmp_path_factory):
     """One trained project: champion = the best run, challenger = another model family."""
     ws = Workspace(tmp_path_factory.mktemp("serving") / "ws")
     table = _table()
-    summary = run_pipeline(ws, table, None, PipelineConfig(target="y", project_name="serve", cv_folds=3,
-                                                           windows=2, rows_per_window=100))
+    summary = run_pipeline(
+        ws, table, None, PipelineConfig(target="y", project_name="serve", cv_folds=3, windows=2, rows_per_window=100)
+    )
     pid = 1
     experiment = tracking.latest_experiment(ws, pid)
     runs = tracking.get_runs_df(ws, pid, experiment["id"])
@@ -143,8 +145,9 @@ def test_every_prediction_is_logged(served):
     assert latest["arm"].tolist() == out["arm"].tolist()
     assert latest["prediction"].tolist() == out["prediction"].tolist()
     # The raw request is kept with each prediction.
-    row = ws.query_one("SELECT input_json FROM predictions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1",
-                       (dep["id"],))
+    row = ws.query_one(
+        "SELECT input_json FROM predictions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1", (dep["id"],)
+    )
     assert json.loads(row["input_json"])["cust_id"] == served["requests"]["cust_id"].iloc[6]
 
 
@@ -215,8 +218,9 @@ def test_regression_endpoint_returns_numbers(tmp_path):
     x = rng.normal(size=n)
     kind = rng.choice(["a", "b"], n)
     df = pd.DataFrame({"x": x, "kind": kind, "price": 100 + 20 * x + 15 * (kind == "a") + rng.normal(size=n)})
-    run_pipeline(ws, df, None, PipelineConfig(target="price", project_name="reg", cv_folds=2, windows=1,
-                                              rows_per_window=50))
+    run_pipeline(
+        ws, df, None, PipelineConfig(target="price", project_name="reg", cv_folds=2, windows=1, rows_per_window=50)
+    )
     dep = serving.get_active_deployment(ws, 1)
     out = serving.predict(ws, dep, df.drop(columns=["price"]).head(50))
     values = out["prediction"].astype(float)
@@ -226,8 +230,9 @@ def test_regression_endpoint_returns_numbers(tmp_path):
 
 def test_canary_routes_single_requests_to_both_arms(served):
     dep = _deploy(served, strategy="canary", challenger_share=0.5)
-    arms = {serving.predict(served["ws"], dep, served["requests"].iloc[[i]], log=False)["arm"].iloc[0]
-            for i in range(40)}
+    arms = {
+        serving.predict(served["ws"], dep, served["requests"].iloc[[i]], log=False)["arm"].iloc[0] for i in range(40)
+    }
     assert arms == {"champion", "challenger"}
 
 
@@ -261,8 +266,16 @@ def _natural_table(n: int = 500, seed: int = 7) -> pd.DataFrame:
     since = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
     logit = -0.05 * tenure + 1.2 * (plan == "basic") + 0.8 * active + 0.5
     churn = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No")
-    return pd.DataFrame({"cust_id": [f"C{i:05d}" for i in range(n)], "tenure": tenure, "plan": plan,
-                         "active": active, "since": since.strftime("%Y-%m-%d"), "churn": churn})
+    return pd.DataFrame(
+        {
+            "cust_id": [f"C{i:05d}" for i in range(n)],
+            "tenure": tenure,
+            "plan": plan,
+            "active": active,
+            "since": since.strftime("%Y-%m-%d"),
+            "churn": churn,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -271,9 +284,9 @@ def natural(tmp_path_factory):
     rules name 'churn' as a required column; a random forest (32-bit features) is the champion and
     a logistic regression the challenger."""
     from core.data import datasets
-    from core.workspace import projects
     from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem, stage_train
     from core.training.config import TrainConfig
+    from core.workspace import projects
 
     ws = Workspace(tmp_path_factory.mktemp("natural") / "ws")
     pid = projects.create_unique_project(ws, "natural order")["id"]
@@ -295,15 +308,14 @@ def natural(tmp_path_factory):
 def test_the_endpoint_never_asks_for_the_target_nor_columns_the_model_does_not_take(natural):
     model = natural["model"]
     assert set(model.required_columns) == {"tenure", "plan", "active", "since"}
-    assert model.input_kinds == {"tenure": "numeric", "active": "numeric", "plan": "categorical",
-                                 "since": "datetime"}
+    assert model.input_kinds == {"tenure": "numeric", "active": "numeric", "plan": "categorical", "since": "datetime"}
     assert {r.column for r in model.rules.columns} == set(model.required_columns)
     assert model.validate(natural["examples"]) == []  # was: "churn is missing: … send it with every row"
 
 
 def test_monitoring_checks_only_the_models_inputs(natural):
-    from core.pipeline import stage_monitor
     from core.monitoring.simulation import TrafficConfig
+    from core.pipeline import stage_monitor
 
     out = stage_monitor(natural["ws"], natural["pid"], TrafficConfig(scenario="none", windows=2, rows_per_window=80))
     assert out["violations"].empty  # was: churn "missing" in every window
@@ -318,6 +330,7 @@ def _cell(column, value, row=0):
     def change(rows):
         rows[row][column] = value
         return rows
+
     return change
 
 
@@ -325,6 +338,7 @@ def _row(values, row=0):
     def change(rows):
         rows[row] = dict(values)
         return rows
+
     return change
 
 
@@ -333,6 +347,7 @@ def _every_row(column, values):
         for row, value in zip(rows, values):
             row[column] = value
         return rows
+
     return change
 
 
@@ -352,7 +367,7 @@ PROBES = [
     ("text 1e400", _cell("tenure", "1e400"), ERROR, "tenure", "not_finite"),
     ("1e308", _cell("tenure", 1e308), ERROR, "tenure", "too_large"),
     ("-1e308", _cell("tenure", -1e308), ERROR, "tenure", "too_large"),
-    ("int with 400 digits", _cell("tenure", 10 ** 400), ERROR, "tenure", "not_finite"),
+    ("int with 400 digits", _cell("tenure", 10**400), ERROR, "tenure", "not_finite"),
     ("list in a number", _cell("tenure", [1, 2]), ERROR, "tenure", "not_a_single_value"),
     ("dict in a number", _cell("tenure", {"a": 1}), ERROR, "tenure", "not_a_single_value"),
     ("list in a category", _cell("plan", ["basic"]), ERROR, "plan", "not_a_single_value"),
@@ -409,8 +424,11 @@ REQUEST_PROBES = [
     ("not a table: None", lambda rows: None, "not_a_table"),
     ("not a table: an object", lambda rows: {"rows": rows}, "not_a_table"),
     ("a row that is not an object", lambda rows: rows + [5], "not_a_row"),
-    ("duplicate column names", lambda rows: pd.concat([pd.DataFrame(rows), pd.DataFrame(rows)[["plan"]]], axis=1),
-     "duplicate_column"),
+    (
+        "duplicate column names",
+        lambda rows: pd.concat([pd.DataFrame(rows), pd.DataFrame(rows)[["plan"]]], axis=1),
+        "duplicate_column",
+    ),
     ("only unknown columns", lambda rows: pd.DataFrame({"favourite_colour": ["blue", "red"]}), "missing_column"),
     ("a column missing", lambda rows: pd.DataFrame(rows).drop(columns=["tenure"]), "missing_column"),
 ]

@@ -88,7 +88,9 @@ def test_registered_metrics_equal_sklearn():
     classes = np.array(["a", "b", "c"])[np.random.default_rng(2).integers(0, 3, 300)]
     guesses = np.where(np.random.default_rng(3).random(300) < 0.6, classes, "a")
     assert score_metric("f1_macro", classes, guesses) == pytest.approx(f1_score(classes, guesses, average="macro"))
-    assert score_metric("balanced_accuracy", classes, guesses) == pytest.approx(balanced_accuracy_score(classes, guesses))
+    assert score_metric("balanced_accuracy", classes, guesses) == pytest.approx(
+        balanced_accuracy_score(classes, guesses)
+    )
     actual = np.random.default_rng(4).normal(50, 10, 300)
     predicted = actual + np.random.default_rng(5).normal(0, 5, 300)
     assert score_metric("r2", actual, predicted) == pytest.approx(r2_score(actual, predicted))
@@ -97,12 +99,15 @@ def test_registered_metrics_equal_sklearn():
     assert metric_uses_scores("roc_auc") and not metric_uses_scores("accuracy")
 
 
-@pytest.mark.parametrize("metric, sklearn_metric, use_labels", [
-    ("roc_auc", roc_auc_score, False),
-    ("pr_auc", average_precision_score, False),
-    ("f1_macro", lambda y, p: f1_score(y, p, average="macro"), True),
-    ("balanced_accuracy", balanced_accuracy_score, True),
-])
+@pytest.mark.parametrize(
+    "metric, sklearn_metric, use_labels",
+    [
+        ("roc_auc", roc_auc_score, False),
+        ("pr_auc", average_precision_score, False),
+        ("f1_macro", lambda y, p: f1_score(y, p, average="macro"), True),
+        ("balanced_accuracy", balanced_accuracy_score, True),
+    ],
+)
 def test_vectorised_bootstrap_equals_looping_sklearn_over_the_same_resamples(metric, sklearn_metric, use_labels):
     y, a, b = binary_case(n=200)
     if use_labels:
@@ -164,8 +169,15 @@ def test_bootstrap_refuses_bad_input():
 
 
 def fake_result(key, name, cv_scores, test_scores, test_pred, ok=True):
-    return SimpleNamespace(key=key, name=name, cv_scores=cv_scores, test_scores=test_scores, test_pred=test_pred,
-                           ok=ok, is_baseline=key == "baseline")
+    return SimpleNamespace(
+        key=key,
+        name=name,
+        cv_scores=cv_scores,
+        test_scores=test_scores,
+        test_pred=test_pred,
+        ok=ok,
+        is_baseline=key == "baseline",
+    )
 
 
 def test_top_two_skips_the_baseline_and_failures_and_compare_models_picks_scores():
@@ -235,9 +247,16 @@ def test_recorded_runs_side_by_side_charts_and_sentences():
 
     from core.evaluation.charts_checks import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
 
-    runs = pd.DataFrame({"model": ["Logistic regression", "Random forest"], "cv_score": [0.83, 0.81],
-                         "roc_auc": [0.84, 0.86], "r2": [None, None],
-                         "cv_folds": [[0.82, 0.84, 0.83], [0.78, 0.84, 0.81]]}, index=pd.Index([3, 7], name="run"))
+    runs = pd.DataFrame(
+        {
+            "model": ["Logistic regression", "Random forest"],
+            "cv_score": [0.83, 0.81],
+            "roc_auc": [0.84, 0.86],
+            "r2": [None, None],
+            "cv_folds": [[0.82, 0.84, 0.83], [0.78, 0.84, 0.81]],
+        },
+        index=pd.Index([3, 7], name="run"),
+    )
     bars = plot_run_scores(runs, "roc_auc")
     assert [t.name for t in bars.data] == ["run 3: Logistic regression", "run 7: Random forest"]
     assert list(bars.data[0].x) == ["CV ROC-AUC", "ROC-AUC"]  # r2 is empty for these runs: no bar

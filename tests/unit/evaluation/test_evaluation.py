@@ -4,10 +4,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from core.workspace.errors import ConfigError, DataError
 from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
@@ -44,6 +42,7 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
+from core.workspace.errors import ConfigError, DataError
 
 
 def assert_readable_figure(fig):
@@ -81,7 +80,9 @@ def test_confusion_df_counts_and_binary_caption():
     df = get_confusion_df(y_true, y_pred, labels=[0, 1], names=["No", "Yes"])
     cells = {(r.actual, r.predicted): r.count for r in df.itertuples()}
     assert cells == {("No", "No"): 3, ("No", "Yes"): 1, ("Yes", "No"): 1, ("Yes", "Yes"): 2}
-    assert df.loc[(df["actual"] == "Yes") & (df["predicted"] == "Yes"), "share_of_actual"].item() == pytest.approx(2 / 3)
+    assert df.loc[(df["actual"] == "Yes") & (df["predicted"] == "Yes"), "share_of_actual"].item() == pytest.approx(
+        2 / 3
+    )
     assert caption_confusion(df, "Yes") == (
         "Of the 3 test rows that really are 'Yes', the model catches 2 (67%) and misses 1; "
         "it also raises 1 false alarms among the 4 others."
@@ -118,12 +119,14 @@ def test_residuals_df_plot_and_captions():
 
 @pytest.fixture
 def board():
-    return pd.DataFrame({
-        "model": ["Logistic regression", "Gradient boosting", "Baseline"],
-        "key": ["logistic", "hist_gb", "baseline"],
-        "cv_score": [0.80, 0.84, 0.50],  # deliberately not sorted
-        "cv_std": [0.01, 0.02, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "model": ["Logistic regression", "Gradient boosting", "Baseline"],
+            "key": ["logistic", "hist_gb", "baseline"],
+            "cv_score": [0.80, 0.84, 0.50],  # deliberately not sorted
+            "cv_std": [0.01, 0.02, 0.0],
+        }
+    )
 
 
 def test_leaderboard_plot_orders_best_first_and_greys_the_baseline(board):
@@ -140,8 +143,14 @@ def test_caption_leaderboard(board):
         "Gradient boosting ranks first with a cross-validated ROC-AUC of 0.84, "
         "0.34 above the baseline that always predicts 'No'."
     )
-    rmse = pd.DataFrame({"model": ["Ridge regression", "Baseline"], "key": ["ridge", "baseline"],
-                         "cv_score": [30_000.0, 52_000.0], "cv_std": [1000.0, 0.0]})
+    rmse = pd.DataFrame(
+        {
+            "model": ["Ridge regression", "Baseline"],
+            "key": ["ridge", "baseline"],
+            "cv_score": [30_000.0, 52_000.0],
+            "cv_std": [1000.0, 0.0],
+        }
+    )
     assert caption_leaderboard(rmse, "rmse", "the average (477,500)") == (
         "Ridge regression ranks first with a cross-validated RMSE of 30,000, "
         "22,000 lower (better) than the baseline that always predicts the average (477,500)."
@@ -151,6 +160,7 @@ def test_caption_leaderboard(board):
 
 
 # ---------------------------------------------------------------- binary report, PR curve
+
 
 def noisy_scores(n=400, seed=0):
     rng = np.random.default_rng(seed)
@@ -265,7 +275,11 @@ def test_threshold_df_agrees_with_the_confusion_matrix():
     confusion = get_confusion_at_threshold(y, score, 0.42, names=["No", "Yes"])
     cells = {(r.actual, r.predicted): r.count for r in confusion.itertuples()}
     assert (cells[("Yes", "Yes")], cells[("No", "Yes")], cells[("Yes", "No")], cells[("No", "No")]) == (
-        row["tp"], row["fp"], row["fn"], row["tn"])
+        row["tp"],
+        row["fp"],
+        row["fn"],
+        row["tn"],
+    )
     assert row["tp"] == int(((score >= 0.42) & (y == 1)).sum())
     assert caption_threshold(df, 0.42, "Yes") == (
         f"At 0.42 the model flags {int(row['flagged'])} rows: it catches {row['recall']:.0%} of the 'Yes' rows, "
@@ -316,6 +330,7 @@ def test_caption_cost_curve_when_the_default_is_already_cheapest():
 
 # ---------------------------------------------------------------- calibration
 
+
 def test_calibration_bins_have_equal_counts_and_ordered_scores():
     rng = np.random.default_rng(3)
     score = rng.random(105)
@@ -348,6 +363,7 @@ def test_calibration_captions_and_plot():
 
 # ---------------------------------------------------------------- regression
 
+
 def test_regression_report_leaves_zero_targets_out_of_mape():
     report = get_regression_report([0.0, 100.0, 200.0], [10.0, 110.0, 180.0])
     assert report["mape"] == pytest.approx(0.1)  # (10/100 + 20/200) / 2; the 0 row is skipped
@@ -368,7 +384,8 @@ def test_regression_caption_states_explained_variation():
         f"; the model explains {report['r2']:.0%} of the variation in the target (R² {report['r2']:.2f})."
     )
     assert "no better than always predicting the average" in caption_regression_report(
-        get_regression_report(y, np.full(500, y.mean() + 50_000)))
+        get_regression_report(y, np.full(500, y.mean() + 50_000))
+    )
 
 
 def test_predicted_vs_actual_plot_and_caption():

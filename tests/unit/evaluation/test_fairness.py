@@ -5,7 +5,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from core.workspace.errors import DataError
 from core.evaluation.charts_checks import (
     caption_error_segments,
     caption_fairness,
@@ -13,6 +12,7 @@ from core.evaluation.charts_checks import (
     plot_group_metrics,
 )
 from core.evaluation.fairness import get_error_segments_df, get_fairness_gaps, get_group_metrics_df, to_segments
+from core.workspace.errors import DataError
 
 
 def assert_readable_figure(fig):
@@ -40,7 +40,9 @@ def test_group_metrics_on_a_crafted_case():
     assert df["reliable"].tolist() == [True, True, False]
     assert df["share"].tolist() == pytest.approx([40 / 85, 40 / 85, 5 / 85])
     a, b = df.iloc[0], df.iloc[1]
-    assert (a["positive_rate"], a["tpr"], a["fpr"], a["accuracy"], a["actual_rate"]) == pytest.approx((0.5, 0.8, 0.2, 0.8, 0.5))
+    assert (a["positive_rate"], a["tpr"], a["fpr"], a["accuracy"], a["actual_rate"]) == pytest.approx(
+        (0.5, 0.8, 0.2, 0.8, 0.5)
+    )
     assert (b["positive_rate"], b["tpr"], b["fpr"], b["accuracy"]) == pytest.approx((0.3, 0.5, 0.1, 0.7))
     assert np.isnan(df.iloc[2]["fpr"])  # C has no negatives
 
@@ -48,9 +50,17 @@ def test_group_metrics_on_a_crafted_case():
 def test_fairness_gaps_ignore_small_groups_and_name_the_groups():
     y, pred, groups = crafted_binary()
     gaps = get_fairness_gaps(get_group_metrics_df(y, pred, groups, "binary"))
-    assert gaps["positive_rate"] == pytest.approx({
-        "gap": 0.2, "low_group": "B", "low": 0.3, "high_group": "A", "high": 0.5, "ratio": 0.6, "reliable": True,
-    })
+    assert gaps["positive_rate"] == pytest.approx(
+        {
+            "gap": 0.2,
+            "low_group": "B",
+            "low": 0.3,
+            "high_group": "A",
+            "high": 0.5,
+            "ratio": 0.6,
+            "reliable": True,
+        }
+    )
     assert gaps["tpr"]["gap"] == pytest.approx(0.3)  # C's TPR of 1.0 would make it 0.5 if it counted
     assert (gaps["fpr"]["gap"], gaps["accuracy"]["gap"]) == pytest.approx((0.1, 0.1))
 
@@ -128,7 +138,9 @@ def test_segments_label_numbers_dates_and_missing_values():
     assert to_segments(pd.Series([-5.0, -1.0, 2.0, 4.0, 6.0, 8.0, 9.0, 10.0]))[0] == "−5 to −1"
     assert to_segments(pd.Series([1, 2, 2, None])).tolist() == ["1", "2", "2", "(missing)"]  # few values: as is
     assert to_segments(pd.Series(["a", None])).tolist() == ["a", "(missing)"]
-    dates = pd.Series(pd.to_datetime(["2020-01-01", "2020-06-01", "2021-01-01", "2021-06-01", "2022-01-01", "2022-06-01"]))
+    dates = pd.Series(
+        pd.to_datetime(["2020-01-01", "2020-06-01", "2021-01-01", "2021-06-01", "2022-01-01", "2022-06-01"])
+    )
     assert to_segments(dates, bins=2)[0] == "2020-01-01 – 2021-01-01"
 
 
@@ -141,12 +153,18 @@ def planted_table():
     region = np.repeat(["north", "south", "east", "west"], 100)
     position = np.tile(np.arange(100), 4)
     wrong = np.where(region == "east", position % 2 == 0, position % 10 == 0)
-    X = pd.DataFrame({
-        "customer_id": [f"C{i:04d}" for i in range(400)],  # an ID: never a segment
-        "region": region,
-        "age": rng.integers(18, 80, 400),
-        "vip": rng.random(400) < 0.5,
-    }).sample(frac=1.0, random_state=0).reset_index(drop=True)
+    X = (
+        pd.DataFrame(
+            {
+                "customer_id": [f"C{i:04d}" for i in range(400)],  # an ID: never a segment
+                "region": region,
+                "age": rng.integers(18, 80, 400),
+                "vip": rng.random(400) < 0.5,
+            }
+        )
+        .sample(frac=1.0, random_state=0)
+        .reset_index(drop=True)
+    )
     wrong = pd.Series(wrong).sample(frac=1.0, random_state=0).to_numpy()
     y_true = np.zeros(400, dtype=int)
     return X, y_true, wrong.astype(int)
@@ -156,7 +174,12 @@ def test_error_segments_find_the_planted_bad_segment():
     X, y_true, y_pred = planted_table()
     df = get_error_segments_df(X, y_true, y_pred, "binary")
     worst = df.iloc[0]
-    assert (worst["column"], worst["segment"], worst["label"], worst["rows"]) == ("region", "east", "region = east", 100)
+    assert (worst["column"], worst["segment"], worst["label"], worst["rows"]) == (
+        "region",
+        "east",
+        "region = east",
+        100,
+    )
     assert (worst["error"], worst["overall_error"], worst["lift"]) == pytest.approx((0.5, 0.2, 2.5))
     assert "customer_id" not in set(df["column"])
     assert df["lift"].is_monotonic_decreasing and len(df) <= 10

@@ -11,8 +11,17 @@ from core.training.results import ModelResult
 
 def result(key, **metrics):
     return ModelResult(
-        key=key, name=key.title(), cv_scores=[], cv_score=0.0, test_metrics=metrics, fit_seconds=0.0,
-        predict_ms_per_row=0.0, params={}, pipeline=None, test_scores=np.array([]), test_pred=np.array([]),
+        key=key,
+        name=key.title(),
+        cv_scores=[],
+        cv_score=0.0,
+        test_metrics=metrics,
+        fit_seconds=0.0,
+        predict_ms_per_row=0.0,
+        params={},
+        pipeline=None,
+        test_scores=np.array([]),
+        test_pred=np.array([]),
     )
 
 
@@ -25,8 +34,11 @@ def test_higher_is_better_pass():
     assert gate.passed and gate.decision == "GO"
     assert (gate.metric, gate.threshold, gate.value, gate.baseline_value) == ("roc_auc", 0.75, 0.84, 0.5)
     assert gate.checks[0]["sentence"] == "ROC-AUC on unseen data is 0.84, above the 0.75 the business asked for: GO."
-    assert gate.checks[1] == {"name": "beats_baseline", "passed": True,
-                              "sentence": "It beats the baseline, which scores 0.50, by 0.34."}
+    assert gate.checks[1] == {
+        "name": "beats_baseline",
+        "passed": True,
+        "sentence": "It beats the baseline, which scores 0.50, by 0.34.",
+    }
 
 
 def test_higher_is_better_fail_below_threshold():
@@ -80,10 +92,23 @@ class Scored:
         self.key, self.test_metrics = key, metrics
 
 
-FAIR = {"column": "region", "measure": "recall", "gap": 0.08, "low_group": "south", "high_group": "north",
-        "reliable": True}
-STRICT = ProblemConfig(target="churn", task="binary", positive_class="Yes", metric="roc_auc", threshold=0.75,
-                       max_latency_ms=50.0, max_fairness_gap=0.10)
+FAIR = {
+    "column": "region",
+    "measure": "recall",
+    "gap": 0.08,
+    "low_group": "south",
+    "high_group": "north",
+    "reliable": True,
+}
+STRICT = ProblemConfig(
+    target="churn",
+    task="binary",
+    positive_class="Yes",
+    metric="roc_auc",
+    threshold=0.75,
+    max_latency_ms=50.0,
+    max_fairness_gap=0.10,
+)
 
 
 def names(gate):
@@ -91,14 +116,20 @@ def names(gate):
 
 
 def test_a_better_champion_is_no_go_and_named():
-    gate = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), Scored("baseline", roc_auc=0.5),
-                      champion={"name": "churn v3", "value": 0.88})
+    gate = check_gate(
+        STRICT,
+        Scored("hist_gb", roc_auc=0.84),
+        Scored("baseline", roc_auc=0.5),
+        champion={"name": "churn v3", "value": 0.88},
+    )
     assert not gate.passed and gate.decision == "NO-GO"
     assert names(gate) == ["threshold", "beats_baseline", "beats_champion"]
     found = gate.checks[2]
     assert not found["passed"]
-    assert found["sentence"] == ("On the same unseen rows the current champion (churn v3) scores 0.88, better than "
-                                 "this model: replacing it would be a step back: NO-GO.")
+    assert found["sentence"] == (
+        "On the same unseen rows the current champion (churn v3) scores 0.88, better than "
+        "this model: replacing it would be a step back: NO-GO."
+    )
     assert "churn v3" in gate.sentence
 
 
@@ -117,12 +148,17 @@ def test_champion_with_lower_is_better_metric():
 
 
 def test_a_champion_that_could_not_be_scored_is_not_compared():
-    gate = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None,
-                      champion={"name": "churn v3", "error": "columns are missing: {'plan'}"})
+    gate = check_gate(
+        STRICT,
+        Scored("hist_gb", roc_auc=0.84),
+        None,
+        champion={"name": "churn v3", "error": "columns are missing: {'plan'}"},
+    )
     assert gate.passed and gate.checks[-1]["name"] == "beats_champion" and gate.checks[-1]["passed"]
     assert "churn v3" in gate.checks[-1]["sentence"] and "not compared" in gate.checks[-1]["sentence"]
-    undefined = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None,
-                           champion={"name": "churn v3", "value": float("nan")})
+    undefined = check_gate(
+        STRICT, Scored("hist_gb", roc_auc=0.84), None, champion={"name": "churn v3", "value": float("nan")}
+    )
     assert undefined.passed and "not compared" in undefined.checks[-1]["sentence"]
 
 
@@ -139,16 +175,22 @@ def test_latency_over_the_limit_is_no_go():
 def test_fairness_gap_above_the_limit_is_no_go_and_below_is_go():
     unfair = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None, fairness={**FAIR, "gap": 0.25})
     assert not unfair.passed and names(unfair) == ["threshold", "fairness"]
-    assert unfair.checks[-1]["sentence"] == ("Fairness: its recall differs by 0.25 between 'north' and 'south' of "
-                                             "region, more than the 0.10 allowed: NO-GO.")
+    assert unfair.checks[-1]["sentence"] == (
+        "Fairness: its recall differs by 0.25 between 'north' and 'south' of region, more than the 0.10 allowed: NO-GO."
+    )
     fair = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None, fairness=FAIR)
     assert fair.passed and fair.decision == "GO"
-    assert fair.checks[-1]["sentence"] == ("Fairness: its recall differs by 0.08 between 'north' and 'south' of "
-                                           "region, within the 0.10 allowed.")
+    assert fair.checks[-1]["sentence"] == (
+        "Fairness: its recall differs by 0.08 between 'north' and 'south' of region, within the 0.10 allowed."
+    )
     rough = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None, fairness={**FAIR, "reliable": False})
     assert "rough estimate" in rough.checks[-1]["sentence"]
-    relative = check_gate(STRICT, Scored("hist_gb", roc_auc=0.84), None,
-                          fairness={**FAIR, "measure": "typical error", "gap": 0.3, "relative": True})
+    relative = check_gate(
+        STRICT,
+        Scored("hist_gb", roc_auc=0.84),
+        None,
+        fairness={**FAIR, "measure": "typical error", "gap": 0.3, "relative": True},
+    )
     assert not relative.passed and "differs by 30%" in relative.checks[-1]["sentence"]
     assert "more than the 10% allowed" in relative.checks[-1]["sentence"]
 
@@ -161,11 +203,15 @@ def test_every_check_passing_is_go_and_one_failing_is_no_go():
     assert all(c["passed"] for c in gate.checks) and gate.passed and gate.decision == "GO"
     assert gate.model == "hist_gb"
     json.dumps(gate.to_dict(), allow_nan=False)
-    for key, bad in (("champion", {"name": "churn v1", "value": 0.9}), ("latency_ms", 500.0),
-                     ("fairness", {**FAIR, "gap": 0.5})):
+    for key, bad in (
+        ("champion", {"name": "churn v1", "value": 0.9}),
+        ("latency_ms", 500.0),
+        ("fairness", {**FAIR, "gap": 0.5}),
+    ):
         failing = check_gate(STRICT, best, baseline, **{**extras, key: bad})
         assert not failing.passed and [c["name"] for c in failing.checks if not c["passed"]] == [
-            {"champion": "beats_champion", "latency_ms": "latency", "fairness": "fairness"}[key]]
+            {"champion": "beats_champion", "latency_ms": "latency", "fairness": "fairness"}[key]
+        ]
 
 
 def test_the_champion_check_uses_the_bootstrap_interval_when_given():
@@ -173,7 +219,9 @@ def test_the_champion_check_uses_the_bootstrap_interval_when_given():
     model = type("M", (), {"key": "new", "test_metrics": {"roc_auc": 0.80}})()
     tied = check_gate(problem, model, None, champion={"name": "m v1", "value": 0.81, "ci_low": -0.03, "ci_high": 0.01})
     assert tied.passed and "practically tied" in tied.checks[-1]["sentence"]
-    worse = check_gate(problem, model, None, champion={"name": "m v1", "value": 0.85, "ci_low": -0.08, "ci_high": -0.02})
+    worse = check_gate(
+        problem, model, None, champion={"name": "m v1", "value": 0.85, "ci_low": -0.08, "ci_high": -0.02}
+    )
     assert not worse.passed and "really better than this model" in worse.checks[-1]["sentence"]
     better = check_gate(problem, model, None, champion={"name": "m v1", "value": 0.75, "ci_low": 0.01, "ci_high": 0.09})
     assert better.passed and "at least as good" in better.checks[-1]["sentence"]

@@ -1,5 +1,6 @@
 """Evaluating a model that picks among several classes: the report against scikit-learn computed by
 hand, per-class scores, and a caption that names the class left behind."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
@@ -10,8 +11,18 @@ from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
 CLASSES = ["bronze", "gold", "silver"]
 TRUTH = np.array(["gold", "gold", "gold", "silver", "silver", "bronze", "bronze", "bronze"])
 PRED = np.array(["gold", "gold", "silver", "silver", "gold", "bronze", "bronze", "silver"])
-PROBA = np.array([[.1, .8, .1], [.2, .7, .1], [.1, .3, .6], [.2, .2, .6], [.1, .5, .4], [.7, .2, .1],
-                  [.6, .1, .3], [.3, .2, .5]])
+PROBA = np.array(
+    [
+        [0.1, 0.8, 0.1],
+        [0.2, 0.7, 0.1],
+        [0.1, 0.3, 0.6],
+        [0.2, 0.2, 0.6],
+        [0.1, 0.5, 0.4],
+        [0.7, 0.2, 0.1],
+        [0.6, 0.1, 0.3],
+        [0.3, 0.2, 0.5],
+    ]
+)
 
 
 def test_report_matches_the_definitions():

@@ -11,30 +11,40 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from core.workspace.errors import ConfigError, DataError
 from core.evaluation.charts_checks import caption_robustness, plot_robustness
 from core.evaluation.robustness import get_input_columns, get_robustness_df
+from core.workspace.errors import ConfigError, DataError
 
 
 def make_pipeline_for(numeric, categorical, model):
-    preprocess = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
-                              OneHotEncoder(handle_unknown="ignore")), categorical),
-    ], remainder="drop")
+    preprocess = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="missing"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                categorical,
+            ),
+        ],
+        remainder="drop",
+    )
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
 def planted_data(n=600, seed=0):
     """``driver`` decides the outcome, ``helper`` a little, ``noise`` and ``colour`` not at all."""
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "row_id": np.arange(n),  # not read by the pipeline
-        "driver": rng.normal(0, 1, n),
-        "helper": rng.normal(0, 1, n),
-        "noise": rng.normal(0, 1, n),
-        "colour": rng.choice(["red", "blue"], n),
-    })
+    X = pd.DataFrame(
+        {
+            "row_id": np.arange(n),  # not read by the pipeline
+            "driver": rng.normal(0, 1, n),
+            "helper": rng.normal(0, 1, n),
+            "noise": rng.normal(0, 1, n),
+            "colour": rng.choice(["red", "blue"], n),
+        }
+    )
     signal = 2.0 * X["driver"] + 0.5 * X["helper"] + rng.normal(0, 0.5, n)
     return X, signal
 

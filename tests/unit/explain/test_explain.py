@@ -44,16 +44,19 @@ TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 
 # ---------------------------------------------------------------------------- fixtures
 
+
 def make_frame(n: int = 600, seed: int = 0) -> pd.DataFrame:
     """x1 and category "a" of c1 drive the target; n1, n2 and c2 are noise."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "x1": rng.normal(size=n),
-        "n1": rng.normal(size=n),
-        "c1": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="str"),
-        "n2": rng.uniform(0, 10, size=n),
-        "c2": pd.Series(rng.choice(["p", "q", "r", "s"], size=n), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "n1": rng.normal(size=n),
+            "c1": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="str"),
+            "n2": rng.uniform(0, 10, size=n),
+            "c2": pd.Series(rng.choice(["p", "q", "r", "s"], size=n), dtype="str"),
+        }
+    )
 
 
 def make_binary(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -72,17 +75,20 @@ def make_regression(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.Serie
 
 
 def make_pipeline_for(model, numeric=("x1", "n1", "n2"), categorical=("c1", "c2")) -> Pipeline:
-    preprocess = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(numeric)),
-        ("cat", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), list(categorical)),
-    ])
+    preprocess = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(numeric)),
+            ("cat", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), list(categorical)),
+        ]
+    )
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
 CLASSIFIERS = {
     "logistic": lambda: LogisticRegression(max_iter=1000),
-    "random_forest": lambda: RandomForestClassifier(n_estimators=40, max_depth=6, min_samples_leaf=5,
-                                                     random_state=0, n_jobs=1),
+    "random_forest": lambda: RandomForestClassifier(
+        n_estimators=40, max_depth=6, min_samples_leaf=5, random_state=0, n_jobs=1
+    ),
     "hist_gb": lambda: HistGradientBoostingClassifier(max_iter=60, random_state=0),
     "decision_tree": lambda: DecisionTreeClassifier(max_depth=5, min_samples_leaf=5, random_state=0),
 }
@@ -114,10 +120,16 @@ def hgb_explanation(fitted, binary_data):
 
 # ---------------------------------------------------------------------------- drivers and explainer choice
 
-@pytest.mark.parametrize("key, explainer", [
-    ("logistic", "linear"), ("random_forest", "tree (exact)"),
-    ("hist_gb", "tree (exact)"), ("decision_tree", "tree (exact)"),
-])
+
+@pytest.mark.parametrize(
+    "key, explainer",
+    [
+        ("logistic", "linear"),
+        ("random_forest", "tree (exact)"),
+        ("hist_gb", "tree (exact)"),
+        ("decision_tree", "tree (exact)"),
+    ],
+)
 def test_planted_drivers_rank_top_two(fitted, binary_data, key, explainer):
     X, _ = binary_data
     expl = explain_model(fitted[key], X, "binary", model_key=key, target_name="target")
@@ -125,7 +137,7 @@ def test_planted_drivers_rank_top_two(fitted, binary_data, key, explainer):
     assert expl.explainer == explainer
     assert set(importance["feature"].head(2)) == {"x1", "c1"}
     assert importance["share"].sum() == pytest.approx(1.0)
-    assert list(expl.shap_df.columns) == ["x1", "n1", "c1", "n2", "c2"]   # input columns, input order
+    assert list(expl.shap_df.columns) == ["x1", "n1", "c1", "n2", "c2"]  # input columns, input order
     c1 = importance.set_index("feature").loc["c1"]
     assert c1["top_category"] == "a"
     x1 = importance.set_index("feature").loc["x1"]
@@ -141,10 +153,11 @@ def test_sampling_respects_max_rows_and_says_so(fitted, binary_data):
     assert expl.shap_df.index.isin(X.index).all()
     assert "120 of 600" in expl.note
     again = explain_model(fitted["logistic"], X, "binary", max_rows=120, seed=3)
-    assert again.shap_df.index.equals(expl.shap_df.index)   # the seed fixes the sample
+    assert again.shap_df.index.equals(expl.shap_df.index)  # the seed fixes the sample
 
 
 # ---------------------------------------------------------------------------- additivity and units
+
 
 @pytest.mark.parametrize("key", ["random_forest", "decision_tree"])
 def test_forest_shap_adds_up_to_probability(fitted, binary_data, key):
@@ -194,10 +207,13 @@ def test_one_hot_shap_is_summed_into_its_source_column(fitted, binary_data, hgb_
 
 def test_fallback_feature_sources_match_prefix_free_names():
     X, y = make_binary(200)
-    preprocess = ColumnTransformer([
-        ("num", StandardScaler(), ["x1", "n1"]),
-        ("cat", OneHotEncoder(sparse_output=False), ["c1", "c2"]),
-    ], verbose_feature_names_out=False).fit(X, y)
+    preprocess = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["x1", "n1"]),
+            ("cat", OneHotEncoder(sparse_output=False), ["c1", "c2"]),
+        ],
+        verbose_feature_names_out=False,
+    ).fit(X, y)
     mapping = feature_sources.fallback_output_feature_sources(preprocess, list(X.columns))
     assert mapping["c1_a"] == "c1" and mapping["c2_s"] == "c2" and mapping["x1"] == "x1"
     assert set(mapping) == set(preprocess.get_feature_names_out())
@@ -205,16 +221,18 @@ def test_fallback_feature_sources_match_prefix_free_names():
 
 # ---------------------------------------------------------------------------- other families and tasks
 
+
 def test_regression_linear_and_tree():
     X, y = make_regression(400)
-    for model, explainer in [(Ridge(), "linear"), (HistGradientBoostingRegressor(max_iter=60, random_state=0),
-                                                   "tree (exact)")]:
+    for model, explainer in [
+        (Ridge(), "linear"),
+        (HistGradientBoostingRegressor(max_iter=60, random_state=0), "tree (exact)"),
+    ]:
         pipeline = make_pipeline_for(model).fit(X, y)
         expl = explain_model(pipeline, X, "regression", target_name="price", max_rows=100)
         assert expl.explainer == explainer
         assert expl.output == "predicted price"
-        np.testing.assert_allclose(expl.predictions.to_numpy(), pipeline.predict(X.loc[expl.shap_df.index]),
-                                   atol=1e-6)
+        np.testing.assert_allclose(expl.predictions.to_numpy(), pipeline.predict(X.loc[expl.shap_df.index]), atol=1e-6)
         assert set(get_importance_df(expl)["feature"].head(2)) == {"x1", "c1"}
 
 
@@ -234,11 +252,11 @@ def test_baseline_returns_zeros_and_its_constant_prediction(binary_data):
 def test_permutation_for_knn_is_additive_and_finds_the_drivers(binary_data):
     X, y = binary_data
     X = X.copy()
-    X.loc[X.index[:40], "n1"] = np.nan   # gaps in the input must survive the masking
+    X.loc[X.index[:40], "n1"] = np.nan  # gaps in the input must survive the masking
     pipeline = make_pipeline_for(KNeighborsClassifier(n_neighbors=15)).fit(X, y)
     expl = explain_model(pipeline, X, "binary", model_key="knn", target_name="target", time_budget_seconds=None)
     assert expl.explainer == "permutation"
-    assert expl.rows_explained == explain.PERMUTATION_MAX_ROWS   # few rows on purpose
+    assert expl.rows_explained == explain.PERMUTATION_MAX_ROWS  # few rows on purpose
     proba = pipeline.predict_proba(X.loc[expl.shap_df.index])[:, 1]
     np.testing.assert_allclose(expl.predictions.to_numpy(), proba, atol=1e-9)
     assert set(get_importance_df(expl)["feature"].head(2)) == {"x1", "c1"}
@@ -259,8 +277,9 @@ def test_multiclass_explains_the_chosen_class():
 
 def test_tight_time_budget_caps_forest_rows_and_notes_it(binary_data):
     X, y = binary_data
-    forest = make_pipeline_for(RandomForestClassifier(n_estimators=150, max_depth=10, min_samples_leaf=5,
-                                                      random_state=0, n_jobs=1)).fit(X, y)
+    forest = make_pipeline_for(
+        RandomForestClassifier(n_estimators=150, max_depth=10, min_samples_leaf=5, random_state=0, n_jobs=1)
+    ).fit(X, y)
     expl = explain_model(forest, X, "binary", max_rows=300, time_budget_seconds=0.05)
     assert explain.MIN_ROWS <= expl.rows_explained < 300
     assert "fewer rows to keep the explanation fast" in expl.note
@@ -281,6 +300,7 @@ def test_invalid_arguments_raise_domain_errors(fitted, binary_data):
 
 # ---------------------------------------------------------------------------- persistence
 
+
 def test_to_dict_from_dict_round_trip(binary_data, fitted):
     X, _ = binary_data
     X = X.copy()
@@ -297,11 +317,12 @@ def test_to_dict_from_dict_round_trip(binary_data, fitted):
 
 # ---------------------------------------------------------------------------- plots and captions
 
+
 def test_importance_plot_and_caption(hgb_explanation):
     importance = get_importance_df(hgb_explanation)
     figure = plot_importance(importance, top=3)
     assert isinstance(figure, go.Figure)
-    assert list(figure.data[0].y) == list(importance["feature"].head(3))[::-1]   # most important on top
+    assert list(figure.data[0].y) == list(importance["feature"].head(3))[::-1]  # most important on top
     caption = caption_importance(importance, hgb_explanation)
     top = importance["feature"].iloc[0]
     assert caption.startswith(f"{top} drives the log-odds of target = yes most")
@@ -337,6 +358,7 @@ def test_waterfall_df_plot_and_caption(hgb_explanation):
 
 # ---------------------------------------------------------------------------- the real sample
 
+
 @pytest.mark.skipif(not TELCO.exists(), reason="sample_data/telco_churn.csv is not there yet")
 def test_telco_hist_gb_finds_the_planted_drivers():
     frame = pd.read_csv(TELCO).dropna(subset=["churn"]).drop(columns=["customer_id", "signup_date"])
@@ -351,4 +373,3 @@ def test_telco_hist_gb_finds_the_planted_drivers():
     ranking = list(get_importance_df(expl)["feature"])
     assert {"contract", "tenure_months", "support_calls"} <= set(ranking[:4])
     assert "gender" not in ranking[:5]
-

@@ -1,15 +1,16 @@
 """The studio's own path (reader → recipe → features → model → SHAP) finds the drivers planted in
 each sample (sample_data/README.md), and not the planted non-drivers."""
+
 from pathlib import Path
 
 import pytest
 
 from core.data.cleaning import apply_recipe, suggest_recipe
+from core.data.reader import read_path
 from core.explain.explanations import explain_model
 from core.explain.importance import get_importance_df
 from core.features.preprocessing import suggest_features
 from core.problem.definition import suggest_problem
-from core.data.reader import read_path
 from core.training.config import TrainConfig
 from core.training.trainer import train_models
 
@@ -23,8 +24,9 @@ def top_features(name: str, target: str, model: str) -> list[str]:
     raw, _ = read_path(SAMPLES / name)
     df, _ = apply_recipe(raw, suggest_recipe(raw, target))
     problem = suggest_problem(df, target)
-    result = train_models(df, problem, suggest_features(df, problem),
-                          TrainConfig(models=("baseline", model), cv_folds=2))
+    result = train_models(
+        df, problem, suggest_features(df, problem), TrainConfig(models=("baseline", model), cv_folds=2)
+    )
     best = result.best
     holdout = df.loc[result.test_index].drop(columns=[target])
     expl = explain_model(best.pipeline, holdout, problem.task, model_key=best.key, target_name=target)

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.workspace.errors import ConfigError, DataError
 from core.features.preprocessing import (
     DateParts,
     FeatureConfig,
@@ -18,6 +17,7 @@ from core.features.preprocessing import (
     suggest_features,
 )
 from core.problem.definition import ProblemConfig
+from core.workspace.errors import ConfigError, DataError
 
 PROBLEM = ProblemConfig(target="churn", task="binary", positive_class="Yes")
 
@@ -28,16 +28,20 @@ def frame():
     rng = np.random.default_rng(1)
     plans = pd.Series(rng.choice(["Basic", "Plus", "Pro"], size=n), dtype="str")
     plans[[2, 7]] = np.nan  # pandas 3 `str` column with NaN
-    return pd.DataFrame({
-        "customer_id": [f"{1000 + i}-ABCDE" for i in range(n)],
-        "row_number": np.arange(n),
-        "signup_date": pd.Series(pd.date_range("2023-01-01", periods=n, freq="6D").strftime("%Y-%m-%d"), dtype="str"),
-        "plan": plans,
-        "age": np.where(np.arange(n) % 9 == 0, np.nan, rng.integers(18, 80, size=n).astype(float)),
-        "spend": rng.lognormal(3, 1.2, size=n).round(2),
-        "constant": ["same"] * n,
-        "churn": rng.choice(["Yes", "No"], size=n),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [f"{1000 + i}-ABCDE" for i in range(n)],
+            "row_number": np.arange(n),
+            "signup_date": pd.Series(
+                pd.date_range("2023-01-01", periods=n, freq="6D").strftime("%Y-%m-%d"), dtype="str"
+            ),
+            "plan": plans,
+            "age": np.where(np.arange(n) % 9 == 0, np.nan, rng.integers(18, 80, size=n).astype(float)),
+            "spend": rng.lognormal(3, 1.2, size=n).round(2),
+            "constant": ["same"] * n,
+            "churn": rng.choice(["Yes", "No"], size=n),
+        }
+    )
 
 
 def test_suggest_features_drops_ids_and_constants_and_logs_skewed(frame):
@@ -68,8 +72,16 @@ def test_preprocessor_output_names_and_values(frame):
     out = pre.fit_transform(X)
     names = list(pre.get_feature_names_out())
     assert names == [  # numbers, log-scaled numbers, categories, then each date column
-        "age", "spend", "plan_Basic", "plan_Plus", "plan_Pro", "plan_missing",
-        "signup_date_year", "signup_date_month", "signup_date_dayofweek", "signup_date_days_since_1970",
+        "age",
+        "spend",
+        "plan_Basic",
+        "plan_Plus",
+        "plan_Pro",
+        "plan_missing",
+        "signup_date_year",
+        "signup_date_month",
+        "signup_date_dayofweek",
+        "signup_date_days_since_1970",
     ]
     assert out.shape == (len(frame), len(names)) and np.isfinite(out).all()
     # Missing plan becomes its own category; missing age is imputed then scaled (mean ≈ 0).
@@ -83,12 +95,14 @@ def test_preprocessor_tolerates_unseen_categories_and_missing_at_serving_time(fr
     config = suggest_features(frame, PROBLEM)
     pre = build_preprocessor(frame, PROBLEM, config).fit(frame.drop(columns=["churn"]))
     names = list(pre.get_feature_names_out())
-    serving = pd.DataFrame({
-        "signup_date": pd.Series(["2025-06-01", None], dtype="str"),
-        "plan": pd.Series(["Enterprise", None], dtype="str"),  # never seen in training
-        "age": [40.0, np.nan],
-        "spend": [12.5, -3.0],  # a negative value must not produce NaN through log1p
-    })  # dropped columns (customer_id, ...) are not needed at serving time
+    serving = pd.DataFrame(
+        {
+            "signup_date": pd.Series(["2025-06-01", None], dtype="str"),
+            "plan": pd.Series(["Enterprise", None], dtype="str"),  # never seen in training
+            "age": [40.0, np.nan],
+            "spend": [12.5, -3.0],  # a negative value must not produce NaN through log1p
+        }
+    )  # dropped columns (customer_id, ...) are not needed at serving time
     out = pre.transform(serving)
     assert out.shape == (2, len(names)) and np.isfinite(out).all()
     plan_columns = [i for i, n in enumerate(names) if n.startswith("plan_") and n != "plan_missing"]
@@ -109,10 +123,14 @@ def test_output_feature_sources_map_back_to_input_columns(frame):
 
 def test_output_sources_with_tricky_column_names():
     # "plan" and "plan_type" share a prefix; one column is named like a ColumnTransformer parameter.
-    df = pd.DataFrame({
-        "plan": ["a", "b"] * 15, "plan_type": ["a_x", "b"] * 15, "remainder": np.arange(30.0),
-        "churn": ["Yes", "No", "No"] * 10,
-    })
+    df = pd.DataFrame(
+        {
+            "plan": ["a", "b"] * 15,
+            "plan_type": ["a_x", "b"] * 15,
+            "remainder": np.arange(30.0),
+            "churn": ["Yes", "No", "No"] * 10,
+        }
+    )
     pre = build_preprocessor(df, PROBLEM, FeatureConfig()).fit(df.drop(columns=["churn"]))
     sources = get_output_feature_sources(pre)
     assert sources["plan_type_a_x"] == "plan_type"
@@ -123,30 +141,48 @@ def test_output_sources_with_tricky_column_names():
 def test_one_hot_outputs_are_traced_to_their_column_even_when_names_mislead():
     # "plan" = "a_y" and "plan_a" = "x" both read "plan_a_…": the longest-prefix guess would say
     # plan_a for "plan_a_y". The categories step is shared, so the owner must come from the encoder.
-    df = pd.DataFrame({"plan": ["a_y", "b"] * 15, "plan_a": ["x", "w", "z"] * 10, "n": np.arange(30.0),
-                       "k": np.arange(30.0) % 4, "churn": ["Yes", "No", "No"] * 10})
+    df = pd.DataFrame(
+        {
+            "plan": ["a_y", "b"] * 15,
+            "plan_a": ["x", "w", "z"] * 10,
+            "n": np.arange(30.0),
+            "k": np.arange(30.0) % 4,
+            "churn": ["Yes", "No", "No"] * 10,
+        }
+    )
     for config in (FeatureConfig(), FeatureConfig(max_categories=2), FeatureConfig(one_hot=False)):
         pre = build_preprocessor(df, PROBLEM, config).fit(df.drop(columns=["churn"]))
         sources = get_output_feature_sources(pre)
         assert list(sources) == list(pre.get_feature_names_out())
         assert {out for out, col in sources.items() if col == "plan_a"} == (
-            {"plan_a"} if not config.one_hot else
-            {"plan_a_w", "plan_a_x", "plan_a_z"} if config.max_categories > 2 else
-            {"plan_a_z", "plan_a_infrequent_sklearn"})
+            {"plan_a"}
+            if not config.one_hot
+            else {"plan_a_w", "plan_a_x", "plan_a_z"}
+            if config.max_categories > 2
+            else {"plan_a_z", "plan_a_infrequent_sklearn"}
+        )
         assert sources.get("plan_a_y", "plan") == "plan" and sources["n"] == "n" and sources["k"] == "k"
 
 
 def test_columns_treated_alike_share_one_step(frame):
     # A single-row prediction pays ~3 ms per step: one per kind, not one per column.
-    wide = frame.assign(**{f"n{i}": np.arange(len(frame)) % (i + 3) for i in range(8)},
-                        **{f"c{i}": [f"v{j % 3}" for j in range(len(frame))] for i in range(8)})
+    wide = frame.assign(
+        **{f"n{i}": np.arange(len(frame)) % (i + 3) for i in range(8)},
+        **{f"c{i}": [f"v{j % 3}" for j in range(len(frame))] for i in range(8)},
+    )
     pre = build_preprocessor(wide, PROBLEM, suggest_features(wide, PROBLEM)).fit(wide.drop(columns=["churn"]))
     assert [name for name, _, _ in pre.transformers_ if name != "remainder"] == [
-        "numeric", "numeric_log", "categorical", "date0"]
+        "numeric",
+        "numeric_log",
+        "categorical",
+        "date0",
+    ]
 
 
 def test_ordinal_encoding_and_no_scaling(frame):
-    config = FeatureConfig(one_hot=False, numeric_scaling="none", drop_columns=("customer_id", "row_number", "constant"))
+    config = FeatureConfig(
+        one_hot=False, numeric_scaling="none", drop_columns=("customer_id", "row_number", "constant")
+    )
     pre = build_preprocessor(frame, PROBLEM, config).fit(frame.drop(columns=["churn"]))
     names = list(pre.get_feature_names_out())
     assert "plan" in names and not any(n.startswith("plan_") for n in names)
@@ -174,7 +210,11 @@ def test_date_parts_on_datetime64_and_iso_strings_agree():
     np.testing.assert_allclose(a[:2], b[:2])
     assert a[0].tolist() == [2024, 3, 4, 19783]  # a Friday, 19,783 days after 1970-01-01
     assert list(DateParts().fit(pd.DataFrame({"d": dates})).get_feature_names_out()) == [
-        "d_year", "d_month", "d_dayofweek", "d_days_since_1970"]
+        "d_year",
+        "d_month",
+        "d_dayofweek",
+        "d_days_since_1970",
+    ]
 
 
 def test_date_parts_adds_hour_only_for_timestamps():

@@ -108,8 +108,9 @@ def test_the_registered_tests_give_the_pair_functions_p_values(rng):
     reference = pd.Series(rng.normal(size=800))
     current = pd.Series(rng.normal(0.2, 1, size=300))
     codes = np.zeros(len(current), dtype=np.int64)
-    assert ks_pvalues_per_group(reference, current, codes, 1)[0] == pytest.approx(ks_pvalue(reference, current),
-                                                                                 rel=1e-9)
+    assert ks_pvalues_per_group(reference, current, codes, 1)[0] == pytest.approx(
+        ks_pvalue(reference, current), rel=1e-9
+    )
     words, other = pd.Series(rng.choice(list("abc"), 800)), pd.Series(rng.choice(list("abcd"), 300))
     assert chi2_pvalues_per_group(words, other, codes, 1)[0] == pytest.approx(chi2_pvalue(words, other), rel=1e-12)
 
@@ -119,13 +120,36 @@ def test_the_default_configuration_gives_todays_results(rng):
     reference, current = _make_frames(rng)
     df = get_feature_drift_df(reference, current, ["age", "plan", "calls"], DriftConfig(), by="window")
     assert df["test"].tolist() == ["ks", "chi2", "ks"] * 3
-    np.testing.assert_allclose(df["pvalue"], [
-        0.2318425669245836, 0.05630738362249289, 0.8660965940038283, 0.5312233040902621, 0.771861705159386,
-        0.9995969571073803, 2.2571619844290367e-90, 0.06373206113252294, 0.9992154261788723], rtol=1e-9)
-    np.testing.assert_allclose(df["psi"], [
-        0.0674446978210226, 0.021812736667416927, 0.04634500377533901, 0.0322936288582413,
-        0.0007295567785875214, 0.016664191963308414, 4.242423586176353, 0.020554903288416512,
-        0.008531864408718951], rtol=1e-9)
+    np.testing.assert_allclose(
+        df["pvalue"],
+        [
+            0.2318425669245836,
+            0.05630738362249289,
+            0.8660965940038283,
+            0.5312233040902621,
+            0.771861705159386,
+            0.9995969571073803,
+            2.2571619844290367e-90,
+            0.06373206113252294,
+            0.9992154261788723,
+        ],
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(
+        df["psi"],
+        [
+            0.0674446978210226,
+            0.021812736667416927,
+            0.04634500377533901,
+            0.0322936288582413,
+            0.0007295567785875214,
+            0.016664191963308414,
+            4.242423586176353,
+            0.020554903288416512,
+            0.008531864408718951,
+        ],
+        rtol=1e-9,
+    )
     assert df["drifted"].tolist() == [False] * 6 + [True, False, False]
 
 
@@ -144,12 +168,16 @@ def test_the_configuration_chooses_a_registered_test_by_name_and_the_report_name
     assert df["test"].tolist() == ["always", "chi2", "always"] * 3
     assert (df.loc[df["test"] == "always", "pvalue"] == 0).all()
     default = get_feature_drift_df(reference, current, ["age", "plan", "calls"], DriftConfig(), by="window")
-    np.testing.assert_array_equal(df["psi"], default["psi"])   # PSI does not depend on the test
-    np.testing.assert_array_equal(df.loc[df["test"] == "chi2", "pvalue"], default.loc[default["test"] == "chi2", "pvalue"])
+    np.testing.assert_array_equal(df["psi"], default["psi"])  # PSI does not depend on the test
+    np.testing.assert_array_equal(
+        df.loc[df["test"] == "chi2", "pvalue"], default.loc[default["test"] == "chi2", "pvalue"]
+    )
 
 
 def test_the_configuration_refuses_an_unknown_test_or_one_for_another_kind():
-    with pytest.raises(ConfigError, match="'numeric_test' of DriftConfig must name a drift test for numeric columns \\(ks\\)"):
+    with pytest.raises(
+        ConfigError, match="'numeric_test' of DriftConfig must name a drift test for numeric columns \\(ks\\)"
+    ):
         DriftConfig(numeric_test="chi2").validate()
     with pytest.raises(ConfigError, match="'categorical_test' of DriftConfig .* got 'nope'"):
         DriftConfig.from_dict({"categorical_test": "nope"})
@@ -245,19 +273,24 @@ def test_get_feature_drift_df_names_missing_columns(rng):
 
 def test_values_never_seen_in_the_reference_are_counted_per_group():
     rng = np.random.default_rng(4)
-    reference = pd.DataFrame({
-        "plan": rng.choice(["basic", "pro"], 1000),
-        "rating": rng.integers(1, 6, 1000),  # a code: 1–5
-        "amount": rng.normal(50, 5, 1000),  # a measurement: every value is "new", none counts
-    })
-    current = pd.DataFrame({
-        "plan": ["basic"] * 90 + ["premium"] * 10 + ["pro"] * 80 + ["premium"] * 20,
-        "rating": [3] * 95 + [9] * 5 + [2] * 100,
-        "amount": rng.normal(50, 5, 200),
-        "window": [1] * 100 + [2] * 100,
-    })
+    reference = pd.DataFrame(
+        {
+            "plan": rng.choice(["basic", "pro"], 1000),
+            "rating": rng.integers(1, 6, 1000),  # a code: 1–5
+            "amount": rng.normal(50, 5, 1000),  # a measurement: every value is "new", none counts
+        }
+    )
+    current = pd.DataFrame(
+        {
+            "plan": ["basic"] * 90 + ["premium"] * 10 + ["pro"] * 80 + ["premium"] * 20,
+            "rating": [3] * 95 + [9] * 5 + [2] * 100,
+            "amount": rng.normal(50, 5, 200),
+            "window": [1] * 100 + [2] * 100,
+        }
+    )
     df = get_feature_drift_df(reference, current, ["plan", "rating", "amount"], by="window").set_index(
-        ["window", "feature"])
+        ["window", "feature"]
+    )
     assert df.loc[(1, "plan"), "new_rows"] == 10 and df.loc[(2, "plan"), "new_rows"] == 20
     assert df.loc[(2, "plan"), "new_share"] == pytest.approx(0.2)
     assert df.loc[(1, "rating"), "new_rows"] == 5 and df.loc[(2, "rating"), "new_rows"] == 0
@@ -270,8 +303,10 @@ def test_the_drift_table_caption_names_the_tests_that_ran(monkeypatch):
     assert caption_drift_table(DriftConfig()) == (
         "KS compares numeric distributions, chi-square category shares; a p-value below 0.01 means the difference "
         "is unlikely to be chance. A feature counts as drifted when its PSI is major, or when the test is "
-        "significant and the PSI at least moderate.")
+        "significant and the PSI at least moderate."
+    )
     monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))
     register_drift_test("always", ("numeric",), "finds a difference every time")(lambda r, c, codes, n: np.zeros(n))
     assert caption_drift_table(DriftConfig(numeric_test="always")).startswith(
-        "always (finds a difference every time), chi-square category shares; ")
+        "always (finds a difference every time), chi-square category shares; "
+    )

@@ -7,7 +7,6 @@ import plotly.io as pio
 import pytest
 from sklearn.metrics import mean_squared_error, roc_auc_score
 
-from core.workspace.errors import DataError
 from core.monitoring.charts import (
     caption_drift_heatmap,
     caption_feature_psi,
@@ -20,6 +19,7 @@ from core.monitoring.charts import (
 )
 from core.monitoring.reports import Alert, MonitoringReport, run_monitoring
 from core.monitoring.simulation import TrafficConfig, simulate_traffic
+from core.workspace.errors import DataError
 
 N_NUMERIC = 18
 FEATURES = [f"x{i}" for i in range(N_NUMERIC)] + ["plan", "region"]  # 20 features
@@ -84,8 +84,18 @@ def test_no_drift_means_no_alerts_and_no_retraining(calm_report):
     assert "ROC-AUC is" in calm_report.reason
     df = calm_report.feature_drift_df
     assert len(df) == 6 * len(FEATURES)
-    assert list(df.columns) == ["window", "feature", "kind", "psi", "test", "pvalue", "drifted", "label",
-                                "new_rows", "new_share"]
+    assert list(df.columns) == [
+        "window",
+        "feature",
+        "kind",
+        "psi",
+        "test",
+        "pvalue",
+        "drifted",
+        "label",
+        "new_rows",
+        "new_share",
+    ]
     assert (df["new_rows"] == 0).all() and calm_report.excluded_columns == {}
     assert not df["drifted"].any()
     assert (calm_report.performance_df["passed"]).all()
@@ -190,8 +200,13 @@ def test_lower_is_better_metrics_fail_above_the_threshold(reference):
 
 def test_bad_inputs_raise_data_errors(reference):
     kwargs = dict(
-        feature_columns=["x0"], predict_scores=_predict, reference_scores=_predict(reference),
-        target="churn", task="classification", metric="roc_auc", threshold=0.75,
+        feature_columns=["x0"],
+        predict_scores=_predict,
+        reference_scores=_predict(reference),
+        target="churn",
+        task="classification",
+        metric="roc_auc",
+        threshold=0.75,
     )
     with pytest.raises(DataError, match="'window'"):
         run_monitoring(reference, reference, **kwargs)
@@ -238,9 +253,19 @@ def test_calm_captions_say_nothing_moved(calm_report):
 
 def _run(reference, traffic, columns, **kwargs):
     scores = _predict(traffic)  # the model reads the same rows whatever is monitored
-    return run_monitoring(reference, traffic, feature_columns=columns, predict_scores=lambda rows: scores,
-                          reference_scores=_predict(reference), target="churn", task="classification",
-                          metric="roc_auc", threshold=0.75, score_metric=_roc_auc, **kwargs)
+    return run_monitoring(
+        reference,
+        traffic,
+        feature_columns=columns,
+        predict_scores=lambda rows: scores,
+        reference_scores=_predict(reference),
+        target="churn",
+        task="classification",
+        metric="roc_auc",
+        threshold=0.75,
+        score_metric=_roc_auc,
+        **kwargs,
+    )
 
 
 def test_times_and_identifiers_are_not_drift_signals(reference):
@@ -254,8 +279,11 @@ def test_times_and_identifiers_are_not_drift_signals(reference):
     )
     traffic = simulate_traffic(ref, "churn", "classification", TrafficConfig(scenario="none", seed=3))
     later = traffic["signup"] + pd.Timedelta(days=400)
-    traffic = traffic.assign(signup=later, signup_text=later.dt.strftime("%Y-%m-%d").astype("str"),
-                             account=pd.Series([f"B-{i // 3:05d}" for i in range(len(traffic))], dtype="str"))
+    traffic = traffic.assign(
+        signup=later,
+        signup_text=later.dt.strftime("%Y-%m-%d").astype("str"),
+        account=pd.Series([f"B-{i // 3:05d}" for i in range(len(traffic))], dtype="str"),
+    )
     columns = FEATURES + ["signup", "signup_text", "account", "region_code"]
     ref["region_code"], traffic["region_code"] = ref["region"], traffic["region"]  # a plain category, named oddly
     report = _run(ref, traffic, columns, time_columns=("signup_text",))
@@ -296,8 +324,9 @@ def test_a_new_category_in_40_percent_of_rows_recommends_retraining(reference):
     assert report.reason.endswith("retrain with rows that include it.")
     # A numeric code the training data never had counts the same way (a rating of 11 on a 1–10 scale).
     ref = reference.assign(rating=np.random.default_rng(2).integers(1, 11, len(reference)))
-    traffic = simulate_traffic(ref, "churn", "classification", TrafficConfig(scenario="new_category", seed=3,
-                                                                             columns=("rating",)))
+    traffic = simulate_traffic(
+        ref, "churn", "classification", TrafficConfig(scenario="new_category", seed=3, columns=("rating",))
+    )
     coded = _run(ref, traffic, FEATURES + ["rating"])
     assert coded.retrain_recommended and "rating has a value never seen in training" in coded.reason
 

@@ -1,9 +1,14 @@
 """What Monitor says about a report once someone acted on it (core.monitoring.retraining)."""
+
 from core.monitoring.retraining import describe_monitoring_outcome
 
 REASON = "2 features drifted strongly (a, b) in window 6: retrain."
-RETRAINED = {"retrained_metric_on_fresh": 0.853, "champion_metric_on_fresh": 0.848, "fresh_rows_eval": 1000,
-             "registered": {"model": "churn", "version": 2, "alias": "challenger", "id": 2}}
+RETRAINED = {
+    "retrained_metric_on_fresh": 0.853,
+    "champion_metric_on_fresh": 0.848,
+    "fresh_rows_eval": 1000,
+    "registered": {"model": "churn", "version": 2, "alias": "challenger", "id": 2},
+}
 
 
 def test_a_report_nobody_acted_on_is_its_own_decision():
@@ -41,7 +46,8 @@ def test_once_another_version_serves_the_report_is_about_the_old_one():
 
 
 def test_a_registered_challenger_that_lost_its_alias_is_not_offered_for_promotion():
-    verdict = describe_monitoring_outcome(True, REASON, "roc_auc", RETRAINED, monitored_version=1, live_version=1,
-                                          registered_is_challenger=False)
+    verdict = describe_monitoring_outcome(
+        True, REASON, "roc_auc", RETRAINED, monitored_version=1, live_version=1, registered_is_challenger=False
+    )
     assert verdict.headline == "Retrained: v2 was registered, but it is no longer the challenger."
     assert "promote it" not in verdict.text and "v1 serves" in verdict.text

@@ -2,7 +2,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.workspace.errors import ConfigError, DataError
 from core.monitoring.simulation import (
     GRADUAL_STEP_STD,
     NEW_CATEGORY_SHARE,
@@ -12,7 +11,7 @@ from core.monitoring.simulation import (
     describe_scenario,
     simulate_traffic,
 )
-
+from core.workspace.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +105,11 @@ def test_new_category_appears_from_drift_start_only(pool):
 def test_new_category_uses_a_generic_name(pool):
     traffic = _simulate(pool, "new_category", columns=("plan",))
     assert (traffic["plan"] == "new_plan_value").groupby(traffic["window"]).any().tolist() == [
-        False, False, True, True, True,
+        False,
+        False,
+        True,
+        True,
+        True,
     ]
 
 

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.workspace.errors import ConfigError, DataError, StudioError
 from core.problem.definition import (
     ProblemConfig,
     detect_task,
@@ -14,6 +13,7 @@ from core.problem.definition import (
     suggest_problem,
     validate_problem,
 )
+from core.workspace.errors import ConfigError, DataError, StudioError
 
 
 def make_frame(n=40, target=None):
@@ -23,15 +23,18 @@ def make_frame(n=40, target=None):
     return df
 
 
-@pytest.mark.parametrize("values, expected", [
-    (["Yes", "No"] * 20, "binary"),
-    ([0, 1, 1, 0] * 10, "binary"),
-    ([True, False] * 20, "binary"),
-    (["a", "b", "c"] * 10, "multiclass"),
-    ([1, 2, 3, 4, 5] * 8, "multiclass"),
-    (list(np.linspace(0.5, 100.5, 40)), "regression"),
-    (list(range(1000, 1100)), "regression"),  # whole numbers, but > 30 distinct values
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (["Yes", "No"] * 20, "binary"),
+        ([0, 1, 1, 0] * 10, "binary"),
+        ([True, False] * 20, "binary"),
+        (["a", "b", "c"] * 10, "multiclass"),
+        ([1, 2, 3, 4, 5] * 8, "multiclass"),
+        (list(np.linspace(0.5, 100.5, 40)), "regression"),
+        (list(range(1000, 1100)), "regression"),  # whole numbers, but > 30 distinct values
+    ],
+)
 def test_detect_task(values, expected):
     assert detect_task(pd.Series(values, name="y")) == expected
 
@@ -98,7 +101,9 @@ def test_validate_refuses_non_numeric_regression_target():
 
 
 def test_validate_refuses_unknown_positive_class():
-    with pytest.raises(DataError, match=r"positive class 'yes' is not a value of the target 'churn'; choose one of: 'No', 'Yes'"):
+    with pytest.raises(
+        DataError, match=r"positive class 'yes' is not a value of the target 'churn'; choose one of: 'No', 'Yes'"
+    ):
         validate_problem(make_frame(), ProblemConfig(target="churn", task="binary", positive_class="yes"))
 
 
@@ -154,8 +159,14 @@ def test_group_column_round_trips_and_old_dicts_still_load():
     problem = ProblemConfig(target="churn", task="binary", positive_class="Yes", group_column="city")
     assert problem.to_dict()["group_column"] == "city"
     assert ProblemConfig.from_dict(problem.to_dict()) == problem
-    saved_before_groups = {"target": "churn", "task": "binary", "positive_class": "Yes", "metric": "roc_auc",
-                           "threshold": 0.75, "time_column": None}
+    saved_before_groups = {
+        "target": "churn",
+        "task": "binary",
+        "positive_class": "Yes",
+        "metric": "roc_auc",
+        "threshold": 0.75,
+        "time_column": None,
+    }
     assert ProblemConfig.from_dict(saved_before_groups).group_column is None
 
 

@@ -3,6 +3,7 @@
 Runs are made directly in the database with a tiny fitted model, so these tests exercise the
 registry alone (training is tested elsewhere) and stay fast.
 """
+
 import hashlib
 import json
 import threading
@@ -12,9 +13,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from core import registry
+from core.workspace.database import now
 from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
 from core.workspace.projects import create_project
-from core.workspace.database import now
 
 MODEL = "churn"
 
@@ -28,14 +29,30 @@ def _make_run(ws, project_id: int, slope: float = 1.0, cv_score: float = 0.8, pr
         exp_id = conn.execute(
             """INSERT INTO experiments (project_id, dataset_id, feature_set_id, problem_json, config_json,
                validation, gate_json, created_at) VALUES (?,?,?,?,?,?,?,?)""",
-            (project_id, 1, 1, json.dumps(problem or {}), "{}", "stratified-kfold", json.dumps({"passed": True}),
-             now()),
+            (
+                project_id,
+                1,
+                1,
+                json.dumps(problem or {}),
+                "{}",
+                "stratified-kfold",
+                json.dumps({"passed": True}),
+                now(),
+            ),
         ).lastrowid
         run_id = conn.execute(
             """INSERT INTO runs (experiment_id, project_id, model_key, model_name, cv_score, test_metrics_json,
                model_artifact_id, created_at) VALUES (?,?,?,?,?,?,?,?)""",
-            (exp_id, project_id, "logistic", "Logistic regression", cv_score,
-             json.dumps({"roc_auc": cv_score}), artifact_id, now()),
+            (
+                exp_id,
+                project_id,
+                "logistic",
+                "Logistic regression",
+                cv_score,
+                json.dumps({"roc_auc": cv_score}),
+                artifact_id,
+                now(),
+            ),
         ).lastrowid
     return int(run_id)
 
@@ -106,7 +123,9 @@ def test_aliases_set_at_registration_and_moved(ws, project):
     v3 = _register(ws, project)
     registry.set_alias(ws, project, MODEL, "challenger", v3["id"], reason="newer")
     assert _alias_ids(ws, project) == {"champion": v1["id"], "challenger": v3["id"]}
-    aliases = dict(zip(registry.get_versions_df(ws, project)["version"], registry.get_versions_df(ws, project)["aliases"]))
+    aliases = dict(
+        zip(registry.get_versions_df(ws, project)["version"], registry.get_versions_df(ws, project)["aliases"])
+    )
     assert aliases == {1: "champion", 2: "", 3: "challenger"}
 
 
@@ -174,14 +193,27 @@ def test_every_change_is_in_the_audit_log(ws, project):
     registry.promote_challenger(ws, project, MODEL, reason="wins")
     registry.rollback_champion(ws, project, MODEL, reason="regret")
     actions = _actions(ws, project)
-    assert actions == ["project.created", "model.registered", "alias.set", "model.registered", "alias.set",
-                       "alias.set", "model.promoted", "alias.set", "model.rolled_back"]
+    assert actions == [
+        "project.created",
+        "model.registered",
+        "alias.set",
+        "model.registered",
+        "alias.set",
+        "alias.set",
+        "model.promoted",
+        "alias.set",
+        "model.rolled_back",
+    ]
     details = [json.loads(d) for d in registry.get_audit_df(ws, project)["detail"]][::-1]
     promoted_alias = details[5]
-    assert promoted_alias == {"model": MODEL, "alias": "champion", "version_id": v2["id"],
-                              "previous_version_id": v1["id"], "reason": "wins"}
-    assert details[-1] == {"model": MODEL, "from_version_id": v2["id"], "to_version_id": v1["id"],
-                           "reason": "regret"}
+    assert promoted_alias == {
+        "model": MODEL,
+        "alias": "champion",
+        "version_id": v2["id"],
+        "previous_version_id": v1["id"],
+        "reason": "wins",
+    }
+    assert details[-1] == {"model": MODEL, "from_version_id": v2["id"], "to_version_id": v1["id"], "reason": "regret"}
     registered = details[1]
     assert registered["sha256"] == v1["sha256"] and registered["version"] == 1
 
@@ -216,8 +248,8 @@ def test_two_sessions_registering_the_same_run_make_one_version(ws):
     for round_ in range(6):
         run_id = _make_run(ws, pid, slope=1.0 + round_)
         results, errors = _run_together(
-            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session A"),
-            lambda: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session B"),
+            lambda run_id=run_id: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session A"),
+            lambda run_id=run_id: registry.register_model(ws, pid, run_id, model_name=MODEL, note="session B"),
         )
         winners = [r for r in results if r is not None]
         losers = [e for e in errors if e is not None]
@@ -239,20 +271,32 @@ def test_the_one_version_per_run_migration_keeps_duplicates_made_before_it(tmp_p
     both (aliases and deployments may point at either), marks the later one, and refuses new ones."""
     import sqlite3
 
-    from core.workspace import schema
     from core.workspace import database as workspace
+    from core.workspace import schema
 
     number = _one_per_run_migration()
-    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS[:number - 1])
+    monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS[: number - 1])
     old = workspace.Workspace(tmp_path / "ws")
     pid = create_project(old, "old workspace")["id"]
     run_id = _make_run(old, pid)
     first = registry.register_model(old, pid, run_id, model_name=MODEL, alias="champion")
     with old.transaction() as conn:  # what the race used to leave behind: a second version of the run
-        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+        conn.execute(
+            """INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
                         metrics_json, lineage_json, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                     (pid, MODEL, 2, run_id, first["artifact_id"], first["sha256"], first["metrics_json"],
-                      first["lineage_json"], "", now()))
+            (
+                pid,
+                MODEL,
+                2,
+                run_id,
+                first["artifact_id"],
+                first["sha256"],
+                first["metrics_json"],
+                first["lineage_json"],
+                "",
+                now(),
+            ),
+        )
     monkeypatch.setattr(workspace, "MIGRATIONS", schema.MIGRATIONS)
     ws = workspace.Workspace(tmp_path / "ws")  # migrates
     versions = registry.get_versions_df(ws, pid).set_index("version")
@@ -263,9 +307,11 @@ def test_the_one_version_per_run_migration_keeps_duplicates_made_before_it(tmp_p
     with pytest.raises(ConfigError, match="already registered as churn v1"):
         registry.register_model(ws, pid, run_id, model_name=MODEL)
     with pytest.raises(sqlite3.IntegrityError), ws.transaction() as conn:  # the index itself
-        conn.execute("""INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
-                        created_at) VALUES (?,?,?,?,?,?,?)""", (pid, MODEL, 3, run_id, first["artifact_id"],
-                                                             first["sha256"], now()))
+        conn.execute(
+            """INSERT INTO model_versions (project_id, model_name, version, run_id, artifact_id, sha256,
+                        created_at) VALUES (?,?,?,?,?,?,?)""",
+            (pid, MODEL, 3, run_id, first["artifact_id"], first["sha256"], now()),
+        )
 
 
 def test_two_concurrent_promotions_exactly_one_wins(ws):
@@ -274,8 +320,8 @@ def test_two_concurrent_promotions_exactly_one_wins(ws):
         _register(ws, pid, alias="champion")
         v2 = _register(ws, pid, alias="challenger")
         results, errors = _run_together(
-            lambda: registry.promote_challenger(ws, pid, MODEL, reason="A"),
-            lambda: registry.promote_challenger(ws, pid, MODEL, reason="B"),
+            lambda pid=pid: registry.promote_challenger(ws, pid, MODEL, reason="A"),
+            lambda pid=pid: registry.promote_challenger(ws, pid, MODEL, reason="B"),
         )
         winners = [r for r in results if r is not None]
         assert len(winners) == 1 and winners[0]["id"] == v2["id"]
@@ -292,21 +338,22 @@ def test_concurrent_promote_and_set_alias_leave_a_consistent_state(ws):
         v2 = _register(ws, pid, alias="challenger")
         v3 = _register(ws, pid)
         results, errors = _run_together(
-            lambda: registry.promote_challenger(ws, pid, MODEL, reason="promote"),
-            lambda: registry.set_alias(ws, pid, MODEL, "challenger", v3["id"], reason="new challenger"),
+            lambda pid=pid: registry.promote_challenger(ws, pid, MODEL, reason="promote"),
+            lambda pid=pid, v3=v3: registry.set_alias(ws, pid, MODEL, "challenger", v3["id"], reason="new challenger"),
         )
         assert errors == [None, None]
         final = _alias_ids(ws, pid)
         # Serialised either way round: promote first (v2 champion, v3 challenger), or the alias
         # first (v3 promoted, no challenger). Anything else means the two interleaved.
-        assert final in ({"champion": v2["id"], "challenger": v3["id"]},
-                         {"champion": v3["id"], "challenger": None})
+        assert final in ({"champion": v2["id"], "challenger": v3["id"]}, {"champion": v3["id"], "challenger": None})
         assert results[0]["id"] == final["champion"]
         details = [json.loads(d) for d in registry.get_audit_df(ws, pid)["detail"]]
         actions = registry.get_audit_df(ws, pid)["action"].tolist()
         assert actions.count("model.promoted") == 1
-        assert any(a == "alias.set" and d.get("reason") == "new challenger" and d["version_id"] == v3["id"]
-                   for a, d in zip(actions, details))
+        assert any(
+            a == "alias.set" and d.get("reason") == "new challenger" and d["version_id"] == v3["id"]
+            for a, d in zip(actions, details)
+        )
 
 
 # -- integrity ------------------------------------------------------------------------------------
@@ -355,8 +402,9 @@ def _register_for(ws, pid, problem: dict, model_name: str, alias=None, frozen: b
     """A version of a run whose experiment has ``problem``; ``frozen`` also puts it in the lineage, as
     registration does now (versions registered before did not)."""
     run_id = _make_run(ws, pid, problem=problem)
-    return registry.register_model(ws, pid, run_id, model_name=model_name, alias=alias,
-                                   extra_lineage={"problem": problem} if frozen else {})
+    return registry.register_model(
+        ws, pid, run_id, model_name=model_name, alias=alias, extra_lineage={"problem": problem} if frozen else {}
+    )
 
 
 def test_a_version_reads_back_its_frozen_problem_not_the_project_s(ws, project):
@@ -368,8 +416,12 @@ def test_a_version_reads_back_its_frozen_problem_not_the_project_s(ws, project):
     with ws.transaction() as conn:  # even if its experiment's record were edited, the version keeps its own
         conn.execute("UPDATE experiments SET problem_json = ?", (json.dumps(TENURE),))
     problem = registry.get_version_problem(ws, registry.get_version(ws, v1["id"]))
-    assert (problem.target, problem.task, problem.positive_class, problem.metric) == ("churn", "binary", "Yes",
-                                                                                      "roc_auc")
+    assert (problem.target, problem.task, problem.positive_class, problem.metric) == (
+        "churn",
+        "binary",
+        "Yes",
+        "roc_auc",
+    )
 
 
 def test_a_version_registered_before_problems_were_frozen_falls_back_to_its_experiment(ws, project):
@@ -403,8 +455,8 @@ def test_the_pages_show_the_model_of_the_current_problem_else_the_newest(ws, pro
 
 # -- promotion and rollback serve the new champion at once ------------------------------------------
 def _deploy(ws, pid, model_name=MODEL, strategy="single"):
-    from core.pipeline import stage_deploy
     from core.deployment.routing import RoutingConfig
+    from core.pipeline import stage_deploy
 
     return stage_deploy(ws, pid, RoutingConfig(strategy), model_name=model_name)
 

@@ -1,5 +1,6 @@
 """Tests of core.stages.evaluate: the comparison of an experiment's two best models and a run's
 robustness check are computed once, saved by run id, and read back the same without recomputing."""
+
 import json
 
 import pandas as pd
@@ -41,18 +42,23 @@ def test_the_comparison_of_the_top_two_is_computed_once_and_read_back_the_same(t
     assert evaluate.get_saved_comparison(ws, best, runner_up) is None
     problem = get_experiment_problem(experiment)
     holdout = tracking.load_holdout(ws, experiment)
-    expected = compare_models(tracking.load_run_outputs(ws, best, problem),
-                              tracking.load_run_outputs(ws, runner_up, problem),
-                              encode_target(holdout[problem.target], problem), problem.metric)
+    expected = compare_models(
+        tracking.load_run_outputs(ws, best, problem),
+        tracking.load_run_outputs(ws, runner_up, problem),
+        encode_target(holdout[problem.target], problem),
+        problem.metric,
+    )
 
     first = evaluate.stage_compare_top_two(ws, pid, experiment["id"])
     assert _json(first) == _json(expected)
     monkeypatch.setattr(evaluate, "compare_models", _refuse)
     again = evaluate.stage_compare_top_two(ws, pid, experiment["id"])
     assert _json(again) == _json(expected)
-    assert caption_comparison(again["name_a"], again["name_b"], again["cv"], again["bootstrap"], problem.metric) \
-        == caption_comparison(expected["name_a"], expected["name_b"], expected["cv"], expected["bootstrap"],
-                              problem.metric)
+    assert caption_comparison(
+        again["name_a"], again["name_b"], again["cv"], again["bootstrap"], problem.metric
+    ) == caption_comparison(
+        expected["name_a"], expected["name_b"], expected["cv"], expected["bootstrap"], problem.metric
+    )
     assert len(ws.query("SELECT * FROM evaluation_checks WHERE kind = 'comparison'")) == 1
 
 
@@ -62,8 +68,12 @@ def test_a_robustness_check_is_saved_by_run_and_draws_the_same_figure(trained, m
     assert evaluate.get_saved_robustness(ws, run_id) is None
     problem = get_experiment_problem(experiment)
     holdout = tracking.load_holdout(ws, experiment)
-    expected = get_robustness_df(tracking.load_run_model(ws, run_id), holdout.drop(columns=[problem.target]),
-                                 encode_target(holdout[problem.target], problem), problem.metric)
+    expected = get_robustness_df(
+        tracking.load_run_model(ws, run_id),
+        holdout.drop(columns=[problem.target]),
+        encode_target(holdout[problem.target], problem),
+        problem.metric,
+    )
 
     first = evaluate.stage_robustness(ws, run_id)
     pd.testing.assert_frame_equal(first, expected)

@@ -5,6 +5,7 @@ and a tuning study run as a stoppable background job.
 The lab's history is one module fixture, built in order: a leaderboard, a tuning study, two re-runs, a
 champion, then two more leaderboards judged against it under strict and lenient limits.
 """
+
 import json
 import re
 import threading
@@ -16,23 +17,24 @@ import pytest
 import sklearn
 from sklearn.metrics import roc_auc_score
 
-from core.stages import lab
-from core.workspace import jobs
-from core.training import tracking
-from core.workspace.errors import ConfigError, NotFoundError
 from core.evaluation.gate import check_gate
 from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem, stage_register
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_problem
-from core.workspace.projects import create_project
+from core.stages import lab
+from core.training import tracking
 from core.training.config import TrainConfig
 from core.training.tuning import TuneConfig, default_search_space
+from core.workspace import jobs
 from core.workspace.database import Workspace
+from core.workspace.errors import ConfigError, NotFoundError
+from core.workspace.projects import create_project
 
 CONFIG = TrainConfig(models=("logistic", "decision_tree"), cv_folds=3)
 # A generous latency limit: the machine is shared, and only the tiny limit below must fail.
-PROBLEM = ProblemConfig(target="y", task="binary", positive_class="yes", metric="roc_auc", threshold=0.7,
-                        max_latency_ms=5000.0)
+PROBLEM = ProblemConfig(
+    target="y", task="binary", positive_class="yes", metric="roc_auc", threshold=0.7, max_latency_ms=5000.0
+)
 TUNE = TuneConfig(model="logistic", method="random", max_trials=4)
 
 
@@ -45,8 +47,15 @@ def make_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
     region = rng.choice(["north", "south"], n)
     logit = 1.8 * x1 + 1.0 * (region == "north") - 0.25 * x2 + 0.5
     y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    return pd.DataFrame({"x1": x1, "x2": x2, "region": region,
-                         "signup": pd.date_range("2021-01-01", periods=n, freq="D").strftime("%Y-%m-%d"), "y": y})
+    return pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": x2,
+            "region": region,
+            "signup": pd.date_range("2021-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "y": y,
+        }
+    )
 
 
 def make_project(ws: Workspace, name: str = "lab") -> dict:
@@ -64,8 +73,11 @@ def set_problem(ws: Workspace, project: dict, **changes) -> None:
 
 
 def run_named(ws: Workspace, experiment_id: int, suffix: str) -> dict:
-    return next(r for r in ws.query("SELECT * FROM runs WHERE experiment_id = ?", (experiment_id,))
-                if r["model_name"].endswith(suffix))
+    return next(
+        r
+        for r in ws.query("SELECT * FROM runs WHERE experiment_id = ?", (experiment_id,))
+        if r["model_name"].endswith(suffix)
+    )
 
 
 def check(gate, name: str) -> dict | None:
@@ -91,12 +103,22 @@ def history(tmp_path_factory):
     strict = lab.stage_train(ws, pid, fs_id, CONFIG)
     set_problem(ws, project, sensitive_column="region", max_fairness_gap=1.0)
     lenient = lab.stage_train(ws, pid, fs_id, CONFIG)
-    return {"ws": ws, **project, "first": first, "tuned": tuned, "tuned_run": tuned_run,
-            "rerun_board": rerun_board, "rerun_tuned": rerun_tuned, "champion": champion,
-            "strict": strict, "lenient": lenient}
+    return {
+        "ws": ws,
+        **project,
+        "first": first,
+        "tuned": tuned,
+        "tuned_run": tuned_run,
+        "rerun_board": rerun_board,
+        "rerun_tuned": rerun_tuned,
+        "champion": champion,
+        "strict": strict,
+        "lenient": lenient,
+    }
 
 
 # ---------------------------------------------------------------- train
+
 
 def test_stage_train_records_the_leaderboard_with_warnings_and_versions(history):
     first = history["first"]
@@ -123,6 +145,7 @@ def test_first_gate_has_latency_but_no_champion_and_no_fairness(history):
 
 
 # ---------------------------------------------------------------- tune
+
 
 def test_stage_tune_saves_the_study_and_one_row_per_trial(history):
     ws, tuned = history["ws"], history["tuned"]
@@ -156,7 +179,10 @@ def test_tuning_experiment_records_baseline_defaults_and_tuned_with_the_best_cv_
     assert experiment["note"] == "Random search of Logistic regression, 4 trials"
     runs = ws.query("SELECT * FROM runs WHERE experiment_id = ?", (experiment["id"],))
     assert sorted(r["model_name"] for r in runs) == [
-        "Baseline", "Logistic regression (defaults)", "Logistic regression (tuned)"]
+        "Baseline",
+        "Logistic regression (defaults)",
+        "Logistic regression (tuned)",
+    ]
     real = [r for r in runs if r["model_key"] != "baseline"]
     assert experiment["best_run_id"] == max(real, key=lambda r: r["cv_score"])["id"]
     best_trial = tuned["study"].best
@@ -179,6 +205,7 @@ def test_stage_tune_refuses_the_baseline_before_saving_a_study(history):
 
 # ---------------------------------------------------------------- re-run
 
+
 def _check_rerun(ws, outcome, original_run_id):
     original = tracking.get_run(ws, original_run_id)
     assert outcome["reproduced"] is True
@@ -193,8 +220,10 @@ def _check_rerun(ws, outcome, original_run_id):
     # The same holdout rows and the same model: the same holdout metrics.
     assert json.loads(again["test_metrics_json"]) == pytest.approx(json.loads(original["test_metrics_json"]))
     text = lab.describe_rerun(outcome)
-    assert text == (f"Re-running run {original_run_id} from its record gave the same score on every one of the "
-                    "3 folds: the run is reproducible.")
+    assert text == (
+        f"Re-running run {original_run_id} from its record gave the same score on every one of the "
+        "3 folds: the run is reproducible."
+    )
 
 
 def test_rerun_of_a_leaderboard_run_reproduces_its_fold_scores(history):
@@ -210,8 +239,12 @@ def test_rerun_of_the_tuned_run_reproduces_its_fold_scores(history):
 
 
 def test_describe_rerun_when_the_scores_differ():
-    outcome = {"run_id": 7, "original_cv_scores": [0.80, 0.82, 0.81], "rerun_cv_scores": [0.80, 0.83, 0.81],
-               "reproduced": False}
+    outcome = {
+        "run_id": 7,
+        "original_cv_scores": [0.80, 0.82, 0.81],
+        "rerun_cv_scores": [0.80, 0.83, 0.81],
+        "reproduced": False,
+    }
     text = lab.describe_rerun(outcome)
     assert text.startswith("Re-running run 7 gave different fold scores (largest difference 0.01)")
     assert "library versions have changed" in text
@@ -225,12 +258,14 @@ def test_rerun_of_a_failed_or_unknown_run_is_refused(history):
         failed = conn.execute(
             "INSERT INTO runs (experiment_id, project_id, model_key, model_name, error, created_at) "
             "VALUES (?, ?, 'svm', 'Support vector machine', 'it broke', 0)",
-            (history["first"]["experiment"]["id"], history["pid"])).lastrowid
+            (history["first"]["experiment"]["id"], history["pid"]),
+        ).lastrowid
     with pytest.raises(ConfigError, match=f"Run {failed} \\(Support vector machine\\) failed to train"):
         lab.stage_rerun(ws, history["pid"], failed)
 
 
 # ---------------------------------------------------------------- the gate's extra checks
+
 
 def test_gate_compares_with_the_champion_on_the_same_holdout_rows(history):
     ws, pid = history["ws"], history["pid"]
@@ -335,12 +370,12 @@ def test_fairness_is_judged_on_the_answers_at_the_cheapest_threshold_when_mistak
 
 def test_gate_with_every_check_passing_is_go(history):
     gate = history["lenient"]["gate"]
-    assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "beats_champion", "latency",
-                                                "fairness"]
+    assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "beats_champion", "latency", "fairness"]
     assert gate.passed and gate.decision == "GO"
 
 
 # ---------------------------------------------------------------- jobs: stop a running job
+
 
 def test_request_stop_makes_should_stop_true(ws):
     pid = create_project(ws, "stop")["id"]
@@ -400,8 +435,16 @@ def test_tuning_job_stops_early_and_keeps_the_best(ws):
                 assert stop_sent.wait(30)
             return progress.should_stop()
 
-        outcome = lab.stage_tune(ws, pid, project["fs_id"], replace(TUNE, max_trials=10), CONFIG,
-                                 progress=progress, should_stop=should_stop, job_id=holder["id"])
+        outcome = lab.stage_tune(
+            ws,
+            pid,
+            project["fs_id"],
+            replace(TUNE, max_trials=10),
+            CONFIG,
+            progress=progress,
+            should_stop=should_stop,
+            job_id=holder["id"],
+        )
         return {**lab.summarize_study(outcome), "message": outcome["summary"]}
 
     holder["id"] = job_id = jobs.start_job(ws, pid, "tune", work)
@@ -439,9 +482,12 @@ def test_runs_compared_side_by_side_flag_the_settings_that_differ(history):
 
 
 def test_settings_that_round_alike_still_count_as_different():
-    table = tracking.get_settings_table({"run 1": {"C": 0.97592788, "kernel": "rbf", "depth": None, "trees": 200.0},
-                                         "run 2": {"C": 0.97593001, "kernel": "rbf", "depth": float("nan"),
-                                                   "trees": 200.0}})
+    table = tracking.get_settings_table(
+        {
+            "run 1": {"C": 0.97592788, "kernel": "rbf", "depth": None, "trees": 200.0},
+            "run 2": {"C": 0.97593001, "kernel": "rbf", "depth": float("nan"), "trees": 200.0},
+        }
+    )
     assert table.loc["C", "run 1"] == table.loc["C", "run 2"] == "0.9759" and table.loc["C", "differs"]
     assert table.loc["depth"].tolist()[:2] == ["—", "—"]
     assert table.loc["trees", "run 1"] == "200.0" and not table.loc["trees", "differs"]

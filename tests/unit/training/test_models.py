@@ -7,13 +7,22 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
-from core.workspace.errors import ConfigError
 from core.features.preprocessing import FeatureConfig, build_preprocessor
-from core.training.catalog import get_catalog, get_model_spec
 from core.problem.definition import ProblemConfig, encode_target
+from core.training.catalog import get_catalog, get_model_spec
+from core.workspace.errors import ConfigError
 
-BINARY_KEYS = ["baseline", "logistic", "knn", "svm", "naive_bayes", "decision_tree", "random_forest",
-               "extra_trees", "hist_gb"]
+BINARY_KEYS = [
+    "baseline",
+    "logistic",
+    "knn",
+    "svm",
+    "naive_bayes",
+    "decision_tree",
+    "random_forest",
+    "extra_trees",
+    "hist_gb",
+]
 REGRESSION_KEYS = ["baseline", "ridge", "knn", "svm", "decision_tree", "random_forest", "extra_trees", "hist_gb"]
 PROBLEMS = {
     "binary": ProblemConfig(target="y", task="binary", positive_class="Yes"),
@@ -25,11 +34,13 @@ PROBLEMS = {
 def make_frame(task, n=120, seed=0):
     """``x`` drives the target; ``plan`` a little; ``noise`` not at all."""
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "x": rng.normal(size=n),
-        "plan": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="str"),
-        "noise": rng.normal(size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "plan": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="str"),
+            "noise": rng.normal(size=n),
+        }
+    )
     signal = 2 * df["x"] + 0.3 * (df["plan"] == "a")
     if task == "binary":
         df["y"] = np.where(signal > 0.3, "Yes", "No")
@@ -44,7 +55,11 @@ def fit_pipeline(spec, task, df, **make_args):
     problem = PROBLEMS[task]
     X, y = df.drop(columns=["y"]), encode_target(df["y"], problem)
     model = spec.make(task, 0, **make_args)
-    return Pipeline([("preprocess", build_preprocessor(df, problem, FeatureConfig())), ("model", model)]).fit(X, y), X, y
+    return (
+        Pipeline([("preprocess", build_preprocessor(df, problem, FeatureConfig())), ("model", model)]).fit(X, y),
+        X,
+        y,
+    )
 
 
 def test_catalog_per_task_and_the_default_leaderboard():
@@ -73,13 +88,25 @@ def test_every_family_has_one_plain_sentence(spec):
 def test_sensible_defaults():
     forest = get_model_spec("binary", "random_forest").make("binary", 7)
     assert (forest.n_estimators, forest.max_depth, forest.min_samples_leaf, forest.n_jobs, forest.random_state) == (
-        150, 10, 5, 2, 7)
+        150,
+        10,
+        5,
+        2,
+        7,
+    )
     extra = get_model_spec("regression", "extra_trees").make("regression", 7)
-    assert (extra.max_depth, extra.min_samples_leaf, extra.n_jobs, extra.random_state) == (10, 5, 2, 7)  # SHAP stays fast
+    assert (extra.max_depth, extra.min_samples_leaf, extra.n_jobs, extra.random_state) == (
+        10,
+        5,
+        2,
+        7,
+    )  # SHAP stays fast
     knn = get_model_spec("binary", "knn").make("binary", 0)
     assert (knn.n_neighbors, knn.weights) == (15, "distance")
     svm = get_model_spec("binary", "svm").make("binary", 3)
-    assert isinstance(svm, CalibratedClassifierCV) and svm.estimator.random_state == 3  # probabilities from a linear SVM
+    assert (
+        isinstance(svm, CalibratedClassifierCV) and svm.estimator.random_state == 3
+    )  # probabilities from a linear SVM
     assert "linear SVM" in get_model_spec("binary", "svm").description  # the choice is explained to the user
 
 
@@ -88,13 +115,18 @@ def test_class_weight_is_applied_where_the_family_has_it():
     svm = get_model_spec("binary", "svm").make("binary", 0, class_weight="balanced")
     assert svm.estimator.class_weight == "balanced"  # inside the calibration wrapper
     for key in ("decision_tree", "random_forest", "extra_trees", "hist_gb"):
-        assert get_model_spec("multiclass", key).make("multiclass", 0, class_weight="balanced").class_weight == "balanced"
+        assert (
+            get_model_spec("multiclass", key).make("multiclass", 0, class_weight="balanced").class_weight == "balanced"
+        )
     assert get_model_spec("binary", "logistic").make("binary", 0).class_weight is None  # off by default
     supported = {s.key for s in get_catalog("binary") if s.supports_class_weight("binary")}
     assert supported == {"logistic", "svm", "decision_tree", "random_forest", "extra_trees", "hist_gb"}
     assert not get_model_spec("regression", "random_forest").supports_class_weight("regression")
     # Regression has no classes: the setting is ignored rather than refused.
-    assert get_model_spec("regression", "ridge").make("regression", 0, class_weight="balanced").get_params()["alpha"] == 1.0
+    assert (
+        get_model_spec("regression", "ridge").make("regression", 0, class_weight="balanced").get_params()["alpha"]
+        == 1.0
+    )
     with pytest.raises(ConfigError, match="class weight must be 'balanced' or None; got 'heavy'"):
         get_model_spec("binary", "logistic").make("binary", 0, class_weight="heavy")
 

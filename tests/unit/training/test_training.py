@@ -2,8 +2,8 @@
 class imbalance and reproducibility (the catalog itself: test_models.py)."""
 
 import json
-from dataclasses import replace
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +15,16 @@ from sklearn.pipeline import Pipeline
 
 import core.training.config as training_config
 import core.training.trainer as training
-from core.workspace.errors import ConfigError, DataError
-from core.features.preprocessing import FeatureConfig, suggest_features
-from core.training.catalog import ModelSpec
-from core.problem.definition import ProblemConfig
 from core.data.dates import parse_datetimes
+from core.features.preprocessing import FeatureConfig, suggest_features
+from core.problem.definition import ProblemConfig
+from core.training.catalog import ModelSpec
 from core.training.caveats import describe_imbalance, get_validation_warnings, suggest_group_column
 from core.training.config import TrainConfig
 from core.training.metrics import compute_metrics
 from core.training.splits import GroupedSplit, TimeOrderedSplit, choose_cv, choose_validation, split_holdout
 from core.training.trainer import train_models
+from core.workspace.errors import ConfigError, DataError
 
 TELCO = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
 FAST = ("logistic", "decision_tree")
@@ -35,13 +35,15 @@ def make_classification_frame(n=300, seed=0):
     plan = rng.choice(["basic", "plus", "pro"], size=n)
     tenure = rng.integers(1, 60, size=n)
     logit = 1.5 * (plan == "basic") - 0.06 * tenure + rng.normal(0, 0.5, size=n)
-    return pd.DataFrame({
-        "plan": pd.Series(plan, dtype="str"),
-        "tenure": tenure,
-        "noise": rng.normal(size=n),
-        "signup": pd.date_range("2020-01-01", periods=n, freq="D"),
-        "churn": np.where(logit > np.quantile(logit, 0.7), "Yes", "No"),
-    })
+    return pd.DataFrame(
+        {
+            "plan": pd.Series(plan, dtype="str"),
+            "tenure": tenure,
+            "noise": rng.normal(size=n),
+            "signup": pd.date_range("2020-01-01", periods=n, freq="D"),
+            "churn": np.where(logit > np.quantile(logit, 0.7), "Yes", "No"),
+        }
+    )
 
 
 def make_regression_frame(n=200, seed=0):
@@ -83,7 +85,9 @@ def test_classification_leaderboard_sorted_with_baseline_and_best_beats_it():
 
 
 def test_leaderboard_df_and_json_summary():
-    result = train_models(make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
+    result = train_models(
+        make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3)
+    )
     board = result.leaderboard_df()
     assert list(board.columns[:4]) == ["model", "key", "cv_score", "cv_std"]
     assert {"roc_auc", "f1_macro", "accuracy", "fit_seconds"} <= set(board.columns)
@@ -97,7 +101,9 @@ def test_leaderboard_df_and_json_summary():
 
 
 def test_regression_with_lower_is_better_metric_sorts_ascending():
-    result = train_models(make_regression_frame(), REG, FeatureConfig(), TrainConfig(models=("ridge", "decision_tree"), cv_folds=3))
+    result = train_models(
+        make_regression_frame(), REG, FeatureConfig(), TrainConfig(models=("ridge", "decision_tree"), cv_folds=3)
+    )
     scores = [r.cv_score for r in result.results]
     assert scores == sorted(scores)  # RMSE reported positive, smallest first
     assert all(s > 0 for s in scores)
@@ -168,7 +174,13 @@ def test_provided_test_set_is_the_holdout():
     assert len(result.train_index) == 300 and len(result.test_index) == 78
     assert len(result.best.test_pred) == 78
     with pytest.raises(DataError, match="lacks the feature columns 'tenure'"):
-        train_models(df, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3), test_df=test.drop(columns=["tenure"]))
+        train_models(
+            df,
+            CLS,
+            FeatureConfig(),
+            TrainConfig(models=("logistic",), cv_folds=3),
+            test_df=test.drop(columns=["tenure"]),
+        )
 
 
 class _Broken(BaseEstimator, ClassifierMixin):
@@ -183,7 +195,9 @@ def test_a_failing_model_is_recorded_not_fatal(monkeypatch):
     # The config check and the trainer both look the model up (config.py checks the keys first).
     monkeypatch.setattr(training_config, "get_model_spec", fake)
     monkeypatch.setattr(training, "get_model_spec", fake)
-    result = train_models(make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("broken", "logistic"), cv_folds=3))
+    result = train_models(
+        make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("broken", "logistic"), cv_folds=3)
+    )
     assert [r.key for r in result.results][-1] == "broken"
     failed = result.results[-1]
     assert failed.error == "Broken model could not be trained: boom" and failed.pipeline is None
@@ -195,8 +209,13 @@ def test_a_failing_model_is_recorded_not_fatal(monkeypatch):
 
 def test_progress_is_reported_in_order():
     events = []
-    train_models(make_classification_frame(), CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3),
-                 progress=lambda fraction, message: events.append((fraction, message)))
+    train_models(
+        make_classification_frame(),
+        CLS,
+        FeatureConfig(),
+        TrainConfig(models=("logistic",), cv_folds=3),
+        progress=lambda fraction, message: events.append((fraction, message)),
+    )
     fractions = [f for f, _ in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] == 0.0
     messages = [m for _, m in events]
@@ -206,13 +225,17 @@ def test_progress_is_reported_in_order():
 
 def test_invalid_train_configs_are_refused():
     df = make_classification_frame()
-    with pytest.raises(ConfigError, match="'xgboost' is not available for a binary task; choose one of: baseline, logistic"):
+    with pytest.raises(
+        ConfigError, match="'xgboost' is not available for a binary task; choose one of: baseline, logistic"
+    ):
         train_models(df, CLS, FeatureConfig(), TrainConfig(models=("xgboost",)))
     with pytest.raises(ConfigError, match="'naive_bayes' is not available for a regression task"):
         train_models(make_regression_frame(), REG, FeatureConfig(), TrainConfig(models=("naive_bayes",)))
     with pytest.raises(ConfigError, match="class weight must be 'balanced' or None; got 'heavy'"):
         train_models(df, CLS, FeatureConfig(), TrainConfig(class_weight="heavy"))
-    with pytest.raises(ConfigError, match="validation must be one of auto, stratified-kfold, kfold, time-split, group-kfold"):
+    with pytest.raises(
+        ConfigError, match="validation must be one of auto, stratified-kfold, kfold, time-split, group-kfold"
+    ):
         train_models(df, CLS, FeatureConfig(), TrainConfig(validation="loo"))
     with pytest.raises(ConfigError, match="time split needs a time column"):
         train_models(df, CLS, FeatureConfig(), TrainConfig(validation="time-split"))
@@ -250,8 +273,9 @@ def test_compute_metrics_on_a_hand_computed_case():
 
 
 def test_train_config_round_trips_through_dict():
-    config = TrainConfig(models=("logistic", "hist_gb"), cv_folds=3, seed=7, validation="group-kfold",
-                         class_weight="balanced")
+    config = TrainConfig(
+        models=("logistic", "hist_gb"), cv_folds=3, seed=7, validation="group-kfold", class_weight="balanced"
+    )
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     # A config saved before class weights existed still loads, with them off.
     old = {"models": ["logistic"], "cv_folds": 5, "test_size": 0.2, "seed": 42, "validation": "auto"}
@@ -271,14 +295,25 @@ def test_telco_best_model_is_at_least_as_good_as_plain_gradient_boosting():
     result = train_models(df, problem, suggest_features(df, problem), TrainConfig(cv_folds=2))  # whole catalog
 
     train, test = df.loc[result.train_index], df.loc[result.test_index]
-    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) and c not in ("churn", "customer_id", "signup_date")]
+    text = [
+        c
+        for c in df.columns
+        if pd.api.types.is_string_dtype(df[c]) and c not in ("churn", "customer_id", "signup_date")
+    ]
     numbers = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    plain = Pipeline([
-        ("preprocess", make_column_transformer(
-            (OneHotEncoder(handle_unknown="ignore", sparse_output=False), text), ("passthrough", numbers))),
-        ("model", HistGradientBoostingClassifier(random_state=0)),
-    ]).fit(train.drop(columns=["churn"]), train["churn"] == "Yes")
+    plain = Pipeline(
+        [
+            (
+                "preprocess",
+                make_column_transformer(
+                    (OneHotEncoder(handle_unknown="ignore", sparse_output=False), text), ("passthrough", numbers)
+                ),
+            ),
+            ("model", HistGradientBoostingClassifier(random_state=0)),
+        ]
+    ).fit(train.drop(columns=["churn"]), train["churn"] == "Yes")
     from sklearn.metrics import roc_auc_score
+
     plain_auc = roc_auc_score(test["churn"] == "Yes", plain.predict_proba(test.drop(columns=["churn"]))[:, 1])
 
     best_auc = result.best.test_metrics["roc_auc"]
@@ -288,6 +323,7 @@ def test_telco_best_model_is_at_least_as_good_as_plain_gradient_boosting():
 
 # ---------------------------------------------------------------- validation strategies
 
+
 def make_customer_frame(n_customers=60, rows_each=5, seed=0):
     """Transactions: several rows per customer, dates with many ties, a rare-ish positive class."""
     rng = np.random.default_rng(seed)
@@ -296,14 +332,17 @@ def make_customer_frame(n_customers=60, rows_each=5, seed=0):
     habit = rng.normal(size=n_customers)[customer]  # rows of one customer resemble each other
     amount = rng.gamma(2.0, 30.0, size=n)
     score = habit + 0.02 * amount + rng.normal(0, 0.5, size=n)
-    frame = pd.DataFrame({
-        "customer_id": pd.Series([f"C{c:04d}" for c in customer], dtype="str"),
-        "day": pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40, size=n), unit="D"))
-        .dt.strftime("%Y-%m-%d").astype("str"),
-        "amount": amount,
-        "channel": pd.Series(rng.choice(["web", "shop"], size=n), dtype="str"),
-        "flag": np.where(score > np.quantile(score, 0.75), "Yes", "No"),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series([f"C{c:04d}" for c in customer], dtype="str"),
+            "day": pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40, size=n), unit="D"))
+            .dt.strftime("%Y-%m-%d")
+            .astype("str"),
+            "amount": amount,
+            "channel": pd.Series(rng.choice(["web", "shop"], size=n), dtype="str"),
+            "flag": np.where(score > np.quantile(score, 0.75), "Yes", "No"),
+        }
+    )
     return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # order must not matter
 
 
@@ -429,14 +468,16 @@ def test_suggest_group_column_finds_repeated_ids_only():
     assert suggest_group_column(df, FLAG) == "customer_id"
     n = len(df)
     rng = np.random.default_rng(1)
-    others = pd.DataFrame({
-        "flag": df["flag"],
-        "row_id": np.arange(n),                                            # unique per row: a key, not a group
-        "order_code": pd.Series([f"X{i:05d}" for i in range(n)], dtype="str"),  # unique codes
-        "region": pd.Series(rng.choice(["north", "south", "east"], size=n), dtype="str"),  # a category
-        "age": rng.integers(18, 80, size=n),                               # repeated numbers, not an ID
-        "day": df["day"],                                                  # repeated dates, not an ID
-    })
+    others = pd.DataFrame(
+        {
+            "flag": df["flag"],
+            "row_id": np.arange(n),  # unique per row: a key, not a group
+            "order_code": pd.Series([f"X{i:05d}" for i in range(n)], dtype="str"),  # unique codes
+            "region": pd.Series(rng.choice(["north", "south", "east"], size=n), dtype="str"),  # a category
+            "age": rng.integers(18, 80, size=n),  # repeated numbers, not an ID
+            "day": df["day"],  # repeated dates, not an ID
+        }
+    )
     assert suggest_group_column(others, FLAG) is None
     others["account"] = pd.Series([f"A-{i // 4:04d}" for i in range(n)], dtype="str")  # code-like, repeats
     assert suggest_group_column(others, FLAG) == "account"
@@ -450,8 +491,9 @@ def make_coded_categories_frame(n=4000, seed=0):
     levels each repeated hundreds of times, and no entity key at all."""
     rng = np.random.default_rng(seed)
     levels = {name: k for name, k in (("cat_0", 3), ("cat_1", 5), ("cat_2", 8), ("cat_3", 12), ("cat_4", 25))}
-    frame = {name: pd.Series([f"{name}_L{i}" for i in rng.integers(0, k, n)], dtype="str")
-             for name, k in levels.items()}
+    frame = {
+        name: pd.Series([f"{name}_L{i}" for i in rng.integers(0, k, n)], dtype="str") for name, k in levels.items()
+    }
     frame["num_0"] = rng.normal(size=n)
     logit = frame["num_0"] + frame["cat_3"].str.endswith(("L1", "L2", "L3")).to_numpy() + rng.normal(0, 1, n)
     frame["y"] = np.where(logit > 0.5, "Yes", "No")
@@ -488,8 +530,12 @@ def test_training_on_few_rows_says_so_with_the_counts():
         "hundred rows or more before relying on them."
     ]
     regression = train_models(make_regression_frame(n=150), REG, FeatureConfig(), TrainConfig(models=("ridge",)))
-    assert any(w.startswith("Only 150 rows were used (120 to train, 30 to test): scores from so few rows are rough "
-                            "and the ranking") for w in regression.warnings)
+    assert any(
+        w.startswith(
+            "Only 150 rows were used (120 to train, 30 to test): scores from so few rows are rough and the ranking"
+        )
+        for w in regression.warnings
+    )
     enough = train_models(make_classification_frame(n=400), CLS, FeatureConfig(), TrainConfig(models=("logistic",)))
     assert not any("rows were used" in w for w in enough.warnings)
 
@@ -500,8 +546,9 @@ def make_large_frame(n=4000, seed=0):
     x = rng.normal(size=n)
     plan = rng.choice(["basic", "plus", "pro"], size=n)
     logit = 2 * x + (plan == "basic") + rng.normal(0, 0.5, size=n)
-    return pd.DataFrame({"x": x, "plan": pd.Series(plan, dtype="str"),
-                         "churn": np.where(logit > np.quantile(logit, 0.94), "Yes", "No")})
+    return pd.DataFrame(
+        {"x": x, "plan": pd.Series(plan, dtype="str"), "churn": np.where(logit > np.quantile(logit, 0.94), "Yes", "No")}
+    )
 
 
 def test_a_large_table_trains_on_a_stratified_seeded_sample_and_refits_the_best_on_all_rows():
@@ -513,13 +560,16 @@ def test_a_large_table_trains_on_a_stratified_seeded_sample_and_refits_the_best_
     share = (df["churn"] == "Yes").mean()
     for index in (result.train_index, result.test_index):  # each sample keeps the rare class's share
         assert abs((df.loc[index, "churn"] == "Yes").mean() - share) < 0.005
-    assert ("The table is large, so the models learned from a stratified sample of 1,000 of the 3,200 training rows "
-            "(tuning too) and were scored on 400 of the 800 held-out rows; the scores stay honest, as the held-out "
-            "rows are never learned from.") in result.warnings
+    assert (
+        "The table is large, so the models learned from a stratified sample of 1,000 of the 3,200 training rows "
+        "(tuning too) and were scored on 400 of the 800 held-out rows; the scores stay honest, as the held-out "
+        "rows are never learned from."
+    ) in result.warnings
     # The best model was refit on every training row (its holdout scores are the refit's); the rest on the sample.
     best = result.best
-    assert any(w.startswith(f"{best.name}, the best model, was then refit on all 3,200 training rows")
-               for w in result.warnings)
+    assert any(
+        w.startswith(f"{best.name}, the best model, was then refit on all 3,200 training rows") for w in result.warnings
+    )
     assert best.pipeline.named_steps["preprocess"].n_features_in_ == 2
     refit_probs = best.pipeline.predict_proba(df.loc[result.test_index].drop(columns=["churn"]))[:, 1]
     np.testing.assert_allclose(refit_probs, best.test_scores)
@@ -530,9 +580,13 @@ def test_a_large_table_trains_on_a_stratified_seeded_sample_and_refits_the_best_
     tree_only = replace(config, models=("decision_tree",))
     refit = train_models(df, CLS, FeatureConfig(), tree_only).best.pipeline.named_steps["model"]
     kept = train_models(df, CLS, FeatureConfig(), replace(tree_only, refit_seconds=0))
-    assert refit.tree_.n_node_samples[0] == 3200 and kept.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 1000
-    assert kept.warnings[-1] == ("Decision tree, the best model, learned from the sample only (refitting on all rows "
-                                 "is off).")
+    assert (
+        refit.tree_.n_node_samples[0] == 3200
+        and kept.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 1000
+    )
+    assert kept.warnings[-1] == (
+        "Decision tree, the best model, learned from the sample only (refitting on all rows is off)."
+    )
     # Below the limits nothing is sampled and nothing is said.
     small = train_models(df, CLS, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
     assert len(small.train_index) == 3200 and not any("sample" in w for w in small.warnings)
@@ -551,11 +605,13 @@ def test_a_sample_keeps_the_time_order_and_regression_samples_at_random():
     assert times[result.train_index].max() < times[result.test_index].min()
     reg = ProblemConfig(target="amount", task="regression", metric="r2", threshold=0.0)
     sampled = train_models(df, reg, FeatureConfig(), replace(config, models=("ridge",)))
-    assert any(w.startswith("The table is large, so the models learned from a random sample of 300")
-               for w in sampled.warnings)
+    assert any(
+        w.startswith("The table is large, so the models learned from a random sample of 300") for w in sampled.warnings
+    )
 
 
 # ---------------------------------------------------------------- class imbalance
+
 
 def test_describe_imbalance_says_how_to_judge_a_rare_class():
     y = pd.Series([1] * 3 + [0] * 197)  # 1.5% fraud
@@ -564,11 +620,13 @@ def test_describe_imbalance_says_how_to_judge_a_rare_class():
         "Only 1.5% of rows are fraud: accuracy would be 98.5% for a model that never flags anything; "
         "judge by PR-AUC and balanced accuracy, and consider class weights."
     )
-    assert describe_imbalance(y, problem, class_weight="balanced").endswith("class weights are on, so rare rows "
-                                                                            "count as much as common ones in training.")
+    assert describe_imbalance(y, problem, class_weight="balanced").endswith(
+        "class weights are on, so rare rows count as much as common ones in training."
+    )
     status = pd.Series(["Churned"] * 10 + ["Active"] * 90)
-    assert describe_imbalance(status, ProblemConfig(target="status", task="binary", positive_class="Churned")).startswith(
-        "Only 10% of rows are 'Churned': accuracy would be 90%")
+    assert describe_imbalance(
+        status, ProblemConfig(target="status", task="binary", positive_class="Churned")
+    ).startswith("Only 10% of rows are 'Churned': accuracy would be 90%")
     assert describe_imbalance(pd.Series(["Yes"] * 26 + ["No"] * 74), CLS) is None  # 26%: not rare
     multi = pd.Series(["a"] * 60 + ["b"] * 37 + ["c"] * 3)
     sentence = describe_imbalance(multi, ProblemConfig(target="y", task="multiclass", metric="f1_macro"))
@@ -584,8 +642,9 @@ def test_class_weight_makes_logistic_flag_more_of_a_rare_class():
     df["fraud"] = np.where(x + rng.normal(0, 1.0, size=n) > 2.2, "yes", "no")  # ~6% positives
     problem = ProblemConfig(target="fraud", task="binary", positive_class="yes")
     plain = train_models(df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3))
-    weighted = train_models(df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3,
-                                                                      class_weight="balanced"))
+    weighted = train_models(
+        df, problem, FeatureConfig(), TrainConfig(models=("logistic",), cv_folds=3, class_weight="balanced")
+    )
     p, w = plain.results[0], weighted.results[0]
     assert p.key == w.key == "logistic"
     assert list(plain.test_index) == list(weighted.test_index)
@@ -597,6 +656,7 @@ def test_class_weight_makes_logistic_flag_more_of_a_rare_class():
 
 
 # ---------------------------------------------------------------- reproducibility
+
 
 @pytest.mark.parametrize("key", ["decision_tree", "random_forest", "knn", "extra_trees", "svm"])
 def test_same_config_and_seed_give_identical_scores(key):
@@ -615,8 +675,9 @@ def test_same_config_and_seed_give_identical_scores(key):
 def test_an_id_chosen_as_the_target_is_named_in_the_training_warnings():
     """The leaderboard and the CLI JSON's warnings say why every model scores like the baseline."""
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"customer_id": np.arange(1000, 1300), "age": rng.integers(18, 80, 300),
-                       "spend": rng.normal(100, 30, 300)})
+    df = pd.DataFrame(
+        {"customer_id": np.arange(1000, 1300), "age": rng.integers(18, 80, 300), "spend": rng.normal(100, 30, 300)}
+    )
     plan = choose_validation(df, ProblemConfig(target="customer_id", task="regression", metric="r2"), TrainConfig())
     assert plan.warnings[0].startswith("customer_id looks like an ID, not an outcome")
     plan = choose_validation(df, ProblemConfig(target="spend", task="regression", metric="r2"), TrainConfig())

@@ -4,6 +4,7 @@ stoppable between trials; the search spaces and their checks; the trials table, 
 Every study runs on a few hundred synthetic rows with 3 folds and a handful of trials; the studies several
 tests read are module fixtures, run once.
 """
+
 import json
 import math
 import re
@@ -15,19 +16,16 @@ import plotly.io as pio
 import pytest
 
 import core.training.tuning as tuning
-from tests.unit.training.test_training import make_classification_frame as _classification_frame
-from tests.unit.training.test_training import make_regression_frame
-from core.workspace.errors import ConfigError
 from core.features.preprocessing import FeatureConfig
-from core.training.catalog import BASELINE_KEY
 from core.problem.definition import ProblemConfig
-from core.training.config import TrainConfig
+from core.training.catalog import BASELINE_KEY
 from core.training.charts import (
     caption_best_so_far,
     caption_parallel_coordinates,
     plot_best_so_far,
     plot_parallel_coordinates,
 )
+from core.training.config import TrainConfig
 from core.training.tuning import (
     METHODS,
     Dimension,
@@ -41,6 +39,9 @@ from core.training.tuning import (
     tunable_models,
     validate_tune_config,
 )
+from core.workspace.errors import ConfigError
+from tests.unit.training.test_training import make_classification_frame as _classification_frame
+from tests.unit.training.test_training import make_regression_frame
 
 
 def make_classification_frame(n=300, seed=0):
@@ -54,10 +55,16 @@ LOGISTIC_C = (Dimension("C", "log", 0.01, 100, label="C"),)
 TREE_SPACE = (Dimension("max_depth", "int", 2, 12), Dimension("min_samples_leaf", "int", 1, 40))
 
 
-def study(method, *, model="decision_tree", space=TREE_SPACE, max_trials=5, train=TRAIN, frame=None,
-          problem=CLS, **kwargs) -> StudyResult:
-    config = TuneConfig(model=model, method=method, space=space, max_trials=max_trials,
-                        **{k: v for k, v in kwargs.items() if k in ("max_seconds", "grid_points")})
+def study(
+    method, *, model="decision_tree", space=TREE_SPACE, max_trials=5, train=TRAIN, frame=None, problem=CLS, **kwargs
+) -> StudyResult:
+    config = TuneConfig(
+        model=model,
+        method=method,
+        space=space,
+        max_trials=max_trials,
+        **{k: v for k, v in kwargs.items() if k in ("max_seconds", "grid_points")},
+    )
     other = {k: v for k, v in kwargs.items() if k not in ("max_seconds", "grid_points")}
     df = frame if frame is not None else make_classification_frame()
     return run_study(df, problem, FeatureConfig(), train, config, **other)
@@ -96,6 +103,7 @@ def _check_best_and_result(s: StudyResult, higher_is_better: bool = True) -> Non
 
 
 # ---------------------------------------------------------------- each method runs within its budget
+
 
 def test_random_search_runs_the_trials_asked_for(random_study):
     s = random_study
@@ -147,8 +155,14 @@ def test_grid_values_per_scale():
 
 
 def test_regression_study_minimises_rmse():
-    s = study("random", model="ridge", space=(Dimension("alpha", "log", 0.01, 1000),), max_trials=4,
-              frame=make_regression_frame(), problem=REG)
+    s = study(
+        "random",
+        model="ridge",
+        space=(Dimension("alpha", "log", 0.01, 1000),),
+        max_trials=4,
+        frame=make_regression_frame(),
+        problem=REG,
+    )
     assert len(s.trials) == 4
     assert all(t.cv_score > 0 for t in s.trials)
     _check_best_and_result(s, higher_is_better=False)
@@ -182,6 +196,7 @@ def test_best_trial_ties_go_to_the_earliest():
 
 # ---------------------------------------------------------------- reproducible, seeded
 
+
 def _trace(s: StudyResult) -> list:
     return [(t.params, t.cv_scores, t.cv_score) for t in s.trials]
 
@@ -201,6 +216,7 @@ def test_bayes_search_is_reproducible(bayes_study):
 
 
 # ---------------------------------------------------------------- stopping: by hand, by time
+
 
 def test_should_stop_after_two_trials_keeps_the_best_of_them():
     seen: list[Trial] = []
@@ -249,26 +265,32 @@ def test_progress_reports_every_trial_and_ends_at_one():
 
 # ---------------------------------------------------------------- the configuration and its checks
 
-@pytest.mark.parametrize("config, message", [
-    (TuneConfig(model="logistic", method="annealing", space=LOGISTIC_C), "search method must be one of"),
-    (TuneConfig(model="logistic", max_trials=0, space=LOGISTIC_C), "between 1 and 500 trials; got 0"),
-    (TuneConfig(model="logistic", max_trials=501, space=LOGISTIC_C), "between 1 and 500 trials"),
-    (TuneConfig(model="logistic", space=()), "search space of Logistic regression is empty"),
-    (TuneConfig(model="logistic", space=(Dimension("gamma", "float", 0.1, 1),)), "has no setting 'gamma'"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "log", 0, 10),)), "log scale, so it must stay above 0"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "log", -1, 10),)), "log scale"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "float", 5, 1),)), "put the lower value first"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "log", 0.1, 1), Dimension("C", "log", 1, 10))),
-     "appears twice"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "cubic", 0.1, 1),)), "scale 'cubic'"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "float", None, 1),)), "lowest and a highest value"),
-    (TuneConfig(model="logistic", space=(Dimension("C", "float", float("nan"), 1),)), "lowest and a highest"),
-    (TuneConfig(model="knn", space=(Dimension("n_neighbors", "int", 2.5, 9),)), "whole number"),
-    (TuneConfig(model="knn", space=(Dimension("weights", "choice"),)), "lists no choices"),
-    (TuneConfig(model="logistic", space=LOGISTIC_C, max_seconds=0), "time budget must be a positive"),
-    (TuneConfig(model="logistic", method="grid", space=LOGISTIC_C, grid_points=1), "2 to 10 values per setting"),
-    (TuneConfig(model=BASELINE_KEY, space=LOGISTIC_C), "baseline has nothing to tune"),
-])
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (TuneConfig(model="logistic", method="annealing", space=LOGISTIC_C), "search method must be one of"),
+        (TuneConfig(model="logistic", max_trials=0, space=LOGISTIC_C), "between 1 and 500 trials; got 0"),
+        (TuneConfig(model="logistic", max_trials=501, space=LOGISTIC_C), "between 1 and 500 trials"),
+        (TuneConfig(model="logistic", space=()), "search space of Logistic regression is empty"),
+        (TuneConfig(model="logistic", space=(Dimension("gamma", "float", 0.1, 1),)), "has no setting 'gamma'"),
+        (TuneConfig(model="logistic", space=(Dimension("C", "log", 0, 10),)), "log scale, so it must stay above 0"),
+        (TuneConfig(model="logistic", space=(Dimension("C", "log", -1, 10),)), "log scale"),
+        (TuneConfig(model="logistic", space=(Dimension("C", "float", 5, 1),)), "put the lower value first"),
+        (
+            TuneConfig(model="logistic", space=(Dimension("C", "log", 0.1, 1), Dimension("C", "log", 1, 10))),
+            "appears twice",
+        ),
+        (TuneConfig(model="logistic", space=(Dimension("C", "cubic", 0.1, 1),)), "scale 'cubic'"),
+        (TuneConfig(model="logistic", space=(Dimension("C", "float", None, 1),)), "lowest and a highest value"),
+        (TuneConfig(model="logistic", space=(Dimension("C", "float", float("nan"), 1),)), "lowest and a highest"),
+        (TuneConfig(model="knn", space=(Dimension("n_neighbors", "int", 2.5, 9),)), "whole number"),
+        (TuneConfig(model="knn", space=(Dimension("weights", "choice"),)), "lists no choices"),
+        (TuneConfig(model="logistic", space=LOGISTIC_C, max_seconds=0), "time budget must be a positive"),
+        (TuneConfig(model="logistic", method="grid", space=LOGISTIC_C, grid_points=1), "2 to 10 values per setting"),
+        (TuneConfig(model=BASELINE_KEY, space=LOGISTIC_C), "baseline has nothing to tune"),
+    ],
+)
 def test_validate_tune_config_refuses_with_a_message_naming_the_problem(config, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         validate_tune_config(config, "binary")
@@ -284,16 +306,28 @@ def test_the_setting_names_the_estimator_lacks_are_named():
 def test_run_study_refuses_a_bad_config_before_any_work():
     called = []
     with pytest.raises(ConfigError, match="has no setting 'gamma'"):
-        study("random", model="logistic", space=(Dimension("gamma", "float", 0.1, 1),),
-              progress=lambda f, m: called.append(m))
+        study(
+            "random",
+            model="logistic",
+            space=(Dimension("gamma", "float", 0.1, 1),),
+            progress=lambda f, m: called.append(m),
+        )
     assert called == []
 
 
 def test_tune_config_round_trips_through_json():
-    config = TuneConfig(model="knn", method="grid", max_trials=12, max_seconds=30.5, grid_points=4,
-                        space=(Dimension("n_neighbors", "int", 3, 50, label="neighbours"),
-                               Dimension("weights", "choice", choices=("uniform", "distance"), label="votes"),
-                               Dimension("p", "log", 1, 2)))
+    config = TuneConfig(
+        model="knn",
+        method="grid",
+        max_trials=12,
+        max_seconds=30.5,
+        grid_points=4,
+        space=(
+            Dimension("n_neighbors", "int", 3, 50, label="neighbours"),
+            Dimension("weights", "choice", choices=("uniform", "distance"), label="votes"),
+            Dimension("p", "log", 1, 2),
+        ),
+    )
     data = json.loads(json.dumps(config.to_dict()))
     assert data["space"][1]["choices"] == ["uniform", "distance"]
     assert TuneConfig.from_dict(data) == config
@@ -331,10 +365,13 @@ def test_baseline_has_no_default_space():
 
 # ---------------------------------------------------------------- table, charts, sentences
 
+
 def _trials(scores, params=None):
-    params = params or [{"C": 10.0 ** i} for i in range(len(scores))]
-    return [Trial(number=i, params=p, cv_scores=[s], cv_score=s, seconds=0.5) for i, (s, p) in
-            enumerate(zip(scores, params))]
+    params = params or [{"C": 10.0**i} for i in range(len(scores))]
+    return [
+        Trial(number=i, params=p, cv_scores=[s], cv_score=s, seconds=0.5)
+        for i, (s, p) in enumerate(zip(scores, params))
+    ]
 
 
 def test_trials_df_best_so_far_is_the_running_max_or_min():
@@ -348,8 +385,16 @@ def test_trials_df_best_so_far_is_the_running_max_or_min():
 
 def test_trials_df_reads_saved_trial_dicts_and_empty_lists():
     saved = [t.to_dict() for t in _trials([0.6, 0.9])]
-    saved.append({"number": 2, "params": {"C": 1.0}, "cv_scores": [], "cv_score": None, "seconds": 0.1,
-                  "error": "ValueError: bad"})
+    saved.append(
+        {
+            "number": 2,
+            "params": {"C": 1.0},
+            "cv_scores": [],
+            "cv_score": None,
+            "seconds": 0.1,
+            "error": "ValueError: bad",
+        }
+    )
     df = get_trials_df(saved, "roc_auc")
     assert len(df) == 3 and df["error"].iloc[2] == "ValueError: bad"
     assert df["best_so_far"].iloc[1] == 0.9
@@ -372,8 +417,10 @@ def test_caption_best_so_far_states_the_numbers():
     df = get_trials_df(_trials([0.70, 0.80, 0.75]), "roc_auc")
     text = caption_best_so_far(df, "roc_auc", default_score=0.72)
     _one_sentence(text)
-    assert text == ("After 3 trials the best settings (trial 2) reach a CV ROC-AUC of 0.80, "
-                    "0.08 better than the default settings (0.72).")
+    assert text == (
+        "After 3 trials the best settings (trial 2) reach a CV ROC-AUC of 0.80, "
+        "0.08 better than the default settings (0.72)."
+    )
     worse = caption_best_so_far(df, "roc_auc", default_score=0.85)
     _one_sentence(worse)
     assert "0.05 worse than the default settings (0.85)" in worse and "defaults were already a good choice" in worse
@@ -442,10 +489,18 @@ def test_grid_values_stay_inside_the_range_even_after_rounding():
 
 
 def test_a_failed_trial_keeps_the_best_so_far_line_unbroken():
-    trials = [{"number": 0, "params": {"C": 1}, "cv_scores": [0.7], "cv_score": 0.7, "seconds": 1.0},
-              {"number": 1, "params": {"C": 2}, "cv_scores": [], "cv_score": float("nan"), "seconds": 1.0,
-               "error": "ValueError: bad"},
-              {"number": 2, "params": {"C": 3}, "cv_scores": [0.8], "cv_score": 0.8, "seconds": 1.0}]
+    trials = [
+        {"number": 0, "params": {"C": 1}, "cv_scores": [0.7], "cv_score": 0.7, "seconds": 1.0},
+        {
+            "number": 1,
+            "params": {"C": 2},
+            "cv_scores": [],
+            "cv_score": float("nan"),
+            "seconds": 1.0,
+            "error": "ValueError: bad",
+        },
+        {"number": 2, "params": {"C": 3}, "cv_scores": [0.8], "cv_score": 0.8, "seconds": 1.0},
+    ]
     assert get_trials_df(trials, "roc_auc")["best_so_far"].tolist() == [0.7, 0.7, 0.8]
 
 
@@ -453,8 +508,14 @@ def test_a_large_table_is_tuned_on_the_leaderboards_sample_and_the_winner_refit_
     train = TrainConfig(cv_folds=3, max_train_rows=200, max_test_rows=100)
     result = study("random", max_trials=2, train=train, frame=make_classification_frame(n=600)).result
     assert (len(result.train_index), len(result.test_index)) == (200, 100)
-    assert any(w.startswith("The table is large, so the models learned from a stratified sample of 200 of the 480 "
-                            "training rows") for w in result.warnings)
-    assert any(w.startswith(f"{result.best.name}, the best model, was then refit on all 480 training rows")
-               for w in result.warnings)
+    assert any(
+        w.startswith(
+            "The table is large, so the models learned from a stratified sample of 200 of the 480 training rows"
+        )
+        for w in result.warnings
+    )
+    assert any(
+        w.startswith(f"{result.best.name}, the best model, was then refit on all 480 training rows")
+        for w in result.warnings
+    )
     assert result.best.pipeline.named_steps["model"].tree_.n_node_samples[0] == 480

@@ -3,9 +3,9 @@ import threading
 import pandas as pd
 import pytest
 
+from core.workspace.database import Workspace
 from core.workspace.errors import IntegrityError
 from core.workspace.schema import MIGRATIONS
-from core.workspace.database import Workspace
 
 
 def test_migrations_are_recorded_once(tmp_path):

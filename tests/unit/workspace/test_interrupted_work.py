@@ -1,5 +1,6 @@
 """Work whose process is killed (a CLI run stopped midway, a server restarted) is marked interrupted,
 while work another live process is doing is shown as running. Real processes, really killed."""
+
 import os
 import signal
 import subprocess
@@ -14,8 +15,8 @@ import pytest
 
 from core.stages import lab
 from core.workspace import jobs
-from core.workspace.projects import get_build_note, get_project, list_projects
 from core.workspace.database import Workspace
+from core.workspace.projects import get_build_note, get_project, list_projects
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 300  # the first import of scikit-learn on a busy machine is slow; the test stops as soon as it can
@@ -37,8 +38,10 @@ def _wait_for(condition, proc: subprocess.Popen, what: str):
         if value:
             return value
         if proc.poll() is not None:
-            raise AssertionError(f"the process ended (status {proc.returncode}) before {what}: "
-                                 f"{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            raise AssertionError(
+                f"the process ended (status {proc.returncode}) before {what}: "
+                f"{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
+            )
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -59,9 +62,28 @@ def test_a_cli_run_killed_while_tuning_leaves_an_interrupted_study_and_an_incomp
     path = tmp_path / "ws"
     ws = Workspace(path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "run", "--data", str(data), "--target", "y", "--workspace", str(path),
-         "--folds", "2", "--tune", "random", "--budget", "500"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "run",
+            "--data",
+            str(data),
+            "--target",
+            "y",
+            "--workspace",
+            str(path),
+            "--folds",
+            "2",
+            "--tune",
+            "random",
+            "--budget",
+            "500",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         study_id = _wait_for(lambda: _study_with_trials(ws), proc, "the study's first trial")
         # Alive in another process: shown as running, and opening the workspace leaves it alone.
@@ -84,9 +106,28 @@ def test_a_study_read_after_its_process_died_is_interrupted_without_a_restart(tm
     path = tmp_path / "ws"
     ws = Workspace(path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "run", "--data", str(data), "--target", "y", "--workspace", str(path),
-         "--folds", "2", "--tune", "random", "--budget", "500"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "run",
+            "--data",
+            str(data),
+            "--target",
+            "y",
+            "--workspace",
+            str(path),
+            "--folds",
+            "2",
+            "--tune",
+            "random",
+            "--budget",
+            "500",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         study_id = _wait_for(lambda: _study_with_trials(ws), proc, "the study's first trial")
     finally:
@@ -113,8 +154,9 @@ JOB_SCRIPT = textwrap.dedent("""
 def test_a_job_of_another_live_server_runs_until_that_server_is_killed(tmp_path):
     path = tmp_path / "ws"
     Workspace(path)
-    proc = subprocess.Popen([sys.executable, "-c", JOB_SCRIPT, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", JOB_SCRIPT, str(path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         job_id = int(_wait_for(proc.stdout.readline, proc, "the job to start"))
         ws = Workspace(path)  # this "server" starts while the other one runs the job

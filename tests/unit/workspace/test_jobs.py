@@ -1,12 +1,13 @@
 """Background jobs: state in the database, progress, failures, double starts, interrupted jobs."""
+
 import threading
 
 import pytest
 
 from core.workspace import jobs
+from core.workspace.database import now
 from core.workspace.errors import DataError, NotFoundError
 from core.workspace.projects import create_project
-from core.workspace.database import now
 
 
 @pytest.fixture
@@ -136,7 +137,8 @@ def _insert_orphan(ws, project_id, kind="train") -> int:
     with ws.transaction() as conn:
         return conn.execute(
             "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at) "
-            "VALUES (?, ?, 'running', 0.4, 'Training', ?, ?)", (project_id, kind, now(), now()),
+            "VALUES (?, ?, 'running', 0.4, 'Training', ?, ?)",
+            (project_id, kind, now(), now()),
         ).lastrowid
 
 
@@ -168,8 +170,11 @@ def test_running_jobs_of_a_project_are_listed_until_they_end(ws, project):
     job_id = jobs.start_job(ws, project, "demo", lambda progress: release.wait(10) and {})
     elsewhere = jobs.start_job(ws, other, "train", lambda progress: release.wait(10) and {})
     with ws.transaction() as conn:  # a job a stopped server left "running": not running any more
-        conn.execute("INSERT INTO jobs (project_id, kind, status, progress, created_at, updated_at) "
-                     "VALUES (?, 'train', 'running', 0.3, ?, ?)", (project, now(), now()))
+        conn.execute(
+            "INSERT INTO jobs (project_id, kind, status, progress, created_at, updated_at) "
+            "VALUES (?, 'train', 'running', 0.3, ?, ?)",
+            (project, now(), now()),
+        )
     try:
         assert [j["id"] for j in jobs.list_running_jobs(ws, project)] == [job_id]
     finally:
@@ -186,15 +191,23 @@ def _owner_of(pid: int, started: int | None = None) -> str:
 
     from core.workspace import owner
 
-    return json.dumps({"host": socket.gethostname(), "pid": pid, "boot": owner._boot_id(),
-                       "started": owner._process_start(pid) if started is None else started}, sort_keys=True)
+    return json.dumps(
+        {
+            "host": socket.gethostname(),
+            "pid": pid,
+            "boot": owner._boot_id(),
+            "started": owner._process_start(pid) if started is None else started,
+        },
+        sort_keys=True,
+    )
 
 
 def _insert_owned(ws, project_id, owner_text, kind="train") -> int:
     with ws.transaction() as conn:
         return conn.execute(
             "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
-            "VALUES (?, ?, 'running', 0.4, 'Training', ?, ?, ?)", (project_id, kind, now(), now(), owner_text),
+            "VALUES (?, ?, 'running', 0.4, 'Training', ?, ?, ?)",
+            (project_id, kind, now(), now(), owner_text),
         ).lastrowid
 
 

@@ -1,4 +1,5 @@
 """Projects: creating, naming, finding, and the per-stage status shown on the pipeline diagram."""
+
 import re
 
 import numpy as np
@@ -7,15 +8,15 @@ import pytest
 
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.projects import (
-    delete_project,
-    get_build_note,
-    rename_project,
     STAGES,
     create_project,
     create_unique_project,
+    delete_project,
+    get_build_note,
     get_project,
     get_stage_status,
     list_projects,
+    rename_project,
     validate_project_name,
 )
 
@@ -48,22 +49,43 @@ def test_duplicate_name_is_a_config_error_naming_it(ws):
     assert len(list_projects(ws)) == 1
 
 
-@pytest.mark.parametrize("bad, rule", [
-    ("", "must not be blank"), ("   ", "must not be blank"), (None, "must not be blank"),
-    ("x" * 61, "at most 60 characters; got 61"), ("tab\there", "U+0009"), ("new\nline", "U+000A"),
-    ("nul\x00", "U+0000"), ("bidi \u202eecila", "U+202E"), ("zero\u200bwidth", "U+200B"),
-])
+@pytest.mark.parametrize(
+    "bad, rule",
+    [
+        ("", "must not be blank"),
+        ("   ", "must not be blank"),
+        (None, "must not be blank"),
+        ("x" * 61, "at most 60 characters; got 61"),
+        ("tab\there", "U+0009"),
+        ("new\nline", "U+000A"),
+        ("nul\x00", "U+0000"),
+        ("bidi \u202eecila", "U+202E"),
+        ("zero\u200bwidth", "U+200B"),
+    ],
+)
 def test_invalid_names_are_refused_with_the_rule(ws, bad, rule):
     with pytest.raises(ConfigError, match=re.escape(rule)):
         create_project(ws, bad)
     assert list_projects(ws) == []
 
 
-@pytest.mark.parametrize("name", [
-    "Churn – Alice",  # the placeholder's own example: an en dash
-    "Q3 churn-model_v2.1 (draft)", "Análise de churn — São Paulo", "客户流失", "churn/2024; v2", "<script>",
-    "[x](https://evil.example)", "$x^2$", ":red[boom]", "👩‍💻 team", "Ωmega & co.", "x" * 60,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Churn – Alice",  # the placeholder's own example: an en dash
+        "Q3 churn-model_v2.1 (draft)",
+        "Análise de churn — São Paulo",
+        "客户流失",
+        "churn/2024; v2",
+        "<script>",
+        "[x](https://evil.example)",
+        "$x^2$",
+        ":red[boom]",
+        "👩‍💻 team",
+        "Ωmega & co.",
+        "x" * 60,
+    ],
+)
 def test_any_printable_name_is_allowed_and_kept_as_typed(ws, name):
     made = create_project(ws, name)
     assert made["name"] == name
@@ -238,8 +260,9 @@ def test_a_renamed_project_keeps_one_model_history(ws):
     first = registry.get_model_name(ws, pid)
     rename_project(ws, pid, "after — renamed")
     fs = ws.query_one("SELECT id FROM feature_sets WHERE project_id = ?", (pid,))
-    run_id = pipeline.stage_train(ws, pid, fs["id"], TrainConfig(models=("logistic",), cv_folds=2))[
-        "experiment"]["best_run_id"]
+    run_id = pipeline.stage_train(ws, pid, fs["id"], TrainConfig(models=("logistic",), cv_folds=2))["experiment"][
+        "best_run_id"
+    ]
     version = pipeline.stage_register(ws, pid, run_id, alias="challenger", override_reason="test")
     assert version["model_name"] == first and version["version"] == 2
 
@@ -264,10 +287,12 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
     # Artifacts are stored by content, and the same table on the same seeds can make every file of
     # "gone" identical to one of "keep": a table of its own guarantees files that are only its own.
     from core import pipeline
+
     pipeline.stage_ingest(ws, gone, _tiny_table(120), None, "own.csv")
     files_before = {p for p in ws.artifact_dir.rglob("*") if p.is_file()}
-    hashes = [r["sha256"] for r in
-              ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))]
+    hashes = [
+        r["sha256"] for r in ws.query("SELECT sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (gone,))
+    ]
     assert sum(_project_table_counts(ws, gone).values()) > 10
     deployment = ws.query_one("SELECT id FROM deployments WHERE project_id = ?", (gone,))["id"]
     assert ws.query_one("SELECT COUNT(*) AS n FROM predictions WHERE deployment_id = ?", (deployment,))["n"] > 0
@@ -285,8 +310,9 @@ def test_delete_removes_the_projects_data_and_files_and_keeps_the_audit_trail(ws
     for artifact in ws.query("SELECT id FROM artifacts"):
         ws.read_artifact(artifact["id"])
     assert len(datasets.load_dataset(ws, datasets.latest_dataset(ws, keep, "raw")["id"])) == 300
-    tracking.load_run_model(ws, registry.get_alias_version(ws, keep, registry.get_model_name(ws, keep),
-                                                           "champion")["run_id"])
+    tracking.load_run_model(
+        ws, registry.get_alias_version(ws, keep, registry.get_model_name(ws, keep), "champion")["run_id"]
+    )
     # The audit log keeps what happened, the deletion included, with the model hashes.
     actions = [r["action"] for r in ws.query("SELECT action FROM audit_log WHERE project_id = ? ORDER BY id", (gone,))]
     assert actions[0] == "project.created" and actions[-1] == "project.deleted" and "model.registered" in actions
@@ -352,8 +378,12 @@ def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkey
 def test_a_finished_run_leaves_a_complete_project(ws):
     from core import pipeline
 
-    pipeline.run_pipeline(ws, _tiny_table(), None, pipeline.PipelineConfig(target="y", project_name="whole",
-                                                                           cv_folds=2, windows=2, rows_per_window=50))
+    pipeline.run_pipeline(
+        ws,
+        _tiny_table(),
+        None,
+        pipeline.PipelineConfig(target="y", project_name="whole", cv_folds=2, windows=2, rows_per_window=50),
+    )
     project = get_project(ws, "whole")
     assert project["build_state"] == "complete" and get_build_note(project) is None
 
@@ -364,8 +394,10 @@ def test_a_project_made_by_hand_has_no_build_note(ws):
 
 def _claim_build(ws, pid: int, owner_text: str | None, stage: str | None) -> None:
     with ws.transaction() as conn:
-        conn.execute("UPDATE projects SET build_state = 'building', build_stage = ?, owner = ? WHERE id = ?",
-                     (stage, owner_text, pid))
+        conn.execute(
+            "UPDATE projects SET build_state = 'building', build_stage = ?, owner = ? WHERE id = ?",
+            (stage, owner_text, pid),
+        )
 
 
 def test_build_notes_say_whether_the_run_still_goes(ws, tmp_path):

@@ -1,11 +1,11 @@
 """The awkward-file corpus: every file is read correctly (asserted values) or refused with a clear message."""
+
 import re
 
 import pytest
 
-from core.data import reader
+from core.data.reader import ReadOptions, limits, read_path, read_table
 from core.workspace.errors import DataError
-from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import Case, cases, check_read, make_corpus
 
 CASES = cases()
@@ -22,7 +22,7 @@ def corpus_dir(tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_corpus_file(case: Case, corpus_dir, monkeypatch):
     for constant, value in case.limits.items():
-        monkeypatch.setattr(reader, constant, value)
+        monkeypatch.setattr(limits, constant, value)
     path = corpus_dir / case.name
     assert path.read_bytes() == case.data
     options = ReadOptions(**case.options)
@@ -32,8 +32,9 @@ def test_corpus_file(case: Case, corpus_dir, monkeypatch):
         message = str(err.value)
         assert case.refusal in message
         # A clear refusal names the problem, then says what to do after a ';'.
-        assert re.search(r"; (?:\w+ )*?(choose|upload|use|save|add|open|fix|rename|unzip|decompress|a zip|check|put)\b",
-                         message), message
+        assert re.search(
+            r"; (?:\w+ )*?(choose|upload|use|save|add|open|fix|rename|unzip|decompress|a zip|check|put)\b", message
+        ), message
         assert "Traceback" not in message and len(message) < 600
     else:
         df, info = read_path(path, options)

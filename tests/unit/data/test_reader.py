@@ -1,4 +1,5 @@
-"""core.data.reader: format/encoding/delimiter/decimal detection, type inference and refusals."""
+"""core.data.reader (the package): format/encoding/delimiter/decimal detection, type inference and refusals."""
+
 import gzip
 import io
 import json
@@ -8,8 +9,8 @@ import pandas as pd
 import pytest
 
 from core.data import reader
+from core.data.reader import ReadOptions, delimited, limits, read_path, read_table
 from core.workspace.errors import ConfigError, DataError
-from core.data.reader import ReadOptions, read_path, read_table
 from tests.corpus.make_corpus import _xlsx as xlsx_bytes
 
 
@@ -112,7 +113,9 @@ def test_values_and_names_are_stripped():
 
 
 def test_dates_are_parsed_iso_and_day_first():
-    df, info = _read(b"iso,eu,ts\n2024-01-05,28/02/2024,2024-01-05 10:00:00\n2024-02-10,13/03/2024,2024-02-10 11:30:00\n")
+    df, info = _read(
+        b"iso,eu,ts\n2024-01-05,28/02/2024,2024-01-05 10:00:00\n2024-02-10,13/03/2024,2024-02-10 11:30:00\n"
+    )
     for col in ("iso", "eu", "ts"):
         assert pd.api.types.is_datetime64_any_dtype(df[col]), col
     assert df["eu"].tolist() == [pd.Timestamp("2024-02-28"), pd.Timestamp("2024-03-13")]
@@ -156,8 +159,13 @@ def test_info_to_dict_is_json():
     _, info = _read(b"a;b\n1,5;x\n")
     d = json.loads(json.dumps(info.to_dict()))
     assert d["format"] == "csv" and d["delimiter"] == ";" and d["decimal"] == "," and d["rows"] == 1
-    assert d["columns"][0] == {"name": "a", "dtype": "float64", "missing": 0, "note": d["columns"][0]["note"],
-                               "examples_not_fitting": []}
+    assert d["columns"][0] == {
+        "name": "a",
+        "dtype": "float64",
+        "missing": 0,
+        "note": d["columns"][0]["note"],
+        "examples_not_fitting": [],
+    }
     assert {"encoding", "header_row", "warnings", "thousands", "quotechar", "sheets", "na_tokens"} <= set(d)
     assert d["quotechar"] == '"' and d["thousands"] is None and d["na_tokens"] == [""]
     assert reader.ReadInfo.from_dict(d) == info
@@ -167,13 +175,15 @@ def test_info_to_dict_is_json():
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "zip": ["02134", "10001", "00501"],
-        "n": [1, 2, 3],
-        "x": [1.5, np.nan, 2.25],
-        "day": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-        "code": ["NA", "b", "c"],
-    })
+    return pd.DataFrame(
+        {
+            "zip": ["02134", "10001", "00501"],
+            "n": [1, 2, 3],
+            "x": [1.5, np.nan, 2.25],
+            "day": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "code": ["NA", "b", "c"],
+        }
+    )
 
 
 def test_xlsx_round_trip_and_sheet_choice():
@@ -275,8 +285,8 @@ def test_single_column_file_without_delimiters_is_fine():
 
 
 def test_file_over_the_size_limit_is_refused(monkeypatch, tmp_path):
-    assert reader.MAX_UPLOAD_BYTES == 400 * 1024**2 and reader.MAX_DECOMPRESSED_BYTES == 4 * reader.MAX_UPLOAD_BYTES
-    monkeypatch.setattr(reader, "MAX_UPLOAD_BYTES", 100)
+    assert limits.MAX_UPLOAD_BYTES == 400 * 1024**2 and limits.MAX_DECOMPRESSED_BYTES == 4 * limits.MAX_UPLOAD_BYTES
+    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 100)
     with pytest.raises(DataError, match=r"is 204 bytes, over the 100 bytes limit; use a smaller extract"):
         read_table(b"a,b\n" + b"1,2\n" * 50)
     path = tmp_path / "big.csv"
@@ -287,18 +297,19 @@ def test_file_over_the_size_limit_is_refused(monkeypatch, tmp_path):
 
 def test_decompression_is_capped(monkeypatch):
     table = b"a,b\n" + b"1,2\n" * 50  # 204 bytes inflated
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 200)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 200)
     with pytest.raises(DataError, match=r"gzip file decompresses to more than 200 bytes \(a zip bomb\?\)"):
         read_table(gzip.compress(table))
     with pytest.raises(DataError, match=r"zip file decompresses to more than 200 bytes \(a zip bomb\?\)"):
         read_table(_zip({"t.csv": table}))
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 204)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 204)
     assert len(read_table(gzip.compress(table))[0]) == 50  # exactly at the cap is fine
 
 
 def test_tiny_parquet_declaring_millions_of_rows_is_refused_from_its_footer(monkeypatch):
-    from tests.corpus.make_corpus import _parquet_declaring_millions_of_rows
     import pyarrow.parquet as pq
+
+    from tests.corpus.make_corpus import _parquet_declaring_millions_of_rows
 
     data = _parquet_declaring_millions_of_rows()
     assert len(data) < 200_000 and pq.ParquetFile(io.BytesIO(data)).metadata.num_rows == 12_000_000
@@ -320,25 +331,42 @@ def test_parquet_is_refused_when_its_cells_or_decoded_size_are_too_many(monkeypa
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    pq.write_table(pa.table({"a": range(1000), "b": range(1000), "note": ["same long text " * 50] * 1000,
-                             "kind": pa.array(["x", "y"] * 500).dictionary_encode()}), buf)
+    pq.write_table(
+        pa.table(
+            {
+                "a": range(1000),
+                "b": range(1000),
+                "note": ["same long text " * 50] * 1000,
+                "kind": pa.array(["x", "y"] * 500).dictionary_encode(),
+            }
+        ),
+        buf,
+    )
     data = buf.getvalue()
     assert len(read_table(data)[0]) == 1000
-    monkeypatch.setattr(reader, "MAX_CELLS", 3999)
+    monkeypatch.setattr(limits, "MAX_CELLS", 3999)
     with pytest.raises(DataError, match=r"declares 1,000 rows × 4 columns \(4,000 cells\), over the 3,999-cell limit"):
         read_table(data)
-    monkeypatch.setattr(reader, "MAX_CELLS", 10**8)
+    monkeypatch.setattr(limits, "MAX_CELLS", 10**8)
     # The repeated text is stored once: only its decoded size (~750 kB) shows what reading costs.
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 500_000)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 500_000)
     assert len(data) < 50_000
     with pytest.raises(DataError, match=r"expands to about 7\d\d(\.\d)? kB once read, over the 488.3 kB limit"):
         read_table(data)
 
 
 def test_parquet_reads_as_pandas_reads_it():
-    frame = pd.DataFrame({"s": ["a", "b", None], "c": pd.Categorical(["x", "y", "x"]), "i": [1, 2, 3],
-                          "d": pd.to_datetime(["2020-01-01", None, "2021-01-01"]), "f": [1.5, None, 2.0],
-                          "flag": [True, False, True]}, index=[5, 6, 7])
+    frame = pd.DataFrame(
+        {
+            "s": ["a", "b", None],
+            "c": pd.Categorical(["x", "y", "x"]),
+            "i": [1, 2, 3],
+            "d": pd.to_datetime(["2020-01-01", None, "2021-01-01"]),
+            "f": [1.5, None, 2.0],
+            "flag": [True, False, True],
+        },
+        index=[5, 6, 7],
+    )
     buf = io.BytesIO()
     frame.to_parquet(buf)
     df, info = read_table(buf.getvalue())
@@ -354,19 +382,22 @@ def test_big_sheets_are_refused_before_openpyxl_parses_them(monkeypatch):
     def parsed(*args, **kwargs):
         raise AssertionError("openpyxl parsed a sheet that its sizes say is too big")
 
-    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_SHEET_XML_BYTES", 10_000)
     with monkeypatch.context() as patched:
         patched.setattr(pd, "ExcelFile", parsed)
-        with pytest.raises(DataError, match=r"Sheet 'Big' holds .* of spreadsheet XML once unzipped .* over the "
-                                             r"9.8 kB .*; save the sheet as CSV"):
+        with pytest.raises(
+            DataError,
+            match=r"Sheet 'Big' holds .* of spreadsheet XML once unzipped .* over the "
+            r"9.8 kB .*; save the sheet as CSV",
+        ):
             read_table(book)
     df, info = read_table(book, ReadOptions(sheet="Small"))  # the small sheet of the same book reads
     assert df["k"].tolist() == [1, 2]
-    monkeypatch.setattr(reader, "MAX_SHEET_XML_BYTES", 50 * 1024**2)
-    monkeypatch.setattr(reader, "MAX_EXCEL_CELLS", 801)
+    monkeypatch.setattr(limits, "MAX_SHEET_XML_BYTES", 50 * 1024**2)
+    monkeypatch.setattr(limits, "MAX_EXCEL_CELLS", 801)
     with pytest.raises(DataError, match=r"Sheet 'Big' declares 401 rows × 2 columns \(802 cells\), over the 801-cell"):
         read_table(book)
-    monkeypatch.setattr(reader, "MAX_DECOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_DECOMPRESSED_BYTES", 1000)
     with pytest.raises(DataError, match=r"Excel file decompresses to more than 1,000 bytes \(a zip bomb\?\)"):
         reader.list_excel_sheets(book)
 
@@ -395,7 +426,7 @@ def test_invalid_options_are_config_errors():
 def test_sample_telco_when_present():
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "sample_data" / "telco_churn.csv"
+    path = Path(__file__).resolve().parents[3] / "sample_data" / "telco_churn.csv"
     if not path.exists():
         pytest.skip("sample data not generated yet")
     df, info = read_path(path)
@@ -530,8 +561,9 @@ def test_portuguese_export_keeps_its_number_column():
     cells = [f"{v:.2f}".replace(".", ",") for v in renda]
     for i, token in ((3, "N/D"), (50, "N/D"), (77, "?"), (200, "-"), (201, "s/d")):
         cells[i] = token
-    lines = ["município;renda média;situação"] + [f"São Paulo;{c};{'alta' if v > 4500 else 'baixa'}"
-                                                  for c, v in zip(cells, renda)]
+    lines = ["município;renda média;situação"] + [
+        f"São Paulo;{c};{'alta' if v > 4500 else 'baixa'}" for c, v in zip(cells, renda)
+    ]
     df, info = _read("\n".join(lines).encode("latin-1"))
     assert (info.delimiter, info.decimal) == (";", ",") and info.encoding in ("cp1252", "latin-1")
     assert df["renda média"].dtype == "float64" and df["renda média"].isna().sum() == 5
@@ -540,7 +572,9 @@ def test_portuguese_export_keeps_its_number_column():
 
 
 def test_header_shorter_than_rows_is_named():
-    with pytest.raises(DataError, match=r"Line 2 has 3 fields but the header \(line 1\) has 2.*header is shorter than the rows; add"):
+    with pytest.raises(
+        DataError, match=r"Line 2 has 3 fields but the header \(line 1\) has 2.*header is shorter than the rows; add"
+    ):
         _read(b"a,b\n1,2,3\n4,5,6\n")
 
 
@@ -556,7 +590,7 @@ def test_block_by_block_parsing_gives_the_same_table(monkeypatch):
     rows = [f'{i},"note {i}\nsecond line, with comma",{i * 1.5},2024-01-{i % 28 + 1:02d}' for i in range(300)]
     data = ("id,note,x,day\n" + "\n".join(rows) + "\n").encode()
     whole, _ = read_table(data)
-    monkeypatch.setattr(reader, "BLOCK_BYTES", 512)  # many blocks, values spanning their boundaries
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 512)  # many blocks, values spanning their boundaries
     calls = []
     chunked, info = read_table(data, progress=lambda f, m: calls.append((f, m)))
     pd.testing.assert_frame_equal(whole, chunked)
@@ -568,7 +602,7 @@ def test_block_by_block_parsing_gives_the_same_table(monkeypatch):
 
 
 def test_ragged_row_line_number_survives_block_parsing(monkeypatch):
-    monkeypatch.setattr(reader, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 256)
     data = b"a,b\n" + b'1,"x\ny"\n' * 100 + b"2,3,4\n" + b"5,6\n" * 10
     with pytest.raises(DataError, match=r"Line 202 has 3 fields but the header \(line 1\) has 2"):
         read_table(data)
@@ -627,7 +661,9 @@ def test_formulas_with_saved_values_are_not_flagged():
         for item in src.infolist():
             body = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>").replace(b"<f>1+1</f><v/>", b"<f>1+1</f><v>2</v>")
+                body = body.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>").replace(
+                    b"<f>1+1</f><v/>", b"<f>1+1</f><v>2</v>"
+                )
                 assert b"<v>2</v>" in body
             dst.writestr(item, body)
     df, info = read_table(out.getvalue())
@@ -655,19 +691,30 @@ def test_peak_memory_stays_within_three_times_a_plain_pandas_read(tmp_path):
 
     rng = np.random.default_rng(0)
     n = 150_000
-    frame = pd.DataFrame({f"x{i}": rng.normal(100, 30, n).round(2) for i in range(12)}
-                         | {f"k{i}": rng.integers(0, 1000, n) for i in range(8)}
-                         | {f"c{i}": rng.choice(["North", "South", "NA", ""], n) for i in range(6)}
-                         | {"zip": [f"{z:05d}" for z in rng.integers(0, 99999, n)], "id": np.arange(n),
-                            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"),
-                            "flag": rng.choice(["Yes", "No"], n)})
+    frame = pd.DataFrame(
+        {f"x{i}": rng.normal(100, 30, n).round(2) for i in range(12)}
+        | {f"k{i}": rng.integers(0, 1000, n) for i in range(8)}
+        | {f"c{i}": rng.choice(["North", "South", "NA", ""], n) for i in range(6)}
+        | {
+            "zip": [f"{z:05d}" for z in rng.integers(0, 99999, n)],
+            "id": np.arange(n),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"),
+            "flag": rng.choice(["Yes", "No"], n),
+        }
+    )
     path = tmp_path / "wide.csv"
     frame.to_csv(path, index=False)
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     growth = {}
     for mode in ("studio", "pandas"):
-        out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path), mode], cwd=root, capture_output=True,
-                             text=True, timeout=120, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", _PEAK_SCRIPT, str(path), mode],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout.split()
         growth[mode] = int(out[0])
         assert int(out[1]) == n
     assert growth["studio"] <= 3 * growth["pandas"], growth

@@ -1,0 +1,158 @@
+"""From raw columns to a table: trim cells, mark missing tokens, clean the column names, then type
+each column (`column_types`) and collect the notes the Data page shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.data.reader.column_types import _infer_column, _number_note
+from core.data.reader.options import ColumnInfo, ReadOptions
+from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.wording import _name_list
+from core.workspace.errors import DataError
+from core.workspace.progress import Progress
+
+
+def _finish_columns(
+    columns: list,
+    names: list[str],
+    options: ReadOptions,
+    *,
+    decimal: str,
+    thousands: str | None,
+    notes: list[str],
+    what: str,
+    report: Progress,
+) -> tuple[pd.DataFrame, tuple[ColumnInfo, ...]]:
+    """Strip cells, mark missing tokens, name the columns and infer each column's type.
+
+    `columns` holds Arrow text columns, or `StreamedNumbers` already typed while the CSV was parsed
+    (identical to what the inference gives them); each is released as soon as its typed version exists.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    na_tokens = list(options.na_tokens)
+    tokens = pa.array(na_tokens, pa.large_string())
+    empty = []
+    for i, arr in enumerate(columns):
+        report(0.1 * i / len(columns), "Trimming spaces and marking missing values")
+        if isinstance(arr, StreamedNumbers):
+            empty.append(False)  # finished() holds at least one number
+            continue
+        arr = pc.utf8_trim_whitespace(arr) if _may_have_padding(arr) else arr
+        if na_tokens:
+            is_missing = pc.is_in(arr, value_set=tokens)
+            if pc.any(is_missing).as_py():
+                arr = pc.if_else(is_missing, pa.scalar(None, pa.large_string()), arr)
+        columns[i] = arr
+        empty.append(arr.null_count == len(arr))
+    clean, dropped = _clean_names(names, notes, empty)
+    kept = [i for i in range(len(columns)) if i not in dropped]
+    if not kept:
+        raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
+    out, infos, ambiguous = {}, [], []
+    missing_phrase = _missing_phrase(na_tokens)
+    tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
+    for k, i in enumerate(kept):
+        report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
+        arr, columns[i] = columns[i], None
+        examples: tuple[str, ...]
+        if isinstance(arr, StreamedNumbers):
+            series, note, is_ambiguous, examples, tokens = (
+                arr.series(),
+                _number_note(arr.rows - arr.missing, arr.missing, missing_phrase),
+                False,
+                (),
+                [],
+            )
+        else:
+            series, note, is_ambiguous, examples, tokens = _infer_column(
+                arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens
+            )
+        del arr
+        out[clean[i]] = series
+        infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
+        if is_ambiguous:
+            ambiguous.append(clean[i])
+        if tokens:
+            tokens_read[clean[i]] = tokens
+    if tokens_read:
+        shown = sorted({t for tokens in tokens_read.values() for t in tokens})
+        notes.append(
+            f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
+            "were read as missing (the column notes say how many); choose 'Keep missing-value words as text' "
+            "in the Data page's reading options if they mean something else."
+        )
+    if ambiguous:
+        notes.append(
+            f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
+            "the column notes say which order was used. "
+            "Convert them in cleaning with an explicit format if that is wrong."
+        )
+    df = pd.DataFrame(out, copy=False)
+    return df, tuple(infos)
+
+
+_PADDING_BYTES = np.zeros(256, bool)  # bytes that may start or end a whitespace character
+_PADDING_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_PADDING_BYTES[0x80:] = True  # a non-ASCII character may be whitespace (no-break space, U+3000...)
+
+
+def _may_have_padding(column: Any) -> bool:
+    """Whether any cell may start or end with whitespace, from the first and last byte of each cell:
+    trimming a column that has none would only copy it (a million IDs: 20 MB)."""
+    for chunk in column.chunks if hasattr(column, "chunks") else [column]:
+        if chunk.null_count or chunk.buffers()[2] is None:
+            return True  # (not expected here: the parser gives every cell as text)
+        offsets = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], np.uint8)
+        filled = np.diff(offsets) > 0
+        if _PADDING_BYTES[data[offsets[:-1][filled]]].any() or _PADDING_BYTES[data[offsets[1:][filled] - 1]].any():
+            return True
+    return False
+
+
+def _clean_names(names: list[str], notes: list[str], empty: list[bool]) -> tuple[list[str], set[int]]:
+    """Strip names, name blank headers "column_<n>", drop nameless empty columns, refuse duplicates."""
+    clean = [str(n).strip() for n in names]
+    dropped = {i for i, n in enumerate(clean) if not n and empty[i]}
+    if dropped:
+        notes.append(
+            f"Dropped {len(dropped)} column(s) with no name and no values "
+            f"(position {', '.join(str(i + 1) for i in sorted(dropped))}; usually a trailing delimiter)."
+        )
+    renamed = []
+    for i, n in enumerate(clean):
+        if not n and i not in dropped:
+            clean[i] = f"column_{i + 1}"
+            renamed.append(clean[i])
+    if renamed:
+        notes.append(
+            f"{len(renamed)} column(s) had no name and were named {_name_list(renamed)}; "
+            "rename them in the file if they mean something."
+        )
+    counts = Counter(n for i, n in enumerate(clean) if i not in dropped)
+    duplicates = [n for n, c in counts.items() if c > 1]
+    if duplicates:
+        detail = "; ".join(
+            f"{n!r} (columns {', '.join(str(i + 1) for i, m in enumerate(clean) if m == n and i not in dropped)})"
+            for n in duplicates[:5]
+        )
+        raise DataError(
+            f"Column names must be unique, but these appear more than once: {detail}; "
+            "rename them in the file and upload again."
+        )
+    return clean, dropped
+
+
+def _missing_phrase(na_tokens: list[str]) -> str:
+    shown = [repr(t) for t in na_tokens if t]
+    if not shown:
+        return "blank cells read as missing"
+    return f"cells read as missing ({'blank or ' if '' in na_tokens else ''}{', '.join(shown)})"

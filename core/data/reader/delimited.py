@@ -1,0 +1,284 @@
+"""CSV/TSV reading: the dialect sniffed on a sample, the rows parsed by Arrow in blocks with exactly
+that dialect, and a parse failure turned into a message naming the bad line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from core.data.reader.columns import _finish_columns
+from core.data.reader.encoding import _prepare_text
+from core.data.reader.options import ReadInfo, ReadOptions
+from core.data.reader.sniffing import (
+    CANDIDATE_DELIMITERS,
+    HEADER_SEARCH_ROWS,
+    SAMPLE_BYTES,
+    _delimiter_name,
+    _detect_delimiter,
+    _detect_header_position,
+    _detect_number_format,
+    _detect_quotechar,
+    _end_without_blank_lines,
+    _extra_sample_cells,
+    _head_text,
+    _line_offset,
+    _parse_sample,
+    _skip_lines,
+)
+from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.wording import _name_list, _short
+from core.workspace.errors import DataError
+from core.workspace.progress import Progress
+
+BLOCK_BYTES = 4 * 1024 * 1024  # CSV parse block: progress granularity and peak working memory
+
+
+def _read_csv(owned: list[bytes], options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
+    """The CSV whose bytes are in `owned` (taken out of it: once parsed, they are released)."""
+    notes: list[str] = []
+    report(0.01, "Checking the text encoding")
+    text = _prepare_text(owned.pop(), options.encoding, notes)
+    head = _head_text(text, text.start)
+    if "\r" in head and "\n" not in head:  # classic Mac line endings
+        text.buf = text.buf.replace(b"\r", b"\n")
+        head = head.replace("\r", "\n")
+    if not head.strip() and not text.buf[text.start :].strip():
+        raise DataError("The file holds only blank lines or spaces; choose a file with a header row and data rows.")
+
+    delimiter = options.delimiter
+    first_line = head.split("\n", 1)[0]
+    skip_lines = 0
+    sep_match = re.fullmatch(r'\s*"?sep=(.)"?[,;\t|]*\s*', first_line)
+    if sep_match:
+        skip_lines = 1
+        if delimiter is None:
+            delimiter = sep_match.group(1)
+            notes.append(
+                f"The first line 'sep={delimiter}' (written by Excel) "
+                f"set the delimiter to {_delimiter_name(delimiter)}."
+            )
+
+    sample = _skip_lines(head, skip_lines)
+    quotechar = options.quotechar or _detect_quotechar(sample)
+    if quotechar == delimiter:
+        quotechar = '"' if delimiter != '"' else "'"
+    if delimiter is None:
+        delimiter = _detect_delimiter(sample, quotechar)
+    if quotechar != '"':
+        notes.append(f"Values are quoted with {quotechar!r} instead of '\"'.")
+    rows, line_starts = _parse_sample(sample, delimiter, quotechar)
+    if not rows:
+        raise DataError("The file holds only blank lines or spaces; choose a file with a header row and data rows.")
+
+    if options.header_row is not None:
+        header_line = max(options.header_row, skip_lines)
+        header_pos = next((i for i, s in enumerate(line_starts) if skip_lines + s >= header_line), len(rows))
+    else:
+        counts = [len(r) for r in rows[: HEADER_SEARCH_ROWS + 1]]
+        nonblank = [sum(1 for f in r if f.strip()) for r in rows[: HEADER_SEARCH_ROWS + 1]]
+        header_pos = _detect_header_position(counts, nonblank=nonblank)
+        header_line = skip_lines + line_starts[header_pos]
+        if header_pos > 0:
+            notes.append(
+                f"Skipped {header_pos} line(s) above the header; line {header_line + 1} holds the column names."
+            )
+
+    offset = _line_offset(text.buf, text.start, header_line)
+    end = _end_without_blank_lines(text.buf, offset or 0)
+    if offset is None or not text.buf[offset : min(end, offset + SAMPLE_BYTES)].strip():
+        raise DataError(
+            f"The file has no line {header_line + 1} to use as the header row; choose a smaller header row."
+        )
+    header_fields = next(
+        csv.reader(io.StringIO(_head_text(text, offset, end), newline=""), delimiter=delimiter, quotechar=quotechar), []
+    )
+    ncols = len(header_fields)
+    if ncols == 1:
+        others = [d for d in CANDIDATE_DELIMITERS if d != delimiter and d in header_fields[0]]
+        if others:
+            found = ", ".join(f"{_delimiter_name(d)} ({d!r})" for d in others)
+            raise DataError(
+                f"The file reads as a single column {header_fields[0][:60]!r} "
+                f"with {_delimiter_name(delimiter)} as delimiter, "
+                f"but its header line contains {found}; choose that delimiter (or let it be detected) and read again."
+            )
+
+    sample_cells = [cell for row in rows[header_pos + 1 :] for cell in row]
+    sample_cells += _extra_sample_cells(text.buf, offset, end, delimiter, quotechar)
+    decimal, thousands = _detect_number_format(sample_cells, delimiter, options.decimal, options.thousands)
+
+    encoding = text.encoding
+    names, columns = _parse_rows(
+        text.buf,
+        offset,
+        end,
+        delimiter,
+        quotechar,
+        ncols,
+        header_line,
+        lambda f, m: report(0.02 + 0.6 * f, m),
+        numbers_from=options.na_tokens if decimal == "." else None,
+    )
+    del text  # the bytes (or their UTF-8 copy) are no longer needed: released before typing
+    if not columns or len(columns[0]) == 0:
+        raise DataError(
+            f"The file has a header row ({_name_list(header_fields)}) but no data rows; "
+            "upload a file that contains data below the header."
+        )
+    df, infos = _finish_columns(
+        columns,
+        names,
+        options,
+        decimal=decimal,
+        thousands=thousands,
+        notes=notes,
+        what="The file",
+        report=lambda f, m: report(0.62 + 0.38 * f, m),
+    )
+    info = ReadInfo(
+        "csv",
+        encoding,
+        delimiter,
+        decimal,
+        header_line,
+        None,
+        len(df),
+        infos,
+        tuple(notes),
+        thousands=thousands,
+        quotechar=quotechar,
+        na_tokens=options.na_tokens,
+    )
+    return df, info
+
+
+def _parse_rows(
+    buf: bytes,
+    offset: int,
+    end: int,
+    delimiter: str,
+    quotechar: str,
+    ncols: int,
+    header_line: int,
+    report: Progress,
+    numbers_from: tuple[str, ...] | None = None,
+) -> tuple[list[str], list]:
+    """Header names and the body columns: Arrow text columns of every cell exactly as written, or (with
+    `numbers_from`, the missing tokens) `StreamedNumbers` for the columns that are plain numbers.
+
+    pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy); a
+    block's number columns are typed at once and their text released.
+    """
+    import pyarrow as pa
+
+    total = max(end - offset, 1)
+    numbers = [StreamedNumbers(numbers_from) for _ in range(ncols)] if numbers_from is not None else None
+    text: list[list] = [[] for _ in range(ncols)]
+    header: list[str] | None = None
+    blocks = 0
+    for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols)):
+        cells = batch.columns
+        if header is None:
+            header = [str(c[0].as_py() or "") for c in cells]
+            cells = [c.slice(1) for c in cells]
+        for i, column in enumerate(cells):
+            if numbers is None or not numbers[i].add(column):
+                text[i].append(column)
+        blocks += 1  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
+        done = min(blocks * BLOCK_BYTES / total, 1.0)
+        report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+    if header is None:
+        return [], []
+    # A column found not to be plain numbers after its first block: its earlier text is read again.
+    again = [i for i in range(ncols) if numbers is not None and not numbers[i].finished() and len(text[i]) != blocks]
+    if again:
+        for i in again:
+            text[i] = []
+        for k, batch in enumerate(_batches(buf, offset, end, delimiter, quotechar, ncols, header_line, again)):
+            for i, column in zip(again, batch.columns):
+                text[i].append(column.slice(1) if k == 0 else column)
+    return header, [
+        numbers[i] if numbers is not None and numbers[i].finished() else pa.chunked_array(text[i], pa.large_string())
+        for i in range(ncols)
+    ]
+
+
+def _batches(
+    buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int, columns: Any
+) -> Iterator[Any]:
+    """Record batches of the text cells of `columns` (indexes), the header row first, a block at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"f{i}" for i in range(ncols)]
+    source = pa.BufferReader(pa.py_buffer(buf).slice(offset, end - offset))
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=quotechar, newlines_in_values=True, ignore_empty_lines=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={names[i]: pa.large_string() for i in columns},
+                include_columns=[names[i] for i in columns],
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        yield from reader
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise DataError(_parse_error_message(buf, offset, end, delimiter, quotechar, ncols, header_line, exc)) from None
+
+
+def _parse_error_message(
+    buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int, exc: Exception
+) -> str:
+    """Find the first bad line with the csv module (error path only) and say how to fix it."""
+    stream = io.TextIOWrapper(io.BytesIO(buf[offset:end]), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=delimiter, quotechar=quotechar)
+    previous = 0
+    first_bad: tuple[int, int] | None = None
+    lengths: Counter[int] = Counter()
+    try:
+        next(reader, None)  # the header
+        previous = reader.line_num
+        for row in reader:
+            if row:
+                lengths[len(row)] += 1
+                if len(row) != ncols and first_bad is None:
+                    first_bad = (header_line + previous + 1, len(row))
+                if first_bad and sum(lengths.values()) >= 200:
+                    break
+            previous = reader.line_num
+    except csv.Error as err:
+        if first_bad is None:
+            return (
+                f"The file cannot be read as CSV near line {header_line + reader.line_num}: {err}; "
+                f"check the quotes ({quotechar!r}) on that line."
+            )
+    if first_bad is None:
+        return f"The file cannot be read as CSV ({_short(exc)}); check its quotes and delimiters."
+    line, n = first_bad
+    what = (
+        f"Line {line} has {n} field{'s' if n != 1 else ''} but the header (line {header_line + 1}) has {ncols} "
+        f"({_delimiter_name(delimiter)}-separated)"
+    )
+    usual, seen = lengths.most_common(1)[0]
+    if usual > ncols and seen == sum(lengths.values()):
+        return (
+            f"{what}, and so do all the data rows read: the header is shorter than the rows; add the missing "
+            f"column name(s) to the header line (or check the delimiter) and upload again."
+        )
+    return (
+        f"{what}; fix that line (a missing or extra {delimiter!r}, or a value containing {delimiter!r} that "
+        f"needs quotes) and upload again."
+    )

@@ -1,0 +1,138 @@
+"""Number columns typed block by block while a CSV is parsed: the fast path of column typing.
+
+Most columns of a large CSV are plain numbers ("809", "101.26"). Arrow casts a block of such text
+to int64/float64 at once, and the text is released before the next block is parsed, so a file of
+numbers never holds all its cells as text. The full inference (`column_types`) decides the same
+columns by their distinct values; this path only takes a column when every cell passes checks that
+make the result identical to what that inference gives:
+
+- integers: every cell is exactly the canonical decimal of its value (no sign '+', no leading zero,
+  no '-0', no spaces) and under 10^15 (longer integers are codes kept as text);
+- decimals: Arrow's cast accepts every cell and gives finite numbers under 10^15 ('nan', 'inf'
+  and '1e400' are decided by the full inference), with no '+' sign and no integer with leading
+  zeros ('007' is a code).
+
+Any other column, or one whose later block fails a check, is handed back to be read as text and
+typed by the full inference. Only for a file whose decimal mark is '.': with a decimal comma,
+"1.5" is not a number and Arrow would read it as one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_NUMBER_BYTES = np.zeros(256, bool)  # the bytes of a number Arrow's cast may accept
+_NUMBER_BYTES[np.frombuffer(b"0123456789.-+eE", np.uint8)] = True
+_INTEGER_BYTES = np.zeros(256, bool)
+_INTEGER_BYTES[np.frombuffer(b"0123456789-", np.uint8)] = True
+_LIMIT = 10**15  # integers with more than 15 digits are kept as text (float64 keeps 15 digits)
+
+
+class StreamedNumbers:
+    """One column's numbers as they are parsed; `kind` None once the column must be read as text."""
+
+    def __init__(self, na_tokens: tuple[str, ...]) -> None:
+        import pyarrow as pa
+
+        self.tokens = pa.array(list(na_tokens), pa.large_string()) if na_tokens else None
+        self.only_blank = tuple(na_tokens) == ("",)  # the default: a missing cell is an empty one
+        self.tokens_fit_number_bytes = all(_NUMBER_BYTES[np.frombuffer(t.encode(), np.uint8)].all() for t in na_tokens)
+        self.kind: str | None = "int"  # "int" until a block holds decimals, then "float"
+        self.chunks: list[Any] = []
+        self.rows = 0
+        self.missing = 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def add(self, text: Any) -> bool:
+        """Type one block of raw cells; False (and `kind` None) when the column is not plain numbers."""
+        if self.kind is None:
+            return False
+        typed = self._typed(text)
+        if typed is None:
+            self.kind, self.chunks = None, []
+            return False
+        self.chunks.append(typed)
+        self.rows += len(typed)
+        self.missing += typed.null_count
+        return True
+
+    def _typed(self, text: Any) -> Any:
+        """The block as int64/float64, or None. The cells are looked at through numpy views of Arrow's
+        buffers (first bytes and lengths), not one by one: that is what keeps this path fast."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(text)
+        offsets = np.frombuffer(text.buffers()[1], np.int64)[text.offset : text.offset + n + 1]
+        lengths = np.diff(offsets)
+        if self.tokens is None:
+            missing = np.zeros(n, bool)
+        elif self.only_blank:
+            missing = lengths == 0
+        else:
+            missing = pc.is_in(text, value_set=self.tokens).to_numpy(zero_copy_only=False)
+        data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
+        data = data[offsets[0] : offsets[-1]]
+        if len(data) == 0:
+            return None if not missing.all() else pa.nulls(n, pa.int64() if self.kind == "int" else pa.float64())
+        # A first block holding letters, spaces or commas is text: said at once, as a failed cast is slow
+        # (~15 ms). Later blocks are only cast: a column fails there once at most.
+        if not self.chunks and self.tokens_fit_number_bytes:  # (a token 'NA' would fail this check)
+            if not _NUMBER_BYTES[data].all():
+                return None
+            if self.kind == "int" and not _INTEGER_BYTES[data].all():
+                self.kind = "float"
+        starts = offsets[:-1] - offsets[0]
+        last = len(data) - 1
+        first = data[starts.clip(max=last)]
+        second = data[(starts + 1).clip(max=last)]
+        third = data[(starts + 2).clip(max=last)]
+        present = ~missing & (lengths > 0)
+        plus = first == ord("+")
+        # '007', '0x1F' (Arrow reads hex), '-07', '-0': codes or signs the full inference must judge.
+        zero_led = (first == ord("0")) & (lengths > 1) & (second != ord("."))
+        minus_zero = (first == ord("-")) & (lengths > 1) & (second == ord("0")) & ((lengths == 2) | (third != ord(".")))
+        if (present & (plus | zero_led | minus_zero)).any():
+            return None
+        cells = pa.Array.from_buffers(
+            pa.large_string(),
+            n,
+            [pa.py_buffer(np.packbits(~missing, bitorder="little")), pa.py_buffer(offsets), text.buffers()[2]],
+            null_count=int(missing.sum()),
+        )
+        if self.kind == "int":
+            try:
+                ints = pc.cast(cells, pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                self.kind = "float"
+            else:
+                values = np.frombuffer(ints.buffers()[1], np.int64)[:n][~missing]
+                return ints if ((values < _LIMIT) & (values > -_LIMIT)).all() else None
+        try:
+            floats = pc.cast(cells, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        decimals = np.frombuffer(floats.buffers()[1], np.float64)[:n][~missing]
+        # 'nan' and 'inf' (Arrow reads them) are not numbers to the full inference; '1e20' may be a long code.
+        return floats if (np.abs(decimals) < _LIMIT).all() else None
+
+    def finished(self) -> bool:
+        """Whether the whole column is numbers (a column of missing cells only is typed as text)."""
+        return self.kind is not None and self.missing < self.rows
+
+    def series(self) -> pd.Series:
+        """int64 when every cell is an integer and none is missing, else float64 (as the full inference)."""
+        import pyarrow as pa
+
+        if self.kind == "int" and self.missing == 0:
+            target = pa.int64()
+        else:
+            target = pa.float64()
+        values = pa.chunked_array([c.cast(target) for c in self.chunks], target)
+        self.chunks = []
+        return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
