@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.workspace.jsonable import dumps, to_jsonable, to_plain
+from core.workspace.jsonable import dumps, to_jsonable, to_plain, to_strict_json
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,20 @@ def test_the_workspace_stores_numpy_values_as_plain_json(ws):
         ws.audit(conn, None, "test.numbers", {"count": np.int32(3)})
     [row] = ws.query("SELECT detail_json FROM audit_log WHERE action = 'test.numbers'")
     assert row["detail_json"] == '{"count": 3}'
+
+
+def test_strict_json_walks_containers_and_writes_missing_values_as_null():
+    """An explanation's table is read by other programs: NaN is not JSON there, so it becomes null."""
+    value = {
+        1: [np.float64("nan"), np.int64(3), np.bool_(True), pd.NaT, pd.NA],
+        "when": pd.Timestamp("2024-05-01 10:00"),
+        "pair": (2.5, None, "x"),
+        "other": Path("a/b"),
+    }
+    assert to_strict_json(value) == {
+        "1": [None, 3, True, None, None],
+        "when": "2024-05-01T10:00:00",
+        "pair": [2.5, None, "x"],
+        "other": "a/b",
+    }
+    json.dumps(to_strict_json(value), allow_nan=False)  # strict JSON: raises on NaN
