@@ -1,4 +1,4 @@
-# One-command set-up: `make run` serves the app, `make test` runs every test.
+# One-command set-up: `make run` serves the app, `make test` runs every test (`make test-fast`: the quick tier).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,8 +27,9 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
+# Unit and page tests without full-pipeline runs (tests marked slow): a few minutes, for every edit.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 # ruff (lint and format check) and mypy on the code; CI runs it before the tests.
 $(LINT_STAMP): $(STAMP)

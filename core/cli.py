@@ -6,7 +6,6 @@ Errors print one line, `error: <what is wrong and what to do>`, and exit with st
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -14,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from core.workspace.errors import StudioError
+from core.workspace.jsonable import dumps
 
 EXIT_USAGE = 2
 
@@ -143,7 +143,7 @@ def _stderr_progress(quiet: bool):
 
 
 def _emit(obj: dict, as_json: bool, fmt) -> None:
-    print(json.dumps(obj, default=str) if as_json else fmt(obj))
+    print(dumps(obj) if as_json else fmt(obj))
 
 
 def _format_inspect(info: dict) -> str:

@@ -85,3 +85,15 @@ def format_share(share: float) -> str:
     if pct >= 0.1:
         return f"{pct:.1f}%"
     return "under 0.1%"
+
+
+def format_number(value: float) -> str:
+    """A measured value the way a person reads it (monitoring's PSI, scores, thresholds): 0.64, 12.3,
+    1,204; "n/a" when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"

@@ -66,7 +66,7 @@ from core.training import tracking
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
-from ui.widgets import chart, user_errors
+from ui.widgets import chart, option_labels, user_errors
 
 REPORT_WORDS = {
     "accuracy": "Accuracy",
@@ -90,7 +90,7 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
     run_id = st.selectbox(
         "Model",
         ids,
-        format_func=labels.get,
+        format_func=option_labels(labels),
         key=f"eval_run_{experiment['id']}",
         index=ids.index(best_id) if best_id in ids else 0,
     )

@@ -7,6 +7,7 @@ import streamlit as st
 from core.workspace import jobs, projects
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
+from ui.widgets import option_labels
 
 # (script, label, icon, stage key for status)
 PAGES = [
@@ -51,7 +52,12 @@ def _sidebar(ws, project: dict | None) -> None:
             names = {p["id"]: projects.get_project_label(p) for p in all_projects}
             index = ids.index(project["id"]) if project else None
             chosen = st.selectbox(
-                "Project", ids, index=index, format_func=names.get, key="project_picker", placeholder="Choose a project"
+                "Project",
+                ids,
+                index=index,
+                format_func=option_labels(names),
+                key="project_picker",
+                placeholder="Choose a project",
             )
             if chosen is not None and (project is None or chosen != project["id"]):
                 select_project(chosen)
@@ -92,7 +98,7 @@ def running_work(ws, project_id: int) -> None:
                 script,
                 label=f"Follow it on {page}",
                 icon=":material/hourglass_top:",
-                query_params={"project": project_id},
+                query_params={"project": str(project_id)},
             )
         if not running:
             st.caption("The work has finished; its page shows the result.")

@@ -15,7 +15,7 @@ from core.training.config import VALIDATIONS, TrainConfig
 from core.training.splits import resolve_validation
 from core.workspace import jobs
 from ui.text import escape_markdown
-from ui.widgets import chart
+from ui.widgets import chart, option_labels
 
 VALIDATION_WORDS = {
     "auto": "Automatic (fits the data)",
@@ -26,7 +26,7 @@ VALIDATION_WORDS = {
 }
 
 
-def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: int, expanded: bool) -> None:
+def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: int, expanded: bool) -> dict | None:
     catalog = get_catalog(problem.task)
     with st.expander("Training settings", expanded=expanded):
         names = {m.key: m.name for m in catalog}
@@ -35,7 +35,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
             "Model families",
             list(names),
             default=defaults,
-            format_func=names.get,
+            format_func=option_labels(names),
             key="models",
             help="The baseline is always trained: the score any model must beat. "
             "Slow families (k-nearest neighbours on big tables) are opt-in.",
@@ -49,7 +49,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
         validation = c1.selectbox(
             "Validation",
             options,
-            format_func=VALIDATION_WORDS.get,
+            format_func=option_labels(VALIDATION_WORDS),
             key="validation",
             help="Automatic picks a time split when the problem has a time column, group "
             "k-fold when it has a group column, else stratified k-fold.",

@@ -28,6 +28,7 @@ from core.data.cleaning import (
 from core.data.columns import get_spelling_variants
 from core.workspace.errors import StudioError
 from ui.text import escape_markdown
+from ui.widgets import option_labels
 
 ADDABLE = {
     "drop_columns": "Drop columns",
@@ -115,7 +116,7 @@ def render_add_step(
     op = st.selectbox(
         "Add a step",
         list(ADDABLE),
-        format_func=ADDABLE.get,
+        format_func=option_labels(ADDABLE),
         key=f"add_op_{raw_id}",
         index=None,
         placeholder="Choose what to do…",
@@ -183,13 +184,13 @@ def render_add_step(
                 "Method",
                 ["iqr", "zscore"],
                 key=f"{key}_method",
-                format_func={"iqr": "IQR fences", "zscore": "z-score"}.get,
+                format_func=option_labels({"iqr": "IQR fences", "zscore": "z-score"}),
             )
             action = c3.selectbox(
                 "Action",
                 ["clip", "drop"],
                 key=f"{key}_action",
-                format_func={"clip": "clip to the bounds", "drop": "drop the rows"}.get,
+                format_func=option_labels({"clip": "clip to the bounds", "drop": "drop the rows"}),
             )
             step = make_outlier_step(df, column, method=method, action=action) if column else None
         elif op == "drop_duplicates":
@@ -205,14 +206,14 @@ def render_add_step(
                 else c3.text_input("Value (for in / not_in: comma-separated)", key=f"{key}_value")
             )
             if column and (raw_value or operator in ("is_missing", "not_missing")):
-                value = (
+                filter_value = (
                     [_typed(v.strip(), df[column]) for v in raw_value.split(",")]
                     if operator in ("in", "not_in")
                     else _typed(raw_value, df[column])
                     if raw_value
                     else None
                 )
-                step = CleaningStep(op, {"column": column, "operator": operator, "value": value})
+                step = CleaningStep(op, {"column": column, "operator": operator, "value": filter_value})
     except StudioError as exc:
         st.error(escape_markdown(exc))
         return
@@ -220,6 +221,7 @@ def render_add_step(
         st.caption(f"Will add: {escape_markdown(describe_step(step))}")
         _render_step_effect(step, df if current is None else current)
     if st.button("Add step", key=f"add_step_{raw_id}", disabled=step is None):
+        assert step is not None  # the button is disabled without a step
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.with_step(step))
         st.session_state.pop(f"add_op_{raw_id}", None)  # an empty form for the next step
         st.rerun()

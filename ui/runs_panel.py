@@ -15,7 +15,7 @@ from core.training import tracking
 from core.training.tracking import EXPERIMENT_KINDS
 from core.workspace import jobs
 from ui.text import escape_markdown
-from ui.widgets import chart, job_panel
+from ui.widgets import chart, job_panel, option_labels
 
 
 def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
@@ -85,7 +85,7 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     chosen = st.multiselect(
         "Runs to compare",
         list(labels),
-        format_func=labels.get,
+        format_func=option_labels(labels),
         key="runs_compare",
         default=list(labels)[:2] if len(labels) >= 2 else None,
         max_selections=6,
@@ -119,7 +119,9 @@ def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) 
 def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:
     if not labels:
         return
-    run_id = st.selectbox("Run to train again from its record", list(labels), format_func=labels.get, key="rerun_run")
+    run_id = st.selectbox(
+        "Run to train again from its record", list(labels), format_func=option_labels(labels), key="rerun_run"
+    )
     job = jobs.latest_job(ws, project_id, "rerun")
     running = job is not None and job["status"] == "running"
     if st.button("Re-run it", key="rerun", icon=":material/replay:", disabled=running):
@@ -136,5 +138,6 @@ def _rerun(ws, project_id: int, labels: dict[int, str]) -> None:
         st.rerun()
     if job is not None:
         job = job_panel(ws, job["id"])
+        assert job is not None  # job_panel returns None only when given no job id
         if job["status"] == "succeeded" and job["result"]:
             (st.success if job["result"]["reproduced"] else st.warning)(escape_markdown(job["result"]["message"]))

@@ -173,6 +173,7 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
             _start(ws, project_id, feature_set_id, config)
             st.rerun()
     if running and s2.button("Stop, keep the best so far", key="tune_stop", icon=":material/stop_circle:"):
+        assert job is not None  # running means there is a job
         jobs.request_stop(ws, job["id"])
         st.rerun()
     return job

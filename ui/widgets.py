@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
+from typing import Any, cast
 
 import streamlit as st
 
@@ -42,6 +43,16 @@ def show_flash() -> None:
     if FLASH_KEY in st.session_state:
         kind, markdown = st.session_state.pop(FLASH_KEY)
         getattr(st, kind)(markdown)
+
+
+def option_labels(labels: Mapping[Any, str]) -> Callable[[Any], str]:
+    """``format_func`` for a select widget whose options are the keys of ``labels``.
+
+    It is ``labels.get``: a value kept in session state from an earlier run that is no longer an
+    option gets None, which Streamlit's option check does not find, so it resets the widget (a
+    lookup that raised would make Streamlit match the stale label instead). Streamlit annotates
+    ``format_func`` as returning str only, hence the cast."""
+    return cast(Callable[[Any], str], labels.get)
 
 
 def job_panel(
@@ -113,11 +124,13 @@ def model_name_picker(ws, project_id: int, key: str) -> str | None:
         problem = get_model_problem(ws, project_id, name)
         return f"{name} (predicts {problem.target})" if problem else name
 
+    current = get_model_name(ws, project_id)
+    assert current is not None  # names is not empty, so some model is registered
     # Keyed by the names, so a newly registered model is offered (and chosen when it is the current problem's).
     return st.selectbox(
         "Model",
         names,
-        index=names.index(get_model_name(ws, project_id)),
+        index=names.index(current),
         format_func=label,
         key=f"{key}_{'|'.join(names)}",
         help="Each model answers one problem (target, task, positive class); changing the target "

@@ -13,23 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Handed on for the stages that still import them from here (features, training, problem, monitoring);
-# their home is core.data.columns.
-from core.data.columns import (  # noqa: F401
-    ID_NAME_ENDINGS,
-    ID_NAME_WORDS,
+from core.data.columns import (
     MAX_SPELLING_UNIQUES,
     get_spelling_variants,
     get_text_types,
     has_leading_zero_codes,
     is_classification_target,
-    is_named_like_id,
     is_number_column,
     is_text,
     kind_from_counts,
-    looks_like_group_id,
     looks_like_id,
-    looks_like_identifier,
     number_counts,
     outlier_fences,
     present_numbers,

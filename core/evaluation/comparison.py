@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from core.workspace.errors import ConfigError, DataError
@@ -179,7 +180,7 @@ def _registered(metric: str) -> tuple[Callable, bool, bool]:
     return BOOTSTRAP_METRICS[metric]
 
 
-def score_metric(metric: str, y_true: Sequence, pred: Sequence) -> float:
+def score_metric(metric: str, y_true: ArrayLike, pred: ArrayLike) -> float:
     """One registered metric on all rows (``pred`` = scores or predictions, see ``metric_uses_scores``)."""
     fn = _registered(metric)[0]
     y, p = _as_metric_inputs(metric, np.asarray(y_true), np.asarray(pred))
@@ -206,9 +207,9 @@ def _row_weights(n_rows: int, n_boot: int, seed: int) -> np.ndarray:
 
 
 def bootstrap_metric_difference(
-    y_true: Sequence,
-    pred_a: Sequence,
-    pred_b: Sequence,
+    y_true: ArrayLike,
+    pred_a: ArrayLike,
+    pred_b: ArrayLike,
     metric: str | Callable[[np.ndarray, np.ndarray], float],
     *,
     n_boot: int = 1000,
@@ -275,7 +276,7 @@ def get_top_two(results: Sequence[Any]) -> tuple[Any, Any] | None:
 
 
 def compare_models(
-    a: Any, b: Any, y_test: Sequence, metric: str, *, n_boot: int = 1000, seed: int = 0
+    a: Any, b: Any, y_test: ArrayLike, metric: str, *, n_boot: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Paired comparison of two ``ModelResult``: ``{"name_a", "name_b", "metric", "cv", "bootstrap"}``."""
     higher = _registered(metric)[1]

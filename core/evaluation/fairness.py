@@ -7,11 +7,11 @@ Inputs are aligned by position: ``y_true``/``y_pred`` are arrays in the same row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from core.workspace.errors import DataError
 
@@ -70,7 +70,7 @@ def to_segments(values: pd.Series, bins: int = 4, max_values: int = 5) -> pd.Ser
             labels[codes == code] = text
         return labels
     labels = values.astype(object).map(
-        lambda v: _short_number(v) if isinstance(v, (float, np.floating)) else str(v), na_action="ignore"
+        lambda v: _short_number(float(v)) if isinstance(v, (float, np.floating)) else str(v), na_action="ignore"
     )
     return labels.where(values.notna(), MISSING).astype(object)
 
@@ -100,12 +100,12 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def get_group_metrics_df(
-    y_true: Sequence,
-    y_pred: Sequence,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     groups: pd.Series,
     task: str,
     *,
-    score: Sequence | None = None,
+    score: ArrayLike | None = None,
     min_rows: int = MIN_GROUP_ROWS,
 ) -> pd.DataFrame:
     """One row per group of ``groups`` (labelled by ``to_segments``), largest first: group, rows,
@@ -188,7 +188,7 @@ def get_fairness_gaps(group_df: pd.DataFrame) -> dict[str, dict[str, Any]]:
 MAX_CATEGORIES = 50  # more distinct text values than this: an ID or free text, not a segment
 
 
-def _row_errors(y_true: Sequence, y_pred: Sequence, task: str) -> np.ndarray:
+def _row_errors(y_true: ArrayLike, y_pred: ArrayLike, task: str) -> np.ndarray:
     y, pred = np.asarray(y_true), np.asarray(y_pred)
     if task == "regression":
         return np.abs(y.astype("float64") - pred.astype("float64"))
@@ -196,7 +196,7 @@ def _row_errors(y_true: Sequence, y_pred: Sequence, task: str) -> np.ndarray:
 
 
 def get_error_segments_df(
-    X: pd.DataFrame, y_true: Sequence, y_pred: Sequence, task: str, *, min_rows: int = MIN_GROUP_ROWS, top: int = 10
+    X: pd.DataFrame, y_true: ArrayLike, y_pred: ArrayLike, task: str, *, min_rows: int = MIN_GROUP_ROWS, top: int = 10
 ) -> pd.DataFrame:
     """The segments (a value of a categorical column, a quartile of a numeric one) where the model
     errs most: column, segment, label, rows, error (error rate, or MAE for regression),

@@ -126,6 +126,7 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
     low, high = champion.get("ci_low"), champion.get("ci_high")
     has_interval = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))
     if has_interval:
+        assert low is not None and high is not None  # has_interval says both are there
         # Paired bootstrap of (this model − champion): NO-GO only when the champion is really better.
         really_worse = high < 0 if is_higher_better(metric) else low > 0
         passed = not math.isnan(value) and not really_worse

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -34,7 +35,7 @@ REPORT_WORDS = {
 
 
 def get_multiclass_report(
-    y_true: Sequence, y_pred: Sequence, proba: np.ndarray | None, classes: Sequence[str]
+    y_true: ArrayLike, y_pred: ArrayLike, proba: np.ndarray | None, classes: Sequence[str]
 ) -> dict[str, float]:
     """Accuracy, balanced accuracy, macro precision/recall/F1 (each class counts the same, however
     rare), and from the probabilities ROC-AUC one-vs-rest and log loss (NaN without them, or when a
@@ -60,7 +61,7 @@ def get_multiclass_report(
     return report
 
 
-def get_per_class_df(y_true: Sequence, y_pred: Sequence, classes: Sequence[str]) -> pd.DataFrame:
+def get_per_class_df(y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence[str]) -> pd.DataFrame:
     """One row per class: rows (how many really are it), precision, recall, F1."""
     labels = [str(c) for c in classes]
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -36,7 +37,7 @@ from core.workspace.errors import ConfigError, DataError
 # ---------------------------------------------------------------- ROC
 
 
-def get_roc_df(y_true: Sequence, y_score: Sequence) -> pd.DataFrame:
+def get_roc_df(y_true: ArrayLike, y_score: ArrayLike) -> pd.DataFrame:
     """False/true positive rates at every threshold; y_true is 1 for the positive class."""
     fpr, tpr, thresholds = roc_curve(np.asarray(y_true), np.asarray(y_score))
     thresholds = np.where(np.isfinite(thresholds), thresholds, np.nan)  # the first threshold is +inf
@@ -47,7 +48,7 @@ def get_roc_df(y_true: Sequence, y_score: Sequence) -> pd.DataFrame:
 
 
 def get_confusion_df(
-    y_true: Sequence, y_pred: Sequence, labels: Sequence, names: Sequence[str] | None = None
+    y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence, names: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Long table (actual, predicted, count, share_of_actual), one row per cell.
 
@@ -76,7 +77,7 @@ def get_confusion_df(
 # ---------------------------------------------------------------- residuals
 
 
-def get_residuals_df(y_true: Sequence, y_pred: Sequence) -> pd.DataFrame:
+def get_residuals_df(y_true: ArrayLike, y_pred: ArrayLike) -> pd.DataFrame:
     """actual, predicted, residual (= actual − predicted: positive means the model predicted too low)."""
     actual = np.asarray(y_true, dtype="float64")
     predicted = np.asarray(y_pred, dtype="float64")
@@ -98,7 +99,7 @@ CLASSIFICATION_REPORT_METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def _binary_arrays(y_true01: Sequence, score: Sequence) -> tuple[np.ndarray, np.ndarray]:
+def _binary_arrays(y_true01: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y_true01)
     s = np.asarray(score, dtype="float64")
     if y.shape != s.shape or y.ndim != 1:
@@ -108,7 +109,7 @@ def _binary_arrays(y_true01: Sequence, score: Sequence) -> tuple[np.ndarray, np.
     return y.astype("int64"), s
 
 
-def get_classification_report(y_true01: Sequence, score: Sequence, threshold: float = 0.5) -> dict[str, float]:
+def get_classification_report(y_true01: ArrayLike, score: ArrayLike, threshold: float = 0.5) -> dict[str, float]:
     """Every binary metric at once. Rows scoring ≥ ``threshold`` are flagged positive.
 
     ROC-AUC and PR-AUC use the scores (independent of the threshold); both are NaN when the rows
@@ -132,7 +133,7 @@ def get_classification_report(y_true01: Sequence, score: Sequence, threshold: fl
 # ---------------------------------------------------------------- precision-recall curve
 
 
-def get_pr_df(y_true01: Sequence, score: Sequence) -> pd.DataFrame:
+def get_pr_df(y_true01: ArrayLike, score: ArrayLike) -> pd.DataFrame:
     """recall, precision, threshold along the precision-recall curve, recall increasing.
 
     The area under it (average precision) is ``get_classification_report(...)["pr_auc"]``.
@@ -216,7 +217,7 @@ def _candidate_thresholds(s: np.ndarray) -> np.ndarray:
     return np.union1d(_GRID, distinct)
 
 
-def get_threshold_df(y_true01: Sequence, score: Sequence, cost: CostMatrix | None = None) -> pd.DataFrame:
+def get_threshold_df(y_true01: ArrayLike, score: ArrayLike, cost: CostMatrix | None = None) -> pd.DataFrame:
     """One row per threshold in 0..1 (rows scoring ≥ threshold are flagged): threshold, tp, fp, fn,
     tn, flagged, precision (NaN when nothing is flagged), recall, f1, cost (NaN without a cost matrix)."""
     y, s = _binary_arrays(y_true01, score)
@@ -288,7 +289,9 @@ def get_cost_matrix(problem: ProblemConfig) -> CostMatrix | None:
     return CostMatrix(fn_cost=float(problem.cost_false_negative), fp_cost=float(problem.cost_false_positive))
 
 
-def get_operating_threshold(problem: ProblemConfig, y_true01: Sequence, score: Sequence) -> float:
+def get_operating_threshold(
+    problem: ProblemConfig, y_true01: np.ndarray | pd.Series | Sequence, score: ArrayLike
+) -> float:
     """The score from which a deployed yes/no model answers 'yes': the cheapest threshold (to 0.01)
     on these rows when the Problem page sets both costs, otherwise the usual 0.5."""
     cost = get_cost_matrix(problem)
@@ -298,7 +301,7 @@ def get_operating_threshold(problem: ProblemConfig, y_true01: Sequence, score: S
 
 
 def get_confusion_at_threshold(
-    y_true01: Sequence, score: Sequence, threshold: float, names: Sequence[str] | None = None
+    y_true01: ArrayLike, score: ArrayLike, threshold: float, names: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """The confusion matrix (see ``get_confusion_df``) when rows scoring ≥ ``threshold`` are flagged."""
     y, s = _binary_arrays(y_true01, score)
@@ -316,7 +319,7 @@ def format_money(value: float, currency: str = "€") -> str:
 # ---------------------------------------------------------------- calibration
 
 
-def get_calibration_df(y_true01: Sequence, score: Sequence, n_bins: int = 10) -> pd.DataFrame:
+def get_calibration_df(y_true01: ArrayLike, score: ArrayLike, n_bins: int = 10) -> pd.DataFrame:
     """Rows sorted by score and cut into ``n_bins`` groups of (nearly) equal size (quantile bins):
     bin, mean_predicted, observed_rate, count, min_score, max_score."""
     y, s = _binary_arrays(y_true01, score)
@@ -341,7 +344,7 @@ def get_calibration_df(y_true01: Sequence, score: Sequence, n_bins: int = 10) ->
 # ---------------------------------------------------------------- regression
 
 
-def get_regression_report(y_true: Sequence, y_pred: Sequence) -> dict[str, float]:
+def get_regression_report(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """r2, rmse, mae, mape (a fraction: 0.08 = 8%) and mape_skipped_rows.
 
     MAPE divides by the true value, so rows whose true value is 0 are left out (their count is

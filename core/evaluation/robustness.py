@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.compose import ColumnTransformer
 
 from core.evaluation.comparison import BOOTSTRAP_METRICS, metric_uses_scores, score_metric
@@ -70,7 +71,7 @@ def _blank(X: pd.DataFrame, column: str) -> pd.DataFrame:
 def get_robustness_df(
     pipeline: Any,
     X: pd.DataFrame,
-    y_true: Sequence,
+    y_true: ArrayLike,
     metric: str,
     *,
     noise_levels: Sequence[float] = (0.05, 0.1, 0.2),

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.explain.result import Explanation, json_safe
+from core.explain.result import Explanation
 from core.workspace.errors import ConfigError
+from core.workspace.jsonable import to_strict_json
 
 _JITTER_WIDTH = 0.32
 
@@ -161,7 +162,7 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
             "base_value": float(expl.base_value),
             "prediction": float(expl.base_value + effects.sum()),
             "output": expl.output,
-            "row_index": json_safe(expl.shap_df.index[row]),
+            "row_index": to_strict_json(expl.shap_df.index[row]),
         }
     )
     return waterfall

@@ -5,7 +5,6 @@ stages can read a saved explanation without loading the explainers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.errors import DataError
+from core.workspace.jsonable import to_strict_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +47,7 @@ class Explanation:
             "rows_available": int(self.rows_available),
             "note": self.note,
             "seconds": float(self.seconds),
-            "meta": json_safe(self.meta),
+            "meta": to_strict_json(self.meta),
         }
 
     @classmethod
@@ -71,26 +71,6 @@ class Explanation:
             ) from error
 
 
-def json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(float(value)) else float(value)
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
-        return None if pd.isna(value) else pd.Timestamp(value).isoformat()
-    if value is None or isinstance(value, (str, int)):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
-
-
 def _column_kind(values: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(values):
         return "bool"
@@ -105,9 +85,10 @@ def _column_kind(values: pd.Series) -> str:
 
 def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {
-        "index": json_safe(list(frame.index)),
+        "index": to_strict_json(list(frame.index)),
         "columns": [
-            {"name": str(c), "kind": _column_kind(frame[c]), "values": json_safe(list(frame[c]))} for c in frame.columns
+            {"name": str(c), "kind": _column_kind(frame[c]), "values": to_strict_json(list(frame[c]))}
+            for c in frame.columns
         ],
     }
 

@@ -20,8 +20,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from core.data.columns import looks_like_identifier
 from core.data.dates import looks_like_datetime, parse_datetimes
-from core.data.profiling import looks_like_identifier
 from core.problem.definition import ProblemConfig
 from core.workspace.errors import ConfigError, DataError
 

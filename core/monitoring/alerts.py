@@ -10,8 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from core.formatting import format_number
 from core.monitoring.drift import DriftConfig
-from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, format_number, metric_name
+from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
 
 # A value never seen in training (a new category or code) in at least this share of a window's
 # rows is a signal of its own: the model never learned what it means, whatever the PSI says.

@@ -12,8 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.formatting import format_number
 from core.monitoring.drift import MAJOR_PSI, MODERATE_PSI, DriftConfig
-from core.monitoring.windows import WINDOW_COLUMN, format_number, metric_name
+from core.monitoring.windows import WINDOW_COLUMN, metric_name
 from core.style import (
     HEIGHT_WINDOWS,
     LIGHT_AMBER,

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 from core.workspace.database import Workspace, now
+from core.workspace.jsonable import dumps
 
 
 def record_retraining(ws: Workspace, project_id: int, report_id: int, outcome: dict[str, Any]) -> None:
@@ -22,7 +23,7 @@ def record_retraining(ws: Workspace, project_id: int, report_id: int, outcome: d
         conn.execute(
             "INSERT INTO retrainings (project_id, report_id, experiment_id, outcome_json, created_at) "
             "VALUES (?,?,?,?,?)",
-            (project_id, report_id, outcome["experiment_id"], json.dumps(outcome, default=str), now()),
+            (project_id, report_id, outcome["experiment_id"], dumps(outcome), now()),
         )
         ws.audit(
             conn,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.profiling import looks_like_identifier
+from core.data.columns import looks_like_identifier
 from core.monitoring.drift import is_numeric_column
 from core.workspace.errors import ConfigError, DataError
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.columns import looks_like_identifier
 from core.data.dates import looks_like_datetime
-from core.data.profiling import looks_like_identifier
 from core.monitoring.drift import DriftConfig, describe_psi, get_feature_drift_df, get_psi_per_group
 
 WINDOW_COLUMN = "window"
@@ -60,17 +60,6 @@ def metric_name(metric: str) -> str:
     return METRIC_NAMES.get(metric, metric)
 
 
-def format_number(value: float) -> str:
-    """Numbers the way a person reads them: 0.64, 12.3, 1,204."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def _as_score_vector(scores: np.ndarray) -> np.ndarray:
     """One number per row for drift: a 2-D probability matrix becomes the top-class probability."""
     scores = np.asarray(scores, dtype=float)
@@ -85,7 +74,7 @@ def get_non_signal_columns(
     id_columns: tuple[str, ...] | list[str] = (),
 ) -> dict[str, str]:
     """{column: why} for the model inputs that are not drift signals: times (given, stored as dates
-    or written as dates) and identifiers (given, or ``profiling.looks_like_identifier``). Production
+    or written as dates) and identifiers (given, or ``columns.looks_like_identifier``). Production
     rows are always later than the training rows and bring new IDs, so these columns "drift" in every
     window whatever happens to the data: they are left out of the drift table and the retrain decision.
     """

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.columns import looks_like_id
 from core.data.dates import parse_datetimes
-from core.data.profiling import looks_like_id
 from core.workspace.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")

@@ -42,7 +42,7 @@ from core.training.tuning import (
 from core.workspace import jobs, owner
 from core.workspace.database import Workspace, dumps, now
 from core.workspace.errors import ConfigError, NotFoundError, StudioError
-from core.workspace.progress import Progress
+from core.workspace.progress import Progress, no_progress
 
 LATENCY_CALLS = 7
 # Fairness is judged on the measure that says who the model fails: recall for yes/no (equal
@@ -52,10 +52,6 @@ FAIRNESS_MEASURES = {
     "multiclass": ("accuracy", "accuracy"),
     "regression": ("mae", "typical error"),
 }
-
-
-def no_progress(fraction: float, message: str) -> None:
-    pass
 
 
 def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
@@ -310,6 +306,7 @@ def stage_tune(
                 owner.this_process(),
             ),
         ).lastrowid
+    assert study_id is not None  # sqlite sets lastrowid after an INSERT
 
     def save_trial(trial: Trial) -> None:
         with ws.transaction() as conn:

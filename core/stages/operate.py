@@ -246,7 +246,7 @@ def get_monitoring_verdict(ws: Workspace, project_id: int, latest: dict) -> Moni
         metric,
         retraining,
         watched["version"],
-        serving_now["version"] if same_model else None,
+        serving_now["version"] if same_model and serving_now is not None else None,
         registered_is_challenger=registered is None
         or (challenger is not None and challenger["id"] == registered["id"]),
     )

@@ -168,6 +168,7 @@ def stage_deploy(
     if champion is None:
         what = f"Model '{name}' has no champion" if name else "No model is registered"
         raise NotFoundError(f"{what} to deploy; register a model as champion on the Registry page.")
+    assert name  # a champion was found, so there is a name
     challenger = registry.get_alias_version(ws, project_id, name, "challenger")
     if routing.strategy != "single" and challenger is None:
         raise ConfigError(

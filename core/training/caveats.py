@@ -9,13 +9,13 @@ import re
 
 import pandas as pd
 
-from core.data.dates import looks_like_datetime
-from core.data.profiling import (
+from core.data.columns import (
     ID_NAME_ENDINGS,
     ID_NAME_WORDS,
     is_named_like_id,
     looks_like_group_id,
 )
+from core.data.dates import looks_like_datetime
 from core.problem.definition import (
     ProblemConfig,
     resolve_positive_class,
@@ -34,7 +34,7 @@ _POSITIVE_WORDS = ("1", "yes", "true", "y", "positive", "pos")
 
 
 def suggest_group_column(df: pd.DataFrame, problem: ProblemConfig) -> str | None:
-    """The key of an entity with several rows (``profiling.looks_like_group_id``), e.g. the customer
+    """The key of an entity with several rows (``columns.looks_like_group_id``), e.g. the customer
     of a transaction, preferring one named like an ID; None when there is none. Rows of one entity
     resemble each other, so they must not be split between training and test."""
     candidates = [

@@ -4,12 +4,14 @@ recorded with its parameters, fold scores, holdout metrics, timings and the data
 from __future__ import annotations
 
 import json
+import math
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.problem.definition import is_higher_better
 from core.training.results import TrainResult
 from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import NotFoundError
@@ -213,17 +215,19 @@ def load_run_probabilities(ws: Workspace, run_id: int) -> tuple[np.ndarray, list
 
 
 def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None) -> pd.DataFrame:
-    """All runs, newest experiment first, with holdout metrics spread into columns and what the
-    experiment was (kind: leaderboard | tuning | rerun), its validation, data and feature versions, seed."""
+    """All runs, newest experiment first and within it best CV score first (the lowest for an error
+    metric such as RMSE), with holdout metrics spread into columns and what the experiment was
+    (kind: leaderboard | tuning | rerun), its validation, data and feature versions, seed."""
     sql = """SELECT r.*, e.kind AS experiment_kind, e.validation, e.dataset_id, e.feature_set_id, e.config_json,
-                    d.recipe_id
+                    e.problem_json, d.recipe_id
              FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN datasets d ON d.id = e.dataset_id
              WHERE r.project_id = ?"""
     params: list[Any] = [project_id]
     if experiment_id is not None:
         sql += " AND r.experiment_id = ?"
         params.append(experiment_id)
-    rows = ws.query(sql + " ORDER BY r.experiment_id DESC, r.cv_score DESC", params)
+    rows = ws.query(sql + " ORDER BY r.experiment_id DESC, r.id", params)
+    rows.sort(key=lambda r: (-r["experiment_id"], *_rank_of(r)))  # stable: ties keep training order
     records = []
     for r in rows:
         rec = {
@@ -251,6 +255,16 @@ def get_runs_df(ws: Workspace, project_id: int, experiment_id: int | None = None
         )
         records.append(rec)
     return pd.DataFrame(records)
+
+
+def _rank_of(run: dict[str, Any]) -> tuple[bool, float]:
+    """Sort key of a run within its experiment: runs without a score last, then the best score first
+    in the direction of the experiment's metric."""
+    score = run["cv_score"]
+    if score is None or math.isnan(score):
+        return (True, 0.0)
+    metric = json.loads(run["problem_json"] or "{}").get("metric", "")
+    return (False, -score if is_higher_better(metric) else score)
 
 
 def load_run_outputs(ws: Workspace, run_id: int, problem: Any) -> SimpleNamespace:

@@ -43,6 +43,7 @@ from core.training.config import TrainConfig
 from core.training.results import ModelResult, TrainResult
 from core.training.trainer import cross_validate, evaluate_model, prepare_training
 from core.workspace.errors import ConfigError
+from core.workspace.jsonable import to_plain
 from core.workspace.progress import Progress
 
 METHODS = {"grid": "Grid search", "random": "Random search", "bayes": "Bayesian optimisation (Optuna TPE)"}
@@ -305,7 +306,7 @@ class _Searcher:
             return dict(self.grid[number]) if number < len(self.grid) else None
         assert self.study is not None  # __init__ makes a study for every method but the grid
         self._pending = self.study.ask(self.distributions)
-        return {k: _plain(v) for k, v in self._pending.params.items()}
+        return {k: to_plain(v) for k, v in self._pending.params.items()}
 
     def tell(self, score: float) -> None:
         if self.study is not None:
@@ -313,10 +314,6 @@ class _Searcher:
                 self.study.tell(self._pending, state=optuna.trial.TrialState.FAIL)
             else:
                 self.study.tell(self._pending, score)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def run_study(

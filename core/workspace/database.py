@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.workspace import owner
 from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
+from core.workspace.jsonable import dumps  # (tracking, lab and featurestore import it from here too)
 from core.workspace.schema import MIGRATIONS
 
 WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
@@ -239,7 +240,7 @@ class Workspace:
         return pd.read_parquet(io.BytesIO(self.read_artifact(artifact_id)))
 
     def save_json(self, obj: Any, kind: str = "report") -> int:
-        data = json.dumps(obj, sort_keys=True, default=_json_default).encode()
+        data = dumps(obj, sort_keys=True).encode()
         return self.write_artifact(kind, data, ".json")
 
     def load_json(self, artifact_id: int) -> Any:
@@ -262,7 +263,7 @@ class Workspace:
         """Append to the audit log inside the caller's transaction."""
         conn.execute(
             "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
-            (now(), project_id, action, json.dumps(detail, default=_json_default)),
+            (now(), project_id, action, dumps(detail)),
         )
 
 
@@ -272,21 +273,3 @@ _INTERRUPTIBLE_WORK = (
     ("studies", "status", "running", "interrupted"),
     ("projects", "build_state", "building", "stopped"),
 )
-
-
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, default=_json_default)

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from core.workspace import owner
 from core.workspace.errors import NotFoundError, StudioError
-from core.workspace.database import Workspace, dumps, inserted_id, now
+from core.workspace.database import Workspace, inserted_id, now
+from core.workspace.jsonable import dumps
 from core.workspace.progress import Progress
 
 log = logging.getLogger(__name__)

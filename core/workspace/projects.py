@@ -11,7 +11,7 @@ from core.workspace import owner
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.database import Workspace, now, parse_id
 
-if TYPE_CHECKING:  # pandas is imported where a table is built, not by every command that opens a project
+if TYPE_CHECKING:  # pandas is imported where a frame is made, not when projects are listed
     import pandas as pd
 
 MAX_NAME = 60
@@ -113,7 +113,7 @@ def list_projects(ws: Workspace) -> list[dict[str, Any]]:
     return ws.query("SELECT * FROM projects ORDER BY created_at DESC, id DESC")
 
 
-def get_projects_df(ws: Workspace) -> "pd.DataFrame":
+def get_projects_df(ws: Workspace) -> pd.DataFrame:
     """Every project, newest first: name, when it was made, from what, and its state (a project a
     pipeline run did not finish says how far it got)."""
     import pandas as pd

@@ -11,6 +11,9 @@ import pytest
 
 from ui.text import escape_markdown
 
+pytestmark = pytest.mark.slow  # a full pipeline run on a table of hostile names
+
+
 ROOT_FILE = "[f](https://evil.example) $f^2$ :red[f] <b>f</b>.csv"
 PROJECT = "[p](https://evil.example) $p^2$ :red[p] **p**"
 LINK_COLUMN, MATH_COLUMN, COLOUR_COLUMN = "[x](https://evil.example)", "$x^2$", ":red[boom] :smile:"

@@ -9,6 +9,9 @@ import pytest
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page
 
+pytestmark = pytest.mark.slow  # copies of the workspace where the full demo ran
+
+
 LIVE = re.compile(r"Live now: deployment \d+ \(single\): (churn-demo v\d+) answers every request")
 
 

@@ -10,6 +10,8 @@ from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
+pytestmark = pytest.mark.slow  # a full pipeline run on a three-class table
+
 PAGES = [
     "pages/1_Data.py",
     "pages/2_Problem.py",

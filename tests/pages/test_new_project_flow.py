@@ -28,6 +28,7 @@ def goto(at, page):
     return at
 
 
+@pytest.mark.slow
 def test_new_user_clicks_the_whole_loop_on_an_unseen_csv(fresh):
     make, ws = fresh
     at = make()

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every page on a workspace where the full demo ran (conftest's demo_workspace)
+
 
 def open_page(at, page: str):
     at.run()
@@ -31,13 +33,25 @@ def test_home_shows_every_stage_done(app):
     assert at.button(key="run_demo").label == "Run full demo"
 
 
-def test_home_without_project_offers_demo_and_creation(app):
-    at = app(project=None)
+def test_home_without_project_offers_demo_and_creation(fresh):
+    from core.workspace import projects
+
+    make, ws = fresh  # its own empty workspace: the shared demo workspace stays as the other tests expect
+    at = make()
     at.run()
     no_errors(at)
+    assert at.button(key="run_demo").label == "Run full demo"
     at.text_input(key="new_project_name").input("Alice")
     at.button(key="create_project").click().run()
-    assert not at.exception
+    no_errors(at)
+    [created] = projects.list_projects(ws)
+    assert created["name"] == "Alice"
+    # The new project opens on the Data page, selected in the sidebar's picker under its name.
+    assert at.query_params["project"] in (str(created["id"]), [str(created["id"])])
+    assert at.title[0].value.endswith("Data")
+    picker = at.sidebar.selectbox(key="project_picker")
+    assert picker.value == created["id"]
+    assert picker.format_func(picker.value) == "Alice"
 
 
 def test_bad_project_name_is_a_plain_error(app):

@@ -104,6 +104,7 @@ def test_the_create_form_does_not_clear_what_was_typed(fresh):
     assert not form.proto.form.clear_on_submit  # the browser would empty the field on a refused name
 
 
+@pytest.mark.slow
 def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
     import numpy as np
     import pandas as pd

@@ -18,6 +18,8 @@ from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
 
+pytestmark = pytest.mark.slow  # copies of the workspace where the full demo ran
+
 
 @pytest.fixture
 def lab_app(demo_workspace, tmp_path, monkeypatch):

@@ -130,6 +130,7 @@ def test_inspect_without_json_is_readable_text(tmp_path):
 
 
 # -- run ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_run_json_prints_exactly_one_object(files, tmp_path):
     ws_dir = tmp_path / "ws"
     proc = _cli("run", "--data", str(files / "small.csv"), "--target", "y", "--json", workspace=ws_dir)
@@ -147,6 +148,7 @@ def test_run_json_prints_exactly_one_object(files, tmp_path):
     assert (ws_dir / "studio.db").exists()  # MLOPS_STUDIO_WORKSPACE was honoured
 
 
+@pytest.mark.slow
 def test_run_with_test_file_evaluates_on_it(files, tmp_path):
     ws_dir = tmp_path / "chosen"
     proc = _cli(
@@ -232,6 +234,7 @@ def error_runs(files, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(ERROR_CASES))
 def test_errors_are_one_line_with_exit_status_2(error_runs, case):
     proc = error_runs[case]
@@ -244,6 +247,7 @@ def test_errors_are_one_line_with_exit_status_2(error_runs, case):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow
 def test_error_without_json_still_ends_in_one_error_line(error_runs):
     # Without --json, progress lines go to stderr first; the error is still a single last line.
     proc = error_runs[WITHOUT_JSON]
@@ -254,6 +258,7 @@ def test_error_without_json_still_ends_in_one_error_line(error_runs):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_run_on_a_file_whose_name_is_not_a_valid_project_name(files, tmp_path):
     odd = tmp_path / "sales, q1+q2.csv"
     shutil.copy(files / "small.csv", odd)
@@ -271,6 +276,7 @@ def _as_hgb_input(df: pd.DataFrame, drop: list[str]) -> pd.DataFrame:
     return X
 
 
+@pytest.mark.slow
 def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     from core.data.reader import read_path
     from core.pipeline import PipelineConfig, run_pipeline
@@ -313,6 +319,7 @@ def test_house_prices_at_least_as_accurate_as_default_hgb(tmp_path):
     assert ours >= reference_r2 - 0.02, f"pipeline R² {ours:.3f} vs default HGB {reference_r2:.3f}"
 
 
+@pytest.mark.slow
 def test_run_replays_a_saved_recipe(tmp_path):
     """The recipe downloaded from the Data page replays on the command line."""
     from core.data.cleaning import CleaningRecipe, CleaningStep, recipe_to_json
@@ -349,6 +356,7 @@ def test_run_replays_a_saved_recipe(tmp_path):
 
 
 # -- tuning ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["grid", "random", "bayes"])
 def test_run_tunes_the_best_family_and_registers_the_study_winner(files, tmp_path, method):
     ws_dir = tmp_path / "ws"

@@ -11,6 +11,7 @@ from core.formatting import (
     format_date,
     format_exact,
     format_example,
+    format_number,
     format_param,
     format_part_of,
     format_share,
@@ -104,3 +105,12 @@ def test_format_date(value, text):
 )
 def test_format_share(share, text):
     assert format_share(share) == text
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(0.6412, "0.64"), (12.34, "12.3"), (-15.0, "-15.0"), (1204.4, "1,204"), (float("nan"), "n/a"), (None, "n/a")],
+)
+def test_format_number(value, text):
+    """Monitoring's readings (PSI, scores, thresholds), as its own helper wrote them."""
+    assert format_number(value) == text

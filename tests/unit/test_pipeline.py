@@ -31,6 +31,8 @@ from core.training.config import TrainConfig
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 
+pytestmark = pytest.mark.slow  # the whole loop, the demo included, on several tables
+
 SUMMARY_KEYS = {
     "project",
     "task",

@@ -1198,6 +1198,7 @@ def _portuguese_export(n: int = 600) -> tuple[bytes, np.ndarray]:
     return "\n".join(lines).encode("latin-1"), renda
 
 
+@pytest.mark.slow
 def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_training(tmp_path):
     from core.data import datasets
     from core.data.reader import read_table
@@ -1227,6 +1228,7 @@ def test_a_portuguese_export_keeps_its_strongest_column_through_cleaning_and_tra
     assert board[summary["best_model"]] > 0.9 > 0.6 > board["baseline"]  # only the income column can do that
 
 
+@pytest.mark.slow
 def test_the_pipeline_trains_with_the_offered_steps_left_out(tmp_path):
     from core.pipeline import PipelineConfig, run_pipeline, stage_clean, stage_ingest
     from core.workspace.database import Workspace

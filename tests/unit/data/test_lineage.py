@@ -6,6 +6,8 @@ from core.data.charts import caption_lineage, plot_lineage
 from core.data.lineage import get_ancestors, get_lineage_graph
 from core.pipeline import PipelineConfig, run_pipeline
 
+pytestmark = pytest.mark.slow  # a full pipeline run with retraining, traced back
+
 
 @pytest.fixture(scope="module")
 def looped(tmp_path_factory):

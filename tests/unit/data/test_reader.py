@@ -682,6 +682,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(df))  # p
 """
 
 
+@pytest.mark.slow
 def test_peak_memory_stays_within_three_times_a_plain_pandas_read(tmp_path):
     """The text-first read must not cost much more memory than pandas' own (1M rows x 30: ~1.4x measured)."""
     import subprocess

@@ -9,6 +9,8 @@ from core.data.validation import ValidationRules
 from core.monitoring.simulation import TrafficConfig
 from core.pipeline import PipelineConfig, latest_monitoring, run_pipeline, stage_monitor
 
+pytestmark = pytest.mark.slow  # a full pipeline run, then monitoring on it
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):

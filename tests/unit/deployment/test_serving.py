@@ -210,6 +210,7 @@ def test_traffic_summary_of_an_unused_deployment_is_empty(served):
     assert serving.get_traffic_summary_df(served["ws"], dep["id"]).empty
 
 
+@pytest.mark.slow
 def test_regression_endpoint_returns_numbers(tmp_path):
     ws = Workspace(tmp_path / "ws")
     rng = np.random.default_rng(5)

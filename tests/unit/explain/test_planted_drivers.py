@@ -14,6 +14,9 @@ from core.problem.definition import suggest_problem
 from core.training.config import TrainConfig
 from core.training.trainer import train_models
 
+pytestmark = pytest.mark.slow  # the studio's whole path (read, clean, train, explain) on each sample table
+
+
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 

@@ -154,7 +154,10 @@ def test_rollback_returns_the_previous_champion(ws, project):
     back = registry.rollback_champion(ws, project, MODEL, reason="complaints")
     assert back["id"] == v1["id"]
     assert _alias_ids(ws, project)["champion"] == v1["id"]
-    assert v2["id"] != v1["id"]
+    # The version rolled back from leaves production without being deleted: still listed, no alias left.
+    versions = registry.get_versions_df(ws, project, MODEL).set_index("id")
+    assert list(versions.index) == [v2["id"], v1["id"]]
+    assert versions.loc[v1["id"], "aliases"] == "champion" and versions.loc[v2["id"], "aliases"] == ""
 
 
 def test_rollback_without_history_is_not_found(ws, project):
@@ -179,8 +182,8 @@ def test_rolling_back_again_goes_further_back_never_forward(ws, project):
     # A new champion after rollbacks starts from where the rollbacks left off.
     v4 = _register(ws, project, alias="challenger")
     registry.promote_challenger(ws, project, MODEL)
+    assert _alias_ids(ws, project)["champion"] == v4["id"]
     assert registry.rollback_champion(ws, project, MODEL)["id"] == v1["id"]
-    assert v4["id"] != v1["id"]
 
 
 def test_every_change_is_in_the_audit_log(ws, project):

@@ -87,3 +87,32 @@ def test_a_robustness_check_is_saved_by_run_and_draws_the_same_figure(trained, m
 def test_fewer_than_two_real_models_means_no_comparison(trained):
     ws, pid, experiment = trained
     assert evaluate.stage_compare_top_two(ws, pid, 10_000) is None
+
+
+def test_an_error_metric_ranks_the_lowest_cv_score_first(tmp_path):
+    """RMSE is better lower: the runs table (best first) and the "top two" the comparison checks
+    must start at the smallest error. Sorting by cv_score descending put the worst models first."""
+    import numpy as np
+
+    from core.pipeline import stage_clean, stage_features, stage_ingest, stage_problem
+    from core.problem.definition import ProblemConfig
+    from core.training.config import TrainConfig
+    from core.workspace.projects import create_project
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    table = pd.DataFrame({"x": x, "noise": rng.normal(size=300), "y": 3 * x + rng.normal(scale=0.3, size=300)})
+    ws = Workspace(tmp_path)
+    pid = create_project(ws, "error metric")["id"]
+    raw = stage_ingest(ws, pid, table, None, "reg.csv")
+    dataset_id = stage_clean(ws, pid, raw["id"], target="y")["dataset"]["id"]
+    stage_problem(ws, pid, dataset_id, ProblemConfig(target="y", task="regression", metric="rmse", threshold=5.0))
+    fs_id = stage_features(ws, pid, dataset_id)["id"]
+    config = TrainConfig(models=("baseline", "ridge", "knn", "decision_tree"), cv_folds=3)
+    experiment_id = lab.stage_train(ws, pid, fs_id, config)["experiment"]["id"]
+
+    runs = tracking.get_runs_df(ws, pid, experiment_id)
+    assert runs["cv_score"].tolist() == sorted(runs["cv_score"].tolist())
+    assert runs["key"].iloc[0] == "ridge"  # the true model is linear
+    real = runs[runs["key"] != "baseline"]
+    assert evaluate.get_top_two_runs(ws, pid, experiment_id) == tuple(real["run"].iloc[:2])

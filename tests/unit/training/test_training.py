@@ -282,6 +282,7 @@ def test_train_config_round_trips_through_dict():
     assert TrainConfig.from_dict(old) == TrainConfig(models=("logistic",))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TELCO.exists(), reason="sample_data/telco_churn.csv not present")
 def test_telco_best_model_is_at_least_as_good_as_plain_gradient_boosting():
     from sklearn.compose import make_column_transformer

@@ -18,7 +18,7 @@ from core.workspace import jobs
 from core.workspace.database import Workspace
 from core.workspace.projects import get_build_note, get_project, list_projects
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 300  # the first import of scikit-learn on a busy machine is slow; the test stops as soon as it can
 
 
@@ -56,6 +56,7 @@ def _study_with_trials(ws: Workspace):
     return row and row["id"]
 
 
+@pytest.mark.slow
 def test_a_cli_run_killed_while_tuning_leaves_an_interrupted_study_and_an_incomplete_project(tmp_path):
     data = _table(tmp_path / "killed.csv")
     path = tmp_path / "ws"
@@ -99,6 +100,7 @@ def test_a_cli_run_killed_while_tuning_leaves_an_interrupted_study_and_an_incomp
     assert [get_build_note(p) for p in list_projects(reopened)] == ["incomplete: stopped after training"]
 
 
+@pytest.mark.slow
 def test_a_study_read_after_its_process_died_is_interrupted_without_a_restart(tmp_path):
     data = _table(tmp_path / "read.csv")
     path = tmp_path / "ws"

@@ -196,7 +196,7 @@ def test_projects_created_at_once_with_one_name_all_get_their_own(tmp_path):
 
     from core.workspace.database import Workspace
 
-    Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_workspace's concern
+    Workspace(tmp_path / "ws")  # made once: a fresh workspace opened at once is test_database's concern
     barrier = __import__("threading").Barrier(6)
 
     def create(_):
@@ -357,6 +357,7 @@ def test_delete_is_refused_while_work_runs_in_the_project(ws):
 
 
 # -- Projects a pipeline run builds --------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkeypatch):
     from core import pipeline
     from core.workspace.errors import DataError
@@ -373,6 +374,7 @@ def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkey
     assert "one class" in project["build_error"]
 
 
+@pytest.mark.slow
 def test_a_finished_run_leaves_a_complete_project(ws):
     from core import pipeline
 
