@@ -5,6 +5,7 @@ the same moment must not both win). Every artifact is written atomically (temp f
 and its SHA-256 is checked before every load, so a truncated or tampered file is refused instead of
 being unpickled.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +15,10 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -51,8 +53,12 @@ def parse_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if 1 <= value <= MAX_ID else None
-    if not isinstance(value, str) or not 0 < len(value) <= len(str(MAX_ID)) or not value.isascii() \
-            or not value.isdigit():
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= len(str(MAX_ID))
+        or not value.isascii()
+        or not value.isdigit()
+    ):
         return None
     number = int(value)
     return number if 1 <= number <= MAX_ID else None
@@ -107,8 +113,10 @@ class Workspace:
             self.artifact_dir.mkdir(exist_ok=True)
         except OSError as exc:  # a file in the way, a read-only disk, no permission
             why = "it is a file, not a folder" if self.root.is_file() else exc.strerror or str(exc)
-            raise ConfigError(f"The workspace folder {self.root} cannot be used ({why}); choose a "
-                              "folder you can write to with --workspace or MLOPS_STUDIO_WORKSPACE.") from None
+            raise ConfigError(
+                f"The workspace folder {self.root} cannot be used ({why}); choose a "
+                "folder you can write to with --workspace or MLOPS_STUDIO_WORKSPACE."
+            ) from None
         self._migrate()
         self.settle_interrupted_work()
 
@@ -166,9 +174,7 @@ class Workspace:
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
-            )
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
             for version, statements in enumerate(MIGRATIONS, start=1):
                 if version in done:
@@ -188,8 +194,11 @@ class Workspace:
                 if not {column, "owner"} <= {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}:
                     continue  # a schema before owners were recorded
                 rows = conn.execute(f"SELECT id, owner FROM {table} WHERE {column} = ?", (running,)).fetchall()
-                gone = [(ended, row["id"]) for row in rows
-                        if not owner.is_this_process(row["owner"]) and not owner.is_alive(row["owner"])]
+                gone = [
+                    (ended, row["id"])
+                    for row in rows
+                    if not owner.is_this_process(row["owner"]) and not owner.is_alive(row["owner"])
+                ]
                 conn.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", gone)
                 marked += len(gone)
         return marked

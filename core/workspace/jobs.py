@@ -3,6 +3,7 @@ database. A page switch or a refresh does not stop it, a second click does not s
 job left "running" by a process that has since stopped is marked interrupted, not shown as running;
 a job another live process runs (a second server on the workspace) is shown as running.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,12 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.workspace import owner
-from core.workspace.errors import NotFoundError, StudioError
 from core.workspace.database import Workspace, inserted_id, now
+from core.workspace.errors import NotFoundError, StudioError
 from core.workspace.jsonable import dumps
 from core.workspace.progress import Progress
 
@@ -34,11 +36,13 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
         if running and running["status"] == "running":  # live, here or in another process
             return running["id"]
         with ws.transaction() as conn:
-            job_id = inserted_id(conn.execute(
-                "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
-                "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?, ?)",
-                (project_id, kind, now(), now(), owner.this_process()),
-            ))
+            job_id = inserted_id(
+                conn.execute(
+                    "INSERT INTO jobs (project_id, kind, status, progress, message, created_at, updated_at, owner) "
+                    "VALUES (?, ?, 'running', 0, 'Starting…', ?, ?, ?)",
+                    (project_id, kind, now(), now(), owner.this_process()),
+                )
+            )
         thread = threading.Thread(target=_run, args=(ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True)
         _live[(str(ws.db_path), job_id)] = thread
         thread.start()
@@ -67,8 +71,11 @@ class JobProgress:
 def request_stop(ws: Workspace, job_id: int) -> None:
     """Ask a running job to end at its next check; what it has done so far is kept."""
     with ws.transaction() as conn:
-        conn.execute("UPDATE jobs SET stop_requested = 1, message = 'Stopping after the current step…' "
-                     "WHERE id = ? AND status = 'running'", (job_id,))
+        conn.execute(
+            "UPDATE jobs SET stop_requested = 1, message = 'Stopping after the current step…' "
+            "WHERE id = ? AND status = 'running'",
+            (job_id,),
+        )
 
 
 def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
@@ -81,9 +88,13 @@ def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
         _update(ws, job_id, status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a job must record every failure, never die silently
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-        _update(ws, job_id, status="failed",
-                error=f"Unexpected error ({type(exc).__name__}: {exc}). The server log has the details; "
-                      "try again, and report it if it repeats.")
+        _update(
+            ws,
+            job_id,
+            status="failed",
+            error=f"Unexpected error ({type(exc).__name__}: {exc}). The server log has the details; "
+            "try again, and report it if it repeats.",
+        )
     finally:
         with _lock:
             _live.pop((str(ws.db_path), job_id), None)
@@ -116,8 +127,10 @@ def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
         raise NotFoundError(f"Job {job_id} does not exist.")
     if row["status"] == "running" and not _is_live(ws, row):
         with ws.transaction() as conn:
-            conn.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
-                         (now(), job_id))
+            conn.execute(
+                "UPDATE jobs SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
+                (now(), job_id),
+            )
         row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
         if row is None:  # deleted with its project between the two reads
             raise NotFoundError(f"Job {job_id} does not exist.")

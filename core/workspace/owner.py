@@ -6,6 +6,7 @@ beside the server, a second server on the same workspace).
 An owner is this machine's name, the process id and the process's start time: a process id alone is
 reused (a restarted container often runs the server as the same pid), the start time is not.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def _process_start(pid: int) -> int | None:
     stat = _read(f"/proc/{pid}/stat")
     if stat is None:
         return None
-    fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces and brackets
+    fields = stat[stat.rfind(")") + 2 :].split()  # the command name may hold spaces and brackets
     if not fields or fields[0] in ("Z", "X"):  # killed but not yet reaped by its parent: gone
         return None
     return int(fields[19])  # field 22 of stat(5); fields here start at field 3
@@ -41,8 +42,9 @@ def _process_start(pid: int) -> int | None:
 def this_process() -> str:
     """The owner text of the calling process (recorded with the work it starts)."""
     pid = os.getpid()
-    return json.dumps({"host": socket.gethostname(), "pid": pid, "started": _process_start(pid),
-                       "boot": _boot_id()}, sort_keys=True)
+    return json.dumps(
+        {"host": socket.gethostname(), "pid": pid, "started": _process_start(pid), "boot": _boot_id()}, sort_keys=True
+    )
 
 
 def _parse(owner: str | None) -> dict | None:

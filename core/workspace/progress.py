@@ -2,9 +2,10 @@
 
 Jobs write it to the database (the pages poll it), the CLI prints it, tests ignore it.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Progress = Callable[[float, str], None]
 

@@ -1,15 +1,16 @@
 """Projects: a name, a problem definition, and everything made from them."""
+
 from __future__ import annotations
 
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from core.workspace import jobs
-from core.workspace import owner
-from core.workspace.errors import ConfigError, NotFoundError
+from core.workspace import jobs, owner
 from core.workspace.database import Workspace, now, parse_id
+from core.workspace.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made, not when projects are listed
     import pandas as pd
@@ -41,13 +42,16 @@ def validate_project_name(name: str | None) -> str:
     if not name:
         raise ConfigError("The project name must not be blank; type a name such as 'Churn – Alice'.")
     if len(name) > MAX_NAME:
-        raise ConfigError(f"The project name must be at most {MAX_NAME} characters; got {len(name)} instead. "
-                          "Shorten it.")
+        raise ConfigError(
+            f"The project name must be at most {MAX_NAME} characters; got {len(name)} instead. Shorten it."
+        )
     bad = _refused_character(name)
     if bad is not None:
-        raise ConfigError(f"The project name must not contain control or invisible characters; got "
-                          f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character').lower()}) at position "
-                          f"{name.index(bad) + 1} instead. Remove it.")
+        raise ConfigError(
+            f"The project name must not contain control or invisible characters; got "
+            f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character').lower()}) at position "
+            f"{name.index(bad) + 1} instead. Remove it."
+        )
     return name
 
 
@@ -62,8 +66,9 @@ def create_project(ws: Workspace, name: str, source: str = "") -> dict[str, Any]
 def _insert_project(ws: Workspace, name: str, source: str) -> dict[str, Any]:
     with ws.transaction() as conn:
         project_id = _get_unused_project_id(conn)
-        conn.execute("INSERT INTO projects (id, name, created_at, source) VALUES (?, ?, ?, ?)",
-                     (project_id, name, now(), source))
+        conn.execute(
+            "INSERT INTO projects (id, name, created_at, source) VALUES (?, ?, ?, ?)", (project_id, name, now(), source)
+        )
         ws.audit(conn, project_id, "project.created", {"name": name})
     return get_project(ws, name)
 
@@ -72,8 +77,10 @@ def _get_unused_project_id(conn: sqlite3.Connection) -> int:
     """An id no project ever had. SQLite hands the id of a deleted newest project to the next one, which
     would then inherit the deleted project's audit log (kept on purpose) and every old link to it
     (``?project=3``); the audit log remembers every id ever used."""
-    return conn.execute("SELECT 1 + MAX(COALESCE((SELECT MAX(id) FROM projects), 0), "
-                        "COALESCE((SELECT MAX(project_id) FROM audit_log), 0))").fetchone()[0]
+    return conn.execute(
+        "SELECT 1 + MAX(COALESCE((SELECT MAX(id) FROM projects), 0), "
+        "COALESCE((SELECT MAX(project_id) FROM audit_log), 0))"
+    ).fetchone()[0]
 
 
 def project_name_from(text: str) -> str:
@@ -120,10 +127,17 @@ def get_projects_df(ws: Workspace) -> pd.DataFrame:
 
     rows = list_projects(ws)
     return pd.DataFrame(
-        [{"project": p["name"], "created": pd.to_datetime(p["created_at"], unit="s").strftime("%Y-%m-%d %H:%M"),
-          "made from": p["source"] or "", "state": get_build_note(p) or ("complete" if p["build_state"] else
-                                                                         "made in the app")} for p in rows],
-        columns=["project", "created", "made from", "state"])
+        [
+            {
+                "project": p["name"],
+                "created": pd.to_datetime(p["created_at"], unit="s").strftime("%Y-%m-%d %H:%M"),
+                "made from": p["source"] or "",
+                "state": get_build_note(p) or ("complete" if p["build_state"] else "made in the app"),
+            }
+            for p in rows
+        ],
+        columns=["project", "created", "made from", "state"],
+    )
 
 
 def get_project_label(project: dict[str, Any]) -> str:
@@ -145,6 +159,7 @@ def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
 
 def get_stage_status(ws: Workspace, project_id: int) -> dict[str, bool]:
     """Which stages have produced something for this project (for the pipeline diagram)."""
+
     def exists(sql: str) -> bool:
         return ws.query_one(sql, (project_id,)) is not None
 
@@ -153,9 +168,7 @@ def get_stage_status(ws: Workspace, project_id: int) -> dict[str, bool]:
         "problem": get_project(ws, project_id)["problem_json"] is not None,
         "features": exists("SELECT 1 FROM feature_sets WHERE project_id = ?"),
         "train": exists("SELECT 1 FROM experiments WHERE project_id = ?"),
-        "explain": exists(
-            "SELECT 1 FROM explanations e JOIN runs r ON r.id = e.run_id WHERE r.project_id = ?"
-        ),
+        "explain": exists("SELECT 1 FROM explanations e JOIN runs r ON r.id = e.run_id WHERE r.project_id = ?"),
         "registry": exists("SELECT 1 FROM model_versions WHERE project_id = ?"),
         "deploy": exists("SELECT 1 FROM deployments WHERE project_id = ?"),
         "monitor": exists("SELECT 1 FROM monitoring_reports WHERE project_id = ?"),
@@ -189,15 +202,25 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
     Refused while a job runs in the project or a pipeline run is still building it."""
     project = get_project(ws, project_id)
     if jobs.list_running_jobs(ws, project_id) or get_build_note(project, live_only=True):
-        raise ConfigError(f"Project '{project['name']}' has work running (a job or a pipeline run); wait for it "
-                          "to finish or stop it, then delete the project.")
+        raise ConfigError(
+            f"Project '{project['name']}' has work running (a job or a pipeline run); wait for it "
+            "to finish or stop it, then delete the project."
+        )
     with ws.transaction() as conn:
         conn.execute("PRAGMA defer_foreign_keys = ON")  # rows reference each other; checked at commit
         tables = _project_rows(conn, project_id)
-        artifact_ids = {value for table, ids in tables.items() for column in _artifact_columns(conn, table)
-                        for value in _column_values(conn, table, column, ids)}
-        models = [{"model": r[0], "version": r[1], "sha256": r[2]} for r in conn.execute(
-            "SELECT model_name, version, sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (project_id,))]
+        artifact_ids = {
+            value
+            for table, ids in tables.items()
+            for column in _artifact_columns(conn, table)
+            for value in _column_values(conn, table, column, ids)
+        }
+        models = [
+            {"model": r[0], "version": r[1], "sha256": r[2]}
+            for r in conn.execute(
+                "SELECT model_name, version, sha256 FROM model_versions WHERE project_id = ? ORDER BY id", (project_id,)
+            )
+        ]
         counts = {}
         for table, ids in tables.items():
             conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
@@ -209,10 +232,16 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
         paths = {r[0] for a in orphans for r in conn.execute("SELECT path FROM artifacts WHERE id = ?", (a,))}
         conn.executemany("DELETE FROM artifacts WHERE id = ?", [(a,) for a in orphans])
         # Artifact files are named by content: another project's identical upload shares the file.
-        files = sorted(p for p in paths
-                       if conn.execute("SELECT 1 FROM artifacts WHERE path = ?", (p,)).fetchone() is None)
-        removed = {"name": project["name"], "rows": {t: n for t, n in counts.items() if n},
-                   "artifacts": len(orphans), "files": len(files), "model_versions": models}
+        files = sorted(
+            p for p in paths if conn.execute("SELECT 1 FROM artifacts WHERE path = ?", (p,)).fetchone() is None
+        )
+        removed = {
+            "name": project["name"],
+            "rows": {t: n for t, n in counts.items() if n},
+            "artifacts": len(orphans),
+            "files": len(files),
+            "model_versions": models,
+        }
         ws.audit(conn, project_id, "project.deleted", removed)
     for path in files:  # after the commit: a failed transaction leaves every file in place
         (ws.artifact_dir / path).unlink(missing_ok=True)
@@ -232,16 +261,20 @@ _KEPT = ("audit_log", "projects")
 
 
 def _keyed_by_project(conn: sqlite3.Connection) -> list[str]:
-    return [t for t in _tables(conn) if t not in _KEPT and "project_id" in (cols := _columns(conn, t))
-            and "id" not in cols]
+    return [
+        t for t in _tables(conn) if t not in _KEPT and "project_id" in (cols := _columns(conn, t)) and "id" not in cols
+    ]
 
 
 def _project_rows(conn: sqlite3.Connection, project_id: int) -> dict[str, list[int]]:
     """Ids of every row made in the project: rows of tables with a project_id column (found, not listed,
     so tables added later are included) and rows of tables that reference those rows (a deployment's
     predictions, a run's explanations, a study's trials)."""
-    rows = {t: [r[0] for r in conn.execute(f"SELECT id FROM {t} WHERE project_id = ?", (project_id,))]
-            for t in _tables(conn) if t not in _KEPT and {"id", "project_id"} <= set(_columns(conn, t))}
+    rows = {
+        t: [r[0] for r in conn.execute(f"SELECT id FROM {t} WHERE project_id = ?", (project_id,))]
+        for t in _tables(conn)
+        if t not in _KEPT and {"id", "project_id"} <= set(_columns(conn, t))
+    }
     for table in _tables(conn):
         if table in rows or table in _KEPT or "id" not in _columns(conn, table):
             continue
@@ -249,9 +282,13 @@ def _project_rows(conn: sqlite3.Connection, project_id: int) -> dict[str, list[i
         for fk in conn.execute(f"PRAGMA foreign_key_list({table})").fetchall():
             parent, column = fk[2], fk[3]
             for i in range(0, len(rows.get(parent, [])), 500):
-                chunk = rows[parent][i:i + 500]
-                found |= {r[0] for r in conn.execute(
-                    f"SELECT id FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)}
+                chunk = rows[parent][i : i + 500]
+                found |= {
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT id FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk
+                    )
+                }
         if found:
             rows[table] = sorted(found)
     return rows
@@ -264,31 +301,47 @@ def _artifact_columns(conn: sqlite3.Connection, table: str) -> list[str]:
 def _column_values(conn: sqlite3.Connection, table: str, column: str, ids: list[int]) -> set[int]:
     values: set[int] = set()
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        values |= {r[0] for r in conn.execute(f"SELECT {column} FROM {table} WHERE id IN ({','.join('?' * len(chunk))})"
-                                              f" AND {column} IS NOT NULL", chunk)}
+        chunk = ids[i : i + 500]
+        values |= {
+            r[0]
+            for r in conn.execute(
+                f"SELECT {column} FROM {table} WHERE id IN ({','.join('?' * len(chunk))}) AND {column} IS NOT NULL",
+                chunk,
+            )
+        }
     return values
 
 
 def _artifact_in_use(conn: sqlite3.Connection, artifact_id: int) -> bool:
     """Whether a row left in any table still points at the artifact."""
-    return any(conn.execute(f"SELECT 1 FROM {t} WHERE {c} = ? LIMIT 1", (artifact_id,)).fetchone()
-               for t in _tables(conn) for c in _artifact_columns(conn, t))
+    return any(
+        conn.execute(f"SELECT 1 FROM {t} WHERE {c} = ? LIMIT 1", (artifact_id,)).fetchone()
+        for t in _tables(conn)
+        for c in _artifact_columns(conn, t)
+    )
 
 
 # -- Projects made by a pipeline run (the CLI, the demo) -----------------------------------------------
 # run_pipeline's stage names, as words: "incomplete: stopped after training".
-BUILD_STAGE_WORDS = {"data": "saving the data", "clean": "cleaning", "problem": "defining the problem",
-                     "features": "building the features", "train": "training", "tune": "tuning",
-                     "explain": "explaining", "register": "registering", "deploy": "deploying",
-                     "monitor": "monitoring", "retrain": "retraining"}
+BUILD_STAGE_WORDS = {
+    "data": "saving the data",
+    "clean": "cleaning",
+    "problem": "defining the problem",
+    "features": "building the features",
+    "train": "training",
+    "tune": "tuning",
+    "explain": "explaining",
+    "register": "registering",
+    "deploy": "deploying",
+    "monitor": "monitoring",
+    "retrain": "retraining",
+}
 
 
 def start_build(ws: Workspace, project_id: int) -> None:
     """A pipeline run (the CLI, the demo) starts filling this project, in this process: until
     finish_build, the project counts as being built, and as incomplete once this process is gone."""
-    _set_build(ws, project_id, build_state="building", build_stage=None, build_error=None,
-               owner=owner.this_process())
+    _set_build(ws, project_id, build_state="building", build_stage=None, build_error=None, owner=owner.this_process())
 
 
 @contextmanager
@@ -301,8 +354,13 @@ def build_step(ws: Workspace, project_id: int, stage: str) -> Iterator[None]:
         _set_build(ws, project_id, build_state="stopped")
         raise
     except BaseException as exc:
-        _set_build(ws, project_id, build_state="failed", build_stage=stage,
-                   build_error=str(exc).split("\n")[0][:300] or type(exc).__name__)
+        _set_build(
+            ws,
+            project_id,
+            build_state="failed",
+            build_stage=stage,
+            build_error=str(exc).split("\n")[0][:300] or type(exc).__name__,
+        )
         raise
     _set_build(ws, project_id, build_stage=stage)
 
