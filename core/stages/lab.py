@@ -40,7 +40,7 @@ from core.training.tuning import (
     validate_tune_config,
 )
 from core.workspace import jobs, owner
-from core.workspace.database import Workspace, dumps, now
+from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, NotFoundError, StudioError
 from core.workspace.progress import Progress, no_progress
 
@@ -292,21 +292,22 @@ def stage_tune(
     tune = tune.resolved(problem.task)
     validate_tune_config(tune, problem.task)  # before anything is saved: a bad space leaves no study behind
     with ws.transaction() as conn:
-        study_id = conn.execute(
-            """INSERT INTO studies (project_id, feature_set_id, job_id, config_json, train_config_json, metric,
+        study_id = inserted_id(
+            conn.execute(
+                """INSERT INTO studies (project_id, feature_set_id, job_id, config_json, train_config_json, metric,
                status, created_at, owner) VALUES (?,?,?,?,?,?,'running',?,?)""",
-            (
-                project_id,
-                feature_set_id,
-                job_id,
-                dumps(tune.to_dict()),
-                dumps(config.to_dict()),
-                problem.metric,
-                now(),
-                owner.this_process(),
-            ),
-        ).lastrowid
-    assert study_id is not None  # sqlite sets lastrowid after an INSERT
+                (
+                    project_id,
+                    feature_set_id,
+                    job_id,
+                    dumps(tune.to_dict()),
+                    dumps(config.to_dict()),
+                    problem.metric,
+                    now(),
+                    owner.this_process(),
+                ),
+            )
+        )
 
     def save_trial(trial: Trial) -> None:
         with ws.transaction() as conn:
