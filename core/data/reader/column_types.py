@@ -262,18 +262,39 @@ def _distinct(arr: Any) -> tuple[pd.Series, _Counts]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if _strictly_increasing(arr):  # row IDs: every value distinct, found without hashing them
+        values = pa.concat_arrays(arr.chunks) if isinstance(arr, pa.ChunkedArray) else arr
+        uniques = pd.Series(_STR.__from_arrow__(pa.chunked_array([values], arr.type)))
+        return uniques, _Counts(None, None, np.ones(len(values), np.int64))
     values = pc.unique(arr)  # Arrow directly: ~5x faster than pandas here
     if values.null_count:
         values = pc.filter(values, pc.is_valid(values))
     return pd.Series(_STR.__from_arrow__(pa.chunked_array([values], arr.type))), _Counts(arr, values)
 
 
+_SORTED_CHECK_MIN = 10_000  # shorter columns are hashed: the check would not pay
+
+
+def _strictly_increasing(arr: Any) -> bool:
+    """Whether each value is greater than the one before (so all are distinct, in first-appearance
+    order): a comparison of neighbours is ~100x cheaper than hashing a million IDs. Its first
+    thousand values are compared first, so an unsorted column costs next to nothing."""
+    import pyarrow.compute as pc
+
+    if arr.null_count or len(arr) < _SORTED_CHECK_MIN:
+        return False
+    for column in (arr.slice(0, 1000), arr):
+        if not pc.all(pc.greater(column[1:], column[:-1])).as_py():
+            return False
+    return True
+
+
 class _Counts:
     """How often each distinct value occurs (aligned with them), counted at the first `counts[mask]`."""
 
-    def __init__(self, arr: Any, values: Any) -> None:
+    def __init__(self, arr: Any, values: Any, counts: np.ndarray | None = None) -> None:
         self.arr, self.values = arr, values
-        self.counts: np.ndarray | None = None
+        self.counts = counts
 
     def __getitem__(self, mask: np.ndarray) -> np.ndarray:
         if self.counts is None:
