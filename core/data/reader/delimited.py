@@ -125,6 +125,7 @@ def _read_csv(owned: list[bytes], options: ReadOptions, report: Progress) -> tup
         header_line,
         lambda f, m: report(0.02 + 0.6 * f, m),
         numbers_from=options.na_tokens if decimal == "." else None,
+        checked_utf8=text.checked_utf8,
     )
     del text  # the bytes (or their UTF-8 copy) are no longer needed: released before typing
     if not columns or len(columns[0]) == 0:
@@ -169,12 +170,14 @@ def _parse_rows(
     header_line: int,
     report: Progress,
     numbers_from: tuple[str, ...] | None = None,
+    checked_utf8: bool = False,
 ) -> tuple[list[str], list]:
     """Header names and the body columns: Arrow text columns of every cell exactly as written, or (with
     `numbers_from`, the missing tokens) `StreamedNumbers` for the columns that are plain numbers.
 
     pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy); a
-    block's number columns are typed at once and their text released.
+    block's number columns are typed at once and their text released. `checked_utf8`: the bytes are
+    known to be valid UTF-8 (so is every cell: delimiters, quotes and newlines are ASCII), not checked again.
     """
     import pyarrow as pa
 
@@ -183,7 +186,7 @@ def _parse_rows(
     text: list[list] = [[] for _ in range(ncols)]
     header: list[str] | None = None
     blocks = 0
-    for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols)):
+    for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8):
         cells = batch.columns
         if header is None:
             header = [str(c[0].as_py() or "") for c in cells]
@@ -201,7 +204,9 @@ def _parse_rows(
     if again:
         for i in again:
             text[i] = []
-        for k, batch in enumerate(_batches(buf, offset, end, delimiter, quotechar, ncols, header_line, again)):
+        for k, batch in enumerate(
+            _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, again, checked_utf8)
+        ):
             for i, column in zip(again, batch.columns):
                 text[i].append(column.slice(1) if k == 0 else column)
     return header, [
@@ -211,7 +216,15 @@ def _parse_rows(
 
 
 def _batches(
-    buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int, columns: Any
+    buf: bytes,
+    offset: int,
+    end: int,
+    delimiter: str,
+    quotechar: str,
+    ncols: int,
+    header_line: int,
+    columns: Any,
+    checked_utf8: bool = False,
 ) -> Iterator[Any]:
     """Record batches of the text cells of `columns` (indexes), the header row first, a block at a time."""
     import pyarrow as pa
@@ -232,6 +245,7 @@ def _batches(
                 null_values=[],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=not checked_utf8,
             ),
         )
         yield from reader

@@ -21,6 +21,7 @@ class _Text:
     buf: bytes
     start: int
     encoding: str
+    checked_utf8: bool = False  # bytes validated as UTF-8 here: the parser need not check each cell again
 
 
 def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text:
@@ -44,10 +45,10 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
                 f"(byte {data[exc.start : exc.start + 1]!r} at position {exc.start:,}); "
                 "choose another encoding (e.g. utf-8, cp1252, latin-1) or let it be detected."
             ) from None
-        return _Text(buf, 3 if buf.startswith(codecs.BOM_UTF8) else 0, requested)
+        return _Text(buf, 3 if buf.startswith(codecs.BOM_UTF8) else 0, requested, name in ("utf-8", "utf-8-sig"))
     if data.startswith(codecs.BOM_UTF8):
         _decode_or_refuse(data, "utf-8")
-        return _Text(data, 3, "utf-8-sig")
+        return _Text(data, 3, "utf-8-sig", True)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _Text(_decode_or_refuse(data, "utf-16"), 0, "utf-16")
     head = data[:4096]
@@ -67,7 +68,7 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
         raise DataError(_binary_message(data))
     try:
         _validate(data, "utf-8")
-        return _Text(data, 0, "utf-8")
+        return _Text(data, 0, "utf-8", True)
     except UnicodeDecodeError:
         pass
     try:

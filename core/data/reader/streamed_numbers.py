@@ -28,6 +28,8 @@ _NUMBER_BYTES = np.zeros(256, bool)  # the bytes of a number Arrow's cast may ac
 _NUMBER_BYTES[np.frombuffer(b"0123456789.-+eE", np.uint8)] = True
 _INTEGER_BYTES = np.zeros(256, bool)
 _INTEGER_BYTES[np.frombuffer(b"0123456789-", np.uint8)] = True
+_SUSPECT_FIRST = np.zeros(256, bool)  # first bytes of a cell that may be a code or a sign to judge
+_SUSPECT_FIRST[np.frombuffer(b"+0-", np.uint8)] = True
 _LIMIT = 10**15  # integers with more than 15 digits are kept as text (float64 keeps 15 digits)
 
 
@@ -89,16 +91,22 @@ class StreamedNumbers:
                 self.kind = "float"
         starts = offsets[:-1] - offsets[0]
         last = len(data) - 1
-        first = data[starts.clip(max=last)]
-        second = data[(starts + 1).clip(max=last)]
-        third = data[(starts + 2).clip(max=last)]
-        present = ~missing & (lengths > 0)
-        plus = first == ord("+")
-        # '007', '0x1F' (Arrow reads hex), '-07', '-0': codes or signs the full inference must judge.
-        zero_led = (first == ord("0")) & (lengths > 1) & (second != ord("."))
-        minus_zero = (first == ord("-")) & (lengths > 1) & (second == ord("0")) & ((lengths == 2) | (third != ord(".")))
-        if (present & (plus | zero_led | minus_zero)).any():
-            return None
+        # Only cells starting with '+', '0' or '-' are looked at further (few in most columns).
+        suspects = np.flatnonzero(_SUSPECT_FIRST[data[np.minimum(starts, last)]])
+        if len(suspects):
+            starts, lengths_s = starts[suspects], lengths[suspects]
+            first = data[np.minimum(starts, last)]
+            second = data[np.minimum(starts + 1, last)]
+            third = data[np.minimum(starts + 2, last)]
+            present = ~missing[suspects] & (lengths_s > 0)
+            plus = first == ord("+")
+            # '007', '0x1F' (Arrow reads hex), '-07', '-0': codes or signs the full inference must judge.
+            zero_led = (first == ord("0")) & (lengths_s > 1) & (second != ord("."))
+            minus_zero = (
+                (first == ord("-")) & (lengths_s > 1) & (second == ord("0")) & ((lengths_s == 2) | (third != ord(".")))
+            )
+            if (present & (plus | zero_led | minus_zero)).any():
+                return None
         cells = pa.Array.from_buffers(
             pa.large_string(),
             n,
