@@ -137,10 +137,18 @@ class StreamedNumbers:
         """int64 when every cell is an integer and none is missing, else float64 (as the full inference)."""
         import pyarrow as pa
 
-        if self.kind == "int" and self.missing == 0:
-            target = pa.int64()
-        else:
-            target = pa.float64()
-        values = pa.chunked_array([c.cast(target) for c in self.chunks], target)
+        integer = self.kind == "int" and self.missing == 0
+        target = pa.int64() if integer else pa.float64()
+        # Each block is copied once into the column (missing cells NaN), not concatenated then filled.
+        values = np.empty(self.rows, np.int64 if integer else np.float64)
+        start = 0
+        for chunk in self.chunks:
+            chunk, n = chunk.cast(target), len(chunk)
+            part = values[start : start + n]
+            part[:] = np.frombuffer(chunk.buffers()[1], values.dtype)[chunk.offset : chunk.offset + n]
+            if chunk.null_count:
+                valid = np.unpackbits(np.frombuffer(chunk.buffers()[0], np.uint8), bitorder="little")
+                part[valid[chunk.offset : chunk.offset + n] == 0] = np.nan
+            start += n
         self.chunks = []
-        return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
+        return pd.Series(values, copy=False)  # the array is ours: no copy
