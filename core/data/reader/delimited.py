@@ -9,6 +9,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -186,17 +187,29 @@ def _parse_rows(
     text: list[list] = [[] for _ in range(ncols)]
     header: list[str] | None = None
     blocks = 0
-    for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8):
-        cells = batch.columns
-        if header is None:
-            header = [str(c[0].as_py() or "") for c in cells]
-            cells = [c.slice(1) for c in cells]
+
+    def take(cells: list) -> None:
         for i, column in enumerate(cells):
             if numbers is None or not numbers[i].add(column):
                 text[i].append(column)
-        blocks += 1  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
-        done = min(blocks * BLOCK_BYTES / total, 1.0)
-        report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+
+    # A block is typed on a second thread while Arrow parses the next one (both release the GIL);
+    # one block at a time and in order, so the result and the memory held are as without it.
+    with ThreadPoolExecutor(max_workers=1) as typing:
+        typed: Future | None = None
+        for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8):
+            cells = batch.columns
+            if header is None:
+                header = [str(c[0].as_py() or "") for c in cells]
+                cells = [c.slice(1) for c in cells]
+            if typed is not None:
+                typed.result()
+            typed = typing.submit(take, cells)
+            blocks += 1  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
+            done = min(blocks * BLOCK_BYTES / total, 1.0)
+            report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+        if typed is not None:
+            typed.result()
     if header is None:
         return [], []
     # A column found not to be plain numbers after its first block: its earlier text is read again.
