@@ -97,3 +97,22 @@ def format_number(value: float) -> str:
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def format_money(value: float, currency: str = "€") -> str:
+    """€12,400 / −€3,100 / €4.50."""
+    sign = "−" if value < 0 else ""
+    magnitude = abs(value)
+    number = f"{magnitude:,.0f}" if magnitude >= 100 or float(magnitude).is_integer() else f"{magnitude:,.2f}"
+    return f"{sign}{currency}{number}"
+
+
+def format_feature_value(value: Any) -> str:
+    """A feature's value beside its SHAP contribution: "missing", 4 significant digits, a date."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return "missing"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return str(value)

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.evaluation.reports import format_money, get_threshold_row
+from core.evaluation.reports import get_threshold_row
+from core.formatting import format_money
 from core.problem.definition import (
     format_metric_value,
     get_metric_label,

@@ -308,14 +308,6 @@ def get_confusion_at_threshold(
     return get_confusion_df(y, (s >= threshold).astype("int64"), labels=[0, 1], names=names)
 
 
-def format_money(value: float, currency: str = "€") -> str:
-    """€12,400 / −€3,100 / €4.50."""
-    sign = "−" if value < 0 else ""
-    magnitude = abs(value)
-    number = f"{magnitude:,.0f}" if magnitude >= 100 or float(magnitude).is_integer() else f"{magnitude:,.2f}"
-    return f"{sign}{currency}{number}"
-
-
 # ---------------------------------------------------------------- calibration
 
 

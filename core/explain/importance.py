@@ -5,12 +5,12 @@ beeswarm's dots, and one row's waterfall. Pure functions of an ``Explanation``; 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.explain.result import Explanation
+from core.formatting import format_feature_value
 from core.workspace.errors import ConfigError
 from core.workspace.jsonable import to_strict_json
 
@@ -119,7 +119,7 @@ def get_beeswarm_df(expl: Explanation, top: int = 10, seed: int = 0) -> pd.DataF
                     "feature": feature,
                     "y": len(features) - 1 - position + rng.uniform(-_JITTER_WIDTH, _JITTER_WIDTH, len(values)),
                     "shap": expl.shap_df[feature].to_numpy(),
-                    "value": [format_value(v) for v in values],
+                    "value": [format_feature_value(v) for v in values],
                     "colour": colour,
                     "kind": kind,
                 }
@@ -142,7 +142,7 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
     order = effects.abs().sort_values(ascending=False, kind="stable").index
     rows = []
     for feature in order[:top]:
-        value = format_value(values.get(feature, np.nan))
+        value = format_feature_value(values.get(feature, np.nan))
         rows.append(
             {"feature": feature, "value": value, "shap": float(effects[feature]), "label": f"{feature} = {value}"}
         )
@@ -166,13 +166,3 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
         }
     )
     return waterfall
-
-
-def format_value(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return "missing"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    return str(value)

@@ -11,6 +11,7 @@ from core.formatting import (
     format_date,
     format_exact,
     format_example,
+    format_feature_value,
     format_number,
     format_param,
     format_part_of,
@@ -114,3 +115,22 @@ def test_format_share(share, text):
 def test_format_number(value, text):
     """Monitoring's readings (PSI, scores, thresholds), as its own helper wrote them."""
     assert format_number(value) == text
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (float("nan"), "missing"),
+        (None, "missing"),
+        (pd.NaT, "missing"),
+        (np.float64(1234.5678), "1235"),
+        (0.000123456, "0.0001235"),
+        (pd.Timestamp("2024-03-01"), "2024-03-01"),
+        (pd.Timestamp("2024-03-01 08:30"), "2024-03-01T08:30:00"),
+        ("Month-to-month", "Month-to-month"),
+        (7, "7"),
+    ],
+)
+def test_format_feature_value(value, text):
+    """A feature's value beside its SHAP contribution (the Explain page's waterfall), as before."""
+    assert format_feature_value(value) == text

@@ -29,7 +29,6 @@ from core.evaluation.charts import (
 )
 from core.evaluation.reports import (
     CostMatrix,
-    format_money,
     get_best_threshold,
     get_calibration_df,
     get_classification_report,
@@ -42,6 +41,7 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
+from core.formatting import format_money
 from core.workspace.errors import ConfigError, DataError
 
 
