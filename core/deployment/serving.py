@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import numpy as np
@@ -54,9 +55,11 @@ __all__ = [
     "load_served",
     "predict",
     "read_request",
+    "record_feedback",
 ]
 
 ANSWER_COLUMNS = [
+    "request_id",
     "key",
     "arm",
     "prediction",
@@ -167,16 +170,26 @@ def predict(
     rows: pd.DataFrame,
     *,
     keys: list[str] | None = None,
+    request_ids: list[str] | None = None,
+    source: str = "ui",
     seed: int | None = None,
     log: bool = True,
 ) -> pd.DataFrame:
     """Answer a batch of requests through the deployment's routing and log every prediction.
-    ``seed`` fixes the canary's random draws (simulations pass one); live calls draw afresh, except
-    A/B, whose assignment is salted with the deployment so a user keeps their arm across calls."""
+    ``keys`` are the routing keys (an A/B test's user ids); ``request_ids`` name each answer so a
+    client can send its true label later (`record_feedback`); without them each row gets a fresh one.
+    ``source`` says who asked (ui | http | simulator | cli). ``seed`` fixes the canary's random draws
+    (simulations pass one); live calls draw afresh, except A/B, whose assignment is salted with the
+    deployment so a user keeps their arm across calls."""
     rows = read_request(rows).reset_index(drop=True)
     keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(len(rows))]
     if len(keys) != len(rows):
         raise DataError(f"The request has {len(rows)} rows but {len(keys)} keys; give one key per row.")
+    if request_ids is None:
+        request_ids = [uuid.uuid4().hex for _ in range(len(rows))]
+    request_ids = [str(r) for r in request_ids]
+    if len(request_ids) != len(rows):
+        raise DataError(f"The request has {len(rows)} rows but {len(request_ids)} request ids; give one per row.")
     routing: RoutingConfig = deployment["routing"]
     if seed is None:
         seed = deployment["id"] if routing.strategy == "ab" else int(np.random.default_rng().integers(2**31))
@@ -188,6 +201,7 @@ def predict(
     shadow = np.array([d["shadow"] or "" for d in decisions])
     out = pd.DataFrame(
         {
+            "request_id": request_ids,
             "key": keys,
             "arm": serve,
             "prediction": "",
@@ -216,7 +230,7 @@ def predict(
             out.loc[shadow_mask, "shadow_prediction"] = _shadow_predictions(model, rows.loc[shadow_mask])
     if log:
         answered_rows = (out["error"] == "").to_numpy()
-        _log_predictions(ws, deployment, rows[answered_rows], out[answered_rows], arms)
+        _log_predictions(ws, deployment, rows[answered_rows], out[answered_rows], arms, source)
     return out
 
 
@@ -230,7 +244,7 @@ def _shadow_predictions(model: ServedModel, rows: pd.DataFrame) -> pd.Series:
     return answered["prediction"].where(answered["error"] == "", None).astype(object)
 
 
-def _log_predictions(ws, deployment, rows, out, arms) -> None:
+def _log_predictions(ws, deployment, rows, out, arms, source) -> None:
     version_ids = {arm: m.version["id"] for arm, m in arms.items()}
     inputs = rows.astype(str).to_dict(orient="records")
     ts = now()
@@ -247,15 +261,39 @@ def _log_predictions(ws, deployment, rows, out, arms) -> None:
             o.shadow_prediction,
             float(o.latency_ms),
             json.dumps(inp),
+            o.request_id,
+            source,
         )
         for o, inp in zip(out.itertuples(index=False), inputs)
     ]
     with ws.transaction() as conn:
         conn.executemany(
             """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
-               shadow_version_id, shadow_prediction, latency_ms, input_json) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+               shadow_version_id, shadow_prediction, latency_ms, input_json, request_id, source)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             records,
         )
+
+
+def record_feedback(ws: Workspace, project_id: int, request_id: str, label: Any) -> int:
+    """The true label of an answer the project's endpoint gave, quoted by its request id: how
+    delayed labels reach monitoring. Returns how many logged answers it labels (one, unless a client
+    reused an id); a label sent again replaces the earlier one."""
+    request_id = str(request_id)
+    if label is None or (isinstance(label, float) and not np.isfinite(label)) or str(label).strip() == "":
+        raise DataError(f"The label for request '{request_id}' is empty; send the true outcome of that request.")
+    with ws.transaction() as conn:
+        labelled = conn.execute(
+            """UPDATE predictions SET label = ?, labelled_at = ? WHERE request_id = ? AND deployment_id IN
+               (SELECT id FROM deployments WHERE project_id = ?)""",
+            (str(label), now(), request_id, project_id),
+        ).rowcount
+    if not labelled:
+        raise DataError(
+            f"No answer with request id '{request_id}' was logged for this project; "
+            "send the request_id the endpoint returned with its prediction."
+        )
+    return labelled
 
 
 def get_prediction_log_df(ws: Workspace, deployment_id: int, limit: int = 200) -> pd.DataFrame:

@@ -154,4 +154,32 @@ MIGRATIONS: list[list[str]] = [
             created_at REAL NOT NULL)""",
         "CREATE INDEX evaluation_checks_by_run ON evaluation_checks(run_id, kind)",
     ],
+    # 9: the release lab. Every answer is logged with a request id a client can quote later to send
+    # the true label (feedback: label, labelled_at), where it came from (source: ui | http | simulator
+    # | cli), what the deployment's validation policy did with the row (status: scored | flagged |
+    # rejected | review | error, with its problems) and the shadow's score beside its prediction. A
+    # deployment keeps its validation policy (reject | flag | review) and its rollout plan and state
+    # (rollout_json: a canary's ramp, an A/B test's design); each decision a rollout takes is an event
+    # with its evidence. A running HTTP endpoint process is recorded with its owner, so a page can show
+    # it and a dead one is never reported as running.
+    [
+        "ALTER TABLE predictions ADD COLUMN request_id TEXT",
+        "ALTER TABLE predictions ADD COLUMN source TEXT",
+        "ALTER TABLE predictions ADD COLUMN status TEXT NOT NULL DEFAULT 'scored'",
+        "ALTER TABLE predictions ADD COLUMN problems_json TEXT",
+        "ALTER TABLE predictions ADD COLUMN shadow_score REAL",
+        "ALTER TABLE predictions ADD COLUMN label TEXT",
+        "ALTER TABLE predictions ADD COLUMN labelled_at REAL",
+        "CREATE INDEX predictions_by_request_id ON predictions(request_id)",
+        "ALTER TABLE deployments ADD COLUMN validation_policy TEXT NOT NULL DEFAULT 'flag'",
+        "ALTER TABLE deployments ADD COLUMN rollout_json TEXT",
+        """CREATE TABLE rollout_events (
+            id INTEGER PRIMARY KEY, deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+            ts REAL NOT NULL, kind TEXT NOT NULL, share REAL, decision TEXT NOT NULL, evidence_json TEXT)""",
+        "CREATE INDEX rollout_events_by_deployment ON rollout_events(deployment_id, id)",
+        """CREATE TABLE endpoints (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            host TEXT NOT NULL, port INTEGER NOT NULL, pid INTEGER, owner TEXT, status TEXT NOT NULL,
+            error TEXT, started_at REAL NOT NULL, stopped_at REAL)""",
+    ],
 ]

@@ -151,6 +151,27 @@ def test_every_prediction_is_logged(served):
     assert json.loads(row["input_json"])["cust_id"] == served["requests"]["cust_id"].iloc[6]
 
 
+def test_each_answer_has_a_request_id_a_label_can_quote_later(served):
+    ws = served["ws"]
+    dep = _deploy(served, strategy="single")
+    rows = served["requests"].head(3)
+    given = serving.predict(ws, dep, rows, request_ids=["a", "b", "c"], source="http")
+    assert given["request_id"].tolist() == ["a", "b", "c"]
+    fresh = serving.predict(ws, dep, rows)
+    assert fresh["request_id"].nunique() == 3 and not set(fresh["request_id"]) & {"a", "b", "c"}
+    assert serving.record_feedback(ws, served["pid"], "b", "yes") == 1
+    logged = ws.query_one("SELECT label, source, labelled_at FROM predictions WHERE request_id = 'b'")
+    assert (logged["label"], logged["source"]) == ("yes", "http") and logged["labelled_at"] > 0
+    assert serving.record_feedback(ws, served["pid"], "b", "no") == 1  # a label sent again replaces the first
+    assert ws.query_one("SELECT label FROM predictions WHERE request_id = 'b'")["label"] == "no"
+    with pytest.raises(DataError, match="No answer with request id 'zzz'"):
+        serving.record_feedback(ws, served["pid"], "zzz", "yes")
+    with pytest.raises(DataError, match="empty"):
+        serving.record_feedback(ws, served["pid"], "a", " ")
+    with pytest.raises(DataError, match="No answer"):  # another project's answers are not this one's
+        serving.record_feedback(ws, served["pid"] + 1, "a", "yes")
+
+
 def test_predict_without_logging_leaves_the_log_alone(served):
     ws = served["ws"]
     dep = _deploy(served, strategy="single")
