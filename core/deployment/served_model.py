@@ -1,12 +1,15 @@
 """The served model: one registered version ready to answer, with its recipe, pipeline, input
-schema and decision threshold, read from the registry once and cached by artifact hash. It turns a
-request's rows into the model's input table (with each row's problems) and into answers.
+schema, validation rules and decision threshold, read from the registry once and held in memory
+(versions never change: `load_served` keeps the latest few per workspace, version and artifact
+hash). Its preprocessing is compiled to numpy when it can be (`compiled`). It turns a request's
+rows into the model's input table (with each row's problems) and into answers.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,8 @@ from sklearn.pipeline import Pipeline
 
 from core.data.cleaning import apply_recipe
 from core.data.datasets import load_recipe, load_rules
-from core.data.validation import ValidationRules, Violation, check_rows
+from core.data.validation import RowFinding, ValidationRules, Violation, check_each_row, check_rows
+from core.deployment.compiled import CompiledTransform, Fallback, compile_preprocessor
 from core.deployment.request import (
     InputProblem,
     blank_cells,
@@ -29,6 +33,7 @@ from core.deployment.request import (
     type_words,
 )
 from core.features.preprocessing import DateParts
+from core.formatting import format_date, format_exact
 from core.registry.versions import get_decision_threshold, get_version, load_version_model
 from core.workspace.database import Workspace
 from core.workspace.errors import RequestError
@@ -36,8 +41,10 @@ from core.workspace.errors import RequestError
 # Tree models compute in 32-bit floats: a feature beyond this (after scaling) cannot be scored.
 LARGEST_FEATURE = float(np.finfo(np.float32).max)
 
-# Loaded pipelines keyed by artifact hash; shared read-only by every session and job.
-_model_cache: dict[str, Any] = {}
+# Served models by (workspace folder, version id, artifact hash), newest use last; shared read-only
+# by every session, job and request thread. A version never changes, so nothing goes stale.
+SERVED_CACHE_SIZE = 16
+_served_cache: OrderedDict[tuple[str, int, str], ServedModel] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -58,13 +65,7 @@ class ServedModel:
         self.threshold = get_decision_threshold(self.version)
         self.recipe = load_recipe(ws, lineage["recipe_id"]) if lineage.get("recipe_id") else None
         rules = load_rules(ws, lineage["dataset_id"]) if lineage.get("dataset_id") else None
-        with _cache_lock:
-            pipeline = _model_cache.get(self.version["sha256"])
-        if pipeline is None:
-            pipeline = load_version_model(ws, version_id)
-            with _cache_lock:
-                _model_cache[self.version["sha256"]] = pipeline
-        self.pipeline = pipeline
+        self.pipeline = pipeline = load_version_model(ws, version_id)
         # Scored in two steps, so features too large to compute with can be caught per row.
         split = isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1
         self._preprocess: Pipeline | None
@@ -75,6 +76,27 @@ class ServedModel:
         # Rules learned before the target was chosen name it (and IDs, the time column): a request
         # is checked on the model's own inputs only, also for versions registered before this rule.
         self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
+        self._compiled: CompiledTransform | None = None
+        self.transform_note = "no preprocessing"
+        if self._preprocess is not None:
+            compiled = compile_preprocessor(self._preprocess, self._reference_frame())
+            if isinstance(compiled, Fallback):
+                self.transform_note = f"scikit-learn ({compiled.reason})"
+            else:
+                self._compiled, self.transform_note = compiled, "compiled"
+
+    @property
+    def compiled(self) -> bool:
+        """True when the preprocessing runs compiled to numpy (checked equal to scikit-learn at
+        load); False when scikit-learn runs it (``transform_note`` says why)."""
+        return self._compiled is not None
+
+    def _reference_frame(self) -> pd.DataFrame:
+        """An empty input table with the types the model reads (the compile check adds the rows)."""
+        types = {"numeric": "float64", "datetime": "datetime64[us]"}
+        return pd.DataFrame(
+            {c: pd.Series(dtype=types.get(self.input_kinds.get(c, ""), object)) for c in self.input_columns}
+        )
 
     def validate(self, rows: Any) -> list[Violation]:
         """What in these rows breaks the rules learned from the training data (after the recipe's
@@ -125,32 +147,63 @@ class ServedModel:
         problems += self._empty_rows(rows, problems)
         return X, sorted(problems, key=_row_position)
 
-    def answer(self, rows: Any) -> pd.DataFrame:
-        """Per row (same index): prediction, score, error ('' when answered) and problems (a list of
-        InputProblem dicts). Rows with a problem are not scored; the others are."""
+    def answer(self, rows: Any, *, validate: bool = True) -> pd.DataFrame:
+        """Per row (same index): prediction, score, error ('' when answered), problems (a list of
+        InputProblem dicts) and status: "error" (not scored: a value it cannot take), "flagged"
+        (scored, but a value breaks a rule learned from training; its problems say which) or
+        "scored". ``validate=False`` skips the rules (every answered row is "scored")."""
         index = read_request(rows).index
         X, problems = self.read(rows)
-        out = pd.DataFrame({"prediction": "", "score": np.nan, "error": "", "problems": None}, index=X.index)
+        out = pd.DataFrame(
+            {"prediction": "", "score": np.nan, "error": "", "problems": None, "status": "scored"}, index=X.index
+        )
         out["problems"] = [[] for _ in range(len(out))]
         usable = ~X.index.isin([p.row for p in problems])
+        scored = usable.copy()
         if usable.any():
             features, too_large = self._features(X.loc[usable])
             problems += too_large
-            scored = usable.copy()
             scored[usable] = ~X.index[usable].isin([p.row for p in too_large])
             if scored.any():
                 labels, scores = self._predict(features[scored[usable]])
                 out.loc[scored, "prediction"] = labels
                 out.loc[scored, "score"] = scores
+        cells = out["problems"].to_numpy()
         for problem in problems:
-            out.iat[problem.row, out.columns.get_loc("problems")].append(problem.to_dict())
-        out["error"] = [" ".join(p["message"] for p in found) for found in out["problems"]]
+            cells[problem.row].append(problem.to_dict())
+        out["error"] = [" ".join(p["message"] for p in found) if found else "" for found in cells]
+        out.loc[~scored, "status"] = "error"
+        if validate and self.rules is not None and scored.any():
+            flagged = np.zeros(len(out), dtype=bool)
+            for finding in check_each_row(X.loc[scored].reset_index(drop=True), self.rules):
+                row = int(np.flatnonzero(scored)[finding.row])
+                cells[row].append(self._rule_problem(finding, row, X).to_dict())
+                flagged[row] = True
+            out.loc[flagged, "status"] = "flagged"
         return out.set_axis(index, axis=0)
+
+    def _rule_problem(self, finding: RowFinding, row: int, X: pd.DataFrame) -> InputProblem:
+        """A rule one row breaks, as a problem of that row (the value as the model reads it)."""
+        column, rule = finding.column, finding.rule_of
+        value = X.iat[row, X.columns.get_loc(column)]
+        shown = None if finding.rule == "missing_value" else shown_value(value)
+        if finding.rule in ("below_min", "above_max"):
+            bound = rule.min if finding.rule == "below_min" else rule.max
+            dates = rule.kind == "datetime"
+            shown = format_date(pd.Timestamp(value)) if dates else shown
+            written = format_date(pd.Timestamp(bound)) if dates else format_exact(float(bound))  # type: ignore[arg-type]
+            side = "lowest" if finding.rule == "below_min" else "highest"
+            message = f"{column} is beyond the {side} value seen in training ({written}); got {shown}."
+        elif finding.rule == "unknown_category":
+            message = f"{column} has a category never seen in training; got {quoted_value(value, str(shown))}."
+        else:
+            message = f"{column} is missing, and it never was in the training data."
+        return InputProblem(row, column, finding.rule, shown, message)
 
     def score(self, rows: Any) -> tuple[np.ndarray, np.ndarray]:
         """(labels, scores): scores are P(positive) for binary, max class probability for multiclass,
         the predicted value for regression. A row the model cannot take has label '' and score NaN."""
-        answered = self.answer(rows)
+        answered = self.answer(rows, validate=False)
         return answered["prediction"].to_numpy(dtype=object).astype(str), answered["score"].to_numpy(dtype=float)
 
     # -- reading a request -----------------------------------------------------------------------
@@ -233,8 +286,11 @@ class ServedModel:
         (a value such as 1e308 is finite, but scaled and cast to 32 bits it is not)."""
         if self._preprocess is None:
             return X, []
-        features = self._preprocess.transform(X)
-        dense = np.asarray(features.toarray() if hasattr(features, "toarray") else features, dtype=float)
+        if self._compiled is not None:
+            features = dense = self._compiled.transform(X)
+        else:
+            features = self._preprocess.transform(X)
+            dense = np.asarray(features.toarray() if hasattr(features, "toarray") else features, dtype=float)
         with np.errstate(invalid="ignore"):
             bad = ~(np.abs(dense) <= LARGEST_FEATURE)
         if not bad.any():
@@ -321,5 +377,21 @@ def _feature_sources(preprocess: Any, width: int) -> list[str | None]:
     return sources if len(sources) == width else [None] * width
 
 
-def load_served(ws: Workspace, version_id: int) -> ServedModel:
-    return ServedModel(ws, version_id)
+def load_served(ws: Workspace, version_id: int, sha256: str | None = None) -> ServedModel:
+    """The version ready to answer, from memory when it was loaded before. ``sha256`` (the
+    version's artifact hash, which a deployment read with its versions carries) saves the one query
+    that looks it up."""
+    if sha256 is None:
+        sha256 = str(get_version(ws, version_id)["sha256"])
+    key = (str(ws.root.resolve()), int(version_id), sha256)
+    with _cache_lock:
+        served = _served_cache.get(key)
+        if served is not None:
+            _served_cache.move_to_end(key)
+            return served
+    served = ServedModel(ws, version_id)  # outside the lock: loading takes a while
+    with _cache_lock:
+        _served_cache[key] = served
+        while len(_served_cache) > SERVED_CACHE_SIZE:
+            _served_cache.popitem(last=False)
+    return served

@@ -196,25 +196,38 @@ class DateParts(BaseEstimator, TransformerMixin):
 def to_float_frame(X: Any) -> Any:
     """Numbers as float64 with NaN for missing (handles nullable Int64/boolean and pd.NA)."""
     if isinstance(X, pd.DataFrame):
-        return X.apply(lambda col: pd.to_numeric(col, errors="coerce")).astype("float64")
+        columns = [_column_as_floats(X.iloc[:, i]) for i in range(X.shape[1])]
+        values = np.column_stack(columns) if columns else np.empty((len(X), 0))
+        return pd.DataFrame(values, index=X.index, columns=X.columns)
     return np.asarray(X, dtype="float64")
+
+
+def _column_as_floats(column: pd.Series) -> np.ndarray:
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        column = pd.to_numeric(column, errors="coerce")
+    return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def to_text_frame(X: Any) -> Any:
     """Categories as Python str with NaN for missing, so mixed types (1, "a", True) encode alike."""
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
-    return frame.apply(_column_as_text)
+    columns = [_column_as_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    values = np.column_stack(columns) if columns else np.empty((len(frame), 0), dtype=object)
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
 
 
-def _column_as_text(column: pd.Series) -> pd.Series:
-    if isinstance(column.dtype, pd.StringDtype):
-        values = column.astype(object)  # already text: skip the per-value conversion
-    else:
-        values = column.astype(object).map(_category_text, na_action="ignore")
-    return values.astype(object).where(column.notna(), np.nan)
+def _column_as_text(column: pd.Series) -> np.ndarray:
+    """Each distinct value written once: text as it is, 3.0 as "3", missing as NaN."""
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one at a time
+        return column.astype(object).map(category_text, na_action="ignore").where(column.notna(), np.nan).to_numpy()
+    texts = np.array([category_text(u) for u in np.asarray(uniques, dtype=object)] + [np.nan], dtype=object)
+    return texts[codes]
 
 
-def _category_text(value: Any) -> str:
+def category_text(value: Any) -> str:
+    """A category as the encoders see it: text as it is, a whole float as an integer ("3", not "3.0")."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)

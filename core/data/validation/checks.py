@@ -49,6 +49,42 @@ def check_rows(df: pd.DataFrame, rules: ValidationRules, *, include_target: bool
     return [violation for _, violation in _check(df, rules, include_target, groups, 1)]
 
 
+# A column that had no missing value in training is allowed this much (derive_rules' missing_slack):
+# one row missing there is "missing where none were".
+NONE_MISSING_SHARE = 0.05
+ROW_RULES = ("below_min", "above_max", "unknown_category", "missing_value")
+
+
+@dataclass(frozen=True)
+class RowFinding:
+    """One rule one row breaks: its position, the column, the rule (one of ROW_RULES)."""
+
+    row: int
+    column: str
+    rule: str
+    rule_of: ColumnRule
+
+
+def check_each_row(df: pd.DataFrame, rules: ValidationRules) -> list[RowFinding]:
+    """The rules each row breaks on its own (rows by position): a value out of the training range, a
+    category never seen, a value missing in a column that had none missing. Wrong types are not
+    reported here (the endpoint answers those rows with an error); neither is a share of missing
+    values, which only a batch can break."""
+    _require_frame(df)
+    columns = {str(c): c for c in df.columns}
+    found: list[RowFinding] = []
+    for rule in rules.checked(False):
+        if rule.column not in columns:
+            continue
+        missing, findings = _evaluate(df[columns[rule.column]], rule)
+        for finding in findings:
+            if finding.rule in ROW_RULES:
+                found += [RowFinding(int(i), rule.column, finding.rule, rule) for i in np.flatnonzero(finding.mask)]
+        if rule.max_missing_share <= NONE_MISSING_SHARE + 1e-12:
+            found += [RowFinding(int(i), rule.column, "missing_value", rule) for i in np.flatnonzero(missing)]
+    return found
+
+
 def check_rows_by_window(
     df: pd.DataFrame,
     rules: ValidationRules,
