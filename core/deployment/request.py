@@ -16,9 +16,12 @@ import pandas as pd
 from core.data.dates import parse_datetimes
 from core.workspace.errors import RequestError
 
-# What can be wrong with a request as a whole, and with a value of one row.
+# What can be wrong with a request as a whole, and with a value of one row: a value the model cannot
+# take (the row gets an error), or one that breaks a rule learned from training (the row is scored,
+# flagged, rejected or sent for review, as the deployment's validation policy says).
 REQUEST_PROBLEMS = ("not_a_table", "not_a_row", "duplicate_column", "no_rows", "missing_column")
-ROW_PROBLEMS = ("not_a_single_value", "not_a_number", "not_finite", "too_large", "not_a_date", "no_inputs")
+RULE_PROBLEMS = ("below_min", "above_max", "unknown_category", "missing_value")
+ROW_PROBLEMS = ("not_a_single_value", "not_a_number", "not_finite", "too_large", "not_a_date", "no_inputs", *RULE_PROBLEMS)
 _SHOWN_CHARS = 40
 
 

@@ -11,34 +11,48 @@ What a client can get wrong is answered, never raised as a traceback:
 - a bad *row* (a value the model cannot read as its input's type: a list, text where a number
   belongs, infinity, a number too large to compute with, text that is not a date, nothing at all)
   gets its own `error` and structured `problems` in the answer, and the other rows are scored;
-- a value the model can read but that breaks the rules learned from training (out of range, a new
-  category, missing) is scored, and `ServedModel.validate` reports it.
+- a value the model can read but that breaks a rule learned from training (out of range, a new
+  category, missing where training had none) gets what the deployment's validation policy says:
+  "reject" (no answer, status rejected), "flag" (scored, status flagged) or "review" (scored, status
+  review, and held in the review queue); its problems name the rule either way.
+
+Each answer has a ``status``: scored | flagged | rejected | review | error.
 
 The parts: ``request`` reads a request and names its problems, ``served_model`` holds one version
-ready to answer, ``routing`` decides which version answers which request, and this module keeps the
-deployments, routes a batch and logs its predictions. The names of the parts are handed on here.
+ready to answer, ``routing`` decides which version answers which request, ``prediction_log`` writes
+and reads the log, and this module keeps the deployments and routes a batch. The names of the parts
+are handed on here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-import uuid
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.deployment.prediction_log import (
+    get_prediction_log_df,
+    get_review_queue_df,
+    get_traffic_summary_df,
+    log_answers,
+    record_feedback,
+)
 from core.deployment.request import REQUEST_PROBLEMS, ROW_PROBLEMS, InputProblem, read_request
 from core.deployment.routing import RoutingConfig, route_requests
 from core.deployment.served_model import LARGEST_FEATURE, ServedModel, load_served
 from core.registry.versions import get_version
 from core.workspace.database import Workspace, dumps, inserted_id, now
-from core.workspace.errors import ConfigError, DataError, RequestError
+from core.workspace.errors import ConfigError, DataError, NotFoundError, RequestError
 
 __all__ = [
     "ANSWER_COLUMNS",
     "LARGEST_FEATURE",
+    "STATUSES",
+    "VALIDATION_POLICIES",
     "REQUEST_PROBLEMS",
     "ROW_PROBLEMS",
     "InputProblem",
@@ -50,6 +64,7 @@ __all__ = [
     "get_active_deployment",
     "get_deployment",
     "get_prediction_log_df",
+    "get_review_queue_df",
     "get_serving_version",
     "get_traffic_summary_df",
     "load_served",
@@ -69,7 +84,26 @@ ANSWER_COLUMNS = [
     "shadow_prediction",
     "error",
     "problems",
+    "status",
+    "shadow_score",
 ]
+STATUSES = ("scored", "flagged", "rejected", "review", "error")
+# What a row that breaks a rule learned from training gets (a row the model cannot read at all is
+# an error whatever the policy).
+VALIDATION_POLICIES: dict[str, str] = {
+    "reject": "Refuse the row: no prediction, only what is wrong with it.",
+    "flag": "Answer it, and mark the answer as flagged with what is wrong.",
+    "review": "Answer it, and hold it in a review queue for a person to check.",
+}
+
+
+def check_validation_policy(policy: Any) -> str:
+    if policy not in VALIDATION_POLICIES:
+        raise ConfigError(
+            f"The 'validation_policy' of a deployment must be one of {', '.join(VALIDATION_POLICIES)}; "
+            f"got {policy!r} instead."
+        )
+    return str(policy)
 
 
 def create_deployment(
@@ -79,9 +113,12 @@ def create_deployment(
     champion_version_id: int,
     challenger_version_id: int | None = None,
     reason: str = "",
+    validation_policy: str = "flag",
 ) -> dict[str, Any]:
     """Make a new deployment the project's one live endpoint (the previous one stops serving).
-    ``reason`` says why in the audit log (e.g. "rollback of churn")."""
+    ``reason`` says why in the audit log (e.g. "rollback of churn"); ``validation_policy`` what a
+    row that breaks a rule learned from training gets (VALIDATION_POLICIES)."""
+    check_validation_policy(validation_policy)
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
     get_version(ws, champion_version_id)
@@ -92,8 +129,15 @@ def create_deployment(
         dep_id = inserted_id(
             conn.execute(
                 """INSERT INTO deployments (project_id, routing_json, champion_version_id, challenger_version_id,
-               active, created_at) VALUES (?,?,?,?,1,?)""",
-                (project_id, dumps(routing.to_dict()), champion_version_id, challenger_version_id, now()),
+               active, created_at, validation_policy) VALUES (?,?,?,?,1,?,?)""",
+                (
+                    project_id,
+                    dumps(routing.to_dict()),
+                    champion_version_id,
+                    challenger_version_id,
+                    now(),
+                    validation_policy,
+                ),
             )
         )
         ws.audit(
@@ -105,25 +149,37 @@ def create_deployment(
                 "routing": routing.to_dict(),
                 "champion_version_id": champion_version_id,
                 "challenger_version_id": challenger_version_id,
+                "validation_policy": validation_policy,
                 **({"reason": reason} if reason else {}),
             },
         )
     return get_deployment(ws, dep_id)
 
 
+# A deployment with the artifact hashes of its versions: the served models are found in memory
+# without another query.
+_DEPLOYMENT_SQL = """SELECT d.*, c.sha256 AS champion_sha256, h.sha256 AS challenger_sha256
+    FROM deployments d JOIN model_versions c ON c.id = d.champion_version_id
+    LEFT JOIN model_versions h ON h.id = d.challenger_version_id"""
+
+
 def get_deployment(ws: Workspace, deployment_id: int) -> dict[str, Any]:
-    row = ws.get_row(
-        "deployments", deployment_id, f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page."
-    )
-    row["routing"] = RoutingConfig.from_dict(json.loads(row["routing_json"]))
-    return row
+    row = ws.query_one(f"{_DEPLOYMENT_SQL} WHERE d.id = ?", (deployment_id,))
+    if row is None:
+        raise NotFoundError(f"Deployment {deployment_id} does not exist; deploy a model on the Deploy page.")
+    return _with_routing(row)
 
 
 def get_active_deployment(ws: Workspace, project_id: int) -> dict[str, Any] | None:
-    row = ws.query_one(
-        "SELECT id FROM deployments WHERE project_id = ? AND active = 1 ORDER BY id DESC LIMIT 1", (project_id,)
-    )
-    return get_deployment(ws, row["id"]) if row else None
+    """The project's live deployment (one query: cheap enough to ask on every request, so a
+    redeployment is served from the next request on)."""
+    row = ws.query_one(f"{_DEPLOYMENT_SQL} WHERE d.project_id = ? AND d.active = 1 ORDER BY d.id DESC LIMIT 1", (project_id,))
+    return _with_routing(row) if row else None
+
+
+def _with_routing(row: dict[str, Any]) -> dict[str, Any]:
+    row["routing"] = RoutingConfig.from_dict(json.loads(row["routing_json"]))
+    return row
 
 
 def get_serving_version(ws: Workspace, deployment: dict[str, Any]) -> dict[str, Any]:
@@ -175,153 +231,113 @@ def predict(
     seed: int | None = None,
     log: bool = True,
 ) -> pd.DataFrame:
-    """Answer a batch of requests through the deployment's routing and log every prediction.
-    ``keys`` are the routing keys (an A/B test's user ids); ``request_ids`` name each answer so a
-    client can send its true label later (`record_feedback`); without them each row gets a fresh one.
-    ``source`` says who asked (ui | http | simulator | cli). ``seed`` fixes the canary's random draws
-    (simulations pass one); live calls draw afresh, except A/B, whose assignment is salted with the
-    deployment so a user keeps their arm across calls."""
+    """Answer a batch of requests through the deployment's routing and log every answer (scored,
+    flagged, rejected, for review, or an error). ``keys`` are the routing keys (an A/B test's user
+    ids); ``request_ids`` name each answer so a client can send its true label later
+    (`record_feedback`); without them each row gets a fresh one. ``source`` says who asked (ui |
+    http | simulator | cli). ``seed`` fixes the canary's random draws (simulations pass one); live
+    calls draw afresh, except A/B, whose assignment is salted with the deployment so a user keeps
+    their arm across calls. The deployment's ``validation_policy`` says what a row that breaks a
+    rule learned from training gets."""
     rows = read_request(rows).reset_index(drop=True)
-    keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(len(rows))]
-    if len(keys) != len(rows):
-        raise DataError(f"The request has {len(rows)} rows but {len(keys)} keys; give one key per row.")
-    if request_ids is None:
-        request_ids = [uuid.uuid4().hex for _ in range(len(rows))]
-    request_ids = [str(r) for r in request_ids]
-    if len(request_ids) != len(rows):
-        raise DataError(f"The request has {len(rows)} rows but {len(request_ids)} request ids; give one per row.")
+    n = len(rows)
+    keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(n)]
+    if len(keys) != n:
+        raise DataError(f"The request has {n} rows but {len(keys)} keys; give one key per row.")
+    request_ids = [str(r) for r in request_ids] if request_ids is not None else new_request_ids(n)
+    if len(request_ids) != n:
+        raise DataError(f"The request has {n} rows but {len(request_ids)} request ids; give one per row.")
     routing: RoutingConfig = deployment["routing"]
+    policy = check_validation_policy(deployment.get("validation_policy") or "flag")
     if seed is None:
         seed = deployment["id"] if routing.strategy == "ab" else int(np.random.default_rng().integers(2**31))
     decisions = route_requests(keys, routing, seed=seed)
-    arms = {"champion": load_served(ws, deployment["champion_version_id"])}
+    arms = {"champion": load_served(ws, deployment["champion_version_id"], deployment.get("champion_sha256"))}
     if deployment["challenger_version_id"]:
-        arms["challenger"] = load_served(ws, deployment["challenger_version_id"])
-    serve = np.array([d["serve"] for d in decisions])
-    shadow = np.array([d["shadow"] or "" for d in decisions])
+        arms["challenger"] = load_served(
+            ws, deployment["challenger_version_id"], deployment.get("challenger_sha256")
+        )
+    serve = np.array([d["serve"] for d in decisions], dtype=object)
+    shadow = np.array([d["shadow"] or "" for d in decisions], dtype=object)
+    prediction = np.full(n, "", dtype=object)
+    score = np.full(n, np.nan)
+    version = np.full(n, "", dtype=object)
+    latency = np.full(n, np.nan)
+    error = np.full(n, "", dtype=object)
+    status = np.full(n, "scored", dtype=object)
+    problems = np.empty(n, dtype=object)
+    shadow_prediction = np.full(n, None, dtype=object)
+    shadow_score = np.full(n, np.nan)
+    for arm, model in arms.items():
+        mask = serve == arm
+        if mask.any():
+            start = time.perf_counter()
+            answered = model.answer(rows.loc[mask] if not mask.all() else rows)
+            latency[mask] = (time.perf_counter() - start) * 1000 / mask.sum()
+            prediction[mask] = answered["prediction"].to_numpy(dtype=object)
+            score[mask] = answered["score"].to_numpy(dtype=float)
+            error[mask] = answered["error"].to_numpy(dtype=object)
+            status[mask] = answered["status"].to_numpy(dtype=object)
+            problems[mask] = answered["problems"].to_numpy(dtype=object)
+            version[mask] = model.label
+        shadow_mask = shadow == arm
+        if shadow_mask.any():
+            shadow_prediction[shadow_mask], shadow_score[shadow_mask] = _shadow_answers(model, rows.loc[shadow_mask])
+    _apply_policy(policy, status, prediction, score, error, problems)
     out = pd.DataFrame(
         {
             "request_id": request_ids,
             "key": keys,
             "arm": serve,
-            "prediction": "",
-            "score": np.nan,
-            "version": "",
-            "latency_ms": np.nan,
-            "shadow_prediction": None,
-            "error": "",
-            "problems": None,
+            "prediction": prediction,
+            "score": score,
+            "version": version,
+            "latency_ms": latency,
+            "shadow_prediction": shadow_prediction,
+            "error": error,
+            "problems": problems,
+            "status": status,
+            "shadow_score": shadow_score,
         }
     )
-    out["problems"] = [[] for _ in range(len(out))]
-    for arm, model in arms.items():
-        mask = serve == arm
-        if mask.any():
-            start = time.perf_counter()
-            answered = model.answer(rows.loc[mask])
-            per_row = (time.perf_counter() - start) * 1000 / mask.sum()
-            for column in ("prediction", "score", "error"):
-                out.loc[mask, column] = answered[column].to_numpy()
-            out.loc[mask, "problems"] = pd.Series(answered["problems"].to_list(), index=out.index[mask], dtype=object)
-            out.loc[mask, "version"] = model.label
-            out.loc[mask, "latency_ms"] = per_row
-        shadow_mask = shadow == arm
-        if shadow_mask.any():
-            out.loc[shadow_mask, "shadow_prediction"] = _shadow_predictions(model, rows.loc[shadow_mask])
     if log:
-        answered_rows = (out["error"] == "").to_numpy()
-        _log_predictions(ws, deployment, rows[answered_rows], out[answered_rows], arms, source)
+        log_answers(ws, deployment["id"], rows, out, {arm: m.version["id"] for arm, m in arms.items()}, source)
     return out
 
 
-def _shadow_predictions(model: ServedModel, rows: pd.DataFrame) -> pd.Series:
-    """The silent arm's answers; where it cannot answer (a row it cannot take, a column only it
-    needs) it has none, and the answer the client gets is not affected."""
+def _apply_policy(
+    policy: str, status: np.ndarray, prediction: np.ndarray, score: np.ndarray, error: np.ndarray, problems: np.ndarray
+) -> None:
+    """Rows that broke a rule ("flagged" by the model) get what the policy says, in place."""
+    flagged = status == "flagged"
+    if not flagged.any() or policy == "flag":
+        return
+    if policy == "review":
+        status[flagged] = "review"
+        return
+    status[flagged] = "rejected"
+    prediction[flagged] = ""
+    score[flagged] = np.nan
+    error[flagged] = [" ".join(p["message"] for p in found) for found in problems[flagged]]
+
+
+def new_request_ids(n: int) -> list[str]:
+    """Fresh request ids, 32 hex digits like a uuid4's: a random prefix per batch and the row's
+    number, so they are unique, cheap to make and sort by batch (the log's index on them stays
+    compact)."""
+    prefix = f"{time.time_ns() // 1000 & (2**52 - 1):013x}{os.urandom(6).hex()}"
+    return [f"{prefix}{i:07x}" for i in range(n)]
+
+
+def _shadow_answers(model: ServedModel, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The silent arm's predictions and scores; where it cannot answer (a row it cannot take, a
+    column only it needs) it has none, and the answer the client gets is not affected."""
     try:
-        answered = model.answer(rows)
+        answered = model.answer(rows, validate=False)
     except RequestError:
-        return pd.Series(None, index=rows.index, dtype=object)
-    return answered["prediction"].where(answered["error"] == "", None).astype(object)
-
-
-def _log_predictions(ws, deployment, rows, out, arms, source) -> None:
-    version_ids = {arm: m.version["id"] for arm, m in arms.items()}
-    inputs = rows.astype(str).to_dict(orient="records")
-    ts = now()
-    records = [
-        (
-            deployment["id"],
-            ts,
-            o.key,
-            o.arm,
-            version_ids[o.arm],
-            o.prediction,
-            None if pd.isna(o.score) else float(o.score),
-            version_ids.get("challenger") if o.shadow_prediction is not None else None,
-            o.shadow_prediction,
-            float(o.latency_ms),
-            json.dumps(inp),
-            o.request_id,
-            source,
-        )
-        for o, inp in zip(out.itertuples(index=False), inputs)
-    ]
-    with ws.transaction() as conn:
-        conn.executemany(
-            """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
-               shadow_version_id, shadow_prediction, latency_ms, input_json, request_id, source)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            records,
-        )
-
-
-def record_feedback(ws: Workspace, project_id: int, request_id: str, label: Any) -> int:
-    """The true label of an answer the project's endpoint gave, quoted by its request id: how
-    delayed labels reach monitoring. Returns how many logged answers it labels (one, unless a client
-    reused an id); a label sent again replaces the earlier one."""
-    request_id = str(request_id)
-    if label is None or (isinstance(label, float) and not np.isfinite(label)) or str(label).strip() == "":
-        raise DataError(f"The label for request '{request_id}' is empty; send the true outcome of that request.")
-    with ws.transaction() as conn:
-        labelled = conn.execute(
-            """UPDATE predictions SET label = ?, labelled_at = ? WHERE request_id = ? AND deployment_id IN
-               (SELECT id FROM deployments WHERE project_id = ?)""",
-            (str(label), now(), request_id, project_id),
-        ).rowcount
-    if not labelled:
-        raise DataError(
-            f"No answer with request id '{request_id}' was logged for this project; "
-            "send the request_id the endpoint returned with its prediction."
-        )
-    return labelled
-
-
-def get_prediction_log_df(ws: Workspace, deployment_id: int, limit: int = 200) -> pd.DataFrame:
-    rows = ws.query(
-        """SELECT p.id, p.ts, p.request_key, p.arm, v.model_name || ' v' || v.version AS version, p.prediction,
-                  p.score, p.shadow_prediction, p.latency_ms
-           FROM predictions p JOIN model_versions v ON v.id = p.version_id
-           WHERE p.deployment_id = ? ORDER BY p.id DESC LIMIT ?""",
-        (deployment_id, limit),
+        return np.full(len(rows), None, dtype=object), np.full(len(rows), np.nan)
+    ok = (answered["error"] == "").to_numpy()
+    return (
+        np.where(ok, answered["prediction"].to_numpy(dtype=object), None),
+        np.where(ok, answered["score"].to_numpy(dtype=float), np.nan),
     )
-    df = pd.DataFrame(
-        rows,
-        columns=["id", "ts", "request_key", "arm", "version", "prediction", "score", "shadow_prediction", "latency_ms"],
-    )
-    df["ts"] = pd.to_datetime(df["ts"], unit="s")
-    return df
-
-
-def get_traffic_summary_df(ws: Workspace, deployment_id: int) -> pd.DataFrame:
-    """Requests, share and latency per arm: what the routing actually did."""
-    rows = ws.query(
-        """SELECT p.arm, v.model_name || ' v' || v.version AS version, COUNT(*) AS requests,
-                  AVG(p.latency_ms) AS mean_latency_ms
-           FROM predictions p JOIN model_versions v ON v.id = p.version_id WHERE p.deployment_id = ?
-           GROUP BY p.arm, version ORDER BY requests DESC""",
-        (deployment_id,),
-    )
-    df = pd.DataFrame(rows, columns=["arm", "version", "requests", "mean_latency_ms"])
-    if not df.empty:
-        df["share"] = df["requests"] / df["requests"].sum()
-    return df

@@ -1,0 +1,286 @@
+"""The prediction log: every answer the endpoint gives (scored, flagged, rejected, sent for review
+or an error), written column by column and in one ``executemany`` per batch, and read back by the
+pages: the log, the traffic per arm, the review queue, and the labels clients send later.
+
+A row's inputs are kept small: each text cell cut to `MAX_CELL_CHARS` characters and the row's
+JSON to at most `MAX_ROW_CHARS`; a row cut either way carries ``"_truncated": true``. The JSON is
+built per column (each distinct text encoded once, numbers formatted by numpy), never one
+``json.dumps`` per row.
+
+Writes go through one connection per workspace database, kept open, with ``synchronous=NORMAL``
+(in WAL mode a commit survives the process ending at once, only a power cut may lose the latest):
+a one-row request costs a fraction of a millisecond instead of a connection and a disk flush. The
+write is done when ``log_answers`` returns, so a page reading the log right after sees every row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.workspace.database import Workspace, now
+from core.workspace.errors import DataError
+
+MAX_CELL_CHARS = 200
+MAX_ROW_CHARS = 2048
+TRUNCATED = ',"_truncated":true}'
+_OPEN_CONNECTIONS = 8
+
+_INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
+    shadow_version_id, shadow_prediction, shadow_score, latency_ms, input_json, request_id, source, status,
+    problems_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+
+
+class _Writer:
+    """One open connection to a workspace database, used by one thread at a time."""
+
+    def __init__(self, ws: Workspace):
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.conn = sqlite3.connect(ws.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+
+
+_writers: OrderedDict[str, _Writer] = OrderedDict()
+_writers_lock = threading.Lock()
+
+
+def _writer(ws: Workspace) -> _Writer:
+    key = str(ws.db_path.resolve())
+    with _writers_lock:
+        writer = _writers.get(key)
+        if writer is None or writer.pid != os.getpid():  # a forked child opens its own
+            writer = _writers[key] = _Writer(ws)
+        _writers.move_to_end(key)
+        while len(_writers) > _OPEN_CONNECTIONS:
+            _, old = _writers.popitem(last=False)
+            with old.lock:
+                old.conn.close()
+    return writer
+
+
+def log_answers(
+    ws: Workspace,
+    deployment_id: int,
+    rows: pd.DataFrame,
+    out: pd.DataFrame,
+    version_ids: dict[str, int],
+    source: str,
+) -> None:
+    """Log every row of a batch: ``rows`` as sent (same order as ``out``), ``out`` the answers
+    (serving.ANSWER_COLUMNS), ``version_ids`` the version of each arm."""
+    n = len(out)
+    if n == 0:
+        return
+    inputs = inputs_json(rows)
+    scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
+    prediction = np.where(scored, out["prediction"].to_numpy(dtype=object), None)
+    score = _floats_or_none(out["score"].to_numpy(dtype=float))
+    shadow_prediction = out["shadow_prediction"].to_numpy(dtype=object)
+    has_shadow = pd.notna(shadow_prediction)
+    shadow_version = version_ids.get("challenger") if has_shadow.any() else None
+    problems = [json.dumps(p) if p else None for p in out["problems"].tolist()]  # only rows with problems
+    records = zip(
+        [deployment_id] * n,
+        [now()] * n,
+        out["key"].tolist(),
+        out["arm"].tolist(),
+        [version_ids[a] for a in out["arm"].tolist()],
+        prediction.tolist(),
+        score,
+        np.where(has_shadow, shadow_version, None).tolist(),
+        np.where(has_shadow, shadow_prediction, None).tolist(),
+        _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
+        out["latency_ms"].to_numpy(dtype=float).tolist(),
+        inputs,
+        out["request_id"].tolist(),
+        [source] * n,
+        out["status"].tolist(),
+        problems,
+    )
+    writer = _writer(ws)
+    with writer.lock:
+        conn = writer.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT, records)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _floats_or_none(values: np.ndarray) -> list[float | None]:
+    return np.where(np.isnan(values), None, values).tolist()
+
+
+def inputs_json(rows: pd.DataFrame) -> list[str]:
+    """Each row's cells as a JSON object (text cut to MAX_CELL_CHARS, the whole to MAX_ROW_CHARS,
+    ``"_truncated": true`` when either happened), built column by column."""
+    n = len(rows)
+    text = np.full(n, "{", dtype=object)
+    cut = np.zeros(n, dtype=bool)
+    for i, column in enumerate(rows.columns):
+        encoded, cut_here = _encode_column(rows.iloc[:, i])
+        text = text + (("," if i else "") + json.dumps(str(column)) + ":") + encoded
+        cut |= cut_here
+    text = text + "}"
+    lengths = np.fromiter(map(len, text), dtype=int, count=n)
+    for i in np.flatnonzero(cut | (lengths > MAX_ROW_CHARS)):
+        text[i] = _fit(rows.iloc[i], text[i]) if lengths[i] > MAX_ROW_CHARS else text[i][:-1] + TRUNCATED
+    return text.tolist()
+
+
+def _encode_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(each cell as JSON text, whether it was cut). Numbers are formatted by numpy in one go; other
+    values are encoded once per distinct value."""
+    if pd.api.types.is_bool_dtype(values.dtype) and not values.hasnans:
+        return np.where(values.to_numpy(dtype=bool), "true", "false").astype(object), np.zeros(len(values), bool)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+            encoded = values.to_numpy().astype(str).astype(object)
+        else:
+            encoded = numbers.astype(str).astype(object)
+            encoded[~np.isfinite(numbers)] = "null"
+        return encoded, np.zeros(len(values), bool)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, objects): one at a time
+        codes, uniques = np.arange(len(values)), values.to_numpy(dtype=object)
+    pairs = [_encode_value(v) for v in np.asarray(uniques, dtype=object)] + [("null", False)]
+    encoded = np.array([p[0] for p in pairs], dtype=object)[codes]
+    cut = np.array([p[1] for p in pairs], dtype=bool)[codes]
+    return encoded, cut
+
+
+def _encode_value(value: Any) -> tuple[str, bool]:
+    """One distinct value as JSON text, and whether it was cut."""
+    if isinstance(value, (bool, np.bool_)):
+        return ("true" if value else "false"), False
+    if isinstance(value, (int, np.integer)) and abs(int(value)) < 2**63:
+        return str(int(value)), False
+    if isinstance(value, (float, np.floating)):
+        return (repr(float(value)) if np.isfinite(value) else "null"), False
+    if isinstance(value, pd.Timestamp):
+        return json.dumps(value.isoformat()), False
+    if value is None or value is pd.NaT or value is pd.NA:
+        return "null", False
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, bytes) else str(value)
+    if len(text) > MAX_CELL_CHARS:
+        return json.dumps(text[:MAX_CELL_CHARS]), True
+    return json.dumps(text), False
+
+
+def _fit(row: pd.Series, text: str) -> str:
+    """A row whose JSON is too long: its first cells that fit, then ``"_truncated": true``."""
+    kept = json.loads(text)
+    kept.pop("_truncated", None)
+    out = "{"
+    for column, value in kept.items():
+        part = ("," if len(out) > 1 else "") + json.dumps(str(column)) + ":" + json.dumps(value)
+        if len(out) + len(part) + len(TRUNCATED) > MAX_ROW_CHARS:
+            break
+        out += part
+    return out + (TRUNCATED if len(out) > 1 else TRUNCATED[1:])
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+LOG_COLUMNS = [
+    "id",
+    "ts",
+    "request_id",
+    "request_key",
+    "source",
+    "arm",
+    "version",
+    "status",
+    "prediction",
+    "score",
+    "shadow_prediction",
+    "shadow_score",
+    "latency_ms",
+    "problems",
+]
+
+
+def get_prediction_log_df(ws: Workspace, deployment_id: int, limit: int = 200) -> pd.DataFrame:
+    """The latest answers of a deployment, newest first; ``problems`` says in words what was wrong."""
+    rows = ws.query(
+        """SELECT p.id, p.ts, p.request_id, p.request_key, p.source, p.arm,
+                  v.model_name || ' v' || v.version AS version, p.status, p.prediction, p.score,
+                  p.shadow_prediction, p.shadow_score, p.latency_ms, p.problems_json AS problems
+           FROM predictions p JOIN model_versions v ON v.id = p.version_id
+           WHERE p.deployment_id = ? ORDER BY p.id DESC LIMIT ?""",
+        (deployment_id, limit),
+    )
+    df = pd.DataFrame(rows, columns=LOG_COLUMNS)
+    df["ts"] = pd.to_datetime(df["ts"], unit="s")
+    df["problems"] = [_problem_words(p) for p in df["problems"]]
+    return df
+
+
+def get_review_queue_df(ws: Workspace, deployment_id: int, limit: int = 500) -> pd.DataFrame:
+    """Answers held for a person to review (the 'review' validation policy), newest first, with the
+    inputs as sent (capped) and what broke the rules."""
+    rows = ws.query(
+        """SELECT p.id, p.ts, p.request_id, p.request_key, p.arm, v.model_name || ' v' || v.version AS version,
+                  p.prediction, p.score, p.problems_json AS problems, p.input_json AS inputs
+           FROM predictions p JOIN model_versions v ON v.id = p.version_id
+           WHERE p.deployment_id = ? AND p.status = 'review' ORDER BY p.id DESC LIMIT ?""",
+        (deployment_id, limit),
+    )
+    columns = ["id", "ts", "request_id", "request_key", "arm", "version", "prediction", "score", "problems", "inputs"]
+    df = pd.DataFrame(rows, columns=columns)
+    df["ts"] = pd.to_datetime(df["ts"], unit="s")
+    df["problems"] = [_problem_words(p) for p in df["problems"]]
+    return df
+
+
+def _problem_words(problems_json: str | None) -> str:
+    return " ".join(p["message"] for p in json.loads(problems_json)) if problems_json else ""
+
+
+def get_traffic_summary_df(ws: Workspace, deployment_id: int) -> pd.DataFrame:
+    """Requests, share and latency per arm: what the routing actually did."""
+    rows = ws.query(
+        """SELECT p.arm, v.model_name || ' v' || v.version AS version, COUNT(*) AS requests,
+                  AVG(p.latency_ms) AS mean_latency_ms
+           FROM predictions p JOIN model_versions v ON v.id = p.version_id WHERE p.deployment_id = ?
+           GROUP BY p.arm, version ORDER BY requests DESC""",
+        (deployment_id,),
+    )
+    df = pd.DataFrame(rows, columns=["arm", "version", "requests", "mean_latency_ms"])
+    if not df.empty:
+        df["share"] = df["requests"] / df["requests"].sum()
+    return df
+
+
+def record_feedback(ws: Workspace, project_id: int, request_id: str, label: Any) -> int:
+    """The true label of an answer the project's endpoint gave, quoted by its request id: how
+    delayed labels reach monitoring. Returns how many logged answers it labels (one, unless a client
+    reused an id); a label sent again replaces the earlier one."""
+    request_id = str(request_id)
+    if label is None or (isinstance(label, float) and not np.isfinite(label)) or str(label).strip() == "":
+        raise DataError(f"The label for request '{request_id}' is empty; send the true outcome of that request.")
+    with ws.transaction() as conn:
+        labelled = conn.execute(
+            """UPDATE predictions SET label = ?, labelled_at = ? WHERE request_id = ? AND deployment_id IN
+               (SELECT id FROM deployments WHERE project_id = ?)""",
+            (str(label), now(), request_id, project_id),
+        ).rowcount
+    if not labelled:
+        raise DataError(
+            f"No answer with request id '{request_id}' was logged for this project; "
+            "send the request_id the endpoint returned with its prediction."
+        )
+    return labelled
