@@ -18,8 +18,9 @@ from sklearn.pipeline import Pipeline
 
 from core.data.cleaning import apply_recipe
 from core.data.datasets import load_recipe, load_rules
-from core.data.validation import RowFinding, ValidationRules, Violation, check_each_row, check_rows
+from core.data.validation import RowFinding, ValidationRules, Violation, check_rows
 from core.deployment.compiled import CompiledTransform, Fallback, compile_preprocessor
+from core.deployment.row_checks import RowChecks
 from core.deployment.request import (
     InputProblem,
     blank_cells,
@@ -76,6 +77,7 @@ class ServedModel:
         # Rules learned before the target was chosen name it (and IDs, the time column): a request
         # is checked on the model's own inputs only, also for versions registered before this rule.
         self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
+        self._row_checks = RowChecks(self.rules, self.input_kinds) if self.rules is not None else None
         self._compiled: CompiledTransform | None = None
         self.transform_note = "no preprocessing"
         if self._preprocess is not None:
@@ -173,9 +175,9 @@ class ServedModel:
             cells[problem.row].append(problem.to_dict())
         out["error"] = [" ".join(p["message"] for p in found) if found else "" for found in cells]
         out.loc[~scored, "status"] = "error"
-        if validate and self.rules is not None and scored.any():
+        if validate and self._row_checks is not None and scored.any():
             flagged = np.zeros(len(out), dtype=bool)
-            for finding in check_each_row(X.loc[scored].reset_index(drop=True), self.rules):
+            for finding in self._row_checks.check(X.loc[scored] if not scored.all() else X):
                 row = int(np.flatnonzero(scored)[finding.row])
                 cells[row].append(self._rule_problem(finding, row, X).to_dict())
                 flagged[row] = True
@@ -265,8 +267,11 @@ class ServedModel:
         if not columns:
             return []
         empty = np.ones(len(rows), dtype=bool)
-        for column in columns:
-            empty &= blank_cells(rows[column])
+        dtypes = rows.dtypes
+        for column in sorted(columns, key=lambda c: not pd.api.types.is_numeric_dtype(dtypes[c])):
+            empty &= blank_cells(rows[column])  # numbers first: a row with one is not empty
+            if not empty.any():
+                return []
         empty &= ~rows.index.isin([p.row for p in problems])
         shown = ", ".join(columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
         return [

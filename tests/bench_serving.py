@@ -1,0 +1,173 @@
+"""`make bench` (python -m tests.bench serving): the in-process endpoint against plain scikit-learn,
+measured in the same run on one fitted project (the telco sample, a logistic regression champion).
+
+- one row, ``serving.predict`` with logging on, p50 and p99 over ~2,000 calls, against a plain
+  scikit-learn Pipeline (ColumnTransformer: median + standard scaling, most frequent + one-hot) fitted
+  on the same rows, and against the bare estimator on an already encoded row;
+- a 10,000-row batch with logging on, against the plain Pipeline's ``predict_proba``;
+- whether the served model's compiled transform was checked equal to scikit-learn's.
+
+Goals (issue 10): one row p50 <= 2 ms; a batch >= 100,000 rows/s with logging on.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+TELCO = ROOT / "sample_data" / "telco_churn.csv"
+CALLS = 2000
+BATCH_ROWS = 10_000
+GOAL_P50_MS = 2.0
+GOAL_ROWS_PER_S = 100_000
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_project(root: Path):
+    """The telco sample through the studio: cleaned, a logistic regression trained and deployed."""
+    from core.data.reader import read_path
+    from core.deployment import serving
+    from core.deployment.routing import RoutingConfig
+    from core.pipeline import stage_clean, stage_deploy, stage_features, stage_ingest, stage_problem, stage_register
+    from core.pipeline import stage_train
+    from core.training import tracking
+    from core.training.config import TrainConfig
+    from core.workspace import projects
+    from core.workspace.database import Workspace
+
+    ws = Workspace(root)
+    raw, info = read_path(TELCO)
+    pid = projects.create_unique_project(ws, "serving bench")["id"]
+    dataset = stage_clean(ws, pid, stage_ingest(ws, pid, raw, info, TELCO.name)["id"], None, target="churn")
+    dataset_id = dataset["dataset"]["id"]
+    stage_problem(ws, pid, dataset_id, "churn")
+    features = stage_features(ws, pid, dataset_id)
+    trained = stage_train(ws, pid, features["id"], TrainConfig(models=("logistic",), cv_folds=2))
+    runs = tracking.get_runs_df(ws, pid, trained["experiment"]["id"]).set_index("key")["run"]
+    stage_register(ws, pid, int(runs["logistic"]), alias="champion", override_reason="bench")
+    deployment = stage_deploy(ws, pid, RoutingConfig("single"))
+    return ws, deployment, serving.load_served(ws, deployment["champion_version_id"]), dataset_id
+
+
+def plain_pipeline(train: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str]):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    pre = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categorical",
+                make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+                categorical,
+            ),
+        ]
+    )
+    return make_pipeline(pre, LogisticRegression(max_iter=1000)).fit(train[numeric + categorical], y)
+
+
+def percentiles_ms(call, inputs: list) -> tuple[float, float]:
+    for item in inputs[:50]:  # warm up
+        call(item)
+    times = np.empty(len(inputs))
+    for i, item in enumerate(inputs):
+        start = time.perf_counter()
+        call(item)
+        times[i] = time.perf_counter() - start
+    return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
+
+
+def best_seconds(call, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_serving() -> list[dict]:
+    from core.data.datasets import load_dataset
+    from core.deployment import serving
+    from core.stages.operate import get_request_examples
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _log("serving: training a logistic champion on the telco sample")
+        ws, deployment, model, dataset_id = build_project(Path(tmp) / "ws")
+        examples = get_request_examples(ws, model).reset_index(drop=True)
+        cleaned = load_dataset(ws, dataset_id)
+        numeric = [c for c, k in model.input_kinds.items() if k == "numeric"]
+        categorical = [c for c, k in model.input_kinds.items() if k == "categorical"]
+        plain = plain_pipeline(cleaned, (cleaned["churn"] == "Yes").to_numpy(), numeric, categorical)
+        rows = [examples.iloc[[i % len(examples)]].reset_index(drop=True) for i in range(CALLS)]
+        plain_rows = [row[numeric + categorical] for row in rows]
+        encoded = [plain[:-1].transform(row) for row in plain_rows]
+        estimator = plain[-1]
+
+        _log(f"serving: {CALLS:,} one-row calls each")
+        studio_p50, studio_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), rows)
+        plain_p50, plain_p99 = percentiles_ms(plain.predict_proba, plain_rows)
+        bare_p50, _ = percentiles_ms(estimator.predict_proba, encoded)
+
+        batch = pd.concat([examples] * (BATCH_ROWS // len(examples) + 1), ignore_index=True).head(BATCH_ROWS)
+        plain_batch = batch[numeric + categorical]
+        _log(f"serving: {BATCH_ROWS:,}-row batches")
+        studio_batch = best_seconds(lambda: serving.predict(ws, deployment, batch))
+        plain_batch_s = best_seconds(lambda: plain.predict_proba(plain_batch))
+        logged = ws.query_one("SELECT COUNT(*) AS n FROM predictions")["n"]
+        assert logged >= CALLS + 3 * BATCH_ROWS, f"only {logged} answers were logged"
+        compiled = "yes" if model.compiled else f"no: {model.transform_note}"
+
+    rows_per_s = BATCH_ROWS / studio_batch
+    _log(
+        f"serving: one row p50 {studio_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
+        f"{'met' if studio_p50 <= GOAL_P50_MS else 'not met'}), p99 {studio_p99:.2f} ms; batch "
+        f"{rows_per_s:,.0f} rows/s (goal >= {GOAL_ROWS_PER_S:,}: {'met' if rows_per_s >= GOAL_ROWS_PER_S else 'not met'}); "
+        f"compiled transform equals sklearn: {compiled}"
+    )
+    one_row = "serving.predict, one row, logging on"
+    return [
+        {
+            "name": f"{one_row}, p50 (compiled transform equals sklearn: {compiled})",
+            "studio_s": studio_p50 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p50",
+            "baseline_s": plain_p50 / 1000,
+        },
+        {
+            "name": f"{one_row}, p99",
+            "studio_s": studio_p99 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
+            "baseline_s": plain_p99 / 1000,
+        },
+        {
+            "name": f"{one_row}, p50 vs the bare estimator",
+            "studio_s": studio_p50 / 1000,
+            "baseline": "the bare LogisticRegression on an encoded row, p50",
+            "baseline_s": bare_p50 / 1000,
+        },
+        {
+            "name": f"serving.predict, {BATCH_ROWS:,} rows, logging on ({rows_per_s:,.0f} rows/s)",
+            "studio_s": studio_batch,
+            "baseline": f"plain sklearn Pipeline predict_proba ({BATCH_ROWS / plain_batch_s:,.0f} rows/s)",
+            "baseline_s": plain_batch_s,
+            "rows_per_s": rows_per_s,
+        },
+    ]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    for result in bench_serving():
+        print(result)
