@@ -6,7 +6,13 @@ import streamlit as st
 from core import pipeline, registry
 from core.data.validation import caption_violations, get_violations_df
 from core.deployment import serving
-from core.deployment.charts import caption_answers, caption_traffic_summary, caption_unanswered
+from core.deployment.charts import (
+    caption_answers,
+    caption_flagged,
+    caption_review_queue,
+    caption_traffic_summary,
+    caption_unanswered,
+)
 from core.deployment.routing import STRATEGIES, RoutingConfig
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
@@ -65,9 +71,21 @@ if strategy == "blue_green":
 switch = pipeline.describe_model_switch(ws, pid, model_name)
 if switch:
     st.warning(escape_markdown(switch))
-if st.button("Deploy", key="deploy", type="primary"):
+policies = list(serving.VALIDATION_POLICIES)
+policy_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+policy = policy_column.radio(
+    "A row that breaks a rule learned from training (out of range, a new category, missing)",
+    policies,
+    horizontal=True,
+    key="validation_policy",
+    index=policies.index(active["validation_policy"]) if active and active["validation_policy"] in policies else 1,
+    captions=[serving.VALIDATION_POLICIES[p] for p in policies],
+)
+if button_column.button("Deploy", key="deploy", type="primary"):
     with user_errors():
-        dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color), model_name=model_name)
+        dep = pipeline.stage_deploy(
+            ws, pid, RoutingConfig(strategy, share, color), model_name=model_name, validation_policy=policy
+        )
         flash("success", f"Deployed: {serving.describe_deployment(ws, dep)}.")
         st.rerun()
 
@@ -90,13 +108,17 @@ with user_errors():
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
-        # The structured problems are for programs; the 'error' column says the same in words.
         st.dataframe(
-            result.drop(columns=["problems"]).round({"score": 4, "latency_ms": 2}), hide_index=True, width="stretch"
+            serving.get_answers_df(result).round({"score": 4, "shadow_score": 4, "latency_ms": 2}),
+            hide_index=True,
+            width="stretch",
         )
         unanswered = caption_unanswered(result)
         if unanswered:
             st.warning(unanswered)
+        flagged = caption_flagged(result)
+        if flagged:
+            st.info(flagged)
         st.caption(
             caption_answers(
                 result,
@@ -124,3 +146,8 @@ if not summary.empty:
         width="stretch",
     )
     st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")
+queue = serving.get_review_queue_df(ws, active["id"], limit=50)
+if not queue.empty:
+    st.subheader("Review queue")
+    st.dataframe(queue.round({"score": 4}), hide_index=True, width="stretch")
+    st.caption(caption_review_queue(queue))

@@ -37,8 +37,15 @@ def build_project(root: Path):
     from core.data.reader import read_path
     from core.deployment import serving
     from core.deployment.routing import RoutingConfig
-    from core.pipeline import stage_clean, stage_deploy, stage_features, stage_ingest, stage_problem, stage_register
-    from core.pipeline import stage_train
+    from core.pipeline import (
+        stage_clean,
+        stage_deploy,
+        stage_features,
+        stage_ingest,
+        stage_problem,
+        stage_register,
+        stage_train,
+    )
     from core.training import tracking
     from core.training.config import TrainConfig
     from core.workspace import projects

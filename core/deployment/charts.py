@@ -31,9 +31,37 @@ def caption_unanswered(result: pd.DataFrame) -> str:
     unanswered = int((result["error"] != "").sum())
     if not unanswered:
         return ""
+    rejected = int((result["status"] == "rejected").sum()) if "status" in result else 0
+    why = (
+        "the model cannot read a value in them"
+        if not rejected
+        else "they break a rule learned from training and the deployment refuses such rows"
+        if rejected == unanswered
+        else f"{rejected} break a rule learned from training (refused), the others hold a value the model cannot read"
+    )
     return (
-        f"{unanswered} of {len(result)} rows got no answer: the model cannot read a value in them. "
+        f"{unanswered} of {len(result)} rows got no answer: {why}. "
         "The 'error' column says which value and what to send instead; the other rows were answered."
+    )
+
+
+def caption_flagged(result: pd.DataFrame) -> str:
+    """'' when no answered row broke a rule; otherwise how many did and what happened to them."""
+    flagged = int(result["status"].isin(["flagged", "review"]).sum()) if "status" in result else 0
+    if not flagged:
+        return ""
+    held = int((result["status"] == "review").sum())
+    return (
+        f"{flagged} of {len(result)} answered rows break a rule learned from training (status "
+        f"{'review: held in the review queue' if held else 'flagged'}); the 'problems' say which value and why."
+    )
+
+
+def caption_review_queue(queue: pd.DataFrame) -> str:
+    """The review queue in one sentence (``queue`` not empty)."""
+    return (
+        f"{len(queue):,} answers broke a rule learned from training and wait for a person to check them, "
+        "newest first: each was answered, and its problems say what looked unusual."
     )
 
 

@@ -154,7 +154,7 @@ def _compile_numbers(name: str, steps: list[Any], columns: list[str], parts: Dat
     width = len(columns) * (len(parts.get_feature_names_out()) if parts is not None else 1)
     if parts is not None and len(columns) != 1:
         raise _NotCompilable(f"step '{name}' makes date parts of {len(columns)} columns at once")
-    fill, log = np.full(width, np.nan), False
+    fill, log = np.full(width, np.nan), False  # no imputer: missing stays missing, as in scikit-learn
     scale, shift, clip = np.ones(width), np.zeros(width), None
     for step in steps:
         if isinstance(step, SimpleImputer) and not log and np.all(scale == 1):
@@ -170,11 +170,10 @@ def _compile_numbers(name: str, steps: list[Any], columns: list[str], parts: Dat
             # sklearn: x * scale_ + min_  ==  (x + min_ / scale_) * scale_ (scale_ is never 0)
             scale = np.asarray(step.scale_, dtype=float)
             shift = np.asarray(step.min_, dtype=float) / scale
-            clip = tuple(float(v) for v in step.feature_range) if step.clip else None
+            low, high = step.feature_range
+            clip = (float(low), float(high)) if step.clip else None
         else:
             raise _NotCompilable(f"step '{name}' has a {type(step).__name__}, which is not compiled")
-    if np.isnan(fill).any():
-        raise _NotCompilable(f"step '{name}' does not fill every missing value")
     with_hour = bool(getattr(parts, "with_hour_", False))
     return _Numbers(columns, fill, log, scale, shift, clip, dates=parts is not None, with_hour=with_hour)
 

@@ -86,7 +86,7 @@ def log_answers(
         return
     inputs = inputs_json(rows)
     scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
-    prediction = np.where(scored, out["prediction"].to_numpy(dtype=object), None)
+    prediction = _or_none(out["prediction"].to_numpy(dtype=object), scored)
     score = _floats_or_none(out["score"].to_numpy(dtype=float))
     shadow_prediction = out["shadow_prediction"].to_numpy(dtype=object)
     has_shadow = pd.notna(shadow_prediction)
@@ -98,10 +98,10 @@ def log_answers(
         out["key"].tolist(),
         out["arm"].tolist(),
         [version_ids[a] for a in out["arm"].tolist()],
-        prediction.tolist(),
+        prediction,
         score,
-        np.where(has_shadow, shadow_version, None).tolist(),
-        np.where(has_shadow, shadow_prediction, None).tolist(),
+        _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
+        _or_none(shadow_prediction, has_shadow),
         _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
         out["latency_ms"].to_numpy(dtype=float).tolist(),
         inputs,
@@ -123,7 +123,14 @@ def log_answers(
 
 
 def _floats_or_none(values: np.ndarray) -> list[float | None]:
-    return np.where(np.isnan(values), None, values).tolist()
+    return _or_none(values, ~np.isnan(values))
+
+
+def _or_none(values: np.ndarray, keep: np.ndarray) -> list[Any]:
+    """The values as a list, None where ``keep`` is False."""
+    kept = values.astype(object)
+    kept[~keep] = None
+    return kept.tolist()
 
 
 def inputs_json(rows: pd.DataFrame) -> list[str]:
@@ -142,10 +149,10 @@ def inputs_json(rows: pd.DataFrame) -> list[str]:
         cut |= cut_here
     parts.append(["}"] * n)
     text = list(map("".join, zip(*parts))) if len(parts) > 1 else ["{}"] * n
-    for i in np.flatnonzero(cut):
+    for i in np.flatnonzero(cut).tolist():
         text[i] = text[i][:-1] + TRUNCATED
     lengths = np.fromiter(map(len, text), dtype=np.int64, count=n)
-    for i in np.flatnonzero(lengths > MAX_ROW_CHARS):
+    for i in np.flatnonzero(lengths > MAX_ROW_CHARS).tolist():
         text[i] = _fit(text[i])
     return text
 
@@ -261,8 +268,9 @@ def get_review_queue_df(ws: Workspace, deployment_id: int, limit: int = 500) -> 
     return df
 
 
-def _problem_words(problems_json: str | None) -> str:
-    return " ".join(p["message"] for p in json.loads(problems_json)) if problems_json else ""
+def _problem_words(problems_json: Any) -> str:
+    """The logged problems in words ('' for none: NULL reads back as None or NaN)."""
+    return " ".join(p["message"] for p in json.loads(problems_json)) if isinstance(problems_json, str) else ""
 
 
 def get_traffic_summary_df(ws: Workspace, deployment_id: int) -> pd.DataFrame:

@@ -21,7 +21,15 @@ from core.workspace.errors import RequestError
 # flagged, rejected or sent for review, as the deployment's validation policy says).
 REQUEST_PROBLEMS = ("not_a_table", "not_a_row", "duplicate_column", "no_rows", "missing_column")
 RULE_PROBLEMS = ("below_min", "above_max", "unknown_category", "missing_value")
-ROW_PROBLEMS = ("not_a_single_value", "not_a_number", "not_finite", "too_large", "not_a_date", "no_inputs", *RULE_PROBLEMS)
+ROW_PROBLEMS = (
+    "not_a_single_value",
+    "not_a_number",
+    "not_finite",
+    "too_large",
+    "not_a_date",
+    "no_inputs",
+    *RULE_PROBLEMS,
+)
 _SHOWN_CHARS = 40
 
 

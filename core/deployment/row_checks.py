@@ -83,6 +83,8 @@ def _text(value: Any) -> str:
 
 
 def _ranges(values: pd.Series, rule: ColumnRule, kind: str) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    lo: Any
+    hi: Any
     if kind == "numeric":
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)

@@ -20,7 +20,6 @@ from core.data.cleaning import apply_recipe
 from core.data.datasets import load_recipe, load_rules
 from core.data.validation import RowFinding, ValidationRules, Violation, check_rows
 from core.deployment.compiled import CompiledTransform, Fallback, compile_preprocessor
-from core.deployment.row_checks import RowChecks
 from core.deployment.request import (
     InputProblem,
     blank_cells,
@@ -33,6 +32,7 @@ from core.deployment.request import (
     structured_cells,
     type_words,
 )
+from core.deployment.row_checks import RowChecks
 from core.features.preprocessing import DateParts
 from core.formatting import format_date, format_exact
 from core.registry.versions import get_decision_threshold, get_version, load_version_model

@@ -61,7 +61,9 @@ __all__ = [
     "create_deployment",
     "describe_deployment",
     "describe_live",
+    "describe_policy",
     "get_active_deployment",
+    "get_answers_df",
     "get_deployment",
     "get_prediction_log_df",
     "get_review_queue_df",
@@ -173,7 +175,9 @@ def get_deployment(ws: Workspace, deployment_id: int) -> dict[str, Any]:
 def get_active_deployment(ws: Workspace, project_id: int) -> dict[str, Any] | None:
     """The project's live deployment (one query: cheap enough to ask on every request, so a
     redeployment is served from the next request on)."""
-    row = ws.query_one(f"{_DEPLOYMENT_SQL} WHERE d.project_id = ? AND d.active = 1 ORDER BY d.id DESC LIMIT 1", (project_id,))
+    row = ws.query_one(
+        f"{_DEPLOYMENT_SQL} WHERE d.project_id = ? AND d.active = 1 ORDER BY d.id DESC LIMIT 1", (project_id,)
+    )
     return _with_routing(row) if row else None
 
 
@@ -217,7 +221,16 @@ def describe_live(ws: Workspace, project_id: int) -> str:
     live = get_active_deployment(ws, project_id)
     if live is None:
         return "Nothing is deployed: the endpoint serves no model yet."
-    return f"Live now: {describe_deployment(ws, live)}."
+    return f"Live now: {describe_deployment(ws, live)}; {describe_policy(live.get('validation_policy') or 'flag')}."
+
+
+def describe_policy(policy: str) -> str:
+    """What the validation policy does to a row that breaks a rule learned from training, in words."""
+    return {
+        "reject": "a row that breaks a rule learned from training is refused",
+        "flag": "a row that breaks a rule learned from training is answered and flagged",
+        "review": "a row that breaks a rule learned from training is answered and held for review",
+    }[check_validation_policy(policy)]
 
 
 def predict(
@@ -254,9 +267,7 @@ def predict(
     decisions = route_requests(keys, routing, seed=seed)
     arms = {"champion": load_served(ws, deployment["champion_version_id"], deployment.get("champion_sha256"))}
     if deployment["challenger_version_id"]:
-        arms["challenger"] = load_served(
-            ws, deployment["challenger_version_id"], deployment.get("challenger_sha256")
-        )
+        arms["challenger"] = load_served(ws, deployment["challenger_version_id"], deployment.get("challenger_sha256"))
     serve = np.array([d["serve"] for d in decisions], dtype=object)
     shadow = np.array([d["shadow"] or "" for d in decisions], dtype=object)
     prediction = np.full(n, "", dtype=object)
@@ -305,6 +316,12 @@ def predict(
     return out
 
 
+def get_answers_df(answers: pd.DataFrame) -> pd.DataFrame:
+    """Answers (predict's table) to show people: each row's problems in words, not structures."""
+    words = [" ".join(p["message"] for p in found) for found in answers["problems"]]
+    return answers.assign(problems=words)
+
+
 def _apply_policy(
     policy: str, status: np.ndarray, prediction: np.ndarray, score: np.ndarray, error: np.ndarray, problems: np.ndarray
 ) -> None:
@@ -337,7 +354,6 @@ def _shadow_answers(model: ServedModel, rows: pd.DataFrame) -> tuple[np.ndarray,
     except RequestError:
         return np.full(len(rows), None, dtype=object), np.full(len(rows), np.nan)
     ok = (answered["error"] == "").to_numpy()
-    return (
-        np.where(ok, answered["prediction"].to_numpy(dtype=object), None),
-        np.where(ok, answered["score"].to_numpy(dtype=float), np.nan),
-    )
+    predictions = answered["prediction"].to_numpy(dtype=object, copy=True)
+    predictions[~ok] = None
+    return predictions, np.where(ok, answered["score"].to_numpy(dtype=float), np.nan)
