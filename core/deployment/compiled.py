@@ -26,6 +26,7 @@ from core.data.dates import parse_datetimes
 from core.features.preprocessing import DateParts, category_text, safe_log1p, to_float_frame, to_text_frame
 
 _UNKNOWN = "\x00unseen category\x00"  # a category no training table holds
+_FEW_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,15 @@ class _Categories:
         blocks = []
         for column, lookup, table in zip(self.columns, self.lookups, self.tables):
             # Each distinct value once, as to_text_frame writes it (missing -> the imputer's "missing").
-            codes, uniques = pd.factorize(X[column], use_na_sentinel=True)
+            values = X[column]
+            if len(values) <= _FEW_ROWS:  # a few rows: each cell once is cheaper than factorizing
+                uniques = values.to_numpy(dtype=object)
+                codes = np.arange(len(uniques))
+                codes[pd.isna(uniques)] = -1
+            else:
+                codes, uniques = pd.factorize(values, use_na_sentinel=True)
             unknown = len(table) - 1
-            texts = [category_text(u) for u in np.asarray(uniques, dtype=object)] + ["missing"]
+            texts = [category_text(u) for u in np.asarray(uniques, dtype=object).tolist()] + ["missing"]
             rows = np.array([lookup.get(t, unknown) for t in texts], dtype=int)
             blocks.append(table[rows[codes]])
         return np.hstack(blocks) if blocks else np.empty((len(X), 0))
@@ -218,11 +225,10 @@ def _compile_categories(name: str, steps: list[Any], columns: list[str]) -> _Cat
 
 
 def _as_floats(X: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """The columns as a float64 matrix (what to_float_frame gives, without pandas per column)."""
-    frame = X[columns]
-    if all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):
-        return frame.to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(to_float_frame(frame), dtype=float)
+    """The columns as a float64 matrix (what to_float_frame gives), a column at a time."""
+    if all(pd.api.types.is_float_dtype(X[c].dtype) for c in columns):
+        return np.column_stack([X[c].to_numpy() for c in columns]).astype(float, copy=False)
+    return np.asarray(to_float_frame(X[columns]), dtype=float)
 
 
 def _date_parts(values: pd.Series, with_hour: bool) -> np.ndarray:

@@ -120,7 +120,9 @@ class ServedModel:
         as its input's type are problems of their row; the rest are replayed through the recipe's
         value fixes and read as numbers and dates, as the model was trained on them. Raises
         RequestError for a request that cannot be read at all."""
-        rows = read_request(rows).reset_index(drop=True)  # rows are named by their position
+        return self._read(read_request(rows).reset_index(drop=True))  # rows are named by their position
+
+    def _read(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, list[InputProblem]]:
         missing = [c for c in self.required_columns if c not in rows.columns]
         if missing:
             raise RequestError(
@@ -134,18 +136,23 @@ class ServedModel:
                 f"send these columns: {', '.join(self.required_columns)}.",
             )
         unusable, problems = self._unusable_values(rows)
-        X = self._replay_recipe(rows, unusable)
-        for column in self.input_columns:  # columns the model ignores (IDs…) need not be sent
-            if column not in X.columns:
-                X[column] = np.nan
-        X = X[self.input_columns] if self.input_columns else X
+        replayed = self._replay_recipe(rows, unusable)
+        if not self.input_columns:
+            return replayed, sorted(problems + self._empty_rows(rows, problems), key=_row_position)
+        read: dict[str, pd.Series] = {}
         for column, kind in self.input_kinds.items():
-            if kind == "numeric":
-                X[column], found = read_numbers(X[column], column, self._takes_booleans(column))
+            if kind in ("numeric", "datetime") and column in replayed.columns:
+                if kind == "numeric":
+                    read[column], found = read_numbers(replayed[column], column, self._takes_booleans(column))
+                else:
+                    read[column], found = read_dates(replayed[column], column)
                 problems += found
-            elif kind == "datetime":
-                X[column], found = read_dates(X[column], column)
-                problems += found
+        # Columns the model ignores (IDs…) need not be sent: they are blank.
+        blank = pd.Series(np.nan, index=replayed.index)
+        X = pd.DataFrame(
+            {c: read[c] if c in read else replayed[c] if c in replayed.columns else blank for c in self.input_columns},
+            index=replayed.index,
+        )
         problems += self._empty_rows(rows, problems)
         return X, sorted(problems, key=_row_position)
 
@@ -154,35 +161,39 @@ class ServedModel:
         InputProblem dicts) and status: "error" (not scored: a value it cannot take), "flagged"
         (scored, but a value breaks a rule learned from training; its problems say which) or
         "scored". ``validate=False`` skips the rules (every answered row is "scored")."""
-        index = read_request(rows).index
-        X, problems = self.read(rows)
-        out = pd.DataFrame(
-            {"prediction": "", "score": np.nan, "error": "", "problems": None, "status": "scored"}, index=X.index
-        )
-        out["problems"] = [[] for _ in range(len(out))]
-        usable = ~X.index.isin([p.row for p in problems])
-        scored = usable.copy()
-        if usable.any():
-            features, too_large = self._features(X.loc[usable])
+        rows = read_request(rows)
+        index = rows.index
+        X, problems = self._read(rows.reset_index(drop=True))
+        n = len(X)
+        prediction = np.full(n, "", dtype=object)
+        score = np.full(n, np.nan)
+        status = np.full(n, "scored", dtype=object)
+        cells: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        scored = np.ones(n, dtype=bool)
+        scored[[p.row for p in problems]] = False
+        if scored.any():
+            usable = scored.copy()
+            features, too_large = self._features(X if usable.all() else X.loc[usable])
             problems += too_large
-            scored[usable] = ~X.index[usable].isin([p.row for p in too_large])
+            scored[[p.row for p in too_large]] = False
             if scored.any():
-                labels, scores = self._predict(features[scored[usable]])
-                out.loc[scored, "prediction"] = labels
-                out.loc[scored, "score"] = scores
-        cells = out["problems"].to_numpy()
+                labels, scores = self._predict(features[scored[usable]] if too_large else features)
+                prediction[scored] = labels
+                score[scored] = scores
         for problem in problems:
             cells[problem.row].append(problem.to_dict())
-        out["error"] = [" ".join(p["message"] for p in found) if found else "" for found in cells]
-        out.loc[~scored, "status"] = "error"
+        error = [" ".join(p["message"] for p in found) if found else "" for found in cells]
+        status[~scored] = "error"
         if validate and self._row_checks is not None and scored.any():
-            flagged = np.zeros(len(out), dtype=bool)
-            for finding in self._row_checks.check(X.loc[scored] if not scored.all() else X):
-                row = int(np.flatnonzero(scored)[finding.row])
+            positions = np.flatnonzero(scored)
+            for finding in self._row_checks.check(X if scored.all() else X.loc[scored]):
+                row = int(positions[finding.row])
                 cells[row].append(self._rule_problem(finding, row, X).to_dict())
-                flagged[row] = True
-            out.loc[flagged, "status"] = "flagged"
-        return out.set_axis(index, axis=0)
+                status[row] = "flagged"
+        return pd.DataFrame(
+            {"prediction": prediction, "score": score, "error": error, "problems": cells, "status": status},
+            index=index,
+        )
 
     def _rule_problem(self, finding: RowFinding, row: int, X: pd.DataFrame) -> InputProblem:
         """A rule one row breaks, as a problem of that row (the value as the model reads it)."""
