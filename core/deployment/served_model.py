@@ -170,18 +170,18 @@ class ServedModel:
         status = np.full(n, "scored", dtype=object)
         cells: list[list[dict[str, Any]]] = [[] for _ in range(n)]
         scored = np.ones(n, dtype=bool)
-        scored[[p.row for p in problems]] = False
+        scored[[_row_position(p) for p in problems]] = False
         if scored.any():
             usable = scored.copy()
             features, too_large = self._features(X if usable.all() else X.loc[usable])
             problems += too_large
-            scored[[p.row for p in too_large]] = False
+            scored[[_row_position(p) for p in too_large]] = False
             if scored.any():
                 labels, scores = self._predict(features[scored[usable]] if too_large else features)
                 prediction[scored] = labels
                 score[scored] = scores
         for problem in problems:
-            cells[problem.row].append(problem.to_dict())
+            cells[_row_position(problem)].append(problem.to_dict())
         error = [" ".join(p["message"] for p in found) if found else "" for found in cells]
         status[~scored] = "error"
         if validate and self._row_checks is not None and scored.any():
