@@ -81,6 +81,8 @@ def read_request(rows: Any) -> pd.DataFrame:
                 )
             ]
         )
+    if len(rows) and rows.columns.is_unique and all(type(c) is str for c in rows.columns):
+        return rows  # already a table with text names (the usual request)
     names = pd.Index([str(c) for c in rows.columns])
     if names.has_duplicates:
         counts = names.value_counts()

@@ -226,12 +226,14 @@ class ServedModel:
         are reported for the model's inputs only."""
         unusable: dict[str, np.ndarray] = {}
         problems: list[InputProblem] = []
+        dtypes = rows.dtypes
         for column in rows.columns:
+            numeric_input = self.input_kinds.get(column) == "numeric"
+            if not (numeric_input or pd.api.types.is_object_dtype(dtypes[column])):
+                continue  # only object columns hold lists; only numeric inputs are checked for infinity
             values = rows[column]
             structured = structured_cells(values)
-            infinite = (
-                infinite_cells(values) if self.input_kinds.get(column) == "numeric" else np.zeros(len(values), bool)
-            )
+            infinite = infinite_cells(values) if numeric_input else np.zeros(len(values), bool)
             if not (structured.any() or infinite.any()):
                 continue
             unusable[column] = structured | infinite
@@ -262,7 +264,7 @@ class ServedModel:
 
     def _replay_recipe(self, rows: pd.DataFrame, unusable: dict[str, np.ndarray]) -> pd.DataFrame:
         """The recipe's value fixes on the rows, with the unusable cells blanked first."""
-        blanked = rows.copy()
+        blanked = rows.copy() if unusable else rows  # the recipe's steps return new frames
         for column, mask in unusable.items():
             blanked[column] = rows[column].mask(mask)
         return apply_recipe(blanked, self.recipe, training=False)[0] if self.recipe else blanked
