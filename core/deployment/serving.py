@@ -79,9 +79,11 @@ def create_deployment(
     champion_version_id: int,
     challenger_version_id: int | None = None,
     reason: str = "",
+    rollout: dict | None = None,
 ) -> dict[str, Any]:
     """Make a new deployment the project's one live endpoint (the previous one stops serving).
-    ``reason`` says why in the audit log (e.g. "rollback of churn")."""
+    ``reason`` says why in the audit log (e.g. "rollback of churn"); ``rollout`` is the plan and state
+    of a rollout strategy (core.deployment.rollouts), kept in deployments.rollout_json."""
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
     get_version(ws, champion_version_id)
@@ -92,8 +94,15 @@ def create_deployment(
         dep_id = inserted_id(
             conn.execute(
                 """INSERT INTO deployments (project_id, routing_json, champion_version_id, challenger_version_id,
-               active, created_at) VALUES (?,?,?,?,1,?)""",
-                (project_id, dumps(routing.to_dict()), champion_version_id, challenger_version_id, now()),
+               active, created_at, rollout_json) VALUES (?,?,?,?,1,?,?)""",
+                (
+                    project_id,
+                    dumps(routing.to_dict()),
+                    champion_version_id,
+                    challenger_version_id,
+                    now(),
+                    dumps(rollout) if rollout is not None else None,
+                ),
             )
         )
         ws.audit(

@@ -160,6 +160,7 @@ def stage_deploy(
     routing: RoutingConfig = RoutingConfig(),
     model_name: str | None = None,
     reason: str = "",
+    rollout: dict | None = None,
 ) -> dict:
     """Put the champion of ``model_name`` (by default the model of the project's current problem, see
     registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint."""
@@ -182,6 +183,7 @@ def stage_deploy(
         champion["id"],
         challenger["id"] if challenger and routing.strategy != "single" else None,
         reason=reason,
+        rollout=rollout,
     )
 
 
