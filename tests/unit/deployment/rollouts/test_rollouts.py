@@ -3,7 +3,6 @@ rollback, the A/B readout, the shadow comparison, the blue-green switch; their r
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,36 +10,16 @@ from core import registry
 from core.deployment import serving
 from core.deployment.rollouts.records import get_events_df, get_rollout
 from core.deployment.rollouts.traffic import LabelPlan, TrafficRun, get_labelled_df
-from core.pipeline import PipelineConfig, run_pipeline, stage_register
 from core.stages.rollout import register_bad_challenger, stage_promote_shadow, stage_rollout
-from core.training import tracking
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
-
-
-def _table(n: int = 800, seed: int = 1) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x1 = rng.normal(size=n)
-    x2 = rng.uniform(0, 10, n)
-    color = rng.choice(["red", "green", "blue"], n)
-    logit = 2.0 * x1 + 1.5 * (color == "red") - 0.3 * (x2 - 5)
-    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    return pd.DataFrame({"x1": x1, "x2": x2, "color": color, "y": y})
+from tests.unit.deployment.rollouts.trained import make_table, make_trained_project
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A trained project; its challenger is the runner-up of the leaderboard (a fair, good model)."""
     path = tmp_path_factory.mktemp("rollouts") / "ws"
-    ws = Workspace(path)
-    run_pipeline(
-        ws, _table(), None, PipelineConfig(target="y", project_name="roll", cv_folds=3, windows=2, rows_per_window=100)
-    )
-    experiment = tracking.latest_experiment(ws, 1)
-    runs = tracking.get_runs_df(ws, 1, experiment["id"])
-    other = runs[(runs["run"] != experiment["best_run_id"]) & (runs["key"] != "baseline")]
-    challenger = stage_register(ws, 1, int(other.iloc[0]["run"]), alias="challenger", override_reason="test")
-    return path, challenger
+    return path, make_trained_project(path)
 
 
 @pytest.fixture
@@ -172,7 +151,7 @@ def test_blue_green_switches_without_gap_and_audits_both_ways(ws, project):
 
 def test_traffic_is_deterministic_and_labels_arrive_late(ws, project):
     deployment = serving.get_active_deployment(ws, 1)
-    frame = _table(120, seed=9)
+    frame = make_table(120, seed=9)
     runs = []
     for _ in range(2):
         run = TrafficRun(ws, 1, frame, "y", labels=LabelPlan(delay=2, share=0.5), batch_size=20, seed=11)
