@@ -178,16 +178,17 @@ def _rollback(ws, project_id: int, model: str | None) -> dict[str, Any]:
 
     name = _model(ws, project_id, model)
     live = serving.get_active_deployment(ws, project_id)
-    serves_model = live is not None and registry.get_version(ws, live["champion_version_id"])["model_name"] == name
+    if live is not None and registry.get_version(ws, live["champion_version_id"])["model_name"] != name:
+        live = None  # the endpoint serves another model: roll back this model's champion only
     result: dict[str, Any] = {"model": name, "deployment_id": None, "version": None}
-    if serves_model and live["routing"].strategy == "blue_green" and live["routing"].active_color == "green":
+    if live is not None and live["routing"].strategy == "blue_green" and live["routing"].active_color == "green":
         evidence = blue_green.switch(ws, project_id, "blue", reason="rollback from the command line")
         result |= {
             "action": "switched back",
             "deployment_id": live["id"],
             "message": f"Switched back to blue in {evidence['switch_ms']:.1f} ms: the champion answers every request.",
         }
-    elif serves_model and live["routing"].strategy in ("canary", "ab"):
+    elif live is not None and live["routing"].strategy in ("canary", "ab"):
         back = serving.create_deployment(
             ws,
             project_id,
