@@ -9,6 +9,7 @@ from core.deployment import serving
 from core.deployment.charts import caption_answers, caption_traffic_summary, caption_unanswered
 from core.deployment.routing import STRATEGIES, RoutingConfig
 from ui.frame import page_setup, require_project
+from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors
 
@@ -70,6 +71,10 @@ if st.button("Deploy", key="deploy", type="primary"):
         dep = pipeline.stage_deploy(ws, pid, RoutingConfig(strategy, share, color), model_name=model_name)
         flash("success", f"Deployed: {serving.describe_deployment(ws, dep)}.")
         st.rerun()
+
+# -- Strategies that decide: each runs on simulated traffic to a verdict with its evidence ---------------
+rollout_panel(ws, pid, model_name, has_challenger=challenger is not None)
+active = serving.get_active_deployment(ws, pid)  # a rollout may have changed what is live
 
 if active is None:
     st.stop()

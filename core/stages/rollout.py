@@ -128,7 +128,14 @@ def stage_rollout(
             "bad_challenger scenario to try a deliberately weak one."
         )
     kind, higher, metric = _metric_kind(champion)
-    summary: dict[str, Any] = {"strategy": strategy, "scenario": scenario, "model": name, "requests": requests}
+    summary: dict[str, Any] = {
+        "strategy": strategy,
+        "scenario": scenario,
+        "model": name,
+        "requests": requests,
+        "metric": metric,
+        "metric_kind": kind,
+    }
     if strategy == "canary":
         plan = canary.CanaryPlan(steps=tuple(steps), min_challenger_requests=max(10, requests // _ramp_cost(steps)))
         plan.validate()
@@ -151,6 +158,7 @@ def stage_rollout(
             "sentence": result["sentence"],
             "deployment_id": result["deployment_id"],
             "evidence": {
+                "planned": list(plan.steps),
                 "steps": result["steps"],
                 "failed": result["failed"],
                 "rollback_deployment_id": result["rollback_deployment_id"],
