@@ -43,7 +43,7 @@ def plot_canary_ramp(steps: list[dict[str, Any]], planned: list[float]) -> go.Fi
     colors = [GOOD if reached.get(p) else BAD if p in reached else MUTED for p in planned]
     labels = ["passed" if reached.get(p) else "rolled back" if p in reached else "not reached" for p in planned]
     fig = go.Figure(
-        go.Bar(x=[f"step {i + 1}" for i in range(len(planned))], y=planned, marker_color=colors, text=labels)
+        go.Bar(x=[f"step {i + 1} ({p:g}%)" for i, p in enumerate(planned)], y=planned, marker_color=colors, text=labels)
     )
     return style_figure(fig, title="Canary ramp: challenger's share of traffic", height=HEIGHT_SMALL,
                         yaxis_title="share of requests (%)", yaxis_range=[0, 105])  # fmt: skip

@@ -81,14 +81,20 @@ class CanaryPlan:
         ).validate()
 
 
-def time_single_rows(model: serving.ServedModel, rows: pd.DataFrame) -> np.ndarray:
-    """Milliseconds for each row answered alone: the latency a client sending one request sees."""
-    out = []
+def time_single_rows(models: list[serving.ServedModel], rows: pd.DataFrame) -> list[np.ndarray]:
+    """Milliseconds for each row answered alone by each model: the latency a client sending one
+    request sees. Each model answers one row first (a version's first answer pays one-off costs), then
+    the models take turns row by row, so a busy moment of the machine slows both alike."""
+    times: list[list[float]] = [[] for _ in models]
+    if len(rows):
+        for model in models:
+            model.answer(rows.iloc[:1])
     for i in range(len(rows)):
-        start = time.perf_counter()
-        model.answer(rows.iloc[i : i + 1])
-        out.append((time.perf_counter() - start) * 1000)
-    return np.asarray(out)
+        for model, out in zip(models, times):
+            start = time.perf_counter()
+            model.answer(rows.iloc[i : i + 1])
+            out.append((time.perf_counter() - start) * 1000)
+    return [np.asarray(t) for t in times]
 
 
 def check_step(
@@ -164,7 +170,7 @@ def run_canary(
         )
         probe = step_answers[step_answers["error"] == ""].head(LATENCY_PROBES)
         probe_rows = traffic.inputs.iloc[0:0] if probe.empty else _rows_for(traffic, step_answers, probe.index)
-        latency = (time_single_rows(champion, probe_rows), time_single_rows(challenger, probe_rows))
+        latency_champion, latency_challenger = time_single_rows([champion, challenger], probe_rows)
         challenger_rows = step_answers.index[(step_answers["arm"] == "challenger") & (step_answers["error"] == "")]
         if len(challenger_rows):
             paired.append(champion.score(_rows_for(traffic, step_answers, challenger_rows))[1])
@@ -174,7 +180,7 @@ def run_canary(
             answers[answers["deployment_id"] == deployment["id"]],
             np.concatenate(paired) if paired else np.array([]),
             labelled,
-            latency,
+            (latency_champion, latency_challenger),
             kind=kind,
             higher_is_better=higher_is_better,
             guardrails=plan.guardrails,
@@ -235,10 +241,12 @@ def _rows_for(traffic: TrafficRun, step_answers: pd.DataFrame, index: pd.Index) 
 
 
 def _roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id, steps) -> dict[str, Any]:
-    names = ", ".join(c["guardrail"] for c in failed)
+    guards = [c["guardrail"] for c in failed]
+    names = guards[0] if len(guards) == 1 else ", ".join(guards[:-1]) + " and " + guards[-1]
     why = " ".join(c["sentence"] for c in failed)
     sentence = (
-        f"Rolled back automatically at {evidence['share']:g}%: the {names} guardrail failed. {why} "
+        f"Rolled back automatically at {evidence['share']:g}%: the {names} guardrail"
+        f"{'s' if len(guards) > 1 else ''} failed. {why} "
         "The champion answers every request again."
     )
     rollout["state"] = {"step": evidence["step"], "status": "rolled back", "failed": [c["guardrail"] for c in failed]}
