@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import pipeline
 from core.deployment import charts_rollouts as charts
+from core.deployment import serving
 from core.deployment.rollouts.traffic import LabelPlan, get_labelled_df
 from core.stages.rollout import BAD_CHALLENGER, DEFAULT_REQUESTS, ROLLOUT_SCENARIOS
 from core.workspace import jobs
@@ -34,6 +35,7 @@ VERDICT_STYLE = {
     "gap": "error",
 }
 JOB_KIND = "rollout"
+LIVE_STRATEGIES = ("canary", "ab", "shadow")
 
 
 def rollout_panel(ws, project_id: int, model_name: str, has_challenger: bool) -> None:
@@ -92,6 +94,17 @@ def rollout_panel(ws, project_id: int, model_name: str, has_challenger: bool) ->
                 lambda progress: pipeline.stage_rollout(ws, project_id, strategy, progress=progress, **settings),
             )
             st.rerun()
+    live = serving.get_active_deployment(ws, project_id)
+    if live is not None and live["routing"].strategy in LIVE_STRATEGIES:
+        st.caption(
+            f"The live {live['routing'].strategy.replace('_', '-')} deployment can also decide on its own traffic: "
+            "the requests clients sent it and the true outcomes they sent back."
+        )
+        if st.button("Decide on the live traffic", key="check_live", disabled=running):
+            jobs.start_job(
+                ws, project_id, JOB_KIND, lambda _progress: pipeline.stage_check_live(ws, project_id, model_name)
+            )
+            st.rerun()
     if job is not None:
         job_panel(ws, job["id"], on_done=lambda done: show_rollout(ws, project_id, done["result"]))
 
@@ -111,10 +124,11 @@ def show_rollout(ws, project_id: int, summary: dict[str, Any] | None) -> None:
         return
     strategy = summary["strategy"]
     show = getattr(st, VERDICT_STYLE.get(summary["verdict"], "info"))
-    show(f"**{escape_markdown(summary['verdict'])}** — {escape_markdown(summary['sentence'])}")
+    source = " (on the live traffic)" if summary.get("source") == "live traffic" else ""
+    show(f"**{escape_markdown(summary['verdict'])}**{source} — {escape_markdown(summary['sentence'])}")
     st.caption(escape_markdown(summary["live"]))
     evidence = summary["evidence"]
-    if strategy == "canary":
+    if strategy == "canary" and evidence["steps"]:
         chart(
             charts.plot_canary_ramp(evidence["steps"], evidence["planned"]),
             charts.caption_canary_ramp(summary),

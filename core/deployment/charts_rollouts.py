@@ -53,7 +53,11 @@ def caption_canary_ramp(summary: dict[str, Any]) -> str:
     steps = summary["evidence"]["steps"]
     if summary["verdict"] == "promote":
         return f"The challenger passed all {len(steps)} steps of the ramp, so it was promoted to champion."
+    if not steps:
+        return "No step has been judged yet: the challenger has not answered enough requests."
     last = steps[-1]
+    if summary["verdict"] != "rolled back":
+        return f"Step {last['step']} ({last['share']:g}% of traffic) passed every guardrail; the ramp goes on."
     return (
         f"The ramp stopped at step {last['step']} ({last['share']:g}% of traffic): "
         f"{', '.join(summary['evidence']['failed'])} failed, so the champion took all traffic back."

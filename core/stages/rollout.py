@@ -10,7 +10,7 @@ from typing import Any
 
 from core import registry
 from core.deployment import serving
-from core.deployment.rollouts import ab, blue_green, canary, shadow
+from core.deployment.rollouts import ab, blue_green, canary, live, shadow
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import LabelPlan, TrafficRun
 from core.deployment.routing import RoutingConfig
@@ -279,3 +279,47 @@ def stage_promote_shadow(ws: Workspace, project_id: int, deployment_id: int, mod
         },
     )
     return promoted
+
+
+LIVE_VERDICTS = {"waiting": "keep running", "advance": "advance", "complete": "promote", "rolled back": "rolled back"}
+
+
+def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = None) -> dict[str, Any]:
+    """Decide on the live deployment's own traffic (whatever sent it: HTTP clients, the page): a canary
+    with a plan takes its next step (or rolls back, or is promoted at the end); an A/B test or a shadow
+    is read out. Returns a summary shaped as stage_rollout's, with "source": "live traffic"."""
+    deployment = serving.get_active_deployment(ws, project_id)
+    if deployment is None:
+        raise NotFoundError("Nothing is deployed; deploy a canary, A/B or shadow strategy first.")
+    name, champion, _ = _champion_and_challenger(ws, project_id, model_name)
+    kind, higher, metric = _metric_kind(champion)
+    strategy = deployment["routing"].strategy
+    summary: dict[str, Any] = {"strategy": strategy, "scenario": None, "model": name, "metric": metric,
+                               "metric_kind": kind, "source": "live traffic", "deployment_id": deployment["id"]}  # fmt: skip
+    if strategy == "canary":
+        result = live.check_live_canary(ws, project_id, kind=kind, higher_is_better=higher)
+        plan = (json.loads(deployment["rollout_json"]) if deployment.get("rollout_json") else {}).get("plan", {})
+        steps = [result["step"]] if result["step"] else []
+        summary |= {"verdict": LIVE_VERDICTS[result["decision"]], "sentence": result["sentence"],
+                    "evidence": {"planned": plan.get("steps", list(canary.DEFAULT_STEPS)), "steps": steps,
+                                 "failed": [c["guardrail"] for s in steps for c in s["checks"] if not c["holds"]]}}  # fmt: skip
+        if result["decision"] == "complete":
+            promoted = stage_promote(
+                ws, project_id, name, reason=f"canary completed on live traffic: {result['sentence']}"
+            )
+            summary["sentence"] += f" {promoted['message']}"
+    elif strategy == "ab":
+        design = ab.ABDesign(kind=kind, higher_is_better=higher, mde=_ab_effect(ws, champion, kind))
+        evidence, ab_result = live.read_live_ab(ws, project_id, design)
+        summary |= {"verdict": ab_result.verdict, "sentence": ab_result.sentence, "evidence": evidence}
+    elif strategy == "shadow":
+        compared = live.read_live_shadow(ws, project_id, kind=kind, higher_is_better=higher)
+        summary |= {"verdict": compared["verdict"], "sentence": compared["sentence"], "evidence": compared}
+    else:
+        raise ConfigError(
+            f"The live deployment is '{strategy}': only a canary, an A/B test or a shadow decides on its own "
+            "traffic. Deploy one of those first."
+        )
+    summary["live"] = serving.describe_live(ws, project_id)
+    summary["message"] = summary["sentence"]
+    return summary

@@ -109,3 +109,24 @@ def test_a_bad_ramp_is_refused_plainly(deploy):
     assert not at.exception
     assert any("such as 5,25,50,100" in e.value for e in at.error)
     assert jobs.latest_job(ws, 1, "rollout") is None
+
+
+def test_a_live_shadow_decides_on_its_own_traffic(deploy):
+    from core.deployment.routing import RoutingConfig
+    from core.pipeline import get_request_examples, stage_deploy
+
+    open_deploy, ws = deploy
+    live = stage_deploy(ws, 1, RoutingConfig("shadow"), reason="test")
+    served = serving.load_served(ws, live["champion_version_id"])
+    rows = get_request_examples(ws, served).head(200)
+    ids = [f"client-{i}" for i in range(len(rows))]
+    serving.predict(ws, live, rows, request_ids=ids, source="http")
+    at = open_deploy()
+    at.button(key="check_live").click().run()
+    done = jobs.wait_for_job(ws, jobs.latest_job(ws, 1, "rollout")["id"], timeout=120)
+    assert done["status"] == "succeeded", done["error"]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert done["result"]["source"] == "live traffic" and done["result"]["verdict"] == "keep watching"
+    assert any("(on the live traffic)" in t for t in _texts(at))
+    assert any("disagrees most" in t for t in _chart_titles(at))

@@ -197,7 +197,7 @@ def run_canary(
         steps.append(evidence)
         last = index == len(plan.steps) - 1
         if failed:
-            return _roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id, steps)
+            return roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id, steps)
         decision = "complete" if last else "advance"
         rollout["state"] = {"step": index + 1, "status": "completed" if last else "running"}
         record_event(
@@ -240,7 +240,8 @@ def _rows_for(traffic: TrafficRun, step_answers: pd.DataFrame, index: pd.Index) 
     return traffic.inputs.iloc[[first + int(i) for i in index]]
 
 
-def _roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id, steps) -> dict[str, Any]:
+def roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id, steps) -> dict[str, Any]:
+    """Record the failed step, then serve the champion alone (a new deployment), saying why."""
     guards = [c["guardrail"] for c in failed]
     names = guards[0] if len(guards) == 1 else ", ".join(guards[:-1]) + " and " + guards[-1]
     why = " ".join(c["sentence"] for c in failed)
