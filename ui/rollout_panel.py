@@ -144,6 +144,13 @@ def show_rollout(ws, project_id: int, summary: dict[str, Any] | None) -> None:
             f"{evidence['design']['mde']:g}; {evidence['sticky']['users']:,} users were each kept in one arm "
             f"({evidence['sticky']['users_in_both_arms']} saw both)."
         )
+        if summary["verdict"] == "ship B" and st.button("Ship B: promote the challenger", key="ship_b"):
+            with user_errors():
+                done = pipeline.stage_promote(
+                    ws, project_id, summary["model"], reason=f"A/B test shipped B: {summary['sentence']}"
+                )
+                flash("success", escape_markdown(done["message"]))
+                st.rerun()
     elif strategy == "shadow":
         c1, c2 = st.columns(2)
         with c1:
