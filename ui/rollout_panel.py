@@ -24,6 +24,13 @@ STRATEGY_LABELS = {
     "shadow": "Shadow: compare silently",
     "blue_green": "Blue-green: switch and back",
 }
+RUN_LABELS = {
+    "canary": "Run the canary",
+    "ab": "Run the A/B test",
+    "shadow": "Run the shadow",
+    "blue_green": "Run blue-green",
+}
+NAMES = {"canary": "canary", "ab": "A/B", "shadow": "shadow"}
 VERDICT_STYLE = {
     "promote": "success",
     "ship B": "success",
@@ -75,8 +82,7 @@ def rollout_panel(ws, project_id: int, model_name: str, has_challenger: bool) ->
         ab_share = st.slider("Share of users for B (the challenger)", 0.1, 0.9, 0.5, 0.05, key="rollout_ab_share")
     job = jobs.latest_job(ws, project_id, JOB_KIND)
     running = job is not None and job["status"] == "running"
-    if st.button(f"Run {STRATEGY_LABELS[strategy].split(':')[0].lower()}", key="run_rollout", type="primary",
-                 disabled=running):  # fmt: skip
+    if st.button(RUN_LABELS[strategy], key="run_rollout", type="primary", disabled=running):
         with user_errors():
             steps = _parse_steps(steps_text)
             settings: dict[str, Any] = {
@@ -97,7 +103,7 @@ def rollout_panel(ws, project_id: int, model_name: str, has_challenger: bool) ->
     live = serving.get_active_deployment(ws, project_id)
     if live is not None and live["routing"].strategy in LIVE_STRATEGIES:
         st.caption(
-            f"The live {live['routing'].strategy.replace('_', '-')} deployment can also decide on its own traffic: "
+            f"The live {NAMES[live['routing'].strategy]} deployment can also decide on its own traffic: "
             "the requests clients sent it and the true outcomes they sent back."
         )
         if st.button("Decide on the live traffic", key="check_live", disabled=running):

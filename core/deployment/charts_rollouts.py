@@ -66,28 +66,34 @@ def caption_canary_ramp(summary: dict[str, Any]) -> str:
 
 # -- A/B ---------------------------------------------------------------------------------------------------
 def plot_ab_arms(evidence: dict[str, Any]) -> go.Figure:
-    """Each arm's metric with its 95% interval."""
+    """Each arm's metric with its 95% interval, as a point with error bars."""
     arms = evidence["arms"]
     names = list(arms)
     values = [arms[n]["value"] for n in names]
     fig = go.Figure(
-        go.Bar(
+        go.Scatter(  # points, not bars: the axis does not start at 0, and a bar's length would mislead
             x=names,
             y=values,
-            marker_color=[ACCENT, WARN],
+            mode="markers+text",
+            marker={"color": [ACCENT, WARN], "size": 14},
             error_y={
                 "type": "data",
                 "symmetric": False,
                 "array": [arms[n]["high"] - arms[n]["value"] for n in names],
                 "arrayminus": [arms[n]["value"] - arms[n]["low"] for n in names],
+                "thickness": 2,
+                "width": 12,
             },
             text=[f"{v:.3f} (n={arms[n]['n']:,})" for v, n in zip(values, names)],
+            textposition="middle right",
         )
     )
     lows = [arms[n]["low"] for n in names if not math.isnan(arms[n]["low"])]
-    bottom = max(0.0, min(lows) - 0.05) if lows else 0
+    highs = [arms[n]["high"] for n in names if not math.isnan(arms[n]["high"])]
+    bottom = max(0.0, min(lows) - 0.05) if lows else 0.0
+    top = max(highs) + 0.05 if highs else 1.0
     return style_figure(fig, title=f"A/B: {evidence['metric']} per arm, with 95% intervals", height=HEIGHT_SMALL,
-                        yaxis_title=evidence["metric"], yaxis_range=[bottom, None])  # fmt: skip
+                        yaxis_title=evidence["metric"], yaxis_range=[bottom, top])  # fmt: skip
 
 
 def caption_ab_arms(evidence: dict[str, Any]) -> str:
