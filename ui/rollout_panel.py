@@ -170,7 +170,9 @@ def show_rollout(ws, project_id: int, summary: dict[str, Any] | None) -> None:
                 flash("success", escape_markdown(done["message"]) + " The comparison is attached to the audit entry.")
                 st.rerun()
     elif strategy == "blue_green":
-        chart(charts.plot_blue_green_stream(evidence), summary["sentence"], key="blue_green_stream")
+        chart(
+            charts.plot_blue_green_stream(evidence), charts.caption_blue_green_stream(evidence), key="blue_green_stream"
+        )
     if strategy in ("canary", "ab", "shadow"):
         kind, metric = summary["metric_kind"], summary["metric"]
         over_time = charts.get_arm_metric_over_time(

@@ -74,7 +74,7 @@ def plot_ab_arms(evidence: dict[str, Any]) -> go.Figure:
         go.Scatter(  # points, not bars: the axis does not start at 0, and a bar's length would mislead
             x=names,
             y=values,
-            mode="markers+text",
+            mode="markers",
             marker={"color": [ACCENT, WARN], "size": 14},
             error_y={
                 "type": "data",
@@ -84,10 +84,9 @@ def plot_ab_arms(evidence: dict[str, Any]) -> go.Figure:
                 "thickness": 2,
                 "width": 12,
             },
-            text=[f"{v:.3f} (n={arms[n]['n']:,})" for v, n in zip(values, names)],
-            textposition="middle right",
         )
     )
+    fig.update_xaxes(ticktext=[f"{n}<br>{arms[n]['value']:.3f}, n = {arms[n]['n']:,}" for n in names], tickvals=names)
     lows = [arms[n]["low"] for n in names if not math.isnan(arms[n]["low"])]
     highs = [arms[n]["high"] for n in names if not math.isnan(arms[n]["high"])]
     bottom = max(0.0, min(lows) - 0.05) if lows else 0.0
@@ -158,9 +157,25 @@ def plot_blue_green_stream(evidence: dict[str, Any]) -> go.Figure:
                                  name=plot_text(version), marker_color=[ACCENT, GOOD][i % 2]))  # fmt: skip
     for sw in evidence["switches"]:
         fig.add_vline(x=sw["at_request"] - 0.5, line_dash="dash", line_color=BAD,
-                      annotation_text=f"switch to {sw['to']}")  # fmt: skip
+                      annotation_text=f"switch to {sw['to']}", annotation_position="bottom right")  # fmt: skip
     return style_figure(fig, title="Blue-green: which version answered each request", height=HEIGHT_SMALL,
                         xaxis_title="request, in order sent", showlegend=False)  # fmt: skip
+
+
+def caption_blue_green_stream(evidence: dict[str, Any]) -> str:
+    versions = (
+        ", then ".join(
+            [evidence["switches"][0]["versions_before"][-1]] + [s["versions_after"][0] for s in evidence["switches"]]
+        )
+        if evidence["switches"] and evidence["switches"][0]["versions_before"]
+        else ""
+    )
+    return (
+        f"Each dot is one request, at the version that answered it; each dashed line is a switch. The answers "
+        f"go {versions} with no request left unanswered in between."
+        if versions
+        else "Each dot is one request, at the version that answered it; each dashed line is a switch."
+    )
 
 
 # -- champion against challenger -----------------------------------------------------------------------------

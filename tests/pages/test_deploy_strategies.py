@@ -98,7 +98,8 @@ def test_blue_green_shows_the_stream_across_the_switch(deploy):
     result = _run_strategy(at, ws, "blue_green", 30)
     assert result["verdict"] == "no gap"
     assert any("Blue-green" in t for t in _chart_titles(at))
-    assert any("30 of 30 requests were answered" in c.value for c in at.caption)
+    assert any("All 30 requests got an answer" in t for t in _texts(at))
+    assert any("dashed line" in c.value for c in at.caption)
 
 
 def test_a_bad_ramp_is_refused_plainly(deploy):

@@ -108,13 +108,12 @@ def run_blue_green(
     live = lambda: serving.get_active_deployment(ws, project_id) or deployment  # noqa: E731 - read at every request
     parts, switches = [], []
     sent = 0
+    on_batch = (lambda _b: progress(traffic.position / total, "Blue-green: streaming requests…")) if progress else None
     for mark, color in zip(marks, ["green", "blue"]):
-        parts.append(traffic.send(live, mark - sent))
+        parts.append(traffic.send(live, mark - sent, on_batch=on_batch))
         sent = mark
         switches.append(switch(ws, project_id, color, reason="blue-green demo on simulated traffic"))
-        if progress:
-            progress(sent / total, f"Blue-green: switched to {color}")
-    parts.append(traffic.send(live, total - sent))
+    parts.append(traffic.send(live, total - sent, on_batch=on_batch))
     answers = pd.concat(parts, ignore_index=True)
     evidence = gap_evidence(answers, marks)
     for info, sw in zip(evidence["switches"], switches):
@@ -133,11 +132,14 @@ def run_blue_green(
 
 def _sentence(evidence: dict[str, Any]) -> str:
     answered = evidence["requests"] - evidence["unanswered"]
-    pauses = ", ".join(f"{s['longest_pause_ms']:.0f} ms" for s in evidence["switches"])
+    if evidence["unanswered"]:
+        return f"{evidence['unanswered']} of {evidence['requests']:,} requests got no answer during the switches."
+    around = "; ".join(
+        f"to {s['to']} at request {s['at_request']} (the switch took {s['switch_ms']:.0f} ms, the longest pause "
+        f"between two answers around it {s['longest_pause_ms']:.0f} ms)"
+        for s in evidence["switches"]
+    )
     return (
-        f"{answered:,} of {evidence['requests']:,} requests were answered across {len(evidence['switches'])} "
-        f"switch(es); the longest pause between two answers around a switch was {pauses}, against "
-        f"{evidence['median_pause_ms']:.0f} ms between any two answers: no gap."
-        if not evidence["unanswered"]
-        else f"{evidence['unanswered']} of {evidence['requests']:,} requests got no answer during the switches."
+        f"All {answered:,} requests got an answer across {len(evidence['switches'])} switch(es): {around}, "
+        f"against {evidence['median_pause_ms']:.0f} ms between two answers at any time."
     )

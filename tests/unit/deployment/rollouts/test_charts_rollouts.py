@@ -82,8 +82,9 @@ def test_champion_vs_challenger_is_the_running_metric_per_arm():
 def test_blue_green_stream_marks_each_switch():
     evidence = {
         "stream": [{"request_id": str(i), "version": "m v1" if i < 3 else "m v2", "answered_at": i} for i in range(6)],
-        "switches": [{"at_request": 3, "to": "green"}],
+        "switches": [{"at_request": 3, "to": "green", "versions_before": ["m v1"], "versions_after": ["m v2"]}],
     }
+    assert "go m v1, then m v2 with no request left unanswered" in charts.caption_blue_green_stream(evidence)
     fig = charts.plot_blue_green_stream(evidence)
     assert [len(t.x) for t in fig.data] == [3, 3]
     assert fig.layout.shapes[0].x0 == pytest.approx(2.5)
