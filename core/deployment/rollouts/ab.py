@@ -16,8 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.deployment import serving
 from core.deployment.rollouts import stats
+from core.deployment.rollouts.records import record_event
+from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
+from core.deployment.routing import RoutingConfig
+from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
+from core.workspace.progress import Progress
 
 VERDICTS = ("ship B", "keep A", "keep running")
 LOOK_EVERY = 50  # labelled answers between two looks of the sequential test
@@ -165,24 +171,19 @@ def _verdict(design, metric, est_a, est_b, test, seq_p, more, needed) -> tuple[s
 
 
 def run_ab(
-    ws,
+    ws: Workspace,
     project_id: int,
-    traffic,
+    traffic: TrafficRun,
     champion_id: int,
     challenger_id: int,
     share: float,
     design: ABDesign = ABDesign(),
     *,
     metric: str = "accuracy",
-    progress=None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Deploy an A/B test (sticky by user id), send all of ``traffic`` through it, wait for the labels
     still owed, and read it out. Returns {"readout", "deployment_id", "sticky", "requests"}."""
-    from core.deployment import serving
-    from core.deployment.rollouts.records import record_event
-    from core.deployment.rollouts.traffic import answer_values, get_labelled_df
-    from core.deployment.routing import RoutingConfig
-
     design.validate()
     deployment = serving.create_deployment(
         ws,

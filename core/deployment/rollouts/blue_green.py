@@ -18,6 +18,7 @@ from core.deployment.rollouts.traffic import TrafficRun
 from core.deployment.routing import COLORS, RoutingConfig
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
+from core.workspace.progress import Progress
 
 
 def switch(ws: Workspace, project_id: int, color: str, reason: str = "") -> dict[str, Any]:
@@ -90,7 +91,7 @@ def run_blue_green(
     challenger_id: int,
     *,
     switch_back: bool = True,
-    progress=None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Deploy blue (the champion) with green (the challenger) warm, stream ``traffic`` one request at a
     time, switch to green a third of the way through and (``switch_back``) back to blue at two thirds.

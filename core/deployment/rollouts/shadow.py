@@ -17,6 +17,7 @@ from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
 from core.workspace.database import Workspace
+from core.workspace.progress import Progress
 
 MIN_SEGMENT = 20  # requests a segment needs to be ranked
 MAX_CATEGORIES = 20
@@ -140,7 +141,7 @@ def run_shadow(
     *,
     kind: str = "proportion",
     higher_is_better: bool = True,
-    progress=None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Deploy the challenger in the shadow, send all of ``traffic``, wait for the labels owed, compare."""
     deployment = serving.create_deployment(
