@@ -12,6 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from core import cli_rollouts
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)
     inspect.add_argument("--json", action="store_true")
+    cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
     return parser
 
 
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in cli_rollouts.COMMANDS:
+        _emit(cli_rollouts.run_command(args), args.json, cli_rollouts.format_result)
+        return 0
     from core.data.reader import read_path
 
     if args.command == "inspect":

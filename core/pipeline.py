@@ -63,6 +63,12 @@ from core.stages.release import (  # noqa: F401
     stage_rollback,
     suggest_decision_threshold,
 )
+from core.stages.rollout import (  # noqa: F401
+    register_bad_challenger,
+    stage_check_live,
+    stage_promote_shadow,
+    stage_rollout,
+)
 from core.training.config import TrainConfig
 from core.training.results import TrainResult
 from core.training.tuning import TuneConfig

@@ -15,6 +15,7 @@ from core.deployment.charts import (
 )
 from core.deployment.routing import STRATEGIES, RoutingConfig
 from ui.frame import page_setup, require_project
+from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors
 
@@ -88,6 +89,10 @@ if button_column.button("Deploy", key="deploy", type="primary"):
         )
         flash("success", f"Deployed: {serving.describe_deployment(ws, dep)}.")
         st.rerun()
+
+# -- Strategies that decide: each runs on simulated traffic to a verdict with its evidence ---------------
+rollout_panel(ws, pid, model_name, has_challenger=challenger is not None)
+active = serving.get_active_deployment(ws, pid)  # a rollout may have changed what is live
 
 if active is None:
     st.stop()

@@ -116,10 +116,12 @@ def create_deployment(
     challenger_version_id: int | None = None,
     reason: str = "",
     validation_policy: str = "flag",
+    rollout: dict | None = None,
 ) -> dict[str, Any]:
     """Make a new deployment the project's one live endpoint (the previous one stops serving).
     ``reason`` says why in the audit log (e.g. "rollback of churn"); ``validation_policy`` what a
-    row that breaks a rule learned from training gets (VALIDATION_POLICIES)."""
+    row that breaks a rule learned from training gets (VALIDATION_POLICIES); ``rollout`` is the plan
+    and state of a rollout strategy (core.deployment.rollouts), kept in deployments.rollout_json."""
     check_validation_policy(validation_policy)
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
@@ -131,7 +133,7 @@ def create_deployment(
         dep_id = inserted_id(
             conn.execute(
                 """INSERT INTO deployments (project_id, routing_json, champion_version_id, challenger_version_id,
-               active, created_at, validation_policy) VALUES (?,?,?,?,1,?,?)""",
+               active, created_at, validation_policy, rollout_json) VALUES (?,?,?,?,1,?,?,?)""",
                 (
                     project_id,
                     dumps(routing.to_dict()),
@@ -139,6 +141,7 @@ def create_deployment(
                     challenger_version_id,
                     now(),
                     validation_policy,
+                    dumps(rollout) if rollout is not None else None,
                 ),
             )
         )

@@ -134,6 +134,14 @@ def _retrained(d: dict, versions: dict, what: str) -> str:
     return f"Retrained after monitoring report {d['report_id']} (experiment {d['experiment_id']}): {result}."
 
 
+def _rollout(d: dict, versions: dict, what: str) -> str:
+    """A rollout's decision (core.deployment.rollouts): its sentence when it has one, else its kind and
+    decision; a canary step says its share."""
+    share = f" at {d['share']:g}%" if what == "canary_step" and d.get("share") is not None else ""
+    said = d.get("sentence") or d["decision"]
+    return f"Deployment {d['deployment_id']}, {what.replace('_', ' ')}{share}: {said}".rstrip(".") + "."
+
+
 _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "project.created": _project,
     "project.renamed": _renamed,
@@ -148,4 +156,15 @@ _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "deployment.created": _deployment,
     "monitoring.report": _monitoring,
     "monitoring.retrained": _retrained,
+    **{
+        f"rollout.{kind}": _rollout
+        for kind in (
+            "canary_step",
+            "ab_readout",
+            "shadow_readout",
+            "shadow_promoted",
+            "blue_green_switch",
+            "blue_green_stream",
+        )
+    },
 }

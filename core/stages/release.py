@@ -161,6 +161,7 @@ def stage_deploy(
     model_name: str | None = None,
     reason: str = "",
     validation_policy: str = "flag",
+    rollout: dict | None = None,
 ) -> dict:
     """Put the champion of ``model_name`` (by default the model of the project's current problem, see
     registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint.
@@ -187,6 +188,7 @@ def stage_deploy(
         challenger["id"] if challenger and routing.strategy != "single" else None,
         reason=reason,
         validation_policy=validation_policy,
+        rollout=rollout,
     )
 
 

@@ -1,0 +1,224 @@
+"""`mlops-studio deploy | promote | rollback`: the Deploy stage headless. core/cli.py holds the
+parsers' lines and hands these commands here.
+
+- `deploy --project P --strategy canary|ab|shadow|blue_green|single [--steps 5,25,50,100] [--share X]
+  [--simulate N] [--scenario S] [--json]`: deploys the champion (and the challenger) with that
+  strategy; with --simulate N, runs the strategy on N simulated requests with delayed labels and
+  prints its verdict and evidence.
+- `promote --project P [--model M] [--json]`: the challenger becomes champion and serves at once.
+- `rollback --project P [--model M] [--json]`: undo the last change of what answers: a blue-green
+  deployment with green live switches back to blue; a canary or A/B test goes back to the champion
+  alone; otherwise the previous champion is champion again.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+COMMANDS = ("deploy", "promote", "rollback")
+SCENARIO_CHOICES = ["none", "gradual", "sudden", "new_category", "concept", "bad_challenger"]
+
+
+def add_parsers(sub: Any) -> None:
+    """The three commands' arguments (called by core.cli.build_parser)."""
+    deploy = sub.add_parser("deploy", help="deploy with a strategy; --simulate N runs it to a verdict")
+    _common(deploy)
+    deploy.add_argument(
+        "--strategy", required=True, choices=["canary", "ab", "shadow", "blue_green", "single"], help="routing strategy"
+    )
+    deploy.add_argument("--steps", help="canary ramp, percent of traffic per step (default 5,25,50,100)")
+    deploy.add_argument("--share", type=float, help="A/B: share of users for the challenger (default 0.5)")
+    deploy.add_argument("--simulate", type=int, metavar="N", help="run the strategy on N simulated requests")
+    deploy.add_argument(
+        "--scenario", default="none", choices=SCENARIO_CHOICES, help="simulated traffic (bad_challenger: a weak one)"
+    )
+    deploy.add_argument("--label-delay", type=int, default=2, help="batches before a true label arrives (default 2)")
+    deploy.add_argument("--label-share", type=float, default=0.6, help="share of answers that get a label (0.6)")
+    deploy.add_argument("--seed", type=int, default=0)
+    for name, text in (("promote", "the challenger becomes champion"), ("rollback", "undo the last change")):
+        _common(sub.add_parser(name, help=text))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", required=True, help="project name or id, as `run` prints it")
+    parser.add_argument("--model", help="model name (default: the model of the project's problem)")
+    parser.add_argument("--workspace")
+    parser.add_argument("--json", action="store_true")
+
+
+def run_command(args: argparse.Namespace) -> dict[str, Any]:
+    """Run deploy, promote or rollback; returns the JSON-able result (see the README's CLI section)."""
+    from core.workspace.database import Workspace
+
+    ws = Workspace(args.workspace)
+    project = resolve_project(ws, args.project)
+    if args.command == "deploy":
+        result = _deploy(ws, project["id"], args)
+    elif args.command == "promote":
+        result = _promote(ws, project["id"], args.model)
+    else:
+        result = _rollback(ws, project["id"], args.model)
+    return {"project": project["name"], **result}
+
+
+def resolve_project(ws, key: str) -> dict[str, Any]:
+    """A project by its name, else by its id when ``key`` is plain digits."""
+    from core.workspace import projects
+    from core.workspace.database import parse_id
+    from core.workspace.errors import NotFoundError
+
+    try:
+        return projects.get_project(ws, key)
+    except NotFoundError:
+        project_id = parse_id(key)
+        if project_id is None:
+            raise
+        return projects.get_project(ws, project_id)
+
+
+def parse_steps(text: str | None) -> tuple[float, ...]:
+    from core.deployment.rollouts.canary import DEFAULT_STEPS
+    from core.workspace.errors import ConfigError
+
+    if not text:
+        return DEFAULT_STEPS
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--steps must be percentages separated by commas, such as 5,25,50,100; got {text!r}."
+        ) from None
+
+
+def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
+    from core.deployment import serving
+    from core.deployment.rollouts.canary import CanaryPlan
+    from core.deployment.rollouts.traffic import LabelPlan
+    from core.deployment.routing import RoutingConfig
+    from core.stages.release import stage_deploy
+    from core.stages.rollout import stage_rollout
+
+    steps = parse_steps(args.steps)
+    share = 0.5 if args.share is None else args.share
+    if args.simulate is not None:
+        summary = stage_rollout(
+            ws,
+            project_id,
+            args.strategy,
+            model_name=args.model,
+            steps=steps,
+            share=share,
+            requests=args.simulate,
+            scenario=args.scenario,
+            labels=LabelPlan(delay=args.label_delay, share=args.label_share),
+            seed=args.seed,
+        )
+        return {**summary, "simulated": True}
+    rollout = None
+    if args.strategy == "canary":
+        plan = CanaryPlan(steps=steps).validate()
+        share = steps[0] / 100
+        rollout = {"strategy": "canary", "plan": plan.to_dict(), "state": {"step": 0, "status": "deployed"}}
+    elif args.strategy != "single":
+        rollout = {"strategy": args.strategy, "state": {"status": "deployed"}}
+    deployment = stage_deploy(
+        ws,
+        project_id,
+        RoutingConfig(args.strategy, share if args.strategy in ("canary", "ab") else 0.1),
+        model_name=args.model,
+        reason="deployed from the command line",
+        rollout=rollout,
+    )
+    sentence = f"Deployed: {serving.describe_deployment(ws, deployment)}."
+    return {
+        "strategy": args.strategy,
+        "scenario": None,
+        "simulated": False,
+        "verdict": "deployed",
+        "sentence": sentence,
+        "deployment_id": deployment["id"],
+        "live": serving.describe_live(ws, project_id),
+        "rollout": rollout,
+    }
+
+
+def _model(ws, project_id: int, model: str | None) -> str:
+    from core import registry
+    from core.workspace.errors import NotFoundError
+
+    name = model or registry.get_model_name(ws, project_id)
+    if name is None:
+        raise NotFoundError("The project has no registered model; run the pipeline or register one first.")
+    return name
+
+
+def _promote(ws, project_id: int, model: str | None) -> dict[str, Any]:
+    from core.deployment import serving
+    from core.stages.release import stage_promote
+
+    name = _model(ws, project_id, model)
+    done = stage_promote(ws, project_id, name, reason="promoted from the command line")
+    return {
+        "action": "promoted",
+        "model": name,
+        "version": done["version"]["version"],
+        "deployment_id": done["deployment"]["id"] if done["deployment"] else None,
+        "message": done["message"],
+        "live": serving.describe_live(ws, project_id),
+    }
+
+
+def _rollback(ws, project_id: int, model: str | None) -> dict[str, Any]:
+    from core import registry
+    from core.deployment import serving
+    from core.deployment.rollouts import blue_green
+    from core.deployment.routing import RoutingConfig
+    from core.stages.release import stage_rollback
+
+    name = _model(ws, project_id, model)
+    live = serving.get_active_deployment(ws, project_id)
+    if live is not None and registry.get_version(ws, live["champion_version_id"])["model_name"] != name:
+        live = None  # the endpoint serves another model: roll back this model's champion only
+    result: dict[str, Any] = {"model": name, "deployment_id": None, "version": None}
+    if live is not None and live["routing"].strategy == "blue_green" and live["routing"].active_color == "green":
+        evidence = blue_green.switch(ws, project_id, "blue", reason="rollback from the command line")
+        result |= {
+            "action": "switched back",
+            "deployment_id": live["id"],
+            "message": f"Switched back to blue in {evidence['switch_ms']:.1f} ms: the champion answers every request.",
+        }
+    elif live is not None and live["routing"].strategy in ("canary", "ab"):
+        back = serving.create_deployment(
+            ws,
+            project_id,
+            RoutingConfig("single"),
+            live["champion_version_id"],
+            None,
+            reason=f"rollback of {live['routing'].strategy} deployment {live['id']} from the command line",
+        )
+        result |= {
+            "action": "champion alone",
+            "deployment_id": back["id"],
+            "message": f"The {live['routing'].strategy} test stopped: the champion answers every request again.",
+        }
+    else:
+        done = stage_rollback(ws, project_id, name, reason="rollback from the command line")
+        result |= {
+            "action": "previous champion",
+            "version": done["version"]["version"],
+            "deployment_id": done["deployment"]["id"] if done["deployment"] else None,
+            "message": done["message"],
+        }
+    result["live"] = serving.describe_live(ws, project_id)
+    return result
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """The plain-text answer: the verdict sentence, then what serves now."""
+    lines = [f"{result.get('verdict') or result.get('action')}: {result.get('sentence') or result.get('message')}"]
+    for step in (result.get("evidence") or {}).get("steps", []):
+        checks = "; ".join(f"{c['guardrail']} {'ok' if c['holds'] else 'FAILED'}" for c in step["checks"])
+        lines.append(f"  step {step['step']} at {step['share']:g}%: {step['requests']} requests; {checks}")
+    lines.append(result.get("live", ""))
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,181 @@
+"""Shadow: the challenger scores every request without answering. The readout: how often the two
+agree, how their scores differ, where they disagree most (categories of a categorical input, quartiles
+of a numeric one), and, once labels arrive, the metric each would have had, with McNemar's exact test
+on the requests where exactly one of them was right."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sp
+
+from core.deployment import serving
+from core.deployment.rollouts.records import record_event
+from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
+from core.deployment.routing import RoutingConfig
+from core.workspace.database import Workspace
+from core.workspace.progress import Progress
+
+MIN_SEGMENT = 20  # requests a segment needs to be ranked
+MAX_CATEGORIES = 20
+
+
+def get_disagreement_by_segment(inputs: pd.DataFrame, disagree: np.ndarray, top: int = 10) -> pd.DataFrame:
+    """Disagreement rate per segment: each category of a categorical input, each quartile of a numeric
+    one; segments with at least MIN_SEGMENT requests, highest rate first."""
+    frames = []
+    for column in inputs.columns:
+        values = inputs[column]
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_CATEGORIES:
+            groups = pd.qcut(values.astype(float), 4, duplicates="drop").astype(str)
+        elif values.nunique() <= MAX_CATEGORIES:
+            groups = values.astype(str)
+        else:
+            continue
+        table = pd.DataFrame({"segment": groups.to_numpy(), "disagree": disagree}).groupby("segment")["disagree"]
+        frame = table.agg(["mean", "size"]).reset_index()
+        frame.insert(0, "column", str(column))
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["column", "segment", "disagreement", "requests"])
+    out = pd.concat(frames, ignore_index=True).rename(columns={"mean": "disagreement", "size": "requests"})
+    out = out[out["requests"] >= MIN_SEGMENT]
+    return out.sort_values(["disagreement", "requests"], ascending=[False, False]).head(top).reset_index(drop=True)
+
+
+def mcnemar_exact(champion_right: np.ndarray, shadow_right: np.ndarray) -> float:
+    """Two-sided exact McNemar p-value: a binomial test on the requests where exactly one was right."""
+    b = int((champion_right & ~shadow_right).sum())
+    c = int((~champion_right & shadow_right).sum())
+    return 1.0 if b + c == 0 else float(sp.binomtest(c, b + c, 0.5).pvalue)
+
+
+def shadow_readout(
+    answers: pd.DataFrame,
+    inputs: pd.DataFrame,
+    shadow_scores: np.ndarray,
+    labelled: pd.DataFrame,
+    *,
+    kind: str,
+    higher_is_better: bool,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """The comparison: agreement, score differences, segments, and the labelled metric of each."""
+    answered = (answers["error"] == "").to_numpy()
+    champion = answers["prediction"].astype(str).to_numpy()
+    shadow = answers["shadow_prediction"].astype(str).to_numpy()
+    if kind == "proportion":
+        disagree = champion != shadow
+    else:
+        a = pd.to_numeric(answers["prediction"], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(answers["shadow_prediction"], errors="coerce").to_numpy(dtype=float)
+        disagree = np.abs(a - b) > 0.1 * np.nanstd(a)  # "disagree": a tenth of a standard deviation apart
+    disagree = disagree[answered]
+    diff = np.asarray(shadow_scores, dtype=float)[answered] - answers["score"].to_numpy(dtype=float)[answered]
+    diff = diff[np.isfinite(diff)]
+    segments = get_disagreement_by_segment(inputs.loc[answered].reset_index(drop=True), disagree)
+    metric = _labelled_metric(labelled, kind, higher_is_better, alpha)
+    agreement = 1 - float(disagree.mean()) if len(disagree) else math.nan
+    readout = {
+        "requests": int(answered.sum()),
+        "agreement": agreement,
+        "score_difference": {
+            "mean": float(diff.mean()) if len(diff) else math.nan,
+            **{
+                f"q{int(q * 100):02d}": float(np.quantile(diff, q)) if len(diff) else math.nan
+                for q in (0.05, 0.5, 0.95)
+            },
+        },
+        "score_differences": [round(float(d), 5) for d in diff],
+        "segments": segments.to_dict(orient="records"),
+        "metric": metric,
+    }
+    readout["verdict"], readout["sentence"] = _verdict(readout, kind, alpha)
+    return readout
+
+
+def _labelled_metric(labelled: pd.DataFrame, kind: str, higher_is_better: bool, alpha: float) -> dict[str, Any]:
+    rows = labelled[labelled["shadow_prediction"].notna()]
+    if rows.empty:
+        return {"labelled": 0, "champion": math.nan, "shadow": math.nan, "p_value": math.nan, "test": ""}
+    champion = answer_values(rows["prediction"], rows["label"], kind)
+    shadow = answer_values(rows["shadow_prediction"], rows["label"], kind)
+    if kind == "proportion":
+        p_value, test = mcnemar_exact(champion == 1, shadow == 1), "McNemar exact test"
+    else:
+        p_value, test = (float(sp.ttest_rel(shadow, champion).pvalue) if len(rows) > 1 else math.nan), "paired t-test"
+    better = (shadow.mean() > champion.mean()) == higher_is_better and shadow.mean() != champion.mean()
+    return {
+        "labelled": len(rows),
+        "name": "accuracy" if kind == "proportion" else "mean absolute error",
+        "champion": float(champion.mean()),
+        "shadow": float(shadow.mean()),
+        "p_value": p_value,
+        "test": test,
+        "shadow_better": bool(better),
+    }
+
+
+def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str]:
+    m = readout["metric"]
+    agree = f"They agree on {readout['agreement']:.1%} of {readout['requests']:,} requests"
+    if not m["labelled"]:
+        return "keep watching", f"{agree}; no labels have arrived yet to say which is right more often."
+    numbers = f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} on {m['labelled']:,} labelled requests (p = {m['p_value']:.3g})"
+    if m["p_value"] < alpha and m["shadow_better"]:
+        return "promote the shadow", f"{agree}; the shadow would have done better: {numbers}."
+    if m["p_value"] < alpha:
+        return "keep the champion", f"{agree}; the shadow would have done worse: {numbers}."
+    return "keep the champion", f"{agree}; the shadow would not have done clearly better: {numbers}."
+
+
+def run_shadow(
+    ws: Workspace,
+    project_id: int,
+    traffic: TrafficRun,
+    champion_id: int,
+    challenger_id: int,
+    *,
+    kind: str = "proportion",
+    higher_is_better: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Deploy the challenger in the shadow, send all of ``traffic``, wait for the labels owed, compare."""
+    deployment = serving.create_deployment(
+        ws,
+        project_id,
+        RoutingConfig("shadow"),
+        champion_id,
+        challenger_id,
+        reason="shadow comparison",
+        rollout={"strategy": "shadow", "state": {"status": "running"}},
+    )
+    start, total = traffic.position, traffic.remaining
+    answers = traffic.send(
+        lambda: deployment,
+        total,
+        on_batch=(lambda _b: progress(min(1.0, 1 - traffic.remaining / total), "Shadow: sending requests…"))
+        if progress
+        else None,
+    )
+    traffic.deliver_due(all_pending=True)
+    inputs = traffic.inputs.iloc[start : start + len(answers)].reset_index(drop=True)
+    if "shadow_score" in answers and answers["shadow_score"].notna().any():
+        shadow_scores = answers["shadow_score"].to_numpy(dtype=float)
+    else:  # until the endpoint logs the shadow's score: the same version scores the same rows
+        shadow_scores = serving.load_served(ws, challenger_id).score(inputs)[1]
+    labelled = get_labelled_df(ws, [deployment["id"]])
+    readout = shadow_readout(answers, inputs, shadow_scores, labelled, kind=kind, higher_is_better=higher_is_better)
+    evidence = {k: v for k, v in readout.items() if k != "score_differences"}
+    record_event(
+        ws,
+        deployment,
+        "shadow_readout",
+        readout["verdict"],
+        evidence,
+        rollout={"strategy": "shadow", "state": {"status": "read", "verdict": readout["verdict"]}},
+    )
+    return {"readout": readout, "deployment_id": deployment["id"], "requests": len(answers)}
