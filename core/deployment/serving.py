@@ -115,14 +115,19 @@ def create_deployment(
     champion_version_id: int,
     challenger_version_id: int | None = None,
     reason: str = "",
-    validation_policy: str = "flag",
+    validation_policy: str | None = None,
     rollout: dict | None = None,
 ) -> dict[str, Any]:
     """Make a new deployment the project's one live endpoint (the previous one stops serving).
     ``reason`` says why in the audit log (e.g. "rollback of churn"); ``validation_policy`` what a
-    row that breaks a rule learned from training gets (VALIDATION_POLICIES); ``rollout`` is the plan
-    and state of a rollout strategy (core.deployment.rollouts), kept in deployments.rollout_json."""
-    check_validation_policy(validation_policy)
+    row that breaks a rule learned from training gets (VALIDATION_POLICIES; by default the live
+    deployment's, so a rollback, a switch or a rollout step never loosens it, else "flag");
+    ``rollout`` is the plan and state of a rollout strategy (core.deployment.rollouts), kept in
+    deployments.rollout_json."""
+    if validation_policy is None:
+        live = get_active_deployment(ws, project_id)
+        validation_policy = (live or {}).get("validation_policy") or "flag"
+    validation_policy = check_validation_policy(validation_policy)
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
     get_version(ws, champion_version_id)

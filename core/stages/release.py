@@ -160,14 +160,15 @@ def stage_deploy(
     routing: RoutingConfig = RoutingConfig(),
     model_name: str | None = None,
     reason: str = "",
-    validation_policy: str = "flag",
+    validation_policy: str | None = None,
     rollout: dict | None = None,
 ) -> dict:
     """Put the champion of ``model_name`` (by default the model of the project's current problem, see
     registry.get_model_name) and its challenger, if the strategy uses one, behind the endpoint.
     ``validation_policy`` (reject | flag | review) says what a row breaking a rule learned from
-    training gets (serving.VALIDATION_POLICIES)."""
-    serving.check_validation_policy(validation_policy)
+    training gets (serving.VALIDATION_POLICIES; by default the live deployment's, else "flag")."""
+    if validation_policy is not None:
+        serving.check_validation_policy(validation_policy)
     name = model_name or registry.get_model_name(ws, project_id)
     champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
     if champion is None:
@@ -221,8 +222,8 @@ def redeploy_if_live(ws: Workspace, project_id: int, model_name: str, reason: st
     routing = live["routing"]
     if routing.strategy != "single" and registry.get_alias_version(ws, project_id, model_name, "challenger") is None:
         routing = RoutingConfig("single")
-    policy = live.get("validation_policy") or "flag"  # the new champion is served under the same policy
-    return stage_deploy(ws, project_id, routing, model_name=model_name, reason=reason, validation_policy=policy)
+    # The new champion is served under the same validation policy: stage_deploy keeps the live one.
+    return stage_deploy(ws, project_id, routing, model_name=model_name, reason=reason)
 
 
 def describe_champion_not_served(ws: Workspace, project_id: int, model_name: str) -> str | None:

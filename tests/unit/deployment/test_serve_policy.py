@@ -98,6 +98,16 @@ def test_an_unknown_policy_is_a_config_error(project):
         )
 
 
+def test_a_new_deployment_keeps_the_live_policy_unless_told_otherwise(project):
+    """A rollback, a blue-green switch or a canary's automatic rollback never loosens the policy."""
+    ws, pid = project["ws"], project["pid"]
+    live = stage_deploy(ws, pid, RoutingConfig("single"), validation_policy="reject")
+    back = serving.create_deployment(ws, pid, RoutingConfig("single"), live["champion_version_id"], reason="rollback")
+    assert back["validation_policy"] == "reject"
+    assert stage_deploy(ws, pid, RoutingConfig("single"))["validation_policy"] == "reject"
+    assert stage_deploy(ws, pid, RoutingConfig("single"), validation_policy="flag")["validation_policy"] == "flag"
+
+
 def test_shadow_scores_are_answered_and_logged(project):
     ws = project["ws"]
     dep = stage_deploy(ws, project["pid"], RoutingConfig("shadow"))
