@@ -13,12 +13,10 @@ import pandas as pd
 
 from core.data.reader.column_types import _infer_column, _number_note
 from core.data.reader.options import ColumnInfo, ReadOptions
-from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
-
-WORKERS = 2  # threads that parse and type a table's columns: the machines this runs on have 2 cores or more
 
 
 def _finish_columns(
@@ -42,17 +40,18 @@ def _finish_columns(
 
     na_tokens = list(options.na_tokens)
     tokens = pa.array(na_tokens, pa.large_string())
+    allocator = memory_pool()
 
     def prepare(i: int) -> bool:
         """Column i trimmed and its missing tokens marked; whether every cell is missing."""
         arr = columns[i]
         if isinstance(arr, StreamedNumbers):
             return False  # finished() holds at least one number
-        arr = pc.utf8_trim_whitespace(arr) if _may_have_padding(arr) else arr
+        arr = pc.utf8_trim_whitespace(arr, memory_pool=allocator) if _may_have_padding(arr) else arr
         if na_tokens:
-            is_missing = pc.is_in(arr, value_set=tokens)
+            is_missing = pc.is_in(arr, value_set=tokens, memory_pool=allocator)
             if pc.any(is_missing).as_py():
-                arr = pc.if_else(is_missing, pa.scalar(None, pa.large_string()), arr)
+                arr = pc.if_else(is_missing, pa.scalar(None, pa.large_string()), arr, memory_pool=allocator)
         columns[i] = arr
         return bool(arr.null_count == len(arr))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.data.reader.columns import WORKERS, _finish_columns
+from core.data.reader.columns import _finish_columns
 from core.data.reader.encoding import _prepare_text
 from core.data.reader.options import ReadInfo, ReadOptions
 from core.data.reader.sniffing import (
@@ -34,7 +34,7 @@ from core.data.reader.sniffing import (
     _parse_sample,
     _skip_lines,
 )
-from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list, _short
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -296,6 +296,7 @@ def _blocks(
             read_options=pacsv.ReadOptions(column_names=names, block_size=stop - start + 1, use_threads=False),
             parse_options=parse,
             convert_options=convert,
+            memory_pool=memory_pool(),
         )
         cells = [
             c.chunks[0] if c.num_chunks == 1 else pa.concat_arrays(c.chunks or [pa.array([], pa.large_string())])
