@@ -190,18 +190,21 @@ def _parse_rows(
     text: list[list] = [[] for _ in range(ncols)]
     blocks = 0
 
-    def typed(cells: list, kinds: list, first: bool) -> list:
-        """Each column of a block as (numbers or None, kind), starting from `kinds`; changes nothing."""
+    def typed(cells: list, starts: list, first: bool) -> list:
+        """Each column of a block as (numbers or None, kind), from the kinds in `starts`; changes nothing."""
         if numbers is None:
             return [(None, "")] * len(cells)
-        return [(None, "") if kind is None else numbers[i].typed(cells[i], kind, first) for i, kind in enumerate(kinds)]
+        return [
+            (None, "") if kind is None else numbers[i].typed(cells[i], kind, first) for i, kind in enumerate(starts)
+        ]
 
     def kinds() -> list[str | None]:
+        """Each column's kind so far: "int", "float", or None once it is not plain numbers."""
         return [n.kind for n in numbers] if numbers is not None else [None] * ncols
 
-    def parsed_and_typed(parse: Callable[[], tuple[list, float]], kinds: list) -> tuple[list, list, float]:
+    def parsed_and_typed(parse: Callable[[], tuple[list, float]], starts: list) -> tuple[list, list, float]:
         cells, done = parse()
-        return cells, typed(cells, kinds, False), done
+        return cells, typed(cells, starts, False), done
 
     def take(cells: list, types: list, done: float) -> None:
         """The block's columns kept in order, typed or as text."""
