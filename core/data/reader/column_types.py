@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.reader.date_types import _try_dates
+from core.data.reader.streamed_numbers import memory_pool
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by Arrow
 MAX_EXAMPLES = 5
@@ -81,6 +82,14 @@ NUMERIC_MISSING_TOKENS = frozenset(
 )
 
 
+# Decimal mark -> the first bytes a number may start with (index 256: an empty value). Non-ASCII bytes
+# too: on non-ASCII values pandas matches '\d' with Python's re, which takes other scripts' digits.
+_NUMBER_FIRST = {mark: np.zeros(257, bool) for mark in ".,"}
+for _mark, _starts in _NUMBER_FIRST.items():
+    _starts[np.frombuffer(b"0123456789+-" + _mark.encode(), np.uint8)] = True
+    _starts[0x80:256] = True
+
+
 def _number_patterns(decimal: str, thousands: str | None) -> tuple[str, str]:
     """(number, integer) regexes (RE2 and Python compatible) for this decimal mark and grouping."""
     d = re.escape(decimal)
@@ -112,12 +121,40 @@ def _is_missing_token(uniques: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     values = pa.array(uniques.array)
+    if not _TOKEN_FIRST[_first_bytes(values)].any():  # (a million IDs, none a token: not lower-cased)
+        return np.zeros(len(uniques), bool)
     tokens = pa.array(sorted(NUMERIC_MISSING_TOKENS), values.type)
     is_token = pc.is_in(pc.utf8_lower(values), value_set=tokens).to_numpy(zero_copy_only=False)
     other = ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
     if other.any():
         is_token[other] = uniques[other].str.casefold().isin(NUMERIC_MISSING_TOKENS).to_numpy(dtype=bool)
     return is_token
+
+
+# First bytes a value may start with to be a token once case-folded: a token's first letter in either
+# case, and any non-ASCII byte (case-folding is by character, so an ASCII first letter only lowers).
+_TOKEN_FIRST = np.zeros(257, bool)  # index 256: an empty value
+_TOKEN_FIRST[[ord(c) for t in NUMERIC_MISSING_TOKENS if t.isascii() for c in (t[0].lower(), t[0].upper())]] = True
+_TOKEN_FIRST[0x80:256] = True
+
+
+def _first_bytes(values: Any) -> np.ndarray:
+    """The first byte of each (non-null) string value, 256 for an empty one, from Arrow's buffers."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in values.chunks if hasattr(values, "chunks") else [values]:
+        n = len(chunk)
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], width)[chunk.offset : chunk.offset + n + 1]
+        data = chunk.buffers()[2]
+        if data is None or len(data) == 0:
+            parts.append(np.full(n, 256))
+            continue
+        first = np.frombuffer(data, np.uint8).take(offsets[:-1], mode="clip").astype(np.int64)
+        first[offsets[1:] == offsets[:-1]] = 256
+        parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 def _typed_without_tokens(
@@ -178,6 +215,8 @@ def _infer_typed(
     `tokens_read`: (token, cells) already turned missing by `_typed_without_tokens`, for the note;
     `distinct`: `_distinct(arr)` when the caller has it already.
     """
+    import pyarrow as pa
+
     col = pd.Series(_STR.__from_arrow__(arr))
     n = len(col)
     missing = int(arr.null_count)
@@ -187,7 +226,10 @@ def _infer_typed(
         return col, "every value is missing; kept as empty text", False, ()
     uniques, freq = distinct if distinct is not None else _distinct(arr)  # distinct values: fast on long columns
     number, integer = _number_patterns(decimal, thousands)
-    is_number = uniques.str.fullmatch(number).to_numpy(dtype=bool)
+    if _NUMBER_FIRST[decimal][_first_bytes(pa.array(uniques.array))].any():
+        is_number = uniques.str.fullmatch(number).to_numpy(dtype=bool)
+    else:  # no value starts as a number can (IDs like 'R0001'): the pattern need not run
+        is_number = np.zeros(len(uniques), bool)
     if is_number.all():
         integer_like = uniques.str.fullmatch(integer).to_numpy(dtype=bool)
         zeros = uniques[integer_like & uniques.str.fullmatch(_LEADING_ZERO).to_numpy(dtype=bool)]
@@ -263,10 +305,9 @@ def _distinct(arr: Any) -> tuple[pd.Series, _Counts]:
     import pyarrow.compute as pc
 
     if _strictly_increasing(arr):  # row IDs: every value distinct, found without hashing them
-        values = pa.concat_arrays(arr.chunks) if isinstance(arr, pa.ChunkedArray) else arr
-        uniques = pd.Series(_STR.__from_arrow__(pa.chunked_array([values], arr.type)))
-        return uniques, _Counts(None, None, np.ones(len(values), np.int64))
-    values = pc.unique(arr)  # Arrow directly: ~5x faster than pandas here
+        chunked = arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr], arr.type)
+        return pd.Series(_STR.__from_arrow__(chunked)), _Counts(None, None, np.ones(len(arr), np.int64))
+    values = pc.unique(arr, memory_pool=memory_pool())  # Arrow directly: ~5x faster than pandas here
     if values.null_count:
         values = pc.filter(values, pc.is_valid(values))
     return pd.Series(_STR.__from_arrow__(pa.chunked_array([values], arr.type))), _Counts(arr, values)
@@ -300,7 +341,8 @@ class _Counts:
         if self.counts is None:
             import pyarrow.compute as pc
 
-            index = pc.index_in(self.arr, value_set=self.values).fill_null(len(self.values)).to_numpy()
+            index = pc.index_in(self.arr, value_set=self.values, memory_pool=memory_pool())
+            index = index.fill_null(len(self.values)).to_numpy()
             self.counts = np.bincount(index, minlength=len(self.values) + 1)[: len(self.values)]
             self.arr = self.values = None
         return self.counts[mask]
@@ -322,7 +364,7 @@ def _to_number(arr: Any, decimal: str, thousands: str | None, integer: bool, plu
     if plus:
         arr = pc.replace_substring_regex(arr, r"^\+", "")
     try:
-        values = pc.cast(arr, pa.int64() if integer else pa.float64())
+        values = pc.cast(arr, pa.int64() if integer else pa.float64(), memory_pool=memory_pool())
         return pd.Series(values.to_numpy(), copy=False)  # the array is ours: no copy
     except (pa.ArrowException, TypeError, ValueError):
         numeric = pd.to_numeric(pd.Series(_STR.__from_arrow__(arr)), errors="coerce")

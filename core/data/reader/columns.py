@@ -5,6 +5,7 @@ each column (`column_types`) and collect the notes the Data page shows.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 
 from core.data.reader.column_types import _infer_column, _number_note
 from core.data.reader.options import ColumnInfo, ReadOptions
-from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -39,49 +40,53 @@ def _finish_columns(
 
     na_tokens = list(options.na_tokens)
     tokens = pa.array(na_tokens, pa.large_string())
-    empty = []
-    for i, arr in enumerate(columns):
-        report(0.1 * i / len(columns), "Trimming spaces and marking missing values")
+    allocator = memory_pool()
+
+    def prepare(i: int) -> bool:
+        """Column i trimmed and its missing tokens marked; whether every cell is missing."""
+        arr = columns[i]
         if isinstance(arr, StreamedNumbers):
-            empty.append(False)  # finished() holds at least one number
-            continue
-        arr = pc.utf8_trim_whitespace(arr) if _may_have_padding(arr) else arr
+            return False  # finished() holds at least one number
+        arr = pc.utf8_trim_whitespace(arr, memory_pool=allocator) if _may_have_padding(arr) else arr
         if na_tokens:
-            is_missing = pc.is_in(arr, value_set=tokens)
+            is_missing = pc.is_in(arr, value_set=tokens, memory_pool=allocator)
             if pc.any(is_missing).as_py():
-                arr = pc.if_else(is_missing, pa.scalar(None, pa.large_string()), arr)
+                arr = pc.if_else(is_missing, pa.scalar(None, pa.large_string()), arr, memory_pool=allocator)
         columns[i] = arr
-        empty.append(arr.null_count == len(arr))
-    clean, dropped = _clean_names(names, notes, empty)
-    kept = [i for i in range(len(columns)) if i not in dropped]
-    if not kept:
-        raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
-    out, infos, ambiguous = {}, [], []
+        return bool(arr.null_count == len(arr))
+
     missing_phrase = _missing_phrase(na_tokens)
-    tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
-    for k, i in enumerate(kept):
-        report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
+
+    def typed(i: int) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
+        """Column i typed (its text released as soon as the typed version exists)."""
         arr, columns[i] = columns[i], None
-        examples: tuple[str, ...]
         if isinstance(arr, StreamedNumbers):
-            series, note, is_ambiguous, examples, tokens = (
-                arr.series(),
-                _number_note(arr.rows - arr.missing, arr.missing, missing_phrase),
-                False,
-                (),
-                [],
-            )
-        else:
-            series, note, is_ambiguous, examples, tokens = _infer_column(
-                arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens
-            )
-        del arr
-        out[clean[i]] = series
-        infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
-        if is_ambiguous:
-            ambiguous.append(clean[i])
-        if tokens:
-            tokens_read[clean[i]] = tokens
+            return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
+        return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+
+    # Columns are independent: both steps run on a few threads (Arrow and numpy release the GIL), and
+    # their results are taken in column order, so the table, notes and progress are as one at a time.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        empty = []
+        for i, is_empty in enumerate(pool.map(prepare, range(len(columns)))):
+            report(0.1 * i / len(columns), "Trimming spaces and marking missing values")
+            empty.append(is_empty)
+        clean, dropped = _clean_names(names, notes, empty)
+        kept = [i for i in range(len(columns)) if i not in dropped]
+        if not kept:
+            raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
+        out, infos, ambiguous = {}, [], []
+        tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
+        results = pool.map(typed, kept)
+        for k, i in enumerate(kept):
+            report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
+            series, note, is_ambiguous, examples, read = next(results)
+            out[clean[i]] = series
+            infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
+            if is_ambiguous:
+                ambiguous.append(clean[i])
+            if read:
+                tokens_read[clean[i]] = read
     if tokens_read:
         shown = sorted({t for tokens in tokens_read.values() for t in tokens})
         notes.append(

@@ -5,6 +5,7 @@ and the values that do not fit.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -38,6 +39,9 @@ _DATE_FORMATS = (
     "%d-%b-%Y",
     "%d-%b-%y",
 )
+# Columns are typed on several threads, and `warnings.catch_warnings` swaps the process-wide filters:
+# one thread at a time in it, or a thread leaving it could restore another's "ignore" for good.
+_QUIET = threading.Lock()
 _DAY_FIRST = {
     "%d/%m/%Y": "%m/%d/%Y",
     "%d/%m/%y": "%m/%d/%y",
@@ -83,7 +87,7 @@ def _try_dates(
 def _parse_quietly(values: pd.Series, fmt: str) -> pd.Series | None:
     for utc in (False, True):  # utc=True only when offsets are mixed
         try:
-            with warnings.catch_warnings():
+            with _QUIET, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
         except (ValueError, TypeError, OverflowError):
@@ -107,7 +111,7 @@ def _parse_dates(col: pd.Series, uniques: pd.Series, fmt: str) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    with warnings.catch_warnings():
+    with _QUIET, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             parsed = pd.to_datetime(uniques, format=fmt, errors="coerce")

@@ -5,10 +5,11 @@ that dialect, and a parse failure turned into a message naming the bad line.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -33,7 +34,7 @@ from core.data.reader.sniffing import (
     _parse_sample,
     _skip_lines,
 )
-from core.data.reader.streamed_numbers import StreamedNumbers
+from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list, _short
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -179,53 +180,143 @@ def _parse_rows(
     pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy); a
     block's number columns are typed at once and their text released. `checked_utf8`: the bytes are
     known to be valid UTF-8 (so is every cell: delimiters, quotes and newlines are ASCII), not checked again.
+    A file without quotes is cut into blocks at line ends and the blocks are parsed on both cores; one
+    with quotes (a quoted value may hold a line end) is parsed as one stream while its blocks are typed.
     """
     import pyarrow as pa
 
     total = max(end - offset, 1)
     numbers = [StreamedNumbers(numbers_from) for _ in range(ncols)] if numbers_from is not None else None
     text: list[list] = [[] for _ in range(ncols)]
-    header: list[str] | None = None
     blocks = 0
 
-    def take(cells: list) -> None:
-        for i, column in enumerate(cells):
-            if numbers is None or not numbers[i].add(column):
-                text[i].append(column)
+    def typed(cells: list, starts: list, first: bool) -> list:
+        """Each column of a block as (numbers or None, kind), from the kinds in `starts`; changes nothing."""
+        if numbers is None:
+            return [(None, "")] * len(cells)
+        return [
+            (None, "") if kind is None else numbers[i].typed(cells[i], kind, first) for i, kind in enumerate(starts)
+        ]
 
-    # A block is typed on a second thread while Arrow parses the next one (both release the GIL);
-    # one block at a time and in order, so the result and the memory held are as without it.
-    with ThreadPoolExecutor(max_workers=1) as typing:
-        typed: Future | None = None
-        for batch in _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8):
-            cells = batch.columns
-            if header is None:
-                header = [str(c[0].as_py() or "") for c in cells]
-                cells = [c.slice(1) for c in cells]
-            if typed is not None:
-                typed.result()
-            typed = typing.submit(take, cells)
-            blocks += 1  # one batch per block of BLOCK_BYTES (the reader's own position runs ahead)
-            done = min(blocks * BLOCK_BYTES / total, 1.0)
-            report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
-        if typed is not None:
-            typed.result()
-    if header is None:
-        return [], []
+    def kinds() -> list[str | None]:
+        """Each column's kind so far: "int", "float", or None once it is not plain numbers."""
+        return [n.kind for n in numbers] if numbers is not None else [None] * ncols
+
+    def parsed_and_typed(parse: Callable[[], tuple[list, float]], starts: list) -> tuple[list, list, float]:
+        cells, done = parse()
+        return cells, typed(cells, starts, False), done
+
+    def take(cells: list, types: list, done: float) -> None:
+        """The block's columns kept in order, typed or as text."""
+        nonlocal blocks
+        for i, column in enumerate(cells):
+            if numbers is None or not numbers[i].take(*types[i]):
+                text[i].append(column)
+        blocks += 1
+        report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+
+    def result(future: Future) -> Any:
+        try:
+            return future.result()
+        except (pa.ArrowInvalid, pa.ArrowException) as exc:
+            message = _parse_error_message(buf, offset, end, delimiter, quotechar, ncols, header_line, exc)
+            raise DataError(message) from None
+
+    # The first block is typed alone: it says which columns may be numbers (and ints or decimals). The
+    # others are parsed and typed on the pool from what it said, a few blocks ahead, and taken in order.
+    parts = _blocks(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        first = next(parts, None)
+        if first is None:
+            return [], []
+        cells, done = result(pool.submit(first))
+        header = [str(c[0].as_py() or "") for c in cells]
+        cells = [c.slice(1) for c in cells]
+        take(cells, typed(cells, kinds(), True), done)
+        after_first = kinds()
+        ahead: deque[Future] = deque()
+        for parse in parts:
+            ahead.append(pool.submit(parsed_and_typed, parse, after_first))
+            if len(ahead) > WORKERS:
+                take(*result(ahead.popleft()))
+        while ahead:
+            take(*result(ahead.popleft()))
     # A column found not to be plain numbers after its first block: its earlier text is read again.
     again = [i for i in range(ncols) if numbers is not None and not numbers[i].finished() and len(text[i]) != blocks]
     if again:
         for i in again:
             text[i] = []
-        for k, batch in enumerate(
-            _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, again, checked_utf8)
+        for k, parse in enumerate(
+            _blocks(buf, offset, end, delimiter, quotechar, ncols, header_line, again, checked_utf8)
         ):
-            for i, column in zip(again, batch.columns):
+            for i, column in zip(again, parse()[0]):
                 text[i].append(column.slice(1) if k == 0 else column)
     return header, [
         numbers[i] if numbers is not None and numbers[i].finished() else pa.chunked_array(text[i], pa.large_string())
         for i in range(ncols)
     ]
+
+
+def _blocks(
+    buf: bytes,
+    offset: int,
+    end: int,
+    delimiter: str,
+    quotechar: str,
+    ncols: int,
+    header_line: int,
+    columns: Any,
+    checked_utf8: bool = False,
+) -> Iterator[Callable[[], tuple[list, float]]]:
+    """The file's blocks as calls that give the text cells of `columns` (indexes), the header row
+    first, and how far into the file the block ends (0..1). Without quotes in the file, each call parses
+    its own block (on any thread); with quotes, the blocks come from one stream and the calls only hand them over."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"f{i}" for i in range(ncols)]
+    total = max(end - offset, 1)
+    convert = pacsv.ConvertOptions(
+        column_types={names[i]: pa.large_string() for i in columns},
+        include_columns=[names[i] for i in columns],
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        check_utf8=not checked_utf8,
+    )
+    if buf.find(quotechar.encode(), offset, end) >= 0:
+        for k, batch in enumerate(
+            _batches(buf, offset, end, delimiter, quotechar, ncols, header_line, columns, checked_utf8)
+        ):
+            yield functools.partial(_handed, batch.columns, min((k + 1) * BLOCK_BYTES / total, 1.0))
+        return
+    whole = pa.py_buffer(buf)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=True)
+
+    def block(start: int, stop: int) -> tuple[list, float]:
+        table = pacsv.read_csv(
+            pa.BufferReader(whole.slice(start, stop - start)),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=stop - start + 1, use_threads=False),
+            parse_options=parse,
+            convert_options=convert,
+            memory_pool=memory_pool(),
+        )
+        cells = [
+            c.chunks[0] if c.num_chunks == 1 else pa.concat_arrays(c.chunks or [pa.array([], pa.large_string())])
+            for c in table.columns
+        ]
+        return cells, (stop - offset) / total
+
+    start = offset
+    while start < end:
+        cut = buf.find(b"\n", start + BLOCK_BYTES, end)
+        stop = end if cut < 0 or cut + 1 >= end else cut + 1
+        yield functools.partial(block, start, stop)
+        start = stop
+
+
+def _handed(cells: list, done: float) -> tuple[list, float]:
+    return cells, done
 
 
 def _batches(
