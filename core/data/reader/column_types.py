@@ -16,7 +16,7 @@ from core.data.reader.streamed_numbers import memory_pool
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by Arrow
 MAX_EXAMPLES = 5
-_LEADING_ZERO = r"[+-]?0\d+"
+_LEADING_ZERO = r"[+-]?0[0-9]+"
 _MAX_EXACT_DIGITS = 15  # float64 keeps 15 significant digits; longer integers are codes
 # How real exports (English and Portuguese: IBGE, DATASUS, Excel in pt-BR) write "no value" in a
 # column of numbers or dates. Compared case-insensitively, and only read as missing when every other
@@ -82,19 +82,19 @@ NUMERIC_MISSING_TOKENS = frozenset(
 )
 
 
-# Decimal mark -> the first bytes a number may start with (index 256: an empty value). Non-ASCII bytes
-# too: on non-ASCII values pandas matches '\d' with Python's re, which takes other scripts' digits.
+# Decimal mark -> the first bytes a number may start with (index 256: an empty value).
 _NUMBER_FIRST = {mark: np.zeros(257, bool) for mark in ".,"}
 for _mark, _starts in _NUMBER_FIRST.items():
     _starts[np.frombuffer(b"0123456789+-" + _mark.encode(), np.uint8)] = True
-    _starts[0x80:256] = True
 
 
 def _number_patterns(decimal: str, thousands: str | None) -> tuple[str, str]:
-    """(number, integer) regexes (RE2 and Python compatible) for this decimal mark and grouping."""
+    """(number, integer) regexes (RE2 and Python compatible) for this decimal mark and grouping.
+    Digits are ASCII only: Python's '\\d' also takes other scripts' digits ('３', '٣'), which no cast
+    reads, so a column holding one is text (a typo or a code), not a number with a hole in it."""
     d = re.escape(decimal)
-    integer = rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)" if thousands else r"\d+"
-    number = rf"[+-]?(?:{integer}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?"
+    integer = rf"(?:[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})+|[0-9]+)" if thousands else r"[0-9]+"
+    number = rf"[+-]?(?:{integer}(?:{d}[0-9]*)?|{d}[0-9]+)(?:[eE][+-]?[0-9]+)?"
     return number, rf"[+-]?{integer}"
 
 

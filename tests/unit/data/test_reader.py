@@ -718,3 +718,12 @@ def test_peak_memory_stays_within_three_times_a_plain_pandas_read(tmp_path):
         growth[mode] = int(out[0])
         assert int(out[1]) == n
     assert growth["studio"] <= 3 * growth["pandas"], growth
+
+
+@pytest.mark.parametrize("other_digit", ["３", "٣", "３.5", "1٣"])
+def test_digits_of_other_scripts_make_a_column_text_not_a_crash(other_digit):
+    """Python's '\\d' takes '３' (fullwidth) and '٣' (Arabic-Indic), which no cast reads: the column
+    was once taken as integers and failed converting; it is text, and the note names the value."""
+    df, info = read_table(f"n,m\n1,a\n2,b\n{other_digit},c\n".encode())
+    assert df["n"].tolist() == ["1", "2", other_digit]
+    assert other_digit in info.columns[0].note and info.columns[0].examples_not_fitting == (other_digit,)
