@@ -88,7 +88,11 @@ def serve(
     server = uvicorn.Server(config)
     if owner_pid is not None:
         threading.Thread(target=_watch_owner, args=(owner.process_owner(owner_pid), server), daemon=True).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on: the normal way to stop
+        pass
+    print("The endpoint stopped.", flush=True)
     return 0
 
 
