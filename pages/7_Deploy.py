@@ -8,6 +8,7 @@ from core.data.validation import caption_violations, get_violations_df
 from core.deployment import serving
 from core.deployment.charts import caption_answers, caption_traffic_summary, caption_unanswered
 from core.deployment.routing import STRATEGIES, RoutingConfig
+from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, show_flash, user_errors
@@ -77,6 +78,7 @@ st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_
 behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
     st.warning(escape_markdown(behind))
+endpoint_panel(ws, pid, active)
 
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")
