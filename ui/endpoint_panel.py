@@ -55,7 +55,7 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
     with user_errors():
         served = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
         example = pipeline.get_request_examples(ws, served).head(1)
-        st.code(curl_example(row["url"], example), language="bash")
+        st.code(curl_example(row["url"], example), language="bash", wrap_lines=True)
         st.caption(
             "Scores one row the model never trained on. Each answer carries a request_id; when the true outcome "
             "is known, send it back so monitoring can measure the live model:"

@@ -32,13 +32,21 @@ def live_traffic_panel(ws, project_id: int) -> None:
     if live.empty:
         return
     shown = live[list(_SHOWN)].rename(columns=_SHOWN)
+    share = st.column_config.NumberColumn(format="percent")
     st.dataframe(
-        shown.round(
-            {"p50 ms": 2, "p95 ms": 2, "rejected": 3, "flagged": 3, "unanswered": 3, "labelled": 3, "on labelled": 3}
-        ),
+        shown,
         hide_index=True,
         width="stretch",
         key="live_traffic_table",
+        column_config={
+            "p50 ms": st.column_config.NumberColumn(format="%.2f"),
+            "p95 ms": st.column_config.NumberColumn(format="%.2f"),
+            "rejected": share,
+            "flagged": share,
+            "unanswered": share,
+            "labelled": share,
+            "on labelled": st.column_config.NumberColumn(format="%.3f"),
+        },
     )
     for _, row in live.iterrows():
         st.caption(escape_markdown(caption_live_row(row)))

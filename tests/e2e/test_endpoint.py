@@ -45,7 +45,9 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         assert row is not None and row["status"] == "running", row
         text = main_text(page)
         assert f"Running at {row['url']}" in text and "/health answers ready" in text, text[:1500]
-        assert "curl -s -X POST" in text and "/feedback" in text
+        codes = page.locator("[data-testid=stMain] [data-testid=stCode]")
+        assert codes.filter(has_text=f"{row['url']}/predict").count() == 1
+        assert codes.filter(has_text=f"{row['url']}/feedback").count() == 1
         assert page.get_by_role("link", name="API docs (/docs)").get_attribute("href") == f"{row['url']}/docs"
         shot(page, "endpoint_01_deploy_running")
 

@@ -214,7 +214,7 @@ class InputSchema:
             )
             for i, col in enumerate(self.columns)
         }
-        self.row_model = create_model("Row", __base__=_RowBase, **fields)  # type: ignore[call-overload]
+        self.row_model = create_model("Row", __base__=_RowBase, **fields)
         example = {c.name: c.example() for c in self.columns}
         self.request_model = create_model(
             "PredictRequest",
@@ -271,7 +271,8 @@ class InputSchema:
                     )
                 )
         picked = rows if not ignored else [{k: row[k] for k in names} for row in rows]
-        return ReadRequest(picked, parsed.request_ids, parsed.user_ids, ignored)
+        ids: dict[str, Any] = dict(parsed)  # a model made at run time: its fields are not typed
+        return ReadRequest(picked, ids["request_ids"], ids["user_ids"], ignored)
 
     def _problem(self, error: Any) -> dict[str, Any]:
         loc = ("body", *error["loc"])
