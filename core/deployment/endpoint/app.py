@@ -130,6 +130,8 @@ def answer_rows(live: LiveDeployment, data: Any) -> dict[str, Any]:
         raise rejected(*[_request_problem(p) for p in exc.problems]) from None
     except DataError as exc:
         raise rejected(problem(("body",), str(exc), "value_error")) from None
+    except StudioError as exc:  # a version gone, an artifact that fails its hash check
+        raise NotServing(f"The deployment cannot answer: {exc}") from None
     return {
         "results": results_of(out),
         "ignored_columns": read.ignored_columns,

@@ -299,3 +299,34 @@ def test_a_switch_of_the_live_deployment_takes_effect_on_the_next_request(client
     assert client.get("/health").json()["deployment_id"] == green["id"]
     stage_deploy(ws, pid, RoutingConfig("single"))
     assert client.post("/predict", json={"rows": [GOOD]}).json()["results"][0]["arm"] == "champion"
+
+
+def test_an_ab_user_keeps_their_arm_across_requests(client, trained):
+    ws, pid, _ = trained
+    stage_deploy(ws, pid, RoutingConfig("ab", challenger_share=0.5))
+    users = [f"user-{i}" for i in range(20)]
+    arms = [client.post("/predict", json={"rows": [GOOD] * 20, "user_ids": users}).json()["results"] for _ in range(2)]
+    first, second = ([r["arm"] for r in answer] for answer in arms)
+    assert first == second and set(first) == {"champion", "challenger"}
+
+
+def test_a_model_that_cannot_be_loaded_is_a_503_not_a_500(client, trained, monkeypatch):
+    from core.workspace.errors import IntegrityError
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("The model artifact fails its hash check; register the model again.")
+
+    monkeypatch.setattr(serving, "predict", broken)
+    answer = client.post("/predict", json={"rows": [GOOD]})
+    assert answer.status_code == 503 and "hash check" in answer.json()["detail"]
+
+
+def test_an_unexpected_failure_is_a_logged_json_500(client, monkeypatch, caplog):
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(serving, "predict", bug)
+    answer = client.post("/predict", json={"rows": [GOOD]})
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "Unexpected ZeroDivisionError while answering; the endpoint log has the details."}
+    assert any("unexpected error answering POST /predict" in r.message for r in caplog.records)
