@@ -328,5 +328,7 @@ def test_an_unexpected_failure_is_a_logged_json_500(client, monkeypatch, caplog)
     monkeypatch.setattr(serving, "predict", bug)
     answer = client.post("/predict", json={"rows": [GOOD]})
     assert answer.status_code == 500
-    assert answer.json() == {"detail": "Unexpected ZeroDivisionError while answering; the endpoint log has the details."}
+    assert answer.json() == {
+        "detail": "Unexpected ZeroDivisionError while answering; the endpoint log has the details."
+    }
     assert any("unexpected error answering POST /predict" in r.message for r in caplog.records)
