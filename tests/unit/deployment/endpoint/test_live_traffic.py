@@ -26,6 +26,8 @@ def test_live_traffic_counts_latency_statuses_labels_and_accuracy(trained):
     with ws.transaction() as conn:
         for rid, ms, status in zip(ids, latencies, statuses):
             conn.execute("UPDATE predictions SET latency_ms = ?, status = ? WHERE request_id = ?", (ms, status, rid))
+        # (the command line's answers made fast, whatever the machine took: HTTP has the slowest tail)
+        conn.execute("UPDATE predictions SET latency_ms = 1.0 WHERE request_id IN ('cli-0', 'cli-1')")
     prediction = out["prediction"].iloc[0]
     other = "no" if prediction == "yes" else "yes"
     for rid, label in zip(ids[:3], [prediction, prediction, other]):
