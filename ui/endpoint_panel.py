@@ -45,9 +45,10 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
             f"Running at {row['url']} (process {row['pid']}) but not ready: "
             f"{escape_markdown(health.get('detail', 'no answer'))}"
         )
-    c1, c2 = st.columns([1, 1])
+    c1, c2, c3 = st.columns(3)
     c1.link_button("API docs (/docs)", f"{row['url']}/docs", icon=":material/description:")
-    if c2.button("Stop endpoint", key="stop_endpoint"):
+    c2.link_button("OpenAPI schema (JSON)", f"{row['url']}/openapi.json", icon=":material/data_object:")
+    if c3.button("Stop endpoint", key="stop_endpoint"):
         with user_errors():
             process.stop_endpoint(ws, project_id)
             flash("info", "The endpoint is stopped.")
@@ -61,3 +62,7 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
             "is known, send it back so monitoring can measure the live model:"
         )
         st.code(feedback_example(row["url"]), language="bash")
+    st.caption(
+        "The API docs page draws the input schema (each column's type, range and categories) with Swagger UI, "
+        "which the browser loads from the internet; offline, the OpenAPI schema link shows the same as JSON."
+    )
