@@ -118,7 +118,7 @@ class InputColumn:
     name: str
     kind: str
     rule: ColumnRule | None
-    takes_text: bool  # the recipe rewrites this column's values: text goes to it as sent
+    takes_text: bool  # the recipe reads this column's text as numbers: text goes to it as sent
 
     def json_schema(self) -> dict[str, Any]:
         rule = self.rule
@@ -182,13 +182,16 @@ def input_columns(models: Iterable[ServedModel]) -> list[InputColumn]:
     return list(columns.values())
 
 
+# Recipe steps that read a column's text as numbers or flags: a request may send that text as is.
+TEXT_READING_OPS = ("to_numeric", "to_boolean")
+
+
 def _recipe_columns(model: ServedModel) -> set[str]:
-    """Columns a step of the model's cleaning recipe names: their text is the recipe's to read."""
+    """Columns a step of the model's cleaning recipe reads from text (to_numeric, to_boolean)."""
     names: set[str] = set()
-    for step in getattr(model.recipe, "steps", ()) or ():
-        params = getattr(step, "params", {}) or {}
-        for key in ("column", "columns"):
-            value = params.get(key)
+    for step in model.recipe.steps if model.recipe is not None else ():
+        if step.op in TEXT_READING_OPS:
+            value = step.params.get("columns", step.params.get("column"))
             names.update([value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)])
     return names
 
