@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)
     inspect.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="serve a project's deployed model over HTTP (/predict, /health, /docs)")
+    serve.add_argument("--project", required=True, help="the project's name or id, as `run` prints it")
+    serve.add_argument("--workspace")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--owner-pid", type=int, help=argparse.SUPPRESS)  # stop when this process is gone
     cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
     return parser
 
@@ -96,6 +103,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         _, info = read_path(args.data)
         _emit(info.to_dict(), args.json, _format_inspect)
         return 0
+
+    if args.command == "serve":
+        from core.deployment.endpoint.server import serve
+
+        return serve(args.workspace, args.project, args.host, args.port, args.owner_pid)
 
     from core.pipeline import PipelineConfig, run_demo, run_pipeline
     from core.workspace.database import Workspace

@@ -14,6 +14,7 @@ from core.deployment.charts import (
     caption_unanswered,
 )
 from core.deployment.routing import STRATEGIES, RoutingConfig
+from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
 from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
@@ -100,6 +101,7 @@ st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_
 behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
     st.warning(escape_markdown(behind))
+endpoint_panel(ws, pid, active)
 
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")

@@ -23,6 +23,7 @@ from core.monitoring.charts import (
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.workspace import jobs
 from ui.frame import page_setup, require_project
+from ui.live_traffic_panel import live_traffic_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
@@ -52,6 +53,7 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
                 ws, pid, TrafficConfig(scenario=scenario, windows=windows, rows_per_window=rows, drift_start=start)
             )
 
+live_traffic_panel(ws, pid)
 latest = pipeline.latest_monitoring(ws, pid)
 show_flash()
 if latest is None:

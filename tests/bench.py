@@ -4,7 +4,7 @@ The machine is shared and noisy, so each figure is the best of a few repeats and
 what to watch; absolute seconds are printed for the record only.
 
     python -m tests.bench                       # every bench
-    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving)
+    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving, endpoint)
     BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
     BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
 """
@@ -410,10 +410,12 @@ def run_benches(names: list[str], tmp: Path) -> list[dict]:
             results.extend(bench_scale())
         elif name == "serving":
             results.extend(__import__("tests.bench_serving", fromlist=["bench_serving"]).bench_serving())
+        elif name == "endpoint":
+            results.extend(__import__("tests.bench_endpoint", fromlist=["bench_endpoint"]).bench_endpoint())
     return results
 
 
-BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving")
+BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving", "endpoint")
 
 
 def _seconds(value: float) -> str:

@@ -41,7 +41,12 @@ def _process_start(pid: int) -> int | None:
 
 def this_process() -> str:
     """The owner text of the calling process (recorded with the work it starts)."""
-    pid = os.getpid()
+    return process_owner(os.getpid())
+
+
+def process_owner(pid: int) -> str:
+    """The owner text of process ``pid`` of this machine as it runs now (its start time included, so
+    a later process given the same pid is not taken for it)."""
     return json.dumps(
         {"host": socket.gethostname(), "pid": pid, "started": _process_start(pid), "boot": _boot_id()}, sort_keys=True
     )

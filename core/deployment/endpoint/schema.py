@@ -1,0 +1,292 @@
+"""The endpoint's input schema, built from the served model(s): one pydantic model of a row (a field
+per input column, its type, and in its description the range or categories validation learned) and
+of the whole ``/predict`` body. ``/docs`` and ``/openapi.json`` are generated from it.
+
+Only what the model cannot take as its input's type is refused here (422): a text that is not a
+number in a numeric column, NaN or infinity, a list or an object where one value belongs, a missing
+column, a row that is not an object. A value of the right type that breaks a learned rule (out of
+range, a category never seen, missing) passes: the deployment's validation policy decides what it
+gets. Values are passed on exactly as sent: the served model reads them, as for any other caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+
+from core.data.validation import ColumnRule
+from core.deployment.endpoint.body import MAX_ROWS, NonFinite, problem, rejected
+from core.deployment.request import quoted_value, shown_value, type_words
+from core.deployment.served_model import ServedModel
+
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"))
+
+
+def _single_value(column: str, value: Any) -> None:
+    """Refuse what no column can hold: a list or an object, and the NaN/Infinity literals."""
+    if isinstance(value, NonFinite):
+        raise _fail("not_finite", f"{column} must be a finite number or null; got {value.text}, which is not JSON.")
+    if isinstance(value, (list, dict)):
+        raise _fail("not_a_single_value", f"{column} must be a single value; got {type_words(value)} instead.")
+    if isinstance(value, float) and not math.isfinite(value):  # 1e400 reads as infinity
+        raise _fail("not_finite", f"{column} must be a finite number; got {value!r} instead.")
+
+
+def _number_check(column: str, takes_booleans: bool, text_allowed: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        _single_value(column, value)
+        if isinstance(value, bool):
+            if takes_booleans:
+                return value
+            raise _fail("not_a_number", f"{column} must be a number; got true/false ({value}) instead.")
+        if isinstance(value, int):
+            try:
+                float(value)
+            except OverflowError:
+                raise _fail(
+                    "not_finite", f"{column} must be a finite number; got {shown_value(value)} instead."
+                ) from None
+            return value
+        if isinstance(value, float):
+            return value
+        text = value.strip()
+        if not text or text_allowed:  # a blank is a missing value; the recipe reads this column's text
+            return value
+        try:
+            number = float(text) if "_" not in text else math.nan
+        except ValueError:
+            number = math.nan
+        if math.isnan(number):
+            raise _fail(
+                "not_a_number", f"{column} must be a number; got {quoted_value(value, shown_value(value))} instead."
+            )
+        if math.isinf(number):
+            raise _fail(
+                "not_finite",
+                f"{column} must be a finite number; got {quoted_value(value, shown_value(value))} instead.",
+            )
+        return value
+
+    return check
+
+
+def _value_check(column: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is not None:
+            _single_value(column, value)
+        return value
+
+    return check
+
+
+def _ignored_check(value: Any) -> Any:
+    """A column the model does not take is ignored, whatever it holds, except what is not JSON."""
+    if isinstance(value, NonFinite):
+        raise _fail("not_finite", f"{value.text} is not JSON; send null for a missing value.")
+    return value
+
+
+class _RowBase(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Annotated[Any, PlainValidator(_ignored_check)]] = Field(init=False)
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    """One input column of the schema: its name, kind (numeric, categorical, datetime, other) and rule."""
+
+    name: str
+    kind: str
+    rule: ColumnRule | None
+    takes_text: bool  # the recipe reads this column's text as numbers: text goes to it as sent
+
+    def json_schema(self) -> dict[str, Any]:
+        rule = self.rule
+        learned = rule.describe().split(": ", 1)[1] if rule else "no rule was learned"
+        base: dict[str, Any] = {"title": self.name}
+        if self.kind == "numeric":
+            base["anyOf"] = [{"type": "number"}, {"type": "null"}] + ([{"type": "string"}] if self.takes_text else [])
+            if rule is not None and rule.kind == "boolean":
+                base["anyOf"].append({"type": "boolean"})
+            what = "A number (null when unknown)"
+        elif self.kind == "datetime":
+            base["anyOf"] = [{"type": "string", "format": "date-time"}, {"type": "null"}]
+            what = "A date such as 2024-01-31 (null when unknown)"
+        else:
+            base["anyOf"] = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+            what = "A category (null when unknown)"
+        base["description"] = (
+            f"{what}. Learned from the training data: {learned}. A value outside this is still answered, "
+            "under the deployment's validation policy (see each result's status and problems)."
+        )
+        base["x-kind"] = self.kind
+        if rule is not None and rule.allowed is not None:
+            base["x-categories"] = list(rule.allowed)
+        if rule is not None and (rule.min is not None or rule.max is not None):
+            base["x-learned-range"] = [rule.min, rule.max]
+        example = self.example()
+        if example is not None:
+            base["examples"] = [example]
+        return base
+
+    def example(self) -> Any:
+        rule = self.rule
+        if rule is None:
+            return None
+        if rule.allowed:
+            return rule.allowed[0]
+        if self.kind == "numeric" and isinstance(rule.min, (int, float)) and isinstance(rule.max, (int, float)):
+            middle = (rule.min + rule.max) / 2
+            return round(middle, 2) if abs(middle) < 1e12 else rule.min
+        if self.kind == "datetime" and isinstance(rule.min, str):
+            return rule.min[:10]
+        return None
+
+    def validator(self) -> Callable[[Any], Any]:
+        if self.kind == "numeric":
+            return _number_check(self.name, self.rule is not None and self.rule.kind == "boolean", self.takes_text)
+        return _value_check(self.name)
+
+
+def input_columns(models: Iterable[ServedModel]) -> list[InputColumn]:
+    """The columns every answering model needs, in their order (the first model's first), each with
+    the rule learned for it."""
+    columns: dict[str, InputColumn] = {}
+    for model in models:
+        recipe_columns = _recipe_columns(model)
+        for name in model.required_columns:
+            if name in columns:
+                continue
+            rule = model.rules.get(name) if model.rules is not None else None
+            columns[name] = InputColumn(name, model.input_kinds.get(name, "other"), rule, name in recipe_columns)
+    return list(columns.values())
+
+
+# Recipe steps that read a column's text as numbers or flags: a request may send that text as is.
+TEXT_READING_OPS = ("to_numeric", "to_boolean")
+
+
+def _recipe_columns(model: ServedModel) -> set[str]:
+    """Columns a step of the model's cleaning recipe reads from text (to_numeric, to_boolean)."""
+    names: set[str] = set()
+    for step in model.recipe.steps if model.recipe is not None else ():
+        if step.op in TEXT_READING_OPS:
+            value = step.params.get("columns", step.params.get("column"))
+            names.update([value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)])
+    return names
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    rows: list[dict[str, Any]]  # only the model's columns, values as sent
+    request_ids: list[str] | None
+    user_ids: list[str] | None
+    ignored_columns: list[str]
+
+
+class InputSchema:
+    """The pydantic models of a row and of the ``/predict`` body for one set of answering models."""
+
+    def __init__(self, models: list[ServedModel]):
+        self.columns = input_columns(models)
+        self.labels = [m.label for m in models]
+        fields: dict[str, Any] = {
+            f"c{i}": (
+                Annotated[Any, PlainValidator(col.validator()), WithJsonSchema(col.json_schema())],
+                Field(alias=col.name, title=col.name),
+            )
+            for i, col in enumerate(self.columns)
+        }
+        self.row_model = create_model("Row", __base__=_RowBase, **fields)
+        example = {c.name: c.example() for c in self.columns}
+        self.request_model = create_model(
+            "PredictRequest",
+            __config__=ConfigDict(
+                coerce_numbers_to_str=True, extra="ignore", json_schema_extra={"examples": [{"rows": [example]}]}
+            ),
+            rows=(
+                list[self.row_model],  # type: ignore[name-defined]
+                Field(
+                    min_length=1,
+                    max_length=MAX_ROWS,
+                    description=f"The rows to score: 1 to {MAX_ROWS:,} objects of column: value.",
+                ),
+            ),
+            request_ids=(
+                list[RequestId] | None,
+                Field(
+                    None,
+                    description="One id per row, echoed in the answer; send it back with the true label to /feedback. Default: a fresh id per row.",
+                ),
+            ),
+            user_ids=(
+                list[RequestId] | None,
+                Field(None, description="One id per row naming who asks: an A/B test keeps each user on one arm."),
+            ),
+        )
+
+    def read(self, data: Any) -> ReadRequest:
+        """The body checked against the schema; raises RequestValidationError (422) naming each bad field."""
+        if not isinstance(data, dict):
+            raise rejected(
+                problem(
+                    ("body",),
+                    f'The body must be a JSON object such as {{"rows": [...]}}; got {type_words(data)} instead.',
+                    "model_attributes_type",
+                )
+            )
+        try:
+            parsed = self.request_model.model_validate(data)
+        except ValidationError as exc:
+            raise rejected(*[self._problem(e) for e in exc.errors(include_url=False)]) from None
+        names = [c.name for c in self.columns]
+        known = set(names)
+        rows = data["rows"]
+        ignored = list(dict.fromkeys(k for row in rows for k in row if k not in known))
+        for name in ("request_ids", "user_ids"):
+            given = getattr(parsed, name)
+            if given is not None and len(given) != len(rows):
+                raise rejected(
+                    problem(
+                        ("body", name),
+                        f"{name} has {len(given)} ids for {len(rows)} rows; send one per row.",
+                        "length_mismatch",
+                    )
+                )
+        picked = rows if not ignored else [{k: row[k] for k in names} for row in rows]
+        ids: dict[str, Any] = dict(parsed)  # a model made at run time: its fields are not typed
+        return ReadRequest(picked, ids["request_ids"], ids["user_ids"], ignored)
+
+    def _problem(self, error: Any) -> dict[str, Any]:
+        loc = ("body", *error["loc"])
+        kind, msg = error["type"], error["msg"]
+        if kind == "missing" and len(loc) == 4 and loc[1] == "rows":
+            needs = f"{self.labels[0]} needs" if len(self.labels) == 1 else f"{' and '.join(self.labels)} need"
+            msg = f"{loc[3]} is missing; {needs} it in every row (send null when it is unknown)."
+        elif kind == "model_type" and len(loc) == 3 and loc[1] == "rows":
+            msg = f"Row {loc[2]} must be an object of column: value pairs; got {type_words(error['input'])} instead."
+        elif kind == "too_short" and loc == ("body", "rows"):
+            msg = "The request has no rows; send at least one row."
+        elif kind == "too_long" and loc == ("body", "rows"):
+            msg = f"The request has more than {MAX_ROWS:,} rows; split it into batches of at most {MAX_ROWS:,}."
+        return problem(loc, msg, kind, error.get("input"))

@@ -1,0 +1,68 @@
+"""Deploy's HTTP endpoint panel: start or stop the project's endpoint (its own process), its URL and
+health, a copyable curl call built from a real row, and its API docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core import pipeline
+from core.deployment import serving
+from core.deployment.endpoint import process
+from core.deployment.endpoint.examples import curl_example, feedback_example
+from ui.text import escape_markdown
+from ui.widgets import flash, user_errors
+
+
+def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
+    st.subheader("HTTP endpoint")
+    row = process.get_endpoint(ws, project_id)
+    if row is None or row["status"] not in process.LIVE:
+        st.caption(
+            "Start a real HTTP service (FastAPI) in a process of its own: it answers POST /predict with the "
+            "deployment above, whatever strategy it runs, and stops when this app stops."
+        )
+        if row is not None and row["status"] == "failed":
+            st.error(escape_markdown(f"The last start failed: {row['error']}"))
+        elif row is not None and row["status"] == "exited":
+            st.warning(f"The endpoint that ran at {row['url']} has exited.")
+        if st.button("Start endpoint", key="start_endpoint", type="primary"):
+            with user_errors(), st.spinner("Starting the endpoint and waiting for it to answer…"):
+                started = process.start_endpoint(ws, project_id)
+                flash("success", f"The endpoint answers at {started['url']}.")
+                st.rerun()
+        return
+    health = process.get_health(row)
+    if health["http_status"] == 200:
+        st.success(
+            f"Running at {row['url']} (process {row['pid']}): /health answers ready, serving "
+            f"{escape_markdown(', '.join(health.get('versions', [])))}.",
+            icon=":material/lan:",
+        )
+    else:
+        st.warning(
+            f"Running at {row['url']} (process {row['pid']}) but not ready: "
+            f"{escape_markdown(health.get('detail', 'no answer'))}"
+        )
+    c1, c2, c3 = st.columns(3)
+    c1.link_button("API docs (/docs)", f"{row['url']}/docs", icon=":material/description:")
+    c2.link_button("OpenAPI schema (JSON)", f"{row['url']}/openapi.json", icon=":material/data_object:")
+    if c3.button("Stop endpoint", key="stop_endpoint"):
+        with user_errors():
+            process.stop_endpoint(ws, project_id)
+            flash("info", "The endpoint is stopped.")
+            st.rerun()
+    with user_errors():
+        served = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
+        example = pipeline.get_request_examples(ws, served).head(1)
+        st.code(curl_example(row["url"], example), language="bash", wrap_lines=True)
+        st.caption(
+            "Scores one row the model never trained on. Each answer carries a request_id; when the true outcome "
+            "is known, send it back so monitoring can measure the live model:"
+        )
+        st.code(feedback_example(row["url"]), language="bash")
+    st.caption(
+        "The API docs page draws the input schema (each column's type, range and categories) with Swagger UI, "
+        "which the browser loads from the internet; offline, the OpenAPI schema link shows the same as JSON."
+    )
