@@ -103,7 +103,7 @@ def stage_monitor(
     )
     inputs = frame.drop(columns=[problem.target, "window"])
     keys = [f"w{w}-{i}" for i, w in enumerate(frame["window"])]
-    serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed)
+    serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed, source="simulator")
     scorer = _monitor_scores(champion)
     used = champion.required_columns  # not IDs and other dropped columns: they would always "drift"
     # Drift is measured against the unseen rows the traffic is resampled from, as they were before any

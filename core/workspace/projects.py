@@ -206,6 +206,11 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
             f"Project '{project['name']}' has work running (a job or a pipeline run); wait for it "
             "to finish or stop it, then delete the project."
         )
+    if _has_running_endpoint(ws, project_id):
+        raise ConfigError(
+            f"Project '{project['name']}' has its HTTP endpoint running; stop it on the Deploy page, "
+            "then delete the project."
+        )
     with ws.transaction() as conn:
         conn.execute("PRAGMA defer_foreign_keys = ON")  # rows reference each other; checked at commit
         tables = _project_rows(conn, project_id)
@@ -246,6 +251,14 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
     for path in files:  # after the commit: a failed transaction leaves every file in place
         (ws.artifact_dir / path).unlink(missing_ok=True)
     return removed
+
+
+def _has_running_endpoint(ws: Workspace, project_id: int) -> bool:
+    """An endpoint recorded as running whose starter still runs (the endpoint exits with its starter)."""
+    rows = ws.query(
+        "SELECT owner FROM endpoints WHERE project_id = ? AND status IN ('starting', 'running')", (project_id,)
+    )
+    return any(owner.is_alive(row["owner"]) for row in rows)
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:

@@ -356,6 +356,29 @@ def test_delete_is_refused_while_work_runs_in_the_project(ws):
     assert list_projects(ws) == []
 
 
+def test_delete_is_refused_while_the_projects_endpoint_runs(ws):
+    """An endpoint answers for the project until its starter (the app) stops: deleting under it would
+    leave a process serving a project that no longer exists."""
+    import json
+
+    from core.workspace import owner
+    from core.workspace.database import now
+
+    pid = create_project(ws, "serving")["id"]
+    gone = json.dumps({**json.loads(owner.this_process()), "started": -1})  # a starter that has exited
+    with ws.transaction() as conn:
+        conn.execute(
+            "INSERT INTO endpoints (project_id, host, port, pid, owner, status, started_at) VALUES (?,?,?,?,?,?,?)",
+            (pid, "127.0.0.1", 8000, 1, owner.this_process(), "running", now()),
+        )
+    with pytest.raises(ConfigError, match="has its HTTP endpoint running; stop it on the Deploy page"):
+        delete_project(ws, pid)
+    with ws.transaction() as conn:
+        conn.execute("UPDATE endpoints SET owner = ? WHERE project_id = ?", (gone, pid))
+    delete_project(ws, pid)
+    assert list_projects(ws) == [] and ws.query("SELECT * FROM endpoints") == []
+
+
 # -- Projects a pipeline run builds --------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_run_that_fails_midway_leaves_its_project_marked_incomplete(ws, monkeypatch):
