@@ -16,6 +16,7 @@ write is done when ``log_answers`` returns, so a page reading the log right afte
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.workspace.database import Workspace, now
-from core.workspace.errors import DataError
+from core.workspace.errors import DataError, NotFoundError
 
 MAX_CELL_CHARS = 200
 MAX_ROW_CHARS = 2048
@@ -292,19 +293,59 @@ def get_traffic_summary_df(ws: Workspace, deployment_id: int) -> pd.DataFrame:
 def record_feedback(ws: Workspace, project_id: int, request_id: str, label: Any) -> int:
     """The true label of an answer the project's endpoint gave, quoted by its request id: how
     delayed labels reach monitoring. Returns how many logged answers it labels (one, unless a client
-    reused an id); a label sent again replaces the earlier one."""
+    reused an id); a label sent again replaces the earlier one. The label must be one the answering
+    model can be judged by: one of its classes, or a finite number for a regression (a label it could
+    never have predicted would count silently as a wrong answer, or make every readout NaN).
+    Raises NotFoundError for an id never logged, DataError for an unusable label."""
     request_id = str(request_id)
-    if label is None or (isinstance(label, float) and not np.isfinite(label)) or str(label).strip() == "":
+    if label is None or str(label).strip() == "":
         raise DataError(f"The label for request '{request_id}' is empty; send the true outcome of that request.")
+    versions = ws.query(
+        """SELECT DISTINCT v.lineage_json FROM predictions p JOIN model_versions v ON v.id = p.version_id
+           WHERE p.request_id = ? AND p.deployment_id IN (SELECT id FROM deployments WHERE project_id = ?)""",
+        (request_id, project_id),
+    )
+    if not versions:
+        raise NotFoundError(
+            f"No answer with request id '{request_id}' was logged for this project; "
+            "send the request_id the endpoint returned with its prediction."
+        )
+    text = _label_text(request_id, label, [json.loads(v["lineage_json"] or "{}") for v in versions])
     with ws.transaction() as conn:
         labelled = conn.execute(
             """UPDATE predictions SET label = ?, labelled_at = ? WHERE request_id = ? AND deployment_id IN
                (SELECT id FROM deployments WHERE project_id = ?)""",
-            (str(label), now(), request_id, project_id),
+            (text, now(), request_id, project_id),
         ).rowcount
-    if not labelled:
-        raise DataError(
-            f"No answer with request id '{request_id}' was logged for this project; "
-            "send the request_id the endpoint returned with its prediction."
-        )
     return labelled
+
+
+def _label_text(request_id: str, label: Any, lineages: list[dict[str, Any]]) -> str:
+    """The label as the log stores it: a class name as the model knows it, or a regression's number."""
+    if any(lineage.get("task", "regression") == "regression" for lineage in lineages):
+        number = None if isinstance(label, bool) else _finite_number(label)
+        if number is None:
+            raise DataError(
+                f"The label for request '{request_id}' must be a finite number (the true value, e.g. 150.5, "
+                f"with a dot for decimals); got {str(label)[:40]!r} instead."
+            )
+        return repr(number)
+    if isinstance(label, float) and label.is_integer():
+        label = int(label)  # 1.0 from a JSON client means the class "1"
+    text = str(label).strip()
+    classes = [str(c) for lineage in lineages for c in lineage.get("classes") or []]
+    if classes and text not in classes:
+        shown = ", ".join(repr(c) for c in dict.fromkeys(classes))
+        raise DataError(
+            f"The label for request '{request_id}' must be one of the model's classes ({shown}); "
+            f"got {text[:40]!r} instead."
+        )
+    return text
+
+
+def _finite_number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None

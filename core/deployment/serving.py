@@ -124,6 +124,7 @@ def create_deployment(
     deployment's, so a rollback, a switch or a rollout step never loosens it, else "flag");
     ``rollout`` is the plan and state of a rollout strategy (core.deployment.rollouts), kept in
     deployments.rollout_json."""
+    routing = routing.validate()  # before anything is written: a bad share must not become the live endpoint
     if validation_policy is None:
         live = get_active_deployment(ws, project_id)
         validation_policy = (live or {}).get("validation_policy") or "flag"
@@ -268,6 +269,9 @@ def predict(
     request_ids = [str(r) for r in request_ids] if request_ids is not None else new_request_ids(n)
     if len(request_ids) != n:
         raise DataError(f"The request has {n} rows but {len(request_ids)} request ids; give one per row.")
+    if len(set(request_ids)) != n:  # a label sent later would mark several answers
+        repeated = pd.Series(request_ids)[pd.Series(request_ids).duplicated()].iloc[0]
+        raise DataError(f"Request id {repeated!r} is given to more than one row; give each row its own.")
     routing: RoutingConfig = deployment["routing"]
     policy = check_validation_policy(deployment.get("validation_policy") or "flag")
     if seed is None:

@@ -30,7 +30,7 @@ from core.deployment.endpoint.body import parse_json, problem, read_body, reject
 from core.deployment.endpoint.models import FeedbackRequest, HealthAnswer, PredictAnswer, read_feedback
 from core.deployment.endpoint.schema import InputSchema
 from core.workspace.database import Workspace
-from core.workspace.errors import DataError, RequestError, StudioError
+from core.workspace.errors import DataError, NotFoundError, RequestError, StudioError
 from core.workspace.jsonable import to_strict_json
 from core.workspace.projects import get_project
 
@@ -240,8 +240,10 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
         request_id, label = read_feedback(parse_json(await read_body(request)))
         try:
             labelled = await run_in_threadpool(serving.record_feedback, live.ws, live.project["id"], request_id, label)
-        except DataError as exc:
+        except NotFoundError as exc:
             return JSONResponse({"detail": str(exc), "request_id": request_id}, status_code=404)
+        except DataError as exc:  # a label the answering model cannot be judged by
+            raise rejected(problem(("body", "label"), str(exc), "value_error", label)) from None
         return JSONResponse({"request_id": request_id, "labelled": labelled})
 
     def openapi() -> dict[str, Any]:

@@ -273,6 +273,24 @@ class InputSchema:
                         "length_mismatch",
                     )
                 )
+        request_ids: list[str] = getattr(parsed, "request_ids", None) or []  # a model made at run time
+        seen: set[str] = set()
+        repeated = []
+        for i, rid in enumerate(request_ids):
+            if rid in seen:
+                repeated.append(i)
+            seen.add(rid)
+        if repeated:  # one label sent later would mark several answers
+            raise rejected(
+                *[
+                    problem(
+                        ("body", "request_ids", i),
+                        f"request id {request_ids[i]!r} is given to more than one row; each answer needs its own.",
+                        "duplicate_id",
+                    )
+                    for i in repeated
+                ]
+            )
         picked = rows if not ignored else [{k: row[k] for k in names} for row in rows]
         ids: dict[str, Any] = dict(parsed)  # a model made at run time: its fields are not typed
         return ReadRequest(picked, ids["request_ids"], ids["user_ids"], ignored)

@@ -59,7 +59,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == 98 or "in use" in str(exc):
             raise ConfigError(
-                f"Port {port} on {host} is in use; choose another --port, or leave it out to pick a free one."
+                f"Port {port} on {host} is in use; choose another --port, or --port 0 to pick a free one."
             ) from None
         raise ConfigError(
             f"Cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --host or --port."

@@ -185,6 +185,11 @@ def run_ab(
     """Deploy an A/B test (sticky by user id), send all of ``traffic`` through it, wait for the labels
     still owed, and read it out. Returns {"readout", "deployment_id", "sticky", "requests"}."""
     design.validate()
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise ConfigError(
+            f"The 'share' of an A/B test must be a number between 0 and 1, both excluded (0.5 sends half "
+            f"of the users to the challenger): each arm needs users; got {share!r} instead."
+        )
     deployment = serving.create_deployment(
         ws,
         project_id,

@@ -82,6 +82,8 @@ def shadow_readout(
     readout = {
         "requests": int(answered.sum()),
         "agreement": agreement,
+        # What "agree" means: the same answer, or for numbers within a tenth of a standard deviation.
+        "agreement_means": "same answer" if kind == "proportion" else "within 0.1 standard deviation",
         "score_difference": {
             "mean": float(diff.mean()) if len(diff) else math.nan,
             **{
@@ -121,7 +123,9 @@ def _labelled_metric(labelled: pd.DataFrame, kind: str, higher_is_better: bool, 
 
 def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str]:
     m = readout["metric"]
-    agree = f"They agree on {readout['agreement']:.1%} of {readout['requests']:,} requests"
+    agree = f"They agree on {readout['agreement']:.1%} of {readout['requests']:,} requests" + (
+        "" if kind == "proportion" else " (within a tenth of a standard deviation of the champion's predictions)"
+    )
     if not m["labelled"]:
         return "keep watching", f"{agree}; no labels have arrived yet to say which is right more often."
     numbers = f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} on {m['labelled']:,} labelled requests (p = {m['p_value']:.3g})"

@@ -11,7 +11,7 @@ from core.deployment.routing import RoutingConfig
 from core.pipeline import PipelineConfig, run_pipeline, stage_deploy, stage_register
 from core.training import tracking
 from core.workspace.database import Workspace
-from core.workspace.errors import ConfigError, DataError
+from core.workspace.errors import ConfigError, DataError, NotFoundError
 
 N_REQUESTS = 200
 
@@ -159,16 +159,21 @@ def test_each_answer_has_a_request_id_a_label_can_quote_later(served):
     assert given["request_id"].tolist() == ["a", "b", "c"]
     fresh = serving.predict(ws, dep, rows)
     assert fresh["request_id"].nunique() == 3 and not set(fresh["request_id"]) & {"a", "b", "c"}
+    with pytest.raises(DataError, match="Request id 'x' is given to more than one row"):
+        serving.predict(ws, dep, rows, request_ids=["x", "y", "x"])
     assert serving.record_feedback(ws, served["pid"], "b", "yes") == 1
     logged = ws.query_one("SELECT label, source, labelled_at FROM predictions WHERE request_id = 'b'")
     assert (logged["label"], logged["source"]) == ("yes", "http") and logged["labelled_at"] > 0
     assert serving.record_feedback(ws, served["pid"], "b", "no") == 1  # a label sent again replaces the first
     assert ws.query_one("SELECT label FROM predictions WHERE request_id = 'b'")["label"] == "no"
-    with pytest.raises(DataError, match="No answer with request id 'zzz'"):
+    with pytest.raises(NotFoundError, match="No answer with request id 'zzz'"):
         serving.record_feedback(ws, served["pid"], "zzz", "yes")
     with pytest.raises(DataError, match="empty"):
         serving.record_feedback(ws, served["pid"], "a", " ")
-    with pytest.raises(DataError, match="No answer"):  # another project's answers are not this one's
+    # A label the model could never have predicted would count silently as a wrong answer.
+    with pytest.raises(DataError, match=r"must be one of the model's classes \('no', 'yes'\); got 'maybe'"):
+        serving.record_feedback(ws, served["pid"], "a", "maybe")
+    with pytest.raises(NotFoundError, match="No answer"):  # another project's answers are not this one's
         serving.record_feedback(ws, served["pid"] + 1, "a", "yes")
 
 
@@ -247,6 +252,13 @@ def test_regression_endpoint_returns_numbers(tmp_path):
     values = out["prediction"].astype(float)
     np.testing.assert_allclose(values, out["score"], atol=1e-3)
     assert np.corrcoef(values, df["price"].head(50))[0, 1] > 0.9
+    # A regression's label is the true number; text or a decimal comma would make every readout NaN.
+    first = out["request_id"].iloc[0]
+    assert serving.record_feedback(ws, 1, first, "150.5") == 1
+    assert ws.query_one("SELECT label FROM predictions WHERE request_id = ?", (first,))["label"] == "150.5"
+    for label in ("abc", "150,5", True, float("inf"), "1e400"):
+        with pytest.raises(DataError, match="must be a finite number"):
+            serving.record_feedback(ws, 1, first, label)
 
 
 def test_canary_routes_single_requests_to_both_arms(served):

@@ -261,10 +261,22 @@ def test_feedback_labels_a_logged_answer_and_refuses_unknown_ids_and_empty_label
         bad = client.post("/feedback", json={"request_id": "fb-1", "label": label})
         assert bad.status_code == 422, label
         assert bad.json()["detail"][0]["loc"] == ["body", "label"]
+    for label in ("maybe", 2, True):  # not one of the model's classes: it would count as a wrong answer
+        bad = client.post("/feedback", json={"request_id": "fb-1", "label": label})
+        assert bad.status_code == 422, label
+        assert bad.json()["detail"][0]["loc"] == ["body", "label"] and "classes" in bad.json()["detail"][0]["msg"]
+    assert ws.query_one("SELECT label FROM predictions WHERE request_id = 'fb-1'")["label"] == "yes"
     nan = client.post("/feedback", content='{"request_id": "fb-1", "label": NaN}')
     assert nan.status_code == 422 and nan.json()["detail"][0]["loc"] == ["body", "label"]
     missing = client.post("/feedback", json={"label": "yes"})
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "request_id"]
+
+
+def test_a_request_id_given_to_two_rows_is_refused_naming_the_second(client):
+    answer = client.post("/predict", json={"rows": [GOOD, GOOD, GOOD], "request_ids": ["d-1", "d-2", "d-1"]})
+    assert answer.status_code == 422
+    assert [d["loc"] for d in answer.json()["detail"]] == [["body", "request_ids", 2]]
+    assert "'d-1' is given to more than one row" in answer.json()["detail"][0]["msg"]
 
 
 def test_openapi_describes_the_models_columns_types_categories_and_ranges(client):
