@@ -131,6 +131,18 @@ def test_non_single_strategy_needs_a_challenger(served):
         serving.create_deployment(ws, served["pid"], RoutingConfig("canary"), dep["champion_version_id"])
 
 
+@pytest.mark.parametrize("share", [1.5, -0.2])
+def test_a_bad_share_is_refused_before_it_becomes_the_live_deployment(served, share):
+    """It was written first and refused only when read: the project's endpoint was locked for good."""
+    ws = served["ws"]
+    live = _deploy(served, strategy="single")
+    with pytest.raises(ConfigError, match="challenger_share"):
+        serving.create_deployment(
+            ws, served["pid"], RoutingConfig("ab", share), live["champion_version_id"], served["challenger"]["id"]
+        )
+    assert serving.get_active_deployment(ws, served["pid"])["id"] == live["id"]
+
+
 def test_every_prediction_is_logged(served):
     ws = served["ws"]
     dep = _deploy(served, strategy="canary", challenger_share=0.5)
