@@ -63,6 +63,6 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
         )
         st.code(feedback_example(row["url"]), language="bash")
     st.caption(
-        "The API docs page draws the input schema (each column's type, range and categories) with Swagger UI, "
-        "which the browser loads from the internet; offline, the OpenAPI schema link shows the same as JSON."
+        "The API docs page lists the routes and the input schema: each column's type and the range or categories "
+        "learned from training (it needs no internet; Swagger UI, which does, is at /swagger)."
     )

@@ -22,11 +22,12 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.deployment import serving
 from core.deployment.endpoint.body import parse_json, problem, read_body, rejected
+from core.deployment.endpoint.docs_page import render_docs_html
 from core.deployment.endpoint.models import FeedbackRequest, HealthAnswer, PredictAnswer, read_feedback
 from core.deployment.endpoint.schema import InputSchema
 from core.workspace.database import Workspace
@@ -199,6 +200,7 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
     app = FastAPI(
         title=f"MLOps Studio endpoint: {name}",
         version="1",
+        docs_url="/swagger",  # Swagger UI loads from a CDN; /docs is our own page, drawn without the internet
         description=(
             f"Scores rows with the model deployed for project {name}. The request schema below is the served "
             "model's input schema: each column's type and the range or categories learned from the training data."
@@ -245,6 +247,11 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
         except DataError as exc:  # a label the answering model cannot be judged by
             raise rejected(problem(("body", "label"), str(exc), "value_error", label)) from None
         return JSONResponse({"request_id": request_id, "labelled": labelled})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """The OpenAPI schema as a plain page: routes, each column's type and what training taught."""
+        return HTMLResponse(render_docs_html(app.openapi()))
 
     def openapi() -> dict[str, Any]:
         """The schema of the versions live now (rebuilt when they change)."""

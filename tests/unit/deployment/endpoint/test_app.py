@@ -292,8 +292,13 @@ def test_openapi_describes_the_models_columns_types_categories_and_ranges(client
     body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/PredictRequest"}
     assert "FeedbackRequest" in schemas
+    # /docs draws the same schema without the internet (Swagger UI, from a CDN, stays at /swagger).
     docs = client.get("/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    assert "<script" not in docs.text and "http" not in docs.text.replace("/openapi.json", "")
+    assert "<code>color</code>" in docs.text and "one of blue, green, red" in docs.text
+    assert f"from {low:g} to {high:g}" in docs.text and "POST</span> <code>/predict</code>" in docs.text
+    assert "swagger" in client.get("/swagger").text.lower()
     # The documented example is a valid request.
     example = schemas["PredictRequest"]["examples"][0]
     assert client.post("/predict", json=example).status_code == 200
