@@ -350,18 +350,31 @@ def fill_text(page, key: str, value: str) -> None:
 
 
 def select_option(page, key: str, option_text: str, exact: bool = False) -> None:
-    """Choose an option of a keyed st.selectbox (a react-aria combobox) by its visible text."""
-    box = page.locator(f".st-key-{key} input[role=combobox]").first
-    box.click()
-    box.fill(option_text)  # typing filters the (virtualised) list down to the wanted option
-    listbox = page.locator("[role=listbox]").last
-    listbox.wait_for(state="visible", timeout=10_000)
-    options = listbox.locator("[role=option]")
-    if exact:
-        options = options.filter(has_text=re.compile(rf"^\s*{re.escape(option_text)}\s*$"))
-    else:
-        options = options.filter(has_text=option_text)
-    options.first.click()
+    """Choose an option of a keyed st.selectbox (a react-aria combobox) by its visible text.
+
+    A rerun that starts while the list is open redraws the page under it (the click lands on the
+    redrawn page): then the list is closed and the choice made again, up to three times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for attempt in range(3):
+        wait_idle(page)
+        box = page.locator(f".st-key-{key} input[role=combobox]").first
+        box.click()
+        box.fill(option_text)  # typing filters the (virtualised) list down to the wanted option
+        listbox = page.locator("[role=listbox]").last
+        listbox.wait_for(state="visible", timeout=10_000)
+        options = listbox.locator("[role=option]")
+        if exact:
+            options = options.filter(has_text=re.compile(rf"^\s*{re.escape(option_text)}\s*$"))
+        else:
+            options = options.filter(has_text=option_text)
+        try:
+            options.first.click(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     wait_idle(page)
 
 
