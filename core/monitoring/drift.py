@@ -11,38 +11,51 @@ group, registered in `DRIFT_TESTS` with the column kinds it applies to (`registe
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency, ks_2samp, kstwo
+from scipy.stats import ks_2samp
 
+from core.monitoring.reference import (
+    MAX_CATEGORIES,
+    MAX_CODE_VALUES,
+    ColumnReference,
+    CurrentColumn,
+    NumericReference,
+    PreparedReference,
+    get_prepared_reference,
+    is_numeric_column,
+    prepare_current,
+    prepare_reference,
+)
+from core.statistics import (
+    EPSILON,
+    chi2_pvalue_from_counts,
+    jensen_shannon_from_counts,
+    ks_pvalues,
+    ks_statistic_distinct,
+    psi_from_counts,
+    wasserstein_distinct,
+)
 from core.workspace.errors import ConfigError, DataError
 
-# Share given to an empty bin so that log(current / reference) stays finite.
-EPSILON = 1e-4
+__all__ = ["EPSILON", "MAX_CATEGORIES", "MAX_CODE_VALUES", "PreparedReference", "is_numeric_column"]
+
 # Conventional PSI reading: < 0.1 stable, 0.1–0.25 moderate, ≥ 0.25 major.
 MODERATE_PSI = 0.1
 MAJOR_PSI = 0.25
 # The chi-squared approximation is poor for cells with tiny counts: rarer categories are pooled.
 MIN_CATEGORY_COUNT = 5
-# Categorical PSI keeps this many reference categories apart; the rest share one bucket.
-MAX_CATEGORIES = 30
-
-# Numeric columns with at most this many whole-number values are codes (ratings, plan numbers):
-# a code never seen in the reference is a new value, like a new category.
-MAX_CODE_VALUES = 20
+# Above this many current values (rows × columns), columns are compared on both cores at once: the
+# sorting and searching release Python's lock.
+PARALLEL_VALUES = 2_000_000
 
 FEATURE_DRIFT_COLUMNS = ["feature", "kind", "psi", "test", "pvalue", "drifted", "label", "new_rows", "new_share"]
-
-
-def is_numeric_column(series: pd.Series) -> bool:
-    """True for numbers and dates (compared as points in time), not booleans (two categories)."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return True
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
 def _check_not_empty(reference: pd.Series, current: pd.Series, test: str) -> None:
@@ -54,165 +67,26 @@ def _check_not_empty(reference: pd.Series, current: pd.Series, test: str) -> Non
             )
 
 
-# --- counting: every statistic is computed from counts per group (e.g. per window) at once ------
+def _single_group(current: pd.Series | pd.DataFrame) -> np.ndarray:
+    return np.zeros(len(current), dtype=np.int64)
 
 
-def _as_floats(series: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        # Days since the epoch: a date's drift is a shift in time; NaT stays missing.
-        days = (series - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-        return days.to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _get_numeric_counts(
-    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int, bins: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts per quantile bin of the reference: (reference [bins], current [groups × bins]).
-
-    Inner edges are reference quantiles, deduplicated (a column with few distinct values gets
-    fewer bins); outer bins are open-ended so values outside the reference range still count.
-    The last bin holds missing values, so a rise in missing values shows up as drift.
-    """
-    ref, cur = _as_floats(reference), _as_floats(current)
-    ref_values = ref[~np.isnan(ref)]
-    inner = np.quantile(ref_values, np.linspace(0, 1, bins + 1)[1:-1]) if len(ref_values) else []
-    edges = np.unique(inner)
-    n_bins = len(edges) + 2  # value bins plus the missing-value bin
-
-    def bin_index(values: np.ndarray) -> np.ndarray:
-        # side="left": bin i holds (edge[i-1], edge[i]], matching the quantile definition.
-        index = np.searchsorted(edges, values, side="left")
-        index[np.isnan(values)] = n_bins - 1
-        return index
-
-    ref_counts = np.bincount(bin_index(ref), minlength=n_bins)
-    cur_counts = np.bincount(codes * n_bins + bin_index(cur), minlength=n_groups * n_bins)
-    return ref_counts, cur_counts.reshape(n_groups, n_bins)
-
-
-def _get_category_counts(
-    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts per category bucket: (reference [buckets], current [groups × buckets]).
-
-    Buckets: the MAX_CATEGORIES most frequent reference categories; one '<other>' bucket for
-    the remaining reference categories (so an identifier-like column does not explode the PSI);
-    one '<new>' bucket for values never seen in the reference (so a new category shows up);
-    and missing values as a bucket of their own.
-    """
-    if isinstance(reference.dtype, pd.CategoricalDtype):
-        reference = reference.astype(object)
-    if isinstance(current.dtype, pd.CategoricalDtype):
-        current = current.astype(object)
-    ref_counts = reference.value_counts(dropna=True)
-    kept = min(len(ref_counts), MAX_CATEGORIES)
-    other, new, missing = kept, kept + 1, kept + 2
-    n_buckets = kept + 3
-
-    def bucket_index(values: pd.Series) -> np.ndarray:
-        position = pd.Index(ref_counts.index).get_indexer(values.to_numpy(dtype=object))
-        index = np.where(position < 0, new, np.where(position >= kept, other, position))
-        index[values.isna().to_numpy()] = missing
-        return index
-
-    ref_bucket_counts = np.zeros(n_buckets, dtype=np.int64)
-    ref_bucket_counts[:kept] = ref_counts.to_numpy()[:kept]
-    ref_bucket_counts[other] = ref_counts.to_numpy()[kept:].sum()
-    ref_bucket_counts[missing] = reference.isna().sum()
-    cur_counts = np.bincount(codes * n_buckets + bucket_index(current), minlength=n_groups * n_buckets)
-    return ref_bucket_counts, cur_counts.reshape(n_groups, n_buckets)
-
-
-def _count_new_codes(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Rows per group holding a whole-number code the reference never had (0 for measurements:
-    values of a continuous quantity are all "new" and the PSI's open-ended bins already catch them)."""
-    if pd.api.types.is_datetime64_any_dtype(reference):
-        return np.zeros(n_groups, dtype=np.int64)
-    ref = _as_floats(reference)
-    seen = np.unique(ref[~np.isnan(ref)])
-    if not len(seen) or len(seen) > MAX_CODE_VALUES or np.any(np.mod(seen, 1) != 0):
-        return np.zeros(n_groups, dtype=np.int64)
-    cur = _as_floats(current)
-    is_new = ~np.isnan(cur) & ~np.isin(cur, seen)
-    return np.bincount(codes[is_new], minlength=n_groups).astype(np.int64)
-
-
-def _psi_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -> np.ndarray:
-    """PSI of each row of current_counts against reference_counts (vectorised over rows)."""
-    ref_share = np.maximum(reference_counts / max(reference_counts.sum(), 1), EPSILON)
-    totals = np.maximum(current_counts.sum(axis=1, keepdims=True), 1)
-    cur_share = np.maximum(current_counts / totals, EPSILON)
-    return np.sum((cur_share - ref_share) * np.log(cur_share / ref_share), axis=1)
-
-
-def _chi2_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
-    """Chi-squared p-value of a 2 × buckets table; buckets seen fewer than MIN_CATEGORY_COUNT
-    times in total are pooled so that tiny counts do not make the test unreliable."""
-    table = np.vstack([reference_counts, current_counts])
-    totals = table.sum(axis=0)
-    rare = totals < MIN_CATEGORY_COUNT
-    table = np.column_stack([table[:, ~rare], table[:, rare].sum(axis=1)])
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-        return 1.0  # a single category (or an empty side): nothing to compare
-    return float(chi2_contingency(table).pvalue)
-
-
-def _ks_statistics(
-    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """KS statistic (largest gap between the two empirical distribution functions, evaluated at
-    every observed value, as scipy does) and effective sample size per group; nan where a side
-    has no values."""
-    ref, cur = _as_floats(reference), _as_floats(current)
-    ref = np.sort(ref[~np.isnan(ref)])
-    ref_cdf_at_ref = np.searchsorted(ref, ref, side="right") / max(len(ref), 1)  # same for every group
-    present = ~np.isnan(cur)
-    statistics = np.full(n_groups, np.nan)
-    sizes = np.full(n_groups, np.nan)
-    for group in range(n_groups):
-        values = np.sort(cur[(codes == group) & present])
-        if not (len(ref) and len(values)):
-            continue
-        gaps_at_ref = ref_cdf_at_ref - np.searchsorted(values, ref, side="right") / len(values)
-        gaps_at_values = np.searchsorted(ref, values, side="right") / len(ref) - np.searchsorted(
-            values, values, side="right"
-        ) / len(values)
-        statistics[group] = max(np.abs(gaps_at_ref).max(), np.abs(gaps_at_values).max())
-        sizes[group] = np.round(len(ref) * len(values) / (len(ref) + len(values)))
-    return statistics, sizes
-
-
-def _ks_pvalues(statistics: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Smirnov's asymptotic two-sided p-values (scipy's ks_2samp method="asymp"), in one call.
-
-    1.0 where a side had no values: no evidence of a difference (the PSI's missing-value bin is
-    what catches a column that became empty).
-    """
-    pvalues = np.ones(len(statistics))
-    known = ~np.isnan(statistics)
-    if known.any():
-        pvalues[known] = np.clip(kstwo.sf(statistics[known], sizes[known]), 0, 1)
-    return pvalues
+def _prepare_pair(
+    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int, bins: int = 10
+) -> tuple[ColumnReference, CurrentColumn]:
+    ref = prepare_reference(pd.DataFrame({"x": reference}), ["x"], bins).columns["x"]
+    return ref, prepare_current(ref, current, codes, n_groups)
 
 
 # --- PSI and the tests on one pair of samples ------------------------------------------------------
-
-
-def _single_group(current: pd.Series) -> np.ndarray:
-    return np.zeros(len(current), dtype=np.int64)
 
 
 def psi(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
     """Population stability index of `current` against `reference` (0 = same distribution)."""
     reference, current = pd.Series(reference), pd.Series(current)
     _check_not_empty(reference, current, "PSI")
-    if is_numeric_column(reference):
-        ref_counts, cur_counts = _get_numeric_counts(reference, current, _single_group(current), 1, bins)
-    else:
-        ref_counts, cur_counts = _get_category_counts(reference, current, _single_group(current), 1)
-    return float(_psi_from_counts(ref_counts, cur_counts)[0])
+    ref, cur = _prepare_pair(reference, current, _single_group(current), 1, bins)
+    return float(psi_from_counts(ref.counts, cur.counts)[0])
 
 
 def ks_pvalue(reference: pd.Series, current: pd.Series) -> float:
@@ -239,57 +113,110 @@ def chi2_pvalue(reference: pd.Series, current: pd.Series) -> float:
     """
     reference, current = pd.Series(reference), pd.Series(current)
     _check_not_empty(reference, current, "the chi-squared test")
-    ref_counts, cur_counts = _get_category_counts(reference, current, _single_group(current), 1)
-    return _chi2_from_counts(ref_counts, cur_counts[0])
+    ref = prepare_reference(pd.DataFrame({"x": reference.astype(object)}), ["x"]).columns["x"]
+    cur = prepare_current(ref, current.astype(object), _single_group(current), 1)
+    return chi2_pvalue_from_counts(ref.counts, cur.counts[0], MIN_CATEGORY_COUNT)
 
 
-# --- significance tests, registered by name with the column kinds they apply to ------------------
+# --- drift tests, registered by name with the column kinds they apply to -------------------------
 
 COLUMN_KINDS = ("numeric", "categorical")
-# (reference, current, group code per current row, number of groups) -> p-value per group.
-GroupedTest = Callable[[pd.Series, pd.Series, np.ndarray, int], np.ndarray]
+MEASURES = ("pvalue", "distance")
+# (the column's prepared reference, its current values per group) -> one value per group.
+GroupedTest = Callable[[ColumnReference, CurrentColumn], np.ndarray]
 
 
 @dataclass(frozen=True)
 class DriftTest:
-    """A significance test of drift: its name, the column kinds it applies to, and its function."""
+    """A drift statistic: its name, the column kinds it applies to, its function, and what it measures:
+    a p-value (significant below DriftConfig.pvalue_threshold) or a distance (drift at or above
+    ``threshold``)."""
 
     name: str
     kinds: tuple[str, ...]
-    pvalues: GroupedTest
+    compute: GroupedTest
     description: str
+    measure: str = "pvalue"
+    threshold: float | None = None
 
 
 DRIFT_TESTS: dict[str, DriftTest] = {}
 
 
-def register_drift_test(name: str, kinds: tuple[str, ...], description: str) -> Callable[[GroupedTest], GroupedTest]:
+def register_drift_test(
+    name: str, kinds: tuple[str, ...], description: str, *, measure: str = "pvalue", threshold: float | None = None
+) -> Callable[[GroupedTest], GroupedTest]:
     """Register the decorated function as the drift test ``name`` for columns of ``kinds``."""
     unknown = [kind for kind in kinds if kind not in COLUMN_KINDS]
     if unknown or not kinds:
         raise ConfigError(
             f"A drift test applies to column kinds among {', '.join(COLUMN_KINDS)}; got {kinds!r} instead."
         )
+    if measure not in MEASURES or (measure == "distance") != (threshold is not None):
+        raise ConfigError(
+            f"A drift test measures a 'pvalue' or a 'distance' (with the threshold from which it is drift); "
+            f"got measure {measure!r} and threshold {threshold!r} instead."
+        )
 
     def register(function: GroupedTest) -> GroupedTest:
-        DRIFT_TESTS[name] = DriftTest(name, tuple(kinds), function, description)
+        DRIFT_TESTS[name] = DriftTest(name, tuple(kinds), function, description, measure, threshold)
         return function
 
     return register
 
 
 @register_drift_test("ks", ("numeric",), "two-sample Kolmogorov–Smirnov test (asymptotic p-value, as ks_pvalue)")
-def ks_pvalues_per_group(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """KS p-value of each group, vectorised over the groups; equal to ``ks_pvalue`` per group."""
-    statistics, sizes = _ks_statistics(reference, current, codes, n_groups)
-    return _ks_pvalues(statistics, sizes)
+def ks_pvalues_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray:
+    """KS p-value of each group against the prepared reference; equal to ``ks_pvalue`` per group."""
+    assert isinstance(ref, NumericReference) and cur.sorted_groups is not None
+    statistics = np.array(
+        [
+            ks_statistic_distinct(ref.values, ref.at_most, group) if len(group) and ref.size else np.nan
+            for group in cur.sorted_groups
+        ]
+    )
+    sizes = np.array([len(group) for group in cur.sorted_groups])
+    return ks_pvalues(statistics, np.full(len(sizes), ref.size), sizes)
 
 
 @register_drift_test("chi2", ("categorical",), "chi-squared test on the PSI's category buckets (as chi2_pvalue)")
-def chi2_pvalues_per_group(reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int) -> np.ndarray:
+def chi2_pvalues_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray:
     """Chi-squared p-value of each group; equal to ``chi2_pvalue`` per group."""
-    ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
-    return np.array([_chi2_from_counts(ref_counts, row) for row in cur_counts])
+    return np.array([chi2_pvalue_from_counts(ref.counts, row, MIN_CATEGORY_COUNT) for row in cur.counts])
+
+
+@register_drift_test(
+    "jensen_shannon",
+    ("numeric", "categorical"),
+    "Jensen–Shannon distance (base 2) between the shares in the PSI's bins or categories: 0 same, 1 no overlap",
+    measure="distance",
+    threshold=0.1,
+)
+def jensen_shannon_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray:
+    """Jensen–Shannon distance of each group's shares from the reference's; bounded, symmetric, and
+    needs no floor for an empty bin (unlike PSI). 0.1 is the usual drift threshold (Evidently's)."""
+    return jensen_shannon_from_counts(ref.counts, cur.counts)
+
+
+@register_drift_test(
+    "wasserstein",
+    ("numeric",),
+    "Wasserstein distance (how far values moved) in reference standard deviations",
+    measure="distance",
+    threshold=0.1,
+)
+def wasserstein_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray:
+    """Earth mover's distance of each group from the reference, divided by the reference's standard
+    deviation (in the column's own units when that is 0): 0.1 means the values moved a tenth of a
+    standard deviation on average, whatever the column's units. 0.1 is the usual threshold (Evidently's)."""
+    assert isinstance(ref, NumericReference) and cur.sorted_groups is not None
+    scale = ref.std if ref.std > 0 else 1.0
+    return np.array([wasserstein_distinct(ref.values, ref.at_most, group) / scale for group in cur.sorted_groups])
+
+
+def get_distance_names() -> list[str]:
+    """The registered distances, in registration order: each is a column of the feature-drift table."""
+    return [test.name for test in DRIFT_TESTS.values() if test.measure == "distance"]
 
 
 def _get_group_codes(current: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -305,11 +232,8 @@ def get_psi_per_group(reference: pd.Series, current: pd.Series, groups: np.ndarr
     reference, current = pd.Series(reference), pd.Series(current)
     _check_not_empty(reference, current, "PSI")
     values, codes = np.unique(np.asarray(groups), return_inverse=True)
-    if is_numeric_column(reference):
-        ref_counts, cur_counts = _get_numeric_counts(reference, current, codes, len(values), bins)
-    else:
-        ref_counts, cur_counts = _get_category_counts(reference, current, codes, len(values))
-    return pd.Series(_psi_from_counts(ref_counts, cur_counts), index=values, name="psi")
+    ref, cur = _prepare_pair(reference, current, codes.astype(np.int64), len(values), bins)
+    return pd.Series(psi_from_counts(ref.counts, cur.counts), index=values, name="psi")
 
 
 def describe_psi(value: float) -> str:
@@ -328,9 +252,12 @@ class DriftConfig:
     """When a feature counts as drifted.
 
     A feature is drifted when psi ≥ psi_threshold, OR when its test is significant
-    (pvalue < pvalue_threshold) AND the shift is at least moderate (psi ≥ 0.1). The p-value is
-    not enough on its own: with thousands of rows, a test flags shifts too small to matter;
-    PSI measures how large the shift is, the p-value whether it is more than noise.
+    (pvalue < pvalue_threshold) AND the shift is at least moderate (psi ≥ 0.1), OR when one of the
+    chosen ``distances`` (registered drift tests measuring a distance: "jensen_shannon",
+    "wasserstein") reaches its threshold. The p-value is not enough on its own: with thousands of
+    rows, a test flags shifts too small to matter; PSI measures how large the shift is, the p-value
+    whether it is more than noise. No distance by default, so the default gives the same results as
+    before distances existed.
     """
 
     psi_threshold: float = MAJOR_PSI
@@ -338,6 +265,7 @@ class DriftConfig:
     bins: int = 10
     numeric_test: str = "ks"  # the names of registered drift tests (DRIFT_TESTS)
     categorical_test: str = "chi2"
+    distances: tuple[str, ...] = ()
 
     def validate(self) -> DriftConfig:
         if not isinstance(self.psi_threshold, (int, float)) or not self.psi_threshold > 0:
@@ -356,73 +284,96 @@ class DriftConfig:
                 f"(10 is the usual choice); got {self.bins!r} instead."
             )
         for kind, name in (("numeric", self.numeric_test), ("categorical", self.categorical_test)):
-            fitting = [test.name for test in DRIFT_TESTS.values() if kind in test.kinds]
-            if name not in DRIFT_TESTS or kind not in DRIFT_TESTS[name].kinds:
+            fitting = [t.name for t in DRIFT_TESTS.values() if kind in t.kinds and t.measure == "pvalue"]
+            if name not in fitting:
                 raise ConfigError(
                     f"The '{kind}_test' of DriftConfig must name a drift test for {kind} columns "
                     f"({', '.join(fitting)}); got {name!r} instead."
                 )
+        unknown = [name for name in self.distances if name not in get_distance_names()]
+        if not isinstance(self.distances, tuple) or unknown:
+            raise ConfigError(
+                f"The 'distances' of DriftConfig must be a tuple of registered distances "
+                f"({', '.join(get_distance_names())}); got {self.distances!r} instead."
+            )
         return self
 
     def get_test(self, kind: str) -> DriftTest:
-        """The registered test this configuration runs on columns of ``kind``."""
+        """The registered significance test this configuration runs on columns of ``kind``."""
         return DRIFT_TESTS[self.numeric_test if kind == "numeric" else self.categorical_test]
 
+    def get_distances(self, kind: str) -> list[DriftTest]:
+        """The chosen distances that suit columns of ``kind``."""
+        return [DRIFT_TESTS[name] for name in self.distances if kind in DRIFT_TESTS[name].kinds]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "distances": list(self.distances)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DriftConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known}).validate()
+        values = {k: v for k, v in data.items() if k in known}
+        if "distances" in values:
+            values["distances"] = tuple(values["distances"])
+        return cls(**values).validate()
 
-    def get_drifted(self, psi_values: np.ndarray, pvalues: np.ndarray) -> np.ndarray:
-        """The drift rule above, vectorised."""
+    def get_drifted(
+        self, psi_values: np.ndarray, pvalues: np.ndarray, distances: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """The drift rule above, vectorised (``distances``: one column per distance name, nan where it
+        was not computed)."""
         psi_values, pvalues = np.asarray(psi_values, dtype=float), np.asarray(pvalues, dtype=float)
-        return (psi_values >= self.psi_threshold) | ((pvalues < self.pvalue_threshold) & (psi_values >= MODERATE_PSI))
+        drifted = (psi_values >= self.psi_threshold) | (
+            (pvalues < self.pvalue_threshold) & (psi_values >= MODERATE_PSI)
+        )
+        for name in self.distances if distances is not None else ():
+            drifted |= np.nan_to_num(distances[name].to_numpy(dtype=float), nan=-np.inf) >= DRIFT_TESTS[name].threshold
+        return drifted
 
 
 def _get_column_drift(
-    reference: pd.Series, current: pd.Series, codes: np.ndarray, n_groups: int, config: DriftConfig
+    ref: ColumnReference, series: pd.Series, codes: np.ndarray, n_groups: int, config: DriftConfig
 ) -> dict[str, Any]:
-    """PSI per group, and the p-values of the configured test for the column's kind."""
-    if is_numeric_column(reference):
-        kind = "numeric"
-        ref_counts, cur_counts = _get_numeric_counts(reference, current, codes, n_groups, config.bins)
-        new_rows = _count_new_codes(reference, current, codes, n_groups)
-    else:
-        kind = "categorical"
-        ref_counts, cur_counts = _get_category_counts(reference, current, codes, n_groups)
-        new_rows = cur_counts[:, -2]  # the '<new>' bucket: values never seen in the reference
-    test = config.get_test(kind)
+    """PSI per group, the p-values of the configured test for the column's kind, the chosen distances."""
+    cur = prepare_current(ref, series, codes, n_groups)
+    test = config.get_test(ref.kind)
     return {
-        "kind": kind,
+        "kind": ref.kind,
         "test": test.name,
-        "psi": _psi_from_counts(ref_counts, cur_counts),
-        "pvalue": np.asarray(test.pvalues(reference, current, codes, n_groups), dtype=float),
-        "new_rows": new_rows,
+        "psi": psi_from_counts(ref.counts, cur.counts),
+        "pvalue": np.asarray(test.compute(ref, cur), dtype=float),
+        "new_rows": cur.new_rows,
+        **{d.name: np.asarray(d.compute(ref, cur), dtype=float) for d in config.get_distances(ref.kind)},
     }
 
 
 def get_feature_drift_df(
-    reference: pd.DataFrame,
+    reference: pd.DataFrame | PreparedReference,
     current: pd.DataFrame,
     columns: list[str],
     config: DriftConfig = DriftConfig(),
     *,
     by: str | None = None,
+    reference_key: Any = None,
 ) -> pd.DataFrame:
     """One row per column: PSI, the configured significance test for its kind (named in `test`) and
     its p-value, whether it drifted, and how many
     rows (`new_rows`, share `new_share`) hold a value the reference never had (a new category, or
-    a new code of a numeric column with a few whole-number values).
+    a new code of a numeric column with a few whole-number values); then one column per distance
+    chosen in ``config.distances``, nan for a column it does not suit (Wasserstein for categories).
 
     With `by` (e.g. "window"), one row per (group, column) and a leading `by` column: every
     group is compared with the same reference, in one vectorised pass per column.
+
+    ``reference`` is the reference rows, or a `PreparedReference` made from them (prepared for
+    ``config.bins``); with ``reference_key`` (e.g. ("version", 12)) the prepared reference is kept for
+    the next call with the same key (`get_prepared_reference`).
     """
     config.validate()
     columns = list(columns)
-    missing = [c for c in columns if c not in reference.columns or c not in current.columns]
+    prepared = reference if isinstance(reference, PreparedReference) else None
+    ref_columns = set(prepared.columns) if prepared is not None else set(reference.columns)  # type: ignore[union-attr]
+    missing = [c for c in columns if c not in ref_columns or c not in current.columns]
     if by is not None and by not in current.columns:
         missing.append(by)
     if missing:
@@ -430,26 +381,50 @@ def get_feature_drift_df(
             f"The columns {missing} are missing from the reference or the current data; "
             "monitor only columns present in both."
         )
-    if len(reference) == 0 or len(current) == 0:
+    ref_rows = prepared.rows if prepared is not None else len(reference)  # type: ignore[arg-type]
+    if ref_rows == 0 or len(current) == 0:
         raise DataError("The reference or the current data is empty; compare at least one row of each.")
+    if prepared is None:
+        prepared = get_prepared_reference(reference, columns, config.bins, key=reference_key)  # type: ignore[arg-type]
+    elif prepared.bins != config.bins:
+        raise ConfigError(
+            f"The prepared reference has {prepared.bins} bins but the DriftConfig asks for {config.bins}; "
+            "prepare it with the configuration's bins."
+        )
     groups, codes = _get_group_codes(current, by)
-    stats = [_get_column_drift(reference[c], current[c], codes, len(groups), config) for c in columns]
+
+    def column_drift(column: str) -> dict[str, Any]:
+        return _get_column_drift(prepared.columns[column], current[column], codes, len(groups), config)
+
+    if len(current) * len(columns) >= PARALLEL_VALUES and len(columns) > 1 and (os.cpu_count() or 1) > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            stats = list(pool.map(column_drift, columns))
+    else:
+        stats = [column_drift(c) for c in columns]
     # Group-major order: all columns of the first group, then all columns of the next group.
+    n_groups = len(groups)
+
+    def stacked(key: str) -> np.ndarray:
+        if not stats:
+            return np.empty(0)
+        return np.column_stack([s.get(key, np.full(n_groups, np.nan)) for s in stats]).ravel()
+
     df = pd.DataFrame(
         {
-            "feature": np.tile(np.array(columns, dtype=object), len(groups)),
-            "kind": np.tile(np.array([s["kind"] for s in stats], dtype=object), len(groups)),
-            "psi": np.column_stack([s["psi"] for s in stats]).ravel() if stats else [],
-            "test": np.tile(np.array([s["test"] for s in stats], dtype=object), len(groups)),
-            "pvalue": np.column_stack([s["pvalue"] for s in stats]).ravel() if stats else [],
-            "new_rows": np.column_stack([s["new_rows"] for s in stats]).ravel() if stats else [],
+            "feature": np.tile(np.array(columns, dtype=object), n_groups),
+            "kind": np.tile(np.array([s["kind"] for s in stats], dtype=object), n_groups),
+            "psi": stacked("psi"),
+            "test": np.tile(np.array([s["test"] for s in stats], dtype=object), n_groups),
+            "pvalue": stacked("pvalue"),
+            "new_rows": stacked("new_rows") if stats else [],
         }
     )
-    group_sizes = np.bincount(codes, minlength=len(groups))
+    group_sizes = np.bincount(codes, minlength=n_groups)
     df["new_share"] = df["new_rows"].to_numpy(dtype=float) / np.maximum(np.repeat(group_sizes, len(columns)), 1)
-    df["drifted"] = config.get_drifted(df["psi"].to_numpy(), df["pvalue"].to_numpy())
+    distances = pd.DataFrame({name: stacked(name) for name in config.distances}, index=df.index)
+    df["drifted"] = config.get_drifted(df["psi"].to_numpy(), df["pvalue"].to_numpy(), distances)
     df["label"] = [describe_psi(v) for v in df["psi"]]
-    df = df[FEATURE_DRIFT_COLUMNS].astype(
+    df = pd.concat([df[FEATURE_DRIFT_COLUMNS], distances], axis=1).astype(
         {"feature": "str", "kind": "str", "test": "str", "label": "str", "new_rows": "int64", "new_share": "float64"}
     )
     if by is not None:

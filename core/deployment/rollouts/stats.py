@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from core import statistics as shared
+
 ALPHA = 0.05
 POWER = 0.8
 # mSPRT's mixing variance, as a multiple of the per-observation variance: a prior on effects of the
@@ -181,13 +183,12 @@ def always_valid_p_values(
 
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
     """Population stability index of ``current`` against ``reference``, on the reference's quantile
-    bins (0.1 moderate, 0.25 major shift); empty bins get a small floor so the log stays finite."""
+    bins (0.1 moderate, 0.25 major shift): core.statistics' PSI, the one monitoring's drift uses too,
+    on the finite values only (a rollout compares scores, which are never missing)."""
     reference, current = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
     reference, current = reference[np.isfinite(reference)], current[np.isfinite(current)]
     if len(reference) == 0 or len(current) == 0:
         return math.nan
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    ref = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1) / len(reference)
-    cur = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1) / len(current)
-    ref, cur = np.clip(ref, 1e-4, None), np.clip(cur, 1e-4, None)
-    return float(np.sum((cur - ref) * np.log(cur / ref)))
+    edges = shared.quantile_edges(reference, bins)
+    counts = shared.count_in_bins(reference, edges), shared.count_in_bins(current, edges)
+    return float(shared.psi_from_counts(*counts)[0])

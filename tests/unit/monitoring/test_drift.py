@@ -11,11 +11,14 @@ from core.monitoring.drift import (
     describe_psi,
     get_feature_drift_df,
     get_psi_per_group,
+    jensen_shannon_per_group,
     ks_pvalue,
     ks_pvalues_per_group,
     psi,
     register_drift_test,
+    wasserstein_per_group,
 )
+from core.monitoring.reference import prepare_current, prepare_reference
 from core.workspace.errors import ConfigError, DataError
 
 
@@ -94,10 +97,13 @@ def test_chi2_pvalue_handles_new_categories_and_tiny_counts(rng):
 
 
 def test_tests_are_registered_by_name_with_the_column_kinds_they_apply_to():
-    assert {name: (test.kinds, test.pvalues) for name, test in DRIFT_TESTS.items()} == {
-        "ks": (("numeric",), ks_pvalues_per_group),
-        "chi2": (("categorical",), chi2_pvalues_per_group),
+    assert {name: (test.kinds, test.measure, test.compute) for name, test in DRIFT_TESTS.items()} == {
+        "ks": (("numeric",), "pvalue", ks_pvalues_per_group),
+        "chi2": (("categorical",), "pvalue", chi2_pvalues_per_group),
+        "jensen_shannon": (("numeric", "categorical"), "distance", jensen_shannon_per_group),
+        "wasserstein": (("numeric",), "distance", wasserstein_per_group),
     }
+    assert (DRIFT_TESTS["jensen_shannon"].threshold, DRIFT_TESTS["wasserstein"].threshold) == (0.1, 0.1)
     config = DriftConfig()
     assert (config.numeric_test, config.categorical_test) == ("ks", "chi2")
     assert config.get_test("numeric") is DRIFT_TESTS["ks"]
@@ -108,11 +114,15 @@ def test_the_registered_tests_give_the_pair_functions_p_values(rng):
     reference = pd.Series(rng.normal(size=800))
     current = pd.Series(rng.normal(0.2, 1, size=300))
     codes = np.zeros(len(current), dtype=np.int64)
-    assert ks_pvalues_per_group(reference, current, codes, 1)[0] == pytest.approx(
+    ref = prepare_reference(pd.DataFrame({"x": reference}), ["x"]).columns["x"]
+    assert ks_pvalues_per_group(ref, prepare_current(ref, current, codes, 1))[0] == pytest.approx(
         ks_pvalue(reference, current), rel=1e-9
     )
     words, other = pd.Series(rng.choice(list("abc"), 800)), pd.Series(rng.choice(list("abcd"), 300))
-    assert chi2_pvalues_per_group(words, other, codes, 1)[0] == pytest.approx(chi2_pvalue(words, other), rel=1e-12)
+    ref = prepare_reference(pd.DataFrame({"x": words}), ["x"]).columns["x"]
+    assert chi2_pvalues_per_group(ref, prepare_current(ref, other, codes, 1))[0] == pytest.approx(
+        chi2_pvalue(words, other), rel=1e-12
+    )
 
 
 def test_the_default_configuration_gives_todays_results(rng):
@@ -157,10 +167,10 @@ def test_the_configuration_chooses_a_registered_test_by_name_and_the_report_name
     monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))  # the registration below stays in this test
 
     @register_drift_test("always", ("numeric", "categorical"), "a test that always finds a difference")
-    def always(reference, current, codes, n_groups):
-        return np.zeros(n_groups)
+    def always(ref, cur):
+        return np.zeros(len(cur.counts))
 
-    assert drift.DRIFT_TESTS["always"].pvalues is always
+    assert drift.DRIFT_TESTS["always"].compute is always
     reference, current = _make_frames(rng)
     config = DriftConfig(numeric_test="always")
     assert DriftConfig.from_dict(config.to_dict()) == config
@@ -306,7 +316,7 @@ def test_the_drift_table_caption_names_the_tests_that_ran(monkeypatch):
         "significant and the PSI at least moderate."
     )
     monkeypatch.setattr(drift, "DRIFT_TESTS", dict(DRIFT_TESTS))
-    register_drift_test("always", ("numeric",), "finds a difference every time")(lambda r, c, codes, n: np.zeros(n))
+    register_drift_test("always", ("numeric",), "finds a difference every time")(lambda r, c: np.zeros(len(c.counts)))
     assert caption_drift_table(DriftConfig(numeric_test="always")).startswith(
         "always (finds a difference every time), chi-square category shares; "
     )
