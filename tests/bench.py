@@ -4,9 +4,10 @@ The machine is shared and noisy, so each figure is the best of a few repeats and
 what to watch; absolute seconds are printed for the record only.
 
     python -m tests.bench                       # every bench
-    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving, endpoint)
+    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving, endpoint, drift)
     BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
     BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
+    BENCH_ROWS=200000 python -m tests.bench drift              # drift on fewer rows (1,000,000 vs 1,000,000 by default)
 """
 
 from __future__ import annotations
@@ -412,10 +413,12 @@ def run_benches(names: list[str], tmp: Path) -> list[dict]:
             results.extend(__import__("tests.bench_serving", fromlist=["bench_serving"]).bench_serving())
         elif name == "endpoint":
             results.extend(__import__("tests.bench_endpoint", fromlist=["bench_endpoint"]).bench_endpoint())
+        elif name == "drift":
+            results.extend(__import__("tests.bench_drift", fromlist=["bench_drift"]).bench_drift())
     return results
 
 
-BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving", "endpoint")
+BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving", "endpoint", "drift")
 
 
 def _seconds(value: float) -> str:

@@ -19,11 +19,11 @@ from core.monitoring.alerts import Alert, get_alerts, get_retrain_decision
 from core.monitoring.drift import DriftConfig
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
-    FEATURE_DRIFT_SCHEMA,
     PERFORMANCE_SCHEMA,
     PREDICTION_DRIFT_SCHEMA,
     WINDOW_COLUMN,
     apply_schema,
+    get_feature_drift_schema,
     get_non_signal_columns,
     get_performance_df,
     get_prediction_drift_df,
@@ -66,16 +66,17 @@ class MonitoringReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MonitoringReport:
+        config = DriftConfig.from_dict(data["config"])
         return cls(
             feature_drift_df=apply_schema(
-                pd.DataFrame(data["feature_drift"]), FEATURE_DRIFT_SCHEMA, FEATURE_DRIFT_DEFAULTS
+                pd.DataFrame(data["feature_drift"]), get_feature_drift_schema(config), FEATURE_DRIFT_DEFAULTS
             ),
             prediction_drift_df=apply_schema(pd.DataFrame(data["prediction_drift"]), PREDICTION_DRIFT_SCHEMA),
             performance_df=apply_schema(pd.DataFrame(data["performance"]), PERFORMANCE_SCHEMA),
             alerts=[Alert.from_dict(a) for a in data["alerts"]],
             retrain_recommended=bool(data["retrain_recommended"]),
             reason=data["reason"],
-            config=DriftConfig.from_dict(data["config"]),
+            config=config,
             excluded_columns=dict(data.get("excluded_columns", {})),
         )
 

@@ -44,6 +44,13 @@ FEATURE_DRIFT_SCHEMA = {
 }
 # Columns added after reports were first saved, with the value an older report implies.
 FEATURE_DRIFT_DEFAULTS = {"new_rows": 0, "new_share": 0.0}
+
+
+def get_feature_drift_schema(config: DriftConfig) -> dict[str, str]:
+    """The feature-drift table's schema: the fixed columns, then one per distance the config chose."""
+    return {**FEATURE_DRIFT_SCHEMA, **{name: "float64" for name in config.distances}}
+
+
 PREDICTION_DRIFT_SCHEMA = {"window": "int64", "psi": "float64", "label": "str", "mean_score": "float64"}
 PERFORMANCE_SCHEMA = {"window": "int64", "metric": "str", "value": "float64", "threshold": "float64", "passed": "bool"}
 
@@ -97,10 +104,11 @@ def get_window_feature_drift_df(
     reference: pd.DataFrame, traffic: pd.DataFrame, feature_columns: list[str], config: DriftConfig
 ) -> pd.DataFrame:
     """Feature drift of every window against the reference, one row per (window, feature)."""
+    schema = get_feature_drift_schema(config)
     if not feature_columns:
-        return apply_schema(pd.DataFrame(columns=list(FEATURE_DRIFT_SCHEMA)), FEATURE_DRIFT_SCHEMA)
+        return apply_schema(pd.DataFrame(columns=list(schema)), schema)
     df = get_feature_drift_df(reference, traffic, feature_columns, config, by=WINDOW_COLUMN)
-    return apply_schema(df, FEATURE_DRIFT_SCHEMA)
+    return apply_schema(df, schema)
 
 
 def get_prediction_drift_df(
