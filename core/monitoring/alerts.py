@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.formatting import format_number
 from core.monitoring.drift import DriftConfig
+from core.monitoring.importance import get_barely_used
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
 
 # A value never seen in training (a new category or code) in at least this share of a window's
@@ -149,16 +150,42 @@ def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tup
 
 
 def get_retrain_decision(
-    feature_drift_df: pd.DataFrame, performance_df: pd.DataFrame, config: DriftConfig, latest: int | None = None
+    feature_drift_df: pd.DataFrame,
+    performance_df: pd.DataFrame,
+    config: DriftConfig,
+    latest: int | None = None,
+    importance: dict[str, float] | None = None,
 ) -> tuple[bool, str]:
     """Retrain when the latest window misses the performance threshold, when a value never seen in
-    training fills at least 5% of its rows, or when at least two features drifted strongly
-    (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence). ``latest`` defaults to the
-    last window of the drift table (give it when no column is a drift signal)."""
+    training fills at least 5% of its rows, or when at least two features the model uses drifted
+    strongly (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence). ``latest`` defaults to
+    the last window of the drift table (give it when no column is a drift signal). With ``importance``
+    ({feature: share of the model's importance}), strong drift in a feature the model barely uses is
+    said, but is no reason to retrain."""
     if latest is None:
         latest = int(feature_drift_df[WINDOW_COLUMN].max())
     latest_drift = feature_drift_df[feature_drift_df[WINDOW_COLUMN] == latest]
-    major = latest_drift[latest_drift["psi"] >= config.psi_threshold].sort_values("psi", ascending=False)
+    strong = latest_drift[latest_drift["psi"] >= config.psi_threshold].sort_values("psi", ascending=False)
+    unused = strong["feature"].isin(get_barely_used(importance))
+    retrain, reason = _decide(
+        strong[~unused], latest_drift, performance_df, latest, " the model relies on" if unused.any() else ""
+    )
+    if unused.any():
+        names = strong.loc[unused, "feature"].tolist()
+        shares = ", ".join(f"{f} {_percent((importance or {})[f])}" for f in names)
+        listed = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+        reason += (
+            f" {listed} drifted strongly, but the model barely uses {'it' if len(names) == 1 else 'them'} "
+            f"({shares} of its importance): not a reason to retrain."
+        )
+    return retrain, reason
+
+
+def _decide(
+    major: pd.DataFrame, latest_drift: pd.DataFrame, performance_df: pd.DataFrame, latest: int, qualifier: str
+) -> tuple[bool, str]:
+    """The decision from the strongly drifted features that count (``major``), the latest window's new
+    values and performance; ``qualifier`` says which features count ("no feature<qualifier> drifted")."""
     drift_fails = len(major) >= 2
     new_values = get_new_values_df(latest_drift)
     perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
@@ -181,5 +208,5 @@ def get_retrain_decision(
             f"{drift_text} in window {latest}, so the model now sees data unlike its training data; "
             f"{perf_text}: retrain."
         )
-    drift_summary = f"only {drift_text}" if len(major) else "no feature drifted strongly"
+    drift_summary = f"only {drift_text}" if len(major) else f"no feature{qualifier} drifted strongly"
     return False, f"{perf_text[0].upper() + perf_text[1:]} and {drift_summary}: keep monitoring."

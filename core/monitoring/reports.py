@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.monitoring.alerts import Alert, get_alerts, get_retrain_decision
 from core.monitoring.drift import DriftConfig
+from core.monitoring.multivariate import DOMAIN_DRIFT_SCHEMA, DOMAIN_FEATURES_SCHEMA, DomainConfig, get_domain_drift_df
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     PERFORMANCE_SCHEMA,
@@ -32,6 +33,10 @@ from core.monitoring.windows import (
 from core.workspace.errors import DataError
 
 __all__ = ["Alert", "MonitoringReport", "get_non_signal_columns", "run_monitoring"]
+
+
+def _empty(schema: dict[str, str]) -> pd.DataFrame:
+    return apply_schema(pd.DataFrame(columns=list(schema)), schema)
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -51,6 +56,12 @@ class MonitoringReport:
     config: DriftConfig = field(default_factory=DriftConfig)
     # Model inputs left out of the drift signals, with why (times and identifiers always move).
     excluded_columns: dict[str, str] = field(default_factory=dict)
+    # The domain classifier per window (window, auc, threshold, pvalue, drifted, rows) and the columns
+    # that drive it where it drifted (window, feature, importance): `multivariate`.
+    domain_drift_df: pd.DataFrame = field(default_factory=lambda: _empty(DOMAIN_DRIFT_SCHEMA))
+    domain_features_df: pd.DataFrame = field(default_factory=lambda: _empty(DOMAIN_FEATURES_SCHEMA))
+    # {feature: share of the model's importance}, from the version's explanation; empty when unknown.
+    model_importance: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +73,9 @@ class MonitoringReport:
             "reason": self.reason,
             "config": self.config.to_dict(),
             "excluded_columns": dict(self.excluded_columns),
+            "multivariate_drift": _records(self.domain_drift_df),
+            "multivariate_features": _records(self.domain_features_df),
+            "model_importance": dict(self.model_importance),
         }
 
     @classmethod
@@ -78,6 +92,11 @@ class MonitoringReport:
             reason=data["reason"],
             config=config,
             excluded_columns=dict(data.get("excluded_columns", {})),
+            domain_drift_df=apply_schema(pd.DataFrame(data.get("multivariate_drift", [])), DOMAIN_DRIFT_SCHEMA),
+            domain_features_df=apply_schema(
+                pd.DataFrame(data.get("multivariate_features", [])), DOMAIN_FEATURES_SCHEMA
+            ),
+            model_importance=dict(data.get("model_importance", {})),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -149,6 +168,8 @@ def run_monitoring(
     time_columns: tuple[str, ...] | list[str] = (),
     id_columns: tuple[str, ...] | list[str] = (),
     excluded_columns: dict[str, str] | None = None,
+    domain: DomainConfig | None = DomainConfig(),
+    model_importance: dict[str, float] | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -160,7 +181,9 @@ def run_monitoring(
     `predict_scores` is called once on all traffic (not per window). `score_metric(y_true_raw,
     scores)` turns a window's raw labels and scores into the metric; without it, performance is
     skipped. `task` is recorded for the caller's convenience; the metric decides the direction
-    (rmse/mae: lower is better).
+    (rmse/mae: lower is better). `domain` configures the multivariate signal (None skips it);
+    `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a feature it
+    barely uses is no reason to retrain.
     """
     config.validate()
     feature_columns = list(feature_columns)
@@ -187,8 +210,16 @@ def run_monitoring(
         performance_df = get_performance_df(
             windows, traffic[target], scores, metric=metric, threshold=threshold, score_metric=score_metric
         )
+    if domain is None or not signals:
+        domain_drift_df, domain_features_df = _empty(DOMAIN_DRIFT_SCHEMA), _empty(DOMAIN_FEATURES_SCHEMA)
+    else:
+        domain_drift_df, domain_features_df = get_domain_drift_df(
+            reference, traffic, signals, by=WINDOW_COLUMN, config=domain
+        )
     alerts = get_alerts(feature_drift_df, prediction_drift_df, performance_df, config)
-    retrain, reason = get_retrain_decision(feature_drift_df, performance_df, config, latest=int(windows.max()))
+    retrain, reason = get_retrain_decision(
+        feature_drift_df, performance_df, config, latest=int(windows.max()), importance=model_importance
+    )
     return MonitoringReport(
         feature_drift_df=feature_drift_df,
         prediction_drift_df=prediction_drift_df,
@@ -198,4 +229,7 @@ def run_monitoring(
         reason=reason,
         config=config,
         excluded_columns=excluded,
+        domain_drift_df=domain_drift_df,
+        domain_features_df=domain_features_df,
+        model_importance=dict(model_importance or {}),
     )

@@ -37,6 +37,16 @@ def stage_explain(ws: Workspace, project_id: int, run_id: int, *, max_rows: int 
     return expl
 
 
+def get_importance_shares(ws: Workspace, run_id: int) -> dict[str, float]:
+    """{input column: its share of the run's importance (mean |SHAP|, summing to 1)}; empty when the
+    run was never explained."""
+    row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+    if row is None:
+        return {}
+    df = get_importance_df(Explanation.from_dict(ws.load_json(row["artifact_id"])))
+    return {str(f): float(s) for f, s in zip(df["feature"], df["share"])}
+
+
 def get_top_features(ws: Workspace, run_id: int) -> list[str]:
     row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
     if row is None:
