@@ -22,6 +22,7 @@ from core.monitoring.charts import (
 )
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.workspace import jobs
+from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
 from ui.live_traffic_panel import live_traffic_panel
 from ui.text import escape_markdown
@@ -98,6 +99,7 @@ with c2:
         caption_prediction_drift(report.prediction_drift_df),
         key="prediction_drift",
     )
+drift_signals_panel(report)
 features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")

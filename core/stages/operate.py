@@ -27,7 +27,7 @@ from core.problem.definition import (
     is_higher_better,
 )
 from core.problem.store import get_problem
-from core.stages.explain import get_top_features
+from core.stages.explain import get_importance_shares, get_top_features
 from core.stages.lab import stage_train
 from core.stages.release import stage_register
 from core.training import tracking
@@ -124,6 +124,7 @@ def stage_monitor(
         threshold=problem.threshold,
         score_metric=_score_metric(problem, champion.classes),
         config=drift,
+        model_importance=get_importance_shares(ws, champion.version["run_id"]),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
