@@ -104,11 +104,13 @@ class MonitoringReport:
 
     def get_latest_drift_summary(self) -> dict[str, Any]:
         """The CLI's `monitoring` object, for the last window; `excluded_columns` says which inputs are
-        not drift signals and why."""
+        not drift signals and why; `multivariate` the domain classifier's last window (`window`, `auc`,
+        `threshold`, `pvalue`, `drifted`, `features`: the columns behind it, most telling first), or
+        None when the report has no multivariate check."""
         df = self.feature_drift_df
         excluded = dict(self.excluded_columns)
         if df.empty:
-            return {"drifted_features": [], "features": {}, "excluded_columns": excluded}
+            return {"drifted_features": [], "features": {}, "excluded_columns": excluded, "multivariate": None}
         latest = df[df[WINDOW_COLUMN] == df[WINDOW_COLUMN].max()]
         features = {
             row.feature: {
@@ -124,6 +126,21 @@ class MonitoringReport:
             "drifted_features": latest.loc[latest["drifted"], "feature"].tolist(),
             "features": features,
             "excluded_columns": excluded,
+            "multivariate": self._get_latest_multivariate(),
+        }
+
+    def _get_latest_multivariate(self) -> dict[str, Any] | None:
+        if self.domain_drift_df.empty:
+            return None
+        last = self.domain_drift_df.iloc[-1]
+        behind = self.domain_features_df[self.domain_features_df[WINDOW_COLUMN] == last[WINDOW_COLUMN]]
+        return {
+            "window": int(last[WINDOW_COLUMN]),
+            "auc": float(last["auc"]),
+            "threshold": float(last["threshold"]),
+            "pvalue": float(last["pvalue"]),
+            "drifted": bool(last["drifted"]),
+            "features": behind.loc[behind["importance"] > 0, "feature"].head(5).tolist(),
         }
 
 

@@ -90,6 +90,9 @@ def test_the_report_carries_the_multivariate_signal_and_the_importance(reference
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert {"multivariate_drift", "multivariate_features", "model_importance"} <= set(data)
     assert MonitoringReport.from_dict(data) == report
+    latest = report.get_latest_drift_summary()["multivariate"]
+    assert latest["window"] == 4 and latest["drifted"] is True and latest["features"][0] == "x5"
+    assert latest["auc"] > latest["threshold"]
     # A report saved before these keys existed still loads, with empty tables.
     old = {
         k: v for k, v in data.items() if k not in ("multivariate_drift", "multivariate_features", "model_importance")
