@@ -127,21 +127,28 @@ def ks_statistic_distinct(values: np.ndarray, at_most: np.ndarray, current_sorte
     of reference values at most each (``at_most``; its last entry is the sample size), so a reference
     prepared once is never sorted again. Equal to ``ks_2samp``'s statistic.
 
-    Between two reference values the reference's function is flat and the current one rises, so the
-    gap is largest at a reference value or just before the next one: two binary searches per distinct
-    reference value into the current sample, which is never searched value by value."""
-    n, m = int(at_most[-1]), len(current_sorted)
-    ref_cdf = at_most / n
+    Two binary searches per distinct reference value into the current sample (sorted needles), which
+    is never searched value by value; then ``ks_statistic_counts``."""
     at_or_below = np.searchsorted(current_sorted, values, side="right")
     # Current values strictly below each reference value: fewer than at_or_below only where they tie.
     below = at_or_below.copy()
     ties = np.flatnonzero(at_or_below > 0)
     ties = ties[current_sorted[at_or_below[ties] - 1] == values[ties]]
     below[ties] = np.searchsorted(current_sorted, values[ties], side="left")
-    gap_at_values = np.abs(ref_cdf - at_or_below / m).max()
-    # Just before each reference value, the reference's function holds the previous value's share.
+    return ks_statistic_counts(at_most, at_or_below, below, len(current_sorted))
+
+
+def ks_statistic_counts(at_most: np.ndarray, current_at_most: np.ndarray, current_below: np.ndarray, m: int) -> float:
+    """The KS statistic from counts at the reference's distinct values: reference values at most each
+    (``at_most``), current values at most each and strictly below each (of ``m``). Between two reference
+    values the reference's distribution function is flat and the current one rises, so the largest gap
+    is at a reference value or just below the next one: these counts give every candidate exactly, as
+    the same ratios ``ks_2samp`` computes."""
+    ref_cdf = at_most / at_most[-1]
+    gap_at_values = np.abs(ref_cdf - current_at_most / m).max()
+    # Just below each reference value, the reference's function holds the previous value's share.
     previous = np.concatenate(([0.0], ref_cdf[:-1]))
-    gap_before_values = np.abs(previous - below / m).max()
+    gap_before_values = np.abs(previous - current_below / m).max()
     return float(max(gap_at_values, gap_before_values))
 
 

@@ -1,19 +1,23 @@
-"""Data-drift statistics: PSI for every column, and significance tests registered by name (Evidently style).
+"""Data-drift statistics: PSI for every column, and tests registered by name (Evidently style).
 
 PSI (population stability index) measures how much a distribution moved, whatever the sample
 size; a significance test says whether a difference is more than noise. Each test is one small
-function of (reference, current, group code per row, number of groups) returning a p-value per
-group, registered in `DRIFT_TESTS` with the column kinds it applies to (`register_drift_test`).
-`DriftConfig` names the test for numeric columns (KS by default) and for categorical ones
-(chi-squared by default); `get_feature_drift_df` applies them per column and records in its
-`test` column which test ran. A new test is one function and one decorator.
+function of (the column's prepared reference, its current values per group) returning one value
+per group, registered in `DRIFT_TESTS` with the column kinds it applies to and what it measures
+(`register_drift_test`): a p-value (KS, chi-squared) or a distance with its threshold
+(Jensen–Shannon, Wasserstein). `DriftConfig` names the p-value test for numeric columns (KS by
+default) and for categorical ones (chi-squared by default) and the distances to add (none by
+default); `get_feature_drift_df` applies them per column and records in its `test` column which
+test ran. A new test is one function and one decorator; its formula belongs in core/statistics.py.
+
+Speed: the reference is sorted and binned once (`reference.prepare_reference`, kept per deployment
+version by `get_prepared_reference`), each current column is sorted once per window, and every
+statistic is read from those sorted values and counts; categories are counted by code.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -22,39 +26,31 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from core.monitoring.reference import (
-    MAX_CATEGORIES,
-    MAX_CODE_VALUES,
     ColumnReference,
     CurrentColumn,
     NumericReference,
     PreparedReference,
     get_prepared_reference,
-    is_numeric_column,
     prepare_current,
     prepare_reference,
 )
+from core.monitoring.reference import is_numeric_column as is_numeric_column  # simulation's import place
 from core.statistics import (
-    EPSILON,
     chi2_pvalue_from_counts,
     jensen_shannon_from_counts,
     ks_pvalues,
+    ks_statistic_counts,
     ks_statistic_distinct,
     psi_from_counts,
     wasserstein_distinct,
 )
 from core.workspace.errors import ConfigError, DataError
 
-__all__ = ["EPSILON", "MAX_CATEGORIES", "MAX_CODE_VALUES", "PreparedReference", "is_numeric_column"]
-
 # Conventional PSI reading: < 0.1 stable, 0.1–0.25 moderate, ≥ 0.25 major.
 MODERATE_PSI = 0.1
 MAJOR_PSI = 0.25
 # The chi-squared approximation is poor for cells with tiny counts: rarer categories are pooled.
 MIN_CATEGORY_COUNT = 5
-# Above this many current values (rows × columns), columns are compared on both cores at once: the
-# sorting and searching release Python's lock.
-PARALLEL_VALUES = 2_000_000
-
 FEATURE_DRIFT_COLUMNS = ["feature", "kind", "psi", "test", "pvalue", "drifted", "label", "new_rows", "new_share"]
 
 
@@ -168,14 +164,15 @@ def register_drift_test(
 @register_drift_test("ks", ("numeric",), "two-sample Kolmogorov–Smirnov test (asymptotic p-value, as ks_pvalue)")
 def ks_pvalues_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray:
     """KS p-value of each group against the prepared reference; equal to ``ks_pvalue`` per group."""
-    assert isinstance(ref, NumericReference) and cur.sorted_groups is not None
-    statistics = np.array(
-        [
-            ks_statistic_distinct(ref.values, ref.at_most, group) if len(group) and ref.size else np.nan
-            for group in cur.sorted_groups
-        ]
-    )
-    sizes = np.array([len(group) for group in cur.sorted_groups])
+    assert isinstance(ref, NumericReference)
+    sizes = np.bincount(cur.groups, minlength=len(cur.counts)) if cur.groups is not None else np.zeros(0)
+    statistics = np.full(len(sizes), np.nan)
+    for group in np.flatnonzero(sizes if ref.size else np.zeros(0)):
+        if cur.at_distinct is not None:
+            at_most, below = cur.at_distinct
+            statistics[group] = ks_statistic_counts(ref.at_most, at_most[group], below[group], int(sizes[group]))
+        else:
+            statistics[group] = ks_statistic_distinct(ref.values, ref.at_most, cur.get_sorted_groups()[group])
     return ks_pvalues(statistics, np.full(len(sizes), ref.size), sizes)
 
 
@@ -209,9 +206,9 @@ def wasserstein_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarra
     """Earth mover's distance of each group from the reference, divided by the reference's standard
     deviation (in the column's own units when that is 0): 0.1 means the values moved a tenth of a
     standard deviation on average, whatever the column's units. 0.1 is the usual threshold (Evidently's)."""
-    assert isinstance(ref, NumericReference) and cur.sorted_groups is not None
+    assert isinstance(ref, NumericReference)
     scale = ref.std if ref.std > 0 else 1.0
-    return np.array([wasserstein_distinct(ref.values, ref.at_most, group) / scale for group in cur.sorted_groups])
+    return np.array([wasserstein_distinct(ref.values, ref.at_most, group) / scale for group in cur.get_sorted_groups()])
 
 
 def get_distance_names() -> list[str]:
@@ -396,15 +393,8 @@ def get_feature_drift_df(
             "prepare it with the configuration's bins."
         )
     groups, codes = _get_group_codes(current, by)
-
-    def column_drift(column: str) -> dict[str, Any]:
-        return _get_column_drift(prepared.columns[column], current[column], codes, len(groups), config)
-
-    if len(current) * len(columns) >= PARALLEL_VALUES and len(columns) > 1 and (os.cpu_count() or 1) > 1:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            stats = list(pool.map(column_drift, columns))
-    else:
-        stats = [column_drift(c) for c in columns]
+    # One column at a time: two threads measured slower here than one (the machine's cores are shared).
+    stats = [_get_column_drift(prepared.columns[c], current[c], codes, len(groups), config) for c in columns]
     # Group-major order: all columns of the first group, then all columns of the next group.
     n_groups = len(groups)
 

@@ -167,45 +167,81 @@ def get_prepared_reference(
 
 @dataclass(frozen=True)
 class CurrentColumn:
-    """One column of the current rows, per group: bin (or bucket) counts [groups × bins], rows holding
-    a value the reference never had, and for numbers the sorted non-missing values of each group."""
+    """One column of the current rows, per group: bin (or bucket) counts [groups × bins] and rows holding
+    a value the reference never had; for numbers, the non-missing values and their groups, and either
+    the counts at the reference's distinct values (a reference with few of them: no sorting needed) or
+    the sorted values of each group."""
 
     counts: np.ndarray
     new_rows: np.ndarray
-    sorted_groups: list[np.ndarray] | None
+    values: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    # (current values at most, strictly below each distinct reference value) [groups × distinct values]
+    at_distinct: tuple[np.ndarray, np.ndarray] | None = None
+    sorted_groups: list[np.ndarray] | None = None
+
+    def get_sorted_groups(self) -> list[np.ndarray]:
+        """The sorted non-missing values of each group (sorted now if they were counted instead)."""
+        if self.sorted_groups is not None:
+            return self.sorted_groups
+        assert self.values is not None and self.groups is not None
+        return _group_sorted(self.values, self.groups, len(self.counts))
 
 
-def _group_sorted(values: np.ndarray, codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+# A reference with at most this many distinct values is compared by counting the current values at them
+# (a binary search in a table that stays in the processor's cache), not by sorting the current values.
+MAX_COUNTED_DISTINCT = 4096
+
+
+def _group_sorted(values: np.ndarray, groups: np.ndarray, n_groups: int) -> list[np.ndarray]:
     if n_groups == 1:
-        return [np.sort(values[~np.isnan(values)])]
-    groups = []
-    for group in range(n_groups):
-        in_group = values[codes == group]
-        groups.append(np.sort(in_group[~np.isnan(in_group)]))
-    return groups
+        return [np.sort(values)]
+    return [np.sort(values[groups == group]) for group in range(n_groups)]
+
+
+def _count_per_group(index: np.ndarray, groups: np.ndarray, n_groups: int, cells: int) -> np.ndarray:
+    flat = index if n_groups == 1 else groups * cells + index
+    return np.bincount(flat, minlength=n_groups * cells).reshape(n_groups, cells)
+
+
+def _prepare_numeric_current(
+    ref: NumericReference, series: pd.Series, codes: np.ndarray, n_groups: int
+) -> CurrentColumn:
+    values = as_floats(series)
+    missing = np.isnan(values)
+    valid = values[~missing]
+    groups = codes[~missing] if n_groups > 1 else np.zeros(len(valid), dtype=np.int64)
+    missing_per_group = np.bincount(codes[missing], minlength=n_groups)
+    if ref.codes is None:
+        new_rows = np.zeros(n_groups, dtype=np.int64)
+    else:
+        new_rows = np.bincount(groups[~np.isin(valid, ref.codes)], minlength=n_groups).astype(np.int64)
+    if len(ref.values) > MAX_COUNTED_DISTINCT:
+        sorted_groups = _group_sorted(valid, groups, n_groups)
+        counts = np.array([count_sorted_in_bins(group, ref.edges) for group in sorted_groups]).reshape(n_groups, -1)
+        counts = np.column_stack([counts, missing_per_group])
+        return CurrentColumn(counts, new_rows, valid, groups, sorted_groups=sorted_groups)
+    bins = _count_per_group(np.searchsorted(ref.edges, valid, side="left"), groups, n_groups, len(ref.edges) + 1)
+    index = np.searchsorted(ref.values, valid, side="left")  # interval (values[k-1], values[k]]
+    cells = len(ref.values) + 1
+    per_interval = _count_per_group(index, groups, n_groups, cells)
+    on_value = index < len(ref.values)
+    on_value[on_value] = valid[on_value] == ref.values[index[on_value]]
+    equal = _count_per_group(index[on_value], groups[on_value], n_groups, cells)
+    at_most = np.cumsum(per_interval[:, :-1], axis=1)
+    return CurrentColumn(
+        np.column_stack([bins, missing_per_group]),
+        new_rows,
+        valid,
+        groups,
+        at_distinct=(at_most, at_most - equal[:, :-1]),
+    )
 
 
 def prepare_current(ref: ColumnReference, series: pd.Series, codes: np.ndarray, n_groups: int) -> CurrentColumn:
     """The current values of one column, counted per group (``codes``: the group of each row)."""
     if isinstance(ref, NumericReference):
-        values = as_floats(series)
-        sorted_groups = _group_sorted(values, codes, n_groups)
-        missing = np.isnan(values)
-        missing_per_group = (
-            np.array([missing.sum()]) if n_groups == 1 else np.bincount(codes[missing], minlength=n_groups)
-        )
-        counts = np.array(
-            [
-                np.append(count_sorted_in_bins(group, ref.edges), missing_per_group[g])
-                for g, group in enumerate(sorted_groups)
-            ]
-        )
-        if ref.codes is None:
-            new_rows = np.zeros(n_groups, dtype=np.int64)
-        else:
-            is_new = ~missing & ~np.isin(values, ref.codes)
-            new_rows = np.bincount(codes[is_new], minlength=n_groups).astype(np.int64)
-        return CurrentColumn(counts=counts, new_rows=new_rows, sorted_groups=sorted_groups)
+        return _prepare_numeric_current(ref, series, codes, n_groups)
     # Categories: factorise once, map each distinct value to its bucket, count bucket codes per group.
     values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
     value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -213,5 +249,5 @@ def prepare_current(ref: ColumnReference, series: pd.Series, codes: np.ndarray, 
     bucket_of = np.where(position < 0, ref.new_bucket, np.where(position >= ref.kept, ref.kept, position))
     n_buckets = ref.kept + 3
     buckets = np.append(bucket_of, ref.kept + 2)[value_codes]  # code -1 (missing) takes the last entry
-    counts = np.bincount(codes * n_buckets + buckets, minlength=n_groups * n_buckets).reshape(n_groups, n_buckets)
-    return CurrentColumn(counts=counts, new_rows=counts[:, ref.new_bucket].astype(np.int64), sorted_groups=None)
+    counts = _count_per_group(buckets, codes, n_groups, n_buckets)
+    return CurrentColumn(counts=counts, new_rows=counts[:, ref.new_bucket].astype(np.int64))

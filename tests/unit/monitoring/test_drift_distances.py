@@ -108,3 +108,22 @@ def test_public_tables_shifted_copies_are_found_and_unshifted_halves_rarely_flag
     assert np.mean(false_alarms) <= 0.03
     assert np.mean(found) >= 0.95
     assert np.mean(ungated) >= 0.3
+
+
+def test_counting_at_the_references_values_and_sorting_give_the_same_table(monkeypatch):
+    """A reference with few distinct values is compared by counting, a larger one by sorting the
+    current values: both ways give the same statistics, equal to scipy's."""
+    from core.monitoring import reference as reference_module
+
+    reference, current = _frames()
+    current = current.assign(amount=current["amount"].where(current.index % 7 != 0))  # some missing values
+    counted = get_feature_drift_df(reference, current, ["amount", "plan"], BOTH, by="window")
+    monkeypatch.setattr(reference_module, "MAX_COUNTED_DISTINCT", 0)
+    sorted_ = get_feature_drift_df(reference, current, ["amount", "plan"], BOTH, by="window")
+    pd.testing.assert_frame_equal(counted, sorted_, rtol=1e-12)
+    for window in (1, 2, 3):
+        rows = current.loc[current["window"] == window, "amount"].dropna()
+        expected = ks_2samp(reference["amount"], rows, method="asymp").pvalue
+        assert counted.query(f"window == {window} and feature == 'amount'")["pvalue"].iloc[0] == pytest.approx(
+            expected, rel=1e-9
+        )
