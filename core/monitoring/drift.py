@@ -327,6 +327,7 @@ class DriftConfig:
         )
         significant = pvalues < self.pvalue_threshold
         for name in self.distances if distances is not None else ():
+            assert distances is not None
             far = np.nan_to_num(distances[name].to_numpy(dtype=float), nan=-np.inf) >= DRIFT_TESTS[name].threshold
             drifted |= far & significant
         return drifted
@@ -372,8 +373,7 @@ def get_feature_drift_df(
     """
     config.validate()
     columns = list(columns)
-    prepared = reference if isinstance(reference, PreparedReference) else None
-    ref_columns = set(prepared.columns) if prepared is not None else set(reference.columns)  # type: ignore[union-attr]
+    ref_columns = set(reference.columns)
     missing = [c for c in columns if c not in ref_columns or c not in current.columns]
     if by is not None and by not in current.columns:
         missing.append(by)
@@ -382,16 +382,18 @@ def get_feature_drift_df(
             f"The columns {missing} are missing from the reference or the current data; "
             "monitor only columns present in both."
         )
-    ref_rows = prepared.rows if prepared is not None else len(reference)  # type: ignore[arg-type]
+    ref_rows = reference.rows if isinstance(reference, PreparedReference) else len(reference)
     if ref_rows == 0 or len(current) == 0:
         raise DataError("The reference or the current data is empty; compare at least one row of each.")
-    if prepared is None:
-        prepared = get_prepared_reference(reference, columns, config.bins, key=reference_key)  # type: ignore[arg-type]
-    elif prepared.bins != config.bins:
-        raise ConfigError(
-            f"The prepared reference has {prepared.bins} bins but the DriftConfig asks for {config.bins}; "
-            "prepare it with the configuration's bins."
-        )
+    if isinstance(reference, PreparedReference):
+        prepared = reference
+        if prepared.bins != config.bins:
+            raise ConfigError(
+                f"The prepared reference has {prepared.bins} bins but the DriftConfig asks for {config.bins}; "
+                "prepare it with the configuration's bins."
+            )
+    else:
+        prepared = get_prepared_reference(reference, columns, config.bins, key=reference_key)
     groups, codes = _get_group_codes(current, by)
     # One column at a time: two threads measured slower here than one (the machine's cores are shared).
     stats = [_get_column_drift(prepared.columns[c], current[c], codes, len(groups), config) for c in columns]

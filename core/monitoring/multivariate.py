@@ -149,7 +149,8 @@ def get_domain_drift_df(
 
     config.validate()
     columns = list(columns)
-    signals, importances = [], []
+    signals: list[dict[str, Any]] = []
+    importances: list[dict[str, Any]] = []
     if not columns or len(reference) == 0:
         return _empty(DOMAIN_DRIFT_SCHEMA), _empty(DOMAIN_FEATURES_SCHEMA)
     ref_sample = reference.sample(min(len(reference), config.sample_rows), random_state=config.seed)
