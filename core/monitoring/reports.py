@@ -187,6 +187,7 @@ def run_monitoring(
     excluded_columns: dict[str, str] | None = None,
     domain: DomainConfig | None = DomainConfig(),
     model_importance: dict[str, float] | None = None,
+    reference_key: Any = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -200,7 +201,8 @@ def run_monitoring(
     skipped. `task` is recorded for the caller's convenience; the metric decides the direction
     (rmse/mae: lower is better). `domain` configures the multivariate signal (None skips it);
     `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a feature it
-    barely uses is no reason to retrain.
+    barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the watched
+    version's id) so their sorted, binned form is kept for the next report on them.
     """
     config.validate()
     feature_columns = list(feature_columns)
@@ -213,7 +215,7 @@ def run_monitoring(
     )
     signals = [c for c in feature_columns if c not in excluded]
 
-    feature_drift_df = get_window_feature_drift_df(reference, traffic, signals, config)
+    feature_drift_df = get_window_feature_drift_df(reference, traffic, signals, config, reference_key)
     scores = np.asarray(predict_scores(traffic[feature_columns]))
     if len(scores) != len(traffic):
         raise DataError(

@@ -101,13 +101,20 @@ def get_non_signal_columns(
 
 
 def get_window_feature_drift_df(
-    reference: pd.DataFrame, traffic: pd.DataFrame, feature_columns: list[str], config: DriftConfig
+    reference: pd.DataFrame,
+    traffic: pd.DataFrame,
+    feature_columns: list[str],
+    config: DriftConfig,
+    reference_key: Any = None,
 ) -> pd.DataFrame:
-    """Feature drift of every window against the reference, one row per (window, feature)."""
+    """Feature drift of every window against the reference, one row per (window, feature); the
+    reference is prepared once per ``reference_key`` (`drift.get_prepared_reference`)."""
     schema = get_feature_drift_schema(config)
     if not feature_columns:
         return apply_schema(pd.DataFrame(columns=list(schema)), schema)
-    df = get_feature_drift_df(reference, traffic, feature_columns, config, by=WINDOW_COLUMN)
+    df = get_feature_drift_df(
+        reference, traffic, feature_columns, config, by=WINDOW_COLUMN, reference_key=reference_key
+    )
     return apply_schema(df, schema)
 
 

@@ -125,6 +125,11 @@ def stage_monitor(
         score_metric=_score_metric(problem, champion.classes),
         config=drift,
         model_importance=get_importance_shares(ws, champion.version["run_id"]),
+        # The holdout's bytes (their hash) sampled with the same seed: the same reference rows every time.
+        reference_key=(
+            "holdout",
+            ws.query_one("SELECT sha256 FROM artifacts WHERE id = ?", (experiment["holdout_artifact_id"],))["sha256"],
+        ),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
