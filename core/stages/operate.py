@@ -73,6 +73,13 @@ def _monitor_scores(model: serving.ServedModel) -> Callable[[pd.DataFrame], np.n
     return scores
 
 
+def _get_reference_key(ws: Workspace, experiment: dict) -> tuple[str, str] | None:
+    """Names monitoring's reference rows for the prepared-reference cache: the holdout's bytes (their
+    hash), sampled with the same seed, are the same rows every time, in any workspace."""
+    row = ws.query_one("SELECT sha256 FROM artifacts WHERE id = ?", (experiment["holdout_artifact_id"],))
+    return None if row is None else ("holdout", row["sha256"])
+
+
 def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFrame:
     """Rows the model never trained on (its experiment's holdout), as a client would send them."""
     lineage = json.loads(model.version["lineage_json"])
@@ -125,11 +132,7 @@ def stage_monitor(
         score_metric=_score_metric(problem, champion.classes),
         config=drift,
         model_importance=get_importance_shares(ws, champion.version["run_id"]),
-        # The holdout's bytes (their hash) sampled with the same seed: the same reference rows every time.
-        reference_key=(
-            "holdout",
-            ws.query_one("SELECT sha256 FROM artifacts WHERE id = ?", (experiment["holdout_artifact_id"],))["sha256"],
-        ),
+        reference_key=_get_reference_key(ws, experiment),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
