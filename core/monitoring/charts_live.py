@@ -15,7 +15,7 @@ SOURCES = {"http": "over HTTP", "ui": "from the app", "simulator": "from the sim
 
 
 def plot_live_latency(live: pd.DataFrame) -> go.Figure:
-    """Latency p50 and p95 (ms) per version and source, side by side."""
+    """Latency p50 and p95 (ms per request, however many rows it carried) per version and source."""
     names = plot_texts([f"{v} · {s}" for v, s in zip(live["version"], live["source"])])
     fig = go.Figure(
         [
@@ -24,7 +24,7 @@ def plot_live_latency(live: pd.DataFrame) -> go.Figure:
         ]
     )
     return style_figure(
-        fig, title="Latency per version and source", height=HEIGHT_SMALL, barmode="group", yaxis_title="ms per row"
+        fig, title="Latency per version and source", height=HEIGHT_SMALL, barmode="group", yaxis_title="ms per request"
     )
 
 
@@ -34,7 +34,8 @@ def caption_live_latency(live: pd.DataFrame) -> str:
         return "No answer is logged yet."
     slowest = live.loc[live["latency_p95_ms"].fillna(-1).idxmax()]
     return (
-        f"Half of the answers come within the blue bar's time and 95% within the orange one; the slowest tail is "
+        f"Half of the requests are answered within the blue bar's time and 95% within the orange one (a request "
+        "of many rows is timed whole); the slowest tail is "
         f"{slowest['version']} {SOURCES.get(slowest['source'], slowest['source'])}, "
         f"95% within {format_number(slowest['latency_p95_ms'])} ms."
     )
