@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.monitoring.charts_live import caption_live_latency, caption_live_row, caption_live_traffic, plot_live_latency
-from core.monitoring.live import get_live_traffic_df
+from core.monitoring.charts_live import (
+    caption_live_latency,
+    caption_live_row,
+    caption_live_traffic,
+    caption_refused,
+    plot_live_latency,
+)
+from core.monitoring.live import count_refused_requests, get_live_traffic_df
 from ui.text import escape_markdown
 from ui.widgets import chart
 
@@ -29,6 +35,7 @@ def live_traffic_panel(ws, project_id: int) -> None:
     st.subheader("Live traffic")
     live = get_live_traffic_df(ws, project_id)
     st.caption(escape_markdown(caption_live_traffic(live)))
+    st.caption(escape_markdown(caption_refused(count_refused_requests(ws, project_id))))
     if live.empty:
         return
     shown = live[list(_SHOWN)].rename(columns=_SHOWN)

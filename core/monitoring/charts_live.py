@@ -79,3 +79,15 @@ def caption_live_traffic(live: pd.DataFrame) -> str:
         f"{total:,} answers are logged for this project, {http:,} of them over HTTP; each row below is one "
         "version answering one kind of caller."
     )
+
+
+def caption_refused(refused: dict[str, int]) -> str:
+    """The requests refused with 422 in one sentence (they never reached a model)."""
+    if not refused["requests"]:
+        return "No request was refused: every one the endpoint received could be read."
+    rows = f", holding {refused['rows']:,} rows," if refused["rows"] else ""
+    return (
+        f"{refused['requests']:,} request{'s were' if refused['requests'] != 1 else ' was'} refused with 422{rows} "
+        "before reaching a model (not JSON, a missing column, text in a number…): they are not in the table above; "
+        "Deploy lists them with what was wrong."
+    )

@@ -73,6 +73,16 @@ def get_live_traffic_df(ws: Workspace, project_id: int, since: float | None = No
     return pd.DataFrame(out, columns=LIVE_COLUMNS).sort_values("requests", ascending=False, ignore_index=True)
 
 
+def count_refused_requests(ws: Workspace, project_id: int, since: float | None = None) -> dict[str, int]:
+    """Requests the endpoint refused with 422 (they reach no model, so they are not in the log):
+    {"requests": how many, "rows": the rows they held}, since ``since`` when given."""
+    row = ws.query_one(
+        "SELECT COUNT(*) AS requests, COALESCE(SUM(rows), 0) AS rows FROM refused_requests WHERE project_id = ? AND ts >= ?",
+        (project_id, since if since is not None else 0.0),
+    )
+    return {"requests": int(row["requests"]), "rows": int(row["rows"])} if row else {"requests": 0, "rows": 0}
+
+
 def get_request_latency_df(log: pd.DataFrame) -> pd.DataFrame:
     """One row per request and arm of the log (columns deployment_id, ts, arm, version_id,
     latency_ms per row): version_id, rows, latency_ms (the whole request's time for that arm).
