@@ -162,9 +162,17 @@ def results_of(out: pd.DataFrame) -> list[dict[str, Any]]:
             "arm": str(arm),
             "status": str(state),
             "problems": to_strict_json(list(problems or [])),
+            "score_of": None if of is None or of != of else str(of),
         }
-        for request_id, prediction, score, version, arm, state, problems in zip(
-            out["request_id"], out["prediction"], scores, out["version"], out["arm"], status, out["problems"]
+        for request_id, prediction, score, version, arm, state, problems, of in zip(
+            out["request_id"],
+            out["prediction"],
+            scores,
+            out["version"],
+            out["arm"],
+            status,
+            out["problems"],
+            out["score_of"] if "score_of" in out.columns else [None] * len(out),
         )
     ]
 
@@ -210,7 +218,33 @@ def health_of(live: LiveDeployment) -> dict[str, Any]:
         "live": serving.describe_deployment(live.ws, deployment),
         "columns": [c.name for c in schema.columns],
         "pid": os.getpid(),
+        **scores_of(live, deployment),
     }
+
+
+def scores_of(live: LiveDeployment, deployment: dict[str, Any]) -> dict[str, Any]:
+    """What an answer's score is, per answering version: {"positive_class": the first version's
+    positive class (a yes/no model; else None), "scores": [{version, task, positive_class, score}]}."""
+    models = [serving.load_served(live.ws, v) for v in answering_versions(deployment)]
+    scores = [
+        {
+            "version": m.label,
+            "task": m.task,
+            "positive_class": serving.positive_class(m),
+            "score": score_words(m),
+        }
+        for m in models
+    ]
+    return {"positive_class": scores[0]["positive_class"] if scores else None, "scores": scores}
+
+
+def score_words(model: serving.ServedModel) -> str:
+    """What a version's score is, in words."""
+    if model.task == "binary":
+        return f"the probability of class '{serving.positive_class(model)}' (score_of names it)"
+    if model.task == "regression":
+        return "the predicted value (score_of is null)"
+    return "the probability of the predicted class, the most likely one (score_of names it)"
 
 
 def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
@@ -287,11 +321,15 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         """The schema of the versions live now (rebuilt when they change)."""
+        description = app.description
         try:
-            _, schema = live.current()
+            deployment, schema = live.current()
+            scores = scores_of(live, deployment)["scores"]
+            description += " Each result's score is, " + "; ".join(f"for {s['version']}, {s['score']}" for s in scores)
+            description += "."
         except NotServing:
             schema = None
-        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        spec = get_openapi(title=app.title, version=app.version, description=description, routes=app.routes)
         components = spec.setdefault("components", {}).setdefault("schemas", {})
         bodies = {"/feedback": FeedbackRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
         if schema is not None:
