@@ -19,7 +19,8 @@ from ui.widgets import chart
 _SHOWN = {
     "version": "version",
     "source": "source",
-    "requests": "requests",
+    "requests": "answers",
+    "calls": "requests",
     "latency_p50_ms": "p50 ms",
     "latency_p95_ms": "p95 ms",
     "rejected_share": "rejected",

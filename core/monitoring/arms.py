@@ -46,7 +46,7 @@ ARM_COLUMNS = [
     "max_psi",
     "most_drifted",
 ]
-DRIFT_COLUMNS = ["version_id", "version", "feature", "psi", "pvalue", "drifted", "label"]
+DRIFT_COLUMNS = ["version_id", "version", "arm", "feature", "psi", "pvalue", "drifted", "label"]
 
 
 def get_arm_log_df(
@@ -144,7 +144,8 @@ def get_arms_df(
     """One row per version of the log: its arm, rows and requests answered, latency p50/p95 per
     request, labelled answers and the metric on them (accuracy, or MAE for a regression: ``tasks``
     by version id), and from ``drift`` (get_arm_drift_df per version id) how many features drifted,
-    the largest PSI and its feature. Most rows first."""
+    the largest PSI and its feature. Champion first, then challenger, then shadow (most rows first
+    within an arm: a version may have played several over the log)."""
     if log.empty:
         return pd.DataFrame(columns=ARM_COLUMNS)
     latency = get_request_latency_df(log)
@@ -176,7 +177,11 @@ def get_arms_df(
                 "most_drifted": str(top["feature"]) if top is not None else "",
             }
         )
-    return pd.DataFrame(out, columns=ARM_COLUMNS).sort_values("rows", ascending=False, ignore_index=True)
+    table = pd.DataFrame(out, columns=ARM_COLUMNS)
+    rank = table["arm"].map({"champion": 0, "challenger": 1, "shadow": 2}).fillna(3)
+    return table.assign(_rank=rank).sort_values(["_rank", "rows"], ascending=[True, False], ignore_index=True)[
+        ARM_COLUMNS
+    ]
 
 
 def _arm_of(arms: pd.Series) -> str:
@@ -185,12 +190,13 @@ def _arm_of(arms: pd.Series) -> str:
     return next((a for a in ("champion", "challenger", "shadow") if a in seen), str(arms.iloc[0]))
 
 
-def stack_drift(drift: dict[int, pd.DataFrame], names: dict[int, str]) -> pd.DataFrame:
-    """The per-version drift tables as one: version_id, version, feature, psi, pvalue, drifted, label."""
+def stack_drift(drift: dict[int, pd.DataFrame], arms: pd.DataFrame) -> pd.DataFrame:
+    """The per-version drift tables as one (DRIFT_COLUMNS), in the order of ``arms`` (get_arms_df),
+    each with its version's name and arm."""
     frames = [
-        table.assign(version_id=version_id, version=names.get(version_id, str(version_id)))
-        for version_id, table in drift.items()
-        if len(table)
+        drift[row.version_id].assign(version_id=row.version_id, version=row.version, arm=row.arm)
+        for row in arms.itertuples()
+        if len(drift.get(row.version_id, ()))
     ]
     if not frames:
         return pd.DataFrame(columns=DRIFT_COLUMNS)

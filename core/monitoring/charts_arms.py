@@ -36,7 +36,7 @@ def plot_arms_overview(arms: pd.DataFrame) -> go.Figure:
     for col, column in enumerate(("metric_value", "latency_p95_ms", "max_psi"), start=1):
         fig.add_trace(go.Bar(x=names, y=arms[column], marker_color=colors, showlegend=False), row=1, col=col)
     fig.add_hline(y=MAJOR_PSI, line_dash="dot", line_color=MUTED, row=1, col=3)
-    return style_figure(fig, title="Each version on live traffic", height=HEIGHT_SMALL)
+    return style_figure(fig, title="Versions side by side: labelled metric, latency, drift", height=HEIGHT_SMALL)
 
 
 def caption_arms_overview(arms: pd.DataFrame) -> str:
@@ -110,9 +110,16 @@ def plot_arms_drift(drift: pd.DataFrame, top: int = 10) -> go.Figure:
     fig = go.Figure()
     if not drift.empty:
         order = drift.groupby("feature")["psi"].max().sort_values(ascending=False).head(top).index.tolist()
-        for version, rows in drift.groupby("version", sort=False):
+        for (version, arm), rows in drift.groupby(["version", "arm"], sort=False):
             rows = rows.set_index("feature").reindex(order)
-            fig.add_trace(go.Bar(name=plot_text(version), x=plot_texts(order), y=rows["psi"]))
+            fig.add_trace(
+                go.Bar(
+                    name=plot_text(f"{version} ({arm})"),
+                    x=plot_texts(order),
+                    y=rows["psi"],
+                    marker_color=ARM_COLORS.get(str(arm), MUTED),
+                )
+            )
         fig.add_hline(y=MAJOR_PSI, line_dash="dot", line_color=MUTED)
     return style_figure(
         fig,

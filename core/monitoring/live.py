@@ -18,6 +18,7 @@ LIVE_COLUMNS = [
     "version",
     "source",
     "requests",
+    "calls",
     "latency_p50_ms",
     "latency_p95_ms",
     "rejected_share",
@@ -33,7 +34,8 @@ LIVE_COLUMNS = [
 def get_live_traffic_df(ws: Workspace, project_id: int, since: float | None = None) -> pd.DataFrame:
     """One row per (version, source) of the project's logged answers (since ``since``, a timestamp,
     when given), most requests first. Rows logged before statuses existed count as scored, and before
-    sources existed as 'ui'. ``metric`` is accuracy (classification) or MAE (regression), on the
+    sources existed as 'ui'. ``requests`` counts answers (rows), ``calls`` the requests they came in
+    (the latency is per call). ``metric`` is accuracy (classification) or MAE (regression), on the
     labelled answers only; NaN when none is labelled yet."""
     rows = ws.query(
         """SELECT v.model_name || ' v' || v.version AS version, v.lineage_json, COALESCE(p.source, 'ui') AS source,
@@ -51,14 +53,16 @@ def get_live_traffic_df(ws: Workspace, project_id: int, since: float | None = No
     }
     out = []
     for (version, source), group in log.groupby(["version", "source"], sort=False):
-        latency = get_request_latency_df(group)["latency_ms"].astype(float)
+        calls = get_request_latency_df(group)
+        latency = calls["latency_ms"].astype(float)
         labelled = group[group["label"].notna()]
         metric, value = labelled_metric(tasks[version], labelled)
         out.append(
             {
                 "version": version,
                 "source": source,
-                "requests": len(group),
+                "requests": len(group),  # answers (rows); a batch of many rows is one of the calls
+                "calls": len(calls),
                 "latency_p50_ms": float(latency.quantile(0.5)) if len(latency) else np.nan,
                 "latency_p95_ms": float(latency.quantile(0.95)) if len(latency) else np.nan,
                 "rejected_share": float((group["status"] == "rejected").mean()),

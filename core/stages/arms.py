@@ -50,7 +50,8 @@ def stage_arms(
     """Each version on the newest logged answers of the project (of one deployment when given)."""
     log = get_arm_log_df(ws, project_id, deployment_id)
     if log.empty:
-        return ArmsReport(pd.DataFrame(columns=ARM_COLUMNS), stack_drift({}, {}), deployment_id, 0)
+        empty = pd.DataFrame(columns=ARM_COLUMNS)
+        return ArmsReport(empty, stack_drift({}, empty), deployment_id, 0)
     inputs = logged_inputs(log)
     tasks: dict[int, str] = {}
     drift: dict[int, pd.DataFrame] = {}
@@ -66,8 +67,8 @@ def stage_arms(
         drift_rows[version_id] = len(rows)
         if reference is not None:
             drift[version_id] = get_arm_drift_df(reference, rows, columns, config)
-    names = dict(zip(log["version_id"].tolist(), log["version"].tolist()))
-    return ArmsReport(get_arms_df(log, tasks, drift, drift_rows), stack_drift(drift, names), deployment_id, len(log))
+    arms = get_arms_df(log, tasks, drift, drift_rows)
+    return ArmsReport(arms, stack_drift(drift, arms), deployment_id, len(log))
 
 
 def _reference(

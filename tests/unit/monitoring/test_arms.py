@@ -102,10 +102,16 @@ def test_each_version_of_a_canary_gets_its_drift_metric_and_latency(ws):
     assert set(drift["version"]) == set(arms["version"])
     assert drift.loc[drift["feature"] == "x2", "drifted"].all()
     assert not drift.loc[drift["feature"] == "color", "drifted"].any()
-    # the batch's latency is the whole batch's, not a row's
-    batch = out[out["arm"] == "champion"]["latency_ms"].iloc[0] * (out["arm"] == "champion").sum()
+    # the batch's latency is the whole batch's, not a row's, in Monitor's live traffic too
+    in_batch = int((out["arm"] == "champion").sum())
+    batch = out.loc[out["arm"] == "champion", "latency_ms"].iloc[0] * in_batch
+    logged = pd.DataFrame(ws.query("SELECT deployment_id, ts, arm, version_id, latency_ms FROM predictions"))
+    requests = get_request_latency_df(logged[logged["deployment_id"] == dep["id"]])
+    assert requests.loc[requests["rows"] == in_batch, "latency_ms"].tolist() == [pytest.approx(batch)]
     live = get_live_traffic_df(ws, 1)
-    assert live["latency_p95_ms"].max() >= batch * 0.999
+    live = live[live["source"] == "http"].set_index("version")
+    version = arms.loc["champion", "version"]
+    assert live.loc[version, "latency_p50_ms"] == pytest.approx(arms.loc["champion", "latency_p50_ms"])
     sentence = caption_arms_overview(report.arms)
     assert sentence.startswith(f"{arms.loc['challenger', 'version']} (the challenger) against")
     assert "on their labelled answers" in sentence and "largest PSI" in sentence
