@@ -77,6 +77,6 @@ def refused_requests(ws, project_id: int) -> None:
     refused = get_refused_requests_df(ws, project_id, limit=50)
     if refused.empty:
         return
-    with st.expander(f"Refused requests ({len(refused):,} latest)", icon=":material/block:"):
+    with st.expander(f"Refused requests ({len(refused):,} shown, newest first)", icon=":material/block:"):
         st.dataframe(refused, hide_index=True, width="stretch", key="refused_requests")
     st.caption(escape_markdown(caption_refused_requests(refused)))
