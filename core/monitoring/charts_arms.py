@@ -93,11 +93,12 @@ def caption_arm_row(row: pd.Series) -> str:
         parts.append("no true label has arrived yet (clients send them to /feedback)")
     if row["features"]:
         drifted = int(row["drifted_features"])
+        on = f" on its newest {int(row['drift_rows']):,} rows" if row["drift_rows"] < row["rows"] else ""
         parts.append(
-            f"{drifted} of {int(row['features'])} features drifted from the training data (largest PSI "
+            f"{drifted} of {int(row['features'])} features drifted from the training data{on} (largest PSI "
             f"{format_number(row['max_psi'])}, {row['most_drifted']})"
             if drifted
-            else f"none of {int(row['features'])} features drifted from the training data (largest PSI "
+            else f"none of {int(row['features'])} features drifted from the training data{on} (largest PSI "
             f"{format_number(row['max_psi'])})"
         )
     else:

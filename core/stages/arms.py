@@ -22,6 +22,7 @@ from core.workspace.database import Workspace
 from core.workspace.errors import StudioError
 
 REFERENCE_ROWS = 5000  # the training reference is sampled to this many rows, as the monitoring report does
+DRIFT_ROWS = 5000  # the newest answered rows per version whose inputs are read back for drift
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,6 @@ def stage_arms(
     if log.empty:
         empty = pd.DataFrame(columns=ARM_COLUMNS)
         return ArmsReport(empty, stack_drift({}, empty), deployment_id, 0)
-    inputs = logged_inputs(log)
     tasks: dict[int, str] = {}
     drift: dict[int, pd.DataFrame] = {}
     drift_rows: dict[int, int] = {}
@@ -61,9 +61,9 @@ def stage_arms(
         version = registry.get_version(ws, int(version_id))
         tasks[version_id] = json.loads(version["lineage_json"] or "{}").get("task", "regression")
         reference, columns = _reference(ws, version, references)
-        # The rows this version answered (or scored silently), the rows it could not read included:
-        # what was sent to it is what drifts.
-        rows = inputs.loc[(log["version_id"] == version_id).to_numpy()]
+        # The newest rows this version answered (or scored silently), the rows it could not read
+        # included: what was sent to it is what drifts.
+        rows = logged_inputs(log[log["version_id"] == version_id].head(DRIFT_ROWS))
         drift_rows[version_id] = len(rows)
         if reference is not None:
             drift[version_id] = get_arm_drift_df(reference, rows, columns, config)

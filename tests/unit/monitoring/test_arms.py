@@ -59,6 +59,11 @@ def test_the_arms_of_one_batch_are_two_requests_and_a_shadow_has_no_latency():
     rows = {row["arm"]: row for _, row in arms.reset_index().iterrows()}
     assert "answers nobody" in caption_arm_row(rows["shadow"])
     assert "2 rows in 1 request;" in caption_arm_row(rows["challenger"])
+    capped = rows["champion"].copy()
+    capped[["features", "drifted_features", "max_psi", "most_drifted", "drift_rows"]] = [4, 1, 0.4, "x2", 5]
+    assert "1 of 4 features drifted from the training data on its newest 5 rows (largest PSI 0.40, x2)" in (
+        caption_arm_row(capped)
+    )
 
 
 @pytest.fixture(scope="module")
