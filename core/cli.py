@@ -17,6 +17,7 @@ from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as the shell reports a writer whose reader went away (`| head`)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader stopped reading (`| head`): not an error to report
+        _drop_stdout()
+        return EXIT_CLOSED_PIPE
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written is kept (artifacts are written atomically).", file=sys.stderr)
         return EXIT_USAGE
@@ -222,9 +226,21 @@ def run() -> None:
     without an active exception", exit -6) and break the exit-status contract; everything we write
     is committed or renamed into place by then, so there is nothing left to clean up."""
     code = main()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()  # output to a pipe is buffered: a reader gone by now shows here
+    except BrokenPipeError:
+        _drop_stdout()
+        code = EXIT_CLOSED_PIPE if code == 0 else code
     sys.stderr.flush()
     os._exit(code)
+
+
+def _drop_stdout() -> None:
+    """Send what is left for stdout nowhere: its reader has closed the pipe (Python's own advice, so no
+    second BrokenPipeError is raised while flushing)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 parsers' lines and hands these commands here.
 
 - `deploy --project P --strategy canary|ab|shadow|blue_green|single [--steps 5,25,50,100] [--share X]
-  [--simulate N] [--scenario S] [--json]`: deploys the champion (and the challenger) with that
-  strategy; with --simulate N, runs the strategy on N simulated requests with delayed labels and
-  prints its verdict and evidence.
+  [--policy reject|flag|review] [--simulate N] [--scenario S] [--json]`: deploys the champion (and the
+  challenger) with that strategy and validation policy (by default the live one's, else flag); with
+  --simulate N, runs the strategy on N simulated requests with delayed labels and prints its verdict
+  and evidence (the rollout keeps the live policy).
+- `register --project P --run R [--alias challenger|champion|none] [--reason TEXT] [--json]`: registers
+  a run (its id, or its model's name or key in the latest experiment) as a new version with that alias
+  (challenger by default); a run that is not the gate's passing best needs a written --reason.
 - `promote --project P [--model M] [--json]`: the challenger becomes champion and serves at once.
 - `rollback --project P [--model M] [--json]`: undo the last change of what answers: a blue-green
   deployment with green live switches back to blue; a canary or A/B test goes back to the champion
@@ -16,7 +20,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-COMMANDS = ("deploy", "promote", "rollback")
+COMMANDS = ("deploy", "register", "promote", "rollback")
+POLICY_CHOICES = ["reject", "flag", "review"]
+ALIAS_CHOICES = ["challenger", "champion", "none"]
 SCENARIO_CHOICES = ["none", "gradual", "sudden", "new_category", "concept", "bad_challenger"]
 
 
@@ -36,13 +42,26 @@ def add_parsers(sub: Any) -> None:
     deploy.add_argument("--label-delay", type=int, default=2, help="batches before a true label arrives (default 2)")
     deploy.add_argument("--label-share", type=float, default=0.6, help="share of answers that get a label (0.6)")
     deploy.add_argument("--seed", type=int, default=0)
+    deploy.add_argument(
+        "--policy",
+        choices=POLICY_CHOICES,
+        help="what a row breaking a rule learned from training gets (default: the live deployment's, else flag)",
+    )
+    register = sub.add_parser("register", help="register a trained run as a new version (challenger by default)")
+    _common(register, model=False)
+    register.add_argument(
+        "--run", required=True, help="the run's id, or its model's name or key in the latest experiment"
+    )
+    register.add_argument("--alias", default="challenger", choices=ALIAS_CHOICES, help="alias of the new version")
+    register.add_argument("--reason", default="", help="why, when the run is not the gate's passing best (audited)")
     for name, text in (("promote", "the challenger becomes champion"), ("rollback", "undo the last change")):
         _common(sub.add_parser(name, help=text))
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, model: bool = True) -> None:
     parser.add_argument("--project", required=True, help="project name or id, as `run` prints it")
-    parser.add_argument("--model", help="model name (default: the model of the project's problem)")
+    if model:
+        parser.add_argument("--model", help="model name (default: the model of the project's problem)")
     parser.add_argument("--workspace")
     parser.add_argument("--json", action="store_true")
 
@@ -55,6 +74,8 @@ def run_command(args: argparse.Namespace) -> dict[str, Any]:
     project = resolve_project(ws, args.project)
     if args.command == "deploy":
         result = _deploy(ws, project["id"], args)
+    elif args.command == "register":
+        result = _register(ws, project["id"], args)
     elif args.command == "promote":
         result = _promote(ws, project["id"], args.model)
     else:
@@ -101,6 +122,13 @@ def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
 
     steps = parse_steps(args.steps)
     share = 0.5 if args.share is None else args.share
+    if args.simulate is not None and args.policy is not None:
+        from core.workspace.errors import ConfigError
+
+        raise ConfigError(
+            "--policy sets the policy of the deployment made without --simulate; a simulated rollout keeps the "
+            "live policy. Deploy with --policy first, then run the simulation."
+        )
     if args.simulate is not None:
         summary = stage_rollout(
             ws,
@@ -129,6 +157,7 @@ def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
         model_name=args.model,
         reason="deployed from the command line",
         rollout=rollout,
+        validation_policy=args.policy,
     )
     sentence = f"Deployed: {serving.describe_deployment(ws, deployment)}."
     return {
@@ -140,7 +169,54 @@ def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
         "deployment_id": deployment["id"],
         "live": serving.describe_live(ws, project_id),
         "rollout": rollout,
+        "validation_policy": deployment["validation_policy"],
     }
+
+
+def _register(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
+    from core import registry
+    from core.stages.release import stage_register
+
+    run = find_run(ws, project_id, args.run)
+    version = stage_register(
+        ws, project_id, int(run["run"]), alias=None if args.alias == "none" else args.alias, override_reason=args.reason
+    )
+    label = registry.version_label(version)
+    alias = f" as {args.alias}" if args.alias != "none" else " without an alias"
+    return {
+        "action": "registered",
+        "model": version["model_name"],
+        "version": version["version"],
+        "alias": None if args.alias == "none" else args.alias,
+        "run": int(run["run"]),
+        "run_model": run["model"],
+        "message": f"Registered run {int(run['run'])} ({run['model']}) as {label}{alias}.",
+    }
+
+
+def find_run(ws, project_id: int, key: str) -> dict[str, Any]:
+    """A run of the project: by id (plain digits), else by its model's name or key in the newest
+    experiment (the leaderboard `run` printed)."""
+    from core.training import tracking
+    from core.workspace.database import parse_id
+    from core.workspace.errors import NotFoundError
+
+    runs = tracking.get_runs_df(ws, project_id)
+    if runs.empty:
+        raise NotFoundError("The project has no trained runs; run the pipeline or train on the Train page first.")
+    run_id = parse_id(key)
+    if run_id is not None:
+        found = runs[runs["run"] == run_id]
+    else:
+        latest = runs[runs["experiment"] == runs["experiment"].max()]
+        wanted = str(key).strip().casefold()
+        found = latest[(latest["model"].str.casefold() == wanted) | (latest["key"].str.casefold() == wanted)]
+    if found.empty:
+        names = ", ".join(runs[runs["experiment"] == runs["experiment"].max()]["key"].astype(str))
+        raise NotFoundError(
+            f"The project has no run {key!r}; give a run id or one of the newest experiment's models ({names})."
+        )
+    return found.iloc[0].to_dict()
 
 
 def _model(ws, project_id: int, model: str | None) -> str:

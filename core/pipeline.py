@@ -21,6 +21,7 @@ from core.deployment.routing import RoutingConfig
 from core.monitoring.reports import MonitoringReport
 from core.monitoring.simulation import TrafficConfig
 from core.problem.definition import suggest_problem, validate_problem
+from core.stages.arms import ArmsReport, stage_arms  # noqa: F401
 
 # Every stage, handed on: pages and the CLI write pipeline.stage_x (one import place).
 from core.stages.data import (  # noqa: F401

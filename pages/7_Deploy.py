@@ -14,6 +14,7 @@ from core.deployment.charts import (
     caption_unanswered,
 )
 from core.deployment.routing import STRATEGIES, RoutingConfig
+from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
 from ui.rollout_panel import rollout_panel
@@ -102,6 +103,7 @@ behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
     st.warning(escape_markdown(behind))
 endpoint_panel(ws, pid, active)
+champion_challenger_panel(ws, pid, active)
 
 # -- Send requests -------------------------------------------------------------------------------------
 st.subheader("Send requests")

@@ -9,8 +9,10 @@ import streamlit as st
 
 from core import pipeline
 from core.deployment import serving
+from core.deployment.charts import caption_refused_requests
 from core.deployment.endpoint import process
 from core.deployment.endpoint.examples import curl_example, feedback_example
+from core.deployment.refusals import get_refused_requests_df
 from ui.text import escape_markdown
 from ui.widgets import flash, user_errors
 
@@ -32,6 +34,7 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
                 started = process.start_endpoint(ws, project_id)
                 flash("success", f"The endpoint answers at {started['url']}.")
                 st.rerun()
+        refused_requests(ws, project_id)
         return
     health = process.get_health(row)
     if health["http_status"] == 200:
@@ -66,3 +69,14 @@ def endpoint_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:
         "The API docs page lists the routes and the input schema: each column's type and the range or categories "
         "learned from training (it needs no internet; Swagger UI, which does, is at /swagger)."
     )
+    refused_requests(ws, project_id)
+
+
+def refused_requests(ws, project_id: int) -> None:
+    """The requests the endpoint refused with 422, newest first (only when there are some)."""
+    refused = get_refused_requests_df(ws, project_id, limit=50)
+    if refused.empty:
+        return
+    with st.expander(f"Refused requests ({len(refused):,} shown, newest first)", icon=":material/block:"):
+        st.dataframe(refused, hide_index=True, width="stretch", key="refused_requests")
+    st.caption(escape_markdown(caption_refused_requests(refused)))

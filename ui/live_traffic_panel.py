@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.monitoring.charts_live import caption_live_latency, caption_live_row, caption_live_traffic, plot_live_latency
-from core.monitoring.live import get_live_traffic_df
+from core.monitoring.charts_live import (
+    caption_live_latency,
+    caption_live_row,
+    caption_live_traffic,
+    caption_refused,
+    plot_live_latency,
+)
+from core.monitoring.live import count_refused_requests, get_live_traffic_df
 from ui.text import escape_markdown
 from ui.widgets import chart
 
 _SHOWN = {
     "version": "version",
     "source": "source",
-    "requests": "requests",
+    "requests": "answers",
+    "calls": "requests",
     "latency_p50_ms": "p50 ms",
     "latency_p95_ms": "p95 ms",
     "rejected_share": "rejected",
@@ -29,6 +36,7 @@ def live_traffic_panel(ws, project_id: int) -> None:
     st.subheader("Live traffic")
     live = get_live_traffic_df(ws, project_id)
     st.caption(escape_markdown(caption_live_traffic(live)))
+    st.caption(escape_markdown(caption_refused(count_refused_requests(ws, project_id))))
     if live.empty:
         return
     shown = live[list(_SHOWN)].rename(columns=_SHOWN)

@@ -72,3 +72,14 @@ def caption_traffic_summary(summary: pd.DataFrame) -> str:
         f"{int(summary['requests'].sum()):,} requests logged; {top['share']:.0%} were answered by "
         f"{top['version']} ({top['arm']}), in {top['mean_latency_ms']:.2f} ms per row on average."
     )
+
+
+def caption_refused_requests(refused: pd.DataFrame) -> str:
+    """The refused requests (refusals.get_refused_requests_df) in one sentence."""
+    if refused.empty:
+        return "No request was refused."
+    latest = refused.iloc[0]
+    return (
+        f"{len(refused):,} request{'s' if len(refused) != 1 else ''} refused with 422 (newest first): they reached "
+        f"no model, so the prediction log does not have them. The latest, on {latest['route']}: {latest['problems']}"
+    )

@@ -88,6 +88,7 @@ ANSWER_COLUMNS = [
     "problems",
     "status",
     "shadow_score",
+    "score_of",
 ]
 STATUSES = ("scored", "flagged", "rejected", "review", "error")
 # What a row that breaks a rule learned from training gets (a row the model cannot read at all is
@@ -291,6 +292,7 @@ def predict(
     problems = np.empty(n, dtype=object)
     shadow_prediction = np.full(n, None, dtype=object)
     shadow_score = np.full(n, np.nan)
+    score_of = np.full(n, None, dtype=object)  # which class the score is the probability of
     for arm, model in arms.items():
         mask = serve == arm
         if mask.any():
@@ -303,10 +305,12 @@ def predict(
             status[mask] = answered["status"].to_numpy(dtype=object)
             problems[mask] = answered["problems"].to_numpy(dtype=object)
             version[mask] = model.label
+            score_of[mask] = score_class(model, prediction[mask])
         shadow_mask = shadow == arm
         if shadow_mask.any():
             shadow_prediction[shadow_mask], shadow_score[shadow_mask] = _shadow_answers(model, rows.loc[shadow_mask])
     _apply_policy(policy, status, prediction, score, error, problems)
+    score_of[np.isnan(score)] = None
     out = pd.DataFrame(
         {
             "request_id": request_ids,
@@ -321,6 +325,7 @@ def predict(
             "problems": problems,
             "status": status,
             "shadow_score": shadow_score,
+            "score_of": score_of,
         }
     )
     if log:
@@ -348,6 +353,25 @@ def _apply_policy(
     prediction[flagged] = ""
     score[flagged] = np.nan
     error[flagged] = [" ".join(p["message"] for p in found) for found in problems[flagged]]
+
+
+def positive_class(model: ServedModel) -> str | None:
+    """The class a yes/no model's score is the probability of (the one it answers at or above its
+    threshold); None for other tasks."""
+    if model.task != "binary":
+        return None
+    return model.classes[1] if len(model.classes) > 1 else "1"
+
+
+def score_class(model: ServedModel, predictions: np.ndarray) -> np.ndarray:
+    """Per answer, the class its score is the probability of: the positive class for a yes/no model,
+    the predicted class for a multi-class one (its score is the top class's probability), None for a
+    regression (its score is the value)."""
+    if model.task == "binary":
+        return np.full(len(predictions), positive_class(model), dtype=object)
+    if model.task == "regression":
+        return np.full(len(predictions), None, dtype=object)
+    return np.asarray(predictions, dtype=object)
 
 
 def new_request_ids(n: int) -> list[str]:

@@ -15,7 +15,7 @@ SOURCES = {"http": "over HTTP", "ui": "from the app", "simulator": "from the sim
 
 
 def plot_live_latency(live: pd.DataFrame) -> go.Figure:
-    """Latency p50 and p95 (ms) per version and source, side by side."""
+    """Latency p50 and p95 (ms per request, however many rows it carried) per version and source."""
     names = plot_texts([f"{v} · {s}" for v, s in zip(live["version"], live["source"])])
     fig = go.Figure(
         [
@@ -24,7 +24,7 @@ def plot_live_latency(live: pd.DataFrame) -> go.Figure:
         ]
     )
     return style_figure(
-        fig, title="Latency per version and source", height=HEIGHT_SMALL, barmode="group", yaxis_title="ms per row"
+        fig, title="Latency per version and source", height=HEIGHT_SMALL, barmode="group", yaxis_title="ms per request"
     )
 
 
@@ -34,19 +34,20 @@ def caption_live_latency(live: pd.DataFrame) -> str:
         return "No answer is logged yet."
     slowest = live.loc[live["latency_p95_ms"].fillna(-1).idxmax()]
     return (
-        f"Half of the answers come within the blue bar's time and 95% within the orange one; the slowest tail is "
+        f"Half of the requests are answered within the blue bar's time and 95% within the orange one (a request "
+        "of many rows is timed whole); the slowest tail is "
         f"{slowest['version']} {SOURCES.get(slowest['source'], slowest['source'])}, "
         f"95% within {format_number(slowest['latency_p95_ms'])} ms."
     )
 
 
 def caption_live_row(row: pd.Series) -> str:
-    """'churn v2 over HTTP: 120 requests; half answered within 2.1 ms, 95% within 4.0 ms; 3% rejected,
+    """'churn v2 over HTTP: 120 answers in 40 requests; half the requests answered within 2.1 ms, 95% within 4.0 ms; 3% rejected,
     5% flagged, no errors; 40% labelled so far, accuracy 0.82 on those 48.'"""
     where = SOURCES.get(row["source"], f"from {row['source']}")
     parts = [
-        f"{int(row['requests']):,} requests",
-        f"half answered within {format_number(row['latency_p50_ms'])} ms, 95% within "
+        f"{int(row['requests']):,} answers in {int(row['calls']):,} request{'s' if row['calls'] != 1 else ''}",
+        f"half the requests answered within {format_number(row['latency_p50_ms'])} ms, 95% within "
         f"{format_number(row['latency_p95_ms'])} ms",
         ", ".join(
             f"{format_share(row[column])} {word}" if row[column] else f"none {word}"
@@ -77,4 +78,16 @@ def caption_live_traffic(live: pd.DataFrame) -> str:
     return (
         f"{total:,} answers are logged for this project, {http:,} of them over HTTP; each row below is one "
         "version answering one kind of caller."
+    )
+
+
+def caption_refused(refused: dict[str, int]) -> str:
+    """The requests refused with 422 in one sentence (they never reached a model)."""
+    if not refused["requests"]:
+        return "No request was refused: every one the endpoint received could be read."
+    rows = f", holding {refused['rows']:,} rows," if refused["rows"] else ""
+    return (
+        f"{refused['requests']:,} request{'s were' if refused['requests'] != 1 else ' was'} refused with 422{rows} "
+        "before reaching a model (not JSON, a missing column, text in a number…): they are not in the table above; "
+        "Deploy lists them with what was wrong."
     )

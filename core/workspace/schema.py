@@ -182,4 +182,16 @@ MIGRATIONS: list[list[str]] = [
             host TEXT NOT NULL, port INTEGER NOT NULL, pid INTEGER, owner TEXT, status TEXT NOT NULL,
             error TEXT, started_at REAL NOT NULL, stopped_at REAL)""",
     ],
+    # 11 (appended after 9; it follows migration 10 when that lands first): a request the endpoint
+    # refuses with 422 (a body that is not JSON, a missing column, text in a number…) never reaches the
+    # model, so it has no row in predictions; it leaves a trace here instead: when, from where, which
+    # route, the request ids it carried (capped), the 422's detail (capped), how many rows it held and
+    # how large its body was. Deploy lists them and Monitor counts them beside the answers.
+    [
+        """CREATE TABLE refused_requests (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id), ts REAL NOT NULL,
+            source TEXT NOT NULL, route TEXT NOT NULL, request_ids_json TEXT, detail_json TEXT NOT NULL,
+            rows INTEGER, body_bytes INTEGER)""",
+        "CREATE INDEX refused_requests_by_project ON refused_requests(project_id, ts)",
+    ],
 ]

@@ -76,6 +76,8 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         log.scroll_into_view_if_needed()
         cells = dataframe_rows(log, until=lambda r: any("e2e-user-2" in c for row in r for c in row))
         assert any("e2e-user-1" in c for row in cells for c in row), cells[:5]
+        # the two refused bodies left their trace, the latest first
+        assert "2 requests refused with 422 (newest first)" in main_text(page)
         shot(page, "endpoint_02_deploy_log")
 
         # Monitor's live-traffic panel: the HTTP traffic of the served version, its label counted.
@@ -83,8 +85,12 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         assert_no_exception(page, "Monitor")
         text = main_text(page)
         assert "Live traffic" in text
-        assert f"{served.label} over HTTP: 2 requests" in text, text[:2000]
+        assert f"{served.label} over HTTP: 2 answers in 1 request;" in text, text[:2000]
         assert "50% labelled so far" in text
+        assert "2 requests were refused with 422" in text
+        # per arm: the simulator's one batch and the client's one request of two rows are two requests
+        assert "Each version on live traffic" in text and f"{served.label} (the champion): " in text
+        assert " rows in 2 requests; half the requests answered within" in text
         shot(page, "endpoint_03_monitor_live")
 
         goto(page, server.base_url, "/Deploy?project=1")

@@ -78,8 +78,36 @@ def test_monitor_shows_live_traffic_per_version_and_source(small_workspace, monk
     assert any(s.value == "Live traffic" for s in at.subheader)
     table = next(d.value for d in at.dataframe if "source" in d.value.columns)
     http = table[table["source"] == "http"].iloc[0]
-    assert http["requests"] >= 4 and http["metric"] == "accuracy"
+    assert http["answers"] >= 4 and http["requests"] >= 1 and http["metric"] == "accuracy"
     captions = [c.value for c in at.caption]
     assert any("over HTTP:" in c and "labelled so far" in c and "accuracy 1.00 on those 1" in c for c in captions), (
         captions
     )
+
+
+def test_monitor_and_deploy_follow_each_arm(small_workspace, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from core.deployment.endpoint import create_app
+    from core.deployment.routing import RoutingConfig
+    from core.pipeline import stage_deploy, stage_register
+    from core.training import tracking
+
+    ws = Workspace(small_workspace)
+    experiment = tracking.latest_experiment(ws, 1)
+    runs = tracking.get_runs_df(ws, 1, experiment["id"])
+    other = runs[(runs["run"] != experiment["best_run_id"]) & (runs["key"] != "baseline")]
+    challenger = stage_register(ws, 1, int(other.iloc[0]["run"]), alias="challenger", override_reason="test")
+    stage_deploy(ws, 1, RoutingConfig("canary", 0.5))
+    rows = make_table(120, seed=5).drop(columns=["y", "cust_id"]).to_dict(orient="records")
+    assert TestClient(create_app(small_workspace, 1)).post("/predict", json={"rows": rows}).status_code == 200
+    at = _open(project_app_factory(small_workspace, monkeypatch), "pages/8_Monitor.py")
+    assert any(s.value == "Each version on live traffic" for s in at.subheader)
+    table = next(d.value for d in at.dataframe if "p95 ms per request" in d.value.columns)
+    assert f"{challenger['model_name']} v{challenger['version']}" in set(table["version"])
+    assert {"champion", "challenger"} <= set(table["arm"])
+    captions = [c.value for c in at.caption]
+    assert any("(the challenger):" in c and "request" in c for c in captions), captions
+    at = _open(project_app_factory(small_workspace, monkeypatch), "pages/7_Deploy.py")
+    assert any(s.value == "Champion vs challenger on this deployment's traffic" for s in at.subheader)
+    assert any("(the challenger) against" in c.value for c in at.caption), [c.value for c in at.caption]

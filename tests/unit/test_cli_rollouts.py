@@ -100,3 +100,71 @@ def test_errors_are_one_line(capsys, workspace, argv, message):
     code, out, err = _run(capsys, *argv, "--workspace", workspace)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_register_a_challenger_by_model_name_then_deploy_with_a_policy(capsys, workspace):
+    from core import registry
+    from core.training import tracking
+    from core.workspace.database import Workspace
+
+    ws = Workspace(workspace)
+    runs = tracking.get_runs_df(ws, 1)
+    latest = runs[runs["experiment"] == runs["experiment"].max()]
+    best = tracking.get_experiment(ws, int(latest["experiment"].iloc[0]))["best_run_id"]
+    other = latest[(latest["run"] != best) & (latest["key"] != "baseline")].iloc[-1]
+    code, out, err = _run(capsys, "register", "--project", "roll", "--run", str(other["model"]).upper(),
+                          "--reason", "try it beside the champion", "--workspace", workspace, "--json")  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["action"] == "registered" and result["alias"] == "challenger" and result["run"] == other["run"]
+    challenger = registry.get_alias_version(ws, 1, result["model"], "challenger")
+    assert challenger["version"] == result["version"] and challenger["run_id"] == other["run"]
+    code, out, err = _run(capsys, "deploy", "--project", "roll", "--strategy", "shadow", "--policy", "reject",
+                          "--workspace", workspace, "--json")  # fmt: skip
+    assert code == 0, err
+    deployed = json.loads(out)
+    assert deployed["validation_policy"] == "reject" and "is refused" in deployed["live"]
+    live = ws.query_one("SELECT validation_policy, challenger_version_id FROM deployments WHERE active = 1")
+    assert live == {"validation_policy": "reject", "challenger_version_id": challenger["id"]}
+    # by id, without an alias, in words; a run not the gate's best needs a reason
+    baseline = int(latest.loc[latest["key"] == "baseline", "run"].iloc[0])
+    code, _, err = _run(capsys, "register", "--project", "roll", "--run", str(baseline), "--workspace", workspace)
+    assert code == 2 and "written reason" in err
+    code, out, err = _run(capsys, "register", "--project", "roll", "--run", str(baseline), "--alias", "none",
+                          "--reason", "a floor to compare with", "--workspace", workspace)  # fmt: skip
+    assert code == 0, err
+    assert out.startswith(f"registered: Registered run {baseline} (") and "without an alias" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["register", "--project", "roll", "--run", "nosuchmodel"], "has no run 'nosuchmodel'"),
+        (["register", "--project", "roll", "--run", "99999"], "has no run '99999'"),
+        (["register", "--project", "roll", "--run", "1", "--alias", "boss"], "invalid choice: 'boss'"),
+        (["deploy", "--project", "roll", "--strategy", "single", "--policy", "drop"], "invalid choice: 'drop'"),
+        (["deploy", "--project", "roll", "--strategy", "shadow", "--policy", "flag", "--simulate", "50"],
+         "a simulated rollout keeps the live policy"),
+    ],
+)  # fmt: skip
+def test_register_and_policy_errors_are_one_line(capsys, workspace, argv, message):
+    try:
+        code = main([*argv, "--workspace", workspace])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback(workspace):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "promote", "--project", "roll", "--workspace", workspace, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # like `| head` having read enough, before a byte is written
+    _, err = process.communicate(timeout=120)
+    assert err == b"" and process.returncode == 141

@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from core.deployment import serving
+from core.deployment import refusals, serving
 from core.deployment.endpoint.body import parse_json, problem, read_body, rejected
 from core.deployment.endpoint.docs_page import render_docs_html
 from core.deployment.endpoint.models import FeedbackRequest, HealthAnswer, PredictAnswer, read_feedback
@@ -161,9 +162,17 @@ def results_of(out: pd.DataFrame) -> list[dict[str, Any]]:
             "arm": str(arm),
             "status": str(state),
             "problems": to_strict_json(list(problems or [])),
+            "score_of": None if of is None or of != of else str(of),
         }
-        for request_id, prediction, score, version, arm, state, problems in zip(
-            out["request_id"], out["prediction"], scores, out["version"], out["arm"], status, out["problems"]
+        for request_id, prediction, score, version, arm, state, problems, of in zip(
+            out["request_id"],
+            out["prediction"],
+            scores,
+            out["version"],
+            out["arm"],
+            status,
+            out["problems"],
+            out["score_of"] if "score_of" in out.columns else [None] * len(out),
         )
     ]
 
@@ -175,6 +184,26 @@ def _request_problem(p: Any) -> dict[str, Any]:
     if p.column is not None:
         loc += (p.column,)
     return problem(loc, p.message, p.problem, p.value)
+
+
+def log_refusal(live: LiveDeployment, request: Request, exc: RequestValidationError) -> None:
+    """Record a refused request (what was read of it: its parsed body, else its size); a failure to
+    record is logged and never turns the 422 into a 500."""
+    size = getattr(request.state, "body_bytes", None)
+    declared = request.headers.get("content-length", "")
+    if size is None and declared.isascii() and declared.isdigit() and len(declared) < 19:
+        size = int(declared)  # refused before the body was read (too large)
+    try:
+        refusals.log_refusal(
+            live.ws,
+            live.project["id"],
+            route=request.url.path,
+            detail=exc.errors(),
+            data=getattr(request.state, "data", None),
+            body_bytes=size,
+        )
+    except Exception:  # noqa: BLE001 - the client still gets its 422
+        log.exception("could not record a refused request")
 
 
 def health_of(live: LiveDeployment) -> dict[str, Any]:
@@ -189,7 +218,33 @@ def health_of(live: LiveDeployment) -> dict[str, Any]:
         "live": serving.describe_deployment(live.ws, deployment),
         "columns": [c.name for c in schema.columns],
         "pid": os.getpid(),
+        **scores_of(live, deployment),
     }
+
+
+def scores_of(live: LiveDeployment, deployment: dict[str, Any]) -> dict[str, Any]:
+    """What an answer's score is, per answering version: {"positive_class": the first version's
+    positive class (a yes/no model; else None), "scores": [{version, task, positive_class, score}]}."""
+    models = [serving.load_served(live.ws, v) for v in answering_versions(deployment)]
+    scores = [
+        {
+            "version": m.label,
+            "task": m.task,
+            "positive_class": serving.positive_class(m),
+            "score": score_words(m),
+        }
+        for m in models
+    ]
+    return {"positive_class": scores[0]["positive_class"] if scores else None, "scores": scores}
+
+
+def score_words(model: serving.ServedModel) -> str:
+    """What a version's score is, in words."""
+    if model.task == "binary":
+        return f"the probability of class '{serving.positive_class(model)}' (score_of names it)"
+    if model.task == "regression":
+        return "the predicted value (score_of is null)"
+    return "the probability of the predicted class, the most likely one (score_of names it)"
 
 
 def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
@@ -211,6 +266,12 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
     async def not_serving(request: Request, exc: NotServing) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
 
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A 422 as FastAPI writes it, after leaving its trace in the workspace."""
+        await run_in_threadpool(log_refusal, live, request, exc)
+        return await request_validation_exception_handler(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
@@ -230,7 +291,9 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
     async def predict(request: Request) -> JSONResponse:
         """Score rows: one result per row, in order (prediction, score, the version and arm that
         answered, its status under the deployment's validation policy, and the problems found)."""
-        data = parse_json(await read_body(request))
+        body = await read_body(request)
+        request.state.body_bytes = len(body)  # what a refused request leaves as its trace
+        data = request.state.data = parse_json(body)
         rows = data.get("rows") if isinstance(data, dict) else None
         if isinstance(rows, list) and len(rows) <= INLINE_ROWS:
             return JSONResponse(answer_rows(live, data))
@@ -239,7 +302,10 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
     @app.post("/feedback", responses={404: {"description": "No answer has this request id"}})
     async def feedback(request: Request) -> JSONResponse:
         """The true label of an answer, quoted by its request id: how delayed labels reach monitoring."""
-        request_id, label = read_feedback(parse_json(await read_body(request)))
+        body = await read_body(request)
+        request.state.body_bytes = len(body)  # what a refused request leaves as its trace
+        data = request.state.data = parse_json(body)
+        request_id, label = read_feedback(data)
         try:
             labelled = await run_in_threadpool(serving.record_feedback, live.ws, live.project["id"], request_id, label)
         except NotFoundError as exc:
@@ -255,11 +321,15 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         """The schema of the versions live now (rebuilt when they change)."""
+        description = app.description
         try:
-            _, schema = live.current()
+            deployment, schema = live.current()
+            scores = scores_of(live, deployment)["scores"]
+            description += " Each result's score is, " + "; ".join(f"for {s['version']}, {s['score']}" for s in scores)
+            description += "."
         except NotServing:
             schema = None
-        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        spec = get_openapi(title=app.title, version=app.version, description=description, routes=app.routes)
         components = spec.setdefault("components", {}).setdefault("schemas", {})
         bodies = {"/feedback": FeedbackRequest.model_json_schema(ref_template="#/components/schemas/{model}")}
         if schema is not None:

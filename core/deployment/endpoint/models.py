@@ -21,6 +21,10 @@ class PredictResult(BaseModel):
     arm: str = Field(description="champion or challenger.")
     status: str = Field(description="scored, flagged, rejected, review or error: the deployment's policy for this row.")
     problems: list[dict[str, Any]] = Field(description="What in the row breaks a rule or cannot be read, per column.")
+    score_of: str | None = Field(
+        description="The class the score is the probability of: the positive class for yes/no, the predicted "
+        "class for more classes; null for a regression or an unscored row."
+    )
 
 
 class PredictAnswer(BaseModel):
@@ -39,6 +43,8 @@ class HealthAnswer(BaseModel):
     live: str = Field(description="The deployment in one sentence.")
     columns: list[str] = Field(description="The columns each row must have.")
     pid: int
+    positive_class: str | None = Field(description="The class a yes/no model's score is the probability of.")
+    scores: list[dict[str, Any]] = Field(description="Per answering version: its task and what its score is.")
 
 
 def _label(value: Any) -> Any:

@@ -12,6 +12,7 @@ gets. Values are passed on exactly as sent: the served model reads them, as for 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -63,8 +64,11 @@ def _number_check(column: str, takes_booleans: bool, text_allowed: bool) -> Call
             try:
                 float(value)
             except OverflowError:
+                digits = len(str(abs(value)))
                 raise _fail(
-                    "not_finite", f"{column} must be a finite number; got {shown_value(value)} instead."
+                    "too_large",
+                    f"{column} is too large a number to compute with (a whole number of {digits:,} digits); "
+                    f"got {shown_value(value)} instead.",
                 ) from None
             return value
         if isinstance(value, float):
@@ -210,6 +214,8 @@ class InputSchema:
     def __init__(self, models: list[ServedModel]):
         self.columns = input_columns(models)
         self.labels = [m.label for m in models]
+        self._known = {c.name for c in self.columns}
+        self._by_nfc = {unicodedata.normalize("NFC", c.name): c.name for c in self.columns}
         fields: dict[str, Any] = {
             f"c{i}": (
                 Annotated[Any, PlainValidator(col.validator()), WithJsonSchema(col.json_schema())],
@@ -255,6 +261,7 @@ class InputSchema:
                     "model_attributes_type",
                 )
             )
+        data = self._nfc_names(data)
         try:
             parsed = self.request_model.model_validate(data)
         except ValidationError as exc:
@@ -295,6 +302,30 @@ class InputSchema:
         ids: dict[str, Any] = dict(parsed)  # a model made at run time: its fields are not typed
         return ReadRequest(picked, ids["request_ids"], ids["user_ids"], ignored)
 
+    def _nfc_names(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The body with each row's column names matched to the model's in Unicode normal form C: "é"
+        sent decomposed (e + a combining accent, as macOS file names and some clients write it) is the
+        same name as "é" composed, on whichever side it is decomposed. A row sending both keeps the
+        exact one."""
+        rows = data.get("rows")
+        if not isinstance(rows, list):
+            return data
+        known = self._known
+        fixed = None
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or known.issuperset(row):
+                continue
+            renamed = {}
+            for key, value in row.items():
+                name = self._by_nfc.get(unicodedata.normalize("NFC", key), key) if key not in known else key
+                if name in row and name != key or name in renamed:
+                    name = key  # the exact name is sent too: that one is the column, this one is ignored
+                renamed[name] = value
+            if fixed is None:
+                fixed = list(rows)
+            fixed[i] = renamed
+        return data if fixed is None else {**data, "rows": fixed}
+
     def _problem(self, error: Any) -> dict[str, Any]:
         loc = ("body", *error["loc"])
         kind, msg = error["type"], error["msg"]
@@ -303,6 +334,13 @@ class InputSchema:
             msg = f"{loc[3]} is missing; {needs} it in every row (send null when it is unknown)."
         elif kind == "model_type" and len(loc) == 3 and loc[1] == "rows":
             msg = f"Row {loc[2]} must be an object of column: value pairs; got {type_words(error['input'])} instead."
+        elif kind in ("list_type", "missing") and loc == ("body", "rows"):
+            got = "nothing" if kind == "missing" else "null" if error["input"] is None else type_words(error["input"])
+            msg = f'rows must be a list of objects of column: value, such as {{"rows": [{{...}}]}}; got {got} instead.'
+        elif kind == "list_type" and loc[1:] in (("request_ids",), ("user_ids",)):
+            msg = f"{loc[1]} must be a list of texts, one per row; got {type_words(error['input'])} instead."
+        elif kind in ("string_type", "string_too_short", "string_too_long") and loc[1] in ("request_ids", "user_ids"):
+            msg = f"Each of {loc[1]} must be a text of 1 to 200 characters; got {type_words(error['input'])} instead."
         elif kind == "too_short" and loc == ("body", "rows"):
             msg = "The request has no rows; send at least one row."
         elif kind == "too_long" and loc == ("body", "rows"):

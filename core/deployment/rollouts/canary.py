@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.deployment import serving
 from core.deployment.rollouts import guardrails as gr
+from core.deployment.rollouts.class_scores import class_probabilities
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
@@ -106,12 +107,15 @@ def check_step(
     kind: str,
     higher_is_better: bool,
     guardrails: gr.Guardrails,
+    challenger_scores: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """The four guardrails at one step, on every answer of the canary so far (at 100% the champion
     answers nothing new): the challenger's error rate against the champion's; its scores against the
     champion's scores of the same requests (scored silently: two samples of other requests would
     differ by chance, at 5% of traffic a lot); latency timed on this step's requests; the metric on
-    every labelled answer."""
+    every labelled answer. ``challenger_scores``: the challenger's scores to compare, when its own
+    answers' scores are not comparable with the champion's (multi-class: its probability of the
+    champion's predicted class on the same requests, see class_scores)."""
     champion = answers[answers["arm"] == "champion"]
     challenger = answers[answers["arm"] == "challenger"]
     failed = lambda df: int((df["error"] != "").sum())  # noqa: E731
@@ -122,7 +126,9 @@ def check_step(
         gr.check_error_rate(failed(champion), len(champion), failed(challenger), len(challenger), guardrails),
         gr.check_latency(latency[0], latency[1], guardrails),
         gr.check_score_distribution(
-            champion_on_challenger_rows[np.isfinite(champion_on_challenger_rows)], ok(challenger), guardrails
+            champion_on_challenger_rows[np.isfinite(champion_on_challenger_rows)],
+            ok(challenger) if challenger_scores is None else challenger_scores[np.isfinite(challenger_scores)],
+            guardrails,
         ),
         gr.check_metric(values[arms == "champion"], values[arms == "challenger"], kind, higher_is_better, guardrails),
     ]
@@ -158,6 +164,8 @@ def run_canary(
     champion, challenger = serving.load_served(ws, champion_id), serving.load_served(ws, challenger_id)
     steps: list[dict[str, Any]] = []
     paired: list[np.ndarray] = []  # the champion's silent scores of the requests the challenger answered
+    # multi-class: the challenger's probability of the class the champion answered on those requests
+    challenger_paired: list[np.ndarray] = []
     total = plan.total_requests()
     for index, share in enumerate(plan.steps):
         routing = RoutingConfig("canary", share / 100)
@@ -173,7 +181,11 @@ def run_canary(
         latency_champion, latency_challenger = time_single_rows([champion, challenger], probe_rows)
         challenger_rows = step_answers.index[(step_answers["arm"] == "challenger") & (step_answers["error"] == "")]
         if len(challenger_rows):
-            paired.append(champion.score(_rows_for(traffic, step_answers, challenger_rows))[1])
+            rows = _rows_for(traffic, step_answers, challenger_rows)
+            labels, scores = champion.score(rows)
+            paired.append(scores)
+            if champion.task == "multiclass":
+                challenger_paired.append(class_probabilities(challenger, rows, labels))
         labelled = get_labelled_df(ws, [deployment["id"]])
         answers = traffic.answers()
         checks = check_step(
@@ -184,6 +196,7 @@ def run_canary(
             kind=kind,
             higher_is_better=higher_is_better,
             guardrails=plan.guardrails,
+            challenger_scores=np.concatenate(challenger_paired) if challenger_paired else None,
         )
         failed = [c for c in checks if not c["holds"]]
         evidence = {

@@ -19,6 +19,7 @@ import pandas as pd
 
 from core.deployment import serving
 from core.deployment.rollouts import ab, canary, shadow
+from core.deployment.rollouts.class_scores import challenger_scores_of_champion_class
 from core.deployment.rollouts.records import get_rollout, record_event
 from core.deployment.rollouts.traffic import answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
@@ -72,9 +73,18 @@ def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_be
     labelled = get_labelled_df(ws, [live["id"]])
     challenger_rows = answers[(answers["arm"] == "challenger") & (answers["error"] == "")]
     champion = serving.load_served(ws, live["champion_version_id"])
+    inputs = logged_inputs(challenger_rows)
+    labels, scores = champion.score(inputs)  # the champion's answers to the same requests
+    challenger_scores = challenger_scores_of_champion_class(
+        champion,
+        serving.load_served(ws, live["challenger_version_id"]),
+        inputs,
+        labels,
+        challenger_rows["score"].to_numpy(dtype=float),
+    )
     checks = canary.check_step(
         answers,
-        champion.score(logged_inputs(challenger_rows))[1],  # the champion's scores of the same requests
+        scores,
         labelled,
         (
             step_rows.loc[step_rows["arm"] == "champion", "latency_ms"].to_numpy(dtype=float),
@@ -83,6 +93,7 @@ def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_be
         kind=kind,
         higher_is_better=higher_is_better,
         guardrails=plan.guardrails,
+        challenger_scores=challenger_scores,
     )
     evidence = {
         "step": index + 1,
@@ -152,8 +163,13 @@ def read_live_shadow(ws: Workspace, project_id: int, *, kind: str, higher_is_bet
         raise NotFoundError("The live shadow deployment has logged no answers yet; send it some requests first.")
     inputs = logged_inputs(logged)
     shadow_scores = logged["shadow_score"].to_numpy(dtype=float)
+    challenger = serving.load_served(ws, live["challenger_version_id"])
     if not np.isfinite(shadow_scores).any():  # logged before the shadow's score was kept: score the inputs again
-        shadow_scores = serving.load_served(ws, live["challenger_version_id"]).score(inputs)[1]
+        shadow_scores = challenger.score(inputs)[1]
+    # multi-class: the shadow's probability of the class the champion answered, not of its own top class
+    shadow_scores = challenger_scores_of_champion_class(
+        serving.load_served(ws, live["champion_version_id"]), challenger, inputs, logged["prediction"], shadow_scores
+    )
     answers = logged.assign(error="")
     readout = shadow.shadow_readout(
         answers, inputs, shadow_scores, get_labelled_df(ws, [live["id"]]), kind=kind, higher_is_better=higher_is_better

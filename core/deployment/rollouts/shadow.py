@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats as sp
 
 from core.deployment import serving
+from core.deployment.rollouts.class_scores import challenger_scores_of_champion_class
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
@@ -63,7 +64,9 @@ def shadow_readout(
     higher_is_better: bool,
     alpha: float = 0.05,
 ) -> dict[str, Any]:
-    """The comparison: agreement, score differences, segments, and the labelled metric of each."""
+    """The comparison: agreement, score differences, segments, and the labelled metric of each.
+    ``shadow_scores`` must be comparable with the champion's scores (multi-class: the shadow's
+    probability of the champion's predicted class, see class_scores)."""
     answered = (answers["error"] == "").to_numpy()
     champion = answers["prediction"].astype(str).to_numpy()
     shadow = answers["shadow_prediction"].astype(str).to_numpy()
@@ -167,10 +170,15 @@ def run_shadow(
     )
     traffic.deliver_due(all_pending=True)
     inputs = traffic.inputs.iloc[start : start + len(answers)].reset_index(drop=True)
+    challenger = serving.load_served(ws, challenger_id)
     if "shadow_score" in answers and answers["shadow_score"].notna().any():
         shadow_scores = answers["shadow_score"].to_numpy(dtype=float)
     else:  # until the endpoint logs the shadow's score: the same version scores the same rows
-        shadow_scores = serving.load_served(ws, challenger_id).score(inputs)[1]
+        shadow_scores = challenger.score(inputs)[1]
+    # multi-class: the shadow's probability of the class the champion answered, not of its own top class
+    shadow_scores = challenger_scores_of_champion_class(
+        serving.load_served(ws, champion_id), challenger, inputs, answers["prediction"], shadow_scores
+    )
     labelled = get_labelled_df(ws, [deployment["id"]])
     readout = shadow_readout(answers, inputs, shadow_scores, labelled, kind=kind, higher_is_better=higher_is_better)
     evidence = {k: v for k, v in readout.items() if k != "score_differences"}

@@ -125,7 +125,7 @@ HOSTILE = [
         "huge integer",
         '{"rows": [{"x1": 1' + "0" * 400 + ', "x2": 1, "color": "red"}]}',
         [["body", "rows", 0, "x1"]],
-        "not_finite",
+        "too_large",
     ),
     ("nan in a category", '{"rows": [{"x1": 1, "x2": 1, "color": NaN}]}', [["body", "rows", 0, "color"]], "not_finite"),
     (

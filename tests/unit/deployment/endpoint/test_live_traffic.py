@@ -42,7 +42,10 @@ def test_live_traffic_counts_latency_statuses_labels_and_accuracy(trained):
     assert http["metric"] == "accuracy" and http["metric_value"] == pytest.approx(2 / 3)
     assert np.isnan(live.iloc[1]["metric_value"]) and live.iloc[1]["labelled"] == 0
     sentence = caption_live_row(http)
-    assert sentence.startswith(f"{http['version']} over HTTP: 8 requests; half answered within 4.50 ms")
+    assert http["calls"] == 8 and live.iloc[1]["calls"] == 1  # the command line's two rows came in one call
+    assert sentence.startswith(
+        f"{http['version']} over HTTP: 8 answers in 8 requests; half the requests answered within 4.50 ms"
+    )
     assert "12% rejected, 25% flagged, 12% unanswered" in sentence
     assert "38% labelled so far, accuracy 0.67 on those 3." in sentence
     assert "no true label has arrived yet" in caption_live_row(live.iloc[1])

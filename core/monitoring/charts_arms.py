@@ -1,0 +1,143 @@
+"""Monitoring per arm (computed in ``arms``): each version side by side on its labelled metric, its
+latency per request and the drift of the rows it answered; the drift per feature and version; and one
+plain sentence per chart and per version."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.formatting import format_number
+from core.style import ACCENT, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
+
+MAJOR_PSI = 0.25  # the line drawn on PSI charts: major drift from here on
+ARM_COLORS = {"champion": ACCENT, "challenger": WARN, "shadow": MUTED}
+ARM_WORDS = {"champion": "the champion", "challenger": "the challenger", "shadow": "the shadow (answers nobody)"}
+
+
+def _is_nan(value: float) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def plot_arms_overview(arms: pd.DataFrame) -> go.Figure:
+    """Three panels, one bar per version: the metric on its labelled answers, its p95 latency per
+    request, and the largest PSI of a feature of the rows it answered."""
+    metric = str(arms["metric"].iloc[0]) if len(arms) else "metric"
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=(f"{metric} on labelled answers", "p95 latency per request (ms)", "largest feature PSI"),
+    )
+    names = plot_texts(list(arms["version"]))
+    colors = [ARM_COLORS.get(str(a), MUTED) for a in arms["arm"]]
+    for col, column in enumerate(("metric_value", "latency_p95_ms", "max_psi"), start=1):
+        fig.add_trace(go.Bar(x=names, y=arms[column], marker_color=colors, showlegend=False), row=1, col=col)
+    fig.add_hline(y=MAJOR_PSI, line_dash="dot", line_color=MUTED, row=1, col=3)
+    return style_figure(fig, title="Versions side by side: labelled metric, latency, drift", height=HEIGHT_SMALL)
+
+
+def caption_arms_overview(arms: pd.DataFrame) -> str:
+    """Champion against challenger in one sentence (or the one version there is)."""
+    if arms.empty:
+        return "No answer is logged yet: send requests to the endpoint or from the Deploy page."
+    by_arm = {str(row["arm"]): row for _, row in arms.iterrows()}
+    first = by_arm.get("champion", arms.iloc[0])
+    other = by_arm.get("challenger", by_arm.get("shadow"))
+    if other is None:
+        return f"Only one version answered this traffic. {caption_arm_row(first)}"
+    parts = []
+    a, b = first["metric_value"], other["metric_value"]
+    if _is_nan(a) or _is_nan(b):
+        parts.append("no labels have arrived for both yet, so which is right more often is not known")
+    else:
+        parts.append(
+            f"{first['metric']} {format_number(b)} for {other['version']} against {format_number(a)} for "
+            f"{first['version']} on their labelled answers ({int(other['labelled']):,} and {int(first['labelled']):,})"
+        )
+    if not (_is_nan(first["latency_p95_ms"]) or _is_nan(other["latency_p95_ms"])):
+        parts.append(
+            f"95% of requests answered within {format_number(other['latency_p95_ms'])} ms against "
+            f"{format_number(first['latency_p95_ms'])} ms"
+        )
+    if not (_is_nan(first["max_psi"]) or _is_nan(other["max_psi"])):
+        parts.append(
+            f"the rows each answered drift from training by a largest PSI of {format_number(other['max_psi'])} "
+            f"against {format_number(first['max_psi'])} (0.25 is major drift)"
+        )
+    return f"{other['version']} ({ARM_WORDS.get(str(other['arm']), other['arm'])}) against {first['version']}: " + (
+        "; ".join(parts) + "."
+    )
+
+
+def caption_arm_row(row: pd.Series) -> str:
+    """'churn v2 (the challenger): 240 rows in 31 requests; half the requests answered within 3.1 ms,
+    95% within 5.0 ms; accuracy 0.82 on 48 labelled answers; 1 of 6 features drifted (largest PSI
+    0.31, tenure).'"""
+    requests = int(row["requests"])
+    parts = [f"{int(row['rows']):,} rows in {requests:,} request{'s' if requests != 1 else ''}"]
+    if _is_nan(row["latency_p50_ms"]):
+        parts.append("it answers nobody, so it has no latency of its own")
+    else:
+        parts.append(
+            f"half the requests answered within {format_number(row['latency_p50_ms'])} ms, 95% within "
+            f"{format_number(row['latency_p95_ms'])} ms"
+        )
+    if row["labelled"] and not _is_nan(row["metric_value"]):
+        parts.append(
+            f"{row['metric']} {format_number(row['metric_value'])} on {int(row['labelled']):,} labelled answers"
+        )
+    else:
+        parts.append("no true label has arrived yet (clients send them to /feedback)")
+    if row["features"]:
+        drifted = int(row["drifted_features"])
+        on = f" on its newest {int(row['drift_rows']):,} rows" if row["drift_rows"] < row["rows"] else ""
+        parts.append(
+            f"{drifted} of {int(row['features'])} features drifted from the training data{on} (largest PSI "
+            f"{format_number(row['max_psi'])}, {row['most_drifted']})"
+            if drifted
+            else f"none of {int(row['features'])} features drifted from the training data{on} (largest PSI "
+            f"{format_number(row['max_psi'])})"
+        )
+    else:
+        parts.append("too few rows, or no training reference, to judge drift")
+    return f"{row['version']} ({ARM_WORDS.get(str(row['arm']), row['arm'])}): " + "; ".join(parts) + "."
+
+
+def plot_arms_drift(drift: pd.DataFrame, top: int = 10) -> go.Figure:
+    """PSI per feature (the ``top`` most drifted) of each version's answered rows against its training data."""
+    fig = go.Figure()
+    if not drift.empty:
+        order = drift.groupby("feature")["psi"].max().sort_values(ascending=False).head(top).index.tolist()
+        for (version, arm), rows in drift.groupby(["version", "arm"], sort=False):
+            rows = rows.set_index("feature").reindex(order)
+            fig.add_trace(
+                go.Bar(
+                    name=plot_text(f"{version} ({arm})"),
+                    x=plot_texts(order),
+                    y=rows["psi"],
+                    marker_color=ARM_COLORS.get(str(arm), MUTED),
+                )
+            )
+        fig.add_hline(y=MAJOR_PSI, line_dash="dot", line_color=MUTED)
+    return style_figure(
+        fig,
+        title="Drift of the rows each version answered",
+        height=HEIGHT_MEDIUM,
+        barmode="group",
+        yaxis_title="PSI against its training data",
+    )
+
+
+def caption_arms_drift(drift: pd.DataFrame) -> str:
+    """Which version's traffic drifted most, and on which feature."""
+    if drift.empty:
+        return "Drift is judged once a version has answered at least 30 rows of a model it has training rows for."
+    worst = drift.loc[drift["psi"].astype(float).idxmax()]
+    return (
+        "Each bar is how far the rows a version answered moved from the data it was trained on (PSI below 0.1: "
+        f"no drift, 0.25 and above: major); the largest is {worst['feature']} for {worst['version']}, "
+        f"{format_number(float(worst['psi']))} ({worst['label']})."
+    )
