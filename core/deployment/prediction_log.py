@@ -7,25 +7,22 @@ JSON to at most `MAX_ROW_CHARS`; a row cut either way carries ``"_truncated": tr
 built per column (each distinct text encoded once, numbers formatted by numpy), never one
 ``json.dumps`` per row.
 
-Writes go through one connection per workspace database, kept open, with ``synchronous=NORMAL``
-(in WAL mode a commit survives the process ending at once, only a power cut may lose the latest):
-a one-row request costs a fraction of a millisecond instead of a connection and a disk flush. The
-write is done when ``log_answers`` returns, so a page reading the log right after sees every row.
+Writes are queued for the workspace's background writer (``log_writer``): an answer returns before
+its rows are encoded and written, a few milliseconds later, many requests in one transaction.
+Every reader of the workspace database writes what is queued first (the workspace's queries and
+transactions flush it), so a page reading the log right after ``predict`` sees every row.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import sqlite3
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.deployment.log_writer import LogWriter, writer_for
 from core.workspace.database import Workspace, now
 from core.workspace.errors import DataError, NotFoundError
 
@@ -33,44 +30,10 @@ MAX_CELL_CHARS = 200
 MAX_ROW_CHARS = 2048
 _FEW_ROWS = 16
 TRUNCATED = ',"_truncated":true}'
-_OPEN_CONNECTIONS = 8
 
 _INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
     shadow_version_id, shadow_prediction, shadow_score, latency_ms, input_json, request_id, source, status,
     problems_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
-
-
-class _Writer:
-    """One open connection to a workspace database, used by one thread at a time."""
-
-    def __init__(self, ws: Workspace):
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.conn = sqlite3.connect(ws.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        # Fold the log into the database file every ~32 MB rather than every 4 MB: fewer flushes to
-        # disk when large batches are logged back to back.
-        self.conn.execute("PRAGMA wal_autocheckpoint=8192")
-        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB: the log's indexes stay in memory
-
-
-_writers: OrderedDict[str, _Writer] = OrderedDict()
-_writers_lock = threading.Lock()
-
-
-def _writer(ws: Workspace) -> _Writer:
-    key = str(ws.db_path.resolve())
-    with _writers_lock:
-        writer = _writers.get(key)
-        if writer is None or writer.pid != os.getpid():  # a forked child opens its own
-            writer = _writers[key] = _Writer(ws)
-        _writers.move_to_end(key)
-        while len(_writers) > _OPEN_CONNECTIONS:
-            _, old = _writers.popitem(last=False)
-            with old.lock:
-                old.conn.close()
-    return writer
 
 
 def log_answers(
@@ -86,6 +49,20 @@ def log_answers(
     n = len(out)
     if n == 0:
         return
+    ts = now()
+    write_log(ws).submit(n, lambda: _records(deployment_id, ts, rows, out, version_ids, source))
+
+
+def write_log(ws: Workspace) -> LogWriter:
+    """The background writer of this workspace's prediction log."""
+    return writer_for(ws.db_path, _INSERT)
+
+
+def _records(
+    deployment_id: int, ts: float, rows: pd.DataFrame, out: pd.DataFrame, version_ids: dict[str, int], source: str
+) -> list[tuple[Any, ...]]:
+    """The insert records of a batch (made in the log writer's thread)."""
+    n = len(out)
     inputs = inputs_json(rows)
     scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
     prediction = _or_none(out["prediction"].to_numpy(dtype=object), scored)
@@ -94,34 +71,26 @@ def log_answers(
     has_shadow = pd.notna(shadow_prediction)
     shadow_version = version_ids.get("challenger") if has_shadow.any() else None
     problems = [json.dumps(p) if p else None for p in out["problems"].tolist()]  # only rows with problems
-    records = zip(
-        [deployment_id] * n,
-        [now()] * n,
-        out["key"].tolist(),
-        out["arm"].tolist(),
-        [version_ids[a] for a in out["arm"].tolist()],
-        prediction,
-        score,
-        _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
-        _or_none(shadow_prediction, has_shadow),
-        _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
-        out["latency_ms"].to_numpy(dtype=float).tolist(),
-        inputs,
-        out["request_id"].tolist(),
-        [source] * n,
-        out["status"].tolist(),
-        problems,
+    return list(
+        zip(
+            [deployment_id] * n,
+            [ts] * n,
+            out["key"].tolist(),
+            out["arm"].tolist(),
+            [version_ids[a] for a in out["arm"].tolist()],
+            prediction,
+            score,
+            _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
+            _or_none(shadow_prediction, has_shadow),
+            _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
+            out["latency_ms"].to_numpy(dtype=float).tolist(),
+            inputs,
+            out["request_id"].tolist(),
+            [source] * n,
+            out["status"].tolist(),
+            problems,
+        )
     )
-    writer = _writer(ws)
-    with writer.lock:
-        conn = writer.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(_INSERT, records)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
 
 def _floats_or_none(values: np.ndarray) -> list[float | None]:
