@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from core.deployment.log_writer import LogWriter, writer_for
+from core.deployment.request import read_request
 from core.workspace.database import Workspace, now
 from core.workspace.errors import DataError, NotFoundError
 
@@ -39,17 +40,19 @@ _INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, versi
 def log_answers(
     ws: Workspace,
     deployment_id: int,
-    rows: pd.DataFrame,
-    out: pd.DataFrame,
+    rows: pd.DataFrame | list[dict[str, Any]],
+    out: pd.DataFrame | dict[str, Any],
     version_ids: dict[str, int],
     source: str,
 ) -> None:
-    """Log every row of a batch: ``rows`` as sent (same order as ``out``), ``out`` the answers
+    """Log every row of a batch: ``rows`` as sent (a table, or JSON rows; same order as ``out``), ``out`` the answers
     (serving.ANSWER_COLUMNS), ``version_ids`` the version of each arm."""
-    n = len(out)
+    n = len(out["request_id"])
     if n == 0:
         return
     ts = now()
+    if isinstance(rows, list):  # encoded later, in the writer: the caller may reuse its dicts
+        rows = [row.copy() for row in rows]
     write_log(ws).submit(n, lambda: _records(deployment_id, ts, rows, out, version_ids, source))
 
 
@@ -59,11 +62,17 @@ def write_log(ws: Workspace) -> LogWriter:
 
 
 def _records(
-    deployment_id: int, ts: float, rows: pd.DataFrame, out: pd.DataFrame, version_ids: dict[str, int], source: str
+    deployment_id: int,
+    ts: float,
+    rows: pd.DataFrame | list[dict[str, Any]],
+    out: pd.DataFrame | dict[str, Any],
+    version_ids: dict[str, int],
+    source: str,
 ) -> list[tuple[Any, ...]]:
     """The insert records of a batch (made in the log writer's thread)."""
+    out = pd.DataFrame(out) if isinstance(out, dict) else out
     n = len(out)
-    inputs = inputs_json(rows)
+    inputs = inputs_json(read_request(rows) if isinstance(rows, list) else rows)
     scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
     prediction = _or_none(out["prediction"].to_numpy(dtype=object), scored)
     score = _floats_or_none(out["score"].to_numpy(dtype=float))
