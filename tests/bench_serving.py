@@ -1,7 +1,8 @@
 """`make bench` (python -m tests.bench serving): the in-process endpoint against plain scikit-learn,
 measured in the same run on one fitted project (the telco sample, a logistic regression champion).
 
-- one row, ``serving.predict`` with logging on, p50 and p99 over ~2,000 calls, against a plain
+- one row, ``serving.predict`` with logging on, p50 and p99 over ~2,000 calls (as a one-row table,
+  and as one JSON row: a list of one dict, which the HTTP endpoint passes), against a plain
   scikit-learn Pipeline (ColumnTransformer: median + standard scaling, most frequent + one-hot) fitted
   on the same rows, and against the bare estimator on an already encoded row;
 - a 10,000-row batch with logging on, against the plain Pipeline's ``predict_proba``, two ways: when
@@ -9,7 +10,7 @@ measured in the same run on one fitted project (the telco sample, a logistic reg
   the log written (the writer's flush waited for at the end of each batch);
 - whether the served model's compiled transform was checked equal to scikit-learn's.
 
-Goals (issue 10): one row p50 <= 2 ms; a batch >= 100,000 rows/s with logging on (both numbers
+Goals (issue 10): one row p50 <= 2 ms (the JSON row is the endpoint's path); a batch >= 100,000 rows/s with logging on (both numbers
 are reported: the sustained one is the honest one for a stream of batches).
 """
 
@@ -118,6 +119,7 @@ def bench_serving() -> list[dict]:
     from core.deployment import serving
     from core.deployment.prediction_log import write_log
     from core.stages.operate import get_request_examples
+    from core.workspace.jsonable import to_strict_json
 
     with tempfile.TemporaryDirectory() as tmp:
         _log("serving: training a logistic champion on the telco sample")
@@ -128,12 +130,15 @@ def bench_serving() -> list[dict]:
         categorical = [c for c, k in model.input_kinds.items() if k == "categorical"]
         plain = plain_pipeline(cleaned, (cleaned["churn"] == "Yes").to_numpy(), numeric, categorical)
         rows = [examples.iloc[[i % len(examples)]].reset_index(drop=True) for i in range(CALLS)]
+        records = to_strict_json(examples.to_dict(orient="records"))
+        json_rows = [[records[i % len(records)]] for i in range(CALLS)]  # as the HTTP endpoint passes them
         plain_rows = [row[numeric + categorical] for row in rows]
         encoded = [plain[:-1].transform(row) for row in plain_rows]
         estimator = plain[-1]
 
         _log(f"serving: {CALLS:,} one-row calls each")
         studio_p50, studio_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), rows)
+        json_p50, json_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), json_rows)
         plain_p50, plain_p99 = percentiles_ms(plain.predict_proba, plain_rows)
         bare_p50, _ = percentiles_ms(estimator.predict_proba, encoded)
 
@@ -151,6 +156,10 @@ def bench_serving() -> list[dict]:
     rows_per_s = BATCH_ROWS / studio_batch
     sustained_rows_per_s = BATCH_ROWS / sustained_batch
     _log(
+        f"serving: one JSON row (as the endpoint passes it) p50 {json_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
+        f"{'met' if json_p50 <= GOAL_P50_MS else 'not met'}), p99 {json_p99:.2f} ms"
+    )
+    _log(
         f"serving: one row p50 {studio_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
         f"{'met' if studio_p50 <= GOAL_P50_MS else 'not met'}), p99 {studio_p99:.2f} ms; batch "
         f"{rows_per_s:,.0f} rows/s when predict returns, {sustained_rows_per_s:,.0f} rows/s sustained with the log written "
@@ -159,7 +168,20 @@ def bench_serving() -> list[dict]:
         f"compiled transform equals sklearn: {compiled}"
     )
     one_row = "serving.predict, one row, logging on"
+    one_json = "serving.predict, one JSON row (a list of one dict, as the endpoint passes it), logging on"
     return [
+        {
+            "name": f"{one_json}, p50",
+            "studio_s": json_p50 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p50",
+            "baseline_s": plain_p50 / 1000,
+        },
+        {
+            "name": f"{one_json}, p99",
+            "studio_s": json_p99 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
+            "baseline_s": plain_p99 / 1000,
+        },
         {
             "name": f"{one_row}, p50 (compiled transform equals sklearn: {compiled})",
             "studio_s": studio_p50 / 1000,

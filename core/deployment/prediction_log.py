@@ -70,36 +70,45 @@ def _records(
     source: str,
 ) -> list[tuple[Any, ...]]:
     """The insert records of a batch (made in the log writer's thread)."""
-    out = pd.DataFrame(out) if isinstance(out, dict) else out
-    n = len(out)
-    inputs = inputs_json(read_request(rows) if isinstance(rows, list) else rows)
-    scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
-    prediction = _or_none(out["prediction"].to_numpy(dtype=object), scored)
-    score = _floats_or_none(out["score"].to_numpy(dtype=float))
-    shadow_prediction = out["shadow_prediction"].to_numpy(dtype=object)
+    n = len(out["request_id"])
+    if isinstance(rows, list) and n == 1:  # one JSON row: its cells as they are (a table would hold the same)
+        inputs = [_row_json([_key(c, i) for i, c in enumerate(rows[0])], list(rows[0].values()))]
+    else:
+        inputs = inputs_json(read_request(rows) if isinstance(rows, list) else rows)
+    status = _objects(out["status"])
+    scored = np.isin(status, ["scored", "flagged", "review"])
+    prediction = _or_none(_objects(out["prediction"]), scored)
+    score = _floats_or_none(np.asarray(out["score"], dtype=float))
+    shadow_prediction = _objects(out["shadow_prediction"])
     has_shadow = pd.notna(shadow_prediction)
     shadow_version = version_ids.get("challenger") if has_shadow.any() else None
-    problems = [json.dumps(p) if p else None for p in out["problems"].tolist()]  # only rows with problems
+    problems = [json.dumps(p) if p else None for p in out["problems"]]  # only rows with problems
+    arms = _objects(out["arm"]).tolist()
     return list(
         zip(
             [deployment_id] * n,
             [ts] * n,
-            out["key"].tolist(),
-            out["arm"].tolist(),
-            [version_ids[a] for a in out["arm"].tolist()],
+            _objects(out["key"]).tolist(),
+            arms,
+            [version_ids[a] for a in arms],
             prediction,
             score,
             _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
             _or_none(shadow_prediction, has_shadow),
-            _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
-            out["latency_ms"].to_numpy(dtype=float).tolist(),
+            _floats_or_none(np.asarray(out["shadow_score"], dtype=float)),
+            np.asarray(out["latency_ms"], dtype=float).tolist(),
             inputs,
-            out["request_id"].tolist(),
+            _objects(out["request_id"]).tolist(),
             [source] * n,
-            out["status"].tolist(),
+            status.tolist(),
             problems,
         )
     )
+
+
+def _objects(values: Any) -> np.ndarray:
+    """A column of answers (a Series, an array or a list) as an object array."""
+    return np.asarray(values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values, dtype=object)
 
 
 def _floats_or_none(values: np.ndarray) -> list[float | None]:
@@ -118,7 +127,7 @@ def inputs_json(rows: pd.DataFrame) -> list[str]:
     ``"_truncated": true`` when either happened), built column by column: each distinct value of a
     column is encoded once (with its key), and a row is the join of its columns' pieces."""
     n = len(rows)
-    keys = [("," if i else "{") + json.dumps(str(c)) + ":" for i, c in enumerate(rows.columns)]
+    keys = [_key(c, i) for i, c in enumerate(rows.columns)]
     if n <= _FEW_ROWS:  # a few rows: each cell once is cheaper than a pass per column
         return [_row_json(keys, row) for row in rows.to_numpy(dtype=object).tolist()]
     parts: list[list[str]] = []
@@ -135,6 +144,11 @@ def inputs_json(rows: pd.DataFrame) -> list[str]:
     for i in np.flatnonzero(lengths > MAX_ROW_CHARS).tolist():
         text[i] = _fit(text[i])
     return text
+
+
+def _key(column: Any, i: int) -> str:
+    """A column's key as it starts its part of a row's JSON (the first opens the object)."""
+    return ("," if i else "{") + json.dumps(str(column)) + ":"
 
 
 def _row_json(keys: list[str], cells: list[Any]) -> str:

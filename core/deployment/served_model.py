@@ -48,6 +48,7 @@ LARGEST_FEATURE = float(np.finfo(np.float32).max)
 SERVED_CACHE_SIZE = 16
 _served_cache: OrderedDict[tuple[str, int, str], ServedModel] = OrderedDict()
 _cache_lock = threading.Lock()
+_roots: dict[str, str] = {}  # a workspace folder as given -> as resolved (a system call saved per request)
 
 
 class ServedModel:
@@ -461,7 +462,10 @@ def load_served(ws: Workspace, version_id: int, sha256: str | None = None) -> Se
     that looks it up."""
     if sha256 is None:
         sha256 = str(get_version(ws, version_id)["sha256"])
-    key = (str(ws.root.resolve()), int(version_id), sha256)
+    root = _roots.get(str(ws.root))
+    if root is None:
+        root = _roots[str(ws.root)] = str(ws.root.resolve())
+    key = (root, int(version_id), sha256)
     with _cache_lock:
         served = _served_cache.get(key)
         if served is not None:

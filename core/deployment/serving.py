@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,6 @@ __all__ = [
     "get_traffic_summary_df",
     "load_served",
     "predict",
-    "predict_columns",
     "read_request",
     "record_feedback",
 ]
@@ -243,7 +242,7 @@ def describe_policy(policy: str) -> str:
     }[check_validation_policy(policy)]
 
 
-def predict_columns(
+def _answer_columns(
     ws: Workspace,
     deployment: dict[str, Any],
     rows: pd.DataFrame | list[dict[str, Any]],
@@ -322,6 +321,36 @@ def predict_columns(
     return out
 
 
+@overload
+def predict(
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame | list[dict[str, Any]],
+    *,
+    keys: list[str] | None = ...,
+    request_ids: list[str] | None = ...,
+    source: str = ...,
+    seed: int | None = ...,
+    log: bool = ...,
+    as_columns: Literal[False] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def predict(
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame | list[dict[str, Any]],
+    *,
+    keys: list[str] | None = ...,
+    request_ids: list[str] | None = ...,
+    source: str = ...,
+    seed: int | None = ...,
+    log: bool = ...,
+    as_columns: Literal[True],
+) -> dict[str, Any]: ...
+
+
 def predict(
     ws: Workspace,
     deployment: dict[str, Any],
@@ -332,7 +361,8 @@ def predict(
     source: str = "ui",
     seed: int | None = None,
     log: bool = True,
-) -> pd.DataFrame:
+    as_columns: bool = False,
+) -> pd.DataFrame | dict[str, Any]:
     """Answer a batch of requests through the deployment's routing and log every answer (scored,
     flagged, rejected, for review, or an error). ``keys`` are the routing keys (an A/B test's user
     ids); ``request_ids`` name each answer so a client can send its true label later
@@ -340,11 +370,12 @@ def predict(
     http | simulator | cli). ``seed`` fixes the canary's random draws (simulations pass one); live
     calls draw afresh, except A/B, whose assignment is salted with the deployment so a user keeps
     their arm across calls. The deployment's ``validation_policy`` says what a row that breaks a
-    rule learned from training gets. One row per answer, ANSWER_COLUMNS."""
-    answers = predict_columns(
+    rule learned from training gets. One row per answer, ANSWER_COLUMNS; ``as_columns`` gives them
+    as columns (a list or array each) without making a table: what the HTTP endpoint reads."""
+    answers = _answer_columns(
         ws, deployment, rows, keys=keys, request_ids=request_ids, source=source, seed=seed, log=log
     )
-    return pd.DataFrame(answers)
+    return answers if as_columns else pd.DataFrame(answers)
 
 
 def _plain_list(rows: Any) -> bool:
