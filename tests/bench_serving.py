@@ -139,6 +139,9 @@ def bench_serving() -> list[dict]:
         _log(f"serving: {CALLS:,} one-row calls each")
         studio_p50, studio_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), rows)
         json_p50, json_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), json_rows)
+        columns_p50, columns_p99 = percentiles_ms(
+            lambda row: serving.predict(ws, deployment, row, as_columns=True), json_rows
+        )
         plain_p50, plain_p99 = percentiles_ms(plain.predict_proba, plain_rows)
         bare_p50, _ = percentiles_ms(estimator.predict_proba, encoded)
 
@@ -157,7 +160,8 @@ def bench_serving() -> list[dict]:
     sustained_rows_per_s = BATCH_ROWS / sustained_batch
     _log(
         f"serving: one JSON row (as the endpoint passes it) p50 {json_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
-        f"{'met' if json_p50 <= GOAL_P50_MS else 'not met'}), p99 {json_p99:.2f} ms"
+        f"{'met' if json_p50 <= GOAL_P50_MS else 'not met'}), p99 {json_p99:.2f} ms; answered as columns "
+        f"(what the endpoint reads) p50 {columns_p50:.2f} ms, p99 {columns_p99:.2f} ms"
     )
     _log(
         f"serving: one row p50 {studio_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
@@ -179,6 +183,18 @@ def bench_serving() -> list[dict]:
         {
             "name": f"{one_json}, p99",
             "studio_s": json_p99 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
+            "baseline_s": plain_p99 / 1000,
+        },
+        {
+            "name": f"{one_json}, answered as columns (as_columns=True, the endpoint's call), p50",
+            "studio_s": columns_p50 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p50",
+            "baseline_s": plain_p50 / 1000,
+        },
+        {
+            "name": f"{one_json}, answered as columns (as_columns=True, the endpoint's call), p99",
+            "studio_s": columns_p99 / 1000,
             "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
             "baseline_s": plain_p99 / 1000,
         },
