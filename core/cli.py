@@ -225,7 +225,10 @@ def run() -> None:
     thread pool can abort a finished process at teardown (apache/arrow#34314: "terminate called
     without an active exception", exit -6) and break the exit-status contract; everything we write
     is committed or renamed into place by then, so there is nothing left to clean up."""
+    from core.workspace.database import flush_pending_writes
+
     code = main()
+    flush_pending_writes()  # os._exit skips atexit: the prediction log's queued rows are written here
     try:
         sys.stdout.flush()  # output to a pipe is buffered: a reader gone by now shows here
     except BrokenPipeError:

@@ -47,7 +47,7 @@ uvicorn.Server(config).run(sockets=[sock])
 """
 
 
-# The studio's endpoint with the model and the log left out (serving.predict answers a canned frame):
+# The studio's endpoint with the model and the log left out (serving.predict answers canned columns):
 # what the HTTP layer itself costs (body reading, the schema check, the deployment lookup, the answer).
 LAYER_APP = """
 import json, sys, uvicorn
@@ -56,8 +56,8 @@ from core.deployment.endpoint.app import create_app
 from core.deployment.endpoint.server import bind_socket
 from core.workspace.database import Workspace
 ws = Workspace(sys.argv[1])
-canned = serving.predict(ws, serving.get_active_deployment(ws, 1), json.loads(sys.argv[2]), log=False)
-serving.predict = lambda *args, **kwargs: canned.copy()
+canned = serving.predict(ws, serving.get_active_deployment(ws, 1), json.loads(sys.argv[2]), log=False, as_columns=True)
+serving.predict = lambda *args, **kwargs: canned
 app = create_app(ws.root, 1)
 sock = bind_socket("127.0.0.1", 0)
 print(sock.getsockname()[1], flush=True)

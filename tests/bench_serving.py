@@ -1,13 +1,17 @@
 """`make bench` (python -m tests.bench serving): the in-process endpoint against plain scikit-learn,
 measured in the same run on one fitted project (the telco sample, a logistic regression champion).
 
-- one row, ``serving.predict`` with logging on, p50 and p99 over ~2,000 calls, against a plain
+- one row, ``serving.predict`` with logging on, p50 and p99 over ~2,000 calls (as a one-row table,
+  and as one JSON row: a list of one dict, which the HTTP endpoint passes), against a plain
   scikit-learn Pipeline (ColumnTransformer: median + standard scaling, most frequent + one-hot) fitted
   on the same rows, and against the bare estimator on an already encoded row;
-- a 10,000-row batch with logging on, against the plain Pipeline's ``predict_proba``;
+- a 10,000-row batch with logging on, against the plain Pipeline's ``predict_proba``, two ways: when
+  ``predict`` returns (its log rows are still queued for the background writer) and sustained, with
+  the log written (the writer's flush waited for at the end of each batch);
 - whether the served model's compiled transform was checked equal to scikit-learn's.
 
-Goals (issue 10): one row p50 <= 2 ms; a batch >= 100,000 rows/s with logging on.
+Goals (issue 10): one row p50 <= 2 ms (the JSON row is the endpoint's path); a batch >= 100,000 rows/s with logging on (both numbers
+are reported: the sustained one is the honest one for a stream of batches).
 """
 
 from __future__ import annotations
@@ -96,11 +100,16 @@ def percentiles_ms(call, inputs: list) -> tuple[float, float]:
     return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
 
 
-def best_seconds(call, repeats: int = 3) -> float:
+def best_seconds(call, repeats: int = 3, before=None, after=None) -> float:
+    """The best of ``repeats`` timed calls; ``before`` runs untimed before each, ``after`` timed after."""
     best = float("inf")
     for _ in range(repeats):
+        if before is not None:
+            before()
         start = time.perf_counter()
         call()
+        if after is not None:
+            after()
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -108,7 +117,9 @@ def best_seconds(call, repeats: int = 3) -> float:
 def bench_serving() -> list[dict]:
     from core.data.datasets import load_dataset
     from core.deployment import serving
+    from core.deployment.prediction_log import write_log
     from core.stages.operate import get_request_examples
+    from core.workspace.jsonable import to_strict_json
 
     with tempfile.TemporaryDirectory() as tmp:
         _log("serving: training a logistic champion on the telco sample")
@@ -119,33 +130,74 @@ def bench_serving() -> list[dict]:
         categorical = [c for c, k in model.input_kinds.items() if k == "categorical"]
         plain = plain_pipeline(cleaned, (cleaned["churn"] == "Yes").to_numpy(), numeric, categorical)
         rows = [examples.iloc[[i % len(examples)]].reset_index(drop=True) for i in range(CALLS)]
+        records = to_strict_json(examples.to_dict(orient="records"))
+        json_rows = [[records[i % len(records)]] for i in range(CALLS)]  # as the HTTP endpoint passes them
         plain_rows = [row[numeric + categorical] for row in rows]
         encoded = [plain[:-1].transform(row) for row in plain_rows]
         estimator = plain[-1]
 
         _log(f"serving: {CALLS:,} one-row calls each")
         studio_p50, studio_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), rows)
+        json_p50, json_p99 = percentiles_ms(lambda row: serving.predict(ws, deployment, row), json_rows)
+        columns_p50, columns_p99 = percentiles_ms(
+            lambda row: serving.predict(ws, deployment, row, as_columns=True), json_rows
+        )
         plain_p50, plain_p99 = percentiles_ms(plain.predict_proba, plain_rows)
         bare_p50, _ = percentiles_ms(estimator.predict_proba, encoded)
 
         batch = pd.concat([examples] * (BATCH_ROWS // len(examples) + 1), ignore_index=True).head(BATCH_ROWS)
         plain_batch = batch[numeric + categorical]
         _log(f"serving: {BATCH_ROWS:,}-row batches")
-        studio_batch = best_seconds(lambda: serving.predict(ws, deployment, batch))
+        flush = write_log(ws).flush
+        studio_batch = best_seconds(lambda: serving.predict(ws, deployment, batch), before=flush)
+        sustained_batch = best_seconds(lambda: serving.predict(ws, deployment, batch), before=flush, after=flush)
         plain_batch_s = best_seconds(lambda: plain.predict_proba(plain_batch))
         logged = ws.query_one("SELECT COUNT(*) AS n FROM predictions")["n"]
-        assert logged >= CALLS + 3 * BATCH_ROWS, f"only {logged} answers were logged"
+        assert logged >= CALLS + 6 * BATCH_ROWS, f"only {logged} answers were logged"
         compiled = "yes" if model.compiled else f"no: {model.transform_note}"
 
     rows_per_s = BATCH_ROWS / studio_batch
+    sustained_rows_per_s = BATCH_ROWS / sustained_batch
+    _log(
+        f"serving: one JSON row (as the endpoint passes it) p50 {json_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
+        f"{'met' if json_p50 <= GOAL_P50_MS else 'not met'}), p99 {json_p99:.2f} ms; answered as columns "
+        f"(what the endpoint reads) p50 {columns_p50:.2f} ms, p99 {columns_p99:.2f} ms"
+    )
     _log(
         f"serving: one row p50 {studio_p50:.2f} ms (goal <= {GOAL_P50_MS} ms: "
         f"{'met' if studio_p50 <= GOAL_P50_MS else 'not met'}), p99 {studio_p99:.2f} ms; batch "
-        f"{rows_per_s:,.0f} rows/s (goal >= {GOAL_ROWS_PER_S:,}: {'met' if rows_per_s >= GOAL_ROWS_PER_S else 'not met'}); "
+        f"{rows_per_s:,.0f} rows/s when predict returns, {sustained_rows_per_s:,.0f} rows/s sustained with the log written "
+        f"(goal >= {GOAL_ROWS_PER_S:,}: returns {'met' if rows_per_s >= GOAL_ROWS_PER_S else 'not met'}, "
+        f"sustained {'met' if sustained_rows_per_s >= GOAL_ROWS_PER_S else 'not met'}); "
         f"compiled transform equals sklearn: {compiled}"
     )
     one_row = "serving.predict, one row, logging on"
+    one_json = "serving.predict, one JSON row (a list of one dict, as the endpoint passes it), logging on"
     return [
+        {
+            "name": f"{one_json}, p50",
+            "studio_s": json_p50 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p50",
+            "baseline_s": plain_p50 / 1000,
+        },
+        {
+            "name": f"{one_json}, p99",
+            "studio_s": json_p99 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
+            "baseline_s": plain_p99 / 1000,
+        },
+        {
+            "name": f"{one_json}, answered as columns (as_columns=True, the endpoint's call), p50",
+            "studio_s": columns_p50 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p50",
+            "baseline_s": plain_p50 / 1000,
+        },
+        {
+            "name": f"{one_json}, answered as columns (as_columns=True, the endpoint's call), p99",
+            "studio_s": columns_p99 / 1000,
+            "baseline": "plain sklearn Pipeline + ColumnTransformer, p99",
+            "baseline_s": plain_p99 / 1000,
+        },
         {
             "name": f"{one_row}, p50 (compiled transform equals sklearn: {compiled})",
             "studio_s": studio_p50 / 1000,
@@ -165,11 +217,21 @@ def bench_serving() -> list[dict]:
             "baseline_s": bare_p50 / 1000,
         },
         {
-            "name": f"serving.predict, {BATCH_ROWS:,} rows, logging on ({rows_per_s:,.0f} rows/s)",
+            "name": f"serving.predict, {BATCH_ROWS:,} rows, logging on, when it returns ({rows_per_s:,.0f} rows/s)",
             "studio_s": studio_batch,
             "baseline": f"plain sklearn Pipeline predict_proba ({BATCH_ROWS / plain_batch_s:,.0f} rows/s)",
             "baseline_s": plain_batch_s,
             "rows_per_s": rows_per_s,
+        },
+        {
+            "name": (
+                f"serving.predict, {BATCH_ROWS:,} rows, logging on, sustained: the log written "
+                f"({sustained_rows_per_s:,.0f} rows/s)"
+            ),
+            "studio_s": sustained_batch,
+            "baseline": f"plain sklearn Pipeline predict_proba ({BATCH_ROWS / plain_batch_s:,.0f} rows/s)",
+            "baseline_s": plain_batch_s,
+            "rows_per_s": sustained_rows_per_s,
         },
     ]
 

@@ -13,7 +13,7 @@ keeps scikit-learn for that version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncod
 from core.data.dates import parse_datetimes
 from core.features.preprocessing import DateParts, category_text, safe_log1p, to_float_frame, to_text_frame
 
+Table: TypeAlias = "pd.DataFrame | dict[str, np.ndarray]"  # a table, or its columns as arrays
 _UNKNOWN = "\x00unseen category\x00"  # a category no training table holds
 _FEW_ROWS = 16
 
@@ -49,7 +50,7 @@ class _Numbers:
     dates: bool = False
     with_hour: bool = False
 
-    def apply(self, X: pd.DataFrame) -> np.ndarray:
+    def apply(self, X: Table) -> np.ndarray:
         if self.dates:
             values = _date_parts(X[self.columns[0]], self.with_hour)
         else:
@@ -71,13 +72,13 @@ class _Categories:
     lookups: list[dict[str, int]]  # category text -> row of the table; anything else -> the last row
     tables: list[np.ndarray]
 
-    def apply(self, X: pd.DataFrame) -> np.ndarray:
+    def apply(self, X: Table) -> np.ndarray:
         blocks = []
         for column, lookup, table in zip(self.columns, self.lookups, self.tables):
             # Each distinct value once, as to_text_frame writes it (missing -> the imputer's "missing").
             values = X[column]
             if len(values) <= _FEW_ROWS:  # a few rows: each cell once is cheaper than factorizing
-                uniques = values.to_numpy(dtype=object)
+                uniques = values if isinstance(values, np.ndarray) else values.to_numpy(dtype=object)
                 codes = np.arange(len(uniques))
                 codes[pd.isna(uniques)] = -1
             else:
@@ -96,9 +97,11 @@ class CompiledTransform:
         self.parts = parts
         self.width = width
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
+    def transform(self, X: Table) -> np.ndarray:
+        """X: the model's input table, or its columns as arrays (the fast reader's: numbers as
+        float64, dates as datetime64[us], categories as objects)."""
         blocks = [part.apply(X) for part in self.parts]
-        return np.hstack(blocks) if blocks else np.empty((len(X), 0))
+        return np.hstack(blocks) if blocks else np.empty((_height(X), 0))
 
 
 def compile_preprocessor(preprocess: Any, reference: pd.DataFrame) -> CompiledTransform | Fallback:
@@ -224,16 +227,25 @@ def _compile_categories(name: str, steps: list[Any], columns: list[str]) -> _Cat
     return _Categories(columns, lookups, tables)
 
 
-def _as_floats(X: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def _height(X: Table) -> int:
+    return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def _as_floats(X: Table, columns: list[str]) -> np.ndarray:
     """The columns as a float64 matrix (what to_float_frame gives), a column at a time."""
+    if isinstance(X, dict):
+        return np.column_stack([X[c] for c in columns])
     if all(pd.api.types.is_float_dtype(X[c].dtype) for c in columns):
         return np.column_stack([X[c].to_numpy() for c in columns]).astype(float, copy=False)
     return np.asarray(to_float_frame(X[columns]), dtype=float)
 
 
-def _date_parts(values: pd.Series, with_hour: bool) -> np.ndarray:
+def _date_parts(values: pd.Series | np.ndarray, with_hour: bool) -> np.ndarray:
     """DateParts' numbers (year, month, day of week with Monday 0, days since 1970, hour) in numpy."""
-    stamps = parse_datetimes(values).to_numpy(dtype="datetime64[us]")
+    if isinstance(values, np.ndarray):
+        stamps = values.astype("datetime64[us]")
+    else:
+        stamps = parse_datetimes(values).to_numpy(dtype="datetime64[us]")
     missing = np.isnat(stamps)
     micros = stamps.astype("int64")
     days = np.floor_divide(micros, 86_400_000_000)

@@ -7,25 +7,23 @@ JSON to at most `MAX_ROW_CHARS`; a row cut either way carries ``"_truncated": tr
 built per column (each distinct text encoded once, numbers formatted by numpy), never one
 ``json.dumps`` per row.
 
-Writes go through one connection per workspace database, kept open, with ``synchronous=NORMAL``
-(in WAL mode a commit survives the process ending at once, only a power cut may lose the latest):
-a one-row request costs a fraction of a millisecond instead of a connection and a disk flush. The
-write is done when ``log_answers`` returns, so a page reading the log right after sees every row.
+Writes are queued for the workspace's background writer (``log_writer``): an answer returns before
+its rows are encoded and written, a few milliseconds later, many requests in one transaction.
+Every reader of the workspace database writes what is queued first (the workspace's queries and
+transactions flush it), so a page reading the log right after ``predict`` sees every row.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import sqlite3
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.deployment.log_writer import LogWriter, writer_for
+from core.deployment.request import read_request
 from core.workspace.database import Workspace, now
 from core.workspace.errors import DataError, NotFoundError
 
@@ -33,95 +31,84 @@ MAX_CELL_CHARS = 200
 MAX_ROW_CHARS = 2048
 _FEW_ROWS = 16
 TRUNCATED = ',"_truncated":true}'
-_OPEN_CONNECTIONS = 8
 
 _INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
     shadow_version_id, shadow_prediction, shadow_score, latency_ms, input_json, request_id, source, status,
     problems_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
 
 
-class _Writer:
-    """One open connection to a workspace database, used by one thread at a time."""
-
-    def __init__(self, ws: Workspace):
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.conn = sqlite3.connect(ws.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        # Fold the log into the database file every ~32 MB rather than every 4 MB: fewer flushes to
-        # disk when large batches are logged back to back.
-        self.conn.execute("PRAGMA wal_autocheckpoint=8192")
-        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB: the log's indexes stay in memory
-
-
-_writers: OrderedDict[str, _Writer] = OrderedDict()
-_writers_lock = threading.Lock()
-
-
-def _writer(ws: Workspace) -> _Writer:
-    key = str(ws.db_path.resolve())
-    with _writers_lock:
-        writer = _writers.get(key)
-        if writer is None or writer.pid != os.getpid():  # a forked child opens its own
-            writer = _writers[key] = _Writer(ws)
-        _writers.move_to_end(key)
-        while len(_writers) > _OPEN_CONNECTIONS:
-            _, old = _writers.popitem(last=False)
-            with old.lock:
-                old.conn.close()
-    return writer
-
-
 def log_answers(
     ws: Workspace,
     deployment_id: int,
-    rows: pd.DataFrame,
-    out: pd.DataFrame,
+    rows: pd.DataFrame | list[dict[str, Any]],
+    out: pd.DataFrame | dict[str, Any],
     version_ids: dict[str, int],
     source: str,
 ) -> None:
-    """Log every row of a batch: ``rows`` as sent (same order as ``out``), ``out`` the answers
+    """Log every row of a batch: ``rows`` as sent (a table, or JSON rows; same order as ``out``), ``out`` the answers
     (serving.ANSWER_COLUMNS), ``version_ids`` the version of each arm."""
-    n = len(out)
+    n = len(out["request_id"])
     if n == 0:
         return
-    inputs = inputs_json(rows)
-    scored = out["status"].isin(["scored", "flagged", "review"]).to_numpy()
-    prediction = _or_none(out["prediction"].to_numpy(dtype=object), scored)
-    score = _floats_or_none(out["score"].to_numpy(dtype=float))
-    shadow_prediction = out["shadow_prediction"].to_numpy(dtype=object)
+    ts = now()
+    if isinstance(rows, list):  # encoded later, in the writer: the caller may reuse its dicts
+        rows = [row.copy() for row in rows]
+    write_log(ws).submit(n, lambda: _records(deployment_id, ts, rows, out, version_ids, source))
+
+
+def write_log(ws: Workspace) -> LogWriter:
+    """The background writer of this workspace's prediction log."""
+    return writer_for(ws.db_path, _INSERT)
+
+
+def _records(
+    deployment_id: int,
+    ts: float,
+    rows: pd.DataFrame | list[dict[str, Any]],
+    out: pd.DataFrame | dict[str, Any],
+    version_ids: dict[str, int],
+    source: str,
+) -> list[tuple[Any, ...]]:
+    """The insert records of a batch (made in the log writer's thread)."""
+    n = len(out["request_id"])
+    if isinstance(rows, list) and n == 1:  # one JSON row: its cells as they are (a table would hold the same)
+        inputs = [_row_json([_key(c, i) for i, c in enumerate(rows[0])], list(rows[0].values()))]
+    else:
+        inputs = inputs_json(read_request(rows) if isinstance(rows, list) else rows)
+    status = _objects(out["status"])
+    scored = np.isin(status, ["scored", "flagged", "review"])
+    prediction = _or_none(_objects(out["prediction"]), scored)
+    score = _floats_or_none(np.asarray(out["score"], dtype=float))
+    shadow_prediction = _objects(out["shadow_prediction"])
     has_shadow = pd.notna(shadow_prediction)
     shadow_version = version_ids.get("challenger") if has_shadow.any() else None
-    problems = [json.dumps(p) if p else None for p in out["problems"].tolist()]  # only rows with problems
-    records = zip(
-        [deployment_id] * n,
-        [now()] * n,
-        out["key"].tolist(),
-        out["arm"].tolist(),
-        [version_ids[a] for a in out["arm"].tolist()],
-        prediction,
-        score,
-        _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
-        _or_none(shadow_prediction, has_shadow),
-        _floats_or_none(out["shadow_score"].to_numpy(dtype=float)),
-        out["latency_ms"].to_numpy(dtype=float).tolist(),
-        inputs,
-        out["request_id"].tolist(),
-        [source] * n,
-        out["status"].tolist(),
-        problems,
+    problems = [json.dumps(p) if p else None for p in out["problems"]]  # only rows with problems
+    arms = _objects(out["arm"]).tolist()
+    return list(
+        zip(
+            [deployment_id] * n,
+            [ts] * n,
+            _objects(out["key"]).tolist(),
+            arms,
+            [version_ids[a] for a in arms],
+            prediction,
+            score,
+            _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
+            _or_none(shadow_prediction, has_shadow),
+            _floats_or_none(np.asarray(out["shadow_score"], dtype=float)),
+            np.asarray(out["latency_ms"], dtype=float).tolist(),
+            inputs,
+            _objects(out["request_id"]).tolist(),
+            [source] * n,
+            status.tolist(),
+            problems,
+        )
     )
-    writer = _writer(ws)
-    with writer.lock:
-        conn = writer.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(_INSERT, records)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+
+
+def _objects(values: Any) -> np.ndarray:
+    """A column of answers (a Series, an array or a list) as an object array."""
+    return np.asarray(values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values, dtype=object)
 
 
 def _floats_or_none(values: np.ndarray) -> list[float | None]:
@@ -140,7 +127,7 @@ def inputs_json(rows: pd.DataFrame) -> list[str]:
     ``"_truncated": true`` when either happened), built column by column: each distinct value of a
     column is encoded once (with its key), and a row is the join of its columns' pieces."""
     n = len(rows)
-    keys = [("," if i else "{") + json.dumps(str(c)) + ":" for i, c in enumerate(rows.columns)]
+    keys = [_key(c, i) for i, c in enumerate(rows.columns)]
     if n <= _FEW_ROWS:  # a few rows: each cell once is cheaper than a pass per column
         return [_row_json(keys, row) for row in rows.to_numpy(dtype=object).tolist()]
     parts: list[list[str]] = []
@@ -157,6 +144,11 @@ def inputs_json(rows: pd.DataFrame) -> list[str]:
     for i in np.flatnonzero(lengths > MAX_ROW_CHARS).tolist():
         text[i] = _fit(text[i])
     return text
+
+
+def _key(column: Any, i: int) -> str:
+    """A column's key as it starts its part of a row's JSON (the first opens the object)."""
+    return ("," if i else "{") + json.dumps(str(column)) + ":"
 
 
 def _row_json(keys: list[str], cells: list[Any]) -> str:

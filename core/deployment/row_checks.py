@@ -39,11 +39,12 @@ class RowChecks:
         self.slow = ValidationRules(tuple(slow), rules.target) if slow else None
         self._allowed = {r.column: frozenset(r.allowed or ()) for r, k in self.fast if k == "categorical"}
 
-    def check(self, X: pd.DataFrame) -> list[RowFinding]:
-        """The rules each row of X (the model's input table, rows by position) breaks."""
+    def check(self, X: pd.DataFrame | dict[str, np.ndarray]) -> list[RowFinding]:
+        """The rules each row of X (the model's input table, rows by position; or its columns as
+        arrays, when no rule needs the general checks) breaks."""
         found: list[RowFinding] = []
         for rule, kind in self.fast:
-            if rule.column not in X.columns:
+            if rule.column not in X:
                 continue
             if kind == "categorical":
                 missing, failing = self._categories(X[rule.column], rule)
@@ -54,12 +55,15 @@ class RowChecks:
             if rule.max_missing_share <= NONE_MISSING_SHARE + 1e-12:
                 found += [RowFinding(int(i), rule.column, "missing_value", rule) for i in np.flatnonzero(missing)]
         if self.slow is not None:
-            found += check_each_row(X, self.slow)
+            found += check_each_row(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X), self.slow)
         return found
 
-    def _categories(self, values: pd.Series, rule: ColumnRule) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    def _categories(
+        self, values: pd.Series | np.ndarray, rule: ColumnRule
+    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
         if len(values) <= _FEW_ROWS:  # a few rows: each value once is cheaper than factorizing
-            uniques, codes = values.to_numpy(dtype=object), np.arange(len(values))
+            uniques = values if isinstance(values, np.ndarray) else values.to_numpy(dtype=object)
+            codes = np.arange(len(values))
             codes[pd.isna(uniques)] = -1
         else:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -82,16 +86,22 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else canonical_value(value)
 
 
-def _ranges(values: pd.Series, rule: ColumnRule, kind: str) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+def _ranges(
+    values: pd.Series | np.ndarray, rule: ColumnRule, kind: str
+) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     lo: Any
     hi: Any
     if kind == "numeric":
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        numbers = values if isinstance(values, np.ndarray) else values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
         lo = float(rule.min) if rule.min is not None else None
         hi = float(rule.max) if rule.max is not None else None
     else:
-        numbers = values.to_numpy(dtype="datetime64[us]")
+        numbers = (
+            values.astype("datetime64[us]")
+            if isinstance(values, np.ndarray)
+            else values.to_numpy(dtype="datetime64[us]")
+        )
         missing = np.isnat(numbers)
         lo = np.datetime64(pd.Timestamp(rule.min), "us") if rule.min is not None else None
         hi = np.datetime64(pd.Timestamp(rule.max), "us") if rule.max is not None else None

@@ -20,6 +20,7 @@ from core.data.cleaning import apply_recipe
 from core.data.datasets import load_recipe, load_rules
 from core.data.validation import RowFinding, ValidationRules, Violation, check_rows
 from core.deployment.compiled import CompiledTransform, Fallback, compile_preprocessor
+from core.deployment.fast_reader import FastReader
 from core.deployment.request import (
     InputProblem,
     blank_cells,
@@ -47,6 +48,7 @@ LARGEST_FEATURE = float(np.finfo(np.float32).max)
 SERVED_CACHE_SIZE = 16
 _served_cache: OrderedDict[tuple[str, int, str], ServedModel] = OrderedDict()
 _cache_lock = threading.Lock()
+_roots: dict[str, str] = {}  # a workspace folder as given -> as resolved (a system call saved per request)
 
 
 class ServedModel:
@@ -78,6 +80,8 @@ class ServedModel:
         # is checked on the model's own inputs only, also for versions registered before this rule.
         self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
         self._row_checks = RowChecks(self.rules, self.input_kinds) if self.rules is not None else None
+        self._fast = FastReader(self.recipe, self.input_columns, self.input_kinds, self.required_columns)
+        # The fast reader needs the compiled transform, and rule checks that all run on arrays.
         self._compiled: CompiledTransform | None = None
         self.transform_note = "no preprocessing"
         if self._preprocess is not None:
@@ -86,6 +90,11 @@ class ServedModel:
                 self.transform_note = f"scikit-learn ({compiled.reason})"
             else:
                 self._compiled, self.transform_note = compiled, "compiled"
+        self._fast_ok = (
+            self._fast.reason is None
+            and self._compiled is not None
+            and (self._row_checks is None or self._row_checks.slow is None)
+        )
 
     @property
     def compiled(self) -> bool:
@@ -161,6 +170,17 @@ class ServedModel:
         InputProblem dicts) and status: "error" (not scored: a value it cannot take), "flagged"
         (scored, but a value breaks a rule learned from training; its problems say which) or
         "scored". ``validate=False`` skips the rules (every answered row is "scored")."""
+        columns, index = self.answer_columns(rows, validate=validate)
+        return pd.DataFrame(columns, index=index)
+
+    def answer_columns(self, rows: Any, *, validate: bool = True) -> tuple[dict[str, Any], pd.Index]:
+        """``answer`` as arrays (prediction, score, error, problems, status) and the rows' index:
+        what ``serving.predict`` reads, without making a table of it."""
+        if isinstance(rows, list) and self._fast_ok:
+            fast = self._fast.read(rows)  # plain JSON rows, read fast: nothing in them is a problem
+            answered = self._answer_fast(fast, validate) if fast is not None else None
+            if answered is not None:
+                return answered
         rows = read_request(rows)
         index = rows.index
         X, problems = self._read(rows.reset_index(drop=True))
@@ -190,10 +210,43 @@ class ServedModel:
                 row = int(positions[finding.row])
                 cells[row].append(self._rule_problem(finding, row, X).to_dict())
                 status[row] = "flagged"
-        return pd.DataFrame(
-            {"prediction": prediction, "score": score, "error": error, "problems": cells, "status": status},
-            index=index,
-        )
+        answer = {
+            "prediction": prediction,
+            "score": score,
+            "error": np.array(error, dtype=object),
+            "problems": _object_array(cells),
+            "status": status,
+        }
+        return answer, index
+
+    def _answer_fast(self, columns: dict[str, np.ndarray], validate: bool) -> tuple[dict[str, Any], pd.Index] | None:
+        """``answer`` for rows the fast reader read (``columns``: the input table as arrays); None
+        when a feature is too large after all (the general way names it)."""
+        n = len(next(iter(columns.values())))
+        dense = self._compiled.transform(columns)  # type: ignore[union-attr]
+        with np.errstate(invalid="ignore"):
+            if not (np.abs(dense) <= LARGEST_FEATURE).all():
+                return None
+        prediction = np.full(n, "", dtype=object)
+        score = np.full(n, np.nan)
+        prediction[:], score[:] = self._predict(dense)
+        status = np.full(n, "scored", dtype=object)
+        cells: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        if validate and self._row_checks is not None:
+            X = None
+            for finding in self._row_checks.check(columns):
+                X = pd.DataFrame(columns) if X is None else X
+                cells[finding.row].append(self._rule_problem(finding, finding.row, X).to_dict())
+                status[finding.row] = "flagged"
+        error = np.full(n, "", dtype=object)
+        answer = {
+            "prediction": prediction,
+            "score": score,
+            "error": error,
+            "problems": _object_array(cells),
+            "status": status,
+        }
+        return answer, pd.RangeIndex(n)
 
     def _rule_problem(self, finding: RowFinding, row: int, X: pd.DataFrame) -> InputProblem:
         """A rule one row breaks, as a problem of that row (the value as the model reads it)."""
@@ -216,8 +269,8 @@ class ServedModel:
     def score(self, rows: Any) -> tuple[np.ndarray, np.ndarray]:
         """(labels, scores): scores are P(positive) for binary, max class probability for multiclass,
         the predicted value for regression. A row the model cannot take has label '' and score NaN."""
-        answered = self.answer(rows, validate=False)
-        return answered["prediction"].to_numpy(dtype=object).astype(str), answered["score"].to_numpy(dtype=float)
+        answered, _ = self.answer_columns(rows, validate=False)
+        return answered["prediction"].astype(str), answered["score"]
 
     # -- reading a request -----------------------------------------------------------------------
     def _unusable_values(self, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[InputProblem]]:
@@ -348,6 +401,14 @@ class ServedModel:
         return predicted.astype(str), proba.max(axis=1)
 
 
+def _object_array(items: list[Any]) -> np.ndarray:
+    """A 1-d object array of these items (lists stay items, not a second dimension)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
 def _input_kinds(pipeline) -> dict[str, str]:
     """Input column -> numeric | categorical | datetime | other, for the columns the fitted
     preprocessor actually transforms (not the ones it drops), in its order."""
@@ -401,7 +462,10 @@ def load_served(ws: Workspace, version_id: int, sha256: str | None = None) -> Se
     that looks it up."""
     if sha256 is None:
         sha256 = str(get_version(ws, version_id)["sha256"])
-    key = (str(ws.root.resolve()), int(version_id), sha256)
+    root = _roots.get(str(ws.root))
+    if root is None:
+        root = _roots[str(ws.root)] = str(ws.root.resolve())
+    key = (root, int(version_id), sha256)
     with _cache_lock:
         served = _served_cache.get(key)
         if served is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -243,26 +243,21 @@ def describe_policy(policy: str) -> str:
     }[check_validation_policy(policy)]
 
 
-def predict(
+def _answer_columns(
     ws: Workspace,
     deployment: dict[str, Any],
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | list[dict[str, Any]],
     *,
     keys: list[str] | None = None,
     request_ids: list[str] | None = None,
     source: str = "ui",
     seed: int | None = None,
     log: bool = True,
-) -> pd.DataFrame:
-    """Answer a batch of requests through the deployment's routing and log every answer (scored,
-    flagged, rejected, for review, or an error). ``keys`` are the routing keys (an A/B test's user
-    ids); ``request_ids`` name each answer so a client can send its true label later
-    (`record_feedback`); without them each row gets a fresh one. ``source`` says who asked (ui |
-    http | simulator | cli). ``seed`` fixes the canary's random draws (simulations pass one); live
-    calls draw afresh, except A/B, whose assignment is salted with the deployment so a user keeps
-    their arm across calls. The deployment's ``validation_policy`` says what a row that breaks a
-    rule learned from training gets."""
-    rows = read_request(rows).reset_index(drop=True)
+) -> dict[str, Any]:
+    """``predict``'s answers as columns (ANSWER_COLUMNS -> a list or array each), without making a
+    table of them: what the HTTP endpoint reads."""
+    if not _plain_list(rows):  # plain JSON rows stay a list: the served model may read them fast
+        rows = read_request(rows).reset_index(drop=True)
     n = len(rows)
     keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(n)]
     if len(keys) != n:
@@ -297,40 +292,111 @@ def predict(
         mask = serve == arm
         if mask.any():
             start = time.perf_counter()
-            answered = model.answer(rows.loc[mask] if not mask.all() else rows)
+            answered, _ = model.answer_columns(_take(rows, mask) if not mask.all() else rows)
             latency[mask] = (time.perf_counter() - start) * 1000 / mask.sum()
-            prediction[mask] = answered["prediction"].to_numpy(dtype=object)
-            score[mask] = answered["score"].to_numpy(dtype=float)
-            error[mask] = answered["error"].to_numpy(dtype=object)
-            status[mask] = answered["status"].to_numpy(dtype=object)
-            problems[mask] = answered["problems"].to_numpy(dtype=object)
+            prediction[mask] = answered["prediction"]
+            score[mask] = answered["score"]
+            error[mask] = answered["error"]
+            status[mask] = answered["status"]
+            problems[mask] = answered["problems"]
             version[mask] = model.label
             score_of[mask] = score_class(model, prediction[mask])
         shadow_mask = shadow == arm
         if shadow_mask.any():
-            shadow_prediction[shadow_mask], shadow_score[shadow_mask] = _shadow_answers(model, rows.loc[shadow_mask])
+            shadow_prediction[shadow_mask], shadow_score[shadow_mask] = _shadow_answers(model, _take(rows, shadow_mask))
     _apply_policy(policy, status, prediction, score, error, problems)
     score_of[np.isnan(score)] = None
-    out = pd.DataFrame(
-        {
-            "request_id": request_ids,
-            "key": keys,
-            "arm": serve,
-            "prediction": prediction,
-            "score": score,
-            "version": version,
-            "latency_ms": latency,
-            "shadow_prediction": shadow_prediction,
-            "error": error,
-            "problems": problems,
-            "status": status,
-            "shadow_score": shadow_score,
-            "score_of": score_of,
-        }
-    )
+    out = {
+        "request_id": request_ids,
+        "key": keys,
+        "arm": serve,
+        "prediction": prediction,
+        "score": score,
+        "version": version,
+        "latency_ms": latency,
+        "shadow_prediction": shadow_prediction,
+        "error": error,
+        "problems": problems,
+        "status": status,
+        "shadow_score": shadow_score,
+        "score_of": score_of,
+    }
     if log:
         log_answers(ws, deployment["id"], rows, out, {arm: m.version["id"] for arm, m in arms.items()}, source)
     return out
+
+
+@overload
+def predict(
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame | list[dict[str, Any]],
+    *,
+    keys: list[str] | None = ...,
+    request_ids: list[str] | None = ...,
+    source: str = ...,
+    seed: int | None = ...,
+    log: bool = ...,
+    as_columns: Literal[False] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def predict(
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame | list[dict[str, Any]],
+    *,
+    keys: list[str] | None = ...,
+    request_ids: list[str] | None = ...,
+    source: str = ...,
+    seed: int | None = ...,
+    log: bool = ...,
+    as_columns: Literal[True],
+) -> dict[str, Any]: ...
+
+
+def predict(
+    ws: Workspace,
+    deployment: dict[str, Any],
+    rows: pd.DataFrame | list[dict[str, Any]],
+    *,
+    keys: list[str] | None = None,
+    request_ids: list[str] | None = None,
+    source: str = "ui",
+    seed: int | None = None,
+    log: bool = True,
+    as_columns: bool = False,
+) -> pd.DataFrame | dict[str, Any]:
+    """Answer a batch of requests through the deployment's routing and log every answer (scored,
+    flagged, rejected, for review, or an error). ``keys`` are the routing keys (an A/B test's user
+    ids); ``request_ids`` name each answer so a client can send its true label later
+    (`record_feedback`); without them each row gets a fresh one. ``source`` says who asked (ui |
+    http | simulator | cli). ``seed`` fixes the canary's random draws (simulations pass one); live
+    calls draw afresh, except A/B, whose assignment is salted with the deployment so a user keeps
+    their arm across calls. The deployment's ``validation_policy`` says what a row that breaks a
+    rule learned from training gets. One row per answer, ANSWER_COLUMNS; ``as_columns`` gives them
+    as columns (a list or array each) without making a table: what the HTTP endpoint reads."""
+    answers = _answer_columns(
+        ws, deployment, rows, keys=keys, request_ids=request_ids, source=source, seed=seed, log=log
+    )
+    return answers if as_columns else pd.DataFrame(answers)
+
+
+def _plain_list(rows: Any) -> bool:
+    """JSON rows as a client sends them: a non-empty list of dicts with text keys."""
+    return (
+        isinstance(rows, list)
+        and bool(rows)
+        and all(type(row) is dict and all(type(k) is str for k in row) for row in rows)
+    )
+
+
+def _take(rows: pd.DataFrame | list[dict[str, Any]], mask: np.ndarray) -> Any:
+    """The rows where ``mask`` is True, in order."""
+    if isinstance(rows, list):
+        return [rows[i] for i in np.flatnonzero(mask).tolist()]
+    return rows.loc[mask]
 
 
 def get_answers_df(answers: pd.DataFrame) -> pd.DataFrame:
@@ -382,14 +448,14 @@ def new_request_ids(n: int) -> list[str]:
     return [f"{prefix}{i:07x}" for i in range(n)]
 
 
-def _shadow_answers(model: ServedModel, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _shadow_answers(model: ServedModel, rows: Any) -> tuple[np.ndarray, np.ndarray]:
     """The silent arm's predictions and scores; where it cannot answer (a row it cannot take, a
     column only it needs) it has none, and the answer the client gets is not affected."""
     try:
-        answered = model.answer(rows, validate=False)
+        answered, _ = model.answer_columns(rows, validate=False)
     except RequestError:
         return np.full(len(rows), None, dtype=object), np.full(len(rows), np.nan)
-    ok = (answered["error"] == "").to_numpy()
-    predictions = answered["prediction"].to_numpy(dtype=object, copy=True)
+    ok = answered["error"] == ""
+    predictions = answered["prediction"].astype(object)
     predictions[~ok] = None
-    return predictions, np.where(ok, answered["score"].to_numpy(dtype=float), np.nan)
+    return predictions, np.where(ok, answered["score"], np.nan)

@@ -14,8 +14,9 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,24 @@ def _enable_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
             time.sleep(0.02)
 
 
+# Writes another part keeps queued in memory for a database (the prediction log's background
+# writer, core.deployment.log_writer): each query and transaction runs this first, so whatever reads
+# the database sees what this process wrote before it. Not run inside a transaction of this thread.
+_pending_writes: Callable[[Path | None], None] | None = None
+_in_transaction = threading.local()
+
+
+def set_pending_writes(flush: Callable[[Path | None], None]) -> None:
+    """``flush(db_path)`` writes what waits for that database (``None``: for every database)."""
+    global _pending_writes
+    _pending_writes = flush
+
+
+def flush_pending_writes(db_path: Path | None = None) -> None:
+    if _pending_writes is not None and not getattr(_in_transaction, "depth", 0):
+        _pending_writes(db_path)
+
+
 class Workspace:
     """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads
     because every operation opens its own connection."""
@@ -133,7 +152,9 @@ class Workspace:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: takes the write lock up front (BEGIN IMMEDIATE)."""
+        flush_pending_writes(self.db_path)
         conn = self._connect()
+        _in_transaction.depth = getattr(_in_transaction, "depth", 0) + 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -143,9 +164,11 @@ class Workspace:
                 raise
             conn.execute("COMMIT")
         finally:
+            _in_transaction.depth -= 1
             conn.close()
 
     def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        flush_pending_writes(self.db_path)
         conn = self._connect()
         try:
             return [dict(row) for row in conn.execute(sql, params).fetchall()]

@@ -132,6 +132,7 @@ def answer_rows(live: LiveDeployment, data: Any) -> dict[str, Any]:
             keys=read.user_ids,
             request_ids=read.request_ids,
             source="http",
+            as_columns=True,
         )
     except RequestError as exc:
         raise rejected(*[_request_problem(p) for p in exc.problems]) from None
@@ -146,13 +147,14 @@ def answer_rows(live: LiveDeployment, data: Any) -> dict[str, Any]:
     }
 
 
-def results_of(out: pd.DataFrame) -> list[dict[str, Any]]:
-    """One result per row, in order: what the client needs (not the routing key or the shadow's answer)."""
-    if "status" in out.columns:
-        status = out["status"].astype(object).to_numpy()
+def results_of(out: pd.DataFrame | dict[str, Any]) -> list[dict[str, Any]]:
+    """One result per row, in order: what the client needs (not the routing key or the shadow's answer).
+    ``out``: predict's answers, as a table or as columns (``serving.predict(..., as_columns=True)``)."""
+    if "status" in out:
+        status = np.asarray(out["status"], dtype=object)
     else:  # before the serving core reports a status: answered or not
-        status = np.where(out["error"].to_numpy(dtype=object) == "", "scored", "error")
-    scores = out["score"].to_numpy(dtype=float)
+        status = np.where(np.asarray(out["error"], dtype=object) == "", "scored", "error")
+    scores = np.asarray(out["score"], dtype=float)
     return [
         {
             "request_id": str(request_id),
@@ -172,7 +174,7 @@ def results_of(out: pd.DataFrame) -> list[dict[str, Any]]:
             out["arm"],
             status,
             out["problems"],
-            out["score_of"] if "score_of" in out.columns else [None] * len(out),
+            out["score_of"] if "score_of" in out else [None] * len(scores),
         )
     ]
 

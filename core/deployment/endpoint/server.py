@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.workspace import owner
-from core.workspace.database import Workspace, parse_id
+from core.workspace.database import Workspace, flush_pending_writes, parse_id
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.projects import get_project
 
@@ -95,6 +95,7 @@ def serve(
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on: the normal way to stop
         pass
+    flush_pending_writes()  # the answers still queued for the log
     print("The endpoint stopped.", flush=True)
     return 0
 
@@ -107,4 +108,5 @@ def _watch_owner(owner_text: str, server: Any) -> None:
             print("The owner process is gone; the endpoint stops.", file=sys.stderr, flush=True)
             server.should_exit = True
             time.sleep(_GRACE_S)
+            flush_pending_writes()  # os._exit skips atexit
             os._exit(0)

@@ -54,7 +54,11 @@ def test_start_health_predict_over_http_then_stop(deployed):
         assert health["http_status"] == 200 and health["pid"] == row["pid"] and health["project_id"] == pid
         answer = _post(row["url"] + "/predict", {"rows": [{"x1": 1, "x2": 2, "color": "red"}], "request_ids": ["p-1"]})
         assert answer["results"][0]["request_id"] == "p-1" and answer["results"][0]["prediction"] in ("yes", "no")
-        assert ws.query_one("SELECT source FROM predictions WHERE request_id = 'p-1'")["source"] == "http"
+        # The answer returns before its log row is written (a background writer); the endpoint's own
+        # readers write what is queued first, so feedback for the id just answered finds it.
+        assert _post(row["url"] + "/feedback", {"request_id": "p-1", "label": "yes"})["labelled"] == 1
+        logged = ws.query_one("SELECT source, label FROM predictions WHERE request_id = 'p-1'")
+        assert logged == {"source": "http", "label": "yes"}
     finally:
         stopped = process.stop_endpoint(ws, pid)
     assert stopped is not None and stopped["status"] == "stopped" and stopped["stopped_at"]

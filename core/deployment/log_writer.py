@@ -1,0 +1,237 @@
+"""The prediction log's background writer: an answer returns before its log rows reach SQLite.
+
+`submit` queues a batch (the number of its rows and a function that makes their insert records, run
+in the writer's thread, so that encoding the inputs as JSON is not paid before the answer either)
+and returns; one writer thread per workspace database wakes every `FLUSH_EVERY_S` (at once when `FLUSH_ROWS` rows wait) and writes
+everything queued in one transaction, one ``executemany``. What was queued is never lost or
+reordered:
+
+- **Read your writes.** `flush` writes what is queued in the caller's thread (after any write in
+  flight). Every reader of the log flushes first: the workspace flushes before each query and
+  transaction (``core.workspace.database.set_pending_writes``), so a page, the review
+  queue, feedback for a request id just answered, the rollouts and Monitor's live traffic see every
+  row answered before them in this process.
+- **Exit.** Queued rows are written at interpreter exit (``atexit``), when the endpoint stops, and
+  before ``mlops-studio`` leaves; a forked child forgets its parent's queue (the parent writes it).
+- **Backpressure.** At most `MAX_QUEUED_ROWS` rows wait: a `submit` beyond that waits for the
+  writer, so memory stays bounded.
+- **Failures.** A write is tried `ATTEMPTS` times (each waits up to `BUSY_TIMEOUT_MS` for a lock).
+  When all fail (the database locked for long, a full disk) the rows stay queued, in order, the
+  writer retries every `RETRY_EVERY_S`, and the next `submit` (the next ``predict``) writes them
+  in its own thread: if that fails too, it raises `LogUnavailable`, so the caller is told and its
+  own answer (never given) is not logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.workspace.database import set_pending_writes
+from core.workspace.errors import StudioError
+
+FLUSH_EVERY_S = 0.004
+FLUSH_ROWS = 5_000
+MAX_QUEUED_ROWS = 100_000
+ATTEMPTS = 3
+BUSY_TIMEOUT_MS = 3_000
+RETRY_PAUSE_S = 0.05
+RETRY_EVERY_S = 1.0
+IDLE_S = 2.0  # a writer thread with nothing to do this long ends (a new one starts on the next submit)
+
+
+class LogUnavailable(StudioError):
+    """The prediction log cannot be written (its rows wait in memory; nothing was dropped)."""
+
+
+class LogWriter:
+    """The queue and writer thread of one workspace database's prediction log."""
+
+    def __init__(self, db_path: Path, insert_sql: str):
+        self.db_path = db_path
+        self.insert_sql = insert_sql
+        self._conn: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()  # one write at a time, taken in queue order
+        self._cond = threading.Condition()  # guards everything below
+        self._queue: list[tuple[int, Callable[[], list[tuple[Any, ...]]]]] = []
+        self._queued = 0  # rows queued or being written
+        self.failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- callers -------------------------------------------------------------------------------
+    def submit(self, rows: int, records: Callable[[], list[tuple[Any, ...]]]) -> None:
+        """Queue one batch of ``rows`` rows, whose insert records ``records()`` makes; returns at once
+        unless the queue is full (then waits) or the writer has failed (then writes in this thread,
+        raising LogUnavailable if it cannot)."""
+        if rows <= 0:
+            return
+        if self.failure is not None:
+            self.flush()  # raises LogUnavailable while the database refuses: this batch is not queued
+        with self._cond:
+            while self._queued >= MAX_QUEUED_ROWS and self.failure is None:
+                self._cond.notify_all()
+                self._cond.wait(0.05)
+            self._queue.append((rows, records))
+            self._queued += rows
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="prediction-log-writer", daemon=True)
+                self._thread.start()
+            elif len(self._queue) == 1 or self._queued >= FLUSH_ROWS:
+                self._cond.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Rows queued or being written."""
+        return self._queued
+
+    def flush(self) -> None:
+        """Write everything queued so far, in this thread (after a write in flight). Raises
+        LogUnavailable when the database refuses; the rows then stay queued."""
+        if self._queued:
+            self._drain(ATTEMPTS)
+
+    # -- the writer ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while self._wait_for_rows():
+            try:
+                self._drain(ATTEMPTS)
+            except LogUnavailable:
+                pass  # kept queued: retried here, and by the next submit
+        with self._write_lock:
+            self._close()
+
+    def _wait_for_rows(self) -> bool:
+        """Until rows wait (and a few milliseconds more, so that more requests join the write):
+        True; False when idle for IDLE_S (the thread then ends)."""
+        with self._cond:
+            idle_since = time.monotonic()
+            while not self._queue:
+                if time.monotonic() - idle_since >= IDLE_S:
+                    self._thread = None
+                    return False
+                self._cond.wait(IDLE_S)
+            if self.failure is not None:
+                self._cond.wait(RETRY_EVERY_S)
+            elif self._queued < FLUSH_ROWS:
+                self._cond.wait(FLUSH_EVERY_S)
+            return True
+
+    def _drain(self, attempts: int) -> None:
+        with self._write_lock:
+            with self._cond:
+                batches, self._queue = self._queue, []
+            if not batches:
+                return
+            try:
+                records = [record for _, make in batches for record in make()]
+                self._write(records, attempts)
+            except Exception as exc:  # the database refused (or a batch's records could not be made)
+                with self._cond:
+                    self._queue[:0] = batches  # back at the head, in order
+                    self.failure = exc
+                    self._cond.notify_all()
+                raise LogUnavailable(
+                    f"The prediction log cannot be written ({exc}); {self._queued:,} logged answer(s) wait in memory "
+                    f"and are written as soon as {self.db_path} accepts writes again. Check the disk and "
+                    "whether another program holds the workspace database."
+                ) from exc
+            with self._cond:
+                self._queued -= sum(rows for rows, _ in batches)
+                self.failure = None
+                self._cond.notify_all()
+
+    def _write(self, records: list[tuple[Any, ...]], attempts: int) -> None:
+        for attempt in range(attempts):
+            try:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(self.insert_sql, records)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return
+            except (sqlite3.OperationalError, OSError):
+                self._close()
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(RETRY_PAUSE_S * (attempt + 1))
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(
+                self.db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode a commit survives the process ending
+            conn.execute("PRAGMA foreign_keys=ON")
+            # Fold the WAL into the database every ~32 MB rather than 4 MB: fewer disk flushes when
+            # large batches are logged back to back.
+            conn.execute("PRAGMA wal_autocheckpoint=8192")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MB: the log's indexes stay in memory
+            self._conn = conn
+        return self._conn
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+
+_writers: dict[str, LogWriter] = {}  # by the database file's real path
+_writers_lock = threading.Lock()
+_real_paths: dict[str, str] = {}  # a path as spelled -> the real path
+
+
+def _key(db_path: Path) -> str:
+    spelled = str(db_path)
+    real = _real_paths.get(spelled)
+    if real is None:
+        real = _real_paths[spelled] = os.path.realpath(spelled)
+    return real
+
+
+def writer_for(db_path: Path, insert_sql: str) -> LogWriter:
+    """The writer of this database's log (one per process and database file)."""
+    key = _key(db_path)
+    writer = _writers.get(key)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.setdefault(key, LogWriter(db_path, insert_sql))
+    return writer
+
+
+def _flush_before_reading(db_path: Path | None) -> None:
+    """The workspace's hook before each query and transaction (and before ``mlops-studio`` exits:
+    ``db_path`` None). A database that refuses the log's rows does not stop the reader: the rows
+    stay queued and the next ``predict`` says what is wrong."""
+    writers = [_writers.get(_key(db_path))] if db_path is not None else list(_writers.values())
+    for writer in writers:
+        if writer is not None and writer.pending:
+            try:
+                writer.flush()
+            except LogUnavailable as exc:
+                if db_path is None:  # leaving: nothing else can be done, say so
+                    print(f"error: {exc}", file=sys.stderr, flush=True)
+
+
+def _forget_in_child() -> None:
+    """A forked child starts with no writers: the parent writes what it had queued."""
+    global _writers, _writers_lock
+    _writers, _writers_lock = {}, threading.Lock()
+
+
+set_pending_writes(_flush_before_reading)
+atexit.register(_flush_before_reading, None)
+os.register_at_fork(after_in_child=_forget_in_child)
