@@ -18,6 +18,7 @@ from core.data import datasets
 from core.data.cleaning import CleaningRecipe, apply_recipe
 from core.data.reader import ReadInfo, read_path
 from core.deployment.routing import RoutingConfig
+from core.monitoring.performance import get_performance_records
 from core.monitoring.reports import MonitoringReport
 from core.monitoring.simulation import TrafficConfig
 from core.problem.definition import suggest_problem, validate_problem
@@ -99,6 +100,8 @@ class PipelineConfig:
     time_column: str | None = None  # evaluate on the latest rows (a time split) instead of a random split
     windows: int = 6
     rows_per_window: int = 500
+    label_delay: int = 0  # windows before a window's labels arrive (the last ones have none yet)
+    label_share: float = 1.0  # share of the rows whose label ever arrives
 
 
 def _cost_fields(costs: tuple[float, float] | None) -> dict[str, float]:
@@ -236,6 +239,8 @@ def run_pipeline(
                 windows=config.windows,
                 rows_per_window=config.rows_per_window,
                 seed=config.seed,
+                label_delay=config.label_delay,
+                label_share=config.label_share,
             ),
         ),
     )
@@ -265,6 +270,7 @@ def run_pipeline(
             "scenario": config.scenario,
             "retrain_recommended": report.retrain_recommended,
             "reason": report.reason,
+            "performance": get_performance_records(report.performance_windows_df),
         },
         "timings": timings,
     }

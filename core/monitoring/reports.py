@@ -17,6 +17,12 @@ import pandas as pd
 
 from core.monitoring.alerts import Alert, get_alerts, get_retrain_decision
 from core.monitoring.drift import DriftConfig
+from core.monitoring.performance import (
+    PERFORMANCE_WINDOWS_SCHEMA,
+    PerformanceReference,
+    empty_performance_windows_df,
+    get_performance_windows_df,
+)
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     FEATURE_DRIFT_SCHEMA,
@@ -51,6 +57,11 @@ class MonitoringReport:
     config: DriftConfig = field(default_factory=DriftConfig)
     # Model inputs left out of the drift signals, with why (times and identifiers always move).
     excluded_columns: dict[str, str] = field(default_factory=dict)
+    # Performance against the model's own holdout (control limits) and estimated before labels (CBPE):
+    # window, metric, rows, labelled_rows, labelled, realised, estimated, lower, upper, expected,
+    # limit_lower, limit_upper, decayed, estimate_decayed. Empty without a reference.
+    performance_windows_df: pd.DataFrame = field(default_factory=empty_performance_windows_df)
+    performance_reference: PerformanceReference | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +73,10 @@ class MonitoringReport:
             "reason": self.reason,
             "config": self.config.to_dict(),
             "excluded_columns": dict(self.excluded_columns),
+            "performance_windows": _records(self.performance_windows_df),
+            "performance_reference": None
+            if self.performance_reference is None
+            else self.performance_reference.to_dict(),
         }
 
     @classmethod
@@ -77,6 +92,12 @@ class MonitoringReport:
             reason=data["reason"],
             config=DriftConfig.from_dict(data["config"]),
             excluded_columns=dict(data.get("excluded_columns", {})),
+            performance_windows_df=apply_schema(
+                pd.DataFrame(data.get("performance_windows", [])), PERFORMANCE_WINDOWS_SCHEMA
+            ),
+            performance_reference=PerformanceReference.from_dict(data["performance_reference"])
+            if data.get("performance_reference")
+            else None,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -148,6 +169,7 @@ def run_monitoring(
     time_columns: tuple[str, ...] | list[str] = (),
     id_columns: tuple[str, ...] | list[str] = (),
     excluded_columns: dict[str, str] | None = None,
+    performance_reference: PerformanceReference | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -158,7 +180,9 @@ def run_monitoring(
 
     `predict_scores` is called once on all traffic (not per window). `score_metric(y_true_raw,
     scores)` turns a window's raw labels and scores into the metric; without it, performance is
-    skipped. `task` is recorded for the caller's convenience; the metric decides the direction
+    skipped. With `performance_reference` (the model's own holdout, `fit_performance_reference`), each
+    window's realised metric is also checked against control limits and estimated before its labels
+    arrive (`performance_windows_df`). `task` is recorded for the caller's convenience; the metric decides the direction
     (rmse/mae: lower is better).
     """
     config.validate()
@@ -186,8 +210,21 @@ def run_monitoring(
         performance_df = get_performance_df(
             windows, traffic[target], scores, metric=metric, threshold=threshold, score_metric=score_metric
         )
-    alerts = get_alerts(feature_drift_df, prediction_drift_df, performance_df, config)
-    retrain, reason = get_retrain_decision(feature_drift_df, performance_df, config, latest=int(windows.max()))
+    performance_windows_df = (
+        get_performance_windows_df(performance_reference, windows, traffic[target], scores, score_metric)
+        if performance_reference is not None and score_metric is not None
+        else empty_performance_windows_df()
+    )
+    alerts = get_alerts(
+        feature_drift_df, prediction_drift_df, performance_df, config, performance_windows_df=performance_windows_df
+    )
+    retrain, reason = get_retrain_decision(
+        feature_drift_df,
+        performance_df,
+        config,
+        latest=int(windows.max()),
+        performance_windows_df=performance_windows_df,
+    )
     return MonitoringReport(
         feature_drift_df=feature_drift_df,
         prediction_drift_df=prediction_drift_df,
@@ -197,4 +234,6 @@ def run_monitoring(
         reason=reason,
         config=config,
         excluded_columns=excluded,
+        performance_windows_df=performance_windows_df,
+        performance_reference=performance_reference,
     )

@@ -16,6 +16,7 @@ from core.deployment import serving
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
 from core.features import featurestore
 from core.monitoring.drift import DriftConfig
+from core.monitoring.performance import PerformanceReference, fit_performance_reference
 from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
 from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
 from core.monitoring.simulation import TrafficConfig, simulate_traffic
@@ -73,6 +74,46 @@ def _monitor_scores(model: serving.ServedModel) -> Callable[[pd.DataFrame], np.n
     return scores
 
 
+def get_performance_reference(
+    ws: Workspace,
+    model: serving.ServedModel,
+    problem: ProblemConfig,
+    holdout: pd.DataFrame,
+    window_rows: int,
+    *,
+    seed: int = 0,
+) -> PerformanceReference:
+    """What the model scores per window on its own holdout (the run's saved predictions on it), with the
+    calibration that estimates a yes/no model's metric before labels arrive."""
+    scorer = _monitor_scores(model)
+    scores = None
+    if problem.task != "multiclass":  # the run saved P(positive) or the predicted value per holdout row
+        saved = tracking.load_run_predictions(ws, model.version["run_id"])
+        if len(saved) == len(holdout) and "score" in saved.columns:
+            scores = saved["score"].to_numpy(dtype=float)
+    if scores is None:
+        scores = scorer(holdout)
+    y = holdout[problem.target]
+    not_estimated = {
+        "regression": f"{get_metric_label(problem.metric)} of a regression is not estimated before labels arrive: "
+        "a prediction carries no confidence to estimate its error from, so only the realised value is shown.",
+        "multiclass": f"{get_metric_label(problem.metric)} of a multi-class model is not estimated before labels "
+        "arrive yet: only the realised value is shown.",
+    }.get(problem.task, "")
+    return fit_performance_reference(
+        y,
+        scores,
+        metric=problem.metric,
+        score_metric=_score_metric(problem, model.classes),
+        window_rows=window_rows,
+        higher_is_better=is_higher_better(problem.metric),
+        positives=encode_target(y, problem) if problem.task == "binary" else None,
+        decision_threshold=DEFAULT_DECISION_THRESHOLD,
+        not_estimated=not_estimated,
+        seed=seed,
+    )
+
+
 def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFrame:
     """Rows the model never trained on (its experiment's holdout), as a client would send them."""
     lineage = json.loads(model.version["lineage_json"])
@@ -124,6 +165,9 @@ def stage_monitor(
         threshold=problem.threshold,
         score_metric=_score_metric(problem, champion.classes),
         config=drift,
+        performance_reference=get_performance_reference(
+            ws, champion, problem, pool, traffic.rows_per_window, seed=traffic.seed
+        ),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,

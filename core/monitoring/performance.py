@@ -1,0 +1,293 @@
+"""Performance per window judged against the model itself, not only against the business bar.
+
+The reference is the model's own holdout: its predictions on rows it never trained on, with their
+labels. Chunks of one window's size are drawn from it (bootstrap, seeded) and the metric computed on
+each: their mean is what the model usually scores on a window, their spread how much a window
+varies by chance. A window whose realised metric falls beyond ``CONTROL_SIGMAS`` of that spread (the
+control limit, as NannyML does with reference chunks) has decayed: the model lost skill it had, even
+when it still clears the business bar. Windows whose labels have not arrived get an estimate from
+the model's calibrated confidence (``cbpe``) with a band of ``BAND_SIGMAS`` of the same spread.
+
+A drop smaller than that, sustained over several windows, is decay too: each window's shortfall in
+spreads is summed over the windows (a one-sided CUSUM that forgets ``CUSUM_SLACK`` spread per window,
+so chance dips do not add up) and a sum above ``CUSUM_LIMIT`` is decay (the textbook k = 0.5, h = 4).
+On the card-fraud sample a window holds about 7 frauds, so one window's ROC-AUC varies by ±0.02 by
+chance: a real drop of 0.05 shows only in the sum of two or three windows.
+
+Fewer labelled rows than a full window vary more: the spread is scaled by sqrt(window rows /
+labelled rows), as a standard error is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.monitoring.cbpe import ESTIMABLE_METRICS, Calibration, estimate_metric, fit_calibration
+
+CONTROL_SIGMAS = 3.0  # a realised value this many spreads below the usual one is decay, not chance
+CUSUM_SLACK = 0.5  # spreads of shortfall per window that chance may take without adding up
+CUSUM_LIMIT = 4.0  # summed shortfall (in spreads) that counts as decay
+BAND_SIGMAS = 2.0  # the estimate's band: where the realised value should land about 95% of the time
+BOOTSTRAP_CHUNKS = 200
+BOUNDED_METRICS = {"roc_auc": (0.0, 1.0), "accuracy": (0.0, 1.0), "f1_macro": (0.0, 1.0), "r2": (None, 1.0)}
+PERFORMANCE_WINDOWS_SCHEMA = {
+    "window": "int64",
+    "metric": "str",
+    "rows": "int64",
+    "labelled_rows": "int64",
+    "labelled": "bool",
+    "realised": "float64",
+    "estimated": "float64",
+    "lower": "float64",  # the estimate's band
+    "upper": "float64",
+    "expected": "float64",  # what the model scores on its own holdout, per window
+    "limit_lower": "float64",  # control limits for the realised metric (NaN: no limit that side)
+    "limit_upper": "float64",
+    "shortfall": "float64",  # how many spreads the realised metric is worse than expected (negative: better)
+    "cusum": "float64",  # the shortfall summed over the windows so far, less CUSUM_SLACK per window
+    "decayed": "bool",  # beyond the control limit on the bad side, or the summed shortfall above CUSUM_LIMIT
+    "estimate_decayed": "bool",  # the estimate is beyond it (the only signal while labels are missing)
+}
+
+
+@dataclass(frozen=True)
+class PerformanceReference:
+    """What the model scores on its own holdout per window of ``window_rows`` rows, learned once."""
+
+    metric: str
+    higher_is_better: bool
+    window_rows: int
+    expected: float  # mean of the metric over the reference chunks
+    spread: float  # its standard deviation over them
+    chunks: int
+    calibration: Calibration | None = None  # None: performance is not estimated before labels
+    decision_threshold: float = 0.5
+    not_estimated: str = ""  # why there is no estimate, in words
+    bounds: tuple[float | None, float | None] = field(default=(None, None))
+
+    @property
+    def estimates(self) -> bool:
+        return self.calibration is not None
+
+    def get_spread(self, rows: int) -> float:
+        return self.spread * math.sqrt(self.window_rows / rows) if rows > 0 else float("nan")
+
+    def get_limits(self, rows: int) -> tuple[float, float]:
+        """(lower, upper) control limits for a window of ``rows`` labelled rows; only the bad side."""
+        margin = CONTROL_SIGMAS * self.get_spread(rows)
+        low, high = self.bounds
+        if self.higher_is_better:
+            return _clip(self.expected - margin, low, high), float("nan")
+        return float("nan"), _clip(self.expected + margin, low, high)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "window_rows": self.window_rows,
+            "expected": self.expected,
+            "spread": self.spread,
+            "chunks": self.chunks,
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            "decision_threshold": self.decision_threshold,
+            "not_estimated": self.not_estimated,
+            "bounds": list(self.bounds),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PerformanceReference:
+        calibration = data.get("calibration")
+        low, high = data.get("bounds", (None, None))
+        return cls(
+            metric=data["metric"],
+            higher_is_better=bool(data["higher_is_better"]),
+            window_rows=int(data["window_rows"]),
+            expected=float(data["expected"]),
+            spread=float(data["spread"]),
+            chunks=int(data["chunks"]),
+            calibration=None if calibration is None else Calibration.from_dict(calibration),
+            decision_threshold=float(data.get("decision_threshold", 0.5)),
+            not_estimated=data.get("not_estimated", ""),
+            bounds=(low, high),
+        )
+
+
+def _clip(value: float, low: float | None, high: float | None) -> float:
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    return float(value)
+
+
+def _safe_metric(score_metric: Callable[[Any, np.ndarray], float], y: pd.Series, scores: np.ndarray) -> float:
+    try:
+        value = float(score_metric(y, scores))
+    except (ValueError, ZeroDivisionError):
+        return float("nan")
+    return value
+
+
+def fit_performance_reference(
+    y_true: pd.Series,
+    scores: np.ndarray,
+    *,
+    metric: str,
+    score_metric: Callable[[Any, np.ndarray], float],
+    window_rows: int,
+    higher_is_better: bool = True,
+    positives: np.ndarray | None = None,
+    decision_threshold: float = 0.5,
+    not_estimated: str = "",
+    chunks: int = BOOTSTRAP_CHUNKS,
+    seed: int = 0,
+) -> PerformanceReference:
+    """Learn the reference from the holdout's labels ``y_true`` and the model's ``scores`` on them.
+
+    ``positives`` (1 for the positive class, else 0) turns on the estimate before labels for a yes/no
+    model whose metric CBPE knows (its scores must be probabilities of the positive class); without
+    it, ``not_estimated`` says why there is no estimate.
+    """
+    y_true = pd.Series(y_true).reset_index(drop=True)
+    scores = np.asarray(scores)
+    labelled = y_true.notna().to_numpy()
+    y_true, scores = y_true[labelled].reset_index(drop=True), scores[labelled]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(chunks):
+        rows = rng.integers(0, len(y_true), window_rows)
+        values.append(_safe_metric(score_metric, y_true.iloc[rows], scores[rows]))
+    finite = np.asarray([v for v in values if math.isfinite(v)])
+    expected = float(finite.mean()) if len(finite) else float("nan")
+    spread = float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")
+    calibration = None
+    if positives is not None and metric in ESTIMABLE_METRICS:
+        calibration = fit_calibration(np.asarray(positives)[labelled], scores, seed=seed)
+    elif not not_estimated:
+        not_estimated = f"{metric} is not estimated before labels arrive."
+    return PerformanceReference(
+        metric=metric,
+        higher_is_better=higher_is_better,
+        window_rows=int(window_rows),
+        expected=expected,
+        spread=spread,
+        chunks=len(finite),
+        calibration=calibration,
+        decision_threshold=decision_threshold,
+        not_estimated=not_estimated if calibration is None else "",
+        bounds=BOUNDED_METRICS.get(metric, (None, None)),
+    )
+
+
+def get_shortfall(reference: PerformanceReference, value: float, rows: int) -> float:
+    """How many spreads ``value`` is worse than the model usually scores (NaN without a value)."""
+    spread = reference.get_spread(rows)
+    if not (math.isfinite(value) and math.isfinite(spread)) or spread <= 0:
+        return float("nan")
+    gap = reference.expected - value if reference.higher_is_better else value - reference.expected
+    return gap / spread
+
+
+def _is_worse(value: float, limit_lower: float, limit_upper: float) -> bool:
+    if not math.isfinite(value):
+        return False
+    return (math.isfinite(limit_lower) and value < limit_lower) or (math.isfinite(limit_upper) and value > limit_upper)
+
+
+def get_performance_windows_df(
+    reference: PerformanceReference,
+    windows: np.ndarray,
+    y_true: pd.Series,
+    scores: np.ndarray,
+    score_metric: Callable[[Any, np.ndarray], float],
+) -> pd.DataFrame:
+    """One row per window: the realised metric on its labelled rows (missing labels: not arrived yet),
+    the estimate from the calibrated scores with its band, and the control limits of the realised one."""
+    windows = np.asarray(windows)
+    y_true = pd.Series(y_true).reset_index(drop=True)
+    scores = np.asarray(scores)
+    has_label = y_true.notna().to_numpy()
+    rows = []
+    cusum = 0.0
+    for window in np.unique(windows):
+        in_window = windows == window
+        labelled_rows = int((in_window & has_label).sum())
+        realised = (
+            _safe_metric(score_metric, y_true[in_window & has_label], scores[in_window & has_label])
+            if labelled_rows
+            else float("nan")
+        )
+        estimated = lower = upper = float("nan")
+        if reference.calibration is not None:
+            window_scores = scores[in_window].astype(float)
+            probabilities = reference.calibration.apply(window_scores)
+            estimated = estimate_metric(
+                reference.metric, probabilities, window_scores, reference.decision_threshold
+            )
+            band = BAND_SIGMAS * reference.get_spread(int(in_window.sum()))
+            low, high = reference.bounds
+            lower, upper = _clip(estimated - band, low, high), _clip(estimated + band, low, high)
+        limit_lower, limit_upper = reference.get_limits(labelled_rows or int(in_window.sum()))
+        shortfall = get_shortfall(reference, realised, labelled_rows)
+        if math.isfinite(shortfall):  # a window without labels leaves the sum as it was
+            cusum = max(0.0, cusum + shortfall - CUSUM_SLACK)
+        rows.append(
+            {
+                "window": int(window),
+                "metric": reference.metric,
+                "rows": int(in_window.sum()),
+                "labelled_rows": labelled_rows,
+                "labelled": labelled_rows > 0,
+                "realised": realised,
+                "estimated": estimated,
+                "lower": lower,
+                "upper": upper,
+                "expected": reference.expected,
+                "limit_lower": limit_lower,
+                "limit_upper": limit_upper,
+                "shortfall": shortfall,
+                "cusum": cusum if labelled_rows else float("nan"),
+                "decayed": _is_worse(realised, limit_lower, limit_upper) or (labelled_rows > 0 and cusum > CUSUM_LIMIT),
+                "estimate_decayed": _is_worse(estimated, *reference.get_limits(int(in_window.sum()))),
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(PERFORMANCE_WINDOWS_SCHEMA))
+    return df.astype(PERFORMANCE_WINDOWS_SCHEMA).reset_index(drop=True)
+
+
+def empty_performance_windows_df() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(PERFORMANCE_WINDOWS_SCHEMA)).astype(PERFORMANCE_WINDOWS_SCHEMA)
+
+
+def get_performance_records(performance_windows_df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The CLI's ``monitoring.performance``: ``{window, labelled, realised, estimated, lower, upper}`` per
+    window (null where there is no value), plus the control limit and whether the window decayed."""
+    records = []
+    for row in performance_windows_df.itertuples(index=False):
+        records.append(
+            {
+                "window": int(row.window),
+                "labelled": bool(row.labelled),
+                "realised": _or_none(row.realised),
+                "estimated": _or_none(row.estimated),
+                "lower": _or_none(row.lower),
+                "upper": _or_none(row.upper),
+                "metric": row.metric,
+                "labelled_rows": int(row.labelled_rows),
+                "expected": _or_none(row.expected),
+                "limit_lower": _or_none(row.limit_lower),
+                "limit_upper": _or_none(row.limit_upper),
+                "decayed": bool(row.decayed),
+            }
+        )
+    return records
+
+
+def _or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
