@@ -150,6 +150,14 @@ def run_pipeline(
         # Cleaning never adds target values, so this run would fail at the problem stage:
         # say why now, before a half-made project is left in the workspace.
         validate_problem(df, suggest_problem(df, config.target))
+    traffic = TrafficConfig(
+        scenario=config.scenario,
+        windows=config.windows,
+        rows_per_window=config.rows_per_window,
+        seed=config.seed,
+        label_delay=config.label_delay,
+        label_share=config.label_share,
+    ).validate()  # a bad --label-delay is said before training, not after
     project = (
         projects.get_project(ws, project_id)
         if project_id is not None
@@ -231,18 +239,7 @@ def run_pipeline(
         0.75,
         0.85,
         "Simulating production traffic",
-        lambda: stage_monitor(
-            ws,
-            pid,
-            TrafficConfig(
-                scenario=config.scenario,
-                windows=config.windows,
-                rows_per_window=config.rows_per_window,
-                seed=config.seed,
-                label_delay=config.label_delay,
-                label_share=config.label_share,
-            ),
-        ),
+        lambda: stage_monitor(ws, pid, traffic),
     )
     report: MonitoringReport = monitored["report"]
     summary: dict[str, Any] = {
