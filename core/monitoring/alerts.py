@@ -83,8 +83,9 @@ def describe_decay(row: Any) -> str:
             f"the model's own holdout gives a window by chance (it usually scores {usual})"
         )
     return (
-        f"{name} has stayed {'above' if lower else 'below'} the {usual} the model usually scores on its own holdout "
-        f"window after window ({value} in window {row.window}), more than chance adds up to over that many windows"
+        f"{name} has been {'above' if lower else 'below'} the {usual} the model usually scores on its own holdout "
+        f"for several windows in a row ({value} in window {row.window}), further than chance goes over that many "
+        "windows"
     )
 
 

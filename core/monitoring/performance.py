@@ -6,19 +6,21 @@ computed on each: their mean is what the model usually scores on a window, their
 window varies by chance. A window whose realised metric is worse than the worst chunk (the control
 limit: chance alone goes that far in about 1 window of ``BOOTSTRAP_CHUNKS``; NannyML draws its limits
 from reference chunks too) has decayed: the model lost skill it had, even when it still clears the
-business bar. The chunks themselves, not a normal curve, say what chance does: with a few dozen
-positives per window ROC-AUC has a long tail downwards (one fraud scored low costs a window 0.1),
-and mean − 3 standard deviations raised false alarms in 6 to 14 of 100 no-drift runs. Windows whose labels have not arrived get an estimate from
-the model's calibrated confidence (``cbpe``) with a band of ``BAND_SIGMAS`` of the same spread.
+business bar. The chunks themselves, not a normal curve, say what chance does: with a few positives
+per window ROC-AUC has a long tail downwards (one fraud scored low costs a window 0.1), and mean − 3
+standard deviations raised false alarms in 6 to 14 of 100 no-drift runs of a card-fraud model.
 
-A drop smaller than that, sustained over several windows, is decay too: each window's shortfall, as
-the z-score of its rank among the chunks, is summed over the windows (a one-sided CUSUM that forgets ``CUSUM_SLACK`` spread per window,
-so chance dips do not add up) and a sum above ``CUSUM_LIMIT`` is decay (the textbook k = 0.5, h = 4).
-On the card-fraud sample a window holds about 7 frauds, so one window's ROC-AUC varies by ±0.02 by
-chance: a real drop of 0.05 shows only in the sum of two or three windows.
+A drop smaller than that, sustained over several windows, is decay too: each window's shortfall, the
+z-score of its rank among the chunks, is summed over the windows (a one-sided CUSUM that forgets
+``CUSUM_SLACK`` per window, so chance dips do not add up), and a sum above ``CUSUM_LIMIT`` is decay
+(k = 0.5, h = 3: of 100 seeded six-window runs without drift, 2 (card fraud), 4 (telco) and 5 (breast
+cancer) raised an alert; h = 4 spared one of them but let card fraud's concept drift alert a window
+later). On the card-fraud sample a window holds about 7 frauds, so one window's ROC-AUC varies by
+±0.02 by chance: a real drop of 0.05 shows only in the sum of two or three windows.
 
-Fewer labelled rows than a full window vary more: the spread is scaled by sqrt(window rows /
-labelled rows), as a standard error is.
+Windows whose labels have not arrived get an estimate from the model's calibrated confidence
+(``cbpe``) with a band of ``BAND_SIGMAS`` spreads. Fewer labelled rows than a full window vary more:
+gaps and spreads are scaled by sqrt(window rows / labelled rows), as a standard error is.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from scipy.stats import norm
 from core.monitoring.cbpe import ESTIMABLE_METRICS, Calibration, estimate_metric, fit_calibration
 
 CUSUM_SLACK = 0.5  # spreads of shortfall per window that chance may take without adding up
-CUSUM_LIMIT = 4.0  # summed shortfall (in spreads) that counts as decay
+CUSUM_LIMIT = 3.0  # summed shortfall (z-scores less the slack) that counts as decay
 BAND_SIGMAS = 2.0  # the estimate's band: where the realised value should land about 95% of the time
 BOOTSTRAP_CHUNKS = 400
 BOUNDED_METRICS = {"roc_auc": (0.0, 1.0), "accuracy": (0.0, 1.0), "f1_macro": (0.0, 1.0), "r2": (None, 1.0)}
