@@ -100,15 +100,12 @@ fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
 if report.excluded_columns:
     st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
-c1, c2 = st.columns(2)
-with c1:
-    performance_panel(report)
-with c2:
-    chart(
-        plot_prediction_drift(report.prediction_drift_df),
-        caption_prediction_drift(report.prediction_drift_df),
-        key="prediction_drift",
-    )
+performance_panel(report)
+chart(
+    plot_prediction_drift(report.prediction_drift_df),
+    caption_prediction_drift(report.prediction_drift_df),
+    key="prediction_drift",
+)
 features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")

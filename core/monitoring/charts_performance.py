@@ -47,6 +47,7 @@ def plot_performance_windows(df: pd.DataFrame, threshold: float | None = None) -
                 y=np.r_[df["upper"], df["lower"][::-1]],
                 fill="toself",
                 fillcolor=BAND_COLOR,
+                mode="lines",
                 line={"width": 0},
                 hoverinfo="skip",
                 name="estimate's band",
@@ -87,12 +88,16 @@ def plot_performance_windows(df: pd.DataFrame, threshold: float | None = None) -
             hovertemplate="Window %{x}: control limit %{y:.3f}<extra></extra>",
         )
     )
-    fig.add_hline(
-        y=float(df["expected"].iloc[0]),
-        line_color=LIGHT_GREEN,
-        line_dash="dot",
-        annotation_text=f"usual on holdout: {format_number(float(df['expected'].iloc[0]))}",
-        annotation_position="top left",
+    usual = float(df["expected"].iloc[0])
+    fig.add_trace(
+        go.Scatter(
+            x=df[WINDOW_COLUMN],
+            y=[usual] * len(df),
+            mode="lines",
+            line={"color": LIGHT_GREEN, "dash": "dot"},
+            name=f"usual on its holdout ({format_number(usual)})",
+            hoverinfo="skip",
+        )
     )
     if threshold is not None and math.isfinite(threshold):
         fig.add_hline(
