@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.monitoring.charts import caption_performance, plot_performance
 from core.monitoring.charts_performance import caption_performance_windows, plot_performance_windows
+from core.monitoring.performance import get_performance_table_df
 from core.monitoring.reports import MonitoringReport
 from ui.text import escape_markdown
 from ui.widgets import chart
@@ -27,3 +28,10 @@ def performance_panel(report: MonitoringReport) -> None:
     )
     how = reference.calibration.note if reference.calibration is not None else reference.not_estimated
     st.caption(escape_markdown(how))
+    with st.expander("Performance per window: labels, realised, estimated, control limit"):
+        st.dataframe(get_performance_table_df(windows), hide_index=True, width="stretch")
+        st.caption(
+            "A window is unlabelled until its first labels arrive; until then only the estimate speaks for it. "
+            "'decayed' means worse than the model's own holdout gives by chance, in that window or summed "
+            "over the windows before it."
+        )

@@ -293,6 +293,30 @@ def empty_performance_windows_df() -> pd.DataFrame:
     return pd.DataFrame(columns=list(PERFORMANCE_WINDOWS_SCHEMA)).astype(PERFORMANCE_WINDOWS_SCHEMA)
 
 
+def get_performance_table_df(performance_windows_df: pd.DataFrame) -> pd.DataFrame:
+    """The performance windows as a table to read: per window its labels ("unlabelled" before any
+    arrived), the realised and estimated metric, the estimate's band, the control limit and a status."""
+    rows = []
+    for row in performance_windows_df.itertuples(index=False):
+        limit = row.limit_lower if math.isfinite(row.limit_lower) else row.limit_upper
+        if not row.labelled:
+            status = "unlabelled: estimate only" if math.isfinite(row.estimated) else "unlabelled"
+        else:
+            status = "decayed" if row.decayed else "as usual"
+        rows.append(
+            {
+                "window": int(row.window),
+                "labels": "unlabelled" if not row.labelled else f"{row.labelled_rows:,} of {row.rows:,}",
+                "realised": row.realised,
+                "estimated": row.estimated,
+                "band": f"{row.lower:.3f}–{row.upper:.3f}" if math.isfinite(row.lower) else "",
+                "control limit": limit,
+                "status": status,
+            }
+        )
+    return pd.DataFrame(rows, columns=["window", "labels", "realised", "estimated", "band", "control limit", "status"])
+
+
 def get_performance_records(performance_windows_df: pd.DataFrame) -> list[dict[str, Any]]:
     """The CLI's ``monitoring.performance``: ``{window, labelled, realised, estimated, lower, upper}`` per
     window (null where there is no value), plus the control limit and whether the window decayed."""

@@ -48,4 +48,7 @@ def test_monitor_draws_realised_estimate_band_limit_and_unlabelled_windows(delay
     assert len([s for s in spec["layout"]["shapes"] if s.get("type") == "rect"]) == 2  # windows 3 and 4
     captions = [c.value for c in at.caption]
     assert any("windows 3, 4, still without labels" in c for c in captions), captions
+    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert table["labels"].tolist()[2:] == ["unlabelled", "unlabelled"]
+    assert table["status"].tolist()[2:] == ["unlabelled: estimate only"] * 2
     assert any("as probabilities" in c or "recalibrated" in c or "too small" in c for c in captions), captions
