@@ -248,7 +248,8 @@ def get_retrain_decision(
         return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
     decay = _get_latest_decay(performance_windows_df)
     if decay and not perf_fails:
-        return True, f"{decay[0].upper() + decay[1:]}; {perf_text}: the model lost skill it had, retrain."
+        also = f", and {drift_text}" if len(major) else ""
+        return True, f"{decay[0].upper() + decay[1:]}; {perf_text}{also}: the model lost skill it had, retrain."
     if perf_fails and len(major):
         return True, f"{perf_text}, and {drift_text}: retrain."
     if perf_fails:

@@ -35,8 +35,10 @@ from core.training import tracking
 from core.training.config import TrainConfig
 from core.training.metrics import compute_metrics
 from core.workspace.database import Workspace, now
-from core.workspace.errors import NotFoundError
+from core.workspace.errors import DataError, NotFoundError
 from core.workspace.progress import Progress, no_progress
+
+MIN_FRESH_LABELLED_ROWS = 20  # labelled production rows a retraining needs: half to learn from, half to check on
 
 
 def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.ndarray, np.ndarray], float]:
@@ -312,6 +314,14 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     frame = ws.load_frame(row["traffic_artifact_id"])
     fresh = frame[frame["window"] >= int(traffic.get("drift_start", 1))] if traffic.get("scenario") != "none" else frame
     fresh = fresh.drop(columns=["window"]).dropna(subset=[problem.target])
+    if len(fresh) < MIN_FRESH_LABELLED_ROWS:
+        since = f" since window {traffic.get('drift_start', 1)}" if traffic.get("scenario") != "none" else ""
+        raise DataError(
+            f"Only {len(fresh)} production rows{since} have their labels yet (this report's labels arrive "
+            f"{traffic.get('label_delay', 0)} windows late, for {traffic.get('label_share', 1.0):.0%} of the rows): "
+            "too few to retrain on and check the result; retrain once more labels have arrived, or simulate "
+            "traffic with a shorter label delay."
+        )
     fresh_train = fresh.sample(frac=0.5, random_state=0)
     fresh_eval = fresh.drop(fresh_train.index)
     reference = datasets.load_dataset(ws, lineage["dataset_id"])

@@ -52,3 +52,16 @@ def test_monitor_draws_realised_estimate_band_limit_and_unlabelled_windows(delay
     assert table["labels"].tolist()[2:] == ["unlabelled", "unlabelled"]
     assert table["status"].tolist()[2:] == ["unlabelled: estimate only"] * 2
     assert any("as probabilities" in c or "recalibrated" in c or "too small" in c for c in captions), captions
+
+
+def test_retraining_before_any_label_arrived_says_so(delayed_workspace):
+    # (Runs last in this module: it adds a report the tests above would otherwise read.)
+    from core.monitoring.simulation import TrafficConfig
+    from core.stages.operate import stage_monitor, stage_retrain
+    from core.workspace.errors import DataError
+
+    ws = Workspace(delayed_workspace[0])
+    report = stage_monitor(ws, 1, TrafficConfig(windows=4, rows_per_window=100, label_delay=4))
+    assert not report["report"].performance_windows_df["labelled"].any()
+    with pytest.raises(DataError, match="Only 0 production rows have their labels yet .* 4 windows late"):
+        stage_retrain(ws, 1, report["id"])
