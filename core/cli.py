@@ -46,6 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["none", "gradual", "sudden", "new_category", "concept"],
         help="drift scenario for the simulated production traffic",
     )
+    run.add_argument(
+        "--label-delay",
+        type=int,
+        default=0,
+        help="windows before the simulated traffic's labels arrive (default 0: at once)",
+    )
+    run.add_argument(
+        "--label-share",
+        type=float,
+        default=1.0,
+        help="share of the simulated traffic's rows whose label ever arrives (default 1)",
+    )
     run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
     run.add_argument(
@@ -128,6 +140,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             target=args.target,
             project_name=args.project or Path(args.data).stem,
             scenario=args.scenario,
+            label_delay=args.label_delay,
+            label_share=args.label_share,
             cv_folds=args.folds,
             retrain_when_recommended=args.retrain,
             tune=args.tune,

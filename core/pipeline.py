@@ -18,6 +18,7 @@ from core.data import datasets
 from core.data.cleaning import CleaningRecipe, apply_recipe
 from core.data.reader import ReadInfo, read_path
 from core.deployment.routing import RoutingConfig
+from core.monitoring.performance import get_performance_records
 from core.monitoring.reports import MonitoringReport
 from core.monitoring.simulation import TrafficConfig
 from core.problem.definition import suggest_problem, validate_problem
@@ -100,6 +101,8 @@ class PipelineConfig:
     time_column: str | None = None  # evaluate on the latest rows (a time split) instead of a random split
     windows: int = 6
     rows_per_window: int = 500
+    label_delay: int = 0  # windows before a window's labels arrive (the last ones have none yet)
+    label_share: float = 1.0  # share of the rows whose label ever arrives
 
 
 def _cost_fields(costs: tuple[float, float] | None) -> dict[str, float]:
@@ -148,6 +151,14 @@ def run_pipeline(
         # Cleaning never adds target values, so this run would fail at the problem stage:
         # say why now, before a half-made project is left in the workspace.
         validate_problem(df, suggest_problem(df, config.target))
+    traffic = TrafficConfig(
+        scenario=config.scenario,
+        windows=config.windows,
+        rows_per_window=config.rows_per_window,
+        seed=config.seed,
+        label_delay=config.label_delay,
+        label_share=config.label_share,
+    ).validate()  # a bad --label-delay is said before training, not after
     project = (
         projects.get_project(ws, project_id)
         if project_id is not None
@@ -229,16 +240,7 @@ def run_pipeline(
         0.75,
         0.85,
         "Simulating production traffic",
-        lambda: stage_monitor(
-            ws,
-            pid,
-            TrafficConfig(
-                scenario=config.scenario,
-                windows=config.windows,
-                rows_per_window=config.rows_per_window,
-                seed=config.seed,
-            ),
-        ),
+        lambda: stage_monitor(ws, pid, traffic),
     )
     report: MonitoringReport = monitored["report"]
     summary: dict[str, Any] = {
@@ -266,6 +268,7 @@ def run_pipeline(
             "scenario": config.scenario,
             "retrain_recommended": report.retrain_recommended,
             "reason": report.reason,
+            "performance": get_performance_records(report.performance_windows_df),
         },
         "timings": timings,
     }

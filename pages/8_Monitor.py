@@ -12,12 +12,10 @@ from core.monitoring.charts import (
     caption_drift_table,
     caption_excluded_columns,
     caption_feature_psi,
-    caption_performance,
     caption_prediction_drift,
     get_features_by_drift,
     plot_drift_heatmap,
     plot_feature_psi,
-    plot_performance,
     plot_prediction_drift,
 )
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
@@ -26,6 +24,7 @@ from ui.arms_panel import arms_panel
 from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
 from ui.live_traffic_panel import live_traffic_panel
+from ui.performance_panel import performance_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
@@ -49,10 +48,22 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
     windows = c1.slider("Time windows (e.g. weeks)", 3, 12, 6, key="windows")
     rows = c2.slider("Requests per window", 100, 2000, 500, 100, key="rows_per_window")
     start = c3.slider("Drift starts in window", 1, windows, min(3, windows), key="drift_start")
+    d1, d2 = st.columns(2)
+    delay = d1.slider("Labels arrive after (windows)", 0, windows, 0, key="label_delay")
+    share = d2.slider("Share of rows that ever get a label", 0.1, 1.0, 1.0, 0.1, key="label_share")
     if st.button("Simulate traffic and monitor", key="simulate", type="primary"):
         with user_errors(), st.spinner("Sending traffic through the endpoint and checking drift…"):
             pipeline.stage_monitor(
-                ws, pid, TrafficConfig(scenario=scenario, windows=windows, rows_per_window=rows, drift_start=start)
+                ws,
+                pid,
+                TrafficConfig(
+                    scenario=scenario,
+                    windows=windows,
+                    rows_per_window=rows,
+                    drift_start=start,
+                    label_delay=delay,
+                    label_share=share,
+                ),
             )
 
 live_traffic_panel(ws, pid)
@@ -92,15 +103,12 @@ fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
 if report.excluded_columns:
     st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
-c1, c2 = st.columns(2)
-with c1:
-    chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
-with c2:
-    chart(
-        plot_prediction_drift(report.prediction_drift_df),
-        caption_prediction_drift(report.prediction_drift_df),
-        key="prediction_drift",
-    )
+performance_panel(report)
+chart(
+    plot_prediction_drift(report.prediction_drift_df),
+    caption_prediction_drift(report.prediction_drift_df),
+    key="prediction_drift",
+)
 drift_signals_panel(report)
 features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")

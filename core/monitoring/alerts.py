@@ -24,7 +24,8 @@ NEW_VALUES_SHARE = 0.05
 class Alert:
     level: str  # "warning" | "critical"
     window: int
-    kind: str  # "data_drift" | "new_values" | "prediction_drift" | "performance"
+    kind: str  # "data_drift" | "new_values" | "prediction_drift" | "performance" | "performance_decay"
+    # | "estimated_decay"
     message: str  # one plain sentence
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,16 +70,75 @@ def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def describe_decay(row: Any) -> str:
+    """Why a window of the performance windows decayed, e.g. 'ROC-AUC fell to 0.89 in window 4 (500
+    labelled rows), below 0.91, the lowest the model's own holdout gives a window by chance (it usually
+    scores 0.98)', or, when the drop builds up over windows, that it stayed below its usual value."""
+    lower = row.metric in LOWER_IS_BETTER
+    limit = row.limit_upper if lower else row.limit_lower
+    name, value, usual = metric_name(row.metric), format_number(row.realised), format_number(row.expected)
+    if (row.realised > limit) if lower else (row.realised < limit):
+        return (
+            f"{name} {'rose' if lower else 'fell'} to {value} in window {row.window} ({row.labelled_rows:,} labelled "
+            f"rows), {'above' if lower else 'below'} {format_number(limit)}, the {'highest' if lower else 'lowest'} "
+            f"the model's own holdout gives a window by chance (it usually scores {usual})"
+        )
+    return (
+        f"{name} has been {'above' if lower else 'below'} the {usual} the model usually scores on its own holdout "
+        f"for several windows in a row ({value} in window {row.window}), further than chance goes over that many "
+        "windows"
+    )
+
+
+def get_decay_alerts(performance_windows_df: pd.DataFrame) -> list[Alert]:
+    """Performance decay against the model's own holdout: the realised metric beyond the control limit
+    (critical), or, in a window whose labels have not arrived, the estimate from the model's confidence
+    beyond it (warning)."""
+    alerts = []
+    for row in performance_windows_df.itertuples(index=False):
+        if row.decayed:
+            alerts.append(
+                Alert(
+                    level="critical",
+                    window=int(row.window),
+                    kind="performance_decay",
+                    message=f"{describe_decay(row)}: the model has lost skill it had, even if it still meets "
+                    "the business bar; without data drift, what the outcome depends on has changed.",
+                )
+            )
+        elif row.estimate_decayed and not row.labelled:
+            lower = row.metric in LOWER_IS_BETTER
+            limit = row.limit_upper if lower else row.limit_lower
+            alerts.append(
+                Alert(
+                    level="warning",
+                    window=int(row.window),
+                    kind="estimated_decay",
+                    message=f"In window {row.window}, whose labels have not arrived, the model's own confidence "
+                    f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
+                    f"({format_number(row.lower)}–{format_number(row.upper)}), "
+                    f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
+                    "the labels will tell whether it really dropped.",
+                )
+            )
+    return alerts
+
+
 def get_alerts(
     feature_drift_df: pd.DataFrame,
     prediction_drift_df: pd.DataFrame,
     performance_df: pd.DataFrame,
     config: DriftConfig,
+    *,
+    performance_windows_df: pd.DataFrame | None = None,
 ) -> list[Alert]:
     """Alerts per window: data drift (critical from 2 strongly drifted features), values never seen
-    in training in at least 5% of the rows (critical), prediction drift (warning) and performance
-    below the threshold (critical)."""
+    in training in at least 5% of the rows (critical), prediction drift (warning), performance
+    below the threshold (critical) and, given the performance windows, performance decay against the
+    model's own holdout (``get_decay_alerts``)."""
     alerts: list[Alert] = []
+    if performance_windows_df is not None:
+        alerts.extend(get_decay_alerts(performance_windows_df))
     for window, rows in get_new_values_df(feature_drift_df).groupby(WINDOW_COLUMN, sort=True):
         alerts.append(
             Alert(
@@ -149,17 +209,28 @@ def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tup
     return False, f"{name} is {value} in window {window} ({bound} {threshold} was asked for)"
 
 
+def _get_latest_decay(performance_windows_df: pd.DataFrame | None) -> str:
+    """The decay clause of the latest window with labels, or '' when it did not decay."""
+    if performance_windows_df is None or not performance_windows_df["labelled"].any():
+        return ""
+    latest = performance_windows_df[performance_windows_df["labelled"]].iloc[-1]
+    return describe_decay(latest) if bool(latest["decayed"]) else ""
+
+
 def get_retrain_decision(
     feature_drift_df: pd.DataFrame,
     performance_df: pd.DataFrame,
     config: DriftConfig,
     latest: int | None = None,
     importance: dict[str, float] | None = None,
+    *,
+    performance_windows_df: pd.DataFrame | None = None,
 ) -> tuple[bool, str]:
     """Retrain when the latest window misses the performance threshold, when a value never seen in
-    training fills at least 5% of its rows, or when at least two features the model uses drifted
-    strongly (PSI ≥ psi_threshold) in it. Returns (decision, plain sentence). ``latest`` defaults to
-    the last window of the drift table (give it when no column is a drift signal). With ``importance``
+    training fills at least 5% of its rows, when at least two features the model uses drifted strongly
+    (PSI ≥ psi_threshold) in it, or when the latest window with labels decayed against the model's own
+    holdout (``performance_windows_df``). Returns (decision, plain sentence). ``latest`` defaults to the
+    last window of the drift table (give it when no column is a drift signal). With ``importance``
     ({feature: share of the model's importance}), strong drift in a feature the model barely uses is
     said, but is no reason to retrain."""
     if latest is None:
@@ -168,7 +239,12 @@ def get_retrain_decision(
     strong = latest_drift[latest_drift["psi"] >= config.psi_threshold].sort_values("psi", ascending=False)
     unused = strong["feature"].isin(get_barely_used(importance))
     retrain, reason = _decide(
-        strong[~unused], latest_drift, performance_df, latest, " the model relies on" if unused.any() else ""
+        strong[~unused],
+        latest_drift,
+        performance_df,
+        latest,
+        " the model relies on" if unused.any() else "",
+        performance_windows_df,
     )
     if unused.any():
         names = strong.loc[unused, "feature"].tolist()
@@ -182,10 +258,16 @@ def get_retrain_decision(
 
 
 def _decide(
-    major: pd.DataFrame, latest_drift: pd.DataFrame, performance_df: pd.DataFrame, latest: int, qualifier: str
+    major: pd.DataFrame,
+    latest_drift: pd.DataFrame,
+    performance_df: pd.DataFrame,
+    latest: int,
+    qualifier: str,
+    performance_windows_df: pd.DataFrame | None,
 ) -> tuple[bool, str]:
     """The decision from the strongly drifted features that count (``major``), the latest window's new
-    values and performance; ``qualifier`` says which features count ("no feature<qualifier> drifted")."""
+    values, performance against the bar and decay against the holdout (``performance_windows_df``);
+    ``qualifier`` says which features count ("no feature<qualifier> drifted")."""
     drift_fails = len(major) >= 2
     new_values = get_new_values_df(latest_drift)
     perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
@@ -199,6 +281,10 @@ def _decide(
             + (f"; {drift_text}" if drift_fails else "")
         )
         return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
+    decay = _get_latest_decay(performance_windows_df)
+    if decay and not perf_fails:
+        also = f", and {drift_text}" if len(major) else ""
+        return True, f"{decay[0].upper() + decay[1:]}; {perf_text}{also}: the model lost skill it had, retrain."
     if perf_fails and len(major):
         return True, f"{perf_text}, and {drift_text}: retrain."
     if perf_fails:

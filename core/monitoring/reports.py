@@ -18,6 +18,12 @@ import pandas as pd
 from core.monitoring.alerts import Alert, get_alerts, get_retrain_decision
 from core.monitoring.drift import DriftConfig
 from core.monitoring.multivariate import DOMAIN_DRIFT_SCHEMA, DOMAIN_FEATURES_SCHEMA, DomainConfig, get_domain_drift_df
+from core.monitoring.performance import (
+    PERFORMANCE_WINDOWS_SCHEMA,
+    PerformanceReference,
+    empty_performance_windows_df,
+    get_performance_windows_df,
+)
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     PERFORMANCE_SCHEMA,
@@ -62,6 +68,11 @@ class MonitoringReport:
     domain_features_df: pd.DataFrame = field(default_factory=lambda: _empty(DOMAIN_FEATURES_SCHEMA))
     # {feature: share of the model's importance}, from the version's explanation; empty when unknown.
     model_importance: dict[str, float] = field(default_factory=dict)
+    # Performance against the model's own holdout (control limits) and estimated before labels (CBPE):
+    # window, metric, rows, labelled_rows, labelled, realised, estimated, lower, upper, expected,
+    # limit_lower, limit_upper, decayed, estimate_decayed. Empty without a reference.
+    performance_windows_df: pd.DataFrame = field(default_factory=empty_performance_windows_df)
+    performance_reference: PerformanceReference | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +87,10 @@ class MonitoringReport:
             "multivariate_drift": _records(self.domain_drift_df),
             "multivariate_features": _records(self.domain_features_df),
             "model_importance": dict(self.model_importance),
+            "performance_windows": _records(self.performance_windows_df),
+            "performance_reference": None
+            if self.performance_reference is None
+            else self.performance_reference.to_dict(),
         }
 
     @classmethod
@@ -97,6 +112,12 @@ class MonitoringReport:
                 pd.DataFrame(data.get("multivariate_features", [])), DOMAIN_FEATURES_SCHEMA
             ),
             model_importance=dict(data.get("model_importance", {})),
+            performance_windows_df=apply_schema(
+                pd.DataFrame(data.get("performance_windows", [])), PERFORMANCE_WINDOWS_SCHEMA
+            ),
+            performance_reference=PerformanceReference.from_dict(data["performance_reference"])
+            if data.get("performance_reference")
+            else None,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -188,6 +209,7 @@ def run_monitoring(
     domain: DomainConfig | None = DomainConfig(),
     model_importance: dict[str, float] | None = None,
     reference_key: Any = None,
+    performance_reference: PerformanceReference | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -198,11 +220,13 @@ def run_monitoring(
 
     `predict_scores` is called once on all traffic (not per window). `score_metric(y_true_raw,
     scores)` turns a window's raw labels and scores into the metric; without it, performance is
-    skipped. `task` is recorded for the caller's convenience; the metric decides the direction
-    (rmse/mae: lower is better). `domain` configures the multivariate signal (None skips it);
-    `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a feature it
-    barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the watched
-    version's id) so their sorted, binned form is kept for the next report on them.
+    skipped. With `performance_reference` (the model's own holdout, `fit_performance_reference`), each
+    window's realised metric is also checked against control limits and estimated before its labels
+    arrive (`performance_windows_df`). `task` is recorded for the caller's convenience; the metric
+    decides the direction (rmse/mae: lower is better). `domain` configures the multivariate signal (None
+    skips it); `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a
+    feature it barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the
+    watched version's id) so their sorted, binned form is kept for the next report on them.
     """
     config.validate()
     feature_columns = list(feature_columns)
@@ -235,9 +259,21 @@ def run_monitoring(
         domain_drift_df, domain_features_df = get_domain_drift_df(
             reference, traffic, signals, by=WINDOW_COLUMN, config=domain
         )
-    alerts = get_alerts(feature_drift_df, prediction_drift_df, performance_df, config)
+    performance_windows_df = (
+        get_performance_windows_df(performance_reference, windows, traffic[target], scores, score_metric)
+        if performance_reference is not None and score_metric is not None
+        else empty_performance_windows_df()
+    )
+    alerts = get_alerts(
+        feature_drift_df, prediction_drift_df, performance_df, config, performance_windows_df=performance_windows_df
+    )
     retrain, reason = get_retrain_decision(
-        feature_drift_df, performance_df, config, latest=int(windows.max()), importance=model_importance
+        feature_drift_df,
+        performance_df,
+        config,
+        latest=int(windows.max()),
+        importance=model_importance,
+        performance_windows_df=performance_windows_df,
     )
     return MonitoringReport(
         feature_drift_df=feature_drift_df,
@@ -251,4 +287,6 @@ def run_monitoring(
         domain_drift_df=domain_drift_df,
         domain_features_df=domain_features_df,
         model_importance=dict(model_importance or {}),
+        performance_windows_df=performance_windows_df,
+        performance_reference=performance_reference,
     )

@@ -52,6 +52,10 @@ class TrafficConfig:
     drift_start: int = 3  # first drifted window, 1-based
     seed: int = 0
     columns: tuple[str, ...] = ()  # empty: choose automatically
+    # Labels arrive late: the last `label_delay` windows have none yet, and of the earlier windows only
+    # a `label_share` of the rows (chosen at random, seeded) ever gets its label.
+    label_delay: int = 0
+    label_share: float = 1.0
 
     def validate(self) -> TrafficConfig:
         if self.scenario not in SCENARIOS:
@@ -76,6 +80,24 @@ class TrafficConfig:
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError(f"The 'seed' of TrafficConfig must be a whole number; got {self.seed!r} instead.")
+        if (
+            isinstance(self.label_delay, bool)
+            or not isinstance(self.label_delay, int)
+            or not 0 <= self.label_delay <= self.windows
+        ):
+            raise ConfigError(
+                f"The 'label_delay' of TrafficConfig must be a whole number of windows from 0 to "
+                f"{self.windows}; got {self.label_delay!r} instead."
+            )
+        if (
+            isinstance(self.label_share, bool)
+            or not isinstance(self.label_share, (int, float))
+            or not 0 < self.label_share <= 1
+        ):
+            raise ConfigError(
+                f"The 'label_share' of TrafficConfig must be a share above 0 and at most 1; "
+                f"got {self.label_share!r} instead."
+            )
         if isinstance(self.columns, str) or not all(isinstance(c, str) for c in self.columns):
             raise ConfigError(
                 f"The 'columns' of TrafficConfig must be a list of column names; got {self.columns!r} instead."
@@ -356,7 +378,7 @@ def simulate_traffic(
     """windows × rows_per_window rows resampled (with replacement, seeded) from pool, drifted.
 
     The frame has a 'window' column (1..windows) and keeps the target column: the labels that
-    "arrive later". `attrs` holds 'drifted_columns', 'segment_column' (concept only),
+    "arrive later" (missing for rows whose label has not arrived: ``get_labelled_mask``). `attrs` holds 'drifted_columns', 'segment_column' (concept only),
     'scenario' and a plain 'description'.
     """
     _validate_inputs(pool, target, task, config)
@@ -379,6 +401,9 @@ def simulate_traffic(
             f"The table has no column the '{config.scenario}' scenario can change (a numeric or "
             "categorical feature); add such a feature or choose the 'none' scenario."
         )
+    labelled = get_labelled_mask(traffic[WINDOW_COLUMN].to_numpy(), config)
+    if not labelled.all():
+        traffic[target] = traffic[target].where(labelled)  # not arrived yet: missing
     traffic.attrs = {
         "scenario": config.scenario,
         "drifted_columns": list(columns),
@@ -386,6 +411,17 @@ def simulate_traffic(
         "description": describe_scenario(config, columns, segment_column=segment),
     }
     return traffic
+
+
+def get_labelled_mask(windows: np.ndarray, config: TrafficConfig) -> np.ndarray:
+    """Which rows have their label by the end of the simulation: none in the last ``label_delay``
+    windows, and a random ``label_share`` of the rows before them. Drawn from a random stream of its
+    own, so the traffic itself is the same whatever the delay and share."""
+    arrived = windows <= config.windows - config.label_delay
+    if config.label_share >= 1:
+        return arrived
+    rng = np.random.default_rng([config.seed, 1])
+    return arrived & (rng.random(len(windows)) < config.label_share)
 
 
 def _format_columns(columns: list[str]) -> str:

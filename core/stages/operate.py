@@ -16,6 +16,7 @@ from core.deployment import serving
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
 from core.features import featurestore
 from core.monitoring.drift import DriftConfig
+from core.monitoring.performance import PerformanceReference, fit_performance_reference
 from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
 from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
 from core.monitoring.simulation import TrafficConfig, simulate_traffic
@@ -34,8 +35,10 @@ from core.training import tracking
 from core.training.config import TrainConfig
 from core.training.metrics import compute_metrics
 from core.workspace.database import Workspace, now
-from core.workspace.errors import NotFoundError
+from core.workspace.errors import DataError, NotFoundError
 from core.workspace.progress import Progress, no_progress
+
+MIN_FRESH_LABELLED_ROWS = 20  # labelled production rows a retraining needs: half to learn from, half to check on
 
 
 def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.ndarray, np.ndarray], float]:
@@ -78,6 +81,44 @@ def _get_reference_key(ws: Workspace, experiment: dict) -> tuple[str, str] | Non
     hash), sampled with the same seed, are the same rows every time, in any workspace."""
     row = ws.query_one("SELECT sha256 FROM artifacts WHERE id = ?", (experiment["holdout_artifact_id"],))
     return None if row is None else ("holdout", row["sha256"])
+def get_performance_reference(
+    ws: Workspace,
+    model: serving.ServedModel,
+    problem: ProblemConfig,
+    holdout: pd.DataFrame,
+    window_rows: int,
+    *,
+    seed: int = 0,
+) -> PerformanceReference:
+    """What the model scores per window on its own holdout (the run's saved predictions on it), with the
+    calibration that estimates a yes/no model's metric before labels arrive."""
+    scorer = _monitor_scores(model)
+    scores = None
+    if problem.task != "multiclass":  # the run saved P(positive) or the predicted value per holdout row
+        saved = tracking.load_run_predictions(ws, model.version["run_id"])
+        if len(saved) == len(holdout) and "score" in saved.columns:
+            scores = saved["score"].to_numpy(dtype=float)
+    if scores is None:
+        scores = scorer(holdout)
+    y = holdout[problem.target]
+    not_estimated = {
+        "regression": f"{get_metric_label(problem.metric)} of a regression is not estimated before labels arrive: "
+        "a prediction carries no confidence to estimate its error from, so only the realised value is shown.",
+        "multiclass": f"{get_metric_label(problem.metric)} of a multi-class model is not estimated before labels "
+        "arrive yet: only the realised value is shown.",
+    }.get(problem.task, "")
+    return fit_performance_reference(
+        y,
+        scores,
+        metric=problem.metric,
+        score_metric=_score_metric(problem, model.classes),
+        window_rows=window_rows,
+        higher_is_better=is_higher_better(problem.metric),
+        positives=encode_target(y, problem) if problem.task == "binary" else None,
+        decision_threshold=DEFAULT_DECISION_THRESHOLD,
+        not_estimated=not_estimated,
+        seed=seed,
+    )
 
 
 def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFrame:
@@ -133,6 +174,9 @@ def stage_monitor(
         config=drift,
         model_importance=get_importance_shares(ws, champion.version["run_id"]),
         reference_key=_get_reference_key(ws, experiment),
+        performance_reference=get_performance_reference(
+            ws, champion, problem, pool, traffic.rows_per_window, seed=traffic.seed
+        ),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
@@ -277,6 +321,14 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     frame = ws.load_frame(row["traffic_artifact_id"])
     fresh = frame[frame["window"] >= int(traffic.get("drift_start", 1))] if traffic.get("scenario") != "none" else frame
     fresh = fresh.drop(columns=["window"]).dropna(subset=[problem.target])
+    if len(fresh) < MIN_FRESH_LABELLED_ROWS:
+        since = f" since window {traffic.get('drift_start', 1)}" if traffic.get("scenario") != "none" else ""
+        raise DataError(
+            f"Only {len(fresh)} production rows{since} have their labels yet (this report's labels arrive "
+            f"{traffic.get('label_delay', 0)} windows late, for {traffic.get('label_share', 1.0):.0%} of the rows): "
+            "too few to retrain on and check the result; retrain once more labels have arrived, or simulate "
+            "traffic with a shorter label delay."
+        )
     fresh_train = fresh.sample(frac=0.5, random_state=0)
     fresh_eval = fresh.drop(fresh_train.index)
     reference = datasets.load_dataset(ws, lineage["dataset_id"])

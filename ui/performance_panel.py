@@ -1,0 +1,37 @@
+"""Monitor's performance section: the metric per window against the model's own holdout (control
+limits), estimated from its confidence where labels have not arrived, with one sentence and how the
+estimate was made."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.monitoring.charts import caption_performance, plot_performance
+from core.monitoring.charts_performance import caption_performance_windows, plot_performance_windows
+from core.monitoring.performance import get_performance_table_df
+from core.monitoring.reports import MonitoringReport
+from ui.text import escape_markdown
+from ui.widgets import chart
+
+
+def performance_panel(report: MonitoringReport) -> None:
+    windows, reference = report.performance_windows_df, report.performance_reference
+    if windows.empty or reference is None:  # a report saved before performance had a reference
+        chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
+        return
+    bar = report.performance_df
+    threshold = float(bar["threshold"].iloc[0]) if not bar.empty else None
+    chart(
+        plot_performance_windows(windows, threshold),
+        caption_performance_windows(windows, reference),
+        key="performance",
+    )
+    how = reference.calibration.note if reference.calibration is not None else reference.not_estimated
+    st.caption(escape_markdown(how))
+    with st.expander("Performance per window: labels, realised, estimated, control limit"):
+        st.dataframe(get_performance_table_df(windows), hide_index=True, width="stretch")
+        st.caption(
+            "A window is unlabelled until its first labels arrive; until then only the estimate speaks for it. "
+            "'decayed' means worse than the model's own holdout gives by chance, in that window or summed "
+            "over the windows before it."
+        )
