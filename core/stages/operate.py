@@ -81,6 +81,8 @@ def _get_reference_key(ws: Workspace, experiment: dict) -> tuple[str, str] | Non
     hash), sampled with the same seed, are the same rows every time, in any workspace."""
     row = ws.query_one("SELECT sha256 FROM artifacts WHERE id = ?", (experiment["holdout_artifact_id"],))
     return None if row is None else ("holdout", row["sha256"])
+
+
 def get_performance_reference(
     ws: Workspace,
     model: serving.ServedModel,

@@ -182,11 +182,11 @@ MIGRATIONS: list[list[str]] = [
             host TEXT NOT NULL, port INTEGER NOT NULL, pid INTEGER, owner TEXT, status TEXT NOT NULL,
             error TEXT, started_at REAL NOT NULL, stopped_at REAL)""",
     ],
-    # 10: a request the endpoint
-    # refuses with 422 (a body that is not JSON, a missing column, text in a number…) never reaches the
-    # model, so it has no row in predictions; it leaves a trace here instead: when, from where, which
-    # route, the request ids it carried (capped), the 422's detail (capped), how many rows it held and
-    # how large its body was. Deploy lists them and Monitor counts them beside the answers.
+    # 10: a request the endpoint refuses with 422 (a body that is not JSON, a missing column, text in a
+    # number…) never reaches the model, so it has no row in predictions; it leaves a trace here instead:
+    # when, from where, which route, the request ids it carried (capped), the 422's detail (capped), how
+    # many rows it held and how large its body was. Deploy lists them and Monitor counts them beside the
+    # answers.
     [
         """CREATE TABLE refused_requests (
             id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id), ts REAL NOT NULL,
