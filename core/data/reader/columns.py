@@ -82,10 +82,13 @@ def _finish_columns(
             raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
         out, infos, ambiguous = {}, [], []
         tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
-        results = pool.map(typed, kept)
+        # Text columns (slow: distinct values, dates) start first so that no long one is left alone at
+        # the end; the results are still taken in column order.
+        started = sorted(kept, key=lambda i: isinstance(columns[i], StreamedNumbers))
+        results = dict(zip(started, [pool.submit(typed, i) for i in started]))
         for k, i in enumerate(kept):
             report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
-            series, note, is_ambiguous, examples, read = next(results)
+            series, note, is_ambiguous, examples, read = results.pop(i).result()
             out[clean[i]] = series
             infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
             if is_ambiguous:
