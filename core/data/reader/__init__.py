@@ -6,10 +6,10 @@ column's type is then inferred on purpose, with a note saying why and the values
 fit. The format is identified by content (magic bytes), never by file name, and a file name is
 never used as a path. Every refusal is a `DataError` that names the problem and what to do.
 
-The package follows the path of a file: `entry` (read_path, read_table) → `containers` (gzip,
-zip, identification) → `parquet` | `excel` | `delimited` (CSV: `encoding`, `sniffing`) →
-`columns` (names, missing tokens) → `column_types` and `date_types` (inference). The size caps
-live in `limits`; the options and the report in `options`.
+The package follows the path of a file: `entry` (read_path, read_table; `mapped`: a text file on
+disk is mapped, not copied) → `containers` (gzip, zip, identification) → `parquet` | `excel` |
+`delimited` (CSV: `encoding`, `sniffing`) → `columns` (names, missing tokens) → `column_types` and
+`date_types` (inference). The size caps live in `limits`; the options and the report in `options`.
 """
 
 from core.data.reader.column_types import NUMERIC_MISSING_TOKENS

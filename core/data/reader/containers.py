@@ -13,6 +13,7 @@ from typing import Any
 
 from core.data.reader import limits
 from core.data.reader.limits import _too_big_when_inflated
+from core.data.reader.mapped import FileBytes
 from core.data.reader.wording import _name_list, _short
 from core.workspace.errors import ConfigError, DataError
 
@@ -45,11 +46,11 @@ def _as_bytes(data: Any) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
-def _is_zip(data: bytes) -> bool:
+def _is_zip(data: FileBytes) -> bool:
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _unwrap(data: bytes) -> tuple[bytes, list[str]]:
+def _unwrap(data: FileBytes) -> tuple[FileBytes, list[str]]:
     """Decompress one level of gzip or (non-Excel) zip, capped at limits.MAX_DECOMPRESSED_BYTES."""
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data)
@@ -67,7 +68,7 @@ def _unwrap(data: bytes) -> tuple[bytes, list[str]]:
     return data, notes
 
 
-def _gunzip(data: bytes) -> bytes:
+def _gunzip(data: FileBytes) -> bytes:
     """Decompress gzip without ever holding more than limits.MAX_DECOMPRESSED_BYTES (zip-bomb guard)."""
     out = io.BytesIO()
     try:
@@ -86,7 +87,7 @@ def _gunzip(data: bytes) -> bytes:
     return result
 
 
-def _is_office_zip(data: bytes) -> bool:
+def _is_office_zip(data: FileBytes) -> bool:
     """An .xlsx/.docx/.ods is a zip too; those are identified by their parts, not unzipped."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -96,7 +97,7 @@ def _is_office_zip(data: bytes) -> bool:
     return bool(names & {"xl/workbook.xml", "word/document.xml", "ppt/presentation.xml", "mimetype"})
 
 
-def _unzip_single(data: bytes) -> tuple[bytes, str]:
+def _unzip_single(data: FileBytes) -> tuple[bytes, str]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -144,7 +145,7 @@ def _unzip_single(data: bytes) -> tuple[bytes, str]:
     return result, member.filename
 
 
-def _identify(data: bytes) -> str:
+def _identify(data: FileBytes) -> str:
     """'parquet' | 'excel' | 'text', or a refusal naming what the file really is."""
     if data[:4] == b"PAR1":
         return "parquet"
@@ -165,7 +166,7 @@ def _identify(data: bytes) -> str:
     return "text"
 
 
-def _identify_office(data: bytes) -> str:
+def _identify_office(data: FileBytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
@@ -183,7 +184,7 @@ def _identify_office(data: bytes) -> str:
     raise DataError(f"This is a zip archive that holds no table this app can read; upload {_SUPPORTED}.")
 
 
-def _binary_message(data: bytes) -> str:
+def _binary_message(data: FileBytes) -> str:
     signatures = {**_BINARY_SIGNATURES, **_WEAK_SIGNATURES}
     kind = next((name for sig, name in signatures.items() if data.startswith(sig)), "a binary file")
     return f"This file is {kind}, not a table this app can read; upload {_SUPPORTED}."

@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.data.reader.columns import _finish_columns
 from core.data.reader.encoding import _prepare_text
+from core.data.reader.mapped import FileBytes
 from core.data.reader.options import ReadInfo, ReadOptions
 from core.data.reader.sniffing import (
     CANDIDATE_DELIMITERS,
@@ -42,7 +43,7 @@ from core.workspace.progress import Progress
 BLOCK_BYTES = 4 * 1024 * 1024  # CSV parse block: progress granularity and peak working memory
 
 
-def _read_csv(owned: list[bytes], options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
     """The CSV whose bytes are in `owned` (taken out of it: once parsed, they are released)."""
     notes: list[str] = []
     report(0.01, "Checking the text encoding")
@@ -163,7 +164,7 @@ def _read_csv(owned: list[bytes], options: ReadOptions, report: Progress) -> tup
 
 
 def _parse_rows(
-    buf: bytes,
+    buf: FileBytes,
     offset: int,
     end: int,
     delimiter: str,
@@ -258,7 +259,7 @@ def _parse_rows(
 
 
 def _blocks(
-    buf: bytes,
+    buf: FileBytes,
     offset: int,
     end: int,
     delimiter: str,
@@ -320,7 +321,7 @@ def _handed(cells: list, done: float) -> tuple[list, float]:
 
 
 def _batches(
-    buf: bytes,
+    buf: FileBytes,
     offset: int,
     end: int,
     delimiter: str,
@@ -358,7 +359,7 @@ def _batches(
 
 
 def _parse_error_message(
-    buf: bytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int, exc: Exception
+    buf: FileBytes, offset: int, end: int, delimiter: str, quotechar: str, ncols: int, header_line: int, exc: Exception
 ) -> str:
     """Find the first bad line with the csv module (error path only) and say how to fix it."""
     stream = io.TextIOWrapper(io.BytesIO(buf[offset:end]), encoding="utf-8", errors="replace", newline="")

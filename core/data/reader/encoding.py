@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.data.reader.containers import _binary_message
+from core.data.reader.mapped import FileBytes
 from core.workspace.errors import ConfigError, DataError
 
 
@@ -18,13 +19,13 @@ from core.workspace.errors import ConfigError, DataError
 class _Text:
     """UTF-8 bytes of the file and where its text starts (after a BOM)."""
 
-    buf: bytes
+    buf: FileBytes
     start: int
     encoding: str
     checked_utf8: bool = False  # bytes validated as UTF-8 here: the parser need not check each cell again
 
 
-def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text:
+def _prepare_text(data: FileBytes, requested: str | None, notes: list[str]) -> _Text:
     """Decide the encoding; UTF-8 files are used as they are, others are transcoded to UTF-8 once."""
     if requested:
         try:
@@ -82,7 +83,7 @@ def _prepare_text(data: bytes, requested: str | None, notes: list[str]) -> _Text
     return _Text(buf, 0, encoding)
 
 
-def _validate(data: bytes, encoding: str) -> None:
+def _validate(data: FileBytes, encoding: str) -> None:
     """Raise UnicodeDecodeError (absolute position) if `data` is not valid `encoding`; decodes in blocks."""
     if encoding == "utf-8" and _is_utf8(data):
         return  # Arrow checks UTF-8 ~10x faster than decoding; Python only runs to find a bad byte
@@ -97,7 +98,7 @@ def _validate(data: bytes, encoding: str) -> None:
         decoder.decode(b"", final=True)
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: FileBytes) -> bool:
     import pyarrow as pa
 
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
@@ -108,7 +109,7 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _transcode(data: bytes, encoding: str) -> bytes:
+def _transcode(data: FileBytes, encoding: str) -> bytes:
     """`data` decoded from `encoding` and encoded as UTF-8, block by block (no full decoded copy)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     out = io.BytesIO()
@@ -124,7 +125,7 @@ def _transcode(data: bytes, encoding: str) -> bytes:
     return out.getvalue()
 
 
-def _decode_or_refuse(data: bytes, encoding: str) -> bytes:
+def _decode_or_refuse(data: FileBytes, encoding: str) -> FileBytes:
     """UTF-8 bytes of `data` (itself when it already is UTF-8), or a refusal naming the bad byte."""
     try:
         if encoding == "utf-8":

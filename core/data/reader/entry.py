@@ -12,6 +12,7 @@ from core.data.reader.containers import _as_bytes, _identify, _unwrap
 from core.data.reader.delimited import _read_csv
 from core.data.reader.excel import _read_excel
 from core.data.reader.limits import _check_size
+from core.data.reader.mapped import FileBytes, file_bytes
 from core.data.reader.options import ReadInfo, ReadOptions, _with
 from core.data.reader.parquet import _read_parquet
 from core.workspace.errors import DataError
@@ -30,7 +31,7 @@ def read_path(
         raise DataError(f"{p} is a folder, not a file; give the path of a CSV, Excel or Parquet file.")
     _check_size(p.stat().st_size, str(p))
     try:
-        owned = [p.read_bytes()]  # handed over: the reader lets go of the bytes once they are parsed
+        owned = [file_bytes(p)]  # handed over: the reader lets go of the bytes once they are parsed
     except OSError as exc:
         raise DataError(f"Cannot read {p}: {exc.strerror or exc}. Check the file permissions and try again.") from None
     return _read_owned(owned, options, progress)
@@ -46,7 +47,9 @@ def read_table(
     return _read_owned([_as_bytes(data)], options, progress)
 
 
-def _read_owned(owned: list[bytes], options: ReadOptions, progress: Progress | None) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_owned(
+    owned: list[FileBytes], options: ReadOptions, progress: Progress | None
+) -> tuple[pd.DataFrame, ReadInfo]:
     """`read_table` on the bytes in `owned`, taken out of it so that no frame here keeps them alive
     while the columns are typed (a CSV's bytes are as large as the table: 170 MB for 1 M x 30)."""
     data = owned.pop()
@@ -58,9 +61,9 @@ def _read_owned(owned: list[bytes], options: ReadOptions, progress: Progress | N
     data, notes = _unwrap(data)
     kind = _identify(data)
     if kind == "parquet":
-        df, info = _read_parquet(data)
+        df, info = _read_parquet(bytes(data))  # (bytes already: never a mapped file)
     elif kind == "excel":
-        df, info = _read_excel(data, options, report)
+        df, info = _read_excel(bytes(data), options, report)
     else:
         owned.append(data)
         del data

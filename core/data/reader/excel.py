@@ -36,10 +36,10 @@ _XLSX_NS = {
 
 def list_excel_sheets(data: bytes) -> list[str]:
     """Sheet names of an .xlsx workbook (also inside gzip/zip), in workbook order."""
-    data, _ = _unwrap(_as_bytes(data))
-    if _identify(data) != "excel":
+    unwrapped, _ = _unwrap(_as_bytes(data))
+    if _identify(unwrapped) != "excel":
         raise DataError("This file is not an Excel .xlsx workbook, so it has no sheets; read it as a table instead.")
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    with zipfile.ZipFile(io.BytesIO(unwrapped)) as zf:
         _check_workbook_inflated_size(zf)
         return [name for name, _ in _sheet_parts(zf)]
 

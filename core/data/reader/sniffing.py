@@ -11,6 +11,7 @@ import re
 from collections import Counter
 
 from core.data.reader.encoding import _Text
+from core.data.reader.mapped import FileBytes
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024  # enough lines to detect delimiter, quotes, header and number format
@@ -42,7 +43,7 @@ def _skip_lines(text: str, lines: int) -> str:
     return text[pos:]
 
 
-def _line_offset(buf: bytes, start: int, line: int) -> int | None:
+def _line_offset(buf: FileBytes, start: int, line: int) -> int | None:
     """Byte offset where 0-based physical line `line` starts (None if the file has fewer lines)."""
     pos = start
     for _ in range(line):
@@ -53,7 +54,7 @@ def _line_offset(buf: bytes, start: int, line: int) -> int | None:
     return pos
 
 
-def _end_without_blank_lines(buf: bytes, offset: int) -> int:
+def _end_without_blank_lines(buf: FileBytes, offset: int) -> int:
     """End offset without blank or space-only lines at the end (editors add them); tabs inside real rows stay."""
     end = len(buf)
     while True:
@@ -123,7 +124,7 @@ def _detect_header_position(counts: list[int], nonblank: list[int] | None = None
     return next((i for i, c in enumerate(counts) if c == mode or nonblank[i] >= 2), 0)
 
 
-def _extra_sample_cells(buf: bytes, offset: int, end: int, delimiter: str, quotechar: str) -> list[str]:
+def _extra_sample_cells(buf: FileBytes, offset: int, end: int, delimiter: str, quotechar: str) -> list[str]:
     """Cells from the middle and the end of a long file, so a number format seen only later still counts."""
     if end - offset <= 3 * SAMPLE_BYTES:
         return []

@@ -103,8 +103,8 @@ class StreamedNumbers:
             missing = lengths == 0
         else:
             missing = pc.is_in(text, value_set=self.tokens).to_numpy(zero_copy_only=False)
-        data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
-        data = data[offsets[0] : offsets[-1]]
+        whole = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
+        data = whole[offsets[0] : offsets[-1]]
         if len(data) == 0:
             return (None if not missing.all() else pa.nulls(n, pa.int64() if kind == "int" else pa.float64())), kind
         # A first block holding letters, spaces or commas is text: said at once, as a failed cast is slow
@@ -114,12 +114,12 @@ class StreamedNumbers:
                 return None, kind
             if kind == "int" and not _INTEGER_BYTES[data].all():
                 kind = "float"
-        starts = offsets[:-1] - offsets[0]
-        last = len(data) - 1
-        # Only cells starting with '+', '0' or '-' are looked at further (few in most columns).
-        suspects = np.flatnonzero(_SUSPECT_FIRST[data[np.minimum(starts, last)]])
+        # Only cells starting with '+', '0' or '-' are looked at further (few in most columns). The first
+        # bytes are read where the offsets point (an empty cell's, clipped at the end, is not looked at).
+        suspects = np.flatnonzero(_SUSPECT_FIRST[whole.take(offsets[:-1], mode="clip")])
         if len(suspects):
-            starts, lengths_s = starts[suspects], lengths[suspects]
+            starts, lengths_s = offsets[:-1][suspects] - offsets[0], lengths[suspects]
+            last = len(data) - 1
             head = data[np.minimum(starts, last)]
             second = data[np.minimum(starts + 1, last)]
             third = data[np.minimum(starts + 2, last)]
@@ -132,27 +132,29 @@ class StreamedNumbers:
             )
             if (present & (plus | zero_led | minus_zero)).any():
                 return None, kind
+        gaps = int(missing.sum())
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if gaps else None
         cells = pa.Array.from_buffers(
-            pa.large_string(),
-            n,
-            [pa.py_buffer(np.packbits(~missing, bitorder="little")), pa.py_buffer(offsets), text.buffers()[2]],
-            null_count=int(missing.sum()),
+            pa.large_string(), n, [validity, pa.py_buffer(offsets), text.buffers()[2]], null_count=gaps
         )
+        # The range checks read every slot: a missing cell's slot holds 0 after Arrow's cast (and any other
+        # value there could only send the column to the full inference, which decides it the same).
         if kind == "int":
             try:
                 ints = pc.cast(cells, pa.int64(), memory_pool=memory_pool())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 kind = "float"
             else:
-                values = np.frombuffer(ints.buffers()[1], np.int64)[:n][~missing]
-                return (ints if ((values < _LIMIT) & (values > -_LIMIT)).all() else None), kind
+                values = np.frombuffer(ints.buffers()[1], np.int64)[ints.offset : ints.offset + n]
+                return (ints if -_LIMIT < values.min() and values.max() < _LIMIT else None), kind
         try:
             floats = pc.cast(cells, pa.float64(), memory_pool=memory_pool())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None, kind
-        decimals = np.frombuffer(floats.buffers()[1], np.float64)[:n][~missing]
+        decimals = np.frombuffer(floats.buffers()[1], np.float64)[floats.offset : floats.offset + n]
         # 'nan' and 'inf' (Arrow reads them) are not numbers to the full inference; '1e20' may be a long code.
-        return (floats if (np.abs(decimals) < _LIMIT).all() else None), kind
+        # (A NaN makes min and max NaN, and every comparison with NaN is False.)
+        return (floats if -_LIMIT < decimals.min() and decimals.max() < _LIMIT else None), kind
 
     def finished(self) -> bool:
         """Whether the whole column is numbers (a column of missing cells only is typed as text)."""
