@@ -7,8 +7,9 @@ everything queued in one transaction, one ``executemany``. What was queued is ne
 reordered:
 
 - **Read your writes.** `flush` writes what is queued in the caller's thread (after any write in
-  flight). Every reader of the log flushes first: the workspace flushes before each query and
-  transaction (``core.workspace.database.set_pending_writes``), so a page, the review
+  flight). Every reader of the log flushes first: the workspace flushes before each transaction and
+  each query that reads the predictions table (``core.workspace.database.set_pending_writes``; the
+  endpoint's per-request deployment lookup reads other tables and does not wait), so a page, the review
   queue, feedback for a request id just answered, the rollouts and Monitor's live traffic see every
   row answered before them in this process.
 - **Exit.** Queued rows are written at interpreter exit (``atexit``), when the endpoint stops, and
@@ -232,6 +233,6 @@ def _forget_in_child() -> None:
     _writers, _writers_lock = {}, threading.Lock()
 
 
-set_pending_writes(_flush_before_reading)
+set_pending_writes(_flush_before_reading, tables=("predictions",))
 atexit.register(_flush_before_reading, None)
 os.register_at_fork(after_in_child=_forget_in_child)

@@ -102,21 +102,30 @@ def _enable_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
 
 
 # Writes another part keeps queued in memory for a database (the prediction log's background
-# writer, core.deployment.log_writer): each query and transaction runs this first, so whatever reads
-# the database sees what this process wrote before it. Not run inside a transaction of this thread.
+# writer, core.deployment.log_writer): each transaction, and each query that reads one of the tables
+# they go to, runs this first, so whatever reads the database sees what this process wrote before it.
+# A query of other tables (the endpoint's lookup of the live deployment, once per request) does not
+# wait for them. Not run inside a transaction of this thread.
 _pending_writes: Callable[[Path | None], None] | None = None
+_pending_tables: tuple[str, ...] = ()
 _in_transaction = threading.local()
 
 
-def set_pending_writes(flush: Callable[[Path | None], None]) -> None:
-    """``flush(db_path)`` writes what waits for that database (``None``: for every database)."""
-    global _pending_writes
-    _pending_writes = flush
+def set_pending_writes(flush: Callable[[Path | None], None], tables: tuple[str, ...]) -> None:
+    """``flush(db_path)`` writes what waits for that database (``None``: for every database); the
+    writes go to ``tables``."""
+    global _pending_writes, _pending_tables
+    _pending_writes, _pending_tables = flush, tables
 
 
-def flush_pending_writes(db_path: Path | None = None) -> None:
-    if _pending_writes is not None and not getattr(_in_transaction, "depth", 0):
-        _pending_writes(db_path)
+def flush_pending_writes(db_path: Path | None = None, sql: str | None = None) -> None:
+    """Write what waits for ``db_path`` (every database when None), unless ``sql`` is given and reads
+    none of the tables the waiting writes go to."""
+    if _pending_writes is None or getattr(_in_transaction, "depth", 0) > 0:
+        return
+    if sql is not None and not any(table in sql for table in _pending_tables):
+        return
+    _pending_writes(db_path)
 
 
 class Workspace:
@@ -168,7 +177,7 @@ class Workspace:
             conn.close()
 
     def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        flush_pending_writes(self.db_path)
+        flush_pending_writes(self.db_path, sql)
         conn = self._connect()
         try:
             return [dict(row) for row in conn.execute(sql, params).fetchall()]
