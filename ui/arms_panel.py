@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from core import pipeline
 from core.monitoring.charts_arms import (
     caption_arm_row,
     caption_arms_drift,
@@ -16,6 +15,7 @@ from core.monitoring.charts_arms import (
     plot_arms_drift,
     plot_arms_overview,
 )
+from ui import cache
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
@@ -39,7 +39,7 @@ def arms_panel(ws, project_id: int) -> None:
     """Monitor: each version on the project's newest logged answers."""
     st.subheader("Each version on live traffic")
     with user_errors():
-        report = pipeline.stage_arms(ws, project_id)
+        report = cache.arms_report(ws, project_id)
         arms = report.arms
         st.caption(
             escape_markdown(
@@ -75,7 +75,7 @@ def champion_challenger_panel(ws, project_id: int, deployment: dict[str, Any]) -
     if not deployment.get("challenger_version_id"):
         return
     with user_errors():
-        report = pipeline.stage_arms(ws, project_id, deployment["id"])
+        report = cache.arms_report(ws, project_id, deployment["id"])
         if report.arms.empty:
             return
         st.subheader("Champion vs challenger on this deployment's traffic")

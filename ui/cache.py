@@ -10,6 +10,8 @@ import streamlit as st
 
 from core.data import datasets
 from core.data.reader import ReadOptions, read_table
+from core.monitoring.arms import get_arm_log_state
+from core.stages.arms import ArmsReport, stage_arms
 from core.workspace.database import Workspace, sha256_bytes
 
 
@@ -98,3 +100,17 @@ def _run_probabilities(_ws: Workspace, ws_path: str, run_id: int):
 def run_probabilities(ws: Workspace, run_id: int):
     """(probabilities, classes) of a multiclass run's holdout, or None; runs never change, so cached."""
     return _run_probabilities(ws, str(ws.root), run_id)
+
+
+@st.cache_data(show_spinner="Following each version on the logged traffic…", max_entries=16)
+def _arms_report(
+    _ws: Workspace, ws_path: str, project_id: int, deployment_id: int | None, log_state: tuple[int, int]
+) -> ArmsReport:
+    return stage_arms(_ws, project_id, deployment_id)
+
+
+def arms_report(ws: Workspace, project_id: int, deployment_id: int | None = None) -> ArmsReport:
+    """Each version on the logged traffic, computed again only when an answer or a label was logged
+    since (the drift of every version takes about half a second, and Monitor reruns on every click)."""
+    state = get_arm_log_state(ws, project_id, deployment_id)
+    return _arms_report(ws, str(ws.root), project_id, deployment_id, state)

@@ -49,6 +49,18 @@ ARM_COLUMNS = [
 DRIFT_COLUMNS = ["version_id", "version", "arm", "feature", "psi", "pvalue", "drifted", "label"]
 
 
+def get_arm_log_state(ws: Workspace, project_id: int, deployment_id: int | None = None) -> tuple[int, int]:
+    """(the newest logged answer's id, how many answers are labelled) of the project (of one deployment
+    when given): it changes whenever what ``get_arm_log_df`` reads does, so a page can key a cache on it."""
+    where, params = ("p.deployment_id = ?", (deployment_id,)) if deployment_id is not None else ("1", ())
+    row = ws.query_one(
+        f"""SELECT COALESCE(MAX(p.id), 0) AS newest, COUNT(p.label) AS labelled
+            FROM predictions p JOIN deployments d ON d.id = p.deployment_id WHERE d.project_id = ? AND {where}""",
+        (project_id, *params),
+    )
+    return (int(row["newest"]), int(row["labelled"])) if row else (0, 0)
+
+
 def get_arm_log_df(
     ws: Workspace, project_id: int, deployment_id: int | None = None, limit: int = MAX_LOG_ROWS
 ) -> pd.DataFrame:
