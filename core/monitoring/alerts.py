@@ -90,10 +90,15 @@ def describe_decay(row: Any) -> str:
     )
 
 
-def get_decay_alerts(performance_windows_df: pd.DataFrame) -> list[Alert]:
+def get_decay_alerts(
+    performance_windows_df: pd.DataFrame,
+    performance_df: pd.DataFrame | None = None,
+    feature_drift_df: pd.DataFrame | None = None,
+) -> list[Alert]:
     """Performance decay against the model's own holdout: the realised metric beyond the control limit
     (critical), or, in a window whose labels have not arrived, the estimate from the model's confidence
-    beyond it (warning)."""
+    beyond it (warning). Given the window's business-bar check (``performance_df``) and its feature
+    drift, the sentence says whether the bar still holds and whether any input drifted."""
     alerts = []
     for row in performance_windows_df.itertuples(index=False):
         if row.decayed:
@@ -102,8 +107,8 @@ def get_decay_alerts(performance_windows_df: pd.DataFrame) -> list[Alert]:
                     level="critical",
                     window=int(row.window),
                     kind="performance_decay",
-                    message=f"{describe_decay(row)}: the model has lost skill it had, even if it still meets "
-                    "the business bar; without data drift, what the outcome depends on has changed.",
+                    message=f"In window {row.window}, {_lower_first(describe_decay(row))}: the model has lost skill "
+                    f"it had{_decay_context(int(row.window), performance_df, feature_drift_df)}.",
                 )
             )
         elif row.estimate_decayed and not row.labelled:
@@ -124,6 +129,25 @@ def get_decay_alerts(performance_windows_df: pd.DataFrame) -> list[Alert]:
     return alerts
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def _decay_context(window: int, performance_df: pd.DataFrame | None, feature_drift_df: pd.DataFrame | None) -> str:
+    """What else holds in a decayed window: whether the business bar still passes (then only this
+    check sees the loss) and whether no input drifted (then what the outcome depends on changed)."""
+    clauses = []
+    if performance_df is not None:
+        bar = performance_df[performance_df[WINDOW_COLUMN] == window]
+        if len(bar) and bool(bar["passed"].iloc[0]):
+            clauses.append("it still meets the business bar, so only this check sees the loss")
+    if feature_drift_df is not None and WINDOW_COLUMN in feature_drift_df:
+        rows = feature_drift_df[feature_drift_df[WINDOW_COLUMN] == window]
+        if len(rows) and not bool(rows["drifted"].any()):
+            clauses.append("no input drifted, so what the outcome depends on has changed (concept drift)")
+    return "; " + "; ".join(clauses) if clauses else ""
+
+
 def get_alerts(
     feature_drift_df: pd.DataFrame,
     prediction_drift_df: pd.DataFrame,
@@ -138,7 +162,7 @@ def get_alerts(
     model's own holdout (``get_decay_alerts``)."""
     alerts: list[Alert] = []
     if performance_windows_df is not None:
-        alerts.extend(get_decay_alerts(performance_windows_df))
+        alerts.extend(get_decay_alerts(performance_windows_df, performance_df, feature_drift_df))
     for window, rows in get_new_values_df(feature_drift_df).groupby(WINDOW_COLUMN, sort=True):
         alerts.append(
             Alert(

@@ -181,3 +181,22 @@ def test_card_fraud_concept_drift_alerts_within_the_first_windows_after_it_start
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_card_fraud_without_drift_stays_quiet(fraud, seed):
     assert _first_decay(fraud, "none", seed) is None
+
+
+def test_a_decay_alert_says_what_else_holds_in_its_window():
+    """The sentence starts like every alert ("In window N") and says whether the business bar still
+    passes and whether any input drifted there, instead of assuming both."""
+    y, p = make_holdout()
+    reference = fit_performance_reference(y, p, metric="roc_auc", score_metric=auc, window_rows=400, positives=y)
+    windows, y_traffic, scores = _windows(y, p, 400, 4, seed=4)
+    y_traffic = y_traffic.where(windows < 3, 1 - y_traffic)  # from window 3 every label flips: a sure decay
+    df = get_performance_windows_df(reference, windows, y_traffic, scores, auc)
+    window = int(df.loc[df["decayed"], "window"].min())
+    bar = pd.DataFrame({"window": [window], "metric": ["roc_auc"], "value": [0.5], "threshold": [0.7], "passed": [False]})
+    quiet = pd.DataFrame({"window": [window], "feature": ["x"], "psi": [0.01], "new_share": [0.0], "drifted": [False]})
+    (failed_bar,) = [a for a in get_decay_alerts(df, bar, quiet) if a.window == window]
+    assert failed_bar.message.startswith(f"In window {window}, ROC-AUC fell to")
+    assert "business bar" not in failed_bar.message and "no input drifted" in failed_bar.message
+    drifted = quiet.assign(drifted=True, psi=0.4)
+    (passed_bar,) = [a for a in get_decay_alerts(df, bar.assign(passed=True), drifted) if a.window == window]
+    assert "still meets the business bar" in passed_bar.message and "drifted" not in passed_bar.message
