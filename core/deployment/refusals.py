@@ -78,7 +78,8 @@ def get_refused_requests_df(ws: Workspace, project_id: int, limit: int = 200) ->
     df = pd.DataFrame(rows, columns=["id", "ts", "source", "route", "rows", "body_bytes", "request_ids_json",
                                      "detail_json"])  # fmt: skip
     df["ts"] = pd.to_datetime(df["ts"], unit="s")
-    df["request_ids"] = [", ".join(json.loads(t)) if t else "" for t in df["request_ids_json"]]
+    # A column mixing text and NULL reads back with NaN (pandas 3's string dtype) where no id was sent.
+    df["request_ids"] = [", ".join(json.loads(t)) if isinstance(t, str) and t else "" for t in df["request_ids_json"]]
     df["problems"] = [_detail_words(t) for t in df["detail_json"]]
     return df[REFUSED_COLUMNS]
 

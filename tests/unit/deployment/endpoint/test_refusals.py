@@ -77,3 +77,13 @@ def test_request_ids_are_capped(client, trained):
     assert answer.status_code == 422  # ids longer than 200 characters
     stored = ws.query_one("SELECT request_ids_json FROM refused_requests")["request_ids_json"]
     assert len(json.loads(stored)) == MAX_IDS and all(len(i) == 200 for i in json.loads(stored))
+
+
+def test_refusals_with_and_without_request_ids_read_back_together(client, trained):
+    """The usual mix: one refused request carried ids, another none (a NULL beside text in the column)."""
+    ws, pid, _ = trained
+    bad = {"x1": "abc", "x2": 1.0, "color": "red"}
+    assert client.post("/predict", json={"rows": [bad]}).status_code == 422
+    assert client.post("/predict", json={"rows": [bad], "request_ids": ["r1"]}).status_code == 422
+    refused = get_refused_requests_df(ws, pid)
+    assert list(refused["request_ids"]) == ["r1", ""]
