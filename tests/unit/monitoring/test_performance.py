@@ -192,7 +192,9 @@ def test_a_decay_alert_says_what_else_holds_in_its_window():
     y_traffic = y_traffic.where(windows < 3, 1 - y_traffic)  # from window 3 every label flips: a sure decay
     df = get_performance_windows_df(reference, windows, y_traffic, scores, auc)
     window = int(df.loc[df["decayed"], "window"].min())
-    bar = pd.DataFrame({"window": [window], "metric": ["roc_auc"], "value": [0.5], "threshold": [0.7], "passed": [False]})
+    bar = pd.DataFrame(
+        {"window": [window], "metric": ["roc_auc"], "value": [0.5], "threshold": [0.7], "passed": [False]}
+    )
     quiet = pd.DataFrame({"window": [window], "feature": ["x"], "psi": [0.01], "new_share": [0.0], "drifted": [False]})
     (failed_bar,) = [a for a in get_decay_alerts(df, bar, quiet) if a.window == window]
     assert failed_bar.message.startswith(f"In window {window}, ROC-AUC fell to")
