@@ -21,7 +21,7 @@ def _empty(title: str, message: str) -> go.Figure:
 
 def plot_domain_drift(domain_df: pd.DataFrame) -> go.Figure:
     """ROC-AUC of the classifier telling each window from the reference, with chance's threshold."""
-    title = "Multivariate drift: can a model tell the window from the training data? (ROC-AUC)"
+    title = "Can a model tell each window from the reference rows? (ROC-AUC)"
     if domain_df.empty:
         return _empty(title, "No multivariate check in this report.")
     windows = [f"Window {w}" for w in domain_df["window"]]
@@ -42,7 +42,12 @@ def plot_domain_drift(domain_df: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x}: chance reaches %{y:.3f}<extra></extra>",
     )
     fig.add_hline(y=0.5, line_dash="dot", line_color=MUTED, annotation_text="0.5: indistinguishable")
-    return style_figure(fig, title=title, height=HEIGHT_WINDOWS, yaxis={"range": [0.3, 1.0], "title": "ROC-AUC"})
+    return style_figure(
+        fig,
+        title=title,
+        height=HEIGHT_WINDOWS,
+        yaxis={"range": [max(0.0, min(0.3, float(domain_df["auc"].min()) - 0.05)), 1.0], "title": "ROC-AUC"},
+    )
 
 
 def caption_domain_drift(domain_df: pd.DataFrame, features_df: pd.DataFrame) -> str:

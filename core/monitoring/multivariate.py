@@ -95,16 +95,22 @@ def _auc(ranks: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (labels @ ranks - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def _window_signal(x: np.ndarray, y: np.ndarray, categorical: np.ndarray, config: DomainConfig, seed: int):
+def _window_signal(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, categorical: np.ndarray, config: DomainConfig, seed: int
+):
     """(AUC, chance threshold, p-value, importance per column or None) for one window; the importance
     only where the window drifted (it costs a prediction per column and fold)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     rng = np.random.default_rng(seed)
     scores = np.zeros(len(y))
     folds = []
-    for train, test in StratifiedKFold(config.folds, shuffle=True, random_state=seed).split(x, y):
+    # Identical rows stay in one fold: a row whose twin on the other side was learned would be scored as
+    # that twin's side, pushing the AUC far below 0.5 when the current rows repeat reference rows (as
+    # resampled traffic does) instead of near 0.5, "indistinguishable".
+    splitter = StratifiedGroupKFold(config.folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(x, y, groups):
         model = HistGradientBoostingClassifier(
             max_iter=40, max_leaf_nodes=15, early_stopping=False, categorical_features=categorical, random_state=seed
         ).fit(x[train], y[train])
@@ -180,7 +186,10 @@ def _add_window(
         return  # too few rows to cross-validate
     x, categorical = _encode(ref_sample, cur_sample, columns)
     y = np.r_[np.zeros(len(ref_sample), dtype=int), np.ones(len(cur_sample), dtype=int)]
-    auc, threshold, pvalue, importance = _window_signal(x, y, categorical, config, config.seed + int(window))
+    groups, _ = pd.factorize(pd.util.hash_pandas_object(pd.DataFrame(x), index=False))
+    if groups.max() + 1 < config.folds * 2:
+        return  # too few distinct rows to cross-validate
+    auc, threshold, pvalue, importance = _window_signal(x, y, groups, categorical, config, config.seed + int(window))
     signals.append(
         {
             "window": window,
