@@ -21,7 +21,7 @@ from ui.widgets import chart, user_errors
 
 _SHOWN = {
     "version": "version",
-    "arm": "arm",
+    "arm": "answered as",
     "rows": "rows",
     "requests": "requests",
     "latency_p50_ms": "p50 ms per request",

@@ -11,11 +11,33 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.formatting import format_number
-from core.style import ACCENT, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
+from core.style import (
+    ACCENT,
+    BAD,
+    GOOD,
+    HEIGHT_MEDIUM,
+    HEIGHT_SMALL,
+    LIGHT_LIME,
+    LINE,
+    LOWERS,
+    MUTED,
+    RAISES,
+    WARN,
+    plot_text,
+    plot_texts,
+    style_figure,
+)
 
 MAJOR_PSI = 0.25  # the line drawn on PSI charts: major drift from here on
 ARM_COLORS = {"champion": ACCENT, "challenger": WARN, "shadow": MUTED}
-ARM_WORDS = {"champion": "the champion", "challenger": "the challenger", "shadow": "the shadow (answers nobody)"}
+EXTRA_COLORS = (GOOD, LINE, RAISES, LIGHT_LIME, LOWERS, BAD)
+# The role a version played in these answers, which may differ from its alias today (a challenger
+# promoted, then rolled back, answered as the challenger and may be neither now).
+ARM_WORDS = {
+    "champion": "answered as the champion",
+    "challenger": "answered as the challenger",
+    "shadow": "scored as the shadow, answering nobody",
+}
 
 
 def _is_nan(value: float) -> bool:
@@ -111,15 +133,15 @@ def plot_arms_drift(drift: pd.DataFrame, top: int = 10) -> go.Figure:
     fig = go.Figure()
     if not drift.empty:
         order = drift.groupby("feature")["psi"].max().sort_values(ascending=False).head(top).index.tolist()
+        used: set[str] = set()
         for (version, arm), rows in drift.groupby(["version", "arm"], sort=False):
             rows = rows.set_index("feature").reindex(order)
+            # The arm's colour, unless a version shown before took it (two versions that both answered
+            # as the challenger, in different deployments, must not look like one).
+            color = next(c for c in (ARM_COLORS.get(str(arm), MUTED), *EXTRA_COLORS) if c not in used)
+            used.add(color)
             fig.add_trace(
-                go.Bar(
-                    name=plot_text(f"{version} ({arm})"),
-                    x=plot_texts(order),
-                    y=rows["psi"],
-                    marker_color=ARM_COLORS.get(str(arm), MUTED),
-                )
+                go.Bar(name=plot_text(f"{version} (as {arm})"), x=plot_texts(order), y=rows["psi"], marker_color=color)
             )
         fig.add_hline(y=MAJOR_PSI, line_dash="dot", line_color=MUTED)
     return style_figure(

@@ -40,9 +40,9 @@ def test_monitor_and_deploy_follow_each_arm_of_a_canary(page, start_fresh_server
     assert_no_exception(page, "Monitor")
     text = main_text(page)
     assert "Each version on live traffic" in text, text[:2000]
-    assert "(the champion):" in text and "(the challenger):" in text
+    assert "(answered as the champion):" in text and "(answered as the challenger):" in text
     assert "accuracy 1.00 on" in text and "per request" in text
-    assert "(the challenger) against" in text  # the overview chart's sentence
+    assert "(answered as the challenger) against" in text  # the overview chart's sentence
     page.get_by_text("Each version on live traffic", exact=True).first.scroll_into_view_if_needed()
     assert page.locator("[data-testid=stMain] .stPlotlyChart").count() >= 2
     shot(page, "arms_01_monitor")
@@ -51,5 +51,5 @@ def test_monitor_and_deploy_follow_each_arm_of_a_canary(page, start_fresh_server
     assert_no_exception(page, "Deploy")
     text = main_text(page)
     assert "Champion vs challenger on this deployment's traffic" in text, text[:2000]
-    assert "(the challenger) against" in text
+    assert "(answered as the challenger) against" in text
     shot(page, "arms_02_deploy")

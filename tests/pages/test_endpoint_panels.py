@@ -105,9 +105,9 @@ def test_monitor_and_deploy_follow_each_arm(small_workspace, monkeypatch):
     assert any(s.value == "Each version on live traffic" for s in at.subheader)
     table = next(d.value for d in at.dataframe if "p95 ms per request" in d.value.columns)
     assert f"{challenger['model_name']} v{challenger['version']}" in set(table["version"])
-    assert {"champion", "challenger"} <= set(table["arm"])
+    assert {"champion", "challenger"} <= set(table["answered as"])
     captions = [c.value for c in at.caption]
-    assert any("(the challenger):" in c and "request" in c for c in captions), captions
+    assert any("(answered as the challenger):" in c and "request" in c for c in captions), captions
     at = _open(project_app_factory(small_workspace, monkeypatch), "pages/7_Deploy.py")
     assert any(s.value == "Champion vs challenger on this deployment's traffic" for s in at.subheader)
-    assert any("(the challenger) against" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any("(answered as the challenger) against" in c.value for c in at.caption), [c.value for c in at.caption]

@@ -57,7 +57,7 @@ def test_the_arms_of_one_batch_are_two_requests_and_a_shadow_has_no_latency():
     assert np.isnan(arms.loc[3, "latency_p50_ms"]) and arms.loc[3, "arm"] == "shadow"
     assert list(arms["requests"]) == [1, 1, 1]
     rows = {row["arm"]: row for _, row in arms.reset_index().iterrows()}
-    assert "answers nobody" in caption_arm_row(rows["shadow"])
+    assert "answering nobody" in caption_arm_row(rows["shadow"])
     assert "2 rows in 1 request;" in caption_arm_row(rows["challenger"])
     capped = rows["champion"].copy()
     capped[["features", "drifted_features", "max_psi", "most_drifted", "drift_rows"]] = [4, 1, 0.4, "x2", 5]
@@ -118,7 +118,7 @@ def test_each_version_of_a_canary_gets_its_drift_metric_and_latency(ws):
     version = arms.loc["champion", "version"]
     assert live.loc[version, "latency_p50_ms"] == pytest.approx(arms.loc["champion", "latency_p50_ms"])
     sentence = caption_arms_overview(report.arms)
-    assert sentence.startswith(f"{arms.loc['challenger', 'version']} (the challenger) against")
+    assert sentence.startswith(f"{arms.loc['challenger', 'version']} (answered as the challenger) against")
     assert "on their labelled answers" in sentence and "largest PSI" in sentence
     assert "x2" in caption_arms_drift(drift)
     figure = plot_arms_overview(report.arms)
