@@ -3,7 +3,8 @@ whether it holds, the numbers, and a sentence saying why.
 
 - error rate: the challenger's share of requests it could not answer, against the champion's;
 - p95 latency: single-row answers timed for both versions on the same requests;
-- score distribution: PSI of the challenger's scores against the champion's (0.25 = major shift);
+- score distribution: PSI of the challenger's scores against the champion's (0.25 = major shift), counted
+  only when a KS test also tells them apart;
 - metric on labelled requests, once enough labels have arrived: the challenger must not be
   significantly worse (one-sided test at ``metric_alpha``).
 """
@@ -27,7 +28,8 @@ class Guardrails:
     max_error_rate_increase: float = 0.02  # challenger error rate may exceed the champion's by this much
     max_latency_ratio: float = 3.0  # p95 latency may be this many times the champion's…
     latency_slack_ms: float = 20.0  # …or this many ms more, whichever is larger (timing noise)
-    max_score_psi: float = 0.25  # PSI of the challenger's scores against the champion's
+    max_score_psi: float = 0.25  # PSI of the challenger's scores against the champion's…
+    score_alpha: float = 0.05  # …counted only when a KS test also tells them apart (few requests: PSI is noise)
     metric_alpha: float = 0.05  # one-sided: the challenger is worse on labelled requests
     min_labelled_per_arm: int = 30  # the metric is judged only once this many labels per arm arrived
 
@@ -82,13 +84,29 @@ def check_score_distribution(scores_champion: np.ndarray, scores_challenger: np.
         if len(scores_champion) and len(scores_challenger)
         else None
     )
-    holds = not value > g.max_score_psi
+    p_value = float(ks.pvalue) if ks is not None else math.nan
+    shifted = value > g.max_score_psi
+    # On a few dozen requests PSI's near-empty bins alone reach several units: a shift counts only when
+    # the KS test also tells the two score distributions apart (as monitoring's drift distances do).
+    holds = not (shifted and p_value < g.score_alpha)
+    n = len(scores_challenger)
+    if shifted and holds:
+        sentence = (
+            f"The challenger's scores differ from the champion's by a PSI of {value:.2f} on {n:,} requests, but a "
+            f"KS test cannot tell them apart yet (p = {p_value:.2f}): too few requests to call it a shift."
+        )
+    else:
+        sentence = (
+            f"The challenger's scores differ from the champion's by a PSI of {value:.2f} on {n:,} requests"
+            + (" (below the " if holds else " (above the ")
+            + f"{g.max_score_psi:.2f} that marks a major shift"
+            + ("" if holds else f"; KS p = {p_value:.2g}")
+            + ")."
+        )
     return _check(
         "score distribution",
         holds,
-        f"The challenger's scores differ from the champion's by a PSI of {value:.2f}"
-        + (" (below the " if holds else " (above the ")
-        + f"{g.max_score_psi:.2f} that marks a major shift).",
+        sentence,
         psi=value,
         ks_statistic=float(ks.statistic) if ks is not None else math.nan,
         ks_p_value=float(ks.pvalue) if ks is not None else math.nan,

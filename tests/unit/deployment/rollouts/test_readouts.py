@@ -80,6 +80,11 @@ def test_guardrails_hold_and_fail_with_reasons():
     same = rng.beta(2, 5, 400)
     assert gr.check_score_distribution(same, same + rng.normal(0, 0.01, 400), g)["holds"]
     assert not gr.check_score_distribution(same, np.full(400, 0.27), g)["holds"]
+    # A few dozen requests: PSI's near-empty bins pass 0.25 on noise alone; KS cannot tell them apart.
+    few_a, few_b = rng.beta(2, 5, 30), rng.beta(2, 5, 30)
+    noisy = gr.check_score_distribution(few_a, few_b, g)
+    assert noisy["psi"] > g.max_score_psi and noisy["ks_p_value"] >= g.score_alpha
+    assert noisy["holds"] and "too few requests" in noisy["sentence"]
     waiting = gr.check_metric(np.ones(5), np.zeros(5), "proportion", True, g)
     assert waiting["holds"] and not waiting["judged"]
     worse = gr.check_metric(np.r_[np.ones(80), np.zeros(20)], np.r_[np.ones(50), np.zeros(50)], "proportion", True, g)
