@@ -43,7 +43,8 @@ def arms_panel(ws, project_id: int) -> None:
         arms = report.arms
         st.caption(
             escape_markdown(
-                f"The newest {report.log_rows:,} logged answers, per version that answered or shadowed them: the "
+                f"The newest {report.log_rows:,} logged answers of every deployment of this project (requests sent "
+                "to the endpoint, from Deploy and by Monitor's simulator), per version that answered or shadowed them: the "
                 "drift of the rows it answered against its own training data, its metric on the answers whose true "
                 "label came back, and its latency per request (a batch of many rows is one request)."
             )
@@ -79,4 +80,8 @@ def champion_challenger_panel(ws, project_id: int, deployment: dict[str, Any]) -
         if report.arms.empty:
             return
         st.subheader("Champion vs challenger on this deployment's traffic")
+        st.caption(
+            f"The newest {report.log_rows:,} answers of the live deployment only: Monitor's 'Each version on live "
+            "traffic' reads every deployment of the project, so its numbers can differ."
+        )
         chart(plot_arms_overview(report.arms), caption_arms_overview(report.arms), key="deploy_arms_overview")

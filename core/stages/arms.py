@@ -29,7 +29,7 @@ DRIFT_ROWS = 5000  # the newest answered rows per version whose inputs are read 
 class ArmsReport:
     """What each version did on live traffic: ``arms`` (monitoring.arms.ARM_COLUMNS, one row per
     version), ``drift`` (one row per version and feature), which deployment (None: the project's
-    whole log) and how many log rows were read."""
+    whole log) and how many logged answers were read (a shadow's silent scores not counted)."""
 
     arms: pd.DataFrame
     drift: pd.DataFrame
@@ -68,7 +68,8 @@ def stage_arms(
         if reference is not None:
             drift[version_id] = get_arm_drift_df(reference, rows, columns, config)
     arms = get_arms_df(log, tasks, drift, drift_rows)
-    return ArmsReport(arms, stack_drift(drift, arms), deployment_id, len(log))
+    answers = int((log["arm"] != "shadow").sum())  # a shadow's silent scores are copies of answered rows
+    return ArmsReport(arms, stack_drift(drift, arms), deployment_id, answers)
 
 
 def _reference(
