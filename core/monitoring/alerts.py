@@ -214,11 +214,20 @@ def get_alerts(
     return sorted(alerts, key=lambda a: (a.window, a.kind))
 
 
-def _describe_latest_performance(perf_row: pd.Series | None, window: int) -> tuple[bool, str]:
+def _describe_latest_performance(
+    perf_row: pd.Series | None, window: int, performance_df: pd.DataFrame | None = None
+) -> tuple[bool, str]:
     """(failed, clause) for the latest window's performance, e.g. 'ROC-AUC fell to 0.64 in
-    window 5, below the 0.75 the business asked for'."""
+    window 5, below the 0.75 the business asked for'; without labels there, which windows wait for
+    theirs (every window after the last labelled one in ``performance_df``)."""
     if perf_row is None:
-        return False, f"no labels have arrived for window {window} yet, so performance is unknown"
+        labelled = [] if performance_df is None or performance_df.empty else performance_df[WINDOW_COLUMN]
+        first = int(max(labelled)) + 1 if len(labelled) else None
+        if first is None or first >= window:
+            waiting = f"window {window}" if first == window else "any window"
+        else:
+            waiting = f"windows {first}–{window}"
+        return False, f"no labels have arrived for {waiting} yet, so performance there is unknown"
     name, value, threshold = (
         metric_name(perf_row["metric"]),
         format_number(perf_row["value"]),
@@ -295,7 +304,7 @@ def _decide(
     drift_fails = len(major) >= 2
     new_values = get_new_values_df(latest_drift)
     perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
-    perf_fails, perf_text = _describe_latest_performance(perf.iloc[0] if len(perf) else None, latest)
+    perf_fails, perf_text = _describe_latest_performance(perf.iloc[0] if len(perf) else None, latest, performance_df)
 
     names = ", ".join(major["feature"].head(3)) + (", …" if len(major) > 3 else "")
     drift_text = f"{_plural(len(major), 'feature')} drifted strongly ({names})"

@@ -202,3 +202,20 @@ def test_a_decay_alert_says_what_else_holds_in_its_window():
     drifted = quiet.assign(drifted=True, psi=0.4)
     (passed_bar,) = [a for a in get_decay_alerts(df, bar.assign(passed=True), drifted) if a.window == window]
     assert "still meets the business bar" in passed_bar.message and "drifted" not in passed_bar.message
+
+
+def test_the_retrain_sentence_names_every_window_still_waiting_for_labels():
+    drift = pd.DataFrame(
+        {
+            "window": [1, 2, 3, 4],
+            "feature": ["x"] * 4,
+            "psi": [0.01] * 4,
+            "new_share": [0.0] * 4,
+            "drifted": [False] * 4,
+        }
+    )
+    bar = pd.DataFrame({"window": [1, 2], "metric": ["roc_auc"] * 2, "value": [0.9] * 2, "threshold": [0.7] * 2})
+    _, reason = get_retrain_decision(drift, bar.assign(passed=True), DriftConfig(), latest=4)
+    assert "o labels have arrived for windows 3–4 yet" in reason
+    _, reason = get_retrain_decision(drift, bar.iloc[:0].assign(passed=True), DriftConfig(), latest=4)
+    assert "o labels have arrived for any window yet" in reason
