@@ -65,7 +65,8 @@ def _too_large(size: int) -> RequestValidationError:
         problem(
             ("body",),
             f"The body is {size:,} bytes or more; the limit is {MAX_BODY_BYTES:,} bytes. "
-            f"Send at most {MAX_ROWS:,} rows per request and split larger batches.",
+            f"Split it into smaller requests: both limits hold, at most {MAX_BODY_BYTES:,} bytes and "
+            f"{MAX_ROWS:,} rows each (wide rows reach the byte limit first).",
             "too_large",
         )
     )
