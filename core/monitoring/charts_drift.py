@@ -21,7 +21,7 @@ def _empty(title: str, message: str) -> go.Figure:
 
 def plot_domain_drift(domain_df: pd.DataFrame) -> go.Figure:
     """ROC-AUC of the classifier telling each window from the reference, with chance's threshold."""
-    title = "Can a model tell each window from the reference rows? (ROC-AUC)"
+    title = "Multivariate drift (ROC-AUC)"
     if domain_df.empty:
         return _empty(title, "No multivariate check in this report.")
     windows = [f"Window {w}" for w in domain_df["window"]]

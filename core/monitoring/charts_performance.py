@@ -148,5 +148,7 @@ def caption_performance_windows(df: pd.DataFrame, reference: PerformanceReferenc
             "(blue, with its band), which cannot see a change in what the outcome depends on"
         )
     else:
-        pending = f"; windows {', '.join(str(w) for w in waiting[WINDOW_COLUMN])} have no labels yet"
+        plural = len(waiting) > 1
+        listed = ", ".join(str(w) for w in waiting[WINDOW_COLUMN])
+        pending = f"; window{'s' if plural else ''} {listed} {'have' if plural else 'has'} no labels yet"
     return status + pending + "."

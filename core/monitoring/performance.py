@@ -307,8 +307,9 @@ def get_performance_table_df(performance_windows_df: pd.DataFrame) -> pd.DataFra
             {
                 "window": int(row.window),
                 "labels": "unlabelled" if not row.labelled else f"{row.labelled_rows:,} of {row.rows:,}",
-                "realised": row.realised,
-                "estimated": row.estimated,
+                # Text, so a value not there reads "—" rather than a grid's "None".
+                "realised": f"{row.realised:.3f}" if math.isfinite(row.realised) else "—",
+                "estimated": f"{row.estimated:.3f}" if math.isfinite(row.estimated) else "—",
                 "band": f"{row.lower:.3f}–{row.upper:.3f}" if math.isfinite(row.lower) else "",
                 "control limit": limit,
                 "status": status,
