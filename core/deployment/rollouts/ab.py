@@ -21,6 +21,7 @@ from core.deployment.rollouts import stats
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
+from core.formatting import format_number
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
@@ -162,11 +163,11 @@ def _verdict(design, metric, est_a, est_b, test, seq_p, more, needed) -> tuple[s
     if more == 0:
         return "keep A", (
             f"No difference found with the {needed:,} labelled answers per arm planned to detect "
-            f"{design.mde:g}: {numbers}; B does not earn a switch."
+            f"{format_number(design.mde)}: {numbers}; B does not earn a switch."
         )
     return "keep running", (
         f"Not decided yet: {numbers}. About {more:,} more labelled answers per arm are needed to detect a "
-        f"difference of {design.mde:g}."
+        f"difference of {format_number(design.mde)}."
     )
 
 
