@@ -200,6 +200,14 @@ def _recipe_columns(model: ServedModel) -> set[str]:
     return names
 
 
+def _normal_form(categories: Any) -> str:
+    """The Unicode normal form a column's learned categories are written in: "NFD" when every one
+    that has accents keeps them decomposed (as macOS file names do), else "NFC", the usual."""
+    accented = [c for c in categories if isinstance(c, str) and not c.isascii()]
+    decomposed = [c for c in accented if unicodedata.normalize("NFC", c) != c]
+    return "NFD" if decomposed and len(decomposed) == len(accented) else "NFC"
+
+
 @dataclass(frozen=True)
 class ReadRequest:
     rows: list[dict[str, Any]]  # only the model's columns, values as sent
@@ -216,6 +224,7 @@ class InputSchema:
         self.labels = [m.label for m in models]
         self._known = {c.name for c in self.columns}
         self._by_nfc = {unicodedata.normalize("NFC", c.name): c.name for c in self.columns}
+        self._value_forms = {c.name: _normal_form(c.rule.allowed) for c in self.columns if c.rule and c.rule.allowed}
         fields: dict[str, Any] = {
             f"c{i}": (
                 Annotated[Any, PlainValidator(col.validator()), WithJsonSchema(col.json_schema())],
@@ -261,7 +270,7 @@ class InputSchema:
                     "model_attributes_type",
                 )
             )
-        data = self._nfc_names(data)
+        data = self._normal_values(self._nfc_names(data))
         try:
             parsed = self.request_model.model_validate(data)
         except ValidationError as exc:
@@ -324,6 +333,28 @@ class InputSchema:
             if fixed is None:
                 fixed = list(rows)
             fixed[i] = renamed
+        return data if fixed is None else {**data, "rows": fixed}
+
+    def _normal_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The body with each category sent in the Unicode normal form its column was trained in:
+        "Açores" typed decomposed is the "Açores" the model learned, not an unseen category."""
+        rows = data.get("rows")
+        if not isinstance(rows, list) or not self._value_forms:
+            return data
+        fixed = None
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                continue
+            changed = {}
+            for name, form in self._value_forms.items():
+                value = row.get(name)
+                if isinstance(value, str) and not value.isascii():
+                    normal = unicodedata.normalize(form, value)
+                    if normal != value:
+                        changed[name] = normal
+            if changed:
+                fixed = list(rows) if fixed is None else fixed
+                fixed[i] = {**row, **changed}
         return data if fixed is None else {**data, "rows": fixed}
 
     def _problem(self, error: Any) -> dict[str, Any]:

@@ -68,3 +68,23 @@ def test_a_body_of_the_wrong_shape_is_named_in_words_not_pydantic(body, words):
     detail = _detail(_schema("amount"), body)
     messages = json.dumps([e["msg"] for e in detail])
     assert words in messages and "Input should be" not in messages, messages
+
+
+def _region_schema(categories: tuple[str, ...]) -> InputSchema:
+    model = SimpleNamespace(
+        label="m v1",
+        required_columns=["regiao"],
+        input_kinds={"regiao": "categorical"},
+        rules=ValidationRules((ColumnRule("regiao", "categorical", allowed=categories),)),
+        recipe=None,
+    )
+    return InputSchema([model])
+
+
+@pytest.mark.parametrize("trained_form", ["NFC", "NFD"])
+def test_a_category_sent_in_the_other_normal_form_is_the_learned_one(trained_form):
+    learned = unicodedata.normalize(trained_form, "Açores")
+    other = unicodedata.normalize("NFD" if trained_form == "NFC" else "NFC", "Açores")
+    assert learned != other
+    read = _region_schema((learned, "Lisboa")).read({"rows": [{"regiao": other}, {"regiao": "Lisboa"}]})
+    assert read.rows == [{"regiao": learned}, {"regiao": "Lisboa"}]
