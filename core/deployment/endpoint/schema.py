@@ -15,7 +15,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -200,7 +200,7 @@ def _recipe_columns(model: ServedModel) -> set[str]:
     return names
 
 
-def _normal_form(categories: Any) -> str:
+def _normal_form(categories: Any) -> Literal["NFC", "NFD"]:
     """The Unicode normal form a column's learned categories are written in: "NFD" when every one
     that has accents keeps them decomposed (as macOS file names do), else "NFC", the usual."""
     accented = [c for c in categories if isinstance(c, str) and not c.isascii()]
