@@ -236,6 +236,17 @@ def caption_prediction_drift(prediction_drift_df: pd.DataFrame) -> str:
     )
 
 
+def add_required_line(fig: go.Figure, threshold: float) -> None:
+    """The business bar across a per-window performance chart."""
+    fig.add_hline(
+        y=threshold,
+        line_dash="dash",
+        line_color=LIGHT_RED,
+        annotation_text=f"required: {format_number(threshold)}",
+        annotation_position="bottom left",
+    )
+
+
 def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
     """The metric per window against the business threshold (dashed line)."""
     if performance_df.empty:
@@ -254,13 +265,7 @@ def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
             hovertemplate=f"Window %{{x}}: {name} %{{y:.3f}}<extra></extra>",
         )
     )
-    fig.add_hline(
-        y=threshold,
-        line_dash="dash",
-        line_color=LIGHT_RED,
-        annotation_text=f"required: {format_number(threshold)}",
-        annotation_position="bottom left",
-    )
+    add_required_line(fig, threshold)
     fig.update_layout(
         title=f"Model performance per window ({name})",
         template=TEMPLATE,

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.formatting import format_number
+from core.monitoring.charts import add_required_line
 from core.monitoring.performance import PerformanceReference
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
 from core.style import HEIGHT_WINDOWS, LIGHT_AMBER, LIGHT_GREEN, LIGHT_RED, LINE, TEMPLATE
@@ -100,13 +101,7 @@ def plot_performance_windows(df: pd.DataFrame, threshold: float | None = None) -
         )
     )
     if threshold is not None and math.isfinite(threshold):
-        fig.add_hline(
-            y=threshold,
-            line_dash="dash",
-            line_color=LIGHT_RED,
-            annotation_text=f"required: {format_number(threshold)}",
-            annotation_position="bottom left",
-        )
+        add_required_line(fig, threshold)
     fig.update_layout(
         title=f"{name} per window: realised, estimated and the control limit",
         template=TEMPLATE,
