@@ -89,7 +89,7 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         assert "50% labelled so far" in text
         assert "2 requests were refused with 422" in text
         # per arm: the simulator's one batch and the client's one request of two rows are two requests
-        assert "Each version on live traffic" in text and f"{served.label} (the champion): " in text
+        assert "Each version on live traffic" in text and f"{served.label} (answered as the champion): " in text
         assert " rows in 2 requests; half the requests answered within" in text
         shot(page, "endpoint_03_monitor_live")
 
