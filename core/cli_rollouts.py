@@ -112,6 +112,22 @@ def parse_steps(text: str | None) -> tuple[float, ...]:
         ) from None
 
 
+def _check_strategy_flags(args: argparse.Namespace) -> None:
+    """A flag the chosen strategy does not read is an error, not silently ignored: `--share 0.3` with a canary
+    would otherwise deploy the ramp's first step, and the user would believe 30% goes to the challenger."""
+    from core.workspace.errors import ConfigError
+
+    if args.steps is not None and args.strategy != "canary":
+        raise ConfigError(f"--steps sets a canary's ramp; the {args.strategy} strategy has none. Drop --steps.")
+    if args.share is not None and args.strategy != "ab":
+        hint = " (a canary's traffic comes from --steps)" if args.strategy == "canary" else ""
+        raise ConfigError(
+            f"--share sets an A/B test's split; the {args.strategy} strategy has none{hint}. Drop --share."
+        )
+    if args.share is not None and not 0 < args.share < 1:
+        raise ConfigError(f"--share must be a number between 0 and 1 (exclusive), such as 0.5; got {args.share:g}.")
+
+
 def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
     from core.deployment import serving
     from core.deployment.rollouts.canary import CanaryPlan
@@ -120,6 +136,7 @@ def _deploy(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
     from core.stages.release import stage_deploy
     from core.stages.rollout import stage_rollout
 
+    _check_strategy_flags(args)
     steps = parse_steps(args.steps)
     share = 0.5 if args.share is None else args.share
     if args.simulate is not None and args.policy is not None:
@@ -178,6 +195,9 @@ def _register(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
     from core.stages.release import stage_register
 
     run = find_run(ws, project_id, args.run)
+    existing = registry.get_version_of_run(ws, project_id, int(run["run"]))
+    if existing is not None:
+        return _alias_existing(ws, project_id, existing, run, args)
     version = stage_register(
         ws, project_id, int(run["run"]), alias=None if args.alias == "none" else args.alias, override_reason=args.reason
     )
@@ -191,6 +211,34 @@ def _register(ws, project_id: int, args: argparse.Namespace) -> dict[str, Any]:
         "run": int(run["run"]),
         "run_model": run["model"],
         "message": f"Registered run {int(run['run'])} ({run['model']}) as {label}{alias}.",
+    }
+
+
+def _alias_existing(ws, project_id: int, version: dict[str, Any], run: dict[str, Any], args) -> dict[str, Any]:
+    """A run registered before (say, a challenger that was promoted and rolled back) is made challenger
+    again by pointing the alias at its version: registering it twice would make two versions of one model."""
+    from core import registry
+    from core.workspace.errors import ConfigError
+
+    label = registry.version_label(version)
+    if args.alias == "none":
+        raise ConfigError(f"Run {int(run['run'])} ({run['model']}) is already registered as {label}; nothing to do.")
+    registry.set_alias(
+        ws,
+        project_id,
+        version["model_name"],
+        args.alias,
+        version["id"],
+        reason=args.reason or "set from the command line",
+    )
+    return {
+        "action": "alias set",
+        "model": version["model_name"],
+        "version": version["version"],
+        "alias": args.alias,
+        "run": int(run["run"]),
+        "run_model": run["model"],
+        "message": f"Run {int(run['run'])} ({run['model']}) was already {label}; it is the {args.alias} again.",
     }
 
 

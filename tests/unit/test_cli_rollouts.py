@@ -69,6 +69,29 @@ def test_promote_then_rollback(capsys, workspace):
     assert code == 0 and back["action"] == "previous champion" and back["version"] == 1
 
 
+def test_a_rolled_back_challenger_can_be_made_challenger_again(capsys, workspace):
+    from core import registry
+    from core.workspace.database import Workspace
+
+    ws = Workspace(workspace)
+    v2 = registry.get_alias_version(ws, 1, registry.get_model_name(ws, 1), "challenger")
+    _run(capsys, "promote", "--project", "roll", "--workspace", workspace)
+    _run(capsys, "rollback", "--project", "roll", "--workspace", workspace)
+    assert registry.get_alias_version(ws, 1, v2["model_name"], "challenger") is None
+    code, out, err = _run(capsys, "register", "--project", "roll", "--run", str(v2["run_id"]), "--workspace",
+                          workspace, "--json")  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["action"] == "alias set" and result["version"] == 2 and "is the challenger again" in result["message"]
+    assert registry.get_alias_version(ws, 1, v2["model_name"], "challenger")["id"] == v2["id"]
+    assert len(registry.get_versions_df(ws, 1)) == 2  # no second version of the same run
+    code, out, _ = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--json")
+    assert code == 0 and json.loads(out)["version"] == 2
+    code, _, err = _run(capsys, "register", "--project", "roll", "--run", str(v2["run_id"]), "--alias", "none",
+                        "--workspace", workspace)  # fmt: skip
+    assert code == 2 and "already registered as" in err and "nothing to do" in err
+
+
 def test_rollback_switches_a_green_blue_green_back_to_blue(capsys, workspace):
     from core.deployment import serving
     from core.deployment.rollouts import blue_green
@@ -94,6 +117,9 @@ def test_rollback_stops_an_ab_test(capsys, workspace):
         (["deploy", "--project", "roll", "--strategy", "canary", "--steps", "5,x"], "--steps must be"),
         (["deploy", "--project", "roll", "--strategy", "canary", "--steps", "50,5"], "must rise strictly"),
         (["deploy", "--project", "roll", "--strategy", "ab", "--simulate", "3"], "at least 10"),
+        (["deploy", "--project", "roll", "--strategy", "canary", "--share", "0.3"], "from --steps). Drop --share"),
+        (["deploy", "--project", "roll", "--strategy", "shadow", "--steps", "5,50"], "has none. Drop --steps"),
+        (["deploy", "--project", "roll", "--strategy", "ab", "--share", "1.5"], "--share must be a number between"),
     ],
 )
 def test_errors_are_one_line(capsys, workspace, argv, message):
