@@ -1,25 +1,15 @@
 """`mlops-studio deploy | promote | rollback`: the JSON contract and one-line errors, in process."""
 
 import json
-import shutil
 
 import pytest
 
 from core.cli import main
-from tests.unit.deployment.rollouts.trained import make_trained_project
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli_rollouts") / "ws"
-    make_trained_project(path)
-    return path
 
 
 @pytest.fixture
-def workspace(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return str(tmp_path / "ws")
+def workspace(rollout_copy):
+    return str(rollout_copy)
 
 
 def _run(capsys, *argv):

@@ -1,8 +1,6 @@
 """Monitoring per arm: latency per request (not per row of a batch), the metric on each version's
 labelled answers and the drift of the rows each version answered, against hand-computed values."""
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +19,7 @@ from core.monitoring.live import get_live_traffic_df, get_request_latency_df
 from core.stages.arms import stage_arms
 from core.stages.release import stage_deploy
 from core.workspace.database import Workspace
-from tests.unit.deployment.rollouts.trained import make_table, make_trained_project
+from tests.unit.deployment.rollouts.trained import make_table
 
 
 def _log(rows: list[tuple]) -> pd.DataFrame:
@@ -66,17 +64,9 @@ def test_the_arms_of_one_batch_are_two_requests_and_a_shadow_has_no_latency():
     )
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("arms") / "ws"
-    make_trained_project(path)
-    return path
-
-
 @pytest.fixture
-def ws(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return Workspace(tmp_path / "ws")
+def ws(rollout_copy):
+    return Workspace(rollout_copy)
 
 
 def test_each_version_of_a_canary_gets_its_drift_metric_and_latency(ws):

@@ -1,8 +1,6 @@
 """Rollouts on the live deployment's own traffic: the canary steps on logged requests (or waits, or
 rolls back by itself), the A/B test and the shadow are read out from the labels clients sent back."""
 
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -14,20 +12,12 @@ from core.stages.release import stage_deploy
 from core.stages.rollout import register_bad_challenger, stage_check_live
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
-from tests.unit.deployment.rollouts.trained import make_table, make_trained_project
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("live") / "ws"
-    make_trained_project(path)
-    return path
+from tests.unit.deployment.rollouts.trained import make_table
 
 
 @pytest.fixture
-def ws(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return Workspace(tmp_path / "ws")
+def ws(rollout_copy):
+    return Workspace(rollout_copy)
 
 
 def _clients(ws, n: int, seed: int, *, labels: bool = True) -> pd.DataFrame:

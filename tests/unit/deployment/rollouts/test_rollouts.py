@@ -14,22 +14,18 @@ from core.deployment.rollouts.traffic import LabelPlan, TrafficRun, get_labelled
 from core.stages.rollout import register_bad_challenger, stage_promote_shadow, stage_rollout
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
-from tests.unit.deployment.rollouts.trained import make_table, make_trained_project
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rollouts") / "ws"
-    return path, make_trained_project(path)
+from tests.unit.deployment.rollouts.trained import make_table
 
 
 @pytest.fixture
-def ws(project, tmp_path):
-    """A fresh copy of the trained project's workspace per test: the strategies change aliases."""
-    import shutil
+def project(rollout_project):
+    return rollout_project
 
-    shutil.copytree(project[0], tmp_path / "copy")
-    return Workspace(tmp_path / "copy")
+
+@pytest.fixture
+def ws(rollout_copy):
+    """A fresh copy of the trained project's workspace per test: the strategies change aliases."""
+    return Workspace(rollout_copy)
 
 
 def _audit(ws, prefix):
