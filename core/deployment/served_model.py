@@ -387,7 +387,8 @@ class ServedModel:
         estimator = self._estimator
         if self.task == "regression":
             values = np.asarray(estimator.predict(features), dtype=float)
-            return values.round(4).astype(str), values
+            # Ten significant digits, not four decimals: a target measured in millionths would read 0.0.
+            return np.char.mod("%.10g", values), values
         proba = estimator.predict_proba(features)
         if self.task == "binary":
             pos = proba[:, 1]
