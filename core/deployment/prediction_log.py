@@ -250,17 +250,17 @@ def fill_input_json(ws: Workspace, log: pd.DataFrame, id_column: str = "id") -> 
     if not missing.any():
         return log
     ids = log[id_column].to_numpy(dtype=np.int64)[missing]
-    batches = ws.query(
-        """SELECT first_prediction_id, last_prediction_id, data FROM prediction_inputs
-           WHERE last_prediction_id >= ? AND first_prediction_id <= ? ORDER BY first_prediction_id""",
+    spans = ws.query(
+        """SELECT id, first_prediction_id AS first, last_prediction_id AS last FROM prediction_inputs
+           WHERE last_prediction_id >= ? AND first_prediction_id <= ?""",
         (int(ids.min()), int(ids.max())),
     )
     texts = np.full(len(ids), None, dtype=object)
-    for batch in batches:
-        inside = (ids >= batch["first_prediction_id"]) & (ids <= batch["last_prediction_id"])
-        if inside.any():
-            offsets = ids[inside] - batch["first_prediction_id"]
-            texts[inside] = inputs_json(decode_inputs(batch["data"], offsets))
+    for span in spans:
+        inside = (ids >= span["first"]) & (ids <= span["last"])
+        if inside.any():  # only the batches that hold a row asked for are read
+            data = ws.query_one("SELECT data FROM prediction_inputs WHERE id = ?", (span["id"],))["data"]  # type: ignore[index]
+            texts[inside] = inputs_json(decode_inputs(data, ids[inside] - span["first"]))
     filled = log["input_json"].to_numpy(dtype=object).copy()
     filled[missing] = texts
     return log.assign(input_json=filled)
