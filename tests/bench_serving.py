@@ -5,7 +5,8 @@ measured in the same run on one fitted project (the telco sample, a logistic reg
   and as one JSON row: a list of one dict, which the HTTP endpoint passes), against a plain
   scikit-learn Pipeline (ColumnTransformer: median + standard scaling, most frequent + one-hot) fitted
   on the same rows, and against the bare estimator on an already encoded row;
-- a 10,000-row batch with logging on, against the plain Pipeline's ``predict_proba``, two ways: when
+- a 10,000-row batch with logging on (every row logged; the batch's inputs stored once as a columnar
+  frame, each row pointing at it), against the plain Pipeline's ``predict_proba``, two ways: when
   ``predict`` returns (its log rows are still queued for the background writer) and sustained, with
   the log written (the writer's flush waited for at the end of each batch);
 - whether the served model's compiled transform was checked equal to scikit-learn's.
@@ -154,6 +155,8 @@ def bench_serving() -> list[dict]:
         plain_batch_s = best_seconds(lambda: plain.predict_proba(plain_batch))
         logged = ws.query_one("SELECT COUNT(*) AS n FROM predictions")["n"]
         assert logged >= CALLS + 6 * BATCH_ROWS, f"only {logged} answers were logged"
+        stored = ws.query_one("SELECT COUNT(*) AS n FROM prediction_inputs WHERE rows = ?", (BATCH_ROWS,))["n"]
+        assert stored == 6, f"{stored} of 6 batches stored their inputs once"
         compiled = "yes" if model.compiled else f"no: {model.transform_note}"
 
     rows_per_s = BATCH_ROWS / studio_batch
