@@ -28,7 +28,7 @@ import pandas as pd
 
 from core.deployment.log_writer import LogWriter, StoredOnce, writer_for
 from core.deployment.request import read_request
-from core.deployment.stored_inputs import decode_inputs, encode_inputs
+from core.deployment.stored_inputs import FORMAT, decode_inputs, encode_inputs
 from core.workspace.database import Workspace, now
 from core.workspace.errors import DataError, NotFoundError
 
@@ -36,7 +36,6 @@ MAX_CELL_CHARS = 200
 MAX_ROW_CHARS = 2048
 _FEW_ROWS = 16
 STORED_ONCE_ROWS = 64  # a batch this large stores its inputs once (a columnar frame), not as JSON per row
-STORED_FORMAT = "arrow-ipc-zstd"
 TRUNCATED = ',"_truncated":true}'
 
 _INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
@@ -116,7 +115,7 @@ def _records(
             problems,
         )
     )
-    return records if stored is None else StoredOnce(records, (deployment_id, ts, n, STORED_FORMAT, stored))
+    return records if stored is None else StoredOnce(records, (deployment_id, ts, n, FORMAT, stored))
 
 
 def _objects(values: Any) -> np.ndarray:

@@ -1,5 +1,5 @@
 """A batch's inputs stored once: the request's table as one compressed columnar frame (Arrow IPC,
-zstd) instead of one JSON text per row, which a large batch cannot afford to build and write
+LZ4) instead of one JSON text per row, which a large batch cannot afford to build and write
 (schema migration 11, ``prediction_inputs``).
 
 Only a table that comes back exactly as it was is stored this way, so the JSON text the log
@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_OPTIONS = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))
+FORMAT = "arrow-ipc-lz4"
+_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # zstd: a third the size, twice the time
 _EXACT_DTYPE_KINDS = "iufbM"  # numpy ints, floats, booleans, datetimes (naive or with a zone)
 
 
@@ -31,7 +32,8 @@ def encode_inputs(frame: pd.DataFrame, cell_chars: int) -> bytes | None:
         return None
     for i, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            table = table.set_column(i, field, pc.utf8_slice_codeunits(table.column(i), 0, cell_chars + 1))
+            if (pc.max(pc.binary_length(table.column(i))).as_py() or 0) > cell_chars + 1:  # bytes >= characters
+                table = table.set_column(i, field, pc.utf8_slice_codeunits(table.column(i), 0, cell_chars + 1))
         elif not (_simple(field.type) or pa.types.is_null(field.type)):
             return None
     sink = pa.BufferOutputStream()
