@@ -55,7 +55,7 @@ class LogUnavailable(StudioError):
     """The prediction log cannot be written (its rows wait in memory; nothing was dropped)."""
 
 
-class StoredOnce(list):  # type: ignore[type-arg]
+class StoredOnce(list[tuple[Any, ...]]):
     """A batch's insert records and what the batch stores once (``params``: the writer's
     ``once_sql`` parameters, to which it adds the first and last id its records were given)."""
 
