@@ -73,6 +73,7 @@ class LogWriter:
         self.once_sql = once_sql  # the insert of what a StoredOnce batch stores once
         head, _, values = insert_sql.rpartition("VALUES")
         self._chunk_sql = f"{head}VALUES {','.join([values.strip()] * CHUNK_ROWS)}" if head else ""
+        self._chunk_params = values.count("?") * CHUNK_ROWS
         self._conn: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()  # one write at a time, taken in queue order
         self._cond = threading.Condition()  # guards everything below
@@ -200,6 +201,8 @@ class LogWriter:
     def _insert_records(self, conn: sqlite3.Connection, records: list[tuple[Any, ...]]) -> None:
         """``executemany`` of the records, CHUNK_ROWS rows a statement while that many remain."""
         whole = len(records) // CHUNK_ROWS * CHUNK_ROWS if self._chunk_sql else 0
+        if whole and conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) < self._chunk_params:
+            whole = 0  # an SQLite built with a lower limit on a statement's parameters
         for start in range(0, whole, CHUNK_ROWS):
             conn.execute(self._chunk_sql, list(itertools.chain.from_iterable(records[start : start + CHUNK_ROWS])))
         if whole < len(records):
