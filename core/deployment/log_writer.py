@@ -3,8 +3,9 @@
 `submit` queues a batch (the number of its rows and a function that makes their insert records, run
 in the writer's thread, so that encoding the inputs as JSON is not paid before the answer either)
 and returns; one writer thread per workspace database wakes every `FLUSH_EVERY_S` (at once when `FLUSH_ROWS` rows wait) and writes
-everything queued in one transaction, one ``executemany``. What was queued is never lost or
-reordered:
+everything queued in one transaction, one ``executemany`` (a batch whose records are `StoredOnce`
+gets its own, followed by the one row that holds what it stores once, with the id range of its
+rows). What was queued is never lost or reordered:
 
 - **Read your writes.** `flush` writes what is queued in the caller's thread (after any write in
   flight). Every reader of the log flushes first: the workspace flushes before each transaction and
@@ -26,6 +27,7 @@ reordered:
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import sqlite3
 import sys
@@ -45,6 +47,7 @@ ATTEMPTS = 3
 BUSY_TIMEOUT_MS = 3_000
 RETRY_PAUSE_S = 0.05
 RETRY_EVERY_S = 1.0
+CHUNK_ROWS = 500  # rows per INSERT statement (many VALUES rows): fewer statement runs, one GIL release each
 IDLE_S = 2.0  # a writer thread with nothing to do this long ends (a new one starts on the next submit)
 
 
@@ -52,12 +55,25 @@ class LogUnavailable(StudioError):
     """The prediction log cannot be written (its rows wait in memory; nothing was dropped)."""
 
 
+class StoredOnce(list[tuple[Any, ...]]):
+    """A batch's insert records and what the batch stores once (``params``: the writer's
+    ``once_sql`` parameters, to which it adds the first and last id its records were given)."""
+
+    def __init__(self, records: list[tuple[Any, ...]], params: tuple[Any, ...]):
+        super().__init__(records)
+        self.params = params
+
+
 class LogWriter:
     """The queue and writer thread of one workspace database's prediction log."""
 
-    def __init__(self, db_path: Path, insert_sql: str):
+    def __init__(self, db_path: Path, insert_sql: str, once_sql: str = ""):
         self.db_path = db_path
         self.insert_sql = insert_sql
+        self.once_sql = once_sql  # the insert of what a StoredOnce batch stores once
+        head, _, values = insert_sql.rpartition("VALUES")
+        self._chunk_sql = f"{head}VALUES {','.join([values.strip()] * CHUNK_ROWS)}" if head else ""
+        self._chunk_params = values.count("?") * CHUNK_ROWS
         self._conn: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()  # one write at a time, taken in queue order
         self._cond = threading.Condition()  # guards everything below
@@ -131,8 +147,7 @@ class LogWriter:
             if not batches:
                 return
             try:
-                records = [record for _, make in batches for record in make()]
-                self._write(records, attempts)
+                self._write([make() for _, make in batches], attempts)
             except Exception as exc:  # the database refused (or a batch's records could not be made)
                 with self._cond:
                     self._queue[:0] = batches  # back at the head, in order
@@ -148,13 +163,13 @@ class LogWriter:
                 self.failure = None
                 self._cond.notify_all()
 
-    def _write(self, records: list[tuple[Any, ...]], attempts: int) -> None:
+    def _write(self, made: list[list[tuple[Any, ...]]], attempts: int) -> None:
         for attempt in range(attempts):
             try:
                 conn = self._connection()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.executemany(self.insert_sql, records)
+                    self._insert(conn, made)
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -165,6 +180,33 @@ class LogWriter:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(RETRY_PAUSE_S * (attempt + 1))
+
+    def _insert(self, conn: sqlite3.Connection, made: list[list[tuple[Any, ...]]]) -> None:
+        """Every batch's records in order: plain ones together; a StoredOnce batch alone, then what
+        it stores once, with the ids its rows got (consecutive: one writer, one transaction)."""
+        plain: list[tuple[Any, ...]] = []
+        for records in made:
+            if not isinstance(records, StoredOnce):
+                plain.extend(records)
+                continue
+            if plain:
+                self._insert_records(conn, plain)
+                plain = []
+            self._insert_records(conn, records)
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            conn.execute(self.once_sql, (*records.params, last - len(records) + 1, last))
+        if plain:
+            self._insert_records(conn, plain)
+
+    def _insert_records(self, conn: sqlite3.Connection, records: list[tuple[Any, ...]]) -> None:
+        """``executemany`` of the records, CHUNK_ROWS rows a statement while that many remain."""
+        whole = len(records) // CHUNK_ROWS * CHUNK_ROWS if self._chunk_sql else 0
+        if whole and conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) < self._chunk_params:
+            whole = 0  # an SQLite built with a lower limit on a statement's parameters
+        for start in range(0, whole, CHUNK_ROWS):
+            conn.execute(self._chunk_sql, list(itertools.chain.from_iterable(records[start : start + CHUNK_ROWS])))
+        if whole < len(records):
+            conn.executemany(self.insert_sql, records[whole:] if whole else records)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -203,13 +245,13 @@ def _key(db_path: Path) -> str:
     return real
 
 
-def writer_for(db_path: Path, insert_sql: str) -> LogWriter:
+def writer_for(db_path: Path, insert_sql: str, once_sql: str = "") -> LogWriter:
     """The writer of this database's log (one per process and database file)."""
     key = _key(db_path)
     writer = _writers.get(key)
     if writer is None:
         with _writers_lock:
-            writer = _writers.setdefault(key, LogWriter(db_path, insert_sql))
+            writer = _writers.setdefault(key, LogWriter(db_path, insert_sql, once_sql))
     return writer
 
 
@@ -233,6 +275,6 @@ def _forget_in_child() -> None:
     _writers, _writers_lock = {}, threading.Lock()
 
 
-set_pending_writes(_flush_before_reading, tables=("predictions",))
+set_pending_writes(_flush_before_reading, tables=("predictions", "prediction_inputs"))
 atexit.register(_flush_before_reading, None)
 os.register_at_fork(after_in_child=_forget_in_child)

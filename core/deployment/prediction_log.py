@@ -5,7 +5,11 @@ pages: the log, the traffic per arm, the review queue, and the labels clients se
 A row's inputs are kept small: each text cell cut to `MAX_CELL_CHARS` characters and the row's
 JSON to at most `MAX_ROW_CHARS`; a row cut either way carries ``"_truncated": true``. The JSON is
 built per column (each distinct text encoded once, numbers formatted by numpy), never one
-``json.dumps`` per row.
+``json.dumps`` per row. A batch of `STORED_ONCE_ROWS` rows or more stores its inputs once instead
+(schema migration 11: one compressed columnar frame in ``prediction_inputs``, its text cells cut to
+one character past the cap so the cut still shows), its rows' input_json NULL; `fill_input_json`
+gives every reader the text those rows would have held, so a reader of input_json reads a log row
+through it.
 
 Writes are queued for the workspace's background writer (``log_writer``): an answer returns before
 its rows are encoded and written, a few milliseconds later, many requests in one transaction.
@@ -22,19 +26,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.deployment.log_writer import LogWriter, writer_for
+from core.deployment.log_writer import LogWriter, StoredOnce, writer_for
 from core.deployment.request import read_request
+from core.deployment.stored_inputs import FORMAT, decode_inputs, encode_inputs
 from core.workspace.database import Workspace, now
 from core.workspace.errors import DataError, NotFoundError
 
 MAX_CELL_CHARS = 200
 MAX_ROW_CHARS = 2048
 _FEW_ROWS = 16
+STORED_ONCE_ROWS = 64  # a batch this large stores its inputs once (a columnar frame), not as JSON per row
 TRUNCATED = ',"_truncated":true}'
 
 _INSERT = """INSERT INTO predictions (deployment_id, ts, request_key, arm, version_id, prediction, score,
     shadow_version_id, shadow_prediction, shadow_score, latency_ms, input_json, request_id, source, status,
     problems_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_INSERT_INPUTS = """INSERT INTO prediction_inputs (deployment_id, ts, rows, format, data, first_prediction_id,
+    last_prediction_id) VALUES (?,?,?,?,?,?,?)"""
 
 
 def log_answers(
@@ -58,7 +66,7 @@ def log_answers(
 
 def write_log(ws: Workspace) -> LogWriter:
     """The background writer of this workspace's prediction log."""
-    return writer_for(ws.db_path, _INSERT)
+    return writer_for(ws.db_path, _INSERT, _INSERT_INPUTS)
 
 
 def _records(
@@ -71,10 +79,13 @@ def _records(
 ) -> list[tuple[Any, ...]]:
     """The insert records of a batch (made in the log writer's thread)."""
     n = len(out["request_id"])
+    stored = None
     if isinstance(rows, list) and n == 1:  # one JSON row: its cells as they are (a table would hold the same)
-        inputs = [_row_json([_key(c, i) for i, c in enumerate(rows[0])], list(rows[0].values()))]
+        inputs: list[str | None] = [_row_json([_key(c, i) for i, c in enumerate(rows[0])], list(rows[0].values()))]
     else:
-        inputs = inputs_json(read_request(rows) if isinstance(rows, list) else rows)
+        frame = read_request(rows) if isinstance(rows, list) else rows
+        stored = encode_inputs(frame, MAX_CELL_CHARS) if n >= STORED_ONCE_ROWS else None
+        inputs = [None] * n if stored is not None else list(inputs_json(frame))
     status = _objects(out["status"])
     scored = np.isin(status, ["scored", "flagged", "review"])
     prediction = _or_none(_objects(out["prediction"]), scored)
@@ -84,7 +95,7 @@ def _records(
     shadow_version = version_ids.get("challenger") if has_shadow.any() else None
     problems = [json.dumps(p) if p else None for p in out["problems"]]  # only rows with problems
     arms = _objects(out["arm"]).tolist()
-    return list(
+    records = list(
         zip(
             [deployment_id] * n,
             [ts] * n,
@@ -104,6 +115,7 @@ def _records(
             problems,
         )
     )
+    return records if stored is None else StoredOnce(records, (deployment_id, ts, n, FORMAT, stored))
 
 
 def _objects(values: Any) -> np.ndarray:
@@ -229,6 +241,30 @@ LOG_COLUMNS = [
 ]
 
 
+def fill_input_json(ws: Workspace, log: pd.DataFrame, id_column: str = "id") -> pd.DataFrame:
+    """``log`` (rows of predictions with their ids in ``id_column`` and an ``input_json`` column) with
+    the input_json of rows whose batch stored its inputs once filled in: the text the row would have
+    held (the same cells, cut the same way). Every reader of input_json reads through this."""
+    missing = log["input_json"].isna().to_numpy() if len(log) else np.zeros(0, dtype=bool)
+    if not missing.any():
+        return log
+    ids = log[id_column].to_numpy(dtype=np.int64)[missing]
+    spans = ws.query(
+        """SELECT id, first_prediction_id AS first, last_prediction_id AS last FROM prediction_inputs
+           WHERE last_prediction_id >= ? AND first_prediction_id <= ?""",
+        (int(ids.min()), int(ids.max())),
+    )
+    texts = np.full(len(ids), None, dtype=object)
+    for span in spans:
+        inside = (ids >= span["first"]) & (ids <= span["last"])
+        if inside.any():  # only the batches that hold a row asked for are read
+            data = ws.query_one("SELECT data FROM prediction_inputs WHERE id = ?", (span["id"],))["data"]  # type: ignore[index]
+            texts[inside] = inputs_json(decode_inputs(data, ids[inside] - span["first"]))
+    filled = log["input_json"].to_numpy(dtype=object).copy()
+    filled[missing] = texts
+    return log.assign(input_json=filled)
+
+
 def get_prediction_log_df(ws: Workspace, deployment_id: int, limit: int = 200) -> pd.DataFrame:
     """The latest answers of a deployment, newest first; ``problems`` says in words what was wrong."""
     rows = ws.query(
@@ -257,6 +293,7 @@ def get_review_queue_df(ws: Workspace, deployment_id: int, limit: int = 500) -> 
     )
     columns = ["id", "ts", "request_id", "request_key", "arm", "version", "prediction", "score", "problems", "inputs"]
     df = pd.DataFrame(rows, columns=columns)
+    df["inputs"] = fill_input_json(ws, df.rename(columns={"inputs": "input_json"}))["input_json"].to_numpy()
     df["ts"] = pd.to_datetime(df["ts"], unit="s")
     df["problems"] = [_problem_words(p) for p in df["problems"]]
     return df

@@ -67,17 +67,20 @@ def get_arm_log_df(
     """The newest ``limit`` logged answers of the project (of one deployment when given), one row
     per version that answered or scored it: columns deployment_id, ts, arm ('champion',
     'challenger' or 'shadow'), version_id, version, latency_ms (NaN for a shadow), prediction,
-    label, input_json. Answers the policy refused or could not score keep their row (they were
-    requests) but have no prediction."""
+    label, input_json (None where a large batch stored its inputs once: the stage layer reads them
+    with deployment.prediction_log.fill_input_json), prediction_id (the log row's id). Answers the
+    policy refused or could not score keep their row (they were requests) but have no prediction."""
     where, params = ("p.deployment_id = ?", (deployment_id,)) if deployment_id is not None else ("1", ())
     rows = ws.query(
-        f"""SELECT p.deployment_id, p.ts, p.arm, p.version_id, p.latency_ms, p.prediction, p.label, p.input_json,
+        f"""SELECT p.id AS prediction_id, p.deployment_id, p.ts, p.arm, p.version_id, p.latency_ms, p.prediction,
+                   p.label, p.input_json,
                    p.shadow_version_id, p.shadow_prediction, COALESCE(p.status, 'scored') AS status
             FROM predictions p JOIN deployments d ON d.id = p.deployment_id
             WHERE d.project_id = ? AND {where} ORDER BY p.id DESC LIMIT ?""",
         (project_id, *params, int(limit)),
     )
-    columns = ["deployment_id", "ts", "arm", "version_id", "latency_ms", "prediction", "label", "input_json"]
+    columns = ["prediction_id", "deployment_id", "ts", "arm", "version_id", "latency_ms", "prediction", "label"]
+    columns += ["input_json"]
     if not rows:
         return pd.DataFrame(columns=[*columns, "version"])
     log = pd.DataFrame(rows)

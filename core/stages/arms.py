@@ -14,6 +14,7 @@ import pandas as pd
 
 from core import registry
 from core.deployment import serving
+from core.deployment.prediction_log import fill_input_json
 from core.monitoring.arms import ARM_COLUMNS, get_arm_drift_df, get_arm_log_df, get_arms_df, logged_inputs, stack_drift
 from core.monitoring.drift import DriftConfig
 from core.monitoring.windows import get_non_signal_columns
@@ -63,7 +64,8 @@ def stage_arms(
         reference, columns = _reference(ws, version, references)
         # The newest rows this version answered (or scored silently), the rows it could not read
         # included: what was sent to it is what drifts.
-        rows = logged_inputs(log[log["version_id"] == version_id].head(DRIFT_ROWS))
+        answered = log[log["version_id"] == version_id].head(DRIFT_ROWS)
+        rows = logged_inputs(fill_input_json(ws, answered, id_column="prediction_id"))
         drift_rows[version_id] = len(rows)
         if reference is not None:
             drift[version_id] = get_arm_drift_df(reference, rows, columns, config)

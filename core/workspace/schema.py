@@ -194,4 +194,16 @@ MIGRATIONS: list[list[str]] = [
             rows INTEGER, body_bytes INTEGER)""",
         "CREATE INDEX refused_requests_by_project ON refused_requests(project_id, ts)",
     ],
+    # 11: a batch's inputs are stored once. A request of many rows keeps its inputs (text cut as the
+    # log cuts it) as one compressed columnar frame (format 'arrow-ipc-lz4': Arrow IPC, LZ4) here; its
+    # answers are consecutive rows of predictions (first_prediction_id..last_prediction_id), written
+    # in the same transaction with input_json NULL: prediction id p reads row p - first_prediction_id.
+    # prediction_log.fill_input_json gives every reader the same input_json text a row would have held.
+    [
+        """CREATE TABLE prediction_inputs (
+            id INTEGER PRIMARY KEY, deployment_id INTEGER NOT NULL REFERENCES deployments(id), ts REAL NOT NULL,
+            rows INTEGER NOT NULL, format TEXT NOT NULL, data BLOB NOT NULL,
+            first_prediction_id INTEGER NOT NULL, last_prediction_id INTEGER NOT NULL)""",
+        "CREATE INDEX prediction_inputs_by_last_prediction ON prediction_inputs(last_prediction_id)",
+    ],
 ]

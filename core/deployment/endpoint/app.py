@@ -264,6 +264,8 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
         ),
     )
 
+    app.state.live = live  # what answers: the server warms it up before the first request
+
     @app.exception_handler(NotServing)
     async def not_serving(request: Request, exc: NotServing) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)

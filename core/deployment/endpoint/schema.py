@@ -3,7 +3,8 @@ per input column, its type, and in its description the range or categories valid
 of the whole ``/predict`` body. ``/docs`` and ``/openapi.json`` are generated from it.
 
 Only what the model cannot take as its input's type is refused here (422): a text that is not a
-number in a numeric column, NaN or infinity, a list or an object where one value belongs, a missing
+number in a numeric column, a value that is not a date in a date column (read as the served model
+reads dates), NaN or infinity, a list or an object where one value belongs, a missing
 column, a row that is not an object. A value of the right type that breaks a learned rule (out of
 range, a category never seen, missing) passes: the deployment's validation policy decides what it
 gets. Values are passed on exactly as sent: the served model reads them, as for any other caller.
@@ -11,12 +12,16 @@ gets. Values are passed on exactly as sent: the served model reads them, as for 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core.data.dates import parse_datetimes
 from core.data.validation import ColumnRule
 from core.deployment.endpoint.body import MAX_ROWS, NonFinite, problem, rejected
 from core.deployment.request import quoted_value, shown_value, type_words
@@ -92,6 +98,40 @@ def _number_check(column: str, takes_booleans: bool, text_allowed: bool) -> Call
         return value
 
     return check
+
+
+# ISO dates and times the served model's parser reads (checked by datetime too, so 2024-02-30 is no
+# date); anything else is asked of the parser itself.
+_ISO_DATE = re.compile(r"(1[7-9]|2[01])\d\d-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?)?")
+
+
+def _date_check(column: str, text_allowed: bool) -> Callable[[Any], Any]:
+    """A date column: null, a blank (missing), or text the served model reads as a date
+    (`request.read_dates`); a number, true/false or other text is refused as not a date."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        _single_value(column, value)
+        if isinstance(value, str) and (text_allowed or not value.strip() or _reads_as_date(value.strip())):
+            return value
+        raise _fail(
+            "not_a_date",
+            f"{column} must be a date such as 2024-01-31; got {quoted_value(value, shown_value(value))} instead.",
+        )
+
+    return check
+
+
+@lru_cache(maxsize=4096)
+def _reads_as_date(text: str) -> bool:
+    if _ISO_DATE.fullmatch(text):
+        try:
+            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return True
+        except ValueError:
+            pass
+    return bool(parse_datetimes(pd.Series([text], dtype=object)).notna().iloc[0])
 
 
 def _value_check(column: str) -> Callable[[Any], Any]:
@@ -169,6 +209,8 @@ class InputColumn:
     def validator(self) -> Callable[[Any], Any]:
         if self.kind == "numeric":
             return _number_check(self.name, self.rule is not None and self.rule.kind == "boolean", self.takes_text)
+        if self.kind == "datetime":
+            return _date_check(self.name, self.takes_text)
         return _value_check(self.name)
 
 
@@ -186,12 +228,13 @@ def input_columns(models: Iterable[ServedModel]) -> list[InputColumn]:
     return list(columns.values())
 
 
-# Recipe steps that read a column's text as numbers or flags: a request may send that text as is.
-TEXT_READING_OPS = ("to_numeric", "to_boolean")
+# Recipe steps that read a column's text as numbers, flags or dates (in a format of their own): a
+# request may send that text as is.
+TEXT_READING_OPS = ("to_numeric", "to_boolean", "to_datetime")
 
 
 def _recipe_columns(model: ServedModel) -> set[str]:
-    """Columns a step of the model's cleaning recipe reads from text (to_numeric, to_boolean)."""
+    """Columns a step of the model's cleaning recipe reads from text (to_numeric, to_boolean, to_datetime)."""
     names: set[str] = set()
     for step in model.recipe.steps if model.recipe is not None else ():
         if step.op in TEXT_READING_OPS:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.deployment import serving
+from core.deployment.prediction_log import fill_input_json
 from core.deployment.rollouts import ab, canary, shadow
 from core.deployment.rollouts.class_scores import challenger_scores_of_champion_class
 from core.deployment.rollouts.records import get_rollout, record_event
@@ -36,7 +37,7 @@ def get_logged_df(ws: Workspace, deployment_id: int, after_id: int = 0) -> pd.Da
         f"SELECT {', '.join(LOG_COLUMNS)} FROM predictions WHERE deployment_id = ? AND id > ? ORDER BY id",
         (deployment_id, after_id),
     )
-    return pd.DataFrame(rows, columns=LOG_COLUMNS)
+    return fill_input_json(ws, pd.DataFrame(rows, columns=LOG_COLUMNS))
 
 
 def _live(ws: Workspace, project_id: int, strategies: tuple[str, ...]) -> dict[str, Any]:

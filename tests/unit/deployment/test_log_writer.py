@@ -88,6 +88,30 @@ def test_a_flush_writes_everything_queued_in_order(tmp_path, slow_flush):
     assert writer.pending == 0 and _rows(tmp_path / "log.db") == [(b, i) for b in range(5) for i in range(3)]
 
 
+def test_a_batch_stored_once_knows_the_ids_of_its_rows_in_statements_of_many_rows(tmp_path, slow_flush):
+    db = _db(tmp_path / "log.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE once (id INTEGER PRIMARY KEY, what TEXT, first INTEGER, last INTEGER)")
+    writer = LogWriter(db, INSERT, "INSERT INTO once (what, first, last) VALUES (?, ?, ?)")
+    sizes = [2, log_writer.CHUNK_ROWS * 2 + 7, 1, log_writer.CHUNK_ROWS, 3]  # whole statements, a rest, plain ones
+    for b, n in enumerate(sizes):
+        stored = b % 2 == 1
+        writer.submit(
+            n,
+            lambda b=b, n=n, stored=stored: (
+                log_writer.StoredOnce([(b, i) for i in range(n)], (f"batch {b}",))
+                if stored
+                else [(b, i) for i in range(n)]
+            ),
+        )
+    writer.flush()
+    assert _rows(db) == [(b, i) for b, n in enumerate(sizes) for i in range(n)]
+    with sqlite3.connect(db) as conn:
+        once = conn.execute("SELECT what, first, last FROM once ORDER BY id").fetchall()
+        ids = {b: conn.execute("SELECT MIN(id), MAX(id) FROM t WHERE batch = ?", (b,)).fetchone() for b in (1, 3)}
+    assert once == [("batch 1", *ids[1]), ("batch 3", *ids[3])]
+
+
 def test_the_writer_writes_by_itself_within_milliseconds(tmp_path):
     db = _db(tmp_path / "log.db")
     writer = LogWriter(db, INSERT)

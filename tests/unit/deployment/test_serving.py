@@ -531,3 +531,38 @@ def test_a_request_that_cannot_be_answered_is_a_request_error_naming_each_proble
     elif problem != "not_a_table":  # validation reads the request the same way
         with pytest.raises(serving.RequestError):
             natural["model"].validate(request)
+
+
+def test_a_large_batch_stores_its_inputs_once_and_every_reader_reads_the_rows_as_sent(served):
+    from core.deployment import prediction_log
+    from core.deployment.rollouts.live import get_logged_df
+    from core.stages.arms import stage_arms
+
+    ws = served["ws"]
+    dep = stage_deploy(ws, served["pid"], RoutingConfig("single"), validation_policy="review")
+    try:
+        big = served["requests"].head(prediction_log.STORED_ONCE_ROWS).assign(x2=50.0)  # out of range: for review
+        small = served["requests"].head(prediction_log.STORED_ONCE_ROWS - 1)
+        serving.predict(ws, dep, big)
+        serving.predict(ws, dep, small)
+        logged = ws.query("SELECT id, input_json FROM predictions WHERE deployment_id = ? ORDER BY id", (dep["id"],))
+        assert [r["input_json"] is None for r in logged] == [True] * len(big) + [False] * len(small)
+        stored = ws.query("SELECT rows, first_prediction_id, last_prediction_id FROM prediction_inputs")[-1]
+        assert stored == {
+            "rows": len(big),
+            "first_prediction_id": logged[0]["id"],
+            "last_prediction_id": logged[63]["id"],
+        }
+        expected = prediction_log.inputs_json(serving.read_request(big).reset_index(drop=True))
+        expected += prediction_log.inputs_json(serving.read_request(small).reset_index(drop=True))
+        # The rollouts' reader, the review queue and the arms' stage read the same rows.
+        assert get_logged_df(ws, dep["id"])["input_json"].tolist() == expected
+        queue = serving.get_review_queue_df(ws, dep["id"])
+        assert queue["inputs"].tolist() == expected[: len(big)][::-1]
+        assert json.loads(queue["inputs"].iloc[0])["x2"] == 50.0
+        arms = stage_arms(ws, served["pid"], dep["id"])
+        assert arms.log_rows == len(logged)
+        x2 = arms.drift[arms.drift["feature"] == "x2"]
+        assert len(x2) == 1 and bool(x2["drifted"].iloc[0])  # the stored rows' x2 = 50 were read back
+    finally:
+        stage_deploy(ws, served["pid"], RoutingConfig("single"), validation_policy="flag")

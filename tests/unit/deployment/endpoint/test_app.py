@@ -349,3 +349,25 @@ def test_an_unexpected_failure_is_a_logged_json_500(client, monkeypatch, caplog)
         "detail": "Unexpected ZeroDivisionError while answering; the endpoint log has the details."
     }
     assert any("unexpected error answering POST /predict" in r.message for r in caplog.records)
+
+
+def test_the_server_warms_up_the_live_models_and_sets_the_collector_aside(trained, tmp_path):
+    import gc
+    import sys
+
+    from core.deployment.endpoint.server import SWITCH_INTERVAL_S, warm_up
+    from core.workspace.database import Workspace
+    from core.workspace.projects import create_project
+
+    ws, pid, _ = trained
+    switch = sys.getswitchinterval()
+    try:
+        app = create_app(ws.root, pid)
+        warm_up(app)
+        assert app.state.live._schemas  # the live versions' schema is built before any request
+        assert gc.get_freeze_count() > 0 and sys.getswitchinterval() == SWITCH_INTERVAL_S
+        empty = Workspace(tmp_path / "empty")
+        warm_up(create_app(empty.root, create_project(empty, "nothing")["id"]))  # no error: nothing to load yet
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(switch)

@@ -70,6 +70,32 @@ def test_text_goes_to_a_column_the_recipe_reads_as_numbers_only(text):
     assert [c.takes_text for c in input_columns([_model(impute)])] == [False] * 4
 
 
+def _dated(recipe=None):
+    model = _model(recipe)
+    model.required_columns = [*model.required_columns, "signup"]
+    model.input_kinds = {**model.input_kinds, "signup": "datetime"}
+    return model
+
+
+@pytest.mark.parametrize("value", ["2024-01-31", " 2024-01-31T10:00:00Z ", "2024/01/31", "20240131", "", None])
+def test_a_date_the_served_model_reads_passes(value):
+    assert _errors(InputSchema([_dated()]), dict(GOOD, signup=value)) == []
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2024-02-30", "31/01/2024", 20240131, 1.5, True, [2024]])
+def test_a_date_that_cannot_be_read_is_a_422_naming_the_field(value):
+    kind = "not_a_single_value" if isinstance(value, list) else "not_a_date"
+    assert _errors(InputSchema([_dated()]), dict(GOOD, signup=value)) == [(("body", "rows", 0, "signup"), kind)]
+
+
+def test_date_text_goes_as_sent_to_a_column_the_recipe_reads_as_dates():
+    recipe = CleaningRecipe((CleaningStep("to_datetime", {"columns": ["signup"], "format": "%d/%m/%Y"}),))
+    assert _errors(InputSchema([_dated(recipe)]), dict(GOOD, signup="31/01/2024")) == []
+    assert _errors(InputSchema([_dated(recipe)]), dict(GOOD, signup=5)) == [
+        (("body", "rows", 0, "signup"), "not_a_date")
+    ]
+
+
 def test_the_row_schema_documents_kind_range_and_categories():
     row = InputSchema([_model()]).row_model.model_json_schema()
     assert row["properties"]["amount"]["x-learned-range"] == [0.0, 10.0]
