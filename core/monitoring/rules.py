@@ -165,7 +165,12 @@ class AlertRule:
                 f"An alert rule is missing {missing}; every rule needs an id, name, signal and comparison."
             )
         threshold = data.get("threshold")
-        values = {**data, "threshold": float(threshold) if isinstance(threshold, (int, float)) and _is_number(threshold) else threshold}
+        values = {
+            **data,
+            "threshold": float(threshold)
+            if isinstance(threshold, (int, float)) and _is_number(threshold)
+            else threshold,
+        }
         return cls(**values).validate()
 
     def describe(self) -> str:
