@@ -133,10 +133,13 @@ def _deliver_quietly(
 
 
 def wait_for_deliveries(timeout: float = EXIT_WAIT_SECONDS) -> bool:
-    """Wait at most ``timeout`` seconds in all for background deliveries; True when none is left running."""
+    """Wait at most ``timeout`` seconds in all for background deliveries; True when none is left running.
+    A delivery is waited for once: a later call does not wait for it again (the CLI's waits add up to at
+    most one ``timeout``)."""
     deadline = time.monotonic() + timeout
     with _lock:
         threads = list(_threads)
+        _threads.clear()
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return not any(t.is_alive() for t in threads)

@@ -158,6 +158,16 @@ def test_background_delivery_returns_at_once_and_can_be_waited_for(ws, project, 
     assert rule_store.count_outbox(ws, pid)["sent"] == 2
 
 
+def test_a_delivery_is_waited_for_once_so_exit_waits_stay_bounded(ws, project, receiver):
+    pid, _ = project
+    r = receiver(["slow", "slow"])
+    thread = start_delivery(ws, pid, r.url, policy=DeliveryPolicy(timeout=3.0, attempts=1, backoff=0.01))
+    assert not delivery.wait_for_deliveries(0.1)  # still sending: the wait gave up
+    assert thread.is_alive() and delivery.wait_for_deliveries(0.1)  # already waited for once: not again
+    thread.join(10.0)
+    assert rule_store.count_outbox(ws, pid)["sent"] == 2
+
+
 @pytest.mark.parametrize(
     "url, words",
     [
