@@ -4,13 +4,16 @@ scenarios), validation, comparisons, scope, cool-down, system signals, evidence 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from core.monitoring.drift import DriftConfig
 from core.monitoring.evaluation import WindowTables, add_rule_reasons, evaluate_rules
 from core.monitoring.performance import PERFORMANCE_WINDOWS_SCHEMA
+from core.monitoring.reports import run_monitoring
 from core.monitoring.rules import SIGNALS, AlertRule, get_default_rules, new_rule_id, validate_rules, with_changes
+from core.monitoring.simulation import TrafficConfig, simulate_traffic
 from core.monitoring.windows import (
     PERFORMANCE_SCHEMA,
     PREDICTION_DRIFT_SCHEMA,
@@ -222,3 +225,35 @@ def test_rules_round_trip_and_refuse_unknown_fields_and_twin_ids():
     with pytest.raises(ConfigError, match="Two alert rules have the id 'r'"):
         validate_rules([rule, rule])
     assert new_rule_id("Latency p95 > 800 ms!", {"latency_p95_800_ms"}) == "latency_p95_800_ms_2"
+
+
+def test_run_monitoring_uses_the_rules_the_system_table_and_a_marked_reason():
+    """The wiring: run_monitoring's alerts come from the rules it is given, its system table feeds the
+    system rules, and a marked rule that fires in the last window turns 'keep monitoring' into 'retrain'."""
+    rng = np.random.default_rng(0)
+    pool = pd.DataFrame({"x": rng.normal(size=2000), "y": rng.integers(0, 2, 2000)})
+    traffic = simulate_traffic(pool, "y", "classification", TrafficConfig(windows=3, rows_per_window=200, seed=1))
+
+    def monitor(rules, system_df=None):
+        return run_monitoring(
+            pool,
+            traffic,
+            feature_columns=["x"],
+            predict_scores=lambda rows: 1 / (1 + np.exp(-rows["x"].to_numpy())),
+            reference_scores=1 / (1 + np.exp(-pool["x"].to_numpy())),
+            target="y",
+            task="classification",
+            metric="roc_auc",
+            threshold=0.0,
+            domain=None,
+            rules=rules,
+            system_df=system_df,
+        )
+
+    calm = monitor(None)
+    assert not calm.alerts and not calm.retrain_recommended
+    slow = AlertRule("slow", "Slow answers", "latency_p95_ms", ">=", 500.0, severity="critical", retrain_reason=True)
+    assert monitor([slow]).alerts == []  # no system table: the system rule is not evaluated
+    report = monitor([slow], SYSTEM)
+    assert [(a.window, a.rule, a.evidence["rows"]) for a in report.alerts] == [(3, "slow", 200)]
+    assert report.retrain_recommended and "rule 'Slow answers' counts as a reason to retrain" in report.reason
