@@ -28,8 +28,6 @@ from core.monitoring.drift import DriftConfig
 from core.monitoring.rules import COMPARISONS, SEVERITIES, SIGNALS, AlertRule
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
 
-# The per-window system table another part of monitoring adds to the report (its column contract).
-SYSTEM_COLUMNS = ("window", "latency_p50_ms", "latency_p95_ms", "throughput_rps", "error_rate", "rejection_rate")
 # Signals the retraining decision (get_retrain_decision) always weighs itself: a rule on them adds no reason.
 BUILT_IN_REASONS = {"psi", "drift_pvalue", "new_share", "business_bar", "decay"}
 
