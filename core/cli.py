@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--recipe",
         help="replay this cleaning recipe (JSON, as downloaded from the Data page) instead of the suggested one",
     )
+    run.add_argument(
+        "--webhook",
+        help="send the run's alerts to this http(s) URL (POST JSON, 3 attempts, 3 s timeout) and keep it on the project",
+    )
     run.add_argument("--json", action="store_true")
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
@@ -134,6 +138,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         summary = run_demo(ws, progress=progress)
     else:
+        if args.webhook is not None:  # a bad URL is one error line before the pipeline runs, not after
+            from core.monitoring.rule_store import validate_webhook_url
+
+            validate_webhook_url(args.webhook)
         df, info = read_path(args.data)
         test_df = read_path(args.test)[0] if args.test else None
         config = PipelineConfig(
@@ -151,8 +159,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         summary = run_pipeline(
             ws, df, info, config, test_df=test_df, progress=progress, source_name=Path(args.data).name, recipe=recipe
         )
+        if args.webhook is not None:
+            summary["monitoring"]["alerts_outbox"] = _send_alerts(ws, summary["project"], args.webhook)
     _emit(summary, args.json, _format_summary)
     return 0
+
+
+def _send_alerts(ws, project_name: str, url: str) -> dict[str, int]:
+    """Keep ``url`` as the project's webhook, send the outbox in the background and wait a bounded time
+    (``EXIT_WAIT_SECONDS``) for it: what is not sent by then stays pending in the outbox. Returns the
+    outbox's counts (pending, sent, failed)."""
+    from core.monitoring import delivery, rule_store
+    from core.workspace.projects import get_project
+
+    pid = get_project(ws, project_name)["id"]
+    rule_store.set_webhook(ws, pid, url)
+    delivery.start_delivery(ws, pid, url)
+    delivery.wait_for_deliveries(delivery.EXIT_WAIT_SECONDS)
+    return rule_store.count_outbox(ws, pid)
 
 
 def _read_recipe(path: str):
@@ -224,6 +248,12 @@ def _format_summary(s: dict) -> str:
         f"monitoring ({s['monitoring']['scenario']}): drifted features: "
         f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}",
     ]
+    lines += [
+        f"  alert ({a['severity']}, rule {a['rule']}): {a['sentence']}" for a in s["monitoring"].get("alerts", [])
+    ]
+    if "alerts_outbox" in s["monitoring"]:
+        sent = s["monitoring"]["alerts_outbox"]
+        lines.append(f"webhook: {sent['sent']} alert(s) sent, {sent['failed']} failed, {sent['pending']} still pending")
     if "retrain" in s:
         r = s["retrain"]
         lines.append(
@@ -242,6 +272,9 @@ def run() -> None:
     from core.workspace.database import flush_pending_writes
 
     code = main()
+    from core.monitoring.delivery import EXIT_WAIT_SECONDS, wait_for_deliveries
+
+    wait_for_deliveries(EXIT_WAIT_SECONDS)  # a webhook still being sent gets a short, bounded wait
     flush_pending_writes()  # os._exit skips atexit: the prediction log's queued rows are written here
     try:
         sys.stdout.flush()  # output to a pipe is buffered: a reader gone by now shows here

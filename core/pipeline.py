@@ -269,6 +269,7 @@ def run_pipeline(
             "retrain_recommended": report.retrain_recommended,
             "reason": report.reason,
             "performance": get_performance_records(report.performance_windows_df),
+            "alerts": [alert.to_summary() for alert in report.alerts],
         },
         "timings": timings,
     }

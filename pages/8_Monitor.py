@@ -20,6 +20,7 @@ from core.monitoring.charts import (
 )
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.workspace import jobs
+from ui.alert_rules_panel import alert_rules_panel, alerts_list, watched_problem
 from ui.arms_panel import arms_panel
 from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
@@ -94,10 +95,10 @@ show(
     f"**{escape_markdown(verdict.headline)}** {escape_markdown(verdict.text)}",  # the text names features
     icon=":material/autorenew:" if verdict.level != "success" else None,
 )
-if report.alerts:
-    with st.expander(f"{len(report.alerts)} alert(s) over the windows"):
-        for alert in report.alerts:
-            (st.error if alert.level == "critical" else st.warning)(escape_markdown(alert.message))
+alerts_list(report)
+with st.expander("Alert rules, webhook and outbox", icon=":material/notifications:"):
+    with user_errors():
+        alert_rules_panel(ws, pid, watched_problem(ws, latest), int(traffic.get("label_delay", 0)) > 0)
 
 fd = report.feature_drift_df
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")

@@ -5,7 +5,7 @@ sentence that says why. A module of its own so the rules can change without touc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -13,27 +13,52 @@ import pandas as pd
 from core.formatting import format_number
 from core.monitoring.drift import DriftConfig
 from core.monitoring.importance import get_barely_used
+from core.monitoring.rules import NEW_VALUES_SHARE, get_default_rules
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
 
-# A value never seen in training (a new category or code) in at least this share of a window's
-# rows is a signal of its own: the model never learned what it means, whatever the PSI says.
-NEW_VALUES_SHARE = 0.05
+__all__ = ["NEW_VALUES_SHARE", "Alert", "get_alerts", "get_retrain_decision"]
 
 
 @dataclass
 class Alert:
-    level: str  # "warning" | "critical"
+    level: str  # "warning" | "critical": the severity of the rule that fired
     window: int
     kind: str  # "data_drift" | "new_values" | "prediction_drift" | "performance" | "performance_decay"
-    # | "estimated_decay"
+    # | "estimated_decay" | "multivariate_drift" | "latency" | "error_rate" | "rejection_rate"
     message: str  # one plain sentence
+    rule: str = ""  # the id of the rule that fired it ("" in reports saved before rules were data)
+    rule_name: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)  # value, threshold, window, rows (and per feature)
+    chart: str = ""  # the key of the Monitor chart that shows it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "window": int(self.window), "kind": self.kind, "message": self.message}
+        return {
+            "level": self.level,
+            "window": int(self.window),
+            "kind": self.kind,
+            "message": self.message,
+            "rule": self.rule,
+            "rule_name": self.rule_name,
+            "evidence": dict(self.evidence),
+            "chart": self.chart,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
-        return cls(level=data["level"], window=int(data["window"]), kind=data["kind"], message=data["message"])
+        return cls(
+            level=data["level"],
+            window=int(data["window"]),
+            kind=data["kind"],
+            message=data["message"],
+            rule=data.get("rule", ""),
+            rule_name=data.get("rule_name", ""),
+            evidence=dict(data.get("evidence") or {}),
+            chart=data.get("chart", ""),
+        )
+
+    def to_summary(self) -> dict[str, Any]:
+        """The CLI's `monitoring.alerts` item: {rule, window, severity, sentence}."""
+        return {"rule": self.rule, "window": int(self.window), "severity": self.level, "sentence": self.message}
 
 
 def _describe_feature_list(rows: pd.DataFrame) -> str:
@@ -102,31 +127,32 @@ def get_decay_alerts(
     alerts = []
     for row in performance_windows_df.itertuples(index=False):
         if row.decayed:
-            alerts.append(
-                Alert(
-                    level="critical",
-                    window=int(row.window),
-                    kind="performance_decay",
-                    message=f"In window {row.window}, {_lower_first(describe_decay(row))}: the model has lost skill "
-                    f"it had{_decay_context(int(row.window), performance_df, feature_drift_df)}.",
-                )
-            )
+            message = _decay_message(row, performance_df, feature_drift_df)
+            alerts.append(Alert(level="critical", window=int(row.window), kind="performance_decay", message=message))
         elif row.estimate_decayed and not row.labelled:
-            lower = row.metric in LOWER_IS_BETTER
-            limit = row.limit_upper if lower else row.limit_lower
             alerts.append(
-                Alert(
-                    level="warning",
-                    window=int(row.window),
-                    kind="estimated_decay",
-                    message=f"In window {row.window}, whose labels have not arrived, the model's own confidence "
-                    f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
-                    f"({format_number(row.lower)}–{format_number(row.upper)}), "
-                    f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
-                    "the labels will tell whether it really dropped.",
-                )
+                Alert(level="warning", window=int(row.window), kind="estimated_decay", message=_estimated_message(row))
             )
     return alerts
+
+
+def _decay_message(row: Any, performance_df: pd.DataFrame | None, feature_drift_df: pd.DataFrame | None) -> str:
+    return (
+        f"In window {row.window}, {_lower_first(describe_decay(row))}: the model has lost skill "
+        f"it had{_decay_context(int(row.window), performance_df, feature_drift_df)}."
+    )
+
+
+def _estimated_message(row: Any) -> str:
+    lower = row.metric in LOWER_IS_BETTER
+    limit = row.limit_upper if lower else row.limit_lower
+    return (
+        f"In window {row.window}, whose labels have not arrived, the model's own confidence "
+        f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
+        f"({format_number(row.lower)}–{format_number(row.upper)}), "
+        f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
+        "the labels will tell whether it really dropped."
+    )
 
 
 def _lower_first(text: str) -> str:
@@ -156,62 +182,15 @@ def get_alerts(
     *,
     performance_windows_df: pd.DataFrame | None = None,
 ) -> list[Alert]:
-    """Alerts per window: data drift (critical from 2 strongly drifted features), values never seen
-    in training in at least 5% of the rows (critical), prediction drift (warning), performance
-    below the threshold (critical) and, given the performance windows, performance decay against the
-    model's own holdout (``get_decay_alerts``)."""
-    alerts: list[Alert] = []
-    if performance_windows_df is not None:
-        alerts.extend(get_decay_alerts(performance_windows_df, performance_df, feature_drift_df))
-    for window, rows in get_new_values_df(feature_drift_df).groupby(WINDOW_COLUMN, sort=True):
-        alerts.append(
-            Alert(
-                level="critical",
-                window=int(window),
-                kind="new_values",
-                message=f"In window {window}, {_describe_new_values(rows)}: the model never learned what "
-                "it means, so its answers for those rows are guesses.",
-            )
-        )
-    for window, rows in feature_drift_df.groupby(WINDOW_COLUMN, sort=True):
-        drifted = rows[rows["drifted"]].sort_values("psi", ascending=False)
-        if drifted.empty:
-            continue
-        major = int((drifted["psi"] >= config.psi_threshold).sum())
-        alerts.append(
-            Alert(
-                level="critical" if major >= 2 else "warning",
-                window=int(window),
-                kind="data_drift",
-                message=f"In window {window}, {_plural(len(drifted), 'feature')} drifted: "
-                f"{_describe_feature_list(drifted)}.",
-            )
-        )
-    for row in prediction_drift_df.itertuples(index=False):
-        if row.psi >= config.psi_threshold:
-            alerts.append(
-                Alert(
-                    level="warning",
-                    window=int(row.window),
-                    kind="prediction_drift",
-                    message=f"In window {row.window}, the model's scores shifted (PSI {format_number(row.psi)}, "
-                    f"{row.label}): it now predicts differently than on the reference data.",
-                )
-            )
-    for row in performance_df.itertuples(index=False):
-        if not row.passed:
-            direction = "rose to" if row.metric in LOWER_IS_BETTER else "fell to"
-            bound = "above" if row.metric in LOWER_IS_BETTER else "below"
-            alerts.append(
-                Alert(
-                    level="critical",
-                    window=int(row.window),
-                    kind="performance",
-                    message=f"In window {row.window}, {metric_name(row.metric)} {direction} {format_number(row.value)}, "
-                    f"{bound} the required {format_number(row.threshold)}.",
-                )
-            )
-    return sorted(alerts, key=lambda a: (a.window, a.kind))
+    """Alerts per window under the default rules (``get_default_rules``): data drift (critical from 2
+    strongly drifted features), values never seen in training in at least 5% of the rows (critical),
+    prediction drift (warning), performance below the threshold (critical) and, given the performance
+    windows, performance decay against the model's own holdout (``get_decay_alerts``)."""
+    from core.monitoring.evaluation import WindowTables, evaluate_rules  # it builds on this module's sentences
+
+    rules = get_default_rules("binary", "", labels_delayed=True, config=config)
+    tables = WindowTables(feature_drift_df, prediction_drift_df, performance_df, performance_windows_df)
+    return evaluate_rules(rules, tables, config)
 
 
 def _describe_latest_performance(

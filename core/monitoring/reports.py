@@ -8,15 +8,16 @@ decision in `alerts`; `charts` draws a report (`plot_*`) and says in one sentenc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.monitoring.alerts import Alert, get_alerts, get_retrain_decision
+from core.monitoring.alerts import Alert, get_retrain_decision
 from core.monitoring.drift import DriftConfig
+from core.monitoring.evaluation import WindowTables, add_rule_reasons, evaluate_rules
 from core.monitoring.multivariate import DOMAIN_DRIFT_SCHEMA, DOMAIN_FEATURES_SCHEMA, DomainConfig, get_domain_drift_df
 from core.monitoring.performance import (
     PERFORMANCE_WINDOWS_SCHEMA,
@@ -24,6 +25,7 @@ from core.monitoring.performance import (
     empty_performance_windows_df,
     get_performance_windows_df,
 )
+from core.monitoring.rules import AlertRule, get_default_rules
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     PERFORMANCE_SCHEMA,
@@ -210,6 +212,8 @@ def run_monitoring(
     model_importance: dict[str, float] | None = None,
     reference_key: Any = None,
     performance_reference: PerformanceReference | None = None,
+    rules: Sequence[AlertRule] | None = None,
+    system_df: pd.DataFrame | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -226,7 +230,10 @@ def run_monitoring(
     decides the direction (rmse/mae: lower is better). `domain` configures the multivariate signal (None
     skips it); `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a
     feature it barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the
-    watched version's id) so their sorted, binned form is kept for the next report on them.
+    watched version's id) so their sorted, binned form is kept for the next report on them. `rules` (the
+    project's alert rules; default: ``get_default_rules``, the alerts monitoring always gave) decide the
+    alerts; a rule marked as a retrain reason adds one. `system_df` (window, latency_p50_ms,
+    latency_p95_ms, throughput_rps, error_rate, rejection_rate), when given, feeds the system rules.
     """
     config.validate()
     feature_columns = list(feature_columns)
@@ -264,9 +271,21 @@ def run_monitoring(
         if performance_reference is not None and score_metric is not None
         else empty_performance_windows_df()
     )
-    alerts = get_alerts(
-        feature_drift_df, prediction_drift_df, performance_df, config, performance_windows_df=performance_windows_df
+    window_ids, window_counts = np.unique(windows, return_counts=True)
+    tables = WindowTables(
+        feature_drift_df,
+        prediction_drift_df,
+        performance_df,
+        performance_windows_df,
+        domain_drift_df,
+        domain_features_df,
+        system_df,
+        window_rows={int(w): int(n) for w, n in zip(window_ids, window_counts)},
     )
+    rules = (
+        list(rules) if rules is not None else get_default_rules("binary", metric, labels_delayed=True, config=config)
+    )
+    alerts = evaluate_rules(rules, tables, config)
     retrain, reason = get_retrain_decision(
         feature_drift_df,
         performance_df,
@@ -275,6 +294,7 @@ def run_monitoring(
         importance=model_importance,
         performance_windows_df=performance_windows_df,
     )
+    retrain, reason = add_rule_reasons(retrain, reason, alerts, rules, int(windows.max()))
     return MonitoringReport(
         feature_drift_df=feature_drift_df,
         prediction_drift_df=prediction_drift_df,

@@ -15,6 +15,7 @@ from core.data.validation import check_rows_by_window, derive_rules
 from core.deployment import serving
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
 from core.features import featurestore
+from core.monitoring import delivery, rule_store
 from core.monitoring.drift import DriftConfig
 from core.monitoring.performance import PerformanceReference, fit_performance_reference
 from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
@@ -179,6 +180,9 @@ def stage_monitor(
         performance_reference=get_performance_reference(
             ws, champion, problem, pool, traffic.rows_per_window, seed=traffic.seed
         ),
+        rules=rule_store.get_rules(
+            ws, project_id, task=problem.task, metric=problem.metric, labels_delayed=traffic.label_delay > 0
+        ),
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
@@ -220,6 +224,12 @@ def stage_monitor(
                 "retrain_recommended": report.retrain_recommended,
                 "version_id": champion.version["id"],
             },
+        )
+        rule_store.add_to_outbox(conn, project_id, row_id, report.alerts)
+    webhook = rule_store.get_webhook(ws, project_id)
+    if webhook and report.alerts:  # sent in the background: monitoring never waits for the receiver
+        delivery.start_delivery(
+            ws, project_id, webhook, [r["id"] for r in rule_store.get_outbox(ws, project_id, row_id)]
         )
     return {"id": row_id, "report": report, "traffic": traffic, "violations": violations, "version": champion.version}
 

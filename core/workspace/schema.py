@@ -206,4 +206,22 @@ MIGRATIONS: list[list[str]] = [
             first_prediction_id INTEGER NOT NULL, last_prediction_id INTEGER NOT NULL)""",
         "CREATE INDEX prediction_inputs_by_last_prediction ON prediction_inputs(last_prediction_id)",
     ],
+    # 12: alert rules as data and the alert outbox. A project's edited alert rules, in order (none: the
+    # defaults for its problem); each alert a report fired, once per report, rule and window, with its delivery to the project's webhook
+    # (status pending | sent | failed, attempts, the last error); the webhook's URL on the project.
+    [
+        """CREATE TABLE alert_rules (
+            project_id INTEGER NOT NULL REFERENCES projects(id), rule_id TEXT NOT NULL,
+            position INTEGER NOT NULL, rule_json TEXT NOT NULL, updated_at REAL NOT NULL,
+            PRIMARY KEY (project_id, rule_id))""",
+        """CREATE TABLE alert_outbox (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            report_id INTEGER NOT NULL REFERENCES monitoring_reports(id), rule_id TEXT NOT NULL,
+            alert_window INTEGER NOT NULL, severity TEXT NOT NULL, sentence TEXT NOT NULL,
+            evidence_json TEXT NOT NULL, chart TEXT, status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_at REAL NOT NULL,
+            updated_at REAL NOT NULL, UNIQUE (report_id, rule_id, alert_window))""",
+        "CREATE INDEX alert_outbox_by_project ON alert_outbox(project_id, id)",
+        "ALTER TABLE projects ADD COLUMN alert_webhook TEXT",
+    ],
 ]

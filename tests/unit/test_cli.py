@@ -196,6 +196,10 @@ ERROR_CASES = {
     "binary renamed csv": (["run", "--data", "{d}/picture.csv", "--target", "y", "--json"], "not a table"),
     "bad scenario": (["run", "--data", "{d}/small.csv", "--target", "y", "--scenario", "tsunami", "--json"], "tsunami"),
     "missing --target": (["run", "--data", "{d}/small.csv", "--json"], "--target"),
+    "webhook not http": (
+        ["run", "--data", "{d}/small.csv", "--target", "y", "--webhook", "ftp://hooks.example.com/x", "--json"],
+        "The webhook URL must start with http:// or https://",
+    ),
     "inspect missing file": (["inspect", "--data", "{d}/nope.csv", "--json"], "nope.csv"),
     "holdout without the target": (
         ["run", "--data", "{d}/small.csv", "--target", "y", "--test", "{d}/unlabelled.csv", "--json"],
