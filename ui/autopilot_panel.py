@@ -106,11 +106,18 @@ def _timeline(ws, pid: int, run_id: int, running: bool) -> None:
         elif run["sentence"]:
             VERDICT_LOOK.get(run["verdict"] or "", st.info)(escape_markdown(run["sentence"]))
         events = get_events(ws, run["id"])
-        st.dataframe(get_timeline_df(events), hide_index=True, width="stretch", key=f"autopilot_timeline_{len(events)}")
         st.caption(
-            f"Autopilot run {run['id']}: {len(events)} step(s) so far, newest last. Each row is one step of the "
-            "loop with what it found or decided; the links name the report, experiment, version or deployment "
-            "it made, as the Registry, Deploy and Monitor pages show them. Every step is in the audit log too."
+            f"Autopilot run {run['id']}: {len(events)} step(s) so far, newest last. Each line is one step of the "
+            "loop with what it found or decided; the table below adds the time and the report, experiment, "
+            "version or deployment each step made. Every step is in the audit log too."
         )
+        with st.container(key="autopilot_steps"):
+            for event in events:
+                st.markdown(
+                    f"**Round {event['round']} · {event['step']}** ({event['status']}): "
+                    + escape_markdown(event["sentence"])  # it names columns and models the user named
+                )
+        with st.expander("The timeline as a table, with its links"):
+            st.dataframe(get_timeline_df(events), hide_index=True, width="stretch")
 
     _draw()
