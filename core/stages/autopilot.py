@@ -202,7 +202,8 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     registered = outcome["registered"]
     bar = f"{get_metric_label(metric)} {format_metric_value(metric, gate['value'])}, bar {format_metric_value(metric, gate['threshold'])}"
     if registered is None:
-        sentence = f"The retrained model does not pass the gate ({bar}): nothing is released, the champion stays."
+        failed = " ".join(c["sentence"] for c in gate.get("checks", []) if not c["passed"]) or f"{bar}."
+        sentence = f"The retrained model does not pass the gate: {failed} Nothing is released; the champion stays."
         event("gate", "failed", sentence, experiment_id=outcome["experiment_id"])
         return {"round": number, "verdict": "gate failed", "sentence": sentence}
     challenger = f"{registered['model']} v{registered['version']}"

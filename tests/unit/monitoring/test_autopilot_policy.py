@@ -98,3 +98,14 @@ def test_events_go_to_the_timeline_and_the_audit_log(ws):
     timeline.end_run(ws, run_id, "done", "promoted", "Done.")
     assert timeline.latest_run(ws, 1)["status"] == "done"
     assert get_timeline_df([]).empty
+
+
+def test_deleting_the_project_removes_its_policy_runs_and_timeline(ws):
+    from core.workspace.projects import delete_project
+
+    timeline.save_policy(ws, 1, AutopilotPolicy(rounds=3))
+    run_id = timeline.create_run(ws, 1, AutopilotPolicy(), None)
+    timeline.add_event(ws, timeline.get_run(ws, run_id), 0, "start", "started", "Autopilot started.")
+    delete_project(ws, 1)
+    for table in ("autopilot_policies", "autopilot_runs", "autopilot_events"):
+        assert ws.query_one(f"SELECT COUNT(*) AS n FROM {table}")["n"] == 0, table

@@ -132,3 +132,26 @@ def test_a_run_cut_short_by_a_restart_is_ended_cleanly_when_next_read(ws):
     assert "The app stopped during round 1 (after the 'release' step)" in run["sentence"]
     assert timeline.get_events(ws, run_id)[-1]["step"] == "end"
     _serves_the_champion_alone(ws)
+
+
+def test_a_failed_gate_says_which_check_failed_and_releases_nothing(ws, monkeypatch):
+    def retrain_failing_gate(ws, project_id, report_id):
+        checks = [
+            {"name": "threshold", "passed": True, "sentence": "ROC-AUC on unseen data is 0.97: GO."},
+            {"name": "latency", "passed": False, "sentence": "It answers one request in 225.1 ms: NO-GO."},
+        ]
+        gate = {"metric": "roc_auc", "threshold": 0.75, "value": 0.97, "passed": False, "checks": checks}
+        return {"experiment_id": 9, "gate": gate, "champion_metric_on_fresh": 0.9, "retrained_metric_on_fresh": 0.97,
+                "fresh_rows_train": 300, "fresh_rows_eval": 300, "registered": None,
+                "champion": {"model": "roll", "version": 1, "id": 1}}  # fmt: skip
+
+    monkeypatch.setattr(autopilot, "stage_retrain", retrain_failing_gate)
+    run_id = timeline.create_run(ws, 1, POLICY, 1)
+    result = run_autopilot(ws, run_id)
+    gate = result["events"][-2]
+    assert (gate["step"], gate["status"]) == ("gate", "failed")
+    assert gate["sentence"] == (
+        "The retrained model does not pass the gate: It answers one request in 225.1 ms: NO-GO. "
+        "Nothing is released; the champion stays."
+    )
+    assert result["verdict"] == "gate failed" and ws.query_one("SELECT COUNT(*) AS n FROM deployments")["n"] == 1
