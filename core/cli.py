@@ -12,7 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from core import cli_rollouts
+from core import cli_autopilot, cli_rollouts
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--owner-pid", type=int, help=argparse.SUPPRESS)  # stop when this process is gone
     cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
+    cli_autopilot.add_parser(sub)  # the retraining loop, unattended
     return parser
 
 
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "autopilot":
+        return cli_autopilot.run(args)
     if args.command in cli_rollouts.COMMANDS:
         _emit(cli_rollouts.run_command(args), args.json, cli_rollouts.format_result)
         return 0

@@ -22,6 +22,7 @@ from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.workspace import jobs
 from ui.alert_rules_panel import alert_rules_panel, alerts_list, watched_problem
 from ui.arms_panel import arms_panel
+from ui.autopilot_panel import autopilot_panel
 from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
 from ui.live_traffic_panel import live_traffic_panel
@@ -69,6 +70,7 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
 
 live_traffic_panel(ws, pid)
 arms_panel(ws, pid)
+autopilot_panel(ws, pid)
 latest = pipeline.latest_monitoring(ws, pid)
 show_flash()
 if latest is None:

@@ -224,4 +224,24 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX alert_outbox_by_project ON alert_outbox(project_id, id)",
         "ALTER TABLE projects ADD COLUMN alert_webhook TEXT",
     ],
+    # 13: the retraining loop that runs itself. A project's retraining policy
+    # (trigger on alert | schedule | manual, release as shadow | canary, the traffic scenario, max rounds)
+    # as JSON; each autopilot run (its job, the policy it ran with, running | done | stopped | failed |
+    # interrupted, the final verdict) and each step of it as a timeline event (round, step, status, one
+    # sentence, links to the report, experiment, version and rollout deployment it made).
+    [
+        """CREATE TABLE autopilot_policies (
+            project_id INTEGER PRIMARY KEY REFERENCES projects(id), policy_json TEXT NOT NULL,
+            updated_at REAL NOT NULL)""",
+        """CREATE TABLE autopilot_runs (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id), job_id INTEGER,
+            policy_json TEXT NOT NULL, status TEXT NOT NULL, verdict TEXT, sentence TEXT,
+            start_deployment_id INTEGER, started_at REAL NOT NULL, ended_at REAL)""",
+        "CREATE INDEX autopilot_runs_by_project ON autopilot_runs(project_id, id)",
+        """CREATE TABLE autopilot_events (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES autopilot_runs(id),
+            project_id INTEGER NOT NULL, ts REAL NOT NULL, round INTEGER NOT NULL, step TEXT NOT NULL,
+            status TEXT NOT NULL, sentence TEXT NOT NULL, links_json TEXT)""",
+        "CREATE INDEX autopilot_events_by_run ON autopilot_events(run_id, id)",
+    ],
 ]
