@@ -235,6 +235,10 @@ def _parse_rows(
         cells = [c.slice(1) for c in cells]
         take(cells, typed(cells, kinds(), True), done)
         after_first = kinds()
+        if numbers is not None and cells:  # room for the rows to come, estimated from the first block's
+            expected = int(len(cells[0]) / max(done, 1e-9) * 1.05) + 1024
+            for column in numbers:
+                column.reserve(expected)
         ahead: deque[Future] = deque()
         for parse in parts:
             ahead.append(pool.submit(parsed_and_typed, parse, after_first))
