@@ -21,6 +21,7 @@ from core.deployment.routing import RoutingConfig
 from core.monitoring.performance import get_performance_records
 from core.monitoring.reports import MonitoringReport
 from core.monitoring.simulation import TrafficConfig
+from core.monitoring.system import get_system_records
 from core.problem.definition import suggest_problem, validate_problem
 from core.stages.arms import ArmsReport, stage_arms  # noqa: F401
 
@@ -269,6 +270,7 @@ def run_pipeline(
             "retrain_recommended": report.retrain_recommended,
             "reason": report.reason,
             "performance": get_performance_records(report.performance_windows_df),
+            "system": get_system_records(report.system_df),
         },
         "timings": timings,
     }

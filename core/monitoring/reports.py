@@ -24,6 +24,7 @@ from core.monitoring.performance import (
     empty_performance_windows_df,
     get_performance_windows_df,
 )
+from core.monitoring.system import SYSTEM_SCHEMA, empty_system_df
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     PERFORMANCE_SCHEMA,
@@ -73,6 +74,10 @@ class MonitoringReport:
     # limit_lower, limit_upper, decayed, estimate_decayed. Empty without a reference.
     performance_windows_df: pd.DataFrame = field(default_factory=empty_performance_windows_df)
     performance_reference: PerformanceReference | None = None
+    # System health per window and version, read from the prediction log (`system`): window, version,
+    # requests, rows, latency_p50_ms, latency_p95_ms, throughput_rps, error_rate, rejection_rate,
+    # flagged_rate, rows_per_s, seconds, start. Empty for reports made before it was measured.
+    system_df: pd.DataFrame = field(default_factory=empty_system_df)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +96,7 @@ class MonitoringReport:
             "performance_reference": None
             if self.performance_reference is None
             else self.performance_reference.to_dict(),
+            "system": _records(self.system_df),
         }
 
     @classmethod
@@ -118,6 +124,7 @@ class MonitoringReport:
             performance_reference=PerformanceReference.from_dict(data["performance_reference"])
             if data.get("performance_reference")
             else None,
+            system_df=apply_schema(pd.DataFrame(data.get("system", [])), SYSTEM_SCHEMA),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -210,6 +217,7 @@ def run_monitoring(
     model_importance: dict[str, float] | None = None,
     reference_key: Any = None,
     performance_reference: PerformanceReference | None = None,
+    system_df: pd.DataFrame | None = None,
 ) -> MonitoringReport:
     """Monitor every traffic window against the reference (the training data).
 
@@ -225,7 +233,9 @@ def run_monitoring(
     arrive (`performance_windows_df`). `task` is recorded for the caller's convenience; the metric
     decides the direction (rmse/mae: lower is better). `domain` configures the multivariate signal (None
     skips it); `model_importance` ({feature: share}) ranks drift by what the model uses, and drift in a
-    feature it barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the
+    feature it barely uses is no reason to retrain. `system_df` (`system.get_system_df`: latency,
+    throughput, error and rejection rates per window and version, read from the prediction log) is kept
+    in the report as it is. `reference_key` names the reference rows (e.g. the
     watched version's id) so their sorted, binned form is kept for the next report on them.
     """
     config.validate()
@@ -289,4 +299,5 @@ def run_monitoring(
         model_importance=dict(model_importance or {}),
         performance_windows_df=performance_windows_df,
         performance_reference=performance_reference,
+        system_df=empty_system_df() if system_df is None else apply_schema(system_df.copy(), SYSTEM_SCHEMA),
     )
