@@ -1,27 +1,20 @@
-"""System health: the simulator's traffic sent as requests of a few rows each (so each request's
-latency is logged with its window), and the system-health table read back from the prediction log,
-for a simulation's windows or for real endpoint traffic by time window."""
+"""The simulator's traffic sent to the endpoint as requests of a few rows each, so each request's
+latency is logged with its window, and the system-health table of those answers read back from the
+prediction log (real traffic's is in ``live_health``)."""
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.deployment import serving
-from core.monitoring.system import (
-    get_live_system_df,
-    get_simulated_system_df,
-    get_system_log_df,
-    newest_log_id,
-)
+from core.monitoring.system import get_simulated_system_df, get_system_log_df, newest_log_id
 from core.workspace.database import Workspace
 
-LIVE_EXCLUDED_SOURCES = ("simulator",)
-MAX_REQUESTS_PER_WINDOW = 50  # a bigger window sends bigger requests, so a simulation stays a few seconds  # the simulator's bursts are the report's, not live traffic
+MAX_REQUESTS_PER_WINDOW = 50  # a bigger window sends bigger requests, so a simulation stays a few seconds
 
 
 def send_simulated_traffic(
@@ -65,11 +58,3 @@ def _json_rows(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as a JSON client sends them: plain values, null for a missing one."""
     records = rows.astype(object).where(rows.notna(), None).to_dict(orient="records")
     return [{str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in records]
-
-
-def get_live_system(ws: Workspace, project_id: int, now: float | None = None) -> tuple[pd.DataFrame, int, int]:
-    """(the system-health table of the project's real traffic, everything but the simulator, by time
-    window; the windows' width in seconds; how many answers it was read from)."""
-    log = get_system_log_df(ws, project_id, exclude_sources=LIVE_EXCLUDED_SOURCES)
-    table, width = get_live_system_df(log, time.time() if now is None else now)
-    return table, width, len(log)

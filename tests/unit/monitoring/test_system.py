@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from core.deployment import serving
 from core.monitoring.reports import MonitoringReport
@@ -21,7 +22,7 @@ from core.monitoring.system import (
     get_time_windows,
     get_windows_from_keys,
 )
-from core.stages.health import get_live_system
+from core.stages.live_health import stage_live_health
 from core.stages.operate import latest_monitoring, stage_monitor
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
@@ -181,9 +182,9 @@ def test_live_health_reads_real_traffic_not_the_simulators(ws):
     rows = make_table(30, seed=5).drop(columns=["y"])
     for start in range(0, 30, 10):
         serving.predict(ws, deployment, rows.iloc[start : start + 10], source="http")
-    table, width, read = get_live_system(ws, 1)
-    assert read == 30 and width == 60
-    assert table["rows"].sum() == 30 and table["requests"].sum() == 3
+    live = stage_live_health(ws, 1)
+    assert live.rows_read == 30 and live.width == 60 and live.width_words == "minute"
+    assert live.system_df["rows"].sum() == 30 and live.system_df["requests"].sum() == 3
 
 
 def test_a_report_saved_before_system_health_loads_with_an_empty_table(ws):
@@ -192,3 +193,36 @@ def test_a_report_saved_before_system_health_loads_with_an_empty_table(ws):
     del old["system"]
     loaded = MonitoringReport.from_dict(old)
     assert loaded.system_df.empty and list(loaded.system_df.columns) == list(SYSTEM_SCHEMA)
+
+
+def test_labels_sent_to_feedback_reach_the_live_performance_table(ws):
+    deployment = serving.get_active_deployment(ws, 1)
+    table = make_table(90, seed=11)
+    early, late = table.iloc[:60], table.iloc[60:]
+    ids = [f"a{i}" for i in range(60)]
+    answers = serving.predict(ws, deployment, early.drop(columns=["y"]), request_ids=ids, source="http")
+    with ws.transaction() as conn:  # the early batch came five minutes before the rest
+        conn.execute(f"UPDATE predictions SET ts = ts - 300 WHERE request_id IN ({','.join('?' * 60)})", ids)
+    serving.predict(ws, deployment, late.drop(columns=["y"]), source="http")
+    for request_id, label in zip(ids[:40], early["y"][:40]):
+        serving.record_feedback(ws, 1, request_id, label)
+    live = stage_live_health(ws, 1)
+    performance = live.performance_df.set_index("window")
+    assert set(performance["version"]) == {answers["version"].iloc[0]}
+    first = performance.loc[1]
+    assert first["labelled"] and (first["rows"], first["labelled_rows"]) == (60, 40)
+    truth = (early["y"][:40] == answers["score_of"].iloc[0]).astype(int).to_numpy()  # score: P(that class)
+    scores = answers["score"][:40].to_numpy()
+    predicted = (scores >= 0.5).astype(int)
+    expected = {
+        "roc_auc": roc_auc_score(truth, scores),
+        "accuracy": accuracy_score(truth, predicted),
+        "f1_macro": f1_score(truth, predicted, average="macro"),
+    }[first["metric"]]
+    assert first["realised"] == pytest.approx(expected)
+    assert math.isfinite(first["estimated"]) and first["lower"] <= first["estimated"] <= first["upper"]
+    later = performance.drop(index=1)
+    assert len(later) >= 1 and not later["labelled"].any() and later["realised"].isna().all()
+    assert later["estimated"].notna().all()  # before any label, the estimate speaks for those windows
+    assert later["rows"].sum() == 30
+    assert live.notes and all(isinstance(n, str) and n for n in live.notes.values())
