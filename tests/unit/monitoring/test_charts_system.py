@@ -49,7 +49,7 @@ def test_rates_say_every_request_was_answered_or_name_the_worst_window():
     )
     rough = _system([{"window": 1}, {"window": 2, "error_rate": 0.02, "rejection_rate": 0.1}])
     assert caption_system_rates(rough).startswith(
-        "The worst window was 2 (m v1): 2.0% of its answers were errors (a row the model could not read) and 10% "
+        "The worst window was 2 (m v1): 2% of its answers were errors (a row the model could not read) and 10% "
         "were rejected by the validation policy."
     )
     fig = plot_system_rates(rough)
