@@ -62,7 +62,7 @@ def caption_system_latency(df: pd.DataFrame) -> str:
     slowest = df.loc[df["latency_p95_ms"].fillna(-1).idxmax()]
     requests, rows = int(df["requests"].sum()), int(df["rows"].sum())
     sentence = (
-        f"{requests:,} requests ({rows:,} rows): in a typical window half of them were answered within "
+        f"{requests:,} request{'s' if requests != 1 else ''} ({rows:,} row{'s' if rows != 1 else ''}): in a typical window half of them were answered within "
         f"{format_number(df['latency_p50_ms'].median())} ms (blue) and 95% within "
         f"{format_number(df['latency_p95_ms'].median())} ms (orange); the slowest was window "
         f"{int(slowest['window'])} ({slowest['version']}), 95% within {format_number(slowest['latency_p95_ms'])} ms"
@@ -145,15 +145,21 @@ def caption_live_labels(performance: pd.DataFrame, width_words: str) -> str:
     windows = performance.loc[performance["labelled"], "window"].drop_duplicates().sort_values()
     all_windows = performance["window"].nunique()
     newest = performance[performance["labelled"]].sort_values("window").iloc[-1]
-    name = metric_name(str(newest["metric"]))
+    name, count = metric_name(str(newest["metric"])), int(newest["labelled_rows"])
+    answers = f"{count:,} labelled answer{'s' if count != 1 else ''}"
     estimate = (
-        f" against {format_number(newest['estimated'])} estimated from its confidence"
+        f" ({format_number(newest['estimated'])} estimated from its confidence)"
         if math.isfinite(newest["estimated"])
         else ""
     )
+    realised = (
+        f"{newest['version']} scored {name} {format_number(newest['realised'])} on its {answers}{estimate}"
+        if math.isfinite(newest["realised"])
+        else f"{name} cannot be measured yet on {newest['version']}'s {answers} (it may need both outcomes){estimate}"
+    )
+    each = width_words if width_words[0].isdigit() else f"a {width_words}"
     return (
         f"{labelled:,} of {rows:,} answers ({format_share(labelled / rows)}) have their true label from /feedback, "
-        f"in {len(windows)} of {all_windows} {width_words} windows ({', '.join(str(int(w)) for w in windows)}); "
-        f"in window {int(newest['window'])} {newest['version']} scored {name} "
-        f"{format_number(newest['realised'])} on its {int(newest['labelled_rows']):,} labelled answers{estimate}."
+        f"in {len(windows)} of {all_windows} windows of {each} ({', '.join(str(int(w)) for w in windows)}); "
+        f"in window {int(newest['window'])} {realised}."
     )

@@ -95,7 +95,7 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         assert f" rows in {simulated + 1:,} requests; half the requests answered within" in text
         # system health of real traffic (not the simulator's), and the label sent to /feedback
         assert "System health of live traffic" in text
-        assert "1 of 2 answers (50%) have their true label from /feedback, in 1 of 1 minute windows" in text
+        assert "1 of 2 answers (50%) have their true label from /feedback, in 1 of 1 windows of a minute (1)" in text
         shot(page, "endpoint_03_monitor_live")
 
         goto(page, server.base_url, "/Deploy?project=1")

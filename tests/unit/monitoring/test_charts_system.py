@@ -66,3 +66,27 @@ def test_empty_tables_say_there_is_nothing_yet():
         {"window": [1], "version": ["m v1"], "rows": [5], "labelled_rows": [0], "labelled": [False]}
     )
     assert caption_live_labels(unlabelled, "minute").startswith("None of the 5 answers of real traffic")
+
+
+def test_the_labels_sentence_names_the_labelled_windows_and_the_newest_realised_value():
+    performance = pd.DataFrame(
+        {
+            "window": [1, 2, 3],
+            "version": ["m v1"] * 3,
+            "metric": ["roc_auc"] * 3,
+            "rows": [10, 10, 20],
+            "labelled_rows": [4, 0, 1],
+            "labelled": [True, False, True],
+            "realised": [0.75, float("nan"), float("nan")],
+            "estimated": [0.8, 0.7, 0.9],
+        }
+    )
+    assert caption_live_labels(performance, "5 minutes") == (
+        "5 of 40 answers (12%) have their true label from /feedback, in 2 of 3 windows of 5 minutes (1, 3); in "
+        "window 3 ROC-AUC cannot be measured yet on m v1's 1 labelled answer (it may need both outcomes) "
+        "(0.90 estimated from its confidence)."
+    )
+    sentence = caption_live_labels(performance.iloc[:2], "minute")
+    assert "in 1 of 2 windows of a minute (1); in window 1 m v1 scored ROC-AUC 0.75 on its 4 labelled answers" in (
+        sentence
+    )
