@@ -26,9 +26,9 @@ def _post(url: str, body: bytes) -> tuple[int, dict]:
 
 
 def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, start_fresh_server):
+    from core import pipeline
     from core.deployment import serving
     from core.deployment.endpoint import process
-    from core import pipeline
     from core.pipeline import get_request_examples, run_demo
     from core.workspace.database import Workspace
     from core.workspace.jsonable import to_strict_json
