@@ -79,6 +79,11 @@ class MonitoringReport:
     # flagged_rate, rows_per_s, seconds, start. Empty for reports made before it was measured.
     system_df: pd.DataFrame = field(default_factory=empty_system_df)
 
+    @property
+    def system(self) -> pd.DataFrame:
+        """The system-health table (``system_df``) under the name its JSON key has: alert rules read it."""
+        return self.system_df
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "feature_drift": _records(self.feature_drift_df),

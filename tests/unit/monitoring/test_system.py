@@ -170,6 +170,7 @@ def test_the_simulator_sends_requests_per_window_and_the_report_keeps_their_heal
     assert len(logged) == 150 and logged.groupby("ts").size().max() == 8  # requests of 8 rows, not one of 150
     saved = latest_monitoring(ws, 1)["report"]
     pd.testing.assert_frame_equal(saved.system_df, system)
+    assert saved.system is saved.system_df and saved.to_dict()["system"][0]["window"] == 1
     assert MonitoringReport.from_dict(saved.to_dict()) == saved
     # only this simulation's answers: a second one reads its own windows, not the first one's too
     again = stage_monitor(ws, 1, config)["report"].system_df
