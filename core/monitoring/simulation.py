@@ -57,7 +57,7 @@ class TrafficConfig:
     label_delay: int = 0
     label_share: float = 1.0
     # Each window's rows reach the endpoint as requests of this many rows (the last one of a window may
-    # hold fewer; a window of over 50 requests sends bigger ones), so each request's latency is logged
+    # hold fewer; a window of over 25 requests sends bigger ones), so each request's latency is logged
     # with its window.
     rows_per_request: int = 20
 

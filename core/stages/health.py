@@ -14,7 +14,7 @@ from core.deployment import serving
 from core.monitoring.system import get_simulated_system_df, get_system_log_df, newest_log_id
 from core.workspace.database import Workspace
 
-MAX_REQUESTS_PER_WINDOW = 50  # a bigger window sends bigger requests, so a simulation stays a few seconds
+MAX_REQUESTS_PER_WINDOW = 25  # a bigger window sends bigger requests, so a simulation stays a few seconds
 
 
 def send_simulated_traffic(
