@@ -21,6 +21,7 @@ from core.deployment.routing import RoutingConfig
 from core.monitoring.performance import get_performance_records
 from core.monitoring.reports import MonitoringReport
 from core.monitoring.simulation import TrafficConfig
+from core.monitoring.system import get_system_records
 from core.problem.definition import suggest_problem, validate_problem
 from core.stages.arms import ArmsReport, stage_arms  # noqa: F401
 
@@ -270,6 +271,7 @@ def run_pipeline(
             "reason": report.reason,
             "performance": get_performance_records(report.performance_windows_df),
             "alerts": [alert.to_summary() for alert in report.alerts],
+            "system": get_system_records(report.system_df),
         },
         "timings": timings,
     }

@@ -27,6 +27,7 @@ from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
 from ui.live_traffic_panel import live_traffic_panel
 from ui.performance_panel import performance_panel
+from ui.system_panel import live_health_panel, system_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, flash, job_panel, show_flash, user_errors
 
@@ -69,6 +70,7 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
             )
 
 live_traffic_panel(ws, pid)
+live_health_panel(ws, pid)
 arms_panel(ws, pid)
 autopilot_panel(ws, pid)
 latest = pipeline.latest_monitoring(ws, pid)
@@ -107,6 +109,11 @@ chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
 if report.excluded_columns:
     st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
 performance_panel(report)
+st.markdown("**System health per window**")
+if report.system_df.empty:
+    st.caption("This report was made before system health was measured: simulate traffic again to see it.")
+else:
+    system_panel(report.system_df, key="report_system")
 chart(
     plot_prediction_drift(report.prediction_drift_df),
     caption_prediction_drift(report.prediction_drift_df),

@@ -26,6 +26,7 @@ from core.monitoring.performance import (
     get_performance_windows_df,
 )
 from core.monitoring.rules import AlertRule, get_default_rules
+from core.monitoring.system import SYSTEM_SCHEMA, empty_system_df
 from core.monitoring.windows import (
     FEATURE_DRIFT_DEFAULTS,
     PERFORMANCE_SCHEMA,
@@ -75,6 +76,15 @@ class MonitoringReport:
     # limit_lower, limit_upper, decayed, estimate_decayed. Empty without a reference.
     performance_windows_df: pd.DataFrame = field(default_factory=empty_performance_windows_df)
     performance_reference: PerformanceReference | None = None
+    # System health per window and version, read from the prediction log (`system`): window, version,
+    # requests, rows, latency_p50_ms, latency_p95_ms, throughput_rps, error_rate, rejection_rate,
+    # flagged_rate, rows_per_s, seconds, start. Empty for reports made before it was measured.
+    system_df: pd.DataFrame = field(default_factory=empty_system_df)
+
+    @property
+    def system(self) -> pd.DataFrame:
+        """The system-health table (``system_df``) under the name its JSON key has: alert rules read it."""
+        return self.system_df
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +103,7 @@ class MonitoringReport:
             "performance_reference": None
             if self.performance_reference is None
             else self.performance_reference.to_dict(),
+            "system": _records(self.system_df),
         }
 
     @classmethod
@@ -120,6 +131,7 @@ class MonitoringReport:
             performance_reference=PerformanceReference.from_dict(data["performance_reference"])
             if data.get("performance_reference")
             else None,
+            system_df=apply_schema(pd.DataFrame(data.get("system", [])), SYSTEM_SCHEMA),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -232,8 +244,9 @@ def run_monitoring(
     feature it barely uses is no reason to retrain. `reference_key` names the reference rows (e.g. the
     watched version's id) so their sorted, binned form is kept for the next report on them. `rules` (the
     project's alert rules; default: ``get_default_rules``, the alerts monitoring always gave) decide the
-    alerts; a rule marked as a retrain reason adds one. `system_df` (window, latency_p50_ms,
-    latency_p95_ms, throughput_rps, error_rate, rejection_rate), when given, feeds the system rules.
+    alerts; a rule marked as a retrain reason adds one. `system_df` (`system.get_system_df`: latency,
+    throughput, error and rejection rates per window and version, read from the prediction log) is kept
+    in the report as it is and feeds the system rules.
     """
     config.validate()
     feature_columns = list(feature_columns)
@@ -309,4 +322,5 @@ def run_monitoring(
         model_importance=dict(model_importance or {}),
         performance_windows_df=performance_windows_df,
         performance_reference=performance_reference,
+        system_df=empty_system_df() if system_df is None else apply_schema(system_df.copy(), SYSTEM_SCHEMA),
     )

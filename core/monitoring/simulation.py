@@ -56,13 +56,17 @@ class TrafficConfig:
     # a `label_share` of the rows (chosen at random, seeded) ever gets its label.
     label_delay: int = 0
     label_share: float = 1.0
+    # Each window's rows reach the endpoint as requests of this many rows (the last one of a window may
+    # hold fewer; a window of over 25 requests sends bigger ones), so each request's latency is logged
+    # with its window.
+    rows_per_request: int = 20
 
     def validate(self) -> TrafficConfig:
         if self.scenario not in SCENARIOS:
             raise ConfigError(
                 f"The 'scenario' of TrafficConfig must be one of {', '.join(SCENARIOS)}; got {self.scenario!r} instead."
             )
-        for name, minimum in (("windows", 1), ("rows_per_window", 10)):
+        for name, minimum in (("windows", 1), ("rows_per_window", 10), ("rows_per_request", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigError(

@@ -30,6 +30,7 @@ from core.problem.definition import (
 )
 from core.problem.store import get_problem
 from core.stages.explain import get_importance_shares, get_top_features
+from core.stages.health import send_simulated_traffic
 from core.stages.lab import stage_train
 from core.stages.release import stage_register
 from core.training import tracking
@@ -153,8 +154,10 @@ def stage_monitor(
         important_features=get_top_features(ws, champion.version["run_id"]),
     )
     inputs = frame.drop(columns=[problem.target, "window"])
-    keys = [f"w{w}-{i}" for i, w in enumerate(frame["window"])]
-    serving.predict(ws, deployment, inputs, keys=keys, seed=traffic.seed, source="simulator")
+    # Each window's rows as requests of a few rows (keys "w{window}-{i}"), so latency is logged per window.
+    system_df = send_simulated_traffic(
+        ws, deployment, inputs, frame["window"].to_numpy(), rows_per_request=traffic.rows_per_request, seed=traffic.seed
+    )
     scorer = _monitor_scores(champion)
     used = champion.required_columns  # not IDs and other dropped columns: they would always "drift"
     # Drift is measured against the unseen rows the traffic is resampled from, as they were before any
@@ -183,6 +186,7 @@ def stage_monitor(
         rules=rule_store.get_rules(
             ws, project_id, task=problem.task, metric=problem.metric, labels_delayed=traffic.label_delay > 0
         ),
+        system_df=system_df,
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,

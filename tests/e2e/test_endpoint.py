@@ -26,6 +26,7 @@ def _post(url: str, body: bytes) -> tuple[int, dict]:
 
 
 def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, start_fresh_server):
+    from core import pipeline
     from core.deployment import serving
     from core.deployment.endpoint import process
     from core.pipeline import get_request_examples, run_demo
@@ -88,9 +89,13 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         assert f"{served.label} over HTTP: 2 answers in 1 request;" in text, text[:2000]
         assert "50% labelled so far" in text
         assert "2 requests were refused with 422" in text
-        # per arm: the simulator's one batch and the client's one request of two rows are two requests
+        # per arm: the simulator's requests (a few rows each) and the client's one request of two rows
+        simulated = int(pipeline.latest_monitoring(ws, 1)["report"].system_df["requests"].sum())
         assert "Each version on live traffic" in text and f"{served.label} (answered as the champion): " in text
-        assert " rows in 2 requests; half the requests answered within" in text
+        assert f" rows in {simulated + 1:,} requests; half the requests answered within" in text
+        # system health of real traffic (not the simulator's), and the label sent to /feedback
+        assert "System health of live traffic" in text
+        assert "1 of 2 answers (50%) have their true label from /feedback, in 1 of 1 windows of a minute (1)" in text
         shot(page, "endpoint_03_monitor_live")
 
         goto(page, server.base_url, "/Deploy?project=1")
