@@ -307,7 +307,6 @@ def _prepare_numeric_current(
         counts = np.array([count_sorted_in_bins(group, ref.edges) for group in sorted_groups]).reshape(n_groups, -1)
         counts = np.column_stack([counts, missing_per_group])
         return CurrentColumn(counts, new_rows, valid, groups, sorted_groups=sorted_groups)
-    bins = _count_per_group(np.searchsorted(ref.edges, valid, side="left"), groups, n_groups, len(ref.edges) + 1)
     index = np.searchsorted(ref.values, valid, side="left")  # interval (values[k-1], values[k]]
     cells = len(ref.values) + 1
     per_interval = _count_per_group(index, groups, n_groups, cells)
@@ -315,6 +314,13 @@ def _prepare_numeric_current(
     on_value[on_value] = valid[on_value] == ref.values[index[on_value]]
     equal = _count_per_group(index[on_value], groups[on_value], n_groups, cells)
     at_most = np.cumsum(per_interval[:, :-1], axis=1)
+    # PSI's bins: a value equal to a reference value is in that value's bin; the others are searched.
+    n_bins = len(ref.edges) + 1
+    value_bins = np.searchsorted(ref.edges, ref.values, side="left")[:, None] == np.arange(n_bins)
+    off = ~on_value
+    bins = equal[:, :-1] @ value_bins.astype(np.int64) + _count_per_group(
+        np.searchsorted(ref.edges, valid[off], side="left"), groups[off], n_groups, n_bins
+    )
     return CurrentColumn(
         np.column_stack([bins, missing_per_group]),
         new_rows,
