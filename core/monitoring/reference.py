@@ -358,16 +358,38 @@ def _count_cells_in_bins(ref: NumericReference, grid: CellGrid, cells: OpenedCel
     return np.array(rows, dtype=np.int64).reshape(len(cells.sizes), len(ref.edges) + 1)
 
 
+def _get_arrow_buckets(ref: CategoricalReference, series: pd.Series) -> np.ndarray | None:
+    """Each row's bucket, for text held by Arrow (pandas' default strings) against text categories: Arrow
+    looks each row up among the categories without building Python strings; None for any other column."""
+    if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
+        return None
+    if not ref.categories.map(type).isin([str]).all():
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.chunked_array(series.array.__arrow_array__())
+    categories = pa.array(list(ref.categories), type=pa.large_string()).cast(text.type)
+    position = pc.fill_null(pc.index_in(text, value_set=categories), len(ref.categories)).to_numpy()
+    bucket_of = np.minimum(np.arange(len(ref.categories)), ref.kept)  # the categories beyond `kept`: '<other>'
+    buckets = np.append(bucket_of, ref.new_bucket)[position]
+    if text.null_count:
+        buckets[pc.is_null(text).to_numpy(zero_copy_only=False)] = ref.kept + 2
+    return buckets
+
+
 def prepare_current(ref: ColumnReference, series: pd.Series, codes: np.ndarray, n_groups: int) -> CurrentColumn:
     """The current values of one column, counted per group (``codes``: the group of each row)."""
     if isinstance(ref, NumericReference):
         return _prepare_numeric_current(ref, series, codes, n_groups)
-    # Categories: factorise once, map each distinct value to its bucket, count bucket codes per group.
-    values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
-    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    position = ref.categories.get_indexer(pd.Index(uniques, dtype=object))
-    bucket_of = np.where(position < 0, ref.new_bucket, np.where(position >= ref.kept, ref.kept, position))
     n_buckets = ref.kept + 3
-    buckets = np.append(bucket_of, ref.kept + 2)[value_codes]  # code -1 (missing) takes the last entry
+    buckets = _get_arrow_buckets(ref, series)
+    if buckets is None:
+        # Categories: factorise once, map each distinct value to its bucket, count bucket codes per group.
+        values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+        value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        position = ref.categories.get_indexer(pd.Index(uniques, dtype=object))
+        bucket_of = np.where(position < 0, ref.new_bucket, np.where(position >= ref.kept, ref.kept, position))
+        buckets = np.append(bucket_of, ref.kept + 2)[value_codes]  # code -1 (missing) takes the last entry
     counts = _count_per_group(buckets, codes, n_groups, n_buckets)
     return CurrentColumn(counts=counts, new_rows=counts[:, ref.new_bucket].astype(np.int64))

@@ -84,3 +84,23 @@ def test_the_cells_find_the_largest_gap_inside_a_cell():
     expected = ks_2samp(reference["x"], current["x"], method="asymp")
     assert expected.statistic > 0.04
     assert df.loc[0, "pvalue"] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_text_held_by_arrow_is_bucketed_as_python_strings_are():
+    """Arrow's look-up of pandas' default strings gives the buckets factorising Python strings gives:
+    kept categories, '<other>' beyond the kept ones, '<new>', and missing values."""
+    from core.monitoring.reference import MAX_CATEGORIES, prepare_current, prepare_reference
+
+    rng = np.random.default_rng(3)
+    names = np.array([f"plan {i}" for i in range(MAX_CATEGORIES + 5)] + ["", "Açores", "Açores"])
+    reference = pd.DataFrame({"plan": pd.array(rng.choice(names[:-1], 5000), dtype="str")})
+    current = rng.choice(np.append(names, ["never seen", "Açores "]), 4000).astype(object)
+    current[rng.random(4000) < 0.05] = None
+    groups = rng.integers(0, 3, 4000)
+    prepared = prepare_reference(reference, ["plan"]).columns["plan"]
+    by_arrow = prepare_current(prepared, pd.Series(pd.array(current, dtype="str")), groups, 3)
+    by_python = prepare_current(prepared, pd.Series(current, dtype=object), groups, 3)
+    np.testing.assert_array_equal(by_arrow.counts, by_python.counts)
+    np.testing.assert_array_equal(by_arrow.new_rows, by_python.new_rows)
+    assert by_arrow.counts[:, prepared.kept + 2].sum() == pd.isna(current).sum()
+    assert by_arrow.new_rows.sum() > 0 and by_arrow.counts[:, prepared.kept].sum() > 0
