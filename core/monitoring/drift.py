@@ -11,8 +11,11 @@ default); `get_feature_drift_df` applies them per column and records in its `tes
 test ran. A new test is one function and one decorator; its formula belongs in core/statistics.py.
 
 Speed: the reference is sorted and binned once (`reference.prepare_reference`, kept per deployment
-version by `get_prepared_reference`), each current column is sorted once per window, and every
-statistic is read from those sorted values and counts; categories are counted by code.
+version by `get_prepared_reference`). A current numeric column is not sorted: with many distinct
+reference values it is counted per cell of the reference's value axis (`reference.CellGrid`), which
+gives KS exactly from the few cells where the gap could be largest (`statistics.ks_cells_to_open`);
+with few, it is counted at the reference's values. Categories are counted by code (Arrow text is
+looked up by Arrow). Every statistic is the same ratio of counts scipy computes.
 """
 
 from __future__ import annotations
@@ -174,7 +177,7 @@ def ks_pvalues_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray
             at_most, below = cur.at_distinct
             statistics[group] = ks_statistic_counts(ref.at_most, at_most[group], below[group], int(sizes[group]))
         elif cur.cells is not None:
-            statistics[group] = _ks_statistic_in_cells(ref, cur.cells, group)
+            statistics[group] = _ks_statistic_in_cells(ref, cur.cells, int(group))
         else:
             statistics[group] = ks_statistic_distinct(ref.values, ref.at_most, cur.get_sorted_groups()[group])
     return ks_pvalues(statistics, np.full(len(sizes), ref.size), sizes)

@@ -8,8 +8,10 @@ categories, '<other>', '<new>', missing) with their counts. `get_prepared_refere
 prepared references by a caller's key (a deployment and version), so repeated reports skip the work.
 
 `prepare_current` turns the current rows of one column into what the statistics need, per group
-(window): sorted values and bin counts for numbers, bucket counts from category codes (strings are
-factorised once, never compared one by one).
+(window): for numbers, counts per cell of the reference's grid (many distinct values: the current values
+are never sorted, only those of the few cells KS must look into) or counts at the reference's distinct
+values (few), and PSI's bin counts; bucket counts from category codes (strings are factorised once, or
+looked up by Arrow, never compared one by one).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -231,14 +234,16 @@ class OpenedCells:
     values: np.ndarray
     flat: np.ndarray
 
-    def count_at_most(self, group: int, points: np.ndarray, cells: np.ndarray, side: str) -> np.ndarray:
+    def count_at_most(
+        self, group: int, points: np.ndarray, cells: np.ndarray, side: Literal["left", "right"]
+    ) -> np.ndarray:
         """The group's current values at most (``side="right"``) or below (``"left"``) each of ``points``,
         each in an opened cell (``cells``)."""
         n_cells = self.before.shape[1]
         low, high = np.searchsorted(self.flat, [group * n_cells, (group + 1) * n_cells])
         values, own = self.values[low:high], self.flat[low:high] - group * n_cells
         earlier_opened = np.searchsorted(own, cells, side="left")
-        return self.before[group, cells] + np.searchsorted(values, points, side=side) - earlier_opened  # type: ignore[call-overload]
+        return self.before[group, cells] + np.searchsorted(values, points, side=side) - earlier_opened
 
 
 @dataclass(frozen=True)
@@ -294,13 +299,13 @@ def _prepare_numeric_current(
     else:
         new_rows = np.bincount(groups[~np.isin(valid, ref.codes)], minlength=n_groups).astype(np.int64)
     if len(ref.values) > MAX_COUNTED_DISTINCT and ref.grid is not None:
-        cells = _count_in_cells(ref, ref.grid, valid, groups, n_groups)
+        opened = _count_in_cells(ref, ref.grid, valid, groups, n_groups)
         return CurrentColumn(
-            np.column_stack([_count_cells_in_bins(ref, ref.grid, cells), missing_per_group]),
+            np.column_stack([_count_cells_in_bins(ref, ref.grid, opened), missing_per_group]),
             new_rows,
             valid,
             groups,
-            cells=cells,
+            cells=opened,
         )
     if len(ref.values) > MAX_COUNTED_DISTINCT:
         sorted_groups = _group_sorted(valid, groups, n_groups)
