@@ -138,6 +138,30 @@ def ks_statistic_distinct(values: np.ndarray, at_most: np.ndarray, current_sorte
     return ks_statistic_counts(at_most, at_or_below, below, len(current_sorted))
 
 
+def ks_cells_to_open(reference_ends: np.ndarray, n: int, current_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The KS statistic bounded from counts per cell of the value axis, before any value is sorted.
+
+    The cells are intervals that split the axis in the same way for both samples (a monotone map of
+    values to cells). ``reference_ends`` (one per cell) and ``current_ends`` ([groups × cells]) count
+    the values at most each cell's end, of ``n`` and of each group's last entry. At a cell's end both
+    distribution functions are known exactly, so the largest gap there is a gap ``ks_2samp`` computes
+    (a lower bound of the statistic: first result, per group). Inside a cell each function stays
+    between its values at the cell's two ends, so no gap there exceeds the cell's upper bound; only
+    the cells whose bound exceeds the lower bound and that hold reference values (where the
+    reference's function moves) need their values compared one by one: second result, [groups × cells].
+    """
+    current_ends = np.atleast_2d(current_ends)
+    m = np.maximum(current_ends[:, -1:], 1)
+    ref_end = reference_ends / n
+    ref_start = np.concatenate(([0], reference_ends[:-1])) / n
+    cur_end = current_ends / m
+    cur_start = np.column_stack([np.zeros(len(current_ends), dtype=current_ends.dtype), current_ends[:, :-1]]) / m
+    bound = np.abs(ref_end - cur_end).max(axis=1)
+    upper = np.maximum(ref_end - cur_start, cur_end - ref_start)
+    moves = reference_ends > np.concatenate(([0], reference_ends[:-1]))
+    return bound, (upper > bound[:, None]) & moves
+
+
 def ks_statistic_counts(at_most: np.ndarray, current_at_most: np.ndarray, current_below: np.ndarray, m: int) -> float:
     """The KS statistic from counts at the reference's distinct values: reference values at most each
     (``at_most``), current values at most each and strictly below each (of ``m``). Between two reference
@@ -150,6 +174,26 @@ def ks_statistic_counts(at_most: np.ndarray, current_at_most: np.ndarray, curren
     previous = np.concatenate(([0.0], ref_cdf[:-1]))
     gap_before_values = np.abs(previous - current_below / m).max()
     return float(max(gap_at_values, gap_before_values))
+
+
+def ks_statistic_in_cells(
+    bound: float,
+    at_most: np.ndarray,
+    before: np.ndarray,
+    n: int,
+    current_at_most: np.ndarray,
+    current_below: np.ndarray,
+    m: int,
+) -> float:
+    """The KS statistic from ``ks_cells_to_open``'s lower ``bound`` and the counts at the reference's
+    distinct values inside the opened cells: reference values at most each (``at_most``) and before
+    it (``before``: at most the previous distinct value), of ``n``; current values at most and
+    strictly below each, of ``m``. The same ratios as ``ks_statistic_counts`` and ``ks_2samp``."""
+    if len(at_most) == 0:
+        return float(bound)
+    gap_at_values = np.abs(at_most / n - current_at_most / m).max()
+    gap_before_values = np.abs(before / n - current_below / m).max()
+    return float(max(bound, gap_at_values, gap_before_values))
 
 
 def wasserstein_distinct(values: np.ndarray, at_most: np.ndarray, current_sorted: np.ndarray) -> float:

@@ -11,8 +11,11 @@ default); `get_feature_drift_df` applies them per column and records in its `tes
 test ran. A new test is one function and one decorator; its formula belongs in core/statistics.py.
 
 Speed: the reference is sorted and binned once (`reference.prepare_reference`, kept per deployment
-version by `get_prepared_reference`), each current column is sorted once per window, and every
-statistic is read from those sorted values and counts; categories are counted by code.
+version by `get_prepared_reference`). A current numeric column is not sorted: with many distinct
+reference values it is counted per cell of the reference's value axis (`reference.CellGrid`), which
+gives KS exactly from the few cells where the gap could be largest (`statistics.ks_cells_to_open`);
+with few, it is counted at the reference's values. Categories are counted by code (Arrow text is
+looked up by Arrow). Every statistic is the same ratio of counts scipy computes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from core.monitoring.reference import (
     ColumnReference,
     CurrentColumn,
     NumericReference,
+    OpenedCells,
     PreparedReference,
     get_prepared_reference,
     prepare_current,
@@ -41,6 +45,7 @@ from core.statistics import (
     ks_pvalues,
     ks_statistic_counts,
     ks_statistic_distinct,
+    ks_statistic_in_cells,
     psi_from_counts,
     wasserstein_distinct,
 )
@@ -171,9 +176,32 @@ def ks_pvalues_per_group(ref: ColumnReference, cur: CurrentColumn) -> np.ndarray
         if cur.at_distinct is not None:
             at_most, below = cur.at_distinct
             statistics[group] = ks_statistic_counts(ref.at_most, at_most[group], below[group], int(sizes[group]))
+        elif cur.cells is not None:
+            statistics[group] = _ks_statistic_in_cells(ref, cur.cells, int(group))
         else:
             statistics[group] = ks_statistic_distinct(ref.values, ref.at_most, cur.get_sorted_groups()[group])
     return ks_pvalues(statistics, np.full(len(sizes), ref.size), sizes)
+
+
+def _ks_statistic_in_cells(ref: NumericReference, cells: OpenedCells, group: int) -> float:
+    """KS of one group from its counts per cell: the reference's distinct values in the opened cells
+    are compared with the group's values there (``core.statistics.ks_cells_to_open``)."""
+    assert ref.grid is not None
+    starts = ref.grid.get_merged(cells.shift)[0]
+    opened = np.flatnonzero(cells.opened[group])
+    lengths = starts[opened + 1] - starts[opened]
+    index = np.arange(lengths.sum()) + np.repeat(starts[opened] - (np.cumsum(lengths) - lengths), lengths)
+    in_cell = np.repeat(opened, lengths)
+    points = ref.values[index]
+    return ks_statistic_in_cells(
+        float(cells.bound[group]),
+        ref.at_most[index],
+        np.concatenate(([0], ref.at_most))[index],
+        ref.size,
+        cells.count_at_most(group, points, in_cell, "right"),
+        cells.count_at_most(group, points, in_cell, "left"),
+        int(cells.sizes[group]),
+    )
 
 
 @register_drift_test("chi2", ("categorical",), "chi-squared test on the PSI's category buckets (as chi2_pvalue)")
