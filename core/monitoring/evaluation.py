@@ -249,7 +249,7 @@ def _describe(
         return message, {**evidence, "metric": row.metric, "expected": float(row.expected)}
     if kind == "multivariate_drift":
         return _describe_multivariate(rule, window, row, tables)
-    return _describe_system(rule, window, row)
+    return _describe_system(rule, window, rows)
 
 
 def _describe_multivariate(rule: AlertRule, window: int, row: Any, tables: WindowTables) -> tuple[str, dict[str, Any]]:
@@ -273,25 +273,30 @@ def _describe_multivariate(rule: AlertRule, window: int, row: Any, tables: Windo
     )
 
 
-def _describe_system(rule: AlertRule, window: int, row: Any) -> tuple[str, dict[str, Any]]:
-    value, threshold = float(getattr(row, rule.signal)), float(rule.threshold or 0.0)
+def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[str, dict[str, Any]]:
+    """The window's worst version (a canary's window has one row per version) against the rule."""
+    row = rows.loc[rows[rule.signal].astype(float).idxmax()]
+    value, threshold = float(row[rule.signal]), float(rule.threshold or 0.0)
     bound = "at least" if rule.comparison == ">=" else "above"
+    version = row.get("version")
+    who = f" from {version}" if len(rows) > 1 and isinstance(version, str) and version else ""
     if rule.signal == "latency_p95_ms":
         message = (
-            f"In window {window}, the slowest 5% of answers took {_ms(value)} ms or more (p95), "
+            f"In window {window}, the slowest 5% of answers{who} took {_ms(value)} ms or more (p95), "
             f"{bound} the {_ms(threshold)} ms this rule allows: the endpoint is slowing down."
         )
     elif rule.signal == "error_rate":
         message = (
-            f"In window {window}, {_percent(value)} of the requests failed with an error, {bound} the "
+            f"In window {window}, {_percent(value)} of the requests{who} failed with an error, {bound} the "
             f"{_percent(threshold)} this rule allows: callers got no answer for them."
         )
     else:
         message = (
-            f"In window {window}, the endpoint refused {_percent(value)} of the rows it was sent, {bound} the "
+            f"In window {window}, the endpoint refused {_percent(value)} of the rows sent"
+            f"{who.replace(' from ', ' to ')}, {bound} the "
             f"{_percent(threshold)} this rule allows: callers send rows the model cannot read."
         )
-    return message, {"value": value, "threshold": threshold}
+    return message, {"value": value, "threshold": threshold, **({"version": version} if who else {})}
 
 
 def _ms(value: float) -> str:

@@ -131,6 +131,9 @@ def test_min_features_counts_the_features_that_meet_the_comparison():
 SYSTEM = pd.DataFrame(
     {
         "window": [1, 2, 3],
+        "version": ["m v1"] * 3,
+        "requests": [25, 25, 25],
+        "rows": [500, 500, 500],
         "latency_p50_ms": [2.0, 3.0, 40.0],
         "latency_p95_ms": [9.0, 12.0, 900.0],
         "throughput_rps": [50.0, 48.0, 3.0],
@@ -152,6 +155,16 @@ def test_system_rules_speak_only_when_the_report_has_the_system_table():
     ]
     assert alerts[1].message.startswith("In window 3, the slowest 5% of answers took 900 ms")
     assert "2.0% of the requests failed" in alerts[0].message and alerts[0].chart == "system_health"
+
+
+def test_a_system_alert_in_a_canary_window_names_the_worse_version():
+    rules = [r for r in get_default_rules("binary", "roc_auc") if r.signal == "latency_p95_ms"]
+    canary = pd.concat([SYSTEM, SYSTEM.assign(version="m v2", latency_p95_ms=[9.0, 2500.0, 10.0])])
+    tables = WindowTables(**{**window_table([0.0, 0.0, 0.0]).__dict__, "system_df": canary})
+    alerts = evaluate_rules(rules, tables)
+    assert [a.window for a in alerts] == [2]  # window 3 (v1's 900 ms) falls in the rule's cool-down
+    assert alerts[0].message.startswith("In window 2, the slowest 5% of answers from m v2 took 2,500 ms")
+    assert alerts[0].evidence["version"] == "m v2" and alerts[0].evidence["value"] == 2500.0
 
 
 def test_multivariate_rule_is_off_by_default_and_says_which_columns_drive_it():
