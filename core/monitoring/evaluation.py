@@ -274,12 +274,12 @@ def _describe_multivariate(rule: AlertRule, window: int, row: Any, tables: Windo
 
 
 def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[str, dict[str, Any]]:
-    """The window's worst version (a canary's window has one row per version) against the rule."""
+    """The window's worst version (a canary's window has one row per version), named, against the rule."""
     row = rows.loc[rows[rule.signal].astype(float).idxmax()]
     value, threshold = float(row[rule.signal]), float(rule.threshold or 0.0)
     bound = "at least" if rule.comparison == ">=" else "above"
     version = row.get("version")
-    who = f" from {version}" if len(rows) > 1 and isinstance(version, str) and version else ""
+    who = f" from {version}" if isinstance(version, str) and version else ""
     if rule.signal == "latency_p95_ms":
         message = (
             f"In window {window}, the slowest 5% of answers{who} took {_ms(value)} ms or more (p95), "
