@@ -287,7 +287,8 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
         )
     elif rule.signal == "error_rate":
         message = (
-            f"In window {window}, {_percent(value)} of the requests{who} failed with an error, {bound} the "
+            f"In window {window}, {_percent(value)} of the rows sent{who.replace(' from ', ' to ')} got an error "
+            f"instead of an answer, {bound} the "
             f"{_percent(threshold)} this rule allows: callers got no answer for them."
         )
     else:

@@ -154,7 +154,7 @@ def test_system_rules_speak_only_when_the_report_has_the_system_table():
         (3, "rejection_rate", "warning"),
     ]
     assert alerts[1].message.startswith("In window 3, the slowest 5% of answers from m v1 took 900 ms")
-    assert "2.0% of the requests failed" in alerts[0].message and alerts[0].chart == "system_health"
+    assert "2.0% of the rows sent to m v1 got an error" in alerts[0].message and alerts[0].chart == "system_health"
 
 
 def test_a_system_alert_in_a_canary_window_names_the_worse_version():
