@@ -14,6 +14,7 @@ from core.formatting import format_number
 from core.monitoring.drift import DriftConfig
 from core.monitoring.importance import get_barely_used
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
+from core.problem.definition import METRICS
 
 # A value never seen in training (a new category or code) in at least this share of a window's
 # rows is a signal of its own: the model never learned what it means, whatever the PSI says.
@@ -119,7 +120,7 @@ def get_decay_alerts(
                     level="warning",
                     window=int(row.window),
                     kind="estimated_decay",
-                    message=f"In window {row.window}, whose labels have not arrived, the model's own confidence "
+                    message=f"In window {row.window}, whose labels have not arrived, {_estimate_source(row.metric)} "
                     f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
                     f"({format_number(row.lower)}–{format_number(row.upper)}), "
                     f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
@@ -127,6 +128,11 @@ def get_decay_alerts(
                 )
             )
     return alerts
+
+
+def _estimate_source(metric: str) -> str:
+    """What estimated the metric before labels: a classifier's confidence, a model of a regression's errors."""
+    return "a model of its errors" if metric in METRICS["regression"] else "the model's own confidence"
 
 
 def _lower_first(text: str) -> str:

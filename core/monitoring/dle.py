@@ -24,7 +24,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold
 
 LOSSES = {"mae": "absolute", "rmse": "squared", "r2": "squared"}
-LOSS_FOLDS = 5
+LOSS_FOLDS = 3
 MIN_LOSS_ROWS = 100  # fewer holdout rows: too few to learn where the model errs
 
 
@@ -35,8 +35,8 @@ def _loss(metric: str, y: np.ndarray, predictions: np.ndarray) -> np.ndarray:
 
 def _new_loss_regressor(rows: int, seed: int) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(
-        max_iter=150,
-        learning_rate=0.05,
+        max_iter=100,
+        learning_rate=0.1,
         max_leaf_nodes=15,
         min_samples_leaf=max(20, rows // 50),
         l2_regularization=1.0,

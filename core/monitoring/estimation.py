@@ -14,11 +14,19 @@ and the row readers live in memory only (refit them from the holdout to estimate
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
 
 from core.monitoring.cbpe import (
     ESTIMABLE_METRICS,
@@ -33,6 +41,16 @@ from core.monitoring.cbpe import (
 from core.monitoring.dle import LOSSES, LossModel, fit_loss_model
 
 RowReader = Callable[[pd.DataFrame], np.ndarray]
+REALISED: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy_score,
+    "f1_macro": lambda y, answered: f1_score(y, answered, average="macro", zero_division=0),
+    "balanced_accuracy": balanced_accuracy_score,
+    "mae": mean_absolute_error,
+    "rmse": root_mean_squared_error,
+    "r2": r2_score,
+}
+BOUNDS = {"accuracy": (0.0, 1.0), "f1_macro": (0.0, 1.0), "balanced_accuracy": (0.0, 1.0), "mae": (0.0, None)}
+BOUNDS |= {"rmse": (0.0, None), "r2": (None, 1.0)}
 ESTIMATED = {"binary": ESTIMABLE_METRICS, "multiclass": MULTICLASS_METRICS, "regression": tuple(LOSSES)}
 
 
@@ -45,6 +63,7 @@ class Estimator:
     note: str
     calibrations: tuple[Calibration, ...] = ()  # binary: one; multi-class: one per class
     decision_threshold: float = 0.5
+    offset: float = 0.0  # multi-class and regression: realised − estimated on the holdout, added to every estimate
     loss_model: LossModel | None = field(default=None, compare=False)
     read_rows: RowReader | None = field(default=None, compare=False)
 
@@ -78,10 +97,13 @@ class Estimator:
             return estimate_metric(self.metric, probabilities, inputs, self.decision_threshold)
         if self.task == "multiclass":
             probabilities = calibrate_probabilities(self.calibrations, inputs)
-            return estimate_multiclass_metric(self.metric, probabilities, inputs.argmax(axis=1))
-        if self.loss_model is None:
+            value = estimate_multiclass_metric(self.metric, probabilities, inputs.argmax(axis=1))
+        elif self.loss_model is not None:
+            value = self.loss_model.estimate(inputs)
+        else:
             return float("nan")
-        return self.loss_model.estimate(inputs)
+        low, high = BOUNDS[self.metric]
+        return float(np.clip(value + self.offset, low, high))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +112,7 @@ class Estimator:
             "note": self.note,
             "calibrations": [c.to_dict() for c in self.calibrations],
             "decision_threshold": self.decision_threshold,
+            "offset": self.offset,
         }
 
     @classmethod
@@ -100,6 +123,7 @@ class Estimator:
             note=data.get("note", ""),
             calibrations=tuple(Calibration.from_dict(c) for c in data.get("calibrations", ())),
             decision_threshold=float(data.get("decision_threshold", 0.5)),
+            offset=float(data.get("offset", 0.0)),
         )
 
 
@@ -143,12 +167,18 @@ def fit_estimator(
     inputs = reader.get_inputs(rows, scores)
     if task == "multiclass":
         calibrations = fit_class_calibrations(y, inputs, seed=seed)
-        note = _describe_class_calibrations(calibrations)
-        return Estimator(task, metric, note, calibrations, read_rows=read_rows), note
-    loss_model, note = fit_loss_model(metric, y, inputs, seed=seed)
-    if loss_model is None:
-        return None, note
-    return Estimator(task, metric, note, loss_model=loss_model, read_rows=read_rows), note
+        fitted = Estimator(task, metric, _describe_class_calibrations(calibrations), calibrations, read_rows=read_rows)
+        answered = inputs.argmax(axis=1)
+    else:
+        loss_model, note = fit_loss_model(metric, y, inputs, seed=seed)
+        if loss_model is None:
+            return None, note
+        fitted = Estimator(task, metric, note, loss_model=loss_model, read_rows=read_rows)
+        answered = inputs[:, -1]
+    # Anchored on the holdout: what the estimate adds is the change from it. Uncalibrated scores (a
+    # holdout too small to calibrate on) would otherwise shift every window by the same bias.
+    offset = float(REALISED[metric](y, answered)) - fitted.estimate(inputs)
+    return replace(fitted, offset=offset if np.isfinite(offset) else 0.0), fitted.note
 
 
 def estimate_windows(
