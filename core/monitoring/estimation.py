@@ -49,8 +49,14 @@ REALISED: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "rmse": root_mean_squared_error,
     "r2": r2_score,
 }
-BOUNDS = {"accuracy": (0.0, 1.0), "f1_macro": (0.0, 1.0), "balanced_accuracy": (0.0, 1.0), "mae": (0.0, None)}
-BOUNDS |= {"rmse": (0.0, None), "r2": (None, 1.0)}
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "accuracy": (0.0, 1.0),
+    "f1_macro": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "mae": (0.0, None),
+    "rmse": (0.0, None),
+    "r2": (None, 1.0),
+}
 ESTIMATED = {"binary": ESTIMABLE_METRICS, "multiclass": MULTICLASS_METRICS, "regression": tuple(LOSSES)}
 
 
