@@ -26,8 +26,7 @@ def performance_panel(report: MonitoringReport) -> None:
         caption_performance_windows(windows, reference),
         key="performance",
     )
-    how = reference.calibration.note if reference.calibration is not None else reference.not_estimated
-    st.caption(escape_markdown(how))
+    st.caption(escape_markdown(reference.estimation_note))
     with st.expander("Performance per window: labels, realised, estimated, control limit"):
         st.dataframe(get_performance_table_df(windows), hide_index=True, width="stretch")
         st.caption(

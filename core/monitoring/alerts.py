@@ -15,6 +15,7 @@ from core.monitoring.drift import DriftConfig
 from core.monitoring.importance import get_barely_used
 from core.monitoring.rules import NEW_VALUES_SHARE, get_default_rules
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
+from core.problem.definition import METRICS
 
 __all__ = ["NEW_VALUES_SHARE", "Alert", "get_alerts", "get_retrain_decision"]
 
@@ -147,12 +148,15 @@ def _estimated_message(row: Any) -> str:
     lower = row.metric in LOWER_IS_BETTER
     limit = row.limit_upper if lower else row.limit_lower
     return (
-        f"In window {row.window}, whose labels have not arrived, the model's own confidence "
+        f"In window {row.window}, whose labels have not arrived, {_estimate_source(row.metric)} "
         f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
         f"({format_number(row.lower)}–{format_number(row.upper)}), "
         f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
         "the labels will tell whether it really dropped."
     )
+def _estimate_source(metric: str) -> str:
+    """What estimated the metric before labels: a classifier's confidence, a model of a regression's errors."""
+    return "a model of its errors" if metric in METRICS["regression"] else "the model's own confidence"
 
 
 def _lower_first(text: str) -> str:

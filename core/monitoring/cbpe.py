@@ -140,3 +140,70 @@ def estimate_metric(metric: str, probabilities: np.ndarray, scores: np.ndarray, 
     if metric == "balanced_accuracy":
         return (_ratio(tp, tp + fn) + _ratio(tn, tn + fp)) / 2
     raise ValueError(f"CBPE does not estimate '{metric}'; it estimates {', '.join(ESTIMABLE_METRICS)}.")
+
+
+# ---------------------------------------------------------------- multi-class
+# One-vs-rest: each class's score is calibrated as a yes/no score of "this class" (only where that
+# helps, as above), then each row's probabilities are renormalised to sum to 1. A row predicted class
+# k with calibrated probabilities p counts p[k] true positive of k, 1 - p[k] false positive of k, and
+# p[j] false negative of every other class j: the expected confusion matrix, one class at a time.
+MULTICLASS_METRICS = ("accuracy", "f1_macro", "balanced_accuracy")
+
+
+def fit_class_calibrations(y: np.ndarray, probabilities: np.ndarray, *, seed: int = 0) -> tuple[Calibration, ...]:
+    """One calibration per column of ``probabilities`` (n rows × k classes), learned on whether each
+    row's class ``y`` (0..k-1) is that column's class."""
+    y = np.asarray(y)
+    probabilities = np.asarray(probabilities, dtype=float)
+    return tuple(
+        fit_calibration((y == k).astype(float), probabilities[:, k], seed=seed) for k in range(probabilities.shape[1])
+    )
+
+
+def calibrate_probabilities(calibrations: tuple[Calibration, ...], probabilities: np.ndarray) -> np.ndarray:
+    """Each class's column through its calibration, then each row renormalised to sum to 1 (a row whose
+    calibrated probabilities are all 0 becomes uniform)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    calibrated = np.column_stack([c.apply(probabilities[:, k]) for k, c in enumerate(calibrations)])
+    totals = calibrated.sum(axis=1, keepdims=True)
+    uniform = np.full_like(calibrated, 1.0 / calibrated.shape[1])
+    return np.divide(calibrated, totals, out=uniform, where=totals > 0)
+
+
+def get_expected_class_counts(probabilities: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Expected (TP, FP, FN) of each class (arrays of k) for rows with calibrated ``probabilities`` (n × k)
+    and the model's predicted class index ``predicted``."""
+    p = np.asarray(probabilities, dtype=float)
+    chosen = np.zeros_like(p, dtype=bool)
+    chosen[np.arange(len(p)), np.asarray(predicted, dtype=int)] = True
+    tp = np.where(chosen, p, 0.0).sum(axis=0)
+    fp = np.where(chosen, 1.0 - p, 0.0).sum(axis=0)
+    fn = np.where(chosen, 0.0, p).sum(axis=0)
+    return tp, fp, fn
+
+
+def estimate_multiclass_metric(metric: str, probabilities: np.ndarray, predicted: np.ndarray) -> float:
+    """The expected value of ``metric`` (one of ``MULTICLASS_METRICS``) on rows whose calibrated class
+    probabilities are ``probabilities`` (n × k) and whose answer is class ``predicted`` (the largest of
+    the model's own scores, before calibration). scikit-learn averages F1 over the classes present in
+    the window's labels or answers, and balanced accuracy over those in its labels: each class weighs
+    here by the chance that it is present (1 when the model answers it; else 1 - Π(1 - p))."""
+    p = np.asarray(probabilities, dtype=float)
+    if len(p) == 0:
+        return float("nan")
+    predicted = np.asarray(predicted, dtype=int)
+    if metric == "accuracy":
+        return float(p[np.arange(len(p)), predicted].mean())
+    tp, fp, fn = get_expected_class_counts(p, predicted)
+    present = 1.0 - np.exp(np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12)).sum(axis=0))  # in the labels
+    if metric == "f1_macro":
+        weights = np.where(np.bincount(predicted, minlength=p.shape[1]) > 0, 1.0, present)
+        values = [_ratio(2 * t, 2 * t + f + n) for t, f, n in zip(tp, fp, fn, strict=True)]
+    elif metric == "balanced_accuracy":
+        weights = present
+        values = [_ratio(t, t + n) for t, n in zip(tp, fn, strict=True)]
+    else:
+        raise ValueError(
+            f"CBPE does not estimate '{metric}' of a multi-class model; it estimates {MULTICLASS_METRICS}."
+        )
+    return float(np.average(values, weights=weights)) if weights.sum() > 0 else float("nan")

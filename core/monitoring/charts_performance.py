@@ -15,8 +15,10 @@ from core.formatting import format_number
 from core.monitoring.charts import add_required_line
 from core.monitoring.performance import PerformanceReference
 from core.monitoring.windows import LOWER_IS_BETTER, WINDOW_COLUMN, metric_name
+from core.problem.definition import METRICS
 from core.style import HEIGHT_WINDOWS, LIGHT_AMBER, LIGHT_GREEN, LIGHT_RED, LINE, TEMPLATE
 
+REGRESSION_METRICS = METRICS["regression"]
 ESTIMATE_COLOR = "#1565c0"
 BAND_COLOR = "rgba(21, 101, 192, 0.15)"
 UNLABELLED_SHADE = "rgba(120, 120, 120, 0.10)"
@@ -137,8 +139,9 @@ def caption_performance_windows(df: pd.DataFrame, reference: PerformanceReferenc
     elif reference.estimates:
         windows = ", ".join(str(w) for w in waiting[WINDOW_COLUMN])
         estimate = waiting.iloc[-1]
+        source = "a model of its errors" if reference.metric in REGRESSION_METRICS else "the model's confidence"
         pending = (
-            f"; for window{'s' if len(waiting) > 1 else ''} {windows}, still without labels, the model's confidence "
+            f"; for window{'s' if len(waiting) > 1 else ''} {windows}, still without labels, {source} "
             f"estimates {name} at {format_number(estimate['estimated'])} in window {estimate['window']} "
             "(blue, with its band), which cannot see a change in what the outcome depends on"
         )

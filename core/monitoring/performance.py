@@ -18,8 +18,8 @@ cancer) raised an alert; h = 4 spared one of them but let card fraud's concept d
 later). On the card-fraud sample a window holds about 7 frauds, so one window's ROC-AUC varies by
 ±0.02 by chance: a real drop of 0.05 shows only in the sum of two or three windows.
 
-Windows whose labels have not arrived get an estimate from the model's calibrated confidence
-(``cbpe``) with a band of ``BAND_SIGMAS`` spreads. Fewer labelled rows than a full window vary more:
+Windows whose labels have not arrived get an estimate (``estimation``: the calibrated confidence of a
+classifier, ``cbpe``, or a model of a regression's errors, ``dle``) with a band of ``BAND_SIGMAS`` spreads. Fewer labelled rows than a full window vary more:
 gaps and spreads are scaled by sqrt(window rows / labelled rows), as a standard error is.
 """
 
@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from core.monitoring.cbpe import ESTIMABLE_METRICS, Calibration, estimate_metric, fit_calibration
+from core.monitoring.cbpe import Calibration
+from core.monitoring.estimation import Estimator, estimate_windows, fit_estimator
 
 CUSUM_SLACK = 0.5  # spreads of shortfall per window that chance may take without adding up
 CUSUM_LIMIT = 3.0  # summed shortfall (z-scores less the slack) that counts as decay
@@ -72,14 +73,24 @@ class PerformanceReference:
     spread: float  # its spread over them on the side that means worse (``_get_bad_side_spread``)
     chunks: int
     chunk_values: tuple[float, ...] = ()  # the metric on each chunk, sorted
-    calibration: Calibration | None = None  # None: performance is not estimated before labels
+    estimator: Estimator | None = None  # None: performance is not estimated before labels
     decision_threshold: float = 0.5
     not_estimated: str = ""  # why there is no estimate, in words
     bounds: tuple[float | None, float | None] = field(default=(None, None))
 
     @property
     def estimates(self) -> bool:
-        return self.calibration is not None
+        return self.estimator is not None
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """A yes/no model's calibration (None otherwise)."""
+        return None if self.estimator is None else self.estimator.calibration
+
+    @property
+    def estimation_note(self) -> str:
+        """How the metric is estimated before labels, or why it is not, in words."""
+        return self.estimator.note if self.estimator is not None else self.not_estimated
 
     def get_spread(self, rows: int) -> float:
         return self.spread * math.sqrt(self.window_rows / rows) if rows > 0 else float("nan")
@@ -105,7 +116,7 @@ class PerformanceReference:
             "spread": self.spread,
             "chunks": self.chunks,
             "chunk_values": list(self.chunk_values),
-            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            "estimator": None if self.estimator is None else self.estimator.to_dict(),
             "decision_threshold": self.decision_threshold,
             "not_estimated": self.not_estimated,
             "bounds": list(self.bounds),
@@ -113,7 +124,11 @@ class PerformanceReference:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PerformanceReference:
-        calibration = data.get("calibration")
+        estimator = Estimator.from_dict(data["estimator"]) if data.get("estimator") else None
+        if estimator is None and data.get("calibration"):  # a report saved when only yes/no models were estimated
+            calibration = Calibration.from_dict(data["calibration"])
+            threshold = float(data.get("decision_threshold", 0.5))
+            estimator = Estimator("binary", data["metric"], calibration.note, (calibration,), threshold)
         low, high = data.get("bounds", (None, None))
         return cls(
             metric=data["metric"],
@@ -123,7 +138,7 @@ class PerformanceReference:
             spread=float(data["spread"]),
             chunks=int(data["chunks"]),
             chunk_values=tuple(float(v) for v in data.get("chunk_values", ())),
-            calibration=None if calibration is None else Calibration.from_dict(calibration),
+            estimator=estimator,
             decision_threshold=float(data.get("decision_threshold", 0.5)),
             not_estimated=data.get("not_estimated", ""),
             bounds=(low, high),
@@ -167,6 +182,7 @@ def fit_performance_reference(
     higher_is_better: bool = True,
     positives: np.ndarray | None = None,
     decision_threshold: float = 0.5,
+    estimator: Estimator | None = None,
     not_estimated: str = "",
     chunks: int = BOOTSTRAP_CHUNKS,
     seed: int = 0,
@@ -174,8 +190,9 @@ def fit_performance_reference(
     """Learn the reference from the holdout's labels ``y_true`` and the model's ``scores`` on them.
 
     ``positives`` (1 for the positive class, else 0) turns on the estimate before labels for a yes/no
-    model whose metric CBPE knows (its scores must be probabilities of the positive class); without
-    it, ``not_estimated`` says why there is no estimate.
+    model whose metric CBPE knows (its scores must be probabilities of the positive class); any task's
+    ``estimator`` (``estimation.fit_estimator``) may be given instead. Without either, ``not_estimated``
+    says why there is no estimate.
     """
     y_true = pd.Series(y_true).reset_index(drop=True)
     scores = np.asarray(scores)
@@ -189,10 +206,12 @@ def fit_performance_reference(
     finite = np.asarray([v for v in values if math.isfinite(v)])
     expected = float(finite.mean()) if len(finite) else float("nan")
     spread = _get_bad_side_spread(finite, expected, higher_is_better)
-    calibration = None
-    if positives is not None and metric in ESTIMABLE_METRICS:
-        calibration = fit_calibration(np.asarray(positives)[labelled], scores, seed=seed)
-    elif not not_estimated:
+    if estimator is None and positives is not None:
+        estimator, why = fit_estimator(
+            "binary", metric, np.asarray(positives)[labelled], scores, decision_threshold=decision_threshold, seed=seed
+        )
+        not_estimated = not_estimated or why
+    if estimator is None and not not_estimated:
         not_estimated = f"{metric} is not estimated before labels arrive."
     return PerformanceReference(
         metric=metric,
@@ -202,9 +221,9 @@ def fit_performance_reference(
         spread=spread,
         chunks=len(finite),
         chunk_values=tuple(float(v) for v in np.sort(finite)),
-        calibration=calibration,
+        estimator=estimator,
         decision_threshold=decision_threshold,
-        not_estimated=not_estimated if calibration is None else "",
+        not_estimated=not_estimated if estimator is None else "",
         bounds=BOUNDED_METRICS.get(metric, (None, None)),
     )
 
@@ -236,14 +255,21 @@ def get_performance_windows_df(
     y_true: pd.Series,
     scores: np.ndarray,
     score_metric: Callable[[Any, np.ndarray], float],
+    rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per window: the realised metric on its labelled rows (missing labels: not arrived yet),
-    the estimate from the calibrated scores with its band, and the control limits of the realised one."""
+    the estimate before labels with its band (from the scores, and from the traffic's ``rows`` for a
+    multi-class or regression model), and the control limits of the realised one."""
     windows = np.asarray(windows)
+    estimates = (
+        estimate_windows(reference.estimator, windows, scores, rows)
+        if reference.estimator is not None and reference.estimator.ready
+        else None
+    )
     y_true = pd.Series(y_true).reset_index(drop=True)
     scores = np.asarray(scores)
     has_label = y_true.notna().to_numpy()
-    rows = []
+    records = []
     cusum = 0.0
     for window in np.unique(windows):
         in_window = windows == window
@@ -254,10 +280,8 @@ def get_performance_windows_df(
             else float("nan")
         )
         estimated = lower = upper = float("nan")
-        if reference.calibration is not None:
-            window_scores = scores[in_window].astype(float)
-            probabilities = reference.calibration.apply(window_scores)
-            estimated = estimate_metric(reference.metric, probabilities, window_scores, reference.decision_threshold)
+        if estimates is not None and math.isfinite(estimates[window]):
+            estimated = float(estimates[window])
             band = BAND_SIGMAS * reference.get_spread(int(in_window.sum()))
             low, high = reference.bounds
             lower, upper = _clip(estimated - band, low, high), _clip(estimated + band, low, high)
@@ -265,7 +289,7 @@ def get_performance_windows_df(
         shortfall = get_shortfall(reference, realised, labelled_rows)
         if math.isfinite(shortfall):  # a window without labels leaves the sum as it was
             cusum = max(0.0, cusum + shortfall - CUSUM_SLACK)
-        rows.append(
+        records.append(
             {
                 "window": int(window),
                 "metric": reference.metric,
@@ -285,7 +309,7 @@ def get_performance_windows_df(
                 "estimate_decayed": _is_worse(estimated, *reference.get_limits(int(in_window.sum()))),
             }
         )
-    df = pd.DataFrame(rows, columns=list(PERFORMANCE_WINDOWS_SCHEMA))
+    df = pd.DataFrame(records, columns=list(PERFORMANCE_WINDOWS_SCHEMA))
     return df.astype(PERFORMANCE_WINDOWS_SCHEMA).reset_index(drop=True)
 
 

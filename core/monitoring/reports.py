@@ -280,7 +280,9 @@ def run_monitoring(
             reference, traffic, signals, by=WINDOW_COLUMN, config=domain
         )
     performance_windows_df = (
-        get_performance_windows_df(performance_reference, windows, traffic[target], scores, score_metric)
+        get_performance_windows_df(
+            performance_reference, windows, traffic[target], scores, score_metric, rows=traffic[feature_columns]
+        )
         if performance_reference is not None and score_metric is not None
         else empty_performance_windows_df()
     )

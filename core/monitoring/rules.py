@@ -224,7 +224,7 @@ def get_default_rules(
     rules were data (data drift warning from one drifted feature, critical from two with a major PSI;
     values never seen in training in 5% of a window's rows; prediction drift; the business bar; decay
     against the control limits), plus the signals that did not exist then: the estimate before labels
-    (only for yes/no models, the ones it is made for; switched on when labels arrive late), the
+    (switched on when labels arrive late; a task the estimate declines has no estimate to alert on), the
     multivariate check (off: it is a hint, not yet an alert) and the system's latency, errors and
     rejections (evaluated only when the report carries the system table). ``task``: binary, multiclass,
     classification or regression."""
@@ -270,23 +270,20 @@ def get_default_rules(
             retrain_reason=True,
         ),
     ]
-    if task == "binary":
-        rules.append(
-            AlertRule(
-                "estimated_decay",
-                f"{name} estimated to decay before labels arrive",
-                "estimated_decay",
-                "fails",
-                severity="warning",
-                enabled=labels_delayed,
-            )
-        )
     rules += [
+        AlertRule(
+            "estimated_decay",
+            f"{name} estimated to decay before labels arrive",
+            "estimated_decay",
+            "fails",
+            severity="warning",
+            enabled=labels_delayed,
+        ),
         AlertRule("multivariate_drift", "The inputs drifted together", "multivariate", "fails", enabled=False),
         AlertRule(
             "latency_p95", "Slow answers (latency p95)", "latency_p95_ms", ">=", 500.0, severity="warning", cooldown=2
         ),
-        AlertRule("error_rate", "Requests that failed", "error_rate", ">=", 0.01, severity="critical", cooldown=2),
+        AlertRule("error_rate", "Rows that got an error", "error_rate", ">=", 0.01, severity="critical", cooldown=2),
         AlertRule(
             "rejection_rate", "Rows the endpoint refused", "rejection_rate", ">=", 0.05, severity="warning", cooldown=2
         ),

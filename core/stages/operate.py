@@ -17,6 +17,7 @@ from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
 from core.features import featurestore
 from core.monitoring import delivery, rule_store
 from core.monitoring.drift import DriftConfig
+from core.monitoring.estimation import Estimator, fit_estimator
 from core.monitoring.performance import PerformanceReference, fit_performance_reference
 from core.monitoring.reports import MonitoringReport, get_non_signal_columns, run_monitoring
 from core.monitoring.retraining import MonitoringVerdict, describe_monitoring_outcome, get_retraining, record_retraining
@@ -27,8 +28,10 @@ from core.problem.definition import (
     format_metric_value,
     get_metric_label,
     is_higher_better,
+    to_label_strings,
 )
 from core.problem.store import get_problem
+from core.stages.estimation_inputs import class_probability_reader, encoded_input_reader
 from core.stages.explain import get_importance_shares, get_top_features
 from core.stages.health import send_simulated_traffic
 from core.stages.lab import stage_train
@@ -58,7 +61,9 @@ def _score_metric(problem: ProblemConfig, classes: list[str]) -> Callable[[np.nd
             return compute_metrics(problem, y, y_pred, np.asarray(scores))[problem.metric]
         if problem.task == "multiclass":
             y_pred = np.asarray(classes)[np.asarray(scores, dtype=int)]
-            return compute_metrics(problem, y_true_raw.astype(str).to_numpy(), y_pred, None)[problem.metric]
+            # As labels, not str(): a column that waits for labels holds NaN, so its classes read 1.0, not 1.
+            y_true = to_label_strings(y_true_raw).to_numpy()
+            return compute_metrics(problem, y_true, y_pred, None)[problem.metric]
         values = np.asarray(scores, dtype=float)
         return compute_metrics(problem, y_true_raw.astype(float).to_numpy(), values, values)[problem.metric]
 
@@ -95,7 +100,7 @@ def get_performance_reference(
     seed: int = 0,
 ) -> PerformanceReference:
     """What the model scores per window on its own holdout (the run's saved predictions on it), with the
-    calibration that estimates a yes/no model's metric before labels arrive."""
+    estimator of its metric before labels arrive (``monitoring.estimation``)."""
     scorer = _monitor_scores(model)
     scores = None
     if problem.task != "multiclass":  # the run saved P(positive) or the predicted value per holdout row
@@ -105,12 +110,9 @@ def get_performance_reference(
     if scores is None:
         scores = scorer(holdout)
     y = holdout[problem.target]
-    not_estimated = {
-        "regression": f"{get_metric_label(problem.metric)} of a regression is not estimated before labels arrive: "
-        "a prediction carries no confidence to estimate its error from, so only the realised value is shown.",
-        "multiclass": f"{get_metric_label(problem.metric)} of a multi-class model is not estimated before labels "
-        "arrive yet: only the realised value is shown.",
-    }.get(problem.task, "")
+    estimator, not_estimated = None, ""
+    if problem.task != "binary":
+        estimator, not_estimated = _fit_estimator(model, problem, holdout, scores, seed)
     return fit_performance_reference(
         y,
         scores,
@@ -120,9 +122,29 @@ def get_performance_reference(
         higher_is_better=is_higher_better(problem.metric),
         positives=encode_target(y, problem) if problem.task == "binary" else None,
         decision_threshold=DEFAULT_DECISION_THRESHOLD,
+        estimator=estimator,
         not_estimated=not_estimated,
         seed=seed,
     )
+
+
+def _fit_estimator(
+    model: serving.ServedModel, problem: ProblemConfig, holdout: pd.DataFrame, scores: np.ndarray, seed: int
+) -> tuple[Estimator | None, str]:
+    """A multi-class model's CBPE from its class probabilities, a regression's loss model (DLE), learned
+    on the labelled holdout rows; or why the metric is not estimated."""
+    labelled = holdout[problem.target].notna().to_numpy()
+    rows, y = holdout.loc[labelled, model.required_columns], holdout.loc[labelled, problem.target]
+    if problem.task == "multiclass":
+        index = {c: i for i, c in enumerate(model.classes)}
+        codes = to_label_strings(y).map(index).fillna(-1).to_numpy(dtype=int)
+        reader = class_probability_reader(model)
+        return fit_estimator(
+            "multiclass", problem.metric, codes, scores[labelled], rows=rows, read_rows=reader, seed=seed
+        )
+    reader = encoded_input_reader(model)
+    values = y.astype(float).to_numpy()
+    return fit_estimator("regression", problem.metric, values, scores[labelled], rows=rows, read_rows=reader, seed=seed)
 
 
 def get_request_examples(ws: Workspace, model: serving.ServedModel) -> pd.DataFrame:
