@@ -154,6 +154,8 @@ def _estimated_message(row: Any) -> str:
         f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
         "the labels will tell whether it really dropped."
     )
+
+
 def _estimate_source(metric: str) -> str:
     """What estimated the metric before labels: a classifier's confidence, a model of a regression's errors."""
     return "a model of its errors" if metric in METRICS["regression"] else "the model's own confidence"
