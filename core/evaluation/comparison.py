@@ -222,7 +222,7 @@ def bootstrap_metric_difference(
     ``metric`` is a name in ``BOOTSTRAP_METRICS`` (vectorised; pass scores or predictions as
     ``metric_uses_scores`` says) or any ``fn(y_true, pred) -> float`` (looped, slower; give
     ``higher_is_better``). Returns metric, rows, n_boot, valid_resamples, score_a, score_b,
-    difference, ci_low, ci_high, share_a_better, higher_is_better. Resamples where the metric is
+    difference, ci_low, ci_high, share_a_better, share_equal, higher_is_better. Resamples where the metric is
     undefined (one class only) are left out.
     """
     y = np.asarray(y_true)
@@ -262,6 +262,7 @@ def bootstrap_metric_difference(
         "ci_low": float(low),
         "ci_high": float(high),
         "share_a_better": float(np.mean(diffs > 0 if higher else diffs < 0)) if len(diffs) else float("nan"),
+        "share_equal": float(np.mean(diffs == 0)) if len(diffs) else float("nan"),
         "higher_is_better": higher,
     }
 

@@ -195,6 +195,7 @@ def stage_rollout(
             kind=kind,
             higher_is_better=higher,
             progress=progress,
+            metric=registry.get_version_problem(ws, champion).metric,
         )
         readout = result["readout"]
         summary |= {
@@ -313,7 +314,9 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
         evidence, ab_result = live.read_live_ab(ws, project_id, design)
         summary |= {"verdict": ab_result.verdict, "sentence": ab_result.sentence, "evidence": evidence}
     elif strategy == "shadow":
-        compared = live.read_live_shadow(ws, project_id, kind=kind, higher_is_better=higher)
+        compared = live.read_live_shadow(
+            ws, project_id, kind=kind, higher_is_better=higher, metric=registry.get_version_problem(ws, champion).metric
+        )
         summary |= {"verdict": compared["verdict"], "sentence": compared["sentence"], "evidence": compared}
     else:
         raise ConfigError(

@@ -154,7 +154,9 @@ def read_live_ab(ws: Workspace, project_id: int, design: ab.ABDesign) -> tuple[d
     return {**evidence, "deployment_id": live["id"]}, readout
 
 
-def read_live_shadow(ws: Workspace, project_id: int, *, kind: str, higher_is_better: bool) -> dict[str, Any]:
+def read_live_shadow(
+    ws: Workspace, project_id: int, *, kind: str, higher_is_better: bool, metric: str | None = None
+) -> dict[str, Any]:
     """The live shadow comparison from the log: agreement, score differences, segments (from the logged
     inputs), and the labelled metric of each; recorded as an event."""
     live = _live(ws, project_id, ("shadow",))
@@ -168,12 +170,20 @@ def read_live_shadow(ws: Workspace, project_id: int, *, kind: str, higher_is_bet
     if not np.isfinite(shadow_scores).any():  # logged before the shadow's score was kept: score the inputs again
         shadow_scores = challenger.score(inputs)[1]
     # multi-class: the shadow's probability of the class the champion answered, not of its own top class
+    champion = serving.load_served(ws, live["champion_version_id"])
     shadow_scores = challenger_scores_of_champion_class(
-        serving.load_served(ws, live["champion_version_id"]), challenger, inputs, logged["prediction"], shadow_scores
+        champion, challenger, inputs, logged["prediction"], shadow_scores
     )
     answers = logged.assign(error="")
     readout = shadow.shadow_readout(
-        answers, inputs, shadow_scores, get_labelled_df(ws, [live["id"]]), kind=kind, higher_is_better=higher_is_better
+        answers,
+        inputs,
+        shadow_scores,
+        get_labelled_df(ws, [live["id"]]),
+        kind=kind,
+        higher_is_better=higher_is_better,
+        metric=metric,
+        positive_class=serving.positive_class(champion),
     )
     evidence = {k: v for k, v in readout.items() if k != "score_differences"} | {"source": "live traffic"}
     record_event(ws, live, "shadow_readout", readout["verdict"], evidence)

@@ -1,7 +1,8 @@
 """Shadow: the challenger scores every request without answering. The readout: how often the two
 agree, how their scores differ, where they disagree most (categories of a categorical input, quartiles
 of a numeric one), and, once labels arrive, the metric each would have had, with McNemar's exact test
-on the requests where exactly one of them was right."""
+on the requests where exactly one of them was right — and, when the project is judged on another metric
+(ROC-AUC, F1, RMSE…), that metric too, paired (``paired_metric``): it decides the verdict."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from scipy import stats as sp
 
 from core.deployment import serving
 from core.deployment.rollouts.class_scores import challenger_scores_of_champion_class
+from core.deployment.rollouts.paired_metric import compare_on_project_metric
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
@@ -63,10 +65,13 @@ def shadow_readout(
     kind: str,
     higher_is_better: bool,
     alpha: float = 0.05,
+    metric: str | None = None,
+    positive_class: str | None = None,
 ) -> dict[str, Any]:
     """The comparison: agreement, score differences, segments, and the labelled metric of each.
     ``shadow_scores`` must be comparable with the champion's scores (multi-class: the shadow's
-    probability of the champion's predicted class, see class_scores)."""
+    probability of the champion's predicted class, see class_scores). ``metric``: the project's metric
+    (with a yes/no model's ``positive_class``), compared paired when it is not accuracy or MAE."""
     answered = (answers["error"] == "").to_numpy()
     champion = answers["prediction"].astype(str).to_numpy()
     shadow = answers["shadow_prediction"].astype(str).to_numpy()
@@ -80,7 +85,7 @@ def shadow_readout(
     diff = np.asarray(shadow_scores, dtype=float)[answered] - answers["score"].to_numpy(dtype=float)[answered]
     diff = diff[np.isfinite(diff)]
     segments = get_disagreement_by_segment(inputs.loc[answered].reset_index(drop=True), disagree)
-    metric = _labelled_metric(labelled, kind, higher_is_better, alpha)
+    labelled_metric = _labelled_metric(labelled, kind, higher_is_better, alpha)
     agreement = 1 - float(disagree.mean()) if len(disagree) else math.nan
     readout = {
         "requests": int(answered.sum()),
@@ -96,7 +101,8 @@ def shadow_readout(
         },
         "score_differences": [round(float(d), 5) for d in diff],
         "segments": segments.to_dict(orient="records"),
-        "metric": metric,
+        "metric": labelled_metric,
+        "project_metric": compare_on_project_metric(labelled, metric, positive_class),
     }
     readout["verdict"], readout["sentence"] = _verdict(readout, kind, alpha)
     return readout
@@ -132,6 +138,13 @@ def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str
     if not m["labelled"]:
         return "keep watching", f"{agree}; no labels have arrived yet to say which is right more often."
     numbers = f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} on {m['labelled']:,} labelled requests (p = {m['p_value']:.3g})"
+    project = readout.get("project_metric")
+    if project:  # the project's own metric decides; accuracy or MAE is told beside it
+        numbers = (
+            f"{project['name']} champion {project['champion']:.3f}, shadow {project['shadow']:.3f} on "
+            f"{project['labelled']:,} labelled requests (paired bootstrap p = {project['p_value']:.3g}; {numbers})"
+        )
+        m = project
     if m["p_value"] < alpha and m["shadow_better"]:
         return "promote the shadow", f"{agree}; the shadow would have done better: {numbers}."
     if m["p_value"] < alpha:
@@ -149,8 +162,10 @@ def run_shadow(
     kind: str = "proportion",
     higher_is_better: bool = True,
     progress: Progress | None = None,
+    metric: str | None = None,
 ) -> dict[str, Any]:
-    """Deploy the challenger in the shadow, send all of ``traffic``, wait for the labels owed, compare."""
+    """Deploy the challenger in the shadow, send all of ``traffic``, wait for the labels owed, compare
+    (on accuracy or MAE, and on the project's ``metric`` when it is another)."""
     deployment = serving.create_deployment(
         ws,
         project_id,
@@ -176,11 +191,21 @@ def run_shadow(
     else:  # until the endpoint logs the shadow's score: the same version scores the same rows
         shadow_scores = challenger.score(inputs)[1]
     # multi-class: the shadow's probability of the class the champion answered, not of its own top class
+    champion = serving.load_served(ws, champion_id)
     shadow_scores = challenger_scores_of_champion_class(
-        serving.load_served(ws, champion_id), challenger, inputs, answers["prediction"], shadow_scores
+        champion, challenger, inputs, answers["prediction"], shadow_scores
     )
     labelled = get_labelled_df(ws, [deployment["id"]])
-    readout = shadow_readout(answers, inputs, shadow_scores, labelled, kind=kind, higher_is_better=higher_is_better)
+    readout = shadow_readout(
+        answers,
+        inputs,
+        shadow_scores,
+        labelled,
+        kind=kind,
+        higher_is_better=higher_is_better,
+        metric=metric,
+        positive_class=serving.positive_class(champion),
+    )
     evidence = {k: v for k, v in readout.items() if k != "score_differences"}
     record_event(
         ws,
