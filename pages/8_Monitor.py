@@ -49,7 +49,7 @@ with st.expander("Simulate production traffic", expanded=pipeline.latest_monitor
     )
     c1, c2, c3 = st.columns(3)
     windows = c1.slider("Time windows (e.g. weeks)", 3, 12, 6, key="windows")
-    rows = c2.slider("Requests per window", 100, 2000, 500, 100, key="rows_per_window")
+    rows = c2.slider("Rows per window", 100, 2000, 500, 100, key="rows_per_window")
     start = c3.slider("Drift starts in window", 1, windows, min(3, windows), key="drift_start")
     d1, d2 = st.columns(2)
     delay = d1.slider("Labels arrive after (windows)", 0, windows, 0, key="label_delay")
@@ -83,7 +83,7 @@ if latest is None:
 report, traffic = latest["report"], latest["traffic"]
 st.subheader(
     f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
-    f"{traffic['rows_per_window']} requests"
+    f"{traffic['rows_per_window']} rows"
 )
 # Which version this report watched, judged on which problem; then what has changed since, if anything.
 with user_errors():

@@ -72,7 +72,7 @@ def _policy_form(ws, pid: int, saved: AutopilotPolicy, *, disabled: bool) -> Aut
         rounds = d1.slider("Rounds at most", 1, MAX_ROUNDS, saved.rounds, key="autopilot_rounds", disabled=disabled)
         windows = d2.slider("Windows per round", 3, 12, saved.windows, key="autopilot_windows", disabled=disabled)
         rows = d3.slider(
-            "Requests per window", 100, 2000, max(100, min(2000, saved.rows_per_window)), 100,
+            "Rows per window", 100, 2000, max(100, min(2000, saved.rows_per_window)), 100,
             key="autopilot_rows", disabled=disabled,
         )  # fmt: skip
     with user_errors():

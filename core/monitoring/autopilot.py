@@ -98,7 +98,7 @@ class AutopilotPolicy:
         how = f"a canary ({ramp}%)" if self.release == "canary" else "a shadow"
         return (
             f"Up to {self.rounds} round{'s' if self.rounds != 1 else ''} of {self.windows} windows × "
-            f"{self.rows_per_window:,} requests of the '{self.scenario}' scenario; the autopilot {when} "
+            f"{self.rows_per_window:,} rows of the '{self.scenario}' scenario; the autopilot {when} "
             f"and releases the retrained challenger as {how}."
         )
 

@@ -165,7 +165,7 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     event(
         "traffic",
         "sent",
-        f"{policy.windows * policy.rows_per_window:,} simulated requests of the '{policy.scenario}' scenario "
+        f"{policy.windows * policy.rows_per_window:,} simulated rows of the '{policy.scenario}' scenario "
         f"({policy.windows} windows) went through the endpoint; {label} answered them.",
         model=version["model_name"],
         version=version["version"],
