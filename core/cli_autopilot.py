@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from core.workspace import jobs
     from core.workspace.database import Workspace
 
+    if args.rounds is not None and not 1 <= args.rounds <= timeline.MAX_ROUNDS:
+        from core.workspace.errors import ConfigError
+
+        raise ConfigError(f"--rounds must be a whole number from 1 to {timeline.MAX_ROUNDS}; got {args.rounds}.")
     ws = Workspace(args.workspace)
     project = resolve_project(ws, args.project)
     pid = project["id"]

@@ -9,18 +9,16 @@ from core.workspace import jobs
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page
-from tests.unit.deployment.rollouts.trained import make_trained_project
 
 pytestmark = pytest.mark.slow  # a trained and deployed project, then a round of the loop
 
 POLICY = AutopilotPolicy(scenario="sudden", rounds=1, windows=3, rows_per_window=300, drift_start=2)
 
 
-def test_start_runs_the_loop_in_the_background_and_the_timeline_reaches_the_verdict(tmp_path, monkeypatch):
-    make_trained_project(tmp_path / "ws")
-    ws = Workspace(tmp_path / "ws")
+def test_start_runs_the_loop_in_the_background_and_the_timeline_reaches_the_verdict(rollout_copy, monkeypatch):
+    ws = Workspace(rollout_copy)
     timeline.save_policy(ws, 1, POLICY)
-    at = open_page(project_app_factory(tmp_path / "ws", monkeypatch)(), "pages/8_Monitor.py")
+    at = open_page(project_app_factory(rollout_copy, monkeypatch)(), "pages/8_Monitor.py")
     no_errors(at)
     assert at.slider(key="autopilot_windows").value == 3 and at.selectbox(key="autopilot_scenario").value == "sudden"
     assert at.button(key="autopilot_stop").disabled

@@ -2,31 +2,21 @@
 verdict), --stop, and one-line errors."""
 
 import json
-import shutil
 
 import pytest
 
 from core.cli import main
 from core.monitoring.autopilot import AutopilotPolicy, get_policy, save_policy
 from core.workspace.database import Workspace
-from tests.unit.deployment.rollouts.trained import make_trained_project
 
 pytestmark = pytest.mark.slow  # a trained project, then a round of the loop
 SMALL = AutopilotPolicy(rounds=1, windows=3, rows_per_window=300, drift_start=2)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli_autopilot") / "ws"
-    make_trained_project(path)
-    save_policy(Workspace(path), 1, SMALL)
-    return path
-
-
 @pytest.fixture
-def workspace(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return str(tmp_path / "ws")
+def workspace(rollout_copy):
+    save_policy(Workspace(rollout_copy), 1, SMALL)
+    return str(rollout_copy)
 
 
 def _run(capsys, *argv):
@@ -66,4 +56,4 @@ def test_autopilot_stop_and_errors(capsys, workspace):
     code, out, err = _run(capsys, "autopilot", "--project", "nope", "--workspace", workspace)
     assert code == 2 and out == "" and err.startswith("error: Project 'nope' does not exist")
     code, _, err = _run(capsys, "autopilot", "--project", "roll", "--rounds", "0", "--workspace", workspace)
-    assert code == 2 and "The 'rounds' of AutopilotPolicy must be a whole number from 1 to 10" in err
+    assert code == 2 and err == "error: --rounds must be a whole number from 1 to 10; got 0.\n"

@@ -24,6 +24,11 @@ MIN_LABELLED = 30  # fewer labelled requests: a bootstrap of a ranking metric sa
 N_BOOT = 1000
 
 
+def describe_p_value(p_value: float) -> str:
+    """'p = 0.03', or 'p ≤ 0.001' at the floor of the bootstrap's resolution."""
+    return f"p ≤ {1 / N_BOOT:g}" if p_value <= 1 / N_BOOT else f"p = {p_value:.3g}"
+
+
 def compare_on_project_metric(
     labelled: pd.DataFrame, metric: str | None, positive_class: str | None, *, seed: int = 0
 ) -> dict[str, Any] | None:
@@ -59,7 +64,8 @@ def compare_on_project_metric(
     higher = result["higher_is_better"]
     # Two-sided: twice the smaller tail, a resample with no difference counting on both sides.
     better, equal = result["share_a_better"], result["share_equal"]
-    p_value = min(1.0, 2 * min(better + equal, 1 - better))
+    # No resample on the other side: the p-value is below what 1,000 resamples can show, not 0.
+    p_value = max(1 / N_BOOT, min(1.0, 2 * min(better + equal, 1 - better)))
     shadow_better = (result["difference"] > 0) == higher and result["difference"] != 0
     return {
         "labelled": int(keep.sum()),

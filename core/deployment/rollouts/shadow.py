@@ -15,7 +15,7 @@ from scipy import stats as sp
 
 from core.deployment import serving
 from core.deployment.rollouts.class_scores import challenger_scores_of_champion_class
-from core.deployment.rollouts.paired_metric import compare_on_project_metric
+from core.deployment.rollouts.paired_metric import compare_on_project_metric, describe_p_value
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
@@ -142,7 +142,7 @@ def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str
     if project:  # the project's own metric decides; accuracy or MAE is told beside it
         numbers = (
             f"{project['name']} champion {project['champion']:.3f}, shadow {project['shadow']:.3f} on "
-            f"{project['labelled']:,} labelled requests (paired bootstrap p = {project['p_value']:.3g}; {numbers})"
+            f"{project['labelled']:,} labelled requests (paired bootstrap, {describe_p_value(project['p_value'])}; {numbers})"
         )
         m = project
     if m["p_value"] < alpha and m["shadow_better"]:

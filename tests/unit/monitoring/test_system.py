@@ -3,7 +3,6 @@ time or the time window, error / rejection / flagged shares, against hand-comput
 simulator's requests per window; live traffic by clock-aligned time window."""
 
 import math
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from core.stages.live_health import stage_live_health
 from core.stages.operate import latest_monitoring, stage_monitor
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
-from tests.unit.deployment.rollouts.trained import make_table, make_trained_project
+from tests.unit.deployment.rollouts.trained import make_table
 
 CONTRACT = [
     "window",
@@ -143,17 +142,9 @@ def test_rows_per_request_must_be_a_whole_number_of_at_least_one():
         TrafficConfig(rows_per_request=0).validate()
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("system") / "ws"
-    make_trained_project(path)
-    return path
-
-
 @pytest.fixture
-def ws(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return Workspace(tmp_path / "ws")
+def ws(rollout_copy):
+    return Workspace(rollout_copy)
 
 
 def test_the_simulator_sends_requests_per_window_and_the_report_keeps_their_health(ws):

@@ -2,7 +2,6 @@
 shadow), one run per project, a stop, an error mid-rollout and a restart of the app each end the run
 with a sentence and the champion serving alone, never half-promoted."""
 
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -18,7 +17,6 @@ from core.stages.release import stage_deploy
 from core.workspace import jobs
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, DataError
-from tests.unit.deployment.rollouts.trained import make_trained_project
 
 pytestmark = pytest.mark.slow  # a trained project, then rounds of traffic, retraining and a rollout
 
@@ -26,17 +24,9 @@ POLICY = AutopilotPolicy(scenario="sudden", rounds=1, windows=3, rows_per_window
 FULL_ROUND = ["start", "traffic", "report", "decision", "retrain", "gate", "release", "evidence", "verdict", "end"]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    path = tmp_path_factory.mktemp("autopilot") / "ws"
-    make_trained_project(path)
-    return path
-
-
 @pytest.fixture
-def ws(trained, tmp_path):
-    shutil.copytree(trained, tmp_path / "ws")
-    return Workspace(tmp_path / "ws")
+def ws(rollout_copy):
+    return Workspace(rollout_copy)
 
 
 def _serves_the_champion_alone(ws) -> dict:

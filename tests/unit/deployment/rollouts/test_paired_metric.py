@@ -34,7 +34,7 @@ def test_a_better_ranking_shows_on_roc_auc_while_accuracy_ties():
     assert result["name"] == "ROC-AUC" and result["labelled"] == len(rows)
     assert result["champion"] == pytest.approx(roc_auc_score(rows["label"] == "yes", rows["score"]))
     assert result["shadow"] == pytest.approx(roc_auc_score(rows["label"] == "yes", rows["shadow_score"]))
-    assert result["shadow_better"] and result["p_value"] < 0.05
+    assert result["shadow_better"] and result["p_value"] == 0.001  # every resample: the floor, never 0
     assert 0 < result["difference_low"] < result["difference_high"]
     readout = shadow_readout(
         rows.assign(error=""),
@@ -48,7 +48,7 @@ def test_a_better_ranking_shows_on_roc_auc_while_accuracy_ties():
     )
     assert readout["metric"]["p_value"] == 1.0  # the same answers: McNemar sees nothing
     assert readout["verdict"] == "promote the shadow"
-    assert "ROC-AUC champion" in readout["sentence"] and "paired bootstrap" in readout["sentence"]
+    assert "ROC-AUC champion" in readout["sentence"] and "(paired bootstrap, p ≤ 0.001;" in readout["sentence"]
 
 
 def test_the_same_scores_are_no_difference():
