@@ -30,17 +30,13 @@ def _empty(title: str, message: str) -> go.Figure:
     return style_figure(fig, title=title, height=HEIGHT_WINDOWS, xaxis_visible=False, yaxis_visible=False)
 
 
-def plot_system_latency(df: pd.DataFrame, time_axis: bool = False) -> go.Figure:
-    """Latency per request (ms, however many rows it carried) per window: p50 in blue and p95 in orange,
-    one line style per version."""
-    title = "Latency per window"
-    if df.empty:
-        return _empty(title, "No request is logged for these windows.")
+def _lines_per_version(df: pd.DataFrame, series: tuple[tuple[str, str, str], ...], time_axis: bool) -> go.Figure:
+    """One line per (column, label, colour) of ``series`` for each version, a dash style per version."""
     fig = go.Figure()
     for i, (version, rows) in enumerate(df.sort_values("window").groupby("version", sort=False)):
         dash = DASHES[i % len(DASHES)]
         name = plot_text(version)
-        for column, label, color in (("latency_p50_ms", "p50", ACCENT), ("latency_p95_ms", "p95", WARN)):
+        for column, label, color in series:
             fig.add_trace(
                 go.Scatter(
                     x=_x(rows, time_axis),
@@ -50,6 +46,16 @@ def plot_system_latency(df: pd.DataFrame, time_axis: bool = False) -> go.Figure:
                     line={"color": color, "dash": dash},
                 )
             )
+    return fig
+
+
+def plot_system_latency(df: pd.DataFrame, time_axis: bool = False) -> go.Figure:
+    """Latency per request (ms, however many rows it carried) per window: p50 in blue and p95 in orange,
+    one line style per version."""
+    title = "Latency per window"
+    if df.empty:
+        return _empty(title, "No request is logged for these windows.")
+    fig = _lines_per_version(df, (("latency_p50_ms", "p50", ACCENT), ("latency_p95_ms", "p95", WARN)), time_axis)
     return style_figure(
         fig, title=title, height=HEIGHT_WINDOWS, xaxis_title=_axis_title(time_axis), yaxis_title="ms per request"
     )
@@ -79,20 +85,7 @@ def plot_system_rates(df: pd.DataFrame, time_axis: bool = False) -> go.Figure:
     title = "Errors and rejections per window"
     if df.empty:
         return _empty(title, "No request is logged for these windows.")
-    fig = go.Figure()
-    for i, (version, rows) in enumerate(df.sort_values("window").groupby("version", sort=False)):
-        dash = DASHES[i % len(DASHES)]
-        name = plot_text(version)
-        for column, label, color in (("error_rate", "errors", BAD), ("rejection_rate", "rejected", WARN)):
-            fig.add_trace(
-                go.Scatter(
-                    x=_x(rows, time_axis),
-                    y=rows[column],
-                    mode="lines+markers",
-                    name=f"{name} · {label}",
-                    line={"color": color, "dash": dash},
-                )
-            )
+    fig = _lines_per_version(df, (("error_rate", "errors", BAD), ("rejection_rate", "rejected", WARN)), time_axis)
     fig = style_figure(
         fig, title=title, height=HEIGHT_WINDOWS, xaxis_title=_axis_title(time_axis), yaxis_title="share of answers"
     )
