@@ -17,6 +17,8 @@ import pandas as pd
 
 from core import registry
 from core.deployment import serving
+from core.deployment.prediction_log import fill_input_json
+from core.deployment.rollouts.live import logged_inputs
 from core.monitoring.performance import PERFORMANCE_WINDOWS_SCHEMA, get_performance_windows_df
 from core.monitoring.system import (
     describe_width,
@@ -99,8 +101,32 @@ def get_version_performance(ws: Workspace, version_id: int, log: pd.DataFrame) -
     labels = answered["label"].where(answered["label"].notna())
     if model.task == "regression":
         labels = pd.to_numeric(labels, errors="coerce")
+    note = reference.estimator.note if reference.estimator is not None else reference.not_estimated
+    rows = None
+    estimator = reference.estimator
+    if estimator is not None and estimator.ready and model.task != "binary":
+        # A multi-class or regression estimate reads the answers' inputs, which the log keeps (text cut as
+        # logged): a client may have sent fewer columns than the model reads, so a failure is said, not raised.
+        rows = _logged_rows(ws, answered["id"])
+        try:
+            estimator.get_inputs(rows.head(1), scores[:1])
+        except Exception:  # noqa: BLE001 - any unreadable logged input means no estimate, never a broken page
+            reference = replace(reference, estimator=None)
+            note = "Not estimated on live traffic: the logged inputs of these answers cannot be read back whole."
     table = get_performance_windows_df(
-        reference, answered["window"].to_numpy(), labels, scores, _score_metric(problem, model.classes)
+        reference, answered["window"].to_numpy(), labels, scores, _score_metric(problem, model.classes), rows=rows
     )
-    note = reference.calibration.note if reference.calibration is not None else reference.not_estimated
     return table, note
+
+
+def _logged_rows(ws: Workspace, ids: pd.Series) -> pd.DataFrame:
+    """The request rows behind these logged answers (by prediction id), in the same order."""
+    wanted = [int(i) for i in ids]
+    found = {}
+    for start in range(0, len(wanted), 900):  # SQLite's parameter limit
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for row in ws.query(f"SELECT id, input_json FROM predictions WHERE id IN ({marks})", tuple(chunk)):
+            found[int(row["id"])] = row["input_json"]
+    log = fill_input_json(ws, pd.DataFrame({"id": wanted, "input_json": [found.get(i) for i in wanted]}))
+    return logged_inputs(log)

@@ -69,3 +69,24 @@ def test_monitor_draws_the_estimate_and_says_how_it_was_made(late_project, monke
     assert any(how in c for c in captions), captions
     table = next(d.value for d in at.dataframe if "status" in d.value.columns)
     assert table["status"].tolist()[2:] == ["unlabelled: estimate only"] * 2
+
+
+def test_live_traffic_of_a_multiclass_or_regression_model_is_estimated_from_its_logged_inputs(late_project):
+    """Real requests (source http) with labels from /feedback: the live section estimates each window from
+    the inputs the log kept (it used to raise 'no row reader' and break the Monitor page)."""
+    from core.deployment import serving
+    from core.stages.live_health import stage_live_health
+
+    path, summary = late_project
+    ws = Workspace(path)
+    table, target = (tiers(200), "tier") if summary["project"] == "tiers" else (spend(200), "spend")
+    live = serving.get_active_deployment(ws, 1)
+    batch = serving.predict(ws, live, table.drop(columns=[target]).head(120), source="http")  # stored once
+    single = [serving.predict(ws, live, table.drop(columns=[target]).iloc[[i]], source="http") for i in range(120, 140)]
+    ids = [*batch["request_id"], *(s["request_id"].iloc[0] for s in single)]
+    for request_id, label in list(zip(ids, table[target]))[:100]:
+        serving.record_feedback(ws, 1, request_id, label if isinstance(label, str) else float(label))
+    health = stage_live_health(ws, 1)
+    performance = health.performance_df
+    assert len(performance) and performance["estimated"].notna().all(), health.notes
+    assert performance["realised"].notna().any()
