@@ -55,6 +55,13 @@ def test_the_policy_round_trips_through_json_and_is_kept_per_project(ws):
 def test_overrides_replace_only_what_is_given_and_are_validated():
     policy = with_overrides(AutopilotPolicy(release="shadow"), rounds=4, scenario=None)
     assert (policy.rounds, policy.release, policy.scenario) == (4, "shadow", "concept")
+
+
+def test_the_default_release_is_the_shadow_and_a_manual_policy_says_it_only_watches():
+    # A canary's score guardrail rolls back a model retrained after the concept changed (its scores differ).
+    assert AutopilotPolicy().release == "shadow"
+    words = AutopilotPolicy(trigger="manual").describe()
+    assert "only watches: retraining and releasing are left to you" in words and "releases" not in words
     with pytest.raises(ConfigError, match="'rounds'"):
         with_overrides(AutopilotPolicy(), rounds=99)
 

@@ -20,7 +20,7 @@ from core.workspace.errors import ConfigError, DataError
 
 pytestmark = pytest.mark.slow  # a trained project, then rounds of traffic, retraining and a rollout
 
-POLICY = AutopilotPolicy(scenario="sudden", rounds=1, windows=3, rows_per_window=300, drift_start=2)
+POLICY = AutopilotPolicy(scenario="sudden", release="canary", rounds=1, windows=3, rows_per_window=300, drift_start=2)
 FULL_ROUND = ["start", "traffic", "report", "decision", "retrain", "gate", "release", "evidence", "verdict", "end"]
 
 
