@@ -238,7 +238,7 @@ def _alias_existing(ws, project_id: int, version: dict[str, Any], run: dict[str,
         "alias": args.alias,
         "run": int(run["run"]),
         "run_model": run["model"],
-        "message": f"Run {int(run['run'])} ({run['model']}) was already {label}; it is the {args.alias} again.",
+        "message": f"Run {int(run['run'])} ({run['model']}) was already {label}; {label} is the {args.alias} now.",
     }
 
 

@@ -96,22 +96,24 @@ def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def describe_decay(row: Any) -> str:
+def describe_decay(row: Any, *, name_window: bool = True) -> str:
     """Why a window of the performance windows decayed, e.g. 'ROC-AUC fell to 0.89 in window 4 (500
     labelled rows), below 0.91, the lowest the model's own holdout gives a window by chance (it usually
-    scores 0.98)', or, when the drop builds up over windows, that it stayed below its usual value."""
+    scores 0.98)', or, when the drop builds up over windows, that it stayed below its usual value.
+    ``name_window=False`` leaves the window out, for a sentence that starts 'In window 4'."""
     lower = row.metric in LOWER_IS_BETTER
     limit = row.limit_upper if lower else row.limit_lower
     name, value, usual = metric_name(row.metric), format_number(row.realised), format_number(row.expected)
+    where = f" in window {row.window}" if name_window else ""
     if (row.realised > limit) if lower else (row.realised < limit):
         return (
-            f"{name} {'rose' if lower else 'fell'} to {value} in window {row.window} ({row.labelled_rows:,} labelled "
+            f"{name} {'rose' if lower else 'fell'} to {value}{where} ({row.labelled_rows:,} labelled "
             f"rows), {'above' if lower else 'below'} {format_number(limit)}, the {'highest' if lower else 'lowest'} "
             f"the model's own holdout gives a window by chance (it usually scores {usual})"
         )
     return (
         f"{name} has been {'above' if lower else 'below'} the {usual} the model usually scores on its own holdout "
-        f"for several windows in a row ({value} in window {row.window}), further than chance goes over that many "
+        f"for several windows in a row ({value}{where or ' here'}), further than chance goes over that many "
         "windows"
     )
 
@@ -139,7 +141,7 @@ def get_decay_alerts(
 
 def _decay_message(row: Any, performance_df: pd.DataFrame | None, feature_drift_df: pd.DataFrame | None) -> str:
     return (
-        f"In window {row.window}, {_lower_first(describe_decay(row))}: the model has lost skill "
+        f"In window {row.window}, {_lower_first(describe_decay(row, name_window=False))}: the model has lost skill "
         f"it had{_decay_context(int(row.window), performance_df, feature_drift_df)}."
     )
 

@@ -233,7 +233,7 @@ def _describe(
     if kind == "performance":
         lower = row.metric in LOWER_IS_BETTER
         return (
-            f"In window {window}, {metric_name(row.metric)} {'rose to' if lower else 'fell to'} "
+            f"In window {window}, {metric_name(row.metric)} is "
             f"{format_number(row.value)}, {'above' if lower else 'below'} the required {format_number(row.threshold)}.",
             {"value": float(row.value), "threshold": float(row.threshold), "metric": row.metric},
         )
@@ -283,7 +283,7 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
     if rule.signal == "latency_p95_ms":
         message = (
             f"In window {window}, the slowest 5% of answers{who} took {_ms(value)} ms or more (p95), "
-            f"{bound} the {_ms(threshold)} ms this rule allows: the endpoint is slowing down."
+            f"{bound} the {_ms(threshold)} ms this rule allows: callers wait too long for an answer."
         )
     elif rule.signal == "error_rate":
         message = (
@@ -295,7 +295,8 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
         message = (
             f"In window {window}, the endpoint refused {_percent(value)} of the rows sent"
             f"{who.replace(' from ', ' to ')}, {bound} the "
-            f"{_percent(threshold)} this rule allows: callers send rows the model cannot read."
+            f"{_percent(threshold)} this rule allows: the deployment's validation policy refuses rows that break "
+            "the rules learned from training (Deploy shows the policy)."
         )
     return message, {"value": value, "threshold": threshold, **({"version": version} if who else {})}
 

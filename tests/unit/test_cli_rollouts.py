@@ -72,7 +72,9 @@ def test_a_rolled_back_challenger_can_be_made_challenger_again(capsys, workspace
                           workspace, "--json")  # fmt: skip
     assert code == 0, err
     result = json.loads(out)
-    assert result["action"] == "alias set" and result["version"] == 2 and "is the challenger again" in result["message"]
+    assert (
+        result["action"] == "alias set" and result["version"] == 2 and "v2 is the challenger now" in result["message"]
+    )
     assert registry.get_alias_version(ws, 1, v2["model_name"], "challenger")["id"] == v2["id"]
     assert len(registry.get_versions_df(ws, 1)) == 2  # no second version of the same run
     code, out, _ = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--json")
