@@ -11,6 +11,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from core import cli_autopilot, cli_rollouts
 from core.workspace.errors import StudioError
@@ -168,10 +169,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _send_alerts(ws, project_name: str, url: str) -> dict[str, int]:
+def _send_alerts(ws, project_name: str, url: str) -> dict[str, Any]:
     """Keep ``url`` as the project's webhook, send the outbox in the background and wait a bounded time
     (``EXIT_WAIT_SECONDS``) for it: what is not sent by then stays pending in the outbox. Returns the
-    outbox's counts (pending, sent, failed)."""
+    outbox's counts (pending, sent, failed) and the newest delivery error (``last_error``, or None)."""
     from core.monitoring import delivery, rule_store
     from core.workspace.projects import get_project
 
@@ -179,7 +180,8 @@ def _send_alerts(ws, project_name: str, url: str) -> dict[str, int]:
     rule_store.set_webhook(ws, pid, url)
     delivery.start_delivery(ws, pid, url)
     delivery.wait_for_deliveries(delivery.EXIT_WAIT_SECONDS)
-    return rule_store.count_outbox(ws, pid)
+    errors = [row["last_error"] for row in rule_store.get_outbox(ws, pid) if row["last_error"]]
+    return {**rule_store.count_outbox(ws, pid), "last_error": errors[0] if errors else None}
 
 
 def _read_recipe(path: str):
@@ -256,7 +258,11 @@ def _format_summary(s: dict) -> str:
     ]
     if "alerts_outbox" in s["monitoring"]:
         sent = s["monitoring"]["alerts_outbox"]
-        lines.append(f"webhook: {sent['sent']} alert(s) sent, {sent['failed']} failed, {sent['pending']} still pending")
+        lines.append(
+            f"webhook: {sent['sent']} alert(s) sent, {sent['failed']} failed, {sent['pending']} still pending"
+            + (f" (last error: {sent['last_error']})" if sent.get("last_error") else "")
+            + ("; the rest stay in the project's outbox on Monitor" if sent["pending"] or sent["failed"] else "")
+        )
     if "retrain" in s:
         r = s["retrain"]
         lines.append(

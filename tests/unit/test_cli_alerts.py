@@ -37,7 +37,7 @@ def test_run_json_lists_the_alerts_and_the_webhook_receives_each(tmp_path):
     assert alerts, monitoring["reason"]
     assert all(set(a) == {"rule", "window", "severity", "sentence"} for a in alerts)
     assert all(a["sentence"].startswith(f"In window {a['window']},") for a in alerts)
-    assert monitoring["alerts_outbox"] == {"pending": 0, "sent": len(alerts), "failed": 0}
+    assert monitoring["alerts_outbox"] == {"pending": 0, "sent": len(alerts), "failed": 0, "last_error": None}
     received = sorted((b["rule"], b["window"], b["severity"], b["sentence"]) for _, b in receiver.bodies)
     assert received == sorted((a["rule"], a["window"], a["severity"], a["sentence"]) for a in alerts)
     assert {b["project"] for _, b in receiver.bodies} == {"shifted"}
