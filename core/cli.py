@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -92,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def name_flags(message: str, args: argparse.Namespace) -> str:
+    """A library error names a setting as "The 'label_delay' of TrafficConfig"; on the command line the
+    person typed --label-delay, so the flag is named instead, when the command has one of that name."""
+
+    def flag(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"--{name.replace('_', '-')}" if hasattr(args, name) else match.group(0)
+
+    return re.sub(r"The '(\w+)' of \w+", flag, message)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {name_flags(str(exc), args)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader stopped reading (`| head`): not an error to report
         _drop_stdout()

@@ -432,3 +432,16 @@ def test_usage_hint_names_the_command_once(argv, hint, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert hint in err and "mlops-studio mlops-studio" not in err
+
+
+def test_a_setting_the_person_typed_as_a_flag_is_named_as_the_flag():
+    import argparse
+
+    from core.cli import name_flags
+
+    args = argparse.Namespace(label_delay=10, project="p")
+    assert name_flags("The 'label_delay' of TrafficConfig must be from 0 to 6; got 10.", args) == (
+        "--label-delay must be from 0 to 6; got 10."
+    )
+    # a setting with no flag of that name keeps its library name
+    assert name_flags("The 'drift_start' of AutopilotPolicy must be a window.", args).startswith("The 'drift_start'")
