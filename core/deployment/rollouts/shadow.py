@@ -142,7 +142,8 @@ def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str
     if project:  # the project's own metric decides; accuracy or MAE is told beside it
         numbers = (
             f"{project['name']} champion {project['champion']:.3f}, shadow {project['shadow']:.3f} on "
-            f"{project['labelled']:,} labelled requests (paired bootstrap, {describe_p_value(project['p_value'])}; {numbers})"
+            f"{project['labelled']:,} labelled requests (paired bootstrap, {describe_p_value(project['p_value'])}); "
+            f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} ({m['test']}, p = {m['p_value']:.2g})"
         )
         m = project
     if m["p_value"] < alpha and m["shadow_better"]:

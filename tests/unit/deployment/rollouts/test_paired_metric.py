@@ -48,7 +48,10 @@ def test_a_better_ranking_shows_on_roc_auc_while_accuracy_ties():
     )
     assert readout["metric"]["p_value"] == 1.0  # the same answers: McNemar sees nothing
     assert readout["verdict"] == "promote the shadow"
-    assert "ROC-AUC champion" in readout["sentence"] and "(paired bootstrap, p ≤ 0.001;" in readout["sentence"]
+    assert (
+        "ROC-AUC champion" in readout["sentence"] and "(paired bootstrap, p ≤ 0.001); accuracy" in readout["sentence"]
+    )
+    assert "(McNemar exact test, p = 1)" in readout["sentence"]
 
 
 def test_the_same_scores_are_no_difference():
