@@ -29,7 +29,7 @@ from ui.live_traffic_panel import live_traffic_panel
 from ui.performance_panel import performance_panel
 from ui.system_panel import live_health_panel, system_panel
 from ui.text import escape_markdown
-from ui.widgets import chart, flash, job_panel, show_flash, user_errors
+from ui.widgets import anchor, chart, flash, job_panel, show_flash, user_errors
 
 ws, project = page_setup(
     "Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when to retrain."
@@ -105,20 +105,25 @@ with st.expander("Alert rules, webhook and outbox", icon=":material/notification
         alert_rules_panel(ws, pid, watched_problem(ws, latest), int(traffic.get("label_delay", 0)) > 0)
 
 fd = report.feature_drift_df
+anchor("drift_heatmap")
 chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
 if report.excluded_columns:
     st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
+anchor("performance")
 performance_panel(report)
+anchor("system_health")
 st.markdown("**System health per window**")
 if report.system_df.empty:
     st.caption("This report was made before system health was measured: simulate traffic again to see it.")
 else:
     system_panel(report.system_df, key="report_system")
+anchor("prediction_drift")
 chart(
     plot_prediction_drift(report.prediction_drift_df),
     caption_prediction_drift(report.prediction_drift_df),
     key="prediction_drift",
 )
+anchor("domain_drift")
 drift_signals_panel(report)
 features = get_features_by_drift(fd)
 feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")

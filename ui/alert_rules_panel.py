@@ -19,7 +19,7 @@ from core.workspace.errors import ConfigError
 from ui.text import escape_markdown
 from ui.widgets import flash, user_errors
 
-# Where each chart key is drawn on Monitor, for "see …" under an alert.
+# The charts an alert can point at: Monitor puts an anchor of that name above each (ui.widgets.anchor).
 CHART_TITLES = {
     "drift_heatmap": "the drift heatmap (PSI per feature and window)",
     "prediction_drift": "the prediction drift chart",
@@ -38,17 +38,18 @@ def alerts_list(report: MonitoringReport) -> None:
         for alert in report.alerts:
             (st.error if alert.level == "critical" else st.warning)(escape_markdown(alert.message))
             if alert.rule:
-                st.caption(escape_markdown(_describe_evidence(alert.rule_name, alert.evidence, alert.chart)))
+                link = f" [See {CHART_TITLES[alert.chart]}](#{alert.chart})." if alert.chart in CHART_TITLES else ""
+                st.caption(escape_markdown(_describe_evidence(alert.rule_name, alert.evidence)) + link)
 
 
-def _describe_evidence(rule_name: str, evidence: dict[str, Any], chart: str) -> str:
+def _describe_evidence(rule_name: str, evidence: dict[str, Any]) -> str:
     parts = [f"Rule '{rule_name}'"]
     if evidence.get("value") is not None:
         limit = "" if evidence.get("threshold") is None else f" against {evidence['threshold']:.4g}"
         parts.append(f"value {evidence['value']:.4g}{limit}")
     if evidence.get("rows"):
         parts.append(f"{evidence['rows']:,} rows in the window")
-    return "; ".join(parts) + f". See {CHART_TITLES.get(chart, 'the charts below')}."
+    return "; ".join(parts) + "."
 
 
 def _rules_table(rules: list[AlertRule]) -> list[dict[str, Any]]:

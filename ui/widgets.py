@@ -22,6 +22,12 @@ def chart(fig, sentence: str, key: str | None = None) -> None:
     st.caption(escape_markdown(sentence))
 
 
+def anchor(name: str) -> None:
+    """An invisible target for a link to this place of the page (``[see it](#name)``). ``name`` is one of
+    ours (a chart key), never user text: it goes into the HTML as it is."""
+    st.markdown(f'<div id="{name}"></div>', unsafe_allow_html=True)
+
+
 @contextmanager
 def user_errors():
     """Show domain errors as a plain message instead of a traceback; the page keeps running. The

@@ -57,6 +57,9 @@ def test_editing_a_threshold_changes_the_next_reports_alerts(monitored, monkeypa
     mine = outbox[outbox["report"] == after["id"]]
     assert set(mine["rule"]) >= {"prediction_drift"} and set(mine["status"]) == {"pending"}  # no webhook set
     assert any("pending" in c.value for c in at.caption)
+    # each alert links to its chart, and the chart has the anchor the link names
+    assert any("[See the prediction drift chart](#prediction_drift)" in c.value for c in at.caption)
+    assert any('<div id="prediction_drift"></div>' == m.value for m in at.markdown)
 
 
 @pytest.mark.slow
