@@ -145,7 +145,8 @@ def _edit_rule(ws, project_id: int, rules: list[AlertRule], rule: AlertRule) -> 
         value=rule.retrain_reason or built_in,
         disabled=built_in,
         key=f"alert_reason_{key}",
-        help="Drift, new values, the business bar and decay always count in the retraining decision."
+        help="Drift, new values, the business bar and decay always count in the retraining decision; the "
+        "strong-drift rule's threshold is the one it uses, and switching that rule off leaves drift out of it."
         if built_in
         else "When this rule fires in the latest window, monitoring recommends retraining.",
     )

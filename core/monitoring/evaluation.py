@@ -7,8 +7,9 @@ severe rule speaks in that time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -303,6 +304,18 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
 
 def _ms(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def decision_drift_config(rules: Sequence[AlertRule], config: DriftConfig) -> DriftConfig:
+    """The drift settings the retrain decision reads, following the project's rule for strong drift in
+    several features (the default 'data_drift_major'): its edited PSI threshold counts, and with the
+    rule switched off (or no longer a retrain reason) strong drift alone no longer asks for retraining."""
+    major = [r for r in rules if r.signal == "psi" and r.comparison in (">=", ">") and r.min_features >= 2]
+    if not major:
+        return config
+    thresholds = [r.threshold for r in major if r.enabled and r.retrain_reason and r.threshold is not None]
+    threshold = min(thresholds) if thresholds else math.inf
+    return replace(config, psi_threshold=threshold)
 
 
 def get_rule_retrain_reasons(alerts: Sequence[Alert], rules: Sequence[AlertRule], latest: int) -> list[Alert]:

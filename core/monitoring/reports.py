@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.monitoring.alerts import Alert, get_retrain_decision
 from core.monitoring.drift import DriftConfig
-from core.monitoring.evaluation import WindowTables, add_rule_reasons, evaluate_rules
+from core.monitoring.evaluation import WindowTables, add_rule_reasons, decision_drift_config, evaluate_rules
 from core.monitoring.multivariate import DOMAIN_DRIFT_SCHEMA, DOMAIN_FEATURES_SCHEMA, DomainConfig, get_domain_drift_df
 from core.monitoring.performance import (
     PERFORMANCE_WINDOWS_SCHEMA,
@@ -304,7 +304,7 @@ def run_monitoring(
     retrain, reason = get_retrain_decision(
         feature_drift_df,
         performance_df,
-        config,
+        decision_drift_config(rules, config),
         latest=int(windows.max()),
         importance=model_importance,
         performance_windows_df=performance_windows_df,

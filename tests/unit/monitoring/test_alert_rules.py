@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.monitoring.alerts import get_retrain_decision
 from core.monitoring.drift import DriftConfig
-from core.monitoring.evaluation import WindowTables, add_rule_reasons, evaluate_rules
+from core.monitoring.evaluation import WindowTables, add_rule_reasons, decision_drift_config, evaluate_rules
 from core.monitoring.performance import PERFORMANCE_WINDOWS_SCHEMA
 from core.monitoring.reports import run_monitoring
 from core.monitoring.rules import SIGNALS, AlertRule, get_default_rules, new_rule_id, validate_rules, with_changes
@@ -209,6 +210,29 @@ def test_a_rule_marked_as_a_retrain_reason_adds_one():
         "keep monitoring.",
     )
     assert add_rule_reasons(False, "keep.", evaluate_rules([rule], window_table([0.3, 0.0])), [rule], 2)[0] is False
+
+
+def test_the_strong_drift_rule_sets_what_the_retrain_decision_calls_strong_drift():
+    config = DriftConfig()
+    defaults = get_default_rules("binary", "roc_auc", config=config)
+    assert decision_drift_config(defaults, config) == config  # the defaults decide as before
+    major = next(r for r in defaults if r.id == "data_drift_major")
+    raised = [with_changes(r, threshold=1.5) if r is major else r for r in defaults]
+    assert decision_drift_config(raised, config).psi_threshold == 1.5
+    off = [with_changes(r, enabled=False) if r is major else r for r in defaults]
+    assert decision_drift_config(off, config).psi_threshold == float("inf")  # strong drift alone: no retraining
+    drift = pd.DataFrame(
+        {
+            "window": [1, 1],
+            "feature": ["a", "b"],
+            "psi": [0.9, 0.8],
+            "drifted": [True, True],
+            "new_share": [0.0, 0.0],
+        }
+    )
+    performance = pd.DataFrame(columns=["window", "metric", "value", "threshold", "passed"])
+    assert get_retrain_decision(drift, performance, decision_drift_config(defaults, config), latest=1)[0]
+    assert not get_retrain_decision(drift, performance, decision_drift_config(raised, config), latest=1)[0]
 
 
 @pytest.mark.parametrize(
