@@ -1,6 +1,7 @@
 """The prediction log: every answer the endpoint gives (scored, flagged, rejected, sent for review
-or an error), written column by column and in one ``executemany`` per batch, and read back by the
-pages: the log, the traffic per arm, the review queue, and the labels clients send later.
+or an error), one row each in ``predictions`` (a large batch's made column by column, a value the
+same in every row bound once: ``log_writer.ColumnBatch``), and read back by the pages: the log, the
+traffic per arm, the review queue, and the labels clients send later.
 
 A row's inputs are kept small: each text cell cut to `MAX_CELL_CHARS` characters and the row's
 JSON to at most `MAX_ROW_CHARS`; a row cut either way carries ``"_truncated": true``. The JSON is
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.deployment.log_writer import LogWriter, StoredOnce, writer_for
+from core.deployment.log_writer import ColumnBatch, LogWriter, Same, column_of, writer_for
 from core.deployment.request import read_request
 from core.deployment.stored_inputs import FORMAT, decode_inputs, encode_inputs
 from core.workspace.database import Workspace, now
@@ -76,8 +77,8 @@ def _records(
     out: pd.DataFrame | dict[str, Any],
     version_ids: dict[str, int],
     source: str,
-) -> list[tuple[Any, ...]]:
-    """The insert records of a batch (made in the log writer's thread)."""
+) -> list[tuple[Any, ...]] | ColumnBatch:
+    """The insert records of a batch (made in the log writer's thread): a large one column by column."""
     n = len(out["request_id"])
     stored = None
     if isinstance(rows, list) and n == 1:  # one JSON row: its cells as they are (a table would hold the same)
@@ -88,34 +89,30 @@ def _records(
         inputs = [None] * n if stored is not None else list(inputs_json(frame))
     status = _objects(out["status"])
     scored = np.isin(status, ["scored", "flagged", "review"])
-    prediction = _or_none(_objects(out["prediction"]), scored)
-    score = _floats_or_none(np.asarray(out["score"], dtype=float))
     shadow_prediction = _objects(out["shadow_prediction"])
     has_shadow = pd.notna(shadow_prediction)
     shadow_version = version_ids.get("challenger") if has_shadow.any() else None
-    problems = [json.dumps(p) if p else None for p in out["problems"]]  # only rows with problems
-    arms = _objects(out["arm"]).tolist()
-    records = list(
-        zip(
-            [deployment_id] * n,
-            [ts] * n,
-            _objects(out["key"]).tolist(),
-            arms,
-            [version_ids[a] for a in arms],
-            prediction,
-            score,
-            _or_none(np.full(n, shadow_version, dtype=object), has_shadow),
-            _or_none(shadow_prediction, has_shadow),
-            _floats_or_none(np.asarray(out["shadow_score"], dtype=float)),
-            np.asarray(out["latency_ms"], dtype=float).tolist(),
-            inputs,
-            _objects(out["request_id"]).tolist(),
-            [source] * n,
-            status.tolist(),
-            problems,
-        )
-    )
-    return records if stored is None else StoredOnce(records, (deployment_id, ts, n, FORMAT, stored))
+    arms = column_of(_objects(out["arm"]).tolist())
+    columns = [  # in _INSERT's order
+        Same(deployment_id),
+        Same(ts),
+        column_of(_objects(out["key"]).tolist()),
+        arms,
+        Same(version_ids[arms.value]) if isinstance(arms, Same) else [version_ids[a] for a in arms],
+        column_of(_or_none(_objects(out["prediction"]), scored)),
+        column_of(_floats_or_none(np.asarray(out["score"], dtype=float))),
+        column_of(_or_none(np.full(n, shadow_version, dtype=object), has_shadow)),
+        column_of(_or_none(shadow_prediction, has_shadow)),
+        column_of(_floats_or_none(np.asarray(out["shadow_score"], dtype=float))),
+        column_of(np.asarray(out["latency_ms"], dtype=float).tolist()),
+        column_of(inputs),
+        column_of(_objects(out["request_id"]).tolist()),
+        Same(source),
+        column_of(status.tolist()),
+        column_of([json.dumps(p) if p else None for p in out["problems"]]),  # only rows with problems
+    ]
+    batch = ColumnBatch(columns, n, None if stored is None else (deployment_id, ts, n, FORMAT, stored))
+    return batch if n >= STORED_ONCE_ROWS or stored is not None else batch.records()
 
 
 def _objects(values: Any) -> np.ndarray:

@@ -99,7 +99,7 @@ def test_a_batch_stored_once_knows_the_ids_of_its_rows_in_statements_of_many_row
         writer.submit(
             n,
             lambda b=b, n=n, stored=stored: (
-                log_writer.StoredOnce([(b, i) for i in range(n)], (f"batch {b}",))
+                log_writer.ColumnBatch([log_writer.Same(b), list(range(n))], n, (f"batch {b}",))
                 if stored
                 else [(b, i) for i in range(n)]
             ),
@@ -205,3 +205,37 @@ def test_a_reader_inside_a_transaction_does_not_wait_on_itself(deployed, slow_fl
     assert log_writer.writer_for(ws.db_path, "").pending == 2
     flush_pending_writes(ws.db_path)
     assert log_writer.writer_for(ws.db_path, "").pending == 0
+
+
+@pytest.mark.parametrize("rows", [1, 7, log_writer.CHUNK_ROWS, log_writer.CHUNK_ROWS * 2 + 3])
+def test_a_batch_written_column_by_column_holds_the_rows_its_records_hold(tmp_path, slow_flush, rows):
+    """Values the same in every row are bound once a statement; the rows read back are those a
+    row-by-row insert writes, types kept (1, 1.0 and True are equal in Python, not in SQLite)."""
+    db = tmp_path / "log.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE w (id INTEGER PRIMARY KEY, a, b, c, d, e, f)")
+        conn.execute("CREATE TABLE once (id INTEGER PRIMARY KEY, what TEXT, first INTEGER, last INTEGER)")
+    insert = "INSERT INTO w (a, b, c, d, e, f) VALUES (?, ?, ?, ?, ?, ?)"
+    writer = LogWriter(db, insert, "INSERT INTO once (what, first, last) VALUES (?, ?, ?)")
+    columns = [
+        log_writer.Same(7),
+        [f"r{i}" for i in range(rows)],
+        log_writer.column_of([1.5] * rows),
+        log_writer.column_of([None] * rows),
+        log_writer.column_of([1, 1.0, True][: min(rows, 3)] + [1] * max(0, rows - 3)),
+        [i / 3 for i in range(rows)],
+    ]
+    batch = log_writer.ColumnBatch(columns, rows, ("the batch",))
+    expected = batch.records()
+    writer.submit(2, lambda: [(0, 0, 0, 0, 0, 0), (1, 1, 1, 1, 1, 1)])  # a plain batch before it
+    writer.submit(rows, lambda: batch)
+    writer.flush()
+    with sqlite3.connect(db) as conn:
+        written = conn.execute("SELECT a, b, c, d, e, f, typeof(e) FROM w ORDER BY id").fetchall()
+        once = conn.execute("SELECT what, first, last FROM once").fetchall()
+    assert [r[:6] for r in written[2:]] == expected
+    kinds = [r[6] for r in written[2:]]
+    assert kinds[:3] == ["integer", "real", "integer"][: min(rows, 3)]  # True is stored as 1, as sqlite3 binds it
+    assert once == [("the batch", 3, 2 + rows)]
+    assert isinstance(columns[2], log_writer.Same) and isinstance(columns[3], log_writer.Same)
+    assert rows == 1 or not isinstance(columns[4], log_writer.Same)

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.deployment import serving
+from core.deployment import log_writer, prediction_log, serving
 from core.deployment.routing import RoutingConfig
 from core.pipeline import PipelineConfig, run_pipeline, stage_deploy, stage_register
 from core.training import tracking
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, DataError, NotFoundError
+from core.workspace.jsonable import to_strict_json
 
 N_REQUESTS = 200
 
@@ -566,3 +567,56 @@ def test_a_large_batch_stores_its_inputs_once_and_every_reader_reads_the_rows_as
         assert len(x2) == 1 and bool(x2["drifted"].iloc[0])  # the stored rows' x2 = 50 were read back
     finally:
         stage_deploy(ws, served["pid"], RoutingConfig("single"), validation_policy="flag")
+
+
+def _workload(ws, dep, requests: pd.DataFrame, run: str) -> None:
+    """Small and large requests, as tables and JSON rows, with rows that break a rule (held for
+    review), inputs that cannot be stored once (a column mixing numbers and text) and long text."""
+    mixed = requests.assign(note=[i if i % 2 else f"n{i}" for i in range(len(requests))], cust_id="c" * 300)
+    big = pd.concat([requests] * 6, ignore_index=True).assign(x2=lambda t: np.where(t.index % 7 == 0, 50.0, t["x2"]))
+    calls = [
+        requests.head(1),
+        [{"x1": 0.5, "x2": 3.0, "color": "red"}],
+        requests.head(5),
+        requests.head(prediction_log.STORED_ONCE_ROWS),
+        mixed,
+        big,  # more than two statements of CHUNK_ROWS rows
+        to_strict_json(requests.head(100).to_dict(orient="records")),
+    ]
+    for i, rows in enumerate(calls):
+        n = len(rows)
+        serving.predict(ws, dep, rows, request_ids=[f"{run}{i}-{j}" for j in range(n)], source="http", seed=i)
+
+
+@pytest.mark.parametrize("routing", [RoutingConfig("shadow"), RoutingConfig("canary", 0.5)], ids=["shadow", "canary"])
+def test_a_large_batch_written_column_by_column_logs_the_rows_a_row_by_row_insert_logs(served, monkeypatch, routing):
+    """Every reader of the log reads the predictions table: the same workload, written the fast way
+    (values the same in every row bound once) and row by row, leaves the same rows."""
+    ws = served["ws"]
+    tables = []
+    for run in ("fast", "slow"):
+        with monkeypatch.context() as patch:
+            if run == "slow":
+                patch.setattr(
+                    log_writer.LogWriter,
+                    "_insert_columns",
+                    lambda self, conn, batch: self._insert_records(conn, batch.records()),
+                )
+            dep = stage_deploy(ws, served["pid"], routing, validation_policy="review")
+            _workload(ws, dep, served["requests"], run)
+            rows = ws.query("SELECT * FROM predictions WHERE deployment_id = ? ORDER BY id", (dep["id"],))
+        table = pd.DataFrame(rows).drop(columns=["id", "deployment_id", "ts", "latency_ms"])
+        table["request_id"] = table["request_id"].str.removeprefix(run)
+        table["input_json"] = prediction_log.fill_input_json(ws, pd.DataFrame(rows))["input_json"].to_numpy()
+        tables.append(table)
+        assert rows[0]["id"] + len(rows) - 1 == rows[-1]["id"]
+    stage_deploy(ws, served["pid"], RoutingConfig("single"), validation_policy="flag")
+    fast, slow = tables
+    assert len(fast) == 1 + 1 + 5 + prediction_log.STORED_ONCE_ROWS + N_REQUESTS + 6 * N_REQUESTS + 100
+    pd.testing.assert_frame_equal(fast, slow)
+    assert set(fast["status"]) == {"scored", "review"}
+    assert fast["input_json"].str.contains('"_truncated":true').any()
+    if routing.strategy == "shadow":
+        assert fast["shadow_prediction"].notna().all() and set(fast["arm"]) == {"champion"}
+    else:
+        assert set(fast["arm"]) == {"champion", "challenger"}
