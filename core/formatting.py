@@ -99,6 +99,14 @@ def format_number(value: float) -> str:
     return f"{value:.2f}"
 
 
+def format_rate(value: float) -> str:
+    """A rate (requests a second...) as format_number reads it, except that a whole one reads whole:
+    903, not 903.0."""
+    if value is not None and not (isinstance(value, float) and math.isnan(value)) and float(value).is_integer():
+        return f"{value:,.0f}"
+    return format_number(value)
+
+
 def format_money(value: float, currency: str = "€") -> str:
     """€12,400 / −€3,100 / €4.50."""
     sign = "−" if value < 0 else ""

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.formatting import format_number, format_share
+from core.formatting import format_number, format_rate, format_share
 from core.monitoring.windows import metric_name
 from core.style import ACCENT, BAD, HEIGHT_WINDOWS, WARN, plot_text, style_figure
 
@@ -75,7 +75,7 @@ def caption_system_latency(df: pd.DataFrame) -> str:
     )
     throughput = df["throughput_rps"].dropna()
     if len(throughput):
-        sentence += f", and the endpoint served up to {format_number(throughput.max())} requests a second"
+        sentence += f", and the endpoint served up to {format_rate(throughput.max())} requests a second"
     return sentence + "."
 
 

@@ -15,6 +15,7 @@ from core.formatting import (
     format_number,
     format_param,
     format_part_of,
+    format_rate,
     format_share,
     format_statistic,
 )
@@ -115,6 +116,23 @@ def test_format_share(share, text):
 def test_format_number(value, text):
     """Monitoring's readings (PSI, scores, thresholds), as its own helper wrote them."""
     assert format_number(value) == text
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (903.0, "903"),
+        (50, "50"),
+        (12.5, "12.5"),
+        (0.25, "0.25"),
+        (1234.0, "1,234"),
+        (float("nan"), "n/a"),
+        (None, "n/a"),
+    ],
+)
+def test_format_rate_reads_a_whole_rate_whole(value, text):
+    """'903 requests a second', not '903.0'."""
+    assert format_rate(value) == text
 
 
 @pytest.mark.parametrize(

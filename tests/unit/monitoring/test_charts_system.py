@@ -37,7 +37,7 @@ def test_latency_has_a_p50_and_a_p95_line_per_version_and_names_the_slowest_wind
     sentence = caption_system_latency(df)
     assert sentence.startswith("30 requests (300 rows)")
     assert (
-        "the slowest was window 2 (m v1), 95% within 9.00 ms" in sentence and "up to 50.0 requests a second" in sentence
+        "the slowest was window 2 (m v1), 95% within 9.00 ms" in sentence and "up to 50 requests a second" in sentence
     )
 
 
