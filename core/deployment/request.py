@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.dates import parse_datetimes
+from core.deployment.date_formats import date_example, parse_dates
 from core.workspace.errors import RequestError
 
 # What can be wrong with a request as a whole, and with a value of one row: a value the model cannot
@@ -191,16 +192,16 @@ def _read_number(value: Any, takes_booleans: bool) -> tuple[float, str]:
     return (np.nan, "not_finite") if np.isinf(number) else (float(number), "")
 
 
-def read_dates(values: pd.Series, column: str) -> tuple[pd.Series, list[InputProblem]]:
-    """A date input as datetime64 (as the model parses dates: ISO text, UTC, no offset), and the
-    cells that are not a date."""
+def read_dates(values: pd.Series, column: str, fmt: str | None = None) -> tuple[pd.Series, list[InputProblem]]:
+    """A date input as datetime64 (as the model parses dates: ISO text, UTC, no offset; or text in
+    ``fmt``, the format the reader detected for the column at upload), and the cells that are not a date."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return parse_datetimes(values), []
     if isinstance(values.dtype, pd.StringDtype):  # all text (the usual request): parse as a column
         text = values.str.strip()
-        dates = parse_datetimes(text.where(text != ""))
+        dates = parse_dates(text.where(text != ""), fmt)
         bad = (text.notna() & text.ne("") & dates.isna()).to_numpy(dtype=bool)
-        return dates, _not_dates(values, column, bad)
+        return dates, _not_dates(values, column, bad, fmt)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     texts = uniques.map(lambda v: isinstance(v, str))
@@ -210,14 +211,14 @@ def read_dates(values: pd.Series, column: str) -> tuple[pd.Series, list[InputPro
     readable = (texts & ~blank) | (dated & ~texts)
     if readable.any():
         candidates = uniques[readable].map(lambda v: v.strip() if isinstance(v, str) else v)
-        parsed[readable] = parse_datetimes(candidates.astype(object)).astype("datetime64[us]").to_numpy()
+        parsed[readable] = parse_dates(candidates.astype(object), fmt).astype("datetime64[us]").to_numpy()
     wrong = (~blank & parsed.isna()).to_numpy(dtype=bool)
     dates = pd.Series(np.append(parsed.to_numpy(), np.datetime64("NaT", "us"))[codes], index=values.index)
     bad = np.append(wrong, False)[codes]
-    return dates.where(~bad), _not_dates(values, column, bad)
+    return dates.where(~bad), _not_dates(values, column, bad, fmt)
 
 
-def _not_dates(values: pd.Series, column: str, bad: np.ndarray) -> list[InputProblem]:
+def _not_dates(values: pd.Series, column: str, bad: np.ndarray, fmt: str | None = None) -> list[InputProblem]:
     raw = values.to_numpy(dtype=object)
     return [
         InputProblem(
@@ -225,7 +226,7 @@ def _not_dates(values: pd.Series, column: str, bad: np.ndarray) -> list[InputPro
             column,
             "not_a_date",
             shown_value(raw[i]),
-            f"{column} must be a date such as 2024-01-31; got {quoted_value(raw[i], shown_value(raw[i]))} instead.",
+            f"{column} must be a date such as {date_example(fmt)}; got {quoted_value(raw[i], shown_value(raw[i]))} instead.",
         )
         for i in np.flatnonzero(bad)
     ]

@@ -20,6 +20,7 @@ from core.data.cleaning import apply_recipe
 from core.data.datasets import load_recipe, load_rules
 from core.data.validation import RowFinding, ValidationRules, Violation, check_rows
 from core.deployment.compiled import CompiledTransform, Fallback, compile_preprocessor
+from core.deployment.date_formats import reader_date_formats
 from core.deployment.fast_reader import FastReader
 from core.deployment.request import (
     InputProblem,
@@ -76,6 +77,9 @@ class ServedModel:
         self.input_columns: list[str] = list(getattr(pipeline, "feature_names_in_", []))
         self.input_kinds: dict[str, str] = _input_kinds(pipeline)
         self.required_columns: list[str] = list(self.input_kinds) or self.input_columns
+        # Dates the reader typed at upload in a format of their own (03/05/2021) are read in it too.
+        formats = reader_date_formats(ws, lineage.get("dataset_id"))
+        self.date_formats = {c: f for c, f in formats.items() if self.input_kinds.get(c) == "datetime"}
         # Rules learned before the target was chosen name it (and IDs, the time column): a request
         # is checked on the model's own inputs only, also for versions registered before this rule.
         self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
@@ -154,7 +158,7 @@ class ServedModel:
                 if kind == "numeric":
                     read[column], found = read_numbers(replayed[column], column, self._takes_booleans(column))
                 else:
-                    read[column], found = read_dates(replayed[column], column)
+                    read[column], found = read_dates(replayed[column], column, self.date_formats.get(column))
                 problems += found
         # Columns the model ignores (IDs…) need not be sent: they are blank.
         blank = pd.Series(np.nan, index=replayed.index)

@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from core.data.dates import parse_datetimes
 from core.data.validation import ColumnRule
+from core.deployment.date_formats import date_example, reads_as_date
 from core.deployment.endpoint.body import MAX_ROWS, NonFinite, problem, rejected
 from core.deployment.request import quoted_value, shown_value, type_words
 from core.deployment.served_model import ServedModel
@@ -105,19 +106,25 @@ def _number_check(column: str, takes_booleans: bool, text_allowed: bool) -> Call
 _ISO_DATE = re.compile(r"(1[7-9]|2[01])\d\d-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?)?")
 
 
-def _date_check(column: str, text_allowed: bool) -> Callable[[Any], Any]:
+def _date_check(column: str, text_allowed: bool, fmt: str | None = None) -> Callable[[Any], Any]:
     """A date column: null, a blank (missing), or text the served model reads as a date
-    (`request.read_dates`); a number, true/false or other text is refused as not a date."""
+    (`request.read_dates`: ISO, or ``fmt``, the format the reader detected for the column at upload);
+    a number, true/false or other text is refused as not a date."""
 
     def check(value: Any) -> Any:
         if value is None:
             return value
         _single_value(column, value)
-        if isinstance(value, str) and (text_allowed or not value.strip() or _reads_as_date(value.strip())):
+        if isinstance(value, str) and (
+            text_allowed
+            or not value.strip()
+            or _reads_as_date(value.strip())
+            or (fmt is not None and _reads_in_format(value.strip(), fmt))
+        ):
             return value
         raise _fail(
             "not_a_date",
-            f"{column} must be a date such as 2024-01-31; got {quoted_value(value, shown_value(value))} instead.",
+            f"{column} must be a date such as {date_example(fmt)}; got {quoted_value(value, shown_value(value))} instead.",
         )
 
     return check
@@ -132,6 +139,11 @@ def _reads_as_date(text: str) -> bool:
         except ValueError:
             pass
     return bool(parse_datetimes(pd.Series([text], dtype=object)).notna().iloc[0])
+
+
+@lru_cache(maxsize=4096)
+def _reads_in_format(text: str, fmt: str) -> bool:
+    return reads_as_date(text, fmt)
 
 
 def _value_check(column: str) -> Callable[[Any], Any]:
@@ -163,6 +175,7 @@ class InputColumn:
     kind: str
     rule: ColumnRule | None
     takes_text: bool  # the recipe reads this column's text as numbers: text goes to it as sent
+    date_format: str | None = None  # a date column's format as the reader detected it at upload (None: ISO only)
 
     def json_schema(self) -> dict[str, Any]:
         rule = self.rule
@@ -174,8 +187,9 @@ class InputColumn:
                 base["anyOf"].append({"type": "boolean"})
             what = "A number (null when unknown)"
         elif self.kind == "datetime":
-            base["anyOf"] = [{"type": "string", "format": "date-time"}, {"type": "null"}]
-            what = "A date such as 2024-01-31 (null when unknown)"
+            iso = {"type": "string", "format": "date-time"}
+            base["anyOf"] = [iso if self.date_format is None else {"type": "string"}, {"type": "null"}]
+            what = f"A date such as {date_example(self.date_format)} (null when unknown)"
         else:
             base["anyOf"] = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
             what = "A category (null when unknown)"
@@ -210,7 +224,7 @@ class InputColumn:
         if self.kind == "numeric":
             return _number_check(self.name, self.rule is not None and self.rule.kind == "boolean", self.takes_text)
         if self.kind == "datetime":
-            return _date_check(self.name, self.takes_text)
+            return _date_check(self.name, self.takes_text, self.date_format)
         return _value_check(self.name)
 
 
@@ -224,7 +238,8 @@ def input_columns(models: Iterable[ServedModel]) -> list[InputColumn]:
             if name in columns:
                 continue
             rule = model.rules.get(name) if model.rules is not None else None
-            columns[name] = InputColumn(name, model.input_kinds.get(name, "other"), rule, name in recipe_columns)
+            kind = model.input_kinds.get(name, "other")
+            columns[name] = InputColumn(name, kind, rule, name in recipe_columns, model.date_formats.get(name))
     return list(columns.values())
 
 

@@ -22,6 +22,7 @@ def _schema(name: str) -> InputSchema:
         input_kinds={name: "numeric", "plan": "categorical"},
         rules=ValidationRules((ColumnRule(name, "numeric", min=0.0, max=10.0),)),
         recipe=None,
+        date_formats={},
     )
     return InputSchema([model])
 
@@ -77,6 +78,7 @@ def _region_schema(categories: tuple[str, ...]) -> InputSchema:
         input_kinds={"regiao": "categorical"},
         rules=ValidationRules((ColumnRule("regiao", "categorical", allowed=categories),)),
         recipe=None,
+        date_formats={},
     )
     return InputSchema([model])
 

@@ -25,6 +25,7 @@ def _model(recipe=None):
         input_kinds={"amount": "numeric", "price": "numeric", "member": "numeric", "plan": "categorical"},
         rules=rules,
         recipe=recipe,
+        date_formats={},
     )
 
 
