@@ -28,7 +28,7 @@ import pandas as pd
 from core.data.cleaning.ops import OP_SPECS
 from core.data.cleaning.ops_text import SPACE_RUN
 from core.data.columns import normalize_spelling
-from core.data.dates import parse_datetimes
+from core.deployment.date_formats import parse_dates
 
 FAST_ROWS = 64  # bigger batches: the general reader's column passes are cheaper than a pass per cell
 _PLAIN = (str, int, float, bool, type(None))
@@ -43,12 +43,20 @@ class FastReader:
     """Built once per served model; ``read(rows)`` is the input table, or None (the general reader
     must answer). ``reason`` says why it never applies to this model (None when it can)."""
 
-    def __init__(self, recipe: Any, input_columns: list[str], input_kinds: dict[str, str], required_columns: list[str]):
+    def __init__(
+        self,
+        recipe: Any,
+        input_columns: list[str],
+        input_kinds: dict[str, str],
+        required_columns: list[str],
+        date_formats: dict[str, str] | None = None,
+    ):
         self.input_columns = input_columns
+        self.date_formats = date_formats or {}  # a date column's format from the upload, besides ISO
         self.input_kinds = input_kinds
         self.required = required_columns
         self.reason: str | None = None
-        self._parsed: dict[str, np.datetime64] = {}
+        self._parsed: dict[tuple[str, str | None], np.datetime64] = {}
         self.checks: list[Check] = []
         for step in recipe.steps if recipe is not None else ():
             spec = OP_SPECS.get(step.op)
@@ -86,15 +94,16 @@ class FastReader:
             else:
                 if column in self.required:
                     blank &= [v is None or (type(v) is str and not v.strip()) for v in values]
-                read = self._dates(values) if kind == "datetime" else _objects(values)
+                read = self._dates(values, self.date_formats.get(column)) if kind == "datetime" else _objects(values)
             if read is None:
                 return None
             table[column] = read
         return None if blank.any() else table
 
-    def _dates(self, values: list[Any]) -> np.ndarray | None:
+    def _dates(self, values: list[Any], fmt: str | None = None) -> np.ndarray | None:
         """Date text as datetime64[us] (each distinct text parsed once, as the general reader parses
-        it), or None when a value is not plain date text (spaces around it, blank, not a date)."""
+        it: ISO, else ``fmt``), or None when a value is not plain date text (spaces around it, blank,
+        not a date)."""
         out = np.empty(len(values), dtype="datetime64[us]")
         for i, v in enumerate(values):
             if v is None:
@@ -102,11 +111,11 @@ class FastReader:
                 continue
             if type(v) is not str or not v or v[0].isspace() or v[-1].isspace():
                 return None
-            stamp = self._parsed.get(v)
+            stamp = self._parsed.get((v, fmt))
             if stamp is None:
-                stamp = parse_datetimes(pd.Series([v], dtype=object)).to_numpy(dtype="datetime64[us]")[0]
+                stamp = parse_dates(pd.Series([v], dtype=object), fmt).to_numpy(dtype="datetime64[us]")[0]
                 if len(self._parsed) < _MEMO:
-                    self._parsed[v] = stamp
+                    self._parsed[(v, fmt)] = stamp
             if np.isnat(stamp):
                 return None
             out[i] = stamp

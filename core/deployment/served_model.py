@@ -84,7 +84,9 @@ class ServedModel:
         # is checked on the model's own inputs only, also for versions registered before this rule.
         self.rules = ValidationRules.from_dict(rules).for_inputs(self.required_columns) if rules else None
         self._row_checks = RowChecks(self.rules, self.input_kinds) if self.rules is not None else None
-        self._fast = FastReader(self.recipe, self.input_columns, self.input_kinds, self.required_columns)
+        self._fast = FastReader(
+            self.recipe, self.input_columns, self.input_kinds, self.required_columns, self.date_formats
+        )
         # The fast reader needs the compiled transform, and rule checks that all run on arrays.
         self._compiled: CompiledTransform | None = None
         self.transform_note = "no preprocessing"

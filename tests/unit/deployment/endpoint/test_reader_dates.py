@@ -72,3 +72,19 @@ def test_the_endpoint_takes_the_files_date_format_and_refuses_what_does_not_pars
     assert "data must be a date such as 31/01/2024 or 2024-01-31; got '05/31/2021'" in bad.text
     schema = client.get("/openapi.json").json()
     assert "31/01/2024" in str(schema)
+
+
+def test_the_fast_reader_reads_the_files_dates_as_the_general_reader_does(portuguese):
+    _, _, model = portuguese
+    rows = [
+        {"data": "03/05/2021", "valor": 40.5, "cidade": "Porto"},
+        {"data": "2021-05-03", "valor": 1, "cidade": "Évora"},
+    ]
+    fast = model._fast.read(rows)
+    assert model._fast.reason is None and fast is not None
+    assert fast["data"].tolist() == [pd.Timestamp("2021-05-03").to_datetime64()] * 2
+    general, problems = model.read(rows)
+    assert problems == [] and general["data"].to_numpy(dtype="datetime64[us]").tolist() == fast["data"].tolist()
+    assert (
+        model._fast.read([{"data": "31/02/2021", "valor": 1.0, "cidade": "Porto"}]) is None
+    )  # the general reader says why
