@@ -88,3 +88,13 @@ def test_the_fast_reader_reads_the_files_dates_as_the_general_reader_does(portug
     assert (
         model._fast.read([{"data": "31/02/2021", "valor": 1.0, "cidade": "Porto"}]) is None
     )  # the general reader says why
+
+
+def test_deploys_rule_check_reads_the_files_dates_too(portuguese):
+    """Deploy checks a tried request against the training rules: a date as the file wrote it is a
+    date there too (inside the learned range), and text that is no date is still named."""
+    _, _, model = portuguese
+    ok = model.validate(pd.DataFrame([{"data": "03/05/2021", "valor": 40.5, "cidade": "Porto"}]))
+    assert [v for v in ok if v.column == "data"] == []
+    bad = model.validate(pd.DataFrame([{"data": "ontem", "valor": 40.5, "cidade": "Porto"}]))
+    assert [v.column for v in bad] == ["data"]
