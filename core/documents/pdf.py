@@ -64,6 +64,17 @@ def _bullets(pdf, bullets: tuple[str, ...]) -> None:
     pdf.ln(1)
 
 
+def _column_widths(table: Table) -> tuple[float, ...]:
+    """Relative widths from the text each column holds: a sentence gets more room than "passed"."""
+    widths = []
+    for i, column in enumerate(table.columns):
+        cells = [row[i] for row in table.rows if i < len(row)]
+        longest_word = max((len(word) for text in [column, *cells] for word in text.split()), default=1)
+        typical = sum(len(c) for c in cells) / len(cells) if cells else len(column)
+        widths.append(max(6.0, float(longest_word), min(typical, 60.0)))
+    return tuple(widths)
+
+
 def _table(pdf, table: Table) -> None:
     from fpdf.fonts import FontFace
 
@@ -80,6 +91,7 @@ def _table(pdf, table: Table) -> None:
         v_align="TOP",
         padding=1,
         first_row_as_headings=True,
+        col_widths=_column_widths(table),
     ) as grid:
         head = grid.row()
         for column in table.columns:

@@ -80,9 +80,12 @@ def resolve_card_version(
 ) -> dict[str, Any]:
     """The version a card is about: version number ``version`` of the model (by default the project's
     model, as the pages show it first), else its champion, else its newest version."""
-    name = model_name or registry.get_model_name(ws, project_id)
-    if name is None:
+    names = registry.get_model_names(ws, project_id)
+    if not names:
         raise NotFoundError("This project has no registered model yet; register one on the Registry page first.")
+    if model_name is not None and model_name not in names:
+        raise NotFoundError(f"Model '{model_name}' does not exist in this project; its models are {', '.join(names)}.")
+    name = model_name or registry.get_model_name(ws, project_id) or names[0]
     if version is not None:
         row = ws.query_one(
             "SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? AND version = ?",
