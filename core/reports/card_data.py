@@ -125,7 +125,11 @@ def data_section(ctx: CardContext) -> Section:
     recipe = datasets.get_recipe(ctx.ws, trained["recipe_id"]) if trained and trained.get("recipe_id") else None
     if recipe is not None:
         reports = datasets.get_step_reports(recipe)
-        paragraphs.append(f"Cleaning recipe version {recipe['version']}, {len(reports)} step(s), in order:")
+        paragraphs.append(
+            f"Cleaning recipe version {recipe['version']}, {len(reports)} step(s), in order:"
+            if reports
+            else f"Cleaning recipe version {recipe['version']} has no step: the table was used as it was read."
+        )
         for report in reports:
             status = report.get("status", "applied")
             bullets.append(

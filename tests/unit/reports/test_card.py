@@ -196,3 +196,27 @@ def test_cli_refuses_bad_arguments_in_one_line(capsys, rollout_copy, tmp_path, a
     err = capsys.readouterr().err
     assert raised.value.code == 2 and err.startswith("error: ") and message in err
     assert err.count("\n") == 1
+
+
+def _set_sensitive_column(ws, version, column):
+    lineage = json.loads(version["lineage_json"])
+    lineage["problem"]["sensitive_column"] = column
+    with ws.transaction() as conn:
+        conn.execute("UPDATE model_versions SET lineage_json = ? WHERE id = ?", (json.dumps(lineage), version["id"]))
+
+
+def test_fairness_by_group_of_the_sensitive_column_from_the_saved_holdout(ws):
+    version = _champion(ws)
+    assert "No sensitive column" in _section(build_model_card(ws, version["id"]), "Fairness by group").paragraphs[0]
+    _set_sensitive_column(ws, version, "color")
+    table = _section(build_model_card(ws, version["id"]), "Fairness by group").tables[0]
+    assert {row[0] for row in table.rows} == {"red", "green", "blue"}
+    assert table.columns[:3] == ("group", "rows", "flagged rate") and all(row[2].endswith("%") for row in table.rows)
+    assert "'red'" in table.caption
+
+
+def test_fairness_on_a_column_the_holdout_lacks_says_so(ws):
+    version = _champion(ws)
+    _set_sensitive_column(ws, version, "gone")
+    section = _section(build_model_card(ws, version["id"]), "Fairness by group")
+    assert not section.tables and "could not be compared" in section.paragraphs[-1]
