@@ -25,12 +25,13 @@ from core.workspace.errors import StudioError
 
 MAX_DRIVERS = 10
 MAX_ROBUSTNESS_ROWS = 12
+# The Train page's words for each check (ui/gate_panel.CHECK_TITLES), so the card reads like the app.
 CHECK_NAMES = {
-    "threshold": "business bar",
-    "beats_baseline": "beats the baseline",
-    "beats_champion": "at least as good as the champion",
-    "latency": "fast enough",
-    "fairness": "fair across groups",
+    "threshold": "Good enough for the business",
+    "beats_baseline": "Better than guessing",
+    "beats_champion": "At least as good as the current champion",
+    "latency": "Fast enough",
+    "fairness": "Fair across groups",
 }
 
 
