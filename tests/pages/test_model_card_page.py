@@ -16,6 +16,7 @@ def test_registry_shows_the_champions_card_and_both_downloads(app):
     assert any(s.value.startswith("GO: ROC-AUC") for s in at.success), [s.value for s in at.success]
     text = " ".join(m.value for m in at.markdown)
     assert "churn-demo v1 predicts 'churn'" in text and "It is the champion" in text
+    assert "from 2018-" in text and "('signup_date')" in text  # the period of the time column (Data section)
     gate = next(d.value for d in at.dataframe if "what it found" in d.value.columns)
     assert "Good enough for the business" in set(gate["check"]) and set(gate["result"]) == {"passed"}
 

@@ -220,3 +220,13 @@ def test_fairness_on_a_column_the_holdout_lacks_says_so(ws):
     _set_sensitive_column(ws, version, "gone")
     section = _section(build_model_card(ws, version["id"]), "Fairness by group")
     assert not section.tables and "could not be compared" in section.paragraphs[-1]
+
+
+def test_a_runner_up_registered_with_a_reason_is_not_called_go(ws):
+    challenger = resolve_card_version(ws, 1, 2)
+    doc = build_model_card(ws, challenger["id"])
+    assert doc.verdict.startswith("NOT GATED: the gate judged another model")
+    warnings = _section(doc, "Limitations and warnings").bullets
+    assert "Gate: the gate checked another model of its experiment, not this one." in warnings
+    assert "Registered despite the gate, with the reason: test" in warnings
+    assert any("It is the challenger" in p for p in doc.summary)
