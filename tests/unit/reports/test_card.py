@@ -230,3 +230,14 @@ def test_a_runner_up_registered_with_a_reason_is_not_called_go(ws):
     assert "Gate: the gate checked another model of its experiment, not this one." in warnings
     assert "Registered despite the gate, with the reason: test" in warnings
     assert any("It is the challenger" in p for p in doc.summary)
+
+
+def test_the_saved_comparison_with_the_runner_up_gives_the_interval(ws):
+    from core.stages.evaluate import stage_compare_top_two
+
+    version = _champion(ws)
+    before = _section(build_model_card(ws, version["id"]), "Metrics and how sure they are").paragraphs[0]
+    assert "not computed yet" in before
+    stage_compare_top_two(ws, 1, json.loads(version["lineage_json"])["experiment_id"])
+    after = _section(build_model_card(ws, version["id"]), "Metrics and how sure they are").paragraphs[0]
+    assert after.startswith("Against the runner-up: ") and "95% interval" in after
