@@ -272,8 +272,11 @@ def warnings_section(warnings: list[str]) -> Section:
 
 
 def production_section(ctx: CardContext) -> Section:
+    # Through the deployments that routed to it: predictions are indexed by deployment, not by version.
     served = ctx.ws.query_one(
-        "SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last FROM predictions WHERE version_id = ?",
+        """SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last FROM predictions
+           WHERE deployment_id IN (SELECT id FROM deployments WHERE champion_version_id = ?1
+                                   OR challenger_version_id = ?1) AND version_id = ?1""",
         (ctx.version["id"],),
     )
     paragraphs = []
