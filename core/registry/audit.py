@@ -24,6 +24,17 @@ def describe_audit_entry(action: str, detail: dict[str, Any], versions: dict[int
     return f"{action}: {fields}." if fields else f"{action}."
 
 
+def describe_actor(row: Any) -> str:
+    """Who an audit row names: "Ana (data scientist)", "autopilot (started by Ana)", or "not recorded"
+    for entries written before actors were recorded."""
+    name = row["actor"]
+    if not name:
+        return "not recorded"
+    if row["actor_role"] == "automatic":
+        return f"{name} (started by {row['on_behalf_of']})" if row["on_behalf_of"] else name
+    return f"{name} ({row['actor_role']})" if row["actor_role"] else name
+
+
 def _v(versions: dict[int, int], version_id: Any) -> str:
     return f"v{versions[version_id]}" if version_id in versions else f"version id {version_id}"
 
