@@ -110,7 +110,25 @@ def _alias(d: dict, versions: dict, what: str) -> str:
 
 
 def _promoted(d: dict, versions: dict, what: str) -> str:
-    return f"{d['model']} {_v(versions, d['version_id'])} promoted to champion{_why(d.get('reason'))}."
+    signed = f", carrying out request {d['request_id']} approved by {d['approved_by']}" if d.get("approved_by") else ""
+    return f"{d['model']} {_v(versions, d['version_id'])} promoted to champion{signed}{_why(d.get('reason'))}."
+
+
+def _promotion(d: dict, versions: dict, what: str) -> str:
+    """A promotion request's step: requested (with its reason), approved or rejected (with the comment)."""
+    target = f"{d['model']} {_v(versions, d['version_id'])}"
+    if what == "requested":
+        return f"Promotion of {target} to production requested (request {d['request_id']}){_why(d.get('reason'))}."
+    asked = f", requested by {d['requested_by']}" if d.get("requested_by") else ""
+    return f"Promotion request {d['request_id']} for {target} {what}{asked}{_why(d.get('reason'))}."
+
+
+def _stage(d: dict, versions: dict, what: str) -> str:
+    return f"{d['model']} {_v(versions, d['version_id'])} moved from {d['from']} to {d['to']}{_why(d.get('reason'))}."
+
+
+def _policy(d: dict, versions: dict, what: str) -> str:
+    return f"Registry policy set: {d['sentence']}"
 
 
 def _rolled_back(d: dict, versions: dict, what: str) -> str:
@@ -164,6 +182,9 @@ _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "alias.set": _alias,
     "model.promoted": _promoted,
     "model.rolled_back": _rolled_back,
+    "model.stage": _stage,
+    "registry.policy": _policy,
+    **{f"promotion.{step}": _promotion for step in ("requested", "approved", "rejected", "withdrawn")},
     "deployment.created": _deployment,
     "monitoring.report": _monitoring,
     "monitoring.retrained": _retrained,

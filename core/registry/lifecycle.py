@@ -150,6 +150,6 @@ def _move_of(action: str, d: dict, version: dict) -> str | None:
     if action == "alias.set":
         if d.get("version_id") == vid:
             return STAGE_OF_ALIAS.get(d.get("alias", ""))
-        if d.get("previous_version_id") == vid and d.get("alias") == "champion":
-            return DEVELOPMENT  # replaced as champion: back in development, still approved for a rollback
+        if d.get("previous_version_id") == vid:
+            return DEVELOPMENT  # replaced: back in development (a former champion stays a rollback target)
     return None

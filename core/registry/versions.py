@@ -192,6 +192,7 @@ def promote_version(
         ).fetchone()
         if champion is not None and champion[0] == version_id:
             raise ConfigError(f"{model_name} v{found[0]} is already the champion (in production).")
+        approved_by = None
         if request_id is not None:
             done = conn.execute(
                 """UPDATE promotion_requests SET status = 'carried_out', carried_out_by = ?, carried_out_at = ?
@@ -203,6 +204,9 @@ def promote_version(
                     f"Promotion request {request_id} is not an approved request for {model_name} v{found[0]}; "
                     "ask a reviewer to approve it first."
                 )
+            approved_by = conn.execute(
+                "SELECT reviewed_by FROM promotion_requests WHERE id = ?", (request_id,)
+            ).fetchone()[0]
         set_alias_in(ws, conn, project_id, model_name, "champion", version_id, reason or "promoted")
         conn.execute(
             "DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger' AND version_id = ?",
@@ -212,7 +216,13 @@ def promote_version(
             conn,
             project_id,
             "model.promoted",
-            {"model": model_name, "version_id": version_id, "reason": reason, "request_id": request_id},
+            {
+                "model": model_name,
+                "version_id": version_id,
+                "reason": reason,
+                "request_id": request_id,
+                "approved_by": approved_by,
+            },
         )
     return get_version(ws, version_id)
 
