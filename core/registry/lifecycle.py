@@ -16,11 +16,19 @@ from typing import Any
 import pandas as pd
 
 from core.registry.audit import describe_actor
-from core.registry.versions import get_version, set_alias_in, version_label
+from core.registry.versions import (
+    ARCHIVED,
+    DEVELOPMENT,
+    PRODUCTION,
+    STAGING,
+    get_version,
+    set_alias_in,
+    stage_of,
+    version_label,
+)
 from core.workspace.database import Workspace, now
 from core.workspace.errors import ConfigError
 
-DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED = "development", "staging", "production", "archived"
 STAGES = (DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED)
 STAGE_OF_ALIAS = {"champion": PRODUCTION, "challenger": STAGING}
 STAGE_LABELS = {
@@ -38,21 +46,12 @@ def get_stages(ws: Workspace, project_id: int, model_name: str | None = None) ->
            FROM model_versions v WHERE v.project_id = ? AND (? IS NULL OR v.model_name = ?)""",
         (project_id, model_name, model_name),
     )
-    return {r["id"]: _stage(r["aliases"], r["archived_at"]) for r in rows}
+    return {r["id"]: stage_of(r["aliases"], r["archived_at"]) for r in rows}
 
 
 def get_stage(ws: Workspace, version_id: int) -> str:
     version = get_version(ws, version_id)
     return get_stages(ws, version["project_id"], version["model_name"])[version_id]
-
-
-def _stage(aliases: str | None, archived_at: float | None) -> str:
-    names = (aliases or "").split(",")
-    if "champion" in names:
-        return PRODUCTION
-    if "challenger" in names:
-        return STAGING
-    return ARCHIVED if archived_at is not None else DEVELOPMENT
 
 
 def check_deployable(version: dict[str, Any]) -> None:
@@ -77,7 +76,7 @@ def move_to_stage(ws: Workspace, project_id: int, version_id: int, stage: str, r
     with ws.transaction() as conn:
         aliases = conn.execute("SELECT group_concat(alias) FROM aliases WHERE version_id = ?", (version_id,)).fetchone()
         archived = conn.execute("SELECT archived_at FROM model_versions WHERE id = ?", (version_id,)).fetchone()[0]
-        current = _stage(aliases[0], archived)
+        current = stage_of(aliases[0], archived)
         if current == stage:
             raise ConfigError(f"{label} is already in {stage}.")
         if current == ARCHIVED:

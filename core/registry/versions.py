@@ -20,6 +20,17 @@ from core.workspace.database import ACTORS_MIGRATION, Workspace, dumps, inserted
 from core.workspace.errors import ConfigError, NotFoundError
 
 ALIASES = ("champion", "challenger")
+DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED = "development", "staging", "production", "archived"
+
+
+def stage_of(aliases: str | None, archived_at: float | None) -> str:
+    """A version's lifecycle stage from its aliases and archiving (lifecycle.py says why)."""
+    names = (aliases or "").split(",")
+    if "champion" in names:
+        return PRODUCTION
+    if "challenger" in names:
+        return STAGING
+    return ARCHIVED if archived_at is not None else DEVELOPMENT
 
 
 def register_model(
@@ -409,7 +420,7 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
     """Every version (of ``model_name`` when given), newest first, with what it predicts."""
     rows = ws.query(
         """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
-                  v.created_at, v.note, v.lineage_json, v.duplicate_of,
+                  v.created_at, v.note, v.lineage_json, v.duplicate_of, v.archived_at,
                   (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
            FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ?
            AND (? IS NULL OR v.model_name = ?) ORDER BY v.id DESC""",
@@ -426,6 +437,7 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
             "predicts": predicts,
             "family": r["family"],
             "aliases": r["aliases"] or "",
+            "stage": stage_of((r["aliases"] or "").replace(" ", ""), r["archived_at"]),
             "run": r["run_id"],
             "sha256": r["sha256"][:12],
             "note": r["note"]

@@ -27,6 +27,7 @@ DATA_SCIENTIST = "data scientist"
 COMMAND_LINE = "command line"
 AUTOMATIC = "automatic"
 SCRIPT = "script"
+VISITOR = "visitor"  # someone on the studio who has not named themselves yet
 # The roles a person picks when they sign in on the studio.
 PERSON_ROLES = (DATA_SCIENTIST, REVIEWER)
 # Names people may not take: they are the automatic actors' own.
@@ -51,7 +52,7 @@ class Actor:
     def is_person(self) -> bool:
         """A person acting through the studio (signed in on the UI, or on the command line); the
         registry's approval policy holds them."""
-        return self.role in (*PERSON_ROLES, COMMAND_LINE)
+        return self.role in (*PERSON_ROLES, COMMAND_LINE, VISITOR)
 
     def label(self) -> str:
         """As the audit log says it: "Ana (data scientist)", "autopilot (started by Ana)"."""
@@ -74,6 +75,12 @@ def current_actor() -> Actor:
     """The actor of the work under way: the one set by ``acting_as``, else the OS user as a script."""
     actor = _current.get()
     return actor if actor is not None else Actor(_os_user(), SCRIPT)
+
+
+def set_actor(actor: Actor) -> None:
+    """Make ``actor`` the current one for the rest of this thread's work (a Streamlit script run sets
+    the signed-in person first thing, in its own thread; elsewhere prefer ``acting_as``)."""
+    _current.set(actor)
 
 
 @contextmanager
