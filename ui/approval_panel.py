@@ -135,7 +135,7 @@ def _card(ws, project_id: int, version_id: int, key: str) -> None:
     """The model card the reviewer reads before deciding (ui.card_panel, by the card work); until it is
     merged, the version's scores and lineage."""
     try:
-        from ui.card_panel import show_model_card  # type: ignore[import-not-found]
+        from ui.card_panel import show_model_card
     except ImportError:
         version = registry.get_version(ws, version_id)
         with st.expander("What the reviewer signs off: scores and lineage", expanded=True):

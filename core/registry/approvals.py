@@ -252,6 +252,7 @@ def authorize_promotion(ws: Workspace, project_id: int, version_id: int, reason:
     if who.is_automatic:
         if policy.verdicts_promote or approved is not None:
             return approved["id"] if approved else None
+        request: dict[str, Any] | None
         try:
             request = request_promotion(ws, project_id, version_id, reason or f"{who.name} verdict")
         except ConfigError:  # already requested: wait for that one

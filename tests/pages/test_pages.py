@@ -181,9 +181,15 @@ def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows
     from core.workspace.database import Workspace
     from tests.pages.conftest import project_app_factory
 
+    from core.registry import approvals
+
     shutil.copytree(demo_workspace[0], tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     at = open_page(project_app_factory(tmp_path / "ws", monkeypatch)(), "pages/8_Monitor.py")
+    at.button(key="promote_retrained").click().run()  # by default a person needs a reviewer's approval
+    assert any("needs a reviewer's approval" in e.value for e in at.error), [e.value for e in at.error]
+    assert registry.get_version(ws, serving.get_active_deployment(ws, 1)["champion_version_id"])["version"] == 1
+    approvals.set_policy(ws, 1, approvals.RegistryPolicy(people_need_approval=False))
     at.button(key="promote_retrained").click().run()
     assert not at.exception  # (critical drift alerts are drawn as errors: they are the evidence)
     assert any("v2 is now the champion" in s.value for s in at.success)
