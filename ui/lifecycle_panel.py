@@ -25,7 +25,7 @@ def lifecycle_panel(ws, project_id: int, model_name: str) -> None:
         "returns only to a version that served in production before."
     )
     versions = registry.get_versions_df(ws, project_id, model_name)
-    labels = {int(r["id"]): f"v{r['version']} ({r['stage']})" for _, r in versions.iterrows()}
+    labels = {int(r["id"]): f"v{r['version']}" for _, r in versions.iterrows()}  # its stage is said below
     version_id = st.selectbox("Version", list(labels), format_func=option_labels(labels), key="lifecycle_version")
     if version_id is None:
         return
@@ -43,7 +43,9 @@ def lifecycle_panel(ws, project_id: int, model_name: str) -> None:
         )
         return
     with st.form("lifecycle_move", clear_on_submit=True):
-        to = st.radio("Move it to", targets, format_func=lifecycle.STAGE_LABELS.__getitem__, horizontal=True)
+        to = st.radio(
+            "Move it to", targets, format_func=lifecycle.STAGE_LABELS.__getitem__, horizontal=True, key="lifecycle_to"
+        )
         reason = st.text_input("Why (for the audit log)", key="lifecycle_reason", max_chars=500)
         if st.form_submit_button("Move", key="lifecycle_submit"):
             with user_errors():

@@ -270,6 +270,6 @@ def authorize_promotion(ws: Workspace, project_id: int, version_id: int, reason:
     if who.is_person and policy.people_need_approval:
         raise ApprovalRequiredError(
             f"Promoting {label} needs a reviewer's approval by this project's policy: request the promotion "
-            "on the Registry page (or with a reason), and carry it out once a reviewer approves it."
+            "on the Registry page (a data scientist, with a reason), and promote it once a reviewer approves it."
         )
     return None

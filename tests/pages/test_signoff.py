@@ -112,3 +112,18 @@ def test_hostile_sign_in_values_give_a_normal_page(signoff, name, role):
     as_person, _ = signoff
     at = as_person(name, role)
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_archiving_the_challenger_on_the_lifecycle_panel(signoff):
+    as_person, ws = signoff
+    challenger = registry.get_alias_version(ws, 1, MODEL, "challenger")
+    at = as_person("Ana", "data-scientist")
+    at.selectbox(key="lifecycle_version").set_value(challenger["id"]).run()
+    assert any("Staging (challenger)" in m.value for m in at.markdown)
+    at.radio(key="lifecycle_to").set_value("archived")
+    at.text_input(key="lifecycle_reason").set_value("superseded by a better run")
+    at.button(key="lifecycle_submit").click().run()
+    no_errors(at)
+    assert registry.get_alias_version(ws, 1, MODEL, "challenger") is None
+    history = at.dataframe[[i for i, d in enumerate(at.dataframe) if "stage" in d.value and "who" in d.value][0]]
+    assert history.value["stage"].iloc[-1] == "archived" and history.value["who"].iloc[-1] == "Ana (data scientist)"
