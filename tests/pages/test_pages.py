@@ -178,10 +178,9 @@ def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows
 
     from core import registry
     from core.deployment import serving
+    from core.registry import approvals
     from core.workspace.database import Workspace
     from tests.pages.conftest import project_app_factory
-
-    from core.registry import approvals
 
     shutil.copytree(demo_workspace[0], tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
