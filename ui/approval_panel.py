@@ -9,6 +9,7 @@ import streamlit as st
 from core import pipeline, registry
 from core.registry import approvals
 from core.workspace.actor import DATA_SCIENTIST, REVIEWER, current_actor
+from ui.card_panel import show_model_card
 from ui.text import escape_markdown
 from ui.widgets import flash, option_labels, user_errors
 
@@ -90,7 +91,8 @@ def _review_box(ws, project_id: int, request: dict, who) -> None:
                 f"({request['requested_role']}): “{request['reason']}”"
             )
         )
-        _card(ws, project_id, request["version_id"], key=f"card_{request['id']}")
+        st.caption("The model card of this version: what the reviewer signs off.")
+        show_model_card(ws, project_id, request["version_id"], key=f"card_{request['id']}")
         if who.role != REVIEWER:
             st.caption("A reviewer (another person than the one who asked) approves or rejects it.")
             return
@@ -129,17 +131,3 @@ def _carry_out_box(ws, project_id: int, request: dict, who) -> None:
             done = pipeline.stage_carry_out_request(ws, project_id, request["id"])
             flash("success", escape_markdown(done["message"]))
             st.rerun()
-
-
-def _card(ws, project_id: int, version_id: int, key: str) -> None:
-    """The model card the reviewer reads before deciding (ui.card_panel, by the card work); until it is
-    merged, the version's scores and lineage."""
-    try:
-        from ui.card_panel import show_model_card
-    except ImportError:
-        version = registry.get_version(ws, version_id)
-        with st.expander("What the reviewer signs off: scores and lineage", expanded=True):
-            st.json(version["metrics_json"] or "{}", expanded=True)
-            st.json(version["lineage_json"] or "{}", expanded=False)
-        return
-    show_model_card(ws, project_id, version_id, key)
