@@ -100,6 +100,12 @@ def move_to_stage(ws: Workspace, project_id: int, version_id: int, stage: str, r
                 )
             if stage == ARCHIVED:
                 conn.execute("UPDATE model_versions SET archived_at = ? WHERE id = ?", (now(), version_id))
+                # A retired version's open promotion requests end with it (approvals.py).
+                conn.execute(
+                    """UPDATE promotion_requests SET status = 'withdrawn' WHERE version_id = ?
+                       AND status IN ('pending', 'approved')""",
+                    (version_id,),
+                )
         ws.audit(
             conn,
             project_id,

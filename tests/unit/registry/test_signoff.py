@@ -186,7 +186,12 @@ def test_refused_lifecycle_moves(ws, project, two, which, stage, message):
 
 def test_an_archived_version_is_never_deployed_aliased_or_promoted(ws, project, two):
     v3 = _register(ws, project, slope=3.0)
+    request = _request(ws, project, v3["id"])
+    _review(ws, project, request["id"])  # approved, then the data scientist changes her mind
     lifecycle.move_to_stage(ws, project, v3["id"], "archived", "retired")
+    assert approvals.get_request(ws, project, request["id"])["status"] == "withdrawn"
+    with acting_as(ANA), pytest.raises(ConfigError, match="withdrawn"):
+        stage_carry_out_request(ws, project, request["id"])
     with pytest.raises(ConfigError, match="archived"):
         serving.create_deployment(ws, project, RoutingConfig("single"), v3["id"])
     with pytest.raises(ConfigError, match="archived"):
