@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import cli_autopilot, cli_card, cli_rollouts
+from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
@@ -105,12 +106,19 @@ def name_flags(message: str, args: argparse.Namespace) -> str:
     return re.sub(r"The '(\w+)' of \w+", flag, message)
 
 
+def cli_actor(args: argparse.Namespace) -> Actor:
+    """Who runs a command: ``--as NAME`` where the command takes it, else the operating-system user."""
+    name = getattr(args, "as_name", None)
+    return person(name, COMMAND_LINE) if name is not None else Actor(current_actor().name, COMMAND_LINE)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     warnings.filterwarnings("ignore")  # library chatter would break the one-JSON-object contract
     try:
-        return _dispatch(args)
+        with acting_as(cli_actor(args)):  # every audit entry names who ran the command
+            return _dispatch(args)
     except StudioError as exc:
         print(f"error: {name_flags(str(exc), args)}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,7 +9,10 @@ parsers' lines and hands these commands here.
 - `register --project P --run R [--alias challenger|champion|none] [--reason TEXT] [--json]`: registers
   a run (its id, or its model's name or key in the latest experiment) as a new version with that alias
   (challenger by default); a run that is not the gate's passing best needs a written --reason.
-- `promote --project P [--model M] [--json]`: the challenger becomes champion and serves at once.
+- `promote --project P [--model M] [--json]`: the challenger becomes champion and serves at once; when
+  the project's registry policy asks for a reviewer's approval (the default), only a challenger with an
+  approved promotion request (requested and approved on the Registry page) is promoted, else exit 2.
+- Each takes `--as NAME`: who does it, for the audit log (default: the operating-system user).
 - `rollback --project P [--model M] [--json]`: undo the last change of what answers: a blue-green
   deployment with green live switches back to blue; a canary or A/B test goes back to the champion
   alone; otherwise the previous champion is champion again.
@@ -64,6 +67,9 @@ def _common(parser: argparse.ArgumentParser, model: bool = True) -> None:
         parser.add_argument("--model", help="model name (default: the model of the project's problem)")
     parser.add_argument("--workspace")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--as", dest="as_name", metavar="NAME", help="who does it, for the audit log (default: the OS user)"
+    )
 
 
 def run_command(args: argparse.Namespace) -> dict[str, Any]:

@@ -60,8 +60,10 @@ from core.stages.release import (  # noqa: F401
     model_name_for_experiment,
     model_name_for_problem,
     redeploy_if_live,
+    stage_carry_out_request,
     stage_deploy,
     stage_promote,
+    stage_promote_verdict,
     stage_register,
     stage_rollback,
     suggest_decision_threshold,
@@ -76,6 +78,7 @@ from core.training.config import TrainConfig
 from core.training.results import TrainResult
 from core.training.tuning import TuneConfig
 from core.workspace import projects
+from core.workspace.actor import acting_as, automatic
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress, no_progress, scaled_progress
@@ -108,6 +111,13 @@ class PipelineConfig:
 
 def _cost_fields(costs: tuple[float, float] | None) -> dict[str, float]:
     return {} if costs is None else {"cost_false_negative": float(costs[0]), "cost_false_positive": float(costs[1])}
+
+
+def _as_pipeline(work: Callable[[], Any]) -> Any:
+    """Run ``work`` as the studio pipeline (an automatic actor, on behalf of whoever started the run):
+    the pipeline names a new model's first champion itself, so the audit log says so."""
+    with acting_as(automatic("studio pipeline")):
+        return work()
 
 
 def run_pipeline(
@@ -233,7 +243,7 @@ def run_pipeline(
         0.7,
         0.72,
         "Registering the champion",
-        lambda: stage_register(ws, pid, best_run_id, alias="champion", override_reason=reason),
+        lambda: _as_pipeline(lambda: stage_register(ws, pid, best_run_id, alias="champion", override_reason=reason)),
     )
     timed("deploy", 0.72, 0.75, "Deploying", lambda: stage_deploy(ws, pid, RoutingConfig("single")))
     monitored = timed(

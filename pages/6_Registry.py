@@ -10,9 +10,11 @@ from core.deployment import serving
 from core.problem.store import get_problem
 from core.registry.charts import caption_versions, get_versions_table
 from core.training import tracking
+from ui.approval_panel import approval_panel
 from ui.card_panel import model_card_section
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
+from ui.lifecycle_panel import lifecycle_panel
 from ui.text import escape_markdown
 from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
 
@@ -82,6 +84,9 @@ with b2:
 
 model_card_section(ws, pid, model_name, key="registry")
 
+approval_panel(ws, pid, model_name)
+lifecycle_panel(ws, pid, model_name)
+
 with st.expander("Lineage of the champion"):
     if champion:
         st.json(json.loads(champion["lineage_json"]))
@@ -91,11 +96,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "who": st.column_config.TextColumn("who did it"),
         "what": st.column_config.TextColumn("what happened", width="large"),
         "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small"),
     },
 )
 st.caption(
-    "Every change to this project, newest first, in a sentence: what was registered, promoted or rolled "
+    "Every change to this project, newest first, in a sentence: who did it (a person and their role, or an "
+    "automatic actor such as the autopilot), what was registered, requested, approved, promoted or rolled "
     "back, and why. The recorded detail is the exact entry, for an engineer."
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.workspace import jobs, projects
+from ui.identity import identity_sidebar, signed_in_url_params
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -62,10 +63,11 @@ def _sidebar(ws, project: dict | None) -> None:
             if chosen is not None and (project is None or chosen != project["id"]):
                 select_project(chosen)
                 st.rerun()
+        identity_sidebar()  # who acts: every audit entry of this run names them
         if project:
             running_work(ws, project["id"])
         status = projects.get_stage_status(ws, project["id"]) if project else {}
-        params = {"project": project["id"]} if project else None
+        params = ({"project": project["id"]} | signed_in_url_params()) if project else signed_in_url_params() or None
         for script, label, icon, stage in PAGES:
             mark = "" if stage is None else (" ✓" if status.get(stage) else "")
             st.page_link(script, label=f"{label}{mark}", icon=icon, query_params=params)

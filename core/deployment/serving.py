@@ -44,6 +44,7 @@ from core.deployment.prediction_log import (
 from core.deployment.request import REQUEST_PROBLEMS, ROW_PROBLEMS, InputProblem, read_request
 from core.deployment.routing import RoutingConfig, route_requests
 from core.deployment.served_model import LARGEST_FEATURE, ServedModel, load_served
+from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_version
 from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, DataError, NotFoundError, RequestError
@@ -132,9 +133,9 @@ def create_deployment(
     validation_policy = check_validation_policy(validation_policy)
     if routing.strategy != "single" and challenger_version_id is None:
         raise ConfigError(f"The '{routing.strategy}' strategy needs a challenger; register one or choose 'single'.")
-    get_version(ws, champion_version_id)
+    check_deployable(get_version(ws, champion_version_id))
     if challenger_version_id is not None:
-        get_version(ws, challenger_version_id)
+        check_deployable(get_version(ws, challenger_version_id))
     with ws.transaction() as conn:
         conn.execute("UPDATE deployments SET active = 0 WHERE project_id = ?", (project_id,))
         dep_id = inserted_id(

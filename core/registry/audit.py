@@ -24,6 +24,17 @@ def describe_audit_entry(action: str, detail: dict[str, Any], versions: dict[int
     return f"{action}: {fields}." if fields else f"{action}."
 
 
+def describe_actor(row: Any) -> str:
+    """Who an audit row names: "Ana (data scientist)", "autopilot (started by Ana)", or "not recorded"
+    for entries written before actors were recorded."""
+    name = row["actor"]
+    if not name:
+        return "not recorded"
+    if row["actor_role"] == "automatic":
+        return f"{name} (started by {row['on_behalf_of']})" if row["on_behalf_of"] else name
+    return f"{name} ({row['actor_role']})" if row["actor_role"] else name
+
+
 def _v(versions: dict[int, int], version_id: Any) -> str:
     return f"v{versions[version_id]}" if version_id in versions else f"version id {version_id}"
 
@@ -99,7 +110,25 @@ def _alias(d: dict, versions: dict, what: str) -> str:
 
 
 def _promoted(d: dict, versions: dict, what: str) -> str:
-    return f"{d['model']} {_v(versions, d['version_id'])} promoted to champion{_why(d.get('reason'))}."
+    signed = f", carrying out request {d['request_id']} approved by {d['approved_by']}" if d.get("approved_by") else ""
+    return f"{d['model']} {_v(versions, d['version_id'])} promoted to champion{signed}{_why(d.get('reason'))}."
+
+
+def _promotion(d: dict, versions: dict, what: str) -> str:
+    """A promotion request's step: requested (with its reason), approved or rejected (with the comment)."""
+    target = f"{d['model']} {_v(versions, d['version_id'])}"
+    if what == "requested":
+        return f"Promotion of {target} to production requested (request {d['request_id']}){_why(d.get('reason'))}."
+    asked = f", requested by {d['requested_by']}" if d.get("requested_by") else ""
+    return f"Promotion request {d['request_id']} for {target} {what}{asked}{_why(d.get('reason'))}."
+
+
+def _stage(d: dict, versions: dict, what: str) -> str:
+    return f"{d['model']} {_v(versions, d['version_id'])} moved from {d['from']} to {d['to']}{_why(d.get('reason'))}."
+
+
+def _policy(d: dict, versions: dict, what: str) -> str:
+    return f"Registry policy set: {d['sentence']}"
 
 
 def _rolled_back(d: dict, versions: dict, what: str) -> str:
@@ -153,6 +182,9 @@ _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {
     "alias.set": _alias,
     "model.promoted": _promoted,
     "model.rolled_back": _rolled_back,
+    "model.stage": _stage,
+    "registry.policy": _policy,
+    **{f"promotion.{step}": _promotion for step in ("requested", "approved", "rejected", "withdrawn")},
     "deployment.created": _deployment,
     "monitoring.report": _monitoring,
     "monitoring.retrained": _retrained,

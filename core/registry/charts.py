@@ -10,7 +10,7 @@ import pandas as pd
 from core.problem.definition import get_metric_label
 
 # The columns a reviewer reads first, in this order (the problem's own metric last among them).
-FIRST_COLUMNS = ("version", "aliases", "family", "decision threshold", "cv_score")
+FIRST_COLUMNS = ("version", "stage", "aliases", "family", "decision threshold", "cv_score")
 
 
 def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, list[str]]:

@@ -14,11 +14,23 @@ import pandas as pd
 
 from core.problem.definition import ProblemConfig, to_label
 from core.problem.store import get_problem
-from core.registry.audit import describe_audit_entry
-from core.workspace.database import Workspace, dumps, inserted_id, now
+from core.registry.audit import describe_actor, describe_audit_entry
+from core.workspace.actor import current_actor
+from core.workspace.database import ACTORS_MIGRATION, Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, NotFoundError
 
 ALIASES = ("champion", "challenger")
+DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED = "development", "staging", "production", "archived"
+
+
+def stage_of(aliases: str | None, archived_at: float | None) -> str:
+    """A version's lifecycle stage from its aliases and archiving (lifecycle.py says why)."""
+    names = (aliases or "").split(",")
+    if "champion" in names:
+        return PRODUCTION
+    if "challenger" in names:
+        return STAGING
+    return ARCHIVED if archived_at is not None else DEVELOPMENT
 
 
 def register_model(
@@ -99,11 +111,24 @@ def register_model(
             },
         )
         if alias:
-            _set_alias(ws, conn, project_id, model_name, alias, version_id, reason="set at registration")
+            set_alias_in(ws, conn, project_id, model_name, alias, version_id, reason="set at registration")
     return get_version(ws, version_id)
 
 
-def _set_alias(ws, conn, project_id, model_name, alias, version_id, reason) -> None:
+def set_alias_in(ws, conn, project_id, model_name, alias, version_id, reason) -> None:
+    """Point ``alias`` at a version inside the caller's transaction, with its audit entry. An archived
+    version is refused: it is retired, kept for the audit trail only (lifecycle.py)."""
+    archived = (
+        conn.execute("SELECT archived_at FROM model_versions WHERE id = ?", (version_id,)).fetchone()
+        if ws.schema_version >= ACTORS_MIGRATION
+        else None
+    )
+    if archived is not None and archived[0] is not None:
+        number = conn.execute("SELECT version FROM model_versions WHERE id = ?", (version_id,)).fetchone()[0]
+        raise ConfigError(
+            f"{model_name} v{number} is archived (retired): it is kept for the audit trail and cannot be "
+            f"{alias} again. Choose a version in development or staging."
+        )
     old = conn.execute(
         "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = ?",
         (project_id, model_name, alias),
@@ -138,25 +163,79 @@ def set_alias(ws: Workspace, project_id: int, model_name: str, alias: str, versi
             f"project or name; an alias of '{model_name}' can only point at its own versions."
         )
     with ws.transaction() as conn:
-        _set_alias(ws, conn, project_id, model_name, alias, version_id, reason)
+        set_alias_in(ws, conn, project_id, model_name, alias, version_id, reason)
 
 
 def promote_challenger(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
     """The challenger becomes champion; the challenger alias is cleared. Returns the new champion."""
+    return promote_version(ws, project_id, model_name, None, reason)
+
+
+def promote_version(
+    ws: Workspace,
+    project_id: int,
+    model_name: str,
+    version_id: int | None,
+    reason: str = "",
+    request_id: int | None = None,
+) -> dict[str, Any]:
+    """``version_id`` (None: the challenger) becomes champion, i.e. goes to production; a challenger alias
+    on it is cleared. ``request_id`` is the approved promotion request this carries out: it is checked
+    and marked carried out in the same transaction, so an approval is used once (approvals.py)."""
     with ws.transaction() as conn:
-        row = conn.execute(
-            "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
+        if version_id is None:
+            row = conn.execute(
+                "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
+                (project_id, model_name),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
+            version_id = int(row[0])
+        found = conn.execute(
+            "SELECT version FROM model_versions WHERE id = ? AND project_id = ? AND model_name = ?",
+            (version_id, project_id, model_name),
+        ).fetchone()
+        if found is None:
+            raise NotFoundError(f"Model '{model_name}' has no version with id {version_id} in this project.")
+        champion = conn.execute(
+            "SELECT version_id FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'champion'",
             (project_id, model_name),
         ).fetchone()
-        if row is None:
-            raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
-        _set_alias(ws, conn, project_id, model_name, "champion", row[0], reason or "challenger promoted")
+        if champion is not None and champion[0] == version_id:
+            raise ConfigError(f"{model_name} v{found[0]} is already the champion (in production).")
+        approved_by = None
+        if request_id is not None:
+            done = conn.execute(
+                """UPDATE promotion_requests SET status = 'carried_out', carried_out_by = ?, carried_out_at = ?
+                   WHERE id = ? AND version_id = ? AND status = 'approved'""",
+                (current_actor().name, now(), request_id, version_id),
+            )
+            if done.rowcount != 1:
+                raise ConfigError(
+                    f"Promotion request {request_id} is not an approved request for {model_name} v{found[0]}; "
+                    "ask a reviewer to approve it first."
+                )
+            approved_by = conn.execute(
+                "SELECT reviewed_by FROM promotion_requests WHERE id = ?", (request_id,)
+            ).fetchone()[0]
+        set_alias_in(ws, conn, project_id, model_name, "champion", version_id, reason or "promoted")
         conn.execute(
-            "DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger'",
-            (project_id, model_name),
+            "DELETE FROM aliases WHERE project_id = ? AND model_name = ? AND alias = 'challenger' AND version_id = ?",
+            (project_id, model_name, version_id),
         )
-        ws.audit(conn, project_id, "model.promoted", {"model": model_name, "version_id": row[0], "reason": reason})
-    return get_version(ws, row[0])
+        ws.audit(
+            conn,
+            project_id,
+            "model.promoted",
+            {
+                "model": model_name,
+                "version_id": version_id,
+                "reason": reason,
+                "request_id": request_id,
+                "approved_by": approved_by,
+            },
+        )
+    return get_version(ws, version_id)
 
 
 def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict[str, Any]:
@@ -175,10 +254,20 @@ def rollback_champion(ws: Workspace, project_id: int, model_name: str, reason: s
         if current is None:
             raise NotFoundError(f"Model '{model_name}' has no champion to roll back.")
         champions = _champion_stack(history, model_name)
-        previous = champions[-2] if len(champions) > 1 and champions[-1] == current[0] else None
+        # Only versions that served in production before (approved then) and are not archived since.
+        retired = {r[0] for r in conn.execute("SELECT id FROM model_versions WHERE archived_at IS NOT NULL").fetchall()}
+        earlier = (
+            [v for v in champions[:-1] if v not in retired and v != current[0]]
+            if champions and champions[-1] == current[0]
+            else []
+        )
+        previous = earlier[-1] if earlier else None
         if previous is None:
-            raise NotFoundError(f"Model '{model_name}' has no earlier champion to roll back to.")
-        _set_alias(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
+            raise NotFoundError(
+                f"Model '{model_name}' has no earlier champion to roll back to (a rollback returns only to a "
+                "version that served in production before and is not archived)."
+            )
+        set_alias_in(ws, conn, project_id, model_name, "champion", previous, reason or "rollback")
         ws.audit(
             conn,
             project_id,
@@ -331,7 +420,7 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
     """Every version (of ``model_name`` when given), newest first, with what it predicts."""
     rows = ws.query(
         """SELECT v.id, v.model_name, v.version, v.run_id, r.model_name AS family, v.metrics_json, v.sha256,
-                  v.created_at, v.note, v.lineage_json, v.duplicate_of,
+                  v.created_at, v.note, v.lineage_json, v.duplicate_of, v.archived_at,
                   (SELECT group_concat(alias, ', ') FROM aliases a WHERE a.version_id = v.id) AS aliases
            FROM model_versions v JOIN runs r ON r.id = v.run_id WHERE v.project_id = ?
            AND (? IS NULL OR v.model_name = ?) ORDER BY v.id DESC""",
@@ -348,6 +437,7 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
             "predicts": predicts,
             "family": r["family"],
             "aliases": r["aliases"] or "",
+            "stage": stage_of((r["aliases"] or "").replace(" ", ""), r["archived_at"]),
             "run": r["run_id"],
             "sha256": r["sha256"][:12],
             "note": r["note"]
@@ -365,9 +455,10 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
 
 
 def get_audit_df(ws: Workspace, project_id: int, limit: int = 200) -> pd.DataFrame:
-    """Newest first: when, action, the entry in one sentence (``what``), and the raw JSON (``detail``)."""
+    """Newest first: when, who did it (a person and their role, or an automatic actor), action, the entry
+    in one sentence (``what``), and the raw JSON (``detail``)."""
     rows = ws.query(
-        "SELECT ts, action, detail_json FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
+        "SELECT ts, action, detail_json, actor, actor_role, on_behalf_of FROM audit_log WHERE project_id = ? ORDER BY id DESC LIMIT ?",
         (project_id, limit),
     )
     versions = {
@@ -378,11 +469,12 @@ def get_audit_df(ws: Workspace, project_id: int, limit: int = 200) -> pd.DataFra
         [
             {
                 "when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
+                "who": describe_actor(r),
                 "action": r["action"],
                 "what": describe_audit_entry(r["action"], json.loads(r["detail_json"] or "{}"), versions),
                 "detail": r["detail_json"],
             }
             for r in rows
         ],
-        columns=["when", "action", "what", "detail"],
+        columns=["when", "who", "action", "what", "detail"],
     )

@@ -22,10 +22,12 @@ from core.monitoring import autopilot as timeline
 from core.monitoring.autopilot import AutopilotPolicy
 from core.monitoring.simulation import TrafficConfig
 from core.problem.definition import format_metric_value, get_metric_label
+from core.registry.approvals import ApprovalRequiredError
 from core.stages.operate import stage_monitor, stage_retrain
 from core.stages.release import stage_deploy
 from core.stages.rollout import stage_promote_shadow, stage_rollout
 from core.workspace import jobs
+from core.workspace.actor import acting_as, automatic
 from core.workspace.errors import ConfigError, NotFoundError, StudioError
 from core.workspace.progress import Progress, no_progress
 
@@ -90,7 +92,13 @@ def get_autopilot(ws, project_id: int) -> dict[str, Any] | None:
 
 
 def run_autopilot(ws, run_id: int, *, progress: Progress = no_progress) -> dict[str, Any]:
-    """The loop (the job's work). Returns {run_id, status, verdict, sentence, rounds, events, live}."""
+    """The loop (the job's work), as the automatic actor "autopilot" (on behalf of whoever started it):
+    every audit entry it writes names it. Returns {run_id, status, verdict, sentence, rounds, events, live}."""
+    with acting_as(automatic("autopilot")):
+        return _run_loop(ws, run_id, progress)
+
+
+def _run_loop(ws, run_id: int, progress: Progress) -> dict[str, Any]:
     run = timeline.get_run(ws, run_id)
     policy: AutopilotPolicy = run["policy"]
     should_stop: Callable[[], bool] = getattr(progress, "should_stop", lambda: False)
@@ -280,10 +288,13 @@ def _apply_verdict(ws, project_id: int, policy: AutopilotPolicy, registered: dic
     """Act on the rollout's own verdict. A completed canary was promoted by the rollout itself and a
     failed one rolled back; a shadow that would have done better is promoted with its evidence, any
     other shadow verdict rejects the challenger. Returns whether the challenger is champion now."""
-    if policy.release == "canary":
-        return result["verdict"] == "promote"
+    if policy.release == "canary":  # "promoted" is False when the registry's policy held it for a reviewer
+        return result["verdict"] == "promote" and result.get("promoted", True)
     if result["verdict"] == "promote the shadow":
-        stage_promote_shadow(ws, project_id, result["deployment_id"], registered["model"])
+        try:
+            stage_promote_shadow(ws, project_id, result["deployment_id"], registered["model"])
+        except ApprovalRequiredError:  # the registry's policy filed a request a reviewer approves
+            return False
         return True
     return False
 

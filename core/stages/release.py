@@ -18,8 +18,10 @@ from core.problem.definition import (
     encode_target,
 )
 from core.problem.store import get_experiment_problem
+from core.registry import approvals
 from core.training import tracking
 from core.workspace import projects
+from core.workspace.actor import acting_as, verdict_actor
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
 
@@ -193,13 +195,51 @@ def stage_deploy(
     )
 
 
-def stage_promote(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:
-    """The challenger becomes champion, and the endpoint serves it at once when it serves this model
-    (see redeploy_if_live). Returns {"version", "deployment" (None when not redeployed), "message"}."""
-    version = registry.promote_challenger(ws, project_id, model_name, reason=reason)
+def stage_promote(
+    ws: Workspace, project_id: int, model_name: str, reason: str = "", version_id: int | None = None
+) -> dict:
+    """``version_id`` (None: the challenger) becomes champion, and the endpoint serves it at once when it
+    serves this model (see redeploy_if_live), if the project's registry policy lets the current actor
+    promote it (approvals.authorize_promotion: a person needs an approved request; raises
+    ApprovalRequiredError otherwise). Returns {"version", "deployment" (None when not redeployed), "message"}."""
+    if version_id is None:
+        challenger = registry.get_alias_version(ws, project_id, model_name, "challenger")
+        if challenger is None:
+            raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
+        version_id = challenger["id"]
+    request_id = approvals.authorize_promotion(ws, project_id, version_id, reason)
+    version = registry.promote_version(ws, project_id, model_name, version_id, reason=reason, request_id=request_id)
     return _after_champion_change(
         ws, project_id, version, f"{registry.version_label(version)} is now the champion", "promotion"
     )
+
+
+def stage_carry_out_request(ws: Workspace, project_id: int, request_id: int) -> dict:
+    """Carry out an approved promotion request: its version becomes champion (and serves, as stage_promote)."""
+    request = approvals.get_request(ws, project_id, request_id)
+    if request["status"] != approvals.APPROVED:
+        raise ConfigError(
+            f"Promotion request {request_id} is {request['status'].replace('_', ' ')}; only an approved request "
+            "can be carried out."
+        )
+    return stage_promote(
+        ws,
+        project_id,
+        request["model_name"],
+        reason=f"request {request_id} approved by {request['reviewed_by']}: {request['reason']}",
+        version_id=request["version_id"],
+    )
+
+
+def stage_promote_verdict(ws: Workspace, project_id: int, model_name: str, reason: str, who: str) -> dict:
+    """A rollout's verdict promotes the challenger as the automatic actor ``who`` ("canary rollout"; the
+    autopilot stays the autopilot). When the policy holds verdicts for a reviewer, the verdict files a
+    request instead: the result then has "version" None and says so in its message."""
+    with acting_as(verdict_actor(who)):
+        try:
+            return stage_promote(ws, project_id, model_name, reason=reason)
+        except approvals.ApprovalRequiredError as held:
+            return {"version": None, "deployment": None, "message": str(held), "request_id": held.request_id}
 
 
 def stage_rollback(ws: Workspace, project_id: int, model_name: str, reason: str = "") -> dict:

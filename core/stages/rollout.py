@@ -16,7 +16,7 @@ from core.deployment.rollouts.traffic import LabelPlan, TrafficRun
 from core.deployment.routing import RoutingConfig
 from core.monitoring.simulation import SCENARIOS, TrafficConfig, simulate_traffic
 from core.stages.explain import get_top_features
-from core.stages.release import stage_deploy, stage_promote
+from core.stages.release import stage_deploy, stage_promote, stage_promote_verdict
 from core.training import tracking
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
@@ -165,8 +165,11 @@ def stage_rollout(
             },
         }
         if verdict == "promote":
-            promoted = stage_promote(ws, project_id, name, reason=f"canary completed: {result['sentence']}")
+            promoted = stage_promote_verdict(
+                ws, project_id, name, f"canary completed: {result['sentence']}", "canary rollout"
+            )
             summary["sentence"] += f" {promoted['message']}"
+            summary["promoted"] = promoted["version"] is not None
     elif strategy == "ab":
         design = ab.ABDesign(kind=kind, higher_is_better=higher, mde=_ab_effect(ws, champion, kind))
         traffic = _traffic(
@@ -305,8 +308,8 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
                     "evidence": {"planned": plan.get("steps", list(canary.DEFAULT_STEPS)), "steps": steps,
                                  "failed": [c["guardrail"] for s in steps for c in s["checks"] if not c["holds"]]}}  # fmt: skip
         if result["decision"] == "complete":
-            promoted = stage_promote(
-                ws, project_id, name, reason=f"canary completed on live traffic: {result['sentence']}"
+            promoted = stage_promote_verdict(
+                ws, project_id, name, f"canary completed on live traffic: {result['sentence']}", "canary rollout"
             )
             summary["sentence"] += f" {promoted['message']}"
     elif strategy == "ab":

@@ -24,11 +24,15 @@ from typing import Any
 import pandas as pd
 
 from core.workspace import owner
+from core.workspace.actor import current_actor
 from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
 from core.workspace.jsonable import dumps  # (tracking, lab and featurestore import it from here too)
 from core.workspace.schema import MIGRATIONS
 
 WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
+
+
+ACTORS_MIGRATION = 14  # the migration that records who did what (audit actors, sign-off, lifecycle)
 
 
 def default_workspace_path() -> Path:
@@ -205,6 +209,8 @@ class Workspace:
         return int(conn.execute(sql, params).fetchone()[0])
 
     def _migrate(self) -> None:
+        # The schema this code knows (the tests of a migration open a workspace with the ones before it).
+        self.schema_version = len(MIGRATIONS)
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
@@ -301,10 +307,18 @@ class Workspace:
         return joblib.load(io.BytesIO(self.read_artifact(artifact_id)))
 
     def audit(self, conn: sqlite3.Connection, project_id: int | None, action: str, detail: dict) -> None:
-        """Append to the audit log inside the caller's transaction."""
+        """Append to the audit log inside the caller's transaction, with who does it (actor.current_actor)."""
+        who = current_actor()
+        if self.schema_version < ACTORS_MIGRATION:  # a schema from before actors were recorded
+            conn.execute(
+                "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
+                (now(), project_id, action, dumps(detail)),
+            )
+            return
         conn.execute(
-            "INSERT INTO audit_log (ts, project_id, action, detail_json) VALUES (?, ?, ?, ?)",
-            (now(), project_id, action, dumps(detail)),
+            "INSERT INTO audit_log (ts, project_id, action, detail_json, actor, actor_role, on_behalf_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now(), project_id, action, dumps(detail), who.name, who.role, who.on_behalf_of),
         )
 
 

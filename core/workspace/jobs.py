@@ -6,6 +6,7 @@ a job another live process runs (a second server on the workspace) is shown as r
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -43,7 +44,11 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
                     (project_id, kind, now(), now(), owner.this_process()),
                 )
             )
-        thread = threading.Thread(target=_run, args=(ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True)
+        # The work runs in the starter's context, so its audit entries name who started it (actor.py).
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(_run, ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True
+        )
         _live[(str(ws.db_path), job_id)] = thread
         thread.start()
     return job_id

@@ -244,4 +244,25 @@ MIGRATIONS: list[list[str]] = [
             status TEXT NOT NULL, sentence TEXT NOT NULL, links_json TEXT)""",
         "CREATE INDEX autopilot_events_by_run ON autopilot_events(run_id, id)",
     ],
+    # 14: who did it, sign-off and lifecycle. Every audit entry names its actor (a person and their role,
+    # or an automatic actor and on whose behalf; entries older than this migration have none); a
+    # promotion to production is requested (by whom, why), approved or rejected (by whom, the comment) and
+    # carried out (by whom) as a row of promotion_requests (status pending | approved | rejected |
+    # carried_out | withdrawn); a version retired from use is archived (archived_at; the audit log says
+    # by whom); a project's registry policy (whether people need a reviewer's approval to promote, and
+    # whether a rollout's verdict promotes by itself) is JSON on the project (none: the defaults).
+    [
+        "ALTER TABLE audit_log ADD COLUMN actor TEXT",
+        "ALTER TABLE audit_log ADD COLUMN actor_role TEXT",
+        "ALTER TABLE audit_log ADD COLUMN on_behalf_of TEXT",
+        """CREATE TABLE promotion_requests (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+            version_id INTEGER NOT NULL REFERENCES model_versions(id), model_name TEXT NOT NULL,
+            status TEXT NOT NULL, reason TEXT NOT NULL, requested_by TEXT NOT NULL, requested_role TEXT,
+            requested_at REAL NOT NULL, reviewed_by TEXT, reviewed_role TEXT, review_comment TEXT,
+            reviewed_at REAL, carried_out_by TEXT, carried_out_at REAL)""",
+        "CREATE INDEX promotion_requests_by_project ON promotion_requests(project_id, id)",
+        "ALTER TABLE model_versions ADD COLUMN archived_at REAL",
+        "ALTER TABLE projects ADD COLUMN registry_policy_json TEXT",
+    ],
 ]

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from core.deployment import serving
+from core.registry import approvals
 from core.workspace import jobs
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
@@ -18,6 +19,8 @@ def deploy(demo_workspace, monkeypatch, tmp_path):
     """(open the Deploy page, workspace) on a copy of the demo workspace: strategies change aliases."""
     path = tmp_path / "ws"
     shutil.copytree(demo_workspace[0], path)
+    # The strategies' own promotions are checked here; sign-off has its own tests (test_signoff.py).
+    approvals.set_policy(Workspace(path), 1, approvals.RegistryPolicy(people_need_approval=False))
     make = project_app_factory(path, monkeypatch)
 
     def open_deploy():

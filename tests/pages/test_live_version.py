@@ -18,8 +18,13 @@ LIVE = re.compile(r"Live now: deployment \d+ \(single\): (churn-demo v\d+) answe
 @pytest.fixture
 def demo_copy(demo_workspace, monkeypatch, tmp_path):
     """The demo's workspace (champion v1 deployed, retrained challenger v2), copied: these tests change it."""
+    from core.registry import approvals
+    from core.workspace.database import Workspace
+
     path, _ = demo_workspace
     shutil.copytree(path, tmp_path / "ws")
+    # What serves after a promotion is checked here; sign-off has its own tests (test_signoff.py).
+    approvals.set_policy(Workspace(tmp_path / "ws"), 1, approvals.RegistryPolicy(people_need_approval=False))
     return project_app_factory(tmp_path / "ws", monkeypatch)
 
 

@@ -112,7 +112,7 @@ def test_registry_page_shows_champion_and_audit(app):
     assert at.metric[1].value == "v2"  # the retrained challenger from the demo
     versions = next(d.value for d in at.dataframe if "aliases" in d.value.columns)
     assert 0 < versions["decision threshold"].min() < 0.5  # the demo's costs: a missed churner costs 10x
-    audit = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    audit = next(d.value for d in at.dataframe if {"action", "what", "detail"} <= set(d.value.columns))
     assert "churn-demo v1 registered from run" in " ".join(audit["what"])
     assert "The challenger of churn-demo is now v2" in " ".join(audit["what"])
 
@@ -178,12 +178,17 @@ def test_promoting_the_retrained_challenger_makes_it_serve_and_the_story_follows
 
     from core import registry
     from core.deployment import serving
+    from core.registry import approvals
     from core.workspace.database import Workspace
     from tests.pages.conftest import project_app_factory
 
     shutil.copytree(demo_workspace[0], tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     at = open_page(project_app_factory(tmp_path / "ws", monkeypatch)(), "pages/8_Monitor.py")
+    at.button(key="promote_retrained").click().run()  # by default a person needs a reviewer's approval
+    assert any("needs a reviewer's approval" in e.value for e in at.error), [e.value for e in at.error]
+    assert registry.get_version(ws, serving.get_active_deployment(ws, 1)["champion_version_id"])["version"] == 1
+    approvals.set_policy(ws, 1, approvals.RegistryPolicy(people_need_approval=False))
     at.button(key="promote_retrained").click().run()
     assert not at.exception  # (critical drift alerts are drawn as errors: they are the evidence)
     assert any("v2 is now the champion" in s.value for s in at.success)

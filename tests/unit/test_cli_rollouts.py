@@ -12,6 +12,22 @@ def workspace(rollout_copy):
     return str(rollout_copy)
 
 
+def _approve_challenger(workspace: str) -> None:
+    """What the Registry page does before a person promotes: Ana (data scientist) requests the
+    challenger's promotion, Bo (reviewer) approves it (the registry's policy needs it by default)."""
+    from core import registry
+    from core.registry import approvals
+    from core.workspace.actor import DATA_SCIENTIST, REVIEWER, Actor, acting_as
+    from core.workspace.database import Workspace
+
+    ws = Workspace(workspace)
+    challenger = registry.get_alias_version(ws, 1, registry.get_model_name(ws, 1), "challenger")
+    with acting_as(Actor("Ana", DATA_SCIENTIST)):
+        request = approvals.request_promotion(ws, 1, challenger["id"], "better on the holdout")
+    with acting_as(Actor("Bo", REVIEWER)):
+        approvals.review_request(ws, 1, request["id"], True, "card read, fine")
+
+
 def _run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -51,6 +67,7 @@ def test_deploy_without_simulation_stores_the_plan(capsys, workspace):
 
 
 def test_promote_then_rollback(capsys, workspace):
+    _approve_challenger(workspace)
     code, out, _ = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--json")
     promoted = json.loads(out)
     assert code == 0 and promoted["action"] == "promoted" and promoted["version"] == 2
@@ -65,6 +82,7 @@ def test_a_rolled_back_challenger_can_be_made_challenger_again(capsys, workspace
 
     ws = Workspace(workspace)
     v2 = registry.get_alias_version(ws, 1, registry.get_model_name(ws, 1), "challenger")
+    _approve_challenger(workspace)
     _run(capsys, "promote", "--project", "roll", "--workspace", workspace)
     _run(capsys, "rollback", "--project", "roll", "--workspace", workspace)
     assert registry.get_alias_version(ws, 1, v2["model_name"], "challenger") is None
@@ -77,6 +95,7 @@ def test_a_rolled_back_challenger_can_be_made_challenger_again(capsys, workspace
     )
     assert registry.get_alias_version(ws, 1, v2["model_name"], "challenger")["id"] == v2["id"]
     assert len(registry.get_versions_df(ws, 1)) == 2  # no second version of the same run
+    _approve_challenger(workspace)  # an approval is used once: promoting again needs a new one
     code, out, _ = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--json")
     assert code == 0 and json.loads(out)["version"] == 2
     code, _, err = _run(capsys, "register", "--project", "roll", "--run", str(v2["run_id"]), "--alias", "none",
@@ -178,6 +197,7 @@ def test_a_reader_that_stops_reading_gets_no_traceback(workspace):
     import subprocess
     import sys
 
+    _approve_challenger(workspace)
     process = subprocess.Popen(
         [sys.executable, "-m", "core", "promote", "--project", "roll", "--workspace", workspace, "--json"],
         stdout=subprocess.PIPE,
@@ -186,3 +206,41 @@ def test_a_reader_that_stops_reading_gets_no_traceback(workspace):
     process.stdout.close()  # like `| head` having read enough, before a byte is written
     _, err = process.communicate(timeout=120)
     assert err == b"" and process.returncode == 141
+
+
+def test_promote_without_an_approval_exits_2_in_one_line(capsys, workspace):
+    code, out, err = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--as", "Ana")
+    assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1
+    assert "needs a reviewer's approval" in err
+
+
+def test_promote_records_who_ran_it(capsys, workspace):
+    from core import registry
+    from core.workspace.database import Workspace
+
+    _approve_challenger(workspace)
+    code, _, err = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--as", "Carla Dias")
+    assert code == 0, err
+    audit = registry.get_audit_df(Workspace(workspace), 1)
+    promoted = audit[audit["action"] == "model.promoted"].iloc[0]
+    assert promoted["who"] == "Carla Dias (command line)"
+    assert "approved by Bo" in promoted["what"]
+    code, _, err = _run(capsys, "rollback", "--project", "roll", "--workspace", workspace)
+    assert code == 0, err  # a rollback returns to a version approved before: no request needed
+    back = registry.get_audit_df(Workspace(workspace), 1)
+    assert back[back["action"] == "model.rolled_back"].iloc[0]["who"].endswith("(command line)")
+
+
+def test_with_the_policy_off_people_promote_without_a_request(capsys, workspace):
+    from core.registry import approvals
+    from core.workspace.database import Workspace
+
+    approvals.set_policy(Workspace(workspace), 1, approvals.RegistryPolicy(people_need_approval=False))
+    code, out, err = _run(capsys, "promote", "--project", "roll", "--workspace", workspace, "--json")
+    assert code == 0 and json.loads(out)["version"] == 2, err
+
+
+@pytest.mark.parametrize("name", ["", "   ", "autopilot", "x" * 61])
+def test_a_bad_as_name_exits_2(capsys, workspace, name):
+    code, _, err = _run(capsys, "rollback", "--project", "roll", "--workspace", workspace, "--as", name)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1

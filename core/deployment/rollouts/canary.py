@@ -22,6 +22,7 @@ from core.deployment.rollouts.class_scores import class_probabilities
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
+from core.workspace.actor import acting_as, verdict_actor
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress, no_progress
@@ -273,14 +274,15 @@ def roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id
         share=evidence["share"],
         rollout=rollout,
     )
-    back = serving.create_deployment(
-        ws,
-        project_id,
-        RoutingConfig("single"),
-        champion_id,
-        None,
-        reason=f"automatic rollback of canary deployment {deployment['id']}: {names} guardrail failed",
-    )
+    with acting_as(verdict_actor("canary rollout")):  # the audit log names the canary, not a person
+        back = serving.create_deployment(
+            ws,
+            project_id,
+            RoutingConfig("single"),
+            champion_id,
+            None,
+            reason=f"automatic rollback of canary deployment {deployment['id']}: {names} guardrail failed",
+        )
     return {
         "decision": "rolled back",
         "failed": [c["guardrail"] for c in failed],

@@ -37,6 +37,7 @@ def _serves_the_champion_alone(ws) -> dict:
 
 
 def test_a_canary_round_runs_as_a_job_to_the_rollouts_verdict(ws):
+    before = ws.query_one("SELECT MAX(id) AS last FROM audit_log")["last"]
     run = start_autopilot(ws, 1, POLICY)
     with pytest.raises(ConfigError, match="already running"):
         start_autopilot(ws, 1, POLICY)  # one autopilot per project at a time
@@ -55,6 +56,9 @@ def test_a_canary_round_runs_as_a_job_to_the_rollouts_verdict(ws):
     assert (champion["version"] == verdict["links"]["version"]) == (ended["verdict"] == "promoted")
     audited = ws.query("SELECT action FROM audit_log WHERE action LIKE 'autopilot.%' ORDER BY id")
     assert [a["action"] for a in audited] == [f"autopilot.{s}" for s in FULL_ROUND]
+    # Everything the run did (retraining, registering, the canary, a promotion or rollback) names it.
+    actors = ws.query("SELECT DISTINCT actor, actor_role FROM audit_log WHERE id > ?", (before,))
+    assert [(a["actor"], a["actor_role"]) for a in actors] == [("autopilot", "automatic")]
     assert stop_autopilot(ws, 1) == "No autopilot is running in this project."
 
 

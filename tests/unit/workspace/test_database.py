@@ -106,3 +106,30 @@ def test_a_fresh_workspace_opened_by_many_sessions_at_once_opens_for_all(tmp_pat
             t.join(timeout=120)
     assert errors == []
     assert Workspace(tmp_path / "ws0").query_one("PRAGMA journal_mode")["journal_mode"] == "wal"
+
+
+def test_migration_14_adds_actors_to_an_old_workspace_and_keeps_its_entries(tmp_path, monkeypatch):
+    """A workspace made before migration 14 keeps its audit entries (who: not recorded) and records the
+    actor of every entry written after it."""
+    from core.registry import approvals, lifecycle
+    from core.registry.versions import get_audit_df
+    from core.workspace import database
+    from core.workspace.actor import REVIEWER, Actor, acting_as
+    from core.workspace.projects import create_project
+
+    monkeypatch.setattr(database, "MIGRATIONS", MIGRATIONS[:13])
+    old = Workspace(tmp_path)
+    pid = create_project(old, "before sign-off")["id"]
+    columns = {r["name"] for r in old.query("PRAGMA table_info(audit_log)")}
+    assert "actor" not in columns
+    monkeypatch.setattr(database, "MIGRATIONS", MIGRATIONS)
+    new = Workspace(tmp_path)
+    assert {"actor", "actor_role", "on_behalf_of"} <= {r["name"] for r in new.query("PRAGMA table_info(audit_log)")}
+    assert new.query_one("SELECT COUNT(*) AS n FROM promotion_requests")["n"] == 0
+    assert approvals.get_policy(new, pid) == approvals.RegistryPolicy()
+    assert lifecycle.get_stages(new, pid) == {}
+    with acting_as(Actor("Bo", REVIEWER)):
+        approvals.set_policy(new, pid, approvals.RegistryPolicy(people_need_approval=False))
+    audit = get_audit_df(new, pid)
+    assert audit["who"].tolist() == ["Bo (reviewer)", "not recorded"]
+    assert audit["action"].tolist() == ["registry.policy", "project.created"]
