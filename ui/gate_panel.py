@@ -9,18 +9,11 @@ import streamlit as st
 
 from core import pipeline, registry
 from core.deployment import serving
+from core.evaluation.gate import CHECK_TITLES
 from core.problem.definition import format_metric_value, get_metric_label
 from core.training import tracking
 from ui.text import escape_markdown
 from ui.widgets import user_errors
-
-CHECK_TITLES = {
-    "threshold": "Good enough for the business",
-    "beats_baseline": "Better than guessing",
-    "beats_champion": "At least as good as the current champion",
-    "latency": "Fast enough",
-    "fairness": "Fair across groups",
-}
 
 
 def show_gate(ws, project_id: int, experiment: dict) -> None:

@@ -49,6 +49,16 @@ class GateResult:
         }
 
 
+# What each check is called where people read it (the Train page's gate panel, the model card).
+CHECK_TITLES = {
+    "threshold": "Good enough for the business",
+    "beats_baseline": "Better than guessing",
+    "beats_champion": "At least as good as the current champion",
+    "latency": "Fast enough",
+    "fairness": "Fair across groups",
+}
+
+
 def _is_better(metric: str, value: float, other: float) -> bool:
     return value > other if is_higher_better(metric) else value < other
 

@@ -14,6 +14,7 @@ import numpy as np
 from core.documents import Section, make_table
 from core.evaluation.charts_checks import caption_comparison, caption_fairness, caption_robustness
 from core.evaluation.fairness import GROUP_METRICS, get_fairness_gaps, get_group_metrics_df
+from core.evaluation.gate import CHECK_TITLES
 from core.explain.importance import get_importance_df
 from core.explain.result import Explanation
 from core.formatting import format_share
@@ -25,14 +26,6 @@ from core.workspace.errors import StudioError
 
 MAX_DRIVERS = 10
 MAX_ROBUSTNESS_ROWS = 12
-# The Train page's words for each check (ui/gate_panel.CHECK_TITLES), so the card reads like the app.
-CHECK_NAMES = {
-    "threshold": "Good enough for the business",
-    "beats_baseline": "Better than guessing",
-    "beats_champion": "At least as good as the current champion",
-    "latency": "Fast enough",
-    "fairness": "Fair across groups",
-}
 
 
 def _metric(metric: str, value: Any) -> str:
@@ -73,7 +66,7 @@ def gate_section(ctx: CardContext) -> Section:
         return Section("The gate: good enough?", paragraphs=("No gate verdict was recorded for this version.",))
     rows = [
         (
-            CHECK_NAMES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " ")),
+            CHECK_TITLES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " ")),
             "for information" if c.get("informational") else ("passed" if c.get("passed") else "FAILED"),
             c.get("sentence", ""),
         )
