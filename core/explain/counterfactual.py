@@ -423,7 +423,9 @@ def _typed(cells: np.ndarray, dtype: Any) -> pd.Series:
     """Cells as a column of ``dtype`` when they fit it (an int column given 14.5 becomes float)."""
     try:
         typed = pd.Series(cells, dtype=dtype)
-        if pd.api.types.is_integer_dtype(dtype) and not np.array_equal(typed.to_numpy(dtype=float), cells.astype(float)):
+        if pd.api.types.is_integer_dtype(dtype) and not np.array_equal(
+            typed.to_numpy(dtype=float), cells.astype(float)
+        ):
             raise ValueError
         return typed
     except (TypeError, ValueError):
