@@ -70,12 +70,11 @@ def caption_counterfactuals(result: CounterfactualResult) -> str:
     if not result.counterfactuals:
         return f"{now} {result.message}"
     count = len(result.counterfactuals)
-    kind = "change" if all(len(c.changes) == 1 for c in result.counterfactuals) else "set of changes"
-    plural = "s" if count > 1 else ""
+    options = "the smallest change found" if count == 1 else f"the {count} smallest changes found"
+    verb = "reach" if result.task == "regression" else "say"
     return (
-        f"{now} The {'smallest ' + kind + plural if count > 1 else 'smallest ' + kind} found that make it "
-        f"{'reach' if result.task == 'regression' else 'say'} {result.goal}, changing only the features allowed to "
-        f"change; each was checked by predicting the changed row again ({result.rows_tried:,} rows tried)."
+        f"{now} Below, {options} that make it {verb} {result.goal}, changing only the features allowed to change; "
+        f"each changed row was predicted again to check it ({result.rows_tried:,} rows tried in the search)."
     )
 
 

@@ -165,3 +165,26 @@ def compare_local_methods(shap: pd.Series, surrogate: pd.Series, top: int = TOP_
     else:
         rho = float("nan")
     return Agreement(top_shap, top_surrogate, tuple(f for f in top_shap if f in top_surrogate), same, opposite, rho)
+
+
+def get_used_features(pipeline: object, columns: list[str]) -> list[str]:
+    """The input columns the fitted pipeline's model actually uses (an ID it drops is not one)."""
+    from core.explain.context import ExplainContext
+    from core.explain.feature_sources import used_input_features
+
+    frame = pd.DataFrame(columns=columns)
+    context = ExplainContext(
+        pipeline,  # type: ignore[arg-type]
+        pipeline[:-1],  # type: ignore[index]
+        pipeline[-1],  # type: ignore[index]
+        frame,
+        "regression",
+        0,
+        "",
+        None,
+        1,
+        np.random.default_rng(0),
+        0,
+        None,
+    )
+    return used_input_features(context)

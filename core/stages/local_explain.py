@@ -1,0 +1,150 @@
+"""One row, explained locally: the smallest changes that would flip a run's decision on it
+(counterfactuals) and a second local method beside its SHAP values. Loads the run's model, its
+holdout row and training rows (the distribution the search and the perturbations draw from), and
+calls ``core.explain.counterfactual`` and ``core.explain.local_surrogate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import registry
+from core.data import datasets
+from core.explain.counterfactual import CounterfactualResult, DecisionModel, find_counterfactuals
+from core.explain.local_surrogate import (
+    Agreement,
+    LocalSurrogate,
+    compare_local_methods,
+    explain_row,
+    fit_local_surrogate,
+    get_used_features,
+)
+from core.problem.definition import ProblemConfig
+from core.problem.store import get_experiment_problem
+from core.stages.release import get_class_labels, suggest_decision_threshold
+from core.training import tracking
+from core.workspace.database import Workspace
+from core.workspace.errors import NotFoundError
+
+REFERENCE_ROWS = 2000  # training rows the search's quantiles and the surrogate's samples come from
+
+
+@dataclass(frozen=True)
+class RowModel:
+    """A run's model as it decides, one of its holdout rows, and the training rows around it."""
+
+    pipeline: Any
+    model: DecisionModel
+    problem: ProblemConfig
+    row: pd.DataFrame  # one row, the model's input columns
+    reference: pd.DataFrame  # training rows, the model's input columns
+    features: list[str]  # the input columns the model uses, in order (what may be changed)
+
+
+def load_row_model(ws: Workspace, project_id: int, run_id: int, row_label: Any) -> RowModel:
+    """The run's model and the holdout row ``row_label`` (its index, as the explanation keeps it)."""
+    run = tracking.get_run(ws, run_id)
+    experiment = tracking.get_experiment(ws, run["experiment_id"])
+    problem = get_experiment_problem(experiment)
+    pipeline = tracking.load_run_model(ws, run_id)
+    holdout = tracking.load_holdout(ws, experiment)
+    if row_label not in holdout.index:
+        raise NotFoundError(f"Row {row_label} is not in the holdout of run {run_id}; choose an explained row.")
+    data = datasets.load_dataset(ws, experiment["dataset_id"])
+    features = [str(c) for c in getattr(pipeline, "feature_names_in_", holdout.drop(columns=[problem.target]).columns)]
+    threshold = 0.5
+    if problem.task == "binary":
+        version = registry.get_version_of_run(ws, project_id, run_id)
+        threshold = (
+            registry.get_decision_threshold(version)
+            if version is not None
+            else suggest_decision_threshold(ws, experiment, run_id)
+        )
+    model = DecisionModel.from_pipeline(
+        pipeline,
+        problem.task,
+        class_names=get_class_labels(data, problem) if problem.task == "binary" else None,
+        threshold=threshold,
+        target_name=problem.target,
+    )
+    used = get_used_features(pipeline, features)
+    return RowModel(
+        pipeline, model, problem, holdout.loc[[row_label], features], sample_reference(data, features), used
+    )
+
+
+def sample_reference(data: pd.DataFrame, features: list[str], rows: int = REFERENCE_ROWS) -> pd.DataFrame:
+    """Up to ``rows`` training rows (a seeded sample), the model's input columns only."""
+    present = [f for f in features if f in data.columns]
+    frame = data[present]
+    if len(frame) > rows:
+        frame = frame.iloc[np.sort(np.random.default_rng(0).choice(len(frame), rows, replace=False))]
+    return frame.reset_index(drop=True)
+
+
+def stage_counterfactual(
+    ws: Workspace,
+    project_id: int,
+    run_id: int,
+    row_label: Any,
+    *,
+    actionable: Sequence[str],
+    desired_class: str | None = None,
+    target_value: float | None = None,
+) -> CounterfactualResult:
+    """The smallest changes to the actionable features of one holdout row that make the run's model
+    say ``desired_class`` (or reach ``target_value``), each checked against the model."""
+    loaded = load_row_model(ws, project_id, run_id, row_label)
+    return find_counterfactuals(
+        loaded.model,
+        loaded.row,
+        loaded.reference,
+        actionable=actionable,
+        desired_class=desired_class,
+        target_value=target_value,
+    )
+
+
+@dataclass(frozen=True)
+class LocalMethods:
+    shap: pd.Series  # per input column, in ``units``
+    base_value: float
+    surrogate: LocalSurrogate
+    agreement: Agreement
+    units: str  # "probability" or the regression target's name
+    explained: str  # what the numbers are of: "probability of 'Yes'", "predicted price"
+
+
+def stage_local_methods(ws: Workspace, project_id: int, run_id: int, row_label: Any) -> LocalMethods:
+    """SHAP and a LIME-style local surrogate for one holdout row, in the same units (the probability
+    of the positive or predicted class, or the predicted value), and where they agree."""
+    loaded = load_row_model(ws, project_id, run_id, row_label)
+    return explain_locally(loaded.pipeline, loaded.model, loaded.row, loaded.reference)
+
+
+def explain_locally(pipeline: Any, model: DecisionModel, row: pd.DataFrame, reference: pd.DataFrame) -> LocalMethods:
+    """``stage_local_methods`` for any fitted pipeline, row and training rows."""
+    task = model.task
+    if task == "regression":
+        index, explained = 0, f"predicted {model.target_name or 'value'}"
+
+        def predict(frame: pd.DataFrame) -> np.ndarray:
+            return np.asarray(pipeline.predict(frame), dtype=float)
+
+    else:
+        labels, _ = model.decide(row)
+        index = 1 if task == "binary" else model.class_names.index(str(labels[0]))
+        explained = f"probability of '{model.class_names[index]}'"
+
+        def predict(frame: pd.DataFrame) -> np.ndarray:
+            return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, index]
+
+    shap, base = explain_row(pipeline, row, reference, task, class_index=index)
+    surrogate = fit_local_surrogate(predict, row, reference, features=list(shap.index))
+    units = model.target_name or "value" if task == "regression" else "probability"
+    return LocalMethods(shap, base, surrogate, compare_local_methods(shap, surrogate.contributions), units, explained)
