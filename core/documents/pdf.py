@@ -1,0 +1,137 @@
+"""A ``Document`` as a PDF, drawn with fpdf2 (pure Python) in DejaVu Sans, a Unicode font bundled
+under ``fonts/`` (Portuguese accents, "·", "≥", "−" and "€" render on any machine, with or without
+system fonts). Same data, same order as the HTML rendering: title, subtitle, the boxed verdict, the
+summary, then each section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.documents.document import Document, Section, Table
+
+FONT_DIR = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
+_INK = (31, 41, 51)
+_MUTED = (82, 96, 109)
+_RULE = (203, 210, 217)
+_BOX = (245, 247, 250)
+_HEAD = (228, 231, 235)
+
+
+def _new_pdf(doc: Document, compress: bool):
+    from fpdf import FPDF  # imported here: only a PDF download pays for it
+
+    class _Pdf(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, "", 8)
+            self.set_text_color(*_MUTED)
+            self.cell(0, 6, f"{doc.title} · page {self.page_no()}/{{nb}}", align="C")
+
+    pdf = _Pdf(format="A4", unit="mm")
+    pdf.compress = compress
+    pdf.set_margins(18, 16, 18)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(doc.title)
+    pdf.set_creator("MLOps Studio")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    return pdf
+
+
+def _paragraph(pdf, text: str, size: float = 10, style: str = "", color=_INK, gap: float = 1.5) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font(FONT, style, size)
+    pdf.set_text_color(*color)
+    pdf.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(gap)
+
+
+def _bullets(pdf, bullets: tuple[str, ...]) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font(FONT, "", 10)
+    pdf.set_text_color(*_INK)
+    indent = 5.0
+    for text in bullets:
+        pdf.set_x(pdf.l_margin)
+        pdf.cell(indent, 5, "•")
+        pdf.multi_cell(pdf.epw - indent, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(0.8)
+    pdf.ln(1)
+
+
+def _table(pdf, table: Table) -> None:
+    from fpdf.fonts import FontFace
+
+    if not table.columns:
+        return
+    pdf.set_font(FONT, "", 8)
+    pdf.set_text_color(*_INK)
+    pdf.set_draw_color(*_RULE)
+    width = len(table.columns)
+    with pdf.table(
+        headings_style=FontFace(emphasis="BOLD", fill_color=_HEAD),
+        line_height=4.2,
+        text_align="LEFT",
+        v_align="TOP",
+        padding=1,
+        first_row_as_headings=True,
+    ) as grid:
+        head = grid.row()
+        for column in table.columns:
+            head.cell(column)
+        for values in table.rows:
+            row = grid.row()
+            cells = list(values[:width]) + [""] * (width - len(values))
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(1)
+    if table.caption:
+        _paragraph(pdf, table.caption, size=8.5, color=_MUTED, gap=2)
+    else:
+        pdf.ln(2)
+
+
+def _section(pdf, section: Section) -> None:
+    if pdf.will_page_break(24):  # a heading never ends a page alone
+        pdf.add_page()
+    pdf.ln(2)
+    _paragraph(pdf, section.heading, size=13, style="B", gap=0.5)
+    pdf.set_draw_color(*_RULE)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.ln(2)
+    for text in section.paragraphs:
+        _paragraph(pdf, text)
+    if section.bullets:
+        _bullets(pdf, section.bullets)
+    for table in section.tables:
+        _table(pdf, table)
+
+
+def render_pdf(doc: Document, *, compress: bool = True) -> bytes:
+    """``doc`` as PDF bytes. ``compress=False`` leaves the page streams readable (for tests); the text
+    itself is written as glyph ids of the embedded font subset, so read it back with a PDF reader."""
+    from fpdf.enums import XPos, YPos
+
+    pdf = _new_pdf(doc, compress)
+    _paragraph(pdf, doc.title, size=18, style="B", gap=1)
+    if doc.subtitle:
+        _paragraph(pdf, doc.subtitle, size=9.5, color=_MUTED, gap=3)
+    if doc.verdict:
+        pdf.set_font(FONT, "B", 12)
+        pdf.set_text_color(*_INK)
+        pdf.set_draw_color(*_INK)
+        pdf.set_fill_color(*_BOX)
+        pdf.set_line_width(0.5)
+        pdf.multi_cell(0, 7, doc.verdict, border=1, fill=True, padding=2.5, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_line_width(0.2)
+        pdf.ln(3)
+    for text in doc.summary:
+        _paragraph(pdf, text, size=10.5, gap=2)
+    for section in doc.sections:
+        _section(pdf, section)
+    return bytes(pdf.output())
