@@ -127,7 +127,9 @@ def render_pdf(doc: Document, *, compress: bool = True) -> bytes:
         pdf.set_draw_color(*_INK)
         pdf.set_fill_color(*_BOX)
         pdf.set_line_width(0.5)
-        pdf.multi_cell(0, 7, doc.verdict, border=1, fill=True, padding=2.5, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            0, 7, doc.verdict, border=1, fill=True, padding=2.5, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_line_width(0.2)
         pdf.ln(3)
     for text in doc.summary:

@@ -100,7 +100,7 @@ def get_counterfactual_df(result: CounterfactualResult) -> pd.DataFrame:
 def format_effect(value: float, units: str) -> str:
     """A contribution: '+12.3 points' of probability, or a signed number of the output."""
     if units == "probability":
-        return f"{100 * value:+.1f} points"
+        return f"{100 * value:+.1f} points".replace("-", "−")
     return ("+" if value >= 0 else "−") + _number(abs(float(value)))
 
 

@@ -115,7 +115,7 @@ class CounterfactualResult:
     original: Outcome
     goal: str  # "'stays'" or "at least 250"
     task: str
-    actionable: tuple[str, ...]
+    actionable: tuple[str, ...]  # the features the search could change
     counterfactuals: tuple[Counterfactual, ...]
     message: str = ""  # why none was found ("" when some were)
     rows_tried: int = 0
@@ -172,6 +172,7 @@ def find_counterfactuals(
             base,
             message="No feature may change: tick at least one feature (numbers or categories) the person could change.",
         )
+    base = _replace(base, actionable=tuple(space.values))  # what the search could change (never dates)
     search = _Search(model, goal, space, row)
     found = search.run(max_changes, how_many, beam_width)
     shortlist = _best_distinct(found, 3 * how_many, search.distance)  # minimising costs model calls
