@@ -14,7 +14,9 @@ from core.explain.charts import (
 )
 from core.explain.importance import get_importance_df, get_waterfall_df
 from core.training import tracking
+from ui.counterfactual_panel import counterfactual_panel
 from ui.frame import page_setup, require_project
+from ui.letter_panel import letter_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
 
@@ -71,3 +73,5 @@ with user_errors():
     chart(plot_waterfall(waterfall, expl.base_value), caption_waterfall(waterfall, expl.base_value), key="waterfall")
     with st.expander("The row's values"):
         st.dataframe(expl.values_df.iloc[[int(row)]], hide_index=True, width="stretch")
+    counterfactual_panel(ws, pid, run_id, expl.values_df.index[int(row)])
+letter_panel(ws, pid)
