@@ -70,10 +70,10 @@ def caption_counterfactuals(result: CounterfactualResult) -> str:
     if not result.counterfactuals:
         return f"{now} {result.message}"
     count = len(result.counterfactuals)
-    options = "the smallest change found" if count == 1 else f"the {count} smallest changes found"
+    options = "the smallest change found that makes" if count == 1 else f"the {count} smallest changes found that make"
     verb = "reach" if result.task == "regression" else "say"
     return (
-        f"{now} Below, {options} that make it {verb} {result.goal}, changing only the features allowed to change; "
+        f"{now} Below, {options} it {verb} {result.goal}, changing only the features allowed to change; "
         f"each changed row was predicted again to check it ({result.rows_tried:,} rows tried in the search)."
     )
 

@@ -375,15 +375,25 @@ class _Search:
             before = self.row[feature].iloc[0]
             if feature not in self.space.scales or pd.isna(before):
                 continue
-            steps = np.linspace(float(before), float(current[feature]), SHRINK_STEPS + 1)[1:]
-            steps = np.unique(np.round(steps, self.space.decimals[feature]))  # written as the column is
-            steps = steps[steps != float(before)]
-            steps = steps[np.argsort(np.abs(steps - float(before)), kind="stable")]
-            tries = [{**current, feature: float(v)} for v in steps]
-            reached = self.evaluate(tries)[0] if tries else np.zeros(0, dtype=bool)
-            if reached.any():
-                current = tries[int(np.flatnonzero(reached)[0])]
+            low = float(before)
+            for _ in range(2):  # a coarse grid, then a fine one between its last miss and first hit
+                tries = self._towards(current, feature, low, float(current[feature]))
+                reached = self.evaluate(tries)[0] if tries else np.zeros(0, dtype=bool)
+                if not reached.any():
+                    break
+                hit = int(np.flatnonzero(reached)[0])
+                low = float(tries[hit - 1][feature]) if hit else low
+                current = tries[hit]
         return current
+
+    def _towards(self, current: dict[str, Any], feature: str, start: float, end: float) -> list[dict[str, Any]]:
+        """``current`` with ``feature`` at points from ``start`` (excluded) to ``end``, nearest first,
+        written with the column's decimals."""
+        before = float(self.row[feature].iloc[0])
+        steps = np.unique(np.round(np.linspace(start, end, SHRINK_STEPS + 1)[1:], self.space.decimals[feature]))
+        steps = steps[(steps != before) & (steps != start)]
+        steps = steps[np.argsort(np.abs(steps - before), kind="stable")]
+        return [{**current, feature: float(v)} for v in steps]
 
     def validate(self, assignment: dict[str, Any]) -> Counterfactual | None:
         """The counterfactual, predicted again as a whole row; None when it does not reach the goal."""
