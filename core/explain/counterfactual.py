@@ -184,10 +184,15 @@ def find_counterfactuals(
         return _replace(
             base,
             rows_tried=search.rows_tried,
-            message=f"No change of at most {max_changes} of the features allowed to change ({allowed}) makes the "
-            f"model say {goal.text}; allow more features to change, or more changes at a time.",
+            message=f"No change to {_how_many_of(max_changes, len(names))} the features allowed to change ({allowed}) "
+            f"makes the model say {goal.text}; allow more features to change"
+            + (", or more changes at a time." if max_changes < len(names) else "."),
         )
     return _replace(base, counterfactuals=counterfactuals, rows_tried=search.rows_tried)
+
+
+def _how_many_of(max_changes: int, features: int) -> str:
+    return f"at most {max_changes} of" if max_changes < features else "any or all of"
 
 
 def _replace(result: CounterfactualResult, **changes: Any) -> CounterfactualResult:

@@ -101,7 +101,7 @@ def test_explain_page_draws_three_shap_charts(app):
     at = open_page(app(), "pages/5_Explain.py")
     no_errors(at)
     specs = plotly_specs(at)
-    assert len(specs) == 3
+    assert len(specs) == 4  # importance, beeswarm, waterfall, SHAP beside the local surrogate
     assert any(d.get("type") == "waterfall" for s in specs for d in s["data"])
 
 
