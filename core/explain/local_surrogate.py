@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,7 @@ def _like(values: np.ndarray, template: pd.Series) -> pd.Series:
 
 
 def explain_row(
-    pipeline: object,
+    pipeline: Any,
     row: pd.DataFrame,
     reference: pd.DataFrame,
     task: str,
@@ -113,9 +114,9 @@ def explain_row(
     picked = rng.choice(len(reference), min(background_rows, len(reference)), replace=False)
     X = pd.concat([reference[list(row.columns)].iloc[picked], row], ignore_index=True)
     context = ExplainContext(
-        pipeline,  # type: ignore[arg-type]
-        pipeline[:-1],  # type: ignore[index]
-        pipeline[-1],  # type: ignore[index]
+        pipeline,
+        pipeline[:-1],
+        pipeline[-1],
         X,
         task,
         class_index,
@@ -132,8 +133,8 @@ def explain_row(
     def model(code_rows: np.ndarray) -> np.ndarray:
         frame = decode(code_rows)
         if task == "regression":
-            return np.asarray(pipeline.predict(frame), dtype=float)  # type: ignore[attr-defined]
-        return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, class_index]  # type: ignore[attr-defined]
+            return np.asarray(pipeline.predict(frame), dtype=float)
+        return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, class_index]
 
     values, base = _permutation_shap(model, codes[-1:], codes[:-1], rng)
     return pd.Series(values[0], index=features), float(base)
@@ -167,16 +168,16 @@ def compare_local_methods(shap: pd.Series, surrogate: pd.Series, top: int = TOP_
     return Agreement(top_shap, top_surrogate, tuple(f for f in top_shap if f in top_surrogate), same, opposite, rho)
 
 
-def get_used_features(pipeline: object, columns: list[str]) -> list[str]:
+def get_used_features(pipeline: Any, columns: list[str]) -> list[str]:
     """The input columns the fitted pipeline's model actually uses (an ID it drops is not one)."""
     from core.explain.context import ExplainContext
     from core.explain.feature_sources import used_input_features
 
     frame = pd.DataFrame(columns=columns)
     context = ExplainContext(
-        pipeline,  # type: ignore[arg-type]
-        pipeline[:-1],  # type: ignore[index]
-        pipeline[-1],  # type: ignore[index]
+        pipeline,
+        pipeline[:-1],
+        pipeline[-1],
         frame,
         "regression",
         0,

@@ -37,7 +37,10 @@ def churn_like(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 def churn_pipeline(X: pd.DataFrame, y: np.ndarray) -> Pipeline:
     pre = ColumnTransformer(
-        [("num", StandardScaler(), ["tenure", "age", "noise"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["contract"])]
+        [
+            ("num", StandardScaler(), ["tenure", "age", "noise"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["contract"]),
+        ]
     )
     return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
 
@@ -164,7 +167,9 @@ def test_sentences_say_what_would_change(churn):
     (cf,) = result.counterfactuals
     sentence = describe_counterfactual(cf, result)
     before = row["contract"].iloc[0]
-    assert sentence.startswith(f"Had contract been '{cf.changes[0].after}' instead of '{before}', the model would have said 'stays' (")
+    assert sentence.startswith(
+        f"Had contract been '{cf.changes[0].after}' instead of '{before}', the model would have said 'stays' ("
+    )
     assert "probability of 'churns')" in sentence
     table = get_counterfactual_df(result)
     assert list(table.columns) == ["option", "changes", "the model would say", "distance"] and len(table) == 1

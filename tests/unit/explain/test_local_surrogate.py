@@ -26,7 +26,12 @@ COEFFICIENTS = {"a": 3.0, "b": -2.0, "c": 0.5, "d": 0.0}
 def linear():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(
-        {"a": rng.normal(size=800), "b": 2 * rng.normal(size=800), "c": rng.uniform(0, 10, 800), "d": rng.normal(size=800)}
+        {
+            "a": rng.normal(size=800),
+            "b": 2 * rng.normal(size=800),
+            "c": rng.uniform(0, 10, 800),
+            "d": rng.normal(size=800),
+        }
     )
     y = sum(w * X[f] for f, w in COEFFICIENTS.items())
     pipeline = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
