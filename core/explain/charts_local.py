@@ -60,7 +60,7 @@ def describe_counterfactual(counterfactual: Counterfactual, result: Counterfactu
         f"{c.feature} been {format_value(c.after)} instead of {format_value(c.before)}" for c in counterfactual.changes
     ]
     changes = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    verb = "predicted" if result.task == "regression" else "said"
+    verb = "given" if result.task == "regression" else "said"
     return f"Had {changes}, the model would have {verb} {describe_outcome(counterfactual.outcome, result)}."
 
 

@@ -54,8 +54,8 @@ def build_letter(facts: LetterFacts) -> Document:
     ranked = facts.reasons.astype(float).abs().sort_values(ascending=False, kind="stable").index.tolist()
     top = [f for f in ranked if abs(float(facts.reasons[f])) > 0][:TOP_REASONS]
     summary = [
-        f"On {when}, the automated model {facts.model_label} answered request {facts.request_id} with the "
-        f"decision {_decision_words(facts)}.{_status_words(facts.status)}",
+        f"On {when}, the automated model {facts.model_label} answered request {facts.request_id} with "
+        f"{'' if facts.task == 'regression' else 'the decision '}{_decision_words(facts)}.{_status_words(facts.status)}",
         _main_reasons_sentence(facts, top),
         _change_sentence(facts),
         f"You can contest this decision: contact {contact} and quote the request id {facts.request_id}.",

@@ -157,6 +157,8 @@ def test_regression_reaches_the_target_value():
     down = find_counterfactuals(model, row, X, actionable=["area", "rooms"], target_value=now - 20)
     assert all(pipeline.predict(cf.row)[0] <= now - 20 for cf in down.counterfactuals) and down.counterfactuals
     assert down.goal.startswith("at most")
+    sentence = describe_counterfactual(down.counterfactuals[0], down)
+    assert sentence.startswith("Had ") and ", the model would have given a predicted price of " in sentence
     with pytest.raises(ConfigError, match="value the prediction should reach"):
         find_counterfactuals(model, row, X, actionable=["area"])
 

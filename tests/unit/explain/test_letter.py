@@ -104,6 +104,7 @@ def test_letter_of_a_regression_and_of_a_flagged_answer():
     text = document_text(doc)
     assert doc.verdict == "Decision: a predicted price of 251,000"
     assert "decided 2026-12-01 09:30 UTC" in doc.subtitle
+    assert "answered request r-1 with a predicted price of 251,000." in text
     assert "The answer was flagged" in text
     assert "city of 'Lisboa' raised the predicted price by 40,000" in text
     assert "rooms of 3 lowered the predicted price by 12,000" in text
