@@ -149,6 +149,8 @@ def caption_local_methods(agreement: Agreement, surrogate: LocalSurrogate) -> st
     n = len(agreement.top_shap)
     if n == 0:
         return "There are no features to compare."
+    if agreement.no_effect:
+        return "Neither method finds any effect: the model gives this answer whatever the row's values (a baseline)."
     shared = len(agreement.shared_top)
     names = ", ".join(agreement.top_shap)
     if shared == n:

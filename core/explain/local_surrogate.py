@@ -38,6 +38,7 @@ DEFAULT_SAMPLES = 1000
 BACKGROUNDS_PER_SAMPLE = 8  # each sample's output is averaged over this many training rows
 KERNEL_WIDTH = 0.75
 TOP_FEATURES = 3
+NO_EFFECT = 1e-9  # contributions smaller than this are no effect at all
 ROW_BACKGROUND = 200  # training rows SHAP of one row is measured against
 
 
@@ -148,6 +149,7 @@ class Agreement:
     same_sign: tuple[str, ...]  # among the union of the top features: where both push the same way
     opposite_sign: tuple[str, ...]
     rank_correlation: float  # Spearman's, over every feature's signed contribution (NaN: undefined)
+    no_effect: bool = False  # neither method finds any effect (a model that ignores its inputs)
 
 
 def compare_local_methods(shap: pd.Series, surrogate: pd.Series, top: int = TOP_FEATURES) -> Agreement:
@@ -165,7 +167,9 @@ def compare_local_methods(shap: pd.Series, surrogate: pd.Series, top: int = TOP_
         rho = float(spearmanr(shap.to_numpy(), surrogate.to_numpy()).statistic)
     else:
         rho = float("nan")
-    return Agreement(top_shap, top_surrogate, tuple(f for f in top_shap if f in top_surrogate), same, opposite, rho)
+    no_effect = bool(shap.abs().max() < NO_EFFECT) and bool(surrogate.abs().max() < NO_EFFECT) if features else True
+    shared = tuple(f for f in top_shap if f in top_surrogate)
+    return Agreement(top_shap, top_surrogate, shared, same, opposite, rho, no_effect)
 
 
 def get_used_features(pipeline: Any, columns: list[str]) -> list[str]:

@@ -108,3 +108,15 @@ def test_one_row_only(linear):
     X, pipeline, _, _ = linear
     with pytest.raises(DataError, match="exactly one row"):
         fit_local_surrogate(pipeline.predict, X.head(2), X)
+
+
+def test_a_model_that_ignores_its_inputs_has_no_effect_to_compare(linear):
+    from sklearn.dummy import DummyRegressor
+
+    X, _, row, _ = linear
+    dummy = make_pipeline(StandardScaler(), DummyRegressor()).fit(X, X["a"] * 0 + 5.0)
+    shap, _ = explain_row(dummy, row, X, "regression")
+    surrogate = fit_local_surrogate(dummy.predict, row, X)
+    agreement = compare_local_methods(shap, surrogate.contributions)
+    assert agreement.no_effect
+    assert caption_local_methods(agreement, surrogate).startswith("Neither method finds any effect")
