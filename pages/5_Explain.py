@@ -7,13 +7,12 @@ from core import pipeline
 from core.explain.charts import (
     caption_beeswarm,
     caption_importance,
-    caption_waterfall,
     plot_beeswarm,
     plot_importance,
-    plot_waterfall,
 )
-from core.explain.importance import get_importance_df, get_waterfall_df
+from core.explain.importance import get_importance_df
 from core.training import tracking
+from ui.explain_panel import one_row_panel
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
@@ -59,15 +58,4 @@ with user_errors():
     with c2:
         chart(plot_beeswarm(expl), caption_beeswarm(expl, importance), key="beeswarm")
 
-    st.subheader("One prediction, explained")
-    row = st.number_input(
-        f"Row of the explained sample (0–{expl.rows_explained - 1})",
-        0,
-        max(expl.rows_explained - 1, 0),
-        0,
-        key="explain_row",
-    )
-    waterfall = get_waterfall_df(expl, int(row))
-    chart(plot_waterfall(waterfall, expl.base_value), caption_waterfall(waterfall, expl.base_value), key="waterfall")
-    with st.expander("The row's values"):
-        st.dataframe(expl.values_df.iloc[[int(row)]], hide_index=True, width="stretch")
+    one_row_panel(ws, pid, run_id, list(importance["feature"]))
