@@ -11,8 +11,10 @@ from core.explain.charts import (
     plot_importance,
 )
 from core.explain.importance import get_importance_df
+from core.explain.probability import describe_space
 from core.training import tracking
-from ui.explain_panel import one_row_panel
+from ui.explain_effects import effects_panel
+from ui.explain_panel import in_space, one_row_panel, space_toggle
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
@@ -46,16 +48,19 @@ run_id = st.selectbox(
 with user_errors():
     with st.spinner("Computing SHAP values…"):
         expl = pipeline.stage_explain(ws, pid, run_id)
+    space = space_toggle(expl, key=f"explain_space_{run_id}")
+    shown = in_space(expl, space)
     st.caption(
         escape_markdown(
-            f"Explainer: {expl.explainer}. {expl.note} Values are in {expl.output}; computed in {expl.seconds:.1f} s."
+            f"Explainer: {expl.explainer}. {expl.note} {describe_space(shown)} Computed in {expl.seconds:.1f} s."
         )
     )
-    importance = get_importance_df(expl)
+    importance = get_importance_df(shown)
     c1, c2 = st.columns(2)
     with c1:
-        chart(plot_importance(importance), caption_importance(importance, expl), key="importance")
+        chart(plot_importance(importance), caption_importance(importance, shown), key="importance")
     with c2:
-        chart(plot_beeswarm(expl), caption_beeswarm(expl, importance), key="beeswarm")
+        chart(plot_beeswarm(shown), caption_beeswarm(shown, importance), key="beeswarm")
 
-    one_row_panel(ws, pid, run_id, list(importance["feature"]))
+    effects_panel(ws, run_id, shown, importance)
+    one_row_panel(ws, pid, run_id, list(importance["feature"]), space)

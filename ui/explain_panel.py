@@ -34,7 +34,8 @@ def in_space(expl: Explanation, space_choice: str) -> Explanation:
 
 
 def space_toggle(expl: Explanation, key: str) -> str:
-    """A toggle between probability points and the model's own scale, when they differ."""
+    """A toggle between probability points and the model's own scale, when they differ (one
+    toggle for the whole page: importance, beeswarm, dependence and the row's waterfall)."""
     if get_space(expl) in (SPACE_VALUE, SPACE_PROBABILITY):
         return SPACE_CHOICES[0]
     return str(
@@ -49,14 +50,14 @@ def space_toggle(expl: Explanation, key: str) -> str:
     )
 
 
-def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[str]) -> SelectedRow | None:
-    """Pick a row, show its waterfall, then the what-if. Returns the selected row (or None)."""
+def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[str], space: str) -> SelectedRow | None:
+    """Pick a row, show its waterfall in ``space`` (one of SPACE_CHOICES), then the what-if.
+    Returns the selected row (or None)."""
     st.subheader("One prediction, explained")
     row_picker(ws, run_id, features)
     selected = selected_row(ws, project_id, run_id)
     if selected is None:
         return None
-    space = space_toggle(selected.explanation, key=f"explain_space_{run_id}")
     shown = in_space(selected.explanation, space)
     waterfall = get_waterfall_df(shown, 0)
     sentence = caption_waterfall(waterfall, shown.base_value) + " " + describe_space(shown)

@@ -105,7 +105,7 @@ def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
         )
         found = search_rows(choices, query)
         if found.empty:
-            st.info(f"No row's summary contains {query!r}; clear the search to see every row.")
+            st.info(escape_markdown(f"No row's summary contains {query!r}; clear the search to see every row."))
             return
         labels = dict(zip(found["index"], found["label"]))
         st.selectbox(

@@ -119,6 +119,7 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
         template=TEMPLATE,
         title=plot_text(f"Effect of each feature on each row ({expl.output})"),
         xaxis_title=plot_text(f"effect on the {expl.output} (SHAP value)"),
+        xaxis={"tickformat": ".0%" if _space_of(expl.output) == SPACE_PROBABILITY else ",~r"},
         yaxis={
             "tickvals": list(range(len(features)))[::-1],
             "ticktext": plot_texts(features),
@@ -137,9 +138,10 @@ def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     first = importance_df.iloc[0]
     feature = first["feature"]
     effects = expl.shap_df[feature]
+    space = _space_of(expl.output)
     spread = (
         f"each dot is one of the {expl.rows_explained:,} explained rows; {feature} moves the "
-        f"{expl.output} the most, from {effects.min():+.2g} to {effects.max():+.2g}"
+        f"{expl.output} the most, from {format_effect(effects.min(), space)} to {format_effect(effects.max(), space)}"
     )
     if first["kind"] == "numeric" and not math.isnan(first["correlation"]) and abs(first["correlation"]) >= 0.2:
         way = "up" if first["correlation"] > 0 else "down"
