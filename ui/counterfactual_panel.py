@@ -1,10 +1,10 @@
-"""Explain page, one row: what would change its prediction (counterfactuals over the features the user
-allows to change) and a second local method beside SHAP. Computation in core.stages.local_explain."""
+"""Explain page, the selected row (``ui.explain_rows.selected_row``: a holdout row or one typed in): what
+would change its prediction (counterfactuals over the features the user allows to change) and a second
+local method beside SHAP. Computation in core.stages.local_explain."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import pandas as pd
 import streamlit as st
 
 from core.explain.charts_local import (
@@ -16,56 +16,59 @@ from core.explain.charts_local import (
     plot_local_methods,
 )
 from core.explain.counterfactual import CounterfactualResult
-from core.stages.local_explain import LocalMethods, load_row_model, stage_counterfactual, stage_local_methods
+from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
 from core.workspace.database import Workspace
+from ui.explain_rows import selected_row
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _run_model(_ws: Workspace, ws_path: str, project_id: int, run_id: int) -> RunModel:
+    # Shared by every session: never mutate the pipeline or the training rows.
+    return load_run_model(_ws, project_id, run_id)
+
+
 @st.cache_data(show_spinner="Searching for the smallest changes…", max_entries=32)
 def _counterfactual(
-    _ws: Workspace,
+    _loaded: RunModel,
     ws_path: str,
-    project_id: int,
     run_id: int,
-    row_label: Any,
+    row: pd.DataFrame,
     actionable: tuple[str, ...],
     desired_class: str | None,
     target_value: float | None,
 ) -> CounterfactualResult:
-    return stage_counterfactual(
-        _ws,
-        project_id,
-        run_id,
-        row_label,
-        actionable=actionable,
-        desired_class=desired_class,
-        target_value=target_value,
+    return counterfactual_for(
+        _loaded, row, actionable=actionable, desired_class=desired_class, target_value=target_value
     )
 
 
 @st.cache_data(show_spinner="Fitting the local surrogate…", max_entries=32)
-def _local_methods(_ws: Workspace, ws_path: str, project_id: int, run_id: int, row_label: Any) -> LocalMethods:
-    return stage_local_methods(_ws, project_id, run_id, row_label)
+def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, row: pd.DataFrame) -> LocalMethods:
+    return local_methods_for(_loaded, row)
 
 
-def counterfactual_panel(ws: Workspace, project_id: int, run_id: int, row_label: Any) -> None:
-    """Counterfactuals and SHAP beside a local surrogate for the holdout row ``row_label`` of a run."""
+def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
+    """Counterfactuals and SHAP beside a local surrogate for the row the Explain page selected."""
+    selected = selected_row(ws, project_id, run_id)
+    if selected is None:
+        return
     with user_errors():
-        loaded = load_row_model(ws, project_id, run_id, row_label)
+        loaded = _run_model(ws, str(ws.root), project_id, run_id)
+        row = selected.inputs
         st.subheader("What would change this prediction")
-        features = loaded.features
         key = f"cf_{run_id}"
         actionable = st.multiselect(
             "Features that may change",
-            features,
-            default=features,
+            loaded.features,
+            default=loaded.features,
             key=f"{key}_actionable",
             help="Untick what the person cannot change (age, for example): the search keeps it as it is.",
         )
         desired: str | None = None
         target: float | None = None
-        labels, scores = loaded.model.decide(loaded.row)
+        labels, scores = loaded.model.decide(row[loaded.input_columns])
         if loaded.model.task == "regression":
             current = float(scores[0])
             target = st.number_input(
@@ -77,7 +80,7 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int, row_label:
         else:
             others = [c for c in loaded.model.class_names if c != str(labels[0])]
             desired = st.selectbox("Outcome to reach", others, key=f"{key}_desired")
-        result = _counterfactual(ws, str(ws.root), project_id, run_id, row_label, tuple(actionable), desired, target)
+        result = _counterfactual(loaded, str(ws.root), run_id, row, tuple(actionable), desired, target)
         st.markdown(escape_markdown(caption_counterfactuals(result)))
         for counterfactual in result.counterfactuals:
             st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
@@ -89,7 +92,7 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int, row_label:
             )
 
         st.subheader("A second opinion: SHAP beside a local surrogate")
-        local = _local_methods(ws, str(ws.root), project_id, run_id, row_label)
+        local = _local_methods(loaded, str(ws.root), run_id, row)
         methods = get_local_methods_df(local.shap, local.surrogate)
         chart(
             plot_local_methods(methods, local.units),
@@ -98,9 +101,9 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int, row_label:
         )
         st.caption(
             escape_markdown(
-                f"Both in effect on the {local.explained}. SHAP here is model-agnostic permutation SHAP against "
-                "200 training rows; the local surrogate is a LIME-style straight line fitted to "
-                f"{local.surrogate.samples:,} seeded variations of this row (weighted R² {local.surrogate.r2:.2f}: "
-                "how much of the model's behaviour near the row the line captures)."
+                f"Both in effect on the {local.explained}, for {selected.label}. SHAP here is model-agnostic "
+                "permutation SHAP against 200 training rows; the local surrogate is a LIME-style straight line "
+                f"fitted to {local.surrogate.samples:,} seeded variations of this row (weighted R² "
+                f"{local.surrogate.r2:.2f}: how much of the model's behaviour near the row the line captures)."
             )
         )

@@ -1,6 +1,6 @@
 """One row, explained locally: the smallest changes that would flip a run's decision on it
-(counterfactuals) and a second local method beside its SHAP values. Loads the run's model, its
-holdout row and training rows (the distribution the search and the perturbations draw from), and
+(counterfactuals) and a second local method beside its SHAP values. Loads the run's model and its
+training rows (the distribution the search and the perturbations draw from), and
 calls ``core.explain.counterfactual`` and ``core.explain.local_surrogate``.
 """
 
@@ -29,34 +29,31 @@ from core.problem.store import get_experiment_problem
 from core.stages.release import get_class_labels, suggest_decision_threshold
 from core.training import tracking
 from core.workspace.database import Workspace
-from core.workspace.errors import NotFoundError
+from core.workspace.errors import DataError
 
 REFERENCE_ROWS = 2000  # training rows the search's quantiles and the surrogate's samples come from
 
 
 @dataclass(frozen=True)
-class RowModel:
-    """A run's model as it decides, one of its holdout rows, and the training rows around it."""
+class RunModel:
+    """A run's model as it decides, and the training rows its rows are compared with."""
 
     pipeline: Any
     model: DecisionModel
     problem: ProblemConfig
-    row: pd.DataFrame  # one row, the model's input columns
     reference: pd.DataFrame  # training rows, the model's input columns
-    features: list[str]  # the input columns the model uses, in order (what may be changed)
+    input_columns: list[str]  # every input column, in the model's order
+    features: list[str]  # the input columns the model uses (what may be changed)
 
 
-def load_row_model(ws: Workspace, project_id: int, run_id: int, row_label: Any) -> RowModel:
-    """The run's model and the holdout row ``row_label`` (its index, as the explanation keeps it)."""
+def load_run_model(ws: Workspace, project_id: int, run_id: int) -> RunModel:
+    """The run's model with its decision threshold and class names, and a sample of its training rows."""
     run = tracking.get_run(ws, run_id)
     experiment = tracking.get_experiment(ws, run["experiment_id"])
     problem = get_experiment_problem(experiment)
     pipeline = tracking.load_run_model(ws, run_id)
-    holdout = tracking.load_holdout(ws, experiment)
-    if row_label not in holdout.index:
-        raise NotFoundError(f"Row {row_label} is not in the holdout of run {run_id}; choose an explained row.")
     data = datasets.load_dataset(ws, experiment["dataset_id"])
-    features = [str(c) for c in getattr(pipeline, "feature_names_in_", holdout.drop(columns=[problem.target]).columns)]
+    columns = [str(c) for c in getattr(pipeline, "feature_names_in_", data.drop(columns=[problem.target]).columns)]
     threshold = 0.5
     if problem.task == "binary":
         version = registry.get_version_of_run(ws, project_id, run_id)
@@ -72,10 +69,18 @@ def load_row_model(ws: Workspace, project_id: int, run_id: int, row_label: Any) 
         threshold=threshold,
         target_name=problem.target,
     )
-    used = get_used_features(pipeline, features)
-    return RowModel(
-        pipeline, model, problem, holdout.loc[[row_label], features], sample_reference(data, features), used
-    )
+    used = get_used_features(pipeline, columns)
+    return RunModel(pipeline, model, problem, sample_reference(data, columns), columns, used)
+
+
+def _one_row(loaded: RunModel, row: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in loaded.input_columns if c not in row.columns]
+    if len(row) != 1 or missing:
+        raise DataError(
+            "Explain one row with every input of the model"
+            + (f"; missing: {', '.join(missing[:5])}." if missing else "; choose one row.")
+        )
+    return row[loaded.input_columns]
 
 
 def sample_reference(data: pd.DataFrame, features: list[str], rows: int = REFERENCE_ROWS) -> pd.DataFrame:
@@ -91,18 +96,36 @@ def stage_counterfactual(
     ws: Workspace,
     project_id: int,
     run_id: int,
-    row_label: Any,
+    row: pd.DataFrame,
     *,
     actionable: Sequence[str],
     desired_class: str | None = None,
     target_value: float | None = None,
 ) -> CounterfactualResult:
-    """The smallest changes to the actionable features of one holdout row that make the run's model
-    say ``desired_class`` (or reach ``target_value``), each checked against the model."""
-    loaded = load_row_model(ws, project_id, run_id, row_label)
+    """The smallest changes to the actionable features of one row (a one-row table of the model's
+    inputs: a holdout row or one typed in) that make the run's model say ``desired_class`` (or reach
+    ``target_value``), each checked against the model."""
+    return counterfactual_for(
+        load_run_model(ws, project_id, run_id),
+        row,
+        actionable=actionable,
+        desired_class=desired_class,
+        target_value=target_value,
+    )
+
+
+def counterfactual_for(
+    loaded: RunModel,
+    row: pd.DataFrame,
+    *,
+    actionable: Sequence[str],
+    desired_class: str | None = None,
+    target_value: float | None = None,
+) -> CounterfactualResult:
+    """``stage_counterfactual`` with the run's model already loaded (a page keeps it between reruns)."""
     return find_counterfactuals(
         loaded.model,
-        loaded.row,
+        _one_row(loaded, row),
         loaded.reference,
         actionable=actionable,
         desired_class=desired_class,
@@ -120,11 +143,15 @@ class LocalMethods:
     explained: str  # what the numbers are of: "probability of 'Yes'", "predicted price"
 
 
-def stage_local_methods(ws: Workspace, project_id: int, run_id: int, row_label: Any) -> LocalMethods:
-    """SHAP and a LIME-style local surrogate for one holdout row, in the same units (the probability
-    of the positive or predicted class, or the predicted value), and where they agree."""
-    loaded = load_row_model(ws, project_id, run_id, row_label)
-    return explain_locally(loaded.pipeline, loaded.model, loaded.row, loaded.reference)
+def stage_local_methods(ws: Workspace, project_id: int, run_id: int, row: pd.DataFrame) -> LocalMethods:
+    """SHAP and a LIME-style local surrogate for one row, in the same units (the probability of the
+    positive or predicted class, or the predicted value), and where they agree."""
+    return local_methods_for(load_run_model(ws, project_id, run_id), row)
+
+
+def local_methods_for(loaded: RunModel, row: pd.DataFrame) -> LocalMethods:
+    """``stage_local_methods`` with the run's model already loaded."""
+    return explain_locally(loaded.pipeline, loaded.model, _one_row(loaded, row), loaded.reference)
 
 
 def explain_locally(pipeline: Any, model: DecisionModel, row: pd.DataFrame, reference: pd.DataFrame) -> LocalMethods:

@@ -37,8 +37,18 @@ def test_counterfactual_and_second_method_for_the_selected_row(app):
     assert not at.exception
     assert any("tick at least one feature" in m.value for m in at.markdown)
 
-    at.number_input(key="explain_row").set_value(1).run()  # another row: the panel follows it
+    pick = next(w for w in at.selectbox if (w.key or "").startswith("explain_pick_"))
+    customer = pick.options[5].split(":")[0].removeprefix("customer_id ")
+    search = next(w for w in at.text_input if (w.key or "").startswith("explain_search_"))
+    search.set_value(customer).run()  # another row: the panels follow it
     assert not at.exception and not at.error
+    assert any(c.value.startswith("Both in effect") and customer in c.value for c in at.caption)
+
+    source = next(w for w in at.radio if (w.key or "").startswith("explain_source_"))
+    source.set_value("A row typed in by hand").run()  # a typed row: the panels explain it too
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "What would change this prediction" in [s.value for s in at.subheader]
+    assert any("for the row typed in" in c.value for c in at.caption)
 
 
 def test_letter_for_a_served_prediction_and_an_unknown_id(app, demo_workspace):
