@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.documents import render_html, render_pdf
 from core.explain.letter import DEFAULT_CONTACT
-from core.stages.letter import stage_letter
+from core.stages.letter import get_letter_features, stage_letter
 from core.workspace.database import Workspace
 from ui.text import escape_markdown
 from ui.widgets import user_errors
@@ -22,6 +22,11 @@ def _letter(
     return doc.verdict, render_html(doc), render_pdf(doc)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _features(_ws: Workspace, ws_path: str, project_id: int, request_id: str) -> list[str]:
+    return get_letter_features(_ws, project_id, request_id)
+
+
 def letter_panel(ws: Workspace, project_id: int) -> None:
     """Request id in, the letter out: preview and two downloads."""
     st.subheader("Right to explanation: a letter for one served prediction")
@@ -32,17 +37,17 @@ def letter_panel(ws: Workspace, project_id: int) -> None:
     c1, c2 = st.columns(2)
     request_id = c1.text_input("Request id", key="letter_request_id", max_chars=200).strip()
     contact = c2.text_input("Who to contact to contest", value=DEFAULT_CONTACT, key="letter_contact", max_chars=300)
-    immutable = st.text_input(
-        "Information the person cannot change (comma-separated, e.g. age)",
-        key="letter_immutable",
-        max_chars=1000,
-        help="The letter's 'what would change it' keeps these as they are.",
-    )
     if not request_id:
         return
-    fixed = tuple(name.strip() for name in immutable.split(",") if name.strip())
     with user_errors():
-        verdict, html, pdf = _letter(ws, str(ws.root), project_id, request_id, contact, fixed)
+        features = _features(ws, str(ws.root), project_id, request_id)
+        fixed = st.multiselect(
+            "Information the person cannot change",
+            features,
+            key="letter_immutable",
+            help="The letter's 'what would change it' keeps these as they are (age, for example).",
+        )
+        verdict, html, pdf = _letter(ws, str(ws.root), project_id, request_id, contact, tuple(fixed))
         st.markdown("**" + escape_markdown(verdict) + "**")
         with st.expander("Preview the letter", expanded=True):
             st.html(html)

@@ -19,7 +19,7 @@ from core.explain.local_surrogate import get_used_features
 from core.registry.versions import version_label
 from core.stages.local_explain import explain_locally, sample_reference
 from core.workspace.database import Workspace
-from core.workspace.errors import DataError
+from core.workspace.errors import DataError, NotFoundError
 
 ANSWERED = ("scored", "flagged", "review")
 
@@ -54,6 +54,11 @@ def stage_letter(
         )
     columns = served.input_columns or list(X.columns)
     row = X[columns]
+    if lineage.get("dataset_id") is None:
+        raise NotFoundError(
+            f"{version_label(served.version)} has no training data recorded, which the explanation compares the "
+            "request with; register the model again from its run."
+        )
     data = datasets.load_dataset(ws, lineage["dataset_id"])
     reference = sample_reference(data, columns)
     target = str(lineage.get("target") or "")
@@ -91,3 +96,11 @@ def stage_letter(
         generated_at=generated_at,
     )
     return build_letter(facts)
+
+
+def get_letter_features(ws: Workspace, project_id: int, request_id: str) -> list[str]:
+    """The inputs the version that answered ``request_id`` uses: what a letter's reader may mark as
+    impossible to change. Raises NotFoundError for an unknown id."""
+    logged = get_logged_request(ws, project_id, request_id)
+    served = load_served(ws, logged.version_id)
+    return get_used_features(served.pipeline, served.input_columns) if served.input_columns else []

@@ -66,6 +66,11 @@ def test_letter_for_a_served_prediction_and_an_unknown_id(app, demo_workspace):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download letter (HTML)", "Download letter (PDF)"]
     assert any(m.value.startswith("**Decision: ") for m in at.markdown)
+    fixed = at.multiselect(key="letter_immutable")
+    assert "tenure_months" in fixed.options and "customer_id" not in fixed.options  # the inputs the model uses
+    fixed.set_value(["tenure_months", "contract"]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [b.proto.label for b in at.get("download_button")] == labels
 
     at.text_input(key="letter_request_id").set_value("no-such-[id](x)").run()
     assert not at.exception

@@ -13,7 +13,7 @@ from core.deployment import serving
 from core.deployment.logged_request import get_logged_request
 from core.documents import document_text, render_html, render_pdf
 from core.explain.letter import LetterFacts, build_letter
-from core.stages.letter import stage_letter
+from core.stages.letter import get_letter_features, stage_letter
 from core.workspace.database import Workspace
 from core.workspace.errors import DataError, NotFoundError
 from tests.unit.deployment.rollouts.trained import make_table
@@ -54,6 +54,7 @@ def test_letter_for_a_logged_request(ws):
 def test_immutable_inputs_stay_and_the_change_is_real(ws):
     deployment = serving.get_active_deployment(ws, 1)
     serving.predict(ws, deployment, [NEAR], request_ids=["req-7"], source="http")
+    assert get_letter_features(ws, 1, "req-7") == ["x1", "x2", "color"]
     doc = stage_letter(ws, 1, "req-7", immutable=["x1"])
     change = next(s for s in doc.sections if s.heading == "What would change the decision")
     assert "Only these pieces of information were allowed to change: x2, color." in change.paragraphs
