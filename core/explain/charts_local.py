@@ -39,7 +39,8 @@ def _number(value: float) -> str:
         return f"{int(value):,}"
     if abs(value) >= 1:
         return format_statistic(value)
-    return f"{value:.4g}"
+    text = f"{value:.4g}"
+    return f"{value:.10f}".rstrip("0") if "e" in text else text  # 0.00001234, never 1.234e-05
 
 
 def describe_outcome(outcome: Outcome, result: CounterfactualResult) -> str:

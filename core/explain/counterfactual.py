@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.formatting import format_exact
 from core.workspace.errors import ConfigError, DataError
 
 QUANTILES = np.linspace(0.02, 0.98, 13)
@@ -231,7 +232,13 @@ class _Goal:
             direction = 1.0 if float(target) >= current else -1.0
             side = "at least" if direction > 0 else "at most"
             scale = max(abs(float(target) - current), 1e-12)
-            return cls("regression", f"{side} {target:,.6g}", target=float(target), direction=direction, scale=scale)
+            return cls(
+                "regression",
+                f"{side} {format_exact(float(target))}",
+                target=float(target),
+                direction=direction,
+                scale=scale,
+            )
         names = list(model.class_names)
         if desired is None:
             ranked = [names[i] for i in np.argsort(-np.asarray(scores, dtype=float))]

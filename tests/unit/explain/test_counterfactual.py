@@ -181,3 +181,14 @@ def test_sentences_say_what_would_change(churn):
 
 def _same(a, b) -> bool:
     return (pd.isna(a) and pd.isna(b)) or a == b
+
+
+def test_values_read_without_scientific_notation():
+    from core.explain.charts_local import format_effect, format_value
+
+    assert format_value(0.00001234) == "0.00001234"
+    assert format_value(1234567.0) == "1,234,567"
+    assert format_value(14.0) == "14" and format_value(0.0612) == "0.0612" and format_value("Two year") == "'Two year'"
+    assert format_value(float("nan")) == "missing"
+    assert format_effect(-0.096, "probability") == "−9.6 points"
+    assert format_effect(40000.0, "price") == "+40,000"
