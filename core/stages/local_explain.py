@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from core import registry
 from core.data import datasets
@@ -171,7 +172,8 @@ def explain_locally(pipeline: Any, model: DecisionModel, row: pd.DataFrame, refe
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, index]
 
-    shap, base = explain_row(pipeline, row, reference, task, class_index=index)
-    surrogate = fit_local_surrogate(predict, row, reference, features=list(shap.index))
+    with threadpool_limits(limits=1):  # a few model calls on small tables: threads only add overhead
+        shap, base = explain_row(pipeline, row, reference, task, class_index=index)
+        surrogate = fit_local_surrogate(predict, row, reference, features=list(shap.index))
     units = model.target_name or "value" if task == "regression" else "probability"
     return LocalMethods(shap, base, surrogate, compare_local_methods(shap, surrogate.contributions), units, explained)
