@@ -167,7 +167,8 @@ def find_counterfactuals(
         positive_class=model.class_names[1] if model.task == "binary" else "",
     )
     if goal.reached(labels, scores)[0]:
-        return _replace(base, message=f"The model already says {goal.text} for this row; choose another outcome.")
+        already = "already says" if model.task != "regression" else "already predicts"
+        return _replace(base, message=f"The model {already} {goal.text} for this row; choose another outcome.")
     space = _SearchSpace.make(row, reference, actionable)
     if not space.values:
         return _replace(
@@ -189,15 +190,15 @@ def find_counterfactuals(
         return _replace(
             base,
             rows_tried=search.rows_tried,
-            message=f"No change to {_how_many_of(max_changes, len(names))} the features allowed to change ({allowed}) "
-            f"makes the model say {goal.text}; allow more features to change"
+            message=f"No combination of {_up_to(max_changes, len(names))}changes to the features allowed to change "
+            f"({allowed}) {goal.verb} {goal.text}; allow more features to change"
             + (", or more changes at a time." if max_changes < len(names) else "."),
         )
     return _replace(base, counterfactuals=counterfactuals, rows_tried=search.rows_tried)
 
 
-def _how_many_of(max_changes: int, features: int) -> str:
-    return f"at most {max_changes} of" if max_changes < features else "any or all of"
+def _up_to(max_changes: int, features: int) -> str:
+    return f"up to {max_changes} " if max_changes < features else ""
 
 
 def _replace(result: CounterfactualResult, **changes: Any) -> CounterfactualResult:
@@ -250,6 +251,10 @@ class _Goal:
         if str(desired) not in names:
             raise ConfigError(f"The class to reach must be one of {', '.join(names)}; got {desired!r} instead.")
         return cls(model.task, f"'{desired}'", column=names.index(str(desired)), threshold=model.threshold)
+
+    @property
+    def verb(self) -> str:
+        return "brings the prediction to" if self.task == "regression" else "makes the model say"
 
     def nearness(self, scores: np.ndarray) -> np.ndarray:
         """How near each row's scores are to the goal (>= 0 when reached), in probability or in
