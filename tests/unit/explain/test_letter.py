@@ -111,3 +111,12 @@ def test_letter_of_a_regression_and_of_a_flagged_answer():
     assert "rooms of 3 lowered the predicted price by 12,000" in text
     assert "contact the team that runs this model" in text  # the default contact
     assert "A predicted number has no single other decision" in text
+
+
+def test_a_flagged_answer_with_a_long_value_says_both(ws):
+    deployment = serving.get_active_deployment(ws, 1)
+    serving.predict(ws, deployment, [{**ROW, "color": "ultraviolet " * 30}], request_ids=["long-1"], source="http")
+    logged = get_logged_request(ws, 1, "long-1")
+    assert logged.status == "flagged" and logged.truncated  # a category never seen; cut to the log's cap
+    text = document_text(stage_letter(ws, 1, "long-1"))
+    assert "The answer was flagged" in text and "Long values were cut when the request was logged." in text
