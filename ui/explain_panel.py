@@ -3,6 +3,7 @@ probability points (the log-odds one toggle away), and change its values in a wh
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.explain.charts import caption_waterfall, plot_waterfall
@@ -75,7 +76,9 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
     inputs = run_inputs(ws, run_id)
     fields = input_fields(inputs, used=list(selected.explanation.shap_df.columns))
     defaults = row_defaults(fields, selected.inputs)
-    prefix = f"explain_whatif_{run_id}_{selected.source}_{selected.inputs.index[0]}"
+    # A new row (picked, or typed differently) gets a fresh form starting at its own values.
+    digest = int(pd.util.hash_pandas_object(selected.inputs.astype(str), index=False).iloc[0]) % 10**12
+    prefix = f"explain_whatif_{run_id}_{digest}"
     with st.form(prefix):
         input_form(fields, defaults, prefix)
         st.form_submit_button("Show the new prediction")

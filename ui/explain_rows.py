@@ -133,23 +133,26 @@ def input_form(fields: list[InputField], defaults: dict[str, Any], prefix: str) 
 
 
 def _field_widget(spec: InputField, value: Any, key: str) -> None:
+    """One field; a missing ``value`` (None) starts empty and stays missing unless filled in."""
     label = escape_markdown(spec.name)
+    missing = value is None
     if spec.kind == KIND_BOOL:
-        st.checkbox(label, value=bool(value), key=key)
+        st.checkbox(label, value=False if missing else bool(value), key=key)
     elif spec.kind in (KIND_NUMBER, KIND_INTEGER):
         integer = spec.kind == KIND_INTEGER
-        number = int(round(float(value))) if integer else float(value)
-        st.number_input(label, value=number, step=1 if integer else None, key=key)
+        number = None if missing else int(round(float(value))) if integer else float(value)
+        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder="missing")
     elif spec.kind == KIND_CATEGORY:
         options = list(spec.options)
-        current = str(value)
-        if current not in options:
+        current = None if missing else str(value)
+        if current is not None and current not in options:
             options = [current, *options]
-        st.selectbox(label, options, index=options.index(current), key=key)
+        index = None if current is None else options.index(current)
+        st.selectbox(label, options, index=index, key=key, placeholder="missing")
     elif spec.kind == KIND_DATE:
-        st.date_input(label, value=pd.Timestamp(value).date(), key=key)
+        st.date_input(label, value=None if missing else pd.Timestamp(value).date(), key=key)
     else:
-        st.text_input(label, value=str(value), key=key)
+        st.text_input(label, value="" if missing else str(value), key=key)
 
 
 def form_values(fields: list[InputField], defaults: dict[str, Any], prefix: str) -> dict[str, Any]:

@@ -166,14 +166,20 @@ def format_effect(value: float, space: str) -> str:
     value = float(value)
     if space == SPACE_PROBABILITY:
         points = 100.0 * value
-        text = f"{abs(points):.1f}" if abs(points) >= 0.05 or points == 0 else f"{abs(points):.2g}"
+        if abs(points) < 0.001:  # nothing to sign: never "-0.0"
+            return "0.0 pts"
+        text = f"{abs(points):.1f}" if abs(points) >= 0.05 else f"{abs(points):.3f}".rstrip("0")
         return f"{'-' if points < 0 else '+'}{text} pts"
     text = _plain(abs(value))
+    if text == "0":
+        return text
     return f"{'-' if value < 0 else '+'}{text}"
 
 
 def _plain(value: float) -> str:
     """format_statistic, and tiny values written out rather than in e-notation."""
-    if value != 0 and abs(value) < 0.001:
-        return f"{value:.8f}".rstrip("0")
+    if abs(value) < 1e-8:
+        return "0"
+    if abs(value) < 0.001:
+        return f"{value:.8f}".rstrip("0").rstrip(".")
     return format_statistic(value)

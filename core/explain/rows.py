@@ -132,13 +132,20 @@ def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str
 
 
 def row_defaults(fields: list[InputField], row: pd.DataFrame | None) -> dict[str, Any]:
-    """The form's starting values: those of ``row`` (one row) where present, else each field's default."""
+    """The form's starting values: those of ``row`` (one row), a missing value staying missing
+    (None), so an untouched form gives the same row back; without a row, each field's default."""
     values: dict[str, Any] = {}
     for spec in fields:
-        value = row.iloc[0][spec.name] if row is not None and spec.name in row.columns else None
-        missing = value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
-        values[spec.name] = spec.default if missing else value
+        if row is None or spec.name not in row.columns:
+            values[spec.name] = spec.default
+            continue
+        value = row.iloc[0][spec.name]
+        values[spec.name] = None if is_missing(value) else value
     return values
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def build_row(fields: list[InputField], values: dict[str, Any], reference: pd.DataFrame) -> pd.DataFrame:
@@ -160,8 +167,10 @@ def build_row(fields: list[InputField], values: dict[str, Any], reference: pd.Da
 
 
 def _as_column(spec: InputField, value: Any, dtype: Any) -> pd.Series:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return pd.Series([None], dtype=dtype if dtype is not None and not _is_int(dtype) else "float64")
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):  # an empty field is missing
+        if dtype is not None and (_is_int(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            return pd.Series([np.nan], dtype="float64" if _is_int(dtype) else object)
+        return pd.Series([None], dtype=dtype if dtype is not None else "float64")
     if spec.kind == KIND_BOOL:
         return pd.Series([bool(value)], dtype=bool)
     if spec.kind in (KIND_NUMBER, KIND_INTEGER):

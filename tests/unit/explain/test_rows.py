@@ -117,3 +117,15 @@ def test_whatif_moves_the_prediction_and_says_so():
     assert "after changing x1; x1's effect moved most (+" in sentence
     unchanged = get_whatif_df(before, before, before_row, before_row)
     assert caption_whatif(unchanged, before, before).startswith("Nothing was changed yet")
+
+
+def test_missing_values_stay_missing_through_the_form():
+    frame = customers().drop(columns="churn")
+    frame["charges"] = frame["charges"].where(frame.index != 2)
+    frame["contract"] = frame["contract"].where(frame.index != 2)
+    fields = get_input_schema(frame, list(frame.columns))
+    defaults = row_defaults(fields, frame.iloc[[2]])
+    assert defaults["charges"] is None and defaults["contract"] is None
+    row = build_row(fields, defaults | {"tenure": ""}, frame)
+    assert row[["charges", "contract", "tenure"]].isna().all(axis=None)
+    assert row["charges"].dtype == frame["charges"].dtype and row["contract"].dtype == frame["contract"].dtype
