@@ -26,6 +26,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_training_categories,
     row_defaults,
     search_rows,
 )
@@ -81,7 +82,7 @@ def _keys(run_id: int) -> dict[str, str]:
 
 
 def input_fields(inputs: RunInputs, used: list[str] | None = None) -> list[InputField]:
-    return get_input_schema(inputs.X, inputs.input_columns, used)
+    return get_input_schema(inputs.X, inputs.input_columns, used, get_training_categories(inputs.pipeline))
 
 
 def _choices(inputs: RunInputs, features: list[str]) -> tuple[pd.DataFrame, str | None]:

@@ -86,13 +86,39 @@ class InputField:
     used: bool = True  # False: the model drops it (an ID); it is filled in, not asked
 
 
-def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str] | None = None) -> list[InputField]:
-    """A form field per model input column, from the reference rows (the training values).
+def get_training_categories(pipeline: Any) -> dict[str, list[str]]:
+    """{input column: the categories its fitted encoder learned in training}, read from the
+    encoders (``categories_``) inside the pipeline's column transformer; the imputer's "missing"
+    filler is left out. Empty when the pipeline has no such encoder."""
+    found: dict[str, list[str]] = {}
+    steps = list(getattr(pipeline, "steps", [])) or [("", pipeline)]
+    for _, step in steps:
+        for _, transformer, columns in getattr(step, "transformers_", []):
+            if isinstance(columns, str) or not all(isinstance(c, str) for c in np.ravel(columns)):
+                continue
+            inner = [t for _, t in getattr(transformer, "steps", [])] or [transformer]
+            for part in inner:
+                categories = getattr(part, "categories_", None)
+                if categories is not None and len(categories) == len(columns):
+                    for column, values in zip(columns, categories):
+                        found[str(column)] = [str(v) for v in values if str(v) != "missing" and not is_missing(v)]
+    return found
+
+
+def get_input_schema(
+    reference: pd.DataFrame,
+    columns: list[str],
+    used: list[str] | None = None,
+    training_categories: dict[str, list[str]] | None = None,
+) -> list[InputField]:
+    """A form field per model input column, from the reference rows and the training values.
 
     Numbers get their observed range and median, categories their observed values (most common
-    first), dates their median; a column the model does not use (``used``) is marked so a form can
-    skip it.
+    first) followed by those the model learned in training but the reference lacks
+    (``training_categories``), dates their median; a column the model does not use (``used``) is
+    marked so a form can skip it.
     """
+    training_categories = training_categories or {}
     fields: list[InputField] = []
     for name in columns:
         values = reference[name] if name in reference.columns else pd.Series(dtype=float)
@@ -123,8 +149,9 @@ def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str
             fields.append(InputField(name, KIND_DATE, pd.Timestamp(default), used=is_used))
         else:
             counts = present.astype(str).value_counts()
-            if 0 < len(counts) <= MAX_CATEGORY_OPTIONS:
-                options = list(counts.index)
+            learned = [c for c in training_categories.get(name, []) if c not in counts.index]
+            if 0 < len(counts) + len(learned) <= MAX_CATEGORY_OPTIONS:
+                options = [*counts.index, *learned]
                 fields.append(InputField(name, KIND_CATEGORY, options[0], options=options, used=is_used))
             else:
                 fields.append(InputField(name, KIND_TEXT, str(counts.index[0]) if len(counts) else "", used=is_used))

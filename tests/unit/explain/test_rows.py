@@ -20,6 +20,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_training_categories,
     row_defaults,
     search_rows,
 )
@@ -129,3 +130,13 @@ def test_missing_values_stay_missing_through_the_form():
     row = build_row(fields, defaults | {"tenure": ""}, frame)
     assert row[["charges", "contract", "tenure"]].isna().all(axis=None)
     assert row["charges"].dtype == frame["charges"].dtype and row["contract"].dtype == frame["contract"].dtype
+
+
+def test_form_offers_the_categories_learned_in_training():
+    X, y = make_binary(300)
+    pipeline = make_pipeline_for(LogisticRegression(max_iter=1000)).fit(X, y)
+    learned = get_training_categories(pipeline)
+    assert learned == {"c1": ["a", "b", "c"], "c2": ["p", "q", "r", "s"]}
+    holdout = X[X["c1"] != "c"].head(50)  # a holdout that happens to lack one category
+    fields = {f.name: f for f in get_input_schema(holdout, list(X.columns), training_categories=learned)}
+    assert set(fields["c1"].options) == {"a", "b", "c"} and fields["c1"].options[-1] == "c"
