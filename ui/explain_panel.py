@@ -11,7 +11,7 @@ from core.explain.importance import get_waterfall_df
 from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_space, get_space, to_probability
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
-from core.explain.whatif import caption_whatif, get_whatif_df
+from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
 from core.workspace.database import Workspace
 from ui.explain_rows import (
     SelectedRow,
@@ -103,6 +103,5 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
             key="whatif_after",
         )
     st.text(caption_whatif(comparison, before, after))
-    changed = comparison[comparison["changed"]]
-    if len(changed):
-        st.dataframe(changed.drop(columns=["changed"]), hide_index=True, width="stretch")
+    if comparison["changed"].any():
+        st.dataframe(format_whatif_df(comparison, get_space(after)), hide_index=True, width="stretch")

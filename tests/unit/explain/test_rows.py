@@ -24,7 +24,7 @@ from core.explain.rows import (
     row_defaults,
     search_rows,
 )
-from core.explain.whatif import caption_whatif, get_whatif_df
+from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
 from core.workspace.errors import DataError
 from tests.unit.explain.test_explain import make_binary, make_pipeline_for
 
@@ -116,6 +116,8 @@ def test_whatif_moves_the_prediction_and_says_so():
     sentence = caption_whatif(comparison, before, after)
     assert sentence.startswith("The probability of target = yes moves from ")
     assert "after changing x1; x1's effect moved most (+" in sentence
+    table = format_whatif_df(comparison, "probability")
+    assert list(table["feature"]) == ["x1"] and table.iloc[0]["change in effect"].endswith(" pts")
     unchanged = get_whatif_df(before, before, before_row, before_row)
     assert caption_whatif(unchanged, before, before).startswith("Nothing was changed yet")
 
