@@ -94,7 +94,8 @@ def with_probabilities(expl: Explanation, pipeline: Any, X: pd.DataFrame) -> Exp
     when the labels repeat, in the order of ``expl.shap_df``). Regression is returned unchanged."""
     if get_space(expl) == SPACE_VALUE or expl.meta.get("task") == "regression":
         return expl
-    class_index = int(expl.meta.get("class_index", 1) if expl.meta.get("class_index") is not None else 1)
+    index = expl.meta.get("class_index")
+    class_index = 1 if index is None else int(index)  # saved before it was recorded: the default, 1
     everything = model_probabilities(pipeline, X, class_index)
     if X.index.is_unique:
         positions = X.index.get_indexer(expl.shap_df.index)

@@ -25,7 +25,7 @@ from core.explain.rows import (
     search_rows,
 )
 from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
-from core.workspace.errors import DataError
+from core.workspace.errors import ConfigError, DataError
 from tests.unit.explain.test_explain import make_binary, make_pipeline_for
 
 
@@ -142,3 +142,27 @@ def test_form_offers_the_categories_learned_in_training():
     holdout = X[X["c1"] != "c"].head(50)  # a holdout that happens to lack one category
     fields = {f.name: f for f in get_input_schema(holdout, list(X.columns), training_categories=learned)}
     assert set(fields["c1"].options) == {"a", "b", "c"} and fields["c1"].options[-1] == "c"
+
+
+def test_explain_row_explains_exactly_the_given_row_against_the_holdout():
+    from core.problem.definition import ProblemConfig
+    from core.stages.explain import RunInputs, explain_row
+
+    X, y = make_binary(300)
+    pipeline = make_pipeline_for(LogisticRegression(max_iter=1000)).fit(X, y)
+    inputs = RunInputs(
+        run_id=1,
+        pipeline=pipeline,
+        holdout=X.assign(target=y),
+        problem=ProblemConfig(target="target", task="binary", positive_class="yes"),
+        model_key="logistic",
+    )
+    fields = get_input_schema(inputs.X, inputs.input_columns)
+    typed = build_row(fields, row_defaults(fields, None) | {"x1": 2.0, "c1": "a"}, inputs.X)
+    expl = explain_row(inputs, typed)
+    assert len(expl.shap_df) == 1 and expl.rows_available == len(X) + 1
+    points = to_probability(expl)
+    assert points.predictions.iloc[0] == pytest.approx(pipeline.predict_proba(typed)[0, 1])
+    assert points.output == "probability of target = yes"
+    with pytest.raises(ConfigError):
+        explain_row(inputs, X.head(2))
