@@ -3,6 +3,7 @@ probability points (the log-odds one toggle away), and change its values in a wh
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.explain.charts import caption_waterfall, plot_waterfall
@@ -10,7 +11,7 @@ from core.explain.importance import get_waterfall_df
 from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_space, get_space, to_probability
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
-from core.explain.whatif import caption_whatif, get_whatif_df
+from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
 from core.workspace.database import Workspace
 from ui.explain_rows import (
     SelectedRow,
@@ -75,7 +76,9 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
     inputs = run_inputs(ws, run_id)
     fields = input_fields(inputs, used=list(selected.explanation.shap_df.columns))
     defaults = row_defaults(fields, selected.inputs)
-    prefix = f"explain_whatif_{run_id}_{selected.source}_{selected.inputs.index[0]}"
+    # A new row (picked, or typed differently) gets a fresh form starting at its own values.
+    digest = int(pd.util.hash_pandas_object(selected.inputs.astype(str), index=False).iloc[0]) % 10**12
+    prefix = f"explain_whatif_{run_id}_{digest}"
     with st.form(prefix):
         input_form(fields, defaults, prefix)
         st.form_submit_button("Show the new prediction")
@@ -100,6 +103,5 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
             key="whatif_after",
         )
     st.text(caption_whatif(comparison, before, after))
-    changed = comparison[comparison["changed"]]
-    if len(changed):
-        st.dataframe(changed.drop(columns=["changed"]), hide_index=True, width="stretch")
+    if comparison["changed"].any():
+        st.dataframe(format_whatif_df(comparison, get_space(after)), hide_index=True, width="stretch")

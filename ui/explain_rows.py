@@ -26,6 +26,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_training_categories,
     row_defaults,
     search_rows,
 )
@@ -36,6 +37,7 @@ from ui.widgets import option_labels
 
 SOURCE_HOLDOUT = "A row of the holdout"
 SOURCE_TYPED = "A row typed in by hand"
+MAX_OPTIONS = 1_000  # rows listed in the picker at once; the search narrows them
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,12 +83,29 @@ def _keys(run_id: int) -> dict[str, str]:
 
 
 def input_fields(inputs: RunInputs, used: list[str] | None = None) -> list[InputField]:
-    return get_input_schema(inputs.X, inputs.input_columns, used)
+    return get_input_schema(inputs.X, inputs.input_columns, used, get_training_categories(inputs.pipeline))
 
 
-def _choices(inputs: RunInputs, features: list[str]) -> tuple[pd.DataFrame, str | None]:
-    id_column = find_id_column(inputs.X)
-    return get_row_choices_df(inputs.holdout, features, inputs.problem.target, id_column), id_column
+@st.cache_data(show_spinner=False, max_entries=16)
+def _id_column(_inputs: RunInputs, ws_path: str, run_id: int) -> str | None:
+    return find_id_column(_inputs.X)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _choices_cached(_inputs: RunInputs, ws_path: str, run_id: int, features: tuple[str, ...]) -> pd.DataFrame:
+    id_column = _id_column(_inputs, ws_path, run_id)
+    return get_row_choices_df(_inputs.holdout, list(features), _inputs.problem.target, id_column)
+
+
+def id_column(ws: Workspace, run_id: int) -> str | None:
+    """The holdout's row key (``core.data.columns.looks_like_id``), or None; found once per run."""
+    return _id_column(run_inputs(ws, run_id), str(ws.root), run_id)
+
+
+def _choices(ws: Workspace, run_id: int, features: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """(one readable line per holdout row, the ID column or None), computed once per run."""
+    choices = _choices_cached(run_inputs(ws, run_id), str(ws.root), run_id, tuple(features))
+    return choices, id_column(ws, run_id)
 
 
 def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
@@ -96,20 +115,22 @@ def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
     inputs = run_inputs(ws, run_id)
     source = st.radio("Which row?", [SOURCE_HOLDOUT, SOURCE_TYPED], horizontal=True, key=keys["source"])
     if source == SOURCE_HOLDOUT:
-        choices, id_column = _choices(inputs, features)
+        choices, key_column = _choices(ws, run_id, features)
         query = st.text_input(
             "Search the rows",
             key=keys["search"],
-            placeholder=f"e.g. an {id_column} or a value" if id_column else "e.g. a value such as month-to-month",
+            placeholder=f"e.g. a {key_column} or a value" if key_column else "e.g. a value such as month-to-month",
             help="Rows whose summary contains every word typed here.",
         )
         found = search_rows(choices, query)
         if found.empty:
             st.info(escape_markdown(f"No row's summary contains {query!r}; clear the search to see every row."))
             return
-        labels = dict(zip(found["index"], found["label"]))
+        shown = found.head(MAX_OPTIONS)
+        labels = dict(zip(shown["index"], shown["label"]))
+        more = f"; the first {MAX_OPTIONS:,} shown, search to narrow" if len(found) > MAX_OPTIONS else ""
         st.selectbox(
-            f"Row to explain ({len(found):,} of {len(choices):,})",
+            f"Row to explain ({len(found):,} of {len(choices):,}{more})",
             list(labels),
             format_func=option_labels(labels),
             key=keys["pick"],
@@ -133,23 +154,26 @@ def input_form(fields: list[InputField], defaults: dict[str, Any], prefix: str) 
 
 
 def _field_widget(spec: InputField, value: Any, key: str) -> None:
+    """One field; a missing ``value`` (None) starts empty and stays missing unless filled in."""
     label = escape_markdown(spec.name)
+    missing = value is None
     if spec.kind == KIND_BOOL:
-        st.checkbox(label, value=bool(value), key=key)
+        st.checkbox(label, value=False if missing else bool(value), key=key)
     elif spec.kind in (KIND_NUMBER, KIND_INTEGER):
         integer = spec.kind == KIND_INTEGER
-        number = int(round(float(value))) if integer else float(value)
-        st.number_input(label, value=number, step=1 if integer else None, key=key)
+        number = None if missing else int(round(float(value))) if integer else float(value)
+        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder="missing")
     elif spec.kind == KIND_CATEGORY:
         options = list(spec.options)
-        current = str(value)
-        if current not in options:
+        current = None if missing else str(value)
+        if current is not None and current not in options:
             options = [current, *options]
-        st.selectbox(label, options, index=options.index(current), key=key)
+        index = None if current is None else options.index(current)
+        st.selectbox(label, options, index=index, key=key, placeholder="missing")
     elif spec.kind == KIND_DATE:
-        st.date_input(label, value=pd.Timestamp(value).date(), key=key)
+        st.date_input(label, value=None if missing else pd.Timestamp(value).date(), key=key)
     else:
-        st.text_input(label, value=str(value), key=key)
+        st.text_input(label, value="" if missing else str(value), key=key)
 
 
 def form_values(fields: list[InputField], defaults: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -178,6 +202,6 @@ def selected_row(ws: Workspace, project_id: int, run_id: int) -> SelectedRow | N
             return None
         index = inputs.X.index[0]
     row = inputs.X.loc[[index], columns]
-    id_column = find_id_column(inputs.X)
-    label = f"{id_column} {row.iloc[0][id_column]}" if id_column else f"row {index}"
+    key = id_column(ws, run_id)
+    label = f"{key} {row.iloc[0][key]}" if key else f"row {index}"
     return SelectedRow(row, explain(ws, run_id, row), label, "holdout")

@@ -26,6 +26,7 @@ CONNECTOR = "#bbbbbb"
 
 def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Horizontal bars of mean |SHAP| per feature, the most important at the top."""
+    probability = _space_of(str(importance_df.attrs.get("output", ""))) == SPACE_PROBABILITY
     shown = importance_df.head(top).iloc[::-1]
     figure = go.Figure(
         go.Bar(
@@ -36,15 +37,19 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
             textposition="outside",
             marker_color=IMPORTANCE_BAR,
             cliponaxis=False,
-            hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
+            hovertemplate="%{y}: mean |effect| "
+            + ("%{x:.1%}" if probability else "%{x:,.3~g}")
+            + "<br>%{text} of the total effect<extra></extra>",
         )
     )
     # Headroom for the percentage labels printed outside the longest bar.
-    figure.update_xaxes(range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15])
+    figure.update_xaxes(
+        range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15], tickformat=".1%" if probability else ",~r"
+    )
     figure.update_layout(
         template=TEMPLATE,
         title="Which features drive the prediction (mean |SHAP|)",
-        xaxis_title="average size of the effect on the prediction",
+        xaxis_title="average size of the effect on the " + ("probability (in %)" if probability else "prediction"),
         yaxis_title=None,
         height=min(450, 120 + 24 * len(shown)),
         margin={"l": 10, "r": 40, "t": 50, "b": 40},

@@ -104,9 +104,13 @@ def get_partial_dependence(
 def plot_partial_dependence(pd_result: PartialDependence) -> go.Figure:
     """Grey ICE lines (one per sampled row) under the thick average line."""
     result = pd_result
-    x = plot_texts(result.grid) if result.kind == "categorical" else result.grid
+    average, ice, grid = result.average, result.ice, list(result.grid)
+    if result.kind == "categorical":  # categories from the lowest average to the highest
+        order = np.argsort(average, kind="stable")
+        average, ice, grid = average[order], ice[:, order], [grid[i] for i in order]
+    x = plot_texts(grid) if result.kind == "categorical" else grid
     figure = go.Figure()
-    for i, line in enumerate(result.ice[:ICE_LINES_SHOWN]):
+    for i, line in enumerate(ice[:ICE_LINES_SHOWN]):
         figure.add_trace(
             go.Scatter(
                 x=x,
@@ -124,7 +128,7 @@ def plot_partial_dependence(pd_result: PartialDependence) -> go.Figure:
     figure.add_trace(
         go.Scatter(
             x=x,
-            y=result.average,
+            y=average,
             mode="lines+markers",
             line={"color": ACCENT, "width": 4},
             name="average (partial dependence)",

@@ -94,7 +94,8 @@ def with_probabilities(expl: Explanation, pipeline: Any, X: pd.DataFrame) -> Exp
     when the labels repeat, in the order of ``expl.shap_df``). Regression is returned unchanged."""
     if get_space(expl) == SPACE_VALUE or expl.meta.get("task") == "regression":
         return expl
-    class_index = int(expl.meta.get("class_index", 1) if expl.meta.get("class_index") is not None else 1)
+    index = expl.meta.get("class_index")
+    class_index = 1 if index is None else int(index)  # saved before it was recorded: the default, 1
     everything = model_probabilities(pipeline, X, class_index)
     if X.index.is_unique:
         positions = X.index.get_indexer(expl.shap_df.index)
@@ -166,14 +167,20 @@ def format_effect(value: float, space: str) -> str:
     value = float(value)
     if space == SPACE_PROBABILITY:
         points = 100.0 * value
-        text = f"{abs(points):.1f}" if abs(points) >= 0.05 or points == 0 else f"{abs(points):.2g}"
+        if abs(points) < 0.001:  # nothing to sign: never "-0.0"
+            return "0.0 pts"
+        text = f"{abs(points):.1f}" if abs(points) >= 0.05 else f"{abs(points):.3f}".rstrip("0")
         return f"{'-' if points < 0 else '+'}{text} pts"
     text = _plain(abs(value))
+    if text == "0":
+        return text
     return f"{'-' if value < 0 else '+'}{text}"
 
 
 def _plain(value: float) -> str:
     """format_statistic, and tiny values written out rather than in e-notation."""
-    if value != 0 and abs(value) < 0.001:
-        return f"{value:.8f}".rstrip("0")
+    if abs(value) < 1e-8:
+        return "0"
+    if abs(value) < 0.001:
+        return f"{value:.8f}".rstrip("0").rstrip(".")
     return format_statistic(value)

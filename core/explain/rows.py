@@ -86,13 +86,39 @@ class InputField:
     used: bool = True  # False: the model drops it (an ID); it is filled in, not asked
 
 
-def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str] | None = None) -> list[InputField]:
-    """A form field per model input column, from the reference rows (the training values).
+def get_training_categories(pipeline: Any) -> dict[str, list[str]]:
+    """{input column: the categories its fitted encoder learned in training}, read from the
+    encoders (``categories_``) inside the pipeline's column transformer; the imputer's "missing"
+    filler is left out. Empty when the pipeline has no such encoder."""
+    found: dict[str, list[str]] = {}
+    steps = list(getattr(pipeline, "steps", [])) or [("", pipeline)]
+    for _, step in steps:
+        for _, transformer, columns in getattr(step, "transformers_", []):
+            if isinstance(columns, str) or not all(isinstance(c, str) for c in np.ravel(columns)):
+                continue
+            inner = [t for _, t in getattr(transformer, "steps", [])] or [transformer]
+            for part in inner:
+                categories = getattr(part, "categories_", None)
+                if categories is not None and len(categories) == len(columns):
+                    for column, values in zip(columns, categories):
+                        found[str(column)] = [str(v) for v in values if str(v) != "missing" and not is_missing(v)]
+    return found
+
+
+def get_input_schema(
+    reference: pd.DataFrame,
+    columns: list[str],
+    used: list[str] | None = None,
+    training_categories: dict[str, list[str]] | None = None,
+) -> list[InputField]:
+    """A form field per model input column, from the reference rows and the training values.
 
     Numbers get their observed range and median, categories their observed values (most common
-    first), dates their median; a column the model does not use (``used``) is marked so a form can
-    skip it.
+    first) followed by those the model learned in training but the reference lacks
+    (``training_categories``), dates their median; a column the model does not use (``used``) is
+    marked so a form can skip it.
     """
+    training_categories = training_categories or {}
     fields: list[InputField] = []
     for name in columns:
         values = reference[name] if name in reference.columns else pd.Series(dtype=float)
@@ -123,8 +149,9 @@ def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str
             fields.append(InputField(name, KIND_DATE, pd.Timestamp(default), used=is_used))
         else:
             counts = present.astype(str).value_counts()
-            if 0 < len(counts) <= MAX_CATEGORY_OPTIONS:
-                options = list(counts.index)
+            learned = [c for c in training_categories.get(name, []) if c not in counts.index]
+            if 0 < len(counts) + len(learned) <= MAX_CATEGORY_OPTIONS:
+                options = [*counts.index, *learned]
                 fields.append(InputField(name, KIND_CATEGORY, options[0], options=options, used=is_used))
             else:
                 fields.append(InputField(name, KIND_TEXT, str(counts.index[0]) if len(counts) else "", used=is_used))
@@ -132,13 +159,20 @@ def get_input_schema(reference: pd.DataFrame, columns: list[str], used: list[str
 
 
 def row_defaults(fields: list[InputField], row: pd.DataFrame | None) -> dict[str, Any]:
-    """The form's starting values: those of ``row`` (one row) where present, else each field's default."""
+    """The form's starting values: those of ``row`` (one row), a missing value staying missing
+    (None), so an untouched form gives the same row back; without a row, each field's default."""
     values: dict[str, Any] = {}
     for spec in fields:
-        value = row.iloc[0][spec.name] if row is not None and spec.name in row.columns else None
-        missing = value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
-        values[spec.name] = spec.default if missing else value
+        if row is None or spec.name not in row.columns:
+            values[spec.name] = spec.default
+            continue
+        value = row.iloc[0][spec.name]
+        values[spec.name] = None if is_missing(value) else value
     return values
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def build_row(fields: list[InputField], values: dict[str, Any], reference: pd.DataFrame) -> pd.DataFrame:
@@ -160,8 +194,10 @@ def build_row(fields: list[InputField], values: dict[str, Any], reference: pd.Da
 
 
 def _as_column(spec: InputField, value: Any, dtype: Any) -> pd.Series:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return pd.Series([None], dtype=dtype if dtype is not None and not _is_int(dtype) else "float64")
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):  # an empty field is missing
+        if dtype is not None and (_is_int(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            return pd.Series([np.nan], dtype="float64" if _is_int(dtype) else object)
+        return pd.Series([None], dtype=dtype if dtype is not None else "float64")
     if spec.kind == KIND_BOOL:
         return pd.Series([bool(value)], dtype=bool)
     if spec.kind in (KIND_NUMBER, KIND_INTEGER):

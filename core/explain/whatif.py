@@ -58,3 +58,12 @@ def caption_whatif(comparison: pd.DataFrame, before: Explanation, after: Explana
         else ""
     )
     return f"{start} after changing {names}{moved}."
+
+
+def format_whatif_df(comparison: pd.DataFrame, space: str) -> pd.DataFrame:
+    """The edited features of ``get_whatif_df`` for reading: effects as text in their unit
+    ("+12.3 pts" for probability points)."""
+    edited = comparison[comparison["changed"]].drop(columns=["changed"]).copy()
+    for column in ("effect before", "effect after", "change in effect"):
+        edited[column] = [format_effect(v, space) for v in edited[column]]
+    return edited.reset_index(drop=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from core.problem.definition import ProblemConfig
 from core.problem.store import get_experiment_problem
 from core.training import tracking
 from core.workspace.database import Workspace, now
+from core.workspace.errors import ConfigError
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,9 +30,9 @@ class RunInputs:
     problem: ProblemConfig
     model_key: str | None
 
-    @property
+    @cached_property
     def X(self) -> pd.DataFrame:
-        """The holdout's model inputs (no target)."""
+        """The holdout's model inputs (no target); shared, never mutate it."""
         return self.holdout.drop(columns=[self.problem.target], errors="ignore")
 
     @property
@@ -92,7 +94,7 @@ def explain_row(inputs: RunInputs, row: pd.DataFrame) -> Explanation:
     """SHAP for one row of model inputs (from the holdout, typed in or edited) against the run's
     holdout as background; exact for every row count, so it is fast (one row). Not saved."""
     if len(row) != 1:
-        raise ValueError(f"explain_row explains one row; got {len(row)}.")
+        raise ConfigError(f"One row is explained at a time; got {len(row)} rows instead.")
     X = inputs.X
     frame = pd.concat([row.reindex(columns=X.columns), X], ignore_index=True)
     expl = _explain(inputs, frame, rows=[0], max_rows=1, time_budget_seconds=None)

@@ -159,9 +159,14 @@ def test_probability_waterfall_speaks_in_percent():
     [
         (0.12, SPACE_PROBABILITY, "+12.0 pts"),
         (-0.2345, SPACE_PROBABILITY, "-23.4 pts"),
+        (0.0001234, SPACE_PROBABILITY, "+0.012 pts"),
+        (-6.8e-15, SPACE_PROBABILITY, "0.0 pts"),
+        (-5e-07, SPACE_PROBABILITY, "0.0 pts"),
         (172_000.4, "value", "+172,000.4"),
         (-0.51834, "value", "-0.518"),
         (1.2e-05, "value", "+0.000012"),
+        (0.0, "value", "0"),
+        (-3e-15, "value", "0"),
     ],
 )
 def test_format_effect(value, space, text):

@@ -20,11 +20,12 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_training_categories,
     row_defaults,
     search_rows,
 )
-from core.explain.whatif import caption_whatif, get_whatif_df
-from core.workspace.errors import DataError
+from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
+from core.workspace.errors import ConfigError, DataError
 from tests.unit.explain.test_explain import make_binary, make_pipeline_for
 
 
@@ -115,5 +116,53 @@ def test_whatif_moves_the_prediction_and_says_so():
     sentence = caption_whatif(comparison, before, after)
     assert sentence.startswith("The probability of target = yes moves from ")
     assert "after changing x1; x1's effect moved most (+" in sentence
+    table = format_whatif_df(comparison, "probability")
+    assert list(table["feature"]) == ["x1"] and table.iloc[0]["change in effect"].endswith(" pts")
     unchanged = get_whatif_df(before, before, before_row, before_row)
     assert caption_whatif(unchanged, before, before).startswith("Nothing was changed yet")
+
+
+def test_missing_values_stay_missing_through_the_form():
+    frame = customers().drop(columns="churn")
+    frame["charges"] = frame["charges"].where(frame.index != 2)
+    frame["contract"] = frame["contract"].where(frame.index != 2)
+    fields = get_input_schema(frame, list(frame.columns))
+    defaults = row_defaults(fields, frame.iloc[[2]])
+    assert defaults["charges"] is None and defaults["contract"] is None
+    row = build_row(fields, defaults | {"tenure": ""}, frame)
+    assert row[["charges", "contract", "tenure"]].isna().all(axis=None)
+    assert row["charges"].dtype == frame["charges"].dtype and row["contract"].dtype == frame["contract"].dtype
+
+
+def test_form_offers_the_categories_learned_in_training():
+    X, y = make_binary(300)
+    pipeline = make_pipeline_for(LogisticRegression(max_iter=1000)).fit(X, y)
+    learned = get_training_categories(pipeline)
+    assert learned == {"c1": ["a", "b", "c"], "c2": ["p", "q", "r", "s"]}
+    holdout = X[X["c1"] != "c"].head(50)  # a holdout that happens to lack one category
+    fields = {f.name: f for f in get_input_schema(holdout, list(X.columns), training_categories=learned)}
+    assert set(fields["c1"].options) == {"a", "b", "c"} and fields["c1"].options[-1] == "c"
+
+
+def test_explain_row_explains_exactly_the_given_row_against_the_holdout():
+    from core.problem.definition import ProblemConfig
+    from core.stages.explain import RunInputs, explain_row
+
+    X, y = make_binary(300)
+    pipeline = make_pipeline_for(LogisticRegression(max_iter=1000)).fit(X, y)
+    inputs = RunInputs(
+        run_id=1,
+        pipeline=pipeline,
+        holdout=X.assign(target=y),
+        problem=ProblemConfig(target="target", task="binary", positive_class="yes"),
+        model_key="logistic",
+    )
+    fields = get_input_schema(inputs.X, inputs.input_columns)
+    typed = build_row(fields, row_defaults(fields, None) | {"x1": 2.0, "c1": "a"}, inputs.X)
+    expl = explain_row(inputs, typed)
+    assert len(expl.shap_df) == 1 and expl.rows_available == len(X) + 1
+    points = to_probability(expl)
+    assert points.predictions.iloc[0] == pytest.approx(pipeline.predict_proba(typed)[0, 1])
+    assert points.output == "probability of target = yes"
+    with pytest.raises(ConfigError):
+        explain_row(inputs, X.head(2))
