@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_autopilot, cli_rollouts
+from core import cli_autopilot, cli_card, cli_rollouts
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--owner-pid", type=int, help=argparse.SUPPRESS)  # stop when this process is gone
     cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
     cli_autopilot.add_parser(sub)  # the retraining loop, unattended
+    cli_card.add_parser(sub)  # the model card of a version, as HTML or PDF
     return parser
 
 
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "autopilot":
         return cli_autopilot.run(args)
+    if args.command == "card":
+        _emit(cli_card.run(args), args.json, cli_card.format_result)
+        return 0
     if args.command in cli_rollouts.COMMANDS:
         _emit(cli_rollouts.run_command(args), args.json, cli_rollouts.format_result)
         return 0

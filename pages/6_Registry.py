@@ -10,6 +10,7 @@ from core.deployment import serving
 from core.problem.store import get_problem
 from core.registry.charts import caption_versions, get_versions_table
 from core.training import tracking
+from ui.card_panel import model_card_section
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.text import escape_markdown
@@ -78,6 +79,8 @@ with b2:
             done = pipeline.stage_rollback(ws, pid, model_name, reason="rolled back from the Registry page")
             flash("success", done["message"])
             st.rerun()
+
+model_card_section(ws, pid, model_name, key="registry")
 
 with st.expander("Lineage of the champion"):
     if champion:

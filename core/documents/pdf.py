@@ -5,6 +5,8 @@ summary, then each section."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from core.documents.document import Document, Section, Table
@@ -16,6 +18,54 @@ _MUTED = (82, 96, 109)
 _RULE = (203, 210, 217)
 _BOX = (245, 247, 250)
 _HEAD = (228, 231, 235)
+
+
+MISSING_GLYPH = "?"
+
+
+@lru_cache(maxsize=1)
+def _drawable() -> frozenset[int]:
+    """The code points both bundled fonts can draw."""
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+    regular, bold = (TTFont(FONT_DIR / name, lazy=True) for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
+    return frozenset(regular.getBestCmap()) & frozenset(bold.getBestCmap())
+
+
+def _text(text: str) -> str:
+    """``text`` with each character the font cannot draw (Chinese, emoji…) shown as "?": a PDF reader
+    would otherwise show nothing in its place, and the reader would not know something was there."""
+    known = _drawable()
+    if all(ord(c) in known or c in "\n\t" for c in text):
+        return text
+    return "".join(c if ord(c) in known or c in "\n\t" else MISSING_GLYPH for c in text)
+
+
+def _drawable_document(doc: Document) -> Document:
+    def table(t: Table) -> Table:
+        return Table(
+            columns=tuple(map(_text, t.columns)),
+            rows=tuple(tuple(map(_text, row)) for row in t.rows),
+            caption=_text(t.caption),
+        )
+
+    sections = tuple(
+        Section(
+            heading=_text(s.heading),
+            paragraphs=tuple(map(_text, s.paragraphs)),
+            bullets=tuple(map(_text, s.bullets)),
+            tables=tuple(map(table, s.tables)),
+        )
+        for s in doc.sections
+    )
+    return replace(
+        doc,
+        title=_text(doc.title),
+        subtitle=_text(doc.subtitle),
+        verdict=_text(doc.verdict),
+        summary=tuple(map(_text, doc.summary)),
+        sections=sections,
+    )
 
 
 def _new_pdf(doc: Document, compress: bool):
@@ -64,6 +114,17 @@ def _bullets(pdf, bullets: tuple[str, ...]) -> None:
     pdf.ln(1)
 
 
+def _column_widths(table: Table) -> tuple[float, ...]:
+    """Relative widths from the text each column holds: a sentence gets more room than "passed"."""
+    widths = []
+    for i, column in enumerate(table.columns):
+        cells = [row[i] for row in table.rows if i < len(row)]
+        longest_word = max((len(word) for text in [column, *cells] for word in text.split()), default=1)
+        typical = sum(len(c) for c in cells) / len(cells) if cells else len(column)
+        widths.append(max(6.0, float(longest_word), min(typical, 60.0)))
+    return tuple(widths)
+
+
 def _table(pdf, table: Table) -> None:
     from fpdf.fonts import FontFace
 
@@ -80,6 +141,7 @@ def _table(pdf, table: Table) -> None:
         v_align="TOP",
         padding=1,
         first_row_as_headings=True,
+        col_widths=_column_widths(table),
     ) as grid:
         head = grid.row()
         for column in table.columns:
@@ -117,6 +179,7 @@ def render_pdf(doc: Document, *, compress: bool = True) -> bytes:
     itself is written as glyph ids of the embedded font subset, so read it back with a PDF reader."""
     from fpdf.enums import XPos, YPos
 
+    doc = _drawable_document(doc)
     pdf = _new_pdf(doc, compress)
     _paragraph(pdf, doc.title, size=18, style="B", gap=1)
     if doc.subtitle:

@@ -99,3 +99,9 @@ def test_an_empty_document_renders():
     empty = Document(title="Nothing yet")
     assert "Nothing yet" in render_html(empty)
     assert "Nothing yet" in _pdf_text(render_pdf(empty))
+
+
+def test_pdf_marks_characters_the_font_cannot_draw():
+    data = render_pdf(_doc(title="Clientes 名前 🚀 São", verdict="GO ✓"))
+    text = _pdf_text(data)
+    assert "Clientes ?? ? São" in text and "GO ✓" in text

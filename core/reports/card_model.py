@@ -1,0 +1,246 @@
+"""The model card's sections about how good the model is, from what the lab saved: the leaderboard of
+its experiment, the gate's checks, metrics with their spread, fairness by group, robustness and the
+main drivers. Saved results are shown as they are; what was never computed says so (a card never
+trains, tunes or runs SHAP)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from core.documents import Section, make_table
+from core.evaluation.charts_checks import caption_comparison, caption_fairness, caption_robustness
+from core.evaluation.fairness import GROUP_METRICS, get_fairness_gaps, get_group_metrics_df
+from core.explain.importance import get_importance_df
+from core.explain.result import Explanation
+from core.formatting import format_share
+from core.problem.definition import encode_target, format_metric_value, get_metric_label
+from core.reports.context import CardContext, format_count
+from core.stages.evaluate import get_saved_comparison, get_saved_robustness, get_top_two_runs
+from core.training import tracking
+from core.workspace.errors import StudioError
+
+MAX_DRIVERS = 10
+MAX_ROBUSTNESS_ROWS = 12
+# The Train page's words for each check (ui/gate_panel.CHECK_TITLES), so the card reads like the app.
+CHECK_NAMES = {
+    "threshold": "Good enough for the business",
+    "beats_baseline": "Better than guessing",
+    "beats_champion": "At least as good as the current champion",
+    "latency": "Fast enough",
+    "fairness": "Fair across groups",
+}
+
+
+def _metric(metric: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return format_metric_value(metric, float(value))
+
+
+def leaderboard_section(ctx: CardContext) -> Section:
+    runs = tracking.get_runs_df(ctx.ws, int(ctx.project["id"]), int(ctx.experiment["id"]))
+    metric = ctx.problem.metric
+    shown = [m for m in ("roc_auc", "f1_macro", "accuracy", "r2", "rmse", "mae") if m in runs.columns]
+    shown = [metric, *[m for m in shown if m != metric]][:3] if metric in runs.columns else shown[:3]
+    columns = [
+        "rank",
+        "model",
+        f"cross-validated {ctx.metric_label}",
+        *[f"{get_metric_label(m)} unseen" for m in shown],
+    ]
+    rows = []
+    for rank, (_, r) in enumerate(runs.iterrows(), start=1):
+        name = str(r["model"]) + (" ← this model" if int(r["run"]) == int(ctx.run["id"]) else "")
+        if isinstance(r["error"], str) and r["error"]:
+            rows.append((str(rank), name, "failed to train", *[""] * len(shown)))
+            continue
+        rows.append((str(rank), name, _metric(metric, r["cv_score"]), *[_metric(m, r.get(m)) for m in shown]))
+    caption = (
+        f"Every model of experiment {ctx.experiment['id']}, best first by cross-validated {ctx.metric_label}; "
+        "'unseen' is the holdout none of them learned from. The baseline ignores the features: a model must beat it."
+    )
+    return Section("Leaderboard", tables=(make_table(columns, rows, caption=caption),) if rows else ())
+
+
+def gate_section(ctx: CardContext) -> Section:
+    gate = ctx.gate
+    checks = gate.get("checks", [])
+    if not checks:
+        return Section("The gate: good enough?", paragraphs=("No gate verdict was recorded for this version.",))
+    rows = [
+        (
+            CHECK_NAMES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " ")),
+            "for information" if c.get("informational") else ("passed" if c.get("passed") else "FAILED"),
+            c.get("sentence", ""),
+        )
+        for c in checks
+    ]
+    paragraphs = [
+        f"Verdict: {'GO' if gate.get('passed') else 'NO-GO'}. Every check must pass for GO; it was judged on the "
+        f"experiment's holdout ({ctx.experiment['validation']})."
+    ]
+    if not ctx.gate_checked_this_model:
+        paragraphs.append("The gate checked the experiment's best model; this version is another of its models.")
+    if ctx.lineage.get("override_reason"):
+        paragraphs.append(f"Registered anyway, with the written reason: {ctx.lineage['override_reason']}")
+    table = make_table(
+        ["check", "result", "what it found"], rows, caption="Each check of the go/no-go gate in a sentence."
+    )
+    return Section("The gate: good enough?", paragraphs=tuple(paragraphs), tables=(table,))
+
+
+def metrics_section(ctx: CardContext) -> Section:
+    metrics = json.loads(ctx.version.get("metrics_json") or "{}")
+    folds = [float(f) for f in json.loads(ctx.run.get("cv_scores_json") or "[]") if f is not None]
+    folds = [f for f in folds if math.isfinite(f)]
+    rows = []
+    for name, value in metrics.items():
+        if name == "cv_score":
+            continue
+        spread = ""
+        if name == ctx.problem.metric and folds:
+            spread = (
+                f"{_metric(name, float(np.mean(folds)))} (folds from {_metric(name, min(folds))} "
+                f"to {_metric(name, max(folds))})"
+            )
+        rows.append((get_metric_label(name), _metric(name, value), spread))
+    paragraphs = []
+    comparison = _saved_comparison(ctx)
+    if comparison is not None:
+        paragraphs.append(
+            "Against the runner-up: "
+            + caption_comparison(
+                comparison["name_a"],
+                comparison["name_b"],
+                comparison.get("cv"),
+                comparison["bootstrap"],
+                comparison["metric"],
+            )
+        )
+    else:
+        paragraphs.append(
+            "The paired comparison with the runner-up (a 95% bootstrap interval) was not computed yet: "
+            "open Evaluate to compute it."
+        )
+    caption = (
+        "'Unseen' is the holdout the model never learned from; cross-validation repeats the training on "
+        f"{len(folds) or 'several'} splits, and the range of its folds shows how much the score moves with the data."
+    )
+    table = make_table(["metric", "on unseen data", "cross-validation (range over folds)"], rows, caption=caption)
+    return Section("Metrics and how sure they are", paragraphs=tuple(paragraphs), tables=(table,) if rows else ())
+
+
+def _saved_comparison(ctx: CardContext) -> dict[str, Any] | None:
+    pair = get_top_two_runs(ctx.ws, int(ctx.project["id"]), int(ctx.experiment["id"]))
+    if pair is None or int(ctx.run["id"]) not in pair:
+        return None
+    return get_saved_comparison(ctx.ws, *pair)
+
+
+def _group_value(metric: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if metric in ("positive_rate", "tpr", "fpr", "accuracy", "actual_rate"):
+        return format_share(float(value))
+    if metric in ("mae", "mean_error", "mean_actual", "mean_predicted"):
+        return format_metric_value("mae", float(value))
+    return f"{float(value):.2f}"
+
+
+def fairness_section(ctx: CardContext) -> Section:
+    title = "Fairness by group"
+    column = ctx.problem.sensitive_column
+    fairness = [c for c in ctx.gate.get("checks", []) if c.get("name") == "fairness"]
+    if column is None:
+        return Section(
+            title,
+            paragraphs=(
+                "No sensitive column (such as gender, age band or region) was set on the Problem page, so the "
+                "model's errors were not compared across groups.",
+            ),
+        )
+    paragraphs = [f["sentence"] for f in fairness]
+    try:
+        table = _group_table(ctx, column)
+    except (StudioError, KeyError, ValueError) as exc:
+        paragraphs.append(f"The groups of '{column}' could not be compared on the saved holdout: {exc}")
+        return Section(title, paragraphs=tuple(paragraphs))
+    return Section(title, paragraphs=tuple(paragraphs), tables=(table,))
+
+
+def _group_table(ctx: CardContext, column: str):
+    problem = ctx.problem
+    holdout = tracking.load_holdout(ctx.ws, ctx.experiment)
+    if column not in holdout.columns:
+        raise KeyError(f"the holdout has no column '{column}'")
+    outputs = tracking.load_run_outputs(ctx.ws, int(ctx.run["id"]), problem)
+    y = encode_target(holdout[problem.target], problem)
+    pred, score = outputs.test_pred, None
+    if problem.task == "binary":
+        threshold = float(ctx.lineage.get("decision_threshold", 0.5))
+        score = outputs.test_scores
+        pred = (np.asarray(score) >= threshold).astype(int)
+    elif problem.task == "multiclass":
+        y, pred = np.asarray(y).astype(str), np.asarray(pred).astype(str)
+    groups_df = get_group_metrics_df(y, pred, holdout[column].reset_index(drop=True), problem.task, score=score)
+    labels = GROUP_METRICS[problem.task]
+    metrics = [m for m in labels if m in groups_df.columns]
+    rows = [
+        (str(g["group"]), format_count(g["rows"]), *[_group_value(m, g[m]) for m in metrics])
+        for _, g in groups_df.iterrows()
+    ]
+    caption = caption_fairness(groups_df, get_fairness_gaps(groups_df), column)
+    return make_table(["group", "rows", *[labels[m] for m in metrics]], rows, caption=caption)
+
+
+def robustness_section(ctx: CardContext) -> Section:
+    title = "Robustness"
+    table = get_saved_robustness(ctx.ws, int(ctx.run["id"]))
+    if table is None:
+        return Section(
+            title,
+            paragraphs=(
+                "Not computed yet: the robustness check (noise on the numbers, each input missing in turn) is run "
+                "from the Evaluate page.",
+            ),
+        )
+    metric = ctx.problem.metric
+    rows = [
+        (str(r["scenario"]), _metric(metric, r["value"]), "" if r["kind"] == "clean" else f"{float(r['change']):+.3f}")
+        for _, r in table.head(MAX_ROBUSTNESS_ROWS).iterrows()
+    ]
+    caption = caption_robustness(table, metric)
+    return Section(title, tables=(make_table(["scenario", ctx.metric_label, "change"], rows, caption=caption),))
+
+
+def get_drivers(ctx: CardContext) -> list[dict[str, Any]] | None:
+    """The saved explanation's importance (feature, share, direction), most important first; None when
+    the model was never explained."""
+    row = ctx.ws.query_one(
+        "SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (ctx.run["id"],)
+    )
+    if row is None:
+        return None
+    df = get_importance_df(Explanation.from_dict(ctx.ws.load_json(row["artifact_id"])))
+    return [
+        {"feature": str(r["feature"]), "share": float(r["share"]), "direction": str(r["direction"])}
+        for _, r in df.iterrows()
+    ]
+
+
+def drivers_section(drivers: list[dict[str, Any]] | None) -> Section:
+    title = "Main drivers"
+    if drivers is None:
+        return Section(
+            title, paragraphs=("Not computed yet: open Explain to compute what drives this model's answers (SHAP).",)
+        )
+    rows = [(d["feature"], format_share(d["share"]), d["direction"]) for d in drivers[:MAX_DRIVERS]]
+    caption = (
+        "Each input's share of the model's answers (mean absolute SHAP value on unseen rows), largest first, "
+        "and which way it pushes them."
+    )
+    return Section(title, tables=(make_table(["input", "share", "effect"], rows, caption=caption),))

@@ -1,0 +1,121 @@
+"""What a model card is made from, read once from the workspace's stores: the version, its frozen
+problem, the run and experiment that made it, the project. Nothing is trained or recomputed here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core import registry
+from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
+from core.training import tracking
+from core.workspace.database import Workspace
+from core.workspace.errors import NotFoundError
+from core.workspace.projects import get_project
+
+TASK_WORDS = {"binary": "a yes/no answer", "multiclass": "one of several classes", "regression": "a number"}
+
+
+@dataclass(frozen=True)
+class CardContext:
+    ws: Workspace
+    project: dict[str, Any]
+    version: dict[str, Any]
+    lineage: dict[str, Any]
+    problem: ProblemConfig
+    run: dict[str, Any]
+    experiment: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return registry.version_label(self.version)
+
+    @property
+    def metric_label(self) -> str:
+        return get_metric_label(self.problem.metric)
+
+    @property
+    def bar_words(self) -> str:
+        return "at least" if is_higher_better(self.problem.metric) else "at most"
+
+    @property
+    def gate(self) -> dict[str, Any]:
+        """The gate's verdict frozen at registration (older versions: their experiment's)."""
+        gate = self.lineage.get("gate")
+        if gate is None:
+            gate = json.loads(self.experiment.get("gate_json") or "{}")
+        return gate or {}
+
+    @property
+    def gate_checked_this_model(self) -> bool:
+        return self.experiment.get("best_run_id") == self.run["id"]
+
+    @property
+    def aliases(self) -> list[str]:
+        rows = self.ws.query("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (self.version["id"],))
+        return [r["alias"] for r in rows]
+
+
+def load_card_context(ws: Workspace, version_id: int) -> CardContext:
+    version = registry.get_version(ws, version_id)
+    lineage = json.loads(version.get("lineage_json") or "{}")
+    run = tracking.get_run(ws, version["run_id"])
+    experiment = tracking.get_experiment(ws, run["experiment_id"])
+    return CardContext(
+        ws=ws,
+        project=get_project(ws, int(version["project_id"])),
+        version=version,
+        lineage=lineage,
+        problem=registry.get_version_problem(ws, version),
+        run=run,
+        experiment=experiment,
+    )
+
+
+def resolve_card_version(
+    ws: Workspace, project_id: int, version: int | None = None, model_name: str | None = None
+) -> dict[str, Any]:
+    """The version a card is about: version number ``version`` of the model (by default the project's
+    model, as the pages show it first), else its champion, else its newest version."""
+    names = registry.get_model_names(ws, project_id)
+    if not names:
+        raise NotFoundError("This project has no registered model yet; register one on the Registry page first.")
+    if model_name is not None and model_name not in names:
+        raise NotFoundError(f"Model '{model_name}' does not exist in this project; its models are {', '.join(names)}.")
+    name = model_name or registry.get_model_name(ws, project_id) or names[0]
+    if version is not None:
+        row = ws.query_one(
+            "SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? AND version = ?",
+            (project_id, name, version),
+        )
+        if row is None:
+            known = ws.query(
+                "SELECT version FROM model_versions WHERE project_id = ? AND model_name = ? ORDER BY version",
+                (project_id, name),
+            )
+            listed = ", ".join(str(r["version"]) for r in known)
+            raise NotFoundError(f"Model '{name}' version {version} does not exist; its versions are {listed}.")
+        return registry.get_version(ws, row["id"])
+    champion = registry.get_alias_version(ws, project_id, name, "champion")
+    if champion is not None:
+        return champion
+    row = ws.query_one(
+        "SELECT id FROM model_versions WHERE project_id = ? AND model_name = ? ORDER BY version DESC LIMIT 1",
+        (project_id, name),
+    )
+    assert row is not None  # get_model_name returned a name with versions
+    return registry.get_version(ws, row["id"])
+
+
+def format_when(ts: float | None) -> str:
+    """A stored timestamp (seconds) as people read it: "2026-12-05 01:10 UTC"."""
+    if ts is None:
+        return "unknown"
+    return pd.to_datetime(float(ts), unit="s").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_count(n: Any) -> str:
+    return f"{int(n):,}"

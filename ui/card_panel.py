@@ -1,0 +1,110 @@
+"""The model card of a registered version: a preview (the verdict, the two-minute summary, the detail
+in an expander) and its two downloads, HTML and PDF. Used by the Registry page, and wherever a
+reviewer must see the card before approving a promotion."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import registry
+from core.documents import Document, Section
+from core.reports.card import build_model_card, card_file_name, render_card, resolve_card_version
+from core.workspace.database import Workspace
+from core.workspace.errors import StudioError
+from ui.text import escape_markdown
+from ui.widgets import option_labels
+
+HTML_LABEL = "Download model card (HTML)"
+PDF_LABEL = "Download model card (PDF)"
+
+
+def model_card_section(ws: Workspace, project_id: int, model_name: str, key: str) -> None:
+    """The Registry's card: pick a version of ``model_name`` (the champion first, else the newest) and
+    show its card."""
+    st.subheader("Model card")
+    versions = registry.get_versions_df(ws, project_id, model_name)
+    if versions.empty:
+        return
+    default = resolve_card_version(ws, project_id, model_name=model_name)["id"]
+    labels = {
+        int(r["id"]): f"v{r['version']}" + (f" ({r['aliases']})" if r["aliases"] else "")
+        for _, r in versions.iterrows()
+    }
+    ids: list[int] = list(labels)
+    version_id = st.selectbox(
+        "Version", ids, index=ids.index(default), format_func=option_labels(labels), key=f"{key}_card_version"
+    )
+    if version_id is None:
+        return
+    st.caption(
+        "Everything known about this version on one page for the people who approve it: the verdict and a "
+        "two-minute summary first, then the evidence."
+    )
+    show_model_card(ws, project_id, int(version_id), key)
+
+
+def show_model_card(ws: Workspace, project_id: int, version_id: int, key: str) -> None:
+    """Preview the card of ``version_id`` and offer it as HTML and PDF. The files are made when a
+    button is clicked (the PDF takes about a second), from the workspace as it is then."""
+    try:
+        doc = build_model_card(ws, version_id)
+    except StudioError as exc:
+        st.error(escape_markdown(exc))
+        return
+    version = ws.get_row("model_versions", version_id, f"Model version id {version_id} does not exist.")
+    if int(version["project_id"]) != int(project_id):
+        st.error("This model version belongs to another project; pick one of this project's versions.")
+        return
+    root = ws.root
+
+    def make(fmt: str):
+        # Runs on click, outside this script run: its own Workspace object on the same folder.
+        return lambda: render_card(build_model_card(Workspace(root), version_id), fmt)
+
+    with st.container(border=True):
+        _preview(doc)
+        c1, c2 = st.columns(2)
+        c1.download_button(
+            HTML_LABEL,
+            data=make("html"),
+            file_name=card_file_name(version, "html"),
+            mime="text/html",
+            key=f"{key}_card_html",
+            icon=":material/description:",
+            on_click="ignore",
+        )
+        c2.download_button(
+            PDF_LABEL,
+            data=make("pdf"),
+            file_name=card_file_name(version, "pdf"),
+            mime="application/pdf",
+            key=f"{key}_card_pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+        )
+        st.caption("The same card as a file: HTML opens in any browser, PDF prints and can be attached to an approval.")
+
+
+def _preview(doc: Document) -> None:
+    st.markdown(f"**{escape_markdown(doc.title)}**")
+    st.caption(escape_markdown(doc.subtitle))
+    show = st.success if doc.verdict.startswith("GO") else st.warning
+    show(escape_markdown(doc.verdict))
+    for paragraph in doc.summary:
+        st.markdown(escape_markdown(paragraph))
+    with st.expander("The whole card: intended use, gate, metrics, data, lineage…"):
+        for section in doc.sections:
+            _section(section)
+
+
+def _section(section: Section) -> None:
+    st.markdown(f"#### {escape_markdown(section.heading)}")
+    for paragraph in section.paragraphs:
+        st.markdown(escape_markdown(paragraph))
+    for bullet in section.bullets:
+        st.markdown(f"- {escape_markdown(bullet)}")
+    for table in section.tables:
+        st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.columns)), hide_index=True, width="stretch")
+        if table.caption:
+            st.caption(escape_markdown(table.caption))
