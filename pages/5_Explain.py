@@ -7,14 +7,17 @@ from core import pipeline
 from core.explain.charts import (
     caption_beeswarm,
     caption_importance,
-    caption_waterfall,
     plot_beeswarm,
     plot_importance,
-    plot_waterfall,
 )
-from core.explain.importance import get_importance_df, get_waterfall_df
+from core.explain.importance import get_importance_df
+from core.explain.probability import describe_space
 from core.training import tracking
+from ui.counterfactual_panel import counterfactual_panel
+from ui.explain_effects import effects_panel
+from ui.explain_panel import in_space, one_row_panel, space_toggle
 from ui.frame import page_setup, require_project
+from ui.letter_panel import letter_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
 
@@ -47,27 +50,21 @@ run_id = st.selectbox(
 with user_errors():
     with st.spinner("Computing SHAP values…"):
         expl = pipeline.stage_explain(ws, pid, run_id)
+    space = space_toggle(expl, key=f"explain_space_{run_id}")
+    shown = in_space(expl, space)
     st.caption(
         escape_markdown(
-            f"Explainer: {expl.explainer}. {expl.note} Values are in {expl.output}; computed in {expl.seconds:.1f} s."
+            f"Explainer: {expl.explainer}. {expl.note} {describe_space(shown)} Computed in {expl.seconds:.1f} s."
         )
     )
-    importance = get_importance_df(expl)
+    importance = get_importance_df(shown)
     c1, c2 = st.columns(2)
     with c1:
-        chart(plot_importance(importance), caption_importance(importance, expl), key="importance")
+        chart(plot_importance(importance), caption_importance(importance, shown), key="importance")
     with c2:
-        chart(plot_beeswarm(expl), caption_beeswarm(expl, importance), key="beeswarm")
+        chart(plot_beeswarm(shown), caption_beeswarm(shown, importance), key="beeswarm")
 
-    st.subheader("One prediction, explained")
-    row = st.number_input(
-        f"Row of the explained sample (0–{expl.rows_explained - 1})",
-        0,
-        max(expl.rows_explained - 1, 0),
-        0,
-        key="explain_row",
-    )
-    waterfall = get_waterfall_df(expl, int(row))
-    chart(plot_waterfall(waterfall, expl.base_value), caption_waterfall(waterfall, expl.base_value), key="waterfall")
-    with st.expander("The row's values"):
-        st.dataframe(expl.values_df.iloc[[int(row)]], hide_index=True, width="stretch")
+    effects_panel(ws, run_id, shown, importance)
+    one_row_panel(ws, pid, run_id, list(importance["feature"]), space)
+    counterfactual_panel(ws, pid, run_id)
+letter_panel(ws, pid)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from core.explain.context import EXPLAINER_BASELINE
 from core.explain.importance import get_beeswarm_df
+from core.explain.probability import SPACE_PROBABILITY, format_effect, format_output
 from core.explain.result import Explanation
 from core.style import LOWERS, RAISES, TEMPLATE, plot_text, plot_texts
 
@@ -25,6 +26,7 @@ CONNECTOR = "#bbbbbb"
 
 def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Horizontal bars of mean |SHAP| per feature, the most important at the top."""
+    probability = _space_of(str(importance_df.attrs.get("output", ""))) == SPACE_PROBABILITY
     shown = importance_df.head(top).iloc[::-1]
     figure = go.Figure(
         go.Bar(
@@ -35,15 +37,19 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
             textposition="outside",
             marker_color=IMPORTANCE_BAR,
             cliponaxis=False,
-            hovertemplate="%{y}: mean |effect| %{x:.3g}<br>%{text} of the total effect<extra></extra>",
+            hovertemplate="%{y}: mean |effect| "
+            + ("%{x:.1%}" if probability else "%{x:,.3~g}")
+            + "<br>%{text} of the total effect<extra></extra>",
         )
     )
     # Headroom for the percentage labels printed outside the longest bar.
-    figure.update_xaxes(range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15])
+    figure.update_xaxes(
+        range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15], tickformat=".1%" if probability else ",~r"
+    )
     figure.update_layout(
         template=TEMPLATE,
         title="Which features drive the prediction (mean |SHAP|)",
-        xaxis_title="average size of the effect on the prediction",
+        xaxis_title="average size of the effect on the " + ("probability (in %)" if probability else "prediction"),
         yaxis_title=None,
         height=min(450, 120 + 24 * len(shown)),
         margin={"l": 10, "r": 40, "t": 50, "b": 40},
@@ -118,6 +124,7 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
         template=TEMPLATE,
         title=plot_text(f"Effect of each feature on each row ({expl.output})"),
         xaxis_title=plot_text(f"effect on the {expl.output} (SHAP value)"),
+        xaxis={"tickformat": ".0%" if _space_of(expl.output) == SPACE_PROBABILITY else ",~r"},
         yaxis={
             "tickvals": list(range(len(features)))[::-1],
             "ticktext": plot_texts(features),
@@ -136,9 +143,10 @@ def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     first = importance_df.iloc[0]
     feature = first["feature"]
     effects = expl.shap_df[feature]
+    space = _space_of(expl.output)
     spread = (
         f"each dot is one of the {expl.rows_explained:,} explained rows; {feature} moves the "
-        f"{expl.output} the most, from {effects.min():+.2g} to {effects.max():+.2g}"
+        f"{expl.output} the most, from {format_effect(effects.min(), space)} to {format_effect(effects.max(), space)}"
     )
     if first["kind"] == "numeric" and not math.isnan(first["correlation"]) and abs(first["correlation"]) >= 0.2:
         way = "up" if first["correlation"] > 0 else "down"
@@ -148,9 +156,14 @@ def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     return spread[0].upper() + spread[1:] + "."
 
 
-def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float) -> go.Figure:
-    """From the average prediction, through each feature's push, to this row's prediction."""
+def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float, title: str | None = None) -> go.Figure:
+    """From the average prediction, through each feature's push, to this row's prediction.
+
+    Numbers are written for reading: percentage points when the output is a probability, plain
+    figures with thousands separators otherwise (never e-notation)."""
     prediction = base_value + float(waterfall_df["shap"].sum())
+    output = waterfall_df.attrs.get("output", "prediction")
+    space = _space_of(output)
     labels = ["average prediction", *waterfall_df["label"], "this row's prediction"]
     figure = go.Figure(
         go.Waterfall(
@@ -158,38 +171,60 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float) -> go.Figure:
             y=plot_texts(labels),
             x=[base_value, *waterfall_df["shap"], prediction],
             measure=["absolute", *["relative"] * len(waterfall_df), "total"],
-            text=[f"{base_value:.3g}", *[f"{v:+.3g}" for v in waterfall_df["shap"]], f"{prediction:.3g}"],
+            text=[
+                format_output(base_value, space),
+                *[format_effect(v, space) for v in waterfall_df["shap"]],
+                format_output(prediction, space),
+            ],
             textposition="outside",
+            cliponaxis=False,
             increasing={"marker": {"color": RAISES}},
             decreasing={"marker": {"color": LOWERS}},
             totals={"marker": {"color": TOTAL_BAR}},
             connector={"line": {"color": CONNECTOR}},
         )
     )
-    output = waterfall_df.attrs.get("output", "prediction")
+    heading = f"{title}: {output}" if title else f"Why this row gets its prediction ({output})"
     figure.update_layout(
         template=TEMPLATE,
-        title=plot_text(f"Why this row gets its prediction ({output})"),
-        xaxis_title=plot_text(output),
-        yaxis={"autorange": "reversed"},
+        title=plot_text(heading),
+        xaxis_title=plot_text(output + (" (in %)" if space == SPACE_PROBABILITY else "")),
+        xaxis={"tickformat": ".0%" if space == SPACE_PROBABILITY else ",~r"},
+        yaxis={"autorange": "reversed", "automargin": True},
         height=min(450, 140 + 24 * len(labels)),
-        margin={"l": 10, "r": 40, "t": 50, "b": 40},
+        margin={"l": 10, "r": 70, "t": 50, "b": 40},
     )
     return figure
+
+
+def _space_of(output: str) -> str:
+    if output.startswith("probability of"):
+        return SPACE_PROBABILITY
+    return "model"
 
 
 def caption_waterfall(waterfall_df: pd.DataFrame, base_value: float, prediction: float | None = None) -> str:
     if prediction is None:
         prediction = base_value + float(waterfall_df["shap"].sum())
     output = waterfall_df.attrs.get("output", "prediction")
-    start = f"For this row the {output} starts from the average {base_value:.3g} and ends at {prediction:.3g}"
+    space = _space_of(output)
+    if space == SPACE_PROBABILITY:
+        start = (
+            f"The model's estimate of {output.removeprefix('probability of ')} goes from "
+            f"{format_output(base_value, space)} (an average row) to {format_output(prediction, space)} for this row"
+        )
+    else:
+        start = (
+            f"For this row the {output} starts from the average {format_output(base_value, space)} "
+            f"and ends at {format_output(prediction, space)}"
+        )
     features = waterfall_df[waterfall_df["feature"] != "other features"]
     ups, downs = features[features["shap"] > 0], features[features["shap"] < 0]
     if ups.empty and downs.empty:
         return start + ": no feature changes it."
     parts = []
     if not ups.empty:
-        parts.append(f"{ups.iloc[0]['label']} pushes it up most ({ups.iloc[0]['shap']:+.2g})")
+        parts.append(f"{ups.iloc[0]['label']} pushes it up most ({format_effect(ups.iloc[0]['shap'], space)})")
     if not downs.empty:
-        parts.append(f"{downs.iloc[0]['label']} pulls it down most ({downs.iloc[0]['shap']:+.2g})")
+        parts.append(f"{downs.iloc[0]['label']} pulls it down most ({format_effect(downs.iloc[0]['shap'], space)})")
     return start + ": " + ", while ".join(parts) + "."

@@ -34,6 +34,7 @@ This module chooses the explainer and assembles the ``Explanation``; the explain
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,12 @@ def explain_model(
     target_name: str | None = None,
     class_name: str | None = None,
     time_budget_seconds: float | None = DEFAULT_TIME_BUDGET_SECONDS,
+    rows: Sequence[int] | None = None,
 ) -> Explanation:
     """Explain a random sample of at most ``max_rows`` rows of ``X`` (the features, no target).
+
+    ``rows`` (positions in ``X``) explains exactly those rows instead of a sample; the rest of ``X``
+    is still the background (e.g. one typed-in row followed by the holdout).
 
     ``time_budget_seconds`` caps the rows of slow explainers (big forests, permutation);
     pass None to explain all ``max_rows`` rows whatever it costs (e.g. in a background job).
@@ -107,6 +112,10 @@ def explain_model(
     label = f"{target_name} = {class_label}" if target_name else f"class {class_label}"
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))  # random order: any prefix is a random sample
+    if rows is not None:
+        order = np.asarray(rows, dtype=int)
+        if order.size == 0 or order.min() < 0 or order.max() >= len(X):
+            raise ConfigError(f"The rows to explain must be positions between 0 and {len(X) - 1}; got {list(rows)}.")
     context = ExplainContext(
         pipeline,
         preprocessor,
@@ -154,6 +163,7 @@ def explain_model(
             "explained_class": None if task == "regression" else str(class_label),
             "target": target_name,
             "model": type(estimator).__name__,
+            "class_index": None if task == "regression" else int(positive_class_index),
         },
     )
 

@@ -52,7 +52,9 @@ def get_importance_df(expl: Explanation) -> pd.DataFrame:
     importance = pd.DataFrame(
         rows, columns=["feature", "mean_abs_shap", "share", "kind", "direction", "correlation", "top_category"]
     )
-    return importance.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
+    importance = importance.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
+    importance.attrs["output"] = expl.output  # the unit of mean_abs_shap, for the chart's axis
+    return importance
 
 
 def _feature_numeric_values(values: pd.Series) -> tuple[str, np.ndarray | None]:

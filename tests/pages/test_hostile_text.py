@@ -205,6 +205,20 @@ def test_other_pages(hostile_app, page):
     assert_no_user_markup(hostile_app(page))
 
 
+def test_explain_page_typed_row_form_and_search(hostile_app):
+    """The typed-row form's labels and choices are hostile column and category names; a search is
+    typed text quoted back."""
+    at = hostile_app("pages/5_Explain.py")
+    source = next(r.key for r in at.radio if r.key and r.key.startswith("explain_source_"))
+    search = source.replace("explain_source_", "explain_search_")
+    at.text_input(key=search).input(LINK_COLUMN).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert_no_user_markup(at)
+    at.radio(key=source).set_value("A row typed in by hand").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert_no_user_markup(at)
+
+
 def test_deploy_page_and_its_answers(hostile_app):
     at = hostile_app("pages/7_Deploy.py")
     assert_no_user_markup(at)

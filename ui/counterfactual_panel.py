@@ -1,0 +1,109 @@
+"""Explain page, the selected row (``ui.explain_rows.selected_row``: a holdout row or one typed in): what
+would change its prediction (counterfactuals over the features the user allows to change) and a second
+local method beside SHAP. Computation in core.stages.local_explain."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.explain.charts_local import (
+    caption_counterfactuals,
+    caption_local_methods,
+    describe_counterfactual,
+    get_counterfactual_df,
+    get_local_methods_df,
+    plot_local_methods,
+)
+from core.explain.counterfactual import CounterfactualResult
+from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
+from core.workspace.database import Workspace
+from ui.explain_rows import selected_row
+from ui.text import escape_markdown
+from ui.widgets import chart, user_errors
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _run_model(_ws: Workspace, ws_path: str, project_id: int, run_id: int) -> RunModel:
+    # Shared by every session: never mutate the pipeline or the training rows.
+    return load_run_model(_ws, project_id, run_id)
+
+
+@st.cache_data(show_spinner="Searching for the smallest changes…", max_entries=32)
+def _counterfactual(
+    _loaded: RunModel,
+    ws_path: str,
+    run_id: int,
+    row: pd.DataFrame,
+    actionable: tuple[str, ...],
+    desired_class: str | None,
+    target_value: float | None,
+) -> CounterfactualResult:
+    return counterfactual_for(
+        _loaded, row, actionable=actionable, desired_class=desired_class, target_value=target_value
+    )
+
+
+@st.cache_data(show_spinner="Fitting the local surrogate…", max_entries=32)
+def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, row: pd.DataFrame) -> LocalMethods:
+    return local_methods_for(_loaded, row)
+
+
+def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
+    """Counterfactuals and SHAP beside a local surrogate for the row the Explain page selected."""
+    selected = selected_row(ws, project_id, run_id)
+    if selected is None:
+        return
+    with user_errors():
+        loaded = _run_model(ws, str(ws.root), project_id, run_id)
+        row = selected.inputs
+        st.subheader("What would change this prediction")
+        key = f"cf_{run_id}"
+        actionable = st.multiselect(
+            "Features that may change",
+            loaded.features,
+            default=loaded.features,
+            key=f"{key}_actionable",
+            help="Untick what the person cannot change (age, for example): the search keeps it as it is.",
+        )
+        desired: str | None = None
+        target: float | None = None
+        labels, scores = loaded.model.decide(row[loaded.input_columns])
+        if loaded.model.task == "regression":
+            current = float(scores[0])
+            target = st.number_input(
+                "Value the prediction should reach",
+                value=round(current * 1.1 if current else 1.0, 4),
+                key=f"{key}_target",
+                help="The search finds the smallest changes that bring the prediction to this value.",
+            )
+        else:
+            others = [c for c in loaded.model.class_names if c != str(labels[0])]
+            desired = st.selectbox("Outcome to reach", others, key=f"{key}_desired")
+        result = _counterfactual(loaded, str(ws.root), run_id, row, tuple(actionable), desired, target)
+        st.markdown(escape_markdown(caption_counterfactuals(result)))
+        for counterfactual in result.counterfactuals:
+            st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
+        if result.counterfactuals:
+            st.dataframe(get_counterfactual_df(result), hide_index=True, width="stretch")
+            st.caption(
+                "Distance: each changed category counts 1, each number its move in units of the column's "
+                "typical spread (its interquartile range in training); smaller is a smaller change."
+            )
+
+        st.subheader("A second opinion: SHAP beside a local surrogate")
+        local = _local_methods(loaded, str(ws.root), run_id, row)
+        methods = get_local_methods_df(local.shap, local.surrogate)
+        chart(
+            plot_local_methods(methods, local.units),
+            caption_local_methods(local.agreement, local.surrogate),
+            key=f"{key}_methods",
+        )
+        st.caption(
+            escape_markdown(
+                f"Both in effect on the {local.explained}, for {selected.label}. SHAP here is model-agnostic "
+                "permutation SHAP against 200 training rows; the local surrogate is a LIME-style straight line "
+                f"fitted to {local.surrogate.samples:,} seeded variations of this row (weighted R² "
+                f"{local.surrogate.r2:.2f}: how much of the model's behaviour near the row the line captures)."
+            )
+        )

@@ -1,0 +1,107 @@
+"""One prediction explained on the Explain page: pick (or type) a row, see its waterfall in
+probability points (the log-odds one toggle away), and change its values in a what-if."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.explain.charts import caption_waterfall, plot_waterfall
+from core.explain.importance import get_waterfall_df
+from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_space, get_space, to_probability
+from core.explain.result import Explanation
+from core.explain.rows import build_row, row_defaults
+from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
+from core.workspace.database import Workspace
+from ui.explain_rows import (
+    SelectedRow,
+    explain,
+    form_values,
+    input_fields,
+    input_form,
+    row_picker,
+    run_inputs,
+    selected_row,
+)
+from ui.text import escape_markdown
+from ui.widgets import chart
+
+SPACE_CHOICES = ("probability", "the model's own scale")
+
+
+def in_space(expl: Explanation, space_choice: str) -> Explanation:
+    """The explanation in the space the reader chose (probability unless they asked for the model's)."""
+    return to_probability(expl) if space_choice == SPACE_CHOICES[0] else expl
+
+
+def space_toggle(expl: Explanation, key: str) -> str:
+    """A toggle between probability points and the model's own scale, when they differ (one
+    toggle for the whole page: importance, beeswarm, dependence and the row's waterfall)."""
+    if get_space(expl) in (SPACE_VALUE, SPACE_PROBABILITY):
+        return SPACE_CHOICES[0]
+    return str(
+        st.radio(
+            "Effects in",
+            SPACE_CHOICES,
+            horizontal=True,
+            key=key,
+            help=f"The model works in {expl.output.split(' of ')[0]}; probability points are the same "
+            "effects shared out so they add up to the model's probability.",
+        )
+    )
+
+
+def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[str], space: str) -> SelectedRow | None:
+    """Pick a row, show its waterfall in ``space`` (one of SPACE_CHOICES), then the what-if.
+    Returns the selected row (or None)."""
+    st.subheader("One prediction, explained")
+    row_picker(ws, run_id, features)
+    selected = selected_row(ws, project_id, run_id)
+    if selected is None:
+        return None
+    shown = in_space(selected.explanation, space)
+    waterfall = get_waterfall_df(shown, 0)
+    sentence = caption_waterfall(waterfall, shown.base_value) + " " + describe_space(shown)
+    chart(plot_waterfall(waterfall, shown.base_value), sentence, key="waterfall")
+    with st.expander("The row's values"):
+        st.dataframe(selected.inputs, hide_index=True, width="stretch")
+    whatif_panel(ws, run_id, selected, space)
+    return selected
+
+
+def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) -> None:
+    """Edit the selected row's values and see the prediction and its explanation before and after."""
+    st.subheader("What if?")
+    st.caption(escape_markdown(f"Change some values of {selected.label} and see how the prediction moves."))
+    inputs = run_inputs(ws, run_id)
+    fields = input_fields(inputs, used=list(selected.explanation.shap_df.columns))
+    defaults = row_defaults(fields, selected.inputs)
+    # A new row (picked, or typed differently) gets a fresh form starting at its own values.
+    digest = int(pd.util.hash_pandas_object(selected.inputs.astype(str), index=False).iloc[0]) % 10**12
+    prefix = f"explain_whatif_{run_id}_{digest}"
+    with st.form(prefix):
+        input_form(fields, defaults, prefix)
+        st.form_submit_button("Show the new prediction")
+    after_row = build_row(fields, form_values(fields, defaults, prefix), inputs.X)[list(selected.inputs.columns)]
+    after_row.index = selected.inputs.index
+    before = in_space(selected.explanation, space)
+    after = in_space(explain(ws, run_id, after_row), space)
+    comparison = get_whatif_df(before, after, selected.inputs, after_row)
+    c1, c2 = st.columns(2)
+    with c1:
+        waterfall = get_waterfall_df(before, 0)
+        chart(
+            plot_waterfall(waterfall, before.base_value, title="Before"),
+            caption_waterfall(waterfall, before.base_value),
+            key="whatif_before",
+        )
+    with c2:
+        waterfall = get_waterfall_df(after, 0)
+        chart(
+            plot_waterfall(waterfall, after.base_value, title="After the changes"),
+            caption_waterfall(waterfall, after.base_value),
+            key="whatif_after",
+        )
+    st.text(caption_whatif(comparison, before, after))
+    if comparison["changed"].any():
+        st.dataframe(format_whatif_df(comparison, get_space(after)), hide_index=True, width="stretch")
