@@ -1,8 +1,6 @@
 """Registry: numbered model versions with their metrics, lineage and file hash; the aliases
 champion and challenger; promote and roll back; every change in the audit log."""
 
-import json
-
 import streamlit as st
 
 from core import pipeline, registry
@@ -10,10 +8,12 @@ from core.deployment import serving
 from core.problem.store import get_problem
 from core.registry.charts import caption_versions, get_versions_table
 from core.training import tracking
+from ui.audit_panel import audit_panel
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
+from ui.lineage_panel import lineage_panel
 from ui.text import escape_markdown
-from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
+from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, term_help, user_errors
 
 ws, project = page_setup(
     "Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what."
@@ -40,8 +40,8 @@ challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 live = serving.get_active_deployment(ws, pid)
 served = serving.get_serving_version(ws, live) if live else None
 c1, c2, c3 = st.columns(3)
-c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
-c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
+c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none", help=term_help("champion"))
+c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none", help=term_help("challenger"))
 c3.metric(
     "Served by the endpoint now",
     "nothing"
@@ -79,20 +79,6 @@ with b2:
             flash("success", done["message"])
             st.rerun()
 
-with st.expander("Lineage of the champion"):
-    if champion:
-        st.json(json.loads(champion["lineage_json"]))
+lineage_panel(ws, champion)
 st.subheader("Audit log")
-st.dataframe(
-    registry.get_audit_df(ws, pid),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "what": st.column_config.TextColumn("what happened", width="large"),
-        "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small"),
-    },
-)
-st.caption(
-    "Every change to this project, newest first, in a sentence: what was registered, promoted or rolled "
-    "back, and why. The recorded detail is the exact entry, for an engineer."
-)
+audit_panel(ws, pid)

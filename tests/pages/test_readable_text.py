@@ -3,12 +3,20 @@ names (``roc_auc``, ``blue_green``, ``mean_latency_ms``) and no scientific notat
 what is shown — markdown, captions, metrics, table headers, choices and the text inside charts.
 
 Runs every page (and every section of Train) on the demo workspace, where the whole loop has run:
-trained, registered, deployed and monitored. The Explain page is scanned too."""
+trained, registered, deployed and monitored; and every page on a regression project whose target is a
+price in the hundreds of thousands, with a year column and a tiny-valued one (where "4.24e+05" and
+"2,021" used to appear). The Explain page is scanned too."""
 
 import json
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
+
+from core.pipeline import PipelineConfig, run_pipeline
+from core.workspace.database import Workspace
+from tests.pages.conftest import project_app_factory
 
 pytestmark = pytest.mark.slow  # every page on the demo workspace (conftest's demo_workspace)
 
@@ -37,6 +45,16 @@ RAW_NAMES = [
     "error_rate",
     "requests_per_second",
     "decision_threshold",
+    "latency_p95_ms",
+    "rejection_rate",
+    "drift_pvalue",
+    "cv_score",
+    "fit_seconds",
+    "predict_ms_per_row",
+    "best_so_far",
+    "stratified-kfold",
+    "group-kfold",
+    "time-split",
 ]
 RAW = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(RAW_NAMES) + r")(?![A-Za-z0-9_])")
 E_NOTATION = re.compile(r"(?<![A-Za-z0-9_])\d\.?\d*e[+-]\d+", re.IGNORECASE)
@@ -125,7 +143,7 @@ def offending(at) -> list[str]:
     return bad
 
 
-def _render(app, page, section=None):
+def _render(app, page, section=None):  # app: a factory of AppTests on one project
     at = app()
     if section:
         at.query_params["section"] = section
@@ -136,6 +154,26 @@ def _render(app, page, section=None):
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.fixture(scope="module")
+def prices_workspace(tmp_path_factory):
+    """A house-price table: a target around 424,000-844,000, a year, a rate of 0.0001-ish."""
+    rng = np.random.default_rng(7)
+    n = 400
+    area = rng.uniform(60, 220, n)
+    df = pd.DataFrame(
+        {
+            "area_m2": area.round(1),
+            "year_built": rng.integers(1950, 2022, n),
+            "radon_level": rng.uniform(0.00005, 0.0003, n),
+            "district": rng.choice(["north", "south", "east"], n),
+        }
+    )
+    df["price"] = (2500 * area + 300 * (df["year_built"] - 1950) + 300_000 + rng.normal(0, 15_000, n)).round(-2)
+    path = tmp_path_factory.mktemp("prices")
+    run_pipeline(Workspace(path), df, None, PipelineConfig(target="price", project_name="prices", cv_folds=3))
+    return path
 
 
 def test_scanner_catches_raw_names_and_e_notation():
@@ -154,5 +192,22 @@ def test_page_text_is_readable(app, page, section):
     at = _render(app, page, section)
     texts = visible_text(at)
     assert texts, "nothing was scanned"
+    bad = offending(at)
+    assert not bad, "\n".join(bad)
+
+
+EXPLAIN_OWNED = pytest.mark.xfail(
+    strict=True,
+    reason="the Explain page's captions and waterfall labels (core/explain, pages/5_Explain.py) belong to the "
+    "explain helper of issue 12, who formats them with core.formatting; drop this mark when that lands",
+)
+
+
+@pytest.mark.parametrize(
+    "page", [pytest.param(p, marks=EXPLAIN_OWNED) if p == "pages/5_Explain.py" else p for p in PAGES]
+)
+def test_page_text_is_readable_on_large_numbers(prices_workspace, monkeypatch, page):
+    make = project_app_factory(prices_workspace, monkeypatch)
+    at = _render(make, page)
     bad = offending(at)
     assert not bad, "\n".join(bad)
