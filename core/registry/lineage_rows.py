@@ -38,15 +38,13 @@ def _dataset_text(ws: Workspace, dataset_id: int | None) -> tuple[str | None, di
     if row is None:
         return f"dataset {dataset_id} (no longer stored)", None
     kind = "cleaned" if row["kind"] != "raw" else "as uploaded"
-    text = (
-        f"'{row['name']}' version {row['version']} ({kind}): {format_count(row['rows'])} rows, "
-        f"{format_count(row['cols'])} columns"
-    )
+    version = "" if str(row["name"]).endswith(f"v{row['version']}") else f" version {row['version']}"
+    text = f"'{row['name']}'{version} ({kind}): {format_count(row['rows'])} rows, {format_count(row['cols'])} columns"
     return text, dict(row)
 
 
 def get_lineage_rows(ws: Workspace, version: dict[str, Any]) -> pd.DataFrame:
-    """Columns "made from" and "what" for one registered version (a ``model_versions`` row)."""
+    """Columns "made from" and "details" for one registered version (a ``model_versions`` row)."""
     lineage: dict[str, Any] = json.loads(version.get("lineage_json") or "{}")
     rows: list[tuple[str, str]] = []
     data_text, dataset = _dataset_text(ws, lineage.get("dataset_id"))
@@ -89,4 +87,4 @@ def get_lineage_rows(ws: Workspace, version: dict[str, Any]) -> pd.DataFrame:
             continue
         text = format_value(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
         rows.append((column_label(key), text))
-    return pd.DataFrame(rows, columns=["made from", "what"])
+    return pd.DataFrame(rows, columns=["made from", "details"])
