@@ -57,7 +57,7 @@ COLUMN_LABELS = {
     "run_id": "run",
     "n_rows": "rows",
     "predict_ms_per_row": "ms per row",
-    "fit_seconds": "training time (s)",
+    "fit_seconds": "fit seconds",
     "cv_score": "CV score",
 }
 _UNIT_SUFFIXES = {"_ms": "ms", "_s": "s", "_seconds": "s", "_pct": "%", "_mb": "MB", "_kb": "KB"}
