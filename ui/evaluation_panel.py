@@ -61,7 +61,7 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
-from core.formatting import format_money, format_percent, format_value
+from core.formatting import format_percent, format_value
 from core.problem.definition import ProblemConfig, encode_target, get_metric_label
 from core.problem.store import get_experiment_problem, get_problem
 from core.training import tracking
@@ -144,9 +144,9 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     row = get_threshold_row(thresholds, threshold)
     if cost is not None:
         c1, c2, c3 = st.columns(3)
-        c1.metric("Cost at this threshold", format_money(row["cost"]))
+        c1.metric("Cost at this threshold", f"€{row['cost']:,.0f}")
         c2.metric("Cheapest threshold", f"{best:.2f}", help=term_help("decision threshold"))
-        c3.metric("Cost at the cheapest", format_money(get_threshold_row(thresholds, best)["cost"]))
+        c3.metric("Cost at the cheapest", f"€{get_threshold_row(thresholds, best)['cost']:,.0f}")
         chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
     else:
         st.info(
