@@ -5,11 +5,18 @@ of value show it the same way, and a later translation or house style touches on
 the exact output of the helper it replaces (pinned in tests/unit/test_formatting.py); they differ on
 purpose (a step parameter is quoted, a statistic is rounded, a bound is written in full). Imports
 nothing of ours, so any layer may use it.
+
+The rules every page and chart follows (issue 12, "Numbers and names people read"): thousands
+separators (1,204); no scientific notation for ordinary magnitudes (424,000, not 4.24e+05; 0.000123,
+not 1.23e-04); years as years (2021, not 2,021); never "-0.00"; a rate as a percentage; a whole rate
+without ".0" ("903 requests a second"); units where known ("12 ms", "€4.50"). Charts use the same
+rules through ``core.style.number_axes`` (d3 formats, below).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -22,7 +29,7 @@ def format_param(value: Any) -> str:
         value = float(value)
         if value.is_integer():
             return f"{int(value):,}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else format_significant(value, 4)
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -41,7 +48,7 @@ def format_statistic(value: float | np.floating) -> str:
         return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.1f}"
-    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    return format_significant(value, 3) if abs(value) < 1 else _unsigned_zero(f"{value:,.2f}")
 
 
 def format_cell(value: Any) -> str:
@@ -61,7 +68,7 @@ def format_exact(value: float, grouping: bool = True) -> str:
     sep = "," if grouping else ""
     if value.is_integer():
         return f"{int(value):{sep}}"
-    return f"{value:{sep}.6g}" if abs(value) < 1e6 else f"{value:{sep}.0f}"
+    return format_significant(value, 6, grouping=grouping) if abs(value) < 1e6 else f"{value:{sep}.0f}"
 
 
 def format_example(value: float) -> str:
@@ -93,18 +100,12 @@ def format_number(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if abs(value) >= 1000:
-        return f"{value:,.0f}"
+        return _unsigned_zero(f"{value:,.0f}")
     if abs(value) >= 10:
         return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def format_rate(value: float) -> str:
-    """A rate (requests a second...) as format_number reads it, except that a whole one reads whole:
-    903, not 903.0."""
-    if value is not None and not (isinstance(value, float) and math.isnan(value)) and float(value).is_integer():
-        return f"{value:,.0f}"
-    return format_number(value)
+    if 0 < abs(value) < 0.01:  # 0.000123, not "0.00" (nor "-0.00")
+        return format_significant(value, 2)
+    return _unsigned_zero(f"{value:.2f}")
 
 
 def format_money(value: float, currency: str = "€") -> str:
@@ -120,7 +121,120 @@ def format_feature_value(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
         return "missing"
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
+        return format_significant(float(value), 4)
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     return str(value)
+
+
+# d3 number formats for plotly ticks and hover labels, matching the text formatters: thousands
+# separators, significant digits with trailing zeros trimmed, never e-notation (",~r"), and a
+# share in [0, 1] as a percentage.
+D3_NUMBER = ",~r"
+D3_PERCENT = ".1~%"
+D3_INTEGER = ",d"
+
+
+def _unsigned_zero(text: str) -> str:
+    """ "-0.00" and "-0" become "0.00" and "0": a value that rounds to zero has no sign."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def format_significant(value: float, digits: int = 3, grouping: bool = True) -> str:
+    """``value`` to ``digits`` significant digits, written out in full (never e-notation), trailing
+    zeros trimmed: 424,000 / 12.3 / 0.000123 / 0; "inf"/"nan" as such."""
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    sep = "," if grouping else ""
+    exponent = math.floor(math.log10(abs(value)))
+    decimals = digits - 1 - exponent
+    if decimals <= 0:
+        text = f"{round(value, decimals):{sep}.0f}"
+    else:
+        text = f"{value:{sep}.{min(decimals, 15)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    return _unsigned_zero(text)
+
+
+def format_value(value: Any, unit: str | None = None, digits: int = 3) -> str:
+    """Any measured number for a person: whole numbers with separators (1,204), others to ``digits``
+    significant digits but never fewer decimals than a reading needs (152.3, 12.35, 0.000123), then the
+    unit if there is one ("12 ms", "1,204 rows"); "n/a" when there is none."""
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    value = float(value)
+    if not math.isfinite(value):
+        text = "∞" if value > 0 else "−∞"
+    elif value.is_integer():
+        text = _unsigned_zero(f"{int(value):,}")
+    elif abs(value) >= 100:
+        text = _unsigned_zero(f"{value:,.1f}").removesuffix(".0")
+    elif abs(value) >= 1:
+        text = _unsigned_zero(f"{value:,.2f}").rstrip("0").rstrip(".")
+    else:
+        text = format_significant(value, digits)
+    return f"{text} {unit}" if unit else text
+
+
+def format_count(value: float | int) -> str:
+    """A count of things: 1,204 (rounded to a whole number)."""
+    return f"{round(float(value)):,}"
+
+
+_YEAR_NAME = re.compile(r"(?:^|[^a-z])(?:year|yr)s?(?:[^a-z]|$)", re.IGNORECASE)
+
+
+def is_year_name(name: object) -> bool:
+    """Whether a column's name says it holds years ("year_built", "Year", "model yr"): its values are
+    written without a thousands separator."""
+    return bool(_YEAR_NAME.search(str(name)))
+
+
+def format_year(value: float | int) -> str:
+    """A year as a year: 2021, never "2,021" nor "2021.0"."""
+    return str(int(round(float(value))))
+
+
+def format_percent(share: float | None, decimals: int = 1) -> str:
+    """A rate (0..1) as a percentage with ``decimals`` decimals, trailing zeros trimmed: "12.5%",
+    "3%", "0.04%"; a tiny non-zero rate keeps two significant digits rather than showing "0%"."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "n/a"
+    pct = 100.0 * float(share)
+    text = f"{pct:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if pct != 0 and _unsigned_zero(text) in ("0", "-0"):
+        text = format_significant(pct, 2)
+    return f"{_unsigned_zero(text)}%"
+
+
+def format_rate(value: float, unit: str = "requests", per: str = "a second") -> str:
+    """A throughput: "903 requests a second" (a whole rate has no ".0"), "2.5 requests a second"."""
+    value = float(value)
+    number = f"{round(value):,}" if abs(value) >= 100 or value.is_integer() else format_value(value)
+    return f"{number} {unit} {per}"
+
+
+def format_ms(value: float | None) -> str:
+    """A duration in milliseconds: "12 ms", "0.42 ms", "1,250 ms"; "n/a" when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    value = float(value)
+    text = f"{value:,.0f}" if abs(value) >= 10 else format_significant(value, 2)
+    return f"{_unsigned_zero(text)} ms"
+
+
+def format_p_value(p: float) -> str:
+    """A test's p-value: "p = 0.034", "p < 0.001" (never "p = 1.2e-07")."""
+    p = float(p)
+    if math.isnan(p):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {format_significant(p, 2)}"

@@ -7,6 +7,10 @@ category ``<a href="…">x</a>`` became a live link, ``<b>`` bold text, ``&amp;`
 builders pass every name that came from the user's data through ``plot_text`` (plotly shows the
 escaped text as typed); the HTML they write themselves (``<br>`` in hover templates) stays markup.
 Plotly does not typeset ``$…$`` here: no MathJax is loaded.
+
+Numbers on axes and in hover labels follow ``core.formatting``'s rules through ``number_axes``
+(applied to every chart the pages draw, in ``ui.widgets.chart``): thousands separators and
+significant digits, never "4.24e+05" nor plotly's "424k"/"120µ"; years as "2021".
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
+
+from core.formatting import D3_NUMBER
 
 TEMPLATE = "plotly_white"
 HEIGHT = 420  # a chart on its own
@@ -43,6 +50,66 @@ LOWERS = "#1f77b4"
 def style_figure(fig: go.Figure, *, title: str | None = None, height: int = HEIGHT, **layout: Any) -> go.Figure:
     """The studio's look on ``fig`` (template and size), with ``title`` and any other layout settings."""
     fig.update_layout(template=TEMPLATE, height=height, **({"title": title} if title is not None else {}), **layout)
+    return fig
+
+
+D3_YEAR = "d"  # years as years: 2021, not "2,021"
+_KEEP_TYPES = {"date", "category", "multicategory"}
+
+
+def _numeric(values: Any) -> np.ndarray | None:
+    """``values`` as a float array when every one is a number (not text, a date or a bool), else None."""
+    if values is None or isinstance(values, (str, bytes, dict)):
+        return None
+    array = np.asarray(values)
+    if array.size == 0:
+        return None
+    if array.dtype.kind in "iuf":
+        return array.astype(float).ravel()
+    if array.dtype.kind != "O":
+        return None
+    items = array.ravel().tolist()
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in items):
+        return None
+    return np.asarray(items, dtype=float)
+
+
+def _axis_key(ref: str | None, letter: str) -> str:
+    ref = ref or letter
+    return f"{letter}axis{ref[1:]}"
+
+
+def number_axes(fig: go.Figure) -> go.Figure:
+    """Give each numeric axis the studio's number format for its ticks and hover labels (",~r":
+    424,000 and 0.000123, never e-notation nor SI suffixes; years as "2021"). Axes that already
+    have a format, or hold dates or categories, are left alone."""
+    found: dict[str, list[np.ndarray | None]] = {}
+    for trace in fig.data:
+        for letter in ("x", "y"):
+            if f"{letter}axis" not in trace:
+                continue
+            key = _axis_key(getattr(trace, f"{letter}axis", None), letter)
+            values = trace[letter] if letter in trace else None
+            if values is None and trace.type == "histogram":
+                values = [0.0]  # the counts axis of a histogram
+            if values is None:
+                continue
+            found.setdefault(key, []).append(_numeric(values))
+    for key, arrays in found.items():
+        if not arrays or any(a is None for a in arrays):
+            continue
+        axis = fig.layout[key]
+        if axis.tickformat or axis.type in _KEEP_TYPES:
+            continue
+        values = np.concatenate([a for a in arrays if a is not None])
+        values = values[np.isfinite(values)]
+        years = (
+            values.size > 0
+            and bool(np.all(values == np.round(values)))
+            and 1800 <= values.min() <= values.max() <= 2200
+        )
+        fmt = D3_YEAR if years else D3_NUMBER
+        fig.layout[key].update(tickformat=fmt, hoverformat=axis.hoverformat or fmt)
     return fig
 
 

@@ -25,7 +25,7 @@ from ui import cache
 from ui.frame import page_setup, require_project
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
 from ui.text import escape_markdown
-from ui.widgets import chart, user_errors
+from ui.widgets import chart, readable_table, user_errors
 
 ws, project = page_setup(
     "Data", ":material/table_view:", "Collect, profile and clean the table the model will learn from."
@@ -182,7 +182,7 @@ st.caption(
 if len(alerts):
     with st.expander(f"{len(alerts)} data alert(s)", expanded=True, icon=":material/warning:"):
         st.dataframe(alerts, hide_index=True, width="stretch")
-st.dataframe(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), hide_index=True, width="stretch")
+readable_table(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), width="stretch")
 st.caption("One line per column: its type, how much is missing, how many distinct values and the most common ones.")
 chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
 columns = list(raw_df.columns)
@@ -205,7 +205,7 @@ with user_errors():
     render_offers(ws, pid, raw["id"], draft, suggestion.offers)
     render_add_step(ws, pid, raw["id"], draft, raw_df, preview, datasets.load_read_info(ws, raw["id"]))
     with st.expander(f"Preview: {len(raw_df):,} → {len(preview):,} rows"):
-        st.dataframe(get_before_after_df(raw_df, preview), hide_index=True, width="stretch")
+        readable_table(get_before_after_df(raw_df, preview), width="stretch")
         st.caption(
             "Before and after the recipe, per column: what changed, in rows, missing values and distinct values."
         )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import pipeline
 from core.data import datasets
+from core.formatting import format_value
 from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (
     METRICS,
@@ -12,6 +13,7 @@ from core.problem.definition import (
     default_threshold,
     describe_id_like_target,
     detect_task,
+    get_metric_label,
     suggest_problem,
 )
 from core.problem.store import get_problem
@@ -19,7 +21,7 @@ from core.training.caveats import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
 from ui.text import escape_markdown
-from ui.widgets import chart, user_errors
+from ui.widgets import chart, metric_help, user_errors
 
 ws, project = page_setup(
     "Problem", ":material/flag:", "Say what the model must predict and how good it must be to ship."
@@ -80,6 +82,8 @@ with user_errors():
         metrics,
         index=metrics.index(suggestion.metric) if suggestion.metric in metrics else 0,
         key=f"metric_{target}_{task}",
+        format_func=get_metric_label,
+        help=metric_help(metrics),
     )
     threshold = c2.number_input(
         "Gate threshold — the least (or, for errors, the most) we accept",
@@ -180,8 +184,8 @@ with user_errors():
         )
         pipeline.stage_problem(ws, pid, cleaned["id"], config)
         st.success(
-            f"Saved: predict '{escape_markdown(target)}' ({task}); the gate asks for {metric} "
-            f"{'≤' if metric in ('rmse', 'mae') else '≥'} {threshold:g} on unseen data."
+            f"Saved: predict '{escape_markdown(target)}' ({task}); the gate asks for {get_metric_label(metric)} "
+            f"{'≤' if metric in ('rmse', 'mae') else '≥'} {format_value(threshold, digits=4)} on unseen data."
         )
 
 if get_problem(ws, pid):

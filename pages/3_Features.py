@@ -16,7 +16,7 @@ from core.features.preprocessing import (
 from core.problem.store import get_problem
 from ui import cache
 from ui.frame import page_setup, require_project
-from ui.widgets import user_errors
+from ui.widgets import readable_table, user_errors
 
 ws, project = page_setup(
     "Features", ":material/view_column:", "Turn cleaned columns into numbers a model can learn from."
@@ -97,7 +97,7 @@ with user_errors():
 sets = featurestore.list_feature_sets(ws, pid)
 if len(sets):
     st.subheader("Feature store")
-    st.dataframe(sets.drop(columns=["created_at"]), hide_index=True, width="stretch")
+    readable_table(sets.drop(columns=["created_at", "config_json"], errors="ignore"), width="stretch")
     st.caption(
         "Every saved feature set, newest first, with the cleaned-data version it was built on: "
         "a trained model records which one it used."

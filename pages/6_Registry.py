@@ -1,8 +1,6 @@
 """Registry: numbered model versions with their metrics, lineage and file hash; the aliases
 champion and challenger; promote and roll back; every change in the audit log."""
 
-import json
-
 import streamlit as st
 
 from core import pipeline, registry
@@ -11,12 +9,14 @@ from core.problem.store import get_problem
 from core.registry.charts import caption_versions, get_versions_table
 from core.training import tracking
 from ui.approval_panel import approval_panel
+from ui.audit_panel import audit_panel
 from ui.card_panel import model_card_section
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form
 from ui.lifecycle_panel import lifecycle_panel
+from ui.lineage_panel import lineage_panel
 from ui.text import escape_markdown
-from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, user_errors
+from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, term_help, user_errors
 
 ws, project = page_setup(
     "Registry", ":material/inventory_2:", "Which model versions exist, which one serves, and who changed what."
@@ -43,8 +43,8 @@ challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 live = serving.get_active_deployment(ws, pid)
 served = serving.get_serving_version(ws, live) if live else None
 c1, c2, c3 = st.columns(3)
-c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none")
-c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none")
+c1.metric("Champion (serves production)", f"v{champion['version']}" if champion else "none", help=term_help("champion"))
+c2.metric("Challenger (candidate)", f"v{challenger['version']}" if challenger else "none", help=term_help("challenger"))
 c3.metric(
     "Served by the endpoint now",
     "nothing"
@@ -87,22 +87,6 @@ model_card_section(ws, pid, model_name, key="registry")
 approval_panel(ws, pid, model_name)
 lifecycle_panel(ws, pid, model_name)
 
-with st.expander("Lineage of the champion"):
-    if champion:
-        st.json(json.loads(champion["lineage_json"]))
+lineage_panel(ws, champion)
 st.subheader("Audit log")
-st.dataframe(
-    registry.get_audit_df(ws, pid),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "who": st.column_config.TextColumn("who did it"),
-        "what": st.column_config.TextColumn("what happened", width="large"),
-        "detail": st.column_config.TextColumn("recorded detail (JSON)", width="small"),
-    },
-)
-st.caption(
-    "Every change to this project, newest first, in a sentence: who did it (a person and their role, or an "
-    "automatic actor such as the autopilot), what was registered, requested, approved, promoted or rolled "
-    "back, and why. The recorded detail is the exact entry, for an engineer."
-)
+audit_panel(ws, pid)

@@ -14,12 +14,13 @@ from core.deployment.charts import (
     caption_unanswered,
 )
 from core.deployment.routing import STRATEGIES, RoutingConfig
+from core.glossary import strategy_label
 from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
 from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
-from ui.widgets import flash, model_name_picker, show_flash, user_errors
+from ui.widgets import flash, model_name_picker, readable_table, show_flash, user_errors
 
 ws, project = page_setup(
     "Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger."
@@ -52,6 +53,7 @@ strategy = st.radio(
     strategies,
     horizontal=True,
     key="strategy",
+    format_func=strategy_label,
     index=strategies.index(current.strategy) if current.strategy in strategies else 0,
     captions=[STRATEGIES[s] for s in strategies],
 )
@@ -117,10 +119,8 @@ with user_errors():
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
     if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
-        st.dataframe(
-            serving.get_answers_df(result).round({"score": 4, "shadow_score": 4, "latency_ms": 2}),
-            hide_index=True,
-            width="stretch",
+        readable_table(
+            serving.get_answers_df(result).round({"score": 4, "shadow_score": 4, "latency_ms": 2}), width="stretch"
         )
         unanswered = caption_unanswered(result)
         if unanswered:
@@ -147,16 +147,14 @@ with user_errors():
 summary = serving.get_traffic_summary_df(ws, active["id"])
 if not summary.empty:
     st.subheader("Traffic so far")
-    st.dataframe(summary, hide_index=True, width="stretch")
+    readable_table(summary, width="stretch")
     st.caption(caption_traffic_summary(summary))
-    st.dataframe(
-        serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}),
-        hide_index=True,
-        width="stretch",
+    readable_table(
+        serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}), width="stretch"
     )
     st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")
 queue = serving.get_review_queue_df(ws, active["id"], limit=50)
 if not queue.empty:
     st.subheader("Review queue")
-    st.dataframe(queue.round({"score": 4}), hide_index=True, width="stretch")
+    readable_table(queue.round({"score": 4}), width="stretch")
     st.caption(caption_review_queue(queue))

@@ -29,7 +29,7 @@ from ui.live_traffic_panel import live_traffic_panel
 from ui.performance_panel import performance_panel
 from ui.system_panel import live_health_panel, system_panel
 from ui.text import escape_markdown
-from ui.widgets import anchor, chart, flash, job_panel, show_flash, user_errors
+from ui.widgets import anchor, chart, flash, job_panel, readable_table, show_flash, user_errors
 
 ws, project = page_setup(
     "Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when to retrain."
@@ -139,7 +139,7 @@ st.caption(
     else "Every production row passed the validation rules learned from the training data."
 )
 with st.expander("Every feature and window: PSI and the statistical test"):
-    st.dataframe(fd.sort_values(["window", "psi"], ascending=[True, False]), hide_index=True, width="stretch")
+    readable_table(fd.sort_values(["window", "psi"], ascending=[True, False]), width="stretch")
     st.caption(caption_drift_table(report.config))
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from core import pipeline, registry
+from core.formatting import format_value
 from core.monitoring import delivery, rule_store
 from core.monitoring.evaluation import BUILT_IN_REASONS
 from core.monitoring.reports import MonitoringReport
@@ -45,18 +46,24 @@ def alerts_list(report: MonitoringReport) -> None:
 def _describe_evidence(rule_name: str, evidence: dict[str, Any]) -> str:
     parts = [f"Rule '{rule_name}'"]
     if evidence.get("value") is not None:
-        limit = "" if evidence.get("threshold") is None else f" against {evidence['threshold']:.4g}"
-        parts.append(f"value {evidence['value']:.4g}{limit}")
+        limit = "" if evidence.get("threshold") is None else f" against {format_value(evidence['threshold'], digits=4)}"
+        parts.append(f"value {format_value(evidence['value'], digits=4)}{limit}")
     if evidence.get("rows"):
         parts.append(f"{evidence['rows']:,} rows in the window")
     return "; ".join(parts) + "."
+
+
+def _rule_choice(by_id: dict[str, AlertRule], rule_id: str) -> str:
+    """A rule as a choice: its name, with a number only when another rule has the same name."""
+    name = by_id[rule_id].name
+    twins = [i for i, r in by_id.items() if r.name == name]
+    return name if len(twins) == 1 else f"{name} ({twins.index(rule_id) + 1})"
 
 
 def _rules_table(rules: list[AlertRule]) -> list[dict[str, Any]]:
     return [
         {
             "rule": r.name,
-            "id": r.id,
             "signal": SIGNALS[r.signal].label,
             "when": r.describe(),
             "severity": r.severity,
@@ -83,7 +90,7 @@ def alert_rules_panel(ws, project_id: int, problem: ProblemConfig, labels_delaye
     st.dataframe(_rules_table(rules), hide_index=True, width="stretch")
     by_id = {r.id: r for r in rules}
     picked = st.selectbox(
-        "Rule to edit", list(by_id), key="alert_rule_pick", format_func=lambda i: f"{by_id[i].name} ({i})"
+        "Rule to edit", list(by_id), key="alert_rule_pick", format_func=lambda i: _rule_choice(by_id, i)
     )
     if picked is not None:
         _edit_rule(ws, project_id, rules, by_id[picked])

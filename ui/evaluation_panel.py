@@ -47,6 +47,7 @@ from core.evaluation.fairness import (
 from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
 from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
 from core.evaluation.reports import (
+    CLASSIFICATION_REPORT_METRICS,
     get_best_threshold,
     get_calibration_df,
     get_classification_report,
@@ -60,24 +61,16 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
-from core.problem.definition import ProblemConfig, encode_target
+from core.formatting import format_percent, format_value
+from core.problem.definition import ProblemConfig, encode_target, get_metric_label
 from core.problem.store import get_experiment_problem, get_problem
 from core.training import tracking
 from ui import cache
 from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
-from ui.widgets import chart, option_labels, user_errors
+from ui.widgets import chart, option_labels, term_help, user_errors
 
-REPORT_WORDS = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "roc_auc": "ROC-AUC",
-    "pr_auc": "PR-AUC",
-    "log_loss": "Log loss",
-}
+REPORT_WORDS = {k: label for k, (label, _) in CLASSIFICATION_REPORT_METRICS.items()}
 
 
 def show_evaluation(ws, project_id: int, experiment: dict) -> None:
@@ -152,7 +145,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     if cost is not None:
         c1, c2, c3 = st.columns(3)
         c1.metric("Cost at this threshold", f"€{row['cost']:,.0f}")
-        c2.metric("Cheapest threshold", f"{best:.2f}")
+        c2.metric("Cheapest threshold", f"{best:.2f}", help=term_help("decision threshold"))
         c3.metric("Cost at the cheapest", f"€{get_threshold_row(thresholds, best)['cost']:,.0f}")
         chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
     else:
@@ -164,7 +157,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     report = get_classification_report(y, score, threshold)
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
-        cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
+        cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}", help=term_help(name))
     st.caption(
         escape_markdown(
             f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
@@ -206,7 +199,11 @@ def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> Non
     report = get_multiclass_report(truth, predicted, proba, classes)
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
-        cols[i % 4].metric(MULTICLASS_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}")
+        cols[i % 4].metric(
+            MULTICLASS_WORDS[name],
+            "n/a" if np.isnan(value) else f"{value:.3f}",
+            help=term_help(name.removesuffix("_ovr")),
+        )
     st.caption(
         f"{report['accuracy']:.0%} of the unseen rows get the right class. The class averages count every "
         "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
@@ -226,9 +223,12 @@ def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
     predicted = np.asarray(model.test_pred, dtype=float)
     report = get_regression_report(actual, predicted)
     cols = st.columns(4)
-    for col, (name, words) in zip(cols, (("r2", "R²"), ("rmse", "RMSE"), ("mae", "MAE"), ("mape", "MAPE"))):
+    for col, name in zip(cols, ("r2", "rmse", "mae", "mape")):
         value = report.get(name, float("nan"))
-        col.metric(words, "n/a" if np.isnan(value) else (f"{value:.1%}" if name == "mape" else f"{value:,.4g}"))
+        shown = (
+            "n/a" if np.isnan(value) else (format_percent(value) if name == "mape" else format_value(value, digits=4))
+        )
+        col.metric(get_metric_label(name), shown, help=term_help(name))
     st.caption(escape_markdown(caption_regression_report(report)))
     residuals = get_residuals_df(actual, predicted)
     c1, c2 = st.columns(2)

@@ -13,7 +13,7 @@ from core.evaluation.gate import CHECK_TITLES
 from core.problem.definition import format_metric_value, get_metric_label
 from core.training import tracking
 from ui.text import escape_markdown
-from ui.widgets import user_errors
+from ui.widgets import term_help, user_errors
 
 
 def show_gate(ws, project_id: int, experiment: dict) -> None:
@@ -24,8 +24,8 @@ def show_gate(ws, project_id: int, experiment: dict) -> None:
     passed = bool(gate.get("passed"))
     with st.container(border=True):
         c1, c2, c3 = st.columns(3)
-        c1.metric("Verdict", "GO" if passed else "NO-GO")
-        c2.metric(f"Holdout {label}", format_metric_value(metric, gate.get("value")))
+        c1.metric("Verdict", "GO" if passed else "NO-GO", help=term_help("gate"))
+        c2.metric(f"Holdout {label}", format_metric_value(metric, gate.get("value")), help=term_help(metric))
         c3.metric("Threshold", format_metric_value(metric, gate.get("threshold")))
         who = best["model_name"] if best else "the best model"
         st.caption(

@@ -15,7 +15,7 @@ from core.training.config import VALIDATIONS, TrainConfig
 from core.training.splits import resolve_validation
 from core.workspace import jobs
 from ui.text import escape_markdown
-from ui.widgets import chart, option_labels
+from ui.widgets import chart, option_labels, readable_table
 
 VALIDATION_WORDS = {
     "auto": "Automatic (fits the data)",
@@ -118,7 +118,7 @@ def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
     board = runs[[c for c in shown if c in runs.columns]].rename(columns={"cv_score": f"CV {metric_label}"})
     if board["error"].isna().all():
         board = board.drop(columns=["error"])
-    st.dataframe(board, hide_index=True, width="stretch")
+    readable_table(board, width="stretch")
     st.caption(
         f"CV {metric_label} is the average over the cross-validation folds; the other columns are measured "
         "on the held-out rows. The best model is chosen by the CV score, never by the holdout."

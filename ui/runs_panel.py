@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core.evaluation.charts_checks import caption_run_folds, caption_run_scores, plot_run_folds, plot_run_scores
-from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
+from core.glossary import column_label, validation_label
+from core.problem.definition import METRIC_LABELS, ProblemConfig, get_metric_label, is_higher_better
 from core.stages import lab
 from core.training import tracking
 from core.training.tracking import EXPERIMENT_KINDS
@@ -51,7 +52,10 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
         if c in runs.columns
     ]
     sort_by = f3.selectbox(
-        "Sort by", metric_columns, key="runs_sort", format_func=lambda c: f"CV {label}" if c == "cv_score" else c
+        "Sort by",
+        metric_columns,
+        key="runs_sort",
+        format_func=lambda c: f"CV {label}" if c == "cv_score" else _header(c),
     )
     shown = runs
     if models:
@@ -63,16 +67,10 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     table = shown.drop(columns=["key", "cv_folds"]).rename(columns={"cv_score": f"CV {label}"})
     if table["error"].isna().all():
         table = table.drop(columns=["error"])
+    if "validation" in table:
+        table["validation"] = table["validation"].map(lambda v: validation_label(v) if isinstance(v, str) else v)
     # Readable headers; the holdout scores say they are on unseen rows.
-    headers = {c: f"holdout {get_metric_label(c)}" for c in table.columns if get_metric_label(c) != c}
-    headers.update(
-        {
-            "fit_seconds": "fit seconds",
-            "predict_ms_per_row": "ms per row",
-            "feature_set": "feature set",
-            "rerun_of": "re-run of",
-        }
-    )
+    headers = {c: _header(c) for c in table.columns}
     st.dataframe(table.rename(columns=headers), hide_index=True, width="stretch", key="runs_table")
     st.caption(
         f"{len(shown)} of {len(runs)} runs, each with its data version, feature set, validation and seed: "
@@ -96,10 +94,20 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
     _rerun(ws, project_id, labels)
 
 
+def _header(column: str) -> str:
+    """A runs-table column as people read it; the holdout scores say they are on unseen rows."""
+    if column in METRIC_LABELS:
+        return f"holdout {get_metric_label(column)}"
+    return {"fit_seconds": "fit seconds", "rerun_of": "re-run of"}.get(column) or column_label(column)
+
+
 def _compare(ws, runs: pd.DataFrame, chosen: list[int], problem: ProblemConfig) -> None:
     params = tracking.get_params_comparison_df(ws, chosen)
     params = params.iloc[np.argsort(~params["differs"].to_numpy(), kind="stable")]  # what differs first
     differs = params.pop("differs")
+    if "validation" in params.index:  # the key ("time-split") as words ("time split")
+        params = params.astype(object)
+        params.loc["validation"] = [validation_label(v) if isinstance(v, str) else v for v in params.loc["validation"]]
     n_diff = int(differs.sum())
     st.dataframe(
         params.style.apply(lambda row: ["background-color: #fde68a" if differs[row.name] else "" for _ in row], axis=1),

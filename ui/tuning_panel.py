@@ -32,7 +32,7 @@ from core.training.tuning import (
 )
 from core.workspace import jobs
 from ui.text import escape_markdown
-from ui.widgets import chart, job_panel, user_errors
+from ui.widgets import chart, job_panel, readable_table, user_errors
 
 SCALE_WORDS = {"int": "whole number", "float": "number", "log": "number, log scale", "choice": "one of a list"}
 
@@ -269,8 +269,8 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
             key=f"study_{study['id']}_parallel",
         )
     with st.expander(f"All {len(trials)} trials"):
-        st.dataframe(trials, hide_index=True, width="stretch")
+        readable_table(trials, width="stretch")
         st.caption(
-            "Every trial's settings and its score averaged over the cross-validation folds; best_so_far "
+            "Every trial's settings and its score averaged over the cross-validation folds; best so far "
             "is the best score reached up to that trial."
         )

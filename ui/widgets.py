@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
+import pandas as pd
 import streamlit as st
 
+from core.glossary import explain, readable_columns
+from core.problem.definition import get_metric_label
+from core.style import number_axes
 from core.workspace.errors import StudioError
 from core.workspace.jobs import get_job
 from ui.text import escape_markdown
@@ -17,8 +21,8 @@ FLASH_KEY = "flash_message"
 
 def chart(fig, sentence: str, key: str | None = None) -> None:
     """Every chart carries one plain sentence of what it means (plain text: it may quote column and
-    category names, so it is escaped)."""
-    st.plotly_chart(fig, width="stretch", key=key)
+    category names, so it is escaped). Numeric axes get the studio's number format (no e-notation)."""
+    st.plotly_chart(number_axes(fig), width="stretch", key=key)
     st.caption(escape_markdown(sentence))
 
 
@@ -59,6 +63,32 @@ def option_labels(labels: Mapping[Any, str]) -> Callable[[Any], str]:
     lookup that raised would make Streamlit match the stale label instead). Streamlit annotates
     ``format_func`` as returning str only, hence the cast."""
     return cast(Callable[[Any], str], labels.get)
+
+
+def term_help(term: str) -> str | None:
+    """The glossary's plain sentence for ``term`` (a label as shown, or a metric/strategy key), for a
+    widget's or a metric's ``help=`` tooltip; None (no tooltip) for a term it does not know."""
+    return explain(term)
+
+
+def metric_help(metrics: Iterable[str]) -> str | None:
+    """A metric picker's tooltip: one line per choice, "ROC-AUC: ...", from the glossary."""
+    lines = [f"**{get_metric_label(m)}**: {explain(m)}" for m in metrics if explain(m)]
+    return "\n\n".join(lines) or None
+
+
+def readable_table(df: pd.DataFrame, keep: Iterable[str] = (), **kwargs: Any) -> None:
+    """``st.dataframe`` with our column keys as headers people read ("mean_latency_ms" → "mean latency
+    (ms)", "roc_auc" → "ROC-AUC") and the glossary's sentence as each known header's tooltip.
+    ``keep``: columns named by the user (their own column names), shown as they are."""
+    shown = readable_columns(df, keep=keep)
+    config = dict(kwargs.pop("column_config", None) or {})
+    for column in shown.columns:
+        sentence = explain(str(column))
+        if sentence and column not in config:
+            config[column] = st.column_config.Column(help=sentence)
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(shown, column_config=config, **kwargs)
 
 
 def job_panel(

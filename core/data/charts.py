@@ -40,7 +40,7 @@ def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
                 marker_color=ACCENT,
                 name=plot_text(column),
                 customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                hovertemplate="%{customdata[0]:,.4g} to %{customdata[1]:,.4g}: %{y:,} rows<extra></extra>",
+                hovertemplate="%{customdata[0]:,.4~r} to %{customdata[1]:,.4~r}: %{y:,} rows<extra></extra>",
             )
         fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows", bargap=0.05)
     elif kind == "datetime" and len(values):

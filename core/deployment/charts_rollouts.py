@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.deployment.rollouts.traffic import answer_values
+from core.formatting import format_p_value
+from core.problem.definition import get_metric_label
 from core.style import ACCENT, BAD, GOOD, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
 
 ARM_COLORS = {"champion": ACCENT, "challenger": WARN, "shadow": WARN}
@@ -92,15 +94,15 @@ def plot_ab_arms(evidence: dict[str, Any]) -> go.Figure:
     bottom = max(0.0, min(lows) - 0.05) if lows else 0.0
     top = max(highs) + 0.05 if highs else 1.0
     return style_figure(fig, title=f"A/B: {evidence['metric']} per arm, with 95% intervals", height=HEIGHT_SMALL,
-                        yaxis_title=evidence["metric"], yaxis_range=[bottom, top])  # fmt: skip
+                        yaxis_title=get_metric_label(evidence["metric"]), yaxis_range=[bottom, top])  # fmt: skip
 
 
 def caption_ab_arms(evidence: dict[str, Any]) -> str:
     test = evidence["test"]
     return (
         f"B minus A is {test['difference']:+.3f} (95% interval {test['low']:+.3f} to {test['high']:+.3f}); the "
-        f"{test['test']} gives p = {test['p_value']:.3g}, and the always-valid p-value, safe to read at each of the "
-        f"{evidence['looks']} looks, is {evidence['sequential_p_value']:.3g}. At this sample the test can detect a "
+        f"{test['test']} gives {format_p_value(test['p_value'])}, and the always-valid p-value, safe to read at each "
+        f"of the {evidence['looks']} looks, gives {format_p_value(evidence['sequential_p_value'])}. At this sample the test can detect a "
         f"difference of {evidence['mde_now']:.3f} (power 0.8, alpha 0.05)."
     )
 
@@ -201,6 +203,7 @@ def get_arm_metric_over_time(labelled: pd.DataFrame, kind: str, *, shadow: bool 
 
 
 def plot_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> go.Figure:
+    metric = get_metric_label(metric)
     fig = go.Figure()
     for arm, rows in over_time.groupby("arm", sort=False):
         fig.add_trace(go.Scatter(x=rows["labelled"], y=rows["value"], mode="lines", name=str(arm),
@@ -212,6 +215,7 @@ def plot_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> go.Figu
 def caption_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> str:
     if over_time.empty:
         return "No labels have arrived yet: the lines appear as true outcomes come back."
+    metric = get_metric_label(metric)
     last = over_time.groupby("arm", sort=False).last()
     parts = [f"{arm} {row['value']:.3f} on {int(row['labelled']):,} labelled answers" for arm, row in last.iterrows()]
     return (

@@ -151,6 +151,11 @@ def caption_run_folds(runs_df: pd.DataFrame) -> str:
     )
 
 
+def _heading(label: str) -> str:
+    """First letter up, the rest as it is ("ROC-AUC" stays, not "Roc-auc")."""
+    return label[:1].upper() + label[1:]
+
+
 def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
     # Not style_figure: the same settings, but in this order the figure's JSON stays byte-identical.
     fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
@@ -161,7 +166,7 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
     """Bars per metric, one colour per group; groups too small to trust are faded and say so."""
     task = task_of_group_table(group_df)
     metrics = [m for m in GROUP_METRICS[task] if m in group_df.columns and m != "mean_error"]
-    names = [m.split(" (")[0].capitalize() for m in (GROUP_METRICS[task][k] for k in metrics)]
+    names = [_heading(m.split(" (")[0]) for m in (GROUP_METRICS[task][k] for k in metrics)]
     fig = go.Figure()
     for row in group_df.itertuples(index=False):
         suffix = "" if row.reliable else f" (only {row.rows} rows: unreliable)"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from core.problem.definition import get_metric_label
 from core.workspace.errors import DataError
 
 MIN_GROUP_ROWS = 30
@@ -24,10 +25,10 @@ GROUP_METRICS: dict[str, dict[str, str]] = {
         "positive_rate": "flagged rate",
         "tpr": "recall (share of real positives caught)",
         "fpr": "false alarm rate",
-        "accuracy": "accuracy",
-        "roc_auc": "ROC-AUC",
+        "accuracy": get_metric_label("accuracy"),
+        "roc_auc": get_metric_label("roc_auc"),
     },
-    "multiclass": {"accuracy": "accuracy"},
+    "multiclass": {"accuracy": get_metric_label("accuracy")},
     "regression": {"mae": "typical error (MAE)", "mean_error": "average under-prediction"},
 }
 

@@ -23,14 +23,20 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from core.problem.definition import get_metric_heading
+
+# Headings of the report's numbers: the metric names' one home (core.problem.definition).
 REPORT_WORDS = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision_macro": "Precision (class average)",
-    "recall_macro": "Recall (class average)",
-    "f1_macro": "F1 (class average)",
-    "roc_auc_ovr": "ROC-AUC (each class vs the rest)",
-    "log_loss": "Log loss",
+    key: get_metric_heading(key)
+    for key in (
+        "accuracy",
+        "balanced_accuracy",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "roc_auc_ovr",
+        "log_loss",
+    )
 }
 
 

@@ -31,7 +31,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from core.problem.definition import ProblemConfig
+from core.problem.definition import ProblemConfig, get_metric_heading
 from core.workspace.errors import ConfigError, DataError
 
 # ---------------------------------------------------------------- ROC
@@ -88,14 +88,17 @@ def get_residuals_df(y_true: ArrayLike, y_pred: ArrayLike) -> pd.DataFrame:
 
 # Label and plain meaning of each number in the report, for tables shown to non-specialists.
 CLASSIFICATION_REPORT_METRICS: dict[str, tuple[str, str]] = {
-    "accuracy": ("Accuracy", "share of all rows labelled correctly"),
-    "balanced_accuracy": ("Balanced accuracy", "average of the share caught in each class (fair on rare classes)"),
-    "precision": ("Precision", "of the rows flagged, the share that really are positive"),
-    "recall": ("Recall", "of the real positives, the share the model flags"),
-    "f1": ("F1", "balance of precision and recall (harmonic mean)"),
-    "roc_auc": ("ROC-AUC", "chance a random positive is scored above a random negative"),
-    "pr_auc": ("PR-AUC", "average precision over all recall levels (guessing = the positive rate)"),
-    "log_loss": ("Log loss", "penalty for confident wrong probabilities (lower is better)"),
+    "accuracy": (get_metric_heading("accuracy"), "share of all rows labelled correctly"),
+    "balanced_accuracy": (
+        get_metric_heading("balanced_accuracy"),
+        "average of the share caught in each class (fair on rare classes)",
+    ),
+    "precision": (get_metric_heading("precision"), "of the rows flagged, the share that really are positive"),
+    "recall": (get_metric_heading("recall"), "of the real positives, the share the model flags"),
+    "f1": (get_metric_heading("f1"), "balance of precision and recall (harmonic mean)"),
+    "roc_auc": (get_metric_heading("roc_auc"), "chance a random positive is scored above a random negative"),
+    "pr_auc": (get_metric_heading("pr_auc"), "average precision over all recall levels (guessing = the positive rate)"),
+    "log_loss": (get_metric_heading("log_loss"), "penalty for confident wrong probabilities (lower is better)"),
 }
 
 

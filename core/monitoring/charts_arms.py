@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.formatting import format_number
+from core.problem.definition import get_metric_label
 from core.style import (
     ACCENT,
     BAD,
@@ -47,7 +48,7 @@ def _is_nan(value: float) -> bool:
 def plot_arms_overview(arms: pd.DataFrame) -> go.Figure:
     """Three panels, one bar per version: the metric on its labelled answers, its p95 latency per
     request, and the largest PSI of a feature of the rows it answered."""
-    metric = str(arms["metric"].iloc[0]) if len(arms) else "metric"
+    metric = get_metric_label(str(arms["metric"].iloc[0])) if len(arms) else "metric"
     fig = make_subplots(
         rows=1,
         cols=3,

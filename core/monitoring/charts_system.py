@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.formatting import format_number, format_rate, format_share
+from core.formatting import format_ms, format_number, format_rate, format_share
 from core.monitoring.windows import metric_name
 from core.style import ACCENT, BAD, HEIGHT_WINDOWS, WARN, plot_text, style_figure
 
@@ -69,13 +69,13 @@ def caption_system_latency(df: pd.DataFrame) -> str:
     requests, rows = int(df["requests"].sum()), int(df["rows"].sum())
     sentence = (
         f"{requests:,} request{'s' if requests != 1 else ''} ({rows:,} row{'s' if rows != 1 else ''}): in a typical window half of them were answered within "
-        f"{format_number(df['latency_p50_ms'].median())} ms (blue) and 95% within "
-        f"{format_number(df['latency_p95_ms'].median())} ms (orange); the slowest was window "
-        f"{int(slowest['window'])} ({slowest['version']}), 95% within {format_number(slowest['latency_p95_ms'])} ms"
+        f"{format_ms(df['latency_p50_ms'].median())} (blue) and 95% within "
+        f"{format_ms(df['latency_p95_ms'].median())} (orange); the slowest was window "
+        f"{int(slowest['window'])} ({slowest['version']}), 95% within {format_ms(slowest['latency_p95_ms'])}"
     )
     throughput = df["throughput_rps"].dropna()
     if len(throughput):
-        sentence += f", and the endpoint served up to {format_rate(throughput.max())} requests a second"
+        sentence += f", and the endpoint served up to {format_rate(throughput.max())}"
     return sentence + "."
 
 

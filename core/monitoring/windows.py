@@ -16,18 +16,10 @@ import pandas as pd
 from core.data.columns import looks_like_identifier
 from core.data.dates import looks_like_datetime
 from core.monitoring.drift import DriftConfig, describe_psi, get_feature_drift_df, get_psi_per_group
+from core.problem.definition import get_metric_label
 
 WINDOW_COLUMN = "window"
 LOWER_IS_BETTER = {"rmse", "mae", "mse", "log_loss"}
-METRIC_NAMES = {
-    "roc_auc": "ROC-AUC",
-    "accuracy": "accuracy",
-    "f1": "F1",
-    "f1_macro": "F1 (macro)",
-    "r2": "R²",
-    "rmse": "RMSE",
-    "mae": "MAE",
-}
 # Column order and dtype of each result table: applied on creation and on loading,
 # so a saved report loads back identical.
 FEATURE_DRIFT_SCHEMA = {
@@ -64,7 +56,7 @@ def apply_schema(df: pd.DataFrame, schema: dict[str, str], defaults: dict[str, A
 
 
 def metric_name(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric)
+    return get_metric_label(metric)
 
 
 def _as_score_vector(scores: np.ndarray) -> np.ndarray:

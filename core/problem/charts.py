@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from core.formatting import format_value
 from core.style import HEIGHT_SMALL, TEMPLATE, plot_text, plot_texts
 
 
@@ -39,8 +40,9 @@ def caption_target(df: pd.DataFrame, target: str, task: str) -> str:
     """One plain sentence on `plot_target`: the range to predict, or the baseline of always guessing."""
     if task == "regression":
         return (
-            f"{target} ranges from {df[target].min():,.4g} to {df[target].max():,.4g}, with a median of "
-            f"{df[target].median():,.4g}: the model predicts a number in this range."
+            f"{target} ranges from {format_value(df[target].min(), digits=4)} to "
+            f"{format_value(df[target].max(), digits=4)}, with a median of "
+            f"{format_value(df[target].median(), digits=4)}: the model predicts a number in this range."
         )
     counts = df[target].astype(str).value_counts()
     top_share = counts.iloc[0] / counts.sum()

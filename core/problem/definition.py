@@ -25,13 +25,25 @@ METRICS: dict[str, tuple[str, ...]] = {
     "regression": ("r2", "rmse", "mae"),
 }
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+# The one home of metric names people read (tables, charts, sentences, the glossary's keys).
 METRIC_LABELS = {
     "roc_auc": "ROC-AUC",
-    "f1_macro": "macro F1",
+    "roc_auc_ovr": "ROC-AUC (each class vs the rest)",
+    "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)",
+    "f1": "F1",
     "accuracy": "accuracy",
+    "precision": "precision",
+    "recall": "recall",
+    "precision_macro": "precision (macro)",
+    "recall_macro": "recall (macro)",
+    "log_loss": "log loss",
+    "brier": "Brier score",
     "r2": "R²",
     "rmse": "RMSE",
     "mae": "MAE",
+    "mse": "MSE",
+    "mape": "MAPE",
     "balanced_accuracy": "balanced accuracy",
     "pr_auc": "PR-AUC",
 }
@@ -80,7 +92,14 @@ def is_higher_better(metric: str) -> bool:
 
 
 def get_metric_label(metric: str) -> str:
+    """A metric's key as people read it: "roc_auc" → "ROC-AUC", "f1_macro" → "F1 (macro)"."""
     return METRIC_LABELS.get(metric, metric)
+
+
+def get_metric_heading(metric: str) -> str:
+    """The label at the start of a line or as a table/metric heading: "Accuracy", "ROC-AUC", "F1 (macro)"."""
+    label = get_metric_label(metric)
+    return label[:1].upper() + label[1:]
 
 
 def format_metric_value(metric: str, value: float | None) -> str:

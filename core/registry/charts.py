@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.problem.definition import get_metric_label
+from core.glossary import column_label
+from core.problem.definition import METRIC_LABELS, get_metric_label
 
 # The columns a reviewer reads first, in this order (the problem's own metric last among them).
 FIRST_COLUMNS = ("version", "stage", "aliases", "family", "decision threshold", "cv_score")
@@ -17,8 +18,9 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
     """(the versions with readable headers, the column order to show): the columns a reviewer reads
     first, then the rest (run, hash, all metrics), without the ids. ``metric`` is the problem's."""
     headers = {
+        **{c: column_label(c) for c in versions if c not in ("id", "model")},
         "cv_score": "CV score",
-        **{c: f"holdout {get_metric_label(c)}" for c in versions if get_metric_label(c) != c},
+        **{c: f"holdout {get_metric_label(c)}" for c in versions if c in METRIC_LABELS},
     }
     first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c is not None and c in versions]
     shown = versions.rename(columns=headers)

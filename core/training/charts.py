@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.formatting import format_significant
 from core.problem.definition import (
     format_metric_value,
     get_metric_label,
@@ -147,6 +148,7 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
     direction = "high" if top[name].mean() > scored[name].mean() else "low"
     return (
         f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "
-        f"(around {top[name].mean():.3g} against {scored[name].mean():.3g} over all trials), the setting "
+        f"(around {format_significant(top[name].mean())} against {format_significant(scored[name].mean())} "
+        "over all trials), the setting "
         "that matters most here."
     )

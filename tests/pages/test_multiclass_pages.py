@@ -64,7 +64,7 @@ def test_evaluate_reports_every_metric_and_each_class(tiers_app):
     for label in (
         "Accuracy",
         "Balanced accuracy",
-        "F1 (class average)",
+        "F1 (macro)",
         "ROC-AUC (each class vs the rest)",
         "Log loss",
     ):

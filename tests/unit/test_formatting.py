@@ -7,17 +7,26 @@ import pandas as pd
 import pytest
 
 from core.formatting import (
+    D3_NUMBER,
     format_cell,
+    format_count,
     format_date,
     format_exact,
     format_example,
     format_feature_value,
+    format_ms,
     format_number,
+    format_p_value,
     format_param,
     format_part_of,
+    format_percent,
     format_rate,
     format_share,
+    format_significant,
     format_statistic,
+    format_value,
+    format_year,
+    is_year_name,
 )
 
 
@@ -111,7 +120,18 @@ def test_format_share(share, text):
 
 @pytest.mark.parametrize(
     "value, text",
-    [(0.6412, "0.64"), (12.34, "12.3"), (-15.0, "-15.0"), (1204.4, "1,204"), (float("nan"), "n/a"), (None, "n/a")],
+    [
+        (0.6412, "0.64"),
+        (12.34, "12.3"),
+        (-15.0, "-15.0"),
+        (1204.4, "1,204"),
+        (float("nan"), "n/a"),
+        (None, "n/a"),
+        (-0.001, "-0.001"),  # was "-0.00"
+        (-0.0, "0.00"),
+        (0.000123, "0.00012"),  # was "0.00"
+        (424000.0, "424,000"),
+    ],
 )
 def test_format_number(value, text):
     """Monitoring's readings (PSI, scores, thresholds), as its own helper wrote them."""
@@ -121,27 +141,11 @@ def test_format_number(value, text):
 @pytest.mark.parametrize(
     "value, text",
     [
-        (903.0, "903"),
-        (50, "50"),
-        (12.5, "12.5"),
-        (0.25, "0.25"),
-        (1234.0, "1,234"),
-        (float("nan"), "n/a"),
-        (None, "n/a"),
-    ],
-)
-def test_format_rate_reads_a_whole_rate_whole(value, text):
-    """'903 requests a second', not '903.0'."""
-    assert format_rate(value) == text
-
-
-@pytest.mark.parametrize(
-    "value, text",
-    [
         (float("nan"), "missing"),
         (None, "missing"),
         (pd.NaT, "missing"),
-        (np.float64(1234.5678), "1235"),
+        (np.float64(1234.5678), "1,235"),  # was "1235": the issue asks for thousands separators
+        (424000.0, "424,000"),  # was "4.24e+05" (the issue's waterfall labels)
         (0.000123456, "0.0001235"),
         (pd.Timestamp("2024-03-01"), "2024-03-01"),
         (pd.Timestamp("2024-03-01 08:30"), "2024-03-01T08:30:00"),
@@ -152,3 +156,82 @@ def test_format_rate_reads_a_whole_rate_whole(value, text):
 def test_format_feature_value(value, text):
     """A feature's value beside its SHAP contribution (the Explain page's waterfall), as before."""
     assert format_feature_value(value) == text
+
+
+# The house rules of issue 12 ("Numbers and names people read"), one row per rule.
+@pytest.mark.parametrize(
+    "formatter, value, text",
+    [
+        (format_value, 424000.0, "424,000"),  # no scientific notation for ordinary magnitudes
+        (format_value, 844123.0, "844,123"),
+        (format_value, 0.000123, "0.000123"),  # small values stay readable
+        (format_value, 1.5e-9, "0.0000000015"),
+        (format_value, -0.0, "0"),  # never "-0.00"
+        (format_value, -0.0000001, "-0.0000001"),
+        (format_value, 1204, "1,204"),  # thousands separators
+        (format_value, 152.345, "152.3"),
+        (format_value, 152.04, "152"),
+        (format_value, 12.345, "12.35"),
+        (format_value, 0.12345, "0.123"),
+        (format_value, float("nan"), "n/a"),
+        (format_value, None, "n/a"),
+        (format_value, float("inf"), "∞"),
+        (format_significant, 424242.0, "424,000"),
+        (format_significant, 0.00012345, "0.000123"),
+        (format_significant, 1e-300, "0"),
+        (format_significant, -0.0004, "-0.0004"),
+        (format_count, 1204.0, "1,204"),
+        (format_year, 2021.0, "2021"),  # years as years, not "2,021"
+        (format_year, 1999, "1999"),
+        (format_percent, 0.125, "12.5%"),  # rates as percentages
+        (format_percent, 0.03, "3%"),
+        (format_percent, 0.0004, "0.04%"),
+        (format_percent, 0.0000123, "0.0012%"),
+        (format_percent, -0.0, "0%"),
+        (format_percent, None, "n/a"),
+        (format_rate, 903.0, "903 requests a second"),  # a whole rate without ".0"
+        (format_rate, 903.4, "903 requests a second"),
+        (format_rate, 2.5, "2.5 requests a second"),
+        (format_rate, 12000.0, "12,000 requests a second"),
+        (format_ms, 12.4, "12 ms"),  # units where known
+        (format_ms, 0.42, "0.42 ms"),
+        (format_ms, 1250.3, "1,250 ms"),
+        (format_ms, None, "n/a"),
+        (format_p_value, 1.2e-7, "p < 0.001"),
+        (format_p_value, 0.0345, "p = 0.035"),
+        (format_p_value, 0.5, "p = 0.5"),
+        (format_statistic, 1.23e-05, "0.0000123"),  # was "1.23e-05"
+        (format_exact, 1e-07, "0.0000001"),  # was "1e-07"
+        (format_param, 0.00001, "0.00001"),  # was "1e-05"
+    ],
+)
+def test_house_rules(formatter, value, text):
+    assert formatter(value) == text
+
+
+@pytest.mark.parametrize(
+    "name, is_year",
+    [
+        ("year_built", True),
+        ("Year", True),
+        ("model yr", True),
+        ("years", True),
+        ("yearly_fee", False),
+        ("layer", False),
+    ],
+)
+def test_is_year_name(name, is_year):
+    assert is_year_name(name) is is_year
+
+
+def test_no_formatter_writes_e_notation():
+    import re
+
+    values = [10.0**k * m for k in range(-9, 13) for m in (1, -1, 4.24, -8.44)]
+    for formatter in (format_value, format_significant, format_statistic, format_exact, format_param, format_number):
+        for value in values:
+            assert not re.search(r"\d[eE][+-]?\d", formatter(value)), (formatter.__name__, value)
+
+
+def test_d3_number_format_has_separators_and_no_exponent():
+    assert D3_NUMBER == ",~r"  # d3: thousands separators, significant digits, trailing zeros trimmed

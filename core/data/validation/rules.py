@@ -28,7 +28,7 @@ from core.data.columns import (
     value_counts,
 )
 from core.data.dates import looks_like_datetime, parse_datetimes
-from core.formatting import format_date, format_exact, format_share
+from core.formatting import format_date, format_exact, format_example, format_share, is_year_name
 from core.workspace.errors import ConfigError, DataError
 
 KINDS = ("numeric", "categorical", "datetime", "boolean", "text")
@@ -201,7 +201,7 @@ def _bound(rule: ColumnRule, value: float | str) -> Any:
 
 def _describe_values(rule: ColumnRule) -> str:
     if rule.kind == "numeric":
-        return _range_words("a number", rule, format_exact)
+        return _range_words("a number", rule, format_example if is_year_name(rule.column) else format_exact)
     if rule.kind == "datetime":
         return _range_words("a date", rule, lambda v: format_date(pd.Timestamp(v)))
     if rule.kind == "text":

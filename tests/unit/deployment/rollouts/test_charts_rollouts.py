@@ -43,7 +43,7 @@ def test_ab_chart_and_caption_carry_the_interval_and_both_p_values():
     fig = charts.plot_ab_arms(evidence)
     assert list(fig.data[0].error_y.array) == pytest.approx([0.04, 0.04])
     caption = charts.caption_ab_arms(evidence)
-    assert "+0.050" in caption and "p = 0.08" in caption and "9 looks, is 0.4" in caption and "0.081" in caption
+    assert "+0.050" in caption and "p = 0.08" in caption and "9 looks, gives p = 0.4" in caption and "0.081" in caption
 
 
 def test_shadow_captions_name_the_worst_segment_escaped_in_the_figure():
