@@ -44,8 +44,9 @@ def memory_pool() -> Any:
     and the next block's allocated every few milliseconds, so each block faulted (and the kernel
     zeroed) fresh pages again. With a decay of some seconds, for the arenas created from now on (the
     reader's threads'), the pages are reused: measured A B A B beside pandas on the loaded 2-core
-    machine, ~10% less CPU for the whole read and a wall-time ratio 1.8-2.2x -> 1.5-1.9x, for ~15 MB
-    more peak memory and ~35 MB kept after the read (reused by the next read, given back in time)."""
+    machine (load 8-13), 5-10% less CPU for the whole read (1.88x -> 1.71x pandas' CPU time; the
+    wall-time ratio moved within its noise), for ~15 MB more peak memory and ~35 MB kept after the
+    read (reused by the next read, given back in time)."""
     import pyarrow as pa
 
     global _DECAY_SET
