@@ -112,7 +112,7 @@ def test_registry_page_shows_champion_and_audit(app):
     assert at.metric[1].value == "v2"  # the retrained challenger from the demo
     versions = next(d.value for d in at.dataframe if "aliases" in d.value.columns)
     assert 0 < versions["decision threshold"].min() < 0.5  # the demo's costs: a missed churner costs 10x
-    audit = next(d.value for d in at.dataframe if {"action", "what", "detail"} <= set(d.value.columns))
+    audit = next(d.value for d in at.dataframe if {"action", "what", "who"} <= set(d.value.columns))
     assert "churn-demo v1 registered from run" in " ".join(audit["what"])
     assert "The challenger of churn-demo is now v2" in " ".join(audit["what"])
 

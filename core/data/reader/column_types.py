@@ -216,6 +216,7 @@ def _infer_typed(
     `distinct`: `_distinct(arr)` when the caller has it already.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     col = pd.Series(_STR.__from_arrow__(arr))
     n = len(col)
@@ -230,6 +231,14 @@ def _infer_typed(
         is_number = uniques.str.fullmatch(number).to_numpy(dtype=bool)
     else:  # no value starts as a number can (IDs like 'R0001'): the pattern need not run
         is_number = np.zeros(len(uniques), bool)
+    if not is_number.all() and decimal == "," and thousands not in _SPACE_GROUPS:
+        spaced = _space_grouped(uniques, is_number)
+        if spaced is not None:  # '1 234,56': every value a number once grouped by that space
+            space, same = spaced
+            if not same.equals(uniques):  # a column mixing spaces: one written for all
+                arr = pc.replace_substring_regex(arr, "[" + "".join(_SPACE_GROUPS) + "]", space)
+                return _infer_typed(arr, decimal, space, missing_phrase, tokens_read)
+            return _infer_typed(arr, decimal, space, missing_phrase, tokens_read, distinct=(uniques, freq))
     if is_number.all():
         integer_like = uniques.str.fullmatch(integer).to_numpy(dtype=bool)
         zeros = uniques[integer_like & uniques.str.fullmatch(_LEADING_ZERO).to_numpy(dtype=bool)]
@@ -259,7 +268,8 @@ def _infer_typed(
         if decimal == "," and not all_integers:
             marks.append("decimal comma")
         if thousands and bool(uniques.str.contains(thousands, regex=False).any()):
-            marks.append(f"thousands separator {thousands!r}")
+            named = f" ({_SPACE_GROUPS[thousands]})" if thousands in _SPACE_GROUPS else ""
+            marks.append(f"thousands separator {thousands!r}{named}")
         mark = f" ({', '.join(marks)})" if marks else ""
         return numeric, f"{_all_are(present, 'number')}{mark}{missing_note}", False, ()
     not_fitting = uniques[~is_number]
@@ -289,10 +299,35 @@ def _infer_typed(
         assert parsed is not None  # no failed value: the column was parsed
         span = f"{parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}"
         how = "" if fmt in ("ISO8601", "mixed") else f", format {fmt}"
-        order = "day/month" if fmt.startswith("%d") else "month/day"
+        if fmt.startswith("ISO8601 and "):  # two ways of writing dates in one column
+            how = f", written two ways: ISO (yyyy-mm-dd) and {fmt.removeprefix('ISO8601 and ')}"
+        order = "day/month" if fmt.split(" and ")[-1].startswith("%d") else "month/day"
         extra = f"; day and month could be swapped, read as {order}" if ambiguous else ""
         return parsed, f"{_all_are(present, 'date')} ({span}{how}){extra}{missing_note}", ambiguous, ()
     return col, f"text: {len(uniques):,} different value{'s' if len(uniques) != 1 else ''}{missing_note}", False, ()
+
+
+# Spaces that group thousands in a decimal-comma number ('1 234,56'; French and Portuguese exports
+# write a no-break space U+00A0 or a narrow one U+202F), and how a note names them.
+_SPACE_GROUPS = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
+
+
+def _space_grouped(uniques: pd.Series, is_number: np.ndarray) -> tuple[str, pd.Series] | None:
+    """(the space, the values with every grouping space written as that one) when each value that is
+    not a number as it stands holds a space and, grouped by spaces, every value is a number; None
+    otherwise (a column of '12 34' or of names stays text). A column mixing the three spaces is read
+    with the first one it holds."""
+    others = uniques[~is_number]
+    spaces = [s for s in _SPACE_GROUPS if others.str.contains(s, regex=False).any()]
+    if not spaces:
+        return None
+    same = uniques
+    for other in spaces[1:]:
+        same = same.str.replace(other, spaces[0], regex=False)
+    if not same[~is_number].str.contains(spaces[0], regex=False).all():
+        return None
+    number, _ = _number_patterns(",", spaces[0])
+    return (spaces[0], same) if bool(same.str.fullmatch(number).all()) else None
 
 
 def _distinct(arr: Any) -> tuple[pd.Series, _Counts]:

@@ -75,6 +75,9 @@ def _try_dates(
         if ambiguous and alternative is not None and decimal != ",":
             fmt = alternative  # month/day first unless the file looks European
         return _parse_dates(col, uniques, fmt), fmt, ambiguous, none_failed
+    two_ways = _iso_and_other(col, uniques, decimal)
+    if two_ways is not None:
+        return (*two_ways, none_failed)
     if bool(date_like.all()) and _all_parse(uniques, "mixed"):
         return _parse_dates(col, uniques, "mixed"), "mixed", False, none_failed
     for fmt in fitting or [f for f in _DATE_FORMATS if _parse_share(probe, f) >= 0.5]:
@@ -82,6 +85,33 @@ def _try_dates(
         if parsed is not None and parsed.notna().mean() >= 0.5:
             return None, fmt, False, parsed.isna().to_numpy()
     return None
+
+
+def _iso_and_other(col: pd.Series, uniques: pd.Series, decimal: str) -> tuple[pd.Series, str, bool] | None:
+    """(dates, "ISO8601 and <format>", ambiguous) for a column that writes some dates as ISO (2021-03-05)
+    and the others in one other format (05/03/2021); None otherwise. Read as "mixed", the second kind
+    would be guessed value by value (month first), so half a day/month column would be silently wrong:
+    each kind is read in its own format, the day/month order chosen as for a column of that kind alone,
+    and the column is reported ambiguous when that order could be either."""
+    iso = _parse_quietly(uniques, "ISO8601")
+    if iso is None or iso.notna().all() or iso.isna().all():
+        return None
+    others = uniques[iso.isna().to_numpy()]
+    fitting = [fmt for fmt in _DATE_FORMATS[1:] if _all_parse(others, fmt)]
+    if not fitting:
+        return None
+    fmt = fitting[0]
+    alternative = _DAY_FIRST.get(fmt)
+    ambiguous = alternative is not None and alternative in fitting
+    if ambiguous and alternative is not None and decimal != ",":
+        fmt = alternative  # month/day first unless the file looks European (as for one format)
+    parsed = _parse_quietly(uniques, "ISO8601")
+    second = _parse_quietly(others, fmt)
+    if parsed is None or second is None or getattr(parsed.dt, "tz", None) or getattr(second.dt, "tz", None):
+        return None  # (time zones: left to the general reading)
+    parsed = parsed.copy()
+    parsed[iso.isna().to_numpy()] = second.astype(parsed.dtype).to_numpy()
+    return _spread(col, uniques, parsed), f"ISO8601 and {fmt}", ambiguous
 
 
 def _parse_quietly(values: pd.Series, fmt: str) -> pd.Series | None:
@@ -108,15 +138,20 @@ def _parse_share(values: pd.Series, fmt: str) -> float:
 def _parse_dates(col: pd.Series, uniques: pd.Series, fmt: str) -> pd.Series:
     """`col` as dates: each distinct value parsed once, then spread over the rows (as pandas' own cache
     does, without converting the column to Python strings first)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     with _QUIET, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             parsed = pd.to_datetime(uniques, format=fmt, errors="coerce")
         except (ValueError, TypeError):  # mixed UTC offsets
             parsed = pd.to_datetime(uniques, format=fmt, errors="coerce", utc=True)
+    return _spread(col, uniques, parsed)
+
+
+def _spread(col: pd.Series, uniques: pd.Series, parsed: pd.Series) -> pd.Series:
+    """The dates `parsed` of the distinct values `uniques`, spread over the rows of `col`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     values = pa.array(col.array)
     index = pc.index_in(values, value_set=pa.array(uniques.array).cast(values.type)).fill_null(-1)
     return pd.Series(parsed.array.take(index.to_numpy(), allow_fill=True), copy=False)

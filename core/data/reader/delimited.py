@@ -74,6 +74,8 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         quotechar = '"' if delimiter != '"' else "'"
     if delimiter is None:
         delimiter = _detect_delimiter(sample, quotechar)
+    elif options.delimiter is not None:
+        _refuse_single_column(sample, options.delimiter, quotechar)
     if quotechar != '"':
         notes.append(f"Values are quoted with {quotechar!r} instead of '\"'.")
     rows, line_starts = _parse_sample(sample, delimiter, quotechar)
@@ -161,6 +163,29 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         na_tokens=options.na_tokens,
     )
     return df, info
+
+
+def _refuse_single_column(sample: str, chosen: str, quotechar: str) -> None:
+    """A DataError naming the delimiter the sniffer would pick, when the one the person chose splits the
+    header line (or most lines) into a single column and the sniffer's splits them into several."""
+    rows, _ = _parse_sample(sample, chosen, quotechar)
+    counts = [len(r) for r in rows if any(f.strip() for f in r)]
+    if not counts or (counts[0] > 1 and Counter(counts).most_common(1)[0][0] > 1):
+        return
+    detected = _detect_delimiter(sample, quotechar)
+    if detected == chosen:
+        return
+    detected_rows, _ = _parse_sample(sample, detected, quotechar)
+    widths = Counter(len(r) for r in detected_rows if any(f.strip() for f in r))
+    columns = widths.most_common(1)[0][0] if widths else 1
+    if columns < 2:
+        return
+    first = next(r for r in rows if any(f.strip() for f in r))[0]
+    raise DataError(
+        f"The file reads as a single column {first[:60]!r} with {_delimiter_name(chosen)} ({chosen!r}) as "
+        f"delimiter, but {_delimiter_name(detected)} ({detected!r}) splits it into {columns} columns; choose "
+        f"{_delimiter_name(detected)} as the delimiter (or let it be detected) and read again."
+    )
 
 
 def _parse_rows(

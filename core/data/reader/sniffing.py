@@ -151,6 +151,9 @@ _COMMA_DECIMAL = re.compile(r"\d*,\d+")
 _DOT_DECIMAL = re.compile(r"\d*\.\d+")
 
 
+_SPACE_GROUP = re.compile(r"(?<=[0-9])[ \u00a0\u202f](?=[0-9]{3}(?![0-9]))")
+
+
 def _detect_number_format(
     cells: list[str], delimiter: str, decimal: str | None, thousands: str | None
 ) -> tuple[str, str | None]:
@@ -167,6 +170,8 @@ def _detect_number_format(
         cell = cell.strip().lstrip("+-")
         if spaced:
             cell = cell.replace(spaced, "")
+        elif " " in cell or "\u00a0" in cell or "\u202f" in cell:
+            cell = _SPACE_GROUP.sub("", cell)  # "1 234,56": the decimal mark is what follows the groups
         if not cell or not (cell[0].isdigit() or cell[0] in ".,") or len(cell) > 40:
             continue
         if _GROUPED_DOT_DECIMAL.fullmatch(cell) or _GROUPED_COMMAS.fullmatch(cell):
