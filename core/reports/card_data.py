@@ -10,6 +10,7 @@ from typing import Any
 from core.data import datasets
 from core.documents import Section, Table, make_table
 from core.formatting import format_exact, format_param
+from core.glossary import validation_label
 from core.problem.definition import format_metric_value
 from core.reports.context import TASK_WORDS, CardContext, format_count, format_when
 from core.training import tracking
@@ -177,7 +178,13 @@ def lineage_section(ctx: CardContext) -> Section:
         rows.append(("feature set", f"#{fs_id}" + (f" v{fs['version']}" if fs else ""), "the preprocessing it carries"))
     e = ctx.experiment
     kind = tracking.EXPERIMENT_KINDS.get(e.get("kind") or "leaderboard", e.get("kind") or "")
-    rows.append(("experiment", f"#{e['id']}", f"{kind}, {e['validation']}, {format_when(e['created_at'])}"))
+    rows.append(
+        (
+            "experiment",
+            f"#{e['id']}",
+            f"{kind}, {validation_label(str(e['validation']))}, {format_when(e['created_at'])}",
+        )
+    )
     rows.append(("run", f"#{ctx.run['id']}", f"{ctx.run['model_name']} ({ctx.run['model_key']})"))
     v = ctx.version
     rows.append(

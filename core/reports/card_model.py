@@ -18,6 +18,7 @@ from core.evaluation.gate import CHECK_TITLES
 from core.explain.importance import get_importance_df
 from core.explain.result import Explanation
 from core.formatting import format_share
+from core.glossary import validation_label
 from core.problem.definition import encode_target, format_metric_value, get_metric_label
 from core.reports.context import CardContext, format_count
 from core.stages.evaluate import get_saved_comparison, get_saved_robustness, get_top_two_runs
@@ -74,7 +75,7 @@ def gate_section(ctx: CardContext) -> Section:
     ]
     paragraphs = [
         f"Verdict: {'GO' if gate.get('passed') else 'NO-GO'}. Every check must pass for GO; it was judged on the "
-        f"experiment's holdout ({ctx.experiment['validation']})."
+        f"experiment's holdout ({validation_label(str(ctx.experiment['validation']))})."
     ]
     if not ctx.gate_checked_this_model:
         paragraphs.append("The gate checked the experiment's best model; this version is another of its models.")

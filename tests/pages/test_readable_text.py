@@ -211,16 +211,7 @@ def test_page_text_is_readable(app, demo_workspace, page, section):
     assert not bad, "\n".join(bad)
 
 
-EXPLAIN_OWNED = pytest.mark.xfail(
-    strict=True,
-    reason="the Explain page's captions and waterfall labels (core/explain, pages/5_Explain.py) belong to the "
-    "explain helper of issue 12, who formats them with core.formatting; drop this mark when that lands",
-)
-
-
-@pytest.mark.parametrize(
-    "page", [pytest.param(p, marks=EXPLAIN_OWNED) if p == "pages/5_Explain.py" else p for p in PAGES]
-)
+@pytest.mark.parametrize("page", PAGES)
 def test_page_text_is_readable_on_large_numbers(prices_workspace, monkeypatch, page):
     make = project_app_factory(prices_workspace, monkeypatch)
     at = _render(make, page)

@@ -36,7 +36,7 @@ def test_card_of_a_multiclass_model_on_wine(tmp_path):
     doc, summary = _card(tmp_path, df, "target", "wine")
     assert "one of several classes: 'barbera', 'barolo', 'grignolino'" in doc.summary[0]
     assert doc.verdict.split(":")[0] in ("GO", "NO-GO", "NO-GO, registered anyway")
-    assert "macro F1" in doc.verdict
+    assert "F1 (macro)" in doc.verdict
     assert doc.verdict in _pdf_text(render_pdf(doc))
 
 
