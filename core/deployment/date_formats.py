@@ -19,8 +19,9 @@ from core.data.dates import parse_datetimes
 from core.workspace.database import Workspace
 from core.workspace.errors import NotFoundError
 
-# How the reader's note names a format that is not ISO: "... (2021-05-03 to 2021-07-21, format %d/%m/%Y)".
-_FORMAT_IN_NOTE = re.compile(r", format (%[^)]+)\)")
+# How the reader's note names a format that is not ISO: "... (2021-05-03 to 2021-07-21, format %d/%m/%Y)",
+# or, for a column that mixes it with ISO, "..., written two ways: ISO (yyyy-mm-dd) and %d/%m/%Y)".
+_FORMAT_IN_NOTE = re.compile(r"(?:, format |, written two ways: ISO \(yyyy-mm-dd\) and )(%[^)]+)\)")
 _MAX_PARENTS = 8
 
 
@@ -35,14 +36,19 @@ def reader_date_formats(ws: Workspace, dataset_id: int | None) -> dict[str, str]
         except NotFoundError:
             return {}
         if info:
-            formats = {}
-            for column in info.get("columns") or []:
-                found = _FORMAT_IN_NOTE.search(str(column.get("note") or ""))
-                if found and str(column.get("dtype", "")).startswith("datetime"):
-                    formats[str(column["name"])] = found.group(1)
-            return formats
+            return date_formats_of(info)
         dataset_id, seen = parent, seen + 1
     return {}
+
+
+def date_formats_of(read_info: dict[str, Any]) -> dict[str, str]:
+    """Column -> non-ISO date format, from one reading report (``ReadInfo.to_dict()``)."""
+    formats = {}
+    for column in read_info.get("columns") or []:
+        found = _FORMAT_IN_NOTE.search(str(column.get("note") or ""))
+        if found and str(column.get("dtype", "")).startswith("datetime"):
+            formats[str(column["name"])] = found.group(1)
+    return formats
 
 
 def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:

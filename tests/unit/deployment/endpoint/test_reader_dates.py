@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from core.data.reader import read_path
+from core.data.reader import read_path, read_table
 from core.deployment import serving
-from core.deployment.date_formats import reader_date_formats
+from core.deployment.date_formats import date_formats_of, reader_date_formats
 from core.deployment.endpoint import create_app
 from core.pipeline import PipelineConfig, run_pipeline
 from core.workspace.database import Workspace
@@ -98,3 +98,22 @@ def test_deploys_rule_check_reads_the_files_dates_too(portuguese):
     assert [v for v in ok if v.column == "data"] == []
     bad = model.validate(pd.DataFrame([{"data": "ontem", "valor": 40.5, "cidade": "Porto"}]))
     assert [v.column for v in bad] == ["data"]
+
+
+@pytest.mark.parametrize(
+    "rows, expected",
+    [
+        ([f"{d:02d}/04/2021;{d},5" for d in range(1, 9)], {"quando": "%d/%m/%Y"}),
+        (
+            [f"2021-03-{d:02d};{d},5" for d in range(1, 6)] + [f"{d:02d}/04/2021;{d},5" for d in range(1, 6)],
+            {"quando": "%d/%m/%Y"},
+        ),
+        ([f"2021-03-{d:02d};{d},5" for d in range(1, 9)], {}),
+    ],
+    ids=["day-first", "mixed-with-iso", "iso"],
+)
+def test_the_reader_reports_the_format_the_endpoint_then_accepts(rows, expected):
+    """The endpoint learns a column's date format from the reader's own report: read a real file and
+    take the format from its report, so a rewording of the reader's note fails here."""
+    _, info = read_table(("quando;valor\n" + "\n".join(rows) + "\n").encode())
+    assert date_formats_of(info.to_dict()) == expected
