@@ -131,11 +131,7 @@ def review_request(ws: Workspace, project_id: int, request_id: int, approve: boo
             "Ask a reviewer, or sign in as one."
         )
     with ws.transaction() as conn:
-        row = conn.execute(
-            "SELECT * FROM promotion_requests WHERE id = ? AND project_id = ?", (request_id, project_id)
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"Promotion request {request_id} does not exist in this project.")
+        row = _open_request(conn, project_id, request_id)
         if row["status"] != PENDING:
             raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
         if row["requested_by"].casefold() == who.name.casefold():
@@ -164,15 +160,21 @@ def review_request(ws: Workspace, project_id: int, request_id: int, approve: boo
     return get_request(ws, project_id, request_id)
 
 
+def _open_request(conn, project_id: int, request_id: int):
+    """The request's row inside a write transaction, or NotFoundError naming it."""
+    row = conn.execute(
+        "SELECT * FROM promotion_requests WHERE id = ? AND project_id = ?", (request_id, project_id)
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Promotion request {request_id} does not exist in this project.")
+    return row
+
+
 def withdraw_request(ws: Workspace, project_id: int, request_id: int) -> dict[str, Any]:
     """The person who filed a pending or approved request withdraws it."""
     who = current_actor()
     with ws.transaction() as conn:
-        row = conn.execute(
-            "SELECT * FROM promotion_requests WHERE id = ? AND project_id = ?", (request_id, project_id)
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"Promotion request {request_id} does not exist in this project.")
+        row = _open_request(conn, project_id, request_id)
         if row["status"] not in (PENDING, APPROVED):
             raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
         if row["requested_by"].casefold() != who.name.casefold():
