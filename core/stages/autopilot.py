@@ -53,7 +53,7 @@ def start_autopilot(ws, project_id: int, policy: AutopilotPolicy | None = None) 
             f"An autopilot run ({running['id']}) is already running in this project; stop it or wait for it to end."
         )
     run_id = timeline.create_run(ws, project_id, policy, live["id"])
-    job_id = jobs.start_job(ws, project_id, JOB_KIND, lambda progress: run_autopilot(ws, run_id, progress=progress))
+    job_id = jobs.start_job(ws, project_id, JOB_KIND, lambda progress: _autopilot_job(ws, run_id, progress))
     timeline.attach_job(ws, run_id, job_id)
     return timeline.get_run(ws, run_id)
 
@@ -89,6 +89,15 @@ def get_autopilot(ws, project_id: int) -> dict[str, Any] | None:
     timeline.add_event(ws, run, last["round"], "end", "interrupted", sentence)
     timeline.end_run(ws, run["id"], "interrupted", "interrupted", sentence)
     return timeline.get_run(ws, run["id"])
+
+
+def _autopilot_job(ws, run_id: int, progress: Progress) -> dict[str, Any]:
+    """The job's work: a run that failed fails its job too (with the run's sentence), so the jobs
+    table never says "succeeded" for a loop that ended in an error."""
+    result = run_autopilot(ws, run_id, progress=progress)
+    if result["status"] == "failed":
+        raise StudioError(result["sentence"])
+    return result
 
 
 def run_autopilot(ws, run_id: int, *, progress: Progress = no_progress) -> dict[str, Any]:

@@ -111,6 +111,17 @@ def test_an_error_mid_rollout_ends_the_run_with_a_sentence_and_nothing_half_done
     assert _serves_the_champion_alone(ws)["id"] == before["id"]  # the canary it left is gone, nothing promoted
 
 
+def test_a_run_that_fails_fails_its_job_too(ws, monkeypatch):
+    def failing_rollout(ws, project_id, strategy, **kwargs):
+        raise DataError("The canary's traffic could not be simulated; try again.")
+
+    monkeypatch.setattr(autopilot, "stage_rollout", failing_rollout)
+    run = start_autopilot(ws, 1, POLICY)
+    job = jobs.wait_for_job(ws, run["job_id"], timeout=300)
+    assert job["status"] == "failed" and "could not be simulated" in job["error"]
+    assert timeline.get_run(ws, run["id"])["status"] == "failed"
+
+
 def test_a_run_cut_short_by_a_restart_is_ended_cleanly_when_next_read(ws):
     run_id = timeline.create_run(ws, 1, POLICY, 1)
     timeline.add_event(ws, timeline.get_run(ws, run_id), 1, "release", "started", "roll v2 goes out as a canary.")
