@@ -235,9 +235,13 @@ def _emit(obj: dict, as_json: bool, fmt) -> None:
 
 
 def _format_inspect(info: dict) -> str:
+    thousands = info.get("thousands")
+    # Spaces that group thousands are found per column ('1 234,56'); the file-wide mark stays None.
+    grouped = [c["name"] for c in info["columns"] if "thousands separator" in str(c.get("note", ""))]
+    shown = repr(thousands) if thousands is not None or not grouped else f"per column ({', '.join(grouped)})"
     lines = [
         f"format: {info['format']}  encoding: {info.get('encoding')}  delimiter: {info.get('delimiter')!r}  "
-        f"decimal: {info.get('decimal')!r}  thousands: {info.get('thousands')!r}  "
+        f"decimal: {info.get('decimal')!r}  thousands: {shown}  "
         f"quote: {info.get('quotechar')!r}  header row: {info.get('header_row')}  rows: {info['rows']}"
     ]
     if info.get("sheets"):

@@ -129,6 +129,14 @@ def test_inspect_without_json_is_readable_text(tmp_path):
     assert "customer_id" in proc.stdout and "rows: 7070" in proc.stdout
 
 
+def test_inspect_names_the_columns_grouped_by_spaces_when_no_file_wide_thousands_mark(tmp_path):
+    data = tmp_path / "pt.csv"
+    data.write_text("nome;renda\n" + "".join(f"c{i};{i} 234,5{i}\n" for i in range(1, 9)), encoding="latin-1")
+    proc = _cli("inspect", "--data", str(data), workspace=tmp_path / "ws")
+    assert proc.returncode == 0, proc.stderr
+    assert "thousands: per column (renda)" in proc.stdout and "thousands: None" not in proc.stdout
+
+
 # -- run ------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_run_json_prints_exactly_one_object(files, tmp_path):
