@@ -3,6 +3,7 @@ included), each row with its sentence, and latency per version."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.monitoring.charts_live import (
@@ -40,6 +41,9 @@ def live_traffic_panel(ws, project_id: int) -> None:
     if live.empty:
         return
     shown = live[list(_SHOWN)].rename(columns=_SHOWN)
+    # No labelled answer yet is an empty cell, not the word "None".
+    shown["on labelled"] = pd.to_numeric(shown["on labelled"], errors="coerce")
+    count = st.column_config.NumberColumn(format="localized")
     share = st.column_config.NumberColumn(format="percent")
     st.dataframe(
         shown,
@@ -47,6 +51,8 @@ def live_traffic_panel(ws, project_id: int) -> None:
         width="stretch",
         key="live_traffic_table",
         column_config={
+            "answers": count,
+            "requests": count,
             "p50 ms": st.column_config.NumberColumn(format="%.2f"),
             "p95 ms": st.column_config.NumberColumn(format="%.2f"),
             "rejected": share,

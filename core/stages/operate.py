@@ -398,7 +398,7 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
         progress=progress,
         kind="retraining",
         problem=problem,
-        note=f"retraining after monitoring report {report_id}, checked on {len(fresh_eval)} fresh production rows",
+        note=f"retraining after monitoring report {report_id}, checked on {len(fresh_eval):,} fresh production rows",
     )
     scorer = _monitor_scores(champion)
     champion_on_fresh = _score_metric(problem, champion.classes)(fresh_eval[problem.target], scorer(fresh_eval))
