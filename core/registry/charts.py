@@ -23,7 +23,10 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
         **{c: f"holdout {get_metric_label(c)}" for c in versions if c in METRIC_LABELS},
     }
     first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c is not None and c in versions]
-    shown = versions.rename(columns=headers)
+    # Scores to three decimals, so a CV score (0.8295) and a holdout one (0.853) read alike.
+    scores = [c for c in versions if c == "cv_score" or c in METRIC_LABELS]
+    shown = versions.assign(**{c: pd.to_numeric(versions[c], errors="coerce").round(3) for c in scores})
+    shown = shown.rename(columns=headers)
     return shown, first + [c for c in shown if c not in first and c not in ("id", "model")]
 
 

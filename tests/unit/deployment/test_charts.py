@@ -45,14 +45,16 @@ def test_versions_table_puts_what_a_reviewer_reads_first():
             "run": [4],
             "roc_auc": [0.8],
             "version": [1],
-            "cv_score": [0.79],
+            "cv_score": [0.79456],
             "aliases": ["champion"],
-            "decision threshold": [0.5],
+            "decision threshold": [0.0925],
         }
     )
     shown, order = get_versions_table(versions, "roc_auc")
     assert order[:5] == ["version", "aliases", "decision threshold", "CV score", "holdout ROC-AUC"]
     assert "id" not in order and "model" not in order and "run" in order
     assert set(order) <= set(shown.columns)
+    # scores read alike (three decimals); the threshold keeps its precision
+    assert shown["CV score"].iloc[0] == 0.795 and shown["decision threshold"].iloc[0] == 0.0925
     assert "decision threshold is the score" in caption_versions(versions)
     assert "decision threshold" not in caption_versions(versions.drop(columns="decision threshold"))
