@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.glossary import explain, readable_columns
-from core.problem.definition import get_metric_label
+from core.problem.definition import METRIC_LABELS, get_metric_label
 from core.style import number_axes
 from core.workspace.errors import StudioError
 from core.workspace.jobs import get_job
@@ -83,9 +83,19 @@ def readable_table(df: pd.DataFrame, keep: Iterable[str] = (), **kwargs: Any) ->
     ``keep``: columns named by the user (their own column names), shown as they are."""
     shown = readable_columns(df, keep=keep)
     config = dict(kwargs.pop("column_config", None) or {})
-    for column in shown.columns:
+    for key, column in zip(df.columns, shown.columns):
         sentence = explain(str(column))
-        if sentence and column not in config:
+        if column in config:
+            continue
+        # Scores (a metric, a CV score) to three decimals, so 0.825 and 0.8333 sit alike in a column;
+        # errors in the target's units (an RMSE of 42,000) with thousands separators instead.
+        is_score = str(key) in METRIC_LABELS or str(key) == "cv_score" or str(key).startswith("CV ")
+        if is_score and pd.api.types.is_float_dtype(df[key]):
+            large = bool((df[key].abs() >= 100).any())
+            config[column] = st.column_config.NumberColumn(
+                help=sentence or None, format="localized" if large else "%.3f"
+            )
+        elif sentence:
             config[column] = st.column_config.Column(help=sentence)
     kwargs.setdefault("hide_index", True)
     st.dataframe(shown, column_config=config, **kwargs)
