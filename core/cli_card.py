@@ -14,12 +14,38 @@ from typing import Any
 def add_parser(sub: Any) -> None:
     card = sub.add_parser("card", help="write the model card of a registered version as HTML or PDF")
     card.add_argument("--project", required=True, help="project name or id, as `run` prints it")
-    card.add_argument("--version", type=int, help="version number (default: the champion, else the newest)")
+    card.add_argument("--version", type=_version_number, help="version number (default: the champion, else the newest)")
     card.add_argument("--model", help="model name (default: the model of the project's problem)")
     card.add_argument("--workspace")
     card.add_argument("--format", required=True, choices=["html", "pdf"], help="html or pdf")
     card.add_argument("--out", required=True, help="the file to write")
     card.add_argument("--json", action="store_true", help="print one JSON object about what was written")
+
+
+def _version_number(text: str) -> int:
+    """``--version``: plain ASCII digits within int64, through the project's one id parser (int()
+    takes "٣" and "1_0", and a 20-digit number overflows SQLite)."""
+    from core.workspace.database import MAX_ID, parse_id
+
+    number = parse_id(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a version number (a whole number from 1 to {MAX_ID})")
+    return number
+
+
+_EXTENSIONS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+
+
+def _check_extension(out: str, fmt: str) -> None:
+    """``--format html --out card.pdf`` would write HTML under a name every program opens as PDF."""
+    from core.workspace.errors import ConfigError
+
+    suffix = Path(out).suffix
+    named = _EXTENSIONS.get(suffix.lower())
+    if named is not None and named != fmt:
+        raise ConfigError(
+            f"--out {out} ends in '{suffix}' but --format is {fmt}; use --format {named} or an --out ending in .{fmt}."
+        )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -28,6 +54,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from core.reports.card import build_model_card, render_card, resolve_card_version
     from core.workspace.database import Workspace
 
+    _check_extension(args.out, args.format)
     ws = Workspace(args.workspace)
     project = resolve_project(ws, args.project)
     version = resolve_card_version(ws, int(project["id"]), args.version, args.model)

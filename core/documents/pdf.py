@@ -114,15 +114,33 @@ def _bullets(pdf, bullets: tuple[str, ...]) -> None:
     pdf.ln(1)
 
 
-def _column_widths(table: Table) -> tuple[float, ...]:
-    """Relative widths from the text each column holds: a sentence gets more room than "passed"."""
-    widths = []
+_CELL_PADDING = 1.0  # mm, each side of a table cell (``padding`` of fpdf2's table)
+_TYPICAL_CAP = 60  # characters: a column of long sentences asks for no more room than this
+
+
+def _column_widths(pdf, table: Table) -> tuple[float, ...]:
+    """Widths in mm filling the page: each column at least as wide as its longest word, drawn in
+    its font (bold for the header), so a line breaks at spaces only and never mid-word ("repor / t");
+    the room left goes to the columns whose text is longer than that, a sentence before "passed"."""
+    least, wanted = [], []
     for i, column in enumerate(table.columns):
         cells = [row[i] for row in table.rows if i < len(row)]
-        longest_word = max((len(word) for text in [column, *cells] for word in text.split()), default=1)
-        typical = sum(len(c) for c in cells) / len(cells) if cells else len(column)
-        widths.append(max(6.0, float(longest_word), min(typical, 60.0)))
-    return tuple(widths)
+        pdf.set_font(FONT, "B", 8)
+        head = max((pdf.get_string_width(word) for word in column.split()), default=0.0)
+        pdf.set_font(FONT, "", 8)
+        body = max((pdf.get_string_width(word) for text in cells for word in text.split()), default=0.0)
+        room = 2 * _CELL_PADDING + 0.6  # the padding, and a little slack against rounding
+        least.append(max(head, body, 4.0) + room)
+        typical = sum(pdf.get_string_width(c[:_TYPICAL_CAP]) for c in cells) / len(cells) if cells else 0.0
+        wanted.append(max(least[-1], typical + room))
+    pdf.set_font(FONT, "", 8)
+    if sum(wanted) <= pdf.epw:  # everything fits on one line each: spread the spare room alike
+        return tuple(w * pdf.epw / sum(wanted) for w in wanted)
+    spare = pdf.epw - sum(least)
+    if spare <= 0:  # even the longest words do not fit side by side: share the page by them
+        return tuple(w * pdf.epw / sum(least) for w in least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    return tuple(m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True))
 
 
 def _table(pdf, table: Table) -> None:
@@ -139,9 +157,9 @@ def _table(pdf, table: Table) -> None:
         line_height=4.2,
         text_align="LEFT",
         v_align="TOP",
-        padding=1,
+        padding=_CELL_PADDING,
         first_row_as_headings=True,
-        col_widths=_column_widths(table),
+        col_widths=_column_widths(pdf, table),
     ) as grid:
         head = grid.row()
         for column in table.columns:

@@ -185,7 +185,7 @@ def lineage_section(ctx: CardContext) -> Section:
             f"{kind}, {validation_label(str(e['validation']))}, {format_when(e['created_at'])}",
         )
     )
-    rows.append(("run", f"#{ctx.run['id']}", f"{ctx.run['model_name']} ({ctx.run['model_key']})"))
+    rows.append(("run", f"#{ctx.run['id']}", str(ctx.run["model_name"])))  # its readable name, not the key
     v = ctx.version
     rows.append(
         ("model version", ctx.label, f"registered {format_when(v['created_at'])}, file SHA-256 {v['sha256'][:16]}…")

@@ -20,7 +20,7 @@ from core.explain.result import Explanation
 from core.formatting import format_share
 from core.glossary import validation_label
 from core.problem.definition import encode_target, format_metric_value, get_metric_label
-from core.reports.context import CardContext, format_count
+from core.reports.context import CardContext, as_of_gate, format_count
 from core.stages.evaluate import get_saved_comparison, get_saved_robustness, get_top_two_runs
 from core.training import tracking
 from core.workspace.errors import StudioError
@@ -67,7 +67,7 @@ def gate_section(ctx: CardContext) -> Section:
         return Section("The gate: good enough?", paragraphs=("No gate verdict was recorded for this version.",))
     rows = [
         (
-            CHECK_TITLES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " ")),
+            as_of_gate(CHECK_TITLES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " "))),
             "for information" if c.get("informational") else ("passed" if c.get("passed") else "FAILED"),
             c.get("sentence", ""),
         )

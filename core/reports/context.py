@@ -4,6 +4,7 @@ problem, the run and experiment that made it, the project. Nothing is trained or
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,16 @@ from core.workspace.errors import NotFoundError
 from core.workspace.projects import get_project
 
 TASK_WORDS = {"binary": "a yes/no answer", "multiclass": "one of several classes", "regression": "a number"}
+
+
+# The gate wrote "the current champion" when it ran; a card is read later, when that model may be
+# retired or be this very version (v2's card called v1, replaced by v2, "the current champion").
+_CURRENT_CHAMPION = re.compile(r"\b([Tt])he current champion\b")
+
+
+def as_of_gate(sentence: str) -> str:
+    """A saved gate sentence as a card states it: "the champion at the time of the gate (v1)"."""
+    return _CURRENT_CHAMPION.sub(lambda m: f"{m.group(1)}he champion at the time of the gate", sentence)
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,15 @@ class CardContext:
 
     @property
     def gate(self) -> dict[str, Any]:
-        """The gate's verdict frozen at registration (older versions: their experiment's)."""
+        """The gate's verdict frozen at registration (older versions: their experiment's), its
+        sentences read in the past: see ``as_of_gate``."""
         gate = self.lineage.get("gate")
         if gate is None:
             gate = json.loads(self.experiment.get("gate_json") or "{}")
-        return gate or {}
+        if not gate:
+            return {}
+        checks = [{**c, "sentence": as_of_gate(str(c.get("sentence", "")))} for c in gate.get("checks", [])]
+        return {**gate, "checks": checks}
 
     @property
     def gate_checked_this_model(self) -> bool:

@@ -105,3 +105,16 @@ def test_pdf_marks_characters_the_font_cannot_draw():
     data = render_pdf(_doc(title="Clientes 名前 🚀 São", verdict="GO ✓"))
     text = _pdf_text(data)
     assert "Clientes ?? ? São" in text and "GO ✓" in text
+
+
+def test_pdf_table_headers_break_at_spaces_only():
+    """The card's "In production" table broke "repor / t" and "decisio / n" when a long sentence shared
+    the row: every column is at least as wide as its longest word, drawn in its font."""
+    sentence = "New rows still look like the training data: no column drifted and the error rate held. " * 4
+    table = make_table(
+        ["report", "when", "decision", "what it found"],
+        [["#12", "2026-12-05 01:10 UTC", "keep", sentence], ["#13", "2026-12-05 02:10 UTC", "retrain", sentence]],
+    )
+    words = _pdf_text(render_pdf(_doc(sections=(Section("In production", tables=(table,)),)))).split()
+    assert {"report", "when", "decision", "found", "retrain", "2026-12-05"} <= set(words)
+    assert not {"repor", "decisio", "t", "n"} & set(words)

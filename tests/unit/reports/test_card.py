@@ -176,8 +176,13 @@ def test_cli_errors_are_one_line_and_exit_2(capsys, rollout_copy, tmp_path, args
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--format", "docx"], "argument --format: invalid choice: 'docx'"), (["--version", "two"], "argument --version")],
-    ids=["bad format", "version not a number"],
+    [
+        (["--format", "docx"], "argument --format: invalid choice: 'docx'"),
+        (["--version", "two"], "argument --version"),
+        (["--version", "99999999999999999999999"], "'99999999999999999999999' is not a version number"),
+        (["--version", "\u0663"], "is not a version number"),  # int() reads the Arabic-Indic digit 3
+    ],
+    ids=["bad format", "version not a number", "version beyond int64", "version not ASCII digits"],
 )
 def test_cli_refuses_bad_arguments_in_one_line(capsys, rollout_copy, tmp_path, args, message):
     argv = [
@@ -241,3 +246,45 @@ def test_the_saved_comparison_with_the_runner_up_gives_the_interval(ws):
     stage_compare_top_two(ws, 1, json.loads(version["lineage_json"])["experiment_id"])
     after = _section(build_model_card(ws, version["id"]), "Metrics and how sure they are").paragraphs[0]
     assert after.startswith("Against the runner-up: ") and "95% interval" in after
+
+
+@pytest.mark.parametrize(
+    "fmt, out, named",
+    [("html", "card.pdf", "'.pdf'"), ("pdf", "card.HTML", "'.HTML'"), ("pdf", "card.htm", "'.htm'")],
+)
+def test_cli_refuses_an_out_file_whose_extension_contradicts_the_format(
+    capsys, rollout_copy, tmp_path, fmt, out, named
+):
+    out_file = tmp_path / out
+    argv = ["card", "--project", "roll", "--workspace", str(rollout_copy), "--format", fmt, "--out", str(out_file)]
+    code, _, err = _cli(capsys, *argv)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert named in err and f"--format is {fmt}" in err
+    assert not out_file.exists()
+
+
+def test_gate_sentences_name_the_champion_at_the_time_of_the_gate(ws):
+    """v2's card, once v2 is champion, called v1 "the current champion": the gate's words, read later."""
+    from core.evaluation.gate import _champion_check
+
+    version = _champion(ws)
+    lineage = json.loads(version["lineage_json"])
+    check = _champion_check("roc_auc", 0.9, {"name": "roll v0", "value": 0.85})
+    assert "the current champion (roll v0)" in check["sentence"]
+    lineage["gate"]["checks"].append(check)
+    with ws.transaction() as conn:
+        conn.execute("UPDATE model_versions SET lineage_json = ? WHERE id = ?", (json.dumps(lineage), version["id"]))
+    doc = build_model_card(ws, version["id"])
+    text = document_text(doc)
+    assert "current champion" not in text.lower()
+    assert "the champion at the time of the gate (roll v0) scores 0.85" in text
+    row = _section(doc, "The gate: good enough?").tables[0].rows[-1]
+    assert row[0] == "At least as good as the champion at the time of the gate"
+
+
+def test_lineage_names_the_model_without_its_internal_key(ws):
+    version = _champion(ws)
+    run = ws.query_one("SELECT model_name, model_key FROM runs WHERE id = ?", (version["run_id"],))
+    rows = _section(build_model_card(ws, version["id"]), "Lineage").tables[0].rows
+    assert next(r for r in rows if r[0] == "run")[2] == run["model_name"]
+    assert run["model_key"] not in document_text(build_model_card(ws, version["id"]))
