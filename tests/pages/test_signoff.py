@@ -114,6 +114,20 @@ def test_hostile_sign_in_values_give_a_normal_page(signoff, name, role):
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.mark.parametrize("name", ["\x00", "\u200b", "Ana\u200b", "\u202eanA"])
+def test_a_name_with_invisible_characters_does_not_sign_in(signoff, name):
+    """A near-copy of someone's name (a zero-width space, a direction mark) is nobody: not signed in."""
+    as_person, _ = signoff
+    at = as_person(name, "reviewer")
+    no_errors(at)
+    assert not any("Signed in as" in c.value for c in at.sidebar.caption)
+    assert "as" not in at.query_params
+    at.text_input(key="sign_in_name").set_value(name)
+    at.button(key="sign_in").click().run()
+    assert any("invisible or control characters" in e.value for e in at.error)
+    assert "as" not in at.query_params
+
+
 def test_archiving_the_challenger_on_the_lifecycle_panel(signoff):
     as_person, ws = signoff
     challenger = registry.get_alias_version(ws, 1, MODEL, "challenger")
