@@ -51,6 +51,7 @@ def test_request_as_one_person_approve_as_another_then_promote(signoff):
     ana.button(key="promote").click().run()  # the old direct button: held by the policy, with one message
     assert any("needs a reviewer's approval" in e.value for e in ana.error)
     challenger = registry.get_alias_version(ws, 1, MODEL, "challenger")
+    former = registry.get_alias_version(ws, 1, MODEL, "champion")
     assert ana.selectbox(key="request_version").value == challenger["id"]
     _request(ana, "recall is better on the recent rows")
     request_id = _pending_id(ws)
@@ -73,6 +74,8 @@ def test_request_as_one_person_approve_as_another_then_promote(signoff):
     assert who["model.promoted"] == "Bo (reviewer)"
     table = bo.dataframe[-1].value
     assert {"Ana (data scientist)", "Bo (reviewer)"} <= set(table["who"])
+    bo.selectbox(key="lifecycle_version").set_value(former["id"]).run()  # the former champion says it served
+    assert any("a former champion (it served in production" in m.value for m in bo.markdown)
 
 
 def test_a_reviewer_cannot_approve_their_own_request(signoff):

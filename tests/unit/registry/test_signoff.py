@@ -176,6 +176,25 @@ def test_lifecycle_stages_follow_the_aliases(ws, project, two):
     assert history["who"].iloc[-1] == "Ana (data scientist)" and history["why"].iloc[-1] == "superseded"
 
 
+def test_a_former_champion_shows_that_it_served_in_production(ws, project, two):
+    """After v2 is promoted, v1 is back in development (a rollback target) and says it served."""
+    v1, v2 = two
+    v3 = _register(ws, project, slope=3.0)  # never in production: plain development
+    request = _request(ws, project, v2["id"])
+    _review(ws, project, request["id"])
+    with acting_as(ANA):
+        stage_carry_out_request(ws, project, request["id"])
+    assert lifecycle.get_stage(ws, v1["id"]) == "development"  # the stage itself keeps its meaning
+    stages = registry.get_versions_df(ws, project, MODEL).set_index("id")["stage"]
+    assert stages[v1["id"]] == "development (former champion)" and stages[v3["id"]] == "development"
+    assert stages[v2["id"]] == "production"
+    assert "former champion" in lifecycle.describe_stage(ws, v1["id"])
+    assert lifecycle.describe_stage(ws, v3["id"]) == "Development"
+    history = lifecycle.get_stage_history_df(ws, project, v1["id"])
+    assert history["stage"].tolist() == ["development", "production", "development"]
+    assert history["why"].iloc[-1] == "left production: v2 became the champion"
+
+
 @pytest.mark.parametrize(
     "which, stage, message",
     [
