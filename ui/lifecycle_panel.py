@@ -30,7 +30,7 @@ def lifecycle_panel(ws, project_id: int, model_name: str) -> None:
     if version_id is None:
         return
     stage = lifecycle.get_stage(ws, int(version_id))
-    st.markdown(f"Stage now: **{lifecycle.STAGE_LABELS[stage]}**")
+    st.markdown(f"Stage now: **{lifecycle.describe_stage(ws, int(version_id))}**")
     history = lifecycle.get_stage_history_df(ws, project_id, int(version_id))
     st.dataframe(history, hide_index=True, width="stretch")
     st.caption("Each change of stage of this version, oldest first: when, to what, who moved it and why.")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_alias_version, get_version, version_label
-from core.workspace.actor import REVIEWER, current_actor
+from core.workspace.actor import REVIEWER, current_actor, same_person
 from core.workspace.database import Workspace, dumps, inserted_id, now
 from core.workspace.errors import ConfigError, NotFoundError, StudioError
 
@@ -134,7 +134,7 @@ def review_request(ws: Workspace, project_id: int, request_id: int, approve: boo
         row = _open_request(conn, project_id, request_id)
         if row["status"] != PENDING:
             raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
-        if row["requested_by"].casefold() == who.name.casefold():
+        if same_person(row["requested_by"], who.name):
             raise ConfigError(
                 f"You ({who.name}) requested this promotion, so you cannot approve or reject it yourself: "
                 "another reviewer must sign it off."
@@ -177,7 +177,7 @@ def withdraw_request(ws: Workspace, project_id: int, request_id: int) -> dict[st
         row = _open_request(conn, project_id, request_id)
         if row["status"] not in (PENDING, APPROVED):
             raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
-        if row["requested_by"].casefold() != who.name.casefold():
+        if not same_person(row["requested_by"], who.name):
             raise ConfigError(f"Only {row['requested_by']}, who filed request {request_id}, can withdraw it.")
         conn.execute("UPDATE promotion_requests SET status = ? WHERE id = ?", (WITHDRAWN, request_id))
         ws.audit(

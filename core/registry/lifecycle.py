@@ -22,6 +22,7 @@ from core.registry.versions import (
     PRODUCTION,
     STAGING,
     get_version,
+    served_in_production,
     set_alias_in,
     stage_of,
     version_label,
@@ -47,6 +48,16 @@ def get_stages(ws: Workspace, project_id: int, model_name: str | None = None) ->
         (project_id, model_name, model_name),
     )
     return {r["id"]: stage_of(r["aliases"], r["archived_at"]) for r in rows}
+
+
+def describe_stage(ws: Workspace, version_id: int) -> str:
+    """The stage as a reviewer reads it: its label, and for a version in development that served in
+    production before, that it is a former champion (a rollback can return to it)."""
+    version = get_version(ws, version_id)
+    stage = get_stage(ws, version_id)
+    if stage == DEVELOPMENT and version_id in served_in_production(ws, version["project_id"]):
+        return f"{STAGE_LABELS[stage]}: a former champion (it served in production; a rollback can return to it)"
+    return STAGE_LABELS[stage]
 
 
 def get_stage(ws: Workspace, version_id: int) -> str:
@@ -127,6 +138,10 @@ def get_stage_history_df(ws: Workspace, project_id: int, version_id: int) -> pd.
             WHERE project_id = ? AND action IN ({", ".join("?" * len(_MOVES))}) ORDER BY id""",
         (project_id, *_MOVES),
     )
+    numbers = {
+        v["id"]: v["version"]
+        for v in ws.query("SELECT id, version FROM model_versions WHERE project_id = ?", (project_id,))
+    }
     records = []
     for r in rows:
         d = json.loads(r["detail_json"] or "{}")
@@ -135,12 +150,17 @@ def get_stage_history_df(ws: Workspace, project_id: int, version_id: int) -> pd.
         to = _move_of(r["action"], d, version)
         if to is None:
             continue
+        why = d.get("reason") or ""
+        left = d.get("alias") == "champion" and d.get("previous_version_id") == version["id"]
+        if r["action"] == "alias.set" and left:
+            # It left production: the reason is the new champion's, so say what happened instead.
+            why = f"left production: v{numbers.get(d.get('version_id'), '?')} became the champion"
         records.append(
             {
                 "when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
                 "stage": to,
                 "who": describe_actor(r),
-                "why": d.get("reason") or "",
+                "why": why,
             }
         )
     return pd.DataFrame(records, columns=["when", "stage", "who", "why"])

@@ -33,6 +33,18 @@ def stage_of(aliases: str | None, archived_at: float | None) -> str:
     return ARCHIVED if archived_at is not None else DEVELOPMENT
 
 
+# How the versions table shows a version in development that served in production before: it went back
+# to development when another version was promoted, and stays a rollback target (lifecycle.py).
+FORMER_CHAMPION = "development (former champion)"
+
+
+def served_in_production(ws: Workspace, project_id: int) -> set[int]:
+    """The ids of the project's versions that ever held the champion alias (served in production)."""
+    rows = ws.query("SELECT detail_json FROM audit_log WHERE project_id = ? AND action = 'alias.set'", (project_id,))
+    details = [json.loads(r["detail_json"] or "{}") for r in rows]
+    return {d["version_id"] for d in details if d.get("alias") == "champion" and d.get("version_id") is not None}
+
+
 def register_model(
     ws: Workspace,
     project_id: int,
@@ -426,9 +438,10 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
            AND (? IS NULL OR v.model_name = ?) ORDER BY v.id DESC""",
         (project_id, model_name, model_name),
     )
-    records = []
+    records, served = [], served_in_production(ws, project_id)
     for r in rows:
         lineage = json.loads(r["lineage_json"] or "{}")
+        stage = stage_of((r["aliases"] or "").replace(" ", ""), r["archived_at"])
         predicts = (lineage.get("problem") or {}).get("target", lineage.get("target"))
         rec = {
             "id": r["id"],
@@ -437,7 +450,7 @@ def get_versions_df(ws: Workspace, project_id: int, model_name: str | None = Non
             "predicts": predicts,
             "family": r["family"],
             "aliases": r["aliases"] or "",
-            "stage": stage_of((r["aliases"] or "").replace(" ", ""), r["archived_at"]),
+            "stage": FORMER_CHAMPION if stage == DEVELOPMENT and r["id"] in served else stage,
             "run": r["run_id"],
             "sha256": r["sha256"][:12],
             "note": r["note"]

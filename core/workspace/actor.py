@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import getpass
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,14 +101,48 @@ def automatic(name: str) -> Actor:
     return Actor(name, AUTOMATIC, behalf)
 
 
+# Characters that show nothing (or reorder what is shown) yet make a name differ: control and format
+# characters (Cc, Cf: NUL, zero-width space, right-to-left override...), line and paragraph separators,
+# surrogates, private-use and unassigned code points, and the default-ignorable letters and marks
+# (Hangul fillers, variation selectors, the combining grapheme joiner).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_INVISIBLE_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
+)  # fmt: skip
+
+
+def is_invisible(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.category(char) in _INVISIBLE_CATEGORIES or any(a <= code <= b for a, b in _INVISIBLE_RANGES)
+
+
+def identity_key(name: str) -> str:
+    """The form two names are compared in (is the reviewer the requester?): NFKC-normalised, case-folded,
+    invisible characters removed and spaces collapsed, so "Ana\u200b", "ＡＮＡ" and " ana " are Ana."""
+    text = unicodedata.normalize("NFKC", str(name))
+    text = unicodedata.normalize("NFKC", "".join(c for c in text if not is_invisible(c)).casefold())
+    return " ".join("".join(c for c in text if not is_invisible(c)).split())
+
+
+def same_person(a: str, b: str) -> bool:
+    return identity_key(a) == identity_key(b)
+
+
 def person(name: str, role: str) -> Actor:
-    """A person who names themselves: the name trimmed, checked, and not an automatic actor's."""
+    """A person who names themselves: the name trimmed, checked, and not an automatic actor's. A name
+    with an invisible character (is_invisible) is refused: it would pass for someone else's."""
+    if any(is_invisible(c) for c in str(name)):
+        raise ConfigError(
+            "Your name must not contain invisible or control characters (such as a zero-width space or a "
+            "direction mark); type it with visible letters only."
+        )
     clean = " ".join(str(name).split())
     if not clean:
         raise ConfigError("Your name must not be empty; type the name the audit log should show.")
     if len(clean) > MAX_NAME:
         raise ConfigError(f"Your name must be at most {MAX_NAME} characters; got {len(clean)} instead.")
-    if clean.casefold() in AUTOMATIC_NAMES:
+    if identity_key(clean) in AUTOMATIC_NAMES:
         raise ConfigError(f"'{clean}' is the name of an automatic actor; sign in with your own name.")
     if role not in (*PERSON_ROLES, COMMAND_LINE):
         raise ConfigError(f"The role must be one of {', '.join(PERSON_ROLES)}; got '{role}' instead.")

@@ -51,6 +51,7 @@ def test_request_as_one_person_approve_as_another_then_promote(signoff):
     ana.button(key="promote").click().run()  # the old direct button: held by the policy, with one message
     assert any("needs a reviewer's approval" in e.value for e in ana.error)
     challenger = registry.get_alias_version(ws, 1, MODEL, "challenger")
+    former = registry.get_alias_version(ws, 1, MODEL, "champion")
     assert ana.selectbox(key="request_version").value == challenger["id"]
     _request(ana, "recall is better on the recent rows")
     request_id = _pending_id(ws)
@@ -73,6 +74,8 @@ def test_request_as_one_person_approve_as_another_then_promote(signoff):
     assert who["model.promoted"] == "Bo (reviewer)"
     table = bo.dataframe[-1].value
     assert {"Ana (data scientist)", "Bo (reviewer)"} <= set(table["who"])
+    bo.selectbox(key="lifecycle_version").set_value(former["id"]).run()  # the former champion says it served
+    assert any("a former champion (it served in production" in m.value for m in bo.markdown)
 
 
 def test_a_reviewer_cannot_approve_their_own_request(signoff):
@@ -112,6 +115,20 @@ def test_hostile_sign_in_values_give_a_normal_page(signoff, name, role):
     as_person, _ = signoff
     at = as_person(name, role)
     assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("name", ["\x00", "\u200b", "Ana\u200b", "\u202eanA"])
+def test_a_name_with_invisible_characters_does_not_sign_in(signoff, name):
+    """A near-copy of someone's name (a zero-width space, a direction mark) is nobody: not signed in."""
+    as_person, _ = signoff
+    at = as_person(name, "reviewer")
+    no_errors(at)
+    assert not any("Signed in as" in c.value for c in at.sidebar.caption)
+    assert "as" not in at.query_params
+    at.text_input(key="sign_in_name").set_value(name)
+    at.button(key="sign_in").click().run()
+    assert any("invisible or control characters" in e.value for e in at.error)
+    assert "as" not in at.query_params
 
 
 def test_archiving_the_challenger_on_the_lifecycle_panel(signoff):

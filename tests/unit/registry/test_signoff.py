@@ -145,6 +145,17 @@ def test_a_held_verdict_files_a_request_a_reviewer_approves(ws, project, two):
     assert done["version"]["id"] == two[1]["id"]
 
 
+@pytest.mark.parametrize("near_copy", ["Bo\u200b", "\u200dBo", "ＢＯ", " bo  ", "B\u00adO", "\u202eBo"])
+def test_a_near_copy_of_the_requesters_name_is_the_requester(ws, project, two, near_copy):
+    """Invisible characters, full-width letters or case do not make another person (NFKC + casefold)."""
+    request = _request(ws, project, two[1]["id"], who=BO)
+    with pytest.raises(ConfigError, match="cannot approve or reject it yourself"):
+        _review(ws, project, request["id"], who=Actor(near_copy, REVIEWER))  # as if stored before the check
+    assert approvals.get_request(ws, project, request["id"])["status"] == "pending"
+    with acting_as(Actor("bo\u200b", DATA_SCIENTIST)):
+        assert approvals.withdraw_request(ws, project, request["id"])["status"] == "withdrawn"
+
+
 def test_lifecycle_stages_follow_the_aliases(ws, project, two):
     v1, v2 = two
     v3 = _register(ws, project, slope=3.0)
@@ -163,6 +174,25 @@ def test_lifecycle_stages_follow_the_aliases(ws, project, two):
     history = lifecycle.get_stage_history_df(ws, project, v2["id"])
     assert history["stage"].tolist() == ["development", "staging", "development", "archived"]
     assert history["who"].iloc[-1] == "Ana (data scientist)" and history["why"].iloc[-1] == "superseded"
+
+
+def test_a_former_champion_shows_that_it_served_in_production(ws, project, two):
+    """After v2 is promoted, v1 is back in development (a rollback target) and says it served."""
+    v1, v2 = two
+    v3 = _register(ws, project, slope=3.0)  # never in production: plain development
+    request = _request(ws, project, v2["id"])
+    _review(ws, project, request["id"])
+    with acting_as(ANA):
+        stage_carry_out_request(ws, project, request["id"])
+    assert lifecycle.get_stage(ws, v1["id"]) == "development"  # the stage itself keeps its meaning
+    stages = registry.get_versions_df(ws, project, MODEL).set_index("id")["stage"]
+    assert stages[v1["id"]] == "development (former champion)" and stages[v3["id"]] == "development"
+    assert stages[v2["id"]] == "production"
+    assert "former champion" in lifecycle.describe_stage(ws, v1["id"])
+    assert lifecycle.describe_stage(ws, v3["id"]) == "Development"
+    history = lifecycle.get_stage_history_df(ws, project, v1["id"])
+    assert history["stage"].tolist() == ["development", "production", "development"]
+    assert history["why"].iloc[-1] == "left production: v2 became the champion"
 
 
 @pytest.mark.parametrize(
@@ -234,7 +264,10 @@ def test_the_pipeline_and_scripts_are_named_too(ws, project):
     assert _audit(ws, project)["who"].iloc[0].endswith("(script)")
 
 
-@pytest.mark.parametrize("name", ["", "  ", "Autopilot", "x" * 61])
+@pytest.mark.parametrize(
+    "name",
+    ["", "  ", "Autopilot", "x" * 61, "\x00", "\u200b", "Ana\u200b", "\u202eanA", "A\u2028na", "Ana\ufe0f", "\u3164"],
+)
 def test_a_person_needs_a_real_name(name):
     with pytest.raises(ConfigError):
         person(name, DATA_SCIENTIST)
