@@ -94,6 +94,40 @@ def format_share(share: float) -> str:
     return "under 0.1%"
 
 
+def format_threshold(threshold: float) -> str:
+    """A decision threshold (0..1) as a percentage with at least one decimal, up to two when it needs
+    them: "9.0%", "50.0%", "12.35%"."""
+    pct = 100.0 * float(threshold)
+    return f"{pct:.1f}%" if round(pct, 1) == round(pct, 2) else f"{pct:.2f}%"
+
+
+def format_probability(probability: float, threshold: float | None = None) -> str:
+    """A probability (0..1) as ``format_share`` writes it, with more decimals near ``threshold`` (the
+    probability from which a binary model says its positive class) so the text never contradicts the
+    decision: with a threshold of 15%, 0.146 reads "14.6%" (not "15%") and 0.152 "15.2%"; a value
+    below the threshold always reads below ``format_threshold(threshold)``."""
+    text = format_share(probability)
+    if threshold is None or not (math.isfinite(probability) and math.isfinite(threshold)):
+        return text
+    pct, limit = 100.0 * float(probability), 100.0 * float(threshold)
+    shown_limit = float(format_threshold(threshold)[:-1])
+    if pct == limit:
+        return format_threshold(threshold)
+
+    def right_side(shown: float) -> bool:
+        if pct < limit:
+            return shown < limit and shown < shown_limit
+        return shown > limit and shown > shown_limit
+
+    plain = re.fullmatch(r"(\d+(?:\.\d+)?)%", text)
+    if plain is None and pct < 0.1 <= shown_limit or plain is not None and right_side(float(plain.group(1))):
+        return text  # "under 0.1%", or already on the right side of the threshold
+    for places in range(1, 7):
+        if right_side(round(pct, places)):
+            return f"{pct:.{places}f}%"
+    return f"just {'under' if pct < limit else 'over'} {format_threshold(threshold)}"
+
+
 def format_number(value: float) -> str:
     """A measured value the way a person reads it (monitoring's PSI, scores, thresholds): 0.64, 12.3,
     1,204; "n/a" when there is none."""

@@ -62,10 +62,17 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
         actionable = st.multiselect(
             "Features that may change",
             loaded.features,
-            default=loaded.features,
+            default=[f for f in loaded.features if f not in loaded.fixed_by_default],
             key=f"{key}_actionable",
             help="Untick what the person cannot change (age, for example): the search keeps it as it is.",
         )
+        if loaded.fixed_by_default:
+            st.caption(
+                escape_markdown(
+                    "Kept as they are unless you add them: " + ", ".join(loaded.fixed_by_default) + " (the problem's "
+                    "sensitive column, personal characteristics such as age or gender, and dates)."
+                )
+            )
         desired: str | None = None
         target: float | None = None
         labels, scores = loaded.model.decide(row[loaded.input_columns])

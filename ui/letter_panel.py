@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.documents import render_html, render_pdf
 from core.explain.letter import DEFAULT_CONTACT
-from core.stages.letter import get_letter_features, stage_letter
+from core.stages.letter import get_letter_features, get_letter_fixed_by_default, stage_letter
 from core.workspace.database import Workspace
 from ui.text import escape_markdown
 from ui.widgets import user_errors
@@ -23,8 +23,9 @@ def _letter(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _features(_ws: Workspace, ws_path: str, project_id: int, request_id: str) -> list[str]:
-    return get_letter_features(_ws, project_id, request_id)
+def _features(_ws: Workspace, ws_path: str, project_id: int, request_id: str) -> tuple[list[str], list[str]]:
+    """(the inputs the answering version uses, those kept unchanged by default)."""
+    return get_letter_features(_ws, project_id, request_id), get_letter_fixed_by_default(_ws, project_id, request_id)
 
 
 def letter_panel(ws: Workspace, project_id: int) -> None:
@@ -40,12 +41,14 @@ def letter_panel(ws: Workspace, project_id: int) -> None:
     if not request_id:
         return
     with user_errors():
-        features = _features(ws, str(ws.root), project_id, request_id)
+        features, fixed_by_default = _features(ws, str(ws.root), project_id, request_id)
         fixed = st.multiselect(
             "Information the person cannot change",
             features,
+            default=fixed_by_default,
             key="letter_immutable",
-            help="The letter's 'what would change it' keeps these as they are (age, for example).",
+            help="The letter's 'what would change it' keeps these as they are. Preselected: the problem's "
+            "sensitive column, personal characteristics such as age or gender, and dates; remove any to let it change.",
         )
         verdict, html, pdf = _letter(ws, str(ws.root), project_id, request_id, contact, tuple(fixed))
         st.markdown("**" + escape_markdown(verdict) + "**")

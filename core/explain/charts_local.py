@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from core.explain.counterfactual import Counterfactual, CounterfactualResult, Outcome
 from core.explain.local_surrogate import Agreement, LocalSurrogate
-from core.formatting import format_share, format_statistic
+from core.formatting import format_probability, format_share, format_statistic, format_threshold
 from core.style import ACCENT, MUTED, TEMPLATE, plot_text, plot_texts
 
 SHAP_BAR = ACCENT
@@ -50,7 +50,7 @@ def describe_outcome(outcome: Outcome, result: CounterfactualResult) -> str:
         return f"a predicted{name} of {_number(outcome.score)}"
     if result.task == "binary":
         positive = outcome.probabilities.get(result.positive_class, float("nan"))
-        return f"'{outcome.label}' ({format_share(positive)} probability of '{result.positive_class}')"
+        return f"'{outcome.label}' ({format_probability(positive, result.threshold)} probability of '{result.positive_class}')"
     return f"'{outcome.label}' ({format_share(outcome.score)} probable)"
 
 
@@ -65,9 +65,17 @@ def describe_counterfactual(counterfactual: Counterfactual, result: Counterfactu
     return f"Had {changes}, the model would have {verb} {describe_outcome(counterfactual.outcome, result)}."
 
 
+def describe_threshold(result: CounterfactualResult) -> str:
+    """ " The model says 'Yes' from 9.0%." for a binary model ("" otherwise): the line the probabilities
+    are read against."""
+    if result.task != "binary" or result.threshold is None:
+        return ""
+    return f" The model says '{result.positive_class}' from {format_threshold(result.threshold)}."
+
+
 def caption_counterfactuals(result: CounterfactualResult) -> str:
     """What the model says now, and what was searched (or why nothing was found)."""
-    now = f"The model says {describe_outcome(result.original, result)} for this row."
+    now = f"The model says {describe_outcome(result.original, result)} for this row.{describe_threshold(result)}"
     if not result.counterfactuals:
         return f"{now} {result.message}"
     count = len(result.counterfactuals)

@@ -123,6 +123,7 @@ class CounterfactualResult:
     rows_tried: int = 0
     target_name: str = ""
     positive_class: str = ""  # binary: the class whose probability sentences quote
+    threshold: float | None = None  # binary: the probability of ``positive_class`` from which the model says it
 
 
 def find_counterfactuals(
@@ -165,6 +166,7 @@ def find_counterfactuals(
         counterfactuals=(),
         target_name=model.target_name,
         positive_class=model.class_names[1] if model.task == "binary" else "",
+        threshold=model.threshold if model.task == "binary" else None,
     )
     if goal.reached(labels, scores)[0]:
         already = "already says" if model.task != "regression" else "already predicts"

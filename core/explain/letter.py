@@ -16,7 +16,7 @@ import pandas as pd
 from core.documents import Document, Section, make_table
 from core.explain.charts_local import describe_counterfactual, format_effect, format_value
 from core.explain.counterfactual import CounterfactualResult
-from core.formatting import format_share
+from core.formatting import format_probability, format_share, format_threshold
 
 TOP_REASONS = 3
 REASONS_TABLE_ROWS = 6
@@ -87,7 +87,8 @@ def _decision_words(facts: LetterFacts) -> str:
     if facts.score is None:
         return f"'{facts.decision}'"
     if facts.task == "binary":
-        return f"'{facts.decision}' (estimated probability of '{facts.positive_class}': {format_share(facts.score)})"
+        probability = format_probability(facts.score, facts.threshold)
+        return f"'{facts.decision}' (estimated probability of '{facts.positive_class}': {probability})"
     return f"'{facts.decision}' (estimated probability {format_share(facts.score)})"
 
 
@@ -151,14 +152,14 @@ def _reasons_section(facts: LetterFacts, ranked: list[str]) -> Section:
 def _threshold_words(facts: LetterFacts) -> str:
     if facts.task != "binary" or facts.threshold is None:
         return ""
-    return (
-        f" The model answers '{facts.positive_class}' from an estimated probability of {format_share(facts.threshold)}."
-    )
+    return f" The model answers '{facts.positive_class}' from an estimated probability of {format_threshold(facts.threshold)}."
 
 
 def _output_words(facts: LetterFacts, value: float) -> str:
     if facts.units == "probability":
-        return f"a {format_share(min(max(value, 0.0), 1.0))} {facts.explained}"
+        share = min(max(value, 0.0), 1.0)
+        shown = format_probability(share, facts.threshold) if facts.task == "binary" else format_share(share)
+        return f"a {shown} {facts.explained}"
     return f"a {facts.explained} of {format_value(value)}"
 
 

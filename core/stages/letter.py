@@ -14,9 +14,11 @@ from core.deployment.logged_request import get_logged_request
 from core.deployment.served_model import load_served
 from core.documents import Document
 from core.explain.counterfactual import DecisionModel, find_counterfactuals
+from core.explain.immutable import default_immutable
 from core.explain.letter import DEFAULT_CONTACT, LetterFacts, build_letter
 from core.explain.local_surrogate import get_used_features
-from core.registry.versions import version_label
+from core.problem.store import get_problem
+from core.registry.versions import get_version_problem, version_label
 from core.stages.local_explain import explain_locally, sample_reference
 from core.workspace.database import Workspace
 from core.workspace.errors import DataError, NotFoundError
@@ -30,12 +32,13 @@ def stage_letter(
     request_id: str,
     *,
     contact: str = DEFAULT_CONTACT,
-    immutable: Sequence[str] = (),
+    immutable: Sequence[str] | None = None,
     target_value: float | None = None,
     generated_at: datetime | None = None,
 ) -> Document:
     """The letter for the answer logged under ``request_id``. ``immutable`` names the inputs the
-    person cannot change (e.g. age): the counterfactual keeps them. A regression gets a
+    person cannot change (e.g. age): the counterfactual keeps them; None keeps those of
+    ``get_letter_fixed_by_default`` (sensitive column, age, gender..., dates). A regression gets a
     counterfactual only with a ``target_value`` to reach. Raises NotFoundError for an unknown id and
     DataError for a request that got no prediction."""
     logged = get_logged_request(ws, project_id, request_id)
@@ -70,7 +73,10 @@ def stage_letter(
         target_name=target,
     )
     local = explain_locally(served.pipeline, model, row, reference)
-    changeable = [f for f in get_used_features(served.pipeline, columns) if f not in set(immutable)]
+    used = get_used_features(served.pipeline, columns)
+    if immutable is None:
+        immutable = default_immutable(used, _sensitive_columns(ws, project_id, served.version), X)
+    changeable = [f for f in used if f not in set(immutable)]
     counterfactual = None
     if served.task != "regression" or target_value is not None:
         counterfactual = find_counterfactuals(model, row, reference, actionable=changeable, target_value=target_value)
@@ -104,3 +110,24 @@ def get_letter_features(ws: Workspace, project_id: int, request_id: str) -> list
     logged = get_logged_request(ws, project_id, request_id)
     served = load_served(ws, logged.version_id)
     return get_used_features(served.pipeline, served.input_columns) if served.input_columns else []
+
+
+def get_letter_fixed_by_default(ws: Workspace, project_id: int, request_id: str) -> list[str]:
+    """The inputs a letter keeps as they are unless its reader says otherwise: the problem's sensitive
+    column, personal characteristics by name (age, gender, nationality...) and dates. Raises
+    NotFoundError for an unknown id."""
+    logged = get_logged_request(ws, project_id, request_id)
+    served = load_served(ws, logged.version_id)
+    features = get_used_features(served.pipeline, served.input_columns) if served.input_columns else []
+    X, _ = served.read([logged.inputs])
+    return default_immutable(features, _sensitive_columns(ws, project_id, served.version), X)
+
+
+def _sensitive_columns(ws: Workspace, project_id: int, version: dict) -> list[str | None]:
+    """The sensitive column the version was registered with and the project's current one."""
+    try:
+        registered = get_version_problem(ws, version).sensitive_column
+    except NotFoundError:
+        registered = None
+    current = get_problem(ws, project_id)
+    return [registered, current.sensitive_column if current is not None else None]

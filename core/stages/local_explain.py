@@ -7,7 +7,7 @@ calls ``core.explain.counterfactual`` and ``core.explain.local_surrogate``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from core import registry
 from core.data import datasets
 from core.explain.counterfactual import CounterfactualResult, DecisionModel, find_counterfactuals
+from core.explain.immutable import default_immutable
 from core.explain.local_surrogate import (
     Agreement,
     LocalSurrogate,
@@ -26,7 +27,7 @@ from core.explain.local_surrogate import (
     get_used_features,
 )
 from core.problem.definition import ProblemConfig
-from core.problem.store import get_experiment_problem
+from core.problem.store import get_experiment_problem, get_problem
 from core.stages.release import get_class_labels, suggest_decision_threshold
 from core.training import tracking
 from core.workspace.database import Workspace
@@ -45,6 +46,7 @@ class RunModel:
     reference: pd.DataFrame  # training rows, the model's input columns
     input_columns: list[str]  # every input column, in the model's order
     features: list[str]  # the input columns the model uses (what may be changed)
+    fixed_by_default: list[str] = field(default_factory=list)  # kept unless the user ticks them (age, gender...)
 
 
 def load_run_model(ws: Workspace, project_id: int, run_id: int) -> RunModel:
@@ -71,7 +73,10 @@ def load_run_model(ws: Workspace, project_id: int, run_id: int) -> RunModel:
         target_name=problem.target,
     )
     used = get_used_features(pipeline, columns)
-    return RunModel(pipeline, model, problem, sample_reference(data, columns), columns, used)
+    current = get_problem(ws, project_id)
+    sensitive = [problem.sensitive_column, current.sensitive_column if current is not None else None]
+    fixed = default_immutable(used, sensitive, data)
+    return RunModel(pipeline, model, problem, sample_reference(data, columns), columns, used, fixed)
 
 
 def _one_row(loaded: RunModel, row: pd.DataFrame) -> pd.DataFrame:

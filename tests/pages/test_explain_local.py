@@ -33,6 +33,9 @@ def test_counterfactual_and_second_method_for_the_selected_row(app):
     assert not at.error, [e.value for e in at.error]
 
     allowed = at.multiselect(key=next(k for k in _keys(at) if k.endswith("_actionable")))
+    assert "tenure_months" in allowed.value and "gender" in allowed.options  # gender, age stay unless ticked
+    assert "gender" not in allowed.value and "senior_citizen" not in allowed.value
+    assert any(c.value.startswith("Kept as they are unless you add them: ") and "gender" in c.value for c in at.caption)
     allowed.set_value([]).run()
     assert not at.exception
     assert any("tick at least one feature" in m.value for m in at.markdown)
@@ -68,6 +71,7 @@ def test_letter_for_a_served_prediction_and_an_unknown_id(app, demo_workspace):
     assert any(m.value.startswith("**Decision: ") for m in at.markdown)
     fixed = at.multiselect(key="letter_immutable")
     assert "tenure_months" in fixed.options and "customer_id" not in fixed.options  # the inputs the model uses
+    assert "gender" in fixed.value and "senior_citizen" in fixed.value and "tenure_months" not in fixed.value
     fixed.set_value(["tenure_months", "contract"]).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [b.proto.label for b in at.get("download_button")] == labels

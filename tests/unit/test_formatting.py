@@ -20,10 +20,12 @@ from core.formatting import (
     format_param,
     format_part_of,
     format_percent,
+    format_probability,
     format_rate,
     format_share,
     format_significant,
     format_statistic,
+    format_threshold,
     format_value,
     format_year,
     is_year_name,
@@ -235,3 +237,27 @@ def test_no_formatter_writes_e_notation():
 
 def test_d3_number_format_has_separators_and_no_exponent():
     assert D3_NUMBER == ",~r"  # d3: thousands separators, significant digits, trailing zeros trimmed
+
+
+@pytest.mark.parametrize(
+    "probability, threshold, text",
+    [
+        (0.146, 0.15, "14.6%"),  # format_share alone says "15%", which reads as reaching the threshold
+        (0.152, 0.15, "15.2%"),
+        (0.0899, 0.09, "8.99%"),  # "9.0%" would sit on the threshold the model says 'Yes' from
+        (0.0912, 0.09, "9.1%"),
+        (0.15, 0.15, "15.0%"),
+        (0.38, 0.5, "38%"),  # far from it: as format_share
+        (0.0004, 0.5, "under 0.1%"),
+        (0.089999999, 0.09, "just under 9.0%"),
+        (0.123, None, "12%"),
+    ],
+)
+def test_format_probability_never_contradicts_the_threshold(probability, threshold, text):
+    assert format_probability(probability, threshold) == text
+
+
+def test_format_threshold_has_one_decimal_at_least():
+    assert (
+        format_threshold(0.09) == "9.0%" and format_threshold(0.5) == "50.0%" and format_threshold(0.1235) == "12.35%"
+    )

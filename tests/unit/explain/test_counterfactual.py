@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.explain.charts_local import caption_counterfactuals, describe_counterfactual, get_counterfactual_df
-from core.explain.counterfactual import DecisionModel, find_counterfactuals
+from core.explain.counterfactual import CounterfactualResult, DecisionModel, Outcome, find_counterfactuals
 from core.workspace.errors import ConfigError
 
 
@@ -192,3 +192,24 @@ def test_values_read_without_scientific_notation():
     assert format_value(float("nan")) == "missing"
     assert format_effect(-0.096, "probability") == "−9.6 points"
     assert format_effect(40000.0, "price") == "+40,000"
+
+
+def test_probabilities_near_the_threshold_show_the_side_they_are_on():
+    # Explain said "would have said 'No' (9% probability of 'Yes')" with the model saying 'Yes' from 9%.
+    flipped = Outcome("No", 0.9101, {"No": 0.9101, "Yes": 0.0899})
+    result = CounterfactualResult(
+        original=Outcome("Yes", 0.0912, {"No": 0.9088, "Yes": 0.0912}),
+        goal="'No'",
+        task="binary",
+        actionable=("tenure",),
+        counterfactuals=(),
+        message="none",
+        positive_class="Yes",
+        threshold=0.09,
+    )
+    from core.explain.charts_local import describe_outcome
+
+    assert describe_outcome(flipped, result) == "'No' (8.99% probability of 'Yes')"
+    caption = caption_counterfactuals(result)
+    assert caption.startswith("The model says 'Yes' (9.1% probability of 'Yes') for this row.")
+    assert "The model says 'Yes' from 9.0%." in caption

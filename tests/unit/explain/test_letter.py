@@ -120,3 +120,51 @@ def test_a_flagged_answer_with_a_long_value_says_both(ws):
     assert logged.status == "flagged" and logged.truncated  # a category never seen; cut to the log's cap
     text = document_text(stage_letter(ws, 1, "long-1"))
     assert "The answer was flagged" in text and "Long values were cut when the request was logged." in text
+
+
+def test_probabilities_near_the_threshold_do_not_contradict_the_decision():
+    # The letter said "answers 'Yes' from an estimated probability of 15%" and "would have said 'No'
+    # (15% probability of 'Yes')" for a 'Yes' at 15.2%: the digits must show the side.
+    facts = LetterFacts(
+        request_id="r-2",
+        decided_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        model_label="churn v2",
+        task="binary",
+        target_name="churn",
+        decision="Yes",
+        score=0.152,
+        positive_class="Yes",
+        status="scored",
+        inputs={"tenure": 3.0},
+        reasons=pd.Series({"tenure": 0.05}),
+        base_value=0.102,
+        explained="probability of 'Yes'",
+        units="probability",
+        counterfactual=None,
+        threshold=0.15,
+    )
+    text = document_text(build_letter(facts))
+    assert "'Yes' (estimated probability of 'Yes': 15.2%)" in text
+    assert "The model answers 'Yes' from an estimated probability of 15.0%." in text
+    assert "for this request it estimates a 15.2% probability of 'Yes'" in text
+
+
+def test_the_sensitive_column_is_kept_by_default(ws):
+    # The letter said "Only these pieces of information were allowed to change: gender, senior_citizen...":
+    # by default the problem's sensitive column (and age, gender... by name) stay as they are.
+    from dataclasses import replace
+
+    from core.problem.store import get_problem, set_problem
+    from core.stages.letter import get_letter_fixed_by_default
+
+    deployment = serving.get_active_deployment(ws, 1)
+    serving.predict(ws, deployment, [NEAR], request_ids=["req-8"], source="http")
+    assert get_letter_fixed_by_default(ws, 1, "req-8") == []
+    set_problem(ws, 1, replace(get_problem(ws, 1), sensitive_column="color"))
+    assert get_letter_fixed_by_default(ws, 1, "req-8") == ["color"]
+    change = next(s for s in stage_letter(ws, 1, "req-8").sections if s.heading == "What would change the decision")
+    assert not any("color" in p for p in change.paragraphs if p.startswith("Only these"))
+    change = next(
+        s for s in stage_letter(ws, 1, "req-8", immutable=[]).sections if s.heading == "What would change the decision"
+    )
+    assert any(p.startswith("Only these") and "color" in p for p in change.paragraphs)  # the user can still allow it
