@@ -84,8 +84,8 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
         st.form_submit_button("Show the new prediction")
     after_row = build_row(fields, form_values(fields, defaults, prefix), inputs.X)[list(selected.inputs.columns)]
     after_row.index = selected.inputs.index
-    before = in_space(selected.explanation, space)
-    after = in_space(explain(ws, run_id, after_row), space)
+    native_after = explain(ws, run_id, after_row)
+    before, after = in_space(selected.explanation, space), in_space(native_after, space)
     comparison = get_whatif_df(before, after, selected.inputs, after_row)
     c1, c2 = st.columns(2)
     with c1:
@@ -102,6 +102,6 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
             caption_waterfall(waterfall, after.base_value),
             key="whatif_after",
         )
-    st.text(caption_whatif(comparison, before, after))
+    st.text(caption_whatif(selected.explanation, native_after, selected.inputs, after_row, fields))
     if comparison["changed"].any():
         st.dataframe(format_whatif_df(comparison, get_space(after)), hide_index=True, width="stretch")

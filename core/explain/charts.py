@@ -219,6 +219,8 @@ def caption_waterfall(waterfall_df: pd.DataFrame, base_value: float, prediction:
             f"and ends at {format_output(prediction, space)}"
         )
     features = waterfall_df[waterfall_df["feature"] != "other features"]
+    # An effect that rounds to nothing ("0.0 pts") pushes nothing: never "pushes it up most (0.0 pts)".
+    features = features[[format_effect(v, space).lstrip("+-") not in ("0", "0.0 pts") for v in features["shap"]]]
     ups, downs = features[features["shap"] > 0], features[features["shap"] < 0]
     if ups.empty and downs.empty:
         return start + ": no feature changes it."
