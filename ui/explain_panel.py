@@ -3,6 +3,8 @@ probability points (the log-odds one toggle away), and change its values in a wh
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,7 @@ from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_sp
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
 from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
+from core.stages.explain import describe_problem_change
 from core.workspace.database import Workspace
 from ui.explain_rows import (
     SelectedRow,
@@ -27,6 +30,13 @@ from ui.text import escape_markdown
 from ui.widgets import chart
 
 SPACE_CHOICES = ("probability", "the model's own scale")
+
+
+def problem_change_note(ws: Workspace, project_id: int, experiment: dict[str, Any]) -> None:
+    """A warning when the project's problem moved on since these models were trained (as Monitor says)."""
+    note = describe_problem_change(ws, project_id, experiment)
+    if note:
+        st.warning(escape_markdown(note), icon=":material/info:")
 
 
 def in_space(expl: Explanation, space_choice: str) -> Explanation:

@@ -20,6 +20,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_search_placeholder,
     get_training_categories,
     row_defaults,
     search_rows,
@@ -199,3 +200,11 @@ def test_explain_row_explains_exactly_the_given_row_against_the_holdout():
     assert points.output == "probability of target = yes"
     with pytest.raises(ConfigError):
         explain_row(inputs, X.head(2))
+
+
+def test_the_search_hint_comes_from_the_data():
+    frame = customers()
+    hint = get_search_placeholder(frame, ["tenure", "contract", "charges"], "churn", "customer_id")
+    top = frame["contract"].mode().iloc[0]
+    assert hint == f"e.g. a customer_id or a value such as {top}"
+    assert get_search_placeholder(frame, ["tenure", "charges"], "churn") == "words from a row's summary"
