@@ -15,7 +15,7 @@ from core.explain.probability import describe_space
 from core.training import tracking
 from ui.counterfactual_panel import counterfactual_panel
 from ui.explain_effects import effects_panel
-from ui.explain_panel import in_space, one_row_panel, space_toggle
+from ui.explain_panel import in_space, one_row_panel, problem_change_note, space_toggle
 from ui.frame import page_setup, require_project
 from ui.letter_panel import letter_panel
 from ui.text import escape_markdown
@@ -35,6 +35,7 @@ if experiment is None:
     )
     st.stop()
 
+problem_change_note(ws, pid, experiment)
 runs = tracking.get_runs_df(ws, pid, experiment["id"])
 runs = runs[runs["error"].isna()] if "error" in runs else runs
 labels = dict(zip(runs["run"], runs["model"]))

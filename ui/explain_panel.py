@@ -3,6 +3,8 @@ probability points (the log-odds one toggle away), and change its values in a wh
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,7 @@ from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_sp
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
 from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
+from core.stages.explain import describe_problem_change
 from core.workspace.database import Workspace
 from ui.explain_rows import (
     SelectedRow,
@@ -27,6 +30,13 @@ from ui.text import escape_markdown
 from ui.widgets import chart
 
 SPACE_CHOICES = ("probability", "the model's own scale")
+
+
+def problem_change_note(ws: Workspace, project_id: int, experiment: dict[str, Any]) -> None:
+    """A warning when the project's problem moved on since these models were trained (as Monitor says)."""
+    note = describe_problem_change(ws, project_id, experiment)
+    if note:
+        st.warning(escape_markdown(note), icon=":material/info:")
 
 
 def in_space(expl: Explanation, space_choice: str) -> Explanation:
@@ -84,8 +94,8 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
         st.form_submit_button("Show the new prediction")
     after_row = build_row(fields, form_values(fields, defaults, prefix), inputs.X)[list(selected.inputs.columns)]
     after_row.index = selected.inputs.index
-    before = in_space(selected.explanation, space)
-    after = in_space(explain(ws, run_id, after_row), space)
+    native_after = explain(ws, run_id, after_row)
+    before, after = in_space(selected.explanation, space), in_space(native_after, space)
     comparison = get_whatif_df(before, after, selected.inputs, after_row)
     c1, c2 = st.columns(2)
     with c1:
@@ -102,6 +112,6 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
             caption_waterfall(waterfall, after.base_value),
             key="whatif_after",
         )
-    st.text(caption_whatif(comparison, before, after))
+    st.text(caption_whatif(selected.explanation, native_after, selected.inputs, after_row, fields))
     if comparison["changed"].any():
         st.dataframe(format_whatif_df(comparison, get_space(after)), hide_index=True, width="stretch")

@@ -26,6 +26,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_search_placeholder,
     get_training_categories,
     row_defaults,
     search_rows,
@@ -119,7 +120,7 @@ def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
         query = st.text_input(
             "Search the rows",
             key=keys["search"],
-            placeholder=f"e.g. a {key_column} or a value" if key_column else "e.g. a value such as month-to-month",
+            placeholder=get_search_placeholder(inputs.holdout, features, inputs.problem.target, key_column),
             help="Rows whose summary contains every word typed here.",
         )
         found = search_rows(choices, query)

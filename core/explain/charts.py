@@ -25,31 +25,35 @@ CONNECTOR = "#bbbbbb"
 
 
 def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
-    """Horizontal bars of mean |SHAP| per feature, the most important at the top."""
+    """Horizontal bars of each feature's average effect on the prediction (mean |SHAP|), the most
+    important at the top; bars, labels and axis in one unit (probability points, or the output's)."""
     probability = _space_of(str(importance_df.attrs.get("output", ""))) == SPACE_PROBABILITY
     shown = importance_df.head(top).iloc[::-1]
+    scale = 100.0 if probability else 1.0
+    sizes = shown["mean_abs_shap"].astype(float) * scale
+    labels = [
+        format_effect(v, SPACE_PROBABILITY if probability else "model").lstrip("+") for v in shown["mean_abs_shap"]
+    ]
     figure = go.Figure(
         go.Bar(
-            x=shown["mean_abs_shap"],
+            x=sizes,
             y=plot_texts(shown["feature"]),
             orientation="h",
-            text=[f"{share:.0%}" for share in shown["share"]],
+            text=labels,
+            customdata=[f"{share:.0%}" for share in shown["share"]],
             textposition="outside",
             marker_color=IMPORTANCE_BAR,
             cliponaxis=False,
-            hovertemplate="%{y}: mean |effect| "
-            + ("%{x:.1%}" if probability else "%{x:,.3~g}")
-            + "<br>%{text} of the total effect<extra></extra>",
+            hovertemplate="%{y}: on average %{text}<br>%{customdata} of the total effect<extra></extra>",
         )
     )
-    # Headroom for the percentage labels printed outside the longest bar.
-    figure.update_xaxes(
-        range=[0, float(shown["mean_abs_shap"].max() or 1) * 1.15], tickformat=".1%" if probability else ",~r"
-    )
+    # Headroom for the labels printed outside the longest bar.
+    figure.update_xaxes(range=[0, float(sizes.max() or 1) * 1.25], tickformat=",~r")
     figure.update_layout(
         template=TEMPLATE,
-        title="Which features drive the prediction (mean |SHAP|)",
-        xaxis_title="average size of the effect on the " + ("probability (in %)" if probability else "prediction"),
+        title="Which features drive the prediction: their average effect on it",
+        xaxis_title="average effect on the "
+        + ("probability (percentage points)" if probability else "prediction (its own units)"),
         yaxis_title=None,
         height=min(450, 120 + 24 * len(shown)),
         margin={"l": 10, "r": 40, "t": 50, "b": 40},
@@ -69,7 +73,10 @@ def caption_importance(importance_df: pd.DataFrame, expl: Explanation) -> str:
     text = f"{first['feature']} drives the {expl.output} most ({first['share']:.0%} of the total effect)"
     if followers:
         text += ", followed by " + " and ".join(followers)
-    return text + "."
+    return (
+        text + ". Each bar is the feature's average effect on one prediction, whichever way it pushes "
+        "(for the expert: the mean absolute SHAP value)."
+    )
 
 
 def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
@@ -219,6 +226,8 @@ def caption_waterfall(waterfall_df: pd.DataFrame, base_value: float, prediction:
             f"and ends at {format_output(prediction, space)}"
         )
     features = waterfall_df[waterfall_df["feature"] != "other features"]
+    # An effect that rounds to nothing ("0.0 pts") pushes nothing: never "pushes it up most (0.0 pts)".
+    features = features[[format_effect(v, space).lstrip("+-") not in ("0", "0.0 pts") for v in features["shap"]]]
     ups, downs = features[features["shap"] > 0], features[features["shap"] < 0]
     if ups.empty and downs.empty:
         return start + ": no feature changes it."

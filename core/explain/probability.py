@@ -162,6 +162,20 @@ def format_output(value: float, space: str) -> str:
     return _plain(float(value))
 
 
+def format_output_pair(old: float, new: float, space: str) -> tuple[str, str]:
+    """Two predictions written so that a change shows: a probability change under one point gets one
+    decimal on both ends ("57.3%" to "57.2%", never "57%" to "56%" beside "-0.1 pts"), and more
+    decimals when one is not enough to tell them apart."""
+    if space != SPACE_PROBABILITY or abs(float(new) - float(old)) >= 0.01:
+        return format_output(old, space), format_output(new, space)
+    old_p, new_p = (100.0 * min(max(float(v), 0.0), 1.0) for v in (old, new))
+    for digits in (1, 2, 3):
+        pair = f"{old_p:.{digits}f}%", f"{new_p:.{digits}f}%"
+        if pair[0] != pair[1]:
+            return pair
+    return pair
+
+
 def format_effect(value: float, space: str) -> str:
     """An effect with its sign: "+12.3 pts" in probability points, "+1,204" or "-0.52" otherwise."""
     value = float(value)

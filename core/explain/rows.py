@@ -73,6 +73,24 @@ def search_rows(choices: pd.DataFrame, query: str) -> pd.DataFrame:
     return choices[keep]
 
 
+def get_search_placeholder(
+    holdout: pd.DataFrame, features: list[str], target: str | None = None, id_column: str | None = None
+) -> str:
+    """The search box's hint, from the project's own data: the ID column, and the most common value of
+    the most important text feature shown in the summaries ("e.g. a customer_id or a value such as
+    Month-to-month"); no invented example when the data has none."""
+    key = f"a {id_column}" if id_column else ""
+    example = ""
+    for name in [f for f in features if f in holdout.columns and f not in (id_column, target)][:SUMMARY_FEATURES]:
+        values = holdout[name].dropna()
+        if len(values) and not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            example = f"a value such as {format_feature_value(values.astype(str).mode().iloc[0])}"
+            break
+    if key and example:
+        return f"e.g. {key} or {example}"
+    return f"e.g. {key or example}" if key or example else "words from a row's summary"
+
+
 @dataclass(frozen=True)
 class InputField:
     """One field of the typed-row form: a model input, its kind, its choices or range, its default."""

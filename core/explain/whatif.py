@@ -1,13 +1,25 @@
 """What-if: one row before and after its values were edited, side by side — what changed, how the
-prediction moved and which feature's effect moved most. Pure functions of two one-row explanations."""
+prediction moved and how the edited features' own effects moved (in the model's own scale, where an
+additive model keeps the other features' effects still). Pure functions of two one-row explanations."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from core.explain.probability import format_effect, format_output, get_space
+from core.explain.probability import (
+    SPACE_PROBABILITY,
+    explained_label,
+    format_effect,
+    format_output,
+    format_output_pair,
+    get_space,
+    has_probabilities,
+)
 from core.explain.result import Explanation
+from core.explain.rows import InputField
 from core.formatting import format_feature_value
 
 
@@ -41,23 +53,78 @@ def get_whatif_df(
     return table.loc[order].reset_index(drop=True)
 
 
-def caption_whatif(comparison: pd.DataFrame, before: Explanation, after: Explanation) -> str:
-    """One sentence: how the prediction moved, what was edited and whose effect moved most."""
-    space = get_space(after)
-    old, new = float(before.predictions.iloc[0]), float(after.predictions.iloc[0])
-    start = f"The {after.output} moves from {format_output(old, space)} to {format_output(new, space)}"
-    edited = list(comparison.loc[comparison["changed"], "feature"])
-    if not edited:
-        return f"Nothing was changed yet: the {after.output} stays at {format_output(old, space)}; edit a value above."
-    start += f" ({format_effect(new - old, space)})"
-    names = ", ".join(edited[:3]) + (f" and {len(edited) - 3} more" if len(edited) > 3 else "")
-    top = comparison.iloc[0]
-    moved = (
-        f"; {top['feature']}'s effect moved most ({format_effect(top['change in effect'], space)})"
-        if abs(top["change in effect"]) > 0
-        else ""
+def get_prediction(expl: Explanation) -> tuple[float, str]:
+    """(the explained row's prediction as a reader reads it, its space): the model's probability when
+    the explanation carries it, else the explanation's own output."""
+    if has_probabilities(expl):
+        return float(expl.meta["probabilities"][0]), SPACE_PROBABILITY
+    return float(expl.predictions.iloc[0]), get_space(expl)
+
+
+def find_out_of_range(fields: Sequence[InputField], after_row: pd.DataFrame, edited: Sequence[str]) -> list[str]:
+    """One sentence per edited number outside the range the data holds (the field's minimum and
+    maximum): the model never saw such a value, so its prediction there is extrapolation."""
+    notes = []
+    for spec in fields:
+        if spec.name not in edited or spec.minimum is None or spec.maximum is None:
+            continue
+        cell = after_row.iloc[0][spec.name]
+        value = pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0]
+        if pd.notna(value) and not spec.minimum <= float(value) <= spec.maximum:
+            notes.append(
+                f"Careful: {spec.name} = {format_feature_value(cell)} is outside the values the data holds "
+                f"({format_feature_value(spec.minimum)} to {format_feature_value(spec.maximum)}); the model "
+                "never saw such a value, so this prediction is a guess."
+            )
+    return notes
+
+
+def caption_whatif(
+    before: Explanation,
+    after: Explanation,
+    before_row: pd.DataFrame,
+    after_row: pd.DataFrame,
+    fields: Sequence[InputField] = (),
+) -> str:
+    """Sentences led by the edit: what was changed, how the prediction moved, and the edited features'
+    own effect, compared in the model's own scale (``before``/``after``: explanations as the explainer
+    made them, log-odds for a logistic model). There an additive model keeps every unchanged feature's
+    effect as it was; in probability points the change is re-split among all features, so unchanged
+    ones would seem to move. A warning follows for an edited number outside the data's range."""
+    native = get_whatif_df(before, after, before_row, after_row)
+    (old, _), (new, space) = get_prediction(before), get_prediction(after)
+    output = f"probability of {explained_label(after)}" if space == SPACE_PROBABILITY else after.output
+    edited = native[native["changed"]]
+    if edited.empty:
+        return f"Nothing was changed yet: the {output} stays at {format_output(old, space)}; edit a value above."
+    changes = [f"{r.feature} from {r.before} to {r.after}" for r in edited.head(3).itertuples()]
+    more = f" and {len(edited) - 3} more" if len(edited) > 3 else ""
+    what = (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else changes[0]) + more
+    old_text, new_text = format_output_pair(old, new, space)
+    sentence = f"After changing {what}, the {output} moves from {old_text} to {new_text}"
+    sentence += f" ({format_effect(new - old, space)})." if abs(new - old) > 0 else " (no change)."
+    own = get_space(after)
+    parts = [
+        f"{r.feature}'s effect changed by {format_effect(r.change, own)}"
+        for r in edited.head(3).rename(columns={"change in effect": "change"}).itertuples()
+    ]
+    effects = "; ".join(parts)
+    sentence += (
+        f" In the model's own scale ({own}), {effects}" if own != space else f" {effects[0].upper()}{effects[1:]}"
     )
-    return f"{start} after changing {names}{moved}."
+    others = native[~native["changed"]]
+    biggest = float(edited["change in effect"].abs().max())
+    moved = others[others["change in effect"].abs() > max(1e-9, 1e-6 * biggest)]
+    if moved.empty:
+        sentence += "; every other feature's effect stays as it was."
+    else:
+        top = moved.iloc[0]
+        sentence += (
+            f"; other features' effects moved too (most: {top['feature']}, "
+            f"{format_effect(top['change in effect'], own)}), because this model combines features."
+        )
+    notes = find_out_of_range(fields, after_row, list(edited["feature"]))
+    return " ".join([sentence, *notes])
 
 
 def format_whatif_df(comparison: pd.DataFrame, space: str) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from core.explain.importance import get_importance_df
 from core.explain.probability import has_probabilities, with_probabilities
 from core.explain.result import Explanation
 from core.problem.definition import ProblemConfig
-from core.problem.store import get_experiment_problem
+from core.problem.store import get_experiment_problem, get_problem
+from core.registry.versions import predicts_same
 from core.training import tracking
 from core.workspace.database import Workspace, now
 from core.workspace.errors import ConfigError
@@ -116,3 +117,23 @@ def get_top_features(ws: Workspace, run_id: int) -> list[str]:
     if row is None:
         return []
     return get_importance_df(Explanation.from_dict(ws.load_json(row["artifact_id"])))["feature"].tolist()
+
+
+def describe_problem_change(ws: Workspace, project_id: int, experiment: dict[str, Any]) -> str | None:
+    """A sentence when the project's problem now asks for another prediction (target, task or positive
+    class) than the one ``experiment``'s models were trained for, else None: Explain still explains
+    what these models predict, the old target."""
+    current, trained = get_problem(ws, project_id), get_experiment_problem(experiment)
+    if current is None or predicts_same(current, trained):
+        return None
+    what = (
+        f"'{trained.target}'"
+        if current.target != trained.target
+        else f"'{trained.target}' as a {trained.task} problem"
+        + (f" with '{trained.positive_class}' as the positive class" if trained.positive_class is not None else "")
+    )
+    return (
+        f"The project's problem now predicts '{current.target}', but these models were trained to predict "
+        f"{what}: everything below explains that old prediction. To explain the new problem, train models "
+        "for it (Train & compare), then come back here."
+    )

@@ -3,9 +3,11 @@ through search, a row typed in by hand, and a what-if that moves the prediction.
 
 import json
 import re
+import shutil
 
 import pytest
 
+from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page
 
 pytestmark = pytest.mark.slow  # on the workspace where the full demo ran (conftest's demo_workspace)
@@ -97,9 +99,41 @@ def test_what_if_change_moves_the_prediction(app):
     at.button(key=f"FormSubmitter:{prefix}-Show the new prediction").click().run()
     no_errors(at)
     sentence = at.text[0].value
-    match = re.match(r"The probability of churn = Yes moves from (\d+(?:\.\d)?)% to (\d+(?:\.\d)?)% \(", sentence)
+    match = re.match(
+        r"After changing contract from .+? to (.+?), the probability of churn = Yes moves from "
+        r"(\d+(?:\.\d+)?)% to (\d+(?:\.\d+)?)% \(",
+        sentence,
+    )
     assert match, sentence
-    before, after = map(float, match.groups())
+    assert match.group(1) == other
+    before, after = map(float, match.groups()[1:])
     assert after != before
     assert (after < before) == (other == "Two year")
-    assert "after changing contract" in sentence
+    assert "In the model's own scale (log-odds), contract's effect changed by " in sentence
+
+
+def test_the_search_hint_comes_from_the_projects_data(app):
+    at = open_page(app(), PAGE)
+    hint = at.text_input(key=f"explain_search_{run_id(at)}").placeholder
+    assert hint.startswith("e.g. a customer_id or a value such as ")
+    assert "month-to-month" not in hint  # the demo writes "Month-to-month"; nothing invented
+
+
+def test_after_the_target_changed_explain_says_its_models_predict_the_old_one(
+    app, demo_workspace, tmp_path, monkeypatch
+):
+    from core.problem.definition import ProblemConfig
+    from core.problem.store import set_problem
+    from core.workspace.database import Workspace
+
+    at = open_page(app(), PAGE)
+    assert not [w.value for w in at.warning if "problem now predicts" in w.value]
+    path, _ = demo_workspace
+    shutil.copytree(path, tmp_path / "ws")
+    set_problem(Workspace(tmp_path / "ws"), 1, ProblemConfig(target="partner", task="binary", positive_class="Yes"))
+    at = open_page(project_app_factory(tmp_path / "ws", monkeypatch)(), PAGE)
+    no_errors(at)
+    notes = [w.value for w in at.warning if "problem now predicts" in w.value]
+    assert notes and notes[0].startswith(
+        "The project's problem now predicts 'partner', but these models were trained to predict 'churn'"
+    ), [w.value for w in at.warning]

@@ -36,6 +36,7 @@ from core.explain.charts import (
 )
 from core.explain.explanations import explain_model
 from core.explain.importance import get_importance_df, get_waterfall_df
+from core.explain.probability import to_probability, with_probabilities
 from core.explain.result import Explanation
 from core.workspace.errors import ConfigError, DataError
 
@@ -327,6 +328,21 @@ def test_importance_plot_and_caption(hgb_explanation):
     top = importance["feature"].iloc[0]
     assert caption.startswith(f"{top} drives the log-odds of target = yes most")
     assert f"{importance['share'].iloc[0]:.0%}" in caption
+
+
+def test_importance_bars_speak_one_unit_and_plain_words(hgb_explanation, fitted, binary_data):
+    """Bars labelled "30%" (a share) on an axis of probability points mixed two units."""
+    X, _ = binary_data
+    shown = to_probability(with_probabilities(hgb_explanation, fitted["hist_gb"], X))
+    importance = get_importance_df(shown)
+    assert importance.attrs["output"].startswith("probability of")
+    bars = plot_importance(importance, top=3)
+    top = importance.head(3).iloc[::-1]
+    assert list(bars.data[0].x) == pytest.approx(list(100 * top["mean_abs_shap"]))
+    assert all(text.endswith(" pts") for text in bars.data[0].text)
+    assert "percentage points" in bars.layout.xaxis.title.text
+    assert "SHAP" not in bars.layout.title.text and "average effect" in bars.layout.title.text
+    assert "SHAP" in caption_importance(importance, shown)
 
 
 def test_beeswarm_plot_and_caption(hgb_explanation):

@@ -154,6 +154,20 @@ def test_probability_waterfall_speaks_in_percent():
     assert all(t.endswith(" pts") for t in texts[1:-1])
 
 
+def test_an_effect_that_rounds_to_nothing_is_not_named_as_pushing_most():
+    waterfall = pd.DataFrame(
+        {
+            "feature": ["monthly_charges", "contract"],
+            "label": ["monthly_charges = 1e9", "contract = Month-to-month"],
+            "shap": [-0.56, 1e-9],
+        }
+    )
+    waterfall.attrs["output"] = "probability of churn = Yes"
+    sentence = caption_waterfall(waterfall, 0.57)
+    assert "pushes it up most" not in sentence and "0.0 pts" not in sentence
+    assert "monthly_charges = 1e9 pulls it down most (-56.0 pts)" in sentence
+
+
 @pytest.mark.parametrize(
     "value, space, text",
     [

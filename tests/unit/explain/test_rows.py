@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from core.explain.explanations import explain_model
-from core.explain.probability import to_probability, with_probabilities
+from core.explain.probability import format_output_pair, to_probability, with_probabilities
 from core.explain.rows import (
     KIND_BOOL,
     KIND_CATEGORY,
@@ -20,6 +20,7 @@ from core.explain.rows import (
     find_id_column,
     get_input_schema,
     get_row_choices_df,
+    get_search_placeholder,
     get_training_categories,
     row_defaults,
     search_rows,
@@ -95,31 +96,64 @@ def test_typed_row_form_builds_a_frame_with_the_references_types():
         build_row(fields, values | {"charges": "lots"}, frame)
 
 
-def test_whatif_moves_the_prediction_and_says_so():
+def _logistic_whatif():
     X, y = make_binary(300)
     pipeline = make_pipeline_for(LogisticRegression(max_iter=1000)).fit(X, y)
-    before_row = X.iloc[[0]].copy()
-    after_row = before_row.copy()
-    after_row["x1"] = before_row["x1"] + 3.0
 
     def explain(row):
         frame = pd.concat([row, X], ignore_index=True)
         expl = explain_model(pipeline, frame, "binary", target_name="target", rows=[0], max_rows=1)
-        return to_probability(with_probabilities(expl, pipeline, frame))
+        return with_probabilities(expl, pipeline, frame)  # the model's own scale (log-odds)
 
-    before, after = explain(before_row), explain(after_row)
+    return X, pipeline, explain
+
+
+def test_whatif_moves_the_prediction_and_says_so():
+    X, pipeline, explain = _logistic_whatif()
+    before_row = X.iloc[[0]].copy()
+    after_row = before_row.copy()
+    after_row["x1"] = before_row["x1"] + 3.0
+    native_before, native_after = explain(before_row), explain(after_row)
+    before, after = to_probability(native_before), to_probability(native_after)
     assert after.predictions.iloc[0] > before.predictions.iloc[0]
     assert after.predictions.iloc[0] == pytest.approx(pipeline.predict_proba(after_row)[0, 1])
     comparison = get_whatif_df(before, after, before_row, after_row)
     assert comparison.iloc[0]["feature"] == "x1" and comparison.iloc[0]["changed"]
     assert comparison["changed"].sum() == 1
-    sentence = caption_whatif(comparison, before, after)
-    assert sentence.startswith("The probability of target = yes moves from ")
-    assert "after changing x1; x1's effect moved most (+" in sentence
+    sentence = caption_whatif(native_before, native_after, before_row, after_row)
+    assert sentence.startswith("After changing x1 from ")
+    assert ", the probability of target = yes moves from " in sentence
+    assert "In the model's own scale (log-odds), x1's effect changed by +" in sentence
+    assert "every other feature's effect stays as it was" in sentence
     table = format_whatif_df(comparison, "probability")
     assert list(table["feature"]) == ["x1"] and table.iloc[0]["change in effect"].endswith(" pts")
-    unchanged = get_whatif_df(before, before, before_row, before_row)
-    assert caption_whatif(unchanged, before, before).startswith("Nothing was changed yet")
+    unchanged = caption_whatif(native_before, native_before, before_row, before_row)
+    assert unchanged.startswith("Nothing was changed yet")
+
+
+def test_whatif_leads_with_the_edit_not_a_re_split_share_and_warns_outside_the_data():
+    """An edit that saturates the probability: in probability points the change is re-split, so an
+    unchanged feature's share 'moves most'; the sentence names the edited feature, and warns that
+    the value is beyond anything in the data."""
+    X, pipeline, explain = _logistic_whatif()
+    before_row = X.iloc[[0]].copy()
+    after_row = before_row.copy()
+    after_row["x1"] = 1e9
+    native_before, native_after = explain(before_row), explain(after_row)
+    shares = get_whatif_df(to_probability(native_before), to_probability(native_after), before_row, after_row)
+    assert (shares.loc[~shares["changed"], "change in effect"].abs() > 1e-3).any()  # why not in probability
+    fields = get_input_schema(X, list(X.columns))
+    sentence = caption_whatif(native_before, native_after, before_row, after_row, fields)
+    assert sentence.startswith("After changing x1 from ")
+    assert "x1's effect changed by +" in sentence and "every other feature's effect stays as it was" in sentence
+    assert "Careful: x1 = 1,000,000,000 is outside the values the data holds (" in sentence
+    assert "c1" not in sentence and "n1" not in sentence
+
+
+def test_a_change_under_one_point_is_written_with_one_decimal_on_both_ends():
+    assert format_output_pair(0.5734, 0.5721, "probability") == ("57.3%", "57.2%")
+    assert format_output_pair(0.57341, 0.57339, "probability") == ("57.341%", "57.339%")
+    assert format_output_pair(0.57, 0.12, "probability") == ("57%", "12%")
 
 
 def test_missing_values_stay_missing_through_the_form():
@@ -166,3 +200,11 @@ def test_explain_row_explains_exactly_the_given_row_against_the_holdout():
     assert points.output == "probability of target = yes"
     with pytest.raises(ConfigError):
         explain_row(inputs, X.head(2))
+
+
+def test_the_search_hint_comes_from_the_data():
+    frame = customers()
+    hint = get_search_placeholder(frame, ["tenure", "contract", "charges"], "churn", "customer_id")
+    top = frame["contract"].mode().iloc[0]
+    assert hint == f"e.g. a customer_id or a value such as {top}"
+    assert get_search_placeholder(frame, ["tenure", "charges"], "churn") == "words from a row's summary"
