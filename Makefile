@@ -7,7 +7,7 @@ ACCURACY_STAMP := $(VENV)/.installed-accuracy
 LINT_STAMP := $(VENV)/.installed-lint
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint format bench accuracy demo lock browser clean
+.PHONY: run test test-fast lint format bench accuracy demo lock browser clean i18n
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: $(LINT_STAMP)
 format: $(LINT_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Brings the translation catalogs in step with the code (new strings added untranslated, gone ones
+# dropped); `python -m core.i18n check` lists what is still missing.
+i18n: $(STAMP)
+	$(BIN)/python -m core.i18n update
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from core.i18n import current_language, use_language
 from core.workspace import owner
 from core.workspace.database import Workspace, inserted_id, now
 from core.workspace.errors import NotFoundError, StudioError
@@ -44,14 +45,23 @@ def start_job(ws: Workspace, project_id: int | None, kind: str, work: Callable[[
                     (project_id, kind, now(), now(), owner.this_process()),
                 )
             )
-        # The work runs in the starter's context, so its audit entries name who started it (actor.py).
+        # The work runs in the starter's context, so its audit entries name who started it (actor.py),
+        # and in the starter's language, so its progress and messages read as the page that started it.
         context = contextvars.copy_context()
         thread = threading.Thread(
-            target=context.run, args=(_run, ws, job_id, work), name=f"job-{kind}-{job_id}", daemon=True
+            target=context.run,
+            args=(_run_in_language, current_language(), ws, job_id, work),
+            name=f"job-{kind}-{job_id}",
+            daemon=True,
         )
         _live[(str(ws.db_path), job_id)] = thread
         thread.start()
     return job_id
+
+
+def _run_in_language(language: str, ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
+    with use_language(language):
+        _run(ws, job_id, work)
 
 
 class JobProgress:
