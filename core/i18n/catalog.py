@@ -114,6 +114,41 @@ def update(root: Path = REPO_ROOT) -> dict[str, tuple[int, int]]:
     return summary
 
 
+def untranslated(language: str, root: Path = REPO_ROOT) -> dict[str, str | list[str]]:
+    """The entries still to translate, as the JSON a translator fills and ``fill`` reads back:
+    {msgid: ""} (plural entries: {"singular\u0000plural": ["", ""]}; a context: "context\u0004msgid")."""
+    todo: dict[str, str | list[str]] = {}
+    for message in read_catalog(language, root):
+        if message.id and not _translated(message):
+            todo[_json_key(message)] = ["", ""] if not isinstance(message.id, str) else ""
+    return todo
+
+
+def fill(language: str, translations: dict[str, str | list[str]], root: Path = REPO_ROOT) -> int:
+    """Writes ``translations`` (the shape ``untranslated`` gives) into the catalog; returns how many
+    entries changed. Keys the catalog does not have are refused, so a typo is not lost silently."""
+    found = read_catalog(language, root)
+    by_key = {_json_key(m): m for m in found if m.id}
+    unknown = [key for key in translations if key not in by_key]
+    if unknown:
+        raise KeyError(f"not in the catalog (run `make i18n` first?): {unknown[:5]}")
+    changed = 0
+    for key, value in translations.items():
+        message = by_key[key]
+        new = tuple(value) if isinstance(value, list) else value
+        if new and new != message.string:
+            message.string = new
+            message.flags.discard("fuzzy")
+            changed += 1
+    write_catalog(found, language, root)
+    return changed
+
+
+def _json_key(message) -> str:
+    msgid = message.id if isinstance(message.id, str) else "\u0000".join(message.id)
+    return msgid if message.context is None else f"{message.context}\u0004{msgid}"
+
+
 @dataclass(frozen=True)
 class Problem:
     language: str

@@ -107,3 +107,14 @@ def test_english_plurals_and_unknown_messages_pass_through():
     assert ngettext("{n} row", "{n} rows", 2) == "{n} rows"
     with use_language("pt"):
         assert _("A sentence no catalog has") == "A sentence no catalog has"
+
+
+def test_todo_and_fill_round_trip_plurals_and_refuse_unknown_keys(tmp_path):
+    root = _mini_repo(tmp_path, 'def f(n):\n    return ngettext("{n} model", "{n} models", n)\n')
+    catalog.update(root)
+    todo = catalog.untranslated("pt", root)
+    assert todo == {"Home": "", "{n} model\u0000{n} models": ["", ""]}
+    assert catalog.fill("pt", {"Home": "Início", "{n} model\u0000{n} models": ["{n} modelo", "{n} modelos"]}, root) == 2
+    assert catalog.untranslated("pt", root) == {} and catalog.check(root) == []
+    with pytest.raises(KeyError, match="not in the catalog"):
+        catalog.fill("pt", {"Hme": "Início"}, root)
