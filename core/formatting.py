@@ -11,34 +11,97 @@ separators (1,204); no scientific notation for ordinary magnitudes (424,000, not
 not 1.23e-04); years as years (2021, not 2,021); never "-0.00"; a rate as a percentage; a whole rate
 without ".0" ("903 requests a second"); units where known ("12 ms", "€4.50"). Charts use the same
 rules through ``core.style.number_axes`` (d3 formats, below).
+
+Per language (issue 13): in Portuguese every formatter writes a decimal comma and a thousands point
+(1.234,5 / 12,5% / 0,000123) and dates as dd/mm/aaaa, reading ``core.i18n.current_language()``; the
+words they write ("n/a", "under 0.1%", "requests a second") are translated. Each formatter builds
+its text with English numerals (formatters calling formatters stay English inside, see
+``_localized``) and the outermost call turns the digits' separators round once, so a text is never
+converted twice and the rules above hold in both languages.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import math
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+
+from core.i18n import _, current_language
+
+_F = TypeVar("_F", bound=Callable[..., str])
+#: True while a formatter runs: the formatters it calls write English numerals, converted once at the end.
+_inside: contextvars.ContextVar[bool] = contextvars.ContextVar("formatting_inside", default=False)
+# A number as the formatters write it: digits with "," (thousands) and "." (decimals) between them.
+_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+_SWAP = str.maketrans({",": ".", ".": ","})
+
+
+def uses_decimal_comma(language: str | None = None) -> bool:
+    """Whether ``language`` (default: the current one) writes 1.234,5 rather than 1,234.5."""
+    return (language or current_language()) == "pt"
+
+
+def localize_number_text(text: str) -> str:
+    """English numerals in ``text`` ("1,234.5", "12.5%") written the current language's way
+    ("1.234,5", "12,5%"); only the separators between digits change, words stay as they are."""
+    if not uses_decimal_comma():
+        return text
+    return _NUMBER.sub(lambda m: m.group(0).translate(_SWAP), text)
+
+
+def _localized(function: _F) -> _F:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        if _inside.get():
+            return function(*args, **kwargs)
+        token = _inside.set(True)
+        try:
+            text = function(*args, **kwargs)
+        finally:
+            _inside.reset(token)
+        return localize_number_text(text)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _date_text(value: pd.Timestamp, time_sep: str = " ") -> str:
+    """A timestamp as a date (dd/mm/aaaa in Portuguese, ISO in English), with its time when it has one."""
+    with_time = value != value.normalize()
+    if uses_decimal_comma():
+        date = f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+        return f"{date} {value.time().isoformat()}" if with_time else date
+    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001"
+    return value.isoformat(sep=time_sep) if with_time else value.date().isoformat()
 
 
 def format_param(value: Any) -> str:
     """A value a cleaning step was given or learned: 1,204 / 7.5 / 0.0123 / 'text' (quoted)."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
-        value = float(value)
-        if value.is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else format_significant(value, 4)
+        return _format_param_number(float(value))
     return repr(value) if isinstance(value, str) else str(value)
 
 
+@_localized
+def _format_param_number(value: float) -> str:
+    if value.is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else format_significant(value, 4)
+
+
+@_localized
 def format_part_of(part: int, whole: int) -> str:
     """`part` as a share of `whole` with one decimal ("98.9%"); "100%" only when (nearly) all."""
     share = 100 * part / max(whole, 1)
     return f"{share:.1f}%" if share < 99.95 else "100%"
 
 
+@_localized
 def format_statistic(value: float | np.floating) -> str:
     """A summary statistic, rounded for reading: 1,204 / 152.3 / 12.35 / 0.123."""
     value = float(value)
@@ -56,10 +119,11 @@ def format_cell(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return format_statistic(value)
     if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d}"
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}" if uses_decimal_comma() else f"{value:%Y-%m-%d}"
     return str(value)
 
 
+@_localized
 def format_exact(value: float, grouping: bool = True) -> str:
     """A bound or a value checked against one: six significant digits, so 99.95 is not shown as 100."""
     value = float(value)
@@ -71,6 +135,7 @@ def format_exact(value: float, grouping: bool = True) -> str:
     return format_significant(value, 6, grouping=grouping) if abs(value) < 1e6 else f"{value:{sep}.0f}"
 
 
+@_localized
 def format_example(value: float) -> str:
     """Numbers in a list of examples: no thousands separator, which would read as a list separator."""
     return format_exact(value, grouping=False)
@@ -80,10 +145,10 @@ def format_date(value: pd.Timestamp) -> str:
     """A date alone when it has no time of day, else date and time; "NaT" for a missing one."""
     if pd.isna(value):
         return "NaT"
-    # isoformat, not strftime: strftime writes the year 1 as "1", not "0001"
-    return value.date().isoformat() if value == value.normalize() else value.isoformat(sep=" ")
+    return _date_text(value)
 
 
+@_localized
 def format_share(share: float) -> str:
     """A share (0..1) as a rounded percentage: "0%", "12%", "0.4%", "99.7%", "under 0.1%"."""
     pct = 100.0 * share
@@ -91,9 +156,10 @@ def format_share(share: float) -> str:
         return f"{pct:.0f}%"
     if pct >= 0.1:
         return f"{pct:.1f}%"
-    return "under 0.1%"
+    return _("under 0.1%")
 
 
+@_localized
 def format_threshold(threshold: float) -> str:
     """A decision threshold (0..1) as a percentage with at least one decimal, up to two when it needs
     them: "9.0%", "50.0%", "12.35%"."""
@@ -101,6 +167,7 @@ def format_threshold(threshold: float) -> str:
     return f"{pct:.1f}%" if round(pct, 1) == round(pct, 2) else f"{pct:.2f}%"
 
 
+@_localized
 def format_probability(probability: float, threshold: float | None = None) -> str:
     """A probability (0..1) as ``format_share`` writes it, with more decimals near ``threshold`` (the
     probability from which a binary model says its positive class) so the text never contradicts the
@@ -125,14 +192,16 @@ def format_probability(probability: float, threshold: float | None = None) -> st
     for places in range(1, 7):
         if right_side(round(pct, places)):
             return f"{pct:.{places}f}%"
-    return f"just {'under' if pct < limit else 'over'} {format_threshold(threshold)}"
+    just = _("just under {threshold}") if pct < limit else _("just over {threshold}")
+    return just.format(threshold=format_threshold(threshold))
 
 
+@_localized
 def format_number(value: float) -> str:
     """A measured value the way a person reads it (monitoring's PSI, scores, thresholds): 0.64, 12.3,
     1,204; "n/a" when there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return _("n/a")
     if abs(value) >= 1000:
         return _unsigned_zero(f"{value:,.0f}")
     if abs(value) >= 10:
@@ -142,6 +211,7 @@ def format_number(value: float) -> str:
     return _unsigned_zero(f"{value:.2f}")
 
 
+@_localized
 def format_money(value: float, currency: str = "€") -> str:
     """€12,400 / −€3,100 / €4.50."""
     sign = "−" if value < 0 else ""
@@ -153,11 +223,11 @@ def format_money(value: float, currency: str = "€") -> str:
 def format_feature_value(value: Any) -> str:
     """A feature's value beside its SHAP contribution: "missing", 4 significant digits, a date."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return "missing"
+        return _("missing")
     if isinstance(value, (float, np.floating)):
         return format_significant(float(value), 4)
     if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+        return _date_text(value, time_sep="T")
     return str(value)
 
 
@@ -174,6 +244,7 @@ def _unsigned_zero(text: str) -> str:
     return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
+@_localized
 def format_significant(value: float, digits: int = 3, grouping: bool = True) -> str:
     """``value`` to ``digits`` significant digits, written out in full (never e-notation), trailing
     zeros trimmed: 424,000 / 12.3 / 0.000123 / 0; "inf"/"nan" as such."""
@@ -193,14 +264,15 @@ def format_significant(value: float, digits: int = 3, grouping: bool = True) -> 
     return _unsigned_zero(text)
 
 
+@_localized
 def format_value(value: Any, unit: str | None = None, digits: int = 3) -> str:
     """Any measured number for a person: whole numbers with separators (1,204), others to ``digits``
     significant digits but never fewer decimals than a reading needs (152.3, 12.35, 0.000123), then the
     unit if there is one ("12 ms", "1,204 rows"); "n/a" when there is none."""
     if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
-        return "n/a"
+        return _("n/a")
     if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     value = float(value)
     if not math.isfinite(value):
         text = "∞" if value > 0 else "−∞"
@@ -215,6 +287,7 @@ def format_value(value: Any, unit: str | None = None, digits: int = 3) -> str:
     return f"{text} {unit}" if unit else text
 
 
+@_localized
 def format_count(value: float | int) -> str:
     """A count of things: 1,204 (rounded to a whole number)."""
     return f"{round(float(value)):,}"
@@ -234,11 +307,12 @@ def format_year(value: float | int) -> str:
     return str(int(round(float(value))))
 
 
+@_localized
 def format_percent(share: float | None, decimals: int = 1) -> str:
     """A rate (0..1) as a percentage with ``decimals`` decimals, trailing zeros trimmed: "12.5%",
     "3%", "0.04%"; a tiny non-zero rate keeps two significant digits rather than showing "0%"."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "n/a"
+        return _("n/a")
     pct = 100.0 * float(share)
     text = f"{pct:,.{decimals}f}"
     if "." in text:
@@ -248,27 +322,33 @@ def format_percent(share: float | None, decimals: int = 1) -> str:
     return f"{_unsigned_zero(text)}%"
 
 
-def format_rate(value: float, unit: str = "requests", per: str = "a second") -> str:
-    """A throughput: "903 requests a second" (a whole rate has no ".0"), "2.5 requests a second"."""
+@_localized
+def format_rate(value: float, unit: str | None = None, per: str | None = None) -> str:
+    """A throughput: "903 requests a second" (a whole rate has no ".0"), "2.5 requests a second".
+    ``unit`` and ``per`` (already translated by the caller) replace "requests" and "a second"."""
     value = float(value)
     number = f"{round(value):,}" if abs(value) >= 100 or value.is_integer() else format_value(value)
-    return f"{number} {unit} {per}"
+    if unit is None and per is None:
+        return _("{number} requests a second").format(number=number)
+    return f"{number} {unit if unit is not None else _('requests')} {per if per is not None else _('a second')}"
 
 
+@_localized
 def format_ms(value: float | None) -> str:
     """A duration in milliseconds: "12 ms", "0.42 ms", "1,250 ms"; "n/a" when there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return _("n/a")
     value = float(value)
     text = f"{value:,.0f}" if abs(value) >= 10 else format_significant(value, 2)
     return f"{_unsigned_zero(text)} ms"
 
 
+@_localized
 def format_p_value(p: float) -> str:
     """A test's p-value: "p = 0.034", "p < 0.001" (never "p = 1.2e-07")."""
     p = float(p)
     if math.isnan(p):
-        return "p = n/a"
+        return _("p = n/a")
     if p < 0.001:
         return "p < 0.001"
     return f"p = {format_significant(p, 2)}"

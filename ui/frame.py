@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import N_, _
 from core.workspace import jobs, projects
-from ui.identity import identity_sidebar, signed_in_url_params
-from ui.language import choose_language
-from ui.state import current_project, get_workspace, select_project
+from ui.identity import identity_sidebar
+from ui.language import choose_language, language_switch
+from ui.state import current_project, get_workspace, link_params, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
 
 # (script, label, icon, stage key for status)
 PAGES = [
-    ("app.py", "Home", ":material/home:", None),
-    ("pages/1_Data.py", "Data", ":material/table_view:", "data"),
-    ("pages/2_Problem.py", "Problem", ":material/flag:", "problem"),
-    ("pages/3_Features.py", "Features", ":material/view_column:", "features"),
-    ("pages/4_Train.py", "Train & compare", ":material/model_training:", "train"),
-    ("pages/5_Explain.py", "Explain", ":material/lightbulb:", "explain"),
-    ("pages/6_Registry.py", "Registry", ":material/inventory_2:", "registry"),
-    ("pages/7_Deploy.py", "Deploy", ":material/rocket_launch:", "deploy"),
-    ("pages/8_Monitor.py", "Monitor", ":material/monitoring:", "monitor"),
+    ("app.py", N_("Home"), ":material/home:", None),
+    ("pages/1_Data.py", N_("Data"), ":material/table_view:", "data"),
+    ("pages/2_Problem.py", N_("Problem"), ":material/flag:", "problem"),
+    ("pages/3_Features.py", N_("Features"), ":material/view_column:", "features"),
+    ("pages/4_Train.py", N_("Train & compare"), ":material/model_training:", "train"),
+    ("pages/5_Explain.py", N_("Explain"), ":material/lightbulb:", "explain"),
+    ("pages/6_Registry.py", N_("Registry"), ":material/inventory_2:", "registry"),
+    ("pages/7_Deploy.py", N_("Deploy"), ":material/rocket_launch:", "deploy"),
+    ("pages/8_Monitor.py", N_("Monitor"), ":material/monitoring:", "monitor"),
 ]
 
 
 def page_setup(title: str, icon: str, intro: str = ""):
-    """Call first on every page. Returns (workspace, current project or None)."""
-    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")
+    """Call first on every page. Returns (workspace, current project or None). ``title`` and
+    ``intro`` come translated (``_("Data")``), or as the English of a ``N_`` constant: both are
+    passed through ``_`` here, which leaves a translated text as it is."""
     choose_language()
+    title, intro = _(title), (_(intro) if intro else intro)
+    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")
     ws = get_workspace()
     project = current_project(ws)
     _sidebar(ws, project)
@@ -40,27 +44,28 @@ def page_setup(title: str, icon: str, intro: str = ""):
 
 def require_project(project: dict | None) -> dict:
     if project is None:
-        st.info("No project is open. Create one or run the full demo on the Home page, then come back.")
-        st.page_link("app.py", label="Go to Home", icon=":material/home:")
+        st.info(_("No project is open. Create one or run the full demo on the Home page, then come back."))
+        st.page_link("app.py", label=_("Go to Home"), icon=":material/home:", query_params=link_params())
         st.stop()
     return project
 
 
 def _sidebar(ws, project: dict | None) -> None:
     with st.sidebar:
-        st.markdown("### MLOps Studio")
+        st.markdown("### MLOps Studio")  # i18n: skip (the product's name)
+        language_switch()
         all_projects = projects.list_projects(ws)
         if all_projects:
             ids = [p["id"] for p in all_projects]
             names = {p["id"]: projects.get_project_label(p) for p in all_projects}
             index = ids.index(project["id"]) if project else None
             chosen = st.selectbox(
-                "Project",
+                _("Project"),
                 ids,
                 index=index,
                 format_func=option_labels(names),
                 key="project_picker",
-                placeholder="Choose a project",
+                placeholder=_("Choose a project"),
             )
             if chosen is not None and (project is None or chosen != project["id"]):
                 select_project(chosen)
@@ -69,19 +74,19 @@ def _sidebar(ws, project: dict | None) -> None:
         if project:
             running_work(ws, project["id"])
         status = projects.get_stage_status(ws, project["id"]) if project else {}
-        params = ({"project": project["id"]} | signed_in_url_params()) if project else signed_in_url_params() or None
+        params = link_params(project["id"] if project else None) or None
         for script, label, icon, stage in PAGES:
             mark = "" if stage is None else (" ✓" if status.get(stage) else "")
-            st.page_link(script, label=f"{label}{mark}", icon=icon, query_params=params)
+            st.page_link(script, label=_(label) + mark, icon=icon, query_params=params)
 
 
 # Where each kind of job shows its progress and result: (page, what it is called).
 JOB_PAGES = {
-    "demo": ("app.py", "Full demo"),
-    "train": ("pages/4_Train.py", "Training"),
-    "tune": ("pages/4_Train.py", "Tuning study"),
-    "rerun": ("pages/4_Train.py", "Re-run"),
-    "retrain": ("pages/8_Monitor.py", "Retraining"),
+    "demo": ("app.py", N_("Full demo")),
+    "train": ("pages/4_Train.py", N_("Training")),
+    "tune": ("pages/4_Train.py", N_("Tuning study")),
+    "rerun": ("pages/4_Train.py", N_("Re-run")),
+    "retrain": ("pages/8_Monitor.py", N_("Retraining")),
 }
 
 
@@ -96,15 +101,16 @@ def running_work(ws, project_id: int) -> None:
         running = jobs.list_running_jobs(ws, project_id)
         for job in running:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
-            st.progress(job["progress"], text=escape_markdown(f"{what}: {job['message'] or 'working…'}"))
-            page = next(label for path, label, _, _ in PAGES if path == script)
+            message = _(job["message"]) if job["message"] else _("working…")
+            st.progress(job["progress"], text=escape_markdown(_("{what}: {message}").format(what=_(what), message=message)))
+            page = next(label for path, label, _icon, _stage in PAGES if path == script)
             st.page_link(
                 script,
-                label=f"Follow it on {page}",
+                label=_("Follow it on {page}").format(page=_(page)),
                 icon=":material/hourglass_top:",
-                query_params={"project": str(project_id)},
+                query_params=link_params(project_id),
             )
         if not running:
-            st.caption("The work has finished; its page shows the result.")
+            st.caption(_("The work has finished; its page shows the result."))
 
     _poll()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import N_, _
 from core.workspace.actor import DATA_SCIENTIST, PERSON_ROLES, REVIEWER, VISITOR, Actor, person, set_actor
 from core.workspace.errors import ConfigError
 from ui.text import escape_markdown
@@ -20,8 +21,10 @@ NAME_KEY, ROLE_KEY = "actor_name", "actor_role"
 # The role as the URL writes it (no space) and back.
 URL_ROLES = {DATA_SCIENTIST: "data-scientist", REVIEWER: "reviewer"}
 ROLE_OF_URL = {v: k for k, v in URL_ROLES.items()}
-ROLE_LABELS = {DATA_SCIENTIST: "Data scientist (trains, registers, requests promotions)",
-               REVIEWER: "Reviewer (approves or rejects promotions)"}  # fmt: skip
+ROLE_LABELS = {DATA_SCIENTIST: N_("Data scientist (trains, registers, requests promotions)"),
+               REVIEWER: N_("Reviewer (approves or rejects promotions)")}  # fmt: skip
+# A role as a person reads it in a sentence (the code stays in the database and the audit log).
+ROLE_NAMES = {DATA_SCIENTIST: N_("data scientist"), REVIEWER: N_("reviewer")}
 NOBODY = Actor("not signed in", VISITOR)
 
 
@@ -67,16 +70,23 @@ def identity_sidebar() -> Actor:
     who = current_person()
     set_actor(who or NOBODY)
     if who is not None:
-        st.caption(f"Signed in as **{escape_markdown(who.name)}** ({who.role}). The audit log names you.")
-        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+        role = _(ROLE_NAMES[who.role]) if who.role in ROLE_NAMES else who.role
+        st.caption(
+            _("Signed in as **{name}** ({role}). The audit log names you.").format(
+                name=escape_markdown(who.name), role=escape_markdown(role)
+            )
+        )
+        if st.button(_("Sign out"), key="sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()
         return who
-    with st.expander("Sign in: who are you?", expanded=True, icon=":material/badge:"):
-        st.caption("No password: your name goes into the audit log beside everything you do.")
-        name = st.text_input("Your name", key="sign_in_name", max_chars=60)
-        role = st.radio("Your role", PERSON_ROLES, key="sign_in_role", format_func=ROLE_LABELS.__getitem__, index=0)
-        if st.button("Sign in", key="sign_in", icon=":material/login:"):
+    with st.expander(_("Sign in: who are you?"), expanded=True, icon=":material/badge:"):
+        st.caption(_("No password: your name goes into the audit log beside everything you do."))
+        name = st.text_input(_("Your name"), key="sign_in_name", max_chars=60)
+        role = st.radio(
+            _("Your role"), PERSON_ROLES, key="sign_in_role", format_func=lambda r: _(ROLE_LABELS[r]), index=0
+        )
+        if st.button(_("Sign in"), key="sign_in", icon=":material/login:"):
             with user_errors():
                 _remember(person(name, role))
                 st.rerun()

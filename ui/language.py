@@ -1,14 +1,23 @@
 """The session's language: from the URL (``?lang=pt``), else the session's earlier choice, else the
-browser's language, else English. Core translates through the resolver registered here."""
+browser's language, else English. Core translates through the resolver registered here.
+
+The language switch in the sidebar (``language_switch``) sets the session's language and writes it
+into the URL; ``choose_language`` keeps ``lang`` in the URL from then on (a page link that does not
+carry it gets it back on the next page), so a shared link opens in the same language. A URL value
+that names no language (``?lang=../../x``) is ignored: the session's choice (or English) stays, and
+the URL is set back to it.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.i18n import DEFAULT_LANGUAGE, normalize_language, set_language_resolver
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalize_language, set_language_resolver
 
 LANGUAGE_KEY = "language"
+SWITCH_KEY = "language_switch"
+URL_PARAM = "lang"
 
 
 def _session_language() -> str | None:
@@ -20,11 +29,61 @@ def _session_language() -> str | None:
 set_language_resolver(_session_language)
 
 
+def _browser_language() -> str | None:
+    try:
+        return normalize_language(st.context.locale)
+    except Exception:  # no browser behind this run (a bare script run): the default
+        return None
+
+
 def choose_language() -> str:
     """Call first on every run: settles the session's language and returns it."""
-    from_url = normalize_language(st.query_params.get("lang"))
+    from_url = normalize_language(st.query_params.get(URL_PARAM))
     if from_url is not None:
         st.session_state[LANGUAGE_KEY] = from_url
     elif LANGUAGE_KEY not in st.session_state:
-        st.session_state[LANGUAGE_KEY] = normalize_language(st.context.locale) or DEFAULT_LANGUAGE
+        st.session_state[LANGUAGE_KEY] = _browser_language() or DEFAULT_LANGUAGE
+    language = st.session_state[LANGUAGE_KEY]
+    # Keep the URL in step: a hostile or missing value gives way to the session's language (English
+    # needs no parameter unless the URL already had one, so English links stay as they were).
+    if URL_PARAM in st.query_params or language != DEFAULT_LANGUAGE:
+        if st.query_params.get_all(URL_PARAM) != [language]:
+            st.query_params[URL_PARAM] = language
+    return language
+
+
+def language_url_params() -> dict[str, str]:
+    """The query parameter that keeps the session's language across page links ({} for English
+    chosen by default, so English links look as they always did)."""
+    language = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    if language == DEFAULT_LANGUAGE and URL_PARAM not in st.query_params:
+        return {}
+    return {URL_PARAM: language}
+
+
+def _switched() -> None:
+    chosen = normalize_language(st.session_state.get(SWITCH_KEY))
+    if chosen is None:  # the chosen button clicked again unselects it: keep the language
+        st.session_state[SWITCH_KEY] = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+        return
+    st.session_state[LANGUAGE_KEY] = chosen
+    st.query_params[URL_PARAM] = chosen
+
+
+def language_switch() -> str:
+    """The compact English / Português control (sidebar). Choosing sets the session's language and
+    the URL's ``lang``; the rerun that follows draws the whole page in it (other widgets keep their
+    keyed state). Returns the language."""
+    language = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    if st.session_state.get(SWITCH_KEY) != language:  # the URL or a link changed it: follow
+        st.session_state[SWITCH_KEY] = language
+    st.segmented_control(
+        "Language · Idioma",  # i18n: skip (both languages, so anyone finds it)
+        list(LANGUAGES),
+        format_func=lambda code: "English" if code == "en" else "Português",  # i18n: skip (names in themselves)
+        key=SWITCH_KEY,
+        on_change=_switched,
+        label_visibility="collapsed",
+        selection_mode="single",
+    )
     return st.session_state[LANGUAGE_KEY]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.formatting import is_year_name, uses_decimal_comma
 from core.glossary import explain, readable_columns
+from core.i18n import _
 from core.problem.definition import METRIC_LABELS, get_metric_label
 from core.style import number_axes
 from core.workspace.errors import StudioError
@@ -21,9 +25,49 @@ FLASH_KEY = "flash_message"
 
 def chart(fig, sentence: str, key: str | None = None) -> None:
     """Every chart carries one plain sentence of what it means (plain text: it may quote column and
-    category names, so it is escaped). Numeric axes get the studio's number format (no e-notation)."""
-    st.plotly_chart(number_axes(fig), width="stretch", key=key)
+    category names, so it is escaped). Numeric axes get the studio's number format (no e-notation),
+    written the language's way (``language_axes``)."""
+    st.plotly_chart(language_axes(number_axes(fig)), width="stretch", key=key)
     st.caption(escape_markdown(sentence))
+
+
+#: Date ticks and hover labels in Portuguese: dd/mm/aaaa (English keeps plotly's own dates).
+PT_DATE_FORMAT = "%d/%m/%Y"
+
+
+def language_axes(fig):
+    """``fig`` with numbers and dates written the current language's way: in Portuguese plotly's
+    ``separators`` become ",." (decimal comma, thousands point: the d3 formats of
+    ``core.style.number_axes`` stay and follow them) and date axes read dd/mm/aaaa. English: as it is."""
+    if not uses_decimal_comma():
+        return fig
+    fig.update_layout(separators=",.")
+    for trace in fig.data:
+        for letter in ("x", "y"):
+            if f"{letter}axis" not in trace or letter not in trace or trace[letter] is None:
+                continue
+            if not _holds_dates(trace[letter]):
+                continue
+            ref = getattr(trace, f"{letter}axis", None) or letter
+            axis = fig.layout[f"{letter}axis{ref[1:]}"]
+            if not axis.tickformat:
+                axis.update(tickformat=PT_DATE_FORMAT)
+            if not axis.hoverformat:
+                axis.update(hoverformat=PT_DATE_FORMAT)
+    return fig
+
+
+def _holds_dates(values: Any) -> bool:
+    try:
+        array = np.asarray(values)
+    except Exception:  # ragged or odd values: not a date axis we know
+        return False
+    if array.size == 0:
+        return False
+    if array.dtype.kind == "M":
+        return True
+    first = array.ravel()[0]
+    return isinstance(first, (pd.Timestamp, np.datetime64, datetime.date))
 
 
 def anchor(name: str) -> None:
@@ -80,9 +124,16 @@ def metric_help(metrics: Iterable[str]) -> str | None:
 def readable_table(df: pd.DataFrame, keep: Iterable[str] = (), **kwargs: Any) -> None:
     """``st.dataframe`` with our column keys as headers people read ("mean_latency_ms" → "mean latency
     (ms)", "roc_auc" → "ROC-AUC") and the glossary's sentence as each known header's tooltip.
-    ``keep``: columns named by the user (their own column names), shown as they are."""
+    ``keep``: columns named by the user (their own column names), shown as they are.
+
+    Numbers per language: st.dataframe formats numbers in the browser (printf formats such as
+    "%.3f" always write a decimal point; "localized" follows the browser's locale, it cannot be
+    told ours). In Portuguese every number column is therefore "localized" (a Brazilian browser
+    writes 1.234,5), scores rounded to three decimals in the data so they still sit alike; the
+    values stay numbers, so the table still sorts by them. English is as it always was."""
     shown = readable_columns(df, keep=keep)
     config = dict(kwargs.pop("column_config", None) or {})
+    decimal_comma = uses_decimal_comma()
     for key, column in zip(df.columns, shown.columns):
         sentence = explain(str(column))
         if column in config:
@@ -92,9 +143,18 @@ def readable_table(df: pd.DataFrame, keep: Iterable[str] = (), **kwargs: Any) ->
         is_score = str(key) in METRIC_LABELS or str(key) == "cv_score" or str(key).startswith("CV ")
         if is_score and pd.api.types.is_float_dtype(df[key]):
             large = bool((df[key].abs() >= 100).any())
+            if decimal_comma and not large:
+                shown[column] = shown[column].round(3)
             config[column] = st.column_config.NumberColumn(
-                help=sentence or None, format="localized" if large else "%.3f"
+                help=sentence or None, format="localized" if large or decimal_comma else "%.3f"
             )
+        elif (
+            decimal_comma
+            and pd.api.types.is_numeric_dtype(df[key])
+            and not pd.api.types.is_bool_dtype(df[key])
+            and not is_year_name(key)  # years stay 2021, not 2.021
+        ):
+            config[column] = st.column_config.NumberColumn(help=sentence or None, format="localized")
         elif sentence:
             config[column] = st.column_config.Column(help=sentence)
     kwargs.setdefault("hide_index", True)
@@ -117,7 +177,7 @@ def job_panel(
     def _poll():
         job = get_job(ws, job_id)
         if job["status"] == "running":
-            st.progress(job["progress"], text=escape_markdown(job["message"] or "Working…"))
+            st.progress(job["progress"], text=escape_markdown(_(job["message"]) if job["message"] else _("Working…")))
             if while_running is not None:
                 while_running(job)
         elif st.session_state.get(f"job_seen_{job_id}") != job["status"]:
@@ -128,7 +188,7 @@ def job_panel(
     if job["status"] == "running":
         _poll()
     elif job["status"] == "failed" or job["status"] == "interrupted":
-        st.error(escape_markdown(job["error"]))
+        st.error(escape_markdown(_(job["error"])))
     elif job["status"] == "succeeded" and on_done is not None:
         on_done(job)
     return job
@@ -148,7 +208,7 @@ def experiment_picker(ws, project_id: int, key: str) -> dict | None:
     default = get_default_experiment_id(ws, project_id)
     # Keyed by the newest id, so a freshly finished experiment is shown instead of a stale choice.
     chosen = st.selectbox(
-        "Experiment",
+        _("Experiment"),
         ids,
         format_func=lambda i: by_id[i]["label"],
         index=ids.index(default) if default in by_id else 0,
@@ -168,17 +228,19 @@ def model_name_picker(ws, project_id: int, key: str) -> str | None:
 
     def label(name: str) -> str:
         problem = get_model_problem(ws, project_id, name)
-        return f"{name} (predicts {problem.target})" if problem else name
+        return _("{name} (predicts {target})").format(name=name, target=problem.target) if problem else name
 
     current = get_model_name(ws, project_id)
     assert current is not None  # names is not empty, so some model is registered
     # Keyed by the names, so a newly registered model is offered (and chosen when it is the current problem's).
     return st.selectbox(
-        "Model",
+        _("Model"),
         names,
         index=names.index(current),
         format_func=label,
         key=f"{key}_{'|'.join(names)}",
-        help="Each model answers one problem (target, task, positive class); changing the target "
-        "on the Problem page starts a new model.",
+        help=_(
+            "Each model answers one problem (target, task, positive class); changing the target "
+            "on the Problem page starts a new model."
+        ),
     )

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from core.i18n import _
 from core.workspace.errors import ConfigError
 
 REVIEWER = "reviewer"
@@ -134,18 +135,28 @@ def person(name: str, role: str) -> Actor:
     with an invisible character (is_invisible) is refused: it would pass for someone else's."""
     if any(is_invisible(c) for c in str(name)):
         raise ConfigError(
-            "Your name must not contain invisible or control characters (such as a zero-width space or a "
-            "direction mark); type it with visible letters only."
+            _(
+                "Your name must not contain invisible or control characters (such as a zero-width space or a "
+                "direction mark); type it with visible letters only."
+            )
         )
     clean = " ".join(str(name).split())
     if not clean:
-        raise ConfigError("Your name must not be empty; type the name the audit log should show.")
+        raise ConfigError(_("Your name must not be empty; type the name the audit log should show."))
     if len(clean) > MAX_NAME:
-        raise ConfigError(f"Your name must be at most {MAX_NAME} characters; got {len(clean)} instead.")
+        raise ConfigError(
+            _("Your name must be at most {limit} characters; got {length} instead.").format(
+                limit=MAX_NAME, length=len(clean)
+            )
+        )
     if identity_key(clean) in AUTOMATIC_NAMES:
-        raise ConfigError(f"'{clean}' is the name of an automatic actor; sign in with your own name.")
+        raise ConfigError(
+            _("'{name}' is the name of an automatic actor; sign in with your own name.").format(name=clean)
+        )
     if role not in (*PERSON_ROLES, COMMAND_LINE):
-        raise ConfigError(f"The role must be one of {', '.join(PERSON_ROLES)}; got '{role}' instead.")
+        raise ConfigError(
+            _("The role must be one of {roles}; got '{role}' instead.").format(roles=", ".join(PERSON_ROLES), role=role)
+        )
     return Actor(clean, role)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import _
 from core.workspace import owner
 from core.workspace.actor import current_actor
 from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
@@ -144,10 +145,12 @@ class Workspace:
             self.root.mkdir(parents=True, exist_ok=True)
             self.artifact_dir.mkdir(exist_ok=True)
         except OSError as exc:  # a file in the way, a read-only disk, no permission
-            why = "it is a file, not a folder" if self.root.is_file() else exc.strerror or str(exc)
+            why = _("it is a file, not a folder") if self.root.is_file() else exc.strerror or str(exc)
             raise ConfigError(
-                f"The workspace folder {self.root} cannot be used ({why}); choose a "
-                "folder you can write to with --workspace or MLOPS_STUDIO_WORKSPACE."
+                _(
+                    "The workspace folder {folder} cannot be used ({why}); choose a "
+                    "folder you can write to with --workspace or MLOPS_STUDIO_WORKSPACE."
+                ).format(folder=self.root, why=why)
             ) from None
         self._migrate()
         self.settle_interrupted_work()
@@ -257,7 +260,9 @@ class Workspace:
     def artifact_info(self, artifact_id: int) -> dict[str, Any]:
         row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))
         if row is None:
-            raise NotFoundError(f"Artifact {artifact_id} does not exist in workspace {self.root}.")
+            raise NotFoundError(
+                _("Artifact {artifact} does not exist in workspace {folder}.").format(artifact=artifact_id, folder=self.root)
+            )
         return row
 
     def read_artifact(self, artifact_id: int) -> bytes:
@@ -268,13 +273,17 @@ class Workspace:
             data = path.read_bytes()
         except FileNotFoundError:
             raise IntegrityError(
-                f"The {info['kind']} file {info['path']} is missing from the workspace; "
-                "re-create it (re-run the stage) or restore the workspace folder."
+                _(
+                    "The {kind} file {path} is missing from the workspace; "
+                    "re-create it (re-run the stage) or restore the workspace folder."
+                ).format(kind=info["kind"], path=info["path"])
             ) from None
         if sha256_bytes(data) != info["sha256"]:
             raise IntegrityError(
-                f"The {info['kind']} file {info['path']} was changed or corrupted after it was saved "
-                "(its SHA-256 no longer matches); it was not loaded. Re-run the stage that made it."
+                _(
+                    "The {kind} file {path} was changed or corrupted after it was saved "
+                    "(its SHA-256 no longer matches); it was not loaded. Re-run the stage that made it."
+                ).format(kind=info["kind"], path=info["path"])
             )
         return data
 

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from core.i18n import current_language, use_language
+from core.i18n import N_, _, current_language, use_language
 from core.workspace import owner
 from core.workspace.database import Workspace, inserted_id, now
 from core.workspace.errors import NotFoundError, StudioError
@@ -97,7 +97,7 @@ def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
     progress = JobProgress(ws, job_id)
     try:
         result = work(progress)
-        message = result.get("message", "Done.") if isinstance(result, dict) else "Done."
+        message = result.get("message", _("Done.")) if isinstance(result, dict) else _("Done.")
         _update(ws, job_id, status="succeeded", progress=1.0, message=message, result_json=dumps(result))
     except StudioError as exc:
         _update(ws, job_id, status="failed", error=str(exc))
@@ -107,8 +107,9 @@ def _run(ws: Workspace, job_id: int, work: Callable[[Progress], Any]) -> None:
             ws,
             job_id,
             status="failed",
-            error=f"Unexpected error ({type(exc).__name__}: {exc}). The server log has the details; "
-            "try again, and report it if it repeats.",
+            error=_(
+                "Unexpected error ({error}). The server log has the details; try again, and report it if it repeats."
+            ).format(error=f"{type(exc).__name__}: {exc}"),
         )
     finally:
         with _lock:
@@ -122,7 +123,11 @@ def _update(ws: Workspace, job_id: int, **fields: Any) -> None:
         conn.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
 
 
-INTERRUPTED = "The process running this job stopped (a restart of the server, say) before it finished; start it again."
+INTERRUPTED = N_(
+    "The process running this job stopped (a restart of the server, say) before it finished; start it again."
+)
+# What the database records while a job starts or stops (stored in English, translated where shown).
+STARTING, STOPPING = N_("Starting…"), N_("Stopping after the current step…")
 
 
 def _is_live(ws: Workspace, row: dict[str, Any]) -> bool:
@@ -139,7 +144,7 @@ def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
     every later reader too."""
     row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
     if row is None:
-        raise NotFoundError(f"Job {job_id} does not exist.")
+        raise NotFoundError(_("Job {job} does not exist.").format(job=job_id))
     if row["status"] == "running" and not _is_live(ws, row):
         with ws.transaction() as conn:
             conn.execute(
@@ -148,9 +153,9 @@ def get_job(ws: Workspace, job_id: int) -> dict[str, Any]:
             )
         row = ws.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
         if row is None:  # deleted with its project between the two reads
-            raise NotFoundError(f"Job {job_id} does not exist.")
+            raise NotFoundError(_("Job {job} does not exist.").format(job=job_id))
     if row["status"] == "interrupted" and not row["error"]:
-        row["error"] = INTERRUPTED
+        row["error"] = _(INTERRUPTED)
     row["result"] = json.loads(row["result_json"]) if row.get("result_json") else None
     return row
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from core.i18n import N_, _
 from core.workspace import jobs, owner
 from core.workspace.database import Workspace, now, parse_id
 from core.workspace.errors import ConfigError, NotFoundError
@@ -40,17 +41,24 @@ def validate_project_name(name: str | None) -> str:
     control or invisible characters are refused with what to change."""
     name = unicodedata.normalize("NFC", name or "").strip()
     if not name:
-        raise ConfigError("The project name must not be blank; type a name such as 'Churn – Alice'.")
+        raise ConfigError(_("The project name must not be blank; type a name such as 'Churn – Alice'."))
     if len(name) > MAX_NAME:
         raise ConfigError(
-            f"The project name must be at most {MAX_NAME} characters; got {len(name)} instead. Shorten it."
+            _("The project name must be at most {limit} characters; got {length} instead. Shorten it.").format(
+                limit=MAX_NAME, length=len(name)
+            )
         )
     bad = _refused_character(name)
     if bad is not None:
         raise ConfigError(
-            f"The project name must not contain control or invisible characters; got "
-            f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character').lower()}) at position "
-            f"{name.index(bad) + 1} instead. Remove it."
+            _(
+                "The project name must not contain control or invisible characters; got {code} ({character}) "
+                "at position {position} instead. Remove it."
+            ).format(
+                code=f"U+{ord(bad):04X}",
+                character=unicodedata.name(bad, "").lower() or _("a control character"),
+                position=name.index(bad) + 1,
+            )
         )
     return name
 
@@ -60,7 +68,9 @@ def create_project(ws: Workspace, name: str, source: str = "") -> dict[str, Any]
     try:
         return _insert_project(ws, name, source)
     except sqlite3.IntegrityError:
-        raise ConfigError(f"A project named '{name}' already exists; open it or choose another name.") from None
+        raise ConfigError(
+            _("A project named '{name}' already exists; open it or choose another name.").format(name=name)
+        ) from None
 
 
 def _insert_project(ws: Workspace, name: str, source: str) -> dict[str, Any]:
@@ -130,14 +140,21 @@ def get_projects_df(ws: Workspace) -> pd.DataFrame:
         [
             {
                 "project": p["name"],
-                "created": pd.to_datetime(p["created_at"], unit="s").strftime("%Y-%m-%d %H:%M"),
+                "created": _created_text(pd.to_datetime(p["created_at"], unit="s")),
                 "made from": p["source"] or "",
-                "state": get_build_note(p) or ("complete" if p["build_state"] else "made in the app"),
+                "state": get_build_note(p) or (_("complete") if p["build_state"] else _("made in the app")),
             }
             for p in rows
         ],
         columns=["project", "created", "made from", "state"],
     )
+
+
+def _created_text(when: Any) -> str:
+    """When a project was made, to the minute: 2026-12-05 14:30 (05/12/2026 14:30 in Portuguese)."""
+    from core.formatting import uses_decimal_comma
+
+    return when.strftime("%d/%m/%Y %H:%M" if uses_decimal_comma() else "%Y-%m-%d %H:%M")
 
 
 def get_project_label(project: dict[str, Any]) -> str:
@@ -153,7 +170,9 @@ def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
     else:
         row = ws.query_one("SELECT * FROM projects WHERE name = ?", (unicodedata.normalize("NFC", key).strip(),))
     if row is None:
-        raise NotFoundError(f"Project '{key}' does not exist; create it on the Home page or pick another.")
+        raise NotFoundError(
+            _("Project '{name}' does not exist; create it on the Home page or pick another.").format(name=key)
+        )
     return row
 
 
@@ -187,7 +206,7 @@ def rename_project(ws: Workspace, project_id: int, new_name: str) -> dict[str, A
             conn.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id))
             ws.audit(conn, project_id, "project.renamed", {"from": project["name"], "to": name})
     except sqlite3.IntegrityError:
-        raise ConfigError(f"A project named '{name}' already exists; choose another name.") from None
+        raise ConfigError(_("A project named '{name}' already exists; choose another name.").format(name=name)) from None
     return get_project(ws, project_id)
 
 
@@ -203,13 +222,16 @@ def delete_project(ws: Workspace, project_id: int) -> dict[str, Any]:
     project = get_project(ws, project_id)
     if jobs.list_running_jobs(ws, project_id) or get_build_note(project, live_only=True):
         raise ConfigError(
-            f"Project '{project['name']}' has work running (a job or a pipeline run); wait for it "
-            "to finish or stop it, then delete the project."
+            _(
+                "Project '{name}' has work running (a job or a pipeline run); wait for it "
+                "to finish or stop it, then delete the project."
+            ).format(name=project["name"])
         )
     if _has_running_endpoint(ws, project_id):
         raise ConfigError(
-            f"Project '{project['name']}' has its HTTP endpoint running; stop it on the Deploy page, "
-            "then delete the project."
+            _(
+                "Project '{name}' has its HTTP endpoint running; stop it on the Deploy page, then delete the project."
+            ).format(name=project["name"])
         )
     with ws.transaction() as conn:
         conn.execute("PRAGMA defer_foreign_keys = ON")  # rows reference each other; checked at commit
@@ -337,17 +359,17 @@ def _artifact_in_use(conn: sqlite3.Connection, artifact_id: int) -> bool:
 # -- Projects made by a pipeline run (the CLI, the demo) -----------------------------------------------
 # run_pipeline's stage names, as words: "incomplete: stopped after training".
 BUILD_STAGE_WORDS = {
-    "data": "saving the data",
-    "clean": "cleaning",
-    "problem": "defining the problem",
-    "features": "building the features",
-    "train": "training",
-    "tune": "tuning",
-    "explain": "explaining",
-    "register": "registering",
-    "deploy": "deploying",
-    "monitor": "monitoring",
-    "retrain": "retraining",
+    "data": N_("saving the data"),
+    "clean": N_("cleaning"),
+    "problem": N_("defining the problem"),
+    "features": N_("building the features"),
+    "train": N_("training"),
+    "tune": N_("tuning"),
+    "explain": N_("explaining"),
+    "register": N_("registering"),
+    "deploy": N_("deploying"),
+    "monitor": N_("monitoring"),
+    "retrain": N_("retraining"),
 }
 
 
@@ -398,13 +420,17 @@ def get_build_note(project: dict[str, Any], live_only: bool = False) -> str | No
     state, stage = project.get("build_state"), project.get("build_stage")
     if state in (None, "complete"):
         return None
-    words = BUILD_STAGE_WORDS.get(stage, stage) if stage is not None else None
+    words = (_(BUILD_STAGE_WORDS[stage]) if stage in BUILD_STAGE_WORDS else stage) if stage is not None else None
     recorded = project.get("owner")
     running = state == "building" and (owner.is_this_process(recorded) or owner.is_alive(recorded))
     if running:
-        return "being built by a pipeline run" + (f" (last finished: {words})" if stage else "")
+        if stage:
+            return _("being built by a pipeline run (last finished: {stage})").format(stage=words)
+        return _("being built by a pipeline run")
     if live_only:
         return None
     if state == "failed":
-        return f"incomplete: failed during {words}"
-    return f"incomplete: stopped after {words}" if stage else "incomplete: stopped before its first stage finished"
+        return _("incomplete: failed during {stage}").format(stage=words)
+    if stage:
+        return _("incomplete: stopped after {stage}").format(stage=words)
+    return _("incomplete: stopped before its first stage finished")
