@@ -330,7 +330,11 @@ def format_rate(value: float, unit: str | None = None, per: str | None = None) -
     number = f"{round(value):,}" if abs(value) >= 100 or value.is_integer() else format_value(value)
     if unit is None and per is None:
         return _("{number} requests a second").format(number=number)
-    return f"{number} {unit if unit is not None else _('requests')} {per if per is not None else _('a second')}"
+    if unit is None:
+        unit = _("requests")
+    if per is None:
+        per = _("a second")
+    return f"{number} {unit} {per}"
 
 
 @_localized

@@ -32,7 +32,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     passed through ``_`` here, which leaves a translated text as it is."""
     choose_language()
     title, intro = _(title), (_(intro) if intro else intro)
-    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")  # i18n: skip
     ws = get_workspace()
     project = current_project(ws)
     _sidebar(ws, project)
@@ -101,7 +101,8 @@ def running_work(ws, project_id: int) -> None:
         running = jobs.list_running_jobs(ws, project_id)
         for job in running:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
-            message = _(job["message"]) if job["message"] else _("working…")
+            stored = job["message"]  # stored in the language of the job's starter, or our English
+            message = _(stored) if stored else _("working…")
             st.progress(job["progress"], text=escape_markdown(_("{what}: {message}").format(what=_(what), message=message)))
             page = next(label for path, label, _icon, _stage in PAGES if path == script)
             st.page_link(

@@ -25,7 +25,7 @@ ROLE_LABELS = {DATA_SCIENTIST: N_("Data scientist (trains, registers, requests p
                REVIEWER: N_("Reviewer (approves or rejects promotions)")}  # fmt: skip
 # A role as a person reads it in a sentence (the code stays in the database and the audit log).
 ROLE_NAMES = {DATA_SCIENTIST: N_("data scientist"), REVIEWER: N_("reviewer")}
-NOBODY = Actor("not signed in", VISITOR)
+NOBODY = Actor("not signed in", VISITOR)  # i18n: skip (an audit log name: stored in English)
 
 
 def current_person() -> Actor | None:

@@ -140,7 +140,7 @@ def readable_table(df: pd.DataFrame, keep: Iterable[str] = (), **kwargs: Any) ->
             continue
         # Scores (a metric, a CV score) to three decimals, so 0.825 and 0.8333 sit alike in a column;
         # errors in the target's units (an RMSE of 42,000) with thousands separators instead.
-        is_score = str(key) in METRIC_LABELS or str(key) == "cv_score" or str(key).startswith("CV ")
+        is_score = str(key) in METRIC_LABELS or str(key) == "cv_score" or str(key).startswith("CV ")  # i18n: skip
         if is_score and pd.api.types.is_float_dtype(df[key]):
             large = bool((df[key].abs() >= 100).any())
             if decimal_comma and not large:
@@ -177,7 +177,8 @@ def job_panel(
     def _poll():
         job = get_job(ws, job_id)
         if job["status"] == "running":
-            st.progress(job["progress"], text=escape_markdown(_(job["message"]) if job["message"] else _("Working…")))
+            stored = job["message"]  # stored in the language of the job's starter, or our English
+            st.progress(job["progress"], text=escape_markdown(_(stored) if stored else _("Working…")))
             if while_running is not None:
                 while_running(job)
         elif st.session_state.get(f"job_seen_{job_id}") != job["status"]:
@@ -188,7 +189,8 @@ def job_panel(
     if job["status"] == "running":
         _poll()
     elif job["status"] == "failed" or job["status"] == "interrupted":
-        st.error(escape_markdown(_(job["error"])))
+        error = job["error"]
+        st.error(escape_markdown(_(error)))
     elif job["status"] == "succeeded" and on_done is not None:
         on_done(job)
     return job

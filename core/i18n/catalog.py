@@ -33,6 +33,7 @@ SOURCE_PATHS = ("app.py", "pages", "ui", "core")
 #: Language code -> catalog locale.
 CATALOG_LOCALES = {"pt": "pt_BR"}
 DOMAIN = "messages"
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 _CATALOG_DATE = datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC)
 
 
@@ -204,7 +205,9 @@ class Term:
     note: str
 
     def applies_to(self, source: str) -> bool:
-        return re.search(rf"(?<![\w-]){re.escape(self.english)}(?![\w-])", source, re.IGNORECASE) is not None
+        """Whether ``source`` says the term (a placeholder's name, ``{threshold}``, is not text)."""
+        text = _PLACEHOLDER.sub(" ", source)
+        return re.search(rf"(?<![\w-]){re.escape(self.english)}(?![\w-])", text, re.IGNORECASE) is not None
 
     def followed_by(self, translated: str) -> bool:
         lowered = translated.casefold()
