@@ -31,3 +31,12 @@ def rollout_copy(rollout_project, tmp_path) -> Path:
     """A fresh copy of the trained rollout project's workspace: deployments and aliases change per test."""
     shutil.copytree(rollout_project[0], tmp_path / "rollout_ws")
     return tmp_path / "rollout_ws"
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A page test in Portuguese leaves no language behind (ui.language's AppTest fallback)."""
+    yield
+    language = sys.modules.get("ui.language")
+    if language is not None:
+        language.forget_apptest_language()

@@ -10,6 +10,8 @@ the URL is set back to it.
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -20,10 +22,25 @@ SWITCH_KEY = "language_switch"
 URL_PARAM = "lang"
 
 
+#: The language of the last script run, read only under Streamlit's AppTest (see _session_language).
+_apptest_language: str | None = None
+
+
 def _session_language() -> str | None:
-    if get_script_run_ctx(suppress_warning=True) is None:  # a job thread: it carries its own language
+    if get_script_run_ctx(suppress_warning=True) is None:
+        # A job thread carries its own language (use_language); so English here. Under AppTest, though,
+        # the test's own thread calls the widgets' format_func (translated labels) between runs to
+        # find the chosen option among the labels the last run drew: it must speak that run's
+        # language. tests/conftest.py forgets it after every test.
+        if _apptest_language is not None and "streamlit.testing.v1.app_test" in sys.modules:
+            return _apptest_language
         return None
     return st.session_state.get(LANGUAGE_KEY)
+
+
+def forget_apptest_language() -> None:
+    global _apptest_language
+    _apptest_language = None
 
 
 set_language_resolver(_session_language)
@@ -44,6 +61,9 @@ def choose_language() -> str:
     elif LANGUAGE_KEY not in st.session_state:
         st.session_state[LANGUAGE_KEY] = _browser_language() or DEFAULT_LANGUAGE
     language = st.session_state[LANGUAGE_KEY]
+    if "streamlit.testing.v1.app_test" in sys.modules:
+        global _apptest_language
+        _apptest_language = language
     # Keep the URL in step: a hostile or missing value gives way to the session's language (English
     # needs no parameter unless the URL already had one, so English links stay as they were).
     if URL_PARAM in st.query_params or language != DEFAULT_LANGUAGE:
