@@ -75,7 +75,9 @@ GLOSSARY = {
     "recall": N_("Of the real positives, the share the model flags."),
     "log loss": N_("How much confident wrong probabilities are penalised: lower is better, 0 is perfect."),
     "R²": N_("The share of the target's variation the model explains: 1 is perfect, 0 is no better than the average."),
-    "RMSE": N_("The typical size of an error in the target's units, with large errors weighing more (lower is better)."),
+    "RMSE": N_(
+        "The typical size of an error in the target's units, with large errors weighing more (lower is better)."
+    ),
     "MAPE": N_("The average error as a share of the true value (lower is better)."),
     "MAE": N_("The average size of an error in the target's units (lower is better)."),
     "PSI": N_(
@@ -86,22 +88,32 @@ GLOSSARY = {
     "p-value": N_("How likely a difference this large is by chance alone: under 0.05 is usually taken as real."),
     "canary": N_("A small, growing share of live requests goes to the new model, rolled back if it does worse."),
     "shadow": N_("The new model scores the same live requests silently; only the current model's answers are used."),
-    "blue-green": N_("Two full environments stand ready and traffic switches between them at once, so going back is instant."),
+    "blue-green": N_(
+        "Two full environments stand ready and traffic switches between them at once, so going back is instant."
+    ),
     "A/B test": N_("Each user is assigned for good to one of the two models, so their results can be compared fairly."),
     "single": N_("Every request is answered by the champion model alone."),
     "champion": N_("The model version serving real requests now."),
     "challenger": N_("A newer model version being tried against the champion before it can replace it."),
     "gate": N_("The go/no-go check a model must pass (its score, fairness and speed) before it can be registered."),
     "SHAP": N_("How much each column pushed one prediction up or down from the average prediction."),
-    "calibration": N_("Whether predicted probabilities come true as often as they say: of rows given 70%, about 70% should be positive."),
-    "decision threshold": N_("The probability above which a row is flagged positive; chosen to keep the cost of mistakes lowest."),
-    "stratified k-fold": N_("The training rows are cut into k parts that each keep the class mix; each part is held out once."),
+    "calibration": N_(
+        "Whether predicted probabilities come true as often as they say: of rows given 70%, about 70% should be positive."
+    ),
+    "decision threshold": N_(
+        "The probability above which a row is flagged positive; chosen to keep the cost of mistakes lowest."
+    ),
+    "stratified k-fold": N_(
+        "The training rows are cut into k parts that each keep the class mix; each part is held out once."
+    ),
     "k-fold": N_("The training rows are cut into k random parts; each part is held out once to score the model."),
     "group k-fold": N_("Like k-fold, but all rows of one entity (e.g. a customer) stay in the same part."),
     "time split": N_("The model learns from the older rows and is scored on the latest ones, as it will be used."),
     "latency": N_("The time the service takes to answer one request."),
     "error rate": N_("The share of requests that got an error instead of a prediction."),
-    "lineage": N_("What a model version was made from: the data version, the cleaning recipe, the features and the run."),
+    "lineage": N_(
+        "What a model version was made from: the data version, the cleaning recipe, the features and the run."
+    ),
 }
 _GLOSSARY_KEYS = {k.lower(): k for k in GLOSSARY}
 

@@ -103,7 +103,9 @@ def running_work(ws, project_id: int) -> None:
             script, what = JOB_PAGES.get(job["kind"], ("app.py", job["kind"]))
             stored = job["message"]  # stored in the language of the job's starter, or our English
             message = _(stored) if stored else _("working…")
-            st.progress(job["progress"], text=escape_markdown(_("{what}: {message}").format(what=_(what), message=message)))
+            st.progress(
+                job["progress"], text=escape_markdown(_("{what}: {message}").format(what=_(what), message=message))
+            )
             page = next(label for path, label, _icon, _stage in PAGES if path == script)
             st.page_link(
                 script,

@@ -261,7 +261,9 @@ class Workspace:
         row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))
         if row is None:
             raise NotFoundError(
-                _("Artifact {artifact} does not exist in workspace {folder}.").format(artifact=artifact_id, folder=self.root)
+                _("Artifact {artifact} does not exist in workspace {folder}.").format(
+                    artifact=artifact_id, folder=self.root
+                )
             )
         return row
 

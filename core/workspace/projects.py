@@ -206,7 +206,9 @@ def rename_project(ws: Workspace, project_id: int, new_name: str) -> dict[str, A
             conn.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id))
             ws.audit(conn, project_id, "project.renamed", {"from": project["name"], "to": name})
     except sqlite3.IntegrityError:
-        raise ConfigError(_("A project named '{name}' already exists; choose another name.").format(name=name)) from None
+        raise ConfigError(
+            _("A project named '{name}' already exists; choose another name.").format(name=name)
+        ) from None
     return get_project(ws, project_id)
 
 

@@ -28,7 +28,9 @@ def test_cli_text_and_json_are_english_under_a_portuguese_locale(tmp_path):
     assert "7,070" in portuguese_text.stdout  # an English thousands separator, not 7.070
 
     english_json = json.loads(_cli("inspect", "--data", data, "--json", workspace=tmp_path / "c").stdout)
-    portuguese_json = json.loads(_cli("inspect", "--data", data, "--json", workspace=tmp_path / "d", **PORTUGUESE).stdout)
+    portuguese_json = json.loads(
+        _cli("inspect", "--data", data, "--json", workspace=tmp_path / "d", **PORTUGUESE).stdout
+    )
     assert portuguese_json == english_json
     assert {"format", "encoding", "delimiter", "rows", "columns"} <= set(portuguese_json)
 
