@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 
 from core.data.columns import looks_like_identifier
+from core.i18n import N_
 from core.monitoring.drift import is_numeric_column
 from core.workspace.errors import ConfigError, DataError
 
 SCENARIOS: dict[str, str] = {
-    "none": "Production data looks just like the training data: no drift at all.",
-    "gradual": "A key numeric feature creeps upwards a little more every window, as customers slowly change.",
-    "sudden": "A key numeric feature jumps at once, as after a change in a form, a sensor or a market.",
-    "new_category": "A categorical feature suddenly contains a value the model has never seen.",
-    "concept": "The inputs stay the same but their link to the outcome changes, so the model's answers go stale.",
+    "none": N_("Production data looks just like the training data: no drift at all."),
+    "gradual": N_("A key numeric feature creeps upwards a little more every window, as customers slowly change."),
+    "sudden": N_("A key numeric feature jumps at once, as after a change in a form, a sensor or a market."),
+    "new_category": N_("A categorical feature suddenly contains a value the model has never seen."),
+    "concept": N_("The inputs stay the same but their link to the outcome changes, so the model's answers go stale."),
 }
 TASKS = ("classification", "regression")
 WINDOW_COLUMN = "window"
