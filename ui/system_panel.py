@@ -124,7 +124,7 @@ def live_health_panel(ws, project_id: int) -> None:
             return
         table = pd.concat(
             [
-                get_performance_table_df(rows).assign(version=version)
+                get_performance_table_df(rows).assign(**{_("version"): version})
                 for version, rows in performance.groupby("version", sort=False)
             ],
             ignore_index=True,
