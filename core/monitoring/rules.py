@@ -93,7 +93,11 @@ class AlertRule:
                 f"The 'id' of an alert rule must be 1–40 lower-case letters, digits or underscores; got {self.id!r} instead."
             )
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
-            raise ConfigError(f"The 'name' of {where} must be 1–120 characters of text; got {self.name!r} instead.")
+            raise ConfigError(
+                _("The name of alert rule '{rule}' must be 1–120 characters of text; got {got} instead.").format(
+                    rule=self.id, got=repr(self.name)
+                )
+            )
         signal = SIGNALS.get(self.signal)
         if signal is None:
             raise ConfigError(
@@ -116,8 +120,10 @@ class AlertRule:
             )
         elif self.signal in {"drift_pvalue", "error_rate", "rejection_rate", "new_share"} and self.threshold > 1:  # type: ignore[operator]
             raise ConfigError(
-                f"The 'threshold' of {where} is a share or a p-value, so it must be between 0 and 1; "
-                f"got {self.threshold!r} instead."
+                _(
+                    "The limit of alert rule '{rule}' is a share or a p-value, so it must be between 0 and 1; "
+                    "got {got} instead."
+                ).format(rule=self.id, got=repr(self.threshold))
             )
         if self.severity not in SEVERITIES:
             raise ConfigError(f"The 'severity' of {where} must be warning or critical; got {self.severity!r} instead.")

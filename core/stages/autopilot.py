@@ -18,6 +18,7 @@ from typing import Any
 from core import registry
 from core.deployment import serving
 from core.deployment.routing import RoutingConfig
+from core.i18n import _
 from core.monitoring import autopilot as timeline
 from core.monitoring.autopilot import AutopilotPolicy
 from core.monitoring.simulation import TrafficConfig
@@ -45,12 +46,14 @@ def start_autopilot(ws, project_id: int, policy: AutopilotPolicy | None = None) 
     live = serving.get_active_deployment(ws, project_id)
     if live is None:
         raise NotFoundError(
-            "Nothing is deployed yet: deploy the champion on the Deploy page, then start the autopilot."
+            _("Nothing is deployed yet: deploy the champion on the Deploy page, then start the autopilot.")
         )
     running = get_autopilot(ws, project_id)
     if running is not None and running["status"] == "running":
         raise ConfigError(
-            f"An autopilot run ({running['id']}) is already running in this project; stop it or wait for it to end."
+            _("An autopilot run ({run}) is already running in this project; stop it or wait for it to end.").format(
+                run=running["id"]
+            )
         )
     run_id = timeline.create_run(ws, project_id, policy, live["id"])
     job_id = jobs.start_job(ws, project_id, JOB_KIND, lambda progress: _autopilot_job(ws, run_id, progress))
