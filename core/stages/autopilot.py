@@ -283,9 +283,9 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     event(
         "release",
         "started",
-        _(
-            "{candidate} goes out as a canary: {ramp}% of the traffic, each step only while the guardrails hold."
-        ).format(candidate=challenger, ramp=ramp)
+        _("{candidate} goes out as a canary: {ramp}% of the traffic, each step only while the guardrails hold.").format(
+            candidate=challenger, ramp=ramp
+        )
         if policy.release == "canary"
         else _("{candidate} goes out as a shadow: it scores every request without answering.").format(
             candidate=challenger
