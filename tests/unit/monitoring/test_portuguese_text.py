@@ -74,3 +74,29 @@ def test_a_live_row_counts_in_portuguese():
         text = caption_live_row(row)
     assert text.startswith("churn v2 por HTTP: 120 respostas em 1 requisição;")
     assert "nenhuma rejeitada" in text and "nenhum rótulo verdadeiro chegou ainda" in text
+
+
+def test_the_retrain_decision_is_written_in_portuguese_and_english_stays():
+    from core.monitoring.alerts import get_retrain_decision
+
+    drift = pd.DataFrame(
+        {
+            "feature": ["a", "b"],
+            "window": [2, 2],
+            "psi": [0.5, 0.4],
+            "drifted": [True, True],
+            "label": ["major drift", "major drift"],
+            "new_rows": [0, 0],
+            "new_share": [0.0, 0.0],
+        }
+    )
+    performance = pd.DataFrame(
+        {"window": [2], "metric": ["accuracy"], "value": [0.9], "threshold": [0.8], "passed": [True]}
+    )
+    with use_language("pt"):
+        retrain, reason = get_retrain_decision(drift, performance, DriftConfig())
+    assert retrain
+    assert reason.startswith("2 variáveis com desvio forte (a, b) na janela 2")
+    assert reason.endswith(": retreine.")
+    retrain, reason = get_retrain_decision(drift, performance, DriftConfig())
+    assert reason.startswith("2 features drifted strongly (a, b) in window 2") and reason.endswith(": retrain.")
