@@ -157,7 +157,8 @@ st.caption(
     else _("Every production row passed the validation rules learned from the training data.")
 )
 with st.expander(_("Every feature and window: PSI and the statistical test")):
-    readable_table(fd.sort_values(["window", "psi"], ascending=[True, False]), width="stretch")
+    shown_fd = fd.assign(label=fd["label"].map(_))  # "major drift" is a code; its words are the reader's
+    readable_table(shown_fd.sort_values(["window", "psi"], ascending=[True, False]), width="stretch")
     st.caption(caption_drift_table(report.config))
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------
