@@ -94,7 +94,7 @@ class AlertRule:
             )
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
             raise ConfigError(
-                _("The name of alert rule '{rule}' must be 1–120 characters of text; got {got} instead.").format(
+                _("The 'name' of alert rule '{rule}' must be 1–120 characters of text; got {got} instead.").format(
                     rule=self.id, got=repr(self.name)
                 )
             )
@@ -121,7 +121,7 @@ class AlertRule:
         elif self.signal in {"drift_pvalue", "error_rate", "rejection_rate", "new_share"} and self.threshold > 1:  # type: ignore[operator]
             raise ConfigError(
                 _(
-                    "The limit of alert rule '{rule}' is a share or a p-value, so it must be between 0 and 1; "
+                    "The 'threshold' of alert rule '{rule}' is a share or a p-value, so it must be between 0 and 1; "
                     "got {got} instead."
                 ).format(rule=self.id, got=repr(self.threshold))
             )
