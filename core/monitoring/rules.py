@@ -266,12 +266,18 @@ def get_default_rules(
     classification or regression."""
     drift = config or DriftConfig()
     name = metric_name(metric)
-    bar = "above the most the business allows" if metric in LOWER_IS_BETTER else "below the business bar"
+    bar_name = (
+        _("{metric} above the most the business allows")
+        if metric in LOWER_IS_BETTER
+        else _("{metric} below the business bar")
+    ).format(metric=name)
     rules = [
-        AlertRule("data_drift", "A feature drifted", "psi", "fails", severity="warning"),
+        AlertRule("data_drift", _("A feature drifted"), "psi", "fails", severity="warning"),
         AlertRule(
             "data_drift_major",
-            f"Two features drifted strongly (PSI ≥ {drift.psi_threshold:g})",
+            _("Two features drifted strongly (PSI ≥ {psi})").format(
+                psi=format_significant(drift.psi_threshold, 6, grouping=False)
+            ),
             "psi",
             ">=",
             float(drift.psi_threshold),
@@ -281,7 +287,7 @@ def get_default_rules(
         ),
         AlertRule(
             "new_values",
-            "Values never seen in training",
+            _("Values never seen in training"),
             "new_share",
             ">=",
             NEW_VALUES_SHARE,
@@ -290,16 +296,16 @@ def get_default_rules(
         ),
         AlertRule(
             "prediction_drift",
-            "The model's scores shifted",
+            _("The model's scores shifted"),
             "prediction_psi",
             ">=",
             float(drift.psi_threshold),
             severity="warning",
         ),
-        AlertRule("business_bar", f"{name} {bar}", "business_bar", "fails", severity="critical", retrain_reason=True),
+        AlertRule("business_bar", bar_name, "business_bar", "fails", severity="critical", retrain_reason=True),
         AlertRule(
             "decay",
-            f"{name} decayed against the model's own holdout",
+            _("{metric} decayed against the model's own holdout").format(metric=name),
             "decay",
             "fails",
             severity="critical",
@@ -309,19 +315,31 @@ def get_default_rules(
     rules += [
         AlertRule(
             "estimated_decay",
-            f"{name} estimated to decay before labels arrive",
+            _("{metric} estimated to decay before labels arrive").format(metric=name),
             "estimated_decay",
             "fails",
             severity="warning",
             enabled=labels_delayed,
         ),
-        AlertRule("multivariate_drift", "The inputs drifted together", "multivariate", "fails", enabled=False),
+        AlertRule("multivariate_drift", _("The inputs drifted together"), "multivariate", "fails", enabled=False),
         AlertRule(
-            "latency_p95", "Slow answers (latency p95)", "latency_p95_ms", ">=", 500.0, severity="warning", cooldown=2
+            "latency_p95",
+            _("Slow answers (latency p95)"),
+            "latency_p95_ms",
+            ">=",
+            500.0,
+            severity="warning",
+            cooldown=2,
         ),
-        AlertRule("error_rate", "Rows that got an error", "error_rate", ">=", 0.01, severity="critical", cooldown=2),
+        AlertRule("error_rate", _("Rows that got an error"), "error_rate", ">=", 0.01, severity="critical", cooldown=2),
         AlertRule(
-            "rejection_rate", "Rows the endpoint refused", "rejection_rate", ">=", 0.05, severity="warning", cooldown=2
+            "rejection_rate",
+            _("Rows the endpoint refused"),
+            "rejection_rate",
+            ">=",
+            0.05,
+            severity="warning",
+            cooldown=2,
         ),
     ]
     return validate_rules(rules)
