@@ -23,6 +23,8 @@ def test_monitor_speaks_portuguese(app):
     at = _pt(app)
     assert not at.exception, at.exception
     assert at.title[0].value.endswith("Monitoramento")
+    # The headline: the demo retrained, and the challenger waits to be promoted.
+    assert "Retreinado: o desafiante v2 está pronto." in at.info[0].value
     captions = " ".join(c.value for c in at.caption)
     assert "PSI abaixo de 0,1 quer dizer sem desvio" in captions
     assert "PSI below 0.1 means no drift" not in captions
