@@ -7,6 +7,8 @@ import streamlit as st
 from core import pipeline, registry
 from core.data.validation import caption_violations_by_window
 from core.deployment import serving
+from core.formatting import format_count
+from core.i18n import _, ngettext
 from core.monitoring.charts import (
     caption_drift_heatmap,
     caption_drift_table,
@@ -32,30 +34,35 @@ from ui.text import escape_markdown
 from ui.widgets import anchor, chart, flash, job_panel, readable_table, show_flash, user_errors
 
 ws, project = page_setup(
-    "Monitor", ":material/monitoring:", "Watch the deployed model in (simulated) production and decide when to retrain."
+    _("Monitor"),
+    ":material/monitoring:",
+    _("Watch the deployed model in (simulated) production and decide when to retrain."),
 )
 project = require_project(project)
 pid = project["id"]
 if serving.get_active_deployment(ws, pid) is None:
-    st.info("Deploy a model first: monitoring watches the live endpoint.")
+    st.info(_("Deploy a model first: monitoring watches the live endpoint."))
     st.page_link(
-        "pages/7_Deploy.py", label="Go to Deploy", icon=":material/rocket_launch:", query_params={"project": pid}
+        "pages/7_Deploy.py", label=_("Go to Deploy"), icon=":material/rocket_launch:", query_params={"project": pid}
     )
     st.stop()
 
-with st.expander("Simulate production traffic", expanded=pipeline.latest_monitoring(ws, pid) is None):
+with st.expander(_("Simulate production traffic"), expanded=pipeline.latest_monitoring(ws, pid) is None):
     scenario = st.selectbox(
-        "Drift scenario", list(SCENARIOS), key="scenario", format_func=lambda s: f"{s} — {SCENARIOS[s]}"
+        _("Drift scenario"),
+        list(SCENARIOS),
+        key="scenario",
+        format_func=lambda s: f"{s} — {_(SCENARIOS[s])}",  # i18n: skip
     )
     c1, c2, c3 = st.columns(3)
-    windows = c1.slider("Time windows (e.g. weeks)", 3, 12, 6, key="windows")
-    rows = c2.slider("Rows per window", 100, 2000, 500, 100, key="rows_per_window")
-    start = c3.slider("Drift starts in window", 1, windows, min(3, windows), key="drift_start")
+    windows = c1.slider(_("Time windows (e.g. weeks)"), 3, 12, 6, key="windows")
+    rows = c2.slider(_("Rows per window"), 100, 2000, 500, 100, key="rows_per_window")
+    start = c3.slider(_("Drift starts in window"), 1, windows, min(3, windows), key="drift_start")
     d1, d2 = st.columns(2)
-    delay = d1.slider("Labels arrive after (windows)", 0, windows, 0, key="label_delay")
-    share = d2.slider("Share of rows that ever get a label", 0.1, 1.0, 1.0, 0.1, key="label_share")
-    if st.button("Simulate traffic and monitor", key="simulate", type="primary"):
-        with user_errors(), st.spinner("Sending traffic through the endpoint and checking drift…"):
+    delay = d1.slider(_("Labels arrive after (windows)"), 0, windows, 0, key="label_delay")
+    share = d2.slider(_("Share of rows that ever get a label"), 0.1, 1.0, 1.0, 0.1, key="label_share")
+    if st.button(_("Simulate traffic and monitor"), key="simulate", type="primary"):
+        with user_errors(), st.spinner(_("Sending traffic through the endpoint and checking drift…")):
             pipeline.stage_monitor(
                 ws,
                 pid,
@@ -82,8 +89,12 @@ if latest is None:
     st.stop()
 report, traffic = latest["report"], latest["traffic"]
 st.subheader(
-    f"Report {latest['id']}: scenario '{traffic['scenario']}', {traffic['windows']} windows × "
-    f"{traffic['rows_per_window']} rows"
+    _("Report {id}: scenario '{scenario}', {windows} windows × {rows} rows").format(
+        id=latest["id"],
+        scenario=traffic["scenario"],
+        windows=traffic["windows"],
+        rows=format_count(traffic["rows_per_window"]),
+    )
 )
 # Which version this report watched, judged on which problem; then what has changed since, if anything.
 with user_errors():
@@ -100,7 +111,7 @@ show(
     icon=":material/autorenew:" if verdict.level != "success" else None,
 )
 alerts_list(report)
-with st.expander("Alert rules, webhook and outbox", icon=":material/notifications:"):
+with st.expander(_("Alert rules, webhook and outbox"), icon=":material/notifications:"):
     with user_errors():
         alert_rules_panel(ws, pid, watched_problem(ws, latest), int(traffic.get("label_delay", 0)) > 0)
 
@@ -112,9 +123,9 @@ if report.excluded_columns:
 anchor("performance")
 performance_panel(report)
 anchor("system_health")
-st.markdown("**System health per window**")
+st.markdown("**{title}**".format(title=_("System health per window")))
 if report.system_df.empty:
-    st.caption("This report was made before system health was measured: simulate traffic again to see it.")
+    st.caption(_("This report was made before system health was measured: simulate traffic again to see it."))
 else:
     system_panel(report.system_df, key="report_system")
 anchor("prediction_drift")
@@ -126,31 +137,41 @@ chart(
 anchor("domain_drift")
 drift_signals_panel(report)
 features = get_features_by_drift(fd)
-feature = st.selectbox("Drift of one feature over time", features, key="drift_feature")
+feature = st.selectbox(_("Drift of one feature over time"), features, key="drift_feature")
 chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
-st.caption("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift.")
+st.caption(_("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift."))
 violations = latest["violations"]
 if not violations.empty:
-    with st.expander(f"Data checks: {len(violations)} rule violation(s) in production", icon=":material/rule:"):
+    with st.expander(
+        ngettext(
+            "Data checks: {n} rule violation in production",
+            "Data checks: {n} rule violations in production",
+            len(violations),
+        ).format(n=format_count(len(violations))),
+        icon=":material/rule:",
+    ):
         st.dataframe(violations, hide_index=True, width="stretch")
 st.caption(
     escape_markdown(caption_violations_by_window(violations))
     if not violations.empty
-    else "Every production row passed the validation rules learned from the training data."
+    else _("Every production row passed the validation rules learned from the training data.")
 )
-with st.expander("Every feature and window: PSI and the statistical test"):
-    readable_table(fd.sort_values(["window", "psi"], ascending=[True, False]), width="stretch")
+with st.expander(_("Every feature and window: PSI and the statistical test")):
+    shown_fd = fd.assign(label=fd["label"].map(_))  # "major drift" is a code; its words are the reader's
+    readable_table(shown_fd.sort_values(["window", "psi"], ascending=[True, False]), width="stretch")
     st.caption(caption_drift_table(report.config))
 
 # -- Retrain: back to training with fresh data ------------------------------------------------------
-st.subheader("Retrain")
+st.subheader(_("Retrain"))
 st.write(
-    "Retrains the champion's model family on the training data plus half of the labelled production rows "
-    "since the drift began, checks it on the other half, and registers it as challenger if it passes the gate."
+    _(
+        "Retrains the champion's model family on the training data plus half of the labelled production rows "
+        "since the drift began, checks it on the other half, and registers it as challenger if it passes the gate."
+    )
 )
 job = jobs.latest_job(ws, pid, "retrain")
 if st.button(
-    "Retrain on fresh data",
+    _("Retrain on fresh data"),
     key="retrain",
     type="primary" if report.retrain_recommended else "secondary",
     disabled=job is not None and job["status"] == "running",
@@ -167,10 +188,15 @@ if challenger is not None and challenger["id"] == registered["id"]:
     live = serving.get_active_deployment(ws, pid)
     redeploys = live is not None and serving.get_serving_version(ws, live)["model_name"] == registered["model"]
     if st.button(
-        f"Promote challenger v{challenger['version']} to champion" + (" and redeploy" if redeploys else ""),
+        (
+            _("Promote challenger v{version} to champion and redeploy")
+            if redeploys
+            else _("Promote challenger v{version} to champion")
+        ).format(version=challenger["version"]),
         key="promote_retrained",
     ):
         with user_errors():
-            promoted = pipeline.stage_promote(ws, pid, registered["model"], reason="promoted after retraining")
+            reason = "promoted after retraining"  # i18n: skip (stored in the audit log)
+            promoted = pipeline.stage_promote(ws, pid, registered["model"], reason=reason)
             flash("success", promoted["message"])
             st.rerun()

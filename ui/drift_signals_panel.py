@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import _
 from core.monitoring.charts_drift import (
     caption_domain_drift,
     caption_drift_by_importance,
@@ -19,7 +20,7 @@ from ui.widgets import chart
 def drift_signals_panel(report: MonitoringReport) -> None:
     """Two charts side by side: the domain classifier per window, and the last window's drift ranked by
     the model's importance; then the columns behind the multivariate drift."""
-    st.markdown("**Beyond one column at a time**")
+    st.markdown("**{title}**".format(title=_("Beyond one column at a time")))  # i18n: skip
     ranked = get_drift_by_importance_df(report.feature_drift_df, report.model_importance)
     c1, c2 = st.columns(2)
     with c1:
@@ -31,5 +32,5 @@ def drift_signals_panel(report: MonitoringReport) -> None:
     with c2:
         chart(plot_drift_by_importance(ranked), caption_drift_by_importance(ranked), key="drift_by_importance")
     if not report.domain_features_df.empty:
-        with st.expander("Columns that tell the drifted windows apart (AUC lost when the column is shuffled)"):
+        with st.expander(_("Columns that tell the drifted windows apart (AUC lost when the column is shuffled)")):
             st.dataframe(report.domain_features_df, hide_index=True, width="stretch")

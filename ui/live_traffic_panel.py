@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.i18n import N_, _
 from core.monitoring.charts_live import (
     caption_live_latency,
     caption_live_row,
@@ -17,51 +18,53 @@ from core.monitoring.live import count_refused_requests, get_live_traffic_df
 from ui.text import escape_markdown
 from ui.widgets import chart
 
+# Each column of the live-traffic table and how it is headed (translated where shown).
 _SHOWN = {
-    "version": "version",
-    "source": "source",
-    "requests": "answers",
-    "calls": "requests",
-    "latency_p50_ms": "p50 ms",
-    "latency_p95_ms": "p95 ms",
-    "rejected_share": "rejected",
-    "flagged_share": "flagged",
-    "error_share": "unanswered",
-    "labelled_share": "labelled",
-    "metric": "metric",
-    "metric_value": "on labelled",
+    "version": N_("version"),
+    "source": N_("source"),
+    "requests": N_("answers"),
+    "calls": N_("requests"),
+    "latency_p50_ms": N_("p50 ms"),
+    "latency_p95_ms": N_("p95 ms"),
+    "rejected_share": N_("rejected"),
+    "flagged_share": N_("flagged"),
+    "error_share": N_("unanswered"),
+    "labelled_share": N_("labelled"),
+    "metric": N_("metric"),
+    "metric_value": N_("on labelled"),
 }
 
 
 def live_traffic_panel(ws, project_id: int) -> None:
-    st.subheader("Live traffic")
+    st.subheader(_("Live traffic"))
     live = get_live_traffic_df(ws, project_id)
     st.caption(escape_markdown(caption_live_traffic(live)))
     st.caption(escape_markdown(caption_refused(count_refused_requests(ws, project_id))))
     if live.empty:
         return
-    shown = live[list(_SHOWN)].rename(columns=_SHOWN)
+    shown = live[list(_SHOWN)].copy()
     # No labelled answer yet is an empty cell, not the word "None".
-    shown["on labelled"] = pd.to_numeric(shown["on labelled"], errors="coerce")
+    shown["metric_value"] = pd.to_numeric(shown["metric_value"], errors="coerce")
+    heading = {column: _(title) for column, title in _SHOWN.items()}
     count = st.column_config.NumberColumn(format="localized")
     share = st.column_config.NumberColumn(format="percent")
     st.dataframe(
-        shown,
+        shown.rename(columns=heading),
         hide_index=True,
         width="stretch",
         key="live_traffic_table",
         column_config={
-            "answers": count,
-            "requests": count,
-            "p50 ms": st.column_config.NumberColumn(format="%.2f"),
-            "p95 ms": st.column_config.NumberColumn(format="%.2f"),
-            "rejected": share,
-            "flagged": share,
-            "unanswered": share,
-            "labelled": share,
-            "on labelled": st.column_config.NumberColumn(format="%.3f"),
+            heading["requests"]: count,
+            heading["calls"]: count,
+            heading["latency_p50_ms"]: st.column_config.NumberColumn(format="%.2f"),
+            heading["latency_p95_ms"]: st.column_config.NumberColumn(format="%.2f"),
+            heading["rejected_share"]: share,
+            heading["flagged_share"]: share,
+            heading["error_share"]: share,
+            heading["labelled_share"]: share,
+            heading["metric_value"]: st.column_config.NumberColumn(format="%.3f"),
         },
     )
-    for _, row in live.iterrows():
+    for _i, row in live.iterrows():
         st.caption(escape_markdown(caption_live_row(row)))
     chart(plot_live_latency(live), caption_live_latency(live), key="live_latency")

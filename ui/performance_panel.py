@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import _
 from core.monitoring.charts import caption_performance, plot_performance
 from core.monitoring.charts_performance import caption_performance_windows, plot_performance_windows
 from core.monitoring.performance import get_performance_table_df
@@ -27,10 +28,12 @@ def performance_panel(report: MonitoringReport) -> None:
         key="performance",
     )
     st.caption(escape_markdown(reference.estimation_note))
-    with st.expander("Performance per window: labels, realised, estimated, control limit"):
+    with st.expander(_("Performance per window: labels, realised, estimated, control limit")):
         st.dataframe(get_performance_table_df(windows), hide_index=True, width="stretch")
         st.caption(
-            "A window is unlabelled until its first labels arrive; until then only the estimate speaks for it. "
-            "'decayed' means worse than the model's own holdout gives by chance, in that window or summed "
-            "over the windows before it."
+            _(
+                "A window is unlabelled until its first labels arrive; until then only the estimate speaks for it. "
+                "'decayed' means worse than the model's own holdout gives by chance, in that window or summed "
+                "over the windows before it."
+            )
         )

@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.formatting import format_number
+from core.formatting import format_count, format_number
+from core.i18n import _, ngettext
 from core.monitoring.drift import DriftConfig
 from core.monitoring.importance import get_barely_used
 from core.monitoring.rules import NEW_VALUES_SHARE, get_default_rules
@@ -64,12 +65,23 @@ class Alert:
 
 def _describe_feature_list(rows: pd.DataFrame) -> str:
     """'tenure_months (PSI 1.20, major drift) and contract (PSI 0.31, major drift)'."""
-    parts = [f"{r.feature} (PSI {format_number(r.psi)}, {r.label})" for r in rows.itertuples(index=False)]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    parts = [
+        _("{feature} (PSI {psi}, {label})").format(feature=r.feature, psi=format_number(r.psi), label=_(str(r.label)))
+        for r in rows.itertuples(index=False)
+    ]
+    return join_and(parts)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def join_and(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c' in the reader's language."""
+    if len(parts) == 1:
+        return parts[0]
+    return _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
+
+
+def count_features(count: int) -> str:
+    """'1 feature', '3 features'."""
+    return ngettext("{n} feature", "{n} features", count).format(n=count)
 
 
 def _percent(share: float) -> str:
@@ -82,10 +94,14 @@ def _describe_new_values(rows: pd.DataFrame) -> str:
     for r in rows.itertuples(index=False):
         window_rows = round(r.new_rows / r.new_share) if r.new_share > 0 else 0
         parts.append(
-            f"{r.feature} has a value never seen in training in {r.new_rows:,} of {window_rows:,} rows "
-            f"({_percent(r.new_share)})"
+            _("{feature} has a value never seen in training in {new} of {rows} rows ({share})").format(
+                feature=r.feature,
+                new=format_count(r.new_rows),
+                rows=format_count(window_rows),
+                share=_percent(r.new_share),
+            )
         )
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return join_and(parts)
 
 
 def get_new_values_df(feature_drift_df: pd.DataFrame) -> pd.DataFrame:
@@ -104,18 +120,39 @@ def describe_decay(row: Any, *, name_window: bool = True) -> str:
     lower = row.metric in LOWER_IS_BETTER
     limit = row.limit_upper if lower else row.limit_lower
     name, value, usual = metric_name(row.metric), format_number(row.realised), format_number(row.expected)
-    where = f" in window {row.window}" if name_window else ""
+    where = _(" in window {window}").format(window=row.window) if name_window else ""
     if (row.realised > limit) if lower else (row.realised < limit):
-        return (
-            f"{name} {'rose' if lower else 'fell'} to {value}{where} ({row.labelled_rows:,} labelled "
-            f"rows), {'above' if lower else 'below'} {format_number(limit)}, the {'highest' if lower else 'lowest'} "
-            f"the model's own holdout gives a window by chance (it usually scores {usual})"
+        said = (
+            _(
+                "{metric} rose to {value}{where} ({rows} labelled rows), above {limit}, the highest the model's "
+                "own holdout gives a window by chance (it usually scores {usual})"
+            )
+            if lower
+            else _(
+                "{metric} fell to {value}{where} ({rows} labelled rows), below {limit}, the lowest the model's "
+                "own holdout gives a window by chance (it usually scores {usual})"
+            )
         )
-    return (
-        f"{name} has been {'above' if lower else 'below'} the {usual} the model usually scores on its own holdout "
-        f"for several windows in a row ({value}{where or ' here'}), further than chance goes over that many "
-        "windows"
+        return said.format(
+            metric=name,
+            value=value,
+            where=where,
+            rows=format_count(row.labelled_rows),
+            limit=format_number(limit),
+            usual=usual,
+        )
+    said = (
+        _(
+            "{metric} has been above the {usual} the model usually scores on its own holdout for several windows "
+            "in a row ({value}{where}), further than chance goes over that many windows"
+        )
+        if lower
+        else _(
+            "{metric} has been below the {usual} the model usually scores on its own holdout for several windows "
+            "in a row ({value}{where}), further than chance goes over that many windows"
+        )
     )
+    return said.format(metric=name, usual=usual, value=value, where=where or _(" here"))
 
 
 def get_decay_alerts(
@@ -140,27 +177,41 @@ def get_decay_alerts(
 
 
 def _decay_message(row: Any, performance_df: pd.DataFrame | None, feature_drift_df: pd.DataFrame | None) -> str:
-    return (
-        f"In window {row.window}, {_lower_first(describe_decay(row, name_window=False))}: the model has lost skill "
-        f"it had{_decay_context(int(row.window), performance_df, feature_drift_df)}."
+    return _("In window {window}, {decay}: the model has lost skill it had{context}.").format(
+        window=row.window,
+        decay=_lower_first(describe_decay(row, name_window=False)),
+        context=_decay_context(int(row.window), performance_df, feature_drift_df),
     )
 
 
 def _estimated_message(row: Any) -> str:
     lower = row.metric in LOWER_IS_BETTER
     limit = row.limit_upper if lower else row.limit_lower
-    return (
-        f"In window {row.window}, whose labels have not arrived, {_estimate_source(row.metric)} "
-        f"puts {metric_name(row.metric)} at about {format_number(row.estimated)} "
-        f"({format_number(row.lower)}–{format_number(row.upper)}), "
-        f"{'above' if lower else 'below'} the control limit {format_number(limit)}: "
-        "the labels will tell whether it really dropped."
+    said = (
+        _(
+            "In window {window}, whose labels have not arrived, {source} puts {metric} at about {value} "
+            "({low}–{high}), above the control limit {limit}: the labels will tell whether it really dropped."
+        )
+        if lower
+        else _(
+            "In window {window}, whose labels have not arrived, {source} puts {metric} at about {value} "
+            "({low}–{high}), below the control limit {limit}: the labels will tell whether it really dropped."
+        )
+    )
+    return said.format(
+        window=row.window,
+        source=_estimate_source(row.metric),
+        metric=metric_name(row.metric),
+        value=format_number(row.estimated),
+        low=format_number(row.lower),
+        high=format_number(row.upper),
+        limit=format_number(limit),
     )
 
 
 def _estimate_source(metric: str) -> str:
     """What estimated the metric before labels: a classifier's confidence, a model of a regression's errors."""
-    return "a model of its errors" if metric in METRICS["regression"] else "the model's own confidence"
+    return _("a model of its errors") if metric in METRICS["regression"] else _("the model's own confidence")
 
 
 def _lower_first(text: str) -> str:
@@ -174,11 +225,11 @@ def _decay_context(window: int, performance_df: pd.DataFrame | None, feature_dri
     if performance_df is not None:
         bar = performance_df[performance_df[WINDOW_COLUMN] == window]
         if len(bar) and bool(bar["passed"].iloc[0]):
-            clauses.append("it still meets the business bar, so only this check sees the loss")
+            clauses.append(_("it still meets the business bar, so only this check sees the loss"))
     if feature_drift_df is not None and WINDOW_COLUMN in feature_drift_df:
         rows = feature_drift_df[feature_drift_df[WINDOW_COLUMN] == window]
         if len(rows) and not bool(rows["drifted"].any()):
-            clauses.append("no input drifted, so what the outcome depends on has changed (concept drift)")
+            clauses.append(_("no input drifted, so what the outcome depends on has changed (concept drift)"))
     return "; " + "; ".join(clauses) if clauses else ""
 
 
@@ -211,22 +262,30 @@ def _describe_latest_performance(
         labelled = [] if performance_df is None or performance_df.empty else performance_df[WINDOW_COLUMN]
         first = int(max(labelled)) + 1 if len(labelled) else None
         if first is None or first >= window:
-            waiting = f"window {window}" if first == window else "any window"
+            waiting = _("window {window}").format(window=window) if first == window else _("any window")
         else:
-            waiting = f"windows {first}–{window}"
-        return False, f"no labels have arrived for {waiting} yet, so performance there is unknown"
+            waiting = _("windows {first}–{last}").format(first=first, last=window)
+        return False, _("no labels have arrived for {waiting} yet, so performance there is unknown").format(
+            waiting=waiting
+        )
     name, value, threshold = (
         metric_name(perf_row["metric"]),
         format_number(perf_row["value"]),
         format_number(perf_row["threshold"]),
     )
     lower = perf_row["metric"] in LOWER_IS_BETTER
+    said = {"metric": name, "value": value, "window": window, "bar": threshold}
     if not bool(perf_row["passed"]):
         if lower:
-            return True, f"{name} rose to {value} in window {window}, above the {threshold} the business allows"
-        return True, f"{name} fell to {value} in window {window}, below the {threshold} the business asked for"
-    bound = "at most" if lower else "at least"
-    return False, f"{name} is {value} in window {window} ({bound} {threshold} was asked for)"
+            return True, _("{metric} rose to {value} in window {window}, above the {bar} the business allows").format(
+                **said
+            )
+        return True, _("{metric} fell to {value} in window {window}, below the {bar} the business asked for").format(
+            **said
+        )
+    if lower:
+        return False, _("{metric} is {value} in window {window} (at most {bar} was asked for)").format(**said)
+    return False, _("{metric} is {value} in window {window} (at least {bar} was asked for)").format(**said)
 
 
 def _get_latest_decay(performance_windows_df: pd.DataFrame | None) -> str:
@@ -263,17 +322,19 @@ def get_retrain_decision(
         latest_drift,
         performance_df,
         latest,
-        " the model relies on" if unused.any() else "",
+        unused.any(),
         performance_windows_df,
     )
     if unused.any():
         names = strong.loc[unused, "feature"].tolist()
         shares = ", ".join(f"{f} {_percent((importance or {})[f])}" for f in names)
-        listed = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
-        reason += (
-            f" {listed} drifted strongly, but the model barely uses {'it' if len(names) == 1 else 'them'} "
-            f"({shares} of its importance): not a reason to retrain."
-        )
+        reason += " " + ngettext(
+            "{features} drifted strongly, but the model barely uses it ({shares} of its importance): not a reason "
+            "to retrain.",
+            "{features} drifted strongly, but the model barely uses them ({shares} of its importance): not a "
+            "reason to retrain.",
+            len(names),
+        ).format(features=join_and(names), shares=shares)
     return retrain, reason
 
 
@@ -282,37 +343,50 @@ def _decide(
     latest_drift: pd.DataFrame,
     performance_df: pd.DataFrame,
     latest: int,
-    qualifier: str,
+    some_unused: bool,
     performance_windows_df: pd.DataFrame | None,
 ) -> tuple[bool, str]:
     """The decision from the strongly drifted features that count (``major``), the latest window's new
     values, performance against the bar and decay against the holdout (``performance_windows_df``);
-    ``qualifier`` says which features count ("no feature<qualifier> drifted")."""
+    ``some_unused``: features the model barely uses drifted too (then "no feature the model relies on")."""
     drift_fails = len(major) >= 2
     new_values = get_new_values_df(latest_drift)
     perf = performance_df[performance_df[WINDOW_COLUMN] == latest]
     perf_fails, perf_text = _describe_latest_performance(perf.iloc[0] if len(perf) else None, latest, performance_df)
 
     names = ", ".join(major["feature"].head(3)) + (", …" if len(major) > 3 else "")
-    drift_text = f"{_plural(len(major), 'feature')} drifted strongly ({names})"
+    drift_text = _("{features} drifted strongly ({names})").format(features=count_features(len(major)), names=names)
     if len(new_values):
-        new_text = (
-            f"in window {latest}, {_describe_new_values(new_values)}, so the model is guessing for those rows"
-            + (f"; {drift_text}" if drift_fails else "")
+        new_text = _("in window {window}, {new_values}, so the model is guessing for those rows").format(
+            window=latest, new_values=_describe_new_values(new_values)
+        ) + (f"; {drift_text}" if drift_fails else "")
+        return True, _("{new}; {performance}: retrain with rows that include it.").format(
+            new=_capitalize(new_text), performance=perf_text
         )
-        return True, f"{new_text[0].upper() + new_text[1:]}; {perf_text}: retrain with rows that include it."
     decay = _get_latest_decay(performance_windows_df)
     if decay and not perf_fails:
-        also = f", and {drift_text}" if len(major) else ""
-        return True, f"{decay[0].upper() + decay[1:]}; {perf_text}{also}: the model lost skill it had, retrain."
-    if perf_fails and len(major):
-        return True, f"{perf_text}, and {drift_text}: retrain."
-    if perf_fails:
-        return True, f"{perf_text}: retrain."
-    if drift_fails:
-        return True, (
-            f"{drift_text} in window {latest}, so the model now sees data unlike its training data; "
-            f"{perf_text}: retrain."
+        also = _(", and {shift}").format(shift=drift_text) if len(major) else ""
+        return True, _("{decay}; {performance}{also}: the model lost skill it had, retrain.").format(
+            decay=_capitalize(decay), performance=perf_text, also=also
         )
-    drift_summary = f"only {drift_text}" if len(major) else f"no feature{qualifier} drifted strongly"
-    return False, f"{perf_text[0].upper() + perf_text[1:]} and {drift_summary}: keep monitoring."
+    if perf_fails and len(major):
+        return True, _("{performance}, and {shift}: retrain.").format(performance=perf_text, shift=drift_text)
+    if perf_fails:
+        return True, _("{performance}: retrain.").format(performance=perf_text)
+    if drift_fails:
+        return True, _(
+            "{shift} in window {window}, so the model now sees data unlike its training data; {performance}: retrain."
+        ).format(shift=drift_text, window=latest, performance=perf_text)
+    if len(major):
+        drift_summary = _("only {shift}").format(shift=drift_text)
+    elif some_unused:
+        drift_summary = _("no feature the model relies on drifted strongly")
+    else:
+        drift_summary = _("no feature drifted strongly")
+    return False, _("{performance} and {shift}: keep monitoring.").format(
+        performance=_capitalize(perf_text), shift=drift_summary
+    )
+
+
+def _capitalize(text: str) -> str:
+    return text[0].upper() + text[1:]

@@ -9,25 +9,31 @@ from typing import Any
 
 import pandas as pd
 
+from core.formatting import format_count
+from core.i18n import N_, _, ngettext
 from core.monitoring.simulation import SCENARIOS
 from core.workspace.database import Workspace, inserted_id, now
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.jsonable import dumps
 
 TRIGGERS: dict[str, str] = {
-    "alert": "retrain when monitoring recommends it (an alert: decay, drift the model relies on, new values)",
-    "schedule": "retrain every N windows of simulated traffic, whatever monitoring says",
-    "manual": "never retrain by itself: the autopilot only watches; retrain with the Retrain button",
+    "alert": N_("retrain when monitoring recommends it (an alert: decay, drift the model relies on, new values)"),
+    "schedule": N_("retrain every N windows of simulated traffic, whatever monitoring says"),
+    "manual": N_("never retrain by itself: the autopilot only watches; retrain with the Retrain button"),
 }
 # The shadow first: it judges a retrained model on the project's metric over labelled requests. A canary's
 # guardrails compare the challenger's scores with the champion's, and a model retrained after the concept
 # changed is meant to score differently: it was rolled back every round (wine: macro F1 0.97 against 0.40).
 RELEASES: dict[str, str] = {
-    "shadow": "it scores every request without answering, and is promoted only if it would have done better on "
-    "the project's metric",
-    "canary": "a ramp of traffic shares, each step only if the guardrails hold, rolled back by itself if not; its "
-    "score-distribution guardrail rolls back a model whose scores differ from the champion's, as a model "
-    "retrained after a change of concept's do",
+    "shadow": N_(
+        "it scores every request without answering, and is promoted only if it would have done better on "
+        "the project's metric"
+    ),
+    "canary": N_(
+        "a ramp of traffic shares, each step only if the guardrails hold, rolled back by itself if not; its "
+        "score-distribution guardrail rolls back a model whose scores differ from the champion's, as a model "
+        "retrained after a change of concept's do"
+    ),
 }
 STEPS = ("start", "traffic", "report", "decision", "retrain", "gate", "release", "evidence", "verdict", "end")
 RUN_STATES = ("running", "done", "stopped", "failed", "interrupted")
@@ -95,23 +101,25 @@ class AutopilotPolicy:
 
     def describe(self) -> str:
         """The policy in one sentence."""
-        when = {
-            "alert": "retrains when monitoring recommends it",
-            "schedule": f"retrains every {self.every_windows} windows of traffic",
-            "manual": "only watches (retraining is manual)",
-        }[self.trigger]
+        if self.trigger == "schedule":
+            when = ngettext(
+                "retrains every {n} window of traffic", "retrains every {n} windows of traffic", self.every_windows
+            ).format(n=self.every_windows)
+        else:
+            when = _("retrains when monitoring recommends it")
+        rounds = ngettext(
+            "Up to {n} round of {windows} windows × {rows} rows of the '{scenario}' scenario",
+            "Up to {n} rounds of {windows} windows × {rows} rows of the '{scenario}' scenario",
+            self.rounds,
+        ).format(n=self.rounds, windows=self.windows, rows=format_count(self.rows_per_window), scenario=self.scenario)
         if self.trigger == "manual":
-            return (
-                f"Up to {self.rounds} round{'s' if self.rounds != 1 else ''} of {self.windows} windows × "
-                f"{self.rows_per_window:,} rows of the '{self.scenario}' scenario; the autopilot only watches: "
-                "retraining and releasing are left to you."
+            return _("{rounds}; the autopilot only watches: retraining and releasing are left to you.").format(
+                rounds=rounds
             )
         ramp = "→".join(f"{s:g}" for s in self.steps)
-        how = f"a canary ({ramp}%)" if self.release == "canary" else "a shadow"
-        return (
-            f"Up to {self.rounds} round{'s' if self.rounds != 1 else ''} of {self.windows} windows × "
-            f"{self.rows_per_window:,} rows of the '{self.scenario}' scenario; the autopilot {when} "
-            f"and releases the retrained challenger as {how}."
+        how = _("a canary ({ramp}%)").format(ramp=ramp) if self.release == "canary" else _("a shadow")
+        return _("{rounds}; the autopilot {when} and releases the retrained challenger as {how}.").format(
+            rounds=rounds, when=when, how=how
         )
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.formatting import format_number
+from core.formatting import format_number, format_significant
+from core.i18n import N_, _, ngettext
 from core.monitoring.drift import MAJOR_PSI, MODERATE_PSI, DriftConfig
 from core.monitoring.windows import WINDOW_COLUMN, metric_name
 from core.style import (
@@ -37,7 +38,7 @@ PSI_COLOR_CAP = 2 * MAJOR_PSI
 MEAN_SCORE_LINE = "#1565c0"  # the prediction-drift chart's second axis: its own blue
 EMPTY_HEIGHT = 300  # a placeholder figure with one sentence in it
 # How the drift table's caption names the default tests; another registered test is named by its description.
-TEST_PHRASES = {"ks": "KS compares numeric distributions", "chi2": "chi-square category shares"}
+TEST_PHRASES = {"ks": N_("KS compares numeric distributions"), "chi2": N_("chi-square category shares")}
 
 
 def _empty_figure(title: str, message: str) -> go.Figure:
@@ -52,7 +53,7 @@ def _add_psi_guides(fig: go.Figure, **kwargs: Any) -> None:
         y=MODERATE_PSI,
         line_dash="dot",
         line_color=LIGHT_AMBER,
-        annotation_text="moderate (0.1)",
+        annotation_text=_("moderate ({psi})").format(psi=format_significant(MODERATE_PSI)),
         annotation_position="bottom right",
         **kwargs,
     )
@@ -60,7 +61,7 @@ def _add_psi_guides(fig: go.Figure, **kwargs: Any) -> None:
         y=MAJOR_PSI,
         line_dash="dash",
         line_color=LIGHT_RED,
-        annotation_text="major (0.25)",
+        annotation_text=_("major ({psi})").format(psi=format_significant(MAJOR_PSI)),
         annotation_position="top right",
         **kwargs,
     )
@@ -68,20 +69,20 @@ def _add_psi_guides(fig: go.Figure, **kwargs: Any) -> None:
 
 def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
     """Features × windows, colour = PSI (green stable, amber moderate, red major)."""
-    title = "Data drift per feature and window (PSI)"
+    title = _("Data drift per feature and window (PSI)")
     if feature_drift_df.empty:
-        return _empty_figure(title, "No traffic monitored yet.")
+        return _empty_figure(title, _("No traffic monitored yet."))
     table = feature_drift_df.pivot(index="feature", columns=WINDOW_COLUMN, values="psi")
     table = table.loc[table.max(axis=1).sort_values().index]  # most drifted at the top
     labels = feature_drift_df.pivot(index="feature", columns=WINDOW_COLUMN, values="label").loc[table.index]
     fig = go.Figure(
         go.Heatmap(
             z=table.clip(upper=PSI_COLOR_CAP).to_numpy(),
-            x=[f"Window {w}" for w in table.columns],
+            x=[_("Window {n}").format(n=w) for w in table.columns],
             y=plot_texts(table.index.tolist()),
             text=table.map(format_number).to_numpy(),
             texttemplate="%{text}",
-            customdata=labels.to_numpy(),
+            customdata=labels.map(_).to_numpy(),
             hovertemplate="%{y}, %{x}: PSI %{text} (%{customdata})<extra></extra>",
             colorscale=PSI_COLORSCALE,
             zmin=0,
@@ -89,7 +90,11 @@ def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
             colorbar={
                 "title": "PSI",
                 "tickvals": [0, MODERATE_PSI, MAJOR_PSI, PSI_COLOR_CAP],
-                "ticktext": ["0", "0.1", "0.25", "≥ 0.5"],
+                "ticktext": [
+                    "0",
+                    *(format_significant(v) for v in (MODERATE_PSI, MAJOR_PSI)),
+                    f"≥ {format_significant(PSI_COLOR_CAP)}",
+                ],
             },
         )
     )
@@ -100,19 +105,36 @@ def plot_drift_heatmap(feature_drift_df: pd.DataFrame) -> go.Figure:
 
 def caption_drift_heatmap(feature_drift_df: pd.DataFrame) -> str:
     if feature_drift_df.empty:
-        return "No traffic has been monitored yet, so there is no drift to show."
+        return _("No traffic has been monitored yet, so there is no drift to show.")
     top = feature_drift_df.loc[feature_drift_df["psi"].idxmax()]
-    n_features = feature_drift_df["feature"].nunique()
+    n_features = int(feature_drift_df["feature"].nunique())
     if top["psi"] < MODERATE_PSI:
-        return (
-            f"None of the {n_features} features drifted: every PSI stays below 0.1 (highest "
-            f"{format_number(top['psi'])} for {top['feature']}), so production data still looks like the training data."
+        return ngettext(
+            "None of the {n} features drifted: every PSI stays below {moderate} (highest {psi} for {feature}), "
+            "so production data still looks like the training data.",
+            "None of the {n} features drifted: every PSI stays below {moderate} (highest {psi} for {feature}), "
+            "so production data still looks like the training data.",
+            n_features,
+        ).format(
+            n=n_features,
+            moderate=format_significant(MODERATE_PSI),
+            psi=format_number(top["psi"]),
+            feature=top["feature"],
         )
-    drifted = feature_drift_df.loc[feature_drift_df["drifted"], "feature"].nunique()
-    verb = "was" if drifted == 1 else "were"
-    return (
-        f"{top['feature']} drifted most, reaching a PSI of {format_number(top['psi'])} in window {top['window']} "
-        f"({top['label']}); {drifted} of {n_features} features {verb} flagged as drifted in at least one window."
+    drifted = int(feature_drift_df.loc[feature_drift_df["drifted"], "feature"].nunique())
+    return ngettext(
+        "{feature} drifted most, reaching a PSI of {psi} in window {window} ({label}); {drifted} of {n} features "
+        "was flagged as drifted in at least one window.",
+        "{feature} drifted most, reaching a PSI of {psi} in window {window} ({label}); {drifted} of {n} features "
+        "were flagged as drifted in at least one window.",
+        drifted,
+    ).format(
+        feature=top["feature"],
+        psi=format_number(top["psi"]),
+        window=top["window"],
+        label=_(str(top.label)),
+        drifted=drifted,
+        n=n_features,
     )
 
 
@@ -121,28 +143,29 @@ def caption_excluded_columns(excluded_columns: dict[str, str]) -> str:
     if not excluded_columns:
         return ""
     reasons = "; ".join(excluded_columns.values())
-    them = "it is" if len(excluded_columns) == 1 else "they are"
-    return (
-        f"Not drift signals: {reasons}. The model still uses {'it' if len(excluded_columns) == 1 else 'them'}, "
-        f"but {them} left out of the drift table and the retrain decision, since a change there says nothing "
-        "about whether the data changed."
-    )
+    return ngettext(
+        "Not drift signals: {reasons}. The model still uses it, but it is left out of the drift table and the "
+        "retrain decision, since a change there says nothing about whether the data changed.",
+        "Not drift signals: {reasons}. The model still uses them, but they are left out of the drift table and "
+        "the retrain decision, since a change there says nothing about whether the data changed.",
+        len(excluded_columns),
+    ).format(reasons=reasons)
 
 
 def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
     """PSI of one feature per window, with the 0.1 and 0.25 guide lines."""
     rows = feature_drift_df[feature_drift_df["feature"] == feature].sort_values(WINDOW_COLUMN)
-    title = plot_text(f"Drift of {feature} over time")
+    title = plot_text(_("Drift of {feature} over time").format(feature=feature))
     if rows.empty:
-        return _empty_figure(title, plot_text(f"No drift figures for {feature}."))
+        return _empty_figure(title, plot_text(_("No drift figures for {feature}.").format(feature=feature)))
     fig = go.Figure(
         go.Scatter(
             x=rows[WINDOW_COLUMN],
             y=rows["psi"],
             mode="lines+markers",
             name="PSI",
-            customdata=rows["label"],
-            hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>",
+            customdata=rows["label"].map(_),
+            hovertemplate=_("Window %{x}: PSI %{y:.2f} (%{customdata})") + "<extra></extra>",
             marker={"color": np.where(rows["drifted"], LIGHT_RED, LIGHT_GREEN), "size": 10},
             line={"color": LINE},
         )
@@ -152,7 +175,7 @@ def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
         title=title,
         template=TEMPLATE,
         height=HEIGHT_WINDOWS,
-        xaxis_title="Window",
+        xaxis_title=_("Window"),
         yaxis_title="PSI",
         xaxis={"dtick": 1},
         showlegend=False,
@@ -163,26 +186,33 @@ def plot_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> go.Figure:
 def caption_feature_psi(feature_drift_df: pd.DataFrame, feature: str) -> str:
     rows = feature_drift_df[feature_drift_df["feature"] == feature].sort_values(WINDOW_COLUMN)
     if rows.empty:
-        return f"There are no drift figures for {feature}."
+        return _("There are no drift figures for {feature}.").format(feature=feature)
     last = rows.iloc[-1]
     flagged = rows[rows["drifted"]]
     if flagged.empty:
-        return (
-            f"{feature} is stable: its PSI stays at most {format_number(rows['psi'].max())} in every window, "
-            "so its values look like the training data."
-        )
+        return _(
+            "{feature} is stable: its PSI stays at most {psi} in every window, so its values look like the "
+            "training data."
+        ).format(feature=feature, psi=format_number(rows["psi"].max()))
     first = flagged.iloc[0]
-    return (
-        f"{feature} first drifted in window {first['window']} (PSI {format_number(first['psi'])}) and ends at a PSI of "
-        f"{format_number(last['psi'])} in window {last['window']} ({last['label']})."
+    return _(
+        "{feature} first drifted in window {first} (PSI {first_psi}) and ends at a PSI of {last_psi} in window "
+        "{last} ({label})."
+    ).format(
+        feature=feature,
+        first=first["window"],
+        first_psi=format_number(first["psi"]),
+        last_psi=format_number(last["psi"]),
+        last=last["window"],
+        label=_(str(last.label)),
     )
 
 
 def plot_prediction_drift(prediction_drift_df: pd.DataFrame) -> go.Figure:
     """Bars: PSI of the model's scores per window; line: the mean score."""
-    title = "Prediction drift: are the model's answers changing?"
+    title = _("Prediction drift: are the model's answers changing?")
     if prediction_drift_df.empty:
-        return _empty_figure(title, "No traffic monitored yet.")
+        return _empty_figure(title, _("No traffic monitored yet."))
     df = prediction_drift_df.sort_values(WINDOW_COLUMN)
     colors = [LIGHT_RED if v >= MAJOR_PSI else LIGHT_AMBER if v >= MODERATE_PSI else LIGHT_GREEN for v in df["psi"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -190,10 +220,10 @@ def plot_prediction_drift(prediction_drift_df: pd.DataFrame) -> go.Figure:
         go.Bar(
             x=df[WINDOW_COLUMN],
             y=df["psi"],
-            name="Score PSI",
+            name=_("Score PSI"),
             marker_color=colors,
-            customdata=df["label"],
-            hovertemplate="Window %{x}: PSI %{y:.2f} (%{customdata})<extra></extra>",
+            customdata=df["label"].map(_),
+            hovertemplate=_("Window %{x}: PSI %{y:.2f} (%{customdata})") + "<extra></extra>",
         ),
         secondary_y=False,
     )
@@ -201,10 +231,10 @@ def plot_prediction_drift(prediction_drift_df: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=df[WINDOW_COLUMN],
             y=df["mean_score"],
-            name="Mean score",
+            name=_("Mean score"),
             mode="lines+markers",
             line={"color": MEAN_SCORE_LINE},
-            hovertemplate="Window %{x}: mean score %{y:.3f}<extra></extra>",
+            hovertemplate=_("Window %{x}: mean score %{y:.3f}") + "<extra></extra>",
         ),
         secondary_y=True,
     )
@@ -213,27 +243,31 @@ def plot_prediction_drift(prediction_drift_df: pd.DataFrame) -> go.Figure:
         title=title,
         template=TEMPLATE,
         height=HEIGHT_WINDOWS,
-        xaxis_title="Window",
+        xaxis_title=_("Window"),
         xaxis={"dtick": 1},
         legend={"orientation": "h", "y": -0.25},
     )
-    fig.update_yaxes(title_text="PSI of scores", secondary_y=False)
-    fig.update_yaxes(title_text="Mean score", secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text=_("PSI of scores"), secondary_y=False)
+    fig.update_yaxes(title_text=_("Mean score"), secondary_y=True, showgrid=False)
     return fig
 
 
 def caption_prediction_drift(prediction_drift_df: pd.DataFrame) -> str:
     if prediction_drift_df.empty:
-        return "No traffic has been monitored yet, so there are no predictions to compare."
+        return _("No traffic has been monitored yet, so there are no predictions to compare.")
     top = prediction_drift_df.loc[prediction_drift_df["psi"].idxmax()]
     first, last = prediction_drift_df.iloc[0], prediction_drift_df.iloc[-1]
-    mean_text = f"the mean score moved from {format_number(first['mean_score'])} to {format_number(last['mean_score'])}"
-    if top["psi"] < MODERATE_PSI:
-        return f"The model's predictions are stable: the score PSI stays below 0.1 in every window and {mean_text}."
-    return (
-        f"The model's predictions shifted most in window {top['window']} (PSI {format_number(top['psi'])}, {top['label']}) "
-        f"and {mean_text}: it is answering differently than on the training data."
+    mean_text = _("the mean score moved from {first} to {last}").format(
+        first=format_number(first["mean_score"]), last=format_number(last["mean_score"])
     )
+    if top["psi"] < MODERATE_PSI:
+        return _(
+            "The model's predictions are stable: the score PSI stays below {moderate} in every window and {mean}."
+        ).format(moderate=format_significant(MODERATE_PSI), mean=mean_text)
+    return _(
+        "The model's predictions shifted most in window {window} (PSI {psi}, {label}) and {mean}: it is answering "
+        "differently than on the training data."
+    ).format(window=top["window"], psi=format_number(top["psi"]), label=_(str(top.label)), mean=mean_text)
 
 
 def add_required_line(fig: go.Figure, threshold: float) -> None:
@@ -242,7 +276,7 @@ def add_required_line(fig: go.Figure, threshold: float) -> None:
         y=threshold,
         line_dash="dash",
         line_color=LIGHT_RED,
-        annotation_text=f"required: {format_number(threshold)}",
+        annotation_text=_("required: {value}").format(value=format_number(threshold)),
         annotation_position="bottom left",
     )
 
@@ -250,7 +284,7 @@ def add_required_line(fig: go.Figure, threshold: float) -> None:
 def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
     """The metric per window against the business threshold (dashed line)."""
     if performance_df.empty:
-        return _empty_figure("Model performance per window", "No labels have arrived yet.")
+        return _empty_figure(_("Model performance per window"), _("No labels have arrived yet."))
     df = performance_df.sort_values(WINDOW_COLUMN)
     name = metric_name(df["metric"].iloc[0])
     threshold = float(df["threshold"].iloc[0])
@@ -262,15 +296,15 @@ def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
             name=name,
             marker={"color": np.where(df["passed"], LIGHT_GREEN, LIGHT_RED), "size": 10},
             line={"color": LINE},
-            hovertemplate=f"Window %{{x}}: {name} %{{y:.3f}}<extra></extra>",
+            hovertemplate=_("Window %{{x}}: {metric} %{{y:.3f}}").format(metric=name) + "<extra></extra>",
         )
     )
     add_required_line(fig, threshold)
     fig.update_layout(
-        title=f"Model performance per window ({name})",
+        title=_("Model performance per window ({metric})").format(metric=name),
         template=TEMPLATE,
         height=HEIGHT_WINDOWS,
-        xaxis_title="Window",
+        xaxis_title=_("Window"),
         yaxis_title=name,
         xaxis={"dtick": 1},
         showlegend=False,
@@ -280,30 +314,37 @@ def plot_performance(performance_df: pd.DataFrame) -> go.Figure:
 
 def caption_performance(performance_df: pd.DataFrame) -> str:
     if performance_df.empty:
-        return "Performance is not shown because no labels have arrived yet."
+        return _("Performance is not shown because no labels have arrived yet.")
     df = performance_df.sort_values(WINDOW_COLUMN)
     name = metric_name(df["metric"].iloc[0])
-    required = f"the required {format_number(float(df['threshold'].iloc[0]))}"
+    required = format_number(float(df["threshold"].iloc[0]))
     first, last = df.iloc[0], df.iloc[-1]
     failed = df[~df["passed"]]
-    latest = f"{format_number(last['value'])} in window {last['window']}"
+    latest = _("{value} in window {window}").format(value=format_number(last["value"]), window=last["window"])
     if failed.empty:
-        return f"{name} meets {required} in every window (latest {latest}): the model still does its job."
+        return _(
+            "{metric} meets the required {required} in every window (latest {latest}): the model still does its job."
+        ).format(metric=name, required=required, latest=latest)
     first_fail = failed.iloc[0]
     if last["passed"]:
-        return (
-            f"{name} missed {required} in window {first_fail['window']} ({format_number(first_fail['value'])}) "
-            f"but is back at {latest}."
+        return _(
+            "{metric} missed the required {required} in window {window} ({value}) but is back at {latest}."
+        ).format(
+            metric=name,
+            required=required,
+            window=first_fail["window"],
+            value=format_number(first_fail["value"]),
+            latest=latest,
         )
     if first_fail["window"] == first["window"]:
-        return (
-            f"{name} already missed {required} in window {first['window']} and is at {latest}: "
-            "the model does not meet the business requirement."
-        )
-    return (
-        f"{name} met {required} until window {first_fail['window'] - 1} and is at {latest}: "
-        "the model no longer meets the business requirement."
-    )
+        return _(
+            "{metric} already missed the required {required} in window {window} and is at {latest}: the model does "
+            "not meet the business requirement."
+        ).format(metric=name, required=required, window=first["window"], latest=latest)
+    return _(
+        "{metric} met the required {required} until window {window} and is at {latest}: the model no longer meets "
+        "the business requirement."
+    ).format(metric=name, required=required, window=first_fail["window"] - 1, latest=latest)
 
 
 def get_features_by_drift(feature_drift_df: pd.DataFrame) -> list[str]:
@@ -314,11 +355,10 @@ def get_features_by_drift(feature_drift_df: pd.DataFrame) -> list[str]:
 def caption_drift_table(config: DriftConfig) -> str:
     """Under the table of every feature and window: which tests ran and the drift rule."""
     tests = ", ".join(
-        TEST_PHRASES.get(test.name) or f"{test.name} ({test.description})"
+        _(TEST_PHRASES[test.name]) if test.name in TEST_PHRASES else f"{test.name} ({test.description})"
         for test in (config.get_test("numeric"), config.get_test("categorical"))
     )
-    return (
-        f"{tests}; a p-value below {config.pvalue_threshold} means the difference is unlikely to be chance. "
-        "A feature counts as drifted when its PSI is major, or when the test is significant and the PSI at "
-        "least moderate."
-    )
+    return _(
+        "{tests}; a p-value below {alpha} means the difference is unlikely to be chance. A feature counts as "
+        "drifted when its PSI is major, or when the test is significant and the PSI at least moderate."
+    ).format(tests=tests, alpha=format_significant(config.pvalue_threshold))

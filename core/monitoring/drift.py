@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
+from core.i18n import N_
 from core.monitoring.reference import (
     ColumnReference,
     CurrentColumn,
@@ -262,14 +263,14 @@ def get_psi_per_group(reference: pd.Series, current: pd.Series, groups: np.ndarr
 
 
 def describe_psi(value: float) -> str:
-    """The conventional meaning of a PSI value, in words."""
+    """The conventional meaning of a PSI value, in words (English: a stored code; shown with ``_()``)."""
     if value is None or pd.isna(value):
-        return "unknown"
+        return N_("unknown")
     if value < MODERATE_PSI:
-        return "no drift"
+        return N_("no drift")
     if value < MAJOR_PSI:
-        return "moderate drift"
-    return "major drift"
+        return N_("moderate drift")
+    return N_("major drift")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.formatting import format_number
+from core.i18n import _
 from core.monitoring.alerts import (
     Alert,
     _decay_message,
@@ -23,7 +24,7 @@ from core.monitoring.alerts import (
     _describe_new_values,
     _estimated_message,
     _percent,
-    _plural,
+    count_features,
 )
 from core.monitoring.drift import DriftConfig
 from core.monitoring.rules import COMPARISONS, SEVERITIES, SIGNALS, AlertRule
@@ -212,12 +213,16 @@ def _describe(
                 "threshold": rule.threshold,
                 "features": dict(zip(rows["feature"], rows["pvalue"].astype(float))),
             }
-        return f"In window {window}, {_plural(len(rows), 'feature')} drifted: {_describe_feature_list(rows)}.", evidence
+        return _("In window {window}, {features} drifted: {listed}.").format(
+            window=window, features=count_features(len(rows)), listed=_describe_feature_list(rows)
+        ), evidence
     if kind == "new_values":
         rows = rows.sort_values("new_share", ascending=False)
         return (
-            f"In window {window}, {_describe_new_values(rows)}: the model never learned what it means, so its answers "
-            "for those rows are guesses.",
+            _(
+                "In window {window}, {new_values}: the model never learned what it means, so its answers for those "
+                "rows are guesses."
+            ).format(window=window, new_values=_describe_new_values(rows)),
             {
                 "value": float(rows["new_share"].max()),
                 "threshold": rule.threshold,
@@ -227,15 +232,26 @@ def _describe(
     row = rows.iloc[0]
     if kind == "prediction_drift":
         return (
-            f"In window {window}, the model's scores shifted (PSI {format_number(row.psi)}, {row.label}): it now "
-            "predicts differently than on the reference data.",
+            _(
+                "In window {window}, the model's scores shifted (PSI {psi}, {label}): it now predicts differently "
+                "than on the reference data."
+            ).format(window=window, psi=format_number(row.psi), label=_(str(row.label))),
             {"value": float(row.psi), "threshold": rule.threshold},
         )
     if kind == "performance":
         lower = row.metric in LOWER_IS_BETTER
+        said = (
+            _("In window {window}, {metric} is {value}, above the required {required}.")
+            if lower
+            else _("In window {window}, {metric} is {value}, below the required {required}.")
+        )
         return (
-            f"In window {window}, {metric_name(row.metric)} is "
-            f"{format_number(row.value)}, {'above' if lower else 'below'} the required {format_number(row.threshold)}.",
+            said.format(
+                window=window,
+                metric=metric_name(row.metric),
+                value=format_number(row.value),
+                required=format_number(row.threshold),
+            ),
             {"value": float(row.value), "threshold": float(row.threshold), "metric": row.metric},
         )
     if kind in ("performance_decay", "estimated_decay"):
@@ -259,17 +275,20 @@ def _describe_multivariate(rule: AlertRule, window: int, row: Any, tables: Windo
     if behind is not None and not behind.empty:
         here = behind[(behind[WINDOW_COLUMN] == window) & (behind["importance"] > 0)]
         names = here.sort_values("importance", ascending=False)["feature"].head(3).tolist()
-    driven = f", most of all by {', '.join(names)}" if names else ""
+    driven = _(", most of all by {features}").format(features=", ".join(names)) if names else ""
     limit = float(row.threshold) if rule.threshold is None else rule.threshold
-    return (
-        f"In window {window}, the inputs drifted together: a classifier tells this window's rows from the "
-        f"reference with an AUC of {format_number(row.auc)}, "
-        + (
-            f"above the {format_number(limit)} chance reaches"
-            if rule.threshold is None
-            else f"{COMPARISONS[rule.comparison]} the {format_number(limit)} this rule allows"
+    bound = (
+        _("above the {limit} chance reaches").format(limit=format_number(limit))
+        if rule.threshold is None
+        else _("{comparison} the {limit} this rule allows").format(
+            comparison=_(COMPARISONS[rule.comparison]), limit=format_number(limit)
         )
-        + f" (p = {format_number(row.pvalue)}){driven}.",
+    )
+    return (
+        _(
+            "In window {window}, the inputs drifted together: a classifier tells this window's rows from the "
+            "reference with an AUC of {auc}, {bound} (p = {p}){driven}."
+        ).format(window=window, auc=format_number(row.auc), bound=bound, p=format_number(row.pvalue), driven=driven),
         {"value": float(row.auc), "threshold": limit, "pvalue": float(row.pvalue), "features": names},
     )
 
@@ -278,27 +297,28 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
     """The window's worst version (a canary's window has one row per version), named, against the rule."""
     row = rows.loc[rows[rule.signal].astype(float).idxmax()]
     value, threshold = float(row[rule.signal]), float(rule.threshold or 0.0)
-    bound = "at least" if rule.comparison == ">=" else "above"
+    comparison = ">=" if rule.comparison == ">=" else ">"
+    bound = _(COMPARISONS[comparison])
     version = row.get("version")
-    who = f" from {version}" if isinstance(version, str) and version else ""
+    named = isinstance(version, str) and bool(version)
+    who = _(" from {version}").format(version=version) if named else ""
+    to = _(" to {version}").format(version=version) if named else ""
     if rule.signal == "latency_p95_ms":
-        message = (
-            f"In window {window}, the slowest 5% of answers{who} took {_ms(value)} ms or more (p95), "
-            f"{bound} the {_ms(threshold)} ms this rule allows: callers wait too long for an answer."
-        )
+        message = _(
+            "In window {window}, the slowest 5% of answers{who} took {value} ms or more (p95), {bound} the "
+            "{limit} ms this rule allows: callers wait too long for an answer."
+        ).format(window=window, who=who, value=_ms(value), bound=bound, limit=_ms(threshold))
     elif rule.signal == "error_rate":
-        message = (
-            f"In window {window}, {_percent(value)} of the rows sent{who.replace(' from ', ' to ')} got an error "
-            f"instead of an answer, {bound} the "
-            f"{_percent(threshold)} this rule allows: callers got no answer for them."
-        )
+        message = _(
+            "In window {window}, {value} of the rows sent{to} got an error instead of an answer, {bound} the "
+            "{limit} this rule allows: callers got no answer for them."
+        ).format(window=window, value=_percent(value), to=to, bound=bound, limit=_percent(threshold))
     else:
-        message = (
-            f"In window {window}, the endpoint refused {_percent(value)} of the rows sent"
-            f"{who.replace(' from ', ' to ')}, {bound} the "
-            f"{_percent(threshold)} this rule allows: the deployment's validation policy refuses rows that break "
-            "the rules learned from training (Deploy shows the policy)."
-        )
+        message = _(
+            "In window {window}, the endpoint refused {value} of the rows sent{to}, {bound} the {limit} this rule "
+            "allows: the deployment's validation policy refuses rows that break the rules learned from training "
+            "(Deploy shows the policy)."
+        ).format(window=window, value=_percent(value), to=to, bound=bound, limit=_percent(threshold))
     return message, {"value": value, "threshold": threshold, **({"version": version} if who else {})}
 
 
@@ -332,7 +352,10 @@ def add_rule_reasons(
     extra = get_rule_retrain_reasons(alerts, rules, latest)
     if not extra:
         return retrain, reason
-    said = " ".join(f"{a.message[:-1]} (rule '{a.rule_name}' counts as a reason to retrain)." for a in extra)
+    said = " ".join(
+        _("{alert} (rule '{rule}' counts as a reason to retrain).").format(alert=a.message[:-1], rule=a.rule_name)
+        for a in extra
+    )
     if retrain:
         return True, f"{reason} {said}"
-    return True, f"{said} Retrain. (Otherwise: {reason})"
+    return True, _("{said} Retrain. (Otherwise: {reason})").format(said=said, reason=reason)

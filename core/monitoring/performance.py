@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.formatting import format_count
+from core.i18n import N_, _
 from core.monitoring.cbpe import Calibration
 from core.monitoring.estimation import Estimator, estimate_windows, fit_estimator
 
@@ -200,7 +202,7 @@ def fit_performance_reference(
     y_true, scores = y_true[labelled].reset_index(drop=True), scores[labelled]
     rng = np.random.default_rng(seed)
     values = []
-    for _ in range(chunks):
+    for _chunk in range(chunks):
         rows = rng.integers(0, len(y_true), window_rows)
         values.append(_safe_metric(score_metric, y_true.iloc[rows], scores[rows]))
     finite = np.asarray([v for v in values if math.isfinite(v)])
@@ -317,6 +319,18 @@ def empty_performance_windows_df() -> pd.DataFrame:
     return pd.DataFrame(columns=list(PERFORMANCE_WINDOWS_SCHEMA)).astype(PERFORMANCE_WINDOWS_SCHEMA)
 
 
+#: The performance table's headings (translated where the table is made).
+PERFORMANCE_TABLE_COLUMNS = (
+    N_("window"),
+    N_("labels"),
+    N_("realised"),
+    N_("estimated"),
+    N_("band"),
+    N_("control limit"),
+    N_("status"),
+)
+
+
 def get_performance_table_df(performance_windows_df: pd.DataFrame) -> pd.DataFrame:
     """The performance windows as a table to read: per window its labels ("unlabelled" before any
     arrived), the realised and estimated metric, the estimate's band, the control limit and a status."""
@@ -324,22 +338,26 @@ def get_performance_table_df(performance_windows_df: pd.DataFrame) -> pd.DataFra
     for row in performance_windows_df.itertuples(index=False):
         limit = row.limit_lower if math.isfinite(row.limit_lower) else row.limit_upper
         if not row.labelled:
-            status = "unlabelled: estimate only" if math.isfinite(row.estimated) else "unlabelled"
+            status = _("unlabelled: estimate only") if math.isfinite(row.estimated) else _("unlabelled")
         else:
-            status = "decayed" if row.decayed else "as usual"
+            status = _("decayed") if row.decayed else _("as usual")
         rows.append(
-            {
-                "window": int(row.window),
-                "labels": "unlabelled" if not row.labelled else f"{row.labelled_rows:,} of {row.rows:,}",
+            [
+                int(row.window),
+                _("unlabelled")
+                if not row.labelled
+                else _("{labelled} of {rows}").format(
+                    labelled=format_count(row.labelled_rows), rows=format_count(row.rows)
+                ),
                 # Text, so a value not there reads "—" rather than a grid's "None".
-                "realised": f"{row.realised:.3f}" if math.isfinite(row.realised) else "—",
-                "estimated": f"{row.estimated:.3f}" if math.isfinite(row.estimated) else "—",
-                "band": f"{row.lower:.3f}–{row.upper:.3f}" if math.isfinite(row.lower) else "",
-                "control limit": limit,
-                "status": status,
-            }
+                f"{row.realised:.3f}" if math.isfinite(row.realised) else "—",
+                f"{row.estimated:.3f}" if math.isfinite(row.estimated) else "—",
+                f"{row.lower:.3f}–{row.upper:.3f}" if math.isfinite(row.lower) else "",
+                limit,
+                status,
+            ]
         )
-    return pd.DataFrame(rows, columns=["window", "labels", "realised", "estimated", "band", "control limit", "status"])
+    return pd.DataFrame(rows, columns=[_(c) for c in PERFORMANCE_TABLE_COLUMNS])
 
 
 def get_performance_records(performance_windows_df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from core.formatting import format_count
+from core.i18n import _
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 from core.workspace.database import Workspace, now
 from core.workspace.jsonable import dumps
@@ -69,47 +71,71 @@ def describe_monitoring_outcome(
     if monitored_version is not None and live_version is not None and live_version != monitored_version:
         return MonitoringVerdict(
             "success",
-            f"v{live_version} now serves.",
-            f"This report watched v{monitored_version}; v{live_version} replaced it afterwards. {reason} "
-            f"Simulate traffic again to watch v{live_version}.",
+            _("v{live} now serves.").format(live=live_version),
+            _(
+                "This report watched v{watched}; v{live} replaced it afterwards. {reason} Simulate traffic again "
+                "to watch v{live}."
+            ).format(watched=monitored_version, live=live_version, reason=reason),
         )
     if retraining is None:
         if recommended:
-            return MonitoringVerdict("warning", "Retrain recommended.", f"{reason} Retrain on fresh data below.")
-        return MonitoringVerdict("success", "Keep monitoring.", reason)
+            return MonitoringVerdict(
+                "warning", _("Retrain recommended."), _("{reason} Retrain on fresh data below.").format(reason=reason)
+            )
+        return MonitoringVerdict("success", _("Keep monitoring."), reason)
     label = get_metric_label(metric)
     new, old = retraining.get("retrained_metric_on_fresh"), retraining.get("champion_metric_on_fresh")
     shown_new, shown_old = _distinct_values(metric, new, old)
-    compared = (
-        f"On {retraining.get('fresh_rows_eval', 0):,} fresh production rows that neither model trained on, "
-        f"the retrained model scores {label} {shown_new} against the champion's {shown_old}"
-    )
+    compared = _(
+        "On {n} fresh production rows that neither model trained on, the retrained model scores {metric} {new} "
+        "against the champion's {old}"
+    ).format(n=format_count(retraining.get("fresh_rows_eval", 0)), metric=label, new=shown_new, old=shown_old)
     better = new is not None and old is not None and (new > old) == is_higher_better(metric) and new != old
     registered = retraining.get("registered")
     if registered and not registered_is_challenger:
         # Promoted and rolled back, or replaced by a newer challenger: there is nothing left to promote here.
-        serving = f"v{live_version} serves" if live_version is not None else "nothing is deployed"
+        serving = (
+            _("v{live} serves").format(live=live_version) if live_version is not None else _("nothing is deployed")
+        )
         return MonitoringVerdict(
             "info",
-            f"Retrained: v{registered['version']} was registered, but it is no longer the challenger.",
-            f"{reason} {compared} ({'better' if better else 'not better'}); it passed the gate and was registered "
-            f"as challenger v{registered['version']}, which has since lost that alias (promoted and rolled back, "
-            f"or replaced by a newer challenger): {serving}. Next: the Registry page's audit log says what "
-            "happened; simulate traffic again to watch what serves now.",
+            _("Retrained: v{version} was registered, but it is no longer the challenger.").format(
+                version=registered["version"]
+            ),
+            _(
+                "{reason} {compared} ({better}); it passed the gate and was registered as challenger v{version}, "
+                "which has since lost that alias (promoted and rolled back, or replaced by a newer challenger): "
+                "{serving}. Next: the Registry page's audit log says what happened; simulate traffic again to watch "
+                "what serves now."
+            ).format(
+                reason=reason,
+                compared=compared,
+                better=_("better") if better else _("not better"),
+                version=registered["version"],
+                serving=serving,
+            ),
         )
     if registered:
         return MonitoringVerdict(
             "info",
-            f"Retrained: challenger v{registered['version']} is ready.",
-            f"{reason} {compared} ({'better' if better else 'not better'}); it passed the gate and was registered "
-            f"as challenger v{registered['version']}. Next: promote it below, or try it beside the champion on "
-            "the Deploy page (canary or shadow) first.",
+            _("Retrained: challenger v{version} is ready.").format(version=registered["version"]),
+            _(
+                "{reason} {compared} ({better}); it passed the gate and was registered as challenger v{version}. "
+                "Next: promote it below, or try it beside the champion on the Deploy page (canary or shadow) first."
+            ).format(
+                reason=reason,
+                compared=compared,
+                better=_("better") if better else _("not better"),
+                version=registered["version"],
+            ),
         )
     return MonitoringVerdict(
         "warning",
-        "Retrained, but the new model did not pass the gate.",
-        f"{reason} {compared}; nothing was registered and the champion keeps serving. Next: look at what drifted "
-        "and at the data, or retrain when more labelled production rows have arrived.",
+        _("Retrained, but the new model did not pass the gate."),
+        _(
+            "{reason} {compared}; nothing was registered and the champion keeps serving. Next: look at what drifted "
+            "and at the data, or retrain when more labelled production rows have arrived."
+        ).format(reason=reason, compared=compared),
     )
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from core.i18n import _
 from core.monitoring.alerts import Alert
 from core.monitoring.rules import AlertRule, get_default_rules, validate_rules
 from core.workspace.database import Workspace, now
@@ -43,7 +44,7 @@ def save_rules(ws: Workspace, project_id: int, rules: Sequence[AlertRule]) -> li
     """Store the whole list (each rule valid, ids unique), replacing what was saved; in the audit log."""
     rules = validate_rules(list(rules))
     if not rules:
-        raise ConfigError("Keep at least one alert rule (switch rules off instead), or reset to the defaults.")
+        raise ConfigError(_("Keep at least one alert rule (switch rules off instead), or reset to the defaults."))
     with ws.transaction() as conn:
         conn.execute("DELETE FROM alert_rules WHERE project_id = ?", (project_id,))
         conn.executemany(
@@ -65,23 +66,27 @@ def validate_webhook_url(url: str) -> str:
     """An http(s) URL with a host, else ConfigError saying what is wrong."""
     text = url.strip() if isinstance(url, str) else url
     if not isinstance(text, str) or not text:
-        raise ConfigError("The webhook URL is empty; give an http:// or https:// address, or remove the webhook.")
+        raise ConfigError(_("The webhook URL is empty; give an http:// or https:// address, or remove the webhook."))
     if len(text) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in text):
         raise ConfigError(
-            f"The webhook URL must be one address of at most {MAX_URL_LENGTH} characters without spaces; check it."
+            _("The webhook URL must be one address of at most {n} characters without spaces; check it.").format(
+                n=MAX_URL_LENGTH
+            )
         )
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
         raise ConfigError(
-            f"The webhook URL must start with http:// or https://; got '{parts.scheme or text}' instead. "
-            "Alerts are sent as an HTTP POST of JSON."
+            _(
+                "The webhook URL must start with http:// or https://; got '{got}' instead. Alerts are sent as an "
+                "HTTP POST of JSON."
+            ).format(got=parts.scheme or text)
         )
     try:
-        host, _ = parts.hostname, parts.port  # a port that is not a number raises here
+        host, _port = parts.hostname, parts.port  # a port that is not a number raises here
     except ValueError:
-        raise ConfigError("The webhook URL has a port that is not a number from 0 to 65535; check it.") from None
+        raise ConfigError(_("The webhook URL has a port that is not a number from 0 to 65535; check it.")) from None
     if not host:
-        raise ConfigError("The webhook URL has no host name (e.g. https://hooks.example.com/alerts); add it.")
+        raise ConfigError(_("The webhook URL has no host name (e.g. https://hooks.example.com/alerts); add it."))
     return text
 
 

@@ -10,17 +10,21 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from core.formatting import format_significant
+from core.i18n import N_, _, ngettext
 from core.monitoring.drift import DriftConfig
 from core.monitoring.windows import LOWER_IS_BETTER, metric_name
 from core.workspace.errors import ConfigError
 
 SEVERITIES = ("warning", "critical")
+#: How a severity code reads (translated where shown: ``_(SEVERITY_LABELS[code])``).
+SEVERITY_LABELS = {"warning": N_("warning"), "critical": N_("critical")}
 COMPARISONS = {
-    ">=": "at least",
-    ">": "above",
-    "<=": "at most",
-    "<": "below",
-    "fails": "fails its check",
+    ">=": N_("at least"),
+    ">": N_("above"),
+    "<=": N_("at most"),
+    "<": N_("below"),
+    "fails": N_("fails its check"),
 }
 # The chart an alert of each signal points at: the key Monitor draws it under.
 DRIFT_CHART, PERFORMANCE_CHART, SYSTEM_CHART = "drift_heatmap", "performance", "system_health"
@@ -46,17 +50,17 @@ class Signal:
 SIGNALS: dict[str, Signal] = {
     s.key: s
     for s in (
-        Signal("psi", "data drift: PSI of a feature", "data_drift", DRIFT_CHART, (">=", ">", "fails"), True),
-        Signal("drift_pvalue", "data drift: a feature's drift test p-value", "data_drift", DRIFT_CHART, ("<", "<="), True),
-        Signal("new_share", "share of rows with a value never seen in training", "new_values", DRIFT_CHART, (">=", ">"), True),
-        Signal("prediction_psi", "prediction drift: PSI of the model's scores", "prediction_drift", "prediction_drift", (">=", ">")),
-        Signal("business_bar", "performance against the business bar", "performance", PERFORMANCE_CHART, ("fails",)),
-        Signal("decay", "performance decay against the control limits", "performance_decay", PERFORMANCE_CHART, ("fails",)),
-        Signal("estimated_decay", "estimated performance decay before labels (CBPE)", "estimated_decay", PERFORMANCE_CHART, ("fails",)),
-        Signal("multivariate", "multivariate drift: domain classifier AUC", "multivariate_drift", "domain_drift", ("fails", ">=", ">")),
-        Signal("latency_p95_ms", "latency p95 (ms)", "latency", SYSTEM_CHART, (">=", ">"), system=True),
-        Signal("error_rate", "error rate", "error_rate", SYSTEM_CHART, (">=", ">"), system=True),
-        Signal("rejection_rate", "rejection rate", "rejection_rate", SYSTEM_CHART, (">=", ">"), system=True),
+        Signal("psi", N_("data drift: PSI of a feature"), "data_drift", DRIFT_CHART, (">=", ">", "fails"), True),
+        Signal("drift_pvalue", N_("data drift: a feature's drift test p-value"), "data_drift", DRIFT_CHART, ("<", "<="), True),
+        Signal("new_share", N_("share of rows with a value never seen in training"), "new_values", DRIFT_CHART, (">=", ">"), True),
+        Signal("prediction_psi", N_("prediction drift: PSI of the model's scores"), "prediction_drift", "prediction_drift", (">=", ">")),
+        Signal("business_bar", N_("performance against the business bar"), "performance", PERFORMANCE_CHART, ("fails",)),
+        Signal("decay", N_("performance decay against the control limits"), "performance_decay", PERFORMANCE_CHART, ("fails",)),
+        Signal("estimated_decay", N_("estimated performance decay before labels (CBPE)"), "estimated_decay", PERFORMANCE_CHART, ("fails",)),
+        Signal("multivariate", N_("multivariate drift: domain classifier AUC"), "multivariate_drift", "domain_drift", ("fails", ">=", ">")),
+        Signal("latency_p95_ms", N_("latency p95 (ms)"), "latency", SYSTEM_CHART, (">=", ">"), system=True),
+        Signal("error_rate", N_("error rate"), "error_rate", SYSTEM_CHART, (">=", ">"), system=True),
+        Signal("rejection_rate", N_("rejection rate"), "rejection_rate", SYSTEM_CHART, (">=", ">"), system=True),
     )
 }  # fmt: skip
 
@@ -89,7 +93,11 @@ class AlertRule:
                 f"The 'id' of an alert rule must be 1–40 lower-case letters, digits or underscores; got {self.id!r} instead."
             )
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
-            raise ConfigError(f"The 'name' of {where} must be 1–120 characters of text; got {self.name!r} instead.")
+            raise ConfigError(
+                _("The 'name' of alert rule '{rule}' must be 1–120 characters of text; got {got} instead.").format(
+                    rule=self.id, got=repr(self.name)
+                )
+            )
         signal = SIGNALS.get(self.signal)
         if signal is None:
             raise ConfigError(
@@ -112,8 +120,10 @@ class AlertRule:
             )
         elif self.signal in {"drift_pvalue", "error_rate", "rejection_rate", "new_share"} and self.threshold > 1:  # type: ignore[operator]
             raise ConfigError(
-                f"The 'threshold' of {where} is a share or a p-value, so it must be between 0 and 1; "
-                f"got {self.threshold!r} instead."
+                _(
+                    "The 'threshold' of alert rule '{rule}' is a share or a p-value, so it must be between 0 and 1; "
+                    "got {got} instead."
+                ).format(rule=self.id, got=repr(self.threshold))
             )
         if self.severity not in SEVERITIES:
             raise ConfigError(f"The 'severity' of {where} must be warning or critical; got {self.severity!r} instead.")
@@ -177,16 +187,42 @@ class AlertRule:
         """One plain sentence: 'Critical when at least 2 features have a PSI of at least 0.25, in every
         window; quiet for 0 windows after it fires.'"""
         signal = SIGNALS[self.signal]
+        label = _(signal.label)
         if self.comparison == "fails":
-            condition = f"{signal.label} fails its check"
+            condition = _("{signal} fails its check").format(signal=label)
         else:
-            condition = f"{signal.label} is {COMPARISONS[self.comparison]} {self.threshold:g}"
+            condition = _("{signal} is {comparison} {value}").format(
+                signal=label,
+                comparison=_(COMPARISONS[self.comparison]),
+                value=format_significant(self.threshold or 0.0, 6, grouping=False),
+            )
         if signal.per_feature:
-            condition = f"{condition} in at least {self.min_features} feature{'s' if self.min_features > 1 else ''}"
-        scope = "in every window" if self.last_windows is None else f"in the last {self.last_windows} window(s)"
-        quiet = f"; then quiet for {self.cooldown} window(s) unless it gets more severe" if self.cooldown else ""
-        state = "" if self.enabled else " (switched off)"
-        return f"{self.severity.capitalize()} when {condition}, {scope}{quiet}{state}."
+            condition = ngettext(
+                "{condition} in at least {n} feature", "{condition} in at least {n} features", self.min_features
+            ).format(condition=condition, n=self.min_features)
+        if self.last_windows is None:
+            scope = _("in every window")
+        else:
+            scope = ngettext("in the last window", "in the last {n} windows", self.last_windows).format(
+                n=self.last_windows
+            )
+        quiet = (
+            ngettext(
+                "; then quiet for {n} window unless it gets more severe",
+                "; then quiet for {n} windows unless it gets more severe",
+                self.cooldown,
+            ).format(n=self.cooldown)
+            if self.cooldown
+            else ""
+        )
+        state = _(" (switched off)") if not self.enabled else ""
+        return _("{severity} when {condition}, {scope}{quiet}{state}.").format(
+            severity=_(SEVERITY_LABELS[self.severity]).capitalize(),
+            condition=condition,
+            scope=scope,
+            quiet=quiet,
+            state=state,
+        )
 
 
 def _is_number(value: Any) -> bool:
@@ -230,12 +266,18 @@ def get_default_rules(
     classification or regression."""
     drift = config or DriftConfig()
     name = metric_name(metric)
-    bar = "above the most the business allows" if metric in LOWER_IS_BETTER else "below the business bar"
+    bar_name = (
+        _("{metric} above the most the business allows")
+        if metric in LOWER_IS_BETTER
+        else _("{metric} below the business bar")
+    ).format(metric=name)
     rules = [
-        AlertRule("data_drift", "A feature drifted", "psi", "fails", severity="warning"),
+        AlertRule("data_drift", _("A feature drifted"), "psi", "fails", severity="warning"),
         AlertRule(
             "data_drift_major",
-            f"Two features drifted strongly (PSI ≥ {drift.psi_threshold:g})",
+            _("Two features drifted strongly (PSI ≥ {psi})").format(
+                psi=format_significant(drift.psi_threshold, 6, grouping=False)
+            ),
             "psi",
             ">=",
             float(drift.psi_threshold),
@@ -245,7 +287,7 @@ def get_default_rules(
         ),
         AlertRule(
             "new_values",
-            "Values never seen in training",
+            _("Values never seen in training"),
             "new_share",
             ">=",
             NEW_VALUES_SHARE,
@@ -254,16 +296,16 @@ def get_default_rules(
         ),
         AlertRule(
             "prediction_drift",
-            "The model's scores shifted",
+            _("The model's scores shifted"),
             "prediction_psi",
             ">=",
             float(drift.psi_threshold),
             severity="warning",
         ),
-        AlertRule("business_bar", f"{name} {bar}", "business_bar", "fails", severity="critical", retrain_reason=True),
+        AlertRule("business_bar", bar_name, "business_bar", "fails", severity="critical", retrain_reason=True),
         AlertRule(
             "decay",
-            f"{name} decayed against the model's own holdout",
+            _("{metric} decayed against the model's own holdout").format(metric=name),
             "decay",
             "fails",
             severity="critical",
@@ -273,19 +315,31 @@ def get_default_rules(
     rules += [
         AlertRule(
             "estimated_decay",
-            f"{name} estimated to decay before labels arrive",
+            _("{metric} estimated to decay before labels arrive").format(metric=name),
             "estimated_decay",
             "fails",
             severity="warning",
             enabled=labels_delayed,
         ),
-        AlertRule("multivariate_drift", "The inputs drifted together", "multivariate", "fails", enabled=False),
+        AlertRule("multivariate_drift", _("The inputs drifted together"), "multivariate", "fails", enabled=False),
         AlertRule(
-            "latency_p95", "Slow answers (latency p95)", "latency_p95_ms", ">=", 500.0, severity="warning", cooldown=2
+            "latency_p95",
+            _("Slow answers (latency p95)"),
+            "latency_p95_ms",
+            ">=",
+            500.0,
+            severity="warning",
+            cooldown=2,
         ),
-        AlertRule("error_rate", "Rows that got an error", "error_rate", ">=", 0.01, severity="critical", cooldown=2),
+        AlertRule("error_rate", _("Rows that got an error"), "error_rate", ">=", 0.01, severity="critical", cooldown=2),
         AlertRule(
-            "rejection_rate", "Rows the endpoint refused", "rejection_rate", ">=", 0.05, severity="warning", cooldown=2
+            "rejection_rate",
+            _("Rows the endpoint refused"),
+            "rejection_rate",
+            ">=",
+            0.05,
+            severity="warning",
+            cooldown=2,
         ),
     ]
     return validate_rules(rules)

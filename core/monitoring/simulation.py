@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 
 from core.data.columns import looks_like_identifier
+from core.i18n import N_, _
 from core.monitoring.drift import is_numeric_column
 from core.workspace.errors import ConfigError, DataError
 
 SCENARIOS: dict[str, str] = {
-    "none": "Production data looks just like the training data: no drift at all.",
-    "gradual": "A key numeric feature creeps upwards a little more every window, as customers slowly change.",
-    "sudden": "A key numeric feature jumps at once, as after a change in a form, a sensor or a market.",
-    "new_category": "A categorical feature suddenly contains a value the model has never seen.",
-    "concept": "The inputs stay the same but their link to the outcome changes, so the model's answers go stale.",
+    "none": N_("Production data looks just like the training data: no drift at all."),
+    "gradual": N_("A key numeric feature creeps upwards a little more every window, as customers slowly change."),
+    "sudden": N_("A key numeric feature jumps at once, as after a change in a form, a sensor or a market."),
+    "new_category": N_("A categorical feature suddenly contains a value the model has never seen."),
+    "concept": N_("The inputs stay the same but their link to the outcome changes, so the model's answers go stale."),
 }
 TASKS = ("classification", "regression")
 WINDOW_COLUMN = "window"
@@ -350,24 +351,32 @@ def _validate_inputs(pool: pd.DataFrame, target: str, task: str, config: Traffic
     if task not in TASKS:
         raise ConfigError(f"The 'task' must be one of {', '.join(TASKS)}; got {task!r} instead.")
     if pool is None or len(pool) == 0:
-        raise DataError("The pool to sample traffic from is empty; pass a table with at least one row.")
+        raise DataError(_("The pool to sample traffic from is empty; pass a table with at least one row."))
     if target not in pool.columns:
-        raise DataError(f"The target '{target}' is not a column of the pool; choose one of its columns.")
+        raise DataError(
+            _("The target '{target}' is not a column of the pool; choose one of its columns.").format(target=target)
+        )
     if WINDOW_COLUMN in pool.columns:
         raise DataError(
-            f"The table already has a column named '{WINDOW_COLUMN}', which the traffic simulation "
-            "uses for its time windows; rename that column first."
+            _(
+                "The table already has a column named '{column}', which the traffic simulation uses for its time "
+                "windows; rename that column first."
+            ).format(column=WINDOW_COLUMN)
         )
     unknown = [c for c in config.columns if c not in pool.columns or c == target]
     if unknown:
         raise DataError(
-            f"The columns {unknown} chosen to drift are not feature columns of the table; "
-            "choose columns that exist and are not the target."
+            _(
+                "The columns {columns} chosen to drift are not feature columns of the table; choose columns that "
+                "exist and are not the target."
+            ).format(columns=unknown)
         )
     if task == "regression" and not is_numeric_column(pool[target]):
         raise DataError(
-            f"The target '{target}' is not numeric, so it cannot be a regression target; "
-            "choose the classification task or a numeric target."
+            _(
+                "The target '{target}' is not numeric, so it cannot be a regression target; choose the "
+                "classification task or a numeric target."
+            ).format(target=target)
         )
 
 
@@ -402,8 +411,10 @@ def simulate_traffic(
         columns = []
     if config.scenario != "none" and not columns:
         raise DataError(
-            f"The table has no column the '{config.scenario}' scenario can change (a numeric or "
-            "categorical feature); add such a feature or choose the 'none' scenario."
+            _(
+                "The table has no column the '{scenario}' scenario can change (a numeric or categorical feature); "
+                "add such a feature or choose the 'none' scenario."
+            ).format(scenario=config.scenario)
         )
     labelled = get_labelled_mask(traffic[WINDOW_COLUMN].to_numpy(), config)
     if not labelled.all():

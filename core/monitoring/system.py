@@ -28,18 +28,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.i18n import N_, _
 from core.workspace.database import Workspace
 
 MAX_LOG_ROWS = 50_000  # the newest answers read for live traffic
 MAX_TIME_WINDOWS = 30
 TIME_WIDTHS = {  # seconds -> words, narrowest first
-    60: "minute",
-    300: "5 minutes",
-    900: "15 minutes",
-    3600: "hour",
-    6 * 3600: "6 hours",
-    86400: "day",
-    7 * 86400: "week",
+    60: N_("minute"),
+    300: N_("5 minutes"),
+    900: N_("15 minutes"),
+    3600: N_("hour"),
+    6 * 3600: N_("6 hours"),
+    86400: N_("day"),
+    7 * 86400: N_("week"),
 }
 # The table's columns: the first ten are the contract other code reads (alert rules); ``rows_per_s``
 # is the throughput in rows, ``seconds`` the time the throughput is read over, ``start`` when the window
@@ -235,7 +236,7 @@ def get_live_system_df(log: pd.DataFrame, now: float, max_windows: int = MAX_TIM
 
 def describe_width(width: int) -> str:
     """'minute', '5 minutes', … for a time window's width in seconds."""
-    return TIME_WIDTHS.get(width, f"{width} seconds")
+    return _(TIME_WIDTHS[width]) if width in TIME_WIDTHS else _("{n} seconds").format(n=width)
 
 
 def get_system_records(system_df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.data.columns import looks_like_identifier
 from core.data.dates import looks_like_datetime
+from core.i18n import _
 from core.monitoring.drift import DriftConfig, describe_psi, get_feature_drift_df, get_psi_per_group
 from core.problem.definition import get_metric_label
 
@@ -81,14 +82,14 @@ def get_non_signal_columns(
     for column in columns:
         values = reference[column]
         if column in time_columns or looks_like_datetime(values):
-            excluded[column] = (
-                f"{column} is a time: production rows are always later than the training rows, "
-                "so its values always look new"
-            )
+            excluded[column] = _(
+                "{column} is a time: production rows are always later than the training rows, so its values "
+                "always look new"
+            ).format(column=column)
         elif column in id_columns or looks_like_identifier(values):
-            excluded[column] = (
-                f"{column} is an identifier: new rows bring values never seen in training, so it always looks drifted"
-            )
+            excluded[column] = _(
+                "{column} is an identifier: new rows bring values never seen in training, so it always looks drifted"
+            ).format(column=column)
     return excluded
 
 

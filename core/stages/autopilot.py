@@ -18,6 +18,8 @@ from typing import Any
 from core import registry
 from core.deployment import serving
 from core.deployment.routing import RoutingConfig
+from core.formatting import format_count
+from core.i18n import N_, _, ngettext
 from core.monitoring import autopilot as timeline
 from core.monitoring.autopilot import AutopilotPolicy
 from core.monitoring.simulation import TrafficConfig
@@ -45,12 +47,14 @@ def start_autopilot(ws, project_id: int, policy: AutopilotPolicy | None = None) 
     live = serving.get_active_deployment(ws, project_id)
     if live is None:
         raise NotFoundError(
-            "Nothing is deployed yet: deploy the champion on the Deploy page, then start the autopilot."
+            _("Nothing is deployed yet: deploy the champion on the Deploy page, then start the autopilot.")
         )
     running = get_autopilot(ws, project_id)
     if running is not None and running["status"] == "running":
         raise ConfigError(
-            f"An autopilot run ({running['id']}) is already running in this project; stop it or wait for it to end."
+            _("An autopilot run ({run}) is already running in this project; stop it or wait for it to end.").format(
+                run=running["id"]
+            )
         )
     run_id = timeline.create_run(ws, project_id, policy, live["id"])
     job_id = jobs.start_job(ws, project_id, JOB_KIND, lambda progress: _autopilot_job(ws, run_id, progress))
@@ -62,9 +66,9 @@ def stop_autopilot(ws, project_id: int) -> str:
     """Ask the running autopilot to stop after its current step; returns what was done, in a sentence."""
     run = get_autopilot(ws, project_id)
     if run is None or run["status"] != "running" or run["job_id"] is None:
-        return "No autopilot is running in this project."
+        return _("No autopilot is running in this project.")
     jobs.request_stop(ws, run["job_id"])
-    return f"Autopilot run {run['id']} stops after its current step; the champion then serves alone."
+    return _("Autopilot run {run} stops after its current step; the champion then serves alone.").format(run=run["id"])
 
 
 def get_autopilot(ws, project_id: int) -> dict[str, Any] | None:
@@ -81,11 +85,11 @@ def get_autopilot(ws, project_id: int) -> dict[str, Any] | None:
     try:
         live = _settle(ws, run)
     except StudioError as exc:
-        live = f"the endpoint could not be reset ({exc}); check the Deploy page"
-    sentence = (
-        f"The app stopped during round {last['round']} (after the '{last['step']}' step), so this run ended "
-        f"there. {live} Start the autopilot again to go on."
-    )
+        live = _("the endpoint could not be reset ({error}); check the Deploy page").format(error=exc)
+    sentence = _(
+        "The app stopped during round {round} (after the '{step}' step), so this run ended there. {live} Start "
+        "the autopilot again to go on."
+    ).format(round=last["round"], step=last["step"], live=live)
     timeline.add_event(ws, run, last["round"], "end", "interrupted", sentence)
     timeline.end_run(ws, run["id"], "interrupted", "interrupted", sentence)
     return timeline.get_run(ws, run["id"])
@@ -117,7 +121,9 @@ def _run_loop(ws, run_id: int, progress: Progress) -> dict[str, Any]:
         0,
         "start",
         "started",
-        f"Autopilot started. {policy.describe()} {serving.describe_live(ws, run['project_id'])}",
+        _("Autopilot started. {policy} {live}").format(
+            policy=policy.describe(), live=serving.describe_live(ws, run["project_id"])
+        ),
     )
     rounds: list[dict[str, Any]] = []
     state: dict[str, Any] = {"windows_since_retraining": 0, "round": 0, "step": "start"}
@@ -132,13 +138,15 @@ def _run_loop(ws, run_id: int, progress: Progress) -> dict[str, Any]:
         status, error = "failed", str(exc)
     except Exception as exc:  # noqa: BLE001 - a run ends with a sentence, never silently
         traceback.print_exc()
-        status, error = "failed", f"unexpected {type(exc).__name__}: {exc}"
+        status, error = "failed", _("unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc)
     try:
         live = _settle(ws, run)
     except StudioError as exc:  # the endpoint itself cannot be reset: say so, never hide it
         status, live = (
             "failed",
-            f"The endpoint could not be reset to the champion alone ({exc}); check the Deploy page.",
+            _("The endpoint could not be reset to the champion alone ({error}); check the Deploy page.").format(
+                error=exc
+            ),
         )
     verdict, sentence = _final(rounds, status, state, live, error)
     timeline.add_event(ws, run, state["round"], "end", status, sentence)
@@ -162,12 +170,15 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
         if should_stop():
             raise _Stopped
         state["step"] = name
-        progress(((number - 1) + fraction) / policy.rounds, f"Round {number} of {policy.rounds}: {message}")
+        progress(
+            ((number - 1) + fraction) / policy.rounds,
+            _("Round {n} of {rounds}: {step}").format(n=number, rounds=policy.rounds, step=message),
+        )
 
     def event(name: str, status: str, sentence: str, **links) -> None:
         timeline.add_event(ws, run, number, name, status, sentence, links)
 
-    step("traffic", 0.0, "sending simulated traffic through the endpoint and monitoring it…")
+    step("traffic", 0.0, _("sending simulated traffic through the endpoint and monitoring it…"))
     traffic = TrafficConfig(
         scenario=policy.scenario,
         windows=policy.windows,
@@ -182,8 +193,15 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     event(
         "traffic",
         "sent",
-        f"{policy.windows * policy.rows_per_window:,} simulated rows of the '{policy.scenario}' scenario "
-        f"({policy.windows} windows) went through the endpoint; {label} answered them.",
+        _(
+            "{rows} simulated rows of the '{scenario}' scenario ({windows} windows) went through the endpoint; "
+            "{version} answered them."
+        ).format(
+            rows=format_count(policy.windows * policy.rows_per_window),
+            scenario=policy.scenario,
+            windows=policy.windows,
+            version=label,
+        ),
         model=version["model_name"],
         version=version["version"],
         deployment_id=live["id"] if live else None,
@@ -192,7 +210,11 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     event(
         "report",
         "alert" if report.retrain_recommended else "ok",
-        f"Monitoring report {monitored['id']}: {alerts} alert{'s' if alerts != 1 else ''}. {report.reason}",
+        ngettext(
+            "Monitoring report {report}: {n} alert. {reason}",
+            "Monitoring report {report}: {n} alerts. {reason}",
+            alerts,
+        ).format(report=monitored["id"], n=alerts, reason=report.reason),
         report_id=monitored["id"],
     )
     state["windows_since_retraining"] += policy.windows
@@ -201,7 +223,7 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     if not retrain:
         return {"round": number, "verdict": "no retraining", "sentence": why}
 
-    step("retrain", 0.3, "retraining on fresh labelled production rows…")
+    step("retrain", 0.3, _("retraining on fresh labelled production rows…"))
     outcome = stage_retrain(ws, pid, monitored["id"])
     state["windows_since_retraining"] = 0
     gate = outcome["gate"]
@@ -209,38 +231,65 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
     event(
         "retrain",
         "trained",
-        f"Retrained {outcome['champion']['model']} on its training data plus {outcome['fresh_rows_train']:,} "
-        f"fresh labelled production rows (experiment {outcome['experiment_id']}); on {outcome['fresh_rows_eval']:,} "
-        f"other fresh rows its {get_metric_label(metric)} is "
-        f"{format_metric_value(metric, outcome['retrained_metric_on_fresh'])}, the champion's "
-        f"{format_metric_value(metric, outcome['champion_metric_on_fresh'])}.",
+        _(
+            "Retrained {model} on its training data plus {train} fresh labelled production rows (experiment "
+            "{experiment}); on {eval} other fresh rows its {metric} is {value}, the champion's {champion}."
+        ).format(
+            model=outcome["champion"]["model"],
+            train=format_count(outcome["fresh_rows_train"]),
+            experiment=outcome["experiment_id"],
+            eval=format_count(outcome["fresh_rows_eval"]),
+            metric=get_metric_label(metric),
+            value=format_metric_value(metric, outcome["retrained_metric_on_fresh"]),
+            champion=format_metric_value(metric, outcome["champion_metric_on_fresh"]),
+        ),
         experiment_id=outcome["experiment_id"],
     )
     registered = outcome["registered"]
-    bar = f"{get_metric_label(metric)} {format_metric_value(metric, gate['value'])}, bar {format_metric_value(metric, gate['threshold'])}"
+    bar = _("{metric} {value}, bar {bar}").format(
+        metric=get_metric_label(metric),
+        value=format_metric_value(metric, gate["value"]),
+        bar=format_metric_value(metric, gate["threshold"]),
+    )
     if registered is None:
         failed = " ".join(c["sentence"] for c in gate.get("checks", []) if not c["passed"]) or f"{bar}."
-        sentence = f"The retrained model does not pass the gate: {failed} Nothing is released; the champion stays."
+        sentence = _(
+            "The retrained model does not pass the gate: {failed} Nothing is released; the champion stays."
+        ).format(failed=failed)
         event("gate", "failed", sentence, experiment_id=outcome["experiment_id"])
         return {"round": number, "verdict": "gate failed", "sentence": sentence}
     challenger = f"{registered['model']} v{registered['version']}"
     event(
         "gate",
         "passed",
-        f"The retrained model passes the gate ({bar}) and is registered as challenger {challenger}.",
+        _("The retrained model passes the gate ({bar}) and is registered as challenger {candidate}.").format(
+            bar=bar, candidate=challenger
+        ),
         experiment_id=outcome["experiment_id"],
         model=registered["model"],
         version=registered["version"],
     )
 
-    step("release", 0.6, f"releasing {challenger} as a {policy.release}…")
+    step(
+        "release",
+        0.6,
+        (
+            _("releasing {candidate} as a canary…")
+            if policy.release == "canary"
+            else _("releasing {candidate} as a shadow…")
+        ).format(candidate=challenger),
+    )
     ramp = "→".join(f"{s:g}" for s in policy.steps)
     event(
         "release",
         "started",
-        f"{challenger} goes out as a canary: {ramp}% of the traffic, each step only while the guardrails hold."
+        _("{candidate} goes out as a canary: {ramp}% of the traffic, each step only while the guardrails hold.").format(
+            candidate=challenger, ramp=ramp
+        )
         if policy.release == "canary"
-        else f"{challenger} goes out as a shadow: it scores every request without answering.",
+        else _("{candidate} goes out as a shadow: it scores every request without answering.").format(
+            candidate=challenger
+        ),
         model=registered["model"],
         version=registered["version"],
     )
@@ -252,15 +301,23 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
         steps=policy.steps,
         scenario=policy.scenario,
         seed=policy.seed + 1000 + number,
-        progress=lambda f, m: progress(((number - 1) + 0.6 + 0.35 * f) / policy.rounds, f"Round {number}: {m}"),
+        progress=lambda f, m: progress(
+            ((number - 1) + 0.6 + 0.35 * f) / policy.rounds, _("Round {n}: {step}").format(n=number, step=m)
+        ),
     )
     event("evidence", "collected", result["sentence"], deployment_id=result["deployment_id"])
     promoted = _apply_verdict(ws, pid, policy, registered, result)
     live_sentence = _settle(ws, run)  # the next round starts on the champion alone
     if promoted:
-        sentence = f"Promoted: {challenger} is the champion now; the next round watches it. {live_sentence}"
+        sentence = _("Promoted: {candidate} is the champion now; the next round watches it. {live}").format(
+            candidate=challenger, live=live_sentence
+        )
     else:
-        sentence = f"Rejected by the {policy.release} ({result['verdict']}): the champion stays. {live_sentence}"
+        sentence = (
+            _("Rejected by the canary ({verdict}): the champion stays. {live}")
+            if policy.release == "canary"
+            else _("Rejected by the shadow ({verdict}): the champion stays. {live}")
+        ).format(verdict=result["verdict"], live=live_sentence)
     event(
         "verdict",
         "promoted" if promoted else "rejected",
@@ -277,20 +334,25 @@ def _decide(policy: AutopilotPolicy, recommended: bool, windows_since: int) -> t
     """Whether this round retrains, and why, in a sentence."""
     if policy.trigger == "manual":
         return False, (
-            "The policy is manual: the autopilot does not retrain by itself"
-            + (" although monitoring recommends it" if recommended else "")
-            + "; retrain with the Retrain button."
+            _(
+                "The policy is manual: the autopilot does not retrain by itself although monitoring recommends it; "
+                "retrain with the Retrain button."
+            )
+            if recommended
+            else _("The policy is manual: the autopilot does not retrain by itself; retrain with the Retrain button.")
         )
     if policy.trigger == "schedule":
         if windows_since >= policy.every_windows:
-            return True, (
-                f"{windows_since} windows since the last retraining: the schedule (every {policy.every_windows}) "
-                "retrains now, whatever monitoring says."
-            )
-        return False, f"{windows_since} of the {policy.every_windows} windows the schedule waits for before retraining."
+            return True, _(
+                "{n} windows since the last retraining: the schedule (every {every}) retrains now, whatever "
+                "monitoring says."
+            ).format(n=windows_since, every=policy.every_windows)
+        return False, _("{n} of the {every} windows the schedule waits for before retraining.").format(
+            n=windows_since, every=policy.every_windows
+        )
     if recommended:
-        return True, "Monitoring recommends retraining, and the policy retrains on alert: retraining now."
-    return False, "Monitoring does not recommend retraining: the champion keeps serving, the next round watches on."
+        return True, _("Monitoring recommends retraining, and the policy retrains on alert: retraining now.")
+    return False, _("Monitoring does not recommend retraining: the champion keeps serving, the next round watches on.")
 
 
 def _apply_verdict(ws, project_id: int, policy: AutopilotPolicy, registered: dict, result: dict) -> bool:
@@ -326,23 +388,41 @@ def _settle(ws, run: dict) -> str:
     return serving.describe_live(ws, pid)
 
 
+#: A round's verdict code (stored, read by the CLI) and how it reads.
+ROUND_VERDICTS = {
+    "promoted": N_("promoted"),
+    "rejected": N_("rejected"),
+    "gate failed": N_("gate failed"),
+    "no retraining": N_("no retraining"),
+}
+
+
 def _final(rounds: list[dict], status: str, state: dict, live: str, error: str) -> tuple[str, str]:
     """The run's verdict and its sentence."""
-    done = "; ".join(f"round {r['round']}: {r['verdict']}" for r in rounds)
+    done = "; ".join(
+        _("round {n}: {verdict}").format(n=r["round"], verdict=_(ROUND_VERDICTS.get(r["verdict"], r["verdict"])))
+        for r in rounds
+    )
     done = f" ({done})" if done else ""
     promoted = [r for r in rounds if r["verdict"] == "promoted"]
     if status == "failed":
-        return "error", (
-            f"The autopilot ended with an error in round {state['round']} at the '{state['step']}' step: {error}"
-            f" Nothing is left half-done. {live}"
-        )
+        return "error", _(
+            "The autopilot ended with an error in round {round} at the '{step}' step: {error} Nothing is left "
+            "half-done. {live}"
+        ).format(round=state["round"], step=state["step"], error=error, live=live)
     if status == "stopped":
         return (
             "stopped",
-            f"Stopped on request after {len(rounds)} full round{'s' if len(rounds) != 1 else ''}{done}. {live}",
+            ngettext(
+                "Stopped on request after {n} full round{done}. {live}",
+                "Stopped on request after {n} full rounds{done}. {live}",
+                len(rounds),
+            ).format(n=len(rounds), done=done, live=live),
         )
     verdict = "promoted" if promoted else (rounds[-1]["verdict"] if rounds else "no retraining")
-    return verdict, f"Autopilot finished {len(rounds)} round{'s' if len(rounds) != 1 else ''}{done}. {live}"
+    return verdict, ngettext(
+        "Autopilot finished {n} round{done}. {live}", "Autopilot finished {n} rounds{done}. {live}", len(rounds)
+    ).format(n=len(rounds), done=done, live=live)
 
 
 def with_overrides(policy: AutopilotPolicy, **overrides: Any) -> AutopilotPolicy:

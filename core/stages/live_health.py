@@ -19,6 +19,7 @@ from core import registry
 from core.deployment import serving
 from core.deployment.prediction_log import fill_input_json
 from core.deployment.rollouts.live import logged_inputs
+from core.i18n import _
 from core.monitoring.performance import PERFORMANCE_WINDOWS_SCHEMA, get_performance_windows_df
 from core.monitoring.system import (
     describe_width,
@@ -112,7 +113,7 @@ def get_version_performance(ws: Workspace, version_id: int, log: pd.DataFrame) -
             estimator.get_inputs(rows.head(1), scores[:1])
         except Exception:  # noqa: BLE001 - any unreadable logged input means no estimate, never a broken page
             reference = replace(reference, estimator=None)
-            note = "Not estimated on live traffic: the logged inputs of these answers cannot be read back whole."
+            note = _("Not estimated on live traffic: the logged inputs of these answers cannot be read back whole.")
     table = get_performance_windows_df(
         reference, answered["window"].to_numpy(), labels, scores, _score_metric(problem, model.classes), rows=rows
     )
