@@ -15,10 +15,31 @@ import plotly.graph_objects as go
 
 from core.deployment.rollouts.traffic import answer_values
 from core.formatting import format_p_value
+from core.i18n import N_, _
 from core.problem.definition import get_metric_label
 from core.style import ACCENT, BAD, GOOD, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
 
 ARM_COLORS = {"champion": ACCENT, "challenger": WARN, "shadow": WARN}
+# A rollout's verdict (a stored code, English) as a person reads it.
+VERDICT_NAMES = {
+    "promote": N_("promote"),
+    "rolled back": N_("rolled back"),
+    "advance": N_("advance"),
+    "keep running": N_("keep running"),
+    "ship B": N_("ship B"),
+    "keep A": N_("keep A"),
+    "promote the shadow": N_("promote the shadow"),
+    "keep the champion": N_("keep the champion"),
+    "keep watching": N_("keep watching"),
+    "no gap": N_("no gap"),
+    "gap": N_("gap"),
+    "serving": N_("serving"),
+}
+
+
+def verdict_name(verdict: str) -> str:
+    """A rollout verdict in the session's language (unknown ones as they are)."""
+    return _(VERDICT_NAMES[verdict]) if verdict in VERDICT_NAMES else str(verdict)
 
 
 # -- canary ------------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from core.deployment.prediction_log import (
 from core.deployment.request import REQUEST_PROBLEMS, ROW_PROBLEMS, InputProblem, read_request
 from core.deployment.routing import RoutingConfig, route_requests
 from core.deployment.served_model import LARGEST_FEATURE, ServedModel, load_served
+from core.i18n import N_, _, pgettext
 from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_version
 from core.workspace.database import Workspace, dumps, inserted_id, now
@@ -54,6 +55,7 @@ __all__ = [
     "LARGEST_FEATURE",
     "STATUSES",
     "VALIDATION_POLICIES",
+    "policy_name",
     "REQUEST_PROBLEMS",
     "ROW_PROBLEMS",
     "InputProblem",
@@ -95,17 +97,28 @@ STATUSES = ("scored", "flagged", "rejected", "review", "error")
 # What a row that breaks a rule learned from training gets (a row the model cannot read at all is
 # an error whatever the policy).
 VALIDATION_POLICIES: dict[str, str] = {
-    "reject": "Refuse the row: no prediction, only what is wrong with it.",
-    "flag": "Answer it, and mark the answer as flagged with what is wrong.",
-    "review": "Answer it, and hold it in a review queue for a person to check.",
+    "reject": N_("Refuse the row: no prediction, only what is wrong with it."),
+    "flag": N_("Answer it, and mark the answer as flagged with what is wrong."),
+    "review": N_("Answer it, and hold it in a review queue for a person to check."),
 }
+
+
+def policy_name(policy: str) -> str:
+    """A validation policy's code as a word in the session's language (the stored code stays English)."""
+    names = {
+        "reject": pgettext("policy", "reject"),
+        "flag": pgettext("policy", "flag"),
+        "review": pgettext("policy", "review"),
+    }
+    return names.get(policy, policy)
 
 
 def check_validation_policy(policy: Any) -> str:
     if policy not in VALIDATION_POLICIES:
         raise ConfigError(
-            f"The 'validation_policy' of a deployment must be one of {', '.join(VALIDATION_POLICIES)}; "
-            f"got {policy!r} instead."
+            _("The 'validation_policy' of a deployment must be one of {choices}; got {value} instead.").format(
+                choices=", ".join(VALIDATION_POLICIES), value=repr(policy)
+            )
         )
     return str(policy)
 
