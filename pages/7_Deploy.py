@@ -18,10 +18,12 @@ from core.i18n import _
 from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
+from ui.language import choose_language
 from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, readable_table, show_flash, user_errors
 
+choose_language()  # before the title is translated
 ws, project = page_setup(
     _("Deploy"), ":material/rocket_launch:", _("Serve the champion behind an endpoint, alone or beside a challenger.")
 )

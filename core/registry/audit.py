@@ -100,11 +100,11 @@ def _dataset(d: dict, versions: dict, kind: str) -> str:
 def _problem(d: dict, versions: dict, what: str) -> str:
     metric, bar = d["metric"], format_metric_value(d["metric"], d["threshold"])
     sentence = (
-        _("Problem set: predict '{target}' ({task}); the gate needs {metric} of at least {bar}.")
+        _("Problem set: predict '{column}' ({task}); the gate needs {metric} of at least {bar}.")
         if is_higher_better(metric)
-        else _("Problem set: predict '{target}' ({task}); the gate needs {metric} of at most {bar}.")
+        else _("Problem set: predict '{column}' ({task}); the gate needs {metric} of at most {bar}.")
     )
-    return sentence.format(target=d["target"], task=d["task"], metric=get_metric_label(metric), bar=bar)
+    return sentence.format(column=d["target"], task=d["task"], metric=get_metric_label(metric), bar=bar)
 
 
 def _feature_set(d: dict, versions: dict, what: str) -> str:
@@ -128,13 +128,13 @@ def _experiment(d: dict, versions: dict, what: str) -> str:
 
 def _registered(d: dict, versions: dict, what: str) -> str:
     threshold = (
-        _(", answering yes from a score of {threshold}").format(threshold=format_number(d["decision_threshold"]))
+        _(", answering yes from a score of {cut}").format(cut=format_number(d["decision_threshold"]))
         if d.get("decision_threshold") is not None
         else ""
     )
     note = _("; note: {note}").format(note=d["note"]) if d.get("note") else ""
-    return _("{model} v{version} registered from run {run}{threshold}{note}.").format(
-        model=d["model"], version=d["version"], run=d["run_id"], threshold=threshold, note=note
+    return _("{model} v{version} registered from run {run}{cut}{note}.").format(
+        model=d["model"], version=d["version"], run=d["run_id"], cut=threshold, note=note
     )
 
 
@@ -165,9 +165,9 @@ def _promoted(d: dict, versions: dict, what: str) -> str:
 
 
 _REVIEW_STEPS = {
-    "approved": N_("Promotion request {request} for {target} approved{asked}{why}."),
-    "rejected": N_("Promotion request {request} for {target} rejected{asked}{why}."),
-    "withdrawn": N_("Promotion request {request} for {target} withdrawn{asked}{why}."),
+    "approved": N_("Promotion request {request} for {subject} approved{asked}{why}."),
+    "rejected": N_("Promotion request {request} for {subject} rejected{asked}{why}."),
+    "withdrawn": N_("Promotion request {request} for {subject} withdrawn{asked}{why}."),
 }
 
 
@@ -175,12 +175,12 @@ def _promotion(d: dict, versions: dict, what: str) -> str:
     """A promotion request's step: requested (with its reason), approved or rejected (with the comment)."""
     target = f"{d['model']} {_v(versions, d['version_id'])}"
     if what == "requested":
-        return _("Promotion of {target} to production requested (request {request}){why}.").format(
-            target=target, request=d["request_id"], why=_why(d.get("reason"))
+        return _("Promotion of {subject} to production requested (request {request}){why}.").format(
+            subject=target, request=d["request_id"], why=_why(d.get("reason"))
         )
     asked = _(", requested by {who}").format(who=d["requested_by"]) if d.get("requested_by") else ""
-    template = _(_REVIEW_STEPS[what]) if what in _REVIEW_STEPS else "Promotion request {request} for {target} " + what
-    return template.format(request=d["request_id"], target=target, asked=asked, why=_why(d.get("reason")))
+    template = _(_REVIEW_STEPS[what]) if what in _REVIEW_STEPS else "Promotion request {request} for {subject} " + what
+    return template.format(request=d["request_id"], subject=target, asked=asked, why=_why(d.get("reason")))
 
 
 def _stage(d: dict, versions: dict, what: str) -> str:
