@@ -41,7 +41,7 @@ STATUS_NAMES = {
 }
 
 
-def _status(status: str) -> str:
+def status_label(status: str) -> str:
     """A request's stored status as a word in the session's language."""
     return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status.replace("_", " ")
 
@@ -128,7 +128,7 @@ def request_promotion(ws: Workspace, project_id: int, version_id: int, reason: s
             raise ConfigError(
                 _(
                     "{label} already has an open promotion request ({id}, {status}); review or carry out that one."
-                ).format(label=label, id=open_request["id"], status=_status(open_request["status"]))
+                ).format(label=label, id=open_request["id"], status=status_label(open_request["status"]))
             )
         request_id = inserted_id(
             conn.execute(
@@ -162,7 +162,9 @@ def review_request(ws: Workspace, project_id: int, request_id: int, approve: boo
         row = _open_request(conn, project_id, request_id)
         if row["status"] != PENDING:
             raise ConfigError(
-                _("Promotion request {id} is already {status}.").format(id=request_id, status=_status(row["status"]))
+                _("Promotion request {id} is already {status}.").format(
+                    id=request_id, status=status_label(row["status"])
+                )
             )
         if same_person(row["requested_by"], who.name):
             raise ConfigError(
@@ -209,7 +211,9 @@ def withdraw_request(ws: Workspace, project_id: int, request_id: int) -> dict[st
         row = _open_request(conn, project_id, request_id)
         if row["status"] not in (PENDING, APPROVED):
             raise ConfigError(
-                _("Promotion request {id} is already {status}.").format(id=request_id, status=_status(row["status"]))
+                _("Promotion request {id} is already {status}.").format(
+                    id=request_id, status=status_label(row["status"])
+                )
             )
         if not same_person(row["requested_by"], who.name):
             raise ConfigError(
@@ -255,7 +259,7 @@ def get_requests_df(ws: Workspace, project_id: int, model_name: str | None = Non
             {
                 "request": r["id"],
                 "version": f"v{r['version']}",
-                "status": _status(r["status"]),
+                "status": status_label(r["status"]),
                 "requested by": f"{r['requested_by']} ({role_label(r['requested_role'])})",
                 "requested": when(r["requested_at"]),
                 "reason": r["reason"],
