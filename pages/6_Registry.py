@@ -13,8 +13,8 @@ from ui.approval_panel import approval_panel
 from ui.audit_panel import audit_panel
 from ui.card_panel import model_card_section
 from ui.frame import page_setup, require_project
-from ui.language import choose_language
 from ui.gate_panel import register_form
+from ui.language import choose_language
 from ui.lifecycle_panel import lifecycle_panel
 from ui.lineage_panel import lineage_panel
 from ui.text import escape_markdown

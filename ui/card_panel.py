@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import registry
 from core.documents import Document, Section
-from core.i18n import N_, _
+from core.i18n import N_, _, current_language, use_language
 from core.reports.card import build_model_card, card_file_name, render_card, resolve_card_version
 from core.workspace.database import Workspace
 from core.workspace.errors import StudioError
@@ -59,11 +59,16 @@ def show_model_card(ws: Workspace, project_id: int, version_id: int, key: str) -
     if int(version["project_id"]) != int(project_id):
         st.error(_("This model version belongs to another project; pick one of this project's versions."))
         return
-    root = ws.root
+    root, language = ws.root, current_language()
 
     def make(fmt: str):
-        # Runs on click, outside this script run: its own Workspace object on the same folder.
-        return lambda: render_card(build_model_card(Workspace(root), version_id), fmt)
+        # Runs on click, outside this script run: its own Workspace object on the same folder, and the
+        # session's language carried along (outside the run there is no session to ask).
+        def build() -> bytes:
+            with use_language(language):
+                return render_card(build_model_card(Workspace(root), version_id), fmt)
+
+        return build
 
     with st.container(border=True):
         _preview(doc)

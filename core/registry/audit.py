@@ -138,7 +138,7 @@ def _registered(d: dict, versions: dict, what: str) -> str:
     )
 
 
-_ALIASES = {"champion": N_("champion"), "challenger": N_("challenger")}
+ALIAS_NAMES = {"champion": N_("champion"), "challenger": N_("challenger")}
 
 
 def _alias(d: dict, versions: dict, what: str) -> str:
@@ -147,7 +147,7 @@ def _alias(d: dict, versions: dict, what: str) -> str:
         if d.get("previous_version_id")
         else ""
     )
-    alias = _(_ALIASES[d["alias"]]) if d["alias"] in _ALIASES else d["alias"]
+    alias = _(ALIAS_NAMES[d["alias"]]) if d["alias"] in ALIAS_NAMES else d["alias"]
     return _("The {alias} of {model} is now {version}{before}{why}.").format(
         alias=alias, model=d["model"], version=_v(versions, d["version_id"]), before=before, why=_why(d.get("reason"))
     )
