@@ -260,8 +260,8 @@ _ROLLOUT_KINDS = {
     "ab_readout": N_("A/B test readout"),
     "shadow_readout": N_("shadow readout"),
     "shadow_promoted": N_("shadow promoted"),
-    "blue_green_switch": N_("blue-green switch"),
-    "blue_green_stream": N_("blue-green stream"),
+    "blue_green_switch": N_("blue green switch"),
+    "blue_green_stream": N_("blue green stream"),
 }
 
 
