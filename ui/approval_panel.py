@@ -31,7 +31,8 @@ def approval_panel(ws, project_id: int, model_name: str) -> None:
         _carry_out_box(ws, project_id, request, who)
     _request_form(ws, project_id, model_name, who)
     if requests:
-        st.dataframe(approvals.get_requests_df(ws, project_id, model_name), hide_index=True, width="stretch")
+        table = approvals.get_requests_df(ws, project_id, model_name)
+        st.dataframe(table.rename(columns=approvals.request_headers()), hide_index=True, width="stretch")
         st.caption(
             _(
                 "Every promotion request, newest first: who asked and why, who reviewed it and what they said, "

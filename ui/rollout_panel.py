@@ -160,11 +160,14 @@ def show_rollout(ws, project_id: int, summary: dict[str, Any] | None) -> None:
             charts.caption_canary_ramp(summary),
             key="canary_ramp",
         )
-        st.dataframe(charts.get_guardrail_table(evidence["steps"]), hide_index=True, width="stretch")
+        guardrails = charts.get_guardrail_table(evidence["steps"])
+        st.dataframe(guardrails.rename(columns=charts.table_headers()), hide_index=True, width="stretch")
         st.caption(_("Each guardrail at each step: whether it held, and the numbers behind it."))
     elif strategy == "ab":
         chart(charts.plot_ab_arms(evidence), charts.caption_ab_arms(evidence), key="ab_arms")
-        st.dataframe(charts.get_ab_table(evidence), hide_index=True, width="stretch")
+        st.dataframe(
+            charts.get_ab_table(evidence).rename(columns=charts.table_headers()), hide_index=True, width="stretch"
+        )
         st.caption(
             _(
                 "{needed} labelled answers per arm are needed to detect a difference of {mde}; {users} users were "

@@ -46,6 +46,21 @@ def arm_name(arm: str) -> str:
     return _(_ARM_NAMES[arm]) if arm in _ARM_NAMES else arm
 
 
+def table_headers() -> dict[str, str]:
+    """The guardrail and A/B tables' headers in the session's language (the tables keep English keys)."""
+    return {
+        "step": _("step"),
+        "share %": _("share %"),
+        "guardrail": _("guardrail"),
+        "holds": _("holds"),
+        "why": _("why"),
+        "arm": _("arm"),
+        "value": _("value"),
+        "low": _("low"),
+        "high": _("high"),
+    }
+
+
 def verdict_name(verdict: str) -> str:
     """A rollout verdict in the session's language (unknown ones as they are)."""
     return _(VERDICT_NAMES[verdict]) if verdict in VERDICT_NAMES else str(verdict)

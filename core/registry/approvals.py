@@ -277,6 +277,22 @@ def get_requests_df(ws: Workspace, project_id: int, model_name: str | None = Non
     )  # fmt: skip
 
 
+def request_headers() -> dict[str, str]:
+    """The requests table's headers in the session's language (``get_requests_df`` keeps English keys)."""
+    return {
+        "request": _("request"),
+        "version": _("version"),
+        "status": _("status"),
+        "requested by": _("requested by"),
+        "requested": _("requested"),
+        "reason": _("reason"),
+        "reviewed by": _("reviewed by"),
+        "comment": _("comment"),
+        "reviewed": _("reviewed"),
+        "carried out by": _("carried out by"),
+    }
+
+
 def approved_request(ws: Workspace, project_id: int, version_id: int) -> dict[str, Any] | None:
     row = ws.query_one(
         "SELECT * FROM promotion_requests WHERE project_id = ? AND version_id = ? AND status = ? ORDER BY id DESC",
