@@ -13,17 +13,19 @@ from core.deployment.charts import (
     caption_traffic_summary,
     caption_unanswered,
 )
-from core.deployment.routing import STRATEGIES, RoutingConfig
-from core.glossary import strategy_label
+from core.deployment.routing import STRATEGIES, RoutingConfig, colour_name, strategy_caption, strategy_name
+from core.i18n import _
 from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
+from ui.language import choose_language
 from ui.rollout_panel import rollout_panel
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, readable_table, show_flash, user_errors
 
+choose_language()  # before the title is translated
 ws, project = page_setup(
-    "Deploy", ":material/rocket_launch:", "Serve the champion behind an endpoint, alone or beside a challenger."
+    _("Deploy"), ":material/rocket_launch:", _("Serve the champion behind an endpoint, alone or beside a challenger.")
 )
 project = require_project(project)
 pid = project["id"]
@@ -34,43 +36,46 @@ if champion is None:
     if serving.get_active_deployment(ws, pid) is not None:
         st.info(escape_markdown(serving.describe_live(ws, pid)), icon=":material/rocket_launch:")
     st.info(
-        "Register a model as champion on the Registry page first."
+        _("Register a model as champion on the Registry page first.")
         if model_name is None
-        else f"{model_name} has no champion: give one of its versions the champion alias on the Registry page."
+        else _("{name} has no champion: give one of its versions the champion alias on the Registry page.").format(
+            name=escape_markdown(model_name)
+        )
     )
     st.page_link(
-        "pages/6_Registry.py", label="Go to Registry", icon=":material/inventory_2:", query_params={"project": pid}
+        "pages/6_Registry.py", label=_("Go to Registry"), icon=":material/inventory_2:", query_params={"project": pid}
     )
     st.stop()
 challenger = registry.get_alias_version(ws, pid, model_name, "challenger")
 
-st.subheader("Strategy")
+st.subheader(_("Strategy"))
 strategies = list(STRATEGIES) if challenger else ["single"]
 active = serving.get_active_deployment(ws, pid)
 current = active["routing"] if active else RoutingConfig()
 strategy = st.radio(
-    "How traffic reaches the models",
+    _("How traffic reaches the models"),
     strategies,
     horizontal=True,
     key="strategy",
-    format_func=strategy_label,
+    format_func=strategy_name,
     index=strategies.index(current.strategy) if current.strategy in strategies else 0,
-    captions=[STRATEGIES[s] for s in strategies],
+    captions=[strategy_caption(s) for s in strategies],
 )
 if not challenger:
-    st.caption("Only 'single' is possible: register a challenger to try canary, shadow, blue-green or A/B.")
+    st.caption(_("Only 'single' is possible: register a challenger to try canary, shadow, blue-green or A/B."))
 share, color = current.challenger_share, current.active_color
 if strategy in ("canary", "ab"):
-    share = st.slider("Share of traffic for the challenger", 0.0, 1.0, float(share), 0.05, key="share")
+    share = st.slider(_("Share of traffic for the challenger"), 0.0, 1.0, float(share), 0.05, key="share")
 if strategy == "blue_green":
     color = st.radio(
-        "Live colour",
+        _("Live colour"),
         ["blue", "green"],
         horizontal=True,
         key="color",
+        format_func=colour_name,
         captions=[
-            f"blue = champion v{champion['version']}",
-            f"green = challenger v{challenger['version']}" if challenger else "",
+            _("blue = champion v{number}").format(number=champion["version"]),
+            _("green = challenger v{number}").format(number=challenger["version"]) if challenger else "",
         ],
     )
 switch = pipeline.describe_model_switch(ws, pid, model_name)
@@ -79,19 +84,20 @@ if switch:
 policies = list(serving.VALIDATION_POLICIES)
 policy_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
 policy = policy_column.radio(
-    "A row that breaks a rule learned from training (out of range, a new category, missing)",
+    _("A row that breaks a rule learned from training (out of range, a new category, missing)"),
     policies,
     horizontal=True,
     key="validation_policy",
     index=policies.index(active["validation_policy"]) if active and active["validation_policy"] in policies else 1,
-    captions=[serving.VALIDATION_POLICIES[p] for p in policies],
+    format_func=serving.policy_name,
+    captions=[_(serving.VALIDATION_POLICIES[p]) for p in policies],
 )
-if button_column.button("Deploy", key="deploy", type="primary"):
+if button_column.button(_("Deploy"), key="deploy", type="primary"):
     with user_errors():
         dep = pipeline.stage_deploy(
             ws, pid, RoutingConfig(strategy, share, color), model_name=model_name, validation_policy=policy
         )
-        flash("success", f"Deployed: {serving.describe_deployment(ws, dep)}.")
+        flash("success", _("Deployed: {deployment}.").format(deployment=serving.describe_deployment(ws, dep)))
         st.rerun()
 
 # -- Strategies that decide: each runs on simulated traffic to a verdict with its evidence ---------------
@@ -108,16 +114,16 @@ endpoint_panel(ws, pid, active)
 champion_challenger_panel(ws, pid, active)
 
 # -- Send requests -------------------------------------------------------------------------------------
-st.subheader("Send requests")
+st.subheader(_("Send requests"))
 with user_errors():
     # The version that answers (in blue-green with green live, the challenger): its examples, its threshold.
     served = serving.load_served(ws, serving.get_serving_version(ws, active)["id"])
     inputs = pipeline.get_request_examples(ws, served)
     n = st.slider(
-        "Rows to send (drawn from data the model never trained on); edit any cell first", 1, 50, 5, key="n_rows"
+        _("Rows to send (drawn from data the model never trained on); edit any cell first"), 1, 50, 5, key="n_rows"
     )
     rows = st.data_editor(inputs.head(n), key=f"rows_{n}", width="stretch", num_rows="fixed")
-    if st.button("Send rows to the endpoint", key="send_rows", type="primary"):
+    if st.button(_("Send rows to the endpoint"), key="send_rows", type="primary"):
         result = serving.predict(ws, active, rows, keys=[f"ui-{i}" for i in rows.index])
         readable_table(
             serving.get_answers_df(result).round({"score": 4, "shadow_score": 4, "latency_ms": 2}), width="stretch"
@@ -139,22 +145,22 @@ with user_errors():
         (st.warning if violations else st.success)(
             escape_markdown(caption_violations(violations, rows=len(rows), rules=served.rules))
             if served.rules
-            else "No validation rules were learned for this model's data."
+            else _("No validation rules were learned for this model's data.")
         )
         if violations:
             st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")
 
 summary = serving.get_traffic_summary_df(ws, active["id"])
 if not summary.empty:
-    st.subheader("Traffic so far")
+    st.subheader(_("Traffic so far"))
     readable_table(summary, width="stretch")
     st.caption(caption_traffic_summary(summary))
     readable_table(
         serving.get_prediction_log_df(ws, active["id"], limit=50).round({"score": 4, "latency_ms": 2}), width="stretch"
     )
-    st.caption("The prediction log, newest first: every answer is recorded with the version that gave it.")
+    st.caption(_("The prediction log, newest first: every answer is recorded with the version that gave it."))
 queue = serving.get_review_queue_df(ws, active["id"], limit=50)
 if not queue.empty:
-    st.subheader("Review queue")
+    st.subheader(_("Review queue"))
     readable_table(queue.round({"score": 4}), width="stretch")
     st.caption(caption_review_queue(queue))

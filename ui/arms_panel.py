@@ -8,6 +8,8 @@ from typing import Any
 
 import streamlit as st
 
+from core.formatting import format_count
+from core.i18n import N_, _
 from core.monitoring.charts_arms import (
     caption_arm_row,
     caption_arms_drift,
@@ -20,51 +22,54 @@ from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
 _SHOWN = {
-    "version": "version",
-    "arm": "answered as",
-    "rows": "rows",
-    "requests": "requests",
-    "latency_p50_ms": "p50 ms per request",
-    "latency_p95_ms": "p95 ms per request",
-    "labelled": "labelled",
-    "metric": "metric",
-    "metric_value": "on labelled",
-    "drifted_features": "drifted features",
-    "max_psi": "largest PSI",
-    "most_drifted": "most drifted",
+    "version": N_("version"),
+    "arm": N_("answered as"),
+    "rows": N_("rows"),
+    "requests": N_("requests"),
+    "latency_p50_ms": N_("p50 ms per request"),
+    "latency_p95_ms": N_("p95 ms per request"),
+    "labelled": N_("labelled"),
+    "metric": N_("metric"),
+    "metric_value": N_("on labelled"),
+    "drifted_features": N_("drifted features"),
+    "max_psi": N_("largest PSI"),
+    "most_drifted": N_("most drifted"),
 }
 
 
 def arms_panel(ws, project_id: int) -> None:
     """Monitor: each version on the project's newest logged answers."""
-    st.subheader("Each version on live traffic")
+    st.subheader(_("Each version on live traffic"))
     with user_errors():
         report = cache.arms_report(ws, project_id)
         arms = report.arms
         st.caption(
             escape_markdown(
-                f"The newest {report.log_rows:,} logged answers of every deployment of this project (requests sent "
-                "to the endpoint, from Deploy and by Monitor's simulator), per version that answered or shadowed them: the "
-                "drift of the rows it answered against its own training data, its metric on the answers whose true "
-                "label came back, and its latency per request (a batch of many rows is one request)."
+                _(
+                    "The newest {n} logged answers of every deployment of this project (requests sent to the "
+                    "endpoint, from Deploy and by Monitor's simulator), per version that answered or shadowed them: "
+                    "the drift of the rows it answered against its own training data, its metric on the answers "
+                    "whose true label came back, and its latency per request (a batch of many rows is one request)."
+                ).format(n=format_count(report.log_rows))
             )
         )
         if arms.empty:
             return
         number = st.column_config.NumberColumn(format="%.2f")
+        headers = {key: _(label) for key, label in _SHOWN.items()}
         st.dataframe(
-            arms[list(_SHOWN)].rename(columns=_SHOWN),
+            arms[list(_SHOWN)].rename(columns=headers),
             hide_index=True,
             width="stretch",
             key="arms_table",
             column_config={
-                "p50 ms per request": number,
-                "p95 ms per request": number,
-                "on labelled": st.column_config.NumberColumn(format="%.3f"),
-                "largest PSI": number,
+                headers["latency_p50_ms"]: number,
+                headers["latency_p95_ms"]: number,
+                headers["metric_value"]: st.column_config.NumberColumn(format="%.3f"),
+                headers["max_psi"]: number,
             },
         )
-        for _, row in arms.iterrows():
+        for _i, row in arms.iterrows():
             st.caption(escape_markdown(caption_arm_row(row)))
         chart(plot_arms_overview(arms), caption_arms_overview(arms), key="arms_overview")
         chart(plot_arms_drift(report.drift), caption_arms_drift(report.drift), key="arms_drift")
@@ -79,9 +84,11 @@ def champion_challenger_panel(ws, project_id: int, deployment: dict[str, Any]) -
         report = cache.arms_report(ws, project_id, deployment["id"])
         if report.arms.empty:
             return
-        st.subheader("Champion vs challenger on this deployment's traffic")
+        st.subheader(_("Champion vs challenger on this deployment's traffic"))
         st.caption(
-            f"The newest {report.log_rows:,} answers of the live deployment only: Monitor's 'Each version on live "
-            "traffic' reads every deployment of the project, so its numbers can differ."
+            _(
+                "The newest {n} answers of the live deployment only: Monitor's 'Each version on live "
+                "traffic' reads every deployment of the project, so its numbers can differ."
+            ).format(n=format_count(report.log_rows))
         )
         chart(plot_arms_overview(report.arms), caption_arms_overview(report.arms), key="deploy_arms_overview")

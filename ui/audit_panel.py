@@ -8,6 +8,7 @@ import json
 import streamlit as st
 
 from core import registry
+from core.i18n import _
 
 
 def audit_panel(ws, project_id: int) -> None:
@@ -18,16 +19,20 @@ def audit_panel(ws, project_id: int) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "who": st.column_config.TextColumn("who did it"),
-            "what": st.column_config.TextColumn("what happened", width="large"),
+            "when": st.column_config.TextColumn(_("when")),
+            "who": st.column_config.TextColumn(_("who did it")),
+            "what": st.column_config.TextColumn(_("what happened"), width="large"),
+            "action": st.column_config.TextColumn(_("action")),
         },
     )
     st.caption(
-        "Every change to this project, newest first, in a sentence: who did it (a person and their role, or an "
-        "automatic actor such as the autopilot), what was registered, requested, approved, promoted or rolled "
-        "back, and why. The exact recorded entries are below, for an engineer."
+        _(
+            "Every change to this project, newest first, in a sentence: who did it (a person and their role, or an "
+            "automatic actor such as the autopilot), what was registered, requested, approved, promoted or rolled "
+            "back, and why. The exact recorded entries are below, for an engineer."
+        )
     )
-    with st.expander("Recorded entries (JSON, for engineers)"):
+    with st.expander(_("Recorded entries (JSON, for engineers)")):
         st.json(
             [
                 {"when": str(w), "action": a, **json.loads(d or "{}")}

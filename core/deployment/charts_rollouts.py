@@ -14,11 +14,56 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.deployment.rollouts.traffic import answer_values
-from core.formatting import format_p_value
+from core.deployment.routing import colour_name
+from core.formatting import format_count, format_p_value, format_percent
+from core.i18n import N_, _
 from core.problem.definition import get_metric_label
 from core.style import ACCENT, BAD, GOOD, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
 
 ARM_COLORS = {"champion": ACCENT, "challenger": WARN, "shadow": WARN}
+# A rollout's verdict (a stored code, English) as a person reads it.
+VERDICT_NAMES = {
+    "promote": N_("promote"),
+    "rolled back": N_("rolled back"),
+    "advance": N_("advance"),
+    "keep running": N_("keep running"),
+    "ship B": N_("ship B"),
+    "keep A": N_("keep A"),
+    "promote the shadow": N_("promote the shadow"),
+    "keep the champion": N_("keep the champion"),
+    "keep watching": N_("keep watching"),
+    "no gap": N_("no gap"),
+    "gap": N_("gap"),
+    "serving": N_("serving"),
+}
+
+
+_ARM_NAMES = {"champion": N_("champion"), "challenger": N_("challenger"), "shadow": N_("shadow")}
+
+
+def arm_name(arm: str) -> str:
+    """An arm's code ("champion") as a word in the session's language."""
+    return _(_ARM_NAMES[arm]) if arm in _ARM_NAMES else arm
+
+
+def table_headers() -> dict[str, str]:
+    """The guardrail and A/B tables' headers in the session's language (the tables keep English keys)."""
+    return {
+        "step": _("step"),
+        "share %": _("share %"),
+        "guardrail": _("guardrail"),
+        "holds": _("holds"),
+        "why": _("why"),
+        "arm": _("arm"),
+        "value": _("value"),
+        "low": _("low"),
+        "high": _("high"),
+    }
+
+
+def verdict_name(verdict: str) -> str:
+    """A rollout verdict in the session's language (unknown ones as they are)."""
+    return _(VERDICT_NAMES[verdict]) if verdict in VERDICT_NAMES else str(verdict)
 
 
 # -- canary ------------------------------------------------------------------------------------------------
@@ -43,27 +88,31 @@ def plot_canary_ramp(steps: list[dict[str, Any]], planned: list[float]) -> go.Fi
     never reached."""
     reached = {s["share"]: all(c["holds"] for c in s["checks"]) for s in steps}
     colors = [GOOD if reached.get(p) else BAD if p in reached else MUTED for p in planned]
-    labels = ["passed" if reached.get(p) else "rolled back" if p in reached else "not reached" for p in planned]
-    fig = go.Figure(
-        go.Bar(x=[f"step {i + 1} ({p:g}%)" for i, p in enumerate(planned)], y=planned, marker_color=colors, text=labels)
-    )
-    return style_figure(fig, title="Canary ramp: challenger's share of traffic", height=HEIGHT_SMALL,
-                        yaxis_title="share of requests (%)", yaxis_range=[0, 105])  # fmt: skip
+    labels = [
+        _("passed") if reached.get(p) else _("rolled back") if p in reached else _("not reached") for p in planned
+    ]
+    steps_x = [_("step {n} ({share}%)").format(n=i + 1, share=f"{p:g}") for i, p in enumerate(planned)]
+    fig = go.Figure(go.Bar(x=steps_x, y=planned, marker_color=colors, text=labels))
+    return style_figure(fig, title=_("Canary ramp: challenger's share of traffic"), height=HEIGHT_SMALL,
+                        yaxis_title=_("share of requests (%)"), yaxis_range=[0, 105])  # fmt: skip
 
 
 def caption_canary_ramp(summary: dict[str, Any]) -> str:
     steps = summary["evidence"]["steps"]
     if summary["verdict"] == "promote":
-        return f"The challenger passed all {len(steps)} steps of the ramp, so it was promoted to champion."
+        return _("The challenger passed all {n} steps of the ramp, so it was promoted to champion.").format(
+            n=len(steps)
+        )
     if not steps:
-        return "No step has been judged yet: the challenger has not answered enough requests."
+        return _("No step has been judged yet: the challenger has not answered enough requests.")
     last = steps[-1]
     if summary["verdict"] != "rolled back":
-        return f"Step {last['step']} ({last['share']:g}% of traffic) passed every guardrail; the ramp goes on."
-    return (
-        f"The ramp stopped at step {last['step']} ({last['share']:g}% of traffic): "
-        f"{', '.join(summary['evidence']['failed'])} failed, so the champion took all traffic back."
-    )
+        return _("Step {step} ({share}% of traffic) passed every guardrail; the ramp goes on.").format(
+            step=last["step"], share=f"{last['share']:g}"
+        )
+    return _(
+        "The ramp stopped at step {step} ({share}% of traffic): {failed} failed, so the champion took all traffic back."
+    ).format(step=last["step"], share=f"{last['share']:g}", failed=", ".join(summary["evidence"]["failed"]))
 
 
 # -- A/B ---------------------------------------------------------------------------------------------------
@@ -93,17 +142,26 @@ def plot_ab_arms(evidence: dict[str, Any]) -> go.Figure:
     highs = [arms[n]["high"] for n in names if not math.isnan(arms[n]["high"])]
     bottom = max(0.0, min(lows) - 0.05) if lows else 0.0
     top = max(highs) + 0.05 if highs else 1.0
-    return style_figure(fig, title=f"A/B: {evidence['metric']} per arm, with 95% intervals", height=HEIGHT_SMALL,
+    title = _("A/B: {metric} per arm, with 95% intervals").format(metric=evidence["metric"])
+    return style_figure(fig, title=title, height=HEIGHT_SMALL,
                         yaxis_title=get_metric_label(evidence["metric"]), yaxis_range=[bottom, top])  # fmt: skip
 
 
 def caption_ab_arms(evidence: dict[str, Any]) -> str:
     test = evidence["test"]
-    return (
-        f"B minus A is {test['difference']:+.3f} (95% interval {test['low']:+.3f} to {test['high']:+.3f}); the "
-        f"{test['test']} gives {format_p_value(test['p_value'])}, and the always-valid p-value, safe to read at each "
-        f"of the {evidence['looks']} looks, gives {format_p_value(evidence['sequential_p_value'])}. At this sample the test can detect a "
-        f"difference of {evidence['mde_now']:.3f} (power 0.8, alpha 0.05)."
+    return _(
+        "B minus A is {difference} (95% interval {low} to {high}); the {test} gives {p}, and the always-valid "
+        "p-value, safe to read at each of the {looks} looks, gives {sequential}. At this sample the test can "
+        "detect a difference of {mde} (power 0.8, alpha 0.05)."
+    ).format(
+        difference=f"{test['difference']:+.3f}",
+        low=f"{test['low']:+.3f}",
+        high=f"{test['high']:+.3f}",
+        test=test["test"],
+        p=format_p_value(test["p_value"]),
+        looks=evidence["looks"],
+        sequential=format_p_value(evidence["sequential_p_value"]),
+        mde=f"{evidence['mde_now']:.3f}",
     )
 
 
@@ -116,36 +174,42 @@ def get_ab_table(evidence: dict[str, Any]) -> pd.DataFrame:
 def plot_score_differences(differences: list[float]) -> go.Figure:
     fig = go.Figure(go.Histogram(x=differences, nbinsx=40, marker_color=ACCENT))
     fig.add_vline(x=0, line_dash="dot", line_color=MUTED)
-    return style_figure(fig, title="Shadow minus champion: score per request", height=HEIGHT_SMALL,
-                        xaxis_title="shadow score − champion score", yaxis_title="requests")  # fmt: skip
+    return style_figure(fig, title=_("Shadow minus champion: score per request"), height=HEIGHT_SMALL,
+                        xaxis_title=_("shadow score − champion score"), yaxis_title=_("requests"))  # fmt: skip
 
 
 def caption_score_differences(evidence: dict[str, Any]) -> str:
     d = evidence["score_difference"]
-    return (
-        f"On the same requests the shadow's score is on average {d['mean']:+.3f} away from the champion's; "
-        f"90% of the differences lie between {d['q05']:+.3f} and {d['q95']:+.3f}."
-    )
+    return _(
+        "On the same requests the shadow's score is on average {mean} away from the champion's; "
+        "90% of the differences lie between {low} and {high}."
+    ).format(mean=f"{d['mean']:+.3f}", low=f"{d['q05']:+.3f}", high=f"{d['q95']:+.3f}")
 
 
 def plot_segments(segments: list[dict[str, Any]]) -> go.Figure:
     frame = pd.DataFrame(segments, columns=["column", "segment", "disagreement", "requests"])
     labels = plot_texts([f"{c} = {s}" for c, s in zip(frame["column"], frame["segment"])])
     fig = go.Figure(go.Bar(x=frame["disagreement"], y=labels, orientation="h", marker_color=WARN,
-                           text=[f"{r:,} requests" for r in frame["requests"]]))  # fmt: skip
-    return style_figure(fig, title="Where the shadow disagrees most", height=HEIGHT_MEDIUM,
-                        xaxis_title="share of requests answered differently", xaxis_tickformat=".0%",
+                           text=[_("{n} requests").format(n=format_count(r)) for r in frame["requests"]]))  # fmt: skip
+    return style_figure(fig, title=_("Where the shadow disagrees most"), height=HEIGHT_MEDIUM,
+                        xaxis_title=_("share of requests answered differently"), xaxis_tickformat=".0%",
                         yaxis_autorange="reversed")  # fmt: skip
 
 
 def caption_segments(evidence: dict[str, Any]) -> str:
     segments = evidence["segments"]
     if not segments:
-        return "No segment had enough requests to compare."
+        return _("No segment had enough requests to compare.")
     top = segments[0]
-    return (
-        f"They disagree most where {top['column']} is {top['segment']}: {top['disagreement']:.0%} of those "
-        f"{top['requests']:,} requests get another answer, against {1 - evidence['agreement']:.0%} overall."
+    return _(
+        "They disagree most where {column} is {segment}: {share} of those {n} requests get another answer, "
+        "against {overall} overall."
+    ).format(
+        column=top["column"],
+        segment=top["segment"],
+        share=format_percent(top["disagreement"], 0),
+        n=format_count(top["requests"]),
+        overall=format_percent(1 - evidence["agreement"], 0),
     )
 
 
@@ -159,24 +223,27 @@ def plot_blue_green_stream(evidence: dict[str, Any]) -> go.Figure:
                                  name=plot_text(version), marker_color=[ACCENT, GOOD][i % 2]))  # fmt: skip
     for sw in evidence["switches"]:
         fig.add_vline(x=sw["at_request"] - 0.5, line_dash="dash", line_color=BAD,
-                      annotation_text=f"switch to {sw['to']}", annotation_position="bottom right")  # fmt: skip
-    return style_figure(fig, title="Blue-green: which version answered each request", height=HEIGHT_SMALL,
-                        xaxis_title="request, in order sent", showlegend=False)  # fmt: skip
+                      annotation_text=_("switch to {colour}").format(colour=colour_name(sw["to"])),
+                      annotation_position="bottom right")  # fmt: skip
+    return style_figure(fig, title=_("Blue-green: which version answered each request"), height=HEIGHT_SMALL,
+                        xaxis_title=_("request, in order sent"), showlegend=False)  # fmt: skip
 
 
 def caption_blue_green_stream(evidence: dict[str, Any]) -> str:
     versions = (
-        ", then ".join(
+        _(", then ").join(
             [evidence["switches"][0]["versions_before"][-1]] + [s["versions_after"][0] for s in evidence["switches"]]
         )
         if evidence["switches"] and evidence["switches"][0]["versions_before"]
         else ""
     )
     return (
-        f"Each dot is one request, at the version that answered it; each dashed line is a switch. The answers "
-        f"go {versions} with no request left unanswered in between."
+        _(
+            "Each dot is one request, at the version that answered it; each dashed line is a switch. The answers "
+            "go {versions} with no request left unanswered in between."
+        ).format(versions=versions)
         if versions
-        else "Each dot is one request, at the version that answered it; each dashed line is a switch."
+        else _("Each dot is one request, at the version that answered it; each dashed line is a switch.")
     )
 
 
@@ -206,20 +273,24 @@ def plot_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> go.Figu
     metric = get_metric_label(metric)
     fig = go.Figure()
     for arm, rows in over_time.groupby("arm", sort=False):
-        fig.add_trace(go.Scatter(x=rows["labelled"], y=rows["value"], mode="lines", name=str(arm),
+        fig.add_trace(go.Scatter(x=rows["labelled"], y=rows["value"], mode="lines", name=arm_name(str(arm)),
                                  line_color=ARM_COLORS.get(str(arm), MUTED)))  # fmt: skip
-    return style_figure(fig, title=f"Champion vs challenger: {metric} as labels arrive", height=HEIGHT_SMALL,
-                        xaxis_title="labelled answers of that arm", yaxis_title=metric)  # fmt: skip
+    title = _("Champion vs challenger: {metric} as labels arrive").format(metric=metric)
+    return style_figure(fig, title=title, height=HEIGHT_SMALL,
+                        xaxis_title=_("labelled answers of that arm"), yaxis_title=metric)  # fmt: skip
 
 
 def caption_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> str:
     if over_time.empty:
-        return "No labels have arrived yet: the lines appear as true outcomes come back."
+        return _("No labels have arrived yet: the lines appear as true outcomes come back.")
     metric = get_metric_label(metric)
     last = over_time.groupby("arm", sort=False).last()
-    parts = [f"{arm} {row['value']:.3f} on {int(row['labelled']):,} labelled answers" for arm, row in last.iterrows()]
+    parts = [
+        _("{arm} {value} on {n} labelled answers").format(
+            arm=arm_name(str(arm)), value=f"{row['value']:.3f}", n=format_count(int(row["labelled"]))
+        )
+        for arm, row in last.iterrows()
+    ]
     return (
-        f"Each line is an arm's {metric} on the answers labelled so far; it settles as labels arrive: "
-        + "; ".join(parts)
-        + "."
-    )
+        _("Each line is an arm's {metric} on the answers labelled so far; it settles as labels arrive: {parts}.")
+    ).format(metric=metric, parts="; ".join(parts))

@@ -12,21 +12,45 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import N_, _, pgettext
 from core.workspace.errors import ConfigError
 
 STRATEGIES: dict[str, str] = {
-    "single": "Every request is answered by the champion model; nothing else runs.",
-    "canary": "A small random share of requests goes to the challenger, to try it safely on real traffic.",
-    "shadow": (
+    "single": N_("Every request is answered by the champion model; nothing else runs."),
+    "canary": N_("A small random share of requests goes to the challenger, to try it safely on real traffic."),
+    "shadow": N_(
         "The champion answers every request while the challenger scores the same requests "
         "silently, for comparison only."
     ),
-    "blue_green": (
+    "blue_green": N_(
         "Two full environments stand ready and all traffic goes to the active one, so switching back is instant."
     ),
-    "ab": "Each user is assigned for good to the champion or the challenger, so the two can be compared fairly.",
+    "ab": N_("Each user is assigned for good to the champion or the challenger, so the two can be compared fairly."),
 }
 COLORS = {"blue": "champion", "green": "challenger"}
+
+
+def strategy_name(strategy: str) -> str:
+    """A strategy's key as a teacher names it, in the session's language ("canary" -> "canary" in
+    English, "implantação canário" in Portuguese); stored codes stay English."""
+    names = {
+        "single": pgettext("strategy", "single"),
+        "canary": pgettext("strategy", "canary"),
+        "shadow": pgettext("strategy", "shadow"),
+        "blue_green": pgettext("strategy", "blue-green"),
+        "ab": pgettext("strategy", "A/B test"),
+    }
+    return names.get(strategy, strategy.replace("_", " "))
+
+
+def strategy_caption(strategy: str) -> str:
+    """What a strategy does, in a sentence in the session's language."""
+    return _(STRATEGIES[strategy]) if strategy in STRATEGIES else ""
+
+
+def colour_name(colour: str) -> str:
+    """Blue-green's colour as a word in the session's language (the stored code stays "blue"/"green")."""
+    return {"blue": pgettext("colour", "blue"), "green": pgettext("colour", "green")}.get(colour, colour)
 
 
 @dataclass(frozen=True)
@@ -38,19 +62,23 @@ class RoutingConfig:
     def validate(self) -> RoutingConfig:
         if self.strategy not in STRATEGIES:
             raise ConfigError(
-                f"The 'strategy' of RoutingConfig must be one of {', '.join(STRATEGIES)}; "
-                f"got {self.strategy!r} instead."
+                _("The 'strategy' of RoutingConfig must be one of {choices}; got {value} instead.").format(
+                    choices=", ".join(STRATEGIES), value=repr(self.strategy)
+                )
             )
         share = self.challenger_share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise ConfigError(
-                f"The 'challenger_share' of RoutingConfig must be a number between 0 and 1 "
-                f"(0.1 sends 10% of traffic to the challenger); got {share!r} instead."
+                _(
+                    "The 'challenger_share' of RoutingConfig must be a number between 0 and 1 "
+                    "(0.1 sends 10% of traffic to the challenger); got {value} instead."
+                ).format(value=repr(share))
             )
         if self.active_color not in COLORS:
             raise ConfigError(
-                f"The 'active_color' of RoutingConfig must be one of {', '.join(COLORS)}; "
-                f"got {self.active_color!r} instead."
+                _("The 'active_color' of RoutingConfig must be one of {choices}; got {value} instead.").format(
+                    choices=", ".join(COLORS), value=repr(self.active_color)
+                )
             )
         return self
 

@@ -42,8 +42,10 @@ from core.deployment.prediction_log import (
     record_feedback,
 )
 from core.deployment.request import REQUEST_PROBLEMS, ROW_PROBLEMS, InputProblem, read_request
-from core.deployment.routing import RoutingConfig, route_requests
+from core.deployment.routing import RoutingConfig, route_requests, strategy_name
 from core.deployment.served_model import LARGEST_FEATURE, ServedModel, load_served
+from core.formatting import format_percent
+from core.i18n import DEFAULT_LANGUAGE, N_, _, current_language, pgettext
 from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_version
 from core.workspace.database import Workspace, dumps, inserted_id, now
@@ -54,6 +56,7 @@ __all__ = [
     "LARGEST_FEATURE",
     "STATUSES",
     "VALIDATION_POLICIES",
+    "policy_name",
     "REQUEST_PROBLEMS",
     "ROW_PROBLEMS",
     "InputProblem",
@@ -95,17 +98,28 @@ STATUSES = ("scored", "flagged", "rejected", "review", "error")
 # What a row that breaks a rule learned from training gets (a row the model cannot read at all is
 # an error whatever the policy).
 VALIDATION_POLICIES: dict[str, str] = {
-    "reject": "Refuse the row: no prediction, only what is wrong with it.",
-    "flag": "Answer it, and mark the answer as flagged with what is wrong.",
-    "review": "Answer it, and hold it in a review queue for a person to check.",
+    "reject": N_("Refuse the row: no prediction, only what is wrong with it."),
+    "flag": N_("Answer it, and mark the answer as flagged with what is wrong."),
+    "review": N_("Answer it, and hold it in a review queue for a person to check."),
 }
+
+
+def policy_name(policy: str) -> str:
+    """A validation policy's code as a word in the session's language (the stored code stays English)."""
+    names = {
+        "reject": pgettext("policy", "reject"),
+        "flag": pgettext("policy", "flag"),
+        "review": pgettext("policy", "review"),
+    }
+    return names.get(policy, policy)
 
 
 def check_validation_policy(policy: Any) -> str:
     if policy not in VALIDATION_POLICIES:
         raise ConfigError(
-            f"The 'validation_policy' of a deployment must be one of {', '.join(VALIDATION_POLICIES)}; "
-            f"got {policy!r} instead."
+            _("The 'validation_policy' of a deployment must be one of {choices}; got {value} instead.").format(
+                choices=", ".join(VALIDATION_POLICIES), value=repr(policy)
+            )
         )
     return str(policy)
 
@@ -214,34 +228,54 @@ def describe_deployment(ws: Workspace, deployment: dict[str, Any]) -> str:
     challenger = get_version(ws, deployment["challenger_version_id"]) if deployment["challenger_version_id"] else None
     name = f"{champion['model_name']} v{champion['version']}"
     other = f"{challenger['model_name']} v{challenger['version']}" if challenger else ""
-    head = f"deployment {deployment['id']} ({routing.strategy.replace('_', '-')})"
+    head = _("deployment {id} ({strategy})").format(id=deployment["id"], strategy=_strategy_word(routing.strategy))
+    share = format_percent(routing.challenger_share, 0)
     if challenger is None:
-        return f"{head}: {name} answers every request"
+        return _("{head}: {name} answers every request").format(head=head, name=name)
     if routing.strategy == "canary":
-        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the requests"
+        return _("{head}: {name} answers, {other} gets {share} of the requests").format(
+            head=head, name=name, other=other, share=share
+        )
     if routing.strategy == "ab":
-        return f"{head}: {name} answers, {other} gets {routing.challenger_share:.0%} of the users"
+        return _("{head}: {name} answers, {other} gets {share} of the users").format(
+            head=head, name=name, other=other, share=share
+        )
     if routing.strategy == "shadow":
-        return f"{head}: {name} answers every request, {other} scores them silently"
+        return _("{head}: {name} answers every request, {other} scores them silently").format(
+            head=head, name=name, other=other
+        )
     answering, standby = (other, name) if routing.active_color == "green" else (name, other)
-    return f"{head}: {answering} answers every request, {standby} stands by"
+    return _("{head}: {answering} answers every request, {standby} stands by").format(
+        head=head, answering=answering, standby=standby
+    )
+
+
+def _strategy_word(strategy: str) -> str:
+    """The strategy inside "deployment 4 (single)": its code in English ("blue-green"), the teacher's
+    word in Portuguese."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return strategy.replace("_", "-")
+    return strategy_name(strategy)
 
 
 def describe_live(ws: Workspace, project_id: int) -> str:
     """What the project's endpoint serves right now, in one sentence."""
     live = get_active_deployment(ws, project_id)
     if live is None:
-        return "Nothing is deployed: the endpoint serves no model yet."
-    return f"Live now: {describe_deployment(ws, live)}; {describe_policy(live.get('validation_policy') or 'flag')}."
+        return _("Nothing is deployed: the endpoint serves no model yet.")
+    return _("Live now: {deployment}; {policy}.").format(
+        deployment=describe_deployment(ws, live), policy=describe_policy(live.get("validation_policy") or "flag")
+    )
 
 
 def describe_policy(policy: str) -> str:
     """What the validation policy does to a row that breaks a rule learned from training, in words."""
-    return {
-        "reject": "a row that breaks a rule learned from training is refused",
-        "flag": "a row that breaks a rule learned from training is answered and flagged",
-        "review": "a row that breaks a rule learned from training is answered and held for review",
-    }[check_validation_policy(policy)]
+    sentences = {
+        "reject": N_("a row that breaks a rule learned from training is refused"),
+        "flag": N_("a row that breaks a rule learned from training is answered and flagged"),
+        "review": N_("a row that breaks a rule learned from training is answered and held for review"),
+    }
+    return _(sentences[check_validation_policy(policy)])
 
 
 def _answer_columns(

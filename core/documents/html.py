@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from core.documents.document import Document, Section, Table
+from core.i18n import current_language
 
 _CSS = """
 body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933;
@@ -49,11 +50,16 @@ def _section(section: Section) -> list[str]:
     return out
 
 
+def _html_language() -> str:
+    """The page's ``lang`` attribute: the language the document was written in."""
+    return "pt-BR" if current_language() == "pt" else "en"
+
+
 def render_html(doc: Document) -> str:
     """``doc`` as a complete HTML page (UTF-8), every text html-escaped."""
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{_html_language()}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_text(doc.title)}</title>",
         f"<style>{_CSS}</style>",

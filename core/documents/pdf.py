@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.documents.document import Document, Section, Table
+from core.i18n import _
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -76,7 +77,8 @@ def _new_pdf(doc: Document, compress: bool):
             self.set_y(-12)
             self.set_font(FONT, "", 8)
             self.set_text_color(*_MUTED)
-            self.cell(0, 6, f"{doc.title} · page {self.page_no()}/{{nb}}", align="C")
+            page = _("page {n}/{total}").format(n=self.page_no(), total="{nb}")
+            self.cell(0, 6, f"{doc.title} · {page}", align="C")
 
     pdf = _Pdf(format="A4", unit="mm")
     pdf.compress = compress

@@ -21,6 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from core.formatting import format_count
+from core.i18n import N_, _, use_language
+from core.registry.audit import role_label
 from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_alias_version, get_version, version_label
 from core.workspace.actor import REVIEWER, current_actor, same_person
@@ -29,6 +32,18 @@ from core.workspace.errors import ConfigError, NotFoundError, StudioError
 
 PENDING, APPROVED, REJECTED, CARRIED_OUT, WITHDRAWN = "pending", "approved", "rejected", "carried_out", "withdrawn"
 MAX_TEXT = 2000
+STATUS_NAMES = {
+    PENDING: N_("pending"),
+    APPROVED: N_("approved"),
+    REJECTED: N_("rejected"),
+    CARRIED_OUT: N_("carried out"),
+    WITHDRAWN: N_("withdrawn"),
+}
+
+
+def status_label(status: str) -> str:
+    """A request's stored status as a word in the session's language."""
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status.replace("_", " ")
 
 
 class ApprovalRequiredError(StudioError):
@@ -47,15 +62,17 @@ class RegistryPolicy:
 
     def describe(self) -> str:
         people = (
-            "Promotions to production by people need a reviewer's approval: a data scientist requests one, "
-            "another person, a reviewer, approves it after reading the model card."
+            _(
+                "Promotions to production by people need a reviewer's approval: a data scientist requests one, "
+                "another person, a reviewer, approves it after reading the model card."
+            )
             if self.people_need_approval
-            else "People may promote to production without a reviewer's approval (the audit log still names them)."
+            else _("People may promote to production without a reviewer's approval (the audit log still names them).")
         )
         verdicts = (
-            "A rollout's verdict (a completed canary, the autopilot) promotes by itself and is named as the actor."
+            _("A rollout's verdict (a completed canary, the autopilot) promotes by itself and is named as the actor.")
             if self.verdicts_promote
-            else "A rollout's verdict (a completed canary, the autopilot) files a request a reviewer approves."
+            else _("A rollout's verdict (a completed canary, the autopilot) files a request a reviewer approves.")
         )
         return f"{people} {verdicts}"
 
@@ -70,30 +87,38 @@ def get_policy(ws: Workspace, project_id: int) -> RegistryPolicy:
 def set_policy(ws: Workspace, project_id: int, policy: RegistryPolicy) -> RegistryPolicy:
     with ws.transaction() as conn:
         conn.execute("UPDATE projects SET registry_policy_json = ? WHERE id = ?", (dumps(asdict(policy)), project_id))
-        ws.audit(conn, project_id, "registry.policy", {**asdict(policy), "sentence": policy.describe()})
+        with use_language("en"):  # the audit log stores English; the page renders it in the reader's language
+            sentence = policy.describe()
+        ws.audit(conn, project_id, "registry.policy", {**asdict(policy), "sentence": sentence})
     return policy
 
 
 def _text(value: str, what: str) -> str:
     clean = " ".join(str(value or "").split())
     if not clean:
-        raise ConfigError(f"The {what} must not be empty; say why in a sentence for the audit log.")
+        raise ConfigError(_("The {what} must not be empty; say why in a sentence for the audit log.").format(what=what))
     if len(clean) > MAX_TEXT:
-        raise ConfigError(f"The {what} must be at most {MAX_TEXT:,} characters; got {len(clean):,} instead.")
+        raise ConfigError(
+            _("The {what} must be at most {limit} characters; got {n} instead.").format(
+                what=what, limit=format_count(MAX_TEXT), n=format_count(len(clean))
+            )
+        )
     return clean
 
 
 def request_promotion(ws: Workspace, project_id: int, version_id: int, reason: str) -> dict[str, Any]:
     """File a request that ``version_id`` go to production, by the current actor, with a reason."""
-    reason = _text(reason, "reason for the promotion")
+    reason = _text(reason, _("reason for the promotion"))
     version = get_version(ws, version_id)
     if version["project_id"] != project_id:
-        raise NotFoundError(f"Model version id {version_id} does not exist in this project.")
+        raise NotFoundError(_("Model version id {id} does not exist in this project.").format(id=version_id))
     check_deployable(version)
     label, who = version_label(version), current_actor()
     champion = get_alias_version(ws, project_id, version["model_name"], "champion")
     if champion is not None and champion["id"] == version_id:
-        raise ConfigError(f"{label} is already the champion (in production); there is nothing to request.")
+        raise ConfigError(
+            _("{label} is already the champion (in production); there is nothing to request.").format(label=label)
+        )
     with ws.transaction() as conn:
         open_request = conn.execute(
             "SELECT id, status FROM promotion_requests WHERE version_id = ? AND status IN (?, ?)",
@@ -101,8 +126,9 @@ def request_promotion(ws: Workspace, project_id: int, version_id: int, reason: s
         ).fetchone()
         if open_request is not None:
             raise ConfigError(
-                f"{label} already has an open promotion request ({open_request['id']}, {open_request['status']}); "
-                "review or carry out that one."
+                _(
+                    "{label} already has an open promotion request ({id}, {status}); review or carry out that one."
+                ).format(label=label, id=open_request["id"], status=status_label(open_request["status"]))
             )
         request_id = inserted_id(
             conn.execute(
@@ -123,21 +149,29 @@ def request_promotion(ws: Workspace, project_id: int, version_id: int, reason: s
 def review_request(ws: Workspace, project_id: int, request_id: int, approve: bool, comment: str) -> dict[str, Any]:
     """A reviewer approves or rejects a pending request, with a comment. Refused: a person who is not a
     reviewer, the person who requested it (no self-approval), a request already reviewed."""
-    comment = _text(comment, "review comment")
+    comment = _text(comment, _("review comment"))
     who = current_actor()
     if who.role != REVIEWER:
         raise ConfigError(
-            f"Only a reviewer approves or rejects a promotion; you are signed in as {who.label()}. "
-            "Ask a reviewer, or sign in as one."
+            _(
+                "Only a reviewer approves or rejects a promotion; you are signed in as {who}. "
+                "Ask a reviewer, or sign in as one."
+            ).format(who=who.label())
         )
     with ws.transaction() as conn:
         row = _open_request(conn, project_id, request_id)
         if row["status"] != PENDING:
-            raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
+            raise ConfigError(
+                _("Promotion request {id} is already {status}.").format(
+                    id=request_id, status=status_label(row["status"])
+                )
+            )
         if same_person(row["requested_by"], who.name):
             raise ConfigError(
-                f"You ({who.name}) requested this promotion, so you cannot approve or reject it yourself: "
-                "another reviewer must sign it off."
+                _(
+                    "You ({name}) requested this promotion, so you cannot approve or reject it yourself: "
+                    "another reviewer must sign it off."
+                ).format(name=who.name)
             )
         status = APPROVED if approve else REJECTED
         conn.execute(
@@ -166,7 +200,7 @@ def _open_request(conn, project_id: int, request_id: int):
         "SELECT * FROM promotion_requests WHERE id = ? AND project_id = ?", (request_id, project_id)
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"Promotion request {request_id} does not exist in this project.")
+        raise NotFoundError(_("Promotion request {id} does not exist in this project.").format(id=request_id))
     return row
 
 
@@ -176,9 +210,17 @@ def withdraw_request(ws: Workspace, project_id: int, request_id: int) -> dict[st
     with ws.transaction() as conn:
         row = _open_request(conn, project_id, request_id)
         if row["status"] not in (PENDING, APPROVED):
-            raise ConfigError(f"Promotion request {request_id} is already {row['status'].replace('_', ' ')}.")
+            raise ConfigError(
+                _("Promotion request {id} is already {status}.").format(
+                    id=request_id, status=status_label(row["status"])
+                )
+            )
         if not same_person(row["requested_by"], who.name):
-            raise ConfigError(f"Only {row['requested_by']}, who filed request {request_id}, can withdraw it.")
+            raise ConfigError(
+                _("Only {name}, who filed request {id}, can withdraw it.").format(
+                    name=row["requested_by"], id=request_id
+                )
+            )
         conn.execute("UPDATE promotion_requests SET status = ? WHERE id = ?", (WITHDRAWN, request_id))
         ws.audit(
             conn,
@@ -192,7 +234,7 @@ def withdraw_request(ws: Workspace, project_id: int, request_id: int) -> dict[st
 def get_request(ws: Workspace, project_id: int, request_id: int) -> dict[str, Any]:
     row = ws.query_one("SELECT * FROM promotion_requests WHERE id = ? AND project_id = ?", (request_id, project_id))
     if row is None:
-        raise NotFoundError(f"Promotion request {request_id} does not exist in this project.")
+        raise NotFoundError(_("Promotion request {id} does not exist in this project.").format(id=request_id))
     return dict(row)
 
 
@@ -217,11 +259,11 @@ def get_requests_df(ws: Workspace, project_id: int, model_name: str | None = Non
             {
                 "request": r["id"],
                 "version": f"v{r['version']}",
-                "status": r["status"].replace("_", " "),
-                "requested by": f"{r['requested_by']} ({r['requested_role']})",
+                "status": status_label(r["status"]),
+                "requested by": f"{r['requested_by']} ({role_label(r['requested_role'])})",
                 "requested": when(r["requested_at"]),
                 "reason": r["reason"],
-                "reviewed by": f"{r['reviewed_by']} ({r['reviewed_role']})" if r["reviewed_by"] else "",
+                "reviewed by": f"{r['reviewed_by']} ({role_label(r['reviewed_role'])})" if r["reviewed_by"] else "",
                 "comment": r["review_comment"] or "",
                 "reviewed": when(r["reviewed_at"]),
                 "carried out by": r["carried_out_by"] or "",
@@ -233,6 +275,22 @@ def get_requests_df(ws: Workspace, project_id: int, model_name: str | None = Non
             "reviewed by", "comment", "reviewed", "carried out by",
         ],
     )  # fmt: skip
+
+
+def request_headers() -> dict[str, str]:
+    """The requests table's headers in the session's language (``get_requests_df`` keeps English keys)."""
+    return {
+        "request": _("request"),
+        "version": _("version"),
+        "status": _("status"),
+        "requested by": _("requested by"),
+        "requested": _("requested"),
+        "reason": _("reason"),
+        "reviewed by": _("reviewed by"),
+        "comment": _("comment"),
+        "reviewed": _("reviewed"),
+        "carried out by": _("carried out by"),
+    }
 
 
 def approved_request(ws: Workspace, project_id: int, version_id: int) -> dict[str, Any] | None:
@@ -263,15 +321,19 @@ def authorize_promotion(ws: Workspace, project_id: int, version_id: int, reason:
             )
         request_id = request["id"] if request else None
         raise ApprovalRequiredError(
-            f"{who.name} recommends promoting {label}; by this project's policy a reviewer approves it first "
-            f"(request {request_id} on the Registry page).",
+            _(
+                "{name} recommends promoting {label}; by this project's policy a reviewer approves it first "
+                "(request {id} on the Registry page)."
+            ).format(name=who.name, label=label, id=request_id),
             request_id,
         )
     if approved is not None:
         return int(approved["id"])
     if who.is_person and policy.people_need_approval:
         raise ApprovalRequiredError(
-            f"Promoting {label} needs a reviewer's approval by this project's policy: request the promotion "
-            "on the Registry page (a data scientist, with a reason), and promote it once a reviewer approves it."
+            _(
+                "Promoting {label} needs a reviewer's approval by this project's policy: request the promotion "
+                "on the Registry page (a data scientist, with a reason), and promote it once a reviewer approves it."
+            ).format(label=label)
         )
     return None

@@ -6,14 +6,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.formatting import format_count, format_number
+from core.i18n import N_, _
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
+
+ROLE_NAMES = {
+    "data scientist": N_("data scientist"),
+    "reviewer": N_("reviewer"),
+    "command line": N_("command line"),
+    "automatic": N_("automatic"),
+    "script": N_("script"),
+    "visitor": N_("visitor"),
+}
+
+
+def role_label(role: str | None) -> str:
+    """A stored actor role ("data scientist") in the session's language."""
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else str(role or "")
 
 
 def describe_audit_entry(action: str, detail: dict[str, Any], versions: dict[int, int] | None = None) -> str:
-    """One sentence for an audit entry. ``versions`` maps model-version ids to version numbers, so an
-    alias change reads "v3", not "version id 7". Unknown actions list their fields."""
+    """One sentence for an audit entry, in the session's language (the stored row stays as it was:
+    codes and English detail). ``versions`` maps model-version ids to version numbers, so an alias
+    change reads "v3", not "version id 7". Unknown actions list their fields."""
     versions = versions or {}
-    kind, _, what = action.partition(".")
+    kind, _sep, what = action.partition(".")
     describe = _SENTENCES.get(action) or (_dataset if kind == "dataset" else None)
     try:
         if describe is not None:
@@ -29,14 +46,16 @@ def describe_actor(row: Any) -> str:
     for entries written before actors were recorded."""
     name = row["actor"]
     if not name:
-        return "not recorded"
+        return _("not recorded")
     if row["actor_role"] == "automatic":
-        return f"{name} (started by {row['on_behalf_of']})" if row["on_behalf_of"] else name
-    return f"{name} ({row['actor_role']})" if row["actor_role"] else name
+        if row["on_behalf_of"]:
+            return _("{name} (started by {person})").format(name=name, person=row["on_behalf_of"])
+        return str(name)
+    return f"{name} ({role_label(row['actor_role'])})" if row["actor_role"] else str(name)
 
 
 def _v(versions: dict[int, int], version_id: Any) -> str:
-    return f"v{versions[version_id]}" if version_id in versions else f"version id {version_id}"
+    return f"v{versions[version_id]}" if version_id in versions else _("version id {id}").format(id=version_id)
 
 
 def _why(reason: Any) -> str:
@@ -44,41 +63,54 @@ def _why(reason: Any) -> str:
 
 
 def _project(d: dict, versions: dict, what: str) -> str:
-    return f"Project '{d['name']}' created."
+    return _("Project '{name}' created.").format(name=d["name"])
 
 
 def _renamed(d: dict, versions: dict, what: str) -> str:
-    return f"Project renamed from '{d['from']}' to '{d['to']}'."
+    return _("Project renamed from '{old}' to '{new}'.").format(old=d["from"], new=d["to"])
 
 
 def _deleted(d: dict, versions: dict, what: str) -> str:
     rows = sum(d.get("rows", {}).values())
     models = ", ".join(f"{m['model']} v{m['version']}" for m in d.get("model_versions", []))
-    return (
-        f"Project '{d['name']}' deleted with everything made in it: {rows:,} records and {d['files']:,} files"
-        + (f", including model versions {models} (their SHA-256 are kept in this entry)" if models else "")
-        + "."
+    if models:
+        return _(
+            "Project '{name}' deleted with everything made in it: {rows} records and {files} files, including "
+            "model versions {models} (their SHA-256 are kept in this entry)."
+        ).format(name=d["name"], rows=format_count(rows), files=format_count(d["files"]), models=models)
+    return _("Project '{name}' deleted with everything made in it: {rows} records and {files} files.").format(
+        name=d["name"], rows=format_count(rows), files=format_count(d["files"])
     )
 
 
+_DATA_KINDS = {"raw": N_("Raw"), "clean": N_("Clean"), "cleaned": N_("Cleaned")}
+
+
 def _dataset(d: dict, versions: dict, kind: str) -> str:
-    made_from = f", made from dataset {d['parent_id']}" if d.get("parent_id") else ""
-    return (
-        f"{kind.capitalize()} data saved as dataset {d['dataset_id']} ('{d['name']}', {d['rows']:,} rows{made_from})."
+    label = _(_DATA_KINDS[kind]) if kind in _DATA_KINDS else kind.capitalize()
+    if d.get("parent_id"):
+        return _("{kind} data saved as dataset {id} ('{name}', {rows} rows, made from dataset {parent}).").format(
+            kind=label, id=d["dataset_id"], name=d["name"], rows=format_count(d["rows"]), parent=d["parent_id"]
+        )
+    return _("{kind} data saved as dataset {id} ('{name}', {rows} rows).").format(
+        kind=label, id=d["dataset_id"], name=d["name"], rows=format_count(d["rows"])
     )
 
 
 def _problem(d: dict, versions: dict, what: str) -> str:
     metric, bar = d["metric"], format_metric_value(d["metric"], d["threshold"])
-    compare = "at least" if is_higher_better(metric) else "at most"
-    return (
-        f"Problem set: predict '{d['target']}' ({d['task']}); the gate needs {get_metric_label(metric)} of "
-        f"{compare} {bar}."
+    sentence = (
+        _("Problem set: predict '{column}' ({task}); the gate needs {metric} of at least {bar}.")
+        if is_higher_better(metric)
+        else _("Problem set: predict '{column}' ({task}); the gate needs {metric} of at most {bar}.")
     )
+    return sentence.format(column=d["target"], task=d["task"], metric=get_metric_label(metric), bar=bar)
 
 
 def _feature_set(d: dict, versions: dict, what: str) -> str:
-    return f"Feature set version {d['version']} built from dataset {d['dataset_id']}."
+    return _("Feature set version {version} built from dataset {dataset}.").format(
+        version=d["version"], dataset=d["dataset_id"]
+    )
 
 
 def _experiment(d: dict, versions: dict, what: str) -> str:
@@ -89,86 +121,162 @@ def _experiment(d: dict, versions: dict, what: str) -> str:
         if gate.get("metric") and gate.get("value") is not None
         else ""
     )
-    return (
-        f"Experiment {d['experiment_id']} recorded ({d.get('kind') or 'leaderboard'}); the gate said {verdict}{score}."
+    return _("Experiment {id} recorded ({kind}); the gate said {verdict}{score}.").format(
+        id=d["experiment_id"], kind=d.get("kind") or "leaderboard", verdict=verdict, score=score
     )
 
 
 def _registered(d: dict, versions: dict, what: str) -> str:
     threshold = (
-        f", answering yes from a score of {d['decision_threshold']:.2f}"
+        _(", answering yes from a score of {cut}").format(cut=format_number(d["decision_threshold"]))
         if d.get("decision_threshold") is not None
         else ""
     )
-    note = f"; note: {d['note']}" if d.get("note") else ""
-    return f"{d['model']} v{d['version']} registered from run {d['run_id']}{threshold}{note}."
+    note = _("; note: {note}").format(note=d["note"]) if d.get("note") else ""
+    return _("{model} v{version} registered from run {run}{cut}{note}.").format(
+        model=d["model"], version=d["version"], run=d["run_id"], cut=threshold, note=note
+    )
+
+
+ALIAS_NAMES = {"champion": N_("champion"), "challenger": N_("challenger")}
 
 
 def _alias(d: dict, versions: dict, what: str) -> str:
-    before = f" (was {_v(versions, d['previous_version_id'])})" if d.get("previous_version_id") else ""
-    return f"The {d['alias']} of {d['model']} is now {_v(versions, d['version_id'])}{before}{_why(d.get('reason'))}."
+    before = (
+        _(" (was {version})").format(version=_v(versions, d["previous_version_id"]))
+        if d.get("previous_version_id")
+        else ""
+    )
+    alias = _(ALIAS_NAMES[d["alias"]]) if d["alias"] in ALIAS_NAMES else d["alias"]
+    return _("The {alias} of {model} is now {version}{before}{why}.").format(
+        alias=alias, model=d["model"], version=_v(versions, d["version_id"]), before=before, why=_why(d.get("reason"))
+    )
 
 
 def _promoted(d: dict, versions: dict, what: str) -> str:
-    signed = f", carrying out request {d['request_id']} approved by {d['approved_by']}" if d.get("approved_by") else ""
-    return f"{d['model']} {_v(versions, d['version_id'])} promoted to champion{signed}{_why(d.get('reason'))}."
+    signed = (
+        _(", carrying out request {request} approved by {who}").format(request=d["request_id"], who=d["approved_by"])
+        if d.get("approved_by")
+        else ""
+    )
+    return _("{model} {version} promoted to champion{signed}{why}.").format(
+        model=d["model"], version=_v(versions, d["version_id"]), signed=signed, why=_why(d.get("reason"))
+    )
+
+
+_REVIEW_STEPS = {
+    "approved": N_("Promotion request {request} for {subject} approved{asked}{why}."),
+    "rejected": N_("Promotion request {request} for {subject} rejected{asked}{why}."),
+    "withdrawn": N_("Promotion request {request} for {subject} withdrawn{asked}{why}."),
+}
 
 
 def _promotion(d: dict, versions: dict, what: str) -> str:
     """A promotion request's step: requested (with its reason), approved or rejected (with the comment)."""
     target = f"{d['model']} {_v(versions, d['version_id'])}"
     if what == "requested":
-        return f"Promotion of {target} to production requested (request {d['request_id']}){_why(d.get('reason'))}."
-    asked = f", requested by {d['requested_by']}" if d.get("requested_by") else ""
-    return f"Promotion request {d['request_id']} for {target} {what}{asked}{_why(d.get('reason'))}."
+        return _("Promotion of {subject} to production requested (request {request}){why}.").format(
+            subject=target, request=d["request_id"], why=_why(d.get("reason"))
+        )
+    asked = _(", requested by {who}").format(who=d["requested_by"]) if d.get("requested_by") else ""
+    template = _(_REVIEW_STEPS[what]) if what in _REVIEW_STEPS else "Promotion request {request} for {subject} " + what
+    return template.format(request=d["request_id"], subject=target, asked=asked, why=_why(d.get("reason")))
 
 
 def _stage(d: dict, versions: dict, what: str) -> str:
-    return f"{d['model']} {_v(versions, d['version_id'])} moved from {d['from']} to {d['to']}{_why(d.get('reason'))}."
+    from core.registry.lifecycle import stage_label  # lifecycle imports this module
+
+    return _("{model} {version} moved from {old} to {new}{why}.").format(
+        model=d["model"],
+        version=_v(versions, d["version_id"]),
+        old=stage_label(d["from"]),
+        new=stage_label(d["to"]),
+        why=_why(d.get("reason")),
+    )
 
 
 def _policy(d: dict, versions: dict, what: str) -> str:
-    return f"Registry policy set: {d['sentence']}"
+    from core.registry.approvals import RegistryPolicy  # approvals imports this module's neighbours
+
+    policy = RegistryPolicy(bool(d["people_need_approval"]), bool(d["verdicts_promote"]))
+    return _("Registry policy set: {policy}").format(policy=policy.describe())
 
 
 def _rolled_back(d: dict, versions: dict, what: str) -> str:
-    return (
-        f"{d['model']} rolled back from {_v(versions, d['from_version_id'])} to "
-        f"{_v(versions, d['to_version_id'])}{_why(d.get('reason'))}."
+    return _("{model} rolled back from {old} to {new}{why}.").format(
+        model=d["model"],
+        old=_v(versions, d["from_version_id"]),
+        new=_v(versions, d["to_version_id"]),
+        why=_why(d.get("reason")),
     )
 
 
 def _deployment(d: dict, versions: dict, what: str) -> str:
+    from core.deployment.routing import strategy_name  # the deployment package imports the registry
+
     strategy = (d.get("routing") or {}).get("strategy", "single")
-    challenger = f" and challenger {_v(versions, d['challenger_version_id'])}" if d.get("challenger_version_id") else ""
-    return (
-        f"Deployment {d['deployment_id']} went live ({strategy}) with champion "
-        f"{_v(versions, d['champion_version_id'])}{challenger}{_why(d.get('reason'))}."
+    champion, why = _v(versions, d["champion_version_id"]), _why(d.get("reason"))
+    if d.get("challenger_version_id"):
+        return _(
+            "Deployment {id} went live ({strategy}) with champion {champion} and challenger {challenger}{why}."
+        ).format(
+            id=d["deployment_id"],
+            strategy=strategy_name(strategy),
+            champion=champion,
+            challenger=_v(versions, d["challenger_version_id"]),
+            why=why,
+        )
+    return _("Deployment {id} went live ({strategy}) with champion {champion}{why}.").format(
+        id=d["deployment_id"], strategy=strategy_name(strategy), champion=champion, why=why
     )
 
 
 def _monitoring(d: dict, versions: dict, what: str) -> str:
-    verdict = "retraining recommended" if d.get("retrain_recommended") else "no retraining needed"
-    watched = f" watching {_v(versions, d['version_id'])}" if d.get("version_id") else ""
-    return f"Monitoring report {d['report_id']}{watched} on '{d.get('scenario', 'none')}' traffic: {verdict}."
+    verdict = _("retraining recommended") if d.get("retrain_recommended") else _("no retraining needed")
+    scenario = d.get("scenario", "none")
+    if d.get("version_id"):
+        return _("Monitoring report {id} watching {version} on '{scenario}' traffic: {verdict}.").format(
+            id=d["report_id"], version=_v(versions, d["version_id"]), scenario=scenario, verdict=verdict
+        )
+    return _("Monitoring report {id} on '{scenario}' traffic: {verdict}.").format(
+        id=d["report_id"], scenario=scenario, verdict=verdict
+    )
 
 
 def _retrained(d: dict, versions: dict, what: str) -> str:
     made = d.get("registered")
     result = (
-        f"registered {made['model']} v{made['version']} as challenger"
+        _("registered {model} v{version} as challenger").format(model=made["model"], version=made["version"])
         if made
-        else "the gate said no, so nothing was registered"
+        else _("the gate said no, so nothing was registered")
     )
-    return f"Retrained after monitoring report {d['report_id']} (experiment {d['experiment_id']}): {result}."
+    return _("Retrained after monitoring report {report} (experiment {experiment}): {result}.").format(
+        report=d["report_id"], experiment=d["experiment_id"], result=result
+    )
+
+
+_ROLLOUT_KINDS = {
+    "canary_step": N_("canary step"),
+    "ab_readout": N_("A/B test readout"),
+    "shadow_readout": N_("shadow readout"),
+    "shadow_promoted": N_("shadow promoted"),
+    "blue_green_switch": N_("blue green switch"),
+    "blue_green_stream": N_("blue green stream"),
+}
 
 
 def _rollout(d: dict, versions: dict, what: str) -> str:
     """A rollout's decision (core.deployment.rollouts): its sentence when it has one, else its kind and
-    decision; a canary step says its share."""
-    share = f" at {d['share']:g}%" if what == "canary_step" and d.get("share") is not None else ""
+    decision; a canary step says its share. The stored sentence is English: shown as recorded."""
+    kind = _(_ROLLOUT_KINDS[what]) if what in _ROLLOUT_KINDS else what.replace("_", " ")
     said = d.get("sentence") or d["decision"]
-    return f"Deployment {d['deployment_id']}, {what.replace('_', ' ')}{share}: {said}".rstrip(".") + "."
+    if what == "canary_step" and d.get("share") is not None:
+        text = _("Deployment {id}, {kind} at {share}%: {said}").format(
+            id=d["deployment_id"], kind=kind, share=f"{d['share']:g}", said=said
+        )
+    else:
+        text = _("Deployment {id}, {kind}: {said}").format(id=d["deployment_id"], kind=kind, said=said)
+    return text.rstrip(".") + "."
 
 
 _SENTENCES: dict[str, Callable[[dict, dict, str], str]] = {

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.formatting import format_value
 from core.glossary import column_label
+from core.i18n import _
 from core.problem.definition import METRIC_LABELS, get_metric_label
 
 # The columns a reviewer reads first, in this order (the problem's own metric last among them).
@@ -19,8 +21,8 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
     first, then the rest (run, hash, all metrics), without the ids. ``metric`` is the problem's."""
     headers = {
         **{c: column_label(c) for c in versions if c not in ("id", "model")},
-        "cv_score": "CV score",
-        **{c: f"holdout {get_metric_label(c)}" for c in versions if c in METRIC_LABELS},
+        "cv_score": _("CV score"),
+        **{c: _("holdout {metric}").format(metric=get_metric_label(c)) for c in versions if c in METRIC_LABELS},
     }
     first = [headers.get(c, c) for c in (*FIRST_COLUMNS, metric) if c is not None and c in versions]
     # Scores to three decimals, so a CV score (0.8295) and a holdout one (0.853) read alike.
@@ -32,13 +34,13 @@ def get_versions_table(versions: pd.DataFrame, metric: str | None) -> tuple[pd.D
 
 def caption_versions(versions: pd.DataFrame) -> str:
     """Under the versions table: what the hash is for and, for yes/no models, what the threshold means."""
-    return (
+    text = _(
         "Every registered version with its scores and the first characters of its file's SHA-256: the file "
         "is checked against this hash before it is ever loaded."
-        + (
-            " A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
-            "shown (precision, recall, F1) are at 0.5."
-            if "decision threshold" in versions
-            else ""
-        )
     )
+    if "decision threshold" in versions:
+        text += " " + _(
+            "A yes/no model's decision threshold is the score from which the endpoint answers yes; the scores "
+            "shown (precision, recall, F1) are at {half}."
+        ).format(half=format_value(0.5))
+    return text

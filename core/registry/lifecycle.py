@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import N_, _
 from core.registry.audit import describe_actor
 from core.registry.versions import (
     ARCHIVED,
@@ -33,11 +34,28 @@ from core.workspace.errors import ConfigError
 STAGES = (DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED)
 STAGE_OF_ALIAS = {"champion": PRODUCTION, "challenger": STAGING}
 STAGE_LABELS = {
-    DEVELOPMENT: "Development",
-    STAGING: "Staging (challenger)",
-    PRODUCTION: "Production (champion)",
-    ARCHIVED: "Archived (retired)",
+    DEVELOPMENT: N_("Development"),
+    STAGING: N_("Staging (challenger)"),
+    PRODUCTION: N_("Production (champion)"),
+    ARCHIVED: N_("Archived (retired)"),
 }
+# A stage's name inside a sentence or a table cell (the stored code stays English).
+STAGE_NAMES = {
+    DEVELOPMENT: N_("development"),
+    STAGING: N_("staging"),
+    PRODUCTION: N_("production"),
+    ARCHIVED: N_("archived"),
+}
+
+
+def stage_label(stage: str) -> str:
+    """A stage code as a person reads it, in the session's language ("staging" -> "staging")."""
+    return _(STAGE_NAMES[stage]) if stage in STAGE_NAMES else str(stage)
+
+
+def stage_title(stage: str) -> str:
+    """A stage code as an option label ("Staging (challenger)")."""
+    return _(STAGE_LABELS[stage]) if stage in STAGE_LABELS else str(stage)
 
 
 def get_stages(ws: Workspace, project_id: int, model_name: str | None = None) -> dict[int, str]:
@@ -56,8 +74,10 @@ def describe_stage(ws: Workspace, version_id: int) -> str:
     version = get_version(ws, version_id)
     stage = get_stage(ws, version_id)
     if stage == DEVELOPMENT and version_id in served_in_production(ws, version["project_id"]):
-        return f"{STAGE_LABELS[stage]}: a former champion (it served in production; a rollback can return to it)"
-    return STAGE_LABELS[stage]
+        return _("{stage}: a former champion (it served in production; a rollback can return to it)").format(
+            stage=stage_title(stage)
+        )
+    return stage_title(stage)
 
 
 def get_stage(ws: Workspace, version_id: int) -> str:
@@ -69,8 +89,10 @@ def check_deployable(version: dict[str, Any]) -> None:
     """Refuse an archived version anywhere a version would serve (deployments, aliases)."""
     if version.get("archived_at") is not None:
         raise ConfigError(
-            f"{version_label(version)} is archived (retired): it is kept for the audit trail and cannot be "
-            "deployed or given an alias. Choose a version in development, staging or production."
+            _(
+                "{label} is archived (retired): it is kept for the audit trail and cannot be "
+                "deployed or given an alias. Choose a version in development, staging or production."
+            ).format(label=version_label(version))
         )
 
 
@@ -79,27 +101,37 @@ def move_to_stage(ws: Workspace, project_id: int, version_id: int, stage: str, r
     by a promotion (stage_promote) and left by promoting another version or rolling back; an archived
     version stays archived. Returns the version."""
     if stage not in STAGES:
-        raise ConfigError(f"The stage must be one of {', '.join(STAGES)}; got '{stage}' instead.")
+        raise ConfigError(
+            _("The stage must be one of {stages}; got '{stage}' instead.").format(stages=", ".join(STAGES), stage=stage)
+        )
     version = get_version(ws, version_id)
     if version["project_id"] != project_id:
-        raise ConfigError(f"Model version id {version_id} belongs to another project.")
+        raise ConfigError(_("Model version id {id} belongs to another project.").format(id=version_id))
     name, label = version["model_name"], version_label(version)
     with ws.transaction() as conn:
         aliases = conn.execute("SELECT group_concat(alias) FROM aliases WHERE version_id = ?", (version_id,)).fetchone()
         archived = conn.execute("SELECT archived_at FROM model_versions WHERE id = ?", (version_id,)).fetchone()[0]
         current = stage_of(aliases[0], archived)
         if current == stage:
-            raise ConfigError(f"{label} is already in {stage}.")
+            raise ConfigError(_("{label} is already in {stage}.").format(label=label, stage=stage_label(stage)))
         if current == ARCHIVED:
-            raise ConfigError(f"{label} is archived (retired) and stays so for the audit trail; register a new run.")
+            raise ConfigError(
+                _("{label} is archived (retired) and stays so for the audit trail; register a new run.").format(
+                    label=label
+                )
+            )
         if stage == PRODUCTION:
             raise ConfigError(
-                f"{label} reaches production by a promotion: request it (a reviewer approves) on the Registry page."
+                _(
+                    "{label} reaches production by a promotion: request it (a reviewer approves) on the Registry page."
+                ).format(label=label)
             )
         if current == PRODUCTION:
             raise ConfigError(
-                f"{label} is in production (the champion): promote another version or roll back first, "
-                "so that something always serves."
+                _(
+                    "{label} is in production (the champion): promote another version or roll back first, "
+                    "so that something always serves."
+                ).format(label=label)
             )
         if stage == STAGING:
             set_alias_in(ws, conn, project_id, name, "challenger", version_id, reason or "moved to staging")
@@ -154,11 +186,13 @@ def get_stage_history_df(ws: Workspace, project_id: int, version_id: int) -> pd.
         left = d.get("alias") == "champion" and d.get("previous_version_id") == version["id"]
         if r["action"] == "alias.set" and left:
             # It left production: the reason is the new champion's, so say what happened instead.
-            why = f"left production: v{numbers.get(d.get('version_id'), '?')} became the champion"
+            why = _("left production: v{number} became the champion").format(
+                number=numbers.get(d.get("version_id"), "?")
+            )
         records.append(
             {
                 "when": pd.to_datetime(r["ts"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
-                "stage": to,
+                "stage": stage_label(to),
                 "who": describe_actor(r),
                 "why": why,
             }

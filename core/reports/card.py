@@ -12,7 +12,9 @@ from typing import Any
 
 from core.documents import Document, render_html, render_pdf
 from core.formatting import format_share
+from core.i18n import _, ngettext
 from core.problem.definition import format_metric_value
+from core.registry.audit import ALIAS_NAMES
 from core.reports import card_data, card_model
 from core.reports.context import CardContext, format_count, format_when, load_card_context, resolve_card_version
 from core.workspace.database import Workspace
@@ -25,20 +27,24 @@ def card_verdict(ctx: CardContext) -> str:
     """The one-line decision: GO / NO-GO with the number behind it, and what was done despite it."""
     gate = ctx.gate
     if not gate:
-        return "NO VERDICT: no gate decision was recorded for this version."
+        return _("NO VERDICT: no gate decision was recorded for this version.")
     checks = gate.get("checks", [])
     counted = [c for c in checks if not c.get("informational")]
     passed = sum(1 for c in counted if c.get("passed"))
     value = format_metric_value(gate.get("metric", ctx.problem.metric), gate.get("value"))
     bar = format_metric_value(gate.get("metric", ctx.problem.metric), gate.get("threshold"))
-    numbers = f"{ctx.metric_label} {value} on unseen data, {ctx.bar_words} {bar} asked; {passed} of {len(counted)} checks passed"
+    numbers = _("{metric} {value} on unseen data, {bar_words} {bar} asked; {passed} of {total} checks passed").format(
+        metric=ctx.metric_label, value=value, bar_words=ctx.bar_words, bar=bar, passed=passed, total=len(counted)
+    )
     if not ctx.gate_checked_this_model:
-        return f"NOT GATED: the gate judged another model of its experiment ({numbers} for that one)."
+        return _("NOT GATED: the gate judged another model of its experiment ({numbers} for that one).").format(
+            numbers=numbers
+        )
     if gate.get("passed"):
-        return f"GO: {numbers}."
+        return _("GO: {numbers}.").format(numbers=numbers)
     if ctx.lineage.get("override_reason"):
-        return f"NO-GO, registered anyway: {numbers}."
-    return f"NO-GO: {numbers}."
+        return _("NO-GO, registered anyway: {numbers}.").format(numbers=numbers)
+    return _("NO-GO: {numbers}.").format(numbers=numbers)
 
 
 def _mid_sentence(name: str) -> str:
@@ -53,38 +59,60 @@ def _status(ctx: CardContext) -> str:
         (ctx.version["id"], ctx.version["id"]),
     )
     if "champion" in aliases:
-        role = "It is the champion" + (", serving production now." if live else " (not deployed at the moment).")
-    elif "challenger" in aliases:
-        role = "It is the challenger: a candidate waiting to prove itself" + (
-            ", receiving part of the traffic now." if live else "."
+        return (
+            _("It is the champion, serving production now.")
+            if live
+            else _("It is the champion (not deployed at the moment).")
         )
-    else:
-        role = "It holds no alias: it is kept for the record" + (" and still receives traffic." if live else ".")
-    return role
+    if "challenger" in aliases:
+        return (
+            _("It is the challenger: a candidate waiting to prove itself, receiving part of the traffic now.")
+            if live
+            else _("It is the challenger: a candidate waiting to prove itself.")
+        )
+    return (
+        _("It holds no alias: it is kept for the record and still receives traffic.")
+        if live
+        else _("It holds no alias: it is kept for the record.")
+    )
 
 
 def card_summary(ctx: CardContext, drivers: list[dict[str, Any]] | None, warnings: list[str]) -> tuple[str, ...]:
     v, e = ctx.version, ctx.experiment
     rows = ctx.ws.query_one("SELECT rows FROM datasets WHERE id = ?", (e["dataset_id"],))
-    source = ctx.project.get("source") or "its uploaded table"
+    source = ctx.project.get("source") or _("its uploaded table")
+    learned = _("{rows} rows of {source}").format(rows=format_count(rows["rows"]), source=source) if rows else source
     out = [
-        f"{ctx.label} predicts {card_data.describe_prediction(ctx)} for the project '{ctx.project['name']}'. "
-        f"It is a {_mid_sentence(ctx.run['model_name'])} model that learned from "
-        f"{format_count(rows['rows']) + ' rows of ' if rows else ''}{source}, registered on {format_when(v['created_at'])}. "
+        _(
+            "{label} predicts {what} for the project '{project}'. It is a {family} model that learned from "
+            "{learned}, registered on {when}."
+        ).format(
+            label=ctx.label,
+            what=card_data.describe_prediction(ctx),
+            project=ctx.project["name"],
+            family=_mid_sentence(ctx.run["model_name"]),
+            learned=learned,
+            when=format_when(v["created_at"]),
+        )
+        + " "
         + _status(ctx)
     ]
     checks = ctx.gate.get("checks", [])
     if checks:
-        out.append("At the gate: " + " ".join(c.get("sentence", "") for c in checks))
+        out.append(_("At the gate:") + " " + " ".join(c.get("sentence", "") for c in checks))
     if drivers:
         top = ", ".join(f"{d['feature']} ({format_share(d['share'])})" for d in drivers[:3])
-        out.append(f"Its answers depend most on {top}.")
+        out.append(_("Its answers depend most on {top}.").format(top=top))
     else:
-        out.append("What drives its answers is not computed yet (open Explain).")
+        out.append(_("What drives its answers is not computed yet (open Explain)."))
     out.append(
-        f"{len(warnings)} warning(s) were raised along the way: see Limitations and warnings."
+        ngettext(
+            "{n} warning was raised along the way: see Limitations and warnings.",
+            "{n} warnings were raised along the way: see Limitations and warnings.",
+            len(warnings),
+        ).format(n=len(warnings))
         if warnings
-        else "No warning was raised along the way."
+        else _("No warning was raised along the way.")
     )
     return tuple(out)
 
@@ -98,14 +126,15 @@ def build_model_card(ws: Workspace, version_id: int, *, generated_at: float | No
     subtitle = " · ".join(
         part
         for part in (
-            f"project {ctx.project['name']}",
-            ctx.label + (f" ({', '.join(aliases)})" if aliases else ""),
-            f"generated {format_when(time.time() if generated_at is None else generated_at)}",
+            _("project {name}").format(name=ctx.project["name"]),
+            ctx.label
+            + (f" ({', '.join(_(ALIAS_NAMES[a]) if a in ALIAS_NAMES else a for a in aliases)})" if aliases else ""),
+            _("generated {when}").format(when=format_when(time.time() if generated_at is None else generated_at)),
         )
         if part
     )
     return Document(
-        title=f"Model card: {ctx.label}",
+        title=_("Model card: {label}").format(label=ctx.label),
         subtitle=subtitle,
         verdict=card_verdict(ctx),
         summary=card_summary(ctx, drivers, warnings),
@@ -132,7 +161,11 @@ def render_card(doc: Document, fmt: str) -> bytes:
         return render_html(doc).encode("utf-8")
     if fmt == "pdf":
         return render_pdf(doc)
-    raise ConfigError(f"The card's format must be one of {', '.join(FORMATS)}; got '{fmt}' instead.")
+    raise ConfigError(
+        _("The card's format must be one of {formats}; got '{fmt}' instead.").format(
+            formats=", ".join(FORMATS), fmt=fmt
+        )
+    )
 
 
 def card_file_name(doc_version: dict[str, Any], fmt: str) -> str:

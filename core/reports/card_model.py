@@ -19,6 +19,7 @@ from core.explain.importance import get_importance_df
 from core.explain.result import Explanation
 from core.formatting import format_share
 from core.glossary import validation_label
+from core.i18n import _
 from core.problem.definition import encode_target, format_metric_value, get_metric_label
 from core.reports.context import CardContext, as_of_gate, format_count
 from core.stages.evaluate import get_saved_comparison, get_saved_robustness, get_top_two_runs
@@ -41,50 +42,60 @@ def leaderboard_section(ctx: CardContext) -> Section:
     shown = [m for m in ("roc_auc", "f1_macro", "accuracy", "r2", "rmse", "mae") if m in runs.columns]
     shown = [metric, *[m for m in shown if m != metric]][:3] if metric in runs.columns else shown[:3]
     columns = [
-        "rank",
-        "model",
-        f"cross-validated {ctx.metric_label}",
-        *[f"{get_metric_label(m)} unseen" for m in shown],
+        _("rank"),
+        _("model"),
+        _("cross-validated {metric}").format(metric=ctx.metric_label),
+        *[_("{metric} unseen").format(metric=get_metric_label(m)) for m in shown],
     ]
     rows = []
-    for rank, (_, r) in enumerate(runs.iterrows(), start=1):
-        name = str(r["model"]) + (" ← this model" if int(r["run"]) == int(ctx.run["id"]) else "")
+    for rank, (_i, r) in enumerate(runs.iterrows(), start=1):
+        name = str(r["model"]) + (" ← " + _("this model") if int(r["run"]) == int(ctx.run["id"]) else "")
         if isinstance(r["error"], str) and r["error"]:
-            rows.append((str(rank), name, "failed to train", *[""] * len(shown)))
+            rows.append((str(rank), name, _("failed to train"), *[""] * len(shown)))
             continue
         rows.append((str(rank), name, _metric(metric, r["cv_score"]), *[_metric(m, r.get(m)) for m in shown]))
-    caption = (
-        f"Every model of experiment {ctx.experiment['id']}, best first by cross-validated {ctx.metric_label}; "
-        "'unseen' is the holdout none of them learned from. The baseline ignores the features: a model must beat it."
-    )
-    return Section("Leaderboard", tables=(make_table(columns, rows, caption=caption),) if rows else ())
+    caption = _(
+        "Every model of experiment {id}, best first by cross-validated {metric}; 'unseen' is the holdout none of "
+        "them learned from. The baseline ignores the features: a model must beat it."
+    ).format(id=ctx.experiment["id"], metric=ctx.metric_label)
+    return Section(_("Leaderboard"), tables=(make_table(columns, rows, caption=caption),) if rows else ())
 
 
 def gate_section(ctx: CardContext) -> Section:
     gate = ctx.gate
     checks = gate.get("checks", [])
     if not checks:
-        return Section("The gate: good enough?", paragraphs=("No gate verdict was recorded for this version.",))
+        return Section(_("The gate: good enough?"), paragraphs=(_("No gate verdict was recorded for this version."),))
     rows = [
         (
-            as_of_gate(CHECK_TITLES.get(c.get("name", ""), str(c.get("name", "")).replace("_", " "))),
-            "for information" if c.get("informational") else ("passed" if c.get("passed") else "FAILED"),
+            as_of_gate(
+                _(CHECK_TITLES[c["name"]])
+                if c.get("name") in CHECK_TITLES
+                else str(c.get("name", "")).replace("_", " ")
+            ),
+            _("for information") if c.get("informational") else (_("passed") if c.get("passed") else _("FAILED")),
             c.get("sentence", ""),
         )
         for c in checks
     ]
     paragraphs = [
-        f"Verdict: {'GO' if gate.get('passed') else 'NO-GO'}. Every check must pass for GO; it was judged on the "
-        f"experiment's holdout ({validation_label(str(ctx.experiment['validation']))})."
+        _(
+            "Verdict: {verdict}. Every check must pass for GO; it was judged on the experiment's holdout ({validation})."
+        ).format(
+            verdict="GO" if gate.get("passed") else "NO-GO",
+            validation=validation_label(str(ctx.experiment["validation"])),
+        )
     ]
     if not ctx.gate_checked_this_model:
-        paragraphs.append("The gate checked the experiment's best model; this version is another of its models.")
+        paragraphs.append(_("The gate checked the experiment's best model; this version is another of its models."))
     if ctx.lineage.get("override_reason"):
-        paragraphs.append(f"Registered anyway, with the written reason: {ctx.lineage['override_reason']}")
+        paragraphs.append(
+            _("Registered anyway, with the written reason: {reason}").format(reason=ctx.lineage["override_reason"])
+        )
     table = make_table(
-        ["check", "result", "what it found"], rows, caption="Each check of the go/no-go gate in a sentence."
+        [_("check"), _("result"), _("what it found")], rows, caption=_("Each check of the go/no-go gate in a sentence.")
     )
-    return Section("The gate: good enough?", paragraphs=tuple(paragraphs), tables=(table,))
+    return Section(_("The gate: good enough?"), paragraphs=tuple(paragraphs), tables=(table,))
 
 
 def metrics_section(ctx: CardContext) -> Section:
@@ -97,16 +108,16 @@ def metrics_section(ctx: CardContext) -> Section:
             continue
         spread = ""
         if name == ctx.problem.metric and folds:
-            spread = (
-                f"{_metric(name, float(np.mean(folds)))} (folds from {_metric(name, min(folds))} "
-                f"to {_metric(name, max(folds))})"
+            spread = _("{mean} (folds from {low} to {high})").format(
+                mean=_metric(name, float(np.mean(folds))), low=_metric(name, min(folds)), high=_metric(name, max(folds))
             )
         rows.append((get_metric_label(name), _metric(name, value), spread))
     paragraphs = []
     comparison = _saved_comparison(ctx)
     if comparison is not None:
         paragraphs.append(
-            "Against the runner-up: "
+            _("Against the runner-up:")
+            + " "
             + caption_comparison(
                 comparison["name_a"],
                 comparison["name_b"],
@@ -117,15 +128,19 @@ def metrics_section(ctx: CardContext) -> Section:
         )
     else:
         paragraphs.append(
-            "The paired comparison with the runner-up (a 95% bootstrap interval) was not computed yet: "
-            "open Evaluate to compute it."
+            _(
+                "The paired comparison with the runner-up (a 95% bootstrap interval) was not computed yet: "
+                "open Evaluate to compute it."
+            )
         )
-    caption = (
+    caption = _(
         "'Unseen' is the holdout the model never learned from; cross-validation repeats the training on "
-        f"{len(folds) or 'several'} splits, and the range of its folds shows how much the score moves with the data."
+        "{n} splits, and the range of its folds shows how much the score moves with the data."
+    ).format(n=len(folds) or _("several"))
+    table = make_table(
+        [_("metric"), _("on unseen data"), _("cross-validation (range over folds)")], rows, caption=caption
     )
-    table = make_table(["metric", "on unseen data", "cross-validation (range over folds)"], rows, caption=caption)
-    return Section("Metrics and how sure they are", paragraphs=tuple(paragraphs), tables=(table,) if rows else ())
+    return Section(_("Metrics and how sure they are"), paragraphs=tuple(paragraphs), tables=(table,) if rows else ())
 
 
 def _saved_comparison(ctx: CardContext) -> dict[str, Any] | None:
@@ -146,22 +161,28 @@ def _group_value(metric: str, value: Any) -> str:
 
 
 def fairness_section(ctx: CardContext) -> Section:
-    title = "Fairness by group"
+    title = _("Fairness by group")
     column = ctx.problem.sensitive_column
     fairness = [c for c in ctx.gate.get("checks", []) if c.get("name") == "fairness"]
     if column is None:
         return Section(
             title,
             paragraphs=(
-                "No sensitive column (such as gender, age band or region) was set on the Problem page, so the "
-                "model's errors were not compared across groups.",
+                _(
+                    "No sensitive column (such as gender, age band or region) was set on the Problem page, so the "
+                    "model's errors were not compared across groups."
+                ),
             ),
         )
     paragraphs = [f["sentence"] for f in fairness]
     try:
         table = _group_table(ctx, column)
     except (StudioError, KeyError, ValueError) as exc:
-        paragraphs.append(f"The groups of '{column}' could not be compared on the saved holdout: {exc}")
+        paragraphs.append(
+            _("The groups of '{column}' could not be compared on the saved holdout: {error}").format(
+                column=column, error=exc
+            )
+        )
         return Section(title, paragraphs=tuple(paragraphs))
     return Section(title, paragraphs=tuple(paragraphs), tables=(table,))
 
@@ -170,7 +191,7 @@ def _group_table(ctx: CardContext, column: str):
     problem = ctx.problem
     holdout = tracking.load_holdout(ctx.ws, ctx.experiment)
     if column not in holdout.columns:
-        raise KeyError(f"the holdout has no column '{column}'")
+        raise KeyError(_("the holdout has no column '{column}'").format(column=column))
     outputs = tracking.load_run_outputs(ctx.ws, int(ctx.run["id"]), problem)
     y = encode_target(holdout[problem.target], problem)
     pred, score = outputs.test_pred, None
@@ -185,21 +206,23 @@ def _group_table(ctx: CardContext, column: str):
     metrics = [m for m in labels if m in groups_df.columns]
     rows = [
         (str(g["group"]), format_count(g["rows"]), *[_group_value(m, g[m]) for m in metrics])
-        for _, g in groups_df.iterrows()
+        for _i, g in groups_df.iterrows()
     ]
     caption = caption_fairness(groups_df, get_fairness_gaps(groups_df), column)
-    return make_table(["group", "rows", *[labels[m] for m in metrics]], rows, caption=caption)
+    return make_table([_("group"), _("rows"), *[_(labels[m]) for m in metrics]], rows, caption=caption)
 
 
 def robustness_section(ctx: CardContext) -> Section:
-    title = "Robustness"
+    title = _("Robustness")
     table = get_saved_robustness(ctx.ws, int(ctx.run["id"]))
     if table is None:
         return Section(
             title,
             paragraphs=(
-                "Not computed yet: the robustness check (noise on the numbers, each input missing in turn) is run "
-                "from the Evaluate page.",
+                _(
+                    "Not computed yet: the robustness check (noise on the numbers, each input missing in turn) is "
+                    "run from the Evaluate page."
+                ),
             ),
         )
     metric = ctx.problem.metric
@@ -208,7 +231,7 @@ def robustness_section(ctx: CardContext) -> Section:
         for _, r in table.head(MAX_ROBUSTNESS_ROWS).iterrows()
     ]
     caption = caption_robustness(table, metric)
-    return Section(title, tables=(make_table(["scenario", ctx.metric_label, "change"], rows, caption=caption),))
+    return Section(title, tables=(make_table([_("scenario"), ctx.metric_label, _("change")], rows, caption=caption),))
 
 
 def get_drivers(ctx: CardContext) -> list[dict[str, Any]] | None:
@@ -227,14 +250,14 @@ def get_drivers(ctx: CardContext) -> list[dict[str, Any]] | None:
 
 
 def drivers_section(drivers: list[dict[str, Any]] | None) -> Section:
-    title = "Main drivers"
+    title = _("Main drivers")
     if drivers is None:
         return Section(
-            title, paragraphs=("Not computed yet: open Explain to compute what drives this model's answers (SHAP).",)
+            title, paragraphs=(_("Not computed yet: open Explain to compute what drives this model's answers (SHAP)."),)
         )
     rows = [(d["feature"], format_share(d["share"]), d["direction"]) for d in drivers[:MAX_DRIVERS]]
-    caption = (
+    caption = _(
         "Each input's share of the model's answers (mean absolute SHAP value on unseen rows), largest first, "
         "and which way it pushes them."
     )
-    return Section(title, tables=(make_table(["input", "share", "effect"], rows, caption=caption),))
+    return Section(title, tables=(make_table([_("input"), _("share"), _("effect")], rows, caption=caption),))

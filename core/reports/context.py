@@ -11,13 +11,14 @@ from typing import Any
 import pandas as pd
 
 from core import registry
+from core.i18n import N_, _
 from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
 from core.training import tracking
 from core.workspace.database import Workspace
 from core.workspace.errors import NotFoundError
 from core.workspace.projects import get_project
 
-TASK_WORDS = {"binary": "a yes/no answer", "multiclass": "one of several classes", "regression": "a number"}
+TASK_WORDS = {"binary": N_("a yes/no answer"), "multiclass": N_("one of several classes"), "regression": N_("a number")}
 
 
 # The gate wrote "the current champion" when it ran; a card is read later, when that model may be
@@ -50,7 +51,7 @@ class CardContext:
 
     @property
     def bar_words(self) -> str:
-        return "at least" if is_higher_better(self.problem.metric) else "at most"
+        return _("at least") if is_higher_better(self.problem.metric) else _("at most")
 
     @property
     def gate(self) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def resolve_card_version(
 def format_when(ts: float | None) -> str:
     """A stored timestamp (seconds) as people read it: "2026-12-05 01:10 UTC"."""
     if ts is None:
-        return "unknown"
+        return _("unknown")
     return pd.to_datetime(float(ts), unit="s").strftime("%Y-%m-%d %H:%M UTC")
 
 

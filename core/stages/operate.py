@@ -15,6 +15,8 @@ from core.data.validation import check_rows_by_window, derive_rules
 from core.deployment import serving
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD
 from core.features import featurestore
+from core.formatting import format_count, format_percent
+from core.i18n import _
 from core.monitoring import delivery, rule_store
 from core.monitoring.drift import DriftConfig
 from core.monitoring.estimation import Estimator, fit_estimator
@@ -160,7 +162,7 @@ def stage_monitor(
     """Simulate production traffic through the live endpoint and check drift and performance."""
     deployment = serving.get_active_deployment(ws, project_id)
     if deployment is None:
-        raise NotFoundError("Nothing is deployed yet; deploy the champion on the Deploy page first.")
+        raise NotFoundError(_("Nothing is deployed yet; deploy the champion on the Deploy page first."))
     # The version that answers the traffic, judged by the problem it was registered for (not the
     # project's current one, which may have moved on to another target).
     champion = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
@@ -280,11 +282,20 @@ def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -
     else:
         return []
     label, problem = registry.version_label(version), registry.get_version_problem(ws, version)
-    bar = "at least" if is_higher_better(problem.metric) else "at most"
+    bar = _("at least") if is_higher_better(problem.metric) else _("at most")
+    watched = (
+        _("This report watched {label}, which predicts '{column}', judged on {metric} ({bar} {value} asked for).")
+        if report
+        else _("Monitoring watches {label}, which predicts '{column}', judged on {metric} ({bar} {value} asked for).")
+    )
     sentences = [
-        f"{'This report watched' if report else 'Monitoring watches'} {label}, which predicts "
-        f"'{problem.target}', judged on {get_metric_label(problem.metric)} ({bar} "
-        f"{format_metric_value(problem.metric, problem.threshold)} asked for)."
+        watched.format(
+            label=label,
+            column=problem.target,
+            metric=get_metric_label(problem.metric),
+            bar=bar,
+            value=format_metric_value(problem.metric, problem.threshold),
+        )
     ]
     if (
         report is not None
@@ -292,16 +303,18 @@ def describe_watch(ws: Workspace, project_id: int, report: dict | None = None) -
         and serving.get_serving_version(ws, live)["model_name"] != version["model_name"]
     ):
         sentences.append(
-            f"The endpoint now serves another model ({serving.describe_deployment(ws, live)}): "
-            "simulate traffic again to watch it."
+            _("The endpoint now serves another model ({deployment}): simulate traffic again to watch it.").format(
+                deployment=serving.describe_deployment(ws, live)
+            )
         )
     current = get_problem(ws, project_id)
     if current is not None and not registry.predicts_same(current, problem):
         sentences.append(
-            f"The project's problem now predicts '{current.target}', but {label} predicts "
-            f"'{problem.target}': monitoring and retraining keep judging {label} on "
-            f"'{problem.target}'. To serve the new problem, train and register a model for it, "
-            "then deploy it."
+            _(
+                "The project's problem now predicts '{new}', but {label} predicts '{old}': monitoring and "
+                "retraining keep judging {label} on '{old}'. To serve the new problem, train and register a "
+                "model for it, then deploy it."
+            ).format(new=current.target, label=label, old=problem.target)
         )
     return sentences
 
@@ -348,7 +361,7 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     rows, evaluate on fresh production rows it has not seen, gate, and register a challenger."""
     row = ws.query_one("SELECT * FROM monitoring_reports WHERE id = ? AND project_id = ?", (report_id, project_id))
     if row is None:
-        raise NotFoundError(f"Monitoring report {report_id} does not exist; run monitoring first.")
+        raise NotFoundError(_("Monitoring report {id} does not exist; run monitoring first.").format(id=report_id))
     # Retrain what the report watched, for the problem that version was registered for: the
     # challenger answers the same question as the champion it challenges, whatever the Problem page
     # says now (a new problem gets its own model name when a model of it is registered).
@@ -360,12 +373,22 @@ def stage_retrain(ws: Workspace, project_id: int, report_id: int, *, progress: P
     fresh = frame[frame["window"] >= int(traffic.get("drift_start", 1))] if traffic.get("scenario") != "none" else frame
     fresh = fresh.drop(columns=["window"]).dropna(subset=[problem.target])
     if len(fresh) < MIN_FRESH_LABELLED_ROWS:
-        since = f" since window {traffic.get('drift_start', 1)}" if traffic.get("scenario") != "none" else ""
+        since = (
+            " " + _("since window {n}").format(n=traffic.get("drift_start", 1))
+            if traffic.get("scenario") != "none"
+            else ""
+        )
         raise DataError(
-            f"Only {len(fresh)} production rows{since} have their labels yet (this report's labels arrive "
-            f"{traffic.get('label_delay', 0)} windows late, for {traffic.get('label_share', 1.0):.0%} of the rows): "
-            "too few to retrain on and check the result; retrain once more labels have arrived, or simulate "
-            "traffic with a shorter label delay."
+            _(
+                "Only {n} production rows{since} have their labels yet (this report's labels arrive {delay} windows "
+                "late, for {share} of the rows): too few to retrain on and check the result; retrain once more "
+                "labels have arrived, or simulate traffic with a shorter label delay."
+            ).format(
+                n=format_count(len(fresh)),
+                since=since,
+                delay=traffic.get("label_delay", 0),
+                share=format_percent(traffic.get("label_share", 1.0), 0),
+            )
         )
     fresh_train = fresh.sample(frac=0.5, random_state=0)
     fresh_eval = fresh.drop(fresh_train.index)

@@ -11,8 +11,9 @@ import pandas as pd
 from core import registry
 from core.data import datasets
 from core.deployment import serving
-from core.deployment.routing import RoutingConfig
+from core.deployment.routing import RoutingConfig, strategy_name
 from core.evaluation.reports import DEFAULT_DECISION_THRESHOLD, get_cost_matrix, get_operating_threshold
+from core.i18n import _
 from core.problem.definition import (
     ProblemConfig,
     encode_target,
@@ -85,10 +86,12 @@ def stage_register(
     gate = json.loads(experiment["gate_json"] or "{}")
     is_best = experiment["best_run_id"] == run_id
     if not (gate.get("passed") and is_best) and not override_reason.strip():
-        why = "did not pass the gate" if not gate.get("passed") else "is not the model the gate checked"
+        why = _("did not pass the gate") if not gate.get("passed") else _("is not the model the gate checked")
         raise ConfigError(
-            f"Run {run_id} ({run['model_name']}) {why}; improve it, or register it anyway with a "
-            "written reason (it goes into the audit log)."
+            _(
+                "Run {run} ({family}) {why}; improve it, or register it anyway with a "
+                "written reason (it goes into the audit log)."
+            ).format(run=run_id, family=run["model_name"], why=why)
         )
     problem = get_experiment_problem(experiment)
     dataset = datasets.get_dataset(ws, experiment["dataset_id"])
@@ -145,7 +148,9 @@ def suggest_decision_threshold(ws: Workspace, experiment: dict, run_id: int) -> 
 
 def _checked_threshold(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value <= 1:
-        raise ConfigError(f"The decision threshold must be a score between 0 and 1; got {value!r} instead.")
+        raise ConfigError(
+            _("The decision threshold must be a score between 0 and 1; got {value} instead.").format(value=repr(value))
+        )
     return round(float(value), 4)
 
 
@@ -174,14 +179,20 @@ def stage_deploy(
     name = model_name or registry.get_model_name(ws, project_id)
     champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
     if champion is None:
-        what = f"Model '{name}' has no champion" if name else "No model is registered"
-        raise NotFoundError(f"{what} to deploy; register a model as champion on the Registry page.")
+        raise NotFoundError(
+            _("Model '{name}' has no champion to deploy; register a model as champion on the Registry page.").format(
+                name=name
+            )
+            if name
+            else _("No model is registered to deploy; register a model as champion on the Registry page.")
+        )
     assert name  # a champion was found, so there is a name
     challenger = registry.get_alias_version(ws, project_id, name, "challenger")
     if routing.strategy != "single" and challenger is None:
         raise ConfigError(
-            f"The '{routing.strategy}' strategy needs a challenger; register one on the Registry "
-            "page or choose 'single'."
+            _(
+                "The '{strategy}' strategy needs a challenger; register one on the Registry page or choose 'single'."
+            ).format(strategy=strategy_name(routing.strategy))
         )
     return serving.create_deployment(
         ws,
@@ -205,12 +216,18 @@ def stage_promote(
     if version_id is None:
         challenger = registry.get_alias_version(ws, project_id, model_name, "challenger")
         if challenger is None:
-            raise NotFoundError(f"Model '{model_name}' has no challenger to promote; register one first.")
+            raise NotFoundError(
+                _("Model '{name}' has no challenger to promote; register one first.").format(name=model_name)
+            )
         version_id = challenger["id"]
     request_id = approvals.authorize_promotion(ws, project_id, version_id, reason)
     version = registry.promote_version(ws, project_id, model_name, version_id, reason=reason, request_id=request_id)
     return _after_champion_change(
-        ws, project_id, version, f"{registry.version_label(version)} is now the champion", "promotion"
+        ws,
+        project_id,
+        version,
+        _("{label} is now the champion").format(label=registry.version_label(version)),
+        "promotion",
     )
 
 
@@ -219,8 +236,9 @@ def stage_carry_out_request(ws: Workspace, project_id: int, request_id: int) -> 
     request = approvals.get_request(ws, project_id, request_id)
     if request["status"] != approvals.APPROVED:
         raise ConfigError(
-            f"Promotion request {request_id} is {request['status'].replace('_', ' ')}; only an approved request "
-            "can be carried out."
+            _("Promotion request {id} is {status}; only an approved request can be carried out.").format(
+                id=request_id, status=approvals.status_label(request["status"])
+            )
         )
     return stage_promote(
         ws,
@@ -246,7 +264,11 @@ def stage_rollback(ws: Workspace, project_id: int, model_name: str, reason: str 
     """The previous champion is champion again, and serves at once when the endpoint serves this model."""
     version = registry.rollback_champion(ws, project_id, model_name, reason=reason)
     return _after_champion_change(
-        ws, project_id, version, f"Rolled back: {registry.version_label(version)} is the champion again", "rollback"
+        ws,
+        project_id,
+        version,
+        _("Rolled back: {label} is the champion again").format(label=registry.version_label(version)),
+        "rollback",
     )
 
 
@@ -276,10 +298,10 @@ def describe_champion_not_served(ws: Workspace, project_id: int, model_name: str
     deployed = registry.get_version(ws, live["champion_version_id"])
     if deployed["model_name"] != model_name:
         return None
-    return (
-        f"The champion of {model_name} is v{champion['version']}, but the endpoint still serves "
-        f"v{deployed['version']} as champion: deploy on the Deploy page to serve v{champion['version']}."
-    )
+    return _(
+        "The champion of {name} is v{champion}, but the endpoint still serves v{deployed} as champion: deploy on "
+        "the Deploy page to serve v{champion}."
+    ).format(name=model_name, champion=champion["version"], deployed=deployed["version"])
 
 
 def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> str | None:
@@ -293,27 +315,30 @@ def describe_model_switch(ws: Workspace, project_id: int, model_name: str) -> st
         return None
     now_problem = registry.get_model_problem(ws, project_id, deployed["model_name"])
     new_problem = registry.get_model_problem(ws, project_id, model_name)
-    what = (
-        f", which predicts '{now_problem.target}'; deploying replaces it with {model_name}, which predicts "
-        f"'{new_problem.target}'"
-        if now_problem and new_problem
-        else f"; deploying replaces it with {model_name}"
-    )
-    return (
-        f"The endpoint serves {registry.version_label(deployed)}{what}. Clients will get answers to the new question."
-    )
+    if now_problem and new_problem:
+        return _(
+            "The endpoint serves {label}, which predicts '{old}'; deploying replaces it with {name}, which predicts "
+            "'{new}'. Clients will get answers to the new question."
+        ).format(
+            label=registry.version_label(deployed), old=now_problem.target, name=model_name, new=new_problem.target
+        )
+    return _(
+        "The endpoint serves {label}; deploying replaces it with {name}. Clients will get answers to the new question."
+    ).format(label=registry.version_label(deployed), name=model_name)
 
 
 def _after_champion_change(ws: Workspace, project_id: int, version: dict, done: str, why: str) -> dict:
     deployment = redeploy_if_live(ws, project_id, version["model_name"], reason=f"{why} of {version['model_name']}")
     live = serving.get_active_deployment(ws, project_id)
     if deployment is not None:
-        message = f"{done}; the endpoint serves it now ({serving.describe_deployment(ws, deployment)})."
-    elif live is None:
-        message = f"{done}. Nothing is deployed yet: deploy it on the Deploy page to serve it."
-    else:
-        message = (
-            f"{done}. The endpoint still serves {serving.describe_deployment(ws, live)}, another model: "
-            "deploy this one on the Deploy page to serve it instead."
+        message = _("{done}; the endpoint serves it now ({deployment}).").format(
+            done=done, deployment=serving.describe_deployment(ws, deployment)
         )
+    elif live is None:
+        message = _("{done}. Nothing is deployed yet: deploy it on the Deploy page to serve it.").format(done=done)
+    else:
+        message = _(
+            "{done}. The endpoint still serves {deployment}, another model: deploy this one on the Deploy page to "
+            "serve it instead."
+        ).format(done=done, deployment=serving.describe_deployment(ws, live))
     return {"version": version, "deployment": deployment, "message": message}

@@ -13,7 +13,8 @@ from core.deployment import serving
 from core.deployment.rollouts import ab, blue_green, canary, live, shadow
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import LabelPlan, TrafficRun
-from core.deployment.routing import RoutingConfig
+from core.deployment.routing import RoutingConfig, strategy_name
+from core.i18n import _
 from core.monitoring.simulation import SCENARIOS, TrafficConfig, simulate_traffic
 from core.stages.explain import get_top_features
 from core.stages.release import stage_deploy, stage_promote, stage_promote_verdict
@@ -38,20 +39,22 @@ def _champion_and_challenger(ws: Workspace, project_id: int, model_name: str | N
     name = model_name or registry.get_model_name(ws, project_id)
     champion = registry.get_alias_version(ws, project_id, name, "champion") if name else None
     if champion is None or name is None:
-        raise NotFoundError("No model has a champion to roll out against; register one on the Registry page.")
+        raise NotFoundError(_("No model has a champion to roll out against; register one on the Registry page."))
     return name, champion, registry.get_alias_version(ws, project_id, name, "challenger")
 
 
 def register_bad_challenger(ws: Workspace, project_id: int, model_name: str | None = None) -> dict:
     """Make the champion's experiment's baseline model (most frequent class / mean value: the same
     answer for everyone) the challenger of ``model_name``, registering it when it is not yet."""
-    name, champion, _ = _champion_and_challenger(ws, project_id, model_name)
+    name, champion, _challenger = _champion_and_challenger(ws, project_id, model_name)
     lineage = json.loads(champion["lineage_json"])
     runs = tracking.get_runs_df(ws, project_id, lineage["experiment_id"])
     baseline = runs[runs["key"] == "baseline"]
     if baseline.empty:
         raise NotFoundError(
-            f"The experiment of {registry.version_label(champion)} has no baseline run to act as a bad challenger."
+            _("The experiment of {label} has no baseline run to act as a bad challenger.").format(
+                label=registry.version_label(champion)
+            )
         )
     run_id = int(baseline.iloc[0]["run"])
     version = registry.get_version_of_run(ws, project_id, run_id)
@@ -113,19 +116,31 @@ def stage_rollout(
     """Run ``strategy`` on ``requests`` simulated requests of ``scenario`` and decide. Returns a JSON-able
     summary: strategy, scenario, verdict, sentence, deployment_id, live (what serves now), evidence."""
     if strategy not in ROLLOUT_STRATEGIES:
-        raise ConfigError(f"The strategy must be one of {', '.join(ROLLOUT_STRATEGIES)}; got {strategy!r} instead.")
+        raise ConfigError(
+            _("The strategy must be one of {choices}; got {value} instead.").format(
+                choices=", ".join(ROLLOUT_STRATEGIES), value=repr(strategy)
+            )
+        )
     if scenario not in ROLLOUT_SCENARIOS:
-        raise ConfigError(f"The scenario must be one of {', '.join(ROLLOUT_SCENARIOS)}; got {scenario!r} instead.")
+        raise ConfigError(
+            _("The scenario must be one of {choices}; got {value} instead.").format(
+                choices=", ".join(ROLLOUT_SCENARIOS), value=repr(scenario)
+            )
+        )
     requests = DEFAULT_REQUESTS[strategy] if requests is None else requests
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 10:
-        raise ConfigError(f"The number of simulated requests must be at least 10; got {requests!r} instead.")
+        raise ConfigError(
+            _("The number of simulated requests must be at least 10; got {value} instead.").format(value=repr(requests))
+        )
     if scenario == BAD_CHALLENGER:
         register_bad_challenger(ws, project_id, model_name)
     name, champion, challenger = _champion_and_challenger(ws, project_id, model_name)
     if strategy != "single" and challenger is None:
         raise ConfigError(
-            f"The '{strategy}' strategy needs a challenger; register one on the Registry page, or choose the "
-            "bad_challenger scenario to try a deliberately weak one."
+            _(
+                "The '{strategy}' strategy needs a challenger; register one on the Registry page, or choose the "
+                "bad_challenger scenario to try a deliberately weak one."
+            ).format(strategy=strategy_name(strategy))
         )
     kind, higher, metric = _metric_kind(champion)
     summary: dict[str, Any] = {
@@ -260,11 +275,13 @@ def stage_promote_shadow(ws: Workspace, project_id: int, deployment_id: int, mod
         (deployment_id, project_id),
     )
     if row is None:
-        raise NotFoundError(f"Deployment {deployment_id} has no shadow comparison; run the shadow strategy first.")
+        raise NotFoundError(
+            _("Deployment {id} has no shadow comparison; run the shadow strategy first.").format(id=deployment_id)
+        )
     evidence = json.loads(row["evidence_json"])
-    name, _, challenger = _champion_and_challenger(ws, project_id, model_name)
+    name, _champion, challenger = _champion_and_challenger(ws, project_id, model_name)
     if challenger is None:
-        raise NotFoundError(f"Model '{name}' has no challenger in the shadow to promote.")
+        raise NotFoundError(_("Model '{name}' has no challenger in the shadow to promote.").format(name=name))
     promoted = stage_promote(ws, project_id, name, reason=f"shadow promoted: {evidence.get('sentence', '')}")
     record_event(
         ws,
@@ -294,8 +311,8 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
     is read out. Returns a summary shaped as stage_rollout's, with "source": "live traffic"."""
     deployment = serving.get_active_deployment(ws, project_id)
     if deployment is None:
-        raise NotFoundError("Nothing is deployed; deploy a canary, A/B or shadow strategy first.")
-    name, champion, _ = _champion_and_challenger(ws, project_id, model_name)
+        raise NotFoundError(_("Nothing is deployed; deploy a canary, A/B or shadow strategy first."))
+    name, champion, _challenger = _champion_and_challenger(ws, project_id, model_name)
     kind, higher, metric = _metric_kind(champion)
     strategy = deployment["routing"].strategy
     summary: dict[str, Any] = {"strategy": strategy, "scenario": None, "model": name, "metric": metric,
@@ -323,8 +340,10 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
         summary |= {"verdict": compared["verdict"], "sentence": compared["sentence"], "evidence": compared}
     else:
         raise ConfigError(
-            f"The live deployment is '{strategy}': only a canary, an A/B test or a shadow decides on its own "
-            "traffic. Deploy one of those first."
+            _(
+                "The live deployment is '{strategy}': only a canary, an A/B test or a shadow decides on its own "
+                "traffic. Deploy one of those first."
+            ).format(strategy=strategy_name(strategy))
         )
     summary["live"] = serving.describe_live(ws, project_id)
     summary["message"] = summary["sentence"]

@@ -58,3 +58,16 @@ def test_versions_table_puts_what_a_reviewer_reads_first():
     assert shown["CV score"].iloc[0] == 0.795 and shown["decision threshold"].iloc[0] == 0.0925
     assert "decision threshold is the score" in caption_versions(versions)
     assert "decision threshold" not in caption_versions(versions.drop(columns="decision threshold"))
+
+
+def test_captions_in_portuguese():
+    from core.i18n import use_language
+
+    result = pd.DataFrame({"latency_ms": [1.0, 2.0], "error": ["", "x must be a number; got 'a' instead."]})
+    summary = pd.DataFrame(
+        [{"version": "churn v2", "arm": "champion", "requests": 100, "share": 0.9, "mean_latency_ms": 1.234}]
+    )
+    with use_language("pt"):
+        assert caption_unanswered(result).startswith("1 de 2 linhas ficaram sem resposta")
+        assert caption_traffic_summary(summary).startswith("100 requisições registradas; 90% foram respondidas")
+        assert caption_versions(pd.DataFrame({"version": [1]})).startswith("Cada versão registrada")
