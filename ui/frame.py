@@ -7,6 +7,7 @@ import streamlit as st
 from core.workspace import jobs, projects
 from ui.identity import identity_sidebar, signed_in_url_params
 from ui.language import choose_language
+from ui.offline import page_icon
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -27,7 +28,7 @@ PAGES = [
 
 def page_setup(title: str, icon: str, intro: str = ""):
     """Call first on every page. Returns (workspace, current project or None)."""
-    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=page_icon(icon), layout="wide")
     choose_language()
     ws = get_workspace()
     project = current_project(ws)
