@@ -110,7 +110,11 @@ def _pages_from(app_pages) -> list[Page]:
 
 
 def _widget_from(element) -> Widget | None:
+    """A selectbox or numeric slider a student can change; none inside a form (the browser sends a
+    form's values only with its submit button, so changing one reruns nothing)."""
     kind = element.WhichOneof("type")
+    if kind in ("selectbox", "slider") and getattr(element, kind).form_id:
+        return None
     if kind == "selectbox":
         box = element.selectbox
         if box.disabled or len(box.options) < 2:

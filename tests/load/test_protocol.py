@@ -76,10 +76,23 @@ def test_reading_a_run_collects_pages_widgets_errors_and_its_end():
         msg.metadata.delta_path.extend([0, 5])
         msg.delta.new_element.exception.is_warning = True
 
-    for build in (navigation, main_selectbox, sidebar_selectbox, exception, warning):
+    def form_slider(msg):
+        msg.metadata.delta_path.extend([0, 6, 0])
+        slider = msg.delta.new_element.slider
+        slider.id, slider.form_id, slider.min, slider.max, slider.step = "$$ID-form", "f1", 0, 10, 1
+
+    def main_slider(msg):
+        msg.metadata.delta_path.extend([0, 7])
+        slider = msg.delta.new_element.slider
+        slider.id, slider.min, slider.max, slider.step = "$$ID-slider", 1, 12, 1
+        slider.value.append(6)
+
+    for build in (navigation, main_selectbox, sidebar_selectbox, exception, warning, form_slider, main_slider):
         read_message(_forward(build), state)
     assert [p.url_path for p in state.pages] == ["", "Data"] and state.current_page == "h-Data"
-    assert list(state.widgets) == ["$$ID-main"]  # the sidebar's project picker is not a student's click
+    # The sidebar's project picker is not a student's click; a form's slider reruns nothing.
+    assert list(state.widgets) == ["$$ID-main", "$$ID-slider"]
+    assert state.widgets["$$ID-slider"].value == (6.0,)
     assert state.widgets["$$ID-main"].current == "one"
     assert state.errors == ["KeyError: 'x'"]
     assert not state.finished
