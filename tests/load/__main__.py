@@ -111,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=40, help="students at once (default 40)")
     parser.add_argument("--rounds", type=int, default=1, help="times each student visits every page (default 1)")
-    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
-    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which students arrive")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(3.0, 10.0), metavar=("MIN", "MAX"),
+        help="seconds a student reads a page before the next click (default 3 10)",
+    )  # fmt: skip
+    parser.add_argument("--ramp", type=float, default=20.0, help="seconds over which students arrive (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--url", help="an app already running (its workspace must hold a project)")
     parser.add_argument("--project", type=int, help="project id with --url (default: the demo's)")

@@ -2,7 +2,7 @@
 
 Opens Home, then visits every stage page in its own order; on each page it changes one real widget
 (a selectbox or slider of the main area, found in the page's deltas) and thinks a little between
-clicks. Each rerun is timed from the BackMsg sent to the ``script_finished`` message.
+clicks (3-10 s by default: a student reads the page before the next click). Each rerun is timed from the BackMsg sent to the ``script_finished`` message.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Student:
     number: int
     url: str  # http://host:port
     query_string: str  # "project=1"
-    think_s: tuple[float, float] = (1.0, 3.0)
+    think_s: tuple[float, float] = (3.0, 10.0)
     rounds: int = 1
     seed: int = 0
     timings: list[Timing] = field(default_factory=list)
