@@ -126,3 +126,22 @@ def arms_report(ws: Workspace, project_id: int, deployment_id: int | None = None
     state = get_arm_log_state(ws, project_id, deployment_id)
     with st.spinner(_("Following each version on the logged traffic…")):
         return _arms_report(ws, str(ws.root), project_id, deployment_id, state)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _explanation(_ws: Workspace, ws_path: str, project_id: int, run_id: int, artifact_id: int | None):
+    from core.stages.explain import stage_explain
+
+    return stage_explain(_ws, project_id, run_id)
+
+
+def explanation(ws: Workspace, project_id: int, run_id: int):
+    """The run's saved SHAP explanation (``core.stages.explain.stage_explain``), keyed by the newest
+    explanation artifact of the run, so a new explanation is never hidden by an old one.
+
+    Streamlit computes a cache key once however many sessions ask at the same moment: when a class
+    opens a model nobody explained yet, SHAP runs once (keyed ``None``) instead of once per student,
+    and everyone after reads the saved one (0.1 s) from memory."""
+    # The one read of the explanations table outside core: it belongs in core.stages.explain.
+    row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+    return _explanation(ws, str(ws.root), project_id, run_id, int(row["artifact_id"]) if row else None)
