@@ -7,7 +7,7 @@ ACCURACY_STAMP := $(VENV)/.installed-accuracy
 LINT_STAMP := $(VENV)/.installed-lint
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint format bench accuracy demo lock browser clean i18n
+.PHONY: run test test-fast lint format bench accuracy demo lock browser clean i18n loadtest
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# 40 students clicking through the demo project at once on a fresh server: p50/p95/max and errors
+# per page, JSON in loadtest.json (a few minutes). Options: make loadtest LOADTEST_ARGS="--sessions 10".
+loadtest: $(STAMP)
+	$(BIN)/python -m tests.load $(LOADTEST_ARGS)
 
 # The accuracy suite's extra (statsmodels, for its public tables): not needed by `make test`.
 $(ACCURACY_STAMP): $(STAMP)

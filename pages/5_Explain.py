@@ -3,7 +3,6 @@ its prediction. Computed once per model and saved."""
 
 import streamlit as st
 
-from core import pipeline
 from core.explain.charts import (
     caption_beeswarm,
     caption_importance,
@@ -13,6 +12,7 @@ from core.explain.charts import (
 from core.explain.importance import get_importance_df
 from core.explain.probability import describe_space
 from core.training import tracking
+from ui import cache
 from ui.counterfactual_panel import counterfactual_panel
 from ui.explain_effects import effects_panel
 from ui.explain_panel import in_space, one_row_panel, problem_change_note, space_toggle
@@ -50,7 +50,7 @@ run_id = st.selectbox(
 
 with user_errors():
     with st.spinner("Computing SHAP values…"):
-        expl = pipeline.stage_explain(ws, pid, run_id)
+        expl = cache.explanation(ws, pid, run_id)  # SHAP once for the whole class (ui/cache.py)
     space = space_toggle(expl, key=f"explain_space_{run_id}")
     shown = in_space(expl, space)
     st.caption(

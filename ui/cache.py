@@ -1,4 +1,8 @@
-"""Cached loaders keyed by ids (artifacts never change once written, so ids are safe cache keys)."""
+"""Cached loaders keyed by ids (artifacts never change once written, so ids are safe cache keys).
+
+The spinners are ``st.spinner`` around the cached call rather than ``show_spinner="…"``: the
+decorator's text would be fixed at import time, in English. ``st.spinner`` shows itself only after
+half a second, so a cache hit draws nothing."""
 
 from __future__ import annotations
 
@@ -10,19 +14,22 @@ import streamlit as st
 
 from core.data import datasets
 from core.data.reader import ReadOptions, read_table
+from core.i18n import _
 from core.monitoring.arms import get_arm_log_state
 from core.stages.arms import ArmsReport, stage_arms
 from core.workspace.database import Workspace, sha256_bytes
 
 
-@st.cache_data(show_spinner="Loading the table…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def load_dataset(_ws: Workspace, ws_path: str, dataset_id: int) -> pd.DataFrame:
     return datasets.load_dataset(_ws, dataset_id)
 
 
 def dataset(ws: Workspace, dataset_id: int) -> pd.DataFrame:
     # Cached frames are shared by sessions: hand out a copy so nobody mutates the cache.
-    return load_dataset(ws, str(ws.root), dataset_id).copy()
+    with st.spinner(_("Loading the table…")):
+        frame = load_dataset(ws, str(ws.root), dataset_id)
+    return frame.copy()
 
 
 _uploads: OrderedDict = OrderedDict()  # (content hash, options) -> (frame, info); newest last
@@ -49,7 +56,7 @@ def read_upload(data: bytes, options: ReadOptions, progress=None):
     return result
 
 
-@st.cache_data(show_spinner="Profiling every column…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
     from core.data.profiling import get_alerts_df, profile_table
 
@@ -59,10 +66,11 @@ def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
 
 def profile(ws: Workspace, dataset_id: int, target: str | None):
     """(profile_df, alerts_df) of a dataset version; versions never change, so this is cached."""
-    return _profile(ws, str(ws.root), dataset_id, target)
+    with st.spinner(_("Profiling every column…")):
+        return _profile(ws, str(ws.root), dataset_id, target)
 
 
-@st.cache_data(show_spinner="Suggesting a cleaning recipe…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
     from core.data.cleaning import suggest_cleaning
 
@@ -71,14 +79,15 @@ def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: s
 
 def suggested_cleaning(ws: Workspace, dataset_id: int, target: str | None):
     """The CleaningSuggestion of a raw version: `.recipe` (safe steps) and `.offers` (steps to add by hand)."""
-    return _suggested_cleaning(ws, str(ws.root), dataset_id, target)
+    with st.spinner(_("Suggesting a cleaning recipe…")):
+        return _suggested_cleaning(ws, str(ws.root), dataset_id, target)
 
 
 def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
     return suggested_cleaning(ws, dataset_id, target).recipe
 
 
-@st.cache_data(show_spinner="Previewing what the recipe does…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
     from core.data.cleaning import preview_recipe, recipe_from_json
 
@@ -87,10 +96,11 @@ def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
 
 def preview(ws: Workspace, dataset_id: int, recipe_json: str):
     """(cleaned frame, step reports) of a draft recipe on a raw version; recomputed only on change."""
-    return _preview(ws, str(ws.root), dataset_id, recipe_json)
+    with st.spinner(_("Previewing what the recipe does…")):
+        return _preview(ws, str(ws.root), dataset_id, recipe_json)
 
 
-@st.cache_data(show_spinner="Loading the class probabilities…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _run_probabilities(_ws: Workspace, ws_path: str, run_id: int):
     from core.training import tracking
 
@@ -99,10 +109,11 @@ def _run_probabilities(_ws: Workspace, ws_path: str, run_id: int):
 
 def run_probabilities(ws: Workspace, run_id: int):
     """(probabilities, classes) of a multiclass run's holdout, or None; runs never change, so cached."""
-    return _run_probabilities(ws, str(ws.root), run_id)
+    with st.spinner(_("Loading the class probabilities…")):
+        return _run_probabilities(ws, str(ws.root), run_id)
 
 
-@st.cache_data(show_spinner="Following each version on the logged traffic…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _arms_report(
     _ws: Workspace, ws_path: str, project_id: int, deployment_id: int | None, log_state: tuple[int, int]
 ) -> ArmsReport:
@@ -113,4 +124,24 @@ def arms_report(ws: Workspace, project_id: int, deployment_id: int | None = None
     """Each version on the logged traffic, computed again only when an answer or a label was logged
     since (the drift of every version takes about half a second, and Monitor reruns on every click)."""
     state = get_arm_log_state(ws, project_id, deployment_id)
-    return _arms_report(ws, str(ws.root), project_id, deployment_id, state)
+    with st.spinner(_("Following each version on the logged traffic…")):
+        return _arms_report(ws, str(ws.root), project_id, deployment_id, state)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _explanation(_ws: Workspace, ws_path: str, project_id: int, run_id: int, artifact_id: int | None):
+    from core.stages.explain import stage_explain
+
+    return stage_explain(_ws, project_id, run_id)
+
+
+def explanation(ws: Workspace, project_id: int, run_id: int):
+    """The run's saved SHAP explanation (``core.stages.explain.stage_explain``), keyed by the newest
+    explanation artifact of the run, so a new explanation is never hidden by an old one.
+
+    Streamlit computes a cache key once however many sessions ask at the same moment: when a class
+    opens a model nobody explained yet, SHAP runs once (keyed ``None``) instead of once per student,
+    and everyone after reads the saved one (0.1 s) from memory."""
+    # The one read of the explanations table outside core: it belongs in core.stages.explain.
+    row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+    return _explanation(ws, str(ws.root), project_id, run_id, int(row["artifact_id"]) if row else None)

@@ -19,6 +19,7 @@ from core.explain.counterfactual import CounterfactualResult
 from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
 from core.workspace.database import Workspace
 from ui.explain_rows import selected_row
+from ui.fragments import panel_fragment
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
@@ -49,6 +50,7 @@ def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, row: pd.DataFra
     return local_methods_for(_loaded, row)
 
 
+@panel_fragment  # its widgets change only this panel: rerun it alone (ui/fragments.py)
 def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
     """Counterfactuals and SHAP beside a local surrogate for the row the Explain page selected."""
     selected = selected_row(ws, project_id, run_id)

@@ -19,6 +19,7 @@ from core.explain.result import Explanation
 from core.stages.explain import RunInputs
 from core.workspace.database import Workspace
 from ui.explain_rows import run_inputs
+from ui.fragments import panel_fragment
 from ui.widgets import chart
 
 TOP_FEATURES = 5
@@ -39,6 +40,7 @@ def _output(expl: Explanation, inputs: RunInputs) -> str:
     return f"probability of {explained_label(expl)}"
 
 
+@panel_fragment  # its widgets change only this panel: rerun it alone (ui/fragments.py)
 def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.DataFrame) -> None:
     """Dependence and partial dependence for one of the top features the reader picks (``expl`` in
     the space the page shows)."""

@@ -8,6 +8,7 @@ from core.i18n import N_, _
 from core.workspace import jobs, projects
 from ui.identity import identity_sidebar
 from ui.language import choose_language, language_switch
+from ui.offline import page_icon
 from ui.state import current_project, get_workspace, link_params, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -32,7 +33,8 @@ def page_setup(title: str, icon: str, intro: str = ""):
     passed through ``_`` here, which leaves a translated text as it is."""
     choose_language()
     title, intro = _(title), (_(intro) if intro else intro)
-    st.set_page_config(page_title=f"{title} · MLOps Studio", page_icon=icon, layout="wide")  # i18n: skip
+    page_title = f"{title} · MLOps Studio"  # i18n: skip
+    st.set_page_config(page_title=page_title, page_icon=page_icon(icon), layout="wide")
     ws = get_workspace()
     project = current_project(ws)
     _sidebar(ws, project)
