@@ -7,6 +7,7 @@ import streamlit as st
 from core.workspace import jobs, projects
 from ui.identity import identity_sidebar, signed_in_url_params
 from ui.language import choose_language
+from ui.presenter import presenter_setup
 from ui.state import current_project, get_workspace, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -32,6 +33,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     ws = get_workspace()
     project = current_project(ws)
     _sidebar(ws, project)
+    presenter_setup()  # ?present=1 / the sidebar toggle: projector styling, once per run
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)
