@@ -32,7 +32,6 @@ BASE_CSS = """
   overflow-wrap: normal; word-break: normal; hyphens: none;
 }
 [data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div { white-space: normal; overflow-wrap: normal; }
-[data-testid="stMain"] [data-testid="stCaptionContainer"] { color: #374151; }
 </style>
 """
 
@@ -46,7 +45,7 @@ html { font-size: 18px; }
 [data-testid="stMain"] h2 { font-size: 1.75rem; }
 [data-testid="stMain"] h3 { font-size: 1.45rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"],
-[data-testid="stMain"] [data-testid="stCaptionContainer"] p { color: #111827; font-size: 1rem; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { color: #111827; font-size: 1rem; opacity: 1; }
 [data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.05rem; color: #111827; }
 [data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 2rem; }
 [data-testid="stMain"] :is(button, label, input, textarea, [data-baseweb="select"]) { font-size: 1rem; }

@@ -46,13 +46,17 @@ MEASURE = r"""
 () => {
   const main = document.querySelector('[data-testid=stMain]');
   const vw = window.innerWidth;
-  const out = {titles: [], overflow: [], midword: [], chartText: [], body: null};
+  const out = {titles: [], overflow: [], midword: [], chartText: [], body: null, faded: []};
   const skip = el => el.closest('[data-testid=stDataFrame], [data-testid=stTable], pre, code, '
     + '[data-testid=stCode], [data-testid=stJson], [data-testid=stSidebar], .js-plotly-plot, [data-baseweb=select], '
     + '[data-testid=stTooltipContent], [role=tooltip]');
   const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const p = main.querySelector('[data-testid=stMarkdownContainer] p');
   if (p) out.body = parseFloat(getComputedStyle(p).fontSize);
+  // Captions: dark and opaque (Streamlit fades them to 60 % by default).
+  out.faded = [...main.querySelectorAll('[data-testid=stCaptionContainer]')]
+    .filter(c => visible(c) && parseFloat(getComputedStyle(c).opacity) < 0.95)
+    .map(c => c.textContent.slice(0, 60));
   for (const chart of main.querySelectorAll('.js-plotly-plot')) {
     if (!visible(chart)) continue;
     const box = chart.getBoundingClientRect();
@@ -142,11 +146,13 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def check_page(page, where: str) -> list[str]:
-    """What is wrong on the page as it stands (empty when nothing)."""
+def check_page(page, where: str, presenter: bool = True) -> list[str]:
+    """What is wrong on the page as it stands (empty when nothing). Presenter mode asks for larger
+    text (body ≥ 18 px, chart text ≥ 14 px) and opaque captions; both modes for titles inside their
+    charts, chart text of at least 12 px, no overflowing text and no word broken mid-word."""
     found = page.evaluate(MEASURE)
     problems = []
-    if found["body"] is None or found["body"] < 18:
+    if presenter and (found["body"] is None or found["body"] < 18):
         problems.append(f"{where}: body text is {found['body']} px (want ≥ 18)")
     for t in found["titles"]:
         inside = (
@@ -157,9 +163,12 @@ def check_page(page, where: str) -> list[str]:
         )
         if not inside or t["right"] > t["vw"]:
             problems.append(f"{where}: chart title {t['text']!r} runs out of its chart or the screen: {t}")
-    small = [c for c in found["chartText"] if c["size"] < 14]
+    if presenter and found["faded"]:
+        problems.append(f"{where}: faded (light grey) captions: {found['faded'][:3]}")
+    least = 14 if presenter else 12
+    small = [c for c in found["chartText"] if c["size"] < least]
     if small:
-        problems.append(f"{where}: chart text under 14 px: {small[:5]}")
+        problems.append(f"{where}: chart text under {least} px: {small[:5]}")
     if found["overflow"]:
         problems.append(f"{where}: text overflows its box: {found['overflow'][:5]}")
     if found["midword"]:
@@ -176,14 +185,14 @@ def project_query(server: StreamlitServer) -> str:
     return f"project={projects.list_projects(ws)[0]['id']}"
 
 
-def visit_all(page, server: StreamlitServer, extra: str, suffix: str) -> list[str]:
+def visit_all(page, server: StreamlitServer, extra: str, suffix: str, presenter: bool = True) -> list[str]:
     problems: list[str] = []
-    query = f"{project_query(server)}&present=1{extra}"
+    query = f"{project_query(server)}&present={int(presenter)}{extra}"
     for path, name in PAGES:
         goto(page, server.base_url, f"{path}?{query}")
         page.wait_for_timeout(1500)  # plotly draws after the script ends
-        assert_no_exception(page, f"{name} in presenter mode")
-        problems += check_page(page, name + suffix)  # measured before the screenshot resizes the page
+        assert_no_exception(page, f"{name}{suffix}")
+        problems += check_page(page, name + suffix, presenter)  # measured before the screenshot resizes the page
         screenshot(page, name + suffix)
     return problems
 
@@ -195,6 +204,13 @@ def test_every_page_reads_on_a_projector(projector, demo_server):
 
 def test_every_page_reads_on_a_projector_in_portuguese(projector, demo_server):
     problems = visit_all(projector, demo_server, "&lang=pt", "_pt")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_fits_1024_in_normal_mode(projector, demo_server):
+    """Without presenter mode too: chart titles inside their charts (Monitor's were cut), chart text
+    of at least 12 px, nothing overflowing or broken mid-word."""
+    problems = visit_all(projector, demo_server, "", "_normal", presenter=False)
     assert not problems, "\n".join(problems)
 
 
