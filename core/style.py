@@ -209,6 +209,12 @@ def wrap_title(text: str, max_chars: int) -> str:
     return "<br>".join(lines)
 
 
+def unwrap_title(text: str | None) -> str:
+    """A title as one line again (``wrap_title`` undone: it breaks only at single spaces), for
+    tests and anything else that compares a figure's title with its sentence."""
+    return _BREAK.sub(" ", text or "")
+
+
 def _hex_light(color: Any) -> bool:
     return isinstance(color, str) and color.strip().lower() in _LIGHT_TEXT
 

@@ -13,6 +13,7 @@ from core.style import (
     PRESENTER,
     screen_style,
     title_chars,
+    unwrap_title,
     width_class,
     wrap_title,
 )
@@ -111,3 +112,9 @@ def test_screen_style_leaves_a_title_free_figure_without_title():
     screen_style(fig, presenter=True)
     assert not fig.layout.title.text
     assert fig.data[0].textfont.size >= 14
+
+
+def test_unwrap_title_gives_the_sentence_back():
+    title = "Drift against what the model uses (last window)"
+    assert unwrap_title(wrap_title(title, 15)) == title
+    assert unwrap_title(None) == ""
