@@ -82,8 +82,9 @@ def presenter_mode() -> bool:
 
 
 def presenter_url_params() -> dict[str, str]:
-    """The URL parameters a link must carry to keep presenter mode (empty when it is off)."""
-    return {URL_PARAM: "1"} if st.session_state.get(PRESENT_KEY, False) else {}
+    """The URL parameters a link must carry to keep presenter mode (empty when it is off). Safe to
+    call before ``presenter_setup`` in the same run: it reads the URL itself."""
+    return {URL_PARAM: "1"} if presenter_mode() else {}
 
 
 def _toggled() -> None:
@@ -100,10 +101,9 @@ def presenter_setup() -> bool:
     draws the sidebar toggle. Returns whether presenter mode is on."""
     on = presenter_mode()
     st.html(BASE_CSS + (PRESENTER_CSS if on else ""))
-    if st.session_state.get(TOGGLE_KEY) != on:
-        st.session_state[TOGGLE_KEY] = on
     st.sidebar.toggle(
         _("Presenter mode"),
+        value=on,
         key=TOGGLE_KEY,
         on_change=_toggled,
         help=_(
