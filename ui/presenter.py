@@ -25,13 +25,24 @@ _ON = {"1", "true", "yes", "on"}
 _OFF = {"0", "false", "no", "off"}
 
 # Always: words are never broken in the middle (the "Dat a", "Pro ble m" of narrow boxes), in
-# buttons and metric labels too; a long word moves to the next line whole.
+# buttons and metric labels too; a long word moves to the next line whole, and columns too narrow
+# for a word wrap to the next row.
 BASE_CSS = """
 <style>
 [data-testid="stMain"] :is(p, li, span, label, button, h1, h2, h3, h4, h5, h6, div) {
   overflow-wrap: normal; word-break: normal; hyphens: none;
 }
 [data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div { white-space: normal; overflow-wrap: normal; }
+/* Widget and button labels wrap at spaces instead of ending in "…" or being cut (a checkbox in a
+   narrow column, a long download button). */
+[data-testid="stMain"] :is(label, button, [data-testid="stWidgetLabel"]) [data-testid="stMarkdownContainer"],
+[data-testid="stMain"] :is(label, button, [data-testid="stWidgetLabel"]) [data-testid="stMarkdownContainer"] p {
+  white-space: normal; overflow: visible; text-overflow: clip;
+}
+/* A row of many columns (Home's eight stage boxes at 1024 px) wraps before a column gets narrower
+   than a word, instead of cutting the word off. */
+[data-testid="stMain"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+[data-testid="stMain"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: min(100%, 7.5rem); }
 </style>
 """
 

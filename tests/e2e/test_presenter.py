@@ -73,6 +73,24 @@ MEASURE = r"""
     }
   }
   const range = document.createRange();
+  // Text cut off by a box that hides its overflow (a column narrower than its word).
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || skip(el) || !visible(el)) continue;
+    range.selectNodeContents(node);
+    const text = range.getBoundingClientRect();
+    if (!text.width) continue;
+    for (let box = el; box && box !== main; box = box.parentElement) {
+      const ox = getComputedStyle(box).overflowX;
+      if (ox === 'visible') continue;
+      if (ox === 'auto' || ox === 'scroll') break;  // it scrolls: nothing is lost
+      const r = box.getBoundingClientRect();
+      if (text.right > r.right + 1 || text.left < r.left - 1)
+        out.overflow.push({tag: el.tagName, text: node.textContent.slice(0, 60), clippedBy: box.getAttribute('data-testid') || box.tagName});
+      break;
+    }
+  }
   for (const el of main.querySelectorAll('p, li, span, label, button, h1, h2, h3, h4, div')) {
     if (skip(el) || !visible(el)) continue;
     const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
