@@ -15,6 +15,7 @@ significant digits, never "4.24e+05" nor plotly's "424k"/"120µ"; years as "2021
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -140,3 +141,181 @@ def plot_texts(values: Iterable[Any]) -> list[Any]:
     """Each text value escaped (numbers and other non-text values stay as they are, so a numeric
     axis stays numeric)."""
     return [plot_text(v) if isinstance(v, str) else v for v in values]
+
+
+# --------------------------------------------------------------------------- text size and colour
+# Chart text is dark (plotly's default is a light slate) and large enough to read at 1024×768; the
+# presenter look (a projector, the back of a room) is larger still, with thicker lines and the
+# legend below the plot. ``screen_style`` applies one of them to a finished figure
+# (``ui.widgets.chart`` does it for every chart the pages draw).
+CHART_TEXT = "#111827"
+# Grey text we darken in the presenter look (annotations and captions drawn inside a figure).
+_LIGHT_TEXT = {"#9ca3af", "#6b7280", "grey", "gray", "darkgrey", "darkgray", "lightgrey", "lightgray", "#888", "#999"}
+
+
+class ChartLook:
+    """Sizes of one look, in CSS pixels."""
+
+    def __init__(self, *, text: int, title: int, line: float | None, legend_below: bool) -> None:
+        self.text = text  # every text in the chart at least this size: ticks, legend, annotations
+        self.title = title
+        self.line = line  # lines at least this thick (None: leave the builder's widths)
+        self.legend_below = legend_below
+
+
+NORMAL = ChartLook(text=13, title=17, line=None, legend_below=False)
+PRESENTER = ChartLook(text=15, title=20, line=3.5, legend_below=True)
+
+# How wide a chart is at the smallest screen we support (1024×768, sidebar open), by the share of
+# the main area its container takes (a chart alone, beside one other, one of three).
+WIDTH_PX = {"full": 680, "half": 330, "third": 215}
+# In presenter mode columns wrap instead of shrinking below 30rem (540 px at its 18 px root size,
+# ui.presenter's CSS): no chart there is narrower than this.
+PRESENTER_COLUMN_PX = 520
+# An average character of the chart font is about this share of the font size (Open Sans, mixed
+# case; kept on the wide side so a line never runs out of the chart).
+_CHAR_EM = 0.58
+_TITLE_INSET = 0.94  # the title starts near the left edge and must end before the right one
+
+
+def width_class(share: float) -> str:
+    """The width class of a chart taking ``share`` (0–1] of the main area's width."""
+    if share > 0.6:
+        return "full"
+    if share > 0.4:
+        return "half"
+    return "third"
+
+
+def title_chars(width: str, presenter: bool = False) -> int:
+    """How many characters of a title fit on one line of a chart of width class ``width``."""
+    look = PRESENTER if presenter else NORMAL
+    px = WIDTH_PX.get(width, WIDTH_PX["full"])
+    if presenter:
+        px = max(px, PRESENTER_COLUMN_PX)
+    return max(12, int(px * _TITLE_INSET / (look.title * _CHAR_EM)))
+
+
+_TAG = re.compile(r"<[^>]*>")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+_WORD = re.compile(r"(?:<[^>]*>|[^\s<])+")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _visible_length(text: str) -> int:
+    return len(_ENTITY.sub("x", _TAG.sub("", text)))
+
+
+def wrap_title(text: str, max_chars: int) -> str:
+    """``text`` broken into lines of at most ``max_chars`` visible characters with ``<br>``, at word
+    boundaries only (plotly never wraps a title: a long one is cut at the chart's edge). A word
+    longer than a line gets a line of its own, whole. Markup plotly reads (``<b>``, ``&amp;``, an
+    existing ``<br>``) is kept and not counted."""
+    lines: list[str] = []
+    for paragraph in _BREAK.split(text):
+        line = ""
+        for word in _WORD.findall(paragraph):
+            if line and _visible_length(line) + 1 + _visible_length(word) > max_chars:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def unwrap_title(text: str | None) -> str:
+    """A title as one line again (``wrap_title`` undone: it breaks only at single spaces), for
+    tests and anything else that compares a figure's title with its sentence."""
+    return _BREAK.sub(" ", text or "")
+
+
+def _hex_light(color: Any) -> bool:
+    return isinstance(color, str) and color.strip().lower() in _LIGHT_TEXT
+
+
+def _floor_font(font: Any, size: int, presenter: bool) -> None:
+    """``font`` at least ``size`` and dark. Sizes and colours are set even where the figure left them
+    to its template: Streamlit's chart theme would otherwise draw ticks and legends in small grey."""
+    if font is None:
+        return
+    current = font.size
+    if current is None or (isinstance(current, (int, float)) and current < size):
+        font.size = size
+    if font.color is None or (presenter and _hex_light(font.color)):
+        font.color = CHART_TEXT
+
+
+def _axes(fig: go.Figure) -> list[Any]:
+    return [fig.layout[key] for key in fig.layout if re.fullmatch(r"[xy]axis\d*", key)]
+
+
+def screen_style(fig: go.Figure, *, presenter: bool = False, width: str = "full") -> go.Figure:
+    """The studio's text and line look on a finished figure: dark text of at least the look's size
+    (ticks, axis titles, legend, annotations, labels on bars), the title wrapped to the chart's
+    width class and sized, axes that make room for their labels; in the presenter look also thicker
+    lines, the legend below the plot and a taller chart for the larger text."""
+    look = PRESENTER if presenter else NORMAL
+    layout = fig.layout
+    base = layout.font.size if isinstance(layout.font.size, (int, float)) else 0
+    fig.update_layout(font={"size": max(base, look.text), "color": CHART_TEXT})
+    extra_height = 0
+    # Room between the plot and the title: subplot titles and a legend on top sit there.
+    above = 8
+    if any(a.yref == "paper" and (a.y or 0) >= 1 for a in layout.annotations):
+        above += int(look.text * 1.8)
+    if layout.legend.y is not None and layout.legend.y >= 1 and not presenter:
+        above += int(look.text * 2)
+    title = layout.title.text
+    if title:
+        wrapped = wrap_title(str(title), title_chars(width, presenter))
+        lines = wrapped.count("<br>") + 1
+        size = max(look.title, layout.title.font.size or 0)
+        # Anchored on the plot's top edge and pushing the top margin (automargin): however many
+        # lines it has, the title sits inside the chart, above the plot.
+        fig.update_layout(
+            title={
+                "text": wrapped,
+                "font": {"size": size, "color": CHART_TEXT},
+                "x": 0.02,
+                "xanchor": "left",
+                "xref": "container",
+                "y": 1,
+                "yanchor": "bottom",
+                "yref": "paper",
+                "pad": {"b": above},
+                "automargin": True,
+            }
+        )
+        extra_height += int((lines - 1) * size * 1.3)
+    elif above > 8 and (layout.margin.t is None or layout.margin.t < above + 12):
+        fig.update_layout(margin_t=above + 12)
+    if title and (layout.margin.t is None or layout.margin.t > 30):
+        fig.update_layout(margin_t=30)  # the title's automargin adds what it needs
+    for axis in _axes(fig):
+        axis.automargin = True
+        _floor_font(axis.tickfont, look.text, presenter)
+        _floor_font(axis.title.font, look.text, presenter)
+    _floor_font(layout.legend.font, look.text, presenter)
+    _floor_font(layout.legend.title.font, look.text, presenter)
+    for annotation in layout.annotations:
+        _floor_font(annotation.font, look.text, presenter)
+    for trace in fig.data:
+        for attribute in ("textfont", "insidetextfont", "outsidetextfont"):
+            if attribute in trace:
+                _floor_font(trace[attribute], look.text, presenter)
+        if "colorbar" in trace:
+            _floor_font(trace.colorbar.tickfont, look.text, presenter)
+    if presenter:
+        for trace in fig.data:
+            if look.line and trace.type in ("scatter", "scattergl") and "lines" in (trace.mode or "lines"):
+                trace.line.width = max(trace.line.width or 2, look.line)
+        if layout.showlegend is not False and len(fig.data) > 1:
+            fig.update_layout(
+                legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
+            )
+            extra_height += 3 * look.text
+        extra_height += 40
+    if extra_height and isinstance(layout.height, (int, float)):
+        fig.update_layout(height=int(layout.height) + extra_height)
+    return fig

@@ -9,6 +9,7 @@ from core.workspace import jobs, projects
 from ui.identity import identity_sidebar
 from ui.language import choose_language, language_switch
 from ui.offline import page_icon
+from ui.presenter import presenter_setup
 from ui.state import current_project, get_workspace, link_params, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -38,6 +39,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     ws = get_workspace()
     project = current_project(ws)
     _sidebar(ws, project)
+    presenter_setup()  # ?present=1 / the sidebar toggle: projector styling, once per run
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)

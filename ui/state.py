@@ -60,10 +60,11 @@ def select_project(project_id: int) -> None:
 
 def link_params(project_id: int | str | None = None) -> dict[str, str]:
     """The query parameters a link to another page carries so it opens the same view: the project
-    (``project_id``, else none), the signed-in person, and the language. Use it for every
-    ``st.page_link``/``st.switch_page`` (``query_params=link_params(pid)``)."""
+    (``project_id``, else none), the signed-in person, the language and presenter mode. Use it for
+    every ``st.page_link``/``st.switch_page`` (``query_params=link_params(pid)``)."""
     from ui.identity import signed_in_url_params
     from ui.language import language_url_params
+    from ui.presenter import presenter_url_params
 
     params = {"project": str(project_id)} if project_id is not None else {}
-    return params | signed_in_url_params() | language_url_params()
+    return params | signed_in_url_params() | language_url_params() | presenter_url_params()

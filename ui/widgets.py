@@ -18,6 +18,7 @@ from core.problem.definition import METRIC_LABELS, get_metric_label
 from core.style import number_axes
 from core.workspace.errors import StudioError
 from core.workspace.jobs import get_job
+from ui.presenter import present_figure
 from ui.text import escape_markdown
 
 FLASH_KEY = "flash_message"
@@ -26,8 +27,8 @@ FLASH_KEY = "flash_message"
 def chart(fig, sentence: str, key: str | None = None) -> None:
     """Every chart carries one plain sentence of what it means (plain text: it may quote column and
     category names, so it is escaped). Numeric axes get the studio's number format (no e-notation),
-    written the language's way (``language_axes``)."""
-    st.plotly_chart(language_axes(number_axes(fig)), width="stretch", key=key)
+    written the language's way (``language_axes``), in the screen's style (presenter or not)."""
+    st.plotly_chart(language_axes(number_axes(present_figure(fig))), width="stretch", key=key)
     st.caption(escape_markdown(sentence))
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from core.deployment import serving
 from core.pipeline import PipelineConfig, run_pipeline
+from core.style import unwrap_title
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.unit.deployment.endpoint.conftest import make_table
@@ -48,7 +49,7 @@ def test_monitor_shows_system_health_of_the_report_and_of_live_traffic(health_wo
     at.run()
     assert not at.exception, at.exception
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    titles = [s["layout"].get("title", {}).get("text") for s in specs]
+    titles = [unwrap_title(s["layout"].get("title", {}).get("text")) for s in specs]
     assert titles.count("Latency per window") == 2 and titles.count("Errors and rejections per window") == 2
     report_latency = next(s for s in specs if s["layout"].get("title", {}).get("text") == "Latency per window")
     names = {trace["name"] for trace in report_latency["data"]}

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from core.pipeline import PipelineConfig, run_pipeline
+from core.style import unwrap_title
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
 from tests.pages.test_pages import no_errors, open_page, plotly_specs
@@ -69,7 +70,7 @@ def test_evaluate_reports_every_metric_and_each_class(tiers_app):
         "Log loss",
     ):
         assert label in metrics and metrics[label] != "n/a", (label, metrics)
-    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at) if s["layout"].get("title")]
+    titles = [unwrap_title(s["layout"]["title"]["text"]) for s in plotly_specs(at) if s["layout"].get("title")]
     assert "Precision, recall and F1 of each class (test set)" in titles
     per_class = next(
         s

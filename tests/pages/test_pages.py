@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from core.style import unwrap_title
+
 pytestmark = pytest.mark.slow  # every page on a workspace where the full demo ran (conftest's demo_workspace)
 
 
@@ -209,7 +211,7 @@ def test_pages_without_a_project_point_home(app):
 def test_monitor_page_shows_the_multivariate_check_and_drift_by_importance(app):
     at = open_page(app(), "pages/8_Monitor.py")
     assert not at.exception
-    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at) if "title" in s["layout"]]
+    titles = [unwrap_title(s["layout"]["title"]["text"]) for s in plotly_specs(at) if "title" in s["layout"]]
     assert "Multivariate drift (ROC-AUC)" in titles
     assert "Drift against what the model uses (last window)" in titles
     captions = " ".join(c.value for c in at.caption)
