@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.workspace import jobs, projects
+from ui.guide_panel import guide_panel
 from ui.identity import identity_sidebar, signed_in_url_params
 from ui.language import choose_language
 from ui.state import current_project, get_workspace, select_project
@@ -35,6 +36,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)
+    guide_panel(ws, project)  # the guided demo's narration, while a guide is open
     return ws, project
 
 
