@@ -5,21 +5,20 @@ import streamlit as st
 
 from core import pipeline
 from core.formatting import format_count
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.workspace import jobs, projects
 from core.workspace.errors import StudioError
 from ui.diagram import pipeline_diagram
 from ui.frame import PAGES, page_setup
 from ui.guide_panel import open_guide, start_steps
+from ui.language import choose_language
 from ui.state import forget_project, select_project
 from ui.text import escape_markdown
 from ui.widgets import flash, job_panel, show_flash, user_errors
 
-ws, project = page_setup(
-    "MLOps Studio",
-    ":material/hub:",
-    _("Take a table of data from upload to a monitored, retrainable model, one stage at a time."),
-)
+INTRO = N_("Take a table of data from upload to a monitored, retrainable model, one stage at a time.")
+choose_language()  # before the intro is translated (page_setup settles it again)
+ws, project = page_setup("MLOps Studio", ":material/hub:", _(INTRO))
 
 # -- The lesson's pipeline diagram, each node with its status, linking to its page -----------------
 pipeline_diagram(ws, project)

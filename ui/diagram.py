@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.guide.diagram import build_diagram
-from core.guide.svg import render_svg
+from core.guide.svg import render_html
 from core.i18n import current_language
 from core.workspace import projects
 from ui.identity import signed_in_url_params
@@ -16,6 +16,5 @@ def pipeline_diagram(ws, project: dict | None) -> None:
     status = projects.get_stage_status(ws, project["id"]) if project else {}
     params = ({"project": str(project["id"])} if project else {}) | {"lang": current_language()}
     params |= signed_in_url_params()
-    svg = render_svg(build_diagram(status, params))
     # Our own markup, every text escaped by the renderer; scrolls sideways rather than shrink below 16 px.
-    st.html(f'<div class="pipeline-diagram" style="overflow-x:auto">{svg}</div>')
+    st.html(render_html(build_diagram(status, params)))

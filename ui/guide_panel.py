@@ -40,6 +40,7 @@ def start_steps(ws, project_id: int, upto: int) -> int:
     job_id = jobs.start_job(ws, project_id, JOB_KIND, work)
     st.session_state[f"guide_watched_{job_id}"] = True
     st.session_state[GUIDE_KEY] = {"project": project_id, "step": upto}
+    st.query_params["guide"] = str(upto + 1)  # the narration of the step being run, kept on a refresh
     return job_id
 
 

@@ -13,12 +13,13 @@ from core.i18n import _
 
 MARGIN, TOP = 40, 70
 NODE_W, NODE_H = 220, 100
-GAP_X, GAP_Y = 84, 70
+GAP_X, GAP_Y = 96, 70
 COLUMNS, ROWS = 4, 4
 WIDTH = 2 * MARGIN + COLUMNS * NODE_W + (COLUMNS - 1) * GAP_X
 BAND_TOP = TOP + ROWS * (NODE_H + GAP_Y) + 10
-HEIGHT = BAND_TOP + 150
-MIN_WIDTH_PX = 820  # 24-unit labels are 16 px on screen at 820 px of 1212 units
+CHIP_H = 112
+HEIGHT = BAND_TOP + CHIP_H + 60
+MIN_WIDTH_PX = 840  # 24-unit labels are 16 px on screen at 840 px of 1248 units
 LABEL_PX, STATUS_PX, EDGE_PX = 24, 20, 20  # at the smallest size: 16, 13.3, 13.3 px
 INK = "#1b1f24"
 STYLES = {
@@ -165,12 +166,12 @@ def _concerns(diagram: Diagram) -> str:
     for i, concern in enumerate(diagram.concerns):
         x = MARGIN + i * (chip_w + 16)
         y = BAND_TOP + 45
-        size, lines = fit_label(_(concern.where), int(chip_w - 16), (18, 16))
-        where = "".join(_text(x + chip_w / 2, y + 56 + j * size * 1.15, size, line) for j, line in enumerate(lines[:2]))
+        size, lines = fit_label(_(concern.where), int(chip_w - 16), (18, 16), max_lines=3)
+        where = "".join(_text(x + chip_w / 2, y + 56 + j * size * 1.15, size, line) for j, line in enumerate(lines[:3]))
         parts.append(
             f'<a href="{escape(concern.url)}" target="_self" class="concern" data-concern="{escape(concern.key)}">'
             f"<title>{escape(_(concern.label))}: {escape(_(concern.where))}</title>"
-            f'<rect x="{x:.0f}" y="{y}" width="{chip_w:.0f}" height="92" rx="10" fill="#ffffff" stroke="#b08800"/>'
+            f'<rect x="{x:.0f}" y="{y}" width="{chip_w:.0f}" height="{CHIP_H}" rx="10" fill="#ffffff" stroke="#b08800"/>'
             + _text(x + chip_w / 2, y + 28, 21, _(concern.label), "bold")
             + where
             + "</a>"
@@ -194,4 +195,42 @@ def render_svg(diagram: Diagram, title: str = "") -> str:
         f'aria-label="{name}" style="min-width:{MIN_WIDTH_PX}px;max-width:{WIDTH}px;display:block;'
         f'font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">'
         f"<title>{name}</title><defs>{markers}</defs>{body}</svg>"
+    )
+
+
+def _hotspot(url: str, key: str, kind: str, label: str, x: float, y: float, w: float, h: float) -> str:
+    style = (
+        f"position:absolute;left:{100 * x / WIDTH:.3f}%;top:{100 * y / HEIGHT:.3f}%;"
+        f"width:{100 * w / WIDTH:.3f}%;height:{100 * h / HEIGHT:.3f}%;border-radius:12px"
+    )
+    return (
+        f'<a href="{escape(url)}" target="_self" class="{kind}" data-{kind}="{escape(key)}" '
+        f'title="{escape(label)}" aria-label="{escape(label)}" style="{style}"></a>'
+    )
+
+
+def render_html(diagram: Diagram, title: str = "") -> str:
+    """The diagram for a page that sanitises inline SVG away (Streamlit's st.html keeps HTML only): the
+    SVG as an image, with a transparent link over each node and concern (positions in percent, so they
+    follow the image when it scales)."""
+    import base64
+
+    svg = render_svg(diagram, title)
+    name = escape(title or _("The MLOps pipeline of the lesson"))
+    links = []
+    for node in diagram.nodes:
+        label = f"{_(node.label)}: {_(STATUS_WORDS[node.status])}"
+        links.append(_hotspot(node.url, node.key, "node", label, _x(node.col), _y(node.row), NODE_W, NODE_H))
+    chip_w = (WIDTH - 2 * MARGIN - 3 * 16) / 4
+    for i, concern in enumerate(diagram.concerns):
+        label = f"{_(concern.label)}: {_(concern.where)}"
+        x = MARGIN + i * (chip_w + 16)
+        links.append(_hotspot(concern.url, concern.key, "concern", label, x, BAND_TOP + 45, chip_w, CHIP_H))
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        '<div class="pipeline-diagram" style="overflow-x:auto">'
+        f'<div style="position:relative;min-width:{MIN_WIDTH_PX}px;max-width:{WIDTH}px">'
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{name}" style="width:100%;display:block"/>'
+        + "".join(links)
+        + "</div></div>"
     )
