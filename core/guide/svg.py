@@ -17,7 +17,7 @@ GAP_X, GAP_Y = 96, 70
 COLUMNS, ROWS = 4, 4
 WIDTH = 2 * MARGIN + COLUMNS * NODE_W + (COLUMNS - 1) * GAP_X
 BAND_TOP = TOP + ROWS * (NODE_H + GAP_Y) + 10
-CHIP_H = 112
+CHIP_H = 140
 HEIGHT = BAND_TOP + CHIP_H + 60
 MIN_WIDTH_PX = 840  # 24-unit labels are 16 px on screen at 840 px of 1248 units
 LABEL_PX, STATUS_PX, EDGE_PX = 24, 20, 20  # at the smallest size: 16, 13.3, 13.3 px
@@ -53,11 +53,12 @@ def wrap_words(text: str, max_chars: int, max_lines: int = 2) -> list[str] | Non
 
 
 def fit_label(
-    text: str, width: int = NODE_W - 16, sizes: tuple[int, ...] = (LABEL_PX, 22, 20)
+    text: str, width: int = NODE_W - 16, sizes: tuple[int, ...] = (LABEL_PX, 22, 20), max_lines: int = 2
 ) -> tuple[int, list[str]]:
-    """The largest font size (and its lines) at which ``text`` fits ``width`` in two lines, whole words."""
+    """The largest font size (and its lines) at which ``text`` fits ``width`` in ``max_lines`` lines,
+    whole words."""
     for size in sizes:
-        lines = wrap_words(text, int(width / (size * 0.6)))
+        lines = wrap_words(text, int(width / (size * 0.6)), max_lines)
         if lines is not None:
             return size, lines
     size = sizes[-1]
@@ -166,13 +167,13 @@ def _concerns(diagram: Diagram) -> str:
     for i, concern in enumerate(diagram.concerns):
         x = MARGIN + i * (chip_w + 16)
         y = BAND_TOP + 45
-        size, lines = fit_label(_(concern.where), int(chip_w - 16), (18, 16), max_lines=3)
-        where = "".join(_text(x + chip_w / 2, y + 56 + j * size * 1.15, size, line) for j, line in enumerate(lines[:3]))
+        size, lines = fit_label(_(concern.where), int(chip_w - 16), (24, 22, 20), max_lines=3)
+        where = "".join(_text(x + chip_w / 2, y + 66 + j * size * 1.15, size, line) for j, line in enumerate(lines[:3]))
         parts.append(
             f'<a href="{escape(concern.url)}" target="_self" class="concern" data-concern="{escape(concern.key)}">'
             f"<title>{escape(_(concern.label))}: {escape(_(concern.where))}</title>"
             f'<rect x="{x:.0f}" y="{y}" width="{chip_w:.0f}" height="{CHIP_H}" rx="10" fill="#ffffff" stroke="#b08800"/>'
-            + _text(x + chip_w / 2, y + 28, 21, _(concern.label), "bold")
+            + _text(x + chip_w / 2, y + 32, LABEL_PX, _(concern.label), "bold")
             + where
             + "</a>"
         )
