@@ -15,7 +15,7 @@ from core.guide import steps
 from core.i18n import _, current_language
 from core.workspace import jobs, projects
 from ui.text import escape_markdown
-from ui.widgets import job_panel
+from ui.widgets import job_panel, option_labels
 
 GUIDE_KEY = "guide"  # session: {"project": id, "step": 0-based index}
 JOB_KIND = "guide"
@@ -90,7 +90,7 @@ def _panel(ws, project: dict, index: int) -> None:
         _("Go to stage"),
         range(total),
         index=index,
-        format_func=lambda i: f"{i + 1}. {steps.STEPS[i].texts()['title']}",
+        format_func=option_labels({i: f"{i + 1}. {s.texts()['title']}" for i, s in enumerate(steps.STEPS)}),
         key=f"guide_picker_{index}",
         label_visibility="collapsed",
     )

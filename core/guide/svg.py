@@ -199,14 +199,18 @@ def render_svg(diagram: Diagram, title: str = "") -> str:
     )
 
 
-def _hotspot(url: str, key: str, kind: str, label: str, x: float, y: float, w: float, h: float) -> str:
+def _hotspot(
+    url: str, key: str, kind: str, label: str, x: float, y: float, w: float, h: float, status: str = ""
+) -> str:
     style = (
         f"position:absolute;left:{100 * x / WIDTH:.3f}%;top:{100 * y / HEIGHT:.3f}%;"
         f"width:{100 * w / WIDTH:.3f}%;height:{100 * h / HEIGHT:.3f}%;border-radius:12px"
     )
     return (
         f'<a href="{escape(url)}" target="_self" class="{kind}" data-{kind}="{escape(key)}" '
-        f'title="{escape(label)}" aria-label="{escape(label)}" style="{style}"></a>'
+        f'title="{escape(label)}" aria-label="{escape(label)}" style="{style}"'
+        + (f' data-status="{escape(status)}"' if status else "")
+        + "></a>"
     )
 
 
@@ -221,7 +225,9 @@ def render_html(diagram: Diagram, title: str = "") -> str:
     links = []
     for node in diagram.nodes:
         label = f"{_(node.label)}: {_(STATUS_WORDS[node.status])}"
-        links.append(_hotspot(node.url, node.key, "node", label, _x(node.col), _y(node.row), NODE_W, NODE_H))
+        links.append(
+            _hotspot(node.url, node.key, "node", label, _x(node.col), _y(node.row), NODE_W, NODE_H, node.status)
+        )
     chip_w = (WIDTH - 2 * MARGIN - 3 * 16) / 4
     for i, concern in enumerate(diagram.concerns):
         label = f"{_(concern.label)}: {_(concern.where)}"
