@@ -18,7 +18,7 @@ from ui.widgets import flash, job_panel, show_flash, user_errors
 
 INTRO = N_("Take a table of data from upload to a monitored, retrainable model, one stage at a time.")
 choose_language()  # before the intro is translated (page_setup settles it again)
-ws, project = page_setup("MLOps Studio", ":material/hub:", _(INTRO))
+ws, project = page_setup("MLOps Studio", ":material/hub:", _(INTRO))  # i18n: skip (the product name)
 
 # -- The lesson's pipeline diagram, each node with its status, linking to its page -----------------
 pipeline_diagram(ws, project)
