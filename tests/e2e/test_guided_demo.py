@@ -18,7 +18,7 @@ from .conftest import assert_no_exception, click_key, error_texts, goto, shot, w
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path("/tmp/guide_shots")
-STEP_TIMEOUT_S = 420  # a loaded machine: monitoring simulates traffic window by window
+STEP_TIMEOUT_S = 600  # a loaded machine: monitoring simulates traffic window by window
 PANEL = ".st-key-guide_panel"
 
 
