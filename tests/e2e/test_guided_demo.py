@@ -54,6 +54,7 @@ def wait_for_step(page, index: int) -> str:
 def test_guided_demo_walked_in_portuguese(page, base_url):
     goto(page, base_url, "/?lang=pt")
     assert_no_exception(page, "home")
+    page.locator(".pipeline-diagram a.node").first.wait_for(state="attached", timeout=30_000)  # drawn after idle
     assert page.locator(".pipeline-diagram a.node").count() == 13
     save_shot(page, "00_inicio")
     click_key(page, "run_guided_demo")
