@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.i18n import N_, _
 from core.workspace import jobs, projects
+from ui.guide_panel import guide_panel
 from ui.identity import identity_sidebar
 from ui.language import choose_language, language_switch
 from ui.offline import page_icon
@@ -43,6 +44,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)
+    guide_panel(ws, project)  # the guided demo's narration, while a guide is open
     return ws, project
 
 
@@ -91,6 +93,7 @@ JOB_PAGES = {
     "tune": ("pages/4_Train.py", N_("Tuning study")),
     "rerun": ("pages/4_Train.py", N_("Re-run")),
     "retrain": ("pages/8_Monitor.py", N_("Retraining")),
+    "guide": ("app.py", N_("Guided demo")),
 }
 
 

@@ -30,8 +30,8 @@ def test_home_shows_every_stage_done(app):
     at = app()
     at.run()
     no_errors(at)
-    text = " ".join(m.value for m in at.markdown)
-    assert text.count(":green[done]") == 8
+    diagram = at.get("html")[0].proto.body  # the lesson's diagram: every stage node done (tuning: when needed)
+    assert diagram.count('data-status="done"') == 12
     assert at.button(key="run_demo").label == "Run full demo"
 
 
