@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from core.formatting import format_count
-from core.i18n import N_, _, use_language
+from core.i18n import _, pgettext, use_language
 from core.registry.audit import role_label
 from core.registry.lifecycle import check_deployable
 from core.registry.versions import get_alias_version, get_version, version_label
@@ -32,18 +32,20 @@ from core.workspace.errors import ConfigError, NotFoundError, StudioError
 
 PENDING, APPROVED, REJECTED, CARRIED_OUT, WITHDRAWN = "pending", "approved", "rejected", "carried_out", "withdrawn"
 MAX_TEXT = 2000
-STATUS_NAMES = {
-    PENDING: N_("pending"),
-    APPROVED: N_("approved"),
-    REJECTED: N_("rejected"),
-    CARRIED_OUT: N_("carried out"),
-    WITHDRAWN: N_("withdrawn"),
-}
 
 
 def status_label(status: str) -> str:
-    """A request's stored status as a word in the session's language."""
-    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status.replace("_", " ")
+    """A request's stored status as a word in the session's language. The context tells these apart
+    from the same English words said of other things ("rejected" requests of traffic are feminine in
+    Portuguese; a rejected promotion request is masculine)."""
+    names = {
+        PENDING: pgettext("promotion request", "pending"),
+        APPROVED: pgettext("promotion request", "approved"),
+        REJECTED: pgettext("promotion request", "rejected"),
+        CARRIED_OUT: pgettext("promotion request", "carried out"),
+        WITHDRAWN: pgettext("promotion request", "withdrawn"),
+    }
+    return names.get(status, status.replace("_", " "))
 
 
 class ApprovalRequiredError(StudioError):

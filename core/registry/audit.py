@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from core.formatting import format_count, format_number
-from core.i18n import N_, _
+from core.i18n import N_, _, pgettext
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 
 ROLE_NAMES = {
     "data scientist": N_("data scientist"),
     "reviewer": N_("reviewer"),
     "command line": N_("command line"),
-    "automatic": N_("automatic"),
     "script": N_("script"),
     "visitor": N_("visitor"),
 }
@@ -22,6 +21,8 @@ ROLE_NAMES = {
 
 def role_label(role: str | None) -> str:
     """A stored actor role ("data scientist") in the session's language."""
+    if role == "automatic":  # a process acting: masculine in Portuguese, unlike an automatic split
+        return pgettext("actor role", "automatic")
     return _(ROLE_NAMES[role]) if role in ROLE_NAMES else str(role or "")
 
 
