@@ -17,10 +17,11 @@ from core.documents import Document, Section, make_table
 from core.explain.charts_local import describe_counterfactual, format_effect, format_value
 from core.explain.counterfactual import CounterfactualResult
 from core.formatting import format_probability, format_share, format_threshold
+from core.i18n import N_
 
 TOP_REASONS = 3
 REASONS_TABLE_ROWS = 6
-DEFAULT_CONTACT = "the team that runs this model"
+DEFAULT_CONTACT = N_("the team that runs this model")
 
 
 @dataclass(frozen=True)
