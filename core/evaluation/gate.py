@@ -89,20 +89,20 @@ _FAIRNESS_SENTENCES = {
     ),
     (True, True, True): N_(
         "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
-        "score {threshold} or more), within the {limit} allowed."
+        "score {cutoff} or more), within the {limit} allowed."
     ),
     (True, False, True): N_(
         "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
-        "score {threshold} or more), more than the {limit} allowed: NO-GO."
+        "score {cutoff} or more), more than the {limit} allowed: NO-GO."
     ),
     (True, True, False): N_(
         "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
-        "score {threshold} or more), within the {limit} allowed (some groups are small, so this is a rough "
+        "score {cutoff} or more), within the {limit} allowed (some groups are small, so this is a rough "
         "estimate)."
     ),
     (True, False, False): N_(
         "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
-        "score {threshold} or more), more than the {limit} allowed (some groups are small, so this is a rough "
+        "score {cutoff} or more), more than the {limit} allowed (some groups are small, so this is a rough "
         "estimate): NO-GO."
     ),
 }
@@ -257,11 +257,11 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
 def _latency_check(latency_ms: float, limit_ms: float) -> dict:
     passed = latency_ms <= limit_ms
     template = (
-        N_("It answers one request in {latency} ms, within the {limit} ms the service allows.")
+        N_("It answers one request in {took} ms, within the {limit} ms the service allows.")
         if passed
-        else N_("It answers one request in {latency} ms, over the {limit} ms the service allows: NO-GO.")
+        else N_("It answers one request in {took} ms, over the {limit} ms the service allows: NO-GO.")
     )
-    return _check("latency", passed, template, latency=f"{latency_ms:.1f}", limit=f"{limit_ms:g}")
+    return _check("latency", passed, template, took=f"{latency_ms:.1f}", limit=f"{limit_ms:g}")
 
 
 def _share(value: float) -> str:
@@ -285,7 +285,7 @@ def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
     }
     has_threshold = fairness.get("decision_threshold") is not None
     if has_threshold:
-        values["threshold"] = f"{fairness['decision_threshold']:.2f}"
+        values["cutoff"] = f"{fairness['decision_threshold']:.2f}"
     template = _FAIRNESS_SENTENCES[(has_threshold, passed, bool(fairness.get("reliable", True)))]
     return _check("fairness", passed, template, **values)
 
