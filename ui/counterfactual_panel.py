@@ -10,12 +10,14 @@ import streamlit as st
 from core.explain.charts_local import (
     caption_counterfactuals,
     caption_local_methods,
+    counterfactual_headers,
     describe_counterfactual,
     get_counterfactual_df,
     get_local_methods_df,
     plot_local_methods,
 )
 from core.explain.counterfactual import CounterfactualResult
+from core.explain.probability import output_words
 from core.formatting import format_count
 from core.i18n import _, current_language
 from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
@@ -100,7 +102,8 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
         for counterfactual in result.counterfactuals:
             st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
         if result.counterfactuals:
-            st.dataframe(get_counterfactual_df(result), hide_index=True, width="stretch")
+            table = get_counterfactual_df(result).rename(columns=counterfactual_headers())
+            st.dataframe(table, hide_index=True, width="stretch")
             st.caption(
                 _(
                     "Distance: each changed category counts 1, each number its move in units of the column's "
@@ -125,7 +128,7 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
                     "fitted to {samples} seeded variations of this row (weighted R² "
                     "{r2}: how much of the model's behaviour near the row the line captures)."
                 ).format(
-                    explained=local.explained,
+                    explained=output_words(local.explained),
                     row=selected.label,
                     samples=format_count(local.surrogate.samples),
                     r2=f"{local.surrogate.r2:.2f}",

@@ -36,7 +36,7 @@ def _partial_dependence(
 
 def _output(expl: Explanation, inputs: RunInputs) -> str:
     if inputs.problem.task == "regression":
-        return _("predicted {column}").format(column=inputs.problem.target)
+        return _("predicted {label}").format(label=inputs.problem.target)
     return _("probability of {label}").format(label=explained_label(expl))
 
 

@@ -57,7 +57,7 @@ def _space_table(space: tuple[Dimension, ...]) -> pd.DataFrame:
         [
             {
                 "setting": d.name,
-                WHAT_COLUMN: d.label,
+                WHAT_COLUMN: _(d.label) if d.label else d.name,
                 "scale": d.kind,
                 "lowest": d.low,
                 "highest": d.high,

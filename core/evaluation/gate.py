@@ -114,10 +114,16 @@ def _check(name: str, passed: bool, template: str, /, informational: bool = Fals
     check: dict[str, Any] = {"name": name, "passed": passed}
     if informational:
         check["informational"] = True
-    check["sentence"] = _(template).format(**values)
+    check["sentence"] = _(template).format(**_shown(values))
     check["template"] = template
     check["values"] = {k: str(v) for k, v in values.items()}
     return check
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as the reader's language says them: the fairness measure is kept in English
+    ("recall") and translated here."""
+    return {k: _(str(v)) if k == "measure" else v for k, v in values.items()} if "measure" in values else values
 
 
 def describe_check(check: dict[str, Any]) -> str:
@@ -126,7 +132,7 @@ def describe_check(check: dict[str, Any]) -> str:
     if not isinstance(template, str) or not isinstance(values, dict):
         return str(check.get("sentence", ""))
     try:
-        return _(template).format(**values)
+        return _(template).format(**_shown(values))
     except (KeyError, IndexError, ValueError):
         return str(check.get("sentence", ""))
 

@@ -167,7 +167,11 @@ def load_run_predictions(ws: Workspace, run_id: int) -> pd.DataFrame:
     """Holdout predictions of a run: columns score and pred, aligned with load_holdout."""
     run = get_run(ws, run_id)
     if run["predictions_artifact_id"] is None:
-        raise NotFoundError(f"Run {run_id} ({run['model_name']}) failed to train, so it has no predictions.")
+        raise NotFoundError(
+            _("Run {run_id} ({model_name}) failed to train, so it has no predictions.").format(
+                run_id=run_id, model_name=run["model_name"]
+            )
+        )
     return ws.load_frame(run["predictions_artifact_id"])
 
 
@@ -210,7 +214,11 @@ def get_run(ws: Workspace, run_id: int) -> dict[str, Any]:
 def load_run_model(ws: Workspace, run_id: int):
     run = get_run(ws, run_id)
     if run["model_artifact_id"] is None:
-        raise NotFoundError(f"Run {run_id} ({run['model_name']}) failed to train, so it has no model to load.")
+        raise NotFoundError(
+            _("Run {run_id} ({model_name}) failed to train, so it has no model to load.").format(
+                run_id=run_id, model_name=run["model_name"]
+            )
+        )
     return ws.load_model(run["model_artifact_id"])
 
 
