@@ -440,17 +440,17 @@ def caption_threshold(threshold_df: pd.DataFrame, threshold: float, positive_lab
     row = get_threshold_row(threshold_df, threshold)
     case = f"'{positive_label}'" if positive_label is not None else _("positive")
     if row["flagged"] == 0:
-        return _("At {threshold} the model flags no row at all, so it catches none of the {case} rows.").format(
-            threshold=f"{threshold:.2f}", case=case
+        return _("At {cutoff} the model flags no row at all, so it catches none of the {case} rows.").format(
+            cutoff=f"{threshold:.2f}", case=case
         )
     return _(
-        "At {threshold} the model flags {flagged} rows: it catches {recall} of the {case} rows, and {precision} of the rows it flags really are {case}."
+        "At {cutoff} the model flags {flagged} rows: it catches {recall} of the {case} rows, and {right} of the rows it flags really are {case}."
     ).format(
-        threshold=f"{threshold:.2f}",
+        cutoff=f"{threshold:.2f}",
         flagged=f"{int(row['flagged']):,}",
         recall=f"{row['recall']:.0%}",
         case=case,
-        precision=f"{row['precision']:.0%}",
+        right=f"{row['precision']:.0%}",
     )
 
 

@@ -82,15 +82,15 @@ def describe_threshold(result: CounterfactualResult) -> str:
     are read against."""
     if result.task != "binary" or result.threshold is None:
         return ""
-    return _(" The model says '{positive_class}' from {threshold}.").format(
-        positive_class=result.positive_class, threshold=format_threshold(result.threshold)
+    return _(" The model says '{positive_class}' from {cutoff}.").format(
+        positive_class=result.positive_class, cutoff=format_threshold(result.threshold)
     )
 
 
 def caption_counterfactuals(result: CounterfactualResult) -> str:
     """What the model says now, and what was searched (or why nothing was found)."""
-    now = _("The model says {outcome} for this row.{threshold}").format(
-        outcome=describe_outcome(result.original, result), threshold=describe_threshold(result)
+    now = _("The model says {outcome} for this row.{cutoff_note}").format(
+        outcome=describe_outcome(result.original, result), cutoff_note=describe_threshold(result)
     )
     if not result.counterfactuals:
         return f"{now} {result.message}"

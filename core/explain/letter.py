@@ -149,8 +149,8 @@ def _change_sentence(facts: LetterFacts) -> str:
     if result is None:
         return ""
     if result.counterfactuals:
-        return _("What would change it: {counterfactual}").format(
-            counterfactual=describe_counterfactual(result.counterfactuals[0], result)
+        return _("What would change it: {change}").format(
+            change=describe_counterfactual(result.counterfactuals[0], result)
         )
     return _("What would change it: {message}").format(message=result.message)
 
@@ -186,8 +186,8 @@ def _reasons_section(facts: LetterFacts, ranked: list[str]) -> Section:
 def _threshold_words(facts: LetterFacts) -> str:
     if facts.task != "binary" or facts.threshold is None:
         return ""
-    return _(" The model answers '{positive_class}' from an estimated probability of {threshold}.").format(
-        positive_class=facts.positive_class, threshold=format_threshold(facts.threshold)
+    return _(" The model answers '{positive_class}' from an estimated probability of {cutoff}.").format(
+        positive_class=facts.positive_class, cutoff=format_threshold(facts.threshold)
     )
 
 

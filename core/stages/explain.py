@@ -130,7 +130,7 @@ def describe_problem_change(ws: Workspace, project_id: int, experiment: dict[str
     what = (
         f"'{trained.target}'"
         if current.target != trained.target
-        else _("'{target}' as a {task} problem").format(target=trained.target, task=trained.task)
+        else _("'{column}' as a {task} problem").format(column=trained.target, task=trained.task)
         + (
             _(" with '{positive_class}' as the positive class").format(positive_class=trained.positive_class)
             if trained.positive_class is not None
