@@ -246,7 +246,7 @@ def bootstrap_metric_difference(
         )
     if isinstance(metric, str):
         fn, default_direction, _unused = _registered(metric)
-        _unused, a = _as_metric_inputs(metric, y, a)
+        _y_unused, a = _as_metric_inputs(metric, y, a)
         y, b = _as_metric_inputs(metric, y, b)
         score_a, score_b = score_metric(metric, y, a), score_metric(metric, y, b)
         W = _row_weights(len(y), n_boot, seed)

@@ -23,7 +23,7 @@ def test_train_page_speaks_portuguese_and_its_sections_still_switch(app):
     at = open_page(in_portuguese(app()), "pages/4_Train.py")
     no_errors(at)
     shown = texts(at)
-    assert any("Treinar e comparar" in t for t in at.title)
+    assert any("Treinar e comparar" in t.value for t in at.title)
     # The caption under the leaderboard chart (core.evaluation.charts.caption_leaderboard).
     assert any("fica em primeiro lugar" in t for t in shown), shown
     assert not any("ranks first" in t for t in shown)
@@ -58,7 +58,7 @@ def test_a_bad_search_space_is_refused_in_portuguese(app):
 def test_explain_page_speaks_portuguese(app):
     at = open_page(in_portuguese(app()), "pages/5_Explain.py")
     no_errors(at)
-    assert any("Explicar" in t for t in at.title)
+    assert any("Explicar" in t.value for t in at.title)
     captions = [c.value for c in at.caption]
     # The sentence under the waterfall of one row (core.explain.charts.caption_waterfall).
     assert any(c.startswith("A estimativa do modelo para churn = Yes vai de ") for c in captions), captions
