@@ -105,7 +105,7 @@ def test_a_bad_target_is_explained_in_portuguese(fresh):
     with use_language("pt"):
         at.selectbox(key="target").select("customer_id").run()  # a row's key, not an outcome
         warnings = [w.value for w in at.warning]
-        assert any("customer_id parece um ID, não um resultado: 299 dos seus 299 valores" in w for w in warnings), (
+        assert any("customer_id parece um ID, não um resultado: 300 dos seus 300 valores" in w for w in warnings), (
             warnings
         )
         assert not any("looks like an ID" in w for w in warnings)
