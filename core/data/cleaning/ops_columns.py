@@ -27,6 +27,7 @@ from core.data.cleaning.ops_common import (
     validate_columns,
     with_column,
 )
+from core.i18n import _
 
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
@@ -230,36 +231,48 @@ def parse_booleans(s: pd.Series, missing_as_false: bool = False) -> tuple[pd.Ser
 
 def _describe_to_numeric(p: dict) -> str:
     decimal = p.get("decimal", ".")
-    marks = ["decimal comma" if decimal == "," else "decimal point"]
+    marks = [_("decimal comma") if decimal == "," else _("decimal point")]
     if p.get("thousands") is not None:
-        marks.append(f"thousands separator {p['thousands']!r}")
-    return f"Convert {name_list(check_columns(p, 'to_numeric'))} to numbers ({', '.join(marks)})"
+        marks.append(_("thousands separator {mark}").format(mark=repr(p["thousands"])))
+    return _("Convert {columns} to numbers ({marks})").format(
+        columns=name_list(check_columns(p, "to_numeric")), marks=", ".join(marks)
+    )
 
 
 COLUMN_OPS: dict[str, OpSpec] = {
     "drop_columns": OpSpec(
-        _drop_columns, validate_columns, lambda p: f"Drop {name_list(check_columns(p, 'drop_columns'))}"
+        _drop_columns,
+        validate_columns,
+        lambda p: _("Drop {columns}").format(columns=name_list(check_columns(p, "drop_columns"))),
     ),
     "rename_columns": OpSpec(
         _rename_columns,
         _validate_rename,
-        lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items()),
+        lambda p: _("Rename {renames}").format(
+            renames=", ".join(_("{old} to {new}").format(old=o, new=n) for o, n in p["mapping"].items())
+        ),
     ),
     "to_numeric": OpSpec(_to_numeric, _validate_to_numeric, _describe_to_numeric),
     "to_datetime": OpSpec(
         _to_datetime,
         _validate_to_datetime,
         lambda p: (
-            f"Convert {name_list(check_columns(p, 'to_datetime'))} to dates"
-            + (f" (format {p['format']})" if p.get("format") else " (format detected)")
+            _("Convert {columns} to dates (format {format})").format(
+                columns=name_list(check_columns(p, "to_datetime")), format=p["format"]
+            )
+            if p.get("format")
+            else _("Convert {columns} to dates (format detected)").format(
+                columns=name_list(check_columns(p, "to_datetime"))
+            )
         ),
     ),
     "to_boolean": OpSpec(
         _to_boolean,
         _validate_to_boolean,
         lambda p: (
-            f"Convert {name_list(check_columns(p, 'to_boolean'))} to true/false"
-            + (" (empty means false)" if p.get("missing_as_false") else "")
-        ),
+            _("Convert {columns} to true/false (empty means false)")
+            if p.get("missing_as_false")
+            else _("Convert {columns} to true/false")
+        ).format(columns=name_list(check_columns(p, "to_boolean"))),
     ),
 }

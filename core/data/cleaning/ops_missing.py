@@ -25,6 +25,7 @@ from core.data.cleaning.ops_common import (
     with_column,
 )
 from core.formatting import format_param
+from core.i18n import _
 from core.workspace.errors import ConfigError
 
 IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
@@ -132,14 +133,16 @@ def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
 def _describe_impute(p: dict) -> str:
     strategy, value, col = p.get("strategy", "median"), p.get("value"), p["column"]
     if strategy == "indicator":
-        fill = f"{format_param(value)}" if value is not None else "the median or most frequent value"
-        return f"Fill missing {col} with {fill} and flag them in {col}{MISSING_FLAG_SUFFIX}"
+        fill = f"{format_param(value)}" if value is not None else _("the median or most frequent value")
+        return _("Fill missing {column} with {fill} and flag them in {flag}").format(
+            column=col, fill=fill, flag=f"{col}{MISSING_FLAG_SUFFIX}"
+        )
     if strategy == "constant":
-        return f"Fill missing {col} with {format_param(value)}"
-    how = {"median": "the median", "mean": "the mean", "mode": "the most frequent value"}[strategy]
-    return f"Fill missing {col} with {how}" + (
-        f" ({format_param(value)})" if value is not None else " (learned when applied)"
-    )
+        return _("Fill missing {column} with {fill}").format(column=col, fill=format_param(value))
+    how = {"median": _("the median"), "mean": _("the mean"), "mode": _("the most frequent value")}[strategy]
+    if value is not None:
+        return _("Fill missing {column} with {fill} ({value})").format(column=col, fill=how, value=format_param(value))
+    return _("Fill missing {column} with {fill} (learned when applied)").format(column=col, fill=how)
 
 
 MISSING_OPS: dict[str, OpSpec] = {

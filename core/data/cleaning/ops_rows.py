@@ -31,6 +31,7 @@ from core.data.cleaning.ops_common import (
 )
 from core.data.columns import is_text
 from core.formatting import format_param
+from core.i18n import N_, _
 
 FILTER_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_missing", "not_missing")
 OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}  # method -> default k
@@ -271,51 +272,54 @@ def _describe_bounds(verb: str, p: dict) -> str:
     method = p.get("method")
     if method in OUTLIER_METHODS:
         k = format_param(p.get("k", OUTLIER_METHODS[method]))
-        how = f" ({k} × IQR fences)" if method == "iqr" else f" ({k} standard deviations from the mean)"
+        how = " " + (
+            _("({k} × IQR fences)") if method == "iqr" else _("({k} standard deviations from the mean)")
+        ).format(k=k)
     if verb == "clip":
         where = (
-            f"the range {range_words(lower, upper)}"
+            _("the range {range}").format(range=range_words(lower, upper))
             if lower is not None and upper is not None
-            else f"at least {format_param(lower)}"
+            else _("at least {value}").format(value=format_param(lower))
             if lower is not None
-            else f"at most {format_param(upper)}"
+            else _("at most {value}").format(value=format_param(upper))
         )
-        return f"Clip {p['column']} to {where}{how}"
+        return _("Clip {column} to {where}").format(column=p["column"], where=where) + how
     where = (
-        f"outside {range_words(lower, upper)}"
+        _("outside {range}").format(range=range_words(lower, upper))
         if lower is not None and upper is not None
-        else f"below {format_param(lower)}"
+        else _("below {value}").format(value=format_param(lower))
         if lower is not None
-        else f"above {format_param(upper)}"
+        else _("above {value}").format(value=format_param(upper))
     )
-    return f"Drop rows with {p['column']} {where}{how}"
+    return _("Drop rows with {column} {where}").format(column=p["column"], where=where) + how
 
 
 def _describe_dedupe(p: dict) -> str:
     subset = p.get("subset", p.get("columns"))
-    return (
-        "Drop duplicate rows"
-        if subset is None
-        else f"Drop rows repeating the {name_list([subset] if isinstance(subset, str) else subset)} of an earlier row"
+    if subset is None:
+        return _("Drop duplicate rows")
+    return _("Drop rows repeating the {columns} of an earlier row").format(
+        columns=name_list([subset] if isinstance(subset, str) else subset)
     )
 
 
 def _condition_words(column: str, op: str, value: Any) -> str:
     if op == "is_missing":
-        return f"{column} is missing"
+        return _("{column} is missing").format(column=column)
     if op == "not_missing":
-        return f"{column} is not missing"
+        return _("{column} is not missing").format(column=column)
     if op in ("in", "not_in"):
         values = ", ".join(format_param(v) for v in value[:5]) + (", …" if len(value) > 5 else "")
-        return f"{column} is {'' if op == 'in' else 'not '}one of {values}"
+        sentence = _("{column} is one of {values}") if op == "in" else _("{column} is not one of {values}")
+        return sentence.format(column=column, values=values)
     return f"{column} {op} {format_param(value)}"
 
 
 ROW_OP_LABELS = {
-    "drop_duplicates": "drop duplicate rows",
-    "drop_outlier_rows": "drop rows with impossible values",
-    "drop_missing_target": "drop rows without a target",
-    "filter_rows": "filter rows",
+    "drop_duplicates": N_("drop duplicate rows"),
+    "drop_outlier_rows": N_("drop rows with impossible values"),
+    "drop_missing_target": N_("drop rows without a target"),
+    "filter_rows": N_("filter rows"),
 }
 
 
@@ -326,13 +330,15 @@ ROW_OPS: dict[str, OpSpec] = {
     "filter_rows": OpSpec(
         _filter_rows,
         _validate_filter,
-        lambda p: f"Keep rows where {_condition_words(p['column'], p['operator'], p.get('value'))}",
+        lambda p: _("Keep rows where {condition}").format(
+            condition=_condition_words(p["column"], p["operator"], p.get("value"))
+        ),
         True,
     ),
     "drop_missing_target": OpSpec(
         _drop_missing_target,
         _validate_target,
-        lambda p: f"Drop rows without a value for the target {p['column']}",
+        lambda p: _("Drop rows without a value for the target {column}").format(column=p["column"]),
         True,
     ),
 }

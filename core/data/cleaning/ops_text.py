@@ -23,6 +23,8 @@ from core.data.cleaning.ops_common import (
     with_column,
 )
 from core.data.columns import is_text, normalize_spelling
+from core.formatting import format_count, format_percent
+from core.i18n import _, ngettext
 
 RARE_MIN_SHARE = 0.01  # a category under 1 % of values is rare (group_rare's default min_share)
 SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
@@ -154,23 +156,30 @@ def get_common_categories(s: pd.Series, min_share: float = RARE_MIN_SHARE) -> li
 def _describe_group_rare(p: dict) -> str:
     label = p.get("other_label", "Other")
     if p.get("keep") is None:
-        return f"Group {p['column']} categories under {100 * p.get('min_share', RARE_MIN_SHARE):g}% of values into {label!r}"
-    return f"Group {p['column']} categories other than the {len(p['keep'])} common ones into {label!r}"
+        return _("Group {column} categories under {share} of values into {label}").format(
+            column=p["column"], share=format_percent(p.get("min_share", RARE_MIN_SHARE), 2), label=repr(label)
+        )
+    return _("Group {column} categories other than the {n} common ones into {label}").format(
+        column=p["column"], n=len(p["keep"]), label=repr(label)
+    )
 
 
 def _describe_unify(p: dict) -> str:
     mapping = p.get("mapping") or {}
     example = next(iter(mapping.items()), None)
-    return f"Unify {count_words(len(mapping), 'spelling')} in {p['column']}" + (
-        f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""
+    unify = ngettext("Unify {n} spelling in {column}", "Unify {n} spellings in {column}", len(mapping)).format(
+        n=format_count(len(mapping)), column=p["column"]
     )
+    if example:
+        return unify + " " + _("(e.g. {old} -> {new})").format(old=repr(example[0]), new=repr(example[1]))
+    return unify
 
 
 TEXT_OPS: dict[str, OpSpec] = {
     "trim_whitespace": OpSpec(
         _trim_whitespace,
         validate_columns,
-        lambda p: f"Trim stray spaces in {name_list(check_columns(p, 'trim_whitespace'))}",
+        lambda p: _("Trim stray spaces in {columns}").format(columns=name_list(check_columns(p, "trim_whitespace"))),
     ),
     "unify_categories": OpSpec(_unify_categories, _validate_unify, _describe_unify),
     "group_rare": OpSpec(_group_rare, validate_group_rare, _describe_group_rare),
