@@ -272,7 +272,7 @@ if cleaned:
     rules = datasets.load_rules(ws, cleaned["id"])
     if rules:
         with st.expander(_("Validation rules learned from this version")):
-            st.dataframe(ValidationRules.from_dict(rules).describe_df(), hide_index=True, width="stretch")
+            st.dataframe(ValidationRules.from_dict(rules).describe_readable_df(), hide_index=True, width="stretch")
             st.caption(
                 _(
                     "What the model expects of every input: the same rules check the rows sent to the endpoint "

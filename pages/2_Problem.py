@@ -193,9 +193,7 @@ with user_errors():
         )
         pipeline.stage_problem(ws, pid, cleaned["id"], config)
         st.success(
-            _(
-                "Saved: predict '{target}' ({task}); the gate asks for {metric} {sign} {value} on unseen data."
-            ).format(
+            _("Saved: predict '{target}' ({task}); the gate asks for {metric} {sign} {value} on unseen data.").format(
                 target=escape_markdown(target),
                 task=_(TASK_LABELS[task]),
                 metric=get_metric_label(metric),
