@@ -180,7 +180,12 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         if dropped or blanked or removed + gone > SAFE_ROW_SHARE * rows:
             offers.append(
                 CleaningOffer(
-                    step, why() if callable(why) else why, len(work), gone, dropped, sum(n for _column, n in lost.values())
+                    step,
+                    why() if callable(why) else why,
+                    len(work),
+                    gone,
+                    dropped,
+                    sum(n for _column, n in lost.values()),
                 )
             )
             return
