@@ -15,6 +15,7 @@ from core.data.reader.column_types import _infer_column, _number_note
 from core.data.reader.options import ColumnInfo, ReadOptions
 from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list
+from core.i18n import current_language, use_language
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
@@ -62,12 +63,15 @@ def _finish_columns(
 
     missing_phrase = _missing_phrase(na_tokens)
 
+    language = current_language()  # the pool's threads have no session: its notes follow the caller's
+
     def typed(i: int) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
         """Column i typed (its text released as soon as the typed version exists)."""
         arr, columns[i] = columns[i], None
-        if isinstance(arr, StreamedNumbers):
-            return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
-        return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+        with use_language(language):
+            if isinstance(arr, StreamedNumbers):
+                return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
+            return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
 
     # Columns are independent: both steps run on a few threads (Arrow and numpy release the GIL), and
     # their results are taken in column order, so the table, notes and progress are as one at a time.
