@@ -11,7 +11,7 @@ from core.i18n import _
 def _name_list(names: Any, limit: int = 8) -> str:
     names = [str(n) for n in names]
     shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return shown + (" " + _("and {n} more").format(n=len(names) - limit) if len(names) > limit else "")
 
 
 def _size(n: int) -> str:
