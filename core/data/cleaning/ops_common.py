@@ -38,7 +38,9 @@ class OpSpec:
 
 
 def bad_param(key: str, op: str, must: str, got: Any) -> ConfigError:
-    return ConfigError(f"The '{key}' of {op} must be {must}; got {got!r} instead.")
+    return ConfigError(
+        _("The '{key}' of {op} must be {must}; got {value} instead.").format(key=key, op=op, must=must, value=repr(got))
+    )
 
 
 def check_column(params: dict, op: str, key: str = "column") -> str:

@@ -39,10 +39,14 @@ class CleaningStep:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CleaningStep:
         if not isinstance(d, dict) or "op" not in d:
-            raise ConfigError(f"A cleaning step must be an object with an 'op'; got {d!r} instead.")
+            raise ConfigError(
+                _("A cleaning step must be an object with an 'op'; got {value} instead.").format(value=repr(d))
+            )
         params = d.get("params") or {}
         if not isinstance(params, dict):
-            raise ConfigError(f"The 'params' of {d['op']} must be an object; got {params!r} instead.")
+            raise ConfigError(
+                _("The 'params' of {op} must be an object; got {value} instead.").format(op=d["op"], value=repr(params))
+            )
         step = cls(str(d["op"]), copy.deepcopy(params))
         validate_step(step)
         return step
@@ -59,7 +63,9 @@ class CleaningRecipe:
     def from_dict(cls, d: dict[str, Any]) -> CleaningRecipe:
         steps = d.get("steps", []) if isinstance(d, dict) else d
         if not isinstance(steps, (list, tuple)):
-            raise ConfigError(f"The 'steps' of a cleaning recipe must be a list; got {steps!r} instead.")
+            raise ConfigError(
+                _("The 'steps' of a cleaning recipe must be a list; got {value} instead.").format(value=repr(steps))
+            )
         return cls(tuple(CleaningStep.from_dict(s) for s in steps))
 
     def with_step(self, step: CleaningStep) -> CleaningRecipe:
@@ -67,7 +73,9 @@ class CleaningRecipe:
 
     def without_step(self, i: int) -> CleaningRecipe:
         if not -len(self.steps) <= i < len(self.steps):
-            raise ConfigError(f"The recipe has {len(self.steps)} step(s); there is no step {i} to remove.")
+            raise ConfigError(
+                _("The recipe has {n} step(s); there is no step {i} to remove.").format(n=len(self.steps), i=i)
+            )
         i = i % len(self.steps)
         return CleaningRecipe(self.steps[:i] + self.steps[i + 1 :])
 
@@ -94,8 +102,10 @@ def recipe_to_json(recipe: CleaningRecipe) -> str:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"The recipe cannot be written as JSON ({exc}); every parameter must be a "
-            "plain number, text, true/false, null, list or object."
+            _(
+                "The recipe cannot be written as JSON ({error}); every parameter must be a "
+                "plain number, text, true/false, null, list or object."
+            ).format(error=exc)
         ) from None
 
 
@@ -105,19 +115,25 @@ def recipe_from_json(text: str | bytes) -> CleaningRecipe:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise ConfigError(
-            f"The recipe file is not valid JSON ({exc}); upload a recipe downloaded from the studio."
+            _("The recipe file is not valid JSON ({error}); upload a recipe downloaded from the studio.").format(
+                error=exc
+            )
         ) from None
     if isinstance(data, dict):
         version = data.get("recipe_format", RECIPE_FORMAT)
         if not isinstance(version, int) or version > RECIPE_FORMAT:
             raise ConfigError(
-                f"The 'recipe_format' of the recipe file must be at most {RECIPE_FORMAT}; got {version!r} "
-                "instead. It was written by a newer studio; update this one."
+                _(
+                    "The 'recipe_format' of the recipe file must be at most {limit}; got {value} "
+                    "instead. It was written by a newer studio; update this one."
+                ).format(limit=RECIPE_FORMAT, value=repr(version))
             )
         if "steps" not in data:
-            raise ConfigError("The recipe file must have a 'steps' list; got an object without one instead.")
+            raise ConfigError(_("The recipe file must have a 'steps' list; got an object without one instead."))
     elif not isinstance(data, list):
-        raise ConfigError(f"The recipe file must hold an object with 'steps'; got {type(data).__name__} instead.")
+        raise ConfigError(
+            _("The recipe file must hold an object with 'steps'; got {kind} instead.").format(kind=type(data).__name__)
+        )
     return CleaningRecipe.from_dict(data)
 
 
@@ -258,9 +274,17 @@ def _mostly_missing_warning(before: pd.DataFrame, after: pd.DataFrame, step: Cle
 def validate_step(step: CleaningStep) -> None:
     """Raise ConfigError if the step's op is unknown or a parameter is unusable."""
     if step.op not in OP_SPECS:
-        raise ConfigError(f"The 'op' of a cleaning step must be one of {', '.join(OP_SPECS)}; got {step.op!r} instead.")
+        raise ConfigError(
+            _("The 'op' of a cleaning step must be one of {ops}; got {value} instead.").format(
+                ops=", ".join(OP_SPECS), value=repr(step.op)
+            )
+        )
     if not isinstance(step.params, dict):
-        raise ConfigError(f"The 'params' of {step.op} must be an object; got {step.params!r} instead.")
+        raise ConfigError(
+            _("The 'params' of {op} must be an object; got {value} instead.").format(
+                op=step.op, value=repr(step.params)
+            )
+        )
     OP_SPECS[step.op].validate(step.params, step.op)
 
 
