@@ -65,6 +65,16 @@ def test_the_recipe_editor_works_in_portuguese(app):
     assert any(t.label == "Valor (para 'um valor que você digita')" for t in at.text_input)
 
 
+def test_a_bad_recipe_file_is_refused_in_portuguese(app):
+    at = open_pt(app, "pages/1_Data.py")
+    with use_language("pt"):
+        at.file_uploader(key="recipe_upload").set_value(("receita.json", b"{not json", "application/json")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("O arquivo de receita não é um JSON válido" in e for e in errors), errors
+    assert not any("is not valid JSON" in e for e in errors)
+
+
 def test_the_problem_page_speaks_portuguese(app):
     at = open_pt(app, "pages/2_Problem.py")
     text = shown(at)
