@@ -83,3 +83,19 @@ def test_the_reader_notes_follow_the_language_and_stay_english_for_the_cli(tmp_p
     assert notes["valor"].startswith("todos os 2 valores são números (vírgula decimal); 1 célula em branco")
     _df, info = read_path(path)
     assert {c.name: c.note for c in info.columns}["valor"].startswith("all 2 values are numbers (decimal comma)")
+
+
+def test_a_latin1_file_is_explained_in_portuguese(tmp_path):
+    path = tmp_path / "clientes.csv"
+    path.write_bytes("nome;cidade\nJoão;São Paulo\nAna;Belém\n".encode("latin-1"))
+    with use_language("pt"):
+        _df, info = read_path(path)
+    assert any(w.startswith("O arquivo não é UTF-8; foi lido como cp1252") for w in info.warnings), info.warnings
+    with use_language("pt"), pytest.raises(DataError, match="O arquivo está vazio"):
+        read_path(_empty(tmp_path))
+
+
+def _empty(tmp_path):
+    path = tmp_path / "vazio.csv"
+    path.write_bytes(b"")
+    return path
