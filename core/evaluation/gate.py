@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from core.formatting import localize_number_text
 from core.i18n import N_, _
 from core.problem.definition import (
     ProblemConfig,
@@ -122,8 +123,12 @@ def _check(name: str, passed: bool, template: str, /, informational: bool = Fals
 
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
     """The values as the reader's language says them: the fairness measure is kept in English
-    ("recall") and translated here."""
-    return {k: _(str(v)) if k == "measure" else v for k, v in values.items()} if "measure" in values else values
+    ("recall") and translated here; numbers were stored as English text ("0.84") and are written
+    with the language's decimal mark."""
+    return {
+        k: _(str(v)) if k == "measure" else (localize_number_text(v) if isinstance(v, str) else v)
+        for k, v in values.items()
+    }
 
 
 def describe_check(check: dict[str, Any]) -> str:

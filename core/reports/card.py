@@ -16,7 +16,14 @@ from core.i18n import _, ngettext
 from core.problem.definition import format_metric_value
 from core.registry.audit import ALIAS_NAMES
 from core.reports import card_data, card_model
-from core.reports.context import CardContext, format_count, format_when, load_card_context, resolve_card_version
+from core.reports.context import (
+    CardContext,
+    describe_gate_check,
+    format_count,
+    format_when,
+    load_card_context,
+    resolve_card_version,
+)
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 
@@ -99,7 +106,7 @@ def card_summary(ctx: CardContext, drivers: list[dict[str, Any]] | None, warning
     ]
     checks = ctx.gate.get("checks", [])
     if checks:
-        out.append(_("At the gate:") + " " + " ".join(c.get("sentence", "") for c in checks))
+        out.append(_("At the gate:") + " " + " ".join(describe_gate_check(c) for c in checks))
     if drivers:
         top = ", ".join(f"{d['feature']} ({format_share(d['share'])})" for d in drivers[:3])
         out.append(_("Its answers depend most on {top}.").format(top=top))

@@ -14,7 +14,7 @@ from core.formatting import format_exact, format_param
 from core.glossary import validation_label
 from core.i18n import DEFAULT_LANGUAGE, _, current_language, ngettext
 from core.problem.definition import format_metric_value
-from core.reports.context import TASK_WORDS, CardContext, format_count, format_when
+from core.reports.context import TASK_WORDS, CardContext, describe_gate_check, format_count, format_when
 from core.training import tracking
 
 LIBRARIES = ("python", "scikit-learn", "pandas", "numpy", "shap", "optuna", "streamlit", "plotly", "fpdf2")
@@ -319,7 +319,7 @@ def get_warnings(ctx: CardContext) -> list[str]:
     out = [_("Training: {warning}").format(warning=w) for w in tracking.get_experiment_warnings(ctx.experiment)]
     gate = ctx.gate
     out += [
-        _("Gate: {sentence}").format(sentence=c["sentence"])
+        _("Gate: {sentence}").format(sentence=describe_gate_check(c))
         for c in gate.get("checks", [])
         if not c.get("passed", True)
     ]

@@ -21,7 +21,7 @@ from core.formatting import format_share
 from core.glossary import validation_label
 from core.i18n import _
 from core.problem.definition import encode_target, format_metric_value, get_metric_label
-from core.reports.context import CardContext, as_of_gate, format_count
+from core.reports.context import CardContext, as_of_gate, describe_gate_check, format_count
 from core.stages.evaluate import get_saved_comparison, get_saved_robustness, get_top_two_runs
 from core.training import tracking
 from core.workspace.errors import StudioError
@@ -74,7 +74,7 @@ def gate_section(ctx: CardContext) -> Section:
                 else str(c.get("name", "")).replace("_", " ")
             ),
             _("for information") if c.get("informational") else (_("passed") if c.get("passed") else _("FAILED")),
-            c.get("sentence", ""),
+            describe_gate_check(c),
         )
         for c in checks
     ]

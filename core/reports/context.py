@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core import registry
+from core.evaluation.gate import describe_check
 from core.i18n import N_, _
 from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
 from core.training import tracking
@@ -24,11 +25,20 @@ TASK_WORDS = {"binary": N_("a yes/no answer"), "multiclass": N_("one of several 
 # The gate wrote "the current champion" when it ran; a card is read later, when that model may be
 # retired or be this very version (v2's card called v1, replaced by v2, "the current champion").
 _CURRENT_CHAMPION = re.compile(r"\b([Tt])he current champion\b")
+# The same words as the catalog translates the gate's sentences ("o campeão atual"): a check is
+# re-rendered in the reader's language (core.evaluation.gate.describe_check) before this rewrite.
+_CURRENT_CHAMPION_PT = re.compile(r"\b([Oo]) campeão atual\b")
 
 
 def as_of_gate(sentence: str) -> str:
-    """A saved gate sentence as a card states it: "the champion at the time of the gate (v1)"."""
-    return _CURRENT_CHAMPION.sub(lambda m: f"{m.group(1)}he champion at the time of the gate", sentence)
+    """A gate sentence as a card states it: "the champion at the time of the gate (v1)"."""
+    sentence = _CURRENT_CHAMPION.sub(lambda m: f"{m.group(1)}he champion at the time of the gate", sentence)
+    return _CURRENT_CHAMPION_PT.sub(lambda m: f"{m.group(1)} campeão na época do portão", sentence)
+
+
+def describe_gate_check(check: dict[str, Any]) -> str:
+    """A gate check's sentence in the reader's language, as of the gate (see ``as_of_gate``)."""
+    return as_of_gate(describe_check(check))
 
 
 @dataclass(frozen=True)

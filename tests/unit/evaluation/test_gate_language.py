@@ -17,7 +17,7 @@ def test_a_gate_computed_in_english_reads_in_portuguese():
     with use_language("pt"):
         shown = describe_check(first)
         baseline = describe_check(gate.checks[1])
-    assert shown.startswith("ROC-AUC nos dados não vistos é 0.84, acima dos 0.75 que o negócio pediu")
+    assert shown.startswith("ROC-AUC nos dados não vistos é 0,84, acima dos 0,75 que o negócio pediu")
     assert shown.endswith(": GO.")  # go/no-go stays English in class (the glossary)
     assert baseline == "Supera a referência (baseline), que marca 0.50, por 0.34."
 

@@ -29,6 +29,9 @@ def test_card_in_portuguese(ws):
     assert "Intended use" not in headings
     assert doc.verdict.startswith(("GO", "NO-GO", "SEM "))  # GO / NO-GO are said in English in class
     assert "É o campeão" in " ".join(doc.summary)
+    # The gate ran in English (the fixture's pipeline sets no language); the card re-says it in Portuguese.
+    at_the_gate = next(line for line in doc.summary if line.startswith("No portão:"))
+    assert " on unseen " not in at_the_gate and "dados não vistos é 0,84" in at_the_gate
     assert '<html lang="pt-BR">' in html and "Limitações e avisos" in html
     pypdf = pytest.importorskip("pypdf")
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
