@@ -19,7 +19,7 @@ def test_a_gate_computed_in_english_reads_in_portuguese():
         baseline = describe_check(gate.checks[1])
     assert shown.startswith("ROC-AUC nos dados não vistos é 0,84, acima dos 0,75 que o negócio pediu")
     assert shown.endswith(": GO.")  # go/no-go stays English in class (the glossary)
-    assert baseline == "Supera a referência (baseline), que marca 0.50, por 0.34."
+    assert baseline == "Supera a referência (baseline), que marca 0,50, por 0,34."
 
 
 def test_a_gate_computed_in_portuguese_reads_in_english_and_old_gates_show_as_stored():
