@@ -280,5 +280,6 @@ def typed_int_block(
     raw = np.frombuffer(whole, np.uint8)[start:stop]
     size = stop - start + (0 if len(raw) and raw[-1] == ord("\n") else 1)  # the last line may have no end
     if size != written:
-        size -= int(np.count_nonzero(raw == ord("\r")))  # Windows line ends (other cases: the text path)
+        # Windows line ends: a '\r\n' is one line end to the parser (a lone '\r' is one too, counted above)
+        size -= int(np.count_nonzero((raw[:-1] == ord("\r")) & (raw[1:] == ord("\n"))))
     return cells if size == written else None

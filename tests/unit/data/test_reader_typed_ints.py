@@ -55,3 +55,12 @@ def test_windows_line_ends_and_blank_lines_give_the_same_table(monkeypatch):
         (typed, typed_info), (text, text_info) = _read_both(data, monkeypatch)
         pd.testing.assert_frame_equal(typed, text)
         assert typed_info == text_info and len(typed) == 300
+
+
+def test_a_lone_carriage_return_does_not_hide_a_leading_zero(monkeypatch):
+    """A '\r' alone ends a line for the parser: it must not be taken for half of a Windows line end and
+    cover the extra byte of '07' in the length check."""
+    data = _ints("07").replace(b"\n297,", b"\r297,")
+    (typed, typed_info), (text, text_info) = _read_both(data, monkeypatch)
+    pd.testing.assert_frame_equal(typed, text)
+    assert typed_info == text_info
