@@ -268,12 +268,14 @@ def typed_int_block(
     for i, cell in zip(kept, cells):
         if i in ints:
             values = np.frombuffer(cell.buffers()[1], np.int64)[cell.offset : cell.offset + rows]
-            magnitude = np.abs(values).astype(np.uint64)  # (-2^63 stays 2^63 as unsigned)
-            digits = 1 + np.searchsorted(_POWERS_OF_TEN, magnitude, side="right")
-            lengths = digits + (values < 0)
-            if cell.null_count:
-                lengths[~cell.is_valid().to_numpy(zero_copy_only=False)] = 0
-            written += int(lengths.sum())
+            if cell.null_count:  # a blank cell is 0 bytes: only the others are counted
+                values = values[cell.is_valid().to_numpy(zero_copy_only=False)]
+            magnitude = np.abs(values).view(np.uint64)  # (-2^63 reads 2^63)
+            # Canonical length: one digit, one more for each power of ten reached, and '-' for negatives.
+            written += len(values) + int(np.count_nonzero(values < 0))
+            top = int(magnitude.max()) if len(values) else 0
+            for power in _POWERS_OF_TEN[: len(str(top)) - 1]:
+                written += int(np.count_nonzero(magnitude >= power))
         else:
             offsets = np.frombuffer(cell.buffers()[1], np.int64)[cell.offset : cell.offset + rows + 1]
             written += int(offsets[-1] - offsets[0])
