@@ -35,7 +35,7 @@ from core.data.reader.sniffing import (
     _parse_sample,
     _skip_lines,
 )
-from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
+from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool, typed_int_block
 from core.data.reader.wording import _name_list, _short
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
@@ -236,8 +236,8 @@ def _parse_rows(
         """The block's columns kept in order, typed or as text."""
         nonlocal blocks
         for i, column in enumerate(cells):
-            if numbers is None or not numbers[i].take(*types[i]):
-                text[i].append(column)
+            if (numbers is None or not numbers[i].take(*types[i])) and not pa.types.is_int64(column.type):
+                text[i].append(column)  # (integers not taken: the column's text is read again below)
         blocks += 1
         report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
 
@@ -250,7 +250,9 @@ def _parse_rows(
 
     # The first block is typed alone: it says which columns may be numbers (and ints or decimals). The
     # others are parsed and typed on the pool from what it said, a few blocks ahead, and taken in order.
-    parts = _blocks(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8)
+    # Integer columns (by the first block) are parsed typed in the blocks after it, checked by length.
+    int_columns: list[frozenset[int]] = [frozenset()]
+    parts = _blocks(buf, offset, end, delimiter, quotechar, ncols, header_line, range(ncols), checked_utf8, int_columns)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         first = next(parts, None)
         if first is None:
@@ -260,6 +262,8 @@ def _parse_rows(
         cells = [c.slice(1) for c in cells]
         take(cells, typed(cells, kinds(), True), done)
         after_first = kinds()
+        if numbers is not None and numbers_from == ("",):  # (other missing tokens: their lengths are unknown)
+            int_columns[0] = frozenset(i for i, kind in enumerate(after_first) if kind == "int")
         if numbers is not None and cells:  # room for the rows to come, estimated from the first block's
             expected = int(len(cells[0]) / max(done, 1e-9) * 1.05) + 1024
             for column in numbers:
@@ -297,10 +301,14 @@ def _blocks(
     header_line: int,
     columns: Any,
     checked_utf8: bool = False,
+    int_columns: list[frozenset[int]] | None = None,
 ) -> Iterator[Callable[[], tuple[list, float]]]:
     """The file's blocks as calls that give the text cells of `columns` (indexes), the header row
     first, and how far into the file the block ends (0..1). Without quotes in the file, each call parses
-    its own block (on any thread); with quotes, the blocks come from one stream and the calls only hand them over."""
+    its own block (on any thread); with quotes, the blocks come from one stream and the calls only hand them over.
+
+    `int_columns[0]` (set while the blocks are read): columns that blocks after the first give as int64
+    when that is exact (`typed_int_block`), else as text like the others."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -337,11 +345,19 @@ def _blocks(
         ]
         return cells, (stop - offset) / total
 
+    def typed_block(start: int, stop: int) -> tuple[list, float]:
+        ints = int_columns[0] if int_columns is not None and start > offset else frozenset()
+        if ints:
+            cells = typed_int_block(whole, start, stop, names, ints, columns, checked_utf8, parse)
+            if cells is not None:
+                return cells, (stop - offset) / total
+        return block(start, stop)
+
     start = offset
     while start < end:
         cut = buf.find(b"\n", start + BLOCK_BYTES, end)
         stop = end if cut < 0 or cut + 1 >= end else cut + 1
-        yield functools.partial(block, start, stop)
+        yield functools.partial(typed_block, start, stop)
         start = stop
 
 

@@ -13,7 +13,8 @@ make the result identical to what that inference gives:
   zeros ('007' is a code).
 
 Any other column, or one whose later block fails a check, is handed back to be read as text and
-typed by the full inference. Only for a file whose decimal mark is '.': with a decimal comma,
+typed by the full inference. Integer columns skip the text in the blocks after the first: Arrow parses
+them as int64 and the block's length proves each cell was the canonical decimal (`typed_int_block`). Only for a file whose decimal mark is '.': with a decimal comma,
 "1.5" is not a number and Arrow would read it as one.
 """
 
@@ -135,6 +136,11 @@ class StreamedNumbers:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if pa.types.is_int64(text.type):  # parsed as integers already (exactly so: `typed_int_block`)
+            if text.null_count == len(text):
+                return text, kind
+            low, high = pc.min_max(text).values()
+            return (text if -_LIMIT < low.as_py() and high.as_py() < _LIMIT else None), kind
         n = len(text)
         offsets = np.frombuffer(text.buffers()[1], np.int64)[text.offset : text.offset + n + 1]
         lengths = np.diff(offsets)
@@ -207,3 +213,75 @@ class StreamedNumbers:
         """int64 when every cell is an integer and none is missing, else float64 (as the full inference)."""
         values, self.values = self.values[: self.rows], np.empty(0, np.int64)
         return pd.Series(values, copy=False)  # the array is ours: no copy
+
+
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.uint64)  # 10..10^18: an integer's digits, by search
+
+
+def typed_int_block(
+    whole: Any,
+    start: int,
+    stop: int,
+    names: list[str],
+    ints: frozenset[int],
+    columns: Any,
+    checked_utf8: bool,
+    parse: Any,
+) -> list | None:
+    """The block's cells with the columns `ints` parsed as int64 (missing: blank cells only), or None
+    when that may differ from casting their text (the caller then parses the block as text).
+
+    Arrow's integer parse also accepts '007', '-0', ' 5' and '0x1F', which the text path sends to the
+    full inference; each such cell is longer than its value written canonically (and '+5', '1.5' fail).
+    So the block is taken only when its length is exactly that of every text cell as parsed, every
+    integer written canonically, the delimiters and the line ends: then no integer cell holds more."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    kept = list(columns)
+    convert = pacsv.ConvertOptions(
+        column_types={names[i]: (pa.int64() if i in ints else pa.large_string()) for i in kept},
+        include_columns=[names[i] for i in kept],
+        null_values=[""],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        check_utf8=not checked_utf8,
+    )
+    if len(kept) != len(names):
+        return None  # (the length check needs every column)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(whole.slice(start, stop - start)),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=stop - start + 1, use_threads=False),
+            parse_options=parse,
+            convert_options=convert,
+            memory_pool=memory_pool(),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None  # a decimal, a '+', a bad row...: the text path decides (and words any error)
+    cells = [
+        c.chunks[0] if c.num_chunks == 1 else pa.concat_arrays(c.chunks or [pa.array([], c.type)])
+        for c in table.columns
+    ]
+    rows = table.num_rows
+    written = rows * len(names)  # the delimiters and one line end per row
+    for i, cell in zip(kept, cells):
+        if i in ints:
+            values = np.frombuffer(cell.buffers()[1], np.int64)[cell.offset : cell.offset + rows]
+            if cell.null_count:  # a blank cell is 0 bytes: only the others are counted
+                values = values[cell.is_valid().to_numpy(zero_copy_only=False)]
+            magnitude = np.abs(values).view(np.uint64)  # (-2^63 reads 2^63)
+            # Canonical length: one digit, one more for each power of ten reached, and '-' for negatives.
+            written += len(values) + int(np.count_nonzero(values < 0))
+            top = int(magnitude.max()) if len(values) else 0
+            for power in _POWERS_OF_TEN[: len(str(top)) - 1]:
+                written += int(np.count_nonzero(magnitude >= power))
+        else:
+            offsets = np.frombuffer(cell.buffers()[1], np.int64)[cell.offset : cell.offset + rows + 1]
+            written += int(offsets[-1] - offsets[0])
+    raw = np.frombuffer(whole, np.uint8)[start:stop]
+    size = stop - start + (0 if len(raw) and raw[-1] == ord("\n") else 1)  # the last line may have no end
+    if size != written:
+        # Windows line ends: a '\r\n' is one line end to the parser (a lone '\r' is one too, counted above)
+        size -= int(np.count_nonzero((raw[:-1] == ord("\r")) & (raw[1:] == ord("\n"))))
+    return cells if size == written else None
