@@ -18,6 +18,9 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold
 
+from core.formatting import localize_number_text
+from core.i18n import _
+
 # Metrics of a yes/no model that CBPE estimates (the studio's binary metrics, as training computes them).
 ESTIMABLE_METRICS = ("roc_auc", "accuracy", "f1_macro", "balanced_accuracy")
 CALIBRATION_FOLDS = 5
@@ -70,7 +73,9 @@ def fit_calibration(y: np.ndarray, scores: np.ndarray, *, seed: int = 0) -> Cali
     scores = np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
     positives = int(y.sum())
     if len(y) < MIN_CALIBRATION_ROWS or min(positives, len(y) - positives) < 2 * CALIBRATION_FOLDS:
-        return Calibration(note="The holdout is too small to learn a calibration, so the scores are used as they are.")
+        return Calibration(
+            note=_("The holdout is too small to learn a calibration, so the scores are used as they are.")
+        )
     folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=seed)
     raw, calibrated = [], []
     for train, test in folds.split(scores.reshape(-1, 1), y):
@@ -79,18 +84,27 @@ def fit_calibration(y: np.ndarray, scores: np.ndarray, *, seed: int = 0) -> Cali
     wins = sum(c < r for c, r in zip(calibrated, raw, strict=True))
     if np.mean(calibrated) >= np.mean(raw) or wins <= CALIBRATION_FOLDS // 2:
         return Calibration(
-            note=f"The scores are used as probabilities as they are: recalibrating them on the holdout did not "
-            f"make them more accurate on rows it had not seen (Brier score {np.mean(raw):.4f} as they are, "
-            f"{np.mean(calibrated):.4f} recalibrated, in {CALIBRATION_FOLDS}-fold cross-validation)."
+            note=_(
+                "The scores are used as probabilities as they are: recalibrating them on the holdout did not "
+                "make them more accurate on rows it had not seen (Brier score {raw} as they are, "
+                "{calibrated} recalibrated, in {folds}-fold cross-validation)."
+            ).format(raw=_brier_text(raw), calibrated=_brier_text(calibrated), folds=CALIBRATION_FOLDS)
         )
     model = _fit_isotonic(y, scores)
     return Calibration(
         thresholds=tuple(float(v) for v in model.X_thresholds_),
         values=tuple(float(v) for v in model.y_thresholds_),
-        note=f"The scores were recalibrated on the holdout (isotonic regression), because that made them more "
-        f"accurate as probabilities on rows it had not seen (Brier score {np.mean(raw):.4f} → "
-        f"{np.mean(calibrated):.4f} in {CALIBRATION_FOLDS}-fold cross-validation).",
+        note=_(
+            "The scores were recalibrated on the holdout (isotonic regression), because that made them more "
+            "accurate as probabilities on rows it had not seen (Brier score {raw} → {calibrated} in "
+            "{folds}-fold cross-validation)."
+        ).format(raw=_brier_text(raw), calibrated=_brier_text(calibrated), folds=CALIBRATION_FOLDS),
     )
+
+
+def _brier_text(scores: list[float]) -> str:
+    """A mean Brier score as a note writes it (4 decimals), with the language's decimal mark."""
+    return localize_number_text(f"{np.mean(scores):.4f}")
 
 
 def get_expected_confusion(probabilities: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float, float]:

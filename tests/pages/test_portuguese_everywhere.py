@@ -3,8 +3,10 @@ English. A text element (title, header, caption, Markdown, a button's or a widge
 label, an alert, an expander, a tab) fails when, once the user's own data (column, category and
 project names) is taken out, it still holds three or more common English function words.
 
-Pages others are translating fail here until their work is merged: the integrator runs it after
-merging everyone (nothing is marked xfail on purpose)."""
+The demo runs in Portuguese, as a class runs it from the Home page: what a stage writes down when it
+runs (a gate's sentences, an explanation's note, a monitoring report's decision) is in the language
+of whoever ran it. Sentences an English run stored are re-said in Portuguese only where they are
+kept as codes and values (the gate's checks, audit entries)."""
 
 import re
 
@@ -13,12 +15,12 @@ import pytest
 
 from ui.frame import PAGES
 
-pytestmark = pytest.mark.slow  # every page on the workspace where the full demo ran (conftest's demo_workspace)
+pytestmark = pytest.mark.slow  # every page on a workspace where the full demo ran, in Portuguese
 
 # Words a Portuguese sentence does not use ("a", "e", "o" are Portuguese words too: left out).
 ENGLISH_WORDS = frozenset(
     "the of and is to in for with are on it this that be by from its was has have not you your will can "
-    "than which when what how there their these those been were or an as at".split()
+    "than which when what how there their these those been were or an at".split()
 )
 ENOUGH = 3
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:'[a-z]+)?")
@@ -61,6 +63,25 @@ def texts_of(at) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def demo_workspace_pt(tmp_path_factory):
+    from core.i18n import use_language
+    from core.pipeline import run_demo
+    from core.workspace.database import Workspace
+
+    path = tmp_path_factory.mktemp("demo_ws_pt")
+    with use_language("pt"):
+        summary = run_demo(Workspace(path))
+    return path, summary
+
+
+@pytest.fixture
+def app_pt(demo_workspace_pt, monkeypatch):
+    from tests.pages.conftest import project_app_factory
+
+    return project_app_factory(demo_workspace_pt[0], monkeypatch)
+
+
 def open_in_portuguese(app, page: str):
     at = app()
     at.query_params["lang"] = "pt"
@@ -72,10 +93,10 @@ def open_in_portuguese(app, page: str):
 
 
 @pytest.mark.parametrize("page", [script for script, *_rest in PAGES])
-def test_page_reads_in_portuguese(app, demo_workspace, page):
-    at = open_in_portuguese(app, page)
+def test_page_reads_in_portuguese(app_pt, demo_workspace_pt, page):
+    at = open_in_portuguese(app_pt, page)
     assert not at.exception, [e.value for e in at.exception]
-    names = user_words(demo_workspace[0])
+    names = user_words(demo_workspace_pt[0])
     english = []
     for kind, text in texts_of(at):
         words = english_words(text, names)
