@@ -86,8 +86,34 @@ def _switched() -> None:
     if chosen is None:  # the chosen button clicked again unselects it: keep the language
         st.session_state[SWITCH_KEY] = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
         return
+    if chosen != st.session_state.get(LANGUAGE_KEY):
+        _carry_choices_across_languages()
     st.session_state[LANGUAGE_KEY] = chosen
     st.query_params[URL_PARAM] = chosen
+
+
+def _carry_choices_across_languages() -> None:
+    """A choice widget (selectbox, radio, multiselect, segmented control) sends back the *label* of
+    what is chosen, and after a switch those labels are the old language's: the new run cannot find
+    them, so the choice is lost (or a multiselect fails). Setting every keyed choice again by its
+    value (a stable code) makes the next run draw it with the new language's labels. Only values a
+    choice or an input can hold are set again: buttons, uploads, tables and charts keep theirs
+    (Streamlit refuses writes to those)."""
+    for key in list(st.session_state.keys()):
+        if key in (SWITCH_KEY, LANGUAGE_KEY):
+            continue
+        value = st.session_state[key]
+        if _settable_choice(value):
+            st.session_state[key] = value
+
+
+def _settable_choice(value: object) -> bool:
+    def scalar(v: object) -> bool:
+        return isinstance(v, (str, int, float)) and not isinstance(v, bool)
+
+    if isinstance(value, (list, tuple)):
+        return all(scalar(v) for v in value)
+    return scalar(value)
 
 
 def language_switch() -> str:
