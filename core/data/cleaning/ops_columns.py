@@ -36,7 +36,7 @@ THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
 def _validate_rename(params: dict, op: str) -> None:
     mapping = check_mapping(params, op, "old: new")
     if len(set(mapping.values())) < len(mapping):
-        raise bad_param("mapping", op, "an object whose new names are all different", mapping)
+        raise bad_param("mapping", op, _("an object whose new names are all different"), mapping)
 
 
 def _validate_to_numeric(params: dict, op: str) -> None:
@@ -44,20 +44,22 @@ def _validate_to_numeric(params: dict, op: str) -> None:
     decimal = check_choice(params, "decimal", DECIMAL_MARKS, op, ".")
     thousands = check_choice(params, "thousands", THOUSANDS_SEPARATORS, op, None)
     if thousands == decimal:
-        raise bad_param("thousands", op, f"different from the decimal mark {decimal!r}", thousands)
+        raise bad_param(
+            "thousands", op, _("different from the decimal mark {mark}").format(mark=repr(decimal)), thousands
+        )
 
 
 def _validate_to_datetime(params: dict, op: str) -> None:
     check_columns(params, op)
     fmt = params.get("format")
     if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt and fmt not in ("ISO8601", "mixed")):
-        raise bad_param("format", op, "null (detect) or a strftime format such as '%d/%m/%Y'", fmt)
+        raise bad_param("format", op, _("null (detect) or a strftime format such as '%d/%m/%Y'"), fmt)
 
 
 def _validate_to_boolean(params: dict, op: str) -> None:
     check_columns(params, op)
     if not isinstance(params.get("missing_as_false", False), bool):
-        raise bad_param("missing_as_false", op, "true or false", params.get("missing_as_false"))
+        raise bad_param("missing_as_false", op, _("true or false"), params.get("missing_as_false"))
 
 
 def _drop_columns(df: pd.DataFrame, params: dict) -> OpResult:

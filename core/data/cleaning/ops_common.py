@@ -46,7 +46,7 @@ def bad_param(key: str, op: str, must: str, got: Any) -> ConfigError:
 def check_column(params: dict, op: str, key: str = "column") -> str:
     value = params.get(key)
     if not isinstance(value, str) or not value:
-        raise bad_param(key, op, "a column name", value)
+        raise bad_param(key, op, _("a column name"), value)
     return value
 
 
@@ -55,14 +55,14 @@ def check_columns(params: dict, op: str, key: str = "columns") -> list[str]:
     if isinstance(columns, str) and columns:
         columns = [columns]
     if not isinstance(columns, (list, tuple)) or not columns or not all(isinstance(c, str) and c for c in columns):
-        raise bad_param(key, op, "a non-empty list of column names", columns)
+        raise bad_param(key, op, _("a non-empty list of column names"), columns)
     return list(columns)
 
 
 def check_choice(params: dict, key: str, choices: tuple, op: str, default: Any) -> Any:
     value = params.get(key, default)
     if value not in choices:
-        raise bad_param(key, op, f"one of {', '.join(map(repr, choices))}", value)
+        raise bad_param(key, op, _("one of {choices}").format(choices=", ".join(map(repr, choices))), value)
     return value
 
 
@@ -71,7 +71,7 @@ def check_number(params: dict, key: str, op: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-        raise bad_param(key, op, "a number or null", value)
+        raise bad_param(key, op, _("a number or null"), value)
     return float(value)
 
 
@@ -82,7 +82,7 @@ def check_mapping(params: dict, op: str, what: str) -> dict[str, str]:
         or not mapping
         or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items())
     ):
-        raise bad_param("mapping", op, f"a non-empty object {{{what}}} of names", mapping)
+        raise bad_param("mapping", op, _("a non-empty object {{{what}}} of names").format(what=what), mapping)
     return mapping
 
 
@@ -107,7 +107,12 @@ def as_timestamp(s: pd.Series, value: Any, column: str, op: str) -> pd.Timestamp
         if pd.isna(stamp) or isinstance(value, (bool, int, float)):
             raise ValueError
     except (ValueError, TypeError):
-        raise bad_param("value", op, f"a date such as '2024-01-31' for the date column {column!r}", value) from None
+        raise bad_param(
+            "value",
+            op,
+            _("a date such as '2024-01-31' for the date column {column}").format(column=repr(column)),
+            value,
+        ) from None
     if s.dt.tz is not None and stamp.tzinfo is None:
         stamp = stamp.tz_localize(s.dt.tz)
     elif s.dt.tz is None and stamp.tzinfo is not None:

@@ -38,9 +38,9 @@ def validate_impute(params: dict, op: str) -> None:
     strategy = check_choice(params, "strategy", IMPUTE_STRATEGIES, op, "median")
     value = params.get("value")
     if strategy == "constant" and value is None:
-        raise bad_param("value", op, "given for strategy 'constant'", value)
+        raise bad_param("value", op, _("given for strategy 'constant'"), value)
     if value is not None and not isinstance(value, (str, int, float, bool)):
-        raise bad_param("value", op, "a number, text, true/false or null", value)
+        raise bad_param("value", op, _("a number, text, true/false or null"), value)
 
 
 def _impute(df: pd.DataFrame, params: dict) -> OpResult:
@@ -124,7 +124,10 @@ def fill_value(s: pd.Series, strategy: str) -> Any:
         return (values.sort_values().iloc[len(values) // 2]).isoformat()
     if not is_number(s):
         raise ConfigError(
-            f"The {strategy} of {s.name!r} cannot be computed because it is not numeric; use strategy 'mode' or 'constant'."
+            _(
+                "The {strategy} of {column} cannot be computed because it is not numeric; "
+                "use strategy 'mode' or 'constant'."
+            ).format(strategy=strategy, column=repr(s.name))
         )
     return native_value(values.median() if strategy == "median" else values.mean())
 
@@ -136,7 +139,12 @@ def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         flag = parse_bool_value(value)
         if flag is None:
-            raise bad_param("value", "impute", f"true or false for the true/false column {column!r}", value)
+            raise bad_param(
+                "value",
+                "impute",
+                _("true or false for the true/false column {column}").format(column=repr(column)),
+                value,
+            )
         return s.astype("boolean").fillna(flag)
     if is_number(s):
         try:
@@ -144,7 +152,9 @@ def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
                 raise ValueError
             number = float(value)
         except (TypeError, ValueError):
-            raise bad_param("value", "impute", f"a number for the numeric column {column!r}", value) from None
+            raise bad_param(
+                "value", "impute", _("a number for the numeric column {column}").format(column=repr(column)), value
+            ) from None
         if pd.api.types.is_integer_dtype(s) and not number.is_integer():
             s = s.astype("float64")  # a mean of 7.5 cannot go into whole numbers
         return s.fillna(int(number) if pd.api.types.is_integer_dtype(s) else number)

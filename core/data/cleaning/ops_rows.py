@@ -29,7 +29,7 @@ from core.data.cleaning.ops_common import (
     with_column,
 )
 from core.data.columns import is_text
-from core.formatting import format_count, format_param
+from core.formatting import format_count, format_param, localize_number_text
 from core.i18n import N_, _, ngettext
 
 FILTER_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_missing", "not_missing")
@@ -41,9 +41,11 @@ def _validate_bounds(params: dict, op: str) -> None:
     check_column(params, op)
     lower, upper = check_number(params, "lower", op), check_number(params, "upper", op)
     if lower is None and upper is None:
-        raise bad_param("lower", op, "a number when 'upper' is null (give at least one bound)", None)
+        raise bad_param("lower", op, _("a number when 'upper' is null (give at least one bound)"), None)
     if lower is not None and upper is not None and lower > upper:
-        raise bad_param("upper", op, f"at least the lower bound {format_param(lower)}", params.get("upper"))
+        raise bad_param(
+            "upper", op, _("at least the lower bound {lower}").format(lower=format_param(lower)), params.get("upper")
+        )
 
 
 def _validate_drop_duplicates(params: dict, op: str) -> None:
@@ -59,9 +61,19 @@ def _validate_filter(params: dict, op: str) -> None:
     scalar = (str, int, float, bool)
     if operator in ("in", "not_in"):
         if not isinstance(value, list) or not value or not all(isinstance(v, scalar) for v in value):
-            raise bad_param("value", op, f"a non-empty list of values for operator {operator!r}", value)
+            raise bad_param(
+                "value",
+                op,
+                _("a non-empty list of values for operator {operator}").format(operator=repr(operator)),
+                value,
+            )
     elif operator not in ("is_missing", "not_missing") and not isinstance(value, scalar):
-        raise bad_param("value", op, f"a number, text or true/false for operator {operator!r}", value)
+        raise bad_param(
+            "value",
+            op,
+            _("a number, text or true/false for operator {operator}").format(operator=repr(operator)),
+            value,
+        )
 
 
 def _validate_target(params: dict, op: str) -> None:
@@ -217,7 +229,7 @@ def _filter_rows(df: pd.DataFrame, params: dict) -> OpResult:
         condition=condition,
         removed=format_count(removed),
         rows=format_count(len(df)),
-        share=f"{100 * removed / max(len(df), 1):.1f}%",
+        share=localize_number_text(f"{100 * removed / max(len(df), 1):.1f}%"),
     )
     if not left:
         summary += " " + _("No rows are left; check the condition.")
@@ -242,7 +254,9 @@ def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
     the column's type (ConfigError if it cannot be).
     """
     if op not in FILTER_OPERATORS:
-        raise bad_param("operator", "filter_rows", f"one of {', '.join(map(repr, FILTER_OPERATORS))}", op)
+        raise bad_param(
+            "operator", "filter_rows", _("one of {choices}").format(choices=", ".join(map(repr, FILTER_OPERATORS))), op
+        )
     missing = s.isna().to_numpy()
     if op == "is_missing":
         return missing
@@ -253,13 +267,20 @@ def get_filter_mask(s: pd.Series, op: str, value: Any = None) -> np.ndarray:
         inside = s.isin(values).to_numpy(dtype=bool, na_value=False) & ~missing
         return inside if op == "in" else ~inside
     if op in ("<", "<=", ">", ">=") and pd.api.types.is_bool_dtype(s):
-        raise bad_param("operator", "filter_rows", f"'==' or '!=' for the true/false column {s.name!r}", op)
+        raise bad_param(
+            "operator",
+            "filter_rows",
+            _("'==' or '!=' for the true/false column {column}").format(column=repr(s.name)),
+            op,
+        )
     target = _coerce_filter_value(s, value)
     plain = as_plain_text(s) if is_text(s) else s
     try:
         result = _COMPARE["==" if op == "!=" else op](plain, target)
     except TypeError:
-        raise bad_param("value", "filter_rows", f"comparable with the values of {s.name!r}", value) from None
+        raise bad_param(
+            "value", "filter_rows", _("comparable with the values of {column}").format(column=repr(s.name)), value
+        ) from None
     hit = np.asarray(pd.Series(result).fillna(False).to_numpy(dtype=bool)) & ~missing
     return ~hit if op == "!=" else hit
 
@@ -269,7 +290,12 @@ def _coerce_filter_value(s: pd.Series, value: Any) -> Any:
     if pd.api.types.is_bool_dtype(s):
         flag = parse_bool_value(value)
         if flag is None:
-            raise bad_param("value", "filter_rows", f"true or false for the true/false column {column!r}", value)
+            raise bad_param(
+                "value",
+                "filter_rows",
+                _("true or false for the true/false column {column}").format(column=repr(column)),
+                value,
+            )
         return flag
     if is_number(s):
         try:
@@ -277,7 +303,9 @@ def _coerce_filter_value(s: pd.Series, value: Any) -> Any:
                 raise ValueError
             return float(value)
         except (TypeError, ValueError):
-            raise bad_param("value", "filter_rows", f"a number for the numeric column {column!r}", value) from None
+            raise bad_param(
+                "value", "filter_rows", _("a number for the numeric column {column}").format(column=repr(column)), value
+            ) from None
     if pd.api.types.is_datetime64_any_dtype(s):
         return as_timestamp(s, value, column, "filter_rows")
     return str(value)

@@ -33,20 +33,20 @@ def _validate_unify(params: dict, op: str) -> None:
     check_column(params, op)
     mapping = params.get("mapping")
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise bad_param("mapping", op, "an object {variant: canonical}", mapping)
+        raise bad_param("mapping", op, _("an object {variant: canonical}"), mapping)
 
 
 def validate_group_rare(params: dict, op: str) -> None:
     check_column(params, op)
     share = params.get("min_share", RARE_MIN_SHARE)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
-        raise bad_param("min_share", op, "a share between 0 and 1 (e.g. 0.01 for 1 %)", share)
+        raise bad_param("min_share", op, _("a share between 0 and 1 (e.g. 0.01 for 1 %)"), share)
     label = params.get("other_label", "Other")
     if not isinstance(label, str) or not label:
-        raise bad_param("other_label", op, "a non-empty label", label)
+        raise bad_param("other_label", op, _("a non-empty label"), label)
     keep = params.get("keep")
     if keep is not None and (not isinstance(keep, list) or not all(isinstance(k, str) for k in keep)):
-        raise bad_param("keep", op, "null or a list of the categories to keep", keep)
+        raise bad_param("keep", op, _("null or a list of the categories to keep"), keep)
 
 
 def _trim_whitespace(df: pd.DataFrame, params: dict) -> OpResult:

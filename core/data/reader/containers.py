@@ -15,34 +15,37 @@ from core.data.reader import limits
 from core.data.reader.limits import _too_big_when_inflated
 from core.data.reader.mapped import FileBytes
 from core.data.reader.wording import _name_list, _short
+from core.i18n import N_, _
 from core.workspace.errors import ConfigError, DataError
 
 # Signatures that identify a non-table file before anything else is tried.
 _BINARY_SIGNATURES = {
-    b"%PDF-": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF87a": "a GIF image",
-    b"GIF89a": "a GIF image",
-    b"\x80\x02": "a Python pickle",
-    b"\x80\x03": "a Python pickle",
-    b"\x80\x04": "a Python pickle",
-    b"\x80\x05": "a Python pickle",
-    b"SQLite format 3\x00": "an SQLite database",
-    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
-    b"Rar!\x1a\x07": "a RAR archive",
-    b"\xfd7zXZ\x00": "an xz-compressed file",
-    b"\x28\xb5\x2f\xfd": "a Zstandard-compressed file",
-    b"\x7fELF": "a program (ELF executable)",
+    b"%PDF-": N_("a PDF document"),
+    b"\x89PNG": N_("a PNG image"),
+    b"\xff\xd8\xff": N_("a JPEG image"),
+    b"GIF87a": N_("a GIF image"),
+    b"GIF89a": N_("a GIF image"),
+    b"\x80\x02": N_("a Python pickle"),
+    b"\x80\x03": N_("a Python pickle"),
+    b"\x80\x04": N_("a Python pickle"),
+    b"\x80\x05": N_("a Python pickle"),
+    b"SQLite format 3\x00": N_("an SQLite database"),
+    b"7z\xbc\xaf\x27\x1c": N_("a 7-Zip archive"),
+    b"Rar!\x1a\x07": N_("a RAR archive"),
+    b"\xfd7zXZ\x00": N_("an xz-compressed file"),
+    b"\x28\xb5\x2f\xfd": N_("a Zstandard-compressed file"),
+    b"\x7fELF": N_("a program (ELF executable)"),
 }
-_WEAK_SIGNATURES = {b"MZ": "a Windows program"}  # only when the content is binary too
-_SUPPORTED = "CSV/TSV text, Excel .xlsx, Parquet, or one of these compressed with gzip or zip"
+_WEAK_SIGNATURES = {b"MZ": N_("a Windows program")}  # only when the content is binary too
+_SUPPORTED = N_("CSV/TSV text, Excel .xlsx, Parquet, or one of these compressed with gzip or zip")
 _ZIP_JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def _as_bytes(data: Any) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ConfigError(f"read_table expects the file's bytes; got {type(data).__name__} instead.")
+        raise ConfigError(
+            _("read_table expects the file's bytes; got {kind} instead.").format(kind=type(data).__name__)
+        )
     return data if isinstance(data, bytes) else bytes(data)
 
 
@@ -54,16 +57,18 @@ def _unwrap(data: FileBytes) -> tuple[FileBytes, list[str]]:
     """Decompress one level of gzip or (non-Excel) zip, capped at limits.MAX_DECOMPRESSED_BYTES."""
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data)
-        notes = ["The file was gzip-compressed; it was decompressed before reading."]
+        notes = [_("The file was gzip-compressed; it was decompressed before reading.")]
     elif _is_zip(data) and not _is_office_zip(data):
         data, member = _unzip_single(data)
-        notes = [f"The file was a zip archive; its only file {member!r} was read."]
+        notes = [_("The file was a zip archive; its only file {member} was read.").format(member=repr(member))]
     else:
         return data, []
     if data[:2] == b"\x1f\x8b" or (_is_zip(data) and not _is_office_zip(data)):
         raise DataError(
-            "The file is compressed twice (an archive inside an archive); "
-            "decompress it once and upload the table file inside."
+            _(
+                "The file is compressed twice (an archive inside an archive); "
+                "decompress it once and upload the table file inside."
+            )
         )
     return data, notes
 
@@ -79,11 +84,13 @@ def _gunzip(data: FileBytes) -> bytes:
                     raise _too_big_when_inflated("gzip")
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(
-            f"The gzip file is damaged or truncated ({_short(exc)}); compress it again or upload it uncompressed."
+            _("The gzip file is damaged or truncated ({error}); compress it again or upload it uncompressed.").format(
+                error=_short(exc)
+            )
         ) from None
     result = out.getvalue()
     if not result:
-        raise DataError("The gzip file decompresses to an empty file; choose a file that holds a table.")
+        raise DataError(_("The gzip file decompresses to an empty file; choose a file that holds a table."))
     return result
 
 
@@ -102,7 +109,7 @@ def _unzip_single(data: FileBytes) -> tuple[bytes, str]:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
         raise DataError(
-            "The file starts like a zip archive but is damaged; compress it again or upload the table uncompressed."
+            _("The file starts like a zip archive but is damaged; compress it again or upload the table uncompressed.")
         ) from None
     with zf:
         members = [
@@ -113,17 +120,21 @@ def _unzip_single(data: FileBytes) -> tuple[bytes, str]:
             and not Path(m.filename).name.startswith("._")
         ]
         if not members:
-            raise DataError("The zip archive holds no files; put the table file in it, or upload the table itself.")
+            raise DataError(_("The zip archive holds no files; put the table file in it, or upload the table itself."))
         if len(members) > 1:
             raise DataError(
-                f"The zip archive holds {len(members)} files ({_name_list(m.filename for m in members)}); "
-                "a zip must hold exactly one table: unzip it and upload the file you want."
+                _(
+                    "The zip archive holds {n} files ({names}); "
+                    "a zip must hold exactly one table: unzip it and upload the file you want."
+                ).format(n=len(members), names=_name_list(m.filename for m in members))
             )
         member = members[0]
         if member.flag_bits & 0x1:
             raise DataError(
-                f"The file {member.filename!r} in the zip archive is password-protected; "
-                "unzip it yourself and upload the table file."
+                _(
+                    "The file {name} in the zip archive is password-protected; "
+                    "unzip it yourself and upload the table file."
+                ).format(name=repr(member.filename))
             )
         if member.file_size > limits.MAX_DECOMPRESSED_BYTES:
             raise _too_big_when_inflated("zip")
@@ -136,12 +147,18 @@ def _unzip_single(data: FileBytes) -> tuple[bytes, str]:
                         raise _too_big_when_inflated("zip")
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
             raise DataError(
-                f"The file {member.filename!r} in the zip archive cannot be extracted ({_short(exc)}); "
-                "unzip it yourself and upload the table file."
+                _(
+                    "The file {name} in the zip archive cannot be extracted ({error}); "
+                    "unzip it yourself and upload the table file."
+                ).format(name=repr(member.filename), error=_short(exc))
             ) from None
     result = out.getvalue()
     if not result:
-        raise DataError(f"The file {member.filename!r} in the zip archive is empty; choose a file that holds a table.")
+        raise DataError(
+            _("The file {name} in the zip archive is empty; choose a file that holds a table.").format(
+                name=repr(member.filename)
+            )
+        )
     return result, member.filename
 
 
@@ -151,17 +168,19 @@ def _identify(data: FileBytes) -> str:
         return "parquet"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DataError(
-            "This is an old Excel 97-2003 workbook (.xls), which cannot be read here; "
-            "open it in Excel and save it as .xlsx or CSV, then upload that."
+            _(
+                "This is an old Excel 97-2003 workbook (.xls), which cannot be read here; "
+                "open it in Excel and save it as .xlsx or CSV, then upload that."
+            )
         )
     if _is_zip(data):
         return _identify_office(data)
     for signature, name in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            raise DataError(f"This file is {name}, not a table this app can read; upload {_SUPPORTED}.")
+            raise DataError(_not_a_table(name))
     if data[:3] == b"BZh" and data[4:10] == b"1AY&SY":
         raise DataError(
-            "This file is bzip2-compressed; decompress it (or compress it with gzip instead) and upload again."
+            _("This file is bzip2-compressed; decompress it (or compress it with gzip instead) and upload again.")
         )
     return "text"
 
@@ -172,19 +191,34 @@ def _identify_office(data: FileBytes) -> str:
             names = set(zf.namelist())
             mimetype = zf.read("mimetype")[:80] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, ValueError, KeyError):
-        raise DataError("The file starts like a zip/Excel file but is damaged; save or export it again.") from None
+        raise DataError(_("The file starts like a zip/Excel file but is damaged; save or export it again.")) from None
     if "xl/workbook.xml" in names:
         return "excel"
     if b"opendocument.spreadsheet" in mimetype:
-        raise DataError("This is an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV and upload that.")
+        raise DataError(_("This is an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV and upload that."))
     if "word/document.xml" in names or b"opendocument.text" in mimetype:
-        raise DataError(f"This is a word-processor document, not a table; upload {_SUPPORTED}.")
+        raise DataError(
+            _("This is a word-processor document, not a table; upload {supported}.").format(supported=_(_SUPPORTED))
+        )
     if "ppt/presentation.xml" in names:
-        raise DataError(f"This is a PowerPoint presentation, not a table; upload {_SUPPORTED}.")
-    raise DataError(f"This is a zip archive that holds no table this app can read; upload {_SUPPORTED}.")
+        raise DataError(
+            _("This is a PowerPoint presentation, not a table; upload {supported}.").format(supported=_(_SUPPORTED))
+        )
+    raise DataError(
+        _("This is a zip archive that holds no table this app can read; upload {supported}.").format(
+            supported=_(_SUPPORTED)
+        )
+    )
 
 
 def _binary_message(data: FileBytes) -> str:
     signatures = {**_BINARY_SIGNATURES, **_WEAK_SIGNATURES}
-    kind = next((name for sig, name in signatures.items() if data.startswith(sig)), "a binary file")
-    return f"This file is {kind}, not a table this app can read; upload {_SUPPORTED}."
+    kind = next((name for sig, name in signatures.items() if data.startswith(sig)), N_("a binary file"))
+    return _not_a_table(kind)
+
+
+def _not_a_table(kind: str) -> str:
+    """'This file is a PDF document, not a table …' (`kind` one of the marked names above)."""
+    return _("This file is {kind}, not a table this app can read; upload {supported}.").format(
+        kind=_(kind), supported=_(_SUPPORTED)
+    )

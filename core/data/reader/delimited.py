@@ -37,6 +37,8 @@ from core.data.reader.sniffing import (
 )
 from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool, typed_int_block
 from core.data.reader.wording import _name_list, _short
+from core.formatting import format_count
+from core.i18n import _, ngettext
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
@@ -46,14 +48,14 @@ BLOCK_BYTES = 4 * 1024 * 1024  # CSV parse block: progress granularity and peak 
 def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
     """The CSV whose bytes are in `owned` (taken out of it: once parsed, they are released)."""
     notes: list[str] = []
-    report(0.01, "Checking the text encoding")
+    report(0.01, _("Checking the text encoding"))
     text = _prepare_text(owned.pop(), options.encoding, notes)
     head = _head_text(text, text.start)
     if "\r" in head and "\n" not in head:  # classic Mac line endings
         text.buf = text.buf.replace(b"\r", b"\n")
         head = head.replace("\r", "\n")
     if not head.strip() and not text.buf[text.start :].strip():
-        raise DataError("The file holds only blank lines or spaces; choose a file with a header row and data rows.")
+        raise DataError(_("The file holds only blank lines or spaces; choose a file with a header row and data rows."))
 
     delimiter = options.delimiter
     first_line = head.split("\n", 1)[0]
@@ -64,8 +66,9 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         if delimiter is None:
             delimiter = sep_match.group(1)
             notes.append(
-                f"The first line 'sep={delimiter}' (written by Excel) "
-                f"set the delimiter to {_delimiter_name(delimiter)}."
+                _("The first line 'sep={delimiter}' (written by Excel) set the delimiter to {name}.").format(
+                    delimiter=delimiter, name=_delimiter_name(delimiter)
+                )
             )
 
     sample = _skip_lines(head, skip_lines)
@@ -77,10 +80,10 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
     elif options.delimiter is not None:
         _refuse_single_column(sample, options.delimiter, quotechar)
     if quotechar != '"':
-        notes.append(f"Values are quoted with {quotechar!r} instead of '\"'.")
+        notes.append(_("Values are quoted with {quote} instead of '\"'.").format(quote=repr(quotechar)))
     rows, line_starts = _parse_sample(sample, delimiter, quotechar)
     if not rows:
-        raise DataError("The file holds only blank lines or spaces; choose a file with a header row and data rows.")
+        raise DataError(_("The file holds only blank lines or spaces; choose a file with a header row and data rows."))
 
     if options.header_row is not None:
         header_line = max(options.header_row, skip_lines)
@@ -92,14 +95,20 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         header_line = skip_lines + line_starts[header_pos]
         if header_pos > 0:
             notes.append(
-                f"Skipped {header_pos} line(s) above the header; line {header_line + 1} holds the column names."
+                ngettext(
+                    "Skipped {n} line(s) above the header; line {line} holds the column names.",
+                    "Skipped {n} line(s) above the header; line {line} holds the column names.",
+                    header_pos,
+                ).format(n=header_pos, line=header_line + 1)
             )
 
     offset = _line_offset(text.buf, text.start, header_line)
     end = _end_without_blank_lines(text.buf, offset or 0)
     if offset is None or not text.buf[offset : min(end, offset + SAMPLE_BYTES)].strip():
         raise DataError(
-            f"The file has no line {header_line + 1} to use as the header row; choose a smaller header row."
+            _("The file has no line {line} to use as the header row; choose a smaller header row.").format(
+                line=header_line + 1
+            )
         )
     header_fields = next(
         csv.reader(io.StringIO(_head_text(text, offset, end), newline=""), delimiter=delimiter, quotechar=quotechar), []
@@ -110,9 +119,10 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         if others:
             found = ", ".join(f"{_delimiter_name(d)} ({d!r})" for d in others)
             raise DataError(
-                f"The file reads as a single column {header_fields[0][:60]!r} "
-                f"with {_delimiter_name(delimiter)} as delimiter, "
-                f"but its header line contains {found}; choose that delimiter (or let it be detected) and read again."
+                _(
+                    "The file reads as a single column {first} with {name} as delimiter, but its header line "
+                    "contains {found}; choose that delimiter (or let it be detected) and read again."
+                ).format(first=repr(header_fields[0][:60]), name=_delimiter_name(delimiter), found=found)
             )
 
     sample_cells = [cell for row in rows[header_pos + 1 :] for cell in row]
@@ -135,8 +145,10 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
     del text  # the bytes (or their UTF-8 copy) are no longer needed: released before typing
     if not columns or len(columns[0]) == 0:
         raise DataError(
-            f"The file has a header row ({_name_list(header_fields)}) but no data rows; "
-            "upload a file that contains data below the header."
+            _(
+                "The file has a header row ({names}) but no data rows; "
+                "upload a file that contains data below the header."
+            ).format(names=_name_list(header_fields))
         )
     df, infos = _finish_columns(
         columns,
@@ -145,7 +157,7 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         decimal=decimal,
         thousands=thousands,
         notes=notes,
-        what="The file",
+        what=_("The file"),
         report=lambda f, m: report(0.62 + 0.38 * f, m),
     )
     info = ReadInfo(
@@ -168,23 +180,32 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
 def _refuse_single_column(sample: str, chosen: str, quotechar: str) -> None:
     """A DataError naming the delimiter the sniffer would pick, when the one the person chose splits the
     header line (or most lines) into a single column and the sniffer's splits them into several."""
-    rows, _ = _parse_sample(sample, chosen, quotechar)
+    rows, _starts = _parse_sample(sample, chosen, quotechar)
     counts = [len(r) for r in rows if any(f.strip() for f in r)]
     if not counts or (counts[0] > 1 and Counter(counts).most_common(1)[0][0] > 1):
         return
     detected = _detect_delimiter(sample, quotechar)
     if detected == chosen:
         return
-    detected_rows, _ = _parse_sample(sample, detected, quotechar)
+    detected_rows, _starts = _parse_sample(sample, detected, quotechar)
     widths = Counter(len(r) for r in detected_rows if any(f.strip() for f in r))
     columns = widths.most_common(1)[0][0] if widths else 1
     if columns < 2:
         return
     first = next(r for r in rows if any(f.strip() for f in r))[0]
     raise DataError(
-        f"The file reads as a single column {first[:60]!r} with {_delimiter_name(chosen)} ({chosen!r}) as "
-        f"delimiter, but {_delimiter_name(detected)} ({detected!r}) splits it into {columns} columns; choose "
-        f"{_delimiter_name(detected)} as the delimiter (or let it be detected) and read again."
+        _(
+            "The file reads as a single column {first} with {chosen_name} ({chosen}) as delimiter, but "
+            "{detected_name} ({detected}) splits it into {columns} columns; choose {detected_name} as the "
+            "delimiter (or let it be detected) and read again."
+        ).format(
+            first=repr(first[:60]),
+            chosen_name=_delimiter_name(chosen),
+            chosen=repr(chosen),
+            detected_name=_delimiter_name(detected),
+            detected=repr(detected),
+            columns=columns,
+        )
     )
 
 
@@ -239,7 +260,12 @@ def _parse_rows(
             if (numbers is None or not numbers[i].take(*types[i])) and not pa.types.is_int64(column.type):
                 text[i].append(column)  # (integers not taken: the column's text is read again below)
         blocks += 1
-        report(done, f"Parsing rows: {done * total / 1024**2:,.0f} of {total / 1024**2:,.0f} MB")
+        report(
+            done,
+            _("Parsing rows: {done} of {total} MB").format(
+                done=format_count(done * total / 1024**2), total=format_count(total / 1024**2)
+            ),
+        )
 
     def result(future: Future) -> Any:
         try:
@@ -425,24 +451,24 @@ def _parse_error_message(
             previous = reader.line_num
     except csv.Error as err:
         if first_bad is None:
-            return (
-                f"The file cannot be read as CSV near line {header_line + reader.line_num}: {err}; "
-                f"check the quotes ({quotechar!r}) on that line."
-            )
+            return _(
+                "The file cannot be read as CSV near line {line}: {error}; check the quotes ({quote}) on that line."
+            ).format(line=header_line + reader.line_num, error=err, quote=repr(quotechar))
     if first_bad is None:
-        return f"The file cannot be read as CSV ({_short(exc)}); check its quotes and delimiters."
+        return _("The file cannot be read as CSV ({error}); check its quotes and delimiters.").format(error=_short(exc))
     line, n = first_bad
-    what = (
-        f"Line {line} has {n} field{'s' if n != 1 else ''} but the header (line {header_line + 1}) has {ncols} "
-        f"({_delimiter_name(delimiter)}-separated)"
-    )
+    what = ngettext(
+        "Line {line} has {n} field but the header (line {header}) has {ncols} ({name}-separated)",
+        "Line {line} has {n} fields but the header (line {header}) has {ncols} ({name}-separated)",
+        n,
+    ).format(line=line, n=n, header=header_line + 1, ncols=ncols, name=_delimiter_name(delimiter))
     usual, seen = lengths.most_common(1)[0]
     if usual > ncols and seen == sum(lengths.values()):
-        return (
-            f"{what}, and so do all the data rows read: the header is shorter than the rows; add the missing "
-            f"column name(s) to the header line (or check the delimiter) and upload again."
-        )
-    return (
-        f"{what}; fix that line (a missing or extra {delimiter!r}, or a value containing {delimiter!r} that "
-        f"needs quotes) and upload again."
-    )
+        return _(
+            "{what}, and so do all the data rows read: the header is shorter than the rows; add the missing "
+            "column name(s) to the header line (or check the delimiter) and upload again."
+        ).format(what=what)
+    return _(
+        "{what}; fix that line (a missing or extra {delimiter}, or a value containing {delimiter} that "
+        "needs quotes) and upload again."
+    ).format(what=what, delimiter=repr(delimiter))

@@ -25,6 +25,8 @@ from core.data.reader.sniffing import (
     _detect_header_position,
 )
 from core.data.reader.wording import _name_list, _short, _size
+from core.formatting import format_count
+from core.i18n import _, ngettext
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
@@ -36,9 +38,9 @@ _XLSX_NS = {
 
 def list_excel_sheets(data: bytes) -> list[str]:
     """Sheet names of an .xlsx workbook (also inside gzip/zip), in workbook order."""
-    unwrapped, _ = _unwrap(_as_bytes(data))
+    unwrapped, _notes = _unwrap(_as_bytes(data))
     if _identify(unwrapped) != "excel":
-        raise DataError("This file is not an Excel .xlsx workbook, so it has no sheets; read it as a table instead.")
+        raise DataError(_("This file is not an Excel .xlsx workbook, so it has no sheets; read it as a table instead."))
     with zipfile.ZipFile(io.BytesIO(unwrapped)) as zf:
         _check_workbook_inflated_size(zf)
         return [name for name, _ in _sheet_parts(zf)]
@@ -47,43 +49,54 @@ def list_excel_sheets(data: bytes) -> list[str]:
 def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd.DataFrame, ReadInfo]:
     import pyarrow as pa
 
-    report(0.05, "Opening the workbook")
+    report(0.05, _("Opening the workbook"))
     _check_sheet_size(data, options.sheet)
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         sheets = list(book.sheet_names)
     except Exception as exc:
         raise DataError(
-            f"The Excel workbook cannot be opened ({_short(exc)}); open it in Excel, save it again as .xlsx and retry."
+            _(
+                "The Excel workbook cannot be opened ({error}); open it in Excel, save it again as .xlsx and retry."
+            ).format(error=_short(exc))
         ) from None
     notes: list[str] = []
     if not sheets:
-        raise DataError("The Excel workbook has no sheets; choose a workbook that holds a table.")
+        raise DataError(_("The Excel workbook has no sheets; choose a workbook that holds a table."))
     if options.sheet is not None and options.sheet not in sheets:
-        raise DataError(f"The workbook has no sheet named {options.sheet!r}; choose one of: {_name_list(sheets)}.")
+        raise DataError(
+            _("The workbook has no sheet named {sheet}; choose one of: {names}.").format(
+                sheet=repr(options.sheet), names=_name_list(sheets)
+            )
+        )
     sheet = options.sheet if options.sheet is not None else sheets[0]
     if options.sheet is None and len(sheets) > 1:
         notes.append(
-            f"Read the first sheet {sheet!r}; the workbook also has {_name_list(sheets[1:])} "
-            "(choose another sheet to read it)."
+            _("Read the first sheet {sheet}; the workbook also has {names} (choose another sheet to read it).").format(
+                sheet=repr(sheet), names=_name_list(sheets[1:])
+            )
         )
-    report(0.1, f"Reading sheet {sheet!r}")
+    report(0.1, _("Reading sheet {sheet}").format(sheet=repr(sheet)))
     try:
         raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object, keep_default_na=False, na_values=[])
     except Exception as exc:
         raise DataError(
-            f"Sheet {sheet!r} cannot be read ({_short(exc)}); save the workbook again as .xlsx and retry."
+            _("Sheet {sheet} cannot be read ({error}); save the workbook again as .xlsx and retry.").format(
+                sheet=repr(sheet), error=_short(exc)
+            )
         ) from None
     cells = raw.map(_excel_cell_to_text) if raw.size else raw
     cells = cells.loc[cells.ne("").any(axis=1)] if cells.size else cells  # skip fully empty rows
     if cells.empty:
-        raise DataError(f"Sheet {sheet!r} is empty; choose the sheet that holds the table.")
+        raise DataError(_("Sheet {sheet} is empty; choose the sheet that holds the table.").format(sheet=repr(sheet)))
     counts = cells.ne("").sum(axis=1).tolist()
     if options.header_row is not None:
         if options.header_row not in cells.index:
             raise DataError(
-                f"Row {options.header_row} of sheet {sheet!r} (row {options.header_row + 1} in Excel) is empty "
-                "or beyond the data; choose another header row."
+                _(
+                    "Row {row} of sheet {sheet} (row {excel_row} in Excel) is empty "
+                    "or beyond the data; choose another header row."
+                ).format(row=options.header_row, sheet=repr(sheet), excel_row=options.header_row + 1)
             )
         header_pos = list(cells.index).index(options.header_row)
     else:
@@ -91,13 +104,17 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
     header_row = int(cells.index[header_pos])
     if header_pos > 0:
         notes.append(
-            f"Skipped {header_row} row(s) above the header (row {header_row + 1} of the sheet holds the column names)."
+            ngettext(
+                "Skipped {n} row(s) above the header (row {row} of the sheet holds the column names).",
+                "Skipped {n} row(s) above the header (row {row} of the sheet holds the column names).",
+                header_row,
+            ).format(n=header_row, row=header_row + 1)
         )
     names = cells.iloc[header_pos].tolist()
     body = cells.iloc[header_pos + 1 :]
     columns = [pa.chunked_array([pa.array(body[i].tolist(), pa.large_string())]) for i in body.columns]
     del raw, cells, body
-    report(0.5, "Typing the columns")
+    report(0.5, _("Typing the columns"))
     df, infos = _finish_columns(
         columns,
         names,
@@ -105,7 +122,7 @@ def _read_excel(data: bytes, options: ReadOptions, report: Progress) -> tuple[pd
         decimal=".",
         thousands=None,
         notes=notes,
-        what=f"Sheet {sheet!r}",
+        what=_("Sheet {sheet}").format(sheet=repr(sheet)),
         report=lambda f, m: report(0.5 + 0.5 * f, m),
     )
     notes.extend(_formula_warnings(data, sheet, header_row, names, [c.name for c in infos]))
@@ -156,7 +173,9 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
         )
     except (ElementTree.ParseError, KeyError, zipfile.BadZipFile) as exc:
         raise DataError(
-            f"The Excel workbook is damaged ({_short(exc)}); open it in Excel, save it again as .xlsx and retry."
+            _("The Excel workbook is damaged ({error}); open it in Excel, save it again as .xlsx and retry.").format(
+                error=_short(exc)
+            )
         ) from None
     targets = {}
     for rel in rels if rels is not None else []:
@@ -197,9 +216,16 @@ def _check_sheet_size(data: bytes, sheet: str | None) -> None:
             xml = sizes[part] + sizes.get("xl/sharedStrings.xml", 0)
             if xml > limits.MAX_SHEET_XML_BYTES:
                 raise DataError(
-                    f"Sheet {name!r} holds {_size(xml)} of spreadsheet XML once unzipped (the file is "
-                    f"{_size(len(data))}), over the {_size(limits.MAX_SHEET_XML_BYTES)} that can be read in "
-                    "reasonable time; save the sheet as CSV (File > Save As > CSV) and upload that."
+                    _(
+                        "Sheet {sheet} holds {size} of spreadsheet XML once unzipped (the file is "
+                        "{file_size}), over the {limit} that can be read in "
+                        "reasonable time; save the sheet as CSV (File > Save As > CSV) and upload that."
+                    ).format(
+                        sheet=repr(name),
+                        size=_size(xml),
+                        file_size=_size(len(data)),
+                        limit=_size(limits.MAX_SHEET_XML_BYTES),
+                    )
                 )
             with zf.open(part) as fh:
                 head = fh.read(SAMPLE_BYTES)
@@ -208,7 +234,7 @@ def _check_sheet_size(data: bytes, sheet: str | None) -> None:
     dimension = _sheet_dimension(head)
     if dimension is not None:
         rows, columns = dimension
-        _check_table_shape(f"Sheet {name!r}", rows, columns, max_cells=limits.MAX_EXCEL_CELLS)
+        _check_table_shape(_("Sheet {sheet}").format(sheet=repr(name)), rows, columns, max_cells=limits.MAX_EXCEL_CELLS)
 
 
 def _sheet_dimension(head: bytes) -> tuple[int, int] | None:
@@ -239,16 +265,24 @@ def _formula_warnings(data: bytes, sheet: str, header_row: int, raw_names: list[
     known = {i: str(n).strip() for i, n in enumerate(raw_names) if str(n).strip() in names}
     columns = sorted({c for _, c in below})
     labels = [repr(known[c]) if c in known else _column_letter(c) for c in columns]  # 'total', or F if unnamed
-    where = (
-        ("column " if len(labels) == 1 else "columns ")
-        + ", ".join(labels[:6])
-        + (" and more" if len(labels) > 6 else "")
-    )
+    shown = ", ".join(labels[:6])
+    if len(labels) == 1:
+        where = _("column {names}").format(names=shown)
+    elif len(labels) > 6:
+        where = _("columns {names} and more").format(names=shown)
+    else:
+        where = _("columns {names}").format(names=shown)
     n = len(below)
     return [
-        f"Sheet {sheet!r}: {n:,} cell{'s' if n != 1 else ''} in {where} hold formulas with no saved value "
-        "(the file was never opened and saved in Excel); they were read as missing. "
-        "Open and save the file in Excel, or export it to CSV."
+        ngettext(
+            "Sheet {sheet}: {n} cell in {where} hold formulas with no saved value "
+            "(the file was never opened and saved in Excel); they were read as missing. "
+            "Open and save the file in Excel, or export it to CSV.",
+            "Sheet {sheet}: {n} cells in {where} hold formulas with no saved value "
+            "(the file was never opened and saved in Excel); they were read as missing. "
+            "Open and save the file in Excel, or export it to CSV.",
+            n,
+        ).format(sheet=repr(sheet), n=format_count(n), where=where)
     ]
 
 

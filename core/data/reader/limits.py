@@ -7,6 +7,8 @@ Other modules read the caps as `limits.MAX_…` at call time, so a test that low
 from __future__ import annotations
 
 from core.data.reader.wording import _size
+from core.formatting import format_count
+from core.i18n import _
 from core.workspace.errors import DataError
 
 MAX_UPLOAD_BYTES = 400 * 1024 * 1024
@@ -20,10 +22,13 @@ MAX_EXCEL_CELLS = 2_000_000  # a sheet's declared dimension; about a minute of p
 
 
 def _check_size(size: int, what: str) -> None:
+    """Refuse a file over the upload cap (`what` names it: "The file", a path; translated if marked)."""
     if size > MAX_UPLOAD_BYTES:
         raise DataError(
-            f"{what} is {_size(size)}, over the {_size(MAX_UPLOAD_BYTES)} limit; "
-            "use a smaller extract of the rows, or save it as Parquet (usually 5-10x smaller)."
+            _(
+                "{what} is {size}, over the {limit} limit; "
+                "use a smaller extract of the rows, or save it as Parquet (usually 5-10x smaller)."
+            ).format(what=_(what), size=_size(size), limit=_size(MAX_UPLOAD_BYTES))
         )
 
 
@@ -32,19 +37,31 @@ def _check_table_shape(what: str, rows: int, columns: int, max_cells: int | None
     max_cells = MAX_CELLS if max_cells is None else max_cells
     if rows > MAX_ROWS:
         raise DataError(
-            f"{what} declares {rows:,} rows, over the {MAX_ROWS:,}-row limit; save a sample or an "
-            "extract of the rows (a few hundred thousand are plenty to train on) and upload that."
+            _(
+                "{what} declares {rows} rows, over the {limit}-row limit; save a sample or an "
+                "extract of the rows (a few hundred thousand are plenty to train on) and upload that."
+            ).format(what=_(what), rows=format_count(rows), limit=format_count(MAX_ROWS))
         )
     if rows * columns > max_cells:
         raise DataError(
-            f"{what} declares {rows:,} rows × {columns:,} columns ({rows * columns:,} cells), over the "
-            f"{max_cells:,}-cell limit; save only the columns you need, or a sample of the rows, "
-            "as CSV and upload that."
+            _(
+                "{what} declares {rows} rows × {columns} columns ({cells} cells), over the "
+                "{limit}-cell limit; save only the columns you need, or a sample of the rows, "
+                "as CSV and upload that."
+            ).format(
+                what=_(what),
+                rows=format_count(rows),
+                columns=format_count(columns),
+                cells=format_count(rows * columns),
+                limit=format_count(max_cells),
+            )
         )
 
 
 def _too_big_when_inflated(kind: str) -> DataError:
     return DataError(
-        f"The {kind} file decompresses to more than {_size(MAX_DECOMPRESSED_BYTES)} (a zip bomb?); "
-        "upload a smaller extract of the rows, or save the table as Parquet."
+        _(
+            "The {kind} file decompresses to more than {size} (a zip bomb?); "
+            "upload a smaller extract of the rows, or save the table as Parquet."
+        ).format(kind=kind, size=_size(MAX_DECOMPRESSED_BYTES))
     )

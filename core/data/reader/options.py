@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.i18n import _
 from core.workspace.errors import ConfigError
 
 THOUSANDS_CHOICES = ("", ",", ".", " ", "'", "\u00a0", "\u202f")  # "" = no thousands separator
@@ -31,33 +32,49 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
-            raise ConfigError(f"The 'delimiter' of ReadOptions must be one character; got {self.delimiter!r} instead.")
+            raise ConfigError(
+                _("The 'delimiter' of ReadOptions must be one character; got {value} instead.").format(
+                    value=repr(self.delimiter)
+                )
+            )
         if self.decimal not in (None, ".", ","):
-            raise ConfigError(f"The 'decimal' of ReadOptions must be '.' or ','; got {self.decimal!r} instead.")
+            raise ConfigError(
+                _("The 'decimal' of ReadOptions must be '.' or ','; got {value} instead.").format(
+                    value=repr(self.decimal)
+                )
+            )
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < 0):
             raise ConfigError(
-                f"The 'header_row' of ReadOptions must be an integer >= 0; got {self.header_row!r} instead."
+                _("The 'header_row' of ReadOptions must be an integer >= 0; got {value} instead.").format(
+                    value=repr(self.header_row)
+                )
             )
         if self.thousands is not None and self.thousands not in THOUSANDS_CHOICES:
             raise ConfigError(
-                f"The 'thousands' of ReadOptions must be one of {', '.join(map(repr, THOUSANDS_CHOICES))}; "
-                f"got {self.thousands!r} instead."
+                _("The 'thousands' of ReadOptions must be one of {choices}; got {value} instead.").format(
+                    choices=", ".join(map(repr, THOUSANDS_CHOICES)), value=repr(self.thousands)
+                )
             )
         if self.thousands and self.thousands == self.decimal:
             raise ConfigError(
-                f"The 'thousands' of ReadOptions must differ from the decimal mark; both are {self.decimal!r}."
+                _("The 'thousands' of ReadOptions must differ from the decimal mark; both are {value}.").format(
+                    value=repr(self.decimal)
+                )
             )
         if not isinstance(self.numeric_missing_tokens, bool):
             raise ConfigError(
-                f"The 'numeric_missing_tokens' of ReadOptions must be True or False; "
-                f"got {self.numeric_missing_tokens!r} instead."
+                _("The 'numeric_missing_tokens' of ReadOptions must be True or False; got {value} instead.").format(
+                    value=repr(self.numeric_missing_tokens)
+                )
             )
         if self.quotechar is not None and (
             len(self.quotechar) != 1 or self.quotechar.isalnum() or self.quotechar == self.delimiter
         ):
             raise ConfigError(
-                f"The 'quotechar' of ReadOptions must be one punctuation character other than the "
-                f"delimiter; got {self.quotechar!r} instead."
+                _(
+                    "The 'quotechar' of ReadOptions must be one punctuation character other than the "
+                    "delimiter; got {value} instead."
+                ).format(value=repr(self.quotechar))
             )
         object.__setattr__(self, "na_tokens", tuple(str(t).strip() for t in self.na_tokens))
 

@@ -12,6 +12,7 @@ from core.data.reader.columns import _clean_names
 from core.data.reader.limits import _check_table_shape
 from core.data.reader.options import ColumnInfo, ReadInfo
 from core.data.reader.wording import _name_list, _short, _size
+from core.i18n import _
 from core.workspace.errors import DataError
 
 
@@ -22,7 +23,9 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
         raise
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise DataError(
-            f"The Parquet file cannot be read ({_short(exc)}); it may be truncated or damaged — export it again."
+            _("The Parquet file cannot be read ({error}); it may be truncated or damaged — export it again.").format(
+                error=_short(exc)
+            )
         ) from None
     notes: list[str] = []
     df = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
@@ -32,7 +35,9 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
     df.columns = [n for i, n in enumerate(names) if i not in dropped]
     if len(df) == 0:
         raise DataError(
-            f"The Parquet file has columns ({_name_list(df.columns)}) but no rows; export it again with its data."
+            _("The Parquet file has columns ({names}) but no rows; export it again with its data.").format(
+                names=_name_list(df.columns)
+            )
         )
     infos = []
     for name in df.columns:
@@ -45,7 +50,12 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, ReadInfo]:
             col = col.astype("str")
             df[name] = col
         infos.append(
-            ColumnInfo(str(name), str(col.dtype), int(col.isna().sum()), f"stored as {col.dtype} in the Parquet file")
+            ColumnInfo(
+                str(name),
+                str(col.dtype),
+                int(col.isna().sum()),
+                _("stored as {dtype} in the Parquet file").format(dtype=col.dtype),
+            )
         )
     info = ReadInfo(
         "parquet", None, None, None, 0, None, len(df), tuple(infos), tuple(notes), na_tokens=()
@@ -67,7 +77,7 @@ def _parquet_table(data: bytes) -> Any:
     footer = pq.ParquetFile(io.BytesIO(data))
     meta, schema = footer.metadata, footer.schema_arrow
     rows = meta.num_rows
-    _check_table_shape("The Parquet file", rows, len(schema))
+    _check_table_shape(_("The Parquet file"), rows, len(schema))
     fixed = sum(
         rows * f.type.bit_width // 8
         for f in schema
@@ -101,8 +111,10 @@ def _parquet_table(data: bytes) -> Any:
 
 def _too_big_in_memory(size: int, on_disk: int) -> DataError:
     return DataError(
-        f"The Parquet file ({_size(on_disk)} on disk) expands to about {_size(size)} once read, over the "
-        f"{_size(limits.MAX_DECOMPRESSED_BYTES)} limit; save a sample or an extract of the rows and upload that."
+        _(
+            "The Parquet file ({on_disk} on disk) expands to about {size} once read, over the "
+            "{limit} limit; save a sample or an extract of the rows and upload that."
+        ).format(on_disk=_size(on_disk), size=_size(size), limit=_size(limits.MAX_DECOMPRESSED_BYTES))
     )
 
 

@@ -10,17 +10,20 @@ import io
 import re
 from collections import Counter
 
+from core import i18n
 from core.data.reader.encoding import _Text
 from core.data.reader.mapped import FileBytes
+from core.i18n import N_
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024  # enough lines to detect delimiter, quotes, header and number format
 HEADER_SEARCH_ROWS = 30
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 
 
 def _delimiter_name(delimiter: str) -> str:
-    return _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    name = _DELIMITER_NAMES.get(delimiter)
+    return i18n._(name) if name is not None else repr(delimiter)  # `_` is a throwaway name here
 
 
 def _head_text(text: _Text, offset: int, end: int | None = None) -> str:

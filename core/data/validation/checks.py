@@ -25,6 +25,7 @@ from core.data.validation.rules import (
     per_row,
 )
 from core.formatting import format_date, format_example
+from core.i18n import _
 from core.workspace.errors import DataError
 
 WINDOW_COLUMN = "window"
@@ -96,8 +97,10 @@ def check_rows_by_window(
     _require_frame(df)
     if window_column not in df.columns:
         raise DataError(
-            f"The data has no {window_column!r} column, so it cannot be checked per window; "
-            "add a window number to every row or use check_rows."
+            _(
+                "The data has no {column} column, so it cannot be checked per window; "
+                "add a window number to every row or use check_rows."
+            ).format(column=repr(window_column))
         )
     groups, windows = pd.factorize(df[window_column], sort=True, use_na_sentinel=False)
     found = _check(df, rules, include_target, groups.astype("int64"), len(windows))
@@ -119,11 +122,13 @@ def check_rows_by_window(
 
 def _require_frame(df: Any) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise DataError(f"Validation needs a table (a DataFrame); got {type(df).__name__} instead.")
+        raise DataError(_("Validation needs a table (a DataFrame); got {kind} instead.").format(kind=type(df).__name__))
     names = pd.Index([str(c) for c in df.columns])
     if names.has_duplicates:
         twice = ", ".join(repr(n) for n in dict.fromkeys(names[names.duplicated()]))
-        raise DataError(f"The table has two or more columns named {twice}; send each column once.")
+        raise DataError(
+            _("The table has two or more columns named {names}; send each column once.").format(names=twice)
+        )
 
 
 def _check(

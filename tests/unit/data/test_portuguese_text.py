@@ -7,8 +7,8 @@ import pytest
 
 from core.data.charts import caption_column_distribution, caption_missing
 from core.data.cleaning import CleaningStep, describe_step
-from core.data.reader import read_path
-from core.data.validation import derive_rules
+from core.data.reader import ReadOptions, read_path
+from core.data.validation import caption_violations, check_rows, derive_rules
 from core.features.preprocessing import FeatureConfig, describe_feature_set, get_readable_feature_set
 from core.i18n import use_language
 from core.problem.charts import caption_target
@@ -99,3 +99,59 @@ def _empty(tmp_path):
     path = tmp_path / "vazio.csv"
     path.write_bytes(b"")
     return path
+
+
+def _rules_and_rows():
+    train = pd.DataFrame({"idade": [20, 30, 40, 50] * 10, "plano": ["básico", "premium"] * 20})
+    rows = pd.DataFrame({"idade": [35, 99, 120], "plano": ["básico", "ouro", "premium"]})
+    return derive_rules(train), rows
+
+
+def test_a_violation_sentence_and_its_caption_in_portuguese_and_english():
+    rules, rows = _rules_and_rows()
+    with use_language("pt"):
+        violations = check_rows(rows, rules)
+        caption = caption_violations(violations, rows=len(rows), rules=rules)
+    by_rule = {v.rule: v.message for v in violations}
+    assert by_rule["above_max"].startswith("idade tem 2 linhas (")
+    assert "acima do maior valor esperado pelo treino (" in by_rule["above_max"]
+    assert by_rule["above_max"].endswith("): 120, 99.")
+    assert by_rule["unknown_category"].startswith("plano tem 1 linha (")
+    assert by_rule["unknown_category"].endswith("com uma categoria nunca vista no treino: 'ouro'.")
+    assert caption.startswith("2 de 2 verificações falham: idade (2 linhas acima da faixa do treino, por exemplo ")
+    english = {v.rule: v.message for v in check_rows(rows, rules)}
+    assert english["above_max"].startswith("idade has 2 rows (")
+    assert "above the highest value expected from training (" in english["above_max"]
+    with use_language("pt"):
+        assert caption_violations([], rows=3, rules=rules) == (
+            "Todas as 3 linhas passam nas 2 verificações aprendidas com os dados de treino."
+        )
+
+
+def test_reader_refusals_in_portuguese_and_english_for_the_cli(tmp_path):
+    blank = tmp_path / "brancos.csv"
+    blank.write_text("\n   \n\n", encoding="utf-8")
+    with use_language("pt"), pytest.raises(DataError, match="O arquivo só tem linhas em branco ou espaços"):
+        read_path(blank)
+    with pytest.raises(DataError, match="The file holds only blank lines or spaces"):
+        read_path(blank)
+    wrong = tmp_path / "vendas.csv"
+    wrong.write_text("valor;cidade\n1;Recife\n2;Natal\n3;Belém\n", encoding="utf-8")
+    with use_language("pt"), pytest.raises(DataError, match="Com vírgula .* como delimitador, o arquivo vira uma"):
+        read_path(wrong, ReadOptions(delimiter=","))
+    with pytest.raises(DataError, match="but semicolon"):
+        read_path(wrong, ReadOptions(delimiter=","))
+    pdf = tmp_path / "relatorio.csv"
+    pdf.write_bytes(b"%PDF-1.4 binary")
+    with use_language("pt"), pytest.raises(DataError, match="Este arquivo é um documento PDF, não uma tabela"):
+        read_path(pdf)
+
+
+def test_a_cleaning_parameter_refusal_in_portuguese():
+    from core.data.cleaning.ops_common import check_columns
+    from core.workspace.errors import ConfigError
+
+    with use_language("pt"), pytest.raises(ConfigError, match="uma lista não vazia de nomes de colunas"):
+        check_columns({"columns": []}, "drop_columns")
+    with pytest.raises(ConfigError, match="a non-empty list of column names"):
+        check_columns({"columns": []}, "drop_columns")
