@@ -181,7 +181,7 @@ def stage_rollout(
         }
         if verdict == "promote":
             promoted = stage_promote_verdict(
-                ws, project_id, name, f"canary completed: {result['sentence']}", "canary rollout"
+                ws, project_id, name, f"canary completed: {result['sentence_en']}", "canary rollout"
             )
             summary["sentence"] += f" {promoted['message']}"
             summary["promoted"] = promoted["version"] is not None
@@ -198,6 +198,7 @@ def stage_rollout(
         summary |= {
             "verdict": readout.verdict,
             "sentence": readout.sentence,
+            "sentence_en": result["sentence_en"],  # the audit log's copy (Ship B's reason)
             "deployment_id": result["deployment_id"],
             "evidence": {**readout.to_dict(), "sticky": result["sticky"]},
         }
@@ -326,7 +327,7 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
                                  "failed": [c["guardrail"] for s in steps for c in s["checks"] if not c["holds"]]}}  # fmt: skip
         if result["decision"] == "complete":
             promoted = stage_promote_verdict(
-                ws, project_id, name, f"canary completed on live traffic: {result['sentence']}", "canary rollout"
+                ws, project_id, name, f"canary completed on live traffic: {result['sentence_en']}", "canary rollout"
             )
             summary["sentence"] += f" {promoted['message']}"
     elif strategy == "ab":

@@ -244,11 +244,17 @@ def run_ab(
         readout.verdict,
         {
             **readout.to_dict(),
-            "sentence": english_sentence(labelled, design, metric),
+            "sentence": english_sentence(labelled, design, metric),  # the audit log stores English
             "sticky": sticky,
             "requests": len(answers),
         },
         share=share,
         rollout={"strategy": "ab", "design": design.to_dict(), "state": {"status": "read", "verdict": readout.verdict}},
     )
-    return {"readout": readout, "deployment_id": deployment["id"], "sticky": sticky, "requests": len(answers)}
+    return {
+        "readout": readout,
+        "sentence_en": english_sentence(labelled, design, metric),
+        "deployment_id": deployment["id"],
+        "sticky": sticky,
+        "requests": len(answers),
+    }

@@ -238,6 +238,8 @@ def run_canary(
             rollout=rollout,
         )
     sentence = describe_complete(plan.steps, sum(s["requests"] for s in steps))
+    with use_language("en"):  # for the audit log (the promotion's reason)
+        sentence_en = describe_complete(plan.steps, sum(s["requests"] for s in steps))
     return {
         "decision": "complete",
         "failed": [],
@@ -245,6 +247,7 @@ def run_canary(
         "deployment_id": deployment["id"],
         "rollback_deployment_id": None,
         "sentence": sentence,
+        "sentence_en": sentence_en,
     }
 
 
@@ -296,6 +299,7 @@ def roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id
         "deployment_id": deployment["id"],
         "rollback_deployment_id": back["id"],
         "sentence": describe_rollback(evidence["share"], failed),
+        "sentence_en": stored,
     }
 
 

@@ -25,7 +25,7 @@ from core.deployment.rollouts.records import get_rollout, record_event
 from core.deployment.rollouts.traffic import answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
 from core.formatting import localize_number_text
-from core.i18n import _
+from core.i18n import _, use_language
 from core.workspace.database import Workspace
 from core.workspace.errors import NotFoundError
 
@@ -55,6 +55,23 @@ def _live(ws: Workspace, project_id: int, strategies: tuple[str, ...]) -> dict[s
 
 def _pct(share: float) -> str:
     return localize_number_text(f"{share:g}")
+
+
+def _passed(index: int, steps: tuple[float, ...], requests: int) -> str:
+    """A live canary step that passed, in the current language."""
+    if index >= len(steps) - 1:
+        text = _("Step {step} ({share}%) passed every guardrail on {n} live requests: the ramp is complete.")
+    else:
+        text = _(
+            "Step {step} ({share}%) passed every guardrail on {n} live requests: the challenger now gets "
+            "{next}% of the traffic."
+        )
+    return text.format(
+        step=index + 1,
+        share=_pct(steps[min(index, len(steps) - 1)]),
+        n=localize_number_text(f"{requests:,}"),
+        next=_pct(steps[index + 1]) if index < len(steps) - 1 else "",
+    )
 
 
 def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_better: bool) -> dict[str, Any]:
@@ -139,21 +156,11 @@ def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_be
         routing=None if last else RoutingConfig("canary", plan.steps[index + 1] / 100),
         rollout=rollout,
     )
-    if last:
-        sentence = _("Step {step} ({share}%) passed every guardrail on {n} live requests: the ramp is complete.")
-    else:
-        sentence = _(
-            "Step {step} ({share}%) passed every guardrail on {n} live requests: the challenger now gets "
-            "{next}% of the traffic."
-        )
-    sentence = sentence.format(
-        step=index + 1,
-        share=_pct(share),
-        n=localize_number_text(f"{len(step_rows):,}"),
-        next=_pct(plan.steps[index + 1]) if not last else "",
-    )
+    sentence = _passed(index, plan.steps, len(step_rows))
+    with use_language("en"):  # for the audit log (the promotion's reason)
+        sentence_en = _passed(index, plan.steps, len(step_rows))
     return {"decision": "complete" if last else "advance", "deployment_id": live["id"], "sentence": sentence,
-            "step": evidence}  # fmt: skip
+            "sentence_en": sentence_en, "step": evidence}  # fmt: skip
 
 
 def read_live_ab(ws: Workspace, project_id: int, design: ab.ABDesign) -> tuple[dict[str, Any], ab.ABReadout]:

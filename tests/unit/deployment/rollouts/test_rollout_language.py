@@ -31,3 +31,16 @@ def test_canary_verdict_in_portuguese_on_display_while_the_audit_entry_stays_eng
         assert describe_rollback(evidence["share"], failed) == shown
         assert describe_check(failed[0]) != failed[0]["sentence"]
     assert describe_check(failed[0]) == failed[0]["sentence"]
+
+
+def test_a_promoting_canary_in_portuguese_gives_the_audit_an_english_reason(rollout_copy):
+    ws = Workspace(rollout_copy)
+    with use_language("pt"):
+        summary = stage_rollout(ws, 1, "canary", requests=27 * 40, seed=3)
+    assert summary["verdict"] == "promote", summary["sentence"]
+    assert summary["sentence"].startswith("O desafiante passou em todas as salvaguardas"), summary["sentence"]
+    rows = ws.query("SELECT detail_json FROM audit_log WHERE detail_json LIKE '%canary completed%'")
+    assert rows, "the promotion's reason names the canary"
+    reason = json.loads(rows[-1]["detail_json"])["reason"]
+    assert "canary completed: The challenger passed every guardrail" in reason, reason
+    assert "desafiante" not in reason
