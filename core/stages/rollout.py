@@ -14,7 +14,8 @@ from core.deployment.rollouts import ab, blue_green, canary, live, shadow
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import LabelPlan, TrafficRun
 from core.deployment.routing import RoutingConfig, strategy_name
-from core.i18n import _
+from core.formatting import format_count
+from core.i18n import _, ngettext
 from core.monitoring.simulation import SCENARIOS, TrafficConfig, simulate_traffic
 from core.stages.explain import get_top_features
 from core.stages.release import stage_deploy, stage_promote, stage_promote_verdict
@@ -244,7 +245,9 @@ def stage_rollout(
         summary |= {
             "verdict": "serving",
             "deployment_id": deployment["id"],
-            "sentence": f"{registry.version_label(champion)} answered {len(answers):,} requests alone.",
+            "sentence": ngettext(
+                "{version} answered {n} request alone.", "{version} answered {n} requests alone.", len(answers)
+            ).format(version=registry.version_label(champion), n=format_count(len(answers))),
             "evidence": {"answered": int((answers["error"] == "").sum())},
         }
     summary["live"] = serving.describe_live(ws, project_id)
