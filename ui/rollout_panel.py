@@ -181,7 +181,8 @@ def show_rollout(ws, project_id: int, summary: dict[str, Any] | None) -> None:
         )
         if summary["verdict"] == "ship B" and st.button(_("Ship B: promote the challenger"), key="ship_b"):
             with user_errors():
-                reason = "A/B test shipped B: " + summary["sentence"]  # i18n: skip (the audit log stores English)
+                said = summary.get("sentence_en", summary["sentence"])  # the audit log stores English
+                reason = "A/B test shipped B: " + said  # i18n: skip (the audit log stores English)
                 done = pipeline.stage_promote(ws, project_id, summary["model"], reason=reason)
                 flash("success", escape_markdown(done["message"]))
                 st.rerun()

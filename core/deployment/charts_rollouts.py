@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.deployment.rollouts.guardrails import describe_check, guardrail_name
 from core.deployment.rollouts.traffic import answer_values
 from core.deployment.routing import colour_name
 from core.formatting import format_count, format_p_value, format_percent
@@ -73,9 +74,9 @@ def get_guardrail_table(steps: list[dict[str, Any]]) -> pd.DataFrame:
         {
             "step": s["step"],
             "share %": s["share"],
-            "guardrail": c["guardrail"],
+            "guardrail": guardrail_name(c["guardrail"]),
             "holds": c["holds"],
-            "why": c["sentence"],
+            "why": describe_check(c),
         }
         for s in steps
         for c in s["checks"]

@@ -65,14 +65,17 @@ class TrafficConfig:
     def validate(self) -> TrafficConfig:
         if self.scenario not in SCENARIOS:
             raise ConfigError(
-                f"The 'scenario' of TrafficConfig must be one of {', '.join(SCENARIOS)}; got {self.scenario!r} instead."
+                _("The 'scenario' of TrafficConfig must be one of {options}; got {value} instead.").format(
+                    options=", ".join(SCENARIOS), value=repr(self.scenario)
+                )
             )
         for name, minimum in (("windows", 1), ("rows_per_window", 10), ("rows_per_request", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigError(
-                    f"The '{name}' of TrafficConfig must be a whole number of at least {minimum}; "
-                    f"got {value!r} instead."
+                    _(
+                        "The '{name}' of TrafficConfig must be a whole number of at least {minimum}; got {value} instead."
+                    ).format(name=name, minimum=minimum, value=repr(value))
                 )
         if self.scenario != "none" and (
             isinstance(self.drift_start, bool)
@@ -80,19 +83,26 @@ class TrafficConfig:
             or not 1 <= self.drift_start <= self.windows
         ):
             raise ConfigError(
-                f"The 'drift_start' of TrafficConfig must be a window number from 1 to "
-                f"{self.windows}; got {self.drift_start!r} instead."
+                _(
+                    "The 'drift_start' of TrafficConfig must be a window number from 1 to {windows}; got {value} instead."
+                ).format(windows=self.windows, value=repr(self.drift_start))
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError(f"The 'seed' of TrafficConfig must be a whole number; got {self.seed!r} instead.")
+            raise ConfigError(
+                _("The 'seed' of TrafficConfig must be a whole number; got {value} instead.").format(
+                    value=repr(self.seed)
+                )
+            )
         if (
             isinstance(self.label_delay, bool)
             or not isinstance(self.label_delay, int)
             or not 0 <= self.label_delay <= self.windows
         ):
             raise ConfigError(
-                f"The 'label_delay' of TrafficConfig must be a whole number of windows from 0 to "
-                f"{self.windows}; got {self.label_delay!r} instead."
+                _(
+                    "The 'label_delay' of TrafficConfig must be a whole number of windows from 0 to {windows}; "
+                    "got {value} instead."
+                ).format(windows=self.windows, value=repr(self.label_delay))
             )
         if (
             isinstance(self.label_share, bool)
@@ -100,12 +110,15 @@ class TrafficConfig:
             or not 0 < self.label_share <= 1
         ):
             raise ConfigError(
-                f"The 'label_share' of TrafficConfig must be a share above 0 and at most 1; "
-                f"got {self.label_share!r} instead."
+                _(
+                    "The 'label_share' of TrafficConfig must be a share above 0 and at most 1; got {value} instead."
+                ).format(value=repr(self.label_share))
             )
         if isinstance(self.columns, str) or not all(isinstance(c, str) for c in self.columns):
             raise ConfigError(
-                f"The 'columns' of TrafficConfig must be a list of column names; got {self.columns!r} instead."
+                _("The 'columns' of TrafficConfig must be a list of column names; got {value} instead.").format(
+                    value=repr(self.columns)
+                )
             )
         return self
 
@@ -349,7 +362,11 @@ def _apply_concept_drift(
 def _validate_inputs(pool: pd.DataFrame, target: str, task: str, config: TrafficConfig) -> None:
     config.validate()
     if task not in TASKS:
-        raise ConfigError(f"The 'task' must be one of {', '.join(TASKS)}; got {task!r} instead.")
+        raise ConfigError(
+            _("The 'task' must be one of {options}; got {value} instead.").format(
+                options=", ".join(TASKS), value=repr(task)
+            )
+        )
     if pool is None or len(pool) == 0:
         raise DataError(_("The pool to sample traffic from is empty; pass a table with at least one row."))
     if target not in pool.columns:

@@ -14,7 +14,8 @@ from core.deployment.rollouts import ab, blue_green, canary, live, shadow
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import LabelPlan, TrafficRun
 from core.deployment.routing import RoutingConfig, strategy_name
-from core.i18n import _
+from core.formatting import format_count
+from core.i18n import _, ngettext
 from core.monitoring.simulation import SCENARIOS, TrafficConfig, simulate_traffic
 from core.stages.explain import get_top_features
 from core.stages.release import stage_deploy, stage_promote, stage_promote_verdict
@@ -181,7 +182,7 @@ def stage_rollout(
         }
         if verdict == "promote":
             promoted = stage_promote_verdict(
-                ws, project_id, name, f"canary completed: {result['sentence']}", "canary rollout"
+                ws, project_id, name, f"canary completed: {result['sentence_en']}", "canary rollout"
             )
             summary["sentence"] += f" {promoted['message']}"
             summary["promoted"] = promoted["version"] is not None
@@ -198,6 +199,7 @@ def stage_rollout(
         summary |= {
             "verdict": readout.verdict,
             "sentence": readout.sentence,
+            "sentence_en": result["sentence_en"],  # the audit log's copy (Ship B's reason)
             "deployment_id": result["deployment_id"],
             "evidence": {**readout.to_dict(), "sticky": result["sticky"]},
         }
@@ -243,7 +245,9 @@ def stage_rollout(
         summary |= {
             "verdict": "serving",
             "deployment_id": deployment["id"],
-            "sentence": f"{registry.version_label(champion)} answered {len(answers):,} requests alone.",
+            "sentence": ngettext(
+                "{version} answered {n} request alone.", "{version} answered {n} requests alone.", len(answers)
+            ).format(version=registry.version_label(champion), n=format_count(len(answers))),
             "evidence": {"answered": int((answers["error"] == "").sum())},
         }
     summary["live"] = serving.describe_live(ws, project_id)
@@ -326,7 +330,7 @@ def stage_check_live(ws: Workspace, project_id: int, model_name: str | None = No
                                  "failed": [c["guardrail"] for s in steps for c in s["checks"] if not c["holds"]]}}  # fmt: skip
         if result["decision"] == "complete":
             promoted = stage_promote_verdict(
-                ws, project_id, name, f"canary completed on live traffic: {result['sentence']}", "canary rollout"
+                ws, project_id, name, f"canary completed on live traffic: {result['sentence_en']}", "canary rollout"
             )
             summary["sentence"] += f" {promoted['message']}"
     elif strategy == "ab":

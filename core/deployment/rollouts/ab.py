@@ -21,7 +21,8 @@ from core.deployment.rollouts import stats
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
-from core.formatting import format_number
+from core.formatting import format_count, format_number, localize_number_text
+from core.i18n import _, use_language
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
@@ -43,11 +44,17 @@ class ABDesign:
 
     def validate(self) -> ABDesign:
         if self.kind not in ("proportion", "mean"):
-            raise ConfigError(f"The 'kind' of ABDesign must be 'proportion' or 'mean'; got {self.kind!r} instead.")
+            raise ConfigError(
+                _("The 'kind' of ABDesign must be 'proportion' or 'mean'; got {kind} instead.").format(
+                    kind=repr(self.kind)
+                )
+            )
         if not (isinstance(self.mde, (int, float)) and self.mde > 0):
-            raise ConfigError(f"The 'mde' of ABDesign must be a positive number; got {self.mde!r} instead.")
+            raise ConfigError(
+                _("The 'mde' of ABDesign must be a positive number; got {mde} instead.").format(mde=repr(self.mde))
+            )
         if not 0 < self.alpha < 0.5 or not 0.5 <= self.power < 1:
-            raise ConfigError("The 'alpha' of ABDesign must be in (0, 0.5) and its 'power' in [0.5, 1).")
+            raise ConfigError(_("The 'alpha' of ABDesign must be in (0, 0.5) and its 'power' in [0.5, 1)."))
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,28 +154,42 @@ def ab_readout(labelled: pd.DataFrame, design: ABDesign = ABDesign(), metric: st
 
 
 def _verdict(design, metric, est_a, est_b, test, seq_p, more, needed) -> tuple[str, str]:
+    """The verdict code (stored, English) and its sentence in the current language."""
     if est_a.n < 2 or est_b.n < 2:
-        return "keep running", (
-            f"Too few labelled answers so far ({est_a.n} for A, {est_b.n} for B): keep running until labels arrive."
-        )
+        return "keep running", _(
+            "Too few labelled answers so far ({n_a} for A, {n_b} for B): keep running until labels arrive."
+        ).format(n_a=est_a.n, n_b=est_b.n)
     better = (test.difference > 0) == design.higher_is_better
-    numbers = f"{metric} A {est_a.value:.3f}, B {est_b.value:.3f} (p = {test.p_value:.3g}, sequential p = {seq_p:.3g})"
+    numbers = _("{metric} A {a}, B {b} (p = {p}, sequential p = {seq_p})").format(
+        metric=metric,
+        a=localize_number_text(f"{est_a.value:.3f}"),
+        b=localize_number_text(f"{est_b.value:.3f}"),
+        p=localize_number_text(f"{test.p_value:.3g}"),
+        seq_p=localize_number_text(f"{seq_p:.3g}"),
+    )
     if seq_p < design.alpha:
         if better:
-            return (
-                "ship B",
-                f"B is better: {numbers}; the difference holds even though the test was read at every look.",
-            )
-        return "keep A", f"B is worse: {numbers}; the difference holds even though the test was read at every look."
+            return "ship B", _(
+                "B is better: {numbers}; the difference holds even though the test was read at every look."
+            ).format(numbers=numbers)
+        return "keep A", _(
+            "B is worse: {numbers}; the difference holds even though the test was read at every look."
+        ).format(numbers=numbers)
     if more == 0:
-        return "keep A", (
-            f"No difference found with the {needed:,} labelled answers per arm planned to detect "
-            f"{format_number(design.mde)}: {numbers}; B does not earn a switch."
-        )
-    return "keep running", (
-        f"Not decided yet: {numbers}. About {more:,} more labelled answers per arm are needed to detect a "
-        f"difference of {format_number(design.mde)}."
-    )
+        return "keep A", _(
+            "No difference found with the {needed} labelled answers per arm planned to detect {mde}: {numbers}; "
+            "B does not earn a switch."
+        ).format(needed=format_count(needed), mde=format_number(design.mde), numbers=numbers)
+    return "keep running", _(
+        "Not decided yet: {numbers}. About {more} more labelled answers per arm are needed to detect a "
+        "difference of {mde}."
+    ).format(numbers=numbers, more=format_count(more), mde=format_number(design.mde))
+
+
+def english_sentence(labelled: pd.DataFrame, design: ABDesign, metric: str) -> str:
+    """The readout's sentence in English, as the audit log stores it (the page shows the reader's)."""
+    with use_language("en"):
+        return ab_readout(labelled, design, metric).sentence
 
 
 def run_ab(
@@ -188,8 +209,10 @@ def run_ab(
     design.validate()
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
         raise ConfigError(
-            f"The 'share' of an A/B test must be a number between 0 and 1, both excluded (0.5 sends half "
-            f"of the users to the challenger): each arm needs users; got {share!r} instead."
+            _(
+                "The 'share' of an A/B test must be a number between 0 and 1, both excluded (0.5 sends half "
+                "of the users to the challenger): each arm needs users; got {share} instead."
+            ).format(share=repr(share))
         )
     deployment = serving.create_deployment(
         ws,
@@ -204,7 +227,7 @@ def run_ab(
     answers = traffic.send(
         lambda: deployment,
         total,
-        on_batch=(lambda _b: progress(min(1.0, 1 - traffic.remaining / total), "A/B test: sending requests…"))
+        on_batch=(lambda _b: progress(min(1.0, 1 - traffic.remaining / total), _("A/B test: sending requests…")))
         if progress
         else None,
     )
@@ -219,8 +242,19 @@ def run_ab(
         deployment,
         "ab_readout",
         readout.verdict,
-        {**readout.to_dict(), "sticky": sticky, "requests": len(answers)},
+        {
+            **readout.to_dict(),
+            "sentence": english_sentence(labelled, design, metric),  # the audit log stores English
+            "sticky": sticky,
+            "requests": len(answers),
+        },
         share=share,
         rollout={"strategy": "ab", "design": design.to_dict(), "state": {"status": "read", "verdict": readout.verdict}},
     )
-    return {"readout": readout, "deployment_id": deployment["id"], "sticky": sticky, "requests": len(answers)}
+    return {
+        "readout": readout,
+        "sentence_en": english_sentence(labelled, design, metric),
+        "deployment_id": deployment["id"],
+        "sticky": sticky,
+        "requests": len(answers),
+    }

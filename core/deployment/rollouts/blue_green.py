@@ -15,7 +15,9 @@ import pandas as pd
 from core.deployment import serving
 from core.deployment.rollouts.records import get_rollout, record_event
 from core.deployment.rollouts.traffic import TrafficRun
-from core.deployment.routing import COLORS, RoutingConfig
+from core.deployment.routing import COLORS, RoutingConfig, colour_name
+from core.formatting import localize_number_text
+from core.i18n import _, ngettext, use_language
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.progress import Progress
@@ -25,10 +27,16 @@ def switch(ws: Workspace, project_id: int, color: str, reason: str = "") -> dict
     """Send every request of the live blue-green deployment to ``color`` at once. Returns the event
     evidence: from, to, and how long the switch took."""
     if color not in COLORS:
-        raise ConfigError(f"The colour must be one of {', '.join(COLORS)}; got {color!r} instead.")
+        raise ConfigError(
+            _("The colour must be one of {colours}; got {colour} instead.").format(
+                colours=", ".join(COLORS), colour=repr(color)
+            )
+        )
     live = serving.get_active_deployment(ws, project_id)
     if live is None or live["routing"].strategy != "blue_green":
-        raise NotFoundError("The endpoint is not running a blue-green deployment; deploy one with strategy blue_green.")
+        raise NotFoundError(
+            _("The endpoint is not running a blue-green deployment; deploy one with strategy blue_green.")
+        )
     before = live["routing"].active_color
     start = time.perf_counter()
     rollout = get_rollout(live) or {"strategy": "blue_green"}
@@ -122,28 +130,56 @@ def run_blue_green(
     for info, sw in zip(evidence["switches"], switches):
         info["switch_ms"] = sw["switch_ms"]
         info["to"] = sw["to"]
-    sentence = _sentence(evidence)
+    with use_language("en"):  # the audit log stores English; the page says it in the reader's language
+        stored = _sentence(evidence)
     record_event(
         ws,
         {**deployment, "id": deployment["id"]},
         "blue_green_stream",
         "no gap" if not evidence["unanswered"] else "gap",
-        {**evidence, "sentence": sentence},
+        {**evidence, "sentence": stored},
     )
-    return {"answers": answers, "evidence": evidence, "deployment_id": deployment["id"], "sentence": sentence}
+    return {
+        "answers": answers,
+        "evidence": evidence,
+        "deployment_id": deployment["id"],
+        "sentence": _sentence(evidence),
+    }
 
 
 def _sentence(evidence: dict[str, Any]) -> str:
+    """The stream's verdict in the current language, from its evidence."""
     answered = evidence["requests"] - evidence["unanswered"]
     if evidence["unanswered"]:
-        return f"{evidence['unanswered']} of {evidence['requests']:,} requests got no answer during the switches."
+        return _("{unanswered} of {n} requests got no answer during the switches.").format(
+            unanswered=_num(f"{evidence['unanswered']:,}"), n=_num(f"{evidence['requests']:,}")
+        )
     around = "; ".join(
-        f"to {s['to']} at request {s['at_request']} (the switch took {s['switch_ms']:.0f} ms, the longest pause "
-        f"between two answers around it {s['longest_pause_ms']:.0f} ms)"
+        _(
+            "to {colour} at request {at} (the switch took {switch} ms, the longest pause between two answers "
+            "around it {pause} ms)"
+        ).format(
+            colour=colour_name(s["to"]),
+            at=s["at_request"],
+            switch=_num(f"{s['switch_ms']:.0f}"),
+            pause=_num(f"{s['longest_pause_ms']:.0f}"),
+        )
         for s in evidence["switches"]
     )
-    return (
-        f"All {answered:,} requests got an answer across {len(evidence['switches'])} switch(es): {around}, "
-        f"against {evidence['median_pause_ms']:.0f} ms between two answers typically and "
-        f"{evidence['p95_pause_ms']:.0f} ms for the slowest 5%."
+    return ngettext(
+        "All {n} requests got an answer across {switches} switch: {around}, against {median} ms between two "
+        "answers typically and {p95} ms for the slowest 5%.",
+        "All {n} requests got an answer across {switches} switches: {around}, against {median} ms between two "
+        "answers typically and {p95} ms for the slowest 5%.",
+        len(evidence["switches"]),
+    ).format(
+        n=_num(f"{answered:,}"),
+        switches=len(evidence["switches"]),
+        around=around,
+        median=_num(f"{evidence['median_pause_ms']:.0f}"),
+        p95=_num(f"{evidence['p95_pause_ms']:.0f}"),
     )
+
+
+def _num(text: str) -> str:
+    return localize_number_text(text)

@@ -22,6 +22,8 @@ from core.deployment.rollouts.class_scores import class_probabilities
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
+from core.formatting import localize_number_text
+from core.i18n import _, ngettext, use_language
 from core.workspace.actor import acting_as, verdict_actor
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
@@ -41,12 +43,16 @@ class CanaryPlan:
         steps = list(self.steps)
         if not steps or any(isinstance(s, bool) or not isinstance(s, (int, float)) for s in steps):
             raise ConfigError(
-                f"The canary 'steps' must be percentages such as 5,25,50,100; got {self.steps!r} instead."
+                _("The canary 'steps' must be percentages such as 5,25,50,100; got {steps} instead.").format(
+                    steps=repr(self.steps)
+                )
             )
         if any(not 0 < s <= 100 for s in steps) or steps != sorted(steps) or len(set(steps)) != len(steps):
             raise ConfigError(
-                f"The canary 'steps' must rise strictly, each above 0 and at most 100 (e.g. 5,25,50,100); got "
-                f"{','.join(f'{s:g}' for s in steps)} instead."
+                _(
+                    "The canary 'steps' must rise strictly, each above 0 and at most 100 (e.g. 5,25,50,100); "
+                    "got {steps} instead."
+                ).format(steps=",".join(f"{s:g}" for s in steps))
             )
         if (
             isinstance(self.min_challenger_requests, bool)
@@ -54,8 +60,9 @@ class CanaryPlan:
             or (self.min_challenger_requests < 10)
         ):
             raise ConfigError(
-                "The canary's 'min_challenger_requests' must be a whole number of at least 10; "
-                f"got {self.min_challenger_requests!r} instead."
+                _(
+                    "The canary's 'min_challenger_requests' must be a whole number of at least 10; got {value} instead."
+                ).format(value=repr(self.min_challenger_requests))
             )
         self.guardrails.validate()
         return self
@@ -175,7 +182,13 @@ def run_canary(
         step_answers = traffic.send(
             _fixed(deployment),
             plan.requests_for(share),
-            on_batch=_step_progress(progress, traffic, done_before, total, f"Canary at {share:g}%: sending requests…"),
+            on_batch=_step_progress(
+                progress,
+                traffic,
+                done_before,
+                total,
+                _("Canary at {share}%: sending requests…").format(share=localize_number_text(f"{share:g}")),
+            ),
         )
         probe = step_answers[step_answers["error"] == ""].head(LATENCY_PROBES)
         probe_rows = traffic.inputs.iloc[0:0] if probe.empty else _rows_for(traffic, step_answers, probe.index)
@@ -224,10 +237,9 @@ def run_canary(
             routing=None if last else RoutingConfig("canary", plan.steps[index + 1] / 100),
             rollout=rollout,
         )
-    sentence = (
-        f"The challenger passed every guardrail at each step ({' -> '.join(f'{s:g}%' for s in plan.steps)}) "
-        f"on {sum(s['requests'] for s in steps):,} requests: it is ready to be promoted."
-    )
+    sentence = describe_complete(plan.steps, sum(s["requests"] for s in steps))
+    with use_language("en"):  # for the audit log (the promotion's reason)
+        sentence_en = describe_complete(plan.steps, sum(s["requests"] for s in steps))
     return {
         "decision": "complete",
         "failed": [],
@@ -235,6 +247,7 @@ def run_canary(
         "deployment_id": deployment["id"],
         "rollback_deployment_id": None,
         "sentence": sentence,
+        "sentence_en": sentence_en,
     }
 
 
@@ -258,19 +271,15 @@ def roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id
     """Record the failed step, then serve the champion alone (a new deployment), saying why."""
     guards = [c["guardrail"] for c in failed]
     names = guards[0] if len(guards) == 1 else ", ".join(guards[:-1]) + " and " + guards[-1]
-    why = " ".join(c["sentence"] for c in failed)
-    sentence = (
-        f"Rolled back automatically at {evidence['share']:g}%: the {names} guardrail"
-        f"{'s' if len(guards) > 1 else ''} failed. {why} "
-        "The champion answers every request again."
-    )
+    with use_language("en"):  # the audit log stores English; the page says it in the reader's language
+        stored = describe_rollback(evidence["share"], failed)
     rollout["state"] = {"step": evidence["step"], "status": "rolled back", "failed": [c["guardrail"] for c in failed]}
     record_event(
         ws,
         deployment,
         "canary_step",
         "rollback",
-        {**evidence, "sentence": sentence},
+        {**evidence, "sentence": stored},
         share=evidence["share"],
         rollout=rollout,
     )
@@ -289,5 +298,35 @@ def roll_back(ws, project_id, deployment, rollout, evidence, failed, champion_id
         "steps": steps,
         "deployment_id": deployment["id"],
         "rollback_deployment_id": back["id"],
-        "sentence": sentence,
+        "sentence": describe_rollback(evidence["share"], failed),
+        "sentence_en": stored,
     }
+
+
+def _ramp(steps: Any) -> str:
+    return " -> ".join(localize_number_text(f"{s:g}%") for s in steps)
+
+
+def describe_complete(steps: Any, requests: int) -> str:
+    """The verdict of a canary that climbed its whole ramp, in the current language."""
+    return ngettext(
+        "The challenger passed every guardrail at each step ({ramp}) on {n} request: it is ready to be promoted.",
+        "The challenger passed every guardrail at each step ({ramp}) on {n} requests: it is ready to be promoted.",
+        requests,
+    ).format(ramp=_ramp(steps), n=localize_number_text(f"{requests:,}"))
+
+
+def describe_rollback(share: float, failed: list[dict[str, Any]]) -> str:
+    """The verdict of a canary rolled back at ``share`` % because the ``failed`` checks did not hold,
+    in the current language (each check said again from its numbers)."""
+    names = [gr.guardrail_name(c["guardrail"]) for c in failed]
+    joined = (
+        names[0] if len(names) == 1 else _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
+    )
+    head = ngettext(
+        "Rolled back automatically at {share}%: the {names} guardrail failed.",
+        "Rolled back automatically at {share}%: the {names} guardrails failed.",
+        len(names),
+    ).format(share=localize_number_text(f"{share:g}"), names=joined)
+    why = " ".join(gr.describe_check(c) for c in failed)
+    return _("{head} {why} The champion answers every request again.").format(head=head, why=why)

@@ -24,6 +24,8 @@ from core.deployment.rollouts.class_scores import challenger_scores_of_champion_
 from core.deployment.rollouts.records import get_rollout, record_event
 from core.deployment.rollouts.traffic import answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
+from core.formatting import localize_number_text
+from core.i18n import _, use_language
 from core.workspace.database import Workspace
 from core.workspace.errors import NotFoundError
 
@@ -44,10 +46,32 @@ def _live(ws: Workspace, project_id: int, strategies: tuple[str, ...]) -> dict[s
     live = serving.get_active_deployment(ws, project_id)
     if live is None or live["routing"].strategy not in strategies:
         raise NotFoundError(
-            f"The endpoint is not running a {' or '.join(s.replace('_', '-') for s in strategies)} deployment; "
-            "deploy one first."
+            _("The endpoint is not running a {strategy} deployment; deploy one first.").format(
+                strategy=" or ".join(s.replace("_", "-") for s in strategies)
+            )
         )
     return live
+
+
+def _pct(share: float) -> str:
+    return localize_number_text(f"{share:g}")
+
+
+def _passed(index: int, steps: tuple[float, ...], requests: int) -> str:
+    """A live canary step that passed, in the current language."""
+    if index >= len(steps) - 1:
+        text = _("Step {step} ({share}%) passed every guardrail on {n} live requests: the ramp is complete.")
+    else:
+        text = _(
+            "Step {step} ({share}%) passed every guardrail on {n} live requests: the challenger now gets "
+            "{next}% of the traffic."
+        )
+    return text.format(
+        step=index + 1,
+        share=_pct(steps[min(index, len(steps) - 1)]),
+        n=localize_number_text(f"{requests:,}"),
+        next=_pct(steps[index + 1]) if index < len(steps) - 1 else "",
+    )
 
 
 def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_better: bool) -> dict[str, Any]:
@@ -66,8 +90,10 @@ def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_be
         return {
             "decision": "waiting",
             "deployment_id": live["id"],
-            "sentence": f"Step {index + 1} ({share:g}%): the challenger has answered {served} of the "
-            f"{plan.min_challenger_requests} requests this step needs before the guardrails can judge it.",
+            "sentence": _(
+                "Step {step} ({share}%): the challenger has answered {served} of the {needed} requests this "
+                "step needs before the guardrails can judge it."
+            ).format(step=index + 1, share=_pct(share), served=served, needed=plan.min_challenger_requests),
             "step": None,
         }
     answers = logged.assign(error=np.where(logged["status"] == "error", "error", ""))
@@ -130,11 +156,11 @@ def check_live_canary(ws: Workspace, project_id: int, *, kind: str, higher_is_be
         routing=None if last else RoutingConfig("canary", plan.steps[index + 1] / 100),
         rollout=rollout,
     )
-    sentence = f"Step {index + 1} ({share:g}%) passed every guardrail on {len(step_rows):,} live requests: " + (
-        "the ramp is complete." if last else f"the challenger now gets {plan.steps[index + 1]:g}% of the traffic."
-    )
+    sentence = _passed(index, plan.steps, len(step_rows))
+    with use_language("en"):  # for the audit log (the promotion's reason)
+        sentence_en = _passed(index, plan.steps, len(step_rows))
     return {"decision": "complete" if last else "advance", "deployment_id": live["id"], "sentence": sentence,
-            "step": evidence}  # fmt: skip
+            "sentence_en": sentence_en, "step": evidence}  # fmt: skip
 
 
 def read_live_ab(ws: Workspace, project_id: int, design: ab.ABDesign) -> tuple[dict[str, Any], ab.ABReadout]:
@@ -142,7 +168,8 @@ def read_live_ab(ws: Workspace, project_id: int, design: ab.ABDesign) -> tuple[d
     live = _live(ws, project_id, ("ab",))
     labelled = get_labelled_df(ws, [live["id"]])
     labelled = labelled.assign(value=answer_values(labelled["prediction"], labelled["label"], design.kind))
-    readout = ab.ab_readout(labelled, design, "accuracy" if design.kind == "proportion" else "mean absolute error")
+    metric = "accuracy" if design.kind == "proportion" else "mean absolute error"
+    readout = ab.ab_readout(labelled, design, metric)
     routed = pd.DataFrame(
         ws.query("SELECT request_key, arm FROM predictions WHERE deployment_id = ?", (live["id"],)),
         columns=["request_key", "arm"],
@@ -150,7 +177,8 @@ def read_live_ab(ws: Workspace, project_id: int, design: ab.ABDesign) -> tuple[d
     arms_per_user = routed.groupby("request_key")["arm"].nunique()
     sticky = {"users": int(len(arms_per_user)), "users_in_both_arms": int((arms_per_user > 1).sum())}
     evidence = {**readout.to_dict(), "sticky": sticky, "requests": len(routed), "source": "live traffic"}
-    record_event(ws, live, "ab_readout", readout.verdict, evidence, share=live["routing"].challenger_share)
+    stored = {**evidence, "sentence": ab.english_sentence(labelled, design, metric)}  # the audit log keeps English
+    record_event(ws, live, "ab_readout", readout.verdict, stored, share=live["routing"].challenger_share)
     return {**evidence, "deployment_id": live["id"]}, readout
 
 
@@ -163,7 +191,7 @@ def read_live_shadow(
     logged = get_logged_df(ws, live["id"])
     logged = logged[logged["shadow_prediction"].notna()].reset_index(drop=True)
     if logged.empty:
-        raise NotFoundError("The live shadow deployment has logged no answers yet; send it some requests first.")
+        raise NotFoundError(_("The live shadow deployment has logged no answers yet; send it some requests first."))
     inputs = logged_inputs(logged)
     shadow_scores = logged["shadow_score"].to_numpy(dtype=float)
     challenger = serving.load_served(ws, live["challenger_version_id"])
@@ -185,7 +213,7 @@ def read_live_shadow(
         metric=metric,
         positive_class=serving.positive_class(champion),
     )
-    evidence = {k: v for k, v in readout.items() if k != "score_differences"} | {"source": "live traffic"}
+    evidence = shadow.stored_evidence(readout) | {"source": "live traffic"}
     record_event(ws, live, "shadow_readout", readout["verdict"], evidence)
     return {**readout, "source": "live traffic", "deployment_id": live["id"]}
 

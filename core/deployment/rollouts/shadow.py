@@ -19,6 +19,8 @@ from core.deployment.rollouts.paired_metric import compare_on_project_metric, de
 from core.deployment.rollouts.records import record_event
 from core.deployment.rollouts.traffic import TrafficRun, answer_values, get_labelled_df
 from core.deployment.routing import RoutingConfig
+from core.formatting import localize_number_text
+from core.i18n import _, use_language
 from core.workspace.database import Workspace
 from core.workspace.progress import Progress
 
@@ -105,6 +107,8 @@ def shadow_readout(
         "project_metric": compare_on_project_metric(labelled, metric, positive_class),
     }
     readout["verdict"], readout["sentence"] = _verdict(readout, kind, alpha)
+    with use_language("en"):  # the audit log stores English (see stored_evidence)
+        readout["sentence_en"] = _verdict(readout, kind, alpha)[1]
     return readout
 
 
@@ -131,26 +135,63 @@ def _labelled_metric(labelled: pd.DataFrame, kind: str, higher_is_better: bool, 
 
 
 def _verdict(readout: dict[str, Any], kind: str, alpha: float) -> tuple[str, str]:
+    """The verdict code (stored, English) and its sentence in the current language."""
     m = readout["metric"]
-    agree = f"They agree on {readout['agreement']:.1%} of {readout['requests']:,} requests" + (
-        "" if kind == "proportion" else " (within a tenth of a standard deviation of the champion's predictions)"
-    )
+    agree = (
+        _("They agree on {share} of {n} requests")
+        if kind == "proportion"
+        else _(
+            "They agree on {share} of {n} requests (within a tenth of a standard deviation of the champion's "
+            "predictions)"
+        )
+    ).format(share=_num(f"{readout['agreement']:.1%}"), n=_num(f"{readout['requests']:,}"))
     if not m["labelled"]:
-        return "keep watching", f"{agree}; no labels have arrived yet to say which is right more often."
-    numbers = f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} on {m['labelled']:,} labelled requests (p = {m['p_value']:.3g})"
+        return "keep watching", _("{agree}; no labels have arrived yet to say which is right more often.").format(
+            agree=agree
+        )
+    numbers = _("{metric} champion {a}, shadow {b} on {n} labelled requests (p = {p})").format(
+        metric=m["name"],
+        a=_num(f"{m['champion']:.3f}"),
+        b=_num(f"{m['shadow']:.3f}"),
+        n=_num(f"{m['labelled']:,}"),
+        p=_num(f"{m['p_value']:.3g}"),
+    )
     project = readout.get("project_metric")
     if project:  # the project's own metric decides; accuracy or MAE is told beside it
-        numbers = (
-            f"{project['name']} champion {project['champion']:.3f}, shadow {project['shadow']:.3f} on "
-            f"{project['labelled']:,} labelled requests (paired bootstrap, {describe_p_value(project['p_value'])}); "
-            f"{m['name']} champion {m['champion']:.3f}, shadow {m['shadow']:.3f} ({m['test']}, p = {m['p_value']:.2g})"
+        numbers = _(
+            "{metric} champion {a}, shadow {b} on {n} labelled requests (paired bootstrap, {p}); "
+            "{other} champion {other_a}, shadow {other_b} ({test}, p = {other_p})"
+        ).format(
+            metric=project["name"],
+            a=_num(f"{project['champion']:.3f}"),
+            b=_num(f"{project['shadow']:.3f}"),
+            n=_num(f"{project['labelled']:,}"),
+            p=_num(describe_p_value(project["p_value"])),
+            other=m["name"],
+            other_a=_num(f"{m['champion']:.3f}"),
+            other_b=_num(f"{m['shadow']:.3f}"),
+            test=m["test"],
+            other_p=_num(f"{m['p_value']:.2g}"),
         )
         m = project
     if m["p_value"] < alpha and m["shadow_better"]:
-        return "promote the shadow", f"{agree}; the shadow would have done better: {numbers}."
-    if m["p_value"] < alpha:
-        return "keep the champion", f"{agree}; the shadow would have done worse: {numbers}."
-    return "keep the champion", f"{agree}; the shadow would not have done clearly better: {numbers}."
+        verdict, text = "promote the shadow", _("{agree}; the shadow would have done better: {numbers}.")
+    elif m["p_value"] < alpha:
+        verdict, text = "keep the champion", _("{agree}; the shadow would have done worse: {numbers}.")
+    else:
+        verdict, text = "keep the champion", _("{agree}; the shadow would not have done clearly better: {numbers}.")
+    return verdict, text.format(agree=agree, numbers=numbers)
+
+
+def _num(text: str) -> str:
+    return localize_number_text(text)
+
+
+def stored_evidence(readout: dict[str, Any]) -> dict[str, Any]:
+    """What the event and the audit log keep of a readout: everything but the score differences, with
+    the sentence in English (the page shows the reader's language)."""
+    evidence = {k: v for k, v in readout.items() if k not in ("score_differences", "sentence_en")}
+    return evidence | {"sentence": readout.get("sentence_en", readout["sentence"])}
 
 
 def run_shadow(
@@ -180,7 +221,7 @@ def run_shadow(
     answers = traffic.send(
         lambda: deployment,
         total,
-        on_batch=(lambda _b: progress(min(1.0, 1 - traffic.remaining / total), "Shadow: sending requests…"))
+        on_batch=(lambda _b: progress(min(1.0, 1 - traffic.remaining / total), _("Shadow: sending requests…")))
         if progress
         else None,
     )
@@ -207,7 +248,7 @@ def run_shadow(
         metric=metric,
         positive_class=serving.positive_class(champion),
     )
-    evidence = {k: v for k, v in readout.items() if k != "score_differences"}
+    evidence = stored_evidence(readout)
     record_event(
         ws,
         deployment,

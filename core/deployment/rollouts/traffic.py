@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.deployment import serving
+from core.i18n import _
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, DataError
 
@@ -37,12 +38,17 @@ class LabelPlan:
     def validate(self) -> LabelPlan:
         if isinstance(self.delay, bool) or not isinstance(self.delay, int) or self.delay < 0:
             raise ConfigError(
-                f"The label 'delay' must be a whole number of batches, 0 or more; got {self.delay!r} instead."
+                _("The label 'delay' must be a whole number of batches, 0 or more; got {delay} instead.").format(
+                    delay=repr(self.delay)
+                )
             )
         share = self.share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise ConfigError(
-                f"The label 'share' must be between 0 and 1 (0.6: 60% of answers get their label); got {share!r} instead."
+                _(
+                    "The label 'share' must be between 0 and 1 (0.6: 60% of answers get their label); "
+                    "got {share} instead."
+                ).format(share=repr(share))
             )
         return self
 
@@ -70,11 +76,17 @@ class TrafficRun:
     ):
         labels.validate()
         if target not in frame.columns:
-            raise DataError(f"The simulated traffic has no column '{target}' to take true labels from.")
+            raise DataError(
+                _("The simulated traffic has no column '{target}' to take true labels from.").format(target=target)
+            )
         if len(frame) == 0:
-            raise DataError("The simulated traffic is empty; simulate at least one request.")
+            raise DataError(_("The simulated traffic is empty; simulate at least one request."))
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(f"The 'batch_size' must be a whole number of at least 1; got {batch_size!r} instead.")
+            raise ConfigError(
+                _("The 'batch_size' must be a whole number of at least 1; got {value} instead.").format(
+                    value=repr(batch_size)
+                )
+            )
         self.ws, self.project_id, self.target = ws, project_id, target
         self.labels, self.batch_size = labels, batch_size
         self.inputs = frame.drop(columns=[c for c in (target, WINDOW_COLUMN) if c in frame.columns]).reset_index(
@@ -149,7 +161,7 @@ class TrafficRun:
         """Send every label whose time has come (``all_pending``: every label still owed)."""
         due = [p for p in self.pending if all_pending or p[0] < self.tick]
         self.pending = [p for p in self.pending if not (all_pending or p[0] < self.tick)]
-        for _, request_id, label in due:
+        for _tick, request_id, label in due:
             serving.record_feedback(self.ws, self.project_id, request_id, label)
         self.labels_delivered += len(due)
         return len(due)
