@@ -6,8 +6,11 @@ half a second, so a cache hit draws nothing."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +21,8 @@ from core.i18n import _, current_language
 from core.monitoring.arms import get_arm_log_state
 from core.stages.arms import ArmsReport, stage_arms
 from core.workspace.database import Workspace, sha256_bytes
+
+T = TypeVar("T")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -215,3 +220,38 @@ def lineage_chart(ws: Workspace, project_id: int):
     nodes, edges = get_lineage_graph(ws, project_id)
     graph_key = sha256_bytes((nodes.to_json() + edges.to_json()).encode())
     return _lineage_chart(nodes, edges, graph_key, current_language())
+
+
+# -- Anything a page draws again on every rerun from inputs that do not change (charts, their tables) --
+_memo: OrderedDict = OrderedDict()  # (key, language) -> pickled result; newest last
+_memo_lock = threading.Lock()
+MAX_MEMO_ENTRIES = 256
+
+
+def memo(key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, computed once per ``key`` and language and kept (bounded, least recently used
+    first out) for every session. ``key`` must name everything the result depends on besides the
+    language (ids of saved things, which never change, and the reader's choices); each caller gets its
+    own copy (unpickled: ~15 ms for a plotly figure, against 50-200 ms to build one), so it may
+    restyle it. Only what this process built is ever unpickled."""
+    full = (key, current_language())
+    with _memo_lock:
+        data = _memo.get(full)
+        if data is not None:
+            _memo.move_to_end(full)
+    if data is None:
+        result = build()
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        with _memo_lock:
+            _memo[full] = data
+            while len(_memo) > MAX_MEMO_ENTRIES:
+                _memo.popitem(last=False)
+        return result
+    return pickle.loads(data)  # noqa: S301 - bytes this process pickled itself, never read from outside
+
+
+def explanation_key(ws: Workspace, run_id: int) -> tuple:
+    """What a chart of a run's saved explanation depends on: the workspace, the run and its newest
+    explanation (a new explanation of the run changes the key)."""
+    row = ws.query_one("SELECT MAX(id) AS id FROM explanations WHERE run_id = ?", (run_id,))
+    return (str(ws.root), run_id, row["id"] if row else None)
