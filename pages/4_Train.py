@@ -5,6 +5,7 @@ not stop or lose them."""
 import streamlit as st
 
 from core.features import featurestore
+from core.i18n import N_, _
 from core.problem.store import get_problem
 from core.training import tracking
 from ui.evaluation_panel import show_evaluation
@@ -15,30 +16,36 @@ from ui.runs_panel import show_runs
 from ui.tuning_panel import show_live_study, show_study, tuning_settings
 from ui.widgets import experiment_picker, job_panel
 
-SECTIONS = {"leaderboard": "Leaderboard", "tune": "Tune", "runs": "Runs", "evaluate": "Evaluate", "gate": "Gate"}
+SECTIONS = {
+    "leaderboard": N_("Leaderboard"),
+    "tune": N_("Tune"),
+    "runs": N_("Runs"),
+    "evaluate": N_("Evaluate"),
+    "gate": N_("Gate"),
+}
 
 ws, project = page_setup(
-    "Train & compare",
+    _("Train & compare"),
     ":material/model_training:",
-    "Several model families, each cross-validated on the same folds, then checked on rows they never saw.",
+    _("Several model families, each cross-validated on the same folds, then checked on rows they never saw."),
 )
 project = require_project(project)
 pid = project["id"]
 problem = get_problem(ws, pid)
 fs = featurestore.latest_feature_set(ws, pid)
 if problem is None or fs is None:
-    st.info("Save a problem definition and a feature set first.")
+    st.info(_("Save a problem definition and a feature set first."))
     st.page_link(
-        "pages/3_Features.py", label="Go to Features", icon=":material/view_column:", query_params={"project": pid}
+        "pages/3_Features.py", label=_("Go to Features"), icon=":material/view_column:", query_params={"project": pid}
     )
     st.stop()
 
 # The section lives in the URL too, so a refresh in front of the class comes back to the same place.
 asked = st.query_params.get("section")
 section = st.radio(
-    "Show",
+    _("Show"),
     list(SECTIONS),
-    format_func=SECTIONS.get,
+    format_func=lambda s: _(SECTIONS[s]),
     horizontal=True,
     key="train_section",
     label_visibility="collapsed",
@@ -53,7 +60,7 @@ if section == "leaderboard":
         job_panel(ws, job["id"])
 elif section == "tune":
     if not has_experiment:
-        st.info("Train the leaderboard first: tuning starts from its best family and uses its validation.")
+        st.info(_("Train the leaderboard first: tuning starts from its best family and uses its validation."))
         st.stop()
     job = tuning_settings(ws, pid, problem, fs["id"])
     show_live_study(ws, pid, problem, job)
@@ -76,13 +83,13 @@ elif section == "tune":
 elif section == "evaluate":
     show_evaluation(ws, pid, experiment)
 else:
-    st.subheader("Gate: good enough to ship?")
+    st.subheader(_("Gate: good enough to ship?"))
     show_gate(ws, pid, experiment)
-    st.subheader("Register")
+    st.subheader(_("Register"))
     if register_form(ws, pid, experiment, key="train_register") is not None:
         st.page_link(
             "pages/6_Registry.py",
-            label="See it in the registry",
+            label=_("See it in the registry"),
             icon=":material/inventory_2:",
             query_params={"project": pid},
         )

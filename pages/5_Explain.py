@@ -11,6 +11,7 @@ from core.explain.charts import (
 )
 from core.explain.importance import get_importance_df
 from core.explain.probability import describe_space
+from core.i18n import _
 from core.training import tracking
 from ui import cache
 from ui.counterfactual_panel import counterfactual_panel
@@ -21,15 +22,17 @@ from ui.letter_panel import letter_panel
 from ui.text import escape_markdown
 from ui.widgets import chart, experiment_picker, user_errors
 
-ws, project = page_setup("Explain", ":material/lightbulb:", "Why the model predicts what it predicts, in SHAP values.")
+ws, project = page_setup(
+    _("Explain"), ":material/lightbulb:", _("Why the model predicts what it predicts, in SHAP values.")
+)
 project = require_project(project)
 pid = project["id"]
 experiment = experiment_picker(ws, pid, key="explain_experiment")
 if experiment is None:
-    st.info("Train models first; then their predictions can be explained here.")
+    st.info(_("Train models first; then their predictions can be explained here."))
     st.page_link(
         "pages/4_Train.py",
-        label="Go to Train & compare",
+        label=_("Go to Train & compare"),
         icon=":material/model_training:",
         query_params={"project": pid},
     )
@@ -41,7 +44,7 @@ runs = runs[runs["error"].isna()] if "error" in runs else runs
 labels = dict(zip(runs["run"], runs["model"]))
 ids = list(labels)
 run_id = st.selectbox(
-    "Model to explain",
+    _("Model to explain"),
     ids,
     format_func=labels.get,
     key=f"explain_run_{experiment['id']}",
@@ -49,13 +52,15 @@ run_id = st.selectbox(
 )
 
 with user_errors():
-    with st.spinner("Computing SHAP values…"):
+    with st.spinner(_("Computing SHAP values…")):
         expl = cache.explanation(ws, pid, run_id)  # SHAP once for the whole class (ui/cache.py)
     space = space_toggle(expl, key=f"explain_space_{run_id}")
     shown = in_space(expl, space)
     st.caption(
         escape_markdown(
-            f"Explainer: {expl.explainer}. {expl.note} {describe_space(shown)} Computed in {expl.seconds:.1f} s."
+            _("Explainer: {explainer}. {note} {space} Computed in {seconds} s.").format(
+                explainer=expl.explainer, note=expl.note, space=describe_space(shown), seconds=f"{expl.seconds:.1f}"
+            )
         )
     )
     importance = get_importance_df(shown)

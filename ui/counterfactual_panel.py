@@ -10,12 +10,16 @@ import streamlit as st
 from core.explain.charts_local import (
     caption_counterfactuals,
     caption_local_methods,
+    counterfactual_headers,
     describe_counterfactual,
     get_counterfactual_df,
     get_local_methods_df,
     plot_local_methods,
 )
 from core.explain.counterfactual import CounterfactualResult
+from core.explain.probability import output_words
+from core.formatting import format_count
+from core.i18n import _, current_language
 from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
 from core.workspace.database import Workspace
 from ui.explain_rows import selected_row
@@ -30,11 +34,12 @@ def _run_model(_ws: Workspace, ws_path: str, project_id: int, run_id: int) -> Ru
     return load_run_model(_ws, project_id, run_id)
 
 
-@st.cache_data(show_spinner="Searching for the smallest changes…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def _counterfactual(
     _loaded: RunModel,
     ws_path: str,
     run_id: int,
+    language: str,
     row: pd.DataFrame,
     actionable: tuple[str, ...],
     desired_class: str | None,
@@ -45,8 +50,8 @@ def _counterfactual(
     )
 
 
-@st.cache_data(show_spinner="Fitting the local surrogate…", max_entries=32)
-def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, row: pd.DataFrame) -> LocalMethods:
+@st.cache_data(show_spinner=False, max_entries=32)
+def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, language: str, row: pd.DataFrame) -> LocalMethods:
     return local_methods_for(_loaded, row)
 
 
@@ -59,20 +64,22 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
     with user_errors():
         loaded = _run_model(ws, str(ws.root), project_id, run_id)
         row = selected.inputs
-        st.subheader("What would change this prediction")
+        st.subheader(_("What would change this prediction"))
         key = f"cf_{run_id}"
         actionable = st.multiselect(
-            "Features that may change",
+            _("Features that may change"),
             loaded.features,
             default=[f for f in loaded.features if f not in loaded.fixed_by_default],
             key=f"{key}_actionable",
-            help="Untick what the person cannot change (age, for example): the search keeps it as it is.",
+            help=_("Untick what the person cannot change (age, for example): the search keeps it as it is."),
         )
         if loaded.fixed_by_default:
             st.caption(
                 escape_markdown(
-                    "Kept as they are unless you add them: " + ", ".join(loaded.fixed_by_default) + " (the problem's "
-                    "sensitive column, personal characteristics such as age or gender, and dates)."
+                    _(
+                        "Kept as they are unless you add them: {features} (the problem's "
+                        "sensitive column, personal characteristics such as age or gender, and dates)."
+                    ).format(features=", ".join(loaded.fixed_by_default))
                 )
             )
         desired: str | None = None
@@ -81,27 +88,34 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
         if loaded.model.task == "regression":
             current = float(scores[0])
             target = st.number_input(
-                "Value the prediction should reach",
+                _("Value the prediction should reach"),
                 value=round(current * 1.1 if current else 1.0, 4),
                 key=f"{key}_target",
-                help="The search finds the smallest changes that bring the prediction to this value.",
+                help=_("The search finds the smallest changes that bring the prediction to this value."),
             )
         else:
             others = [c for c in loaded.model.class_names if c != str(labels[0])]
-            desired = st.selectbox("Outcome to reach", others, key=f"{key}_desired")
-        result = _counterfactual(loaded, str(ws.root), run_id, row, tuple(actionable), desired, target)
+            desired = st.selectbox(_("Outcome to reach"), others, key=f"{key}_desired")
+        with st.spinner(_("Searching for the smallest changes…")):
+            result = _counterfactual(
+                loaded, str(ws.root), run_id, current_language(), row, tuple(actionable), desired, target
+            )
         st.markdown(escape_markdown(caption_counterfactuals(result)))
         for counterfactual in result.counterfactuals:
             st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
         if result.counterfactuals:
-            st.dataframe(get_counterfactual_df(result), hide_index=True, width="stretch")
+            table = get_counterfactual_df(result).rename(columns=counterfactual_headers())
+            st.dataframe(table, hide_index=True, width="stretch")
             st.caption(
-                "Distance: each changed category counts 1, each number its move in units of the column's "
-                "typical spread (its interquartile range in training); smaller is a smaller change."
+                _(
+                    "Distance: each changed category counts 1, each number its move in units of the column's "
+                    "typical spread (its interquartile range in training); smaller is a smaller change."
+                )
             )
 
-        st.subheader("A second opinion: SHAP beside a local surrogate")
-        local = _local_methods(loaded, str(ws.root), run_id, row)
+        st.subheader(_("A second opinion: SHAP beside a local surrogate"))
+        with st.spinner(_("Fitting the local surrogate…")):
+            local = _local_methods(loaded, str(ws.root), run_id, current_language(), row)
         methods = get_local_methods_df(local.shap, local.surrogate)
         chart(
             plot_local_methods(methods, local.units),
@@ -110,9 +124,16 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
         )
         st.caption(
             escape_markdown(
-                f"Both in effect on the {local.explained}, for {selected.label}. SHAP here is model-agnostic "
-                "permutation SHAP against 200 training rows; the local surrogate is a LIME-style straight line "
-                f"fitted to {local.surrogate.samples:,} seeded variations of this row (weighted R² "
-                f"{local.surrogate.r2:.2f}: how much of the model's behaviour near the row the line captures)."
+                _(
+                    "Both in effect on the {explained}, for {row}. SHAP here is model-agnostic "
+                    "permutation SHAP against 200 training rows; the local surrogate is a LIME-style straight line "
+                    "fitted to {samples} seeded variations of this row (weighted R² "
+                    "{r2}: how much of the model's behaviour near the row the line captures)."
+                ).format(
+                    explained=output_words(local.explained),
+                    row=selected.label,
+                    samples=format_count(local.surrogate.samples),
+                    r2=f"{local.surrogate.r2:.2f}",
+                )
             )
         )

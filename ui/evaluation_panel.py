@@ -44,10 +44,8 @@ from core.evaluation.fairness import (
     get_fairness_gaps,
     get_group_metrics_df,
 )
-from core.evaluation.multiclass import REPORT_WORDS as MULTICLASS_WORDS
 from core.evaluation.multiclass import get_multiclass_report, get_per_class_df
 from core.evaluation.reports import (
-    CLASSIFICATION_REPORT_METRICS,
     get_best_threshold,
     get_calibration_df,
     get_classification_report,
@@ -61,8 +59,9 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
-from core.formatting import format_percent, format_value
-from core.problem.definition import ProblemConfig, encode_target, get_metric_label
+from core.formatting import format_money, format_percent, format_value
+from core.i18n import _
+from core.problem.definition import ProblemConfig, encode_target, get_metric_heading, get_metric_label
 from core.problem.store import get_experiment_problem, get_problem
 from core.training import tracking
 from ui import cache
@@ -70,7 +69,7 @@ from ui.gate_panel import chosen_threshold_key
 from ui.text import escape_markdown
 from ui.widgets import chart, option_labels, term_help, user_errors
 
-REPORT_WORDS = {k: label for k, (label, _) in CLASSIFICATION_REPORT_METRICS.items()}
+THRESHOLD_TERM = "decision threshold"  # i18n: skip (a key of core.glossary, not shown)
 
 
 def show_evaluation(ws, project_id: int, experiment: dict) -> None:
@@ -81,7 +80,7 @@ def show_evaluation(ws, project_id: int, experiment: dict) -> None:
     ids = list(labels)
     best_id = experiment["best_run_id"]
     run_id = st.selectbox(
-        "Model",
+        _("Model"),
         ids,
         format_func=option_labels(labels),
         key=f"eval_run_{experiment['id']}",
@@ -127,16 +126,16 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     cost = get_cost_matrix(problem)
     thresholds = get_threshold_df(y, score, cost)
     best = get_best_threshold(thresholds, "cost" if cost else "f1", step=0.01)  # the slider's step
-    st.subheader("Where to draw the line")
+    st.subheader(_("Where to draw the line"))
     chosen = chosen_threshold_key(*run)
     threshold = st.slider(
-        "Decision threshold: rows scoring at least this are flagged",
+        _("Decision threshold: rows scoring at least this are flagged"),
         0.0,
         1.0,
         st.session_state.get(chosen, best),
         0.01,
         key=f"threshold_{key}",
-        help="Starts at the cheapest threshold (or the best F1 without costs).",
+        help=_("Starts at the cheapest threshold (or the best F1 without costs)."),
     )
     # Kept apart from the slider (whose state goes when another section is shown): the slider comes
     # back where it was left, and the register form starts there.
@@ -144,25 +143,36 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     row = get_threshold_row(thresholds, threshold)
     if cost is not None:
         c1, c2, c3 = st.columns(3)
-        c1.metric("Cost at this threshold", f"€{row['cost']:,.0f}")
-        c2.metric("Cheapest threshold", f"{best:.2f}", help=term_help("decision threshold"))
-        c3.metric("Cost at the cheapest", f"€{get_threshold_row(thresholds, best)['cost']:,.0f}")
+        c1.metric(_("Cost at this threshold"), format_money(row["cost"]))
+        c2.metric(_("Cheapest threshold"), f"{best:.2f}", help=term_help(THRESHOLD_TERM))
+        c3.metric(_("Cost at the cheapest"), format_money(get_threshold_row(thresholds, best)["cost"]))
         chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
     else:
         st.info(
-            "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest "
-            "threshold; until then the slider starts at the best F1.",
+            _(
+                "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest "
+                "threshold; until then the slider starts at the best F1."
+            ),
             icon=":material/payments:",
         )
     report = get_classification_report(y, score, threshold)
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
-        cols[i % 4].metric(REPORT_WORDS[name], "n/a" if np.isnan(value) else f"{value:.3f}", help=term_help(name))
+        cols[i % 4].metric(
+            get_metric_heading(name), _("n/a") if np.isnan(value) else f"{value:.3f}", help=term_help(name)
+        )
     st.caption(
         escape_markdown(
-            f"At threshold {threshold:.2f}: of the real '{positive}' rows, {report['recall']:.0%} are caught "
-            f"(recall); of the rows flagged, {report['precision']:.0%} really are '{positive}' (precision). "
-            "ROC-AUC, PR-AUC and log loss do not depend on the threshold."
+            _(
+                "At threshold {threshold}: of the real '{positive}' rows, {recall} are caught "
+                "(recall); of the rows flagged, {precision} really are '{positive}' (precision). "
+                "ROC-AUC, PR-AUC and log loss do not depend on the threshold."
+            ).format(
+                threshold=f"{threshold:.2f}",
+                positive=positive,
+                recall=f"{report['recall']:.0%}",
+                precision=f"{report['precision']:.0%}",
+            )
         )
     )
     c1, c2 = st.columns(2)
@@ -200,14 +210,16 @@ def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> Non
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(
-            MULTICLASS_WORDS[name],
-            "n/a" if np.isnan(value) else f"{value:.3f}",
+            get_metric_heading(name),
+            _("n/a") if np.isnan(value) else f"{value:.3f}",
             help=term_help(name.removesuffix("_ovr")),
         )
     st.caption(
-        f"{report['accuracy']:.0%} of the unseen rows get the right class. The class averages count every "
-        "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
-        "final answer."
+        _(
+            "{share} of the unseen rows get the right class. The class averages count every "
+            "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
+            "final answer."
+        ).format(share=f"{report['accuracy']:.0%}")
     )
     per_class = get_per_class_df(truth, predicted, classes)
     c1, c2 = st.columns(2)
@@ -226,7 +238,9 @@ def _regression(problem: ProblemConfig, holdout: pd.DataFrame, model) -> None:
     for col, name in zip(cols, ("r2", "rmse", "mae", "mape")):
         value = report.get(name, float("nan"))
         shown = (
-            "n/a" if np.isnan(value) else (format_percent(value) if name == "mape" else format_value(value, digits=4))
+            _("n/a")
+            if np.isnan(value)
+            else (format_percent(value) if name == "mape" else format_value(value, digits=4))
         )
         col.metric(get_metric_label(name), shown, help=term_help(name))
     st.caption(escape_markdown(caption_regression_report(report)))
@@ -243,7 +257,7 @@ def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig) -> N
     outcome = pipeline.stage_compare_top_two(ws, project_id, int(experiment["id"]))
     if outcome is None:
         return
-    st.subheader("Is the best model really better?")
+    st.subheader(_("Is the best model really better?"))
     st.info(
         escape_markdown(
             caption_comparison(
@@ -253,31 +267,37 @@ def _top_two(ws, project_id: int, experiment: dict, problem: ProblemConfig) -> N
         icon=":material/balance:",
     )
     st.caption(
-        "Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
-        "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
-        "straddles 0 means the data cannot tell the two apart."
+        _(
+            "Two checks: how often the best wins on the same cross-validation folds, and a bootstrap "
+            "(1,000 resamples of the unseen rows) giving a 95% interval for the difference. An interval that "
+            "straddles 0 means the data cannot tell the two apart."
+        )
     )
 
 
 def _fairness(
     problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None, key: str, default: str | None
 ) -> None:
-    st.subheader("Fairness: does it serve every group alike?")
+    st.subheader(_("Fairness: does it serve every group alike?"))
     candidates = [c for c in holdout.columns if c != problem.target]
     default = default if default in candidates else None
     column = st.selectbox(
-        "Sensitive column",
+        _("Sensitive column"),
         [None, *candidates],
         key=f"sensitive_{key}",
         index=[None, *candidates].index(default),
-        format_func=lambda c: "choose a column" if c is None else c,
-        help="A column such as gender, age band or region. The Problem page sets the one the gate checks.",
+        format_func=lambda c: _("choose a column") if c is None else c,
+        help=_("A column such as gender, age band or region. The Problem page sets the one the gate checks."),
     )
     if column is None:
-        st.caption("Pick a column to compare the model's results across its groups.")
+        st.caption(_("Pick a column to compare the model's results across its groups."))
         return
     if threshold is not None:
-        st.caption(f"Groups are compared on the answers at the threshold chosen above ({threshold:.2f}).")
+        st.caption(
+            _("Groups are compared on the answers at the threshold chosen above ({threshold}).").format(
+                threshold=f"{threshold:.2f}"
+            )
+        )
     y, pred = _truth_and_pred(problem, holdout, model, threshold)
     table = get_group_metrics_df(
         y,
@@ -309,7 +329,7 @@ def _truth_and_pred(
 
 
 def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, threshold: float | None) -> None:
-    st.subheader("Where it makes the most mistakes")
+    st.subheader(_("Where it makes the most mistakes"))
     y, pred = _truth_and_pred(problem, holdout, model, threshold)
     segments = get_error_segments_df(
         holdout.drop(columns=[problem.target]).reset_index(drop=True), y, pred, problem.task
@@ -325,17 +345,19 @@ def _error_segments(problem: ProblemConfig, holdout: pd.DataFrame, model, thresh
 
 
 def _robustness(ws, problem: ProblemConfig, run_id: int) -> None:
-    st.subheader("Robustness: small noise, a missing feature")
+    st.subheader(_("Robustness: small noise, a missing feature"))
     # Saved with the run once checked (core.stages.evaluate): a refresh shows it without the button.
     table = pipeline.get_saved_robustness(ws, run_id)
     if table is None:
         st.caption(
-            "Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
-            "(a few seconds)."
+            _(
+                "Scores the model again with 5–20% noise on the numbers and with each input blanked in turn "
+                "(a few seconds)."
+            )
         )
-        if not st.button("Check robustness", key=f"robustness_button_{run_id}", icon=":material/shield:"):
+        if not st.button(_("Check robustness"), key=f"robustness_button_{run_id}", icon=":material/shield:"):
             return
-        with st.spinner("Scoring the model under noise and with missing inputs…"):
+        with st.spinner(_("Scoring the model under noise and with missing inputs…")):
             table = pipeline.stage_robustness(ws, run_id)
     chart(
         plot_robustness(table, problem.metric),

@@ -16,6 +16,7 @@ from core.explain.partial_dependence import (
 )
 from core.explain.probability import explained_label
 from core.explain.result import Explanation
+from core.i18n import _
 from core.stages.explain import RunInputs
 from core.workspace.database import Workspace
 from ui.explain_rows import run_inputs
@@ -25,7 +26,7 @@ from ui.widgets import chart
 TOP_FEATURES = 5
 
 
-@st.cache_data(show_spinner="Computing partial dependence…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def _partial_dependence(
     _inputs: RunInputs, ws_path: str, run_id: int, feature: str, class_index: int, output: str
 ) -> PartialDependence:
@@ -36,21 +37,21 @@ def _partial_dependence(
 
 def _output(expl: Explanation, inputs: RunInputs) -> str:
     if inputs.problem.task == "regression":
-        return f"predicted {inputs.problem.target}"
-    return f"probability of {explained_label(expl)}"
+        return _("predicted {label}").format(label=inputs.problem.target)
+    return _("probability of {label}").format(label=explained_label(expl))
 
 
 @panel_fragment  # its widgets change only this panel: rerun it alone (ui/fragments.py)
 def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.DataFrame) -> None:
     """Dependence and partial dependence for one of the top features the reader picks (``expl`` in
     the space the page shows)."""
-    st.subheader("How the top features move the prediction")
+    st.subheader(_("How the top features move the prediction"))
     top = [f for f in importance["feature"].head(TOP_FEATURES) if f in expl.values_df.columns]
     inputs = run_inputs(ws, run_id)
     if not top or expl.shap_df.abs().to_numpy().max() == 0:
-        st.info("This model gives every row the same prediction, so no feature moves it.")
+        st.info(_("This model gives every row the same prediction, so no feature moves it."))
         return
-    feature = st.selectbox("Feature", top, key=f"explain_effect_feature_{run_id}")
+    feature = st.selectbox(_("Feature"), top, key=f"explain_effect_feature_{run_id}")
     shown = expl
     colour_by = choose_interaction(shown, feature)
     c1, c2 = st.columns(2)
@@ -65,7 +66,8 @@ def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.
         if feature in inputs.X.columns:
             index = expl.meta.get("class_index")
             class_index = 1 if index is None else int(index)
-            result = _partial_dependence(inputs, str(ws.root), run_id, feature, class_index, _output(expl, inputs))
+            with st.spinner(_("Computing partial dependence…")):
+                result = _partial_dependence(inputs, str(ws.root), run_id, feature, class_index, _output(expl, inputs))
             chart(plot_partial_dependence(result), caption_partial_dependence(result), key="partial_dependence")
         else:
-            st.info("This feature is made inside the model's preprocessing, so it cannot be set by hand.")
+            st.info(_("This feature is made inside the model's preprocessing, so it cannot be set by hand."))

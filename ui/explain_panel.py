@@ -14,6 +14,7 @@ from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_sp
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
 from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
+from core.i18n import N_, _
 from core.stages.explain import describe_problem_change
 from core.workspace.database import Workspace
 from ui.explain_rows import (
@@ -29,7 +30,8 @@ from ui.explain_rows import (
 from ui.text import escape_markdown
 from ui.widgets import chart
 
-SPACE_CHOICES = ("probability", "the model's own scale")
+# Stable codes (kept in the session), shown translated.
+SPACE_CHOICES = (N_("probability"), N_("the model's own scale"))
 
 
 def problem_change_note(ws: Workspace, project_id: int, experiment: dict[str, Any]) -> None:
@@ -51,12 +53,15 @@ def space_toggle(expl: Explanation, key: str) -> str:
         return SPACE_CHOICES[0]
     return str(
         st.radio(
-            "Effects in",
+            _("Effects in"),
             SPACE_CHOICES,
+            format_func=_,
             horizontal=True,
             key=key,
-            help=f"The model works in {expl.output.split(' of ')[0]}; probability points are the same "
-            "effects shared out so they add up to the model's probability.",
+            help=_(
+                "The model works in {scale}; probability points are the same "
+                "effects shared out so they add up to the model's probability."
+            ).format(scale=expl.output.split(" of ")[0]),
         )
     )
 
@@ -64,7 +69,7 @@ def space_toggle(expl: Explanation, key: str) -> str:
 def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[str], space: str) -> SelectedRow | None:
     """Pick a row, show its waterfall in ``space`` (one of SPACE_CHOICES), then the what-if.
     Returns the selected row (or None)."""
-    st.subheader("One prediction, explained")
+    st.subheader(_("One prediction, explained"))
     row_picker(ws, run_id, features)
     selected = selected_row(ws, project_id, run_id)
     if selected is None:
@@ -73,7 +78,7 @@ def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[st
     waterfall = get_waterfall_df(shown, 0)
     sentence = caption_waterfall(waterfall, shown.base_value) + " " + describe_space(shown)
     chart(plot_waterfall(waterfall, shown.base_value), sentence, key="waterfall")
-    with st.expander("The row's values"):
+    with st.expander(_("The row's values")):
         st.dataframe(selected.inputs, hide_index=True, width="stretch")
     whatif_panel(ws, run_id, selected, space)
     return selected
@@ -81,8 +86,10 @@ def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[st
 
 def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) -> None:
     """Edit the selected row's values and see the prediction and its explanation before and after."""
-    st.subheader("What if?")
-    st.caption(escape_markdown(f"Change some values of {selected.label} and see how the prediction moves."))
+    st.subheader(_("What if?"))
+    st.caption(
+        escape_markdown(_("Change some values of {row} and see how the prediction moves.").format(row=selected.label))
+    )
     inputs = run_inputs(ws, run_id)
     fields = input_fields(inputs, used=list(selected.explanation.shap_df.columns))
     defaults = row_defaults(fields, selected.inputs)
@@ -91,7 +98,7 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
     prefix = f"explain_whatif_{run_id}_{digest}"
     with st.form(prefix):
         input_form(fields, defaults, prefix)
-        st.form_submit_button("Show the new prediction")
+        st.form_submit_button(_("Show the new prediction"))
     after_row = build_row(fields, form_values(fields, defaults, prefix), inputs.X)[list(selected.inputs.columns)]
     after_row.index = selected.inputs.index
     native_after = explain(ws, run_id, after_row)
@@ -101,14 +108,14 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
     with c1:
         waterfall = get_waterfall_df(before, 0)
         chart(
-            plot_waterfall(waterfall, before.base_value, title="Before"),
+            plot_waterfall(waterfall, before.base_value, title=_("Before")),
             caption_waterfall(waterfall, before.base_value),
             key="whatif_before",
         )
     with c2:
         waterfall = get_waterfall_df(after, 0)
         chart(
-            plot_waterfall(waterfall, after.base_value, title="After the changes"),
+            plot_waterfall(waterfall, after.base_value, title=_("After the changes")),
             caption_waterfall(waterfall, after.base_value),
             key="whatif_after",
         )

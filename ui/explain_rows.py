@@ -31,13 +31,16 @@ from core.explain.rows import (
     row_defaults,
     search_rows,
 )
+from core.formatting import format_count
+from core.i18n import N_, _
 from core.stages.explain import RunInputs, explain_row, load_run_inputs
 from core.workspace.database import Workspace
 from ui.text import escape_markdown
 from ui.widgets import option_labels
 
-SOURCE_HOLDOUT = "A row of the holdout"
-SOURCE_TYPED = "A row typed in by hand"
+# Stable codes kept in the session, shown translated.
+SOURCE_HOLDOUT = N_("A row of the holdout")
+SOURCE_TYPED = N_("A row typed in by hand")
 MAX_OPTIONS = 1_000  # rows listed in the picker at once; the search narrows them
 
 
@@ -64,14 +67,15 @@ def run_inputs(ws: Workspace, run_id: int) -> RunInputs:
     return _run_inputs(ws, str(ws.root), run_id)
 
 
-@st.cache_data(show_spinner="Explaining the row…", max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)
 def _explain_row(_inputs: RunInputs, ws_path: str, run_id: int, row: pd.DataFrame) -> Explanation:
     return explain_row(_inputs, row)
 
 
 def explain(ws: Workspace, run_id: int, row: pd.DataFrame) -> Explanation:
     """One row's explanation (cached per run and row values)."""
-    return _explain_row(run_inputs(ws, run_id), str(ws.root), run_id, row)
+    with st.spinner(_("Explaining the row…")):
+        return _explain_row(run_inputs(ws, run_id), str(ws.root), run_id, row)
 
 
 def _keys(run_id: int) -> dict[str, str]:
@@ -114,24 +118,34 @@ def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
     ``features``: the model's input features, most important first (they name a row in its summary)."""
     keys = _keys(run_id)
     inputs = run_inputs(ws, run_id)
-    source = st.radio("Which row?", [SOURCE_HOLDOUT, SOURCE_TYPED], horizontal=True, key=keys["source"])
+    source = st.radio(
+        _("Which row?"), [SOURCE_HOLDOUT, SOURCE_TYPED], format_func=_, horizontal=True, key=keys["source"]
+    )
     if source == SOURCE_HOLDOUT:
         choices, key_column = _choices(ws, run_id, features)
         query = st.text_input(
-            "Search the rows",
+            _("Search the rows"),
             key=keys["search"],
             placeholder=get_search_placeholder(inputs.holdout, features, inputs.problem.target, key_column),
-            help="Rows whose summary contains every word typed here.",
+            help=_("Rows whose summary contains every word typed here."),
         )
         found = search_rows(choices, query)
         if found.empty:
-            st.info(escape_markdown(f"No row's summary contains {query!r}; clear the search to see every row."))
+            st.info(
+                escape_markdown(
+                    _("No row's summary contains {query}; clear the search to see every row.").format(query=repr(query))
+                )
+            )
             return
         shown = found.head(MAX_OPTIONS)
         labels = dict(zip(shown["index"], shown["label"]))
-        more = f"; the first {MAX_OPTIONS:,} shown, search to narrow" if len(found) > MAX_OPTIONS else ""
+        counts = {"found": format_count(len(found)), "total": format_count(len(choices))}
         st.selectbox(
-            f"Row to explain ({len(found):,} of {len(choices):,}{more})",
+            _("Row to explain ({found} of {total}; the first {shown} shown, search to narrow)").format(
+                shown=format_count(MAX_OPTIONS), **counts
+            )
+            if len(found) > MAX_OPTIONS
+            else _("Row to explain ({found} of {total})").format(**counts),
             list(labels),
             format_func=option_labels(labels),
             key=keys["pick"],
@@ -139,9 +153,9 @@ def row_picker(ws: Workspace, run_id: int, features: list[str]) -> None:
     else:
         fields = input_fields(inputs, used=features)
         with st.form(keys["typed"]):
-            st.caption("Values start at the most common category and the median number of the holdout.")
+            st.caption(_("Values start at the most common category and the median number of the holdout."))
             input_form(fields, row_defaults(fields, None), keys["typed"])
-            st.form_submit_button("Explain this row")
+            st.form_submit_button(_("Explain this row"))
 
 
 def input_form(fields: list[InputField], defaults: dict[str, Any], prefix: str) -> None:
@@ -163,14 +177,14 @@ def _field_widget(spec: InputField, value: Any, key: str) -> None:
     elif spec.kind in (KIND_NUMBER, KIND_INTEGER):
         integer = spec.kind == KIND_INTEGER
         number = None if missing else int(round(float(value))) if integer else float(value)
-        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder="missing")
+        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder=_("missing"))
     elif spec.kind == KIND_CATEGORY:
         options = list(spec.options)
         current = None if missing else str(value)
         if current is not None and current not in options:
             options = [current, *options]
         index = None if current is None else options.index(current)
-        st.selectbox(label, options, index=index, key=key, placeholder="missing")
+        st.selectbox(label, options, index=index, key=key, placeholder=_("missing"))
     elif spec.kind == KIND_DATE:
         st.date_input(label, value=None if missing else pd.Timestamp(value).date(), key=key)
     else:
@@ -196,7 +210,7 @@ def selected_row(ws: Workspace, project_id: int, run_id: int) -> SelectedRow | N
         fields = input_fields(inputs)
         values = form_values(fields, row_defaults(fields, None), keys["typed"])
         row = build_row(fields, values, inputs.X)[columns]
-        return SelectedRow(row, explain(ws, run_id, row), "the row typed in", "typed")
+        return SelectedRow(row, explain(ws, run_id, row), _("the row typed in"), "typed")
     index = st.session_state.get(keys["pick"])
     if index is None or index not in inputs.X.index:
         if st.session_state.get(keys["search"]):
@@ -204,5 +218,5 @@ def selected_row(ws: Workspace, project_id: int, run_id: int) -> SelectedRow | N
         index = inputs.X.index[0]
     row = inputs.X.loc[[index], columns]
     key = id_column(ws, run_id)
-    label = f"{key} {row.iloc[0][key]}" if key else f"row {index}"
+    label = f"{key} {row.iloc[0][key]}" if key else _("row {index}").format(index=index)
     return SelectedRow(row, explain(ws, run_id, row), label, "holdout")

@@ -9,11 +9,15 @@ import streamlit as st
 
 from core import pipeline, registry
 from core.deployment import serving
-from core.evaluation.gate import CHECK_TITLES
+from core.evaluation.gate import CHECK_TITLES, describe_check
+from core.i18n import N_, _
 from core.problem.definition import format_metric_value, get_metric_label
 from core.training import tracking
 from ui.text import escape_markdown
 from ui.widgets import term_help, user_errors
+
+#: The aliases a new version can get (stored codes) and their words.
+ALIAS_WORDS = {"champion": N_("champion"), "challenger": N_("challenger"), "none": N_("none")}
 
 
 def show_gate(ws, project_id: int, experiment: dict) -> None:
@@ -24,23 +28,32 @@ def show_gate(ws, project_id: int, experiment: dict) -> None:
     passed = bool(gate.get("passed"))
     with st.container(border=True):
         c1, c2, c3 = st.columns(3)
-        c1.metric("Verdict", "GO" if passed else "NO-GO", help=term_help("gate"))
-        c2.metric(f"Holdout {label}", format_metric_value(metric, gate.get("value")), help=term_help(metric))
-        c3.metric("Threshold", format_metric_value(metric, gate.get("threshold")))
-        who = best["model_name"] if best else "the best model"
+        c1.metric(_("Verdict"), "GO" if passed else "NO-GO", help=term_help("gate"))  # i18n: skip (go/no-go)
+        c2.metric(
+            _("Holdout {metric}").format(metric=label),
+            format_metric_value(metric, gate.get("value")),
+            help=term_help(metric),
+        )
+        c3.metric(_("Threshold"), format_metric_value(metric, gate.get("threshold")))
+        who = best["model_name"] if best else _("the best model")
         st.caption(
-            f"The gate judges {who}, the model with the best cross-validated score of experiment "
-            f"{experiment['id']}; every check below must pass for GO."
+            _(
+                "The gate judges {model}, the model with the best cross-validated score of experiment "
+                "{experiment}; every check below must pass for GO."
+            ).format(model=who, experiment=experiment["id"])
         )
         for check in gate.get("checks", []):
-            title = CHECK_TITLES.get(check["name"], check["name"])
-            sentence = escape_markdown(check["sentence"])  # it may name the sensitive column and its groups
+            title = _(CHECK_TITLES[check["name"]]) if check["name"] in CHECK_TITLES else check["name"]
+            # it may name the sensitive column and its groups
+            sentence = escape_markdown(describe_check(check))
             if check.get("informational"):
-                st.info(f"**{title}?** {sentence}", icon=":material/help:")
+                st.info(_("**{title}?** {sentence}").format(title=title, sentence=sentence), icon=":material/help:")
             elif check["passed"]:
-                st.success(f"**{title}.** {sentence}", icon=":material/check_circle:")
+                st.success(
+                    _("**{title}.** {sentence}").format(title=title, sentence=sentence), icon=":material/check_circle:"
+                )
             else:
-                st.error(f"**{title}.** {sentence}", icon=":material/cancel:")
+                st.error(_("**{title}.** {sentence}").format(title=title, sentence=sentence), icon=":material/cancel:")
 
 
 def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | None:
@@ -51,13 +64,13 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
     labels = dict(zip(runs["run"], runs["model"]))
     ids = list(labels)
     if not ids:
-        st.info("This experiment has no trained model to register.")
+        st.info(_("This experiment has no trained model to register."))
         return None
     best_id = experiment["best_run_id"]
     run_id = st.selectbox(
-        "Model to register",
+        _("Model to register"),
         ids,
-        format_func=lambda r: f"{labels[r]} (run {r})",
+        format_func=lambda r: _("{model} (run {run})").format(model=labels[r], run=r),
         key=f"{key}_run",
         index=ids.index(best_id) if best_id in ids else 0,
     )
@@ -66,39 +79,52 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
     existing = registry.get_version_of_run(ws, project_id, int(run_id))
     if existing is not None:
         st.info(
-            f"{labels[run_id]} is already registered as {escape_markdown(existing['model_name'])} "
-            f"v{existing['version']}: "
-            "give it an alias (promote, roll back) on the Registry page.",
+            _(
+                "{model} is already registered as {name} v{version}: "
+                "give it an alias (promote, roll back) on the Registry page."
+            ).format(model=labels[run_id], name=escape_markdown(existing["model_name"]), version=existing["version"]),
             icon=":material/inventory_2:",
         )
         return None
     if is_gated:
-        st.success(f"{labels[run_id]} passed the gate: it can be registered.", icon=":material/verified:")
-    else:
-        why = "did not pass the gate" if run_id == best_id else "is not the model the gate checked"
-        st.warning(
-            f"{labels[run_id]} {why}. Registering it anyway needs a written reason, which goes into the "
-            "audit log with your decision.",
-            icon=":material/gavel:",
+        st.success(
+            _("{model} passed the gate: it can be registered.").format(model=labels[run_id]),
+            icon=":material/verified:",
         )
+    else:
+        why = (
+            _(
+                "{model} did not pass the gate. Registering it anyway needs a written reason, which goes into the "
+                "audit log with your decision."
+            )
+            if run_id == best_id
+            else _(
+                "{model} is not the model the gate checked. Registering it anyway needs a written reason, which "
+                "goes into the audit log with your decision."
+            )
+        )
+        st.warning(why.format(model=labels[run_id]), icon=":material/gavel:")
         reason = st.text_area(
-            "Reason for the override",
+            _("Reason for the override"),
             key=f"{key}_reason",
-            placeholder="e.g. The latency limit is for the mobile app; this model serves the "
-            "nightly batch, where 300 ms is fine.",
+            placeholder=_(
+                "e.g. The latency limit is for the mobile app; this model serves the "
+                "nightly batch, where 300 ms is fine."
+            ),
         )
     model_name = pipeline.model_name_for_experiment(ws, project_id, experiment)  # the model of its problem
     has_champion = registry.get_alias_version(ws, project_id, model_name, "champion") is not None
     alias = st.radio(
-        "Give it the alias",
-        ["champion", "challenger", "none"],
+        _("Give it the alias"),
+        list(ALIAS_WORDS),
+        format_func=lambda a: _(ALIAS_WORDS[a]),
         horizontal=True,
         index=1 if has_champion else 0,
         key=f"{key}_alias",
-        help="The champion serves production; a challenger is a candidate that may replace it.",
+        help=_("The champion serves production; a challenger is a candidate that may replace it."),
     )
     threshold = _decision_threshold_input(ws, experiment, int(run_id), key)
-    if st.button("Register", key=f"{key}_register", type="primary", disabled=not is_gated and not reason.strip()):
+    if st.button(_("Register"), key=f"{key}_register", type="primary", disabled=not is_gated and not reason.strip()):
         with user_errors():
             version = pipeline.stage_register(
                 ws,
@@ -108,11 +134,16 @@ def register_form(ws, project_id: int, experiment: dict, key: str) -> dict | Non
                 override_reason=reason,
                 decision_threshold=threshold,
             )
-            st.success(
-                f"Registered {escape_markdown(version['model_name'])} version {version['version']}"
-                + (f" as {alias}." if alias != "none" else ".")
-                + (f" {escape_markdown(serving.describe_live(ws, project_id))}" if alias == "champion" else "")
+            name = escape_markdown(version["model_name"])
+            registered = (
+                _("Registered {name} version {version} as {alias}.").format(
+                    name=name, version=version["version"], alias=_(ALIAS_WORDS[alias])
+                )
+                if alias != "none"
+                else _("Registered {name} version {version}.").format(name=name, version=version["version"])
             )
+            live = f" {escape_markdown(serving.describe_live(ws, project_id))}" if alias == "champion" else ""
+            st.success(registered + live)
             return version
     return None
 
@@ -137,7 +168,7 @@ def _decision_threshold_input(ws, experiment: dict, run_id: int, key: str) -> fl
         st.session_state[widget] = start
         st.session_state[started_at] = start
     threshold = st.number_input(
-        f"Answer '{escape_markdown(problem.get('positive_class'))}' from a score of",
+        _("Answer '{positive}' from a score of").format(positive=escape_markdown(problem.get("positive_class"))),
         0.0,
         1.0,
         step=0.01,
@@ -145,15 +176,17 @@ def _decision_threshold_input(ws, experiment: dict, run_id: int, key: str) -> fl
         key=widget,
     )
     where = (
-        "the threshold you left on Evaluate"
+        _("the threshold you left on Evaluate")
         if chosen_on_evaluate is not None
-        else "the cheapest threshold for the costs on the Problem page"
+        else _("the cheapest threshold for the costs on the Problem page")
         if problem.get("cost_false_negative") is not None and problem.get("cost_false_positive") is not None
-        else "the usual 0.5 (set the costs of mistakes on the Problem page to start at the cheapest)"
+        else _("the usual 0.5 (set the costs of mistakes on the Problem page to start at the cheapest)")
     )
     st.caption(
-        f"Once deployed, the model flags a row when its score is at least this. It starts at {where}; "
-        "it is kept with the version."
+        _(
+            "Once deployed, the model flags a row when its score is at least this. It starts at {where}; "
+            "it is kept with the version."
+        ).format(where=where)
     )
     return float(threshold)
 

@@ -7,19 +7,28 @@ import streamlit as st
 
 from core.documents import render_html, render_pdf
 from core.explain.letter import DEFAULT_CONTACT
+from core.i18n import _, current_language, use_language
 from core.stages.letter import get_letter_features, get_letter_fixed_by_default, stage_letter
 from core.workspace.database import Workspace
 from ui.text import escape_markdown
 from ui.widgets import user_errors
 
 
-@st.cache_data(show_spinner="Writing the letter…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _letter(
-    _ws: Workspace, ws_path: str, project_id: int, request_id: str, contact: str, immutable: tuple[str, ...]
+    _ws: Workspace,
+    ws_path: str,
+    project_id: int,
+    request_id: str,
+    contact: str,
+    immutable: tuple[str, ...],
+    language: str,
 ) -> tuple[str, str, bytes]:
-    """(verdict, HTML, PDF) of the letter: written once per request and settings, not on every rerun."""
-    doc = stage_letter(_ws, project_id, request_id, contact=contact, immutable=immutable)
-    return doc.verdict, render_html(doc), render_pdf(doc)
+    """(verdict, HTML, PDF) of the letter in ``language``: written once per request, settings and
+    language, not on every rerun."""
+    with use_language(language):
+        doc = stage_letter(_ws, project_id, request_id, contact=contact, immutable=immutable)
+        return doc.verdict, render_html(doc), render_pdf(doc)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -30,41 +39,51 @@ def _features(_ws: Workspace, ws_path: str, project_id: int, request_id: str) ->
 
 def letter_panel(ws: Workspace, project_id: int) -> None:
     """Request id in, the letter out: preview and two downloads."""
-    st.subheader("Right to explanation: a letter for one served prediction")
+    st.subheader(_("Right to explanation: a letter for one served prediction"))
     st.caption(
-        "Paste the request id the endpoint returned with a prediction: the letter says what was decided, "
-        "the main reasons, what would have changed the decision and how to contest it."
+        _(
+            "Paste the request id the endpoint returned with a prediction: the letter says what was decided, "
+            "the main reasons, what would have changed the decision and how to contest it."
+        )
     )
     c1, c2 = st.columns(2)
-    request_id = c1.text_input("Request id", key="letter_request_id", max_chars=200).strip()
-    contact = c2.text_input("Who to contact to contest", value=DEFAULT_CONTACT, key="letter_contact", max_chars=300)
+    request_id = c1.text_input(_("Request id"), key="letter_request_id", max_chars=200).strip()
+    contact = c2.text_input(
+        _("Who to contact to contest"), value=_(DEFAULT_CONTACT), key="letter_contact", max_chars=300
+    )
     if not request_id:
         return
     with user_errors():
         features, fixed_by_default = _features(ws, str(ws.root), project_id, request_id)
         fixed = st.multiselect(
-            "Information the person cannot change",
+            _("Information the person cannot change"),
             features,
             default=fixed_by_default,
             key="letter_immutable",
-            help="The letter's 'what would change it' keeps these as they are. Preselected: the problem's "
-            "sensitive column, personal characteristics such as age or gender, and dates; remove any to let it change.",
+            help=_(
+                "The letter's 'what would change it' keeps these as they are. Preselected: the problem's "
+                "sensitive column, personal characteristics such as age or gender, and dates; remove any to let "
+                "it change."
+            ),
         )
-        verdict, html, pdf = _letter(ws, str(ws.root), project_id, request_id, contact, tuple(fixed))
+        with st.spinner(_("Writing the letter…")):
+            verdict, html, pdf = _letter(
+                ws, str(ws.root), project_id, request_id, contact, tuple(fixed), current_language()
+            )
         st.markdown("**" + escape_markdown(verdict) + "**")
-        with st.expander("Preview the letter", expanded=True):
+        with st.expander(_("Preview the letter"), expanded=True):
             st.html(html)
         safe_id = "".join(ch for ch in request_id if ch.isalnum() or ch in "-_")[:60] or "request"
         d1, d2 = st.columns(2)
         d1.download_button(
-            "Download letter (HTML)",
+            _("Download letter (HTML)"),
             html.encode("utf-8"),
             file_name=f"explanation-{safe_id}.html",
             mime="text/html",
             key="letter_html",
         )
         d2.download_button(
-            "Download letter (PDF)",
+            _("Download letter (PDF)"),
             pdf,
             file_name=f"explanation-{safe_id}.pdf",
             mime="application/pdf",

@@ -9,6 +9,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_experiment_problem
 from core.stages import lab
@@ -34,7 +35,21 @@ from core.workspace import jobs
 from ui.text import escape_markdown
 from ui.widgets import chart, job_panel, readable_table, user_errors
 
-SCALE_WORDS = {"int": "whole number", "float": "number", "log": "number, log scale", "choice": "one of a list"}
+WHAT_COLUMN = "what it is"  # i18n: skip (the column's key; its header is translated)
+SCALE_WORDS = {
+    "int": N_("whole number"),
+    "float": N_("number"),
+    "log": N_("number, log scale"),
+    "choice": N_("one of a list"),
+}
+
+
+def _method(code: str) -> str:
+    return _(METHODS[code]) if code in METHODS else code
+
+
+def _family(problem: ProblemConfig, key: str) -> str:
+    return _(get_model_spec(problem.task, key).name)
 
 
 def _space_table(space: tuple[Dimension, ...]) -> pd.DataFrame:
@@ -42,7 +57,7 @@ def _space_table(space: tuple[Dimension, ...]) -> pd.DataFrame:
         [
             {
                 "setting": d.name,
-                "what it is": d.label,
+                WHAT_COLUMN: _(d.label) if d.label else d.name,
                 "scale": d.kind,
                 "lowest": d.low,
                 "highest": d.high,
@@ -78,7 +93,7 @@ def _space_from_table(table: pd.DataFrame) -> tuple[Dimension, ...]:
                 None if _blank(low) else float(low),
                 None if _blank(high) else float(high),
                 choices if kind == "choice" else (),
-                str(row.get("what it is") or name),
+                str(row.get(WHAT_COLUMN) or name),
             )
         )
     return tuple(dims)
@@ -105,40 +120,42 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
     running = job is not None and job["status"] == "running"  # the settings wait for the study to end
     c1, c2 = st.columns(2)
     family = c1.selectbox(
-        "Model family to tune",
+        _("Model family to tune"),
         families,
         index=families.index(default),
-        format_func=lambda k: get_model_spec(problem.task, k).name,
+        format_func=lambda k: _family(problem, k),
         key="tune_family",
         disabled=running,
-        help="Starts from the best family of the latest leaderboard.",
+        help=_("Starts from the best family of the latest leaderboard."),
     )
     method = c2.radio(
-        "Search method",
+        _("Search method"),
         list(METHODS),
-        format_func=METHODS.get,
+        format_func=_method,
         key="tune_method",
         index=2,
         disabled=running,
-        help="Grid tries every combination of a few values; random draws settings at "
-        "random; Bayesian optimisation learns from past trials where to look next.",
+        help=_(
+            "Grid tries every combination of a few values; random draws settings at "
+            "random; Bayesian optimisation learns from past trials where to look next."
+        ),
     )
     b1, b2, b3 = st.columns(3)
-    max_trials = b1.number_input("Budget: trials", 1, 500, 20, key="tune_trials", disabled=running)
+    max_trials = b1.number_input(_("Budget: trials"), 1, 500, 20, key="tune_trials", disabled=running)
     max_seconds = b2.number_input(
-        "Budget: seconds (0 = no limit)",
+        _("Budget: seconds (0 = no limit)"),
         0,
         3600,
         120,
         10,
         key="tune_seconds",
         disabled=running,
-        help="No new trial starts after this time; the running one finishes.",
+        help=_("No new trial starts after this time; the running one finishes."),
     )
     grid_points = b3.slider(
-        "Grid: values per number setting", 2, 6, 3, key="tune_grid_points", disabled=running or method != "grid"
+        _("Grid: values per number setting"), 2, 6, 3, key="tune_grid_points", disabled=running or method != "grid"
     )
-    st.markdown("**Search space** — edit the ranges, remove a row to keep that setting at its default")
+    st.markdown(_("**Search space** — edit the ranges, remove a row to keep that setting at its default"))
     edited = st.data_editor(
         _space_table(default_search_space(problem.task, family)),
         key=f"tune_space_{family}",
@@ -147,19 +164,27 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
         width="stretch",
         disabled=running,
         column_config={
+            "setting": st.column_config.TextColumn(_("setting")),
+            WHAT_COLUMN: st.column_config.TextColumn(_("what it is")),
             "scale": st.column_config.SelectboxColumn(
-                "scale", options=list(KINDS), required=True, help=", ".join(f"{k}: {v}" for k, v in SCALE_WORDS.items())
+                _("scale"),
+                options=list(KINDS),
+                required=True,
+                help=", ".join(_("{code}: {meaning}").format(code=k, meaning=_(v)) for k, v in SCALE_WORDS.items()),
             ),
-            "lowest": st.column_config.NumberColumn("lowest", format="%g"),
-            "highest": st.column_config.NumberColumn("highest", format="%g"),
+            "lowest": st.column_config.NumberColumn(_("lowest"), format="%g"),
+            "highest": st.column_config.NumberColumn(_("highest"), format="%g"),
+            "choices": st.column_config.TextColumn(_("choices")),
         },
     )
     st.caption(
-        "Each trial cross-validates one combination of these settings on the same folds as the "
-        "leaderboard; the best trial is then refit on all training rows and checked once on the holdout."
+        _(
+            "Each trial cross-validates one combination of these settings on the same folds as the "
+            "leaderboard; the best trial is then refit on all training rows and checked once on the holdout."
+        )
     )
     s1, s2 = st.columns([1, 3])
-    if s1.button("Start tuning", key="tune_start", type="primary", disabled=running):
+    if s1.button(_("Start tuning"), key="tune_start", type="primary", disabled=running):
         with user_errors():
             config = TuneConfig(
                 model=family,
@@ -172,7 +197,7 @@ def tuning_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id:
             validate_tune_config(config, problem.task)
             _start(ws, project_id, feature_set_id, config)
             st.rerun()
-    if running and s2.button("Stop, keep the best so far", key="tune_stop", icon=":material/stop_circle:"):
+    if running and s2.button(_("Stop, keep the best so far"), key="tune_stop", icon=":material/stop_circle:"):
         assert job is not None  # running means there is a job
         jobs.request_stop(ws, job["id"])
         st.rerun()
@@ -216,10 +241,18 @@ def show_live_study(ws, project_id: int, problem: ProblemConfig, job: dict | Non
     latest = lab.latest_study(ws, project_id)
     if latest is not None and latest["status"] == "interrupted":
         st.warning(
-            f"Tuning study {latest['id']} ({METHODS[latest['config'].method]} of "
-            f"{get_model_spec(problem.task, latest['config'].model).name}) was interrupted after "
-            f"{len(latest['trials'])} trial(s): the process running it stopped before it finished. Its trials "
-            "so far are shown; start a new study to carry on.",
+            ngettext(
+                "Tuning study {id} ({method} of {family}) was interrupted after {n} trial: the process "
+                "running it stopped before it finished. Its trials so far are shown; start a new study to carry on.",
+                "Tuning study {id} ({method} of {family}) was interrupted after {n} trials: the process "
+                "running it stopped before it finished. Its trials so far are shown; start a new study to carry on.",
+                len(latest["trials"]),
+            ).format(
+                id=latest["id"],
+                method=_method(latest["config"].method),
+                family=_family(problem, latest["config"].model),
+                n=len(latest["trials"]),
+            ),
             icon=":material/block:",
         )
         if latest["trials"]:
@@ -236,11 +269,17 @@ def show_live_study(ws, project_id: int, problem: ProblemConfig, job: dict | Non
         study = lab.latest_study(ws, project_id)
         if study is not None and study["status"] == "running":
             config = study["config"]
+            method, family = _method(config.method), _family(problem, config.model)
             st.info(
-                f"Running: {METHODS[config.method]} of "
-                f"{get_model_spec(problem.task, config.model).name}, up to {config.max_trials} trials"
-                + (f" or {config.max_seconds:g} s" if config.max_seconds else "")
-                + ".",
+                (
+                    _("Running: {method} of {family}, up to {trials} trials or {seconds} s.").format(
+                        method=method, family=family, trials=config.max_trials, seconds=f"{config.max_seconds:g}"
+                    )
+                    if config.max_seconds
+                    else _("Running: {method} of {family}, up to {trials} trials.").format(
+                        method=method, family=family, trials=config.max_trials
+                    )
+                ),
                 icon=":material/tune:",
             )
     job_panel(ws, job["id"], while_running=live)
@@ -253,8 +292,9 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
         return
     problem = get_experiment_problem(experiment)
     st.subheader(
-        f"Tuning study — {METHODS[study['config'].method]} of "
-        f"{get_model_spec(problem.task, study['config'].model).name}"
+        _("Tuning study — {method} of {family}").format(
+            method=_method(study["config"].method), family=_family(problem, study["config"].model)
+        )
     )
     if study["summary"]:
         st.info(escape_markdown(study["summary"]), icon=":material/tune:")
@@ -268,9 +308,11 @@ def show_study(ws, project_id: int, experiment: dict) -> None:
             caption_parallel_coordinates(trials, problem.metric, dims),
             key=f"study_{study['id']}_parallel",
         )
-    with st.expander(f"All {len(trials)} trials"):
+    with st.expander(_("All {n} trials").format(n=len(trials))):
         readable_table(trials, width="stretch")
         st.caption(
-            "Every trial's settings and its score averaged over the cross-validation folds; best so far "
-            "is the best score reached up to that trial."
+            _(
+                "Every trial's settings and its score averaged over the cross-validation folds; best so far "
+                "is the best score reached up to that trial."
+            )
         )

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from core.evaluation.reports import get_threshold_row
 from core.formatting import format_money
+from core.i18n import _
 from core.problem.definition import (
     format_metric_value,
     get_metric_label,
@@ -51,7 +52,7 @@ def plot_roc(roc_df: pd.DataFrame, auc: float) -> go.Figure:
             x=[0, 1],
             y=[0, 1],
             mode="lines",
-            name="Guessing (AUC 0.50)",
+            name=_("Guessing (AUC 0.50)"),
             line=dict(color=MUTED, dash="dash"),
         )
     )
@@ -60,39 +61,42 @@ def plot_roc(roc_df: pd.DataFrame, auc: float) -> go.Figure:
             x=roc_df["fpr"],
             y=roc_df["tpr"],
             mode="lines",
-            name=f"Model (AUC {auc:.2f})",
+            name=_("Model (AUC {auc})").format(auc=f"{auc:.2f}"),
             line=dict(color=ACCENT, width=3),
             customdata=roc_df["threshold"],
             hovertemplate="False alarms: %{x:.0%}<br>Caught: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, f"ROC curve: ROC-AUC {auc:.2f}")
-    fig.update_xaxes(title="Share of negatives flagged (false positive rate)", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title="Share of positives caught (true positive rate)", range=[0, 1.02], tickformat=".0%")
+    _layout(fig, _("ROC curve: ROC-AUC {auc}").format(auc=f"{auc:.2f}"))
+    fig.update_xaxes(title=_("Share of negatives flagged (false positive rate)"), range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title=_("Share of positives caught (true positive rate)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.55, y=0.08))
     return fig
 
 
 def _auc_quality(auc: float) -> str:
     if auc >= 0.9:
-        return "excellent separation"
+        return _("excellent separation")
     if auc >= 0.8:
-        return "good separation"
+        return _("good separation")
     if auc >= 0.7:
-        return "fair separation"
+        return _("fair separation")
     if auc >= 0.6:
-        return "weak separation"
-    return "barely better than guessing" if auc > 0.5 else "no better than guessing"
+        return _("weak separation")
+    return _("barely better than guessing") if auc > 0.5 else _("no better than guessing")
 
 
 def caption_roc(auc: float, positive_label: str | None = None) -> str:
     if auc is None or math.isnan(auc):
-        return "The ROC curve needs both classes in the test set; this test set holds only one."
-    case = f"'{positive_label}' case" if positive_label is not None else "positive case"
-    return (
-        f"The model ranks a randomly chosen {case} above a randomly chosen other one "
-        f"{auc:.0%} of the time (ROC-AUC {auc:.2f}): {_auc_quality(auc)}."
+        return _("The ROC curve needs both classes in the test set; this test set holds only one.")
+    case = (
+        _("'{positive_label}' case").format(positive_label=positive_label)
+        if positive_label is not None
+        else _("positive case")
     )
+    return _(
+        "The model ranks a randomly chosen {case} above a randomly chosen other one {auc} of the time (ROC-AUC {auc2}): {auc_quality}."
+    ).format(case=case, auc=f"{auc:.0%}", auc2=f"{auc:.2f}", auc_quality=_auc_quality(auc))
 
 
 def plot_confusion(df: pd.DataFrame) -> go.Figure:
@@ -114,9 +118,9 @@ def plot_confusion(df: pd.DataFrame) -> go.Figure:
             hovertemplate="Actual %{y}, predicted %{x}: %{text}<extra></extra>",
         )
     )
-    _layout(fig, "Confusion matrix: actual vs predicted (test set)")
-    fig.update_xaxes(title="Predicted", type="category")
-    fig.update_yaxes(title="Actual", type="category", autorange="reversed")
+    _layout(fig, _("Confusion matrix: actual vs predicted (test set)"))
+    fig.update_xaxes(title=_("Predicted"), type="category")
+    fig.update_yaxes(title=_("Actual"), type="category", autorange="reversed")
     return fig
 
 
@@ -124,7 +128,7 @@ def caption_confusion(df: pd.DataFrame, positive_label: str | None = None) -> st
     """Binary (positive_label given): caught / missed / false alarms; otherwise overall accuracy."""
     total = int(df["count"].sum())
     if total == 0:
-        return "The test set is empty, so there is nothing to count."
+        return _("The test set is empty, so there is nothing to count.")
     correct = int(df.loc[df["actual"] == df["predicted"], "count"].sum())
     if positive_label is not None and str(positive_label) in set(df["actual"]):
         pos = str(positive_label)
@@ -134,18 +138,26 @@ def caption_confusion(df: pd.DataFrame, positive_label: str | None = None) -> st
         false_alarms = int(df.loc[(df["actual"] != pos) & (df["predicted"] == pos), "count"].sum())
         n_neg = total - n_pos
         share = f" ({caught / n_pos:.0%})" if n_pos else ""
-        return (
-            f"Of the {n_pos:,} test rows that really are '{pos}', the model catches {caught:,}{share} "
-            f"and misses {n_pos - caught:,}; it also raises {false_alarms:,} false alarms among the {n_neg:,} others."
+        return _(
+            "Of the {n_pos} test rows that really are '{pos}', the model catches {caught}{share} and misses {value}; it also raises {false_alarms} false alarms among the {n_neg} others."
+        ).format(
+            n_pos=f"{n_pos:,}",
+            pos=pos,
+            caught=f"{caught:,}",
+            share=share,
+            value=f"{n_pos - caught:,}",
+            false_alarms=f"{false_alarms:,}",
+            n_neg=f"{n_neg:,}",
         )
     wrong = df[(df["actual"] != df["predicted"]) & (df["count"] > 0)]
-    sentence = f"The model labels {correct / total:.0%} of the {total:,} test rows correctly"
+    sentence = _("The model labels {value} of the {total} test rows correctly").format(
+        value=f"{correct / total:.0%}", total=f"{total:,}"
+    )
     if wrong.empty:
         return sentence + "."
     worst = wrong.sort_values("count", ascending=False).iloc[0]
-    return (
-        sentence + f"; its most common mistake is calling '{worst['actual']}' '{worst['predicted']}' "
-        f"({int(worst['count']):,} times)."
+    return sentence + _("; its most common mistake is calling '{actual}' '{predicted}' ({count} times).").format(
+        actual=worst["actual"], predicted=worst["predicted"], count=f"{int(worst['count']):,}"
     )
 
 
@@ -156,28 +168,30 @@ def plot_residuals(df: pd.DataFrame) -> go.Figure:
             y=df["residual"],
             mode="markers",
             marker=dict(color=ACCENT, opacity=0.5, size=6),
-            name="Test rows",
+            name=_("Test rows"),
             hovertemplate="Predicted %{x:,.4~g}<br>Error %{y:,.4~g}<extra></extra>",
         )
     )
     fig.add_hline(y=0, line=dict(color=MUTED, dash="dash"))
-    _layout(fig, "Prediction errors on the test set (residuals)", showlegend=False)
-    fig.update_xaxes(title="Predicted value")
-    fig.update_yaxes(title="Actual − predicted")
+    _layout(fig, _("Prediction errors on the test set (residuals)"), showlegend=False)
+    fig.update_xaxes(title=_("Predicted value"))
+    fig.update_yaxes(title=_("Actual − predicted"))
     return fig
 
 
 def caption_residuals(df: pd.DataFrame) -> str:
     if df.empty:
-        return "The test set is empty, so there are no prediction errors to show."
+        return _("The test set is empty, so there are no prediction errors to show.")
     typical = float(df["residual"].abs().median())
     bias = float(df["residual"].mean())
     mae = float(df["residual"].abs().mean())
-    sentence = f"Half of the predictions are within {_amount(typical)} of the true value"
+    sentence = _("Half of the predictions are within {amount} of the true value").format(amount=_amount(typical))
     if mae == 0 or abs(bias) < 0.1 * mae:
-        return sentence + ", and the errors are balanced: the model is not systematically too high or too low."
-    direction = "too low" if bias > 0 else "too high"
-    return sentence + f", but the model predicts {direction} by {_amount(abs(bias))} on average."
+        return sentence + _(", and the errors are balanced: the model is not systematically too high or too low.")
+    direction = _("too low") if bias > 0 else _("too high")
+    return sentence + _(", but the model predicts {direction} by {amount} on average.").format(
+        direction=direction, amount=_amount(abs(bias))
+    )
 
 
 def _is_baseline_row(df: pd.DataFrame) -> pd.Series:
@@ -212,10 +226,14 @@ def plot_leaderboard(leaderboard_df: pd.DataFrame, metric: str) -> go.Figure:
             hovertemplate="%{y}: %{x:.4~g}<extra></extra>",
         )
     )
-    better = "higher" if is_higher_better(metric) else "lower"
-    _layout(fig, f"Cross-validated {label} per model ({better} is better)", showlegend=False)
+    title = (
+        _("Cross-validated {label} per model (higher is better)")
+        if is_higher_better(metric)
+        else _("Cross-validated {label} per model (lower is better)")
+    )
+    _layout(fig, title.format(label=label), showlegend=False)
     fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title=f"{label} (mean over folds, bar = ± 1 std)")
+    fig.update_xaxes(title=_("{label} (mean over folds, bar = ± 1 std)").format(label=label))
     return fig
 
 
@@ -227,21 +245,29 @@ def caption_leaderboard(leaderboard_df: pd.DataFrame, metric: str, baseline_pred
     models, baselines = ranked[~is_base], ranked[is_base]
     label = get_metric_label(metric)
     if models.empty:
-        return "No model could be trained besides the baseline; check the errors in the table."
+        return _("No model could be trained besides the baseline; check the errors in the table.")
     best = models.iloc[0]
-    sentence = (
-        f"{best['model']} ranks first with a cross-validated {label} of {format_metric_value(metric, best['cv_score'])}"
+    sentence = _("{model} ranks first with a cross-validated {label} of {metric_value}").format(
+        model=best["model"], label=label, metric_value=format_metric_value(metric, best["cv_score"])
     )
     if baselines.empty:
         return sentence + "."
     base_score = float(baselines.iloc[0]["cv_score"])
     gain = (best["cv_score"] - base_score) * (1 if is_higher_better(metric) else -1)
-    what = f"the baseline that always predicts {baseline_prediction}" if baseline_prediction else "the baseline"
+    what = (
+        _("the baseline that always predicts {baseline_prediction}").format(baseline_prediction=baseline_prediction)
+        if baseline_prediction
+        else _("the baseline")
+    )
     if gain <= 0:
-        return sentence + f", no better than {what}: the features may not carry the signal needed."
+        return sentence + _(", no better than {what}: the features may not carry the signal needed.").format(what=what)
     if is_higher_better(metric):
-        return sentence + f", {format_metric_value(metric, gain)} above {what}."
-    return sentence + f", {format_metric_value(metric, gain)} lower (better) than {what}."
+        return sentence + _(", {metric_value} above {what}.").format(
+            metric_value=format_metric_value(metric, gain), what=what
+        )
+    return sentence + _(", {metric_value} lower (better) than {what}.").format(
+        metric_value=format_metric_value(metric, gain), what=what
+    )
 
 
 def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figure:
@@ -252,7 +278,7 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
             x=[0, 1],
             y=[positive_rate, positive_rate],
             mode="lines",
-            name=f"Guessing (PR-AUC {positive_rate:.2f})",
+            name=_("Guessing (PR-AUC {positive_rate})").format(positive_rate=f"{positive_rate:.2f}"),
             line=dict(color=MUTED, dash="dash"),
         )
     )
@@ -262,15 +288,15 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
             y=pr_df["precision"],
             mode="lines",
             line_shape="hv",
-            name=f"Model (PR-AUC {pr_auc:.2f})",
+            name=_("Model (PR-AUC {pr_auc})").format(pr_auc=f"{pr_auc:.2f}"),
             line=dict(color=ACCENT, width=3),
             customdata=pr_df["threshold"],
             hovertemplate="Caught: %{x:.0%}<br>Right when flagged: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, f"Precision-recall curve: PR-AUC {pr_auc:.2f}")
-    fig.update_xaxes(title="Share of positives caught (recall)", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title="Share of flagged rows that are positive (precision)", range=[0, 1.02], tickformat=".0%")
+    _layout(fig, _("Precision-recall curve: PR-AUC {pr_auc}").format(pr_auc=f"{pr_auc:.2f}"))
+    fig.update_xaxes(title=_("Share of positives caught (recall)"), range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title=_("Share of flagged rows that are positive (precision)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.02, y=0.08))
     return fig
 
@@ -285,13 +311,18 @@ def caption_pr(
     """E.g. "To catch 80% of the 'Yes' rows, the model must flag rows of which 45% really are 'Yes'
     (PR-AUC 0.62; guessing would give 0.26)."""
     if pr_auc is None or math.isnan(pr_auc) or pr_df.empty:
-        return "The precision-recall curve needs both classes in the test set; this test set holds only one."
-    case = f"'{positive_label}'" if positive_label is not None else "positive"
+        return _("The precision-recall curve needs both classes in the test set; this test set holds only one.")
+    case = f"'{positive_label}'" if positive_label is not None else _("positive")
     reachable = pr_df[pr_df["recall"] >= target_recall]
     precision = float(reachable["precision"].max()) if not reachable.empty else float("nan")
-    return (
-        f"To catch {target_recall:.0%} of the {case} rows, the model must flag rows of which {precision:.0%} "
-        f"really are {case} (PR-AUC {pr_auc:.2f}; guessing would give {positive_rate:.2f})."
+    return _(
+        "To catch {target_recall} of the {case} rows, the model must flag rows of which {precision} really are {case} (PR-AUC {pr_auc}; guessing would give {positive_rate})."
+    ).format(
+        target_recall=f"{target_recall:.0%}",
+        case=case,
+        precision=f"{precision:.0%}",
+        pr_auc=f"{pr_auc:.2f}",
+        positive_rate=f"{positive_rate:.2f}",
     )
 
 
@@ -309,7 +340,7 @@ def plot_cost_curve(
             mode="lines",
             line=dict(color=ACCENT, width=3),
             line_shape="hv",
-            name="Total cost",
+            name=_("Total cost"),
             customdata=threshold_df[["fn", "fp"]].to_numpy(),
             hovertemplate=f"Threshold %{{x:.2f}}<br>Cost {currency}%{{y:,.0f}}<br>"
             "Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}<extra></extra>",
@@ -319,7 +350,7 @@ def plot_cost_curve(
         fig.add_vline(
             x=best_threshold,
             line=dict(color=GOOD, dash="dash"),
-            annotation_text=f"chosen = cheapest {best_threshold:.2f}",
+            annotation_text=_("chosen = cheapest {best_threshold}").format(best_threshold=f"{best_threshold:.2f}"),
             annotation_position="top right",
         )
         best_threshold = threshold = None
@@ -337,9 +368,9 @@ def plot_cost_curve(
             annotation_text=f"chosen {threshold:.2f}",
             annotation_position="top right",
         )
-    _layout(fig, "Business cost of the mistakes per threshold (test set)", showlegend=False)
-    fig.update_xaxes(title="Threshold: rows scoring above it are flagged", range=[0, 1])
-    fig.update_yaxes(title=f"Total cost ({currency})", rangemode="tozero")
+    _layout(fig, _("Business cost of the mistakes per threshold (test set)"), showlegend=False)
+    fig.update_xaxes(title=_("Threshold: rows scoring above it are flagged"), range=[0, 1])
+    fig.update_yaxes(title=_("Total cost ({currency})").format(currency=currency), rangemode="tozero")
     return fig
 
 
@@ -348,31 +379,42 @@ def caption_cost_curve(
     best_threshold: float,
     currency: str = "€",
     default: float = 0.5,
-    noun: str = "test rows",
+    noun: str | None = None,
 ) -> str:
     """E.g. "Flagging the customers scored 0.31 or more costs least: €12,400 on these 1,409 customers,
     €3,100 less than the default 0.50." (``noun`` names the rows: "customers", "transactions"…)"""
     if threshold_df.empty or threshold_df["cost"].isna().all():
-        return (
+        return _(
             "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest threshold."
         )
     best = get_threshold_row(threshold_df, best_threshold)
     usual = get_threshold_row(threshold_df, default)
     rows = int(best["tp"] + best["fp"] + best["fn"] + best["tn"])
-    sentence = (
-        f"Flagging the {noun} scored {best_threshold:.2f} or more costs least: "
-        f"{format_money(best['cost'], currency)} on these {rows:,} {noun}"
+    sentence = _(
+        "Flagging the {noun} scored {best_threshold} or more costs least: {money} on these {rows} {noun}"
+    ).format(
+        noun=noun or _("test rows"),
+        best_threshold=f"{best_threshold:.2f}",
+        money=format_money(best["cost"], currency),
+        rows=f"{rows:,}",
     )
+
     saving = float(usual["cost"] - best["cost"])
     if saving <= 0:
-        return sentence + f", the same as the default threshold {default:.2f}."
-    return sentence + f", {format_money(saving, currency)} less than the default {default:.2f}."
+        return sentence + _(", the same as the default threshold {default}.").format(default=f"{default:.2f}")
+    return sentence + _(", {money} less than the default {default}.").format(
+        money=format_money(saving, currency), default=f"{default:.2f}"
+    )
 
 
 def plot_threshold_metrics(threshold_df: pd.DataFrame, threshold: float | None = None) -> go.Figure:
     """Precision, recall and F1 as the threshold moves: the trade-off the threshold controls."""
     fig = go.Figure()
-    for column, name, color in (("precision", "Precision", GOOD), ("recall", "Recall", ACCENT), ("f1", "F1", WARN)):
+    for column, name, color in (
+        ("precision", _("Precision"), GOOD),
+        ("recall", _("Recall"), ACCENT),
+        ("f1", "F1", WARN),
+    ):
         fig.add_trace(
             go.Scatter(
                 x=threshold_df["threshold"],
@@ -386,9 +428,9 @@ def plot_threshold_metrics(threshold_df: pd.DataFrame, threshold: float | None =
         )
     if threshold is not None:
         fig.add_vline(x=threshold, line=dict(color=BAD, dash="dot"))
-    _layout(fig, "Precision, recall and F1 per threshold (test set)")
-    fig.update_xaxes(title="Threshold: rows scoring above it are flagged", range=[0, 1])
-    fig.update_yaxes(title="Score", range=[0, 1.02], tickformat=".0%")
+    _layout(fig, _("Precision, recall and F1 per threshold (test set)"))
+    fig.update_xaxes(title=_("Threshold: rows scoring above it are flagged"), range=[0, 1])
+    fig.update_yaxes(title=_("Score"), range=[0, 1.02], tickformat=".0%")
     return fig
 
 
@@ -396,12 +438,19 @@ def caption_threshold(threshold_df: pd.DataFrame, threshold: float, positive_lab
     """E.g. "At 0.30 the model flags 412 rows: it catches 78% of the 'Yes' rows, and 55% of the rows
     it flags really are 'Yes'." """
     row = get_threshold_row(threshold_df, threshold)
-    case = f"'{positive_label}'" if positive_label is not None else "positive"
+    case = f"'{positive_label}'" if positive_label is not None else _("positive")
     if row["flagged"] == 0:
-        return f"At {threshold:.2f} the model flags no row at all, so it catches none of the {case} rows."
-    return (
-        f"At {threshold:.2f} the model flags {int(row['flagged']):,} rows: it catches {row['recall']:.0%} of the {case} rows, "
-        f"and {row['precision']:.0%} of the rows it flags really are {case}."
+        return _("At {cutoff} the model flags no row at all, so it catches none of the {case} rows.").format(
+            cutoff=f"{threshold:.2f}", case=case
+        )
+    return _(
+        "At {cutoff} the model flags {flagged} rows: it catches {recall} of the {case} rows, and {right} of the rows it flags really are {case}."
+    ).format(
+        cutoff=f"{threshold:.2f}",
+        flagged=f"{int(row['flagged']):,}",
+        recall=f"{row['recall']:.0%}",
+        case=case,
+        right=f"{row['precision']:.0%}",
     )
 
 
@@ -412,7 +461,7 @@ def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
             x=[0, 1],
             y=[0, 1],
             mode="lines",
-            name="Perfectly calibrated",
+            name=_("Perfectly calibrated"),
             line=dict(color=MUTED, dash="dash"),
         )
     )
@@ -421,16 +470,16 @@ def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
             x=calibration_df["mean_predicted"],
             y=calibration_df["observed_rate"],
             mode="lines+markers",
-            name="Model",
+            name=_("Model"),
             line=dict(color=ACCENT, width=3),
             marker=dict(size=9),
             customdata=calibration_df["count"],
             hovertemplate="Predicted %{x:.0%}<br>Really happened %{y:.0%}<br>%{customdata:,} rows<extra></extra>",
         )
     )
-    _layout(fig, "Calibration: predicted chance vs what really happened (test set)")
-    fig.update_xaxes(title="Average predicted chance (10 equal-size groups)", range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title="Observed share of positives", range=[0, 1.02], tickformat=".0%")
+    _layout(fig, _("Calibration: predicted chance vs what really happened (test set)"))
+    fig.update_xaxes(title=_("Average predicted chance (10 equal-size groups)"), range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title=_("Observed share of positives"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.02, y=0.98))
     return fig
 
@@ -438,44 +487,50 @@ def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
 def caption_calibration(calibration_df: pd.DataFrame) -> str:
     """Reads the weighted average gap between predicted and observed rates (expected calibration error)."""
     if calibration_df.empty:
-        return "The test set is empty, so calibration cannot be checked."
+        return _("The test set is empty, so calibration cannot be checked.")
     weights = calibration_df["count"] / calibration_df["count"].sum()
     gaps = calibration_df["mean_predicted"] - calibration_df["observed_rate"]
     ece = float((weights * gaps.abs()).sum())
     bias = float((weights * gaps).sum())
     worst = calibration_df.loc[gaps.abs().idxmax()]
     if ece <= 0.05:
-        return (
-            f"The predicted chances match reality: on average they are {ece * 100:.0f} percentage points from the "
-            "observed rate, so a score of 0.30 can be read as a 30% chance."
-        )
+        return _(
+            "The predicted chances match reality: on average they are {value} percentage points from the observed rate, so a score of 0.30 can be read as a 30% chance."
+        ).format(value=f"{ece * 100:.0f}")
     if bias > 0.5 * ece:
-        direction = "run too high"
+        direction = _("run too high")
     elif bias < -0.5 * ece:
-        direction = "run too low"
+        direction = _("run too low")
     else:
-        direction = "are off in both directions"
-    return (
-        f"The predicted chances {direction}: on average {ece * 100:.0f} percentage points from what happened "
-        f"(rows predicted {worst['mean_predicted']:.0%} were really {worst['observed_rate']:.0%}), "
-        "so use the scores to rank rows, not as exact probabilities."
+        direction = _("are off in both directions")
+    return _(
+        "The predicted chances {direction}: on average {value} percentage points from what happened (rows predicted {mean_predicted} were really {observed_rate}), so use the scores to rank rows, not as exact probabilities."
+    ).format(
+        direction=direction,
+        value=f"{ece * 100:.0f}",
+        mean_predicted=f"{worst['mean_predicted']:.0%}",
+        observed_rate=f"{worst['observed_rate']:.0%}",
     )
 
 
 def caption_regression_report(report: dict[str, float]) -> str:
     """E.g. "Predictions miss by 23,400 on average (MAE), 8% of the true value (MAPE); the model
     explains 84% of the variation in the target (R² 0.84)." """
-    sentence = f"Predictions miss by {_amount(report['mae'])} on average (MAE)"
+    sentence = _("Predictions miss by {amount} on average (MAE)").format(amount=_amount(report["mae"]))
     if not math.isnan(report["mape"]):
         skipped = report.get("mape_skipped_rows", 0)
-        note = f", leaving out {skipped:,} rows whose true value is 0" if skipped else ""
-        sentence += f", {report['mape']:.0%} of the true value (MAPE{note})"
+        note = _(", leaving out {skipped} rows whose true value is 0").format(skipped=f"{skipped:,}") if skipped else ""
+        sentence += _(", {mape} of the true value (MAPE{note})").format(mape=f"{report['mape']:.0%}", note=note)
     r2 = report["r2"]
     if math.isnan(r2):
         return sentence + "."
     if r2 <= 0:
-        return sentence + f"; the model does no better than always predicting the average (R² {r2:.2f})."
-    return sentence + f"; the model explains {r2:.0%} of the variation in the target (R² {r2:.2f})."
+        return sentence + _("; the model does no better than always predicting the average (R² {r2}).").format(
+            r2=f"{r2:.2f}"
+        )
+    return sentence + _("; the model explains {r2} of the variation in the target (R² {r22}).").format(
+        r2=f"{r2:.0%}", r22=f"{r2:.2f}"
+    )
 
 
 def plot_predicted_vs_actual(residuals_df: pd.DataFrame) -> go.Figure:
@@ -488,7 +543,7 @@ def plot_predicted_vs_actual(residuals_df: pd.DataFrame) -> go.Figure:
             x=[low, high],
             y=[low, high],
             mode="lines",
-            name="Perfect prediction",
+            name=_("Perfect prediction"),
             line=dict(color=MUTED, dash="dash"),
         )
     )
@@ -497,14 +552,14 @@ def plot_predicted_vs_actual(residuals_df: pd.DataFrame) -> go.Figure:
             x=residuals_df["actual"],
             y=residuals_df["predicted"],
             mode="markers",
-            name="Test rows",
+            name=_("Test rows"),
             marker=dict(color=ACCENT, opacity=0.5, size=6),
             hovertemplate="Actual %{x:,.4~g}<br>Predicted %{y:,.4~g}<extra></extra>",
         )
     )
-    _layout(fig, "Predicted vs actual values (test set)")
-    fig.update_xaxes(title="Actual value")
-    fig.update_yaxes(title="Predicted value")
+    _layout(fig, _("Predicted vs actual values (test set)"))
+    fig.update_xaxes(title=_("Actual value"))
+    fig.update_yaxes(title=_("Predicted value"))
     fig.update_layout(legend=dict(x=0.02, y=0.98))
     return fig
 
@@ -514,24 +569,29 @@ def caption_predicted_vs_actual(residuals_df: pd.DataFrame, tolerance: float = 0
     10% of their true value, and the model under-predicts the highest 10% of values by 45,000 on average." """
     known = residuals_df[residuals_df["actual"] != 0]
     if known.empty:
-        return "There are no test rows with a non-zero true value to compare predictions against."
+        return _("There are no test rows with a non-zero true value to compare predictions against.")
     within = float((known["residual"].abs() <= tolerance * known["actual"].abs()).mean())
-    sentence = (
-        f"Dots on the diagonal are perfect predictions: {within:.0%} of the test rows are predicted within "
-        f"{tolerance:.0%} of their true value"
-    )
+    sentence = _(
+        "Dots on the diagonal are perfect predictions: {within} of the test rows are predicted within {tolerance} of their true value"
+    ).format(within=f"{within:.0%}", tolerance=f"{tolerance:.0%}")
     top = residuals_df[residuals_df["actual"] >= residuals_df["actual"].quantile(0.9)]
     bias = float(top["residual"].mean()) if len(top) else 0.0
     mae = float(residuals_df["residual"].abs().mean())
     if len(residuals_df) < 20 or mae == 0 or abs(bias) < mae:
         return sentence + "."
     direction = "under-predicts" if bias > 0 else "over-predicts"
-    return sentence + f", and the model {direction} the highest 10% of values by {_amount(abs(bias))} on average."
+    return sentence + _(", and the model {direction} the highest 10% of values by {amount} on average.").format(
+        direction=direction, amount=_amount(abs(bias))
+    )
 
 
 def plot_per_class(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for column, name, color in (("precision", "Precision", GOOD), ("recall", "Recall", ACCENT), ("f1", "F1", WARN)):
+    for column, name, color in (
+        ("precision", _("Precision"), GOOD),
+        ("recall", _("Recall"), ACCENT),
+        ("f1", "F1", WARN),
+    ):
         fig.add_trace(
             go.Bar(
                 x=plot_texts(df["class"]),
@@ -543,13 +603,13 @@ def plot_per_class(df: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         template=TEMPLATE,
-        title="Precision, recall and F1 of each class (test set)",
+        title=_("Precision, recall and F1 of each class (test set)"),
         height=HEIGHT,
         margin=dict(l=60, r=20, t=60, b=50),
         barmode="group",
     )
-    fig.update_xaxes(title="Class", type="category")
-    fig.update_yaxes(title="Score", range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(title=_("Class"), type="category")
+    fig.update_yaxes(title=_("Score"), range=[0, 1.02], tickformat=".0%")
     return fig
 
 
@@ -557,12 +617,18 @@ def caption_per_class(df: pd.DataFrame) -> str:
     """E.g. "It finds 91% of the 'gold' rows but only 52% of the 'silver' ones: …" """
     seen = df[df["rows"] > 0]
     if seen.empty:
-        return "None of the classes appears in the test rows, so nothing can be said per class."
+        return _("None of the classes appears in the test rows, so nothing can be said per class.")
     best, worst = seen.loc[seen["recall"].idxmax()], seen.loc[seen["recall"].idxmin()]
     if best["class"] == worst["class"] or np.isclose(best["recall"], worst["recall"]):
-        return f"It finds {worst['recall']:.0%} of the rows of every class: no class is left behind."
-    return (
-        f"It finds {best['recall']:.0%} of the '{best['class']}' rows but only {worst['recall']:.0%} of the "
-        f"'{worst['class']}' ones ({int(worst['rows']):,} test rows): look there first if the business "
-        "cares about that class."
+        return _("It finds {recall} of the rows of every class: no class is left behind.").format(
+            recall=f"{worst['recall']:.0%}"
+        )
+    return _(
+        "It finds {recall} of the '{class_name}' rows but only {recall2} of the '{class_name2}' ones ({rows} test rows): look there first if the business cares about that class."
+    ).format(
+        recall=f"{best['recall']:.0%}",
+        class_name=best["class"],
+        recall2=f"{worst['recall']:.0%}",
+        class_name2=worst["class"],
+        rows=f"{int(worst['rows']):,}",
     )

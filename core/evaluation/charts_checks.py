@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.evaluation.fairness import GROUP_METRICS, MIN_GROUP_ROWS, task_of_group_table
+from core.i18n import _, ngettext
 from core.problem.definition import (
     format_metric_value,
     get_metric_label,
@@ -58,32 +59,54 @@ def caption_comparison(name_a: str, name_b: str, cv: dict | None, boot: dict, me
         advantage = sign * cv["mean_difference"]
         if advantage > 0:
             parts.append(
-                f"{name_a} beats {other} on {wins} of {k} folds, by {_signed(advantage, higher)} {label} on average"
+                _("{name_a} beats {other} on {wins} of {k} folds, by {signed} {label} on average").format(
+                    name_a=name_a, other=other, wins=wins, k=k, signed=_signed(advantage, higher), label=label
+                )
             )
         elif advantage < 0:
             parts.append(
-                f"{name_a} trails {other} by {_signed(-advantage, higher)} {label} on average over {k} folds, "
-                f"winning {wins} of them"
+                _(
+                    "{name_a} trails {other} by {signed} {label} on average over {k} folds, winning {wins} of them"
+                ).format(name_a=name_a, other=other, signed=_signed(-advantage, higher), label=label, k=k, wins=wins)
             )
         else:
-            parts.append(f"{name_a} and {other} score the same {label} on average over {k} folds")
+            parts.append(
+                _("{name_a} and {other} score the same {label} on average over {k} folds").format(
+                    name_a=name_a, other=other, label=label, k=k
+                )
+            )
     if math.isnan(boot.get("ci_low", float("nan"))):
-        holdout = f"the holdout cannot tell them apart ({label} is undefined on it)"
+        holdout = _("the holdout cannot tell them apart ({label} is undefined on it)").format(label=label)
         return "; ".join(parts + [holdout]) + "."
     advantage = sign * boot["difference"]
     low, high = sorted((sign * boot["ci_low"], sign * boot["ci_high"]))
-    who = "it" if parts else name_a
-    lead = "ahead" if advantage >= 0 else "behind"
-    holdout = (
-        f"on the holdout {who} is {lead} by {_signed(abs(advantage), higher)}"
-        f"{'' if parts else ' ' + label} (95% interval {_signed(low, higher)} to {_signed(high, higher)})"
+    if parts:
+        template = (
+            _("on the holdout it is ahead by {gap} (95% interval {low} to {high})")
+            if advantage >= 0
+            else _("on the holdout it is behind by {gap} (95% interval {low} to {high})")
+        )
+    else:
+        template = (
+            _("on the holdout {name} is ahead by {gap} {label} (95% interval {low} to {high})")
+            if advantage >= 0
+            else _("on the holdout {name} is behind by {gap} {label} (95% interval {low} to {high})")
+        )
+    holdout = template.format(
+        name=name_a,
+        label=label,
+        gap=_signed(abs(advantage), higher),
+        low=_signed(low, higher),
+        high=_signed(high, higher),
     )
     if low > 0:
-        verdict = f"so {_mid_sentence(name_a) if parts else 'it'} is really better"
+        verdict = (
+            _("so {name} is really better").format(name=_mid_sentence(name_a)) if parts else _("so it is really better")
+        )
     elif high < 0:
-        verdict = f"so {other} is really better on unseen data"
+        verdict = _("so {other} is really better on unseen data").format(other=other)
     else:
-        verdict = "so the two are practically tied: the simpler or faster one is a fine choice"
+        verdict = _("so the two are practically tied: the simpler or faster one is a fine choice")
     sentence = "; ".join(parts + [holdout]) + f", {verdict}."
     return sentence[0].upper() + sentence[1:]
 
@@ -94,16 +117,23 @@ RUN_SCORE_METRICS = ("cv_score", "roc_auc", "pr_auc", "f1_macro", "accuracy", "b
 def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
     """Grouped bars: each chosen run's scores (``runs_df`` from ``tracking.get_runs_df``, indexed by run)."""
     metrics = [m for m in RUN_SCORE_METRICS if m in runs_df.columns and runs_df[m].notna().any()]
-    names = [f"CV {get_metric_label(metric)}" if m == "cv_score" else get_metric_label(m) for m in metrics]
+    names = [
+        _("CV {metric}").format(metric=get_metric_label(metric)) if m == "cv_score" else get_metric_label(m)
+        for m in metrics
+    ]
     fig = go.Figure()
     for run_id, row in runs_df.iterrows():
-        fig.add_bar(name=f"run {run_id}: {row['model']}", x=names, y=[row[m] for m in metrics])
+        fig.add_bar(
+            name=_("run {run_id}: {model}").format(run_id=run_id, model=row["model"]),
+            x=names,
+            y=[row[m] for m in metrics],
+        )
     fig.update_layout(
         template=TEMPLATE,
         height=HEIGHT_MEDIUM,
         barmode="group",
-        title="Scores of the chosen runs",
-        yaxis_title="score (higher is better)",
+        title=_("Scores of the chosen runs"),
+        yaxis_title=_("score (higher is better)"),
     )
     return fig
 
@@ -111,12 +141,15 @@ def plot_run_scores(runs_df: pd.DataFrame, metric: str) -> go.Figure:
 def caption_run_scores(runs_df: pd.DataFrame, metric: str) -> str:
     values = runs_df[metric].astype(float)
     if values.isna().all():
-        return f"None of these runs has a holdout {get_metric_label(metric)}."
+        return _("None of these runs has a holdout {metric}.").format(metric=get_metric_label(metric))
     best = values.idxmax() if is_higher_better(metric) else values.idxmin()
-    return (
-        f"Run {best} ({runs_df.loc[best, 'model']}) has the best holdout {get_metric_label(metric)} of these "
-        f"runs ({format_metric_value(metric, values[best])}); bars of equal height mean the runs are "
-        "practically interchangeable."
+    return _(
+        "Run {best} ({value}) has the best holdout {metric} of these runs ({metric_value}); bars of equal height mean the runs are practically interchangeable."
+    ).format(
+        best=best,
+        value=runs_df.loc[best, "model"],
+        metric=get_metric_label(metric),
+        metric_value=format_metric_value(metric, values[best]),
     )
 
 
@@ -128,14 +161,14 @@ def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
             x=list(range(1, len(row["cv_folds"]) + 1)),
             y=row["cv_folds"],
             mode="lines+markers",
-            name=f"run {run_id}: {row['model']}",
+            name=_("run {run_id}: {model}").format(run_id=run_id, model=row["model"]),
         )
     fig.update_layout(
         template=TEMPLATE,
         height=HEIGHT_SMALL,
-        title="Score on each cross-validation fold",
+        title=_("Score on each cross-validation fold"),
         xaxis_title="fold",
-        yaxis_title=f"CV {get_metric_label(metric)}",
+        yaxis_title=_("CV {metric}").format(metric=get_metric_label(metric)),
     )
     fig.update_xaxes(dtick=1)
     return fig
@@ -144,11 +177,10 @@ def plot_run_folds(runs_df: pd.DataFrame, metric: str) -> go.Figure:
 def caption_run_folds(runs_df: pd.DataFrame) -> str:
     spreads = [max(f) - min(f) for f in runs_df["cv_folds"] if len(f)]
     if not spreads:
-        return "These runs have no fold scores."
-    return (
-        f"Each line is one run over its folds; the scores move by up to {max(spreads):.3f} from fold to fold, "
-        "so smaller differences between runs can be luck."
-    )
+        return _("These runs have no fold scores.")
+    return _(
+        "Each line is one run over its folds; the scores move by up to {max} from fold to fold, so smaller differences between runs can be luck."
+    ).format(max=f"{max(spreads):.3f}")
 
 
 def _heading(label: str) -> str:
@@ -166,10 +198,10 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
     """Bars per metric, one colour per group; groups too small to trust are faded and say so."""
     task = task_of_group_table(group_df)
     metrics = [m for m in GROUP_METRICS[task] if m in group_df.columns and m != "mean_error"]
-    names = [_heading(m.split(" (")[0]) for m in (GROUP_METRICS[task][k] for k in metrics)]
+    names = [_heading(_(m).split(" (")[0]) for m in (GROUP_METRICS[task][k] for k in metrics)]
     fig = go.Figure()
     for row in group_df.itertuples(index=False):
-        suffix = "" if row.reliable else f" (only {row.rows} rows: unreliable)"
+        suffix = "" if row.reliable else _(" (only {rows} rows: unreliable)").format(rows=row.rows)
         values = [getattr(row, m) for m in metrics]
         shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
         fig.add_trace(
@@ -185,8 +217,10 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{customdata[1]}: %{text} (%{customdata[0]:,} rows)<extra></extra>",
             )
         )
-    title = "Typical error per group (test set)" if task == "regression" else "Model behaviour per group (test set)"
-    _layout(fig, title, barmode="group", legend_title_text="Group")
+    title = (
+        _("Typical error per group (test set)") if task == "regression" else _("Model behaviour per group (test set)")
+    )
+    _layout(fig, title, barmode="group", legend_title_text=_("Group"))
     if task != "regression":
         fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
     return fig
@@ -199,56 +233,85 @@ def caption_fairness(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], co
     of = f" of {column}" if column else ""
     if len(group_df) < 2:
         only = f"'{group_df['group'].iloc[0]}'" if len(group_df) else "none"
-        return f"The test rows hold a single group{of} ({only}), so there is nothing to compare."
+        return _("The test rows hold a single group{of} ({only}), so there is nothing to compare.").format(
+            of=of, only=only
+        )
     if task == "binary":
         sentence = _flag_rate_clause(group_df, gaps, of)
         others = {m: g for m, g in gaps.items() if m in ("tpr", "fpr", "accuracy", "roc_auc")}
         if others:
             metric, gap = max(others.items(), key=lambda item: item[1]["gap"])
-            sentence += (
-                f"; the largest gap is in {GROUP_METRICS['binary'][metric]}: {gap['low']:.2f} for '{gap['low_group']}' "
-                f"vs {gap['high']:.2f} for '{gap['high_group']}'"
+            sentence += _(
+                "; the largest gap is in {value}: {low} for '{low_group}' vs {high} for '{high_group}'"
+            ).format(
+                value=_(GROUP_METRICS["binary"][metric]),
+                low=f"{gap['low']:.2f}",
+                low_group=gap["low_group"],
+                high=f"{gap['high']:.2f}",
+                high_group=gap["high_group"],
             )
     elif task == "multiclass" and "accuracy" in gaps:
         gap = gaps["accuracy"]
-        sentence = (
-            f"Accuracy ranges from {gap['low']:.0%} for '{gap['low_group']}' to {gap['high']:.0%} for "
-            f"'{gap['high_group']}' across the groups{of}"
+        sentence = _(
+            "Accuracy ranges from {low} for '{low_group}' to {high} for '{high_group}' across the groups{of}"
+        ).format(
+            low=f"{gap['low']:.0%}",
+            low_group=gap["low_group"],
+            high=f"{gap['high']:.0%}",
+            high_group=gap["high_group"],
+            of=of,
         )
     elif task == "regression" and "mae" in gaps:
         gap = gaps["mae"]
-        sentence = (
-            f"The typical error is largest for '{gap['high_group']}' ({format_metric_value('mae', gap['high'])}) "
-            f"and smallest for '{gap['low_group']}' ({format_metric_value('mae', gap['low'])}) across the groups{of}"
+        sentence = _(
+            "The typical error is largest for '{high_group}' ({metric_value}) and smallest for '{low_group}' ({metric_value2}) across the groups{of}"
+        ).format(
+            high_group=gap["high_group"],
+            metric_value=format_metric_value("mae", gap["high"]),
+            low_group=gap["low_group"],
+            metric_value2=format_metric_value("mae", gap["low"]),
+            of=of,
         )
     else:
-        sentence = f"The groups{of} cannot be compared: the metric is undefined in all but one of them"
+        sentence = _("The groups{of} cannot be compared: the metric is undefined in all but one of them").format(of=of)
     small = group_df.loc[~group_df["reliable"], "group"].tolist()
     if small:
         shown = ", ".join(f"'{g}'" for g in small[:3]) + (" …" if len(small) > 3 else "")
-        sentence += f"; {shown} {'has' if len(small) == 1 else 'have'} too few rows to judge"
+        sentence += ngettext(
+            "; {shown} has too few rows to judge", "; {shown} have too few rows to judge", len(small)
+        ).format(shown=shown)
     return sentence + "."
 
 
 def _flag_rate_clause(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], of: str) -> str:
     gap = gaps.get("positive_rate")
     if gap is None:
-        return f"The groups{of} cannot be compared"
+        return _("The groups{of} cannot be compared").format(of=of)
     note = ""
     if gap["gap"] < 0.05:
         how = "similar"
     elif not math.isnan(gap["ratio"]) and gap["ratio"] < 0.8:
-        how, note = "very different", ", below the four-fifths rule of thumb"
+        how, note = _("very different"), _(", below the four-fifths rule of thumb")
     else:
-        how = "somewhat different"
+        how = _("somewhat different")
     pool = group_df[group_df["reliable"]] if gap["reliable"] else group_df
     if len(pool) == 2:
         first, second = pool["group"].tolist()
         rate = dict(zip(pool["group"], pool["positive_rate"]))
-        return f"'{first}' and '{second}' are flagged at {how} rates ({rate[first]:.0%} vs {rate[second]:.0%}{note})"
-    return (
-        f"Across the {len(pool)} groups{of}, rows are flagged at {how} rates, from {gap['low']:.0%} for "
-        f"'{gap['low_group']}' to {gap['high']:.0%} for '{gap['high_group']}'{note}"
+        return _("'{first}' and '{second}' are flagged at {how} rates ({value} vs {value2}{note})").format(
+            first=first, second=second, how=how, value=f"{rate[first]:.0%}", value2=f"{rate[second]:.0%}", note=note
+        )
+    return _(
+        "Across the {n} groups{of}, rows are flagged at {how} rates, from {low} for '{low_group}' to {high} for '{high_group}'{note}"
+    ).format(
+        n=len(pool),
+        of=of,
+        how=how,
+        low=f"{gap['low']:.0%}",
+        low_group=gap["low_group"],
+        high=f"{gap['high']:.0%}",
+        high_group=gap["high_group"],
+        note=note,
     )
 
 
@@ -258,7 +321,7 @@ def _error_text(value: float, task: str) -> str:
 
 def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
     """Horizontal bars of the error per segment, worst on top, with the overall error as a line."""
-    what = "Typical error (MAE)" if task == "regression" else "Share of wrong predictions"
+    what = _("Typical error (MAE)") if task == "regression" else _("Share of wrong predictions")
     fig = go.Figure(
         go.Bar(
             x=segments_df["error"],
@@ -278,7 +341,7 @@ def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
             annotation_text="overall",
             annotation_position="top",
         )
-    _layout(fig, "Where the model makes the most mistakes (test set)", showlegend=False)
+    _layout(fig, _("Where the model makes the most mistakes (test set)"), showlegend=False)
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title=what, rangemode="tozero", tickformat=None if task == "regression" else ".0%")
     return fig
@@ -288,18 +351,21 @@ def caption_error_segments(segments_df: pd.DataFrame, task: str, min_rows: int =
     """E.g. "The model errs most for contract = Month-to-month (412 rows): 31% wrong vs 19% overall,
     1.6 times the average." """
     if segments_df.empty:
-        return f"No segment of at least {min_rows} test rows stands out: the model makes no mistakes or too few rows to split."
+        return _(
+            "No segment of at least {min_rows} test rows stands out: the model makes no mistakes or too few rows to split."
+        ).format(min_rows=min_rows)
     worst = segments_df.iloc[0]
     error, overall = _error_text(worst["error"], task), _error_text(worst["overall_error"], task)
     if task == "regression":
-        detail = f"a typical miss of {error} vs {overall} overall"
+        detail = _("a typical miss of {error} vs {overall} overall").format(error=error, overall=overall)
     else:
-        detail = f"{error} wrong vs {overall} overall"
+        detail = _("{error} wrong vs {overall} overall").format(error=error, overall=overall)
     if worst["lift"] < 1.1:
-        return f"No segment is much worse than the rest: the worst, {worst['label']} ({worst['rows']:,} rows), has {detail}."
-    return (
-        f"The model errs most for {worst['label']} ({worst['rows']:,} rows): {detail}, "
-        f"{worst['lift']:.1f} times the average."
+        return _("No segment is much worse than the rest: the worst, {label} ({rows} rows), has {detail}.").format(
+            label=worst["label"], rows=f"{worst['rows']:,}", detail=detail
+        )
+    return _("The model errs most for {label} ({rows} rows): {detail}, {lift} times the average.").format(
+        label=worst["label"], rows=f"{worst['rows']:,}", detail=detail, lift=f"{worst['lift']:.1f}"
     )
 
 
@@ -335,10 +401,12 @@ def plot_robustness(robustness_df: pd.DataFrame, metric: str) -> go.Figure:
         height=HEIGHT,
         margin=dict(l=60, r=20, t=60, b=50),
         showlegend=False,
-        title=f"Change in {label} under noise and missing inputs (clean: {format_metric_value(metric, clean)})",
+        title=_("Change in {label} under noise and missing inputs (clean: {metric_value})").format(
+            label=label, metric_value=format_metric_value(metric, clean)
+        ),
     )
     fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title=f"Change in {label} (red = worse)")
+    fig.update_xaxes(title=_("Change in {label} (red = worse)").format(label=label))
     return fig
 
 
@@ -352,20 +420,32 @@ def caption_robustness(robustness_df: pd.DataFrame, metric: str, noise_level: fl
         row = noise.iloc[int(np.argmin(np.abs(noise["noise_level"].to_numpy() - noise_level)))]
         size = _change_text(metric, row["change"])[1:]
         if size.strip("0.,") == "":
-            effect = f"barely changes {label}"
+            effect = _("barely changes {label}").format(label=label)
         elif row["change"] < 0:
-            effect = f"lowers {label} by {size}"
+            effect = _("lowers {label} by {size}").format(label=label, size=size)
         else:
-            effect = f"raises {label} by {size}"
-        parts.append(f"Adding {row['noise_level']:.0%} noise to the numbers {effect}")
+            effect = _("raises {label} by {size}").format(label=label, size=size)
+        parts.append(
+            _("Adding {noise_level} noise to the numbers {effect}").format(
+                noise_level=f"{row['noise_level']:.0%}", effect=effect
+            )
+        )
     missing = robustness_df[robustness_df["kind"] == "missing"]
     if not missing.empty:
         worst = missing.iloc[0]
         if worst["harm"] > 0:
-            parts.append(f"losing '{worst['column']}' costs the most: {_change_text(metric, worst['change'])}")
+            parts.append(
+                _("losing '{column}' costs the most: {change_text}").format(
+                    column=worst["column"], change_text=_change_text(metric, worst["change"])
+                )
+            )
         else:
-            parts.append(f"losing any single one of the {len(missing)} columns tested does not hurt {label}")
+            parts.append(
+                _("losing any single one of the {n} columns tested does not hurt {label}").format(
+                    n=len(missing), label=label
+                )
+            )
     if not parts:
-        return "There was nothing to perturb: the model reads no numeric column and no column was tested."
+        return _("There was nothing to perturb: the model reads no numeric column and no column was tested.")
     sentence = "; ".join(parts) + "."
     return sentence[0].upper() + sentence[1:]

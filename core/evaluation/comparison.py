@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from core.i18n import _
 from core.workspace.errors import ConfigError, DataError
 
 # ---------------------------------------------------------------- paired CV comparison
@@ -33,7 +34,9 @@ def compare_cv_folds(
     a, b = np.asarray(scores_a, dtype="float64"), np.asarray(scores_b, dtype="float64")
     if a.shape != b.shape:
         raise DataError(
-            f"Both models need a score on the same folds; got {len(a)} and {len(b)} scores. Train them together."
+            _("Both models need a score on the same folds; got {n} and {n2} scores. Train them together.").format(
+                n=len(a), n2=len(b)
+            )
         )
     keep = ~(np.isnan(a) | np.isnan(b))
     diff = a[keep] - b[keep]
@@ -175,7 +178,9 @@ def metric_uses_scores(metric: str) -> bool:
 def _registered(metric: str) -> tuple[Callable, bool, bool]:
     if metric not in BOOTSTRAP_METRICS:
         raise ConfigError(
-            f"The metric '{metric}' cannot be bootstrapped; choose one of {', '.join(BOOTSTRAP_METRICS)}."
+            _("The metric '{metric}' cannot be bootstrapped; choose one of {join}.").format(
+                metric=metric, join=", ".join(BOOTSTRAP_METRICS)
+            )
         )
     return BOOTSTRAP_METRICS[metric]
 
@@ -189,7 +194,9 @@ def score_metric(metric: str, y_true: ArrayLike, pred: ArrayLike) -> float:
 
 def _as_metric_inputs(metric: str, y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if p.ndim != 1:
-        raise DataError(f"The '{metric}' metric needs one value per row (for a binary task, P(positive)).")
+        raise DataError(
+            _("The '{metric}' metric needs one value per row (for a binary task, P(positive)).").format(metric=metric)
+        )
     if metric in ("accuracy", "f1_macro", "balanced_accuracy"):
         return y, p  # labels, compared as they are
     return y.astype("float64"), p.astype("float64")
@@ -229,13 +236,17 @@ def bootstrap_metric_difference(
     a, b = np.asarray(pred_a), np.asarray(pred_b)
     if not (len(y) == len(a) == len(b)) or len(y) == 0:
         raise DataError(
-            f"Both models need one prediction per holdout row; got {len(a)} and {len(b)} for {len(y)} rows."
+            _("Both models need one prediction per holdout row; got {n} and {n2} for {n3} rows.").format(
+                n=len(a), n2=len(b), n3=len(y)
+            )
         )
     if n_boot < 1:
-        raise ConfigError(f"The number of bootstrap resamples must be at least 1; got {n_boot} instead.")
+        raise ConfigError(
+            _("The number of bootstrap resamples must be at least 1; got {n_boot} instead.").format(n_boot=n_boot)
+        )
     if isinstance(metric, str):
-        fn, default_direction, _ = _registered(metric)
-        _, a = _as_metric_inputs(metric, y, a)
+        fn, default_direction, _unused = _registered(metric)
+        _y_unused, a = _as_metric_inputs(metric, y, a)
         y, b = _as_metric_inputs(metric, y, b)
         score_a, score_b = score_metric(metric, y, a), score_metric(metric, y, b)
         W = _row_weights(len(y), n_boot, seed)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from core.i18n import N_, _
 from core.problem.definition import get_metric_label
 from core.workspace.errors import DataError
 
@@ -22,20 +23,22 @@ MISSING = "(missing)"
 # Group metrics per task, in display order, with the words a non-specialist reads.
 GROUP_METRICS: dict[str, dict[str, str]] = {
     "binary": {
-        "positive_rate": "flagged rate",
-        "tpr": "recall (share of real positives caught)",
-        "fpr": "false alarm rate",
+        "positive_rate": N_("flagged rate"),
+        "tpr": N_("recall (share of real positives caught)"),
+        "fpr": N_("false alarm rate"),
         "accuracy": get_metric_label("accuracy"),
         "roc_auc": get_metric_label("roc_auc"),
     },
     "multiclass": {"accuracy": get_metric_label("accuracy")},
-    "regression": {"mae": "typical error (MAE)", "mean_error": "average under-prediction"},
+    "regression": {"mae": N_("typical error (MAE)"), "mean_error": N_("average under-prediction")},
 }
 
 
 def _check_task(task: str) -> None:
     if task not in GROUP_METRICS:
-        raise DataError(f"The task must be one of {', '.join(GROUP_METRICS)}; got '{task}' instead.")
+        raise DataError(
+            _("The task must be one of {join}; got '{task}' instead.").format(join=", ".join(GROUP_METRICS), task=task)
+        )
 
 
 def _short_number(value: float) -> str:
@@ -118,7 +121,9 @@ def get_group_metrics_df(
     y, pred = np.asarray(y_true), np.asarray(y_pred)
     if not len(y) == len(pred) == len(groups):
         raise DataError(
-            f"The sensitive column has {len(groups)} values for {len(y)} rows; pass the test rows of that column."
+            _("The sensitive column has {n} values for {n2} rows; pass the test rows of that column.").format(
+                n=len(groups), n2=len(y)
+            )
         )
     s = None if score is None else np.asarray(score, dtype="float64")
     labels = to_segments(pd.Series(groups)).to_numpy()
@@ -206,7 +211,11 @@ def get_error_segments_df(
     columns = ["column", "segment", "label", "rows", "error", "overall_error", "lift"]
     errors = _row_errors(y_true, y_pred, task)
     if len(errors) != len(X):
-        raise DataError(f"The table has {len(X)} rows but {len(errors)} predictions; pass the test rows of the table.")
+        raise DataError(
+            _("The table has {n} rows but {n2} predictions; pass the test rows of the table.").format(
+                n=len(X), n2=len(errors)
+            )
+        )
     overall = float(errors.mean()) if len(errors) else float("nan")
     if not overall > 0:
         return pd.DataFrame(columns=columns)  # no mistakes at all: no segment stands out

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from core.i18n import N_, _
 from core.problem.definition import (
     ProblemConfig,
     format_metric_value,
@@ -50,13 +51,90 @@ class GateResult:
 
 
 # What each check is called where people read it (the Train page's gate panel, the model card).
+# Translate where shown: _(CHECK_TITLES[name]).
 CHECK_TITLES = {
-    "threshold": "Good enough for the business",
-    "beats_baseline": "Better than guessing",
-    "beats_champion": "At least as good as the current champion",
-    "latency": "Fast enough",
-    "fairness": "Fair across groups",
+    "threshold": N_("Good enough for the business"),
+    "beats_baseline": N_("Better than guessing"),
+    "beats_champion": N_("At least as good as the current champion"),
+    "latency": N_("Fast enough"),
+    "fairness": N_("Fair across groups"),
 }
+
+# The threshold check's sentence by (higher is better, where the score is against the bar).
+_THRESHOLD_SENTENCES = {
+    (True, "above"): N_("{label} on unseen data is {value}, above the {bar} the business asked for: {verdict}."),
+    (True, "at"): N_("{label} on unseen data is {value}, at the {bar} the business asked for: {verdict}."),
+    (True, "below"): N_("{label} on unseen data is {value}, below the {bar} the business asked for: {verdict}."),
+    (False, "above"): N_("{label} on unseen data is {value}, above the {bar} the business allows: {verdict}."),
+    (False, "at"): N_("{label} on unseen data is {value}, at the {bar} the business allows: {verdict}."),
+    (False, "below"): N_("{label} on unseen data is {value}, below the {bar} the business allows: {verdict}."),
+}
+
+# The fairness check's sentence by (answers at a threshold, passed, groups big enough).
+_FAIRNESS_SENTENCES = {
+    (False, True, True): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column}, within the {limit} allowed."
+    ),
+    (False, False, True): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column}, more than the {limit} "
+        "allowed: NO-GO."
+    ),
+    (False, True, False): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column}, within the {limit} "
+        "allowed (some groups are small, so this is a rough estimate)."
+    ),
+    (False, False, False): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column}, more than the {limit} "
+        "allowed (some groups are small, so this is a rough estimate): NO-GO."
+    ),
+    (True, True, True): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
+        "score {cutoff} or more), within the {limit} allowed."
+    ),
+    (True, False, True): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
+        "score {cutoff} or more), more than the {limit} allowed: NO-GO."
+    ),
+    (True, True, False): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
+        "score {cutoff} or more), within the {limit} allowed (some groups are small, so this is a rough "
+        "estimate)."
+    ),
+    (True, False, False): N_(
+        "Fairness: its {measure} differs by {gap} between '{high}' and '{low}' of {column} (flagging rows that "
+        "score {cutoff} or more), more than the {limit} allowed (some groups are small, so this is a rough "
+        "estimate): NO-GO."
+    ),
+}
+
+
+def _check(name: str, passed: bool, template: str, /, informational: bool = False, **values: Any) -> dict:
+    """A check whose sentence is kept as its English template and values too, so it is shown again
+    in the reader's language (``describe_check``); ``sentence`` is the one written when it ran."""
+    check: dict[str, Any] = {"name": name, "passed": passed}
+    if informational:
+        check["informational"] = True
+    check["sentence"] = _(template).format(**_shown(values))
+    check["template"] = template
+    check["values"] = {k: str(v) for k, v in values.items()}
+    return check
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as the reader's language says them: the fairness measure is kept in English
+    ("recall") and translated here."""
+    return {k: _(str(v)) if k == "measure" else v for k, v in values.items()} if "measure" in values else values
+
+
+def describe_check(check: dict[str, Any]) -> str:
+    """A check's sentence in the current language (older gates without a template: as stored)."""
+    template, values = check.get("template"), check.get("values")
+    if not isinstance(template, str) or not isinstance(values, dict):
+        return str(check.get("sentence", ""))
+    try:
+        return _(template).format(**_shown(values))
+    except (KeyError, IndexError, ValueError):
+        return str(check.get("sentence", ""))
 
 
 def _is_better(metric: str, value: float, other: float) -> bool:
@@ -71,45 +149,55 @@ def _threshold_check(metric: str, value: float, threshold: float) -> dict:
     label = get_metric_label(metric)
     shown_value, shown_bar = format_metric_value(metric, value), format_metric_value(metric, threshold)
     if math.isnan(value):
-        return {
-            "name": "threshold",
-            "passed": False,
-            "sentence": f"{label} could not be computed on the unseen data (it holds a single class?): NO-GO.",
-        }
+        return _check(
+            "threshold",
+            False,
+            N_("{label} could not be computed on the unseen data (it holds a single class?): NO-GO."),
+            label=label,
+        )
     passed = _meets(metric, value, threshold)
-    if is_higher_better(metric):
+    higher = is_higher_better(metric)
+    if higher:
         relation = "above" if value > threshold else ("at" if value == threshold else "below")
-        bar = f"the {shown_bar} the business asked for"
     else:
         relation = "below" if value < threshold else ("at" if value == threshold else "above")
-        bar = f"the {shown_bar} the business allows"
     verdict = "GO" if passed else "NO-GO"
-    return {
-        "name": "threshold",
-        "passed": passed,
-        "sentence": f"{label} on unseen data is {shown_value}, {relation} {bar}: {verdict}.",
-    }
+    return _check(
+        "threshold",
+        passed,
+        _THRESHOLD_SENTENCES[(higher, relation)],
+        label=label,
+        value=shown_value,
+        bar=shown_bar,
+        verdict=verdict,
+    )
 
 
 def _baseline_check(metric: str, value: float, baseline_value: float) -> dict:
     label = get_metric_label(metric)
     if math.isnan(baseline_value):
-        return {
-            "name": "beats_baseline",
-            "passed": True,
-            "sentence": "The baseline could not be scored, so it is not compared.",
-        }
+        return _check("beats_baseline", True, N_("The baseline could not be scored, so it is not compared."))
     passed = not math.isnan(value) and _is_better(metric, value, baseline_value)
     shown_base = format_metric_value(metric, baseline_value)
     if passed:
         gap = format_metric_value(metric, abs(value - baseline_value))
-        sentence = f"It beats the baseline, which scores {shown_base}, by {gap}."
-    else:
-        sentence = (
-            f"It does not beat the baseline that ignores the features ({label} {shown_base}), "
-            "so it has learned nothing useful: NO-GO."
+        return _check(
+            "beats_baseline",
+            True,
+            N_("It beats the baseline, which scores {base}, by {gap}."),
+            base=shown_base,
+            gap=gap,
         )
-    return {"name": "beats_baseline", "passed": passed, "sentence": sentence}
+    return _check(
+        "beats_baseline",
+        False,
+        N_(
+            "It does not beat the baseline that ignores the features ({label} {base}), "
+            "so it has learned nothing useful: NO-GO."
+        ),
+        label=label,
+        base=shown_base,
+    )
 
 
 def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict:
@@ -118,21 +206,25 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
     label = get_metric_label(metric)
     # A champion that cannot be compared does not block the gate, but the check says so ("informational").
     if champion.get("error"):
-        return {
-            "name": "beats_champion",
-            "passed": True,
-            "informational": True,
-            "sentence": f"The current champion ({champion['name']}) is not compared: {champion['error']}.",
-        }
+        return _check(
+            "beats_champion",
+            True,
+            N_("The current champion ({name}) is not compared: {error}."),
+            informational=True,
+            name=champion["name"],
+            error=champion["error"],
+        )
     other = float(champion["value"])
     shown = format_metric_value(metric, other)
     if math.isnan(other):
-        return {
-            "name": "beats_champion",
-            "passed": True,
-            "informational": True,
-            "sentence": f"The current champion ({champion['name']}) has no {label} on these rows; not compared.",
-        }
+        return _check(
+            "beats_champion",
+            True,
+            N_("The current champion ({name}) has no {label} on these rows; not compared."),
+            informational=True,
+            name=champion["name"],
+            label=label,
+        )
     low, high = champion.get("ci_low"), champion.get("ci_high")
     has_interval = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))
     if has_interval:
@@ -145,30 +237,37 @@ def _champion_check(metric: str, value: float, champion: dict[str, Any]) -> dict
         passed = not math.isnan(value) and (value == other or _is_better(metric, value, other))
         tied = False
     if not passed:
-        sentence = (
-            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}, "
-            f"{'really ' if has_interval else ''}better than this model: replacing it would be a step back: NO-GO."
+        template = (
+            N_(
+                "On the same unseen rows the current champion ({name}) scores {score}, really better than this "
+                "model: replacing it would be a step back: NO-GO."
+            )
+            if has_interval
+            else N_(
+                "On the same unseen rows the current champion ({name}) scores {score}, better than this model: "
+                "replacing it would be a step back: NO-GO."
+            )
         )
     elif tied:
-        sentence = (
-            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; the two "
+        template = N_(
+            "On the same unseen rows the current champion ({name}) scores {score}; the two "
             "are practically tied (the 95% interval of the difference includes 0)."
         )
     else:
-        sentence = (
-            f"On the same unseen rows the current champion ({champion['name']}) scores {shown}; this model "
-            "is at least as good."
+        template = N_(
+            "On the same unseen rows the current champion ({name}) scores {score}; this model is at least as good."
         )
-    return {"name": "beats_champion", "passed": passed, "sentence": sentence}
+    return _check("beats_champion", passed, template, name=champion["name"], score=shown)
 
 
 def _latency_check(latency_ms: float, limit_ms: float) -> dict:
     passed = latency_ms <= limit_ms
-    verdict = "within" if passed else "over"
-    sentence = f"It answers one request in {latency_ms:.1f} ms, {verdict} the {limit_ms:g} ms the service allows" + (
-        "." if passed else ": NO-GO."
+    template = (
+        N_("It answers one request in {took} ms, within the {limit} ms the service allows.")
+        if passed
+        else N_("It answers one request in {took} ms, over the {limit} ms the service allows: NO-GO.")
     )
-    return {"name": "latency", "passed": passed, "sentence": sentence}
+    return _check("latency", passed, template, took=f"{latency_ms:.1f}", limit=f"{limit_ms:g}")
 
 
 def _share(value: float) -> str:
@@ -182,21 +281,19 @@ def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
     shown = f"{gap:.0%}" if fairness.get("relative") else _share(gap)
     limit_shown = f"{limit:.0%}" if fairness.get("relative") else _share(limit)
     passed = gap <= limit
-    at = (
-        f" (flagging rows that score {fairness['decision_threshold']:.2f} or more)"
-        if fairness.get("decision_threshold") is not None
-        else ""
-    )
-    where = (
-        f"its {fairness['measure']} differs by {shown} between '{fairness['high_group']}' and "
-        f"'{fairness['low_group']}' of {fairness['column']}{at}"
-    )
-    caveat = "" if fairness.get("reliable", True) else " (some groups are small, so this is a rough estimate)"
-    if passed:
-        sentence = f"Fairness: {where}, within the {limit_shown} allowed{caveat}."
-    else:
-        sentence = f"Fairness: {where}, more than the {limit_shown} allowed{caveat}: NO-GO."
-    return {"name": "fairness", "passed": passed, "sentence": sentence}
+    values = {
+        "measure": fairness["measure"],
+        "gap": shown,
+        "high": fairness["high_group"],
+        "low": fairness["low_group"],
+        "column": fairness["column"],
+        "limit": limit_shown,
+    }
+    has_threshold = fairness.get("decision_threshold") is not None
+    if has_threshold:
+        values["cutoff"] = f"{fairness['decision_threshold']:.2f}"
+    template = _FAIRNESS_SENTENCES[(has_threshold, passed, bool(fairness.get("reliable", True)))]
+    return _check("fairness", passed, template, **values)
 
 
 def check_gate(

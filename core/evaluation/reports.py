@@ -31,6 +31,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from core.i18n import _
 from core.problem.definition import ProblemConfig, get_metric_heading
 from core.workspace.errors import ConfigError, DataError
 
@@ -106,9 +107,13 @@ def _binary_arrays(y_true01: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, n
     y = np.asarray(y_true01)
     s = np.asarray(score, dtype="float64")
     if y.shape != s.shape or y.ndim != 1:
-        raise DataError(f"Expected one score per row; got {len(s)} scores for {len(y)} rows. Pass P(positive) per row.")
+        raise DataError(
+            _("Expected one score per row; got {n} scores for {n2} rows. Pass P(positive) per row.").format(
+                n=len(s), n2=len(y)
+            )
+        )
     if not (pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y)) or not set(np.unique(y)) <= {0, 1}:
-        raise DataError("The true labels must be 0/1 (1 = the positive class); encode the target first.")
+        raise DataError(_("The true labels must be 0/1 (1 = the positive class); encode the target first."))
     return y.astype("int64"), s
 
 
@@ -177,7 +182,9 @@ class CostMatrix:
         missing = {"fn_cost", "fp_cost"} - set(data)
         if missing:
             raise ConfigError(
-                f"The cost matrix needs {' and '.join(sorted(missing))}; set both costs on the Problem page."
+                _("The cost matrix needs {join}; set both costs on the Problem page.").format(
+                    join=" and ".join(sorted(missing))
+                )
             )
         cost = cls(**{k: v for k, v in data.items() if k in known})
         validate_cost_matrix(cost)
@@ -194,16 +201,22 @@ def validate_cost_matrix(cost: CostMatrix) -> None:
             or not isinstance(value, (int, float, np.integer, np.floating))
             or not math.isfinite(value)
         ):
-            raise ConfigError(f"The '{name}' of the cost matrix must be a finite number; got {value!r} instead.")
+            raise ConfigError(
+                _("The '{name}' of the cost matrix must be a finite number; got {value} instead.").format(
+                    name=name, value=f"{value!r}"
+                )
+            )
     if cost.fn_cost < cost.tp_cost:
         raise ConfigError(
-            f"The cost of a missed positive ({cost.fn_cost:g}) must be at least the cost of catching it "
-            f"({cost.tp_cost:g}); otherwise missing is better than catching. Check the costs on the Problem page."
+            _(
+                "The cost of a missed positive ({fn_cost}) must be at least the cost of catching it ({tp_cost}); otherwise missing is better than catching. Check the costs on the Problem page."
+            ).format(fn_cost=f"{cost.fn_cost:g}", tp_cost=f"{cost.tp_cost:g}")
         )
     if cost.fp_cost < cost.tn_cost:
         raise ConfigError(
-            f"The cost of a false alarm ({cost.fp_cost:g}) must be at least the cost of a correct 'no' "
-            f"({cost.tn_cost:g}). Check the costs on the Problem page."
+            _(
+                "The cost of a false alarm ({fp_cost}) must be at least the cost of a correct 'no' ({tn_cost}). Check the costs on the Problem page."
+            ).format(fp_cost=f"{cost.fp_cost:g}", tn_cost=f"{cost.tn_cost:g}")
         )
 
 
@@ -268,14 +281,14 @@ def get_best_threshold(threshold_df: pd.DataFrame, by: str = "cost", step: float
     equally good thresholds, the one closest to the usual 0.5. ``step`` (e.g. 0.01) restricts the
     answer to multiples of it, so a slider with that step can show exactly the best threshold."""
     if by not in ("cost", "f1"):
-        raise ConfigError(f"The threshold can be chosen by 'cost' or 'f1'; got '{by}' instead.")
+        raise ConfigError(_("The threshold can be chosen by 'cost' or 'f1'; got '{by}' instead.").format(by=by))
     if step is not None:
         grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 10)
         threshold_df = pd.DataFrame([get_threshold_row(threshold_df, t) for t in grid]).assign(threshold=grid)
     values = threshold_df[by].to_numpy(dtype="float64")
     if np.all(np.isnan(values)):
         if by == "cost":
-            raise ConfigError("No cost matrix was given; set the cost of each mistake on the Problem page.")
+            raise ConfigError(_("No cost matrix was given; set the cost of each mistake on the Problem page."))
         return 0.5
     best = np.nanmin(values) if by == "cost" else np.nanmax(values)
     tied = threshold_df["threshold"].to_numpy()[np.isclose(values, best, rtol=1e-9, atol=1e-9)]

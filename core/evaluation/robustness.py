@@ -13,11 +13,12 @@ from numpy.typing import ArrayLike
 from sklearn.compose import ColumnTransformer
 
 from core.evaluation.comparison import BOOTSTRAP_METRICS, metric_uses_scores, score_metric
+from core.i18n import N_, _
 from core.problem.definition import is_higher_better
 from core.workspace.errors import ConfigError, DataError
 
 MAX_MISSING_COLUMNS = 20
-CLEAN = "No change"
+CLEAN = N_("No change")
 
 
 def get_input_columns(pipeline: Any, X: pd.DataFrame) -> list[str]:
@@ -88,13 +89,25 @@ def get_robustness_df(
     ``metric`` a name in ``core.comparison.BOOTSTRAP_METRICS`` (e.g. ``problem.metric``).
     """
     if metric not in BOOTSTRAP_METRICS:
-        raise ConfigError(f"Robustness can be measured with {', '.join(BOOTSTRAP_METRICS)}; got '{metric}' instead.")
+        raise ConfigError(
+            _("Robustness can be measured with {join}; got '{metric}' instead.").format(
+                join=", ".join(BOOTSTRAP_METRICS), metric=metric
+            )
+        )
     y = np.asarray(y_true)
     if len(y) != len(X):
-        raise DataError(f"The table has {len(X)} rows but {len(y)} true values; pass the test rows and their targets.")
+        raise DataError(
+            _("The table has {n} rows but {n2} true values; pass the test rows and their targets.").format(
+                n=len(X), n2=len(y)
+            )
+        )
     bad_levels = [level for level in noise_levels if not 0 < float(level) <= 5]
     if bad_levels:
-        raise ConfigError(f"Noise levels must be between 0 and 5 (0.1 = 10% of a column's spread); got {bad_levels}.")
+        raise ConfigError(
+            _("Noise levels must be between 0 and 5 (0.1 = 10% of a column's spread); got {bad_levels}.").format(
+                bad_levels=bad_levels
+            )
+        )
     X = X.reset_index(drop=True)
     inputs = get_input_columns(pipeline, X)
     if columns is None:
@@ -102,7 +115,9 @@ def get_robustness_df(
     else:
         unknown = [c for c in columns if c not in X.columns]
         if unknown:
-            raise DataError(f"The columns {unknown} are not in the table; choose among its columns.")
+            raise DataError(
+                _("The columns {unknown} are not in the table; choose among its columns.").format(unknown=unknown)
+            )
         missing_columns = list(columns)
     numeric = [c for c in inputs if _is_noisy_kind(X[c])]
     sign = 1.0 if is_higher_better(metric) else -1.0
@@ -119,13 +134,21 @@ def get_robustness_df(
         }
 
     rng = np.random.default_rng(seed)
-    rows = [run(CLEAN, "clean", X)]
+    rows = [run(_(CLEAN), "clean", X)]
     if numeric:
         rows += [
-            run(f"Noise {level:.0%}", "noise", _add_noise(X, numeric, float(level), rng), level=float(level))
+            run(
+                _("Noise {level}").format(level=f"{level:.0%}"),
+                "noise",
+                _add_noise(X, numeric, float(level), rng),
+                level=float(level),
+            )
             for level in noise_levels
         ]
-    missing = [run(f"Missing: {column}", "missing", _blank(X, column), column=column) for column in missing_columns]
+    missing = [
+        run(_("Missing: {column}").format(column=column), "missing", _blank(X, column), column=column)
+        for column in missing_columns
+    ]
     df = pd.DataFrame(rows + missing, columns=["scenario", "kind", "column", "noise_level", "value"])
     df["change"] = df["value"] - df["value"].iloc[0]
     df["harm"] = -sign * df["change"]

@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 
 from core.explain.context import EXPLAINER_BASELINE
 from core.explain.importance import get_beeswarm_df
-from core.explain.probability import SPACE_PROBABILITY, format_effect, format_output
+from core.explain.probability import SPACE_PROBABILITY, format_effect, format_output, output_words
 from core.explain.result import Explanation
+from core.i18n import _
 from core.style import LOWERS, RAISES, TEMPLATE, plot_text, plot_texts
 
 # Greys and the importance bars' blue are this stage's own (the style module has no name for them).
@@ -51,9 +52,10 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
     figure.update_xaxes(range=[0, float(sizes.max() or 1) * 1.25], tickformat=",~r")
     figure.update_layout(
         template=TEMPLATE,
-        title="Which features drive the prediction: their average effect on it",
-        xaxis_title="average effect on the "
-        + ("probability (percentage points)" if probability else "prediction (its own units)"),
+        title=_("Which features drive the prediction: their average effect on it"),
+        xaxis_title=_("average effect on the probability (percentage points)")
+        if probability
+        else _("average effect on the prediction (its own units)"),
         yaxis_title=None,
         height=min(450, 120 + 24 * len(shown)),
         margin={"l": 10, "r": 40, "t": 50, "b": 40},
@@ -63,19 +65,19 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
 
 def caption_importance(importance_df: pd.DataFrame, expl: Explanation) -> str:
     if expl.explainer == EXPLAINER_BASELINE or importance_df.empty or importance_df["mean_abs_shap"].max() <= 0:
-        return (
-            "The baseline model ignores every feature and predicts the same value for every row, "
-            "so no feature has any effect; compare it with a real model."
+        return _(
+            "The baseline model ignores every feature and predicts the same value for every row, so no feature has any effect; compare it with a real model."
         )
     ranked = importance_df[importance_df["mean_abs_shap"] > 0]
     first = ranked.iloc[0]
     followers = list(ranked["feature"].iloc[1:3])
-    text = f"{first['feature']} drives the {expl.output} most ({first['share']:.0%} of the total effect)"
+    text = _("{feature} drives the {output} most ({share} of the total effect)").format(
+        feature=first["feature"], output=output_words(expl.output), share=f"{first['share']:.0%}"
+    )
     if followers:
-        text += ", followed by " + " and ".join(followers)
-    return (
-        text + ". Each bar is the feature's average effect on one prediction, whichever way it pushes "
-        "(for the expert: the mean absolute SHAP value)."
+        text += _(", followed by ") + " and ".join(followers)
+    return text + _(
+        ". Each bar is the feature's average effect on one prediction, whichever way it pushes (for the expert: the mean absolute SHAP value)."
     )
 
 
@@ -99,9 +101,9 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
                 "size": 6,
                 "opacity": 0.75,
                 "colorbar": {
-                    "title": "feature value",
+                    "title": _("feature value"),
                     "tickvals": [0, 1],
-                    "ticktext": ["low / first", "high / last"],
+                    "ticktext": [_("low / first"), _("high / last")],
                     "thickness": 12,
                 },
             },
@@ -120,7 +122,7 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
                 x=missing["shap"],
                 y=missing["y"],
                 mode="markers",
-                name="missing value",
+                name=_("missing value"),
                 marker={"color": MISSING_VALUE, "size": 6, "opacity": 0.75},
                 customdata=plot_texts(missing["feature"]),
                 hovertemplate="%{customdata} missing<br>effect %{x:+.3g}<extra></extra>",
@@ -129,8 +131,8 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
     figure.add_vline(x=0, line_color=ZERO_LINE, line_width=1)
     figure.update_layout(
         template=TEMPLATE,
-        title=plot_text(f"Effect of each feature on each row ({expl.output})"),
-        xaxis_title=plot_text(f"effect on the {expl.output} (SHAP value)"),
+        title=plot_text(_("Effect of each feature on each row ({output})").format(output=output_words(expl.output))),
+        xaxis_title=plot_text(_("effect on the {output} (SHAP value)").format(output=output_words(expl.output))),
         xaxis={"tickformat": ".0%" if _space_of(expl.output) == SPACE_PROBABILITY else ",~r"},
         yaxis={
             "tickvals": list(range(len(features)))[::-1],
@@ -146,20 +148,29 @@ def plot_beeswarm(expl: Explanation, top: int = 10) -> go.Figure:
 
 def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     if expl.explainer == EXPLAINER_BASELINE or importance_df["mean_abs_shap"].max() <= 0:
-        return "Every dot sits at zero: the baseline model gives every row the same prediction whatever its features."
+        return _(
+            "Every dot sits at zero: the baseline model gives every row the same prediction whatever its features."
+        )
     first = importance_df.iloc[0]
     feature = first["feature"]
     effects = expl.shap_df[feature]
     space = _space_of(expl.output)
-    spread = (
-        f"each dot is one of the {expl.rows_explained:,} explained rows; {feature} moves the "
-        f"{expl.output} the most, from {format_effect(effects.min(), space)} to {format_effect(effects.max(), space)}"
+    spread = _(
+        "each dot is one of the {rows_explained} explained rows; {feature} moves the {output} the most, from {effect} to {effect2}"
+    ).format(
+        rows_explained=f"{expl.rows_explained:,}",
+        feature=feature,
+        output=output_words(expl.output),
+        effect=format_effect(effects.min(), space),
+        effect2=format_effect(effects.max(), space),
     )
     if first["kind"] == "numeric" and not math.isnan(first["correlation"]) and abs(first["correlation"]) >= 0.2:
         way = "up" if first["correlation"] > 0 else "down"
-        spread += f", and high values (red) push it {way}"
+        spread += _(", and high values (red) push it {way}").format(way=way)
     elif first["kind"] == "categorical" and first["top_category"] is not None:
-        spread += f", and {feature} = {first['top_category']} pushes it up most"
+        spread += _(", and {feature} = {top_category} pushes it up most").format(
+            feature=feature, top_category=first["top_category"]
+        )
     return spread[0].upper() + spread[1:] + "."
 
 
@@ -171,7 +182,7 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float, title: str | N
     prediction = base_value + float(waterfall_df["shap"].sum())
     output = waterfall_df.attrs.get("output", "prediction")
     space = _space_of(output)
-    labels = ["average prediction", *waterfall_df["label"], "this row's prediction"]
+    labels = [_("average prediction"), *waterfall_df["label"], _("this row's prediction")]
     figure = go.Figure(
         go.Waterfall(
             orientation="h",
@@ -191,11 +202,12 @@ def plot_waterfall(waterfall_df: pd.DataFrame, base_value: float, title: str | N
             connector={"line": {"color": CONNECTOR}},
         )
     )
-    heading = f"{title}: {output}" if title else f"Why this row gets its prediction ({output})"
+    shown = output_words(output)
+    heading = f"{title}: {shown}" if title else _("Why this row gets its prediction ({output})").format(output=shown)
     figure.update_layout(
         template=TEMPLATE,
         title=plot_text(heading),
-        xaxis_title=plot_text(output + (" (in %)" if space == SPACE_PROBABILITY else "")),
+        xaxis_title=plot_text(_("{output} (in %)").format(output=shown) if space == SPACE_PROBABILITY else shown),
         xaxis={"tickformat": ".0%" if space == SPACE_PROBABILITY else ",~r"},
         yaxis={"autorange": "reversed", "automargin": True},
         height=min(450, 140 + 24 * len(labels)),
@@ -216,24 +228,36 @@ def caption_waterfall(waterfall_df: pd.DataFrame, base_value: float, prediction:
     output = waterfall_df.attrs.get("output", "prediction")
     space = _space_of(output)
     if space == SPACE_PROBABILITY:
-        start = (
-            f"The model's estimate of {output.removeprefix('probability of ')} goes from "
-            f"{format_output(base_value, space)} (an average row) to {format_output(prediction, space)} for this row"
+        start = _(
+            "The model's estimate of {removeprefix} goes from {output} (an average row) to {output2} for this row"
+        ).format(
+            removeprefix=output.removeprefix("probability of "),
+            output=format_output(base_value, space),
+            output2=format_output(prediction, space),
         )
     else:
-        start = (
-            f"For this row the {output} starts from the average {format_output(base_value, space)} "
-            f"and ends at {format_output(prediction, space)}"
+        start = _("For this row the {output} starts from the average {output2} and ends at {output3}").format(
+            output=output_words(output),
+            output2=format_output(base_value, space),
+            output3=format_output(prediction, space),
         )
     features = waterfall_df[waterfall_df["feature"] != "other features"]
     # An effect that rounds to nothing ("0.0 pts") pushes nothing: never "pushes it up most (0.0 pts)".
     features = features[[format_effect(v, space).lstrip("+-") not in ("0", "0.0 pts") for v in features["shap"]]]
     ups, downs = features[features["shap"] > 0], features[features["shap"] < 0]
     if ups.empty and downs.empty:
-        return start + ": no feature changes it."
+        return start + _(": no feature changes it.")
     parts = []
     if not ups.empty:
-        parts.append(f"{ups.iloc[0]['label']} pushes it up most ({format_effect(ups.iloc[0]['shap'], space)})")
+        parts.append(
+            _("{label} pushes it up most ({effect})").format(
+                label=ups.iloc[0]["label"], effect=format_effect(ups.iloc[0]["shap"], space)
+            )
+        )
     if not downs.empty:
-        parts.append(f"{downs.iloc[0]['label']} pulls it down most ({format_effect(downs.iloc[0]['shap'], space)})")
-    return start + ": " + ", while ".join(parts) + "."
+        parts.append(
+            _("{label} pulls it down most ({effect})").format(
+                label=downs.iloc[0]["label"], effect=format_effect(downs.iloc[0]["shap"], space)
+            )
+        )
+    return start + ": " + _(", while ").join(parts) + "."

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from core.explain.counterfactual import Counterfactual, CounterfactualResult, Outcome
 from core.explain.local_surrogate import Agreement, LocalSurrogate
 from core.formatting import format_probability, format_share, format_statistic, format_threshold
+from core.i18n import N_, _, ngettext
 from core.style import ACCENT, MUTED, TEMPLATE, plot_text, plot_texts
 
 SHAP_BAR = ACCENT
@@ -47,22 +48,33 @@ def describe_outcome(outcome: Outcome, result: CounterfactualResult) -> str:
     """'No' (38% probability of 'Yes') / 'virginica' (84% probable) / 251 (predicted price)."""
     if result.task == "regression":
         name = f" {result.target_name}" if result.target_name else ""
-        return f"a predicted{name} of {_number(outcome.score)}"
+        return _("a predicted{name} of {number}").format(name=name, number=_number(outcome.score))
     if result.task == "binary":
         positive = outcome.probabilities.get(result.positive_class, float("nan"))
-        return f"'{outcome.label}' ({format_probability(positive, result.threshold)} probability of '{result.positive_class}')"
-    return f"'{outcome.label}' ({format_share(outcome.score)} probable)"
+        return _("'{label}' ({probability} probability of '{positive_class}')").format(
+            label=outcome.label,
+            probability=format_probability(positive, result.threshold),
+            positive_class=result.positive_class,
+        )
+    return _("'{label}' ({share} probable)").format(label=outcome.label, share=format_share(outcome.score))
 
 
 def describe_counterfactual(counterfactual: Counterfactual, result: CounterfactualResult) -> str:
     """ "Had tenure been 14 instead of 3 and Contract 'One year' instead of 'Month-to-month', the model
     would have said 'No' (38% probability of 'Yes')."""
     parts = [
-        f"{c.feature} been {format_value(c.after)} instead of {format_value(c.before)}" for c in counterfactual.changes
+        _("{feature} been {value} instead of {value2}").format(
+            feature=c.feature, value=format_value(c.after), value2=format_value(c.before)
+        )
+        for c in counterfactual.changes
     ]
-    changes = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    verb = "given" if result.task == "regression" else "said"
-    return f"Had {changes}, the model would have {verb} {describe_outcome(counterfactual.outcome, result)}."
+    changes = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + _(" and ") + parts[-1]
+    template = (
+        _("Had {changes}, the model would have given {outcome}.")
+        if result.task == "regression"
+        else _("Had {changes}, the model would have said {outcome}.")
+    )
+    return template.format(changes=changes, outcome=describe_outcome(counterfactual.outcome, result))
 
 
 def describe_threshold(result: CounterfactualResult) -> str:
@@ -70,21 +82,32 @@ def describe_threshold(result: CounterfactualResult) -> str:
     are read against."""
     if result.task != "binary" or result.threshold is None:
         return ""
-    return f" The model says '{result.positive_class}' from {format_threshold(result.threshold)}."
+    return _(" The model says '{positive_class}' from {cutoff}.").format(
+        positive_class=result.positive_class, cutoff=format_threshold(result.threshold)
+    )
 
 
 def caption_counterfactuals(result: CounterfactualResult) -> str:
     """What the model says now, and what was searched (or why nothing was found)."""
-    now = f"The model says {describe_outcome(result.original, result)} for this row.{describe_threshold(result)}"
+    now = _("The model says {outcome} for this row.{cutoff_note}").format(
+        outcome=describe_outcome(result.original, result), cutoff_note=describe_threshold(result)
+    )
     if not result.counterfactuals:
         return f"{now} {result.message}"
     count = len(result.counterfactuals)
-    options = "the smallest change found that makes" if count == 1 else f"the {count} smallest changes found that make"
-    verb = "reach" if result.task == "regression" else "say"
-    return (
-        f"{now} Below, {options} it {verb} {result.goal}, changing only the features allowed to change; "
-        f"each changed row was predicted again to check it ({result.rows_tried:,} rows tried in the search)."
-    )
+    if result.task == "regression":
+        template = ngettext(
+            "{now} Below, the smallest change found that makes it reach {goal}, changing only the features allowed to change; each changed row was predicted again to check it ({rows_tried} rows tried in the search).",
+            "{now} Below, the {count} smallest changes found that make it reach {goal}, changing only the features allowed to change; each changed row was predicted again to check it ({rows_tried} rows tried in the search).",
+            count,
+        )
+    else:
+        template = ngettext(
+            "{now} Below, the smallest change found that makes it say {goal}, changing only the features allowed to change; each changed row was predicted again to check it ({rows_tried} rows tried in the search).",
+            "{now} Below, the {count} smallest changes found that make it say {goal}, changing only the features allowed to change; each changed row was predicted again to check it ({rows_tried} rows tried in the search).",
+            count,
+        )
+    return template.format(now=now, count=count, goal=result.goal, rows_tried=f"{result.rows_tried:,}")
 
 
 def get_counterfactual_df(result: CounterfactualResult) -> pd.DataFrame:
@@ -103,13 +126,26 @@ def get_counterfactual_df(result: CounterfactualResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["option", "changes", "the model would say", "distance"])
 
 
+# The counterfactual table's columns as people read them: ``df.rename(columns=counterfactual_headers())``.
+_COUNTERFACTUAL_HEADERS = {
+    "option": N_("option"),
+    "changes": N_("changes"),
+    "the model would say": N_("the model would say"),
+    "distance": N_("distance"),
+}
+
+
+def counterfactual_headers() -> dict[str, str]:
+    return {column: _(words) for column, words in _COUNTERFACTUAL_HEADERS.items()}
+
+
 # -- SHAP beside the local surrogate ------------------------------------------------------------
 
 
 def format_effect(value: float, units: str) -> str:
     """A contribution: '+12.3 points' of probability, or a signed number of the output."""
     if units == "probability":
-        return f"{100 * value:+.1f} points".replace("-", "−")
+        return _("{value} points").format(value=f"{100 * value:+.1f}".replace("-", "−"))
     return ("+" if value >= 0 else "−") + _number(abs(float(value)))
 
 
@@ -127,22 +163,26 @@ def plot_local_methods(methods_df: pd.DataFrame, units: str) -> go.Figure:
     shown = methods_df.iloc[::-1]
     scale = 100.0 if units == "probability" else 1.0
     figure = go.Figure()
-    for column, colour in (("SHAP", SHAP_BAR), ("local surrogate", SURROGATE_BAR)):
+    for column, colour in ((N_("SHAP"), SHAP_BAR), (N_("local surrogate"), SURROGATE_BAR)):
         figure.add_trace(
             go.Bar(
                 x=shown[column] * scale,
                 y=plot_texts(shown["feature"]),
                 orientation="h",
-                name=column,
+                name=_(column),
                 marker_color=colour,
-                hovertemplate="%{y}: %{x:+.3g}<extra>" + column + "</extra>",
+                hovertemplate="%{y}: %{x:+.3g}<extra>" + _(column) + "</extra>",
             )
         )
-    axis = "effect on the probability (points)" if units == "probability" else f"effect on the {plot_text(units)}"
+    axis = (
+        _("effect on the probability (points)")
+        if units == "probability"
+        else _("effect on the {plot_text}").format(plot_text=plot_text(units))
+    )
     figure.update_layout(
         template=TEMPLATE,
         barmode="group",
-        title="One row, two explanations: SHAP and a local surrogate",
+        title=_("One row, two explanations: SHAP and a local surrogate"),
         xaxis_title=axis,
         yaxis_title=None,
         height=min(520, 140 + 40 * len(shown)),
@@ -157,30 +197,43 @@ def caption_local_methods(agreement: Agreement, surrogate: LocalSurrogate) -> st
     where they do not."""
     n = len(agreement.top_shap)
     if n == 0:
-        return "There are no features to compare."
+        return _("There are no features to compare.")
     if agreement.no_effect:
-        return "Neither method finds any effect: the model gives this answer whatever the row's values (a baseline)."
+        return _("Neither method finds any effect: the model gives this answer whatever the row's values (a baseline).")
     shared = len(agreement.shared_top)
     names = ", ".join(agreement.top_shap)
     if shared == n:
-        lead = f"Both methods name the same {n} strongest feature{'s' if n > 1 else ''} for this row ({names})"
+        lead = ngettext(
+            "Both methods name the same {n} strongest feature for this row ({names})",
+            "Both methods name the same {n} strongest features for this row ({names})",
+            n,
+        ).format(n=n, names=names)
     elif shared == 0:
         other = ", ".join(agreement.top_surrogate)
-        lead = f"The methods name different strongest features: SHAP {names}, the local surrogate {other}"
+        lead = _("The methods name different strongest features: SHAP {names}, the local surrogate {other}").format(
+            names=names, other=other
+        )
     else:
-        lead = f"The methods share {shared} of their {n} strongest features ({', '.join(agreement.shared_top)})"
+        lead = _("The methods share {shared} of their {n} strongest features ({join})").format(
+            shared=shared, n=n, join=", ".join(agreement.shared_top)
+        )
     if agreement.opposite_sign:
-        signs = f"; they disagree on the direction of {', '.join(agreement.opposite_sign)}"
+        signs = _("; they disagree on the direction of {join}").format(join=", ".join(agreement.opposite_sign))
     else:
-        signs = " and agree on the direction of each"
+        signs = _(" and agree on the direction of each")
     rho = agreement.rank_correlation
     if math.isnan(rho):
         ranking = ""
     else:
-        strength = "closely" if rho >= 0.7 else "somewhat" if rho >= 0.4 else "little"
-        ranking = f" Over all features their orderings agree {strength} (rank correlation {rho:.2f})."
+        ranking = (
+            _(" Over all features their orderings agree closely (rank correlation {rho}).")
+            if rho >= 0.7
+            else _(" Over all features their orderings agree somewhat (rank correlation {rho}).")
+            if rho >= 0.4
+            else _(" Over all features their orderings agree little (rank correlation {rho}).")
+        ).format(rho=f"{rho:.2f}")
     fit = (
-        " The straight line fits the model near this row poorly, so trust SHAP where they differ."
+        _(" The straight line fits the model near this row poorly, so trust SHAP where they differ.")
         if surrogate.r2 < 0.5
         else ""
     )

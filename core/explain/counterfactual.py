@@ -33,6 +33,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from core.formatting import format_exact
+from core.i18n import _
 from core.workspace.errors import ConfigError, DataError
 
 QUANTILES = np.linspace(0.02, 0.98, 13)
@@ -68,7 +69,9 @@ class DecisionModel:
         target_name: str = "",
     ) -> DecisionModel:
         if task not in (*CLASSIFICATION, "regression"):
-            raise ConfigError(f"The 'task' must be binary, multiclass or regression; got {task!r} instead.")
+            raise ConfigError(
+                _("The 'task' must be binary, multiclass or regression; got {task} instead.").format(task=f"{task!r}")
+            )
         if task == "regression":
             return cls(None, pipeline.predict, task, (), threshold, target_name)
         fitted = [str(c) for c in getattr(pipeline, "classes_", [])]
@@ -145,11 +148,12 @@ def find_counterfactuals(
     ``target_value`` (or at most, when it lies below the current prediction).
     Returns a result with no counterfactuals and a ``message`` when none is found."""
     if not isinstance(row, pd.DataFrame) or len(row) != 1:
-        raise DataError("A counterfactual is found for exactly one row; choose one row to explain.")
+        raise DataError(_("A counterfactual is found for exactly one row; choose one row to explain."))
     if max_changes < 1 or how_many < 1 or beam_width < 1:
         raise ConfigError(
-            "The 'max_changes', 'how_many' and 'beam_width' of a counterfactual search must be at least 1; "
-            f"got {max_changes}, {how_many} and {beam_width} instead."
+            _(
+                "The 'max_changes', 'how_many' and 'beam_width' of a counterfactual search must be at least 1; got {max_changes}, {how_many} and {beam_width} instead."
+            ).format(max_changes=max_changes, how_many=how_many, beam_width=beam_width)
         )
     row = row.reset_index(drop=True)
     labels, scores = model.decide(row)
@@ -157,7 +161,9 @@ def find_counterfactuals(
     goal = _Goal.make(model, original, scores[0], desired_class, target_value)
     unknown = [f for f in actionable if f not in row.columns]
     if unknown:
-        raise ConfigError(f"These features are not inputs of the model: {', '.join(map(str, unknown))}.")
+        raise ConfigError(
+            _("These features are not inputs of the model: {join}.").format(join=", ".join(map(str, unknown)))
+        )
     base = CounterfactualResult(
         original=original,
         goal=goal.text,
@@ -169,13 +175,20 @@ def find_counterfactuals(
         threshold=model.threshold if model.task == "binary" else None,
     )
     if goal.reached(labels, scores)[0]:
-        already = "already says" if model.task != "regression" else "already predicts"
-        return _replace(base, message=f"The model {already} {goal.text} for this row; choose another outcome.")
+        already = _("already says") if model.task != "regression" else _("already predicts")
+        return _replace(
+            base,
+            message=_("The model {already} {text} for this row; choose another outcome.").format(
+                already=already, text=goal.text
+            ),
+        )
     space = _SearchSpace.make(row, reference, actionable)
     if not space.values:
         return _replace(
             base,
-            message="No feature may change: tick at least one feature (numbers or categories) the person could change.",
+            message=_(
+                "No feature may change: tick at least one feature (numbers or categories) the person could change."
+            ),
         )
     base = _replace(base, actionable=tuple(space.values))  # what the search could change (never dates)
     search = _Search(model, goal, space, row)
@@ -188,19 +201,20 @@ def find_counterfactuals(
         counterfactuals = tuple(cf for cf in (search.validate(a) for a in kept) if cf is not None)
     if not counterfactuals:
         names = list(space.values)
-        allowed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        allowed = ", ".join(names[:6]) + (_(" and {value} more").format(value=len(names) - 6) if len(names) > 6 else "")
         return _replace(
             base,
             rows_tried=search.rows_tried,
-            message=f"No combination of {_up_to(max_changes, len(names))}changes to the features allowed to change "
-            f"({allowed}) {goal.verb} {goal.text}; allow more features to change"
-            + (", or more changes at a time." if max_changes < len(names) else "."),
+            message=_(
+                "No combination of {up_to}changes to the features allowed to change ({allowed}) {verb} {text}; allow more features to change"
+            ).format(up_to=_up_to(max_changes, len(names)), allowed=allowed, verb=goal.verb, text=goal.text)
+            + (_(", or more changes at a time.") if max_changes < len(names) else "."),
         )
     return _replace(base, counterfactuals=counterfactuals, rows_tried=search.rows_tried)
 
 
 def _up_to(max_changes: int, features: int) -> str:
-    return f"up to {max_changes} " if max_changes < features else ""
+    return _("up to {max_changes} ").format(max_changes=max_changes) if max_changes < features else ""
 
 
 def _replace(result: CounterfactualResult, **changes: Any) -> CounterfactualResult:
@@ -234,10 +248,10 @@ class _Goal:
     ) -> _Goal:
         if model.task == "regression":
             if target is None or not np.isfinite(float(target)):
-                raise ConfigError("Give the value the prediction should reach (a finite number).")
+                raise ConfigError(_("Give the value the prediction should reach (a finite number)."))
             current = float(scores)
             direction = 1.0 if float(target) >= current else -1.0
-            side = "at least" if direction > 0 else "at most"
+            side = _("at least") if direction > 0 else _("at most")
             scale = max(abs(float(target) - current), 1e-12)
             return cls(
                 "regression",
@@ -251,12 +265,16 @@ class _Goal:
             ranked = [names[i] for i in np.argsort(-np.asarray(scores, dtype=float))]
             desired = next(n for n in ranked if n != original.label)
         if str(desired) not in names:
-            raise ConfigError(f"The class to reach must be one of {', '.join(names)}; got {desired!r} instead.")
+            raise ConfigError(
+                _("The class to reach must be one of {join}; got {desired} instead.").format(
+                    join=", ".join(names), desired=f"{desired!r}"
+                )
+            )
         return cls(model.task, f"'{desired}'", column=names.index(str(desired)), threshold=model.threshold)
 
     @property
     def verb(self) -> str:
-        return "brings the prediction to" if self.task == "regression" else "makes the model say"
+        return _("brings the prediction to") if self.task == "regression" else _("makes the model say")
 
     def nearness(self, scores: np.ndarray) -> np.ndarray:
         """How near each row's scores are to the goal (>= 0 when reached), in probability or in
@@ -352,11 +370,11 @@ class _Search:
     def run(self, max_changes: int, how_many: int, beam_width: int) -> list[dict[str, Any]]:
         beam: list[dict[str, Any]] = [{}]
         found: list[dict[str, Any]] = []
-        for _ in range(min(max_changes, len(self.space.values))):
+        for _step in range(min(max_changes, len(self.space.values))):
             candidates = self._extend(beam)
             if not candidates:
                 break
-            reached, nearness, _ = self.evaluate(candidates)
+            reached, nearness, _unused = self.evaluate(candidates)
             found += [c for c, ok in zip(candidates, reached) if ok]
             if len({frozenset(c) for c in found}) >= how_many:
                 break
@@ -399,7 +417,7 @@ class _Search:
             if feature not in self.space.scales or pd.isna(before):
                 continue
             low = float(before)
-            for _ in range(2):  # a coarse grid, then a fine one between its last miss and first hit
+            for _pass in range(2):  # a coarse grid, then a fine one between its last miss and first hit
                 tries = self._towards(current, feature, low, float(current[feature]))
                 reached = self.evaluate(tries)[0] if tries else np.zeros(0, dtype=bool)
                 if not reached.any():

@@ -24,9 +24,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.explain.importance import _feature_numeric_values
-from core.explain.probability import SPACE_PROBABILITY, format_effect, get_space
+from core.explain.probability import SPACE_PROBABILITY, format_effect, get_space, output_words
 from core.explain.result import Explanation
 from core.formatting import format_feature_value
+from core.i18n import _
 from core.style import TEMPLATE, plot_text, plot_texts
 
 BINS = 10
@@ -77,7 +78,7 @@ def get_interaction_scores(expl: Explanation, feature: str) -> pd.Series:
             continue
         other_values = expl.values_df[other].reset_index(drop=True)
         weighted = [(len(g), _score(other_values.iloc[g], shap_values[g])) for g in groups]
-        total = sum(n for n, _ in weighted)
+        total = sum(n for n, _w in weighted)
         scores[str(other)] = sum(n * score for n, score in weighted) / total if total else 0.0
     return pd.Series(scores, dtype=float).sort_values(ascending=False, kind="stable")
 
@@ -150,7 +151,7 @@ def plot_dependence(dependence_df: pd.DataFrame, feature: str, colour_by: str | 
     """Value against effect, one dot per row; categories as jittered columns; coloured by the
     interacting feature: a colour scale for numbers, one colour (and legend entry) per category."""
     df = dependence_df
-    kind, colour_kind, output = df.attrs["kind"], df.attrs["colour_kind"], df.attrs["output"]
+    kind, colour_kind, output = df.attrs["kind"], df.attrs["colour_kind"], output_words(df.attrs["output"])
     figure = go.Figure()
     categories: list[str] = []
     if kind == "categorical":
@@ -160,7 +161,7 @@ def plot_dependence(dependence_df: pd.DataFrame, feature: str, colour_by: str | 
         x = df["x"].map(position).to_numpy(dtype=float) + jitter
     else:
         x = df["x"]
-    hover = "%{customdata[0]}<br>effect %{y:.3~g}"
+    hover = _("%{customdata[0]}<br>effect %{y:.3~g}")
     if colour_kind == "numeric":
         figure.add_trace(
             go.Scatter(
@@ -208,13 +209,13 @@ def plot_dependence(dependence_df: pd.DataFrame, feature: str, colour_by: str | 
     figure.add_hline(y=0, line_color="#888888", line_width=1)
     if kind == "categorical":
         figure.update_xaxes(tickvals=list(range(len(categories))), ticktext=plot_texts(categories))
-    unit = " (in %)" if df.attrs["space"] == SPACE_PROBABILITY else ""
-    coloured = f", coloured by {colour_by}" if colour_by else ""
+    unit = _(" (in %)") if df.attrs["space"] == SPACE_PROBABILITY else ""
+    coloured = _(", coloured by {colour_by}").format(colour_by=colour_by) if colour_by else ""
     figure.update_layout(
         template=TEMPLATE,
-        title=plot_text(f"How {feature} moves the prediction{coloured}"),
+        title=plot_text(_("How {feature} moves the prediction{coloured}").format(feature=feature, coloured=coloured)),
         xaxis_title=plot_text(feature),
-        yaxis_title=plot_text(f"effect on the {output}{unit}"),
+        yaxis_title=plot_text(_("effect on the {output}{unit}").format(output=output, unit=unit)),
         yaxis={"tickformat": ".1%" if df.attrs["space"] == SPACE_PROBABILITY else ",~r"},
         legend={"title": {"text": plot_text(colour_by or "")}},
         height=380,
@@ -226,24 +227,38 @@ def plot_dependence(dependence_df: pd.DataFrame, feature: str, colour_by: str | 
 def caption_dependence(dependence_df: pd.DataFrame, feature: str, colour_by: str | None) -> str:
     """One sentence: which way the feature pushes, and what the colour shows."""
     df, space = dependence_df, dependence_df.attrs["space"]
-    output = df.attrs["output"]
+    output = output_words(df.attrs["output"])
     if df.empty or float(df["shap"].abs().max()) == 0:
-        return f"{feature} has no effect on the {output} for any explained row."
+        return _("{feature} has no effect on the {output} for any explained row.").format(
+            feature=feature, output=output
+        )
     if df.attrs["kind"] == "categorical":
         means = df.groupby("x")["shap"].mean().sort_values()
-        text = (
-            f"{feature} = {means.index[-1]} pushes the {output} up most (on average "
-            f"{format_effect(means.iloc[-1], space)}), {feature} = {means.index[0]} down most "
-            f"({format_effect(means.iloc[0], space)})"
+        text = _(
+            "{feature} = {value} pushes the {output} up most (on average {effect}), {feature} = {value2} down most ({effect2})"
+        ).format(
+            feature=feature,
+            value=means.index[-1],
+            output=output,
+            effect=format_effect(means.iloc[-1], space),
+            value2=means.index[0],
+            effect2=format_effect(means.iloc[0], space),
         )
     else:
         x = pd.to_numeric(df["x"], errors="coerce") if df.attrs["kind"] == "numeric" else df["x"]
         rho = pd.Series(x).rank().corr(df["shap"].rank())
         if math.isnan(rho) or abs(rho) < 0.2:
-            text = f"{feature}'s effect on the {output} does not follow its value in one direction"
+            text = _("{feature}'s effect on the {output} does not follow its value in one direction").format(
+                feature=feature, output=output
+            )
         else:
-            way = "up" if rho > 0 else "down"
-            text = f"Higher {feature} pushes the {output} {way}"
+            text = (
+                _("Higher {feature} pushes the {output} up")
+                if rho > 0
+                else _("Higher {feature} pushes the {output} down")
+            ).format(feature=feature, output=output)
     if colour_by:
-        text += f"; the colour is {colour_by}, the feature that best explains why rows with the same {feature} differ"
+        text += _(
+            "; the colour is {colour_by}, the feature that best explains why rows with the same {feature} differ"
+        ).format(colour_by=colour_by, feature=feature)
     return text + "."

@@ -42,6 +42,7 @@ from core.explain.feature_sources import (
     transform,
     used_input_features,
 )
+from core.i18n import _, ngettext
 
 DEFAULT_TIME_BUDGET_SECONDS = 1.5
 MIN_ROWS = 10  # fewer rows than this say nothing, whatever the budget
@@ -94,7 +95,7 @@ def explain_baseline(context: ExplainContext, positions: np.ndarray) -> PartialE
         base, output = float(np.mean(context.pipeline.predict(rows))), _regression_output(context)
     else:
         base = float(np.mean(context.pipeline.predict_proba(rows)[:, context.class_index]))
-        output = f"probability of {context.label}"
+        output = f"probability of {context.label}"  # i18n: skip (a code: output_words shows it)
     features = used_input_features(context)
     return PartialExplanation(
         positions=positions,
@@ -103,8 +104,9 @@ def explain_baseline(context: ExplainContext, positions: np.ndarray) -> PartialE
         base_value=base,
         explainer=EXPLAINER_BASELINE,
         output=output,
-        method_note="the baseline predicts the same value for every row and ignores the features, "
-        "so every effect is zero",
+        method_note=_(
+            "the baseline predicts the same value for every row and ignores the features, so every effect is zero"
+        ),
     )
 
 
@@ -116,7 +118,7 @@ def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExpla
         explainer = shap.TreeExplainer(estimator)  # no data: exact path-dependent tree SHAP
     except Exception as error:  # an unusual tree model shap cannot read: stay model-agnostic
         part = explain_permutation(context, positions[:PERMUTATION_MAX_ROWS])
-        part.method_note += f" (tree SHAP could not read this model: {error})"
+        part.method_note += _(" (tree SHAP could not read this model: {error})").format(error=error)
         return part
     sources = get_feature_sources(context)
     n_trees, leaves, depth = _get_tree_stats(estimator)
@@ -132,7 +134,7 @@ def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExpla
 
     seconds_per_row = TREE_SECONDS_PER_LEAF_LEVEL * max(leaves, 1) * max(depth, 1)
     done, values, capped = _explain_within_budget(explain_rows, positions, seconds_per_row, context.budget)
-    depth_text = f"depth ≤ {depth}" if depth else "limited depth"
+    depth_text = _("depth ≤ {depth}").format(depth=depth) if depth else _("limited depth")
     return PartialExplanation(
         positions=done,
         shap_values=values,
@@ -140,7 +142,9 @@ def explain_tree(context: ExplainContext, positions: np.ndarray) -> PartialExpla
         base_value=base_holder["base"],
         explainer=EXPLAINER_TREE,
         output=_tree_output(context),
-        method_note=f"exact tree SHAP on {n_trees} tree{'s' if n_trees != 1 else ''} of {depth_text}",
+        method_note=ngettext(
+            "exact tree SHAP on {n} tree of {depth}", "exact tree SHAP on {n} trees of {depth}", n_trees
+        ).format(n=n_trees, depth=depth_text),
         capped=capped,
     )
 
@@ -167,9 +171,9 @@ def explain_linear(context: ExplainContext, positions: np.ndarray) -> PartialExp
     if context.task == "regression":
         output = _regression_output(context)
     elif context.task == "binary":
-        output = f"log-odds of {context.label}"
+        output = f"log-odds of {context.label}"  # i18n: skip (a code: output_words shows it)
     else:
-        output = f"raw score (logit) of {context.label}"
+        output = f"raw score (logit) of {context.label}"  # i18n: skip (a code: output_words shows it)
     return PartialExplanation(
         positions=positions,
         shap_values=aggregate(values, sources.matrix),
@@ -177,7 +181,7 @@ def explain_linear(context: ExplainContext, positions: np.ndarray) -> PartialExp
         base_value=float(base),
         explainer=EXPLAINER_LINEAR,
         output=output,
-        method_note=f"exact linear SHAP against the average of {len(background)} background rows",
+        method_note=_("exact linear SHAP against the average of {n} background rows").format(n=len(background)),
     )
 
 
@@ -205,7 +209,7 @@ def explain_permutation(context: ExplainContext, positions: np.ndarray) -> Parti
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return context.pipeline.predict_proba(frame)[:, context.class_index]
 
-        output = f"probability of {context.label}"
+        output = f"probability of {context.label}"  # i18n: skip (a code: output_words shows it)
 
     def model(code_rows: np.ndarray) -> np.ndarray:
         chunks = [predict(decode(code_rows[i : i + _PREDICT_CHUNK])) for i in range(0, len(code_rows), _PREDICT_CHUNK)]
@@ -233,8 +237,9 @@ def explain_permutation(context: ExplainContext, positions: np.ndarray) -> Parti
         explainer=EXPLAINER_PERMUTATION,
         output=output,
         capped=capped,
-        method_note=f"model-agnostic permutation SHAP on the input columns against a random "
-        f"background of {background_size} rows (this model has no fast exact explainer)",
+        method_note=_(
+            "model-agnostic permutation SHAP on the input columns against a random background of {background_size} rows (this model has no fast exact explainer)"
+        ).format(background_size=background_size),
     )
 
 
@@ -300,7 +305,7 @@ def _time_one_call(model: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) 
 def _regression_output(context: ExplainContext) -> str:
     name = context.target_name or "value"
     if getattr(context.estimator, "loss", None) in _LOG_LINK_LOSSES:
-        return f"log of the predicted {name}"
+        return f"log of the predicted {name}"  # i18n: skip (a code: output_words shows it)
     return f"predicted {name}"
 
 
@@ -308,8 +313,10 @@ def _tree_output(context: ExplainContext) -> str:
     if context.task == "regression":
         return _regression_output(context)
     if isinstance(context.estimator, _BOOSTED_MODELS):
-        return f"log-odds of {context.label}" if context.task == "binary" else f"raw score (logit) of {context.label}"
-    return f"probability of {context.label}"
+        return (
+            f"log-odds of {context.label}" if context.task == "binary" else f"raw score (logit) of {context.label}"
+        )  # i18n: skip
+    return f"probability of {context.label}"  # i18n: skip (a code: output_words shows it)
 
 
 def _select_tree_output(raw: Any, expected: Any, context: ExplainContext) -> tuple[np.ndarray, float]:

@@ -62,6 +62,7 @@ from core.explain.explainers import (
 )
 from core.explain.feature_sources import get_input_values_df
 from core.explain.result import Explanation
+from core.i18n import _
 from core.workspace.errors import ConfigError, DataError
 
 __all__ = [
@@ -115,7 +116,11 @@ def explain_model(
     if rows is not None:
         order = np.asarray(rows, dtype=int)
         if order.size == 0 or order.min() < 0 or order.max() >= len(X):
-            raise ConfigError(f"The rows to explain must be positions between 0 and {len(X) - 1}; got {list(rows)}.")
+            raise ConfigError(
+                _("The rows to explain must be positions between 0 and {value}; got {list}.").format(
+                    value=len(X) - 1, list=list(rows)
+                )
+            )
     context = ExplainContext(
         pipeline,
         preprocessor,
@@ -172,24 +177,32 @@ def _validate_arguments(
     pipeline: Any, X: Any, task: str, max_rows: int, background_rows: int, time_budget_seconds: float | None
 ) -> None:
     if task not in TASKS:
-        raise ConfigError(f"The 'task' of an explanation must be one of {', '.join(TASKS)}; got {task!r} instead.")
+        raise ConfigError(
+            _("The 'task' of an explanation must be one of {join}; got {task} instead.").format(
+                join=", ".join(TASKS), task=f"{task!r}"
+            )
+        )
     if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
         raise ConfigError(
-            "Only a fitted pipeline of preprocessing and model can be explained; "
-            "train the model with the Train stage first."
+            _(
+                "Only a fitted pipeline of preprocessing and model can be explained; train the model with the Train stage first."
+            )
         )
     if not hasattr(pipeline[-1], "n_features_in_"):
-        raise ConfigError("The model has not been trained yet; train it before asking for explanations.")
+        raise ConfigError(_("The model has not been trained yet; train it before asking for explanations."))
     if not isinstance(X, pd.DataFrame) or X.empty:
-        raise DataError("There are no rows to explain; use a holdout table with at least one row.")
+        raise DataError(_("There are no rows to explain; use a holdout table with at least one row."))
     if max_rows < 1 or background_rows < 1:
         raise ConfigError(
-            f"The 'max_rows' and 'background_rows' of an explanation must be at least 1; "
-            f"got {max_rows} and {background_rows} instead."
+            _(
+                "The 'max_rows' and 'background_rows' of an explanation must be at least 1; got {max_rows} and {background_rows} instead."
+            ).format(max_rows=max_rows, background_rows=background_rows)
         )
     if time_budget_seconds is not None and time_budget_seconds <= 0:
         raise ConfigError(
-            f"The 'time_budget_seconds' of an explanation must be positive or None; got {time_budget_seconds} instead."
+            _(
+                "The 'time_budget_seconds' of an explanation must be positive or None; got {time_budget_seconds} instead."
+            ).format(time_budget_seconds=time_budget_seconds)
         )
 
 
@@ -199,12 +212,17 @@ def _get_class_label(estimator: Any, task: str, positive_class_index: int) -> An
     classes = getattr(estimator, "classes_", None)
     if classes is None:
         raise ConfigError(
-            f"The task is {task} but the model is not a classifier; train a classification model or choose regression."
+            _(
+                "The task is {task} but the model is not a classifier; train a classification model or choose regression."
+            ).format(task=task)
         )
     if not 0 <= positive_class_index < len(classes):
         raise ConfigError(
-            f"The 'positive_class_index' must be between 0 and {len(classes) - 1} "
-            f"(classes: {', '.join(map(str, classes))}); got {positive_class_index} instead."
+            _(
+                "The 'positive_class_index' must be between 0 and {value} (classes: {join}); got {positive_class_index} instead."
+            ).format(
+                value=len(classes) - 1, join=", ".join(map(str, classes)), positive_class_index=positive_class_index
+            )
         )
     return classes[positive_class_index]
 
@@ -213,16 +231,18 @@ def _build_note(
     explained: int, available: int, max_rows: int, part: PartialExplanation, task: str, class_label: Any
 ) -> str:
     if explained == available:
-        sample = f"Explained all {available:,} rows"
+        sample = _("Explained all {available} rows").format(available=f"{available:,}")
     else:
-        sample = f"Explained a random sample of {explained:,} of {available:,} rows"
+        sample = _("Explained a random sample of {explained} of {available} rows").format(
+            explained=f"{explained:,}", available=f"{available:,}"
+        )
         if part.capped:
-            sample += " (fewer rows to keep the explanation fast)"
+            sample += _(" (fewer rows to keep the explanation fast)")
         elif explained < min(max_rows, available):
-            sample += " (model-agnostic SHAP is slow, so only a few rows)"
+            sample += _(" (model-agnostic SHAP is slow, so only a few rows)")
     sentences = [f"{sample}; {part.method_note}."]
     if part.explainer in (EXPLAINER_TREE, EXPLAINER_LINEAR):
-        sentences.append("Effects of one-hot columns are summed back to their source column.")
+        sentences.append(_("Effects of one-hot columns are summed back to their source column."))
     if task == "multiclass":
-        sentences.append(f"Explains class {class_label} against the others.")
+        sentences.append(_("Explains class {class_label} against the others.").format(class_label=class_label))
     return " ".join(sentences)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.explain.result import Explanation
 from core.formatting import format_feature_value
+from core.i18n import _
 from core.workspace.errors import ConfigError
 from core.workspace.jsonable import to_strict_json
 
@@ -30,14 +31,16 @@ def get_importance_df(expl: Explanation) -> pd.DataFrame:
     rows = []
     for feature in shap_df.columns:
         kind, numeric = _feature_numeric_values(values_df[feature]) if feature in values_df else ("numeric", None)
-        correlation, top_category, direction = np.nan, None, "no effect"
+        correlation, top_category, direction = np.nan, None, _("no effect")
         if mean_abs[feature] > 0:
             if kind == "numeric" and numeric is not None:
                 correlation = _correlation(numeric, shap_df[feature].to_numpy())
                 direction = _numeric_direction(correlation)
             elif kind == "categorical":
                 top_category = _top_category(values_df[feature], shap_df[feature])
-                direction = f"{feature} = {top_category} pushes the prediction up most"
+                direction = _("{feature} = {top_category} pushes the prediction up most").format(
+                    feature=feature, top_category=top_category
+                )
         rows.append(
             {
                 "feature": feature,
@@ -87,8 +90,8 @@ def _correlation(values: np.ndarray, shap_values: np.ndarray) -> float:
 
 def _numeric_direction(correlation: float) -> str:
     if math.isnan(correlation) or abs(correlation) < 0.2:
-        return "mixed: no single direction"
-    return "higher values push the prediction up" if correlation > 0 else "higher values push the prediction down"
+        return _("mixed: no single direction")
+    return _("higher values push the prediction up") if correlation > 0 else _("higher values push the prediction down")
 
 
 def _top_category(values: pd.Series, shap_values: pd.Series) -> str:
@@ -138,7 +141,11 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
     "other N features" line. ``attrs`` holds base_value, prediction, output and the row's index.
     """
     if not 0 <= row < len(expl.shap_df):
-        raise ConfigError(f"The row to explain must be between 0 and {len(expl.shap_df) - 1}; got {row} instead.")
+        raise ConfigError(
+            _("The row to explain must be between 0 and {value}; got {row} instead.").format(
+                value=len(expl.shap_df) - 1, row=row
+            )
+        )
     effects = expl.shap_df.iloc[row]
     values = expl.values_df.iloc[row] if len(expl.values_df.columns) else pd.Series(dtype=object)
     order = effects.abs().sort_values(ascending=False, kind="stable").index
@@ -152,10 +159,10 @@ def get_waterfall_df(expl: Explanation, row: int, top: int = 10) -> pd.DataFrame
     if len(rest):
         rows.append(
             {
-                "feature": "other features",
+                "feature": "other features",  # i18n: skip (a code; the label is translated)
                 "value": "",
                 "shap": float(effects[rest].sum()),
-                "label": f"{len(rest)} other features",
+                "label": _("{n} other features").format(n=len(rest)),
             }
         )
     waterfall = pd.DataFrame(rows, columns=["feature", "value", "shap", "label"])

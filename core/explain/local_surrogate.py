@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.linear_model import Ridge
 
+from core.i18n import _
 from core.workspace.errors import DataError
 
 DEFAULT_SAMPLES = 1000
@@ -63,9 +64,9 @@ def fit_local_surrogate(
     """The surrogate of ``predict`` (a frame -> one number per row) around the one-row table ``row``,
     on perturbations drawn from ``reference`` (training rows with the same columns)."""
     if len(row) != 1:
-        raise DataError("The local surrogate explains exactly one row; choose one row.")
+        raise DataError(_("The local surrogate explains exactly one row; choose one row."))
     if reference.empty:
-        raise DataError("The local surrogate needs training rows to sample from; none were given.")
+        raise DataError(_("The local surrogate needs training rows to sample from; none were given."))
     features = [str(c) for c in (features or row.columns)]
     rng = np.random.default_rng(seed)
     n, k, m = max(int(samples), 20), len(features), BACKGROUNDS_PER_SAMPLE

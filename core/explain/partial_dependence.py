@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, format_effect, format_output
+from core.i18n import _
 from core.style import ACCENT, MUTED, TEMPLATE, plot_text, plot_texts
 from core.workspace.errors import ConfigError
 
@@ -44,7 +45,9 @@ def get_grid(values: pd.Series, grid_points: int = GRID_POINTS) -> tuple[str, li
     categories by frequency."""
     present = values.dropna()
     if present.empty:
-        raise ConfigError(f"The column '{values.name}' has no values to vary; choose another feature.")
+        raise ConfigError(
+            _("The column '{name}' has no values to vary; choose another feature.").format(name=values.name)
+        )
     if pd.api.types.is_bool_dtype(values):
         return "categorical", sorted(present.unique().tolist())
     if pd.api.types.is_numeric_dtype(values):
@@ -78,7 +81,9 @@ def get_partial_dependence(
 ) -> PartialDependence:
     """Partial dependence and ICE of ``feature`` on a random sample of at most ``sample_rows`` of ``X``."""
     if feature not in X.columns:
-        raise ConfigError(f"The model has no input column '{feature}'; choose one of its features.")
+        raise ConfigError(
+            _("The model has no input column '{feature}'; choose one of its features.").format(feature=feature)
+        )
     kind, default_grid = get_grid(X[feature])
     grid = default_grid if grid is None else list(grid)
     rng = np.random.default_rng(seed)
@@ -119,7 +124,7 @@ def plot_partial_dependence(pd_result: PartialDependence) -> go.Figure:
                 line={"color": MUTED, "width": 1},
                 marker={"size": 3},
                 opacity=0.35,
-                name="one row (ICE)",
+                name=_("one row (ICE)"),
                 legendgroup="ice",
                 showlegend=i == 0,
                 hoverinfo="skip",
@@ -131,16 +136,18 @@ def plot_partial_dependence(pd_result: PartialDependence) -> go.Figure:
             y=average,
             mode="lines+markers",
             line={"color": ACCENT, "width": 4},
-            name="average (partial dependence)",
+            name=_("average (partial dependence)"),
             hovertemplate=f"{plot_text(result.feature)} = %{{x}}<br>average %{{y:.3~g}}<extra></extra>",
         )
     )
     probability = result.space == SPACE_PROBABILITY
     figure.update_layout(
         template=TEMPLATE,
-        title=plot_text(f"If only {result.feature} changed: the {result.output}"),
+        title=plot_text(
+            _("If only {feature} changed: the {output}").format(feature=result.feature, output=result.output)
+        ),
         xaxis_title=plot_text(result.feature),
-        yaxis_title=plot_text(result.output + (" (in %)" if probability else "")),
+        yaxis_title=plot_text(result.output + (_(" (in %)") if probability else "")),
         yaxis={"tickformat": ".0%" if probability else ",~r"},
         legend={"orientation": "h", "y": -0.25},
         height=380,
@@ -161,32 +168,41 @@ def caption_partial_dependence(pd_result: PartialDependence) -> str:
     """One sentence: how the average prediction moves across the grid, and whether rows agree."""
     result, space = pd_result, pd_result.space
     if len(result.grid) < 2:
-        return f"{result.feature} takes a single value here, so changing it cannot be shown."
+        return _("{feature} takes a single value here, so changing it cannot be shown.").format(feature=result.feature)
     if result.kind == "categorical":
         order = np.argsort(result.average)
         low, high = order[0], order[-1]
-        text = (
-            f"With only {result.feature} changed, the average {result.output} is highest for "
-            f"{_grid_text(result.grid[high])} ({format_output(result.average[high], space)}) and lowest for "
-            f"{_grid_text(result.grid[low])} ({format_output(result.average[low], space)})"
+        text = _(
+            "With only {feature} changed, the average {output} is highest for {grid_text} ({output2}) and lowest for {grid_text2} ({output3})"
+        ).format(
+            feature=result.feature,
+            output=result.output,
+            grid_text=_grid_text(result.grid[high]),
+            output2=format_output(result.average[high], space),
+            grid_text2=_grid_text(result.grid[low]),
+            output3=format_output(result.average[low], space),
         )
         first, last = result.ice[:, low], result.ice[:, high]
     else:
-        text = (
-            f"Moving {result.feature} from {_grid_text(result.grid[0])} to {_grid_text(result.grid[-1])} "
-            f"with everything else kept moves the average {result.output} from "
-            f"{format_output(result.average[0], space)} to {format_output(result.average[-1], space)} "
-            f"({format_effect(result.average[-1] - result.average[0], space)})"
+        text = _(
+            "Moving {feature} from {grid_text} to {grid_text2} with everything else kept moves the average {output} from {output2} to {output3} ({effect})"
+        ).format(
+            feature=result.feature,
+            grid_text=_grid_text(result.grid[0]),
+            grid_text2=_grid_text(result.grid[-1]),
+            output=result.output,
+            output2=format_output(result.average[0], space),
+            output3=format_output(result.average[-1], space),
+            effect=format_effect(result.average[-1] - result.average[0], space),
         )
         first, last = result.ice[:, 0], result.ice[:, -1]
     direction = np.sign(result.average[-1] - result.average[0]) if result.kind != "categorical" else 1.0
     moves = np.sign(last - first) * direction
     opposite = float(np.mean(moves < 0)) if len(moves) else 0.0
     if direction == 0 or np.allclose(result.ice, result.ice[:, :1]):
-        return text + "; no row's prediction depends on it."
+        return text + _("; no row's prediction depends on it.")
     if opposite >= 0.2:
-        return (
-            text
-            + f"; but {opposite:.0%} of the rows (grey lines) move the other way: the effect depends on other features."
-        )
-    return text + "; the grey lines (one per row) mostly move the same way."
+        return text + _(
+            "; but {opposite} of the rows (grey lines) move the other way: the effect depends on other features."
+        ).format(opposite=f"{opposite:.0%}")
+    return text + _("; the grey lines (one per row) mostly move the same way.")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from core.explain.result import Explanation
 from core.formatting import format_share, format_statistic
+from core.i18n import N_, _
 
 SPACE_PROBABILITY = "probability"
 SPACE_LOG_ODDS = "log-odds"
@@ -51,9 +52,28 @@ def get_space(expl: Explanation) -> str:
     return SPACE_VALUE
 
 
+# What an explanation's numbers are (``Explanation.output``, kept in English with the saved
+# explanation) as the reader's language says it: shown through ``output_words``.
+_OUTPUT_WORDS = (
+    ("probability of ", N_("probability of {label}")),
+    ("log-odds of ", N_("log-odds of {label}")),
+    ("raw score (logit) of ", N_("raw score (logit) of {label}")),
+    ("log of the predicted ", N_("log of the predicted {label}")),
+    ("predicted ", N_("predicted {label}")),
+)
+
+
+def output_words(output: str) -> str:
+    """ "probability of churn = Yes" in the current language (unknown wording: as it is)."""
+    for prefix, template in _OUTPUT_WORDS:
+        if output.startswith(prefix):
+            return _(template).format(label=output[len(prefix) :])
+    return output
+
+
 def explained_label(expl: Explanation) -> str:
     """ "churn = Yes" out of "log-odds of churn = Yes" (the class an explanation is about)."""
-    for prefix in ("probability of ", "log-odds of ", "raw score (logit) of "):
+    for prefix in ("probability of ", "log-odds of ", "raw score (logit) of "):  # i18n: skip (codes)
         if expl.output.startswith(prefix):
             return expl.output[len(prefix) :]
     return expl.output
@@ -139,20 +159,20 @@ def describe_space(expl: Explanation) -> str:
     space = get_space(expl)
     native = expl.meta.get("native_space")
     if space == SPACE_PROBABILITY and native:
-        return (
-            f"Effects are in percentage points of the {expl.output}: the model works in {native}, and the "
-            "change in probability is shared among the features in proportion to their effect there."
-        )
+        return _(
+            "Effects are in percentage points of the {output}: the model works in {native}, and the change in probability is shared among the features in proportion to their effect there."
+        ).format(output=output_words(expl.output), native=native)
     if space == SPACE_PROBABILITY:
-        return f"Effects are in percentage points of the {expl.output}."
+        return _("Effects are in percentage points of the {output}.").format(output=output_words(expl.output))
     if space == SPACE_LOG_ODDS:
-        return (
-            f"Effects are in {expl.output} (the model's own scale: +0.7 roughly doubles the odds); "
-            "switch to probability for percentages."
-        )
+        return _(
+            "Effects are in {output} (the model's own scale: +0.7 roughly doubles the odds); switch to probability for percentages."
+        ).format(output=output_words(expl.output))
     if space == SPACE_RAW_SCORE:
-        return f"Effects are in the {expl.output}, the model's own scale before its probabilities are computed."
-    return f"Effects are in the units of the {expl.output}."
+        return _("Effects are in the {output}, the model's own scale before its probabilities are computed.").format(
+            output=output_words(expl.output)
+        )
+    return _("Effects are in the units of the {output}.").format(output=output_words(expl.output))
 
 
 def format_output(value: float, space: str) -> str:
@@ -182,7 +202,7 @@ def format_effect(value: float, space: str) -> str:
     if space == SPACE_PROBABILITY:
         points = 100.0 * value
         if abs(points) < 0.001:  # nothing to sign: never "-0.0"
-            return "0.0 pts"
+            return _("0.0 pts")
         text = f"{abs(points):.1f}" if abs(points) >= 0.05 else f"{abs(points):.3f}".rstrip("0")
         return f"{'-' if points < 0 else '+'}{text} pts"
     text = _plain(abs(value))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.i18n import _
 from core.workspace.errors import DataError
 from core.workspace.jsonable import to_strict_json
 
@@ -67,7 +68,9 @@ class Explanation:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(
-                f"The saved explanation is incomplete or damaged ({error}); compute the explanation again."
+                _("The saved explanation is incomplete or damaged ({error}); compute the explanation again.").format(
+                    error=error
+                )
             ) from error
 
 

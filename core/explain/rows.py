@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.data.columns import is_named_like_id, looks_like_id
 from core.formatting import format_feature_value
+from core.i18n import _
 from core.workspace.errors import DataError
 
 SUMMARY_FEATURES = 3  # features named in a row's summary, the most important first
@@ -84,11 +85,13 @@ def get_search_placeholder(
     for name in [f for f in features if f in holdout.columns and f not in (id_column, target)][:SUMMARY_FEATURES]:
         values = holdout[name].dropna()
         if len(values) and not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            example = f"a value such as {format_feature_value(values.astype(str).mode().iloc[0])}"
+            example = _("a value such as {feature_value}").format(
+                feature_value=format_feature_value(values.astype(str).mode().iloc[0])
+            )
             break
     if key and example:
-        return f"e.g. {key} or {example}"
-    return f"e.g. {key or example}" if key or example else "words from a row's summary"
+        return _("e.g. {key} or {example}").format(key=key, example=example)
+    return _("e.g. {example}").format(example=key or example) if key or example else _("words from a row's summary")
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,11 @@ def get_training_categories(pipeline: Any) -> dict[str, list[str]]:
     filler is left out. Empty when the pipeline has no such encoder."""
     found: dict[str, list[str]] = {}
     steps = list(getattr(pipeline, "steps", [])) or [("", pipeline)]
-    for _, step in steps:
-        for _, transformer, columns in getattr(step, "transformers_", []):
+    for _name, step in steps:
+        for _tname, transformer, columns in getattr(step, "transformers_", []):
             if isinstance(columns, str) or not all(isinstance(c, str) for c in np.ravel(columns)):
                 continue
-            inner = [t for _, t in getattr(transformer, "steps", [])] or [transformer]
+            inner = [t for _n, t in getattr(transformer, "steps", [])] or [transformer]
             for part in inner:
                 categories = getattr(part, "categories_", None)
                 if categories is not None and len(categories) == len(columns):
@@ -206,7 +209,9 @@ def build_row(fields: list[InputField], values: dict[str, Any], reference: pd.Da
             columns[spec.name] = _as_column(spec, value, dtype)
         except (TypeError, ValueError) as error:
             raise DataError(
-                f"The value {value!r} of '{spec.name}' cannot be read as a {spec.kind}; type a valid {spec.kind}."
+                _("The value {value} of '{name}' cannot be read as a {kind}; type a valid {kind}.").format(
+                    value=f"{value!r}", name=spec.name, kind=spec.kind
+                )
             ) from error
     return pd.DataFrame(columns)
 
@@ -222,7 +227,7 @@ def _as_column(spec: InputField, value: Any, dtype: Any) -> pd.Series:
         number = float(value)
         if dtype is not None and _is_int(dtype):
             if not number.is_integer():
-                raise ValueError("not a whole number")
+                raise ValueError(_("not a whole number"))
             return pd.Series([int(number)], dtype=dtype)
         return pd.Series([number], dtype=dtype if dtype is not None else "float64")
     if spec.kind == KIND_DATE:

@@ -17,10 +17,12 @@ from core.explain.probability import (
     format_output_pair,
     get_space,
     has_probabilities,
+    output_words,
 )
 from core.explain.result import Explanation
 from core.explain.rows import InputField
 from core.formatting import format_feature_value
+from core.i18n import N_, _
 
 
 def get_whatif_df(
@@ -72,9 +74,14 @@ def find_out_of_range(fields: Sequence[InputField], after_row: pd.DataFrame, edi
         value = pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0]
         if pd.notna(value) and not spec.minimum <= float(value) <= spec.maximum:
             notes.append(
-                f"Careful: {spec.name} = {format_feature_value(cell)} is outside the values the data holds "
-                f"({format_feature_value(spec.minimum)} to {format_feature_value(spec.maximum)}); the model "
-                "never saw such a value, so this prediction is a guess."
+                _(
+                    "Careful: {name} = {feature_value} is outside the values the data holds ({feature_value2} to {feature_value3}); the model never saw such a value, so this prediction is a guess."
+                ).format(
+                    name=spec.name,
+                    feature_value=format_feature_value(cell),
+                    feature_value2=format_feature_value(spec.minimum),
+                    feature_value3=format_feature_value(spec.maximum),
+                )
             )
     return notes
 
@@ -92,37 +99,49 @@ def caption_whatif(
     effect as it was; in probability points the change is re-split among all features, so unchanged
     ones would seem to move. A warning follows for an edited number outside the data's range."""
     native = get_whatif_df(before, after, before_row, after_row)
-    (old, _), (new, space) = get_prediction(before), get_prediction(after)
-    output = f"probability of {explained_label(after)}" if space == SPACE_PROBABILITY else after.output
+    (old, _old_space), (new, space) = get_prediction(before), get_prediction(after)
+    output = (
+        _("probability of {label}").format(label=explained_label(after))
+        if space == SPACE_PROBABILITY
+        else output_words(after.output)
+    )
     edited = native[native["changed"]]
     if edited.empty:
-        return f"Nothing was changed yet: the {output} stays at {format_output(old, space)}; edit a value above."
-    changes = [f"{r.feature} from {r.before} to {r.after}" for r in edited.head(3).itertuples()]
-    more = f" and {len(edited) - 3} more" if len(edited) > 3 else ""
+        return _("Nothing was changed yet: the {output} stays at {output2}; edit a value above.").format(
+            output=output, output2=format_output(old, space)
+        )
+    changes = [
+        _("{feature} from {before} to {after}").format(feature=r.feature, before=r.before, after=r.after)
+        for r in edited.head(3).itertuples()
+    ]
+    more = _(" and {value} more").format(value=len(edited) - 3) if len(edited) > 3 else ""
     what = (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else changes[0]) + more
     old_text, new_text = format_output_pair(old, new, space)
-    sentence = f"After changing {what}, the {output} moves from {old_text} to {new_text}"
-    sentence += f" ({format_effect(new - old, space)})." if abs(new - old) > 0 else " (no change)."
+    sentence = _("After changing {what}, the {output} moves from {old_text} to {new_text}").format(
+        what=what, output=output, old_text=old_text, new_text=new_text
+    )
+    sentence += f" ({format_effect(new - old, space)})." if abs(new - old) > 0 else _(" (no change).")
     own = get_space(after)
     parts = [
-        f"{r.feature}'s effect changed by {format_effect(r.change, own)}"
+        _("{feature}'s effect changed by {effect}").format(feature=r.feature, effect=format_effect(r.change, own))
         for r in edited.head(3).rename(columns={"change in effect": "change"}).itertuples()
     ]
     effects = "; ".join(parts)
     sentence += (
-        f" In the model's own scale ({own}), {effects}" if own != space else f" {effects[0].upper()}{effects[1:]}"
+        _(" In the model's own scale ({own}), {effects}").format(own=own, effects=effects)
+        if own != space
+        else f" {effects[0].upper()}{effects[1:]}"
     )
     others = native[~native["changed"]]
     biggest = float(edited["change in effect"].abs().max())
     moved = others[others["change in effect"].abs() > max(1e-9, 1e-6 * biggest)]
     if moved.empty:
-        sentence += "; every other feature's effect stays as it was."
+        sentence += _("; every other feature's effect stays as it was.")
     else:
         top = moved.iloc[0]
-        sentence += (
-            f"; other features' effects moved too (most: {top['feature']}, "
-            f"{format_effect(top['change in effect'], own)}), because this model combines features."
-        )
+        sentence += _(
+            "; other features' effects moved too (most: {feature}, {effect}), because this model combines features."
+        ).format(feature=top["feature"], effect=format_effect(top["change in effect"], own))
     notes = find_out_of_range(fields, after_row, list(edited["feature"]))
     return " ".join([sentence, *notes])
 
@@ -131,6 +150,17 @@ def format_whatif_df(comparison: pd.DataFrame, space: str) -> pd.DataFrame:
     """The edited features of ``get_whatif_df`` for reading: effects as text in their unit
     ("+12.3 pts" for probability points)."""
     edited = comparison[comparison["changed"]].drop(columns=["changed"]).copy()
-    for column in ("effect before", "effect after", "change in effect"):
+    for column in ("effect before", "effect after", "change in effect"):  # i18n: skip (columns)
         edited[column] = [format_effect(v, space) for v in edited[column]]
-    return edited.reset_index(drop=True)
+    return edited.reset_index(drop=True).rename(columns={k: _(v) for k, v in _WHATIF_HEADERS.items()})
+
+
+# The what-if table's columns as people read them.
+_WHATIF_HEADERS = {
+    "feature": N_("feature"),
+    "before": N_("before"),
+    "after": N_("after"),
+    "effect before": N_("effect before"),
+    "effect after": N_("effect after"),
+    "change in effect": N_("change in effect"),
+}

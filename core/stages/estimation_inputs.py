@@ -18,7 +18,7 @@ def class_probability_reader(model: ServedModel) -> Callable[[pd.DataFrame], np.
     """rows → their probability of each class (n × k), the columns in ``model.classes``' order."""
 
     def read(rows: pd.DataFrame) -> np.ndarray:
-        X, _ = model.read(rows)
+        X, _labels = model.read(rows)
         with parallel_config(backend="sequential"):  # forests: the same sums every run (see predict_scores)
             proba = np.asarray(model.pipeline.predict_proba(X), dtype=float)
         fitted = [str(c) for c in model.pipeline.classes_]
@@ -33,7 +33,7 @@ def encoded_input_reader(model: ServedModel) -> Callable[[pd.DataFrame], np.ndar
     encode = pipeline[:-1] if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1 else None
 
     def read(rows: pd.DataFrame) -> np.ndarray:
-        X, _ = model.read(rows)
+        X, _labels = model.read(rows)
         if encode is None:
             return X.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         features = encode.transform(X)

@@ -13,6 +13,7 @@ from core.explain.explanations import explain_model
 from core.explain.importance import get_importance_df
 from core.explain.probability import has_probabilities, with_probabilities
 from core.explain.result import Explanation
+from core.i18n import _
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_experiment_problem, get_problem
 from core.registry.versions import predicts_same
@@ -95,7 +96,7 @@ def explain_row(inputs: RunInputs, row: pd.DataFrame) -> Explanation:
     """SHAP for one row of model inputs (from the holdout, typed in or edited) against the run's
     holdout as background; exact for every row count, so it is fast (one row). Not saved."""
     if len(row) != 1:
-        raise ConfigError(f"One row is explained at a time; got {len(row)} rows instead.")
+        raise ConfigError(_("One row is explained at a time; got {n} rows instead.").format(n=len(row)))
     X = inputs.X
     frame = pd.concat([row.reindex(columns=X.columns), X], ignore_index=True)
     expl = _explain(inputs, frame, rows=[0], max_rows=1, time_budget_seconds=None)
@@ -129,11 +130,13 @@ def describe_problem_change(ws: Workspace, project_id: int, experiment: dict[str
     what = (
         f"'{trained.target}'"
         if current.target != trained.target
-        else f"'{trained.target}' as a {trained.task} problem"
-        + (f" with '{trained.positive_class}' as the positive class" if trained.positive_class is not None else "")
+        else _("'{column}' as a {task} problem").format(column=trained.target, task=trained.task)
+        + (
+            _(" with '{positive_class}' as the positive class").format(positive_class=trained.positive_class)
+            if trained.positive_class is not None
+            else ""
+        )
     )
-    return (
-        f"The project's problem now predicts '{current.target}', but these models were trained to predict "
-        f"{what}: everything below explains that old prediction. To explain the new problem, train models "
-        "for it (Train & compare), then come back here."
-    )
+    return _(
+        "The project's problem now predicts '{target}', but these models were trained to predict {what}: everything below explains that old prediction. To explain the new problem, train models for it (Train & compare), then come back here."
+    ).format(target=current.target, what=what)

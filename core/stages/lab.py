@@ -22,6 +22,7 @@ from core.evaluation.fairness import get_fairness_gaps, get_group_metrics_df
 from core.evaluation.gate import GateResult, check_gate
 from core.evaluation.reports import get_operating_threshold
 from core.features import featurestore
+from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig, validate_problem
 from core.problem.store import get_experiment_problem, get_problem
 from core.training import tracking
@@ -48,16 +49,16 @@ LATENCY_CALLS = 7
 # Fairness is judged on the measure that says who the model fails: recall for yes/no (equal
 # opportunity: real positives caught in every group), accuracy for classes, error size for numbers.
 FAIRNESS_MEASURES = {
-    "binary": ("tpr", "recall"),
-    "multiclass": ("accuracy", "accuracy"),
-    "regression": ("mae", "typical error"),
+    "binary": ("tpr", N_("recall")),
+    "multiclass": ("accuracy", N_("accuracy")),
+    "regression": ("mae", N_("typical error")),
 }
 
 
 def require_problem(ws: Workspace, project_id: int) -> ProblemConfig:
     problem = get_problem(ws, project_id)
     if problem is None:
-        raise NotFoundError("This project has no problem definition yet; choose the target on the Problem page.")
+        raise NotFoundError(_("This project has no problem definition yet; choose the target on the Problem page."))
     return problem
 
 
@@ -80,7 +81,7 @@ def measure_latency_ms(pipeline: Any, row: pd.DataFrame, task: str) -> float:
     answer = pipeline.predict if task == "regression" else pipeline.predict_proba
     timings = []
     with parallel_config(backend="sequential"):
-        for _ in range(LATENCY_CALLS):
+        for _call in range(LATENCY_CALLS):
             started = time.perf_counter()
             answer(row)
             timings.append(1000 * (time.perf_counter() - started))
@@ -152,8 +153,9 @@ def score_champion(
             if not own.equals(holdout_df.reset_index(drop=True)):
                 return {
                     "name": label,
-                    "error": "it trained on some of these rows, which come from another split "
-                    "or data version; train on the same split to compare the two",
+                    "error": _(
+                        "it trained on some of these rows, which come from another split or data version; train on the same split to compare the two"
+                    ),
                 }
         pipeline = tracking.load_run_model(ws, champion["run_id"])
         X = holdout_df.drop(columns=[problem.target], errors="ignore")
@@ -171,7 +173,7 @@ def score_champion(
             scored.update(ci_low=boot["ci_low"], ci_high=boot["ci_high"])
         return scored
     except (StudioError, ValueError, KeyError, TypeError) as exc:
-        return {"name": label, "error": "it could not score these rows: " + str(exc).split("\n")[0][:200]}
+        return {"name": label, "error": _("it could not score these rows: ") + str(exc).split("\n")[0][:200]}
 
 
 def check_gate_for(ws: Workspace, project_id: int, result: TrainResult, holdout_df: pd.DataFrame) -> GateResult:
@@ -351,7 +353,9 @@ def stage_tune(
         df,
         test_df,
         kind="tuning",
-        note=f"{METHODS[tune.method]} of {spec.name}, {len(study.trials)} trials",
+        note=ngettext("{method} of {family}, {n} trial", "{method} of {family}, {n} trials", len(study.trials)).format(
+            method=_(METHODS[tune.method]), family=_(spec.name), n=len(study.trials)
+        ),
     )
     _finish_study(
         ws,
@@ -384,7 +388,11 @@ def _ended_status(ws: Workspace, study: dict[str, Any]) -> str | None:
 def get_study(ws: Workspace, study_id: int) -> dict[str, Any]:
     """The study with its trials; one left "running" by a process that is gone is marked
     interrupted here (its trials so far are kept)."""
-    study = ws.get_row("studies", study_id, f"Tuning study {study_id} does not exist; start one on the Train page.")
+    study = ws.get_row(
+        "studies",
+        study_id,
+        _("Tuning study {study_id} does not exist; start one on the Train page.").format(study_id=study_id),
+    )
     ended = _ended_status(ws, study) if study["status"] == "running" else None
     if ended is not None:
         with ws.transaction() as conn:
@@ -420,7 +428,11 @@ def stage_rerun(ws: Workspace, project_id: int, run_id: int, *, progress: Progre
     seed, settings) and say whether it reproduces the same fold scores."""
     run = tracking.get_run(ws, run_id)
     if run["error"]:
-        raise ConfigError(f"Run {run_id} ({run['model_name']}) failed to train, so there is nothing to reproduce.")
+        raise ConfigError(
+            _("Run {run_id} ({model_name}) failed to train, so there is nothing to reproduce.").format(
+                run_id=run_id, model_name=run["model_name"]
+            )
+        )
     experiment = tracking.get_experiment(ws, run["experiment_id"])
     problem = get_experiment_problem(experiment)
     recorded_config = json.loads(experiment["config_json"])
@@ -446,7 +458,7 @@ def stage_rerun(ws: Workspace, project_id: int, run_id: int, *, progress: Progre
         test_df,
         kind="rerun",
         rerun_of=run_id,
-        note=f"re-run of run {run_id} ({run['model_name']})",
+        note=_("re-run of run {run_id} ({model_name})").format(run_id=run_id, model_name=run["model_name"]),
     )
     original = json.loads(run["cv_scores_json"] or "[]")
     again = next(r for r in result.results if r.name == run["model_name"])
@@ -463,15 +475,13 @@ def stage_rerun(ws: Workspace, project_id: int, run_id: int, *, progress: Progre
 def describe_rerun(outcome: dict[str, Any]) -> str:
     original, again = outcome["original_cv_scores"], outcome["rerun_cv_scores"]
     if outcome["reproduced"]:
-        return (
-            f"Re-running run {outcome['run_id']} from its record gave the same score on every one of the "
-            f"{len(again)} folds: the run is reproducible."
-        )
+        return _(
+            "Re-running run {run_id} from its record gave the same score on every one of the {n} folds: the run is reproducible."
+        ).format(run_id=outcome["run_id"], n=len(again))
     diff = max((abs(a - b) for a, b in zip(original, again)), default=float("nan"))
-    return (
-        f"Re-running run {outcome['run_id']} gave different fold scores (largest difference {diff:.2g}); "
-        "the data, the settings or the library versions have changed since it was recorded."
-    )
+    return _(
+        "Re-running run {run_id} gave different fold scores (largest difference {diff}); the data, the settings or the library versions have changed since it was recorded."
+    ).format(run_id=outcome["run_id"], diff=f"{diff:.2g}")
 
 
 def summarize_study(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from core.explain.counterfactual import DecisionModel, find_counterfactuals
 from core.explain.immutable import default_immutable
 from core.explain.letter import DEFAULT_CONTACT, LetterFacts, build_letter
 from core.explain.local_surrogate import get_used_features
+from core.i18n import _
 from core.problem.store import get_problem
 from core.registry.versions import get_version_problem, version_label
 from core.stages.local_explain import explain_locally, sample_reference
@@ -44,23 +45,26 @@ def stage_letter(
     logged = get_logged_request(ws, project_id, request_id)
     if logged.status not in ANSWERED:
         raise DataError(
-            f"Request '{logged.request_id}' was not answered with a prediction (its status is {logged.status}), "
-            "so there is no decision to explain; the endpoint's answer said why."
+            _(
+                "Request '{request_id}' was not answered with a prediction (its status is {status}), so there is no decision to explain; the endpoint's answer said why."
+            ).format(request_id=logged.request_id, status=logged.status)
         )
     served = load_served(ws, logged.version_id)
     lineage = json.loads(served.version["lineage_json"] or "{}")
     X, problems = served.read([logged.inputs])
     if problems:
         raise DataError(
-            f"The logged inputs of request '{logged.request_id}' can no longer be read by the model: "
-            f"{problems[0].message}"
+            _("The logged inputs of request '{request_id}' can no longer be read by the model: {message}").format(
+                request_id=logged.request_id, message=problems[0].message
+            )
         )
     columns = served.input_columns or list(X.columns)
     row = X[columns]
     if lineage.get("dataset_id") is None:
         raise NotFoundError(
-            f"{version_label(served.version)} has no training data recorded, which the explanation compares the "
-            "request with; register the model again from its run."
+            _(
+                "{version_label} has no training data recorded, which the explanation compares the request with; register the model again from its run."
+            ).format(version_label=version_label(served.version))
         )
     data = datasets.load_dataset(ws, lineage["dataset_id"])
     reference = sample_reference(data, columns)
@@ -119,7 +123,7 @@ def get_letter_fixed_by_default(ws: Workspace, project_id: int, request_id: str)
     logged = get_logged_request(ws, project_id, request_id)
     served = load_served(ws, logged.version_id)
     features = get_used_features(served.pipeline, served.input_columns) if served.input_columns else []
-    X, _ = served.read([logged.inputs])
+    X, _labels = served.read([logged.inputs])
     return default_immutable(features, _sensitive_columns(ws, project_id, served.version), X)
 
 

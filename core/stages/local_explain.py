@@ -26,6 +26,7 @@ from core.explain.local_surrogate import (
     fit_local_surrogate,
     get_used_features,
 )
+from core.i18n import _
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_experiment_problem, get_problem
 from core.stages.release import get_class_labels, suggest_decision_threshold
@@ -83,8 +84,8 @@ def _one_row(loaded: RunModel, row: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in loaded.input_columns if c not in row.columns]
     if len(row) != 1 or missing:
         raise DataError(
-            "Explain one row with every input of the model"
-            + (f"; missing: {', '.join(missing[:5])}." if missing else "; choose one row.")
+            _("Explain one row with every input of the model")
+            + (_("; missing: {join}.").format(join=", ".join(missing[:5])) if missing else _("; choose one row."))
         )
     return row[loaded.input_columns]
 
@@ -170,9 +171,9 @@ def explain_locally(pipeline: Any, model: DecisionModel, row: pd.DataFrame, refe
             return np.asarray(pipeline.predict(frame), dtype=float)
 
     else:
-        labels, _ = model.decide(row)
+        labels, _scores = model.decide(row)
         index = 1 if task == "binary" else model.class_names.index(str(labels[0]))
-        explained = f"probability of '{model.class_names[index]}'"
+        explained = f"probability of '{model.class_names[index]}'"  # i18n: skip (a code: output_words shows it)
 
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, index]

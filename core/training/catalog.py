@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from core.i18n import N_, _
 from core.workspace.errors import ConfigError
 
 CLASSIFICATION_TASKS = ("binary", "multiclass")
@@ -64,9 +65,15 @@ class ModelSpec:
     def make(self, task: str, seed: int, class_weight: str | None = None) -> Any:
         """A fresh, unfitted estimator for ``task``; ``class_weight`` is applied where the family has it."""
         if task not in self.tasks:
-            raise ConfigError(f"The model '{self.key}' does not support the task '{task}'; choose another model.")
+            raise ConfigError(
+                _("The model '{key}' does not support the task '{task}'; choose another model.").format(
+                    key=self.key, task=task
+                )
+            )
         if class_weight not in CLASS_WEIGHTS:
-            raise ConfigError(f"The class weight must be 'balanced' or None; got {class_weight!r} instead.")
+            raise ConfigError(
+                _("The class weight must be 'balanced' or None; got {value} instead.").format(value=repr(class_weight))
+            )
         estimator = self.factory(task, seed)
         if class_weight is not None and task in CLASSIFICATION_TASKS:
             names = _class_weight_params(estimator)
@@ -156,32 +163,32 @@ def _naive_bayes(task: str, seed: int) -> Any:
 _CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         BASELINE_KEY,
-        "Baseline",
-        "Always predicts the most common class (or the average value), the bar every real model must beat.",
+        N_("Baseline"),
+        N_("Always predicts the most common class (or the average value), the bar every real model must beat."),
         ALL_TASKS,
         "kernel",
         _baseline,
     ),
     ModelSpec(
         "logistic",
-        "Logistic regression",
-        "Adds up one weight per feature to estimate the chance of each class, easy to read and quick to train.",
+        N_("Logistic regression"),
+        N_("Adds up one weight per feature to estimate the chance of each class, easy to read and quick to train."),
         CLASSIFICATION_TASKS,
         "linear",
         _linear,
     ),
     ModelSpec(
         "ridge",
-        "Ridge regression",
-        "Adds up one weight per feature to predict the value, with the weights kept small to avoid overfitting.",
+        N_("Ridge regression"),
+        N_("Adds up one weight per feature to predict the value, with the weights kept small to avoid overfitting."),
         REGRESSION_TASKS,
         "linear",
         _linear,
     ),
     ModelSpec(
         "knn",
-        "k-nearest neighbours",
-        "Looks up the 15 most similar rows seen in training and lets them vote, the closest counting most.",
+        N_("k-nearest neighbours"),
+        N_("Looks up the 15 most similar rows seen in training and lets them vote, the closest counting most."),
         ALL_TASKS,
         "kernel",
         _knn,
@@ -189,50 +196,58 @@ _CATALOG: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         "svm",
-        "Support vector machine",
-        "Draws the straight boundary that keeps the widest margin to the nearest rows (a linear SVM, "
-        "because the curved kernel version takes minutes beyond a few thousand rows).",
+        N_("Support vector machine"),
+        N_(
+            "Draws the straight boundary that keeps the widest margin to the nearest rows (a linear SVM, "
+            "because the curved kernel version takes minutes beyond a few thousand rows)."
+        ),
         ALL_TASKS,
         "kernel",
         _svm,
     ),
     ModelSpec(
         "naive_bayes",
-        "Naive Bayes",
-        "Scores each class by how typical every feature value is for it, as if the features were "
-        "independent, a very fast first guess.",
+        N_("Naive Bayes"),
+        N_(
+            "Scores each class by how typical every feature value is for it, as if the features were "
+            "independent, a very fast first guess."
+        ),
         CLASSIFICATION_TASKS,
         "kernel",
         _naive_bayes,
     ),
     ModelSpec(
         "decision_tree",
-        "Decision tree",
-        "Asks up to six yes/no questions about the features, a model you can draw on a whiteboard.",
+        N_("Decision tree"),
+        N_("Asks up to six yes/no questions about the features, a model you can draw on a whiteboard."),
         ALL_TASKS,
         "tree",
         _decision_tree,
     ),
     ModelSpec(
         "random_forest",
-        "Random forest",
-        "Averages 150 decision trees, each trained on a random sample of rows, which makes it robust to noise.",
+        N_("Random forest"),
+        N_("Averages 150 decision trees, each trained on a random sample of rows, which makes it robust to noise."),
         ALL_TASKS,
         "tree",
         _random_forest,
     ),
     ModelSpec(
         "extra_trees",
-        "Extra trees",
-        "Averages 150 decision trees whose split points are drawn at random, smoother and faster than a random forest.",
+        N_("Extra trees"),
+        N_(
+            "Averages 150 decision trees whose split points are drawn at random, smoother and faster than a random forest."
+        ),
         ALL_TASKS,
         "tree",
         _extra_trees,
     ),
     ModelSpec(
         "hist_gb",
-        "Gradient boosting",
-        "Builds trees one after another, each correcting the mistakes of the previous ones, often the most accurate.",
+        N_("Gradient boosting"),
+        N_(
+            "Builds trees one after another, each correcting the mistakes of the previous ones, often the most accurate."
+        ),
         ALL_TASKS,
         "tree",
         _hist_gb,
@@ -243,7 +258,9 @@ _CATALOG: tuple[ModelSpec, ...] = (
 def get_catalog(task: str, *, default_only: bool = False) -> list[ModelSpec]:
     """The models available for ``task``, baseline first; ``default_only`` → the default leaderboard."""
     if task not in ALL_TASKS:
-        raise ConfigError(f"The task must be one of {', '.join(ALL_TASKS)}; got '{task}' instead.")
+        raise ConfigError(
+            _("The task must be one of {tasks}; got '{task}' instead.").format(tasks=", ".join(ALL_TASKS), task=task)
+        )
     return [spec for spec in _CATALOG if task in spec.tasks and (spec.default or not default_only)]
 
 
@@ -252,4 +269,8 @@ def get_model_spec(task: str, key: str) -> ModelSpec:
         if spec.key == key:
             return spec
     valid = ", ".join(spec.key for spec in get_catalog(task))
-    raise ConfigError(f"The model '{key}' is not available for a {task} task; choose one of: {valid}.")
+    raise ConfigError(
+        _("The model '{key}' is not available for a {task} task; choose one of: {valid}.").format(
+            key=key, task=task, valid=valid
+        )
+    )

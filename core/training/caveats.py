@@ -16,6 +16,7 @@ from core.data.columns import (
     looks_like_group_id,
 )
 from core.data.dates import looks_like_datetime
+from core.i18n import _
 from core.problem.definition import (
     ProblemConfig,
     resolve_positive_class,
@@ -48,7 +49,7 @@ def _entity_word(column: str) -> str:
     """customer_id → customer; CustomerID → customer; anything else → entity."""
     words = [w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", str(column)) if w]
     kept = [w.lower() for w in words if w.lower() not in ID_NAME_WORDS + ID_NAME_ENDINGS]
-    return " ".join(kept) if kept else "entity"
+    return " ".join(kept) if kept else _("entity")
 
 
 def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation: str) -> list[str]:
@@ -61,13 +62,15 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
                 continue
             if column == problem.time_column:
                 found.append(
-                    f"{column} is the time column but the folds are random, which lets the model learn from the "
-                    "future; choose the validation 'auto' or 'time-split' to evaluate on later rows."
+                    _(
+                        "{column} is the time column but the folds are random, which lets the model learn from the future; choose the validation 'auto' or 'time-split' to evaluate on later rows."
+                    ).format(column=column)
                 )
             else:
                 found.append(
-                    f"{column} looks like a time: a random split lets the model learn from the future; "
-                    "set it as the time column to evaluate on the latest rows."
+                    _(
+                        "{column} looks like a time: a random split lets the model learn from the future; set it as the time column to evaluate on the latest rows."
+                    ).format(column=column)
                 )
     if validation in ("stratified-kfold", "kfold"):
         column = problem.group_column or suggest_group_column(df, problem)
@@ -75,9 +78,9 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
             counts = df[column].dropna().value_counts()
             entity = _entity_word(column)
             found.append(
-                f"{column} repeats: {int((counts >= 2).sum()):,} of its {len(counts):,} values have several rows, "
-                f"and a random split puts rows of the same {entity} in both training and test, which flatters the "
-                f"score; set it as the group column to keep each {entity} on one side."
+                _(
+                    "{column} repeats: {sum} of its {n} values have several rows, and a random split puts rows of the same {entity} in both training and test, which flatters the score; set it as the group column to keep each {entity} on one side."
+                ).format(column=column, sum=f"{int((counts >= 2).sum()):,}", n=f"{len(counts):,}", entity=entity)
             )
     return found
 
@@ -93,14 +96,15 @@ def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str 
     """
     if n_train + n_test >= FEW_ROWS:
         return None
-    sentence = (
-        f"Only {n_train + n_test:,} rows were used ({n_train:,} to train, {n_test:,} to test): "
-        "scores from so few rows are rough"
-    )
+    sentence = _(
+        "Only {value} rows were used ({n_train} to train, {n_test} to test): scores from so few rows are rough"
+    ).format(value=f"{n_train + n_test:,}", n_train=f"{n_train:,}", n_test=f"{n_test:,}")
     if problem.family == "classification":
-        sentence += f" (a score measured on {n_test:,} rows can be off by about ±{1 / math.sqrt(max(n_test, 1)):.2f})"
+        sentence += _(" (a score measured on {n_test} rows can be off by about ±{value})").format(
+            n_test=f"{n_test:,}", value=f"{1 / math.sqrt(max(n_test, 1)):.2f}"
+        )
     return sentence + (
-        " and the ranking of the models may be chance; collect a few hundred rows or more before relying on them."
+        _(" and the ranking of the models may be chance; collect a few hundred rows or more before relying on them.")
     )
 
 
@@ -123,22 +127,22 @@ def describe_imbalance(y: pd.Series, problem: ProblemConfig, class_weight: str |
         if rare_share >= limit:
             return None
         what = _describe_positive(problem.target, positive)
-        sentence = (
-            f"Only {_percent(rare_share)} of rows are {what}: accuracy would be {_percent(1 - rare_share)} "
-            "for a model that never flags anything; judge by PR-AUC and balanced accuracy"
-        )
+        sentence = _(
+            "Only {percent} of rows are {what}: accuracy would be {percent2} for a model that never flags anything; judge by PR-AUC and balanced accuracy"
+        ).format(percent=_percent(rare_share), what=what, percent2=_percent(1 - rare_share))
     else:
         shares = counts / counts.sum()
         rarest = shares.index[-1]
         if shares.iloc[-1] >= limit:
             return None
-        sentence = (
-            f"Only {_percent(shares.iloc[-1])} of rows are '{rarest}': always predicting '{shares.index[0]}' would "
-            f"already be {_percent(shares.iloc[0])} accurate; judge by macro F1 and balanced accuracy"
+        sentence = _(
+            "Only {percent} of rows are '{rarest}': always predicting '{value}' would already be {percent2} accurate; judge by macro F1 and balanced accuracy"
+        ).format(
+            percent=_percent(shares.iloc[-1]), rarest=rarest, value=shares.index[0], percent2=_percent(shares.iloc[0])
         )
     if class_weight == "balanced":
-        return sentence + "; class weights are on, so rare rows count as much as common ones in training."
-    return sentence + ", and consider class weights."
+        return sentence + _("; class weights are on, so rare rows count as much as common ones in training.")
+    return sentence + _(", and consider class weights.")
 
 
 def _describe_positive(target: str, positive: str) -> str:

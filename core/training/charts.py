@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.formatting import format_significant
+from core.i18n import _, ngettext
 from core.problem.definition import (
     format_metric_value,
     get_metric_label,
@@ -27,14 +28,14 @@ def plot_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float 
         x=trials_df["trial"],
         y=trials_df["cv_score"],
         mode="markers",
-        name="each trial",
+        name=_("each trial"),
         marker={"color": "#9aa5b1", "size": 8},
     )
     fig.add_scatter(
         x=trials_df["trial"],
         y=trials_df["best_so_far"],
         mode="lines",
-        name="best so far",
+        name=_("best so far"),
         line={"color": LOWERS, "width": 3, "shape": "hv"},
     )
     if default_score is not None and not math.isnan(default_score):
@@ -42,15 +43,15 @@ def plot_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: float 
             y=default_score,
             line_dash="dot",
             line_color=RAISES,
-            annotation_text="default settings",
+            annotation_text=_("default settings"),
             annotation_position="bottom right",
         )
     fig.update_layout(
         template=TEMPLATE,
         height=HEIGHT_MEDIUM,
-        title=f"Tuning: CV {label} trial by trial",
+        title=_("Tuning: CV {label} trial by trial").format(label=label),
         xaxis_title="trial",
-        yaxis_title=f"CV {label}",
+        yaxis_title=_("CV {label}").format(label=label),
         margin={"t": 50, "b": 40},
     )
     fig.update_xaxes(tickformat="d", dtick=1 if len(trials_df) <= 25 else None)
@@ -69,17 +70,21 @@ def caption_best_so_far(trials_df: pd.DataFrame, metric: str, default_score: flo
     label = get_metric_label(metric)
     scored = trials_df.dropna(subset=["cv_score"]) if not trials_df.empty else trials_df
     if scored.empty:
-        return "No trial has finished with a score yet."
+        return _("No trial has finished with a score yet.")
     best_value = float(scored["best_so_far"].iloc[-1])
     best_trial = int(scored.loc[scored["cv_score"] == best_value, "trial"].iloc[0])
     shown = format_metric_value(metric, best_value)
-    count = f"{len(trials_df)} trial" + ("s" if len(trials_df) != 1 else "")
-    sentence = f"After {count} the best settings (trial {best_trial}) reach a CV {label} of {shown}"
+    sentence = ngettext(
+        "After {n} trial the best settings (trial {best_trial}) reach a CV {label} of {shown}",
+        "After {n} trials the best settings (trial {best_trial}) reach a CV {label} of {shown}",
+        len(trials_df),
+    ).format(n=len(trials_df), best_trial=best_trial, label=label, shown=shown)
     if default_score is None or math.isnan(default_score):
         return sentence + "."
     verdict = describe_gain(metric, best_value, default_score)
-    if verdict.startswith("about the same") or " worse " in verdict:
-        return sentence + f", {verdict}: the defaults were already a good choice."
+    gain = best_value - default_score if is_higher_better(metric) else default_score - best_value
+    if gain <= 0.001 * max(abs(default_score), 1e-12):  # describe_gain says "about the same" or "worse"
+        return sentence + _(", {verdict}: the defaults were already a good choice.").format(verdict=verdict)
     return sentence + f", {verdict}."
 
 
@@ -102,7 +107,9 @@ def plot_parallel_coordinates(
             axes.append(
                 {"label": name, "values": codes, "tickvals": list(range(len(uniques))), "ticktext": list(uniques)}
             )
-    axes.append({"label": f"CV {label}", "values": scored["cv_score"].astype(float), "tickformat": ".3f"})
+    axes.append(
+        {"label": _("CV {label}").format(label=label), "values": scored["cv_score"].astype(float), "tickformat": ".3f"}
+    )
     colorscale = "Viridis" if is_higher_better(metric) else "Viridis_r"
     fig = go.Figure(
         go.Parcoords(
@@ -113,7 +120,7 @@ def plot_parallel_coordinates(
     fig.update_layout(
         template=TEMPLATE,
         height=HEIGHT,
-        title="Settings of every trial, coloured by score",
+        title=_("Settings of every trial, coloured by score"),
         margin={"t": 100, "l": 70, "r": 70},
     )
     return fig
@@ -123,14 +130,16 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
     """Which setting separates the best quarter of the trials from the rest, in words."""
     scored = trials_df.dropna(subset=["cv_score"])
     if len(scored) < 4 or not dimensions:
-        return "Each line is one trial; run more trials to see which settings the good ones share."
+        return _("Each line is one trial; run more trials to see which settings the good ones share.")
     higher = is_higher_better(metric)
     scores = scored["cv_score"].astype(float)
     if scores.max() - scores.min() <= 0.002 * max(abs(scores.mean()), 1e-9):
-        return (
-            f"Each line is one trial: all {len(scored)} trials score practically the same "
-            f"({format_metric_value(metric, scores.min())} to {format_metric_value(metric, scores.max())}), "
-            "so within these ranges no setting matters much."
+        return _(
+            "Each line is one trial: all {n} trials score practically the same ({metric_value} to {metric_value2}), so within these ranges no setting matters much."
+        ).format(
+            n=len(scored),
+            metric_value=format_metric_value(metric, scores.min()),
+            metric_value2=format_metric_value(metric, scores.max()),
         )
     top = (
         scored.nlargest(max(1, len(scored) // 4), "cv_score")
@@ -143,12 +152,19 @@ def caption_parallel_coordinates(trials_df: pd.DataFrame, metric: str, dimension
         if pd.api.types.is_numeric_dtype(values) and values.std() > 0:
             spread[name] = abs(top[name].mean() - values.mean()) / values.std()
     if not spread:
-        return "Each line is one trial; the colours show the score, the axes each setting it tried."
+        return _("Each line is one trial; the colours show the score, the axes each setting it tried.")
     name = max(spread, key=lambda n: spread[n])
-    direction = "high" if top[name].mean() > scored[name].mean() else "low"
-    return (
-        f"Each line is one trial: the best quarter of the trials share a {direction} '{name}' "
-        f"(around {format_significant(top[name].mean())} against {format_significant(scored[name].mean())} "
-        "over all trials), the setting "
-        "that matters most here."
+    template = (
+        _(
+            "Each line is one trial: the best quarter of the trials share a high '{name}' (around {significant} against {significant2} over all trials), the setting that matters most here."
+        )
+        if top[name].mean() > scored[name].mean()
+        else _(
+            "Each line is one trial: the best quarter of the trials share a low '{name}' (around {significant} against {significant2} over all trials), the setting that matters most here."
+        )
+    )
+    return template.format(
+        name=name,
+        significant=format_significant(top[name].mean()),
+        significant2=format_significant(scored[name].mean()),
     )

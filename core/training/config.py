@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import _
 from core.problem.definition import ProblemConfig
 from core.training.catalog import CLASS_WEIGHTS, get_model_spec
 from core.workspace.errors import ConfigError
@@ -51,19 +52,34 @@ class TrainConfig:
 
 def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
     if config.validation not in VALIDATIONS:
-        raise ConfigError(f"The validation must be one of {', '.join(VALIDATIONS)}; got '{config.validation}' instead.")
+        raise ConfigError(
+            _("The validation must be one of {join}; got '{validation}' instead.").format(
+                join=", ".join(VALIDATIONS), validation=config.validation
+            )
+        )
     if not isinstance(config.cv_folds, (int, np.integer)) or config.cv_folds < 2:
-        raise ConfigError(f"The number of CV folds must be a whole number ≥ 2; got {config.cv_folds!r} instead.")
+        raise ConfigError(
+            _("The number of CV folds must be a whole number ≥ 2; got {cv_folds} instead.").format(
+                cv_folds=f"{config.cv_folds!r}"
+            )
+        )
     if not 0.05 <= float(config.test_size) <= 0.5:
-        raise ConfigError(f"The test size must be between 0.05 and 0.5; got {config.test_size} instead.")
+        raise ConfigError(
+            _("The test size must be between 0.05 and 0.5; got {test_size} instead.").format(test_size=config.test_size)
+        )
     if config.class_weight not in CLASS_WEIGHTS:
-        raise ConfigError(f"The class weight must be 'balanced' or None; got {config.class_weight!r} instead.")
+        raise ConfigError(
+            _("The class weight must be 'balanced' or None; got {class_weight} instead.").format(
+                class_weight=f"{config.class_weight!r}"
+            )
+        )
     for name in ("max_train_rows", "max_test_rows"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < _MIN_SAMPLE_ROWS:
             raise ConfigError(
-                f"The '{name}' of TrainConfig must be a whole number of at least {_MIN_SAMPLE_ROWS}; "
-                f"got {value!r} instead."
+                _(
+                    "The '{name}' of TrainConfig must be a whole number of at least {MIN_SAMPLE_ROWS}; got {value} instead."
+                ).format(name=name, MIN_SAMPLE_ROWS=_MIN_SAMPLE_ROWS, value=f"{value!r}")
             )
     if (
         isinstance(config.refit_seconds, bool)
@@ -71,12 +87,13 @@ def validate_train_config(config: TrainConfig, problem: ProblemConfig) -> None:
         or not config.refit_seconds >= 0
     ):
         raise ConfigError(
-            f"The 'refit_seconds' of TrainConfig must be a number of seconds ≥ 0 (0: never refit on "
-            f"all rows); got {config.refit_seconds!r} instead."
+            _(
+                "The 'refit_seconds' of TrainConfig must be a number of seconds ≥ 0 (0: never refit on all rows); got {refit_seconds} instead."
+            ).format(refit_seconds=f"{config.refit_seconds!r}")
         )
     if config.validation == "time-split" and problem.time_column is None:
-        raise ConfigError("A time split needs a time column; choose one in the problem or another validation.")
+        raise ConfigError(_("A time split needs a time column; choose one in the problem or another validation."))
     if config.validation == "stratified-kfold" and problem.task == "regression":
-        raise ConfigError("Stratified folds need classes; use 'kfold' for a regression task.")
+        raise ConfigError(_("Stratified folds need classes; use 'kfold' for a regression task."))
     for key in config.models:
         get_model_spec(problem.task, key)

@@ -21,6 +21,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
+from core.i18n import _
 from core.problem.definition import METRICS, ProblemConfig
 from core.workspace.errors import ConfigError
 
@@ -60,7 +61,9 @@ def compute_metric(metric: str, y_true: np.ndarray, y_pred: np.ndarray, y_score:
     if metric == "mae":
         return float(mean_absolute_error(y_true, y_pred))
     raise ConfigError(
-        f"Unknown metric '{metric}'; choose one of roc_auc, pr_auc, f1_macro, accuracy, balanced_accuracy, r2, rmse, mae."
+        _(
+            "Unknown metric '{metric}'; choose one of roc_auc, pr_auc, f1_macro, accuracy, balanced_accuracy, r2, rmse, mae."
+        ).format(metric=metric)
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from core.i18n import _
 from core.problem.definition import ProblemConfig, to_label_strings
 
 
@@ -26,17 +27,22 @@ def describe_sample(n_train: int, n_train_all: int, n_test: int, n_test_all: int
     """A plain sentence when the models learned from, or were scored on, a sample of the rows."""
     if n_train >= n_train_all and n_test >= n_test_all:
         return None
-    sample = "a stratified sample" if problem.family == "classification" else "a random sample"
+    sample = _("a stratified sample") if problem.family == "classification" else _("a random sample")
     parts = []
     if n_train < n_train_all:
         parts.append(
-            f"the models learned from {sample} of {n_train:,} of the {n_train_all:,} training rows (tuning too)"
+            _("the models learned from {sample} of {n_train} of the {n_train_all} training rows (tuning too)").format(
+                sample=sample, n_train=f"{n_train:,}", n_train_all=f"{n_train_all:,}"
+            )
         )
     if n_test < n_test_all:
         parts.append(
-            f"{'were' if parts else 'the models were'} scored on {n_test:,} of the {n_test_all:,} held-out rows"
+            (
+                _("were scored on {n_test} of the {n_test_all} held-out rows")
+                if parts
+                else _("the models were scored on {n_test} of the {n_test_all} held-out rows")
+            ).format(n_test=f"{n_test:,}", n_test_all=f"{n_test_all:,}")
         )
-    return (
-        f"The table is large, so {' and '.join(parts)}; the scores stay honest, as the held-out rows are "
-        "never learned from."
-    )
+    return _(
+        "The table is large, so {join}; the scores stay honest, as the held-out rows are never learned from."
+    ).format(join=_(" and ").join(parts))

@@ -29,6 +29,7 @@ from sklearn.model_selection import (
 )
 
 from core.data.dates import parse_datetimes
+from core.i18n import _
 from core.problem.definition import (
     ProblemConfig,
     describe_id_like_target,
@@ -104,8 +105,9 @@ class GroupedSplit:
 def _check_bound_length(X: Any, bound: np.ndarray, what: str) -> None:
     if len(X) != len(bound):
         raise ConfigError(
-            f"The splitter was made for {len(bound)} rows but got {len(X)}; make it again from these rows "
-            f"(its {what} are bound to the rows it was made from)."
+            _(
+                "The splitter was made for {n} rows but got {n2}; make it again from these rows (its {what} are bound to the rows it was made from)."
+            ).format(n=len(bound), n2=len(X), what=what)
         )
 
 
@@ -143,8 +145,9 @@ def with_group_column(df: pd.DataFrame, problem: ProblemConfig, config: TrainCon
     column = suggest_group_column(df, problem)
     if column is None:
         raise ConfigError(
-            "A group k-fold needs a group column (an ID shared by several rows, such as a customer ID) and none "
-            "was found; choose one in the problem or another validation."
+            _(
+                "A group k-fold needs a group column (an ID shared by several rows, such as a customer ID) and none was found; choose one in the problem or another validation."
+            )
         )
     return replace(problem, group_column=column)
 
@@ -200,7 +203,9 @@ def split_holdout(df: pd.DataFrame, problem: ProblemConfig, config: TrainConfig)
 
 def _check_enough_rows(n_rows: int, n_test: int) -> None:
     if n_rows - n_test < 2:
-        raise DataError(f"Only {n_rows} rows have a target; too few to hold out a test set. Add more data.")
+        raise DataError(
+            _("Only {n_rows} rows have a target; too few to hold out a test set. Add more data.").format(n_rows=n_rows)
+        )
 
 
 def _split_by_time(known: pd.DataFrame, problem: ProblemConfig, config: TrainConfig) -> HoldoutSplit:
@@ -212,8 +217,9 @@ def _split_by_time(known: pd.DataFrame, problem: ProblemConfig, config: TrainCon
         n_train = int(np.searchsorted(times.to_numpy(), times.to_numpy()[len(times) - n_test], side="left"))
     if n_train < 2:
         raise DataError(
-            f"Only {n_train} of the {len(times)} rows with both a target and a readable '{problem.time_column}' "
-            "are earlier than the latest ones; too few for a time split. Add data or remove the time column."
+            _(
+                "Only {n_train} of the {n} rows with both a target and a readable '{time_column}' are earlier than the latest ones; too few for a time split. Add data or remove the time column."
+            ).format(n_train=n_train, n=len(times), time_column=problem.time_column)
         )
     return HoldoutSplit(pd.Index(times.index[:n_train]), pd.Index(times.index[n_train:]), "time-split")
 
@@ -225,8 +231,9 @@ def _split_by_group(known: pd.DataFrame, problem: ProblemConfig, config: TrainCo
     n_groups = len(set(groups))
     if n_groups < 3:
         raise DataError(
-            f"The group column '{problem.group_column}' has only {n_groups} distinct values among the rows with a "
-            "target; at least 3 are needed to hold out whole groups. Choose a column that identifies more entities."
+            _(
+                "The group column '{group_column}' has only {n_groups} distinct values among the rows with a target; at least 3 are needed to hold out whole groups. Choose a column that identifies more entities."
+            ).format(group_column=problem.group_column, n_groups=n_groups)
         )
     positions = np.arange(len(known))
     splits = []
@@ -279,8 +286,9 @@ def _group_cv(df_train: pd.DataFrame, problem: ProblemConfig, config: TrainConfi
     n_groups = len(set(groups))
     if n_groups < 2:
         raise DataError(
-            f"The training rows hold only {n_groups} value of the group column '{problem.group_column}'; "
-            "group k-fold needs at least 2. Choose a column that identifies more entities, or another validation."
+            _(
+                "The training rows hold only {n_groups} value of the group column '{group_column}'; group k-fold needs at least 2. Choose a column that identifies more entities, or another validation."
+            ).format(n_groups=n_groups, group_column=problem.group_column)
         )
     folds = min(config.cv_folds, n_groups)
     if problem.family == "classification":

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.i18n import N_, _, ngettext
 from core.problem.definition import is_higher_better
 from core.training.results import TrainResult
 from core.workspace.database import Workspace, dumps, inserted_id, now
@@ -147,7 +148,9 @@ def _finite(value: float | None) -> float | None:
 
 def get_experiment(ws: Workspace, experiment_id: int) -> dict[str, Any]:
     return ws.get_row(
-        "experiments", experiment_id, f"Experiment {experiment_id} does not exist; train models on the Train page."
+        "experiments",
+        experiment_id,
+        _("Experiment {id} does not exist; train models on the Train page.").format(id=experiment_id),
     )
 
 
@@ -164,17 +167,21 @@ def load_run_predictions(ws: Workspace, run_id: int) -> pd.DataFrame:
     """Holdout predictions of a run: columns score and pred, aligned with load_holdout."""
     run = get_run(ws, run_id)
     if run["predictions_artifact_id"] is None:
-        raise NotFoundError(f"Run {run_id} ({run['model_name']}) failed to train, so it has no predictions.")
+        raise NotFoundError(
+            _("Run {run_id} ({model_name}) failed to train, so it has no predictions.").format(
+                run_id=run_id, model_name=run["model_name"]
+            )
+        )
     return ws.load_frame(run["predictions_artifact_id"])
 
 
 # What made an experiment, in words: the Train page's leaderboard, a tuning study, a re-run of a
 # recorded run, or a retraining after a monitoring report.
 EXPERIMENT_KINDS = {
-    "leaderboard": "leaderboard",
-    "tuning": "tuning study",
-    "rerun": "re-run",
-    "retraining": "retraining after monitoring",
+    "leaderboard": N_("leaderboard"),
+    "tuning": N_("tuning study"),
+    "rerun": N_("re-run"),
+    "retraining": N_("retraining after monitoring"),
 }
 
 
@@ -187,19 +194,31 @@ def list_experiments(ws: Workspace, project_id: int) -> list[dict[str, Any]]:
     )
     for row in rows:
         kind = row.get("kind") or "leaderboard"
-        what = f"{row['n_runs']} models" if kind == "leaderboard" else EXPERIMENT_KINDS.get(kind, kind)
-        row["label"] = f"Experiment {row['id']}: {what}" + (f" — {row['note']}" if row["note"] else "")
+        what = (
+            ngettext("{n} model", "{n} models", row["n_runs"]).format(n=row["n_runs"])
+            if kind == "leaderboard"
+            else _(EXPERIMENT_KINDS[kind])
+            if kind in EXPERIMENT_KINDS
+            else kind
+        )
+        row["label"] = _("Experiment {id}: {what}").format(id=row["id"], what=what) + (
+            f" — {row['note']}" if row["note"] else ""
+        )
     return rows
 
 
 def get_run(ws: Workspace, run_id: int) -> dict[str, Any]:
-    return ws.get_row("runs", run_id, f"Run {run_id} does not exist; train models on the Train page.")
+    return ws.get_row("runs", run_id, _("Run {id} does not exist; train models on the Train page.").format(id=run_id))
 
 
 def load_run_model(ws: Workspace, run_id: int):
     run = get_run(ws, run_id)
     if run["model_artifact_id"] is None:
-        raise NotFoundError(f"Run {run_id} ({run['model_name']}) failed to train, so it has no model to load.")
+        raise NotFoundError(
+            _("Run {run_id} ({model_name}) failed to train, so it has no model to load.").format(
+                run_id=run_id, model_name=run["model_name"]
+            )
+        )
     return ws.load_model(run["model_artifact_id"])
 
 

@@ -37,6 +37,7 @@ from core.features.preprocessing import (
     build_preprocessor,
     get_feature_kinds,
 )
+from core.i18n import _, ngettext
 from core.problem.definition import (
     ProblemConfig,
     encode_target,
@@ -118,7 +119,7 @@ class PreparedData:
         """The leaderboard, best first; after a sample, with the best model refit on all training rows
         when that fits ``config.refit_seconds`` (its CV score stays the sample's, its holdout scores are the refit's)."""
         if not any(r.ok for r in results):
-            raise DataError(f"No model could be trained. {results[0].error}")
+            raise DataError(_("No model could be trained. {error}").format(error=results[0].error))
         results = sorted(results, key=lambda r: _rank_key(r, self.problem.metric))
         notes = list(self.warnings)
         best = next((i for i, r in enumerate(results) if r.ok and not r.is_baseline), None)
@@ -162,7 +163,8 @@ def train_models(
     )
     results = [evaluate_model(spec, data, tracker) for spec in specs]
     result = data.to_result(results, tracker)
-    tracker.finish(f"Trained {sum(r.ok for r in results)} models")
+    n_ok = sum(r.ok for r in results)
+    tracker.finish(ngettext("Trained {n} model", "Trained {n} models", n_ok).format(n=n_ok))
     return result
 
 
@@ -225,7 +227,9 @@ def prepare_training(
     splits = _usable_splits(plan.splitter, X_train, y_train, problem, plan.name)
     tracker = _Progress(progress, total=(len(splits) + 1) * (1 + n_models))
     preprocessor = build_preprocessor(train, problem, features)
-    folds, full_preprocessor, Xt_train, _ = _prepare_folds(preprocessor, splits, X_train, y_train, X_test, tracker)
+    folds, full_preprocessor, Xt_train, _unused = _prepare_folds(
+        preprocessor, splits, X_train, y_train, X_test, tracker
+    )
     data = PreparedData(
         problem=problem,
         features=features,
@@ -256,23 +260,35 @@ def _prepare_test_df(
     test_df: pd.DataFrame, train: pd.DataFrame, problem: ProblemConfig, features: FeatureConfig
 ) -> pd.DataFrame:
     if problem.target not in test_df.columns:
-        raise DataError(f"The test table has no target column '{problem.target}'; add it or use a random split.")
+        raise DataError(
+            _("The test table has no target column '{target}'; add it or use a random split.").format(
+                target=problem.target
+            )
+        )
     kinds = get_feature_kinds(train, problem, features)
     used = kinds["numeric"] + kinds["categorical"] + kinds["datetime"]
     missing = [c for c in used if c not in test_df.columns]
     if missing:
         shown = ", ".join(f"'{c}'" for c in missing[:10])
         raise DataError(
-            f"The test table lacks the feature columns {shown}; give it the same columns as the training data."
+            _(
+                "The test table lacks the feature columns {shown}; give it the same columns as the training data."
+            ).format(shown=shown)
         )
     test = test_df[test_df[problem.target].notna()]
     if test.empty:
-        raise DataError(f"The test table has no row with a value for '{problem.target}'; add labelled rows.")
+        raise DataError(
+            _("The test table has no row with a value for '{target}'; add labelled rows.").format(target=problem.target)
+        )
     if not test.index.is_unique:
         test = test.reset_index(drop=True)
     if problem.task == "regression":
         if pd.to_numeric(test[problem.target], errors="coerce").isna().any():
-            raise DataError(f"The test table's '{problem.target}' has values that are not numbers; clean them first.")
+            raise DataError(
+                _("The test table's '{target}' has values that are not numbers; clean them first.").format(
+                    target=problem.target
+                )
+            )
     elif problem.task == "binary":
         unseen = set(to_label_strings(test[problem.target]).dropna()) - set(
             to_label_strings(train[problem.target]).dropna()
@@ -280,8 +296,9 @@ def _prepare_test_df(
         if unseen:
             shown = ", ".join(f"'{c}'" for c in sorted(unseen)[:5])
             raise DataError(
-                f"The test table's '{problem.target}' has classes never seen in training ({shown}); "
-                "make the labels match (same spelling and case)."
+                _(
+                    "The test table's '{target}' has classes never seen in training ({shown}); make the labels match (same spelling and case)."
+                ).format(target=problem.target, shown=shown)
             )
     return test
 
@@ -294,8 +311,10 @@ def _usable_splits(
     if problem.family == "classification":
         splits = [(tr, va) for tr, va in splits if len(np.unique(y[tr])) >= 2]
     if not splits:
-        hint = "use fewer folds or a random split" if validation == "time-split" else "add rows of the rare class"
-        raise DataError(f"Every cross-validation fold trains on a single class, so no model can learn; {hint}.")
+        hint = _("use fewer folds or a random split") if validation == "time-split" else _("add rows of the rare class")
+        raise DataError(
+            _("Every cross-validation fold trains on a single class, so no model can learn; {hint}.").format(hint=hint)
+        )
     return splits
 
 
@@ -310,17 +329,17 @@ def _prepare_folds(
     try:
         folds = []
         for i, (tr, va) in enumerate(splits, start=1):
-            tracker.step(f"Preparing features (fold {i}/{len(splits)})")
+            tracker.step(_("Preparing features (fold {i}/{n})").format(i=i, n=len(splits)))
             fold_pre = clone(preprocessor)
             X_fit = fold_pre.fit_transform(X_train.iloc[tr], y_train[tr])
             folds.append(_Fold(X_fit, y_train[tr], fold_pre.transform(X_train.iloc[va]), y_train[va]))
-        tracker.step("Preparing features (all training rows)")
+        tracker.step(_("Preparing features (all training rows)"))
         full = clone(preprocessor)
         Xt_train = full.fit_transform(X_train, y_train)
         Xt_test = full.transform(X_test)
     except (ValueError, TypeError) as exc:
         raise DataError(
-            f"The features could not be prepared ({exc}); check the column types in the Data stage."
+            _("The features could not be prepared ({exc}); check the column types in the Data stage.").format(exc=exc)
         ) from exc
     return folds, full, Xt_train, Xt_test
 
@@ -340,12 +359,16 @@ def evaluate_model(
     label = name[0].lower() + name[1:]
     problem = data.problem
     try:
-        tracker.step(f"Cross-validating {label} ({len(data.folds)} folds)", steps=len(data.folds))
+        tracker.step(
+            _("Cross-validating {label} ({n} folds)").format(label=label, n=len(data.folds)), steps=len(data.folds)
+        )
         cv_scores = cross_validate(spec, data, params)
         if all(math.isnan(s) for s in cv_scores):
-            raise DataError(f"its {problem.metric} is undefined on every fold (a fold holds one class only)")
+            raise DataError(
+                _("its {metric} is undefined on every fold (a fold holds one class only)").format(metric=problem.metric)
+            )
 
-        tracker.step(f"Refitting {label} on all training rows")
+        tracker.step(_("Refitting {label} on all training rows").format(label=label))
         with _quiet_single_threaded():
             started = time.perf_counter()
             model = make_model(spec, data, params, data.y_train).fit(data.Xt_train, data.y_train)
@@ -356,7 +379,7 @@ def evaluate_model(
             test_pred, test_scores = predict_scores(problem, model, data.preprocessor.transform(data.X_test))
             predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
     except Exception as exc:  # one model failing must not sink the leaderboard
-        return _failed_result(spec, f"{name} could not be trained: {exc}", name)
+        return _failed_result(spec, _("{name} could not be trained: {exc}").format(name=name, exc=exc), name)
     return ModelResult(
         key=spec.key,
         name=name,
@@ -413,7 +436,11 @@ def make_model(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | Non
         try:
             model.set_params(**params)
         except ValueError as exc:
-            raise ConfigError(f"{spec.name} does not take these settings ({exc}); check the search space.") from None
+            raise ConfigError(
+                _("{name} does not take these settings ({exc}); check the search space.").format(
+                    name=spec.name, exc=exc
+                )
+            ) from None
     current = model.get_params()
     if "n_neighbors" in current and current["n_neighbors"] > len(y):
         model.set_params(n_neighbors=max(1, len(y)))
@@ -465,7 +492,9 @@ def _get_classes(problem: ProblemConfig, y: pd.Series) -> list:
 def _describe_baseline(problem: ProblemConfig, y_train: np.ndarray, classes: list) -> str:
     """What the baseline always predicts, in words, for captions."""
     if problem.task == "regression":
-        return f"the average ({format_metric_value('rmse', float(np.mean(y_train)))})"
+        return _("the average ({metric_value})").format(
+            metric_value=format_metric_value("rmse", float(np.mean(y_train)))
+        )
     values, counts = np.unique(y_train, return_counts=True)
     most_common = values[np.argmax(counts)]
     label = classes[int(most_common)] if problem.task == "binary" else most_common
@@ -486,15 +515,21 @@ def refit_on_all_training_rows(
     # Fitting grows about linearly with the rows; the margin covers preprocessing all rows as well.
     expected = model.fit_seconds * n_all / n_sample * _REFIT_MARGIN
     if budget <= 0:
-        return model, f"{model.name}, the best model, learned from the sample only (refitting on all rows is off)."
+        return model, _("{name}, the best model, learned from the sample only (refitting on all rows is off).").format(
+            name=model.name
+        )
     if not expected <= budget:
         return model, (
-            f"{model.name}, the best model, learned from the sample only: refitting it on all "
-            f"{n_all:,} training rows would take about {_duration(expected)}, over the "
-            f"{_duration(budget)} allowed."
+            _(
+                "{name}, the best model, learned from the sample only: refitting it on all {n_all} training rows would take about {duration}, over the {duration2} allowed."
+            ).format(name=model.name, n_all=f"{n_all:,}", duration=_duration(expected), duration2=_duration(budget))
         )
     if tracker is not None:
-        tracker.step(f"Refitting {model.name[0].lower() + model.name[1:]} on all {n_all:,} training rows")
+        tracker.step(
+            _("Refitting {value} on all {n_all} training rows").format(
+                value=model.name[0].lower() + model.name[1:], n_all=f"{n_all:,}"
+            )
+        )
     problem = data.problem
     try:
         with _quiet_single_threaded():
@@ -510,8 +545,9 @@ def refit_on_all_training_rows(
             predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
     except Exception as exc:  # keep the sample's model rather than lose the leaderboard
         return model, (
-            f"{model.name}, the best model, learned from the sample only: refitting it on all {n_all:,} "
-            f"training rows failed ({exc})."
+            _(
+                "{name}, the best model, learned from the sample only: refitting it on all {n_all} training rows failed ({exc})."
+            ).format(name=model.name, n_all=f"{n_all:,}", exc=exc)
         )
     refit = replace(
         model,
@@ -524,12 +560,13 @@ def refit_on_all_training_rows(
         test_pred=test_pred,
     )
     return refit, (
-        f"{model.name}, the best model, was then refit on all {n_all:,} training rows "
-        f"({_duration(fit_seconds)}); its holdout scores are those of the refit model."
+        _(
+            "{name}, the best model, was then refit on all {n_all} training rows ({duration}); its holdout scores are those of the refit model."
+        ).format(name=model.name, n_all=f"{n_all:,}", duration=_duration(fit_seconds))
     )
 
 
 def _duration(seconds: float) -> str:
     if seconds < 1:
-        return "under a second"
+        return _("under a second")
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

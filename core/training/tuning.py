@@ -32,6 +32,7 @@ from optuna.distributions import (
 )
 
 from core.features.preprocessing import FeatureConfig
+from core.i18n import N_, _, ngettext
 from core.problem.definition import (
     ProblemConfig,
     format_metric_value,
@@ -46,7 +47,12 @@ from core.workspace.errors import ConfigError
 from core.workspace.jsonable import to_plain
 from core.workspace.progress import Progress
 
-METHODS = {"grid": "Grid search", "random": "Random search", "bayes": "Bayesian optimisation (Optuna TPE)"}
+# Translate where shown: _(METHODS[code]).
+METHODS = {
+    "grid": N_("Grid search"),
+    "random": N_("Random search"),
+    "bayes": N_("Bayesian optimisation (Optuna TPE)"),
+}
 KINDS = ("int", "float", "log", "choice")
 MAX_TRIALS = 500
 MAX_GRID_POINTS = 10
@@ -78,24 +84,40 @@ class Dimension:
         return cls(**values)
 
     def validate(self) -> None:
-        where = f"The search range of '{self.label or self.name}'"
+        name = _(self.label) if self.label else self.name
         if self.kind not in KINDS:
-            raise ConfigError(f"{where} has the scale '{self.kind}'; use one of {', '.join(KINDS)}.")
+            raise ConfigError(
+                _("The search range of '{name}' has the scale '{kind}'; use one of {kinds}.").format(
+                    name=name, kind=self.kind, kinds=", ".join(KINDS)
+                )
+            )
         if self.kind == "choice":
             if not self.choices:
-                raise ConfigError(f"{where} lists no choices; give at least one value.")
+                raise ConfigError(
+                    _("The search range of '{name}' lists no choices; give at least one value.").format(name=name)
+                )
             return
         if self.low is None or self.high is None or not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise ConfigError(f"{where} needs a lowest and a highest value; fill both in.")
+            raise ConfigError(
+                _("The search range of '{name}' needs a lowest and a highest value; fill both in.").format(name=name)
+            )
         if self.low > self.high:
-            raise ConfigError(f"{where} goes from {self.low:g} down to {self.high:g}; put the lower value first.")
+            raise ConfigError(
+                _("The search range of '{name}' goes from {low} down to {high}; put the lower value first.").format(
+                    name=name, low=f"{self.low:g}", high=f"{self.high:g}"
+                )
+            )
         if self.kind == "log" and self.low <= 0:
             raise ConfigError(
-                f"{where} is on a log scale, so it must stay above 0 (got {self.low:g}); "
-                "use a small positive value such as 0.0001."
+                _(
+                    "The search range of '{name}' is on a log scale, so it must stay above 0 (got {low}); "
+                    "use a small positive value such as 0.0001."
+                ).format(name=name, low=f"{self.low:g}")
             )
         if self.kind == "int" and (self.low != int(self.low) or self.high != int(self.high)):
-            raise ConfigError(f"{where} is a whole number; give whole numbers as its limits.")
+            raise ConfigError(
+                _("The search range of '{name}' is a whole number; give whole numbers as its limits.").format(name=name)
+            )
 
     def _bounds(self) -> tuple[float, float]:
         """(low, high) of a numeric dimension; ``validate()`` refuses one without both."""
@@ -133,29 +155,29 @@ def _dim(
 
 # Ranges a practitioner would start from. Forest depth stays bounded: tree SHAP on deep forests is slow.
 _SPACES: dict[str, tuple[Dimension, ...]] = {
-    "logistic": (_dim("C", "log", 0.001, 100, label="C (less regularisation when higher)"),),
-    "ridge": (_dim("alpha", "log", 0.01, 1000, label="alpha (more regularisation when higher)"),),
+    "logistic": (_dim("C", "log", 0.001, 100, label=N_("C (less regularisation when higher)")),),
+    "ridge": (_dim("alpha", "log", 0.01, 1000, label=N_("alpha (more regularisation when higher)")),),
     "knn": (
-        _dim("n_neighbors", "int", 3, 50, label="neighbours"),
-        _dim("weights", "choice", choices=("uniform", "distance"), label="vote weights"),
+        _dim("n_neighbors", "int", 3, 50, label=N_("neighbours")),
+        _dim("weights", "choice", choices=("uniform", "distance"), label=N_("vote weights")),
     ),
-    "naive_bayes": (_dim("var_smoothing", "log", 1e-12, 1e-3, label="variance smoothing"),),
+    "naive_bayes": (_dim("var_smoothing", "log", 1e-12, 1e-3, label=N_("variance smoothing")),),
     "decision_tree": (
-        _dim("max_depth", "int", 2, 16, label="max depth"),
-        _dim("min_samples_leaf", "int", 1, 50, label="min rows per leaf"),
+        _dim("max_depth", "int", 2, 16, label=N_("max depth")),
+        _dim("min_samples_leaf", "int", 1, 50, label=N_("min rows per leaf")),
     ),
     "random_forest": (
-        _dim("n_estimators", "int", 50, 300, label="trees"),
-        _dim("max_depth", "int", 3, 14, label="max depth"),
-        _dim("min_samples_leaf", "int", 1, 20, label="min rows per leaf"),
-        _dim("max_features", "float", 0.2, 1.0, label="share of features per split"),
+        _dim("n_estimators", "int", 50, 300, label=N_("trees")),
+        _dim("max_depth", "int", 3, 14, label=N_("max depth")),
+        _dim("min_samples_leaf", "int", 1, 20, label=N_("min rows per leaf")),
+        _dim("max_features", "float", 0.2, 1.0, label=N_("share of features per split")),
     ),
     "hist_gb": (
-        _dim("learning_rate", "log", 0.01, 0.3, label="learning rate"),
-        _dim("max_iter", "int", 50, 400, label="boosting rounds"),
-        _dim("max_leaf_nodes", "int", 8, 64, label="leaves per tree"),
-        _dim("min_samples_leaf", "int", 5, 100, label="min rows per leaf"),
-        _dim("l2_regularization", "log", 1e-4, 10, label="L2 regularisation"),
+        _dim("learning_rate", "log", 0.01, 0.3, label=N_("learning rate")),
+        _dim("max_iter", "int", 50, 400, label=N_("boosting rounds")),
+        _dim("max_leaf_nodes", "int", 8, 64, label=N_("leaves per tree")),
+        _dim("min_samples_leaf", "int", 5, 100, label=N_("min rows per leaf")),
+        _dim("l2_regularization", "log", 1e-4, 10, label=N_("L2 regularisation")),
     ),
 }
 _SPACES["extra_trees"] = _SPACES["random_forest"]
@@ -166,9 +188,9 @@ def default_search_space(task: str, model: str) -> tuple[Dimension, ...]:
     spec = get_model_spec(task, model)
     if spec.key == "svm":
         inner = "estimator__C" if task in ("binary", "multiclass") else "regressor__C"
-        return (_dim(inner, "log", 0.001, 100, label="C (less regularisation when higher)"),)
+        return (_dim(inner, "log", 0.001, 100, label=N_("C (less regularisation when higher)")),)
     if spec.key not in _SPACES:
-        raise ConfigError(f"{spec.name} has nothing to tune; choose another model family.")
+        raise ConfigError(_("{family} has nothing to tune; choose another model family.").format(family=_(spec.name)))
     return _SPACES[spec.key]
 
 
@@ -213,26 +235,46 @@ class TuneConfig:
 def validate_tune_config(config: TuneConfig, task: str) -> None:
     spec = get_model_spec(task, config.model)
     if spec.key == BASELINE_KEY:
-        raise ConfigError("The baseline has nothing to tune; choose a model family.")
+        raise ConfigError(_("The baseline has nothing to tune; choose a model family."))
     if config.method not in METHODS:
-        raise ConfigError(f"The search method must be one of {', '.join(METHODS)}; got '{config.method}' instead.")
+        raise ConfigError(
+            _("The search method must be one of {methods}; got '{method}' instead.").format(
+                methods=", ".join(METHODS), method=config.method
+            )
+        )
     if not isinstance(config.max_trials, (int, np.integer)) or not 1 <= config.max_trials <= MAX_TRIALS:
-        raise ConfigError(f"The budget must be between 1 and {MAX_TRIALS} trials; got {config.max_trials!r}.")
+        raise ConfigError(
+            _("The budget must be between 1 and {most} trials; got {value}.").format(
+                most=MAX_TRIALS, value=repr(config.max_trials)
+            )
+        )
     if config.max_seconds is not None and not config.max_seconds > 0:
-        raise ConfigError(f"The time budget must be a positive number of seconds; got {config.max_seconds!r}.")
+        raise ConfigError(
+            _("The time budget must be a positive number of seconds; got {value}.").format(
+                value=repr(config.max_seconds)
+            )
+        )
     if config.method == "grid" and not 2 <= config.grid_points <= MAX_GRID_POINTS:
-        raise ConfigError(f"A grid needs 2 to {MAX_GRID_POINTS} values per setting; got {config.grid_points}.")
+        raise ConfigError(
+            _("A grid needs 2 to {most} values per setting; got {value}.").format(
+                most=MAX_GRID_POINTS, value=config.grid_points
+            )
+        )
+    family = _(spec.name)
     if not config.space:
-        raise ConfigError(f"The search space of {spec.name} is empty; add at least one setting to search.")
+        raise ConfigError(
+            _("The search space of {family} is empty; add at least one setting to search.").format(family=family)
+        )
     names = [d.name for d in config.space]
     if len(set(names)) != len(names):
-        raise ConfigError("A setting appears twice in the search space; keep one row per setting.")
+        raise ConfigError(_("A setting appears twice in the search space; keep one row per setting."))
     model = spec.make(task, 0)
     unknown = [n for n in names if n not in model.get_params()]
     if unknown:
         raise ConfigError(
-            f"{spec.name} has no setting {', '.join(repr(n) for n in unknown)}; check the spelling "
-            "(wrapped estimators use 'estimator__C')."
+            _("{family} has no setting {names}; check the spelling (wrapped estimators use 'estimator__C').").format(
+                family=family, names=", ".join(repr(n) for n in unknown)
+            )
         )
     for dim in config.space:
         dim.validate()
@@ -336,7 +378,7 @@ def run_study(
     spec = get_model_spec(problem.task, config.model)
     started = time.perf_counter()
     progress(0.0, "Preparing the folds")
-    data, _ = prepare_training(df, problem, features, train_config, test_df=test_df)
+    data, _unused = prepare_training(df, problem, features, train_config, test_df=test_df)
     higher = is_higher_better(data.problem.metric)
     searcher = _Searcher(config, "maximize" if higher else "minimize", train_config.seed)
     budget = min(config.max_trials, searcher.exhausted or config.max_trials)
@@ -362,8 +404,15 @@ def run_study(
         if on_trial is not None:
             on_trial(trial)
         best = _best_trial(trials, higher)
-        shown = f"best so far {format_metric_value(data.problem.metric, best.cv_score)}" if best else "no score yet"
-        progress(0.05 + 0.85 * (number + 1) / budget, f"Trial {number + 1}/{budget} done; {shown}")
+        shown = (
+            _("best so far {score}").format(score=format_metric_value(data.problem.metric, best.cv_score))
+            if best
+            else _("no score yet")
+        )
+        progress(
+            0.05 + 0.85 * (number + 1) / budget,
+            _("Trial {number}/{budget} done; {best}").format(number=number + 1, budget=budget, best=shown),
+        )
 
     if not stopped and searcher.exhausted is not None and len(trials) == searcher.exhausted:
         stopped = "grid"
@@ -376,7 +425,7 @@ def run_study(
     if best is not None:
         results.append(evaluate_model(spec, data, params=best.params, name=f"{spec.name} (tuned)"))
     result = data.to_result(results)
-    progress(1.0, f"Tuning done: {len(trials)} trials")
+    progress(1.0, ngettext("Tuning done: {n} trial", "Tuning done: {n} trials", len(trials)).format(n=len(trials)))
     return StudyResult(
         config=config,
         trials=trials,
@@ -446,27 +495,50 @@ def get_trials_df(trials: list[Trial] | list[dict[str, Any]], metric: str) -> pd
 def describe_study(study: StudyResult, metric: str) -> str:
     """One sentence: how the study ended and what tuning gained."""
     label = get_metric_label(metric)
-    ended = {
-        "time": "it ran out of time",
-        "stopped": "you stopped it",
-        "grid": "the grid was complete",
-        "": "the trial budget was spent",
-    }[study.stopped]
+    ended = _(_ENDED[study.stopped])
     if not study.trials:
-        return f"No trial ran because {ended}; give the study more time or trials."
+        return _("No trial ran because {why}; give the study more time or trials.").format(why=ended)
     if study.best is None:
-        return f"None of the {len(study.trials)} trials could be scored; widen or fix the search space."
+        return ngettext(
+            "None of the {n} trial could be scored; widen or fix the search space.",
+            "None of the {n} trials could be scored; widen or fix the search space.",
+            len(study.trials),
+        ).format(n=len(study.trials))
     verdict = describe_gain(metric, study.best.cv_score, study.default_cv_score)
-    return (
-        f"{METHODS[study.config.method]} ran {len(study.trials)} trials in {study.seconds:.0f} s and ended "
-        f"because {ended}; the best settings reach a CV {label} of "
-        f"{format_metric_value(metric, study.best.cv_score)}, {verdict}."
+    return ngettext(
+        "{method} ran {n} trial in {seconds} s and ended because {why}; the best settings reach a "
+        "CV {metric} of {score}, {verdict}.",
+        "{method} ran {n} trials in {seconds} s and ended because {why}; the best settings reach a "
+        "CV {metric} of {score}, {verdict}.",
+        len(study.trials),
+    ).format(
+        method=_(METHODS[study.config.method]),
+        n=len(study.trials),
+        seconds=f"{study.seconds:.0f}",
+        why=ended,
+        metric=label,
+        score=format_metric_value(metric, study.best.cv_score),
+        verdict=verdict,
     )
+
+
+# Why a study ended, by StudyResult.stopped.
+_ENDED = {
+    "time": N_("it ran out of time"),
+    "stopped": N_("you stopped it"),
+    "grid": N_("the grid was complete"),
+    "": N_("the trial budget was spent"),
+}
 
 
 def describe_gain(metric: str, best: float, default: float) -> str:
     gain = best - default if is_higher_better(metric) else default - best
     if abs(gain) <= 0.001 * max(abs(default), 1e-12):
-        return f"about the same as the default settings ({format_metric_value(metric, default)})"
+        return _("about the same as the default settings ({score})").format(score=format_metric_value(metric, default))
     shown = f"{abs(gain):.4f}" if abs(gain) < 0.01 else format_metric_value(metric, abs(gain))
-    return f"{shown} {'better' if gain > 0 else 'worse'} than the default settings ({format_metric_value(metric, default)})"
+    template = (
+        _("{gain} better than the default settings ({score})")
+        if gain > 0
+        else _("{gain} worse than the default settings ({score})")
+    )
+    return template.format(gain=shown, score=format_metric_value(metric, default))
