@@ -4,10 +4,12 @@ import streamlit as st
 
 from core import pipeline
 from core.data import datasets
-from core.formatting import format_value
+from core.formatting import format_number, format_value
+from core.i18n import _
 from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (
     METRICS,
+    TASK_LABELS,
     TASKS,
     ProblemConfig,
     default_threshold,
@@ -24,15 +26,15 @@ from ui.text import escape_markdown
 from ui.widgets import chart, metric_help, user_errors
 
 ws, project = page_setup(
-    "Problem", ":material/flag:", "Say what the model must predict and how good it must be to ship."
+    _("Problem"), ":material/flag:", _("Say what the model must predict and how good it must be to ship.")
 )
 project = require_project(project)
 pid = project["id"]
 
 cleaned = datasets.latest_dataset(ws, pid, "cleaned")
 if cleaned is None:
-    st.info("Load and clean a table on the Data page first: the target is one of its columns.")
-    st.page_link("pages/1_Data.py", label="Go to Data", icon=":material/table_view:", query_params={"project": pid})
+    st.info(_("Load and clean a table on the Data page first: the target is one of its columns."))
+    st.page_link("pages/1_Data.py", label=_("Go to Data"), icon=":material/table_view:", query_params={"project": pid})
     st.stop()
 df = cache.dataset(ws, cleaned["id"])
 saved = get_problem(ws, pid)
@@ -42,11 +44,11 @@ default_target = (
     saved.target if saved and saved.target in columns else pipeline.SAMPLES.get(raw["name"]) if raw else None
 )
 target = st.selectbox(
-    "Target — the column to predict",
+    _("Target — the column to predict"),
     columns,
     index=columns.index(default_target) if default_target in columns else None,
     key="target",
-    placeholder="Choose the target column",
+    placeholder=_("Choose the target column"),
 )
 if target is None:
     st.stop()
@@ -59,26 +61,29 @@ with user_errors():
     detected = detect_task(df[target])
     c1, c2 = st.columns(2)
     task = c1.radio(
-        "Task",
+        _("Task"),
         TASKS,
         index=TASKS.index(suggestion.task),
         horizontal=True,
         key=f"task_{target}",
-        help=f"Detected: {detected}. Change it if the detection is wrong (e.g. ratings 1–5).",
+        format_func=lambda code: _(TASK_LABELS[code]),
+        help=_("Detected: {task}. Change it if the detection is wrong (e.g. ratings 1–5).").format(
+            task=_(TASK_LABELS[detected])
+        ),
     )
     positive = None
     if task == "binary":
         values = sorted(df[target].dropna().astype(str).unique())
         default_pos = str(suggestion.positive_class) if str(suggestion.positive_class) in values else values[-1]
         positive = c2.selectbox(
-            "Positive class — the outcome we want to catch",
+            _("Positive class — the outcome we want to catch"),
             values,
             index=values.index(default_pos),
             key=f"positive_{target}",
         )
     metrics = list(METRICS[task])
     metric = c1.selectbox(
-        "Success metric",
+        _("Success metric"),
         metrics,
         index=metrics.index(suggestion.metric) if suggestion.metric in metrics else 0,
         key=f"metric_{target}_{task}",
@@ -86,52 +91,54 @@ with user_errors():
         help=metric_help(metrics),
     )
     threshold = c2.number_input(
-        "Gate threshold — the least (or, for errors, the most) we accept",
+        _("Gate threshold — the least (or, for errors, the most) we accept"),
         value=float(suggestion.threshold if suggestion.metric == metric else default_threshold(metric, df[target])),
         key=f"threshold_{target}_{metric}",
         format="%.3f",
     )
     dates = [c for c in columns if str(df[c].dtype).startswith("datetime")]
     time_column = st.selectbox(
-        "Time column (optional) — evaluate on the latest rows instead of a random split",
+        _("Time column (optional) — evaluate on the latest rows instead of a random split"),
         [None, *dates],
         key="time_column",
         index=([None, *dates].index(suggestion.time_column) if suggestion.time_column in dates else 0),
     )
 
     with st.container(border=True):
-        st.markdown("**How the model is validated and judged**")
+        st.markdown(_("**How the model is validated and judged**"))
         g1, g2 = st.columns(2)
         id_like = [c for c in columns if c not in (target, time_column)]
         is_saved = saved is not None and saved.target == target
         suggested_group = suggestion.group_column if is_saved else suggest_group_column(df, suggestion)
         group_column = g1.selectbox(
-            "Group column (optional) — rows that share it stay together when splitting",
+            _("Group column (optional) — rows that share it stay together when splitting"),
             [None, *id_like],
             index=[None, *id_like].index(suggested_group) if suggested_group in id_like else 0,
             key=f"group_{target}",
-            help="Pick an ID shared by several rows (a customer with several orders): the model is then "
-            "tested on customers it never saw, instead of on rows of customers it already knows.",
+            help=_(
+                "Pick an ID shared by several rows (a customer with several orders): the model is then "
+                "tested on customers it never saw, instead of on rows of customers it already knows."
+            ),
         )
         sensitive_column = g2.selectbox(
-            "Sensitive column (optional) — check the model treats its groups alike",
+            _("Sensitive column (optional) — check the model treats its groups alike"),
             [None, *id_like],
             index=[None, *id_like].index(suggestion.sensitive_column) if suggestion.sensitive_column in id_like else 0,
             key=f"sensitive_{target}",
-            help="E.g. gender, age band or region. The gate compares the model's recall (or error) across groups.",
+            help=_("E.g. gender, age band or region. The gate compares the model's recall (or error) across groups."),
         )
         max_gap = g1.slider(
-            "Largest fairness gap the gate allows",
+            _("Largest fairness gap the gate allows"),
             0.01,
             0.5,
             float(suggestion.max_fairness_gap),
             0.01,
             key=f"max_gap_{target}",
             disabled=sensitive_column is None,
-            help="For yes/no: the difference in recall between the best- and worst-served group.",
+            help=_("For yes/no: the difference in recall between the best- and worst-served group."),
         )
         max_latency = g2.number_input(
-            "Slowest answer the service allows (ms per request)",
+            _("Slowest answer the service allows (ms per request)"),
             1.0,
             10_000.0,
             float(suggestion.max_latency_ms),
@@ -140,34 +147,36 @@ with user_errors():
         )
         cost_fn = cost_fp = None
         if task == "binary":
-            st.markdown("**What mistakes cost** — sets the decision threshold on the Train page")
+            st.markdown(_("**What mistakes cost** — sets the decision threshold on the Train page"))
             k1, k2 = st.columns(2)
             cost_fn = k1.number_input(
-                f"Cost of missing a real '{escape_markdown(positive)}' (€ per row)",
+                _("Cost of missing a real '{positive}' (€ per row)").format(positive=escape_markdown(positive)),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_negative or 500.0),
                 10.0,
                 key=f"cost_fn_{target}",
-                help="E.g. the revenue lost when a churner leaves without an offer.",
+                help=_("E.g. the revenue lost when a churner leaves without an offer."),
             )
             cost_fp = k2.number_input(
-                "Cost of a false alarm (€ per row)",
+                _("Cost of a false alarm (€ per row)"),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_positive or 50.0),
                 10.0,
                 key=f"cost_fp_{target}",
-                help="E.g. the price of an offer sent to a customer who would have stayed.",
+                help=_("E.g. the price of an offer sent to a customer who would have stayed."),
             )
             st.caption(
-                f"A missed '{escape_markdown(positive)}' costs {cost_fn / max(cost_fp, 1e-9):.1f}× a false "
-                "alarm here, so the best threshold flags more rows when this ratio is high."
+                _(
+                    "A missed '{positive}' costs {ratio}× a false alarm here, so the best threshold flags more "
+                    "rows when this ratio is high."
+                ).format(positive=escape_markdown(positive), ratio=format_number(cost_fn / max(cost_fp, 1e-9)))
             )
 
     chart(plot_target(df, target, task), caption_target(df, target, task), key="target_chart")
 
-    if st.button("Save problem definition", key="save_problem", type="primary"):
+    if st.button(_("Save problem definition"), key="save_problem", type="primary"):
         config = ProblemConfig(
             target=target,
             task=task,
@@ -184,14 +193,19 @@ with user_errors():
         )
         pipeline.stage_problem(ws, pid, cleaned["id"], config)
         st.success(
-            f"Saved: predict '{escape_markdown(target)}' ({task}); the gate asks for {get_metric_label(metric)} "
-            f"{'≤' if metric in ('rmse', 'mae') else '≥'} {format_value(threshold, digits=4)} on unseen data."
+            _("Saved: predict '{target}' ({task}); the gate asks for {metric} {sign} {value} on unseen data.").format(
+                target=escape_markdown(target),
+                task=_(TASK_LABELS[task]),
+                metric=get_metric_label(metric),
+                sign="≤" if metric in ("rmse", "mae") else "≥",
+                value=format_value(threshold, digits=4),
+            )
         )
 
 if get_problem(ws, pid):
     st.page_link(
         "pages/3_Features.py",
-        label="Next: build features",
+        label=_("Next: build features"),
         icon=":material/view_column:",
         query_params={"project": pid},
     )

@@ -4,6 +4,9 @@ session, so a refresh or a page switch loses nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -26,24 +29,50 @@ from core.data.cleaning import (
     with_offer,
 )
 from core.data.columns import get_spelling_variants
+from core.formatting import format_count, format_percent
+from core.i18n import N_, _, ngettext
 from core.workspace.errors import StudioError
 from ui.text import escape_markdown
 from ui.widgets import option_labels
 
 ADDABLE = {
-    "drop_columns": "Drop columns",
-    "rename_columns": "Rename a column",
-    "to_numeric": "Turn text into numbers",
-    "to_datetime": "Turn text into dates",
-    "to_boolean": "Turn yes/no text into true/false",
-    "trim_whitespace": "Trim stray spaces",
-    "unify_categories": "Unify spellings of the same category",
-    "group_rare": "Group rare categories into 'Other'",
-    "impute": "Fill missing values",
-    "outliers": "Handle outliers",
-    "drop_duplicates": "Drop duplicate rows",
-    "filter_rows": "Keep only rows that match a condition",
+    "drop_columns": N_("Drop columns"),
+    "rename_columns": N_("Rename a column"),
+    "to_numeric": N_("Turn text into numbers"),
+    "to_datetime": N_("Turn text into dates"),
+    "to_boolean": N_("Turn yes/no text into true/false"),
+    "trim_whitespace": N_("Trim stray spaces"),
+    "unify_categories": N_("Unify spellings of the same category"),
+    "group_rare": N_("Group rare categories into 'Other'"),
+    "impute": N_("Fill missing values"),
+    "outliers": N_("Handle outliers"),
+    "drop_duplicates": N_("Drop duplicate rows"),
+    "filter_rows": N_("Keep only rows that match a condition"),
 }
+IMPUTE_LABELS = {
+    "median": N_("the median"),
+    "mean": N_("the mean"),
+    "mode": N_("the most common value"),
+    "constant": N_("a value you type"),
+    "indicator": N_("a typical value, plus a column that flags the filled rows"),
+}
+OPERATOR_LABELS = {
+    "in": N_("is one of"),
+    "not_in": N_("is not one of"),
+    "is_missing": N_("is missing"),
+    "not_missing": N_("is not missing"),
+}
+OUTLIER_METHOD_LABELS = {"iqr": N_("IQR fences"), "zscore": N_("z-score")}
+OUTLIER_ACTION_LABELS = {"clip": N_("clip to the bounds"), "drop": N_("drop the rows")}
+
+
+def _translated(labels: dict) -> Callable[[Any], str]:
+    """``option_labels`` in the session's language: the options stay codes, their labels are translated."""
+    return option_labels({code: _(label) for code, label in labels.items()})
+
+
+def _operator(code: str) -> str:
+    return _(OPERATOR_LABELS[code]) if code in OPERATOR_LABELS else code
 
 
 def get_draft(ws, project_id: int, raw_id: int, suggested: CleaningRecipe) -> CleaningRecipe:
@@ -55,7 +84,7 @@ def render_steps(
 ) -> None:
     """The numbered steps with what each did on this table, and a remove button per step."""
     if not draft.steps:
-        st.info("The recipe is empty: the cleaned table will be the raw table as it is.")
+        st.info(_("The recipe is empty: the cleaned table will be the raw table as it is."))
     for i, step in enumerate(draft.steps):
         left, right = st.columns([12, 1], vertical_alignment="center")
         report = reports[i] if i < len(reports) else None
@@ -66,14 +95,14 @@ def render_steps(
         )
         if report is not None and report.warning:
             left.warning(escape_markdown(report.warning), icon=":material/warning:")
-        if right.button("✕", key=f"remove_step_{raw_id}_{i}", help="Remove this step (undo)"):
+        if right.button("✕", key=f"remove_step_{raw_id}_{i}", help=_("Remove this step (undo)")):
             datasets.save_recipe_draft(ws, project_id, raw_id, draft.without_step(i))
             st.rerun()
     c1, c2 = st.columns(2)
-    if c1.button("Undo the last step", key=f"undo_{raw_id}", disabled=not draft.steps):
+    if c1.button(_("Undo the last step"), key=f"undo_{raw_id}", disabled=not draft.steps):
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.without_step(len(draft.steps) - 1))
         st.rerun()
-    if c2.button("Reset to the suggested recipe", key=f"reset_{raw_id}"):
+    if c2.button(_("Reset to the suggested recipe"), key=f"reset_{raw_id}"):
         datasets.save_recipe_draft(ws, project_id, raw_id, suggested)
         st.rerun()
 
@@ -85,17 +114,19 @@ def render_offers(ws, project_id: int, raw_id: int, draft: CleaningRecipe, offer
     if not waiting:
         return
     st.markdown(
-        "**Suggested, not applied** — each would remove many rows, drop a column or blank many values, "
-        "so it is yours to decide:"
+        _(
+            "**Suggested, not applied** — each would remove many rows, drop a column or blank many values, "
+            "so it is yours to decide:"
+        )
     )
     for i, offer in waiting:
         with st.container(border=True):
             left, right = st.columns([5, 1], vertical_alignment="center")
             with left:
                 # Plain text: the step names columns (user text).
-                st.text(f"{describe_step(offer.step)}: would {offer.effect()}.")
+                st.text(_("{step}: would {effect}.").format(step=describe_step(offer.step), effect=offer.effect()))
                 st.text(offer.why)
-            if right.button("Add this step", key=f"add_offer_{raw_id}_{i}"):
+            if right.button(_("Add this step"), key=f"add_offer_{raw_id}_{i}"):
                 datasets.save_recipe_draft(ws, project_id, raw_id, with_offer(draft, offer))
                 st.rerun()
 
@@ -114,12 +145,12 @@ def render_add_step(
     `current` is the table as the draft leaves it: the step is tried on it first, so what it would
     remove or blank is said before it is added. `read_info` gives the number format the file uses."""
     op = st.selectbox(
-        "Add a step",
+        _("Add a step"),
         list(ADDABLE),
-        format_func=option_labels(ADDABLE),
+        format_func=_translated(ADDABLE),
         key=f"add_op_{raw_id}",
         index=None,
-        placeholder="Choose what to do…",
+        placeholder=_("Choose what to do…"),
     )
     if op is None:
         return
@@ -131,7 +162,7 @@ def render_add_step(
     try:
         if op in ("drop_columns", "to_numeric", "to_datetime", "to_boolean", "trim_whitespace"):
             choices = columns if op == "drop_columns" else text
-            chosen = st.multiselect("Columns", choices, key=f"{key}_cols")
+            chosen = st.multiselect(_("Columns"), choices, key=f"{key}_cols")
             params: dict = {"columns": chosen}
             if op == "to_numeric":
                 # Start from the number format the file was read with (or the one the values are written in).
@@ -140,70 +171,78 @@ def render_add_step(
                 decimal, thousands = get_number_format(df[first] if first else pd.Series(dtype="str"), read_info)
                 c1, c2 = st.columns(2)
                 params["decimal"] = c1.selectbox(
-                    "Decimal mark", DECIMAL_MARKS, key=f"{key}_dec_{first}", index=DECIMAL_MARKS.index(decimal)
+                    _("Decimal mark"), DECIMAL_MARKS, key=f"{key}_dec_{first}", index=DECIMAL_MARKS.index(decimal)
                 )
                 params["thousands"] = c2.selectbox(
-                    "Thousands separator",
+                    _("Thousands separator"),
                     THOUSANDS_SEPARATORS,
                     key=f"{key}_th_{first}",
                     index=THOUSANDS_SEPARATORS.index(thousands),
-                    format_func=lambda v: "none" if v is None else repr(v),
+                    format_func=lambda v: _("none") if v is None else repr(v),
                 )
             if op == "to_datetime":
-                fmt = st.text_input("Date format (blank = detect), e.g. %d/%m/%Y", key=f"{key}_fmt")
+                fmt = st.text_input(_("Date format (blank = detect), e.g. %d/%m/%Y"), key=f"{key}_fmt")
                 params["format"] = fmt or None
             step = CleaningStep(op, params) if chosen else None
         elif op == "rename_columns":
             c1, c2 = st.columns(2)
-            old = c1.selectbox("Column", columns, key=f"{key}_old")
-            new = c2.text_input("New name", key=f"{key}_new")
+            old = c1.selectbox(_("Column"), columns, key=f"{key}_old")
+            new = c2.text_input(_("New name"), key=f"{key}_new")
             step = CleaningStep(op, {"mapping": {old: new.strip()}}) if new.strip() else None
         elif op == "unify_categories":
-            column = st.selectbox("Column", text, key=f"{key}_col")
+            column = st.selectbox(_("Column"), text, key=f"{key}_col")
             mapping = get_spelling_variants(df[column]) if column else {}
+            found = ", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or _("none")  # i18n: skip
             st.caption(
-                f"{len(mapping)} spelling variant(s) found: "
-                + escape_markdown(", ".join(f"'{k}' → '{v}'" for k, v in list(mapping.items())[:6]) or "none")
+                ngettext(
+                    "{n} spelling variant found: {variants}", "{n} spelling variants found: {variants}", len(mapping)
+                ).format(n=len(mapping), variants=escape_markdown(found))
             )
             step = CleaningStep(op, {"column": column, "mapping": mapping}) if mapping else None
         elif op == "group_rare":
-            column = st.selectbox("Column", text, key=f"{key}_col")
-            share = st.slider("Rare means under this share of rows", 0.001, 0.2, 0.01, key=f"{key}_share")
+            column = st.selectbox(_("Column"), text, key=f"{key}_col")
+            share = st.slider(_("Rare means under this share of rows"), 0.001, 0.2, 0.01, key=f"{key}_share")
             step = make_group_rare_step(df, column, min_share=share) if column else None
         elif op == "impute":
             c1, c2 = st.columns(2)
-            column = c1.selectbox("Column", [c for c in columns if df[c].isna().any()] or columns, key=f"{key}_col")
-            strategy = c2.selectbox("Fill with", IMPUTE_STRATEGIES, key=f"{key}_how")
-            value = st.text_input("Value (for 'constant')", key=f"{key}_value") if strategy == "constant" else None
+            column = c1.selectbox(_("Column"), [c for c in columns if df[c].isna().any()] or columns, key=f"{key}_col")
+            strategy = c2.selectbox(
+                _("Fill with"), IMPUTE_STRATEGIES, key=f"{key}_how", format_func=_translated(IMPUTE_LABELS)
+            )
+            value = (
+                st.text_input(_("Value (for 'a value you type')"), key=f"{key}_value")
+                if strategy == "constant"
+                else None
+            )
             if column and (strategy != "constant" or value):
                 step = make_impute_step(df, column, strategy, _typed(value, df[column]) if value else None)
         elif op == "outliers":
             c1, c2, c3 = st.columns(3)
-            column = c1.selectbox("Numeric column", numeric, key=f"{key}_col")
+            column = c1.selectbox(_("Numeric column"), numeric, key=f"{key}_col")
             method = c2.selectbox(
-                "Method",
+                _("Method"),
                 ["iqr", "zscore"],
                 key=f"{key}_method",
-                format_func=option_labels({"iqr": "IQR fences", "zscore": "z-score"}),
+                format_func=_translated(OUTLIER_METHOD_LABELS),
             )
             action = c3.selectbox(
-                "Action",
+                _("Action"),
                 ["clip", "drop"],
                 key=f"{key}_action",
-                format_func=option_labels({"clip": "clip to the bounds", "drop": "drop the rows"}),
+                format_func=_translated(OUTLIER_ACTION_LABELS),
             )
             step = make_outlier_step(df, column, method=method, action=action) if column else None
         elif op == "drop_duplicates":
-            subset = st.multiselect("Compare only these columns (blank = all)", columns, key=f"{key}_subset")
+            subset = st.multiselect(_("Compare only these columns (blank = all)"), columns, key=f"{key}_subset")
             step = CleaningStep(op, {"subset": subset or None})
         elif op == "filter_rows":
             c1, c2, c3 = st.columns(3)
-            column = c1.selectbox("Column", columns, key=f"{key}_col")
-            operator = c2.selectbox("Condition", FILTER_OPERATORS, key=f"{key}_op")
+            column = c1.selectbox(_("Column"), columns, key=f"{key}_col")
+            operator = c2.selectbox(_("Condition"), FILTER_OPERATORS, key=f"{key}_op", format_func=_operator)
             raw_value = (
                 ""
                 if operator in ("is_missing", "not_missing")
-                else c3.text_input("Value (for in / not_in: comma-separated)", key=f"{key}_value")
+                else c3.text_input(_("Value (for 'is one of': comma-separated)"), key=f"{key}_value")
             )
             if column and (raw_value or operator in ("is_missing", "not_missing")):
                 filter_value = (
@@ -218,9 +257,9 @@ def render_add_step(
         st.error(escape_markdown(exc))
         return
     if step is not None:
-        st.caption(f"Will add: {escape_markdown(describe_step(step))}")
+        st.caption(_("Will add: {step}").format(step=escape_markdown(describe_step(step))))
         _render_step_effect(step, df if current is None else current)
-    if st.button("Add step", key=f"add_step_{raw_id}", disabled=step is None):
+    if st.button(_("Add step"), key=f"add_step_{raw_id}", disabled=step is None):
         assert step is not None  # the button is disabled without a step
         datasets.save_recipe_draft(ws, project_id, raw_id, draft.with_step(step))
         st.session_state.pop(f"add_op_{raw_id}", None)  # an empty form for the next step
@@ -230,7 +269,7 @@ def render_add_step(
 def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
     """Before a step is added: how many rows it removes, and a warning if it blanks most of a column."""
     try:
-        _, report = apply_step(current, step)
+        _table, report = apply_step(current, step)
     except StudioError as exc:
         st.error(escape_markdown(exc))  # it quotes the column and the value typed
         return
@@ -238,7 +277,9 @@ def _render_step_effect(step: CleaningStep, current: pd.DataFrame) -> None:
     if removed:
         share = removed / max(report.rows_before, 1)
         (st.warning if share > 0.05 else st.caption)(
-            f"On this table it removes {removed:,} of {report.rows_before:,} rows ({share:.1%})."
+            _("On this table it removes {removed} of {rows} rows ({share}).").format(
+                removed=format_count(removed), rows=format_count(report.rows_before), share=format_percent(share)
+            )
         )
     if report.warning:
         st.warning(escape_markdown(report.warning), icon=":material/warning:")

@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 
 from core.data.columns import column_kind, outlier_fences, value_counts
 from core.data.lineage import LAYERS, get_ancestors
-from core.formatting import format_cell, format_statistic
+from core.formatting import format_cell, format_count, format_percent, format_statistic
+from core.i18n import _, ngettext
 from core.style import ACCENT, BAD, MUTED, TEMPLATE, plot_text, plot_texts
 from core.workspace.errors import ConfigError
 
@@ -40,17 +41,19 @@ def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
                 marker_color=ACCENT,
                 name=plot_text(column),
                 customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                hovertemplate="%{customdata[0]:,.4~r} to %{customdata[1]:,.4~r}: %{y:,} rows<extra></extra>",
+                hovertemplate=_("%{customdata[0]:,.4~r} to %{customdata[1]:,.4~r}: %{y:,} rows") + "<extra></extra>",
             )
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows", bargap=0.05)
+        fig.update_layout(xaxis_title=plot_text(column), yaxis_title=_("rows"), bargap=0.05)
     elif kind == "datetime" and len(values):
         freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
         periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
         vc = periods.dt.to_period(freq).value_counts().sort_index()
         fig.add_bar(x=vc.index.to_timestamp(), y=vc.to_numpy(), marker_color=ACCENT, name=plot_text(column))
-        fig.update_layout(xaxis_title=plot_text(column), yaxis_title="rows per " + ("day" if freq == "D" else "month"))
+        fig.update_layout(
+            xaxis_title=plot_text(column), yaxis_title=_("rows per day") if freq == "D" else _("rows per month")
+        )
     else:
-        vc = s.astype("str").where(s.notna(), "(missing)").value_counts().head(20).iloc[::-1]
+        vc = s.astype("str").where(s.notna(), _("(missing)")).value_counts().head(20).iloc[::-1]
         fig.add_bar(
             y=plot_texts(map(str, vc.index)),
             x=vc.to_numpy(),
@@ -58,10 +61,10 @@ def plot_column_distribution(df: pd.DataFrame, column: str) -> go.Figure:
             marker_color=ACCENT,
             name=plot_text(column),
         )
-        fig.update_layout(xaxis_title="rows", yaxis_title=None)
+        fig.update_layout(xaxis_title=_("rows"), yaxis_title=None)
     fig.update_layout(
         template=TEMPLATE,
-        title=plot_text(f"Distribution of {column}"),
+        title=plot_text(_("Distribution of {column}").format(column=column)),
         height=400,
         showlegend=False,
         margin=dict(l=10, r=10, t=50, b=10),
@@ -74,9 +77,16 @@ def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
     s = _get_column(df, column)
     values = s.dropna()
     n, present = len(s), len(values)
-    missing = f" ({n - present:,} rows are missing)" if n - present else ""
+    gaps = n - present
+    missing = (
+        " " + ngettext("({n} row is missing)", "({n} rows are missing)", gaps).format(n=format_count(gaps))
+        if gaps
+        else ""
+    )
     if not present:
-        return f"{column} is empty: every one of its {n:,} values is missing, so it cannot help a model."
+        return _("{column} is empty: every one of its {n} values is missing, so it cannot help a model.").format(
+            column=column, n=format_count(n)
+        )
     counts = value_counts(s)
     kind = column_kind(s, counts)
     if kind == "numeric":
@@ -84,39 +94,79 @@ def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
         infinite = int((~np.isfinite(x)).sum())
         x = x[np.isfinite(x)]
         if not len(x):
-            return f"{column} holds only infinite values ({infinite:,}), so there is nothing to chart{missing}."
+            return (
+                _("{column} holds only infinite values ({n}), so there is nothing to chart").format(
+                    column=column, n=format_count(infinite)
+                )
+                + missing
+                + "."
+            )
         q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
         fences = outlier_fences(x)
         far = int(((x < fences[0]) | (x > fences[1])).sum()) if fences else 0
-        sentence = (
-            f"{column} ranges from {format_statistic(x.min())} to {format_statistic(x.max())} with a median of "
-            f"{format_statistic(med)}, and half of the rows lie between {format_statistic(q1)} and {format_statistic(q3)}"
+        sentence = _(
+            "{column} ranges from {low} to {high} with a median of {median}, and half of the rows lie between "
+            "{q1} and {q3}"
+        ).format(
+            column=column,
+            low=format_statistic(x.min()),
+            high=format_statistic(x.max()),
+            median=format_statistic(med),
+            q1=format_statistic(q1),
+            q3=format_statistic(q3),
         )
         if far:
-            sentence += f"; {far:,} value(s) sit far outside that range and squash the chart, so check them for errors"
+            sentence += "; " + _(
+                "{n} value(s) sit far outside that range and squash the chart, so check them for errors"
+            ).format(n=format_count(far))
         if infinite:
-            sentence += f"; {infinite:,} infinite value(s) are left out of the chart"
+            sentence += "; " + _("{n} infinite value(s) are left out of the chart").format(n=format_count(infinite))
         return sentence + missing + "."
     if kind == "datetime":
         freq = "D" if (values.max() - values.min()) <= pd.Timedelta(days=90) else "M"
         periods = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
         vc = periods.dt.to_period(freq).value_counts()
         busiest = vc.idxmax()
+        busiest_text = (
+            _("{column} runs from {start} to {end}; the busiest day is {busiest} with {rows} rows")
+            if freq == "D"
+            else _("{column} runs from {start} to {end}; the busiest month is {busiest} with {rows} rows")
+        )
         return (
-            f"{column} runs from {values.min():%Y-%m-%d} to {values.max():%Y-%m-%d}; the busiest "
-            f"{'day' if freq == 'D' else 'month'} is {busiest} with {int(vc.max()):,} rows{missing}."
+            busiest_text.format(
+                column=column,
+                start=f"{values.min():%Y-%m-%d}",
+                end=f"{values.max():%Y-%m-%d}",
+                busiest=busiest,
+                rows=format_count(int(vc.max())),
+            )
+            + missing
+            + "."
         )
     top, top_count = counts.index[0], int(counts.iloc[0])
     share = 100 * top_count / present
     if kind == "text":
         return (
-            f"{column} has {len(counts):,} different values for {present:,} rows, so it is an identifier "
-            f"or free text rather than a category; the chart shows only the 20 most frequent{missing}."
+            _(
+                "{column} has {values} different values for {rows} rows, so it is an identifier "
+                "or free text rather than a category; the chart shows only the 20 most frequent"
+            ).format(column=column, values=format_count(len(counts)), rows=format_count(present))
+            + missing
+            + "."
         )
-    shown = " (the chart shows the top 20)" if len(counts) > 20 else ""
+    if len(counts) > 20:
+        sentence = _(
+            "{column} has {values} different values (the chart shows the top 20); the most common is {top} "
+            "with {share} of rows"
+        )
+    else:
+        sentence = _("{column} has {values} different values; the most common is {top} with {share} of rows")
     return (
-        f"{column} has {len(counts):,} different values{shown}; the most common is {format_cell(top)} "
-        f"with {share:.0f}% of rows{missing}."
+        sentence.format(
+            column=column, values=format_count(len(counts)), top=format_cell(top), share=format_percent(share / 100, 0)
+        )
+        + missing
+        + "."
     )
 
 
@@ -125,7 +175,7 @@ def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
     data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing_pct")
     fig = go.Figure()
     if data.empty:
-        fig.update_layout(title="No missing values in any column")
+        fig.update_layout(title=_("No missing values in any column"))
     else:
         fig.add_bar(
             y=plot_texts(data["column"].astype(str)),
@@ -135,9 +185,9 @@ def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
             customdata=data["missing"],
             text=[f"{p:.1f}%" for p in data["missing_pct"]],
             textposition="auto",
-            hovertemplate="%{y}: %{customdata:,} missing (%{x:.1f}% of rows)<extra></extra>",
+            hovertemplate=_("%{y}: %{customdata:,} missing (%{x:.1f}% of rows)") + "<extra></extra>",
         )
-        fig.update_layout(title="Missing values per column", xaxis_title="% of rows missing", yaxis_title=None)
+        fig.update_layout(title=_("Missing values per column"), xaxis_title=_("% of rows missing"), yaxis_title=None)
     fig.update_layout(
         template=TEMPLATE,
         height=min(450, 160 + 28 * max(len(data), 1)),
@@ -151,14 +201,21 @@ def caption_missing(profile_df: pd.DataFrame) -> str:
     """One plain sentence on `plot_missing`."""
     data = profile_df.loc[profile_df["missing"] > 0].sort_values("missing", ascending=False)
     if data.empty:
-        return "No column has missing values, so nothing needs to be filled in."
+        return _("No column has missing values, so nothing needs to be filled in.")
     worst = data.iloc[0]
     others = len(data) - 1
-    rest = f"; {others} other column(s) also have gaps" if others else "; it is the only column with gaps"
-    action = "drop it or find out why" if worst["missing_pct"] >= 50 else "fill them in before training"
-    return (
-        f"{worst['column']} is missing most often ({int(worst['missing']):,} rows, "
-        f"{worst['missing_pct']:.1f}%){rest}: {action}."
+    rest = (
+        ngettext("{n} other column also has gaps", "{n} other columns also have gaps", others).format(n=others)
+        if others
+        else _("it is the only column with gaps")
+    )
+    action = _("drop it or find out why") if worst["missing_pct"] >= 50 else _("fill them in before training")
+    return _("{column} is missing most often ({rows} rows, {share}); {rest}: {action}.").format(
+        column=worst["column"],
+        rows=format_count(int(worst["missing"])),
+        share=format_percent(worst["missing_pct"] / 100),
+        rest=rest,
+        action=action,
     )
 
 
@@ -202,13 +259,13 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         template=TEMPLATE,
-        title="Lineage: what was made from what (left to right)",
+        title=_("Lineage: what was made from what (left to right)"),
         height=min(450, 160 + 60 * int(nodes["layer"].value_counts().max() if len(nodes) else 1)),
         margin={"l": 10, "r": 10, "t": 50, "b": 30},
     )
     fig.update_xaxes(
         tickvals=list(range(len(layers))),
-        ticktext=layers,
+        ticktext=[_(layer) for layer in layers],
         showgrid=False,
         zeroline=False,
         range=[-0.6, max(len(layers) - 0.4, 0.6)],
@@ -219,26 +276,35 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
 
 def caption_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
     if nodes.empty:
-        return "Nothing has been made in this project yet."
+        return _("Nothing has been made in this project yet.")
     latest = nodes[nodes["layer"] == "model version"]
     if latest.empty:
-        return (
-            f"{len(nodes)} things made so far, each linked to what it was made from; every data file and "
+        return _(
+            "{n} things made so far, each linked to what it was made from; every data file and "
             "recipe carries the SHA-256 of its artifact."
-        )
+        ).format(n=len(nodes))
     model = latest.iloc[-1]
     chain = [nodes.set_index("node").loc[n, "label"] for n in get_ancestors(edges, model["node"])]
     data = [c for c in chain if c.startswith(("cleaned data", "raw data"))]
-    return (
-        f"{model['label']} was trained on {data[0] if data else 'its data'}"
-        + (f", which goes back to {data[-1]}" if len(data) > 1 else "")
-        + "; every step in between is recorded, so the model can be rebuilt and audited."
+    if len(data) > 1:
+        sentence = _(
+            "{model} was trained on {data}, which goes back to {origin}; every step in between is recorded, "
+            "so the model can be rebuilt and audited."
+        )
+    else:
+        sentence = _(
+            "{model} was trained on {data}; every step in between is recorded, so the model can be rebuilt and audited."
+        )
+    return sentence.format(
+        model=model["label"], data=data[0] if data else _("its data"), origin=data[-1] if data else ""
     )
 
 
 def _get_column(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         raise ConfigError(
-            f"The column {column!r} is not in the table; choose one of: {', '.join(map(str, df.columns[:20]))}."
+            _("The column {column} is not in the table; choose one of: {columns}.").format(
+                column=repr(column), columns=", ".join(map(str, df.columns[:20]))
+            )
         )
     return df[column]

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.cleaning import CleaningRecipe, StepReport
+from core.i18n import _
 from core.workspace.database import Workspace, dumps, inserted_id, now
 
 
@@ -63,7 +64,9 @@ def save_dataset(
 
 def get_dataset(ws: Workspace, dataset_id: int) -> dict[str, Any]:
     return ws.get_row(
-        "datasets", dataset_id, f"Dataset {dataset_id} does not exist; upload or pick data on the Data page."
+        "datasets",
+        dataset_id,
+        _("Dataset {id} does not exist; upload or pick data on the Data page.").format(id=dataset_id),
     )
 
 
@@ -129,7 +132,7 @@ def get_step_reports(recipe_row: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def load_recipe(ws: Workspace, recipe_id: int) -> CleaningRecipe:
     """A recipe version, from its hash-verified artifact when it has one."""
-    row = ws.get_row("recipes", recipe_id, f"Cleaning recipe {recipe_id} does not exist.")
+    row = ws.get_row("recipes", recipe_id, _("Cleaning recipe {id} does not exist.").format(id=recipe_id))
     data = ws.load_json(row["artifact_id"]) if row.get("artifact_id") else json.loads(row["recipe_json"])
     return CleaningRecipe.from_dict(data)
 

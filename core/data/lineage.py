@@ -6,18 +6,19 @@ import json
 
 import pandas as pd
 
+from core.i18n import N_
 from core.workspace.database import Workspace
 
 # Left to right, the order things are made in.
 LAYERS = (
-    "raw data",
-    "recipe",
-    "cleaned data",
-    "feature set",
-    "experiment",
-    "model version",
-    "deployment",
-    "monitoring",
+    N_("raw data"),
+    N_("recipe"),
+    N_("cleaned data"),
+    N_("feature set"),
+    N_("experiment"),
+    N_("model version"),
+    N_("deployment"),
+    N_("monitoring"),
 )
 
 

@@ -27,7 +27,8 @@ from core.data.columns import (
     outlier_fences,
     present_numbers,
 )
-from core.formatting import format_cell, format_statistic
+from core.formatting import format_cell, format_count, format_statistic
+from core.i18n import _
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
 
@@ -85,7 +86,9 @@ def profile_table(df: pd.DataFrame, target: str | None = None, progress: Progres
     """
     if target is not None and target not in df.columns:
         raise ConfigError(
-            f"The target {target!r} is not a column of the table; choose one of: {', '.join(map(str, df.columns[:20]))}."
+            _("The target {target} is not a column of the table; choose one of: {columns}.").format(
+                target=repr(target), columns=", ".join(map(str, df.columns[:20]))
+            )
         )
     n = len(df)
     steps = len(df.columns) + (1 if target is not None else 0)
@@ -93,11 +96,14 @@ def profile_table(df: pd.DataFrame, target: str | None = None, progress: Progres
     for i, name in enumerate(df.columns):
         rows.append(_profile_column(df[name], str(name), n, is_target=(name == target)))
         if progress is not None:
-            progress((i + 1) / max(steps, 1), f"Profiled {name} ({i + 1} of {len(df.columns)} columns)")
+            progress(
+                (i + 1) / max(steps, 1),
+                _("Profiled {column} ({i} of {n} columns)").format(column=name, i=i + 1, n=len(df.columns)),
+            )
     if target is not None and n:
         _add_leak_alerts(df, target, rows)
     if target is not None and progress is not None:
-        progress(1.0, f"Checked every column for a leak of {target}")
+        progress(1.0, _("Checked every column for a leak of {target}").format(target=target))
     for row in rows:  # codes and messages as parallel lists: both display fine in st.dataframe
         details = row.pop("_details")
         row["alerts"] = [code for code in ALERTS if code in details]
@@ -162,7 +168,7 @@ def _top_values(s: pd.Series, counts: pd.Series, present: int, kind: str) -> str
     if not present:
         return ""
     if kind == "datetime":
-        return f"from {s.min():%Y-%m-%d} to {s.max():%Y-%m-%d}"
+        return _("from {start} to {end}").format(start=f"{s.min():%Y-%m-%d}", end=f"{s.max():%Y-%m-%d}")
     top = counts.head(3)
     return ", ".join(f"{format_cell(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
 
@@ -171,37 +177,44 @@ def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_tar
     if n and missing:
         pct = 100.0 * missing / n
         if pct >= MANY_MISSING_PCT:
-            advice = "drop the column or" if pct >= 50 else "fill them in (impute) or"
-            details["many_missing"] = (
-                f"{name} is missing in {pct:.1f}% of rows ({missing:,}): {advice} check why they are missing."
+            message = (
+                _("{column} is missing in {share} of rows ({n}): drop the column or check why they are missing.")
+                if pct >= 50
+                else _(
+                    "{column} is missing in {share} of rows ({n}): fill them in (impute) or check why they are missing."
+                )
             )
+            details["many_missing"] = message.format(column=name, share=f"{pct:.1f}%", n=format_count(missing))
     if not present:
-        details["constant"] = f"{name} is empty (every value is missing): drop it."
+        details["constant"] = _("{column} is empty (every value is missing): drop it.").format(column=name)
         return
     if distinct == 1:
-        details["constant"] = (
-            f"{name} has the same value ({format_cell(counts.index[0])}) in every row: it carries no information; drop it."
-        )
+        details["constant"] = _(
+            "{column} has the same value ({value}) in every row: it carries no information; drop it."
+        ).format(column=name, value=format_cell(counts.index[0]))
         return
     top_share = counts.iloc[0] / present
     if top_share >= ALMOST_CONSTANT_SHARE and not is_target:
-        details["almost_constant"] = (
-            f"{name} is {format_cell(counts.index[0])} in {100 * top_share:.1f}% of rows: "
-            "it carries almost no information; consider dropping it."
-        )
+        details["almost_constant"] = _(
+            "{column} is {value} in {share} of rows: it carries almost no information; consider dropping it."
+        ).format(column=name, value=format_cell(counts.index[0]), share=f"{100 * top_share:.1f}%")
     stored_as_text = bool({"numeric_as_text", "date_as_text"} & set(details))  # the conversion comes first
     if not is_target and not stored_as_text and looks_like_id(s, counts):
         every = (
-            "every value is different"
+            _("every value is different")
             if distinct == present
-            else f"almost every value is different: {distinct:,} of {present:,}"
+            else _("almost every value is different: {distinct} of {present}").format(
+                distinct=format_count(distinct), present=format_count(present)
+            )
         )
-        details["id_like"] = f"{name} looks like an ID ({every}): drop it before training."
+        details["id_like"] = _("{column} looks like an ID ({why}): drop it before training.").format(
+            column=name, why=every
+        )
     elif kind in ("categorical", "text") and distinct > HIGH_CARDINALITY and not is_target and not stored_as_text:
-        details["high_cardinality"] = (
-            f"{name} has {distinct:,} different values: group the rare ones or drop it, "
-            f"since one-hot encoding would create {distinct:,} columns."
-        )
+        details["high_cardinality"] = _(
+            "{column} has {n} different values: group the rare ones or drop it, "
+            "since one-hot encoding would create {n} columns."
+        ).format(column=name, n=format_count(distinct))
 
 
 def _alert_infinities(name: str, numbers: np.ndarray, finite: int, details: dict[str, str]) -> None:
@@ -210,13 +223,13 @@ def _alert_infinities(name: str, numbers: np.ndarray, finite: int, details: dict
         return
     positive = int(np.isposinf(numbers).sum())
     sides = [
-        f"{positive:,} of +inf" if positive else "",
-        f"{infinite - positive:,} of -inf" if infinite - positive else "",
+        _("{n} of +inf").format(n=format_count(positive)) if positive else "",
+        _("{n} of -inf").format(n=format_count(infinite - positive)) if infinite - positive else "",
     ]
-    details["infinities"] = (
-        f"{name} has {infinite:,} infinite value(s) ({', '.join(p for p in sides if p)}), typically from a division "
+    details["infinities"] = _(
+        "{column} has {n} infinite value(s) ({sides}), typically from a division "
         "by zero: most models cannot use them; replace them with missing values or fix the calculation."
-    )
+    ).format(column=name, n=format_count(infinite), sides=", ".join(p for p in sides if p))
 
 
 def _alert_shape(name: str, values: np.ndarray, details: dict[str, str]) -> None:
@@ -228,19 +241,32 @@ def _alert_shape(name: str, values: np.ndarray, details: dict[str, str]) -> None
         lo, hi = fences
         far = int(((values < lo) | (values > hi)).sum())
         if far:
-            details["outliers"] = (
-                f"{name} has {far:,} value(s) far outside the typical range ({format_statistic(max(lo, values.min()))} "
-                f"to {format_statistic(min(hi, values.max()))}; extremes {format_statistic(values.min())} and {format_statistic(values.max())}): "
+            details["outliers"] = _(
+                "{column} has {n} value(s) far outside the typical range ({low} to {high}; extremes {min} and {max}): "
                 "check whether they are errors or codes such as 999."
+            ).format(
+                column=name,
+                n=format_count(far),
+                low=format_statistic(max(lo, values.min())),
+                high=format_statistic(min(hi, values.max())),
+                min=format_statistic(values.min()),
+                max=format_statistic(values.max()),
             )
     if len(np.unique(values[:100_000])) > 10:
         skew = float(pd.Series(values).skew())
         if abs(skew) >= SKEW_LIMIT:
-            side = "large" if skew > 0 else "small"
-            details["skewed"] = (
-                f"{name} is strongly skewed (skewness {skew:.1f}): a few very {side} values stretch the scale; "
-                "a log transform or a tree model copes with that."
+            message = (
+                _(
+                    "{column} is strongly skewed (skewness {skew}): a few very large values stretch the scale; "
+                    "a log transform or a tree model copes with that."
+                )
+                if skew > 0
+                else _(
+                    "{column} is strongly skewed (skewness {skew}): a few very small values stretch the scale; "
+                    "a log transform or a tree model copes with that."
+                )
             )
+            details["skewed"] = message.format(column=name, skew=f"{skew:.1f}")
 
 
 def _alert_text_types(name: str, s: pd.Series, counts: pd.Series, details: dict[str, str]) -> None:
@@ -252,31 +278,38 @@ def _alert_text_types(name: str, s: pd.Series, counts: pd.Series, details: dict[
         blanks = int(counts.to_numpy()[blank].sum())
         others = (examples["other"] + examples["date"])[:3]
         parts = [
-            f"{blanks:,} blank" if blanks else "",
-            f"not numbers: {', '.join(repr(e) for e in others)}" if others else "",
+            _("{n} blank").format(n=format_count(blanks)) if blanks else "",
+            _("not numbers: {examples}").format(examples=", ".join(repr(e) for e in others)) if others else "",
         ]
         shown = f" ({'; '.join(p for p in parts if p)})" if any(parts) else ""
-        details["numeric_as_text"] = (
-            f"{name} holds numbers stored as text ({100 * types['number']:.0f}% of the filled values are numbers{shown}): convert it to numbers."
-        )
+        details["numeric_as_text"] = _(
+            "{column} holds numbers stored as text ({share} of the filled values are numbers{details}): "
+            "convert it to numbers."
+        ).format(column=name, share=f"{100 * types['number']:.0f}%", details=shown)
     elif types["date"] >= DATE_AS_TEXT_SHARE:
         others = (examples["other"] + examples["number"])[:3]
-        shown = f"; not dates: {', '.join(repr(e) for e in others)}" if others else ""
-        details["date_as_text"] = (
-            f"{name} holds dates stored as text ({100 * types['date']:.0f}% of the filled values are dates, "
-            f"e.g. {examples['date'][0]!r}{shown}): convert it to dates."
-        )
+        shown = "; " + _("not dates: {examples}").format(examples=", ".join(repr(e) for e in others)) if others else ""
+        details["date_as_text"] = _(
+            "{column} holds dates stored as text ({share} of the filled values are dates, "
+            "e.g. {example}{details}): convert it to dates."
+        ).format(column=name, share=f"{100 * types['date']:.0f}%", example=repr(examples["date"][0]), details=shown)
     elif sum(types[kind] >= MIXED_TYPE_MIN_SHARE for kind in ("number", "date", "other")) >= 2:
-        words = {"number": "numbers", "date": "dates", "other": "text"}
+        words = {
+            "number": _("{share} numbers (e.g. {examples})"),
+            "date": _("{share} dates (e.g. {examples})"),
+            "other": _("{share} text (e.g. {examples})"),
+        }
         parts = [
-            f"{100 * types[kind]:.0f}% {words[kind]} (e.g. {', '.join(repr(e) for e in examples[kind][:2])})"
+            words[kind].format(
+                share=f"{100 * types[kind]:.0f}%", examples=", ".join(repr(e) for e in examples[kind][:2])
+            )
             for kind in ("number", "date", "other")
             if types[kind] >= MIXED_TYPE_MIN_SHARE
         ]
-        details["mixed_type"] = (
-            f"{name} mixes types: {' and '.join(parts)}: decide what it should hold, then fix the odd values "
+        details["mixed_type"] = _(
+            "{column} mixes types: {parts}: decide what it should hold, then fix the odd values "
             "or treat it as a category."
-        )
+        ).format(column=name, parts=_(" and ").join(parts))
 
 
 def _alert_text(name: str, s: pd.Series, counts: pd.Series, kind: str, details: dict[str, str]) -> None:
@@ -284,10 +317,10 @@ def _alert_text(name: str, s: pd.Series, counts: pd.Series, kind: str, details: 
         variants = get_spelling_variants(s, counts)
         if variants:
             shown = "; ".join(f"{v!r} -> {c!r}" for v, c in list(variants.items())[:4])
-            more = f" and {len(variants) - 4} more" if len(variants) > 4 else ""
-            details["inconsistent_spelling"] = (
-                f"{name} spells the same category in {len(variants) + len(set(variants.values()))} ways ({shown}{more}): unify them."
-            )
+            more = " " + _("and {n} more").format(n=len(variants) - 4) if len(variants) > 4 else ""
+            details["inconsistent_spelling"] = _(
+                "{column} spells the same category in {n} ways ({examples}): unify them."
+            ).format(column=name, n=len(variants) + len(set(variants.values())), examples=shown + more)
 
 
 def _add_leak_alerts(df: pd.DataFrame, target: str, rows: list[dict[str, Any]]) -> None:
@@ -324,17 +357,17 @@ def _add_leak_alerts(df: pd.DataFrame, target: str, rows: list[dict[str, Any]]) 
             table = np.bincount(groups * n_classes + y_codes, minlength=(int(groups.max()) + 1) * n_classes)
             purity = float(table.reshape(-1, n_classes).max(axis=1).sum() / len(y_codes))
             if purity >= LEAK_PURITY and (1 - purity) <= 0.25 * (1 - baseline):
-                row["_details"]["possible_leak"] = (
-                    f"{name} alone predicts {target} almost perfectly ({100 * purity:.1f}% of rows): "
+                row["_details"]["possible_leak"] = _(
+                    "{column} alone predicts {target} almost perfectly ({share} of rows): "
                     "check it is known before the outcome; if not, drop it."
-                )
+                ).format(column=name, target=target, share=f"{100 * purity:.1f}%")
         else:
             strength = _regression_strength(x, y_values)
             if strength is not None and strength >= LEAK_CORRELATION:
-                row["_details"]["possible_leak"] = (
-                    f"{name} alone predicts {target} almost perfectly (strength {strength:.3f} out of 1): "
+                row["_details"]["possible_leak"] = _(
+                    "{column} alone predicts {target} almost perfectly (strength {strength} out of 1): "
                     "check it is known before the outcome; if not, drop it."
-                )
+                ).format(column=name, target=target, strength=f"{strength:.3f}")
 
 
 def _leak_groups(x: pd.Series) -> np.ndarray | None:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from core.features.preprocessing import FeatureConfig, describe_feature_set
+from core.i18n import _
 from core.problem.definition import ProblemConfig
 from core.workspace.database import Workspace, dumps, inserted_id, now
 
@@ -40,7 +41,9 @@ def save_feature_set(
 
 def get_feature_set(ws: Workspace, feature_set_id: int) -> dict[str, Any]:
     return ws.get_row(
-        "feature_sets", feature_set_id, f"Feature set {feature_set_id} does not exist; save one on the Features page."
+        "feature_sets",
+        feature_set_id,
+        _("Feature set {id} does not exist; save one on the Features page.").format(id=feature_set_id),
     )
 
 

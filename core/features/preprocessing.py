@@ -22,10 +22,20 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncod
 
 from core.data.columns import looks_like_identifier
 from core.data.dates import looks_like_datetime, parse_datetimes
+from core.i18n import N_, _
 from core.problem.definition import ProblemConfig
 from core.workspace.errors import ConfigError, DataError
 
 SCALINGS = ("standard", "minmax", "none")
+#: A scaling as shown on screen (translated where shown).
+SCALING_LABELS = {"standard": N_("standard scaling"), "minmax": N_("min-max scaling"), "none": N_("no scaling")}
+#: A kind of feature column as shown on screen.
+KIND_LABELS = {
+    "numeric": N_("numeric"),
+    "categorical": N_("categorical"),
+    "datetime": N_("date"),
+    "dropped": N_("dropped"),
+}
 KINDS = ("numeric", "categorical", "datetime", "dropped")
 
 _SKEW_FOR_LOG = 1.0
@@ -63,21 +73,21 @@ def get_drop_reason(values: pd.Series) -> str | None:
     """Why a column is useless as a feature ("ID-like", "free text", "constant", "all missing"), or None."""
     known = values.dropna()
     if known.empty:
-        return "all missing"
+        return N_("all missing")
     n_unique = known.nunique()
     if n_unique == 1:
-        return "constant"
+        return N_("constant")
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
     if pd.api.types.is_numeric_dtype(values):
-        return "ID-like" if looks_like_identifier(values) else None
+        return N_("ID-like") if looks_like_identifier(values) else None
     if looks_like_datetime(values):
         return None
     wordy = known.astype(str).str.contains(r"\s").mean() > 0.5
     if n_unique > 50 and n_unique > 0.5 * len(known):
-        return "free text" if wordy else "ID-like"
+        return N_("free text") if wordy else N_("ID-like")
     if not wordy and looks_like_identifier(values):
-        return "ID-like"  # a row key, or an entity key such as customer_id on a transactions table
+        return N_("ID-like")  # a row key, or an entity key such as customer_id on a transactions table
     return None
 
 
@@ -128,8 +138,10 @@ def get_feature_kinds(df: pd.DataFrame, problem: ProblemConfig, config: FeatureC
             kinds["categorical"].append(column)
     if not (kinds["numeric"] or kinds["categorical"] or kinds["datetime"]):
         raise DataError(
-            "No feature column is left to learn from (all were dropped or are empty); "
-            "keep at least one column besides the target."
+            _(
+                "No feature column is left to learn from (all were dropped or are empty); "
+                "keep at least one column besides the target."
+            )
         )
     return kinds
 
@@ -137,15 +149,23 @@ def get_feature_kinds(df: pd.DataFrame, problem: ProblemConfig, config: FeatureC
 def _validate_feature_config(df: pd.DataFrame, problem: ProblemConfig, config: FeatureConfig) -> None:
     if config.numeric_scaling not in SCALINGS:
         raise ConfigError(
-            f"The numeric scaling must be one of {', '.join(SCALINGS)}; got '{config.numeric_scaling}' instead."
+            _("The numeric scaling must be one of {scalings}; got '{scaling}' instead.").format(
+                scalings=", ".join(SCALINGS), scaling=config.numeric_scaling
+            )
         )
     if int(config.max_categories) < 2:
-        raise ConfigError(f"The maximum number of categories must be at least 2; got {config.max_categories} instead.")
+        raise ConfigError(
+            _("The maximum number of categories must be at least 2; got {value} instead.").format(
+                value=config.max_categories
+            )
+        )
     for column in config.log_columns:
         if column in df.columns and column != problem.target and not _is_numeric_feature(df[column]):
             raise ConfigError(
-                f"The column '{column}' is not numeric, so it cannot be log-transformed; "
-                "remove it from the log columns."
+                _(
+                    "The column '{column}' is not numeric, so it cannot be log-transformed; "
+                    "remove it from the log columns."
+                ).format(column=column)
             )
 
 
@@ -389,27 +409,43 @@ def describe_feature_set(df: pd.DataFrame, problem: ProblemConfig, config: Featu
     return pd.DataFrame(rows, columns=["column", "kind", "missing", "transformation"])
 
 
+def get_readable_feature_set(description: pd.DataFrame) -> pd.DataFrame:
+    """``describe_feature_set``'s table as shown: kinds and headings in the session's language."""
+    shown = description.assign(
+        kind=description["kind"].map(lambda kind: _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind)
+    )
+    return shown.rename(
+        columns={
+            "column": _("column"),
+            "kind": _("kind"),
+            "missing": _("missing"),
+            "transformation": _("transformation"),
+        }
+    )
+
+
 def _describe_transformation(values: pd.Series, kind: str, column: str, config: FeatureConfig) -> str:
     filled = values.isna().any()
     if kind == "dropped":
         reason = get_drop_reason(values)
         if column in config.drop_columns:
-            return f"dropped: {reason}" if reason else "dropped: excluded by you"
-        return f"dropped: {reason or 'dates not used'}"
+            return _("dropped: {reason}").format(reason=_(reason)) if reason else _("dropped: excluded by you")
+        return _("dropped: {reason}").format(reason=_(reason) if reason else _("dates not used"))
     if kind == "numeric":
-        scaling = {"standard": "standard scaling", "minmax": "min-max scaling", "none": "no scaling"}[
-            config.numeric_scaling
-        ]
-        text = f"log then {scaling}" if column in config.log_columns else scaling
-        return ("missing filled with the median, " + text) if filled else text
+        scaling = _(SCALING_LABELS[config.numeric_scaling])
+        text = _("log then {scaling}").format(scaling=scaling) if column in config.log_columns else scaling
+        return _("missing filled with the median, {steps}").format(steps=text) if filled else text
     if kind == "datetime":
-        text = "date parts: year, month, day of week, days since 1970"
-        return text + (" (missing filled with the median)" if filled else "")
+        if filled:
+            return _("date parts: year, month, day of week, days since 1970 (missing filled with the median)")
+        return _("date parts: year, month, day of week, days since 1970")
     n_categories = int(values.nunique()) + int(filled)
-    encoding = "one-hot" if config.one_hot else "ordinal codes"
+    encoding = _("one-hot") if config.one_hot else _("ordinal codes")
     if n_categories > config.max_categories:
         kept = config.max_categories - 1
-        text = f"{encoding}, {kept} most frequent of {n_categories} categories + 'other'"
+        text = _("{encoding}, {kept} most frequent of {n} categories + 'other'").format(
+            encoding=encoding, kept=kept, n=n_categories
+        )
     else:
-        text = f"{encoding}, {n_categories} categories"
-    return text + (" (missing is its own category)" if filled else "")
+        text = _("{encoding}, {n} categories").format(encoding=encoding, n=n_categories)
+    return _("{steps} (missing is its own category)").format(steps=text) if filled else text

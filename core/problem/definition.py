@@ -15,9 +15,13 @@ import pandas as pd
 
 from core.data.columns import looks_like_id
 from core.data.dates import parse_datetimes
+from core.formatting import format_count
+from core.i18n import N_, _
 from core.workspace.errors import ConfigError, DataError
 
 TASKS = ("binary", "multiclass", "regression")
+#: How a task is named on screen (translated where shown: ``_(TASK_LABELS[task])``).
+TASK_LABELS = {"binary": N_("binary"), "multiclass": N_("multiclass"), "regression": N_("regression")}
 
 METRICS: dict[str, tuple[str, ...]] = {
     "binary": ("roc_auc", "f1_macro", "accuracy"),
@@ -27,25 +31,25 @@ METRICS: dict[str, tuple[str, ...]] = {
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 # The one home of metric names people read (tables, charts, sentences, the glossary's keys).
 METRIC_LABELS = {
-    "roc_auc": "ROC-AUC",
-    "roc_auc_ovr": "ROC-AUC (each class vs the rest)",
-    "f1_macro": "F1 (macro)",
-    "f1_weighted": "F1 (weighted)",
-    "f1": "F1",
-    "accuracy": "accuracy",
-    "precision": "precision",
-    "recall": "recall",
-    "precision_macro": "precision (macro)",
-    "recall_macro": "recall (macro)",
-    "log_loss": "log loss",
-    "brier": "Brier score",
-    "r2": "R²",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "mse": "MSE",
-    "mape": "MAPE",
-    "balanced_accuracy": "balanced accuracy",
-    "pr_auc": "PR-AUC",
+    "roc_auc": N_("ROC-AUC"),
+    "roc_auc_ovr": N_("ROC-AUC (each class vs the rest)"),
+    "f1_macro": N_("F1 (macro)"),
+    "f1_weighted": N_("F1 (weighted)"),
+    "f1": N_("F1"),
+    "accuracy": N_("accuracy"),
+    "precision": N_("precision"),
+    "recall": N_("recall"),
+    "precision_macro": N_("precision (macro)"),
+    "recall_macro": N_("recall (macro)"),
+    "log_loss": N_("log loss"),
+    "brier": N_("Brier score"),
+    "r2": N_("R²"),
+    "rmse": N_("RMSE"),
+    "mae": N_("MAE"),
+    "mse": N_("MSE"),
+    "mape": N_("MAPE"),
+    "balanced_accuracy": N_("balanced accuracy"),
+    "pr_auc": N_("PR-AUC"),
 }
 DEFAULT_GATES = {"binary": ("roc_auc", 0.75), "multiclass": ("f1_macro", 0.6), "regression": ("r2", 0.6)}
 
@@ -93,7 +97,7 @@ def is_higher_better(metric: str) -> bool:
 
 def get_metric_label(metric: str) -> str:
     """A metric's key as people read it: "roc_auc" → "ROC-AUC", "f1_macro" → "F1 (macro)"."""
-    return METRIC_LABELS.get(metric, metric)
+    return _(METRIC_LABELS[metric]) if metric in METRIC_LABELS else metric
 
 
 def get_metric_heading(metric: str) -> str:
@@ -149,8 +153,10 @@ def detect_task(y: pd.Series) -> str:
     values = y.dropna()
     if pd.api.types.is_datetime64_any_dtype(values):
         raise DataError(
-            f"The target '{y.name}' holds dates; a date cannot be predicted here. "
-            "Choose a numeric or categorical target."
+            _(
+                "The target '{target}' holds dates; a date cannot be predicted here. "
+                "Choose a numeric or categorical target."
+            ).format(target=y.name)
         )
     n_unique = values.nunique()
     if n_unique <= 2 or pd.api.types.is_bool_dtype(values):
@@ -190,10 +196,10 @@ def describe_id_like_target(y: pd.Series) -> str | None:
     if not looks_like_id(y):
         return None
     known = y.dropna()
-    return (
-        f"{y.name} looks like an ID, not an outcome: {known.nunique():,} of its {len(known):,} values are "
+    return _(
+        "{column} looks like an ID, not an outcome: {distinct} of its {values} values are "
         "different, so the other columns cannot predict it; choose the column you want to predict."
-    )
+    ).format(column=y.name, distinct=format_count(known.nunique()), values=format_count(len(known)))
 
 
 def default_threshold(metric: str, y: pd.Series) -> float:
@@ -211,7 +217,9 @@ def default_threshold(metric: str, y: pd.Series) -> float:
 def _missing_target_message(df: pd.DataFrame, target: str) -> str:
     columns = [str(c) for c in df.columns]
     shown = ", ".join(f"'{c}'" for c in columns[:30]) + (" …" if len(columns) > 30 else "")
-    return f"The target '{target}' is not a column of the table; choose one of: {shown}."
+    return _("The target '{target}' is not a column of the table; choose one of: {columns}.").format(
+        target=target, columns=shown
+    )
 
 
 def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
@@ -223,12 +231,16 @@ def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
     known = y.dropna()
     if known.empty:
         raise DataError(
-            f"The target '{problem.target}' is missing in every row; choose a target column that has values."
+            _("The target '{target}' is missing in every row; choose a target column that has values.").format(
+                target=problem.target
+            )
         )
     if len(known) < MIN_ROWS:
         raise DataError(
-            f"Only {len(known)} rows have a value for the target '{problem.target}'; "
-            f"at least {MIN_ROWS} are needed to train and test a model. Add more data."
+            _(
+                "Only {rows} rows have a value for the target '{target}'; "
+                "at least {needed} are needed to train and test a model. Add more data."
+            ).format(rows=len(known), target=problem.target, needed=MIN_ROWS)
         )
     if problem.task == "regression":
         _validate_regression_target(known, problem)
@@ -240,38 +252,66 @@ def validate_problem(df: pd.DataFrame, problem: ProblemConfig) -> None:
         _validate_group_column(df, problem)
     if problem.sensitive_column is not None and problem.sensitive_column not in df.columns:
         raise DataError(
-            f"The sensitive column '{problem.sensitive_column}' is not a column of the table; "
-            "choose another column for the fairness check, or none."
+            _(
+                "The sensitive column '{column}' is not a column of the table; "
+                "choose another column for the fairness check, or none."
+            ).format(column=problem.sensitive_column)
         )
 
 
 def _validate_config_values(problem: ProblemConfig) -> None:
     if problem.task not in TASKS:
-        raise ConfigError(f"The task must be one of {', '.join(TASKS)}; got '{problem.task}' instead.")
+        raise ConfigError(
+            _("The task must be one of {tasks}; got '{task}' instead.").format(
+                tasks=", ".join(TASKS), task=problem.task
+            )
+        )
     valid = METRICS[problem.task]
     if problem.metric not in valid:
         raise ConfigError(
-            f"The metric '{problem.metric}' does not apply to a {problem.task} task; choose one of: {', '.join(valid)}."
+            _("The metric '{metric}' does not apply to a {task} task; choose one of: {metrics}.").format(
+                metric=problem.metric, task=_(TASK_LABELS[problem.task]), metrics=", ".join(valid)
+            )
         )
     try:
         threshold = float(problem.threshold)
     except (TypeError, ValueError):
-        raise ConfigError(f"The threshold must be a number; got {problem.threshold!r} instead.") from None
+        raise ConfigError(
+            _("The threshold must be a number; got {value} instead.").format(value=repr(problem.threshold))
+        ) from None
     if math.isnan(threshold):
-        raise ConfigError("The threshold must be a number; got NaN instead.")
-    for name, what in (("cost_false_negative", "missed positive"), ("cost_false_positive", "false alarm")):
+        raise ConfigError(_("The threshold must be a number; got NaN instead."))
+    costs = (
+        ("cost_false_negative", N_("The cost of a missed positive must be a number ≥ 0; got {value} instead.")),
+        ("cost_false_positive", N_("The cost of a false alarm must be a number ≥ 0; got {value} instead.")),
+    )
+    for name, message in costs:
         value = getattr(problem, name)
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise ConfigError(f"The cost of a {what} must be a number ≥ 0; got {value!r} instead.")
+            raise ConfigError(_(message).format(value=repr(value)))
     if not 0 < float(problem.max_fairness_gap) <= 1:
-        raise ConfigError(f"The largest allowed fairness gap must be between 0 and 1; got {problem.max_fairness_gap}.")
+        raise ConfigError(
+            _("The largest allowed fairness gap must be between 0 and 1; got {value}.").format(
+                value=problem.max_fairness_gap
+            )
+        )
     if not float(problem.max_latency_ms) > 0:
-        raise ConfigError(f"The latency limit must be a positive number of milliseconds; got {problem.max_latency_ms}.")
+        raise ConfigError(
+            _("The latency limit must be a positive number of milliseconds; got {value}.").format(
+                value=problem.max_latency_ms
+            )
+        )
     if problem.metric in LOWER_IS_BETTER and threshold < 0:
-        raise ConfigError(f"The threshold of {get_metric_label(problem.metric)} must be ≥ 0; got {threshold} instead.")
+        raise ConfigError(
+            _("The threshold of {metric} must be ≥ 0; got {value} instead.").format(
+                metric=get_metric_label(problem.metric), value=threshold
+            )
+        )
     if problem.metric in ("roc_auc", "f1_macro", "accuracy") and not 0 <= threshold <= 1:
         raise ConfigError(
-            f"The threshold of {get_metric_label(problem.metric)} must be between 0 and 1; got {threshold} instead."
+            _("The threshold of {metric} must be between 0 and 1; got {value} instead.").format(
+                metric=get_metric_label(problem.metric), value=threshold
+            )
         )
 
 
@@ -279,11 +319,17 @@ def _validate_regression_target(known: pd.Series, problem: ProblemConfig) -> Non
     if not pd.api.types.is_numeric_dtype(known) or pd.api.types.is_bool_dtype(known):
         examples = ", ".join(f"'{v}'" for v in known.astype(str).unique()[:3])
         raise DataError(
-            f"The target '{problem.target}' is not numeric (values like {examples}), so it cannot be a "
-            "regression target; clean it into numbers or choose a classification task."
+            _(
+                "The target '{target}' is not numeric (values like {examples}), so it cannot be a "
+                "regression target; clean it into numbers or choose a classification task."
+            ).format(target=problem.target, examples=examples)
         )
     if known.nunique() < 2:
-        raise DataError(f"The target '{problem.target}' has the same value in every row; choose a target that varies.")
+        raise DataError(
+            _("The target '{target}' has the same value in every row; choose a target that varies.").format(
+                target=problem.target
+            )
+        )
 
 
 def _validate_classification_target(known: pd.Series, problem: ProblemConfig) -> None:
@@ -291,46 +337,60 @@ def _validate_classification_target(known: pd.Series, problem: ProblemConfig) ->
     counts = labels.value_counts()
     if len(counts) < 2:
         raise DataError(
-            f"The target '{problem.target}' has only one class ('{counts.index[0]}'); "
-            "choose a target with at least two classes."
+            _(
+                "The target '{target}' has only one class ('{label}'); choose a target with at least two classes."
+            ).format(target=problem.target, label=counts.index[0])
         )
     if problem.task == "binary":
         if len(counts) > 2:
             raise DataError(
-                f"The target '{problem.target}' has {len(counts)} classes, but the task is binary; "
-                "choose the multiclass task or a target with two classes."
+                _(
+                    "The target '{target}' has {classes} classes, but the task is binary; "
+                    "choose the multiclass task or a target with two classes."
+                ).format(target=problem.target, classes=len(counts))
             )
         if problem.positive_class is not None and to_label(problem.positive_class) not in counts.index:
             options = ", ".join(f"'{c}'" for c in counts.index)
             raise DataError(
-                f"The positive class '{problem.positive_class}' is not a value of the target "
-                f"'{problem.target}'; choose one of: {options}."
+                _(
+                    "The positive class '{positive}' is not a value of the target '{target}'; choose one of: {options}."
+                ).format(positive=problem.positive_class, target=problem.target, options=options)
             )
     elif len(counts) > MAX_CLASSES:
         raise DataError(
-            f"The target '{problem.target}' has {len(counts)} classes; at most {MAX_CLASSES} are supported. "
-            "Group rare classes together or choose a regression task if it is a number."
+            _(
+                "The target '{target}' has {classes} classes; at most {limit} are supported. "
+                "Group rare classes together or choose a regression task if it is a number."
+            ).format(target=problem.target, classes=len(counts), limit=MAX_CLASSES)
         )
     rare = counts[counts < 2]
     if not rare.empty:
         names = ", ".join(f"'{c}'" for c in rare.index[:5])
         raise DataError(
-            f"The class {names} of the target '{problem.target}' has fewer than 2 rows, too few to both "
-            "train and test; remove those rows or merge the class into another."
+            _(
+                "The class {names} of the target '{target}' has fewer than 2 rows, too few to both "
+                "train and test; remove those rows or merge the class into another."
+            ).format(names=names, target=problem.target)
         )
 
 
 def _validate_time_column(df: pd.DataFrame, problem: ProblemConfig) -> None:
     column = problem.time_column
     if column not in df.columns:
-        raise DataError(f"The time column '{column}' is not a column of the table; choose an existing date column.")
+        raise DataError(
+            _("The time column '{column}' is not a column of the table; choose an existing date column.").format(
+                column=column
+            )
+        )
     if column == problem.target:
-        raise ConfigError("The time column cannot be the target; choose another date column or none.")
+        raise ConfigError(_("The time column cannot be the target; choose another date column or none."))
     parsed = parse_datetimes(df[column])
     if parsed.notna().sum() < MIN_ROWS:
         raise DataError(
-            f"The time column '{column}' does not hold readable dates in enough rows; "
-            "choose a date column or remove the time split."
+            _(
+                "The time column '{column}' does not hold readable dates in enough rows; "
+                "choose a date column or remove the time split."
+            ).format(column=column)
         )
 
 
@@ -338,16 +398,20 @@ def _validate_group_column(df: pd.DataFrame, problem: ProblemConfig) -> None:
     column = problem.group_column
     if column not in df.columns:
         raise DataError(
-            f"The group column '{column}' is not a column of the table; choose an ID column such as a customer ID."
+            _(
+                "The group column '{column}' is not a column of the table; choose an ID column such as a customer ID."
+            ).format(column=column)
         )
     if column == problem.target:
-        raise ConfigError("The group column cannot be the target; choose an ID column or none.")
+        raise ConfigError(_("The group column cannot be the target; choose an ID column or none."))
     if column == problem.time_column:
-        raise ConfigError("The group column cannot also be the time column; choose an ID column or none.")
+        raise ConfigError(_("The group column cannot also be the time column; choose an ID column or none."))
     if df[column].nunique() < 2:
         raise DataError(
-            f"The group column '{column}' has fewer than 2 distinct values, so the rows cannot be split by group; "
-            "choose a column that identifies many entities, or none."
+            _(
+                "The group column '{column}' has fewer than 2 distinct values, so the rows cannot be split by group; "
+                "choose a column that identifies many entities, or none."
+            ).format(column=column)
         )
 
 

@@ -14,6 +14,7 @@ from core.data.reader import ReadInfo
 from core.data.validation import derive_rules
 from core.features import featurestore
 from core.features.preprocessing import FeatureConfig, suggest_features
+from core.i18n import _
 from core.problem.definition import (
     ProblemConfig,
     suggest_problem,
@@ -94,8 +95,9 @@ def stage_problem(
     if isinstance(problem, str):
         if problem not in df.columns:
             raise ConfigError(
-                f"The target column '{problem}' is not in the table; choose one of: "
-                f"{', '.join(map(str, df.columns[:30]))}."
+                _("The target column '{target}' is not in the table; choose one of: {columns}.").format(
+                    target=problem, columns=", ".join(map(str, df.columns[:30]))
+                )
             )
         problem = suggest_problem(df, problem)
         if overrides.get("time_column"):
@@ -114,7 +116,7 @@ def stage_problem(
 def require_cleaned(ws: Workspace, project_id: int) -> dict:
     dataset = datasets.latest_dataset(ws, project_id, "cleaned")
     if dataset is None:
-        raise NotFoundError("This project has no cleaned data yet; load and clean a table on the Data page.")
+        raise NotFoundError(_("This project has no cleaned data yet; load and clean a table on the Data page."))
     return dataset
 
 

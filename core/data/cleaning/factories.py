@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from core.data.cleaning.ops_common import bad_param, is_number, name_list, native_value
-from core.data.cleaning.ops_missing import fill_value, indicator_strategy, validate_impute
+from core.data.cleaning.ops_missing import STATISTIC_NAMES, fill_value, indicator_strategy, validate_impute
 from core.data.cleaning.ops_rows import OUTLIER_ACTIONS, OUTLIER_METHODS
 from core.data.cleaning.ops_text import RARE_MIN_SHARE, get_common_categories, validate_group_rare
 from core.data.cleaning.recipe import CleaningStep
 from core.data.columns import is_text
+from core.i18n import _
 from core.workspace.errors import ConfigError
 
 
@@ -32,25 +33,31 @@ def make_outlier_step(
         raise bad_param("action", op, "'clip' or 'drop'", action)
     k = OUTLIER_METHODS[method] if k is None else k
     if isinstance(k, bool) or not isinstance(k, (int, float)) or not k > 0:
-        raise bad_param("k", op, "a positive number", k)
+        raise bad_param("k", op, _("a positive number"), k)
     s = _existing_column(df, column, op)
     if not is_number(s):
-        raise bad_param("column", op, "a numeric column", f"{column} ({s.dtype})")
+        raise bad_param("column", op, _("a numeric column"), f"{column} ({s.dtype})")
     x = s.dropna().to_numpy(dtype="float64")
     if len(x) < 2:
-        raise ConfigError(f"{column} has fewer than 2 values, so outliers cannot be told apart; choose another column.")
+        raise ConfigError(
+            _("{column} has fewer than 2 values, so outliers cannot be told apart; choose another column.").format(
+                column=column
+            )
+        )
     if method == "iqr":
         q1, q3 = np.quantile(x, [0.25, 0.75])
         spread, low, high = q3 - q1, q1, q3
-        why = "its middle half of values are all equal (the IQR is 0)"
+        why = _("its middle half of values are all equal (the IQR is 0)")
     else:
         spread, low = float(np.std(x, ddof=1)), float(np.mean(x))
         high = low
-        why = "all its values are equal (the standard deviation is 0)"
+        why = _("all its values are equal (the standard deviation is 0)")
     if not spread > 0:
         raise ConfigError(
-            f"{column}: {why}, so every other value would be an outlier; "
-            "use the other method or clip with bounds of your own."
+            _(
+                "{column}: {why}, so every other value would be an outlier; "
+                "use the other method or clip with bounds of your own."
+            ).format(column=column, why=why)
         )
     params = {
         "column": column,
@@ -72,7 +79,9 @@ def make_impute_step(df: pd.DataFrame, column: str, strategy: str = "median", va
         params["value"] = fill_value(s, learned)
         if params["value"] is None:
             raise ConfigError(
-                f"{column} has no values to compute the {learned} from; fill it with a constant or drop it."
+                _("{column} has no values to compute {statistic} from; fill it with a constant or drop it.").format(
+                    column=column, statistic=_(STATISTIC_NAMES.get(learned, learned))
+                )
             )
     return CleaningStep("impute", params)
 
@@ -85,12 +94,17 @@ def make_group_rare_step(
     validate_group_rare(params, "group_rare")
     s = _existing_column(df, column, "group_rare")
     if not is_text(s):
-        raise bad_param("column", "group_rare", "a text (category) column", f"{column} ({s.dtype})")
+        raise bad_param("column", "group_rare", _("a text (category) column"), f"{column} ({s.dtype})")
     params["keep"] = get_common_categories(s, min_share)
     return CleaningStep("group_rare", params)
 
 
 def _existing_column(df: pd.DataFrame, column: str, op: str) -> pd.Series:
     if column not in df.columns:
-        raise bad_param("column", op, f"a column of the table ({name_list(list(df.columns)[:10])}…)", column)
+        raise bad_param(
+            "column",
+            op,
+            _("a column of the table ({columns}…)").format(columns=name_list(list(df.columns)[:10])),
+            column,
+        )
     return df[column]

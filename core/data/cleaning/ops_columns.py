@@ -21,12 +21,13 @@ from core.data.cleaning.ops_common import (
     check_choice,
     check_columns,
     check_mapping,
-    count_words,
     examples_text,
     name_list,
     validate_columns,
     with_column,
 )
+from core.formatting import format_count
+from core.i18n import _, ngettext
 
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
@@ -64,10 +65,13 @@ def _drop_columns(df: pd.DataFrame, params: dict) -> OpResult:
     present = [c for c in columns if c in df.columns]
     absent = [c for c in columns if c not in df.columns]
     if not present:
-        return OpResult(df, "No column dropped." + absent_note(absent), skipped=True)
+        return OpResult(df, _("No column dropped.") + absent_note(absent), skipped=True)
     return OpResult(
         df.drop(columns=present),
-        f"Dropped {count_words(len(present), 'column')}: {name_list(present)}." + absent_note(absent),
+        ngettext("Dropped {n} column: {columns}.", "Dropped {n} columns: {columns}.", len(present)).format(
+            n=format_count(len(present)), columns=name_list(present)
+        )
+        + absent_note(absent),
         len(present) * len(df),
     )
 
@@ -80,12 +84,16 @@ def _rename_columns(df: pd.DataFrame, params: dict) -> OpResult:
     clashes = {old: new for old, new in moving.items() if new in staying}
     moving = {old: new for old, new in moving.items() if old not in clashes}
     notes = absent_note(absent) + "".join(
-        f" Did not rename {old} to {new}: {new} already exists." for old, new in clashes.items()
+        " " + _("Did not rename {old} to {new}: {new} already exists.").format(old=old, new=new)
+        for old, new in clashes.items()
     )
     if not moving:
-        return OpResult(df, "No column renamed." + notes, skipped=bool(absent or clashes))
+        return OpResult(df, _("No column renamed.") + notes, skipped=bool(absent or clashes))
     pairs = ", ".join(f"{old} -> {new}" for old, new in moving.items())
-    return OpResult(df.rename(columns=moving), f"Renamed {count_words(len(moving), 'column')}: {pairs}." + notes)
+    renamed = ngettext("Renamed {n} column: {pairs}.", "Renamed {n} columns: {pairs}.", len(moving)).format(
+        n=format_count(len(moving)), pairs=pairs
+    )
+    return OpResult(df.rename(columns=moving), renamed + notes)
 
 
 def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
@@ -98,7 +106,7 @@ def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
     for col in (c for c in columns if c in df.columns):
         s = df[col]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            parts.append(f"kept {col}: it is already numeric")
+            parts.append(_("kept {column}: it is already numeric").format(column=col))
             continue
         numbers = parse_numbers(s, decimal, thousands)
         unreadable = numbers.isna() & s.notna()
@@ -106,14 +114,19 @@ def _to_numeric(df: pd.DataFrame, params: dict) -> OpResult:
         changed += int(s.notna().sum())
         out = with_column(out, col, numbers)
         parts.append(
-            f"converted {col} to numbers"
+            _("converted {column} to numbers").format(column=col)
             + (
-                f" ({count_words(lost, 'blank or unreadable value')} now missing, e.g. {examples_text(s[unreadable])})"
+                " "
+                + ngettext(
+                    "({n} blank or unreadable value now missing, e.g. {examples})",
+                    "({n} blank or unreadable values now missing, e.g. {examples})",
+                    lost,
+                ).format(n=format_count(lost), examples=examples_text(s[unreadable]))
                 if lost
                 else ""
             )
         )
-    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    summary = as_sentence("; ".join(parts)) if parts else _("No column converted.")
     return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
@@ -146,7 +159,7 @@ def _to_datetime(df: pd.DataFrame, params: dict) -> OpResult:
     for col in (c for c in columns if c in df.columns):
         s = df[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            parts.append(f"kept {col}: it already holds dates")
+            parts.append(_("kept {column}: it already holds dates").format(column=col))
             continue
         dates = _parse_dates(s, fmt)
         unreadable = dates.isna() & s.notna()
@@ -154,15 +167,20 @@ def _to_datetime(df: pd.DataFrame, params: dict) -> OpResult:
         changed += int(s.notna().sum())
         out = with_column(out, col, dates)
         parts.append(
-            f"converted {col} to dates"
+            _("converted {column} to dates").format(column=col)
             + (f" ({fmt})" if fmt else "")
             + (
-                f" ({count_words(lost, 'unreadable value')} now missing, e.g. {examples_text(s[unreadable])})"
+                " "
+                + ngettext(
+                    "({n} unreadable value now missing, e.g. {examples})",
+                    "({n} unreadable values now missing, e.g. {examples})",
+                    lost,
+                ).format(n=format_count(lost), examples=examples_text(s[unreadable]))
                 if lost
                 else ""
             )
         )
-    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    summary = as_sentence("; ".join(parts)) if parts else _("No column converted.")
     return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
@@ -190,20 +208,30 @@ def _to_boolean(df: pd.DataFrame, params: dict) -> OpResult:
     for col in (c for c in columns if c in df.columns):
         s = df[col]
         if pd.api.types.is_bool_dtype(s) and not missing_as_false:
-            parts.append(f"kept {col}: it already holds true/false")
+            parts.append(_("kept {column}: it already holds true/false").format(column=col))
             continue
         flags, unknown = parse_booleans(s, missing_as_false)
         n_unknown = int(unknown.sum())
         changed += int(s.notna().sum())
         out = with_column(out, col, flags)
         n_true, n_false = int(flags.sum()), int((~flags).sum())
-        words = f"converted {col} to true/false ({n_true:,} true, {n_false:,} false"
         missing = int(flags.isna().sum())
-        words += f", {missing:,} missing)" if missing else ")"
+        counts = {"column": col, "true": format_count(n_true), "false": format_count(n_false)}
+        words = (
+            _("converted {column} to true/false ({true} true, {false} false, {missing} missing)").format(
+                **counts, missing=format_count(missing)
+            )
+            if missing
+            else _("converted {column} to true/false ({true} true, {false} false)").format(**counts)
+        )
         if n_unknown:
-            words += f"; {count_words(n_unknown, 'value')} in unknown spellings (e.g. {examples_text(s[unknown])}) are now missing"
+            words += "; " + ngettext(
+                "{n} value in unknown spellings (e.g. {examples}) are now missing",
+                "{n} values in unknown spellings (e.g. {examples}) are now missing",
+                n_unknown,
+            ).format(n=format_count(n_unknown), examples=examples_text(s[unknown]))
         parts.append(words)
-    summary = as_sentence("; ".join(parts)) if parts else "No column converted."
+    summary = as_sentence("; ".join(parts)) if parts else _("No column converted.")
     return OpResult(out, summary + absent_note(absent), changed, skipped=not parts)
 
 
@@ -230,36 +258,48 @@ def parse_booleans(s: pd.Series, missing_as_false: bool = False) -> tuple[pd.Ser
 
 def _describe_to_numeric(p: dict) -> str:
     decimal = p.get("decimal", ".")
-    marks = ["decimal comma" if decimal == "," else "decimal point"]
+    marks = [_("decimal comma") if decimal == "," else _("decimal point")]
     if p.get("thousands") is not None:
-        marks.append(f"thousands separator {p['thousands']!r}")
-    return f"Convert {name_list(check_columns(p, 'to_numeric'))} to numbers ({', '.join(marks)})"
+        marks.append(_("thousands separator {mark}").format(mark=repr(p["thousands"])))
+    return _("Convert {columns} to numbers ({marks})").format(
+        columns=name_list(check_columns(p, "to_numeric")), marks=", ".join(marks)
+    )
 
 
 COLUMN_OPS: dict[str, OpSpec] = {
     "drop_columns": OpSpec(
-        _drop_columns, validate_columns, lambda p: f"Drop {name_list(check_columns(p, 'drop_columns'))}"
+        _drop_columns,
+        validate_columns,
+        lambda p: _("Drop {columns}").format(columns=name_list(check_columns(p, "drop_columns"))),
     ),
     "rename_columns": OpSpec(
         _rename_columns,
         _validate_rename,
-        lambda p: "Rename " + ", ".join(f"{o} to {n}" for o, n in p["mapping"].items()),
+        lambda p: _("Rename {renames}").format(
+            renames=", ".join(_("{old} to {new}").format(old=o, new=n) for o, n in p["mapping"].items())
+        ),
     ),
     "to_numeric": OpSpec(_to_numeric, _validate_to_numeric, _describe_to_numeric),
     "to_datetime": OpSpec(
         _to_datetime,
         _validate_to_datetime,
         lambda p: (
-            f"Convert {name_list(check_columns(p, 'to_datetime'))} to dates"
-            + (f" (format {p['format']})" if p.get("format") else " (format detected)")
+            _("Convert {columns} to dates (format {format})").format(
+                columns=name_list(check_columns(p, "to_datetime")), format=p["format"]
+            )
+            if p.get("format")
+            else _("Convert {columns} to dates (format detected)").format(
+                columns=name_list(check_columns(p, "to_datetime"))
+            )
         ),
     ),
     "to_boolean": OpSpec(
         _to_boolean,
         _validate_to_boolean,
         lambda p: (
-            f"Convert {name_list(check_columns(p, 'to_boolean'))} to true/false"
-            + (" (empty means false)" if p.get("missing_as_false") else "")
-        ),
+            _("Convert {columns} to true/false (empty means false)")
+            if p.get("missing_as_false")
+            else _("Convert {columns} to true/false")
+        ).format(columns=name_list(check_columns(p, "to_boolean"))),
     ),
 }

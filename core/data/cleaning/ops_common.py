@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.formatting import format_param
+from core.i18n import _
 from core.workspace.errors import ConfigError
 
 
@@ -37,7 +38,9 @@ class OpSpec:
 
 
 def bad_param(key: str, op: str, must: str, got: Any) -> ConfigError:
-    return ConfigError(f"The '{key}' of {op} must be {must}; got {got!r} instead.")
+    return ConfigError(
+        _("The '{key}' of {op} must be {must}; got {value} instead.").format(key=key, op=op, must=must, value=repr(got))
+    )
 
 
 def check_column(params: dict, op: str, key: str = "column") -> str:
@@ -148,13 +151,13 @@ def map_text_values(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Se
 
 
 def skip_absent(df: pd.DataFrame, column: str) -> OpResult:
-    return OpResult(df, f"Skipped: column {column} is not in this table.", skipped=True)
+    return OpResult(df, _("Skipped: column {column} is not in this table.").format(column=column), skipped=True)
 
 
 def absent_note(absent: list[str]) -> str:
     if not absent:
         return ""
-    return f" Skipped {name_list(absent)}: not in this table."
+    return " " + _("Skipped {columns}: not in this table.").format(columns=name_list(absent))
 
 
 def examples_text(values: pd.Series, n: int = 3) -> str:
@@ -170,10 +173,10 @@ def count_words(n: int, noun: str, plural: str | None = None) -> str:
 
 def range_words(lower: float | None, upper: float | None) -> str:
     if lower is not None and upper is not None:
-        return f"{format_param(lower)} to {format_param(upper)}"
+        return _("{low} to {high}").format(low=format_param(lower), high=format_param(upper))
     if lower is not None:
-        return f"{format_param(lower)} and above"
-    return f"up to {format_param(upper)}"
+        return _("{low} and above").format(low=format_param(lower))
+    return _("up to {high}").format(high=format_param(upper))
 
 
 def name_list(names: Any) -> str:

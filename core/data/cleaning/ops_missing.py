@@ -17,17 +17,19 @@ from core.data.cleaning.ops_common import (
     bad_param,
     check_choice,
     check_column,
-    count_words,
     is_number,
     native_value,
     parse_bool_value,
     skip_absent,
     with_column,
 )
-from core.formatting import format_param
+from core.formatting import format_count, format_param
+from core.i18n import N_, _, ngettext
 from core.workspace.errors import ConfigError
 
 IMPUTE_STRATEGIES = ("median", "mean", "mode", "constant", "indicator")
+#: A learned fill's statistic, named in a sentence (translated where shown).
+STATISTIC_NAMES = {"median": N_("the median"), "mean": N_("the mean"), "mode": N_("the most frequent value")}
 MISSING_FLAG_SUFFIX = "_was_missing"
 
 
@@ -50,19 +52,32 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
     missing = int(s.isna().sum())
     flag = f"{column}{MISSING_FLAG_SUFFIX}"
     if not missing and strategy != "indicator":
-        return OpResult(df, f"No missing {column} values to fill.")
+        return OpResult(df, _("No missing {column} values to fill.").format(column=column))
     value = params.get("value")
     learned = indicator_strategy(s) if strategy == "indicator" else strategy
     if value is None and missing:  # not resolved by make_impute_step / suggest_recipe: learn it from this table
         value = fill_value(s, learned)
         if value is None:
-            return OpResult(df, f"Skipped: {column} has no values to compute the {learned} from.", skipped=True)
+            return OpResult(
+                df,
+                _("Skipped: {column} has no values to compute {statistic} from.").format(
+                    column=column, statistic=_(STATISTIC_NAMES.get(learned, learned))
+                ),
+                skipped=True,
+            )
     out = df
     if missing:
         out = with_column(df, column, _fill(s, value, column))
-    how = {"median": "the median, ", "mean": "the mean, ", "mode": "the most frequent value, ", "constant": ""}
+    how = {
+        "median": _("the median, {value}"),
+        "mean": _("the mean, {value}"),
+        "mode": _("the most frequent value, {value}"),
+        "constant": "{value}",
+    }
     filled = (
-        f"filled {count_words(missing, f'missing {column} value')} with {how[learned]}{format_param(value)}"
+        ngettext(
+            "filled {n} missing {column} value with {fill}", "filled {n} missing {column} values with {fill}", missing
+        ).format(n=format_count(missing), column=column, fill=how[learned].format(value=format_param(value)))
         if missing
         else ""
     )
@@ -70,8 +85,17 @@ def _impute(df: pd.DataFrame, params: dict) -> OpResult:
         return OpResult(out, as_sentence(filled), missing)
     out = _with_flag(out, column, flag, s.isna().to_numpy())
     if not missing:
-        return OpResult(out, f"No missing {column} values to fill; added {flag} (all 0) so the columns match training.")
-    return OpResult(out, as_sentence(f"{filled}, and marked them with 1 in the new column {flag}"), missing)
+        return OpResult(
+            out,
+            _("No missing {column} values to fill; added {flag} (all 0) so the columns match training.").format(
+                column=column, flag=flag
+            ),
+        )
+    return OpResult(
+        out,
+        as_sentence(_("{filled}, and marked them with 1 in the new column {flag}").format(filled=filled, flag=flag)),
+        missing,
+    )
 
 
 def indicator_strategy(s: pd.Series) -> str:
@@ -132,14 +156,16 @@ def _fill(s: pd.Series, value: Any, column: str) -> pd.Series:
 def _describe_impute(p: dict) -> str:
     strategy, value, col = p.get("strategy", "median"), p.get("value"), p["column"]
     if strategy == "indicator":
-        fill = f"{format_param(value)}" if value is not None else "the median or most frequent value"
-        return f"Fill missing {col} with {fill} and flag them in {col}{MISSING_FLAG_SUFFIX}"
+        fill = f"{format_param(value)}" if value is not None else _("the median or most frequent value")
+        return _("Fill missing {column} with {fill} and flag them in {flag}").format(
+            column=col, fill=fill, flag=f"{col}{MISSING_FLAG_SUFFIX}"
+        )
     if strategy == "constant":
-        return f"Fill missing {col} with {format_param(value)}"
-    how = {"median": "the median", "mean": "the mean", "mode": "the most frequent value"}[strategy]
-    return f"Fill missing {col} with {how}" + (
-        f" ({format_param(value)})" if value is not None else " (learned when applied)"
-    )
+        return _("Fill missing {column} with {fill}").format(column=col, fill=format_param(value))
+    how = {"median": _("the median"), "mean": _("the mean"), "mode": _("the most frequent value")}[strategy]
+    if value is not None:
+        return _("Fill missing {column} with {fill} ({value})").format(column=col, fill=how, value=format_param(value))
+    return _("Fill missing {column} with {fill} (learned when applied)").format(column=col, fill=how)
 
 
 MISSING_OPS: dict[str, OpSpec] = {

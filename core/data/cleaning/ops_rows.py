@@ -20,7 +20,6 @@ from core.data.cleaning.ops_common import (
     check_column,
     check_columns,
     check_number,
-    count_words,
     is_number,
     keep_rows,
     name_list,
@@ -30,7 +29,8 @@ from core.data.cleaning.ops_common import (
     with_column,
 )
 from core.data.columns import is_text
-from core.formatting import format_param
+from core.formatting import format_count, format_param
+from core.i18n import N_, _, ngettext
 
 FILTER_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_missing", "not_missing")
 OUTLIER_METHODS = {"iqr": 1.5, "zscore": 3.0}  # method -> default k
@@ -77,7 +77,7 @@ def _values_outside(df: pd.DataFrame, params: dict, op: str):
         return skip_absent(df, column)
     s = df[column]
     if not is_number(s):
-        return OpResult(df, f"Skipped: {column} is not numeric.", skipped=True)
+        return OpResult(df, _("Skipped: {column} is not numeric.").format(column=column), skipped=True)
     return s, lower, upper, _outside(s, lower, upper)
 
 
@@ -89,13 +89,17 @@ def _clip_outliers(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     changed = int(outside.sum())
     if not changed:
-        return OpResult(df, f"No {column} value lies outside {range_words(lower, upper)}.")
+        return OpResult(
+            df, _("No {column} value lies outside {range}.").format(column=column, range=range_words(lower, upper))
+        )
     clipped = s.astype("float64").clip(lower=lower, upper=upper)
     if pd.api.types.is_integer_dtype(s) and np.all(np.mod(clipped.dropna(), 1) == 0):
         clipped = clipped.astype(s.dtype)
     return OpResult(
         with_column(df, column, clipped),
-        f"Clipped {count_words(changed, f'{column} value')} to {range_words(lower, upper)}.",
+        ngettext("Clipped {n} {column} value to {range}.", "Clipped {n} {column} values to {range}.", changed).format(
+            n=format_count(changed), column=column, range=range_words(lower, upper)
+        ),
         changed,
     )
 
@@ -108,13 +112,25 @@ def _drop_outlier_rows(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     removed = int(outside.sum())
     if not removed:
-        return OpResult(df, f"No row has {column} outside {range_words(lower, upper)}.")
+        return OpResult(
+            df, _("No row has {column} outside {range}.").format(column=column, range=range_words(lower, upper))
+        )
     examples = ", ".join(format_param(v) for v in sorted(s[outside].unique())[:4])
-    kind = "outlying" if params.get("method") in OUTLIER_METHODS else "impossible"  # made by make_outlier_step
+    if params.get("method") in OUTLIER_METHODS:  # made by make_outlier_step
+        sentence = ngettext(
+            "Removed {n} row with outlying {column} values ({examples}; kept {range}).",
+            "Removed {n} rows with outlying {column} values ({examples}; kept {range}).",
+            removed,
+        )
+    else:
+        sentence = ngettext(
+            "Removed {n} row with impossible {column} values ({examples}; kept {range}).",
+            "Removed {n} rows with impossible {column} values ({examples}; kept {range}).",
+            removed,
+        )
     return OpResult(
         keep_rows(df, ~outside),
-        f"Removed {count_words(removed, 'row')} with {kind} {column} values "
-        f"({examples}; kept {range_words(lower, upper)}).",
+        sentence.format(n=format_count(removed), column=column, examples=examples, range=range_words(lower, upper)),
     )
 
 
@@ -136,21 +152,34 @@ def _drop_duplicates(df: pd.DataFrame, params: dict) -> OpResult:
         if absent:
             return OpResult(
                 df,
-                f"Skipped: {name_list(absent)} not in this table, so duplicates by "
-                f"{name_list(subset)} cannot be found.",
+                _("Skipped: {absent} not in this table, so duplicates by {columns} cannot be found.").format(
+                    absent=name_list(absent), columns=name_list(subset)
+                ),
                 skipped=True,
             )
     duplicated = find_duplicated(df if subset is None else df[subset]).to_numpy()
     removed = int(duplicated.sum())
     if not removed:
         return OpResult(
-            df, "No duplicate rows found." if subset is None else f"No two rows share the same {name_list(subset)}."
+            df,
+            _("No duplicate rows found.")
+            if subset is None
+            else _("No two rows share the same {columns}.").format(columns=name_list(subset)),
         )
     if subset is None:
-        return OpResult(keep_rows(df, ~duplicated), f"Removed {count_words(removed, 'duplicate row')}.")
+        return OpResult(
+            keep_rows(df, ~duplicated),
+            ngettext("Removed {n} duplicate row.", "Removed {n} duplicate rows.", removed).format(
+                n=format_count(removed)
+            ),
+        )
     return OpResult(
         keep_rows(df, ~duplicated),
-        f"Removed {count_words(removed, 'duplicate row')} by {name_list(subset)} (kept the first of each).",
+        ngettext(
+            "Removed {n} duplicate row by {columns} (kept the first of each).",
+            "Removed {n} duplicate rows by {columns} (kept the first of each).",
+            removed,
+        ).format(n=format_count(removed), columns=name_list(subset)),
     )
 
 
@@ -182,14 +211,16 @@ def _filter_rows(df: pd.DataFrame, params: dict) -> OpResult:
     removed = int((~keep).sum())
     condition = _condition_words(column, op, params.get("value"))
     if not removed:
-        return OpResult(df, f"No row removed: every row has {condition}.")
+        return OpResult(df, _("No row removed: every row has {condition}.").format(condition=condition))
     left = len(df) - removed
-    summary = (
-        f"Kept rows where {condition}: removed {removed:,} of {len(df):,} rows"
-        f" ({100 * removed / max(len(df), 1):.1f}%)."
+    summary = _("Kept rows where {condition}: removed {removed} of {rows} rows ({share}).").format(
+        condition=condition,
+        removed=format_count(removed),
+        rows=format_count(len(df)),
+        share=f"{100 * removed / max(len(df), 1):.1f}%",
     )
     if not left:
-        summary += " No rows are left; check the condition."
+        summary += " " + _("No rows are left; check the condition.")
     return OpResult(keep_rows(df, keep), summary)
 
 
@@ -255,13 +286,18 @@ def _coerce_filter_value(s: pd.Series, value: Any) -> Any:
 def _drop_missing_target(df: pd.DataFrame, params: dict) -> OpResult:
     column = params["column"]
     if column not in df.columns:
-        return OpResult(df, f"Skipped: the target {column} is not in this table.", skipped=True)
+        return OpResult(df, _("Skipped: the target {column} is not in this table.").format(column=column), skipped=True)
     missing = df[column].isna().to_numpy()
     removed = int(missing.sum())
     if not removed:
-        return OpResult(df, f"No row is missing the target {column}.")
+        return OpResult(df, _("No row is missing the target {column}.").format(column=column))
     return OpResult(
-        keep_rows(df, ~missing), f"Removed {count_words(removed, 'row')} where the target {column} is missing."
+        keep_rows(df, ~missing),
+        ngettext(
+            "Removed {n} row where the target {column} is missing.",
+            "Removed {n} rows where the target {column} is missing.",
+            removed,
+        ).format(n=format_count(removed), column=column),
     )
 
 
@@ -271,51 +307,54 @@ def _describe_bounds(verb: str, p: dict) -> str:
     method = p.get("method")
     if method in OUTLIER_METHODS:
         k = format_param(p.get("k", OUTLIER_METHODS[method]))
-        how = f" ({k} × IQR fences)" if method == "iqr" else f" ({k} standard deviations from the mean)"
+        how = " " + (
+            _("({k} × IQR fences)") if method == "iqr" else _("({k} standard deviations from the mean)")
+        ).format(k=k)
     if verb == "clip":
         where = (
-            f"the range {range_words(lower, upper)}"
+            _("the range {range}").format(range=range_words(lower, upper))
             if lower is not None and upper is not None
-            else f"at least {format_param(lower)}"
+            else _("at least {value}").format(value=format_param(lower))
             if lower is not None
-            else f"at most {format_param(upper)}"
+            else _("at most {value}").format(value=format_param(upper))
         )
-        return f"Clip {p['column']} to {where}{how}"
+        return _("Clip {column} to {where}").format(column=p["column"], where=where) + how
     where = (
-        f"outside {range_words(lower, upper)}"
+        _("outside {range}").format(range=range_words(lower, upper))
         if lower is not None and upper is not None
-        else f"below {format_param(lower)}"
+        else _("below {value}").format(value=format_param(lower))
         if lower is not None
-        else f"above {format_param(upper)}"
+        else _("above {value}").format(value=format_param(upper))
     )
-    return f"Drop rows with {p['column']} {where}{how}"
+    return _("Drop rows with {column} {where}").format(column=p["column"], where=where) + how
 
 
 def _describe_dedupe(p: dict) -> str:
     subset = p.get("subset", p.get("columns"))
-    return (
-        "Drop duplicate rows"
-        if subset is None
-        else f"Drop rows repeating the {name_list([subset] if isinstance(subset, str) else subset)} of an earlier row"
+    if subset is None:
+        return _("Drop duplicate rows")
+    return _("Drop rows repeating the {columns} of an earlier row").format(
+        columns=name_list([subset] if isinstance(subset, str) else subset)
     )
 
 
 def _condition_words(column: str, op: str, value: Any) -> str:
     if op == "is_missing":
-        return f"{column} is missing"
+        return _("{column} is missing").format(column=column)
     if op == "not_missing":
-        return f"{column} is not missing"
+        return _("{column} is not missing").format(column=column)
     if op in ("in", "not_in"):
         values = ", ".join(format_param(v) for v in value[:5]) + (", …" if len(value) > 5 else "")
-        return f"{column} is {'' if op == 'in' else 'not '}one of {values}"
+        sentence = _("{column} is one of {values}") if op == "in" else _("{column} is not one of {values}")
+        return sentence.format(column=column, values=values)
     return f"{column} {op} {format_param(value)}"
 
 
 ROW_OP_LABELS = {
-    "drop_duplicates": "drop duplicate rows",
-    "drop_outlier_rows": "drop rows with impossible values",
-    "drop_missing_target": "drop rows without a target",
-    "filter_rows": "filter rows",
+    "drop_duplicates": N_("drop duplicate rows"),
+    "drop_outlier_rows": N_("drop rows with impossible values"),
+    "drop_missing_target": N_("drop rows without a target"),
+    "filter_rows": N_("filter rows"),
 }
 
 
@@ -326,13 +365,15 @@ ROW_OPS: dict[str, OpSpec] = {
     "filter_rows": OpSpec(
         _filter_rows,
         _validate_filter,
-        lambda p: f"Keep rows where {_condition_words(p['column'], p['operator'], p.get('value'))}",
+        lambda p: _("Keep rows where {condition}").format(
+            condition=_condition_words(p["column"], p["operator"], p.get("value"))
+        ),
         True,
     ),
     "drop_missing_target": OpSpec(
         _drop_missing_target,
         _validate_target,
-        lambda p: f"Drop rows without a value for the target {p['column']}",
+        lambda p: _("Drop rows without a value for the target {column}").format(column=p["column"]),
         True,
     ),
 }

@@ -14,7 +14,6 @@ from core.data.cleaning.ops_common import (
     bad_param,
     check_column,
     check_columns,
-    count_words,
     examples_text,
     map_text_values,
     name_list,
@@ -23,6 +22,8 @@ from core.data.cleaning.ops_common import (
     with_column,
 )
 from core.data.columns import is_text, normalize_spelling
+from core.formatting import format_count, format_percent
+from core.i18n import _, ngettext
 
 RARE_MIN_SHARE = 0.01  # a category under 1 % of values is rare (group_rare's default min_share)
 SPACE_RUN = "[ \u00a0\t]{2,}"  # literal characters: pandas runs this in pyarrow, not Python's re
@@ -64,15 +65,26 @@ def _trim_whitespace(df: pd.DataFrame, params: dict) -> OpResult:
             changed += n
             out = with_column(out, col, trimmed)
             parts.append(
-                f"trimmed stray spaces in {count_words(n, f'{col} value')}"
-                + (f" ({count_words(blank, 'blank cell')} now missing)" if blank else "")
+                ngettext(
+                    "trimmed stray spaces in {n} {column} value", "trimmed stray spaces in {n} {column} values", n
+                ).format(n=format_count(n), column=col)
+                + (
+                    " "
+                    + ngettext("({n} blank cell now missing)", "({n} blank cells now missing)", blank).format(
+                        n=format_count(blank)
+                    )
+                    if blank
+                    else ""
+                )
             )
     summary = (
         as_sentence("; ".join(parts))
         if parts
-        else f"No stray spaces found in {name_list([c for c in columns if c in df.columns and c not in notes]) or 'the columns'}."
+        else _("No stray spaces found in {columns}.").format(
+            columns=name_list([c for c in columns if c in df.columns and c not in notes]) or _("the columns")
+        )
     )
-    summary += "".join(f" Skipped {c}: not text." for c in notes) + absent_note(absent)
+    summary += "".join(" " + _("Skipped {column}: not text.").format(column=c) for c in notes) + absent_note(absent)
     return OpResult(out, summary, changed, skipped=not parts and bool(notes or absent))
 
 
@@ -89,7 +101,7 @@ def _unify_categories(df: pd.DataFrame, params: dict) -> OpResult:
         return skip_absent(df, column)
     s = df[column]
     if not is_text(s):
-        return OpResult(df, f"Skipped: {column} does not hold text.", skipped=True)
+        return OpResult(df, _("Skipped: {column} does not hold text.").format(column=column), skipped=True)
     # Variants seen in training map exactly; new variants of the same categories (e.g. "MONTH TO MONTH"
     # in a production batch) meet their canonical spelling through the normalised key.
     canonical_by_key = {normalize_spelling(c): str(c) for c in mapping.values()}
@@ -100,14 +112,21 @@ def _unify_categories(df: pd.DataFrame, params: dict) -> OpResult:
         if target is not None and target != value:
             full[value] = target
     if not full:
-        return OpResult(df, f"No spelling variants found in {column}.")
+        return OpResult(df, _("No spelling variants found in {column}.").format(column=column))
     unified = as_plain_text(s).replace(full)
     changed = int((s.notna() & (as_plain_text(s) != unified)).sum())
     n_targets = len(set(full.values()))
     examples = ", ".join(f"{k!r} -> {v!r}" for k, v in list(full.items())[:3])
     summary = (
-        f"Unified {count_words(changed, f'{column} value')} written in {len(full)} variant spelling(s) "
-        f"into {n_targets} categor{'ies' if n_targets != 1 else 'y'} (e.g. {examples})."
+        ngettext(
+            "Unified {n} {column} value written in {variants} variant spelling(s)",
+            "Unified {n} {column} values written in {variants} variant spelling(s)",
+            changed,
+        ).format(n=format_count(changed), column=column, variants=len(full))
+        + " "
+        + ngettext("into {n} category (e.g. {examples}).", "into {n} categories (e.g. {examples}).", n_targets).format(
+            n=n_targets, examples=examples
+        )
     )
     return OpResult(with_column(df, column, unified), summary, changed)
 
@@ -120,7 +139,7 @@ def _group_rare(df: pd.DataFrame, params: dict) -> OpResult:
         return skip_absent(df, column)
     s = df[column]
     if not is_text(s):
-        return OpResult(df, f"Skipped: {column} does not hold text.", skipped=True)
+        return OpResult(df, _("Skipped: {column} does not hold text.").format(column=column), skipped=True)
     keep = params.get("keep")
     if keep is None:  # not resolved by make_group_rare_step: learn it from this table
         keep = get_common_categories(s, min_share)
@@ -129,14 +148,30 @@ def _group_rare(df: pd.DataFrame, params: dict) -> OpResult:
     n = int(rare.sum())
     if not n:
         return OpResult(
-            df, f"No rare {column} categories to group (kept {count_words(len(keep), 'category', 'categories')})."
+            df,
+            ngettext(
+                "No rare {column} categories to group (kept {n} category).",
+                "No rare {column} categories to group (kept {n} categories).",
+                len(keep),
+            ).format(column=column, n=format_count(len(keep))),
         )
     levels = int(text[rare].nunique())
     grouped = text.where(~rare, label)
     return OpResult(
         with_column(df, column, grouped),
-        f"Grouped {count_words(n, f'{column} value')} in {count_words(levels, 'rare category', 'rare categories')}"
-        f" (e.g. {examples_text(text[rare])}) into {label!r}; kept {count_words(len(keep), 'common category', 'common categories')}.",
+        ngettext("Grouped {n} {column} value", "Grouped {n} {column} values", n).format(
+            n=format_count(n), column=column
+        )
+        + " "
+        + ngettext(
+            "in {n} rare category (e.g. {examples}) into {label};",
+            "in {n} rare categories (e.g. {examples}) into {label};",
+            levels,
+        ).format(n=format_count(levels), examples=examples_text(text[rare]), label=repr(label))
+        + " "
+        + ngettext("kept {n} common category.", "kept {n} common categories.", len(keep)).format(
+            n=format_count(len(keep))
+        ),
         n,
     )
 
@@ -154,23 +189,30 @@ def get_common_categories(s: pd.Series, min_share: float = RARE_MIN_SHARE) -> li
 def _describe_group_rare(p: dict) -> str:
     label = p.get("other_label", "Other")
     if p.get("keep") is None:
-        return f"Group {p['column']} categories under {100 * p.get('min_share', RARE_MIN_SHARE):g}% of values into {label!r}"
-    return f"Group {p['column']} categories other than the {len(p['keep'])} common ones into {label!r}"
+        return _("Group {column} categories under {share} of values into {label}").format(
+            column=p["column"], share=format_percent(p.get("min_share", RARE_MIN_SHARE), 2), label=repr(label)
+        )
+    return _("Group {column} categories other than the {n} common ones into {label}").format(
+        column=p["column"], n=len(p["keep"]), label=repr(label)
+    )
 
 
 def _describe_unify(p: dict) -> str:
     mapping = p.get("mapping") or {}
     example = next(iter(mapping.items()), None)
-    return f"Unify {count_words(len(mapping), 'spelling')} in {p['column']}" + (
-        f" (e.g. {example[0]!r} -> {example[1]!r})" if example else ""
+    unify = ngettext("Unify {n} spelling in {column}", "Unify {n} spellings in {column}", len(mapping)).format(
+        n=format_count(len(mapping)), column=p["column"]
     )
+    if example:
+        return unify + " " + _("(e.g. {old} -> {new})").format(old=repr(example[0]), new=repr(example[1]))
+    return unify
 
 
 TEXT_OPS: dict[str, OpSpec] = {
     "trim_whitespace": OpSpec(
         _trim_whitespace,
         validate_columns,
-        lambda p: f"Trim stray spaces in {name_list(check_columns(p, 'trim_whitespace'))}",
+        lambda p: _("Trim stray spaces in {columns}").format(columns=name_list(check_columns(p, "trim_whitespace"))),
     ),
     "unify_categories": OpSpec(_unify_categories, _validate_unify, _describe_unify),
     "group_rare": OpSpec(_group_rare, validate_group_rare, _describe_group_rare),

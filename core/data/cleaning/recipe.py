@@ -16,10 +16,11 @@ import pandas as pd
 
 from core.data.cleaning.ops import OP_SPECS
 from core.data.cleaning.ops_columns import parse_numbers
-from core.data.cleaning.ops_common import OpResult, as_plain_text, count_words
+from core.data.cleaning.ops_common import OpResult, as_plain_text
 from core.data.cleaning.ops_rows import ROW_OP_LABELS
 from core.data.columns import is_text
-from core.formatting import format_part_of
+from core.formatting import format_count, format_part_of
+from core.i18n import _, ngettext
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
 
@@ -38,10 +39,14 @@ class CleaningStep:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CleaningStep:
         if not isinstance(d, dict) or "op" not in d:
-            raise ConfigError(f"A cleaning step must be an object with an 'op'; got {d!r} instead.")
+            raise ConfigError(
+                _("A cleaning step must be an object with an 'op'; got {value} instead.").format(value=repr(d))
+            )
         params = d.get("params") or {}
         if not isinstance(params, dict):
-            raise ConfigError(f"The 'params' of {d['op']} must be an object; got {params!r} instead.")
+            raise ConfigError(
+                _("The 'params' of {op} must be an object; got {value} instead.").format(op=d["op"], value=repr(params))
+            )
         step = cls(str(d["op"]), copy.deepcopy(params))
         validate_step(step)
         return step
@@ -58,7 +63,9 @@ class CleaningRecipe:
     def from_dict(cls, d: dict[str, Any]) -> CleaningRecipe:
         steps = d.get("steps", []) if isinstance(d, dict) else d
         if not isinstance(steps, (list, tuple)):
-            raise ConfigError(f"The 'steps' of a cleaning recipe must be a list; got {steps!r} instead.")
+            raise ConfigError(
+                _("The 'steps' of a cleaning recipe must be a list; got {value} instead.").format(value=repr(steps))
+            )
         return cls(tuple(CleaningStep.from_dict(s) for s in steps))
 
     def with_step(self, step: CleaningStep) -> CleaningRecipe:
@@ -66,7 +73,9 @@ class CleaningRecipe:
 
     def without_step(self, i: int) -> CleaningRecipe:
         if not -len(self.steps) <= i < len(self.steps):
-            raise ConfigError(f"The recipe has {len(self.steps)} step(s); there is no step {i} to remove.")
+            raise ConfigError(
+                _("The recipe has {n} step(s); there is no step {i} to remove.").format(n=len(self.steps), i=i)
+            )
         i = i % len(self.steps)
         return CleaningRecipe(self.steps[:i] + self.steps[i + 1 :])
 
@@ -93,8 +102,10 @@ def recipe_to_json(recipe: CleaningRecipe) -> str:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"The recipe cannot be written as JSON ({exc}); every parameter must be a "
-            "plain number, text, true/false, null, list or object."
+            _(
+                "The recipe cannot be written as JSON ({error}); every parameter must be a "
+                "plain number, text, true/false, null, list or object."
+            ).format(error=exc)
         ) from None
 
 
@@ -104,19 +115,25 @@ def recipe_from_json(text: str | bytes) -> CleaningRecipe:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise ConfigError(
-            f"The recipe file is not valid JSON ({exc}); upload a recipe downloaded from the studio."
+            _("The recipe file is not valid JSON ({error}); upload a recipe downloaded from the studio.").format(
+                error=exc
+            )
         ) from None
     if isinstance(data, dict):
         version = data.get("recipe_format", RECIPE_FORMAT)
         if not isinstance(version, int) or version > RECIPE_FORMAT:
             raise ConfigError(
-                f"The 'recipe_format' of the recipe file must be at most {RECIPE_FORMAT}; got {version!r} "
-                "instead. It was written by a newer studio; update this one."
+                _(
+                    "The 'recipe_format' of the recipe file must be at most {limit}; got {value} "
+                    "instead. It was written by a newer studio; update this one."
+                ).format(limit=RECIPE_FORMAT, value=repr(version))
             )
         if "steps" not in data:
-            raise ConfigError("The recipe file must have a 'steps' list; got an object without one instead.")
+            raise ConfigError(_("The recipe file must have a 'steps' list; got an object without one instead."))
     elif not isinstance(data, list):
-        raise ConfigError(f"The recipe file must hold an object with 'steps'; got {type(data).__name__} instead.")
+        raise ConfigError(
+            _("The recipe file must hold an object with 'steps'; got {kind} instead.").format(kind=type(data).__name__)
+        )
     return CleaningRecipe.from_dict(data)
 
 
@@ -138,11 +155,11 @@ def apply_recipe(
     n = len(recipe.steps)
     for i, step in enumerate(recipe.steps):
         if progress is not None:
-            progress(i / max(n, 1), f"Step {i + 1} of {n}: {describe_step(step)}")
+            progress(i / max(n, 1), _("Step {i} of {n}: {step}").format(i=i + 1, n=n, step=describe_step(step)))
         df, report = run_step(df, step, training)
         reports.append(report)
     if progress is not None:
-        progress(1.0, f"Cleaning done: {n} step(s).")
+        progress(1.0, _("Cleaning done: {n} step(s).").format(n=n))
     return df.reset_index(drop=True), reports
 
 
@@ -177,7 +194,11 @@ def run_step(df: pd.DataFrame, step: CleaningStep, training: bool) -> tuple[pd.D
     rows_before = len(df)
     if spec.removes_rows and not training:
         done = OpResult(
-            df, f"Skipped on new data ({ROW_OP_LABELS[step.op]}): rows are only removed when training.", skipped=True
+            df,
+            _("Skipped on new data ({step}): rows are only removed when training.").format(
+                step=_(ROW_OP_LABELS[step.op])
+            ),
+            skipped=True,
         )
     else:
         done = spec.apply(df, dict(step.params))
@@ -226,25 +247,44 @@ def _mostly_missing_warning(before: pd.DataFrame, after: pd.DataFrame, step: Cle
                 other = "," if decimal == "." else "."
                 readable = int(parse_numbers(before[col], other, None).notna().sum())
                 hint = (
-                    f" with the decimal mark {decimal!r}; with {other!r} they read as numbers"
+                    " "
+                    + _("with the decimal mark {decimal}; with {other} they read as numbers").format(
+                        decimal=repr(decimal), other=repr(other)
+                    )
                     if readable > gone / 2
                     else ""
                 )
-            words.append(f"{gone:,} of {present:,} {col} values ({format_part_of(gone, present)}) become missing{hint}")
+            words.append(
+                _("{gone} of {present} {column} values ({share}) become missing").format(
+                    gone=format_count(gone),
+                    present=format_count(present),
+                    column=col,
+                    share=format_part_of(gone, present),
+                )
+                + hint
+            )
     if not words:
         return ""
-    return (
-        "Careful: " + "; ".join(words) + ". Check this step's settings before saving: a later step may fill "
+    return _(
+        "Careful: {problems}. Check this step's settings before saving: a later step may fill "
         "or drop what is left of the column."
-    )
+    ).format(problems="; ".join(words))
 
 
 def validate_step(step: CleaningStep) -> None:
     """Raise ConfigError if the step's op is unknown or a parameter is unusable."""
     if step.op not in OP_SPECS:
-        raise ConfigError(f"The 'op' of a cleaning step must be one of {', '.join(OP_SPECS)}; got {step.op!r} instead.")
+        raise ConfigError(
+            _("The 'op' of a cleaning step must be one of {ops}; got {value} instead.").format(
+                ops=", ".join(OP_SPECS), value=repr(step.op)
+            )
+        )
     if not isinstance(step.params, dict):
-        raise ConfigError(f"The 'params' of {step.op} must be an object; got {step.params!r} instead.")
+        raise ConfigError(
+            _("The 'params' of {op} must be an object; got {value} instead.").format(
+                op=step.op, value=repr(step.params)
+            )
+        )
     OP_SPECS[step.op].validate(step.params, step.op)
 
 
@@ -252,12 +292,12 @@ def describe_step(step: CleaningStep) -> str:
     """One plain line, e.g. "Fill missing satisfaction_score with the median (7)"."""
     spec = OP_SPECS.get(step.op)
     if spec is None:
-        return f"Unknown step {step.op!r}"
+        return _("Unknown step {op}").format(op=repr(step.op))
     try:
         text = spec.describe(step.params or {})
     except (KeyError, TypeError, AttributeError, ValueError, ConfigError):
-        text = f"{step.op} (incomplete parameters)"
-    return text + (" (training data only)" if spec.removes_rows else "")
+        text = _("{op} (incomplete parameters)").format(op=step.op)
+    return _("{step} (training data only)").format(step=text) if spec.removes_rows else text
 
 
 def summarize_reports(reports: list[StepReport]) -> str:
@@ -267,14 +307,20 @@ def summarize_reports(reports: list[StepReport]) -> str:
     idle = sum(r.status == "no_change" for r in reports)
     parts = applied + skipped
     if idle:
-        parts.append(f"{count_words(idle, 'step')} found nothing to change.")
+        parts.append(
+            ngettext("{n} step found nothing to change.", "{n} steps found nothing to change.", idle).format(
+                n=format_count(idle)
+            )
+        )
     if not reports:
-        return "The recipe has no steps; the table is unchanged."
+        return _("The recipe has no steps; the table is unchanged.")
     rows_before, rows_after = reports[0].rows_before, reports[-1].rows_after
     parts.append(
-        f"The table went from {rows_before:,} to {rows_after:,} rows."
+        _("The table went from {before} to {after} rows.").format(
+            before=format_count(rows_before), after=format_count(rows_after)
+        )
         if rows_before != rows_after
-        else f"Every row was kept ({rows_after:,} in all)."
+        else _("Every row was kept ({rows} in all).").format(rows=format_count(rows_after))
     )
     return " ".join(parts)
 
@@ -287,7 +333,7 @@ def get_before_after_df(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFra
     """
     records = [
         {
-            "column": "(rows)",
+            "column": _("(rows)"),
             "dtype_before": "",
             "dtype_after": "",
             "missing_before": int(before.isna().sum().sum()),
@@ -319,22 +365,24 @@ def get_before_after_df(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFra
 
 def _row_change(before: int, after: int) -> str:
     if before == after:
-        return f"{after:,} rows, none removed"
-    return f"{before:,} -> {after:,} rows ({before - after:,} removed)"
+        return _("{rows} rows, none removed").format(rows=format_count(after))
+    return _("{before} -> {after} rows ({removed} removed)").format(
+        before=format_count(before), after=format_count(after), removed=format_count(before - after)
+    )
 
 
 def _column_change(r: dict[str, Any], had: bool, has: bool) -> str:
     if not has:
-        return "dropped"
+        return _("dropped")
     if not had:
-        return "added"
+        return _("added")
     parts = []
     if r["dtype_before"] != r["dtype_after"]:
-        parts.append(f"type {r['dtype_before']} -> {r['dtype_after']}")
+        parts.append(_("type {before} -> {after}").format(before=r["dtype_before"], after=r["dtype_after"]))
     if r["missing_after"] < r["missing_before"]:
-        parts.append(f"{r['missing_before'] - r['missing_after']:,} fewer missing")
+        parts.append(_("{n} fewer missing").format(n=format_count(r["missing_before"] - r["missing_after"])))
     elif r["missing_after"] > r["missing_before"]:
-        parts.append(f"{r['missing_after'] - r['missing_before']:,} more missing")
+        parts.append(_("{n} more missing").format(n=format_count(r["missing_after"] - r["missing_before"])))
     if r["distinct_after"] < r["distinct_before"]:
-        parts.append(f"{r['distinct_before'] - r['distinct_after']:,} fewer distinct values")
-    return "; ".join(parts) or "unchanged"
+        parts.append(_("{n} fewer distinct values").format(n=format_count(r["distinct_before"] - r["distinct_after"])))
+    return "; ".join(parts) or _("unchanged")

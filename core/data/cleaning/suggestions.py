@@ -18,7 +18,6 @@ from core.data.cleaning.factories import make_group_rare_step
 from core.data.cleaning.ops_columns import DECIMAL_MARKS, THOUSANDS_SEPARATORS, parse_numbers
 from core.data.cleaning.ops_common import (
     as_plain_text,
-    count_words,
     examples_text,
     first_lower,
     is_number,
@@ -48,7 +47,8 @@ from core.data.columns import (
     numeric_text_share,
 )
 from core.data.profiling import NUMERIC_AS_TEXT_SHARE
-from core.formatting import format_part_of
+from core.formatting import format_count, format_part_of, format_percent
+from core.i18n import _, ngettext
 from core.workspace.errors import ConfigError
 
 RARE_MIN_LEVELS = 20  # rare categories are only grouped unasked in a column with more than 20 of them
@@ -78,19 +78,30 @@ class CleaningOffer:
         parts = []
         if self.rows_removed:
             parts.append(
-                f"remove {self.rows_removed:,} of {self.rows_before:,} rows "
-                f"({format_part_of(self.rows_removed, self.rows_before)})"
+                _("remove {removed} of {rows} rows ({share})").format(
+                    removed=format_count(self.rows_removed),
+                    rows=format_count(self.rows_before),
+                    share=format_part_of(self.rows_removed, self.rows_before),
+                )
             )
         if self.columns_dropped:
             parts.append(
-                f"drop the column{'s' if len(self.columns_dropped) > 1 else ''} {name_list(self.columns_dropped)}"
+                ngettext("drop the column {columns}", "drop the columns {columns}", len(self.columns_dropped)).format(
+                    columns=name_list(self.columns_dropped)
+                )
             )
         if self.cells_to_missing:
-            parts.append(f"turn {count_words(self.cells_to_missing, 'value')} into missing values")
-        return " and ".join(parts) or "change nothing"
+            parts.append(
+                ngettext(
+                    "turn {n} value into missing values", "turn {n} values into missing values", self.cells_to_missing
+                ).format(n=format_count(self.cells_to_missing))
+            )
+        return _(" and ").join(parts) or _("change nothing")
 
     def sentence(self) -> str:
-        return f"Suggested but not applied: {first_lower(describe_step(self.step))} would {self.effect()}. {self.why}"
+        return _("Suggested but not applied: {step} would {effect}. {why}").format(
+            step=first_lower(describe_step(self.step)), effect=self.effect(), why=self.why
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +156,9 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
     """
     if target is not None and target not in df.columns:
         raise ConfigError(
-            f"The target {target!r} is not a column of the table; choose one of: {name_list(df.columns[:20])}."
+            _("The target {target} is not a column of the table; choose one of: {columns}.").format(
+                target=repr(target), columns=name_list(df.columns[:20])
+            )
         )
     recipe, work, offers = CleaningRecipe(), df, []
     rows = len(df)
@@ -167,7 +180,12 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
         if dropped or blanked or removed + gone > SAFE_ROW_SHARE * rows:
             offers.append(
                 CleaningOffer(
-                    step, why() if callable(why) else why, len(work), gone, dropped, sum(n for _, n in lost.values())
+                    step,
+                    why() if callable(why) else why,
+                    len(work),
+                    gone,
+                    dropped,
+                    sum(n for _column, n in lost.values()),
                 )
             )
             return
@@ -201,15 +219,17 @@ def suggest_cleaning(df: pd.DataFrame, target: str | None, read_info: dict | Any
             step = CleaningStep("drop_outlier_rows", {"column": str(col), "lower": bounds[0], "upper": bounds[1]})
             consider(
                 step,
-                f"A few {col} values lie far outside all the others (codes such as -999, or typing "
-                f"errors), but with the other suggested removals more than {SAFE_ROW_SHARE:.0%} of the "
-                "rows would go; add it, or clip the values instead, if they are impossible.",
+                _(
+                    "A few {column} values lie far outside all the others (codes such as -999, or typing "
+                    "errors), but with the other suggested removals more than {share} of the "
+                    "rows would go; add it, or clip the values instead, if they are impossible."
+                ).format(column=col, share=format_percent(SAFE_ROW_SHARE, 0)),
             )
     empty = [str(c) for c in work.columns if c != target and len(work) and work[c].isna().all()]
     if empty:
         consider(
             CleaningStep("drop_columns", {"columns": empty}),
-            "They hold no value at all, so no model can learn from them; the pipeline ignores them if kept.",
+            _("They hold no value at all, so no model can learn from them; the pipeline ignores them if kept."),
         )
     for col in work.columns:
         if col == target or not work[col].isna().any() or work[col].isna().all():
@@ -223,11 +243,11 @@ def _why_duplicates(df: pd.DataFrame, duplicated: pd.Series, target: str | None)
     """Why dropping exact duplicates is only offered: an ID says they are copies, or nothing does."""
     ids = [str(c) for c in df.columns if c != target and looks_like_id(df.loc[~duplicated.to_numpy(), c])]
     if ids:
-        return (
-            f"The copies repeat even {ids[0]}, which differs from one record to the next, so each is the "
+        return _(
+            "The copies repeat even {column}, which differs from one record to the next, so each is the "
             "same record exported again; removing that many rows changes the table a lot, so it is yours to decide."
-        )
-    return (
+        ).format(column=ids[0])
+    return _(
         "No ID column tells these rows apart, and in a table of a few categories identical rows are usually "
         "different records with the same values (passengers of the same class, sex and age); dropping them "
         "would change what the model learns. Add it only if the rows are copies of one record."
@@ -261,9 +281,13 @@ def _number_conversions(
             lossy.append(
                 (
                     step,
-                    f"{col} holds numbers, but {lost:,} of {n:,} values are not numbers "
-                    f"(e.g. {examples_text(s[unreadable])}) and would become missing values; add it if "
-                    "those values mean 'unknown', or fix them in the file.",
+                    _(
+                        "{column} holds numbers, but {lost} of {n} values are not numbers "
+                        "(e.g. {examples}) and would become missing values; add it if "
+                        "those values mean 'unknown', or fix them in the file."
+                    ).format(
+                        column=col, lost=format_count(lost), n=format_count(n), examples=examples_text(s[unreadable])
+                    ),
                 )
             )
     steps = [
@@ -331,8 +355,12 @@ def get_cleaning_warnings(reports: list[StepReport], offers: Any = ()) -> list[s
         if report.status == "applied" and report.rows_after < report.rows_before:
             gone = report.rows_before - report.rows_after
             notes.append(
-                f"Cleaning removed {gone:,} of {report.rows_before:,} rows "
-                f"({format_part_of(gone, report.rows_before)}): {report.summary}"
+                _("Cleaning removed {removed} of {rows} rows ({share}): {summary}").format(
+                    removed=format_count(gone),
+                    rows=format_count(report.rows_before),
+                    share=format_part_of(gone, report.rows_before),
+                    summary=report.summary,
+                )
             )
         if report.warning:
             notes.append(report.warning)

@@ -13,6 +13,8 @@ import pandas as pd
 
 from core.data.reader.date_types import _try_dates
 from core.data.reader.streamed_numbers import memory_pool
+from core.formatting import format_count
+from core.i18n import N_, _, ngettext
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by Arrow
 MAX_EXAMPLES = 5
@@ -180,11 +182,26 @@ def _typed_without_tokens(
 
 def _missing_note(missing: int, missing_phrase: str, tokens_read: Sequence[tuple[str, int]] = ()) -> str:
     """ "; 3 blank cells read as missing; 2 cells 'N/D' read as missing", or "" when nothing is missing."""
-    blank = missing - sum(c for _, c in tokens_read)
-    note = f"; {blank:,} {missing_phrase if blank != 1 else missing_phrase.replace('cells', 'cell')}" if blank else ""
+    blank = missing - sum(c for _token, c in tokens_read)
+    note = f"; {_blank_note(blank, missing_phrase)}" if blank else ""
     if tokens_read:
         note += f"; {_tokens_note(tokens_read)}"
     return note
+
+
+def _blank_note(blank: int, missing_phrase: str) -> str:
+    """ "3 blank cells read as missing", "1 cell read as missing (blank or 'NA')": ``missing_phrase`` is
+    the reader's English code for which cells count as missing (see ``columns._missing_phrase``)."""
+    if missing_phrase == "blank cells read as missing":
+        return ngettext("{n} blank cell read as missing", "{n} blank cells read as missing", blank).format(
+            n=format_count(blank)
+        )
+    tokens = missing_phrase.removeprefix("cells read as missing (").removesuffix(")")
+    if tokens.startswith("blank or "):
+        tokens = _("blank or {tokens}").format(tokens=tokens.removeprefix("blank or "))
+    return ngettext("{n} cell read as missing ({tokens})", "{n} cells read as missing ({tokens})", blank).format(
+        n=format_count(blank), tokens=tokens
+    )
 
 
 def _number_note(present: int, missing: int, missing_phrase: str) -> str:
@@ -194,12 +211,14 @@ def _number_note(present: int, missing: int, missing_phrase: str) -> str:
 
 def _tokens_note(read: Sequence[tuple[str, int]]) -> str:
     """ "3 cells 'N/D' read as missing", or "5 cells 'N/D' (3), '?' (2) read as missing"."""
-    total = sum(n for _, n in read)
-    cells = f"{total:,} cell{'s' if total != 1 else ''}"
+    total = sum(n for _token, n in read)
     if len(read) == 1:
-        return f"{cells} {read[0][0]!r} read as missing"
-    shown = ", ".join(f"{t!r} ({n:,})" for t, n in read[:6]) + (", …" if len(read) > 6 else "")
-    return f"{cells} {shown} read as missing"
+        shown = repr(read[0][0])
+    else:
+        shown = ", ".join(f"{t!r} ({format_count(n)})" for t, n in read[:6]) + (", …" if len(read) > 6 else "")
+    return ngettext("{n} cell {tokens} read as missing", "{n} cells {tokens} read as missing", total).format(
+        n=format_count(total), tokens=shown
+    )
 
 
 def _infer_typed(
@@ -245,8 +264,10 @@ def _infer_typed(
         if len(zeros):
             return (
                 col,
-                f"kept as text: values have leading zeros (e.g. {zeros.iloc[0]!r}), so they are codes, "
-                f"not amounts{missing_note}",
+                _("kept as text: values have leading zeros (e.g. {example}), so they are codes, not amounts").format(
+                    example=repr(zeros.iloc[0])
+                )
+                + missing_note,
                 False,
                 _examples(zeros),
             )
@@ -255,8 +276,10 @@ def _infer_typed(
         if len(long_ints):
             return (
                 col,
-                f"kept as text: numbers longer than {_MAX_EXACT_DIGITS} digits (e.g. {long_ints.iloc[0]!r}) "
-                f"would lose digits{missing_note}",
+                _("kept as text: numbers longer than {n} digits (e.g. {example}) would lose digits").format(
+                    n=_MAX_EXACT_DIGITS, example=repr(long_ints.iloc[0])
+                )
+                + missing_note,
                 False,
                 _examples(long_ints),
             )
@@ -266,10 +289,10 @@ def _infer_typed(
         )
         marks = []
         if decimal == "," and not all_integers:
-            marks.append("decimal comma")
+            marks.append(_("decimal comma"))
         if thousands and bool(uniques.str.contains(thousands, regex=False).any()):
-            named = f" ({_SPACE_GROUPS[thousands]})" if thousands in _SPACE_GROUPS else ""
-            marks.append(f"thousands separator {thousands!r}{named}")
+            named = f" ({_(_SPACE_GROUPS[thousands])})" if thousands in _SPACE_GROUPS else ""
+            marks.append(_("thousands separator {mark}").format(mark=repr(thousands) + named))
         mark = f" ({', '.join(marks)})" if marks else ""
         return numeric, f"{_all_are(present, 'number')}{mark}{missing_note}", False, ()
     not_fitting = uniques[~is_number]
@@ -278,7 +301,10 @@ def _infer_typed(
         shown = ", ".join(repr(v) for v in not_fitting.head(3))
         return (
             col,
-            f"kept as text: {not_numbers:,} of {present:,} values are not numbers (e.g. {shown}){missing_note}",
+            _("kept as text: {bad} of {present} values are not numbers (e.g. {examples})").format(
+                bad=format_count(not_numbers), present=format_count(present), examples=shown
+            )
+            + missing_note,
             False,
             _examples(not_fitting),
         )
@@ -289,27 +315,44 @@ def _infer_typed(
             failed = uniques[failed_mask]
             shown = ", ".join(repr(v) for v in failed.head(3))
             bad = int(freq[failed_mask].sum())
-            how = "" if fmt in ("ISO8601", "mixed") else f" in the format {fmt}"
+            sentence = (
+                _("kept as text: {bad} of {present} values are not dates (e.g. {examples})")
+                if fmt in ("ISO8601", "mixed")
+                else _("kept as text: {bad} of {present} values are not dates in the format {format} (e.g. {examples})")
+            )
             return (
                 col,
-                f"kept as text: {bad:,} of {present:,} values are not dates{how} (e.g. {shown}){missing_note}",
+                sentence.format(bad=format_count(bad), present=format_count(present), format=fmt, examples=shown)
+                + missing_note,
                 False,
                 _examples(failed),
             )
         assert parsed is not None  # no failed value: the column was parsed
-        span = f"{parsed.min():%Y-%m-%d} to {parsed.max():%Y-%m-%d}"
-        how = "" if fmt in ("ISO8601", "mixed") else f", format {fmt}"
+        span = _("{start} to {end}").format(start=f"{parsed.min():%Y-%m-%d}", end=f"{parsed.max():%Y-%m-%d}")
+        how = "" if fmt in ("ISO8601", "mixed") else ", " + _("format {format}").format(format=fmt)
         if fmt.startswith("ISO8601 and "):  # two ways of writing dates in one column
-            how = f", written two ways: ISO (yyyy-mm-dd) and {fmt.removeprefix('ISO8601 and ')}"
-        order = "day/month" if fmt.split(" and ")[-1].startswith("%d") else "month/day"
-        extra = f"; day and month could be swapped, read as {order}" if ambiguous else ""
+            how = ", " + _("written two ways: ISO (yyyy-mm-dd) and {format}").format(
+                format=fmt.removeprefix("ISO8601 and ")
+            )
+        day_first = fmt.split(" and ")[-1].startswith("%d")
+        extra = ""
+        if ambiguous:
+            extra = "; " + (
+                _("day and month could be swapped, read as day/month")
+                if day_first
+                else _("day and month could be swapped, read as month/day")
+            )
         return parsed, f"{_all_are(present, 'date')} ({span}{how}){extra}{missing_note}", ambiguous, ()
-    return col, f"text: {len(uniques):,} different value{'s' if len(uniques) != 1 else ''}{missing_note}", False, ()
+    n_values = len(uniques)
+    text = ngettext("text: {n} different value", "text: {n} different values", n_values).format(
+        n=format_count(n_values)
+    )
+    return col, text + missing_note, False, ()
 
 
 # Spaces that group thousands in a decimal-comma number ('1 234,56'; French and Portuguese exports
 # write a no-break space U+00A0 or a narrow one U+202F), and how a note names them.
-_SPACE_GROUPS = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
+_SPACE_GROUPS = {" ": N_("space"), "\u00a0": N_("no-break space"), "\u202f": N_("narrow no-break space")}
 
 
 def _space_grouped(uniques: pd.Series, is_number: np.ndarray) -> tuple[str, pd.Series] | None:
@@ -407,4 +450,6 @@ def _to_number(arr: Any, decimal: str, thousands: str | None, integer: bool, plu
 
 
 def _all_are(n: int, noun: str) -> str:
-    return f"the only value is a {noun}" if n == 1 else f"all {n:,} values are {noun}s"
+    if noun == "date":
+        return _("the only value is a date") if n == 1 else _("all {n} values are dates").format(n=format_count(n))
+    return _("the only value is a number") if n == 1 else _("all {n} values are numbers").format(n=format_count(n))

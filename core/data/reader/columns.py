@@ -15,6 +15,7 @@ from core.data.reader.column_types import _infer_column, _number_note
 from core.data.reader.options import ColumnInfo, ReadOptions
 from core.data.reader.streamed_numbers import WORKERS, StreamedNumbers, memory_pool
 from core.data.reader.wording import _name_list
+from core.i18n import _, current_language, use_language
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
@@ -62,24 +63,31 @@ def _finish_columns(
 
     missing_phrase = _missing_phrase(na_tokens)
 
+    language = current_language()  # the pool's threads have no session: its notes follow the caller's
+
     def typed(i: int) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
         """Column i typed (its text released as soon as the typed version exists)."""
         arr, columns[i] = columns[i], None
-        if isinstance(arr, StreamedNumbers):
-            return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
-        return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+        with use_language(language):
+            if isinstance(arr, StreamedNumbers):
+                return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
+            return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
 
     # Columns are independent: both steps run on a few threads (Arrow and numpy release the GIL), and
     # their results are taken in column order, so the table, notes and progress are as one at a time.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         empty = []
         for i, is_empty in enumerate(pool.map(prepare, range(len(columns)))):
-            report(0.1 * i / len(columns), "Trimming spaces and marking missing values")
+            report(0.1 * i / len(columns), _("Trimming spaces and marking missing values"))
             empty.append(is_empty)
         clean, dropped = _clean_names(names, notes, empty)
         kept = [i for i in range(len(columns)) if i not in dropped]
         if not kept:
-            raise DataError(f"{what} has no named columns with data; check that the header row holds the column names.")
+            raise DataError(
+                _("{what} has no named columns with data; check that the header row holds the column names.").format(
+                    what=what
+                )
+            )
         out, infos, ambiguous = {}, [], []
         tokens_read: dict[str, list[str]] = {}  # column -> the missing tokens read as missing in it
         # Text columns (slow: distinct values, dates) start first so that no long one is left alone at
@@ -87,7 +95,10 @@ def _finish_columns(
         started = sorted(kept, key=lambda i: isinstance(columns[i], StreamedNumbers))
         results = dict(zip(started, [pool.submit(typed, i) for i in started]))
         for k, i in enumerate(kept):
-            report(0.1 + 0.9 * k / len(kept), f"Typing column {k + 1} of {len(kept)}: {clean[i]}")
+            report(
+                0.1 + 0.9 * k / len(kept),
+                _("Typing column {i} of {n}: {column}").format(i=k + 1, n=len(kept), column=clean[i]),
+            )
             series, note, is_ambiguous, examples, read = results.pop(i).result()
             out[clean[i]] = series
             infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
@@ -98,15 +109,18 @@ def _finish_columns(
     if tokens_read:
         shown = sorted({t for tokens in tokens_read.values() for t in tokens})
         notes.append(
-            f"Cells written {_name_list(shown, 6)} in the number or date column(s) {_name_list(tokens_read)} "
-            "were read as missing (the column notes say how many); choose 'Keep missing-value words as text' "
-            "in the Data page's reading options if they mean something else."
+            _(
+                "Cells written {tokens} in the number or date column(s) {columns} were read as missing (the "
+                "column notes say how many); choose 'Keep missing-value words as text' in the Data page's "
+                "reading options if they mean something else."
+            ).format(tokens=_name_list(shown, 6), columns=_name_list(tokens_read))
         )
     if ambiguous:
         notes.append(
-            f"Dates in {_name_list(ambiguous)} fit both day/month and month/day order; "
-            "the column notes say which order was used. "
-            "Convert them in cleaning with an explicit format if that is wrong."
+            _(
+                "Dates in {columns} fit both day/month and month/day order; the column notes say which order "
+                "was used. Convert them in cleaning with an explicit format if that is wrong."
+            ).format(columns=_name_list(ambiguous))
         )
     df = pd.DataFrame(out, copy=False)
     return df, tuple(infos)
@@ -168,8 +182,9 @@ def _clean_names(names: list[str], notes: list[str], empty: list[bool]) -> tuple
     dropped = {i for i, n in enumerate(clean) if not n and empty[i]}
     if dropped:
         notes.append(
-            f"Dropped {len(dropped)} column(s) with no name and no values "
-            f"(position {', '.join(str(i + 1) for i in sorted(dropped))}; usually a trailing delimiter)."
+            _(
+                "Dropped {n} column(s) with no name and no values (position {positions}; usually a trailing delimiter)."
+            ).format(n=len(dropped), positions=", ".join(str(i + 1) for i in sorted(dropped)))
         )
     renamed = []
     for i, n in enumerate(clean):
@@ -178,19 +193,25 @@ def _clean_names(names: list[str], notes: list[str], empty: list[bool]) -> tuple
             renamed.append(clean[i])
     if renamed:
         notes.append(
-            f"{len(renamed)} column(s) had no name and were named {_name_list(renamed)}; "
-            "rename them in the file if they mean something."
+            _(
+                "{n} column(s) had no name and were named {names}; rename them in the file if they mean something."
+            ).format(n=len(renamed), names=_name_list(renamed))
         )
     counts = Counter(n for i, n in enumerate(clean) if i not in dropped)
     duplicates = [n for n, c in counts.items() if c > 1]
     if duplicates:
         detail = "; ".join(
-            f"{n!r} (columns {', '.join(str(i + 1) for i, m in enumerate(clean) if m == n and i not in dropped)})"
+            _("{name} (columns {positions})").format(
+                name=repr(n),
+                positions=", ".join(str(i + 1) for i, m in enumerate(clean) if m == n and i not in dropped),
+            )
             for n in duplicates[:5]
         )
         raise DataError(
-            f"Column names must be unique, but these appear more than once: {detail}; "
-            "rename them in the file and upload again."
+            _(
+                "Column names must be unique, but these appear more than once: {detail}; "
+                "rename them in the file and upload again."
+            ).format(detail=detail)
         )
     return clean, dropped
 

@@ -12,6 +12,8 @@ import numpy as np
 
 from core.data.reader.containers import _binary_message
 from core.data.reader.mapped import FileBytes
+from core.formatting import format_count
+from core.i18n import _
 from core.workspace.errors import ConfigError, DataError
 
 
@@ -32,7 +34,9 @@ def _prepare_text(data: FileBytes, requested: str | None, notes: list[str]) -> _
             name = codecs.lookup(requested).name
         except LookupError:
             raise ConfigError(
-                f"The 'encoding' of ReadOptions must be a known text encoding; got {requested!r} instead."
+                _("The 'encoding' of ReadOptions must be a known text encoding; got {value} instead.").format(
+                    value=repr(requested)
+                )
             ) from None
         try:
             if name in ("utf-8", "utf-8-sig"):
@@ -42,9 +46,12 @@ def _prepare_text(data: FileBytes, requested: str | None, notes: list[str]) -> _
                 buf = _transcode(data, requested)
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"The file is not valid {requested} "
-                f"(byte {data[exc.start : exc.start + 1]!r} at position {exc.start:,}); "
-                "choose another encoding (e.g. utf-8, cp1252, latin-1) or let it be detected."
+                _(
+                    "The file is not valid {encoding} (byte {byte} at position {position}); "
+                    "choose another encoding (e.g. utf-8, cp1252, latin-1) or let it be detected."
+                ).format(
+                    encoding=requested, byte=repr(data[exc.start : exc.start + 1]), position=format_count(exc.start)
+                )
             ) from None
         return _Text(buf, 3 if buf.startswith(codecs.BOM_UTF8) else 0, requested, name in ("utf-8", "utf-8-sig"))
     if data.startswith(codecs.BOM_UTF8):
@@ -77,8 +84,10 @@ def _prepare_text(data: FileBytes, requested: str | None, notes: list[str]) -> _
     except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8D...): Latin-1 takes any byte
         buf, encoding = _transcode(data, "latin-1"), "latin-1"
     notes.append(
-        f"The file is not UTF-8; it was read as {encoding} (Windows/Western European). "
-        "If accented letters look wrong, choose the right encoding."
+        _(
+            "The file is not UTF-8; it was read as {encoding} (Windows/Western European). "
+            "If accented letters look wrong, choose the right encoding."
+        ).format(encoding=encoding)
     )
     return _Text(buf, 0, encoding)
 
@@ -134,6 +143,8 @@ def _decode_or_refuse(data: FileBytes, encoding: str) -> FileBytes:
         return _transcode(data, encoding)
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"The file looks like {encoding} text but byte {exc.start:,} is invalid; "
-            "save it again as UTF-8 CSV and upload that."
+            _(
+                "The file looks like {encoding} text but byte {position} is invalid; "
+                "save it again as UTF-8 CSV and upload that."
+            ).format(encoding=encoding, position=format_count(exc.start))
         ) from None

@@ -15,6 +15,8 @@ from core.data.reader.limits import _check_size
 from core.data.reader.mapped import FileBytes, file_bytes
 from core.data.reader.options import ReadInfo, ReadOptions, _with
 from core.data.reader.parquet import _read_parquet
+from core.formatting import format_count
+from core.i18n import _
 from core.workspace.errors import DataError
 from core.workspace.progress import Progress
 
@@ -55,7 +57,9 @@ def _read_owned(
     data = owned.pop()
     report = progress or (lambda fraction, message: None)
     if len(data) == 0:
-        raise DataError("The file is empty (0 bytes); choose a file that holds a header row and at least one data row.")
+        raise DataError(
+            _("The file is empty (0 bytes); choose a file that holds a header row and at least one data row.")
+        )
     _check_size(len(data), "The file")
     report(0.0, "Identifying the file format")
     data, notes = _unwrap(data)
@@ -70,5 +74,8 @@ def _read_owned(
         df, info = _read_csv(owned, options, report)
     if notes:
         info = _with(info, warnings=tuple(notes) + info.warnings)
-    report(1.0, f"Read {info.rows:,} rows × {len(info.columns)} columns")
+    report(
+        1.0,
+        _("Read {rows} rows × {columns} columns").format(rows=format_count(info.rows), columns=len(info.columns)),
+    )
     return df, info

@@ -29,6 +29,7 @@ from core.data.columns import (
 )
 from core.data.dates import looks_like_datetime, parse_datetimes
 from core.formatting import format_date, format_exact, format_example, format_share, is_year_name
+from core.i18n import _, ngettext
 from core.workspace.errors import ConfigError, DataError
 
 KINDS = ("numeric", "categorical", "datetime", "boolean", "text")
@@ -121,16 +122,16 @@ class ColumnRule:
         parts = [_describe_values(self)]
         share = self.max_missing_share
         parts.append(
-            "may be missing"
+            _("may be missing")
             if share >= 1
-            else "never missing"
+            else _("never missing")
             if share <= 0
-            else f"at most {format_share(share)} missing"
+            else _("at most {share} missing").format(share=format_share(share))
         )
         if is_target:
-            parts.append("the target: checked only when labels are included")
+            parts.append(_("the target: checked only when labels are included"))
         elif not self.required:
-            parts.append("optional")
+            parts.append(_("optional"))
         return f"{self.column}: " + "; ".join(parts)
 
 
@@ -194,6 +195,17 @@ class ValidationRules:
         ]
         return pd.DataFrame(rows, columns=["column", "kind", "required", "description"])
 
+    def describe_readable_df(self) -> pd.DataFrame:
+        """``describe_df`` as shown on a page: headings in the session's language."""
+        return self.describe_df().rename(
+            columns={
+                "column": _("column"),
+                "kind": _("kind"),
+                "required": _("required"),
+                "description": _("description"),
+            }
+        )
+
 
 def _bound(rule: ColumnRule, value: float | str) -> Any:
     return pd.Timestamp(value) if rule.kind == "datetime" else float(value)
@@ -201,28 +213,51 @@ def _bound(rule: ColumnRule, value: float | str) -> Any:
 
 def _describe_values(rule: ColumnRule) -> str:
     if rule.kind == "numeric":
-        return _range_words("a number", rule, format_example if is_year_name(rule.column) else format_exact)
+        fmt = format_example if is_year_name(rule.column) else format_exact
+        return _range_words(
+            (
+                _("a number"),
+                _("a number between {low} and {high}"),
+                _("a number of at least {low}"),
+                _("a number of at most {high}"),
+            ),
+            rule,
+            fmt,
+        )
     if rule.kind == "datetime":
-        return _range_words("a date", rule, lambda v: format_date(pd.Timestamp(v)))
+        return _range_words(
+            (
+                _("a date"),
+                _("a date between {low} and {high}"),
+                _("a date of at least {low}"),
+                _("a date of at most {high}"),
+            ),
+            rule,
+            lambda v: format_date(pd.Timestamp(v)),
+        )
     if rule.kind == "text":
-        return "an identifier or free text (any value is accepted)"
+        return _("an identifier or free text (any value is accepted)")
     if rule.allowed is None:
-        return "a category (too many different values to list, so any value is accepted)"
+        return _("a category (too many different values to list, so any value is accepted)")
     shown = ", ".join(repr(v) for v in rule.allowed[:6])
-    more = f" and {len(rule.allowed) - 6} more" if len(rule.allowed) > 6 else ""
+    more = " " + _("and {n} more").format(n=len(rule.allowed) - 6) if len(rule.allowed) > 6 else ""
     if rule.kind == "boolean" and len(rule.allowed) == 2:
-        return f"either {rule.allowed[0]!r} or {rule.allowed[1]!r}"
-    noun = "category" if len(rule.allowed) == 1 else "categories"
-    return f"one of {len(rule.allowed)} {noun}: {shown}{more}"
+        return _("either {first} or {second}").format(first=repr(rule.allowed[0]), second=repr(rule.allowed[1]))
+    n = len(rule.allowed)
+    return ngettext("one of {n} category: {values}", "one of {n} categories: {values}", n).format(
+        n=n, values=shown + more
+    )
 
 
-def _range_words(noun: str, rule: ColumnRule, fmt: Callable[[Any], str]) -> str:
+def _range_words(words: tuple[str, str, str, str], rule: ColumnRule, fmt: Callable[[Any], str]) -> str:
+    """``words``: the noun alone, between two bounds, at least, at most (each with {low}/{high})."""
+    noun, between, at_least, at_most = words
     if rule.min is not None and rule.max is not None:
-        return f"{noun} between {fmt(rule.min)} and {fmt(rule.max)}"
+        return between.format(low=fmt(rule.min), high=fmt(rule.max))
     if rule.min is not None:
-        return f"{noun} of at least {fmt(rule.min)}"
+        return at_least.format(low=fmt(rule.min))
     if rule.max is not None:
-        return f"{noun} of at most {fmt(rule.max)}"
+        return at_most.format(high=fmt(rule.max))
     return noun
 
 
