@@ -102,3 +102,18 @@ def test_letter_for_a_served_prediction_and_an_unknown_id(app, demo_workspace):
 
 def _keys(at):
     return [w.key for w in at.multiselect]
+
+
+def test_the_search_and_the_surrogate_are_asked_for_in_portuguese(app):
+    at = app()
+    at.query_params["lang"] = "pt"
+    at.run()
+    at.switch_page("pages/5_Explain.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.label for b in at.button]
+    assert "Encontrar o que mudaria a decisão" in labels and "Comparar com um substituto local" in labels
+    assert not any(c.value.startswith("Both in effect") for c in at.caption)
+    _ask(at, "_compare")
+    assert not at.error, [e.value for e in at.error]
+    assert any("substituto local" in c.value for c in at.caption)
