@@ -203,7 +203,7 @@ class Workspace:
             close_read_connection()
             self._connect().close()
             stat = os.stat(self.db_path)
-        key = (str(self.db_path), stat.st_dev, stat.st_ino)
+        key = (str(self.db_path), stat.st_dev, stat.st_ino, os.getpid())  # a forked child opens its own
         held = getattr(_read_connection, "held", None)
         if held is not None and held[0] == key:
             return held[1]
@@ -367,7 +367,7 @@ def close_read_connection() -> None:
     """Close this thread's read connection, if it has one (the next query opens a new one)."""
     held = getattr(_read_connection, "held", None)
     _read_connection.held = None
-    if held is not None:
+    if held is not None and held[0][-1] == os.getpid():  # never close a parent's connection in a fork
         held[1].close()
 
 

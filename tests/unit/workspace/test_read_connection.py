@@ -137,3 +137,21 @@ def test_the_connection_closes_with_its_thread(tmp_path):
     reader.join()
     gc.collect()
     assert _open_files(ws.db_path) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_uses_its_parents_connection(ws):
+    ws.query("SELECT 1")
+    parent = database._read_connection.held[1]
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, the parent's left open
+        ok = False
+        try:
+            ok = ws.query("SELECT COUNT(*) AS n FROM projects") == [{"n": 0}]
+            ok = ok and database._read_connection.held[1] is not parent
+        finally:
+            os._exit(0 if ok else 1)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ws.query("SELECT 1 AS one") == [{"one": 1}]
+    assert database._read_connection.held[1] is parent
