@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from core.i18n import _, current_language
+from core.i18n import _, current_language, pgettext
 
 _F = TypeVar("_F", bound=Callable[..., str])
 #: True while a formatter runs: the formatters it calls write English numerals, converted once at the end.
@@ -223,7 +223,7 @@ def format_money(value: float, currency: str = "€") -> str:
 def format_feature_value(value: Any) -> str:
     """A feature's value beside its SHAP contribution: "missing", 4 significant digits, a date."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return _("missing")
+        return pgettext("a value", "missing")
     if isinstance(value, (float, np.floating)):
         return format_significant(float(value), 4)
     if isinstance(value, pd.Timestamp):

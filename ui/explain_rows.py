@@ -32,7 +32,7 @@ from core.explain.rows import (
     search_rows,
 )
 from core.formatting import format_count
-from core.i18n import N_, _
+from core.i18n import N_, _, pgettext
 from core.stages.explain import RunInputs, explain_row, load_run_inputs
 from core.workspace.database import Workspace
 from ui.text import escape_markdown
@@ -177,14 +177,14 @@ def _field_widget(spec: InputField, value: Any, key: str) -> None:
     elif spec.kind in (KIND_NUMBER, KIND_INTEGER):
         integer = spec.kind == KIND_INTEGER
         number = None if missing else int(round(float(value))) if integer else float(value)
-        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder=_("missing"))
+        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder=pgettext("a value", "missing"))
     elif spec.kind == KIND_CATEGORY:
         options = list(spec.options)
         current = None if missing else str(value)
         if current is not None and current not in options:
             options = [current, *options]
         index = None if current is None else options.index(current)
-        st.selectbox(label, options, index=index, key=key, placeholder=_("missing"))
+        st.selectbox(label, options, index=index, key=key, placeholder=pgettext("a value", "missing"))
     elif spec.kind == KIND_DATE:
         st.date_input(label, value=None if missing else pd.Timestamp(value).date(), key=key)
     else:
