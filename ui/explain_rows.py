@@ -177,7 +177,9 @@ def _field_widget(spec: InputField, value: Any, key: str) -> None:
     elif spec.kind in (KIND_NUMBER, KIND_INTEGER):
         integer = spec.kind == KIND_INTEGER
         number = None if missing else int(round(float(value))) if integer else float(value)
-        st.number_input(label, value=number, step=1 if integer else None, key=key, placeholder=pgettext("a value", "missing"))
+        st.number_input(
+            label, value=number, step=1 if integer else None, key=key, placeholder=pgettext("a value", "missing")
+        )
     elif spec.kind == KIND_CATEGORY:
         options = list(spec.options)
         current = None if missing else str(value)
