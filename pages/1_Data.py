@@ -5,17 +5,8 @@ import streamlit as st
 
 from core import pipeline
 from core.data import datasets
-from core.data.charts import (
-    caption_column_distribution,
-    caption_lineage,
-    caption_missing,
-    plot_column_distribution,
-    plot_lineage,
-    plot_missing,
-)
-from core.data.cleaning import CleaningRecipe, count_duplicated, get_before_after_df, recipe_from_json, recipe_to_json
+from core.data.cleaning import CleaningRecipe, recipe_from_json, recipe_to_json
 from core.data.export import to_safe_csv
-from core.data.lineage import get_lineage_graph
 from core.data.profiling import get_column_to_chart
 from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, read_path
 from core.data.reader.wording import describe_read
@@ -186,7 +177,7 @@ profile, alerts = cache.profile(ws, raw["id"], target)
 m1, m2, m3 = st.columns(3)
 m1.metric(_("Rows"), format_count(len(raw_df)))
 m2.metric(_("Columns"), raw_df.shape[1])
-m3.metric(_("Duplicate rows"), format_count(count_duplicated(raw_df)))
+m3.metric(_("Duplicate rows"), format_count(cache.duplicate_count(ws, raw["id"])))
 st.caption(
     _(
         "The size of the table as loaded. Duplicate rows repeat an earlier row exactly: copies of one record "
@@ -203,11 +194,11 @@ if len(alerts):
         st.dataframe(alerts, hide_index=True, width="stretch")
 readable_table(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), width="stretch")
 st.caption(_("One line per column: its type, how much is missing, how many distinct values and the most common ones."))
-chart(plot_missing(profile), caption_missing(profile), key="missing_chart")
+chart(*cache.missing_chart(ws, raw["id"], target), key="missing_chart")
 columns = list(raw_df.columns)
 default = get_column_to_chart(columns, alerts, target)
 column = st.selectbox(_("Distribution of"), columns, key="profile_column", index=columns.index(default))
-chart(plot_column_distribution(raw_df, column), caption_column_distribution(raw_df, column), key="dist_chart")
+chart(*cache.column_chart(ws, raw["id"], column), key="dist_chart")
 
 # -- 3 · Clean ----------------------------------------------------------------------------------------
 st.subheader(_("3 · Cleaning recipe"))
@@ -228,7 +219,7 @@ with user_errors():
     with st.expander(
         _("Preview: {before} → {after} rows").format(before=format_count(len(raw_df)), after=format_count(len(preview)))
     ):
-        readable_table(get_before_after_df(raw_df, preview), width="stretch")
+        readable_table(cache.before_after(ws, raw["id"], recipe_to_json(draft)), width="stretch")
         st.caption(
             _("Before and after the recipe, per column: what changed, in rows, missing values and distinct values.")
         )
@@ -302,8 +293,7 @@ if cleaned:
             "them instead of running them as formulas."
         )
     )
-    nodes, edges = get_lineage_graph(ws, pid)
-    chart(plot_lineage(nodes, edges), caption_lineage(nodes, edges), key="lineage")
+    chart(*cache.lineage_chart(ws, pid), key="lineage")
     st.page_link(
         "pages/2_Problem.py", label=_("Next: define the problem"), icon=":material/flag:", query_params={"project": pid}
     )

@@ -3,24 +3,17 @@ its prediction. Computed once per model and saved."""
 
 import streamlit as st
 
-from core.explain.charts import (
-    caption_beeswarm,
-    caption_importance,
-    plot_beeswarm,
-    plot_importance,
-)
-from core.explain.importance import get_importance_df
 from core.explain.probability import describe_space
 from core.i18n import _
 from core.training import tracking
 from ui import cache
 from ui.counterfactual_panel import counterfactual_panel
 from ui.explain_effects import effects_panel
-from ui.explain_panel import in_space, one_row_panel, problem_change_note, space_toggle
+from ui.explain_panel import importance_charts, in_space, one_row_panel, problem_change_note, space_toggle
 from ui.frame import page_setup, require_project
 from ui.letter_panel import letter_panel
 from ui.text import escape_markdown
-from ui.widgets import chart, experiment_picker, user_errors
+from ui.widgets import experiment_picker, user_errors
 
 ws, project = page_setup(
     _("Explain"), ":material/lightbulb:", _("Why the model predicts what it predicts, in SHAP values.")
@@ -63,12 +56,7 @@ with user_errors():
             )
         )
     )
-    importance = get_importance_df(shown)
-    c1, c2 = st.columns(2)
-    with c1:
-        chart(plot_importance(importance), caption_importance(importance, shown), key="importance")
-    with c2:
-        chart(plot_beeswarm(shown), caption_beeswarm(shown, importance), key="beeswarm")
+    importance = importance_charts(ws, run_id, shown)  # importance and beeswarm, drawn once per explanation
 
     effects_panel(ws, run_id, shown, importance)
     one_row_panel(ws, pid, run_id, list(importance["feature"]), space)

@@ -6,18 +6,23 @@ half a second, so a cache hit draws nothing."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from core.data import datasets
 from core.data.reader import ReadOptions, read_table
-from core.i18n import _
+from core.i18n import _, current_language
 from core.monitoring.arms import get_arm_log_state
 from core.stages.arms import ArmsReport, stage_arms
 from core.workspace.database import Workspace, sha256_bytes
+
+T = TypeVar("T")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -145,3 +150,108 @@ def explanation(ws: Workspace, project_id: int, run_id: int):
     # The one read of the explanations table outside core: it belongs in core.stages.explain.
     row = ws.query_one("SELECT artifact_id FROM explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
     return _explanation(ws, str(ws.root), project_id, run_id, int(row["artifact_id"]) if row else None)
+
+
+# -- The Data page: what its reruns recomputed (keyed by the dataset version, the recipe's JSON, the
+# chart's language). Figures come out of st.cache_data as copies (~15 ms to unpickle instead of
+# 60-230 ms to build), so ``chart`` may restyle them.
+@st.cache_data(show_spinner=False, max_entries=16)
+def _duplicate_count(_ws: Workspace, ws_path: str, dataset_id: int) -> int:
+    from core.data.cleaning.ops_rows import count_duplicated
+
+    return count_duplicated(load_dataset(_ws, ws_path, dataset_id))
+
+
+def duplicate_count(ws: Workspace, dataset_id: int) -> int:
+    """How many rows of a dataset version repeat an earlier row (versions never change)."""
+    return _duplicate_count(ws, str(ws.root), dataset_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _before_after(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str) -> pd.DataFrame:
+    from core.data.cleaning.recipe import get_before_after_df
+
+    cleaned, _reports = _preview(_ws, ws_path, dataset_id, recipe_json)
+    return get_before_after_df(load_dataset(_ws, ws_path, dataset_id), cleaned)
+
+
+def before_after(ws: Workspace, dataset_id: int, recipe_json: str) -> pd.DataFrame:
+    """Per column, before and after a draft recipe (``get_before_after_df``); recomputed only on change."""
+    return _before_after(ws, str(ws.root), dataset_id, recipe_json)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _missing_chart(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None, language: str):
+    from core.data.charts import caption_missing, plot_missing
+
+    profile_df, _alerts = _profile(_ws, ws_path, dataset_id, target)
+    return plot_missing(profile_df), caption_missing(profile_df)
+
+
+def missing_chart(ws: Workspace, dataset_id: int, target: str | None):
+    """(figure, sentence) of the missing values per column of a dataset version, in the session's language."""
+    return _missing_chart(ws, str(ws.root), dataset_id, target, current_language())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _column_chart(_ws: Workspace, ws_path: str, dataset_id: int, column: str, language: str):
+    from core.data.charts import caption_column_distribution, plot_column_distribution
+
+    df = load_dataset(_ws, ws_path, dataset_id)
+    return plot_column_distribution(df, column), caption_column_distribution(df, column)
+
+
+def column_chart(ws: Workspace, dataset_id: int, column: str):
+    """(figure, sentence) of one column's distribution in a dataset version, in the session's language."""
+    return _column_chart(ws, str(ws.root), dataset_id, column, current_language())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _lineage_chart(_nodes: pd.DataFrame, _edges: pd.DataFrame, graph_key: str, language: str):
+    from core.data.charts import caption_lineage, plot_lineage
+
+    return plot_lineage(_nodes, _edges), caption_lineage(_nodes, _edges)
+
+
+def lineage_chart(ws: Workspace, project_id: int):
+    """(figure, sentence) of the project's lineage, drawn again only when the graph changed."""
+    from core.data.lineage import get_lineage_graph
+
+    nodes, edges = get_lineage_graph(ws, project_id)
+    graph_key = sha256_bytes((nodes.to_json() + edges.to_json()).encode())
+    return _lineage_chart(nodes, edges, graph_key, current_language())
+
+
+# -- Anything a page draws again on every rerun from inputs that do not change (charts, their tables) --
+_memo: OrderedDict = OrderedDict()  # (key, language) -> pickled result; newest last
+_memo_lock = threading.Lock()
+MAX_MEMO_ENTRIES = 256
+
+
+def memo(key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, computed once per ``key`` and language and kept (bounded, least recently used
+    first out) for every session. ``key`` must name everything the result depends on besides the
+    language (ids of saved things, which never change, and the reader's choices); each caller gets its
+    own copy (unpickled: ~15 ms for a plotly figure, against 50-200 ms to build one), so it may
+    restyle it. Only what this process built is ever unpickled."""
+    full = (key, current_language())
+    with _memo_lock:
+        data = _memo.get(full)
+        if data is not None:
+            _memo.move_to_end(full)
+    if data is None:
+        result = build()
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        with _memo_lock:
+            _memo[full] = data
+            while len(_memo) > MAX_MEMO_ENTRIES:
+                _memo.popitem(last=False)
+        return result
+    return pickle.loads(data)  # noqa: S301 - bytes this process pickled itself, never read from outside
+
+
+def explanation_key(ws: Workspace, run_id: int) -> tuple:
+    """What a chart of a run's saved explanation depends on: the workspace, the run and its newest
+    explanation (a new explanation of the run changes the key)."""
+    row = ws.query_one("SELECT MAX(id) AS id FROM explanations WHERE run_id = ?", (run_id,))
+    return (str(ws.root), run_id, row["id"] if row else None)

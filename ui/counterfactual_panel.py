@@ -21,8 +21,8 @@ from core.explain.probability import output_words
 from core.formatting import format_count
 from core.i18n import _, current_language
 from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
-from core.workspace.database import Workspace
-from ui.explain_rows import selected_row
+from core.workspace.database import Workspace, sha256_bytes
+from ui.explain_rows import SelectedRow, selected_row
 from ui.fragments import panel_fragment
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
@@ -53,6 +53,29 @@ def _counterfactual(
 @st.cache_data(show_spinner=False, max_entries=32)
 def _local_methods(_loaded: RunModel, ws_path: str, run_id: int, language: str, row: pd.DataFrame) -> LocalMethods:
     return local_methods_for(_loaded, row)
+
+
+ASKED_KEY = "explain_asked"  # session state: digests of the searches this session asked for
+
+
+def _row_digest(row: pd.DataFrame) -> str:
+    return sha256_bytes(row.to_json(orient="split", date_format="iso").encode())[:16]
+
+
+def _asked(settings: tuple, label: str, key: str, help_text: str) -> bool:
+    """Whether the reader asked for this computation with these ``settings`` (a button press, now or
+    earlier in the session): the search and the surrogate take seconds of the server's one core, so a
+    rerun of the page (any click, by any of 40 students) never starts them by itself. Results are
+    cached per (run, row, settings), so what was asked once shows again at once."""
+    digest = sha256_bytes(repr(settings).encode())[:16]
+    asked: list[str] = st.session_state.setdefault(ASKED_KEY, [])
+    if digest in asked:
+        return True
+    if st.button(label, key=key, help=help_text):
+        asked.append(digest)
+        del asked[:-50]  # a session keeps its last 50
+        return True
+    return False
 
 
 @panel_fragment  # its widgets change only this panel: rerun it alone (ui/fragments.py)
@@ -96,24 +119,54 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
         else:
             others = [c for c in loaded.model.class_names if c != str(labels[0])]
             desired = st.selectbox(_("Outcome to reach"), others, key=f"{key}_desired")
-        with st.spinner(_("Searching for the smallest changes…")):
-            result = _counterfactual(
-                loaded, str(ws.root), run_id, current_language(), row, tuple(actionable), desired, target
-            )
-        st.markdown(escape_markdown(caption_counterfactuals(result)))
-        for counterfactual in result.counterfactuals:
-            st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
-        if result.counterfactuals:
-            table = get_counterfactual_df(result).rename(columns=counterfactual_headers())
-            st.dataframe(table, hide_index=True, width="stretch")
-            st.caption(
-                _(
-                    "Distance: each changed category counts 1, each number its move in units of the column's "
-                    "typical spread (its interquartile range in training); smaller is a smaller change."
-                )
-            )
+        settings = (run_id, _row_digest(row), tuple(actionable), desired, target)
+        if _asked(
+            settings,
+            _("Find what would change the decision"),
+            f"{key}_find",
+            _("The search asks the model about thousands of changed rows: a few seconds, once per row and settings."),
+        ):
+            _show_counterfactuals(ws, run_id, loaded, row, tuple(actionable), desired, target)
+        _surrogate_section(ws, run_id, selected, loaded, key)
 
+
+def _show_counterfactuals(
+    ws: Workspace,
+    run_id: int,
+    loaded: RunModel,
+    row: pd.DataFrame,
+    actionable: tuple[str, ...],
+    desired: str | None,
+    target: float | None,
+) -> None:
+    with st.spinner(_("Searching for the smallest changes…")):
+        result = _counterfactual(loaded, str(ws.root), run_id, current_language(), row, actionable, desired, target)
+    st.markdown(escape_markdown(caption_counterfactuals(result)))
+    for counterfactual in result.counterfactuals:
+        st.markdown("- " + escape_markdown(describe_counterfactual(counterfactual, result)))
+    if result.counterfactuals:
+        table = get_counterfactual_df(result).rename(columns=counterfactual_headers())
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(
+            _(
+                "Distance: each changed category counts 1, each number its move in units of the column's "
+                "typical spread (its interquartile range in training); smaller is a smaller change."
+            )
+        )
+
+
+def _surrogate_section(ws: Workspace, run_id: int, selected: SelectedRow, loaded: RunModel, key: str) -> None:
+    """SHAP beside a local surrogate for the selected row, once asked for."""
+    with user_errors():
+        row = selected.inputs
         st.subheader(_("A second opinion: SHAP beside a local surrogate"))
+        if not _asked(
+            (run_id, _row_digest(row), "surrogate"),
+            _("Compare with a local surrogate"),
+            f"{key}_compare",
+            _("Permutation SHAP and a straight line fitted around this row: a few seconds, once per row."),
+        ):
+            return
         with st.spinner(_("Fitting the local surrogate…")):
             local = _local_methods(loaded, str(ws.root), run_id, current_language(), row)
         methods = get_local_methods_df(local.shap, local.surrogate)

@@ -19,6 +19,7 @@ from core.explain.result import Explanation
 from core.i18n import _
 from core.stages.explain import RunInputs
 from core.workspace.database import Workspace
+from ui import cache
 from ui.explain_rows import run_inputs
 from ui.fragments import panel_fragment
 from ui.widgets import chart
@@ -52,22 +53,31 @@ def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.
         st.info(_("This model gives every row the same prediction, so no feature moves it."))
         return
     feature = st.selectbox(_("Feature"), top, key=f"explain_effect_feature_{run_id}")
-    shown = expl
-    colour_by = choose_interaction(shown, feature)
+    saved = cache.explanation_key(ws, run_id)  # the charts of one saved explanation never change
+
+    def dependence_chart():
+        colour_by = choose_interaction(expl, feature)
+        dependence = get_dependence_df(expl, feature, colour_by)
+        return plot_dependence(dependence, feature, colour_by), caption_dependence(dependence, feature, colour_by)
+
     c1, c2 = st.columns(2)
     with c1:
-        dependence = get_dependence_df(shown, feature, colour_by)
-        chart(
-            plot_dependence(dependence, feature, colour_by),
-            caption_dependence(dependence, feature, colour_by),
-            key="dependence",
-        )
+        figure, sentence = cache.memo(("dependence", saved, expl.output, feature), dependence_chart)
+        chart(figure, sentence, key="dependence")
     with c2:
         if feature in inputs.X.columns:
             index = expl.meta.get("class_index")
             class_index = 1 if index is None else int(index)
-            with st.spinner(_("Computing partial dependence…")):
-                result = _partial_dependence(inputs, str(ws.root), run_id, feature, class_index, _output(expl, inputs))
-            chart(plot_partial_dependence(result), caption_partial_dependence(result), key="partial_dependence")
+            output = _output(expl, inputs)
+
+            def partial_dependence_chart():
+                with st.spinner(_("Computing partial dependence…")):
+                    result = _partial_dependence(inputs, str(ws.root), run_id, feature, class_index, output)
+                return plot_partial_dependence(result), caption_partial_dependence(result)
+
+            figure, sentence = cache.memo(
+                ("partial_dependence", str(ws.root), run_id, feature, class_index, output), partial_dependence_chart
+            )
+            chart(figure, sentence, key="partial_dependence")
         else:
             st.info(_("This feature is made inside the model's preprocessing, so it cannot be set by hand."))

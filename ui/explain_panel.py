@@ -8,8 +8,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.explain.charts import caption_waterfall, plot_waterfall
-from core.explain.importance import get_waterfall_df
+from core.explain.charts import (
+    caption_beeswarm,
+    caption_importance,
+    caption_waterfall,
+    plot_beeswarm,
+    plot_importance,
+    plot_waterfall,
+)
+from core.explain.importance import get_importance_df, get_waterfall_df
 from core.explain.probability import SPACE_PROBABILITY, SPACE_VALUE, describe_space, get_space, to_probability
 from core.explain.result import Explanation
 from core.explain.rows import build_row, row_defaults
@@ -17,6 +24,7 @@ from core.explain.whatif import caption_whatif, format_whatif_df, get_whatif_df
 from core.i18n import N_, _
 from core.stages.explain import describe_problem_change
 from core.workspace.database import Workspace
+from ui import cache
 from ui.explain_rows import (
     SelectedRow,
     explain,
@@ -64,6 +72,29 @@ def space_toggle(expl: Explanation, key: str) -> str:
             ).format(scale=expl.output.split(" of ")[0]),
         )
     )
+
+
+def importance_charts(ws: Workspace, run_id: int, shown: Explanation) -> pd.DataFrame:
+    """The importance bars and the beeswarm of the explanation (in the space shown), side by side;
+    returns the importance table. Built once per saved explanation, space and language (ui.cache.memo):
+    every rerun of the page drew them again (0.3-0.5 s)."""
+    key = (cache.explanation_key(ws, run_id), shown.output)
+
+    def build():
+        importance = get_importance_df(shown)
+        return (
+            importance,
+            (plot_importance(importance), caption_importance(importance, shown)),
+            (plot_beeswarm(shown), caption_beeswarm(shown, importance)),
+        )
+
+    importance, bars, beeswarm = cache.memo(("importance_charts", *key), build)
+    c1, c2 = st.columns(2)
+    with c1:
+        chart(bars[0], bars[1], key="importance")
+    with c2:
+        chart(beeswarm[0], beeswarm[1], key="beeswarm")
+    return importance
 
 
 def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[str], space: str) -> SelectedRow | None:

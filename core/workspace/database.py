@@ -133,9 +133,21 @@ def flush_pending_writes(db_path: Path | None = None, sql: str | None = None) ->
     _pending_writes(db_path)
 
 
+# Each thread keeps one read connection, to the database it read last, for ``Workspace.query``: a page
+# rerun makes dozens of queries (the sidebar alone about ten) and opening a connection (with its
+# PRAGMAs) costs more than most of them. Safe with WAL and our writes: the connection is in autocommit
+# mode and every query reads all its rows before returning, so no read transaction stays open between
+# queries; each query starts its own and sees every transaction committed before it, like a new
+# connection would (tests/unit/workspace/test_database.py). Writes never use it (``transaction``
+# opens its own). A Streamlit rerun, a job, an HTTP request runs in its own thread: the connection
+# closes when the thread ends. Reading another database closes the previous one, so a thread (a test
+# run) never piles up open files; a database file replaced at the same path is noticed (its inode).
+_read_connection = threading.local()
+
+
 class Workspace:
-    """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads
-    because every operation opens its own connection."""
+    """A folder holding ``studio.db`` and ``artifacts/``. Cheap to construct; safe across threads:
+    a write opens its own connection, a read uses its thread's own (``_read_connection``)."""
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_workspace_path()
@@ -183,13 +195,31 @@ class Workspace:
             _in_transaction.depth -= 1
             conn.close()
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection to this database (opened again if the file was replaced)."""
+        try:
+            stat = os.stat(self.db_path)
+        except FileNotFoundError:  # deleted under us: a new connection makes an empty one, as before
+            close_read_connection()
+            self._connect().close()
+            stat = os.stat(self.db_path)
+        key = (str(self.db_path), stat.st_dev, stat.st_ino, os.getpid())  # a forked child opens its own
+        held = getattr(_read_connection, "held", None)
+        if held is not None and held[0] == key:
+            return held[1]
+        close_read_connection()
+        conn = self._connect()
+        _read_connection.held = (key, conn)
+        return conn
+
     def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         flush_pending_writes(self.db_path, sql)
-        conn = self._connect()
+        conn = self._reader()
         try:
             return [dict(row) for row in conn.execute(sql, params).fetchall()]
-        finally:
-            conn.close()
+        except BaseException:
+            close_read_connection()  # never reuse a connection whose query failed midway
+            raise
 
     def query_one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
@@ -331,6 +361,14 @@ class Workspace:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (now(), project_id, action, dumps(detail), who.name, who.role, who.on_behalf_of),
         )
+
+
+def close_read_connection() -> None:
+    """Close this thread's read connection, if it has one (the next query opens a new one)."""
+    held = getattr(_read_connection, "held", None)
+    _read_connection.held = None
+    if held is not None and held[0][-1] == os.getpid():  # never close a parent's connection in a fork
+        held[1].close()
 
 
 # Long work recorded as running, with its owner process: (table, state column, running, once its owner is gone).

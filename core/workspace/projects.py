@@ -176,22 +176,31 @@ def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
     return row
 
 
+# Stage key -> the EXISTS test of its status (one query for all of them: the sidebar asks on every rerun).
+_STAGE_TESTS = {
+    "data": "EXISTS (SELECT 1 FROM datasets WHERE project_id = p.id AND kind = 'cleaned')",
+    "problem": "p.problem_json IS NOT NULL",
+    "features": "EXISTS (SELECT 1 FROM feature_sets WHERE project_id = p.id)",
+    "train": "EXISTS (SELECT 1 FROM experiments WHERE project_id = p.id)",
+    "explain": "EXISTS (SELECT 1 FROM explanations e JOIN runs r ON r.id = e.run_id WHERE r.project_id = p.id)",
+    "registry": "EXISTS (SELECT 1 FROM model_versions WHERE project_id = p.id)",
+    "deploy": "EXISTS (SELECT 1 FROM deployments WHERE project_id = p.id)",
+    "monitor": "EXISTS (SELECT 1 FROM monitoring_reports WHERE project_id = p.id)",
+}
+_STAGE_STATUS_SQL = (
+    "SELECT "
+    + ", ".join(f"{test} AS {stage}" for stage, test in _STAGE_TESTS.items())
+    + " FROM projects p WHERE p.id = ?"
+)
+
+
 def get_stage_status(ws: Workspace, project_id: int) -> dict[str, bool]:
-    """Which stages have produced something for this project (for the pipeline diagram)."""
-
-    def exists(sql: str) -> bool:
-        return ws.query_one(sql, (project_id,)) is not None
-
-    return {
-        "data": exists("SELECT 1 FROM datasets WHERE project_id = ? AND kind = 'cleaned'"),
-        "problem": get_project(ws, project_id)["problem_json"] is not None,
-        "features": exists("SELECT 1 FROM feature_sets WHERE project_id = ?"),
-        "train": exists("SELECT 1 FROM experiments WHERE project_id = ?"),
-        "explain": exists("SELECT 1 FROM explanations e JOIN runs r ON r.id = e.run_id WHERE r.project_id = ?"),
-        "registry": exists("SELECT 1 FROM model_versions WHERE project_id = ?"),
-        "deploy": exists("SELECT 1 FROM deployments WHERE project_id = ?"),
-        "monitor": exists("SELECT 1 FROM monitoring_reports WHERE project_id = ?"),
-    }
+    """Which stages have produced something for this project (for the pipeline diagram), in one query."""
+    row = ws.query_one(_STAGE_STATUS_SQL, (project_id,)) if parse_id(project_id) else None
+    if row is None:
+        get_project(ws, project_id)  # raises its NotFoundError
+    assert row is not None
+    return {stage: bool(row[stage]) for stage in _STAGE_TESTS}
 
 
 # -- Renaming and deleting -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.load.report import format_table, summarize
-from tests.load.student import Student
+from tests.load.student import THINK_S, Student
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = REPO_ROOT / ".venv" / "bin"
@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=40, help="students at once (default 40)")
     parser.add_argument("--rounds", type=int, default=1, help="times each student visits every page (default 1)")
     parser.add_argument(
-        "--think", type=float, nargs=2, default=(3.0, 10.0), metavar=("MIN", "MAX"),
-        help="seconds a student reads a page before the next click (default 3 10)",
+        "--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"),
+        help="seconds a student reads a page before the next click, uniform in [MIN, MAX] (default "
+        f"{THINK_S[0]:g} {THINK_S[1]:g}: a student following the teacher reads each chart and its sentence)",
     )  # fmt: skip
     parser.add_argument("--ramp", type=float, default=20.0, help="seconds over which students arrive (default 20)")
     parser.add_argument("--seed", type=int, default=0)

@@ -2,7 +2,7 @@
 
 Opens Home, then visits every stage page in its own order; on each page it changes one real widget
 (a selectbox or slider of the main area, found in the page's deltas) and thinks a little between
-clicks (3-10 s by default: a student reads the page before the next click). Each rerun is timed from the BackMsg sent to the ``script_finished`` message.
+clicks (``THINK_S`` by default: a student following the teacher reads the page before the next click). Each rerun is timed from the BackMsg sent to the ``script_finished`` message.
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ import websockets
 from tests.load.protocol import STREAM_PATH, SUBPROTOCOL, Page, RunState, read_message, rerun_message, widget_value
 
 RERUN_TIMEOUT_S = 120.0
+
+# Seconds between two clicks of a student following the teacher (uniform in this range; `--think`).
+# Every page answers a click with a chart and its one plain sentence (20-30 words): reading that at
+# ~200 words a minute and glancing at the chart takes 8 s or more; the teacher talks about the chart
+# before moving on, so the next click comes within ~25 s. (3-10 s, the old default, is a student
+# clicking as fast as the pages come, without reading: 2.5 times the pace of a class.)
+THINK_S = (8.0, 25.0)
 HOME = "Home"
 
 
@@ -33,7 +40,7 @@ class Student:
     number: int
     url: str  # http://host:port
     query_string: str  # "project=1"
-    think_s: tuple[float, float] = (3.0, 10.0)
+    think_s: tuple[float, float] = THINK_S
     rounds: int = 1
     seed: int = 0
     timings: list[Timing] = field(default_factory=list)

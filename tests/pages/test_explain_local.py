@@ -17,11 +17,25 @@ def explain_page(app):
     return at
 
 
+def _ask(at, suffix: str) -> None:
+    """Press the panel's button ending with ``suffix`` ("_find": counterfactuals, "_compare": surrogate)."""
+    next(b for b in at.button if (b.key or "").startswith("cf_") and b.key.endswith(suffix)).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_counterfactual_and_second_method_for_the_selected_row(app):
     at = explain_page(app)
     headings = [s.value for s in at.subheader]
     assert "What would change this prediction" in headings
     assert "A second opinion: SHAP beside a local surrogate" in headings
+    # Nothing is searched nor fitted until asked: a rerun of the page costs no seconds of search.
+    assert not any("each changed row was predicted again" in m.value for m in at.markdown)
+    assert not any(c.value.startswith("Both in effect") for c in at.caption)
+    labels = [b.label for b in at.button]
+    assert "Find what would change the decision" in labels and "Compare with a local surrogate" in labels
+    _ask(at, "_find")
+    _ask(at, "_compare")
+    at.run()  # asked once: the results stay on a later rerun (from the cache)
     text = [m.value for m in at.markdown]
     assert any(t.startswith("The model says '") and "each changed row was predicted again" in t for t in text)
     assert any(t.startswith("\\- Had ") or t.startswith("- Had ") for t in text), text
@@ -38,6 +52,7 @@ def test_counterfactual_and_second_method_for_the_selected_row(app):
     assert any(c.value.startswith("Kept as they are unless you add them: ") and "gender" in c.value for c in at.caption)
     allowed.set_value([]).run()
     assert not at.exception
+    _ask(at, "_find")  # other settings: asked again
     assert any("tick at least one feature" in m.value for m in at.markdown)
 
     pick = next(w for w in at.selectbox if (w.key or "").startswith("explain_pick_"))
@@ -45,12 +60,14 @@ def test_counterfactual_and_second_method_for_the_selected_row(app):
     search = next(w for w in at.text_input if (w.key or "").startswith("explain_search_"))
     search.set_value(customer).run()  # another row: the panels follow it
     assert not at.exception and not at.error
+    _ask(at, "_compare")
     assert any(c.value.startswith("Both in effect") and customer in c.value for c in at.caption)
 
     source = next(w for w in at.radio if (w.key or "").startswith("explain_source_"))
     source.set_value("A row typed in by hand").run()  # a typed row: the panels explain it too
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "What would change this prediction" in [s.value for s in at.subheader]
+    _ask(at, "_compare")
     assert any("for the row typed in" in c.value for c in at.caption)
 
 
@@ -85,3 +102,18 @@ def test_letter_for_a_served_prediction_and_an_unknown_id(app, demo_workspace):
 
 def _keys(at):
     return [w.key for w in at.multiselect]
+
+
+def test_the_search_and_the_surrogate_are_asked_for_in_portuguese(app):
+    at = app()
+    at.query_params["lang"] = "pt"
+    at.run()
+    at.switch_page("pages/5_Explain.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.label for b in at.button]
+    assert "Encontrar o que mudaria a decisão" in labels and "Comparar com um substituto local" in labels
+    assert not any(c.value.startswith("Both in effect") for c in at.caption)
+    _ask(at, "_compare")
+    assert not at.error, [e.value for e in at.error]
+    assert any("substituto local" in c.value for c in at.caption)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.projects import (
     STAGES,
@@ -445,3 +446,19 @@ def test_build_notes_say_whether_the_run_still_goes(ws, tmp_path):
     assert get_project(reopened, dead)["build_state"] == get_project(reopened, early)["build_state"] == "stopped"
     assert get_project(reopened, live)["build_state"] == "building"
     assert os.getpid() == gone_owner["pid"]
+
+
+def test_stage_status_is_one_query_and_refuses_an_unknown_project(ws, monkeypatch):
+    pid = create_project(ws, "one-query")["id"]
+    sqls: list[str] = []
+    original = Workspace.query
+
+    def recording(self, sql, params=()):
+        sqls.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(Workspace, "query", recording)
+    assert not any(get_stage_status(ws, pid).values())
+    assert len(sqls) == 1
+    with pytest.raises(NotFoundError):
+        get_stage_status(ws, pid + 1000)
