@@ -48,8 +48,6 @@ def checked_label(page, key: str) -> str:
     return labels[0] if labels else ""
 
 
-
-
 def test_round_trip_between_languages_keeps_every_choice(page, demo_server):
     # Train draws the model-family multiselect (translated chips) on every run: a choice carried over
     # by its label crashed it on the way back to Portuguese.
