@@ -75,7 +75,7 @@ def test_evaluate_reports_every_metric_and_each_class(tiers_app):
     per_class = next(
         s
         for s in plotly_specs(at)
-        if s["layout"].get("title", {}).get("text", "").startswith("Precision, recall and F1 of each")
+        if unwrap_title(s["layout"].get("title", {}).get("text", "")).startswith("Precision, recall and F1 of each")
     )
     assert sorted(per_class["data"][0]["x"]) == ["bronze", "gold", "silver"]
     assert any("of the '" in c.value and "rows but only" in c.value for c in at.caption), [c.value for c in at.caption]

@@ -139,7 +139,7 @@ def test_a_tuning_study_whose_process_died_is_shown_as_interrupted(fresh):
     at.radio(key="train_section").set_value("tune").run()
     _ok(at)
     warning = next(w.value for w in at.warning if "interrupted" in w.value)
-    assert f"Tuning study {study}" in warning and "after 2 trial(s)" in warning
+    assert f"Tuning study {study}" in warning and "after 2 trials" in warning
     assert ws.query_one("SELECT status FROM studies WHERE id = ?", (study,))["status"] == "interrupted"
 
 
