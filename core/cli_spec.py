@@ -133,8 +133,8 @@ def spec_for_run(args: argparse.Namespace):
         from core.cli import _read_recipe
 
         data["cleaning"]["recipe"] = [step.to_dict() for step in _read_recipe(args.recipe).steps]
-    spec: PipelineSpec = spec_from_dict(data, check=check_spec)
-    return apply_flags(spec, problem_flags(args))
+    checked: PipelineSpec = spec_from_dict(data, check=check_spec)
+    return apply_flags(checked, problem_flags(args))
 
 
 def _spec_from_data(args: argparse.Namespace):
@@ -198,12 +198,12 @@ def run_command(args: argparse.Namespace) -> int:
     # gate
     from core.spec import apply_flags, gate_spec
 
-    spec = apply_flags(read_spec_file(args.spec), problem_flags(args)) if args.spec else None
-    if spec is None:
+    if args.spec is None:
         from core.workspace.errors import ConfigError
 
         raise ConfigError("gate needs --spec (a pipeline spec, e.g. from `mlops-studio spec --project P`)")
-    outcome = gate_spec(_workspace(args), spec, data_path=args.data, name=args.project)
+    gated = apply_flags(read_spec_file(args.spec), problem_flags(args))
+    outcome = gate_spec(_workspace(args), gated, data_path=args.data, name=args.project)
     print(dumps(outcome.to_dict()) if args.json else format_gate(outcome.to_dict()))
     return EXIT_GO if outcome.passed else EXIT_NO_GO
 

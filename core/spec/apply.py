@@ -106,6 +106,7 @@ def create_project_from_spec(
     convert.check_spec(spec)
     data = read_spec_data(spec, data_path)
     target = require_target(spec, data.df)
+    convert.check_against(spec, data.df, target)
     project = projects.create_unique_project(ws, project_name(spec, data, name), source=data.source_name)
     pid = int(project["id"])
     try:

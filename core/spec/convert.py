@@ -4,7 +4,7 @@ that names the field: ``problem.metric: The metric 'r2' does not apply to a bina
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -265,24 +265,34 @@ def check_spec(spec: PipelineSpec) -> PipelineSpec:
     return spec
 
 
+def check_against(spec: PipelineSpec, df: pd.DataFrame, target: str) -> ProblemConfig:
+    """The rules that need the table (the task follows from the target's values), checked before a
+    project is made: the problem's values, the training settings and the family to tune. Returns the
+    problem as it would be on this (uncleaned) table."""
+    problem = problem_config(spec, df, target)
+    _check_training(spec, problem)
+    _check_tuning(spec, problem)
+    return problem
+
+
 def _task_of_metric(metric: str | None) -> str | None:
     return "regression" if metric in ("r2", "rmse", "mae") else None
 
 
 def _check_training(spec: PipelineSpec, problem: ProblemConfig | None) -> None:
     config = train_config(spec)
-    checks: list[tuple[str, Callable[[], None]]] = []
-    if problem is not None:
-        checks.append(("training", lambda: validate_train_config(replace(config, models=()), problem)))
-        for i, key in enumerate(config.models):
-            checks.append((f"training.models[{i}]", lambda key=key: _model(problem.task, key)))
-    elif config.validation == "time-split" and not spec.problem.time_column:
-        checks.append(
-            ("training.validation", lambda: _raise(_("a time split needs problem.time_column; name the date column.")))
-        )
-    for path, check in checks:
-        with at(path):
-            check()
+    if problem is None:
+        if config.validation == "time-split" and not spec.problem.time_column:
+            raise SpecError(
+                _("training.validation: a time split needs problem.time_column; name the date column."),
+                "training.validation",
+            )
+        return
+    with at("training"):
+        validate_train_config(replace(config, models=()), problem)
+    for i, key in enumerate(config.models):
+        with at(f"training.models[{i}]"):
+            get_model_spec(problem.task, key)
 
 
 def _check_tuning(spec: PipelineSpec, problem: ProblemConfig | None) -> None:
@@ -292,12 +302,4 @@ def _check_tuning(spec: PipelineSpec, problem: ProblemConfig | None) -> None:
             Dimension.from_dict(raw).validate()
     if t.model and problem is not None:
         with at("tuning.model"):
-            _model(problem.task, t.model)
-
-
-def _model(task: str, key: str) -> None:
-    get_model_spec(task, key)
-
-
-def _raise(message: str) -> None:
-    raise ConfigError(message)
+            get_model_spec(problem.task, t.model)

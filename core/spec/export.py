@@ -6,6 +6,7 @@ what the studio would suggest next time."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from core.data import datasets
@@ -25,13 +26,11 @@ from core.spec.models import (
     DataSpec,
     DeploymentSpec,
     FeaturesSpec,
-    GateSpec,
     GuardrailsSpec,
     MonitoringSpec,
     PipelineSpec,
     ProblemSpec,
     ProjectSpec,
-    RetrainingSpec,
     TrainingSpec,
     TuningSpec,
 )
@@ -44,22 +43,42 @@ _SPEC_STRATEGY = {"single": "direct"}
 
 
 def export_spec(ws: Workspace, project_id: int) -> PipelineSpec:
-    """Everything project ``project_id`` chose, as a spec (what it has not chosen yet keeps the defaults)."""
+    """Everything project ``project_id`` chose, as a spec. What the workspace records wins (the data as
+    read, the recipe, the problem, the feature set, the latest leaderboard's and study's settings, the
+    live deployment, the latest traffic, the saved alert rules and autopilot policy); what it does not
+    record yet comes from the spec the project was made from, if any, else the defaults."""
     project = projects.get_project(ws, project_id)
+    base = _applied(ws, project_id)
     problem = get_problem(ws, project_id)
     train = _train_config(ws, project_id)
+    gate = base.gate
+    if problem is not None:
+        gate = gate.model_copy(update={"max_fairness_gap": problem.max_fairness_gap})
     return PipelineSpec(
-        project=ProjectSpec(name=project["name"]),
-        data=_data(ws, project_id),
-        cleaning=_cleaning(ws, project_id),
-        problem=problem_spec(problem) if problem is not None else ProblemSpec(),
-        features=_features(ws, project_id),
-        training=training_spec(train) if train is not None else TrainingSpec(),
-        tuning=_tuning(ws, project_id),
-        gate=GateSpec(max_fairness_gap=problem.max_fairness_gap) if problem is not None else GateSpec(),
-        deployment=_deployment(ws, project_id),
-        monitoring=_monitoring(ws, project_id),
+        project=ProjectSpec(name=project["name"], description=base.project.description),
+        data=_data(ws, project_id, base.data),
+        cleaning=_cleaning(ws, project_id) or base.cleaning,
+        problem=problem_spec(problem) if problem is not None else base.problem,
+        features=_features(ws, project_id) or base.features,
+        training=training_spec(train) if train is not None else base.training,
+        tuning=_tuning(ws, project_id) or base.tuning,
+        gate=gate,
+        deployment=_deployment(ws, project_id, base.deployment),
+        monitoring=_monitoring(ws, project_id, base.monitoring),
     )
+
+
+def _applied(ws: Workspace, project_id: int) -> PipelineSpec:
+    """The spec the project was made from (core.spec.apply keeps it in the audit log), else the defaults."""
+    from core.spec.apply import get_applied_spec
+
+    data = get_applied_spec(ws, project_id)
+    if data is None:
+        return PipelineSpec()
+    try:
+        return PipelineSpec.model_validate(data)
+    except ValueError:  # kept by an older studio: its choices are not read back
+        return PipelineSpec()
 
 
 def problem_spec(problem: ProblemConfig) -> ProblemSpec:
@@ -91,14 +110,16 @@ def training_spec(config: TrainConfig) -> TrainingSpec:
     )
 
 
-def _data(ws: Workspace, project_id: int) -> DataSpec:
+def _data(ws: Workspace, project_id: int, base: DataSpec) -> DataSpec:
     raw = datasets.latest_dataset(ws, project_id, "raw")
     if raw is None:
-        return DataSpec()
+        return base
     info: dict[str, Any] = json.loads(raw.get("read_info_json") or "null") or {}
     name = str(raw["name"])
     stem = name.removesuffix(".csv")
     source = SAMPLE_PREFIX + stem if stem in SAMPLE_NAMES and (SAMPLE_DIR / f"{stem}.csv").exists() else name
+    if base.source and Path(base.source).name == name:
+        source = base.source  # the path the spec gave, not only the file's name
     is_text = info.get("format") in ("csv", "tsv", "text")
     return DataSpec(
         source=source,
@@ -111,10 +132,10 @@ def _data(ws: Workspace, project_id: int) -> DataSpec:
     )
 
 
-def _cleaning(ws: Workspace, project_id: int) -> CleaningSpec:
+def _cleaning(ws: Workspace, project_id: int) -> CleaningSpec | None:
     cleaned = datasets.latest_dataset(ws, project_id, "cleaned")
     if cleaned is None or cleaned.get("recipe_id") is None:
-        return CleaningSpec()
+        return None
     recipe = datasets.load_recipe(ws, cleaned["recipe_id"])
     return CleaningSpec(recipe=[step.to_dict() for step in recipe.steps])
 
@@ -143,10 +164,10 @@ def _train_config(ws: Workspace, project_id: int) -> TrainConfig | None:
     return TrainConfig.from_dict(json.loads(row["config_json"])) if row else None
 
 
-def _tuning(ws: Workspace, project_id: int) -> TuningSpec:
+def _tuning(ws: Workspace, project_id: int) -> TuningSpec | None:
     row = ws.query_one("SELECT config_json FROM studies WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
     if row is None:
-        return TuningSpec()
+        return None
     config = json.loads(row["config_json"])
     return TuningSpec(
         method=config.get("method", "bayes"),
@@ -157,21 +178,29 @@ def _tuning(ws: Workspace, project_id: int) -> TuningSpec:
     )
 
 
-def _deployment(ws: Workspace, project_id: int) -> DeploymentSpec:
+def _deployment(ws: Workspace, project_id: int, base: DeploymentSpec) -> DeploymentSpec:
+    """The live routing when it runs a strategy; a first model goes live directly, so the strategy the
+    project was made with (for its next model) is kept then."""
     deployment = get_active_deployment(ws, project_id)
-    policy = autopilot.get_policy(ws, project_id)
-    steps = [float(s) for s in policy.steps] if policy.steps else list(canary.DEFAULT_STEPS)
-    if deployment is None:
-        return DeploymentSpec(canary_steps=steps)
+    if deployment is None or deployment["routing"].strategy == "single":
+        return base
     routing = deployment["routing"]
     plan = _canary_plan(deployment)
-    return DeploymentSpec(
-        strategy=_SPEC_STRATEGY.get(routing.strategy, routing.strategy),  # type: ignore[arg-type]
-        challenger_share=float(routing.challenger_share),
-        active_color=routing.active_color,  # type: ignore[arg-type]
-        canary_steps=[float(s) for s in plan.steps] if plan is not None else steps,
-        min_challenger_requests=plan.min_challenger_requests if plan is not None else 100,
-        guardrails=GuardrailsSpec(**plan.guardrails.to_dict()) if plan is not None else GuardrailsSpec(),
+    return base.model_copy(
+        update={
+            "strategy": _SPEC_STRATEGY.get(routing.strategy, routing.strategy),
+            "challenger_share": float(routing.challenger_share),
+            "active_color": routing.active_color,
+            **(
+                {
+                    "canary_steps": [float(s) for s in plan.steps],
+                    "min_challenger_requests": plan.min_challenger_requests,
+                    "guardrails": GuardrailsSpec(**plan.guardrails.to_dict()),
+                }
+                if plan is not None
+                else {}
+            ),
+        }
     )
 
 
@@ -185,36 +214,28 @@ def _canary_plan(deployment: dict[str, Any]) -> canary.CanaryPlan | None:
         return None
 
 
-def _monitoring(ws: Workspace, project_id: int) -> MonitoringSpec:
+def _monitoring(ws: Workspace, project_id: int, base: MonitoringSpec) -> MonitoringSpec:
     row = ws.query_one(
         "SELECT traffic_json FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,)
     )
     traffic: dict[str, Any] = json.loads(row["traffic_json"]) if row else {}
     rules = get_saved_rules(ws, project_id)
     policy = autopilot.get_policy(ws, project_id)
-    retraining = RetrainingSpec(
-        when_recommended=bool(
-            ws.query_one("SELECT 1 AS done FROM retrainings WHERE project_id = ? LIMIT 1", (project_id,))
-        )
-        if _has_table(ws, "retrainings")
-        else False,
-        trigger=policy.trigger,  # type: ignore[arg-type]
-        every_windows=policy.every_windows,
-        release=policy.release,  # type: ignore[arg-type]
-        rounds=policy.rounds,
+    retraining = base.retraining.model_copy(
+        update={
+            "trigger": policy.trigger,
+            "every_windows": policy.every_windows,
+            "release": policy.release,
+            "rounds": policy.rounds,
+        }
     )
-    defaults = MonitoringSpec()
     return MonitoringSpec(
-        scenario=traffic.get("scenario", defaults.scenario),
-        windows=int(traffic.get("windows", defaults.windows)),
-        rows_per_window=int(traffic.get("rows_per_window", defaults.rows_per_window)),
-        drift_start=int(traffic.get("drift_start", defaults.drift_start)),
-        label_delay=int(traffic.get("label_delay", defaults.label_delay)),
-        label_share=float(traffic.get("label_share", defaults.label_share)),
-        alert_rules=[rule.to_dict() for rule in rules] if rules is not None else None,
+        scenario=traffic.get("scenario", base.scenario),
+        windows=int(traffic.get("windows", base.windows)),
+        rows_per_window=int(traffic.get("rows_per_window", base.rows_per_window)),
+        drift_start=int(traffic.get("drift_start", base.drift_start)),
+        label_delay=int(traffic.get("label_delay", base.label_delay)),
+        label_share=float(traffic.get("label_share", base.label_share)),
+        alert_rules=[rule.to_dict() for rule in rules] if rules is not None else base.alert_rules,
         retraining=retraining,
     )
-
-
-def _has_table(ws: Workspace, name: str) -> bool:
-    return ws.query_one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) is not None

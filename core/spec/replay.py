@@ -5,7 +5,7 @@ same leaderboard and the same model (its SHA-256). ``gate_spec`` runs only up to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ GATE_STEPS = ("data", "clean", "problem", "features", "train", "tune")
 
 
 # -- The gate's decision by the spec's checks ------------------------------------------------------------
-def decide_gate(gate: GateResult, checks: list[str] | tuple[str, ...]) -> GateResult:
+def decide_gate(gate: GateResult, checks: Sequence[str]) -> GateResult:
     """The gate with GO decided by the spec's ``gate.checks`` only: each check is marked ``decides``
     (True when it is one of them); the others are still shown."""
     marked = tuple({**check, "decides": check["name"] in checks} for check in gate.checks)
@@ -204,6 +204,7 @@ def run_spec(
     convert.check_spec(spec)
     data = read_spec_data(spec, data_path)
     target = require_target(spec, data.df)
+    convert.check_against(spec, data.df, target)
     test_df = read_spec_data(spec, test_path).df if test_path is not None else None
     summary = pipeline.run_pipeline(
         ws,
@@ -235,6 +236,7 @@ def gate_spec(
     convert.check_spec(spec)
     data = read_spec_data(spec, data_path)
     target = require_target(spec, data.df)
+    convert.check_against(spec, data.df, target)
     config = pipeline_config(spec, target, project_name(spec, data, name))
     project = projects.create_unique_project(ws, config.project_name, source=data.source_name)
     pid = int(project["id"])
