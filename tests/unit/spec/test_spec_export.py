@@ -114,3 +114,27 @@ def test_export_of_a_project_made_in_the_ui_without_a_spec(ws):
     spec = export_spec(ws, pid)
     assert spec.data.source == "sample:card_fraud" and spec.problem.target == "is_fraud"
     assert dump_spec(load_spec(dump_spec(spec))) == dump_spec(spec)
+
+
+def test_an_uploaded_file_makes_the_project_as_a_path_does(tmp_path, portuguese_csv):
+    """The Home page's "Start from a spec" hands the uploaded table's bytes, not a path."""
+    spec = load_spec("problem: {target: cancelou, positive_class: sim}")
+    by_path = Workspace(tmp_path / "a")
+    by_bytes = Workspace(tmp_path / "b")
+    pid = create_project_from_spec(by_path, spec, data_path=portuguese_csv)
+    pid2 = create_project_from_spec(by_bytes, spec, data_bytes=portuguese_csv.read_bytes(), data_name="clientes.csv")
+    assert dump_spec(export_spec(by_path, pid)) == dump_spec(export_spec(by_bytes, pid2))
+    raw = datasets.latest_dataset(by_bytes, pid2, "raw")
+    assert datasets.load_upload(by_bytes, raw["id"]) == portuguese_csv.read_bytes()
+
+
+def test_changing_ones_mind_after_the_spec_shows_in_the_export(ws):
+    """A project made from a spec, then its target changed on the Problem page: the export says what it chose last."""
+    from core.pipeline import stage_problem
+
+    pid = create_project_from_spec(ws, load_spec('data: {source: "sample:house_prices"}\nproblem: {target: price}'))
+    dataset = datasets.latest_dataset(ws, pid, "cleaned")
+    stage_problem(ws, pid, dataset["id"], "bedrooms")
+    spec = export_spec(ws, pid)
+    assert spec.problem.target == "bedrooms" and spec.problem.task == "multiclass"
+    assert dump_spec(load_spec(dump_spec(spec))) == dump_spec(spec)
