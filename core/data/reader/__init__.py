@@ -9,7 +9,8 @@ never used as a path. Every refusal is a `DataError` that names the problem and 
 The package follows the path of a file: `entry` (read_path, read_table; `mapped`: a text file on
 disk is mapped, not copied) → `containers` (gzip, zip, identification) → `parquet` | `excel` |
 `delimited` (CSV: `encoding`, `sniffing`) → `columns` (names, missing tokens) → `column_types` and
-`date_types` (inference). The size caps live in `limits`; the options and the report in `options`.
+`date_types` (inference; `zero_codes`: codes with leading zeros decided from their bytes). The size
+caps live in `limits`; the options and the report in `options`.
 """
 
 from core.data.reader.column_types import NUMERIC_MISSING_TOKENS

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.data.reader.date_types import _try_dates
 from core.data.reader.streamed_numbers import memory_pool
+from core.data.reader.zero_codes import zero_led_codes
 from core.formatting import format_count
 from core.i18n import N_, _, ngettext
 
@@ -105,6 +106,9 @@ def _infer_column(
 ) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
     """The typed column, a note saying why, whether dates were ambiguous, the values that did not fit,
     and the missing tokens ('N/D', '?'...) that were read as missing."""
+    zeros = zero_led_codes(arr, MAX_EXAMPLES)  # ZIP codes and the like: decided without their distinct values
+    if zeros is not None:
+        return (*_kept_for_zeros(pd.Series(_STR.__from_arrow__(arr)), zeros, arr.null_count, missing_phrase), [])
     distinct = _distinct(arr) if arr.null_count < len(arr) else None  # distinct values: fast on long columns
     if numeric_missing_tokens and distinct is not None:
         uniques, freq = distinct
@@ -262,15 +266,7 @@ def _infer_typed(
         integer_like = uniques.str.fullmatch(integer).to_numpy(dtype=bool)
         zeros = uniques[integer_like & uniques.str.fullmatch(_LEADING_ZERO).to_numpy(dtype=bool)]
         if len(zeros):
-            return (
-                col,
-                _("kept as text: values have leading zeros (e.g. {example}), so they are codes, not amounts").format(
-                    example=repr(zeros.iloc[0])
-                )
-                + missing_note,
-                False,
-                _examples(zeros),
-            )
+            return _kept_for_zeros(col, zeros.head(MAX_EXAMPLES).tolist(), missing, missing_phrase, tokens_read)
         digits = uniques.str.replace(thousands, "", regex=False) if thousands else uniques
         long_ints = uniques[integer_like & (digits.str.lstrip("+-").str.len() > _MAX_EXACT_DIGITS).to_numpy(dtype=bool)]
         if len(long_ints):
@@ -348,6 +344,16 @@ def _infer_typed(
         n=format_count(n_values)
     )
     return col, text + missing_note, False, ()
+
+
+def _kept_for_zeros(
+    col: pd.Series, zeros: list[str], missing: int, missing_phrase: str, tokens_read: Sequence[tuple[str, int]] = ()
+) -> tuple[pd.Series, str, bool, tuple[str, ...]]:
+    """A column of numbers kept as text because some have leading zeros (`zeros`: the first, in order)."""
+    note = _("kept as text: values have leading zeros (e.g. {example}), so they are codes, not amounts").format(
+        example=repr(zeros[0])
+    )
+    return col, note + _missing_note(missing, missing_phrase, tokens_read), False, tuple(str(v) for v in zeros)
 
 
 # Spaces that group thousands in a decimal-comma number ('1 234,56'; French and Portuguese exports

@@ -65,13 +65,15 @@ def _finish_columns(
 
     language = current_language()  # the pool's threads have no session: its notes follow the caller's
 
-    def typed(i: int) -> tuple[pd.Series, str, bool, tuple[str, ...], list[str]]:
-        """Column i typed (its text released as soon as the typed version exists)."""
+    def typed(i: int) -> tuple[tuple[pd.Series, str, bool, tuple[str, ...], list[str]], int]:
+        """Column i typed (its text released as soon as the typed version exists), and its missing cells."""
         arr, columns[i] = columns[i], None
         with use_language(language):
-            if isinstance(arr, StreamedNumbers):
-                return arr.series(), _number_note(arr.rows - arr.missing, arr.missing, missing_phrase), False, (), []
-            return _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+            if isinstance(arr, StreamedNumbers):  # (its missing cells are counted: no pass over the values)
+                note = _number_note(arr.rows - arr.missing, arr.missing, missing_phrase)
+                return (arr.series(), note, False, (), []), arr.missing
+            inferred = _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
+            return inferred, int(inferred[0].isna().sum())
 
     # Columns are independent: both steps run on a few threads (Arrow and numpy release the GIL), and
     # their results are taken in column order, so the table, notes and progress are as one at a time.
@@ -99,9 +101,9 @@ def _finish_columns(
                 0.1 + 0.9 * k / len(kept),
                 _("Typing column {i} of {n}: {column}").format(i=k + 1, n=len(kept), column=clean[i]),
             )
-            series, note, is_ambiguous, examples, read = results.pop(i).result()
+            (series, note, is_ambiguous, examples, read), missing = results.pop(i).result()
             out[clean[i]] = series
-            infos.append(ColumnInfo(clean[i], str(series.dtype), int(series.isna().sum()), note, examples))
+            infos.append(ColumnInfo(clean[i], str(series.dtype), missing, note, examples))
             if is_ambiguous:
                 ambiguous.append(clean[i])
             if read:

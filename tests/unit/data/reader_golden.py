@@ -66,6 +66,17 @@ def generated() -> dict[str, tuple[bytes, dict]]:
     )
     files["decimal_comma_late.csv"] = (("a;b\n" + "1,5;2\n" * 300_000 + "007;3\n").encode(), {})
     files["booleans.csv"] = (b"a,b\nTRUE,1\nFALSE,2\ntrue,3\n", {})
+    # Codes with leading zeros (decided from their bytes): with gaps, with a letter late, with '' kept as a value.
+    zips = [f"{(k * 7919) % 100000:05d}" if k % 50 else "" for k in range(170_000)]
+    files["zero_led_codes.csv"] = (("n,zip\n" + "".join(f"{k},{z}\n" for k, z in enumerate(zips))).encode(), {})
+    files["zero_led_late_letter.csv"] = (
+        ("zip,n\n" + "".join(f"{z},{k}\n" for k, z in enumerate(zips[1:])) + "A1234,0\n").encode(),
+        {},
+    )
+    files["zero_led_no_tokens.csv"] = (
+        ("n,zip\n" + "".join(f"{k},{z}\n" for k, z in enumerate(zips[:3000]))).encode(),
+        {"na_tokens": ()},
+    )
     return files
 
 

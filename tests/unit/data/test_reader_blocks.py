@@ -60,3 +60,22 @@ def test_typing_dates_on_threads_leaves_the_warning_filters_as_they_were():
         df, _ = read_table(data)
         assert all(str(t).startswith("datetime64") for t in df.dtypes)
         assert warnings.filters == before
+
+
+def test_missing_counts_in_the_report_are_those_of_the_frame(monkeypatch):
+    """The report's missing cells per column: counted while the number columns are streamed (no pass
+    over the values) and from the typed text columns, equal to the frame's own count in every case."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 200)  # gaps in the first block and in later ones
+    lines = ["f,i,late,t,d,z"]
+    for k in range(300):
+        f = "" if k % 7 == 0 else f"{k * 0.5}"
+        late = "" if k in (250, 251) else str(k)  # an integer column with gaps after its first block
+        t = "" if k % 11 == 0 else ("a" if k % 2 else "b")
+        d = "" if k % 13 == 0 else f"2024-02-{k % 28 + 1:02d}"
+        z = "" if k % 17 == 0 else f"{k:05d}"  # codes with leading zeros: text
+        lines.append(f"{f},{k},{late},{t},{d},{z}")
+    df, info = read_table(("\n".join(lines) + "\n").encode())
+    assert [str(df[c].dtype) for c in df.columns] == ["float64", "int64", "float64", "str", "datetime64[us]", "str"]
+    counts = {c.name: c.missing for c in info.columns}
+    assert counts == {name: int(df[name].isna().sum()) for name in df.columns}
+    assert counts["f"] == 43 and counts["i"] == 0 and counts["late"] == 2 and counts["t"] == 28
