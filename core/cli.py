@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import cli_autopilot, cli_card, cli_rollouts
+from core.training.engine import add_cluster_argument
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the run's alerts to this http(s) URL (POST JSON, 3 attempts, 3 s timeout) and keep it on the project",
     )
     run.add_argument("--json", action="store_true")
+    add_cluster_argument(run)  # --cluster: the leaderboard and tuning on a Dask cluster
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)
