@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.workspace.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -58,7 +58,9 @@ class ClusterChoice:
     def describe(self) -> str:
         """Where the work runs, in words (for messages)."""
         if self.mode == LOCAL_CLUSTER:
-            return _("a local cluster of {n} worker processes").format(n=self.n_workers)
+            return ngettext(
+                "a local cluster of {n} worker process", "a local cluster of {n} worker processes", self.n_workers
+            ).format(n=self.n_workers)
         if self.mode == ADDRESS:
             return _("the cluster at {address}").format(address=self.address)
         return _("this machine")
@@ -125,6 +127,13 @@ def cluster_run(data: PreparedData) -> Iterator[ClusterRun | None]:
     if not choice.on_cluster:
         yield None
         return
+    if choice.mode == ADDRESS and not _ADDRESS.match(choice.address):
+        raise ConfigError(
+            _(
+                "The cluster address '{value}' is not one Dask can reach; write it as tcp://host:8786 "
+                "(or 'local' for a local cluster)."
+            ).format(value=choice.address)
+        )
     from core.training import cluster  # Dask is imported only when a cluster is asked for
     from core.workspace.errors import StudioError
 

@@ -246,3 +246,21 @@ def test_closing_the_cluster_leaves_no_process_behind():
         time.sleep(0.2)
     assert not _alive(started)
     assert not cluster.running_clusters()
+
+
+def test_a_job_runs_with_the_engine_of_the_page_that_started_it(tmp_path):
+    from core.workspace import jobs
+    from core.workspace.database import Workspace
+
+    ws = Workspace(tmp_path)
+    chosen = ClusterChoice(LOCAL_CLUSTER, n_workers=3, fallback=True)
+    with use_cluster(chosen):
+        job_id = jobs.start_job(
+            ws, None, "train", lambda progress: {"mode": current_cluster().mode, "n": current_cluster().n_workers}
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and jobs.get_job(ws, job_id)["status"] == "running":
+        time.sleep(0.05)
+    job = jobs.get_job(ws, job_id)
+    assert job["status"] == "succeeded"
+    assert '"local-cluster"' in job["result_json"] and '"n": 3' in job["result_json"]
