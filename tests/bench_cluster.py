@@ -54,6 +54,7 @@ def bench_cluster(tmp: Path) -> list[dict]:
             log(f"cluster: leaderboard on {label}")
             with use_cluster(choice):
                 boards[label] = timed(lambda: train_models(df, problem, features, config))
+            log(f"cluster: leaderboard on {label}: {boards[label][1]:.1f} s")
         same_board = [(r.key, r.cv_scores, r.test_metrics) for r in boards["local"][0].results] == [
             (r.key, r.cv_scores, r.test_metrics) for r in boards["cluster"][0].results
         ]
@@ -73,6 +74,7 @@ def bench_cluster(tmp: Path) -> list[dict]:
             log(f"cluster: {TRIALS}-trial study on {label}")
             with use_cluster(choice):
                 studies[label] = timed(lambda: run_study(df, problem, features, config, tune))
+            log(f"cluster: study on {label}: {studies[label][1]:.1f} s")
         a, b = studies["local"][0], studies["cluster"][0]
         same_study = [(t.params, t.cv_scores) for t in a.trials] == [(t.params, t.cv_scores) for t in b.trials] and (
             a.best is not None
