@@ -35,6 +35,9 @@ from core.training.results import ModelResult
 from core.workspace.errors import StudioError
 
 log = logging.getLogger(__name__)
+# The scheduler of a local cluster runs in this process: its chatter ("event loop unresponsive", workers
+# joining) would reach the CLI's stderr, which carries only the one error line. Warnings still pass.
+logging.getLogger("distributed").setLevel(logging.WARNING)
 
 CONNECT_SECONDS = 5  # an address that does not answer: the error comes after this long
 WORKERS_SECONDS = 60  # a scheduler reached: how long to wait for its first worker (a local cluster's start)
@@ -86,7 +89,7 @@ def _start(choice: ClusterChoice) -> tuple[LocalCluster | None, Client]:
         client.wait_for_workers(1, timeout=WORKERS_SECONDS)
     except Exception as exc:  # OSError, TimeoutError, CommClosedError...: all mean "not reachable"
         _close((cluster, client))
-        log.warning("cluster %s not reachable: %s", choice.address or choice.mode, exc)
+        log.info("cluster %s not reachable: %s", choice.address or choice.mode, exc)
         if isinstance(exc, TimeoutError) and client is not None and client.status == "running":
             raise ClusterError(
                 _(

@@ -168,7 +168,7 @@ class _ClusterAction(argparse.Action):
         try:
             choice = parse_cluster(str(values))
         except ConfigError as exc:
-            parser.error(str(exc))
+            parser.error(str(exc).rstrip("."))
         set_cluster(choice)
         setattr(namespace, self.dest, choice)
 
