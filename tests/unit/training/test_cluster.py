@@ -264,3 +264,18 @@ def test_a_job_runs_with_the_engine_of_the_page_that_started_it(tmp_path):
     job = jobs.get_job(ws, job_id)
     assert job["status"] == "succeeded"
     assert '"local-cluster"' in job["result_json"] and '"n": 3' in job["result_json"]
+
+
+@pytest.mark.slow
+def test_the_cli_says_in_one_line_that_the_scheduler_does_not_answer(tmp_path, capsys):
+    from core.cli import main
+
+    data = tmp_path / "churn.csv"
+    make_classification_frame(150).drop(columns=["signup"]).to_csv(data, index=False)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    argv = ["run", "--data", str(data), "--target", "churn", "--workspace", str(tmp_path / "ws"), "--json"]
+    with use_cluster(None):  # the flag sets the engine of this thread: keep it from later tests
+        code = main([*argv, "--cluster", address])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error: No Dask scheduler answered at " + address), err
