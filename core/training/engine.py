@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import contextvars
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -23,12 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.i18n import N_, _, ngettext
-from core.workspace.errors import ConfigError
+from core.workspace.errors import ConfigError, StudioError
 
 if TYPE_CHECKING:
     from core.training.cluster import ClusterRun
     from core.training.trainer import PreparedData
 
+log = logging.getLogger(__name__)
 ENV_VAR = "MLOPS_STUDIO_CLUSTER"
 THIS_MACHINE, LOCAL_CLUSTER, ADDRESS = "this-machine", "local-cluster", "address"
 # Translate where shown: _(MODES[code]).
@@ -135,16 +137,17 @@ def cluster_run(data: PreparedData) -> Iterator[ClusterRun | None]:
             ).format(value=choice.address)
         )
     from core.training import cluster  # Dask is imported only when a cluster is asked for
-    from core.workspace.errors import StudioError
 
     try:
         run = cluster.ClusterRun(cluster.get_client(choice), data, choice.describe())
     except StudioError as exc:
         if not choice.fallback:
             raise
+        log.warning("training on this machine instead of %s: %s", choice.address or choice.mode, exc)
+        where = choice.describe()
         data.warnings.append(
-            _("{where} did not answer ({error}); this training ran on this machine instead, as you chose.").format(
-                where=choice.describe()[0].upper() + choice.describe()[1:], error=exc
+            _("{where} did not answer, so this training ran on this machine instead, as you chose.").format(
+                where=where[0].upper() + where[1:]
             )
         )
         yield None
