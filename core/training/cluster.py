@@ -88,9 +88,10 @@ def _start(choice: ClusterChoice) -> tuple[LocalCluster | None, Client]:
             client = Client(choice.address, timeout=CONNECT_SECONDS)
         client.wait_for_workers(1, timeout=WORKERS_SECONDS)
     except Exception as exc:  # OSError, TimeoutError, CommClosedError...: all mean "not reachable"
+        answered = client is not None and client.status == "running"  # connected, but no worker came
         _close((cluster, client))
         log.info("cluster %s not reachable: %s", choice.address or choice.mode, exc)
-        if isinstance(exc, TimeoutError) and client is not None and client.status == "running":
+        if answered and choice.mode != LOCAL_CLUSTER:
             raise ClusterError(
                 _(
                     "The scheduler at {address} answered but has no worker after {seconds} s; start workers "

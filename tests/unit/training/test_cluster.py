@@ -279,3 +279,20 @@ def test_the_cli_says_in_one_line_that_the_scheduler_does_not_answer(tmp_path, c
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and err[0].startswith("error: No Dask scheduler answered at " + address), err
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_named_as_such(monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(cluster, "WORKERS_SECONDS", 2)
+    bare = LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=None
+    )  # a scheduler, no worker
+    try:
+        with pytest.raises(cluster.ClusterError, match="answered but has no worker") as info:
+            cluster.get_client(parse_cluster(bare.scheduler_address))
+        assert bare.scheduler_address in str(info.value) and "\n" not in str(info.value)
+    finally:
+        bare.close()
+        cluster.close_clusters()
