@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import cli_autopilot, cli_card, cli_rollouts, cli_spec
+from core.training.engine import add_cluster_argument
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true")
     cli_spec.add_problem_flags(run)  # --spec and a flag for every Problem choice
     run.requires = cli_spec.missing_run_arguments
+    add_cluster_argument(run)  # --cluster: the leaderboard and tuning on a Dask cluster
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)

@@ -8,6 +8,7 @@ from core.features import featurestore
 from core.i18n import N_, _
 from core.problem.store import get_problem
 from core.training import tracking
+from ui.cluster_panel import cluster_settings
 from ui.evaluation_panel import show_evaluation
 from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form, show_gate
@@ -53,6 +54,7 @@ section = st.radio(
 )
 st.query_params["section"] = section
 has_experiment = tracking.latest_experiment(ws, pid) is not None
+cluster_settings(section)  # where the next training or tuning job runs
 
 if section == "leaderboard":
     job = train_settings(ws, pid, problem, fs["id"], expanded=not has_experiment)

@@ -4,7 +4,7 @@ The machine is shared and noisy, so each figure is the best of a few repeats and
 what to watch; absolute seconds are printed for the record only.
 
     python -m tests.bench                       # every bench
-    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving, endpoint, drift)
+    python -m tests.bench leaderboard tuning    # only these (read, leaderboard, tuning, latency, demo, scale, serving, endpoint, drift, cluster)
     BENCH_TELCO_ROWS=20000 python -m tests.bench leaderboard   # a quicker bigger telco (0 = sample only)
     BENCH_ROWS=200000 python -m tests.bench scale              # a smaller wide table
     BENCH_ROWS=200000 python -m tests.bench drift              # drift on fewer rows (1,000,000 vs 1,000,000 by default)
@@ -433,10 +433,12 @@ def run_benches(names: list[str], tmp: Path) -> list[dict]:
             results.extend(__import__("tests.bench_endpoint", fromlist=["bench_endpoint"]).bench_endpoint())
         elif name == "drift":
             results.extend(__import__("tests.bench_drift", fromlist=["bench_drift"]).bench_drift())
+        elif name == "cluster":
+            results.extend(__import__("tests.bench_cluster", fromlist=["bench_cluster"]).bench_cluster(tmp))
     return results
 
 
-BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving", "endpoint", "drift")
+BENCHES = ("read", "leaderboard", "tuning", "latency", "demo", "scale", "serving", "endpoint", "drift", "cluster")
 
 
 def _seconds(value: float) -> str:

@@ -56,6 +56,7 @@ from core.training.catalog import (
 )
 from core.training.caveats import describe_few_rows, describe_imbalance
 from core.training.config import TrainConfig, validate_train_config
+from core.training.engine import cluster_run
 from core.training.metrics import compute_metric, compute_metrics, predict_scores
 from core.training.results import ModelResult, TrainResult
 from core.training.sampling import describe_sample, sample_rows
@@ -161,7 +162,11 @@ def train_models(
     data, tracker = prepare_training(
         df, problem, features, config, test_df=test_df, progress=progress, n_models=len(specs)
     )
-    results = [evaluate_model(spec, data, tracker) for spec in specs]
+    with cluster_run(data) as remote:  # None: this machine
+        if remote is None:
+            results = [evaluate_model(spec, data, tracker) for spec in specs]
+        else:
+            results = remote.evaluate_models([(spec, None, spec.name) for spec in specs], tracker)
     result = data.to_result(results, tracker)
     n_ok = sum(r.ok for r in results)
     tracker.finish(ngettext("Trained {n} model", "Trained {n} models", n_ok).format(n=n_ok))
@@ -357,69 +362,94 @@ def evaluate_model(
     tracker = tracker or _Progress(None, 1)
     name = name or spec.name
     label = name[0].lower() + name[1:]
-    problem = data.problem
     try:
         tracker.step(
             _("Cross-validating {label} ({n} folds)").format(label=label, n=len(data.folds)), steps=len(data.folds)
         )
         cv_scores = cross_validate(spec, data, params)
-        if all(math.isnan(s) for s in cv_scores):
-            raise DataError(
-                _("its {metric} is undefined on every fold (a fold holds one class only)").format(metric=problem.metric)
-            )
-
+        check_cv_scores(cv_scores, data.problem)
         tracker.step(_("Refitting {label} on all training rows").format(label=label))
-        with _quiet_single_threaded():
-            started = time.perf_counter()
-            model = make_model(spec, data, params, data.y_train).fit(data.Xt_train, data.y_train)
-            fit_seconds = time.perf_counter() - started
-            pipeline = Pipeline([("preprocess", copy.deepcopy(data.preprocessor)), ("model", model)])
-            started = time.perf_counter()
-            # Preprocess once for both predict and predict_proba (as a serving call would).
-            test_pred, test_scores = predict_scores(problem, model, data.preprocessor.transform(data.X_test))
-            predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
+        final = fit_final(spec, data, params)
     except Exception as exc:  # one model failing must not sink the leaderboard
-        return _failed_result(spec, _("{name} could not be trained: {exc}").format(name=name, exc=exc), name)
+        return failed_result(spec, exc, name)
+    return model_result(spec, name, data, cv_scores, final)
+
+
+@dataclass
+class FinalFit:
+    """A model refit on all training rows and its holdout predictions (what ``fit_final`` returns)."""
+
+    model: Any
+    fit_seconds: float
+    test_pred: np.ndarray
+    test_scores: np.ndarray
+    predict_ms_per_row: float
+
+
+def check_cv_scores(cv_scores: list[float], problem: ProblemConfig) -> None:
+    if all(math.isnan(s) for s in cv_scores):
+        raise DataError(
+            _("its {metric} is undefined on every fold (a fold holds one class only)").format(metric=problem.metric)
+        )
+
+
+def fit_final(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None = None) -> FinalFit:
+    """``spec`` fitted on all training rows, and its predictions on the holdout (timed)."""
+    with quiet_single_threaded():
+        started = time.perf_counter()
+        model = make_model(spec, data, params, data.y_train).fit(data.Xt_train, data.y_train)
+        fit_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        # Preprocess once for both predict and predict_proba (as a serving call would).
+        test_pred, test_scores = predict_scores(data.problem, model, data.preprocessor.transform(data.X_test))
+        predict_ms_per_row = 1000 * (time.perf_counter() - started) / max(len(data.X_test), 1)
+    return FinalFit(model, fit_seconds, test_pred, test_scores, predict_ms_per_row)
+
+
+def model_result(
+    spec: ModelSpec, name: str, data: PreparedData, cv_scores: list[float], final: FinalFit
+) -> ModelResult:
     return ModelResult(
         key=spec.key,
         name=name,
         cv_scores=cv_scores,
         cv_score=float(np.nanmean(cv_scores)),
-        test_metrics=compute_metrics(problem, data.y_test, test_pred, test_scores),
-        fit_seconds=fit_seconds,
-        predict_ms_per_row=predict_ms_per_row,
-        params=_simple_params(model),
-        pipeline=pipeline,
-        test_scores=test_scores,
-        test_pred=test_pred,
+        test_metrics=compute_metrics(data.problem, data.y_test, final.test_pred, final.test_scores),
+        fit_seconds=final.fit_seconds,
+        predict_ms_per_row=final.predict_ms_per_row,
+        params=_simple_params(final.model),
+        pipeline=Pipeline([("preprocess", copy.deepcopy(data.preprocessor)), ("model", final.model)]),
+        test_scores=final.test_scores,
+        test_pred=final.test_pred,
     )
+
+
+def score_fold(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None, fold: _Fold) -> float:
+    """The metric of ``spec`` fitted on one fold (single-threaded, seeded: the same on any thread or process)."""
+    model = make_model(spec, data, params, fold.y_train)
+    if model.get_params().get("n_jobs") not in (None, 1):
+        model.set_params(n_jobs=1)  # the folds already run in parallel
+    # OpenMP's thread count is per thread: the limit set around the pool does not reach its workers.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(fold.X_train, fold.y_train)
+        y_pred, y_score = predict_scores(data.problem, model, fold.X_valid)
+    return compute_metric(data.problem.metric, fold.y_valid, y_pred, y_score)
 
 
 def cross_validate(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | None = None) -> list[float]:
     """The metric on each fold, folds fitted two at a time (both cores). Each fit is single-threaded
     and seeded, so the scores do not depend on which thread ran which fold."""
-
-    def score_fold(fold: _Fold) -> float:
-        model = make_model(spec, data, params, fold.y_train)
-        if model.get_params().get("n_jobs") not in (None, 1):
-            model.set_params(n_jobs=1)  # the folds already run in parallel
-        # OpenMP's thread count is per thread: the limit set around the pool does not reach its workers.
-        with threadpool_limits(limits=1, user_api="openmp"):
-            model.fit(fold.X_train, fold.y_train)
-            y_pred, y_score = predict_scores(data.problem, model, fold.X_valid)
-        return compute_metric(data.problem.metric, fold.y_valid, y_pred, y_score)
-
     # The thread-pool limits and warning filters are process-wide: set them once, around all the threads.
-    with _quiet_single_threaded():
+    with quiet_single_threaded():
         return list(
             Parallel(n_jobs=min(N_JOBS, len(data.folds)), backend="threading")(
-                delayed(score_fold)(fold) for fold in data.folds
+                delayed(score_fold)(spec, data, params, fold) for fold in data.folds
             )
         )
 
 
 @contextmanager
-def _quiet_single_threaded() -> Iterator[None]:
+def quiet_single_threaded() -> Iterator[None]:
     # One OpenMP/BLAS thread per fit: on a shared 2-core machine, multi-threaded gradient boosting
     # spin-waits for busy cores and runs 3-5x slower than single-threaded.
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -448,6 +478,12 @@ def make_model(spec: ModelSpec, data: PreparedData, params: dict[str, Any] | Non
         smallest_class = int(np.unique(y, return_counts=True)[1].min())
         model.set_params(cv=max(2, min(current["cv"], smallest_class)))
     return model
+
+
+def failed_result(spec: ModelSpec, exc: BaseException, name: str | None = None) -> ModelResult:
+    """The leaderboard's row of a model that could not be trained, saying why."""
+    name = name or spec.name
+    return _failed_result(spec, _("{name} could not be trained: {exc}").format(name=name, exc=exc), name)
 
 
 def _failed_result(spec: ModelSpec, error: str, name: str | None = None) -> ModelResult:
@@ -532,7 +568,7 @@ def refit_on_all_training_rows(
         )
     problem = data.problem
     try:
-        with _quiet_single_threaded():
+        with quiet_single_threaded():
             started = time.perf_counter()
             y_all = encode_target(all_train[problem.target], problem)
             preprocessor = clone(data.preprocessor)

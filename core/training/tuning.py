@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import optuna
@@ -41,6 +41,7 @@ from core.problem.definition import (
 )
 from core.training.catalog import BASELINE_KEY, get_model_spec
 from core.training.config import TrainConfig
+from core.training.engine import cluster_run
 from core.training.results import ModelResult, TrainResult
 from core.training.trainer import cross_validate, evaluate_model, prepare_training
 from core.workspace.errors import ConfigError
@@ -56,7 +57,11 @@ METHODS = {
 KINDS = ("int", "float", "log", "choice")
 MAX_TRIALS = 500
 MAX_GRID_POINTS = 10
+MAX_BATCH = 16  # random and grid trials evaluated at once on a cluster
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+if TYPE_CHECKING:
+    from core.training.cluster import ClusterRun
 
 
 @dataclass(frozen=True)
@@ -337,7 +342,7 @@ class _Searcher:
                 else optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, config.max_trials // 4)))
             )
             self.study = optuna.create_study(direction=direction, sampler=sampler)
-        self._pending: Any = None
+        self._pending: list[Any] = []  # asked, not yet told, oldest first
 
     @property
     def exhausted(self) -> int | None:
@@ -347,15 +352,17 @@ class _Searcher:
         if self.grid is not None:
             return dict(self.grid[number]) if number < len(self.grid) else None
         assert self.study is not None  # __init__ makes a study for every method but the grid
-        self._pending = self.study.ask(self.distributions)
-        return {k: to_plain(v) for k, v in self._pending.params.items()}
+        self._pending.append(self.study.ask(self.distributions))
+        return {k: to_plain(v) for k, v in self._pending[-1].params.items()}
 
     def tell(self, score: float) -> None:
+        """The score of the oldest settings asked and not yet told."""
         if self.study is not None:
+            pending = self._pending.pop(0)
             if math.isnan(score):
-                self.study.tell(self._pending, state=optuna.trial.TrialState.FAIL)
+                self.study.tell(pending, state=optuna.trial.TrialState.FAIL)
             else:
-                self.study.tell(self._pending, score)
+                self.study.tell(pending, score)
 
 
 def run_study(
@@ -382,48 +389,59 @@ def run_study(
     higher = is_higher_better(data.problem.metric)
     searcher = _Searcher(config, "maximize" if higher else "minimize", train_config.seed)
     budget = min(config.max_trials, searcher.exhausted or config.max_trials)
-    default_scores = cross_validate(spec, data)
-    # The time budget is for the trials: preparing the folds and scoring the defaults do not use it up.
-    started_trials = time.perf_counter()
-    trials: list[Trial] = []
-    stopped = ""
-    for number in range(budget):
-        if should_stop():
-            stopped = "stopped"
-            break
-        if config.max_seconds is not None and time.perf_counter() - started_trials >= config.max_seconds:
-            stopped = "time"
-            break
-        params = searcher.ask(number)
-        if params is None:
-            stopped = "grid"
-            break
-        trial = _run_trial(spec, data, params, number)
-        searcher.tell(trial.cv_score)
-        trials.append(trial)
-        if on_trial is not None:
-            on_trial(trial)
-        best = _best_trial(trials, higher)
-        shown = (
-            _("best so far {score}").format(score=format_metric_value(data.problem.metric, best.cv_score))
-            if best
-            else _("no score yet")
-        )
-        progress(
-            0.05 + 0.85 * (number + 1) / budget,
-            _("Trial {number}/{budget} done; {best}").format(number=number + 1, budget=budget, best=shown),
-        )
+    with cluster_run(data) as remote:  # None: this machine
+        default_scores = _cross_validate(spec, data, remote)
+        # The time budget is for the trials: preparing the folds and scoring the defaults do not use it up.
+        started_trials = time.perf_counter()
+        trials: list[Trial] = []
+        stopped = ""
+        size = batch_size(config.method, remote)
+        while len(trials) < budget:
+            if should_stop():
+                stopped = "stopped"
+                break
+            if config.max_seconds is not None and time.perf_counter() - started_trials >= config.max_seconds:
+                stopped = "time"
+                break
+            batch = []
+            for number in range(len(trials), min(len(trials) + size, budget)):
+                params = searcher.ask(number)
+                if params is None:
+                    stopped = "grid"
+                    break
+                batch.append(params)
+            for trial in _run_trials(spec, data, batch, len(trials), remote):
+                searcher.tell(trial.cv_score)
+                trials.append(trial)
+                if on_trial is not None:
+                    on_trial(trial)
+                best = _best_trial(trials, higher)
+                shown = (
+                    _("best so far {score}").format(score=format_metric_value(data.problem.metric, best.cv_score))
+                    if best
+                    else _("no score yet")
+                )
+                progress(
+                    0.05 + 0.85 * len(trials) / budget,
+                    _("Trial {number}/{budget} done; {best}").format(number=len(trials), budget=budget, best=shown),
+                )
+            if stopped:
+                break
 
-    if not stopped and searcher.exhausted is not None and len(trials) == searcher.exhausted:
-        stopped = "grid"
-    best = _best_trial(trials, higher)
-    progress(0.92, "Refitting the best settings on all training rows")
-    results = [
-        evaluate_model(get_model_spec(problem.task, BASELINE_KEY), data),
-        evaluate_model(spec, data, name=f"{spec.name} (defaults)"),
-    ]
-    if best is not None:
-        results.append(evaluate_model(spec, data, params=best.params, name=f"{spec.name} (tuned)"))
+        if not stopped and searcher.exhausted is not None and len(trials) == searcher.exhausted:
+            stopped = "grid"
+        best = _best_trial(trials, higher)
+        progress(0.92, "Refitting the best settings on all training rows")
+        jobs: list[tuple[Any, dict[str, Any] | None, str]] = [
+            (get_model_spec(problem.task, BASELINE_KEY), None, get_model_spec(problem.task, BASELINE_KEY).name),
+            (spec, None, f"{spec.name} (defaults)"),
+        ]
+        if best is not None:
+            jobs.append((spec, best.params, f"{spec.name} (tuned)"))
+        if remote is None:
+            results = [evaluate_model(job_spec, data, params=params, name=name) for job_spec, params, name in jobs]
+        else:
+            results = remote.evaluate_models(jobs)
     result = data.to_result(results)
     progress(1.0, ngettext("Tuning done: {n} trial", "Tuning done: {n} trials", len(trials)).format(n=len(trials)))
     return StudyResult(
@@ -438,20 +456,62 @@ def run_study(
     )
 
 
+def batch_size(method: str, remote: ClusterRun | None) -> int:
+    """Trials evaluated at once. One on this machine (its folds already use both cores), and for TPE
+    anywhere: TPE's next settings depend on every score before them, so asking for several before their
+    scores are told would change the study. Random and grid settings do not depend on the scores, so on a
+    cluster a batch fills its workers and the study stays the same trial for trial."""
+    if remote is None or method == "bayes":
+        return 1
+    # Enough trials that every worker stays busy to the batch's end (2 trials of 5 folds on 2 workers).
+    return min(MAX_BATCH, max(2, math.ceil(2 * remote.worker_threads() / max(1, len(remote.prepared.folds)))))
+
+
+def _cross_validate(spec: Any, data: Any, remote: ClusterRun | None) -> list[float]:
+    if remote is None:
+        return cross_validate(spec, data)
+    scores, _seconds = remote.cross_validate_many(spec, [None])[0]
+    if isinstance(scores, BaseException):
+        raise scores
+    return scores
+
+
+def _run_trials(
+    spec: Any, data: Any, batch: list[dict[str, Any]], first: int, remote: ClusterRun | None
+) -> list[Trial]:
+    """The trials of ``batch`` (numbered from ``first``): on this machine one after the other, on the
+    cluster all their folds at once; the study stays in this process."""
+    if remote is None:
+        return [_run_trial(spec, data, params, first + i) for i, params in enumerate(batch)]
+    outcomes = remote.cross_validate_many(spec, list(batch))
+    return [
+        _make_trial(first + i, params, outcome, seconds)
+        for i, (params, (outcome, seconds)) in enumerate(zip(batch, outcomes, strict=True))
+    ]
+
+
 def _run_trial(spec: Any, data: Any, params: dict[str, Any], number: int) -> Trial:
     started = time.perf_counter()
+    outcome: list[float] | BaseException
     try:
-        scores = cross_validate(spec, data, params)
-        error = None
+        outcome = cross_validate(spec, data, params)
     except Exception as exc:  # a bad corner of the space must not end the study
-        scores, error = [], f"{type(exc).__name__}: {exc}"
+        outcome = exc
+    return _make_trial(number, params, outcome, time.perf_counter() - started)
+
+
+def _make_trial(number: int, params: dict[str, Any], outcome: list[float] | BaseException, seconds: float) -> Trial:
+    if isinstance(outcome, BaseException):
+        scores, error = [], f"{type(outcome).__name__}: {outcome}"
+    else:
+        scores, error = outcome, None
     valid = [s for s in scores if not math.isnan(s)]
     return Trial(
         number=number,
         params=params,
         cv_scores=[float(s) for s in scores],
         cv_score=float(np.mean(valid)) if valid else float("nan"),
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         error=error,
     )
 
