@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_autopilot, cli_card, cli_rollouts
+from core import cli_autopilot, cli_card, cli_lesson, cli_rollouts
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
     cli_autopilot.add_parser(sub)  # the retraining loop, unattended
     cli_card.add_parser(sub)  # the model card of a version, as HTML or PDF
+    cli_lesson.add_parser(sub)  # lesson point-in-time: the feature store's lesson
     return parser
 
 
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "lesson":
+        return cli_lesson.run(args)
     if args.command == "autopilot":
         return cli_autopilot.run(args)
     if args.command == "card":
