@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.featurestore.transforms import as_time
 from core.i18n import _
 from core.workspace.errors import DataError
 
@@ -81,6 +82,9 @@ def point_in_time_join(
     right = pd.DataFrame({"_key": right_keys.to_numpy(), "_t": features[feature_time].to_numpy()})
     for column in columns:
         right[column] = features[column].to_numpy()
+    if all(pd.api.types.is_datetime64_any_dtype(side["_t"]) for side in (left, right)):
+        # One resolution on both sides (Parquet gives ns, pandas 3 parsing us; merge_asof wants one).
+        left["_t"], right["_t"] = as_time(left["_t"], label_time), as_time(right["_t"], feature_time)
     left = left[left["_key"].notna() & left["_t"].notna()].sort_values("_t", kind="stable")
     right = right[right["_key"].notna() & right["_t"].notna()].sort_values("_t", kind="stable")
     if left["_t"].dtype != right["_t"].dtype:
