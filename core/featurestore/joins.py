@@ -57,6 +57,15 @@ def _same_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]
     return left.astype("string").astype(object), right.astype("string").astype(object)
 
 
+def _sorted_side(keys: pd.Series, times: pd.Series, extra: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The rows with an entity and a moment, ordered by moment (merge_asof needs it), taken in one pass
+    (one copy of each column: at 5,000,000 feature rows a filter and a sort each cost a copy)."""
+    rows = np.flatnonzero((keys.notna() & times.notna()).to_numpy())
+    order = rows[np.argsort(times.to_numpy()[rows], kind="stable")]
+    taken = {name: values[order] for name, values in extra.items()}
+    return pd.DataFrame({"_key": keys.to_numpy()[order], "_t": times.to_numpy()[order], **taken})
+
+
 def point_in_time_join(
     labels: pd.DataFrame,
     features: pd.DataFrame,
@@ -76,23 +85,18 @@ def point_in_time_join(
     _check_columns(features, columns, _("feature rows"))
     _clashes(labels, columns, entity)
     left_keys, right_keys = _same_keys(labels[entity], features[entity])
-    left = pd.DataFrame(
-        {"_key": left_keys.to_numpy(), "_t": labels[label_time].to_numpy(), "_pos": np.arange(len(labels))}
-    )
-    right = pd.DataFrame({"_key": right_keys.to_numpy(), "_t": features[feature_time].to_numpy()})
-    for column in columns:
-        right[column] = features[column].to_numpy()
-    if all(pd.api.types.is_datetime64_any_dtype(side["_t"]) for side in (left, right)):
+    left_t, right_t = labels[label_time], features[feature_time]
+    if pd.api.types.is_datetime64_any_dtype(left_t) and pd.api.types.is_datetime64_any_dtype(right_t):
         # One resolution on both sides (Parquet gives ns, pandas 3 parsing us; merge_asof wants one).
-        left["_t"], right["_t"] = as_time(left["_t"], label_time), as_time(right["_t"], feature_time)
-    left = left[left["_key"].notna() & left["_t"].notna()].sort_values("_t", kind="stable")
-    right = right[right["_key"].notna() & right["_t"].notna()].sort_values("_t", kind="stable")
-    if left["_t"].dtype != right["_t"].dtype:
+        left_t, right_t = as_time(left_t, label_time), as_time(right_t, feature_time)
+    if left_t.dtype != right_t.dtype:
         raise DataError(
             _(
                 "The moments of the labelled rows ({left}) and of the feature rows ({right}) are not of one type."
-            ).format(left=left["_t"].dtype, right=right["_t"].dtype)
+            ).format(left=left_t.dtype, right=right_t.dtype)
         )
+    left = _sorted_side(left_keys, left_t, {"_pos": np.arange(len(labels))})
+    right = _sorted_side(right_keys, right_t, {column: features[column].to_numpy() for column in columns})
     merged = pd.merge_asof(
         left,
         right,
