@@ -50,7 +50,7 @@ def _clashes(labels: pd.DataFrame, columns: list[str], entity: str) -> None:
         )
 
 
-def _same_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
+def same_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Entity keys of one type on both sides (merge_asof refuses int against text): as text if they differ."""
     if left.dtype == right.dtype:
         return left, right
@@ -84,7 +84,7 @@ def point_in_time_join(
     columns = _feature_columns(features, [entity, feature_time], columns)
     _check_columns(features, columns, _("feature rows"))
     _clashes(labels, columns, entity)
-    left_keys, right_keys = _same_keys(labels[entity], features[entity])
+    left_keys, right_keys = same_keys(labels[entity], features[entity])
     left_t, right_t = labels[label_time], features[feature_time]
     if pd.api.types.is_datetime64_any_dtype(left_t) and pd.api.types.is_datetime64_any_dtype(right_t):
         # One resolution on both sides (Parquet gives ns, pandas 3 parsing us; merge_asof wants one).
@@ -128,7 +128,7 @@ def naive_join(
     columns = _feature_columns(features, [entity, feature_time], columns)
     _clashes(labels, columns, entity)
     newest = features.sort_values(feature_time, kind="stable").drop_duplicates(entity, keep="last")
-    left_keys, right_keys = _same_keys(labels[entity], newest[entity])
+    left_keys, right_keys = same_keys(labels[entity], newest[entity])
     lookup = pd.DataFrame({column: newest[column].to_numpy() for column in columns}, index=right_keys.to_numpy())
     out = labels.copy()
     for column in columns:

@@ -137,10 +137,12 @@ def values_at(
     """The definition's value for each (entity, moment), from the source events strictly before the
     moment and within its window. Aligned to ``entities``' index; NaN where an entity or moment is
     missing and for mean/min/max/last with no event in the window (an entity never seen: count and sum 0)."""
-    from core.featurestore.joins import point_in_time_join
+    from core.featurestore.joins import point_in_time_join, same_keys
 
     events = event_values(definition, source)
-    queries = pd.DataFrame({"entity": entities.to_numpy(), "time": as_time(moments, "moment").to_numpy()})
+    asked, known_keys = same_keys(entities, events["entity"])  # 7 in one table, "7" in the other
+    events["entity"] = known_keys.to_numpy()
+    queries = pd.DataFrame({"entity": asked.to_numpy(), "time": as_time(moments, "moment").to_numpy()})
     if definition.aggregate == "last":
         found = point_in_time_join(
             queries,

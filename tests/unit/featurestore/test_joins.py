@@ -140,6 +140,12 @@ def test_windows_end_just_before_the_moment() -> None:
     np.testing.assert_array_equal(chargebacks.to_numpy(), [0.0, 1.0, 1.0, 1.0, 0.0])
 
 
+def test_entity_keys_of_another_type_still_match() -> None:
+    events = EVENTS.assign(customer_id=[1, 1, 1, 1, 2])
+    count = values_at(definition("count", None), events, pd.Series(["1", "2", "3"]), pd.Series([T("2024-02-01")] * 3))
+    np.testing.assert_array_equal(count.to_numpy(), [4.0, 1.0, 0.0])
+
+
 def test_materialised_values_hold_right_after_each_event() -> None:
     rows = materialise(definition("count", "24h"), EVENTS)
     assert list(rows["f"]) == [1.0, 1.0, 3.0, 1.0]  # A 01-01, B 01-02, A 01-02 09:00 (both events), A 01-20
