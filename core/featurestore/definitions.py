@@ -93,9 +93,11 @@ def _bound_text(bound: float | None) -> str:
 
 
 def _problem(name: str, field_name: str, must: str, got: Any) -> ConfigError:
+    shown = repr(got)
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"  # a 5,000-character description is not repeated
     return ConfigError(
         _("The '{field}' of feature definition '{name}' must be {must}; got {got} instead.").format(
-            field=field_name, name=name, must=must, got=repr(got)
+            field=field_name, name=name[:80], must=must, got=shown
         )
     )
 
@@ -184,7 +186,7 @@ def validate_definition(definition: FeatureDefinition) -> FeatureDefinition:
                 name,
                 field_name,
                 _("a text of 1 to {n} characters").format(n=MAX_TEXT),
-                text if isinstance(text, str) else text,
+                text,
             )
     source = definition.source_dataset_id
     if source is not None and (isinstance(source, bool) or not isinstance(source, int) or source < 1):
