@@ -209,3 +209,27 @@ def test_vectorised_aggregates_match_the_slow_reference_on_random_cases(seed: in
             got = values_at(definition(aggregate, window), events, entities, moments).to_numpy()
             expected = [reference(events, e, m, aggregate, window) for e, m in zip(entities, moments)]
             np.testing.assert_allclose(got, expected, err_msg=f"{aggregate} over {window}")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_join_matches_a_slow_reference_on_random_cases(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    start = T("2024-01-01")
+    features = pd.DataFrame(
+        {
+            "customer_id": rng.choice(["A", "B", "C"], 80),
+            "ts": start + pd.to_timedelta(rng.permutation(24 * 30)[:80], unit="h"),  # distinct times
+            "balance": rng.normal(0, 1, 80),
+        }
+    )
+    labels = pd.DataFrame(
+        {
+            "customer_id": rng.choice(["A", "B", "C", "D"], 50),
+            "ts": start + pd.to_timedelta(rng.integers(-24, 24 * 32, 50), unit="h"),  # ties happen
+        }
+    )
+    out = point_in_time_join(labels, features, entity="customer_id", label_time="ts", feature_time="ts")
+    for row, got in zip(labels.itertuples(), out["balance"]):
+        earlier = [f for f in features.itertuples() if f.customer_id == row.customer_id and f.ts < row.ts]
+        expected = max(earlier, key=lambda f: f.ts).balance if earlier else np.nan
+        np.testing.assert_equal(got, expected)
