@@ -6,6 +6,7 @@ planted, documented drivers (see README.md in this folder):
 * telco_churn.csv  - customer churn (binary classification)
 * card_fraud.csv   - card transactions with a new fraud pattern in the last month
 * house_prices.csv - house sales (regression)
+* card_events.csv  - what happened to the card-fraud customers' accounts (the point-in-time lesson)
 
 Usage::
 
@@ -27,6 +28,7 @@ import pandas as pd
 TELCO_SEED = 7590
 FRAUD_SEED = 2024
 HOUSE_SEED = 31415
+EVENTS_SEED = 1503  # card_events.csv: its own generator, so card_fraud.csv is unchanged by it
 
 CSV_OPTIONS = {"index": False, "encoding": "utf-8", "sep": ",", "lineterminator": "\n"}
 
@@ -436,6 +438,77 @@ def make_card_fraud(rng: np.random.Generator) -> pd.DataFrame:
     return df[columns]
 
 
+# --------------------------------------------------------------------------- card events
+# Account events of the card-fraud customers, for the point-in-time lesson. Some come *before* a
+# fraud and help to see it coming (a login from a new device an hour or a day earlier); most of what a
+# fraud leaves behind comes *after* it (the card blocked, the customer's call, a chargeback weeks later).
+# Joined by customer alone, the after-events leak the label into every transaction of the customer.
+
+EVENT_BENIGN_PER_CUSTOMER = 6.0  # Poisson mean over the six months
+EVENT_BENIGN_KINDS = {  # kind: share of benign events
+    "customer_call": 0.42,
+    "new_device_login": 0.25,
+    "limit_increase": 0.15,
+    "address_change": 0.15,
+    "chargeback": 0.03,  # a dispute of a genuine purchase (a merchant quarrel), not a fraud
+}
+EVENT_PRECURSOR_LOGIN = 0.3  # share of frauds with a new-device login 1-36 h before
+EVENT_BLOCKED = 0.9  # share of frauds after which the card is blocked, 1-5 days later
+EVENT_CALL_AFTER = 0.5  # the customer calls 0-2 days after the fraud
+EVENT_CHARGEBACK = 0.9  # the customer disputes the fraud 3-25 days later (the amount of the fraud)
+EVENT_END = "2025-01-31"  # chargebacks of December's frauds arrive in January
+
+
+def _events(customers: np.ndarray, times: pd.Series, kind: str, amount: np.ndarray | float) -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": times.to_numpy(), "customer_id": customers, "kind": kind, "amount": amount})
+
+
+def make_card_events(rng: np.random.Generator, transactions: pd.DataFrame) -> pd.DataFrame:
+    n_customers = FRAUD_CUSTOMERS
+    counts = rng.poisson(EVENT_BENIGN_PER_CUSTOMER, n_customers)
+    customers = np.repeat([f"C{c + 1:05d}" for c in range(n_customers)], counts)
+    n = len(customers)
+    kinds = rng.choice(list(EVENT_BENIGN_KINDS), n, p=list(EVENT_BENIGN_KINDS.values()))
+    start = pd.Timestamp(FRAUD_START)
+    span = (pd.Timestamp(FRAUD_END) + pd.Timedelta(days=1) - start).total_seconds()
+    times = pd.Series(start + pd.to_timedelta(rng.integers(0, int(span), n), unit="s"))
+    amounts = np.select(
+        [kinds == "limit_increase", kinds == "chargeback"],
+        [rng.choice([500.0, 1000.0, 2000.0], n), np.round(rng.lognormal(np.log(60), 0.8, n), 2)],
+        np.nan,
+    )
+    benign = pd.DataFrame({"timestamp": times.to_numpy(), "customer_id": customers, "kind": kinds, "amount": amounts})
+
+    frauds = transactions[transactions["is_fraud"] == 1]
+    fraud_times = pd.to_datetime(frauds["timestamp"]).reset_index(drop=True)
+    who = frauds["customer_id"].to_numpy()
+    m = len(frauds)
+
+    def hours(low: float, high: float) -> pd.TimedeltaIndex:
+        return pd.to_timedelta(np.round(rng.uniform(low, high, m) * 3600), unit="s")
+
+    def chosen(share: float) -> np.ndarray:
+        return rng.random(m) < share
+
+    parts = [benign]
+    for share, offset, kind, amount, sign in [
+        (EVENT_PRECURSOR_LOGIN, hours(1, 36), "new_device_login", np.nan, -1),
+        (EVENT_BLOCKED, hours(24, 120), "card_blocked", np.nan, 1),
+        (EVENT_CALL_AFTER, hours(0.5, 48), "customer_call", np.nan, 1),
+        (EVENT_CHARGEBACK, hours(72, 600), "chargeback", frauds["amount"].to_numpy(), 1),
+    ]:
+        keep = chosen(share)
+        when = fraud_times + offset if sign > 0 else fraud_times - offset
+        amounts_of = amount[keep] if isinstance(amount, np.ndarray) else amount
+        parts.append(_events(who[keep], when[keep], kind, amounts_of))
+    df = pd.concat(parts, ignore_index=True)
+    df = df[df["timestamp"] <= pd.Timestamp(EVENT_END)]
+    df = df.sort_values(["timestamp", "customer_id", "kind"], kind="stable").reset_index(drop=True)
+    df.insert(0, "event_id", [f"EV{i:06d}" for i in range(1, len(df) + 1)])
+    df["timestamp"] = df["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return df[["event_id", "timestamp", "customer_id", "kind", "amount"]]
+
+
 # --------------------------------------------------------------------------- house prices
 
 HOUSE_SALES = 3000
@@ -534,12 +607,14 @@ def add_house_dirt(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_all(out_dir: Path) -> dict[str, Path]:
-    """Generate all three datasets into out_dir; returns the written paths."""
+    """Generate all four datasets into out_dir; returns the written paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    card_fraud = make_card_fraud(np.random.default_rng(FRAUD_SEED))
     frames = {  # name: (frame, float format); telco money always shows 2 decimals
         "telco_churn.csv": (make_telco_churn(np.random.default_rng(TELCO_SEED)), "%.2f"),
-        "card_fraud.csv": (make_card_fraud(np.random.default_rng(FRAUD_SEED)), None),
+        "card_fraud.csv": (card_fraud, None),
         "house_prices.csv": (make_house_prices(np.random.default_rng(HOUSE_SEED)), None),
+        "card_events.csv": (make_card_events(np.random.default_rng(EVENTS_SEED), card_fraud), None),
     }
     paths = {}
     for name, (frame, float_format) in frames.items():

@@ -265,4 +265,30 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE model_versions ADD COLUMN archived_at REAL",
         "ALTER TABLE projects ADD COLUMN registry_policy_json TEXT",
     ],
+    # 15: the feature store. Feature definitions live in the workspace, not in a project: one row per
+    # name and version (a change is a new version; a version never changes), the definition itself as
+    # JSON (core.featurestore.definitions), its entity and timestamp columns, owner and description. The
+    # source table is a dataset version: source_dataset_id names it (lineage; no foreign key, so deleting
+    # the project that uploaded it keeps a definition other projects use) and source_artifact_id holds
+    # its data, which keeps that file in the workspace as long as a definition points at it. Which
+    # project uses which definition (removed with the project). Feature values materialised for the
+    # offline store: one hash-verified Parquet artifact per definition version and time range.
+    [
+        """CREATE TABLE feature_definitions (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, entity TEXT NOT NULL,
+            timestamp_column TEXT NOT NULL, definition_json TEXT NOT NULL, owner TEXT NOT NULL,
+            description TEXT NOT NULL, source_dataset_id INTEGER,
+            source_artifact_id INTEGER REFERENCES artifacts(id), created_at REAL NOT NULL,
+            UNIQUE (name, version))""",
+        """CREATE TABLE feature_usage (
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            definition_id INTEGER NOT NULL REFERENCES feature_definitions(id), added_at REAL NOT NULL,
+            PRIMARY KEY (project_id, definition_id))""",
+        "CREATE INDEX feature_usage_by_definition ON feature_usage(definition_id)",
+        """CREATE TABLE feature_materialisations (
+            id INTEGER PRIMARY KEY, definition_id INTEGER NOT NULL REFERENCES feature_definitions(id),
+            start_ts REAL, end_ts REAL, rows INTEGER NOT NULL, artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+            created_at REAL NOT NULL)""",
+        "CREATE INDEX feature_materialisations_by_definition ON feature_materialisations(definition_id, id)",
+    ],
 ]
