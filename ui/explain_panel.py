@@ -76,7 +76,7 @@ def space_toggle(expl: Explanation, key: str) -> str:
 
 def importance_charts(ws: Workspace, run_id: int, shown: Explanation) -> pd.DataFrame:
     """The importance bars and the beeswarm of the explanation (in the space shown), side by side;
-    returns the importance table. Built once per saved explanation, space and language (ui.cache.memo):
+    returns the importance table. Built once per saved explanation, space and language (ui.cache.shared):
     every rerun of the page drew them again (0.3-0.5 s)."""
     key = (cache.explanation_key(ws, run_id), shown.output)
 
@@ -88,7 +88,7 @@ def importance_charts(ws: Workspace, run_id: int, shown: Explanation) -> pd.Data
             (plot_beeswarm(shown), caption_beeswarm(shown, importance)),
         )
 
-    importance, bars, beeswarm = cache.memo(("importance_charts", *key), build)
+    importance, bars, beeswarm = cache.shared(("importance_charts", *key), build)
     c1, c2 = st.columns(2)
     with c1:
         chart(bars[0], bars[1], key="importance")

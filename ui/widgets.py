@@ -71,19 +71,20 @@ def _fingerprint(fig) -> str | None:
 def styled_figure(fig):
     """``fig`` in the studio's look for this run (presenter or normal look, the width of the column it
     is drawn in, the language's numbers and dates), computed once per figure content and look and
-    shared by every session; ``fig`` itself is styled only when it was not seen before."""
+    shared by every session; ``fig`` itself is never changed."""
     if not isinstance(fig, go.Figure):
         return language_axes(number_axes(present_figure(fig)))
     digest = _fingerprint(fig)
     if digest is None:
-        return language_axes(number_axes(present_figure(fig)))
+        return language_axes(number_axes(present_figure(go.Figure(fig))))
     key = (digest, bool(st.session_state.get(PRESENT_KEY, False)), _column_share(), current_language())
     with _styled_lock:
         spec = _styled.get(key)
         if spec is not None:
             _styled.move_to_end(key)
     if spec is None:
-        spec = language_axes(number_axes(present_figure(fig))).to_dict()
+        # A copy is styled: the figure may be shared by sessions (``ui.cache.shared``).
+        spec = language_axes(number_axes(present_figure(go.Figure(fig)))).to_dict()
         for trace in spec.get("data", []):
             trace.pop("uid", None)
         with _styled_lock:
