@@ -59,7 +59,8 @@ def _styled_the_old_way():
 
 def test_the_same_figure_is_styled_once_and_drawn_as_styling_it_would():
     first, second = _specs()
-    assert first == second == _styled_the_old_way()
+    assert first == second
+    assert json.loads(first) == json.loads(_styled_the_old_way())  # the same figure (keys may come in another order)
     assert len(widgets._styled) == 1
     again = _specs()  # another session: nothing styled again
     assert again == [first, second]
