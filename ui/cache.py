@@ -181,46 +181,40 @@ def before_after(ws: Workspace, dataset_id: int, recipe_json: str) -> pd.DataFra
     return _before_after(ws, str(ws.root), dataset_id, recipe_json)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _missing_chart(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None, language: str):
-    from core.data.charts import caption_missing, plot_missing
-
-    profile_df, _alerts = _profile(_ws, ws_path, dataset_id, target)
-    return plot_missing(profile_df), caption_missing(profile_df)
-
-
+# The three charts below go straight to ``ui.widgets.chart``: kept with ``shared`` (the same figure for
+# everyone, no copy to unpickle: 15-35 ms a figure from st.cache_data), in the session's language.
 def missing_chart(ws: Workspace, dataset_id: int, target: str | None):
     """(figure, sentence) of the missing values per column of a dataset version, in the session's language."""
-    return _missing_chart(ws, str(ws.root), dataset_id, target, current_language())
 
+    def build():
+        from core.data.charts import caption_missing, plot_missing
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _column_chart(_ws: Workspace, ws_path: str, dataset_id: int, column: str, language: str):
-    from core.data.charts import caption_column_distribution, plot_column_distribution
+        profile_df, _alerts = _profile(ws, str(ws.root), dataset_id, target)
+        return plot_missing(profile_df), caption_missing(profile_df)
 
-    df = load_dataset(_ws, ws_path, dataset_id)
-    return plot_column_distribution(df, column), caption_column_distribution(df, column)
+    return shared(("missing_chart", str(ws.root), dataset_id, target), build)
 
 
 def column_chart(ws: Workspace, dataset_id: int, column: str):
     """(figure, sentence) of one column's distribution in a dataset version, in the session's language."""
-    return _column_chart(ws, str(ws.root), dataset_id, column, current_language())
 
+    def build():
+        from core.data.charts import caption_column_distribution, plot_column_distribution
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _lineage_chart(_nodes: pd.DataFrame, _edges: pd.DataFrame, graph_key: str, language: str):
-    from core.data.charts import caption_lineage, plot_lineage
+        df = load_dataset(ws, str(ws.root), dataset_id)
+        return plot_column_distribution(df, column), caption_column_distribution(df, column)
 
-    return plot_lineage(_nodes, _edges), caption_lineage(_nodes, _edges)
+    return shared(("column_chart", str(ws.root), dataset_id, column), build)
 
 
 def lineage_chart(ws: Workspace, project_id: int):
     """(figure, sentence) of the project's lineage, drawn again only when the graph changed."""
+    from core.data.charts import caption_lineage, plot_lineage
     from core.data.lineage import get_lineage_graph
 
     nodes, edges = get_lineage_graph(ws, project_id)
     graph_key = sha256_bytes((nodes.to_json() + edges.to_json()).encode())
-    return _lineage_chart(nodes, edges, graph_key, current_language())
+    return shared(("lineage_chart", graph_key), lambda: (plot_lineage(nodes, edges), caption_lineage(nodes, edges)))
 
 
 # -- Anything a page draws again on every rerun from inputs that do not change (charts, their tables) --
