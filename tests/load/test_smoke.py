@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_students_click_through_every_page(tmp_path):
     out = tmp_path / "load.json"
     command = [sys.executable, "-m", "tests.load", "--sessions", "2", "--think", "0", "0.1", "--ramp", "0"]
-    finished = subprocess.run(
-        [*command, "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
+    finished = subprocess.run([*command, "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-4000:]
     pages = json.loads(out.read_text())["pages"]
     assert {"Home", "Data", "Train", "Monitor"} <= set(pages)
