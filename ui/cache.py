@@ -290,17 +290,24 @@ def explanation_key(ws: Workspace, run_id: int) -> tuple:
 
 # -- Monitor: its report is a saved artifact that never changes; every rerun read and rebuilt it (parquet,
 # the schema applied to each window's table: ~0.1 s a rerun, twice) --------------------------------------
+@st.cache_data(show_spinner=False, max_entries=8)
+def _monitoring_report(_ws: Workspace, ws_path: str, project_id: int, report_id: int) -> dict | None:
+    from core import pipeline
+
+    return pipeline.latest_monitoring(_ws, project_id)
+
+
 def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
     """``pipeline.latest_monitoring``: the report read once per process (a copy for each caller, so a
-    page may change its tables), the retraining it led to read fresh (a retrain finishes later)."""
+    page may change its tables; a few reports kept), the retraining it led to read fresh (a retrain
+    finishes later)."""
     from core import pipeline
     from core.monitoring.retraining import get_retraining
 
     row = ws.query_one("SELECT id FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
     if row is None:
         return None
-    key = ("monitoring_report", str(ws.root), int(row["id"]))
-    latest = memo(key, lambda: pipeline.latest_monitoring(ws, project_id))
+    latest = _monitoring_report(ws, str(ws.root), project_id, int(row["id"]))
     if latest is None or latest["id"] != row["id"]:  # a newer report came in meanwhile: read it as it is
         return pipeline.latest_monitoring(ws, project_id)
     latest["retraining"] = get_retraining(ws, latest["id"])
