@@ -57,6 +57,9 @@ class _StyledFigure(go.Figure):
     def to_dict(self) -> dict:
         return self._spec
 
+    def to_plotly_json(self) -> dict:
+        return self._spec
+
 
 def _fingerprint(fig) -> str | None:
     """A digest of what ``fig`` holds (its traces and layout as plotly stores them), or None when
