@@ -197,8 +197,15 @@ st.caption(_("One line per column: its type, how much is missing, how many disti
 chart(*cache.missing_chart(ws, raw["id"], target), key="missing_chart")
 columns = list(raw_df.columns)
 default = get_column_to_chart(columns, alerts, target)
-column = st.selectbox(_("Distribution of"), columns, key="profile_column", index=columns.index(default))
-chart(*cache.column_chart(ws, raw["id"], column), key="dist_chart")
+
+
+@st.fragment  # choosing a column redraws its chart only, not the whole page
+def column_distribution() -> None:
+    column = st.selectbox(_("Distribution of"), columns, key="profile_column", index=columns.index(default))
+    chart(*cache.column_chart(ws, raw["id"], column), key="dist_chart")
+
+
+column_distribution()
 
 # -- 3 · Clean ----------------------------------------------------------------------------------------
 st.subheader(_("3 · Cleaning recipe"))

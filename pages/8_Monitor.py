@@ -22,6 +22,7 @@ from core.monitoring.charts import (
 )
 from core.monitoring.simulation import SCENARIOS, TrafficConfig
 from core.workspace import jobs
+from ui import cache
 from ui.alert_rules_panel import alert_rules_panel, alerts_list, watched_problem
 from ui.arms_panel import arms_panel
 from ui.autopilot_panel import autopilot_panel
@@ -47,7 +48,7 @@ if serving.get_active_deployment(ws, pid) is None:
     )
     st.stop()
 
-with st.expander(_("Simulate production traffic"), expanded=pipeline.latest_monitoring(ws, pid) is None):
+with st.expander(_("Simulate production traffic"), expanded=cache.latest_monitoring(ws, pid) is None):
     scenario = st.selectbox(
         _("Drift scenario"),
         list(SCENARIOS),
@@ -80,7 +81,7 @@ live_traffic_panel(ws, pid)
 live_health_panel(ws, pid)
 arms_panel(ws, pid)
 autopilot_panel(ws, pid)
-latest = pipeline.latest_monitoring(ws, pid)
+latest = cache.latest_monitoring(ws, pid)  # the saved report, read once per process
 show_flash()
 if latest is None:
     with user_errors():
@@ -117,7 +118,10 @@ with st.expander(_("Alert rules, webhook and outbox"), icon=":material/notificat
 
 fd = report.feature_drift_df
 anchor("drift_heatmap")
-chart(plot_drift_heatmap(fd), caption_drift_heatmap(fd), key="drift_heatmap")
+saved = cache.monitoring_key(ws, latest)  # charts of a saved report are built once (ui.cache.shared)
+chart(
+    *cache.shared((*saved, "heatmap"), lambda: (plot_drift_heatmap(fd), caption_drift_heatmap(fd))), key="drift_heatmap"
+)
 if report.excluded_columns:
     st.caption(escape_markdown(caption_excluded_columns(report.excluded_columns)))
 anchor("performance")
@@ -129,16 +133,25 @@ if report.system_df.empty:
 else:
     system_panel(report.system_df, key="report_system")
 anchor("prediction_drift")
+pdd = report.prediction_drift_df
 chart(
-    plot_prediction_drift(report.prediction_drift_df),
-    caption_prediction_drift(report.prediction_drift_df),
+    *cache.shared((*saved, "prediction"), lambda: (plot_prediction_drift(pdd), caption_prediction_drift(pdd))),
     key="prediction_drift",
 )
 anchor("domain_drift")
 drift_signals_panel(report)
-features = get_features_by_drift(fd)
-feature = st.selectbox(_("Drift of one feature over time"), features, key="drift_feature")
-chart(plot_feature_psi(fd, feature), caption_feature_psi(fd, feature), key="feature_psi")
+
+
+@st.fragment  # choosing a feature redraws this chart only, not the whole page
+def feature_drift() -> None:
+    feature = st.selectbox(_("Drift of one feature over time"), get_features_by_drift(fd), key="drift_feature")
+    psi = cache.shared(
+        (*saved, "psi", feature), lambda: (plot_feature_psi(fd, feature), caption_feature_psi(fd, feature))
+    )
+    chart(*psi, key="feature_psi")
+
+
+feature_drift()
 st.caption(_("PSI below 0.1 means no drift, 0.1–0.25 moderate drift, 0.25 and above major drift."))
 violations = latest["violations"]
 if not violations.empty:

@@ -71,8 +71,11 @@ def arms_panel(ws, project_id: int) -> None:
         )
         for _i, row in arms.iterrows():
             st.caption(escape_markdown(caption_arm_row(row)))
-        chart(plot_arms_overview(arms), caption_arms_overview(arms), key="arms_overview")
-        chart(plot_arms_drift(report.drift), caption_arms_drift(report.drift), key="arms_drift")
+        # Built once per content for every session (ui.cache.built): the same report on every rerun.
+        overview = (cache.built(plot_arms_overview, arms), cache.built(caption_arms_overview, arms))
+        chart(*overview, key="arms_overview")
+        drift = (cache.built(plot_arms_drift, report.drift), cache.built(caption_arms_drift, report.drift))
+        chart(*drift, key="arms_drift")
 
 
 def champion_challenger_panel(ws, project_id: int, deployment: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ half a second, so a cache hit draws nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import threading
 from collections import OrderedDict
@@ -180,46 +181,40 @@ def before_after(ws: Workspace, dataset_id: int, recipe_json: str) -> pd.DataFra
     return _before_after(ws, str(ws.root), dataset_id, recipe_json)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _missing_chart(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None, language: str):
-    from core.data.charts import caption_missing, plot_missing
-
-    profile_df, _alerts = _profile(_ws, ws_path, dataset_id, target)
-    return plot_missing(profile_df), caption_missing(profile_df)
-
-
+# The three charts below go straight to ``ui.widgets.chart``: kept with ``shared`` (the same figure for
+# everyone, no copy to unpickle: 15-35 ms a figure from st.cache_data), in the session's language.
 def missing_chart(ws: Workspace, dataset_id: int, target: str | None):
     """(figure, sentence) of the missing values per column of a dataset version, in the session's language."""
-    return _missing_chart(ws, str(ws.root), dataset_id, target, current_language())
 
+    def build():
+        from core.data.charts import caption_missing, plot_missing
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _column_chart(_ws: Workspace, ws_path: str, dataset_id: int, column: str, language: str):
-    from core.data.charts import caption_column_distribution, plot_column_distribution
+        profile_df, _alerts = _profile(ws, str(ws.root), dataset_id, target)
+        return plot_missing(profile_df), caption_missing(profile_df)
 
-    df = load_dataset(_ws, ws_path, dataset_id)
-    return plot_column_distribution(df, column), caption_column_distribution(df, column)
+    return shared(("missing_chart", str(ws.root), dataset_id, target), build)
 
 
 def column_chart(ws: Workspace, dataset_id: int, column: str):
     """(figure, sentence) of one column's distribution in a dataset version, in the session's language."""
-    return _column_chart(ws, str(ws.root), dataset_id, column, current_language())
 
+    def build():
+        from core.data.charts import caption_column_distribution, plot_column_distribution
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _lineage_chart(_nodes: pd.DataFrame, _edges: pd.DataFrame, graph_key: str, language: str):
-    from core.data.charts import caption_lineage, plot_lineage
+        df = load_dataset(ws, str(ws.root), dataset_id)
+        return plot_column_distribution(df, column), caption_column_distribution(df, column)
 
-    return plot_lineage(_nodes, _edges), caption_lineage(_nodes, _edges)
+    return shared(("column_chart", str(ws.root), dataset_id, column), build)
 
 
 def lineage_chart(ws: Workspace, project_id: int):
     """(figure, sentence) of the project's lineage, drawn again only when the graph changed."""
+    from core.data.charts import caption_lineage, plot_lineage
     from core.data.lineage import get_lineage_graph
 
     nodes, edges = get_lineage_graph(ws, project_id)
     graph_key = sha256_bytes((nodes.to_json() + edges.to_json()).encode())
-    return _lineage_chart(nodes, edges, graph_key, current_language())
+    return shared(("lineage_chart", graph_key), lambda: (plot_lineage(nodes, edges), caption_lineage(nodes, edges)))
 
 
 # -- Anything a page draws again on every rerun from inputs that do not change (charts, their tables) --
@@ -250,8 +245,91 @@ def memo(key: tuple, build: Callable[[], T]) -> T:
     return pickle.loads(data)  # noqa: S301 - bytes this process pickled itself, never read from outside
 
 
+_shared: OrderedDict = OrderedDict()  # (key, language) -> the result itself; newest last
+_shared_lock = threading.Lock()
+MAX_SHARED_ENTRIES = 256
+
+
+def shared(key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, computed once per ``key`` and language and kept (bounded, least recently used first
+    out) for every session, like ``memo``, but handed out as the SAME object to everyone: no copy, so
+    a hit costs nothing (``memo``'s copy of a plotly figure costs 15-35 ms, as much as building a
+    small one). Only for results nobody changes: figures that go straight to ``ui.widgets.chart``
+    (which styles a copy, never the figure it is given), their sentences, tables that are only read.
+    ``key`` must name everything the result depends on besides the language."""
+    full = (key, current_language())
+    with _shared_lock:
+        if full in _shared:
+            _shared.move_to_end(full)
+            return _shared[full]
+    result = build()
+    with _shared_lock:
+        _shared[full] = result
+        while len(_shared) > MAX_SHARED_ENTRIES:
+            _shared.popitem(last=False)
+    return result
+
+
+def built(build: Callable[..., T], *args: object) -> T:
+    """``build(*args)`` kept for every session (``shared``) under what ``args`` hold (a digest of them
+    pickled): for a chart or sentence builder, a pure function of the tables it is given (a saved
+    report's, the logged traffic's). Arguments that cannot be pickled: built every time."""
+    try:
+        digest = hashlib.blake2b(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).hexdigest()
+    except Exception:  # an odd argument: no key for it
+        return build(*args)
+    return shared(("built", build.__module__, build.__qualname__, digest), lambda: build(*args))
+
+
 def explanation_key(ws: Workspace, run_id: int) -> tuple:
     """What a chart of a run's saved explanation depends on: the workspace, the run and its newest
     explanation (a new explanation of the run changes the key)."""
     row = ws.query_one("SELECT MAX(id) AS id FROM explanations WHERE run_id = ?", (run_id,))
     return (str(ws.root), run_id, row["id"] if row else None)
+
+
+# -- Monitor: its report is a saved artifact that never changes; every rerun read and rebuilt it (parquet,
+# the schema applied to each window's table: ~0.1 s a rerun, twice) --------------------------------------
+@st.cache_data(show_spinner=False, max_entries=8)
+def _monitoring_report(_ws: Workspace, ws_path: str, project_id: int, report_id: int) -> dict | None:
+    from core import pipeline
+
+    return pipeline.latest_monitoring(_ws, project_id)
+
+
+def latest_monitoring(ws: Workspace, project_id: int) -> dict | None:
+    """``pipeline.latest_monitoring``: the report read once per process (a copy for each caller, so a
+    page may change its tables; a few reports kept), the retraining it led to read fresh (a retrain
+    finishes later)."""
+    from core import pipeline
+    from core.monitoring.retraining import get_retraining
+
+    row = ws.query_one("SELECT id FROM monitoring_reports WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project_id,))
+    if row is None:
+        return None
+    latest = _monitoring_report(ws, str(ws.root), project_id, int(row["id"]))
+    if latest is None or latest["id"] != row["id"]:  # a newer report came in meanwhile: read it as it is
+        return pipeline.latest_monitoring(ws, project_id)
+    latest["retraining"] = get_retraining(ws, latest["id"])
+    return latest
+
+
+def monitoring_key(ws: Workspace, latest: dict) -> tuple:
+    """What a chart of a monitoring report depends on (besides the language): the report."""
+    return ("monitoring", str(ws.root), int(latest["id"]))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _live_traffic(_ws: Workspace, ws_path: str, project_id: int, log_state: tuple[int, int]) -> pd.DataFrame:
+    from core.monitoring.live import get_live_traffic_df
+
+    return get_live_traffic_df(_ws, project_id)
+
+
+def live_traffic(ws: Workspace, project_id: int) -> tuple[pd.DataFrame, tuple]:
+    """(``get_live_traffic_df`` of the project, the key of what it was computed from): read again only
+    when an answer or a label was logged since (it reads every logged answer: a quarter of Monitor's
+    rerun). Charts of it can be kept under the key (``shared``)."""
+    state = get_arm_log_state(ws, project_id)
+    key = ("live_traffic", str(ws.root), project_id, state)
+    return _live_traffic(ws, str(ws.root), project_id, state), key

@@ -14,6 +14,7 @@ from core.monitoring.charts_drift import (
 )
 from core.monitoring.importance import get_drift_by_importance_df
 from core.monitoring.reports import MonitoringReport
+from ui import cache
 from ui.widgets import chart
 
 
@@ -21,16 +22,21 @@ def drift_signals_panel(report: MonitoringReport) -> None:
     """Two charts side by side: the domain classifier per window, and the last window's drift ranked by
     the model's importance; then the columns behind the multivariate drift."""
     st.markdown("**{title}**".format(title=_("Beyond one column at a time")))  # i18n: skip
-    ranked = get_drift_by_importance_df(report.feature_drift_df, report.model_importance)
+    # Built once per content for every session (ui.cache.built): a saved report never changes.
+    ranked = cache.built(get_drift_by_importance_df, report.feature_drift_df, report.model_importance)
     c1, c2 = st.columns(2)
     with c1:
         chart(
-            plot_domain_drift(report.domain_drift_df),
-            caption_domain_drift(report.domain_drift_df, report.domain_features_df),
+            cache.built(plot_domain_drift, report.domain_drift_df),
+            cache.built(caption_domain_drift, report.domain_drift_df, report.domain_features_df),
             key="domain_drift",
         )
     with c2:
-        chart(plot_drift_by_importance(ranked), caption_drift_by_importance(ranked), key="drift_by_importance")
+        chart(
+            cache.built(plot_drift_by_importance, ranked),
+            cache.built(caption_drift_by_importance, ranked),
+            key="drift_by_importance",
+        )
     if not report.domain_features_df.empty:
         with st.expander(_("Columns that tell the drifted windows apart (AUC lost when the column is shuffled)")):
             st.dataframe(report.domain_features_df, hide_index=True, width="stretch")

@@ -62,7 +62,7 @@ def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.
 
     c1, c2 = st.columns(2)
     with c1:
-        figure, sentence = cache.memo(("dependence", saved, expl.output, feature), dependence_chart)
+        figure, sentence = cache.shared(("dependence", saved, expl.output, feature), dependence_chart)
         chart(figure, sentence, key="dependence")
     with c2:
         if feature in inputs.X.columns:
@@ -75,7 +75,7 @@ def effects_panel(ws: Workspace, run_id: int, expl: Explanation, importance: pd.
                     result = _partial_dependence(inputs, str(ws.root), run_id, feature, class_index, output)
                 return plot_partial_dependence(result), caption_partial_dependence(result)
 
-            figure, sentence = cache.memo(
+            figure, sentence = cache.shared(
                 ("partial_dependence", str(ws.root), run_id, feature, class_index, output), partial_dependence_chart
             )
             chart(figure, sentence, key="partial_dependence")

@@ -76,7 +76,7 @@ def space_toggle(expl: Explanation, key: str) -> str:
 
 def importance_charts(ws: Workspace, run_id: int, shown: Explanation) -> pd.DataFrame:
     """The importance bars and the beeswarm of the explanation (in the space shown), side by side;
-    returns the importance table. Built once per saved explanation, space and language (ui.cache.memo):
+    returns the importance table. Built once per saved explanation, space and language (ui.cache.shared):
     every rerun of the page drew them again (0.3-0.5 s)."""
     key = (cache.explanation_key(ws, run_id), shown.output)
 
@@ -88,7 +88,7 @@ def importance_charts(ws: Workspace, run_id: int, shown: Explanation) -> pd.Data
             (plot_beeswarm(shown), caption_beeswarm(shown, importance)),
         )
 
-    importance, bars, beeswarm = cache.memo(("importance_charts", *key), build)
+    importance, bars, beeswarm = cache.shared(("importance_charts", *key), build)
     c1, c2 = st.columns(2)
     with c1:
         chart(bars[0], bars[1], key="importance")
@@ -108,7 +108,7 @@ def one_row_panel(ws: Workspace, project_id: int, run_id: int, features: list[st
     shown = in_space(selected.explanation, space)
     waterfall = get_waterfall_df(shown, 0)
     sentence = caption_waterfall(waterfall, shown.base_value) + " " + describe_space(shown)
-    chart(plot_waterfall(waterfall, shown.base_value), sentence, key="waterfall")
+    chart(cache.built(plot_waterfall, waterfall, shown.base_value), sentence, key="waterfall")  # once per row
     with st.expander(_("The row's values")):
         st.dataframe(selected.inputs, hide_index=True, width="stretch")
     whatif_panel(ws, run_id, selected, space)
@@ -139,14 +139,14 @@ def whatif_panel(ws: Workspace, run_id: int, selected: SelectedRow, space: str) 
     with c1:
         waterfall = get_waterfall_df(before, 0)
         chart(
-            plot_waterfall(waterfall, before.base_value, title=_("Before")),
+            cache.built(plot_waterfall, waterfall, before.base_value, _("Before")),
             caption_waterfall(waterfall, before.base_value),
             key="whatif_before",
         )
     with c2:
         waterfall = get_waterfall_df(after, 0)
         chart(
-            plot_waterfall(waterfall, after.base_value, title=_("After the changes")),
+            cache.built(plot_waterfall, waterfall, after.base_value, _("After the changes")),
             caption_waterfall(waterfall, after.base_value),
             key="whatif_after",
         )

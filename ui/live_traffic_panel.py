@@ -14,7 +14,8 @@ from core.monitoring.charts_live import (
     caption_refused,
     plot_live_latency,
 )
-from core.monitoring.live import count_refused_requests, get_live_traffic_df
+from core.monitoring.live import count_refused_requests
+from ui import cache
 from ui.text import escape_markdown
 from ui.widgets import chart
 
@@ -37,7 +38,7 @@ _SHOWN = {
 
 def live_traffic_panel(ws, project_id: int) -> None:
     st.subheader(_("Live traffic"))
-    live = get_live_traffic_df(ws, project_id)
+    live, key = cache.live_traffic(ws, project_id)  # read again only when something was logged
     st.caption(escape_markdown(caption_live_traffic(live)))
     st.caption(escape_markdown(caption_refused(count_refused_requests(ws, project_id))))
     if live.empty:
@@ -67,4 +68,7 @@ def live_traffic_panel(ws, project_id: int) -> None:
     )
     for _i, row in live.iterrows():
         st.caption(escape_markdown(caption_live_row(row)))
-    chart(plot_live_latency(live), caption_live_latency(live), key="live_latency")
+    chart(
+        *cache.shared((*key, "latency"), lambda: (plot_live_latency(live), caption_live_latency(live))),
+        key="live_latency",
+    )

@@ -11,6 +11,7 @@ from core.monitoring.charts import caption_performance, plot_performance
 from core.monitoring.charts_performance import caption_performance_windows, plot_performance_windows
 from core.monitoring.performance import get_performance_table_df
 from core.monitoring.reports import MonitoringReport
+from ui import cache
 from ui.text import escape_markdown
 from ui.widgets import chart
 
@@ -18,13 +19,16 @@ from ui.widgets import chart
 def performance_panel(report: MonitoringReport) -> None:
     windows, reference = report.performance_windows_df, report.performance_reference
     if windows.empty or reference is None:  # a report saved before performance had a reference
-        chart(plot_performance(report.performance_df), caption_performance(report.performance_df), key="performance")
+        performance = report.performance_df
+        chart(
+            cache.built(plot_performance, performance), cache.built(caption_performance, performance), key="performance"
+        )
         return
     bar = report.performance_df
     threshold = float(bar["threshold"].iloc[0]) if not bar.empty else None
-    chart(
-        plot_performance_windows(windows, threshold),
-        caption_performance_windows(windows, reference),
+    chart(  # built once per content for every session (ui.cache.built): a saved report never changes
+        cache.built(plot_performance_windows, windows, threshold),
+        cache.built(caption_performance_windows, windows, reference),
         key="performance",
     )
     st.caption(escape_markdown(reference.estimation_note))

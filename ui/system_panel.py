@@ -22,6 +22,7 @@ from core.monitoring.charts_system import (
 )
 from core.monitoring.performance import get_performance_table_df
 from core.stages.live_health import LiveHealth, stage_live_health
+from ui import cache
 from ui.text import escape_markdown
 from ui.widgets import chart, user_errors
 
@@ -47,9 +48,15 @@ def system_panel(system_df: pd.DataFrame, *, width_words: str | None = None, key
     time_axis = width_words is not None
     left, right = st.columns(2)
     with left:
-        chart(plot_system_latency(system_df, time_axis), caption_system_latency(system_df), key=f"{key}_latency")
+        # Built once per content for every session (ui.cache.built): the same windows on every rerun.
+        latency = (
+            cache.built(plot_system_latency, system_df, time_axis),
+            cache.built(caption_system_latency, system_df),
+        )
+        chart(*latency, key=f"{key}_latency")
     with right:
-        chart(plot_system_rates(system_df, time_axis), caption_system_rates(system_df), key=f"{key}_rates")
+        rates = (cache.built(plot_system_rates, system_df, time_axis), cache.built(caption_system_rates, system_df))
+        chart(*rates, key=f"{key}_rates")
     if system_df.empty:
         return
     with st.expander(_("System health per window and version")):

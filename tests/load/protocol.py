@@ -48,6 +48,7 @@ class Widget:
     step: float = 1.0
     value: tuple[float, ...] = ()  # slider: the handle(s) now
     is_range: bool = False
+    fragment_id: str = ""  # the st.fragment it is drawn in: changing it reruns that fragment only
 
 
 def widget_value(widget: Widget, choice: int) -> WidgetState:
@@ -79,14 +80,18 @@ def rerun_message(
     page_script_hash: str = "",
     page_name: str = "",
     widget_states: list[WidgetState] | None = None,
+    fragment_id: str = "",
 ) -> bytes:
     """A serialized BackMsg asking the server to run a page, as the browser sends it on a page
-    switch (another `page_script_hash`) or a widget change (new `widget_states`)."""
+    switch (another `page_script_hash`) or a widget change (new `widget_states`; with the
+    `fragment_id` of the st.fragment the widget is in, the server reruns that fragment only)."""
     msg = BackMsg()
     client_state = msg.rerun_script
     client_state.query_string = query_string
     client_state.page_script_hash = page_script_hash
     client_state.page_name = page_name
+    if fragment_id:
+        client_state.fragment_id = fragment_id
     client_state.widget_states.widgets.extend(widget_states or [])
     client_state.context_info.timezone = "UTC"
     client_state.context_info.locale = "en-US"
@@ -109,7 +114,7 @@ def _pages_from(app_pages) -> list[Page]:
     return [Page(p.page_script_hash, p.page_name, p.url_pathname) for p in app_pages]
 
 
-def _widget_from(element) -> Widget | None:
+def _widget_from(element, fragment_id: str = "") -> Widget | None:
     """A selectbox or numeric slider a student can change; none inside a form (the browser sends a
     form's values only with its submit button, so changing one reruns nothing)."""
     kind = element.WhichOneof("type")
@@ -122,7 +127,7 @@ def _widget_from(element) -> Widget | None:
         current = box.raw_value if box.HasField("raw_value") else None
         if current is None and box.HasField("default"):
             current = box.options[box.default] if 0 <= box.default < len(box.options) else None
-        return Widget(box.id, "selectbox", box.label, tuple(box.options), current)
+        return Widget(box.id, "selectbox", box.label, tuple(box.options), current, fragment_id=fragment_id)
     if kind == "slider":
         slider = element.slider
         # Numeric sliders only (a select_slider carries options; dates are kept out for simplicity).
@@ -131,7 +136,7 @@ def _widget_from(element) -> Widget | None:
         value = tuple(slider.value) or tuple(slider.default)
         return Widget(
             slider.id, "slider", slider.label, low=slider.min, high=slider.max,
-            step=slider.step or 1.0, value=value, is_range=len(value) == 2,
+            step=slider.step or 1.0, value=value, is_range=len(value) == 2, fragment_id=fragment_id,
         )  # fmt: skip
     return None
 
@@ -157,7 +162,7 @@ def read_message(data: bytes, state: RunState) -> ForwardMsg:
         if element.WhichOneof("type") == "exception" and not element.exception.is_warning:
             state.errors.append(f"{element.exception.type}: {element.exception.message}"[:300])
         elif list(msg.metadata.delta_path[:1]) == [MAIN]:
-            widget = _widget_from(element)
+            widget = _widget_from(element, msg.delta.fragment_id)
             if widget is not None:
                 state.widgets[widget.id] = widget
     elif kind == "script_finished":

@@ -113,5 +113,7 @@ class Student:
         await self._think(rng)
         widget = rng.choice(widgets)
         value = widget_value(widget, rng.randrange(1000))
-        message = rerun_message(self.query_string, script_hash or state.current_page, url_path, [value])
+        page_hash = script_hash or state.current_page
+        # As the browser does: a widget inside an st.fragment reruns that fragment only.
+        message = rerun_message(self.query_string, page_hash, url_path, [value], widget.fragment_id)
         await self._rerun(socket, name, "widget", message)

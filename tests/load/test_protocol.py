@@ -121,3 +121,22 @@ def test_percentiles_and_summary():
     assert summary["pages"]["all"]["reruns"] == 3
     table = format_table(summary)
     assert "KeyError" in table and "Data" in table
+
+
+def test_a_widget_in_a_fragment_reruns_its_fragment_only():
+    def widget_delta(msg):
+        msg.metadata.delta_path[:] = [0, 4]
+        msg.delta.fragment_id = "frag-1"
+        box = msg.delta.new_element.selectbox
+        box.id, box.label = "w9", "Distribution of"
+        box.options[:] = ["a", "b"]
+
+    state = RunState()
+    read_message(_forward(widget_delta), state)
+    widget = state.widgets["w9"]
+    assert widget.fragment_id == "frag-1"
+    msg = BackMsg()
+    msg.ParseFromString(rerun_message("project=1", "hash", "Data", [widget_value(widget, 0)], widget.fragment_id))
+    assert msg.rerun_script.fragment_id == "frag-1"
+    msg.ParseFromString(rerun_message("project=1", "hash", "Data"))
+    assert not msg.rerun_script.fragment_id  # a page switch reruns the whole page

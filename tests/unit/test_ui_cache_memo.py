@@ -84,3 +84,39 @@ def test_data_page_pieces_match_computing_them(ws):
     assert sentence_pt != sentence
     _fig, lineage_sentence = cache.lineage_chart(ws, pid)
     assert lineage_sentence
+
+
+def test_shared_builds_once_per_key_and_language_and_hands_out_the_same_object():
+    cache._shared.clear()
+    built = []
+
+    def build():
+        from core.i18n import _
+
+        built.append(1)
+        return [_("Loading the table…")]
+
+    first = cache.shared(("words", 1), build)
+    assert cache.shared(("words", 1), build) is first
+    with use_language("pt"):
+        assert cache.shared(("words", 1), build) == ["Carregando a tabela…"]
+    assert built == [1, 1]
+    cache._shared.clear()
+
+
+def test_built_keys_on_what_the_arguments_hold():
+    cache._shared.clear()
+    calls = []
+
+    def total(frame: pd.DataFrame, factor: int) -> float:
+        calls.append(1)
+        return float(frame["x"].sum() * factor)
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    assert cache.built(total, frame, 2) == 6.0
+    assert cache.built(total, frame.copy(), 2) == 6.0  # the same content: not built again
+    assert calls == [1]
+    assert cache.built(total, pd.DataFrame({"x": [1.0, 3.0]}), 2) == 8.0
+    assert cache.built(total, frame, 3) == 9.0
+    assert calls == [1, 1, 1]
+    cache._shared.clear()
