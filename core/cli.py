@@ -14,9 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_autopilot, cli_card, cli_rollouts
+from core import cli_autopilot, cli_card, cli_rollouts, cli_spec
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
-from core.workspace.errors import StudioError
+from core.workspace.errors import ConfigError, StudioError
 from core.workspace.jsonable import dumps
 
 EXIT_USAGE = 2
@@ -37,38 +37,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", help="workspace folder (default ./workspace or $MLOPS_STUDIO_WORKSPACE)")
     demo.add_argument("--json", action="store_true", help="print one JSON summary object")
 
-    run = sub.add_parser("run", help="the full pipeline on any table")
-    run.add_argument("--data", required=True, help="CSV, TSV, Excel or Parquet file")
-    run.add_argument("--target", required=True, help="the column to predict")
+    run = sub.add_parser("run", help="the full pipeline on any table, or a pipeline spec replayed (--spec)")
+    run.add_argument("--data", help="CSV, TSV, Excel or Parquet file (with --spec: instead of the spec's source)")
+    run.add_argument("--target", help="the column to predict (with --spec: overrides the spec's)")
     run.add_argument("--test", help="evaluate on this holdout file instead of a random split")
     run.add_argument("--workspace")
     run.add_argument("--project", help="project name (default: the file name)")
     run.add_argument(
         "--scenario",
-        default="none",
         choices=["none", "gradual", "sudden", "new_category", "concept"],
         help="drift scenario for the simulated production traffic",
     )
     run.add_argument(
         "--label-delay",
         type=int,
-        default=0,
         help="windows before the simulated traffic's labels arrive (default 0: at once)",
     )
     run.add_argument(
         "--label-share",
         type=float,
-        default=1.0,
         help="share of the simulated traffic's rows whose label ever arrives (default 1)",
     )
-    run.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    run.add_argument("--folds", type=int, help="cross-validation folds (default 5)")
     run.add_argument("--retrain", action="store_true", help="retrain when monitoring recommends it")
     run.add_argument(
         "--tune",
         choices=["grid", "random", "bayes"],
         help="tune the leaderboard's best family with this search before registering it",
     )
-    run.add_argument("--budget", type=int, default=20, help="trials for --tune (default 20)")
+    run.add_argument("--budget", type=int, help="trials for --tune (default 20)")
     run.add_argument(
         "--recipe",
         help="replay this cleaning recipe (JSON, as downloaded from the Data page) instead of the suggested one",
@@ -78,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the run's alerts to this http(s) URL (POST JSON, 3 attempts, 3 s timeout) and keep it on the project",
     )
     run.add_argument("--json", action="store_true")
+    cli_spec.add_problem_flags(run)  # --spec and a flag for every Problem choice
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)
@@ -92,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rollouts.add_parsers(sub)  # deploy, promote, rollback
     cli_autopilot.add_parser(sub)  # the retraining loop, unattended
     cli_card.add_parser(sub)  # the model card of a version, as HTML or PDF
+    cli_spec.add_parsers(sub)  # spec (export, JSON Schema) and gate (CI: exit 0 GO, 1 NO-GO)
     return parser
 
 
@@ -142,6 +141,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "card":
         _emit(cli_card.run(args), args.json, cli_card.format_result)
         return 0
+    if args.command in ("spec", "gate"):
+        return cli_spec.run_command(args)
     if args.command in cli_rollouts.COMMANDS:
         _emit(cli_rollouts.run_command(args), args.json, cli_rollouts.format_result)
         return 0
@@ -170,6 +171,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             from core.monitoring.rule_store import validate_webhook_url
 
             validate_webhook_url(args.webhook)
+        if cli_spec.wants_spec(args):
+            summary = cli_spec.run_with_spec(args, ws, progress)
+            if args.webhook is not None:
+                summary["monitoring"]["alerts_outbox"] = _send_alerts(ws, summary["project"], args.webhook)
+            _emit(summary, args.json, _format_summary)
+            return 0
+        cli_spec.fill_legacy_defaults(args)
+        if args.data is None or args.target is None:
+            missing = " and ".join(f"--{name}" for name in ("data", "target") if getattr(args, name) is None)
+            raise ConfigError(f"run needs {missing} (or --spec, a pipeline spec); run `mlops-studio run --help`")
         df, info = read_path(args.data)
         test_df = read_path(args.test)[0] if args.test else None
         config = PipelineConfig(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +158,7 @@ class PipelineRun:
     version: dict[str, Any] | None = None
     monitored: dict[str, Any] | None = None
     retrained: dict[str, Any] | None = None
+    train_config: TrainConfig | None = None  # a pipeline spec's training settings (None: the config's folds and seed)
 
 
 def _missing(what: str) -> NotFoundError:
@@ -220,6 +221,8 @@ def _need_report(run: PipelineRun) -> tuple[int, bool]:
 
 
 def _train_config(run: PipelineRun) -> TrainConfig:
+    if run.train_config is not None:
+        return run.train_config
     return TrainConfig(cv_folds=run.config.cv_folds, seed=run.config.seed)
 
 
@@ -402,12 +405,16 @@ def run_pipeline(
     source_name: str = "uploaded table",
     recipe: CleaningRecipe | None = None,
     project_id: int | None = None,
+    steps: Sequence[PipelineStep] = STEPS,
+    train_config: TrainConfig | None = None,
 ) -> dict[str, Any]:
     """Data → clean → problem → features → train → gate → explain → register → deploy → monitor
     (→ retrain): the STEPS in sequence. Returns the JSON summary of DESIGN.md's CLI contract. ``recipe``
     replays a saved cleaning recipe instead of the suggested one. ``project_id`` runs it in a project
     made beforehand (the app makes the demo's project first, so the running demo belongs to it);
-    otherwise a new project named ``config.project_name`` (or the first free "name (n)") is made."""
+    otherwise a new project named ``config.project_name`` (or the first free "name (n)") is made.
+    ``steps`` and ``train_config`` are the hook of a pipeline spec's replay (core.spec.replay): the same
+    steps with some ``work`` replaced by the spec's choices, and the spec's training settings."""
     if config.target not in df.columns:
         raise ConfigError(
             _("The target column '{target}' is not in {source}; choose one of: {columns}.").format(
@@ -432,10 +439,10 @@ def run_pipeline(
         else projects.create_unique_project(ws, config.project_name, source=source_name)
     )
     pid = project["id"]
-    run = PipelineRun(ws, pid, config, df, info, source_name, recipe, test_df, progress)
+    run = PipelineRun(ws, pid, config, df, info, source_name, recipe, test_df, progress, train_config=train_config)
     timings: dict[str, float] = {}
     projects.start_build(ws, pid)  # a run stopped midway leaves the project marked incomplete
-    for step in STEPS:
+    for step in steps:
         if not step.applies(run):
             continue
         message = _step_message(step, run)

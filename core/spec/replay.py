@@ -1,0 +1,274 @@
+"""A spec replayed headless: the pipeline's own steps (core.pipeline.STEPS) with the spec's choices in
+place of the suggested ones — the problem, the feature set, the training and tuning settings, the gate's
+deciding checks, the deployment strategy and the simulated traffic. The same spec, data and seed give the
+same leaderboard and the same model (its SHA-256). ``gate_spec`` runs only up to the gate, for a CI job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from core import pipeline, registry
+from core.data import datasets
+from core.deployment.routing import RoutingConfig
+from core.evaluation.gate import GateResult
+from core.i18n import _
+from core.pipeline import STEPS, PipelineConfig, PipelineRun, PipelineStep
+from core.spec import convert
+from core.spec.apply import project_name, read_spec_data, record_applied, require_target
+from core.spec.errors import SpecError
+from core.spec.models import PipelineSpec
+from core.stages.data import stage_features, stage_problem
+from core.stages.lab import stage_tune, summarize_study
+from core.stages.operate import stage_monitor
+from core.stages.release import stage_deploy
+from core.workspace import projects
+from core.workspace.database import Workspace
+from core.workspace.errors import ConfigError
+from core.workspace.progress import Progress, no_progress
+
+#: The steps a CI gate runs: up to the gate's decision (nothing is registered or deployed).
+GATE_STEPS = ("data", "clean", "problem", "features", "train", "tune")
+
+
+# -- The gate's decision by the spec's checks ------------------------------------------------------------
+def decide_gate(gate: GateResult, checks: Sequence[str]) -> GateResult:
+    """The gate with GO decided by the spec's ``gate.checks`` only: each check is marked ``decides``
+    (True when it is one of them); the others are still shown."""
+    marked = tuple({**check, "decides": check["name"] in checks} for check in gate.checks)
+    passed = all(check["passed"] for check in marked if check["decides"])
+    return replace(gate, checks=marked, passed=passed)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """What a CI gate decided: GO or NO-GO, from which checks, for which model."""
+
+    project: str
+    passed: bool
+    metric: str
+    value: float | None
+    threshold: float
+    model: str
+    checks: tuple[dict[str, Any], ...]
+    leaderboard: list[dict[str, Any]]
+    validation: str
+    rows: int
+
+    @property
+    def decision(self) -> str:
+        return "GO" if self.passed else "NO-GO"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "decision": self.decision,
+            "passed": self.passed,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "model": self.model,
+            "validation": self.validation,
+            "rows": self.rows,
+            "checks": [{k: check.get(k) for k in ("name", "passed", "decides", "sentence")} for check in self.checks],
+            "leaderboard": self.leaderboard,
+        }
+
+
+# -- The steps with the spec's choices ----------------------------------------------------------------------
+def spec_steps(spec: PipelineSpec, target: str) -> tuple[PipelineStep, ...]:
+    """core.pipeline.STEPS with the work of the steps the spec decides replaced by the spec's."""
+    works: dict[str, Callable[[PipelineRun], None]] = {
+        "data": lambda run: _data(run, spec),
+        "problem": lambda run: _problem(run, spec, target),
+        "features": lambda run: _features(run, spec),
+        "train": lambda run: _train(run, spec),
+        "tune": lambda run: _tune(run, spec),
+        "register": lambda run: _register(run, spec),
+        "deploy": lambda run: _deploy(run, spec),
+        "monitor": lambda run: _monitor(run, spec),
+    }
+    return tuple(replace(step, work=works.get(step.key, step.work)) for step in STEPS)
+
+
+def _data(run: PipelineRun, spec: PipelineSpec) -> None:
+    pipeline._step_data(run)
+    record_applied(run.ws, run.pid, spec)
+
+
+def _problem(run: PipelineRun, spec: PipelineSpec, target: str) -> None:
+    dataset_id = pipeline._need_dataset(run)["id"]
+    problem = convert.problem_config(spec, datasets.load_dataset(run.ws, dataset_id), target)
+    with convert.at("problem"):
+        run.problem = stage_problem(run.ws, run.pid, dataset_id, problem)
+
+
+def _features(run: PipelineRun, spec: PipelineSpec) -> None:
+    dataset_id = pipeline._need_dataset(run)["id"]
+    df = datasets.load_dataset(run.ws, dataset_id)
+    config = convert.feature_config(spec, df, pipeline._need_problem(run))
+    with convert.at("features"):
+        run.fs_id = stage_features(run.ws, run.pid, dataset_id, config)["id"]
+
+
+def _train(run: PipelineRun, spec: PipelineSpec) -> None:
+    with convert.at("training"):
+        pipeline._step_train(run)
+    assert run.trained is not None
+    run.trained["gate"] = decide_gate(run.trained["gate"], spec.gate.checks)
+
+
+def _tune(run: PipelineRun, spec: PipelineSpec) -> None:
+    assert run.trained is not None
+    best = run.trained["result"].best
+    if spec.tuning.model is None and best.is_baseline:
+        raise ConfigError(
+            _(
+                "No model beat the baseline on the leaderboard, so there is no family worth tuning; "
+                "check the target and the features first."
+            )
+        )
+    tune = convert.tune_config(spec, best.key)
+    assert tune is not None  # the step applies only when the spec tunes
+    with convert.at("tuning"):
+        run.trained = stage_tune(
+            run.ws, run.pid, pipeline._need_fs_id(run), tune, pipeline._train_config(run), test_df=run.clean_test
+        )
+    run.tuning = summarize_study(run.trained)
+    run.trained["gate"] = decide_gate(run.trained["gate"], spec.gate.checks)
+
+
+def _register(run: PipelineRun, spec: PipelineSpec) -> None:
+    passed = pipeline._need_experiment(run)[1]
+    if not passed and not spec.gate.register_on_no_go:
+        raise SpecError(
+            _(
+                "gate: the best model did not pass the gate (NO-GO) and gate.register_on_no_go is false, "
+                "so nothing was registered or deployed; see the checks with `mlops-studio gate`."
+            ),
+            "gate",
+        )
+    pipeline._step_register(run)
+
+
+def _deploy(run: PipelineRun, spec: PipelineSpec) -> None:
+    """The spec's strategy when the model has a challenger to run it with; a first model has none, so it
+    goes live directly and the strategy (kept with the spec) applies to the next one."""
+    routing = convert.routing_config(spec)
+    name = registry.get_model_name(run.ws, run.pid)
+    challenger = registry.get_alias_version(run.ws, run.pid, name, "challenger") if name else None
+    stage_deploy(run.ws, run.pid, routing if challenger is not None else RoutingConfig("single"))
+
+
+def _monitor(run: PipelineRun, spec: PipelineSpec) -> None:
+    run.monitored = stage_monitor(run.ws, run.pid, convert.traffic_config(spec))
+
+
+def pipeline_config(spec: PipelineSpec, target: str, name: str) -> PipelineConfig:
+    costs = spec.problem.costs
+    monitoring = spec.monitoring
+    return PipelineConfig(
+        target=target,
+        project_name=name,
+        scenario=monitoring.scenario,
+        cv_folds=spec.training.cv_folds,
+        seed=spec.training.seed,
+        retrain_when_recommended=monitoring.retraining.when_recommended,
+        tune=None if spec.tuning.method == "none" else spec.tuning.method,
+        tune_budget=spec.tuning.budget,
+        costs=(costs.false_negative, costs.false_positive) if costs is not None else None,
+        time_column=spec.problem.time_column,
+        windows=monitoring.windows,
+        rows_per_window=monitoring.rows_per_window,
+        label_delay=monitoring.label_delay,
+        label_share=monitoring.label_share,
+    )
+
+
+# -- Entry points ----------------------------------------------------------------------------------------------
+def run_spec(
+    ws: Workspace,
+    spec: PipelineSpec,
+    *,
+    data_path: str | Path | None = None,
+    name: str | None = None,
+    progress: Progress = no_progress,
+    test_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Replay ``spec`` headless on its data (or ``data_path``) in a new project: train, tune, gate,
+    register, deploy, monitor (and retrain) as the spec says. Returns the pipeline's JSON summary (the
+    CLI contract of ``run``), plus ``registry.sha256`` (the model file's hash) and ``spec`` (the spec's
+    version and the gate's deciding checks)."""
+    convert.check_spec(spec)
+    data = read_spec_data(spec, data_path)
+    target = require_target(spec, data.df)
+    convert.check_against(spec, data.df, target)
+    test_df = read_spec_data(spec, test_path).df if test_path is not None else None
+    summary = pipeline.run_pipeline(
+        ws,
+        data.df,
+        data.info,
+        pipeline_config(spec, target, project_name(spec, data, name)),
+        test_df=test_df,
+        progress=progress,
+        source_name=data.source_name,
+        recipe=convert.cleaning_recipe(spec),
+        steps=spec_steps(spec, target),
+        train_config=convert.train_config(spec),
+    )
+    project = projects.get_project(ws, summary["project"])
+    version = ws.query_one(
+        "SELECT sha256 FROM model_versions WHERE project_id = ? AND model_name = ? AND version = ?",
+        (project["id"], summary["registry"]["model"], summary["registry"]["version"]),
+    )
+    summary["registry"]["sha256"] = version["sha256"] if version else None
+    summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks)}
+    return summary
+
+
+def gate_spec(
+    ws: Workspace, spec: PipelineSpec, *, data_path: str | Path | None = None, name: str | None = None
+) -> GateOutcome:
+    """Train on ``data_path`` (else the spec's source) with the spec's choices, tune if it says so, and
+    decide the gate by its checks: the CI gate. Registers and deploys nothing."""
+    convert.check_spec(spec)
+    data = read_spec_data(spec, data_path)
+    target = require_target(spec, data.df)
+    convert.check_against(spec, data.df, target)
+    config = pipeline_config(spec, target, project_name(spec, data, name))
+    project = projects.create_unique_project(ws, config.project_name, source=data.source_name)
+    pid = int(project["id"])
+    run = PipelineRun(
+        ws,
+        pid,
+        config,
+        data.df,
+        data.info,
+        data.source_name,
+        convert.cleaning_recipe(spec),
+        train_config=convert.train_config(spec),
+    )
+    projects.start_build(ws, pid)
+    for step in spec_steps(spec, target):
+        if step.key not in GATE_STEPS or not step.applies(run):
+            continue
+        with projects.build_step(ws, pid, step.key):
+            step.work(run)
+    projects.finish_build(ws, pid)
+    assert run.trained is not None
+    gate: GateResult = run.trained["gate"]
+    value = gate.value if gate.value == gate.value else None  # NaN: the metric could not be computed
+    return GateOutcome(
+        project=str(project["name"]),
+        passed=gate.passed,
+        metric=gate.metric,
+        value=value,
+        threshold=gate.threshold,
+        model=gate.model,
+        checks=gate.checks,
+        leaderboard=run.trained["result"].to_summary(),
+        validation=run.trained["result"].validation,
+        rows=int(len(data.df)),
+    )
