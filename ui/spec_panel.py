@@ -16,12 +16,23 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
+from core.deployment.routing import strategy_name
 from core.i18n import _, current_language, use_language
-from core.spec import PipelineSpec, SpecError, create_project_from_spec, dump_spec, export_spec, load_spec, run_spec
+from core.spec import (
+    PipelineSpec,
+    SpecError,
+    create_project_from_spec,
+    dump_spec,
+    export_spec,
+    load_spec,
+    spec_from_dict,
+    spec_to_dict,
+)
+from core.spec.models import SAMPLE_PREFIX
+from core.spec.templates.oneclick import run_in_project
 from core.workspace import jobs, projects
 from core.workspace.database import Workspace
 from core.workspace.errors import StudioError
@@ -33,43 +44,22 @@ from ui.widgets import flash, job_panel, user_errors
 RUN_JOB = "spec_run"
 DATA_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"]
 SPEC_TYPES = ["yaml", "yml", "json"]
-SAMPLE_PREFIX = "sample:"
 #: Session key: the project this session made from the uploaded spec (an id), so it offers the run.
 CREATED_KEY = "spec_created"
 
 
 # -- What a spec says, for the panels ------------------------------------------------------------------
-def spec_source(spec: PipelineSpec) -> str | None:
-    """The spec's data source as written (a path or ``sample:<name>``), or None."""
-    data = getattr(spec, "data", None)
-    source = getattr(data, "source", None) if data is not None else None
-    return str(source) if source else None
-
-
 def needs_data_upload(spec: PipelineSpec) -> bool:
     """Whether the server needs the table uploaded: only a bundled sample is read on its own."""
-    source = spec_source(spec)
+    source = spec.data.source
     return source is None or not source.startswith(SAMPLE_PREFIX)
-
-
-def spec_target(spec: PipelineSpec) -> str | None:
-    problem = getattr(spec, "problem", None)
-    target = getattr(problem, "target", None) if problem is not None else None
-    return str(target) if target else None
-
-
-def spec_name(spec: PipelineSpec) -> str:
-    project = getattr(spec, "project", None)
-    name = getattr(project, "name", None) if project is not None else None
-    return str(name) if name else ""
 
 
 def with_target(spec: PipelineSpec, target: str) -> PipelineSpec:
     """The spec with ``problem.target`` set (validated again, as if written in the file)."""
-    data: dict[str, Any] = spec.model_dump(mode="json")
-    data.setdefault("problem", {})
-    data["problem"] = {**(data["problem"] or {}), "target": target}
-    return type(spec).model_validate(data)
+    data = spec_to_dict(spec)
+    data["problem"] = {**data["problem"], "target": target}
+    return spec_from_dict(data)
 
 
 def spec_file_name(name: str) -> str:
@@ -108,7 +98,7 @@ def start_spec_run(ws: Workspace, project: dict, spec: PipelineSpec) -> int:
     job); the session remembers it watched it, so it lands on Monitor when it ends."""
 
     def work(progress, spec=spec, project_id=project["id"]):
-        summary = run_spec(ws, spec, project_id=project_id, progress=progress)
+        summary = run_in_project(ws, spec, project_id, progress=progress)
         return {"project_id": project_id, "summary": summary}
 
     job_id = jobs.start_job(ws, project["id"], RUN_JOB, work)
@@ -127,9 +117,10 @@ def spec_run_status(ws: Workspace, project: dict | None) -> None:
     def landed(done: dict) -> None:
         result = done.get("result") or {}
         project_id = result.get("project_id", project["id"])
-        if st.session_state.get(f"spec_run_watched_{done['id']}") and st.session_state.get("spec_run_landed") != done[
-            "id"
-        ]:
+        if (
+            st.session_state.get(f"spec_run_watched_{done['id']}")
+            and st.session_state.get("spec_run_landed") != done["id"]
+        ):
             st.session_state["spec_run_landed"] = done["id"]
             st.switch_page("pages/8_Monitor.py", query_params=link_params(project_id))
         st.success(
@@ -213,7 +204,7 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
     _describe(spec)
     data = None
     if needs_data_upload(spec):
-        source = spec_source(spec)
+        source = spec.data.source
         if source:
             st.caption(
                 _("The spec reads its data from {source}, which is not read on this server: upload that table.").format(
@@ -228,7 +219,7 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
         with user_errors():
             run_button(ws, project, spec, key="spec_run")
         return
-    name = st.text_input(_("Project name"), value=spec_name(spec), key="spec_project_name")
+    name = st.text_input(_("Project name"), value=spec.project.name or "", key="spec_project_name")
     ready = data is not None or not needs_data_upload(spec)
     if st.button(_("Create project from this spec"), key="spec_create", disabled=not ready):
         with user_errors():
@@ -245,14 +236,16 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
 
 def _describe(spec: PipelineSpec) -> None:
     """What the spec sets up, as plain text (every value is the file's: never Markdown)."""
-    rows = [(_("Project"), spec_name(spec) or "—"), (_("Data"), spec_source(spec) or _("(upload a table)"))]
-    target = spec_target(spec)
-    rows.append((_("Target"), target or _("(choose one on the Problem page)")))
-    project = getattr(spec, "project", None)
-    description = getattr(project, "description", None) if project is not None else None
-    if description:
-        rows.append((_("Description"), str(description)))
-    st.text("\n".join(f"{label}: {value}" for label, value in rows))
+    problem, deployment = spec.problem, spec.deployment  # (values the pydantic model checked already)
+    rows = [
+        (_("Project"), spec.project.name or "—"),
+        (_("Data"), spec.data.source or _("(upload a table)")),
+        (_("Target"), problem.target or _("(none: the spec cannot run without one)")),
+        (_("Validation"), problem.time_column and _("time split on {column}").format(column=problem.time_column)),
+        (_("Deployment"), strategy_name("single" if deployment.strategy == "direct" else deployment.strategy)),
+        (_("Description"), spec.project.description),
+    ]
+    st.text("\n".join(f"{label}: {value}" for label, value in rows if value))
 
 
 # -- Export ----------------------------------------------------------------------------------------------
