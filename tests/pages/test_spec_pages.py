@@ -62,7 +62,7 @@ def test_the_gallery_speaks_portuguese(fresh):
     with use_language("pt"):
         _ok(at.run())
     headings = [h.value for h in at.subheader]
-    assert "Novo projeto a partir de um modelo" in headings
+    assert "Novo projeto a partir de um template" in headings
     assert "Começar de uma especificação" in headings
     assert at.button(key="template_create_churn").label == "Criar projeto"
     bodies = "\n".join(m.value for m in at.markdown)
