@@ -102,6 +102,58 @@ def test_the_blank_template_takes_an_uploaded_table_and_its_target(fresh):
     assert at.button(key="template_run_blank").label == "Run it to a monitored deployment"
 
 
+# -- The templates themselves ---------------------------------------------------------------------------------
+SAMPLED = [t for t in list_templates() if not t.needs_data]
+
+
+@pytest.mark.parametrize("template", SAMPLED, ids=lambda t: t.code)
+def test_every_template_makes_its_project_and_exports_what_it_chose(tmp_path, template):
+    from core.workspace.database import Workspace
+
+    ws = Workspace(tmp_path)
+    assert dump_spec(load_spec(dump_spec(template.spec))) == dump_spec(template.spec)
+    pid = create_project_from_spec(ws, template.spec)
+    exported = export_spec(ws, pid)
+    assert exported.data.source == template.spec.data.source
+    assert exported.problem.target == template.spec.problem.target
+    assert exported.problem.time_column == template.spec.problem.time_column
+    assert exported.cleaning.recipe == template.spec.cleaning.recipe
+
+
+def test_each_template_holds_what_its_paragraph_promises():
+    churn, fraud, houses = (get_template(code).spec for code in ("churn", "card_fraud", "house_prices"))
+    assert churn.problem.costs is not None and churn.problem.costs.false_negative > churn.problem.costs.false_positive
+    assert churn.problem.time_column == "signup_date" and churn.problem.threshold == 0.75
+    assert fraud.problem.time_column == "timestamp" and fraud.training.class_weight == "balanced"
+    assert fraud.problem.costs is not None and fraud.deployment.strategy == "canary"
+    assert houses.problem.task == "regression" and houses.problem.metric == "r2"
+    assert any(step["params"].get("column") == "price" for step in houses.cleaning.recipe or [])
+
+
+def test_the_blank_template_is_only_defaults():
+    from core.spec import PipelineSpec, spec_to_dict
+
+    blank = get_template("blank")
+    assert blank.needs_data and blank.spec.data.source is None and blank.spec.problem.target is None
+    defaults = spec_to_dict(PipelineSpec())
+    assert {**spec_to_dict(blank.spec), "project": defaults["project"]} == defaults
+
+
+@pytest.mark.parametrize("template", list_templates(), ids=lambda t: t.code)
+def test_every_paragraph_has_three_to_five_sentences_in_both_languages(template):
+    import re
+
+    from core.i18n import _
+
+    for language in ("en", "pt"):
+        with use_language(language):
+            paragraph = _(template.paragraph)
+        if language == "pt":
+            assert paragraph != template.paragraph, "untranslated"
+        sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z])", paragraph) if s]
+        assert 3 <= len(sentences) <= 5, sentences
+
+
 # -- Start from a spec ------------------------------------------------------------------------------------
 def _upload_spec(at, text: str, name: str = "pipeline.yaml"):
     at.file_uploader(key="spec_upload").set_value((name, text.encode(), YAML)).run()
