@@ -71,14 +71,17 @@ def spec_file_name(name: str) -> str:
 
 @contextmanager
 def uploaded_file(upload) -> Iterator[Path | None]:
-    """A temporary copy of an uploaded table (its own suffix, so the reader knows its format), removed
-    afterwards; None when nothing was uploaded."""
+    """A temporary copy of an uploaded table under its own file name (the reader knows its format by the
+    suffix; the project and its raw dataset are named after it), removed afterwards; None when nothing
+    was uploaded."""
     if upload is None:
         yield None
         return
-    suffix = "".join(Path(upload.name).suffixes[-2:]) or ".csv"
+    name = Path(upload.name).name
+    if not name or len(name.encode()) > 200:  # keep within the file system's limit
+        name = "data" + "".join(Path(name).suffixes[-2:])[:20]
     with tempfile.TemporaryDirectory(prefix="spec-upload-") as folder:
-        path = Path(folder) / f"data{suffix}"
+        path = Path(folder) / name
         path.write_bytes(upload.getvalue())
         yield path
 
