@@ -16,7 +16,7 @@ from typing import Any
 
 from core import cli_autopilot, cli_card, cli_rollouts, cli_spec
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
-from core.workspace.errors import ConfigError, StudioError
+from core.workspace.errors import StudioError
 from core.workspace.jsonable import dumps
 
 EXIT_USAGE = 2
@@ -24,6 +24,17 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as the shell reports a writer whose rea
 
 
 class _Parser(argparse.ArgumentParser):
+    #: A check of the parsed arguments argparse cannot express (``run``: --data and --target unless --spec):
+    #: the message of what is missing, or None.
+    requires: Any = None
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extras = super().parse_known_args(args, namespace)
+        missing = self.requires(parsed) if self.requires is not None else None
+        if missing:
+            self.error(missing)
+        return parsed, extras
+
     def error(self, message: str):  # argparse's own errors follow the same one-line contract
         # prog is "mlops-studio" for the top level and "mlops-studio run" for a command.
         self.exit(EXIT_USAGE, f"error: {message}; run `{self.prog} --help` for usage.\n")
@@ -76,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true")
     cli_spec.add_problem_flags(run)  # --spec and a flag for every Problem choice
+    run.requires = cli_spec.missing_run_arguments
 
     inspect = sub.add_parser("inspect", help="how a file is read: format, encoding, delimiter, types")
     inspect.add_argument("--data", required=True)
@@ -178,9 +190,6 @@ def _dispatch(args: argparse.Namespace) -> int:
             _emit(summary, args.json, _format_summary)
             return 0
         cli_spec.fill_legacy_defaults(args)
-        if args.data is None or args.target is None:
-            missing = " and ".join(f"--{name}" for name in ("data", "target") if getattr(args, name) is None)
-            raise ConfigError(f"run needs {missing} (or --spec, a pipeline spec); run `mlops-studio run --help`")
         df, info = read_path(args.data)
         test_df = read_path(args.test)[0] if args.test else None
         config = PipelineConfig(

@@ -85,6 +85,16 @@ def problem_flags(args: argparse.Namespace):
     )
 
 
+def missing_run_arguments(args: argparse.Namespace) -> str | None:
+    """`run` needs --data and --target, unless a spec names the table and the target."""
+    if getattr(args, "spec", None) is not None:
+        return None
+    missing = [f"--{name}" for name in ("data", "target") if getattr(args, name, None) is None]
+    if not missing:
+        return None
+    return f"the following arguments are required: {', '.join(missing)} (or --spec, a pipeline spec)"
+
+
 def wants_spec(args: argparse.Namespace) -> bool:
     """`run` goes through a spec when one is given or a Problem flag is used."""
     return args.spec is not None or any(getattr(args, name) is not None for name in PROBLEM_FLAGS)
@@ -190,9 +200,9 @@ def run_command(args: argparse.Namespace) -> int:
 
             raise ConfigError("spec needs --project (a project's name or id, as `run` prints it) or --json-schema")
         ws = _workspace(args)
-        from core.workspace.projects import get_project
+        from core.cli_rollouts import resolve_project
 
-        spec = export_spec(ws, int(get_project(ws, args.project)["id"]))
+        spec = export_spec(ws, int(resolve_project(ws, args.project)["id"]))
         print(dumps(spec_to_dict(spec)) if args.json else dump_spec(spec), end="" if not args.json else "\n")
         return 0
     # gate

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core.data import datasets
-from core.data.reader import ReadInfo, read_path
+from core.data.reader import ReadInfo, read_path, read_table
 from core.i18n import _
 from core.monitoring import autopilot
 from core.monitoring.rule_store import save_rules
@@ -37,12 +37,23 @@ class SpecData:
     info: ReadInfo
     source_name: str
     path: Path
+    upload: bytes | None = None  # an uploaded file's own bytes (kept with the raw dataset, as the Data page does)
 
 
-def read_spec_data(spec: PipelineSpec, data_path: str | Path | None = None) -> SpecData:
-    """The spec's table: ``data_path`` when given (a CI job's new data), else ``data.source`` (a path or
-    ``sample:<name>``), read with the spec's reading options."""
+def read_spec_data(
+    spec: PipelineSpec,
+    data_path: str | Path | None = None,
+    *,
+    data_bytes: bytes | None = None,
+    data_name: str | None = None,
+) -> SpecData:
+    """The spec's table: an uploaded file's ``data_bytes`` (named ``data_name``) or ``data_path`` when given
+    (a CI job's new data), else ``data.source`` (a path or ``sample:<name>``), read with the spec's options."""
     options = convert.read_options(spec)
+    if data_bytes is not None:
+        name = data_name or "uploaded table"
+        df, info = read_table(data_bytes, options)
+        return SpecData(df, info, name, Path(name), upload=data_bytes)
     if data_path is not None:
         path = Path(data_path)
     elif spec.data.source:
@@ -97,20 +108,27 @@ def get_applied_spec(ws: Workspace, project_id: int) -> dict[str, Any] | None:
 
 
 def create_project_from_spec(
-    ws: Workspace, spec: PipelineSpec, *, name: str | None = None, data_path: str | Path | None = None
+    ws: Workspace,
+    spec: PipelineSpec,
+    *,
+    name: str | None = None,
+    data_path: str | Path | None = None,
+    data_bytes: bytes | None = None,
+    data_name: str | None = None,
 ) -> int:
-    """Read the data (the spec's source, or ``data_path``), make a new project named ``name`` (else the
-    spec's, else the file's; the first free "name (n)"), and apply the cleaning, the problem, the feature
-    set, the alert rules and the retraining policy as if chosen in the UI. Trains nothing. Returns the
-    project's id. A spec that does not fit the table raises ``SpecError`` and leaves no project behind."""
+    """Read the data (the spec's source, or ``data_path``, or an uploaded file's ``data_bytes`` named
+    ``data_name``), make a new project named ``name`` (else the spec's, else the file's; the first free
+    "name (n)"), and apply the cleaning, the problem, the feature set, the alert rules and the retraining
+    policy as if chosen in the UI. Trains nothing. Returns the project's id. A spec that does not fit the
+    table raises ``SpecError`` and leaves no project behind."""
     convert.check_spec(spec)
-    data = read_spec_data(spec, data_path)
+    data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
     target = require_target(spec, data.df)
     convert.check_against(spec, data.df, target)
     project = projects.create_unique_project(ws, project_name(spec, data, name), source=data.source_name)
     pid = int(project["id"])
     try:
-        raw_id = stage_ingest(ws, pid, data.df, data.info, data.source_name)["id"]
+        raw_id = stage_ingest(ws, pid, data.df, data.info, data.source_name, upload=data.upload)["id"]
         cleaned = stage_clean(ws, pid, raw_id, convert.cleaning_recipe(spec), target=target)
         dataset_id = cleaned["dataset"]["id"]
         clean_df = datasets.load_dataset(ws, dataset_id)

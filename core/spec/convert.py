@@ -4,6 +4,7 @@ that names the field: ``problem.metric: The metric 'r2' does not apply to a bina
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -225,7 +226,7 @@ def alert_rules(spec: PipelineSpec) -> list[AlertRule] | None:
 
 def autopilot_policy(spec: PipelineSpec) -> AutopilotPolicy:
     m, r = spec.monitoring, spec.monitoring.retraining
-    with at("monitoring.retraining"):
+    try:
         return AutopilotPolicy(
             trigger=r.trigger,
             every_windows=r.every_windows,
@@ -238,6 +239,20 @@ def autopilot_policy(spec: PipelineSpec) -> AutopilotPolicy:
             drift_start=m.drift_start,
             seed=spec.training.seed,
         ).validate()
+    except ConfigError as exc:
+        path = _policy_path(str(exc))
+        raise SpecError(f"{path}: {exc}", path) from None
+
+
+def _policy_path(message: str) -> str:
+    """Where a policy's field lives in the spec: the traffic's fields in monitoring, the rest in retraining."""
+    match = re.search(r"The '(\w+)' of AutopilotPolicy", message)
+    field = match.group(1) if match else ""
+    if field in ("windows", "rows_per_window", "drift_start", "scenario"):
+        return f"monitoring.{field}"
+    if field == "steps":
+        return "deployment.canary_steps"
+    return f"monitoring.retraining.{field}" if field else "monitoring.retraining"
 
 
 # -- The check of a whole spec (without its data) -----------------------------------------------------------

@@ -213,8 +213,8 @@ class GateSpec(_Section):
             "beats_champion a champion); the others are shown but do not decide."
         ),
     )
-    max_fairness_gap: Share = Field(
-        default=0.10, description="Largest allowed gap in recall between the sensitive groups."
+    max_fairness_gap: float = Field(
+        gt=0, le=1, default=0.10, description="Largest allowed gap in recall between the sensitive groups."
     )
     register_on_no_go: bool = Field(
         default=True, description="Register (and deploy) the best model even on NO-GO, so the loop can be shown."

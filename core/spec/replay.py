@@ -20,7 +20,7 @@ from core.spec import convert
 from core.spec.apply import project_name, read_spec_data, record_applied, require_target
 from core.spec.errors import SpecError
 from core.spec.models import PipelineSpec
-from core.stages.data import stage_features, stage_problem
+from core.stages.data import stage_features, stage_ingest, stage_problem
 from core.stages.lab import stage_tune, summarize_study
 from core.stages.operate import stage_monitor
 from core.stages.release import stage_deploy
@@ -78,10 +78,11 @@ class GateOutcome:
 
 
 # -- The steps with the spec's choices ----------------------------------------------------------------------
-def spec_steps(spec: PipelineSpec, target: str) -> tuple[PipelineStep, ...]:
-    """core.pipeline.STEPS with the work of the steps the spec decides replaced by the spec's."""
+def spec_steps(spec: PipelineSpec, target: str, upload: bytes | None = None) -> tuple[PipelineStep, ...]:
+    """core.pipeline.STEPS with the work of the steps the spec decides replaced by the spec's (``upload``:
+    an uploaded file's own bytes, kept with the raw dataset)."""
     works: dict[str, Callable[[PipelineRun], None]] = {
-        "data": lambda run: _data(run, spec),
+        "data": lambda run: _data(run, spec, upload),
         "problem": lambda run: _problem(run, spec, target),
         "features": lambda run: _features(run, spec),
         "train": lambda run: _train(run, spec),
@@ -93,8 +94,8 @@ def spec_steps(spec: PipelineSpec, target: str) -> tuple[PipelineStep, ...]:
     return tuple(replace(step, work=works.get(step.key, step.work)) for step in STEPS)
 
 
-def _data(run: PipelineRun, spec: PipelineSpec) -> None:
-    pipeline._step_data(run)
+def _data(run: PipelineRun, spec: PipelineSpec, upload: bytes | None) -> None:
+    run.raw_id = stage_ingest(run.ws, run.pid, run.df, run.info, run.source_name, upload=upload)["id"]
     record_applied(run.ws, run.pid, spec)
 
 
@@ -196,13 +197,15 @@ def run_spec(
     name: str | None = None,
     progress: Progress = no_progress,
     test_path: str | Path | None = None,
+    data_bytes: bytes | None = None,
+    data_name: str | None = None,
 ) -> dict[str, Any]:
     """Replay ``spec`` headless on its data (or ``data_path``) in a new project: train, tune, gate,
     register, deploy, monitor (and retrain) as the spec says. Returns the pipeline's JSON summary (the
     CLI contract of ``run``), plus ``registry.sha256`` (the model file's hash) and ``spec`` (the spec's
-    version and the gate's deciding checks)."""
+    version and the gate's deciding checks). ``data_bytes``/``data_name``: an uploaded file instead."""
     convert.check_spec(spec)
-    data = read_spec_data(spec, data_path)
+    data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
     target = require_target(spec, data.df)
     convert.check_against(spec, data.df, target)
     test_df = read_spec_data(spec, test_path).df if test_path is not None else None
@@ -215,7 +218,7 @@ def run_spec(
         progress=progress,
         source_name=data.source_name,
         recipe=convert.cleaning_recipe(spec),
-        steps=spec_steps(spec, target),
+        steps=spec_steps(spec, target, data.upload),
         train_config=convert.train_config(spec),
     )
     project = projects.get_project(ws, summary["project"])
@@ -251,7 +254,7 @@ def gate_spec(
         train_config=convert.train_config(spec),
     )
     projects.start_build(ws, pid)
-    for step in spec_steps(spec, target):
+    for step in spec_steps(spec, target, data.upload):
         if step.key not in GATE_STEPS or not step.applies(run):
             continue
         with projects.build_step(ws, pid, step.key):
