@@ -12,11 +12,6 @@ table instead.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import streamlit as st
 
 from core.deployment.routing import strategy_name
@@ -69,29 +64,17 @@ def spec_file_name(name: str) -> str:
     return f"pipeline-{slug}.yaml" if slug else "pipeline.yaml"
 
 
-@contextmanager
-def uploaded_file(upload) -> Iterator[Path | None]:
-    """A temporary copy of an uploaded table under its own file name (the reader knows its format by the
-    suffix; the project and its raw dataset are named after it), removed afterwards; None when nothing
-    was uploaded."""
-    if upload is None:
-        yield None
-        return
-    name = Path(upload.name).name
-    if not name or len(name.encode()) > 200:  # keep within the file system's limit
-        name = "data" + "".join(Path(name).suffixes[-2:])[:20]
-    with tempfile.TemporaryDirectory(prefix="spec-upload-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(upload.getvalue())
-        yield path
-
-
 # -- Create, run -----------------------------------------------------------------------------------------
 def create_from_spec(ws: Workspace, spec: PipelineSpec, *, upload=None, name: str | None = None) -> dict:
     """Create the project from ``spec`` (with the uploaded table, if any) and open it. StudioError on
     bad input, for the caller's ``user_errors``."""
-    with uploaded_file(upload) as data_path:
-        project_id = create_project_from_spec(ws, spec, name=name or None, data_path=data_path)
+    project_id = create_project_from_spec(
+        ws,
+        spec,
+        name=name or None,
+        data_bytes=None if upload is None else upload.getvalue(),
+        data_name=None if upload is None else upload.name,
+    )
     select_project(project_id)
     return projects.get_project(ws, project_id)
 

@@ -4,11 +4,13 @@ from it with ``create_project_from_spec``, on the table that project holds.
 ``core.spec.run_spec`` replays a spec in a NEW project from the spec's file; Home makes the project
 first (so the running job belongs to it and a refresh finds it) and the table may have been uploaded
 (no file is left on the server). This runs the same replay — the pipeline's steps with the spec's
-choices (``core.spec.replay.spec_steps``) — in that project, on its newest raw table.
+choices (``core.spec.replay.spec_steps``) — in that project, on its newest raw table, which it reuses
+instead of saving the table again (cleaning runs again: the summary reports what it did).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from core import pipeline
@@ -41,6 +43,12 @@ def run_in_project(
     read_info = datasets.load_read_info(ws, raw["id"])
     info = ReadInfo.from_dict(read_info) if read_info else None
     target = require_target(spec, df)
+    convert.check_against(spec, df, target)
+
+    def reuse_raw(run: pipeline.PipelineRun) -> None:  # the table is in the project already
+        run.raw_id = int(raw["id"])
+
+    steps = tuple(replace(step, work=reuse_raw) if step.key == "data" else step for step in spec_steps(spec, target))
     return pipeline.run_pipeline(
         ws,
         df,
@@ -50,6 +58,6 @@ def run_in_project(
         source_name=raw["name"],
         recipe=convert.cleaning_recipe(spec),
         project_id=project_id,
-        steps=spec_steps(spec, target),
+        steps=steps,
         train_config=convert.train_config(spec),
     )
