@@ -3,7 +3,7 @@ and run a spec to a monitored deployment as a job (the case study's "one-click d
 
 The spec is ``core.spec``'s: ``load_spec`` refuses a bad file with one ``SpecError`` line, which is
 shown as it is (escaped: it quotes the file's values); ``create_project_from_spec`` makes the project;
-``run_spec`` replays the whole pipeline. Everything a spec or an uploaded table says (names,
+``core.spec.templates.oneclick.run_in_project`` replays the whole pipeline in it, as a job. Everything a spec or an uploaded table says (names,
 descriptions, column names) is user text: escaped or shown with ``st.text``, never as Markdown.
 A spec uploaded to the server names its data as a bundled sample (``sample:<name>``) or not at all:
 a path in it is never read on the server (it would read any file there); the person uploads the
@@ -39,7 +39,8 @@ from ui.widgets import flash, job_panel, user_errors
 RUN_JOB = "spec_run"
 DATA_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"]
 SPEC_TYPES = ["yaml", "yml", "json"]
-#: Session key: the project this session made from the uploaded spec (an id), so it offers the run.
+#: Session key: (project id, uploaded file id) of the project this session made from the uploaded spec,
+#: so that upload offers the run.
 CREATED_KEY = "spec_created"
 
 
@@ -62,6 +63,26 @@ def spec_file_name(name: str) -> str:
     slug = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name.strip().lower())
     slug = "-".join(part for part in slug.split("-") if part)[:60]
     return f"pipeline-{slug}.yaml" if slug else "pipeline.yaml"
+
+
+def target_picker(upload, key: str) -> str | None:
+    """The column to predict, among the uploaded table's columns (read as the Data page reads it; the
+    options are the table's own names, which a select box shows as plain text)."""
+    from core.data.reader import ReadOptions
+    from ui.cache import read_upload
+
+    try:
+        df, _info = read_upload(upload.getvalue(), ReadOptions())
+    except StudioError as exc:
+        st.error(escape_markdown(exc))
+        return None
+    return st.selectbox(
+        _("Column to predict (the target)"),
+        [str(c) for c in df.columns],
+        index=None,
+        key=key,
+        placeholder=_("Choose a column"),
+    )
 
 
 # -- Create, run -----------------------------------------------------------------------------------------
@@ -188,6 +209,11 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
         st.caption(_("Fix that line in the file and upload it again; nothing was created."))
         return
     _describe(spec)
+    if project is not None and st.session_state.get(CREATED_KEY) == (project["id"], upload.file_id):
+        # This session made the open project from this very upload: the one click that runs it.
+        with user_errors():
+            run_button(ws, project, spec, key="spec_run")
+        return
     data = None
     if needs_data_upload(spec):
         source = spec.data.source
@@ -200,17 +226,17 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
         data = st.file_uploader(
             _("The table to start from (CSV, TSV, TXT, Excel or Parquet)"), type=DATA_TYPES, key="spec_data_upload"
         )
-    if project is not None and st.session_state.get(CREATED_KEY) == project["id"]:
-        # This session made the open project from this spec: the one click that runs it.
-        with user_errors():
-            run_button(ws, project, spec, key="spec_run")
-        return
+    target = None
+    if data is not None and not spec.problem.target:
+        target = target_picker(data, key="spec_target")
     name = st.text_input(_("Project name"), value=spec.project.name or "", key="spec_project_name")
-    ready = data is not None or not needs_data_upload(spec)
+    ready = (data is not None or not needs_data_upload(spec)) and (bool(spec.problem.target) or target is not None)
     if st.button(_("Create project from this spec"), key="spec_create", disabled=not ready):
         with user_errors():
+            if target is not None:
+                spec = with_target(spec, target)
             project = create_from_spec(ws, spec, upload=data, name=name)
-            st.session_state[CREATED_KEY] = project["id"]
+            st.session_state[CREATED_KEY] = (project["id"], upload.file_id)
             flash(
                 "success",
                 _("Created project {name} from the spec; run it from here or go on stage by stage.").format(

@@ -9,8 +9,7 @@ import streamlit as st
 from core.i18n import _
 from core.spec.templates import Template, list_templates
 from core.workspace.database import Workspace
-from core.workspace.errors import StudioError
-from ui.spec_panel import DATA_TYPES, create_from_spec, run_button, spec_run_status, with_target
+from ui.spec_panel import DATA_TYPES, create_from_spec, run_button, spec_run_status, target_picker, with_target
 from ui.text import escape_markdown
 from ui.widgets import flash, user_errors
 
@@ -49,7 +48,7 @@ def _card(ws: Workspace, template: Template, project: dict | None) -> None:
             )
         )
         with user_errors():
-            run_button(ws, project, _spec_for(template, project), key=f"template_run_{template.code}")
+            run_button(ws, project, template.spec, key=f"template_run_{template.code}")
         return
     upload = None
     target = None
@@ -58,7 +57,7 @@ def _card(ws: Workspace, template: Template, project: dict | None) -> None:
             _("Your table (CSV, TSV, TXT, Excel or Parquet)"), type=DATA_TYPES, key=f"template_data_{template.code}"
         )
         if upload is not None:
-            target = _target_picker(template, upload)
+            target = target_picker(upload, key=f"template_target_{template.code}")
     disabled = template.needs_data and (upload is None or target is None)
     if st.button(
         _("Create project"),
@@ -71,8 +70,6 @@ def _card(ws: Workspace, template: Template, project: dict | None) -> None:
             spec = template.spec if target is None else with_target(template.spec, target)
             made = create_from_spec(ws, spec, upload=upload)
             st.session_state[CREATED_KEY.format(code=template.code)] = made["id"]
-            if target is not None:
-                st.session_state[f"template_run_target_{made['id']}"] = target
             flash(
                 "success",
                 _("Created project {name} from the template “{template}”.").format(
@@ -80,28 +77,3 @@ def _card(ws: Workspace, template: Template, project: dict | None) -> None:
                 ),
             )
             st.rerun()
-
-
-def _spec_for(template: Template, project: dict):
-    target = st.session_state.get(f"template_run_target_{project['id']}")
-    return template.spec if target is None else with_target(template.spec, target)
-
-
-def _target_picker(template: Template, upload) -> str | None:
-    """The column to predict, among the uploaded table's columns (read as the Data page reads it)."""
-    from core.data.reader import ReadOptions
-    from ui.cache import read_upload
-
-    try:
-        df, _info = read_upload(upload.getvalue(), ReadOptions())
-    except StudioError as exc:
-        st.error(escape_markdown(exc))
-        return None
-    columns = [str(c) for c in df.columns]
-    return st.selectbox(
-        _("Column to predict (the target)"),
-        columns,
-        index=None,
-        key=f"template_target_{template.code}",
-        placeholder=_("Choose a column"),
-    )

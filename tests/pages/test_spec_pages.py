@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.data import datasets
 from core.i18n import use_language
 from core.spec import create_project_from_spec, dump_spec, export_spec, load_spec
 from core.spec.templates import get_template, list_templates
@@ -219,6 +220,27 @@ def test_a_path_in_an_uploaded_spec_is_never_read_on_the_server(fresh, tmp_path)
     assert not list_projects(ws)
 
 
+def test_a_spec_without_a_target_asks_for_one_among_the_uploaded_columns(fresh):
+    at, ws = _home(fresh)
+    _ok(at.run())
+    _upload_spec(at, "spec_version: 1\ntraining:\n  cv_folds: 3\n")
+    assert at.button(key="spec_create").disabled  # no table yet
+    at.file_uploader(key="spec_data_upload").set_value(("iris.csv", _iris_csv(), "text/csv")).run()
+    assert at.button(key="spec_create").disabled  # no target yet
+    at.selectbox(key="spec_target").select("species").run()
+    at.button(key="spec_create").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    (project,) = list_projects(ws)
+    exported = export_spec(ws, project["id"])
+    assert exported.problem.target == "species" and exported.training.cv_folds == 3
+    assert at.button(key="spec_run").label == "Run it to a monitored deployment"
+    # Another spec uploaded in its place is not this project's: it offers to create, not to run.
+    _upload_spec(at, get_template("churn").text, name="other.yaml")
+    assert not [b for b in at.button if b.key == "spec_run"]
+    assert at.button(key="spec_create")
+
+
 def test_a_specs_own_text_is_never_markdown(fresh):
     hostile = "[p](https://evil.example) **p** :red[p] $p^2$"
     text = (
@@ -314,3 +336,18 @@ def test_one_click_runs_the_template_to_monitor(fresh):
     _ok(at)
     assert at.query_params["project"] == str(pid)
     assert any("Monitor" in h.value for h in at.title) or any("monitor" in h.value.lower() for h in at.header)
+
+
+@pytest.mark.slow
+def test_the_blank_template_runs_on_the_target_chosen_at_creation(tmp_path):
+    from core.spec.templates.oneclick import run_in_project
+    from core.workspace.database import Workspace
+    from ui.spec_panel import with_target
+
+    ws = Workspace(tmp_path)
+    blank = get_template("blank").spec
+    pid = create_project_from_spec(ws, with_target(blank, "species"), data_bytes=_iris_csv(), data_name="iris.csv")
+    summary = run_in_project(ws, blank, pid)  # the spec itself names no target: the project's is used
+    assert summary["target"] == "species" and summary["registry"]["alias"] == "champion"
+    raw = [d for d in datasets.list_datasets(ws, pid) if d["kind"] == "raw"]
+    assert len(raw) == 1  # the run reused the project's table

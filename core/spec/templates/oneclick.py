@@ -17,6 +17,7 @@ from core import pipeline
 from core.data import datasets
 from core.data.reader import ReadInfo
 from core.i18n import _
+from core.problem.store import get_problem
 from core.spec import convert
 from core.spec.apply import require_target
 from core.spec.models import PipelineSpec
@@ -31,7 +32,8 @@ def run_in_project(
     ws: Workspace, spec: PipelineSpec, project_id: int, *, progress: Progress = no_progress
 ) -> dict[str, Any]:
     """Train, tune, gate, register, deploy and monitor as ``spec`` says, in ``project_id`` on its newest
-    raw table. Returns the pipeline's JSON summary (as ``run_spec``)."""
+    raw table (a spec without a target, the blank template's, takes the project's). Returns the
+    pipeline's JSON summary (as ``run_spec``)."""
     convert.check_spec(spec)
     project = projects.get_project(ws, project_id)
     raw = datasets.latest_dataset(ws, project_id, "raw")
@@ -42,6 +44,10 @@ def run_in_project(
     df = datasets.load_dataset(ws, raw["id"])
     read_info = datasets.load_read_info(ws, raw["id"])
     info = ReadInfo.from_dict(read_info) if read_info else None
+    if not spec.problem.target:  # the blank template: the target was chosen when the project was made
+        problem = get_problem(ws, project_id)
+        if problem is not None:
+            spec = spec.model_copy(update={"problem": spec.problem.model_copy(update={"target": problem.target})})
     target = require_target(spec, df)
     convert.check_against(spec, df, target)
 
