@@ -297,7 +297,8 @@ def _format_summary(s: dict) -> str:
             f", answers yes from a score of {s['registry']['decision_threshold']:.2f}"
             if "decision_threshold" in s["registry"]
             else ""
-        ),
+        )
+        + (f", model file sha256 {s['registry']['sha256'][:16]}" if s["registry"].get("sha256") else ""),
         f"monitoring ({s['monitoring']['scenario']}): drifted features: "
         f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}",
     ]
