@@ -12,7 +12,9 @@ from ui.diagram import pipeline_diagram
 from ui.frame import PAGES, page_setup
 from ui.guide_panel import open_guide, start_steps
 from ui.language import choose_language
+from ui.spec_panel import spec_section
 from ui.state import forget_project, link_params, select_project
+from ui.templates_panel import template_gallery
 from ui.text import escape_markdown
 from ui.widgets import flash, job_panel, show_flash, user_errors
 
@@ -207,6 +209,10 @@ with right:
             + " "
             + _("A project a pipeline run (the demo, the command line) did not finish says how far it got.")
         )
+
+st.divider()
+template_gallery(ws, project)  # templates and pipeline specs (issue 14)
+spec_section(ws, project)
 
 st.divider()
 st.markdown(

@@ -17,6 +17,7 @@ from ui.gate_panel import register_form
 from ui.language import choose_language
 from ui.lifecycle_panel import lifecycle_panel
 from ui.lineage_panel import lineage_panel
+from ui.spec_panel import export_spec_button
 from ui.text import escape_markdown
 from ui.widgets import experiment_picker, flash, model_name_picker, show_flash, term_help, user_errors
 
@@ -99,5 +100,6 @@ approval_panel(ws, pid, model_name)
 lifecycle_panel(ws, pid, model_name)
 
 lineage_panel(ws, champion)
+export_spec_button(ws, project, key="registry")
 st.subheader(_("Audit log"))
 audit_panel(ws, pid)
