@@ -194,7 +194,11 @@ if len(alerts):
         st.dataframe(alerts, hide_index=True, width="stretch")
 readable_table(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), width="stretch")
 st.caption(_("One line per column: its type, how much is missing, how many distinct values and the most common ones."))
-chart(*cache.missing_chart(ws, raw["id"], target), key="missing_chart")
+missing_figure, missing_sentence = cache.missing_chart(ws, raw["id"], target)
+if missing_figure.data:
+    chart(missing_figure, missing_sentence, key="missing_chart")
+else:  # nothing missing: a sentence says so, not an empty chart
+    st.success(missing_sentence, icon=":material/check_circle:")
 columns = list(raw_df.columns)
 default = get_column_to_chart(columns, alerts, target)
 column = st.selectbox(_("Distribution of"), columns, key="profile_column", index=columns.index(default))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import pipeline
 from core.data import datasets
-from core.formatting import format_number, format_value
+from core.formatting import currency_symbol, format_number, format_value
 from core.i18n import _
 from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (
@@ -150,7 +150,9 @@ with user_errors():
             st.markdown(_("**What mistakes cost** — sets the decision threshold on the Train page"))
             k1, k2 = st.columns(2)
             cost_fn = k1.number_input(
-                _("Cost of missing a real '{positive}' (€ per row)").format(positive=escape_markdown(positive)),
+                _("Cost of missing a real '{positive}' ({currency} per row)").format(
+                    positive=escape_markdown(positive), currency=currency_symbol()
+                ),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_negative or 500.0),
@@ -159,7 +161,7 @@ with user_errors():
                 help=_("E.g. the revenue lost when a churner leaves without an offer."),
             )
             cost_fp = k2.number_input(
-                _("Cost of a false alarm (€ per row)"),
+                _("Cost of a false alarm ({currency} per row)").format(currency=currency_symbol()),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_positive or 50.0),

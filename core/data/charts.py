@@ -183,7 +183,7 @@ def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=BAD,
             customdata=data["missing"],
-            text=[f"{p:.1f}%" for p in data["missing_pct"]],
+            text=[format_percent(p / 100) for p in data["missing_pct"]],
             textposition="auto",
             hovertemplate=_("%{y}: %{customdata:,} missing (%{x:.1f}% of rows)") + "<extra></extra>",
         )
