@@ -25,7 +25,9 @@ _ALWAYS = re.compile(r"([\\`*\[\]<>&~$|])")
 # Underscores emphasise only at the edge of a word ("snake_case" stays as it is).
 _EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 # A colon that starts a shortcode, a directive or a URL's "//"; the "@" of an e-mail address; "www.".
-_AUTOLINK_OR_SHORTCODE = re.compile(r"(?<=:)(?=[\w+\-/])|(?<=@)(?=[\w\-])|(?<=\b[wW][wW][wW])(?=\.)")
+# A colon before digits is left alone unless a shortcode closes after them (":100:"): a time of day
+# ("07:07 UTC") then carries no joiner, which would travel with it when the text is copied.
+_AUTOLINK_OR_SHORTCODE = re.compile(r"(?<=:)(?=(?!\d)[\w+\-/]|\d[\w+\-]*:)|(?<=@)(?=[\w\-])|(?<=\b[wW][wW][wW])(?=\.)")
 # " -> ", " <- ", " -- ", " >= ", " <= ", " ~= " (and " <-> ") are turned into arrows and signs.
 _TYPOGRAPHIC_PAIR = re.compile(r"(?<=[-<>~])(?=[->=])")
 # What starts a block at the beginning of a line: heading, quote, list items, setext underline.
