@@ -12,7 +12,7 @@ import pandas as pd
 from core.data import datasets
 from core.deployment.routing import strategy_name
 from core.documents import Section, Table, make_table
-from core.formatting import format_date, format_exact, format_param
+from core.formatting import format_as, format_date, format_exact, format_param
 from core.glossary import validation_label
 from core.i18n import DEFAULT_LANGUAGE, _, current_language, ngettext
 from core.problem.definition import format_metric_value
@@ -48,7 +48,7 @@ def intended_use_section(ctx: CardContext) -> Section:
     if p.task == "binary" and "decision_threshold" in ctx.lineage:
         bullets.append(
             _("It answers '{label}' when its score is {cut} or more.").format(
-                label=p.positive_class, cut=f"{float(ctx.lineage['decision_threshold']):.2f}"
+                label=p.positive_class, cut=format_as(float(ctx.lineage["decision_threshold"]), ".2f")
             )
         )
     if p.cost_false_negative is not None and p.cost_false_positive is not None:
