@@ -12,6 +12,7 @@ from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, 
 from core.data.reader.wording import describe_read
 from core.data.validation import ValidationRules
 from core.formatting import format_count
+from core.glossary import readable_columns
 from core.i18n import _, ngettext
 from core.problem.store import get_problem
 from core.workspace.errors import StudioError
@@ -191,7 +192,7 @@ if len(alerts):
         expanded=True,
         icon=":material/warning:",
     ):
-        st.dataframe(alerts, hide_index=True, width="stretch")
+        st.dataframe(readable_columns(alerts), hide_index=True, width="stretch")
 readable_table(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), width="stretch")
 st.caption(_("One line per column: its type, how much is missing, how many distinct values and the most common ones."))
 missing_figure, missing_sentence = cache.missing_chart(ws, raw["id"], target)

@@ -22,7 +22,7 @@ from core.problem.store import get_problem
 from core.training.caveats import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
-from ui.text import escape_markdown
+from ui.text import escape_markdown, optional_choice
 from ui.widgets import chart, metric_help, user_errors
 
 ws, project = page_setup(
@@ -101,6 +101,7 @@ with user_errors():
         _("Time column (optional) — evaluate on the latest rows instead of a random split"),
         [None, *dates],
         key="time_column",
+        format_func=optional_choice,
         index=([None, *dates].index(suggestion.time_column) if suggestion.time_column in dates else 0),
     )
 
@@ -115,6 +116,7 @@ with user_errors():
             [None, *id_like],
             index=[None, *id_like].index(suggested_group) if suggested_group in id_like else 0,
             key=f"group_{target}",
+            format_func=optional_choice,
             help=_(
                 "Pick an ID shared by several rows (a customer with several orders): the model is then "
                 "tested on customers it never saw, instead of on rows of customers it already knows."
@@ -125,6 +127,7 @@ with user_errors():
             [None, *id_like],
             index=[None, *id_like].index(suggestion.sensitive_column) if suggestion.sensitive_column in id_like else 0,
             key=f"sensitive_{target}",
+            format_func=optional_choice,
             help=_("E.g. gender, age band or region. The gate compares the model's recall (or error) across groups."),
         )
         max_gap = g1.slider(

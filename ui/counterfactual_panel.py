@@ -94,6 +94,7 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
             loaded.features,
             default=[f for f in loaded.features if f not in loaded.fixed_by_default],
             key=f"{key}_actionable",
+            placeholder=_("Choose one or more"),
             help=_("Untick what the person cannot change (age, for example): the search keeps it as it is."),
         )
         if loaded.fixed_by_default:

@@ -42,6 +42,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
             default=defaults,
             format_func=option_labels(names),
             key="models",
+            placeholder=_("Choose one or more"),
             help=_(
                 "The baseline is always trained: the score any model must beat. "
                 "Slow families (k-nearest neighbours on big tables) are opt-in."

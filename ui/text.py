@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.i18n import _
+
 # Zero-width, no line break: breaks patterns that Streamlit rewrites after parsing, where a backslash
 # escape no longer counts (it is resolved by then): emoji and icon shortcodes (":smile:",
 # ":material/home:", ":streamlit:"), colour directives (":red[…]"), the autolinks of bare addresses
@@ -47,3 +49,9 @@ def escape_markdown(text: Any) -> str:
         marker = match.group(1)
         text = (marker + "\\" + text[len(marker) :]) if marker[0].isdigit() else "\\" + text
     return text
+
+
+def optional_choice(value: Any) -> str:
+    """An optional picker's option as shown (``format_func``): "— none —" in the reader's language for
+    None, else the value as text (a column name, shown as typed)."""
+    return _("— none —") if value is None else str(value)
