@@ -133,6 +133,7 @@ def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
     ]
     cv_header = _("CV {metric}").format(metric=metric_label)
     board = runs[[c for c in shown if c in runs.columns]].rename(columns={"cv_score": cv_header})
+    board["model"] = board["model"].astype(str).map(_)  # family names as the catalog says them
     if board["error"].isna().all():
         board = board.drop(columns=["error"])
     readable_table(board, width="stretch")

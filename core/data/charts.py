@@ -135,8 +135,8 @@ def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
         return (
             busiest_text.format(
                 column=column,
-                start=f"{values.min():%Y-%m-%d}",
-                end=f"{values.max():%Y-%m-%d}",
+                start=format_cell(pd.Timestamp(values.min())),
+                end=format_cell(pd.Timestamp(values.max())),
                 busiest=busiest,
                 rows=format_count(int(vc.max())),
             )

@@ -217,7 +217,7 @@ def plot_leaderboard(leaderboard_df: pd.DataFrame, metric: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=ranked["cv_score"],
-            y=ranked["model"],
+            y=[_(str(m)) for m in ranked["model"]],  # family names in the reader's language
             orientation="h",
             marker_color=colors,
             error_x=dict(type="data", array=std, visible=std is not None),
@@ -248,7 +248,7 @@ def caption_leaderboard(leaderboard_df: pd.DataFrame, metric: str, baseline_pred
         return _("No model could be trained besides the baseline; check the errors in the table.")
     best = models.iloc[0]
     sentence = _("{model} ranks first with a cross-validated {label} of {metric_value}").format(
-        model=best["model"], label=label, metric_value=format_metric_value(metric, best["cv_score"])
+        model=_(str(best["model"])), label=label, metric_value=format_metric_value(metric, best["cv_score"])
     )
     if baselines.empty:
         return sentence + "."

@@ -84,3 +84,35 @@ def test_a_step_shown_away_from_its_page_points_to_it(app_pt):
     links = [link.proto.label for link in at.get("page_link")]
     assert any("resultado desta etapa está na página Monitoramento" in label for label in links), links
     assert not any("está nesta página" in str(s.value) for s in at.success)
+
+
+def test_table_headers_from_our_keys_are_translated(app_pt):
+    at = open_in_portuguese(app_pt, "app.py")
+    headers = [list(map(str, df.value.columns)) for df in at.dataframe]
+    assert ["projeto", "criado em", "feito a partir de", "situação"] in headers, headers
+    at = open_in_portuguese(app_pt, "pages/7_Deploy.py")
+    headers = [h for df in at.dataframe for h in map(str, df.value.columns)]
+    assert {"momento", "id da requisição", "braço", "previsão", "latência (ms)"} <= set(headers), headers
+
+
+def test_pickers_speak_portuguese(app_pt):
+    at = open_in_portuguese(app_pt, "pages/2_Problem.py")
+    assert at.selectbox(key="time_column").options[0] == "— nenhuma —"
+    assert at.selectbox(key="group_churn").options[0] == "— nenhuma —"
+    at = open_in_portuguese(app_pt, "pages/4_Train.py")
+    assert at.multiselect(key="models").proto.placeholder == "Escolha uma ou mais"
+
+
+def test_family_names_and_lineage_in_portuguese(app_pt, demo_workspace_pt):
+    from core.data.lineage import get_lineage_graph
+    from core.i18n import use_language
+    from core.workspace.database import Workspace
+
+    at = open_in_portuguese(app_pt, "pages/4_Train.py")
+    assert any(re.match(r"Regressão logística fica em primeiro lugar", str(c.value)) for c in at.caption), [
+        c.value for c in at.caption
+    ][:5]
+    with use_language("pt"):
+        nodes, _edges = get_lineage_graph(Workspace(demo_workspace_pt[0]), 1)
+    assert "dados limpos v1" in set(nodes["short"]), nodes["short"].tolist()
+    assert any(re.search(r"\d\.\d{3} linhas", label) for label in nodes["label"]), nodes["label"].tolist()
