@@ -124,19 +124,20 @@ def _panel(ws, project: dict, index: int) -> None:
             st.error(escape_markdown(job["error"] or _("The step did not finish.")))
 
     done = pipeline.get_demo_progress(ws, pid)
-    back, run, forward = st.columns([1, 2, 1])
-    if index > 0 and back.button(_("Back"), key="guide_back", icon=":material/arrow_back:", width="stretch"):
-        open_guide(pid, index - 1)
-    elsewhere = _page_name(step.page) if not _on_page(step.page) else None
+    elsewhere = None if _on_page(step.page) else _page_name(step.page)
     if elsewhere is not None:  # a link (?guide=10) or a page switch shows the step away from its page
-        run.page_link(
+        st.page_link(
             step.page,
             label=_("This step's result is on the {page} page: go there").format(page=elsewhere),
             icon=":material/arrow_forward:",
             query_params=guide_params(pid, index),
         )
-    elif done[step.key]:
-        run.success(_("This step is done: its result is on this page."), icon=":material/check_circle:")
+    back, run, forward = st.columns([1, 2, 1])
+    if index > 0 and back.button(_("Back"), key="guide_back", icon=":material/arrow_back:", width="stretch"):
+        open_guide(pid, index - 1)
+    if done[step.key]:
+        if elsewhere is None:
+            run.success(_("This step is done: its result is on this page."), icon=":material/check_circle:")
     else:
         earlier_missing = any(not done[s.key] for s in steps.STEPS[:index])
         label = _("Run the steps up to here") if earlier_missing else _("Run this step")
