@@ -116,3 +116,25 @@ def test_family_names_and_lineage_in_portuguese(app_pt, demo_workspace_pt):
         nodes, _edges = get_lineage_graph(Workspace(demo_workspace_pt[0]), 1)
     assert "dados limpos v1" in set(nodes["short"]), nodes["short"].tolist()
     assert any(re.search(r"\d\.\d{3} linhas", label) for label in nodes["label"]), nodes["label"].tolist()
+
+
+def test_a_table_with_nothing_missing_gets_a_sentence_not_an_empty_chart(fresh):
+    """A Brazilian teacher's own file: Latin-1, ';' delimiter, decimal comma, dd/mm/aaaa, no gaps."""
+    make, _ws = fresh
+    at = make()
+    at.query_params["lang"] = "pt"
+    at.run()
+    at.text_input(key="new_project_name").input("Turma")
+    at.button(key="create_project").click().run()
+    at.switch_page("pages/1_Data.py")
+    at.run()
+    rows = [
+        f"{i};{'São Paulo' if i % 2 else 'Goiânia'};{i * 1.5:.1f}".replace(".", ",") + f";0{1 + i % 9}/03/2024"
+        for i in range(40)
+    ]
+    text = "aluno;cidade;nota;data\n" + "\n".join(rows) + "\n"
+    at.file_uploader(key="upload").set_value(("notas.csv", text.encode("latin-1"), "text/csv")).run()
+    at.button(key="save_upload").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Nenhuma coluna tem valores ausentes" in str(s.value) for s in at.success), [s.value for s in at.success]
+    assert not [c for c in at.get("plotly_chart") if "Nenhuma coluna tem valores ausentes" in c.proto.spec]
