@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import pipeline
 from core.formatting import format_count
+from core.glossary import readable_columns
 from core.i18n import N_, _, ngettext
 from core.workspace import jobs, projects
 from core.workspace.errors import StudioError
@@ -199,7 +200,7 @@ with right:
                     st.rerun()
     existing = projects.get_projects_df(ws)
     if len(existing):
-        st.dataframe(existing, hide_index=True, width="stretch", key="projects_table")
+        st.dataframe(readable_columns(existing), hide_index=True, width="stretch", key="projects_table")
         st.caption(
             ngettext(
                 "{n} project in this workspace, newest first; switch between them in the sidebar.",

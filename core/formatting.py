@@ -9,7 +9,7 @@ nothing of ours, so any layer may use it.
 The rules every page and chart follows (issue 12, "Numbers and names people read"): thousands
 separators (1,204); no scientific notation for ordinary magnitudes (424,000, not 4.24e+05; 0.000123,
 not 1.23e-04); years as years (2021, not 2,021); never "-0.00"; a rate as a percentage; a whole rate
-without ".0" ("903 requests a second"); units where known ("12 ms", "€4.50"). Charts use the same
+without ".0" ("903 requests a second"); units where known ("12 ms", "€4.50", "R$ 4,50"). Charts use the same
 rules through ``core.style.number_axes`` (d3 formats, below).
 
 Per language (issue 13): in Portuguese every formatter writes a decimal comma and a thousands point
@@ -22,11 +22,12 @@ converted twice and the rules above hold in both languages.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -68,6 +69,47 @@ def _localized(function: _F) -> _F:
         return localize_number_text(text)
 
     return wrapper  # type: ignore[return-value]
+
+
+#: For formatters written outside this module (a metric's value, an explanation's effect): decorate a
+#: function that builds its text with English numerals, and it writes the current language's way.
+localized = _localized
+
+
+@contextlib.contextmanager
+def english_numerals() -> Iterator[None]:
+    """Inside the block every formatter writes English numerals ("0.84", "1,204"), whatever the
+    language: for values kept as text in a record and localized again where shown (a gate's checks)."""
+    token = _inside.set(True)
+    try:
+        yield
+    finally:
+        _inside.reset(token)
+
+
+@_localized
+def format_as(value: float, spec: str) -> str:
+    """``value`` exactly as Python's ``format(value, spec)`` writes it in English ("0.84" for ".2f",
+    "1,204" for ",", "12%" for ".0%"), with the current language's separators: for sentences whose
+    English form is pinned by a spec; prefer the formatters above for new text."""
+    return format(value, spec)
+
+
+def format_datetime(value: Any) -> str:
+    """A moment a person reads in a sentence ("generated on …"): its date as ``format_date`` writes it
+    (dd/mm/aaaa in Portuguese), then hours and minutes; ISO text is read as such, other text is kept."""
+    if isinstance(value, str):
+        try:
+            value = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            return value
+    if value is None or pd.isna(value):
+        return _("n/a")
+    value = pd.Timestamp(value)
+    day = format_date(value.normalize())
+    if value == value.normalize():
+        return day
+    return f"{day} {value.hour:02d}:{value.minute:02d}"
 
 
 def _date_text(value: pd.Timestamp, time_sep: str = " ") -> str:
@@ -211,13 +253,26 @@ def format_number(value: float) -> str:
     return _unsigned_zero(f"{value:.2f}")
 
 
+#: The currency sign costs are shown in, per language. Costs are plain numbers the user typed (the
+#: studio converts nothing): the sign follows the class's language, so a Brazilian class reads R$.
+CURRENCIES = {"en": "€", "pt": "R$"}
+
+
+def currency_symbol(language: str | None = None) -> str:
+    """The currency sign of ``language`` (default: the current one): "€" in English, "R$" in Portuguese."""
+    return CURRENCIES.get(language or current_language(), CURRENCIES["en"])
+
+
 @_localized
-def format_money(value: float, currency: str = "€") -> str:
-    """€12,400 / −€3,100 / €4.50."""
+def format_money(value: float, currency: str | None = None) -> str:
+    """€12,400 / −€3,100 / €4.50; in Portuguese R$ 12.400 / −R$ 3.100 / R$ 4,50 (``currency``: the
+    language's sign unless given; a sign of several letters is followed by a no-break space)."""
+    currency = currency_symbol() if currency is None else currency
     sign = "−" if value < 0 else ""
     magnitude = abs(value)
     number = f"{magnitude:,.0f}" if magnitude >= 100 or float(magnitude).is_integer() else f"{magnitude:,.2f}"
-    return f"{sign}{currency}{number}"
+    space = "\u00a0" if len(currency) > 1 else ""
+    return f"{sign}{currency}{space}{number}"
 
 
 def format_feature_value(value: Any) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from core.i18n import LANGUAGES, N_, _, current_language, use_language
+from core.i18n.table_words import TABLE_WORDS
 from core.problem.definition import METRIC_LABELS, get_metric_label
 
 STRATEGY_LABELS = {
@@ -139,6 +140,8 @@ def column_label(column: object) -> str:
         return _(COLUMN_LABELS[text])
     if text in METRIC_LABELS:
         return get_metric_label(text)
+    if text.replace("_", " ") in TABLE_WORDS:  # our own keys ("made_from", "last error") in the reader's language
+        return _(TABLE_WORDS[text.replace("_", " ")])
     if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", text):
         return text
     for suffix, unit in _UNIT_SUFFIXES.items():

@@ -12,6 +12,7 @@ from core.data.reader import THOUSANDS_CHOICES, ReadOptions, list_excel_sheets, 
 from core.data.reader.wording import describe_read
 from core.data.validation import ValidationRules
 from core.formatting import format_count
+from core.glossary import readable_columns
 from core.i18n import _, ngettext
 from core.problem.store import get_problem
 from core.workspace.errors import StudioError
@@ -191,10 +192,14 @@ if len(alerts):
         expanded=True,
         icon=":material/warning:",
     ):
-        st.dataframe(alerts, hide_index=True, width="stretch")
+        st.dataframe(readable_columns(alerts), hide_index=True, width="stretch")
 readable_table(profile.drop(columns=["alerts", "alert_messages"], errors="ignore"), width="stretch")
 st.caption(_("One line per column: its type, how much is missing, how many distinct values and the most common ones."))
-chart(*cache.missing_chart(ws, raw["id"], target), key="missing_chart")
+missing_figure, missing_sentence = cache.missing_chart(ws, raw["id"], target)
+if missing_figure.data:
+    chart(missing_figure, missing_sentence, key="missing_chart")
+else:  # nothing missing: a sentence says so, not an empty chart
+    st.success(missing_sentence, icon=":material/check_circle:")
 columns = list(raw_df.columns)
 default = get_column_to_chart(columns, alerts, target)
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import pipeline
 from core.data import datasets
-from core.formatting import format_number, format_value
+from core.formatting import currency_symbol, format_number, format_value
 from core.i18n import _
 from core.problem.charts import caption_target, plot_target
 from core.problem.definition import (
@@ -22,7 +22,7 @@ from core.problem.store import get_problem
 from core.training.caveats import suggest_group_column
 from ui import cache
 from ui.frame import page_setup, require_project
-from ui.text import escape_markdown
+from ui.text import escape_markdown, optional_choice
 from ui.widgets import chart, metric_help, user_errors
 
 ws, project = page_setup(
@@ -101,6 +101,7 @@ with user_errors():
         _("Time column (optional) — evaluate on the latest rows instead of a random split"),
         [None, *dates],
         key="time_column",
+        format_func=optional_choice,
         index=([None, *dates].index(suggestion.time_column) if suggestion.time_column in dates else 0),
     )
 
@@ -115,6 +116,7 @@ with user_errors():
             [None, *id_like],
             index=[None, *id_like].index(suggested_group) if suggested_group in id_like else 0,
             key=f"group_{target}",
+            format_func=optional_choice,
             help=_(
                 "Pick an ID shared by several rows (a customer with several orders): the model is then "
                 "tested on customers it never saw, instead of on rows of customers it already knows."
@@ -125,6 +127,7 @@ with user_errors():
             [None, *id_like],
             index=[None, *id_like].index(suggestion.sensitive_column) if suggestion.sensitive_column in id_like else 0,
             key=f"sensitive_{target}",
+            format_func=optional_choice,
             help=_("E.g. gender, age band or region. The gate compares the model's recall (or error) across groups."),
         )
         max_gap = g1.slider(
@@ -150,7 +153,9 @@ with user_errors():
             st.markdown(_("**What mistakes cost** — sets the decision threshold on the Train page"))
             k1, k2 = st.columns(2)
             cost_fn = k1.number_input(
-                _("Cost of missing a real '{positive}' (€ per row)").format(positive=escape_markdown(positive)),
+                _("Cost of missing a real '{positive}' ({currency} per row)").format(
+                    positive=escape_markdown(positive), currency=currency_symbol()
+                ),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_negative or 500.0),
@@ -159,7 +164,7 @@ with user_errors():
                 help=_("E.g. the revenue lost when a churner leaves without an offer."),
             )
             cost_fp = k2.number_input(
-                _("Cost of a false alarm (€ per row)"),
+                _("Cost of a false alarm ({currency} per row)").format(currency=currency_symbol()),
                 0.0,
                 1e9,
                 float(suggestion.cost_false_positive or 50.0),

@@ -71,12 +71,14 @@ with user_errors():
         numeric,
         default=[c for c in base.log_columns if c in numeric],
         key="log_columns",
+        placeholder=_("Choose one or more"),
     )
     drop_columns = c2.multiselect(
         _("Leave out of the model"),
         inputs,
         default=[c for c in base.drop_columns if c in inputs],
         key="drop_columns",
+        placeholder=_("Choose one or more"),
         help=_("IDs and free text are suggested: they identify rows rather than explain them."),
     )
     config = FeatureConfig(

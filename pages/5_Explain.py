@@ -4,6 +4,7 @@ its prediction. Computed once per model and saved."""
 import streamlit as st
 
 from core.explain.probability import describe_space
+from core.formatting import format_as
 from core.i18n import _
 from core.training import tracking
 from ui import cache
@@ -52,7 +53,10 @@ with user_errors():
     st.caption(
         escape_markdown(
             _("Explainer: {explainer}. {note} {space} Computed in {seconds} s.").format(
-                explainer=expl.explainer, note=expl.note, space=describe_space(shown), seconds=f"{expl.seconds:.1f}"
+                explainer=expl.explainer,
+                note=expl.note,
+                space=describe_space(shown),
+                seconds=format_as(expl.seconds, ".1f"),
             )
         )
     )

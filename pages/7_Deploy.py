@@ -14,6 +14,7 @@ from core.deployment.charts import (
     caption_unanswered,
 )
 from core.deployment.routing import STRATEGIES, RoutingConfig, colour_name, strategy_caption, strategy_name
+from core.glossary import readable_columns
 from core.i18n import _
 from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
@@ -148,7 +149,7 @@ with user_errors():
             else _("No validation rules were learned for this model's data.")
         )
         if violations:
-            st.dataframe(get_violations_df(violations), hide_index=True, width="stretch")
+            st.dataframe(readable_columns(get_violations_df(violations)), hide_index=True, width="stretch")
 
 summary = serving.get_traffic_summary_df(ws, active["id"])
 if not summary.empty:

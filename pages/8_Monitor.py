@@ -8,6 +8,7 @@ from core import pipeline, registry
 from core.data.validation import caption_violations_by_window
 from core.deployment import serving
 from core.formatting import format_count
+from core.glossary import readable_columns
 from core.i18n import _, ngettext
 from core.monitoring.charts import (
     caption_drift_heatmap,
@@ -163,7 +164,7 @@ if not violations.empty:
         ).format(n=format_count(len(violations))),
         icon=":material/rule:",
     ):
-        st.dataframe(violations, hide_index=True, width="stretch")
+        st.dataframe(readable_columns(violations), hide_index=True, width="stretch")
 st.caption(
     escape_markdown(caption_violations_by_window(violations))
     if not violations.empty

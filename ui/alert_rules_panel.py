@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import pipeline, registry
 from core.formatting import format_count, format_value
+from core.glossary import readable_columns
 from core.i18n import N_, _, ngettext
 from core.monitoring import delivery, rule_store
 from core.monitoring.evaluation import BUILT_IN_REASONS
@@ -279,7 +280,7 @@ def _outbox(ws, project_id: int) -> None:
             "send them to): {pending}. A failed alert keeps its last error."
         ).format(sent=counts["sent"], failed=counts["failed"], pending=counts["pending"])
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(readable_columns(table), hide_index=True, width="stretch")
     webhook = rule_store.get_webhook(ws, project_id)
     if webhook and counts["pending"] + counts["failed"] and st.button(_("Send the unsent alerts"), key="alert_resend"):
         with user_errors():

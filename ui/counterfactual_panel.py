@@ -18,7 +18,7 @@ from core.explain.charts_local import (
 )
 from core.explain.counterfactual import CounterfactualResult
 from core.explain.probability import output_words
-from core.formatting import format_count
+from core.formatting import format_as, format_count
 from core.i18n import _, current_language
 from core.stages.local_explain import LocalMethods, RunModel, counterfactual_for, load_run_model, local_methods_for
 from core.workspace.database import Workspace, sha256_bytes
@@ -94,6 +94,7 @@ def counterfactual_panel(ws: Workspace, project_id: int, run_id: int) -> None:
             loaded.features,
             default=[f for f in loaded.features if f not in loaded.fixed_by_default],
             key=f"{key}_actionable",
+            placeholder=_("Choose one or more"),
             help=_("Untick what the person cannot change (age, for example): the search keeps it as it is."),
         )
         if loaded.fixed_by_default:
@@ -186,7 +187,7 @@ def _surrogate_section(ws: Workspace, run_id: int, selected: SelectedRow, loaded
                     explained=output_words(local.explained),
                     row=selected.label,
                     samples=format_count(local.surrogate.samples),
-                    r2=f"{local.surrogate.r2:.2f}",
+                    r2=format_as(local.surrogate.r2, ".2f"),
                 )
             )
         )

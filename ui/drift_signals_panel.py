@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.glossary import readable_columns
 from core.i18n import _
 from core.monitoring.charts_drift import (
     caption_domain_drift,
@@ -39,4 +40,4 @@ def drift_signals_panel(report: MonitoringReport) -> None:
         )
     if not report.domain_features_df.empty:
         with st.expander(_("Columns that tell the drifted windows apart (AUC lost when the column is shuffled)")):
-            st.dataframe(report.domain_features_df, hide_index=True, width="stretch")
+            st.dataframe(readable_columns(report.domain_features_df), hide_index=True, width="stretch")

@@ -59,7 +59,7 @@ from core.evaluation.reports import (
     get_threshold_df,
     get_threshold_row,
 )
-from core.formatting import format_money, format_percent, format_value
+from core.formatting import format_as, format_money, format_percent, format_value
 from core.i18n import _
 from core.problem.definition import ProblemConfig, encode_target, get_metric_heading, get_metric_label
 from core.problem.store import get_experiment_problem, get_problem
@@ -144,7 +144,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     if cost is not None:
         c1, c2, c3 = st.columns(3)
         c1.metric(_("Cost at this threshold"), format_money(row["cost"]))
-        c2.metric(_("Cheapest threshold"), f"{best:.2f}", help=term_help(THRESHOLD_TERM))
+        c2.metric(_("Cheapest threshold"), format_as(best, ".2f"), help=term_help(THRESHOLD_TERM))
         c3.metric(_("Cost at the cheapest"), format_money(get_threshold_row(thresholds, best)["cost"]))
         chart(plot_cost_curve(thresholds, best, threshold), caption_cost_curve(thresholds, best), key=f"cost_{key}")
     else:
@@ -159,7 +159,7 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
     cols = st.columns(4)
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(
-            get_metric_heading(name), _("n/a") if np.isnan(value) else f"{value:.3f}", help=term_help(name)
+            get_metric_heading(name), _("n/a") if np.isnan(value) else format_as(value, ".3f"), help=term_help(name)
         )
     st.caption(
         escape_markdown(
@@ -168,10 +168,10 @@ def _binary(problem: ProblemConfig, holdout: pd.DataFrame, model, run: tuple[int
                 "(recall); of the rows flagged, {precision} really are '{positive}' (precision). "
                 "ROC-AUC, PR-AUC and log loss do not depend on the threshold."
             ).format(
-                threshold=f"{threshold:.2f}",
+                threshold=format_as(threshold, ".2f"),
                 positive=positive,
-                recall=f"{report['recall']:.0%}",
-                precision=f"{report['precision']:.0%}",
+                recall=format_as(report["recall"], ".0%"),
+                precision=format_as(report["precision"], ".0%"),
             )
         )
     )
@@ -211,7 +211,7 @@ def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> Non
     for i, (name, value) in enumerate(report.items()):
         cols[i % 4].metric(
             get_metric_heading(name),
-            _("n/a") if np.isnan(value) else f"{value:.3f}",
+            _("n/a") if np.isnan(value) else format_as(value, ".3f"),
             help=term_help(name.removesuffix("_ovr")),
         )
     st.caption(
@@ -219,7 +219,7 @@ def _multiclass(ws, problem: ProblemConfig, holdout: pd.DataFrame, model) -> Non
             "{share} of the unseen rows get the right class. The class averages count every "
             "class the same however rare it is; ROC-AUC and log loss judge the probabilities, not just the "
             "final answer."
-        ).format(share=f"{report['accuracy']:.0%}")
+        ).format(share=format_as(report["accuracy"], ".0%"))
     )
     per_class = get_per_class_df(truth, predicted, classes)
     c1, c2 = st.columns(2)
@@ -295,7 +295,7 @@ def _fairness(
     if threshold is not None:
         st.caption(
             _("Groups are compared on the answers at the threshold chosen above ({threshold}).").format(
-                threshold=f"{threshold:.2f}"
+                threshold=format_as(threshold, ".2f")
             )
         )
     y, pred = _truth_and_pred(problem, holdout, model, threshold)

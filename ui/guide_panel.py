@@ -8,6 +8,8 @@ finishes. The guide only runs in a project made for it (the demo sample); a dele
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core import pipeline
@@ -53,6 +55,8 @@ def close_guide() -> None:
 
 def _current_step(project: dict) -> int | None:
     from_url = steps.step_index(st.query_params.get("guide"))
+    if from_url is None and "guide" in st.query_params:
+        del st.query_params["guide"]  # ?guide=abc or 99 is ignored: gone from the URL, so no link carries it
     if from_url is not None:
         st.session_state[GUIDE_KEY] = {"project": project["id"], "step": from_url}
         return from_url
@@ -120,11 +124,20 @@ def _panel(ws, project: dict, index: int) -> None:
             st.error(escape_markdown(job["error"] or _("The step did not finish.")))
 
     done = pipeline.get_demo_progress(ws, pid)
+    elsewhere = None if _on_page(step.page) else _page_name(step.page)
+    if elsewhere is not None:  # a link (?guide=10) or a page switch shows the step away from its page
+        st.page_link(
+            step.page,
+            label=_("This step's result is on the {page} page: go there").format(page=elsewhere),
+            icon=":material/arrow_forward:",
+            query_params=guide_params(pid, index),
+        )
     back, run, forward = st.columns([1, 2, 1])
     if index > 0 and back.button(_("Back"), key="guide_back", icon=":material/arrow_back:", width="stretch"):
         open_guide(pid, index - 1)
     if done[step.key]:
-        run.success(_("This step is done: its result is on this page."), icon=":material/check_circle:")
+        if elsewhere is None:
+            run.success(_("This step is done: its result is on this page."), icon=":material/check_circle:")
     else:
         earlier_missing = any(not done[s.key] for s in steps.STEPS[:index])
         label = _("Run the steps up to here") if earlier_missing else _("Run this step")
@@ -143,3 +156,22 @@ def _panel(ws, project: dict, index: int) -> None:
         forward.caption(_("The loop is closed: this is the last step."))
     if projects.get_stage_status(ws, pid).get("monitor") and not done[step.key] and step.key == "retrain":
         st.caption(_("Retraining runs only when monitoring recommends it."))
+
+
+def _on_page(script: str) -> bool:
+    """Whether this run draws ``script`` (a page file such as "pages/1_Data.py"); True when it cannot tell."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        info = ctx.pages_manager.get_pages().get(ctx.page_script_hash) if ctx is not None else None
+        current = info.get("script_path") if info else None
+    except Exception:  # an older or newer Streamlit without these internals: keep the panel as it was
+        return True
+    return current is None or Path(str(current)).name == Path(script).name
+
+
+def _page_name(script: str) -> str:
+    from ui.frame import PAGES  # here, not at the top: ui.frame imports this module
+
+    return next((_(label) for path, label, *_rest in PAGES if path == script), script)

@@ -42,6 +42,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
             default=defaults,
             format_func=option_labels(names),
             key="models",
+            placeholder=_("Choose one or more"),
             help=_(
                 "The baseline is always trained: the score any model must beat. "
                 "Slow families (k-nearest neighbours on big tables) are opt-in."
@@ -132,6 +133,7 @@ def show_leaderboard(ws, project_id: int, experiment: dict) -> None:
     ]
     cv_header = _("CV {metric}").format(metric=metric_label)
     board = runs[[c for c in shown if c in runs.columns]].rename(columns={"cv_score": cv_header})
+    board["model"] = board["model"].astype(str).map(_)  # family names as the catalog says them
     if board["error"].isna().all():
         board = board.drop(columns=["error"])
     readable_table(board, width="stretch")

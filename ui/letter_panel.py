@@ -60,6 +60,7 @@ def letter_panel(ws: Workspace, project_id: int) -> None:
             features,
             default=fixed_by_default,
             key="letter_immutable",
+            placeholder=_("Choose one or more"),
             help=_(
                 "The letter's 'what would change it' keeps these as they are. Preselected: the problem's "
                 "sensitive column, personal characteristics such as age or gender, and dates; remove any to let "

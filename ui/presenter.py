@@ -89,6 +89,8 @@ def presenter_mode() -> bool:
     from_url = _parse(st.query_params.get(URL_PARAM))
     if from_url is not None:
         st.session_state[PRESENT_KEY] = from_url
+    elif URL_PARAM in st.query_params:  # ?present=abc is ignored: gone from the URL, so no copied link carries it
+        del st.query_params[URL_PARAM]
     return bool(st.session_state.get(PRESENT_KEY, False))
 
 

@@ -162,7 +162,7 @@ def render_add_step(
     try:
         if op in ("drop_columns", "to_numeric", "to_datetime", "to_boolean", "trim_whitespace"):
             choices = columns if op == "drop_columns" else text
-            chosen = st.multiselect(_("Columns"), choices, key=f"{key}_cols")
+            chosen = st.multiselect(_("Columns"), choices, key=f"{key}_cols", placeholder=_("Choose one or more"))
             params: dict = {"columns": chosen}
             if op == "to_numeric":
                 # Start from the number format the file was read with (or the one the values are written in).
@@ -233,7 +233,12 @@ def render_add_step(
             )
             step = make_outlier_step(df, column, method=method, action=action) if column else None
         elif op == "drop_duplicates":
-            subset = st.multiselect(_("Compare only these columns (blank = all)"), columns, key=f"{key}_subset")
+            subset = st.multiselect(
+                _("Compare only these columns (blank = all)"),
+                columns,
+                key=f"{key}_subset",
+                placeholder=_("All columns"),
+            )
             step = CleaningStep(op, {"subset": subset or None})
         elif op == "filter_rows":
             c1, c2, c3 = st.columns(3)

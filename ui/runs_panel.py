@@ -92,6 +92,7 @@ def show_runs(ws, project_id: int, problem: ProblemConfig) -> None:
         list(labels),
         format_func=option_labels(labels),
         key="runs_compare",
+        placeholder=_("Choose one or more"),
         default=list(labels)[:2] if len(labels) >= 2 else None,
         max_selections=6,
     )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.i18n import _
+
 # Zero-width, no line break: breaks patterns that Streamlit rewrites after parsing, where a backslash
 # escape no longer counts (it is resolved by then): emoji and icon shortcodes (":smile:",
 # ":material/home:", ":streamlit:"), colour directives (":red[…]"), the autolinks of bare addresses
@@ -25,7 +27,9 @@ _ALWAYS = re.compile(r"([\\`*\[\]<>&~$|])")
 # Underscores emphasise only at the edge of a word ("snake_case" stays as it is).
 _EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 # A colon that starts a shortcode, a directive or a URL's "//"; the "@" of an e-mail address; "www.".
-_AUTOLINK_OR_SHORTCODE = re.compile(r"(?<=:)(?=[\w+\-/])|(?<=@)(?=[\w\-])|(?<=\b[wW][wW][wW])(?=\.)")
+# A colon before digits is left alone unless a shortcode closes after them (":100:"): a time of day
+# ("07:07 UTC") then carries no joiner, which would travel with it when the text is copied.
+_AUTOLINK_OR_SHORTCODE = re.compile(r"(?<=:)(?=(?!\d)[\w+\-/]|\d[\w+\-]*:)|(?<=@)(?=[\w\-])|(?<=\b[wW][wW][wW])(?=\.)")
 # " -> ", " <- ", " -- ", " >= ", " <= ", " ~= " (and " <-> ") are turned into arrows and signs.
 _TYPOGRAPHIC_PAIR = re.compile(r"(?<=[-<>~])(?=[->=])")
 # What starts a block at the beginning of a line: heading, quote, list items, setext underline.
@@ -45,3 +49,9 @@ def escape_markdown(text: Any) -> str:
         marker = match.group(1)
         text = (marker + "\\" + text[len(marker) :]) if marker[0].isdigit() else "\\" + text
     return text
+
+
+def optional_choice(value: Any) -> str:
+    """An optional picker's option as shown (``format_func``): "— none —" in the reader's language for
+    None, else the value as text (a column name, shown as typed)."""
+    return _("— none —") if value is None else str(value)

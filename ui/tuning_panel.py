@@ -9,6 +9,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core.formatting import format_as
 from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_experiment_problem
@@ -273,7 +274,10 @@ def show_live_study(ws, project_id: int, problem: ProblemConfig, job: dict | Non
             st.info(
                 (
                     _("Running: {method} of {family}, up to {trials} trials or {seconds} s.").format(
-                        method=method, family=family, trials=config.max_trials, seconds=f"{config.max_seconds:g}"
+                        method=method,
+                        family=family,
+                        trials=config.max_trials,
+                        seconds=format_as(config.max_seconds, "g"),
                     )
                     if config.max_seconds
                     else _("Running: {method} of {family}, up to {trials} trials.").format(

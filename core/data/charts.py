@@ -135,8 +135,8 @@ def caption_column_distribution(df: pd.DataFrame, column: str) -> str:
         return (
             busiest_text.format(
                 column=column,
-                start=f"{values.min():%Y-%m-%d}",
-                end=f"{values.max():%Y-%m-%d}",
+                start=format_cell(pd.Timestamp(values.min())),
+                end=format_cell(pd.Timestamp(values.max())),
                 busiest=busiest,
                 rows=format_count(int(vc.max())),
             )
@@ -183,7 +183,7 @@ def plot_missing(profile_df: pd.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=BAD,
             customdata=data["missing"],
-            text=[f"{p:.1f}%" for p in data["missing_pct"]],
+            text=[format_percent(p / 100) for p in data["missing_pct"]],
             textposition="auto",
             hovertemplate=_("%{y}: %{customdata:,} missing (%{x:.1f}% of rows)") + "<extra></extra>",
         )

@@ -27,7 +27,7 @@ from core.data.columns import (
     outlier_fences,
     present_numbers,
 )
-from core.formatting import format_cell, format_count, format_statistic
+from core.formatting import format_as, format_cell, format_count, format_statistic
 from core.i18n import _
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress
@@ -168,9 +168,11 @@ def _top_values(s: pd.Series, counts: pd.Series, present: int, kind: str) -> str
     if not present:
         return ""
     if kind == "datetime":
-        return _("from {start} to {end}").format(start=f"{s.min():%Y-%m-%d}", end=f"{s.max():%Y-%m-%d}")
+        return _("from {start} to {end}").format(
+            start=format_cell(pd.Timestamp(s.min())), end=format_cell(pd.Timestamp(s.max()))
+        )
     top = counts.head(3)
-    return ", ".join(f"{format_cell(v)} ({100 * c / present:.0f}%)" for v, c in top.items())
+    return ", ".join(f"{format_cell(v)} ({format_as(100 * c / present, '.0f')}%)" for v, c in top.items())
 
 
 def _alert_presence(name, counts, present, distinct, missing, n, kind, s, is_target, details) -> None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 import pandas as pd
 
 from core.deployment.served_model import ServedModel
-from core.formatting import format_count, format_percent
-from core.i18n import _, ngettext
+from core.formatting import format_as, format_count, format_percent
+from core.i18n import N_, _, ngettext
+
+#: The arms a request log names by code, as a reader says them.
+_ARM_NAMES = {"champion": N_("champion"), "challenger": N_("challenger"), "shadow": N_("shadow")}
 
 
 def fixed(value: float, decimals: int = 2) -> str:
     """A measured number with a fixed count of decimals ("1.50"), for sentences that compare it with
     other values written the same way (latencies, thresholds)."""
-    return f"{float(value):.{decimals}f}"
+    return format_as(float(value), f".{decimals}f")
 
 
 def caption_answers(result: pd.DataFrame, served: ServedModel, *, answer_label: str) -> str:
@@ -89,7 +92,7 @@ def caption_traffic_summary(summary: pd.DataFrame) -> str:
         n=format_count(int(summary["requests"].sum())),
         share=format_percent(top["share"], 0),
         version=top["version"],
-        arm=top["arm"],
+        arm=_(_ARM_NAMES[top["arm"]]) if top["arm"] in _ARM_NAMES else top["arm"],
         ms=fixed(top["mean_latency_ms"]),
     )
 

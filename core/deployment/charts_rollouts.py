@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from core.deployment.rollouts.guardrails import describe_check, guardrail_name
 from core.deployment.rollouts.traffic import answer_values
 from core.deployment.routing import colour_name
-from core.formatting import format_count, format_p_value, format_percent
+from core.formatting import format_as, format_count, format_p_value, format_percent
 from core.i18n import N_, _
 from core.problem.definition import get_metric_label
 from core.style import ACCENT, BAD, GOOD, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, plot_texts, style_figure
@@ -92,7 +92,7 @@ def plot_canary_ramp(steps: list[dict[str, Any]], planned: list[float]) -> go.Fi
     labels = [
         _("passed") if reached.get(p) else _("rolled back") if p in reached else _("not reached") for p in planned
     ]
-    steps_x = [_("step {n} ({share}%)").format(n=i + 1, share=f"{p:g}") for i, p in enumerate(planned)]
+    steps_x = [_("step {n} ({share}%)").format(n=i + 1, share=format_as(p, "g")) for i, p in enumerate(planned)]
     fig = go.Figure(go.Bar(x=steps_x, y=planned, marker_color=colors, text=labels))
     return style_figure(fig, title=_("Canary ramp: challenger's share of traffic"), height=HEIGHT_SMALL,
                         yaxis_title=_("share of requests (%)"), yaxis_range=[0, 105])  # fmt: skip
@@ -109,11 +109,11 @@ def caption_canary_ramp(summary: dict[str, Any]) -> str:
     last = steps[-1]
     if summary["verdict"] != "rolled back":
         return _("Step {step} ({share}% of traffic) passed every guardrail; the ramp goes on.").format(
-            step=last["step"], share=f"{last['share']:g}"
+            step=last["step"], share=format_as(last["share"], "g")
         )
     return _(
         "The ramp stopped at step {step} ({share}% of traffic): {failed} failed, so the champion took all traffic back."
-    ).format(step=last["step"], share=f"{last['share']:g}", failed=", ".join(summary["evidence"]["failed"]))
+    ).format(step=last["step"], share=format_as(last["share"], "g"), failed=", ".join(summary["evidence"]["failed"]))
 
 
 # -- A/B ---------------------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def caption_ab_arms(evidence: dict[str, Any]) -> str:
         p=format_p_value(test["p_value"]),
         looks=evidence["looks"],
         sequential=format_p_value(evidence["sequential_p_value"]),
-        mde=f"{evidence['mde_now']:.3f}",
+        mde=format_as(evidence["mde_now"], ".3f"),
     )
 
 
@@ -288,7 +288,7 @@ def caption_champion_vs_challenger(over_time: pd.DataFrame, metric: str) -> str:
     last = over_time.groupby("arm", sort=False).last()
     parts = [
         _("{arm} {value} on {n} labelled answers").format(
-            arm=arm_name(str(arm)), value=f"{row['value']:.3f}", n=format_count(int(row["labelled"]))
+            arm=arm_name(str(arm)), value=format_as(row["value"], ".3f"), n=format_count(int(row["labelled"]))
         )
         for arm, row in last.iterrows()
     ]

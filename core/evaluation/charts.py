@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.evaluation.reports import get_threshold_row
-from core.formatting import format_money
+from core.formatting import currency_symbol, format_as, format_count, format_money
 from core.i18n import _
 from core.problem.definition import (
     format_metric_value,
@@ -61,13 +61,13 @@ def plot_roc(roc_df: pd.DataFrame, auc: float) -> go.Figure:
             x=roc_df["fpr"],
             y=roc_df["tpr"],
             mode="lines",
-            name=_("Model (AUC {auc})").format(auc=f"{auc:.2f}"),
+            name=_("Model (AUC {auc})").format(auc=format_as(auc, ".2f")),
             line=dict(color=ACCENT, width=3),
             customdata=roc_df["threshold"],
             hovertemplate="False alarms: %{x:.0%}<br>Caught: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, _("ROC curve: ROC-AUC {auc}").format(auc=f"{auc:.2f}"))
+    _layout(fig, _("ROC curve: ROC-AUC {auc}").format(auc=format_as(auc, ".2f")))
     fig.update_xaxes(title=_("Share of negatives flagged (false positive rate)"), range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title=_("Share of positives caught (true positive rate)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.55, y=0.08))
@@ -96,7 +96,7 @@ def caption_roc(auc: float, positive_label: str | None = None) -> str:
     )
     return _(
         "The model ranks a randomly chosen {case} above a randomly chosen other one {auc} of the time (ROC-AUC {auc2}): {auc_quality}."
-    ).format(case=case, auc=f"{auc:.0%}", auc2=f"{auc:.2f}", auc_quality=_auc_quality(auc))
+    ).format(case=case, auc=format_as(auc, ".0%"), auc2=format_as(auc, ".2f"), auc_quality=_auc_quality(auc))
 
 
 def plot_confusion(df: pd.DataFrame) -> go.Figure:
@@ -141,23 +141,23 @@ def caption_confusion(df: pd.DataFrame, positive_label: str | None = None) -> st
         return _(
             "Of the {n_pos} test rows that really are '{pos}', the model catches {caught}{share} and misses {value}; it also raises {false_alarms} false alarms among the {n_neg} others."
         ).format(
-            n_pos=f"{n_pos:,}",
+            n_pos=format_as(n_pos, ","),
             pos=pos,
-            caught=f"{caught:,}",
+            caught=format_as(caught, ","),
             share=share,
-            value=f"{n_pos - caught:,}",
-            false_alarms=f"{false_alarms:,}",
-            n_neg=f"{n_neg:,}",
+            value=format_as(n_pos - caught, ","),
+            false_alarms=format_as(false_alarms, ","),
+            n_neg=format_as(n_neg, ","),
         )
     wrong = df[(df["actual"] != df["predicted"]) & (df["count"] > 0)]
     sentence = _("The model labels {value} of the {total} test rows correctly").format(
-        value=f"{correct / total:.0%}", total=f"{total:,}"
+        value=format_as(correct / total, ".0%"), total=format_as(total, ",")
     )
     if wrong.empty:
         return sentence + "."
     worst = wrong.sort_values("count", ascending=False).iloc[0]
     return sentence + _("; its most common mistake is calling '{actual}' '{predicted}' ({count} times).").format(
-        actual=worst["actual"], predicted=worst["predicted"], count=f"{int(worst['count']):,}"
+        actual=worst["actual"], predicted=worst["predicted"], count=format_as(int(worst["count"]), ",")
     )
 
 
@@ -217,7 +217,7 @@ def plot_leaderboard(leaderboard_df: pd.DataFrame, metric: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=ranked["cv_score"],
-            y=ranked["model"],
+            y=[_(str(m)) for m in ranked["model"]],  # family names in the reader's language
             orientation="h",
             marker_color=colors,
             error_x=dict(type="data", array=std, visible=std is not None),
@@ -248,7 +248,7 @@ def caption_leaderboard(leaderboard_df: pd.DataFrame, metric: str, baseline_pred
         return _("No model could be trained besides the baseline; check the errors in the table.")
     best = models.iloc[0]
     sentence = _("{model} ranks first with a cross-validated {label} of {metric_value}").format(
-        model=best["model"], label=label, metric_value=format_metric_value(metric, best["cv_score"])
+        model=_(str(best["model"])), label=label, metric_value=format_metric_value(metric, best["cv_score"])
     )
     if baselines.empty:
         return sentence + "."
@@ -278,7 +278,7 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
             x=[0, 1],
             y=[positive_rate, positive_rate],
             mode="lines",
-            name=_("Guessing (PR-AUC {positive_rate})").format(positive_rate=f"{positive_rate:.2f}"),
+            name=_("Guessing (PR-AUC {positive_rate})").format(positive_rate=format_as(positive_rate, ".2f")),
             line=dict(color=MUTED, dash="dash"),
         )
     )
@@ -288,13 +288,13 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
             y=pr_df["precision"],
             mode="lines",
             line_shape="hv",
-            name=_("Model (PR-AUC {pr_auc})").format(pr_auc=f"{pr_auc:.2f}"),
+            name=_("Model (PR-AUC {pr_auc})").format(pr_auc=format_as(pr_auc, ".2f")),
             line=dict(color=ACCENT, width=3),
             customdata=pr_df["threshold"],
             hovertemplate="Caught: %{x:.0%}<br>Right when flagged: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, _("Precision-recall curve: PR-AUC {pr_auc}").format(pr_auc=f"{pr_auc:.2f}"))
+    _layout(fig, _("Precision-recall curve: PR-AUC {pr_auc}").format(pr_auc=format_as(pr_auc, ".2f")))
     fig.update_xaxes(title=_("Share of positives caught (recall)"), range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title=_("Share of flagged rows that are positive (precision)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.02, y=0.08))
@@ -318,11 +318,11 @@ def caption_pr(
     return _(
         "To catch {target_recall} of the {case} rows, the model must flag rows of which {precision} really are {case} (PR-AUC {pr_auc}; guessing would give {positive_rate})."
     ).format(
-        target_recall=f"{target_recall:.0%}",
+        target_recall=format_as(target_recall, ".0%"),
         case=case,
-        precision=f"{precision:.0%}",
-        pr_auc=f"{pr_auc:.2f}",
-        positive_rate=f"{positive_rate:.2f}",
+        precision=format_as(precision, ".0%"),
+        pr_auc=format_as(pr_auc, ".2f"),
+        positive_rate=format_as(positive_rate, ".2f"),
     )
 
 
@@ -330,9 +330,11 @@ def plot_cost_curve(
     threshold_df: pd.DataFrame,
     best_threshold: float | None = None,
     threshold: float | None = None,
-    currency: str = "€",
+    currency: str | None = None,
 ) -> go.Figure:
-    """Total cost on the test rows per threshold, with the cheapest and the chosen threshold marked."""
+    """Total cost on the test rows per threshold, with the cheapest and the chosen threshold marked
+    (``currency``: the language's sign unless given)."""
+    currency = currency_symbol() if currency is None else currency
     fig = go.Figure(
         go.Scatter(
             x=threshold_df["threshold"],
@@ -342,15 +344,21 @@ def plot_cost_curve(
             line_shape="hv",
             name=_("Total cost"),
             customdata=threshold_df[["fn", "fp"]].to_numpy(),
-            hovertemplate=f"Threshold %{{x:.2f}}<br>Cost {currency}%{{y:,.0f}}<br>"
-            "Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}<extra></extra>",
+            hovertemplate=_("Threshold %{x:.2f}")
+            + "<br>"
+            + _("Cost ({currency})").format(currency=currency)
+            + ": %{y:,.0f}<br>"
+            + _("Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}")
+            + "<extra></extra>",
         )
     )
     if best_threshold is not None and threshold is not None and abs(best_threshold - threshold) < 0.005:
         fig.add_vline(
             x=best_threshold,
             line=dict(color=GOOD, dash="dash"),
-            annotation_text=_("chosen = cheapest {best_threshold}").format(best_threshold=f"{best_threshold:.2f}"),
+            annotation_text=_("chosen = cheapest {best_threshold}").format(
+                best_threshold=format_as(best_threshold, ".2f")
+            ),
             annotation_position="top right",
         )
         best_threshold = threshold = None
@@ -358,14 +366,14 @@ def plot_cost_curve(
         fig.add_vline(
             x=best_threshold,
             line=dict(color=GOOD, dash="dash"),
-            annotation_text=f"cheapest {best_threshold:.2f}",
+            annotation_text=_("cheapest {best_threshold}").format(best_threshold=format_as(best_threshold, ".2f")),
             annotation_position="top left",
         )
     if threshold is not None:
         fig.add_vline(
             x=threshold,
             line=dict(color=BAD, dash="dot"),
-            annotation_text=f"chosen {threshold:.2f}",
+            annotation_text=_("chosen {threshold}").format(threshold=format_as(threshold, ".2f")),
             annotation_position="top right",
         )
     _layout(fig, _("Business cost of the mistakes per threshold (test set)"), showlegend=False)
@@ -377,7 +385,7 @@ def plot_cost_curve(
 def caption_cost_curve(
     threshold_df: pd.DataFrame,
     best_threshold: float,
-    currency: str = "€",
+    currency: str | None = None,
     default: float = 0.5,
     noun: str | None = None,
 ) -> str:
@@ -394,16 +402,16 @@ def caption_cost_curve(
         "Flagging the {noun} scored {best_threshold} or more costs least: {money} on these {rows} {noun}"
     ).format(
         noun=noun or _("test rows"),
-        best_threshold=f"{best_threshold:.2f}",
+        best_threshold=format_as(best_threshold, ".2f"),
         money=format_money(best["cost"], currency),
-        rows=f"{rows:,}",
+        rows=format_count(rows),
     )
 
     saving = float(usual["cost"] - best["cost"])
     if saving <= 0:
-        return sentence + _(", the same as the default threshold {default}.").format(default=f"{default:.2f}")
+        return sentence + _(", the same as the default threshold {default}.").format(default=format_as(default, ".2f"))
     return sentence + _(", {money} less than the default {default}.").format(
-        money=format_money(saving, currency), default=f"{default:.2f}"
+        money=format_money(saving, currency), default=format_as(default, ".2f")
     )
 
 
@@ -441,16 +449,16 @@ def caption_threshold(threshold_df: pd.DataFrame, threshold: float, positive_lab
     case = f"'{positive_label}'" if positive_label is not None else _("positive")
     if row["flagged"] == 0:
         return _("At {cutoff} the model flags no row at all, so it catches none of the {case} rows.").format(
-            cutoff=f"{threshold:.2f}", case=case
+            cutoff=format_as(threshold, ".2f"), case=case
         )
     return _(
         "At {cutoff} the model flags {flagged} rows: it catches {recall} of the {case} rows, and {right} of the rows it flags really are {case}."
     ).format(
-        cutoff=f"{threshold:.2f}",
-        flagged=f"{int(row['flagged']):,}",
-        recall=f"{row['recall']:.0%}",
+        cutoff=format_as(threshold, ".2f"),
+        flagged=format_as(int(row["flagged"]), ","),
+        recall=format_as(row["recall"], ".0%"),
         case=case,
-        right=f"{row['precision']:.0%}",
+        right=format_as(row["precision"], ".0%"),
     )
 
 
@@ -496,7 +504,7 @@ def caption_calibration(calibration_df: pd.DataFrame) -> str:
     if ece <= 0.05:
         return _(
             "The predicted chances match reality: on average they are {value} percentage points from the observed rate, so a score of 0.30 can be read as a 30% chance."
-        ).format(value=f"{ece * 100:.0f}")
+        ).format(value=format_as(ece * 100, ".0f"))
     if bias > 0.5 * ece:
         direction = _("run too high")
     elif bias < -0.5 * ece:
@@ -507,9 +515,9 @@ def caption_calibration(calibration_df: pd.DataFrame) -> str:
         "The predicted chances {direction}: on average {value} percentage points from what happened (rows predicted {mean_predicted} were really {observed_rate}), so use the scores to rank rows, not as exact probabilities."
     ).format(
         direction=direction,
-        value=f"{ece * 100:.0f}",
-        mean_predicted=f"{worst['mean_predicted']:.0%}",
-        observed_rate=f"{worst['observed_rate']:.0%}",
+        value=format_as(ece * 100, ".0f"),
+        mean_predicted=format_as(worst["mean_predicted"], ".0%"),
+        observed_rate=format_as(worst["observed_rate"], ".0%"),
     )
 
 
@@ -519,17 +527,23 @@ def caption_regression_report(report: dict[str, float]) -> str:
     sentence = _("Predictions miss by {amount} on average (MAE)").format(amount=_amount(report["mae"]))
     if not math.isnan(report["mape"]):
         skipped = report.get("mape_skipped_rows", 0)
-        note = _(", leaving out {skipped} rows whose true value is 0").format(skipped=f"{skipped:,}") if skipped else ""
-        sentence += _(", {mape} of the true value (MAPE{note})").format(mape=f"{report['mape']:.0%}", note=note)
+        note = (
+            _(", leaving out {skipped} rows whose true value is 0").format(skipped=format_as(skipped, ","))
+            if skipped
+            else ""
+        )
+        sentence += _(", {mape} of the true value (MAPE{note})").format(
+            mape=format_as(report["mape"], ".0%"), note=note
+        )
     r2 = report["r2"]
     if math.isnan(r2):
         return sentence + "."
     if r2 <= 0:
         return sentence + _("; the model does no better than always predicting the average (R² {r2}).").format(
-            r2=f"{r2:.2f}"
+            r2=format_as(r2, ".2f")
         )
     return sentence + _("; the model explains {r2} of the variation in the target (R² {r22}).").format(
-        r2=f"{r2:.0%}", r22=f"{r2:.2f}"
+        r2=format_as(r2, ".0%"), r22=format_as(r2, ".2f")
     )
 
 
@@ -573,7 +587,7 @@ def caption_predicted_vs_actual(residuals_df: pd.DataFrame, tolerance: float = 0
     within = float((known["residual"].abs() <= tolerance * known["actual"].abs()).mean())
     sentence = _(
         "Dots on the diagonal are perfect predictions: {within} of the test rows are predicted within {tolerance} of their true value"
-    ).format(within=f"{within:.0%}", tolerance=f"{tolerance:.0%}")
+    ).format(within=format_as(within, ".0%"), tolerance=format_as(tolerance, ".0%"))
     top = residuals_df[residuals_df["actual"] >= residuals_df["actual"].quantile(0.9)]
     bias = float(top["residual"].mean()) if len(top) else 0.0
     mae = float(residuals_df["residual"].abs().mean())
@@ -621,14 +635,14 @@ def caption_per_class(df: pd.DataFrame) -> str:
     best, worst = seen.loc[seen["recall"].idxmax()], seen.loc[seen["recall"].idxmin()]
     if best["class"] == worst["class"] or np.isclose(best["recall"], worst["recall"]):
         return _("It finds {recall} of the rows of every class: no class is left behind.").format(
-            recall=f"{worst['recall']:.0%}"
+            recall=format_as(worst["recall"], ".0%")
         )
     return _(
         "It finds {recall} of the '{class_name}' rows but only {recall2} of the '{class_name2}' ones ({rows} test rows): look there first if the business cares about that class."
     ).format(
-        recall=f"{best['recall']:.0%}",
+        recall=format_as(best["recall"], ".0%"),
         class_name=best["class"],
-        recall2=f"{worst['recall']:.0%}",
+        recall2=format_as(worst["recall"], ".0%"),
         class_name2=worst["class"],
-        rows=f"{int(worst['rows']):,}",
+        rows=format_as(int(worst["rows"]), ","),
     )

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.evaluation.fairness import GROUP_METRICS, MIN_GROUP_ROWS, task_of_group_table
+from core.formatting import format_as
 from core.i18n import _, ngettext
 from core.problem.definition import (
     format_metric_value,
@@ -34,7 +35,7 @@ from core.style import (
 
 def _signed(value: float, higher_is_better: bool) -> str:
     """Scores with three decimals, error sizes in the target's units; a real minus sign."""
-    shown = f"{abs(value):.3f}" if higher_is_better else format_metric_value("rmse", abs(value))
+    shown = format_as(abs(value), ".3f") if higher_is_better else format_metric_value("rmse", abs(value))
     return ("−" if value < 0 and shown.strip("0.,") else "") + shown
 
 
@@ -180,7 +181,7 @@ def caption_run_folds(runs_df: pd.DataFrame) -> str:
         return _("These runs have no fold scores.")
     return _(
         "Each line is one run over its folds; the scores move by up to {max} from fold to fold, so smaller differences between runs can be luck."
-    ).format(max=f"{max(spreads):.3f}")
+    ).format(max=format_as(max(spreads), ".3f"))
 
 
 def _heading(label: str) -> str:
@@ -203,7 +204,7 @@ def plot_group_metrics(group_df: pd.DataFrame) -> go.Figure:
     for row in group_df.itertuples(index=False):
         suffix = "" if row.reliable else _(" (only {rows} rows: unreliable)").format(rows=row.rows)
         values = [getattr(row, m) for m in metrics]
-        shown = [format_metric_value("mae", v) if task == "regression" else f"{v:.0%}" for v in values]
+        shown = [format_metric_value("mae", v) if task == "regression" else format_as(v, ".0%") for v in values]
         fig.add_trace(
             go.Bar(
                 x=names,
@@ -245,9 +246,9 @@ def caption_fairness(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], co
                 "; the largest gap is in {value}: {low} for '{low_group}' vs {high} for '{high_group}'"
             ).format(
                 value=_(GROUP_METRICS["binary"][metric]),
-                low=f"{gap['low']:.2f}",
+                low=format_as(gap["low"], ".2f"),
                 low_group=gap["low_group"],
-                high=f"{gap['high']:.2f}",
+                high=format_as(gap["high"], ".2f"),
                 high_group=gap["high_group"],
             )
     elif task == "multiclass" and "accuracy" in gaps:
@@ -255,9 +256,9 @@ def caption_fairness(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], co
         sentence = _(
             "Accuracy ranges from {low} for '{low_group}' to {high} for '{high_group}' across the groups{of}"
         ).format(
-            low=f"{gap['low']:.0%}",
+            low=format_as(gap["low"], ".0%"),
             low_group=gap["low_group"],
-            high=f"{gap['high']:.0%}",
+            high=format_as(gap["high"], ".0%"),
             high_group=gap["high_group"],
             of=of,
         )
@@ -299,7 +300,12 @@ def _flag_rate_clause(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], o
         first, second = pool["group"].tolist()
         rate = dict(zip(pool["group"], pool["positive_rate"]))
         return _("'{first}' and '{second}' are flagged at {how} rates ({value} vs {value2}{note})").format(
-            first=first, second=second, how=how, value=f"{rate[first]:.0%}", value2=f"{rate[second]:.0%}", note=note
+            first=first,
+            second=second,
+            how=how,
+            value=format_as(rate[first], ".0%"),
+            value2=format_as(rate[second], ".0%"),
+            note=note,
         )
     return _(
         "Across the {n} groups{of}, rows are flagged at {how} rates, from {low} for '{low_group}' to {high} for '{high_group}'{note}"
@@ -307,16 +313,16 @@ def _flag_rate_clause(group_df: pd.DataFrame, gaps: dict[str, dict[str, Any]], o
         n=len(pool),
         of=of,
         how=how,
-        low=f"{gap['low']:.0%}",
+        low=format_as(gap["low"], ".0%"),
         low_group=gap["low_group"],
-        high=f"{gap['high']:.0%}",
+        high=format_as(gap["high"], ".0%"),
         high_group=gap["high_group"],
         note=note,
     )
 
 
 def _error_text(value: float, task: str) -> str:
-    return format_metric_value("mae", value) if task == "regression" else f"{value:.0%}"
+    return format_metric_value("mae", value) if task == "regression" else format_as(value, ".0%")
 
 
 def plot_error_segments(segments_df: pd.DataFrame, task: str) -> go.Figure:
@@ -362,10 +368,10 @@ def caption_error_segments(segments_df: pd.DataFrame, task: str, min_rows: int =
         detail = _("{error} wrong vs {overall} overall").format(error=error, overall=overall)
     if worst["lift"] < 1.1:
         return _("No segment is much worse than the rest: the worst, {label} ({rows} rows), has {detail}.").format(
-            label=worst["label"], rows=f"{worst['rows']:,}", detail=detail
+            label=worst["label"], rows=format_as(worst["rows"], ","), detail=detail
         )
     return _("The model errs most for {label} ({rows} rows): {detail}, {lift} times the average.").format(
-        label=worst["label"], rows=f"{worst['rows']:,}", detail=detail, lift=f"{worst['lift']:.1f}"
+        label=worst["label"], rows=format_as(worst["rows"], ","), detail=detail, lift=format_as(worst["lift"], ".1f")
     )
 
 
@@ -374,7 +380,7 @@ def _change_text(metric: str, value: float) -> str:
     if metric in ("rmse", "mae"):
         shown = format_metric_value(metric, abs(value))
     else:
-        shown = f"{abs(value):.2f}" if abs(value) >= 0.01 else f"{abs(value):.3f}"
+        shown = format_as(abs(value), ".2f") if abs(value) >= 0.01 else format_as(abs(value), ".3f")
     return ("−" if value < 0 else "+") + shown
 
 
@@ -427,7 +433,7 @@ def caption_robustness(robustness_df: pd.DataFrame, metric: str, noise_level: fl
             effect = _("raises {label} by {size}").format(label=label, size=size)
         parts.append(
             _("Adding {noise_level} noise to the numbers {effect}").format(
-                noise_level=f"{row['noise_level']:.0%}", effect=effect
+                noise_level=format_as(row["noise_level"], ".0%"), effect=effect
             )
         )
     missing = robustness_df[robustness_df["kind"] == "missing"]

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from core.formatting import localize_number_text
+from core.formatting import english_numerals, localize_number_text
 from core.i18n import N_, _
 from core.problem.definition import (
     ProblemConfig,
@@ -316,17 +316,18 @@ def check_gate(
     metric = problem.metric
     value = float(best.test_metrics.get(metric, float("nan")))
     threshold = float(problem.threshold)
-    checks = [_threshold_check(metric, value, threshold)]
     baseline_value = None
-    if baseline is not None and baseline is not best and metric in baseline.test_metrics:
-        baseline_value = float(baseline.test_metrics[metric])
-        checks.append(_baseline_check(metric, value, baseline_value))
-    if champion is not None:
-        checks.append(_champion_check(metric, value, champion))
-    if latency_ms is not None and math.isfinite(latency_ms):
-        checks.append(_latency_check(latency_ms, float(problem.max_latency_ms)))
-    if fairness is not None:
-        checks.append(_fairness_check(fairness, float(problem.max_fairness_gap)))
+    with english_numerals():  # a check keeps its values as English text, localized where shown (_shown)
+        checks = [_threshold_check(metric, value, threshold)]
+        if baseline is not None and baseline is not best and metric in baseline.test_metrics:
+            baseline_value = float(baseline.test_metrics[metric])
+            checks.append(_baseline_check(metric, value, baseline_value))
+        if champion is not None:
+            checks.append(_champion_check(metric, value, champion))
+        if latency_ms is not None and math.isfinite(latency_ms):
+            checks.append(_latency_check(latency_ms, float(problem.max_latency_ms)))
+        if fairness is not None:
+            checks.append(_fairness_check(fairness, float(problem.max_fairness_gap)))
     return GateResult(
         metric=metric,
         threshold=threshold,

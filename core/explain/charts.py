@@ -14,6 +14,7 @@ from core.explain.context import EXPLAINER_BASELINE
 from core.explain.importance import get_beeswarm_df
 from core.explain.probability import SPACE_PROBABILITY, format_effect, format_output, output_words
 from core.explain.result import Explanation
+from core.formatting import format_as
 from core.i18n import _
 from core.style import LOWERS, RAISES, TEMPLATE, plot_text, plot_texts
 
@@ -41,7 +42,7 @@ def plot_importance(importance_df: pd.DataFrame, top: int = 15) -> go.Figure:
             y=plot_texts(shown["feature"]),
             orientation="h",
             text=labels,
-            customdata=[f"{share:.0%}" for share in shown["share"]],
+            customdata=[format_as(share, ".0%") for share in shown["share"]],
             textposition="outside",
             marker_color=IMPORTANCE_BAR,
             cliponaxis=False,
@@ -72,7 +73,7 @@ def caption_importance(importance_df: pd.DataFrame, expl: Explanation) -> str:
     first = ranked.iloc[0]
     followers = list(ranked["feature"].iloc[1:3])
     text = _("{feature} drives the {output} most ({share} of the total effect)").format(
-        feature=first["feature"], output=output_words(expl.output), share=f"{first['share']:.0%}"
+        feature=first["feature"], output=output_words(expl.output), share=format_as(first["share"], ".0%")
     )
     if followers:
         text += _(", followed by ") + " and ".join(followers)
@@ -158,7 +159,7 @@ def caption_beeswarm(expl: Explanation, importance_df: pd.DataFrame) -> str:
     spread = _(
         "each dot is one of the {rows_explained} explained rows; {feature} moves the {output} the most, from {effect} to {effect2}"
     ).format(
-        rows_explained=f"{expl.rows_explained:,}",
+        rows_explained=format_as(expl.rows_explained, ","),
         feature=feature,
         output=output_words(expl.output),
         effect=format_effect(effects.min(), space),
@@ -243,7 +244,9 @@ def caption_waterfall(waterfall_df: pd.DataFrame, base_value: float, prediction:
         )
     features = waterfall_df[waterfall_df["feature"] != "other features"]
     # An effect that rounds to nothing ("0.0 pts") pushes nothing: never "pushes it up most (0.0 pts)".
-    features = features[[format_effect(v, space).lstrip("+-") not in ("0", "0.0 pts") for v in features["shap"]]]
+    features = features[
+        [format_effect(v, space).lstrip("+-") not in ("0", format_effect(0.0, space)) for v in features["shap"]]
+    ]
     ups, downs = features[features["shap"] > 0], features[features["shap"] < 0]
     if ups.empty and downs.empty:
         return start + _(": no feature changes it.")

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from core.explain.counterfactual import Counterfactual, CounterfactualResult, Outcome
 from core.explain.local_surrogate import Agreement, LocalSurrogate
-from core.formatting import format_probability, format_share, format_statistic, format_threshold
+from core.formatting import format_as, format_probability, format_share, format_statistic, format_threshold
 from core.i18n import N_, _, ngettext
 from core.style import ACCENT, MUTED, TEMPLATE, plot_text, plot_texts
 
@@ -37,11 +37,11 @@ def format_value(value: Any) -> str:
 
 def _number(value: float) -> str:
     if value.is_integer():
-        return f"{int(value):,}"
+        return format_as(int(value), ",")
     if abs(value) >= 1:
         return format_statistic(value)
-    text = f"{value:.4g}"
-    return f"{value:.10f}".rstrip("0") if "e" in text else text  # 0.00001234, never 1.234e-05
+    text = format_as(value, ".4g")
+    return format_as(value, ".10f").rstrip("0") if "e" in text else text  # 0.00001234, never 1.234e-05
 
 
 def describe_outcome(outcome: Outcome, result: CounterfactualResult) -> str:
@@ -107,7 +107,7 @@ def caption_counterfactuals(result: CounterfactualResult) -> str:
             "{now} Below, the {count} smallest changes found that make it say {goal}, changing only the features allowed to change; each changed row was predicted again to check it ({rows_tried} rows tried in the search).",
             count,
         )
-    return template.format(now=now, count=count, goal=result.goal, rows_tried=f"{result.rows_tried:,}")
+    return template.format(now=now, count=count, goal=result.goal, rows_tried=format_as(result.rows_tried, ","))
 
 
 def get_counterfactual_df(result: CounterfactualResult) -> pd.DataFrame:
@@ -231,7 +231,7 @@ def caption_local_methods(agreement: Agreement, surrogate: LocalSurrogate) -> st
             else _(" Over all features their orderings agree somewhat (rank correlation {rho}).")
             if rho >= 0.4
             else _(" Over all features their orderings agree little (rank correlation {rho}).")
-        ).format(rho=f"{rho:.2f}")
+        ).format(rho=format_as(rho, ".2f"))
     fit = (
         _(" The straight line fits the model near this row poorly, so trust SHAP where they differ.")
         if surrogate.r2 < 0.5

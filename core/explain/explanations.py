@@ -62,6 +62,7 @@ from core.explain.explainers import (
 )
 from core.explain.feature_sources import get_input_values_df
 from core.explain.result import Explanation
+from core.formatting import format_count
 from core.i18n import _
 from core.workspace.errors import ConfigError, DataError
 
@@ -231,10 +232,10 @@ def _build_note(
     explained: int, available: int, max_rows: int, part: PartialExplanation, task: str, class_label: Any
 ) -> str:
     if explained == available:
-        sample = _("Explained all {available} rows").format(available=f"{available:,}")
+        sample = _("Explained all {available} rows").format(available=format_count(available))
     else:
         sample = _("Explained a random sample of {explained} of {available} rows").format(
-            explained=f"{explained:,}", available=f"{available:,}"
+            explained=format_count(explained), available=format_count(available)
         )
         if part.capped:
             sample += _(" (fewer rows to keep the explanation fast)")

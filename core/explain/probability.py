@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from core.explain.result import Explanation
-from core.formatting import format_share, format_statistic
+from core.formatting import format_as, format_share, format_statistic, localized
 from core.i18n import N_, _
 
 SPACE_PROBABILITY = "probability"
@@ -190,19 +190,21 @@ def format_output_pair(old: float, new: float, space: str) -> tuple[str, str]:
         return format_output(old, space), format_output(new, space)
     old_p, new_p = (100.0 * min(max(float(v), 0.0), 1.0) for v in (old, new))
     for digits in (1, 2, 3):
-        pair = f"{old_p:.{digits}f}%", f"{new_p:.{digits}f}%"
+        pair = format_as(old_p, f".{digits}f") + "%", format_as(new_p, f".{digits}f") + "%"
         if pair[0] != pair[1]:
             return pair
     return pair
 
 
+@localized
 def format_effect(value: float, space: str) -> str:
-    """An effect with its sign: "+12.3 pts" in probability points, "+1,204" or "-0.52" otherwise."""
+    """An effect with its sign: "+12.3 pts" in probability points, "+1,204" or "-0.52" otherwise
+    ("+12,3 pts" in Portuguese)."""
     value = float(value)
     if space == SPACE_PROBABILITY:
         points = 100.0 * value
         if abs(points) < 0.001:  # nothing to sign: never "-0.0"
-            return _("0.0 pts")
+            return "0.0 pts"
         text = f"{abs(points):.1f}" if abs(points) >= 0.05 else f"{abs(points):.3f}".rstrip("0")
         return f"{'-' if points < 0 else '+'}{text} pts"
     text = _plain(abs(value))

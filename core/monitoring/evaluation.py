@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.formatting import format_number
+from core.formatting import format_as, format_number
 from core.i18n import _
 from core.monitoring.alerts import (
     Alert,
@@ -323,7 +323,7 @@ def _describe_system(rule: AlertRule, window: int, rows: pd.DataFrame) -> tuple[
 
 
 def _ms(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+    return format_as(value, ",.0f") if value >= 10 else format_as(value, ".1f")
 
 
 def decision_drift_config(rules: Sequence[AlertRule], config: DriftConfig) -> DriftConfig:

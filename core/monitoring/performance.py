@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from core.formatting import format_count
+from core.formatting import format_as, format_count
 from core.i18n import N_, _
 from core.monitoring.cbpe import Calibration
 from core.monitoring.estimation import Estimator, estimate_windows, fit_estimator
@@ -350,9 +350,9 @@ def get_performance_table_df(performance_windows_df: pd.DataFrame) -> pd.DataFra
                     labelled=format_count(row.labelled_rows), rows=format_count(row.rows)
                 ),
                 # Text, so a value not there reads "—" rather than a grid's "None".
-                f"{row.realised:.3f}" if math.isfinite(row.realised) else "—",
-                f"{row.estimated:.3f}" if math.isfinite(row.estimated) else "—",
-                f"{row.lower:.3f}–{row.upper:.3f}" if math.isfinite(row.lower) else "",
+                format_as(row.realised, ".3f") if math.isfinite(row.realised) else "—",
+                format_as(row.estimated, ".3f") if math.isfinite(row.estimated) else "—",
+                format_as(row.lower, ".3f") + "–" + format_as(row.upper, ".3f") if math.isfinite(row.lower) else "",
                 limit,
                 status,
             ]

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.formatting import format_count
+from core.formatting import format_as, format_count
 from core.i18n import _
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 from core.workspace.database import Workspace, now
@@ -143,5 +143,5 @@ def _distinct_values(metric: str, new: float | None, old: float | None) -> tuple
     """Both scores as the pages show them, with a third decimal when two would make them look equal."""
     shown = format_metric_value(metric, new), format_metric_value(metric, old)
     if shown[0] == shown[1] and new != old and new is not None and old is not None and abs(new) < 100:
-        return f"{new:.3f}", f"{old:.3f}"
+        return format_as(new, ".3f"), format_as(old, ".3f")
     return shown

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.data.columns import looks_like_id
 from core.data.dates import parse_datetimes
-from core.formatting import format_count
+from core.formatting import format_count, localized
 from core.i18n import N_, _
 from core.workspace.errors import ConfigError, DataError
 
@@ -106,10 +106,12 @@ def get_metric_heading(metric: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+@localized
 def format_metric_value(metric: str, value: float | None) -> str:
-    """Scores in [0, 1] with two decimals; error sizes (rmse/mae) in the target's own units."""
+    """Scores in [0, 1] with two decimals; error sizes (rmse/mae) in the target's own units. Written the
+    reader's way (0,84 in Portuguese) through ``core.formatting``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return _("n/a")
     if metric in LOWER_IS_BETTER:
         magnitude = abs(value)
         if magnitude >= 100:

@@ -7,10 +7,12 @@ import json
 from importlib import metadata
 from typing import Any
 
+import pandas as pd
+
 from core.data import datasets
 from core.deployment.routing import strategy_name
 from core.documents import Section, Table, make_table
-from core.formatting import format_exact, format_param
+from core.formatting import format_as, format_date, format_exact, format_param
 from core.glossary import validation_label
 from core.i18n import DEFAULT_LANGUAGE, _, current_language, ngettext
 from core.problem.definition import format_metric_value
@@ -46,7 +48,7 @@ def intended_use_section(ctx: CardContext) -> Section:
     if p.task == "binary" and "decision_threshold" in ctx.lineage:
         bullets.append(
             _("It answers '{label}' when its score is {cut} or more.").format(
-                label=p.positive_class, cut=f"{float(ctx.lineage['decision_threshold']):.2f}"
+                label=p.positive_class, cut=format_as(float(ctx.lineage["decision_threshold"]), ".2f")
             )
         )
     if p.cost_false_negative is not None and p.cost_false_positive is not None:
@@ -105,13 +107,21 @@ def _dataset_chain(ctx: CardContext) -> list[dict[str, Any]]:
     return chain[::-1]
 
 
+def _day(value: Any) -> str:
+    """A stored date (ISO text) as the reader writes dates; text that is no date is kept (its first 10 characters)."""
+    try:
+        return format_date(pd.Timestamp(str(value)).normalize())
+    except (ValueError, TypeError):
+        return str(value)[:10]
+
+
 def _period(trained: dict[str, Any], time_column: str | None) -> str | None:
     """The first and last date of the time column, from the rules learned on the cleaned table."""
     if not time_column or not trained.get("rules_json"):
         return None
     for rule in json.loads(trained["rules_json"]).get("columns", []):
         if rule.get("column") == time_column and rule.get("min") and rule.get("max"):
-            return _("{first} to {last}").format(first=str(rule["min"])[:10], last=str(rule["max"])[:10])
+            return _("{first} to {last}").format(first=_day(rule["min"]), last=_day(rule["max"]))
     return None
 
 

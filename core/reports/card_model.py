@@ -17,7 +17,7 @@ from core.evaluation.fairness import GROUP_METRICS, get_fairness_gaps, get_group
 from core.evaluation.gate import CHECK_TITLES
 from core.explain.importance import get_importance_df
 from core.explain.result import Explanation
-from core.formatting import format_share
+from core.formatting import format_as, format_share
 from core.glossary import validation_label
 from core.i18n import _
 from core.problem.definition import encode_target, format_metric_value, get_metric_label
@@ -152,12 +152,12 @@ def _saved_comparison(ctx: CardContext) -> dict[str, Any] | None:
 
 def _group_value(metric: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return _("n/a")
     if metric in ("positive_rate", "tpr", "fpr", "accuracy", "actual_rate"):
         return format_share(float(value))
     if metric in ("mae", "mean_error", "mean_actual", "mean_predicted"):
         return format_metric_value("mae", float(value))
-    return f"{float(value):.2f}"
+    return format_as(float(value), ".2f")
 
 
 def fairness_section(ctx: CardContext) -> Section:
@@ -227,7 +227,11 @@ def robustness_section(ctx: CardContext) -> Section:
         )
     metric = ctx.problem.metric
     rows = [
-        (str(r["scenario"]), _metric(metric, r["value"]), "" if r["kind"] == "clean" else f"{float(r['change']):+.3f}")
+        (
+            str(r["scenario"]),
+            _metric(metric, r["value"]),
+            "" if r["kind"] == "clean" else format_as(float(r["change"]), "+.3f"),
+        )
         for _, r in table.head(MAX_ROBUSTNESS_ROWS).iterrows()
     ]
     caption = caption_robustness(table, metric)

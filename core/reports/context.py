@@ -10,8 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from core import registry
+from core import formatting, registry
 from core.evaluation.gate import describe_check
+from core.formatting import format_date
 from core.i18n import N_, _
 from core.problem.definition import ProblemConfig, get_metric_label, is_higher_better
 from core.training import tracking
@@ -137,11 +138,13 @@ def resolve_card_version(
 
 
 def format_when(ts: float | None) -> str:
-    """A stored timestamp (seconds) as people read it: "2026-12-05 01:10 UTC"."""
+    """A stored timestamp (seconds) as people read it: "2026-12-05 01:10 UTC" ("05/12/2026 01:10 UTC" in
+    Portuguese)."""
     if ts is None:
         return _("unknown")
-    return pd.to_datetime(float(ts), unit="s").strftime("%Y-%m-%d %H:%M UTC")
+    moment = pd.to_datetime(float(ts), unit="s")
+    return f"{format_date(moment.normalize())} {moment:%H:%M} UTC"
 
 
 def format_count(n: Any) -> str:
-    return f"{int(n):,}"
+    return formatting.format_count(int(n))

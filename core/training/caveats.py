@@ -16,6 +16,7 @@ from core.data.columns import (
     looks_like_group_id,
 )
 from core.data.dates import looks_like_datetime
+from core.formatting import format_as
 from core.i18n import _
 from core.problem.definition import (
     ProblemConfig,
@@ -80,7 +81,12 @@ def get_validation_warnings(df: pd.DataFrame, problem: ProblemConfig, validation
             found.append(
                 _(
                     "{column} repeats: {sum} of its {n} values have several rows, and a random split puts rows of the same {entity} in both training and test, which flatters the score; set it as the group column to keep each {entity} on one side."
-                ).format(column=column, sum=f"{int((counts >= 2).sum()):,}", n=f"{len(counts):,}", entity=entity)
+                ).format(
+                    column=column,
+                    sum=format_as(int((counts >= 2).sum()), ","),
+                    n=format_as(len(counts), ","),
+                    entity=entity,
+                )
             )
     return found
 
@@ -98,10 +104,10 @@ def describe_few_rows(n_train: int, n_test: int, problem: ProblemConfig) -> str 
         return None
     sentence = _(
         "Only {value} rows were used ({n_train} to train, {n_test} to test): scores from so few rows are rough"
-    ).format(value=f"{n_train + n_test:,}", n_train=f"{n_train:,}", n_test=f"{n_test:,}")
+    ).format(value=format_as(n_train + n_test, ","), n_train=format_as(n_train, ","), n_test=format_as(n_test, ","))
     if problem.family == "classification":
         sentence += _(" (a score measured on {n_test} rows can be off by about ±{value})").format(
-            n_test=f"{n_test:,}", value=f"{1 / math.sqrt(max(n_test, 1)):.2f}"
+            n_test=format_as(n_test, ","), value=format_as(1 / math.sqrt(max(n_test, 1)), ".2f")
         )
     return sentence + (
         _(" and the ranking of the models may be chance; collect a few hundred rows or more before relying on them.")

@@ -131,3 +131,14 @@ def test_plain_prose_is_left_readable():
     sentence = "Saved: predict 'churn' (binary); the gate asks for roc_auc ≥ 0.8 on 1,000 rows."
     assert escape_markdown(sentence) == sentence
     assert escape_markdown(42) == "42"
+
+
+@pytest.mark.parametrize("text", ["07:07 UTC", "gerado em 05/12/2026 07:07 UTC", "placar 3:1", "10:30"])
+def test_a_time_of_day_carries_no_invisible_joiner(text):
+    """U+2060 travels with a copied text: it goes only where Streamlit would rewrite something."""
+    assert WORD_JOINER not in escape_markdown(text)
+
+
+@pytest.mark.parametrize("text", ["10:30:45", ":100:", "col:name", "https://x.example"])
+def test_a_colon_that_could_open_a_shortcode_still_gets_one(text):
+    assert WORD_JOINER in escape_markdown(text)

@@ -1,0 +1,85 @@
+"""Table headers built from our stored column keys ("made_from", "last error", "request_id"), as a reader
+says them in their language: ``core.glossary.column_label`` looks a key up here (underscores read as
+spaces) before writing it as it is. Only our own keys belong here; a user's column keeps its name
+(tables pass those as ``keep``). Marked with ``N_``; translated where shown."""
+
+from __future__ import annotations
+
+from core.i18n import N_
+
+TABLE_WORDS = {
+    # Home: the projects
+    "project": N_("project"),
+    "created": N_("created"),
+    "made from": N_("made from"),
+    "state": N_("state"),
+    # Data: profile, alerts, before/after, versions
+    "column": N_("column"),
+    "alert": N_("alert"),
+    "message": N_("message"),
+    "dtype": N_("dtype"),
+    "kind": N_("kind"),
+    "missing": N_("missing"),
+    "distinct": N_("distinct"),
+    "top values": N_("top values"),
+    "min": N_("min"),
+    "max": N_("max"),
+    "mean": N_("mean"),
+    "dtype before": N_("dtype before"),
+    "dtype after": N_("dtype after"),
+    "missing before": N_("missing before"),
+    "missing after": N_("missing after"),
+    "distinct before": N_("distinct before"),
+    "distinct after": N_("distinct after"),
+    "change": N_("change"),
+    "version": N_("version"),
+    "dataset version": N_("dataset version"),
+    "rows": N_("rows"),
+    "cols": N_("cols"),
+    "name": N_("name"),
+    # Train, Registry: models and their history
+    "model": N_("model"),
+    "predicts": N_("predicts"),
+    "family": N_("family"),
+    "aliases": N_("aliases"),
+    "stage": N_("stage"),
+    "run": N_("run"),
+    "note": N_("note"),
+    "registered": N_("registered"),
+    "decision threshold": N_("decision threshold"),
+    "details": N_("details"),
+    "when": N_("when"),
+    "who": N_("who"),
+    "action": N_("action"),
+    "what": N_("what"),
+    # Deploy: the request log and the arms
+    "arm": N_("arm"),
+    "requests": N_("requests"),
+    "share": N_("share"),
+    "ts": N_("ts"),
+    "request id": N_("request id"),
+    "request key": N_("request key"),
+    "source": N_("source"),
+    "status": N_("status"),
+    "prediction": N_("prediction"),
+    "score": N_("score"),
+    "shadow prediction": N_("shadow prediction"),
+    "shadow score": N_("shadow score"),
+    "latency": N_("latency"),
+    "problems": N_("problems"),
+    "inputs": N_("inputs"),
+    # Monitor: alerts, outbox, drift
+    "report": N_("report"),
+    "window": N_("window"),
+    "severity": N_("severity"),
+    "rule": N_("rule"),
+    "sentence": N_("sentence"),
+    "attempts": N_("attempts"),
+    "last error": N_("last error"),
+    "feature": N_("feature"),
+    "importance": N_("importance"),
+    "test": N_("test"),
+    "drifted": N_("drifted"),
+    "label": N_("label"),
+    "new rows": N_("new rows"),
+}
