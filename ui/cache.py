@@ -63,7 +63,8 @@ def read_upload(data: bytes, options: ReadOptions, progress=None):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
+def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None, language: str):
+    # ``language``: the profile's texts (top values: dates, shares) are written in the asker's language.
     from core.data.profiling import get_alerts_df, profile_table
 
     profile = profile_table(datasets.load_dataset(_ws, dataset_id), target=target)
@@ -73,11 +74,11 @@ def _profile(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
 def profile(ws: Workspace, dataset_id: int, target: str | None):
     """(profile_df, alerts_df) of a dataset version; versions never change, so this is cached."""
     with st.spinner(_("Profiling every column…")):
-        return _profile(ws, str(ws.root), dataset_id, target)
+        return _profile(ws, str(ws.root), dataset_id, target, current_language())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None):
+def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: str | None, language: str):
     from core.data.cleaning import suggest_cleaning
 
     return suggest_cleaning(datasets.load_dataset(_ws, dataset_id), target, datasets.load_read_info(_ws, dataset_id))
@@ -86,7 +87,7 @@ def _suggested_cleaning(_ws: Workspace, ws_path: str, dataset_id: int, target: s
 def suggested_cleaning(ws: Workspace, dataset_id: int, target: str | None):
     """The CleaningSuggestion of a raw version: `.recipe` (safe steps) and `.offers` (steps to add by hand)."""
     with st.spinner(_("Suggesting a cleaning recipe…")):
-        return _suggested_cleaning(ws, str(ws.root), dataset_id, target)
+        return _suggested_cleaning(ws, str(ws.root), dataset_id, target, current_language())
 
 
 def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
@@ -189,7 +190,7 @@ def missing_chart(ws: Workspace, dataset_id: int, target: str | None):
     def build():
         from core.data.charts import caption_missing, plot_missing
 
-        profile_df, _alerts = _profile(ws, str(ws.root), dataset_id, target)
+        profile_df, _alerts = _profile(ws, str(ws.root), dataset_id, target, current_language())
         return plot_missing(profile_df), caption_missing(profile_df)
 
     return shared(("missing_chart", str(ws.root), dataset_id, target), build)

@@ -20,8 +20,11 @@ from core.workspace.database import Workspace
 from core.workspace.errors import NotFoundError
 
 # How the reader's note names a format that is not ISO: "... (2021-05-03 to 2021-07-21, format %d/%m/%Y)",
-# or, for a column that mixes it with ISO, "..., written two ways: ISO (yyyy-mm-dd) and %d/%m/%Y)".
-_FORMAT_IN_NOTE = re.compile(r"(?:, format |, written two ways: ISO \(yyyy-mm-dd\) and )(%[^)]+)\)")
+# or, for a column that mixes it with ISO, "..., written two ways: ISO (yyyy-mm-dd) and %d/%m/%Y)". The
+# note is written in the uploader's language ("formato %d/%m/%Y", "escrita de dois jeitos: ... e %d/%m/%Y"),
+# so the format is found by its own shape, a strftime directive up to the closing parenthesis, not by the
+# words before it (a share such as "(12%)" has no directive).
+_FORMAT_IN_NOTE = re.compile(r"[ ,:](%[A-Za-z][^)]*)\)")
 _MAX_PARENTS = 8
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from core.data.reader.date_types import _try_dates
 from core.data.reader.streamed_numbers import memory_pool
 from core.data.reader.zero_codes import zero_led_codes
-from core.formatting import format_count
+from core.formatting import format_count, format_date
 from core.i18n import N_, _, ngettext
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3 "str", backed by Arrow
@@ -324,7 +324,9 @@ def _infer_typed(
                 _examples(failed),
             )
         assert parsed is not None  # no failed value: the column was parsed
-        span = _("{start} to {end}").format(start=f"{parsed.min():%Y-%m-%d}", end=f"{parsed.max():%Y-%m-%d}")
+        span = _("{start} to {end}").format(
+            start=format_date(parsed.min().normalize()), end=format_date(parsed.max().normalize())
+        )
         how = "" if fmt in ("ISO8601", "mixed") else ", " + _("format {format}").format(format=fmt)
         if fmt.startswith("ISO8601 and "):  # two ways of writing dates in one column
             how = ", " + _("written two ways: ISO (yyyy-mm-dd) and {format}").format(

@@ -117,3 +117,32 @@ def test_the_reader_reports_the_format_the_endpoint_then_accepts(rows, expected)
     take the format from its report, so a rewording of the reader's note fails here."""
     _, info = read_table(("quando;valor\n" + "\n".join(rows) + "\n").encode())
     assert date_formats_of(info.to_dict()) == expected
+
+
+def test_the_format_is_found_in_a_note_written_in_portuguese(tmp_path):
+    """A class working in Portuguese uploads the file: the reader's notes are written in Portuguese
+    ("formato %d/%m/%Y", dates as dd/mm/aaaa), and the endpoint must still learn the format from them."""
+    from core.i18n import use_language
+
+    path = _portuguese_csv(tmp_path / "vendas.csv", n=60)
+    with use_language("pt"):
+        _, info = read_path(path)
+    note = next(c.note for c in info.columns if c.name == "data")
+    assert "formato %d/%m/%Y" in note and "/20" in note.split("(")[1]  # dd/mm/aaaa span, not ISO
+    assert date_formats_of(info.to_dict()) == {"data": "%d/%m/%Y"}
+    with use_language("en"):
+        _, english = read_path(path)
+    assert date_formats_of(english.to_dict()) == {"data": "%d/%m/%Y"}
+
+
+def test_a_share_in_a_note_is_not_taken_for_a_date_format():
+    info = {
+        "columns": [
+            {
+                "name": "d",
+                "dtype": "datetime64[ns]",
+                "note": "all are dates (2021-01-01 to 2021-02-01); 3 missing (12%)",
+            }
+        ]
+    }
+    assert date_formats_of(info) == {}
