@@ -39,6 +39,11 @@ BASE_CSS = """
 [data-testid="stMain"] :is(label, button, [data-testid="stWidgetLabel"]) [data-testid="stMarkdownContainer"] p {
   white-space: normal; overflow: visible; text-overflow: clip;
 }
+/* A file uploader's size and types line ("400MB per file • CSV, TSV, …") wraps in a narrow column
+   (a template card) instead of ending in "…". */
+[data-testid="stFileUploaderDropzoneInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] * {
+  white-space: normal; overflow: visible; text-overflow: clip;
+}
 /* A row of many columns (Home's eight stage boxes at 1024 px) wraps before a column gets narrower
    than a word, instead of cutting the word off. */
 [data-testid="stMain"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
