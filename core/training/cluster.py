@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import replace
+from multiprocessing import spawn
 from typing import Any
 
 from distributed import Client, Future, LocalCluster, as_completed, wait
@@ -71,18 +72,41 @@ def get_client(choice: ClusterChoice) -> Client:
         return held[1]
 
 
+@contextlib.contextmanager
+def _workers_without_main():
+    """Worker processes start by ``spawn``, which first re-runs the parent's ``__main__`` file in each
+    child. Under Streamlit (and AppTest) ``__main__`` is a page script, so every worker ran a page and
+    died ("Nanny failed to start"). The tasks name their functions by module, so a worker needs no
+    ``__main__``: while the cluster starts its workers (``LocalCluster`` returns once they run), the
+    preparation data a child receives leaves it out. A worker the nanny restarts later still gets it."""
+    original = spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    spawn.get_preparation_data = without_main
+    try:
+        yield
+    finally:
+        spawn.get_preparation_data = original
+
+
 def _start(choice: ClusterChoice) -> tuple[LocalCluster | None, Client]:
     cluster: LocalCluster | None = None
     client: Client | None = None
     try:
         if choice.mode == LOCAL_CLUSTER:
-            cluster = LocalCluster(
-                n_workers=choice.n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with _workers_without_main():
+                cluster = LocalCluster(
+                    n_workers=choice.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster, timeout=CONNECT_SECONDS)
         else:
             client = Client(choice.address, timeout=CONNECT_SECONDS)

@@ -248,6 +248,25 @@ def test_closing_the_cluster_leaves_no_process_behind():
     assert not cluster.running_clusters()
 
 
+def test_workers_start_when_main_is_a_page_script(tmp_path, monkeypatch):
+    """Under Streamlit (and after an AppTest in the same test run) ``__main__`` is a page script; the
+    workers must not run it (they did, and died: "Nanny failed to start" in CI)."""
+    import sys
+    import types
+
+    page = tmp_path / "page.py"
+    page.write_text("raise SystemExit('a worker ran the page script')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    cluster.close_clusters()
+    try:
+        client = cluster.get_client(ClusterChoice(LOCAL_CLUSTER, n_workers=1))
+        assert client.submit(math.sqrt, 16.0).result(timeout=30) == 4.0
+    finally:
+        cluster.close_clusters()
+
+
 def test_a_job_runs_with_the_engine_of_the_page_that_started_it(tmp_path):
     from core.workspace import jobs
     from core.workspace.database import Workspace
