@@ -312,6 +312,28 @@ def error_texts(page) -> list[str]:
     return [t.strip() for t in texts if t.strip()]
 
 
+MAIN_CHARTS = "[data-testid=stMain] [data-testid=stPlotlyChart]"
+
+
+def wait_for_monitor_charts(page, timeout_s: float, what: str) -> None:
+    """Poll until a run started on Home lands on Monitor with its charts, failing early on an
+    exception, or on an error while still on Home (a failed job shows st.error there)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert_no_exception(page, f"while {what} runs")
+        if "/Monitor" in page.url:
+            if page.locator(MAIN_CHARTS).count() > 0:
+                return
+        else:
+            errors = error_texts(page)
+            assert not errors, f"{what} reported an error: {errors}"
+        page.wait_for_timeout(1000)
+    raise AssertionError(
+        f"{what} did not reach Monitor with charts in {timeout_s:.0f} s; URL {page.url}; "
+        f"main text: {main_text(page)[:800]}"
+    )
+
+
 def shot(page, name: str) -> Path:
     """Screenshot the main area, whole: grow the viewport to the content first (Streamlit
     scrolls inside stMain, so a full-page screenshot would miss the bottom)."""

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from .conftest import (
+    MAIN_CHARTS,
     assert_no_exception,
     click_key,
     error_texts,
@@ -18,6 +19,7 @@ from .conftest import (
     selected_option,
     shot,
     sidebar_link,
+    wait_for_monitor_charts,
     wait_idle,
 )
 
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 DEMO_TIMEOUT_S = 240
 TABLES = "[data-testid=stMain] [data-testid=stDataFrame], [data-testid=stMain] [data-testid=stTable]"
-CHARTS = "[data-testid=stMain] [data-testid=stPlotlyChart]"
+CHARTS = MAIN_CHARTS
 
 
 def metric_value(page, label: str) -> str:
@@ -35,22 +37,7 @@ def metric_value(page, label: str) -> str:
 
 
 def wait_for_demo(page) -> None:
-    """Poll until the app has landed on the Monitor page with its charts, failing early on an
-    exception or an error message (a failed job shows st.error)."""
-    deadline = time.monotonic() + DEMO_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert_no_exception(page, "while the demo runs")
-        if "/Monitor" in page.url:
-            if page.locator(CHARTS).count() > 0:
-                return
-        else:  # on Home, an error means the demo job failed
-            errors = error_texts(page)
-            assert not errors, f"the demo reported an error: {errors}"
-        page.wait_for_timeout(1000)
-    raise AssertionError(
-        f"the demo did not reach the Monitor page with charts in {DEMO_TIMEOUT_S} s; "
-        f"URL {page.url}; main text: {main_text(page)[:800]}"
-    )
+    wait_for_monitor_charts(page, DEMO_TIMEOUT_S, "the demo")
 
 
 def test_full_demo_then_every_stage(page, base_url):

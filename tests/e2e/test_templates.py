@@ -16,32 +16,17 @@ from .conftest import (
     main_text,
     project_id_from_url,
     shot,
+    wait_for_monitor_charts,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT_S = 360  # about a minute on a quiet machine (three families, 3 folds); the shared CI box is slower
-CHARTS = "[data-testid=stMain] [data-testid=stPlotlyChart]"
 
 
 def wait_for_monitor(page) -> None:
-    """Poll until the run lands on Monitor with its charts, failing early on an exception or an error
-    (a failed job shows st.error on Home)."""
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert_no_exception(page, "while the template runs")
-        if "/Monitor" in page.url:
-            if page.locator(CHARTS).count() > 0:
-                return
-        else:
-            errors = error_texts(page)
-            assert not errors, f"the template's run reported an error: {errors}"
-        page.wait_for_timeout(1000)
-    raise AssertionError(
-        f"the template's run did not reach Monitor with charts in {RUN_TIMEOUT_S} s; URL {page.url}; "
-        f"main text: {main_text(page)[:800]}"
-    )
+    wait_for_monitor_charts(page, RUN_TIMEOUT_S, "the template's run")
 
 
 def test_a_template_and_one_click_reach_a_monitored_deployment(page, base_url):
