@@ -18,7 +18,8 @@ import pandas as pd
 
 from core.featurestore import offline
 from core.featurestore.online import freshness, history, online_definition
-from core.featurestore.transforms import as_time, materialise as compute_values
+from core.featurestore.transforms import as_time
+from core.featurestore.transforms import materialise as compute_values
 from core.monitoring.drift import DriftConfig, chi2_pvalue, is_numeric_column, ks_pvalue, psi
 from core.workspace.database import Workspace
 from core.workspace.errors import DataError, NotFoundError

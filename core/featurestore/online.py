@@ -31,7 +31,8 @@ import pandas as pd
 
 from core.featurestore import catalog, offline
 from core.featurestore.keys import canonical_key, canonical_keys
-from core.featurestore.transforms import as_time, materialise as compute_values
+from core.featurestore.transforms import as_time
+from core.featurestore.transforms import materialise as compute_values
 from core.i18n import _, ngettext
 from core.workspace import jobs
 from core.workspace.database import Workspace, now
@@ -320,9 +321,7 @@ def record_events(
         if not present.any():
             continue
         payload = frame.loc[present, [c for c in needed if c != definition.entity]]
-        texts = [
-            json.dumps({k: _plain(v) for k, v in row.items()}, default=str) for row in payload.to_dict("records")
-        ]
+        texts = [json.dumps({k: _plain(v) for k, v in row.items()}, default=str) for row in payload.to_dict("records")]
         with ws.transaction() as conn:
             conn.executemany(
                 """INSERT INTO feature_stream_events (definition_id, entity_key, event_time, row_json, recorded_at)

@@ -58,9 +58,7 @@ def fill_rows(
     if not wanted:
         return rows, {}
     ids = sorted({int(s["id"]) for needs in wanted.values() for s in needs})
-    entity_keys = [
-        canonical_key(rows[p].get(s["definition"].entity)) for p, needs in wanted.items() for s in needs
-    ]
+    entity_keys = [canonical_key(rows[p].get(s["definition"].entity)) for p, needs in wanted.items() for s in needs]
     found = online_values(ws, ids, entity_keys)
     filled = list(rows)
     unknown: dict[int, dict[str, Any]] = {}
