@@ -41,7 +41,7 @@ from core.workspace.progress import Progress, no_progress
 
 JOB_KIND = "feature_materialise"
 _SOURCES_KEPT = 8
-_sources: OrderedDict[int, pd.DataFrame] = OrderedDict()  # artifact id -> history-ready source (immutable)
+_sources: OrderedDict[str, pd.DataFrame] = OrderedDict()  # source artifact's SHA-256 -> its table (read-only)
 _sources_lock = threading.Lock()
 
 
@@ -60,18 +60,19 @@ def _from_seconds(seconds: float) -> pd.Timestamp:
 
 
 def _source_history(ws: Workspace, stored: dict[str, Any]) -> pd.DataFrame:
-    """The definition's source columns, entity keys canonical and times parsed (kept per artifact: an
-    artifact never changes, and it was hash-verified when first read)."""
+    """The definition's source columns, entity keys canonical and times parsed. The table read is kept
+    by its content's SHA-256 (hash-verified when first read; every workspace's artifact of the same
+    content is the same table)."""
     definition = stored["definition"]
-    artifact_id = int(stored["source_artifact_id"])
+    digest = str(ws.artifact_info(int(stored["source_artifact_id"]))["sha256"])  # the content names it
     with _sources_lock:
-        kept = _sources.get(artifact_id)
+        kept = _sources.get(digest)
         if kept is not None:
-            _sources.move_to_end(artifact_id)
+            _sources.move_to_end(digest)
     if kept is None:
         kept = catalog.load_source(ws, stored)
         with _sources_lock:
-            _sources[artifact_id] = kept
+            _sources[digest] = kept
             while len(_sources) > _SOURCES_KEPT:
                 _sources.popitem(last=False)
     frame = kept[definition.columns()].copy()
