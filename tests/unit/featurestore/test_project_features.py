@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from core.data.datasets import save_dataset
-from core.featurestore import catalog, project_features
-from core.featurestore.definitions import Expression, FeatureDefinition
 from core.features.featurestore import save_feature_set
 from core.features.preprocessing import FeatureConfig
+from core.featurestore import catalog, project_features
+from core.featurestore.definitions import Expression, FeatureDefinition
 from core.problem.definition import ProblemConfig
 from core.problem.store import set_problem
 from core.stages.lab import _load_training_inputs
