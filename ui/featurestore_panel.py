@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.featurestore import catalog
+from core.featurestore import catalog, project_features
 from core.featurestore.definitions import FeatureDefinition
 from core.i18n import N_, _, ngettext
 from ui.featurestore_words import describe_definition, freshness_sentence, lineage_line
@@ -192,20 +192,8 @@ def feature_details(ws, pid: int, name: str) -> None:
 
 
 def _add(ws, pid: int, name: str) -> None:
-    try:
-        from core.featurestore.project_features import add_to_project
-    except ImportError:  # before the online store's hook: the catalog's own call
-        catalog.use_in_project(ws, pid, int(catalog.get_definition(ws, name)["id"]))
-        return
-    add_to_project(ws, pid, name)
+    project_features.add_to_project(ws, pid, name)
 
 
 def _remove(ws, pid: int, name: str) -> None:
-    try:
-        from core.featurestore.project_features import remove_from_project
-    except ImportError:
-        for row in catalog.project_definitions(ws, pid):
-            if row["name"] == name:
-                catalog.stop_using(ws, pid, int(row["id"]))
-        return
-    remove_from_project(ws, pid, name)
+    project_features.remove_from_project(ws, pid, name)

@@ -94,15 +94,8 @@ def lineage_line(ws, stored: dict[str, Any]) -> str:
 
 
 def freshness_sentence(ws, name: str) -> str:
-    """How old the newest stored value of ``name`` is (the online store's freshness), in one sentence."""
-    try:
-        from core.featurestore.online import freshness
-    except ImportError:
-        return _("Freshness: not materialised yet, so no stored value to be fresh or stale.")
-    return freshness_words(freshness(ws, name))
+    """How fresh the online values of ``name`` are, in one sentence."""
+    from core.featurestore.charts import describe_freshness
+    from core.featurestore.online import freshness
 
-
-def freshness_words(fresh: dict[str, Any] | None) -> str:
-    if not fresh or fresh.get("newest") is None:
-        return _("Freshness: not materialised yet, so no stored value to be fresh or stale.")
-    return _("Freshness: its newest stored value is from {moment}.").format(moment=fresh["newest"])
+    return _("Freshness: {sentence}").format(sentence=describe_freshness(freshness(ws, name)))

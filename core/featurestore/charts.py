@@ -13,8 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.formatting import format_count, format_date, format_percent, format_significant
+from core.formatting import format_count, format_date, format_datetime, format_percent, format_significant
 from core.i18n import N_, _, ngettext
+from core.monitoring.drift import MAJOR_PSI, MODERATE_PSI
 from core.style import ACCENT, BAD, GOOD, HEIGHT_MEDIUM, HEIGHT_SMALL, MUTED, WARN, plot_text, style_figure
 
 #: How the lesson's two joins and two judgements are named (stored codes -> words).
@@ -174,11 +175,26 @@ def caption_customer_timeline(timeline: pd.DataFrame, customer: str, feature_lab
 
 
 # -- Feature health (monitoring) -----------------------------------------------------------------------------
-def plot_feature_health(history: pd.DataFrame, name: str) -> go.Figure:
-    """A feature's null rate and drift (PSI against the first period) per period, one panel each.
-    ``history``: period (a moment), null_rate (0-1), psi (may be NaN for the reference period)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("Missing values"), _("Drift (PSI against the first period)")))
-    if history.empty:
+def health_frame(health: Mapping[str, Any]) -> pd.DataFrame:
+    """``feature_health``'s buckets as a table: start (a moment), rows, null_rate, psi (NaN when not
+    computable), drifted."""
+    frame = pd.DataFrame(list(health.get("buckets") or []), columns=["start", "rows", "null_rate", "psi", "drifted"])
+    frame["start"] = pd.to_datetime(frame["start"])
+    frame["psi"] = pd.to_numeric(frame["psi"], errors="coerce").astype(float)
+    frame["null_rate"] = pd.to_numeric(frame["null_rate"], errors="coerce").astype(float)
+    return frame
+
+
+def plot_feature_health(health: Mapping[str, Any]) -> go.Figure:
+    """A feature's missing share (left) and drift against its first period (right, PSI bars coloured
+    green / amber / red), per day or week of its stored values."""
+    name = str(health.get("name", ""))
+    frame = health_frame(health)
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(_("Share of missing values"), _("Drift against the first period (PSI)"))
+    )
+    title = _("Health of {name} over time").format(name=plot_text(name))
+    if frame.empty:
         fig.add_annotation(
             text=_("No values stored yet: materialise the feature first."),
             showarrow=False,
@@ -187,11 +203,10 @@ def plot_feature_health(history: pd.DataFrame, name: str) -> go.Figure:
             xref="paper",
             yref="paper",
         )
-        return style_figure(fig, title=_("Health of {name}").format(name=plot_text(name)), height=HEIGHT_SMALL)
-    periods = pd.to_datetime(history["period"])
+        return style_figure(fig, title=title, height=HEIGHT_SMALL)
     fig.add_scatter(
-        x=periods,
-        y=history["null_rate"].astype(float),
+        x=frame["start"],
+        y=frame["null_rate"],
         mode="lines+markers",
         line={"color": ACCENT},
         name=_("share missing"),
@@ -199,32 +214,106 @@ def plot_feature_health(history: pd.DataFrame, name: str) -> go.Figure:
         row=1,
         col=1,
     )
-    if "psi" in history:
-        psi = history["psi"].astype(float)
-        colors = [MUTED if np.isnan(v) else (BAD if v >= 0.25 else WARN if v >= 0.1 else GOOD) for v in psi]
-        fig.add_bar(x=periods, y=psi.fillna(0.0), marker_color=colors, name="PSI", showlegend=False, row=1, col=2)
-        fig.add_hline(y=0.25, line_dash="dash", line_color=BAD, row=1, col=2)
+    colors = [
+        MUTED if np.isnan(v) else BAD if v >= MAJOR_PSI else WARN if v >= MODERATE_PSI else GOOD for v in frame["psi"]
+    ]
+    fig.add_bar(
+        x=frame["start"],
+        y=frame["psi"].fillna(0.0),
+        marker_color=colors,
+        name="PSI",  # i18n: skip (the statistic's name)
+        showlegend=False,
+        row=1,
+        col=2,
+    )
+    fig.add_hline(y=MAJOR_PSI, line_dash="dash", line_color=BAD, row=1, col=2)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    return style_figure(fig, title=_("Health of {name} over time").format(name=plot_text(name)), height=HEIGHT_SMALL)
+    return style_figure(fig, title=title, height=HEIGHT_SMALL, margin={"t": 70, "b": 30})
 
 
-def caption_feature_health(history: pd.DataFrame, name: str, age_text: str | None = None) -> str:
-    """One sentence: how fresh the newest value is, the last period's missing share and drift."""
-    if history.empty:
-        return _("Feature {name} has no stored values yet: press Materialise to compute them.").format(name=name)
-    last = history.iloc[-1]
-    psi = float(last["psi"]) if "psi" in history and pd.notna(last.get("psi")) else None
-    drift = (
-        _("no drift measured yet")
-        if psi is None
-        else _("major drift (PSI {psi})")
-        if psi >= 0.25
-        else _("moderate drift (PSI {psi})")
-        if psi >= 0.1
-        else _("no drift to speak of (PSI {psi})")
-    ).format(psi=format_significant(psi) if psi is not None else "")
-    fresh = _("its newest value is {age} old; ").format(age=age_text) if age_text else ""
-    return _("Feature {name}: {fresh}in the last period {share} of its values were missing, with {drift}.").format(
-        name=name, fresh=fresh, share=format_percent(float(last["null_rate"])), drift=drift
+def describe_age(seconds: float | None) -> str:
+    """An age in the largest whole unit: "3 days", "5 hours", "12 minutes", "8 seconds"."""
+    if seconds is None:
+        return _("unknown")
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        return ngettext("{n} day", "{n} days", n).format(n=format_count(n))
+    if seconds >= 3600:
+        n = int(seconds // 3600)
+        return ngettext("{n} hour", "{n} hours", n).format(n=format_count(n))
+    if seconds >= 60:
+        n = int(seconds // 60)
+        return ngettext("{n} minute", "{n} minutes", n).format(n=format_count(n))
+    n = int(seconds)
+    return ngettext("{n} second", "{n} seconds", n).format(n=format_count(n))
+
+
+def describe_freshness(fresh: Mapping[str, Any] | None) -> str:
+    """One sentence: how many entities the online store holds a value for, and how old the newest is."""
+    if not fresh or not fresh.get("entities"):
+        return _("Not materialised yet: the online store holds no value of this feature.")
+    return ngettext(
+        "The online store holds the latest value of {n} entity; the newest event it counts is from {moment} "
+        "({age} ago).",
+        "The online store holds the latest value of {n} entities; the newest event it counts is from {moment} "
+        "({age} ago).",
+        int(fresh["entities"]),
+    ).format(
+        n=format_count(int(fresh["entities"])),
+        moment=format_datetime(fresh.get("newest_event")),
+        age=describe_age(fresh.get("age_seconds")),
     )
+
+
+def caption_feature_health(health: Mapping[str, Any]) -> str:
+    """One sentence under the health chart: the last period's missing share and drift, and how many
+    periods drifted."""
+    name = str(health.get("name", ""))
+    frame = health_frame(health)
+    if frame.empty:
+        return _("Feature {name} has no stored values yet: press Materialise to compute them.").format(name=name)
+    last = frame.iloc[-1]
+    psi = None if np.isnan(last["psi"]) else float(last["psi"])
+    if psi is None:
+        drift = _("no drift measured")
+    elif psi >= MAJOR_PSI:
+        drift = _("major drift (PSI {psi})").format(psi=format_significant(psi))
+    elif psi >= MODERATE_PSI:
+        drift = _("moderate drift (PSI {psi})").format(psi=format_significant(psi))
+    else:
+        drift = _("no drift to speak of (PSI {psi})").format(psi=format_significant(psi))
+    drifted = int(frame["drifted"].fillna(False).astype(bool).sum())
+    return ngettext(
+        "Feature {name}: in its last period ({start}) {share} of its values were missing, with {drift}; "
+        "{n} period of {total} drifted from the first.",
+        "Feature {name}: in its last period ({start}) {share} of its values were missing, with {drift}; "
+        "{n} periods of {total} drifted from the first.",
+        drifted,
+    ).format(
+        name=name,
+        start=format_date(pd.Timestamp(last["start"])),
+        share=format_percent(float(last["null_rate"])),
+        drift=drift,
+        n=format_count(drifted),
+        total=format_count(len(frame)),
+    )
+
+
+def describe_skew(result: Mapping[str, Any]) -> str:
+    """One sentence of the training/serving skew check."""
+    checked, matching = int(result.get("checked", 0)), int(result.get("matching", 0))
+    if checked == 0:
+        return _("Nothing to compare yet: materialise the feature first.")
+    if matching == checked:
+        return ngettext(
+            "No skew: for the {n} entity sampled, the value served online equals the value training computes "
+            "for the same moment.",
+            "No skew: for all {n} entities sampled, the value served online equals the value training computes "
+            "for the same moment.",
+            checked,
+        ).format(n=format_count(checked))
+    return _(
+        "Skew found: {bad} of {n} sampled entities are served a value online that differs from what training "
+        "computes for the same moment; materialise again, and check the rows below."
+    ).format(bad=format_count(checked - matching), n=format_count(checked))
