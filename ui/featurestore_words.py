@@ -46,9 +46,8 @@ def describe_definition(definition: FeatureDefinition) -> str:
     what = _(AGGREGATE_WORDS[definition.aggregate]).format(expression=expression)
     if definition.aggregate == "last" and definition.window is None:
         return _("{what} per {entity} (its newest event before the moment)").format(what=what, entity=definition.entity)
-    return _("{what} per {entity}, {window}").format(
-        what=what, entity=definition.entity, window=_(WINDOW_WORDS[definition.window or "all"])
-    )
+    window = WINDOW_WORDS[definition.window or "all"]
+    return _("{what} per {entity}, {window}").format(what=what, entity=definition.entity, window=_(window))
 
 
 def _source_words(ws, stored: dict[str, Any]) -> str:

@@ -64,7 +64,7 @@ def _ok(at):
 
 
 def _catalog_names(at) -> list[str]:
-    (table,) = [d for d in at.dataframe if "feature" in d.value.columns or "atributo" in d.value.columns]
+    (table,) = [d for d in at.dataframe if "feature" in d.value.columns or "variável" in d.value.columns]
     return list(table.value.iloc[:, 0])
 
 
@@ -249,14 +249,12 @@ def test_the_feature_store_speaks_portuguese(workspace):
     at = _features(workspace, "Card fraud", "lesson", lang="pt")
     labels = [m.label for m in at.metric]
     assert "ROC-AUC na validação" in labels
-    assert "Armazenamento de atributos: definições compartilhadas por todos os projetos" in [
-        h.value for h in at.subheader
-    ]
-    assert any(m.value == "**Junção ponto no tempo**" for m in at.markdown)
+    assert "Feature store: definições compartilhadas por todos os projetos" in [h.value for h in at.subheader]
+    assert any(m.value == "**Junção point-in-time**" for m in at.markdown)
     assert any("," in m.value for m in at.metric)  # 0,81: a decimal comma
     at.session_state["fs_view"] = "catalog"
     _ok(at.run())
-    assert "4 atributos no catálogo deste workspace" in _captions(at)
+    assert "4 features no catálogo deste workspace" in _captions(at)
     at.session_state["fs_view"] = "define"
     _ok(at.run())
-    assert at.button(key="fs_define_submit").label == "Definir atributo"
+    assert at.button(key="fs_define_submit").label == "Definir feature"

@@ -160,4 +160,6 @@ def test_scoring_by_entity_speaks_portuguese(workspace):
     assert answer.value.startswith("customer_id C00007: previsão ")
     at.session_state["fs_view"] = "online"
     _ok(at.run())
-    assert "O online store guarda" in "\n".join(m.value for m in at.markdown)
+    assert "O armazenamento online guarda o valor mais recente de 1.996 entidades" in "\n".join(
+        m.value for m in at.markdown
+    )
