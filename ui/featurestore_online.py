@@ -221,7 +221,7 @@ def _score(ws, pid: int, entity: str, entity_id: str, text: str, names: list[str
 def show_answer(answer: dict[str, Any]) -> None:
     entity, request = answer["entity"], answer["request"]
     st.markdown(_("**Sent** (only the id and the request-time fields):"))
-    st.code(json.dumps({"rows": [request]}, ensure_ascii=False), language="json")
+    st.code(json.dumps({"rows": [request]}, ensure_ascii=False), language="json", wrap_lines=True)
     fetched = answer.get("fetched") or []
     if fetched:
         table = pd.DataFrame(fetched).rename(columns={"entity": entity})

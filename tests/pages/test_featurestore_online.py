@@ -24,18 +24,14 @@ FEATURES = ("card_blocks", "chargebacks_30d")
 DEPLOY_STEPS = ("data", "clean", "problem", "features", "train", "register", "deploy")
 
 
-def deploy_with_catalog_features(ws: Workspace, rows: int = 4000) -> dict:
-    """The lesson's catalog, and a project "Card fraud" (the first ``rows`` transactions) that adds two
-    of its features and deploys a logistic regression trained with them."""
-    run_point_in_time_lesson(ws)
-    project = create_project(ws, "Card fraud")
-    for name in FEATURES:
-        project_features.add_to_project(ws, project["id"], name)
+def train_and_deploy(ws: Workspace, project_id: int, rows: int = 4000) -> None:
+    """Train (a logistic regression, 3 folds) and deploy the project on the first ``rows`` card
+    transactions: the data-to-deploy steps of the pipeline, with the catalog features it uses."""
     table = pd.read_csv(SAMPLE_DIR / "card_fraud.csv").head(rows)
     config = PipelineConfig(target="is_fraud", project_name="Card fraud", time_column="timestamp")
     run = PipelineRun(
         ws,
-        project["id"],
+        project_id,
         config,
         table,
         None,
@@ -46,6 +42,16 @@ def deploy_with_catalog_features(ws: Workspace, rows: int = 4000) -> dict:
     for step in STEPS:
         if step.key in DEPLOY_STEPS:
             step.work(run)
+
+
+def deploy_with_catalog_features(ws: Workspace, rows: int = 4000) -> dict:
+    """The lesson's catalog, and a project "Card fraud" (the first ``rows`` transactions) that adds two
+    of its features and deploys a logistic regression trained with them."""
+    run_point_in_time_lesson(ws)
+    project = create_project(ws, "Card fraud")
+    for name in FEATURES:
+        project_features.add_to_project(ws, project["id"], name)
+    train_and_deploy(ws, project["id"], rows)
     return project
 
 
