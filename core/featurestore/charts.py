@@ -144,9 +144,8 @@ def plot_customer_timeline(timeline: pd.DataFrame, feature_label: str) -> go.Fig
         fig,
         title=_("One customer's transactions: the value each join gave them"),
         height=HEIGHT_MEDIUM,
-        yaxis_title=plot_text(feature_label),
-        xaxis_title=_("transaction time"),
-        legend={"orientation": "h", "y": -0.25},
+        yaxis_title=plot_text(feature_label),  # the x axis needs no title: its ticks are dates
+        legend={"orientation": "h", "y": -0.15},
         margin={"t": 60, "b": 40},
     )
 

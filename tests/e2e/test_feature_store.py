@@ -105,3 +105,53 @@ def test_define_reuse_materialise_and_score_by_entity_id(page, app_server):
     assert '"customer_id": "' + customer + '"' in main_text(page)  # the request as sent
     assert not error_texts(page), error_texts(page)
     shot(page, "feature_store_04_scored")
+
+
+@pytest.fixture
+def projector(browser):
+    from .test_presenter import PROJECTOR
+
+    context = browser.new_context(viewport=PROJECTOR)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_every_feature_store_view_fits_a_projector(projector, start_fresh_server, lang):
+    """Presenter mode at 1024×768: each view of the section (the lesson with its two charts, the health
+    chart, a scored request) has large text, chart titles inside their charts, nothing overflowing."""
+    from core.workspace import jobs
+    from tests.pages.test_featurestore_online import deploy_with_catalog_features
+    from ui.featurestore_lesson import JOB_KIND, lesson_work
+
+    from .test_presenter import check_page, screenshot
+
+    server = start_fresh_server()
+    ws = Workspace(server.workspace)
+    project = deploy_with_catalog_features(ws, rows=3000)
+    job = jobs.wait_for_job(ws, jobs.start_job(ws, None, JOB_KIND, lesson_work(ws)), timeout=300)
+    assert job["status"] == "succeeded", job["error"]
+    online.materialise(ws, "card_blocks")
+    labels = {
+        "en": ["Catalog", "Define a feature", "Point-in-time lesson", "Materialise and monitor", "Score by entity id"],
+        "pt": [
+            "Catálogo",
+            "Definir uma feature",
+            "Lição point-in-time",
+            "Materializar e monitorar",
+            "Pontuar pelo id da entidade",
+        ],
+    }[lang]
+    goto(projector, server.base_url, f"/Features?project={project['id']}&present=1&lang={lang}")
+    problems: list[str] = []
+    for code, label in zip(("catalog", "define", "lesson", "online", "score"), labels):
+        choose_view(projector, label)
+        if code == "score":
+            click_key(projector, "fs_score")
+        projector.wait_for_timeout(1500)  # plotly draws after the script ends
+        assert_no_exception(projector, f"{code} ({lang})")
+        problems += check_page(projector, f"feature store {code} ({lang})")
+        screenshot(projector, f"feature_store_{code}_{lang}")
+    assert not problems, "\n".join(problems)
