@@ -17,7 +17,7 @@ from core.i18n import _
 from core.problem.definition import format_metric_value, get_metric_heading
 from core.workspace import jobs
 from ui.text import escape_markdown
-from ui.widgets import chart, job_panel
+from ui.widgets import chart, job_panel, readable_table
 
 JOB_KIND = "fs_lesson"  # a workspace job (no project): the lesson's result is the same for everyone
 
@@ -107,4 +107,14 @@ def show_lesson(result: dict[str, Any] | None) -> None:
         charts.caption_customer_timeline(timeline, customer, feature),
         key="fs_lesson_timeline",
     )
+    with st.expander(_("Customer {customer}'s transactions as a table").format(customer=escape_markdown(customer))):
+        readable_table(
+            timeline.rename(columns={"point_in_time": _("point-in-time value"), "naive": _("naive value")}),
+            keep=("transaction_id", "timestamp", "amount", "is_fraud"),  # the sample's own column names
+        )
+        st.caption(
+            _("Each transaction with the {feature} each join gave it: the naive one knows the future.").format(
+                feature=feature
+            )
+        )
     st.info(escape_markdown(explain(scores, customer, timeline)), icon=":material/lightbulb:")

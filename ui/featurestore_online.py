@@ -38,7 +38,7 @@ def _feature_choice(ws, pid: int, key: str) -> str | None:
         st.info(_("The catalog is empty: define a feature or run the point-in-time lesson first."))
         return None
     return st.selectbox(
-        _("Feature"),
+        _("Catalog feature"),
         names,
         key=key,
         format_func=lambda n: _("{name} (used here)").format(name=n) if n in used else n,
@@ -169,7 +169,9 @@ def entity_scoring_panel(ws, project: dict[str, Any]) -> None:
         ).format(entity=escape_markdown(entity), features=escape_markdown(", ".join(names)))
     )
     entity_id = st.text_input(
-        _("{entity} to score").format(entity=entity), value=str(example.get(entity, "") or ""), key="fs_score_entity"
+        _("{entity} to score").format(entity=escape_markdown(entity)),
+        value=str(example.get(entity, "") or ""),
+        key="fs_score_entity",
     )
     text = st.text_area(
         _("Request-time fields (JSON)"),

@@ -30,7 +30,7 @@ VIEWS = {
 }
 # The catalog table's headers (our keys -> words people read).
 HEADERS = {
-    "name": N_("feature"),
+    "name": N_("feature name"),
     "version": N_("version"),
     "entity": N_("entity"),
     "computed": N_("computed as"),
@@ -131,7 +131,7 @@ def catalog_panel(ws, project: dict[str, Any]) -> None:
         ).format(n=len(table))
     )
     names = list(table["name"])
-    chosen = st.selectbox(_("Feature"), names, key="fs_pick")
+    chosen = st.selectbox(_("Catalog feature"), names, key="fs_pick")
     if chosen is not None:
         feature_details(ws, pid, str(chosen))
 

@@ -64,7 +64,7 @@ def _ok(at):
 
 
 def _catalog_names(at) -> list[str]:
-    (table,) = [d for d in at.dataframe if "feature" in d.value.columns or "variável" in d.value.columns]
+    (table,) = [d for d in at.dataframe if "feature name" in d.value.columns or "nome da feature" in d.value.columns]
     return list(table.value.iloc[:, 0])
 
 
