@@ -104,6 +104,8 @@ def history(ws: Workspace, stored: dict[str, Any], entities: list[str] | None = 
     the columns it reads (entity keys canonical). ``entities``: only these (canonical keys)."""
     definition = stored["definition"]
     source = _source_history(ws, stored)
+    if entities is not None and not entities:
+        return source.iloc[:0].reset_index(drop=True)
     if entities is not None:
         source = source[source[definition.entity].isin(entities)]
     stream = _stream_history(ws, stored, entities)
