@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from core.data import datasets
-from core.featurestore import catalog
+from core.featurestore import catalog, project_features
 from core.featurestore.definitions import AGGREGATES, OPERATIONS, FeatureDefinition, parse_expression
 from core.i18n import _
 from core.workspace.errors import StudioError
@@ -113,7 +113,7 @@ def define_panel(ws, project: dict[str, Any]) -> None:
             ),
         )
         if add_here:
-            catalog.use_in_project(ws, pid, int(stored["id"]))
+            project_features.add_to_project(ws, pid, stored["name"], int(stored["version"]))  # replaces an older one
     except StudioError as exc:  # one line naming the field; the form keeps every value
         st.error(escape_markdown(exc))
         return

@@ -129,6 +129,15 @@ def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | N
         return None
     inputs = [c.name for c in schema.columns]
     taken = [s for s in used if s["name"] in inputs]
+    dropped = [n for n in catalog.list_definitions(ws)["name"].astype(str) if n in inputs and n not in names_of(used)]
+    if dropped:  # the project removed a feature its deployed model still takes: rows with only the id miss it
+        st.warning(
+            _(
+                "The deployed model takes {features}, which this project no longer uses: add it back (Catalog), or "
+                "train and deploy again without it."
+            ).format(features=escape_markdown(", ".join(dropped)))
+        )
+        return None
     if not taken:
         st.info(
             _(
@@ -138,6 +147,10 @@ def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | N
         )
         return None
     return taken, inputs
+
+
+def names_of(stored: list[dict[str, Any]]) -> list[str]:
+    return [str(s["name"]) for s in stored]
 
 
 def _example_fields(ws, pid: int, inputs: list[str], skip: set[str]) -> tuple[Any, dict[str, Any]]:

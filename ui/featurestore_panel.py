@@ -170,6 +170,17 @@ def feature_details(ws, pid: int, name: str) -> None:
                 st.rerun()
         else:
             c1.caption(_("This project uses version {version}.").format(version=used["version"]))
+            if int(used["version"]) < int(newest["version"]) and c1.button(
+                _("Use version {version}").format(version=newest["version"]), key="fs_upgrade"
+            ):
+                _add(ws, pid, name)  # a project uses one version of a name: the newest replaces the old
+                flash(
+                    "success",
+                    _("This project now uses {name} version {version}; train again for the models to use it.").format(
+                        name=escape_markdown(name), version=newest["version"]
+                    ),
+                )
+                st.rerun()
             if c2.button(_("Remove from this project"), key="fs_remove"):
                 _remove(ws, pid, name)
                 flash("info", _("Feature {name} removed from this project.").format(name=escape_markdown(name)))

@@ -4,6 +4,7 @@ join looking better in validation, Portuguese)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -258,3 +259,70 @@ def test_the_feature_store_speaks_portuguese(workspace):
     at.session_state["fs_view"] = "define"
     _ok(at.run())
     assert at.button(key="fs_define_submit").label == "Definir feature"
+
+
+def test_a_newer_version_can_replace_the_one_a_project_uses(workspace):
+    at = _features(workspace, LESSON_PROJECT, "define")
+    _fill_form(at, **GOOD)
+    at.button(key="fs_define_submit").click().run()
+    other = _features(workspace, "Card fraud")
+    other.selectbox(key="fs_pick").set_value("calls_7d").run()
+    other.button(key="fs_add").click().run()
+    _fill_form(_ok(at), fs_window="30d")  # version 2, used at once by the project that defines it
+    at.button(key="fs_define_submit").click().run()
+    _ok(at)
+    lesson_id, fraud_id = (int(get_project(workspace, p)["id"]) for p in (LESSON_PROJECT, "Card fraud"))
+    assert [d["version"] for d in catalog.project_definitions(workspace, lesson_id) if d["name"] == "calls_7d"] == [2]
+    other.run()
+    assert "This project uses version 1." in _captions(_ok(other))
+    other.button(key="fs_upgrade").click().run()
+    _ok(other)
+    assert [d["version"] for d in catalog.project_definitions(workspace, fraud_id) if d["name"] == "calls_7d"] == [2]
+    assert other.success[0].value.startswith("This project now uses calls_7d version 2")
+
+
+HOSTILE_OWNER, HOSTILE_DESCRIPTION = "**p** [p](https://evil.example)", ":red[boom] $f^2$ <b>f</b>"
+HOSTILE_ENTITY, HOSTILE_TIME = "[x](https://evil.example)", ":red[t]"
+
+
+def test_user_text_in_the_catalog_is_shown_as_typed(workspace):
+    from core.featurestore.definitions import Expression, FeatureDefinition
+    from tests.pages.test_hostile_text import markdown_texts
+
+    project = create_project(workspace, "[q](https://evil.example) **q**")
+    events = pd.DataFrame(
+        {
+            HOSTILE_ENTITY: ["a", "b", "a"],
+            HOSTILE_TIME: pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "**amount**": [1.0, 2.0, 3.0],
+        }
+    )
+    dataset = save_dataset(workspace, int(project["id"]), events, kind="raw", name="<b>events</b> $x$.csv")
+    catalog.register_definition(
+        workspace,
+        FeatureDefinition(
+            name="hostile_sum",
+            entity=HOSTILE_ENTITY,
+            timestamp=HOSTILE_TIME,
+            expression=Expression("column", ("**amount**",)),
+            aggregate="sum",
+            owner=HOSTILE_OWNER,
+            description=HOSTILE_DESCRIPTION,
+            source_dataset_id=int(dataset["id"]),
+        ),
+    )
+    tokens = ["**p**", "[p](https://evil.example)", ":red[boom]", "$f^2$", "<b>f</b>", HOSTILE_ENTITY, ":red[t]"]
+    tokens += ["**amount**", "<b>events</b>", "$x$", "[q](https://evil.example)", "**q**"]
+    at = _features(workspace, project["name"])
+    at.selectbox(key="fs_pick").set_value("hostile_sum").run()
+    for view in ("catalog", "define", "online"):
+        at.session_state["fs_view"] = view
+        _ok(at.run())
+        texts = markdown_texts(at)
+        for where, text in texts:
+            for token in tokens:
+                assert not re.search(r"(?<!\\)" + re.escape(token), text), (view, where, token, text)
+    at.session_state["fs_view"] = "catalog"
+    _ok(at.run())
+    shown = "\n".join(text for _where, text in markdown_texts(at))
+    assert escape_markdown(HOSTILE_DESCRIPTION) in shown and escape_markdown(HOSTILE_OWNER) in shown

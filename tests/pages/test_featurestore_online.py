@@ -169,3 +169,15 @@ def test_scoring_by_entity_speaks_portuguese(workspace):
     assert "O armazenamento online guarda o valor mais recente de 1.996 entidades" in "\n".join(
         m.value for m in at.markdown
     )
+
+
+def test_removing_a_feature_the_deployed_model_takes_is_said_on_scoring(workspace):
+    """Going back: the project drops a catalog feature after deploying; scoring by id says what to do."""
+    fraud = get_project(workspace, "Card fraud")
+    project_features.remove_from_project(workspace, fraud["id"], "chargebacks_30d")
+    at = _features(workspace, "Card fraud", "score")
+    (warning,) = at.warning
+    assert warning.value.startswith("The deployed model takes chargebacks_30d, which this project no longer uses")
+    project_features.add_to_project(workspace, fraud["id"], "chargebacks_30d")
+    _ok(at.run())
+    assert not at.warning and at.button(key="fs_score")
