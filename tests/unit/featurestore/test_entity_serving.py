@@ -113,6 +113,17 @@ def test_an_unknown_entity_gets_a_per_row_problem_not_a_500(served) -> None:
     assert known["score"] is not None
 
 
+def test_a_hostile_entity_value_is_answered_not_a_500(served) -> None:
+    ws, pid, _deployment, _events = served
+    client = TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    for entity in ({"a": 1}, [1, 2], "x" * 5000, 10**30, True):
+        row = {"customer_id": entity, "timestamp": "2024-07-15T10:00:00", "amount": 42.0}
+        answer = client.post("/predict", json={"rows": [row]})
+        assert answer.status_code in (200, 422), answer.text
+        if answer.status_code == 200:
+            assert answer.json()["results"][0]["problems"][0]["problem"] == UNKNOWN_ENTITY
+
+
 def test_fill_rows_leaves_rows_that_carry_the_feature_or_no_entity(served) -> None:
     ws, pid, _deployment, _events = served
     rows = [{"customer_id": 1, "chargebacks": 7}, {"amount": 1.0}, "not a row"]
