@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from core.data.datasets import save_dataset
 from core.deployment import serving
 from core.deployment.endpoint import create_app
-from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows
+from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows, score_by_entity
 from core.featurestore import catalog, online, project_features, skew
 from core.featurestore.definitions import Expression, FeatureDefinition
 from core.pipeline import PipelineConfig, run_pipeline
@@ -122,6 +122,17 @@ def test_a_hostile_entity_value_is_answered_not_a_500(served) -> None:
         assert answer.status_code in (200, 422), answer.text
         if answer.status_code == 200:
             assert answer.json()["results"][0]["problems"][0]["problem"] == UNKNOWN_ENTITY
+
+
+def test_score_by_entity_answers_as_the_endpoint_does(served) -> None:
+    ws, pid, _deployment, _events = served
+    rows = [
+        {"customer_id": 1, "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
+        {"customer_id": "nobody", "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
+    ]
+    answers = score_by_entity(ws, pid, rows)
+    assert answers["status"].tolist()[1] == "error" and np.isfinite(answers["score"].iloc[0])
+    assert answers["problems"].iloc[1][0]["problem"] == UNKNOWN_ENTITY
 
 
 def test_fill_rows_leaves_rows_that_carry_the_feature_or_no_entity(served) -> None:
