@@ -20,9 +20,10 @@ from core.featurestore import offline
 from core.featurestore.online import freshness, history, online_definition
 from core.featurestore.transforms import as_time
 from core.featurestore.transforms import materialise as compute_values
+from core.i18n import _
 from core.monitoring.drift import DriftConfig, chi2_pvalue, is_numeric_column, ks_pvalue, psi
 from core.workspace.database import Workspace
-from core.workspace.errors import DataError, NotFoundError
+from core.workspace.errors import ConfigError, DataError, NotFoundError
 
 WEEKLY_AFTER_DAYS = 60
 BUCKETS = {"day": "D", "week": "W-MON"}
@@ -63,7 +64,11 @@ def feature_health(ws: Workspace, name: str, bucket: str | None = None) -> dict[
         span = (times.max() - times.min()) if len(times) else pd.Timedelta(0)
         bucket = "week" if span > pd.Timedelta(days=WEEKLY_AFTER_DAYS) else "day"
     if bucket not in BUCKETS:
-        raise DataError(f"The bucket of feature health must be one of {', '.join(BUCKETS)}; got {bucket!r} instead.")
+        raise ConfigError(
+            _("The bucket of feature health must be one of {choices}; got {got} instead.").format(
+                choices=", ".join(BUCKETS), got=repr(bucket)
+            )
+        )
     rows: list[dict[str, Any]] = []
     if len(values):
         periods = times.dt.to_period(BUCKETS[bucket])

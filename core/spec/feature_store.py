@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.featurestore import catalog
 from core.featurestore.definitions import definition_from_dict
+from core.i18n import _
 from core.spec.errors import SpecError
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, DataError
@@ -90,10 +91,14 @@ def check_feature_store(section: FeatureStoreSpec) -> list[Any]:
         except ConfigError as exc:
             raise SpecError(f"{_path(i)}: {exc}", _path(i)) from None
         if feature.source is not None and not _SAMPLE.fullmatch(feature.source):
+            where = _path(i, "source")
             raise SpecError(
-                f"{_path(i, 'source')}: must be sample:<name> (a bundled sample) or empty (the project's own data); "
-                f"got {feature.source!r} instead.",
-                _path(i, "source"),
+                where
+                + ": "
+                + _(
+                    "must be sample:<name> (a bundled sample) or empty (the project's own data); got {got} instead."
+                ).format(got=repr(feature.source)),
+                where,
             )
     return out
 
@@ -137,13 +142,13 @@ def _source_dataset(ws: Workspace, project_id: int, source: str | None, path: st
         found = latest_dataset(ws, project_id, "raw")
         if found is None:
             raise SpecError(
-                f"{path}: the project has no data yet to compute the feature from; load its data first.", path
+                path + ": " + _("the project has no data yet to compute the feature from; load its data first."), path
             )
         return int(found["id"])
     match = _SAMPLE.fullmatch(source)
     file = SAMPLE_DIR / f"{match.group(1) if match else ''}.csv"
     if match is None or not file.is_file():
-        raise SpecError(f"{path}: {source!r} is not a bundled sample.", path)
+        raise SpecError(path + ": " + _("{source} is not a bundled sample.").format(source=repr(source)), path)
     import pandas as pd
 
     from core.workspace.errors import NotFoundError

@@ -109,3 +109,22 @@ def mark_unknown(out: dict[str, Any], unknown: dict[int, dict[str, Any]]) -> dic
         if "score_of" in out:
             out["score_of"][position] = None
     return out
+
+
+def score_by_entity(ws: Workspace, project_id: int, rows: list[dict[str, Any]], *, source: str = "ui") -> Any:
+    """Score JSON rows that may carry only the entity id and the request-time fields through the project's
+    live deployment, as the endpoint does (features fetched online, unknown entities as per-row
+    problems). Returns ``serving.predict``'s table of answers. NotFoundError when nothing is deployed."""
+    import pandas as pd
+
+    from core.deployment import serving
+    from core.i18n import _
+    from core.workspace.errors import NotFoundError
+
+    deployment = serving.get_active_deployment(ws, project_id)
+    if deployment is None:
+        raise NotFoundError(_("Nothing is deployed yet; deploy the champion on the Deploy page first."))
+    model = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
+    filled, unknown = fill_rows(ws, project_id, list(rows), list(model.required_columns))
+    out = serving.predict(ws, deployment, filled, source=source, as_columns=True)
+    return pd.DataFrame(mark_unknown(out, unknown))

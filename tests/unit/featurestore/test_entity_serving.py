@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from core.data.datasets import save_dataset
 from core.deployment import serving
 from core.deployment.endpoint import create_app
-from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows
+from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows, score_by_entity
 from core.featurestore import catalog, online, project_features, skew
 from core.featurestore.definitions import Expression, FeatureDefinition
 from core.pipeline import PipelineConfig, run_pipeline
@@ -111,6 +111,28 @@ def test_an_unknown_entity_gets_a_per_row_problem_not_a_500(served) -> None:
     assert unknown["status"] == "error" and unknown["prediction"] is None and unknown["score"] is None
     assert unknown["problems"][0]["problem"] == UNKNOWN_ENTITY and "99999" in unknown["problems"][0]["message"]
     assert known["score"] is not None
+
+
+def test_a_hostile_entity_value_is_answered_not_a_500(served) -> None:
+    ws, pid, _deployment, _events = served
+    client = TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    for entity in ({"a": 1}, [1, 2], "x" * 5000, 10**30, True):
+        row = {"customer_id": entity, "timestamp": "2024-07-15T10:00:00", "amount": 42.0}
+        answer = client.post("/predict", json={"rows": [row]})
+        assert answer.status_code in (200, 422), answer.text
+        if answer.status_code == 200:
+            assert answer.json()["results"][0]["problems"][0]["problem"] == UNKNOWN_ENTITY
+
+
+def test_score_by_entity_answers_as_the_endpoint_does(served) -> None:
+    ws, pid, _deployment, _events = served
+    rows = [
+        {"customer_id": 1, "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
+        {"customer_id": "nobody", "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
+    ]
+    answers = score_by_entity(ws, pid, rows)
+    assert answers["status"].tolist()[1] == "error" and np.isfinite(answers["score"].iloc[0])
+    assert answers["problems"].iloc[1][0]["problem"] == UNKNOWN_ENTITY
 
 
 def test_fill_rows_leaves_rows_that_carry_the_feature_or_no_entity(served) -> None:
