@@ -108,9 +108,8 @@ def skew_panel(ws, name: str) -> None:
 def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | None:
     """(the catalog definitions the deployed model takes, the model's input columns), or None after
     saying why nothing can be scored by entity."""
-    from core.deployment.endpoint.app import LiveDeployment, NotServing
-
-    if serving.get_active_deployment(ws, pid) is None:
+    deployment = serving.get_active_deployment(ws, pid)
+    if deployment is None:
         st.info(_("Nothing is deployed in this project yet: deploy a model (Deploy page) to score requests."))
         return None
     used = catalog.project_definitions(ws, pid)
@@ -122,12 +121,8 @@ def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | N
             )
         )
         return None
-    try:
-        _deployment, schema = LiveDeployment(ws, pid).current()
-    except NotServing as exc:
-        st.error(escape_markdown(exc))
-        return None
-    inputs = [c.name for c in schema.columns]
+    # The served version's inputs (its artifact hash-verified on load; a StudioError is one line).
+    inputs = list(serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"]).required_columns)
     taken = [s for s in used if s["name"] in inputs]
     dropped = [n for n in catalog.list_definitions(ws)["name"].astype(str) if n in inputs and n not in names_of(used)]
     if dropped:  # the project removed a feature its deployed model still takes: rows with only the id miss it
@@ -200,9 +195,9 @@ def entity_scoring_panel(ws, project: dict[str, Any]) -> None:
 
 
 def _score(ws, pid: int, entity: str, entity_id: str, text: str, names: list[str]) -> dict[str, Any]:
-    from fastapi.exceptions import RequestValidationError
-
-    from core.deployment.endpoint.app import LiveDeployment, NotServing, answer_rows
+    """Score one row carrying only the entity id and the request-time fields through the live deployment,
+    as the endpoint does (``entity_features.score_by_entity``); a refused request raises its StudioError."""
+    from core.deployment.endpoint.entity_features import score_by_entity
 
     try:
         fields = json.loads(text or "{}")
@@ -218,17 +213,12 @@ def _score(ws, pid: int, entity: str, entity_id: str, text: str, names: list[str
         raise ConfigError(_("Type the {entity} to score.").format(entity=entity))
     row = {**fields, entity: entity_id.strip()}
     fetched = online.online_features(ws, names, [entity_id.strip()])
-    try:
-        body = answer_rows(LiveDeployment(ws, pid), {"rows": [row]})
-    except RequestValidationError as exc:
-        refused = "; ".join(str(e.get("msg", e)) for e in exc.errors())
-        return {"request": row, "fetched": fetched.to_dict(orient="records"), "refused": refused, "entity": entity}
-    except NotServing as exc:
-        return {"request": row, "fetched": [], "refused": str(exc), "entity": entity}
+    answers = score_by_entity(ws, pid, [row])
+    shown = ["prediction", "score", "version", "status", "error", "problems", "score_of"]
     return {
         "request": row,
         "fetched": to_strict_json(fetched.to_dict(orient="records")),
-        "result": body["results"][0],
+        "result": to_strict_json(answers.iloc[0][[c for c in shown if c in answers.columns]].to_dict()),
         "entity": entity,
     }
 
@@ -253,9 +243,6 @@ def show_answer(answer: dict[str, Any]) -> None:
                 len(missing),
             ).format(features=escape_markdown(", ".join(missing)), entity=escape_markdown(entity))
         )
-    if "refused" in answer:
-        st.error(escape_markdown(_("The endpoint refused the request: {why}").format(why=answer["refused"])))
-        return
     result = answer["result"]
     problems = result.get("problems") or []
     if result["status"] == "error":
@@ -280,6 +267,9 @@ def show_answer(answer: dict[str, Any]) -> None:
             positive=result["score_of"], score=format_probability(float(score))
         )
     st.success(escape_markdown(sentence))
+    if result["status"] != "scored":  # flagged or held for review: answered, with what is wrong
+        for problem in problems:
+            st.warning(escape_markdown(problem.get("message") or problem.get("problem") or ""))
     st.caption(
         _("Answered by {version}, the same way the HTTP endpoint answers POST /predict.").format(
             version=escape_markdown(result.get("version") or "")
