@@ -18,6 +18,7 @@ from core.features.preprocessing import (
 from core.i18n import _, ngettext
 from core.problem.store import get_problem
 from ui import cache
+from ui.featurestore_panel import feature_store_section
 from ui.frame import page_setup, require_project
 from ui.widgets import readable_table, user_errors
 
@@ -31,6 +32,7 @@ cleaned = datasets.latest_dataset(ws, pid, "cleaned")
 if problem is None or cleaned is None:
     st.info(_("Clean a table (Data) and choose the target (Problem) first."))
     st.page_link("pages/2_Problem.py", label=_("Go to Problem"), icon=":material/flag:", query_params={"project": pid})
+    feature_store_section(ws, project)
     st.stop()
 df = cache.dataset(ws, cleaned["id"])
 
@@ -124,3 +126,4 @@ if len(sets):
         icon=":material/model_training:",
         query_params={"project": pid},
     )
+feature_store_section(ws, project)

@@ -415,6 +415,10 @@ def predict(
     answers = _answer_columns(
         ws, deployment, rows, keys=keys, request_ids=request_ids, source=source, seed=seed, log=log
     )
+    if source == "simulator":  # the simulated traffic's events keep the online feature values in step
+        from core.monitoring.simulation import keep_online_values_in_step
+
+        keep_online_values_in_step(ws, deployment["project_id"], rows)
     return answers if as_columns else pd.DataFrame(answers)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.featurestore.keys import canonical_keys
 from core.featurestore.transforms import as_time
 from core.i18n import _
 from core.workspace.errors import DataError
@@ -51,10 +52,11 @@ def _clashes(labels: pd.DataFrame, columns: list[str], entity: str) -> None:
 
 
 def same_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Entity keys of one type on both sides (merge_asof refuses int against text): as text if they differ."""
+    """Entity keys of one type on both sides (merge_asof refuses int against text): when the types
+    differ, both in their canonical text form (``keys.canonical_keys``: 1, 1.0 and "1" are one key)."""
     if left.dtype == right.dtype:
         return left, right
-    return left.astype("string").astype(object), right.astype("string").astype(object)
+    return canonical_keys(left), canonical_keys(right)
 
 
 def _sorted_side(keys: pd.Series, times: pd.Series, extra: dict[str, np.ndarray]) -> pd.DataFrame:

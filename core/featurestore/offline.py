@@ -25,10 +25,17 @@ def _seconds(moment: pd.Timestamp | None) -> float | None:
 
 
 def materialise_to_store(
-    ws: Workspace, definition_id: int, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+    ws: Workspace,
+    definition_id: int,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    *,
+    rows: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Compute the stored definition's values from its source and keep the rows in ``[start, end)``
-    (either may be None: unbounded) as one Parquet artifact. Returns the materialisation's row."""
+    (either may be None: unbounded) as one Parquet artifact. Returns the materialisation's row.
+    ``rows``: values already computed (``transforms.materialise`` of the source and the events recorded
+    since, as ``core.featurestore.online`` does), kept instead of computing them again."""
     if start is not None and end is not None and pd.Timestamp(start) >= pd.Timestamp(end):
         raise ConfigError(
             _("The start of a materialised time range ({start}) must be before its end ({end}).").format(
@@ -37,7 +44,8 @@ def materialise_to_store(
         )
     stored = get_definition_by_id(ws, definition_id)
     definition = stored["definition"]
-    rows = materialise(definition, load_source(ws, stored))
+    if rows is None:
+        rows = materialise(definition, load_source(ws, stored))
     times = as_time(rows[definition.timestamp], definition.timestamp) if len(rows) else rows[definition.timestamp]
     keep = pd.Series(True, index=rows.index)
     if start is not None:

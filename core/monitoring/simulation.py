@@ -481,3 +481,12 @@ def describe_scenario(config: TrafficConfig, columns: list[str], *, segment_colu
         f"The inputs stay the same, but the outcome {names} changes{segment} {start}, "
         "so the model's learned rules stop holding."
     )
+
+
+def keep_online_values_in_step(ws: Any, project_id: int, rows: Any) -> dict[str, int]:
+    """The traffic's rows are new events: every catalog feature the project uses whose columns they
+    hold gets them recorded and its online values recomputed (``featurestore.online.record_events``).
+    Called by ``serving.predict`` for the simulator's requests; {feature name: events recorded}."""
+    from core.featurestore.online import record_events
+
+    return record_events(ws, project_id, rows)

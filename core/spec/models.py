@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from core.spec.feature_store import FeatureStoreSpec
+
 SPEC_VERSION = 1
 SAMPLE_PREFIX = "sample:"
 #: ``data.source: sample:<name>`` names one of the bundled samples (their files are sample_data/<name>.csv).
@@ -308,6 +310,9 @@ class PipelineSpec(_Section):
     problem: ProblemSpec = Field(default_factory=ProblemSpec, description="What to predict and the bar.")
     features: FeaturesSpec | None = Field(
         default=None, description="The feature-set settings; none: the studio's suggestion."
+    )
+    feature_store: FeatureStoreSpec | None = Field(
+        default=None, description="The catalog features the project uses; none: none."
     )
     training: TrainingSpec = Field(default_factory=TrainingSpec, description="How the leaderboard is trained.")
     tuning: TuningSpec = Field(default_factory=TuningSpec, description="The hyper-parameter search.")

@@ -22,6 +22,7 @@ from core.evaluation.fairness import get_fairness_gaps, get_group_metrics_df
 from core.evaluation.gate import GateResult, check_gate
 from core.evaluation.reports import get_operating_threshold
 from core.features import featurestore
+from core.featurestore.project_features import with_catalog_features
 from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig, validate_problem
 from core.problem.store import get_experiment_problem, get_problem
@@ -69,6 +70,7 @@ def _load_training_inputs(
     fs = featurestore.get_feature_set(ws, feature_set_id)
     features = featurestore.load_feature_config(ws, feature_set_id)
     df = datasets.load_dataset(ws, fs["dataset_id"])
+    df = with_catalog_features(ws, project_id, df, problem)  # the catalog features it uses, point-in-time
     validate_problem(df, problem)
     return problem, fs, features, df
 

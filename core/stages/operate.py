@@ -214,7 +214,7 @@ def stage_monitor(
         # Times and keys are told apart on the whole table, where they show; the problem also names them.
         excluded_columns=get_non_signal_columns(
             table.sample(5000, random_state=0) if len(table) > 5000 else table,
-            used,
+            [c for c in used if c in table.columns],  # a catalog feature (joined at training) is neither
             time_columns=[c for c in (problem.time_column,) if c],
             id_columns=[c for c in (problem.group_column,) if c],
         ),

@@ -291,4 +291,20 @@ MIGRATIONS: list[list[str]] = [
             created_at REAL NOT NULL)""",
         "CREATE INDEX feature_materialisations_by_definition ON feature_materialisations(definition_id, id)",
     ],
+    # 16: the feature store's online side. The latest value of each feature definition version per
+    # entity (the entity key in its canonical text form, core/featurestore/keys.py: 1, 1.0 and "1" are one
+    # key), the event time it is the value at and when it was written; one row per (definition, entity),
+    # replaced by each materialisation and updated by new events. The events the simulator's traffic
+    # brought after the source table was saved (the definition's source columns of one event, as JSON),
+    # so a later materialisation and the skew check see the same history the online values came from.
+    [
+        """CREATE TABLE feature_online (
+            definition_id INTEGER NOT NULL REFERENCES feature_definitions(id), entity_key TEXT NOT NULL,
+            value, event_time REAL, updated_at REAL NOT NULL,
+            PRIMARY KEY (definition_id, entity_key)) WITHOUT ROWID""",
+        """CREATE TABLE feature_stream_events (
+            id INTEGER PRIMARY KEY, definition_id INTEGER NOT NULL REFERENCES feature_definitions(id),
+            entity_key TEXT NOT NULL, event_time REAL NOT NULL, row_json TEXT NOT NULL, recorded_at REAL NOT NULL)""",
+        "CREATE INDEX feature_stream_events_by_definition ON feature_stream_events(definition_id, entity_key)",
+    ],
 ]

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.deployment import refusals, serving
+from core.deployment.endpoint import entity_features
 from core.deployment.endpoint.body import parse_json, problem, read_body, rejected
 from core.deployment.endpoint.docs_page import render_docs_html
 from core.deployment.endpoint.models import FeedbackRequest, HealthAnswer, PredictAnswer, read_feedback
@@ -123,6 +124,7 @@ def answering_versions(deployment: dict[str, Any]) -> tuple[int, ...]:
 def answer_rows(live: LiveDeployment, data: Any) -> dict[str, Any]:
     """The /predict answer for a parsed body (runs in a worker thread: it reads the database)."""
     deployment, schema = live.current()
+    data, unknown = entity_features.fill_request(live.ws, live.project["id"], data, [c.name for c in schema.columns])
     read = schema.read(data)
     try:
         out = serving.predict(
@@ -141,7 +143,7 @@ def answer_rows(live: LiveDeployment, data: Any) -> dict[str, Any]:
     except StudioError as exc:  # a version gone, an artifact that fails its hash check
         raise NotServing(f"The deployment cannot answer: {exc}") from None
     return {
-        "results": results_of(out),
+        "results": results_of(entity_features.mark_unknown(out, unknown)),
         "ignored_columns": read.ignored_columns,
         "deployment_id": deployment["id"],
     }
