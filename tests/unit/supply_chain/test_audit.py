@@ -10,6 +10,9 @@ import importlib.util
 import json
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,9 @@ audit = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(audit)
 
 HASH = "--hash=sha256:" + "0" * 64
+SIX_LOCK = (  # six as requirements.lock pins it
+    "six==1.17.0 \\\n    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\n"
+)
 
 
 def _pins(path: Path) -> dict[str, str]:
@@ -89,6 +95,59 @@ def test_an_unreachable_advisory_source_prints_one_plain_line_and_exits_0(tmp_pa
         "vulnerability check skipped, nothing was checked."
     ]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+ADVISORY = {
+    "id": "GHSA-test-0000-0000",
+    "summary": "a made-up advisory",
+    "affected": [
+        {
+            "package": {"name": "six", "ecosystem": "PyPI"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0"}]}],
+        }
+    ],
+}
+
+
+@contextmanager
+def _advisory_server(answer: dict):
+    """An OSV-like service on this machine that answers every query with `answer`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v1/query"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_known_vulnerability_from_the_advisory_source_exits_1_and_none_exits_0(tmp_path):
+    pytest.importorskip("pip_audit")
+    lock_file = tmp_path / "requirements.lock"
+    lock_file.write_text(SIX_LOCK)
+    with _advisory_server({"vulns": [ADVISORY]}) as url:
+        done = _run("vulns", "--lock-file", str(lock_file), "--service", "osv", "--osv-url", url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == "vulns: six 1.17.0: GHSA-test-0000-0000 (fixed in 99.0)"
+    with _advisory_server({}) as url:
+        done = _run("vulns", "--lock-file", str(lock_file), "--service", "osv", "--osv-url", url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "vulns: no known vulnerabilities in the 1 locked packages checked."
 
 
 @pytest.mark.slow  # the SBOM of the whole environment, schema-validated: ~15 s of CPU, more on a loaded machine
