@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ACCURACY_STAMP := $(VENV)/.installed-accuracy
 LINT_STAMP := $(VENV)/.installed-lint
+AUDIT_STAMP := $(VENV)/.installed-audit
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint format bench accuracy demo lock browser clean i18n loadtest
+.PHONY: run test test-fast lint format bench accuracy demo lock browser clean i18n loadtest audit
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,10 +73,23 @@ accuracy: $(ACCURACY_STAMP)
 demo: $(STAMP)
 	$(BIN)/mlops-studio demo
 
-# Re-pin after changing dependencies in pyproject.toml (extras included, so their pins stay).
-lock: $(STAMP) $(ACCURACY_STAMP) $(LINT_STAMP)
+# The supply-chain tools (CycloneDX SBOM writer, pip-audit, pip-tools): `make audit` and `make lock` only.
+$(AUDIT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,audit]'
+	touch $(AUDIT_STAMP)
+
+# The environment's SBOM (sbom.cdx.json, CycloneDX), the environment checked against the hashed lock
+# (requirements.lock), and the locked versions' known vulnerabilities where an advisory source answers
+# (it says so in one line where none does). Exit 1 on a finding. See docs/supply-chain.md.
+audit: $(AUDIT_STAMP)
+	$(BIN)/python tools/audit.py
+
+# Re-pin after changing dependencies in pyproject.toml (extras included, so their pins stay), then
+# write the hashed lock (requirements.lock: the same pins with each file's sha256) from the pins.
+lock: $(STAMP) $(ACCURACY_STAMP) $(LINT_STAMP) $(AUDIT_STAMP)
 	{ echo '# Exact versions installed by `make` (pip -c). Regenerate: make lock'; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+	$(BIN)/python tools/audit.py lock
 
 clean:
-	rm -rf $(VENV) workspace .pytest_cache
+	rm -rf $(VENV) workspace .pytest_cache sbom.cdx.json

@@ -312,8 +312,9 @@ def bench_latency() -> list[dict]:
 SCALE_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 
 
-def make_wide_csv(path: Path, rows: int, seed: int = 0) -> None:
-    """30 columns like a real export: IDs, numbers, categories, dates, text with gaps."""
+def make_wide_csv(path: Path, rows: int, seed: int = 0, portuguese: bool = False) -> None:
+    """30 columns like a real export: IDs, numbers, categories, dates, text with gaps. `portuguese`:
+    written as a Brazilian export (';' between values, decimal comma, dd/mm/yyyy dates)."""
     rng = np.random.default_rng(seed)
     cols: dict[str, object] = {"id": [f"R{i:08d}" for i in range(rows)]}
     for i in range(12):
@@ -324,17 +325,24 @@ def make_wide_csv(path: Path, rows: int, seed: int = 0) -> None:
         cols[f"int_{i}"] = rng.integers(0, 1000, rows)
     for i in range(6):
         cols[f"cat_{i}"] = rng.choice(["alpha", "beta", "gamma", "delta", " Beta", "GAMMA"], rows)
-    cols["date"] = (np.datetime64("2020-01-01") + rng.integers(0, 1500, rows).astype("timedelta64[D]")).astype(str)
+    dates = np.datetime64("2020-01-01") + rng.integers(0, 1500, rows).astype("timedelta64[D]")
+    cols["date"] = pd.Series(dates).dt.strftime("%d/%m/%Y") if portuguese else dates.astype(str)
     cols["zip"] = [f"{z:05d}" for z in rng.integers(0, 99999, rows)]
     cols["target"] = rng.choice(["yes", "no"], rows)
-    pd.DataFrame(cols).to_csv(path, index=False)
+    frame = pd.DataFrame(cols)
+    if portuguese:
+        for i in range(12):  # (object columns: to_csv's decimal= applies to float columns only)
+            frame[f"num_{i}"] = frame[f"num_{i}"].map(lambda v: str(v).replace(".", ","))
+        frame.to_csv(path, index=False, sep=";")
+    else:
+        frame.to_csv(path, index=False)
 
 
 def _child(task: str, path: str, queue) -> None:
     """Runs in a fresh process so its peak memory is its own; CPU time counts every thread."""
     start, cpu = time.perf_counter(), time.process_time()
     if task == "pandas":
-        pd.read_csv(path)
+        pd.read_csv(path, **PANDAS_OPTIONS.get(Path(path).name, {}))
     else:
         from core.data.reader import read_path  # each task imports only what it runs, in the timed part
 
@@ -373,6 +381,8 @@ def _measure(task: str, path: Path) -> tuple[float, float, float]:
 
 
 SCALE_ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SCALE_FILES = {"wide.csv": "English", "wide_pt.csv": "Portuguese"}  # the Portuguese: ';', decimal comma, dd/mm/yyyy
+PANDAS_OPTIONS = {"wide_pt.csv": {"sep": ";", "decimal": ","}}  # what pandas must be told (the studio detects it)
 
 
 def bench_scale() -> list[dict]:
@@ -381,33 +391,46 @@ def bench_scale() -> list[dict]:
     The machines this runs on are shared: pandas and the read run in turn (A B A B ...,
     `BENCH_ROUNDS` pairs) and the medians are kept, with the CPU time of each (all threads), which
     the load moves less than the wall time."""
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "wide.csv"
-        make_wide_csv(path, SCALE_ROWS)
-        size_mb = path.stat().st_size / 2**20
-        pairs = [(_measure("pandas", path), _measure("read", path)) for _ in range(max(SCALE_ROUNDS, 1))]
-        base_s, base_cpu, base_mb = (float(np.median([p[0][k] for p in pairs])) for k in range(3))
-        measured = {"read": tuple(float(np.median([p[1][k] for p in pairs])) for k in range(3))}
-        for task in ("profile", "clean"):
-            measured[task] = _measure(task, path)
-        results = []
-        for task, label in (("read", "read"), ("profile", "read + profile"), ("clean", "read + profile + clean")):
-            seconds, cpu_s, peak = measured[task]
-            results.append(
-                {
-                    "name": f"{label}, {SCALE_ROWS:,} x 30 ({size_mb:.0f} MB)",
-                    "studio_s": seconds,
-                    "baseline": f"pandas.read_csv ({base_s:.1f} s, CPU {base_cpu:.1f} s, peak {base_mb:.0f} MB); "
-                    f"CPU {cpu_s:.1f} s = {cpu_s / base_cpu:.2f}x"
-                    + (f", medians of {len(pairs)} rounds in turn" if task == "read" else ""),
-                    "baseline_s": base_s,
-                    "studio_cpu_s": cpu_s,
-                    "baseline_cpu_s": base_cpu,
-                    "peak_mb": peak,
-                    "baseline_peak_mb": base_mb,
-                }
-            )
-        return results
+        for name, language in SCALE_FILES.items():
+            if language != "English" and os.environ.get("BENCH_SCALE_FILES", "all") == "English":
+                continue
+            path = Path(tmp) / name
+            make_wide_csv(path, SCALE_ROWS, portuguese=language == "Portuguese")
+            results.extend(_scale_results(path, language))
+            path.unlink()
+    return results
+
+
+def _scale_results(path: Path, language: str) -> list[dict]:
+    size_mb = path.stat().st_size / 2**20
+    pairs = [(_measure("pandas", path), _measure("read", path)) for _ in range(max(SCALE_ROUNDS, 1))]
+    base_s, base_cpu, base_mb = (float(np.median([p[0][k] for p in pairs])) for k in range(3))
+    measured = {"read": tuple(float(np.median([p[1][k] for p in pairs])) for k in range(3))}
+    tasks = (("read", "read"), ("profile", "read + profile"), ("clean", "read + profile + clean"))
+    if language != "English":
+        tasks = tasks[:1]  # (profiling and cleaning are the same work once read)
+    for task, _label in tasks[1:]:
+        measured[task] = _measure(task, path)
+    results = []
+    for task, label in tasks:
+        seconds, cpu_s, peak = measured[task]
+        results.append(
+            {
+                "name": f"{label}, {SCALE_ROWS:,} x 30 {language} ({size_mb:.0f} MB)",
+                "studio_s": seconds,
+                "baseline": f"pandas.read_csv ({base_s:.1f} s, CPU {base_cpu:.1f} s, peak {base_mb:.0f} MB); "
+                f"CPU {cpu_s:.1f} s = {cpu_s / base_cpu:.2f}x, memory {peak / base_mb:.2f}x"
+                + (f", medians of {len(pairs)} rounds in turn" if task == "read" else ""),
+                "baseline_s": base_s,
+                "studio_cpu_s": cpu_s,
+                "baseline_cpu_s": base_cpu,
+                "peak_mb": peak,
+                "baseline_peak_mb": base_mb,
+            }
+        )
+    return results
 
 
 def run_benches(names: list[str], tmp: Path) -> list[dict]:

@@ -208,9 +208,11 @@ def _blank_note(blank: int, missing_phrase: str) -> str:
     )
 
 
-def _number_note(present: int, missing: int, missing_phrase: str) -> str:
-    """The note of a column of plain numbers (decimal point, no thousands separator, no missing tokens)."""
-    return f"{_all_are(present, 'number')}{_missing_note(missing, missing_phrase)}"
+def _number_note(present: int, missing: int, missing_phrase: str, decimal_comma: bool = False) -> str:
+    """The note of a column of plain numbers (no thousands separator, no missing tokens); `decimal_comma`:
+    written with a decimal comma, not every value an integer (marked as `_infer_typed` marks it)."""
+    mark = f" ({_('decimal comma')})" if decimal_comma else ""
+    return f"{_all_are(present, 'number')}{mark}{_missing_note(missing, missing_phrase)}"
 
 
 def _tokens_note(read: Sequence[tuple[str, int]]) -> str:

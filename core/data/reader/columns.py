@@ -70,7 +70,12 @@ def _finish_columns(
         arr, columns[i] = columns[i], None
         with use_language(language):
             if isinstance(arr, StreamedNumbers):  # (its missing cells are counted: no pass over the values)
-                note = _number_note(arr.rows - arr.missing, arr.missing, missing_phrase)
+                note = _number_note(
+                    arr.rows - arr.missing,
+                    arr.missing,
+                    missing_phrase,
+                    decimal_comma=decimal == "," and arr.kind == "float",
+                )
                 return (arr.series(), note, False, (), []), arr.missing
             inferred = _infer_column(arr, decimal, thousands, missing_phrase, options.numeric_missing_tokens)
             return inferred, int(inferred[0].isna().sum())

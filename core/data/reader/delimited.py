@@ -139,8 +139,9 @@ def _read_csv(owned: list[FileBytes], options: ReadOptions, report: Progress) ->
         ncols,
         header_line,
         lambda f, m: report(0.02 + 0.6 * f, m),
-        numbers_from=options.na_tokens if decimal == "." else None,
+        numbers_from=options.na_tokens,
         checked_utf8=text.checked_utf8,
+        decimal=decimal,
     )
     del text  # the bytes (or their UTF-8 copy) are no longer needed: released before typing
     if not columns or len(columns[0]) == 0:
@@ -220,12 +221,13 @@ def _parse_rows(
     report: Progress,
     numbers_from: tuple[str, ...] | None = None,
     checked_utf8: bool = False,
+    decimal: str = ".",
 ) -> tuple[list[str], list]:
     """Header names and the body columns: Arrow text columns of every cell exactly as written, or (with
     `numbers_from`, the missing tokens) `StreamedNumbers` for the columns that are plain numbers.
 
     pyarrow reads the UTF-8 bytes in blocks (fast, strict about row lengths, no decoded copy); a
-    block's number columns are typed at once and their text released. `checked_utf8`: the bytes are
+    block's number columns are typed at once and their text released (`decimal`: the file's decimal mark). `checked_utf8`: the bytes are
     known to be valid UTF-8 (so is every cell: delimiters, quotes and newlines are ASCII), not checked again.
     A file without quotes is cut into blocks at line ends and the blocks are parsed on both cores; one
     with quotes (a quoted value may hold a line end) is parsed as one stream while its blocks are typed.
@@ -233,7 +235,7 @@ def _parse_rows(
     import pyarrow as pa
 
     total = max(end - offset, 1)
-    numbers = [StreamedNumbers(numbers_from) for _ in range(ncols)] if numbers_from is not None else None
+    numbers = [StreamedNumbers(numbers_from, decimal) for _ in range(ncols)] if numbers_from is not None else None
     text: list[list] = [[] for _ in range(ncols)]
     blocks = 0
 

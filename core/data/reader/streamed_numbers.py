@@ -14,8 +14,12 @@ make the result identical to what that inference gives:
 
 Any other column, or one whose later block fails a check, is handed back to be read as text and
 typed by the full inference. Integer columns skip the text in the blocks after the first: Arrow parses
-them as int64 and the block's length proves each cell was the canonical decimal (`typed_int_block`). Only for a file whose decimal mark is '.': with a decimal comma,
-"1.5" is not a number and Arrow would read it as one.
+them as int64 and the block's length proves each cell was the canonical decimal (`typed_int_block`).
+
+A file whose decimal mark is ',' takes the same path where a column is plainly decimal-comma: a block
+holding any '.' ('1.234' with thousands dots, or '1.5', which is not a number there) goes to the full
+inference; in the others each ',' is written '.' before the same checks and casts, which is what the
+full inference does with the cells it accepts ('1,5' -> '1.5').
 """
 
 from __future__ import annotations
@@ -67,9 +71,10 @@ _DECAY_SET = False
 class StreamedNumbers:
     """One column's numbers as they are parsed; `kind` None once the column must be read as text."""
 
-    def __init__(self, na_tokens: tuple[str, ...]) -> None:
+    def __init__(self, na_tokens: tuple[str, ...], decimal: str = ".") -> None:
         import pyarrow as pa
 
+        self.decimal_comma = decimal == ","
         self.tokens = pa.array(list(na_tokens), pa.large_string()) if na_tokens else None
         self.only_blank = tuple(na_tokens) == ("",)  # the default: a missing cell is an empty one
         self.tokens_fit_number_bytes = all(_NUMBER_BYTES[np.frombuffer(t.encode(), np.uint8)].all() for t in na_tokens)
@@ -152,6 +157,15 @@ class StreamedNumbers:
             missing = pc.is_in(text, value_set=self.tokens).to_numpy(zero_copy_only=False)
         whole = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
         data = whole[offsets[0] : offsets[-1]]
+        data_buffer = text.buffers()[2]
+        if self.decimal_comma and len(data):
+            if (data == ord(".")).any():  # thousands dots or a '.' decimal: the full inference decides
+                return None, kind
+            comma = data == ord(",")
+            if comma.any():  # '1,5' -> '1.5' (a copy of the block's bytes: the text stays as written)
+                data = np.where(comma, np.uint8(ord(".")), data)
+                whole, offsets = data, offsets - offsets[0]
+                data_buffer = pa.py_buffer(data)
         if len(data) == 0:
             return (None if not missing.all() else pa.nulls(n, pa.int64() if kind == "int" else pa.float64())), kind
         # A first block holding letters, spaces or commas is text: said at once, as a failed cast is slow
@@ -184,7 +198,7 @@ class StreamedNumbers:
         gaps = int(missing.sum())
         validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if gaps else None
         cells = pa.Array.from_buffers(
-            pa.large_string(), n, [validity, pa.py_buffer(offsets), text.buffers()[2]], null_count=gaps
+            pa.large_string(), n, [validity, pa.py_buffer(offsets), data_buffer], null_count=gaps
         )
         # The range checks read every slot: a missing cell's slot holds 0 after Arrow's cast (and any other
         # value there could only send the column to the full inference, which decides it the same).

@@ -22,8 +22,9 @@ import pandas as pd
 BLOCK = 4 * 1024 * 1024  # the reader's parse block: awkward cells are put after the first one
 
 
-def _numbers(rows: int, late: str, column: int = 1, seed: int = 0) -> bytes:
-    """A CSV of number columns (~4.7 MB at 170,000 rows) whose `column` holds `late` in its last row."""
+def _numbers(rows: int, late: str, column: int = 1, seed: int = 0, comma: bool = False) -> bytes:
+    """A CSV of number columns (~4.7 MB at 170,000 rows) whose `column` holds `late` in its last row;
+    `comma`: written as a Portuguese export (';' between values, decimal comma)."""
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
         {
@@ -34,11 +35,12 @@ def _numbers(rows: int, late: str, column: int = 1, seed: int = 0) -> bytes:
             "t": rng.choice(["a", "b"], rows),
         }
     )
-    text = frame.to_csv(index=False, lineterminator="\n")
+    sep = ";" if comma else ","
+    text = frame.to_csv(index=False, lineterminator="\n", sep=sep, decimal="," if comma else ".")
     lines = text.splitlines()
-    last = lines[-1].split(",")
+    last = lines[-1].split(sep)
     last[column] = late
-    lines[-1] = ",".join(last)
+    lines[-1] = sep.join(last)
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -54,6 +56,16 @@ def generated() -> dict[str, tuple[bytes, dict]]:
     for k, cell in enumerate(late):
         for column in (1, 2):  # a decimal and an integer column
             files[f"late_{k:02d}_col{column}.csv"] = (_numbers(170_000, cell, column, seed=k), {})
+    late_comma = [
+        "1.5", "1.234", "1.234,5", "1,5", "+1,5", "007", ",5", "5,", "1,5e3", "1e5", "nan", "N/D", " 1,5",
+        "1 234,5", "0,0", "00,5", "-0,5", "-0", "1,5,3", "1,5.", "12345678901234567", "1e20", "",
+    ]  # fmt: skip
+    for k, cell in enumerate(late_comma):
+        for column in (1, 2):
+            files[f"comma_late_{k:02d}_col{column}.csv"] = (_numbers(170_000, cell, column, seed=k, comma=True), {})
+    files["comma_late_na_tokens.csv"] = (_numbers(170_000, "NA", 1, comma=True), {"na_tokens": ("", "NA")})
+    files["dot_file_told_comma.csv"] = (_numbers(170_000, "1", 3), {"decimal": ","})
+    files["comma_given_thousands.csv"] = (_numbers(170_000, "1.234,5", 1, comma=True), {"thousands": "."})
     files["late_na_tokens.csv"] = (_numbers(170_000, "NA", 2), {"na_tokens": ("", "NA")})
     files["late_no_tokens.csv"] = (_numbers(170_000, "N/D", 2), {"numeric_missing_tokens": False})
     files["quoted_numbers.csv"] = (b'a,b\n"1","2.5"\n"007","3"\n' + b'"4","5.5"\n' * 50, {})

@@ -661,9 +661,8 @@ def test_formulas_with_saved_values_are_not_flagged():
         for item in src.infolist():
             body = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>").replace(
-                    b"<f>1+1</f><v/>", b"<f>1+1</f><v>2</v>"
-                )
+                for empty in (b"<v />", b"<v/>", b"<v></v>"):  # (openpyxl writes <v></v> where lxml is installed)
+                    body = body.replace(b"<f>1+1</f>" + empty, b"<f>1+1</f><v>2</v>")
                 assert b"<v>2</v>" in body
             dst.writestr(item, body)
     df, info = read_table(out.getvalue())
