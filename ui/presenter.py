@@ -17,6 +17,7 @@ import streamlit as st
 
 from core.i18n import _
 from core.style import screen_style, width_class
+from ui.uploader_text import uploader_css
 
 PRESENT_KEY = "presenter_mode"
 TOGGLE_KEY = "presenter_toggle"
@@ -118,7 +119,8 @@ def presenter_setup() -> bool:
     """Call once per run, after the page config: settles the mode, injects the page styling and
     draws the sidebar toggle. Returns whether presenter mode is on."""
     on = presenter_mode()
-    st.html(BASE_CSS + (PRESENTER_CSS if on else ""))
+    # Streamlit's own uploader words in the session's language (ui.uploader_text; nothing in English).
+    st.html(BASE_CSS + uploader_css() + (PRESENTER_CSS if on else ""))
     st.sidebar.toggle(
         _("Presenter mode"),
         value=on,
