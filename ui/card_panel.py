@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -66,7 +67,7 @@ def card_state(ws: Workspace, project_id: int, version_id: int) -> str:
     """A digest of everything the card of ``version_id`` is built from (a few indexed queries, ~ms):
     the same digest means the same card, so it is built once per version, content and language rather
     than on every rerun (it took half of Registry's rerun)."""
-    parts: list[object] = [ws.query("SELECT * FROM projects WHERE id = ?", (project_id,))]
+    parts: list[list[Any]] = [ws.query("SELECT * FROM projects WHERE id = ?", (project_id,))]
     for table in _COUNTED:
         parts.append(
             ws.query(f"SELECT COUNT(*) AS n, MAX(rowid) AS top FROM {table} WHERE project_id = ?", (project_id,))

@@ -559,7 +559,9 @@ def refit_on_all_training_rows(
         return model, (
             _(
                 "{name}, the best model, learned from the sample only: refitting it on all {n_all} training rows would take about {duration}, over the {duration2} allowed."
-            ).format(name=model.name, n_all=format_count(n_all), duration=_duration(expected), duration2=_duration(budget))
+            ).format(
+                name=model.name, n_all=format_count(n_all), duration=_duration(expected), duration2=_duration(budget)
+            )
         )
     if tracker is not None:
         tracker.step(

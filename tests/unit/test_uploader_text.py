@@ -29,7 +29,12 @@ def test_portuguese_replaces_the_size_line_the_button_and_the_drag_words():
 
 @pytest.mark.parametrize(
     ("text", "escaped"),
-    [('say "hi"', '"say \\22 hi\\22 "'), ("a\\b", '"a\\5c b"'), ("</style>", '"\\3c /style\\3e "'), ("R$ 4,50", '"R$ 4,50"')],
+    [
+        ('say "hi"', '"say \\22 hi\\22 "'),
+        ("a\\b", '"a\\5c b"'),
+        ("</style>", '"\\3c /style\\3e "'),
+        ("R$ 4,50", '"R$ 4,50"'),
+    ],
 )
 def test_css_strings_cannot_end_the_rule_or_the_style(text, escaped):
     assert css_string(text) == escaped
@@ -75,4 +80,6 @@ def test_every_uploader_in_the_app_is_known_with_its_types():
     assert len(calls) >= 5  # Data (2), Home's spec (2) and template cards
     for where, key, types in calls:
         assert key in UPLOADER_TYPES, f"{where}: the uploader {key!r} is missing from ui.uploader_text.UPLOADER_TYPES"
-        assert UPLOADER_TYPES[key] == types, f"{where}: {key!r} accepts {types}, UPLOADER_TYPES says {UPLOADER_TYPES[key]}"
+        assert UPLOADER_TYPES[key] == types, (
+            f"{where}: {key!r} accepts {types}, UPLOADER_TYPES says {UPLOADER_TYPES[key]}"
+        )
