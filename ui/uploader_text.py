@@ -29,12 +29,12 @@ UPLOADER_TYPES: dict[str, tuple[str, ...]] = {
     "template_data_": ("csv", "tsv", "txt", "xlsx", "parquet", "gz", "zip"),  # Home: a template card's table
 }
 
-DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+DROPZONE = '[data-testid="stFileUploaderDropzone"]'  # i18n: skip (CSS selector)
 # The size-and-types line: one <span> holding "400MB per file" and " • CSV, …" as two text nodes.
-LIMIT_LINE = '[data-testid="stFileUploaderDropzoneInstructions"] > div > span'
+LIMIT_LINE = '[data-testid="stFileUploaderDropzoneInstructions"] > div > span'  # i18n: skip (CSS selector)
 # The button's words (beside its icon) and the overlay shown while a file is dragged over the zone.
-BUTTON_WORDS = DROPZONE + ' button [data-testid="stMarkdownContainer"]'
-DRAG_WORDS = DROPZONE + " > div:not([data-testid]) > span"
+BUTTON_WORDS = DROPZONE + ' button [data-testid="stMarkdownContainer"]'  # i18n: skip (CSS selector)
+DRAG_WORDS = DROPZONE + " > div:not([data-testid]) > span"  # i18n: skip (CSS selector)
 
 
 def css_string(text: str) -> str:
@@ -50,7 +50,7 @@ def css_string(text: str) -> str:
 
 
 def _selector(key: str) -> str:
-    return f'[class*="st-key-{key}"]' if key.endswith("_") else f".st-key-{key}"
+    return f'[class*="st-key-{key}"]' if key.endswith("_") else f".st-key-{key}"  # i18n: skip (CSS selector)
 
 
 def type_names(types: tuple[str, ...]) -> str:
@@ -60,7 +60,7 @@ def type_names(types: tuple[str, ...]) -> str:
 
 def max_upload_mb() -> int:
     try:
-        return int(st.get_option("server.maxUploadSize"))
+        return int(st.get_option("server.maxUploadSize"))  # i18n: skip (config option)
     except Exception:  # outside a server (a unit test): Streamlit's own default
         return 200
 
