@@ -238,6 +238,35 @@ def format_probability(probability: float, threshold: float | None = None) -> st
     return just.format(threshold=format_threshold(threshold))
 
 
+def _decimals_shown(text: str) -> int:
+    """How many decimals a formatter's ``text`` shows, read with the decimal mark it was written with."""
+    mark = "," if uses_decimal_comma() and not _inside.get() else "."
+    if mark not in text:
+        return 0
+    return len(re.match(r"\d*", text.rsplit(mark, 1)[1]).group(0))  # type: ignore[union-attr]
+
+
+def format_beside_bar(value: float, bar: float, value_text: str, bar_text: str, most: int = 6) -> tuple[str, str]:
+    """A value and the bar it is compared with in one sentence ("0.98, below the 0.9999 asked for"):
+    ``value_text`` and ``bar_text`` as their formatter wrote them when those are true, else both with as
+    many decimals (up to ``most``) as it takes to write the bar exactly and to keep a value that differs
+    from the bar from reading as the bar — never "below the 1.00" for a bar of 0.9999, nor "1.00, below
+    the 1.00" for 0.9995 against 1."""
+    if not (math.isfinite(value) and math.isfinite(bar)):
+        return value_text, bar_text
+
+    def same(a: float, b: float) -> bool:
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+    exact = next((d for d in range(most + 1) if same(round(bar, d), bar)), most)
+    apart = 0 if same(value, bar) else next((d for d in range(most + 1) if round(value, d) != round(bar, d)), most)
+    shown_value, shown_bar = _decimals_shown(value_text), _decimals_shown(bar_text)
+    if exact <= shown_bar and apart <= min(shown_value, shown_bar):
+        return value_text, bar_text
+    spec = f",.{max(exact, apart)}f"
+    return format_as(value, spec), format_as(bar, spec)
+
+
 @_localized
 def format_number(value: float) -> str:
     """A measured value the way a person reads it (monitoring's PSI, scores, thresholds): 0.64, 12.3,

@@ -250,6 +250,36 @@ def _axes(fig: go.Figure) -> list[Any]:
     return [fig.layout[key] for key in fig.layout if re.fullmatch(r"[xy]axis\d*", key)]
 
 
+def _legend_rows(fig: go.Figure, width: str) -> int:
+    """About how many rows a horizontal legend of ``fig``'s trace names takes at ``width`` (a legend
+    entry is its name plus ~5 characters of symbol and gap)."""
+    names = [str(t.name or "") for t in fig.data if t.showlegend is not False and t.name]
+    if not names:
+        return 1
+    room = title_chars(width, True) * 1.1
+    rows, used = 1, 0.0
+    for name in names:
+        entry = len(name) + 5
+        if used and used + entry > room:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
+
+
+def _legend_at_bottom(fig: go.Figure, look: ChartLook, width: str) -> int:
+    """A horizontal legend at the chart's bottom edge (the container, not the plot: a legend just under
+    the plot sat on the x axis title), the bottom margin holding tick labels, the axis title and the
+    legend's rows. Returns the height the chart needs on top."""
+    rows = _legend_rows(fig, width)
+    titled = any(axis.title.text for axis in _axes(fig) if axis.plotly_name.startswith("x"))
+    bottom = int(look.text * (1.8 + (1.7 if titled else 0) + 1.6 * rows)) + 12
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
+        margin_b=max(bottom, fig.layout.margin.b or 0),
+    )
+    return int(look.text * 1.6 * rows) + 2 * look.text
+
+
 def screen_style(fig: go.Figure, *, presenter: bool = False, width: str = "full") -> go.Figure:
     """The studio's text and line look on a finished figure: dark text of at least the look's size
     (ticks, axis titles, legend, annotations, labels on bars), the title wrapped to the chart's
@@ -311,11 +341,12 @@ def screen_style(fig: go.Figure, *, presenter: bool = False, width: str = "full"
             if look.line and trace.type in ("scatter", "scattergl") and "lines" in (trace.mode or "lines"):
                 trace.line.width = max(trace.line.width or 2, look.line)
         if layout.showlegend is not False and len(fig.data) > 1:
-            fig.update_layout(
-                legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
-            )
-            extra_height += 3 * look.text
+            extra_height += _legend_at_bottom(fig, look, width)
         extra_height += 40
+    elif layout.showlegend is not False and layout.legend.y is not None and layout.legend.y < 0:
+        # A chart that puts its legend under the plot itself (Explain's partial dependence): at the
+        # bottom edge too, or it sits on the x axis title.
+        extra_height += _legend_at_bottom(fig, look, width)
     if extra_height and isinstance(layout.height, (int, float)):
         fig.update_layout(height=int(layout.height) + extra_height)
     return fig

@@ -17,6 +17,8 @@ import streamlit as st
 
 from core.i18n import _
 from core.style import screen_style, width_class
+from ui.layout import column_share
+from ui.uploader_text import uploader_css
 
 PRESENT_KEY = "presenter_mode"
 TOGGLE_KEY = "presenter_toggle"
@@ -118,7 +120,8 @@ def presenter_setup() -> bool:
     """Call once per run, after the page config: settles the mode, injects the page styling and
     draws the sidebar toggle. Returns whether presenter mode is on."""
     on = presenter_mode()
-    st.html(BASE_CSS + (PRESENTER_CSS if on else ""))
+    # Streamlit's own uploader words in the session's language (ui.uploader_text; nothing in English).
+    st.html(BASE_CSS + uploader_css() + (PRESENTER_CSS if on else ""))
     st.sidebar.toggle(
         _("Presenter mode"),
         value=on,
@@ -131,28 +134,9 @@ def presenter_setup() -> bool:
     return on
 
 
-def _column_share() -> float:
-    """The share of the main area's width the current container takes (a chart inside one of
-    ``st.columns(2)`` takes 0.5, nested columns multiply). Read from Streamlit's container stack:
-    a column's row has opened one block per column (equal widths assumed); 1 when it cannot tell."""
-    try:
-        from streamlit.delta_generator_singletons import get_last_dg_added_to_context_stack
-
-        share = 1.0
-        dg = get_last_dg_added_to_context_stack()
-        while dg is not None:
-            row = dg._parent
-            if dg._block_type == "column" and row is not None and row._cursor is not None:
-                share /= max(1, row._cursor.index)
-            dg = row
-        return share
-    except Exception:  # Streamlit's internals moved: treat the chart as full width
-        return 1.0
-
-
 def present_figure(fig: go.Figure) -> go.Figure:
     """The studio's chart look for this run (presenter or normal), titles wrapped to the width of
     the container the chart is drawn in."""
     return screen_style(
-        fig, presenter=bool(st.session_state.get(PRESENT_KEY, False)), width=width_class(_column_share())
+        fig, presenter=bool(st.session_state.get(PRESENT_KEY, False)), width=width_class(column_share())
     )

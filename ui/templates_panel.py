@@ -38,7 +38,7 @@ def template_gallery(ws: Workspace, project: dict | None) -> None:
 
 def _card(ws: Workspace, template: Template, project: dict | None) -> None:
     st.markdown(f"**{_(template.title)}**")
-    st.write(_(template.paragraph))
+    st.write(template.describe(escape=escape_markdown))  # amounts in the language's currency
     created = st.session_state.get(CREATED_KEY.format(code=template.code))
     if project is not None and created == project["id"]:
         # This session made the open project from this template: the one click that runs it.

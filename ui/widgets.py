@@ -23,7 +23,8 @@ from core.problem.definition import METRIC_LABELS, get_metric_label
 from core.style import number_axes
 from core.workspace.errors import StudioError
 from core.workspace.jobs import get_job
-from ui.presenter import PRESENT_KEY, _column_share, present_figure
+from ui.layout import column_share
+from ui.presenter import PRESENT_KEY, present_figure
 from ui.text import escape_markdown
 
 FLASH_KEY = "flash_message"
@@ -80,7 +81,7 @@ def styled_figure(fig):
     digest = _fingerprint(fig)
     if digest is None:
         return language_axes(number_axes(present_figure(go.Figure(fig))))
-    key = (digest, bool(st.session_state.get(PRESENT_KEY, False)), _column_share(), current_language())
+    key = (digest, bool(st.session_state.get(PRESENT_KEY, False)), column_share(), current_language())
     with _styled_lock:
         spec = _styled.get(key)
         if spec is not None:

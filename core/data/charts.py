@@ -14,7 +14,7 @@ from core.data.columns import column_kind, outlier_fences, value_counts
 from core.data.lineage import LAYERS, get_ancestors
 from core.formatting import format_cell, format_count, format_percent, format_statistic
 from core.i18n import _, ngettext
-from core.style import ACCENT, BAD, MUTED, TEMPLATE, plot_text, plot_texts
+from core.style import ACCENT, BAD, MUTED, TEMPLATE, plot_text, plot_texts, wrap_title
 from core.workspace.errors import ConfigError
 
 
@@ -220,13 +220,20 @@ def caption_missing(profile_df: pd.DataFrame) -> str:
 
 
 def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
-    """Layers left to right (raw data … monitoring), an arrow-less line from each input to its output."""
+    """Layers top to bottom (raw data … monitoring), each layer's items side by side on its row with
+    their name above and to the right (wrapped to two short lines), a line from each input to its output. Laid
+    out downwards because width is what a projector lacks: at 1024 px with the sidebar open, eight
+    layers side by side left ~80 px a name and the names printed over each other."""
     layers = [layer for layer in LAYERS if layer in set(nodes["layer"])]
+    widest = max((int((nodes["layer"] == layer).sum()) for layer in layers), default=1)
+    slots = max(widest, 2)
+    # Names wrap to lines of ~16 characters: two lines fit the room a slot leaves at 1024 px.
+    wrap = 16 if slots <= 3 else 11
     positions = {}
-    for x, layer in enumerate(layers):
+    for y, layer in enumerate(layers):
         members = nodes[nodes["layer"] == layer]["node"].tolist()
         for i, key in enumerate(members):
-            positions[key] = (x, -(i - (len(members) - 1) / 2))
+            positions[key] = (i, -y)
     fig = go.Figure()
     for source, target in edges.itertuples(index=False):
         (x0, y0), (x1, y1) = positions[source], positions[target]
@@ -246,8 +253,8 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
             x=[p[0] for p in xy],
             y=[p[1] for p in xy],
             mode="markers+text",
-            text=plot_texts(nodes["short"]),
-            textposition="bottom center",
+            text=[wrap_title(t, wrap) for t in plot_texts(nodes["short"])],
+            textposition="top right",  # above the marker: a line to a neighbour on its row runs below it
             textfont={"size": 10},
             marker={"size": 14, "color": ACCENT},
             customdata=np.stack([plot_texts(nodes["label"]), plot_texts(nodes["sha256"])], axis=-1)
@@ -259,18 +266,19 @@ def plot_lineage(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         template=TEMPLATE,
-        title=_("Lineage: what was made from what (left to right)"),
-        height=min(450, 160 + 60 * int(nodes["layer"].value_counts().max() if len(nodes) else 1)),
-        margin={"l": 10, "r": 10, "t": 50, "b": 30},
+        title=_("Lineage: what was made from what (top to bottom)"),
+        height=110 + 70 * max(len(layers), 1),
+        margin={"l": 10, "r": 10, "t": 60, "b": 20},
     )
-    fig.update_xaxes(
-        tickvals=list(range(len(layers))),
-        ticktext=[_(layer) for layer in layers],
+    fig.update_yaxes(
+        tickvals=[-y for y in range(len(layers))],
+        ticktext=[wrap_title(plot_text(_(layer)), 12) for layer in layers],
         showgrid=False,
         zeroline=False,
-        range=[-0.6, max(len(layers) - 0.4, 0.6)],
+        range=[-(len(layers) - 1) - 0.5, 0.5],
+        automargin=True,
     )
-    fig.update_yaxes(visible=False)
+    fig.update_xaxes(visible=False, range=[-0.15, slots - 0.1])
     return fig
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from core.formatting import format_count
 from core.i18n import N_, _
 from core.problem.definition import get_metric_label
 from core.workspace.errors import DataError
@@ -122,7 +123,7 @@ def get_group_metrics_df(
     if not len(y) == len(pred) == len(groups):
         raise DataError(
             _("The sensitive column has {n} values for {n2} rows; pass the test rows of that column.").format(
-                n=len(groups), n2=len(y)
+                n=format_count(len(groups)), n2=format_count(len(y))
             )
         )
     s = None if score is None else np.asarray(score, dtype="float64")
@@ -213,7 +214,7 @@ def get_error_segments_df(
     if len(errors) != len(X):
         raise DataError(
             _("The table has {n} rows but {n2} predictions; pass the test rows of the table.").format(
-                n=len(X), n2=len(errors)
+                n=format_count(len(X)), n2=format_count(len(errors))
             )
         )
     overall = float(errors.mean()) if len(errors) else float("nan")

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from core.formatting import english_numerals, localize_number_text
+from core.formatting import english_numerals, format_beside_bar, localize_number_text
 from core.i18n import N_, _
 from core.problem.definition import (
     ProblemConfig,
@@ -152,7 +152,9 @@ def _meets(metric: str, value: float, threshold: float) -> bool:
 
 def _threshold_check(metric: str, value: float, threshold: float) -> dict:
     label = get_metric_label(metric)
-    shown_value, shown_bar = format_metric_value(metric, value), format_metric_value(metric, threshold)
+    shown_value, shown_bar = format_beside_bar(
+        value, threshold, format_metric_value(metric, value), format_metric_value(metric, threshold)
+    )
     if math.isnan(value):
         return _check(
             "threshold",

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.compose import ColumnTransformer
 
 from core.evaluation.comparison import BOOTSTRAP_METRICS, metric_uses_scores, score_metric
+from core.formatting import format_as, format_count
 from core.i18n import N_, _
 from core.problem.definition import is_higher_better
 from core.workspace.errors import ConfigError, DataError
@@ -98,7 +99,7 @@ def get_robustness_df(
     if len(y) != len(X):
         raise DataError(
             _("The table has {n} rows but {n2} true values; pass the test rows and their targets.").format(
-                n=len(X), n2=len(y)
+                n=format_count(len(X)), n2=format_count(len(y))
             )
         )
     bad_levels = [level for level in noise_levels if not 0 < float(level) <= 5]
@@ -138,7 +139,7 @@ def get_robustness_df(
     if numeric:
         rows += [
             run(
-                _("Noise {level}").format(level=f"{level:.0%}"),
+                _("Noise {level}").format(level=format_as(level, ".0%")),
                 "noise",
                 _add_noise(X, numeric, float(level), rng),
                 level=float(level),

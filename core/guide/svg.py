@@ -1,7 +1,10 @@
 """Draw the lesson's diagram (``core.guide.diagram``) as one self-contained SVG: no script, no external
-request, every text escaped. Sized for a projector: 24-unit labels in a 1140-unit viewBox that never
-shrinks below 760 px wide (labels stay at 16 px or more; a narrower screen scrolls sideways), words are
-never broken in the middle, and each node and concern is a link to its page.
+request, every text escaped. Sized for a projector: 30-unit labels in a 1216-unit viewBox that never
+shrinks below 660 px wide (so it fits the main area of a 1024 px screen with the sidebar open, in
+presenter mode too; labels stay at 16 px or more, status words and arrow labels at 14 px; a narrower
+screen scrolls sideways), words are never broken in the middle, and each node and concern is a link to
+its page. The gap between the first two columns is wide enough for the arrow labels written in it
+("store", "fetch", "no"); the others hold only an arrow.
 """
 
 from __future__ import annotations
@@ -11,16 +14,21 @@ from html import escape
 from core.guide.diagram import STATUS_WORDS, Diagram, Edge, Node
 from core.i18n import _
 
-MARGIN, TOP = 40, 70
-NODE_W, NODE_H = 220, 100
-GAP_X, GAP_Y = 96, 70
+MARGIN, TOP = 16, 70
+NODE_W, NODE_H = 250, 116
+GAPS_X = (120, 32, 32)  # between columns 0-1 (arrow labels), 1-2, 2-3
+GAP_Y = 70
 COLUMNS, ROWS = 4, 4
-WIDTH = 2 * MARGIN + COLUMNS * NODE_W + (COLUMNS - 1) * GAP_X
+WIDTH = 2 * MARGIN + COLUMNS * NODE_W + sum(GAPS_X)
 BAND_TOP = TOP + ROWS * (NODE_H + GAP_Y) + 10
-CHIP_H = 140
-HEIGHT = BAND_TOP + CHIP_H + 60
-MIN_WIDTH_PX = 840  # 24-unit labels are 16 px on screen at 840 px of 1248 units
-LABEL_PX, STATUS_PX, EDGE_PX = 24, 20, 20  # at the smallest size: 16, 13.3, 13.3 px
+CHIP_H = 190
+HEIGHT = BAND_TOP + CHIP_H + 70
+MIN_WIDTH_PX = 660  # 1024 px with the sidebar open leaves ~670 px; 30-unit labels are 16.3 px at 660 px of 1216
+# Outside presenter mode the main area is narrower (~564 px at 1024 px): smallest text 12 px there.
+MIN_WIDTH_NORMAL_PX = 560
+LABEL_PX, STATUS_PX, EDGE_PX = 30, 26, 26  # at the smallest size: 16.3, 14.1, 14.1 px
+LABEL_SIZES = (LABEL_PX, 28, 26)  # a longer word steps down: "Monitoramento" at 26 units, 14.1 px
+BOLD_EM, REGULAR_EM = 0.7, 0.58  # a character's width in ems (bold labels, plain text), generous
 INK = "#1b1f24"
 STYLES = {
     "done": ("#d3f0de", "#1e7b45", "none"),
@@ -31,7 +39,7 @@ STYLES = {
 
 
 def _x(col: int) -> int:
-    return MARGIN + col * (NODE_W + GAP_X)
+    return MARGIN + col * NODE_W + sum(GAPS_X[:col])
 
 
 def _y(row: int) -> int:
@@ -53,16 +61,20 @@ def wrap_words(text: str, max_chars: int, max_lines: int = 2) -> list[str] | Non
 
 
 def fit_label(
-    text: str, width: int = NODE_W - 16, sizes: tuple[int, ...] = (LABEL_PX, 22, 20), max_lines: int = 2
+    text: str,
+    width: int = NODE_W - 10,
+    sizes: tuple[int, ...] = LABEL_SIZES,
+    max_lines: int = 2,
+    em: float = BOLD_EM,
 ) -> tuple[int, list[str]]:
     """The largest font size (and its lines) at which ``text`` fits ``width`` in ``max_lines`` lines,
-    whole words."""
+    whole words (a character taken as ``em`` of the size wide)."""
     for size in sizes:
-        lines = wrap_words(text, int(width / (size * 0.6)), max_lines)
+        lines = wrap_words(text, int(width / (size * em)), max_lines)
         if lines is not None:
             return size, lines
     size = sizes[-1]
-    return size, wrap_words(text, int(width / (size * 0.6)), max_lines=3) or [text]
+    return size, wrap_words(text, int(width / (size * em)), max_lines=max_lines + 1) or [text]
 
 
 def _text(x: float, y: float, size: int, content: str, weight: str = "normal", anchor: str = "middle") -> str:
@@ -110,7 +122,7 @@ def _edge_points(edge: Edge, source: Node, target: Node) -> list[tuple[float, fl
         ]
     if edge.route == "around":  # the long way back: below everything, up the right side, over the top
         bottom = TOP + ROWS * (NODE_H + GAP_Y) - GAP_Y / 2
-        right = WIDTH - MARGIN / 2
+        right = WIDTH - MARGIN / 2 + 2
         over = TOP - 35
         return [
             (sx + NODE_W / 2, sy + NODE_H),
@@ -167,20 +179,21 @@ def _concerns(diagram: Diagram) -> str:
     for i, concern in enumerate(diagram.concerns):
         x = MARGIN + i * (chip_w + 16)
         y = BAND_TOP + 45
-        size, lines = fit_label(_(concern.where), int(chip_w - 16), (24, 22, 20), max_lines=3)
-        where = "".join(_text(x + chip_w / 2, y + 66 + j * size * 1.15, size, line) for j, line in enumerate(lines[:3]))
+        label_size, label = fit_label(_(concern.label), int(chip_w - 12), LABEL_SIZES, max_lines=1)
+        size, lines = fit_label(_(concern.where), int(chip_w - 12), (STATUS_PX,), max_lines=4, em=REGULAR_EM)
+        where = "".join(_text(x + chip_w / 2, y + 72 + j * size * 1.15, size, line) for j, line in enumerate(lines[:4]))
         parts.append(
             f'<a href="{escape(concern.url)}" target="_self" class="concern" data-concern="{escape(concern.key)}">'
             f"<title>{escape(_(concern.label))}: {escape(_(concern.where))}</title>"
             f'<rect x="{x:.0f}" y="{y}" width="{chip_w:.0f}" height="{CHIP_H}" rx="10" fill="#ffffff" stroke="#b08800"/>'
-            + _text(x + chip_w / 2, y + 32, LABEL_PX, _(concern.label), "bold")
+            + _text(x + chip_w / 2, y + 36, label_size, " ".join(label), "bold")
             + where
             + "</a>"
         )
     return "".join(parts)
 
 
-def render_svg(diagram: Diagram, title: str = "") -> str:
+def render_svg(diagram: Diagram, title: str = "", min_width_px: int = MIN_WIDTH_PX) -> str:
     """The diagram as an ``<svg>`` element (well-formed XML; ``title`` is its accessible name)."""
     name = escape(title or _("The MLOps pipeline of the lesson"))
     markers = "".join(
@@ -193,7 +206,7 @@ def render_svg(diagram: Diagram, title: str = "") -> str:
     body += _concerns(diagram)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-label="{name}" style="min-width:{MIN_WIDTH_PX}px;max-width:{WIDTH}px;display:block;'
+        f'aria-label="{name}" style="min-width:{min_width_px}px;max-width:{WIDTH}px;display:block;'
         f'font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif">'
         f"<title>{name}</title><defs>{markers}</defs>{body}</svg>"
     )
@@ -214,13 +227,13 @@ def _hotspot(
     )
 
 
-def render_html(diagram: Diagram, title: str = "") -> str:
+def render_html(diagram: Diagram, title: str = "", min_width_px: int = MIN_WIDTH_PX) -> str:
     """The diagram for a page that sanitises inline SVG away (Streamlit's st.html keeps HTML only): the
     SVG as an image, with a transparent link over each node and concern (positions in percent, so they
-    follow the image when it scales)."""
+    follow the image when it scales). It scrolls sideways only below ``min_width_px``."""
     import base64
 
-    svg = render_svg(diagram, title)
+    svg = render_svg(diagram, title, min_width_px)
     name = escape(title or _("The MLOps pipeline of the lesson"))
     links = []
     for node in diagram.nodes:
@@ -236,7 +249,7 @@ def render_html(diagram: Diagram, title: str = "") -> str:
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return (
         '<div class="pipeline-diagram" style="overflow-x:auto">'
-        f'<div style="position:relative;min-width:{MIN_WIDTH_PX}px;max-width:{WIDTH}px">'
+        f'<div style="position:relative;min-width:{min_width_px}px;max-width:{WIDTH}px">'
         f'<img src="data:image/svg+xml;base64,{data}" alt="{name}" style="width:100%;display:block"/>'
         + "".join(links)
         + "</div></div>"

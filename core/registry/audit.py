@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.formatting import format_count, format_number
+from core.formatting import format_as, format_count, format_number
 from core.i18n import N_, _, pgettext
 from core.problem.definition import format_metric_value, get_metric_label, is_higher_better
 
@@ -273,7 +273,7 @@ def _rollout(d: dict, versions: dict, what: str) -> str:
     said = d.get("sentence") or d["decision"]
     if what == "canary_step" and d.get("share") is not None:
         text = _("Deployment {id}, {kind} at {share}%: {said}").format(
-            id=d["deployment_id"], kind=kind, share=f"{d['share']:g}", said=said
+            id=d["deployment_id"], kind=kind, share=format_as(d["share"], "g"), said=said
         )
     else:
         text = _("Deployment {id}, {kind}: {said}").format(id=d["deployment_id"], kind=kind, said=said)

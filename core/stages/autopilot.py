@@ -18,7 +18,7 @@ from typing import Any
 from core import registry
 from core.deployment import serving
 from core.deployment.routing import RoutingConfig
-from core.formatting import format_count
+from core.formatting import format_as, format_count
 from core.i18n import N_, _, ngettext
 from core.monitoring import autopilot as timeline
 from core.monitoring.autopilot import AutopilotPolicy
@@ -279,7 +279,7 @@ def _round(ws, run, policy: AutopilotPolicy, number: int, state: dict, progress:
             else _("releasing {candidate} as a shadow…")
         ).format(candidate=challenger),
     )
-    ramp = "→".join(f"{s:g}" for s in policy.steps)
+    ramp = "→".join(format_as(s, "g") for s in policy.steps)
     event(
         "release",
         "started",

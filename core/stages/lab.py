@@ -23,6 +23,7 @@ from core.evaluation.gate import GateResult, check_gate
 from core.evaluation.reports import get_operating_threshold
 from core.features import featurestore
 from core.featurestore.project_features import with_catalog_features
+from core.formatting import format_as, format_count
 from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig, validate_problem
 from core.problem.store import get_experiment_problem, get_problem
@@ -479,11 +480,11 @@ def describe_rerun(outcome: dict[str, Any]) -> str:
     if outcome["reproduced"]:
         return _(
             "Re-running run {run_id} from its record gave the same score on every one of the {n} folds: the run is reproducible."
-        ).format(run_id=outcome["run_id"], n=len(again))
+        ).format(run_id=outcome["run_id"], n=format_count(len(again)))
     diff = max((abs(a - b) for a, b in zip(original, again)), default=float("nan"))
     return _(
         "Re-running run {run_id} gave different fold scores (largest difference {diff}); the data, the settings or the library versions have changed since it was recorded."
-    ).format(run_id=outcome["run_id"], diff=f"{diff:.2g}")
+    ).format(run_id=outcome["run_id"], diff=format_as(diff, ".2g"))
 
 
 def summarize_study(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from core.formatting import format_count
 from core.i18n import _
 from core.problem.definition import ProblemConfig, to_label_strings
 
@@ -32,7 +33,7 @@ def describe_sample(n_train: int, n_train_all: int, n_test: int, n_test_all: int
     if n_train < n_train_all:
         parts.append(
             _("the models learned from {sample} of {n_train} of the {n_train_all} training rows (tuning too)").format(
-                sample=sample, n_train=f"{n_train:,}", n_train_all=f"{n_train_all:,}"
+                sample=sample, n_train=format_count(n_train), n_train_all=format_count(n_train_all)
             )
         )
     if n_test < n_test_all:
@@ -41,7 +42,7 @@ def describe_sample(n_train: int, n_train_all: int, n_test: int, n_test_all: int
                 _("were scored on {n_test} of the {n_test_all} held-out rows")
                 if parts
                 else _("the models were scored on {n_test} of the {n_test_all} held-out rows")
-            ).format(n_test=f"{n_test:,}", n_test_all=f"{n_test_all:,}")
+            ).format(n_test=format_count(n_test), n_test_all=format_count(n_test_all))
         )
     return _(
         "The table is large, so {join}; the scores stay honest, as the held-out rows are never learned from."

@@ -37,6 +37,7 @@ from core.features.preprocessing import (
     build_preprocessor,
     get_feature_kinds,
 )
+from core.formatting import format_as, format_count
 from core.i18n import _, ngettext
 from core.problem.definition import (
     ProblemConfig,
@@ -558,12 +559,14 @@ def refit_on_all_training_rows(
         return model, (
             _(
                 "{name}, the best model, learned from the sample only: refitting it on all {n_all} training rows would take about {duration}, over the {duration2} allowed."
-            ).format(name=model.name, n_all=f"{n_all:,}", duration=_duration(expected), duration2=_duration(budget))
+            ).format(
+                name=model.name, n_all=format_count(n_all), duration=_duration(expected), duration2=_duration(budget)
+            )
         )
     if tracker is not None:
         tracker.step(
             _("Refitting {value} on all {n_all} training rows").format(
-                value=model.name[0].lower() + model.name[1:], n_all=f"{n_all:,}"
+                value=model.name[0].lower() + model.name[1:], n_all=format_count(n_all)
             )
         )
     problem = data.problem
@@ -583,7 +586,7 @@ def refit_on_all_training_rows(
         return model, (
             _(
                 "{name}, the best model, learned from the sample only: refitting it on all {n_all} training rows failed ({exc})."
-            ).format(name=model.name, n_all=f"{n_all:,}", exc=exc)
+            ).format(name=model.name, n_all=format_count(n_all), exc=exc)
         )
     refit = replace(
         model,
@@ -598,11 +601,11 @@ def refit_on_all_training_rows(
     return refit, (
         _(
             "{name}, the best model, was then refit on all {n_all} training rows ({duration}); its holdout scores are those of the refit model."
-        ).format(name=model.name, n_all=f"{n_all:,}", duration=_duration(fit_seconds))
+        ).format(name=model.name, n_all=format_count(n_all), duration=_duration(fit_seconds))
     )
 
 
 def _duration(seconds: float) -> str:
     if seconds < 1:
         return _("under a second")
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    return format_as(seconds, ".0f") + " s" if seconds < 90 else format_as(seconds / 60, ".0f") + " min"

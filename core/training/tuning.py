@@ -32,6 +32,7 @@ from optuna.distributions import (
 )
 
 from core.features.preprocessing import FeatureConfig
+from core.formatting import format_as
 from core.i18n import N_, _, ngettext
 from core.problem.definition import (
     ProblemConfig,
@@ -574,7 +575,7 @@ def describe_study(study: StudyResult, metric: str) -> str:
     ).format(
         method=_(METHODS[study.config.method]),
         n=len(study.trials),
-        seconds=f"{study.seconds:.0f}",
+        seconds=format_as(study.seconds, ".0f"),
         why=ended,
         metric=label,
         score=format_metric_value(metric, study.best.cv_score),
@@ -595,7 +596,7 @@ def describe_gain(metric: str, best: float, default: float) -> str:
     gain = best - default if is_higher_better(metric) else default - best
     if abs(gain) <= 0.001 * max(abs(default), 1e-12):
         return _("about the same as the default settings ({score})").format(score=format_metric_value(metric, default))
-    shown = f"{abs(gain):.4f}" if abs(gain) < 0.01 else format_metric_value(metric, abs(gain))
+    shown = format_as(abs(gain), ".4f") if abs(gain) < 0.01 else format_metric_value(metric, abs(gain))
     template = (
         _("{gain} better than the default settings ({score})")
         if gain > 0

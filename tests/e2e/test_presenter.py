@@ -3,7 +3,9 @@
 Checks, on each page: the body text is at least 18 px and chart text at least 14 px; every chart
 title (``.gtitle``) lies inside its chart and the viewport; no text element in the main area
 overflows its box (dataframes and code scroll by design); no word is broken mid-word (a text
-element whose line breaks fall inside a word). Screenshots go to /tmp/presenter_shots/<page>.png.
+element whose line breaks fall inside a word); Home's pipeline diagram fits the main area without
+scrolling sideways; the lineage chart's names do not print over each other, nor any chart's legend
+over its x axis title (Monitor's latency chart). Screenshots go to /tmp/presenter_shots/<page>.png.
 Once more in Portuguese (``&lang=pt``), whose words are longer.
 """
 
@@ -71,6 +73,33 @@ MEASURE = r"""
       const size = parseFloat(t.style.fontSize || getComputedStyle(t).fontSize);
       out.chartText.push({text: t.textContent.slice(0, 40), size});
     }
+  }
+  // Home's diagram fits the main area (it scrolled sideways at 1024 px with the sidebar open).
+  out.diagram = [...main.querySelectorAll('.pipeline-diagram')].filter(visible).map(d => {
+    const r = d.getBoundingClientRect();
+    return {left: r.left, right: r.right, sw: d.scrollWidth, cw: d.clientWidth, vw};
+  });
+  // Chart texts that must not print over each other: the lineage chart's names, and each chart's
+  // x axis title against its legend (the presenter legend sat on Monitor's latency axis title).
+  const boxOf = e => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const hits = (a, b) => a.l < b.r - 1 && b.l < a.r - 1 && a.t < b.b - 1 && b.t < a.b - 1;
+  out.overprint = [];
+  for (const chart of main.querySelectorAll('.js-plotly-plot')) {
+    if (!visible(chart)) continue;
+    const name = (chart.querySelector('.gtitle') || {textContent: ''}).textContent.slice(0, 40);
+    const legend = chart.querySelector('.legend');
+    for (const xt of chart.querySelectorAll('.g-xtitle text, .xtitle')) {
+      if (legend && visible(legend) && visible(xt) && hits(boxOf(legend), boxOf(xt)))
+        out.overprint.push({chart: name, a: 'legend', b: xt.textContent});
+    }
+  }
+  for (const chart of main.querySelectorAll('.st-key-lineage .js-plotly-plot')) {
+    const labels = [...chart.querySelectorAll('.textpoint text')].filter(t => t.textContent.trim() && visible(t));
+    out.lineageLabels = labels.length;
+    for (let i = 0; i < labels.length; i++)
+      for (let j = i + 1; j < labels.length; j++)
+        if (hits(boxOf(labels[i]), boxOf(labels[j])))
+          out.overprint.push({chart: 'lineage', a: labels[i].textContent, b: labels[j].textContent});
   }
   const range = document.createRange();
   // Text cut off by a box that hides its overflow (a column narrower than its word).
@@ -187,6 +216,11 @@ def check_page(page, where: str, presenter: bool = True) -> list[str]:
     small = [c for c in found["chartText"] if c["size"] < least]
     if small:
         problems.append(f"{where}: chart text under {least} px: {small[:5]}")
+    for d in found["diagram"]:
+        if d["sw"] > d["cw"] + 1 or d["right"] > d["vw"] or d["left"] < 0:
+            problems.append(f"{where}: the pipeline diagram does not fit the main area (it scrolls sideways): {d}")
+    if found["overprint"]:
+        problems.append(f"{where}: chart texts print over each other: {found['overprint'][:5]}")
     if found["overflow"]:
         problems.append(f"{where}: text overflows its box: {found['overflow'][:5]}")
     if found["midword"]:
@@ -210,6 +244,13 @@ def visit_all(page, server: StreamlitServer, extra: str, suffix: str, presenter:
         goto(page, server.base_url, f"{path}?{query}")
         page.wait_for_timeout(1500)  # plotly draws after the script ends
         assert_no_exception(page, f"{name}{suffix}")
+        # The checks below must have something to measure (elements arrive a moment after "idle").
+        if name == "home":
+            page.locator(".pipeline-diagram").first.wait_for(timeout=30_000)
+        if name == "data":
+            page.wait_for_function(
+                "() => document.querySelectorAll('.st-key-lineage .textpoint text').length >= 8", timeout=30_000
+            )
         problems += check_page(page, name + suffix, presenter)  # measured before the screenshot resizes the page
         screenshot(page, name + suffix)
     return problems
@@ -244,3 +285,55 @@ def test_the_toggle_turns_presenter_mode_off_and_on(projector, demo_server):
     projector.wait_for_function("() => !location.search.includes('present=1')", timeout=30_000)
     toggle.click()
     projector.wait_for_function(f"() => {size} >= 18", timeout=30_000)
+
+
+# The words a person sees in each file uploader's dropzone: text nodes drawn at a size above zero, and
+# the ``::after`` boxes that write the translation (ui.uploader_text).
+DROPZONE_WORDS = r"""
+() => [...document.querySelectorAll('[data-testid=stFileUploaderDropzone]')].map(zone => {
+  const seen = [];
+  const walker = document.createTreeWalker(zone, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || el.closest('[data-testid=stIconMaterial]')) continue;
+    if (parseFloat(getComputedStyle(el).fontSize) > 0) seen.push(node.textContent.trim());
+  }
+  for (const el of zone.querySelectorAll('*')) {
+    const after = getComputedStyle(el, '::after');
+    if (after.content && after.content !== 'none' && after.content !== 'normal' && parseFloat(after.fontSize) > 0)
+      seen.push(JSON.parse(after.content));
+  }
+  const key = (zone.closest('[class*=st-key-]') || {className: ''}).className.match(/st-key-(\S+)/);
+  return {key: key ? key[1] : null, words: seen.join(' | '), width: zone.getBoundingClientRect().width};
+})
+"""
+
+
+@pytest.mark.parametrize(("path", "least"), [("/", 2), ("/Data", 2)])
+def test_uploader_words_follow_the_language(projector, demo_server, path, least):
+    """Streamlit's own dropzone words (not settable from Python in 1.67) read in Portuguese at
+    1024×768 in presenter mode, and stay Streamlit's in English."""
+    name = "home" if path == "/" else "data"
+    count = "document.querySelectorAll('[data-testid=stFileUploaderDropzone]').length"
+    goto(projector, demo_server.base_url, f"{path}?{project_query(demo_server)}&present=1&lang=pt")
+    projector.wait_for_function(f"() => {count} >= {least}", timeout=30_000)
+    projector.wait_for_timeout(500)
+    zones = projector.evaluate(DROPZONE_WORDS)
+    assert len(zones) >= least, zones
+    for zone in zones:
+        words = zone["words"]
+        assert "por arquivo" in words and "Enviar arquivo" in words, zone
+        assert "per file" not in words and "Upload" not in words, zone
+    if path == "/":
+        assert any("YAML, YML, JSON" in z["words"] for z in zones), zones  # the spec uploader's own types
+    if path == "/Data":  # the table's uploader is on the second tab
+        projector.get_by_role("tab").nth(1).click()
+    shot = SHOTS / f"uploader_{name}_pt.png"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    projector.locator("[data-testid=stFileUploaderDropzone]:visible").first.screenshot(path=str(shot))
+    goto(projector, demo_server.base_url, f"{path}?{project_query(demo_server)}&present=1&lang=en")
+    projector.wait_for_function(f"() => {count} >= {least}", timeout=30_000)
+    projector.wait_for_timeout(500)
+    for zone in projector.evaluate(DROPZONE_WORDS):
+        assert "per file" in zone["words"] and "Upload" in zone["words"], zone
+        assert "por arquivo" not in zone["words"], zone

@@ -52,7 +52,7 @@ def test_the_gallery_shows_one_card_per_template_with_its_paragraph(fresh):
     bodies = "\n".join(m.value for m in at.markdown)
     for template in list_templates():
         assert f"**{template.title}**" in bodies
-        assert template.paragraph in bodies
+        assert template.describe() in bodies
         assert at.button(key=f"template_create_{template.code}").label == "Create project"
     assert at.button(key="template_create_blank").disabled  # no table uploaded yet
     assert not at.button(key="template_create_churn").disabled

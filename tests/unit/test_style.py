@@ -101,7 +101,10 @@ def test_presenter_look_is_larger_thicker_and_legend_below():
     assert fig.layout.annotations[0].font.size >= 14
     assert fig.layout.annotations[0].font.color == CHART_TEXT  # grey text darkened
     assert all(trace.line.width >= PRESENTER.line for trace in fig.data)
-    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0
+    # Below the plot at the chart's bottom edge, under the x axis title (not on it), with a margin for both.
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.yref == "container" and legend.y == 0 and legend.yanchor == "bottom"
+    assert fig.layout.margin.b >= 15 * (1.8 + 1.6)
     assert fig.layout.height > 320  # room for the larger text
     lines = fig.layout.title.text.split("<br>")
     assert all(len(line) <= title_chars("half", presenter=True) for line in lines)
@@ -118,3 +121,12 @@ def test_unwrap_title_gives_the_sentence_back():
     title = "Drift against what the model uses (last window)"
     assert unwrap_title(wrap_title(title, 15)) == title
     assert unwrap_title(None) == ""
+
+
+def test_a_legend_a_chart_puts_under_its_plot_goes_under_the_axis_title():
+    """Explain's partial dependence put its legend at y=-0.25 of the plot: on the x axis title."""
+    fig = _figure()
+    fig.update_layout(legend={"orientation": "h", "y": -0.25}, xaxis_title="contract")
+    fig = screen_style(fig, presenter=False, width="half")
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+    assert fig.layout.margin.b >= 13 * (1.8 + 1.7 + 1.6)  # ticks, the axis title and a row of legend

@@ -52,7 +52,7 @@ class CanaryPlan:
                 _(
                     "The canary 'steps' must rise strictly, each above 0 and at most 100 (e.g. 5,25,50,100); "
                     "got {steps} instead."
-                ).format(steps=",".join(f"{s:g}" for s in steps))
+                ).format(steps=", ".join(localize_number_text(f"{s:g}") for s in steps))
             )
         if (
             isinstance(self.min_challenger_requests, bool)

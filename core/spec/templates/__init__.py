@@ -9,12 +9,13 @@ the project and ``core.spec.run_spec`` runs it to a monitored deployment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.i18n import N_
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from core.spec import PipelineSpec
@@ -28,6 +29,14 @@ class Template:
     title: str  # N_ text: show with _()
     paragraph: str  # N_ text, 3-5 sentences: why the spec is set up that way
     needs_data: bool = False  # the spec names no data: the person uploads a table and picks the target
+    money: tuple[tuple[str, float], ...] = ()  # the paragraph's {placeholders} that are amounts of money
+
+    def describe(self, escape: Callable[[str], str] = str) -> str:
+        """The paragraph in the current language, its amounts in the language's currency (R$ in
+        Portuguese, through core.formatting); ``escape`` is applied to each amount (Markdown: "R$")."""
+        from core.formatting import format_money
+
+        return _(self.paragraph).format(**{name: escape(format_money(value)) for name, value in self.money})
 
     @property
     def path(self) -> Path:
@@ -51,13 +60,14 @@ _TEMPLATES = (
         title=N_("Customer churn: who is about to leave?"),
         paragraph=N_(
             "Telecom customers (the telco churn sample), and the question whether each will cancel. A churner "
-            "we miss costs about a year of margin (500 €) while a retention offer sent to someone who would "
-            "have stayed costs a discount (50 €), so the spec writes both costs down and the decision "
+            "we miss costs about a year of margin ({miss}) while a retention offer sent to someone who would "
+            "have stayed costs a discount ({offer}), so the spec writes both costs down and the decision "
             "threshold is the one whose mistakes cost least, not 0.5. The customers signed up over six years: "
             "the models are checked on the latest sign-ups (a time split), the way they will meet new customers. "
             "Cleaning unifies the misspelled contracts and removes impossible tenures, charges and duplicates; "
             "a model needs a ROC-AUC of 0.75 to pass the gate, then it is deployed and watched for drift."
         ),
+        money=(("miss", 500), ("offer", 50)),
     ),
     Template(
         code="card_fraud",
@@ -67,10 +77,11 @@ _TEMPLATES = (
             "With so few frauds, accuracy would praise a model that never flags one: the gate asks for a "
             "ROC-AUC of 0.85 and the rare class weighs more in training. The models are checked on the latest "
             "payments (a time split), because fraud changes over time and December brings a new pattern. "
-            "A missed fraud costs about the money lost (200 €) and a blocked honest payment a call and an "
-            "annoyed customer (5 €), so the threshold minimises their sum. A new model reaches customers "
+            "A missed fraud costs about the money lost ({fraud}) and a blocked honest payment a call and an "
+            "annoyed customer ({blocked}), so the threshold minimises their sum. A new model reaches customers "
             "through a canary: a small share of payments first, rolled back by itself if its guardrails fail."
         ),
+        money=(("fraud", 200), ("blocked", 5)),
     ),
     Template(
         code="house_prices",
