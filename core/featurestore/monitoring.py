@@ -26,7 +26,8 @@ from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, DataError, NotFoundError
 
 WEEKLY_AFTER_DAYS = 60
-BUCKETS = {"day": "D", "week": "W-MON"}
+BUCKETS = {"day": "D", "week": "W-SUN"}  # weeks end on Sunday: each starts on a Monday
+MIN_ROWS = 30  # fewer values than this in a bucket (or the first) and drift is not judged: noise, not a shift
 
 
 def _values(ws: Workspace, stored: dict[str, Any]) -> pd.DataFrame:
@@ -38,7 +39,7 @@ def _values(ws: Workspace, stored: dict[str, Any]) -> pd.DataFrame:
 
 def _drift(reference: pd.Series, current: pd.Series, numeric: bool) -> tuple[float, float]:
     reference, current = reference.dropna(), current.dropna()
-    if not len(reference) or not len(current):
+    if len(reference) < MIN_ROWS or len(current) < MIN_ROWS:
         return math.nan, math.nan
     try:
         value = psi(reference, current)
@@ -52,8 +53,9 @@ def feature_health(ws: Workspace, name: str, bucket: str | None = None) -> dict[
     """Freshness, null rate and drift over time of feature ``name``. Returns ``name``, ``version``,
     ``freshness`` (``online.freshness``), ``rows``, ``null_rate`` (over all values), ``bucket`` ("day" |
     "week"), ``test`` ("ks" | "chi2") and ``buckets``: one dict per bucket, oldest first, ``start``
-    (ISO date), ``rows``, ``null_rate``, ``psi``, ``pvalue`` (None when not computable; the first bucket
-    is the reference: 0 and 1) and ``drifted``."""
+    (ISO date), ``rows``, ``null_rate``, ``psi``, ``pvalue`` (None when not computable or when the bucket
+    or the first holds fewer than MIN_ROWS values; the first bucket is the reference: 0 and 1) and
+    ``drifted``."""
     stored = online_definition(ws, name)
     definition = stored["definition"]
     values = _values(ws, stored)

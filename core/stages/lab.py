@@ -242,6 +242,8 @@ def stage_train(
     ``kind`` says what made the experiment: a leaderboard, or a retraining after monitoring.
     ``problem`` defaults to the project's; retraining passes the deployed version's own problem."""
     problem, fs, features, df = _load_training_inputs(ws, project_id, feature_set_id, problem)
+    if test_df is not None:  # a given test set gets the catalog features too, as of each of its rows
+        test_df = with_catalog_features(ws, project_id, test_df, problem)
     result = train_models(df, problem, features, config, test_df=test_df, progress=progress)
     return _record(ws, project_id, fs, result, df, test_df, note=note, kind=kind)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.featurestore import catalog
 from core.featurestore.keys import canonical_key
-from core.featurestore.online import online_values
+from core.featurestore.online import online_definition, online_values
 from core.workspace.database import Workspace
 
 UNKNOWN_ENTITY = "unknown_entity"
@@ -39,6 +39,28 @@ def _unknown(row: int, column: str, value: Any, names: list[str]) -> dict[str, A
     }
 
 
+def _definitions(ws: Workspace, project_id: int, rows: list[Any], columns: list[str] | None) -> list[dict[str, Any]]:
+    """The catalog definitions to fetch: those the project uses (among ``columns`` when given) and, for a
+    model input no row carries that is a catalog feature the project no longer uses (removed after the
+    model was trained on it), that feature's served version. No query when every row carries every input."""
+    objects = [row for row in rows if isinstance(row, dict)]
+    if columns is not None:
+        missing = [c for c in columns if any(c not in row for row in objects)]
+        if not missing:
+            return []
+    used = [s for s in catalog.project_definitions(ws, project_id) if columns is None or s["name"] in columns]
+    if columns is None:
+        return used
+    have = {s["name"] for s in used}
+    others = [c for c in missing if c not in have]
+    if others:
+        names = ws.query(
+            f"SELECT DISTINCT name FROM feature_definitions WHERE name IN ({','.join('?' * len(others))})", others
+        )
+        used += [online_definition(ws, str(r["name"])) for r in names]
+    return used
+
+
 def fill_rows(
     ws: Workspace, project_id: int, rows: list[Any], columns: list[str] | None = None
 ) -> tuple[list[Any], dict[int, dict[str, Any]]]:
@@ -46,8 +68,10 @@ def fill_rows(
     store (only those in ``columns`` when given: the served model's inputs), and the problem of each
     row whose entity the store does not know ({row position: problem}). Rows that are not objects, or
     lack the entity column, are left as they are (the request's own checks name what is missing)."""
-    used = [s for s in catalog.project_definitions(ws, project_id) if columns is None or s["name"] in columns]
-    if not used or not isinstance(rows, list):
+    if not isinstance(rows, list):
+        return rows, {}
+    used = _definitions(ws, project_id, rows, columns)
+    if not used:
         return rows, {}
     wanted: dict[int, list[dict[str, Any]]] = {}  # row position -> the definitions it needs
     for position, row in enumerate(rows):

@@ -142,6 +142,18 @@ def test_fill_rows_leaves_rows_that_carry_the_feature_or_no_entity(served) -> No
     assert filled == rows and unknown == {}
 
 
+def test_entity_serving_still_works_after_the_feature_left_the_project(served) -> None:
+    """Going back: the feature is removed from the project after the model trained on it was deployed."""
+    ws, pid, _deployment, _events = served
+    project_features.remove_from_project(ws, pid, "chargebacks")
+    try:
+        row = {"customer_id": 1, "timestamp": "2024-07-15T10:00:00", "amount": 42.0}
+        answers = score_by_entity(ws, pid, [row])
+        assert answers["status"].iloc[0] in ("scored", "flagged") and np.isfinite(answers["score"].iloc[0])
+    finally:
+        project_features.add_to_project(ws, pid, "chargebacks")
+
+
 def test_simulated_traffic_keeps_online_values_in_step(served) -> None:
     ws, pid, deployment, _events = served
     before = online.online_features(ws, ["chargebacks"], [5])["chargebacks"].iloc[0]

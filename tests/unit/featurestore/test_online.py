@@ -16,7 +16,7 @@ from core.featurestore.definitions import Expression, FeatureDefinition
 from core.featurestore.monitoring import feature_health
 from core.workspace import jobs
 from core.workspace.database import Workspace
-from core.workspace.errors import NotFoundError
+from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.projects import create_project
 
 EVENTS = pd.DataFrame(
@@ -189,3 +189,14 @@ def test_feature_health_reports_null_rate_and_drift_per_bucket(tmp_path: Path) -
     online.materialise(ws, "mean_24h")
     assert feature_health(ws, "mean_24h", bucket="week")["bucket"] == "week"
     assert feature_health(ws, "mean_24h")["freshness"]["entities"] == 100
+
+
+def test_feature_health_does_not_judge_drift_on_a_handful_of_values(ws: Workspace) -> None:
+    health = feature_health(ws, "spend_total")  # a value or two a day
+    later = health["buckets"][1:]
+    assert later and all(b["psi"] is None and b["pvalue"] is None and not b["drifted"] for b in later)
+    assert health["buckets"][0]["start"] == "2024-07-01"
+    weekly = feature_health(ws, "spend_total", bucket="week")["buckets"]
+    assert [b["start"] for b in weekly] == ["2024-07-01", "2024-07-29"]  # weeks start on Mondays
+    with pytest.raises(ConfigError, match="must be one of day, week"):
+        feature_health(ws, "spend_total", bucket="month")
