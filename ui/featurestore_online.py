@@ -112,8 +112,13 @@ def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | N
     if deployment is None:
         st.info(_("Nothing is deployed in this project yet: deploy a model (Deploy page) to score requests."))
         return None
+    # The served version's inputs (its artifact hash-verified on load; a StudioError is one line).
+    inputs = list(serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"]).required_columns)
     used = catalog.project_definitions(ws, pid)
-    if not used:
+    in_catalog = set(catalog.list_definitions(ws)["name"].astype(str))
+    dropped = [n for n in inputs if n in in_catalog and n not in names_of(used)]
+    taken = [s for s in used if s["name"] in inputs] + [online.online_definition(ws, n) for n in dropped]
+    if not used and not taken:
         st.info(
             _(
                 "This project uses no catalog feature: add one (Catalog), then train and deploy again so the "
@@ -121,18 +126,13 @@ def _served_features(ws, pid: int) -> tuple[list[dict[str, Any]], list[str]] | N
             )
         )
         return None
-    # The served version's inputs (its artifact hash-verified on load; a StudioError is one line).
-    inputs = list(serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"]).required_columns)
-    taken = [s for s in used if s["name"] in inputs]
-    dropped = [n for n in catalog.list_definitions(ws)["name"].astype(str) if n in inputs and n not in names_of(used)]
-    if dropped:  # the project removed a feature its deployed model still takes: rows with only the id miss it
-        st.warning(
+    if dropped:  # removed after training: the endpoint still fetches the served version of it
+        st.info(
             _(
-                "The deployed model takes {features}, which this project no longer uses: add it back (Catalog), or "
-                "train and deploy again without it."
+                "The deployed model still takes {features}, which this project no longer uses: the endpoint still "
+                "fetches it online; train and deploy again to leave it out."
             ).format(features=escape_markdown(", ".join(dropped)))
         )
-        return None
     if not taken:
         st.info(
             _(

@@ -171,13 +171,20 @@ def test_scoring_by_entity_speaks_portuguese(workspace):
     )
 
 
-def test_removing_a_feature_the_deployed_model_takes_is_said_on_scoring(workspace):
-    """Going back: the project drops a catalog feature after deploying; scoring by id says what to do."""
+def test_removing_a_feature_the_deployed_model_takes_still_scores_by_id(workspace):
+    """Going back: the project drops a catalog feature after deploying; the endpoint still fetches it for
+    the served model, and the panel says so."""
+    _materialise_all(workspace)
     fraud = get_project(workspace, "Card fraud")
     project_features.remove_from_project(workspace, fraud["id"], "chargebacks_30d")
     at = _features(workspace, "Card fraud", "score")
-    (warning,) = at.warning
-    assert warning.value.startswith("The deployed model takes chargebacks_30d, which this project no longer uses")
-    project_features.add_to_project(workspace, fraud["id"], "chargebacks_30d")
-    _ok(at.run())
-    assert not at.warning and at.button(key="fs_score")
+    assert any(
+        i.value.startswith("The deployed model still takes chargebacks_30d, which this project no longer uses")
+        for i in at.info
+    )
+    at.text_input(key="fs_score_entity").input("C00007").run()
+    at.button(key="fs_score").click().run()
+    (answer,) = _ok(at).success
+    assert answer.value.startswith("customer_id C00007: prediction ")
+    fetched = [d.value for d in at.dataframe if "chargebacks_30d" in d.value.columns][-1]
+    assert list(fetched.columns) == ["customer_id", "card_blocks", "chargebacks_30d"]
