@@ -3,7 +3,7 @@
 Off by default: no password set, the studio opens as before (CI, demos, a laptop). The instructor sets
 one (``mlops-studio password set`` or the Home page); from then on each browser session signs in
 (ui/signin.py) before it sees a page, and the name and role it signs in with are the actor of
-migration 14 for everything it does. The workspace keeps only a salted scrypt hash of the password
+migration 14 for everything it does. Changing or clearing the password signs every session out. The workspace keeps only a salted scrypt hash of the password
 (hashlib.scrypt, stdlib; n=2**14, r=8, p=1, 32 bytes), in ``workspace_settings``.
 """
 
@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import sqlite3
 
 from core.i18n import _
 from core.workspace.database import Workspace, now
@@ -49,8 +50,18 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def _stored(ws: Workspace) -> str | None:
-    row = ws.query_one("SELECT value FROM workspace_settings WHERE name = ?", (SETTING,))
+    try:
+        row = ws.query_one("SELECT value FROM workspace_settings WHERE name = ?", (SETTING,))
+    except sqlite3.OperationalError:  # a schema from before the setting existed: no password
+        return None
     return row["value"] if row else None
+
+
+def password_fingerprint(ws: Workspace) -> str | None:
+    """None when no password is set; else a short digest of the stored hash, which a session keeps once
+    signed in: a new password changes it, so every session signs in again."""
+    stored = _stored(ws)
+    return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
 
 
 def password_required(ws: Workspace) -> bool:
@@ -59,7 +70,7 @@ def password_required(ws: Workspace) -> bool:
 
 
 def set_password(ws: Workspace, password: str) -> None:
-    """Set (or change) the workspace password; sessions signed in before stay signed in."""
+    """Set (or change) the workspace password; sessions signed in with the old one sign in again."""
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
         raise ConfigError(_("The workspace password must have at least {n} characters.").format(n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
