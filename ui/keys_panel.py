@@ -89,7 +89,9 @@ def _list_and_revoke(ws, project_id: int) -> None:
         return
     labels = {int(r["id"]): f"{int(r['id'])} · {r['name']} ({r['prefix']}…)" for _i, r in active.iterrows()}
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox(_("Key to revoke"), list(labels), format_func=option_labels(labels), key="api_key_revoke_choice")
+    chosen = c1.selectbox(
+        _("Key to revoke"), list(labels), format_func=option_labels(labels), key="api_key_revoke_choice"
+    )
     if c2.button(_("Revoke key"), key="api_key_revoke", icon=":material/block:") and chosen is not None:
         with user_errors():
             row = keys.revoke_key(ws, project_id, int(chosen))
