@@ -25,7 +25,9 @@ def require_signin(ws) -> None:
     name, role = st.session_state.get(identity.NAME_KEY), st.session_state.get(identity.ROLE_KEY)
     if st.session_state.get(UNLOCKED_KEY) == fingerprint and name is not None and role in identity.URL_ROLES:
         # Pinned: the URL says who this session signed in as, whatever a link said.
-        st.query_params["as"], st.query_params["role"] = name, identity.URL_ROLES[role]
+        for param, value in (("as", name), ("role", identity.URL_ROLES[role])):
+            if st.query_params.get_all(param) != [value]:
+                st.query_params[param] = value
         return
     st.session_state.pop(UNLOCKED_KEY, None)
     _signin_form(ws, fingerprint)
