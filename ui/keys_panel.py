@@ -10,6 +10,7 @@ import streamlit as st
 from core.formatting import format_count, format_datetime
 from core.i18n import _
 from core.security import keys
+from core.security.ratelimit import DEFAULT_RATE_LIMIT
 from ui.text import escape_markdown
 from ui.widgets import flash, option_labels, user_errors
 
@@ -73,7 +74,7 @@ def _list_and_revoke(ws, project_id: int) -> None:
             _("Last used"): [
                 format_datetime(pd.Timestamp(t, unit="s")) if t is not None else "" for t in listed["last_used_at"]
             ],
-            _("Rate limit"): [r or "600/minute" for r in listed["rate_limit"]],
+            _("Rate limit"): [r or DEFAULT_RATE_LIMIT for r in listed["rate_limit"]],
             _("Created by"): listed["created_by"],
         }
     )
