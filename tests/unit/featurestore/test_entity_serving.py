@@ -16,10 +16,19 @@ from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows, 
 from core.featurestore import catalog, online, project_features, skew
 from core.featurestore.definitions import Expression, FeatureDefinition
 from core.pipeline import PipelineConfig, run_pipeline
+from core.security.keys import create_key
 from core.workspace.database import Workspace
 from core.workspace.projects import create_project
 
 pytestmark = pytest.mark.slow  # a whole pipeline run
+
+
+def _client(ws: Workspace, pid: int) -> TestClient:
+    """A client of the project's endpoint carrying a new API key (the endpoint answers /predict only with one)."""
+    key = create_key(ws, pid, name="tests")[0]
+    return TestClient(
+        create_app(ws.root, pid), raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
+    )
 
 
 def _tables(n: int = 400, customers: int = 40, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -85,7 +94,7 @@ def test_the_model_trained_on_the_catalog_feature(served) -> None:
 
 def test_a_request_with_only_the_entity_id_is_scored_with_online_features(served) -> None:
     ws, pid, deployment, events = served
-    client = TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    client = _client(ws, pid)
     known = int(events["customer_id"].iloc[0])
     expected = online.online_features(ws, ["chargebacks"], [known])["chargebacks"].iloc[0]
     row = {"customer_id": known, "timestamp": "2024-07-15T10:00:00", "amount": 42.0}
@@ -100,7 +109,7 @@ def test_a_request_with_only_the_entity_id_is_scored_with_online_features(served
 
 def test_an_unknown_entity_gets_a_per_row_problem_not_a_500(served) -> None:
     ws, pid, _deployment, _events = served
-    client = TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    client = _client(ws, pid)
     rows = [
         {"customer_id": 99999, "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
         {"customer_id": 1, "timestamp": "2024-07-15T10:00:00", "amount": 42.0},
@@ -115,7 +124,7 @@ def test_an_unknown_entity_gets_a_per_row_problem_not_a_500(served) -> None:
 
 def test_a_hostile_entity_value_is_answered_not_a_500(served) -> None:
     ws, pid, _deployment, _events = served
-    client = TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    client = _client(ws, pid)
     for entity in ({"a": 1}, [1, 2], "x" * 5000, 10**30, True):
         row = {"customer_id": entity, "timestamp": "2024-07-15T10:00:00", "amount": 42.0}
         answer = client.post("/predict", json={"rows": [row]})
