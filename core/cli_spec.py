@@ -5,7 +5,9 @@
 - ``run --spec F [--data D]`` replays a spec; the Problem flags (``--time-column --group-column --metric
   --threshold --positive-class --costs FN,FP --sensitive-column --models``) override it, and without a
   spec they make one from ``--data``/``--target``.
-- ``gate --spec F --data D [--json]`` trains and decides: exit 0 on GO, 1 on NO-GO, 2 on an error.
+- ``gate --spec F --data D [--against P] [--workspace W] [--json]`` trains (in a temporary workspace,
+  deleted afterwards) and decides: exit 0 on GO, 1 on NO-GO, 2 on an error; with ``--against`` the
+  candidate must also not lose to project P's production model on the new data.
 Output stays English; errors are the CLI's one line (core.cli.main).
 """
 
@@ -63,8 +65,12 @@ def add_parsers(sub: Any) -> None:
     gate = sub.add_parser("gate", help="train on new data with a spec and decide GO (exit 0) or NO-GO (exit 1)")
     gate.add_argument("--data", required=True, help="the new data (CSV, TSV, Excel or Parquet)")
     gate.add_argument("--target", help="the column to predict (overrides the spec)")
-    gate.add_argument("--workspace")
-    gate.add_argument("--project", help="name of the project the gate's training is kept in (default: the spec's)")
+    gate.add_argument("--workspace", help="the workspace holding the --against project (the gate trains elsewhere)")
+    gate.add_argument(
+        "--against",
+        help="a project (name or id) whose model in production the candidate must not lose to on the new data",
+    )
+    gate.add_argument("--project", help="name shown for the gate's (temporary) training project (default: the spec's)")
     gate.add_argument("--json", action="store_true", help="print one JSON object")
     add_problem_flags(gate)
 
@@ -213,7 +219,8 @@ def run_command(args: argparse.Namespace) -> int:
 
         raise ConfigError("gate needs --spec (a pipeline spec, e.g. from `mlops-studio spec --project P`)")
     gated = apply_flags(read_spec_file(args.spec), problem_flags(args))
-    outcome = gate_spec(_workspace(args), gated, data_path=args.data, name=args.project)
+    production = _workspace(args) if args.against is not None else None  # the gate itself trains in a temp folder
+    outcome = gate_spec(production, gated, data_path=args.data, name=args.project, against=args.against)
     print(dumps(outcome.to_dict()) if args.json else format_gate(outcome.to_dict()))
     return EXIT_GO if outcome.passed else EXIT_NO_GO
 
@@ -229,7 +236,8 @@ def format_gate(outcome: dict[str, Any]) -> str:
     lines = [
         f"gate: {outcome['decision']} - {outcome['model']}: {outcome['metric']} "
         f"{'n/a' if value is None else f'{value:.3f}'} vs threshold {outcome['threshold']} "
-        f"(project {outcome['project']}, {outcome['rows']} rows, {outcome['validation']})",
+        f"(project {outcome['project']}, {outcome['rows']} rows, {outcome['validation']})"
+        + (f" against production of project {outcome['against']}" if outcome.get("against") else ""),
     ]
     for check in outcome["checks"]:
         mark = "pass" if check["passed"] else "FAIL"

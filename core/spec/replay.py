@@ -1,12 +1,13 @@
 """A spec replayed headless: the pipeline's own steps (core.pipeline.STEPS) with the spec's choices in
 place of the suggested ones — the problem, the feature set, the training and tuning settings, the gate's
 deciding checks, the deployment strategy and the simulated traffic. The same spec, data and seed give the
-same leaderboard and the same model (its SHA-256). ``gate_spec`` runs only up to the gate, for a CI job."""
+same leaderboard and the same model (its SHA-256). The CI gate (``core.spec.ci_gate``) runs these steps
+only up to the gate."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,6 @@ from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError
 from core.workspace.progress import Progress, no_progress
 
-#: The steps a CI gate runs: up to the gate's decision (nothing is registered or deployed).
-GATE_STEPS = ("data", "clean", "problem", "features", "train", "tune")
-
 
 # -- The gate's decision by the spec's checks ------------------------------------------------------------
 def decide_gate(gate: GateResult, checks: Sequence[str]) -> GateResult:
@@ -40,41 +38,6 @@ def decide_gate(gate: GateResult, checks: Sequence[str]) -> GateResult:
     marked = tuple({**check, "decides": check["name"] in checks} for check in gate.checks)
     passed = all(check["passed"] for check in marked if check["decides"])
     return replace(gate, checks=marked, passed=passed)
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """What a CI gate decided: GO or NO-GO, from which checks, for which model."""
-
-    project: str
-    passed: bool
-    metric: str
-    value: float | None
-    threshold: float
-    model: str
-    checks: tuple[dict[str, Any], ...]
-    leaderboard: list[dict[str, Any]]
-    validation: str
-    rows: int
-
-    @property
-    def decision(self) -> str:
-        return "GO" if self.passed else "NO-GO"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "decision": self.decision,
-            "passed": self.passed,
-            "metric": self.metric,
-            "value": self.value,
-            "threshold": self.threshold,
-            "model": self.model,
-            "validation": self.validation,
-            "rows": self.rows,
-            "checks": [{k: check.get(k) for k in ("name", "passed", "decides", "sentence")} for check in self.checks],
-            "leaderboard": self.leaderboard,
-        }
 
 
 # -- The steps with the spec's choices ----------------------------------------------------------------------
@@ -229,49 +192,3 @@ def run_spec(
     summary["registry"]["sha256"] = version["sha256"] if version else None
     summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks)}
     return summary
-
-
-def gate_spec(
-    ws: Workspace, spec: PipelineSpec, *, data_path: str | Path | None = None, name: str | None = None
-) -> GateOutcome:
-    """Train on ``data_path`` (else the spec's source) with the spec's choices, tune if it says so, and
-    decide the gate by its checks: the CI gate. Registers and deploys nothing."""
-    convert.check_spec(spec)
-    data = read_spec_data(spec, data_path)
-    target = require_target(spec, data.df)
-    convert.check_against(spec, data.df, target)
-    config = pipeline_config(spec, target, project_name(spec, data, name))
-    project = projects.create_unique_project(ws, config.project_name, source=data.source_name)
-    pid = int(project["id"])
-    run = PipelineRun(
-        ws,
-        pid,
-        config,
-        data.df,
-        data.info,
-        data.source_name,
-        convert.cleaning_recipe(spec),
-        train_config=convert.train_config(spec),
-    )
-    projects.start_build(ws, pid)
-    for step in spec_steps(spec, target, data.upload):
-        if step.key not in GATE_STEPS or not step.applies(run):
-            continue
-        with projects.build_step(ws, pid, step.key):
-            step.work(run)
-    projects.finish_build(ws, pid)
-    assert run.trained is not None
-    gate: GateResult = run.trained["gate"]
-    value = gate.value if gate.value == gate.value else None  # NaN: the metric could not be computed
-    return GateOutcome(
-        project=str(project["name"]),
-        passed=gate.passed,
-        metric=gate.metric,
-        value=value,
-        threshold=gate.threshold,
-        model=gate.model,
-        checks=gate.checks,
-        leaderboard=run.trained["result"].to_summary(),
-        validation=run.trained["result"].validation,
-        rows=int(len(data.df)),
-    )
