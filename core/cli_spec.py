@@ -14,7 +14,7 @@ Output stays English; errors are the CLI's one line (core.cli.main).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 from typing import Any
 
 EXIT_GO = 0
@@ -113,14 +113,10 @@ def fill_legacy_defaults(args: argparse.Namespace) -> None:
 
 
 def read_spec_file(path: str):
+    from core.cli import read_input_file
     from core.spec import load_spec
-    from core.spec.errors import SpecError
 
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"Cannot read the spec file {path} ({exc.strerror}); check the path.") from None
-    return load_spec(text)
+    return load_spec(read_input_file(path, "spec"))
 
 
 def spec_for_run(args: argparse.Namespace):
@@ -221,6 +217,8 @@ def run_command(args: argparse.Namespace) -> int:
     gated = apply_flags(read_spec_file(args.spec), problem_flags(args))
     production = _workspace(args) if args.against is not None else None  # the gate itself trains in a temp folder
     outcome = gate_spec(production, gated, data_path=args.data, name=args.project, against=args.against)
+    if outcome.data_note:
+        print(f"note: {outcome.data_note}", file=sys.stderr)
     print(dumps(outcome.to_dict()) if args.json else format_gate(outcome.to_dict()))
     return EXIT_GO if outcome.passed else EXIT_NO_GO
 

@@ -60,6 +60,7 @@ class GateOutcome:
     validation: str
     rows: int
     against: str | None = None  # the production project compared with, when given
+    data_note: str | None = None  # e.g. the data is not the uploaded file the spec was made from
 
     @property
     def decision(self) -> str:
@@ -77,6 +78,7 @@ class GateOutcome:
             "validation": self.validation,
             "rows": self.rows,
             "against": self.against,
+            "data_note": self.data_note,
             "checks": [{k: check.get(k) for k in ("name", "passed", "decides", "sentence")} for check in self.checks],
             "leaderboard": self.leaderboard,
         }
@@ -240,4 +242,5 @@ def _gate_in(scratch, spec, data, target, config, ws, production) -> GateOutcome
         validation=run.trained["result"].validation,
         rows=int(len(data.df)),
         against=None if production is None else str(production["name"]),
+        data_note=data.note,
     )

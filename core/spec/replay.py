@@ -190,5 +190,9 @@ def run_spec(
         (project["id"], summary["registry"]["model"], summary["registry"]["version"]),
     )
     summary["registry"]["sha256"] = version["sha256"] if version else None
-    summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks)}
+    summary["spec"] = {
+        "spec_version": spec.spec_version,
+        "gate_checks": list(spec.gate.checks),
+        "data_note": data.note,
+    }
     return summary
