@@ -351,3 +351,62 @@ def test_the_blank_template_runs_on_the_target_chosen_at_creation(tmp_path):
     assert summary["target"] == "species" and summary["registry"]["alias"] == "champion"
     raw = [d for d in datasets.list_datasets(ws, pid) if d["kind"] == "raw"]
     assert len(raw) == 1  # the run reused the project's table
+
+
+# -- The Train page reads what the spec applied ---------------------------------------------------------------
+TRAIN_SPEC = """
+data: {source: "sample:telco_churn"}
+problem: {target: churn}
+training: {models: [logistic, decision_tree], cv_folds: 4, test_size: 0.3, validation: kfold,
+           class_weight: balanced, seed: 7}
+tuning: {method: random, model: decision_tree, budget: 7, max_seconds: 60}
+"""
+
+
+def _train_page(fresh, project_id: int, lang: str | None = None):
+    at, _ws = _home(fresh, lang)
+    at.query_params["project"] = str(project_id)
+    _ok(at.run())
+    at.switch_page("pages/4_Train.py")
+    return _ok(at.run())
+
+
+def test_train_opens_with_the_specs_training_and_tuning_choices(fresh):
+    _make, ws = fresh
+    pid = create_project_from_spec(ws, load_spec(TRAIN_SPEC))
+    at = _train_page(fresh, pid)
+    assert at.multiselect(key="models").value == ["logistic", "decision_tree"]
+    assert at.slider(key="folds").value == 4 and at.slider(key="test_size").value == 0.3
+    assert at.selectbox(key="validation").value == "kfold"
+    assert at.toggle(key="class_weight").value is True
+    assert at.number_input(key="train_seed").value == 7
+    assert any("the spec this project was made from" in c.value for c in at.caption)
+    # A change made on the page is kept across reruns: the spec preselects once.
+    at.slider(key="folds").set_value(6).run()
+    assert at.slider(key="folds").value == 6 and at.number_input(key="train_seed").value == 7
+    at.radio(key="train_section").set_value("tune")
+    _ok(at.run())
+    assert at.session_state["tune_method"] == "random" and at.session_state["tune_family"] == "decision_tree"
+    assert at.session_state["tune_trials"] == 7 and at.session_state["tune_seconds"] == 60
+
+
+def test_train_reads_the_spec_in_portuguese_and_leaves_a_ui_project_alone(fresh):
+    from core.data.reader import read_path
+    from core.pipeline import SAMPLE_DIR, stage_clean, stage_features, stage_ingest, stage_problem
+    from core.workspace.projects import create_project
+
+    _make, ws = fresh
+    pid = create_project_from_spec(ws, load_spec(TRAIN_SPEC))
+    at = _train_page(fresh, pid, lang="pt")
+    assert at.slider(key="folds").value == 4 and at.number_input(key="train_seed").value == 7
+    assert any("especificação de origem deste projeto" in c.value for c in at.caption), [c.value for c in at.caption]
+
+    by_hand = create_project(ws, "By hand")["id"]
+    df, info = read_path(SAMPLE_DIR / "telco_churn.csv")
+    raw = stage_ingest(ws, by_hand, df, info, "telco_churn.csv")
+    cleaned = stage_clean(ws, by_hand, raw["id"], target="churn")
+    stage_problem(ws, by_hand, cleaned["dataset"]["id"], "churn")
+    stage_features(ws, by_hand, cleaned["dataset"]["id"])
+    other = _train_page(fresh, by_hand)
+    assert other.slider(key="folds").value == 5 and other.number_input(key="train_seed").value == 42
+    assert not any("the spec this project was made from" in c.value for c in other.caption)
