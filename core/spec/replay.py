@@ -13,10 +13,14 @@ from typing import Any
 
 from core import pipeline, registry
 from core.data import datasets
+from core.data.cleaning.recipe import StepReport
+from core.data.cleaning.suggestions import get_cleaning_warnings
+from core.data.reader import ReadInfo
 from core.deployment.routing import RoutingConfig
 from core.evaluation.gate import GateResult
 from core.i18n import _
 from core.pipeline import STEPS, PipelineConfig, PipelineRun, PipelineStep
+from core.problem.store import get_problem
 from core.spec import convert
 from core.spec.apply import project_name, read_spec_data, record_applied, require_target
 from core.spec.errors import SpecError
@@ -27,7 +31,7 @@ from core.stages.operate import stage_monitor
 from core.stages.release import stage_deploy
 from core.workspace import projects
 from core.workspace.database import Workspace
-from core.workspace.errors import ConfigError
+from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.progress import Progress, no_progress
 
 
@@ -162,37 +166,95 @@ def run_spec(
     test_path: str | Path | None = None,
     data_bytes: bytes | None = None,
     data_name: str | None = None,
+    project_id: int | None = None,
 ) -> dict[str, Any]:
     """Replay ``spec`` headless on its data (or ``data_path``) in a new project: train, tune, gate,
     register, deploy, monitor (and retrain) as the spec says. Returns the pipeline's JSON summary (the
     CLI contract of ``run``), plus ``registry.sha256`` (the model file's hash) and ``spec`` (the spec's
-    version and the gate's deciding checks). ``data_bytes``/``data_name``: an uploaded file instead."""
+    version, the gate's deciding checks and ``data_note``). ``data_bytes``/``data_name``: an uploaded file
+    instead. ``project_id``: run in that project (made by ``create_project_from_spec``, as Home's one
+    click does) on the table it holds — its raw and cleaned versions are reused, not saved again."""
     convert.check_spec(spec)
-    data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
-    target = require_target(spec, data.df)
-    convert.check_against(spec, data.df, target)
-    test_df = read_spec_data(spec, test_path).df if test_path is not None else None
-    summary = pipeline.run_pipeline(
-        ws,
-        data.df,
-        data.info,
-        pipeline_config(spec, target, project_name(spec, data, name)),
-        test_df=test_df,
-        progress=progress,
-        source_name=data.source_name,
-        recipe=convert.cleaning_recipe(spec),
-        steps=spec_steps(spec, target, data.upload),
-        train_config=convert.train_config(spec),
-    )
+    if project_id is not None:
+        summary = _run_in_project(ws, spec, project_id, progress)
+        note = None
+    else:
+        data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
+        target = require_target(spec, data.df)
+        convert.check_against(spec, data.df, target)
+        test_df = read_spec_data(spec, test_path).df if test_path is not None else None
+        summary = pipeline.run_pipeline(
+            ws,
+            data.df,
+            data.info,
+            pipeline_config(spec, target, project_name(spec, data, name)),
+            test_df=test_df,
+            progress=progress,
+            source_name=data.source_name,
+            recipe=convert.cleaning_recipe(spec),
+            steps=spec_steps(spec, target, data.upload),
+            train_config=convert.train_config(spec),
+        )
+        note = data.note
     project = projects.get_project(ws, summary["project"])
     version = ws.query_one(
         "SELECT sha256 FROM model_versions WHERE project_id = ? AND model_name = ? AND version = ?",
         (project["id"], summary["registry"]["model"], summary["registry"]["version"]),
     )
     summary["registry"]["sha256"] = version["sha256"] if version else None
-    summary["spec"] = {
-        "spec_version": spec.spec_version,
-        "gate_checks": list(spec.gate.checks),
-        "data_note": data.note,
-    }
+    summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks), "data_note": note}
     return summary
+
+
+def _run_in_project(ws: Workspace, spec: PipelineSpec, project_id: int, progress: Progress) -> dict[str, Any]:
+    """The replay in a project that holds its table already: the newest raw version and the cleaned version
+    made from it are reused (the project's own, as the spec or the Data page last made them); a spec
+    without a target (the blank template's) takes the project's."""
+    project = projects.get_project(ws, project_id)
+    raw = datasets.latest_dataset(ws, project_id, "raw")
+    if raw is None:
+        raise NotFoundError(
+            _("Project {name} has no table yet; load one on the Data page first.").format(name=project["name"])
+        )
+    df = datasets.load_dataset(ws, raw["id"])
+    read_info = datasets.load_read_info(ws, raw["id"])
+    if not spec.problem.target:
+        problem = get_problem(ws, project_id)
+        if problem is not None:
+            spec = spec.model_copy(update={"problem": spec.problem.model_copy(update={"target": problem.target})})
+    target = require_target(spec, df)
+    convert.check_against(spec, df, target)
+    raw_id = int(raw["id"])
+
+    def reuse_raw(run: PipelineRun) -> None:  # the table is in the project already
+        run.raw_id = raw_id
+
+    def reuse_cleaned(run: PipelineRun) -> None:
+        cleaned = datasets.latest_cleaned_from(ws, raw_id)
+        if cleaned is None or cleaned.get("recipe_id") is None:
+            pipeline._step_clean(run)
+            return
+        recipe = datasets.get_recipe(ws, int(cleaned["recipe_id"]))
+        reports = [StepReport(**report) for report in datasets.get_step_reports(recipe)]
+        run.cleaned = {
+            "dataset": cleaned,
+            "recipe": recipe,
+            "reports": reports,
+            "offers": (),
+            "warnings": get_cleaning_warnings(reports),
+        }
+
+    reused = {"data": reuse_raw, "clean": reuse_cleaned}
+    steps = tuple(replace(step, work=reused.get(step.key, step.work)) for step in spec_steps(spec, target))
+    return pipeline.run_pipeline(
+        ws,
+        df,
+        ReadInfo.from_dict(read_info) if read_info else None,
+        pipeline_config(spec, target, project["name"]),
+        progress=progress,
+        source_name=raw["name"],
+        recipe=convert.cleaning_recipe(spec),
+        project_id=project_id,
+        steps=steps,
+        train_config=convert.train_config(spec),
+    )

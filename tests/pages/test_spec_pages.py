@@ -349,8 +349,11 @@ def test_the_blank_template_runs_on_the_target_chosen_at_creation(tmp_path):
     pid = create_project_from_spec(ws, with_target(blank, "species"), data_bytes=_iris_csv(), data_name="iris.csv")
     summary = run_in_project(ws, blank, pid)  # the spec itself names no target: the project's is used
     assert summary["target"] == "species" and summary["registry"]["alias"] == "champion"
-    raw = [d for d in datasets.list_datasets(ws, pid) if d["kind"] == "raw"]
-    assert len(raw) == 1  # the run reused the project's table
+    kinds = [d["kind"] for d in datasets.list_datasets(ws, pid)]
+    assert kinds.count("raw") == 1  # the run reused the project's table
+    assert kinds.count("cleaned") == 1  # … and its cleaned version: no second one saved
+    recipes = ws.query_one("SELECT COUNT(*) AS n FROM recipes WHERE project_id = ?", (pid,))["n"]
+    assert recipes == 1
 
 
 # -- The Train page reads what the spec applied ---------------------------------------------------------------
