@@ -311,6 +311,7 @@ def _format_summary(s: dict) -> str:
             else ""
         )
         + (f", model file sha256 {s['registry']['sha256'][:16]}" if s["registry"].get("sha256") else ""),
+        *([f"deployment: {s['deployment']['note']}"] if (s.get("deployment") or {}).get("note") else []),
         f"monitoring ({s['monitoring']['scenario']}): drifted features: "
         f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}",
     ]

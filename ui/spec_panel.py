@@ -27,6 +27,7 @@ from core.spec import (
     spec_to_dict,
 )
 from core.spec.models import SAMPLE_PREFIX, source_label
+from core.spec.replay import first_model_note
 from core.spec.templates.oneclick import run_in_project
 from core.workspace import jobs, projects
 from core.workspace.database import Workspace
@@ -159,6 +160,9 @@ def run_button(ws: Workspace, project: dict, spec: PipelineSpec, *, key: str) ->
         with user_errors():
             start_spec_run(ws, project, spec)
             st.rerun()
+    note = first_model_note(ws, spec, project["id"])
+    if note:
+        st.caption(note)
 
 
 # -- Start from a spec ---------------------------------------------------------------------------------

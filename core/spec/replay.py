@@ -16,7 +16,7 @@ from core.data import datasets
 from core.data.cleaning.recipe import StepReport
 from core.data.cleaning.suggestions import get_cleaning_warnings
 from core.data.reader import ReadInfo
-from core.deployment.routing import RoutingConfig
+from core.deployment.routing import RoutingConfig, strategy_name
 from core.evaluation.gate import GateResult
 from core.i18n import _
 from core.pipeline import STEPS, PipelineConfig, PipelineRun, PipelineStep
@@ -121,6 +121,23 @@ def _register(run: PipelineRun, spec: PipelineSpec) -> None:
     pipeline._step_register(run)
 
 
+def first_model_note(ws: Workspace, spec: PipelineSpec, project_id: int | None = None) -> str | None:
+    """What a run says when the spec asks for a rollout (canary, shadow…) and the project has no model in
+    production yet (a new project, or ``project_id`` without a champion): there is nothing to roll out
+    against, so the first model is deployed directly and the strategy applies from the next one."""
+    strategy = spec.deployment.strategy
+    if strategy == "direct":
+        return None
+    if project_id is not None:
+        name = registry.get_model_name(ws, project_id)
+        if name and registry.get_alias_version(ws, project_id, name, "champion") is not None:
+            return None
+    return _(
+        "First model: deployed directly; the {strategy} applies from the next model (a rollout needs a model "
+        "in production to compare with)."
+    ).format(strategy=strategy_name(strategy))
+
+
 def _deploy(run: PipelineRun, spec: PipelineSpec) -> None:
     """The spec's strategy when the model has a challenger to run it with; a first model has none, so it
     goes live directly and the strategy (kept with the spec) applies to the next one."""
@@ -175,6 +192,7 @@ def run_spec(
     instead. ``project_id``: run in that project (made by ``create_project_from_spec``, as Home's one
     click does) on the table it holds — its raw and cleaned versions are reused, not saved again."""
     convert.check_spec(spec)
+    first_model = first_model_note(ws, spec, project_id)  # before the run: is there a model in production?
     if project_id is not None:
         summary = _run_in_project(ws, spec, project_id, progress)
         note = None
@@ -203,6 +221,11 @@ def run_spec(
     )
     summary["registry"]["sha256"] = version["sha256"] if version else None
     summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks), "data_note": note}
+    summary["deployment"] = {
+        "spec_strategy": spec.deployment.strategy,
+        "strategy": "direct" if first_model else spec.deployment.strategy,
+        "note": first_model,
+    }
     return summary
 
 

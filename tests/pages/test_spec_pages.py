@@ -413,3 +413,28 @@ def test_train_reads_the_spec_in_portuguese_and_leaves_a_ui_project_alone(fresh)
     other = _train_page(fresh, by_hand)
     assert other.slider(key="folds").value == 5 and other.number_input(key="train_seed").value == 42
     assert not any("the spec this project was made from" in c.value for c in other.caption)
+
+
+# -- A first model deploys directly, and says so ----------------------------------------------------------------
+def test_a_canary_templates_first_model_is_said_to_deploy_directly(fresh):
+    at, ws = _home(fresh)
+    _ok(at.run())
+    at.button(key="template_create_card_fraud").click().run()
+    _ok(at)
+    notes = [c.value for c in at.caption if "First model: deployed directly" in c.value]
+    assert notes and "canary applies from the next model" in notes[0]
+    at.query_params["lang"] = "pt"
+    _ok(at.run())
+    assert any("Primeiro modelo" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_the_first_model_note_only_when_a_rollout_has_no_incumbent(tmp_path):
+    from core.spec.replay import first_model_note
+    from core.workspace.database import Workspace
+
+    ws = Workspace(tmp_path)
+    canary = get_template("card_fraud").spec
+    assert canary.deployment.strategy == "canary"
+    assert first_model_note(ws, canary) is not None  # a new project: no champion
+    direct = canary.model_copy(update={"deployment": canary.deployment.model_copy(update={"strategy": "direct"})})
+    assert first_model_note(ws, direct) is None
