@@ -52,10 +52,16 @@ format: $(LINT_STAMP)
 i18n: $(STAMP)
 	$(BIN)/python -m core.i18n update
 
+# `make bench cluster` (any of tests/bench.py's names after `bench`) runs only those benches.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+BENCH_GOALS := $(filter-out bench,$(MAKECMDGOALS))
+$(BENCH_GOALS): ; @:
+endif
+
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
-	$(BIN)/python -m tests.bench_featurestore
-	$(BIN)/python -m tests.bench_models
+	$(BIN)/python -m tests.bench $(BENCH_GOALS)
+	$(if $(BENCH_GOALS),,$(BIN)/python -m tests.bench_featurestore)
+	$(if $(BENCH_GOALS),,$(BIN)/python -m tests.bench_models)
 
 # 40 students clicking through the demo project at once on a fresh server: p50/p95/max and errors
 # per page, JSON in loadtest.json (a few minutes). Options: make loadtest LOADTEST_ARGS="--sessions 10".

@@ -193,6 +193,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             validate_webhook_url(args.webhook)
         if cli_spec.wants_spec(args):
             summary = cli_spec.run_with_spec(args, ws, progress)
+            if summary["spec"].get("data_note"):  # e.g. not the uploaded file the spec was made from
+                print(f"note: {summary['spec']['data_note']}", file=sys.stderr)
             if args.webhook is not None:
                 summary["monitoring"]["alerts_outbox"] = _send_alerts(ws, summary["project"], args.webhook)
             _emit(summary, args.json, _format_summary)
@@ -236,15 +238,20 @@ def _send_alerts(ws, project_name: str, url: str) -> dict[str, Any]:
     return {**rule_store.count_outbox(ws, pid), "last_error": errors[0] if errors else None}
 
 
-def _read_recipe(path: str):
-    from core.data.cleaning import recipe_from_json
+def read_input_file(path: str, what: str) -> bytes:
+    """The bytes of a file named on the command line (a recipe, a spec): one reader, one error line."""
     from core.workspace.errors import DataError
 
     try:
-        text = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise DataError(f"Cannot read the recipe file {path} ({exc.strerror}); check the path.") from None
-    return recipe_from_json(text)
+        raise DataError(f"Cannot read the {what} file {path} ({exc.strerror}); check the path.") from None
+
+
+def _read_recipe(path: str):
+    from core.data.cleaning import recipe_from_json
+
+    return recipe_from_json(read_input_file(path, "recipe"))
 
 
 def _stderr_progress(quiet: bool):
@@ -307,6 +314,7 @@ def _format_summary(s: dict) -> str:
             else ""
         )
         + (f", model file sha256 {s['registry']['sha256'][:16]}" if s["registry"].get("sha256") else ""),
+        *([f"deployment: {s['deployment']['note']}"] if (s.get("deployment") or {}).get("note") else []),
         f"monitoring ({s['monitoring']['scenario']}): drifted features: "
         f"{', '.join(s['monitoring']['drifted_features']) or 'none'}; {s['monitoring']['reason']}",
     ]

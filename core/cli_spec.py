@@ -5,14 +5,16 @@
 - ``run --spec F [--data D]`` replays a spec; the Problem flags (``--time-column --group-column --metric
   --threshold --positive-class --costs FN,FP --sensitive-column --models``) override it, and without a
   spec they make one from ``--data``/``--target``.
-- ``gate --spec F --data D [--json]`` trains and decides: exit 0 on GO, 1 on NO-GO, 2 on an error.
+- ``gate --spec F --data D [--against P] [--workspace W] [--json]`` trains (in a temporary workspace,
+  deleted afterwards) and decides: exit 0 on GO, 1 on NO-GO, 2 on an error; with ``--against`` the
+  candidate must also not lose to project P's production model on the new data.
 Output stays English; errors are the CLI's one line (core.cli.main).
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 from typing import Any
 
 EXIT_GO = 0
@@ -63,8 +65,12 @@ def add_parsers(sub: Any) -> None:
     gate = sub.add_parser("gate", help="train on new data with a spec and decide GO (exit 0) or NO-GO (exit 1)")
     gate.add_argument("--data", required=True, help="the new data (CSV, TSV, Excel or Parquet)")
     gate.add_argument("--target", help="the column to predict (overrides the spec)")
-    gate.add_argument("--workspace")
-    gate.add_argument("--project", help="name of the project the gate's training is kept in (default: the spec's)")
+    gate.add_argument("--workspace", help="the workspace holding the --against project (the gate trains elsewhere)")
+    gate.add_argument(
+        "--against",
+        help="a project (name or id) whose model in production the candidate must not lose to on the new data",
+    )
+    gate.add_argument("--project", help="name shown for the gate's (temporary) training project (default: the spec's)")
     gate.add_argument("--json", action="store_true", help="print one JSON object")
     add_problem_flags(gate)
 
@@ -107,14 +113,10 @@ def fill_legacy_defaults(args: argparse.Namespace) -> None:
 
 
 def read_spec_file(path: str):
+    from core.cli import read_input_file
     from core.spec import load_spec
-    from core.spec.errors import SpecError
 
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"Cannot read the spec file {path} ({exc.strerror}); check the path.") from None
-    return load_spec(text)
+    return load_spec(read_input_file(path, "spec"))
 
 
 def spec_for_run(args: argparse.Namespace):
@@ -213,7 +215,10 @@ def run_command(args: argparse.Namespace) -> int:
 
         raise ConfigError("gate needs --spec (a pipeline spec, e.g. from `mlops-studio spec --project P`)")
     gated = apply_flags(read_spec_file(args.spec), problem_flags(args))
-    outcome = gate_spec(_workspace(args), gated, data_path=args.data, name=args.project)
+    production = _workspace(args) if args.against is not None else None  # the gate itself trains in a temp folder
+    outcome = gate_spec(production, gated, data_path=args.data, name=args.project, against=args.against)
+    if outcome.data_note:
+        print(f"note: {outcome.data_note}", file=sys.stderr)
     print(dumps(outcome.to_dict()) if args.json else format_gate(outcome.to_dict()))
     return EXIT_GO if outcome.passed else EXIT_NO_GO
 
@@ -229,7 +234,8 @@ def format_gate(outcome: dict[str, Any]) -> str:
     lines = [
         f"gate: {outcome['decision']} - {outcome['model']}: {outcome['metric']} "
         f"{'n/a' if value is None else f'{value:.3f}'} vs threshold {outcome['threshold']} "
-        f"(project {outcome['project']}, {outcome['rows']} rows, {outcome['validation']})",
+        f"(project {outcome['project']}, {outcome['rows']} rows, {outcome['validation']})"
+        + (f" against production of project {outcome['against']}" if outcome.get("against") else ""),
     ]
     for check in outcome["checks"]:
         mark = "pass" if check["passed"] else "FAIL"

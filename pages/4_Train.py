@@ -14,6 +14,7 @@ from ui.frame import page_setup, require_project
 from ui.gate_panel import register_form, show_gate
 from ui.leaderboard_panel import show_leaderboard, train_settings
 from ui.runs_panel import show_runs
+from ui.spec_train_panel import preselect_from_spec
 from ui.tuning_panel import show_live_study, show_study, tuning_settings
 from ui.widgets import experiment_picker, job_panel
 
@@ -55,6 +56,7 @@ section = st.radio(
 st.query_params["section"] = section
 has_experiment = tracking.latest_experiment(ws, pid) is not None
 cluster_settings(section)  # where the next training or tuning job runs
+preselect_from_spec(ws, pid, problem, section)  # a project made from a spec: its training choices
 
 if section == "leaderboard":
     job = train_settings(ws, pid, problem, fs["id"], expanded=not has_experiment)

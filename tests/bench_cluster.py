@@ -3,10 +3,15 @@ threads) against the same work as tasks on a 2-worker LocalCluster (``core.train
 table, same run.
 
 The table is the telco sample resampled to BENCH_CLUSTER_ROWS rows (100,000 by default; the
-leaderboard then trains on its 80,000 training rows). The study is BENCH_CLUSTER_TRIALS trials (20)
-of Bayesian optimisation (TPE, the studio's default, one trial at a time) of gradient boosting. The
+leaderboard then trains on its 80,000 training rows). So that both sides finish in minutes on a loaded
+2-core machine, the leaderboard is the fast families (BENCH_CLUSTER_MODELS: logistic regression, naive
+Bayes, a decision tree, gradient boosting) with BENCH_CLUSTER_FOLDS folds (3: still one task per fold
+and family, more tasks than workers), and the study is BENCH_CLUSTER_TRIALS trials (20) of random
+search (BENCH_CLUSTER_METHOD; random trials go to the cluster in batches, TPE one at a time because
+each suggestion depends on every score before it) of a decision tree (BENCH_CLUSTER_TUNE_MODEL). The
 cluster's start (processes spawned once per studio process) is timed apart and not in the ratio.
-Each side runs once (minutes each); the scores must be identical, and that is printed with the result.
+Each side runs once; the scores must be identical, and that is printed with the result, with the
+load average before and after (the machine is shared: the ratio is the number to read).
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ from pathlib import Path
 
 ROWS = int(os.environ.get("BENCH_CLUSTER_ROWS", "100000"))
 TRIALS = int(os.environ.get("BENCH_CLUSTER_TRIALS", "20"))
+FOLDS = int(os.environ.get("BENCH_CLUSTER_FOLDS", "3"))
+MODELS = tuple(os.environ.get("BENCH_CLUSTER_MODELS", "logistic,naive_bayes,decision_tree,hist_gb").split(","))
+METHOD = os.environ.get("BENCH_CLUSTER_METHOD", "random")
+TUNE_MODEL = os.environ.get("BENCH_CLUSTER_TUNE_MODEL", "decision_tree")
 WORKERS = 2
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def bench_cluster(tmp: Path) -> list[dict]:
@@ -26,15 +39,17 @@ def bench_cluster(tmp: Path) -> list[dict]:
     from core.training.engine import LOCAL_CLUSTER, ClusterChoice, use_cluster
     from core.training.trainer import train_models
     from core.training.tuning import TuneConfig, run_study
-    from tests.bench import CV_FOLDS, SEED, TELCO, load_telco, log
+    from tests.bench import SEED, TELCO, load_telco, log
     from tests.bench_data import make_telco_csv
 
     path = tmp / f"telco_cluster_{ROWS}.csv"
     log(f"cluster: writing a {ROWS:,}-row telco to {path}")
     make_telco_csv(TELCO, path, ROWS)
     df, problem, features = load_telco(path)
-    config = TrainConfig(cv_folds=CV_FOLDS, seed=SEED)
-    tune = TuneConfig(model="hist_gb", method="bayes", max_trials=TRIALS)
+    config = TrainConfig(models=MODELS, cv_folds=FOLDS, seed=SEED)
+    tune = TuneConfig(model=TUNE_MODEL, method=METHOD, max_trials=TRIALS)
+    load_before = load_average()
+    log(f"cluster: load average (1, 5, 15 min) before: {load_before}")
     local = ClusterChoice()
     remote = ClusterChoice(LOCAL_CLUSTER, n_workers=WORKERS)
 
@@ -60,7 +75,8 @@ def bench_cluster(tmp: Path) -> list[dict]:
         ]
         results.append(
             {
-                "name": f"cluster leaderboard, telco {ROWS:,} rows, {WORKERS} workers",
+                "name": f"cluster leaderboard ({', '.join(MODELS)}; {FOLDS} folds), telco {ROWS:,} rows, "
+                f"{WORKERS} workers",
                 "studio_s": boards["cluster"][1],
                 "baseline": f"the same on this machine (threads); identical scores: {same_board}; "
                 f"cluster start {start_s:.1f} s not included",
@@ -83,9 +99,10 @@ def bench_cluster(tmp: Path) -> list[dict]:
         )
         results.append(
             {
-                "name": f"cluster study, {TRIALS} TPE trials of hist_gb, telco {ROWS:,} rows",
+                "name": f"cluster study, {TRIALS} {METHOD} trials of {TUNE_MODEL}, telco {ROWS:,} rows",
                 "studio_s": studies["cluster"][1],
-                "baseline": f"the same on this machine (threads); identical trials and best: {same_study}",
+                "baseline": f"the same on this machine (threads); identical trials and best: {same_study}; "
+                f"load average before {load_before}, after {load_average()}",
                 "baseline_s": studies["local"][1],
                 "identical": same_study,
             }

@@ -81,6 +81,14 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
                 ),
             )
             class_weight = "balanced" if balanced else None
+        seed = c2.number_input(
+            _("Random seed"),
+            0,
+            2**31 - 1,
+            42,
+            key="train_seed",
+            help=_("The same seed gives the same folds and the same leaderboard."),
+        )
 
     job = jobs.latest_job(ws, project_id, "train")
     running = job is not None and job["status"] == "running"
@@ -91,6 +99,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
             test_size=test_size,
             validation=validation,
             class_weight=class_weight,
+            seed=int(seed),
         )
 
         def work(progress):

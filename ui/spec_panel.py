@@ -26,7 +26,8 @@ from core.spec import (
     spec_from_dict,
     spec_to_dict,
 )
-from core.spec.models import SAMPLE_PREFIX
+from core.spec.models import SAMPLE_PREFIX, source_label
+from core.spec.replay import first_model_note
 from core.spec.templates.oneclick import run_in_project
 from core.workspace import jobs, projects
 from core.workspace.database import Workspace
@@ -48,7 +49,7 @@ CREATED_KEY = "spec_created"
 def needs_data_upload(spec: PipelineSpec) -> bool:
     """Whether the server needs the table uploaded: only a bundled sample is read on its own."""
     source = spec.data.source
-    return source is None or not source.startswith(SAMPLE_PREFIX)
+    return not (isinstance(source, str) and source.startswith(SAMPLE_PREFIX))
 
 
 def with_target(spec: PipelineSpec, target: str) -> PipelineSpec:
@@ -159,6 +160,9 @@ def run_button(ws: Workspace, project: dict, spec: PipelineSpec, *, key: str) ->
         with user_errors():
             start_spec_run(ws, project, spec)
             st.rerun()
+    note = first_model_note(ws, spec, project["id"])
+    if note:
+        st.caption(note)
 
 
 # -- Start from a spec ---------------------------------------------------------------------------------
@@ -216,7 +220,7 @@ def start_from_spec(ws: Workspace, project: dict | None) -> None:
         return
     data = None
     if needs_data_upload(spec):
-        source = spec.data.source
+        source = source_label(spec.data.source)
         if source:
             st.caption(
                 _("The spec reads its data from {source}, which is not read on this server: upload that table.").format(
@@ -251,7 +255,7 @@ def _describe(spec: PipelineSpec) -> None:
     problem, deployment = spec.problem, spec.deployment  # (values the pydantic model checked already)
     rows = [
         (_("Project"), spec.project.name or "—"),
-        (_("Data"), spec.data.source or _("(upload a table)")),
+        (_("Data"), source_label(spec.data.source) or _("(upload a table)")),
         (_("Target"), problem.target or _("(none: the spec cannot run without one)")),
         (_("Validation"), problem.time_column and _("time split on {column}").format(column=problem.time_column)),
         (_("Deployment"), strategy_name("single" if deployment.strategy == "direct" else deployment.strategy)),

@@ -10,12 +10,13 @@ Errors are ``SpecError``: one line naming the field path, the value and what is 
 """
 
 from core.spec.apply import create_project_from_spec, read_spec_data
+from core.spec.ci_gate import GateOutcome, gate_spec
 from core.spec.errors import SpecError
 from core.spec.export import export_spec
 from core.spec.io import dump_spec, json_schema, json_schema_text, load_spec, spec_from_dict, spec_to_dict
 from core.spec.models import SPEC_VERSION, PipelineSpec
 from core.spec.overrides import ProblemFlags, apply_flags
-from core.spec.replay import GateOutcome, gate_spec, run_spec
+from core.spec.replay import run_spec
 
 __all__ = [
     "SPEC_VERSION",

@@ -4,6 +4,7 @@ policy saved. Nothing is trained (the Train page, or ``run_spec``, does that).""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from core.monitoring.rule_store import save_rules
 from core.spec import convert
 from core.spec.errors import SpecError
 from core.spec.io import spec_to_dict
-from core.spec.models import PipelineSpec
+from core.spec.models import PipelineSpec, UploadSource
 from core.stages.data import stage_clean, stage_features, stage_ingest, stage_problem
 from core.workspace import projects
 from core.workspace.database import Workspace
@@ -38,6 +39,7 @@ class SpecData:
     source_name: str
     path: Path
     upload: bytes | None = None  # an uploaded file's own bytes (kept with the raw dataset, as the Data page does)
+    note: str | None = None  # e.g. the table given is not the uploaded file the spec was made from
 
 
 def read_spec_data(
@@ -48,20 +50,45 @@ def read_spec_data(
     data_name: str | None = None,
 ) -> SpecData:
     """The spec's table: an uploaded file's ``data_bytes`` (named ``data_name``) or ``data_path`` when given
-    (a CI job's new data), else ``data.source`` (a path or ``sample:<name>``), read with the spec's options."""
+    (a CI job's new data), else ``data.source`` (a path or ``sample:<name>``), read with the spec's options.
+    A spec made from an uploaded file (``source: {upload, sha256}``) needs the table given; one with other
+    contents than the upload's is read, with a ``note`` saying so."""
     options = convert.read_options(spec)
+    source = spec.data.source
     if data_bytes is not None:
         name = data_name or "uploaded table"
         df, info = read_table(data_bytes, options)
-        return SpecData(df, info, name, Path(name), upload=data_bytes)
+        return SpecData(df, info, name, Path(name), upload=data_bytes, note=_upload_note(source, data_bytes, name))
     if data_path is not None:
         path = Path(data_path)
-    elif spec.data.source:
-        path = convert.sample_path(spec.data.source) or Path(spec.data.source)
+    elif isinstance(source, UploadSource):
+        raise SpecError(
+            _(
+                "data.source: this spec was made from an uploaded file ({name}), which is not a path to read; "
+                "give the table with --data."
+            ).format(name=source.upload),
+            "data.source",
+        )
+    elif source:
+        path = convert.sample_path(source) or Path(source)
     else:
         raise SpecError(_("data.source: is empty; name the table in the spec or give it with --data."), "data.source")
     df, info = read_path(path, options)
-    return SpecData(df, info, path.name, path)
+    note = _upload_note(source, path.read_bytes(), path.name) if isinstance(source, UploadSource) else None
+    return SpecData(df, info, path.name, path, note=note)
+
+
+def _upload_note(source: Any, content: bytes, name: str) -> str | None:
+    """A sentence when the table given is not the uploaded file the spec was made from (its hash differs)."""
+    if not isinstance(source, UploadSource) or source.sha256 is None:
+        return None
+    digest = hashlib.sha256(content).hexdigest()
+    if digest == source.sha256:
+        return None
+    return _(
+        "The spec was made from the uploaded file {upload} (SHA-256 {expected}…); {name} has other contents "
+        "(SHA-256 {actual}…): the spec is replayed on it."
+    ).format(upload=source.upload, expected=source.sha256[:12], name=name, actual=digest[:12])
 
 
 def require_target(spec: PipelineSpec, df: pd.DataFrame) -> str:

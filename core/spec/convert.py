@@ -261,7 +261,7 @@ def check_spec(spec: PipelineSpec) -> PipelineSpec:
     steps, the problem's values for a stated task, the training settings, the search space, the
     deployment, the traffic, the alert rules and the retraining policy. Returns the spec."""
     read_options(spec)
-    if spec.data.source:
+    if isinstance(spec.data.source, str) and spec.data.source:
         sample_path(spec.data.source)
     cleaning_recipe(spec)
     task = spec.problem.task or _task_of_metric(spec.problem.metric)

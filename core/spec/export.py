@@ -33,6 +33,7 @@ from core.spec.models import (
     ProjectSpec,
     TrainingSpec,
     TuningSpec,
+    UploadSource,
 )
 from core.training.config import TrainConfig
 from core.workspace import projects
@@ -115,11 +116,7 @@ def _data(ws: Workspace, project_id: int, base: DataSpec) -> DataSpec:
     if raw is None:
         return base
     info: dict[str, Any] = json.loads(raw.get("read_info_json") or "null") or {}
-    name = str(raw["name"])
-    stem = name.removesuffix(".csv")
-    source = SAMPLE_PREFIX + stem if stem in SAMPLE_NAMES and (SAMPLE_DIR / f"{stem}.csv").exists() else name
-    if base.source and Path(base.source).name == name:
-        source = base.source  # the path the spec gave, not only the file's name
+    source = _source(ws, raw, base.source)
     is_text = info.get("format") in ("csv", "tsv", "text")
     return DataSpec(
         source=source,
@@ -130,6 +127,23 @@ def _data(ws: Workspace, project_id: int, base: DataSpec) -> DataSpec:
         sheet=info.get("sheet"),
         header_row=info.get("header_row") if isinstance(info.get("header_row"), int) else None,
     )
+
+
+def _source(ws: Workspace, raw: dict[str, Any], given: str | UploadSource | None) -> str | UploadSource:
+    """A bundled sample by its ``sample:`` name; the path the spec gave, if it named this file; a file
+    uploaded in the browser as what it is (its name and bytes' hash, never a path); else the file's name."""
+    name = str(raw["name"])
+    stem = name.removesuffix(".csv")
+    if stem in SAMPLE_NAMES and (SAMPLE_DIR / f"{stem}.csv").exists():
+        return SAMPLE_PREFIX + stem
+    if isinstance(given, str) and Path(given).name == name:
+        return given  # the path the spec gave, not only the file's name
+    if raw.get("upload_artifact_id"):
+        sha256 = ws.artifact_info(int(raw["upload_artifact_id"]))["sha256"]
+        return UploadSource(upload=name, sha256=sha256)
+    if isinstance(given, UploadSource) and given.upload == name:
+        return given
+    return name
 
 
 def _cleaning(ws: Workspace, project_id: int) -> CleaningSpec | None:
@@ -223,6 +237,7 @@ def _monitoring(ws: Workspace, project_id: int, base: MonitoringSpec) -> Monitor
     policy = autopilot.get_policy(ws, project_id)
     retraining = base.retraining.model_copy(
         update={
+            "when_recommended": _retrains_when_recommended(ws, project_id, base.retraining.when_recommended),
             "trigger": policy.trigger,
             "every_windows": policy.every_windows,
             "release": policy.release,
@@ -239,3 +254,18 @@ def _monitoring(ws: Workspace, project_id: int, base: MonitoringSpec) -> Monitor
         alert_rules=[rule.to_dict() for rule in rules] if rules is not None else base.alert_rules,
         retraining=retraining,
     )
+
+
+def _retrains_when_recommended(ws: Workspace, project_id: int, given: bool) -> bool:
+    """Whether the project retrains when monitoring recommends it. The UI keeps that choice as what was
+    done: a retraining recorded against a report (``retrainings``) that recommended one — the Monitor
+    page's Retrain button, or a pipeline run told to retrain when recommended. So: the latest report that
+    recommended retraining was acted on (True) or not (False); no report recommended it yet: as given."""
+    row = ws.query_one(
+        "SELECT r.id, (SELECT COUNT(*) FROM retrainings t WHERE t.report_id = r.id) AS acted "
+        "FROM monitoring_reports r WHERE r.project_id = ? AND r.retrain_recommended = 1 ORDER BY r.id DESC LIMIT 1",
+        (project_id,),
+    )
+    if row is None:
+        return given
+    return bool(row["acted"])

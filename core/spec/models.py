@@ -65,14 +65,27 @@ class ProjectSpec(_Section):
     description: str = Field(default="", max_length=2000, description="What the project is for, in a sentence or two.")
 
 
+class UploadSource(_Section):
+    """A table uploaded in the browser: its name and its bytes' hash. Nothing here is a path to read: a
+    replay needs the table given again (``--data``, or an upload), and notes a file with other contents."""
+
+    upload: str = Field(min_length=1, max_length=500, description="The uploaded file's name (shown, never read).")
+    sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="SHA-256 of the uploaded file's bytes; a replay on a file with other contents says so.",
+    )
+
+
 class DataSpec(_Section):
     """Where the table comes from and how it is read (every reading option left empty is detected)."""
 
-    source: str | None = Field(
+    source: str | UploadSource | None = Field(
         default=None,
         description=(
-            "The table: a file path (CSV, TSV, Excel or Parquet; relative to the current folder) or "
-            "'sample:<name>' for a bundled sample (sample:telco_churn, sample:card_fraud, sample:house_prices). "
+            "The table: a file path (CSV, TSV, Excel or Parquet; relative to the current folder), "
+            "'sample:<name>' for a bundled sample (sample:telco_churn, sample:card_fraud, sample:house_prices), "
+            "or {upload: <name>, sha256: <hash>} for a file uploaded in the browser (give it with --data). "
             "None: give the file with --data."
         ),
     )
@@ -91,6 +104,13 @@ class DataSpec(_Section):
     header_row: int | None = Field(
         default=None, ge=0, description="0-based row holding the column names; none: detected."
     )
+
+
+def source_label(source: str | UploadSource | None) -> str | None:
+    """The source as a person reads it: the path or sample, or "uploaded file <name>"."""
+    if isinstance(source, UploadSource):
+        return f"upload: {source.upload}"
+    return source
 
 
 class CleaningSpec(_Section):

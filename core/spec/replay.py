@@ -1,21 +1,26 @@
 """A spec replayed headless: the pipeline's own steps (core.pipeline.STEPS) with the spec's choices in
 place of the suggested ones — the problem, the feature set, the training and tuning settings, the gate's
 deciding checks, the deployment strategy and the simulated traffic. The same spec, data and seed give the
-same leaderboard and the same model (its SHA-256). ``gate_spec`` runs only up to the gate, for a CI job."""
+same leaderboard and the same model (its SHA-256). The CI gate (``core.spec.ci_gate``) runs these steps
+only up to the gate."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from core import pipeline, registry
 from core.data import datasets
-from core.deployment.routing import RoutingConfig
+from core.data.cleaning.recipe import StepReport
+from core.data.cleaning.suggestions import get_cleaning_warnings
+from core.data.reader import ReadInfo
+from core.deployment.routing import RoutingConfig, strategy_name
 from core.evaluation.gate import GateResult
 from core.i18n import _
 from core.pipeline import STEPS, PipelineConfig, PipelineRun, PipelineStep
+from core.problem.store import get_problem
 from core.spec import convert
 from core.spec.apply import project_name, read_spec_data, record_applied, require_target
 from core.spec.errors import SpecError
@@ -26,11 +31,8 @@ from core.stages.operate import stage_monitor
 from core.stages.release import stage_deploy
 from core.workspace import projects
 from core.workspace.database import Workspace
-from core.workspace.errors import ConfigError
+from core.workspace.errors import ConfigError, NotFoundError
 from core.workspace.progress import Progress, no_progress
-
-#: The steps a CI gate runs: up to the gate's decision (nothing is registered or deployed).
-GATE_STEPS = ("data", "clean", "problem", "features", "train", "tune")
 
 
 # -- The gate's decision by the spec's checks ------------------------------------------------------------
@@ -40,41 +42,6 @@ def decide_gate(gate: GateResult, checks: Sequence[str]) -> GateResult:
     marked = tuple({**check, "decides": check["name"] in checks} for check in gate.checks)
     passed = all(check["passed"] for check in marked if check["decides"])
     return replace(gate, checks=marked, passed=passed)
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """What a CI gate decided: GO or NO-GO, from which checks, for which model."""
-
-    project: str
-    passed: bool
-    metric: str
-    value: float | None
-    threshold: float
-    model: str
-    checks: tuple[dict[str, Any], ...]
-    leaderboard: list[dict[str, Any]]
-    validation: str
-    rows: int
-
-    @property
-    def decision(self) -> str:
-        return "GO" if self.passed else "NO-GO"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "decision": self.decision,
-            "passed": self.passed,
-            "metric": self.metric,
-            "value": self.value,
-            "threshold": self.threshold,
-            "model": self.model,
-            "validation": self.validation,
-            "rows": self.rows,
-            "checks": [{k: check.get(k) for k in ("name", "passed", "decides", "sentence")} for check in self.checks],
-            "leaderboard": self.leaderboard,
-        }
 
 
 # -- The steps with the spec's choices ----------------------------------------------------------------------
@@ -154,6 +121,23 @@ def _register(run: PipelineRun, spec: PipelineSpec) -> None:
     pipeline._step_register(run)
 
 
+def first_model_note(ws: Workspace, spec: PipelineSpec, project_id: int | None = None) -> str | None:
+    """What a run says when the spec asks for a rollout (canary, shadow…) and the project has no model in
+    production yet (a new project, or ``project_id`` without a champion): there is nothing to roll out
+    against, so the first model is deployed directly and the strategy applies from the next one."""
+    strategy = spec.deployment.strategy
+    if strategy == "direct":
+        return None
+    if project_id is not None:
+        name = registry.get_model_name(ws, project_id)
+        if name and registry.get_alias_version(ws, project_id, name, "champion") is not None:
+            return None
+    return _(
+        "First model: deployed directly; the {strategy} applies from the next model (a rollout needs a model "
+        "in production to compare with)."
+    ).format(strategy=strategy_name(strategy))
+
+
 def _deploy(run: PipelineRun, spec: PipelineSpec) -> None:
     """The spec's strategy when the model has a challenger to run it with; a first model has none, so it
     goes live directly and the strategy (kept with the spec) applies to the next one."""
@@ -199,79 +183,101 @@ def run_spec(
     test_path: str | Path | None = None,
     data_bytes: bytes | None = None,
     data_name: str | None = None,
+    project_id: int | None = None,
 ) -> dict[str, Any]:
     """Replay ``spec`` headless on its data (or ``data_path``) in a new project: train, tune, gate,
     register, deploy, monitor (and retrain) as the spec says. Returns the pipeline's JSON summary (the
     CLI contract of ``run``), plus ``registry.sha256`` (the model file's hash) and ``spec`` (the spec's
-    version and the gate's deciding checks). ``data_bytes``/``data_name``: an uploaded file instead."""
+    version, the gate's deciding checks and ``data_note``). ``data_bytes``/``data_name``: an uploaded file
+    instead. ``project_id``: run in that project (made by ``create_project_from_spec``, as Home's one
+    click does) on the table it holds — its raw and cleaned versions are reused, not saved again."""
     convert.check_spec(spec)
-    data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
-    target = require_target(spec, data.df)
-    convert.check_against(spec, data.df, target)
-    test_df = read_spec_data(spec, test_path).df if test_path is not None else None
-    summary = pipeline.run_pipeline(
-        ws,
-        data.df,
-        data.info,
-        pipeline_config(spec, target, project_name(spec, data, name)),
-        test_df=test_df,
-        progress=progress,
-        source_name=data.source_name,
-        recipe=convert.cleaning_recipe(spec),
-        steps=spec_steps(spec, target, data.upload),
-        train_config=convert.train_config(spec),
-    )
+    first_model = first_model_note(ws, spec, project_id)  # before the run: is there a model in production?
+    if project_id is not None:
+        summary = _run_in_project(ws, spec, project_id, progress)
+        note = None
+    else:
+        data = read_spec_data(spec, data_path, data_bytes=data_bytes, data_name=data_name)
+        target = require_target(spec, data.df)
+        convert.check_against(spec, data.df, target)
+        test_df = read_spec_data(spec, test_path).df if test_path is not None else None
+        summary = pipeline.run_pipeline(
+            ws,
+            data.df,
+            data.info,
+            pipeline_config(spec, target, project_name(spec, data, name)),
+            test_df=test_df,
+            progress=progress,
+            source_name=data.source_name,
+            recipe=convert.cleaning_recipe(spec),
+            steps=spec_steps(spec, target, data.upload),
+            train_config=convert.train_config(spec),
+        )
+        note = data.note
     project = projects.get_project(ws, summary["project"])
     version = ws.query_one(
         "SELECT sha256 FROM model_versions WHERE project_id = ? AND model_name = ? AND version = ?",
         (project["id"], summary["registry"]["model"], summary["registry"]["version"]),
     )
     summary["registry"]["sha256"] = version["sha256"] if version else None
-    summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks)}
+    summary["spec"] = {"spec_version": spec.spec_version, "gate_checks": list(spec.gate.checks), "data_note": note}
+    summary["deployment"] = {
+        "spec_strategy": spec.deployment.strategy,
+        "strategy": "direct" if first_model else spec.deployment.strategy,
+        "note": first_model,
+    }
     return summary
 
 
-def gate_spec(
-    ws: Workspace, spec: PipelineSpec, *, data_path: str | Path | None = None, name: str | None = None
-) -> GateOutcome:
-    """Train on ``data_path`` (else the spec's source) with the spec's choices, tune if it says so, and
-    decide the gate by its checks: the CI gate. Registers and deploys nothing."""
-    convert.check_spec(spec)
-    data = read_spec_data(spec, data_path)
-    target = require_target(spec, data.df)
-    convert.check_against(spec, data.df, target)
-    config = pipeline_config(spec, target, project_name(spec, data, name))
-    project = projects.create_unique_project(ws, config.project_name, source=data.source_name)
-    pid = int(project["id"])
-    run = PipelineRun(
+def _run_in_project(ws: Workspace, spec: PipelineSpec, project_id: int, progress: Progress) -> dict[str, Any]:
+    """The replay in a project that holds its table already: the newest raw version and the cleaned version
+    made from it are reused (the project's own, as the spec or the Data page last made them); a spec
+    without a target (the blank template's) takes the project's."""
+    project = projects.get_project(ws, project_id)
+    raw = datasets.latest_dataset(ws, project_id, "raw")
+    if raw is None:
+        raise NotFoundError(
+            _("Project {name} has no table yet; load one on the Data page first.").format(name=project["name"])
+        )
+    df = datasets.load_dataset(ws, raw["id"])
+    read_info = datasets.load_read_info(ws, raw["id"])
+    if not spec.problem.target:
+        problem = get_problem(ws, project_id)
+        if problem is not None:
+            spec = spec.model_copy(update={"problem": spec.problem.model_copy(update={"target": problem.target})})
+    target = require_target(spec, df)
+    convert.check_against(spec, df, target)
+    raw_id = int(raw["id"])
+
+    def reuse_raw(run: PipelineRun) -> None:  # the table is in the project already
+        run.raw_id = raw_id
+
+    def reuse_cleaned(run: PipelineRun) -> None:
+        cleaned = datasets.latest_cleaned_from(ws, raw_id)
+        if cleaned is None or cleaned.get("recipe_id") is None:
+            pipeline._step_clean(run)
+            return
+        recipe = datasets.get_recipe(ws, int(cleaned["recipe_id"]))
+        reports = [StepReport(**report) for report in datasets.get_step_reports(recipe)]
+        run.cleaned = {
+            "dataset": cleaned,
+            "recipe": recipe,
+            "reports": reports,
+            "offers": (),
+            "warnings": get_cleaning_warnings(reports),
+        }
+
+    reused = {"data": reuse_raw, "clean": reuse_cleaned}
+    steps = tuple(replace(step, work=reused.get(step.key, step.work)) for step in spec_steps(spec, target))
+    return pipeline.run_pipeline(
         ws,
-        pid,
-        config,
-        data.df,
-        data.info,
-        data.source_name,
-        convert.cleaning_recipe(spec),
+        df,
+        ReadInfo.from_dict(read_info) if read_info else None,
+        pipeline_config(spec, target, project["name"]),
+        progress=progress,
+        source_name=raw["name"],
+        recipe=convert.cleaning_recipe(spec),
+        project_id=project_id,
+        steps=steps,
         train_config=convert.train_config(spec),
-    )
-    projects.start_build(ws, pid)
-    for step in spec_steps(spec, target, data.upload):
-        if step.key not in GATE_STEPS or not step.applies(run):
-            continue
-        with projects.build_step(ws, pid, step.key):
-            step.work(run)
-    projects.finish_build(ws, pid)
-    assert run.trained is not None
-    gate: GateResult = run.trained["gate"]
-    value = gate.value if gate.value == gate.value else None  # NaN: the metric could not be computed
-    return GateOutcome(
-        project=str(project["name"]),
-        passed=gate.passed,
-        metric=gate.metric,
-        value=value,
-        threshold=gate.threshold,
-        model=gate.model,
-        checks=gate.checks,
-        leaderboard=run.trained["result"].to_summary(),
-        validation=run.trained["result"].validation,
-        rows=int(len(data.df)),
     )

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing import spawn
 from typing import Any
@@ -72,26 +73,35 @@ def get_client(choice: ClusterChoice) -> Client:
         return held[1]
 
 
-@contextlib.contextmanager
-def _workers_without_main():
-    """Worker processes start by ``spawn``, which first re-runs the parent's ``__main__`` file in each
-    child. Under Streamlit (and AppTest) ``__main__`` is a page script, so every worker ran a page and
-    died ("Nanny failed to start"). The tasks name their functions by module, so a worker needs no
-    ``__main__``: while the cluster starts its workers (``LocalCluster`` returns once they run), the
-    preparation data a child receives leaves it out. A worker the nanny restarts later still gets it."""
-    original = spawn.get_preparation_data
+#: The name distributed gives every worker process a nanny starts — the first start and every restart
+#: (``distributed.nanny.WorkerProcess.start`` → ``AsyncProcess(name=...)``).
+NANNY_PROCESS_NAME = "Dask Worker process (from Nanny)"
 
-    def without_main(name: str) -> dict[str, Any]:
+
+def _worker_preparation(original: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """``multiprocessing.spawn.get_preparation_data`` without ``__main__`` for dask's worker processes.
+
+    ``spawn`` first re-runs the parent's ``__main__`` file in each child. Under Streamlit (and AppTest)
+    ``__main__`` is a page script, so every worker ran a page and died ("Nanny failed to start"). The tasks
+    name their functions by module, so a worker needs no ``__main__``. A nanny prepares a worker process
+    in its own thread, when it first starts it and again whenever it restarts one (a worker killed, out of
+    memory): ``popen_spawn_posix`` calls ``get_preparation_data(process name)`` each time. So the hook is
+    installed once and keyed on the process's name: every other child this process spawns is untouched."""
+
+    def preparation(name: str) -> dict[str, Any]:
         data = original(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
+        if name == NANNY_PROCESS_NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
         return data
 
-    spawn.get_preparation_data = without_main
-    try:
-        yield
-    finally:
-        spawn.get_preparation_data = original
+    preparation.studio_worker_hook = True  # type: ignore[attr-defined]
+    return preparation
+
+
+def _install_worker_preparation() -> None:
+    if not getattr(spawn.get_preparation_data, "studio_worker_hook", False):
+        spawn.get_preparation_data = _worker_preparation(spawn.get_preparation_data)  # type: ignore[assignment]
 
 
 def _start(choice: ClusterChoice) -> tuple[LocalCluster | None, Client]:
@@ -99,14 +109,14 @@ def _start(choice: ClusterChoice) -> tuple[LocalCluster | None, Client]:
     client: Client | None = None
     try:
         if choice.mode == LOCAL_CLUSTER:
-            with _workers_without_main():
-                cluster = LocalCluster(
-                    n_workers=choice.n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+            _install_worker_preparation()
+            cluster = LocalCluster(
+                n_workers=choice.n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster, timeout=CONNECT_SECONDS)
         else:
             client = Client(choice.address, timeout=CONNECT_SECONDS)

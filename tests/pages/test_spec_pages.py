@@ -349,5 +349,92 @@ def test_the_blank_template_runs_on_the_target_chosen_at_creation(tmp_path):
     pid = create_project_from_spec(ws, with_target(blank, "species"), data_bytes=_iris_csv(), data_name="iris.csv")
     summary = run_in_project(ws, blank, pid)  # the spec itself names no target: the project's is used
     assert summary["target"] == "species" and summary["registry"]["alias"] == "champion"
-    raw = [d for d in datasets.list_datasets(ws, pid) if d["kind"] == "raw"]
-    assert len(raw) == 1  # the run reused the project's table
+    kinds = [d["kind"] for d in datasets.list_datasets(ws, pid)]
+    assert kinds.count("raw") == 1  # the run reused the project's table
+    assert kinds.count("cleaned") == 1  # … and its cleaned version: no second one saved
+    recipes = ws.query_one("SELECT COUNT(*) AS n FROM recipes WHERE project_id = ?", (pid,))["n"]
+    assert recipes == 1
+
+
+# -- The Train page reads what the spec applied ---------------------------------------------------------------
+TRAIN_SPEC = """
+data: {source: "sample:telco_churn"}
+problem: {target: churn}
+training: {models: [logistic, decision_tree], cv_folds: 4, test_size: 0.3, validation: kfold,
+           class_weight: balanced, seed: 7}
+tuning: {method: random, model: decision_tree, budget: 7, max_seconds: 60}
+"""
+
+
+def _train_page(fresh, project_id: int, lang: str | None = None):
+    at, _ws = _home(fresh, lang)
+    at.query_params["project"] = str(project_id)
+    _ok(at.run())
+    at.switch_page("pages/4_Train.py")
+    return _ok(at.run())
+
+
+def test_train_opens_with_the_specs_training_and_tuning_choices(fresh):
+    _make, ws = fresh
+    pid = create_project_from_spec(ws, load_spec(TRAIN_SPEC))
+    at = _train_page(fresh, pid)
+    assert at.multiselect(key="models").value == ["logistic", "decision_tree"]
+    assert at.slider(key="folds").value == 4 and at.slider(key="test_size").value == 0.3
+    assert at.selectbox(key="validation").value == "kfold"
+    assert at.toggle(key="class_weight").value is True
+    assert at.number_input(key="train_seed").value == 7
+    assert any("the spec this project was made from" in c.value for c in at.caption)
+    # A change made on the page is kept across reruns: the spec preselects once.
+    at.slider(key="folds").set_value(6).run()
+    assert at.slider(key="folds").value == 6 and at.number_input(key="train_seed").value == 7
+    at.radio(key="train_section").set_value("tune")
+    _ok(at.run())
+    assert at.session_state["tune_method"] == "random" and at.session_state["tune_family"] == "decision_tree"
+    assert at.session_state["tune_trials"] == 7 and at.session_state["tune_seconds"] == 60
+
+
+def test_train_reads_the_spec_in_portuguese_and_leaves_a_ui_project_alone(fresh):
+    from core.data.reader import read_path
+    from core.pipeline import SAMPLE_DIR, stage_clean, stage_features, stage_ingest, stage_problem
+    from core.workspace.projects import create_project
+
+    _make, ws = fresh
+    pid = create_project_from_spec(ws, load_spec(TRAIN_SPEC))
+    at = _train_page(fresh, pid, lang="pt")
+    assert at.slider(key="folds").value == 4 and at.number_input(key="train_seed").value == 7
+    assert any("especificação de origem deste projeto" in c.value for c in at.caption), [c.value for c in at.caption]
+
+    by_hand = create_project(ws, "By hand")["id"]
+    df, info = read_path(SAMPLE_DIR / "telco_churn.csv")
+    raw = stage_ingest(ws, by_hand, df, info, "telco_churn.csv")
+    cleaned = stage_clean(ws, by_hand, raw["id"], target="churn")
+    stage_problem(ws, by_hand, cleaned["dataset"]["id"], "churn")
+    stage_features(ws, by_hand, cleaned["dataset"]["id"])
+    other = _train_page(fresh, by_hand)
+    assert other.slider(key="folds").value == 5 and other.number_input(key="train_seed").value == 42
+    assert not any("the spec this project was made from" in c.value for c in other.caption)
+
+
+# -- A first model deploys directly, and says so ----------------------------------------------------------------
+def test_a_canary_templates_first_model_is_said_to_deploy_directly(fresh):
+    at, ws = _home(fresh)
+    _ok(at.run())
+    at.button(key="template_create_card_fraud").click().run()
+    _ok(at)
+    notes = [c.value for c in at.caption if "First model: deployed directly" in c.value]
+    assert notes and "canary applies from the next model" in notes[0]
+    at.query_params["lang"] = "pt"
+    _ok(at.run())
+    assert any("Primeiro modelo" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_the_first_model_note_only_when_a_rollout_has_no_incumbent(tmp_path):
+    from core.spec.replay import first_model_note
+    from core.workspace.database import Workspace
+
+    ws = Workspace(tmp_path)
+    canary = get_template("card_fraud").spec
+    assert canary.deployment.strategy == "canary"
+    assert first_model_note(ws, canary) is not None  # a new project: no champion
+    direct = canary.model_copy(update={"deployment": canary.deployment.model_copy(update={"strategy": "direct"})})
+    assert first_model_note(ws, direct) is None

@@ -1,11 +1,14 @@
 """A project's choices as a spec, and a project made from one: export → import → export is identical, on
 the studio's sample, a scikit-learn table and a Portuguese CSV. Nothing is trained here."""
 
+import hashlib
+
 import pytest
 
 from core.data import datasets
 from core.problem.store import get_problem
 from core.spec import SpecError, create_project_from_spec, dump_spec, export_spec, load_spec
+from core.spec.models import UploadSource
 from core.workspace.database import Workspace
 from core.workspace.projects import list_projects
 
@@ -123,7 +126,15 @@ def test_an_uploaded_file_makes_the_project_as_a_path_does(tmp_path, portuguese_
     by_bytes = Workspace(tmp_path / "b")
     pid = create_project_from_spec(by_path, spec, data_path=portuguese_csv)
     pid2 = create_project_from_spec(by_bytes, spec, data_bytes=portuguese_csv.read_bytes(), data_name="clientes.csv")
-    assert dump_spec(export_spec(by_path, pid)) == dump_spec(export_spec(by_bytes, pid2))
+    from_path, from_upload = export_spec(by_path, pid), export_spec(by_bytes, pid2)
+    # The upload is named as what it is (a name and a hash), not as a path to read; the rest is the same.
+    assert from_upload.data.source == UploadSource(
+        upload="clientes.csv", sha256=hashlib.sha256(portuguese_csv.read_bytes()).hexdigest()
+    )
+    assert dump_spec(from_path.model_copy(update={"data": from_path.data.model_copy(update={"source": None})})) == (
+        dump_spec(from_upload.model_copy(update={"data": from_upload.data.model_copy(update={"source": None})}))
+    )
+    assert dump_spec(load_spec(dump_spec(from_upload))) == dump_spec(from_upload)
     raw = datasets.latest_dataset(by_bytes, pid2, "raw")
     assert datasets.load_upload(by_bytes, raw["id"]) == portuguese_csv.read_bytes()
 
