@@ -47,7 +47,6 @@ def test_evasion_before_and_after_hardening_then_extraction_to_its_alert(page, s
     click_key(page, "sec_harden")
     text = wait_for_text(page, "Before adversarial training", "after adversarial training")
     assert "It cost:" in text
-    page.get_by_text("How easily a decision flips").first.scroll_into_view_if_needed()
     shot(page, "security_02_hardened")
 
     click_key(page, "sec_extract")
