@@ -54,6 +54,7 @@ i18n: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_featurestore
+	$(BIN)/python -m tests.bench_models
 
 # 40 students clicking through the demo project at once on a fresh server: p50/p95/max and errors
 # per page, JSON in loadtest.json (a few minutes). Options: make loadtest LOADTEST_ARGS="--sessions 10".

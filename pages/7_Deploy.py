@@ -19,6 +19,7 @@ from core.i18n import _
 from ui.arms_panel import champion_challenger_panel
 from ui.endpoint_panel import endpoint_panel
 from ui.frame import page_setup, require_project
+from ui.keys_panel import keys_panel
 from ui.language import choose_language
 from ui.rollout_panel import rollout_panel
 from ui.security_panel import security_panel
@@ -113,6 +114,7 @@ behind = pipeline.describe_champion_not_served(ws, pid, model_name)
 if behind:
     st.warning(escape_markdown(behind))
 endpoint_panel(ws, pid, active)
+keys_panel(ws, pid)  # the endpoint's API keys: create (shown once), list, revoke
 champion_challenger_panel(ws, pid, active)
 
 # -- Send requests -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ui.identity import identity_sidebar
 from ui.language import choose_language, language_switch
 from ui.offline import page_icon
 from ui.presenter import presenter_setup
+from ui.signin import require_signin
 from ui.state import current_project, get_workspace, link_params, select_project
 from ui.text import escape_markdown
 from ui.widgets import option_labels
@@ -38,6 +39,7 @@ def page_setup(title: str, icon: str, intro: str = ""):
     page_title = f"{title} · MLOps Studio"  # i18n: skip
     st.set_page_config(page_title=page_title, page_icon=page_icon(icon), layout="wide")
     ws = get_workspace()
+    require_signin(ws)  # the workspace password, when the instructor set one: nothing shows before it
     project = current_project(ws)
     _sidebar(ws, project)
     presenter_setup()  # ?present=1 / the sidebar toggle: projector styling, once per run

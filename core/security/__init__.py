@@ -1,1 +1,2 @@
-"""Model security: integrity, access, privacy and the attacks a class can see happen and see stopped."""
+"""Security of the studio: the secret key outside the database, model signing, API keys, rate
+limits, the workspace password, personal data and attacks (one module per concern)."""

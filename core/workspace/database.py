@@ -3,7 +3,9 @@
 Every write to the database is a ``BEGIN IMMEDIATE`` transaction (two sessions promoting a model at
 the same moment must not both win). Every artifact is written atomically (temp file, fsync, rename)
 and its SHA-256 is checked before every load, so a truncated or tampered file is refused instead of
-being unpickled.
+being unpickled. Models are saved in skops' secure format, or with joblib and a signature keyed outside
+the database (core.security.model_format): rewriting a model file and its recorded hash together is
+refused too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -26,7 +29,7 @@ import pandas as pd
 from core.i18n import _
 from core.workspace import owner
 from core.workspace.actor import current_actor
-from core.workspace.errors import ConfigError, IntegrityError, NotFoundError
+from core.workspace.errors import ConfigError, IntegrityError, NotFoundError, StudioError
 from core.workspace.jsonable import dumps  # (tracking, lab and featurestore import it from here too)
 from core.workspace.schema import MIGRATIONS
 
@@ -34,6 +37,14 @@ WORKSPACE_ENV = "MLOPS_STUDIO_WORKSPACE"
 
 
 ACTORS_MIGRATION = 14  # the migration that records who did what (audit actors, sign-off, lifecycle)
+
+
+def signatures_migration() -> int | None:
+    """The number of the migration that adds ``artifacts.signature`` (model signing), or None."""
+    return next(
+        (i for i, m in enumerate(MIGRATIONS, start=1) if any("ADD COLUMN signature" in s for s in m)),
+        None,
+    )
 
 
 def default_workspace_path() -> Path:
@@ -244,6 +255,7 @@ class Workspace:
     def _migrate(self) -> None:
         # The schema this code knows (the tests of a migration open a workspace with the ones before it).
         self.schema_version = len(MIGRATIONS)
+        applied: list[int] = []
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
@@ -253,6 +265,23 @@ class Workspace:
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+                applied.append(version)
+        signatures = signatures_migration()
+        self._signatures = signatures is not None and signatures <= self.schema_version
+        if signatures in applied and done:  # an older workspace upgraded: sign the models it has
+            self._sign_legacy_models()
+
+    def _sign_legacy_models(self) -> None:
+        """Models saved before signatures existed are signed once, at the upgrade (their hash must match)."""
+        from core.security import model_format
+
+        try:
+            signed = model_format.sign_legacy_models(self)
+        except StudioError as exc:  # no key file can be made: they stay unsigned, refused with a message
+            logging.getLogger("mlops_studio.security").warning("old models not signed: %s", exc)
+            return
+        if signed:
+            logging.getLogger("mlops_studio.security").info("signed %d model(s) saved before signatures", signed)
 
     def settle_interrupted_work(self) -> int:
         """Mark the jobs, tuning studies and pipeline runs that a process left "running" and that
@@ -275,8 +304,9 @@ class Workspace:
         return marked
 
     # -- artifacts --------------------------------------------------------------------------
-    def write_artifact(self, kind: str, data: bytes, suffix: str) -> int:
-        """Store bytes atomically under artifacts/<kind>/<sha>.<suffix>; return the artifact id."""
+    def write_artifact(self, kind: str, data: bytes, suffix: str, *, sign: bool = False) -> int:
+        """Store bytes atomically under artifacts/<kind>/<sha>.<suffix>; return the artifact id.
+        ``sign``: record the artifact's signature (core.security.model_format.sign) with it."""
         digest = sha256_bytes(data)
         rel = f"{kind}/{digest[:16]}{suffix}"
         _atomic_write(self.artifact_dir / rel, data)
@@ -285,7 +315,15 @@ class Workspace:
                 "INSERT INTO artifacts (kind, path, sha256, size, created_at) VALUES (?, ?, ?, ?, ?)",
                 (kind, rel, digest, len(data), now()),
             )
-            return inserted_id(cur)
+            artifact_id = inserted_id(cur)
+            if sign:
+                from core.security import model_format
+
+                conn.execute(
+                    "UPDATE artifacts SET signature = ? WHERE id = ?",
+                    (model_format.sign(self.root, artifact_id, digest), artifact_id),
+                )
+            return artifact_id
 
     def artifact_info(self, artifact_id: int) -> dict[str, Any]:
         row = self.query_one("SELECT * FROM artifacts WHERE id = ?", (artifact_id,))
@@ -299,7 +337,9 @@ class Workspace:
 
     def read_artifact(self, artifact_id: int) -> bytes:
         """The artifact's bytes, refused unless they hash to what was recorded at write time."""
-        info = self.artifact_info(artifact_id)
+        return self._verified_bytes(self.artifact_info(artifact_id))
+
+    def _verified_bytes(self, info: dict[str, Any]) -> bytes:
         path = self.artifact_dir / info["path"]
         try:
             data = path.read_bytes()
@@ -335,17 +375,27 @@ class Workspace:
         return json.loads(self.read_artifact(artifact_id))
 
     def save_model(self, model: Any) -> int:
-        import joblib
+        """Save a fitted model: in skops' secure format when it holds only trusted types, else with
+        joblib and an HMAC signature keyed outside the database (core.security.model_format)."""
+        from core.security import model_format
 
-        buf = io.BytesIO()
-        joblib.dump(model, buf, compress=3)
-        return self.write_artifact("model", buf.getvalue(), ".joblib")
+        data, suffix = model_format.dump_model(model)
+        sign = suffix == model_format.JOBLIB_SUFFIX and self._signatures
+        return self.write_artifact("model", data, suffix, sign=sign)
 
     def load_model(self, artifact_id: int) -> Any:
-        # Only workspace-written, hash-verified artifacts are ever unpickled.
+        """A saved model, after its SHA-256 check and either skops' trusted-types check (nothing else
+        is built) or, for a joblib file, its signature check: nothing unsigned is ever unpickled."""
+        from core.security import model_format
+
+        info = self.artifact_info(artifact_id)
+        data = self._verified_bytes(info)
+        if info["path"].endswith(model_format.SKOPS_SUFFIX):
+            return model_format.load_skops(data, info["path"])
+        model_format.check_signature(self.root, info, info["sha256"])
         import joblib
 
-        return joblib.load(io.BytesIO(self.read_artifact(artifact_id)))
+        return joblib.load(io.BytesIO(data))
 
     def audit(self, conn: sqlite3.Connection, project_id: int | None, action: str, detail: dict) -> None:
         """Append to the audit log inside the caller's transaction, with who does it (actor.current_actor)."""

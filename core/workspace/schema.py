@@ -291,4 +291,28 @@ MIGRATIONS: list[list[str]] = [
             created_at REAL NOT NULL)""",
         "CREATE INDEX feature_materialisations_by_definition ON feature_materialisations(definition_id, id)",
     ],
+    # 17: model integrity and access (issue 16). artifacts.signature: the HMAC of a model saved with
+    # joblib (one skops' secure format cannot hold), keyed by a file outside this database
+    # (core.security.model_format); the models of an upgraded workspace are signed when it runs. api_keys:
+    # a project's keys to its HTTP endpoint, stored as the SHA-256 of the key (never the key: it is 32
+    # random bytes, so a fast hash is enough), its first characters to tell keys apart, an optional rate
+    # limit ("600/minute"; none: the default), who made it and when, when and by whom it was revoked.
+    # api_key_requests: one row per request a key made (time, route, rows, HTTP status, and the request ids
+    # of its rows, which join the prediction log for their inputs: core.security.keys.key_usage).
+    # workspace_settings: the optional workspace password's hash (core.security.password).
+    [
+        "ALTER TABLE artifacts ADD COLUMN signature TEXT",
+        """CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id), name TEXT NOT NULL,
+            prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, rate_limit TEXT, created_at REAL NOT NULL,
+            created_by TEXT, created_role TEXT, revoked_at REAL, revoked_by TEXT)""",
+        "CREATE INDEX api_keys_by_project ON api_keys(project_id, id)",
+        """CREATE TABLE api_key_requests (
+            id INTEGER PRIMARY KEY, key_id INTEGER NOT NULL REFERENCES api_keys(id),
+            project_id INTEGER NOT NULL, ts REAL NOT NULL, route TEXT NOT NULL, rows INTEGER NOT NULL,
+            status INTEGER NOT NULL, request_ids_json TEXT)""",
+        "CREATE INDEX api_key_requests_by_project ON api_key_requests(project_id, ts)",
+        "CREATE INDEX api_key_requests_by_key ON api_key_requests(key_id, ts)",
+        "CREATE TABLE workspace_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL)",
+    ],
 ]

@@ -11,13 +11,15 @@ import urllib.request
 
 import pytest
 
+from tests.unit.deployment.endpoint.conftest import api_key_headers
+
 from .conftest import assert_no_exception, click_key, dataframe_rows, goto, main_text, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _post(url: str, body: bytes) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+def _post(url: str, body: bytes, key: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **key})
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:
             return resp.status, json.loads(resp.read())
@@ -36,6 +38,7 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
     server = start_fresh_server()
     ws = Workspace(server.workspace)
     run_demo(ws)
+    key = api_key_headers(ws, 1)  # the endpoint answers /predict and /feedback only with an API key
     try:
         goto(page, server.base_url, "/Deploy?project=1")
         assert_no_exception(page, "Deploy")
@@ -57,18 +60,20 @@ def test_start_endpoint_send_real_requests_see_them_on_deploy_and_monitor(page, 
         served = serving.load_served(ws, serving.get_serving_version(ws, deployment)["id"])
         rows = to_strict_json(get_request_examples(ws, served).head(2).to_dict(orient="records"))
         good = {"rows": rows, "request_ids": ["e2e-1", "e2e-2"], "user_ids": ["e2e-user-1", "e2e-user-2"]}
-        status, answer = _post(row["url"] + "/predict", json.dumps(good).encode())
+        status, answer = _post(row["url"] + "/predict", json.dumps(good).encode(), key)
         assert status == 200, answer
         assert [r["request_id"] for r in answer["results"]] == ["e2e-1", "e2e-2"]
         column = next(c for c in served.required_columns if served.input_kinds.get(c) == "numeric")
         bad_rows = [dict(rows[0], **{column: "lots"}), {k: v for k, v in rows[0].items() if k != column}]
-        status, bad = _post(row["url"] + "/predict", json.dumps({"rows": bad_rows}).encode())
+        status, bad = _post(row["url"] + "/predict", json.dumps({"rows": bad_rows}).encode(), key)
         assert status == 422, bad
         assert [e["loc"] for e in bad["detail"]] == [["body", "rows", 0, column], ["body", "rows", 1, column]]
         body = json.dumps({"rows": [dict(rows[0], **{column: "__NAN__"})]}).replace('"__NAN__"', "NaN")
-        status, nan = _post(row["url"] + "/predict", body.encode())
+        status, nan = _post(row["url"] + "/predict", body.encode(), key)
         assert status == 422 and nan["detail"][0]["type"] == "not_finite", nan
-        status, labelled = _post(row["url"] + "/feedback", json.dumps({"request_id": "e2e-1", "label": "Yes"}).encode())
+        status, labelled = _post(
+            row["url"] + "/feedback", json.dumps({"request_id": "e2e-1", "label": "Yes"}).encode(), key
+        )
         assert status == 200 and labelled["labelled"] == 1
 
         # Deploy's prediction log shows the HTTP answers (newest first), keyed by the client's user ids.

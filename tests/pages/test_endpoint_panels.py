@@ -9,7 +9,7 @@ from core.deployment.endpoint import process
 from core.pipeline import PipelineConfig, run_pipeline
 from core.workspace.database import Workspace
 from tests.pages.conftest import project_app_factory
-from tests.unit.deployment.endpoint.conftest import make_table
+from tests.unit.deployment.endpoint.conftest import api_key_headers, make_table
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,9 @@ def test_deploy_starts_shows_and_stops_the_endpoint(small_workspace, monkeypatch
         body = json.loads(curl.split("-d '", 1)[1].rstrip("'"))
         assert set(body["rows"][0]) == {"x1", "x2", "color"}
         request = urllib.request.Request(
-            row["url"] + "/predict", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+            row["url"] + "/predict",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **api_key_headers(ws, 1)},
         )
         with urllib.request.urlopen(request, timeout=10) as resp:
             assert json.loads(resp.read())["results"][0]["status"] == "scored"
@@ -67,7 +69,7 @@ def test_monitor_shows_live_traffic_per_version_and_source(small_workspace, monk
 
     from core.deployment.endpoint import create_app
 
-    client = TestClient(create_app(small_workspace, 1))
+    client = TestClient(create_app(small_workspace, 1), headers=api_key_headers(small_workspace, 1))
     answer = client.post(
         "/predict", json={"rows": [{"x1": 1, "x2": 2, "color": "red"}] * 4, "request_ids": list("abcd")}
     )
@@ -100,7 +102,8 @@ def test_monitor_and_deploy_follow_each_arm(small_workspace, monkeypatch):
     challenger = stage_register(ws, 1, int(other.iloc[0]["run"]), alias="challenger", override_reason="test")
     stage_deploy(ws, 1, RoutingConfig("canary", 0.5))
     rows = make_table(120, seed=5).drop(columns=["y", "cust_id"]).to_dict(orient="records")
-    assert TestClient(create_app(small_workspace, 1)).post("/predict", json={"rows": rows}).status_code == 200
+    client = TestClient(create_app(small_workspace, 1), headers=api_key_headers(small_workspace, 1))
+    assert client.post("/predict", json={"rows": rows}).status_code == 200
     at = _open(project_app_factory(small_workspace, monkeypatch), "pages/8_Monitor.py")
     assert any(s.value == "Each version on live traffic" for s in at.subheader)
     table = next(d.value for d in at.dataframe if "p95 ms per request" in d.value.columns)

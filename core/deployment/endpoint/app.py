@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.deployment import refusals, serving
+from core.deployment.endpoint.auth import add_security, install_auth
 from core.deployment.endpoint.body import parse_json, problem, read_body, rejected
 from core.deployment.endpoint.docs_page import render_docs_html
 from core.deployment.endpoint.models import FeedbackRequest, HealthAnswer, PredictAnswer, read_feedback
@@ -265,6 +266,7 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
     )
 
     app.state.live = live  # what answers: the server warms it up before the first request
+    install_auth(app, live.ws, project_id)  # /predict and /feedback need an API key; a rate limit per key
 
     @app.exception_handler(NotServing)
     async def not_serving(request: Request, exc: NotServing) -> JSONResponse:
@@ -300,8 +302,11 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
         data = request.state.data = parse_json(body)
         rows = data.get("rows") if isinstance(data, dict) else None
         if isinstance(rows, list) and len(rows) <= INLINE_ROWS:
-            return JSONResponse(answer_rows(live, data))
-        return JSONResponse(await run_in_threadpool(answer_rows, live, data))
+            answer = answer_rows(live, data)
+        else:
+            answer = await run_in_threadpool(answer_rows, live, data)
+        request.state.request_ids = [r["request_id"] for r in answer["results"]]  # the key's usage record
+        return JSONResponse(answer)
 
     @app.post("/feedback", responses={404: {"description": "No answer has this request id"}})
     async def feedback(request: Request) -> JSONResponse:
@@ -345,7 +350,7 @@ def create_app(workspace_root: str | Path, project_id: int) -> FastAPI:
                 "required": True,
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body['title']}"}}},
             }
-        return spec
+        return add_security(spec)
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

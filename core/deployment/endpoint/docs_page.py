@@ -32,6 +32,7 @@ def render_docs_html(spec: dict[str, Any]) -> str:
         f"<h1>{escape(str(info.get('title', 'Endpoint')))}</h1>",
         f"<p>{escape(str(info.get('description', '')))}</p>",
         '<p>The same schema as JSON: <a href="/openapi.json">/openapi.json</a>.</p>',
+        *_key_words(spec),
         "<h2>Routes</h2>",
         _routes_table(spec.get("paths", {})),
     ]
@@ -56,6 +57,19 @@ def render_docs_html(spec: dict[str, Any]) -> str:
         f"<title>{escape(str(info.get('title', 'Endpoint')))}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
+
+
+def _key_words(spec: dict[str, Any]) -> list[str]:
+    """How to send the API key, when the schema says routes need one."""
+    if not spec.get("components", {}).get("securitySchemes"):
+        return []
+    return [
+        "<h2>API key</h2>",
+        "<p><code>POST /predict</code> and <code>POST /feedback</code> need an API key of the project, sent as "
+        "the header <code>Authorization: Bearer &lt;key&gt;</code> (create one on the Deploy page or with "
+        "<code>mlops-studio keys create --project P</code>). No key, or a revoked one: 401. More requests than "
+        "the key's rate limit: 429, with <code>Retry-After</code> saying when to try again.</p>",
+    ]
 
 
 def _routes_table(paths: dict[str, Any]) -> str:

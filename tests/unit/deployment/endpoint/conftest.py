@@ -34,3 +34,11 @@ def trained(tmp_path_factory):
     other = runs[(runs["run"] != experiment["best_run_id"]) & (runs["key"] != "baseline")]
     challenger = stage_register(ws, 1, int(other.iloc[0]["run"]), alias="challenger", override_reason="test")
     return ws, 1, challenger
+
+
+def api_key_headers(ws, project_id: int) -> dict[str, str]:
+    """The header of a new API key of the project: the endpoint answers /predict and /feedback only with one."""
+    from core.security.keys import create_key
+
+    workspace = ws if isinstance(ws, Workspace) else Workspace(ws)
+    return {"Authorization": f"Bearer {create_key(workspace, project_id, name='tests')[0]}"}

@@ -12,6 +12,7 @@ from core.deployment.endpoint.body import MAX_BODY_BYTES, MAX_ROWS
 from core.deployment.routing import RoutingConfig
 from core.pipeline import stage_deploy
 from core.workspace.errors import NotFoundError
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 GOOD = {"x1": 0.5, "x2": 3.0, "color": "red"}
 
@@ -20,7 +21,7 @@ GOOD = {"x1": 0.5, "x2": 3.0, "color": "red"}
 def client(trained):
     ws, pid, _ = trained
     stage_deploy(ws, pid, RoutingConfig("single"))
-    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False, headers=api_key_headers(ws, pid))
 
 
 def _post(client, body) -> object:
@@ -48,7 +49,8 @@ def test_health_is_503_with_a_reason_when_nothing_is_deployed(trained, tmp_path)
     answer = TestClient(create_app(ws.root, project["id"])).get("/health")
     assert answer.status_code == 503
     assert "Nothing is deployed" in answer.json()["detail"]
-    assert TestClient(create_app(ws.root, project["id"])).post("/predict", json={"rows": [GOOD]}).status_code == 503
+    client = TestClient(create_app(ws.root, project["id"]), headers=api_key_headers(ws, project["id"]))
+    assert client.post("/predict", json={"rows": [GOOD]}).status_code == 503
 
 
 def test_an_unknown_project_is_refused_when_the_app_is_made(trained):

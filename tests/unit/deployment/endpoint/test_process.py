@@ -17,12 +17,15 @@ from core.deployment.endpoint import process
 from core.deployment.routing import RoutingConfig
 from core.pipeline import stage_deploy
 from core.workspace.errors import ConfigError
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+def _post(url: str, body: dict, key: dict[str, str]) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **key}
+    )
     with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -52,11 +55,14 @@ def test_start_health_predict_over_http_then_stop(deployed):
         assert process.start_endpoint(ws, pid)["id"] == row["id"]  # a second start returns the running one
         health = process.get_health(row)
         assert health["http_status"] == 200 and health["pid"] == row["pid"] and health["project_id"] == pid
-        answer = _post(row["url"] + "/predict", {"rows": [{"x1": 1, "x2": 2, "color": "red"}], "request_ids": ["p-1"]})
+        key = api_key_headers(ws, pid)
+        answer = _post(
+            row["url"] + "/predict", {"rows": [{"x1": 1, "x2": 2, "color": "red"}], "request_ids": ["p-1"]}, key
+        )
         assert answer["results"][0]["request_id"] == "p-1" and answer["results"][0]["prediction"] in ("yes", "no")
         # The answer returns before its log row is written (a background writer); the endpoint's own
         # readers write what is queued first, so feedback for the id just answered finds it.
-        assert _post(row["url"] + "/feedback", {"request_id": "p-1", "label": "yes"})["labelled"] == 1
+        assert _post(row["url"] + "/feedback", {"request_id": "p-1", "label": "yes"}, key)["labelled"] == 1
         logged = ws.query_one("SELECT source, label FROM predictions WHERE request_id = 'p-1'")
         assert logged == {"source": "http", "label": "yes"}
     finally:

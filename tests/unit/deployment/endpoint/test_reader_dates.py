@@ -13,6 +13,7 @@ from core.deployment.date_formats import date_formats_of, reader_date_formats
 from core.deployment.endpoint import create_app
 from core.pipeline import PipelineConfig, run_pipeline
 from core.workspace.database import Workspace
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 
 def _portuguese_csv(path, n: int = 400, seed: int = 3):
@@ -62,7 +63,7 @@ def test_dates_as_the_file_wrote_them_are_answered_like_iso_and_other_text_is_no
 
 def test_the_endpoint_takes_the_files_date_format_and_refuses_what_does_not_parse(portuguese):
     ws, _, _ = portuguese
-    client = TestClient(create_app(ws.root, 1), raise_server_exceptions=False)
+    client = TestClient(create_app(ws.root, 1), raise_server_exceptions=False, headers=api_key_headers(ws, 1))
     good = client.post("/predict", json={"rows": [{"data": "03/05/2021", "valor": 40.5, "cidade": "Porto"}]})
     assert good.status_code == 200, good.text
     iso = client.post("/predict", json={"rows": [{"data": "2021-05-03", "valor": 40.5, "cidade": "Porto"}]})

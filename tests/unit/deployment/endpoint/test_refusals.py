@@ -14,6 +14,7 @@ from core.deployment.routing import RoutingConfig
 from core.monitoring.charts_live import caption_refused
 from core.monitoring.live import count_refused_requests
 from core.pipeline import stage_deploy
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 GOOD = {"x1": 0.5, "x2": 3.0, "color": "red"}
 
@@ -24,7 +25,7 @@ def client(trained):
     stage_deploy(ws, pid, RoutingConfig("single"))
     with ws.transaction() as conn:
         conn.execute("DELETE FROM refused_requests")
-    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False, headers=api_key_headers(ws, pid))
 
 
 def test_a_refused_predict_is_recorded_with_its_ids_detail_rows_and_size(client, trained):

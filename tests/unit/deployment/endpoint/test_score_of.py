@@ -8,6 +8,7 @@ from core.deployment import serving
 from core.deployment.endpoint import create_app
 from core.deployment.routing import RoutingConfig
 from core.pipeline import stage_deploy
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 GOOD = {"x1": 0.5, "x2": 3.0, "color": "red"}
 
@@ -16,7 +17,7 @@ GOOD = {"x1": 0.5, "x2": 3.0, "color": "red"}
 def client(trained):
     ws, pid, _ = trained
     stage_deploy(ws, pid, RoutingConfig("single"))
-    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False)
+    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False, headers=api_key_headers(ws, pid))
 
 
 def test_a_yes_no_answer_names_its_positive_class_everywhere(client, trained):
