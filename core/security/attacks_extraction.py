@@ -3,13 +3,14 @@
 ``run_extraction_demo`` plays the thief: it sends ``queries`` rows drawn uniformly over the range of
 every input (what someone without the data would do) to the project's HTTP endpoint, in process
 (FastAPI's test client on ``create_app``: the same routes, validation and prediction log as a real
-client), with its own key, trains a copy on the answers, and reports the copy's fidelity (how often it
-agrees with the deployed model on held-out rows it never asked about) and the extraction monitor's
-verdict, which fires for that key. The result is saved by run id.
+client), with an API key of its own (``core.security.keys``: created for the run, named ``key``, left
+active so the class can revoke it as the defence), trains a copy on the answers, and reports the copy's
+fidelity (how often it agrees with the deployed model on held-out rows it never asked about) and the
+extraction monitor's verdict, which fires for that key. The result is saved by run id.
 
-Which key asked: the prediction log's API key column once API keys exist (``KEY_COLUMNS``); until then
-a request id written ``<key>:<anything>`` names its client, and otherwise the source (ui, http,
-simulator) stands in for the key.
+Which key asked: the endpoint records every request per key (``keys.key_usage``, with the request ids
+of its rows); the studio's own traffic (Deploy's rows, the simulator) never passes the endpoint's gate,
+so its source (ui, simulator) stands in for a key.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from core.deployment.prediction_log import fill_input_json
 from core.i18n import _
 from core.security.attacks import Deployed, _save, get_saved, load_deployed
 from core.security.extraction import KEY, TS, ExtractionConfig, get_extraction_report
+from core.security.keys import create_key, key_usage, list_keys
 from core.workspace.database import Workspace
 from core.workspace.errors import ConfigError, StudioError
 from core.workspace.progress import Progress
@@ -37,18 +39,23 @@ EXTRACTION = "extraction"
 DEMO_KEY = "extraction-demo"
 BATCH = 100
 MAX_QUERIES = 20000
-KEY_COLUMNS = ("api_key_id", "key_id")  # the prediction log's key column, whichever integrity names it
 MAX_LOG_ROWS = 50000
+
+
+def key_labels(ws: Workspace, project_id: int) -> dict[int, str]:
+    """{key id: how the monitor names the key}: its name, with its id when several keys share it."""
+    keys = list_keys(ws, project_id)
+    counts = keys["name"].value_counts() if len(keys) else pd.Series(dtype=int)
+    return {int(i): (str(n) if counts[n] == 1 else f"{n} #{i}") for i, n in zip(keys["id"], keys["name"])}
 
 
 def get_requests_df(ws: Workspace, project_id: int, *, since: float | None = None) -> pd.DataFrame:
     """The project's logged answers as the extraction monitor reads them: key, ts, status, problem_codes
-    (what validation found in the row) and the input columns (the newest ``MAX_LOG_ROWS``)."""
-    columns = {r["name"] for r in ws.query("PRAGMA table_info(predictions)")}
-    key_column = next((c for c in KEY_COLUMNS if c in columns), None)
-    key_sql = f"p.{key_column}" if key_column else "NULL"
+    (what validation found in the row) and the input columns (the newest ``MAX_LOG_ROWS``). ``key``
+    is the API key that asked (``core.security.keys``' usage), or the source (ui, simulator) for the
+    studio's own traffic, which never passes the endpoint's gate."""
     rows = ws.query(
-        f"""SELECT p.id, p.ts, {key_sql} AS api_key, p.request_id, COALESCE(p.source, 'ui') AS source,
+        f"""SELECT p.id, p.ts, p.request_id, COALESCE(p.source, 'ui') AS source,
                   COALESCE(p.status, 'scored') AS status, p.problems_json, p.input_json
            FROM predictions p JOIN deployments d ON d.id = p.deployment_id
            WHERE d.project_id = ? AND p.ts >= ? ORDER BY p.id DESC LIMIT {MAX_LOG_ROWS}""",
@@ -57,10 +64,12 @@ def get_requests_df(ws: Workspace, project_id: int, *, since: float | None = Non
     if not rows:
         return pd.DataFrame(columns=[KEY, TS, "status", "problem_codes"])
     log = fill_input_json(ws, pd.DataFrame(rows))
-    keys = [
-        str(k) if k is not None and not pd.isna(k) else _key_of(rid, source)
-        for k, rid, source in zip(log["api_key"], log["request_id"], log["source"])
-    ]
+    usage = key_usage(ws, project_id)
+    labels = key_labels(ws, project_id)
+    asked = {
+        str(rid): labels.get(int(k), str(k)) for k, ids in zip(usage["key_id"], usage["request_ids"]) for rid in ids
+    }
+    keys = [asked.get(str(rid), str(source)) for rid, source in zip(log["request_id"], log["source"])]
     inputs = pd.DataFrame([json.loads(t) if isinstance(t, str) and t else {} for t in log["input_json"]])
     head = pd.DataFrame(
         {
@@ -79,11 +88,6 @@ def _codes(problems_json: Any) -> list[str]:
     if not isinstance(problems_json, str) or not problems_json:
         return []
     return [str(p.get("problem", "")) for p in json.loads(problems_json) if isinstance(p, dict)]
-
-
-def _key_of(request_id: Any, source: str) -> str:
-    text = str(request_id) if isinstance(request_id, str) else ""
-    return text.split(":", 1)[0] if ":" in text else str(source)
 
 
 def uniform_queries(deployed: Deployed, n: int, seed: int = 0) -> pd.DataFrame:
@@ -117,8 +121,8 @@ def uniform_queries(deployed: Deployed, n: int, seed: int = 0) -> pd.DataFrame:
 def query_endpoint(
     ws: Workspace, project_id: int, rows: pd.DataFrame, key: str, progress: Progress | None = None
 ) -> list[Any]:
-    """Send ``rows`` to the project's endpoint in process, in batches, as client ``key``; returns the
-    prediction of each row (None where the endpoint refused or failed it)."""
+    """Send ``rows`` to the project's endpoint in process, in batches, with the API key ``key`` (the
+    secret itself); returns the prediction of each row (None where the endpoint failed it)."""
     from fastapi.testclient import TestClient
 
     from core.deployment.endpoint.app import create_app
@@ -129,7 +133,7 @@ def query_endpoint(
     with TestClient(create_app(ws.root, project_id)) as client:
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
-            ids = [f"{key}:{counter}-{start + i}" for i in range(len(batch))]
+            ids = [f"xdemo-{counter}-{start + i}" for i in range(len(batch))]
             response = client.post(
                 "/predict", json={"rows": batch, "request_ids": ids}, headers={"Authorization": f"Bearer {key}"}
             )
@@ -177,13 +181,12 @@ def run_extraction_demo(
                 "The number of questions of the extraction demo must be between 100 and {most}; got {value} instead."
             ).format(most=MAX_QUERIES, value=queries)
         )
-    if ":" in key or not key.strip():
-        raise ConfigError(_("The demo's key must be a word without ':'; got {key} instead.").format(key=f"{key!r}"))
     report = progress or (lambda fraction, message: None)
     deployed = load_deployed(ws, project_id)
     started = time.time()
     X = uniform_queries(deployed, queries, seed)
-    answers = query_endpoint(ws, project_id, X, key, report)
+    secret, row = create_key(ws, project_id, name=key)
+    answers = query_endpoint(ws, project_id, X, secret, report)
     report(0.75, _("Training a copy on the answers…"))
     known = [i for i, a in enumerate(answers) if a is not None]
     copy = train_copy(X.iloc[known].reset_index(drop=True), [answers[i] for i in known])
@@ -195,11 +198,13 @@ def run_extraction_demo(
     report(0.9, _("Checking the keys' questions…"))
     requests = get_requests_df(ws, project_id, since=started - 30 * 24 * 3600)
     table = get_extraction_report(requests, deployed.loaded.reference, config or ExtractionConfig())
-    mine = table[table[KEY] == key]
+    label = key_labels(ws, project_id).get(int(row["id"]), key)
+    mine = table[table[KEY] == label]
     saved = {
         "run_id": deployed.run_id,
         "version_id": deployed.version["id"],
-        "key": key,
+        "key": label,
+        "key_id": int(row["id"]),
         "queries": queries,
         "answered": len(known),
         "fidelity": fidelity,

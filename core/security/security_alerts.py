@@ -1,7 +1,8 @@
 """Security alerts for Monitor: per key, the patterns of someone attacking the endpoint.
 
 - **Probing** (input manipulation): a key whose requests the endpoint refuses (422: a body it cannot
-  read, a missing column, text in a number; ``core.deployment.refusals``) far more than it usually does.
+  read, a missing column, text in a number; recorded per key by ``core.security.keys``) far more than
+  it usually does.
 - **Out-of-range spikes**: a key whose answered rows break the training range (a number beyond the
   lowest or highest value training saw, a category never seen) far more often than usual.
 - **Extraction**: the extraction monitor's verdict (``core.security.extraction``): a sweep of the input
@@ -12,13 +13,12 @@ Monitor alert has. They are computed from the logs when Monitor asks, not stored
 (``core.monitoring.rule_store``) is keyed by monitoring report and window, which a key's alert has not;
 delivering these by webhook needs that table's report to be optional (see the report of session 25).
 
-Who asked: the key column of the logs once API keys exist; until then a request id ``<key>:…`` names
-its client and otherwise its source (ui, http, simulator) stands in for it.
+Who asked: the API key (``core.security.keys``' per-key usage); the studio's own traffic, which never
+passes the endpoint's gate, is named by its source (ui, simulator).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +27,9 @@ import pandas as pd
 from core.formatting import format_count, format_percent
 from core.i18n import _
 from core.monitoring.alerts import Alert
-from core.security.attacks_extraction import KEY_COLUMNS, _key_of, get_requests_df
+from core.security.attacks_extraction import get_requests_df, key_labels
 from core.security.extraction import KEY, TS, ExtractionConfig, get_extraction_report
+from core.security.keys import key_usage
 from core.workspace.database import Workspace
 from core.workspace.errors import StudioError
 
@@ -147,19 +148,11 @@ def _usual_per_window(ts: np.ndarray, end: float, window: float) -> float:
 
 
 def get_refusals_df(ws: Workspace, project_id: int, *, since: float) -> pd.DataFrame:
-    """The project's refused requests as (key, ts)."""
-    columns = {r["name"] for r in ws.query("PRAGMA table_info(refused_requests)")}
-    key_column = next((c for c in KEY_COLUMNS if c in columns), None)
-    key_sql = key_column if key_column else "NULL"
-    rows = ws.query(
-        f"SELECT ts, source, request_ids_json, {key_sql} AS api_key FROM refused_requests WHERE project_id = ? AND ts >= ?",
-        (project_id, since),
-    )
-    keys = []
-    for r in rows:
-        ids = json.loads(r["request_ids_json"]) if r["request_ids_json"] else []
-        keys.append(str(r["api_key"]) if r["api_key"] is not None else _key_of(ids[0] if ids else None, r["source"]))
-    return pd.DataFrame({KEY: keys, TS: [float(r["ts"]) for r in rows]})
+    """The requests the endpoint refused (422) per API key, as (key, ts)."""
+    usage = key_usage(ws, project_id)
+    usage = usage[(usage["status"] == 422) & (usage["ts"] >= since)]
+    labels = key_labels(ws, project_id)
+    return pd.DataFrame({KEY: [labels.get(int(k), str(k)) for k in usage["key_id"]], TS: usage["ts"].astype(float)})
 
 
 def get_security_alerts(ws: Workspace, project_id: int, *, now: float | None = None) -> list[Alert]:

@@ -39,3 +39,31 @@ def test_the_cli_runs_the_demo(rollout_copy, capsys):
     code = main(["attack", "extract", "--project", "roll", "--queries", "3", "--workspace", str(rollout_copy)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_a_key_probing_the_endpoint_raises_a_security_alert(rollout_copy):
+    from fastapi.testclient import TestClient
+
+    from core.deployment.endpoint.app import create_app
+    from core.security.keys import create_key
+    from core.security.security_alerts import get_refusals_df
+
+    ws = Workspace(rollout_copy)
+    secret, _row = create_key(ws, 1, name="prober")
+    honest, _other = create_key(ws, 1, name="honest")
+    with TestClient(create_app(ws.root, 1)) as client:
+        for i in range(25):  # a column missing, then text in a number: each a 422
+            row = {"x1": "lots", "x2": 1.0, "color": "red"} if i % 2 else {"x2": 1.0}
+            answer = client.post("/predict", json={"rows": [row]}, headers={"Authorization": f"Bearer {secret}"})
+            assert answer.status_code == 422
+        answer = client.post(
+            "/predict",
+            json={"rows": [{"x1": 0.1, "x2": 1.0, "color": "red"}]},
+            headers={"Authorization": f"Bearer {honest}"},
+        )
+        assert answer.status_code == 200
+    refusals = get_refusals_df(ws, 1, since=0)
+    assert (refusals["key"] == "prober").sum() == 25 and "honest" not in set(refusals["key"])
+    alerts = [a for a in get_security_alerts(ws, 1) if a.kind == "probing"]
+    assert [a.evidence["key"] for a in alerts] == ["prober"]
+    assert "Key prober sent 25 requests the endpoint refused" in alerts[0].message
