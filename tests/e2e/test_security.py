@@ -58,5 +58,5 @@ def test_evasion_before_and_after_hardening_then_extraction_to_its_alert(page, s
     assert_no_exception(page, "Monitor")
     text = main_text(page)
     assert "Security alerts" in text
-    assert "Key extraction-demo: its questions cover" in text and "copying the model" in text, text[-2000:]
+    assert "Key extraction-demo:" in text and "It looks like someone copying the model" in text, text[-2000:]
     shot(page, "security_04_monitor")
