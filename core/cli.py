@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_autopilot, cli_card, cli_keys, cli_lesson, cli_rollouts, cli_spec
+from core import cli_attack, cli_autopilot, cli_card, cli_keys, cli_lesson, cli_rollouts, cli_spec
 from core.training.engine import add_cluster_argument
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_card.add_parser(sub)  # the model card of a version, as HTML or PDF
     cli_spec.add_parsers(sub)  # spec (export, JSON Schema) and gate (CI: exit 0 GO, 1 NO-GO)
     cli_lesson.add_parser(sub)  # lesson point-in-time: the feature store's lesson
+    cli_attack.add_parser(sub)  # attack extract|evasion: issue 16's attacks, headless
     cli_keys.add_parsers(sub)  # keys create|revoke|list (the endpoint's API keys), password set|clear
     return parser
 
@@ -152,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "attack":
+        return cli_attack.run(args)
     if args.command in cli_keys.COMMANDS:
         return cli_keys.run_command(args)
     if args.command == "lesson":

@@ -22,6 +22,7 @@ from ui.frame import page_setup, require_project
 from ui.keys_panel import keys_panel
 from ui.language import choose_language
 from ui.rollout_panel import rollout_panel
+from ui.security_panel import security_panel
 from ui.text import escape_markdown
 from ui.widgets import flash, model_name_picker, readable_table, show_flash, user_errors
 
@@ -167,3 +168,4 @@ if not queue.empty:
     st.subheader(_("Review queue"))
     readable_table(queue.round({"score": 4}), width="stretch")
     st.caption(caption_review_queue(queue))
+security_panel(ws, pid)  # attacks shown and defended: evasion, adversarial training, extraction

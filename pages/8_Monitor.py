@@ -31,6 +31,7 @@ from ui.drift_signals_panel import drift_signals_panel
 from ui.frame import page_setup, require_project
 from ui.live_traffic_panel import live_traffic_panel
 from ui.performance_panel import performance_panel
+from ui.security_panel import security_alerts_panel
 from ui.system_panel import live_health_panel, system_panel
 from ui.text import escape_markdown
 from ui.widgets import anchor, chart, flash, job_panel, readable_table, show_flash, user_errors
@@ -82,6 +83,7 @@ live_traffic_panel(ws, pid)
 live_health_panel(ws, pid)
 arms_panel(ws, pid)
 autopilot_panel(ws, pid)
+security_alerts_panel(ws, pid)  # probing, out-of-range spikes and extraction, per key
 latest = cache.latest_monitoring(ws, pid)  # the saved report, read once per process
 show_flash()
 if latest is None:
