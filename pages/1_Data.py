@@ -18,6 +18,7 @@ from core.problem.store import get_problem
 from core.workspace.errors import StudioError
 from ui import cache
 from ui.frame import page_setup, require_project
+from ui.privacy_panel import render_privacy_panel
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
 from ui.text import escape_markdown
 from ui.widgets import chart, readable_table, user_errors
@@ -223,6 +224,7 @@ st.write(
 suggestion = cache.suggested_cleaning(ws, raw["id"], target)
 suggested = suggestion.recipe
 draft = get_draft(ws, pid, raw["id"], suggested)
+render_privacy_panel(ws, pid, raw["id"], raw_df, draft)
 with user_errors():
     preview, reports = cache.preview(ws, raw["id"], recipe_to_json(draft))
     render_steps(ws, pid, raw["id"], draft, suggested, reports)

@@ -286,3 +286,10 @@ def detect_personal_data(df: pd.DataFrame) -> list[PersonalColumn]:
 def personal_columns(df: pd.DataFrame) -> list[str]:
     """Just the names of the personal columns (what the prediction log and the gate need)."""
     return [hit.column for hit in detect_personal_data(df)]
+
+
+def personal_features(df: pd.DataFrame, target: str, dropped: tuple[str, ...] | list[str] = ()) -> list[dict[str, str]]:
+    """The columns a model learns from (all but the target and the dropped ones) that hold personal
+    data, as {column, kind} (what the gate's personal-data check takes)."""
+    inputs = [c for c in df.columns if c != target and c not in set(dropped)]
+    return [{"column": hit.column, "kind": hit.kind} for hit in detect_personal_data(df[inputs])]
