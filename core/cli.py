@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_autopilot, cli_card, cli_lesson, cli_rollouts, cli_spec
+from core import cli_autopilot, cli_card, cli_lesson, cli_privacy, cli_rollouts, cli_spec
 from core.training.engine import add_cluster_argument
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_card.add_parser(sub)  # the model card of a version, as HTML or PDF
     cli_spec.add_parsers(sub)  # spec (export, JSON Schema) and gate (CI: exit 0 GO, 1 NO-GO)
     cli_lesson.add_parser(sub)  # lesson point-in-time: the feature store's lesson
+    cli_privacy.add_parser(sub)  # erase: the right to erasure
     return parser
 
 
@@ -155,6 +156,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_lesson.run(args)
     if args.command == "autopilot":
         return cli_autopilot.run(args)
+    if args.command == "erase":
+        return cli_privacy.run(args)
     if args.command == "card":
         _emit(cli_card.run(args), args.json, cli_card.format_result)
         return 0

@@ -17,6 +17,7 @@ from core.i18n import _, ngettext
 from core.problem.store import get_problem
 from core.workspace.errors import StudioError
 from ui import cache
+from ui.erasure_panel import render_erasure_panel
 from ui.frame import page_setup, require_project
 from ui.privacy_panel import render_privacy_panel
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
@@ -311,3 +312,4 @@ if cleaned:
     st.page_link(
         "pages/2_Problem.py", label=_("Next: define the problem"), icon=":material/flag:", query_params={"project": pid}
     )
+render_erasure_panel(ws, pid, columns)
