@@ -238,10 +238,28 @@ def sample_values(s: pd.Series, n: int = SAMPLE_VALUES) -> list[str]:
 
 def detect_column(column: str, s: pd.Series) -> PersonalColumn | None:
     """Whether one column holds personal data, of which kind, how sure and why (None: nothing found)."""
-    hint = name_hint(str(column))
-    values = sample_values(s)
+    return detect_values(str(column), sample_values(s))
+
+
+def json_texts(cells: list) -> list[str]:
+    """A JSON request's cells as the detector reads them (as `sample_values` does a table's): text and
+    whole numbers as text; other numbers, booleans, lists and objects are no personal value."""
+    texts = []
+    for v in cells:
+        if isinstance(v, str):
+            v = v.strip()
+            if v:
+                texts.append(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            texts.append(str(v))
+    return list(dict.fromkeys(texts))[:SAMPLE_VALUES]
+
+
+def detect_values(column: str, values: list[str]) -> PersonalColumn | None:
+    """`detect_column` on a column's distinct values as text (the sample)."""
     if not values:
         return None
+    hint = name_hint(column)
     bare_digits = all(v.isdigit() for v in values)
     best: tuple[float, int, str] | None = None
     for rank, kind in enumerate(KINDS):

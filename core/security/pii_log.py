@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.security.masking import as_text, hash_series, hash_text
-from core.security.pii import detect_personal_data
+from core.security.pii import detect_personal_data, detect_values, json_texts
 
 DETECT_ROWS = 500  # rows of a large batch the detector looks at (it samples distinct values anyway)
 
@@ -37,21 +37,13 @@ def protect_inputs(rows: pd.DataFrame | list[dict[str, Any]], key: bytes) -> pd.
     if not rows:
         return rows
     names = list(dict.fromkeys(k for row in rows[:DETECT_ROWS] for k in row))
-    sample = pd.DataFrame(
-        {str(k): pd.Series([_cell(row.get(k)) for row in rows[:DETECT_ROWS]], dtype=object) for k in names}
-    )
-    personal = set(personal_in(sample))
+    personal = {str(k) for k in names if detect_values(str(k), json_texts([row.get(k) for row in rows[:DETECT_ROWS]]))}
     if not personal:
         return rows
     return [
         {k: (hash_text(as_text(v), key) if str(k) in personal and _present(v) else v) for k, v in row.items()}
         for row in rows
     ]
-
-
-def _cell(value: Any) -> Any:
-    """A JSON cell as the detector reads it: lists and objects are not personal values on their own."""
-    return None if isinstance(value, (list, dict)) else value
 
 
 def _present(value: Any) -> bool:

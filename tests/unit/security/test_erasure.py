@@ -116,3 +116,23 @@ def test_erasing_nobody_finds_nothing_and_bad_requests_are_refused(erased):
         erase_entity(ws, 1, "email", " ")
     with pytest.raises(NotFoundError):
         erase_entity(ws, 99, "email", TARGET)
+
+
+def test_a_cleaned_version_without_the_column_loses_the_persons_rows_too(ws):
+    from core.data.cleaning import CleaningRecipe, CleaningStep
+    from core.stages.data import stage_clean
+    from core.workspace.projects import create_project
+
+    pid = create_project(ws, "p")["id"]
+    raw = _people(30)
+    raw_row = stage_ingest(ws, pid, raw, None, "people.csv")
+    drop = CleaningRecipe((CleaningStep("drop_columns", {"columns": ["email"]}),))
+    cleaned_id = stage_clean(ws, pid, raw_row["id"], drop)["dataset"]["id"]
+    person = datasets.load_dataset(ws, cleaned_id).iloc[[7]]
+    copy_id = ws.save_frame(datasets.load_dataset(ws, cleaned_id), "holdout")  # e.g. a split kept apart
+    result = erase_entity(ws, pid, "email", TARGET)
+    assert result.datasets == [raw_row["id"], cleaned_id] and result.dataset_rows == 2
+    cleaned = datasets.load_dataset(ws, cleaned_id)
+    assert len(cleaned) == 29 and not (cleaned["x1"] == person["x1"].iloc[0]).any()
+    holdout = ws.load_frame(copy_id)
+    assert len(holdout) == 29 and not (holdout["x1"] == person["x1"].iloc[0]).any()
