@@ -38,6 +38,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ from core.workspace.database import Workspace, _atomic_write, sha256_bytes
 from core.workspace.errors import ConfigError, NotFoundError
 
 ERASED = "[erased]"
+MIN_TEXT_CHARS = 4  # shorter values are erased from table cells, not searched for inside free text
 ERASED_INPUTS = '{"_erased":true}'
 _FRAME_SUFFIXES = (".parquet",)
 
@@ -98,6 +100,17 @@ class _Matcher:
         self.column = column
         self.value = value
         self.tokens = {value, hash_text(value, key)}
+        # In free text the value counts only as a whole token (not inside a longer word or number),
+        # and a value shorter than MIN_TEXT_CHARS ("7") is matched in table cells only: replacing it
+        # inside every text of the database would wreck numbers and JSON that merely contain it.
+        searched = [t for t in self.tokens if len(t) >= MIN_TEXT_CHARS]
+        self._pattern = (
+            re.compile("|".join(rf"(?<![0-9A-Za-z]){re.escape(t)}(?![0-9A-Za-z])" for t in searched))
+            if searched
+            else None
+        )
+        alternatives = "|".join(re.escape(t) for t in self.tokens)
+        self._fields = re.compile(rf"""(?:^|[,;\t|"'])\s*(?:{alternatives})\s*(?=$|[,;\t|"'\r\n])""")
 
     def rows(self, frame: pd.DataFrame) -> pd.Series:
         """Rows whose ``column`` (or, without it, any text column) holds the value or its hash."""
@@ -110,13 +123,17 @@ class _Matcher:
             hit |= s.map(lambda v: v is not None and not _missing(v) and as_text(v) in self.tokens).astype(bool)
         return hit
 
+    def in_line(self, line: str) -> bool:
+        """Whether a line of a delimited file has the value as one of its fields (any length)."""
+        return self._fields.search(line) is not None
+
     def in_text(self, text: str) -> bool:
-        return any(token in text for token in self.tokens)
+        return text in self.tokens or (self._pattern is not None and self._pattern.search(text) is not None)
 
     def scrub(self, text: str) -> str:
-        for token in self.tokens:
-            text = text.replace(token, ERASED)
-        return text
+        if text in self.tokens:
+            return ERASED
+        return self._pattern.sub(ERASED, text) if self._pattern is not None else text
 
 
 def _missing(value: Any) -> bool:
@@ -205,10 +222,10 @@ def _erase_upload(ws: Workspace, artifact_id: int, match: _Matcher, result: Eras
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if not match.in_text(text):
-            return
         lines = text.splitlines(keepends=True)
-        kept = [line for line in lines if not match.in_text(line)]
+        kept = [line for line in lines if not match.in_line(line)]
+        if len(kept) == len(lines):
+            return
         _rewrite(ws, artifact_id, "".join(kept).encode(encoding))
         result.artifact_rows += len(lines) - len(kept)
         return
@@ -235,8 +252,11 @@ def _erase_artifacts(ws: Workspace, match: _Matcher, result: ErasureResult, remo
                 _rewrite(ws, art["id"], _parquet(frame[keep].reset_index(drop=True)))
         elif path.endswith(".json"):
             text = ws.read_artifact(art["id"]).decode("utf-8")
-            if match.in_text(text):
-                _rewrite(ws, art["id"], json.dumps(_scrub_json(json.loads(text), match), sort_keys=True).encode())
+            if any(token in text for token in match.tokens):
+                data = json.loads(text)
+                scrubbed = _scrub_json(data, match)
+                if scrubbed != data:
+                    _rewrite(ws, art["id"], json.dumps(scrubbed, sort_keys=True).encode())
 
 
 def _scrub_json(obj: Any, match: _Matcher) -> Any:
@@ -287,6 +307,8 @@ def _erase_database(ws: Workspace, match: _Matcher, result: ErasureResult) -> No
                 f'instr("{column}", ?) > 0' for _t in match.tokens
             )
             for rowid, text in conn.execute(sql, tuple(match.tokens)).fetchall():
+                if not isinstance(text, str) or not match.in_text(text):
+                    continue
                 conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (match.scrub(text), rowid))
                 result.text_cells += 1
 

@@ -136,3 +136,17 @@ def test_a_cleaned_version_without_the_column_loses_the_persons_rows_too(ws):
     assert len(cleaned) == 29 and not (cleaned["x1"] == person["x1"].iloc[0]).any()
     holdout = ws.load_frame(copy_id)
     assert len(holdout) == 29 and not (holdout["x1"] == person["x1"].iloc[0]).any()
+
+
+def test_a_short_id_is_erased_from_table_cells_only_not_inside_other_text(ws):
+    from core.workspace.projects import create_project
+
+    pid = create_project(ws, "p")["id"]
+    table = pd.DataFrame({"id": [7, 17, 70], "note": ["a", "b", "c"]})
+    raw = stage_ingest(ws, pid, table, None, "t.csv", upload=b"id,note\n7,a\n17,b\n70,c\n")
+    result = erase_entity(ws, pid, "id", "7")
+    assert datasets.load_dataset(ws, raw["id"])["id"].tolist() == [17, 70]
+    assert datasets.load_upload(ws, raw["id"]) == b"id,note\n17,b\n70,c\n"  # only the line whose field is 7
+    assert result.dataset_rows == 1 and result.text_cells == 0
+    info = json.loads(ws.query_one("SELECT read_info_json FROM datasets")["read_info_json"] or "null")
+    assert info is None or "[erased]" not in json.dumps(info)
