@@ -113,14 +113,17 @@ class _Matcher:
         self._fields = re.compile(rf"""(?:^|[,;\t|"'])\s*(?:{alternatives})\s*(?=$|[,;\t|"'\r\n])""")
 
     def rows(self, frame: pd.DataFrame) -> pd.Series:
-        """Rows whose ``column`` (or, without it, any text column) holds the value or its hash."""
-        columns = [self.column] if self.column in frame.columns else list(frame.columns)
+        """Rows whose ``column`` holds the value or its hash; in a table without the column, rows with
+        a text cell equal to them (a value of at least MIN_TEXT_CHARS: "7" is everywhere)."""
+        own = self.column in frame.columns
+        columns = [self.column] if own else list(frame.columns)
+        tokens = self.tokens if own else {t for t in self.tokens if len(t) >= MIN_TEXT_CHARS}
         hit = pd.Series(False, index=frame.index)
-        for name in columns:
+        for name in columns if tokens else ():
             s = frame[name]
-            if name != self.column and not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            if not own and not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
                 continue
-            hit |= s.map(lambda v: v is not None and not _missing(v) and as_text(v) in self.tokens).astype(bool)
+            hit |= s.map(lambda v: v is not None and not _missing(v) and as_text(v) in tokens).astype(bool)
         return hit
 
     def in_line(self, line: str) -> bool:
