@@ -40,7 +40,7 @@ from core.deployment.stored_inputs import (
 from core.security.masking import pii_key
 from core.security.pii_log import protect_inputs
 from core.workspace.database import Workspace, now
-from core.workspace.errors import DataError, NotFoundError
+from core.workspace.errors import DataError, NotFoundError, StudioError
 
 _FEW_ROWS = 16
 STORED_ONCE_ROWS = 64  # a batch this large stores its inputs once (a columnar frame), not as JSON per row
@@ -69,7 +69,10 @@ def log_answers(
     ts = now()
     if isinstance(rows, list):  # encoded later, in the writer: the caller may reuse its dicts
         rows = [row.copy() for row in rows]
-    key = pii_key(ws.root)  # personal columns are hashed before they are encoded (core/security/pii_log.py)
+    try:  # personal columns are hashed before they are encoded (core/security/pii_log.py)
+        key: bytes | None = pii_key(ws.root)
+    except StudioError:  # no key file can be read or made here: the personal cells are dropped instead
+        key = None
     write_log(ws).submit(n, lambda: _records(deployment_id, ts, protect_inputs(rows, key), out, version_ids, source))
 
 

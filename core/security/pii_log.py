@@ -24,15 +24,18 @@ def personal_in(frame: pd.DataFrame) -> list[str]:
     return [hit.column for hit in detect_personal_data(frame.head(DETECT_ROWS))]
 
 
-def protect_inputs(rows: pd.DataFrame | list[dict[str, Any]], key: bytes) -> pd.DataFrame | list[dict[str, Any]]:
-    """The rows with their personal columns hashed (a new object; the caller's rows are not changed)."""
+def protect_inputs(rows: pd.DataFrame | list[dict[str, Any]], key: bytes | None) -> pd.DataFrame | list[dict[str, Any]]:
+    """The rows with their personal columns hashed (a new object; the caller's rows are not changed).
+    Without a key (the key file cannot be read or made) the personal cells are dropped instead."""
     if isinstance(rows, pd.DataFrame):
         columns = personal_in(rows)
         if not columns:
             return rows
         out = rows.copy(deep=False)
         for column in columns:
-            out[column] = hash_series(rows[column], key)
+            out[column] = (
+                hash_series(rows[column], key) if key is not None else pd.Series(None, index=rows.index, dtype=object)
+            )
         return out
     if not rows:
         return rows
@@ -40,10 +43,13 @@ def protect_inputs(rows: pd.DataFrame | list[dict[str, Any]], key: bytes) -> pd.
     personal = {str(k) for k in names if detect_values(str(k), json_texts([row.get(k) for row in rows[:DETECT_ROWS]]))}
     if not personal:
         return rows
-    return [
-        {k: (hash_text(as_text(v), key) if str(k) in personal and _present(v) else v) for k, v in row.items()}
-        for row in rows
-    ]
+    return [{k: (_protect(v, key) if str(k) in personal else v) for k, v in row.items()} for row in rows]
+
+
+def _protect(value: Any, key: bytes | None) -> Any:
+    if not _present(value) or key is None:
+        return None
+    return hash_text(as_text(value), key)
 
 
 def _present(value: Any) -> bool:

@@ -87,3 +87,10 @@ def test_a_request_past_the_total_cap_keeps_only_a_mark_for_the_rest():
     capped = prediction_log.cap_request([row] * n)
     assert sum(len(t) for t in capped if t) <= stored_inputs.MAX_REQUEST_CHARS + 20 * 5
     assert capped[0] == row and json.loads(capped[-1]) == {"_truncated": True}
+
+
+def test_without_a_key_the_personal_cells_are_dropped_not_kept():
+    rows = protect_inputs([{"email": "ana@mail.com", "x": 1}], None)
+    assert rows == [{"email": None, "x": 1}]
+    frame = protect_inputs(pd.DataFrame({"email": ["ana@mail.com", "b@c.org"], "x": [1, 2]}), None)
+    assert frame["email"].isna().all() and frame["x"].tolist() == [1, 2]
