@@ -60,11 +60,11 @@ def erased(tmp_path_factory):
 
 def _texts(ws: Workspace):
     """(where, text) for everything the workspace holds."""
-    for art in ws.query("SELECT id, path FROM artifacts"):
+    for art in ws.query("SELECT id, kind, path FROM artifacts"):
         data = (ws.artifact_dir / art["path"]).read_bytes()
         if art["path"].endswith(".parquet"):
             yield art["path"], pd.read_parquet(io.BytesIO(data)).to_csv()
-        elif art["path"].endswith(".joblib"):
+        elif art["kind"] == "model":  # whatever its format (joblib, skops): the loaded object's pickle
             yield art["path"], pickle.dumps(ws.load_model(art["id"])).decode("latin-1")
         else:
             yield art["path"], data.decode("latin-1")
