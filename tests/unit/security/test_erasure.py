@@ -150,3 +150,38 @@ def test_a_short_id_is_erased_from_table_cells_only_not_inside_other_text(ws):
     assert result.dataset_rows == 1 and result.text_cells == 0
     info = json.loads(ws.query_one("SELECT read_info_json FROM datasets")["read_info_json"] or "null")
     assert info is None or "[erased]" not in json.dumps(info)
+
+
+def test_the_feature_stores_source_and_materialised_values_lose_the_entity(ws):
+    from core.featurestore.catalog import register_definition
+    from core.featurestore.definitions import Expression, FeatureDefinition
+    from core.featurestore.offline import latest_materialised, materialise_to_store
+    from core.workspace.projects import create_project
+
+    pid = create_project(ws, "events")["id"]
+    events = pd.DataFrame(
+        {
+            "customer_id": ["cust-0001", "cust-0002", "cust-0001", "cust-0003"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06"]),
+            "amount": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    source = stage_ingest(ws, pid, events, None, "events.csv")
+    definition = FeatureDefinition(
+        name="spend_7d",
+        entity="customer_id",
+        timestamp="timestamp",
+        expression=Expression("column", ("amount",)),
+        aggregate="sum",
+        window="7d",
+        owner="risk team",
+        description="Spent in the 7 days before.",
+        source_dataset_id=source["id"],
+    )
+    stored = register_definition(ws, definition)
+    materialise_to_store(ws, stored["id"])
+    assert "cust-0001" in latest_materialised(ws, stored["id"]).to_csv()
+    result = erase_entity(ws, pid, "customer_id", "cust-0001")
+    assert "cust-0001" not in latest_materialised(ws, stored["id"]).to_csv()
+    assert result.artifact_rows >= 2  # the definition's own copy of the source and the stored values
+    assert all("cust-0001" not in text for _where, text in _texts(ws))
