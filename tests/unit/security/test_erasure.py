@@ -79,6 +79,7 @@ def _texts(ws: Workspace):
         yield path.name, path.read_bytes().decode("latin-1")
 
 
+@pytest.mark.slow  # the module's workspace runs a (small) full pipeline
 def test_no_trace_of_the_person_is_left_anywhere(erased):
     ws, result, _before, _raw = erased
     secrets = [TARGET, hash_text(TARGET, pii_key(ws.root))]
@@ -86,6 +87,7 @@ def test_no_trace_of_the_person_is_left_anywhere(erased):
     assert found == []
 
 
+@pytest.mark.slow  # the module's workspace runs a (small) full pipeline
 def test_the_datasets_lost_exactly_the_persons_row_and_still_verify(erased):
     ws, result, before, _raw = erased
     after = {d["id"]: d["rows"] for d in ws.query("SELECT id, rows FROM datasets")}
@@ -96,6 +98,7 @@ def test_the_datasets_lost_exactly_the_persons_row_and_still_verify(erased):
     assert result.log_rows >= 2  # the batch row and the JSON row (the simulated traffic may have drawn the row too)
 
 
+@pytest.mark.slow  # the module's workspace runs a (small) full pipeline
 def test_the_audit_entry_names_no_one_and_the_models_to_retrain(erased):
     ws, result, _before, _raw = erased
     [entry] = ws.query("SELECT detail_json FROM audit_log WHERE action = 'privacy.erasure'")
@@ -108,6 +111,7 @@ def test_the_audit_entry_names_no_one_and_the_models_to_retrain(erased):
     )
 
 
+@pytest.mark.slow  # the module's workspace runs a (small) full pipeline
 def test_erasing_nobody_finds_nothing_and_bad_requests_are_refused(erased):
     ws, _result, _before, _raw = erased
     again = erase_entity(ws, 1, "email", TARGET)

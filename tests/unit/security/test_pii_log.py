@@ -44,6 +44,7 @@ def _database_bytes(ws) -> bytes:
     return b"".join(p.read_bytes() for p in ws.root.glob("studio.db*"))
 
 
+@pytest.mark.slow  # a (small) full pipeline to deploy
 @pytest.mark.parametrize("n", [1, 5, 80])  # one row, a few rows (JSON per row), a batch stored once
 def test_a_request_with_an_email_column_logs_no_email(deployed, n):
     ws, dep = deployed
