@@ -59,7 +59,7 @@ def render_privacy_panel(ws, project_id: int, raw_id: int, raw_df: pd.DataFrame,
             )
         )
         if not found:
-            st.success(_("No column looks like personal data."), icon=":material/check_circle:")
+            st.caption(_("No column looks like personal data."))
             return
         treated = _treated(draft)
         st.dataframe(
