@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core import cli_attack, cli_autopilot, cli_card, cli_keys, cli_lesson, cli_rollouts, cli_spec
+from core import cli_attack, cli_autopilot, cli_card, cli_keys, cli_lesson, cli_privacy, cli_rollouts, cli_spec
 from core.training.engine import add_cluster_argument
 from core.workspace.actor import COMMAND_LINE, Actor, acting_as, current_actor, person
 from core.workspace.errors import StudioError
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_lesson.add_parser(sub)  # lesson point-in-time: the feature store's lesson
     cli_attack.add_parser(sub)  # attack extract|evasion: issue 16's attacks, headless
     cli_keys.add_parsers(sub)  # keys create|revoke|list (the endpoint's API keys), password set|clear
+    cli_privacy.add_parser(sub)  # erase: the right to erasure
     return parser
 
 
@@ -161,6 +162,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_lesson.run(args)
     if args.command == "autopilot":
         return cli_autopilot.run(args)
+    if args.command == "erase":
+        return cli_privacy.run(args)
     if args.command == "card":
         _emit(cli_card.run(args), args.json, cli_card.format_result)
         return 0

@@ -27,6 +27,7 @@ from core.monitoring.retraining import get_retraining
 from core.monitoring.simulation import TrafficConfig
 from core.monitoring.system import get_system_records
 from core.problem.definition import ProblemConfig, suggest_problem, validate_problem
+from core.security.masking import pii_key_scope
 from core.stages.arms import ArmsReport, stage_arms  # noqa: F401
 
 # Every stage, handed on: pages and the CLI write pipeline.stage_x (one import place).
@@ -254,7 +255,8 @@ def _step_train(run: PipelineRun) -> None:
     problem = _need_problem(run)
     if run.test_df is not None:
         recipe = datasets.load_recipe(run.ws, _need_dataset(run)["recipe_id"])
-        run.clean_test = apply_recipe(run.test_df, recipe, training=False)[0].dropna(subset=[problem.target])
+        with pii_key_scope(run.ws.root):
+            run.clean_test = apply_recipe(run.test_df, recipe, training=False)[0].dropna(subset=[problem.target])
     run.trained = stage_train(
         run.ws,
         run.pid,

@@ -17,7 +17,9 @@ from core.i18n import _, ngettext
 from core.problem.store import get_problem
 from core.workspace.errors import StudioError
 from ui import cache
+from ui.erasure_panel import render_erasure_panel
 from ui.frame import page_setup, require_project
+from ui.privacy_panel import render_privacy_panel
 from ui.recipe_editor import get_draft, render_add_step, render_offers, render_steps
 from ui.text import escape_markdown
 from ui.widgets import chart, readable_table, user_errors
@@ -223,6 +225,7 @@ st.write(
 suggestion = cache.suggested_cleaning(ws, raw["id"], target)
 suggested = suggestion.recipe
 draft = get_draft(ws, pid, raw["id"], suggested)
+render_privacy_panel(ws, pid, raw["id"], raw_df, draft)
 with user_errors():
     preview, reports = cache.preview(ws, raw["id"], recipe_to_json(draft))
     render_steps(ws, pid, raw["id"], draft, suggested, reports)
@@ -309,3 +312,4 @@ if cleaned:
     st.page_link(
         "pages/2_Problem.py", label=_("Next: define the problem"), icon=":material/flag:", query_params={"project": pid}
     )
+render_erasure_panel(ws, pid, columns)

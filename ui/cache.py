@@ -97,8 +97,10 @@ def suggested_recipe(ws: Workspace, dataset_id: int, target: str | None):
 @st.cache_data(show_spinner=False, max_entries=8)
 def _preview(_ws: Workspace, ws_path: str, dataset_id: int, recipe_json: str):
     from core.data.cleaning import preview_recipe, recipe_from_json
+    from core.security.masking import pii_key_scope
 
-    return preview_recipe(datasets.load_dataset(_ws, dataset_id), recipe_from_json(recipe_json))
+    with pii_key_scope(ws_path):  # a hash step hashes with this workspace's key
+        return preview_recipe(datasets.load_dataset(_ws, dataset_id), recipe_from_json(recipe_json))
 
 
 def preview(ws: Workspace, dataset_id: int, recipe_json: str):

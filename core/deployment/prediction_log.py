@@ -29,12 +29,19 @@ import pandas as pd
 
 from core.deployment.log_writer import ColumnBatch, LogWriter, Same, column_of, writer_for
 from core.deployment.request import read_request
-from core.deployment.stored_inputs import FORMAT, decode_inputs, encode_inputs
+from core.deployment.stored_inputs import (
+    FORMAT,
+    MAX_CELL_CHARS,
+    MAX_REQUEST_CHARS,
+    MAX_ROW_CHARS,
+    decode_inputs,
+    encode_inputs,
+)
+from core.security.masking import pii_key
+from core.security.pii_log import protect_inputs
 from core.workspace.database import Workspace, now
-from core.workspace.errors import DataError, NotFoundError
+from core.workspace.errors import DataError, NotFoundError, StudioError
 
-MAX_CELL_CHARS = 200
-MAX_ROW_CHARS = 2048
 _FEW_ROWS = 16
 STORED_ONCE_ROWS = 64  # a batch this large stores its inputs once (a columnar frame), not as JSON per row
 TRUNCATED = ',"_truncated":true}'
@@ -62,7 +69,11 @@ def log_answers(
     ts = now()
     if isinstance(rows, list):  # encoded later, in the writer: the caller may reuse its dicts
         rows = [row.copy() for row in rows]
-    write_log(ws).submit(n, lambda: _records(deployment_id, ts, rows, out, version_ids, source))
+    try:  # personal columns are hashed before they are encoded (core/security/pii_log.py)
+        key: bytes | None = pii_key(ws.root)
+    except StudioError:  # no key file can be read or made here: the personal cells are dropped instead
+        key = None
+    write_log(ws).submit(n, lambda: _records(deployment_id, ts, protect_inputs(rows, key), out, version_ids, source))
 
 
 def write_log(ws: Workspace) -> LogWriter:
@@ -86,7 +97,7 @@ def _records(
     else:
         frame = read_request(rows) if isinstance(rows, list) else rows
         stored = encode_inputs(frame, MAX_CELL_CHARS) if n >= STORED_ONCE_ROWS else None
-        inputs = [None] * n if stored is not None else list(inputs_json(frame))
+        inputs = [None] * n if stored is not None else cap_request(inputs_json(frame))
     status = _objects(out["status"])
     scored = np.isin(status, ["scored", "flagged", "review"])
     shadow_prediction = _objects(out["shadow_prediction"])
@@ -113,6 +124,17 @@ def _records(
     ]
     batch = ColumnBatch(columns, n, None if stored is None else (deployment_id, ts, n, FORMAT, stored))
     return batch if n >= STORED_ONCE_ROWS or stored is not None else batch.records()
+
+
+def cap_request(inputs: list[str]) -> list[str | None]:
+    """A request's rows of input JSON while their total stays within MAX_REQUEST_CHARS; the rows after
+    keep only ``{"_truncated": true}`` (the answers are all logged, the inputs of a huge request are not)."""
+    total = 0
+    out: list[str | None] = []
+    for text in inputs:
+        total += len(text)
+        out.append(text if total <= MAX_REQUEST_CHARS else "{" + TRUNCATED[1:])
+    return out
 
 
 def _objects(values: Any) -> np.ndarray:

@@ -38,6 +38,7 @@ from core.deployment.row_checks import RowChecks
 from core.features.preprocessing import DateParts
 from core.formatting import format_date, format_exact
 from core.registry.versions import get_decision_threshold, get_version, load_version_model
+from core.security.masking import pii_key_scope
 from core.workspace.database import Workspace
 from core.workspace.errors import RequestError
 
@@ -68,6 +69,7 @@ class ServedModel:
         self.task: str = lineage.get("task", "regression")
         self.threshold = get_decision_threshold(self.version)
         self.recipe = load_recipe(ws, lineage["recipe_id"]) if lineage.get("recipe_id") else None
+        self._root = ws.root  # a hash step of the recipe hashes with this workspace's key
         rules = load_rules(ws, lineage["dataset_id"]) if lineage.get("dataset_id") else None
         self.pipeline = pipeline = load_version_model(ws, version_id)
         # Scored in two steps, so features too large to compute with can be caught per row.
@@ -326,7 +328,10 @@ class ServedModel:
         blanked = rows.copy() if unusable else rows  # the recipe's steps return new frames
         for column, mask in unusable.items():
             blanked[column] = rows[column].mask(mask)
-        return apply_recipe(blanked, self.recipe, training=False)[0] if self.recipe else blanked
+        if not self.recipe:
+            return blanked
+        with pii_key_scope(self._root):
+            return apply_recipe(blanked, self.recipe, training=False)[0]
 
     def _takes_booleans(self, column: str) -> bool:
         """True/False are numbers only for a column that held 0/1 (or True/False) in training."""

@@ -16,6 +16,7 @@ from core.problem.definition import (
     get_metric_label,
     is_higher_better,
 )
+from core.security.pii import IDENTIFYING
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ CHECK_TITLES = {
     "beats_champion": N_("At least as good as the current champion"),
     "latency": N_("Fast enough"),
     "fairness": N_("Fair across groups"),
+    "personal_data": N_("No raw personal data"),
 }
 
 # The threshold check's sentence by (higher is better, where the score is against the bar).
@@ -303,6 +305,39 @@ def _fairness_check(fairness: dict[str, Any], limit: float) -> dict:
     return _check("fairness", passed, template, **values)
 
 
+def _personal_check(personal: list[dict[str, str]]) -> dict:
+    """``personal``: the model's features found to hold personal data, each {column, kind}.
+
+    A raw identifier (email, CPF/CNPJ, card, phone, name) among the features is NO-GO: it points at one
+    person, so the model can only memorise it (nothing to generalise), an erasure request cannot take
+    it out of the model without retraining, and data-protection law (LGPD, GDPR) asks for the minimum
+    data; hashing or dropping it costs nothing the model could use. A date of birth or an address is
+    only flagged (informational): derived features (age, region) can matter, so a person decides."""
+    identifying = [p["column"] for p in personal if p["kind"] in IDENTIFYING]
+    if identifying:
+        return _check(
+            "personal_data",
+            False,
+            N_(
+                "Trained on raw personal data: {columns}. A model should not learn who a person is; drop, "
+                "mask or hash these columns on the Data page: NO-GO."
+            ),
+            columns=", ".join(identifying),
+        )
+    if personal:
+        return _check(
+            "personal_data",
+            True,
+            N_(
+                "It learns from personal data ({columns}); check it needs them (an age band says as much "
+                "as a date of birth)."
+            ),
+            informational=True,
+            columns=", ".join(p["column"] for p in personal),
+        )
+    return _check("personal_data", True, N_("No feature holds raw personal data."))
+
+
 def check_gate(
     problem: ProblemConfig,
     best: Any,
@@ -311,10 +346,12 @@ def check_gate(
     champion: dict[str, Any] | None = None,
     latency_ms: float | None = None,
     fairness: dict[str, Any] | None = None,
+    personal: list[dict[str, str]] | None = None,
 ) -> GateResult:
     """Decide GO / NO-GO from the best model's holdout metric (``best.test_metrics``): above the
     threshold, better than the baseline and, when given, at least as good as the current champion on
-    the same rows, fast enough (``latency_ms`` per request) and with a fairness gap within the limit."""
+    the same rows, fast enough (``latency_ms`` per request), with a fairness gap within the limit and,
+    when ``personal`` is given (the features holding personal data), no raw personal identifier."""
     metric = problem.metric
     value = float(best.test_metrics.get(metric, float("nan")))
     threshold = float(problem.threshold)
@@ -330,6 +367,8 @@ def check_gate(
             checks.append(_latency_check(latency_ms, float(problem.max_latency_ms)))
         if fairness is not None:
             checks.append(_fairness_check(fairness, float(problem.max_fairness_gap)))
+        if personal is not None:
+            checks.append(_personal_check(personal))
     return GateResult(
         metric=metric,
         threshold=threshold,

@@ -21,6 +21,7 @@ from core.problem.definition import (
     validate_problem,
 )
 from core.problem.store import set_problem
+from core.security.masking import pii_key_scope
 from core.stages.lab import require_problem
 from core.training.caveats import suggest_group_column
 from core.workspace.database import Workspace
@@ -64,7 +65,8 @@ def stage_clean(
     if recipe is None:
         suggestion = suggest_cleaning(raw, target, datasets.load_read_info(ws, raw_dataset_id))
         recipe, offers = suggestion.recipe, suggestion.offers
-    cleaned, reports = apply_recipe(raw, recipe, training=True, progress=progress)
+    with pii_key_scope(ws.root):  # a hash step hashes with this workspace's key
+        cleaned, reports = apply_recipe(raw, recipe, training=True, progress=progress)
     recipe_row = datasets.save_recipe(ws, project_id, recipe, reports, raw_dataset_id)
     dataset = datasets.save_dataset(
         ws,

@@ -27,6 +27,7 @@ from core.formatting import format_as, format_count
 from core.i18n import N_, _, ngettext
 from core.problem.definition import ProblemConfig, validate_problem
 from core.problem.store import get_experiment_problem, get_problem
+from core.security.pii import personal_features
 from core.training import tracking
 from core.training.catalog import BASELINE_KEY, get_model_spec
 from core.training.config import TrainConfig
@@ -193,6 +194,7 @@ def check_gate_for(ws: Workspace, project_id: int, result: TrainResult, holdout_
         champion=score_champion(ws, project_id, result.problem, holdout_df, result.y_test, result.holdout, best),
         latency_ms=latency,
         fairness=get_fairness_summary(result.problem, result, best, holdout_df),
+        personal=personal_features(holdout_df, result.problem.target, result.features.drop_columns),
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from core.data.cleaning.ops_columns import COLUMN_OPS
 from core.data.cleaning.ops_common import OpSpec
 from core.data.cleaning.ops_missing import MISSING_OPS
+from core.data.cleaning.ops_privacy import PRIVACY_OPS
 from core.data.cleaning.ops_rows import ROW_OPS
 from core.data.cleaning.ops_text import TEXT_OPS
 
-OP_SPECS: dict[str, OpSpec] = {**COLUMN_OPS, **TEXT_OPS, **MISSING_OPS, **ROW_OPS}
+OP_SPECS: dict[str, OpSpec] = {**COLUMN_OPS, **TEXT_OPS, **MISSING_OPS, **ROW_OPS, **PRIVACY_OPS}
 OPS = tuple(OP_SPECS)
 ROW_REMOVING_OPS = frozenset(op for op, spec in OP_SPECS.items() if spec.removes_rows)

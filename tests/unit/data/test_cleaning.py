@@ -573,9 +573,13 @@ def _every_op_recipe() -> CleaningRecipe:
             CleaningStep("clip_outliers", {"column": "amount", "lower": 0, "upper": 5000, "method": "iqr", "k": 1.5}),
             CleaningStep("drop_outlier_rows", {"column": "tenure", "lower": 0, "upper": 100}),
             CleaningStep("filter_rows", {"column": "tenure", "operator": ">=", "value": 1}),
+            CleaningStep("mask_values", {"columns": ["notes"], "keep": 2}),
             CleaningStep("drop_columns", {"columns": ["notes"]}),
         )
     )
+
+
+KEYED_OPS = {"hash_values"}  # needs a workspace's secret key: tests/unit/security/test_masking_ops.py
 
 
 def _raw_customers() -> pd.DataFrame:
@@ -633,7 +637,7 @@ def test_serving_mode_per_op_removes_no_row_but_fixes_values():
     for op in ROW_REMOVING_OPS:
         assert by_op[op].status == "skipped" and by_op[op].summary.startswith("Skipped on new data")
         assert by_op[op].rows_before == by_op[op].rows_after
-    for op in set(OPS) - ROW_REMOVING_OPS:
+    for op in set(OPS) - ROW_REMOVING_OPS - KEYED_OPS:
         assert by_op[op].status == "applied", op
     assert ROW_REMOVING_OPS == {"drop_duplicates", "drop_outlier_rows", "drop_missing_target", "filter_rows"}
     assert out["amount"].max() == 5000  # clip still applies
@@ -651,7 +655,7 @@ def test_every_op_skips_an_absent_column_with_a_note():
 
 def test_recipe_with_every_op_round_trips_through_json():
     recipe = _every_op_recipe()
-    assert set(s.op for s in recipe.steps) == set(OPS)
+    assert set(s.op for s in recipe.steps) == set(OPS) - KEYED_OPS
     text = recipe_to_json(recipe)
     assert text.startswith('{\n  "recipe_format": 1,')
     assert recipe_from_json(text) == recipe
@@ -835,8 +839,8 @@ def test_preview_apply_step_and_undo():
     # undo = remove the step and re-apply: the duplicate comes back
     undone, _ = preview_recipe(raw, recipe.without_step(1), upto=1)
     assert len(undone) == 5
-    with pytest.raises(ConfigError, match="The 'upto' of preview_recipe must be between 0 and 15; got 16 instead."):
-        preview_recipe(raw, recipe, upto=16)
+    with pytest.raises(ConfigError, match="The 'upto' of preview_recipe must be between 0 and 16; got 17 instead."):
+        preview_recipe(raw, recipe, upto=17)
     out, report = apply_step(after_two, recipe.steps[2])
     assert "satisfaction_score" in out.columns and report.summary == "Renamed 1 column: sat -> satisfaction_score."
 
@@ -844,8 +848,8 @@ def test_preview_apply_step_and_undo():
 def test_progress_is_called_per_step():
     calls = []
     apply_recipe(_raw_customers(), _every_op_recipe(), progress=lambda f, m: calls.append((f, m)))
-    assert len(calls) == 16 and calls[0][0] == 0 and calls[-1][0] == 1.0
-    assert calls[1][1] == "Step 2 of 15: Drop rows repeating the customer_id of an earlier row (training data only)"
+    assert len(calls) == 17 and calls[0][0] == 0 and calls[-1][0] == 1.0
+    assert calls[1][1] == "Step 2 of 16: Drop rows repeating the customer_id of an earlier row (training data only)"
     assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
 
 

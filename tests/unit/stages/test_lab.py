@@ -138,7 +138,7 @@ def test_stage_train_records_the_leaderboard_with_warnings_and_versions(history)
 
 def test_first_gate_has_latency_but_no_champion_and_no_fairness(history):
     gate = history["first"]["gate"]
-    assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "latency"]
+    assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "latency", "personal_data"]
     assert 0 < latency_of(gate) < 5000 and check(gate, "latency")["passed"]
     assert "within the 5000 ms the service allows." in check(gate, "latency")["sentence"]
     assert gate.passed
@@ -370,7 +370,14 @@ def test_fairness_is_judged_on_the_answers_at_the_cheapest_threshold_when_mistak
 
 def test_gate_with_every_check_passing_is_go(history):
     gate = history["lenient"]["gate"]
-    assert [c["name"] for c in gate.checks] == ["threshold", "beats_baseline", "beats_champion", "latency", "fairness"]
+    assert [c["name"] for c in gate.checks] == [
+        "threshold",
+        "beats_baseline",
+        "beats_champion",
+        "latency",
+        "fairness",
+        "personal_data",
+    ]
     assert gate.passed and gate.decision == "GO"
 
 
