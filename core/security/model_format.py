@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
 import logging
 import zipfile
 from pathlib import Path
@@ -64,7 +65,7 @@ def dump_model(model: Any) -> tuple[bytes, str]:
     try:
         from skops.io import dumps, get_untrusted_types
 
-        data = dumps(model, compression=zipfile.ZIP_DEFLATED, compresslevel=3)
+        data = deterministic_skops(dumps(model, compression=zipfile.ZIP_DEFLATED, compresslevel=3))
         untrusted = set(get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
     except Exception as exc:  # noqa: BLE001 - an object skops cannot write: joblib and a signature
         log.info("model saved with joblib (skops cannot write it: %s)", exc)
@@ -77,6 +78,44 @@ def dump_model(model: Any) -> tuple[bytes, str]:
     buf = io.BytesIO()
     joblib.dump(model, buf, compress=3)
     return buf.getvalue(), JOBLIB_SUFFIX
+
+
+def deterministic_skops(data: bytes) -> bytes:
+    """The same skops file with the same bytes for the same model: skops names each array file and
+    memo entry by the object's ``id()`` and stamps the zip's entries with the time, so two saves of one
+    model differ, and the spec's promise (same spec, data and seed: same model SHA-256) would break.
+    Each ``__id__`` and ``file`` is renumbered in the order it first appears, entries are written sorted
+    with a fixed date; loading reads the same model."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(source.read("schema.json"))
+    ids: dict[Any, int] = {}
+    files: dict[str, str] = {}
+
+    def renumber(node: Any) -> Any:
+        if isinstance(node, list):
+            return [renumber(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                out[key] = ids.setdefault(value, len(ids))
+            elif key == "file" and isinstance(value, str) and value in source.namelist():
+                suffix = value[value.rfind(".") :] if "." in value else ""
+                out[key] = files.setdefault(value, f"{len(files)}{suffix}")
+            else:
+                out[key] = renumber(value)
+        return out
+
+    renumbered = json.dumps(renumber(schema), sort_keys=True).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as target:
+        entries = [("schema.json", renumbered)] + [(new, source.read(old)) for old, new in files.items()]
+        for name, payload in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, payload, compresslevel=3)
+    return out.getvalue()
 
 
 def load_skops(data: bytes, where: str) -> Any:

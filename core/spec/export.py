@@ -18,6 +18,7 @@ from core.monitoring.rule_store import get_saved_rules
 from core.problem.definition import ProblemConfig
 from core.problem.store import get_problem
 from core.spec.convert import SAMPLE_DIR
+from core.spec.feature_store import export_feature_store
 from core.spec.models import (
     SAMPLE_NAMES,
     SAMPLE_PREFIX,
@@ -66,6 +67,7 @@ def export_spec(ws: Workspace, project_id: int) -> PipelineSpec:
         gate=gate,
         deployment=_deployment(ws, project_id, base.deployment),
         monitoring=_monitoring(ws, project_id, base.monitoring),
+        feature_store=export_feature_store(ws, project_id),
     )
 
 

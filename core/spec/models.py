@@ -29,8 +29,15 @@ SCALINGS = ("standard", "minmax", "none")
 TUNING_METHODS = ("none", "grid", "random", "bayes")
 STRATEGIES = ("direct", "canary", "shadow", "blue_green", "ab")
 SCENARIOS = ("none", "gradual", "sudden", "new_category", "concept")
-GateCheck = Literal["threshold", "beats_baseline", "beats_champion", "latency", "fairness"]
-GATE_CHECKS: tuple[GateCheck, ...] = ("threshold", "beats_baseline", "beats_champion", "latency", "fairness")
+GateCheck = Literal["threshold", "beats_baseline", "beats_champion", "latency", "fairness", "personal_data"]
+GATE_CHECKS: tuple[GateCheck, ...] = (
+    "threshold",
+    "beats_baseline",
+    "beats_champion",
+    "latency",
+    "fairness",
+    "personal_data",
+)
 TRIGGERS = ("alert", "schedule", "manual")
 RELEASES = ("shadow", "canary")
 

@@ -24,6 +24,7 @@ from core.problem.store import get_problem
 from core.spec import convert
 from core.spec.apply import project_name, read_spec_data, record_applied, require_target
 from core.spec.errors import SpecError
+from core.spec.feature_store import apply_feature_store
 from core.spec.models import PipelineSpec
 from core.stages.data import stage_features, stage_ingest, stage_problem
 from core.stages.lab import stage_tune, summarize_study
@@ -74,6 +75,7 @@ def _problem(run: PipelineRun, spec: PipelineSpec, target: str) -> None:
 
 
 def _features(run: PipelineRun, spec: PipelineSpec) -> None:
+    apply_feature_store(run.ws, run.pid, spec.feature_store)  # catalog features join the training table
     dataset_id = pipeline._need_dataset(run)["id"]
     df = datasets.load_dataset(run.ws, dataset_id)
     config = convert.feature_config(spec, df, pipeline._need_problem(run))
