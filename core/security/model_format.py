@@ -96,7 +96,7 @@ def deterministic_skops(data: bytes) -> bytes:
             return [renumber(item) for item in node]
         if not isinstance(node, dict):
             return node
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "__id__" and isinstance(value, int):
                 out[key] = ids.setdefault(value, len(ids))
