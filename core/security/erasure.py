@@ -305,15 +305,44 @@ def _erase_database(ws: Workspace, match: _Matcher, result: ErasureResult) -> No
             if match.in_text(text) and _row_holds(text, match):
                 conn.execute("UPDATE predictions SET input_json = ? WHERE id = ?", (ERASED_INPUTS, row[0]))
                 result.log_rows += 1
+        result.text_cells += _erase_online_features(conn, match)
         for table, column in _text_columns(conn):
-            sql = f'SELECT rowid, "{column}" FROM "{table}" WHERE ' + " OR ".join(
+            keys = _row_key(conn, table)
+            selected = ", ".join(f'"{k}"' if k != "rowid" else k for k in keys)
+            sql = f'SELECT {selected}, "{column}" FROM "{table}" WHERE ' + " OR ".join(
                 f'instr("{column}", ?) > 0' for _t in match.tokens
             )
-            for rowid, text in conn.execute(sql, tuple(match.tokens)).fetchall():
+            where = " AND ".join(f'"{k}" = ?' if k != "rowid" else "rowid = ?" for k in keys)
+            for *key, text in conn.execute(sql, tuple(match.tokens)).fetchall():
                 if not isinstance(text, str) or not match.in_text(text):
                     continue
-                conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (match.scrub(text), rowid))
+                conn.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE {where}', (match.scrub(text), *key))
                 result.text_cells += 1
+
+
+def _erase_online_features(conn: sqlite3.Connection, match: _Matcher) -> int:
+    """The feature store's online values and recorded events of the entity, deleted by its canonical
+    key (1, 1.0 and "1" are one entity there): a key is part of the online table's primary key, so it is
+    removed, not rewritten."""
+    from core.featurestore.keys import canonical_key
+
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    keys = sorted({k for k in (canonical_key(t) for t in match.tokens) if k is not None})
+    removed = 0
+    for table in ("feature_online", "feature_stream_events"):
+        if table in tables and keys:
+            marks = ", ".join("?" for _k in keys)
+            removed += conn.execute(f"DELETE FROM {table} WHERE entity_key IN ({marks})", keys).rowcount  # noqa: S608
+    return removed
+
+
+def _row_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    """How to name one row of ``table`` again: its rowid, or its primary key in a WITHOUT ROWID table."""
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    if sql and "WITHOUT ROWID" in str(sql[0]).upper():
+        info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+        return [str(col[1]) for col in sorted(info, key=lambda c: c[5]) if col[5]]
+    return ["rowid"]
 
 
 def _row_holds(text: str, match: _Matcher) -> bool:

@@ -189,3 +189,41 @@ def test_the_feature_stores_source_and_materialised_values_lose_the_entity(ws):
     assert "cust-0001" not in latest_materialised(ws, stored["id"]).to_csv()
     assert result.artifact_rows >= 2  # the definition's own copy of the source and the stored values
     assert all("cust-0001" not in text for _where, text in _texts(ws))
+
+
+def test_the_online_store_forgets_the_entity_by_its_canonical_key(ws):
+    """The online table is WITHOUT ROWID with the entity in its primary key: the person's online value
+    and recorded events are deleted (the numeric id 7 stored as "7" is found from "7.0" too)."""
+    from core.featurestore import online
+    from core.featurestore.catalog import register_definition
+    from core.featurestore.definitions import Expression, FeatureDefinition
+    from core.workspace.projects import create_project
+
+    pid = create_project(ws, "accounts")["id"]
+    events = pd.DataFrame(
+        {
+            "account": [7, 8, 7, 9],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06"]),
+            "amount": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    source = stage_ingest(ws, pid, events, None, "accounts.csv")
+    stored = register_definition(
+        ws,
+        FeatureDefinition(
+            name="last_amount",
+            entity="account",
+            timestamp="timestamp",
+            expression=Expression("column", ("amount",)),
+            aggregate="last",
+            owner="risk team",
+            description="The last amount.",
+            source_dataset_id=source["id"],
+        ),
+    )
+    online.materialise(ws, stored["name"])
+    before = online.online_features(ws, ["last_amount"], [7, 8])
+    assert before["last_amount"].notna().all()
+    erase_entity(ws, pid, "account", "7.0")
+    after = online.online_features(ws, ["last_amount"], [7, 8])
+    assert pd.isna(after["last_amount"].iloc[0]) and after["last_amount"].iloc[1] == 20.0
