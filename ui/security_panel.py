@@ -27,7 +27,7 @@ from core.security.attacks_extraction import (
     start_extraction_job,
 )
 from core.security.evasion import DEFAULT_MAX_ROWS, EvasionBudget
-from core.security.security_alerts import get_security_alerts, get_security_alerts_df
+from core.security.security_alerts import get_security_alerts, get_security_alerts_df, security_log_state
 from core.workspace.jobs import latest_job
 from ui.text import escape_markdown
 from ui.widgets import chart, job_panel, readable_table, user_errors
@@ -161,13 +161,7 @@ def security_alerts_panel(ws, project_id: int) -> None:
     """Monitor: the security alerts per key (probing, out-of-range spikes, extraction)."""
     st.subheader(_("Security alerts"))
     with user_errors():
-        row = ws.query_one(
-            """SELECT (SELECT MAX(p.id) FROM predictions p JOIN deployments d ON d.id = p.deployment_id
-                       WHERE d.project_id = ?) AS answers,
-                      (SELECT MAX(id) FROM refused_requests WHERE project_id = ?) AS refusals""",
-            (project_id, project_id),
-        )
-        state = (row["answers"], row["refusals"]) if row else (None, None)
+        state = security_log_state(ws, project_id)
         alerts = _alerts(str(ws.root), project_id, state, current_language())
         if alerts.empty:
             st.caption(

@@ -181,6 +181,18 @@ def get_security_alerts(ws: Workspace, project_id: int, *, now: float | None = N
     return sorted(alerts, key=lambda a: (a.level != "critical", a.kind))
 
 
+def security_log_state(ws: Workspace, project_id: int) -> tuple[int | None, int | None]:
+    """Where the project's logs stand (the newest answer and refusal): the alerts change only when this
+    does, so a page may keep them until then."""
+    row = ws.query_one(
+        """SELECT (SELECT MAX(p.id) FROM predictions p JOIN deployments d ON d.id = p.deployment_id
+                   WHERE d.project_id = ?) AS answers,
+                  (SELECT MAX(id) FROM refused_requests WHERE project_id = ?) AS refusals""",
+        (project_id, project_id),
+    )
+    return (row["answers"], row["refusals"]) if row else (None, None)
+
+
 def get_security_alerts_df(alerts: list[Alert]) -> pd.DataFrame:
     """The alerts as Monitor lists them: severity, kind, key, sentence."""
     return pd.DataFrame(

@@ -43,7 +43,7 @@ def test_the_card_is_built_once_until_what_it_reads_changes(ws, monkeypatch):
 
 
 def test_an_alias_move_and_new_traffic_change_the_key(ws):
-    from ui.card_panel import card_state
+    from core.reports.card_state import card_state
 
     name = registry.get_model_name(ws, 1)
     versions = registry.get_versions_df(ws, 1, name)
