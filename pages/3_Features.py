@@ -112,7 +112,7 @@ with user_errors():
 
 sets = featurestore.list_feature_sets(ws, pid)
 if len(sets):
-    st.subheader(_("Feature store"))
+    st.subheader(_("Saved feature sets"))
     readable_table(sets.drop(columns=["created_at", "config_json"], errors="ignore"), width="stretch")
     st.caption(
         _(
