@@ -35,9 +35,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.cli_rollouts import resolve_project
     from core.workspace.database import Workspace
     from core.workspace.jsonable import dumps
+    from core.workspace.projects import resolve_project
 
     ws = Workspace(args.workspace)
     project = resolve_project(ws, args.project)

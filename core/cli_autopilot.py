@@ -31,11 +31,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.cli_rollouts import resolve_project
     from core.monitoring import autopilot as timeline
     from core.stages.autopilot import get_autopilot, start_autopilot, stop_autopilot, with_overrides
     from core.workspace import jobs
     from core.workspace.database import Workspace
+    from core.workspace.projects import resolve_project
 
     if args.rounds is not None and not 1 <= args.rounds <= timeline.MAX_ROUNDS:
         from core.workspace.errors import ConfigError

@@ -50,9 +50,9 @@ def _check_extension(out: str, fmt: str) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Write the card; returns {project, model, version, format, out, bytes, verdict}."""
-    from core.cli_rollouts import resolve_project
     from core.reports.card import build_model_card, render_card, resolve_card_version
     from core.workspace.database import Workspace
+    from core.workspace.projects import resolve_project
 
     _check_extension(args.out, args.format)
     ws = Workspace(args.workspace)

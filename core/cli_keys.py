@@ -41,8 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
     ws = Workspace(args.workspace)
     if args.command == "password":
         return _password(ws, args.password_action)
-    from core.cli_rollouts import resolve_project
     from core.security import keys
+    from core.workspace.projects import resolve_project
 
     project = resolve_project(ws, args.project)
     pid = int(project["id"])

@@ -75,6 +75,7 @@ def _common(parser: argparse.ArgumentParser, model: bool = True) -> None:
 def run_command(args: argparse.Namespace) -> dict[str, Any]:
     """Run deploy, promote or rollback; returns the JSON-able result (see the README's CLI section)."""
     from core.workspace.database import Workspace
+    from core.workspace.projects import resolve_project
 
     ws = Workspace(args.workspace)
     project = resolve_project(ws, args.project)
@@ -87,21 +88,6 @@ def run_command(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result = _rollback(ws, project["id"], args.model)
     return {"project": project["name"], **result}
-
-
-def resolve_project(ws, key: str) -> dict[str, Any]:
-    """A project by its name, else by its id when ``key`` is plain digits."""
-    from core.workspace import projects
-    from core.workspace.database import parse_id
-    from core.workspace.errors import NotFoundError
-
-    try:
-        return projects.get_project(ws, key)
-    except NotFoundError:
-        project_id = parse_id(key)
-        if project_id is None:
-            raise
-        return projects.get_project(ws, project_id)
 
 
 def parse_steps(text: str | None) -> tuple[float, ...]:

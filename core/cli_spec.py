@@ -202,7 +202,7 @@ def run_command(args: argparse.Namespace) -> int:
 
             raise ConfigError("spec needs --project (a project's name or id, as `run` prints it) or --json-schema")
         ws = _workspace(args)
-        from core.cli_rollouts import resolve_project
+        from core.workspace.projects import resolve_project
 
         spec = export_spec(ws, int(resolve_project(ws, args.project)["id"]))
         print(dumps(spec_to_dict(spec)) if args.json else dump_spec(spec), end="" if not args.json else "\n")

@@ -34,7 +34,7 @@ from core.spec.replay import decide_gate, pipeline_config, spec_steps
 from core.stages.lab import score_champion
 from core.training import tracking
 from core.workspace import projects
-from core.workspace.database import Workspace, close_read_connection, parse_id
+from core.workspace.database import Workspace, close_read_connection
 from core.workspace.errors import NotFoundError
 
 #: The steps a CI gate runs: up to the gate's decision (nothing is registered or deployed).
@@ -154,17 +154,6 @@ def _production_check(
     }
 
 
-def resolve_project(ws: Workspace, key: str) -> dict[str, Any]:
-    """A project by its name, else by its id when ``key`` is plain digits."""
-    try:
-        return projects.get_project(ws, key)
-    except NotFoundError:
-        project_id = parse_id(key)
-        if project_id is None:
-            raise
-        return projects.get_project(ws, project_id)
-
-
 def gate_spec(
     ws: Workspace | None,
     spec: PipelineSpec,
@@ -184,7 +173,7 @@ def gate_spec(
             raise NotFoundError(
                 _("--against needs the workspace that holds project {project}.").format(project=against)
             )
-        production = resolve_project(ws, against)  # before training: a wrong name fails in a second
+        production = projects.resolve_project(ws, against)  # before training: a wrong name fails in a second
     data = read_spec_data(spec, data_path)
     target = require_target(spec, data.df)
     convert.check_against(spec, data.df, target)

@@ -176,6 +176,26 @@ def get_project(ws: Workspace, key: int | str) -> dict[str, Any]:
     return row
 
 
+def resolve_project(ws: Workspace, key: str) -> dict[str, Any]:
+    """A project by its name, else by its id when ``key`` is plain digits (as `run` prints it): what
+    every command's ``--project`` accepts."""
+    try:
+        return get_project(ws, key)
+    except NotFoundError:
+        number = parse_id(str(key).strip())
+        if number is not None:
+            try:
+                return get_project(ws, number)
+            except NotFoundError:
+                pass
+    raise NotFoundError(
+        _(
+            "Project '{name}' does not exist (as a name or an id) in the workspace {folder}; check --project "
+            "and --workspace (`mlops-studio run` prints the project's name)."
+        ).format(name=key, folder=ws.root)
+    )
+
+
 # Stage key -> the EXISTS test of its status (one query for all of them: the sidebar asks on every rerun).
 _STAGE_TESTS = {
     "data": "EXISTS (SELECT 1 FROM datasets WHERE project_id = p.id AND kind = 'cleaned')",

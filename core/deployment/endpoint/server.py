@@ -21,30 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from core.workspace import owner
-from core.workspace.database import Workspace, flush_pending_writes, parse_id
-from core.workspace.errors import ConfigError, NotFoundError
-from core.workspace.projects import get_project
+from core.workspace.database import Workspace, flush_pending_writes
+from core.workspace.errors import ConfigError
+from core.workspace.projects import resolve_project
 
 OWNER_POLL_S = 0.5
 SWITCH_INTERVAL_S = 0.001
 _GRACE_S = 5.0  # after the owner is gone: a graceful stop, then a hard exit
-
-
-def resolve_project(ws: Workspace, key: str) -> dict[str, Any]:
-    """A project by its name, or by its id (as `run` prints it)."""
-    try:
-        return get_project(ws, key)
-    except NotFoundError:
-        number = parse_id(key.strip())
-        try:
-            if number is not None:
-                return get_project(ws, number)
-        except NotFoundError:
-            pass
-    raise NotFoundError(
-        f"Project '{key}' does not exist (as a name or an id) in the workspace {ws.root}; "
-        "check --project and --workspace (`mlops-studio run` prints the project's name)."
-    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
