@@ -12,23 +12,19 @@ from core import pipeline
 from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
-    caption_cost_curve,
     caption_per_class,
     caption_pr,
     caption_predicted_vs_actual,
     caption_regression_report,
     caption_residuals,
     caption_roc,
-    caption_threshold,
     plot_calibration,
     plot_confusion,
-    plot_cost_curve,
     plot_per_class,
     plot_pr,
     plot_predicted_vs_actual,
     plot_residuals,
     plot_roc,
-    plot_threshold_metrics,
 )
 from core.evaluation.charts_checks import (
     caption_comparison,
@@ -38,6 +34,12 @@ from core.evaluation.charts_checks import (
     plot_error_segments,
     plot_group_metrics,
     plot_robustness,
+)
+from core.evaluation.charts_threshold import (
+    caption_cost_curve,
+    caption_threshold,
+    plot_cost_curve,
+    plot_threshold_metrics,
 )
 from core.evaluation.fairness import (
     get_error_segments_df,

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.evaluation.reports import get_threshold_row
-from core.formatting import currency_symbol, format_as, format_count, format_money
+from core.formatting import format_as
 from core.i18n import _
 from core.problem.definition import (
     format_metric_value,
@@ -23,7 +22,6 @@ from core.problem.definition import (
 )
 from core.style import (
     ACCENT,
-    BAD,
     GOOD,
     HEIGHT,
     MUTED,
@@ -34,7 +32,7 @@ from core.style import (
 from core.training.catalog import BASELINE_KEY
 
 
-def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
+def titled_layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
     # Not style_figure: the same settings, but in this order the figure's JSON stays byte-identical.
     fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, margin=dict(l=60, r=20, t=60, b=50), **kwargs)
     return fig
@@ -67,7 +65,7 @@ def plot_roc(roc_df: pd.DataFrame, auc: float) -> go.Figure:
             hovertemplate="False alarms: %{x:.0%}<br>Caught: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, _("ROC curve: ROC-AUC {auc}").format(auc=format_as(auc, ".2f")))
+    titled_layout(fig, _("ROC curve: ROC-AUC {auc}").format(auc=format_as(auc, ".2f")))
     fig.update_xaxes(title=_("Share of negatives flagged (false positive rate)"), range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title=_("Share of positives caught (true positive rate)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.55, y=0.08))
@@ -118,7 +116,7 @@ def plot_confusion(df: pd.DataFrame) -> go.Figure:
             hovertemplate="Actual %{y}, predicted %{x}: %{text}<extra></extra>",
         )
     )
-    _layout(fig, _("Confusion matrix: actual vs predicted (test set)"))
+    titled_layout(fig, _("Confusion matrix: actual vs predicted (test set)"))
     fig.update_xaxes(title=_("Predicted"), type="category")
     fig.update_yaxes(title=_("Actual"), type="category", autorange="reversed")
     return fig
@@ -173,7 +171,7 @@ def plot_residuals(df: pd.DataFrame) -> go.Figure:
         )
     )
     fig.add_hline(y=0, line=dict(color=MUTED, dash="dash"))
-    _layout(fig, _("Prediction errors on the test set (residuals)"), showlegend=False)
+    titled_layout(fig, _("Prediction errors on the test set (residuals)"), showlegend=False)
     fig.update_xaxes(title=_("Predicted value"))
     fig.update_yaxes(title=_("Actual − predicted"))
     return fig
@@ -231,7 +229,7 @@ def plot_leaderboard(leaderboard_df: pd.DataFrame, metric: str) -> go.Figure:
         if is_higher_better(metric)
         else _("Cross-validated {label} per model (lower is better)")
     )
-    _layout(fig, title.format(label=label), showlegend=False)
+    titled_layout(fig, title.format(label=label), showlegend=False)
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title=_("{label} (mean over folds, bar = ± 1 std)").format(label=label))
     return fig
@@ -294,7 +292,7 @@ def plot_pr(pr_df: pd.DataFrame, pr_auc: float, positive_rate: float) -> go.Figu
             hovertemplate="Caught: %{x:.0%}<br>Right when flagged: %{y:.0%}<br>Threshold: %{customdata:.2f}<extra></extra>",
         )
     )
-    _layout(fig, _("Precision-recall curve: PR-AUC {pr_auc}").format(pr_auc=format_as(pr_auc, ".2f")))
+    titled_layout(fig, _("Precision-recall curve: PR-AUC {pr_auc}").format(pr_auc=format_as(pr_auc, ".2f")))
     fig.update_xaxes(title=_("Share of positives caught (recall)"), range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title=_("Share of flagged rows that are positive (precision)"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.02, y=0.08))
@@ -326,142 +324,6 @@ def caption_pr(
     )
 
 
-def plot_cost_curve(
-    threshold_df: pd.DataFrame,
-    best_threshold: float | None = None,
-    threshold: float | None = None,
-    currency: str | None = None,
-) -> go.Figure:
-    """Total cost on the test rows per threshold, with the cheapest and the chosen threshold marked
-    (``currency``: the language's sign unless given)."""
-    currency = currency_symbol() if currency is None else currency
-    fig = go.Figure(
-        go.Scatter(
-            x=threshold_df["threshold"],
-            y=threshold_df["cost"],
-            mode="lines",
-            line=dict(color=ACCENT, width=3),
-            line_shape="hv",
-            name=_("Total cost"),
-            customdata=threshold_df[["fn", "fp"]].to_numpy(),
-            hovertemplate=_("Threshold %{x:.2f}")
-            + "<br>"
-            + _("Cost ({currency})").format(currency=currency)
-            + ": %{y:,.0f}<br>"
-            + _("Missed: %{customdata[0]:,}<br>False alarms: %{customdata[1]:,}")
-            + "<extra></extra>",
-        )
-    )
-    if best_threshold is not None and threshold is not None and abs(best_threshold - threshold) < 0.005:
-        fig.add_vline(
-            x=best_threshold,
-            line=dict(color=GOOD, dash="dash"),
-            annotation_text=_("chosen = cheapest {best_threshold}").format(
-                best_threshold=format_as(best_threshold, ".2f")
-            ),
-            annotation_position="top right",
-        )
-        best_threshold = threshold = None
-    if best_threshold is not None:
-        fig.add_vline(
-            x=best_threshold,
-            line=dict(color=GOOD, dash="dash"),
-            annotation_text=_("cheapest {best_threshold}").format(best_threshold=format_as(best_threshold, ".2f")),
-            annotation_position="top left",
-        )
-    if threshold is not None:
-        fig.add_vline(
-            x=threshold,
-            line=dict(color=BAD, dash="dot"),
-            annotation_text=_("chosen {threshold}").format(threshold=format_as(threshold, ".2f")),
-            annotation_position="top right",
-        )
-    _layout(fig, _("Business cost of the mistakes per threshold (test set)"), showlegend=False)
-    fig.update_xaxes(title=_("Threshold: rows scoring above it are flagged"), range=[0, 1])
-    fig.update_yaxes(title=_("Total cost ({currency})").format(currency=currency), rangemode="tozero")
-    return fig
-
-
-def caption_cost_curve(
-    threshold_df: pd.DataFrame,
-    best_threshold: float,
-    currency: str | None = None,
-    default: float = 0.5,
-    noun: str | None = None,
-) -> str:
-    """E.g. "Flagging the customers scored 0.31 or more costs least: €12,400 on these 1,409 customers,
-    €3,100 less than the default 0.50." (``noun`` names the rows: "customers", "transactions"…)"""
-    if threshold_df.empty or threshold_df["cost"].isna().all():
-        return _(
-            "Set the cost of a missed positive and of a false alarm on the Problem page to see the cheapest threshold."
-        )
-    best = get_threshold_row(threshold_df, best_threshold)
-    usual = get_threshold_row(threshold_df, default)
-    rows = int(best["tp"] + best["fp"] + best["fn"] + best["tn"])
-    sentence = _(
-        "Flagging the {noun} scored {best_threshold} or more costs least: {money} on these {rows} {noun}"
-    ).format(
-        noun=noun or _("test rows"),
-        best_threshold=format_as(best_threshold, ".2f"),
-        money=format_money(best["cost"], currency),
-        rows=format_count(rows),
-    )
-
-    saving = float(usual["cost"] - best["cost"])
-    if saving <= 0:
-        return sentence + _(", the same as the default threshold {default}.").format(default=format_as(default, ".2f"))
-    return sentence + _(", {money} less than the default {default}.").format(
-        money=format_money(saving, currency), default=format_as(default, ".2f")
-    )
-
-
-def plot_threshold_metrics(threshold_df: pd.DataFrame, threshold: float | None = None) -> go.Figure:
-    """Precision, recall and F1 as the threshold moves: the trade-off the threshold controls."""
-    fig = go.Figure()
-    for column, name, color in (
-        ("precision", _("Precision"), GOOD),
-        ("recall", _("Recall"), ACCENT),
-        ("f1", "F1", WARN),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=threshold_df["threshold"],
-                y=threshold_df[column],
-                mode="lines",
-                line_shape="hv",
-                name=name,
-                line=dict(color=color, width=2),
-                hovertemplate=f"Threshold %{{x:.2f}}: {name} %{{y:.0%}}<extra></extra>",
-            )
-        )
-    if threshold is not None:
-        fig.add_vline(x=threshold, line=dict(color=BAD, dash="dot"))
-    _layout(fig, _("Precision, recall and F1 per threshold (test set)"))
-    fig.update_xaxes(title=_("Threshold: rows scoring above it are flagged"), range=[0, 1])
-    fig.update_yaxes(title=_("Score"), range=[0, 1.02], tickformat=".0%")
-    return fig
-
-
-def caption_threshold(threshold_df: pd.DataFrame, threshold: float, positive_label: str | None = None) -> str:
-    """E.g. "At 0.30 the model flags 412 rows: it catches 78% of the 'Yes' rows, and 55% of the rows
-    it flags really are 'Yes'." """
-    row = get_threshold_row(threshold_df, threshold)
-    case = f"'{positive_label}'" if positive_label is not None else _("positive")
-    if row["flagged"] == 0:
-        return _("At {cutoff} the model flags no row at all, so it catches none of the {case} rows.").format(
-            cutoff=format_as(threshold, ".2f"), case=case
-        )
-    return _(
-        "At {cutoff} the model flags {flagged} rows: it catches {recall} of the {case} rows, and {right} of the rows it flags really are {case}."
-    ).format(
-        cutoff=format_as(threshold, ".2f"),
-        flagged=format_as(int(row["flagged"]), ","),
-        recall=format_as(row["recall"], ".0%"),
-        case=case,
-        right=format_as(row["precision"], ".0%"),
-    )
-
-
 def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
@@ -485,7 +347,7 @@ def plot_calibration(calibration_df: pd.DataFrame) -> go.Figure:
             hovertemplate="Predicted %{x:.0%}<br>Really happened %{y:.0%}<br>%{customdata:,} rows<extra></extra>",
         )
     )
-    _layout(fig, _("Calibration: predicted chance vs what really happened (test set)"))
+    titled_layout(fig, _("Calibration: predicted chance vs what really happened (test set)"))
     fig.update_xaxes(title=_("Average predicted chance (10 equal-size groups)"), range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title=_("Observed share of positives"), range=[0, 1.02], tickformat=".0%")
     fig.update_layout(legend=dict(x=0.02, y=0.98))
@@ -571,7 +433,7 @@ def plot_predicted_vs_actual(residuals_df: pd.DataFrame) -> go.Figure:
             hovertemplate="Actual %{x:,.4~g}<br>Predicted %{y:,.4~g}<extra></extra>",
         )
     )
-    _layout(fig, _("Predicted vs actual values (test set)"))
+    titled_layout(fig, _("Predicted vs actual values (test set)"))
     fig.update_xaxes(title=_("Actual value"))
     fig.update_yaxes(title=_("Predicted value"))
     fig.update_layout(legend=dict(x=0.02, y=0.98))

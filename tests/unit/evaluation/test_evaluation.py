@@ -9,22 +9,24 @@ from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from core.evaluation.charts import (
     caption_calibration,
     caption_confusion,
-    caption_cost_curve,
     caption_leaderboard,
     caption_pr,
     caption_predicted_vs_actual,
     caption_regression_report,
     caption_residuals,
     caption_roc,
-    caption_threshold,
     plot_calibration,
     plot_confusion,
-    plot_cost_curve,
     plot_leaderboard,
     plot_pr,
     plot_predicted_vs_actual,
     plot_residuals,
     plot_roc,
+)
+from core.evaluation.charts_threshold import (
+    caption_cost_curve,
+    caption_threshold,
+    plot_cost_curve,
     plot_threshold_metrics,
 )
 from core.evaluation.reports import (
