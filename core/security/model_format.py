@@ -111,6 +111,10 @@ def deterministic_skops(data: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as target:
         entries = [("schema.json", renumbered)] + [(new, source.read(old)) for old, new in files.items()]
+        # An entry the schema does not name (none today) is kept as it is: never drop part of a model.
+        entries += [
+            (name, source.read(name)) for name in source.namelist() if name != "schema.json" and name not in files
+        ]
         for name, payload in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
