@@ -219,7 +219,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             tune=args.tune,
             tune_budget=args.budget,
         )
-        recipe = _read_recipe(args.recipe) if args.recipe else None
+        recipe = read_recipe(args.recipe) if args.recipe else None
         summary = run_pipeline(
             ws, df, info, config, test_df=test_df, progress=progress, source_name=Path(args.data).name, recipe=recipe
         )
@@ -254,7 +254,7 @@ def read_input_file(path: str, what: str) -> bytes:
         raise DataError(f"Cannot read the {what} file {path} ({exc.strerror}); check the path.") from None
 
 
-def _read_recipe(path: str):
+def read_recipe(path: str):
     from core.data.cleaning import recipe_from_json
 
     return recipe_from_json(read_input_file(path, "recipe"))

@@ -142,9 +142,9 @@ def spec_for_run(args: argparse.Namespace):
     if args.retrain:
         data["monitoring"]["retraining"]["when_recommended"] = True
     if args.recipe is not None:
-        from core.cli import _read_recipe
+        from core.cli import read_recipe
 
-        data["cleaning"]["recipe"] = [step.to_dict() for step in _read_recipe(args.recipe).steps]
+        data["cleaning"]["recipe"] = [step.to_dict() for step in read_recipe(args.recipe).steps]
     checked: PipelineSpec = spec_from_dict(data, check=check_spec)
     return apply_flags(checked, problem_flags(args))
 

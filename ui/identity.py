@@ -40,7 +40,7 @@ def current_person() -> Actor | None:
             who = person(str(name), role)
         except ConfigError:  # a crafted or mistyped URL: not signed in, never an error
             continue
-        _remember(who)
+        remember(who)
         return who
     for key in ("as", "role"):
         if key in st.query_params:
@@ -48,7 +48,7 @@ def current_person() -> Actor | None:
     return None
 
 
-def _remember(who: Actor) -> None:
+def remember(who: Actor) -> None:
     st.session_state[NAME_KEY], st.session_state[ROLE_KEY] = who.name, who.role
     if st.query_params.get_all("as") != [who.name]:
         st.query_params["as"] = who.name
@@ -88,7 +88,7 @@ def identity_sidebar() -> Actor:
         )
         if st.button(_("Sign in"), key="sign_in", icon=":material/login:"):
             with user_errors():
-                _remember(person(name, role))
+                remember(person(name, role))
                 st.rerun()
     return NOBODY
 

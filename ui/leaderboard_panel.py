@@ -53,7 +53,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
         c1, c2 = st.columns(2)
         folds = c1.slider(_("Cross-validation folds"), 3, 10, 5, key="folds")
         test_size = c2.slider(_("Share of rows held out for the final check"), 0.1, 0.4, 0.2, 0.05, key="test_size")
-        options = [v for v in VALIDATIONS if _applies(v, problem)]
+        options = [v for v in VALIDATIONS if validation_applies(v, problem)]
         validation = c1.selectbox(
             _("Validation"),
             options,
@@ -111,7 +111,7 @@ def train_settings(ws, project_id: int, problem: ProblemConfig, feature_set_id: 
     return job
 
 
-def _applies(validation: str, problem: ProblemConfig) -> bool:
+def validation_applies(validation: str, problem: ProblemConfig) -> bool:
     if validation == "time-split":
         return problem.time_column is not None
     if validation == "stratified-kfold":

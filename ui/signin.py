@@ -56,5 +56,5 @@ def _signin_form(ws, fingerprint: str) -> None:
                 for key in ("as", "role"):
                     if key in st.query_params:
                         del st.query_params[key]
-                identity._remember(who)
+                identity.remember(who)
                 st.rerun()

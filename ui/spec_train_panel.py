@@ -15,7 +15,7 @@ from core.spec.apply import get_applied_spec
 from core.training import tracking
 from core.training.catalog import get_catalog
 from core.training.tuning import METHODS, tunable_models
-from ui.leaderboard_panel import _applies as validation_applies
+from ui.leaderboard_panel import validation_applies
 
 _DONE = "spec_train_preselected"  # session key: the projects whose Train widgets got the spec's choices
 # The Train page's ranges (ui/leaderboard_panel.py, ui/tuning_panel.py): a spec's value outside is clamped.

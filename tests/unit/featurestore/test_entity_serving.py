@@ -16,19 +16,16 @@ from core.deployment.endpoint.entity_features import UNKNOWN_ENTITY, fill_rows, 
 from core.featurestore import catalog, online, project_features, skew
 from core.featurestore.definitions import Expression, FeatureDefinition
 from core.pipeline import PipelineConfig, run_pipeline
-from core.security.keys import create_key
 from core.workspace.database import Workspace
 from core.workspace.projects import create_project
+from tests.unit.deployment.endpoint.conftest import api_key_headers
 
 pytestmark = pytest.mark.slow  # a whole pipeline run
 
 
 def _client(ws: Workspace, pid: int) -> TestClient:
     """A client of the project's endpoint carrying a new API key (the endpoint answers /predict only with one)."""
-    key = create_key(ws, pid, name="tests")[0]
-    return TestClient(
-        create_app(ws.root, pid), raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    )
+    return TestClient(create_app(ws.root, pid), raise_server_exceptions=False, headers=api_key_headers(ws, pid))
 
 
 def _tables(n: int = 400, customers: int = 40, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
